@@ -1,0 +1,176 @@
+//! Accounts and sessions. Passwords are argon2id hashes; session tokens are random and only their
+//! SM3 digest is stored, so a copy of the database does not let anyone sign in.
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use chrono::{Duration, NaiveDateTime};
+use rand::RngCore;
+use serde::Serialize;
+use xietong_supervision::{Actor, Role};
+
+use crate::{ts, Db, Result, RowExt, StoreError};
+
+/// Idle timeout and absolute lifetime of a session.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionPolicy {
+    pub idle: Duration,
+    pub absolute: Duration,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        Self { idle: Duration::minutes(30), absolute: Duration::hours(12) }
+    }
+}
+
+pub fn hash_password(password: &str) -> Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| StoreError::internal(format!("密码哈希失败：{e}")))
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()).unwrap_or(false)
+}
+
+fn random_token() -> String {
+    let mut b = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+fn token_digest(token: &str) -> String {
+    xietong_audit::entry_hash("", 0, token, "", "", "", "", "", "")
+}
+
+/// The signed-in user, with their data scope resolved.
+#[derive(Clone, Debug, Serialize)]
+pub struct SessionUser {
+    pub user_id: i64,
+    pub username: String,
+    pub role: Role,
+    pub person_id: i64,
+    pub person_name: String,
+    pub post: String,
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub scope_unit_ids: Vec<i64>,
+    #[serde(skip)]
+    pub csrf: String,
+}
+
+impl SessionUser {
+    pub fn actor(&self) -> Actor {
+        Actor { person_id: self.person_id, role: self.role, unit_id: self.unit_id, scope_unit_ids: self.scope_unit_ids.clone() }
+    }
+}
+
+/// A new session: the token goes into the cookie (or the API client), the CSRF token into forms.
+pub struct NewSession {
+    pub token: String,
+    pub csrf: String,
+    pub user: SessionUser,
+}
+
+impl Db {
+    /// Check a password and open a session. Failures say only "用户名或密码错误" so accounts cannot be probed.
+    pub async fn login(&self, username: &str, password: &str, now: NaiveDateTime, policy: SessionPolicy) -> Result<NewSession> {
+        let row = sqlx::query("SELECT id, password_hash, active FROM users WHERE username = $1")
+            .bind(username.trim().to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        let ok = match &row {
+            Some(r) => r.i("active")? != 0 && verify_password(password, &r.s("password_hash")?),
+            None => {
+                // Spend the same time as a real check, so timing does not reveal which names exist.
+                let _ = verify_password(password, "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3s8cZ4mYxZ0QxQxZb2hS1mYdHkqz4wQmZr3m1pG0c2A");
+                false
+            }
+        };
+        sqlx::query("INSERT INTO login_log (username, at, ok, message) VALUES ($1, $2, $3, $4)")
+            .bind(username.chars().take(64).collect::<String>())
+            .bind(ts(now))
+            .bind(ok as i64)
+            .bind(if ok { "登录成功" } else { "用户名或密码错误" }.to_string())
+            .execute(&self.pool)
+            .await?;
+        let Some(row) = row.filter(|_| ok) else {
+            return Err(StoreError::Denied("用户名或密码错误".into()));
+        };
+        let user_id = row.i("id")?;
+        let token = random_token();
+        let csrf = random_token();
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $4, $5)")
+            .bind(token_digest(&token))
+            .bind(user_id)
+            .bind(csrf.clone())
+            .bind(ts(now))
+            .bind(ts(now + policy.absolute))
+            .execute(&self.pool)
+            .await?;
+        let user = self.session_user(user_id, csrf.clone()).await?;
+        Ok(NewSession { token, csrf, user })
+    }
+
+    /// Resolve a session token, enforcing idle and absolute expiry, and refresh its idle clock.
+    pub async fn session(&self, token: &str, now: NaiveDateTime, policy: SessionPolicy) -> Result<Option<SessionUser>> {
+        let digest = token_digest(token);
+        let Some(r) = sqlx::query("SELECT user_id, csrf, last_seen_at, expires_at FROM sessions WHERE token_hash = $1")
+            .bind(digest.clone())
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        if now >= r.t("expires_at")? || now - r.t("last_seen_at")? >= policy.idle {
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(digest).execute(&self.pool).await?;
+            return Ok(None);
+        }
+        // Touch at most once a minute: every page view need not be a write.
+        if now - r.t("last_seen_at")? >= Duration::minutes(1) {
+            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2").bind(ts(now)).bind(digest).execute(&self.pool).await?;
+        }
+        let user = self.session_user(r.i("user_id")?, r.s("csrf")?).await?;
+        Ok(Some(user))
+    }
+
+    pub async fn logout(&self, token: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_digest(token)).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn session_user(&self, user_id: i64, csrf: String) -> Result<SessionUser> {
+        let r = sqlx::query(
+            "SELECT us.id, us.username, us.role, p.id AS person_id, p.name AS person_name, p.post, u.id AS unit_id, u.name AS unit_name \
+             FROM users us JOIN people p ON p.id = us.person_id JOIN units u ON u.id = p.unit_id WHERE us.id = $1",
+        )
+        .bind(user_id)
+        .fetch_one(&self.pool)
+        .await?;
+        let role = Role::from_code(&r.s("role")?).ok_or_else(|| StoreError::internal("未知角色"))?;
+        let unit_id = r.i("unit_id")?;
+        Ok(SessionUser {
+            user_id: r.i("id")?,
+            username: r.s("username")?,
+            role,
+            person_id: r.i("person_id")?,
+            person_name: r.s("person_name")?,
+            post: r.s("post")?,
+            unit_id,
+            unit_name: r.s("unit_name")?,
+            scope_unit_ids: self.unit_and_descendants(unit_id).await?,
+            csrf,
+        })
+    }
+
+    /// The "system" actor used by the scheduler and the CLI.
+    pub async fn user_by_name(&self, username: &str) -> Result<Option<SessionUser>> {
+        let r = sqlx::query("SELECT id FROM users WHERE username = $1").bind(username.to_string()).fetch_optional(&self.pool).await?;
+        match r {
+            Some(r) => Ok(Some(self.session_user(r.i("id")?, String::new()).await?)),
+            None => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! One error type for the storage and domain layer. The web layer maps each kind to a status
+//! code and shows only the Chinese message; internal details go to the log, never to the user.
+
+use xietong_supervision::FieldError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Bad input, naming the field.
+    #[error("{0}")]
+    Invalid(FieldError),
+    /// Not allowed for this person (data scope or role).
+    #[error("{0}")]
+    Denied(String),
+    /// Not allowed in the current state (illegal transition, duplicate, cap reached).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("服务器内部错误")]
+    Internal(String),
+}
+
+impl StoreError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        StoreError::Invalid(FieldError::new(field, message))
+    }
+    pub fn internal(message: impl Into<String>) -> Self {
+        StoreError::Internal(message.into())
+    }
+}
+
+impl From<FieldError> for StoreError {
+    fn from(e: FieldError) -> Self {
+        StoreError::Invalid(e)
+    }
+}
+
+impl From<xietong_supervision::TransitionError> for StoreError {
+    fn from(e: xietong_supervision::TransitionError) -> Self {
+        StoreError::Conflict(e.to_string())
+    }
+}
+
+impl From<xietong_supervision::access::Denied> for StoreError {
+    fn from(e: xietong_supervision::access::Denied) -> Self {
+        StoreError::Denied(e.0)
+    }
+}
+
+impl From<xietong_calendar::CalendarError> for StoreError {
+    fn from(e: xietong_calendar::CalendarError) -> Self {
+        StoreError::Conflict(e.to_string())
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        // Constraint violations are the user's business (a duplicate 文号, an unknown unit);
+        // everything else is ours and stays in the log.
+        if let sqlx::Error::Database(db) = &e {
+            let msg = db.message();
+            if db.is_unique_violation() || msg.contains("UNIQUE constraint failed") {
+                if msg.contains("doc_no") {
+                    return StoreError::invalid("文号", "已存在，同一文号不能重复立项");
+                }
+                if msg.contains("username") {
+                    return StoreError::invalid("用户名", "已存在");
+                }
+                return StoreError::Conflict("数据重复，违反唯一性约束".into());
+            }
+            if db.is_foreign_key_violation() || msg.contains("FOREIGN KEY constraint failed") {
+                return StoreError::Conflict("引用的单位、人员或记录不存在".into());
+            }
+            if msg.contains("审计日志只能追加") {
+                return StoreError::Conflict(msg.to_string());
+            }
+        }
+        tracing::error!(error = %e, "database error");
+        StoreError::Internal(e.to_string())
+    }
+}

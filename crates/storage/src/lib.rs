@@ -1,0 +1,219 @@
+//! One storage layer over SQLite (the default) and PostgreSQL, through sqlx's `Any` driver:
+//! every query is written once with `$n` placeholders, and only the migrations differ per
+//! backend. Times are stored as local 'YYYY-MM-DD HH:MM:SS' text, which sorts correctly on both.
+
+pub mod audit;
+pub mod auth;
+pub mod calendar;
+pub mod error;
+pub mod org;
+pub mod sweep;
+pub mod tasks;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{AnyPool, Executor, Row};
+
+pub use error::StoreError;
+
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub backend: Backend,
+}
+
+const TIME_FMT: &str = "%Y-%m-%d %H:%M:%S";
+
+/// Stored text form of a local time.
+pub fn ts(t: NaiveDateTime) -> String {
+    t.format(TIME_FMT).to_string()
+}
+
+/// Parse a stored time; stored values are written by [`ts`], so a failure is a corrupted row.
+pub fn parse_ts(s: &str) -> Result<NaiveDateTime> {
+    NaiveDateTime::parse_from_str(s, TIME_FMT).map_err(|_| StoreError::internal(format!("数据库中的时间格式无效：{s}")))
+}
+
+pub fn parse_ts_opt(s: Option<String>) -> Result<Option<NaiveDateTime>> {
+    s.map(|s| parse_ts(&s)).transpose()
+}
+
+/// Column helpers so row mapping reads as one line per field.
+pub(crate) trait RowExt {
+    fn i(&self, col: &str) -> Result<i64>;
+    fn oi(&self, col: &str) -> Result<Option<i64>>;
+    fn s(&self, col: &str) -> Result<String>;
+    fn os(&self, col: &str) -> Result<Option<String>>;
+    fn t(&self, col: &str) -> Result<NaiveDateTime>;
+    fn ot(&self, col: &str) -> Result<Option<NaiveDateTime>>;
+}
+
+impl RowExt for AnyRow {
+    fn i(&self, col: &str) -> Result<i64> {
+        Ok(self.try_get::<i64, _>(col)?)
+    }
+    fn oi(&self, col: &str) -> Result<Option<i64>> {
+        Ok(self.try_get::<Option<i64>, _>(col)?)
+    }
+    fn s(&self, col: &str) -> Result<String> {
+        Ok(self.try_get::<String, _>(col)?)
+    }
+    fn os(&self, col: &str) -> Result<Option<String>> {
+        Ok(self.try_get::<Option<String>, _>(col)?)
+    }
+    fn t(&self, col: &str) -> Result<NaiveDateTime> {
+        parse_ts(&self.s(col)?)
+    }
+    fn ot(&self, col: &str) -> Result<Option<NaiveDateTime>> {
+        parse_ts_opt(self.os(col)?)
+    }
+}
+
+fn migrations(backend: Backend) -> Vec<Migration> {
+    let files: &[(i64, &str, &'static str)] = match backend {
+        Backend::Sqlite => &[(1, "init", include_str!("../migrations/sqlite/0001_init.sql"))],
+        Backend::Postgres => &[(1, "init", include_str!("../migrations/postgres/0001_init.sql"))],
+    };
+    files
+        .iter()
+        .map(|(v, d, sql)| Migration::new(*v, (*d).into(), MigrationType::Simple, sqlx::SqlSafeStr::into_sql_str(*sql), false))
+        .collect()
+}
+
+impl Db {
+    /// Open the SQLite database under `data_dir` (created if missing), WAL and foreign keys on.
+    pub async fn open_data_dir(data_dir: &Path) -> Result<Db> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| StoreError::internal(format!("无法创建数据目录 {}：{e}", data_dir.display())))?;
+        let file = data_dir.join("xietong.db");
+        Self::connect(&format!("sqlite://{}?mode=rwc", file.display()), None).await
+    }
+
+    /// Connect by URL: `sqlite://…` or `postgres://…`. With `pg_schema`, every PostgreSQL
+    /// connection works inside that schema (created if missing), which gives tests a fresh database each.
+    pub async fn connect(url: &str, pg_schema: Option<&str>) -> Result<Db> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            return Err(StoreError::invalid("数据库地址", "应以 sqlite:// 或 postgres:// 开头"));
+        };
+        if let (Backend::Postgres, Some(schema)) = (backend, pg_schema) {
+            if !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(StoreError::invalid("数据库模式", "只能包含字母、数字和下划线"));
+            }
+            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(url).await?;
+            conn.execute(sqlx::AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS {schema}"))).await?;
+        }
+        let schema = pg_schema.map(|s| s.to_string());
+        let opts = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 10 })
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _| {
+                let schema = schema.clone();
+                Box::pin(async move {
+                    match backend {
+                        Backend::Sqlite => {
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA synchronous = NORMAL").await?;
+                            conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        }
+                        Backend::Postgres => {
+                            if let Some(s) = schema {
+                                conn.execute(sqlx::AssertSqlSafe(format!("SET search_path TO {s}"))).await?;
+                            }
+                        }
+                    }
+                    Ok(())
+                })
+            });
+        let pool = opts.connect(url).await?;
+        let db = Db { pool, backend };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let mut m = Migrator::with_migrations(migrations(self.backend));
+        // Two server processes may start together on one PostgreSQL; the migrator's advisory lock serialises them.
+        m.set_locking(self.backend == Backend::Postgres);
+        m.run(&self.pool).await.map_err(|e| StoreError::internal(format!("数据库迁移失败：{e}")))?;
+        self.seed_calendar_if_empty().await?;
+        Ok(())
+    }
+
+    /// Begin a write transaction. SQLite takes the write lock up front (BEGIN IMMEDIATE), so two
+    /// writers queue on busy_timeout instead of failing when a read lock would need upgrading.
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    /// A consistent online copy of the SQLite database into `dest` (VACUUM INTO), or an error for
+    /// PostgreSQL, whose own tools (pg_dump) are the right way.
+    pub async fn backup_to(&self, dest: &Path) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => {
+                if dest.exists() {
+                    return Err(StoreError::invalid("备份文件", format!("{} 已存在，不会覆盖", dest.display())));
+                }
+                let path = dest.display().to_string().replace('\'', "''");
+                sqlx::query(sqlx::AssertSqlSafe(format!("VACUUM INTO '{path}'"))).execute(&self.pool).await?;
+                Ok(())
+            }
+            Backend::Postgres => Err(StoreError::invalid("备份", "PostgreSQL 请使用 pg_dump 备份")),
+        }
+    }
+
+    pub async fn get_setting(&self, key: &str) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT value FROM settings WHERE key = $1").bind(key.to_string()).fetch_optional(&self.pool).await?;
+        row.map(|r| r.s("value")).transpose()
+    }
+
+    pub async fn set_setting(&self, tx: &mut Tx, key: &str, value: &str) -> Result<()> {
+        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .bind(key.to_string())
+            .bind(value.to_string())
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+}
+
+/// `FromStr` for the backend name in configuration and test output.
+impl FromStr for Backend {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        match s {
+            "sqlite" => Ok(Backend::Sqlite),
+            "postgres" => Ok(Backend::Postgres),
+            o => Err(format!("未知数据库类型：{o}")),
+        }
+    }
+}
+
+/// Local time in the district (China Standard Time, UTC+8, no daylight saving), whatever the
+/// server's own time zone.
+pub fn local_now() -> NaiveDateTime {
+    (chrono::Utc::now() + chrono::Duration::hours(8)).naive_utc().with_nanosecond(0).unwrap_or_default()
+}
+use chrono::Timelike;

@@ -1,0 +1,134 @@
+//! The escalation sweep, run by the server's own scheduler (no cron). Each task stores when it
+//! next needs looking at, so a sweep reads only the due ones through an index. A step fires when
+//! its row is inserted into `escalations`; the unique (task, step, deadline) key makes a second
+//! process or a re-run after a crash insert nothing, and only the inserting transaction acts.
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+use xietong_supervision::lights::{self, EscalationStep};
+use xietong_supervision::TaskStatus;
+
+use crate::audit::{append, Change};
+use crate::auth::SessionUser;
+use crate::tasks::{event, fired_steps, notify, week_label, Ctx};
+use crate::{ts, Db, Result, RowExt};
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SweepReport {
+    pub tasks_checked: i64,
+    pub steps_fired: i64,
+}
+
+/// The actor recorded for automatic steps.
+fn system_user() -> SessionUser {
+    SessionUser {
+        user_id: 0,
+        username: "system".into(),
+        role: xietong_supervision::Role::Supervisor,
+        person_id: 0,
+        person_name: "系统".into(),
+        post: String::new(),
+        unit_id: 0,
+        unit_name: "自动督办".into(),
+        scope_unit_ids: vec![],
+        csrf: String::new(),
+    }
+}
+
+impl Db {
+    /// Fire every escalation step due at `ctx.now`, `batch` tasks per transaction.
+    pub async fn sweep(&self, ctx: &Ctx<'_>, batch: i64) -> Result<SweepReport> {
+        let mut report = SweepReport::default();
+        let sys = system_user();
+        let mut after_id = 0i64;
+        loop {
+            let mut tx = self.begin().await?;
+            let rows = sqlx::query(
+                "SELECT id, title, deadline, status, lead_unit_id FROM tasks WHERE next_check_at <= $1 AND id > $2 ORDER BY id LIMIT $3",
+            )
+            .bind(ts(ctx.now))
+            .bind(after_id)
+            .bind(batch)
+            .fetch_all(&mut *tx)
+            .await?;
+            if rows.is_empty() {
+                tx.commit().await?;
+                break;
+            }
+            for r in &rows {
+                let id = r.i("id")?;
+                after_id = id;
+                report.tasks_checked += 1;
+                let status = TaskStatus::from_code(&r.s("status")?).unwrap_or(TaskStatus::Cancelled);
+                let deadline = r.t("deadline")?;
+                let title = r.s("title")?;
+                let unit = r.i("lead_unit_id")?;
+                let mut fired = fired_steps(&mut tx, id, deadline).await?;
+                if matches!(status, TaskStatus::Assigned | TaskStatus::Received | TaskStatus::InProgress) {
+                    for step in lights::due_steps(ctx.cal, &ctx.rules.escalation, deadline, &fired, ctx.now) {
+                        if fire(&mut tx, id, &title, unit, step, deadline, status, ctx.now, &sys).await? {
+                            report.steps_fired += 1;
+                        }
+                        fired.push(step);
+                    }
+                }
+                let next = if matches!(status, TaskStatus::Assigned | TaskStatus::Received | TaskStatus::InProgress) {
+                    lights::next_check_at(ctx.cal, &ctx.rules.escalation, deadline, &fired).map(ts)
+                } else {
+                    None
+                };
+                sqlx::query("UPDATE tasks SET next_check_at = $1 WHERE id = $2").bind(next).bind(id).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        }
+        Ok(report)
+    }
+}
+
+/// Insert the step's row; only if this transaction inserted it, carry out its effects.
+#[allow(clippy::too_many_arguments)]
+async fn fire(
+    tx: &mut sqlx::AnyConnection,
+    task_id: i64,
+    title: &str,
+    unit: i64,
+    step: EscalationStep,
+    deadline: NaiveDateTime,
+    status: TaskStatus,
+    now: NaiveDateTime,
+    sys: &SessionUser,
+) -> Result<bool> {
+    let res = sqlx::query(
+        "INSERT INTO escalations (task_id, step, deadline, fired_at, fired_by) VALUES ($1, $2, $3, $4, 'system') \
+         ON CONFLICT (task_id, step, deadline) DO NOTHING",
+    )
+    .bind(task_id)
+    .bind(step.code().to_string())
+    .bind(ts(deadline))
+    .bind(ts(now))
+    .execute(&mut *tx)
+    .await?;
+    if res.rows_affected() != 1 {
+        return Ok(false);
+    }
+    let text = match step {
+        EscalationStep::Remind => format!("【提醒】「{title}」将于 {} 到期，请抓紧办理", deadline.format("%Y-%m-%d %H:%M")),
+        EscalationStep::Urge => format!("【催办】「{title}」已超过办理期限 {}，请立即办理并说明原因", deadline.format("%Y-%m-%d %H:%M")),
+        EscalationStep::NoticeWarning => format!("【通报预警】「{title}」逾期未办结，将纳入督查通报"),
+        EscalationStep::LedgerCandidate => format!("【问题台账】「{title}」长期逾期，建议列入问题台账研判"),
+    };
+    notify(tx, Some(unit), None, task_id, step.code(), &text, now).await?;
+    if step == EscalationStep::Urge {
+        sqlx::query("INSERT INTO urges (task_id, manual, by_user_id, at, week, comment) VALUES ($1, 0, NULL, $2, $3, $4)")
+            .bind(task_id)
+            .bind(ts(now))
+            .bind(week_label(now))
+            .bind(text.clone())
+            .execute(&mut *tx)
+            .await?;
+    }
+    event(tx, task_id, &format!("escalate:{}", step.code()), sys, now, status.code(), status.code(), &text).await?;
+    let after = serde_json::json!({"step": step.code(), "deadline": ts(deadline)}).to_string();
+    append(tx, now, Change { actor: "system", action: "task.escalate", entity: "task", entity_id: task_id.to_string(), before: String::new(), after }).await?;
+    Ok(true)
+}

@@ -1,0 +1,20 @@
+//! 督查督办 domain rules, free of I/O so they can be property-tested and shared by
+//! the storage layer, the scheduler and the web layer.
+//!
+//! - [`lifecycle`]: task states, actions and the transition table (立项 → 交办 → 签收 → 分解 → 推进 → 办结申请 → 审核 → 办结销号).
+//! - [`access`]: who may perform which action on which task (谁主管、谁负责).
+//! - [`clocks`]: the 交办不过夜 and 2-working-hour decomposition clocks.
+//! - [`lights`]: green / yellow / red lights and the escalation ladder (提醒 → 催办 → 通报预警 → 问题台账候选).
+//! - [`validate`]: field validators with Chinese messages naming the field.
+
+pub mod access;
+pub mod clocks;
+pub mod lifecycle;
+pub mod lights;
+pub mod validate;
+
+pub use access::{Actor, Role, TaskParties};
+pub use clocks::{Clock, ClockKind, ClockState};
+pub use lifecycle::{Action, ExtensionStatus, ReportCycle, SourceKind, TaskStatus, TransitionError};
+pub use lights::{EscalationRules, EscalationStep, Light, UrgeRules};
+pub use validate::FieldError;

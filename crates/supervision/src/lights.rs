@@ -1,0 +1,280 @@
+//! Lights (green / yellow / red) and the escalation ladder. The ladder is a pure function of the
+//! deadline and the rules, so a sweep anywhere (any process, after any restart) computes the same
+//! steps; the storage layer makes each step fire once with a unique key.
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+use xietong_calendar::{Computed, WorkCalendar};
+
+use crate::lifecycle::TaskStatus;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Light {
+    /// No light: 立项, closed or cancelled.
+    None,
+    Green,
+    Yellow,
+    Red,
+}
+
+impl Light {
+    pub const ALL: [Light; 4] = [Self::None, Self::Green, Self::Yellow, Self::Red];
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Green => "green",
+            Self::Yellow => "yellow",
+            Self::Red => "red",
+        }
+    }
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::None => "—",
+            Self::Green => "绿灯（正常推进）",
+            Self::Yellow => "黄灯（临近期限）",
+            Self::Red => "红灯（已逾期）",
+        }
+    }
+    pub fn from_code(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.code() == s)
+    }
+}
+
+/// Configurable thresholds, all in working days on the work calendar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EscalationRules {
+    /// Yellow light and 提醒 this many working days before the deadline.
+    pub yellow_working_days: i64,
+    /// 通报预警 this many working days after the deadline.
+    pub notice_after_working_days: i64,
+    /// Proposed for the 问题台账 this many working days after the deadline.
+    pub ledger_after_working_days: i64,
+}
+
+impl Default for EscalationRules {
+    fn default() -> Self {
+        Self { yellow_working_days: 3, notice_after_working_days: 3, ledger_after_working_days: 10 }
+    }
+}
+
+impl EscalationRules {
+    pub fn validate(&self) -> Result<(), String> {
+        if !(0..=60).contains(&self.yellow_working_days) {
+            return Err("字段「黄灯提前工作日」应在 0 到 60 之间".into());
+        }
+        if !(1..=120).contains(&self.notice_after_working_days) {
+            return Err("字段「逾期后通报预警工作日」应在 1 到 120 之间".into());
+        }
+        if self.ledger_after_working_days <= self.notice_after_working_days || self.ledger_after_working_days > 250 {
+            return Err("字段「逾期后列入问题台账工作日」应大于通报预警工作日且不超过 250".into());
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EscalationStep {
+    /// 提醒: the deadline is near.
+    Remind,
+    /// 催办: the deadline has passed.
+    Urge,
+    /// 通报预警: overdue for `notice_after_working_days`.
+    NoticeWarning,
+    /// 问题台账候选: overdue for `ledger_after_working_days`.
+    LedgerCandidate,
+}
+
+impl EscalationStep {
+    pub const ALL: [EscalationStep; 4] = [Self::Remind, Self::Urge, Self::NoticeWarning, Self::LedgerCandidate];
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Remind => "remind",
+            Self::Urge => "urge",
+            Self::NoticeWarning => "notice_warning",
+            Self::LedgerCandidate => "ledger_candidate",
+        }
+    }
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::Remind => "提醒",
+            Self::Urge => "催办",
+            Self::NoticeWarning => "通报预警",
+            Self::LedgerCandidate => "问题台账候选",
+        }
+    }
+    pub fn from_code(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.code() == s)
+    }
+
+    /// The instant from which this step is due for a task with `deadline`.
+    pub fn due_from(self, cal: &WorkCalendar, rules: &EscalationRules, deadline: NaiveDateTime) -> Computed<NaiveDateTime> {
+        let day = cal.office_hours().minutes_per_day();
+        match self {
+            Self::Remind => cal.sub_working_minutes(deadline, rules.yellow_working_days * day),
+            // Overdue means strictly after the deadline: the first working minute after it.
+            Self::Urge => cal.add_working_minutes(deadline, 1),
+            Self::NoticeWarning => cal.add_working_minutes(deadline, rules.notice_after_working_days * day),
+            Self::LedgerCandidate => cal.add_working_minutes(deadline, rules.ledger_after_working_days * day),
+        }
+    }
+}
+
+/// The light of a task at `now`.
+pub fn light(cal: &WorkCalendar, rules: &EscalationRules, status: TaskStatus, deadline: NaiveDateTime, now: NaiveDateTime) -> Light {
+    if !status.is_open() {
+        return Light::None;
+    }
+    if now > deadline {
+        Light::Red
+    } else if now >= EscalationStep::Remind.due_from(cal, rules, deadline).value {
+        Light::Yellow
+    } else {
+        Light::Green
+    }
+}
+
+/// Steps that are due at `now` and have not fired yet, in ladder order.
+pub fn due_steps(
+    cal: &WorkCalendar,
+    rules: &EscalationRules,
+    deadline: NaiveDateTime,
+    fired: &[EscalationStep],
+    now: NaiveDateTime,
+) -> Vec<EscalationStep> {
+    EscalationStep::ALL
+        .into_iter()
+        .filter(|s| !fired.contains(s) && now >= s.due_from(cal, rules, deadline).value)
+        .collect()
+}
+
+/// When a sweep next needs to look at this task: the earliest step not yet fired, or `None`
+/// when the ladder is finished. Stored per task so a sweep reads only tasks that are due.
+pub fn next_check_at(
+    cal: &WorkCalendar,
+    rules: &EscalationRules,
+    deadline: NaiveDateTime,
+    fired: &[EscalationStep],
+) -> Option<NaiveDateTime> {
+    EscalationStep::ALL
+        .into_iter()
+        .filter(|s| !fired.contains(s))
+        .map(|s| s.due_from(cal, rules, deadline).value)
+        .min()
+}
+
+/// The cap on 催办 sent by hand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UrgeRules {
+    pub cap_per_week: i64,
+}
+
+impl Default for UrgeRules {
+    fn default() -> Self {
+        Self { cap_per_week: 3 }
+    }
+}
+
+impl UrgeRules {
+    pub fn check(&self, sent_this_week: i64) -> Result<(), String> {
+        if sent_this_week >= self.cap_per_week {
+            Err(format!("本周已对该任务催办 {sent_this_week} 次，已达上限（每周最多 {} 次）", self.cap_per_week))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use xietong_calendar::parse_datetime;
+
+    fn dt(s: &str) -> NaiveDateTime {
+        parse_datetime("时间", s).unwrap()
+    }
+
+    #[test]
+    fn lights_follow_the_deadline() {
+        let cal = WorkCalendar::with_bundled_holidays();
+        let r = EscalationRules::default();
+        let deadline = dt("2026-11-27 18:00"); // Friday
+        let s = TaskStatus::InProgress;
+        assert_eq!(light(&cal, &r, s, deadline, dt("2026-11-20 10:00")), Light::Green);
+        // 3 working days before Friday 18:00 is Tuesday 18:00.
+        assert_eq!(light(&cal, &r, s, deadline, dt("2026-11-24 17:59")), Light::Green);
+        assert_eq!(light(&cal, &r, s, deadline, dt("2026-11-24 18:00")), Light::Yellow);
+        assert_eq!(light(&cal, &r, s, deadline, dt("2026-11-27 18:00")), Light::Yellow);
+        assert_eq!(light(&cal, &r, s, deadline, dt("2026-11-27 18:01")), Light::Red);
+        assert_eq!(light(&cal, &r, TaskStatus::Closed, deadline, dt("2026-12-27 18:01")), Light::None);
+    }
+
+    #[test]
+    fn urge_cap() {
+        let u = UrgeRules::default();
+        assert!(u.check(2).is_ok());
+        assert_eq!(u.check(3).unwrap_err(), "本周已对该任务催办 3 次，已达上限（每周最多 3 次）");
+    }
+
+    #[test]
+    fn rules_validate() {
+        assert!(EscalationRules::default().validate().is_ok());
+        let bad = EscalationRules { ledger_after_working_days: 2, ..Default::default() };
+        assert!(bad.validate().unwrap_err().contains("问题台账"));
+    }
+
+    fn arb_time() -> impl Strategy<Value = NaiveDateTime> {
+        // 2025-01-01 .. 2027-12-31, minute resolution.
+        (0i64..(3 * 366 * 24 * 60)).prop_map(|m| dt("2025-01-01 00:00") + chrono::Duration::minutes(m))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// The ladder is ordered: 提醒 ≤ deadline < 催办 ≤ 通报预警 < 问题台账候选.
+        #[test]
+        fn ladder_is_ordered(deadline in arb_time()) {
+            let cal = WorkCalendar::with_bundled_holidays();
+            let r = EscalationRules::default();
+            let at: Vec<_> = EscalationStep::ALL.iter().map(|s| s.due_from(&cal, &r, deadline).value).collect();
+            prop_assert!(at[0] <= deadline);
+            prop_assert!(at[1] > deadline);
+            prop_assert!(at[1] <= at[2] && at[2] < at[3]);
+        }
+
+        /// A light never improves as time passes.
+        #[test]
+        fn lights_only_worsen(deadline in arb_time(), a in arb_time(), b in arb_time()) {
+            let cal = WorkCalendar::with_bundled_holidays();
+            let r = EscalationRules::default();
+            let (t1, t2) = if a <= b { (a, b) } else { (b, a) };
+            let l1 = light(&cal, &r, TaskStatus::InProgress, deadline, t1);
+            let l2 = light(&cal, &r, TaskStatus::InProgress, deadline, t2);
+            prop_assert!(l1 <= l2);
+        }
+
+        /// Sweeping at any increasing times, recording what fired, fires every step exactly once
+        /// by the end and never out of ladder order.
+        #[test]
+        fn sweeps_fire_each_step_once(deadline in arb_time(), mut times in proptest::collection::vec(arb_time(), 1..20)) {
+            let cal = WorkCalendar::with_bundled_holidays();
+            let r = EscalationRules::default();
+            times.sort();
+            times.push(deadline + chrono::Duration::days(60));
+            let mut fired: Vec<EscalationStep> = vec![];
+            for now in times {
+                for s in due_steps(&cal, &r, deadline, &fired, now) {
+                    prop_assert!(!fired.contains(&s));
+                    prop_assert!(fired.iter().all(|f| *f < s));
+                    fired.push(s);
+                }
+                if let Some(next) = next_check_at(&cal, &r, deadline, &fired) {
+                    prop_assert!(next > now);
+                }
+            }
+            prop_assert_eq!(fired, EscalationStep::ALL.to_vec());
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! Field validators. Every error names the field in Chinese so a clerk knows what to fix.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::Serialize;
+use xietong_calendar::WorkCalendar;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("字段「{field}」{message}")]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
+        Self { field: field.to_string(), message: message.into() }
+    }
+}
+
+/// A required single-line text: trimmed, non-empty, at most `max` characters.
+pub fn required_text(field: &str, value: &str, max: usize) -> Result<String, FieldError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(FieldError::new(field, "不能为空"));
+    }
+    let n = v.chars().count();
+    if n > max {
+        return Err(FieldError::new(field, format!("不能超过 {max} 个字（当前 {n} 个）")));
+    }
+    if v.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+        return Err(FieldError::new(field, "含有不可见的控制字符"));
+    }
+    Ok(v.to_string())
+}
+
+/// Optional text: empty becomes `None`.
+pub fn optional_text(field: &str, value: &str, max: usize) -> Result<Option<String>, FieldError> {
+    if value.trim().is_empty() { Ok(None) } else { required_text(field, value, max).map(Some) }
+}
+
+/// 文号 such as "二七政文〔2026〕15号": required, at most 64 characters, no line breaks.
+pub fn doc_no(value: &str) -> Result<String, FieldError> {
+    let v = required_text("文号", value, 64)?;
+    if v.contains('\n') {
+        return Err(FieldError::new("文号", "不能包含换行"));
+    }
+    Ok(v)
+}
+
+/// Progress in percent, 0–100.
+pub fn progress(field: &str, value: i64) -> Result<i64, FieldError> {
+    if (0..=100).contains(&value) { Ok(value) } else { Err(FieldError::new(field, format!("应在 0 到 100 之间（当前 {value}）"))) }
+}
+
+/// A deadline given as a date: it must be a working day, and it is due at the end of that day's office hours.
+pub fn deadline_on_working_day(cal: &WorkCalendar, field: &str, date: NaiveDate) -> Result<NaiveDateTime, FieldError> {
+    if !cal.is_working_day(date) {
+        return Err(FieldError::new(
+            field,
+            format!("{date} 是{}，期限须为工作日", cal.day_kind(date).label_zh()),
+        ));
+    }
+    let end = cal.office_hours().segments().last().map(|s| s.1).unwrap_or_default();
+    Ok(date.and_time(end))
+}
+
+/// A deadline must lie after `after` (e.g. the task's receipt, or the current deadline for an extension).
+pub fn deadline_after(field: &str, deadline: NaiveDateTime, after: NaiveDateTime, what: &str) -> Result<(), FieldError> {
+    if deadline > after { Ok(()) } else { Err(FieldError::new(field, format!("须晚于{what}（{}）", after.format("%Y-%m-%d %H:%M")))) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_field() {
+        assert_eq!(required_text("任务名称", "  ", 10).unwrap_err().to_string(), "字段「任务名称」不能为空");
+        assert!(required_text("任务名称", "一二三四五六七八九十十一", 10).unwrap_err().to_string().contains("不能超过 10 个字"));
+        assert_eq!(progress("进度", 101).unwrap_err().to_string(), "字段「进度」应在 0 到 100 之间（当前 101）");
+    }
+
+    #[test]
+    fn deadline_on_holiday_is_refused() {
+        let cal = WorkCalendar::with_bundled_holidays();
+        let e = deadline_on_working_day(&cal, "办理期限", NaiveDate::from_ymd_opt(2026, 10, 3).unwrap()).unwrap_err();
+        assert!(e.to_string().starts_with("字段「办理期限」2026-10-03 是"), "{e}");
+        assert!(e.to_string().contains("国庆节"), "{e}");
+        let ok = deadline_on_working_day(&cal, "办理期限", NaiveDate::from_ymd_opt(2026, 10, 10).unwrap()).unwrap();
+        assert_eq!(ok.format("%Y-%m-%d %H:%M").to_string(), "2026-10-10 18:00");
+    }
+}
