@@ -46,7 +46,7 @@ fn token_digest(token: &str) -> String {
 }
 
 /// The signed-in user, with their data scope resolved.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct SessionUser {
     pub user_id: i64,
     pub username: String,

@@ -8,6 +8,9 @@ pub enum StoreError {
     /// Bad input, naming the field.
     #[error("{0}")]
     Invalid(FieldError),
+    /// Bad input whose message already names the field.
+    #[error("{0}")]
+    BadInput(String),
     /// Not allowed for this person (data scope or role).
     #[error("{0}")]
     Denied(String),
@@ -49,7 +52,7 @@ impl From<xietong_supervision::access::Denied> for StoreError {
 
 impl From<xietong_calendar::CalendarError> for StoreError {
     fn from(e: xietong_calendar::CalendarError) -> Self {
-        StoreError::Conflict(e.to_string())
+        StoreError::BadInput(e.to_string())
     }
 }
 

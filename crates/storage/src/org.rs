@@ -9,7 +9,7 @@ use crate::{ts, Db, Result, RowExt, StoreError, Tx};
 
 pub const UNIT_KINDS: [&str; 6] = ["区委部门", "区政府部门", "镇街", "管委会", "外部单位", "内设科室"];
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Unit {
     pub id: i64,
     pub code: String,
@@ -20,7 +20,7 @@ pub struct Unit {
     pub head_name: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Person {
     pub id: i64,
     pub code: String,
@@ -30,7 +30,7 @@ pub struct Person {
     pub unit_name: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct UserRow {
     pub id: i64,
     pub username: String,
@@ -41,13 +41,13 @@ pub struct UserRow {
     pub active: bool,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Category {
     pub id: i64,
     pub name: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct LeaderArea {
     pub leader_person_id: i64,
     pub leader_name: String,

@@ -23,7 +23,7 @@ pub struct Ctx<'a> {
     pub now: NaiveDateTime,
 }
 
-#[derive(Clone, Debug, Deserialize, Default)]
+#[derive(Clone, Debug, Deserialize, Default, utoipa::ToSchema)]
 pub struct NewTask {
     pub title: String,
     #[serde(default)]
@@ -51,7 +51,7 @@ pub struct NewTask {
     pub assign_now: bool,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewSubtask {
     pub title: String,
     pub dept_unit_id: i64,
@@ -99,7 +99,7 @@ impl Command {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Task {
     pub id: i64,
     pub title: String,
@@ -131,7 +131,7 @@ pub struct Task {
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Subtask {
     pub id: i64,
     pub title: String,
@@ -144,7 +144,7 @@ pub struct Subtask {
     pub last_report: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct TaskEvent {
     pub id: i64,
     pub action: String,
@@ -156,7 +156,7 @@ pub struct TaskEvent {
     pub comment: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Extension {
     pub id: i64,
     pub requested_at: NaiveDateTime,
@@ -169,7 +169,7 @@ pub struct Extension {
     pub decision_comment: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Escalation {
     pub step: EscalationStep,
     pub deadline: NaiveDateTime,
@@ -177,10 +177,16 @@ pub struct Escalation {
     pub fired_by: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct UnitRef {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct TaskDetail {
     pub task: Task,
-    pub co_units: Vec<(i64, String)>,
+    pub co_units: Vec<UnitRef>,
     pub subtasks: Vec<Subtask>,
     pub events: Vec<TaskEvent>,
     pub extensions: Vec<Extension>,
@@ -195,7 +201,7 @@ impl TaskDetail {
     pub fn parties(&self) -> TaskParties {
         TaskParties {
             lead_unit_id: self.task.lead_unit_id,
-            co_unit_ids: self.co_units.iter().map(|c| c.0).collect(),
+            co_unit_ids: self.co_units.iter().map(|c| c.id).collect(),
             leader_person_id: self.task.leader_person_id,
             subtask_person_ids: self.subtasks.iter().map(|s| s.person_id).collect(),
         }
@@ -203,7 +209,7 @@ impl TaskDetail {
 }
 
 /// Filters for the task list; all optional.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
 pub struct TaskFilter {
     pub status: Option<String>,
     pub light: Option<String>,
@@ -275,7 +281,7 @@ pub fn scope_sql(user: &SessionUser) -> String {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct TaskPage {
     pub total: i64,
     pub page: i64,
@@ -283,7 +289,7 @@ pub struct TaskPage {
     pub items: Vec<Task>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct TodoItem {
     pub task: Task,
     /// What is expected of this user, e.g. "待签收".
@@ -430,7 +436,7 @@ impl Db {
                     return Err(StoreError::invalid("子任务", "至少分解出一项子任务，写明责任科室、责任人和完成时限"));
                 }
                 let allowed_depts = self.unit_and_descendants_tx(&mut tx, t.lead_unit_id).await?;
-                let co: Vec<i64> = d.co_units.iter().map(|c| c.0).collect();
+                let co: Vec<i64> = d.co_units.iter().map(|c| c.id).collect();
                 for (i, s) in subtasks.iter().enumerate() {
                     let row = i + 1;
                     let title = required_text(&format!("第{row}项子任务的名称"), &s.title, 200)?;
@@ -813,7 +819,7 @@ pub(crate) async fn load_detail(conn: &mut sqlx::AnyConnection, id: i64, now: Na
         .fetch_all(&mut *conn)
         .await?
         .iter()
-        .map(|r| Ok((r.i("id")?, r.s("name")?)))
+        .map(|r| Ok(UnitRef { id: r.i("id")?, name: r.s("name")? }))
         .collect::<Result<Vec<_>>>()?;
     let subtasks = sqlx::query(
         "SELECT s.*, u.name AS dept_name, p.name AS person_name FROM subtasks s JOIN units u ON u.id = s.dept_unit_id \

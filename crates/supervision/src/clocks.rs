@@ -8,7 +8,7 @@ use xietong_calendar::WorkCalendar;
 /// Working minutes the lead unit has to decompose a task after receiving it.
 pub const DECOMPOSITION_WORKING_MINUTES: i64 = 120;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ClockKind {
     /// 交办不过夜: received by the 督查局 → handed to the lead unit, by the end of that calendar day.
@@ -26,7 +26,7 @@ impl ClockKind {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Clock {
     pub kind: ClockKind,
     pub started_at: NaiveDateTime,
@@ -36,7 +36,7 @@ pub struct Clock {
     pub provisional: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum ClockState {
     /// Still running, `remaining_minutes` left (working minutes for the decomposition clock).
@@ -142,7 +142,8 @@ mod tests {
         let stopped = Clock::decomposition(&cal, dt("2026-11-20 17:00"), Some(dt("2026-11-23 09:30")));
         assert_eq!(stopped.state(&cal, dt("2026-12-01 09:00")), ClockState::Met);
         let late = Clock::decomposition(&cal, dt("2026-11-20 17:00"), Some(dt("2026-11-23 14:00")));
-        assert_eq!(late.state(&cal, dt("2026-12-01 09:00")), ClockState::Breached { late_minutes: 120 });
+        // 10:00 → 14:00 is 150 working minutes: the lunch break does not count.
+        assert_eq!(late.state(&cal, dt("2026-12-01 09:00")), ClockState::Breached { late_minutes: 150 });
     }
 
     #[test]

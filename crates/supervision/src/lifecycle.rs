@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Where a task came from (任务来源).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceKind {
     /// 上级交办
@@ -37,7 +37,7 @@ impl SourceKind {
 }
 
 /// How often the lead unit must report progress (推进汇报周期).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReportCycle {
     Weekly,
@@ -78,7 +78,7 @@ impl ReportCycle {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
     /// 立项: registered by the 督查局, not yet handed over.
@@ -142,7 +142,7 @@ impl TaskStatus {
 }
 
 /// Everything a person can do to a task. Each is recorded in the timeline with actor, time and comment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// 交办
@@ -264,7 +264,7 @@ pub fn allowed_actions(from: TaskStatus) -> Vec<Action> {
 }
 
 /// 延期申请 goes 督查局审核 → 分管领导审批.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ExtensionStatus {
     /// 待督查局审核

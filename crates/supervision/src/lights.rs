@@ -8,7 +8,7 @@ use xietong_calendar::{Computed, WorkCalendar};
 
 use crate::lifecycle::TaskStatus;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Light {
     /// No light: 立项, closed or cancelled.
@@ -42,7 +42,7 @@ impl Light {
 }
 
 /// Configurable thresholds, all in working days on the work calendar.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EscalationRules {
     /// Yellow light and 提醒 this many working days before the deadline.
     pub yellow_working_days: i64,
@@ -73,7 +73,7 @@ impl EscalationRules {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EscalationStep {
     /// 提醒: the deadline is near.
@@ -165,7 +165,7 @@ pub fn next_check_at(
 }
 
 /// The cap on 催办 sent by hand.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UrgeRules {
     pub cap_per_week: i64,
 }
@@ -203,9 +203,10 @@ mod tests {
         let deadline = dt("2026-11-27 18:00"); // Friday
         let s = TaskStatus::InProgress;
         assert_eq!(light(&cal, &r, s, deadline, dt("2026-11-20 10:00")), Light::Green);
-        // 3 working days before Friday 18:00 is Tuesday 18:00.
+        // 3 working days before Friday 18:00 starts Wednesday 09:00 (no working time passes overnight).
         assert_eq!(light(&cal, &r, s, deadline, dt("2026-11-24 17:59")), Light::Green);
-        assert_eq!(light(&cal, &r, s, deadline, dt("2026-11-24 18:00")), Light::Yellow);
+        assert_eq!(light(&cal, &r, s, deadline, dt("2026-11-25 08:59")), Light::Green);
+        assert_eq!(light(&cal, &r, s, deadline, dt("2026-11-25 09:00")), Light::Yellow);
         assert_eq!(light(&cal, &r, s, deadline, dt("2026-11-27 18:00")), Light::Yellow);
         assert_eq!(light(&cal, &r, s, deadline, dt("2026-11-27 18:01")), Light::Red);
         assert_eq!(light(&cal, &r, TaskStatus::Closed, deadline, dt("2026-12-27 18:01")), Light::None);

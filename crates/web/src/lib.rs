@@ -1,1 +1,170 @@
+//! The HTTP layer: a JSON API (documented at /api/openapi.json) and Chinese server-rendered pages,
+//! over one shared state. Every handler resolves the signed-in user on the server and passes it
+//! to the storage layer, which enforces data scope for every read and write.
 
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod pages;
+pub mod views;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use axum::Router;
+use chrono::NaiveDateTime;
+use xietong_calendar::WorkCalendar;
+use xietong_storage::auth::SessionPolicy;
+use xietong_storage::calendar::Rules;
+use xietong_storage::tasks::Ctx;
+use xietong_storage::{Db, StoreError};
+
+/// Where "now" comes from: the real clock in production, a fixed instant in tests.
+#[derive(Clone, Debug)]
+pub enum Clock {
+    Real,
+    Fixed(Arc<RwLock<NaiveDateTime>>),
+}
+
+impl Clock {
+    pub fn now(&self) -> NaiveDateTime {
+        match self {
+            Clock::Real => xietong_storage::local_now(),
+            Clock::Fixed(t) => *t.read().unwrap_or_else(|e| e.into_inner()),
+        }
+    }
+}
+
+pub struct Inner {
+    pub db: Db,
+    pub calendar: RwLock<Arc<WorkCalendar>>,
+    pub rules: RwLock<Arc<Rules>>,
+    pub clock: Clock,
+    pub policy: SessionPolicy,
+    pub templates: minijinja::Environment<'static>,
+    /// Set the cookie's Secure flag (when served behind TLS).
+    pub secure_cookies: bool,
+}
+
+#[derive(Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// A snapshot of what computations need, taken once per request.
+pub struct Snapshot {
+    pub cal: Arc<WorkCalendar>,
+    pub rules: Arc<Rules>,
+    pub now: NaiveDateTime,
+}
+
+impl Snapshot {
+    pub fn ctx(&self) -> Ctx<'_> {
+        Ctx { cal: &self.cal, rules: &self.rules, now: self.now }
+    }
+}
+
+impl AppState {
+    pub async fn new(db: Db, clock: Clock) -> Result<AppState, StoreError> {
+        let calendar = db.load_calendar().await?;
+        let rules = db.load_rules().await?;
+        Ok(AppState(Arc::new(Inner {
+            db,
+            calendar: RwLock::new(Arc::new(calendar)),
+            rules: RwLock::new(Arc::new(rules)),
+            clock,
+            policy: SessionPolicy::default(),
+            templates: views::environment(),
+            secure_cookies: false,
+        })))
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            cal: self.calendar.read().unwrap_or_else(|e| e.into_inner()).clone(),
+            rules: self.rules.read().unwrap_or_else(|e| e.into_inner()).clone(),
+            now: self.clock.now(),
+        }
+    }
+
+    /// Reload calendar and rules after an edit (here or, via the scheduler, in another process).
+    pub async fn reload(&self) -> Result<(), StoreError> {
+        let cal = self.db.load_calendar().await?;
+        let rules = self.db.load_rules().await?;
+        *self.calendar.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(cal);
+        *self.rules.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(rules);
+        Ok(())
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let (api_router, openapi) = api::router().split_for_parts();
+    let openapi = Arc::new(openapi);
+    Router::new()
+        .merge(api_router)
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(move || {
+                let o = openapi.clone();
+                async move { axum::Json((*o).clone()) }
+            }),
+        )
+        .merge(pages::router())
+        .route("/health", axum::routing::get(|| async { "ok" }))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::csrf_guard))
+        .layer(axum::middleware::from_fn(security_headers))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(4 * 1024 * 1024))
+        .with_state(state)
+}
+
+async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::http::header::{HeaderName, HeaderValue};
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(HeaderName::from_static("x-frame-options"), HeaderValue::from_static("DENY"));
+    h.insert(HeaderName::from_static("x-content-type-options"), HeaderValue::from_static("nosniff"));
+    h.insert(HeaderName::from_static("referrer-policy"), HeaderValue::from_static("same-origin"));
+    h.insert(
+        HeaderName::from_static("content-security-policy"),
+        HeaderValue::from_static("default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'"),
+    );
+    res
+}
+
+/// The in-process scheduler: sweeps escalations every `every`, and reloads the calendar and rules
+/// so an edit made through another server process is picked up. No cron needed.
+pub fn spawn_scheduler(state: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = state.reload().await {
+                tracing::warn!(error = %e, "reloading calendar failed");
+            }
+            let snap = state.snapshot();
+            match state.db.sweep(&snap.ctx(), 500).await {
+                Ok(r) if r.steps_fired > 0 => tracing::info!(checked = r.tasks_checked, fired = r.steps_fired, "escalation sweep"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "escalation sweep failed"),
+            }
+        }
+    })
+}
+
+pub async fn serve(state: AppState, bind: SocketAddr, sweep_every: Duration) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(bind).await?;
+    tracing::info!("xietong listening on http://{}", listener.local_addr()?);
+    let _scheduler = spawn_scheduler(state.clone(), sweep_every);
+    axum::serve(listener, router(state)).with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}
