@@ -1,1 +1,163 @@
-fn main() {}
+//! The `xietong` binary: one command for the server and its administration.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use xietong_calendar::parse_datetime;
+use xietong_storage::Db;
+use xietong_web::{AppState, Clock};
+
+#[derive(Parser)]
+#[command(name = "xietong", version, about = "协同：督查督办与政校企产学研对接平台")]
+struct Cli {
+    /// Data directory (the SQLite database lives here).
+    #[arg(long, global = true, default_value = "./data", env = "XIETONG_DATA_DIR")]
+    data_dir: PathBuf,
+    /// Use this database instead of the SQLite file, e.g. postgres://user@127.0.0.1:5432/xietong
+    #[arg(long, global = true, env = "XIETONG_DATABASE_URL")]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the web server (JSON API, pages, and the escalation scheduler).
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: std::net::SocketAddr,
+        /// Load the demo data first if the database is empty.
+        #[arg(long)]
+        demo: bool,
+        /// Seconds between escalation sweeps.
+        #[arg(long, default_value_t = 60)]
+        sweep_every: u64,
+    },
+    /// Load the demo data (Erqi District) into an empty database.
+    Demo,
+    /// Work-calendar tools.
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCmd,
+    },
+    /// Audit-log tools.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCmd,
+    },
+    /// Copy the SQLite database, consistently, while the server may be running.
+    Backup {
+        /// Destination file (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Run one escalation sweep now.
+    Sweep,
+}
+
+#[derive(Subcommand)]
+enum CalendarCmd {
+    /// Print the due time N working hours after a moment, then any flag.
+    Due {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        working_hours: f64,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Verify the SM3 hash chain; exits non-zero and names the first bad entry.
+    Verify,
+}
+
+async fn open(cli: &Cli) -> Result<Db> {
+    Ok(match &cli.database_url {
+        Some(url) => Db::connect(url, None).await?,
+        None => Db::open_data_dir(&cli.data_dir).await?,
+    })
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    match &cli.command {
+        Cmd::Serve { bind, demo, sweep_every } => {
+            let db = open(&cli).await?;
+            if *demo && db.is_empty().await? {
+                let s = xietong_demo::load(&db, xietong_storage::local_now()).await?;
+                tracing::info!(units = s.units, accounts = s.accounts, tasks = s.tasks, "demo data loaded");
+            }
+            let state = AppState::new(db, Clock::Real).await?;
+            xietong_web::serve(state, *bind, Duration::from_secs((*sweep_every).max(1))).await?;
+        }
+        Cmd::Demo => {
+            let db = open(&cli).await?;
+            let s = xietong_demo::load(&db, xietong_storage::local_now()).await?;
+            println!(
+                "演示数据已装入：{} 个单位，{} 名人员，{} 个账号，{} 项任务，自动督办 {} 次。演示账号密码：{}",
+                s.units, s.people, s.accounts, s.tasks, s.escalations_fired, xietong_demo::DEMO_PASSWORD
+            );
+        }
+        Cmd::Calendar { command: CalendarCmd::Due { from, working_hours } } => {
+            let from = parse_datetime("--from", from)?;
+            if !working_hours.is_finite() || *working_hours < 0.0 || *working_hours > 100_000.0 {
+                anyhow::bail!("--working-hours 应在 0 到 100000 之间");
+            }
+            let db = open(&cli).await?;
+            let cal = db.load_calendar().await?;
+            let due = cal.add_working_minutes(from, (working_hours * 60.0).round() as i64);
+            println!("{}", due.value.format("%Y-%m-%d %H:%M"));
+            if let Some(flag) = due.flag_zh() {
+                println!("{flag}");
+            }
+        }
+        Cmd::Audit { command: AuditCmd::Verify } => {
+            let db = open(&cli).await?;
+            match db.verify_audit().await? {
+                Ok(n) => println!("审计日志完整：共 {n} 条，SM3 哈希链校验通过"),
+                Err(e) => {
+                    eprintln!("审计日志校验失败：{e}");
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
+        Cmd::Backup { out } => {
+            let db = open(&cli).await?;
+            db.backup_to(out).await.with_context(|| format!("备份到 {} 失败", out.display()))?;
+            println!("已备份到 {}", out.display());
+        }
+        Cmd::Sweep => {
+            let db = open(&cli).await?;
+            let cal = db.load_calendar().await?;
+            let rules = db.load_rules().await?;
+            let r = db.sweep(&xietong_storage::tasks::Ctx { cal: &cal, rules: &rules, now: xietong_storage::local_now() }, 500).await?;
+            println!("检查 {} 项任务，触发 {} 个督办环节", r.tasks_checked, r.steps_fired);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("无法启动运行时：{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("错误：{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,377 @@
+//! The JSON API. Every route is declared with `utoipa::path` and registered through
+//! `OpenApiRouter`, so the OpenAPI document at /api/openapi.json cannot miss a route.
+
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
+use axum::http::{request::Parts, StatusCode};
+use axum::Json;
+use chrono::NaiveDate;
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use xietong_calendar::{parse_date, parse_datetime, DayOverride};
+use xietong_storage::auth::SessionUser;
+use xietong_storage::org::{Category, Person, Unit};
+use xietong_storage::tasks::{Command, NewSubtask, NewTask, TaskFilter};
+use xietong_storage::StoreError;
+
+use crate::auth::ApiUser;
+use crate::error::{ApiError, ErrorBody};
+use crate::views::{task_row, task_view, TaskRow, TaskView};
+use crate::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "协同 Xietong API", description = "督查督办与政校企产学研对接平台 JSON API。登录后以 `Authorization: Bearer <token>` 调用；浏览器会话调用写操作需带 `X-CSRF-Token`。"),
+    components(schemas(ErrorBody))
+)]
+pub struct ApiDoc;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(login, logout))
+        .routes(routes!(me))
+        .routes(routes!(todo))
+        .routes(routes!(list_tasks, create_task))
+        .routes(routes!(get_task))
+        .routes(routes!(act))
+        .routes(routes!(units))
+        .routes(routes!(people))
+        .routes(routes!(categories))
+        .routes(routes!(calendar_due))
+        .routes(routes!(calendar_days))
+        .routes(routes!(set_calendar_day, delete_calendar_day))
+        .routes(routes!(audit_verify))
+}
+
+/// JSON body extractor whose rejections are Chinese 400s naming the field when serde can.
+pub struct J<T>(pub T);
+
+fn translate_serde(msg: &str) -> String {
+    if let Some(rest) = msg.split("missing field `").nth(1) {
+        let field = rest.split('`').next().unwrap_or("");
+        return format!("缺少字段「{field}」");
+    }
+    if let Some(rest) = msg.split("unknown field `").nth(1) {
+        let field = rest.split('`').next().unwrap_or("");
+        return format!("不认识的字段「{field}」");
+    }
+    if msg.contains("invalid type") || msg.contains("invalid value") || msg.contains("invalid digit") {
+        let path = msg.split(':').next().unwrap_or("");
+        return format!("字段类型错误（{path}）");
+    }
+    "请求格式错误".into()
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for J<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(J(v)),
+            Err(e) => Err(ApiError(StoreError::BadInput(format!("请求体不是有效的 JSON：{}", translate_serde(&e.body_text()))))),
+        }
+    }
+}
+
+/// Query-string extractor with Chinese 400s.
+pub struct Q<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Q<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Q(v)),
+            Err(e) => Err(ApiError(StoreError::BadInput(format!("查询参数错误：{}", translate_serde(&e.body_text()))))),
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LoginResponse {
+    pub token: String,
+    pub csrf_token: String,
+    pub user: SessionUser,
+}
+
+/// 登录，返回会话令牌。
+#[utoipa::path(post, path = "/api/session", request_body = LoginRequest, tag = "会话",
+    responses((status = 200, body = LoginResponse), (status = 403, body = ErrorBody)))]
+async fn login(State(s): State<AppState>, J(b): J<LoginRequest>) -> Result<Json<LoginResponse>, ApiError> {
+    let ns = s.db.login(&b.username, &b.password, s.clock.now(), s.policy).await?;
+    Ok(Json(LoginResponse { token: ns.token, csrf_token: ns.csrf, user: ns.user }))
+}
+
+/// 退出登录（使当前令牌失效）。
+#[utoipa::path(delete, path = "/api/session", tag = "会话", responses((status = 204), (status = 401, body = ErrorBody)))]
+async fn logout(State(s): State<AppState>, ApiUser(_u, token): ApiUser) -> Result<StatusCode, ApiError> {
+    s.db.logout(&token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// 当前用户。
+#[utoipa::path(get, path = "/api/me", tag = "会话", responses((status = 200, body = SessionUser), (status = 401, body = ErrorBody)))]
+async fn me(ApiUser(u, _): ApiUser) -> Json<SessionUser> {
+    Json(u)
+}
+
+/// 我的待办。
+#[utoipa::path(get, path = "/api/todo", tag = "督查督办", responses((status = 200, body = Vec<TaskRow>), (status = 401, body = ErrorBody)))]
+async fn todo(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Result<Json<Vec<TaskRow>>, ApiError> {
+    let snap = s.snapshot();
+    let items = s.db.todo(&u, 200).await?;
+    Ok(Json(items.into_iter().map(|i| task_row(i.task, &snap.cal, &snap.rules, snap.now, Some(i.what))).collect()))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TaskList {
+    pub total: i64,
+    pub page: i64,
+    pub page_size: i64,
+    pub items: Vec<TaskRow>,
+}
+
+/// 任务列表（按数据范围过滤，可按状态、亮灯、单位、类别、来源、关键词筛选）。
+#[utoipa::path(get, path = "/api/tasks", params(TaskFilter), tag = "督查督办",
+    responses((status = 200, body = TaskList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn list_tasks(State(s): State<AppState>, ApiUser(u, _): ApiUser, Q(f): Q<TaskFilter>) -> Result<Json<TaskList>, ApiError> {
+    let snap = s.snapshot();
+    let p = s.db.list_tasks(&u, &snap.ctx(), &f).await?;
+    Ok(Json(TaskList {
+        total: p.total,
+        page: p.page,
+        page_size: p.page_size,
+        items: p.items.into_iter().map(|t| task_row(t, &snap.cal, &snap.rules, snap.now, None)).collect(),
+    }))
+}
+
+/// 立项（可同时交办）。仅督查局。
+#[utoipa::path(post, path = "/api/tasks", request_body = NewTask, tag = "督查督办",
+    responses((status = 201, body = TaskView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn create_task(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(n): J<NewTask>) -> Result<(StatusCode, Json<TaskView>), ApiError> {
+    let snap = s.snapshot();
+    let id = s.db.create_task(&u, &snap.ctx(), &n).await?;
+    let snap = s.snapshot();
+    let d = s.db.get_task(&u, id, snap.now).await?;
+    Ok((StatusCode::CREATED, Json(task_view(d, &u, &snap.cal, &snap.rules, snap.now))))
+}
+
+/// 任务详情：时间线、计时、亮灯、可执行操作。
+#[utoipa::path(get, path = "/api/tasks/{id}", params(("id" = i64, Path, description = "任务编号")), tag = "督查督办",
+    responses((status = 200, body = TaskView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_task(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(id): Path<i64>) -> Result<Json<TaskView>, ApiError> {
+    let snap = s.snapshot();
+    let d = s.db.get_task(&u, id, snap.now).await?;
+    Ok(Json(task_view(d, &u, &snap.cal, &snap.rules, snap.now)))
+}
+
+/// The body of any task action; which fields are required depends on the action.
+#[derive(Deserialize, ToSchema, Default, Debug)]
+pub struct ActionBody {
+    /// 意见 / 说明 (assign, receive, decompose, approve, urge; reject: 退回原因; review/decide: 审批意见)
+    pub comment: Option<String>,
+    /// 进展情况 (report, report_subtask), 办结情况 (request_completion), 批示内容 (instruct)
+    pub text: Option<String>,
+    /// 延期理由 (request_extension), 撤销原因 (cancel)
+    pub reason: Option<String>,
+    /// 进度 0–100 (report, report_subtask)
+    pub progress: Option<i64>,
+    /// YYYY-MM-DD (reject: 整改期限; request_extension: 申请延期至)
+    pub new_deadline: Option<String>,
+    /// review_extension, decide_extension
+    pub extension_id: Option<i64>,
+    /// review_extension, decide_extension: 同意 (true) or 不同意 (false)
+    pub approve: Option<bool>,
+    /// report_subtask
+    pub subtask_id: Option<i64>,
+    /// decompose
+    pub subtasks: Option<Vec<NewSubtask>>,
+}
+
+fn need<T>(v: Option<T>, field: &str) -> Result<T, StoreError> {
+    v.ok_or_else(|| StoreError::invalid(field, "不能为空"))
+}
+
+/// Turn an action name and its body into a storage command.
+pub fn command(action: &str, b: ActionBody) -> Result<Command, StoreError> {
+    let c = b.comment.unwrap_or_default();
+    Ok(match action {
+        "assign" => Command::Assign { comment: c },
+        "receive" => Command::Receive { comment: c },
+        "decompose" => Command::Decompose { subtasks: b.subtasks.unwrap_or_default(), comment: c },
+        "report" => Command::Report { progress: need(b.progress, "进度")?, text: b.text.unwrap_or_default() },
+        "request_completion" => Command::RequestCompletion { text: b.text.unwrap_or_default() },
+        "approve" => Command::Approve { comment: c },
+        "reject" => Command::Reject { comment: c, new_deadline: need(b.new_deadline, "整改期限")? },
+        "request_extension" => Command::RequestExtension { reason: b.reason.unwrap_or_default(), new_deadline: need(b.new_deadline, "申请延期至")? },
+        "review_extension" => Command::ReviewExtension { extension_id: need(b.extension_id, "延期申请")?, approve: need(b.approve, "审核结论")?, comment: c },
+        "decide_extension" => Command::DecideExtension { extension_id: need(b.extension_id, "延期申请")?, approve: need(b.approve, "审批结论")?, comment: c },
+        "cancel" => Command::Cancel { reason: b.reason.unwrap_or_default() },
+        "urge" => Command::Urge { comment: c },
+        "instruct" => Command::Instruct { text: b.text.unwrap_or_default() },
+        "report_subtask" => Command::ReportSubtask { subtask_id: need(b.subtask_id, "子任务")?, progress: need(b.progress, "进度")?, text: b.text.unwrap_or_default() },
+        other => return Err(StoreError::NotFound(format!("没有名为「{other}」的操作"))),
+    })
+}
+
+/// 对任务执行操作：assign 交办、receive 签收、decompose 分解、report 进展汇报、report_subtask 子任务汇报、
+/// request_completion 办结申请、approve 审核通过、reject 退回整改、request_extension 延期申请、
+/// review_extension 延期审核、decide_extension 延期审批、cancel 撤销、urge 催办、instruct 领导批示。
+#[utoipa::path(post, path = "/api/tasks/{id}/actions/{action}", request_body = ActionBody, tag = "督查督办",
+    params(("id" = i64, Path, description = "任务编号"), ("action" = String, Path, description = "操作名")),
+    responses((status = 200, body = TaskView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn act(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path((id, action)): Path<(i64, String)>, J(b): J<ActionBody>) -> Result<Json<TaskView>, ApiError> {
+    let cmd = command(&action, b)?;
+    let snap = s.snapshot();
+    let d = s.db.perform(&u, &snap.ctx(), id, cmd).await?;
+    Ok(Json(task_view(d, &u, &snap.cal, &snap.rules, snap.now)))
+}
+
+/// 单位（树形，含一把手）。
+#[utoipa::path(get, path = "/api/units", tag = "组织", responses((status = 200, body = Vec<Unit>), (status = 401, body = ErrorBody)))]
+async fn units(State(s): State<AppState>, ApiUser(_u, _t): ApiUser) -> Result<Json<Vec<Unit>>, ApiError> {
+    Ok(Json(s.db.list_units().await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct PeopleQuery {
+    /// 只列出该单位的人员
+    pub unit_id: Option<i64>,
+}
+
+/// 人员（按职务，示例数据为占位姓名）。
+#[utoipa::path(get, path = "/api/people", params(PeopleQuery), tag = "组织", responses((status = 200, body = Vec<Person>), (status = 401, body = ErrorBody)))]
+async fn people(State(s): State<AppState>, ApiUser(_u, _t): ApiUser, Q(q): Q<PeopleQuery>) -> Result<Json<Vec<Person>>, ApiError> {
+    Ok(Json(s.db.list_people(q.unit_id).await?))
+}
+
+/// 工作类别。
+#[utoipa::path(get, path = "/api/categories", tag = "组织", responses((status = 200, body = Vec<Category>), (status = 401, body = ErrorBody)))]
+async fn categories(State(s): State<AppState>, ApiUser(_u, _t): ApiUser) -> Result<Json<Vec<Category>>, ApiError> {
+    Ok(Json(s.db.list_categories().await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct DueQuery {
+    /// 起算时间 YYYY-MM-DD HH:MM
+    pub from: String,
+    /// 工作小时数（可为小数）
+    pub working_hours: f64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DueResponse {
+    /// YYYY-MM-DD HH:MM
+    pub due: String,
+    pub provisional: bool,
+    pub flag: Option<String>,
+}
+
+/// 按工作日历计算到期时间。
+#[utoipa::path(get, path = "/api/calendar/due", params(DueQuery), tag = "工作日历",
+    responses((status = 200, body = DueResponse), (status = 400, body = ErrorBody)))]
+async fn calendar_due(State(s): State<AppState>, ApiUser(_u, _t): ApiUser, Q(q): Q<DueQuery>) -> Result<Json<DueResponse>, ApiError> {
+    let from = parse_datetime("起算时间", &q.from)?;
+    if !(0.0..=100_000.0).contains(&q.working_hours) {
+        return Err(StoreError::invalid("工作小时数", "应在 0 到 100000 之间").into());
+    }
+    let snap = s.snapshot();
+    let due = snap.cal.add_working_minutes(from, (q.working_hours * 60.0).round() as i64);
+    Ok(Json(DueResponse { due: due.value.format("%Y-%m-%d %H:%M").to_string(), provisional: due.is_provisional(), flag: due.flag_zh() }))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct YearQuery {
+    pub year: Option<i32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CalendarDay {
+    pub date: String,
+    pub off: bool,
+    pub name: String,
+    pub kind_label: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CalendarYear {
+    pub year: i32,
+    /// 是否已发布节假日安排；未发布的年份计算结果为暂定。
+    pub published: bool,
+    pub office_hours: String,
+    pub working_days: i64,
+    pub days: Vec<CalendarDay>,
+}
+
+pub fn calendar_year(cal: &xietong_calendar::WorkCalendar, year: i32) -> CalendarYear {
+    let days = cal
+        .overrides()
+        .filter(|o| chrono::Datelike::year(&o.date) == year)
+        .map(|o| CalendarDay { date: o.date.to_string(), off: o.off, name: o.name.clone(), kind_label: cal.day_kind(o.date).label_zh() })
+        .collect();
+    let start = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default();
+    let end = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default();
+    let working_days = cal.working_days_between(start, end).value + i64::from(cal.is_working_day(start));
+    CalendarYear { year, published: cal.is_year_published(year), office_hours: cal.office_hours().to_string(), working_days, days }
+}
+
+/// 某年的节假日与调休安排。
+#[utoipa::path(get, path = "/api/calendar/days", params(YearQuery), tag = "工作日历", responses((status = 200, body = CalendarYear), (status = 400, body = ErrorBody)))]
+async fn calendar_days(State(s): State<AppState>, ApiUser(_u, _t): ApiUser, Q(q): Q<YearQuery>) -> Result<Json<CalendarYear>, ApiError> {
+    let snap = s.snapshot();
+    let year = q.year.unwrap_or_else(|| chrono::Datelike::year(&snap.now.date()));
+    if !(2000..=2100).contains(&year) {
+        return Err(StoreError::invalid("年份", "应在 2000 到 2100 之间").into());
+    }
+    Ok(Json(calendar_year(&snap.cal, year)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct DayBody {
+    /// true 放假，false 上班（调休）
+    pub off: bool,
+    pub name: String,
+}
+
+/// 设置某日为放假或调休上班。仅系统管理员。
+#[utoipa::path(put, path = "/api/calendar/days/{date}", request_body = DayBody, params(("date" = String, Path, description = "YYYY-MM-DD")), tag = "工作日历",
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn set_calendar_day(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(date): Path<String>, J(b): J<DayBody>) -> Result<StatusCode, ApiError> {
+    u.actor().may_administer()?;
+    let date = parse_date("日期", &date)?;
+    s.db.set_calendar_day(&u.username, &DayOverride { date, off: b.off, name: b.name }, s.clock.now()).await?;
+    s.reload().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// 删除某日的特殊安排。仅系统管理员。
+#[utoipa::path(delete, path = "/api/calendar/days/{date}", params(("date" = String, Path, description = "YYYY-MM-DD")), tag = "工作日历",
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn delete_calendar_day(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(date): Path<String>) -> Result<StatusCode, ApiError> {
+    u.actor().may_administer()?;
+    let date = parse_date("日期", &date)?;
+    s.db.remove_calendar_day(&u.username, date, s.clock.now()).await?;
+    s.reload().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditStatus {
+    pub ok: bool,
+    pub entries: i64,
+    pub error: Option<String>,
+}
+
+/// 校验审计日志哈希链（SM3）。仅系统管理员。
+#[utoipa::path(get, path = "/api/audit/verify", tag = "审计", responses((status = 200, body = AuditStatus), (status = 403, body = ErrorBody)))]
+async fn audit_verify(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Result<Json<AuditStatus>, ApiError> {
+    u.actor().may_administer()?;
+    Ok(Json(match s.db.verify_audit().await? {
+        Ok(n) => AuditStatus { ok: true, entries: n, error: None },
+        Err(e) => AuditStatus { ok: false, entries: 0, error: Some(e.to_string()) },
+    }))
+}

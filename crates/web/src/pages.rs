@@ -1,0 +1,481 @@
+//! Server-rendered Chinese pages. Plain HTML forms (each with the session's `_csrf`), so the
+//! product works in the locked-down browsers government offices use.
+
+use axum::extract::{Form, Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use minijinja::context;
+use serde::Deserialize;
+use xietong_calendar::DayOverride;
+use xietong_storage::auth::SessionUser;
+use xietong_storage::tasks::{NewSubtask, NewTask, TaskFilter};
+use xietong_storage::StoreError;
+use xietong_supervision::{ReportCycle, Role, SourceKind, TaskStatus};
+
+use crate::api::{calendar_year, command, ActionBody};
+use crate::auth::{session_cookie, PageUser};
+use crate::error::status_of;
+use crate::views::{task_row, task_view};
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/todo") }))
+        .route("/login", get(login_page).post(login_submit))
+        .route("/logout", post(logout))
+        .route("/todo", get(todo_page))
+        .route("/tasks", get(tasks_page))
+        .route("/tasks/new", get(new_task_page).post(new_task_submit))
+        .route("/tasks/{id}", get(task_page))
+        .route("/tasks/{id}/actions/{action}", post(task_action))
+        .route("/calendar", get(calendar_page))
+        .route("/calendar/day", post(calendar_day_submit))
+        .route("/calendar/day/delete", post(calendar_day_delete))
+        .route("/calendar/office-hours", post(office_hours_submit))
+        .route("/calendar/year", post(calendar_year_submit))
+        .route("/org", get(org_page))
+        .route("/audit", get(audit_page))
+}
+
+fn render(s: &AppState, status: StatusCode, name: &str, user: Option<&SessionUser>, ctx: minijinja::Value) -> Response {
+    let tmpl = match s.templates.get_template(name) {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!(error = %e, "template missing");
+            return (StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误").into_response();
+        }
+    };
+    let base = context! { user => user, csrf => user.map(|u| u.csrf.clone()), roles => role_flags(user) };
+    match tmpl.render(context! { ..base, ..ctx }) {
+        Ok(html) => (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = ?e, "template render failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误").into_response()
+        }
+    }
+}
+
+fn role_flags(user: Option<&SessionUser>) -> minijinja::Value {
+    let r = user.map(|u| u.role);
+    context! {
+        admin => r == Some(Role::Admin),
+        supervisor => r == Some(Role::Supervisor),
+        leader => r == Some(Role::Leader),
+        liaison => r == Some(Role::Liaison),
+        responsible => r == Some(Role::Responsible),
+        label => r.map(|r| r.label_zh()),
+    }
+}
+
+pub fn error_page(s: &AppState, user: Option<&SessionUser>, e: &StoreError) -> Response {
+    let status = status_of(e);
+    if let StoreError::Internal(d) = e {
+        tracing::error!(detail = %d, "internal error");
+    }
+    render(s, status, "error.html", user, context! { message => e.to_string(), status => status.as_u16() })
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+fn safe_next(n: Option<&str>) -> String {
+    match n {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/todo".into(),
+    }
+}
+
+async fn login_page(State(s): State<AppState>, axum::extract::Query(q): axum::extract::Query<NextQuery>) -> Response {
+    render(&s, StatusCode::OK, "login.html", None, context! { next => safe_next(q.next.as_deref()), error => None::<String> })
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    next: Option<String>,
+}
+
+async fn login_submit(State(s): State<AppState>, Form(f): Form<LoginForm>) -> Response {
+    let next = safe_next(f.next.as_deref());
+    match s.db.login(&f.username, &f.password, s.clock.now(), s.policy).await {
+        Ok(ns) => {
+            let cookie = session_cookie(&ns.token, s.secure_cookies, s.policy.absolute.num_seconds());
+            ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
+        }
+        Err(e) => render(&s, status_of(&e), "login.html", None, context! { next => next, error => e.to_string(), username => f.username }),
+    }
+}
+
+async fn logout(State(s): State<AppState>, PageUser(_, token): PageUser) -> Response {
+    let _ = s.db.logout(&token).await;
+    ([(header::SET_COOKIE, session_cookie("", s.secure_cookies, 0))], Redirect::to("/login")).into_response()
+}
+
+async fn todo_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Response {
+    let snap = s.snapshot();
+    let items = match s.db.todo(&u, 200).await {
+        Ok(i) => i,
+        Err(e) => return error_page(&s, Some(&u), &e),
+    };
+    let rows: Vec<_> = items.into_iter().map(|i| task_row(i.task, &snap.cal, &snap.rules, snap.now, Some(i.what))).collect();
+    let notes = s.db.notifications(&u, 20).await.unwrap_or_default();
+    let notes: Vec<_> = notes.into_iter().map(|(at, text, task)| context! { at => at.to_string(), text => text, task_id => task }).collect();
+    render(&s, StatusCode::OK, "todo.html", Some(&u), context! { nav => "todo", rows => rows, notes => notes, now => snap.now.to_string() })
+}
+
+async fn tasks_page(State(s): State<AppState>, PageUser(u, _): PageUser, axum::extract::Query(raw): axum::extract::Query<Vec<(String, String)>>) -> Response {
+    let get = |k: &str| raw.iter().find(|(kk, v)| kk == k && !v.is_empty()).map(|(_, v)| v.clone());
+    let num = |k: &str| -> Result<Option<i64>, StoreError> {
+        get(k).map(|v| v.parse::<i64>().map_err(|_| StoreError::invalid(k, format!("「{v}」不是数字")))).transpose()
+    };
+    let f = match (|| -> Result<TaskFilter, StoreError> {
+        Ok(TaskFilter {
+            status: get("status"),
+            light: get("light"),
+            lead_unit_id: num("lead_unit_id")?,
+            category_id: num("category_id")?,
+            source_kind: get("source_kind"),
+            q: get("q"),
+            page: num("page")?,
+            page_size: None,
+        })
+    })() {
+        Ok(f) => f,
+        Err(e) => return error_page(&s, Some(&u), &e),
+    };
+    let snap = s.snapshot();
+    let page = match s.db.list_tasks(&u, &snap.ctx(), &f).await {
+        Ok(p) => p,
+        Err(e) => return error_page(&s, Some(&u), &e),
+    };
+    let rows: Vec<_> = page.items.into_iter().map(|t| task_row(t, &snap.cal, &snap.rules, snap.now, None)).collect();
+    let units = s.db.list_units().await.unwrap_or_default();
+    let categories = s.db.list_categories().await.unwrap_or_default();
+    let statuses: Vec<_> = TaskStatus::ALL.iter().map(|s| context! { code => s.code(), label => s.label_zh() }).collect();
+    let sources: Vec<_> = SourceKind::ALL.iter().map(|s| context! { code => s.code(), label => s.label_zh() }).collect();
+    let pages = (page.total + page.page_size - 1) / page.page_size;
+    render(
+        &s,
+        StatusCode::OK,
+        "tasks.html",
+        Some(&u),
+        context! { nav => "tasks", rows => rows, total => page.total, page => page.page, pages => pages, units => units, categories => categories,
+                   statuses => statuses, sources => sources, f => context! { status => f.status, light => f.light, lead_unit_id => f.lead_unit_id,
+                   category_id => f.category_id, source_kind => f.source_kind, q => f.q } },
+    )
+}
+
+async fn task_page_with(s: &AppState, u: &SessionUser, id: i64, flash_ok: Option<String>, flash_err: Option<(StatusCode, String)>) -> Response {
+    let snap = s.snapshot();
+    let d = match s.db.get_task(u, id, snap.now).await {
+        Ok(d) => d,
+        Err(e) => return error_page(s, Some(u), &e),
+    };
+    let lead = d.task.lead_unit_id;
+    let co: Vec<i64> = d.co_units.iter().map(|c| c.id).collect();
+    let v = task_view(d, u, &snap.cal, &snap.rules, snap.now);
+    // Decomposition choices: the lead unit, its 内设科室, and co-units; people in those.
+    let (depts, people) = if v.allowed_actions.iter().any(|a| a.code == "decompose") {
+        let mut allowed = s.db.unit_and_descendants(lead).await.unwrap_or_default();
+        allowed.extend(co);
+        let units: Vec<_> = s.db.list_units().await.unwrap_or_default().into_iter().filter(|x| allowed.contains(&x.id)).collect();
+        let people: Vec<_> = s.db.list_people(None).await.unwrap_or_default().into_iter().filter(|p| allowed.contains(&p.unit_id)).collect();
+        (units, people)
+    } else {
+        (vec![], vec![])
+    };
+    let (status, err) = match flash_err {
+        Some((st, m)) => (st, Some(m)),
+        None => (StatusCode::OK, None),
+    };
+    let default_deadline = v.task.deadline.date().to_string();
+    render(
+        s,
+        status,
+        "task.html",
+        Some(u),
+        context! { nav => "tasks", v => v, depts => depts, people => people, flash_ok => flash_ok, flash_err => err,
+                   default_deadline => default_deadline, now => snap.now.to_string() },
+    )
+}
+
+#[derive(Deserialize)]
+struct DoneQuery {
+    done: Option<String>,
+}
+
+async fn task_page(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>, axum::extract::Query(q): axum::extract::Query<DoneQuery>) -> Response {
+    let ok = q.done.as_deref().and_then(xietong_supervision::Action::from_code).map(|a| format!("已完成：{}", a.label_zh()));
+    let ok = ok.or_else(|| (q.done.as_deref() == Some("report_subtask")).then(|| "已完成：子任务汇报".to_string()));
+    task_page_with(&s, &u, id, ok, None).await
+}
+
+/// Build an action body from form fields; decomposition rows come as repeated `sub_*` fields.
+fn action_body(form: &[(String, String)]) -> Result<ActionBody, StoreError> {
+    let get = |k: &str| form.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.clone());
+    let all = |k: &str| form.iter().filter(|(kk, _)| kk == k).map(|(_, v)| v.clone()).collect::<Vec<_>>();
+    let int = |k: &str, label: &str| -> Result<Option<i64>, StoreError> {
+        match get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty()) {
+            Some(v) => v.parse::<i64>().map(Some).map_err(|_| StoreError::invalid(label, format!("「{v}」不是整数"))),
+            None => Ok(None),
+        }
+    };
+    let titles = all("sub_title");
+    let subtasks = if titles.is_empty() {
+        None
+    } else {
+        let (depts, people, deadlines) = (all("sub_dept"), all("sub_person"), all("sub_deadline"));
+        let mut out = vec![];
+        for (i, title) in titles.iter().enumerate() {
+            let row = i + 1;
+            let pick = |v: &Vec<String>, label: &str| -> Result<i64, StoreError> {
+                let f = format!("第{row}项子任务的{label}");
+                let x = v.get(i).map(|s| s.trim()).filter(|s| !s.is_empty()).ok_or_else(|| StoreError::invalid(&f, "不能为空"))?;
+                x.parse::<i64>().map_err(|_| StoreError::invalid(&f, "选择无效"))
+            };
+            out.push(NewSubtask {
+                title: title.clone(),
+                dept_unit_id: pick(&depts, "责任科室")?,
+                person_id: pick(&people, "责任人")?,
+                deadline: deadlines.get(i).cloned().unwrap_or_default(),
+            });
+        }
+        Some(out)
+    };
+    Ok(ActionBody {
+        comment: get("comment"),
+        text: get("text"),
+        reason: get("reason"),
+        progress: int("progress", "进度")?,
+        new_deadline: get("new_deadline"),
+        extension_id: int("extension_id", "延期申请")?,
+        approve: get("approve").map(|v| v == "1" || v == "true"),
+        subtask_id: int("subtask_id", "子任务")?,
+        subtasks,
+    })
+}
+
+async fn task_action(State(s): State<AppState>, PageUser(u, _): PageUser, Path((id, action)): Path<(i64, String)>, Form(form): Form<Vec<(String, String)>>) -> Response {
+    let snap = s.snapshot();
+    let result = match action_body(&form).and_then(|b| command(&action, b)) {
+        Ok(cmd) => s.db.perform(&u, &snap.ctx(), id, cmd).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Redirect::to(&format!("/tasks/{id}?done={action}")).into_response(),
+        Err(e @ (StoreError::Denied(_) | StoreError::NotFound(_) | StoreError::Internal(_))) => error_page(&s, Some(&u), &e),
+        Err(e) => task_page_with(&s, &u, id, None, Some((status_of(&e), e.to_string()))).await,
+    }
+}
+
+async fn new_task_form(s: &AppState, u: &SessionUser, status: StatusCode, error: Option<String>, values: minijinja::Value) -> Response {
+    let units = s.db.list_units().await.unwrap_or_default();
+    let categories = s.db.list_categories().await.unwrap_or_default();
+    let leaders: Vec<_> = s.db.list_users().await.unwrap_or_default();
+    let people = s.db.list_people(None).await.unwrap_or_default();
+    // Leaders are people whose account has the leader role.
+    let leader_people: Vec<_> = people
+        .into_iter()
+        .filter(|p| leaders.iter().any(|l| l.role == "leader" && l.person_name == p.name && l.unit_name == p.unit_name))
+        .collect();
+    let sources: Vec<_> = SourceKind::ALL.iter().map(|s| context! { code => s.code(), label => s.label_zh() }).collect();
+    let cycles: Vec<_> = ReportCycle::ALL.iter().map(|s| context! { code => s.code(), label => s.label_zh() }).collect();
+    let snap = s.snapshot();
+    render(
+        s,
+        status,
+        "task_new.html",
+        Some(u),
+        context! { nav => "new", units => units, categories => categories, leaders => leader_people, sources => sources, cycles => cycles,
+                   error => error, v => values, today => snap.now.date().to_string() },
+    )
+}
+
+async fn new_task_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Response {
+    if let Err(e) = u.actor().may_create_task() {
+        return error_page(&s, Some(&u), &e.into());
+    }
+    new_task_form(&s, &u, StatusCode::OK, None, context! {}).await
+}
+
+async fn new_task_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(form): Form<Vec<(String, String)>>) -> Response {
+    let get = |k: &str| form.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
+    let values = context! { title => get("title"), description => get("description"), doc_no => get("doc_no"), source_title => get("source_title"),
+                            source_date => get("source_date"), deadline => get("deadline"), source_kind => get("source_kind"), report_cycle => get("report_cycle") };
+    let parse = || -> Result<NewTask, StoreError> {
+        let id = |k: &str, label: &str| -> Result<Option<i64>, StoreError> {
+            let v = get(k);
+            if v.is_empty() { Ok(None) } else { v.parse().map(Some).map_err(|_| StoreError::invalid(label, "选择无效")) }
+        };
+        let co: Result<Vec<i64>, StoreError> = form
+            .iter()
+            .filter(|(k, v)| k == "co_unit_ids" && !v.is_empty())
+            .map(|(_, v)| v.parse().map_err(|_| StoreError::invalid("配合单位", "选择无效")))
+            .collect();
+        Ok(NewTask {
+            title: get("title"),
+            description: get("description"),
+            source_kind: get("source_kind"),
+            doc_no: get("doc_no"),
+            source_title: get("source_title"),
+            source_date: get("source_date"),
+            category_id: id("category_id", "工作类别")?,
+            lead_unit_id: id("lead_unit_id", "牵头单位")?.ok_or_else(|| StoreError::invalid("牵头单位", "不能为空"))?,
+            co_unit_ids: co?,
+            leader_person_id: id("leader_person_id", "分管领导")?,
+            report_cycle: get("report_cycle"),
+            deadline: get("deadline"),
+            received_at: Some(get("received_at")).filter(|v| !v.is_empty()),
+            assign_now: get("assign_now") == "1",
+        })
+    };
+    let snap = s.snapshot();
+    let result = match parse() {
+        Ok(n) => s.db.create_task(&u, &snap.ctx(), &n).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(id) => Redirect::to(&format!("/tasks/{id}")).into_response(),
+        Err(e @ StoreError::Denied(_)) => error_page(&s, Some(&u), &e),
+        Err(e) => new_task_form(&s, &u, status_of(&e), Some(e.to_string()), values).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct CalQuery {
+    year: Option<String>,
+    ok: Option<String>,
+    err: Option<String>,
+}
+
+async fn calendar_page(State(s): State<AppState>, PageUser(u, _): PageUser, axum::extract::Query(q): axum::extract::Query<CalQuery>) -> Response {
+    let snap = s.snapshot();
+    let year = match q.year.as_deref().filter(|y| !y.is_empty()) {
+        Some(y) => match y.parse::<i32>() {
+            Ok(y) if (2000..=2100).contains(&y) => y,
+            _ => return error_page(&s, Some(&u), &StoreError::invalid("年份", "应为 2000 到 2100 之间的整数")),
+        },
+        None => chrono::Datelike::year(&snap.now.date()),
+    };
+    let cy = calendar_year(&snap.cal, year);
+    render(
+        &s,
+        StatusCode::OK,
+        "calendar.html",
+        Some(&u),
+        context! { nav => "calendar", cy => cy, year => year, prev => year - 1, next => year + 1, can_edit => u.role == Role::Admin,
+                   published_years => snap.cal.published_years().iter().copied().collect::<Vec<_>>(), flash_ok => q.ok, flash_err => q.err },
+    )
+}
+
+fn back_to_calendar(year: &str, r: Result<(), StoreError>, ok: &str) -> Response {
+    let enc = |m: &str| m.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect::<String>();
+    match r {
+        Ok(()) => Redirect::to(&format!("/calendar?year={}&ok={}", enc(year), enc(ok))).into_response(),
+        Err(e) => Redirect::to(&format!("/calendar?year={}&err={}", enc(year), enc(&e.to_string()))).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct DayForm {
+    date: String,
+    off: String,
+    name: String,
+}
+
+async fn calendar_day_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<DayForm>) -> Response {
+    if let Err(e) = u.actor().may_administer() {
+        return error_page(&s, Some(&u), &e.into());
+    }
+    let r = async {
+        let date = xietong_calendar::parse_date("日期", f.date.trim())?;
+        s.db.set_calendar_day(&u.username, &DayOverride { date, off: f.off == "1", name: f.name.clone() }, s.clock.now()).await?;
+        s.reload().await
+    }
+    .await;
+    back_to_calendar(f.date.get(0..4).unwrap_or(""), r, "已保存")
+}
+
+#[derive(Deserialize)]
+struct DateForm {
+    date: String,
+}
+
+async fn calendar_day_delete(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<DateForm>) -> Response {
+    if let Err(e) = u.actor().may_administer() {
+        return error_page(&s, Some(&u), &e.into());
+    }
+    let r = async {
+        let date = xietong_calendar::parse_date("日期", f.date.trim())?;
+        s.db.remove_calendar_day(&u.username, date, s.clock.now()).await?;
+        s.reload().await
+    }
+    .await;
+    back_to_calendar(f.date.get(0..4).unwrap_or(""), r, "已删除")
+}
+
+#[derive(Deserialize)]
+struct OfficeForm {
+    spec: String,
+    year: String,
+}
+
+async fn office_hours_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<OfficeForm>) -> Response {
+    if let Err(e) = u.actor().may_administer() {
+        return error_page(&s, Some(&u), &e.into());
+    }
+    let r = async {
+        s.db.set_office_hours(&u.username, &f.spec, s.clock.now()).await?;
+        s.reload().await
+    }
+    .await;
+    back_to_calendar(&f.year, r, "办公时间已保存")
+}
+
+#[derive(Deserialize)]
+struct YearForm {
+    year: String,
+    published: String,
+}
+
+async fn calendar_year_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<YearForm>) -> Response {
+    if let Err(e) = u.actor().may_administer() {
+        return error_page(&s, Some(&u), &e.into());
+    }
+    let r = async {
+        let y: i32 = f.year.trim().parse().map_err(|_| StoreError::invalid("年份", "应为整数"))?;
+        s.db.set_year_published(&u.username, y, f.published == "1", s.clock.now()).await?;
+        s.reload().await
+    }
+    .await;
+    back_to_calendar(&f.year, r, "已更新")
+}
+
+async fn org_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Response {
+    if !u.role.sees_all() {
+        return error_page(&s, Some(&u), &StoreError::Denied("无权限：组织机构页面仅限系统管理员、督查局和区领导".into()));
+    }
+    let units = s.db.list_units().await.unwrap_or_default();
+    let people = s.db.list_people(None).await.unwrap_or_default();
+    let users = if u.role == Role::Admin { s.db.list_users().await.unwrap_or_default() } else { vec![] };
+    let areas = s.db.list_leader_areas().await.unwrap_or_default();
+    render(&s, StatusCode::OK, "org.html", Some(&u), context! { nav => "org", units => units, people => people, users => users, areas => areas })
+}
+
+async fn audit_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Response {
+    if let Err(e) = u.actor().may_administer() {
+        return error_page(&s, Some(&u), &e.into());
+    }
+    let verify = match s.db.verify_audit().await {
+        Ok(Ok(n)) => context! { ok => true, entries => n },
+        Ok(Err(e)) => context! { ok => false, error => e.to_string() },
+        Err(e) => return error_page(&s, Some(&u), &e),
+    };
+    let recent = s.db.recent_audit(100).await.unwrap_or_default();
+    render(&s, StatusCode::OK, "audit.html", Some(&u), context! { nav => "audit", verify => verify, recent => recent })
+}

@@ -1,0 +1,162 @@
+//! View models shared by the API and the pages: a task with its light, clocks and the actions
+//! this user may take, all computed from the domain rules at request time.
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+use xietong_calendar::WorkCalendar;
+use xietong_storage::auth::SessionUser;
+use xietong_storage::calendar::Rules;
+use xietong_storage::tasks::{Escalation, Extension, Subtask, Task, TaskDetail, TaskEvent, UnitRef};
+use xietong_supervision::clocks::{Clock, ClockKind, ClockState};
+use xietong_supervision::lifecycle::{allowed_actions, Action, TaskStatus};
+use xietong_supervision::lights::{light, Light};
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ClockView {
+    pub kind: ClockKind,
+    pub label: String,
+    pub started_at: NaiveDateTime,
+    pub due_at: NaiveDateTime,
+    pub stopped_at: Option<NaiveDateTime>,
+    pub provisional: bool,
+    /// running | overdue | met | breached
+    pub state: String,
+    pub state_label: String,
+    pub breach: bool,
+}
+
+fn clock_view(c: &Clock, cal: &WorkCalendar, now: NaiveDateTime) -> ClockView {
+    let st = c.state(cal, now);
+    let code = match st {
+        ClockState::Running { .. } => "running",
+        ClockState::Overdue { .. } => "overdue",
+        ClockState::Met => "met",
+        ClockState::Breached { .. } => "breached",
+    };
+    ClockView {
+        kind: c.kind,
+        label: c.kind.label_zh().into(),
+        started_at: c.started_at,
+        due_at: c.due_at,
+        stopped_at: c.stopped_at,
+        provisional: c.provisional,
+        state: code.into(),
+        state_label: st.label_zh(),
+        breach: st.is_breach(),
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ActionView {
+    pub code: String,
+    pub label: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TaskView {
+    pub id: i64,
+    pub task: Task,
+    pub status_label: String,
+    pub source_label: String,
+    pub cycle_label: String,
+    pub light: Light,
+    pub light_label: String,
+    pub co_units: Vec<UnitRef>,
+    pub subtasks: Vec<Subtask>,
+    pub events: Vec<TaskEvent>,
+    pub extensions: Vec<Extension>,
+    pub escalations: Vec<Escalation>,
+    pub urge_total: i64,
+    pub urge_manual_this_week: i64,
+    pub urge_cap_per_week: i64,
+    pub handover_clock: ClockView,
+    pub decomposition_clock: Option<ClockView>,
+    /// Actions this user may take now (role, scope and state all allow it).
+    pub allowed_actions: Vec<ActionView>,
+    /// The lead unit's liaison or a subtask's responsible person may report on these sub-tasks.
+    pub reportable_subtasks: Vec<i64>,
+    /// Set when the deadline falls in a year with no published holiday schedule.
+    pub deadline_flag: Option<String>,
+}
+
+pub fn task_view(d: TaskDetail, user: &SessionUser, cal: &WorkCalendar, rules: &Rules, now: NaiveDateTime) -> TaskView {
+    let t = &d.task;
+    let actor = user.actor();
+    let parties = d.parties();
+    let mut allowed: Vec<ActionView> = allowed_actions(t.status)
+        .into_iter()
+        .filter(|a| actor.authorize(*a, &parties).is_ok())
+        .filter(|a| match a {
+            Action::RequestExtension => now < t.deadline && !d.extensions.iter().any(|e| e.status.is_open()),
+            Action::ReviewExtension => d.extensions.iter().any(|e| e.status == xietong_supervision::ExtensionStatus::Pending),
+            Action::DecideExtension => d.extensions.iter().any(|e| e.status == xietong_supervision::ExtensionStatus::Reviewed),
+            _ => true,
+        })
+        .map(|a| ActionView { code: a.code().into(), label: a.label_zh().into() })
+        .collect();
+    allowed.sort_by_key(|a| Action::ALL.iter().position(|x| x.code() == a.code));
+    let reportable_subtasks = if t.status == TaskStatus::InProgress {
+        d.subtasks.iter().filter(|s| actor.may_report_subtask(&parties, s.person_id).is_ok()).map(|s| s.id).collect()
+    } else {
+        vec![]
+    };
+    let handover = Clock::handover(t.received_at, t.assigned_at);
+    let decomposition = t.assigned_at.map(|a| Clock::decomposition(cal, a, t.decomposed_at));
+    let deadline_year = chrono::Datelike::year(&t.deadline.date());
+    let l = light(cal, &rules.escalation, t.status, t.deadline, now);
+    TaskView {
+        id: t.id,
+        status_label: t.status.label_zh().into(),
+        source_label: t.source_kind.label_zh().into(),
+        cycle_label: t.report_cycle.label_zh().into(),
+        light: l,
+        light_label: l.label_zh().into(),
+        handover_clock: clock_view(&handover, cal, now),
+        decomposition_clock: decomposition.as_ref().map(|c| clock_view(c, cal, now)),
+        allowed_actions: allowed,
+        reportable_subtasks,
+        deadline_flag: (!cal.is_year_published(deadline_year))
+            .then(|| format!("暂定：{deadline_year} 年节假日安排尚未发布，期限按普通周末计算")),
+        urge_cap_per_week: rules.urge.cap_per_week,
+        co_units: d.co_units,
+        subtasks: d.subtasks,
+        events: d.events,
+        extensions: d.extensions,
+        escalations: d.escalations,
+        urge_total: d.urge_total,
+        urge_manual_this_week: d.urge_manual_this_week,
+        task: d.task,
+    }
+}
+
+/// A row of the task list: the task and its light.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TaskRow {
+    pub task: Task,
+    pub status_label: String,
+    pub light: Light,
+    pub light_label: String,
+    /// What is expected of the user (待办 only).
+    pub what: Option<String>,
+}
+
+pub fn task_row(t: Task, cal: &WorkCalendar, rules: &Rules, now: NaiveDateTime, what: Option<String>) -> TaskRow {
+    let l = light(cal, &rules.escalation, t.status, t.deadline, now);
+    TaskRow { status_label: t.status.label_zh().into(), light: l, light_label: l.label_zh().into(), task: t, what }
+}
+
+macro_rules! templates {
+    ($env:ident, $($name:literal),*) => {
+        $( $env.add_template($name, include_str!(concat!("../templates/", $name))).expect($name); )*
+    };
+}
+
+/// The page templates, compiled into the binary.
+pub fn environment() -> minijinja::Environment<'static> {
+    let mut env = minijinja::Environment::new();
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+    templates!(env, "base.html", "login.html", "todo.html", "tasks.html", "task.html", "task_new.html", "calendar.html", "org.html", "audit.html", "error.html");
+    env.add_filter("dt", |s: String| s.replace('T', " ").chars().take(16).collect::<String>());
+    env.add_filter("d", |s: String| s.chars().take(10).collect::<String>());
+    env
+}

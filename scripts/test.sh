@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The one command that runs Xietong's whole test suite on a fresh Debian machine:
+#   1. installs what is missing (Debian's chromium, the browser tests' npm packages),
+#   2. points the PostgreSQL tests at $XIETONG_TEST_PG,
+#   3. runs `cargo test --workspace`,
+#   4. builds the `xietong` binary and runs the browser tests (node --test tests/browser/).
+# Exits non-zero if any step fails. Runs from any directory.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+step() { printf '\n==> %s\n' "$*"; }
+
+# Run a command as root: directly when we are root, through sudo otherwise.
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    echo "error: '$*' needs root, and sudo is not available" >&2
+    return 1
+  fi
+}
+
+LOCKED=()
+if [ -f Cargo.lock ]; then LOCKED=(--locked); fi
+
+# --- 1. dependencies -------------------------------------------------------------------------
+step "1/4 Installing what is missing (chromium, npm packages)"
+if [ -x /usr/bin/chromium ]; then
+  echo "chromium: $(/usr/bin/chromium --version 2>/dev/null || echo present)"
+else
+  as_root apt-get update
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+fi
+
+(
+  cd tests/browser
+  stamp=node_modules/.xietong-package-lock.sha256
+  want=$(sha256sum package-lock.json | cut -d' ' -f1)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    echo "tests/browser/node_modules: up to date with package-lock.json"
+  else
+    npm ci --no-audit --no-fund
+    echo "$want" > "$stamp"
+  fi
+)
+
+# --- 2. PostgreSQL ---------------------------------------------------------------------------
+step "2/4 PostgreSQL for the storage tests"
+export XIETONG_TEST_PG="${XIETONG_TEST_PG:-postgres://postgres@127.0.0.1:5432/test}"
+echo "XIETONG_TEST_PG=$XIETONG_TEST_PG"
+
+# --- 3. Rust tests ---------------------------------------------------------------------------
+step "3/4 cargo test --workspace"
+cargo_status=0
+cargo test --workspace "${LOCKED[@]}" || cargo_status=$?
+if [ "$cargo_status" -ne 0 ]; then
+  echo "cargo test failed (exit $cargo_status); running the browser tests anyway" >&2
+fi
+
+# --- 4. browser tests ------------------------------------------------------------------------
+step "4/4 Browser tests (node --test tests/browser/)"
+cargo build -p xietong "${LOCKED[@]}"
+browser_status=0
+XIETONG_BIN="$ROOT/target/debug/xietong" node --test tests/browser/ || browser_status=$?
+
+# --- summary (only when something failed: on success the test runners' own totals close the log)
+if [ "$cargo_status" -ne 0 ] || [ "$browser_status" -ne 0 ]; then
+  step "Summary"
+  echo "cargo test:    $([ "$cargo_status" -eq 0 ] && echo passed || echo "FAILED (exit $cargo_status)")"
+  echo "browser tests: $([ "$browser_status" -eq 0 ] && echo passed || echo "FAILED (exit $browser_status)")"
+fi
+if [ "$cargo_status" -ne 0 ]; then exit "$cargo_status"; fi
+exit "$browser_status"

@@ -1,0 +1,464 @@
+// Browser tests for the Xietong server: node:test + playwright-core driving Debian's chromium.
+//
+// Starts `$XIETONG_BIN serve --demo` on a free loopback port with a fresh data directory, then
+// walks the supervision flow as the people who use it: a 联络员 receives and decomposes a task,
+// another unit's 联络员 is refused, bad input is refused with the field named, and a form post
+// without the CSRF token is refused.
+//
+// Run alone (from the repository root, after `cargo build -p xietong`):
+//   XIETONG_BIN=$PWD/target/debug/xietong node --test tests/browser/supervision.test.mjs
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, mkdir, rm, access } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ARTIFACTS = path.join(HERE, 'artifacts');
+const CHROMIUM = process.env.XIETONG_CHROMIUM || '/usr/bin/chromium';
+const PASSWORD = 'Xietong@2026';
+const READY_TIMEOUT_MS = 60_000;
+const TEST_TIMEOUT_MS = 120_000;
+
+/** @type {import('node:child_process').ChildProcess | null} */
+let server = null;
+let serverLog = '';
+let serverExit = null; // a promise that resolves to a description when the server exits
+let dataDir = null;
+let baseURL = null;
+/** @type {import('playwright-core').Browser | null} */
+let browser = null;
+
+// Shared facts read from the API once.
+let supervisorToken = null;
+const units = {}; // code -> unit
+let taskDeadline = null; // YYYY-MM-DD, a working day ~80 working hours from now
+let docSeq = 0;
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/** The local date/time in UTC+8 (the server's local time), as 'YYYY-MM-DD HH:MM'. */
+function beijingNow() {
+  return new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 16).replace('T', ' ');
+}
+
+function beijingToday() {
+  return beijingNow().slice(0, 10);
+}
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function tail(s, n = 4000) {
+  return s.length > n ? '…' + s.slice(-n) : s;
+}
+
+/** A JSON API call. Returns { status, body, text }; body is the parsed JSON or null. */
+async function api(method, urlPath, { token, body } = {}) {
+  const headers = { accept: 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(baseURL + urlPath, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    redirect: 'manual',
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await res.text();
+  let parsed = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    parsed = null;
+  }
+  return { status: res.status, body: parsed, text };
+}
+
+/** An API call that must answer `expected`; returns the parsed body. */
+async function apiOk(method, urlPath, opts = {}, expected = [200]) {
+  const r = await api(method, urlPath, opts);
+  assert.ok(
+    expected.includes(r.status),
+    `${method} ${urlPath} answered ${r.status} (expected ${expected.join('/')}): ${tail(r.text, 1000)}`,
+  );
+  return r.body;
+}
+
+async function apiLogin(username) {
+  const body = await apiOk('POST', '/api/session', { body: { username, password: PASSWORD } });
+  assert.ok(body && typeof body.token === 'string' && body.token.length > 0, `no token for ${username}: ${JSON.stringify(body)}`);
+  return body.token;
+}
+
+async function getTask(id, token = supervisorToken) {
+  const body = await apiOk('GET', `/api/tasks/${id}`, { token });
+  assert.ok(body && body.task, `GET /api/tasks/${id} has no "task": ${JSON.stringify(body).slice(0, 500)}`);
+  return body;
+}
+
+/** 立项并交办 as the supervisor: a task led by 建设和交通局. Returns its id. */
+async function createAssignedTask(label) {
+  docSeq += 1;
+  const year = beijingToday().slice(0, 4);
+  const body = await apiOk(
+    'POST',
+    '/api/tasks',
+    {
+      token: supervisorToken,
+      body: {
+        title: `浏览器测试任务：${label}`,
+        description: `由浏览器测试创建（${label}）。`,
+        source_kind: 'meeting',
+        doc_no: `浏览器测试〔${year}〕${Date.now()}${docSeq}号`,
+        source_title: '',
+        source_date: beijingToday(),
+        category_id: null,
+        lead_unit_id: units.jsj.id,
+        co_unit_ids: [],
+        leader_person_id: null,
+        report_cycle: 'weekly',
+        deadline: taskDeadline,
+        assign_now: true,
+      },
+    },
+    [201],
+  );
+  assert.ok(Number.isInteger(body?.id), `POST /api/tasks gave no id: ${JSON.stringify(body)}`);
+  return body.id;
+}
+
+/** A fresh browser context signed in as `username` through the login page. */
+async function browserLogin(username) {
+  const context = await browser.newContext({ baseURL, locale: 'zh-CN', viewport: { width: 1280, height: 900 } });
+  context.setDefaultTimeout(20_000);
+  context.setDefaultNavigationTimeout(30_000);
+  const page = await context.newPage();
+  const res = await page.goto('/login');
+  assert.equal(res?.status(), 200, `GET /login answered ${res?.status()}`);
+  await page.locator('input[name=username]').fill(username);
+  await page.locator('input[name=password]').fill(PASSWORD);
+  await submitAndWait(page, page.locator('form:has(input[name=username]) button[type=submit]').first());
+  const url = new URL(page.url());
+  if (url.pathname !== '/todo') {
+    const flash = await page.locator('.flash').allTextContents().catch(() => []);
+    assert.fail(`login as ${username} ended at ${page.url()}, not /todo; messages: ${JSON.stringify(flash)}`);
+  }
+  return { context, page };
+}
+
+/**
+ * Click a submit button and wait until a new document has loaded (a form POST, its redirect and
+ * the page it lands on). Works when the new page has the same URL as the old one.
+ */
+async function submitAndWait(page, button) {
+  const marker = `xt-${Math.random()}`;
+  await page.evaluate((m) => {
+    window.__xtDocument = m;
+  }, marker);
+  await button.click();
+  await page.waitForFunction((m) => window.__xtDocument !== m && document.readyState === 'complete', marker, {
+    timeout: 30_000,
+  });
+}
+
+async function openTask(page, id) {
+  const res = await page.goto(`/tasks/${id}`);
+  assert.equal(res?.status(), 200, `GET /tasks/${id} answered ${res?.status()}`);
+  return res;
+}
+
+async function attr(page, selector, name) {
+  const loc = page.locator(selector);
+  assert.equal(await loc.count(), 1, `expected exactly one ${selector} on ${page.url()}`);
+  return loc.getAttribute(name);
+}
+
+async function errorFlashes(page) {
+  return page.locator('.flash.error').allTextContents();
+}
+
+/** Assert `#task-status[data-status]`, showing any error message on the page when it is wrong. */
+async function assertStatus(page, expected, when) {
+  const got = await attr(page, '#task-status', 'data-status');
+  if (got !== expected) {
+    assert.fail(`${when}: #task-status data-status is ${got}, expected ${expected}; errors on page: ${JSON.stringify(await errorFlashes(page))}`);
+  }
+}
+
+/** Fill the first decomposition row: dept = first real option, person = first of that dept. */
+async function fillDecomposeRow(page, { title, deadline }) {
+  const form = page.locator('form#form-decompose');
+  assert.equal(await form.count(), 1, `no form#form-decompose on ${page.url()}`);
+  await form.locator('input[name=sub_title]').first().fill(title);
+
+  const deptSelect = form.locator('select[name=sub_dept]').first();
+  const depts = await deptSelect.locator('option').evaluateAll((os) => os.map((o) => o.value).filter((v) => v !== ''));
+  assert.ok(depts.length > 0, 'the 责任科室 select has no options');
+  const dept = depts[0];
+  await deptSelect.selectOption(dept);
+
+  const personSelect = form.locator('select[name=sub_person]').first();
+  const people = await personSelect
+    .locator('option')
+    .evaluateAll((os) => os.map((o) => ({ value: o.value, unit: o.getAttribute('data-unit') })));
+  const person = people.find((p) => p.value !== '' && p.unit === dept);
+  assert.ok(person, `no 责任人 option with data-unit="${dept}" among ${JSON.stringify(people)}`);
+  await personSelect.selectOption(person.value);
+
+  await form.locator('input[name=sub_deadline]').first().fill(deadline);
+  return { dept, person: person.value };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server and browser
+
+before(async () => {
+  const bin = process.env.XIETONG_BIN;
+  assert.ok(bin, 'set XIETONG_BIN to the xietong binary (e.g. XIETONG_BIN=$PWD/target/debug/xietong)');
+  await access(bin, fsConstants.X_OK).catch(() => assert.fail(`XIETONG_BIN=${bin} is not an executable file`));
+  await access(CHROMIUM, fsConstants.X_OK).catch(() =>
+    assert.fail(`${CHROMIUM} is missing: apt-get install chromium (scripts/test.sh does it)`),
+  );
+
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'xietong-browser-'));
+  const port = await freePort();
+  baseURL = `http://127.0.0.1:${port}`;
+
+  server = spawn(bin, ['serve', '--demo', '--bind', `127.0.0.1:${port}`, '--data-dir', dataDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'info' },
+  });
+  const keep = (chunk) => {
+    serverLog += chunk.toString();
+    if (serverLog.length > 200_000) serverLog = serverLog.slice(-100_000);
+  };
+  server.stdout.on('data', keep);
+  server.stderr.on('data', keep);
+  serverExit = new Promise((resolve) => {
+    server.on('exit', (code, signal) => resolve(`exited with ${signal ? `signal ${signal}` : `code ${code}`}`));
+    server.on('error', (e) => resolve(`could not start: ${e.message}`));
+  });
+
+  // Poll /health until it answers "ok"; fail at once if the process dies.
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let exited = null;
+  serverExit.then((why) => {
+    exited = why;
+  });
+  let lastError = '';
+  for (;;) {
+    if (exited) assert.fail(`xietong serve ${exited} before it was ready; its output:\n${tail(serverLog)}`);
+    if (Date.now() > deadline) {
+      assert.fail(`xietong serve was not ready within ${READY_TIMEOUT_MS / 1000} s (last: ${lastError}); its output:\n${tail(serverLog)}`);
+    }
+    try {
+      const res = await fetch(`${baseURL}/health`, { signal: AbortSignal.timeout(2_000) });
+      const text = (await res.text()).trim();
+      if (res.status === 200 && text === 'ok') break;
+      lastError = `${res.status} ${text.slice(0, 100)}`;
+    } catch (e) {
+      lastError = e.cause?.code || e.message;
+    }
+    await sleep(250);
+  }
+
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  await mkdir(ARTIFACTS, { recursive: true });
+
+  // Facts every test needs.
+  supervisorToken = await apiLogin('duchaju');
+  const list = await apiOk('GET', '/api/units', { token: supervisorToken });
+  assert.ok(Array.isArray(list), `GET /api/units is not a list: ${JSON.stringify(list).slice(0, 300)}`);
+  for (const u of list) units[u.code] = u;
+  assert.ok(units.jsj, 'no unit with code jsj (建设和交通局) in the demo data');
+  assert.ok(units.scjgj, 'no unit with code scjgj (市场监管局) in the demo data');
+
+  const from = encodeURIComponent(beijingNow());
+  const due = await apiOk('GET', `/api/calendar/due?from=${from}&working_hours=80`, { token: supervisorToken });
+  assert.match(String(due?.due), /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/, `bad /api/calendar/due answer: ${JSON.stringify(due)}`);
+  taskDeadline = due.due.slice(0, 10);
+});
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  if (server && server.exitCode === null && server.signalCode === null) {
+    server.kill('SIGTERM');
+    const stopped = await Promise.race([serverExit.then(() => true), sleep(5_000).then(() => false)]);
+    if (!stopped) {
+      server.kill('SIGKILL');
+      await Promise.race([serverExit, sleep(5_000)]);
+    }
+  }
+  if (dataDir) await rm(dataDir, { recursive: true, force: true }).catch(() => {});
+});
+
+// A test run that is interrupted must not leave the server behind.
+process.on('exit', () => {
+  if (server && server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
+});
+
+// ---------------------------------------------------------------------------------------------
+// Tests
+
+test('联络员签收并分解任务，2小时分解计时停止（按时完成）', { timeout: TEST_TIMEOUT_MS }, async () => {
+  const id = await createAssignedTask('签收并分解');
+  const { context, page } = await browserLogin('jsj_lly');
+  try {
+    await openTask(page, id);
+    await assertStatus(page, 'assigned', 'after 交办');
+    assert.equal(await attr(page, '#decomposition-clock', 'data-state'), 'running', 'the 2-hour clock runs from the hand-over');
+
+    // 签收
+    const receive = page.locator('form#form-receive');
+    assert.equal(await receive.count(), 1, 'no form#form-receive for the lead unit liaison');
+    await submitAndWait(page, receive.locator('button[type=submit]').first());
+    assert.equal(new URL(page.url()).pathname, `/tasks/${id}`, '签收 should come back to the task page');
+    await assertStatus(page, 'received', 'after 签收');
+    assert.equal(await attr(page, '#decomposition-clock', 'data-state'), 'running', 'receiving does not stop the 2-hour clock');
+
+    // 分解
+    const row = await fillDecomposeRow(page, { title: '测试子任务：编制施工方案', deadline: taskDeadline });
+    await submitAndWait(page, page.locator('form#form-decompose button[type=submit]').first());
+    assert.equal(new URL(page.url()).pathname, `/tasks/${id}`, '分解 should come back to the task page');
+    await assertStatus(page, 'in_progress', 'after 分解');
+    assert.equal(await attr(page, '#decomposition-clock', 'data-state'), 'met', 'decomposing in time stops the clock as met');
+    const clockText = (await page.locator('#decomposition-clock').innerText()).trim();
+    assert.ok(clockText.length > 0, '#decomposition-clock shows no text');
+    assert.deepEqual(await errorFlashes(page), [], 'no error message after a good decomposition');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'decomposed.png'), fullPage: true });
+
+    // The API agrees, for the liaison and for the supervisor.
+    const liaisonToken = await apiLogin('jsj_lly');
+    for (const token of [liaisonToken, supervisorToken]) {
+      const t = await getTask(id, token);
+      assert.equal(t.task.status, 'in_progress');
+      assert.ok(Array.isArray(t.subtasks), `"subtasks" is not a list: ${JSON.stringify(t.subtasks)}`);
+      assert.equal(t.subtasks.length, 1);
+      assert.equal(t.decomposition_clock?.state, 'met');
+      const s = t.subtasks[0];
+      if (s && typeof s === 'object') {
+        if ('title' in s) assert.equal(s.title, '测试子任务：编制施工方案');
+        if ('dept_unit_id' in s) assert.equal(String(s.dept_unit_id), row.dept);
+        if ('person_id' in s) assert.equal(String(s.person_id), row.person);
+      }
+    }
+  } finally {
+    await context.close();
+  }
+});
+
+test('其他单位的联络员无权查看或操作本任务', { timeout: TEST_TIMEOUT_MS }, async () => {
+  const id = await createAssignedTask('越权访问');
+  const initial = await getTask(id);
+  const { context, page } = await browserLogin('scjgj_lly');
+  try {
+    const res = await page.goto(`/tasks/${id}`);
+    assert.equal(res?.status(), 403, `another unit's liaison got ${res?.status()} for /tasks/${id}`);
+    assert.ok((await page.content()).includes('无权限'), 'the 403 page should say 无权限');
+    assert.equal(await page.locator('form#form-receive, form#form-decompose').count(), 0, 'no action forms on a refused page');
+  } finally {
+    await context.close();
+  }
+
+  const token = await apiLogin('scjgj_lly');
+  const read = await api('GET', `/api/tasks/${id}`, { token });
+  assert.equal(read.status, 403, `GET /api/tasks/${id} as scjgj_lly answered ${read.status}: ${tail(read.text, 300)}`);
+  assert.equal(typeof read.body?.error, 'string', 'a refusal carries {"error": "..."}');
+  const write = await api('POST', `/api/tasks/${id}/actions/report`, { token, body: { progress: 50, text: '越权' } });
+  assert.equal(write.status, 403, `report as scjgj_lly answered ${write.status}: ${tail(write.text, 300)}`);
+
+  const afterwards = await getTask(id);
+  assert.equal(afterwards.task.progress, initial.task.progress, 'a refused report must not change the progress');
+  assert.equal(afterwards.task.status, initial.task.status, 'a refused report must not change the status');
+});
+
+test('分解时子任务名称为空被拒绝，并指明字段', { timeout: TEST_TIMEOUT_MS }, async () => {
+  const id = await createAssignedTask('空白子任务名称');
+  const liaisonToken = await apiLogin('jsj_lly');
+  await apiOk('POST', `/api/tasks/${id}/actions/receive`, { token: liaisonToken, body: {} });
+  assert.equal((await getTask(id)).task.status, 'received');
+
+  const { context, page } = await browserLogin('jsj_lly');
+  try {
+    await openTask(page, id);
+    await assertStatus(page, 'received', 'after 签收 via the API');
+    await fillDecomposeRow(page, { title: '', deadline: taskDeadline });
+    // Let the empty title reach the server: the refusal under test is the server's.
+    await page.locator('form#form-decompose').evaluate((f) => {
+      f.noValidate = true;
+    });
+    await submitAndWait(page, page.locator('form#form-decompose button[type=submit]').first());
+    const errors = await errorFlashes(page);
+    assert.ok(
+      errors.some((e) => e.includes('子任务的名称')),
+      `expected a .flash.error naming 子任务的名称, got ${JSON.stringify(errors)} at ${page.url()}`,
+    );
+    await assertStatus(page, 'received', 'after a refused 分解');
+  } finally {
+    await context.close();
+  }
+  const t = await getTask(id);
+  assert.equal(t.task.status, 'received');
+  assert.equal((t.subtasks ?? []).length, 0, 'a refused decomposition adds no sub-task');
+});
+
+test('缺少 CSRF 令牌的表单提交被拒绝（403）', { timeout: TEST_TIMEOUT_MS }, async () => {
+  const id = await createAssignedTask('CSRF');
+  const { context, page } = await browserLogin('jsj_lly');
+  try {
+    await openTask(page, id);
+    await assertStatus(page, 'assigned', 'after 交办');
+    const actionPath = `/tasks/${id}/actions/receive`;
+    const formAction = await page.locator('form#form-receive').evaluate((f) => f.action);
+    assert.equal(new URL(formAction).pathname, actionPath, 'form#form-receive posts to the receive action');
+
+    // The session cookie goes with page.request; the CSRF token does not.
+    const forged = await page.request.post(actionPath, { form: {}, maxRedirects: 0 });
+    assert.equal(forged.status(), 403, `a post without _csrf answered ${forged.status()}`);
+    assert.equal((await getTask(id)).task.status, 'assigned', 'a refused post must not change the status');
+
+    const wrong = await page.request.post(actionPath, { form: { _csrf: 'not-the-token' }, maxRedirects: 0 });
+    assert.equal(wrong.status(), 403, `a post with a wrong _csrf answered ${wrong.status()}`);
+    assert.equal((await getTask(id)).task.status, 'assigned');
+
+    // Control: the same post with the page's token is accepted, so the 403s above were the CSRF check.
+    const csrf = await page.locator('form#form-receive input[name=_csrf]').getAttribute('value');
+    assert.ok(csrf, 'form#form-receive carries a hidden _csrf');
+    const genuine = await page.request.post(actionPath, { form: { _csrf: csrf }, maxRedirects: 0 });
+    assert.ok(genuine.status() < 400, `the same post with the page's _csrf answered ${genuine.status()}`);
+    assert.equal((await getTask(id)).task.status, 'received');
+  } finally {
+    await context.close();
+  }
+});
