@@ -28,11 +28,12 @@ if [ -f Cargo.lock ]; then LOCKED=(--locked); fi
 
 # --- 1. dependencies -------------------------------------------------------------------------
 step "1/4 Installing what is missing (chromium, npm packages)"
-if [ -x /usr/bin/chromium ]; then
-  echo "chromium: $(/usr/bin/chromium --version 2>/dev/null || echo present)"
+# fonts-noto-cjk so screenshots of the Chinese UI show characters, not empty boxes.
+if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then
+  echo "chromium: $(/usr/bin/chromium --version 2>/dev/null || echo present); CJK fonts present"
 else
   as_root apt-get update
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-noto-cjk fontconfig
 fi
 
 (
