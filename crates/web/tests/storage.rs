@@ -1,0 +1,169 @@
+//! Storage-level guarantees, on SQLite and PostgreSQL: escalation steps fire exactly once across
+//! processes and restarts, and the audit chain catches edits and deletions.
+
+mod common;
+
+use common::{dt, fresh};
+use sqlx::Row;
+use xietong_audit::ChainError;
+use xietong_storage::tasks::{Command, Ctx, NewTask};
+use xietong_storage::Db;
+
+async fn count(db: &Db, sql: &'static str) -> i64 {
+    sqlx::query(sql).fetch_one(&db.pool).await.unwrap().try_get::<i64, _>("n").unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn escalation_steps_fire_exactly_once_across_processes_and_restarts() {
+    each_backend!(|b| {
+        let Some(tdb) = fresh(b).await else { continue };
+        let now = dt("2026-11-23 10:00");
+        xietong_demo::load(&tdb.db, now).await.unwrap();
+        let cal = tdb.db.load_calendar().await.unwrap();
+        let rules = tdb.db.load_rules().await.unwrap();
+        let sup = tdb.db.user_by_name("duchaju").await.unwrap().unwrap();
+        let jsj = tdb.db.list_units().await.unwrap().into_iter().find(|u| u.code == "jsj").unwrap().id;
+        // 30 fresh tasks due within the next two weeks.
+        let mut ids = vec![];
+        for i in 0..30 {
+            let deadline = cal.add_working_days(now.date(), 1 + i % 8).value.to_string();
+            let n = NewTask {
+                title: format!("并发督办测试{i}"),
+                source_kind: "superior".into(),
+                doc_no: format!("并发〔2026〕{i}号"),
+                source_date: "2026-11-20".into(),
+                lead_unit_id: jsj,
+                report_cycle: "weekly".into(),
+                deadline,
+                assign_now: true,
+                ..Default::default()
+            };
+            ids.push(tdb.db.create_task(&sup, &Ctx { cal: &cal, rules: &rules, now }, &n).await.unwrap());
+        }
+        let before_steps = count(&tdb.db, "SELECT COUNT(*) AS n FROM escalations").await;
+        // Two "server processes" (independent pools) sweep at the same moments, racing.
+        let a = tdb.reopen().await;
+        let c = tdb.reopen().await;
+        let mut t = now;
+        let end = cal.add_working_minutes(now, 30 * 450).value;
+        let mut fired_total = 0;
+        while t <= end {
+            let ctx = Ctx { cal: &cal, rules: &rules, now: t };
+            let (ra, rc) = tokio::join!(a.sweep(&ctx, 7), c.sweep(&ctx, 7));
+            fired_total += ra.unwrap().steps_fired + rc.unwrap().steps_fired;
+            t += chrono::Duration::hours(7);
+        }
+        // A restart: a third pool sweeps the same moment again, and fires nothing.
+        a.pool.close().await;
+        let restarted = tdb.reopen().await;
+        let again = restarted.sweep(&Ctx { cal: &cal, rules: &rules, now: end }, 100).await.unwrap();
+        assert_eq!(again.steps_fired, 0, "{b:?}: a restart must not re-fire");
+
+        let steps = count(&tdb.db, "SELECT COUNT(*) AS n FROM escalations").await - before_steps;
+        assert_eq!(steps, fired_total, "{b:?}: reported firings equal stored steps");
+        // The 30 new tasks went through the whole ladder: 4 steps each, once.
+        let mut per_task = 0;
+        for id in &ids {
+            let rows = sqlx::query("SELECT step, COUNT(*) AS n FROM escalations WHERE task_id = $1 GROUP BY step")
+                .bind(*id)
+                .fetch_all(&tdb.db.pool)
+                .await
+                .unwrap();
+            assert_eq!(rows.len(), 4, "{b:?}: task {id} fired {} distinct steps", rows.len());
+            for r in rows {
+                assert_eq!(r.try_get::<i64, _>("n").unwrap(), 1);
+            }
+            per_task += 4;
+        }
+        assert!(steps >= per_task);
+        // Each firing had its effects exactly once: one timeline entry, one audit entry, one 催办 per Urge step.
+        let events = count(&tdb.db, "SELECT COUNT(*) AS n FROM task_events WHERE action LIKE 'escalate:%'").await;
+        let all_steps = count(&tdb.db, "SELECT COUNT(*) AS n FROM escalations").await;
+        assert_eq!(events, all_steps, "{b:?}");
+        let audits = count(&tdb.db, "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'task.escalate'").await;
+        assert_eq!(audits, all_steps, "{b:?}");
+        let auto_urges = count(&tdb.db, "SELECT COUNT(*) AS n FROM urges WHERE manual = 0").await;
+        let urge_steps = count(&tdb.db, "SELECT COUNT(*) AS n FROM escalations WHERE step = 'urge'").await;
+        assert_eq!(auto_urges, urge_steps, "{b:?}");
+        assert!(tdb.db.verify_audit().await.unwrap().is_ok(), "{b:?}: concurrent appends keep the chain intact");
+        c.pool.close().await;
+        restarted.pool.close().await;
+        tdb.cleanup().await;
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelled_tasks_are_not_escalated() {
+    each_backend!(|b| {
+        let Some(tdb) = fresh(b).await else { continue };
+        let now = dt("2026-11-23 10:00");
+        xietong_demo::load(&tdb.db, now).await.unwrap();
+        let cal = tdb.db.load_calendar().await.unwrap();
+        let rules = tdb.db.load_rules().await.unwrap();
+        let sup = tdb.db.user_by_name("duchaju").await.unwrap().unwrap();
+        let jsj = tdb.db.list_units().await.unwrap().into_iter().find(|u| u.code == "jsj").unwrap().id;
+        let ctx = |t| Ctx { cal: &cal, rules: &rules, now: t };
+        let n = NewTask {
+            title: "撤销后不再督办".into(),
+            source_kind: "superior".into(),
+            doc_no: "撤销〔2026〕1号".into(),
+            source_date: "2026-11-20".into(),
+            lead_unit_id: jsj,
+            report_cycle: "weekly".into(),
+            deadline: "2026-11-25".into(),
+            assign_now: true,
+            ..Default::default()
+        };
+        let id = tdb.db.create_task(&sup, &ctx(now), &n).await.unwrap();
+        tdb.db.perform(&sup, &ctx(now), id, Command::Cancel { reason: "上级已撤回".into() }).await.unwrap();
+        tdb.db.sweep(&ctx(dt("2027-03-01 10:00")), 100).await.unwrap();
+        let fired = sqlx::query("SELECT COUNT(*) AS n FROM escalations WHERE task_id = $1").bind(id).fetch_one(&tdb.db.pool).await.unwrap();
+        assert_eq!(fired.try_get::<i64, _>("n").unwrap(), 0, "{b:?}: a cancelled task is not escalated");
+        tdb.cleanup().await;
+    });
+}
+
+async fn tamper(db: &Db, sql: &'static str) {
+    // The database itself refuses edits to the audit log…
+    assert!(sqlx::query(sql).execute(&db.pool).await.is_err(), "append-only trigger must refuse: {sql}");
+    // …so an attacker with database access drops the trigger first.
+    match db.backend {
+        xietong_storage::Backend::Sqlite => {
+            sqlx::query("DROP TRIGGER audit_log_no_update").execute(&db.pool).await.unwrap();
+            sqlx::query("DROP TRIGGER audit_log_no_delete").execute(&db.pool).await.unwrap();
+        }
+        xietong_storage::Backend::Postgres => {
+            sqlx::query("DROP TRIGGER audit_log_no_change ON audit_log").execute(&db.pool).await.unwrap();
+        }
+    }
+    sqlx::query(sql).execute(&db.pool).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_verify_names_the_first_edited_or_deleted_entry() {
+    each_backend!(|b| {
+        // Edited row.
+        let Some(tdb) = fresh(b).await else { continue };
+        xietong_demo::load(&tdb.db, dt("2026-11-23 10:00")).await.unwrap();
+        let n = tdb.db.verify_audit().await.unwrap().unwrap();
+        assert!(n > 100);
+        tamper(&tdb.db, "UPDATE audit_log SET actor = 'intruder' WHERE seq = 42").await;
+        assert_eq!(tdb.db.verify_audit().await.unwrap(), Err(ChainError::Tampered { seq: 42 }), "{b:?}");
+        tdb.cleanup().await;
+
+        // Deleted row in the middle.
+        let Some(tdb) = fresh(b).await else { continue };
+        xietong_demo::load(&tdb.db, dt("2026-11-23 10:00")).await.unwrap();
+        tamper(&tdb.db, "DELETE FROM audit_log WHERE seq = 7").await;
+        assert_eq!(tdb.db.verify_audit().await.unwrap(), Err(ChainError::Missing { expected: 7, found: 8 }), "{b:?}");
+        tdb.cleanup().await;
+
+        // Deleted newest row: caught by the chain head.
+        let Some(tdb) = fresh(b).await else { continue };
+        xietong_demo::load(&tdb.db, dt("2026-11-23 10:00")).await.unwrap();
+        let n = tdb.db.verify_audit().await.unwrap().unwrap();
+        tamper(&tdb.db, "DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)").await;
+        assert_eq!(tdb.db.verify_audit().await.unwrap(), Err(ChainError::Truncated { expected: n, found: n - 1 }), "{b:?}");
+        tdb.cleanup().await;
+    });
+}
