@@ -77,6 +77,9 @@ pub struct TaskView {
     pub reportable_subtasks: Vec<i64>,
     /// Set when the deadline falls in a year with no published holiday schedule.
     pub deadline_flag: Option<String>,
+    /// When the next progress report is due (推进汇报周期), for tasks in progress on a periodic cycle.
+    pub report_due: Option<NaiveDateTime>,
+    pub report_overdue: bool,
 }
 
 pub fn task_view(d: TaskDetail, user: &SessionUser, cal: &WorkCalendar, rules: &Rules, now: NaiveDateTime) -> TaskView {
@@ -104,7 +107,13 @@ pub fn task_view(d: TaskDetail, user: &SessionUser, cal: &WorkCalendar, rules: &
     let decomposition = t.assigned_at.map(|a| Clock::decomposition(cal, a, t.decomposed_at));
     let deadline_year = chrono::Datelike::year(&t.deadline.date());
     let l = light(cal, &rules.escalation, t.status, t.deadline, now);
+    let report_due = match (t.status, t.report_cycle.interval_days(), t.last_report_at.or(t.decomposed_at)) {
+        (TaskStatus::InProgress, Some(days), Some(since)) => Some(since + chrono::Duration::days(days)),
+        _ => None,
+    };
     TaskView {
+        report_overdue: report_due.is_some_and(|d| now > d),
+        report_due,
         id: t.id,
         status_label: t.status.label_zh().into(),
         source_label: t.source_kind.label_zh().into(),

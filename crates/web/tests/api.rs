@@ -45,8 +45,11 @@ async fn full_lifecycle_with_rejection_round() {
         assert_eq!(s, 200, "{v}");
         assert_eq!(v["task"]["status"], "in_progress");
         assert_eq!(v["decomposition_clock"]["state"], "met", "the clock stops at decomposition");
-        let (s, _) = lly.act(id, "report", json!({"progress": 60, "text": "方案已印发"})).await;
+        let (s, v) = lly.act(id, "report", json!({"progress": 60, "text": "方案已印发"})).await;
         assert_eq!(s, 200);
+        assert_eq!(v["task"]["progress"], 60);
+        assert_eq!(v["report_due"], "2026-11-30T10:25:00", "weekly cycle: next report in 7 days");
+        assert_eq!(v["report_overdue"], false);
         let (s, _) = lly.act(id, "request_completion", json!({"text": "已完成"})).await;
         assert_eq!(s, 200);
         let (s, v) = sup.act(id, "reject", json!({"comment": "台账不完整", "new_deadline": "2026-12-11"})).await;
