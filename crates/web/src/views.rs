@@ -147,11 +147,24 @@ pub struct TaskRow {
     pub light_label: String,
     /// What is expected of the user (待办 only).
     pub what: Option<String>,
+    /// Breaches of the 交办不过夜 / 2-hour decomposition clocks, e.g. "分解超时".
+    pub clock_breaches: Vec<String>,
 }
 
 pub fn task_row(t: Task, cal: &WorkCalendar, rules: &Rules, now: NaiveDateTime, what: Option<String>) -> TaskRow {
     let l = light(cal, &rules.escalation, t.status, t.deadline, now);
-    TaskRow { status_label: t.status.label_zh().into(), light: l, light_label: l.label_zh().into(), task: t, what }
+    let mut clock_breaches = vec![];
+    if t.status != TaskStatus::Cancelled {
+        if Clock::handover(t.received_at, t.assigned_at).state(cal, now).is_breach() {
+            clock_breaches.push("交办超时".to_string());
+        }
+        if let Some(a) = t.assigned_at {
+            if Clock::decomposition(cal, a, t.decomposed_at).state(cal, now).is_breach() {
+                clock_breaches.push("分解超时".to_string());
+            }
+        }
+    }
+    TaskRow { status_label: t.status.label_zh().into(), light: l, light_label: l.label_zh().into(), task: t, what, clock_breaches }
 }
 
 macro_rules! templates {

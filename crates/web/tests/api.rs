@@ -377,3 +377,33 @@ async fn openapi_documents_every_api_route() {
     }
     tdb.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clock_breaches_and_lights_show_in_lists() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let sup = Client::login(&app, "duchaju").await;
+        // The demo's 农贸市场 task was handed over a working day ago and is still not decomposed.
+        let (_, list) = sup.get("/api/tasks?status=received").await;
+        let items = list["items"].as_array().unwrap();
+        let late: Vec<_> = items.iter().filter(|i| i["clock_breaches"].as_array().unwrap().iter().any(|c| c == "分解超时")).collect();
+        assert!(!late.is_empty(), "{list}");
+        let (_, d) = sup.get(&format!("/api/tasks/{}", late[0]["task"]["id"])).await;
+        assert_eq!(d["decomposition_clock"]["state"], "overdue");
+        // Light filters agree with the lights shown.
+        for l in ["red", "yellow", "green"] {
+            let (s, list) = sup.get(&format!("/api/tasks?light={l}")).await;
+            assert_eq!(s, 200);
+            assert!(list["total"].as_i64().unwrap() > 0, "demo has {l} tasks");
+            for i in list["items"].as_array().unwrap() {
+                assert_eq!(i["light"], l, "{i}");
+            }
+        }
+        let (s, v) = sup.get("/api/tasks?light=blue").await;
+        assert_eq!(s, 400);
+        assert!(v["error"].as_str().unwrap().contains("亮灯"));
+        let (s, _) = sup.get("/api/tasks?page=abc").await;
+        assert_eq!(s, 400);
+        tdb.cleanup().await;
+    });
+}
