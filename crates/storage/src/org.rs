@@ -173,16 +173,8 @@ impl Db {
 
     /// A unit and all units below it (本单位及下级).
     pub async fn unit_and_descendants(&self, id: i64) -> Result<Vec<i64>> {
-        let all = sqlx::query("SELECT id, parent_id FROM units").fetch_all(&self.pool).await?;
-        let pairs: Vec<(i64, Option<i64>)> = all.iter().map(|r| Ok((r.i("id")?, r.oi("parent_id")?))).collect::<Result<_>>()?;
-        let mut out = vec![id];
-        let mut i = 0;
-        while i < out.len() {
-            let cur = out[i];
-            out.extend(pairs.iter().filter(|(_, p)| *p == Some(cur)).map(|(c, _)| *c));
-            i += 1;
-        }
-        Ok(out)
+        let mut conn = self.pool.acquire().await?;
+        unit_and_descendants(&mut conn, id).await
     }
 
     pub async fn list_people(&self, unit_id: Option<i64>) -> Result<Vec<Person>> {
@@ -242,4 +234,18 @@ impl Db {
     pub async fn is_empty(&self) -> Result<bool> {
         Ok(sqlx::query("SELECT COUNT(*) AS n FROM units").fetch_one(&self.pool).await?.i("n")? == 0)
     }
+}
+
+/// A unit and all units below it, on a given connection (so it can run inside a transaction).
+pub(crate) async fn unit_and_descendants(conn: &mut sqlx::AnyConnection, id: i64) -> Result<Vec<i64>> {
+    let all = sqlx::query("SELECT id, parent_id FROM units").fetch_all(&mut *conn).await?;
+    let pairs: Vec<(i64, Option<i64>)> = all.iter().map(|r| Ok((r.i("id")?, r.oi("parent_id")?))).collect::<Result<_>>()?;
+    let mut out = vec![id];
+    let mut i = 0;
+    while i < out.len() {
+        let cur = out[i];
+        out.extend(pairs.iter().filter(|(_, p)| *p == Some(cur)).map(|(c, _)| *c));
+        i += 1;
+    }
+    Ok(out)
 }

@@ -435,7 +435,7 @@ impl Db {
                 if subtasks.is_empty() {
                     return Err(StoreError::invalid("子任务", "至少分解出一项子任务，写明责任科室、责任人和完成时限"));
                 }
-                let allowed_depts = self.unit_and_descendants_tx(&mut tx, t.lead_unit_id).await?;
+                let allowed_depts = crate::org::unit_and_descendants(&mut tx, t.lead_unit_id).await?;
                 let co: Vec<i64> = d.co_units.iter().map(|c| c.id).collect();
                 for (i, s) in subtasks.iter().enumerate() {
                     let row = i + 1;
@@ -618,19 +618,6 @@ impl Db {
         let detail = load_detail(&mut tx, task_id, now).await?;
         tx.commit().await?;
         Ok(detail)
-    }
-
-    async fn unit_and_descendants_tx(&self, tx: &mut Tx, id: i64) -> Result<Vec<i64>> {
-        let all = sqlx::query("SELECT id, parent_id FROM units").fetch_all(&mut **tx).await?;
-        let pairs: Vec<(i64, Option<i64>)> = all.iter().map(|r| Ok((r.i("id")?, r.oi("parent_id")?))).collect::<Result<_>>()?;
-        let mut out = vec![id];
-        let mut i = 0;
-        while i < out.len() {
-            let cur = out[i];
-            out.extend(pairs.iter().filter(|(_, p)| *p == Some(cur)).map(|(c, _)| *c));
-            i += 1;
-        }
-        Ok(out)
     }
 
     /// The task list within the user's data scope, with filters.

@@ -9,6 +9,21 @@ use xietong_audit::ChainError;
 use xietong_storage::tasks::{Command, Ctx, NewTask};
 use xietong_storage::Db;
 
+/// A task from a superior directive, handed over at once.
+fn superior_task(title: &str, doc_no: &str, lead_unit_id: i64, deadline: &str) -> NewTask {
+    NewTask {
+        title: title.into(),
+        source_kind: "superior".into(),
+        doc_no: doc_no.into(),
+        source_date: "2026-11-20".into(),
+        lead_unit_id,
+        report_cycle: "weekly".into(),
+        deadline: deadline.into(),
+        assign_now: true,
+        ..Default::default()
+    }
+}
+
 async fn count(db: &Db, sql: &'static str) -> i64 {
     sqlx::query(sql).fetch_one(&db.pool).await.unwrap().try_get::<i64, _>("n").unwrap()
 }
@@ -27,17 +42,7 @@ async fn escalation_steps_fire_exactly_once_across_processes_and_restarts() {
         let mut ids = vec![];
         for i in 0..30 {
             let deadline = cal.add_working_days(now.date(), 1 + i % 8).value.to_string();
-            let n = NewTask {
-                title: format!("并发督办测试{i}"),
-                source_kind: "superior".into(),
-                doc_no: format!("并发〔2026〕{i}号"),
-                source_date: "2026-11-20".into(),
-                lead_unit_id: jsj,
-                report_cycle: "weekly".into(),
-                deadline,
-                assign_now: true,
-                ..Default::default()
-            };
+            let n = superior_task(&format!("并发督办测试{i}"), &format!("并发〔2026〕{i}号"), jsj, &deadline);
             ids.push(tdb.db.create_task(&sup, &Ctx { cal: &cal, rules: &rules, now }, &n).await.unwrap());
         }
         let before_steps = count(&tdb.db, "SELECT COUNT(*) AS n FROM escalations").await;
@@ -103,17 +108,7 @@ async fn cancelled_tasks_are_not_escalated() {
         let sup = tdb.db.user_by_name("duchaju").await.unwrap().unwrap();
         let jsj = tdb.db.list_units().await.unwrap().into_iter().find(|u| u.code == "jsj").unwrap().id;
         let ctx = |t| Ctx { cal: &cal, rules: &rules, now: t };
-        let n = NewTask {
-            title: "撤销后不再督办".into(),
-            source_kind: "superior".into(),
-            doc_no: "撤销〔2026〕1号".into(),
-            source_date: "2026-11-20".into(),
-            lead_unit_id: jsj,
-            report_cycle: "weekly".into(),
-            deadline: "2026-11-25".into(),
-            assign_now: true,
-            ..Default::default()
-        };
+        let n = superior_task("撤销后不再督办", "撤销〔2026〕1号", jsj, "2026-11-25");
         let id = tdb.db.create_task(&sup, &ctx(now), &n).await.unwrap();
         tdb.db.perform(&sup, &ctx(now), id, Command::Cancel { reason: "上级已撤回".into() }).await.unwrap();
         tdb.db.sweep(&ctx(dt("2027-03-01 10:00")), 100).await.unwrap();
