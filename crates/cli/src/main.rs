@@ -56,6 +56,15 @@ enum Cmd {
     },
     /// Run one escalation sweep now.
     Sweep,
+    /// First start without demo data: create a unit and a 系统管理员 account in an empty database.
+    /// The password is read from XIETONG_ADMIN_PASSWORD, or generated and printed once.
+    InitAdmin {
+        #[arg(long, default_value = "admin")]
+        username: String,
+        /// The unit the administrator belongs to (created).
+        #[arg(long, default_value = "区政府办")]
+        unit: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -129,6 +138,28 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             db.backup_to(out).await.with_context(|| format!("备份到 {} 失败", out.display()))?;
             println!("已备份到 {}", out.display());
         }
+        Cmd::InitAdmin { username, unit } => {
+            let db = open(&cli).await?;
+            if !db.is_empty().await? {
+                anyhow::bail!("数据库中已有单位数据；请由现有系统管理员在「组织机构」页面添加账号");
+            }
+            let (password, generated) = match std::env::var("XIETONG_ADMIN_PASSWORD") {
+                Ok(p) => (p, false),
+                Err(_) => (generate_password(), true),
+            };
+            xietong_storage::auth::check_password_policy(&password)?;
+            let hash = xietong_storage::auth::hash_password(&password)?;
+            let now = xietong_storage::local_now();
+            let mut tx = db.begin().await?;
+            let unit_id = db.create_unit(&mut tx, "cli", "root", unit, "区政府部门", None, now).await?;
+            let person = db.create_person(&mut tx, "cli", "admin", "系统管理员", "系统管理员", unit_id, now).await?;
+            db.create_user(&mut tx, "cli", username, &hash, person, xietong_supervision::Role::Admin, now).await?;
+            tx.commit().await?;
+            println!("已创建系统管理员账号 {username}（单位：{unit}）");
+            if generated {
+                println!("初始密码（只显示这一次）：{password}");
+            }
+        }
         Cmd::Sweep => {
             let db = open(&cli).await?;
             let cal = db.load_calendar().await?;
@@ -138,6 +169,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A random password that meets the policy: 16 characters from four classes.
+fn generate_password() -> String {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    let sets: [&[u8]; 4] = [b"ABCDEFGHJKLMNPQRSTUVWXYZ", b"abcdefghijkmnpqrstuvwxyz", b"23456789", b"!@#%+=?"];
+    (0..16).map(|i| { let set = sets[i % 4]; set[rng.gen_range(0..set.len())] as char }).collect()
 }
 
 fn main() -> ExitCode {

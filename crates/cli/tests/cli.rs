@@ -62,3 +62,21 @@ fn backup_copies_the_database_while_it_is_open() {
     // Refuses to overwrite.
     assert!(!xietong(dir.path(), &["backup", "--out", out.to_str().unwrap()]).status.success());
 }
+
+#[test]
+fn init_admin_creates_the_first_account_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_xietong")).arg("--data-dir").arg(dir.path()).arg("init-admin").env_remove("XIETONG_ADMIN_PASSWORD").output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = stdout(&o);
+    let password = out.lines().find(|l| l.starts_with("初始密码")).and_then(|l| l.split('：').nth(1)).unwrap().trim().to_string();
+    assert_eq!(password.chars().count(), 16);
+    // A second run refuses: the database is no longer empty.
+    let o = xietong(dir.path(), &["init-admin"]);
+    assert!(!o.status.success());
+    // A weak password from the environment is refused.
+    let dir2 = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_xietong")).arg("--data-dir").arg(dir2.path()).arg("init-admin").env("XIETONG_ADMIN_PASSWORD", "123").output().unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("密码"));
+}

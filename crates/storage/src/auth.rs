@@ -174,3 +174,141 @@ impl Db {
         }
     }
 }
+
+/// Password policy: at least 8 characters and three of upper case, lower case, digits and symbols.
+pub fn check_password_policy(password: &str) -> Result<()> {
+    let n = password.chars().count();
+    if n < 8 {
+        return Err(StoreError::invalid("密码", format!("至少 8 位（当前 {n} 位）")));
+    }
+    if n > 128 {
+        return Err(StoreError::invalid("密码", "不能超过 128 位"));
+    }
+    let classes = [
+        password.chars().any(|c| c.is_ascii_uppercase()),
+        password.chars().any(|c| c.is_ascii_lowercase()),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ];
+    if classes.iter().filter(|x| **x).count() < 3 {
+        return Err(StoreError::invalid("密码", "须包含大写字母、小写字母、数字、符号中的至少三类"));
+    }
+    Ok(())
+}
+
+impl Db {
+    /// 系统管理员 creates an account for an existing person.
+    pub async fn add_user(&self, admin: &SessionUser, username: &str, password: &str, person_id: i64, role: Role, now: NaiveDateTime) -> Result<i64> {
+        admin.actor().may_administer()?;
+        check_password_policy(password)?;
+        let hash = hash_password(password)?;
+        let mut tx = self.begin().await?;
+        let exists = sqlx::query("SELECT COUNT(*) AS n FROM people WHERE id = $1").bind(person_id).fetch_one(&mut *tx).await?.i("n")?;
+        if exists == 0 {
+            return Err(StoreError::invalid("人员", format!("编号 {person_id} 的人员不存在")));
+        }
+        let taken = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE username = $1").bind(username.trim().to_string()).fetch_one(&mut *tx).await?.i("n")?;
+        if taken > 0 {
+            return Err(StoreError::invalid("用户名", format!("「{}」已被使用", username.trim())));
+        }
+        let id = self.create_user(&mut tx, &admin.username, username, &hash, person_id, role, now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Reset a password; every session of that account ends.
+    pub async fn reset_password(&self, admin: &SessionUser, user_id: i64, password: &str, now: NaiveDateTime) -> Result<()> {
+        admin.actor().may_administer()?;
+        check_password_policy(password)?;
+        let hash = hash_password(password)?;
+        let mut tx = self.begin().await?;
+        let n = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(hash).bind(user_id).execute(&mut *tx).await?.rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("编号 {user_id} 的账号不存在")));
+        }
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+        crate::audit::append(&mut tx, now, crate::audit::Change { actor: &admin.username, action: "user.reset_password", entity: "user", entity_id: user_id.to_string(), before: String::new(), after: String::new() }).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Enable or disable an account; disabling ends its sessions at once.
+    pub async fn set_user_active(&self, admin: &SessionUser, user_id: i64, active: bool, now: NaiveDateTime) -> Result<()> {
+        admin.actor().may_administer()?;
+        if user_id == admin.user_id && !active {
+            return Err(StoreError::Conflict("不能停用自己的账号".into()));
+        }
+        let mut tx = self.begin().await?;
+        let r = sqlx::query("SELECT active FROM users WHERE id = $1").bind(user_id).fetch_optional(&mut *tx).await?;
+        let Some(r) = r else { return Err(StoreError::NotFound(format!("编号 {user_id} 的账号不存在"))) };
+        let before = serde_json::json!({"active": r.i("active")? != 0}).to_string();
+        sqlx::query("UPDATE users SET active = $1 WHERE id = $2").bind(active as i64).bind(user_id).execute(&mut *tx).await?;
+        if !active {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+        }
+        let after = serde_json::json!({"active": active}).to_string();
+        crate::audit::append(&mut tx, now, crate::audit::Change { actor: &admin.username, action: "user.set_active", entity: "user", entity_id: user_id.to_string(), before, after }).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// 系统管理员 adds a unit (optionally under a parent) or a person.
+    pub async fn add_unit(&self, admin: &SessionUser, code: &str, name: &str, kind: &str, parent_id: Option<i64>, now: NaiveDateTime) -> Result<i64> {
+        admin.actor().may_administer()?;
+        let mut tx = self.begin().await?;
+        if let Some(p) = parent_id {
+            let n = sqlx::query("SELECT COUNT(*) AS n FROM units WHERE id = $1").bind(p).fetch_one(&mut *tx).await?.i("n")?;
+            if n == 0 {
+                return Err(StoreError::invalid("上级单位", format!("编号 {p} 的单位不存在")));
+            }
+        }
+        for (col, field, v) in [("code", "单位编码", code), ("name", "单位名称", name)] {
+            let sql = if col == "code" { "SELECT COUNT(*) AS n FROM units WHERE code = $1" } else { "SELECT COUNT(*) AS n FROM units WHERE name = $1" };
+            if sqlx::query(sql).bind(v.trim().to_string()).fetch_one(&mut *tx).await?.i("n")? > 0 {
+                return Err(StoreError::invalid(field, format!("「{}」已存在", v.trim())));
+            }
+        }
+        let id = self.create_unit(&mut tx, &admin.username, code, name, kind, parent_id, now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn add_person(&self, admin: &SessionUser, name: &str, post: &str, unit_id: i64, head_of_unit: bool, now: NaiveDateTime) -> Result<i64> {
+        admin.actor().may_administer()?;
+        let mut tx = self.begin().await?;
+        let n = sqlx::query("SELECT COUNT(*) AS n FROM units WHERE id = $1").bind(unit_id).fetch_one(&mut *tx).await?.i("n")?;
+        if n == 0 {
+            return Err(StoreError::invalid("所属单位", format!("编号 {unit_id} 的单位不存在")));
+        }
+        let seq = sqlx::query("SELECT COUNT(*) AS n FROM people").fetch_one(&mut *tx).await?.i("n")?;
+        let code = format!("p{}_{}", seq + 1, now.format("%Y%m%d%H%M%S"));
+        let id = self.create_person(&mut tx, &admin.username, &code, name, post, unit_id, now).await?;
+        if head_of_unit {
+            self.set_unit_head(&mut tx, &admin.username, unit_id, id, now).await?;
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_policy() {
+        assert!(check_password_policy("Xietong@2026").is_ok());
+        assert!(check_password_policy("abcdefgh1").unwrap_err().to_string().contains("至少三类"));
+        assert!(check_password_policy("Ab1!").unwrap_err().to_string().contains("至少 8 位"));
+        assert!(check_password_policy("abcdEFGH1234").is_ok());
+    }
+
+    #[test]
+    fn passwords_hash_and_verify() {
+        let h = hash_password("Xietong@2026").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("Xietong@2026", &h));
+        assert!(!verify_password("xietong@2026", &h));
+        assert!(!verify_password("Xietong@2026", "not a hash"));
+    }
+}

@@ -10,7 +10,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use xietong_calendar::{parse_date, parse_datetime, DayOverride};
 use xietong_storage::auth::SessionUser;
-use xietong_storage::org::{Category, Person, Unit};
+use xietong_storage::org::{Category, Person, Unit, UserRow};
 use xietong_storage::tasks::{Command, NewSubtask, NewTask, TaskFilter};
 use xietong_storage::StoreError;
 
@@ -34,13 +34,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_tasks, create_task))
         .routes(routes!(get_task))
         .routes(routes!(act))
-        .routes(routes!(units))
-        .routes(routes!(people))
+        .routes(routes!(units, create_unit))
+        .routes(routes!(people, create_person))
         .routes(routes!(categories))
         .routes(routes!(calendar_due))
         .routes(routes!(calendar_days))
         .routes(routes!(set_calendar_day, delete_calendar_day))
         .routes(routes!(audit_verify))
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(reset_password))
+        .routes(routes!(set_user_active))
 }
 
 /// JSON body extractor whose rejections are Chinese 400s naming the field when serde can.
@@ -374,4 +377,97 @@ async fn audit_verify(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Resu
         Ok(n) => AuditStatus { ok: true, entries: n, error: None },
         Err(e) => AuditStatus { ok: false, entries: 0, error: Some(e.to_string()) },
     }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Created {
+    pub id: i64,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewUnit {
+    pub code: String,
+    pub name: String,
+    /// 区委部门 / 区政府部门 / 镇街 / 管委会 / 外部单位 / 内设科室
+    pub kind: String,
+    pub parent_id: Option<i64>,
+}
+
+/// 新增单位。仅系统管理员。
+#[utoipa::path(post, path = "/api/units", request_body = NewUnit, tag = "组织",
+    responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn create_unit(State(s): State<AppState>, ApiUser(u, _t): ApiUser, J(b): J<NewUnit>) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let id = s.db.add_unit(&u, &b.code, &b.name, &b.kind, b.parent_id, s.clock.now()).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewPerson {
+    pub name: String,
+    /// 职务，如 局长、联络员
+    pub post: String,
+    pub unit_id: i64,
+    /// 设为该单位一把手
+    #[serde(default)]
+    pub head_of_unit: bool,
+}
+
+/// 新增人员。仅系统管理员。
+#[utoipa::path(post, path = "/api/people", request_body = NewPerson, tag = "组织",
+    responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn create_person(State(s): State<AppState>, ApiUser(u, _t): ApiUser, J(b): J<NewPerson>) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let id = s.db.add_person(&u, &b.name, &b.post, b.unit_id, b.head_of_unit, s.clock.now()).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// 账号列表。仅系统管理员。
+#[utoipa::path(get, path = "/api/users", tag = "组织", responses((status = 200, body = Vec<UserRow>), (status = 403, body = ErrorBody)))]
+async fn list_users(State(s): State<AppState>, ApiUser(u, _t): ApiUser) -> Result<Json<Vec<UserRow>>, ApiError> {
+    u.actor().may_administer()?;
+    Ok(Json(s.db.list_users().await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewUser {
+    pub username: String,
+    /// 至少 8 位，含大写、小写、数字、符号中的三类
+    pub password: String,
+    pub person_id: i64,
+    /// admin / supervisor / leader / liaison / responsible
+    pub role: String,
+}
+
+/// 新增账号。仅系统管理员。
+#[utoipa::path(post, path = "/api/users", request_body = NewUser, tag = "组织",
+    responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn create_user(State(s): State<AppState>, ApiUser(u, _t): ApiUser, J(b): J<NewUser>) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let role = xietong_supervision::Role::from_code(&b.role).ok_or_else(|| StoreError::invalid("角色", "应为 admin、supervisor、leader、liaison 或 responsible"))?;
+    let id = s.db.add_user(&u, &b.username, &b.password, b.person_id, role, s.clock.now()).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PasswordBody {
+    pub password: String,
+}
+
+/// 重置密码（该账号的所有会话随即失效）。仅系统管理员。
+#[utoipa::path(post, path = "/api/users/{id}/password", request_body = PasswordBody, params(("id" = i64, Path, description = "账号编号")), tag = "组织",
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn reset_password(State(s): State<AppState>, ApiUser(u, _t): ApiUser, Path(id): Path<i64>, J(b): J<PasswordBody>) -> Result<StatusCode, ApiError> {
+    s.db.reset_password(&u, id, &b.password, s.clock.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ActiveBody {
+    pub active: bool,
+}
+
+/// 启用或停用账号（停用即刻结束其会话）。仅系统管理员。
+#[utoipa::path(post, path = "/api/users/{id}/active", request_body = ActiveBody, params(("id" = i64, Path, description = "账号编号")), tag = "组织",
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn set_user_active(State(s): State<AppState>, ApiUser(u, _t): ApiUser, Path(id): Path<i64>, J(b): J<ActiveBody>) -> Result<StatusCode, ApiError> {
+    s.db.set_user_active(&u, id, b.active, s.clock.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

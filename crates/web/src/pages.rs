@@ -36,6 +36,11 @@ pub fn router() -> Router<AppState> {
         .route("/calendar/office-hours", post(office_hours_submit))
         .route("/calendar/year", post(calendar_year_submit))
         .route("/org", get(org_page))
+        .route("/org/units", post(org_add_unit))
+        .route("/org/people", post(org_add_person))
+        .route("/org/users", post(org_add_user))
+        .route("/org/users/{id}/password", post(org_reset_password))
+        .route("/org/users/{id}/active", post(org_set_active))
         .route("/audit", get(audit_page))
 }
 
@@ -456,7 +461,13 @@ async fn calendar_year_submit(State(s): State<AppState>, PageUser(u, _): PageUse
     back_to_calendar(&f.year, r, "已更新")
 }
 
-async fn org_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Response {
+#[derive(Deserialize)]
+struct FlashQuery {
+    ok: Option<String>,
+    err: Option<String>,
+}
+
+async fn org_page(State(s): State<AppState>, PageUser(u, _): PageUser, axum::extract::Query(q): axum::extract::Query<FlashQuery>) -> Response {
     if !u.role.sees_all() {
         return error_page(&s, Some(&u), &StoreError::Denied("无权限：组织机构页面仅限系统管理员、督查局和区领导".into()));
     }
@@ -464,7 +475,85 @@ async fn org_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Respon
     let people = s.db.list_people(None).await.unwrap_or_default();
     let users = if u.role == Role::Admin { s.db.list_users().await.unwrap_or_default() } else { vec![] };
     let areas = s.db.list_leader_areas().await.unwrap_or_default();
-    render(&s, StatusCode::OK, "org.html", Some(&u), context! { nav => "org", units => units, people => people, users => users, areas => areas })
+    let roles: Vec<_> = Role::ALL.iter().map(|r| context! { code => r.code(), label => r.label_zh() }).collect();
+    render(
+        &s,
+        StatusCode::OK,
+        "org.html",
+        Some(&u),
+        context! { nav => "org", units => units, people => people, users => users, areas => areas, roles_all => roles,
+                   unit_kinds => xietong_storage::org::UNIT_KINDS, can_edit => u.role == Role::Admin, flash_ok => q.ok, flash_err => q.err },
+    )
+}
+
+fn back_to_org(r: Result<(), StoreError>, ok: &str) -> Response {
+    let enc = |m: &str| m.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect::<String>();
+    match r {
+        Ok(()) => Redirect::to(&format!("/org?ok={}", enc(ok))).into_response(),
+        Err(e) => Redirect::to(&format!("/org?err={}", enc(&e.to_string()))).into_response(),
+    }
+}
+
+fn form_get(form: &[(String, String)], k: &str) -> String {
+    form.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.trim().to_string()).unwrap_or_default()
+}
+
+fn form_id(form: &[(String, String)], k: &str, label: &str) -> Result<Option<i64>, StoreError> {
+    let v = form_get(form, k);
+    if v.is_empty() { Ok(None) } else { v.parse().map(Some).map_err(|_| StoreError::invalid(label, "选择无效")) }
+}
+
+async fn org_add_unit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<Vec<(String, String)>>) -> Response {
+    let r = async {
+        let parent = form_id(&f, "parent_id", "上级单位")?;
+        s.db.add_unit(&u, &form_get(&f, "code"), &form_get(&f, "name"), &form_get(&f, "kind"), parent, s.clock.now()).await.map(|_| ())
+    }
+    .await;
+    if let Err(e @ StoreError::Denied(_)) = &r {
+        return error_page(&s, Some(&u), e);
+    }
+    back_to_org(r, "单位已添加")
+}
+
+async fn org_add_person(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<Vec<(String, String)>>) -> Response {
+    let r = async {
+        let unit = form_id(&f, "unit_id", "所属单位")?.ok_or_else(|| StoreError::invalid("所属单位", "不能为空"))?;
+        s.db.add_person(&u, &form_get(&f, "name"), &form_get(&f, "post"), unit, form_get(&f, "head_of_unit") == "1", s.clock.now()).await.map(|_| ())
+    }
+    .await;
+    if let Err(e @ StoreError::Denied(_)) = &r {
+        return error_page(&s, Some(&u), e);
+    }
+    back_to_org(r, "人员已添加")
+}
+
+async fn org_add_user(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<Vec<(String, String)>>) -> Response {
+    let r = async {
+        let person = form_id(&f, "person_id", "人员")?.ok_or_else(|| StoreError::invalid("人员", "不能为空"))?;
+        let role = Role::from_code(&form_get(&f, "role")).ok_or_else(|| StoreError::invalid("角色", "选择无效"))?;
+        s.db.add_user(&u, &form_get(&f, "username"), &form_get(&f, "password"), person, role, s.clock.now()).await.map(|_| ())
+    }
+    .await;
+    if let Err(e @ StoreError::Denied(_)) = &r {
+        return error_page(&s, Some(&u), e);
+    }
+    back_to_org(r, "账号已创建")
+}
+
+async fn org_reset_password(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>, Form(f): Form<Vec<(String, String)>>) -> Response {
+    let r = s.db.reset_password(&u, id, &form_get(&f, "password"), s.clock.now()).await;
+    if let Err(e @ StoreError::Denied(_)) = &r {
+        return error_page(&s, Some(&u), e);
+    }
+    back_to_org(r, "密码已重置")
+}
+
+async fn org_set_active(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>, Form(f): Form<Vec<(String, String)>>) -> Response {
+    let r = s.db.set_user_active(&u, id, form_get(&f, "active") == "1", s.clock.now()).await;
+    if let Err(e @ StoreError::Denied(_)) = &r {
+        return error_page(&s, Some(&u), e);
+    }
+    back_to_org(r, "账号状态已更新")
 }
 
 async fn audit_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Response {

@@ -359,7 +359,8 @@ async fn openapi_documents_every_api_route() {
     let spec: serde_json::Value = http.get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
     let paths = spec["paths"].as_object().unwrap();
     for p in ["/api/session", "/api/me", "/api/todo", "/api/tasks", "/api/tasks/{id}", "/api/tasks/{id}/actions/{action}", "/api/units", "/api/people",
-              "/api/categories", "/api/calendar/due", "/api/calendar/days", "/api/calendar/days/{date}", "/api/audit/verify"] {
+              "/api/categories", "/api/calendar/due", "/api/calendar/days", "/api/calendar/days/{date}", "/api/audit/verify",
+              "/api/users", "/api/users/{id}/password", "/api/users/{id}/active"] {
         assert!(paths.contains_key(p), "{p} missing from OpenAPI");
     }
     // Every documented operation exists on the server (no 404/405), and refuses strangers.
@@ -404,6 +405,68 @@ async fn clock_breaches_and_lights_show_in_lists() {
         assert!(v["error"].as_str().unwrap().contains("亮灯"));
         let (s, _) = sup.get("/api/tasks?page=abc").await;
         assert_eq!(s, 400);
+        tdb.cleanup().await;
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn administrator_manages_units_people_and_accounts() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let admin = Client::login(&app, "admin").await;
+        let sup = Client::login(&app, "duchaju").await;
+        let (s, v) = admin.post("/api/units", json!({"code": "swj", "name": "商务局", "kind": "区政府部门"})).await;
+        assert_eq!(s, 201, "{v}");
+        let unit = v["id"].as_i64().unwrap();
+        let (s, v) = admin.post("/api/units", json!({"code": "swj2", "name": "商务局", "kind": "区政府部门"})).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("单位名称")), "{v}");
+        let (s, v) = admin.post("/api/units", json!({"code": "x1", "name": "某单位", "kind": "公司"})).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("单位类型")));
+        let (s, v) = admin.post("/api/people", json!({"name": "商务局局长（示例）", "post": "局长", "unit_id": unit, "head_of_unit": true})).await;
+        assert_eq!(s, 201, "{v}");
+        let (s, v) = admin.post("/api/people", json!({"name": "商务局联络员（示例）", "post": "联络员", "unit_id": unit})).await;
+        assert_eq!(s, 201);
+        let person = v["id"].as_i64().unwrap();
+        // Weak passwords are refused, naming the field.
+        let (s, v) = admin.post("/api/users", json!({"username": "swj_lly", "password": "12345678", "person_id": person, "role": "liaison"})).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("密码")));
+        let (s, v) = admin.post("/api/users", json!({"username": "swj_lly", "password": "Shangwu#2026", "person_id": person, "role": "liaison"})).await;
+        assert_eq!(s, 201, "{v}");
+        let user = v["id"].as_i64().unwrap();
+        let (s, _) = admin.post("/api/users", json!({"username": "swj_lly", "password": "Shangwu#2026", "person_id": person, "role": "liaison"})).await;
+        assert_eq!(s, 400, "duplicate user name");
+        // Only the administrator may do any of this.
+        assert_eq!(sup.post("/api/units", json!({"code": "y", "name": "y", "kind": "镇街"})).await.0, 403);
+        assert_eq!(sup.get("/api/users").await.0, 403);
+        // The new liaison signs in; disabling the account ends the session at once.
+        let http = reqwest::Client::new();
+        let login = |pw: &'static str| {
+            let http = http.clone();
+            let url = app.url("/api/session");
+            async move { http.post(url).json(&json!({"username": "swj_lly", "password": pw})).send().await.unwrap() }
+        };
+        let r = login("Shangwu#2026").await;
+        assert_eq!(r.status(), 200);
+        let token = r.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_string();
+        let me = |t: String| {
+            let http = http.clone();
+            let url = app.url("/api/me");
+            async move { http.get(url).bearer_auth(t).send().await.unwrap().status().as_u16() }
+        };
+        assert_eq!(me(token.clone()).await, 200);
+        let (s, _) = admin.post(&format!("/api/users/{user}/active"), json!({"active": false})).await;
+        assert_eq!(s, 204);
+        assert_eq!(me(token.clone()).await, 401, "disabled account's session ends");
+        assert_eq!(login("Shangwu#2026").await.status(), 403);
+        admin.post(&format!("/api/users/{user}/active"), json!({"active": true})).await;
+        let (s, _) = admin.post(&format!("/api/users/{user}/password"), json!({"password": "Xinmima!2026"})).await;
+        assert_eq!(s, 204);
+        assert_eq!(login("Shangwu#2026").await.status(), 403);
+        assert_eq!(login("Xinmima!2026").await.status(), 200);
+        let (_, me_admin) = admin.get("/api/me").await;
+        let (s, v) = admin.post(&format!("/api/users/{}/active", me_admin["user_id"]), json!({"active": false})).await;
+        assert_eq!(s, 409, "an administrator cannot lock themself out: {v}");
+        assert!(tdb.db.verify_audit().await.unwrap().is_ok());
         tdb.cleanup().await;
     });
 }
