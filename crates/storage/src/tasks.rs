@@ -696,8 +696,13 @@ impl Db {
         Ok(TaskPage { total, page, page_size, items })
     }
 
-    /// 待办: what this user is expected to do next, most urgent first.
+    /// 待办 as of the server's clock.
     pub async fn todo(&self, user: &SessionUser, limit: i64) -> Result<Vec<TodoItem>> {
+        self.todo_at(user, crate::local_now(), limit).await
+    }
+
+    /// 待办: what this user is expected to do next, most urgent first.
+    pub async fn todo_at(&self, user: &SessionUser, now: NaiveDateTime, limit: i64) -> Result<Vec<TodoItem>> {
         let limit = limit.clamp(1, 500);
         let scope = scope_sql(user);
         let (sql, labels): (String, &[(&str, &str)]) = match user.role {
@@ -708,14 +713,34 @@ impl Db {
                 ),
                 &[("draft", "待交办"), ("pending_review", "待审核办结"), ("*", "待审核延期申请")],
             ),
-            Role::Leader => (
-                format!(
-                    "{TASK_SELECT} WHERE t.id IN (SELECT e.task_id FROM extensions e JOIN tasks t2 ON t2.id = e.task_id \
-                     WHERE e.status = 'reviewed' AND t2.leader_person_id = {}) ORDER BY t.deadline LIMIT {limit}",
-                    user.person_id
-                ),
-                &[("*", "待审批延期申请")],
-            ),
+            Role::Leader => {
+                let me = user.person_id;
+                let mut out = self
+                    .todo_query(
+                        format!(
+                            "{TASK_SELECT} WHERE t.id IN (SELECT e.task_id FROM extensions e JOIN tasks t2 ON t2.id = e.task_id \
+                             WHERE e.status = 'reviewed' AND t2.leader_person_id = {me}) ORDER BY t.deadline LIMIT {limit}"
+                        ),
+                        vec![],
+                        &[("*", "待审批延期申请")],
+                    )
+                    .await?;
+                // 分包督导: overdue tasks in the leader's supervision area (units or categories).
+                let overdue = self
+                    .todo_query(
+                        format!(
+                            "{TASK_SELECT} WHERE t.status IN ('assigned','received','in_progress') AND t.deadline < $1 AND \
+                             (t.lead_unit_id IN (SELECT unit_id FROM leader_areas WHERE leader_person_id = {me} AND unit_id IS NOT NULL) \
+                              OR t.category_id IN (SELECT category_id FROM leader_areas WHERE leader_person_id = {me} AND category_id IS NOT NULL)) \
+                             ORDER BY t.deadline LIMIT {limit}"
+                        ),
+                        vec![ts(now)],
+                        &[("*", "分包督导：已逾期")],
+                    )
+                    .await?;
+                out.extend(overdue.into_iter().filter(|o| !out.iter().any(|x| x.task.id == o.task.id)).collect::<Vec<_>>());
+                return Ok(out);
+            }
             Role::Liaison => {
                 let units = user.scope_unit_ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
                 (
@@ -732,7 +757,15 @@ impl Db {
             ),
             Role::Admin => return Ok(vec![]),
         };
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
+        self.todo_query(sql, vec![], labels).await
+    }
+
+    async fn todo_query(&self, sql: String, binds: Vec<String>, labels: &[(&str, &str)]) -> Result<Vec<TodoItem>> {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for b in binds {
+            q = q.bind(b);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
                 let t = task(r)?;

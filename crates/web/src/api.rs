@@ -126,7 +126,7 @@ async fn me(ApiUser(u, _): ApiUser) -> Json<SessionUser> {
 #[utoipa::path(get, path = "/api/todo", tag = "督查督办", responses((status = 200, body = Vec<TaskRow>), (status = 401, body = ErrorBody)))]
 async fn todo(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Result<Json<Vec<TaskRow>>, ApiError> {
     let snap = s.snapshot();
-    let items = s.db.todo(&u, 200).await?;
+    let items = s.db.todo_at(&u, snap.now, 200).await?;
     Ok(Json(items.into_iter().map(|i| task_row(i.task, &snap.cal, &snap.rules, snap.now, Some(i.what))).collect()))
 }
 

@@ -123,7 +123,7 @@ async fn logout(State(s): State<AppState>, PageUser(_, token): PageUser) -> Resp
 
 async fn todo_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Response {
     let snap = s.snapshot();
-    let items = match s.db.todo(&u, 200).await {
+    let items = match s.db.todo_at(&u, snap.now, 200).await {
         Ok(i) => i,
         Err(e) => return error_page(&s, Some(&u), &e),
     };

@@ -470,3 +470,35 @@ async fn administrator_manages_units_people_and_accounts() {
         tdb.cleanup().await;
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn todo_lists_what_each_role_must_do() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let whats = |v: &serde_json::Value| v.as_array().unwrap().iter().map(|i| i["what"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+        let sup = Client::login(&app, "duchaju").await;
+        let (_, v) = sup.get("/api/todo").await;
+        let w = whats(&v);
+        assert!(w.contains(&"待交办".to_string()) && w.contains(&"待审核办结".to_string()), "{w:?}");
+        // A liaison sees only their own unit's open tasks.
+        let lly = Client::login(&app, "jsj_lly").await;
+        let jsj = sup.unit_id("jsj").await;
+        let (_, v) = lly.get("/api/todo").await;
+        assert!(!v.as_array().unwrap().is_empty());
+        for i in v.as_array().unwrap() {
+            assert_eq!(i["task"]["lead_unit_id"], jsj);
+            assert!(["assigned", "received", "in_progress"].contains(&i["task"]["status"].as_str().unwrap()));
+        }
+        // 分包督导: the leader in charge of 建设和交通局 sees its overdue task.
+        let leader = Client::login(&app, "fqz_cj").await;
+        let (_, v) = leader.get("/api/todo").await;
+        let overdue: Vec<_> = v.as_array().unwrap().iter().filter(|i| i["what"] == "分包督导：已逾期").collect();
+        assert!(!overdue.is_empty(), "{v}");
+        assert!(overdue.iter().all(|i| i["light"] == "red"));
+        // Another leader's area does not include it.
+        let other = Client::login(&app, "fqz_sh").await;
+        let (_, v) = other.get("/api/todo").await;
+        assert!(v.as_array().unwrap().iter().all(|i| i["task"]["lead_unit_id"] != jsj || i["what"] != "分包督导：已逾期"));
+        tdb.cleanup().await;
+    });
+}
