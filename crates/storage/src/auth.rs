@@ -67,6 +67,14 @@ impl SessionUser {
     }
 }
 
+#[derive(Clone, Debug, Serialize)]
+pub struct LoginRecord {
+    pub username: String,
+    pub at: NaiveDateTime,
+    pub ok: bool,
+    pub message: String,
+}
+
 /// A new session: the token goes into the cookie (or the API client), the CSRF token into forms.
 pub struct NewSession {
     pub token: String,
@@ -163,6 +171,12 @@ impl Db {
             scope_unit_ids: self.unit_and_descendants(unit_id).await?,
             csrf,
         })
+    }
+
+    /// The newest login attempts (登录日志), for the administrator.
+    pub async fn recent_logins(&self, limit: i64) -> Result<Vec<LoginRecord>> {
+        let rows = sqlx::query("SELECT username, at, ok, message FROM login_log ORDER BY id DESC LIMIT $1").bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok(LoginRecord { username: r.s("username")?, at: r.t("at")?, ok: r.i("ok")? != 0, message: r.s("message")? })).collect()
     }
 
     /// The "system" actor used by the scheduler and the CLI.

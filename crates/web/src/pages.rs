@@ -566,5 +566,6 @@ async fn audit_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Resp
         Err(e) => return error_page(&s, Some(&u), &e),
     };
     let recent = s.db.recent_audit(100).await.unwrap_or_default();
-    render(&s, StatusCode::OK, "audit.html", Some(&u), context! { nav => "audit", verify => verify, recent => recent })
+    let logins = s.db.recent_logins(50).await.unwrap_or_default();
+    render(&s, StatusCode::OK, "audit.html", Some(&u), context! { nav => "audit", verify => verify, recent => recent, logins => logins })
 }

@@ -415,6 +415,11 @@ async fn administrator_manages_units_people_and_accounts() {
         let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
         let admin = Client::login(&app, "admin").await;
         let sup = Client::login(&app, "duchaju").await;
+        let (s, all) = admin.get("/api/people").await;
+        assert_eq!(s, 200);
+        assert_eq!(all.as_array().unwrap().len(), 90, "every demo person, no filter");
+        let (s, users) = admin.get("/api/users").await;
+        assert_eq!((s, users.as_array().unwrap().len()), (200, 57));
         let (s, v) = admin.post("/api/units", json!({"code": "swj", "name": "商务局", "kind": "区政府部门"})).await;
         assert_eq!(s, 201, "{v}");
         let unit = v["id"].as_i64().unwrap();
