@@ -373,7 +373,7 @@ async fn calendar_page(State(s): State<AppState>, PageUser(u, _): PageUser, axum
         StatusCode::OK,
         "calendar.html",
         Some(&u),
-        context! { nav => "calendar", cy => cy, year => year, prev => year - 1, next => year + 1, can_edit => u.role == Role::Admin,
+        context! { nav => "calendar", cy => cy, year => year, months => crate::views::calendar_months(&snap.cal, year), prev => year - 1, next => year + 1, can_edit => u.role == Role::Admin,
                    published_years => snap.cal.published_years().iter().copied().collect::<Vec<_>>(), flash_ok => q.ok, flash_err => q.err },
     )
 }

@@ -182,3 +182,73 @@ pub fn environment() -> minijinja::Environment<'static> {
     env.add_filter("d", |s: String| s.chars().take(10).collect::<String>());
     env
 }
+
+#[derive(Serialize)]
+pub struct DayCell {
+    pub day: u32,
+    pub date: String,
+    /// work | weekend | holiday | makeup
+    pub kind: &'static str,
+    pub title: String,
+}
+
+#[derive(Serialize)]
+pub struct MonthView {
+    pub month: u32,
+    /// Weeks from Monday; `None` pads days outside the month.
+    pub weeks: Vec<Vec<Option<DayCell>>>,
+}
+
+/// A year as twelve month grids, each day marked as the calendar sees it.
+pub fn calendar_months(cal: &WorkCalendar, year: i32) -> Vec<MonthView> {
+    use chrono::{Datelike, NaiveDate};
+    use xietong_calendar::DayKind;
+    (1..=12)
+        .filter_map(|m| {
+            let first = NaiveDate::from_ymd_opt(year, m, 1)?;
+            let mut weeks = vec![];
+            let mut week: Vec<Option<DayCell>> = (0..first.weekday().num_days_from_monday()).map(|_| None).collect();
+            let mut d = first;
+            while d.month() == m {
+                let k = cal.day_kind(d);
+                let kind = match &k {
+                    DayKind::Workday => "work",
+                    DayKind::Weekend => "weekend",
+                    DayKind::Holiday(_) => "holiday",
+                    DayKind::MakeupWorkday(_) => "makeup",
+                };
+                week.push(Some(DayCell { day: d.day(), date: d.to_string(), kind, title: format!("{d} {}", k.label_zh()) }));
+                if week.len() == 7 {
+                    weeks.push(std::mem::take(&mut week));
+                }
+                d = d.succ_opt()?;
+            }
+            if !week.is_empty() {
+                week.resize_with(7, || None);
+                weeks.push(week);
+            }
+            Some(MonthView { month: m, weeks })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn month_grids_mark_holidays_and_makeup_days() {
+        let cal = WorkCalendar::with_bundled_holidays();
+        let months = calendar_months(&cal, 2026);
+        assert_eq!(months.len(), 12);
+        let oct = &months[9];
+        let cells: Vec<&DayCell> = oct.weeks.iter().flatten().flatten().collect();
+        assert_eq!(cells.len(), 31);
+        assert_eq!(cells[0].kind, "holiday"); // 10-01 国庆节
+        assert_eq!(cells[9].kind, "makeup"); // 10-10 Saturday 调休上班
+        assert_eq!(cells[10].kind, "weekend"); // 10-11 Sunday
+        assert_eq!(cells[7].kind, "work"); // 10-08 Thursday
+        // 2026-10-01 is a Thursday: three empty cells before it.
+        assert!(oct.weeks[0][..3].iter().all(|c| c.is_none()));
+    }
+}
