@@ -85,8 +85,14 @@ impl RowExt for AnyRow {
 
 fn migrations(backend: Backend) -> Vec<Migration> {
     let files: &[(i64, &str, &'static str)] = match backend {
-        Backend::Sqlite => &[(1, "init", include_str!("../migrations/sqlite/0001_init.sql"))],
-        Backend::Postgres => &[(1, "init", include_str!("../migrations/postgres/0001_init.sql"))],
+        Backend::Sqlite => &[
+            (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
+            (2, "open task indexes", include_str!("../migrations/sqlite/0002_open_task_indexes.sql")),
+        ],
+        Backend::Postgres => &[
+            (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
+            (2, "open task indexes", include_str!("../migrations/postgres/0002_open_task_indexes.sql")),
+        ],
     };
     files
         .iter()

@@ -40,13 +40,18 @@ impl Db {
     pub async fn sweep(&self, ctx: &Ctx<'_>, batch: i64) -> Result<SweepReport> {
         let mut report = SweepReport::default();
         let sys = system_user();
-        let mut after_id = 0i64;
+        // Keyset walk in index order: every task handled moves past `now` (or to NULL), so the
+        // walk never revisits it and reads only due rows.
+        let (mut after_check, mut after_id) = (String::new(), 0i64);
         loop {
             let mut tx = self.begin().await?;
             let rows = sqlx::query(
-                "SELECT id, title, deadline, status, lead_unit_id FROM tasks WHERE next_check_at <= $1 AND id > $2 ORDER BY id LIMIT $3",
+                "SELECT id, title, deadline, status, lead_unit_id, next_check_at FROM tasks \
+                 WHERE next_check_at <= $1 AND (next_check_at > $2 OR (next_check_at = $2 AND id > $3)) \
+                 ORDER BY next_check_at, id LIMIT $4",
             )
             .bind(ts(ctx.now))
+            .bind(after_check.clone())
             .bind(after_id)
             .bind(batch)
             .fetch_all(&mut *tx)
@@ -58,6 +63,7 @@ impl Db {
             for r in &rows {
                 let id = r.i("id")?;
                 after_id = id;
+                after_check = r.s("next_check_at")?;
                 report.tasks_checked += 1;
                 let status = TaskStatus::from_code(&r.s("status")?).unwrap_or(TaskStatus::Cancelled);
                 let deadline = r.t("deadline")?;
