@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 use xietong_calendar::{parse_date, parse_datetime, WorkCalendar};
 use xietong_supervision::lifecycle::{next_status, Action, ExtensionStatus, ReportCycle, SourceKind, TaskStatus};
 use xietong_supervision::lights::{self, EscalationStep};
-use xietong_supervision::validate::{deadline_after, deadline_on_working_day, doc_no, optional_text, progress, required_text};
+use xietong_supervision::validate::{deadline_after, deadline_on_working_day, deadline_within_years, doc_no, optional_text, progress, required_text};
 use xietong_supervision::{Role, TaskParties};
 
 use crate::audit::{append, Change};
@@ -326,6 +326,10 @@ impl Db {
         }
         let deadline = deadline_on_working_day(ctx.cal, "办理期限", parse_date("办理期限", n.deadline.trim())?)?;
         deadline_after("办理期限", deadline, received_at, "收件时间")?;
+        deadline_within_years("办理期限", deadline, ctx.now, 5)?;
+        if received_at < ctx.now - chrono::Duration::days(366 * 5) {
+            return Err(StoreError::invalid("收件时间", "不能早于当前时间 5 年以上"));
+        }
         if n.co_unit_ids.contains(&n.lead_unit_id) {
             return Err(StoreError::invalid("配合单位", "不能包含牵头单位"));
         }
@@ -513,6 +517,7 @@ impl Db {
                 comment = required_text("退回原因", c, 1000)?;
                 let dl = deadline_on_working_day(ctx.cal, "整改期限", parse_date("整改期限", nd.trim())?)?;
                 deadline_after("整改期限", dl, now, "当前时间")?;
+                deadline_within_years("整改期限", dl, now, 5)?;
                 new_deadline = dl;
                 sqlx::query("UPDATE tasks SET round = round + 1, deadline = $1 WHERE id = $2").bind(ts(dl)).bind(task_id).execute(&mut *tx).await?;
                 notify(&mut tx, Some(t.lead_unit_id), None, task_id, "reject", &format!("任务「{}」被退回整改：{comment}", t.title), now).await?;
@@ -528,6 +533,7 @@ impl Db {
                 }
                 let dl = deadline_on_working_day(ctx.cal, "申请延期至", parse_date("申请延期至", nd.trim())?)?;
                 deadline_after("申请延期至", dl, t.deadline, "当前办理期限")?;
+                deadline_within_years("申请延期至", dl, now, 5)?;
                 sqlx::query(
                     "INSERT INTO extensions (task_id, requested_by, requested_at, reason, old_deadline, new_deadline, status) VALUES ($1, $2, $3, $4, $5, $6, 'pending')",
                 )

@@ -69,6 +69,15 @@ pub fn deadline_after(field: &str, deadline: NaiveDateTime, after: NaiveDateTime
     if deadline > after { Ok(()) } else { Err(FieldError::new(field, format!("须晚于{what}（{}）", after.format("%Y-%m-%d %H:%M")))) }
 }
 
+/// A deadline no more than `years` after `now`: further out is almost always a typo (2062 for 2026).
+pub fn deadline_within_years(field: &str, deadline: NaiveDateTime, now: NaiveDateTime, years: i64) -> Result<(), FieldError> {
+    if deadline <= now + chrono::Duration::days(366 * years) {
+        Ok(())
+    } else {
+        Err(FieldError::new(field, format!("不能晚于当前时间 {years} 年以上（{}）", deadline.format("%Y-%m-%d"))))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,6 +87,14 @@ mod tests {
         assert_eq!(required_text("任务名称", "  ", 10).unwrap_err().to_string(), "字段「任务名称」不能为空");
         assert!(required_text("任务名称", "一二三四五六七八九十十一", 10).unwrap_err().to_string().contains("不能超过 10 个字"));
         assert_eq!(progress("进度", 101).unwrap_err().to_string(), "字段「进度」应在 0 到 100 之间（当前 101）");
+    }
+
+    #[test]
+    fn far_deadlines_are_typos() {
+        let now = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap().and_hms_opt(10, 0, 0).unwrap();
+        let far = NaiveDate::from_ymd_opt(2062, 11, 23).unwrap().and_hms_opt(18, 0, 0).unwrap();
+        assert!(deadline_within_years("办理期限", far, now, 5).unwrap_err().to_string().contains("5 年"));
+        assert!(deadline_within_years("办理期限", now + chrono::Duration::days(300), now, 5).is_ok());
     }
 
     #[test]

@@ -104,6 +104,11 @@ async fn bad_input_is_refused_naming_the_field_and_changes_nothing() {
                 let (s, v) = sup.post("/api/tasks", new_task(jsj, "测试〔2026〕2号", "2026-12-04")).await;
                 (s, v, "文号")
             },
+            // A typo decades ahead.
+            {
+                let (s, v) = sup.post("/api/tasks", new_task(jsj, "测试〔2026〕11号", "2062-12-04")).await;
+                (s, v, "办理期限」不能晚于当前时间 5 年以上")
+            },
             // Malformed date.
             {
                 let mut t = new_task(jsj, "测试〔2026〕5号", "2026-12-04");
