@@ -88,10 +88,12 @@ fn migrations(backend: Backend) -> Vec<Migration> {
         Backend::Sqlite => &[
             (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
             (2, "open task indexes", include_str!("../migrations/sqlite/0002_open_task_indexes.sql")),
+            (3, "open task category index", include_str!("../migrations/sqlite/0003_open_task_category_index.sql")),
         ],
         Backend::Postgres => &[
             (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
             (2, "open task indexes", include_str!("../migrations/postgres/0002_open_task_indexes.sql")),
+            (3, "open task category index", include_str!("../migrations/postgres/0003_open_task_category_index.sql")),
         ],
     };
     files

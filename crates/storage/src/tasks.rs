@@ -732,19 +732,31 @@ impl Db {
                         &[("*", "待审批延期申请")],
                     )
                     .await?;
-                // 分包督导: overdue tasks in the leader's supervision area (units or categories).
-                let overdue = self
-                    .todo_query(
-                        format!(
-                            "{TASK_SELECT} WHERE t.status IN ('assigned','received','in_progress') AND t.deadline < $1 AND \
-                             (t.lead_unit_id IN (SELECT unit_id FROM leader_areas WHERE leader_person_id = {me} AND unit_id IS NOT NULL) \
-                              OR t.category_id IN (SELECT category_id FROM leader_areas WHERE leader_person_id = {me} AND category_id IS NOT NULL)) \
-                             ORDER BY t.deadline LIMIT {limit}"
-                        ),
+                // 分包督导: overdue tasks in the leader's supervision area (units or categories),
+                // the most urgent per unit and per category through the open-task indexes.
+                let areas = sqlx::query("SELECT unit_id, category_id FROM leader_areas WHERE leader_person_id = $1").bind(me).fetch_all(&self.pool).await?;
+                let mut arms = vec![];
+                for (i, a) in areas.iter().enumerate() {
+                    let (col, val) = match (a.oi("unit_id")?, a.oi("category_id")?) {
+                        (Some(u), _) => ("lead_unit_id", u),
+                        (None, Some(c)) => ("category_id", c),
+                        _ => continue,
+                    };
+                    arms.push(format!(
+                        "SELECT id FROM (SELECT id FROM tasks WHERE {col} = {val} AND status IN ('assigned','received','in_progress') \
+                         AND deadline < $1 ORDER BY deadline LIMIT {limit}) AS a{i}"
+                    ));
+                }
+                let overdue = if arms.is_empty() {
+                    vec![]
+                } else {
+                    self.todo_query(
+                        format!("{TASK_SELECT} WHERE t.id IN ({}) ORDER BY t.deadline, t.id LIMIT {limit}", arms.join(" UNION ")),
                         vec![ts(now)],
                         &[("*", "分包督导：已逾期")],
                     )
-                    .await?;
+                    .await?
+                };
                 out.extend(overdue.into_iter().filter(|o| !out.iter().any(|x| x.task.id == o.task.id)).collect::<Vec<_>>());
                 return Ok(out);
             }
