@@ -89,11 +89,13 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
             (2, "open task indexes", include_str!("../migrations/sqlite/0002_open_task_indexes.sql")),
             (3, "open task category index", include_str!("../migrations/sqlite/0003_open_task_category_index.sql")),
+            (4, "outcomes", include_str!("../migrations/sqlite/0004_outcomes.sql")),
         ],
         Backend::Postgres => &[
             (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
             (2, "open task indexes", include_str!("../migrations/postgres/0002_open_task_indexes.sql")),
             (3, "open task category index", include_str!("../migrations/postgres/0003_open_task_category_index.sql")),
+            (4, "outcomes", include_str!("../migrations/postgres/0004_outcomes.sql")),
         ],
     };
     files
