@@ -13,6 +13,8 @@ use xietong_storage::tasks::{Command, Ctx, NewSubtask, NewTask};
 use xietong_storage::Db;
 use xietong_supervision::Role;
 
+mod outcomes;
+
 /// Password of every demo account (shown in the README; demo use only).
 pub const DEMO_PASSWORD: &str = "Xietong@2026";
 
@@ -172,6 +174,11 @@ pub async fn load(db: &Db, now: NaiveDateTime) -> Result<Summary> {
             .await
             .with_context(|| format!("装入演示任务 {} 失败", t.code))?;
     }
+    let doc_nos: HashMap<String, String> = demo.tasks.iter().map(|t| (t.code.clone(), t.source_doc_no.clone())).collect();
+    let task_doc_no = |c: &str| doc_nos.get(c).cloned().ok_or_else(|| anyhow!("未知演示任务 {c}"));
+    outcomes::load(db, now, &supervisor, &outcomes::Refs { unit: &unit, task_doc_no: &task_doc_no, categories: &cat_ids })
+        .await
+        .context("装入督查成果演示数据失败")?;
     let swept = db.sweep(&Ctx { cal: &cal, rules: &rules, now }, 500).await?;
     Ok(Summary { units: demo.units.len(), people: demo.people.len(), accounts, tasks: demo.tasks.len(), escalations_fired: swept.steps_fired })
 }

@@ -5,8 +5,17 @@
 pub mod audit;
 pub mod auth;
 pub mod calendar;
+pub mod dashboard;
 pub mod error;
+//TMP pub mod imports;
+pub mod indicators;
+pub mod inspections;
+pub mod lists;
+pub mod notices;
 pub mod org;
+pub mod problems;
+pub mod projects;
+pub mod rankings;
 pub mod sweep;
 pub mod tasks;
 
@@ -60,6 +69,9 @@ pub(crate) trait RowExt {
     fn os(&self, col: &str) -> Result<Option<String>>;
     fn t(&self, col: &str) -> Result<NaiveDateTime>;
     fn ot(&self, col: &str) -> Result<Option<NaiveDateTime>>;
+    fn f(&self, col: &str) -> Result<f64>;
+    fn of(&self, col: &str) -> Result<Option<f64>>;
+    fn d(&self, col: &str) -> Result<chrono::NaiveDate>;
 }
 
 impl RowExt for AnyRow {
@@ -80,6 +92,16 @@ impl RowExt for AnyRow {
     }
     fn ot(&self, col: &str) -> Result<Option<NaiveDateTime>> {
         parse_ts_opt(self.os(col)?)
+    }
+    fn f(&self, col: &str) -> Result<f64> {
+        Ok(self.try_get::<f64, _>(col)?)
+    }
+    fn of(&self, col: &str) -> Result<Option<f64>> {
+        Ok(self.try_get::<Option<f64>, _>(col)?)
+    }
+    fn d(&self, col: &str) -> Result<chrono::NaiveDate> {
+        let s = self.s(col)?;
+        chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| StoreError::internal(format!("数据库中的日期格式无效：{s}")))
     }
 }
 
@@ -197,6 +219,16 @@ impl Db {
     pub async fn get_setting(&self, key: &str) -> Result<Option<String>> {
         let row = sqlx::query("SELECT value FROM settings WHERE key = $1").bind(key.to_string()).fetch_optional(&self.pool).await?;
         row.map(|r| r.s("value")).transpose()
+    }
+
+    /// Set one setting in its own transaction, with an audit entry that summarises the change
+    /// (large values such as templates are not copied into the audit log).
+    pub async fn save_setting_audited(&self, actor: &str, key: &str, value: &str, now: NaiveDateTime, summary: String) -> Result<()> {
+        let mut tx = self.begin().await?;
+        self.set_setting(&mut tx, key, value).await?;
+        audit::append(&mut tx, now, audit::Change { actor, action: "settings.set", entity: "settings", entity_id: key.to_string(), before: String::new(), after: serde_json::json!({"summary": summary}).to_string() }).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn set_setting(&self, tx: &mut Tx, key: &str, value: &str) -> Result<()> {

@@ -45,6 +45,9 @@ pub struct UserRow {
 pub struct Category {
     pub id: i64,
     pub name: String,
+    /// 牵头部门: ranks the units carrying the category's tasks each month.
+    pub lead_unit_id: Option<i64>,
+    pub lead_unit_name: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -137,6 +140,14 @@ impl Db {
         Ok(id)
     }
 
+    /// The lead department of a work category, which ranks the units carrying its tasks.
+    pub async fn set_category_lead(&self, tx: &mut Tx, actor: &str, category_id: i64, unit_id: Option<i64>, now: NaiveDateTime) -> Result<()> {
+        sqlx::query("UPDATE categories SET lead_unit_id = $1 WHERE id = $2").bind(unit_id).bind(category_id).execute(&mut **tx).await?;
+        let after = serde_json::json!({"lead_unit_id": unit_id});
+        append(tx, now, Change { actor, action: "category.lead", entity: "category", entity_id: category_id.to_string(), before: String::new(), after: after.to_string() }).await?;
+        Ok(())
+    }
+
     pub async fn add_leader_area(&self, tx: &mut Tx, actor: &str, leader_person_id: i64, unit_id: Option<i64>, category_id: Option<i64>, now: NaiveDateTime) -> Result<()> {
         if unit_id.is_none() && category_id.is_none() {
             return Err(StoreError::invalid("分包范围", "须指定单位或工作类别"));
@@ -213,8 +224,12 @@ impl Db {
     }
 
     pub async fn list_categories(&self) -> Result<Vec<Category>> {
-        let rows = sqlx::query("SELECT id, name FROM categories ORDER BY sort, id").fetch_all(&self.pool).await?;
-        rows.iter().map(|r| Ok(Category { id: r.i("id")?, name: r.s("name")? })).collect()
+        let rows = sqlx::query("SELECT c.id, c.name, c.lead_unit_id, u.name AS lead_unit_name FROM categories c LEFT JOIN units u ON u.id = c.lead_unit_id ORDER BY c.sort, c.id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok(Category { id: r.i("id")?, name: r.s("name")?, lead_unit_id: r.oi("lead_unit_id")?, lead_unit_name: r.os("lead_unit_name")? }))
+            .collect()
     }
 
     pub async fn list_leader_areas(&self) -> Result<Vec<LeaderArea>> {

@@ -14,7 +14,7 @@ use xietong_supervision::{Role, TaskParties};
 use crate::audit::{append, Change};
 use crate::auth::SessionUser;
 use crate::calendar::Rules;
-use crate::{ts, Db, Result, RowExt, StoreError, Tx};
+use crate::{ts, Db, Result, RowExt, StoreError};
 
 /// What computations need besides the database: the calendar and the configurable rules.
 pub struct Ctx<'a> {
@@ -221,11 +221,11 @@ pub struct TaskFilter {
     pub page_size: Option<i64>,
 }
 
-const TASK_SELECT: &str = "SELECT t.*, u.name AS lead_unit_name, hp.name AS lead_unit_head, lp.name AS leader_name, c.name AS category_name \
+pub(crate) const TASK_SELECT: &str = "SELECT t.*, u.name AS lead_unit_name, hp.name AS lead_unit_head, lp.name AS leader_name, c.name AS category_name \
      FROM tasks t JOIN units u ON u.id = t.lead_unit_id LEFT JOIN people hp ON hp.id = u.head_person_id \
      LEFT JOIN people lp ON lp.id = t.leader_person_id LEFT JOIN categories c ON c.id = t.category_id";
 
-fn task(r: &AnyRow) -> Result<Task> {
+pub(crate) fn task(r: &AnyRow) -> Result<Task> {
     let bad = |what: &str, v: String| StoreError::internal(format!("数据库中的{what}无效：{v}"));
     let status = r.s("status")?;
     let source = r.s("source_kind")?;
@@ -297,13 +297,22 @@ pub struct TodoItem {
 }
 
 impl Db {
-    async fn unit_exists(&self, tx: &mut Tx, field: &str, id: i64) -> Result<()> {
-        let n = sqlx::query("SELECT COUNT(*) AS n FROM units WHERE id = $1").bind(id).fetch_one(&mut **tx).await?.i("n")?;
+    pub(crate) async fn unit_exists(&self, tx: &mut sqlx::AnyConnection, field: &str, id: i64) -> Result<()> {
+        let n = sqlx::query("SELECT COUNT(*) AS n FROM units WHERE id = $1").bind(id).fetch_one(&mut *tx).await?.i("n")?;
         if n == 0 { Err(StoreError::invalid(field, format!("编号 {id} 的单位不存在"))) } else { Ok(()) }
     }
 
     /// 立项 (and optionally 交办 at once). Only the 督查局 may do it.
     pub async fn create_task(&self, user: &SessionUser, ctx: &Ctx<'_>, n: &NewTask) -> Result<i64> {
+        let mut tx = self.begin().await?;
+        let id = self.create_task_in(&mut tx, user, ctx, n).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// 立项 inside a caller's transaction, so an import or a project can create many tasks or
+    /// none. With `assign_now`, 交办 happens in the same transaction.
+    pub async fn create_task_in(&self, tx: &mut sqlx::AnyConnection, user: &SessionUser, ctx: &Ctx<'_>, n: &NewTask) -> Result<i64> {
         user.actor().may_create_task()?;
         let title = required_text("任务名称", &n.title, 200)?;
         let description = optional_text("任务内容", &n.description, 5000)?.unwrap_or_default();
@@ -334,10 +343,9 @@ impl Db {
             return Err(StoreError::invalid("配合单位", "不能包含牵头单位"));
         }
 
-        let mut tx = self.begin().await?;
-        self.unit_exists(&mut tx, "牵头单位", n.lead_unit_id).await?;
+        self.unit_exists(tx, "牵头单位", n.lead_unit_id).await?;
         for u in &n.co_unit_ids {
-            self.unit_exists(&mut tx, "配合单位", *u).await?;
+            self.unit_exists(tx, "配合单位", *u).await?;
         }
         if let Some(p) = n.leader_person_id {
             let r = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE person_id = $1 AND role = 'leader'").bind(p).fetch_one(&mut *tx).await?;
@@ -380,13 +388,12 @@ impl Db {
         for u in &n.co_unit_ids {
             sqlx::query("INSERT INTO task_co_units (task_id, unit_id) VALUES ($1, $2) ON CONFLICT DO NOTHING").bind(id).bind(*u).execute(&mut *tx).await?;
         }
-        event(&mut tx, id, "create", user, ctx.now, "", "draft", &format!("立项：{title}")).await?;
+        event(&mut *tx, id, "create", user, ctx.now, "", "draft", &format!("立项：{title}")).await?;
         let after = serde_json::json!({"title": title, "doc_no": doc, "lead_unit_id": n.lead_unit_id, "co_unit_ids": n.co_unit_ids,
             "deadline": ts(deadline), "received_at": ts(received_at), "source_kind": source_kind.code()});
-        append(&mut tx, ctx.now, Change { actor: &user.username, action: "task.create", entity: "task", entity_id: id.to_string(), before: String::new(), after: after.to_string() }).await?;
-        tx.commit().await?;
+        append(tx, ctx.now, Change { actor: &user.username, action: "task.create", entity: "task", entity_id: id.to_string(), before: String::new(), after: after.to_string() }).await?;
         if n.assign_now {
-            self.perform(user, ctx, id, Command::Assign { comment: String::new() }).await?;
+            self.perform_in(tx, user, ctx, id, Command::Assign { comment: String::new() }).await?;
         }
         Ok(id)
     }
@@ -404,7 +411,14 @@ impl Db {
     /// timeline and the audit entry — all in one transaction, so a refusal changes nothing.
     pub async fn perform(&self, user: &SessionUser, ctx: &Ctx<'_>, task_id: i64, cmd: Command) -> Result<TaskDetail> {
         let mut tx = self.begin().await?;
-        let d = load_detail(&mut tx, task_id, ctx.now).await?;
+        let detail = self.perform_in(&mut tx, user, ctx, task_id, cmd).await?;
+        tx.commit().await?;
+        Ok(detail)
+    }
+
+    /// [`Db::perform`] inside a caller's transaction.
+    pub async fn perform_in(&self, tx: &mut sqlx::AnyConnection, user: &SessionUser, ctx: &Ctx<'_>, task_id: i64, cmd: Command) -> Result<TaskDetail> {
+        let d = load_detail(tx, task_id, ctx.now).await?;
         let actor = user.actor();
         let parties = d.parties();
         if !actor.can_view(&parties) {
@@ -428,7 +442,7 @@ impl Db {
             Command::Assign { comment: c } => {
                 comment = optional_text("交办意见", c, 1000)?.unwrap_or_default();
                 sqlx::query("UPDATE tasks SET assigned_at = $1 WHERE id = $2").bind(ts(now)).bind(task_id).execute(&mut *tx).await?;
-                notify(&mut tx, Some(t.lead_unit_id), None, task_id, "assign", &format!("新交办任务「{}」，请立即签收并在2个工作小时内分解", t.title), now).await?;
+                notify(&mut *tx, Some(t.lead_unit_id), None, task_id, "assign", &format!("新交办任务「{}」，请立即签收并在2个工作小时内分解", t.title), now).await?;
             }
             Command::Receive { comment: c } => {
                 comment = optional_text("签收意见", c, 1000)?.unwrap_or_default();
@@ -439,7 +453,7 @@ impl Db {
                 if subtasks.is_empty() {
                     return Err(StoreError::invalid("子任务", "至少分解出一项子任务，写明责任科室、责任人和完成时限"));
                 }
-                let allowed_depts = crate::org::unit_and_descendants(&mut tx, t.lead_unit_id).await?;
+                let allowed_depts = crate::org::unit_and_descendants(&mut *tx, t.lead_unit_id).await?;
                 let co: Vec<i64> = d.co_units.iter().map(|c| c.id).collect();
                 for (i, s) in subtasks.iter().enumerate() {
                     let row = i + 1;
@@ -472,7 +486,7 @@ impl Db {
                     .bind(ts(now))
                     .execute(&mut *tx)
                     .await?;
-                    notify(&mut tx, None, Some(s.person_id), task_id, "subtask", &format!("您被指定为「{}」的子任务责任人", t.title), now).await?;
+                    notify(&mut *tx, None, Some(s.person_id), task_id, "subtask", &format!("您被指定为「{}」的子任务责任人", t.title), now).await?;
                 }
                 // The 2-hour clock stops at the first decomposition only.
                 sqlx::query("UPDATE tasks SET decomposed_at = COALESCE(decomposed_at, $1) WHERE id = $2").bind(ts(now)).bind(task_id).execute(&mut *tx).await?;
@@ -520,7 +534,7 @@ impl Db {
                 deadline_within_years("整改期限", dl, now, 5)?;
                 new_deadline = dl;
                 sqlx::query("UPDATE tasks SET round = round + 1, deadline = $1 WHERE id = $2").bind(ts(dl)).bind(task_id).execute(&mut *tx).await?;
-                notify(&mut tx, Some(t.lead_unit_id), None, task_id, "reject", &format!("任务「{}」被退回整改：{comment}", t.title), now).await?;
+                notify(&mut *tx, Some(t.lead_unit_id), None, task_id, "reject", &format!("任务「{}」被退回整改：{comment}", t.title), now).await?;
                 comment = format!("{comment}（整改期限 {}）", dl.format("%Y-%m-%d"));
             }
             Command::RequestExtension { reason, new_deadline: nd } => {
@@ -595,17 +609,17 @@ impl Db {
                     .bind(comment.clone())
                     .execute(&mut *tx)
                     .await?;
-                notify(&mut tx, Some(t.lead_unit_id), None, task_id, "urge", &format!("督查局催办「{}」：{comment}", t.title), now).await?;
+                notify(&mut *tx, Some(t.lead_unit_id), None, task_id, "urge", &format!("督查局催办「{}」：{comment}", t.title), now).await?;
             }
             Command::Instruct { text } => {
                 comment = required_text("批示内容", text, 2000)?;
-                notify(&mut tx, Some(t.lead_unit_id), None, task_id, "instruct", &format!("领导批示「{}」：{comment}", t.title), now).await?;
+                notify(&mut *tx, Some(t.lead_unit_id), None, task_id, "instruct", &format!("领导批示「{}」：{comment}", t.title), now).await?;
             }
         }
 
         // Escalation follows the deadline: recompute when the task is swept next.
         let next_check = if matches!(to, TaskStatus::Assigned | TaskStatus::Received | TaskStatus::InProgress) {
-            let fired = fired_steps(&mut tx, task_id, new_deadline).await?;
+            let fired = fired_steps(&mut *tx, task_id, new_deadline).await?;
             lights::next_check_at(ctx.cal, &ctx.rules.escalation, new_deadline, &fired).map(ts)
         } else {
             None
@@ -617,12 +631,11 @@ impl Db {
             .bind(task_id)
             .execute(&mut *tx)
             .await?;
-        event(&mut tx, task_id, &label, user, now, from.code(), to.code(), &comment).await?;
+        event(&mut *tx, task_id, &label, user, now, from.code(), to.code(), &comment).await?;
         let after_row = sqlx::query("SELECT status, deadline, progress, round FROM tasks WHERE id = $1").bind(task_id).fetch_one(&mut *tx).await?;
         let after = serde_json::json!({"status": after_row.s("status")?, "deadline": after_row.s("deadline")?, "progress": after_row.i("progress")?, "round": after_row.i("round")?, "comment": comment});
-        append(&mut tx, now, Change { actor: &user.username, action: &format!("task.{label}"), entity: "task", entity_id: task_id.to_string(), before: before.to_string(), after: after.to_string() }).await?;
-        let detail = load_detail(&mut tx, task_id, now).await?;
-        tx.commit().await?;
+        append(&mut *tx, now, Change { actor: &user.username, action: &format!("task.{label}"), entity: "task", entity_id: task_id.to_string(), before: before.to_string(), after: after.to_string() }).await?;
+        let detail = load_detail(tx, task_id, now).await?;
         Ok(detail)
     }
 
@@ -957,4 +970,24 @@ pub(crate) async fn load_detail(conn: &mut sqlx::AnyConnection, id: i64, now: Na
         .await?
         .i("n")?;
     Ok(TaskDetail { task, co_units, subtasks, events, extensions, escalations, urge_total, urge_manual_this_week })
+}
+
+impl Db {
+    /// Titles of the given tasks, for drill-down lists (ids come from stored rankings, not users).
+    pub async fn task_titles(&self, ids: &[i64]) -> Result<Vec<(i64, String)>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let list = ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT id, title FROM tasks WHERE id IN ({list}) ORDER BY id"))).fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok((r.i("id")?, r.s("title")?))).collect()
+    }
+}
+
+impl Db {
+    /// The task registered under a 文号, if any (文号 are unique).
+    pub async fn task_id_by_doc_no(&self, doc_no: &str) -> Result<Option<i64>> {
+        let r = sqlx::query("SELECT id FROM tasks WHERE doc_no = $1").bind(doc_no.trim().to_string()).fetch_optional(&self.pool).await?;
+        r.map(|r| r.i("id")).transpose()
+    }
 }

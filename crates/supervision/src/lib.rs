@@ -6,11 +6,21 @@
 //! - [`clocks`]: the 交办不过夜 and 2-working-hour decomposition clocks.
 //! - [`lights`]: green / yellow / red lights and the escalation ladder (提醒 → 催办 → 通报预警 → 问题台账候选).
 //! - [`validate`]: field validators with Chinese messages naming the field.
+//! - [`ranking`]: 月度排名 per work category (score formula, tie rule) and the annual assessment with 通报.
+//! - [`indicators`]: numeric indicators, time progress and "时间过半、任务过半"; reported rates are rechecked.
+//! - [`inspections`]: 督查统筹 "能合尽合" — overlapping planned inspections and merge proposals.
+//! - [`problems`]: 问题台账 lifecycle (待研判 → 协调中 → 上报 → 批示 → 已化解) and who may act.
+//! - [`projects`]: key projects' bid sections (标段) ranked against time progress; investment amounts.
 
 pub mod access;
 pub mod clocks;
+pub mod indicators;
+pub mod inspections;
 pub mod lifecycle;
 pub mod lights;
+pub mod problems;
+pub mod projects;
+pub mod ranking;
 pub mod validate;
 
 pub use access::{Actor, Role, TaskParties};

@@ -44,6 +44,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_users, create_user))
         .routes(routes!(reset_password))
         .routes(routes!(set_user_active))
+        .merge(crate::outcomes_api::router())
+        .merge(crate::office_api::router())
+        .merge(crate::projects_api::router())
+        .merge(crate::coordination_api::router())
 }
 
 /// JSON body extractor whose rejections are Chinese 400s naming the field when serde can.

@@ -113,11 +113,15 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
     if let Some(h) = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()) {
         return if h == expected { next.run(Request::from_parts(parts, body)).await } else { csrf_refused() };
     }
-    let is_form = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if content_type.starts_with("multipart/form-data") {
+        // File uploads from pages carry the token in the form's action URL: the body is a file
+        // that should not be buffered and parsed twice.
+        let q = parts.uri.query().unwrap_or("");
+        let ok = serde_urlencoded::from_str::<Vec<(String, String)>>(q).map(|kv| kv.iter().any(|(k, v)| k == "_csrf" && *v == expected)).unwrap_or(false);
+        return if ok { next.run(Request::from_parts(parts, body)).await } else { csrf_refused() };
+    }
+    let is_form = content_type.starts_with("application/x-www-form-urlencoded");
     if !is_form {
         return csrf_refused();
     }

@@ -5,6 +5,13 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod outcomes_api;
+pub mod outcomes_pages;
+pub mod ledger_pages;
+pub mod office_api;
+pub mod projects_api;
+pub mod coordination_api;
+pub mod coordination_pages;
 pub mod pages;
 pub mod views;
 
@@ -116,6 +123,9 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .merge(pages::router())
+        .merge(outcomes_pages::router())
+        .merge(ledger_pages::router())
+        .merge(coordination_pages::router())
         .route("/health", axum::routing::get(|| async { "ok" }))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::csrf_guard))
         .layer(axum::middleware::from_fn(security_headers))

@@ -44,7 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/audit", get(audit_page))
 }
 
-fn render(s: &AppState, status: StatusCode, name: &str, user: Option<&SessionUser>, ctx: minijinja::Value) -> Response {
+pub(crate) fn render(s: &AppState, status: StatusCode, name: &str, user: Option<&SessionUser>, ctx: minijinja::Value) -> Response {
     let tmpl = match s.templates.get_template(name) {
         Ok(t) => t,
         Err(e) => {
@@ -199,13 +199,17 @@ async fn task_page_with(s: &AppState, u: &SessionUser, id: i64, flash_ok: Option
         None => (StatusCode::OK, None),
     };
     let default_deadline = v.task.deadline.date().to_string();
+    let indicators = s.db.task_indicators(u, id, snap.now).await.unwrap_or_default();
+    // Indicators are maintained by the 督查局 and by the liaisons who report on the task.
+    let may_indicate = u.role == Role::Supervisor || v.allowed_actions.iter().any(|a| a.code == "report");
     render(
         s,
         status,
         "task.html",
         Some(u),
         context! { nav => "tasks", v => v, depts => depts, people => people, flash_ok => flash_ok, flash_err => err,
-                   default_deadline => default_deadline, now => snap.now.to_string() },
+                   default_deadline => default_deadline, now => snap.now.to_string(), indicators => indicators,
+                   may_indicate => may_indicate, today => snap.now.date().to_string() },
     )
 }
 
@@ -214,9 +218,18 @@ struct DoneQuery {
     done: Option<String>,
 }
 
+/// The task page again with an error from one of its forms, so nothing typed is lost on the way.
+pub(crate) async fn task_page_error(s: &AppState, u: &SessionUser, id: i64, e: StoreError) -> Response {
+    if matches!(e, StoreError::Denied(_) | StoreError::NotFound(_) | StoreError::Internal(_)) {
+        return error_page(s, Some(u), &e);
+    }
+    task_page_with(s, u, id, None, Some((status_of(&e), e.to_string()))).await
+}
+
 async fn task_page(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>, axum::extract::Query(q): axum::extract::Query<DoneQuery>) -> Response {
     let ok = q.done.as_deref().and_then(xietong_supervision::Action::from_code).map(|a| format!("已完成：{}", a.label_zh()));
     let ok = ok.or_else(|| (q.done.as_deref() == Some("report_subtask")).then(|| "已完成：子任务汇报".to_string()));
+    let ok = ok.or_else(|| (q.done.as_deref() == Some("indicator")).then(|| "已保存指标".to_string()));
     task_page_with(&s, &u, id, ok, None).await
 }
 

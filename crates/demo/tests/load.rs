@@ -1,0 +1,25 @@
+//! The demo loads into a fresh SQLite database as of any working day, and what it loads is
+//! consistent (the web tests load it on PostgreSQL too).
+
+use xietong_storage::Db;
+
+#[tokio::test]
+async fn demo_loads_with_outcomes_and_a_valid_audit_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open_data_dir(dir.path()).await.unwrap();
+    let now = xietong_calendar::parse_datetime("t", "2026-11-23 10:00").unwrap();
+    let s = xietong_demo::load(&db, now).await.unwrap();
+    assert!(s.tasks >= 16);
+    assert!(db.verify_audit().await.unwrap().is_ok(), "audit chain verifies");
+    let sup = db.user_by_name("duchaju").await.unwrap().unwrap();
+    let inds = db.all_indicators(&sup, now.date()).await.unwrap();
+    let jobs = inds.iter().find(|i| i.name == "城镇新增就业").unwrap();
+    assert_eq!(jobs.status.completion_percent, 62.7);
+    assert!(jobs.status.disagreement.is_some());
+    assert_eq!(db.list_projects(&sup, now.date()).await.unwrap().len(), 1);
+    assert_eq!(db.list_rankings(Some(2026)).await.unwrap().len(), 3);
+    assert_eq!(db.list_problems(&sup, None, now).await.unwrap().len(), 2);
+    assert_eq!(db.inspection_overview().await.unwrap().proposals.len(), 1);
+    // A second load into the same database is refused, not doubled.
+    assert!(xietong_demo::load(&db, now).await.is_err());
+}

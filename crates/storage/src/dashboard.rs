@@ -1,0 +1,162 @@
+//! What the leader and 督查局 dashboards are computed from: the open tasks of a supervision area
+//! (分包: units and/or categories), and 督导 visits.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+use xietong_calendar::parse_date;
+use xietong_supervision::validate::{optional_text, required_text};
+use xietong_supervision::Role;
+
+use crate::audit::{append, Change};
+use crate::auth::SessionUser;
+use crate::tasks::{Task, TASK_SELECT};
+use crate::{ts, Db, Result, RowExt, StoreError};
+
+/// A supervision area: the units and categories a leader is responsible for (empty = everything).
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct Area {
+    pub units: Vec<(i64, String)>,
+    pub categories: Vec<(i64, String)>,
+}
+
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct NewVisit {
+    #[serde(default)]
+    pub unit_id: Option<i64>,
+    pub visited_on: String,
+    pub place: String,
+    pub findings: String,
+    #[serde(default)]
+    pub follow_up: String,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Visit {
+    pub id: i64,
+    pub leader_name: String,
+    pub unit_id: Option<i64>,
+    pub unit_name: Option<String>,
+    pub visited_on: NaiveDate,
+    pub place: String,
+    pub findings: String,
+    pub follow_up: String,
+}
+
+impl Db {
+    /// The leader's 分包 area; for other roles that see everything, the whole district.
+    pub async fn area_of(&self, person_id: i64) -> Result<Area> {
+        let rows = sqlx::query(
+            "SELECT a.unit_id, u.name AS unit_name, a.category_id, c.name AS category_name FROM leader_areas a \
+             LEFT JOIN units u ON u.id = a.unit_id LEFT JOIN categories c ON c.id = a.category_id WHERE a.leader_person_id = $1 ORDER BY a.id",
+        )
+        .bind(person_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut area = Area::default();
+        for r in &rows {
+            if let (Some(id), Some(n)) = (r.oi("unit_id")?, r.os("unit_name")?) {
+                area.units.push((id, n));
+            }
+            if let (Some(id), Some(n)) = (r.oi("category_id")?, r.os("category_name")?) {
+                area.categories.push((id, n));
+            }
+        }
+        Ok(area)
+    }
+
+    /// Open tasks (交办 to 办结申请) led by the area's units or in its categories; all open tasks
+    /// when `area` is `None` (督查局 and leaders without an area). Only for roles that see all.
+    pub async fn open_tasks_in(&self, user: &SessionUser, area: Option<&Area>) -> Result<Vec<Task>> {
+        if !user.role.sees_all() {
+            return Err(StoreError::Denied("无权限：只有区领导和督查局可以查看督导看板".into()));
+        }
+        let mut cond = "t.status IN ('assigned','received','in_progress','pending_review')".to_string();
+        if let Some(a) = area {
+            let us = a.units.iter().map(|u| u.0.to_string()).collect::<Vec<_>>().join(",");
+            let cs = a.categories.iter().map(|c| c.0.to_string()).collect::<Vec<_>>().join(",");
+            let mut parts = vec![];
+            if !us.is_empty() {
+                parts.push(format!("t.lead_unit_id IN ({us})"));
+            }
+            if !cs.is_empty() {
+                parts.push(format!("t.category_id IN ({cs})"));
+            }
+            if parts.is_empty() {
+                return Ok(vec![]);
+            }
+            cond = format!("{cond} AND ({})", parts.join(" OR "));
+        }
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{TASK_SELECT} WHERE {cond} ORDER BY u.sort, t.lead_unit_id, t.deadline LIMIT 5000"))).fetch_all(&self.pool).await?;
+        rows.iter().map(crate::tasks::task).collect()
+    }
+
+    /// Record a 督导 visit (区领导, for their own area).
+    pub async fn record_visit(&self, user: &SessionUser, v: &NewVisit, now: NaiveDateTime) -> Result<i64> {
+        if user.role != Role::Leader {
+            return Err(StoreError::Denied("无权限：只有区领导可以记录督导".into()));
+        }
+        let day = parse_date("督导日期", v.visited_on.trim())?;
+        if day > now.date() {
+            return Err(StoreError::invalid("督导日期", "不能晚于今天"));
+        }
+        let place = required_text("督导地点", &v.place, 200)?;
+        let findings = required_text("发现问题", &v.findings, 5000)?;
+        let follow = optional_text("跟进要求", &v.follow_up, 5000)?.unwrap_or_default();
+        let mut tx = self.begin().await?;
+        if let Some(u) = v.unit_id {
+            self.unit_exists(&mut tx, "督导单位", u).await?;
+        }
+        let id = sqlx::query(
+            "INSERT INTO supervision_visits (leader_person_id, unit_id, visited_on, place, findings, follow_up, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(user.person_id)
+        .bind(v.unit_id)
+        .bind(day.to_string())
+        .bind(place.clone())
+        .bind(findings.clone())
+        .bind(follow.clone())
+        .bind(user.user_id)
+        .bind(ts(now))
+        .fetch_one(&mut *tx)
+        .await?
+        .i("id")?;
+        if let Some(u) = v.unit_id {
+            sqlx::query("INSERT INTO notifications (unit_id, kind, text, created_at) VALUES ($1, 'visit', $2, $3)")
+                .bind(u)
+                .bind(format!("{}督导（{place}）：{findings}{}", user.person_name, if follow.is_empty() { String::new() } else { format!("；跟进要求：{follow}") }))
+                .bind(ts(now))
+                .execute(&mut *tx)
+                .await?;
+        }
+        let after = serde_json::json!({"unit_id": v.unit_id, "visited_on": day.to_string(), "place": place, "findings": findings, "follow_up": follow});
+        append(&mut tx, now, Change { actor: &user.username, action: "visit.record", entity: "supervision_visit", entity_id: id.to_string(), before: String::new(), after: after.to_string() }).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Visits, newest first: one leader's, or everyone's.
+    pub async fn visits(&self, leader_person_id: Option<i64>, limit: i64) -> Result<Vec<Visit>> {
+        let rows = sqlx::query(
+            "SELECT v.*, p.name AS leader_name, u.name AS unit_name FROM supervision_visits v JOIN people p ON p.id = v.leader_person_id \
+             LEFT JOIN units u ON u.id = v.unit_id WHERE $1 = 0 OR v.leader_person_id = $1 ORDER BY v.visited_on DESC, v.id DESC LIMIT $2",
+        )
+        .bind(leader_person_id.unwrap_or(0))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Visit {
+                    id: r.i("id")?,
+                    leader_name: r.s("leader_name")?,
+                    unit_id: r.oi("unit_id")?,
+                    unit_name: r.os("unit_name")?,
+                    visited_on: r.d("visited_on")?,
+                    place: r.s("place")?,
+                    findings: r.s("findings")?,
+                    follow_up: r.s("follow_up")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,375 @@
+//! Excel imports of tasks, list items (清单) and indicators: the template columns, row mapping
+//! and an all-or-nothing load. Every row is tried inside a savepoint so that all bad rows are
+//! reported at once; if any row is bad the whole transaction is rolled back.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use xietong_office::table::Column;
+use xietong_office::xlsx::RawRow;
+use xietong_supervision::validate::{doc_no, optional_text, required_text};
+use xietong_supervision::{ReportCycle, Role, SourceKind};
+
+use crate::audit::{append, Change};
+use crate::auth::SessionUser;
+use crate::indicators::{validate_indicator, validate_report, NewIndicator, NewIndicatorReport};
+use crate::org::{Category, Unit};
+use crate::tasks::{Ctx, NewTask};
+use crate::{ts, Db, Result, RowExt, StoreError};
+
+/// What an import did.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ImportReport {
+    pub rows: usize,
+    pub created_ids: Vec<i64>,
+    pub list_id: Option<i64>,
+}
+
+/// One bad row (or the file itself, with row 0).
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct RowProblem {
+    pub row: usize,
+    pub column: Option<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for RowProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.column, self.row) {
+            (Some(c), r) if r > 0 => write!(f, "第 {r} 行「{c}」：{}", self.message),
+            (None, r) if r > 0 => write!(f, "第 {r} 行：{}", self.message),
+            (Some(c), _) => write!(f, "「{c}」：{}", self.message),
+            (None, _) => write!(f, "{}", self.message),
+        }
+    }
+}
+
+/// All the problems of a refused import, one line each; nothing was written.
+pub fn refusal(problems: &[RowProblem]) -> StoreError {
+    let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+    StoreError::BadInput(format!("导入未执行（共 {} 处错误，未写入任何数据）：\n{}", problems.len(), lines.join("\n")))
+}
+
+fn col(key: &'static str, header: &str, required: bool, width: f64, note: &str, choices: Vec<String>) -> Column {
+    Column { key: key.into(), header: header.into(), required, width, note: note.into(), choices }
+}
+
+fn unit_names(units: &[Unit]) -> Vec<String> {
+    units.iter().filter(|u| u.kind != "内设科室").map(|u| u.name.clone()).collect()
+}
+
+/// Columns of the task import template (督办任务导入模板).
+pub fn task_columns(units: &[Unit], categories: &[Category]) -> Vec<Column> {
+    vec![
+        col("title", "任务名称", true, 40.0, "不超过200字", vec![]),
+        col("description", "任务内容", false, 50.0, "具体要求，可换行", vec![]),
+        col("source_kind", "任务来源", true, 12.0, "上级交办 / 会议 / 领导批示", SourceKind::ALL.iter().map(|k| k.label_zh().to_string()).collect()),
+        col("doc_no", "文号", true, 24.0, "如：二七政阅〔2026〕12号；同一文号只能立项一次", vec![]),
+        col("source_title", "来源文件或会议", false, 30.0, "", vec![]),
+        col("source_date", "来源日期", true, 12.0, "YYYY-MM-DD", vec![]),
+        col("category", "工作类别", false, 12.0, "", categories.iter().map(|c| c.name.clone()).collect()),
+        col("lead_unit", "牵头单位", true, 18.0, "须为系统中的单位全称", unit_names(units)),
+        col("co_units", "配合单位", false, 24.0, "多个单位用顿号或逗号分隔", vec![]),
+        col("report_cycle", "汇报周期", true, 10.0, "每周 / 每半月 / 每月 / 按节点", ReportCycle::ALL.iter().map(|c| c.label_zh().to_string()).collect()),
+        col("deadline", "办理期限", true, 12.0, "YYYY-MM-DD，须为工作日", vec![]),
+    ]
+}
+
+/// Columns of a list (清单) import: each row becomes a supervised task under the list's 文号.
+pub fn list_item_columns(units: &[Unit]) -> Vec<Column> {
+    vec![
+        col("title", "事项名称", true, 40.0, "如：某村某组某户房屋重建", vec![]),
+        col("description", "具体内容", false, 50.0, "位置、要求等", vec![]),
+        col("lead_unit", "责任单位", true, 18.0, "须为系统中的单位全称", unit_names(units)),
+        col("co_units", "配合单位", false, 24.0, "多个单位用顿号或逗号分隔", vec![]),
+        col("report_cycle", "汇报周期", false, 10.0, "默认每月", ReportCycle::ALL.iter().map(|c| c.label_zh().to_string()).collect()),
+        col("deadline", "完成时限", true, 12.0, "YYYY-MM-DD，须为工作日", vec![]),
+    ]
+}
+
+/// Columns of the indicator import: targets, and optionally one report of actuals per row.
+pub fn indicator_columns() -> Vec<Column> {
+    vec![
+        col("doc_no", "任务文号", true, 24.0, "指标所属任务的文号", vec![]),
+        col("name", "指标名称", true, 24.0, "同一任务内不能重复", vec![]),
+        col("unit_label", "计量单位", true, 10.0, "如：人、所、家、万元", vec![]),
+        col("target", "目标值", true, 12.0, "数字", vec![]),
+        col("period_start", "考核期开始", true, 12.0, "YYYY-MM-DD", vec![]),
+        col("period_end", "考核期结束", true, 12.0, "YYYY-MM-DD", vec![]),
+        col("as_of", "统计截至日期", false, 12.0, "填写完成值时必填", vec![]),
+        col("actual", "累计完成值", false, 12.0, "数字", vec![]),
+        col("reported_percent", "上报完成率(%)", false, 12.0, "单位自报的百分比，系统会复核", vec![]),
+    ]
+}
+
+fn split_units(s: &str) -> Vec<String> {
+    s.split(['、', ',', '，', ';', '；']).map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect()
+}
+
+fn number(field: &str, s: &str) -> std::result::Result<f64, String> {
+    let t = s.trim().replace([',', '，'], "");
+    t.parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| format!("「{}」不是数字（{field}）", s.trim()))
+}
+
+fn problem(row: usize, e: StoreError) -> RowProblem {
+    match e {
+        StoreError::Invalid(f) => RowProblem { row, column: Some(f.field), message: f.message },
+        other => RowProblem { row, column: None, message: other.to_string() },
+    }
+}
+
+/// Run `f` for each row inside a savepoint; collect every row's problem.
+macro_rules! per_row {
+    ($tx:expr, $row:expr, $problems:expr, $body:expr) => {{
+        sqlx::query("SAVEPOINT import_row").execute(&mut *$tx).await?;
+        let res = $body;
+        match res {
+            Ok(v) => {
+                sqlx::query("RELEASE SAVEPOINT import_row").execute(&mut *$tx).await?;
+                Some(v)
+            }
+            Err(e) => {
+                if let StoreError::Internal(_) = e {
+                    return Err(e);
+                }
+                sqlx::query("ROLLBACK TO SAVEPOINT import_row").execute(&mut *$tx).await?;
+                sqlx::query("RELEASE SAVEPOINT import_row").execute(&mut *$tx).await?;
+                $problems.push(problem($row, e));
+                None
+            }
+        }
+    }};
+}
+
+impl Db {
+    fn unit_lookup(units: &[Unit]) -> HashMap<String, i64> {
+        units.iter().map(|u| (u.name.clone(), u.id)).collect()
+    }
+
+    /// Import 督办任务 rows: 立项 and 交办 each, all or nothing. Only the 督查局.
+    pub async fn import_tasks(&self, user: &SessionUser, ctx: &Ctx<'_>, rows: &[RawRow]) -> Result<ImportReport> {
+        if user.role != Role::Supervisor {
+            return Err(StoreError::Denied("无权限：只有督查局可以导入任务".into()));
+        }
+        if rows.is_empty() {
+            return Err(StoreError::BadInput("文件中没有数据行".into()));
+        }
+        let units = self.list_units().await?;
+        let cats = self.list_categories().await?;
+        let by_name = Self::unit_lookup(&units);
+        let cat_by_name: HashMap<String, i64> = cats.iter().map(|c| (c.name.clone(), c.id)).collect();
+        let mut problems = vec![];
+        let mut ids = vec![];
+        let mut seen_doc: HashMap<String, usize> = HashMap::new();
+        let mut tx = self.begin().await?;
+        for r in rows {
+            let new = (|| -> Result<NewTask> {
+                let doc = doc_no(r.get("doc_no"))?;
+                if let Some(first) = seen_doc.insert(doc.clone(), r.row) {
+                    return Err(StoreError::invalid("文号", format!("与第 {first} 行重复")));
+                }
+                let lead = *by_name.get(r.get("lead_unit").trim()).ok_or_else(|| StoreError::invalid("牵头单位", format!("「{}」不是系统中的单位", r.get("lead_unit"))))?;
+                let mut co = vec![];
+                for n in split_units(r.get("co_units")) {
+                    co.push(*by_name.get(&n).ok_or_else(|| StoreError::invalid("配合单位", format!("「{n}」不是系统中的单位")))?);
+                }
+                let category_id = match r.get("category").trim() {
+                    "" => None,
+                    c => Some(*cat_by_name.get(c).ok_or_else(|| StoreError::invalid("工作类别", format!("「{c}」不是已设置的类别")))?),
+                };
+                Ok(NewTask {
+                    title: r.get("title").into(),
+                    description: r.get("description").into(),
+                    source_kind: r.get("source_kind").into(),
+                    doc_no: doc,
+                    source_title: r.get("source_title").into(),
+                    source_date: r.get("source_date").into(),
+                    category_id,
+                    lead_unit_id: lead,
+                    co_unit_ids: co,
+                    leader_person_id: None,
+                    report_cycle: r.get("report_cycle").into(),
+                    deadline: r.get("deadline").into(),
+                    received_at: None,
+                    assign_now: true,
+                })
+            })();
+            let new = match new {
+                Ok(n) => n,
+                Err(e) => {
+                    problems.push(problem(r.row, e));
+                    continue;
+                }
+            };
+            if let Some(id) = per_row!(tx, r.row, problems, self.create_task_in(&mut tx, user, ctx, &new).await) {
+                ids.push(id);
+            }
+        }
+        if !problems.is_empty() {
+            tx.rollback().await?;
+            return Err(refusal(&problems));
+        }
+        append(&mut tx, ctx.now, Change { actor: &user.username, action: "import.tasks", entity: "import", entity_id: ids.len().to_string(), before: String::new(), after: serde_json::json!({"task_ids": ids}).to_string() }).await?;
+        tx.commit().await?;
+        Ok(ImportReport { rows: rows.len(), created_ids: ids, list_id: None })
+    }
+
+    /// Import a list (清单): the list, then one supervised task per row under `list_doc_no`-NNN.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn import_list(
+        &self,
+        user: &SessionUser,
+        ctx: &Ctx<'_>,
+        name: &str,
+        description: &str,
+        list_doc_no: &str,
+        source_date: &str,
+        category_id: Option<i64>,
+        rows: &[RawRow],
+    ) -> Result<ImportReport> {
+        if user.role != Role::Supervisor {
+            return Err(StoreError::Denied("无权限：只有督查局可以导入清单".into()));
+        }
+        let name = required_text("清单名称", name, 100)?;
+        let description = optional_text("清单说明", description, 2000)?.unwrap_or_default();
+        let list_doc = doc_no(list_doc_no)?;
+        if rows.is_empty() {
+            return Err(StoreError::BadInput("文件中没有数据行".into()));
+        }
+        let units = self.list_units().await?;
+        let by_name = Self::unit_lookup(&units);
+        let mut tx = self.begin().await?;
+        let dup = sqlx::query("SELECT COUNT(*) AS n FROM task_lists WHERE name = $1").bind(name.clone()).fetch_one(&mut *tx).await?.i("n")?;
+        if dup > 0 {
+            return Err(StoreError::invalid("清单名称", format!("「{name}」已存在")));
+        }
+        let list_id = sqlx::query("INSERT INTO task_lists (name, description, category_id, created_by, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+            .bind(name.clone())
+            .bind(description.clone())
+            .bind(category_id)
+            .bind(user.user_id)
+            .bind(ts(ctx.now))
+            .fetch_one(&mut *tx)
+            .await?
+            .i("id")?;
+        let mut problems = vec![];
+        let mut ids = vec![];
+        for (i, r) in rows.iter().enumerate() {
+            let new = (|| -> Result<NewTask> {
+                let lead = *by_name.get(r.get("lead_unit").trim()).ok_or_else(|| StoreError::invalid("责任单位", format!("「{}」不是系统中的单位", r.get("lead_unit"))))?;
+                let mut co = vec![];
+                for n in split_units(r.get("co_units")) {
+                    co.push(*by_name.get(&n).ok_or_else(|| StoreError::invalid("配合单位", format!("「{n}」不是系统中的单位")))?);
+                }
+                let cycle = match r.get("report_cycle").trim() {
+                    "" => "monthly".to_string(),
+                    c => c.to_string(),
+                };
+                Ok(NewTask {
+                    title: r.get("title").into(),
+                    description: format!("{}{}", r.get("description"), if description.is_empty() { String::new() } else { format!("\n（{name}）") }),
+                    source_kind: "superior".into(),
+                    doc_no: format!("{list_doc}-{:03}", i + 1),
+                    source_title: name.clone(),
+                    source_date: source_date.into(),
+                    category_id,
+                    lead_unit_id: lead,
+                    co_unit_ids: co,
+                    leader_person_id: None,
+                    report_cycle: cycle,
+                    deadline: r.get("deadline").into(),
+                    received_at: None,
+                    assign_now: true,
+                })
+            })();
+            let new = match new {
+                Ok(n) => n,
+                Err(e) => {
+                    problems.push(problem(r.row, e));
+                    continue;
+                }
+            };
+            let created = per_row!(tx, r.row, problems, async {
+                let id = self.create_task_in(&mut tx, user, ctx, &new).await?;
+                sqlx::query("INSERT INTO task_list_items (list_id, task_id, row_no) VALUES ($1, $2, $3)").bind(list_id).bind(id).bind(r.row as i64).execute(&mut *tx).await?;
+                Ok::<i64, StoreError>(id)
+            }
+            .await);
+            if let Some(id) = created {
+                ids.push(id);
+            }
+        }
+        if !problems.is_empty() {
+            tx.rollback().await?;
+            return Err(refusal(&problems));
+        }
+        let after = serde_json::json!({"name": name, "doc_no": list_doc, "task_ids": ids});
+        append(&mut tx, ctx.now, Change { actor: &user.username, action: "import.list", entity: "task_list", entity_id: list_id.to_string(), before: String::new(), after: after.to_string() }).await?;
+        tx.commit().await?;
+        Ok(ImportReport { rows: rows.len(), created_ids: ids, list_id: Some(list_id) })
+    }
+
+    /// Import indicators (and optional actuals) for existing tasks, all or nothing.
+    pub async fn import_indicators(&self, user: &SessionUser, now: chrono::NaiveDateTime, rows: &[RawRow]) -> Result<ImportReport> {
+        if rows.is_empty() {
+            return Err(StoreError::BadInput("文件中没有数据行".into()));
+        }
+        let mut problems = vec![];
+        let mut ids = vec![];
+        let mut tx = self.begin().await?;
+        for r in rows {
+            let parsed = (|| -> Result<(NewIndicator, Option<NewIndicatorReport>)> {
+                let target = number("目标值", r.get("target")).map_err(|m| StoreError::invalid("目标值", m))?;
+                let n = NewIndicator {
+                    name: r.get("name").into(),
+                    unit_label: r.get("unit_label").into(),
+                    target,
+                    period_start: r.get("period_start").into(),
+                    period_end: r.get("period_end").into(),
+                };
+                let ind = validate_indicator(&n)?;
+                let rep = if r.get("actual").trim().is_empty() {
+                    None
+                } else {
+                    let actual = number("累计完成值", r.get("actual")).map_err(|m| StoreError::invalid("累计完成值", m))?;
+                    let pct = match r.get("reported_percent").trim().trim_end_matches('%') {
+                        "" => None,
+                        p => Some(number("上报完成率", p).map_err(|m| StoreError::invalid("上报完成率(%)", m))?),
+                    };
+                    let rep = NewIndicatorReport { as_of: r.get("as_of").into(), actual, reported_percent: pct, note: "Excel 导入".into() };
+                    validate_report(&ind, &rep)?;
+                    Some(rep)
+                };
+                Ok((n, rep))
+            })();
+            let (n, rep) = match parsed {
+                Ok(x) => x,
+                Err(e) => {
+                    problems.push(problem(r.row, e));
+                    continue;
+                }
+            };
+            let doc = r.get("doc_no").trim().to_string();
+            let created = per_row!(tx, r.row, problems, async {
+                let task = sqlx::query("SELECT id FROM tasks WHERE doc_no = $1").bind(doc.clone()).fetch_optional(&mut *tx).await?;
+                let task = task.ok_or_else(|| StoreError::invalid("任务文号", format!("「{doc}」没有对应的任务")))?.i("id")?;
+                let ind = validate_indicator(&n)?;
+                let id = self.add_indicator_in(&mut tx, user, now, task, &ind).await?;
+                if let Some(rep) = &rep {
+                    self.report_indicator_in(&mut tx, user, now, id, rep).await?;
+                }
+                Ok::<i64, StoreError>(id)
+            }
+            .await);
+            if let Some(id) = created {
+                ids.push(id);
+            }
+        }
+        if !problems.is_empty() {
+            tx.rollback().await?;
+            return Err(refusal(&problems));
+        }
+        tx.commit().await?;
+        Ok(ImportReport { rows: rows.len(), created_ids: ids, list_id: None })
+    }
+}

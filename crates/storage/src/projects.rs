@@ -1,0 +1,306 @@
+//! Key projects (重点项目) and government-invested projects, with their bid sections (标段).
+//! A project is a supervised task underneath (lights, escalation and ranking apply); each
+//! section has its own contractor and progress and is ranked against its siblings.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+use xietong_calendar::parse_date;
+use xietong_supervision::projects::{project_progress, rank_sections, validate_amount, BidSection, RankedSection};
+use xietong_supervision::validate::{optional_text, required_text};
+use xietong_supervision::{Action, Role, TaskStatus};
+
+use crate::audit::{append, Change};
+use crate::auth::SessionUser;
+use crate::tasks::{load_detail, scope_sql, Command, Ctx, NewTask};
+use crate::{ts, Db, Result, RowExt, StoreError};
+
+/// 项目类型.
+pub const PROJECT_KINDS: [(&str, &str); 2] = [("key", "重点项目"), ("government", "政府投资项目")];
+
+pub fn project_kind_label(code: &str) -> Option<&'static str> {
+    PROJECT_KINDS.iter().find(|(c, l)| *c == code || *l == code).map(|(_, l)| *l)
+}
+
+fn project_kind_code(s: &str) -> Option<&'static str> {
+    PROJECT_KINDS.iter().find(|(c, l)| *c == s || *l == s).map(|(c, _)| *c)
+}
+
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct NewSection {
+    pub name: String,
+    pub contractor: String,
+    pub start_on: String,
+    pub due_on: String,
+}
+
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct NewProject {
+    /// The supervised task underneath (立项 and 交办 at once); its lead unit answers for the project.
+    pub task: NewTask,
+    /// key 重点项目 / government 政府投资项目
+    pub kind: String,
+    pub owner_unit_id: i64,
+    pub location: String,
+    /// 计划总投资（万元）
+    pub planned_investment: f64,
+    /// 预计年产值（万元）
+    #[serde(default)]
+    pub annual_output: Option<f64>,
+    /// 预计年税收（万元）
+    #[serde(default)]
+    pub annual_tax: Option<f64>,
+    /// 待办手续
+    #[serde(default)]
+    pub approvals_pending: String,
+    #[serde(default)]
+    pub problems: String,
+    #[serde(default)]
+    pub sections: Vec<NewSection>,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct SectionRow {
+    pub id: i64,
+    pub name: String,
+    pub contractor: String,
+    pub start_on: NaiveDate,
+    pub due_on: NaiveDate,
+    pub progress: i64,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Project {
+    pub id: i64,
+    pub task_id: i64,
+    pub title: String,
+    pub status: TaskStatus,
+    pub deadline: NaiveDateTime,
+    pub lead_unit_id: i64,
+    pub lead_unit_name: String,
+    pub kind: String,
+    pub kind_label: String,
+    pub owner_unit_id: i64,
+    pub owner_unit_name: String,
+    pub location: String,
+    pub planned_investment: f64,
+    pub completed_investment: f64,
+    pub annual_output: Option<f64>,
+    pub annual_tax: Option<f64>,
+    pub approvals_pending: String,
+    pub problems: String,
+    pub progress: i64,
+    pub sections: Vec<SectionRow>,
+    /// Sections ranked against each other (lagging last), as of today.
+    pub ranked_sections: Vec<RankedSection>,
+}
+
+const PROJECT_SELECT: &str = "SELECT p.*, t.title, t.status, t.deadline, t.lead_unit_id, t.progress, lu.name AS lead_unit_name, ou.name AS owner_unit_name \
+     FROM projects p JOIN tasks t ON t.id = p.task_id JOIN units lu ON lu.id = t.lead_unit_id JOIN units ou ON ou.id = p.owner_unit_id";
+
+fn amount(field: &str, v: Option<f64>) -> Result<Option<f64>> {
+    match v {
+        Some(x) => Ok(Some(validate_amount(field, x)?)),
+        None => Ok(None),
+    }
+}
+
+impl Db {
+    /// 立项 a project: the task (交办 at once when asked), the project row and its sections, in one
+    /// transaction. Only the 督查局 registers projects, as it registers every supervised task.
+    pub async fn create_project(&self, user: &SessionUser, ctx: &Ctx<'_>, n: &NewProject) -> Result<i64> {
+        let mut tx = self.begin().await?;
+        let id = self.create_project_in(&mut tx, user, ctx, n, None).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// With `existing_task`, wrap a task already registered instead of creating one.
+    pub async fn create_project_in(&self, tx: &mut sqlx::AnyConnection, user: &SessionUser, ctx: &Ctx<'_>, n: &NewProject, existing_task: Option<i64>) -> Result<i64> {
+        if user.role != Role::Supervisor {
+            return Err(StoreError::Denied("无权限：只有督查局可以登记项目".into()));
+        }
+        let kind = project_kind_code(n.kind.trim()).ok_or_else(|| StoreError::invalid("项目类型", "应为 重点项目 或 政府投资项目"))?;
+        let location = required_text("建设地点", &n.location, 200)?;
+        let planned = validate_amount("计划总投资（万元）", n.planned_investment)?;
+        let output = amount("预计年产值（万元）", n.annual_output)?;
+        let tax = amount("预计年税收（万元）", n.annual_tax)?;
+        let approvals = optional_text("待办手续", &n.approvals_pending, 2000)?.unwrap_or_default();
+        let problems = optional_text("存在问题", &n.problems, 2000)?.unwrap_or_default();
+        let mut sections = vec![];
+        for (i, s) in n.sections.iter().enumerate() {
+            let row = i + 1;
+            let name = required_text(&format!("第{row}个标段的名称"), &s.name, 100)?;
+            let contractor = required_text(&format!("第{row}个标段的施工单位"), &s.contractor, 200)?;
+            let start = parse_date(&format!("第{row}个标段的开工日期"), s.start_on.trim())?;
+            let due = parse_date(&format!("第{row}个标段的完工期限"), s.due_on.trim())?;
+            if due <= start {
+                return Err(StoreError::invalid(&format!("第{row}个标段的完工期限"), "应晚于开工日期"));
+            }
+            if sections.iter().any(|(n2, ..): &(String, String, NaiveDate, NaiveDate)| *n2 == name) {
+                return Err(StoreError::invalid(&format!("第{row}个标段的名称"), format!("「{name}」重复")));
+            }
+            sections.push((name, contractor, start, due));
+        }
+        self.unit_exists(tx, "业主单位", n.owner_unit_id).await?;
+        let task_id = match existing_task {
+            Some(t) => t,
+            None => self.create_task_in(tx, user, ctx, &n.task).await?,
+        };
+        let id = sqlx::query(
+            "INSERT INTO projects (task_id, kind, owner_unit_id, location, planned_investment, annual_output, annual_tax, approvals_pending, problems, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        )
+        .bind(task_id)
+        .bind(kind.to_string())
+        .bind(n.owner_unit_id)
+        .bind(location.clone())
+        .bind(planned)
+        .bind(output)
+        .bind(tax)
+        .bind(approvals)
+        .bind(problems)
+        .bind(ts(ctx.now))
+        .fetch_one(&mut *tx)
+        .await?
+        .i("id")?;
+        for (name, contractor, start, due) in &sections {
+            sqlx::query("INSERT INTO bid_sections (project_id, name, contractor, start_on, due_on, progress, updated_at) VALUES ($1, $2, $3, $4, $5, 0, $6)")
+                .bind(id)
+                .bind(name.clone())
+                .bind(contractor.clone())
+                .bind(start.to_string())
+                .bind(due.to_string())
+                .bind(ts(ctx.now))
+                .execute(&mut *tx)
+                .await?;
+        }
+        let after = serde_json::json!({"task_id": task_id, "kind": kind, "owner_unit_id": n.owner_unit_id, "location": location,
+            "planned_investment": planned, "sections": sections.iter().map(|s| &s.0).collect::<Vec<_>>()});
+        append(tx, ctx.now, Change { actor: &user.username, action: "project.create", entity: "project", entity_id: id.to_string(), before: String::new(), after: after.to_string() }).await?;
+        Ok(id)
+    }
+
+    /// Report one section's progress (lead-unit liaison, while the task is being carried out). The
+    /// task's own progress becomes the mean of its sections, reported on its timeline.
+    pub async fn report_section(&self, user: &SessionUser, ctx: &Ctx<'_>, section_id: i64, progress: i64, text: &str) -> Result<Project> {
+        let mut tx = self.begin().await?;
+        let r = sqlx::query("SELECT s.project_id, s.name, s.progress, p.task_id FROM bid_sections s JOIN projects p ON p.id = s.project_id WHERE s.id = $1")
+            .bind(section_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("编号 {section_id} 的标段不存在")))?;
+        let (project_id, name, before, task_id) = (r.i("project_id")?, r.s("name")?, r.i("progress")?, r.i("task_id")?);
+        let d = load_detail(&mut tx, task_id, ctx.now).await?;
+        user.actor().authorize(Action::Report, &d.parties())?;
+        if d.task.status != TaskStatus::InProgress {
+            return Err(StoreError::Conflict(format!("项目任务当前状态为「{}」，分解推进后才能汇报标段进度", d.task.status.label_zh())));
+        }
+        let p = xietong_supervision::validate::progress("标段进度", progress)?;
+        let text = required_text("进展情况", text, 2000)?;
+        sqlx::query("UPDATE bid_sections SET progress = $1, updated_at = $2 WHERE id = $3").bind(p).bind(ts(ctx.now)).bind(section_id).execute(&mut *tx).await?;
+        let sections = load_sections(&mut tx, project_id).await?;
+        let overall = project_progress(&sections.iter().map(domain_section).collect::<Vec<_>>());
+        self.perform_in(&mut tx, user, ctx, task_id, Command::Report { progress: overall, text: format!("{name}进度 {p}%：{text}") }).await?;
+        let after = serde_json::json!({"section_id": section_id, "progress": p, "project_progress": overall});
+        append(&mut tx, ctx.now, Change { actor: &user.username, action: "project.section_report", entity: "bid_section", entity_id: section_id.to_string(), before: serde_json::json!({"progress": before}).to_string(), after: after.to_string() }).await?;
+        let out = load_project(&mut tx, project_id, ctx.now.date()).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Projects within the user's data scope (through their tasks).
+    pub async fn list_projects(&self, user: &SessionUser, today: NaiveDate) -> Result<Vec<Project>> {
+        let mut conn = self.pool.acquire().await?;
+        let ids = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT p.id FROM projects p JOIN tasks t ON t.id = p.task_id WHERE {} ORDER BY p.id", scope_sql(user))))
+            .fetch_all(&mut *conn)
+            .await?;
+        let mut out = vec![];
+        for r in ids {
+            out.push(load_project(&mut conn, r.i("id")?, today).await?);
+        }
+        Ok(out)
+    }
+
+    pub async fn get_project(&self, user: &SessionUser, id: i64, now: NaiveDateTime) -> Result<Project> {
+        let mut conn = self.pool.acquire().await?;
+        let p = load_project(&mut conn, id, now.date()).await?;
+        let d = load_detail(&mut conn, p.task_id, now).await?;
+        if !user.actor().can_view(&d.parties()) {
+            return Err(StoreError::Denied("无权限：该项目不在您的数据范围内".into()));
+        }
+        Ok(p)
+    }
+
+    /// The project wrapping a task, if the task is a project.
+    pub async fn project_of_task(&self, task_id: i64) -> Result<Option<i64>> {
+        let r = sqlx::query("SELECT id FROM projects WHERE task_id = $1").bind(task_id).fetch_optional(&self.pool).await?;
+        r.map(|r| r.i("id")).transpose()
+    }
+
+    /// Set a section's progress directly (demo loading and corrections by the 督查局), audited.
+    pub async fn set_section_progress(&self, actor: &str, section_id: i64, progress: i64, now: NaiveDateTime) -> Result<()> {
+        let p = xietong_supervision::validate::progress("标段进度", progress)?;
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE bid_sections SET progress = $1, updated_at = $2 WHERE id = $3").bind(p).bind(ts(now)).bind(section_id).execute(&mut *tx).await?;
+        append(&mut tx, now, Change { actor, action: "project.section_set", entity: "bid_section", entity_id: section_id.to_string(), before: String::new(), after: serde_json::json!({"progress": p}).to_string() }).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn domain_section(s: &SectionRow) -> BidSection {
+    BidSection { id: s.id, name: s.name.clone(), contractor: s.contractor.clone(), start: s.start_on, due: s.due_on, progress: s.progress }
+}
+
+async fn load_sections(conn: &mut sqlx::AnyConnection, project_id: i64) -> Result<Vec<SectionRow>> {
+    let rows = sqlx::query("SELECT * FROM bid_sections WHERE project_id = $1 ORDER BY id").bind(project_id).fetch_all(&mut *conn).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(SectionRow {
+                id: r.i("id")?,
+                name: r.s("name")?,
+                contractor: r.s("contractor")?,
+                start_on: r.d("start_on")?,
+                due_on: r.d("due_on")?,
+                progress: r.i("progress")?,
+                updated_at: r.t("updated_at")?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn load_project(conn: &mut sqlx::AnyConnection, id: i64, today: NaiveDate) -> Result<Project> {
+    let r = sqlx::query(sqlx::AssertSqlSafe(format!("{PROJECT_SELECT} WHERE p.id = $1")))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("编号 {id} 的项目不存在")))?;
+    let sections = load_sections(conn, id).await?;
+    let ranked = rank_sections(&sections.iter().map(domain_section).collect::<Vec<_>>(), today);
+    let status = r.s("status")?;
+    let kind = r.s("kind")?;
+    Ok(Project {
+        id,
+        task_id: r.i("task_id")?,
+        title: r.s("title")?,
+        status: TaskStatus::from_code(&status).ok_or_else(|| StoreError::internal(format!("数据库中的状态无效：{status}")))?,
+        deadline: r.t("deadline")?,
+        lead_unit_id: r.i("lead_unit_id")?,
+        lead_unit_name: r.s("lead_unit_name")?,
+        kind_label: project_kind_label(&kind).unwrap_or("").to_string(),
+        kind,
+        owner_unit_id: r.i("owner_unit_id")?,
+        owner_unit_name: r.s("owner_unit_name")?,
+        location: r.s("location")?,
+        planned_investment: r.f("planned_investment")?,
+        completed_investment: r.f("completed_investment")?,
+        annual_output: r.of("annual_output")?,
+        annual_tax: r.of("annual_tax")?,
+        approvals_pending: r.s("approvals_pending")?,
+        problems: r.s("problems")?,
+        progress: if sections.is_empty() { r.i("progress")? } else { project_progress(&sections.iter().map(domain_section).collect::<Vec<_>>()) },
+        sections,
+        ranked_sections: ranked,
+    })
+}

@@ -1,0 +1,327 @@
+//! Numeric indicators ("时间过半、任务过半"): completion against a target, time progress of the
+//! assessment period, and a check of the completion rate a unit reported against its own numbers
+//! (units round generously; the system recomputes instead of trusting the percentage).
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::validate::FieldError;
+
+/// Share of the calendar days of `start..=end` that have passed by the end of `as_of`, in percent
+/// (0–100, clamped). A statistic "截至 as_of" counts that day as passed, so `as_of == end` is 100.
+pub fn time_progress(start: NaiveDate, end: NaiveDate, as_of: NaiveDate) -> f64 {
+    if as_of < start {
+        return 0.0;
+    }
+    if as_of >= end {
+        return 100.0;
+    }
+    let total = (end - start).num_days() + 1;
+    let elapsed = (as_of - start).num_days() + 1;
+    (elapsed as f64 / total as f64 * 100.0).clamp(0.0, 100.0)
+}
+
+/// Round to one decimal, the precision percentages are shown and compared at.
+pub fn round1(x: f64) -> f64 {
+    tenths(x) as f64 / 10.0
+}
+
+/// A value in integer tenths, so comparisons of shown values are exact.
+pub(crate) fn tenths(x: f64) -> i64 {
+    (x * 10.0).round() as i64
+}
+
+/// A number as a clerk writes it: no trailing zeros ("18500", "62.5", "0.25").
+pub(crate) fn fmt_num(x: f64) -> String {
+    if (x - x.round()).abs() < 1e-9 {
+        format!("{:.0}", x.round())
+    } else {
+        let s = format!("{x:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// A numeric indicator of a task, e.g. 城镇新增就业 18500 人 in 2026.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Indicator {
+    pub name: String,
+    /// 计量单位, e.g. "人", "所", "万元".
+    pub unit_label: String,
+    pub target: f64,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+}
+
+impl Indicator {
+    /// 目标值 > 0 and 考核期 end after its start.
+    pub fn validate(&self) -> Result<(), FieldError> {
+        if !self.target.is_finite() || self.target <= 0.0 {
+            return Err(FieldError::new("目标值", format!("应大于 0（当前 {}）", fmt_num(self.target))));
+        }
+        if self.period_end <= self.period_start {
+            return Err(FieldError::new("考核期", format!("结束日期（{}）应晚于开始日期（{}）", self.period_end, self.period_start)));
+        }
+        Ok(())
+    }
+}
+
+/// One report of the cumulative actual, optionally with the completion rate the unit stated.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct IndicatorReport {
+    pub as_of: NaiveDate,
+    /// Cumulative actual as of `as_of`.
+    pub actual: f64,
+    /// The completion percentage the unit itself wrote, if any.
+    pub reported_percent: Option<f64>,
+}
+
+impl IndicatorReport {
+    /// 完成值 ≥ 0 and 上报完成率 within 0–1000 %.
+    pub fn validate(&self) -> Result<(), FieldError> {
+        if !self.actual.is_finite() || self.actual < 0.0 {
+            return Err(FieldError::new("完成值", format!("不能为负数（当前 {}）", fmt_num(self.actual))));
+        }
+        if let Some(p) = self.reported_percent {
+            if !p.is_finite() || !(0.0..=1000.0).contains(&p) {
+                return Err(FieldError::new("上报完成率", format!("应在 0 到 1000 之间（当前 {}）", fmt_num(p))));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The "时间过半、任务过半" check, made once half the period has passed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct HalfCheck {
+    /// Completion is at least 50 %.
+    pub met: bool,
+    pub message_zh: String,
+}
+
+/// The reported completion rate does not match actual ÷ target.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PercentDisagreement {
+    pub reported: f64,
+    pub computed: f64,
+    pub message_zh: String,
+}
+
+/// Where an indicator stands on a day.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct IndicatorStatus {
+    /// Latest actual ÷ target, percent, 1 decimal (may exceed 100).
+    pub completion_percent: f64,
+    /// Share of the period elapsed, percent, 1 decimal.
+    pub time_percent: f64,
+    /// Completion behind time by more than the tolerance.
+    pub lagging: bool,
+    pub half_check: Option<HalfCheck>,
+    pub disagreement: Option<PercentDisagreement>,
+    /// The report the status is computed from (`None`: nothing reported yet, completion 0).
+    pub latest_as_of: Option<NaiveDate>,
+    pub latest_actual: Option<f64>,
+}
+
+/// [`assess_with_tolerance`] with tolerance 0: any completion below time progress is lagging.
+pub fn assess(ind: &Indicator, reports: &[IndicatorReport], as_of: NaiveDate) -> IndicatorStatus {
+    assess_with_tolerance(ind, reports, as_of, 0.0)
+}
+
+/// The status on `as_of` from the latest report dated on or before it (later ones in the slice win ties).
+pub fn assess_with_tolerance(ind: &Indicator, reports: &[IndicatorReport], as_of: NaiveDate, tolerance: f64) -> IndicatorStatus {
+    let latest = reports
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.as_of <= as_of)
+        .max_by_key(|(i, r)| (r.as_of, *i))
+        .map(|(_, r)| r);
+    let computed_raw = match latest {
+        Some(r) if ind.target > 0.0 => r.actual / ind.target * 100.0,
+        _ => 0.0,
+    };
+    let completion = round1(computed_raw);
+    let time = round1(time_progress(ind.period_start, ind.period_end, as_of));
+    // Compare the values as shown (tenths) so the flag never contradicts the numbers on screen.
+    let lagging = tenths(completion) < tenths(time) - tenths(tolerance.max(0.0));
+    let half_check = (tenths(time) >= 500).then(|| {
+        let met = tenths(completion) >= 500;
+        let message_zh = if met {
+            format!("时间过半、任务过半：时间进度 {time:.1}%，完成 {completion:.1}%")
+        } else {
+            format!("时间过半、任务未过半：时间进度 {time:.1}%，仅完成 {completion:.1}%")
+        };
+        HalfCheck { met, message_zh }
+    });
+    let disagreement = latest.and_then(|r| {
+        let reported = r.reported_percent?;
+        if tenths(reported) == tenths(completion) {
+            return None;
+        }
+        let reported = round1(reported);
+        Some(PercentDisagreement {
+            reported,
+            computed: completion,
+            message_zh: format!(
+                "上报完成率 {reported:.1}% 与按数据计算的 {completion:.1}%（{}/{}）不符",
+                fmt_num(r.actual),
+                fmt_num(ind.target)
+            ),
+        })
+    });
+    IndicatorStatus {
+        completion_percent: completion,
+        time_percent: time,
+        lagging,
+        half_check,
+        disagreement,
+        latest_as_of: latest.map(|r| r.as_of),
+        latest_actual: latest.map(|r| r.actual),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn jobs() -> Indicator {
+        Indicator { name: "城镇新增就业".into(), unit_label: "人".into(), target: 18500.0, period_start: d("2026-01-01"), period_end: d("2026-12-31") }
+    }
+
+    #[test]
+    fn reported_rate_is_checked_against_the_numbers() {
+        let r = IndicatorReport { as_of: d("2026-09-30"), actual: 11598.0, reported_percent: Some(66.3) };
+        let s = assess(&jobs(), &[r], d("2026-10-08"));
+        assert_eq!(s.completion_percent, 62.7);
+        let dis = s.disagreement.unwrap();
+        assert_eq!((dis.reported, dis.computed), (66.3, 62.7));
+        assert_eq!(dis.message_zh, "上报完成率 66.3% 与按数据计算的 62.7%（11598/18500）不符");
+    }
+
+    #[test]
+    fn matching_report_is_not_flagged() {
+        // 13532 / 18500 = 73.146… → 73.1
+        let r = IndicatorReport { as_of: d("2026-11-30"), actual: 13532.0, reported_percent: Some(73.1) };
+        let s = assess(&jobs(), &[r], d("2026-11-30"));
+        assert_eq!(s.completion_percent, 73.1);
+        assert_eq!(s.disagreement, None);
+        // 334 of 365 days have passed: 91.5 %, so 73.1 % lags.
+        assert_eq!(s.time_percent, 91.5);
+        assert!(s.lagging);
+        assert!(!assess_with_tolerance(&jobs(), &[IndicatorReport { reported_percent: None, ..s_report(13532.0) }], d("2026-11-30"), 20.0).lagging);
+    }
+
+    fn s_report(actual: f64) -> IndicatorReport {
+        IndicatorReport { as_of: d("2026-11-30"), actual, reported_percent: None }
+    }
+
+    #[test]
+    fn half_check_only_after_half_time() {
+        let early = assess(&jobs(), &[IndicatorReport { as_of: d("2026-03-31"), actual: 6000.0, reported_percent: None }], d("2026-03-31"));
+        assert_eq!(early.half_check, None);
+        assert!(!early.lagging, "32.4 % done at 24.7 % time");
+        let r = IndicatorReport { as_of: d("2026-07-31"), actual: 8000.0, reported_percent: None };
+        let s = assess(&jobs(), &[r], d("2026-07-31"));
+        let h = s.half_check.unwrap();
+        assert!(!h.met);
+        assert_eq!(h.message_zh, "时间过半、任务未过半：时间进度 58.1%，仅完成 43.2%");
+        let ok = assess(&jobs(), &[IndicatorReport { as_of: d("2026-07-31"), actual: 9250.0, reported_percent: None }], d("2026-07-31"));
+        assert!(ok.half_check.unwrap().met);
+    }
+
+    #[test]
+    fn latest_report_on_or_before_the_day_counts() {
+        let rs = [
+            IndicatorReport { as_of: d("2026-06-30"), actual: 9000.0, reported_percent: None },
+            IndicatorReport { as_of: d("2026-03-31"), actual: 4000.0, reported_percent: Some(99.0) },
+            IndicatorReport { as_of: d("2026-12-31"), actual: 18500.0, reported_percent: None },
+        ];
+        let s = assess(&jobs(), &rs, d("2026-07-01"));
+        assert_eq!(s.latest_actual, Some(9000.0));
+        assert_eq!(s.completion_percent, 48.6);
+        assert_eq!(s.disagreement, None, "an older report's percentage is history");
+        let none = assess(&jobs(), &[], d("2026-07-01"));
+        assert_eq!((none.completion_percent, none.latest_as_of), (0.0, None));
+    }
+
+    #[test]
+    fn time_progress_counts_calendar_days() {
+        let (a, b) = (d("2026-03-01"), d("2026-06-30"));
+        assert_eq!(time_progress(a, b, d("2026-02-28")), 0.0);
+        assert_eq!(round1(time_progress(a, b, d("2026-05-20"))), 66.4); // 81 of 122 days
+        assert_eq!(time_progress(a, b, d("2026-06-30")), 100.0);
+        assert_eq!(time_progress(a, b, d("2027-01-01")), 100.0);
+        assert_eq!(time_progress(b, a, d("2026-04-01")), 0.0, "an inverted period before its end is 0");
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        let mut i = jobs();
+        i.target = 0.0;
+        assert_eq!(i.validate().unwrap_err().to_string(), "字段「目标值」应大于 0（当前 0）");
+        let mut i = jobs();
+        i.period_end = i.period_start;
+        assert_eq!(i.validate().unwrap_err().field, "考核期");
+        assert!(jobs().validate().is_ok());
+        let r = IndicatorReport { as_of: d("2026-01-02"), actual: -1.0, reported_percent: None };
+        assert_eq!(r.validate().unwrap_err().field, "完成值");
+        let r = IndicatorReport { as_of: d("2026-01-02"), actual: 1.0, reported_percent: Some(1000.5) };
+        assert_eq!(r.validate().unwrap_err().to_string(), "字段「上报完成率」应在 0 到 1000 之间（当前 1000.5）");
+        let r = IndicatorReport { as_of: d("2026-01-02"), actual: 1.0, reported_percent: Some(f64::NAN) };
+        assert_eq!(r.validate().unwrap_err().field, "上报完成率");
+        assert!(IndicatorReport { as_of: d("2026-01-02"), actual: 0.0, reported_percent: Some(0.0) }.validate().is_ok());
+    }
+
+    #[test]
+    fn numbers_print_like_a_clerk_writes_them() {
+        assert_eq!(fmt_num(18500.0), "18500");
+        assert_eq!(fmt_num(62.5), "62.5");
+        assert_eq!(fmt_num(0.25), "0.25");
+    }
+
+    fn day() -> impl Strategy<Value = NaiveDate> {
+        (0i64..1500).prop_map(|n| d("2025-01-01") + chrono::Duration::days(n))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// More actual never shows less completion.
+        #[test]
+        fn completion_is_monotone_in_actual(target in 1.0f64..1e6, a in 0.0f64..2e6, b in 0.0f64..2e6) {
+            let ind = Indicator { target, ..jobs() };
+            let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+            let at = |x: f64| assess(&ind, &[IndicatorReport { as_of: d("2026-06-01"), actual: x, reported_percent: None }], d("2026-06-01")).completion_percent;
+            prop_assert!(at(lo) <= at(hi));
+        }
+
+        /// Time progress stays within 0–100 and never goes back as days pass.
+        #[test]
+        fn time_is_bounded_and_monotone(s in day(), len in 1i64..800, x in day(), y in day()) {
+            let e = s + chrono::Duration::days(len);
+            let (x, y) = if x <= y { (x, y) } else { (y, x) };
+            let (tx, ty) = (time_progress(s, e, x), time_progress(s, e, y));
+            prop_assert!((0.0..=100.0).contains(&tx) && (0.0..=100.0).contains(&ty));
+            prop_assert!(tx <= ty);
+            let ind = Indicator { period_start: s, period_end: e, ..jobs() };
+            prop_assert!(assess(&ind, &[], x).time_percent <= assess(&ind, &[], y).time_percent);
+        }
+
+        /// Reporting exactly the computed rate is never a disagreement.
+        #[test]
+        fn exact_report_agrees(target in 1.0f64..1e6, actual in 0.0f64..2e6) {
+            let ind = Indicator { target, ..jobs() };
+            let computed = actual / target * 100.0;
+            prop_assume!(computed <= 1000.0);
+            let r = IndicatorReport { as_of: d("2026-06-01"), actual, reported_percent: Some(computed) };
+            prop_assert!(r.validate().is_ok());
+            prop_assert_eq!(assess(&ind, &[r.clone()], d("2026-06-01")).disagreement, None);
+            let shown = IndicatorReport { reported_percent: Some(round1(computed)), ..r };
+            prop_assert_eq!(assess(&ind, &[shown], d("2026-06-01")).disagreement, None);
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! The supervision-outcome rules through their public API, on the district's own cases.
+
+use chrono::NaiveDate;
+use xietong_supervision::indicators::{assess, time_progress, Indicator, IndicatorReport};
+use xietong_supervision::inspections::{burden, find_overlaps, merge_groups, months_between, Inspection, OverlapRules};
+use xietong_supervision::problems::{age_days, next_problem_status, problem_action_allowed, ProblemAction, ProblemStatus};
+use xietong_supervision::projects::{project_progress, rank_sections, validate_amount, BidSection};
+use xietong_supervision::ranking::{annual_scores, rank, NoticeEffect, NoticeKind, NoticeWeights, ScoreFormula, UnitMonthFacts};
+use xietong_supervision::Role;
+
+fn d(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+fn unit(id: i64, name: &str, sort: i64, due: i64, on_time: i64, overdue: i64, rejections: i64, progress_ratio: f64) -> UnitMonthFacts {
+    UnitMonthFacts {
+        unit_id: id,
+        unit_name: name.into(),
+        sort,
+        tasks_total: due + overdue + 1,
+        due_in_month: due,
+        closed_on_time: on_time,
+        closed_late: due - on_time,
+        overdue_open: overdue,
+        rejections,
+        progress_ratio,
+        task_ids: vec![id * 100 + 1, id * 100 + 2],
+    }
+}
+
+#[test]
+fn monthly_ranking_of_a_category_and_the_year() {
+    let f = ScoreFormula::default();
+    assert!(f.validate().is_ok());
+    let oct = vec![
+        unit(1, "建设和交通局", 1, 4, 4, 0, 0, 0.9),  // 60 + 36 = 96
+        unit(2, "城市管理局", 2, 4, 3, 1, 0, 1.0),    // 45 + 40 − 5 = 80
+        unit(3, "大学路街道", 10, 2, 2, 0, 1, 0.55),  // 60 + 22 − 2 = 80
+        unit(4, "长江路街道", 11, 0, 0, 2, 3, 0.5),   // 60 + 20 − 10 − 6 = 64
+    ];
+    let r = rank(&oct, &f);
+    let rows: Vec<_> = r.iter().map(|x| (x.rank, x.unit_name.as_str(), x.score)).collect();
+    assert_eq!(rows, vec![(1, "建设和交通局", 96.0), (2, "大学路街道", 80.0), (3, "城市管理局", 80.0), (4, "长江路街道", 64.0)]);
+    assert_eq!(r[2].tie_note.as_deref(), Some("与上一名同分（80.00），逾期未结 1 件，多于上一名的 0 件"));
+    assert_eq!(r[3].facts.task_ids, vec![401, 402]);
+    let text = f.describe_zh();
+    assert!(text.contains("60 × 按期办结率") && text.contains("逾期未结任务少者"), "{text}");
+
+    // A published row survives the JSON round trip the storage layer stores it in.
+    let json = serde_json::to_string(&r[1]).unwrap();
+    assert_eq!(serde_json::from_str::<xietong_supervision::ranking::RankedUnit>(&json).unwrap(), r[1]);
+
+    let nov = rank(&[unit(1, "建设和交通局", 1, 2, 1, 1, 0, 1.0), unit(4, "长江路街道", 11, 1, 1, 0, 0, 1.0)], &f); // 65, 100
+    let notices = [
+        NoticeEffect { unit_id: 4, kind: NoticeKind::from_code("批评").unwrap() },
+        NoticeEffect { unit_id: 1, kind: NoticeKind::Praise },
+    ];
+    let a = annual_scores(&[(3, "2026-10".into(), r), (3, "2026-11".into(), nov)], &notices, &NoticeWeights::default());
+    let got: Vec<_> = a.iter().map(|s| (s.rank, s.unit_name.as_str(), s.months, s.monthly_mean, s.notice_adjustment, s.score)).collect();
+    // Equal totals share rank 2 and are listed by name.
+    assert_eq!(
+        got,
+        vec![
+            (1, "建设和交通局", 2, 80.5, 2.0, 82.5),
+            (2, "城市管理局", 1, 80.0, 0.0, 80.0),
+            (2, "大学路街道", 1, 80.0, 0.0, 80.0),
+            (2, "长江路街道", 2, 82.0, -2.0, 80.0),
+        ]
+    );
+}
+
+#[test]
+fn employment_indicator_real_case() {
+    let ind = Indicator { name: "城镇新增就业".into(), unit_label: "人".into(), target: 18500.0, period_start: d("2026-01-01"), period_end: d("2026-12-31") };
+    assert!(ind.validate().is_ok());
+    let rep = IndicatorReport { as_of: d("2026-08-31"), actual: 11598.0, reported_percent: Some(66.3) };
+    assert!(rep.validate().is_ok());
+    let s = assess(&ind, std::slice::from_ref(&rep), d("2026-08-31"));
+    assert_eq!(s.completion_percent, 62.7);
+    assert_eq!(s.time_percent, 66.6); // 243 of 365 days
+    assert!(s.lagging);
+    assert!(s.half_check.as_ref().unwrap().met);
+    assert_eq!(s.disagreement.unwrap().message_zh, "上报完成率 66.3% 与按数据计算的 62.7%（11598/18500）不符");
+    assert_eq!(time_progress(d("2026-01-01"), d("2026-12-31"), d("2026-12-31")), 100.0);
+}
+
+#[test]
+fn overlapping_inspections_are_merged() {
+    let items = vec![
+        Inspection { id: 7, name: "安全生产大检查".into(), issuing_unit_id: 20, target_unit_ids: vec![31, 32], start: d("2026-06-01"), end: d("2026-06-30"), subject: String::new() },
+        Inspection { id: 5, name: "安全生产隐患排查整治督查".into(), issuing_unit_id: 21, target_unit_ids: vec![32, 33], start: d("2026-06-15"), end: d("2026-07-15"), subject: String::new() },
+        Inspection { id: 9, name: "学前教育普惠督导".into(), issuing_unit_id: 22, target_unit_ids: vec![31, 32], start: d("2026-06-01"), end: d("2026-06-30"), subject: String::new() },
+    ];
+    let o = find_overlaps(&items, &OverlapRules::default());
+    assert_eq!(o.iter().map(|x| (x.a, x.b, x.shared_units.clone(), x.overlap_days)).collect::<Vec<_>>(), vec![(5, 7, vec![32], 16)]);
+    let g = merge_groups(&items, &o);
+    assert_eq!(g, vec![vec![5, 7]]);
+    let b: Vec<_> = burden(&items, &g, &months_between(d("2026-06-01"), d("2026-07-31"))).into_iter().map(|x| (x.unit_id, x.month, x.before, x.after)).collect();
+    assert_eq!(
+        b,
+        vec![
+            (31, "2026-06".into(), 2, 2),
+            (32, "2026-06".into(), 3, 2),
+            (32, "2026-07".into(), 1, 1),
+            (33, "2026-06".into(), 1, 1),
+            (33, "2026-07".into(), 1, 1),
+        ]
+    );
+}
+
+#[test]
+fn problem_goes_up_and_comes_back_resolved() {
+    let mut s = ProblemStatus::Pending;
+    for (role, lead, a) in [
+        (Role::Liaison, true, ProblemAction::HoldMeeting),
+        (Role::Supervisor, false, ProblemAction::Escalate),
+        (Role::Leader, false, ProblemAction::Instruct),
+        (Role::Liaison, true, ProblemAction::Resolve),
+    ] {
+        assert!(problem_action_allowed(role, lead, a));
+        s = next_problem_status(s, a).unwrap();
+    }
+    assert_eq!(s, ProblemStatus::Resolved);
+    assert!(!problem_action_allowed(Role::Supervisor, false, ProblemAction::Instruct));
+    assert_eq!(age_days(d("2026-09-01"), d("2026-10-01")), 30);
+}
+
+#[test]
+fn road_renovation_phase_three_sections() {
+    let sections: Vec<_> = [("第一标段", 80), ("第二标段", 75), ("第三标段", 78), ("第四标段", 40)]
+        .into_iter()
+        .enumerate()
+        .map(|(i, (n, p))| BidSection { id: i as i64 + 1, name: n.into(), contractor: format!("施工单位{}", i + 1), start: d("2026-03-01"), due: d("2026-06-30"), progress: p })
+        .collect();
+    let r = rank_sections(&sections, d("2026-05-20"));
+    let last = r.last().unwrap();
+    assert_eq!((last.rank, last.name.as_str(), last.gap, last.lagging), (4, "第四标段", -26.4, true));
+    assert!(r[..3].iter().all(|x| !x.lagging));
+    assert_eq!(project_progress(&sections), 68);
+    assert!(validate_amount("计划总投资（万元）", 35000.0).is_ok());
+}

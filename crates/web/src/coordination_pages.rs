@@ -1,0 +1,374 @@
+//! Pages for 问题台账 with 协调会, 督查统筹 (inspections, merge proposals, burden), and the
+//! leader / 督查局 dashboard with its charts (lights by unit, ranking trend, completion vs time).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use minijinja::context;
+use serde::Serialize;
+use xietong_storage::auth::SessionUser;
+use xietong_storage::dashboard::NewVisit;
+use xietong_storage::inspections::NewInspection;
+use xietong_storage::problems::{NewMeeting, NewProblem, MEETING_KINDS};
+use xietong_storage::tasks::NewTask;
+use xietong_storage::StoreError;
+use xietong_supervision::lights::Light;
+use xietong_supervision::problems::ProblemStatus;
+use xietong_supervision::Role;
+
+use crate::auth::PageUser;
+use crate::error::status_of;
+use crate::pages::{error_page, render};
+use crate::views::task_row;
+use crate::AppState;
+
+type FormMap = Vec<(String, String)>;
+
+fn get(f: &FormMap, k: &str) -> String {
+    f.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.clone()).unwrap_or_default()
+}
+
+fn ids(f: &FormMap, k: &str, field: &str) -> Result<Vec<i64>, StoreError> {
+    f.iter()
+        .filter(|(kk, v)| kk == k && !v.trim().is_empty())
+        .map(|(_, v)| v.trim().parse::<i64>().map_err(|_| StoreError::invalid(field, format!("「{v}」不是有效编号"))))
+        .collect()
+}
+
+fn id_opt(f: &FormMap, k: &str, field: &str) -> Result<Option<i64>, StoreError> {
+    Ok(ids(f, k, field)?.into_iter().next())
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/problems", get(problems_page).post(raise_submit))
+        .route("/problems/{id}", get(problem_page))
+        .route("/problems/{id}/actions/{action}", post(problem_action))
+        .route("/problems/{id}/meetings", post(meeting_submit))
+        .route("/inspections", get(inspections_page).post(inspection_submit))
+        .route("/inspections/merge", post(merge_submit))
+        .route("/dashboard", get(dashboard_page))
+        .route("/visits", post(visit_submit))
+}
+
+// ---------------------------------------------------------------- 问题台账
+
+async fn problems_with(s: &AppState, u: &SessionUser, status_filter: Option<String>, flash_err: Option<(StatusCode, String)>, from_task: Option<i64>) -> Response {
+    let now = s.clock.now();
+    let list = match s.db.list_problems(u, status_filter.as_deref(), now).await {
+        Ok(l) => l,
+        Err(e) => return error_page(s, Some(u), &e),
+    };
+    let units = s.db.list_units().await.unwrap_or_default();
+    let statuses: Vec<_> = ProblemStatus::ALL.iter().map(|x| context! { code => x.code(), label => x.label_zh() }).collect();
+    let source = match from_task {
+        Some(t) => s.db.get_task(u, t, now).await.ok().map(|d| d.task),
+        None => None,
+    };
+    let (st, err) = flash_err.map(|(a, b)| (a, Some(b))).unwrap_or((StatusCode::OK, None));
+    render(s, st, "problems.html", Some(u), context! { nav => "problems", list => list, units => units, statuses => statuses, f_status => status_filter, flash_err => err, source => source })
+}
+
+async fn problems_page(State(s): State<AppState>, PageUser(u, _): PageUser, Query(q): Query<HashMap<String, String>>) -> Response {
+    let from = q.get("from_task").and_then(|x| x.parse::<i64>().ok());
+    problems_with(&s, &u, q.get("status").cloned().filter(|x| !x.is_empty()), None, from).await
+}
+
+async fn raise_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<FormMap>) -> Response {
+    let r = async {
+        let n = NewProblem {
+            title: get(&f, "title"),
+            description: get(&f, "description"),
+            source_task_id: id_opt(&f, "source_task_id", "来源任务")?,
+            lead_unit_id: id_opt(&f, "lead_unit_id", "牵头单位")?.ok_or_else(|| StoreError::invalid("牵头单位", "请选择牵头单位"))?,
+            unit_ids: ids(&f, "unit_id", "涉及单位")?,
+        };
+        s.db.raise_problem(&u, &n, s.clock.now()).await
+    }
+    .await;
+    match r {
+        Ok(id) => Redirect::to(&format!("/problems/{id}")).into_response(),
+        Err(e @ (StoreError::Denied(_) | StoreError::Internal(_))) => error_page(&s, Some(&u), &e),
+        Err(e) => problems_with(&s, &u, None, Some((status_of(&e), e.to_string())), id_opt(&f, "source_task_id", "").ok().flatten()).await,
+    }
+}
+
+async fn problem_with(s: &AppState, u: &SessionUser, id: i64, flash_err: Option<(StatusCode, String)>) -> Response {
+    let d = match s.db.get_problem(u, id, s.clock.now()).await {
+        Ok(d) => d,
+        Err(e) => return error_page(s, Some(u), &e),
+    };
+    let units = s.db.list_units().await.unwrap_or_default();
+    let may_meet = d.allowed_actions.iter().any(|a| a == "hold_meeting");
+    let actions: Vec<_> = d
+        .allowed_actions
+        .iter()
+        .filter(|a| *a != "hold_meeting")
+        .filter_map(|a| xietong_supervision::problems::ProblemAction::from_code(a).map(|x| context! { code => x.code(), label => x.label_zh() }))
+        .collect();
+    let (st, err) = flash_err.map(|(a, b)| (a, Some(b))).unwrap_or((StatusCode::OK, None));
+    render(
+        s,
+        st,
+        "problem.html",
+        Some(u),
+        context! { nav => "problems", d => d, actions => actions, may_meet => may_meet, kinds => MEETING_KINDS, units => units, flash_err => err,
+                   now => s.clock.now().format("%Y-%m-%dT%H:%M").to_string(), default_deadline => (s.clock.now().date() + chrono::Duration::days(14)).to_string() },
+    )
+}
+
+async fn problem_page(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>) -> Response {
+    problem_with(&s, &u, id, None).await
+}
+
+async fn problem_action(State(s): State<AppState>, PageUser(u, _): PageUser, Path((id, action)): Path<(i64, String)>, Form(f): Form<FormMap>) -> Response {
+    match s.db.act_on_problem(&u, id, &action, &get(&f, "comment"), s.clock.now()).await {
+        Ok(_) => Redirect::to(&format!("/problems/{id}")).into_response(),
+        Err(e @ (StoreError::Denied(_) | StoreError::Internal(_) | StoreError::NotFound(_))) => error_page(&s, Some(&u), &e),
+        Err(e) => problem_with(&s, &u, id, Some((status_of(&e), e.to_string()))).await,
+    }
+}
+
+async fn meeting_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>, Form(f): Form<FormMap>) -> Response {
+    let snap = s.snapshot();
+    let r = async {
+        // Follow-up decisions typed as rows: title, lead unit, deadline (督查局 turns them into tasks).
+        let titles: Vec<String> = f.iter().filter(|(k, _)| k == "task_title").map(|(_, v)| v.clone()).collect();
+        let leads: Vec<String> = f.iter().filter(|(k, _)| k == "task_lead").map(|(_, v)| v.clone()).collect();
+        let deadlines: Vec<String> = f.iter().filter(|(k, _)| k == "task_deadline").map(|(_, v)| v.clone()).collect();
+        let mut tasks = vec![];
+        for (i, t) in titles.iter().enumerate() {
+            if t.trim().is_empty() {
+                continue;
+            }
+            let lead = leads.get(i).and_then(|x| x.trim().parse::<i64>().ok()).ok_or_else(|| StoreError::invalid(&format!("第{}项议定任务的牵头单位", i + 1), "请选择"))?;
+            tasks.push(NewTask {
+                title: t.clone(),
+                description: format!("问题台账第{id}号问题协调会议定事项"),
+                source_kind: "meeting".into(),
+                doc_no: format!("问题台账〔{}〕{id}-{}-{}", snap.now.format("%Y"), snap.now.format("%m%d%H%M"), i + 1),
+                source_title: get(&f, "kind"),
+                source_date: snap.now.date().to_string(),
+                lead_unit_id: lead,
+                report_cycle: "weekly".into(),
+                deadline: deadlines.get(i).cloned().unwrap_or_default(),
+                assign_now: true,
+                ..Default::default()
+            });
+        }
+        let m = NewMeeting {
+            kind: get(&f, "kind"),
+            held_at: get(&f, "held_at").replace('T', " "),
+            place: get(&f, "place"),
+            attendees: get(&f, "attendees"),
+            decisions: get(&f, "decisions"),
+            follow_up_tasks: tasks,
+        };
+        s.db.add_meeting(&u, &snap.ctx(), id, &m).await
+    }
+    .await;
+    match r {
+        Ok(_) => Redirect::to(&format!("/problems/{id}")).into_response(),
+        Err(e @ (StoreError::Denied(_) | StoreError::Internal(_) | StoreError::NotFound(_))) => error_page(&s, Some(&u), &e),
+        Err(e) => problem_with(&s, &u, id, Some((status_of(&e), e.to_string()))).await,
+    }
+}
+
+// ---------------------------------------------------------------- 督查统筹
+
+async fn inspections_with(s: &AppState, u: &SessionUser, flash_err: Option<(StatusCode, String)>) -> Response {
+    let o = match s.db.inspection_overview().await {
+        Ok(o) => o,
+        Err(e) => return error_page(s, Some(u), &e),
+    };
+    let units = s.db.list_units().await.unwrap_or_default();
+    // Burden as a unit × month grid ("before → after").
+    let months: BTreeSet<String> = o.burden.iter().map(|b| b.month.clone()).collect();
+    let mut grid: BTreeMap<String, BTreeMap<String, (i64, i64)>> = BTreeMap::new();
+    for b in &o.burden {
+        grid.entry(b.unit_name.clone()).or_default().insert(b.month.clone(), (b.before, b.after));
+    }
+    let grid: Vec<_> = grid
+        .into_iter()
+        .map(|(unit, m)| context! { unit => unit, cells => months.iter().map(|mm| m.get(mm).copied().unwrap_or((0, 0))).collect::<Vec<_>>() })
+        .collect();
+    let (st, err) = flash_err.map(|(a, b)| (a, Some(b))).unwrap_or((StatusCode::OK, None));
+    render(s, st, "inspections.html", Some(u), context! { nav => "inspections", o => o, units => units, months => months, grid => grid, flash_err => err })
+}
+
+async fn inspections_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Response {
+    inspections_with(&s, &u, None).await
+}
+
+async fn inspection_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<FormMap>) -> Response {
+    let r = async {
+        let n = NewInspection {
+            name: get(&f, "name"),
+            issuing_unit_id: id_opt(&f, "issuing_unit_id", "发起单位")?.ok_or_else(|| StoreError::invalid("发起单位", "请选择"))?,
+            subject: get(&f, "subject"),
+            start_on: get(&f, "start_on"),
+            end_on: get(&f, "end_on"),
+            target_unit_ids: ids(&f, "target_unit_id", "被督查单位")?,
+        };
+        s.db.register_inspection(&u, &n, s.clock.now()).await
+    }
+    .await;
+    match r {
+        Ok(_) => Redirect::to("/inspections").into_response(),
+        Err(e @ (StoreError::Denied(_) | StoreError::Internal(_))) => error_page(&s, Some(&u), &e),
+        Err(e) => inspections_with(&s, &u, Some((status_of(&e), e.to_string()))).await,
+    }
+}
+
+async fn merge_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<FormMap>) -> Response {
+    let r = async { s.db.merge_inspections(&u, &ids(&f, "inspection_id", "合并事项")?, &get(&f, "name"), &get(&f, "reason"), s.clock.now()).await }.await;
+    match r {
+        Ok(_) => Redirect::to("/inspections").into_response(),
+        Err(e @ (StoreError::Denied(_) | StoreError::Internal(_))) => error_page(&s, Some(&u), &e),
+        Err(e) => inspections_with(&s, &u, Some((status_of(&e), e.to_string()))).await,
+    }
+}
+
+// ---------------------------------------------------------------- 督导看板
+
+#[derive(Serialize, Default)]
+struct LightCount {
+    id: i64,
+    name: String,
+    green: i64,
+    yellow: i64,
+    red: i64,
+    total: i64,
+}
+
+#[derive(Serialize)]
+struct Series {
+    name: String,
+    color: &'static str,
+    /// SVG polyline points.
+    points: String,
+    dots: Vec<(f64, f64, String)>,
+}
+
+#[derive(Serialize)]
+struct Trend {
+    category: String,
+    months: Vec<(f64, String)>,
+    max_rank: i64,
+    series: Vec<Series>,
+}
+
+const PALETTE: [&str; 8] = ["#b71c1c", "#1565c0", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#5d4037", "#455a64"];
+
+async fn dashboard_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Response {
+    let snap = s.snapshot();
+    let area = if u.role == Role::Leader {
+        match s.db.area_of(u.person_id).await {
+            Ok(a) if !a.units.is_empty() || !a.categories.is_empty() => Some(a),
+            Ok(_) => None,
+            Err(e) => return error_page(&s, Some(&u), &e),
+        }
+    } else {
+        None
+    };
+    let tasks = match s.db.open_tasks_in(&u, area.as_ref()).await {
+        Ok(t) => t,
+        Err(e) => return error_page(&s, Some(&u), &e),
+    };
+    // Lights by unit and by category; every count links to the filtered task list.
+    let mut by_unit: BTreeMap<i64, LightCount> = BTreeMap::new();
+    let mut by_cat: BTreeMap<i64, LightCount> = BTreeMap::new();
+    for t in tasks {
+        let row = task_row(t, &snap.cal, &snap.rules, snap.now, None);
+        let l = xietong_supervision::lights::light(&snap.cal, &snap.rules.escalation, row.task.status, row.task.deadline, snap.now);
+        let bump = |c: &mut LightCount| {
+            c.total += 1;
+            match l {
+                Light::Green => c.green += 1,
+                Light::Yellow => c.yellow += 1,
+                Light::Red => c.red += 1,
+                Light::None => {}
+            }
+        };
+        let e = by_unit.entry(row.task.lead_unit_id).or_insert_with(|| LightCount { id: row.task.lead_unit_id, name: row.task.lead_unit_name.clone(), ..Default::default() });
+        bump(e);
+        if let (Some(cid), Some(cn)) = (row.task.category_id, row.task.category_name.clone()) {
+            bump(by_cat.entry(cid).or_insert_with(|| LightCount { id: cid, name: cn, ..Default::default() }));
+        }
+    }
+    let mut units: Vec<LightCount> = by_unit.into_values().collect();
+    units.sort_by(|a, b| b.red.cmp(&a.red).then(b.yellow.cmp(&a.yellow)).then(b.total.cmp(&a.total)));
+    let cats: Vec<LightCount> = by_cat.into_values().collect();
+    let max_total = units.iter().map(|c| c.total).max().unwrap_or(1).max(1);
+
+    // Ranking trend: per category, each unit's rank over the published months (top = 1st).
+    let mut trends = vec![];
+    let published = s.db.list_rankings(None).await.unwrap_or_default();
+    let area_units: Option<Vec<i64>> = area.as_ref().filter(|a| !a.units.is_empty()).map(|a| a.units.iter().map(|x| x.0).collect());
+    let mut by_cat_r: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
+    for p in &published {
+        by_cat_r.entry(p.category_name.clone()).or_default().push((p.month.clone(), p.id));
+    }
+    for (cat, mut months) in by_cat_r {
+        months.sort();
+        let mut series: BTreeMap<String, Vec<(usize, i64)>> = BTreeMap::new();
+        let mut max_rank = 1;
+        for (i, (_, rid)) in months.iter().enumerate() {
+            if let Ok(v) = s.db.get_ranking(*rid).await {
+                for r in v.rows {
+                    if area_units.as_ref().is_some_and(|a| !a.contains(&r.unit_id)) {
+                        continue;
+                    }
+                    max_rank = max_rank.max(r.rank);
+                    series.entry(r.unit_name.clone()).or_default().push((i, r.rank));
+                }
+            }
+        }
+        let x = |i: usize| 40.0 + i as f64 * if months.len() > 1 { 360.0 / (months.len() - 1) as f64 } else { 0.0 };
+        let y = |rank: i64| 20.0 + (rank - 1) as f64 * if max_rank > 1 { 140.0 / (max_rank - 1) as f64 } else { 0.0 };
+        let series: Vec<Series> = series
+            .into_iter()
+            .take(PALETTE.len())
+            .enumerate()
+            .map(|(k, (name, pts))| Series {
+                color: PALETTE[k],
+                points: pts.iter().map(|(i, r)| format!("{:.0},{:.0}", x(*i), y(*r))).collect::<Vec<_>>().join(" "),
+                dots: pts.iter().map(|(i, r)| (x(*i), y(*r), format!("{name} {} 第{r}名", months[*i].0))).collect(),
+                name,
+            })
+            .collect();
+        trends.push(Trend { category: cat, months: months.iter().enumerate().map(|(i, m)| (x(i), m.0.clone())).collect(), max_rank, series });
+    }
+
+    let mut indicators = s.db.all_indicators(&u, snap.now.date()).await.unwrap_or_default();
+    if let Some(a) = &area_units {
+        indicators.retain(|i| a.contains(&i.lead_unit_id));
+    }
+    let visits = s.db.visits(if u.role == Role::Leader { Some(u.person_id) } else { None }, 20).await.unwrap_or_default();
+    let problems = s.db.list_problems(&u, None, snap.now).await.unwrap_or_default();
+    let open_problems = problems.iter().filter(|p| p.status != ProblemStatus::Resolved).count();
+    render(
+        &s,
+        StatusCode::OK,
+        "dashboard.html",
+        Some(&u),
+        context! { nav => "dashboard", area => area, units => units, cats => cats, max_total => max_total, trends => trends,
+                   indicators => indicators, visits => visits, open_problems => open_problems, today => snap.now.date().to_string() },
+    )
+}
+
+async fn visit_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<FormMap>) -> Response {
+    let r = async {
+        let v = NewVisit { unit_id: id_opt(&f, "unit_id", "督导单位")?, visited_on: get(&f, "visited_on"), place: get(&f, "place"), findings: get(&f, "findings"), follow_up: get(&f, "follow_up") };
+        s.db.record_visit(&u, &v, s.clock.now()).await
+    }
+    .await;
+    match r {
+        Ok(_) => Redirect::to("/dashboard#visits").into_response(),
+        Err(e) => error_page(&s, Some(&u), &e),
+    }
+}

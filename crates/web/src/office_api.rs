@@ -1,0 +1,438 @@
+//! Excel and Word at the edges: import templates, all-or-nothing imports with row errors,
+//! ledger exports, and the monthly 督查通报 in Word built from a replaceable template.
+
+use axum::extract::{Multipart, Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use xietong_office::notice::{check_template, default_template, render_notice, NoticeDoc, NoticeTable};
+use xietong_office::table::{Cell, Column};
+use xietong_office::xlsx::{export_table, import_template, read_table, RawRow};
+use xietong_storage::auth::SessionUser;
+use xietong_storage::imports::{indicator_columns, list_item_columns, task_columns, ImportReport};
+use xietong_storage::rankings::RankingView;
+use xietong_storage::tasks::TaskFilter;
+use xietong_storage::StoreError;
+use xietong_supervision::Role;
+
+use crate::api::Q;
+use crate::auth::ApiUser;
+use crate::error::{ApiError, ErrorBody};
+use crate::views::task_row;
+use crate::AppState;
+
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+const NOTICE_TEMPLATE_KEY: &str = "notice_template_docx_hex";
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(template))
+        .routes(routes!(import_tasks))
+        .routes(routes!(import_list))
+        .routes(routes!(import_indicators))
+        .routes(routes!(export_tasks))
+        .routes(routes!(export_ranking))
+        .routes(routes!(export_projects))
+        .routes(routes!(ranking_notice))
+        .routes(routes!(get_notice_template, put_notice_template))
+}
+
+/// A file download with a Chinese file name (RFC 5987).
+pub fn download(content_type: &'static str, file_name: &str, bytes: Vec<u8>) -> Response {
+    let encoded: String = file_name
+        .bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect();
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"download\"; filename*=UTF-8''{encoded}")),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+fn office_err(e: impl std::fmt::Display) -> StoreError {
+    StoreError::BadInput(e.to_string())
+}
+
+/// Which import template: tasks 督办任务, list 清单事项, indicators 数值指标.
+async fn columns_for(s: &AppState, kind: &str) -> Result<(Vec<Column>, &'static str, Vec<Vec<Cell>>), StoreError> {
+    let units = s.db.list_units().await?;
+    let cats = s.db.list_categories().await?;
+    let t = |x: &str| Cell::Text(x.to_string());
+    Ok(match kind {
+        "tasks" => (
+            task_columns(&units, &cats),
+            "督办任务导入模板",
+            vec![vec![t("示例：背街小巷综合整治提升"), t("按区政府常务会要求完成整治"), t("会议"), t("示例〔2026〕1号"), t("区政府常务会议纪要"), t("2026-11-20"), t("精细化管理"), t("城管局"), t("大学路街道、福华街街道"), t("每周"), t("2026-12-31")]],
+        ),
+        "list" => (
+            list_item_columns(&units),
+            "清单事项导入模板",
+            vec![vec![t("示例：马寨镇某村某组受损房屋重建"), t("2021年“7·20”特大暴雨受损房屋"), t("马寨镇"), t("自然资源局"), t("每月"), t("2026-12-31")]],
+        ),
+        "indicators" => (
+            indicator_columns(),
+            "数值指标导入模板",
+            vec![vec![t("示例〔2026〕1号"), t("城镇新增就业"), t("人"), Cell::Number(18500.0), t("2026-01-01"), t("2026-12-31"), t("2026-06-30"), Cell::Number(11598.0), Cell::Number(62.7)]],
+        ),
+        other => return Err(StoreError::NotFound(format!("没有名为「{other}」的导入模板（可选 tasks、list、indicators）"))),
+    })
+}
+
+const INSTRUCTIONS: [&str; 4] = [
+    "带 * 的列必填；日期写作 YYYY-MM-DD（如 2026-12-31），办理期限须为工作日。",
+    "单位须写系统中的单位全称，可从下拉列表中选择。",
+    "以“示例”开头的行不会导入，可删除或保留。",
+    "任何一行有错误时整份文件都不导入，系统会列出全部错误的行和列，改正后重新上传即可。",
+];
+
+/// 下载导入模板（Excel）。kind：tasks 督办任务、list 清单事项、indicators 数值指标。
+#[utoipa::path(get, path = "/api/templates/{kind}", params(("kind" = String, Path, description = "tasks / list / indicators")), tag = "导入导出",
+    responses((status = 200, description = "Excel 模板", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 404, body = ErrorBody)))]
+async fn template(State(s): State<AppState>, ApiUser(_u, _): ApiUser, Path(kind): Path<String>) -> Result<Response, ApiError> {
+    let kind = kind.trim_end_matches(".xlsx");
+    let (cols, name, example) = columns_for(&s, kind).await?;
+    let bytes = import_template(name, &cols, &example, &INSTRUCTIONS).map_err(office_err)?;
+    Ok(download(XLSX, &format!("{name}.xlsx"), bytes))
+}
+
+/// Read an uploaded file (field `file`) and the other text fields of a multipart form.
+pub async fn read_upload(mut mp: Multipart) -> Result<(String, Vec<u8>, std::collections::HashMap<String, String>), StoreError> {
+    let mut file = None;
+    let mut fields = std::collections::HashMap::new();
+    while let Some(f) = mp.next_field().await.map_err(|e| StoreError::BadInput(format!("上传内容无法读取：{}", e.body_text())))? {
+        let name = f.name().unwrap_or("").to_string();
+        if name == "file" {
+            let fname = f.file_name().unwrap_or("upload.xlsx").to_string();
+            let bytes = f.bytes().await.map_err(|e| StoreError::BadInput(format!("上传文件无法读取：{}", e.body_text())))?;
+            file = Some((fname, bytes.to_vec()));
+        } else {
+            let v = f.text().await.map_err(|e| StoreError::BadInput(format!("表单字段无法读取：{}", e.body_text())))?;
+            fields.insert(name, v);
+        }
+    }
+    let (n, b) = file.ok_or_else(|| StoreError::invalid("文件", "请选择要上传的文件"))?;
+    if b.is_empty() {
+        return Err(StoreError::invalid("文件", "上传的文件是空的"));
+    }
+    Ok((n, b, fields))
+}
+
+pub fn parse_rows(file_name: &str, bytes: &[u8], cols: &[Column]) -> Result<Vec<RawRow>, StoreError> {
+    read_table(file_name, bytes, cols).map_err(|e| StoreError::BadInput(format!("导入未执行（文件有误，未写入任何数据）：\n{e}")))
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct Upload {
+    /// .xlsx、.csv 或 .tsv 文件
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+/// 导入督办任务（立项并交办）。任何一行有误则全部不导入，并列出所有错误。仅督查局。
+#[utoipa::path(post, path = "/api/imports/tasks", request_body(content = Upload, content_type = "multipart/form-data"), tag = "导入导出",
+    responses((status = 201, body = ImportReport), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn import_tasks(State(s): State<AppState>, ApiUser(u, _): ApiUser, mp: Multipart) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
+    Ok((StatusCode::CREATED, Json(do_import(&s, &u, "tasks", mp).await?)))
+}
+
+/// 导入清单（如灾后重建房屋、防汛整改事项），每项成为一项督办任务。表单字段：name、doc_no、source_date、category_id、description、file。
+#[utoipa::path(post, path = "/api/imports/lists", request_body(content = Upload, content_type = "multipart/form-data"), tag = "导入导出",
+    responses((status = 201, body = ImportReport), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn import_list(State(s): State<AppState>, ApiUser(u, _): ApiUser, mp: Multipart) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
+    Ok((StatusCode::CREATED, Json(do_import(&s, &u, "list", mp).await?)))
+}
+
+/// 导入数值指标（可含一期完成值）。
+#[utoipa::path(post, path = "/api/imports/indicators", request_body(content = Upload, content_type = "multipart/form-data"), tag = "导入导出",
+    responses((status = 201, body = ImportReport), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn import_indicators(State(s): State<AppState>, ApiUser(u, _): ApiUser, mp: Multipart) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
+    Ok((StatusCode::CREATED, Json(do_import(&s, &u, "indicators", mp).await?)))
+}
+
+/// One import of any kind, shared by the API and the import page.
+pub async fn do_import(s: &AppState, u: &SessionUser, kind: &str, mp: Multipart) -> Result<ImportReport, StoreError> {
+    let (fname, bytes, fields) = read_upload(mp).await?;
+    let (cols, _, _) = columns_for(s, kind).await?;
+    let rows = parse_rows(&fname, &bytes, &cols)?;
+    let snap = s.snapshot();
+    match kind {
+        "tasks" => s.db.import_tasks(u, &snap.ctx(), &rows).await,
+        "indicators" => s.db.import_indicators(u, snap.now, &rows).await,
+        _ => {
+            let g = |k: &str| fields.get(k).cloned().unwrap_or_default();
+            let cat = match g("category_id").trim() {
+                "" => None,
+                c => Some(c.parse::<i64>().map_err(|_| StoreError::invalid("工作类别", "编号无效"))?),
+            };
+            s.db.import_list(u, &snap.ctx(), &g("name"), &g("description"), &g("doc_no"), &g("source_date"), cat, &rows).await
+        }
+    }
+}
+
+fn task_export_columns() -> Vec<Column> {
+    let c = |h: &str, w: f64| Column { key: h.to_string(), header: h.to_string(), required: false, width: w, note: String::new(), choices: vec![] };
+    vec![
+        c("编号", 8.0), c("亮灯", 10.0), c("任务名称", 40.0), c("文号", 24.0), c("任务来源", 10.0), c("工作类别", 12.0), c("牵头单位", 16.0), c("一把手", 12.0),
+        c("分管领导", 12.0), c("状态", 10.0), c("进度(%)", 8.0), c("办理期限", 18.0), c("收件时间", 18.0), c("交办时间", 18.0), c("分解时间", 18.0),
+    ]
+}
+
+/// 导出任务台账（Excel，按数据范围和筛选条件，全部页）。
+#[utoipa::path(get, path = "/api/exports/tasks", params(TaskFilter), tag = "导入导出",
+    responses((status = 200, description = "Excel 文件", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 400, body = ErrorBody)))]
+async fn export_tasks(State(s): State<AppState>, ApiUser(u, _): ApiUser, Q(mut f): Q<TaskFilter>) -> Result<Response, ApiError> {
+    let snap = s.snapshot();
+    let mut rows = vec![];
+    f.page_size = Some(200);
+    let mut page = 1;
+    loop {
+        f.page = Some(page);
+        let p = s.db.list_tasks(&u, &snap.ctx(), &f).await?;
+        let n = p.items.len();
+        for t in p.items {
+            let r = task_row(t, &snap.cal, &snap.rules, snap.now, None);
+            let t = &r.task;
+            let dt = |x: Option<chrono::NaiveDateTime>| x.map(|x| Cell::Text(x.format("%Y-%m-%d %H:%M").to_string())).unwrap_or(Cell::Empty);
+            rows.push(vec![
+                Cell::Number(t.id as f64),
+                Cell::Text(r.light_label.clone()),
+                Cell::Text(t.title.clone()),
+                Cell::Text(t.doc_no.clone()),
+                Cell::Text(t.source_kind.label_zh().into()),
+                Cell::Text(t.category_name.clone().unwrap_or_default()),
+                Cell::Text(t.lead_unit_name.clone()),
+                Cell::Text(t.lead_unit_head.clone().unwrap_or_default()),
+                Cell::Text(t.leader_name.clone().unwrap_or_default()),
+                Cell::Text(r.status_label.clone()),
+                Cell::Number(t.progress as f64),
+                dt(Some(t.deadline)),
+                dt(Some(t.received_at)),
+                dt(t.assigned_at),
+                dt(t.decomposed_at),
+            ]);
+        }
+        if n < 200 || rows.len() >= 100_000 {
+            break;
+        }
+        page += 1;
+    }
+    let bytes = export_table("任务台账", Some(&format!("督办任务台账（导出时间 {}）", snap.now.format("%Y-%m-%d %H:%M"))), &task_export_columns(), &rows).map_err(office_err)?;
+    Ok(download(XLSX, &format!("督办任务台账_{}.xlsx", snap.now.format("%Y%m%d")), bytes))
+}
+
+fn ranking_columns() -> Vec<Column> {
+    let c = |h: &str, w: f64| Column { key: h.to_string(), header: h.to_string(), required: false, width: w, note: String::new(), choices: vec![] };
+    vec![c("名次", 6.0), c("单位", 18.0), c("得分", 8.0), c("任务数", 8.0), c("当月到期/办结", 12.0), c("按期办结", 10.0), c("逾期办结", 10.0), c("逾期未结", 10.0), c("退回整改", 10.0), c("进度达标率(%)", 12.0), c("说明", 24.0)]
+}
+
+fn ranking_cells(v: &RankingView) -> Vec<Vec<Cell>> {
+    v.rows
+        .iter()
+        .map(|r| {
+            vec![
+                Cell::Number(r.rank as f64),
+                Cell::Text(r.unit_name.clone()),
+                Cell::Number(r.score),
+                Cell::Number(r.facts.tasks_total as f64),
+                Cell::Number(r.facts.due_in_month as f64),
+                Cell::Number(r.facts.closed_on_time as f64),
+                Cell::Number(r.facts.closed_late as f64),
+                Cell::Number(r.facts.overdue_open as f64),
+                Cell::Number(r.facts.rejections as f64),
+                Cell::Number((r.facts.progress_ratio * 1000.0).round() / 10.0),
+                Cell::Text(r.tie_note.clone().unwrap_or_default()),
+            ]
+        })
+        .collect()
+}
+
+/// 导出一期月度排名（Excel）。
+#[utoipa::path(get, path = "/api/rankings/{id}/export.xlsx", params(("id" = i64, Path, description = "排名编号")), tag = "导入导出",
+    responses((status = 200, description = "Excel 文件", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 404, body = ErrorBody)))]
+async fn export_ranking(State(s): State<AppState>, ApiUser(_u, _): ApiUser, Path(id): Path<i64>) -> Result<Response, ApiError> {
+    let v = s.db.get_ranking(id).await?;
+    let title = format!("{} {} 月度排名（{}）", v.category_name, v.month, v.formula_text);
+    let bytes = export_table("月度排名", Some(&title), &ranking_columns(), &ranking_cells(&v)).map_err(office_err)?;
+    Ok(download(XLSX, &format!("{}_{}_月度排名.xlsx", v.category_name, v.month), bytes))
+}
+
+/// 导出项目台账（Excel，含各标段）。
+#[utoipa::path(get, path = "/api/exports/projects", tag = "导入导出",
+    responses((status = 200, description = "Excel 文件", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+async fn export_projects(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Result<Response, ApiError> {
+    let now = s.clock.now();
+    let projects = s.db.list_projects(&u, now.date()).await?;
+    let c = |h: &str, w: f64| Column { key: h.to_string(), header: h.to_string(), required: false, width: w, note: String::new(), choices: vec![] };
+    let cols = vec![
+        c("项目", 36.0), c("类型", 12.0), c("业主单位", 16.0), c("牵头单位", 16.0), c("建设地点", 20.0), c("计划总投资(万元)", 14.0), c("预计年产值(万元)", 14.0),
+        c("预计年税收(万元)", 14.0), c("待办手续", 24.0), c("存在问题", 24.0), c("标段", 16.0), c("施工单位", 20.0), c("标段进度(%)", 10.0), c("应完成(%)", 10.0), c("标段排名", 8.0), c("是否滞后", 8.0),
+    ];
+    let mut rows = vec![];
+    for p in &projects {
+        let base = |rows: &mut Vec<Vec<Cell>>, tail: Vec<Cell>| {
+            let mut r = vec![
+                Cell::Text(p.title.clone()),
+                Cell::Text(p.kind_label.clone()),
+                Cell::Text(p.owner_unit_name.clone()),
+                Cell::Text(p.lead_unit_name.clone()),
+                Cell::Text(p.location.clone()),
+                Cell::Number(p.planned_investment),
+                p.annual_output.map(Cell::Number).unwrap_or(Cell::Empty),
+                p.annual_tax.map(Cell::Number).unwrap_or(Cell::Empty),
+                Cell::Text(p.approvals_pending.clone()),
+                Cell::Text(p.problems.clone()),
+            ];
+            r.extend(tail);
+            rows.push(r);
+        };
+        if p.ranked_sections.is_empty() {
+            base(&mut rows, vec![Cell::Empty, Cell::Empty, Cell::Number(p.progress as f64), Cell::Empty, Cell::Empty, Cell::Empty]);
+        }
+        for r in &p.ranked_sections {
+            let contractor = p.sections.iter().find(|x| x.id == r.id).map(|x| x.contractor.clone()).unwrap_or_default();
+            base(&mut rows, vec![
+                Cell::Text(r.name.clone()),
+                Cell::Text(contractor),
+                Cell::Number(r.progress as f64),
+                Cell::Number(r.planned_percent),
+                Cell::Number(r.rank as f64),
+                Cell::Text(if r.lagging { "滞后".into() } else { String::new() }),
+            ]);
+        }
+    }
+    let bytes = export_table("项目台账", Some(&format!("重点项目台账（导出时间 {}）", now.format("%Y-%m-%d %H:%M"))), &cols, &rows).map_err(office_err)?;
+    Ok(download(XLSX, &format!("重点项目台账_{}.xlsx", now.format("%Y%m%d")), bytes))
+}
+
+/// Compose the monthly notice from a published ranking: the table, and the laggards named with
+/// their 一把手 (工作保障机制: the head answers for the unit).
+pub async fn compose_ranking_notice(s: &AppState, v: &RankingView) -> Result<NoticeDoc, StoreError> {
+    let units = s.db.list_units().await?;
+    let head = |id: i64| units.iter().find(|u| u.id == id).and_then(|u| u.head_name.clone());
+    let (y, m) = v.month.split_once('-').unwrap_or((&v.month, ""));
+    let m = m.trim_start_matches('0');
+    let notices = s.db.list_notices().await?;
+    let issued = notices.iter().find(|n| n.ranking_id == v.id);
+    let worst = v.rows.iter().map(|r| r.rank).max().unwrap_or(0);
+    let mut laggards = vec![];
+    for r in &v.rows {
+        if (r.rank == worst && v.rows.len() > 1) || r.facts.overdue_open > 0 {
+            let h = head(r.unit_id).map(|h| format!("（主要负责人：{h}）")).unwrap_or_default();
+            laggards.push(format!("{}{}：第 {} 名，得分 {}，逾期未结 {} 项，退回整改 {} 次", r.unit_name, h, r.rank, r.score, r.facts.overdue_open, r.facts.rejections));
+        }
+    }
+    let top: Vec<String> = v.rows.iter().filter(|r| r.rank <= 3).map(|r| r.unit_name.clone()).collect();
+    let mut paragraphs = vec![
+        format!(
+            "按照“五项督查机制”要求，{}牵头对承担{}任务的{}个单位{}年{}月工作推进情况进行了排名，现将有关情况通报如下。",
+            v.lead_unit_name.clone().unwrap_or_else(|| "督查局".into()),
+            v.category_name,
+            v.rows.len(),
+            y,
+            m
+        ),
+        format!("评分规则：{}", v.formula_text),
+    ];
+    if !top.is_empty() {
+        paragraphs.push(format!("排名靠前的单位：{}。", top.join("、")));
+    }
+    if !laggards.is_empty() {
+        paragraphs.push("以下单位排名靠后或存在逾期未结任务，请主要负责同志亲自研究、限期整改，整改情况于5个工作日内报督查局。".into());
+    }
+    let headers = ["名次", "单位", "得分", "按期办结", "逾期未结", "退回整改", "进度达标率"].iter().map(|x| x.to_string()).collect();
+    let rows = v
+        .rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.rank.to_string(),
+                r.unit_name.clone(),
+                format!("{}", r.score),
+                r.facts.closed_on_time.to_string(),
+                r.facts.overdue_open.to_string(),
+                r.facts.rejections.to_string(),
+                format!("{:.1}%", r.facts.progress_ratio * 100.0),
+            ]
+        })
+        .collect();
+    let today = s.clock.now().date();
+    Ok(NoticeDoc {
+        title: format!("关于{}年{}月份{}工作推进情况的通报", y, m, v.category_name),
+        doc_no: issued.map(|n| n.doc_no.clone()).unwrap_or_else(|| "二七督通〔　　〕　号".into()),
+        issuer: s.db.get_setting("issuer_name").await?.unwrap_or_else(|| "二七区督查局".into()),
+        date: issued.map(|n| n.issued_on).unwrap_or(today),
+        kind_label: "月度排名".into(),
+        paragraphs,
+        tables: vec![NoticeTable { caption: format!("{}年{}月{}工作排名", y, m, v.category_name), headers, rows }],
+        laggards,
+    })
+}
+
+async fn notice_template(s: &AppState) -> Result<Option<Vec<u8>>, StoreError> {
+    match s.db.get_setting(NOTICE_TEMPLATE_KEY).await? {
+        Some(h) if !h.is_empty() => Ok(Some(hex::decode(h).map_err(|_| StoreError::internal("通报模板数据损坏"))?)),
+        _ => Ok(None),
+    }
+}
+
+/// 生成月度督查通报（Word），含排名表和点名的落后单位，按当前通报模板排版。
+#[utoipa::path(get, path = "/api/rankings/{id}/notice.docx", params(("id" = i64, Path, description = "排名编号")), tag = "导入导出",
+    responses((status = 200, description = "Word 文件", content_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"), (status = 404, body = ErrorBody)))]
+async fn ranking_notice(State(s): State<AppState>, ApiUser(_u, _): ApiUser, Path(id): Path<i64>) -> Result<Response, ApiError> {
+    let v = s.db.get_ranking(id).await?;
+    let doc = compose_ranking_notice(&s, &v).await?;
+    let tpl = notice_template(&s).await?;
+    let bytes = render_notice(tpl.as_deref(), &doc).map_err(office_err)?;
+    Ok(download(DOCX, &format!("{}.docx", doc.title), bytes))
+}
+
+/// 下载当前通报模板（Word）；未上传时为系统默认模板。管理员可在 Word/WPS 中修改版头、字体后上传替换。
+#[utoipa::path(get, path = "/api/notice-template", tag = "导入导出",
+    responses((status = 200, description = "Word 模板", content_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document")))]
+async fn get_notice_template(State(s): State<AppState>, ApiUser(_u, _): ApiUser) -> Result<Response, ApiError> {
+    let bytes = match notice_template(&s).await? {
+        Some(b) => b,
+        None => default_template(),
+    };
+    Ok(download(DOCX, "督查通报模板.docx", bytes))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ResetQuery {
+    /// true：恢复系统默认模板
+    pub reset: Option<bool>,
+}
+
+/// 上传替换通报模板（系统管理员或督查局）。模板须含 {{标题}}、{{正文}}、{{表格}} 等占位符。
+#[utoipa::path(put, path = "/api/notice-template", params(ResetQuery), request_body(content = Upload, content_type = "multipart/form-data"), tag = "导入导出",
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn put_notice_template(State(s): State<AppState>, ApiUser(u, _): ApiUser, Q(q): Q<ResetQuery>, mp: Multipart) -> Result<StatusCode, ApiError> {
+    save_notice_template(&s, &u, if q.reset == Some(true) { None } else { Some(read_upload(mp).await?.1) }).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn save_notice_template(s: &AppState, u: &SessionUser, bytes: Option<Vec<u8>>) -> Result<(), StoreError> {
+    if !matches!(u.role, Role::Admin | Role::Supervisor) {
+        return Err(StoreError::Denied("无权限：只有系统管理员或督查局可以更换通报模板".into()));
+    }
+    let value = match &bytes {
+        Some(b) => {
+            check_template(b).map_err(office_err)?;
+            hex::encode(b)
+        }
+        None => String::new(),
+    };
+    s.db.save_setting_audited(&u.username, NOTICE_TEMPLATE_KEY, &value, s.clock.now(), bytes.as_ref().map(|b| format!("上传模板 {} 字节", b.len())).unwrap_or_else(|| "恢复默认模板".into()))
+        .await
+}

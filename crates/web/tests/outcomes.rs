@@ -1,0 +1,383 @@
+//! Supervision outcomes end to end through the HTTP API, on SQLite and PostgreSQL: indicators,
+//! frozen monthly rankings, 通报 and records, the 问题台账 with meetings, 督查统筹 merges,
+//! projects with bid sections, lists, and Excel/Word in and out.
+
+mod common;
+
+use common::{dt, fingerprint, with_demo, Client};
+use serde_json::json;
+
+/// Monday 10:00, a working day: the tests' "now".
+const NOW: &str = "2026-11-23 10:00";
+
+async fn category_id(c: &Client, name: &str) -> i64 {
+    let (_, cats) = c.get("/api/categories").await;
+    cats.as_array().unwrap().iter().find(|x| x["name"] == name).unwrap_or_else(|| panic!("category {name}"))["id"].as_i64().unwrap()
+}
+
+async fn counts(db: &xietong_storage::Db) -> Vec<i64> {
+    let mut out = fingerprint(db).await;
+    for t in [
+        "indicators", "indicator_reports", "rankings", "ranking_rows", "notices", "notice_records", "problems", "problem_events", "meetings",
+        "inspections", "inspection_merges", "projects", "bid_sections", "task_lists", "task_list_items", "supervision_visits",
+    ] {
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM {t}"))).fetch_one(&db.pool).await.unwrap();
+        out.push(sqlx::Row::try_get::<i64, _>(&r, "n").unwrap());
+    }
+    out
+}
+
+async fn download(c: &Client, path: &str) -> (u16, String, Vec<u8>) {
+    let r = c.http.get(format!("{}{}", c.base, path)).bearer_auth(&c.token).send().await.unwrap();
+    let s = r.status().as_u16();
+    let ct = r.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    (s, ct, r.bytes().await.unwrap().to_vec())
+}
+
+async fn upload(c: &Client, path: &str, file_name: &str, bytes: Vec<u8>, fields: &[(&str, &str)]) -> (u16, serde_json::Value) {
+    let mut form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_string()));
+    for (k, v) in fields {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    let r = c.http.post(format!("{}{}", c.base, path)).bearer_auth(&c.token).multipart(form).send().await.unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_carries_the_districts_outcomes() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let sup = Client::login(&app, "duchaju").await;
+
+        // The district's own mid-year report: 11598 of 18500 is 62.7 %, not the 66.3 % it printed.
+        let (s, inds) = sup.get("/api/indicators").await;
+        assert_eq!(s, 200);
+        let jobs = inds.as_array().unwrap().iter().find(|i| i["name"] == "城镇新增就业").expect("jobs indicator");
+        assert_eq!(jobs["status"]["completion_percent"], 62.7);
+        let msg = jobs["status"]["disagreement"]["message_zh"].as_str().expect("disagreement flagged");
+        assert!(msg.contains("66.3") && msg.contains("62.7"), "{msg}");
+        assert_eq!(jobs["status"]["lagging"], true, "62.7 % done with 89 % of the year gone");
+        let old = inds.as_array().unwrap().iter().find(|i| i["name"] == "80周岁以上老年人高龄津贴发放").unwrap();
+        assert!(old["status"]["disagreement"].is_null(), "13532 of 13532 reported as 100 % agrees");
+
+        // Road renovation phase III: four sections, the fourth lagging and ranked last.
+        let (_, projects) = sup.get("/api/projects").await;
+        let road = &projects[0];
+        let ranked = road["ranked_sections"].as_array().unwrap();
+        assert_eq!(ranked.len(), 4);
+        assert_eq!(ranked[3]["name"], "第四标段");
+        assert_eq!(ranked[3]["lagging"], true);
+        assert!(ranked[..3].iter().all(|r| r["lagging"] == false), "{ranked:?}");
+
+        // 问题台账: one worked through a 协调会 whose decision became a task, one escalated and instructed.
+        let (_, problems) = sup.get("/api/problems").await;
+        let problems = problems.as_array().unwrap();
+        assert_eq!(problems.len(), 2);
+        let coordinating = problems.iter().find(|p| p["status"] == "coordinating").expect("a problem under coordination");
+        let (_, d) = sup.get(&format!("/api/problems/{}", coordinating["id"])).await;
+        assert_eq!(d["meetings"][0]["kind"], "协调会");
+        let follow_up = d["meetings"][0]["tasks"][0][0].as_i64().expect("follow-up task");
+        let (s, t) = sup.get(&format!("/api/tasks/{follow_up}")).await;
+        assert_eq!((s, t["task"]["status"].as_str()), (200, Some("assigned")), "a meeting decision is a supervised task");
+        let instructed = problems.iter().find(|p| p["status"] == "instructed").expect("an escalated and instructed problem");
+        assert!(instructed["holder"].as_str().unwrap().contains("落实批示"));
+        assert!(instructed["age_days"].as_i64().unwrap() >= 15);
+
+        // 督查统筹: the two safety inspections of the same 镇街 are proposed for merging, the education one is not.
+        let (_, o) = sup.get("/api/inspections").await;
+        let props = o["proposals"].as_array().unwrap();
+        assert_eq!(props.len(), 1, "{props:?}");
+        let names = props[0]["names"].as_array().unwrap();
+        assert!(names.iter().all(|n| n.as_str().unwrap().contains("安全生产")), "{names:?}");
+        assert!(!props[0]["overlaps"][0]["reasons_zh"].as_array().unwrap().is_empty());
+
+        // Last month published for three categories; two notices recorded against units and heads.
+        let (_, r) = sup.get("/api/rankings?year=2026").await;
+        assert_eq!(r.as_array().unwrap().len(), 3);
+        assert!(r.as_array().unwrap().iter().all(|x| x["month"] == "2026-10"));
+        let jsj = sup.unit_id("jsj").await;
+        let (_, recs) = sup.get(&format!("/api/records?unit_id={jsj}")).await;
+        let rec = &recs[0];
+        assert_eq!(rec["kind"], "warning");
+        assert!(rec["person_name"].as_str().is_some(), "the unit's 一把手 is recorded: {rec}");
+        assert!(xietong_storage::Db::verify_audit(&tdb.db).await.unwrap().is_ok());
+        tdb.cleanup().await;
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_published_month_is_frozen() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let sup = Client::login(&app, "duchaju").await;
+        let cat = category_id(&sup, "项目建设").await;
+
+        let (s, v) = sup.get(&format!("/api/rankings/preview?category_id={cat}&month=2026-11")).await;
+        assert_eq!(s, 200, "{v}");
+        assert!(!v["rows"].as_array().unwrap().is_empty());
+        let (s, v) = sup.post("/api/rankings", json!({"category_id": cat, "month": "2026-11"})).await;
+        assert_eq!(s, 409, "a month in progress cannot be published: {v}");
+        assert!(v["error"].as_str().unwrap().contains("尚未结束"));
+        let (s, v) = sup.get(&format!("/api/rankings/preview?category_id={cat}&month=2026-13")).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("月份")));
+        let lly = Client::login(&app, "jsj_lly").await;
+        let (s, _) = lly.post("/api/rankings", json!({"category_id": cat, "month": "2026-10"})).await;
+        assert_eq!(s, 403, "only the 督查局 or the category's lead department ranks");
+
+        // December: publish November, then change a task of the category; the published month stays.
+        app.set_now(dt("2026-12-01 09:30"));
+        let (s, published) = sup.post("/api/rankings", json!({"category_id": cat, "month": "2026-11"})).await;
+        assert_eq!(s, 201, "{published}");
+        let id = published["id"].as_i64().unwrap();
+        let (s, again) = sup.post("/api/rankings", json!({"category_id": cat, "month": "2026-11"})).await;
+        assert_eq!(s, 409, "{again}");
+        let (_, tasks) = sup.get(&format!("/api/tasks?category_id={cat}&status=in_progress")).await;
+        let t = &tasks["items"][0]["task"];
+        let unit_code = {
+            let (_, units) = sup.get("/api/units").await;
+            units.as_array().unwrap().iter().find(|u| u["id"] == t["lead_unit_id"]).unwrap()["code"].as_str().unwrap().to_string()
+        };
+        let owner = Client::login(&app, &format!("{unit_code}_lly")).await;
+        let (s, v) = owner.act(t["id"].as_i64().unwrap(), "report", json!({"progress": 100, "text": "全部完工"})).await;
+        assert_eq!(s, 200, "{v}");
+        let (_, live) = sup.get(&format!("/api/rankings/preview?category_id={cat}&month=2026-11")).await;
+        let (_, frozen) = sup.get(&format!("/api/rankings/{id}")).await;
+        assert_eq!(frozen["rows"], published["rows"], "published rows never change");
+        assert_ne!(live["rows"], published["rows"], "the live computation did change");
+
+        // The month's 通报 in Word and the table in Excel.
+        let (s, ct, docx) = download(&sup, &format!("/api/rankings/{id}/notice.docx")).await;
+        assert_eq!(s, 200);
+        assert!(ct.contains("wordprocessingml"), "{ct}");
+        let text = docx_text(&docx);
+        assert!(text.contains("工作推进情况的通报"), "{text}");
+        let first = published["rows"][0]["unit_name"].as_str().unwrap();
+        assert!(text.contains(first), "the ranking table names {first}");
+        let (s, _, xlsx) = download(&sup, &format!("/api/rankings/{id}/export.xlsx")).await;
+        assert_eq!(s, 200);
+        let cols: Vec<xietong_office::table::Column> = ["名次", "单位", "得分"].iter().map(|h| col(h)).collect();
+        let rows = xietong_office::xlsx::read_table("r.xlsx", &xlsx, &cols).expect("export reads back");
+        assert_eq!(rows.len(), published["rows"].as_array().unwrap().len());
+        assert_eq!(rows[0].get("单位"), first);
+        tdb.cleanup().await;
+    });
+}
+
+fn col(h: &str) -> xietong_office::table::Column {
+    xietong_office::table::Column { key: h.to_string(), header: h.to_string(), required: false, width: 10.0, note: String::new(), choices: vec![] }
+}
+
+/// All the text of a .docx, through docx-rs's reader.
+fn docx_text(bytes: &[u8]) -> String {
+    let doc = docx_rs::read_docx(bytes).expect("a valid .docx");
+    serde_json::to_string(&doc.document).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn indicators_refuse_bad_input_and_other_units() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let sup = Client::login(&app, "duchaju").await;
+        let (_, list) = sup.get("/api/tasks?q=明厨亮灶").await;
+        let task = list["items"][0]["task"]["id"].as_i64().unwrap();
+        let before = counts(&tdb.db).await;
+        let (s, v) = sup.post(&format!("/api/tasks/{task}/indicators"), json!({"name": "覆盖", "unit_label": "所", "target": 0, "period_start": "2026-01-01", "period_end": "2026-12-31"})).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("目标值")), "{v}");
+        let (s, v) = sup.post(&format!("/api/tasks/{task}/indicators"), json!({"name": "覆盖", "unit_label": "所", "target": 10, "period_start": "2026-12-31", "period_end": "2026-01-01"})).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("考核期")), "{v}");
+        let (s, v) = sup.post(&format!("/api/tasks/{task}/indicators"), json!({"name": "覆盖", "unit_label": "所", "target": 10, "period_start": "2026-02-30", "period_end": "2026-12-31"})).await;
+        assert_eq!(s, 400, "{v}");
+        let other = Client::login(&app, "jsj_lly").await;
+        let (s, _) = other.post(&format!("/api/tasks/{task}/indicators"), json!({"name": "覆盖", "unit_label": "所", "target": 10, "period_start": "2026-01-01", "period_end": "2026-12-31"})).await;
+        assert_eq!(s, 403, "another unit's liaison");
+        assert_eq!(counts(&tdb.db).await, before, "refusals write nothing");
+
+        let (s, v) = sup.post(&format!("/api/tasks/{task}/indicators"), json!({"name": "覆盖", "unit_label": "所", "target": 110, "period_start": "2026-01-01", "period_end": "2026-12-31"})).await;
+        assert_eq!(s, 201, "{v}");
+        let ind = v["id"].as_i64().unwrap();
+        let (s, v) = other.post(&format!("/api/indicators/{ind}/reports"), json!({"as_of": "2026-11-20", "actual": 50})).await;
+        assert_eq!(s, 403, "{v}");
+        let owner = Client::login(&app, "scjgj_lly").await;
+        let (s, v) = owner.post(&format!("/api/indicators/{ind}/reports"), json!({"as_of": "2026-11-20", "actual": 55, "reported_percent": 50})).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["status"]["completion_percent"], 50.0);
+        assert!(v["status"]["disagreement"].is_null(), "55/110 is 50 %");
+        let (s, v) = owner.post(&format!("/api/indicators/{ind}/reports"), json!({"as_of": "2026-12-20", "actual": 60})).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("统计截至日期")), "future dates are refused: {v}");
+        tdb.cleanup().await;
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notices_go_into_unit_and_person_records_and_count_in_assessment() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let sup = Client::login(&app, "duchaju").await;
+        let mzj = sup.unit_id("mzj").await;
+        let body = json!({"kind": "praise", "doc_no": "二七督通〔2026〕20号", "title": "表扬通报", "body": "按时足额发放", "issued_on": "2026-11-20", "targets": [{"unit_id": mzj}]});
+        let lly = Client::login(&app, "mzj_lly").await;
+        let (s, _) = lly.post("/api/notices", body.clone()).await;
+        assert_eq!(s, 403);
+        let (s, v) = sup.post("/api/notices", json!({"kind": "奖励", "doc_no": "x", "title": "t", "body": "b", "issued_on": "2026-11-20", "targets": [{"unit_id": mzj}]})).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("通报类型")));
+        let (s, v) = sup.post("/api/notices", json!({"kind": "praise", "doc_no": "二七督通〔2026〕7号", "title": "t", "body": "b", "issued_on": "2026-11-20", "targets": [{"unit_id": mzj}]})).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("文号")), "the demo already used this 文号: {v}");
+        let (s, v) = sup.post("/api/notices", body).await;
+        assert_eq!(s, 201, "{v}");
+        let head = v["records"][0]["person_id"].as_i64().expect("the 一把手 is named");
+        let (_, recs) = sup.get(&format!("/api/records?person_id={head}")).await;
+        assert!(recs.as_array().unwrap().iter().any(|r| r["doc_no"] == "二七督通〔2026〕20号"));
+        let (_, own) = lly.get(&format!("/api/records?unit_id={}", sup.unit_id("jsj").await)).await;
+        assert!(own.as_array().unwrap().is_empty(), "a liaison sees only their own unit's record");
+        let (_, a) = sup.get("/api/assessment?year=2026").await;
+        let m = a.as_array().unwrap().iter().find(|x| x["unit_id"] == mzj).expect("民政局 ranked last month");
+        assert_eq!(m["praise"], 2, "the demo's praise and this one");
+        assert_eq!(m["notice_adjustment"], 4.0);
+        tdb.cleanup().await;
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn problem_ledger_lifecycle_and_scope() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let sup = Client::login(&app, "duchaju").await;
+        let lead = Client::login(&app, "mzz_lly").await;
+        let outsider = Client::login(&app, "jyj_lly").await;
+        let leader = Client::login(&app, "quzhang").await;
+        let mzz = sup.unit_id("mzz").await;
+        let body = json!({"title": "防汛物资储备用地协调", "description": "物资仓库选址涉及两个单位", "lead_unit_id": mzz, "unit_ids": [sup.unit_id("yjj").await]});
+        let (s, _) = lead.post("/api/problems", body.clone()).await;
+        assert_eq!(s, 403, "a liaison cannot raise into the ledger");
+        let (s, v) = sup.post("/api/problems", body).await;
+        assert_eq!(s, 201, "{v}");
+        let id = v["problem"]["id"].as_i64().unwrap();
+        assert_eq!(v["problem"]["status"], "pending");
+        let (s, _) = outsider.get(&format!("/api/problems/{id}")).await;
+        assert_eq!(s, 403, "not in the outsider's data scope");
+        let before = counts(&tdb.db).await;
+        let (s, v) = leader.post(&format!("/api/problems/{id}/actions/instruct"), json!({"comment": "抓紧"})).await;
+        assert_eq!(s, 409, "批示 only after 上报: {v}");
+        let (s, v) = lead.post(&format!("/api/problems/{id}/meetings"), json!({"kind": "座谈会", "held_at": "2026-11-23 09:00", "place": "镇政府", "attendees": "x", "decisions": "y"})).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("会议类型")));
+        assert_eq!(counts(&tdb.db).await, before);
+        let (s, v) = lead.post(&format!("/api/problems/{id}/meetings"), json!({"kind": "协调会", "held_at": "2026-11-23 09:00", "place": "镇政府", "attendees": "镇长、应急管理局局长", "decisions": "3日内确定选址"})).await;
+        assert_eq!(s, 201, "{v}");
+        assert_eq!(v["problem"]["status"], "coordinating");
+        assert!(v["problem"]["holder"].as_str().unwrap().contains("马寨镇"));
+        let (s, v) = lead.post(&format!("/api/problems/{id}/actions/escalate"), json!({"comment": "需区政府协调土地"})).await;
+        assert_eq!((s, v["problem"]["status"].as_str()), (200, Some("escalated")), "{v}");
+        let (s, v) = leader.post(&format!("/api/problems/{id}/actions/instruct"), json!({"comment": "自然资源局配合"})).await;
+        assert_eq!((s, v["problem"]["status"].as_str()), (200, Some("instructed")), "{v}");
+        let (s, v) = lead.post(&format!("/api/problems/{id}/actions/resolve"), json!({"comment": ""})).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("化解说明")), "{v}");
+        let (s, v) = lead.post(&format!("/api/problems/{id}/actions/resolve"), json!({"comment": "已选址并开工"})).await;
+        assert_eq!((s, v["problem"]["status"].as_str()), (200, Some("resolved")), "{v}");
+        assert_eq!(v["events"].as_array().unwrap().len(), 5);
+        tdb.cleanup().await;
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overlapping_inspections_merge_and_the_burden_falls() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let sup = Client::login(&app, "duchaju").await;
+        let (_, o) = sup.get("/api/inspections").await;
+        let before = o["total_before"].as_i64().unwrap();
+        assert_eq!(before, o["total_after"].as_i64().unwrap(), "nothing merged yet");
+        let ids = o["proposals"][0]["inspection_ids"].clone();
+        let (s, v) = sup.post("/api/inspections/merges", json!({"inspection_ids": [ids[0]], "name": "x", "reason": "y"})).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("合并事项")));
+        let lly = Client::login(&app, "mzz_lly").await;
+        let (s, _) = lly.post("/api/inspections/merges", json!({"inspection_ids": ids, "name": "安全生产联合督查", "reason": "能合尽合"})).await;
+        assert_eq!(s, 403);
+        let (s, v) = sup.post("/api/inspections/merges", json!({"inspection_ids": ids, "name": "安全生产联合督查", "reason": "能合尽合"})).await;
+        assert_eq!(s, 201, "{v}");
+        let (s, _) = sup.post("/api/inspections/merges", json!({"inspection_ids": ids, "name": "again", "reason": "again"})).await;
+        assert_eq!(s, 409);
+        let (_, o) = sup.get("/api/inspections").await;
+        assert!(o["total_after"].as_i64().unwrap() < before, "{o}");
+        assert!(o["proposals"].as_array().unwrap().is_empty());
+        assert_eq!(o["inspections"].as_array().unwrap().iter().filter(|i| i["merge_name"] == "安全生产联合督查").count(), 2, "both origins kept");
+        let (s, v) = sup.post("/api/inspections", json!({"name": "x", "issuing_unit_id": sup.unit_id("dcj").await, "subject": "y", "start_on": "2026-12-10", "end_on": "2026-12-01", "target_unit_ids": [sup.unit_id("mzz").await]})).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("结束日期")));
+        tdb.cleanup().await;
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bid_sections_report_by_the_lead_unit_only() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let sup = Client::login(&app, "duchaju").await;
+        let (_, projects) = sup.get("/api/projects").await;
+        let p = &projects[0];
+        let fourth = p["ranked_sections"][3]["id"].as_i64().unwrap();
+        let other = Client::login(&app, "cgj_lly").await;
+        let (s, _) = other.post(&format!("/api/sections/{fourth}/reports"), json!({"progress": 90, "text": "x"})).await;
+        assert_eq!(s, 403, "a co-unit is not the lead unit of the project? it may report only if it is a party");
+        let lly = Client::login(&app, "jsj_lly").await;
+        let (s, v) = lly.post(&format!("/api/sections/{fourth}/reports"), json!({"progress": 101, "text": "x"})).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("标段进度")));
+        let (s, v) = lly.post(&format!("/api/sections/{fourth}/reports"), json!({"progress": 90, "text": "征迁完成，抢工"})).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["progress"], (92 + 88 + 85 + 90) / 4 + 1, "mean of the sections, rounded");
+        let (_, t) = sup.get(&format!("/api/tasks/{}", v["task_id"])).await;
+        assert!(t["events"].as_array().unwrap().iter().any(|e| e["comment"].as_str().unwrap().contains("第四标段进度 90%")));
+        let (s, ct, x) = download(&sup, "/api/exports/projects").await;
+        assert_eq!(s, 200);
+        assert!(ct.contains("spreadsheetml"));
+        let rows = xietong_office::xlsx::read_table("p.xlsx", &x, &[col("标段"), col("标段进度(%)")]).unwrap();
+        assert_eq!(rows.len(), 4);
+        tdb.cleanup().await;
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn excel_imports_are_all_or_nothing() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let sup = Client::login(&app, "duchaju").await;
+        let (s, ct, tpl) = download(&sup, "/api/templates/list").await;
+        assert_eq!(s, 200);
+        assert!(ct.contains("spreadsheetml"));
+        assert!(!tpl.is_empty());
+        // A filled sheet with the template's headers: two bad rows among good ones.
+        let cols: Vec<_> = ["事项名称", "具体内容", "责任单位", "配合单位", "汇报周期", "完成时限"].iter().map(|h| col(h)).collect();
+        let t = |s: &str| xietong_office::table::Cell::Text(s.into());
+        let good = vec![
+            vec![t("马寨镇某村一组受损房屋重建（示例）"), t("7·20 暴雨受损"), t("马寨镇"), t(""), t("每月"), t("2026-12-31")],
+            vec![t("侯寨乡某村三组受损房屋重建（示例）"), t(""), t("侯寨乡"), t("自然资源局"), t(""), t("2026-12-31")],
+        ];
+        let mut bad = good.clone();
+        bad.push(vec![t("某户重建"), t(""), t("不存在的乡"), t(""), t(""), t("2026-12-31")]);
+        bad.push(vec![t("另一户重建"), t(""), t("马寨镇"), t(""), t(""), t("2026-12-26")]);
+        let file = xietong_office::xlsx::export_table("清单", None, &cols, &bad).unwrap();
+        let before = counts(&tdb.db).await;
+        let fields = [("name", "2021年灾后重建受损房屋清单"), ("doc_no", "二七重建〔2026〕1号"), ("source_date", "2026-11-20")];
+        let (s, v) = upload(&sup, "/api/imports/lists", "清单.xlsx", file, &fields).await;
+        assert_eq!(s, 400, "{v}");
+        let err = v["error"].as_str().unwrap();
+        assert!(err.contains("第 4 行「责任单位」"), "{err}");
+        assert!(err.contains("第 5 行「完成时限」") && err.contains("星期六"), "a Saturday deadline: {err}");
+        assert_eq!(counts(&tdb.db).await, before, "nothing imported");
+
+        let file = xietong_office::xlsx::export_table("清单", None, &cols, &good).unwrap();
+        let (s, v) = upload(&sup, "/api/imports/lists", "清单.xlsx", file, &fields).await;
+        assert_eq!(s, 201, "{v}");
+        assert_eq!(v["created_ids"].as_array().unwrap().len(), 2);
+        let (_, l) = sup.get(&format!("/api/lists/{}", v["list_id"])).await;
+        assert_eq!(l["items"][0]["task"]["doc_no"], "二七重建〔2026〕1号-001");
+        assert_eq!(l["items"][1]["task"]["status"], "assigned", "each item is handed over as a supervised task");
+
+        let (s, v) = upload(&sup, "/api/imports/tasks", "x.xlsx", b"not a spreadsheet".to_vec(), &[]).await;
+        assert_eq!(s, 400, "{v}");
+        let lly = Client::login(&app, "mzz_lly").await;
+        let file = xietong_office::xlsx::export_table("清单", None, &cols, &good).unwrap();
+        let (s, _) = upload(&lly, "/api/imports/lists", "清单.xlsx", file, &fields).await;
+        assert_eq!(s, 403);
+        tdb.cleanup().await;
+    });
+}
