@@ -462,3 +462,83 @@ test('缺少 CSRF 令牌的表单提交被拒绝（403）', { timeout: TEST_TIME
     await context.close();
   }
 });
+
+test('督查局上传清单：有错误的行全部列出且不导入，改正后导入并逐项交办', { timeout: TEST_TIMEOUT_MS }, async () => {
+  const { context, page } = await browserLogin('duchaju');
+  try {
+    const res = await page.goto('/imports');
+    assert.equal(res?.status(), 200);
+    const form = page.locator('form#form-import-list');
+    assert.equal(await form.count(), 1, 'the 督查局 sees the list import form');
+    const name = `浏览器测试清单${Date.now()}`;
+    await form.locator('input[name=name]').fill(name);
+    await form.locator('input[name=doc_no]').fill(`测试清单〔2026〕${Date.now() % 100000}号`);
+    const header = '事项名称,具体内容,责任单位,配合单位,汇报周期,完成时限';
+    const bad = [header, `某户房屋重建,受损,马寨镇,,每月,${taskDeadline}`, `另一户重建,受损,不存在的乡,,每月,${taskDeadline}`, `第三户重建,受损,侯寨乡,,每年,${taskDeadline}`].join('\n');
+    await form.locator('input[type=file]').setInputFiles({ name: '清单.csv', mimeType: 'text/csv', buffer: Buffer.from('\ufeff' + bad, 'utf8') });
+    await submitAndWait(page, form.locator('button[type=submit]'));
+    const errors = (await page.locator('#import-errors').innerText()).trim();
+    assert.ok(errors.includes('第 3 行') && errors.includes('责任单位'), `row 3's unit is named: ${errors}`);
+    assert.ok(errors.includes('第 4 行') && errors.includes('汇报周期'), `row 4's cycle is named: ${errors}`);
+    const lists = await apiOk('GET', '/api/lists', { token: supervisorToken });
+    assert.ok(!lists.some((l) => l.name === name), 'nothing imported from a file with bad rows');
+
+    const good = [header, `某户房屋重建,受损,马寨镇,,每月,${taskDeadline}`, `第三户重建,受损,侯寨乡,,每月,${taskDeadline}`].join('\n');
+    const form2 = page.locator('form#form-import-list');
+    await form2.locator('input[name=name]').fill(name);
+    await form2.locator('input[name=doc_no]').fill(`测试清单〔2026〕${(Date.now() % 100000) + 1}号`);
+    await form2.locator('input[type=file]').setInputFiles({ name: '清单.csv', mimeType: 'text/csv', buffer: Buffer.from(good, 'utf8') });
+    await submitAndWait(page, form2.locator('button[type=submit]'));
+    assert.match(new URL(page.url()).pathname, /^\/lists\/\d+$/, `a good import lands on the list page, not ${page.url()}`);
+    assert.equal(await page.locator('#list-items tr').count(), 3, 'header and two items');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'list-imported.png'), fullPage: true });
+  } finally {
+    await context.close();
+  }
+});
+
+test('区领导在督导看板看到分包单位亮灯，点击红灯下钻到对应任务', { timeout: TEST_TIMEOUT_MS }, async () => {
+  const { context, page } = await browserLogin('fqz_cj');
+  try {
+    const res = await page.goto('/dashboard');
+    assert.equal(res?.status(), 200);
+    assert.ok((await page.locator('#chart-lights rect').count()) > 0, 'the lights chart has bars');
+    assert.ok((await page.locator('svg.chart-trend').count()) > 0, 'a ranking trend chart is drawn');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+    const red = page.locator('#chart-lights a[href*="light=red"]');
+    const hrefs = await red.evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+    const withRed = [];
+    for (const [i, a] of (await red.all()).entries()) {
+      const w = Number(await a.locator('rect').getAttribute('width'));
+      if (w > 0) withRed.push(hrefs[i]);
+    }
+    assert.ok(withRed.length > 0, 'some unit in the area has a red light');
+    await page.goto(withRed[0]);
+    const lights = await page.locator('#tasks span.light').evaluateAll((ss) => ss.map((s) => s.className));
+    assert.ok(lights.length > 0, `the drill-down ${withRed[0]} lists tasks`);
+    assert.ok(lights.every((c) => c.includes('red')), `only red tasks behind the red bar: ${JSON.stringify(lights)}`);
+  } finally {
+    await context.close();
+  }
+});
+
+test('月度排名页可下钻到计分依据的任务，并生成 Word 通报', { timeout: TEST_TIMEOUT_MS }, async () => {
+  const { context, page } = await browserLogin('duchaju');
+  try {
+    await page.goto('/rankings');
+    const first = page.locator('#published a').first();
+    assert.equal(await first.count(), 1, 'the demo publishes last month');
+    await submitAndWait(page, first);
+    assert.ok((await page.locator('#ranking-table tr[data-unit]').count()) > 0);
+    const drill = page.locator('#ranking-table details a').first();
+    assert.equal(await drill.count(), 1, 'each score links to its tasks');
+    const href = await drill.getAttribute('href');
+    const r = await page.request.get(href);
+    assert.equal(r.status(), 200, `${href} opens`);
+    const docx = await page.request.get(await page.locator('a[href$="notice.docx"]').getAttribute('href'));
+    assert.equal(docx.status(), 200);
+    assert.ok((await docx.body()).subarray(0, 2).toString() === 'PK', 'a .docx is a zip package');
+  } finally {
+    await context.close();
+  }
+});

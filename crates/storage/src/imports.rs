@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 use xietong_office::table::Column;
-use xietong_office::xlsx::RawRow;
+use xietong_office::xlsx::{RawRow, RowError};
 use xietong_supervision::validate::{doc_no, optional_text, required_text};
 use xietong_supervision::{ReportCycle, Role, SourceKind};
 
@@ -44,8 +44,20 @@ impl std::fmt::Display for RowProblem {
     }
 }
 
+/// Problems the file reader found in cells (empty required cells, values outside a list), to be
+/// reported together with the checks of each row.
+pub fn cell_problems(errors: Vec<RowError>) -> Vec<RowProblem> {
+    errors.into_iter().map(|e| RowProblem { row: e.row, column: e.column, message: e.message }).collect()
+}
+
+fn has_problem(problems: &[RowProblem], row: usize) -> bool {
+    problems.iter().any(|p| p.row == row)
+}
+
 /// All the problems of a refused import, one line each; nothing was written.
 pub fn refusal(problems: &[RowProblem]) -> StoreError {
+    let mut problems = problems.to_vec();
+    problems.sort_by_key(|p| p.row);
     let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
     StoreError::BadInput(format!("导入未执行（共 {} 处错误，未写入任何数据）：\n{}", problems.len(), lines.join("\n")))
 }
@@ -106,6 +118,16 @@ fn split_units(s: &str) -> Vec<String> {
     s.split(['、', ',', '，', ';', '；']).map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect()
 }
 
+/// The lead unit (column `lead_unit`, shown as `lead_field`) and co-units of a row, by full name.
+fn row_units(by_name: &HashMap<String, i64>, r: &RawRow, lead_field: &str) -> Result<(i64, Vec<i64>)> {
+    let lead = *by_name.get(r.get("lead_unit").trim()).ok_or_else(|| StoreError::invalid(lead_field, format!("「{}」不是系统中的单位", r.get("lead_unit"))))?;
+    let mut co = vec![];
+    for n in split_units(r.get("co_units")) {
+        co.push(*by_name.get(&n).ok_or_else(|| StoreError::invalid("配合单位", format!("「{n}」不是系统中的单位")))?);
+    }
+    Ok((lead, co))
+}
+
 fn number(field: &str, s: &str) -> std::result::Result<f64, String> {
     let t = s.trim().replace([',', '，'], "");
     t.parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| format!("「{}」不是数字（{field}）", s.trim()))
@@ -116,6 +138,20 @@ fn problem(row: usize, e: StoreError) -> RowProblem {
         StoreError::Invalid(f) => RowProblem { row, column: Some(f.field), message: f.message },
         other => RowProblem { row, column: None, message: other.to_string() },
     }
+}
+
+/// The list template names some task fields differently; errors use the clerk's column names.
+const LIST_FIELD_NAMES: [(&str, &str); 3] = [("办理期限", "完成时限"), ("牵头单位", "责任单位"), ("任务名称", "事项名称")];
+
+fn renamed(mut problems: Vec<RowProblem>, names: &[(&str, &str)]) -> Vec<RowProblem> {
+    for p in &mut problems {
+        if let Some(c) = &p.column {
+            if let Some((_, to)) = names.iter().find(|(from, _)| from == c) {
+                p.column = Some(to.to_string());
+            }
+        }
+    }
+    problems
 }
 
 /// Run `f` for each row inside a savepoint; collect every row's problem.
@@ -147,7 +183,7 @@ impl Db {
     }
 
     /// Import 督办任务 rows: 立项 and 交办 each, all or nothing. Only the 督查局.
-    pub async fn import_tasks(&self, user: &SessionUser, ctx: &Ctx<'_>, rows: &[RawRow]) -> Result<ImportReport> {
+    pub async fn import_tasks(&self, user: &SessionUser, ctx: &Ctx<'_>, rows: &[RawRow], cell_problems: Vec<RowProblem>) -> Result<ImportReport> {
         if user.role != Role::Supervisor {
             return Err(StoreError::Denied("无权限：只有督查局可以导入任务".into()));
         }
@@ -158,21 +194,20 @@ impl Db {
         let cats = self.list_categories().await?;
         let by_name = Self::unit_lookup(&units);
         let cat_by_name: HashMap<String, i64> = cats.iter().map(|c| (c.name.clone(), c.id)).collect();
-        let mut problems = vec![];
+        let mut problems = cell_problems;
         let mut ids = vec![];
         let mut seen_doc: HashMap<String, usize> = HashMap::new();
         let mut tx = self.begin().await?;
         for r in rows {
+            if has_problem(&problems, r.row) {
+                continue;
+            }
             let new = (|| -> Result<NewTask> {
                 let doc = doc_no(r.get("doc_no"))?;
                 if let Some(first) = seen_doc.insert(doc.clone(), r.row) {
                     return Err(StoreError::invalid("文号", format!("与第 {first} 行重复")));
                 }
-                let lead = *by_name.get(r.get("lead_unit").trim()).ok_or_else(|| StoreError::invalid("牵头单位", format!("「{}」不是系统中的单位", r.get("lead_unit"))))?;
-                let mut co = vec![];
-                for n in split_units(r.get("co_units")) {
-                    co.push(*by_name.get(&n).ok_or_else(|| StoreError::invalid("配合单位", format!("「{n}」不是系统中的单位")))?);
-                }
+                let (lead, co) = row_units(&by_name, r, "牵头单位")?;
                 let category_id = match r.get("category").trim() {
                     "" => None,
                     c => Some(*cat_by_name.get(c).ok_or_else(|| StoreError::invalid("工作类别", format!("「{c}」不是已设置的类别")))?),
@@ -226,6 +261,7 @@ impl Db {
         source_date: &str,
         category_id: Option<i64>,
         rows: &[RawRow],
+        cell_problems: Vec<RowProblem>,
     ) -> Result<ImportReport> {
         if user.role != Role::Supervisor {
             return Err(StoreError::Denied("无权限：只有督查局可以导入清单".into()));
@@ -252,15 +288,14 @@ impl Db {
             .fetch_one(&mut *tx)
             .await?
             .i("id")?;
-        let mut problems = vec![];
+        let mut problems = cell_problems;
         let mut ids = vec![];
         for (i, r) in rows.iter().enumerate() {
+            if has_problem(&problems, r.row) {
+                continue;
+            }
             let new = (|| -> Result<NewTask> {
-                let lead = *by_name.get(r.get("lead_unit").trim()).ok_or_else(|| StoreError::invalid("责任单位", format!("「{}」不是系统中的单位", r.get("lead_unit"))))?;
-                let mut co = vec![];
-                for n in split_units(r.get("co_units")) {
-                    co.push(*by_name.get(&n).ok_or_else(|| StoreError::invalid("配合单位", format!("「{n}」不是系统中的单位")))?);
-                }
+                let (lead, co) = row_units(&by_name, r, "责任单位")?;
                 let cycle = match r.get("report_cycle").trim() {
                     "" => "monthly".to_string(),
                     c => c.to_string(),
@@ -301,7 +336,7 @@ impl Db {
         }
         if !problems.is_empty() {
             tx.rollback().await?;
-            return Err(refusal(&problems));
+            return Err(refusal(&renamed(problems, &LIST_FIELD_NAMES)));
         }
         let after = serde_json::json!({"name": name, "doc_no": list_doc, "task_ids": ids});
         append(&mut tx, ctx.now, Change { actor: &user.username, action: "import.list", entity: "task_list", entity_id: list_id.to_string(), before: String::new(), after: after.to_string() }).await?;
@@ -310,14 +345,17 @@ impl Db {
     }
 
     /// Import indicators (and optional actuals) for existing tasks, all or nothing.
-    pub async fn import_indicators(&self, user: &SessionUser, now: chrono::NaiveDateTime, rows: &[RawRow]) -> Result<ImportReport> {
+    pub async fn import_indicators(&self, user: &SessionUser, now: chrono::NaiveDateTime, rows: &[RawRow], cell_problems: Vec<RowProblem>) -> Result<ImportReport> {
         if rows.is_empty() {
             return Err(StoreError::BadInput("文件中没有数据行".into()));
         }
-        let mut problems = vec![];
+        let mut problems = cell_problems;
         let mut ids = vec![];
         let mut tx = self.begin().await?;
         for r in rows {
+            if has_problem(&problems, r.row) {
+                continue;
+            }
             let parsed = (|| -> Result<(NewIndicator, Option<NewIndicatorReport>)> {
                 let target = number("目标值", r.get("target")).map_err(|m| StoreError::invalid("目标值", m))?;
                 let n = NewIndicator {

@@ -7,7 +7,7 @@ pub mod auth;
 pub mod calendar;
 pub mod dashboard;
 pub mod error;
-//TMP pub mod imports;
+pub mod imports;
 pub mod indicators;
 pub mod inspections;
 pub mod lists;

@@ -28,7 +28,7 @@ use crate::AppState;
 
 type FormMap = Vec<(String, String)>;
 
-fn get(f: &FormMap, k: &str) -> String {
+fn field(f: &FormMap, k: &str) -> String {
     f.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.clone()).unwrap_or_default()
 }
 
@@ -81,8 +81,8 @@ async fn problems_page(State(s): State<AppState>, PageUser(u, _): PageUser, Quer
 async fn raise_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<FormMap>) -> Response {
     let r = async {
         let n = NewProblem {
-            title: get(&f, "title"),
-            description: get(&f, "description"),
+            title: field(&f, "title"),
+            description: field(&f, "description"),
             source_task_id: id_opt(&f, "source_task_id", "来源任务")?,
             lead_unit_id: id_opt(&f, "lead_unit_id", "牵头单位")?.ok_or_else(|| StoreError::invalid("牵头单位", "请选择牵头单位"))?,
             unit_ids: ids(&f, "unit_id", "涉及单位")?,
@@ -126,7 +126,7 @@ async fn problem_page(State(s): State<AppState>, PageUser(u, _): PageUser, Path(
 }
 
 async fn problem_action(State(s): State<AppState>, PageUser(u, _): PageUser, Path((id, action)): Path<(i64, String)>, Form(f): Form<FormMap>) -> Response {
-    match s.db.act_on_problem(&u, id, &action, &get(&f, "comment"), s.clock.now()).await {
+    match s.db.act_on_problem(&u, id, &action, &field(&f, "comment"), s.clock.now()).await {
         Ok(_) => Redirect::to(&format!("/problems/{id}")).into_response(),
         Err(e @ (StoreError::Denied(_) | StoreError::Internal(_) | StoreError::NotFound(_))) => error_page(&s, Some(&u), &e),
         Err(e) => problem_with(&s, &u, id, Some((status_of(&e), e.to_string()))).await,
@@ -151,7 +151,7 @@ async fn meeting_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Pat
                 description: format!("问题台账第{id}号问题协调会议定事项"),
                 source_kind: "meeting".into(),
                 doc_no: format!("问题台账〔{}〕{id}-{}-{}", snap.now.format("%Y"), snap.now.format("%m%d%H%M"), i + 1),
-                source_title: get(&f, "kind"),
+                source_title: field(&f, "kind"),
                 source_date: snap.now.date().to_string(),
                 lead_unit_id: lead,
                 report_cycle: "weekly".into(),
@@ -161,11 +161,11 @@ async fn meeting_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Pat
             });
         }
         let m = NewMeeting {
-            kind: get(&f, "kind"),
-            held_at: get(&f, "held_at").replace('T', " "),
-            place: get(&f, "place"),
-            attendees: get(&f, "attendees"),
-            decisions: get(&f, "decisions"),
+            kind: field(&f, "kind"),
+            held_at: field(&f, "held_at").replace('T', " "),
+            place: field(&f, "place"),
+            attendees: field(&f, "attendees"),
+            decisions: field(&f, "decisions"),
             follow_up_tasks: tasks,
         };
         s.db.add_meeting(&u, &snap.ctx(), id, &m).await
@@ -207,11 +207,11 @@ async fn inspections_page(State(s): State<AppState>, PageUser(u, _): PageUser) -
 async fn inspection_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<FormMap>) -> Response {
     let r = async {
         let n = NewInspection {
-            name: get(&f, "name"),
+            name: field(&f, "name"),
             issuing_unit_id: id_opt(&f, "issuing_unit_id", "发起单位")?.ok_or_else(|| StoreError::invalid("发起单位", "请选择"))?,
-            subject: get(&f, "subject"),
-            start_on: get(&f, "start_on"),
-            end_on: get(&f, "end_on"),
+            subject: field(&f, "subject"),
+            start_on: field(&f, "start_on"),
+            end_on: field(&f, "end_on"),
             target_unit_ids: ids(&f, "target_unit_id", "被督查单位")?,
         };
         s.db.register_inspection(&u, &n, s.clock.now()).await
@@ -225,7 +225,7 @@ async fn inspection_submit(State(s): State<AppState>, PageUser(u, _): PageUser, 
 }
 
 async fn merge_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<FormMap>) -> Response {
-    let r = async { s.db.merge_inspections(&u, &ids(&f, "inspection_id", "合并事项")?, &get(&f, "name"), &get(&f, "reason"), s.clock.now()).await }.await;
+    let r = async { s.db.merge_inspections(&u, &ids(&f, "inspection_id", "合并事项")?, &field(&f, "name"), &field(&f, "reason"), s.clock.now()).await }.await;
     match r {
         Ok(_) => Redirect::to("/inspections").into_response(),
         Err(e @ (StoreError::Denied(_) | StoreError::Internal(_))) => error_page(&s, Some(&u), &e),
@@ -363,7 +363,7 @@ async fn dashboard_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> 
 
 async fn visit_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<FormMap>) -> Response {
     let r = async {
-        let v = NewVisit { unit_id: id_opt(&f, "unit_id", "督导单位")?, visited_on: get(&f, "visited_on"), place: get(&f, "place"), findings: get(&f, "findings"), follow_up: get(&f, "follow_up") };
+        let v = NewVisit { unit_id: id_opt(&f, "unit_id", "督导单位")?, visited_on: field(&f, "visited_on"), place: field(&f, "place"), findings: field(&f, "findings"), follow_up: field(&f, "follow_up") };
         s.db.record_visit(&u, &v, s.clock.now()).await
     }
     .await;

@@ -10,9 +10,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use xietong_office::notice::{check_template, default_template, render_notice, NoticeDoc, NoticeTable};
 use xietong_office::table::{Cell, Column};
-use xietong_office::xlsx::{export_table, import_template, read_table, RawRow};
+use xietong_office::xlsx::{export_table, import_template, read_rows, RawRow};
 use xietong_storage::auth::SessionUser;
-use xietong_storage::imports::{indicator_columns, list_item_columns, task_columns, ImportReport};
+use xietong_storage::imports::{cell_problems, indicator_columns, list_item_columns, task_columns, ImportReport, RowProblem};
 use xietong_storage::rankings::RankingView;
 use xietong_storage::tasks::TaskFilter;
 use xietong_storage::StoreError;
@@ -127,8 +127,11 @@ pub async fn read_upload(mut mp: Multipart) -> Result<(String, Vec<u8>, std::col
     Ok((n, b, fields))
 }
 
-pub fn parse_rows(file_name: &str, bytes: &[u8], cols: &[Column]) -> Result<Vec<RawRow>, StoreError> {
-    read_table(file_name, bytes, cols).map_err(|e| StoreError::BadInput(format!("导入未执行（文件有误，未写入任何数据）：\n{e}")))
+/// The rows of an upload and the problems found in its cells; a file that cannot be read at all
+/// is refused here.
+pub fn parse_rows(file_name: &str, bytes: &[u8], cols: &[Column]) -> Result<(Vec<RawRow>, Vec<RowProblem>), StoreError> {
+    let (rows, errors) = read_rows(file_name, bytes, cols).map_err(|e| StoreError::BadInput(format!("导入未执行（文件有误，未写入任何数据）：\n{e}")))?;
+    Ok((rows, cell_problems(errors)))
 }
 
 #[derive(ToSchema)]
@@ -164,18 +167,18 @@ async fn import_indicators(State(s): State<AppState>, ApiUser(u, _): ApiUser, mp
 pub async fn do_import(s: &AppState, u: &SessionUser, kind: &str, mp: Multipart) -> Result<ImportReport, StoreError> {
     let (fname, bytes, fields) = read_upload(mp).await?;
     let (cols, _, _) = columns_for(s, kind).await?;
-    let rows = parse_rows(&fname, &bytes, &cols)?;
+    let (rows, cells) = parse_rows(&fname, &bytes, &cols)?;
     let snap = s.snapshot();
     match kind {
-        "tasks" => s.db.import_tasks(u, &snap.ctx(), &rows).await,
-        "indicators" => s.db.import_indicators(u, snap.now, &rows).await,
+        "tasks" => s.db.import_tasks(u, &snap.ctx(), &rows, cells).await,
+        "indicators" => s.db.import_indicators(u, snap.now, &rows, cells).await,
         _ => {
             let g = |k: &str| fields.get(k).cloned().unwrap_or_default();
             let cat = match g("category_id").trim() {
                 "" => None,
                 c => Some(c.parse::<i64>().map_err(|_| StoreError::invalid("工作类别", "编号无效"))?),
             };
-            s.db.import_list(u, &snap.ctx(), &g("name"), &g("description"), &g("doc_no"), &g("source_date"), cat, &rows).await
+            s.db.import_list(u, &snap.ctx(), &g("name"), &g("description"), &g("doc_no"), &g("source_date"), cat, &rows, cells).await
         }
     }
 }

@@ -200,6 +200,7 @@ async fn task_page_with(s: &AppState, u: &SessionUser, id: i64, flash_ok: Option
     };
     let default_deadline = v.task.deadline.date().to_string();
     let indicators = s.db.task_indicators(u, id, snap.now).await.unwrap_or_default();
+    let project_id = s.db.project_of_task(id).await.ok().flatten();
     // Indicators are maintained by the 督查局 and by the liaisons who report on the task.
     let may_indicate = u.role == Role::Supervisor || v.allowed_actions.iter().any(|a| a.code == "report");
     render(
@@ -209,7 +210,7 @@ async fn task_page_with(s: &AppState, u: &SessionUser, id: i64, flash_ok: Option
         Some(u),
         context! { nav => "tasks", v => v, depts => depts, people => people, flash_ok => flash_ok, flash_err => err,
                    default_deadline => default_deadline, now => snap.now.to_string(), indicators => indicators,
-                   may_indicate => may_indicate, today => snap.now.date().to_string() },
+                   may_indicate => may_indicate, today => snap.now.date().to_string(), project_id => project_id },
     )
 }
 

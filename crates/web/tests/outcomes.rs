@@ -361,7 +361,7 @@ async fn excel_imports_are_all_or_nothing() {
         assert_eq!(s, 400, "{v}");
         let err = v["error"].as_str().unwrap();
         assert!(err.contains("第 4 行「责任单位」"), "{err}");
-        assert!(err.contains("第 5 行「完成时限」") && err.contains("星期六"), "a Saturday deadline: {err}");
+        assert!(err.contains("第 5 行「完成时限」") && err.contains("周末"), "a Saturday deadline: {err}");
         assert_eq!(counts(&tdb.db).await, before, "nothing imported");
 
         let file = xietong_office::xlsx::export_table("清单", None, &cols, &good).unwrap();
