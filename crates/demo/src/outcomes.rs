@@ -26,7 +26,7 @@ struct Outcomes {
     category_leads: HashMap<String, String>,
     indicators: Vec<DIndicator>,
     notices: Vec<DNotice>,
-    publish_last_month: Vec<String>,
+    publish_rankings: Vec<String>,
     projects: Vec<DProject>,
     lists: Vec<DList>,
     problems: Vec<DProblem>,
@@ -243,15 +243,24 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, supervisor: &SessionUser, 
         }
     }
 
-    // Last month's rankings first, so the notices below can follow them in the records.
-    let first_of_month = now.date().with_day(1).ok_or_else(|| anyhow!("日期无效"))?;
-    let last = first_of_month.pred_opt().ok_or_else(|| anyhow!("日期无效"))?;
-    let month = Month::parse("月份", &format!("{:04}-{:02}", last.year(), last.month()))?;
-    for cat in &o.publish_last_month {
-        let cid = *r.categories.get(cat).ok_or_else(|| anyhow!("未知类别 {cat}"))?;
-        db.publish_ranking(supervisor, cid, month, first_of_month.and_hms_opt(9, 0, 0).unwrap_or(now).min(now))
-            .await
-            .with_context(|| format!("发布演示排名 {cat}"))?;
+    // The last three months' rankings (oldest first, each published on the 1st of the next
+    // month), so the dashboards have a trend; a category without tasks in a month is skipped.
+    let mut firsts = vec![now.date().with_day(1).ok_or_else(|| anyhow!("日期无效"))?];
+    for _ in 0..2 {
+        let prev = firsts[0].pred_opt().and_then(|d| d.with_day(1)).ok_or_else(|| anyhow!("日期无效"))?;
+        firsts.insert(0, prev);
+    }
+    for w in firsts.windows(2) {
+        let month = Month::parse("月份", &format!("{:04}-{:02}", w[0].year(), w[0].month()))?;
+        let at = w[1].and_hms_opt(9, 0, 0).unwrap_or(now).min(now);
+        for cat in &o.publish_rankings {
+            let cid = *r.categories.get(cat).ok_or_else(|| anyhow!("未知类别 {cat}"))?;
+            match db.publish_ranking(supervisor, cid, month, at).await {
+                Ok(_) => {}
+                Err(xietong_storage::StoreError::Conflict(m)) if m.contains("没有可排名的任务") => {}
+                Err(e) => return Err(anyhow::Error::from(e).context(format!("发布演示排名 {cat}"))),
+            }
+        }
     }
 
     for n in &o.notices {

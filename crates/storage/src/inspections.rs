@@ -180,7 +180,10 @@ impl Db {
 
     /// Everything the 督查统筹 page shows: the register, merge proposals with reasons, and the
     /// burden per unit and month before and after the merges made.
-    pub async fn inspection_overview(&self) -> Result<InspectionOverview> {
+    pub async fn inspection_overview(&self, user: &SessionUser) -> Result<InspectionOverview> {
+        if !user.role.sees_all() {
+            return Err(StoreError::Denied("无权限：督查统筹仅督查局、区领导和系统管理员可见".into()));
+        }
         let rows = self.list_inspections().await?;
         let rules = OverlapRules::default();
         let open: Vec<Inspection> = rows.iter().filter(|r| r.merge_id.is_none()).map(InspectionRow::domain).collect();

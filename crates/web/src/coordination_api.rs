@@ -81,8 +81,8 @@ async fn add_meeting(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(id)
 
 /// 督查考核事项登记表、合并建议（附理由）和各单位每月受检次数（合并前后）。
 #[utoipa::path(get, path = "/api/inspections", tag = "督查统筹", responses((status = 200, body = InspectionOverview), (status = 401, body = ErrorBody)))]
-async fn inspections(State(s): State<AppState>, ApiUser(_u, _): ApiUser) -> Result<Json<InspectionOverview>, ApiError> {
-    Ok(Json(s.db.inspection_overview().await?))
+async fn inspections(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Result<Json<InspectionOverview>, ApiError> {
+    Ok(Json(s.db.inspection_overview(&u).await?))
 }
 
 /// 登记督查考核事项（督查局）。

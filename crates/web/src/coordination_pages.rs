@@ -181,7 +181,7 @@ async fn meeting_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Pat
 // ---------------------------------------------------------------- 督查统筹
 
 async fn inspections_with(s: &AppState, u: &SessionUser, flash_err: Option<(StatusCode, String)>) -> Response {
-    let o = match s.db.inspection_overview().await {
+    let o = match s.db.inspection_overview(u).await {
         Ok(o) => o,
         Err(e) => return error_page(s, Some(u), &e),
     };
@@ -341,6 +341,9 @@ async fn dashboard_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> 
                 name,
             })
             .collect();
+        if series.is_empty() {
+            continue;
+        }
         trends.push(Trend { category: cat, months: months.iter().enumerate().map(|(i, m)| (x(i), m.0.clone())).collect(), max_rank, series });
     }
 

@@ -9,6 +9,8 @@ use axum::Router;
 use minijinja::context;
 use serde::Deserialize;
 use xietong_storage::auth::SessionUser;
+use xietong_storage::projects::{NewProject, NewSection};
+use xietong_storage::tasks::NewTask;
 use xietong_storage::StoreError;
 
 use crate::auth::PageUser;
@@ -23,7 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/imports/{kind}", post(import_submit))
         .route("/notice-template", post(template_submit))
         .route("/notice-template/reset", post(template_reset))
-        .route("/projects", get(projects_page))
+        .route("/projects", get(projects_page).post(project_submit))
         .route("/projects/{id}", get(project_page))
         .route("/sections/{id}/report", post(section_report))
         .route("/lists", get(lists_page))
@@ -93,10 +95,104 @@ async fn template_done(s: &AppState, u: &SessionUser, r: Result<(), StoreError>,
     }
 }
 
+async fn projects_with(s: &AppState, u: &SessionUser, status: StatusCode, flash_err: Option<String>, form: Vec<(String, String)>) -> Response {
+    let projects = match s.db.list_projects(u, s.clock.now().date()).await {
+        Ok(p) => p,
+        Err(e) => return error_page(s, Some(u), &e),
+    };
+    let units = s.db.list_units().await.unwrap_or_default();
+    let categories = s.db.list_categories().await.unwrap_or_default();
+    // What the clerk typed comes back on a refusal; repeated section fields keep their order.
+    let one = |k: &str| form.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let many = |k: &str| form.iter().filter(|(kk, _)| kk == k).map(|(_, v)| v.clone()).collect::<Vec<_>>();
+    let keys = ["title", "doc_no", "source_title", "source_date", "category_id", "lead_unit_id", "report_cycle", "deadline", "kind", "owner_unit_id", "location", "planned_investment", "annual_output", "annual_tax", "approvals_pending", "problems"];
+    let f: std::collections::HashMap<&str, String> = keys.iter().map(|k| (*k, one(k))).collect();
+    let sections: Vec<_> = (0..4)
+        .map(|i| {
+            let at = |k: &str| many(k).get(i).cloned().unwrap_or_default();
+            context! { name => at("section_name"), contractor => at("section_contractor"), start => at("section_start"), due => at("section_due") }
+        })
+        .collect();
+    render(
+        s,
+        status,
+        "projects.html",
+        Some(u),
+        context! { nav => "projects", projects => projects, units => units, categories => categories, flash_err => flash_err, f => f, sections => sections,
+                   kinds => xietong_storage::projects::PROJECT_KINDS.iter().map(|(c, l)| context! { code => c, label => l }).collect::<Vec<_>>(),
+                   cycles => xietong_supervision::ReportCycle::ALL.iter().map(|c| context! { code => c.code(), label => c.label_zh() }).collect::<Vec<_>>(),
+                   today => s.clock.now().date().to_string() },
+    )
+}
+
 async fn projects_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Response {
-    match s.db.list_projects(&u, s.clock.now().date()).await {
-        Ok(p) => render(&s, StatusCode::OK, "projects.html", Some(&u), context! { nav => "projects", projects => p }),
-        Err(e) => error_page(&s, Some(&u), &e),
+    projects_with(&s, &u, StatusCode::OK, None, vec![]).await
+}
+
+fn parse_amount(field: &str, v: &str) -> Result<Option<f64>, StoreError> {
+    let t = v.trim().replace([',', '，'], "");
+    if t.is_empty() {
+        return Ok(None);
+    }
+    t.parse::<f64>().map(Some).map_err(|_| StoreError::invalid(field, format!("「{}」不是数字", v.trim())))
+}
+
+async fn project_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(form): Form<Vec<(String, String)>>) -> Response {
+    let one = |k: &str| form.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let many = |k: &str| form.iter().filter(|(kk, _)| kk == k).map(|(_, v)| v.clone()).collect::<Vec<_>>();
+    let id = |k: &str, field: &str| -> Result<Option<i64>, StoreError> {
+        match one(k).trim() {
+            "" => Ok(None),
+            v => v.parse::<i64>().map(Some).map_err(|_| StoreError::invalid(field, "请选择")),
+        }
+    };
+    let snap = s.snapshot();
+    let r = async {
+        let lead = id("lead_unit_id", "牵头单位")?.ok_or_else(|| StoreError::invalid("牵头单位", "请选择"))?;
+        let (names, contractors, starts, dues) = (many("section_name"), many("section_contractor"), many("section_start"), many("section_due"));
+        let sections = names
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| !n.trim().is_empty())
+            .map(|(i, n)| NewSection {
+                name: n.clone(),
+                contractor: contractors.get(i).cloned().unwrap_or_default(),
+                start_on: starts.get(i).cloned().unwrap_or_default(),
+                due_on: dues.get(i).cloned().unwrap_or_default(),
+            })
+            .collect();
+        let n = NewProject {
+            task: NewTask {
+                title: one("title"),
+                description: one("problems"),
+                source_kind: "meeting".into(),
+                doc_no: one("doc_no"),
+                source_title: one("source_title"),
+                source_date: one("source_date"),
+                category_id: id("category_id", "工作类别")?,
+                lead_unit_id: lead,
+                report_cycle: one("report_cycle"),
+                deadline: one("deadline"),
+                assign_now: true,
+                ..Default::default()
+            },
+            kind: one("kind"),
+            owner_unit_id: id("owner_unit_id", "业主单位")?.ok_or_else(|| StoreError::invalid("业主单位", "请选择"))?,
+            location: one("location"),
+            planned_investment: parse_amount("计划总投资（万元）", &one("planned_investment"))?.ok_or_else(|| StoreError::invalid("计划总投资（万元）", "不能为空"))?,
+            annual_output: parse_amount("预计年产值（万元）", &one("annual_output"))?,
+            annual_tax: parse_amount("预计年税收（万元）", &one("annual_tax"))?,
+            approvals_pending: one("approvals_pending"),
+            problems: one("problems"),
+            sections,
+        };
+        s.db.create_project(&u, &snap.ctx(), &n).await
+    }
+    .await;
+    match r {
+        Ok(id) => Redirect::to(&format!("/projects/{id}")).into_response(),
+        Err(e @ (StoreError::Denied(_) | StoreError::Internal(_))) => error_page(&s, Some(&u), &e),
+        Err(e) => projects_with(&s, &u, crate::error::status_of(&e), Some(e.to_string()), form).await,
     }
 }
 

@@ -37,6 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(export_tasks))
         .routes(routes!(export_ranking))
         .routes(routes!(export_projects))
+        .routes(routes!(export_problems))
         .routes(routes!(ranking_notice))
         .routes(routes!(get_notice_template, put_notice_template))
 }
@@ -184,7 +185,7 @@ pub async fn do_import(s: &AppState, u: &SessionUser, kind: &str, mp: Multipart)
 }
 
 fn task_export_columns() -> Vec<Column> {
-    let c = |h: &str, w: f64| Column { key: h.to_string(), header: h.to_string(), required: false, width: w, note: String::new(), choices: vec![] };
+    let c = Column::plain;
     vec![
         c("编号", 8.0), c("亮灯", 10.0), c("任务名称", 40.0), c("文号", 24.0), c("任务来源", 10.0), c("工作类别", 12.0), c("牵头单位", 16.0), c("一把手", 12.0),
         c("分管领导", 12.0), c("状态", 10.0), c("进度(%)", 8.0), c("办理期限", 18.0), c("收件时间", 18.0), c("交办时间", 18.0), c("分解时间", 18.0),
@@ -234,8 +235,41 @@ async fn export_tasks(State(s): State<AppState>, ApiUser(u, _): ApiUser, Q(mut f
     Ok(download(XLSX, &format!("督办任务台账_{}.xlsx", snap.now.format("%Y%m%d")), bytes))
 }
 
+/// 导出问题台账（Excel，按数据范围）。
+#[utoipa::path(get, path = "/api/exports/problems", tag = "导入导出",
+    responses((status = 200, description = "Excel 文件", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+async fn export_problems(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Result<Response, ApiError> {
+    let now = s.clock.now();
+    let list = s.db.list_problems(&u, None, now).await?;
+    let cols: Vec<Column> = [("编号", 6.0), ("问题", 40.0), ("来源任务", 30.0), ("牵头单位", 16.0), ("一把手", 14.0), ("涉及单位", 24.0), ("状态", 12.0), ("当前持有", 22.0), ("存续天数", 8.0), ("列入时间", 18.0), ("化解时间", 18.0)]
+        .iter()
+        .map(|(h, w)| Column::plain(h, *w))
+        .collect();
+    let dt = |x: Option<chrono::NaiveDateTime>| x.map(Cell::DateTime).unwrap_or(Cell::Empty);
+    let rows: Vec<Vec<Cell>> = list
+        .iter()
+        .map(|p| {
+            vec![
+                Cell::Number(p.id as f64),
+                Cell::Text(p.title.clone()),
+                Cell::Text(p.source_task_title.clone().unwrap_or_default()),
+                Cell::Text(p.lead_unit_name.clone()),
+                Cell::Text(p.lead_unit_head.clone().unwrap_or_default()),
+                Cell::Text(p.units.iter().map(|u| u.1.clone()).collect::<Vec<_>>().join("、")),
+                Cell::Text(p.status_label.clone()),
+                Cell::Text(p.holder.clone()),
+                Cell::Number(p.age_days as f64),
+                dt(Some(p.raised_at)),
+                dt(p.resolved_at),
+            ]
+        })
+        .collect();
+    let bytes = export_table("问题台账", Some(&format!("问题台账（导出时间 {}）", now.format("%Y-%m-%d %H:%M"))), &cols, &rows).map_err(office_err)?;
+    Ok(download(XLSX, &format!("问题台账_{}.xlsx", now.format("%Y%m%d")), bytes))
+}
+
 fn ranking_columns() -> Vec<Column> {
-    let c = |h: &str, w: f64| Column { key: h.to_string(), header: h.to_string(), required: false, width: w, note: String::new(), choices: vec![] };
+    let c = Column::plain;
     vec![c("名次", 6.0), c("单位", 18.0), c("得分", 8.0), c("任务数", 8.0), c("当月到期/办结", 12.0), c("按期办结", 10.0), c("逾期办结", 10.0), c("逾期未结", 10.0), c("退回整改", 10.0), c("进度达标率(%)", 12.0), c("说明", 24.0)]
 }
 
@@ -276,7 +310,7 @@ async fn export_ranking(State(s): State<AppState>, ApiUser(_u, _): ApiUser, Path
 async fn export_projects(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Result<Response, ApiError> {
     let now = s.clock.now();
     let projects = s.db.list_projects(&u, now.date()).await?;
-    let c = |h: &str, w: f64| Column { key: h.to_string(), header: h.to_string(), required: false, width: w, note: String::new(), choices: vec![] };
+    let c = Column::plain;
     let cols = vec![
         c("项目", 36.0), c("类型", 12.0), c("业主单位", 16.0), c("牵头单位", 16.0), c("建设地点", 20.0), c("计划总投资(万元)", 14.0), c("预计年产值(万元)", 14.0),
         c("预计年税收(万元)", 14.0), c("待办手续", 24.0), c("存在问题", 24.0), c("标段", 16.0), c("施工单位", 20.0), c("标段进度(%)", 10.0), c("应完成(%)", 10.0), c("标段排名", 8.0), c("是否滞后", 8.0),

@@ -13,9 +13,9 @@ use serde::Deserialize;
 use xietong_storage::auth::SessionUser;
 use xietong_storage::indicators::{NewIndicator, NewIndicatorReport};
 use xietong_storage::notices::{NewNotice, NoticeTarget};
-use xietong_storage::rankings::Month;
+use xietong_storage::rankings::{Month, RankingSettings};
 use xietong_storage::StoreError;
-use xietong_supervision::ranking::NoticeKind;
+use xietong_supervision::ranking::{NoticeKind, NoticeWeights, ScoreFormula};
 use xietong_supervision::Role;
 
 use crate::auth::PageUser;
@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/rankings", get(rankings_page))
         .route("/rankings/publish", post(publish_submit))
+        .route("/rankings/settings", post(settings_submit))
         .route("/rankings/{id}", get(ranking_page))
         .route("/assessment", get(assessment_page))
         .route("/notices", get(notices_page).post(notice_submit))
@@ -53,7 +54,8 @@ fn last_month(now: chrono::NaiveDateTime) -> String {
 async fn rankings_page(State(s): State<AppState>, PageUser(u, _): PageUser, Query(q): Query<RankingsQuery>) -> Response {
     let now = s.clock.now();
     let categories = s.db.list_categories().await.unwrap_or_default();
-    let published = match s.db.list_rankings(None).await {
+    let year_filter = q.year.as_deref().and_then(|y| y.parse::<i32>().ok());
+    let published = match s.db.list_rankings(year_filter).await {
         Ok(p) => p,
         Err(e) => return error_page(&s, Some(&u), &e),
     };
@@ -73,7 +75,7 @@ async fn rankings_page(State(s): State<AppState>, PageUser(u, _): PageUser, Quer
         }
     }
     let settings = s.db.ranking_settings().await.ok();
-    let may_rank = u.role == Role::Supervisor || u.role == Role::Liaison;
+    let may_rank = u.role == Role::Supervisor || categories.iter().any(|c| u.role == Role::Liaison && c.lead_unit_id == Some(u.unit_id));
     let year = q.year.clone().unwrap_or_default();
     render(
         &s,
@@ -82,7 +84,7 @@ async fn rankings_page(State(s): State<AppState>, PageUser(u, _): PageUser, Quer
         Some(&u),
         context! { nav => "rankings", categories => categories, published => published, preview => preview, flash_err => error,
                    month => month_s, category_id => q.category_id, may_rank => may_rank, year => year,
-                   formula_text => settings.map(|s| s.formula.describe_zh()) },
+                   formula_text => settings.as_ref().map(|s| s.formula.describe_zh()), settings => settings },
     )
 }
 
@@ -101,6 +103,27 @@ async fn publish_submit(State(s): State<AppState>, PageUser(u, _): PageUser, For
     .await;
     match r {
         Ok(id) => Redirect::to(&format!("/rankings/{id}")).into_response(),
+        Err(e) => error_page(&s, Some(&u), &e),
+    }
+}
+
+async fn settings_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<HashMap<String, String>>) -> Response {
+    let g = |k: &str| f.get(k).cloned().unwrap_or_default();
+    let r = async {
+        let settings = RankingSettings {
+            formula: ScoreFormula {
+                on_time_weight: number("按期办结权重", &g("on_time_weight"))?,
+                progress_weight: number("进度达标权重", &g("progress_weight"))?,
+                overdue_penalty: number("逾期扣分", &g("overdue_penalty"))?,
+                rejection_penalty: number("退回整改扣分", &g("rejection_penalty"))?,
+            },
+            notice_weights: NoticeWeights { praise: number("表扬加分", &g("praise"))?, criticism: number("批评扣分", &g("criticism"))?, warning: number("预警扣分", &g("warning"))? },
+        };
+        s.db.save_ranking_settings(&u, &settings, s.clock.now()).await
+    }
+    .await;
+    match r {
+        Ok(()) => Redirect::to("/rankings#formula").into_response(),
         Err(e) => error_page(&s, Some(&u), &e),
     }
 }
@@ -140,7 +163,7 @@ async fn assessment_page(State(s): State<AppState>, PageUser(u, _): PageUser, Qu
         Err(e) => return error_page(&s, Some(&u), &e),
     };
     let settings = s.db.ranking_settings().await.ok();
-    render(&s, StatusCode::OK, "assessment.html", Some(&u), context! { nav => "rankings", year => year, scores => scores, settings => settings })
+    render(&s, StatusCode::OK, "assessment.html", Some(&u), context! { nav => "rankings", year => year, scores => scores, notice_rule => settings.map(|s| s.notice_weights.describe_zh()) })
 }
 
 async fn notices_page(State(s): State<AppState>, PageUser(u, _): PageUser, Query(q): Query<HashMap<String, String>>) -> Response {

@@ -57,3 +57,61 @@ async fn pages_render_for_each_role() {
         tdb.cleanup().await;
     });
 }
+
+/// The session's CSRF token, read from any page with a form.
+async fn csrf(c: &reqwest::Client, app: &common::TestApp) -> String {
+    let (_, html) = page(c, app, "/todo").await;
+    let at = html.find("name=\"_csrf\" value=\"").expect("a form with _csrf") + "name=\"_csrf\" value=\"".len();
+    html[at..].split('"').next().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outcome_pages_render_refuse_and_keep_what_was_typed() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt("2026-11-23 10:00")).await else { continue };
+        let sup = browser(&app, "duchaju").await;
+        for (path, needle) in [
+            ("/dashboard", "全区督导看板"), ("/rankings", "已发布的排名"), ("/rankings?category_id=1&month=2026-10", "试算"), ("/assessment", "年度考核得分"),
+            ("/notices", "发布通报"), ("/problems", "问题台账"), ("/problems/1", "协调会"), ("/inspections", "合并建议"), ("/indicators", "66.3"),
+            ("/projects", "登记项目"), ("/projects/1", "第四标段"), ("/lists", "防汛综合演练"), ("/lists/1", "防汛"), ("/imports", "下载督办任务导入模板"),
+            ("/tasks/1", "列入问题台账"), ("/records", "单位业绩记录"),
+        ] {
+            let (s, html) = page(&sup, &app, path).await;
+            assert_eq!(s, 200, "supervisor {path}");
+            assert!(html.contains(needle), "supervisor {path} should show {needle}");
+        }
+        let leader = browser(&app, "fqz_cj").await;
+        let (s, html) = page(&leader, &app, "/dashboard").await;
+        assert_eq!(s, 200);
+        assert!(html.contains("分包督导看板") && html.contains("记录督导"));
+        let lly = browser(&app, "jsj_lly").await;
+        for path in ["/dashboard", "/inspections"] {
+            let (s, _) = page(&lly, &app, path).await;
+            assert_eq!(s, 403, "liaison {path}");
+        }
+        let (s, html) = page(&lly, &app, "/rankings?month=2026-13&category_id=1").await;
+        assert!(s == 403 || (s == 400 && html.contains("月份")), "liaison preview: {s}");
+
+        // A refused project form comes back with what was typed and the field named.
+        let token = csrf(&sup, &app).await;
+        let r = sup
+            .post(app.url("/projects"))
+            .form(&[("_csrf", token.as_str()), ("title", "二七区某重点项目（测试）"), ("doc_no", "测试〔2026〕99号"), ("source_date", "2026-11-20"), ("lead_unit_id", "8"), ("owner_unit_id", "8"), ("report_cycle", "monthly"), ("deadline", "2026-12-31"), ("kind", "key"), ("location", "马寨镇"), ("planned_investment", "三千")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("计划总投资（万元）") && html.contains("二七区某重点项目（测试）"), "the form keeps what was typed");
+        // A formula whose weights do not add up to 100 is refused naming the field.
+        let r = sup
+            .post(app.url("/rankings/settings"))
+            .form(&[("_csrf", token.as_str()), ("on_time_weight", "70"), ("progress_weight", "40"), ("overdue_penalty", "5"), ("rejection_penalty", "2"), ("praise", "2"), ("criticism", "-2"), ("warning", "-1")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400);
+        assert!(r.text().await.unwrap().contains("权重"));
+        tdb.cleanup().await;
+    });
+}
