@@ -4,7 +4,7 @@
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
-use xietong_supervision::ranking::{annual_scores, rank, AnnualScore, NoticeEffect, NoticeKind, NoticeWeights, RankedUnit, ScoreFormula, UnitMonthFacts};
+use xietong_supervision::ranking::{annual_scores, month_facts, rank, AnnualScore, NoticeEffect, NoticeKind, NoticeWeights, RankedUnit, ScoreFormula, TaskFacts, UnitMonthFacts};
 use xietong_supervision::Role;
 
 use crate::audit::{append, Change};
@@ -36,78 +36,12 @@ impl Month {
     pub fn label_zh(&self) -> String {
         format!("{}年{}月", self.first.year(), self.first.month())
     }
-    fn start(&self) -> NaiveDateTime {
+    pub fn start(&self) -> NaiveDateTime {
         self.first.and_hms_opt(0, 0, 0).unwrap_or_default()
     }
-    fn end(&self) -> NaiveDateTime {
+    pub fn end(&self) -> NaiveDateTime {
         self.last.and_hms_opt(23, 59, 59).unwrap_or_default()
     }
-}
-
-/// What the score of one task depends on, as read from storage.
-#[derive(Clone, Debug)]
-pub struct TaskFacts {
-    pub id: i64,
-    pub lead_unit_id: i64,
-    pub progress: i64,
-    pub started: NaiveDateTime,
-    pub deadline: NaiveDateTime,
-    pub closed_at: Option<NaiveDateTime>,
-    pub rejections_in_month: i64,
-}
-
-/// Per-unit monthly facts from the tasks of one category, as of `cutoff` (the month's end, or
-/// now for a month in progress). Cancelled and draft tasks are not read.
-pub fn month_facts(tasks: &[TaskFacts], units: &[(i64, String, i64)], month: Month, cutoff: NaiveDateTime) -> Vec<UnitMonthFacts> {
-    let mut out = vec![];
-    for (unit_id, name, sort) in units {
-        let mine: Vec<&TaskFacts> = tasks.iter().filter(|t| t.lead_unit_id == *unit_id).collect();
-        if mine.is_empty() {
-            continue;
-        }
-        let mut f = UnitMonthFacts {
-            unit_id: *unit_id,
-            unit_name: name.clone(),
-            sort: *sort,
-            tasks_total: mine.len() as i64,
-            due_in_month: 0,
-            closed_on_time: 0,
-            closed_late: 0,
-            overdue_open: 0,
-            rejections: 0,
-            progress_ratio: 1.0,
-            task_ids: mine.iter().map(|t| t.id).collect(),
-        };
-        let mut ratios = vec![];
-        for t in mine {
-            f.rejections += t.rejections_in_month;
-            let closed_in_month = t.closed_at.is_some_and(|c| c >= month.start() && c <= cutoff);
-            let due_in_month = t.deadline >= month.start() && t.deadline <= month.end();
-            if closed_in_month || due_in_month {
-                f.due_in_month += 1;
-            }
-            let open_at_cutoff = t.closed_at.is_none_or(|c| c > cutoff);
-            if closed_in_month {
-                if t.closed_at.is_some_and(|c| c <= t.deadline) {
-                    f.closed_on_time += 1;
-                } else {
-                    f.closed_late += 1;
-                }
-            } else if open_at_cutoff {
-                if t.deadline < cutoff {
-                    f.overdue_open += 1;
-                }
-                let span = (t.deadline - t.started).num_minutes().max(1) as f64;
-                let time_pct = ((cutoff - t.started).num_minutes() as f64 / span * 100.0).clamp(0.0, 100.0);
-                ratios.push(if time_pct <= 0.0 { 1.0 } else { (t.progress as f64 / time_pct).min(1.0) });
-            }
-        }
-        if !ratios.is_empty() {
-            f.progress_ratio = ratios.iter().sum::<f64>() / ratios.len() as f64;
-        }
-        out.push(f);
-    }
-    out
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -208,7 +142,8 @@ impl Db {
         let cutoff = now.min(month.end());
         let rows = sqlx::query(
             "SELECT t.id, t.lead_unit_id, t.progress, COALESCE(t.assigned_at, t.received_at) AS started, t.deadline, t.closed_at, \
-             (SELECT COUNT(*) FROM task_events e WHERE e.task_id = t.id AND e.action = 'reject' AND e.at >= $2 AND e.at <= $3) AS rejections \
+             (SELECT COUNT(*) FROM task_events e WHERE e.task_id = t.id AND e.action = 'reject' AND e.at >= $2 AND e.at <= $3) AS rejections, \
+             (SELECT e.data FROM task_events e WHERE e.task_id = t.id AND e.action = 'report' AND e.at <= $3 ORDER BY e.at DESC, e.id DESC LIMIT 1) AS reported \
              FROM tasks t WHERE t.category_id = $1 AND t.status NOT IN ('draft', 'cancelled') AND t.received_at <= $3 \
              AND (t.closed_at IS NULL OR t.closed_at >= $2) ORDER BY t.id",
         )
@@ -219,10 +154,16 @@ impl Db {
         .await?;
         let mut tasks = vec![];
         for r in &rows {
+            // A month already over is judged by the progress reported by its end, not by today's.
+            let progress = if cutoff >= now {
+                r.i("progress")?
+            } else {
+                r.os("reported")?.and_then(|d| serde_json::from_str::<serde_json::Value>(&d).ok()).and_then(|v| v["progress"].as_i64()).unwrap_or(0)
+            };
             tasks.push(TaskFacts {
                 id: r.i("id")?,
                 lead_unit_id: r.i("lead_unit_id")?,
-                progress: r.i("progress")?,
+                progress,
                 started: r.t("started")?,
                 deadline: r.t("deadline")?,
                 closed_at: r.ot("closed_at")?,
@@ -231,7 +172,7 @@ impl Db {
         }
         let units = sqlx::query("SELECT id, name, sort FROM units ORDER BY sort, id").fetch_all(&self.pool).await?;
         let units: Vec<(i64, String, i64)> = units.iter().map(|r| Ok((r.i("id")?, r.s("name")?, r.i("sort")?))).collect::<Result<_>>()?;
-        Ok(month_facts(&tasks, &units, month, cutoff))
+        Ok(month_facts(&tasks, &units, month.start(), month.end(), cutoff))
     }
 
     /// Publish a month: its rows are copied and never recomputed.

@@ -632,6 +632,14 @@ impl Db {
             .execute(&mut *tx)
             .await?;
         event(&mut *tx, task_id, &label, user, now, from.code(), to.code(), &comment).await?;
+        if let Command::Report { progress: p, .. } = &cmd {
+            // The progress as reported then, so a past month's ranking reads the progress of that month.
+            sqlx::query("UPDATE task_events SET data = $1 WHERE id = (SELECT MAX(id) FROM task_events WHERE task_id = $2)")
+                .bind(serde_json::json!({"progress": p}).to_string())
+                .bind(task_id)
+                .execute(&mut *tx)
+                .await?;
+        }
         let after_row = sqlx::query("SELECT status, deadline, progress, round FROM tasks WHERE id = $1").bind(task_id).fetch_one(&mut *tx).await?;
         let after = serde_json::json!({"status": after_row.s("status")?, "deadline": after_row.s("deadline")?, "progress": after_row.i("progress")?, "round": after_row.i("round")?, "comment": comment});
         append(&mut *tx, now, Change { actor: &user.username, action: &format!("task.{label}"), entity: "task", entity_id: task_id.to_string(), before: before.to_string(), after: after.to_string() }).await?;

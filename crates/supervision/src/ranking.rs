@@ -5,6 +5,7 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
+use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
 use crate::validate::FieldError;
@@ -334,6 +335,75 @@ pub fn annual_scores(monthly: &[(i64, String, Vec<RankedUnit>)], notices: &[Noti
     }
     out.into_iter().map(|(_, s)| s).collect()
 }
+
+/// What the monthly score of one task depends on. `progress` is the progress reported by the
+/// cutoff (for a month already over, not today's).
+#[derive(Clone, Debug)]
+pub struct TaskFacts {
+    pub id: i64,
+    pub lead_unit_id: i64,
+    pub progress: i64,
+    pub started: NaiveDateTime,
+    pub deadline: NaiveDateTime,
+    pub closed_at: Option<NaiveDateTime>,
+    pub rejections_in_month: i64,
+}
+
+/// Per-unit monthly facts from the tasks of one category, as of `cutoff` (the month's end, or
+/// now for a month in progress); `units` are (id, name, sort). The caller leaves out cancelled
+/// and draft tasks.
+pub fn month_facts(tasks: &[TaskFacts], units: &[(i64, String, i64)], month_start: NaiveDateTime, month_end: NaiveDateTime, cutoff: NaiveDateTime) -> Vec<UnitMonthFacts> {
+    let mut out = vec![];
+    for (unit_id, name, sort) in units {
+        let mine: Vec<&TaskFacts> = tasks.iter().filter(|t| t.lead_unit_id == *unit_id).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let mut f = UnitMonthFacts {
+            unit_id: *unit_id,
+            unit_name: name.clone(),
+            sort: *sort,
+            tasks_total: mine.len() as i64,
+            due_in_month: 0,
+            closed_on_time: 0,
+            closed_late: 0,
+            overdue_open: 0,
+            rejections: 0,
+            progress_ratio: 1.0,
+            task_ids: mine.iter().map(|t| t.id).collect(),
+        };
+        let mut ratios = vec![];
+        for t in mine {
+            f.rejections += t.rejections_in_month;
+            let closed_in_month = t.closed_at.is_some_and(|c| c >= month_start && c <= cutoff);
+            let due_in_month = t.deadline >= month_start && t.deadline <= month_end;
+            if closed_in_month || due_in_month {
+                f.due_in_month += 1;
+            }
+            let open_at_cutoff = t.closed_at.is_none_or(|c| c > cutoff);
+            if closed_in_month {
+                if t.closed_at.is_some_and(|c| c <= t.deadline) {
+                    f.closed_on_time += 1;
+                } else {
+                    f.closed_late += 1;
+                }
+            } else if open_at_cutoff {
+                if t.deadline < cutoff {
+                    f.overdue_open += 1;
+                }
+                let span = (t.deadline - t.started).num_minutes().max(1) as f64;
+                let time_pct = ((cutoff - t.started).num_minutes() as f64 / span * 100.0).clamp(0.0, 100.0);
+                ratios.push(if time_pct <= 0.0 { 1.0 } else { (t.progress as f64 / time_pct).min(1.0) });
+            }
+        }
+        if !ratios.is_empty() {
+            f.progress_ratio = ratios.iter().sum::<f64>() / ratios.len() as f64;
+        }
+        out.push(f);
+    }
+    out
+}
+
 
 #[cfg(test)]
 mod tests {

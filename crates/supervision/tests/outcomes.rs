@@ -139,3 +139,43 @@ fn road_renovation_phase_three_sections() {
     assert_eq!(project_progress(&sections), 68);
     assert!(validate_amount("计划总投资（万元）", 35000.0).is_ok());
 }
+
+mod month_facts_from_tasks {
+    use chrono::NaiveDateTime;
+    use xietong_supervision::ranking::{month_facts, TaskFacts};
+
+    fn t(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
+    }
+
+    fn task(id: i64, unit: i64, progress: i64, started: &str, deadline: &str, closed: Option<&str>, rejections: i64) -> TaskFacts {
+        TaskFacts { id, lead_unit_id: unit, progress, started: t(started), deadline: t(deadline), closed_at: closed.map(t), rejections_in_month: rejections }
+    }
+
+    #[test]
+    fn october_is_read_as_of_its_end() {
+        let (start, end) = (t("2026-10-01 00:00"), t("2026-10-31 23:59"));
+        let tasks = vec![
+            task(1, 10, 100, "2026-09-01 09:00", "2026-10-15 18:00", Some("2026-10-14 10:00"), 0), // on time
+            task(2, 10, 100, "2026-09-01 09:00", "2026-10-15 18:00", Some("2026-10-20 10:00"), 1), // late, rejected once
+            task(3, 20, 20, "2026-10-01 09:00", "2026-10-20 18:00", None, 0),                      // overdue and open
+            task(4, 20, 50, "2026-10-01 09:00", "2026-12-31 18:00", None, 0),                      // open, ahead of time
+        ];
+        let units = vec![(10, "甲局".to_string(), 1), (20, "乙镇".to_string(), 2), (30, "丙街道".to_string(), 3)];
+        let f = month_facts(&tasks, &units, start, end, end);
+        assert_eq!(f.len(), 2, "a unit without tasks in the category is not ranked");
+        assert_eq!((f[0].due_in_month, f[0].closed_on_time, f[0].closed_late, f[0].rejections), (2, 1, 1, 1));
+        assert_eq!(f[0].task_ids, vec![1, 2]);
+        assert_eq!((f[1].due_in_month, f[1].overdue_open), (1, 1));
+        // Task 3 is past its deadline (time 100 %, progress 20 %); task 4 is ahead (capped at 1).
+        assert!((f[1].progress_ratio - (0.2 + 1.0) / 2.0).abs() < 1e-9, "{}", f[1].progress_ratio);
+    }
+
+    #[test]
+    fn a_task_closed_after_the_cutoff_is_still_open_then() {
+        let (start, end) = (t("2026-10-01 00:00"), t("2026-10-31 23:59"));
+        let tasks = vec![task(1, 10, 40, "2026-10-01 09:00", "2026-10-10 18:00", Some("2026-11-03 10:00"), 0)];
+        let f = month_facts(&tasks, &[(10, "甲局".into(), 1)], start, end, end);
+        assert_eq!((f[0].closed_on_time, f[0].closed_late, f[0].overdue_open), (0, 0, 1));
+    }
+}
