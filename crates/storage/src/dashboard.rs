@@ -9,7 +9,7 @@ use xietong_supervision::Role;
 
 use crate::audit::{append, Change};
 use crate::auth::SessionUser;
-use crate::tasks::{Task, TASK_SELECT};
+use crate::tasks::{Ctx, NewTask, Task, TASK_SELECT};
 use crate::{ts, Db, Result, RowExt, StoreError};
 
 /// A supervision area: the units and categories a leader is responsible for (empty = everything).
@@ -40,6 +40,8 @@ pub struct Visit {
     pub place: String,
     pub findings: String,
     pub follow_up: String,
+    /// Follow-up tasks registered from the visit: (id, title).
+    pub tasks: Vec<(i64, String)>,
 }
 
 impl Db {
@@ -134,6 +136,34 @@ impl Db {
         Ok(id)
     }
 
+    /// Register a follow-up of a visit as a supervised task (督查局: 领导督导 → 立项交办), linked to the visit.
+    pub async fn visit_follow_up(&self, user: &SessionUser, ctx: &Ctx<'_>, visit_id: i64, n: &NewTask) -> Result<i64> {
+        let mut tx = self.begin().await?;
+        let v = sqlx::query("SELECT v.id, v.visited_on, v.place, p.name AS leader_name, v.leader_person_id FROM supervision_visits v JOIN people p ON p.id = v.leader_person_id WHERE v.id = $1")
+            .bind(visit_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("编号 {visit_id} 的督导记录不存在")))?;
+        let n_before = sqlx::query("SELECT COUNT(*) AS n FROM visit_tasks WHERE visit_id = $1").bind(visit_id).fetch_one(&mut *tx).await?.i("n")?;
+        let mut n = n.clone();
+        if n.doc_no.trim().is_empty() {
+            n.doc_no = format!("二七督导〔{}〕{visit_id}-{}号", ctx.now.format("%Y"), n_before + 1);
+        }
+        n.source_kind = "instruction".into();
+        if n.source_title.trim().is_empty() {
+            n.source_title = format!("{}督导（{}，{}）", v.s("leader_name")?, v.s("visited_on")?, v.s("place")?);
+        }
+        if n.source_date.trim().is_empty() {
+            n.source_date = v.s("visited_on")?;
+        }
+        n.leader_person_id = n.leader_person_id.or(Some(v.i("leader_person_id")?));
+        let id = self.create_task_in(&mut tx, user, ctx, &n).await?;
+        sqlx::query("INSERT INTO visit_tasks (visit_id, task_id) VALUES ($1, $2)").bind(visit_id).bind(id).execute(&mut *tx).await?;
+        append(&mut tx, ctx.now, Change { actor: &user.username, action: "visit.follow_up", entity: "supervision_visit", entity_id: visit_id.to_string(), before: String::new(), after: serde_json::json!({"task_id": id}).to_string() }).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
     /// Visits, newest first: one leader's, or everyone's.
     pub async fn visits(&self, leader_person_id: Option<i64>, limit: i64) -> Result<Vec<Visit>> {
         let rows = sqlx::query(
@@ -144,10 +174,19 @@ impl Db {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
+        let links = sqlx::query("SELECT vt.visit_id, t.id, t.title FROM visit_tasks vt JOIN tasks t ON t.id = vt.task_id ORDER BY t.id").fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
+                let id = r.i("id")?;
+                let mut tasks = vec![];
+                for l in &links {
+                    if l.i("visit_id")? == id {
+                        tasks.push((l.i("id")?, l.s("title")?));
+                    }
+                }
                 Ok(Visit {
-                    id: r.i("id")?,
+                    tasks,
+                    id,
                     leader_name: r.s("leader_name")?,
                     unit_id: r.oi("unit_id")?,
                     unit_name: r.os("unit_name")?,

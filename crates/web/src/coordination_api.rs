@@ -9,6 +9,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use xietong_storage::dashboard::{NewVisit, Visit};
 use xietong_storage::inspections::{InspectionOverview, NewInspection};
 use xietong_storage::problems::{NewMeeting, NewProblem, Problem, ProblemDetail};
+use xietong_storage::tasks::NewTask;
 
 use crate::api::{J, Q};
 use crate::auth::ApiUser;
@@ -25,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(inspections, register_inspection))
         .routes(routes!(merge_inspections))
         .routes(routes!(visits, record_visit))
+        .routes(routes!(visit_follow_up))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -123,4 +125,12 @@ async fn visits(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Result<Jso
     responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn record_visit(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(v): J<NewVisit>) -> Result<(StatusCode, Json<Created>), ApiError> {
     Ok((StatusCode::CREATED, Json(Created { id: s.db.record_visit(&u, &v, s.clock.now()).await? })))
+}
+
+/// 将督导发现的问题转为督办任务（督查局立项并交办，来源为领导督导，与督导记录关联）。
+#[utoipa::path(post, path = "/api/visits/{id}/tasks", params(("id" = i64, Path, description = "督导记录编号")), request_body = NewTask, tag = "分包督导",
+    responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn visit_follow_up(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(id): Path<i64>, J(n): J<NewTask>) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let snap = s.snapshot();
+    Ok((StatusCode::CREATED, Json(Created { id: s.db.visit_follow_up(&u, &snap.ctx(), id, &n).await? })))
 }

@@ -53,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .route("/inspections/merge", post(merge_submit))
         .route("/dashboard", get(dashboard_page))
         .route("/visits", post(visit_submit))
+        .route("/visits/{id}/tasks", post(visit_task_submit))
 }
 
 // ---------------------------------------------------------------- 问题台账
@@ -117,7 +118,8 @@ async fn problem_with(s: &AppState, u: &SessionUser, id: i64, flash_err: Option<
         "problem.html",
         Some(u),
         context! { nav => "problems", d => d, actions => actions, may_meet => may_meet, kinds => MEETING_KINDS, units => units, flash_err => err,
-                   now => s.clock.now().format("%Y-%m-%dT%H:%M").to_string(), default_deadline => (s.clock.now().date() + chrono::Duration::days(14)).to_string() },
+                   now => s.clock.now().format("%Y-%m-%dT%H:%M").to_string(),
+                   default_deadline => s.snapshot().cal.add_working_days(s.clock.now().date(), 10).value.to_string() },
     )
 }
 
@@ -352,6 +354,7 @@ async fn dashboard_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> 
         indicators.retain(|i| a.contains(&i.lead_unit_id));
     }
     let visits = s.db.visits(if u.role == Role::Leader { Some(u.person_id) } else { None }, 20).await.unwrap_or_default();
+    let all_units = if u.role == Role::Supervisor { s.db.list_units().await.unwrap_or_default() } else { vec![] };
     let problems = s.db.list_problems(&u, None, snap.now).await.unwrap_or_default();
     let open_problems = problems.iter().filter(|p| p.status != ProblemStatus::Resolved).count();
     render(
@@ -360,7 +363,8 @@ async fn dashboard_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> 
         "dashboard.html",
         Some(&u),
         context! { nav => "dashboard", area => area, units => units, cats => cats, max_total => max_total, trends => trends,
-                   indicators => indicators, visits => visits, open_problems => open_problems, today => snap.now.date().to_string() },
+                   indicators => indicators, visits => visits, open_problems => open_problems, today => snap.now.date().to_string(),
+                   all_units => all_units, default_deadline => snap.cal.add_working_days(snap.now.date(), 10).value.to_string() },
     )
 }
 
@@ -372,6 +376,27 @@ async fn visit_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(
     .await;
     match r {
         Ok(_) => Redirect::to("/dashboard#visits").into_response(),
+        Err(e) => error_page(&s, Some(&u), &e),
+    }
+}
+
+async fn visit_task_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>, Form(f): Form<FormMap>) -> Response {
+    let snap = s.snapshot();
+    let r = async {
+        let n = NewTask {
+            title: field(&f, "title"),
+            description: field(&f, "description"),
+            lead_unit_id: id_opt(&f, "lead_unit_id", "牵头单位")?.ok_or_else(|| StoreError::invalid("牵头单位", "请选择"))?,
+            report_cycle: "weekly".into(),
+            deadline: field(&f, "deadline"),
+            assign_now: true,
+            ..Default::default()
+        };
+        s.db.visit_follow_up(&u, &snap.ctx(), id, &n).await
+    }
+    .await;
+    match r {
+        Ok(t) => Redirect::to(&format!("/tasks/{t}")).into_response(),
         Err(e) => error_page(&s, Some(&u), &e),
     }
 }

@@ -381,3 +381,36 @@ async fn excel_imports_are_all_or_nothing() {
         tdb.cleanup().await;
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leaders_visit_becomes_supervised_follow_up() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let leader = Client::login(&app, "fqz_sh").await;
+        let sup = Client::login(&app, "duchaju").await;
+        let lly = Client::login(&app, "jyj_lly").await;
+        let jyj = sup.unit_id("jyj").await;
+        let (s, v) = leader.post("/api/visits", json!({"unit_id": jyj, "visited_on": "2026-11-30", "place": "某幼儿园", "findings": "x"})).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("督导日期")), "a visit cannot be in the future: {v}");
+        let (s, v) = leader.post("/api/visits", json!({"unit_id": jyj, "visited_on": "2026-11-20", "place": "某幼儿园", "findings": "后厨监控未接入平台", "follow_up": "两周内接入"})).await;
+        assert_eq!(s, 201, "{v}");
+        let visit = v["id"].as_i64().unwrap();
+        let (s, _) = lly.post("/api/visits", json!({"visited_on": "2026-11-20", "place": "x", "findings": "y"})).await;
+        assert_eq!(s, 403, "only leaders record visits");
+        let (s, _) = lly.get("/api/visits").await;
+        assert_eq!(s, 403);
+        let task = json!({"title": "幼儿园后厨监控接入“明厨亮灶”平台", "lead_unit_id": jyj, "report_cycle": "weekly", "deadline": "2026-12-07", "assign_now": true,
+                          "source_kind": "", "doc_no": "", "source_date": ""});
+        let (s, _) = leader.post(&format!("/api/visits/{visit}/tasks"), task.clone()).await;
+        assert_eq!(s, 403, "the 督查局 registers the task");
+        let (s, v) = sup.post(&format!("/api/visits/{visit}/tasks"), task).await;
+        assert_eq!(s, 201, "{v}");
+        let (_, t) = sup.get(&format!("/api/tasks/{}", v["id"])).await;
+        assert_eq!(t["task"]["status"], "assigned");
+        assert_eq!(t["task"]["source_kind"], "instruction");
+        let (_, visits) = leader.get("/api/visits").await;
+        let mine = visits.as_array().unwrap().iter().find(|x| x["id"] == visit).unwrap();
+        assert_eq!(mine["tasks"][0][1], "幼儿园后厨监控接入“明厨亮灶”平台");
+        tdb.cleanup().await;
+    });
+}
