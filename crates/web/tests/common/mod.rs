@@ -98,6 +98,8 @@ impl TestApp {
 }
 
 pub async fn spawn_app(db: Db, now: NaiveDateTime) -> TestApp {
+    // Server-side errors (a 500's detail) go to the failing test's output.
+    let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("error").try_init();
     let clock = Arc::new(RwLock::new(now));
     let state = AppState::new(db, Clock::Fixed(clock.clone())).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
