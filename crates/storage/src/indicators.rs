@@ -162,15 +162,17 @@ impl Db {
             return Err(StoreError::invalid("统计截至日期", "不能晚于今天"));
         }
         let id = sqlx::query(
-            "INSERT INTO indicator_reports (indicator_id, as_of, actual, reported_percent, note, reported_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            "INSERT INTO indicator_reports (indicator_id, as_of, actual, reported_percent, note, reported_by, created_at) \
+             VALUES ($1, $2, $3, CASE WHEN $8 = 1 THEN $4 END, $5, $6, $7) RETURNING id",
         )
         .bind(indicator_id)
         .bind(rep.as_of.to_string())
         .bind(rep.actual)
-        .bind(rep.reported_percent)
+        .bind(crate::opt_f64(rep.reported_percent).0)
         .bind(note.clone())
         .bind(if user.user_id > 0 { Some(user.user_id) } else { None })
         .bind(ts(now))
+        .bind(crate::opt_f64(rep.reported_percent).1)
         .fetch_one(&mut *tx)
         .await?
         .i("id")?;

@@ -61,6 +61,16 @@ pub fn parse_ts_opt(s: Option<String>) -> Result<Option<NaiveDateTime>> {
     s.map(|s| parse_ts(&s)).transpose()
 }
 
+/// An optional float as two always-typed parameters (value, present flag) for
+/// `CASE WHEN $flag = 1 THEN $value END`: through sqlx's Any driver a NULL float is prepared on
+/// PostgreSQL with another parameter type, and the cached statement then rejects a real float.
+pub(crate) fn opt_f64(v: Option<f64>) -> (f64, i64) {
+    match v {
+        Some(x) => (x, 1),
+        None => (0.0, 0),
+    }
+}
+
 /// Column helpers so row mapping reads as one line per field.
 pub(crate) trait RowExt {
     fn i(&self, col: &str) -> Result<i64>;
@@ -138,6 +148,11 @@ impl Db {
     /// Connect by URL: `sqlite://…` or `postgres://…`. With `pg_schema`, every PostgreSQL
     /// connection works inside that schema (created if missing), which gives tests a fresh database each.
     pub async fn connect(url: &str, pg_schema: Option<&str>) -> Result<Db> {
+        Self::connect_with(url, pg_schema, None).await
+    }
+
+    /// [`Db::connect`] with a chosen pool size (tests use one connection to make statement reuse certain).
+    pub async fn connect_with(url: &str, pg_schema: Option<&str>, max_connections: Option<u32>) -> Result<Db> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Backend::Postgres
@@ -155,7 +170,7 @@ impl Db {
         }
         let schema = pg_schema.map(|s| s.to_string());
         let opts = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite { 8 } else { 10 })
+            .max_connections(max_connections.unwrap_or(if backend == Backend::Sqlite { 8 } else { 10 }))
             .acquire_timeout(Duration::from_secs(30))
             .after_connect(move |conn, _| {
                 let schema = schema.clone();

@@ -149,18 +149,20 @@ impl Db {
         };
         let id = sqlx::query(
             "INSERT INTO projects (task_id, kind, owner_unit_id, location, planned_investment, annual_output, annual_tax, approvals_pending, problems, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, CASE WHEN $11 = 1 THEN $6 END, CASE WHEN $12 = 1 THEN $7 END, $8, $9, $10) RETURNING id",
         )
         .bind(task_id)
         .bind(kind.to_string())
         .bind(n.owner_unit_id)
         .bind(location.clone())
         .bind(planned)
-        .bind(output)
-        .bind(tax)
+        .bind(crate::opt_f64(output).0)
+        .bind(crate::opt_f64(tax).0)
         .bind(approvals)
         .bind(problems)
         .bind(ts(ctx.now))
+        .bind(crate::opt_f64(output).1)
+        .bind(crate::opt_f64(tax).1)
         .fetch_one(&mut *tx)
         .await?
         .i("id")?;

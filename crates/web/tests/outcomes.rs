@@ -203,6 +203,13 @@ async fn indicators_refuse_bad_input_and_other_units() {
         assert_eq!(s, 200, "{v}");
         assert_eq!(v["status"]["completion_percent"], 50.0);
         assert!(v["status"]["disagreement"].is_null(), "55/110 is 50 %");
+        // Reports with and without a stated percentage, alternating on the same pooled connections
+        // (a NULL float once poisoned PostgreSQL's cached statement for the next real one).
+        for i in 0..8 {
+            let pct = if i % 2 == 0 { serde_json::Value::Null } else { json!(50 + i) };
+            let (s, v) = owner.post(&format!("/api/indicators/{ind}/reports"), json!({"as_of": "2026-11-21", "actual": 55 + i, "reported_percent": pct})).await;
+            assert_eq!(s, 200, "report {i}: {v}");
+        }
         let (s, v) = owner.post(&format!("/api/indicators/{ind}/reports"), json!({"as_of": "2026-12-20", "actual": 60})).await;
         assert_eq!((s, v["field"].as_str()), (400, Some("统计截至日期")), "future dates are refused: {v}");
         tdb.cleanup().await;
@@ -326,11 +333,20 @@ async fn bid_sections_report_by_the_lead_unit_only() {
         assert_eq!(v["progress"], 92, "mean of 95, 93, 90 and 90");
         let (_, t) = sup.get(&format!("/api/tasks/{}", v["task_id"])).await;
         assert!(t["events"].as_array().unwrap().iter().any(|e| e["comment"].as_str().unwrap().contains("第四标段进度 90%")));
+        // A project with expected output and tax after the demo's project without them.
+        let jsj = sup.unit_id("jsj").await;
+        let p = json!({"task": {"title": "二七区某产业园项目（测试）", "source_kind": "meeting", "doc_no": "测试〔2026〕88号", "source_date": "2026-11-20",
+                                "lead_unit_id": jsj, "report_cycle": "monthly", "deadline": "2026-12-31", "assign_now": true},
+                       "kind": "key", "owner_unit_id": jsj, "location": "马寨镇", "planned_investment": 52000, "annual_output": 80000, "annual_tax": 3200,
+                       "sections": [{"name": "一标段", "contractor": "施工单位（示例）", "start_on": "2026-11-01", "due_on": "2026-12-31"}]});
+        let (s, v) = sup.post("/api/projects", p).await;
+        assert_eq!(s, 201, "{v}");
+        assert_eq!((v["annual_output"].as_f64(), v["annual_tax"].as_f64()), (Some(80000.0), Some(3200.0)));
         let (s, ct, x) = download(&sup, "/api/exports/projects").await;
         assert_eq!(s, 200);
         assert!(ct.contains("spreadsheetml"));
         let rows = xietong_office::xlsx::read_table("p.xlsx", &x, &[col("标段"), col("标段进度(%)")]).unwrap();
-        assert_eq!(rows.len(), 4);
+        assert_eq!(rows.len(), 5, "four road sections and the new project's one");
         tdb.cleanup().await;
     });
 }

@@ -162,3 +162,27 @@ async fn audit_verify_names_the_first_edited_or_deleted_entry() {
         tdb.cleanup().await;
     });
 }
+
+/// Optional floats (a report without a stated percentage, a project without expected output)
+/// next to real ones on one connection: PostgreSQL once rejected the real float after the NULL
+/// had been prepared with another type through the Any driver.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn optional_floats_on_one_connection() {
+    each_backend!(|b| {
+        let Some(tdb) = fresh(b).await else { continue };
+        let now = dt("2026-11-23 10:00");
+        xietong_demo::load(&tdb.db, now).await.unwrap();
+        let one = match b {
+            common::Backend::Sqlite => Db::connect_with(&format!("sqlite://{}?mode=rwc", tdb.dir.as_ref().unwrap().path().join("xietong.db").display()), None, Some(1)).await.unwrap(),
+            common::Backend::Postgres => Db::connect_with(&common::pg_url(), tdb.schema.as_deref(), Some(1)).await.unwrap(),
+        };
+        let sup = one.user_by_name("duchaju").await.unwrap().unwrap();
+        let ind = one.all_indicators(&sup, now.date()).await.unwrap()[0].id;
+        for pct in [None, Some(40.0), None, Some(41.5)] {
+            let r = xietong_storage::indicators::NewIndicatorReport { as_of: "2026-11-20".into(), actual: 1000.0, reported_percent: pct, note: String::new() };
+            one.report_indicator(&sup, now, ind, &r).await.unwrap_or_else(|e| panic!("{b:?} {pct:?}: {e:?}"));
+        }
+        one.pool.close().await;
+        tdb.cleanup().await;
+    });
+}

@@ -1,0 +1,10 @@
+//! 政校企“产学研”对接 domain rules, free of I/O:
+//!
+//! - [`codes`]: 统一社会信用代码 (GB 32100-2015, with its check character) and Chinese patent
+//!   application / publication numbers (with the application number's check digit).
+//! - [`pipeline`]: the docking (对接) stages from 推荐 to 结项 or 终止, as a transition table.
+//! - [`contract`]: technical contracts as registered in China (技术开发 / 转让 / 许可 / 咨询 / 服务).
+
+pub mod codes;
+pub mod contract;
+pub mod pipeline;
