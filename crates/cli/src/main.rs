@@ -56,6 +56,11 @@ enum Cmd {
     },
     /// Run one escalation sweep now.
     Sweep,
+    /// Import records from a file (.xlsx, .csv or .tsv with a header row), all or nothing.
+    Import {
+        #[command(subcommand)]
+        what: ImportCmd,
+    },
     /// First start without demo data: create a unit and a 系统管理员 account in an empty database.
     /// The password is read from XIETONG_ADMIN_PASSWORD, or generated and printed once.
     InitAdmin {
@@ -75,6 +80,19 @@ enum CalendarCmd {
         from: String,
         #[arg(long)]
         working_hours: f64,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCmd {
+    /// 成果库: columns id, title, abstract, keywords (";"-separated), discipline, category; the id
+    /// is kept as the external id.
+    Achievements {
+        #[arg(long)]
+        file: PathBuf,
+        /// Where the records come from, shown with them.
+        #[arg(long, default_value = "")]
+        source: String,
     },
 }
 
@@ -159,6 +177,16 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             if generated {
                 println!("初始密码（只显示这一次）：{password}");
             }
+        }
+        Cmd::Import { what: ImportCmd::Achievements { file, source } } => {
+            let bytes = std::fs::read(file).with_context(|| format!("无法读取 {}", file.display()))?;
+            let name = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            let cols = xietong_storage::achievements::achievement_columns();
+            let (rows, cells) = xietong_office::xlsx::read_rows(&name, &bytes, &cols).map_err(|e| anyhow::anyhow!("导入未执行（文件有误，未写入任何数据）：\n{e}"))?;
+            let cells = xietong_storage::imports::cell_problems(cells);
+            let db = open(&cli).await?;
+            let r = db.import_achievements("cli", &rows, cells, source, xietong_storage::local_now()).await?;
+            println!("已导入 {} 项成果", r.created_ids.len());
         }
         Cmd::Sweep => {
             let db = open(&cli).await?;

@@ -80,3 +80,36 @@ fn init_admin_creates_the_first_account_once() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("密码"));
 }
+
+#[test]
+fn import_achievements_keeps_external_ids_and_is_all_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.tsv");
+    std::fs::write(
+        &good,
+        "id\ttitle\tabstract\tkeywords\tdiscipline\tcategory\n\
+         P1\t尼龙复合材料的制备\t以尼龙为基体制备复合材料并测试其力学性能。\t尼龙;复合材料\t材料科学与工程\t工学\n\
+         P2\t农产品追溯系统设计\t设计基于二维码的农产品质量追溯系统。\t追溯;农产品\t计算机科学与技术\t工学\n",
+    )
+    .unwrap();
+    let o = xietong(dir.path(), &["import", "achievements", "--file", good.to_str().unwrap(), "--source", "测试"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(stdout(&o), "已导入 2 项成果\n");
+    // The same ids again, and a file with a bad row: refused, naming rows and columns.
+    let o = xietong(dir.path(), &["import", "achievements", "--file", good.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(err.contains("第 2 行「id」：「P1」已在成果库中") && err.contains("第 3 行"), "{err}");
+    let bad = dir.path().join("bad.tsv");
+    std::fs::write(&bad, "id\ttitle\tabstract\tkeywords\tdiscipline\tcategory\nP3\t标题\t摘要\t\t\t\nP4\t\t摘要\t\t\t\nP3\t重复\t摘要\t\t\t\n").unwrap();
+    let o = xietong(dir.path(), &["import", "achievements", "--file", bad.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(err.contains("第 3 行「title」：不能为空") && err.contains("第 4 行「id」：「P3」与第 2 行重复"), "{err}");
+    let o = xietong(dir.path(), &["import", "achievements", "--file", dir.path().join("missing.tsv").to_str().unwrap()]);
+    assert!(!o.status.success());
+    // Nothing from the refused files was written: P3 can still be imported.
+    std::fs::write(&bad, "id\ttitle\tabstract\nP3\t标题\t摘要\n").unwrap();
+    let o = xietong(dir.path(), &["import", "achievements", "--file", bad.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}

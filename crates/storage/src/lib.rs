@@ -2,6 +2,7 @@
 //! every query is written once with `$n` placeholders, and only the migrations differ per
 //! backend. Times are stored as local 'YYYY-MM-DD HH:MM:SS' text, which sorts correctly on both.
 
+pub mod achievements;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
@@ -122,12 +123,14 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (2, "open task indexes", include_str!("../migrations/sqlite/0002_open_task_indexes.sql")),
             (3, "open task category index", include_str!("../migrations/sqlite/0003_open_task_category_index.sql")),
             (4, "outcomes", include_str!("../migrations/sqlite/0004_outcomes.sql")),
+            (5, "achievements", include_str!("../migrations/sqlite/0005_achievements.sql")),
         ],
         Backend::Postgres => &[
             (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
             (2, "open task indexes", include_str!("../migrations/postgres/0002_open_task_indexes.sql")),
             (3, "open task category index", include_str!("../migrations/postgres/0003_open_task_category_index.sql")),
             (4, "outcomes", include_str!("../migrations/postgres/0004_outcomes.sql")),
+            (5, "achievements", include_str!("../migrations/postgres/0005_achievements.sql")),
         ],
     };
     files
