@@ -79,6 +79,9 @@ async fn outcome_pages_render_refuse_and_keep_what_was_typed() {
             let (s, html) = page(&sup, &app, path).await;
             assert_eq!(s, 200, "supervisor {path}");
             assert!(html.contains(needle), "supervisor {path} should show {needle}");
+            let title = html.split("<title>").nth(1).and_then(|t| t.split("</title>").next()).unwrap_or("");
+            assert!(!title.contains('<') && title.contains("协同督查督办平台"), "{path}: a plain page title, got {title:?}");
+            assert_eq!(html.matches("<form").count(), html.matches("</form>").count(), "{path}: forms are closed");
         }
         let leader = browser(&app, "fqz_cj").await;
         let (s, html) = page(&leader, &app, "/dashboard").await;
