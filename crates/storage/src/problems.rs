@@ -383,6 +383,22 @@ impl Db {
         Ok(ProblemDetail { problem: p, events, meetings, allowed_actions })
     }
 
+    /// Tasks the escalation ladder proposed for the ledger (问题台账候选) that are still open and
+    /// not yet raised: (task id, title, lead unit, deadline, proposed at). For the 督查局 and leaders.
+    pub async fn ledger_candidates(&self, user: &SessionUser) -> Result<Vec<(i64, String, String, NaiveDateTime, NaiveDateTime)>> {
+        if !matches!(user.role, Role::Supervisor | Role::Leader) {
+            return Ok(vec![]);
+        }
+        let rows = sqlx::query(
+            "SELECT t.id, t.title, u.name AS unit_name, t.deadline, MAX(e.fired_at) AS fired_at FROM escalations e JOIN tasks t ON t.id = e.task_id \
+             JOIN units u ON u.id = t.lead_unit_id WHERE e.step = 'ledger_candidate' AND t.status IN ('assigned','received','in_progress','pending_review') \
+             AND NOT EXISTS (SELECT 1 FROM problems p WHERE p.source_task_id = t.id) GROUP BY t.id, t.title, u.name, t.deadline ORDER BY t.deadline",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((r.i("id")?, r.s("title")?, r.s("unit_name")?, r.t("deadline")?, r.t("fired_at")?))).collect()
+    }
+
     /// The ledger within the user's data scope, optionally one status, oldest first.
     pub async fn list_problems(&self, user: &SessionUser, status: Option<&str>, now: NaiveDateTime) -> Result<Vec<Problem>> {
         let st = match status.filter(|s| !s.is_empty()) {

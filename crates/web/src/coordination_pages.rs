@@ -70,8 +70,22 @@ async fn problems_with(s: &AppState, u: &SessionUser, status_filter: Option<Stri
         Some(t) => s.db.get_task(u, t, now).await.ok().map(|d| d.task),
         None => None,
     };
+    let candidates: Vec<_> = s
+        .db
+        .ledger_candidates(u)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(id, title, unit, deadline, at)| context! { id => id, title => title, unit => unit, deadline => deadline.to_string(), at => at.to_string() })
+        .collect();
     let (st, err) = flash_err.map(|(a, b)| (a, Some(b))).unwrap_or((StatusCode::OK, None));
-    render(s, st, "problems.html", Some(u), context! { nav => "problems", list => list, units => units, statuses => statuses, f_status => status_filter, flash_err => err, source => source })
+    render(
+        s,
+        st,
+        "problems.html",
+        Some(u),
+        context! { nav => "problems", list => list, units => units, statuses => statuses, f_status => status_filter, flash_err => err, source => source, candidates => candidates },
+    )
 }
 
 async fn problems_page(State(s): State<AppState>, PageUser(u, _): PageUser, Query(q): Query<HashMap<String, String>>) -> Response {

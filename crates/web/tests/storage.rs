@@ -186,3 +186,31 @@ async fn optional_floats_on_one_connection() {
         tdb.cleanup().await;
     });
 }
+
+/// A task long overdue reaches 问题台账候选 through the escalation ladder, is listed for the
+/// 督查局, and leaves the list once raised into the ledger.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ledger_candidates_come_from_the_escalation_ladder() {
+    each_backend!(|b| {
+        let Some(tdb) = fresh(b).await else { continue };
+        let now = dt("2026-11-23 10:00");
+        xietong_demo::load(&tdb.db, now).await.unwrap();
+        let sup = tdb.db.user_by_name("duchaju").await.unwrap().unwrap();
+        assert!(tdb.db.ledger_candidates(&sup).await.unwrap().is_empty(), "nothing is 10 working days overdue yet");
+        let later = dt("2026-12-10 10:00");
+        let cal = tdb.db.load_calendar().await.unwrap();
+        let rules = tdb.db.load_rules().await.unwrap();
+        tdb.db.sweep(&Ctx { cal: &cal, rules: &rules, now: later }, 500).await.unwrap();
+        let c = tdb.db.ledger_candidates(&sup).await.unwrap();
+        assert!(!c.is_empty(), "tasks 10 working days overdue are proposed");
+        assert!(!c.iter().any(|x| x.1.contains("易涝")), "易涝点 is already in the ledger (the demo raised it): {c:?}");
+        let lly = tdb.db.user_by_name("jsj_lly").await.unwrap().unwrap();
+        assert!(tdb.db.ledger_candidates(&lly).await.unwrap().is_empty(), "a liaison gets no candidate list");
+        let task = c[0].0;
+        let jsj = tdb.db.list_units().await.unwrap().into_iter().find(|u| u.code == "jsj").unwrap().id;
+        let n = xietong_storage::problems::NewProblem { title: "长期逾期".into(), description: "研判".into(), source_task_id: Some(task), lead_unit_id: jsj, unit_ids: vec![] };
+        tdb.db.raise_problem(&sup, &n, later).await.unwrap();
+        assert!(!tdb.db.ledger_candidates(&sup).await.unwrap().iter().any(|x| x.0 == task), "raised: no longer a candidate");
+        tdb.cleanup().await;
+    });
+}
