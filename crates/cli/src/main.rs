@@ -94,6 +94,11 @@ enum ImportCmd {
         #[arg(long, default_value = "")]
         source: String,
     },
+    /// 企业库: 企业名称, 统一社会信用代码 (checked), 行业代码 (GB/T 4754-2017), 所在镇街/园区, 资质, 联系人, 联系电话.
+    Enterprises {
+        #[arg(long)]
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -179,14 +184,16 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Cmd::Import { what: ImportCmd::Achievements { file, source } } => {
-            let bytes = std::fs::read(file).with_context(|| format!("无法读取 {}", file.display()))?;
-            let name = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-            let cols = xietong_storage::achievements::achievement_columns();
-            let (rows, cells) = xietong_office::xlsx::read_rows(&name, &bytes, &cols).map_err(|e| anyhow::anyhow!("导入未执行（文件有误，未写入任何数据）：\n{e}"))?;
-            let cells = xietong_storage::imports::cell_problems(cells);
+            let (rows, cells) = read_import(file, &xietong_storage::achievements::achievement_columns())?;
             let db = open(&cli).await?;
             let r = db.import_achievements("cli", &rows, cells, source, xietong_storage::local_now()).await?;
             println!("已导入 {} 项成果", r.created_ids.len());
+        }
+        Cmd::Import { what: ImportCmd::Enterprises { file } } => {
+            let (rows, cells) = read_import(file, &xietong_storage::enterprises::enterprise_columns())?;
+            let db = open(&cli).await?;
+            let r = db.import_enterprises("cli", &rows, cells, xietong_storage::local_now()).await?;
+            println!("已导入 {} 家企业", r.created_ids.len());
         }
         Cmd::Sweep => {
             let db = open(&cli).await?;
@@ -197,6 +204,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The rows of an import file and the problems found in its cells; an unreadable file is refused.
+fn read_import(file: &std::path::Path, cols: &[xietong_office::table::Column]) -> Result<(Vec<xietong_office::xlsx::RawRow>, Vec<xietong_storage::imports::RowProblem>)> {
+    let bytes = std::fs::read(file).with_context(|| format!("无法读取 {}", file.display()))?;
+    let name = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let (rows, cells) = xietong_office::xlsx::read_rows(&name, &bytes, cols).map_err(|e| anyhow::anyhow!("导入未执行（文件有误，未写入任何数据）：\n{e}"))?;
+    Ok((rows, xietong_storage::imports::cell_problems(cells)))
 }
 
 /// A random password that meets the policy: 16 characters from four classes.

@@ -113,3 +113,31 @@ fn import_achievements_keeps_external_ids_and_is_all_or_nothing() {
     let o = xietong(dir.path(), &["import", "achievements", "--file", bad.to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+#[test]
+fn import_enterprises_checks_credit_codes_and_industries() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("e.csv");
+    let header = "企业名称,统一社会信用代码,行业代码,所在镇街/园区,资质,联系人,联系电话\n";
+    // Row 2 good; row 3 a mistyped check character; row 4 an unknown industry; row 5 高新 without expiry.
+    std::fs::write(
+        &f,
+        format!(
+            "{header}二七测试食品有限公司,91350100M000100Y43,C1441,二七经开区,国家高新技术企业|GR202341000001|2026-12-31；专精特新,联系人（示例）,0371-00000000\n\
+             另一家公司,91350100M000100Y44,C1441,,,,\n\
+             第三家公司,91350100M000100Y43,Z9999,,,,\n\
+             第四家公司,91350100M000100Y43,C1441,,国家高新技术企业|GR1,,\n"
+        ),
+    )
+    .unwrap();
+    let o = xietong(dir.path(), &["import", "enterprises", "--file", f.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(err.contains("第 3 行「统一社会信用代码」：校验位错误"), "{err}");
+    assert!(err.contains("第 4 行「行业代码」：「Z9999」不是 GB/T 4754-2017 中的代码"), "{err}");
+    assert!(err.contains("第 5 行「资质」"), "{err}");
+    std::fs::write(&f, format!("{header}二七测试食品有限公司,91350100M000100Y43,C1441,二七经开区,国家高新技术企业|GR202341000001|2026-12-31,,\n")).unwrap();
+    let o = xietong(dir.path(), &["import", "enterprises", "--file", f.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(stdout(&o), "已导入 1 家企业\n", "the refused file wrote nothing, so this one goes in whole");
+}

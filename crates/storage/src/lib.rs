@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod dashboard;
+pub mod enterprises;
 pub mod error;
 pub mod imports;
 pub mod indicators;
@@ -124,6 +125,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (3, "open task category index", include_str!("../migrations/sqlite/0003_open_task_category_index.sql")),
             (4, "outcomes", include_str!("../migrations/sqlite/0004_outcomes.sql")),
             (5, "achievements", include_str!("../migrations/sqlite/0005_achievements.sql")),
+            (6, "enterprises", include_str!("../migrations/sqlite/0006_enterprises.sql")),
         ],
         Backend::Postgres => &[
             (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -131,6 +133,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (3, "open task category index", include_str!("../migrations/postgres/0003_open_task_category_index.sql")),
             (4, "outcomes", include_str!("../migrations/postgres/0004_outcomes.sql")),
             (5, "achievements", include_str!("../migrations/postgres/0005_achievements.sql")),
+            (6, "enterprises", include_str!("../migrations/postgres/0006_enterprises.sql")),
         ],
     };
     files
@@ -206,6 +209,7 @@ impl Db {
         m.set_locking(self.backend == Backend::Postgres);
         m.run(&self.pool).await.map_err(|e| StoreError::internal(format!("数据库迁移失败：{e}")))?;
         self.seed_calendar_if_empty().await?;
+        self.seed_industries_if_empty().await?;
         Ok(())
     }
 
