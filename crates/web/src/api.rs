@@ -48,6 +48,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(crate::office_api::router())
         .merge(crate::projects_api::router())
         .merge(crate::coordination_api::router())
+        .merge(crate::docking_api::router())
 }
 
 /// JSON body extractor whose rejections are Chinese 400s naming the field when serde can.

@@ -11,6 +11,7 @@ pub mod ledger_pages;
 pub mod office_api;
 pub mod projects_api;
 pub mod coordination_api;
+pub mod docking_api;
 pub mod coordination_pages;
 pub mod pages;
 pub mod views;
