@@ -56,6 +56,22 @@ enum Cmd {
     },
     /// Run one escalation sweep now.
     Sweep,
+    /// Match queries against a library and print a standard TREC run (qid Q0 external_id rank score tag).
+    Match {
+        /// What to match against.
+        #[arg(long, value_parser = ["achievements"])]
+        target: String,
+        /// Lines of `qid<TAB>text`.
+        #[arg(long)]
+        queries: PathBuf,
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        #[arg(long, default_value = "trec", value_parser = ["trec"])]
+        format: String,
+        /// Rank with the plain BM25 baseline instead of the project's matching (for comparison).
+        #[arg(long)]
+        baseline: bool,
+    },
     /// Import records from a file (.xlsx, .csv or .tsv with a header row), all or nothing.
     Import {
         #[command(subcommand)]
@@ -194,6 +210,46 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let db = open(&cli).await?;
             let r = db.import_enterprises("cli", &rows, cells, xietong_storage::local_now()).await?;
             println!("已导入 {} 家企业", r.created_ids.len());
+        }
+        Cmd::Match { target: _, queries, top, format: _, baseline } => {
+            if *top == 0 || *top > 1000 {
+                anyhow::bail!("--top 应在 1 到 1000 之间");
+            }
+            let text = std::fs::read_to_string(queries).with_context(|| format!("无法读取 {}", queries.display()))?;
+            // Every line is checked before any is run, so a bad file prints nothing but the errors.
+            let mut parsed = vec![];
+            let mut errors = vec![];
+            for (i, line) in text.lines().enumerate() {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                match line.split_once('\t') {
+                    Some((qid, q)) if !qid.trim().is_empty() && !qid.contains(char::is_whitespace) && !q.trim().is_empty() && q.chars().count() <= xietong_search::MAX_QUERY_CHARS => {
+                        parsed.push((qid.trim().to_string(), q.trim().to_string()))
+                    }
+                    Some((_, q)) if q.chars().count() > xietong_search::MAX_QUERY_CHARS => errors.push(format!("第 {} 行：查询内容不能超过 {} 个字", i + 1, xietong_search::MAX_QUERY_CHARS)),
+                    Some((_, q)) if q.trim().is_empty() => errors.push(format!("第 {} 行：查询内容不能为空", i + 1)),
+                    _ => errors.push(format!("第 {} 行：应为「查询编号<TAB>查询内容」，查询编号不能含空白", i + 1)),
+                }
+            }
+            if !errors.is_empty() {
+                anyhow::bail!("查询文件有误，未执行：\n{}", errors.join("\n"));
+            }
+            let db = open(&cli).await?;
+            let (idx, rebuilt) = db.achievements_index(&cli.data_dir).await?;
+            if rebuilt {
+                eprintln!("检索索引已按数据库重建：{} 项成果", idx.num_docs());
+            }
+            let opts = xietong_search::MatchOptions::default();
+            let tag = if *baseline { "bm25" } else { "xietong" };
+            let mut out = String::new();
+            for (qid, q) in &parsed {
+                let hits = if *baseline { idx.baseline_search(q, *top) } else { idx.search(q, *top, &opts) }.map_err(|e| anyhow::anyhow!("查询 {qid}：{e}"))?;
+                for h in hits {
+                    out.push_str(&format!("{qid} Q0 {} {} {:.6} {tag}\n", h.external_id, h.rank, h.score));
+                }
+            }
+            print!("{out}");
         }
         Cmd::Sweep => {
             let db = open(&cli).await?;

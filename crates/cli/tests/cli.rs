@@ -141,3 +141,43 @@ fn import_enterprises_checks_credit_codes_and_industries() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(stdout(&o), "已导入 1 家企业\n", "the refused file wrote nothing, so this one goes in whole");
 }
+
+#[test]
+fn match_prints_a_trec_run_from_an_index_rebuilt_from_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("a.tsv");
+    std::fs::write(
+        &f,
+        "id\ttitle\tabstract\tkeywords\tdiscipline\tcategory\n\
+         N1\t尼龙复合材料的界面改性\t以尼龙六六为基体，研究玻璃纤维增强复合材料的界面改性方法。\t\t材料科学与工程\t工学\n\
+         N2\t农产品质量追溯系统\t设计基于二维码的农产品质量追溯系统，实现生产流通全程可查。\t\t计算机科学与技术\t工学\n\
+         N3\t水库大坝渗流监测\t针对土石坝渗流问题，提出一种分布式光纤监测方法。\t\t水利工程\t工学\n",
+    )
+    .unwrap();
+    assert!(xietong(dir.path(), &["import", "achievements", "--file", f.to_str().unwrap()]).status.success());
+    let q = dir.path().join("q.tsv");
+    std::fs::write(&q, "q1\t尼龙 复合材料\nq2\t农产品 追溯\n").unwrap();
+    let o = xietong(dir.path(), &["match", "--target", "achievements", "--queries", q.to_str().unwrap(), "--top", "2", "--format", "trec"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = stdout(&o);
+    let lines: Vec<Vec<&str>> = out.lines().map(|l| l.split(' ').collect()).collect();
+    assert!(lines.iter().all(|l| l.len() == 6 && l[1] == "Q0" && l[5] == "xietong"), "{out}");
+    assert_eq!((lines[0][0], lines[0][2], lines[0][3]), ("q1", "N1", "1"));
+    assert!(lines.iter().any(|l| l[0] == "q2" && l[2] == "N2" && l[3] == "1"), "{out}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("检索索引已按数据库重建"), "the first run builds the index");
+    // A second run reuses the index; a new import makes it stale and it is rebuilt.
+    let o = xietong(dir.path(), &["match", "--target", "achievements", "--queries", q.to_str().unwrap()]);
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("重建"));
+    std::fs::write(&f, "id\ttitle\tabstract\nN4\t尼龙回收利用\t废旧尼龙的化学回收。\n").unwrap();
+    assert!(xietong(dir.path(), &["import", "achievements", "--file", f.to_str().unwrap()]).status.success());
+    let o = xietong(dir.path(), &["match", "--target", "achievements", "--queries", q.to_str().unwrap(), "--baseline"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("4 项成果"));
+    assert!(stdout(&o).lines().all(|l| l.ends_with(" bm25")));
+    // Bad query lines are all named, and nothing runs.
+    std::fs::write(&q, format!("q1\t\nq 2\t尼龙\nq3\t{}\n", "长".repeat(2001))).unwrap();
+    let o = xietong(dir.path(), &["match", "--target", "achievements", "--queries", q.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(err.contains("第 1 行：查询内容不能为空") && err.contains("第 2 行") && err.contains("第 3 行：查询内容不能超过"), "{err}");
+    assert!(stdout(&o).is_empty());
+}

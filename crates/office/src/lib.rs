@@ -1,22 +1,40 @@
 //! Office files at the edges of Xietong, bytes in and bytes out (no database, no web):
 //!
 //! - [`table`]: the column and cell types shared by imports and exports.
-//! - [`xlsx`]: .xlsx exports and import templates (rust_xlsxwriter), and reading .xlsx (calamine),
-//!   .csv and .tsv into rows with every bad row and column reported in Chinese.
+//! - [`xlsx`]: .xlsx exports and import templates (rust_xlsxwriter).
+//! - [`read`]: reading .xlsx (calamine), .csv and .tsv into rows, every bad row and column
+//!   reported in Chinese; re-exported from [`xlsx`] where the callers have always found it.
 //! - [`notice`]: the 督查通报 as a Word document (.docx), built from a template an administrator
-//!   can replace (docx-rs writes the default template; placeholders are filled at package level).
+//!   can replace; placeholders are filled at the zip and XML level (quick-xml), so everything
+//!   else in the administrator's file survives byte for byte.
 
 pub mod notice;
+pub mod read;
 pub mod table;
+mod wordml;
 pub mod xlsx;
 
-/// What can go wrong with an office file, in Chinese for the clerk.
+pub use notice::{NoticeDoc, NoticeTable, check_template, default_template, notice_text, render_notice};
+pub use read::{ImportErrors, RawRow, RowError, read_rows, read_table};
+pub use table::{Cell, Column, SheetData};
+pub use xlsx::{export_table, export_workbook, import_template};
+
+/// What can go wrong with an office file, in Chinese for the clerk or the administrator.
 #[derive(Debug, thiserror::Error)]
 pub enum OfficeError {
+    /// An import that was refused: every bad row and column, one per line.
     #[error("{0}")]
-    Import(#[from] xlsx::ImportErrors),
-    #[error("模板无法读取：{0}")]
+    Import(#[from] read::ImportErrors),
+    /// A Word template that cannot be used; the message is complete ("模板缺少占位符 {{表格}}").
+    #[error("{0}")]
     Template(String),
+    /// Writing a file failed (a value Excel or Word cannot hold).
     #[error("文件生成失败：{0}")]
     Write(String),
+}
+
+/// Third-party parsers meet files from anywhere; should one of them panic on a malformed file,
+/// the clerk gets an error instead of a dropped connection.
+pub(crate) fn guarded<T>(f: impl FnOnce() -> T) -> Option<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).ok()
 }

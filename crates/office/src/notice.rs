@@ -1,23 +1,29 @@
 //! The 督查通报 as a Word document, built from a template an administrator can replace.
 //!
-//! The default template is written with docx-rs: red-head letterhead, 文号, title, body in 仿宋,
-//! with placeholder paragraphs. Rendering fills a template at package level: the .docx is opened
-//! as a zip, the paragraphs of `word/document.xml` (and the headers and footers) that hold a
-//! placeholder are rewritten, and every other part is copied unchanged, so an administrator's
-//! letterhead, fonts, logo, header and footer survive. Word may split a placeholder across runs;
-//! a paragraph holding one is rewritten as a single run with the first run's formatting.
+//! The built-in template is the usual 公文 layout: red-head letterhead, 文号 over a red rule, the
+//! title in 方正小标宋简体, the body in 仿宋_GB2312 三号 with a two-character first-line indent,
+//! issuer and date at the bottom right, page numbers "— 1 —" in the footer. Its content is
+//! placeholder paragraphs. Rendering fills them at package level (the zip and its XML parts,
+//! edited in place), so an administrator's edits — letterhead, fonts, logo, header, footer,
+//! closing lines — survive byte for byte.
+//!
+//! Placeholders: `{{标题}}` `{{文号}}` `{{发文单位}}` `{{日期}}` `{{类别}}` are replaced where they
+//! stand (also in headers and footers), in the formatting of the run where they start;
+//! `{{正文}}` `{{表格}}` `{{落后单位}}` must each be a paragraph of their own in the body and
+//! become the body paragraphs (in the placeholder paragraph's look), the tables (in its font),
+//! and the list of lagging units (none: no such section).
 
-use std::io::{Cursor, Read, Write};
+use std::io::{Cursor, Write};
 
 use chrono::{Datelike, NaiveDate};
-use docx_rs::{AlignmentType, Docx, Paragraph, Run, RunFonts, SpecialIndentType};
-use zip::write::SimpleFileOptions;
-use zip::{CompressionMethod, ZipArchive, ZipWriter};
 
 use crate::OfficeError;
+use crate::wordml::{BlockCtx, Filler, Package, rpr_bold, run};
 
+/// A table of a notice, e.g. the month's ranking.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NoticeTable {
+    /// Shown bold and centred above the table ("" for none).
     pub caption: String,
     pub headers: Vec<String>,
     pub rows: Vec<Vec<String>>,
@@ -26,15 +32,19 @@ pub struct NoticeTable {
 /// Everything a notice says.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NoticeDoc {
+    /// "关于2026年10月份重点工作推进情况的通报"
     pub title: String,
+    /// 文号, "二七督通〔2026〕8号"
     pub doc_no: String,
+    /// 发文单位, "二七区督查局"
     pub issuer: String,
     pub date: NaiveDate,
-    /// 表扬 / 批评 / 预警 / 月度排名
+    /// 表扬 / 批评 / 预警 / 月度排名 (the optional `{{类别}}`)
     pub kind_label: String,
+    /// Body paragraphs, in order; a line break inside one starts a new paragraph.
     pub paragraphs: Vec<String>,
     pub tables: Vec<NoticeTable>,
-    /// Lagging units, each named with its responsible person.
+    /// Lagging units, each named with its responsible person. None: no such section.
     pub laggards: Vec<String>,
 }
 
@@ -42,309 +52,186 @@ pub const TITLE: &str = "{{标题}}";
 pub const DOC_NO: &str = "{{文号}}";
 pub const ISSUER: &str = "{{发文单位}}";
 pub const DATE: &str = "{{日期}}";
+pub const KIND: &str = "{{类别}}";
 pub const BODY: &str = "{{正文}}";
 pub const TABLES: &str = "{{表格}}";
 pub const LAGGARDS: &str = "{{落后单位}}";
 /// Placeholders a template must contain; the others are optional.
 pub const REQUIRED: [&str; 4] = [TITLE, BODY, TABLES, LAGGARDS];
-const BLOCKS: [&str; 3] = [BODY, TABLES, LAGGARDS];
+/// Replaced where they stand, in the body, headers and footers.
+pub const INLINE: [&str; 5] = [TITLE, DOC_NO, ISSUER, DATE, KIND];
+/// Each a paragraph of its own in the body, replaced by paragraphs or tables.
+pub const BLOCKS: [&str; 3] = [BODY, TABLES, LAGGARDS];
+/// The heading of the laggard section.
+pub const LAGGARDS_HEADING: &str = "落后单位及责任人：";
 
-fn template_err(m: impl Into<String>) -> OfficeError {
-    OfficeError::Template(m.into())
-}
-
-/// The built-in template: what an administrator downloads, edits in Word or WPS, and uploads.
-pub fn default_template() -> Vec<u8> {
-    let song = RunFonts::new().east_asia("方正小标宋简体").ascii("SimSun").hi_ansi("SimSun");
-    let fang = RunFonts::new().east_asia("仿宋_GB2312").ascii("FangSong").hi_ansi("FangSong");
-    let centered = |text: &str, size: usize, fonts: &RunFonts, red: bool, bold: bool| {
-        let mut r = Run::new().add_text(text).size(size).fonts(fonts.clone());
-        if red {
-            r = r.color("C00000");
-        }
-        if bold {
-            r = r.bold();
-        }
-        Paragraph::new().add_run(r).align(AlignmentType::Center)
-    };
-    let body = |text: &str| {
-        Paragraph::new()
-            .add_run(Run::new().add_text(text).size(32).fonts(fang.clone()))
-            .indent(None, Some(SpecialIndentType::FirstLine(640)), None, None)
-            .line_spacing(docx_rs::LineSpacing::new().line(560))
-    };
-    let right = |text: &str| Paragraph::new().add_run(Run::new().add_text(text).size(32).fonts(fang.clone())).align(AlignmentType::Right);
-    let docx = Docx::new()
-        .add_paragraph(centered(ISSUER, 64, &song, true, false))
-        .add_paragraph(centered(DOC_NO, 32, &fang, false, false))
-        .add_paragraph(centered("━━━━━━━━━━━━━━━━━━━━━━━━", 24, &fang, true, false))
-        .add_paragraph(centered(TITLE, 44, &song, false, false))
-        .add_paragraph(body(BODY))
-        .add_paragraph(body(TABLES))
-        .add_paragraph(body(LAGGARDS))
-        .add_paragraph(right(ISSUER))
-        .add_paragraph(right(DATE));
-    let mut buf = Cursor::new(Vec::new());
-    // Packing an in-memory document only fails on I/O, which a Vec does not do.
-    docx.build().pack(&mut buf).expect("packing the built-in template into memory");
-    buf.into_inner()
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-fn unesc(s: &str) -> String {
-    s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&amp;", "&")
-}
-
-/// Byte range of the next paragraph start tag (`<w:p>`, `<w:p …>`, `<w:p/>`) at or after `from`.
-fn next_p_start(xml: &str, from: usize) -> Option<usize> {
-    let mut i = from;
-    while let Some(k) = xml[i..].find("<w:p") {
-        let at = i + k;
-        match xml.as_bytes().get(at + 4) {
-            Some(b'>') | Some(b' ') | Some(b'/') => return Some(at),
-            _ => i = at + 4,
-        }
-    }
-    None
-}
-
-/// End (exclusive) of the paragraph starting at `start`, and whether it contains another paragraph.
-fn p_end(xml: &str, start: usize) -> Option<(usize, bool)> {
-    let open_end = start + xml[start..].find('>')? + 1;
-    if xml[start..open_end].ends_with("/>") {
-        return Some((open_end, false));
-    }
-    let mut depth = 1;
-    let mut nested = false;
-    let mut i = open_end;
-    loop {
-        let next_close = xml[i..].find("</w:p>").map(|k| i + k)?;
-        match next_p_start(xml, i) {
-            Some(s) if s < next_close => {
-                nested = true;
-                let e = s + xml[s..].find('>')? + 1;
-                if !xml[s..e].ends_with("/>") {
-                    depth += 1;
-                }
-                i = e;
-            }
-            _ => {
-                depth -= 1;
-                i = next_close + "</w:p>".len();
-                if depth == 0 {
-                    return Some((i, nested));
-                }
-            }
-        }
-    }
-}
-
-/// The visible text of a paragraph: its `<w:t>` contents, unescaped.
-fn p_text(p: &str) -> String {
-    let mut out = String::new();
-    let mut i = 0;
-    while let Some(k) = p[i..].find("<w:t") {
-        let at = i + k;
-        let Some(gt) = p[at..].find('>').map(|g| at + g) else { break };
-        let tag = &p[at..=gt];
-        // <w:tab/>, <w:tbl…> and friends share the prefix; only <w:t> and <w:t …> hold text.
-        if !(tag == "<w:t>" || tag.starts_with("<w:t ")) || tag.ends_with("/>") {
-            i = gt + 1;
-            continue;
-        }
-        let Some(close) = p[gt..].find("</w:t>").map(|c| gt + c) else { break };
-        out.push_str(&unesc(&p[gt + 1..close]));
-        i = close + "</w:t>".len();
-    }
-    out
-}
-
-/// `(open tag, pPr, first run's rPr)` of a paragraph, to copy its look onto generated text.
-fn p_parts(p: &str) -> (String, String, String) {
-    let open_end = p.find('>').map(|g| g + 1).unwrap_or(0);
-    // Generated paragraphs get a bare tag: copying w14:paraId would repeat an id Word expects unique.
-    let open = "<w:p>".to_string();
-    let body = if p[..open_end].ends_with("/>") { "" } else { &p[open_end..] };
-    let ppr = match (body.find("<w:pPr"), body.find("</w:pPr>")) {
-        (Some(s), Some(e)) if s < e => body[s..e + "</w:pPr>".len()].to_string(),
-        _ => String::new(),
-    };
-    let after_ppr = if ppr.is_empty() { body } else { &body[body.find("</w:pPr>").map(|e| e + 8).unwrap_or(0)..] };
-    let mut rpr = String::new();
-    let mut i = 0;
-    while let Some(k) = after_ppr[i..].find("<w:r") {
-        let at = i + k;
-        let next = after_ppr.as_bytes().get(at + 4).copied();
-        if matches!(next, Some(b'>') | Some(b' ')) {
-            let run_end = after_ppr[at..].find("</w:r>").map(|e| at + e).unwrap_or(after_ppr.len());
-            let run = &after_ppr[at..run_end];
-            if let (Some(s), Some(e)) = (run.find("<w:rPr"), run.find("</w:rPr>")) {
-                if s < e {
-                    rpr = run[s..e + "</w:rPr>".len()].to_string();
-                }
-            }
-            break;
-        }
-        i = at + 4;
-    }
-    (open, ppr, rpr)
-}
-
-fn run_p(open: &str, ppr: &str, rpr: &str, text: &str) -> String {
-    format!("{open}{ppr}<w:r>{rpr}<w:t xml:space=\"preserve\">{}</w:t></w:r></w:p>", esc(text))
-}
-
-fn table_xml(t: &NoticeTable) -> String {
-    let cols = t.headers.len().max(t.rows.iter().map(Vec::len).max().unwrap_or(0)).max(1);
-    let width = 9000 / cols;
-    let border = |name: &str| format!("<w:{name} w:val=\"single\" w:sz=\"4\" w:space=\"0\" w:color=\"000000\"/>");
-    let mut x = String::from("<w:tbl><w:tblPr><w:tblW w:w=\"5000\" w:type=\"pct\"/><w:jc w:val=\"center\"/><w:tblBorders>");
-    for b in ["top", "left", "bottom", "right", "insideH", "insideV"] {
-        x.push_str(&border(b));
-    }
-    x.push_str("</w:tblBorders></w:tblPr><w:tblGrid>");
-    for _ in 0..cols {
-        x.push_str(&format!("<w:gridCol w:w=\"{width}\"/>"));
-    }
-    x.push_str("</w:tblGrid>");
-    let cell = |text: &str, bold: bool| {
-        format!(
-            "<w:tc><w:tcPr><w:tcW w:w=\"{width}\" w:type=\"dxa\"/></w:tcPr><w:p><w:pPr><w:jc w:val=\"center\"/></w:pPr><w:r><w:rPr>{}<w:rFonts w:ascii=\"FangSong\" w:hAnsi=\"FangSong\" w:eastAsia=\"仿宋_GB2312\"/><w:sz w:val=\"24\"/></w:rPr><w:t xml:space=\"preserve\">{}</w:t></w:r></w:p></w:tc>",
-            if bold { "<w:b/>" } else { "" },
-            esc(text)
-        )
-    };
-    let row = |cells: &[String], bold: bool| {
-        let mut r = String::from(if bold { "<w:tr><w:trPr><w:tblHeader/></w:trPr>" } else { "<w:tr>" });
-        for i in 0..cols {
-            r.push_str(&cell(cells.get(i).map(String::as_str).unwrap_or(""), bold));
-        }
-        r.push_str("</w:tr>");
-        r
-    };
-    x.push_str(&row(&t.headers, true));
-    for r in &t.rows {
-        x.push_str(&row(r, false));
-    }
-    x.push_str("</w:tbl>");
-    x
-}
-
-fn date_zh(d: NaiveDate) -> String {
+/// A date as a notice writes it: "2026年11月24日".
+pub fn date_zh(d: NaiveDate) -> String {
     format!("{}年{}月{}日", d.year(), d.month(), d.day())
 }
 
-fn inline_values(doc: &NoticeDoc) -> [(&'static str, String); 4] {
-    [(TITLE, doc.title.clone()), (DOC_NO, doc.doc_no.clone()), (ISSUER, doc.issuer.clone()), (DATE, date_zh(doc.date))]
+/// Two characters of 三号 (16 pt), in twentieths of a point.
+const TWO_CHARS: u32 = 640;
+
+const NS_W: &str = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
+const NS_R: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+const XML_DECL: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n";
+
+/// Run properties in schema order: fonts (Times New Roman for Latin text and digits, as 公文
+/// use), bold, colour, size in half-points.
+fn rpr(east_asia: &str, bold: bool, color: Option<&str>, half_points: u32) -> String {
+    format!(
+        "<w:rPr><w:rFonts w:ascii=\"Times New Roman\" w:hAnsi=\"Times New Roman\" w:eastAsia=\"{east_asia}\" w:cs=\"Times New Roman\"/>{}{}<w:sz w:val=\"{half_points}\"/><w:szCs w:val=\"{half_points}\"/></w:rPr>",
+        if bold { "<w:b/><w:bCs/>" } else { "" },
+        color.map(|c| format!("<w:color w:val=\"{c}\"/>")).unwrap_or_default()
+    )
 }
 
-/// Rewrite every paragraph of `xml` that holds a placeholder; `blocks` allows the body, table and
-/// laggard placeholders (the main document only).
-fn fill(xml: &str, doc: Option<&NoticeDoc>, blocks: bool) -> Result<String, OfficeError> {
-    let mut out = String::with_capacity(xml.len() + 4096);
-    let mut pos = 0;
-    let mut search = 0;
-    while let Some(start) = next_p_start(xml, search) {
-        let Some((end, nested)) = p_end(xml, start) else { return Err(template_err("文档结构无效（段落未闭合）")) };
-        if nested {
-            // A paragraph holding a text box: its inner paragraphs are visited on their own.
-            search = start + 4;
-            continue;
-        }
-        let p = &xml[start..end];
-        let text = p_text(p);
-        search = end;
-        if !text.contains("{{") {
-            continue;
-        }
-        let (open, ppr, rpr) = p_parts(p);
-        let trimmed = text.trim();
-        let replacement = if let Some(b) = BLOCKS.iter().find(|b| text.contains(**b)) {
-            if !blocks {
-                return Err(template_err(format!("占位符 {b} 只能放在正文中，不能放在页眉页脚")));
-            }
-            if trimmed != *b {
-                return Err(template_err(format!("占位符 {b} 须单独成段（该段现为「{trimmed}」）")));
-            }
-            match doc {
-                None => p.to_string(),
-                Some(d) if *b == BODY => d.paragraphs.iter().map(|t| run_p(&open, &ppr, &rpr, t)).collect(),
-                Some(d) if *b == TABLES => d
-                    .tables
-                    .iter()
-                    .map(|t| {
-                        let caption = run_p("<w:p>", "<w:pPr><w:jc w:val=\"center\"/></w:pPr>", &rpr.replace("<w:rPr>", "<w:rPr><w:b/>"), &t.caption);
-                        format!("{caption}{}<w:p/>", table_xml(t))
-                    })
-                    .collect(),
-                Some(d) => {
-                    let mut s = run_p(&open, &ppr, &rpr.replace("<w:rPr>", "<w:rPr><w:b/>"), "排名靠后及存在逾期未结任务的单位和责任人：");
-                    if d.laggards.is_empty() {
-                        s.push_str(&run_p(&open, &ppr, &rpr, "无。"));
-                    }
-                    for (i, l) in d.laggards.iter().enumerate() {
-                        s.push_str(&run_p(&open, &ppr, &rpr, &format!("{}. {l}", i + 1)));
-                    }
-                    s
-                }
-            }
-        } else {
-            match doc {
-                None => p.to_string(),
-                Some(d) => {
-                    let mut t = text.clone();
-                    for (k, v) in inline_values(d) {
-                        t = t.replace(k, &v);
-                    }
-                    run_p(&open, &ppr, &rpr, &t)
-                }
-            }
-        };
-        out.push_str(&xml[pos..start]);
-        out.push_str(&replacement);
-        pos = end;
+fn para(ppr: &str, rpr: &str, text: &str) -> String {
+    if text.is_empty() { format!("<w:p><w:pPr>{ppr}</w:pPr></w:p>") } else { format!("<w:p><w:pPr>{ppr}</w:pPr>{}</w:p>", run(rpr, text)) }
+}
+
+/// The main document of the built-in template. Paragraph and run properties are written in the
+/// schema's order: Word repairs (or refuses) files whose order differs, which is why this is
+/// not generated with docx-rs (its output fails the OOXML validator, docx-rs issue #724).
+fn default_document() -> String {
+    const XBS: &str = "方正小标宋简体";
+    const FANG: &str = "仿宋_GB2312";
+    let exactly = |twips: u32| format!("<w:spacing w:before=\"0\" w:after=\"0\" w:line=\"{twips}\" w:lineRule=\"exact\"/>");
+    let body_ppr = format!("{}<w:ind w:firstLine=\"{TWO_CHARS}\" w:firstLineChars=\"200\"/><w:jc w:val=\"both\"/>", exactly(560));
+    let signed_ppr = format!("{}<w:ind w:right=\"{TWO_CHARS}\"/><w:jc w:val=\"right\"/>", exactly(560));
+    let blank = para(&exactly(560), "", "");
+    let body = [
+        // 红头: the issuing office in red 小标宋, then the 文号 over a red rule.
+        para("<w:spacing w:before=\"240\" w:after=\"240\"/><w:jc w:val=\"center\"/>", &rpr(XBS, false, Some("FF0000"), 72), ISSUER),
+        para(
+            "<w:pBdr><w:bottom w:val=\"single\" w:sz=\"18\" w:space=\"8\" w:color=\"FF0000\"/></w:pBdr><w:spacing w:before=\"0\" w:after=\"120\"/><w:jc w:val=\"center\"/>",
+            &rpr(FANG, false, None, 32),
+            DOC_NO,
+        ),
+        blank.clone(),
+        para(&format!("{}<w:jc w:val=\"center\"/>", exactly(700)), &rpr(XBS, true, None, 44), TITLE),
+        blank.clone(),
+        para(&body_ppr, &rpr(FANG, false, None, 32), BODY),
+        // Tables take the look of this placeholder: 仿宋 小四.
+        para(&body_ppr, &rpr(FANG, false, None, 24), TABLES),
+        para(&body_ppr, &rpr(FANG, false, None, 32), LAGGARDS),
+        blank,
+        para(&signed_ppr, &rpr(FANG, false, None, 32), ISSUER),
+        para(&signed_ppr, &rpr(FANG, false, None, 32), DATE),
+    ]
+    .concat();
+    // A4; GB/T 9704 margins: 37 mm top, 35 mm bottom, 28 mm left, 26 mm right (156 × 225 mm).
+    let sect = "<w:sectPr><w:footerReference w:type=\"default\" r:id=\"rId3\"/><w:pgSz w:w=\"11906\" w:h=\"16838\"/><w:pgMar w:top=\"2098\" w:right=\"1474\" w:bottom=\"1984\" w:left=\"1587\" w:header=\"851\" w:footer=\"1134\" w:gutter=\"0\"/><w:cols w:space=\"425\"/></w:sectPr>";
+    format!("{XML_DECL}<w:document xmlns:w=\"{NS_W}\" xmlns:r=\"{NS_R}\"><w:body>{body}{sect}</w:body></w:document>")
+}
+
+/// Page numbers as 公文 print them: "— 1 —", centred, 宋体 四号.
+fn default_footer() -> String {
+    let r = "<w:rPr><w:rFonts w:ascii=\"宋体\" w:hAnsi=\"宋体\" w:eastAsia=\"宋体\"/><w:sz w:val=\"28\"/><w:szCs w:val=\"28\"/></w:rPr>";
+    let field = |inner: &str| format!("<w:r>{r}{inner}</w:r>");
+    format!(
+        "{XML_DECL}<w:ftr xmlns:w=\"{NS_W}\" xmlns:r=\"{NS_R}\"><w:p><w:pPr><w:jc w:val=\"center\"/></w:pPr>{}{}{}{}{}{}{}</w:p></w:ftr>",
+        field("<w:t xml:space=\"preserve\">— </w:t>"),
+        field("<w:fldChar w:fldCharType=\"begin\"/>"),
+        field("<w:instrText xml:space=\"preserve\"> PAGE </w:instrText>"),
+        field("<w:fldChar w:fldCharType=\"separate\"/>"),
+        // Word expects the field's last result between separate and end.
+        field("<w:t>1</w:t>"),
+        field("<w:fldChar w:fldCharType=\"end\"/>"),
+        field("<w:t xml:space=\"preserve\"> —</w:t>"),
+    )
+}
+
+fn default_styles() -> String {
+    format!(
+        concat!(
+            "{decl}<w:styles xmlns:w=\"{w}\"><w:docDefaults><w:rPrDefault><w:rPr>",
+            "<w:rFonts w:ascii=\"Times New Roman\" w:hAnsi=\"Times New Roman\" w:eastAsia=\"仿宋_GB2312\" w:cs=\"Times New Roman\"/>",
+            "<w:kern w:val=\"2\"/><w:sz w:val=\"32\"/><w:szCs w:val=\"32\"/><w:lang w:val=\"en-US\" w:eastAsia=\"zh-CN\" w:bidi=\"ar-SA\"/>",
+            "</w:rPr></w:rPrDefault><w:pPrDefault/></w:docDefaults>",
+            "<w:style w:type=\"paragraph\" w:default=\"1\" w:styleId=\"Normal\"><w:name w:val=\"Normal\"/><w:qFormat/><w:pPr><w:widowControl w:val=\"0\"/><w:jc w:val=\"both\"/></w:pPr></w:style>",
+            "<w:style w:type=\"character\" w:default=\"1\" w:styleId=\"DefaultParagraphFont\"><w:name w:val=\"Default Paragraph Font\"/><w:uiPriority w:val=\"1\"/><w:semiHidden/><w:unhideWhenUsed/></w:style>",
+            "<w:style w:type=\"table\" w:default=\"1\" w:styleId=\"TableNormal\"><w:name w:val=\"Normal Table\"/><w:uiPriority w:val=\"99\"/><w:semiHidden/><w:unhideWhenUsed/>",
+            "<w:tblPr><w:tblInd w:w=\"0\" w:type=\"dxa\"/><w:tblCellMar><w:top w:w=\"0\" w:type=\"dxa\"/><w:left w:w=\"108\" w:type=\"dxa\"/><w:bottom w:w=\"0\" w:type=\"dxa\"/><w:right w:w=\"108\" w:type=\"dxa\"/></w:tblCellMar></w:tblPr></w:style>",
+            "<w:style w:type=\"numbering\" w:default=\"1\" w:styleId=\"NoList\"><w:name w:val=\"No List\"/><w:uiPriority w:val=\"99\"/><w:semiHidden/><w:unhideWhenUsed/></w:style>",
+            "</w:styles>"
+        ),
+        decl = XML_DECL,
+        w = NS_W
+    )
+}
+
+/// The built-in template: what an administrator downloads, edits in Word or WPS, and uploads.
+/// Placeholder paragraphs carry the layout; see the module documentation.
+pub fn default_template() -> Vec<u8> {
+    const RELS: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
+    const OFFICE_REL: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+    const CT_PREFIX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml";
+    let parts: [(&str, String); 9] = [
+        (
+            "[Content_Types].xml",
+            format!(
+                "{XML_DECL}<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"><Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/><Default Extension=\"xml\" ContentType=\"application/xml\"/><Override PartName=\"/word/document.xml\" ContentType=\"{CT_PREFIX}.document.main+xml\"/><Override PartName=\"/word/styles.xml\" ContentType=\"{CT_PREFIX}.styles+xml\"/><Override PartName=\"/word/settings.xml\" ContentType=\"{CT_PREFIX}.settings+xml\"/><Override PartName=\"/word/footer1.xml\" ContentType=\"{CT_PREFIX}.footer+xml\"/><Override PartName=\"/docProps/core.xml\" ContentType=\"application/vnd.openxmlformats-package.core-properties+xml\"/><Override PartName=\"/docProps/app.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.extended-properties+xml\"/></Types>"
+            ),
+        ),
+        (
+            "_rels/.rels",
+            format!(
+                "{XML_DECL}<Relationships xmlns=\"{RELS}\"><Relationship Id=\"rId1\" Type=\"{OFFICE_REL}/officeDocument\" Target=\"word/document.xml\"/><Relationship Id=\"rId2\" Type=\"http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties\" Target=\"docProps/core.xml\"/><Relationship Id=\"rId3\" Type=\"{OFFICE_REL}/extended-properties\" Target=\"docProps/app.xml\"/></Relationships>"
+            ),
+        ),
+        (
+            "docProps/core.xml",
+            format!(
+                "{XML_DECL}<cp:coreProperties xmlns:cp=\"http://schemas.openxmlformats.org/package/2006/metadata/core-properties\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><dc:title>督查通报模板</dc:title><dc:creator>协同</dc:creator></cp:coreProperties>"
+            ),
+        ),
+        ("docProps/app.xml", format!("{XML_DECL}<Properties xmlns=\"http://schemas.openxmlformats.org/officeDocument/2006/extended-properties\"><Application>Xietong</Application></Properties>")),
+        ("word/document.xml", default_document()),
+        (
+            "word/_rels/document.xml.rels",
+            format!(
+                "{XML_DECL}<Relationships xmlns=\"{RELS}\"><Relationship Id=\"rId1\" Type=\"{OFFICE_REL}/styles\" Target=\"styles.xml\"/><Relationship Id=\"rId2\" Type=\"{OFFICE_REL}/settings\" Target=\"settings.xml\"/><Relationship Id=\"rId3\" Type=\"{OFFICE_REL}/footer\" Target=\"footer1.xml\"/></Relationships>"
+            ),
+        ),
+        ("word/styles.xml", default_styles()),
+        (
+            "word/settings.xml",
+            format!(
+                "{XML_DECL}<w:settings xmlns:w=\"{NS_W}\"><w:zoom w:percent=\"100\"/><w:defaultTabStop w:val=\"420\"/><w:characterSpacingControl w:val=\"compressPunctuation\"/><w:compat><w:compatSetting w:name=\"compatibilityMode\" w:uri=\"http://schemas.microsoft.com/office/word\" w:val=\"15\"/></w:compat></w:settings>"
+            ),
+        ),
+        ("word/footer1.xml", default_footer()),
+    ];
+    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for (name, xml) in parts {
+        // Writing into memory fails only when memory does.
+        w.start_file(name, options).expect("zip entry in memory");
+        w.write_all(xml.as_bytes()).expect("zip entry in memory");
     }
-    out.push_str(&xml[pos..]);
-    Ok(out)
+    w.finish().expect("zip in memory").into_inner()
 }
 
-fn open_package(bytes: &[u8]) -> Result<ZipArchive<Cursor<&[u8]>>, OfficeError> {
-    let a = ZipArchive::new(Cursor::new(bytes)).map_err(|_| template_err("不是有效的 Word 文档（.docx）"))?;
-    if a.index_for_name("word/document.xml").is_none() {
-        return Err(template_err("不是有效的 Word 文档（.docx）：缺少正文部分"));
-    }
-    Ok(a)
-}
-
-fn read_part(a: &mut ZipArchive<Cursor<&[u8]>>, name: &str) -> Result<String, OfficeError> {
-    let mut f = a.by_name(name).map_err(|_| template_err(format!("缺少 {name}")))?;
-    let mut s = String::new();
-    f.read_to_string(&mut s).map_err(|_| template_err(format!("{name} 不是 UTF-8 文本")))?;
-    Ok(s)
-}
-
-/// Is this upload a usable template? Every required placeholder present, each block placeholder
-/// in a paragraph of its own.
+/// Is this upload a usable template? A .docx with every required placeholder, each block
+/// placeholder in a paragraph of its own in the body, and no placeholder it does not know.
 pub fn check_template(bytes: &[u8]) -> Result<(), OfficeError> {
-    let mut a = open_package(bytes)?;
-    let xml = read_part(&mut a, "word/document.xml")?;
-    fill(&xml, None, true)?;
-    let mut text = String::new();
-    let mut search = 0;
-    while let Some(start) = next_p_start(&xml, search) {
-        let (end, _) = p_end(&xml, start).ok_or_else(|| template_err("文档结构无效（段落未闭合）"))?;
-        text.push_str(&p_text(&xml[start..end]));
-        text.push('\n');
-        search = start + 4;
-    }
-    let missing: Vec<&str> = REQUIRED.iter().copied().filter(|p| !text.contains(p)).collect();
+    crate::guarded(|| check(bytes)).unwrap_or_else(|| Err(crate::wordml::not_docx()))
+}
+
+fn check(bytes: &[u8]) -> Result<(), OfficeError> {
+    let found = Package::open(bytes)?.check(&INLINE, &BLOCKS)?;
+    let missing: Vec<&str> = REQUIRED.iter().copied().filter(|p| !found.tokens.contains(*p)).collect();
+    let mut problems = vec![];
     if !missing.is_empty() {
-        return Err(template_err(format!("模板缺少占位符 {}", missing.join("、"))));
+        problems.push(format!("模板缺少占位符 {}", missing.join("、")));
     }
-    Ok(())
+    problems.extend(found.problems.iter().cloned());
+    if found.problems.iter().any(|p| p.contains("无法识别")) {
+        problems.push(format!("可用的占位符：{}", INLINE.iter().chain(BLOCKS.iter()).copied().collect::<Vec<_>>().join(" ")));
+    }
+    if problems.is_empty() { Ok(()) } else { Err(OfficeError::Template(problems.join("；"))) }
 }
 
 /// The notice as a .docx: `template` (or the built-in one) with its placeholders filled.
@@ -358,24 +245,116 @@ pub fn render_notice(template: Option<&[u8]>, doc: &NoticeDoc) -> Result<Vec<u8>
         }
     };
     check_template(bytes)?;
-    let mut a = open_package(bytes)?;
-    let mut w = ZipWriter::new(Cursor::new(Vec::new()));
-    let werr = |e: zip::result::ZipError| OfficeError::Write(e.to_string());
-    for i in 0..a.len() {
-        let name = a.by_index(i).map_err(werr)?.name().map_err(werr)?.to_string();
-        let is_main = name == "word/document.xml";
-        let is_margin = name.starts_with("word/header") || name.starts_with("word/footer");
-        if is_main || (is_margin && name.ends_with(".xml")) {
-            let xml = read_part(&mut a, &name)?;
-            let filled = fill(&xml, Some(doc), is_main)?;
-            w.start_file(name, SimpleFileOptions::default().compression_method(CompressionMethod::Deflated)).map_err(werr)?;
-            w.write_all(filled.as_bytes()).map_err(|e| OfficeError::Write(e.to_string()))?;
-        } else {
-            let f = a.by_index(i).map_err(werr)?;
-            w.raw_copy_file(f).map_err(werr)?;
+    crate::guarded(|| Package::open(bytes)?.fill(&INLINE, &BLOCKS, &NoticeFiller(doc)))
+        .unwrap_or_else(|| Err(crate::wordml::not_docx()))
+}
+
+struct NoticeFiller<'a>(&'a NoticeDoc);
+
+impl Filler for NoticeFiller<'_> {
+    fn inline(&self, token: &str) -> Option<String> {
+        let d = self.0;
+        Some(match token {
+            TITLE => d.title.clone(),
+            DOC_NO => d.doc_no.clone(),
+            ISSUER => d.issuer.clone(),
+            DATE => date_zh(d.date),
+            KIND => d.kind_label.clone(),
+            _ => return None,
+        })
+    }
+
+    fn block(&self, token: &str, ctx: &BlockCtx) -> String {
+        let d = self.0;
+        match token {
+            BODY => d.paragraphs.iter().flat_map(|p| p.lines()).map(str::trim).filter(|l| !l.is_empty()).map(|l| ctx.paragraph(l, false)).collect(),
+            TABLES => d.tables.iter().map(|t| table_block(t, &ctx.rpr)).collect(),
+            LAGGARDS if d.laggards.is_empty() => String::new(),
+            LAGGARDS => {
+                let mut s = ctx.paragraph(LAGGARDS_HEADING, true);
+                for (i, l) in d.laggards.iter().enumerate() {
+                    s.push_str(&ctx.paragraph(&format!("{}. {}", i + 1, l.trim()), false));
+                }
+                s
+            }
+            _ => String::new(),
         }
     }
-    Ok(w.finish().map_err(werr)?.into_inner())
+}
+
+/// Paragraph properties for text that must not inherit the body's indent and line spacing.
+fn plain_ppr(keep_next: bool, before_after: u32) -> String {
+    format!(
+        "<w:pPr>{}<w:spacing w:before=\"{before_after}\" w:after=\"{before_after}\" w:line=\"240\" w:lineRule=\"auto\"/><w:ind w:left=\"0\" w:right=\"0\" w:firstLine=\"0\" w:firstLineChars=\"0\"/><w:jc w:val=\"center\"/></w:pPr>",
+        if keep_next { "<w:keepNext/>" } else { "" }
+    )
+}
+
+/// Width of text in half-width characters (a Chinese character counts two).
+fn text_units(s: &str) -> usize {
+    s.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum()
+}
+
+/// A caption, the table (borders, a bold shaded header row repeated on each page, cells in the
+/// placeholder's font), and the empty paragraph Word needs after a table.
+fn table_block(t: &NoticeTable, rpr: &str) -> String {
+    // The type area of the built-in template (156 mm); Word rescales for other page setups.
+    const TEXT_WIDTH: usize = 8844;
+    let cols = t.headers.len().max(t.rows.iter().map(Vec::len).max().unwrap_or(0)).max(1);
+    let weights: Vec<usize> = (0..cols)
+        .map(|c| {
+            let widest = std::iter::once(t.headers.get(c)).chain(t.rows.iter().map(|r| r.get(c))).flatten().map(|s| text_units(s)).max().unwrap_or(0);
+            widest.clamp(4, 40)
+        })
+        .collect();
+    let sum: usize = weights.iter().sum();
+    let widths: Vec<usize> = weights.iter().map(|w| TEXT_WIDTH * w / sum).collect();
+
+    let mut x = String::new();
+    if !t.caption.trim().is_empty() {
+        x.push_str(&format!("<w:p>{}{}</w:p>", plain_ppr(true, 120), run(&rpr_bold(rpr), t.caption.trim())));
+    }
+    x.push_str("<w:tbl><w:tblPr><w:tblW w:w=\"5000\" w:type=\"pct\"/><w:jc w:val=\"center\"/><w:tblBorders>");
+    for side in ["top", "left", "bottom", "right", "insideH", "insideV"] {
+        x.push_str(&format!("<w:{side} w:val=\"single\" w:sz=\"4\" w:space=\"0\" w:color=\"000000\"/>"));
+    }
+    x.push_str("</w:tblBorders><w:tblCellMar><w:left w:w=\"80\" w:type=\"dxa\"/><w:right w:w=\"80\" w:type=\"dxa\"/></w:tblCellMar><w:tblLook w:val=\"04A0\" w:firstRow=\"1\" w:lastRow=\"0\" w:firstColumn=\"0\" w:lastColumn=\"0\" w:noHBand=\"0\" w:noVBand=\"1\"/></w:tblPr><w:tblGrid>");
+    for w in &widths {
+        x.push_str(&format!("<w:gridCol w:w=\"{w}\"/>"));
+    }
+    x.push_str("</w:tblGrid>");
+    let bold_rpr = rpr_bold(rpr);
+    let row = |cells: &[String], header: bool| {
+        let mut r = String::from(if header { "<w:tr><w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>" } else { "<w:tr><w:trPr><w:cantSplit/></w:trPr>" });
+        for (c, w) in widths.iter().enumerate() {
+            let shade = if header { "<w:shd w:val=\"clear\" w:color=\"auto\" w:fill=\"D9D9D9\"/>" } else { "" };
+            let text = cells.get(c).map(String::as_str).unwrap_or("");
+            r.push_str(&format!(
+                "<w:tc><w:tcPr><w:tcW w:w=\"{w}\" w:type=\"dxa\"/>{shade}<w:vAlign w:val=\"center\"/></w:tcPr><w:p>{}{}</w:p></w:tc>",
+                plain_ppr(false, 0),
+                run(if header { &bold_rpr } else { rpr }, text.trim())
+            ));
+        }
+        r.push_str("</w:tr>");
+        r
+    };
+    if !t.headers.is_empty() {
+        x.push_str(&row(&t.headers, true));
+    }
+    for r in &t.rows {
+        x.push_str(&row(r, false));
+    }
+    if t.headers.is_empty() && t.rows.is_empty() {
+        x.push_str(&row(&[], false));
+    }
+    x.push_str("</w:tbl><w:p/>");
+    x
+}
+
+/// The text of a rendered notice's body, for tests and previews: every `<w:t>` of the main
+/// document, paragraphs separated by line breaks.
+pub fn notice_text(docx: &[u8]) -> Result<String, OfficeError> {
+    crate::guarded(|| crate::wordml::main_text(docx)).unwrap_or_else(|| Err(crate::wordml::not_docx()))
 }
 
 #[cfg(test)]
@@ -383,14 +362,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn text_joins_runs_and_skips_tabs() {
-        let p = r#"<w:p><w:r><w:t>{{</w:t></w:r><w:r><w:tab/><w:t xml:space="preserve">标题}}</w:t></w:r></w:p>"#;
-        assert_eq!(p_text(p), "{{标题}}");
+    fn dates_in_chinese() {
+        assert_eq!(date_zh(NaiveDate::from_ymd_opt(2026, 11, 4).unwrap()), "2026年11月4日");
     }
 
     #[test]
-    fn nested_paragraphs_are_found() {
-        let xml = "<w:p><w:r><w:txbxContent><w:p><w:r><w:t>x</w:t></w:r></w:p></w:txbxContent></w:r></w:p><w:p/>";
-        assert_eq!(p_end(xml, 0).map(|(e, n)| (&xml[..e], n)), Some((&xml[..xml.len() - 6], true)));
+    fn columns_get_width_by_content() {
+        let t = NoticeTable { caption: "".into(), headers: vec!["名次".into(), "单位".into()], rows: vec![vec!["1".into(), "二七区建设和交通局（区人防办）".into()]] };
+        let x = table_block(&t, "");
+        assert!(x.contains("<w:gridCol w:w=\"1040\"/><w:gridCol w:w=\"7803\"/>"), "{x}");
+        assert!(x.ends_with("</w:tbl><w:p/>"));
     }
 }

@@ -13,16 +13,41 @@ pub struct Column {
     pub required: bool,
     /// Width in Excel character units.
     pub width: f64,
-    /// Fill-in hint, shown as a note on the header cell.
+    /// Fill-in hint, shown as a note on the header cell and in the 填写说明 sheet.
     pub note: String,
     /// Allowed values: a dropdown in templates, checked on import. Empty = free text.
     pub choices: Vec<String>,
 }
 
 impl Column {
-    /// A free-text column for exports.
+    /// An optional free-text column; `key` is what [`crate::RawRow::get`] takes.
+    pub fn new(key: impl Into<String>, header: impl Into<String>) -> Column {
+        Column { key: key.into(), header: header.into(), required: false, width: 14.0, note: String::new(), choices: vec![] }
+    }
+
+    /// A free-text column for exports, keyed by its header.
     pub fn plain(header: &str, width: f64) -> Column {
-        Column { key: header.to_string(), header: header.to_string(), required: false, width, note: String::new(), choices: vec![] }
+        Column { width, ..Column::new(header, header) }
+    }
+
+    pub fn required(mut self) -> Column {
+        self.required = true;
+        self
+    }
+
+    pub fn width(mut self, width: f64) -> Column {
+        self.width = width;
+        self
+    }
+
+    pub fn note(mut self, note: impl Into<String>) -> Column {
+        self.note = note.into();
+        self
+    }
+
+    pub fn choices<S: Into<String>>(mut self, choices: impl IntoIterator<Item = S>) -> Column {
+        self.choices = choices.into_iter().map(Into::into).collect();
+        self
     }
 }
 
@@ -34,4 +59,56 @@ pub enum Cell {
     Date(NaiveDate),
     DateTime(NaiveDateTime),
     Empty,
+}
+
+impl From<&str> for Cell {
+    fn from(s: &str) -> Cell {
+        Cell::Text(s.to_string())
+    }
+}
+
+impl From<String> for Cell {
+    fn from(s: String) -> Cell {
+        Cell::Text(s)
+    }
+}
+
+impl From<f64> for Cell {
+    fn from(n: f64) -> Cell {
+        Cell::Number(n)
+    }
+}
+
+impl From<i64> for Cell {
+    fn from(n: i64) -> Cell {
+        Cell::Number(n as f64)
+    }
+}
+
+impl From<NaiveDate> for Cell {
+    fn from(d: NaiveDate) -> Cell {
+        Cell::Date(d)
+    }
+}
+
+impl From<NaiveDateTime> for Cell {
+    fn from(t: NaiveDateTime) -> Cell {
+        Cell::DateTime(t)
+    }
+}
+
+impl<T: Into<Cell>> From<Option<T>> for Cell {
+    fn from(v: Option<T>) -> Cell {
+        v.map(Into::into).unwrap_or(Cell::Empty)
+    }
+}
+
+/// One worksheet of a multi-sheet export ([`crate::xlsx::export_workbook`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SheetData {
+    pub name: String,
+    /// A bold title row above the header, e.g. "2026年10月城建交通类工作排名".
+    pub title: Option<String>,
+    pub columns: Vec<Column>,
+    pub rows: Vec<Vec<Cell>>,
 }

@@ -1,0 +1,45 @@
+//! The achievements search index lives beside the database (under the data directory) and is
+//! rebuilt from the database whenever it is missing or stale, so the database stays the one truth.
+
+use std::path::{Path, PathBuf};
+
+use xietong_search::{AchievementDoc, MatchIndex};
+
+use crate::{Db, Result, StoreError};
+
+fn search_err(e: xietong_search::SearchError) -> StoreError {
+    StoreError::internal(e.to_string())
+}
+
+/// Where the index of a data directory lives.
+pub fn achievements_index_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("index").join("achievements")
+}
+
+impl Db {
+    /// Open the achievements index under `data_dir`, rebuilding it first when it is missing or its
+    /// stamp differs from the database's. Returns the index and whether it was rebuilt.
+    pub async fn achievements_index(&self, data_dir: &Path) -> Result<(MatchIndex, bool)> {
+        let dir = achievements_index_dir(data_dir);
+        let stamp_file = dir.with_extension("stamp");
+        let stamp = self.achievements_stamp().await?;
+        if dir.exists() && std::fs::read_to_string(&stamp_file).ok().as_deref() == Some(stamp.as_str()) {
+            if let Ok(idx) = MatchIndex::open_dir(&dir) {
+                return Ok((idx, false));
+            }
+        }
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(|e| StoreError::internal(format!("无法清理检索索引 {}：{e}", dir.display())))?;
+        }
+        let docs: Vec<AchievementDoc> = self
+            .published_achievements()
+            .await?
+            .into_iter()
+            .map(|a| AchievementDoc { external_id: a.external_id, title: a.title, abstract_text: a.abstract_text, keywords: a.keywords, discipline: a.discipline, category: a.category })
+            .collect();
+        let idx = MatchIndex::create_in_dir(&dir).map_err(search_err)?;
+        idx.add_all(&docs).map_err(search_err)?;
+        std::fs::write(&stamp_file, &stamp).map_err(|e| StoreError::internal(format!("无法写入检索索引标记：{e}")))?;
+        Ok((idx, true))
+    }
+}
