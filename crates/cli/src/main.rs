@@ -138,7 +138,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 let s = xietong_demo::load(&db, xietong_storage::local_now()).await?;
                 tracing::info!(units = s.units, accounts = s.accounts, tasks = s.tasks, "demo data loaded");
             }
-            let state = AppState::new(db, Clock::Real).await?;
+            let state = AppState::with_data_dir(db, Clock::Real, cli.data_dir.clone()).await?;
+            // Build or check the search index now, so the first search does not wait for it.
+            if let Err(e) = state.achievements_index().await {
+                tracing::warn!(error = %e, "achievements index not ready");
+            }
             xietong_web::serve(state, *bind, Duration::from_secs((*sweep_every).max(1))).await?;
         }
         Cmd::Demo => {

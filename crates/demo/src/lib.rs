@@ -19,6 +19,7 @@ mod outcomes;
 pub const DEMO_PASSWORD: &str = "Xietong@2026";
 
 const DATA: &str = include_str!("../data/erqi.json");
+const CSL: &str = include_str!("../data/csl_achievements.tsv");
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -179,6 +180,10 @@ pub async fn load(db: &Db, now: NaiveDateTime) -> Result<Summary> {
     outcomes::load(db, now, &supervisor, &outcomes::Refs { unit: &unit, task_doc_no: &task_doc_no, categories: &cat_ids })
         .await
         .context("装入督查成果演示数据失败")?;
+    // 成果库: real papers of the CSL dataset (see data/README.md), imported as the CLI would.
+    let cols = xietong_storage::achievements::achievement_columns();
+    let (rows, cells) = xietong_office::xlsx::read_rows("csl_achievements.tsv", CSL.as_bytes(), &cols).map_err(|e| anyhow!("演示成果数据格式错误：{e}"))?;
+    db.import_achievements("demo", &rows, xietong_storage::imports::cell_problems(cells), "CSL dataset (Apache-2.0)", now).await.context("装入演示成果失败")?;
     let swept = db.sweep(&Ctx { cal: &cal, rules: &rules, now }, 500).await?;
     Ok(Summary { units: demo.units.len(), people: demo.people.len(), accounts, tasks: demo.tasks.len(), escalations_fired: swept.steps_fired })
 }

@@ -22,6 +22,7 @@ async fn demo_loads_with_outcomes_and_a_valid_audit_chain() {
     assert!(rankings.len() > 3, "earlier months too, for the trend");
     assert_eq!(db.list_problems(&sup, None, now).await.unwrap().len(), 2);
     assert_eq!(db.inspection_overview(&sup).await.unwrap().proposals.len(), 1);
+    assert_eq!(db.published_achievements().await.unwrap().len(), 300, "300 CSL papers in the 成果库");
     // A second load into the same database is refused, not doubled.
     assert!(xietong_demo::load(&db, now).await.is_err());
 }

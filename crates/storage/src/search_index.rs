@@ -11,6 +11,11 @@ fn search_err(e: xietong_search::SearchError) -> StoreError {
     StoreError::internal(e.to_string())
 }
 
+/// The search document of an achievement.
+pub fn doc_of(a: crate::achievements::Achievement) -> AchievementDoc {
+    AchievementDoc { external_id: a.external_id, title: a.title, abstract_text: a.abstract_text, keywords: a.keywords, discipline: a.discipline, category: a.category }
+}
+
 /// Where the index of a data directory lives.
 pub fn achievements_index_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("index").join("achievements")
@@ -31,12 +36,7 @@ impl Db {
         if dir.exists() {
             std::fs::remove_dir_all(&dir).map_err(|e| StoreError::internal(format!("无法清理检索索引 {}：{e}", dir.display())))?;
         }
-        let docs: Vec<AchievementDoc> = self
-            .published_achievements()
-            .await?
-            .into_iter()
-            .map(|a| AchievementDoc { external_id: a.external_id, title: a.title, abstract_text: a.abstract_text, keywords: a.keywords, discipline: a.discipline, category: a.category })
-            .collect();
+        let docs: Vec<AchievementDoc> = self.published_achievements().await?.into_iter().map(doc_of).collect();
         let idx = MatchIndex::create_in_dir(&dir).map_err(search_err)?;
         idx.add_all(&docs).map_err(search_err)?;
         std::fs::write(&stamp_file, &stamp).map_err(|e| StoreError::internal(format!("无法写入检索索引标记：{e}")))?;

@@ -30,6 +30,8 @@ pub fn router() -> Router<AppState> {
         .route("/sections/{id}/report", post(section_report))
         .route("/lists", get(lists_page))
         .route("/lists/{id}", get(list_page))
+        .route("/achievements", get(achievements_page))
+        .route("/enterprises", get(enterprises_page))
 }
 
 async fn imports_with(s: &AppState, u: &SessionUser, status: StatusCode, ok: Option<String>, errors: Vec<String>, kind: Option<&str>) -> Response {
@@ -250,6 +252,49 @@ async fn list_page(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id)
             let rows: Vec<_> = tasks.into_iter().map(|t| task_row(t, &snap.cal, &snap.rules, snap.now, None)).collect();
             render(&s, StatusCode::OK, "list.html", Some(&u), context! { nav => "lists", l => l, rows => rows })
         }
+        Err(e) => error_page(&s, Some(&u), &e),
+    }
+}
+
+async fn achievements_page(State(s): State<AppState>, PageUser(u, _): PageUser, axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>) -> Response {
+    if let Err(e) = crate::docking_api::may_read_libraries(&u) {
+        return error_page(&s, Some(&u), &e);
+    }
+    let query = q.get("q").cloned().unwrap_or_default();
+    let (hits, err) = if query.trim().is_empty() {
+        (vec![], None)
+    } else {
+        match crate::docking_api::run_match(&s, &u, &query, 20).await {
+            Ok(h) => (h, None),
+            Err(e @ StoreError::Internal(_)) => return error_page(&s, Some(&u), &e),
+            Err(e) => (vec![], Some(e.to_string())),
+        }
+    };
+    let all = s.db.published_achievements().await.unwrap_or_default();
+    let total = all.len();
+    let recent: Vec<_> = all.into_iter().rev().take(30).collect();
+    render(
+        &s,
+        if err.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK },
+        "achievements.html",
+        Some(&u),
+        context! { nav => "achievements", q => query, hits => hits, flash_err => err, total => total, recent => recent },
+    )
+}
+
+async fn enterprises_page(State(s): State<AppState>, PageUser(u, _): PageUser, axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>) -> Response {
+    if let Err(e) = crate::docking_api::may_read_libraries(&u) {
+        return error_page(&s, Some(&u), &e);
+    }
+    let qual = q.get("qualification").cloned().filter(|x| !x.is_empty());
+    match s.db.list_enterprises(qual.as_deref(), s.clock.now().date()).await {
+        Ok(list) => render(
+            &s,
+            StatusCode::OK,
+            "enterprises.html",
+            Some(&u),
+            context! { nav => "enterprises", list => list, qual => qual, quals => xietong_storage::enterprises::QUALIFICATIONS },
+        ),
         Err(e) => error_page(&s, Some(&u), &e),
     }
 }

@@ -53,6 +53,10 @@ pub struct Inner {
     pub templates: minijinja::Environment<'static>,
     /// Set the cookie's Secure flag (when served behind TLS).
     pub secure_cookies: bool,
+    /// Where the search index lives (under the data directory); `None` keeps it in memory.
+    pub index_dir: Option<std::path::PathBuf>,
+    /// The achievements index with the database stamp it was built from.
+    pub achievements_index: tokio::sync::Mutex<Option<(String, Arc<xietong_search::MatchIndex>)>>,
 }
 
 #[derive(Clone)]
@@ -90,7 +94,40 @@ impl AppState {
             policy: SessionPolicy::default(),
             templates: views::environment(),
             secure_cookies: false,
+            index_dir: None,
+            achievements_index: tokio::sync::Mutex::new(None),
         })))
+    }
+
+    /// The same state with the search index kept under `data_dir` (the server's choice).
+    pub async fn with_data_dir(db: Db, clock: Clock, data_dir: std::path::PathBuf) -> Result<AppState, StoreError> {
+        let s = Self::new(db, clock).await?;
+        let mut inner = Arc::try_unwrap(s.0).map_err(|_| StoreError::internal("状态初始化失败"))?;
+        inner.index_dir = Some(data_dir);
+        Ok(AppState(Arc::new(inner)))
+    }
+
+    /// The achievements index, rebuilt from the database when it is missing or stale.
+    pub async fn achievements_index(&self) -> Result<Arc<xietong_search::MatchIndex>, StoreError> {
+        let stamp = self.db.achievements_stamp().await?;
+        let mut slot = self.achievements_index.lock().await;
+        if let Some((s, idx)) = slot.as_ref() {
+            if *s == stamp {
+                return Ok(idx.clone());
+            }
+        }
+        let idx = match &self.index_dir {
+            Some(dir) => self.db.achievements_index(dir).await?.0,
+            None => {
+                let idx = xietong_search::MatchIndex::in_ram().map_err(|e| StoreError::internal(e.to_string()))?;
+                let docs: Vec<_> = self.db.published_achievements().await?.into_iter().map(xietong_storage::search_index::doc_of).collect();
+                idx.add_all(&docs).map_err(|e| StoreError::internal(e.to_string()))?;
+                idx
+            }
+        };
+        let idx = Arc::new(idx);
+        *slot = Some((stamp, idx.clone()));
+        Ok(idx)
     }
 
     pub fn snapshot(&self) -> Snapshot {

@@ -74,7 +74,8 @@ async fn outcome_pages_render_refuse_and_keep_what_was_typed() {
             ("/dashboard", "全区督导看板"), ("/rankings", "已发布的排名"), ("/rankings?category_id=1&month=2026-10", "试算"), ("/assessment", "年度考核得分"),
             ("/notices", "发布通报"), ("/problems", "问题台账"), ("/problems/1", "协调会"), ("/inspections", "合并建议"), ("/indicators", "66.3"),
             ("/projects", "登记项目"), ("/projects/1", "第四标段"), ("/lists", "防汛综合演练"), ("/lists/1", "防汛"), ("/imports", "下载督办任务导入模板"),
-            ("/tasks/1", "列入问题台账"), ("/records", "单位业绩记录"),
+            ("/tasks/1", "列入问题台账"), ("/records", "单位业绩记录"), ("/achievements", "成果库"), ("/enterprises", "企业库"),
+            ("/achievements?q=%E5%B0%BC%E9%BE%99", "匹配结果"),
         ] {
             let (s, html) = page(&sup, &app, path).await;
             assert_eq!(s, 200, "supervisor {path}");
@@ -88,7 +89,7 @@ async fn outcome_pages_render_refuse_and_keep_what_was_typed() {
         assert_eq!(s, 200);
         assert!(html.contains("分包督导看板") && html.contains("记录督导"));
         let lly = browser(&app, "jsj_lly").await;
-        for path in ["/dashboard", "/inspections"] {
+        for path in ["/dashboard", "/inspections", "/achievements", "/enterprises"] {
             let (s, _) = page(&lly, &app, path).await;
             assert_eq!(s, 403, "liaison {path}");
         }
