@@ -13,7 +13,7 @@ fn search_err(e: xietong_search::SearchError) -> StoreError {
 
 /// The search document of an achievement.
 pub fn doc_of(a: crate::achievements::Achievement) -> AchievementDoc {
-    AchievementDoc { external_id: a.external_id, title: a.title, abstract_text: a.abstract_text, keywords: a.keywords, discipline: a.discipline, category: a.category }
+    AchievementDoc { external_id: a.external_id, title: a.title, abstract_text: a.abstract_text, keywords: a.keywords, discipline: a.discipline, category: a.category, maturity: None, location: None }
 }
 
 /// Where the index of a data directory lives.

@@ -72,7 +72,7 @@ pub async fn run_match(s: &AppState, u: &xietong_storage::auth::SessionUser, q: 
     may_read_libraries(u)?;
     let idx = s.achievements_index().await?;
     let hits = idx.search(q, top.clamp(1, 50), &xietong_search::MatchOptions::default()).map_err(|e| match e {
-        xietong_search::SearchError::BadQuery(m) => StoreError::invalid("q", m),
+        e @ (xietong_search::SearchError::EmptyQuery | xietong_search::SearchError::QueryTooLong { .. }) => StoreError::invalid("q", e.to_string()),
         other => StoreError::internal(other.to_string()),
     })?;
     Ok(hits

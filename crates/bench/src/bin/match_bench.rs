@@ -11,10 +11,9 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use xietong_search::{AchievementDoc, MatchIndex, MatchOptions};
 
@@ -32,9 +31,12 @@ enum Cmd {
         csl: PathBuf,
         #[arg(long, default_value = "dev.tsv")]
         file: String,
-        /// Override the matching weights (for tuning on dev.tsv), e.g. "title_boost=2,phrase_bonus=0.5".
+        /// Override matching weights (for tuning on dev.tsv), e.g. "title_weight=2,phrase_bonus=0.5".
         #[arg(long, default_value = "")]
         set: String,
+        /// Also write one line per query (type, query, relevant, nDCG of both, top 10 of both) here.
+        #[arg(long)]
+        dump: Option<PathBuf>,
     },
     Latency {
         #[arg(long, default_value = "../shared/data/csl")]
@@ -43,6 +45,9 @@ enum Cmd {
         docs: usize,
         #[arg(long, default_value_t = 2000)]
         queries: usize,
+        /// Override matching weights, as for `quality`.
+        #[arg(long, default_value = "")]
+        set: String,
     },
 }
 
@@ -84,6 +89,8 @@ fn doc(p: &Paper, with_keywords: bool) -> AchievementDoc {
         keywords: if with_keywords { p.keywords.clone() } else { vec![] },
         discipline: p.discipline.clone(),
         category: p.category.clone(),
+        maturity: None,
+        location: None,
     }
 }
 
@@ -105,7 +112,7 @@ fn query_sets(papers: &[Paper]) -> Vec<QuerySet> {
     }
     let mut t2: Vec<(String, HashSet<String>)> = carriers.into_iter().filter(|(_, s)| (2..=30).contains(&s.len())).map(|(k, s)| (k.to_string(), s)).collect();
     t2.sort_by(|a, b| a.0.cmp(&b.0));
-    let (a, b): (Vec<(usize, &Paper)>, Vec<(usize, &Paper)>) = papers.iter().enumerate().partition(|(i, _)| i % 2 == 0);
+    let (a, b): (Vec<_>, Vec<_>) = papers.iter().enumerate().partition(|(i, _)| i % 2 == 0);
     let b_docs: Vec<AchievementDoc> = b.iter().map(|(_, p)| doc(p, true)).collect();
     let t3 = a
         .iter()
@@ -127,44 +134,40 @@ fn score(ranked: &[String], relevant: &HashSet<String>) -> (f64, f64) {
     (if idcg > 0.0 { dcg / idcg } else { 0.0 }, found as f64 / relevant.len().max(1) as f64)
 }
 
+/// The default weights with `name=value` pairs (any field of `MatchOptions`) laid over them.
 fn options(set: &str) -> Result<MatchOptions> {
-    let mut o = MatchOptions::default();
-    for kv in set.split(',').filter(|s| !s.is_empty()) {
+    let mut o = serde_json::to_value(MatchOptions::default())?;
+    for kv in set.split(',').filter(|s| !s.trim().is_empty()) {
         let (k, v) = kv.split_once('=').context("--set expects name=value pairs")?;
-        let f: f32 = v.parse().context("--set value must be a number")?;
-        match k {
-            "title_boost" => o.title_boost = f,
-            "keyword_boost" => o.keyword_boost = f,
-            "max_query_terms" => o.max_query_terms = f as usize,
-            "phrase_bonus" => o.phrase_bonus = f,
-            "discipline_voters" => o.discipline_voters = f as usize,
-            "discipline_bonus" => o.discipline_bonus = f,
-            "candidates" => o.candidates = f as usize,
-            "descriptive_terms" => o.descriptive_terms = f as usize,
-            _ => bail!("unknown weight {k}"),
-        }
+        let slot = o.get_mut(k.trim()).with_context(|| format!("--set: MatchOptions has no weight {k}"))?;
+        *slot = serde_json::from_str(v.trim()).with_context(|| format!("--set {k}: not a number: {v}"))?;
     }
-    Ok(o)
+    serde_json::from_value(o).context("--set: a weight has the wrong kind of number")
 }
 
-fn quality(csl: &Path, file: &str, set: &str) -> Result<()> {
+fn quality(csl: &Path, file: &str, set: &str, dump: Option<&Path>) -> Result<()> {
+    let mut dump_out = String::new();
     let papers = read_csl(&csl.join(file))?;
-    println!("matching quality on CSL {file} ({} papers); nDCG@10 binary relevance, log2 discount; Recall@10 = relevant in top 10 / all relevant", papers.len());
-    println!("baseline: plain BM25 (tantivy, k1 1.2, b 0.75) over jieba search-mode tokens of title + abstract (+ keywords); project: xietong-search defaults");
-    println!("{:<28} {:>7} {:>12} {:>12} {:>12} {:>12}", "query type", "queries", "BM25 nDCG", "BM25 R@10", "ours nDCG", "ours R@10");
+    println!("matching quality on CSL {file} ({} papers), query types as defined in the data README (types 1-2 against the corpus with its keywords emptied; type 3: queries from half A, corpus half B)", papers.len());
+    println!("nDCG@10: binary relevance, DCG = sum over the top 10 of rel_i / log2(i + 1), divided by the ideal DCG of min(10, |relevant|) relevant documents");
+    println!("Recall@10 = |relevant in the top 10| / |relevant|  (so a query with more than 10 relevant documents cannot reach 1)");
+    println!("BM25 = baseline_search: tantivy BM25 (k1 1.2, b 0.75), one field title + abstract + keywords, jieba search-mode tokens; ours = MatchIndex::search, same index, same process");
     let opts = options(set)?;
-    if !set.is_empty() {
-        println!("weights: {opts:?}");
-    }
+    println!("{}weights: {}", if set.is_empty() { "default " } else { "" }, serde_json::to_string(&opts)?);
+    println!("{:<28} {:>7} {:>12} {:>12} {:>12} {:>12}", "query type", "queries", "BM25 nDCG", "BM25 R@10", "ours nDCG", "ours R@10");
     for set in query_sets(&papers) {
-        let idx = MatchIndex::in_ram()?;
-        idx.add_all(&set.corpus)?;
+        let idx = MatchIndex::build_in_ram(&set.corpus)?;
         let (mut bn, mut br, mut on, mut or) = (0.0, 0.0, 0.0, 0.0);
         for (q, rel) in &set.queries {
             let b: Vec<String> = idx.baseline_search(q, 10)?.into_iter().map(|h| h.external_id).collect();
             let o: Vec<String> = idx.search(q, 10, &opts)?.into_iter().map(|h| h.external_id).collect();
             let (n1, r1) = score(&b, rel);
             let (n2, r2) = score(&o, rel);
+            if dump.is_some() {
+                let mark = |v: &[String]| v.iter().map(|id| if rel.contains(id) { format!("{id}*") } else { id.clone() }).collect::<Vec<_>>().join(",");
+                let q1: String = q.chars().take(40).collect();
+                dump_out.push_str(&format!("{}\t{q1}\t{}\t{n1:.3}\t{n2:.3}\t{}\t{}\n", &set.name[..1], rel.len(), mark(&b), mark(&o)));
+            }
             bn += n1;
             br += r1;
             on += n2;
@@ -172,6 +175,9 @@ fn quality(csl: &Path, file: &str, set: &str) -> Result<()> {
         }
         let n = set.queries.len().max(1) as f64;
         println!("{:<28} {:>7} {:>12.3} {:>12.3} {:>12.3} {:>12.3}", set.name, set.queries.len(), bn / n, br / n, on / n, or / n);
+    }
+    if let Some(p) = dump {
+        std::fs::write(p, dump_out).with_context(|| format!("cannot write {}", p.display()))?;
     }
     Ok(())
 }
@@ -188,62 +194,98 @@ fn dir_size(p: &Path) -> u64 {
     std::fs::read_dir(p).map(|rd| rd.filter_map(|e| e.ok()).filter_map(|e| e.metadata().ok()).filter(|m| m.is_file()).map(|m| m.len()).sum()).unwrap_or(0)
 }
 
-fn latency(csl: &Path, n_docs: usize, n_queries: usize) -> Result<()> {
+/// Sentences of a text: ends at 。；！？ and at a full stop that is not inside a number.
+fn sentences(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let (mut out, mut cur) = (vec![], String::new());
+    for (i, &c) in chars.iter().enumerate() {
+        cur.push(c);
+        let stop = matches!(c, '。' | '；' | '！' | '？') || (c == '.' && !chars.get(i + 1).is_some_and(|n| n.is_ascii_alphanumeric()));
+        if stop {
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    out.push(cur);
+    out.into_iter().map(|s| s.trim().to_string()).filter(|s| s.chars().count() >= 8).collect()
+}
+
+fn percentiles(v: &mut [f64]) -> String {
+    v.sort_by(|a, b| a.total_cmp(b));
+    let pct = |p: f64| v[((v.len() as f64 * p).ceil() as usize).saturating_sub(1).min(v.len() - 1)];
+    format!("p50 {:7.2} ms  p95 {:7.2} ms  p99 {:7.2} ms", pct(0.50), pct(0.95), pct(0.99))
+}
+
+fn latency(csl: &Path, n_docs: usize, n_queries: usize, set: &str) -> Result<()> {
+    let opts = options(set)?;
     let mut papers = read_csl(&csl.join("dev.tsv"))?;
     papers.extend(read_csl(&csl.join("extra.tsv"))?);
-    let sentences: Vec<&str> = papers.iter().flat_map(|p| p.abs.split('。')).map(str::trim).filter(|s| s.chars().count() >= 8).collect();
-    let mut rng = StdRng::seed_from_u64(20261124);
-    println!("latency: {n_docs} documents recombined from {} sentences of {} real CSL abstracts (seed 20261124), one indexing thread, one query thread", sentences.len(), papers.len());
+    let pool: Vec<String> = papers.iter().flat_map(|p| sentences(&p.abs)).collect();
+    let seed = 20261125;
+    let mut rng = StdRng::seed_from_u64(seed);
+    println!("latency: {n_docs} synthetic documents recombined from real CSL text (seed {seed}): each takes the title, keywords, discipline and category of a random one of the {} papers of dev.tsv + extra.tsv and an abstract of 3-7 random sentences drawn from all {} sentences of their abstracts", papers.len(), pool.len());
     let dir = tempfile::tempdir()?;
-    let idx = MatchIndex::create_in_dir(dir.path())?;
+    let idx = MatchIndex::build_in_dir(dir.path(), &[])?;
     let t0 = Instant::now();
-    let mut w = idx.writer()?;
     for i in 0..n_docs {
         let p = &papers[rng.gen_range(0..papers.len())];
-        let k = rng.gen_range(3..7);
-        let abs: Vec<&str> = (0..k).map(|_| sentences[rng.gen_range(0..sentences.len())]).collect();
-        let d = AchievementDoc {
+        let k = rng.gen_range(3..=7);
+        let abs: Vec<&str> = (0..k).map(|_| pool[rng.gen_range(0..pool.len())].as_str()).collect();
+        idx.add(&AchievementDoc {
             external_id: format!("S{i:07}"),
             title: p.title.clone(),
-            abstract_text: abs.join("。"),
+            abstract_text: abs.concat(),
             keywords: p.keywords.clone(),
             discipline: p.discipline.clone(),
             category: p.category.clone(),
-        };
-        idx.add(&mut w, &d)?;
+            maturity: None,
+            location: None,
+        })?;
     }
-    idx.commit(&mut w)?;
+    idx.commit()?;
     let build = t0.elapsed().as_secs_f64();
-    println!("indexed {} documents in {:.1} s: {:.0} documents/s; index size {:.0} MiB", idx.num_docs(), build, n_docs as f64 / build, dir_size(dir.path()) as f64 / 1048576.0);
-    let opts = MatchOptions::default();
-    let mut lat = vec![];
-    let mut base_lat = vec![];
+    idx.close_writer()?;
+    let merged = t0.elapsed().as_secs_f64();
+    println!("indexing (one indexing thread, on disk in a temp dir): {} documents in {build:.1} s = {:.0} documents/s (add + commit); background merges done at {merged:.1} s", idx.num_docs(), n_docs as f64 / build);
+    println!("index size: {:.0} MiB", dir_size(dir.path()) as f64 / 1048576.0);
+
+    let names = ["type 1: two keywords", "type 2: one keyword", "type 3: whole abstract"];
+    let (mut ours, mut base): (Vec<Vec<f64>>, Vec<Vec<f64>>) = (vec![vec![]; 3], vec![vec![]; 3]);
     for i in 0..n_queries {
-        let p = papers.choose(&mut rng).unwrap_or(&papers[0]);
+        let p = loop {
+            let p = &papers[rng.gen_range(0..papers.len())];
+            if p.keywords.len() >= 2 {
+                break p;
+            }
+        };
         let q = match i % 3 {
-            0 if p.keywords.len() >= 2 => format!("{} {}", p.keywords[0], p.keywords[1]),
-            1 if !p.keywords.is_empty() => p.keywords[0].clone(),
-            _ => p.abs.chars().take(600).collect(),
+            0 => format!("{} {}", p.keywords[0], p.keywords[1]),
+            1 => p.keywords[0].clone(),
+            _ => p.abs.chars().take(xietong_search::MAX_QUERY_CHARS).collect(),
         };
         let t = Instant::now();
-        idx.search(&q, 10, &opts)?;
-        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+        let hits = idx.search(&q, 10, &opts)?;
+        ours[i % 3].push(t.elapsed().as_secs_f64() * 1000.0);
         let t = Instant::now();
-        idx.baseline_search(&q, 10)?;
-        base_lat.push(t.elapsed().as_secs_f64() * 1000.0);
+        let b = idx.baseline_search(&q, 10)?;
+        base[i % 3].push(t.elapsed().as_secs_f64() * 1000.0);
+        std::hint::black_box((hits, b));
     }
-    for (name, v) in [("project", &mut lat), ("BM25 baseline", &mut base_lat)] {
-        v.sort_by(|a, b| a.total_cmp(b));
-        let pct = |p: f64| v[((v.len() as f64 * p) as usize).min(v.len() - 1)];
-        println!("{name}: {} queries (keyword pairs, single keywords, 600-character abstracts), p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms", v.len(), pct(0.5), pct(0.95), pct(0.99));
+    println!("{}weights: {}", if set.is_empty() { "default " } else { "" }, serde_json::to_string(&opts)?);
+    println!("{n_queries} queries on one thread, top 10 with explanations, types 1/2/3 in turn (keywords and abstracts of random CSL papers):");
+    for (name, runs) in [("ours", &mut ours), ("BM25 baseline", &mut base)] {
+        let mut all: Vec<f64> = runs.iter().flatten().copied().collect();
+        println!("  {name:<14} all types              {}", percentiles(&mut all));
+        for (t, v) in runs.iter_mut().enumerate() {
+            println!("  {name:<14} {:<22} {}", names[t], percentiles(v));
+        }
     }
-    println!("peak RSS {:.0} MiB", peak_rss_mib());
+    println!("peak RSS (VmHWM, includes the memory-mapped index pages touched): {:.0} MiB", peak_rss_mib());
     Ok(())
 }
 
 fn main() -> Result<()> {
     match Cli::parse().cmd {
-        Cmd::Quality { csl, file, set } => quality(&csl, &file, &set),
-        Cmd::Latency { csl, docs, queries } => latency(&csl, docs, queries.max(1)),
+        Cmd::Quality { csl, file, set, dump } => quality(&csl, &file, &set, dump.as_deref()),
+        Cmd::Latency { csl, docs, queries, set } => latency(&csl, docs, queries.max(1), &set),
     }
 }
