@@ -8,7 +8,7 @@ use xietong_office::xlsx::RawRow;
 use xietong_supervision::validate::{optional_text, required_text};
 
 use crate::audit::{append, Change};
-use crate::imports::{refusal, ImportReport, RowProblem};
+use crate::imports::{problem, refusal, ImportReport, RowProblem};
 use crate::{ts, Db, Result, RowExt, StoreError};
 
 /// 成果类型.
@@ -99,8 +99,7 @@ impl Db {
             })();
             match checked {
                 Ok(v) => valid.push((r.row, v)),
-                Err(StoreError::Invalid(f)) => problems.push(RowProblem { row: r.row, column: Some(f.field), message: f.message }),
-                Err(e) => problems.push(RowProblem { row: r.row, column: None, message: e.to_string() }),
+                Err(e) => problems.push(problem(r.row, e)),
             }
         }
         let mut tx = self.begin().await?;

@@ -10,7 +10,7 @@ use xietong_office::xlsx::RawRow;
 use xietong_supervision::validate::{optional_text, required_text};
 
 use crate::audit::{append, Change};
-use crate::imports::{refusal, ImportReport, RowProblem};
+use crate::imports::{problem, refusal, ImportReport, RowProblem};
 use crate::{ts, Db, Result, RowExt, StoreError};
 
 const INDUSTRIES: &str = include_str!("../../../assets/gbt4754/gbt4754-2017.tsv");
@@ -255,9 +255,8 @@ impl Db {
             };
             match res {
                 Ok(id) => ids.push(id),
-                Err(StoreError::Invalid(f)) => problems.push(RowProblem { row: r.row, column: Some(f.field), message: f.message }),
                 Err(e @ StoreError::Internal(_)) => return Err(e),
-                Err(e) => problems.push(RowProblem { row: r.row, column: None, message: e.to_string() }),
+                Err(e) => problems.push(problem(r.row, e)),
             }
         }
         if !problems.is_empty() {

@@ -133,7 +133,8 @@ fn number(field: &str, s: &str) -> std::result::Result<f64, String> {
     t.parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| format!("「{}」不是数字（{field}）", s.trim()))
 }
 
-fn problem(row: usize, e: StoreError) -> RowProblem {
+/// A row's refusal as a problem naming the column when the error names a field.
+pub(crate) fn problem(row: usize, e: StoreError) -> RowProblem {
     match e {
         StoreError::Invalid(f) => RowProblem { row, column: Some(f.field), message: f.message },
         other => RowProblem { row, column: None, message: other.to_string() },

@@ -106,6 +106,11 @@ fn holder_for(status: ProblemStatus, lead_unit_name: &str) -> String {
     }
 }
 
+/// A liaison of the problem's lead unit (or a unit above it): who coordinates it.
+fn is_lead_liaison(user: &SessionUser, lead_unit_id: i64) -> bool {
+    user.role == Role::Liaison && (user.unit_id == lead_unit_id || user.scope_unit_ids.contains(&lead_unit_id))
+}
+
 fn in_scope(user: &SessionUser, units: &[i64]) -> bool {
     user.role.sees_all() || units.iter().any(|u| *u == user.unit_id || user.scope_unit_ids.contains(u))
 }
@@ -225,7 +230,7 @@ impl Db {
     }
 
     fn problem_allowed(user: &SessionUser, p: &Problem) -> Vec<ProblemAction> {
-        let lead_member = user.role == Role::Liaison && (user.unit_id == p.lead_unit_id || user.scope_unit_ids.contains(&p.lead_unit_id));
+        let lead_member = is_lead_liaison(user, p.lead_unit_id);
         ProblemAction::ALL
             .into_iter()
             .filter(|a| problem_action_allowed(user.role, lead_member, *a) && next_problem_status(p.status, *a).is_ok())
@@ -243,7 +248,7 @@ impl Db {
         if !in_scope(user, &p.unit_ids()) {
             return Err(StoreError::Denied("无权限：该问题不在您的数据范围内".into()));
         }
-        let lead_member = user.role == Role::Liaison && (user.unit_id == p.lead_unit_id || user.scope_unit_ids.contains(&p.lead_unit_id));
+        let lead_member = is_lead_liaison(user, p.lead_unit_id);
         if !problem_action_allowed(user.role, lead_member, a) {
             return Err(StoreError::Denied(format!("无权限：{}不能执行「{}」", user.role.label_zh(), a.label_zh())));
         }
@@ -291,7 +296,7 @@ impl Db {
         if !in_scope(user, &p.unit_ids()) {
             return Err(StoreError::Denied("无权限：该问题不在您的数据范围内".into()));
         }
-        let lead_member = user.role == Role::Liaison && (user.unit_id == p.lead_unit_id || user.scope_unit_ids.contains(&p.lead_unit_id));
+        let lead_member = is_lead_liaison(user, p.lead_unit_id);
         if !problem_action_allowed(user.role, lead_member, ProblemAction::HoldMeeting) {
             return Err(StoreError::Denied("无权限：只有督查局或牵头单位可以记录协调会".into()));
         }
