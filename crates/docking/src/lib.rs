@@ -4,7 +4,12 @@
 //!   application / publication numbers (with the application number's check digit).
 //! - [`pipeline`]: the docking (对接) stages from 推荐 to 结项 or 终止, as a transition table.
 //! - [`contract`]: technical contracts as registered in China (技术开发 / 转让 / 许可 / 咨询 / 服务).
+//! - [`review`]: 征集 submissions through 形式审核 and 部门审核 to publication and expiry.
+//! - [`matching`]: the structured signals of a match (discipline ↔ industry, keywords, maturity ↔
+//!   cooperation mode, location), combined with the search's text relevance and explained.
 
 pub mod codes;
 pub mod contract;
+pub mod matching;
 pub mod pipeline;
+pub mod review;

@@ -80,3 +80,40 @@ pub fn check_move(from: Stage, to: Stage, has_contract: bool, reason: &str) -> R
     }
     Ok(())
 }
+
+/// How many dockings reached each stage of the main line, given the furthest stage each reached
+/// (a terminated docking counts for the stages it passed before it stopped), with the share of
+/// all dockings. The 推荐 → 签订技术合同 conversion the district reports is the fifth row.
+pub fn funnel(furthest: &[Stage]) -> Vec<(Stage, usize, f64)> {
+    let total = furthest.len();
+    Stage::ALL[..7]
+        .iter()
+        .map(|s| {
+            let n = furthest.iter().filter(|f| **f != Stage::Terminated && **f >= *s).count();
+            (*s, n, if total == 0 { 0.0 } else { n as f64 / total as f64 })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod funnel_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn counts_each_stage_reached() {
+        let f = funnel(&[Stage::Recommended, Stage::ContractSigned, Stage::Concluded, Stage::Negotiating]);
+        assert_eq!(f[0], (Stage::Recommended, 4, 1.0));
+        assert_eq!(f[4], (Stage::ContractSigned, 2, 0.5));
+        assert_eq!(f[6], (Stage::Concluded, 1, 0.25));
+    }
+
+    proptest! {
+        #[test]
+        fn the_funnel_never_widens(f in prop::collection::vec(prop::sample::select(Stage::ALL[..7].to_vec()), 0..40)) {
+            let rows = funnel(&f);
+            prop_assert_eq!(rows[0].1, f.len());
+            prop_assert!(rows.windows(2).all(|w| w[0].1 >= w[1].1));
+        }
+    }
+}

@@ -160,7 +160,7 @@ impl Db {
     }
 
     /// The industry code as the table keys it ("1441"); "C1441" is accepted when C is its 门类.
-    async fn industry_code(tx: &mut sqlx::AnyConnection, given: &str) -> Result<String> {
+    pub(crate) async fn industry_code(tx: &mut sqlx::AnyConnection, given: &str) -> Result<String> {
         let bad = || StoreError::invalid("行业代码", format!("「{given}」不是 GB/T 4754-2017 中的代码"));
         let (letter, code) = match given.chars().next() {
             Some(l) if l.is_ascii_alphabetic() && given.len() > 1 && given[1..].chars().all(|c| c.is_ascii_digit()) => (Some(l.to_ascii_uppercase().to_string()), given[1..].to_string()),

@@ -7,12 +7,15 @@ pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod dashboard;
+pub mod dockings;
 pub mod enterprises;
 pub mod error;
 pub mod imports;
 pub mod indicators;
 pub mod inspections;
+pub mod libraries;
 pub mod lists;
+pub mod matching;
 pub mod notices;
 pub mod org;
 pub mod problems;
@@ -127,6 +130,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (4, "outcomes", include_str!("../migrations/sqlite/0004_outcomes.sql")),
             (5, "achievements", include_str!("../migrations/sqlite/0005_achievements.sql")),
             (6, "enterprises", include_str!("../migrations/sqlite/0006_enterprises.sql")),
+            (7, "docking", include_str!("../migrations/sqlite/0007_docking.sql")),
         ],
         Backend::Postgres => &[
             (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -135,6 +139,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (4, "outcomes", include_str!("../migrations/postgres/0004_outcomes.sql")),
             (5, "achievements", include_str!("../migrations/postgres/0005_achievements.sql")),
             (6, "enterprises", include_str!("../migrations/postgres/0006_enterprises.sql")),
+            (7, "docking", include_str!("../migrations/postgres/0007_docking.sql")),
         ],
     };
     files

@@ -273,7 +273,7 @@ pub fn scope_sql(user: &SessionUser) -> String {
     let units = user.scope_unit_ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
     match user.role {
         r if r.sees_all() => "1=1".into(),
-        Role::Liaison => format!(
+        Role::Liaison | Role::TechBureau => format!(
             "(t.lead_unit_id IN ({units}) OR EXISTS (SELECT 1 FROM task_co_units cu WHERE cu.task_id = t.id AND cu.unit_id IN ({units})))"
         ),
         Role::Responsible => format!("EXISTS (SELECT 1 FROM subtasks st WHERE st.task_id = t.id AND st.person_id = {})", user.person_id),
@@ -804,7 +804,7 @@ impl Db {
                 format!("{TASK_SELECT} WHERE {scope} AND t.status = 'in_progress' ORDER BY t.deadline LIMIT {limit}"),
                 &[("in_progress", "汇报子任务进展")],
             ),
-            Role::Admin => return Ok(vec![]),
+            Role::Admin | Role::TechBureau | Role::Enterprise | Role::Institution => return Ok(vec![]),
         };
         self.todo_query(sql, vec![], labels).await
     }

@@ -17,10 +17,18 @@ pub enum Role {
     Liaison,
     /// 责任人: their own sub-tasks.
     Responsible,
+    /// 科技局: keeps the 产学研 libraries, runs 征集 campaigns, reviews submissions, moves dockings.
+    /// Sees its own unit's supervised tasks like a liaison, but does not act on them.
+    TechBureau,
+    /// 企业用户: posts its enterprise's technical problems and sees their matches and dockings.
+    Enterprise,
+    /// 高校院所用户: posts its institution's achievements and keeps its experts' profiles.
+    Institution,
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [Self::Admin, Self::Supervisor, Self::Leader, Self::Liaison, Self::Responsible];
+    pub const ALL: [Role; 8] =
+        [Self::Admin, Self::Supervisor, Self::Leader, Self::Liaison, Self::Responsible, Self::TechBureau, Self::Enterprise, Self::Institution];
     pub fn code(self) -> &'static str {
         match self {
             Self::Admin => "admin",
@@ -28,6 +36,9 @@ impl Role {
             Self::Leader => "leader",
             Self::Liaison => "liaison",
             Self::Responsible => "responsible",
+            Self::TechBureau => "tech_bureau",
+            Self::Enterprise => "enterprise",
+            Self::Institution => "institution",
         }
     }
     pub fn label_zh(self) -> &'static str {
@@ -37,6 +48,9 @@ impl Role {
             Self::Leader => "区领导",
             Self::Liaison => "单位联络员",
             Self::Responsible => "责任人",
+            Self::TechBureau => "科技局",
+            Self::Enterprise => "企业用户",
+            Self::Institution => "高校院所用户",
         }
     }
     pub fn from_code(s: &str) -> Option<Self> {
@@ -79,7 +93,7 @@ impl Actor {
     pub fn can_view(&self, t: &TaskParties) -> bool {
         match self.role {
             r if r.sees_all() => true,
-            Role::Liaison => self.in_scope(t.lead_unit_id) || t.co_unit_ids.iter().any(|u| self.in_scope(*u)),
+            Role::Liaison | Role::TechBureau => self.in_scope(t.lead_unit_id) || t.co_unit_ids.iter().any(|u| self.in_scope(*u)),
             Role::Responsible => t.subtask_person_ids.contains(&self.person_id),
             _ => false,
         }

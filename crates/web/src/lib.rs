@@ -202,6 +202,12 @@ pub fn spawn_scheduler(state: AppState, every: Duration) -> tokio::task::JoinHan
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "escalation sweep failed"),
             }
+            // 征集 records past their validity leave the libraries (each step audited).
+            match state.db.expire_library_records(snap.now).await {
+                Ok(n) if n > 0 => tracing::info!(expired = n, "library records expired"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "expiring library records failed"),
+            }
         }
     })
 }

@@ -70,6 +70,9 @@ fn role_flags(user: Option<&SessionUser>) -> minijinja::Value {
         leader => r == Some(Role::Leader),
         liaison => r == Some(Role::Liaison),
         responsible => r == Some(Role::Responsible),
+        tech => r == Some(Role::TechBureau),
+        enterprise => r == Some(Role::Enterprise),
+        institution => r == Some(Role::Institution),
         label => r.map(|r| r.label_zh()),
     }
 }

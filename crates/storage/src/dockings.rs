@@ -1,0 +1,680 @@
+//! Dockings (对接): a problem or an enterprise linked with an expert and/or achievement, moved
+//! along 推荐 → … → 结项 (or 终止) by the rules in `xietong_docking::pipeline`, with meetings and
+//! 对接活动, registered technical contracts, supervised tasks raised per stage, and the figures
+//! the district reports.
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+use xietong_calendar::parse_date;
+use xietong_docking::contract::{self, ContractAmounts, ContractType};
+use xietong_docking::pipeline::{check_move, funnel, Stage};
+use xietong_supervision::validate::{optional_text, required_text};
+use xietong_supervision::Role;
+
+use crate::audit::{append, Change};
+use crate::auth::SessionUser;
+use crate::libraries::{must_be_bureau, reads_all, CARRIER_KINDS, RD_PLATFORM_KINDS};
+use crate::tasks::{Ctx, NewTask};
+use crate::{ts, Db, Result, RowExt, StoreError};
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Docking {
+    pub id: i64,
+    pub title: String,
+    pub problem_id: Option<i64>,
+    pub problem_title: Option<String>,
+    pub enterprise_id: i64,
+    pub enterprise_name: String,
+    pub expert_id: Option<i64>,
+    pub expert_name: Option<String>,
+    pub achievement_id: Option<i64>,
+    pub achievement_title: Option<String>,
+    pub institution_id: Option<i64>,
+    pub institution_name: Option<String>,
+    pub stage: Stage,
+    pub stage_label: String,
+    pub furthest: Stage,
+    pub end_reason: String,
+    pub contact_shared: bool,
+    pub placeholder: bool,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct NewDocking {
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub problem_id: Option<i64>,
+    /// 不指定难题时必填
+    #[serde(default)]
+    pub enterprise_id: Option<i64>,
+    #[serde(default)]
+    pub expert_id: Option<i64>,
+    #[serde(default)]
+    pub achievement_id: Option<i64>,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct DockingEvent {
+    pub from_label: String,
+    pub to_label: String,
+    pub note: String,
+    pub task_id: Option<i64>,
+    pub actor: String,
+    pub at: NaiveDateTime,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Activity {
+    pub id: i64,
+    pub docking_id: Option<i64>,
+    pub title: String,
+    pub kind: String,
+    pub held_on: String,
+    pub place: String,
+    pub attendees: String,
+    pub summary: String,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct NewActivity {
+    pub title: String,
+    /// 对接洽谈 / 对接活动 / 座谈会 / 现场考察
+    pub kind: String,
+    /// YYYY-MM-DD
+    pub held_on: String,
+    #[serde(default)]
+    pub place: String,
+    /// 参加人员（单位、职务），每行或分号分隔
+    #[serde(default)]
+    pub attendees: String,
+    #[serde(default)]
+    pub summary: String,
+}
+
+pub const ACTIVITY_KINDS: [&str; 4] = ["对接洽谈", "对接活动", "座谈会", "现场考察"];
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Contract {
+    pub id: i64,
+    pub docking_id: Option<i64>,
+    pub contract_no: String,
+    pub kind: ContractType,
+    pub kind_label: String,
+    pub buyer: String,
+    pub seller: String,
+    pub amount_wan: f64,
+    pub technical_income_wan: f64,
+    pub signed_on: String,
+    pub placeholder: bool,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct NewContract {
+    /// 技术合同登记编号
+    pub contract_no: String,
+    /// 技术开发 / 技术转让 / 技术许可 / 技术咨询 / 技术服务
+    pub kind: String,
+    /// 委托方/受让方（买方）
+    pub buyer: String,
+    /// 受托方/让与方（卖方）
+    pub seller: String,
+    pub amount_wan: f64,
+    pub technical_income_wan: f64,
+    /// YYYY-MM-DD
+    pub signed_on: String,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct DockingDetail {
+    pub docking: Docking,
+    pub events: Vec<DockingEvent>,
+    pub activities: Vec<Activity>,
+    pub contracts: Vec<Contract>,
+    /// The next stage on the main line, if any.
+    pub next_stage: Option<Stage>,
+    pub next_stage_label: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct MoveDocking {
+    /// 目标阶段（代码或中文名）
+    pub to: String,
+    #[serde(default)]
+    pub note: String,
+    /// 终止时必填
+    #[serde(default)]
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Figure {
+    pub label: String,
+    pub value: f64,
+    /// Of which placeholder records standing in for ones the report only counts.
+    pub placeholders: i64,
+    pub unit: String,
+    /// The page listing the records behind the figure.
+    pub href: String,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ContractRow {
+    pub period: String,
+    pub kind_label: String,
+    pub count: i64,
+    pub amount_wan: f64,
+    pub technical_income_wan: f64,
+    pub href: String,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct StageRow {
+    pub stage: Stage,
+    pub label: String,
+    /// Dockings now at this stage.
+    pub now: i64,
+    /// Dockings that reached it (funnel), and their share of all dockings in percent.
+    pub reached: i64,
+    pub share: f64,
+    pub href: String,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct DockingStats {
+    pub figures: Vec<Figure>,
+    pub contracts_by_year: Vec<ContractRow>,
+    pub contracts_by_kind: Vec<ContractRow>,
+    pub stages: Vec<StageRow>,
+    pub terminated: i64,
+    /// 推荐 → 签订技术合同, percent.
+    pub conversion: f64,
+}
+
+const DOCKING_SELECT: &str = "SELECT d.*, p.title AS problem_title, e.name AS enterprise_name, x.name AS expert_name, a.title AS achievement_title, i.name AS institution_name \
+     FROM dockings d JOIN enterprises e ON e.id = d.enterprise_id LEFT JOIN tech_problems p ON p.id = d.problem_id LEFT JOIN experts x ON x.id = d.expert_id \
+     LEFT JOIN achievements a ON a.id = d.achievement_id LEFT JOIN institutions i ON i.id = d.institution_id";
+
+fn stage_of(s: &str) -> Result<Stage> {
+    Stage::from_code(s).ok_or_else(|| StoreError::internal("未知对接阶段"))
+}
+
+fn docking_of(r: &sqlx::any::AnyRow) -> Result<Docking> {
+    let stage = stage_of(&r.s("stage")?)?;
+    Ok(Docking {
+        id: r.i("id")?,
+        title: r.s("title")?,
+        problem_id: r.oi("problem_id")?,
+        problem_title: r.os("problem_title")?,
+        enterprise_id: r.i("enterprise_id")?,
+        enterprise_name: r.s("enterprise_name")?,
+        expert_id: r.oi("expert_id")?,
+        expert_name: r.os("expert_name")?,
+        achievement_id: r.oi("achievement_id")?,
+        achievement_title: r.os("achievement_title")?,
+        institution_id: r.oi("institution_id")?,
+        institution_name: r.os("institution_name")?,
+        stage,
+        stage_label: stage.label_zh().into(),
+        furthest: stage_of(&r.s("furthest")?)?,
+        end_reason: r.s("end_reason")?,
+        contact_shared: r.i("contact_shared")? != 0,
+        placeholder: r.i("placeholder")? != 0,
+        created_by: r.s("created_by")?,
+        created_at: r.t("created_at")?,
+        updated_at: r.t("updated_at")?,
+    })
+}
+
+fn contract_of(r: &sqlx::any::AnyRow) -> Result<Contract> {
+    let kind = ContractType::from_code(&r.s("kind")?).ok_or_else(|| StoreError::internal("未知合同类型"))?;
+    Ok(Contract {
+        id: r.i("id")?,
+        docking_id: r.oi("docking_id")?,
+        contract_no: r.s("contract_no")?,
+        kind,
+        kind_label: kind.label_zh().into(),
+        buyer: r.s("buyer")?,
+        seller: r.s("seller")?,
+        amount_wan: r.f("amount_wan")?,
+        technical_income_wan: r.f("technical_income_wan")?,
+        signed_on: r.s("signed_on")?,
+        placeholder: r.i("placeholder")? != 0,
+    })
+}
+
+async fn event(tx: &mut sqlx::AnyConnection, docking: i64, from: &str, to: &str, note: &str, task: Option<i64>, actor: &str, now: NaiveDateTime) -> Result<()> {
+    sqlx::query("INSERT INTO docking_events (docking_id, from_stage, to_stage, note, task_id, actor, at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(docking)
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .bind(note.to_string())
+        .bind(task)
+        .bind(actor.to_string())
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+impl Db {
+    /// Dockings this user may read: the 科技局 and district roles all; an enterprise its own; an
+    /// institution those of its experts and achievements.
+    pub async fn list_dockings(&self, u: &SessionUser, stage: Option<Stage>) -> Result<Vec<Docking>> {
+        let party = self.party_of(u).await?;
+        let cond = if reads_all(u) {
+            "1=1"
+        } else if u.role == Role::Enterprise {
+            "d.enterprise_id = $2"
+        } else if u.role == Role::Institution {
+            "(d.institution_id = $2 OR x.institution_id = $2)"
+        } else {
+            "1=0"
+        };
+        let own = party.enterprise_id.or(party.institution_id).unwrap_or(-1);
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{DOCKING_SELECT} WHERE ($1 = '' OR d.stage = $1) AND ($2 = $2) AND {cond} ORDER BY d.placeholder, d.updated_at DESC, d.id DESC")))
+            .bind(stage.map(|s| s.code()).unwrap_or("").to_string())
+            .bind(own)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(docking_of).collect()
+    }
+
+    pub async fn get_docking(&self, u: &SessionUser, id: i64) -> Result<DockingDetail> {
+        let docking = self
+            .list_dockings(u, None)
+            .await?
+            .into_iter()
+            .find(|d| d.id == id)
+            .ok_or_else(|| StoreError::NotFound(format!("没有编号 {id} 的对接，或您无权查看")))?;
+        let label = |c: &str| Stage::from_code(c).map(|s| s.label_zh().to_string()).unwrap_or_else(|| "—".into());
+        let events = sqlx::query("SELECT * FROM docking_events WHERE docking_id = $1 ORDER BY id")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok(DockingEvent { from_label: label(&r.s("from_stage")?), to_label: label(&r.s("to_stage")?), note: r.s("note")?, task_id: r.oi("task_id")?, actor: r.s("actor")?, at: r.t("at")? }))
+            .collect::<Result<Vec<_>>>()?;
+        let activities = self.activities(Some(id)).await?;
+        let contracts = sqlx::query("SELECT * FROM contracts WHERE docking_id = $1 ORDER BY id").bind(id).fetch_all(&self.pool).await?.iter().map(contract_of).collect::<Result<Vec<_>>>()?;
+        let next_stage = docking.stage.next().filter(|_| !docking.stage.is_final());
+        Ok(DockingDetail { next_stage_label: next_stage.map(|s| s.label_zh().into()), next_stage, docking, events, activities, contracts })
+    }
+
+    /// Start a docking at 推荐. The 科技局 recommends from match results; an enterprise may ask
+    /// for a docking on its own problem.
+    pub async fn create_docking(&self, u: &SessionUser, n: &NewDocking, placeholder: bool, now: NaiveDateTime) -> Result<i64> {
+        let party = self.party_of(u).await?;
+        if !(u.role == Role::TechBureau || u.role == Role::Enterprise) {
+            return Err(StoreError::Denied("无权限：对接由科技局推荐或企业申请".into()));
+        }
+        if n.expert_id.is_none() && n.achievement_id.is_none() {
+            return Err(StoreError::invalid("对接对象", "须选择专家或成果"));
+        }
+        let note = optional_text("推荐说明", &n.note, 1000)?.unwrap_or_default();
+        let mut tx = self.begin().await?;
+        let (enterprise_id, problem_title) = match n.problem_id {
+            Some(p) => {
+                let r = sqlx::query("SELECT enterprise_id, title, status FROM tech_problems WHERE id = $1")
+                    .bind(p)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or_else(|| StoreError::invalid("技术难题", format!("难题库中没有编号 {p} 的难题")))?;
+                if r.s("status")? != "published" {
+                    return Err(StoreError::invalid("技术难题", "难题尚未通过审核发布，不能对接"));
+                }
+                (r.i("enterprise_id")?, Some(r.s("title")?))
+            }
+            None => (n.enterprise_id.ok_or_else(|| StoreError::invalid("企业", "不指定难题时须选择企业"))?, None),
+        };
+        if u.role == Role::Enterprise && party.enterprise_id != Some(enterprise_id) {
+            return Err(StoreError::Denied("无权限：只能为本企业申请对接".into()));
+        }
+        let ent = sqlx::query("SELECT name FROM enterprises WHERE id = $1")
+            .bind(enterprise_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::invalid("企业", format!("编号 {enterprise_id} 的企业不在企业库中")))?
+            .s("name")?;
+        let mut institution_id = None;
+        let mut partner = String::new();
+        if let Some(x) = n.expert_id {
+            let r = sqlx::query("SELECT name, institution_id, status FROM experts WHERE id = $1")
+                .bind(x)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| StoreError::invalid("专家", format!("专家库中没有编号 {x} 的专家")))?;
+            if r.s("status")? != "published" {
+                return Err(StoreError::invalid("专家", "该专家信息尚未发布"));
+            }
+            institution_id = Some(r.i("institution_id")?);
+            partner = r.s("name")?;
+        }
+        if let Some(a) = n.achievement_id {
+            let r = sqlx::query("SELECT title, institution_id, status FROM achievements WHERE id = $1")
+                .bind(a)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| StoreError::invalid("成果", format!("成果库中没有编号 {a} 的成果")))?;
+            if r.s("status")? != "published" {
+                return Err(StoreError::invalid("成果", "该成果尚未发布"));
+            }
+            institution_id = institution_id.or(r.oi("institution_id")?);
+            if partner.is_empty() {
+                partner = r.s("title")?;
+            }
+        }
+        let dup = sqlx::query(
+            "SELECT COUNT(*) AS n FROM dockings WHERE enterprise_id = $1 AND COALESCE(problem_id, 0) = $2 AND COALESCE(expert_id, 0) = $3 \
+             AND COALESCE(achievement_id, 0) = $4 AND stage NOT IN ('concluded', 'terminated')",
+        )
+        .bind(enterprise_id)
+        .bind(n.problem_id.unwrap_or(0))
+        .bind(n.expert_id.unwrap_or(0))
+        .bind(n.achievement_id.unwrap_or(0))
+        .fetch_one(&mut *tx)
+        .await?
+        .i("n")?;
+        if dup > 0 {
+            return Err(StoreError::Conflict("同一企业、难题与专家/成果之间已有进行中的对接".into()));
+        }
+        let title = match n.title.trim() {
+            "" => format!("{} × {}", problem_title.unwrap_or(ent), partner),
+            t => required_text("对接名称", t, 200)?,
+        };
+        let title: String = title.chars().take(200).collect();
+        let id = sqlx::query(
+            "INSERT INTO dockings (title, problem_id, enterprise_id, expert_id, achievement_id, institution_id, stage, furthest, placeholder, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'recommended', 'recommended', $7, $8, $9, $9) RETURNING id",
+        )
+        .bind(title.clone())
+        .bind(n.problem_id)
+        .bind(enterprise_id)
+        .bind(n.expert_id)
+        .bind(n.achievement_id)
+        .bind(institution_id)
+        .bind(placeholder as i64)
+        .bind(u.username.clone())
+        .bind(ts(now))
+        .fetch_one(&mut *tx)
+        .await?
+        .i("id")?;
+        event(&mut tx, id, "", "recommended", &note, None, &u.username, now).await?;
+        let after = serde_json::json!({"title": title, "problem_id": n.problem_id, "enterprise_id": enterprise_id, "expert_id": n.expert_id, "achievement_id": n.achievement_id});
+        append(&mut tx, now, Change { actor: &u.username, action: "docking.create", entity: "docking", entity_id: id.to_string(), before: String::new(), after: after.to_string() }).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Move a docking to the next stage, or end it (终止 with a reason). Only the 科技局.
+    pub async fn move_docking(&self, u: &SessionUser, id: i64, m: &MoveDocking, now: NaiveDateTime) -> Result<Stage> {
+        must_be_bureau(u, "推进对接")?;
+        let to = Stage::from_code(m.to.trim()).ok_or_else(|| StoreError::invalid("目标阶段", format!("「{}」不是对接阶段", m.to)))?;
+        let note = optional_text("说明", &m.note, 1000)?.unwrap_or_default();
+        let reason = optional_text("终止原因", &m.reason, 500)?.unwrap_or_default();
+        let mut tx = self.begin().await?;
+        let r = sqlx::query("SELECT stage, furthest FROM dockings WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?.ok_or_else(|| StoreError::NotFound(format!("没有编号 {id} 的对接")))?;
+        let from_code = r.s("stage")?;
+        let from = stage_of(&from_code)?;
+        let contracts = sqlx::query("SELECT COUNT(*) AS n FROM contracts WHERE docking_id = $1").bind(id).fetch_one(&mut *tx).await?.i("n")?;
+        check_move(from, to, contracts > 0, &reason).map_err(|e| StoreError::Conflict(e.0))?;
+        let furthest = if to == Stage::Terminated { stage_of(&r.s("furthest")?)? } else { to };
+        sqlx::query("UPDATE dockings SET stage = $1, furthest = $2, end_reason = $3, updated_at = $4 WHERE id = $5 AND stage = $6")
+            .bind(to.code().to_string())
+            .bind(furthest.code().to_string())
+            .bind(reason.clone())
+            .bind(ts(now))
+            .bind(id)
+            .bind(from_code.clone())
+            .execute(&mut *tx)
+            .await?;
+        let text = if reason.is_empty() { note.clone() } else { format!("终止原因：{reason}{}", if note.is_empty() { String::new() } else { format!("；{note}") }) };
+        event(&mut tx, id, &from_code, to.code(), &text, None, &u.username, now).await?;
+        append(&mut tx, now, Change { actor: &u.username, action: "docking.move", entity: "docking", entity_id: id.to_string(), before: serde_json::json!({"stage": from_code}).to_string(), after: serde_json::json!({"stage": to.code(), "note": note, "reason": reason}).to_string() }).await?;
+        tx.commit().await?;
+        Ok(to)
+    }
+
+    /// Record the expert's consent to share contact details with the docked enterprise: by the
+    /// expert's institution, or by the 科技局 on the expert's word.
+    pub async fn share_contact(&self, u: &SessionUser, id: i64, now: NaiveDateTime) -> Result<()> {
+        let party = self.party_of(u).await?;
+        let mut tx = self.begin().await?;
+        let r = sqlx::query("SELECT d.expert_id, x.institution_id, x.share_on_consent FROM dockings d LEFT JOIN experts x ON x.id = d.expert_id WHERE d.id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("没有编号 {id} 的对接")))?;
+        if r.oi("expert_id")?.is_none() {
+            return Err(StoreError::Conflict("该对接没有专家，无联系方式可共享".into()));
+        }
+        let ok = u.role == Role::TechBureau || (u.role == Role::Institution && party.institution_id.is_some() && party.institution_id == r.oi("institution_id")?);
+        if !ok {
+            return Err(StoreError::Denied("无权限：联系方式共享须由专家所在机构或科技局确认".into()));
+        }
+        if r.oi("share_on_consent")? == Some(0) {
+            return Err(StoreError::Conflict("该专家设置为联系方式仅科技局可见，不能共享".into()));
+        }
+        sqlx::query("UPDATE dockings SET contact_shared = 1, updated_at = $1 WHERE id = $2").bind(ts(now)).bind(id).execute(&mut *tx).await?;
+        append(&mut tx, now, Change { actor: &u.username, action: "docking.share_contact", entity: "docking", entity_id: id.to_string(), before: String::new(), after: "{\"contact_shared\":true}".into() }).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn add_activity(&self, u: &SessionUser, docking_id: Option<i64>, n: &NewActivity, now: NaiveDateTime) -> Result<i64> {
+        must_be_bureau(u, "登记对接活动")?;
+        let title = required_text("活动名称", &n.title, 200)?;
+        let kind = n.kind.trim();
+        if !ACTIVITY_KINDS.contains(&kind) {
+            return Err(StoreError::invalid("活动类型", format!("应为 {}", ACTIVITY_KINDS.join("、"))));
+        }
+        let held = parse_date("活动日期", &n.held_on)?;
+        if held > now.date() + chrono::Duration::days(366) {
+            return Err(StoreError::invalid("活动日期", "不能晚于一年以后"));
+        }
+        let place = optional_text("地点", &n.place, 200)?.unwrap_or_default();
+        let attendees = optional_text("参加人员", &n.attendees, 2000)?.unwrap_or_default();
+        let summary = optional_text("纪要", &n.summary, 5000)?.unwrap_or_default();
+        let mut tx = self.begin().await?;
+        if let Some(d) = docking_id {
+            if sqlx::query("SELECT COUNT(*) AS n FROM dockings WHERE id = $1").bind(d).fetch_one(&mut *tx).await?.i("n")? == 0 {
+                return Err(StoreError::NotFound(format!("没有编号 {d} 的对接")));
+            }
+        }
+        let id = sqlx::query(
+            "INSERT INTO docking_activities (docking_id, title, kind, held_on, place, attendees, summary, actor, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(docking_id)
+        .bind(title.clone())
+        .bind(kind.to_string())
+        .bind(held.to_string())
+        .bind(place)
+        .bind(attendees)
+        .bind(summary)
+        .bind(u.username.clone())
+        .bind(ts(now))
+        .fetch_one(&mut *tx)
+        .await?
+        .i("id")?;
+        append(&mut tx, now, Change { actor: &u.username, action: "docking.activity", entity: "docking_activity", entity_id: id.to_string(), before: String::new(), after: serde_json::json!({"docking_id": docking_id, "title": title, "kind": kind, "held_on": held}).to_string() }).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn activities(&self, docking_id: Option<i64>) -> Result<Vec<Activity>> {
+        let rows = sqlx::query("SELECT * FROM docking_activities WHERE $1 = 0 OR docking_id = $1 ORDER BY held_on DESC, id DESC").bind(docking_id.unwrap_or(0)).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Activity {
+                    id: r.i("id")?,
+                    docking_id: r.oi("docking_id")?,
+                    title: r.s("title")?,
+                    kind: r.s("kind")?,
+                    held_on: r.s("held_on")?,
+                    place: r.s("place")?,
+                    attendees: r.s("attendees")?,
+                    summary: r.s("summary")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Register a technical contract, for a docking or on its own (contracts the district
+    /// counts that did not come through a docking).
+    pub async fn register_contract(&self, u: &SessionUser, docking_id: Option<i64>, n: &NewContract, placeholder: bool, now: NaiveDateTime) -> Result<i64> {
+        must_be_bureau(u, "技术合同登记")?;
+        let no = required_text("合同登记编号", &n.contract_no, 40)?;
+        let kind = ContractType::from_code(n.kind.trim())
+            .ok_or_else(|| StoreError::invalid("合同类型", "应为 技术开发、技术转让、技术许可、技术咨询 或 技术服务"))?;
+        let buyer = required_text("委托方/受让方", &n.buyer, 100)?;
+        let seller = required_text("受托方/让与方", &n.seller, 100)?;
+        ContractAmounts { amount: n.amount_wan, technical_income: n.technical_income_wan }.validate()?;
+        let signed = contract::signed_on(parse_date("签订日期", &n.signed_on)?, now.date())?;
+        let mut tx = self.begin().await?;
+        if let Some(d) = docking_id {
+            let r = sqlx::query("SELECT stage FROM dockings WHERE id = $1").bind(d).fetch_optional(&mut *tx).await?.ok_or_else(|| StoreError::NotFound(format!("没有编号 {d} 的对接")))?;
+            if stage_of(&r.s("stage")?)?.is_final() {
+                return Err(StoreError::Conflict("对接已结束，不能再登记合同".into()));
+            }
+        }
+        if sqlx::query("SELECT COUNT(*) AS n FROM contracts WHERE contract_no = $1").bind(no.clone()).fetch_one(&mut *tx).await?.i("n")? > 0 {
+            return Err(StoreError::invalid("合同登记编号", format!("「{no}」已登记")));
+        }
+        let id = sqlx::query(
+            "INSERT INTO contracts (docking_id, contract_no, kind, buyer, seller, amount_wan, technical_income_wan, signed_on, placeholder, actor, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        )
+        .bind(docking_id)
+        .bind(no.clone())
+        .bind(kind.code().to_string())
+        .bind(buyer.clone())
+        .bind(seller.clone())
+        .bind(n.amount_wan)
+        .bind(n.technical_income_wan)
+        .bind(signed.to_string())
+        .bind(placeholder as i64)
+        .bind(u.username.clone())
+        .bind(ts(now))
+        .fetch_one(&mut *tx)
+        .await?
+        .i("id")?;
+        let after = serde_json::json!({"docking_id": docking_id, "contract_no": no, "kind": kind.code(), "buyer": buyer, "seller": seller, "amount_wan": n.amount_wan, "technical_income_wan": n.technical_income_wan, "signed_on": signed});
+        append(&mut tx, now, Change { actor: &u.username, action: "contract.register", entity: "contract", entity_id: id.to_string(), before: String::new(), after: after.to_string() }).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Contracts, optionally of one year and/or type (the dashboard's drill-down).
+    pub async fn list_contracts(&self, year: Option<i32>, kind: Option<ContractType>) -> Result<Vec<Contract>> {
+        let rows = sqlx::query("SELECT * FROM contracts WHERE ($1 = '' OR signed_on LIKE $1) AND ($2 = '' OR kind = $2) ORDER BY placeholder, signed_on DESC, id DESC")
+            .bind(year.map(|y| format!("{y}-%")).unwrap_or_default())
+            .bind(kind.map(|k| k.code()).unwrap_or("").to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(contract_of).collect()
+    }
+
+    /// Raise a supervised task for the docking's current stage (the 督查局 立项并交办; lights and
+    /// escalation then apply as to any task). The docking's timeline links to it.
+    pub async fn raise_docking_task(&self, u: &SessionUser, ctx: &Ctx<'_>, docking_id: i64, n: &NewTask) -> Result<i64> {
+        let mut tx = self.begin().await?;
+        let r = sqlx::query("SELECT title, stage FROM dockings WHERE id = $1").bind(docking_id).fetch_optional(&mut *tx).await?.ok_or_else(|| StoreError::NotFound(format!("没有编号 {docking_id} 的对接")))?;
+        let stage = stage_of(&r.s("stage")?)?;
+        if stage.is_final() {
+            return Err(StoreError::Conflict(format!("对接已「{}」，不再督办", stage.label_zh())));
+        }
+        let mut n = n.clone();
+        if n.description.trim().is_empty() {
+            n.description = format!("产学研对接「{}」处于「{}」阶段，督办推进。", r.s("title")?, stage.label_zh());
+        }
+        n.assign_now = true;
+        let task = self.create_task_in(&mut tx, u, ctx, &n).await?;
+        event(&mut tx, docking_id, stage.code(), stage.code(), &format!("督办任务：{}", n.title.trim()), Some(task), &u.username, ctx.now).await?;
+        tx.commit().await?;
+        Ok(task)
+    }
+
+    /// The figures the district reports, each with the page that lists its records.
+    pub async fn docking_stats(&self, today: NaiveDate) -> Result<DockingStats> {
+        let qual = |kind: &'static str| async move {
+            let r = sqlx::query(
+                "SELECT COUNT(*) AS n, COALESCE(SUM(e.placeholder), 0) AS p FROM enterprises e WHERE EXISTS (SELECT 1 FROM enterprise_qualifications q \
+                 WHERE q.enterprise_id = e.id AND q.kind = $1 AND (q.expires_on IS NULL OR q.expires_on >= $2))",
+            )
+            .bind(kind.to_string())
+            .bind(today.to_string())
+            .fetch_one(&self.pool)
+            .await?;
+            Ok::<_, StoreError>((r.i("n")?, r.i("p")?))
+        };
+        let platforms = self.list_platforms(None, None).await?;
+        let count = |pred: &dyn Fn(&crate::libraries::Platform) -> bool| {
+            let hits: Vec<_> = platforms.iter().filter(|p| pred(p)).collect();
+            (hits.len() as i64, hits.iter().filter(|p| p.placeholder).count() as i64)
+        };
+        let (ht, ht_p) = qual("国家高新技术企业").await?;
+        let (sme, sme_p) = qual("科技型中小企业").await?;
+        let (car, car_p) = count(&|p| CARRIER_KINDS.contains(&p.kind.as_str()));
+        let (prov, prov_p) = count(&|p| RD_PLATFORM_KINDS.contains(&p.kind.as_str()) && (p.level == "国家" || p.level == "省"));
+        let (city, city_p) = count(&|p| RD_PLATFORM_KINDS.contains(&p.kind.as_str()) && p.level == "市");
+        let contracts = self.list_contracts(None, None).await?;
+        let total: f64 = contracts.iter().map(|c| c.amount_wan).sum();
+        let income: f64 = contracts.iter().map(|c| c.technical_income_wan).sum();
+        let c_p = contracts.iter().filter(|c| c.placeholder).count() as i64;
+        let fig = |label: &str, value: f64, placeholders: i64, unit: &str, href: &str| Figure { label: label.into(), value, placeholders, unit: unit.into(), href: href.into() };
+        let figures = vec![
+            fig("国家高新技术企业", ht as f64, ht_p, "家", "/enterprises?qualification=国家高新技术企业"),
+            fig("科技型中小企业", sme as f64, sme_p, "家", "/enterprises?qualification=科技型中小企业"),
+            fig("创新创业载体", car as f64, car_p, "个", "/docking/platforms?group=创新创业载体"),
+            fig("省级以上研发平台", prov as f64, prov_p, "个", "/docking/platforms?group=研发平台&level=省级以上"),
+            fig("市级研发平台", city as f64, city_p, "个", "/docking/platforms?group=研发平台&level=市"),
+            fig("技术合同成交额", (total * 100.0).round() / 100.0, c_p, "万元", "/docking/contracts"),
+            fig("其中技术性收入", (income * 100.0).round() / 100.0, c_p, "万元", "/docking/contracts"),
+        ];
+        let mut years: Vec<i32> = contracts.iter().filter_map(|c| NaiveDate::parse_from_str(&c.signed_on, "%Y-%m-%d").ok()).map(|d| d.year()).collect();
+        years.sort_unstable();
+        years.dedup();
+        let row = |period: String, kind_label: String, list: Vec<&Contract>, href: String| ContractRow {
+            period,
+            kind_label,
+            count: list.len() as i64,
+            amount_wan: (list.iter().map(|c| c.amount_wan).sum::<f64>() * 100.0).round() / 100.0,
+            technical_income_wan: (list.iter().map(|c| c.technical_income_wan).sum::<f64>() * 100.0).round() / 100.0,
+            href,
+        };
+        let contracts_by_year = years
+            .iter()
+            .rev()
+            .map(|y| row(format!("{y} 年"), "全部".into(), contracts.iter().filter(|c| c.signed_on.starts_with(&format!("{y}-"))).collect(), format!("/docking/contracts?year={y}")))
+            .collect();
+        let contracts_by_kind = ContractType::ALL
+            .iter()
+            .map(|k| row("全部".into(), k.label_zh().into(), contracts.iter().filter(|c| c.kind == *k).collect(), format!("/docking/contracts?kind={}", k.code())))
+            .collect();
+        let rows = sqlx::query("SELECT stage, furthest FROM dockings").fetch_all(&self.pool).await?;
+        let mut now_at = vec![];
+        let mut furthest = vec![];
+        for r in &rows {
+            now_at.push(stage_of(&r.s("stage")?)?);
+            furthest.push(stage_of(&r.s("furthest")?)?);
+        }
+        let stages: Vec<StageRow> = funnel(&furthest)
+            .into_iter()
+            .map(|(s, reached, share)| StageRow {
+                stage: s,
+                label: s.label_zh().into(),
+                now: now_at.iter().filter(|x| **x == s).count() as i64,
+                reached: reached as i64,
+                share: (share * 1000.0).round() / 10.0,
+                href: format!("/docking/dockings?stage={}", s.code()),
+            })
+            .collect();
+        let conversion = stages.iter().find(|s| s.stage == Stage::ContractSigned).map(|s| s.share).unwrap_or(0.0);
+        Ok(DockingStats { figures, contracts_by_year, contracts_by_kind, stages, terminated: now_at.iter().filter(|s| **s == Stage::Terminated).count() as i64, conversion })
+    }
+}
