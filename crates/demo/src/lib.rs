@@ -13,6 +13,7 @@ use xietong_storage::tasks::{Command, Ctx, NewSubtask, NewTask};
 use xietong_storage::Db;
 use xietong_supervision::Role;
 
+mod docking;
 mod outcomes;
 
 /// Password of every demo account (shown in the README; demo use only).
@@ -184,6 +185,11 @@ pub async fn load(db: &Db, now: NaiveDateTime) -> Result<Summary> {
     let cols = xietong_storage::achievements::achievement_columns();
     let (rows, cells) = xietong_office::xlsx::read_rows("csl_achievements.tsv", CSL.as_bytes(), &cols).map_err(|e| anyhow!("演示成果数据格式错误：{e}"))?;
     db.import_achievements("demo", &rows, xietong_storage::imports::cell_problems(cells), "CSL dataset (Apache-2.0)", now).await.context("装入演示成果失败")?;
+    let tech = session(db, "kejiju").await?;
+    let enterprise = session(db, "qiye").await?;
+    let institution = session(db, "gaoxiao").await?;
+    let parties = docking::Accounts { tech: &tech, enterprise: &enterprise, institution: &institution, enterprise_unit: unit("xdf")?, institution_unit: unit("ncwu")? };
+    docking::load(db, now, &parties).await.context("装入产学研对接演示数据失败")?;
     let swept = db.sweep(&Ctx { cal: &cal, rules: &rules, now }, 500).await?;
     Ok(Summary { units: demo.units.len(), people: demo.people.len(), accounts, tasks: demo.tasks.len(), escalations_fired: swept.steps_fired })
 }

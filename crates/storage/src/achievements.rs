@@ -30,6 +30,15 @@ pub struct Achievement {
     /// Where the record came from, shown with it (e.g. "CSL dataset").
     pub source: String,
     pub updated_at: NaiveDateTime,
+    pub patent_no: Option<String>,
+    pub institution_id: Option<i64>,
+    /// 转化方式
+    pub transfer_modes: Vec<String>,
+    /// 意向价格（万元），0 为面议
+    pub price_min_wan: f64,
+    pub price_max_wan: f64,
+    pub return_reason: String,
+    pub expires_on: Option<String>,
 }
 
 /// The columns of an achievement import; the TSV form of issue 4 is `id, title, abstract, keywords,
@@ -65,6 +74,13 @@ fn achievement(r: &sqlx::any::AnyRow) -> Result<Achievement> {
         status: r.s("status")?,
         source: r.s("source")?,
         updated_at: r.t("updated_at")?,
+        patent_no: r.os("patent_no")?,
+        institution_id: r.oi("institution_id")?,
+        transfer_modes: split_keywords(&r.s("transfer_modes")?),
+        price_min_wan: r.f("price_min_wan")?,
+        price_max_wan: r.f("price_max_wan")?,
+        return_reason: r.s("return_reason")?,
+        expires_on: r.os("expires_on")?,
     })
 }
 
@@ -160,5 +176,36 @@ impl Db {
             }
         }
         Ok(out)
+    }
+
+    /// Submissions not (or no longer) published: all of them for the 科技局 and district roles,
+    /// an institution's own (any status) for its users.
+    pub async fn submitted_achievements(&self, u: &crate::auth::SessionUser) -> Result<Vec<Achievement>> {
+        let party = self.party_of(u).await?;
+        let rows = if crate::libraries::reads_all(u) {
+            sqlx::query("SELECT * FROM achievements WHERE status <> 'published' ORDER BY updated_at DESC, id DESC").fetch_all(&self.pool).await?
+        } else if let Some(i) = party.institution_id {
+            sqlx::query("SELECT * FROM achievements WHERE institution_id = $1 ORDER BY updated_at DESC, id DESC").bind(i).fetch_all(&self.pool).await?
+        } else {
+            vec![]
+        };
+        rows.iter().map(achievement).collect()
+    }
+
+    /// One achievement as this user may see it: published ones for every platform user,
+    /// unpublished ones for the reviewers and the submitting institution.
+    pub async fn achievement_for(&self, u: &crate::auth::SessionUser, id: i64) -> Result<Achievement> {
+        let a = sqlx::query("SELECT * FROM achievements WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| achievement(&r))
+            .transpose()?
+            .ok_or_else(|| StoreError::NotFound(format!("成果库中没有编号 {id} 的成果")))?;
+        if a.status == "published" || crate::libraries::reads_all(u) || (a.institution_id.is_some() && self.party_of(u).await?.institution_id == a.institution_id) {
+            Ok(a)
+        } else {
+            Err(StoreError::NotFound(format!("成果库中没有编号 {id} 的成果，或您无权查看")))
+        }
     }
 }

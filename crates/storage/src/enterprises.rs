@@ -60,7 +60,8 @@ pub struct Enterprise {
 /// Validated fields of one enterprise, ready to store.
 struct Checked {
     name: String,
-    credit_code: String,
+    /// None only for an enterprise known from a district report whose code is still to be collected.
+    credit_code: Option<String>,
     industry_code: String,
     location: String,
     contact_name: String,
@@ -68,9 +69,9 @@ struct Checked {
     qualifications: Vec<(String, String, Option<NaiveDate>)>,
 }
 
-fn check(n: &NewEnterprise) -> Result<Checked> {
+fn check(n: &NewEnterprise, require_code: bool) -> Result<Checked> {
     let name = required_text("企业名称", &n.name, 100)?;
-    let credit_code = xietong_docking::codes::credit_code(&n.credit_code)?;
+    let credit_code = if !require_code && n.credit_code.trim().is_empty() { None } else { Some(xietong_docking::codes::credit_code(&n.credit_code)?) };
     let industry_code = required_text("行业代码", &n.industry_code, 8)?.to_uppercase();
     let mut qualifications = vec![];
     for q in &n.qualifications {
@@ -184,7 +185,8 @@ impl Db {
 
     async fn insert_enterprise(&self, tx: &mut sqlx::AnyConnection, c: &Checked, placeholder: bool, now: NaiveDateTime) -> Result<i64> {
         let industry = Self::industry_code(tx, &c.industry_code).await?;
-        for (field, sql, v) in [("企业名称", "SELECT COUNT(*) AS n FROM enterprises WHERE name = $1", &c.name), ("统一社会信用代码", "SELECT COUNT(*) AS n FROM enterprises WHERE credit_code = $1", &c.credit_code)] {
+        let code = c.credit_code.clone().unwrap_or_default();
+        for (field, sql, v) in [("企业名称", "SELECT COUNT(*) AS n FROM enterprises WHERE name = $1", &c.name), ("统一社会信用代码", "SELECT COUNT(*) AS n FROM enterprises WHERE credit_code = $1", &code)] {
             if sqlx::query(sql).bind(v.clone()).fetch_one(&mut *tx).await?.i("n")? > 0 {
                 return Err(StoreError::invalid(field, format!("「{v}」已在企业库中")));
             }
@@ -218,7 +220,16 @@ impl Db {
 
     /// Register one enterprise (科技局 work; the caller checks the role).
     pub async fn add_enterprise(&self, actor: &str, n: &NewEnterprise, placeholder: bool, now: NaiveDateTime) -> Result<i64> {
-        let c = check(n)?;
+        self.add_enterprise_checked(actor, check(n, true)?, placeholder, now).await
+    }
+
+    /// Register an enterprise known from a district report (or standing in for one it only
+    /// counts) whose credit code is still to be collected; a code given is still checked.
+    pub async fn add_reported_enterprise(&self, actor: &str, n: &NewEnterprise, placeholder: bool, now: NaiveDateTime) -> Result<i64> {
+        self.add_enterprise_checked(actor, check(n, false)?, placeholder, now).await
+    }
+
+    async fn add_enterprise_checked(&self, actor: &str, c: Checked, placeholder: bool, now: NaiveDateTime) -> Result<i64> {
         let mut tx = self.begin().await?;
         let id = self.insert_enterprise(&mut tx, &c, placeholder, now).await?;
         let after = serde_json::json!({"name": c.name, "credit_code": c.credit_code, "industry_code": c.industry_code, "placeholder": placeholder});
@@ -249,7 +260,7 @@ impl Db {
                 qualifications: parse_qualifications(r.get("qualifications")),
             };
             // Checks only read, so a refused row leaves the transaction usable for the next one.
-            let res = match check(&n) {
+            let res = match check(&n, true) {
                 Ok(c) => self.insert_enterprise(&mut tx, &c, false, now).await,
                 Err(e) => Err(e),
             };

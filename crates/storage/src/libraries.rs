@@ -82,7 +82,7 @@ pub(crate) fn is_bureau(u: &SessionUser) -> bool {
 }
 
 /// Readers of every record, confidential ones included: the 科技局 and the district-wide roles.
-pub(crate) fn reads_all(u: &SessionUser) -> bool {
+pub fn reads_all(u: &SessionUser) -> bool {
     u.role == Role::TechBureau || u.role.sees_all()
 }
 

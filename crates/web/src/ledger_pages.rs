@@ -278,7 +278,7 @@ async fn achievements_page(State(s): State<AppState>, PageUser(u, _): PageUser, 
         if err.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK },
         "achievements.html",
         Some(&u),
-        context! { nav => "achievements", q => query, hits => hits, flash_err => err, total => total, recent => recent },
+        context! { nav => "achievements", sub => "library", d => crate::docking_pages::role_ctx(&u), q => query, hits => hits, flash_err => err, total => total, recent => recent },
     )
 }
 
@@ -293,7 +293,7 @@ async fn enterprises_page(State(s): State<AppState>, PageUser(u, _): PageUser, a
             StatusCode::OK,
             "enterprises.html",
             Some(&u),
-            context! { nav => "enterprises", list => list, qual => qual, quals => xietong_storage::enterprises::QUALIFICATIONS },
+            context! { nav => "enterprises", sub => "enterprises", d => crate::docking_pages::role_ctx(&u), list => list, qual => qual, quals => xietong_storage::enterprises::QUALIFICATIONS },
         ),
         Err(e) => error_page(&s, Some(&u), &e),
     }

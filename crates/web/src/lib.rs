@@ -12,6 +12,7 @@ pub mod office_api;
 pub mod projects_api;
 pub mod coordination_api;
 pub mod docking_api;
+pub mod docking_pages;
 pub mod coordination_pages;
 pub mod pages;
 pub mod views;
@@ -164,6 +165,7 @@ pub fn router(state: AppState) -> Router {
         .merge(outcomes_pages::router())
         .merge(ledger_pages::router())
         .merge(coordination_pages::router())
+        .merge(docking_pages::router())
         .route("/health", axum::routing::get(|| async { "ok" }))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::csrf_guard))
         .layer(axum::middleware::from_fn(security_headers))

@@ -125,6 +125,10 @@ async fn logout(State(s): State<AppState>, PageUser(_, token): PageUser) -> Resp
 }
 
 async fn todo_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Response {
+    // Enterprise and institution accounts have no supervision work; their home is the platform.
+    if matches!(u.role, Role::Enterprise | Role::Institution) {
+        return Redirect::to("/docking").into_response();
+    }
     let snap = s.snapshot();
     let items = match s.db.todo_at(&u, snap.now, 200).await {
         Ok(i) => i,
