@@ -603,7 +603,7 @@ impl Db {
     pub async fn docking_stats(&self, today: NaiveDate) -> Result<DockingStats> {
         let qual = |kind: &'static str| async move {
             let r = sqlx::query(
-                "SELECT COUNT(*) AS n, COALESCE(SUM(e.placeholder), 0) AS p FROM enterprises e WHERE EXISTS (SELECT 1 FROM enterprise_qualifications q \
+                "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(e.placeholder), 0) AS BIGINT) AS p FROM enterprises e WHERE EXISTS (SELECT 1 FROM enterprise_qualifications q \
                  WHERE q.enterprise_id = e.id AND q.kind = $1 AND (q.expires_on IS NULL OR q.expires_on >= $2))",
             )
             .bind(kind.to_string())

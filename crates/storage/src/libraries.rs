@@ -546,7 +546,7 @@ impl Db {
             let target = Library::from_code(&r.s("target")?).ok_or_else(|| StoreError::internal("未知征集对象"))?;
             let id = r.i("id")?;
             let counts = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN status = 'published' THEN 1 ELSE 0 END), 0) AS p FROM {} WHERE campaign_id = $1",
+                "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(CASE WHEN status = 'published' THEN 1 ELSE 0 END), 0) AS BIGINT) AS p FROM {} WHERE campaign_id = $1",
                 target.table()
             )))
             .bind(id)
@@ -1031,6 +1031,9 @@ impl Db {
             None => "system".to_string(),
         };
         let reason = optional_text("退回原因", reason, 500)?.unwrap_or_default();
+        if action == ReviewAction::Return && reason.is_empty() {
+            return Err(StoreError::invalid("退回原因", "退回须写明原因，提交人据此修改"));
+        }
         let mut tx = self.begin().await?;
         let r = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT t.status, t.{} AS title, c.validity_days FROM {} t LEFT JOIN campaigns c ON c.id = t.campaign_id WHERE t.id = $1",

@@ -22,7 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(enterprises, create_enterprise))
         .routes(routes!(achievements, submit_achievement))
         .routes(routes!(resubmit_achievement))
-        .routes(routes!(match_achievements))
+        .routes(routes!(match_achievements, match_achievements_post))
         .routes(routes!(achievement_matches))
         .routes(routes!(institutions, create_institution))
         .routes(routes!(campaigns, create_campaign))
@@ -79,7 +79,7 @@ async fn achievements(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Resu
     Ok(Json(s.db.published_achievements().await?))
 }
 
-#[derive(Deserialize, IntoParams)]
+#[derive(Deserialize, IntoParams, utoipa::ToSchema)]
 pub struct MatchQuery {
     /// 技术难题或需求的描述（1–2000 字）
     pub q: String,
@@ -112,6 +112,13 @@ pub async fn run_match(s: &AppState, u: &xietong_storage::auth::SessionUser, q: 
         .into_iter()
         .map(|h| MatchHit { rank: h.rank, external_id: h.external_id, title: h.title, discipline: h.discipline, score: h.score, matched_terms: h.matched_terms, reasons: h.reasons_zh })
         .collect())
+}
+
+/// 同上，需求描述放在请求体中（长文本不受 URL 长度限制）。
+#[utoipa::path(post, path = "/api/achievements/match", request_body = MatchQuery, tag = "产学研对接",
+    responses((status = 200, body = Vec<MatchHit>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn match_achievements_post(State(s): State<AppState>, ApiUser(u, _): ApiUser, crate::api::J(q): crate::api::J<MatchQuery>) -> Result<Json<Vec<MatchHit>>, ApiError> {
+    Ok(Json(run_match(&s, &u, &q.q, q.top.unwrap_or(10)).await?))
 }
 
 /// 为一段需求描述匹配成果，并说明每条结果的匹配理由。

@@ -672,7 +672,7 @@ async fn docking_task(State(s): State<AppState>, PageUser(u, _): PageUser, Path(
     let r = async {
         let n = NewTask {
             title: f.s("title"),
-            source_kind: "leader_instruction".into(),
+            source_kind: "instruction".into(),
             doc_no: f.s("doc_no"),
             source_title: "产学研对接督办".into(),
             source_date: snap.now.date().to_string(),

@@ -30,7 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/sections/{id}/report", post(section_report))
         .route("/lists", get(lists_page))
         .route("/lists/{id}", get(list_page))
-        .route("/achievements", get(achievements_page))
+        .route("/achievements", get(achievements_page).post(achievements_search))
         .route("/enterprises", get(enterprises_page))
 }
 
@@ -257,10 +257,20 @@ async fn list_page(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id)
 }
 
 async fn achievements_page(State(s): State<AppState>, PageUser(u, _): PageUser, axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>) -> Response {
+    achievements_with(&s, &u, q.get("q").cloned().unwrap_or_default()).await
+}
+
+/// The search form posts, so a pasted description of any length reaches the length check and
+/// gets its Chinese message (a URL that long would be refused before the application sees it).
+async fn achievements_search(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<std::collections::HashMap<String, String>>) -> Response {
+    achievements_with(&s, &u, f.get("q").cloned().unwrap_or_default()).await
+}
+
+async fn achievements_with(s: &AppState, u: &SessionUser, query: String) -> Response {
+    let (s, u) = (s.clone(), u.clone());
     if let Err(e) = crate::docking_api::may_read_libraries(&u) {
         return error_page(&s, Some(&u), &e);
     }
-    let query = q.get("q").cloned().unwrap_or_default();
     let (hits, err) = if query.trim().is_empty() {
         (vec![], None)
     } else {

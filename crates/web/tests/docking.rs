@@ -23,17 +23,20 @@ async fn libraries_are_read_by_the_roles_that_see_the_district() {
         let sup = Client::login(&app, "duchaju").await;
         let (s, all) = sup.get("/api/enterprises").await;
         assert_eq!(s, 200);
-        assert_eq!(all.as_array().unwrap().len(), 2);
-        assert_eq!(all[0]["industry_name"], "液体乳制造");
+        let jia = all.as_array().unwrap().iter().find(|e| e["name"] == "乳品测试企业甲").expect("listed");
+        assert_eq!(jia["industry_name"], "液体乳制造");
+        // The demo's 101 placeholder 高新 enterprises plus 甲; 乙's certificate has expired.
         let (_, gx) = sup.get("/api/enterprises?qualification=国家高新技术企业").await;
-        assert_eq!(gx.as_array().unwrap().len(), 1, "an expired certificate does not count: {gx}");
+        let gx = gx.as_array().unwrap();
+        assert_eq!(gx.len(), 102, "an expired certificate does not count");
+        assert!(gx.iter().all(|e| e["name"] != "乳品测试企业乙"));
         let lly = Client::login(&app, "jsj_lly").await;
         let (s, _) = lly.get("/api/enterprises").await;
         assert_eq!(s, 403);
         let (s, _) = lly.get("/api/achievements").await;
         assert_eq!(s, 403);
         let (s, a) = sup.get("/api/achievements").await;
-        assert_eq!((s, a.as_array().map(Vec::len)), (200, Some(300)), "the demo's CSL papers");
+        assert_eq!((s, a.as_array().map(Vec::len)), (200, Some(330)), "the demo's CSL papers");
         tdb.cleanup().await;
     });
 }
@@ -67,6 +70,262 @@ async fn a_problem_description_finds_achievements_with_reasons() {
         let lly = Client::login(&app, "jsj_lly").await;
         let (s, _) = lly.get("/api/achievements/match?q=x").await;
         assert_eq!(s, 403);
+        tdb.cleanup().await;
+    });
+}
+
+
+/// Row counts of the docking tables, which a refused request must leave unchanged.
+async fn docking_rows(db: &xietong_storage::Db) -> Vec<i64> {
+    let mut out = vec![];
+    for t in ["tech_problems", "experts", "achievements", "review_events", "dockings", "docking_events", "contracts", "enterprises", "audit_log"] {
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM {t}"))).fetch_one(&db.pool).await.unwrap();
+        out.push(sqlx::Row::try_get::<i64, _>(&r, "n").unwrap());
+    }
+    out
+}
+
+fn reasons(m: &serde_json::Value) -> Vec<String> {
+    m["reasons"].as_array().unwrap().iter().map(|r| r.as_str().unwrap().to_string()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_enterprise_problem_is_reviewed_then_matched_with_reasons() {
+    each_backend!(|b| {
+        let now = dt("2026-11-23 10:00");
+        let Some((tdb, app)) = with_demo(b, now).await else { continue };
+        let qiye = Client::login(&app, "qiye").await;
+        let tech = Client::login(&app, "kejiju").await;
+        let (_, campaigns) = tech.get("/api/campaigns").await;
+        let campaign = campaigns.as_array().unwrap().iter().find(|c| c["target"] == "problem" && c["open"] == true).unwrap()["id"].as_i64().unwrap();
+        let problem = serde_json::json!({
+            "title": "架桥机钢结构焊接残余应力消除",
+            "description": "箱形主梁长焊缝焊接后残余应力大，需要消除焊接残余应力并控制焊接变形。",
+            "keywords": "焊接残余应力;架桥机",
+            "budget_wan": 150,
+            "cooperation_mode": "合作开发",
+            "campaign_id": campaign
+        });
+
+        // Bad input names the field and writes nothing.
+        let before = docking_rows(&tdb.db).await;
+        let mut bad = problem.clone();
+        bad["description"] = "太短".into();
+        let (s, v) = qiye.post("/api/tech-problems", bad).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("难题描述")), "{v}");
+        let mut bad = problem.clone();
+        bad["cooperation_mode"] = "买断".into();
+        let (s, v) = qiye.post("/api/tech-problems", bad).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("合作方式")), "{v}");
+        let mut other = problem.clone();
+        other["enterprise_id"] = 2.into();
+        let (s, _) = qiye.post("/api/tech-problems", other).await;
+        assert_eq!(s, 403, "an enterprise posts for itself only");
+        let lly = Client::login(&app, "jsj_lly").await;
+        let (s, _) = lly.post("/api/tech-problems", problem.clone()).await;
+        assert_eq!(s, 403);
+        assert_eq!(docking_rows(&tdb.db).await, before);
+
+        let (s, v) = qiye.post("/api/tech-problems", problem.clone()).await;
+        assert_eq!(s, 201, "{v}");
+        let id = v["id"].as_i64().unwrap();
+        let path = format!("/api/reviews/problem/{id}");
+        // Only the 科技局 reviews; no skipping 形式审核; a return needs a reason.
+        let (s, _) = qiye.post(&path, serde_json::json!({"action": "pass_formal"})).await;
+        assert_eq!(s, 403);
+        let (s, v) = tech.post(&path, serde_json::json!({"action": "approve"})).await;
+        assert_eq!(s, 409, "{v}");
+        let (s, v) = tech.post(&path, serde_json::json!({"action": "return"})).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("退回原因")), "{v}");
+        let (s, v) = tech.post(&path, serde_json::json!({"action": "return", "reason": "请写明目标指标"})).await;
+        assert_eq!((s, v["status"].as_str()), (200, Some("returned")), "{v}");
+        // Matching waits for publication.
+        let (s, _) = qiye.get(&format!("/api/tech-problems/{id}/matches")).await;
+        assert_eq!(s, 200);
+        let mut fixed = problem.clone();
+        fixed["description"] = "箱形主梁长焊缝焊接后残余应力大，目标将焊缝区残余拉应力降低 50%，并控制焊接变形。".into();
+        let (s, v) = qiye.put(&format!("/api/tech-problems/{id}"), fixed).await;
+        assert_eq!(s, 201, "{v}");
+        for action in ["pass_formal", "approve"] {
+            let (s, v) = tech.post(&path, serde_json::json!({"action": action})).await;
+            assert_eq!(s, 200, "{action}: {v}");
+        }
+        let (_, list) = qiye.get("/api/tech-problems").await;
+        let p = list.as_array().unwrap().iter().find(|p| p["id"] == id).unwrap().clone();
+        assert_eq!(p["review"]["status"], "published");
+        assert_eq!(p["review"]["expires_on"], "2027-11-22", "one year of validity from the campaign");
+        let (_, history) = tech.get(&path).await;
+        let steps: Vec<&str> = history.as_array().unwrap().iter().map(|h| h["action"].as_str().unwrap()).collect();
+        assert_eq!(steps, ["submit", "return", "resubmit", "pass_formal", "approve"]);
+
+        let (s, m) = qiye.get(&format!("/api/tech-problems/{id}/matches?top=5")).await;
+        assert_eq!(s, 200, "{m}");
+        let top = &m["achievements"][0];
+        assert!(top["title"].as_str().unwrap().contains("焊接残余应力"), "{m}");
+        let r = reasons(top);
+        assert!(r[0].starts_with("文本相关度 1.00（命中：焊接"), "{r:?}");
+        assert!(r.iter().any(|x| x == "共同关键词：焊接残余应力"), "{r:?}");
+        let expert = &m["experts"][0];
+        assert_eq!(expert["title"], "华北水利水电大学教授（示例一）");
+        assert!(reasons(expert).iter().any(|x| x.starts_with("学科与行业相符：机械工程 ↔ 3514")), "{expert}");
+        // Other enterprises do not see it; the institution sees it once published (not confidential).
+        let gaoxiao = Client::login(&app, "gaoxiao").await;
+        let (_, l) = gaoxiao.get("/api/tech-problems").await;
+        assert!(l.as_array().unwrap().iter().any(|p| p["id"] == id));
+        tdb.cleanup().await;
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_docking_reaches_a_contract_and_the_dashboard_total_moves() {
+    each_backend!(|b| {
+        let now = dt("2026-11-23 10:00");
+        let Some((tdb, app)) = with_demo(b, now).await else { continue };
+        let tech = Client::login(&app, "kejiju").await;
+        let qiye = Client::login(&app, "qiye").await;
+        let figure = |st: &serde_json::Value, label: &str| st["figures"].as_array().unwrap().iter().find(|f| f["label"] == label).unwrap()["value"].as_f64().unwrap();
+        let (s, st) = tech.get("/api/docking-stats").await;
+        assert_eq!(s, 200);
+        // The district's end-2020 report, reproduced by the demo (placeholders marked).
+        assert_eq!(figure(&st, "国家高新技术企业"), 101.0);
+        assert_eq!(figure(&st, "科技型中小企业"), 339.0);
+        assert_eq!(figure(&st, "创新创业载体"), 20.0);
+        assert_eq!(figure(&st, "省级以上研发平台"), 41.0);
+        assert_eq!(figure(&st, "市级研发平台"), 117.0);
+        assert_eq!(st["contracts_by_year"].as_array().unwrap().iter().find(|r| r["period"] == "2020 年").unwrap()["amount_wan"], 70580.0);
+        let total = figure(&st, "技术合同成交额");
+        let (s, _) = qiye.get("/api/docking-stats").await;
+        assert_eq!(s, 403, "statistics are the district's");
+
+        // 帝益肥's problem (published) with the 示例六 expert: just recommended in the demo.
+        let (_, dockings) = tech.get("/api/dockings?stage=recommended").await;
+        let d = dockings.as_array().unwrap()[0]["id"].as_i64().unwrap();
+        let mv = |to: &str| serde_json::json!({"to": to});
+        let (s, v) = tech.post(&format!("/api/dockings/{d}/move"), mv("intent_signed")).await;
+        assert_eq!(s, 409, "no skipping: {v}");
+        assert!(v["error"].as_str().unwrap().contains("下一阶段应为「意向沟通」"), "{v}");
+        let (s, _) = qiye.post(&format!("/api/dockings/{d}/move"), mv("contacting")).await;
+        assert_eq!(s, 403);
+        for to in ["contacting", "negotiating", "intent_signed"] {
+            let (s, v) = tech.post(&format!("/api/dockings/{d}/move"), mv(to)).await;
+            assert_eq!(s, 200, "{to}: {v}");
+        }
+        let (s, v) = tech.post(&format!("/api/dockings/{d}/move"), mv("contract_signed")).await;
+        assert_eq!(s, 409, "a contract first: {v}");
+        let contract = serde_json::json!({"contract_no": "2026410103000777", "kind": "技术开发", "buyer": "帝益肥", "seller": "华北水利水电大学",
+            "amount_wan": 88.5, "technical_income_wan": 90, "signed_on": "2026-11-20"});
+        let before = docking_rows(&tdb.db).await;
+        let (s, v) = tech.post(&format!("/api/dockings/{d}/contracts"), contract.clone()).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("技术性收入（万元）")), "{v}");
+        let mut future = contract.clone();
+        future["technical_income_wan"] = 80.into();
+        future["signed_on"] = "2026-12-01".into();
+        let (s, v) = tech.post(&format!("/api/dockings/{d}/contracts"), future).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("签订日期")), "{v}");
+        assert_eq!(docking_rows(&tdb.db).await, before);
+        let mut ok = contract.clone();
+        ok["technical_income_wan"] = 80.into();
+        let (s, v) = tech.post(&format!("/api/dockings/{d}/contracts"), ok).await;
+        assert_eq!(s, 201, "{v}");
+        let (s, v) = tech.post(&format!("/api/dockings/{d}/move"), mv("contract_signed")).await;
+        assert_eq!((s, v["stage_label"].as_str()), (200, Some("签订技术合同")), "{v}");
+        let (_, st2) = tech.get("/api/docking-stats").await;
+        assert!((figure(&st2, "技术合同成交额") - (total + 88.5)).abs() < 1e-6, "{st2}");
+        let reached = |st: &serde_json::Value| st["stages"].as_array().unwrap().iter().find(|r| r["stage"] == "contract_signed").unwrap()["reached"].as_i64().unwrap();
+        assert_eq!(reached(&st2), reached(&st) + 1);
+
+        // The expert's contact: hidden from the enterprise until the institution consents.
+        let (_, detail) = tech.get(&format!("/api/dockings/{d}")).await;
+        let expert = detail["docking"]["expert_id"].as_i64().unwrap();
+        let diyifei = Client::login(&app, "kejiju").await; // the 科技局 sees contacts
+        let (_, xs) = diyifei.get("/api/experts").await;
+        assert!(xs.as_array().unwrap().iter().find(|x| x["id"] == expert).unwrap()["phone"].as_str().unwrap().starts_with("0371"));
+        let (_, xs) = qiye.get("/api/experts").await;
+        assert_eq!(xs.as_array().unwrap().iter().find(|x| x["id"] == expert).unwrap()["phone"], "（仅科技局可见）");
+        let (s, _) = qiye.post(&format!("/api/dockings/{d}/share-contact"), serde_json::json!({})).await;
+        assert_eq!(s, 403);
+
+        // The 督查局 raises a supervised task for the stage; the docking's timeline links it.
+        let sup = Client::login(&app, "duchaju").await;
+        let kjj = sup.unit_id("kjj").await;
+        let task = serde_json::json!({"title": "推进帝益肥腐植酸水溶肥成果转化", "source_kind": "instruction", "doc_no": "二七督〔2026〕对接1号",
+            "source_date": "2026-11-23", "lead_unit_id": kjj, "report_cycle": "weekly", "deadline": "2026-12-18"});
+        let (s, _) = tech.post(&format!("/api/dockings/{d}/tasks"), task.clone()).await;
+        assert_eq!(s, 403, "立项 is the 督查局's");
+        let (s, v) = sup.post(&format!("/api/dockings/{d}/tasks"), task).await;
+        assert_eq!(s, 201, "{v}");
+        let t = v["id"].as_i64().unwrap();
+        let (s, tv) = sup.get(&format!("/api/tasks/{t}")).await;
+        assert_eq!((s, tv["task"]["status"].as_str()), (200, Some("assigned")), "{tv}");
+        let (_, detail) = tech.get(&format!("/api/dockings/{d}")).await;
+        assert!(detail["events"].as_array().unwrap().iter().any(|e| e["task_id"] == t), "{detail}");
+
+        // Ending needs a reason; nothing moves after the end.
+        let (s, v) = tech.post(&format!("/api/dockings/{d}/move"), mv("terminated")).await;
+        assert_eq!(s, 409, "{v}");
+        let (s, _) = tech.post(&format!("/api/dockings/{d}/move"), serde_json::json!({"to": "terminated", "reason": "企业资金未落实"})).await;
+        assert_eq!(s, 200);
+        let (s, _) = tech.post(&format!("/api/dockings/{d}/move"), mv("transforming")).await;
+        assert_eq!(s, 409);
+        let (_, st3) = tech.get("/api/docking-stats").await;
+        assert_eq!(reached(&st3), reached(&st2), "a terminated docking keeps the stages it reached");
+        tdb.cleanup().await;
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn published_records_expire_and_can_be_renewed() {
+    each_backend!(|b| {
+        let now = dt("2026-11-23 10:00");
+        let Some((tdb, app)) = with_demo(b, now).await else { continue };
+        let tech = Client::login(&app, "kejiju").await;
+        let (_, list) = tech.get("/api/tech-problems?status=published").await;
+        let n = list.as_array().unwrap().len();
+        assert_eq!(n, 6);
+        // The demo campaign gives 365 days; a year and a day later every one has lapsed.
+        let later = dt("2027-11-24 09:00");
+        let expired = tdb.db.expire_library_records(later).await.unwrap();
+        assert_eq!(expired, 6 + 6, "six problems and six experts");
+        let (_, list) = tech.get("/api/tech-problems?status=published").await;
+        assert!(list.as_array().unwrap().is_empty());
+        let id = tech.get("/api/tech-problems?status=expired").await.1[0]["id"].as_i64().unwrap();
+        let (s, v) = tech.post(&format!("/api/reviews/problem/{id}"), serde_json::json!({"action": "renew"})).await;
+        assert_eq!((s, v["status"].as_str()), (200, Some("published")), "{v}");
+        let (s, _) = tech.get("/api/tech-problems?status=bogus").await;
+        assert_eq!(s, 400);
+        tdb.cleanup().await;
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_codes_and_queries_are_refused_with_the_field_named() {
+    each_backend!(|b| {
+        let now = dt("2026-11-23 10:00");
+        let Some((tdb, app)) = with_demo(b, now).await else { continue };
+        let tech = Client::login(&app, "kejiju").await;
+        let gaoxiao = Client::login(&app, "gaoxiao").await;
+        let before = docking_rows(&tdb.db).await;
+        let e = serde_json::json!({"name": "校验测试企业", "credit_code": "91350100M000100Y44", "industry_code": "C1441"});
+        let (s, v) = tech.post("/api/enterprises", e).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("统一社会信用代码")), "{v}");
+        let a = serde_json::json!({"title": "一种尼龙改性方法", "abstract": "提高尼龙韧性的改性方法。", "kind": "专利", "patent_no": "ZL20231012345"});
+        let (s, v) = gaoxiao.post("/api/achievements", a.clone()).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("专利号")), "{v}");
+        let mut other = a.clone();
+        other["institution_id"] = 1.into();
+        let (s, _) = gaoxiao.post("/api/achievements", other).await;
+        assert_eq!(s, 403, "an institution submits its own achievements only");
+        let long = "尼".repeat(10_000);
+        let (s, v) = tech.post("/api/achievements/match", serde_json::json!({"q": long})).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("q")), "{v}");
+        assert!(v["error"].as_str().unwrap().contains("最多 2000 个字符"), "{v}");
+        assert_eq!(docking_rows(&tdb.db).await, before);
+        let mut good = a.clone();
+        good["patent_no"] = "ZL202310123456.7".into();
+        let code = xietong_docking::codes::patent_check_digit("202310123456");
+        good["patent_no"] = format!("ZL202310123456.{}", code.unwrap()).into();
+        let (s, v) = gaoxiao.post("/api/achievements", good).await;
+        assert_eq!(s, 201, "{v}");
         tdb.cleanup().await;
     });
 }
