@@ -1,7 +1,7 @@
 // Browser tests for the Xietong server: node:test + playwright-core driving Debian's chromium.
 //
-// Starts `$XIETONG_BIN serve --demo` on a free loopback port with a fresh data directory, then
-// walks the supervision flow as the people who use it: a 联络员 receives and decomposes a task,
+// Starts the server and browser through harness.mjs, then walks the supervision flow as the
+// people who use it: a 联络员 receives and decomposes a task,
 // another unit's 联络员 is refused, bad input is refused with the field named, and a form post
 // without the CSRF token is refused.
 //
@@ -10,30 +10,11 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtemp, mkdir, rm, access } from 'node:fs/promises';
-import { constants as fsConstants } from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ARTIFACTS = path.join(HERE, 'artifacts');
-const CHROMIUM = process.env.XIETONG_CHROMIUM || '/usr/bin/chromium';
-const PASSWORD = 'Xietong@2026';
-const READY_TIMEOUT_MS = 60_000;
-const TEST_TIMEOUT_MS = 120_000;
-
-/** @type {import('node:child_process').ChildProcess | null} */
-let server = null;
-let serverLog = '';
-let serverExit = null; // a promise that resolves to a description when the server exits
-let dataDir = null;
-let baseURL = null;
-/** @type {import('playwright-core').Browser | null} */
-let browser = null;
+import {
+  ARTIFACTS, TEST_TIMEOUT_MS, beijingNow, beijingToday, apiOk, apiLogin, browserLogin, submitAndWait, errorFlashes,
+  startServerAndBrowser, stopAll,
+} from './harness.mjs';
 
 // Shared facts read from the API once.
 let supervisorToken = null;
@@ -43,71 +24,6 @@ let docSeq = 0;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-/** The local date/time in UTC+8 (the server's local time), as 'YYYY-MM-DD HH:MM'. */
-function beijingNow() {
-  return new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 16).replace('T', ' ');
-}
-
-function beijingToday() {
-  return beijingNow().slice(0, 10);
-}
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function tail(s, n = 4000) {
-  return s.length > n ? '…' + s.slice(-n) : s;
-}
-
-/** A JSON API call. Returns { status, body, text }; body is the parsed JSON or null. */
-async function api(method, urlPath, { token, body } = {}) {
-  const headers = { accept: 'application/json' };
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(baseURL + urlPath, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-    redirect: 'manual',
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await res.text();
-  let parsed = null;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    parsed = null;
-  }
-  return { status: res.status, body: parsed, text };
-}
-
-/** An API call that must answer `expected`; returns the parsed body. */
-async function apiOk(method, urlPath, opts = {}, expected = [200]) {
-  const r = await api(method, urlPath, opts);
-  assert.ok(
-    expected.includes(r.status),
-    `${method} ${urlPath} answered ${r.status} (expected ${expected.join('/')}): ${tail(r.text, 1000)}`,
-  );
-  return r.body;
-}
-
-async function apiLogin(username) {
-  const body = await apiOk('POST', '/api/session', { body: { username, password: PASSWORD } });
-  assert.ok(body && typeof body.token === 'string' && body.token.length > 0, `no token for ${username}: ${JSON.stringify(body)}`);
-  return body.token;
-}
 
 async function getTask(id, token = supervisorToken) {
   const body = await apiOk('GET', `/api/tasks/${id}`, { token });
@@ -146,40 +62,6 @@ async function createAssignedTask(label) {
   return body.id;
 }
 
-/** A fresh browser context signed in as `username` through the login page. */
-async function browserLogin(username) {
-  const context = await browser.newContext({ baseURL, locale: 'zh-CN', viewport: { width: 1280, height: 900 } });
-  context.setDefaultTimeout(20_000);
-  context.setDefaultNavigationTimeout(30_000);
-  const page = await context.newPage();
-  const res = await page.goto('/login');
-  assert.equal(res?.status(), 200, `GET /login answered ${res?.status()}`);
-  await page.locator('input[name=username]').fill(username);
-  await page.locator('input[name=password]').fill(PASSWORD);
-  await submitAndWait(page, page.locator('form:has(input[name=username]) button[type=submit]').first());
-  const url = new URL(page.url());
-  if (url.pathname !== '/todo') {
-    const flash = await page.locator('.flash').allTextContents().catch(() => []);
-    assert.fail(`login as ${username} ended at ${page.url()}, not /todo; messages: ${JSON.stringify(flash)}`);
-  }
-  return { context, page };
-}
-
-/**
- * Click a submit button and wait until a new document has loaded (a form POST, its redirect and
- * the page it lands on). Works when the new page has the same URL as the old one.
- */
-async function submitAndWait(page, button) {
-  const marker = `xt-${Math.random()}`;
-  await page.evaluate((m) => {
-    window.__xtDocument = m;
-  }, marker);
-  await button.click();
-  await page.waitForFunction((m) => window.__xtDocument !== m && document.readyState === 'complete', marker, {
-    timeout: 30_000,
-  });
-}
-
 async function openTask(page, id) {
   const res = await page.goto(`/tasks/${id}`);
   assert.equal(res?.status(), 200, `GET /tasks/${id} answered ${res?.status()}`);
@@ -192,9 +74,6 @@ async function attr(page, selector, name) {
   return loc.getAttribute(name);
 }
 
-async function errorFlashes(page) {
-  return page.locator('.flash.error').allTextContents();
-}
 
 /** Assert `#task-status[data-status]`, showing any error message on the page when it is wrong. */
 async function assertStatus(page, expected, when) {
@@ -232,70 +111,7 @@ async function fillDecomposeRow(page, { title, deadline }) {
 // Server and browser
 
 before(async () => {
-  const bin = process.env.XIETONG_BIN;
-  assert.ok(bin, 'set XIETONG_BIN to the xietong binary (e.g. XIETONG_BIN=$PWD/target/debug/xietong)');
-  await access(bin, fsConstants.X_OK).catch(() => assert.fail(`XIETONG_BIN=${bin} is not an executable file`));
-  await access(CHROMIUM, fsConstants.X_OK).catch(() =>
-    assert.fail(`${CHROMIUM} is missing: apt-get install chromium (scripts/test.sh does it)`),
-  );
-
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'xietong-browser-'));
-  const port = await freePort();
-  baseURL = `http://127.0.0.1:${port}`;
-
-  server = spawn(bin, ['serve', '--demo', '--bind', `127.0.0.1:${port}`, '--data-dir', dataDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'info' },
-  });
-  const keep = (chunk) => {
-    serverLog += chunk.toString();
-    if (serverLog.length > 200_000) serverLog = serverLog.slice(-100_000);
-  };
-  server.stdout.on('data', keep);
-  server.stderr.on('data', keep);
-  serverExit = new Promise((resolve) => {
-    server.on('exit', (code, signal) => resolve(`exited with ${signal ? `signal ${signal}` : `code ${code}`}`));
-    server.on('error', (e) => resolve(`could not start: ${e.message}`));
-  });
-
-  // Poll /health until it answers "ok"; fail at once if the process dies.
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  let exited = null;
-  serverExit.then((why) => {
-    exited = why;
-  });
-  let lastError = '';
-  for (;;) {
-    if (exited) assert.fail(`xietong serve ${exited} before it was ready; its output:\n${tail(serverLog)}`);
-    if (Date.now() > deadline) {
-      assert.fail(`xietong serve was not ready within ${READY_TIMEOUT_MS / 1000} s (last: ${lastError}); its output:\n${tail(serverLog)}`);
-    }
-    try {
-      const res = await fetch(`${baseURL}/health`, { signal: AbortSignal.timeout(2_000) });
-      const text = (await res.text()).trim();
-      if (res.status === 200 && text === 'ok') break;
-      lastError = `${res.status} ${text.slice(0, 100)}`;
-    } catch (e) {
-      lastError = e.cause?.code || e.message;
-    }
-    await sleep(250);
-  }
-
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  await mkdir(ARTIFACTS, { recursive: true });
-
+  await startServerAndBrowser();
   // Facts every test needs.
   supervisorToken = await apiLogin('duchaju');
   const list = await apiOk('GET', '/api/units', { token: supervisorToken });
@@ -310,26 +126,7 @@ before(async () => {
   taskDeadline = due.due.slice(0, 10);
 });
 
-after(async () => {
-  await browser?.close().catch(() => {});
-  if (server && server.exitCode === null && server.signalCode === null) {
-    server.kill('SIGTERM');
-    const stopped = await Promise.race([serverExit.then(() => true), sleep(5_000).then(() => false)]);
-    if (!stopped) {
-      server.kill('SIGKILL');
-      await Promise.race([serverExit, sleep(5_000)]);
-    }
-  }
-  if (dataDir) await rm(dataDir, { recursive: true, force: true }).catch(() => {});
-});
-
-// A test run that is interrupted must not leave the server behind.
-process.on('exit', () => {
-  if (server && server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
-});
-
-// ---------------------------------------------------------------------------------------------
-// Tests
+after(stopAll);
 
 test('联络员签收并分解任务，2小时分解计时停止（按时完成）', { timeout: TEST_TIMEOUT_MS }, async () => {
   const id = await createAssignedTask('签收并分解');

@@ -72,6 +72,8 @@ enum Cmd {
         #[arg(long)]
         baseline: bool,
     },
+    /// Print the 产学研 statistics the district reports (as on the dashboard).
+    Stats,
     /// Import records from a file (.xlsx, .csv or .tsv with a header row), all or nothing.
     Import {
         #[command(subcommand)]
@@ -114,6 +116,17 @@ enum ImportCmd {
     Enterprises {
         #[arg(long)]
         file: PathBuf,
+    },
+    /// 难题库: problems collected for a campaign (columns of the 技术难题征集模板), entered by a
+    /// 科技局 account on the enterprises' behalf; they go to 形式审核.
+    Problems {
+        #[arg(long)]
+        file: PathBuf,
+        /// The 科技局 account the import is recorded under.
+        #[arg(long = "as")]
+        user: String,
+        #[arg(long)]
+        campaign: Option<i64>,
     },
 }
 
@@ -214,6 +227,25 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let db = open(&cli).await?;
             let r = db.import_enterprises("cli", &rows, cells, xietong_storage::local_now()).await?;
             println!("已导入 {} 家企业", r.created_ids.len());
+        }
+        Cmd::Import { what: ImportCmd::Problems { file, user, campaign } } => {
+            let (rows, cells) = read_import(file, &xietong_storage::libraries::problem_columns())?;
+            let db = open(&cli).await?;
+            let u = db.user_by_name(user).await?.ok_or_else(|| anyhow::anyhow!("没有账号 {user}"))?;
+            let r = db.import_problems(&u, &rows, cells, *campaign, xietong_storage::local_now()).await?;
+            println!("已导入 {} 项技术难题，待形式审核", r.created_ids.len());
+        }
+        Cmd::Stats => {
+            let db = open(&cli).await?;
+            let st = db.docking_stats(xietong_storage::local_now().date()).await?;
+            for f in &st.figures {
+                let note = if f.placeholders > 0 { format!("（其中占位 {}）", f.placeholders) } else { String::new() };
+                println!("{}\t{} {}{note}", f.label, f.value, f.unit);
+            }
+            for r in &st.contracts_by_year {
+                println!("技术合同成交额 {}\t{} 项\t{} 万元", r.period, r.count, r.amount_wan);
+            }
+            println!("推荐→签订技术合同转化率\t{}%", st.conversion);
         }
         Cmd::Match { target: _, queries, top, format: _, baseline } => {
             if *top == 0 || *top > 1000 {

@@ -22,7 +22,18 @@ async fn demo_loads_with_outcomes_and_a_valid_audit_chain() {
     assert!(rankings.len() > 3, "earlier months too, for the trend");
     assert_eq!(db.list_problems(&sup, None, now).await.unwrap().len(), 2);
     assert_eq!(db.inspection_overview(&sup).await.unwrap().proposals.len(), 1);
-    assert_eq!(db.published_achievements().await.unwrap().len(), 300, "300 CSL papers in the 成果库");
+    assert_eq!(db.published_achievements().await.unwrap().len(), 330, "330 CSL papers in the 成果库");
+    // The 产学研 figures of the district's end-2020 report, placeholders included and counted.
+    let st = db.docking_stats(now.date()).await.unwrap();
+    let fig = |l: &str| st.figures.iter().find(|f| f.label == l).map(|f| (f.value, f.placeholders)).unwrap();
+    assert_eq!(fig("国家高新技术企业"), (101.0, 101));
+    assert_eq!(fig("科技型中小企业"), (339.0, 339));
+    assert_eq!(fig("创新创业载体"), (20.0, 20));
+    assert_eq!(fig("省级以上研发平台"), (41.0, 40), "the named 尼龙 lab is real");
+    assert_eq!(fig("市级研发平台"), (117.0, 117));
+    assert_eq!(st.contracts_by_year.iter().find(|r| r.period == "2020 年").map(|r| r.amount_wan), Some(70_580.0));
+    let tech = db.user_by_name("kejiju").await.unwrap().unwrap();
+    assert_eq!(db.review_queue(&tech).await.unwrap().len(), 2, "a resubmitted problem and an achievement awaiting 部门审核");
     // A second load into the same database is refused, not doubled.
     assert!(xietong_demo::load(&db, now).await.is_err());
 }

@@ -37,12 +37,13 @@ pub fn router() -> Router<AppState> {
 async fn imports_with(s: &AppState, u: &SessionUser, status: StatusCode, ok: Option<String>, errors: Vec<String>, kind: Option<&str>) -> Response {
     let categories = s.db.list_categories().await.unwrap_or_default();
     let lists = s.db.task_lists(u).await.unwrap_or_default();
+    let problem_campaigns: Vec<_> = s.db.list_campaigns(s.clock.now().date()).await.unwrap_or_default().into_iter().filter(|c| c.open && c.target == xietong_storage::libraries::Library::Problem).collect();
     render(
         s,
         status,
         "imports.html",
         Some(u),
-        context! { nav => "imports", categories => categories, flash_ok => ok, errors => errors, kind => kind, lists => lists,
+        context! { nav => "imports", categories => categories, flash_ok => ok, errors => errors, kind => kind, lists => lists, problem_campaigns => problem_campaigns,
                    today => s.clock.now().date().to_string() },
     )
 }
@@ -52,7 +53,7 @@ async fn imports_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Re
 }
 
 async fn import_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Path(kind): Path<String>, mp: Multipart) -> Response {
-    if !matches!(kind.as_str(), "tasks" | "list" | "indicators") {
+    if !matches!(kind.as_str(), "tasks" | "list" | "indicators" | "problems") {
         return error_page(&s, Some(&u), &StoreError::NotFound("没有这种导入".into()));
     }
     match do_import(&s, &u, &kind, mp).await {
@@ -60,6 +61,7 @@ async fn import_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Path
             let what = match kind.as_str() {
                 "tasks" => "项督办任务（已立项并交办）",
                 "list" => "项清单事项（各为一项督办任务）",
+                "problems" => "项技术难题（待形式审核）",
                 _ => "项数值指标",
             };
             if let Some(l) = r.list_id {

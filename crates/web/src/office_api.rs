@@ -34,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(import_tasks))
         .routes(routes!(import_list))
         .routes(routes!(import_indicators))
+        .routes(routes!(import_problems))
         .routes(routes!(export_tasks))
         .routes(routes!(export_ranking))
         .routes(routes!(export_projects))
@@ -85,7 +86,12 @@ async fn columns_for(s: &AppState, kind: &str) -> Result<(Vec<Column>, &'static 
             "数值指标导入模板",
             vec![vec![t("示例〔2026〕1号"), t("城镇新增就业"), t("人"), Cell::Number(18500.0), t("2026-01-01"), t("2026-12-31"), t("2026-06-30"), Cell::Number(11598.0), Cell::Number(62.7)]],
         ),
-        other => return Err(StoreError::NotFound(format!("没有名为「{other}」的导入模板（可选 tasks、list、indicators）"))),
+        "problems" => (
+            xietong_storage::libraries::problem_columns(),
+            "技术难题征集模板",
+            vec![vec![t("示例：某食品有限公司"), t("示例：低温乳品保质期延长"), t("希望在不添加防腐剂的前提下将保质期由 7 天延长到 15 天"), t("杀菌；保质期"), t(""), Cell::Number(50.0), t("合作开发"), t("2027-06-30"), t("否")]],
+        ),
+        other => return Err(StoreError::NotFound(format!("没有名为「{other}」的导入模板（可选 tasks、list、indicators、problems）"))),
     })
 }
 
@@ -164,6 +170,13 @@ async fn import_indicators(State(s): State<AppState>, ApiUser(u, _): ApiUser, mp
     Ok((StatusCode::CREATED, Json(do_import(&s, &u, "indicators", mp).await?)))
 }
 
+/// 导入征集到的技术难题（科技局代企业录入），进入形式审核。表单字段：campaign_id（征集活动，可不填）、file。
+#[utoipa::path(post, path = "/api/imports/problems", request_body(content = Upload, content_type = "multipart/form-data"), tag = "导入导出",
+    responses((status = 201, body = ImportReport), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn import_problems(State(s): State<AppState>, ApiUser(u, _): ApiUser, mp: Multipart) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
+    Ok((StatusCode::CREATED, Json(do_import(&s, &u, "problems", mp).await?)))
+}
+
 /// One import of any kind, shared by the API and the import page.
 pub async fn do_import(s: &AppState, u: &SessionUser, kind: &str, mp: Multipart) -> Result<ImportReport, StoreError> {
     let (fname, bytes, fields) = read_upload(mp).await?;
@@ -173,6 +186,13 @@ pub async fn do_import(s: &AppState, u: &SessionUser, kind: &str, mp: Multipart)
     match kind {
         "tasks" => s.db.import_tasks(u, &snap.ctx(), &rows, cells).await,
         "indicators" => s.db.import_indicators(u, snap.now, &rows, cells).await,
+        "problems" => {
+            let campaign = match fields.get("campaign_id").map(|c| c.trim()).unwrap_or("") {
+                "" => None,
+                c => Some(c.parse::<i64>().map_err(|_| StoreError::invalid("征集活动", "编号无效"))?),
+            };
+            s.db.import_problems(u, &rows, cells, campaign, snap.now).await
+        }
         _ => {
             let g = |k: &str| fields.get(k).cloned().unwrap_or_default();
             let cat = match g("category_id").trim() {

@@ -422,9 +422,9 @@ async fn administrator_manages_units_people_and_accounts() {
         let sup = Client::login(&app, "duchaju").await;
         let (s, all) = admin.get("/api/people").await;
         assert_eq!(s, 200);
-        assert_eq!(all.as_array().unwrap().len(), 90, "every demo person, no filter");
+        assert_eq!(all.as_array().unwrap().len(), 93, "every demo person, no filter");
         let (s, users) = admin.get("/api/users").await;
-        assert_eq!((s, users.as_array().unwrap().len()), (200, 57));
+        assert_eq!((s, users.as_array().unwrap().len()), (200, 60));
         let (s, v) = admin.post("/api/units", json!({"code": "swj", "name": "商务局", "kind": "区政府部门"})).await;
         assert_eq!(s, 201, "{v}");
         let unit = v["id"].as_i64().unwrap();
