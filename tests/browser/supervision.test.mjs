@@ -12,7 +12,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
-  ARTIFACTS, TEST_TIMEOUT_MS, beijingNow, beijingToday, apiOk, apiLogin, browserLogin, submitAndWait, errorFlashes,
+  ARTIFACTS, TEST_TIMEOUT_MS, beijingNow, beijingToday, api, apiOk, apiLogin, tail, browserLogin, submitAndWait, errorFlashes,
   startServerAndBrowser, stopAll,
 } from './harness.mjs';
 
