@@ -98,11 +98,13 @@ fn problem_doc(p: &TechProblem) -> AchievementDoc {
 }
 
 impl Db {
-    async fn achievement_row(&self, by: &str, key: String) -> Result<Option<AchievementRow>> {
-        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT a.*, COALESCE(i.location, '') AS inst_location FROM achievements a LEFT JOIN institutions i ON i.id = a.institution_id WHERE a.{by} = $1"
-        )))
-        .bind(key)
+    /// An achievement by its id or by its external id.
+    async fn achievement_row(&self, id: Option<i64>, external_id: Option<&str>) -> Result<Option<AchievementRow>> {
+        let r = sqlx::query(
+            "SELECT a.*, COALESCE(i.location, '') AS inst_location FROM achievements a LEFT JOIN institutions i ON i.id = a.institution_id WHERE a.id = $1 OR a.external_id = $2",
+        )
+        .bind(id.unwrap_or(-1))
+        .bind(external_id.unwrap_or("").to_string())
         .fetch_optional(&self.pool)
         .await?;
         r.map(|r| {
@@ -135,7 +137,7 @@ impl Db {
         let rel = relative(&hits.iter().map(|h| h.score).collect::<Vec<_>>());
         let mut cands = vec![];
         for (h, text) in hits.iter().zip(rel) {
-            let Some(a) = self.achievement_row("external_id", h.external_id.clone()).await? else { continue };
+            let Some(a) = self.achievement_row(None, Some(&h.external_id)).await? else { continue };
             let body = format!("{} {} {}", a.title, a.keywords.join(" "), a.abstract_text);
             let s = Signals {
                 text,
@@ -179,7 +181,7 @@ impl Db {
         for x in experts {
             let mut text = x.fields.clone();
             for a in &x.achievement_ids {
-                if let Some(r) = self.achievement_row("id", a.to_string()).await.ok().flatten() {
+                if let Some(r) = self.achievement_row(Some(*a), None).await? {
                     text.push('\n');
                     text.push_str(&r.title);
                 }
@@ -207,7 +209,7 @@ impl Db {
 
     /// For an achievement: problems it could solve and enterprises that could use it.
     pub async fn match_achievement(&self, u: &SessionUser, achievement_id: i64, top: usize) -> Result<Matches> {
-        let a = self.achievement_row("id", achievement_id.to_string()).await?.ok_or_else(|| StoreError::NotFound(format!("成果库中没有编号 {achievement_id} 的成果")))?;
+        let a = self.achievement_row(Some(achievement_id), None).await?.ok_or_else(|| StoreError::NotFound(format!("成果库中没有编号 {achievement_id} 的成果")))?;
         if a.status != "published" && !reads_all(u) {
             return Err(StoreError::NotFound(format!("成果 {achievement_id} 尚未发布")));
         }

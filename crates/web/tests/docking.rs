@@ -168,6 +168,18 @@ async fn an_enterprise_problem_is_reviewed_then_matched_with_reasons() {
         let expert = &m["experts"][0];
         assert_eq!(expert["title"], "华北水利水电大学教授（示例一）");
         assert!(reasons(expert).iter().any(|x| x.starts_with("学科与行业相符：机械工程 ↔ 3514")), "{expert}");
+        // The other directions: an achievement finds the problem and the enterprise, an expert the problem.
+        let paper = top["id"].as_i64().unwrap();
+        let (s, am) = qiye.get(&format!("/api/achievements/{paper}/matches")).await;
+        assert_eq!(s, 200, "{am}");
+        assert!(am["problems"].as_array().unwrap().iter().any(|p| p["id"] == id && !p["reasons"].as_array().unwrap().is_empty()), "{am}");
+        assert!(am["enterprises"].as_array().unwrap().iter().any(|e| e["title"] == "郑州新大方重工科技有限公司"), "{am}");
+        let expert_id = expert["id"].as_i64().unwrap();
+        let (s, xm) = tech.get(&format!("/api/experts/{expert_id}/matches")).await;
+        assert_eq!(s, 200, "{xm}");
+        assert!(xm["problems"].as_array().unwrap().iter().take(2).any(|p| p["id"] == id), "{xm}");
+        let (s, _) = lly.get(&format!("/api/experts/{expert_id}/matches")).await;
+        assert_eq!(s, 403);
         // Other enterprises do not see it; the institution sees it once published (not confidential).
         let gaoxiao = Client::login(&app, "gaoxiao").await;
         let (_, l) = gaoxiao.get("/api/tech-problems").await;

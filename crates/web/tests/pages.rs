@@ -119,3 +119,65 @@ async fn outcome_pages_render_refuse_and_keep_what_was_typed() {
         tdb.cleanup().await;
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn docking_pages_render_for_each_role_and_refuse_the_others() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt("2026-11-23 10:00")).await else { continue };
+        let tech = browser(&app, "kejiju").await;
+        for (path, needle) in [
+            ("/docking/stats", "技术合同成交额"), ("/docking/problems", "提交技术难题"), ("/docking/problems/1", "匹配专家"), ("/docking/problems?status=submitted", "速冻面米制品"),
+            ("/docking/experts", "提交专家信息"), ("/docking/experts/1", "匹配难题"), ("/docking/achievements", "待部门审核"), ("/docking/achievements/1", "可能承接的企业"),
+            ("/docking/institutions", "河南先宁新材料研究院"), ("/docking/campaigns", "2026年度企业技术难题征集"), ("/docking/review", "速冻面米制品挤压成型工艺改进"),
+            ("/docking/platforms?group=研发平台&level=省级以上", "当前 41 个"), ("/docking/platforms?group=创新创业载体", "当前 20 个"), ("/docking/dockings", "三方合作"),
+            ("/docking/dockings/1", "三方合作对接洽谈会"), ("/docking/contracts?year=2020", "70580"), ("/docking/contracts?kind=development", "技术开发"),
+            ("/enterprises?qualification=国家高新技术企业", "占位记录"), ("/imports", "下载技术难题征集模板"),
+        ] {
+            let (s, html) = page(&tech, &app, path).await;
+            assert_eq!(s, 200, "科技局 {path}");
+            assert!(html.contains(needle), "科技局 {path} should show {needle}");
+            assert_eq!(html.matches("<form").count(), html.matches("</form>").count(), "{path}: forms are closed");
+        }
+        // The enterprise: its own problems, published libraries, no statistics, no other firm's problem.
+        let qiye = browser_at(&app, "qiye", "/docking/problems").await;
+        for (path, status) in [("/docking/problems/1", 200), ("/docking/problems/2", 404), ("/docking/experts", 200), ("/docking/stats", 403), ("/docking/review", 403), ("/docking/contracts", 403), ("/tasks/new", 403)] {
+            let (s, _) = page(&qiye, &app, path).await;
+            assert_eq!(s, status, "企业 {path}");
+        }
+        let (_, html) = page(&qiye, &app, "/docking/experts").await;
+        assert!(html.contains("（仅科技局可见）") && !html.contains("0371-6000"), "contacts are masked for an enterprise");
+        let gaoxiao = browser_at(&app, "gaoxiao", "/docking/experts").await;
+        let (_, html) = page(&gaoxiao, &app, "/docking/experts").await;
+        assert!(html.contains("0371-60000001"), "an institution sees its own experts' contacts");
+        let lly = browser(&app, "jsj_lly").await;
+        for path in ["/docking/problems", "/docking/stats", "/docking/dockings/1"] {
+            let (s, _) = page(&lly, &app, path).await;
+            assert_eq!(s, 403, "liaison {path}");
+        }
+
+        // Refused forms come back with the field named and what was typed.
+        let token = csrf(&tech, &app).await;
+        let r = tech
+            .post(app.url("/docking/campaigns"))
+            .form(&[("_csrf", token.as_str()), ("title", "测试征集（日期倒置）"), ("target", "problem"), ("starts_on", "2026-12-01"), ("ends_on", "2026-11-01"), ("validity_days", "365")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("截止日期") && html.contains("测试征集（日期倒置）"), "the campaign form keeps what was typed");
+        let r = tech.post(app.url("/docking/review/problem/5")).form(&[("_csrf", token.as_str()), ("action", "return"), ("reason", "")]).send().await.unwrap();
+        assert_eq!(r.status(), 400);
+        assert!(r.text().await.unwrap().contains("退回原因"));
+        tdb.cleanup().await;
+    });
+}
+
+/// Sign in as an account whose home is not 待办 (enterprise and institution accounts land on the platform).
+async fn browser_at(app: &common::TestApp, username: &str, landing: &str) -> reqwest::Client {
+    let c = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::limited(5)).build().unwrap();
+    let r = c.post(app.url("/login")).form(&[("username", username), ("password", xietong_demo::DEMO_PASSWORD), ("next", "/todo")]).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.url().path(), landing, "{username} lands on {landing}");
+    c
+}
