@@ -310,6 +310,35 @@ async fn published_records_expire_and_can_be_renewed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exports_hold_what_the_reader_may_see() {
+    each_backend!(|b| {
+        let now = dt("2026-11-23 10:00");
+        let Some((tdb, app)) = with_demo(b, now).await else { continue };
+        let col = |h: &str| xietong_office::table::Column { key: h.into(), header: h.into(), required: false, width: 10.0, note: String::new(), choices: vec![] };
+        let read = |bytes: &[u8], cols: &[&str]| xietong_office::xlsx::read_table("x.xlsx", bytes, &cols.iter().map(|h| col(h)).collect::<Vec<_>>()).expect("export reads back");
+        let tech = Client::login(&app, "kejiju").await;
+        let qiye = Client::login(&app, "qiye").await;
+        let (s, x) = tech.bytes("/api/exports/docking/tech-problems").await;
+        assert_eq!(s, 200);
+        assert_eq!(read(&x, &["难题", "企业"]).len(), 7, "the 科技局 exports every problem");
+        let (_, x) = qiye.bytes("/api/exports/docking/tech-problems").await;
+        let rows = read(&x, &["难题", "企业"]);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].get("企业"), "郑州新大方重工科技有限公司", "an enterprise exports its own");
+        let (_, x) = qiye.bytes("/api/exports/docking/experts").await;
+        assert!(read(&x, &["专家", "联系电话"]).iter().all(|r| r.get("联系电话") == "（仅科技局可见）"), "contacts stay masked in the export");
+        let (s, _) = qiye.bytes("/api/exports/docking/contracts").await;
+        assert_eq!(s, 403);
+        let (_, x) = tech.bytes("/api/exports/docking/contracts").await;
+        let total: f64 = read(&x, &["金额（万元）"]).iter().map(|r| r.get("金额（万元）").parse::<f64>().unwrap()).sum();
+        assert!((total - 70_700.0).abs() < 1e-6, "{total}");
+        let (s, _) = tech.bytes("/api/exports/docking/nothing").await;
+        assert_eq!(s, 404);
+        tdb.cleanup().await;
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_codes_and_queries_are_refused_with_the_field_named() {
     each_backend!(|b| {
         let now = dt("2026-11-23 10:00");

@@ -153,6 +153,11 @@ impl Client {
         let s = r.status().as_u16();
         (s, r.json().await.unwrap_or(serde_json::Value::Null))
     }
+    /// A download's status and bytes.
+    pub async fn bytes(&self, path: &str) -> (u16, Vec<u8>) {
+        let r = self.http.get(format!("{}{}", self.base, path)).bearer_auth(&self.token).send().await.unwrap();
+        (r.status().as_u16(), r.bytes().await.unwrap().to_vec())
+    }
     pub async fn unit_id(&self, code: &str) -> i64 {
         let (_, units) = self.get("/api/units").await;
         units.as_array().unwrap().iter().find(|u| u["code"] == code).unwrap_or_else(|| panic!("unit {code}"))["id"].as_i64().unwrap()
