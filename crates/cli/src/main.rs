@@ -74,6 +74,14 @@ enum Cmd {
     },
     /// Print the 产学研 statistics the district reports (as on the dashboard).
     Stats,
+    /// 产学研 libraries, review and matching from the command line, with one account's permissions.
+    Docking {
+        /// The account whose permissions apply (e.g. a 科技局 account).
+        #[arg(long = "as", global = true, default_value = "")]
+        user: String,
+        #[command(subcommand)]
+        what: DockingCmd,
+    },
     /// Import records from a file (.xlsx, .csv or .tsv with a header row), all or nothing.
     Import {
         #[command(subcommand)]
@@ -127,6 +135,36 @@ enum ImportCmd {
         user: String,
         #[arg(long)]
         campaign: Option<i64>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DockingCmd {
+    /// Print one library as TSV: problems, experts, institutions, platforms, campaigns, dockings, contracts or reviews (the 审核台 queue).
+    List {
+        #[arg(value_parser = ["problems", "experts", "institutions", "platforms", "campaigns", "dockings", "contracts", "reviews"])]
+        what: String,
+    },
+    /// One review step: pass_formal, approve, return (with --reason) or renew.
+    Review {
+        #[arg(long, value_parser = ["problem", "expert", "achievement"])]
+        library: String,
+        #[arg(long)]
+        id: i64,
+        #[arg(long)]
+        action: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Matches of a published problem (achievements and experts), of an achievement (problems and
+    /// enterprises) or of an expert (problems), each with its reasons, as TSV.
+    Match {
+        #[arg(long, value_parser = ["problem", "achievement", "expert"])]
+        of: String,
+        #[arg(long)]
+        id: i64,
+        #[arg(long, default_value_t = 10)]
+        top: usize,
     },
 }
 
@@ -234,6 +272,98 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let u = db.user_by_name(user).await?.ok_or_else(|| anyhow::anyhow!("没有账号 {user}"))?;
             let r = db.import_problems(&u, &rows, cells, *campaign, xietong_storage::local_now()).await?;
             println!("已导入 {} 项技术难题，待形式审核", r.created_ids.len());
+        }
+        Cmd::Docking { user, what } => {
+            let db = open(&cli).await?;
+            if user.is_empty() {
+                anyhow::bail!("请用 --as 指定账号（其权限和数据范围适用于本命令）");
+            }
+            let u = db.user_by_name(user).await?.ok_or_else(|| anyhow::anyhow!("没有账号 {user}"))?;
+            let now = xietong_storage::local_now();
+            let clean = |x: &str| x.replace(['\t', '\n', '\r'], " ");
+            let mut out = String::new();
+            let mut line = |cells: Vec<String>| {
+                out.push_str(&cells.iter().map(|c| clean(c)).collect::<Vec<_>>().join("\t"));
+                out.push('\n');
+            };
+            match what {
+                DockingCmd::List { what } => match what.as_str() {
+                    "problems" => {
+                        line(vec!["编号".into(), "难题".into(), "企业".into(), "状态".into(), "有效期至".into()]);
+                        for p in db.list_problems_for(&u, None).await? {
+                            line(vec![p.id.to_string(), p.title, p.enterprise_name, p.review.status_label, p.review.expires_on.unwrap_or_default()]);
+                        }
+                    }
+                    "experts" => {
+                        line(vec!["编号".into(), "专家".into(), "机构".into(), "学科".into(), "联系电话".into(), "状态".into()]);
+                        for x in db.list_experts_for(&u, None).await? {
+                            line(vec![x.id.to_string(), x.name, x.institution_name, x.disciplines.join("；"), x.phone, x.review.status_label]);
+                        }
+                    }
+                    "institutions" => {
+                        xietong_web::docking_api::may_read_libraries(&u)?;
+                        line(vec!["编号".into(), "名称".into(), "类型".into(), "所在地".into()]);
+                        for i in db.list_institutions().await? {
+                            line(vec![i.id.to_string(), i.name, i.kind, i.location]);
+                        }
+                    }
+                    "platforms" => {
+                        xietong_web::docking_api::may_read_libraries(&u)?;
+                        line(vec!["名称".into(), "类别".into(), "类型".into(), "级别".into(), "占位".into()]);
+                        for p in db.list_platforms(None, None).await? {
+                            line(vec![p.name, p.group, p.kind, p.level, if p.placeholder { "是".into() } else { String::new() }]);
+                        }
+                    }
+                    "campaigns" => {
+                        xietong_web::docking_api::may_read_libraries(&u)?;
+                        line(vec!["编号".into(), "征集".into(), "对象".into(), "开始".into(), "截止".into(), "状态".into(), "提交".into(), "已发布".into()]);
+                        for c in db.list_campaigns(now.date()).await? {
+                            line(vec![c.id.to_string(), c.title, c.target_label, c.starts_on, c.ends_on, c.state_label, c.submissions.to_string(), c.published.to_string()]);
+                        }
+                    }
+                    "dockings" => {
+                        line(vec!["编号".into(), "对接".into(), "企业".into(), "阶段".into()]);
+                        for d in db.list_dockings(&u, None).await? {
+                            line(vec![d.id.to_string(), d.title, d.enterprise_name, d.stage_label]);
+                        }
+                    }
+                    "contracts" => {
+                        xietong_web::docking_api::may_read_stats(&u)?;
+                        line(vec!["登记编号".into(), "类型".into(), "买方".into(), "卖方".into(), "金额（万元）".into(), "签订日期".into()]);
+                        for c in db.list_contracts(None, None).await? {
+                            line(vec![c.contract_no, c.kind_label, c.buyer, c.seller, c.amount_wan.to_string(), c.signed_on]);
+                        }
+                    }
+                    _ => {
+                        line(vec!["库".into(), "编号".into(), "名称".into(), "提交单位".into(), "状态".into()]);
+                        for r in db.review_queue(&u).await? {
+                            line(vec![r.library_label, r.id.to_string(), r.title, r.party, r.review.status_label]);
+                        }
+                    }
+                },
+                DockingCmd::Review { library, id, action, reason } => {
+                    let lib = xietong_storage::libraries::Library::from_code(library).ok_or_else(|| anyhow::anyhow!("未知库 {library}"))?;
+                    let action = xietong_docking::review::ReviewAction::from_code(action).ok_or_else(|| anyhow::anyhow!("未知审核操作 {action}（pass_formal、approve、return、renew）"))?;
+                    let st = db.review(Some(&u), lib, *id, action, reason, now).await?;
+                    line(vec![format!("{}「{}」：{}", lib.label_zh(), id, st.label_zh())]);
+                }
+                DockingCmd::Match { of, id, top } => {
+                    let m = match of.as_str() {
+                        "problem" => {
+                            xietong_web::docking_api::may_read_libraries(&u)?;
+                            let (idx, _) = db.achievements_index(&cli.data_dir).await?;
+                            db.match_problem(&u, &idx, *id, *top).await?
+                        }
+                        "achievement" => db.match_achievement(&u, *id, *top).await?,
+                        _ => db.match_expert(&u, *id, *top).await?,
+                    };
+                    line(vec!["类别".into(), "名次".into(), "编号".into(), "名称".into(), "得分".into(), "匹配理由".into()]);
+                    for x in m.achievements.iter().chain(&m.experts).chain(&m.problems).chain(&m.enterprises) {
+                        line(vec![x.kind.clone(), x.rank.to_string(), x.id.to_string(), x.title.clone(), format!("{:.3}", x.score), x.reasons.join("；")]);
+                    }
+                }
+            }
+            print!("{out}");
         }
         Cmd::Stats => {
             let db = open(&cli).await?;

@@ -181,3 +181,45 @@ fn match_prints_a_trec_run_from_an_index_rebuilt_from_the_database() {
     assert!(err.contains("第 1 行：查询内容不能为空") && err.contains("第 2 行") && err.contains("第 3 行：查询内容不能超过"), "{err}");
     assert!(stdout(&o).is_empty());
 }
+
+#[test]
+fn problems_are_imported_reviewed_and_matched_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(xietong(dir.path(), &["demo"]).status.success());
+    let f = dir.path().join("p.tsv");
+    let header = "企业名称\t难题名称\t难题描述\t关键词\t行业代码\t预算（万元）\t合作方式\t期望解决日期\t是否保密\n";
+    // Row 3 names an enterprise outside the 企业库; row 4 has a budget that is not a number.
+    std::fs::write(
+        &f,
+        format!(
+            "{header}花花牛\t乳清蛋白饮料热稳定性\t高温灭菌后乳清蛋白饮料出现沉淀，需要改善热稳定性。\t乳清蛋白\t\t30\t合作开发\t\t否\n\
+             不存在的企业\t某难题\t这是一个足够长的难题描述文字。\t\t\t\t\t\t\n\
+             仝吉\t面包老化\t面包储存两天后明显变硬，希望延缓淀粉回生。\t\t\t三十\t\t\t\n"
+        ),
+    )
+    .unwrap();
+    let o = xietong(dir.path(), &["import", "problems", "--file", f.to_str().unwrap(), "--as", "kejiju"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(err.contains("第 3 行「企业名称」：「不存在的企业」不在企业库中"), "{err}");
+    assert!(err.contains("第 4 行「预算（万元）」"), "{err}");
+    let o = xietong(dir.path(), &["import", "problems", "--file", f.to_str().unwrap(), "--as", "qiye"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("由科技局办理"), "an enterprise account cannot import for others");
+    std::fs::write(&f, format!("{header}花花牛\t乳清蛋白饮料热稳定性\t高温灭菌后乳清蛋白饮料出现沉淀，需要改善热稳定性。\t乳清蛋白\t\t30\t合作开发\t\t否\n")).unwrap();
+    let o = xietong(dir.path(), &["import", "problems", "--file", f.to_str().unwrap(), "--as", "kejiju"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let queue = stdout(&xietong(dir.path(), &["docking", "list", "reviews", "--as", "kejiju"]));
+    let line = queue.lines().find(|l| l.contains("乳清蛋白饮料热稳定性")).expect("in the review queue");
+    let id = line.split('\t').nth(1).unwrap().to_string();
+    for action in ["pass_formal", "approve"] {
+        let o = xietong(dir.path(), &["docking", "review", "--library", "problem", "--id", &id, "--action", action, "--as", "kejiju"]);
+        assert!(o.status.success(), "{action}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    let m = stdout(&xietong(dir.path(), &["docking", "match", "--of", "problem", "--id", &id, "--top", "3", "--as", "kejiju"]));
+    let first = m.lines().nth(1).expect("a match");
+    assert!(first.starts_with("achievement\t1\t") && first.contains("乳清蛋白"), "{m}");
+    let o = xietong(dir.path(), &["docking", "list", "contracts", "--as", "qiye"]);
+    assert!(!o.status.success(), "statistics are the district's");
+    let stats = stdout(&xietong(dir.path(), &["stats"]));
+    assert!(stats.contains("国家高新技术企业\t101 家（其中占位 101）"), "{stats}");
+}
