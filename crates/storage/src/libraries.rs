@@ -94,6 +94,34 @@ pub fn must_be_bureau(u: &SessionUser, what: &str) -> Result<()> {
     if u.role == Role::TechBureau { Ok(()) } else { Err(StoreError::Denied(format!("无权限：{what}由科技局办理"))) }
 }
 
+/// Who a submission is for, in the words of its refusals.
+struct Owner<'a> {
+    /// The role that submits for itself (企业用户 or 高校院所用户).
+    role: Role,
+    /// 企业 / 高校院所
+    kind: &'a str,
+    /// The form field where the 科技局 chooses it.
+    field: &'a str,
+    /// 技术难题 / 专家信息 / 成果
+    record: &'a str,
+}
+
+/// The enterprise or institution a submission belongs to: the submitter's own, or — when the
+/// 科技局 enters it on someone's behalf — the one chosen in the form. Nobody else submits.
+fn owner_of(u: &SessionUser, own: Option<i64>, chosen: Option<i64>, o: Owner<'_>) -> Result<i64> {
+    if u.role == o.role {
+        let own = own.ok_or_else(|| StoreError::Denied(format!("无权限：您的账号未关联{}，请联系科技局", o.kind)))?;
+        if chosen.is_some_and(|c| c != own) {
+            return Err(StoreError::Denied(format!("无权限：只能提交本{}的{}", o.kind, o.record)));
+        }
+        Ok(own)
+    } else if u.role == Role::TechBureau {
+        chosen.ok_or_else(|| StoreError::invalid(o.field, format!("代为提交时须选择{}", o.kind)))
+    } else {
+        Err(StoreError::Denied(format!("无权限：{}由{}或科技局提交", o.record, o.kind)))
+    }
+}
+
 fn money(field: &str, v: Option<f64>) -> Result<f64> {
     match v {
         None => Ok(0.0),
@@ -637,17 +665,7 @@ impl Db {
 
     /// [`Db::submit_problem`] inside the caller's transaction (an import writes all rows or none).
     async fn submit_problem_in(tx: &mut sqlx::AnyConnection, u: &SessionUser, party: Party, id: Option<i64>, n: &NewProblem, now: NaiveDateTime) -> Result<i64> {
-        let enterprise_id = match u.role {
-            Role::Enterprise => {
-                let own = party.enterprise_id.ok_or_else(|| StoreError::Denied("无权限：您的账号未关联企业，请联系科技局".into()))?;
-                if n.enterprise_id.is_some_and(|e| e != own) {
-                    return Err(StoreError::Denied("无权限：只能为本企业提交技术难题".into()));
-                }
-                own
-            }
-            Role::TechBureau => n.enterprise_id.ok_or_else(|| StoreError::invalid("企业", "代企业提交时须选择企业"))?,
-            _ => return Err(StoreError::Denied("无权限：技术难题由企业或科技局提交".into())),
-        };
+        let enterprise_id = owner_of(u, party.enterprise_id, n.enterprise_id, Owner { role: Role::Enterprise, kind: "企业", field: "企业", record: "技术难题" })?;
         let title = required_text("难题名称", &n.title, 100)?;
         let description = required_text("难题描述", &n.description, 5000)?;
         if description.chars().count() < 10 {
@@ -771,17 +789,7 @@ impl Db {
 
     pub async fn submit_expert(&self, u: &SessionUser, id: Option<i64>, n: &NewExpert, now: NaiveDateTime) -> Result<i64> {
         let party = self.party_of(u).await?;
-        let institution_id = match u.role {
-            Role::Institution => {
-                let own = party.institution_id.ok_or_else(|| StoreError::Denied("无权限：您的账号未关联高校院所，请联系科技局".into()))?;
-                if n.institution_id.is_some_and(|i| i != own) {
-                    return Err(StoreError::Denied("无权限：只能维护本机构的专家".into()));
-                }
-                own
-            }
-            Role::TechBureau => n.institution_id.ok_or_else(|| StoreError::invalid("所在机构", "须选择专家所在的高校院所"))?,
-            _ => return Err(StoreError::Denied("无权限：专家信息由高校院所或科技局提交".into())),
-        };
+        let institution_id = owner_of(u, party.institution_id, n.institution_id, Owner { role: Role::Institution, kind: "高校院所", field: "所在机构", record: "专家信息" })?;
         let name = required_text("专家姓名", &n.name, 50)?;
         let title = optional_text("职称", &n.title, 50)?.unwrap_or_default();
         let disciplines = keywords("学科", &n.disciplines)?;
@@ -918,17 +926,7 @@ impl Db {
 
     pub async fn submit_achievement(&self, u: &SessionUser, id: Option<i64>, n: &NewAchievement, now: NaiveDateTime) -> Result<i64> {
         let party = self.party_of(u).await?;
-        let institution_id = match u.role {
-            Role::Institution => {
-                let own = party.institution_id.ok_or_else(|| StoreError::Denied("无权限：您的账号未关联高校院所，请联系科技局".into()))?;
-                if n.institution_id.is_some_and(|i| i != own) {
-                    return Err(StoreError::Denied("无权限：只能提交本机构的成果".into()));
-                }
-                own
-            }
-            Role::TechBureau => n.institution_id.ok_or_else(|| StoreError::invalid("完成单位", "须选择成果所属的高校院所"))?,
-            _ => return Err(StoreError::Denied("无权限：成果由高校院所或科技局提交".into())),
-        };
+        let institution_id = owner_of(u, party.institution_id, n.institution_id, Owner { role: Role::Institution, kind: "高校院所", field: "完成单位", record: "成果" })?;
         let title = required_text("成果名称", &n.title, 300)?;
         let abstract_text = required_text("成果简介", &n.abstract_text, 20_000)?;
         let kind = n.kind.trim();

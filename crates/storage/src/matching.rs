@@ -51,6 +51,39 @@ fn query_of(parts: &[&str]) -> String {
     parts.iter().map(|p| p.trim()).filter(|p| !p.is_empty()).collect::<Vec<_>>().join("\n").chars().take(MAX_QUERY_CHARS).collect()
 }
 
+/// Matching is the platform's: not the supervision liaisons' and responsible persons'.
+fn may_match(u: &SessionUser) -> Result<()> {
+    if matches!(u.role, Role::Liaison | Role::Responsible) {
+        Err(StoreError::Denied("无权限：产学研匹配仅对科技局、区领导、企业和高校院所开放".into()))
+    } else {
+        Ok(())
+    }
+}
+
+/// Problems for a text (an achievement's or an expert's): relevance, then discipline ↔ industry
+/// for any of `disciplines`, the problem's keywords found in `body`, the achievement's `maturity`
+/// against the wanted mode (when there is an achievement), and location.
+fn rank_problems(problems: &[TechProblem], q: &str, body: &str, disciplines: &[&str], maturity: Option<&str>, location: &str, top: usize) -> Result<Vec<Match>> {
+    let docs: Vec<AchievementDoc> = problems.iter().map(problem_doc).collect();
+    let hits = search_in_ram(&docs, q, CANDIDATES)?;
+    let rel = relative(&hits.iter().map(|h| h.score).collect::<Vec<_>>());
+    let mut cands = vec![];
+    for (h, text) in hits.iter().zip(rel) {
+        let Some(p) = problems.iter().find(|p| p.id.to_string() == h.external_id) else { continue };
+        let (code, name) = (p.industry_code.as_deref().unwrap_or(""), p.industry_name.as_deref().unwrap_or(""));
+        let s = Signals {
+            text,
+            matched_terms: h.matched_terms.clone(),
+            industry: disciplines.iter().find_map(|d| industry_fit(d, code, name)),
+            shared_keywords: shared_keywords(&p.keywords, body),
+            mode: maturity.filter(|_| !p.cooperation_mode.is_empty()).map(|m| mode_fit(m, &p.cooperation_mode)),
+            location: location_fit(location, &p.enterprise_location),
+        };
+        cands.push(((p.id, p.title.clone(), p.enterprise_name.clone(), h.matched_terms.clone(), vec![]), s));
+    }
+    Ok(finish("problem", matching::rank(cands, &Weights::default(), top)))
+}
+
 fn search_in_ram(docs: &[AchievementDoc], query: &str, top: usize) -> Result<Vec<Hit>> {
     if docs.is_empty() {
         return Ok(vec![]);
@@ -213,33 +246,14 @@ impl Db {
         if a.status != "published" && !reads_all(u) {
             return Err(StoreError::NotFound(format!("成果 {achievement_id} 尚未发布")));
         }
-        if matches!(u.role, Role::Liaison | Role::Responsible) {
-            return Err(StoreError::Denied("无权限：产学研匹配仅对科技局、区领导、企业和高校院所开放".into()));
-        }
+        may_match(u)?;
         let top = top.clamp(1, 50);
-        let w = Weights::default();
         let kw = a.keywords.join(" ");
         let q = query_of(&[&a.title, &kw, &a.abstract_text]);
         let body = format!("{} {} {}", a.title, kw, a.abstract_text);
 
         let problems = self.matchable_problems(u).await?;
-        let docs: Vec<AchievementDoc> = problems.iter().map(problem_doc).collect();
-        let hits = search_in_ram(&docs, &q, CANDIDATES)?;
-        let rel = relative(&hits.iter().map(|h| h.score).collect::<Vec<_>>());
-        let mut cands = vec![];
-        for (h, text) in hits.iter().zip(rel) {
-            let Some(p) = problems.iter().find(|p| p.id.to_string() == h.external_id) else { continue };
-            let s = Signals {
-                text,
-                matched_terms: h.matched_terms.clone(),
-                industry: industry_fit(&a.discipline, p.industry_code.as_deref().unwrap_or(""), p.industry_name.as_deref().unwrap_or("")),
-                shared_keywords: shared_keywords(&p.keywords, &body),
-                mode: (!p.cooperation_mode.is_empty()).then(|| mode_fit(&a.maturity, &p.cooperation_mode)),
-                location: location_fit(&a.location, &p.enterprise_location),
-            };
-            cands.push(((p.id, p.title.clone(), p.enterprise_name.clone(), h.matched_terms.clone(), vec![]), s));
-        }
-        let problem_matches = finish("problem", matching::rank(cands, &w, top));
+        let problem_matches = rank_problems(&problems, &q, &body, &[a.discipline.as_str()], Some(&a.maturity), &a.location, top)?;
         let enterprises = self.match_enterprises(&a.discipline, &a.location, &q, &problems, top).await?;
         Ok(Matches { achievements: vec![], experts: vec![], problems: problem_matches, enterprises })
     }
@@ -297,31 +311,13 @@ impl Db {
             .into_iter()
             .find(|x| x.id == expert_id)
             .ok_or_else(|| StoreError::NotFound(format!("专家库中没有编号 {expert_id} 的专家，或您无权查看")))?;
-        if matches!(u.role, Role::Liaison | Role::Responsible) {
-            return Err(StoreError::Denied("无权限：产学研匹配仅对科技局、区领导、企业和高校院所开放".into()));
-        }
+        may_match(u)?;
         let kw = x.keywords.join(" ");
         let disc = x.disciplines.join(" ");
         let q = query_of(&[&x.fields, &kw, &disc]);
         let body = format!("{} {} {}", x.fields, kw, disc);
-        let problems = self.matchable_problems(u).await?;
-        let docs: Vec<AchievementDoc> = problems.iter().map(problem_doc).collect();
-        let hits = search_in_ram(&docs, &q, CANDIDATES)?;
-        let rel = relative(&hits.iter().map(|h| h.score).collect::<Vec<_>>());
-        let mut cands = vec![];
-        for (h, text) in hits.iter().zip(rel) {
-            let Some(p) = problems.iter().find(|p| p.id.to_string() == h.external_id) else { continue };
-            let s = Signals {
-                text,
-                matched_terms: h.matched_terms.clone(),
-                industry: x.disciplines.iter().find_map(|d| industry_fit(d, p.industry_code.as_deref().unwrap_or(""), p.industry_name.as_deref().unwrap_or(""))),
-                shared_keywords: shared_keywords(&p.keywords, &body),
-                mode: None,
-                location: location_fit(&x.institution_location, &p.enterprise_location),
-            };
-            cands.push(((p.id, p.title.clone(), p.enterprise_name.clone(), h.matched_terms.clone(), vec![]), s));
-        }
-        let problems = finish("problem", matching::rank(cands, &Weights::default(), top.clamp(1, 50)));
+        let disciplines: Vec<&str> = x.disciplines.iter().map(String::as_str).collect();
+        let problems = rank_problems(&self.matchable_problems(u).await?, &q, &body, &disciplines, None, &x.institution_location, top.clamp(1, 50))?;
         Ok(Matches { achievements: vec![], experts: vec![], problems, enterprises: vec![] })
     }
 }
