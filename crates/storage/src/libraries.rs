@@ -651,6 +651,19 @@ impl Db {
         Ok(())
     }
 
+    /// A (re)submission enters the review record and the audit chain.
+    async fn record_submission(tx: &mut sqlx::AnyConnection, lib: Library, id: i64, action: &str, u: &SessionUser, after: serde_json::Value, now: NaiveDateTime) -> Result<()> {
+        let from = if action == "submit" { "" } else { "returned" };
+        Self::review_event(tx, lib, id, action, from, ReviewStatus::Submitted, "", &u.username, now).await?;
+        let entity = match lib {
+            Library::Problem => "tech_problem",
+            Library::Expert => "expert",
+            Library::Achievement => "achievement",
+        };
+        append(tx, now, Change { actor: &u.username, action: &format!("{entity}.{action}"), entity, entity_id: id.to_string(), before: String::new(), after: after.to_string() }).await?;
+        Ok(())
+    }
+
     // --- 难题库 -------------------------------------------------------------------------------
 
     /// Submit a technical problem (or, with `id`, resubmit a returned one with corrections).
@@ -742,10 +755,8 @@ impl Db {
                 (id, "resubmit")
             }
         };
-        let from = if action == "submit" { "" } else { "returned" };
-        Self::review_event(tx, Library::Problem, id, action, from, ReviewStatus::Submitted, "", &u.username, now).await?;
         let after = serde_json::json!({"title": title, "enterprise_id": enterprise_id, "industry_code": industry, "budget_wan": budget, "cooperation_mode": mode, "confidential": n.confidential, "campaign_id": campaign});
-        append(tx, now, Change { actor: &u.username, action: &format!("tech_problem.{action}"), entity: "tech_problem", entity_id: id.to_string(), before: String::new(), after: after.to_string() }).await?;
+        Self::record_submission(tx, Library::Problem, id, action, u, after, now).await?;
         Ok(id)
     }
 
@@ -864,11 +875,9 @@ impl Db {
         for a in &n.achievement_ids {
             sqlx::query("INSERT INTO expert_achievements (expert_id, achievement_id) VALUES ($1, $2) ON CONFLICT DO NOTHING").bind(id).bind(*a).execute(&mut *tx).await?;
         }
-        let from = if action == "submit" { "" } else { "returned" };
-        Self::review_event(&mut tx, Library::Expert, id, action, from, ReviewStatus::Submitted, "", &u.username, now).await?;
-        // Contact details stay out of the audit text; it records that they were given.
+        // Contact details stay out of the audit text.
         let after = serde_json::json!({"name": name, "institution_id": institution_id, "title": title, "disciplines": disciplines, "keywords": kw, "achievements": n.achievement_ids});
-        append(&mut tx, now, Change { actor: &u.username, action: &format!("expert.{action}"), entity: "expert", entity_id: id.to_string(), before: String::new(), after: after.to_string() }).await?;
+        Self::record_submission(&mut tx, Library::Expert, id, action, u, after, now).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -1015,10 +1024,8 @@ impl Db {
                 (id, "resubmit")
             }
         };
-        let from = if action == "submit" { "" } else { "returned" };
-        Self::review_event(&mut tx, Library::Achievement, id, action, from, ReviewStatus::Submitted, "", &u.username, now).await?;
         let after = serde_json::json!({"title": title, "kind": kind, "patent_no": patent_no, "institution_id": institution_id, "maturity": maturity, "transfer_modes": modes, "campaign_id": campaign});
-        append(&mut tx, now, Change { actor: &u.username, action: &format!("achievement.{action}"), entity: "achievement", entity_id: id.to_string(), before: String::new(), after: after.to_string() }).await?;
+        Self::record_submission(&mut tx, Library::Achievement, id, action, u, after, now).await?;
         tx.commit().await?;
         Ok(id)
     }
