@@ -919,6 +919,18 @@ impl Db {
         Ok(out)
     }
 
+    /// The experts an achievement is linked to (its inventors or authors in the 专家库), published only.
+    pub async fn experts_of_achievement(&self, achievement_id: i64) -> Result<Vec<(i64, String, String)>> {
+        let rows = sqlx::query(
+            "SELECT x.id, x.name, i.name AS institution_name FROM expert_achievements ea JOIN experts x ON x.id = ea.expert_id \
+             JOIN institutions i ON i.id = x.institution_id WHERE ea.achievement_id = $1 AND x.status = 'published' ORDER BY x.id",
+        )
+        .bind(achievement_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((r.i("id")?, r.s("name")?, r.s("institution_name")?))).collect()
+    }
+
     pub(crate) async fn published_experts(&self) -> Result<Vec<Expert>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{EXPERT_SELECT} WHERE x.status = 'published' ORDER BY x.id"))).fetch_all(&self.pool).await?;
         let links = sqlx::query("SELECT expert_id, achievement_id FROM expert_achievements").fetch_all(&self.pool).await?;

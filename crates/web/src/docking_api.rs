@@ -70,7 +70,23 @@ pub struct EnterpriseQuery {
     responses((status = 200, body = Vec<Enterprise>), (status = 403, body = ErrorBody)))]
 async fn enterprises(State(s): State<AppState>, ApiUser(u, _): ApiUser, Q(q): Q<EnterpriseQuery>) -> Result<Json<Vec<Enterprise>>, ApiError> {
     may_read_libraries(&u)?;
-    Ok(Json(s.db.list_enterprises(q.qualification.as_deref().filter(|x| !x.is_empty()), s.clock.now().date()).await?))
+    let list = s.db.list_enterprises(q.qualification.as_deref().filter(|x| !x.is_empty()), s.clock.now().date()).await?;
+    Ok(Json(mask_enterprise_contacts(&u, list)))
+}
+
+/// An enterprise's contact person and phone are the 科技局's working data: other enterprises and
+/// institutions see the registry without them.
+pub fn mask_enterprise_contacts(u: &xietong_storage::auth::SessionUser, mut list: Vec<Enterprise>) -> Vec<Enterprise> {
+    if !xietong_storage::libraries::reads_all(u) {
+        for e in &mut list {
+            for f in [&mut e.contact_name, &mut e.contact_phone] {
+                if !f.is_empty() {
+                    *f = "（仅科技局可见）".into();
+                }
+            }
+        }
+    }
+    list
 }
 
 /// 成果库（已发布的成果）。

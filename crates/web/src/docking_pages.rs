@@ -392,6 +392,7 @@ async fn achievement_page(State(s): State<AppState>, PageUser(u, _): PageUser, P
         Err(e) => return error_page(&s, Some(&u), &e),
     };
     let history = s.db.review_history(Library::Achievement, id).await.unwrap_or_default();
+    let experts = s.db.experts_of_achievement(id).await.unwrap_or_default();
     let matches = if a.status == "published" {
         match s.db.match_achievement(&u, id, 10).await {
             Ok(m) => Some(m),
@@ -401,7 +402,7 @@ async fn achievement_page(State(s): State<AppState>, PageUser(u, _): PageUser, P
         None
     };
     let status_label = ReviewStatus::from_code(&a.status).map(|x| x.label_zh()).unwrap_or("—");
-    page(&s, &u, StatusCode::OK, "docking_achievement.html", "achievements", context! { a => a, status_label => status_label, history => history, matches => matches, lib => "achievement", flash_ok => ok_msg(&q) })
+    page(&s, &u, StatusCode::OK, "docking_achievement.html", "achievements", context! { a => a, status_label => status_label, history => history, experts => experts, matches => matches, lib => "achievement", flash_ok => ok_msg(&q) })
 }
 
 // --- 高校院所, 征集, 平台载体 ----------------------------------------------------------------------

@@ -299,7 +299,7 @@ async fn enterprises_page(State(s): State<AppState>, PageUser(u, _): PageUser, a
         return error_page(&s, Some(&u), &e);
     }
     let qual = q.get("qualification").cloned().filter(|x| !x.is_empty());
-    match s.db.list_enterprises(qual.as_deref(), s.clock.now().date()).await {
+    match s.db.list_enterprises(qual.as_deref(), s.clock.now().date()).await.map(|l| crate::docking_api::mask_enterprise_contacts(&u, l)) {
         Ok(list) => render(
             &s,
             StatusCode::OK,

@@ -144,6 +144,8 @@ async fn docking_pages_render_for_each_role_and_refuse_the_others() {
             let (s, _) = page(&qiye, &app, path).await;
             assert_eq!(s, status, "企业 {path}");
         }
+        let (_, html) = page(&qiye, &app, "/docking/achievements/327").await;
+        assert!(html.contains("完成人（专家库）") && html.contains("华北水利水电大学教授（示例一）"), "E1372 is linked to 示例一");
         let (_, html) = page(&qiye, &app, "/docking/experts").await;
         assert!(html.contains("（仅科技局可见）") && !html.contains("0371-6000"), "contacts are masked for an enterprise");
         let gaoxiao = browser_at(&app, "gaoxiao", "/docking/experts").await;
