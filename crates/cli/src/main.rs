@@ -247,11 +247,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let mut tx = db.begin().await?;
             let unit_id = db.create_unit(&mut tx, "cli", "root", unit, "区政府部门", None, now).await?;
             let person = db.create_person(&mut tx, "cli", "admin", "系统管理员", "系统管理员", unit_id, now).await?;
-            db.create_user(&mut tx, "cli", username, &hash, person, xietong_supervision::Role::Admin, now).await?;
+            let id = db.create_user(&mut tx, "cli", username, &hash, person, xietong_supervision::Role::Admin, now).await?;
+            if generated {
+                // A password printed on a console is an initial one: the first sign-in changes it.
+                xietong_storage::Db::require_password_change(&mut tx, id).await?;
+            }
             tx.commit().await?;
             println!("已创建系统管理员账号 {username}（单位：{unit}）");
             if generated {
-                println!("初始密码（只显示这一次）：{password}");
+                println!("初始密码（只显示这一次，首次登录须修改）：{password}");
             }
         }
         Cmd::Import { what: ImportCmd::Achievements { file, source } } => {

@@ -6,6 +6,7 @@ use argon2::Argon2;
 use chrono::{Duration, NaiveDateTime};
 use rand::RngCore;
 use serde::Serialize;
+use xietong_security::{LockoutPolicy, LoginState, PasswordPolicy};
 use xietong_supervision::{Actor, Role};
 
 use crate::{ts, Db, Result, RowExt, StoreError};
@@ -57,6 +58,8 @@ pub struct SessionUser {
     pub unit_id: i64,
     pub unit_name: String,
     pub scope_unit_ids: Vec<i64>,
+    /// Set on an account an administrator created or reset: nothing but changing it is allowed.
+    pub must_change_password: bool,
     #[serde(skip)]
     pub csrf: String,
 }
@@ -83,12 +86,34 @@ pub struct NewSession {
 }
 
 impl Db {
-    /// Check a password and open a session. Failures say only "用户名或密码错误" so accounts cannot be probed.
-    pub async fn login(&self, username: &str, password: &str, now: NaiveDateTime, policy: SessionPolicy) -> Result<NewSession> {
-        let row = sqlx::query("SELECT id, password_hash, active FROM users WHERE username = $1")
+    /// Check a password and open a session. Failures say only "用户名或密码错误" so accounts cannot
+    /// be probed — except that a locked account says it is locked, and until when. `address` is
+    /// the caller's network address, kept in the 登录日志.
+    pub async fn login(&self, username: &str, password: &str, now: NaiveDateTime, policy: SessionPolicy, address: &str) -> Result<NewSession> {
+        let lockout = self.security_settings().await?.lockout()?;
+        let row = sqlx::query("SELECT id, password_hash, active, failed_logins, locked_until FROM users WHERE username = $1")
             .bind(username.trim().to_string())
             .fetch_optional(&self.pool)
             .await?;
+        let state = match &row {
+            Some(r) => LoginState { failures: r.i("failed_logins")?.max(0) as u32, locked_until: r.ot("locked_until")? },
+            None => LoginState::default(),
+        };
+        let log = |ok: bool, message: String| async move {
+            sqlx::query("INSERT INTO login_log (username, at, ok, message, address) VALUES ($1, $2, $3, $4, $5)")
+                .bind(username.chars().take(64).collect::<String>())
+                .bind(ts(now))
+                .bind(ok as i64)
+                .bind(message)
+                .bind(address.chars().take(64).collect::<String>())
+                .execute(&self.pool)
+                .await
+        };
+        if let Some(until) = state.locked_at(now) {
+            let msg = format!("账号已锁定（连续 {} 次密码错误），请于 {} 后重试或联系系统管理员", lockout.attempts, until.format("%H:%M"));
+            log(false, msg.clone()).await?;
+            return Err(StoreError::Denied(msg));
+        }
         let ok = match &row {
             Some(r) => r.i("active")? != 0 && verify_password(password, &r.s("password_hash")?),
             None => {
@@ -97,15 +122,23 @@ impl Db {
                 false
             }
         };
-        sqlx::query("INSERT INTO login_log (username, at, ok, message) VALUES ($1, $2, $3, $4)")
-            .bind(username.chars().take(64).collect::<String>())
-            .bind(ts(now))
-            .bind(ok as i64)
-            .bind(if ok { "登录成功" } else { "用户名或密码错误" }.to_string())
-            .execute(&self.pool)
-            .await?;
+        let next = if ok { state.after_success() } else { state.after_failure(&lockout, now) };
+        if let Some(r) = &row {
+            sqlx::query("UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
+                .bind(i64::from(next.failures))
+                .bind(next.locked_until.map(ts))
+                .bind(r.i("id")?)
+                .execute(&self.pool)
+                .await?;
+        }
+        let message = match (ok, next.locked_until) {
+            (true, _) => "登录成功".to_string(),
+            (false, Some(until)) if row.is_some() => format!("用户名或密码错误；连续 {} 次错误，账号锁定至 {}", lockout.attempts, until.format("%H:%M")),
+            _ => "用户名或密码错误".to_string(),
+        };
+        log(ok, message.clone()).await?;
         let Some(row) = row.filter(|_| ok) else {
-            return Err(StoreError::Denied("用户名或密码错误".into()));
+            return Err(StoreError::Denied(message));
         };
         let user_id = row.i("id")?;
         let token = random_token();
@@ -151,7 +184,7 @@ impl Db {
 
     async fn session_user(&self, user_id: i64, csrf: String) -> Result<SessionUser> {
         let r = sqlx::query(
-            "SELECT us.id, us.username, us.role, p.id AS person_id, p.name AS person_name, p.post, u.id AS unit_id, u.name AS unit_name \
+            "SELECT us.id, us.username, us.role, us.must_change_password, p.id AS person_id, p.name AS person_name, p.post, u.id AS unit_id, u.name AS unit_name \
              FROM users us JOIN people p ON p.id = us.person_id JOIN units u ON u.id = p.unit_id WHERE us.id = $1",
         )
         .bind(user_id)
@@ -169,6 +202,7 @@ impl Db {
             unit_id,
             unit_name: r.s("unit_name")?,
             scope_unit_ids: self.unit_and_descendants(unit_id).await?,
+            must_change_password: r.i("must_change_password")? != 0,
             csrf,
         })
     }
@@ -189,32 +223,174 @@ impl Db {
     }
 }
 
-/// Password policy: at least 8 characters and three of upper case, lower case, digits and symbols.
+/// The default password policy (the configured one is [`Db::security_settings`]'s), for a
+/// first account created before any setting exists.
 pub fn check_password_policy(password: &str) -> Result<()> {
-    let n = password.chars().count();
-    if n < 8 {
-        return Err(StoreError::invalid("密码", format!("至少 8 位（当前 {n} 位）")));
+    Ok(PasswordPolicy::default().check("密码", password)?)
+}
+
+/// The identity settings a 等保 assessment looks at, kept in the settings table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct SecuritySettings {
+    /// 密码最小长度（8–64）
+    pub password_min_length: i64,
+    /// 密码须含字符类别数（1–4：大写、小写、数字、符号）
+    pub password_min_classes: i64,
+    /// 连续失败几次锁定（3–10）
+    pub lockout_attempts: i64,
+    /// 锁定时长（分钟，1–1440）
+    pub lockout_minutes: i64,
+    /// 每个地址每分钟最多登录尝试次数（5–600）
+    pub login_per_minute: i64,
+}
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        let (p, l) = (PasswordPolicy::default(), LockoutPolicy::default());
+        Self { password_min_length: p.min_length as i64, password_min_classes: p.min_classes as i64, lockout_attempts: i64::from(l.attempts), lockout_minutes: i64::from(l.minutes), login_per_minute: 30 }
     }
-    if n > 128 {
-        return Err(StoreError::invalid("密码", "不能超过 128 位"));
+}
+
+impl SecuritySettings {
+    const KEYS: [&'static str; 5] = ["security.password_min_length", "security.password_min_classes", "security.lockout_attempts", "security.lockout_minutes", "security.login_per_minute"];
+
+    pub fn password(&self) -> Result<PasswordPolicy> {
+        Ok(PasswordPolicy::new(self.password_min_length, self.password_min_classes)?)
     }
-    let classes = [
-        password.chars().any(|c| c.is_ascii_uppercase()),
-        password.chars().any(|c| c.is_ascii_lowercase()),
-        password.chars().any(|c| c.is_ascii_digit()),
-        password.chars().any(|c| !c.is_ascii_alphanumeric()),
-    ];
-    if classes.iter().filter(|x| **x).count() < 3 {
-        return Err(StoreError::invalid("密码", "须包含大写字母、小写字母、数字、符号中的至少三类"));
+    pub fn lockout(&self) -> Result<LockoutPolicy> {
+        Ok(LockoutPolicy::new(self.lockout_attempts, self.lockout_minutes)?)
     }
-    Ok(())
+    pub fn validate(&self) -> Result<()> {
+        self.password()?;
+        self.lockout()?;
+        if !(5..=600).contains(&self.login_per_minute) {
+            return Err(StoreError::invalid("每分钟登录尝试次数", format!("应在 5 到 600 之间（当前 {}）", self.login_per_minute)));
+        }
+        Ok(())
+    }
+    fn values(&self) -> [i64; 5] {
+        [self.password_min_length, self.password_min_classes, self.lockout_attempts, self.lockout_minutes, self.login_per_minute]
+    }
+}
+
+/// A signed-in session, for the 在线用户 page.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct OnlineSession {
+    pub user_id: i64,
+    pub username: String,
+    pub person_name: String,
+    pub unit_name: String,
+    pub created_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
 }
 
 impl Db {
-    /// 系统管理员 creates an account for an existing person.
+    pub async fn security_settings(&self) -> Result<SecuritySettings> {
+        let mut v = SecuritySettings::default().values();
+        for (i, k) in SecuritySettings::KEYS.iter().enumerate() {
+            if let Some(x) = self.get_setting(k).await?.and_then(|x| x.trim().parse::<i64>().ok()) {
+                v[i] = x;
+            }
+        }
+        let s = SecuritySettings { password_min_length: v[0], password_min_classes: v[1], lockout_attempts: v[2], lockout_minutes: v[3], login_per_minute: v[4] };
+        // A hand-edited table with a value out of range falls back to the defaults, never weaker.
+        Ok(if s.validate().is_ok() { s } else { SecuritySettings::default() })
+    }
+
+    pub async fn save_security_settings(&self, admin: &SessionUser, s: &SecuritySettings, now: NaiveDateTime) -> Result<()> {
+        admin.actor().may_administer()?;
+        s.validate()?;
+        let before = serde_json::to_string(&self.security_settings().await?).unwrap_or_default();
+        let mut tx = self.begin().await?;
+        for (k, v) in SecuritySettings::KEYS.iter().zip(s.values()) {
+            self.set_setting(&mut tx, k, &v.to_string()).await?;
+        }
+        crate::audit::append(&mut tx, now, crate::audit::Change { actor: &admin.username, action: "settings.security", entity: "settings", entity_id: "security".into(), before, after: serde_json::to_string(s).unwrap_or_default() }).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn check_new_password(&self, field: &str, password: &str) -> Result<()> {
+        Ok(self.security_settings().await?.password()?.check(field, password)?)
+    }
+
+    /// Change one's own password (and, for an initial one, the only thing allowed until done).
+    /// Every other session of the account ends; `keep_token` stays signed in.
+    pub async fn change_password(&self, u: &SessionUser, old: &str, new: &str, keep_token: &str, now: NaiveDateTime) -> Result<()> {
+        let r = sqlx::query("SELECT password_hash FROM users WHERE id = $1").bind(u.user_id).fetch_one(&self.pool).await?;
+        if !verify_password(old, &r.s("password_hash")?) {
+            return Err(StoreError::invalid("原密码", "不正确"));
+        }
+        self.check_new_password("新密码", new).await?;
+        if old == new {
+            return Err(StoreError::invalid("新密码", "不能与原密码相同"));
+        }
+        let hash = hash_password(new)?;
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 0 WHERE id = $2").bind(hash).bind(u.user_id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2").bind(u.user_id).bind(token_digest(keep_token)).execute(&mut *tx).await?;
+        crate::audit::append(&mut tx, now, crate::audit::Change { actor: &u.username, action: "user.change_password", entity: "user", entity_id: u.user_id.to_string(), before: String::new(), after: String::new() }).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// End every session of one's own account (退出所有设备).
+    pub async fn logout_everywhere(&self, u: &SessionUser, now: NaiveDateTime) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        let n = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(u.user_id).execute(&mut *tx).await?.rows_affected();
+        crate::audit::append(&mut tx, now, crate::audit::Change { actor: &u.username, action: "session.logout_all", entity: "user", entity_id: u.user_id.to_string(), before: String::new(), after: serde_json::json!({"sessions": n}).to_string() }).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Sessions alive now (在线用户), most recently active first.
+    pub async fn online_sessions(&self, admin: &SessionUser, now: NaiveDateTime, policy: SessionPolicy) -> Result<Vec<OnlineSession>> {
+        admin.actor().may_administer()?;
+        let rows = sqlx::query(
+            "SELECT s.user_id, s.created_at, s.last_seen_at, s.expires_at, us.username, p.name AS person_name, un.name AS unit_name FROM sessions s \
+             JOIN users us ON us.id = s.user_id JOIN people p ON p.id = us.person_id JOIN units un ON un.id = p.unit_id \
+             WHERE s.expires_at > $1 AND s.last_seen_at > $2 ORDER BY s.last_seen_at DESC",
+        )
+        .bind(ts(now))
+        .bind(ts(now - policy.idle))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OnlineSession {
+                    user_id: r.i("user_id")?,
+                    username: r.s("username")?,
+                    person_name: r.s("person_name")?,
+                    unit_name: r.s("unit_name")?,
+                    created_at: r.t("created_at")?,
+                    last_seen_at: r.t("last_seen_at")?,
+                    expires_at: r.t("expires_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// 强制下线: end every session of an account.
+    pub async fn force_logout(&self, admin: &SessionUser, user_id: i64, now: NaiveDateTime) -> Result<u64> {
+        admin.actor().may_administer()?;
+        let mut tx = self.begin().await?;
+        let n = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?.rows_affected();
+        crate::audit::append(&mut tx, now, crate::audit::Change { actor: &admin.username, action: "session.force_logout", entity: "user", entity_id: user_id.to_string(), before: String::new(), after: serde_json::json!({"sessions": n}).to_string() }).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Mark a password as initial: the account's next sign-in must change it first.
+    pub async fn require_password_change(tx: &mut crate::Tx, user_id: i64) -> Result<()> {
+        sqlx::query("UPDATE users SET must_change_password = 1 WHERE id = $1").bind(user_id).execute(&mut **tx).await?;
+        Ok(())
+    }
+
+    /// 系统管理员 creates an account for an existing person; its first sign-in must change the password.
     pub async fn add_user(&self, admin: &SessionUser, username: &str, password: &str, person_id: i64, role: Role, now: NaiveDateTime) -> Result<i64> {
         admin.actor().may_administer()?;
-        check_password_policy(password)?;
+        self.check_new_password("密码", password).await?;
         let hash = hash_password(password)?;
         let mut tx = self.begin().await?;
         let exists = sqlx::query("SELECT COUNT(*) AS n FROM people WHERE id = $1").bind(person_id).fetch_one(&mut *tx).await?.i("n")?;
@@ -226,17 +402,24 @@ impl Db {
             return Err(StoreError::invalid("用户名", format!("「{}」已被使用", username.trim())));
         }
         let id = self.create_user(&mut tx, &admin.username, username, &hash, person_id, role, now).await?;
+        Self::require_password_change(&mut tx, id).await?;
         tx.commit().await?;
         Ok(id)
     }
 
-    /// Reset a password; every session of that account ends.
+    /// Reset a password; every session of that account ends, a lockout is lifted, and the next
+    /// sign-in must change it.
     pub async fn reset_password(&self, admin: &SessionUser, user_id: i64, password: &str, now: NaiveDateTime) -> Result<()> {
         admin.actor().may_administer()?;
-        check_password_policy(password)?;
+        self.check_new_password("密码", password).await?;
         let hash = hash_password(password)?;
         let mut tx = self.begin().await?;
-        let n = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(hash).bind(user_id).execute(&mut *tx).await?.rows_affected();
+        let n = sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 1, failed_logins = 0, locked_until = NULL WHERE id = $2")
+            .bind(hash)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound(format!("编号 {user_id} 的账号不存在")));
         }
@@ -310,11 +493,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn password_policy() {
-        assert!(check_password_policy("Xietong@2026").is_ok());
-        assert!(check_password_policy("abcdefgh1").unwrap_err().to_string().contains("至少三类"));
-        assert!(check_password_policy("Ab1!").unwrap_err().to_string().contains("至少 8 位"));
-        assert!(check_password_policy("abcdEFGH1234").is_ok());
+    fn default_settings_are_valid_and_out_of_range_ones_are_refused() {
+        assert!(SecuritySettings::default().validate().is_ok());
+        let weak = SecuritySettings { password_min_length: 6, ..SecuritySettings::default() };
+        assert!(weak.validate().unwrap_err().to_string().contains("密码最小长度"));
+        let lax = SecuritySettings { login_per_minute: 10_000, ..SecuritySettings::default() };
+        assert!(lax.validate().is_err());
     }
 
     #[test]

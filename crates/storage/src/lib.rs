@@ -131,6 +131,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (5, "achievements", include_str!("../migrations/sqlite/0005_achievements.sql")),
             (6, "enterprises", include_str!("../migrations/sqlite/0006_enterprises.sql")),
             (7, "docking", include_str!("../migrations/sqlite/0007_docking.sql")),
+            (8, "identity", include_str!("../migrations/sqlite/0008_identity.sql")),
         ],
         Backend::Postgres => &[
             (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -140,6 +141,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (5, "achievements", include_str!("../migrations/postgres/0005_achievements.sql")),
             (6, "enterprises", include_str!("../migrations/postgres/0006_enterprises.sql")),
             (7, "docking", include_str!("../migrations/postgres/0007_docking.sql")),
+            (8, "identity", include_str!("../migrations/postgres/0008_identity.sql")),
         ],
     };
     files

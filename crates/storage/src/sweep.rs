@@ -31,6 +31,7 @@ fn system_user() -> SessionUser {
         unit_id: 0,
         unit_name: "自动督办".into(),
         scope_unit_ids: vec![],
+        must_change_password: false,
         csrf: String::new(),
     }
 }

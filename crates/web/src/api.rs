@@ -14,7 +14,7 @@ use xietong_storage::org::{Category, Person, Unit, UserRow};
 use xietong_storage::tasks::{Command, NewSubtask, NewTask, TaskFilter};
 use xietong_storage::StoreError;
 
-use crate::auth::ApiUser;
+use crate::auth::{ApiUser, ClientAddr};
 use crate::error::{ApiError, ErrorBody};
 use crate::views::{task_row, task_view, TaskRow, TaskView};
 use crate::AppState;
@@ -29,6 +29,11 @@ pub struct ApiDoc;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(login, logout))
+        .routes(routes!(change_password))
+        .routes(routes!(logout_everywhere))
+        .routes(routes!(online))
+        .routes(routes!(force_logout))
+        .routes(routes!(security_settings, save_security_settings))
         .routes(routes!(me))
         .routes(routes!(todo))
         .routes(routes!(list_tasks, create_task))
@@ -106,12 +111,71 @@ pub struct LoginResponse {
     pub user: SessionUser,
 }
 
-/// 登录，返回会话令牌。
+/// 登录，返回会话令牌。连续密码错误达到设定次数（默认 5 次）锁定账号（默认 15 分钟）；同一地址
+/// 每分钟的登录尝试有上限（默认 30 次）。初始密码须先修改（`user.must_change_password`）。
 #[utoipa::path(post, path = "/api/session", request_body = LoginRequest, tag = "会话",
-    responses((status = 200, body = LoginResponse), (status = 403, body = ErrorBody)))]
-async fn login(State(s): State<AppState>, J(b): J<LoginRequest>) -> Result<Json<LoginResponse>, ApiError> {
-    let ns = s.db.login(&b.username, &b.password, s.clock.now(), s.policy).await?;
+    responses((status = 200, body = LoginResponse), (status = 403, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn login(State(s): State<AppState>, ClientAddr(addr): ClientAddr, J(b): J<LoginRequest>) -> Result<Json<LoginResponse>, axum::response::Response> {
+    use axum::response::IntoResponse;
+    if !crate::auth::login_allowed(&s, &addr) {
+        return Err((StatusCode::TOO_MANY_REQUESTS, Json(ErrorBody { error: crate::auth::TOO_MANY_LOGINS.into(), field: None })).into_response());
+    }
+    let ns = s.db.login(&b.username, &b.password, s.clock.now(), s.policy, &addr).await.map_err(|e| ApiError(e).into_response())?;
     Ok(Json(LoginResponse { token: ns.token, csrf_token: ns.csrf, user: ns.user }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PasswordChange {
+    pub old_password: String,
+    pub new_password: String,
+}
+
+/// 修改本人密码（初始密码须先修改）。本账号的其他会话随即失效。
+#[utoipa::path(put, path = "/api/password", request_body = PasswordChange, tag = "会话",
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn change_password(State(s): State<AppState>, ApiUser(u, token): ApiUser, J(b): J<PasswordChange>) -> Result<StatusCode, ApiError> {
+    s.db.change_password(&u, &b.old_password, &b.new_password, &token, s.clock.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Ended {
+    /// 结束的会话数
+    pub sessions: u64,
+}
+
+/// 退出所有设备：结束本账号的全部会话（含当前会话）。
+#[utoipa::path(delete, path = "/api/sessions", tag = "会话", responses((status = 200, body = Ended), (status = 401, body = ErrorBody)))]
+async fn logout_everywhere(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Result<Json<Ended>, ApiError> {
+    Ok(Json(Ended { sessions: s.db.logout_everywhere(&u, s.clock.now()).await? }))
+}
+
+/// 在线用户（系统管理员）。
+#[utoipa::path(get, path = "/api/online", tag = "系统管理", responses((status = 200, body = Vec<xietong_storage::auth::OnlineSession>), (status = 403, body = ErrorBody)))]
+async fn online(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Result<Json<Vec<xietong_storage::auth::OnlineSession>>, ApiError> {
+    Ok(Json(s.db.online_sessions(&u, s.clock.now(), s.policy).await?))
+}
+
+/// 强制下线：结束某账号的全部会话（系统管理员）。
+#[utoipa::path(delete, path = "/api/online/{user_id}", params(("user_id" = i64, Path, description = "账号编号")), tag = "系统管理",
+    responses((status = 200, body = Ended), (status = 403, body = ErrorBody)))]
+async fn force_logout(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(user_id): Path<i64>) -> Result<Json<Ended>, ApiError> {
+    Ok(Json(Ended { sessions: s.db.force_logout(&u, user_id, s.clock.now()).await? }))
+}
+
+/// 安全设置：密码策略、登录失败锁定、每地址登录频率。
+#[utoipa::path(get, path = "/api/security-settings", tag = "系统管理", responses((status = 200, body = xietong_storage::auth::SecuritySettings), (status = 403, body = ErrorBody)))]
+async fn security_settings(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Result<Json<xietong_storage::auth::SecuritySettings>, ApiError> {
+    u.actor().may_administer()?;
+    Ok(Json(s.db.security_settings().await?))
+}
+
+/// 修改安全设置（系统管理员；低于等保要求的值被拒绝）。每地址登录频率在服务重启后生效。
+#[utoipa::path(put, path = "/api/security-settings", request_body = xietong_storage::auth::SecuritySettings, tag = "系统管理",
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn save_security_settings(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(b): J<xietong_storage::auth::SecuritySettings>) -> Result<StatusCode, ApiError> {
+    s.db.save_security_settings(&u, &b, s.clock.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// 退出登录（使当前令牌失效）。

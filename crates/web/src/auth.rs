@@ -42,6 +42,9 @@ async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<(SessionUser,
     Ok(state.db.session(&token, state.clock.now(), state.policy).await?.map(|u| (u, token)))
 }
 
+/// Routes an account with an initial password may still use: changing it, and signing out.
+const WHILE_MUST_CHANGE: [&str; 5] = ["/api/password", "/api/session", "/password", "/logout", "/api/me"];
+
 /// The signed-in user for API routes; 401 with a Chinese message otherwise.
 pub struct ApiUser(pub SessionUser, pub String);
 
@@ -49,6 +52,11 @@ impl FromRequestParts<AppState> for ApiUser {
     type Rejection = Response;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         match resolve(parts, state).await {
+            Ok(Some((u, _))) if u.must_change_password && !WHILE_MUST_CHANGE.contains(&parts.uri.path()) => Err((
+                StatusCode::FORBIDDEN,
+                axum::Json(ErrorBody { error: "须先修改初始密码（PUT /api/password）".into(), field: None }),
+            )
+                .into_response()),
             Ok(Some((u, t))) => Ok(ApiUser(u, t)),
             Ok(None) => Err((StatusCode::UNAUTHORIZED, axum::Json(ErrorBody { error: "未登录或会话已过期，请重新登录".into(), field: None })).into_response()),
             Err(e) => Err(crate::error::ApiError(e).into_response()),
@@ -63,6 +71,7 @@ impl FromRequestParts<AppState> for PageUser {
     type Rejection = Response;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         match resolve(parts, state).await {
+            Ok(Some((u, _))) if u.must_change_password && !WHILE_MUST_CHANGE.contains(&parts.uri.path()) => Err(Redirect::to("/password").into_response()),
             Ok(Some((u, t))) => Ok(PageUser(u, t)),
             Ok(None) => {
                 let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
@@ -82,6 +91,24 @@ fn url_escape(s: &str) -> String {
         })
         .collect()
 }
+
+/// The caller's network address (the peer of the connection), for the login limit and log.
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let addr = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default();
+        Ok(ClientAddr(addr))
+    }
+}
+
+/// Whether one more login attempt from `addr` is allowed now.
+pub fn login_allowed(state: &AppState, addr: &str) -> bool {
+    state.login_limiter.check_key(&addr.to_string()).is_ok()
+}
+
+pub const TOO_MANY_LOGINS: &str = "登录尝试过于频繁，请一分钟后再试";
 
 pub fn session_cookie(token: &str, secure: bool, max_age_secs: i64) -> String {
     format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{}", if secure { "; Secure" } else { "" })

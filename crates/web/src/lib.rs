@@ -15,6 +15,7 @@ pub mod docking_api;
 pub mod docking_pages;
 pub mod coordination_pages;
 pub mod pages;
+pub mod security_pages;
 pub mod views;
 
 use std::net::SocketAddr;
@@ -58,6 +59,8 @@ pub struct Inner {
     pub index_dir: Option<std::path::PathBuf>,
     /// The achievements index with the database stamp it was built from.
     pub achievements_index: tokio::sync::Mutex<Option<(String, Arc<xietong_search::MatchIndex>)>>,
+    /// Login attempts per network address (the per-account lockout is in the database).
+    pub login_limiter: governor::DefaultKeyedRateLimiter<String>,
 }
 
 #[derive(Clone)]
@@ -87,6 +90,7 @@ impl AppState {
     pub async fn new(db: Db, clock: Clock) -> Result<AppState, StoreError> {
         let calendar = db.load_calendar().await?;
         let rules = db.load_rules().await?;
+        let per_minute = std::num::NonZeroU32::new(db.security_settings().await?.login_per_minute.clamp(1, 10_000) as u32).unwrap_or(std::num::NonZeroU32::MIN);
         Ok(AppState(Arc::new(Inner {
             db,
             calendar: RwLock::new(Arc::new(calendar)),
@@ -97,6 +101,7 @@ impl AppState {
             secure_cookies: false,
             index_dir: None,
             achievements_index: tokio::sync::Mutex::new(None),
+            login_limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute)),
         })))
     }
 
@@ -166,6 +171,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ledger_pages::router())
         .merge(coordination_pages::router())
         .merge(docking_pages::router())
+        .merge(security_pages::router())
         .route("/health", axum::routing::get(|| async { "ok" }))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::csrf_guard))
         .layer(axum::middleware::from_fn(security_headers))
@@ -195,6 +201,7 @@ pub fn spawn_scheduler(state: AppState, every: Duration) -> tokio::task::JoinHan
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
+            state.login_limiter.retain_recent();
             if let Err(e) = state.reload().await {
                 tracing::warn!(error = %e, "reloading calendar failed");
             }
@@ -218,7 +225,8 @@ pub async fn serve(state: AppState, bind: SocketAddr, sweep_every: Duration) -> 
     let listener = tokio::net::TcpListener::bind(bind).await?;
     tracing::info!("xietong listening on http://{}", listener.local_addr()?);
     let _scheduler = spawn_scheduler(state.clone(), sweep_every);
-    axum::serve(listener, router(state)).with_graceful_shutdown(async {
+    // The peer address feeds the per-address login limit and the 登录日志.
+    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await?;

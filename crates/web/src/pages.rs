@@ -108,9 +108,12 @@ struct LoginForm {
     next: Option<String>,
 }
 
-async fn login_submit(State(s): State<AppState>, Form(f): Form<LoginForm>) -> Response {
+async fn login_submit(State(s): State<AppState>, crate::auth::ClientAddr(addr): crate::auth::ClientAddr, Form(f): Form<LoginForm>) -> Response {
     let next = safe_next(f.next.as_deref());
-    match s.db.login(&f.username, &f.password, s.clock.now(), s.policy).await {
+    if !crate::auth::login_allowed(&s, &addr) {
+        return render(&s, StatusCode::TOO_MANY_REQUESTS, "login.html", None, context! { next => next, error => crate::auth::TOO_MANY_LOGINS, username => f.username });
+    }
+    match s.db.login(&f.username, &f.password, s.clock.now(), s.policy, &addr).await {
         Ok(ns) => {
             let cookie = session_cookie(&ns.token, s.secure_cookies, s.policy.absolute.num_seconds());
             ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()

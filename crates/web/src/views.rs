@@ -180,7 +180,7 @@ pub fn environment() -> minijinja::Environment<'static> {
     templates!(env, "base.html", "login.html", "todo.html", "tasks.html", "task.html", "task_new.html", "calendar.html", "org.html", "audit.html", "error.html", "rankings.html", "ranking.html", "assessment.html", "notices.html", "notice.html", "records.html", "indicators.html", "ranking_rows.html", "imports.html", "projects.html", "project.html", "lists.html", "list.html", "problems.html", "problem.html", "inspections.html", "dashboard.html", "achievements.html", "enterprises.html",
         "docking_base.html", "docking_review_block.html", "docking_matches.html", "docking_stats.html", "docking_problems.html", "docking_problem.html", "docking_experts.html",
         "docking_expert.html", "docking_achievements.html", "docking_achievement.html", "docking_institutions.html", "docking_campaigns.html", "docking_review.html",
-        "docking_platforms.html", "docking_dockings.html", "docking_docking.html", "docking_contracts.html");
+        "docking_platforms.html", "docking_dockings.html", "docking_docking.html", "docking_contracts.html", "password.html", "online.html");
     env.add_filter("dt", |s: String| s.replace('T', " ").chars().take(16).collect::<String>());
     env.add_filter("d", |s: String| s.chars().take(10).collect::<String>());
     // Numbers as a clerk writes them: no trailing ".0", at most two decimals.

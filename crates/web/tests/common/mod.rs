@@ -106,7 +106,7 @@ pub async fn spawn_app(db: Db, now: NaiveDateTime) -> TestApp {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let router = xietong_web::router(state.clone());
     tokio::spawn(async move {
-        axum::serve(listener, router).await.unwrap();
+        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
     });
     TestApp { base, state, now: clock }
 }
@@ -127,10 +127,13 @@ pub struct Client {
 
 impl Client {
     pub async fn login(app: &TestApp, username: &str) -> Client {
+        Self::login_with(app, username, xietong_demo::DEMO_PASSWORD).await
+    }
+    pub async fn login_with(app: &TestApp, username: &str, password: &str) -> Client {
         let http = reqwest::Client::new();
         let r = http
             .post(app.url("/api/session"))
-            .json(&serde_json::json!({"username": username, "password": xietong_demo::DEMO_PASSWORD}))
+            .json(&serde_json::json!({"username": username, "password": password}))
             .send()
             .await
             .unwrap();
@@ -150,6 +153,11 @@ impl Client {
     }
     pub async fn put(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
         let r = self.http.put(format!("{}{}", self.base, path)).bearer_auth(&self.token).json(&body).send().await.unwrap();
+        let s = r.status().as_u16();
+        (s, r.json().await.unwrap_or(serde_json::Value::Null))
+    }
+    pub async fn delete(&self, path: &str) -> (u16, serde_json::Value) {
+        let r = self.http.delete(format!("{}{}", self.base, path)).bearer_auth(&self.token).send().await.unwrap();
         let s = r.status().as_u16();
         (s, r.json().await.unwrap_or(serde_json::Value::Null))
     }

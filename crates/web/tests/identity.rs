@@ -1,0 +1,200 @@
+//! Identity controls (issue 5, first part) on SQLite and PostgreSQL: lockout after failed logins,
+//! the per-address login limit, forced change of initial passwords, signing out everywhere, the
+//! administrator's 在线用户 with 强制下线, and the security settings.
+
+mod common;
+
+use common::{dt, with_demo, Client};
+use serde_json::json;
+
+async fn try_login(app: &common::TestApp, username: &str, password: &str) -> (u16, serde_json::Value) {
+    let r = reqwest::Client::new().post(app.url("/api/session")).json(&json!({"username": username, "password": password})).send().await.unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_wrong_passwords_lock_the_account_for_fifteen_minutes() {
+    each_backend!(|b| {
+        let now = dt("2026-11-23 10:00");
+        let Some((tdb, app)) = with_demo(b, now).await else { continue };
+        for i in 1..=4 {
+            let (s, v) = try_login(&app, "jsj_lly", "Wrong@2026").await;
+            assert_eq!((s, v["error"].as_str()), (403, Some("用户名或密码错误")), "attempt {i}");
+        }
+        let (s, v) = try_login(&app, "jsj_lly", "Wrong@2026").await;
+        assert_eq!(s, 403);
+        assert!(v["error"].as_str().unwrap().contains("账号锁定至 10:15"), "{v}");
+        // Even the right password is refused while locked, and says until when.
+        let (s, v) = try_login(&app, "jsj_lly", xietong_demo::DEMO_PASSWORD).await;
+        assert_eq!(s, 403);
+        assert!(v["error"].as_str().unwrap().contains("账号已锁定"), "{v}");
+        // Other accounts are not affected; the log keeps every attempt with its address.
+        assert_eq!(try_login(&app, "scjgj_lly", xietong_demo::DEMO_PASSWORD).await.0, 200);
+        let logins = tdb.db.recent_logins(10).await.unwrap();
+        assert_eq!(logins.iter().filter(|l| l.username == "jsj_lly" && !l.ok).count(), 6);
+        app.set_now(dt("2026-11-23 10:16"));
+        assert_eq!(try_login(&app, "jsj_lly", xietong_demo::DEMO_PASSWORD).await.0, 200, "unlocked when the time is up");
+        // A success clears the count: four more failures do not lock.
+        for _ in 0..4 {
+            try_login(&app, "jsj_lly", "Wrong@2026").await;
+        }
+        assert_eq!(try_login(&app, "jsj_lly", xietong_demo::DEMO_PASSWORD).await.0, 200);
+        tdb.cleanup().await;
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_may_not_try_logins_faster_than_the_limit() {
+    each_backend!(|b| {
+        let now = dt("2026-11-23 10:00");
+        let Some((tdb, app)) = with_demo(b, now).await else { continue };
+        // 30 a minute by default, for any usernames; the 31st is refused before any password check.
+        let mut statuses = vec![];
+        for i in 0..31 {
+            statuses.push(try_login(&app, &format!("nobody{i}"), "Wrong@2026").await);
+        }
+        assert!(statuses[..30].iter().all(|(s, _)| *s == 403));
+        assert_eq!(statuses[30].0, 429);
+        assert_eq!(statuses[30].1["error"], "登录尝试过于频繁，请一分钟后再试");
+        let before = tdb.db.recent_logins(100).await.unwrap().len();
+        assert_eq!(try_login(&app, "admin", xietong_demo::DEMO_PASSWORD).await.0, 429, "a right password too");
+        assert_eq!(tdb.db.recent_logins(100).await.unwrap().len(), before, "a refused attempt is not even checked");
+        tdb.cleanup().await;
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_initial_password_must_be_changed_first() {
+    each_backend!(|b| {
+        let now = dt("2026-11-23 10:00");
+        let Some((tdb, app)) = with_demo(b, now).await else { continue };
+        let admin = Client::login(&app, "admin").await;
+        let (_, people) = admin.get("/api/people").await;
+        let person = people.as_array().unwrap().iter().find(|p| p["post"] == "局长" && p["unit_name"] == "城管局").unwrap()["id"].as_i64().unwrap();
+        let (s, v) = admin.post("/api/users", json!({"username": "cgj_new", "password": "Init@2026x", "person_id": person, "role": "liaison"})).await;
+        assert_eq!(s, 201, "{v}");
+        let new = Client::login_with(&app, "cgj_new", "Init@2026x").await;
+        let (s, v) = new.get("/api/todo").await;
+        assert_eq!(s, 403);
+        assert!(v["error"].as_str().unwrap().contains("须先修改初始密码"), "{v}");
+        let (s, me) = new.get("/api/me").await;
+        assert_eq!((s, me["must_change_password"].as_bool()), (200, Some(true)));
+        // Weak, same as before, or a wrong old password: refused with the field named.
+        for (old, newpw, field) in [("Init@2026x", "short", "新密码"), ("Init@2026x", "Init@2026x", "新密码"), ("Wrong@2026", "Better@2026", "原密码")] {
+            let (s, v) = new.put("/api/password", json!({"old_password": old, "new_password": newpw})).await;
+            assert_eq!((s, v["field"].as_str()), (400, Some(field)), "{v}");
+        }
+        let (s, _) = new.put("/api/password", json!({"old_password": "Init@2026x", "new_password": "Better@2026"})).await;
+        assert_eq!(s, 204);
+        assert_eq!(new.get("/api/todo").await.0, 200, "the same session goes on");
+        // An administrator's reset makes it initial again and ends its sessions.
+        let uid = me["user_id"].as_i64().unwrap();
+        let (s, _) = admin.post(&format!("/api/users/{uid}/password"), json!({"password": "Reset@2026x"})).await;
+        assert!(s == 200 || s == 204, "{s}");
+        assert_eq!(new.get("/api/todo").await.0, 401);
+        let again = Client::login_with(&app, "cgj_new", "Reset@2026x").await;
+        assert_eq!(again.get("/api/todo").await.0, 403);
+        tdb.cleanup().await;
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_end_everywhere_and_the_administrator_sees_and_ends_them() {
+    each_backend!(|b| {
+        let now = dt("2026-11-23 10:00");
+        let Some((tdb, app)) = with_demo(b, now).await else { continue };
+        let a = Client::login(&app, "jsj_lly").await;
+        let b2 = Client::login(&app, "jsj_lly").await;
+        assert_ne!(a.token, b2.token, "every sign-in gets a new session");
+        let admin = Client::login(&app, "admin").await;
+        let (s, online) = admin.get("/api/online").await;
+        assert_eq!(s, 200);
+        assert_eq!(online.as_array().unwrap().iter().filter(|o| o["username"] == "jsj_lly").count(), 2);
+        let (s, _) = a.get("/api/online").await;
+        assert_eq!(s, 403, "the 在线用户 list is the administrator's");
+        let (s, v) = a.delete("/api/sessions").await;
+        assert_eq!((s, v["sessions"].as_u64()), (200, Some(2)));
+        assert_eq!(a.get("/api/me").await.0, 401);
+        assert_eq!(b2.get("/api/me").await.0, 401);
+        let c = Client::login(&app, "jsj_lly").await;
+        let uid = c.get("/api/me").await.1["user_id"].as_i64().unwrap();
+        let (s, v) = admin.delete(&format!("/api/online/{uid}")).await;
+        assert_eq!((s, v["sessions"].as_u64()), (200, Some(1)));
+        assert_eq!(c.get("/api/me").await.0, 401, "强制下线 ends it at once");
+
+        // Security settings: weaker than the assessment allows is refused; a stricter one applies.
+        let (s, cur) = admin.get("/api/security-settings").await;
+        assert_eq!((s, cur["lockout_attempts"].as_i64()), (200, Some(5)));
+        let mut weak = cur.clone();
+        weak["password_min_length"] = 6.into();
+        let (s, v) = admin.put("/api/security-settings", weak).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("密码最小长度")), "{v}");
+        let mut strict = cur.clone();
+        strict["password_min_length"] = 14.into();
+        assert_eq!(admin.put("/api/security-settings", strict).await.0, 204);
+        let (s, v) = c.put("/api/password", json!({"old_password": "x", "new_password": "Short@2026a"})).await;
+        assert_eq!(s, 401, "{v}");
+        let d = Client::login(&app, "jsj_lly").await;
+        let (s, v) = d.put("/api/password", json!({"old_password": xietong_demo::DEMO_PASSWORD, "new_password": "Short@2026a"})).await;
+        assert_eq!(s, 400);
+        assert!(v["error"].as_str().unwrap().contains("至少 14 位"), "{v}");
+        assert_eq!(a.get("/api/security-settings").await.0, 401);
+        let e = Client::login(&app, "scjgj_lly").await;
+        assert_eq!(e.get("/api/security-settings").await.0, 403);
+        tdb.cleanup().await;
+    });
+}
+
+fn csrf_of(html: &str) -> String {
+    let at = html.find("name=\"_csrf\" value=\"").expect("a form with _csrf") + "name=\"_csrf\" value=\"".len();
+    html[at..].split('"').next().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_send_an_initial_password_to_the_change_form() {
+    each_backend!(|b| {
+        let now = dt("2026-11-23 10:00");
+        let Some((tdb, app)) = with_demo(b, now).await else { continue };
+        let admin = Client::login(&app, "admin").await;
+        let (_, people) = admin.get("/api/people").await;
+        let person = people.as_array().unwrap().iter().find(|p| p["post"] == "局长" && p["unit_name"] == "城管局").unwrap()["id"].as_i64().unwrap();
+        let (s, _) = admin.post("/api/users", json!({"username": "cgj_page", "password": "Init@2026x", "person_id": person, "role": "liaison"})).await;
+        assert_eq!(s, 201);
+        let c = reqwest::Client::builder().cookie_store(true).build().unwrap();
+        let r = c.post(app.url("/login")).form(&[("username", "cgj_page"), ("password", "Init@2026x"), ("next", "/todo")]).send().await.unwrap();
+        assert_eq!(r.url().path(), "/password", "an initial password goes to the change form");
+        let html = r.text().await.unwrap();
+        assert!(html.contains("初始密码"), "{html}");
+        let token = csrf_of(&html);
+        let r = c.get(app.url("/tasks")).send().await.unwrap();
+        assert_eq!(r.url().path(), "/password", "every page leads there until it is changed");
+        let r = c
+            .post(app.url("/password"))
+            .form(&[("_csrf", token.as_str()), ("old_password", "Init@2026x"), ("new_password", "Better@2026"), ("new_password_again", "Better@2027")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400);
+        assert!(r.text().await.unwrap().contains("两次输入的新密码不一致"));
+        let r = c
+            .post(app.url("/password"))
+            .form(&[("_csrf", token.as_str()), ("old_password", "Init@2026x"), ("new_password", "Better@2026"), ("new_password_again", "Better@2026")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.url().as_str().rsplit('/').next(), Some("password?ok=1"));
+        assert_eq!(c.get(app.url("/todo")).send().await.unwrap().url().path(), "/todo");
+
+        // The administrator's 在线用户 page lists the session and ends it.
+        let ac = reqwest::Client::builder().cookie_store(true).build().unwrap();
+        ac.post(app.url("/login")).form(&[("username", "admin"), ("password", xietong_demo::DEMO_PASSWORD), ("next", "/todo")]).send().await.unwrap();
+        let html = ac.get(app.url("/online")).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("cgj_page") && html.contains("强制下线"), "{html}");
+        let uid = admin.get("/api/users").await.1.as_array().unwrap().iter().find(|u| u["username"] == "cgj_page").unwrap()["id"].as_i64().unwrap();
+        let r = ac.post(app.url(&format!("/online/{uid}/logout"))).form(&[("_csrf", csrf_of(&html).as_str())]).send().await.unwrap();
+        assert!(r.text().await.unwrap().contains("已强制下线"));
+        assert_eq!(c.get(app.url("/todo")).send().await.unwrap().url().path(), "/login", "the forced-out browser is signed out");
+        tdb.cleanup().await;
+    });
+}
