@@ -13,6 +13,14 @@ async fn try_login(app: &common::TestApp, username: &str, password: &str) -> (u1
     (s, r.json().await.unwrap_or(serde_json::Value::Null))
 }
 
+/// An account the administrator creates for the 城管局 head, with the initial password "Init@2026x".
+async fn new_account(admin: &Client, username: &str) {
+    let (_, people) = admin.get("/api/people").await;
+    let person = people.as_array().unwrap().iter().find(|p| p["post"] == "局长" && p["unit_name"] == "城管局").unwrap()["id"].as_i64().unwrap();
+    let (s, v) = admin.post("/api/users", json!({"username": username, "password": "Init@2026x", "person_id": person, "role": "liaison"})).await;
+    assert_eq!(s, 201, "{v}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_wrong_passwords_lock_the_account_for_fifteen_minutes() {
     each_backend!(|b| {
@@ -70,10 +78,7 @@ async fn an_initial_password_must_be_changed_first() {
         let now = dt("2026-11-23 10:00");
         let Some((tdb, app)) = with_demo(b, now).await else { continue };
         let admin = Client::login(&app, "admin").await;
-        let (_, people) = admin.get("/api/people").await;
-        let person = people.as_array().unwrap().iter().find(|p| p["post"] == "局长" && p["unit_name"] == "城管局").unwrap()["id"].as_i64().unwrap();
-        let (s, v) = admin.post("/api/users", json!({"username": "cgj_new", "password": "Init@2026x", "person_id": person, "role": "liaison"})).await;
-        assert_eq!(s, 201, "{v}");
+        new_account(&admin, "cgj_new").await;
         let new = Client::login_with(&app, "cgj_new", "Init@2026x").await;
         let (s, v) = new.get("/api/todo").await;
         assert_eq!(s, 403);
@@ -157,10 +162,7 @@ async fn pages_send_an_initial_password_to_the_change_form() {
         let now = dt("2026-11-23 10:00");
         let Some((tdb, app)) = with_demo(b, now).await else { continue };
         let admin = Client::login(&app, "admin").await;
-        let (_, people) = admin.get("/api/people").await;
-        let person = people.as_array().unwrap().iter().find(|p| p["post"] == "局长" && p["unit_name"] == "城管局").unwrap()["id"].as_i64().unwrap();
-        let (s, _) = admin.post("/api/users", json!({"username": "cgj_page", "password": "Init@2026x", "person_id": person, "role": "liaison"})).await;
-        assert_eq!(s, 201);
+        new_account(&admin, "cgj_page").await;
         let c = reqwest::Client::builder().cookie_store(true).build().unwrap();
         let r = c.post(app.url("/login")).form(&[("username", "cgj_page"), ("password", "Init@2026x"), ("next", "/todo")]).send().await.unwrap();
         assert_eq!(r.url().path(), "/password", "an initial password goes to the change form");
