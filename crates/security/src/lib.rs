@@ -2,6 +2,8 @@
 //! character classes) and the account lockout after repeated failed logins. Both are settings the
 //! 安全管理员 may change; the defaults are the ones GB/T 22239-2019 assessments look for.
 
+pub mod fields;
+
 use chrono::{Duration, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use xietong_supervision::FieldError;

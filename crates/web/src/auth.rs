@@ -34,7 +34,7 @@ pub fn token_of(parts: &Parts) -> Option<(String, bool)> {
     None
 }
 
-async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<(SessionUser, String)>, xietong_storage::StoreError> {
+pub(crate) async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<(SessionUser, String)>, xietong_storage::StoreError> {
     let Some((token, _)) = token_of(parts) else { return Ok(None) };
     if token.len() > 128 {
         return Ok(None);

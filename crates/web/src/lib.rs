@@ -15,6 +15,7 @@ pub mod docking_api;
 pub mod docking_pages;
 pub mod coordination_pages;
 pub mod pages;
+pub mod policy;
 pub mod security_pages;
 pub mod views;
 
@@ -157,6 +158,8 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let (api_router, openapi) = api::router().split_for_parts();
     let openapi = Arc::new(openapi);
+    // Every documented API operation passes the declared permission table first.
+    let api_router = api_router.route_layer(axum::middleware::from_fn_with_state(state.clone(), policy::guard));
     Router::new()
         .merge(api_router)
         .route(
