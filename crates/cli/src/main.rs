@@ -74,6 +74,10 @@ enum Cmd {
     },
     /// Print the 产学研 statistics the district reports (as on the dashboard).
     Stats,
+    /// Re-encrypt the sensitive fields (phone numbers, e-mail) under the newest SM4 key: the middle
+    /// step of a key rotation (add the new key last in XIETONG_SM4_KEYS or sm4.keys, run this,
+    /// then drop the old key).
+    Rekey,
     /// 产学研 libraries, review and matching from the command line, with one account's permissions.
     Docking {
         /// The account whose permissions apply (e.g. a 科技局 account).
@@ -176,7 +180,14 @@ enum AuditCmd {
 
 async fn open(cli: &Cli) -> Result<Db> {
     Ok(match &cli.database_url {
-        Some(url) => Db::connect(url, None).await?,
+        Some(url) => {
+            // On PostgreSQL there is no data directory to keep the keys in: they must be configured,
+            // or phone numbers written now could not be read after a restart.
+            if std::env::var(xietong_storage::KEYS_ENV).map(|v| v.trim().is_empty()).unwrap_or(true) {
+                anyhow::bail!("使用 PostgreSQL 时须设置 {}（SM4 密钥，形如 1:32位十六进制），见 README「敏感字段」", xietong_storage::KEYS_ENV);
+            }
+            Db::connect(url, None).await?
+        }
         None => Db::open_data_dir(&cli.data_dir).await?,
     })
 }
@@ -368,6 +379,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
             print!("{out}");
+        }
+        Cmd::Rekey => {
+            let db = open(&cli).await?;
+            let n = db.rekey_fields(xietong_storage::local_now()).await?;
+            println!("已用密钥 {} 重新加密 {n} 个字段值", db.cipher.current_key_id());
         }
         Cmd::Stats => {
             let db = open(&cli).await?;

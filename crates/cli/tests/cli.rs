@@ -3,7 +3,7 @@
 use std::process::Command;
 
 fn xietong(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_xietong")).arg("--data-dir").arg(dir).args(args).env_remove("XIETONG_DATABASE_URL").output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_xietong")).arg("--data-dir").arg(dir).args(args).env_remove("XIETONG_DATABASE_URL").env_remove("XIETONG_SM4_KEYS").output().unwrap()
 }
 
 fn stdout(o: &std::process::Output) -> String {
@@ -222,4 +222,29 @@ fn problems_are_imported_reviewed_and_matched_from_the_command_line() {
     assert!(!o.status.success(), "statistics are the district's");
     let stats = stdout(&xietong(dir.path(), &["stats"]));
     assert!(stats.contains("国家高新技术企业\t101 家（其中占位 101）"), "{stats}");
+}
+
+#[test]
+fn the_data_directory_keeps_its_sm4_key_and_rekey_rotates() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(xietong(dir.path(), &["demo"]).status.success());
+    let keys = dir.path().join("sm4.keys");
+    let first = std::fs::read_to_string(&keys).expect("a key file on first start");
+    assert!(first.starts_with("1:") && first.trim().len() == 34, "{first}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&keys).unwrap().permissions().mode() & 0o777, 0o600, "owner-only");
+    }
+    let o = xietong(dir.path(), &["rekey"]);
+    assert_eq!(stdout(&o), "已用密钥 1 重新加密 0 个字段值\n", "{}", String::from_utf8_lossy(&o.stderr));
+    // Rotation: a second key added last; every stored value moves to it and still reads.
+    std::fs::write(&keys, format!("{},2:000102030405060708090a0b0c0d0e0f\n", first.trim())).unwrap();
+    let o = xietong(dir.path(), &["rekey"]);
+    assert_eq!(stdout(&o), "已用密钥 2 重新加密 12 个字段值\n", "six experts' phone and e-mail: {}", String::from_utf8_lossy(&o.stderr));
+    std::fs::write(&keys, "2:000102030405060708090a0b0c0d0e0f\n").unwrap();
+    let list = stdout(&xietong(dir.path(), &["docking", "list", "experts", "--as", "kejiju"]));
+    assert!(list.contains("0371-60000001"), "readable with the new key alone: {list}");
+    let o = xietong(dir.path(), &["--database-url", "postgres://127.0.0.1/none", "stats"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("XIETONG_SM4_KEYS"), "PostgreSQL needs configured keys");
 }

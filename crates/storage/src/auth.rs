@@ -315,6 +315,29 @@ impl Db {
         Ok(self.security_settings().await?.password()?.check(field, password)?)
     }
 
+    /// Re-encrypt every sensitive field not under the newest key (plaintext rows from before
+    /// encryption included): the middle step of a key rotation. Returns how many values changed.
+    pub async fn rekey_fields(&self, now: NaiveDateTime) -> Result<usize> {
+        const FIELDS: [(&str, &str); 3] = [("enterprises", "contact_phone"), ("experts", "phone"), ("experts", "email")];
+        let mut tx = self.begin().await?;
+        let mut n = 0;
+        for (table, col) in FIELDS {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT id, {col} AS v FROM {table}"))).fetch_all(&mut *tx).await?;
+            for r in &rows {
+                let v = r.s("v")?;
+                if self.cipher.is_stale(&v) {
+                    let plain = self.open_field(&v)?;
+                    sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {table} SET {col} = $1 WHERE id = $2"))).bind(self.seal(&plain)).bind(r.i("id")?).execute(&mut *tx).await?;
+                    n += 1;
+                }
+            }
+        }
+        let after = serde_json::json!({"values": n, "key": self.cipher.current_key_id()}).to_string();
+        crate::audit::append(&mut tx, now, crate::audit::Change { actor: "cli", action: "security.rekey", entity: "settings", entity_id: "sm4".into(), before: String::new(), after }).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
     /// Change one's own password (and, for an initial one, the only thing allowed until done).
     /// Every other session of the account ends; `keep_token` stays signed in.
     pub async fn change_password(&self, u: &SessionUser, old: &str, new: &str, keep_token: &str, now: NaiveDateTime) -> Result<()> {

@@ -200,7 +200,7 @@ impl Db {
         .bind(industry)
         .bind(c.location.clone())
         .bind(c.contact_name.clone())
-        .bind(c.contact_phone.clone())
+        .bind(self.seal(&c.contact_phone))
         .bind(placeholder as i64)
         .bind(ts(now))
         .fetch_one(&mut *tx)
@@ -308,7 +308,7 @@ impl Db {
                 industry_name: r.os("industry_name")?,
                 location: r.s("location")?,
                 contact_name: r.s("contact_name")?,
-                contact_phone: r.s("contact_phone")?,
+                contact_phone: self.open_field(&r.s("contact_phone")?)?,
                 placeholder: r.i("placeholder")? != 0,
                 qualifications: qs,
             });

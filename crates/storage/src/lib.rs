@@ -49,6 +49,24 @@ pub enum Backend {
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// SM4 keys for the sensitive fields (phone numbers) at rest.
+    pub cipher: std::sync::Arc<xietong_security::fields::FieldCipher>,
+}
+
+/// Where the SM4 keys come from: `id:hex32` items, oldest first, the last encrypting.
+pub const KEYS_ENV: &str = "XIETONG_SM4_KEYS";
+
+/// Keys from the environment; otherwise one random key for this process only (tests, and
+/// commands that never store sensitive fields). The server refuses to start on PostgreSQL without
+/// configured keys, and keeps them in `<data-dir>/sm4.keys` on SQLite.
+fn configured_cipher() -> Result<xietong_security::fields::FieldCipher> {
+    use xietong_security::fields::FieldCipher;
+    static EPHEMERAL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let spec = match std::env::var(KEYS_ENV) {
+        Ok(v) if !v.trim().is_empty() => v,
+        _ => EPHEMERAL.get_or_init(|| FieldCipher::generate_spec("tmp")).clone(),
+    };
+    FieldCipher::from_config(&spec).map_err(|e| StoreError::internal(e.to_string()))
 }
 
 const TIME_FMT: &str = "%Y-%m-%d %H:%M:%S";
@@ -150,13 +168,43 @@ fn migrations(backend: Backend) -> Vec<Migration> {
         .collect()
 }
 
+/// The keys file of a data directory, created with one new key on first start (owner-only).
+fn keys_in(data_dir: &Path) -> Result<xietong_security::fields::FieldCipher> {
+    use xietong_security::fields::FieldCipher;
+    let path = data_dir.join("sm4.keys");
+    if !path.exists() {
+        std::fs::write(&path, FieldCipher::generate_spec("1") + "\n").map_err(|e| StoreError::internal(format!("无法写入密钥文件 {}：{e}", path.display())))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+        }
+    }
+    let spec = std::fs::read_to_string(&path).map_err(|e| StoreError::internal(format!("无法读取密钥文件 {}：{e}", path.display())))?;
+    FieldCipher::from_config(spec.trim()).map_err(|e| StoreError::internal(format!("{}：{e}", path.display())))
+}
+
 impl Db {
     /// Open the SQLite database under `data_dir` (created if missing), WAL and foreign keys on.
     pub async fn open_data_dir(data_dir: &Path) -> Result<Db> {
         std::fs::create_dir_all(data_dir)
             .map_err(|e| StoreError::internal(format!("无法创建数据目录 {}：{e}", data_dir.display())))?;
         let file = data_dir.join("xietong.db");
-        Self::connect(&format!("sqlite://{}?mode=rwc", file.display()), None).await
+        let mut db = Self::connect(&format!("sqlite://{}?mode=rwc", file.display()), None).await?;
+        if std::env::var(KEYS_ENV).map(|v| v.trim().is_empty()).unwrap_or(true) {
+            db.cipher = std::sync::Arc::new(keys_in(data_dir)?);
+        }
+        Ok(db)
+    }
+
+    /// Encrypt a sensitive field for storage.
+    pub(crate) fn seal(&self, v: &str) -> String {
+        self.cipher.seal(v)
+    }
+
+    /// Decrypt a stored sensitive field.
+    pub(crate) fn open_field(&self, v: &str) -> Result<String> {
+        self.cipher.open(v).map_err(|e| StoreError::internal(e.to_string()))
     }
 
     /// Connect by URL: `sqlite://…` or `postgres://…`. With `pg_schema`, every PostgreSQL
@@ -206,7 +254,7 @@ impl Db {
                 })
             });
         let pool = opts.connect(url).await?;
-        let db = Db { pool, backend };
+        let db = Db { pool, backend, cipher: std::sync::Arc::new(configured_cipher()?) };
         db.migrate().await?;
         Ok(db)
     }

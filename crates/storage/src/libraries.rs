@@ -434,8 +434,32 @@ fn problem_of(r: &sqlx::any::AnyRow) -> Result<TechProblem> {
 const EXPERT_SELECT: &str =
     "SELECT x.*, i.name AS institution_name, i.location AS institution_location FROM experts x JOIN institutions i ON i.id = x.institution_id";
 
-fn expert_of(r: &sqlx::any::AnyRow, achievement_ids: Vec<i64>, contact_visible: bool) -> Result<Expert> {
+/// How much of an expert's contact a reader sees.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Contact {
+    /// The 科技局, the expert's institution, an enterprise the expert consented to.
+    Full,
+    /// District leadership: 脱敏.
+    Masked,
+    Hidden,
+}
+
+fn expert_of(r: &sqlx::any::AnyRow, achievement_ids: Vec<i64>, contact: Contact, cipher: &xietong_security::fields::FieldCipher) -> Result<Expert> {
     let hidden = "（仅科技局可见）".to_string();
+    let open = |col: &str| -> Result<String> { cipher.open(&r.s(col)?).map_err(|e| StoreError::internal(e.to_string())) };
+    let (phone, email) = match contact {
+        Contact::Full => (open("phone")?, open("email")?),
+        Contact::Masked => {
+            let email = open("email")?;
+            let masked_email = match email.split_once('@') {
+                Some((name, domain)) => format!("{}***@{domain}", name.chars().next().unwrap_or('*')),
+                None => String::new(),
+            };
+            (xietong_security::fields::mask_phone(&open("phone")?), masked_email)
+        }
+        Contact::Hidden => (hidden.clone(), hidden),
+    };
+    let contact_visible = contact == Contact::Full;
     Ok(Expert {
         id: r.i("id")?,
         name: r.s("name")?,
@@ -446,8 +470,8 @@ fn expert_of(r: &sqlx::any::AnyRow, achievement_ids: Vec<i64>, contact_visible: 
         disciplines: split_list(&r.s("disciplines")?),
         fields: r.s("fields")?,
         keywords: split_list(&r.s("keywords")?),
-        phone: if contact_visible { r.s("phone")? } else { hidden.clone() },
-        email: if contact_visible { r.s("email")? } else { hidden },
+        phone,
+        email,
         contact_visible,
         share_on_consent: r.i("share_on_consent")? != 0,
         placeholder: r.i("placeholder")? != 0,
@@ -839,8 +863,8 @@ impl Db {
                 .bind(disciplines.clone())
                 .bind(fields.clone())
                 .bind(kw.clone())
-                .bind(phone)
-                .bind(email)
+                .bind(self.seal(&phone))
+                .bind(self.seal(&email))
                 .bind(n.share_on_consent as i64)
                 .bind(campaign)
                 .bind(u.user_id)
@@ -861,8 +885,8 @@ impl Db {
                 .bind(disciplines.clone())
                 .bind(fields.clone())
                 .bind(kw.clone())
-                .bind(phone)
-                .bind(email)
+                .bind(self.seal(&phone))
+                .bind(self.seal(&email))
                 .bind(n.share_on_consent as i64)
                 .bind(ts(now))
                 .bind(id)
@@ -913,8 +937,14 @@ impl Db {
                     ids.push(l.i("achievement_id")?);
                 }
             }
-            let visible = is_bureau(u) || u.role == Role::TechBureau || r.i("institution_id")? == own_inst || consented.contains(&id);
-            out.push(expert_of(r, ids, visible)?);
+            let contact = if is_bureau(u) || r.i("institution_id")? == own_inst || consented.contains(&id) {
+                Contact::Full
+            } else if reads_all(u) {
+                Contact::Masked
+            } else {
+                Contact::Hidden
+            };
+            out.push(expert_of(r, ids, contact, &self.cipher)?);
         }
         Ok(out)
     }
@@ -938,7 +968,7 @@ impl Db {
         for r in &rows {
             let id = r.i("id")?;
             let ids = links.iter().filter(|l| l.i("expert_id").ok() == Some(id)).map(|l| l.i("achievement_id")).collect::<Result<Vec<_>>>()?;
-            out.push(expert_of(r, ids, false)?);
+            out.push(expert_of(r, ids, Contact::Hidden, &self.cipher)?);
         }
         Ok(out)
     }

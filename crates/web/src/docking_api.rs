@@ -74,11 +74,18 @@ async fn enterprises(State(s): State<AppState>, ApiUser(u, _): ApiUser, Q(q): Q<
     Ok(Json(mask_enterprise_contacts(&u, list)))
 }
 
-/// An enterprise's contact person and phone are the 科技局's working data: other enterprises and
-/// institutions see the registry without them.
+/// An enterprise's contact person and phone are the 科技局's working data: district leadership
+/// sees the phone masked (脱敏), other enterprises and institutions see neither.
 pub fn mask_enterprise_contacts(u: &xietong_storage::auth::SessionUser, mut list: Vec<Enterprise>) -> Vec<Enterprise> {
-    if !xietong_storage::libraries::reads_all(u) {
-        for e in &mut list {
+    use xietong_supervision::Role;
+    if matches!(u.role, Role::TechBureau | Role::Admin) {
+        return list;
+    }
+    let leadership = xietong_storage::libraries::reads_all(u);
+    for e in &mut list {
+        if leadership {
+            e.contact_phone = xietong_security::fields::mask_phone(&e.contact_phone);
+        } else {
             for f in [&mut e.contact_name, &mut e.contact_phone] {
                 if !f.is_empty() {
                     *f = "（仅科技局可见）".into();

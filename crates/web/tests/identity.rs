@@ -200,3 +200,44 @@ async fn pages_send_an_initial_password_to_the_change_form() {
         tdb.cleanup().await;
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phone_numbers_are_encrypted_at_rest_and_masked_for_leadership() {
+    each_backend!(|b| {
+        let now = dt("2026-11-23 10:00");
+        let Some((tdb, app)) = with_demo(b, now).await else { continue };
+        // In the database: ciphertext only.
+        let rows = sqlx::query("SELECT phone, email FROM experts").fetch_all(&tdb.db.pool).await.unwrap();
+        assert!(!rows.is_empty());
+        for r in &rows {
+            let phone: String = sqlx::Row::try_get(r, "phone").unwrap();
+            let email: String = sqlx::Row::try_get(r, "email").unwrap();
+            assert!(phone.starts_with("sm4:") && !phone.contains("0371") && !email.contains("example"), "{phone}");
+        }
+        // Through the API: whole for the 科技局, masked for a leader, hidden for an enterprise.
+        let phone_of = |list: &serde_json::Value| list.as_array().unwrap().iter().find(|x| x["name"] == "华北水利水电大学教授（示例一）").unwrap()["phone"].as_str().unwrap().to_string();
+        assert_eq!(phone_of(&Client::login(&app, "kejiju").await.get("/api/experts").await.1), "0371-60000001");
+        assert_eq!(phone_of(&Client::login(&app, "fqz_cj").await.get("/api/experts").await.1), "037******0001");
+        assert_eq!(phone_of(&Client::login(&app, "qiye").await.get("/api/experts").await.1), "（仅科技局可见）");
+
+        // Rotation: rows under an old key are re-encrypted under the new one and still read.
+        use xietong_security::fields::FieldCipher;
+        for sql in ["UPDATE experts SET phone = '', email = ''", "UPDATE enterprises SET contact_phone = ''"] {
+            sqlx::query(sql).execute(&tdb.db.pool).await.unwrap();
+        }
+        let old = FieldCipher::generate_spec("a");
+        let mut a = tdb.db.clone();
+        a.cipher = std::sync::Arc::new(FieldCipher::from_config(&old).unwrap());
+        sqlx::query("UPDATE experts SET phone = $1 WHERE id = 1").bind(a.cipher.seal("13800000000")).execute(&tdb.db.pool).await.unwrap();
+        sqlx::query("UPDATE experts SET email = 'plain@example.cn' WHERE id = 2").execute(&tdb.db.pool).await.unwrap();
+        let mut both = tdb.db.clone();
+        both.cipher = std::sync::Arc::new(FieldCipher::from_config(&format!("{old},{}", FieldCipher::generate_spec("b"))).unwrap());
+        assert_eq!(both.rekey_fields(now).await.unwrap(), 2, "the old-key value and the plaintext one");
+        let raw: String = sqlx::Row::try_get(&sqlx::query("SELECT phone FROM experts WHERE id = 1").fetch_one(&tdb.db.pool).await.unwrap(), "phone").unwrap();
+        assert!(raw.starts_with("sm4:b:"), "{raw}");
+        assert_eq!(both.cipher.open(&raw).unwrap(), "13800000000");
+        assert_eq!(both.rekey_fields(now).await.unwrap(), 0, "nothing left to do");
+        assert!(tdb.db.verify_audit().await.unwrap().is_ok());
+        tdb.cleanup().await;
+    });
+}
