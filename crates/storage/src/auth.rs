@@ -299,7 +299,7 @@ impl Db {
     }
 
     pub async fn save_security_settings(&self, admin: &SessionUser, s: &SecuritySettings, now: NaiveDateTime) -> Result<()> {
-        admin.actor().may_administer()?;
+        admin.actor().may_secure()?;
         s.validate()?;
         let before = serde_json::to_string(&self.security_settings().await?).unwrap_or_default();
         let mut tx = self.begin().await?;
@@ -369,7 +369,7 @@ impl Db {
 
     /// Sessions alive now (在线用户), most recently active first.
     pub async fn online_sessions(&self, admin: &SessionUser, now: NaiveDateTime, policy: SessionPolicy) -> Result<Vec<OnlineSession>> {
-        admin.actor().may_administer()?;
+        admin.actor().may_secure()?;
         let rows = sqlx::query(
             "SELECT s.user_id, s.created_at, s.last_seen_at, s.expires_at, us.username, p.name AS person_name, un.name AS unit_name FROM sessions s \
              JOIN users us ON us.id = s.user_id JOIN people p ON p.id = us.person_id JOIN units un ON un.id = p.unit_id \
@@ -396,12 +396,19 @@ impl Db {
 
     /// 强制下线: end every session of an account.
     pub async fn force_logout(&self, admin: &SessionUser, user_id: i64, now: NaiveDateTime) -> Result<u64> {
-        admin.actor().may_administer()?;
+        admin.actor().may_secure()?;
         let mut tx = self.begin().await?;
         let n = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?.rows_affected();
         crate::audit::append(&mut tx, now, crate::audit::Change { actor: &admin.username, action: "session.force_logout", entity: "user", entity_id: user_id.to_string(), before: String::new(), after: serde_json::json!({"sessions": n}).to_string() }).await?;
         tx.commit().await?;
         Ok(n)
+    }
+
+    /// The role of an account (who may manage it depends on it).
+    async fn role_of(&self, user_id: i64) -> Result<Role> {
+        let r = sqlx::query("SELECT role FROM users WHERE id = $1").bind(user_id).fetch_optional(&self.pool).await?;
+        let r = r.ok_or_else(|| StoreError::NotFound(format!("编号 {user_id} 的账号不存在")))?;
+        Role::from_code(&r.s("role")?).ok_or_else(|| StoreError::internal("未知角色"))
     }
 
     /// Mark a password as initial: the account's next sign-in must change it first.
@@ -412,7 +419,7 @@ impl Db {
 
     /// 系统管理员 creates an account for an existing person; its first sign-in must change the password.
     pub async fn add_user(&self, admin: &SessionUser, username: &str, password: &str, person_id: i64, role: Role, now: NaiveDateTime) -> Result<i64> {
-        admin.actor().may_administer()?;
+        admin.actor().may_manage_account(role)?;
         self.check_new_password("密码", password).await?;
         let hash = hash_password(password)?;
         let mut tx = self.begin().await?;
@@ -433,7 +440,7 @@ impl Db {
     /// Reset a password; every session of that account ends, a lockout is lifted, and the next
     /// sign-in must change it.
     pub async fn reset_password(&self, admin: &SessionUser, user_id: i64, password: &str, now: NaiveDateTime) -> Result<()> {
-        admin.actor().may_administer()?;
+        admin.actor().may_manage_account(self.role_of(user_id).await?)?;
         self.check_new_password("密码", password).await?;
         let hash = hash_password(password)?;
         let mut tx = self.begin().await?;
@@ -454,7 +461,7 @@ impl Db {
 
     /// Enable or disable an account; disabling ends its sessions at once.
     pub async fn set_user_active(&self, admin: &SessionUser, user_id: i64, active: bool, now: NaiveDateTime) -> Result<()> {
-        admin.actor().may_administer()?;
+        admin.actor().may_manage_account(self.role_of(user_id).await?)?;
         if user_id == admin.user_id && !active {
             return Err(StoreError::Conflict("不能停用自己的账号".into()));
         }

@@ -804,7 +804,7 @@ impl Db {
                 format!("{TASK_SELECT} WHERE {scope} AND t.status = 'in_progress' ORDER BY t.deadline LIMIT {limit}"),
                 &[("in_progress", "汇报子任务进展")],
             ),
-            Role::Admin | Role::TechBureau | Role::Enterprise | Role::Institution => return Ok(vec![]),
+            Role::Admin | Role::TechBureau | Role::Enterprise | Role::Institution | Role::SecurityAdmin | Role::AuditAdmin => return Ok(vec![]),
         };
         self.todo_query(sql, vec![], labels).await
     }

@@ -24,11 +24,29 @@ pub enum Role {
     Enterprise,
     /// 高校院所用户: posts its institution's achievements and keeps its experts' profiles.
     Institution,
+    /// 安全管理员 (三员分立): security settings, online sessions, and the accounts of the three
+    /// administrators. Sees no business data.
+    SecurityAdmin,
+    /// 审计管理员 (三员分立): reads the audit, login and operation logs; changes nothing.
+    AuditAdmin,
 }
 
 impl Role {
-    pub const ALL: [Role; 8] =
-        [Self::Admin, Self::Supervisor, Self::Leader, Self::Liaison, Self::Responsible, Self::TechBureau, Self::Enterprise, Self::Institution];
+    pub const ALL: [Role; 10] = [
+        Self::Admin,
+        Self::Supervisor,
+        Self::Leader,
+        Self::Liaison,
+        Self::Responsible,
+        Self::TechBureau,
+        Self::Enterprise,
+        Self::Institution,
+        Self::SecurityAdmin,
+        Self::AuditAdmin,
+    ];
+    /// The three administrators kept apart (三员分立): no account is more than one of them, and
+    /// none may do another's work.
+    pub const ADMINISTRATORS: [Role; 3] = [Self::Admin, Self::SecurityAdmin, Self::AuditAdmin];
     pub fn code(self) -> &'static str {
         match self {
             Self::Admin => "admin",
@@ -39,6 +57,8 @@ impl Role {
             Self::TechBureau => "tech_bureau",
             Self::Enterprise => "enterprise",
             Self::Institution => "institution",
+            Self::SecurityAdmin => "security_admin",
+            Self::AuditAdmin => "audit_admin",
         }
     }
     pub fn label_zh(self) -> &'static str {
@@ -51,6 +71,8 @@ impl Role {
             Self::TechBureau => "科技局",
             Self::Enterprise => "企业用户",
             Self::Institution => "高校院所用户",
+            Self::SecurityAdmin => "安全管理员",
+            Self::AuditAdmin => "审计管理员",
         }
     }
     pub fn from_code(s: &str) -> Option<Self> {
@@ -139,6 +161,22 @@ impl Actor {
     /// Users, units and the calendar are the 系统管理员's job.
     pub fn may_administer(&self) -> Result<(), Denied> {
         if self.role == Role::Admin { Ok(()) } else { Err(Denied("无权限：只有系统管理员可以修改系统设置".into())) }
+    }
+
+    /// Security settings, online sessions and the administrators' accounts: the 安全管理员's job.
+    pub fn may_secure(&self) -> Result<(), Denied> {
+        if self.role == Role::SecurityAdmin { Ok(()) } else { Err(Denied("无权限：只有安全管理员可以管理安全设置和在线会话".into())) }
+    }
+
+    /// Reading the audit, login and operation logs: the 审计管理员's job.
+    pub fn may_audit(&self) -> Result<(), Denied> {
+        if self.role == Role::AuditAdmin { Ok(()) } else { Err(Denied("无权限：只有审计管理员可以查看审计日志和登录日志".into())) }
+    }
+
+    /// Who manages an account of `role`: the 安全管理员 for the three administrators, the
+    /// 系统管理员 for everyone else.
+    pub fn may_manage_account(&self, role: Role) -> Result<(), Denied> {
+        if Role::ADMINISTRATORS.contains(&role) { self.may_secure() } else { self.may_administer() }
     }
 }
 

@@ -126,7 +126,7 @@ pub fn problem_action_allowed(role: Role, is_lead_unit_member: bool, action: Pro
         Role::Supervisor => action != A::Instruct,
         Role::Leader => matches!(action, A::Instruct | A::Resolve),
         Role::Liaison => is_lead_unit_member && matches!(action, A::StartCoordination | A::HoldMeeting | A::Escalate | A::Resolve),
-        Role::Admin | Role::Responsible | Role::TechBureau | Role::Enterprise | Role::Institution => false,
+        Role::Admin | Role::Responsible | Role::TechBureau | Role::Enterprise | Role::Institution | Role::SecurityAdmin | Role::AuditAdmin => false,
     }
 }
 

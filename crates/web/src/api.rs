@@ -166,7 +166,7 @@ async fn force_logout(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(us
 /// 安全设置：密码策略、登录失败锁定、每地址登录频率。
 #[utoipa::path(get, path = "/api/security-settings", tag = "系统管理", responses((status = 200, body = xietong_storage::auth::SecuritySettings), (status = 403, body = ErrorBody)))]
 async fn security_settings(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Result<Json<xietong_storage::auth::SecuritySettings>, ApiError> {
-    u.actor().may_administer()?;
+    u.actor().may_secure()?;
     Ok(Json(s.db.security_settings().await?))
 }
 
@@ -492,7 +492,9 @@ async fn create_person(State(s): State<AppState>, ApiUser(u, _t): ApiUser, J(b):
 /// 账号列表。仅系统管理员。
 #[utoipa::path(get, path = "/api/users", tag = "组织", responses((status = 200, body = Vec<UserRow>), (status = 403, body = ErrorBody)))]
 async fn list_users(State(s): State<AppState>, ApiUser(u, _t): ApiUser) -> Result<Json<Vec<UserRow>>, ApiError> {
-    u.actor().may_administer()?;
+    if u.actor().may_administer().is_err() {
+        u.actor().may_secure()?;
+    }
     Ok(Json(s.db.list_users().await?))
 }
 
@@ -510,7 +512,7 @@ pub struct NewUser {
 #[utoipa::path(post, path = "/api/users", request_body = NewUser, tag = "组织",
     responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn create_user(State(s): State<AppState>, ApiUser(u, _t): ApiUser, J(b): J<NewUser>) -> Result<(StatusCode, Json<Created>), ApiError> {
-    let role = xietong_supervision::Role::from_code(&b.role).ok_or_else(|| StoreError::invalid("角色", "应为 admin、supervisor、leader、liaison 或 responsible"))?;
+    let role = xietong_supervision::Role::from_code(&b.role).ok_or_else(|| StoreError::invalid("角色", format!("应为 {}", xietong_supervision::Role::ALL.map(|r| r.code()).join("、"))))?;
     let id = s.db.add_user(&u, &b.username, &b.password, b.person_id, role, s.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }

@@ -73,6 +73,8 @@ fn role_flags(user: Option<&SessionUser>) -> minijinja::Value {
         tech => r == Some(Role::TechBureau),
         enterprise => r == Some(Role::Enterprise),
         institution => r == Some(Role::Institution),
+        security_admin => r == Some(Role::SecurityAdmin),
+        audit_admin => r == Some(Role::AuditAdmin),
         label => r.map(|r| r.label_zh()),
     }
 }
@@ -131,6 +133,12 @@ async fn todo_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Respo
     // Enterprise and institution accounts have no supervision work; their home is the platform.
     if matches!(u.role, Role::Enterprise | Role::Institution) {
         return Redirect::to("/docking").into_response();
+    }
+    // The security and audit administrators see no business data; their home is their own page.
+    match u.role {
+        Role::SecurityAdmin => return Redirect::to("/online").into_response(),
+        Role::AuditAdmin => return Redirect::to("/audit").into_response(),
+        _ => {}
     }
     let snap = s.snapshot();
     let items = match s.db.todo_at(&u, snap.now, 200).await {
@@ -581,7 +589,7 @@ async fn org_set_active(State(s): State<AppState>, PageUser(u, _): PageUser, Pat
 }
 
 async fn audit_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Response {
-    if let Err(e) = u.actor().may_administer() {
+    if let Err(e) = u.actor().may_audit() {
         return error_page(&s, Some(&u), &e.into());
     }
     let verify = match s.db.verify_audit().await {

@@ -32,6 +32,11 @@ const PLATFORM: &[Role] = &[Admin, Supervisor, Leader, TechBureau, Enterprise, I
 /// The district's figures.
 const STATS: &[Role] = &[Admin, Supervisor, Leader, TechBureau];
 const ADMIN: &[Role] = &[Admin];
+/// 三员分立: the security and audit administrators each have their own few operations.
+const SECURITY: &[Role] = &[SecurityAdmin];
+const AUDIT: &[Role] = &[AuditAdmin];
+/// Accounts: the 系统管理员 for business roles, the 安全管理员 for the three administrators.
+const ACCOUNTS: &[Role] = &[Admin, SecurityAdmin];
 const SUPERVISOR: &[Role] = &[Supervisor];
 const BUREAU: &[Role] = &[TechBureau];
 const LEADERSHIP: &[Role] = &[Admin, Supervisor, Leader];
@@ -45,7 +50,7 @@ pub const TABLE: &[(&str, &str, Allow)] = &[
     ("PUT", "/api/achievements/{id}", Roles(&[TechBureau, Institution])),
     ("GET", "/api/achievements/{id}/matches", Roles(PLATFORM)),
     ("GET", "/api/assessment", Roles(DISTRICT)),
-    ("GET", "/api/audit/verify", Roles(ADMIN)),
+    ("GET", "/api/audit/verify", Roles(AUDIT)),
     ("GET", "/api/calendar/days", Roles(ALL)),
     ("PUT", "/api/calendar/days/{date}", Roles(ADMIN)),
     ("DELETE", "/api/calendar/days/{date}", Roles(ADMIN)),
@@ -93,8 +98,8 @@ pub const TABLE: &[(&str, &str, Allow)] = &[
     ("GET", "/api/notices", Roles(DISTRICT)),
     ("POST", "/api/notices", Roles(SUPERVISOR)),
     ("GET", "/api/notices/{id}", Roles(DISTRICT)),
-    ("GET", "/api/online", Roles(ADMIN)),
-    ("DELETE", "/api/online/{user_id}", Roles(ADMIN)),
+    ("GET", "/api/online", Roles(SECURITY)),
+    ("DELETE", "/api/online/{user_id}", Roles(SECURITY)),
     ("PUT", "/api/password", Roles(ALL)),
     ("GET", "/api/people", Roles(DISTRICT)),
     ("POST", "/api/people", Roles(ADMIN)),
@@ -121,8 +126,8 @@ pub const TABLE: &[(&str, &str, Allow)] = &[
     ("GET", "/api/reviews/{library}/{id}", Roles(PLATFORM)),
     ("POST", "/api/reviews/{library}/{id}", Roles(BUREAU)),
     ("POST", "/api/sections/{id}/reports", Roles(&[Supervisor, Liaison])),
-    ("GET", "/api/security-settings", Roles(ADMIN)),
-    ("PUT", "/api/security-settings", Roles(ADMIN)),
+    ("GET", "/api/security-settings", Roles(SECURITY)),
+    ("PUT", "/api/security-settings", Roles(SECURITY)),
     ("POST", "/api/session", Public),
     ("DELETE", "/api/session", Roles(ALL)),
     ("DELETE", "/api/sessions", Roles(ALL)),
@@ -140,10 +145,10 @@ pub const TABLE: &[(&str, &str, Allow)] = &[
     ("GET", "/api/todo", Roles(ALL)),
     ("GET", "/api/units", Roles(DISTRICT)),
     ("POST", "/api/units", Roles(ADMIN)),
-    ("GET", "/api/users", Roles(ADMIN)),
-    ("POST", "/api/users", Roles(ADMIN)),
-    ("POST", "/api/users/{id}/active", Roles(ADMIN)),
-    ("POST", "/api/users/{id}/password", Roles(ADMIN)),
+    ("GET", "/api/users", Roles(ACCOUNTS)),
+    ("POST", "/api/users", Roles(ACCOUNTS)),
+    ("POST", "/api/users/{id}/active", Roles(ACCOUNTS)),
+    ("POST", "/api/users/{id}/password", Roles(ACCOUNTS)),
     ("GET", "/api/visits", Roles(LEADERSHIP)),
     ("POST", "/api/visits", Roles(&[Leader])),
     ("POST", "/api/visits/{id}/tasks", Roles(SUPERVISOR)),

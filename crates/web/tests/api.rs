@@ -422,9 +422,9 @@ async fn administrator_manages_units_people_and_accounts() {
         let sup = Client::login(&app, "duchaju").await;
         let (s, all) = admin.get("/api/people").await;
         assert_eq!(s, 200);
-        assert_eq!(all.as_array().unwrap().len(), 93, "every demo person, no filter");
+        assert_eq!(all.as_array().unwrap().len(), 95, "every demo person, no filter");
         let (s, users) = admin.get("/api/users").await;
-        assert_eq!((s, users.as_array().unwrap().len()), (200, 60));
+        assert_eq!((s, users.as_array().unwrap().len()), (200, 62));
         let (s, v) = admin.post("/api/units", json!({"code": "swj", "name": "商务局", "kind": "区政府部门"})).await;
         assert_eq!(s, 201, "{v}");
         let unit = v["id"].as_i64().unwrap();
@@ -475,6 +475,10 @@ async fn administrator_manages_units_people_and_accounts() {
         assert_eq!(login("Xinmima!2026").await.status(), 200);
         let (_, me_admin) = admin.get("/api/me").await;
         let (s, v) = admin.post(&format!("/api/users/{}/active", me_admin["user_id"]), json!({"active": false})).await;
+        assert_eq!(s, 403, "三员分立: the 系统管理员's own account is the 安全管理员's to manage: {v}");
+        let sec = Client::login(&app, "anquan").await;
+        let (_, me_sec) = sec.get("/api/me").await;
+        let (s, v) = sec.post(&format!("/api/users/{}/active", me_sec["user_id"]), json!({"active": false})).await;
         assert_eq!(s, 409, "an administrator cannot lock themself out: {v}");
         assert!(tdb.db.verify_audit().await.unwrap().is_ok());
         tdb.cleanup().await;

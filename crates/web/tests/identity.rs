@@ -112,7 +112,7 @@ async fn sessions_end_everywhere_and_the_administrator_sees_and_ends_them() {
         let a = Client::login(&app, "jsj_lly").await;
         let b2 = Client::login(&app, "jsj_lly").await;
         assert_ne!(a.token, b2.token, "every sign-in gets a new session");
-        let admin = Client::login(&app, "admin").await;
+        let admin = Client::login(&app, "anquan").await;
         let (s, online) = admin.get("/api/online").await;
         assert_eq!(s, 200);
         assert_eq!(online.as_array().unwrap().iter().filter(|o| o["username"] == "jsj_lly").count(), 2);
@@ -147,6 +147,21 @@ async fn sessions_end_everywhere_and_the_administrator_sees_and_ends_them() {
         assert_eq!(a.get("/api/security-settings").await.0, 401);
         let e = Client::login(&app, "scjgj_lly").await;
         assert_eq!(e.get("/api/security-settings").await.0, 403);
+        // 三员分立: the administrators' accounts are the 安全管理员's, everyone else's the 系统管理员's.
+        let sys = Client::login(&app, "admin").await;
+        let (_, people) = sys.get("/api/people").await;
+        let person = people.as_array().unwrap()[0]["id"].as_i64().unwrap();
+        // 14 characters at least: the stricter policy set above applies.
+        let account = |username: &str, role: &str| json!({"username": username, "password": "Init@2026-xietong", "person_id": person, "role": role});
+        assert_eq!(sys.post("/api/users", account("aud2", "audit_admin")).await.0, 403, "the 系统管理员 cannot make an administrator");
+        assert_eq!(admin.post("/api/users", account("lly2", "liaison")).await.0, 403, "the 安全管理员 cannot make business accounts");
+        assert_eq!(admin.post("/api/users", account("aud2", "audit_admin")).await.0, 201);
+        // 三员分立: the 系统管理员 and the 审计管理员 cannot touch security settings or sessions.
+        for other in ["admin", "shenji"] {
+            let o = Client::login(&app, other).await;
+            assert_eq!(o.get("/api/security-settings").await.0, 403, "{other}");
+            assert_eq!(o.delete(&format!("/api/online/{uid}")).await.0, 403, "{other}");
+        }
         tdb.cleanup().await;
     });
 }
@@ -190,7 +205,7 @@ async fn pages_send_an_initial_password_to_the_change_form() {
 
         // The administrator's 在线用户 page lists the session and ends it.
         let ac = reqwest::Client::builder().cookie_store(true).build().unwrap();
-        ac.post(app.url("/login")).form(&[("username", "admin"), ("password", xietong_demo::DEMO_PASSWORD), ("next", "/todo")]).send().await.unwrap();
+        ac.post(app.url("/login")).form(&[("username", "anquan"), ("password", xietong_demo::DEMO_PASSWORD), ("next", "/todo")]).send().await.unwrap();
         let html = ac.get(app.url("/online")).send().await.unwrap().text().await.unwrap();
         assert!(html.contains("cgj_page") && html.contains("强制下线"), "{html}");
         let uid = admin.get("/api/users").await.1.as_array().unwrap().iter().find(|u| u["username"] == "cgj_page").unwrap()["id"].as_i64().unwrap();

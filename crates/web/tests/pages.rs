@@ -23,7 +23,7 @@ async fn pages_render_for_each_role() {
         let Some((tdb, app)) = with_demo(b, dt("2026-11-23 10:00")).await else { continue };
         let admin = browser(&app, "admin").await;
         for (path, needle) in [("/todo", "我的待办"), ("/tasks", "督办任务"), ("/calendar", "工作日历 2026 年"), ("/calendar?year=2027", "未发布"),
-                               ("/org", "新增账号"), ("/audit", "哈希链完整"), ("/audit", "登录日志"), ("/tasks/1", "办理时间线")] {
+                               ("/org", "新增账号"), ("/tasks/1", "办理时间线")] {
             let (s, html) = page(&admin, &app, path).await;
             assert_eq!(s, 200, "admin {path}");
             assert!(html.contains(needle), "admin {path} should show {needle}");
@@ -38,7 +38,17 @@ async fn pages_render_for_each_role() {
         assert_eq!(s, 400);
         assert!(html.contains("page"));
         let (s, _) = page(&sup, &app, "/audit").await;
-        assert_eq!(s, 403, "the audit page is the administrator's");
+        assert_eq!(s, 403, "the audit page is the 审计管理员's");
+        let (s, _) = page(&admin, &app, "/audit").await;
+        assert_eq!(s, 403, "三员分立: not the 系统管理员's either");
+        let auditor = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::limited(5)).build().unwrap();
+        let r = auditor.post(app.url("/login")).form(&[("username", "shenji"), ("password", xietong_demo::DEMO_PASSWORD), ("next", "/todo")]).send().await.unwrap();
+        assert_eq!(r.url().path(), "/audit", "the 审计管理员's home is the audit page");
+        let html = r.text().await.unwrap();
+        assert!(html.contains("哈希链完整") && html.contains("登录日志"));
+        for path in ["/org", "/online"] {
+            assert_eq!(page(&auditor, &app, path).await.0, 403, "审计管理员 {path}");
+        }
         let lly = browser(&app, "jsj_lly").await;
         let (s, html) = page(&lly, &app, "/tasks/new").await;
         assert_eq!(s, 403);

@@ -9,7 +9,7 @@ use xietong_supervision::Role;
 use xietong_web::policy::{lookup, Allow, REFUSED, TABLE};
 
 /// One demo account per role.
-const ACCOUNTS: [(Role, &str); 8] = [
+const ACCOUNTS: [(Role, &str); 10] = [
     (Role::Admin, "admin"),
     (Role::Supervisor, "duchaju"),
     (Role::Leader, "fqz_cj"),
@@ -18,6 +18,8 @@ const ACCOUNTS: [(Role, &str); 8] = [
     (Role::TechBureau, "kejiju"),
     (Role::Enterprise, "qiye"),
     (Role::Institution, "gaoxiao"),
+    (Role::SecurityAdmin, "anquan"),
+    (Role::AuditAdmin, "shenji"),
 ];
 
 /// A concrete URL for a routed path (the guard runs before the handler reads any of it).
