@@ -46,7 +46,7 @@ pub async fn append(tx: &mut sqlx::AnyConnection, at: NaiveDateTime, c: Change<'
     Ok(seq)
 }
 
-fn entry(r: &sqlx::any::AnyRow) -> Result<AuditEntry> {
+pub(crate) fn entry(r: &sqlx::any::AnyRow) -> Result<AuditEntry> {
     Ok(AuditEntry {
         seq: r.i("seq")?,
         at: r.s("at")?,

@@ -76,6 +76,38 @@ pub struct LoginRecord {
     pub at: NaiveDateTime,
     pub ok: bool,
     pub message: String,
+    /// The caller's network address.
+    pub address: String,
+}
+
+/// A search of the 登录日志 or the operation log: any part of the name, a result, a date range.
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+pub struct LogQuery {
+    /// 用户名或操作人（包含即可）
+    pub who: Option<String>,
+    /// 登录日志：ok 成功 / fail 失败；操作日志：操作代码前缀，如 user. 或 review.
+    pub what: Option<String>,
+    /// 起始日期 YYYY-MM-DD
+    pub from: Option<String>,
+    /// 截止日期 YYYY-MM-DD（含当日）
+    pub to: Option<String>,
+}
+
+impl LogQuery {
+    /// The bind values: who as a LIKE pattern, what, and the time range as stored text.
+    fn binds(&self) -> Result<(String, String, String, String)> {
+        let day = |field: &str, v: &Option<String>| -> Result<Option<chrono::NaiveDate>> {
+            match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                None => Ok(None),
+                Some(s) => Ok(Some(xietong_calendar::parse_date(field, s)?)),
+            }
+        };
+        let from = day("起始日期", &self.from)?.map(|d| d.to_string()).unwrap_or_default();
+        let to = day("截止日期", &self.to)?.map(|d| format!("{d} 23:59:59")).unwrap_or_else(|| "9999".into());
+        let who = self.who.as_deref().map(str::trim).unwrap_or("").chars().take(64).collect::<String>();
+        let who = format!("%{}%", who.replace('\\', "").replace('%', "").replace('_', ""));
+        Ok((who, self.what.as_deref().map(str::trim).unwrap_or("").to_string(), from, to))
+    }
 }
 
 /// A new session: the token goes into the cookie (or the API client), the CSRF token into forms.
@@ -207,10 +239,45 @@ impl Db {
         })
     }
 
-    /// The newest login attempts (登录日志), for the administrator.
+    /// The newest login attempts (登录日志).
     pub async fn recent_logins(&self, limit: i64) -> Result<Vec<LoginRecord>> {
-        let rows = sqlx::query("SELECT username, at, ok, message FROM login_log ORDER BY id DESC LIMIT $1").bind(limit).fetch_all(&self.pool).await?;
-        rows.iter().map(|r| Ok(LoginRecord { username: r.s("username")?, at: r.t("at")?, ok: r.i("ok")? != 0, message: r.s("message")? })).collect()
+        self.search_logins(&LogQuery::default(), limit).await
+    }
+
+    /// 登录日志 search, newest first.
+    pub async fn search_logins(&self, q: &LogQuery, limit: i64) -> Result<Vec<LoginRecord>> {
+        let (who, what, from, to) = q.binds()?;
+        let ok = match what.as_str() {
+            "" => -1,
+            "ok" => 1,
+            "fail" => 0,
+            other => return Err(StoreError::invalid("结果", format!("「{other}」应为 ok 或 fail"))),
+        };
+        let rows = sqlx::query(
+            "SELECT username, at, ok, message, address FROM login_log WHERE username LIKE $1 AND ($2 = -1 OR ok = $2) AND at >= $3 AND at <= $4 ORDER BY id DESC LIMIT $5",
+        )
+        .bind(who)
+        .bind(ok)
+        .bind(from)
+        .bind(to)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok(LoginRecord { username: r.s("username")?, at: r.t("at")?, ok: r.i("ok")? != 0, message: r.s("message")?, address: r.s("address")? })).collect()
+    }
+
+    /// Operation log (the audit chain) search, newest first.
+    pub async fn search_audit(&self, q: &LogQuery, limit: i64) -> Result<Vec<xietong_audit::AuditEntry>> {
+        let (who, what, from, to) = q.binds()?;
+        let rows = sqlx::query("SELECT * FROM audit_log WHERE actor LIKE $1 AND action LIKE $2 AND at >= $3 AND at <= $4 ORDER BY seq DESC LIMIT $5")
+            .bind(who)
+            .bind(format!("{}%", what.replace('%', "").replace('_', "")))
+            .bind(from)
+            .bind(to)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(crate::audit::entry).collect()
     }
 
     /// The "system" actor used by the scheduler and the CLI.

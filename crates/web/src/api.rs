@@ -46,6 +46,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(calendar_days))
         .routes(routes!(set_calendar_day, delete_calendar_day))
         .routes(routes!(audit_verify))
+        .routes(routes!(export_login_log))
+        .routes(routes!(export_audit_log))
         .routes(routes!(list_users, create_user))
         .routes(routes!(reset_password))
         .routes(routes!(set_user_active))
@@ -438,10 +440,44 @@ pub struct AuditStatus {
     pub error: Option<String>,
 }
 
-/// 校验审计日志哈希链（SM3）。仅系统管理员。
+/// 导出登录日志（Excel，按查询条件，最多 10 万条）。仅审计管理员。
+#[utoipa::path(get, path = "/api/exports/login-log", params(xietong_storage::auth::LogQuery), tag = "审计",
+    responses((status = 200, description = "Excel 文件", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn export_login_log(State(s): State<AppState>, ApiUser(u, _): ApiUser, Q(q): Q<xietong_storage::auth::LogQuery>) -> Result<axum::response::Response, ApiError> {
+    use xietong_office::table::{Cell, Column};
+    u.actor().may_audit()?;
+    let rows: Vec<Vec<Cell>> = s.db.search_logins(&q, 100_000).await?.into_iter().map(|l| vec![Cell::DateTime(l.at), Cell::Text(l.username), Cell::Text(l.address), Cell::Text(if l.ok { "成功" } else { "失败" }.into()), Cell::Text(l.message)]).collect();
+    let cols: Vec<Column> = [("时间", 18.0), ("用户名", 14.0), ("地址", 16.0), ("结果", 8.0), ("说明", 50.0)].iter().map(|(h, w)| Column::plain(h, *w)).collect();
+    log_download(&s, "登录日志", &cols, &rows)
+}
+
+/// 导出操作日志（审计链，Excel，按查询条件，最多 10 万条）。仅审计管理员。
+#[utoipa::path(get, path = "/api/exports/audit-log", params(xietong_storage::auth::LogQuery), tag = "审计",
+    responses((status = 200, description = "Excel 文件", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn export_audit_log(State(s): State<AppState>, ApiUser(u, _): ApiUser, Q(q): Q<xietong_storage::auth::LogQuery>) -> Result<axum::response::Response, ApiError> {
+    use xietong_office::table::{Cell, Column};
+    u.actor().may_audit()?;
+    let rows: Vec<Vec<Cell>> = s
+        .db
+        .search_audit(&q, 100_000)
+        .await?
+        .into_iter()
+        .map(|e| vec![Cell::Number(e.seq as f64), Cell::Text(e.at), Cell::Text(e.actor), Cell::Text(e.action), Cell::Text(format!("{} #{}", e.entity, e.entity_id)), Cell::Text(e.before), Cell::Text(e.after), Cell::Text(e.hash)])
+        .collect();
+    let cols: Vec<Column> = [("序号", 8.0), ("时间", 18.0), ("操作人", 14.0), ("操作", 20.0), ("对象", 20.0), ("变更前", 40.0), ("变更后", 40.0), ("SM3", 30.0)].iter().map(|(h, w)| Column::plain(h, *w)).collect();
+    log_download(&s, "操作日志", &cols, &rows)
+}
+
+fn log_download(s: &AppState, name: &str, cols: &[xietong_office::table::Column], rows: &[Vec<xietong_office::table::Cell>]) -> Result<axum::response::Response, ApiError> {
+    let now = s.clock.now();
+    let bytes = xietong_office::xlsx::export_table(name, Some(&format!("{name}（导出时间 {}）", now.format("%Y-%m-%d %H:%M"))), cols, rows).map_err(|e| StoreError::internal(e.to_string()))?;
+    Ok(crate::office_api::download(crate::office_api::XLSX, &format!("{name}_{}.xlsx", now.format("%Y%m%d")), bytes))
+}
+
+/// 校验审计日志哈希链（SM3）。仅审计管理员。
 #[utoipa::path(get, path = "/api/audit/verify", tag = "审计", responses((status = 200, body = AuditStatus), (status = 403, body = ErrorBody)))]
 async fn audit_verify(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Result<Json<AuditStatus>, ApiError> {
-    u.actor().may_administer()?;
+    u.actor().may_audit()?;
     Ok(Json(match s.db.verify_audit().await? {
         Ok(n) => AuditStatus { ok: true, entries: n, error: None },
         Err(e) => AuditStatus { ok: false, entries: 0, error: Some(e.to_string()) },

@@ -588,7 +588,7 @@ async fn org_set_active(State(s): State<AppState>, PageUser(u, _): PageUser, Pat
     back_to_org(r, "账号状态已更新")
 }
 
-async fn audit_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Response {
+async fn audit_page(State(s): State<AppState>, PageUser(u, _): PageUser, axum::extract::Query(lq): axum::extract::Query<xietong_storage::auth::LogQuery>, axum::extract::Query(raw): axum::extract::Query<Vec<(String, String)>>) -> Response {
     if let Err(e) = u.actor().may_audit() {
         return error_page(&s, Some(&u), &e.into());
     }
@@ -597,7 +597,13 @@ async fn audit_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Resp
         Ok(Err(e)) => context! { ok => false, error => e.to_string() },
         Err(e) => return error_page(&s, Some(&u), &e),
     };
-    let recent = s.db.recent_audit(100).await.unwrap_or_default();
-    let logins = s.db.recent_logins(50).await.unwrap_or_default();
-    render(&s, StatusCode::OK, "audit.html", Some(&u), context! { nav => "audit", verify => verify, recent => recent, logins => logins })
+    // One search form per log: `log=login` applies the filters to the 登录日志, otherwise to the operation log.
+    let login_search = raw.iter().any(|(k, v)| k == "log" && v == "login");
+    let none = xietong_storage::auth::LogQuery::default();
+    let (aq, lq2) = if login_search { (&none, &lq) } else { (&lq, &none) };
+    let (recent, logins) = match (s.db.search_audit(aq, 200).await, s.db.search_logins(lq2, 200).await) {
+        (Ok(a), Ok(l)) => (a, l),
+        (Err(e), _) | (_, Err(e)) => return error_page(&s, Some(&u), &e),
+    };
+    render(&s, StatusCode::OK, "audit.html", Some(&u), context! { nav => "audit", verify => verify, recent => recent, logins => logins, q => serde_json::json!({"who": lq.who, "what": lq.what, "from": lq.from, "to": lq.to, "login": login_search}) })
 }

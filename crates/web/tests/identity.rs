@@ -256,3 +256,39 @@ async fn phone_numbers_are_encrypted_at_rest_and_masked_for_leadership() {
         tdb.cleanup().await;
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_auditor_searches_and_exports_the_logs() {
+    each_backend!(|b| {
+        let now = dt("2026-11-23 10:00");
+        let Some((tdb, app)) = with_demo(b, now).await else { continue };
+        for _ in 0..2 {
+            try_login(&app, "jsj_lly", "Wrong@2026").await;
+        }
+        let auditor = Client::login(&app, "shenji").await;
+        let (s, v) = auditor.get("/api/audit/verify").await;
+        assert_eq!((s, v["ok"].as_bool()), (200, Some(true)), "{v}");
+        assert_eq!(Client::login(&app, "admin").await.get("/api/audit/verify").await.0, 403, "三员分立");
+        let col = |h: &str| xietong_office::table::Column { key: h.into(), header: h.into(), required: false, width: 10.0, note: String::new(), choices: vec![] };
+        let (s, x) = auditor.bytes("/api/exports/login-log?who=jsj&what=fail").await;
+        assert_eq!(s, 200);
+        let rows = xietong_office::xlsx::read_table("l.xlsx", &x, &[col("用户名"), col("结果"), col("地址")]).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert!(rows.iter().all(|r| r.get("用户名") == "jsj_lly" && r.get("结果") == "失败" && r.get("地址") == "127.0.0.1"));
+        let (s, x) = auditor.bytes("/api/exports/audit-log?what=docking.").await;
+        assert_eq!(s, 200);
+        let rows = xietong_office::xlsx::read_table("a.xlsx", &x, &[col("操作"), col("SM3")]).unwrap();
+        assert!(!rows.is_empty() && rows.iter().all(|r| r.get("操作").starts_with("docking.")), "the demo's dockings");
+        let (s, v) = auditor.get("/api/exports/login-log?from=2026-13-01").await;
+        assert!(s == 400 && v["error"].as_str().unwrap().contains("起始日期"), "{v}");
+        assert_eq!(Client::login(&app, "anquan").await.bytes("/api/exports/audit-log").await.0, 403);
+        // The page: the login search keeps its filters and shows the address.
+        let c = reqwest::Client::builder().cookie_store(true).build().unwrap();
+        c.post(app.url("/login")).form(&[("username", "shenji"), ("password", xietong_demo::DEMO_PASSWORD), ("next", "/todo")]).send().await.unwrap();
+        let html = c.get(app.url("/audit?log=login&who=jsj&what=fail")).send().await.unwrap().text().await.unwrap();
+        let table = html.split("id=\"login-log\"").nth(1).unwrap();
+        assert_eq!(table.matches("127.0.0.1").count(), 2, "only jsj's two failures");
+        assert!(!table.contains("登录成功"));
+        tdb.cleanup().await;
+    });
+}
