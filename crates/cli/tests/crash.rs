@@ -3,61 +3,16 @@
 //! the audit chain verifies. On SQLite (a data directory) and PostgreSQL (a fresh database).
 //! Rounds: `XIETONG_CRASH_ROUNDS` (default 100).
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
+use std::time::Duration;
+
+use common::{free_port, start, wait_ready, xietong, Place, PASSWORD};
 use rand::Rng;
 use xietong_storage::Db;
 
-const KEYS: &str = "1:00112233445566778899aabbccddeeff";
-const PASSWORD: &str = "Xietong@2026";
-
 fn rounds() -> usize {
     std::env::var("XIETONG_CRASH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(100)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// Where the server keeps its data: a directory, or a PostgreSQL URL.
-#[derive(Clone)]
-enum Place {
-    Dir(std::path::PathBuf),
-    /// The URL, and a directory for the search index.
-    Pg(String, std::path::PathBuf),
-}
-
-fn xietong(place: &Place) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_xietong"));
-    c.env("XIETONG_SM4_KEYS", KEYS).env_remove("XIETONG_DATABASE_URL").env("RUST_LOG", "warn");
-    match place {
-        Place::Dir(d) => c.arg("--data-dir").arg(d),
-        Place::Pg(url, dir) => c.arg("--data-dir").arg(dir).arg("--database-url").arg(url),
-    };
-    c
-}
-
-fn start(place: &Place, port: u16) -> Child {
-    xietong(place)
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--sweep-every", "3600"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-async fn wait_ready(http: &reqwest::Client, base: &str) {
-    let t0 = Instant::now();
-    while t0.elapsed() < Duration::from_secs(60) {
-        if let Ok(r) = http.get(format!("{base}/health")).send().await {
-            if r.status() == 200 {
-                return;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("server not ready within 60 s");
 }
 
 async fn run(place: Place, db_of: impl AsyncFn() -> Db) {
@@ -130,19 +85,9 @@ async fn acknowledged_writes_survive_sigkill_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_writes_survive_sigkill_on_postgres() {
-    use sqlx::Connection;
-    let admin_url = std::env::var("XIETONG_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let mut conn = match sqlx::PgConnection::connect(&admin_url).await {
-        Ok(c) => c,
-        Err(e) if std::env::var_os("CI").is_some() => panic!("PostgreSQL at {admin_url} unreachable in CI: {e}"),
-        Err(e) => return eprintln!("SKIPPING PostgreSQL crash test: {e}"),
-    };
-    let name = format!("xietong_crash_{}", std::process::id());
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}"))).execute(&mut conn).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.unwrap();
-    let url = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
+    let Some((conn, name, url)) = common::fresh_database("crash").await else { return };
     let u = url.clone();
     let dir = tempfile::tempdir().unwrap();
     run(Place::Pg(url.clone(), dir.path().to_path_buf()), async || Db::connect(&u, None).await.unwrap()).await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&mut conn).await.unwrap();
+    common::drop_database(conn, &name).await;
 }
