@@ -3,7 +3,8 @@
 #   1. installs what is missing (Debian's chromium, the browser tests' npm packages),
 #   2. points the PostgreSQL tests at $XIETONG_TEST_PG,
 #   3. runs `cargo test --workspace`,
-#   4. builds the `xietong` binary and runs the browser tests (node --test tests/browser/).
+#   4. builds the `xietong` binary and runs the browser tests (node --test tests/browser/),
+#   5. runs schemathesis against the API as each of the ten roles (scripts/schemathesis.sh).
 # Exits non-zero if any step fails. Runs from any directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +28,7 @@ LOCKED=()
 if [ -f Cargo.lock ]; then LOCKED=(--locked); fi
 
 # --- 1. dependencies -------------------------------------------------------------------------
-step "1/4 Installing what is missing (chromium, npm packages)"
+step "1/5 Installing what is missing (chromium, npm packages)"
 # fonts-noto-cjk so screenshots of the Chinese UI show characters, not empty boxes.
 if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then
   echo "chromium: $(/usr/bin/chromium --version 2>/dev/null || echo present); CJK fonts present"
@@ -49,12 +50,12 @@ fi
 )
 
 # --- 2. PostgreSQL ---------------------------------------------------------------------------
-step "2/4 PostgreSQL for the storage tests"
+step "2/5 PostgreSQL for the storage tests"
 export XIETONG_TEST_PG="${XIETONG_TEST_PG:-postgres://postgres@127.0.0.1:5432/test}"
 echo "XIETONG_TEST_PG=$XIETONG_TEST_PG"
 
 # --- 3. Rust tests ---------------------------------------------------------------------------
-step "3/4 cargo test --workspace"
+step "3/5 cargo test --workspace"
 cargo_status=0
 cargo test --workspace "${LOCKED[@]}" || cargo_status=$?
 if [ "$cargo_status" -ne 0 ]; then
@@ -62,16 +63,23 @@ if [ "$cargo_status" -ne 0 ]; then
 fi
 
 # --- 4. browser tests ------------------------------------------------------------------------
-step "4/4 Browser tests (node --test tests/browser/)"
+step "4/5 Browser tests (node --test tests/browser/)"
 cargo build -p xietong "${LOCKED[@]}"
 browser_status=0
 XIETONG_BIN="$ROOT/target/debug/xietong" node --test tests/browser/ || browser_status=$?
 
+# --- 5. hostile input ------------------------------------------------------------------------
+step "5/5 schemathesis against /api/openapi.json, signed in as each role"
+st_status=0
+XIETONG_BIN="$ROOT/target/debug/xietong" bash scripts/schemathesis.sh 15 || st_status=$?
+
 # --- summary (only when something failed: on success the test runners' own totals close the log)
-if [ "$cargo_status" -ne 0 ] || [ "$browser_status" -ne 0 ]; then
+if [ "$cargo_status" -ne 0 ] || [ "$browser_status" -ne 0 ] || [ "$st_status" -ne 0 ]; then
   step "Summary"
   echo "cargo test:    $([ "$cargo_status" -eq 0 ] && echo passed || echo "FAILED (exit $cargo_status)")"
   echo "browser tests: $([ "$browser_status" -eq 0 ] && echo passed || echo "FAILED (exit $browser_status)")"
+  echo "schemathesis:  $([ "$st_status" -eq 0 ] && echo passed || echo "FAILED (exit $st_status)")"
 fi
 if [ "$cargo_status" -ne 0 ]; then exit "$cargo_status"; fi
-exit "$browser_status"
+if [ "$browser_status" -ne 0 ]; then exit "$browser_status"; fi
+exit "$st_status"

@@ -202,7 +202,7 @@ async fn todo(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Result<Json<
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct TaskList {
+pub struct TaskPageView {
     pub total: i64,
     pub page: i64,
     pub page_size: i64,
@@ -211,11 +211,11 @@ pub struct TaskList {
 
 /// 任务列表（按数据范围过滤，可按状态、亮灯、单位、类别、来源、关键词筛选）。
 #[utoipa::path(get, path = "/api/tasks", params(TaskFilter), tag = "督查督办",
-    responses((status = 200, body = TaskList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-async fn list_tasks(State(s): State<AppState>, ApiUser(u, _): ApiUser, Q(f): Q<TaskFilter>) -> Result<Json<TaskList>, ApiError> {
+    responses((status = 200, body = TaskPageView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn list_tasks(State(s): State<AppState>, ApiUser(u, _): ApiUser, Q(f): Q<TaskFilter>) -> Result<Json<TaskPageView>, ApiError> {
     let snap = s.snapshot();
     let p = s.db.list_tasks(&u, &snap.ctx(), &f).await?;
-    Ok(Json(TaskList {
+    Ok(Json(TaskPageView {
         total: p.total,
         page: p.page,
         page_size: p.page_size,

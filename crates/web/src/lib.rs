@@ -157,7 +157,7 @@ impl AppState {
 
 pub fn router(state: AppState) -> Router {
     let (api_router, openapi) = api::router().split_for_parts();
-    let openapi = Arc::new(openapi);
+    let openapi = Arc::new(local_times(serde_json::to_value(&openapi).unwrap_or_default()));
     // Every documented API operation passes the declared permission table first.
     let api_router = api_router.route_layer(axum::middleware::from_fn_with_state(state.clone(), policy::guard));
     Router::new()
@@ -180,6 +180,31 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(security_headers))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(4 * 1024 * 1024))
         .with_state(state)
+}
+
+/// Times in the API are the district's local time without an offset (`2026-11-25T09:30:00`,
+/// UTC+8), which is not an RFC 3339 `date-time`: the document says what is really sent.
+fn local_times(mut v: serde_json::Value) -> serde_json::Value {
+    fn walk(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                let fmt = m.get("format").and_then(|f| f.as_str()).map(str::to_string);
+                match fmt.as_deref() {
+                    Some("date-time") => {
+                        m.remove("format");
+                        m.insert("pattern".into(), serde_json::Value::String(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$".into()));
+                        m.entry("description").or_insert_with(|| serde_json::Value::String("本地时间（UTC+8），不带时区".into()));
+                    }
+                    _ => {}
+                }
+                m.values_mut().for_each(walk);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut v);
+    v
 }
 
 async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
