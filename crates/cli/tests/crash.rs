@@ -91,3 +91,72 @@ async fn acknowledged_writes_survive_sigkill_on_postgres() {
     run(Place::Pg(url.clone(), dir.path().to_path_buf()), async || Db::connect(&u, None).await.unwrap()).await;
     common::drop_database(conn, &name).await;
 }
+
+/// Rows of one query as text, for comparing two databases.
+async fn rows(db: &Db, sql: &'static str) -> Vec<String> {
+    use sqlx::Row;
+    sqlx::query(sql)
+        .fetch_all(&db.pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (0..r.len()).map(|i| r.try_get::<Option<String>, _>(i).ok().flatten().or_else(|| r.try_get::<Option<i64>, _>(i).ok().flatten().map(|n| n.to_string())).unwrap_or_default()).collect::<Vec<_>>().join("|"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_online_backup_restores_to_the_same_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let place = Place::Dir(dir.path().to_path_buf());
+    assert!(xietong(&place).arg("demo").output().unwrap().status.success());
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = start(&place, port);
+    wait_ready(&http, &base).await;
+    let v: serde_json::Value = http.post(format!("{base}/api/session")).json(&serde_json::json!({"username": "duchaju", "password": PASSWORD})).send().await.unwrap().json().await.unwrap();
+    let token = v["token"].as_str().unwrap().to_string();
+    let units: serde_json::Value = http.get(format!("{base}/api/units")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let unit = units.as_array().unwrap().iter().find(|u| u["code"] == "jsj").unwrap()["id"].as_i64().unwrap();
+    let due: serde_json::Value = http.get(format!("{base}/api/calendar/due?from=2026-11-23%2010:00&working_hours=400")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let deadline = due["due"].as_str().unwrap()[..10].to_string();
+    // A writer keeps creating tasks while the backup runs.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (http, base, token, stop) = (http.clone(), base.clone(), token.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let body = serde_json::json!({"title": format!("备份测试任务 {n}"), "source_kind": "meeting", "doc_no": format!("备份测试〔2026〕{n}号"),
+                    "source_date": "2026-11-20", "lead_unit_id": unit, "report_cycle": "weekly", "deadline": deadline, "assign_now": true});
+                let r = http.post(format!("{base}/api/tasks")).bearer_auth(&token).json(&body).send().await.unwrap();
+                assert_eq!(r.status(), 201);
+                n += 1;
+            }
+            n
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let out = dir.path().join("backup.db");
+    let o = xietong(&place).args(["backup", "--out", out.to_str().unwrap()]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let written = writer.await.unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    let restored_dir = tempfile::tempdir().unwrap();
+    std::fs::copy(&out, restored_dir.path().join("xietong.db")).unwrap();
+    let restored = Db::open_data_dir(restored_dir.path()).await.unwrap();
+    let live = Db::open_data_dir(dir.path()).await.unwrap();
+    assert!(restored.verify_audit().await.unwrap().is_ok(), "the copy's audit chain verifies on its own");
+    let copy_audit = rows(&restored, "SELECT seq, at, actor, action, entity, entity_id, before, after, prev_hash, hash FROM audit_log ORDER BY seq").await;
+    let live_audit = rows(&live, "SELECT seq, at, actor, action, entity, entity_id, before, after, prev_hash, hash FROM audit_log ORDER BY seq").await;
+    assert!(copy_audit.len() < live_audit.len(), "writes went on after the backup ({written} tasks in all)");
+    assert_eq!(copy_audit[..], live_audit[..copy_audit.len()], "the copy is the live history up to its moment, entry for entry");
+    let copy_tasks = rows(&restored, "SELECT id, doc_no, title, created_at FROM tasks ORDER BY id").await;
+    let live_tasks = rows(&live, "SELECT id, doc_no, title, created_at FROM tasks ORDER BY id").await;
+    assert_eq!(copy_tasks[..], live_tasks[..copy_tasks.len()]);
+    eprintln!("backup at {} audit entries of {}, {} tasks of {}", copy_audit.len(), live_audit.len(), copy_tasks.len(), live_tasks.len());
+}
