@@ -42,6 +42,11 @@ pub(crate) async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<(S
     Ok(state.db.session(&token, state.clock.now(), state.policy).await?.map(|u| (u, token)))
 }
 
+/// A session already resolved for this request (by the permission guard), so the handler's
+/// extractor does not look it up a second time.
+#[derive(Clone)]
+pub(crate) struct Resolved(pub SessionUser, pub String);
+
 /// Routes an account with an initial password may still use: changing it, and signing out.
 const WHILE_MUST_CHANGE: [&str; 5] = ["/api/password", "/api/session", "/password", "/logout", "/api/me"];
 
@@ -51,7 +56,11 @@ pub struct ApiUser(pub SessionUser, pub String);
 impl FromRequestParts<AppState> for ApiUser {
     type Rejection = Response;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        match resolve(parts, state).await {
+        let resolved = match parts.extensions.get::<Resolved>() {
+            Some(Resolved(u, t)) => Ok(Some((u.clone(), t.clone()))),
+            None => resolve(parts, state).await,
+        };
+        match resolved {
             Ok(Some((u, _))) if u.must_change_password && !WHILE_MUST_CHANGE.contains(&parts.uri.path()) => Err((
                 StatusCode::FORBIDDEN,
                 axum::Json(ErrorBody { error: "须先修改初始密码（PUT /api/password）".into(), field: None }),

@@ -175,11 +175,14 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         None => refuse(format!("{REFUSED}：接口 {} {path} 未在权限表中声明", req.method())),
         Some(Public) => next.run(req).await,
         Some(Roles(roles)) => {
-            let (parts, body) = req.into_parts();
+            let (mut parts, body) = req.into_parts();
             match crate::auth::resolve(&parts, &state).await {
                 // No session: the handler answers 401 in its own words.
                 Ok(None) => next.run(Request::from_parts(parts, body)).await,
-                Ok(Some((u, _))) if roles.contains(&u.role) => next.run(Request::from_parts(parts, body)).await,
+                Ok(Some((u, t))) if roles.contains(&u.role) => {
+                    parts.extensions.insert(crate::auth::Resolved(u, t));
+                    next.run(Request::from_parts(parts, body)).await
+                }
                 Ok(Some((u, _))) => refuse(format!("{REFUSED}：{}不能调用 {} {path}", u.role.label_zh(), parts.method)),
                 Err(e) => crate::error::ApiError(e).into_response(),
             }
