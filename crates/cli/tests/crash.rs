@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{free_port, start, wait_ready, xietong, Place, PASSWORD};
+use common::{free_port, start, wait_ready, xietong, Place};
 use rand::Rng;
 use xietong_storage::Db;
 
@@ -24,12 +24,7 @@ async fn run(place: Place, db_of: impl AsyncFn() -> Db) {
     let mut server = start(&place, port);
     wait_ready(&http, &base).await;
     // One session for every round: sessions live in the database and survive restarts.
-    let v: serde_json::Value = http.post(format!("{base}/api/session")).json(&serde_json::json!({"username": "duchaju", "password": PASSWORD})).send().await.unwrap().json().await.unwrap();
-    let token = v["token"].as_str().unwrap().to_string();
-    let units: serde_json::Value = http.get(format!("{base}/api/units")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
-    let unit = units.as_array().unwrap().iter().find(|u| u["code"] == "jsj").unwrap()["id"].as_i64().unwrap();
-    let due: serde_json::Value = http.get(format!("{base}/api/calendar/due?from=2026-11-23%2010:00&working_hours=400")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
-    let deadline = due["due"].as_str().unwrap()[..10].to_string();
+    let sup = std::sync::Arc::new(common::supervisor(&http, &base).await);
     let mut acknowledged: Vec<String> = vec![];
     let mut rng = rand::thread_rng();
     for round in 0..rounds() {
@@ -40,14 +35,13 @@ async fn run(place: Place, db_of: impl AsyncFn() -> Db) {
         let kill_after = Duration::from_millis(rng.gen_range(20..400));
         let mut writers = vec![];
         for w in 0..4 {
-            let (http, base, token, deadline) = (http.clone(), base.clone(), token.clone(), deadline.clone());
+            let (http, base, sup) = (http.clone(), base.clone(), sup.clone());
             writers.push(tokio::spawn(async move {
                 let mut done = vec![];
                 for i in 0.. {
                     let doc_no = format!("崩溃测试〔{round}〕{w}-{i}号");
-                    let body = serde_json::json!({"title": format!("崩溃测试任务 {round}-{w}-{i}"), "source_kind": "meeting", "doc_no": doc_no,
-                        "source_date": "2026-11-20", "lead_unit_id": unit, "report_cycle": "weekly", "deadline": deadline, "assign_now": true});
-                    match http.post(format!("{base}/api/tasks")).bearer_auth(&token).json(&body).send().await {
+                    let body = sup.task(&format!("崩溃测试任务 {round}-{w}-{i}"), &doc_no);
+                    match http.post(format!("{base}/api/tasks")).bearer_auth(&sup.token).json(&body).send().await {
                         Ok(r) if r.status() == 201 => done.push(doc_no),
                         Ok(r) => panic!("round {round}: a write was refused: {} {}", r.status(), r.text().await.unwrap_or_default()),
                         Err(_) => break, // the server is gone
@@ -114,22 +108,16 @@ async fn an_online_backup_restores_to_the_same_history() {
     let base = format!("http://127.0.0.1:{port}");
     let mut server = start(&place, port);
     wait_ready(&http, &base).await;
-    let v: serde_json::Value = http.post(format!("{base}/api/session")).json(&serde_json::json!({"username": "duchaju", "password": PASSWORD})).send().await.unwrap().json().await.unwrap();
-    let token = v["token"].as_str().unwrap().to_string();
-    let units: serde_json::Value = http.get(format!("{base}/api/units")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
-    let unit = units.as_array().unwrap().iter().find(|u| u["code"] == "jsj").unwrap()["id"].as_i64().unwrap();
-    let due: serde_json::Value = http.get(format!("{base}/api/calendar/due?from=2026-11-23%2010:00&working_hours=400")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
-    let deadline = due["due"].as_str().unwrap()[..10].to_string();
+    let sup = std::sync::Arc::new(common::supervisor(&http, &base).await);
     // A writer keeps creating tasks while the backup runs.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writer = {
-        let (http, base, token, stop) = (http.clone(), base.clone(), token.clone(), stop.clone());
+        let (http, base, sup, stop) = (http.clone(), base.clone(), sup.clone(), stop.clone());
         tokio::spawn(async move {
             let mut n = 0;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                let body = serde_json::json!({"title": format!("备份测试任务 {n}"), "source_kind": "meeting", "doc_no": format!("备份测试〔2026〕{n}号"),
-                    "source_date": "2026-11-20", "lead_unit_id": unit, "report_cycle": "weekly", "deadline": deadline, "assign_now": true});
-                let r = http.post(format!("{base}/api/tasks")).bearer_auth(&token).json(&body).send().await.unwrap();
+                let body = sup.task(&format!("备份测试任务 {n}"), &format!("备份测试〔2026〕{n}号"));
+                let r = http.post(format!("{base}/api/tasks")).bearer_auth(&sup.token).json(&body).send().await.unwrap();
                 assert_eq!(r.status(), 201);
                 n += 1;
             }

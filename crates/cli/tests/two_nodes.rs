@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{free_port, start_sweeping, wait_ready, xietong, Place, PASSWORD};
+use common::{free_port, start_sweeping, wait_ready, xietong, Place};
 use xietong_storage::Db;
 
 async fn count(db: &Db, sql: &'static str) -> i64 {
@@ -29,10 +29,8 @@ async fn two_servers_fire_every_escalation_step_once() {
     for base in &bases {
         wait_ready(&http, base).await;
     }
-    let v: serde_json::Value = http.post(format!("{}/api/session", bases[0])).json(&serde_json::json!({"username": "duchaju", "password": PASSWORD})).send().await.unwrap().json().await.unwrap();
-    let token = v["token"].as_str().unwrap().to_string();
-    let units: serde_json::Value = http.get(format!("{}/api/units", bases[0])).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
-    let unit = units.as_array().unwrap().iter().find(|u| u["code"] == "jsj").unwrap()["id"].as_i64().unwrap();
+    let sup = common::supervisor(&http, &bases[0]).await;
+    let (token, unit) = (&sup.token, sup.unit);
     // Overdue from the start: received six weeks ago, due on a working day three weeks ago.
     let cal = db.load_calendar().await.unwrap();
     let now = xietong_storage::local_now();
@@ -47,7 +45,7 @@ async fn two_servers_fire_every_escalation_step_once() {
         let body = serde_json::json!({"title": format!("双节点测试任务 {i}"), "source_kind": "meeting", "doc_no": format!("双节点测试〔2026〕{i}号"),
             "source_date": received.to_string(), "received_at": format!("{received} 09:00"), "lead_unit_id": unit, "report_cycle": "weekly",
             "deadline": due.to_string(), "assign_now": true});
-        let r = http.post(format!("{base}/api/tasks")).bearer_auth(&token).json(&body).send().await.unwrap();
+        let r = http.post(format!("{base}/api/tasks")).bearer_auth(token).json(&body).send().await.unwrap();
         assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
     }
     // Both sweep; wait until the escalations stop growing for three seconds.

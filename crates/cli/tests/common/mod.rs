@@ -81,3 +81,29 @@ pub async fn fresh_database(tag: &str) -> Option<(sqlx::PgConnection, String, St
 pub async fn drop_database(mut conn: sqlx::PgConnection, name: &str) {
     sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&mut conn).await.unwrap();
 }
+
+/// The 督查局's session on a running demo server, the unit its test tasks go to (建设和交通局),
+/// and a deadline far enough ahead to be valid.
+pub struct Supervisor {
+    pub token: String,
+    pub unit: i64,
+    pub deadline: String,
+}
+
+pub async fn supervisor(http: &reqwest::Client, base: &str) -> Supervisor {
+    let v: serde_json::Value = http.post(format!("{base}/api/session")).json(&serde_json::json!({"username": "duchaju", "password": PASSWORD})).send().await.unwrap().json().await.unwrap();
+    let token = v["token"].as_str().unwrap().to_string();
+    let units: serde_json::Value = http.get(format!("{base}/api/units")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let unit = units.as_array().unwrap().iter().find(|u| u["code"] == "jsj").unwrap()["id"].as_i64().unwrap();
+    let due: serde_json::Value = http.get(format!("{base}/api/calendar/due?from=2026-11-23%2010:00&working_hours=400")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let deadline = due["due"].as_str().unwrap()[..10].to_string();
+    Supervisor { token, unit, deadline }
+}
+
+impl Supervisor {
+    /// A task to 立项并交办, as the API takes it.
+    pub fn task(&self, title: &str, doc_no: &str) -> serde_json::Value {
+        serde_json::json!({"title": title, "source_kind": "meeting", "doc_no": doc_no, "source_date": "2026-11-20", "lead_unit_id": self.unit,
+            "report_cycle": "weekly", "deadline": self.deadline, "assign_now": true})
+    }
+}
