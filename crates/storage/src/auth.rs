@@ -7,7 +7,7 @@ use chrono::{Duration, NaiveDateTime};
 use rand::RngCore;
 use serde::Serialize;
 use xietong_security::{LockoutPolicy, LoginState, PasswordPolicy};
-use xietong_supervision::{Actor, Role};
+use xietong_supervision::{Actor, DataScope, Role};
 
 use crate::{ts, Db, Result, RowExt, StoreError};
 
@@ -57,6 +57,8 @@ pub struct SessionUser {
     pub post: String,
     pub unit_id: i64,
     pub unit_name: String,
+    /// The role's 数据范围 (a setting of the 安全管理员's) and the units it covers.
+    pub data_scope: DataScope,
     pub scope_unit_ids: Vec<i64>,
     /// Set on an account an administrator created or reset: nothing but changing it is allowed.
     pub must_change_password: bool,
@@ -66,7 +68,15 @@ pub struct SessionUser {
 
 impl SessionUser {
     pub fn actor(&self) -> Actor {
-        Actor { person_id: self.person_id, role: self.role, unit_id: self.unit_id, scope_unit_ids: self.scope_unit_ids.clone() }
+        Actor { person_id: self.person_id, role: self.role, unit_id: self.unit_id, data_scope: self.data_scope.clone(), scope_unit_ids: self.scope_unit_ids.clone() }
+    }
+    /// 数据范围「全部」on supervised records.
+    pub fn sees_all(&self) -> bool {
+        self.actor().sees_all()
+    }
+    /// Is `unit`'s business within the 数据范围?
+    pub fn in_scope(&self, unit: i64) -> bool {
+        self.actor().in_scope(unit)
     }
 }
 
@@ -224,6 +234,8 @@ impl Db {
         .await?;
         let role = Role::from_code(&r.s("role")?).ok_or_else(|| StoreError::internal("未知角色"))?;
         let unit_id = r.i("unit_id")?;
+        let data_scope = self.data_scope_of(role).await?;
+        let scope_unit_ids = self.scope_units(&data_scope, unit_id).await?;
         Ok(SessionUser {
             user_id: r.i("id")?,
             username: r.s("username")?,
@@ -233,7 +245,8 @@ impl Db {
             post: r.s("post")?,
             unit_id,
             unit_name: r.s("unit_name")?,
-            scope_unit_ids: self.unit_and_descendants(unit_id).await?,
+            data_scope,
+            scope_unit_ids,
             must_change_password: r.i("must_change_password")? != 0,
             csrf,
         })

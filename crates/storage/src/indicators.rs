@@ -102,7 +102,7 @@ impl Db {
     async fn indicator_write_check(&self, tx: &mut sqlx::AnyConnection, user: &SessionUser, task_id: i64, now: NaiveDateTime) -> Result<()> {
         let d = load_detail(tx, task_id, now).await?;
         if user.role == Role::Supervisor {
-            return Ok(());
+            return if user.actor().can_view(&d.parties()) { Ok(()) } else { Err(StoreError::Denied("无权限：该任务不在您的数据范围内".into())) };
         }
         user.actor().authorize(Action::Report, &d.parties())?;
         Ok(())

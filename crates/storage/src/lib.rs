@@ -21,6 +21,7 @@ pub mod org;
 pub mod problems;
 pub mod projects;
 pub mod rankings;
+pub mod scopes;
 pub mod search_index;
 pub mod sweep;
 pub mod tasks;

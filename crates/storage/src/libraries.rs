@@ -87,7 +87,7 @@ pub(crate) fn is_bureau(u: &SessionUser) -> bool {
 
 /// Readers of every record, confidential ones included: the 科技局 and the district-wide roles.
 pub fn reads_all(u: &SessionUser) -> bool {
-    u.role == Role::TechBureau || u.role.sees_all()
+    u.role.sees_all_libraries()
 }
 
 pub fn must_be_bureau(u: &SessionUser, what: &str) -> Result<()> {

@@ -108,11 +108,11 @@ fn holder_for(status: ProblemStatus, lead_unit_name: &str) -> String {
 
 /// A liaison of the problem's lead unit (or a unit above it): who coordinates it.
 fn is_lead_liaison(user: &SessionUser, lead_unit_id: i64) -> bool {
-    user.role == Role::Liaison && (user.unit_id == lead_unit_id || user.scope_unit_ids.contains(&lead_unit_id))
+    user.role == Role::Liaison && user.in_scope(lead_unit_id)
 }
 
 fn in_scope(user: &SessionUser, units: &[i64]) -> bool {
-    user.role.sees_all() || units.iter().any(|u| *u == user.unit_id || user.scope_unit_ids.contains(u))
+    units.iter().any(|u| user.in_scope(*u))
 }
 
 async fn load_problem(conn: &mut sqlx::AnyConnection, id: i64, today: NaiveDate) -> Result<Problem> {
@@ -182,6 +182,9 @@ impl Db {
         }
         let title = required_text("问题", &n.title, 200)?;
         let description = required_text("问题描述", &n.description, 5000)?;
+        if !user.in_scope(n.lead_unit_id) {
+            return Err(StoreError::Denied(format!("无权限：牵头单位不在您的数据范围（{}）内", user.data_scope.label_zh())));
+        }
         let mut tx = self.begin().await?;
         self.unit_exists(&mut tx, "牵头单位", n.lead_unit_id).await?;
         for u in &n.unit_ids {
@@ -394,11 +397,12 @@ impl Db {
         if !matches!(user.role, Role::Supervisor | Role::Leader) {
             return Ok(vec![]);
         }
-        let rows = sqlx::query(
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT t.id, t.title, u.name AS unit_name, t.deadline, MAX(e.fired_at) AS fired_at FROM escalations e JOIN tasks t ON t.id = e.task_id \
-             JOIN units u ON u.id = t.lead_unit_id WHERE e.step = 'ledger_candidate' AND t.status IN ('assigned','received','in_progress','pending_review') \
+             JOIN units u ON u.id = t.lead_unit_id WHERE {} AND e.step = 'ledger_candidate' AND t.status IN ('assigned','received','in_progress','pending_review') \
              AND NOT EXISTS (SELECT 1 FROM problems p WHERE p.source_task_id = t.id) GROUP BY t.id, t.title, u.name, t.deadline ORDER BY t.deadline",
-        )
+            crate::tasks::scope_sql(user)
+        )))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(|r| Ok((r.i("id")?, r.s("title")?, r.s("unit_name")?, r.t("deadline")?, r.t("fired_at")?))).collect()

@@ -30,6 +30,7 @@ fn system_user() -> SessionUser {
         post: String::new(),
         unit_id: 0,
         unit_name: "自动督办".into(),
+        data_scope: xietong_supervision::DataScope::All,
         scope_unit_ids: vec![],
         must_change_password: false,
         csrf: String::new(),

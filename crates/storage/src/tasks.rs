@@ -9,7 +9,7 @@ use xietong_calendar::{parse_date, parse_datetime, WorkCalendar};
 use xietong_supervision::lifecycle::{next_status, Action, ExtensionStatus, ReportCycle, SourceKind, TaskStatus};
 use xietong_supervision::lights::{self, EscalationStep};
 use xietong_supervision::validate::{deadline_after, deadline_on_working_day, deadline_within_years, doc_no, optional_text, progress, required_text};
-use xietong_supervision::{Role, TaskParties};
+use xietong_supervision::{DataScope, Role, TaskParties};
 
 use crate::audit::{append, Change};
 use crate::auth::SessionUser;
@@ -270,14 +270,21 @@ pub fn week_label(t: NaiveDateTime) -> String {
 /// SQL condition restricting tasks `t` to the user's data scope. Ids are integers from the
 /// session, never user text, so inlining them is safe.
 pub fn scope_sql(user: &SessionUser) -> String {
-    let units = user.scope_unit_ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
-    match user.role {
-        r if r.sees_all() => "1=1".into(),
-        Role::Liaison | Role::TechBureau => format!(
-            "(t.lead_unit_id IN ({units}) OR EXISTS (SELECT 1 FROM task_co_units cu WHERE cu.task_id = t.id AND cu.unit_id IN ({units})))"
+    // The same rule as Actor::can_view, as SQL.
+    if !Role::SCOPED.contains(&user.role) {
+        return "1=0".into();
+    }
+    match user.data_scope {
+        DataScope::All => "1=1".into(),
+        DataScope::SelfOnly => format!(
+            "(t.leader_person_id = {p} OR EXISTS (SELECT 1 FROM subtasks st WHERE st.task_id = t.id AND st.person_id = {p}))",
+            p = user.person_id
         ),
-        Role::Responsible => format!("EXISTS (SELECT 1 FROM subtasks st WHERE st.task_id = t.id AND st.person_id = {})", user.person_id),
-        _ => "1=0".into(),
+        _ if user.scope_unit_ids.is_empty() => "1=0".into(),
+        _ => {
+            let units = user.scope_unit_ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+            format!("(t.lead_unit_id IN ({units}) OR EXISTS (SELECT 1 FROM task_co_units cu WHERE cu.task_id = t.id AND cu.unit_id IN ({units})))")
+        }
     }
 }
 
@@ -313,7 +320,7 @@ impl Db {
     /// 立项 inside a caller's transaction, so an import or a project can create many tasks or
     /// none. With `assign_now`, 交办 happens in the same transaction.
     pub async fn create_task_in(&self, tx: &mut sqlx::AnyConnection, user: &SessionUser, ctx: &Ctx<'_>, n: &NewTask) -> Result<i64> {
-        user.actor().may_create_task()?;
+        user.actor().may_create_task(n.lead_unit_id)?;
         let title = required_text("任务名称", &n.title, 200)?;
         let description = optional_text("任务内容", &n.description, 5000)?.unwrap_or_default();
         let source_kind = SourceKind::from_code(n.source_kind.trim())
@@ -781,6 +788,11 @@ impl Db {
                 out.extend(overdue.into_iter().filter(|o| !out.iter().any(|x| x.task.id == o.task.id)).collect::<Vec<_>>());
                 return Ok(out);
             }
+            Role::Liaison if user.scope_unit_ids.is_empty() => (
+                // 全部 or 仅本人: no per-unit lists to merge.
+                format!("{TASK_SELECT} WHERE {scope} AND t.status IN ('assigned','received','in_progress') ORDER BY t.deadline, t.id LIMIT {limit}"),
+                &[("assigned", "待签收"), ("received", "待分解（2个工作小时内）"), ("in_progress", "推进中，按期汇报")],
+            ),
             Role::Liaison => {
                 // The most urgent `limit` open tasks of each unit in scope (via the partial index
                 // tasks_open_lead_deadline), then the most urgent of those: no sort of a unit's history.

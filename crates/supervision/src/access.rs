@@ -78,18 +78,124 @@ impl Role {
     pub fn from_code(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|r| r.code() == s)
     }
-    /// Roles whose data scope is the whole district (RuoYi 数据范围「全部」).
-    pub fn sees_all(self) -> bool {
-        matches!(self, Self::Admin | Self::Supervisor | Self::Leader)
+    /// Roles that work on supervised records (tasks, 台账, 通报, indicators); their 数据范围 is a
+    /// setting. The others never see them: the 产学研 roles own their enterprise's or institution's
+    /// records, and the 安全/审计管理员 see no business data.
+    pub const SCOPED: [Role; 6] = [Self::Admin, Self::Supervisor, Self::Leader, Self::Liaison, Self::Responsible, Self::TechBureau];
+
+    /// The 数据范围 a role has until the 安全管理员 sets another.
+    pub fn default_data_scope(self) -> DataScope {
+        match self {
+            Self::Admin | Self::Supervisor | Self::Leader => DataScope::All,
+            Self::Liaison | Self::TechBureau => DataScope::UnitAndBelow,
+            Self::Enterprise | Self::Institution => DataScope::Unit,
+            Self::Responsible | Self::SecurityAdmin | Self::AuditAdmin => DataScope::SelfOnly,
+        }
+    }
+
+    /// The 产学研 libraries are district-wide for these roles (issue 4's rules for confidential
+    /// problems and expert contacts apply on top).
+    pub fn sees_all_libraries(self) -> bool {
+        matches!(self, Self::Admin | Self::Supervisor | Self::Leader | Self::TechBureau)
     }
 }
 
-/// The signed-in person, with the units their data scope covers (own unit and its sub-units).
+/// 数据范围 in the RuoYi convention, set per role: which units' records a person may read and
+/// write. Stored as text: `all`, `custom:3,5`, `unit`, `unit_and_below`, `self`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DataScope {
+    /// 全部数据权限
+    All,
+    /// 自定数据权限: the listed units (not implicitly one's own).
+    Custom(Vec<i64>),
+    /// 本单位数据权限
+    Unit,
+    /// 本单位及以下数据权限 (内设科室 and other sub-units)
+    UnitAndBelow,
+    /// 仅本人数据权限: tasks where one is a sub-task's 责任人 or the 分管领导.
+    SelfOnly,
+}
+
+impl DataScope {
+    pub const KINDS: [&'static str; 5] = ["all", "custom", "unit", "unit_and_below", "self"];
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Custom(_) => "custom",
+            Self::Unit => "unit",
+            Self::UnitAndBelow => "unit_and_below",
+            Self::SelfOnly => "self",
+        }
+    }
+
+    pub fn kind_label_zh(kind: &str) -> &'static str {
+        match kind {
+            "all" => "全部数据权限",
+            "custom" => "自定数据权限",
+            "unit" => "本单位数据权限",
+            "unit_and_below" => "本单位及以下数据权限",
+            "self" => "仅本人数据权限",
+            _ => "未知",
+        }
+    }
+
+    pub fn label_zh(&self) -> &'static str {
+        Self::kind_label_zh(self.kind())
+    }
+
+    /// Built from a kind and, for `custom`, the listed units. `field` names the form field in errors.
+    pub fn from_parts(field: &str, kind: &str, units: &[i64]) -> Result<Self, crate::FieldError> {
+        let err = |m: String| crate::FieldError::new(field, m);
+        let scope = match kind.trim() {
+            "all" => Self::All,
+            "unit" => Self::Unit,
+            "unit_and_below" => Self::UnitAndBelow,
+            "self" => Self::SelfOnly,
+            "custom" => {
+                let mut u: Vec<i64> = units.to_vec();
+                u.sort_unstable();
+                u.dedup();
+                if u.is_empty() {
+                    return Err(err("自定数据权限须至少选择一个单位".into()));
+                }
+                if u.iter().any(|i| *i <= 0) {
+                    return Err(err("单位编号应为正整数".into()));
+                }
+                Self::Custom(u)
+            }
+            other => return Err(err(format!("「{other}」不是数据范围，应为 all、custom、unit、unit_and_below 或 self"))),
+        };
+        Ok(scope)
+    }
+
+    /// The stored text.
+    pub fn encode(&self) -> String {
+        match self {
+            Self::Custom(u) => format!("custom:{}", u.iter().map(i64::to_string).collect::<Vec<_>>().join(",")),
+            other => other.kind().to_string(),
+        }
+    }
+
+    pub fn decode(s: &str) -> Option<Self> {
+        let (kind, rest) = s.split_once(':').unwrap_or((s, ""));
+        let units: Option<Vec<i64>> = rest.split(',').filter(|x| !x.trim().is_empty()).map(|x| x.trim().parse().ok()).collect();
+        if kind != "custom" && !rest.is_empty() {
+            return None;
+        }
+        Self::from_parts("数据范围", kind, &units?).ok()
+    }
+}
+
+/// The signed-in person, with their role's 数据范围 and the units it covers (resolved by the
+/// storage layer: empty for 全部 and 仅本人).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {
     pub person_id: i64,
     pub role: Role,
     pub unit_id: i64,
+    pub data_scope: DataScope,
     pub scope_unit_ids: Vec<i64>,
 }
 
@@ -107,17 +213,25 @@ pub struct TaskParties {
 pub struct Denied(pub String);
 
 impl Actor {
-    fn in_scope(&self, unit: i64) -> bool {
-        self.unit_id == unit || self.scope_unit_ids.contains(&unit)
+    /// Does this person see supervised records of every unit (数据范围「全部」)?
+    pub fn sees_all(&self) -> bool {
+        self.data_scope == DataScope::All && Role::SCOPED.contains(&self.role)
+    }
+
+    /// Is `unit`'s business within this person's 数据范围?
+    pub fn in_scope(&self, unit: i64) -> bool {
+        Role::SCOPED.contains(&self.role) && (self.data_scope == DataScope::All || self.scope_unit_ids.contains(&unit))
     }
 
     /// Data scope for reading a task.
     pub fn can_view(&self, t: &TaskParties) -> bool {
-        match self.role {
-            r if r.sees_all() => true,
-            Role::Liaison | Role::TechBureau => self.in_scope(t.lead_unit_id) || t.co_unit_ids.iter().any(|u| self.in_scope(*u)),
-            Role::Responsible => t.subtask_person_ids.contains(&self.person_id),
-            _ => false,
+        if !Role::SCOPED.contains(&self.role) {
+            return false;
+        }
+        match self.data_scope {
+            DataScope::All => true,
+            DataScope::SelfOnly => t.subtask_person_ids.contains(&self.person_id) || t.leader_person_id == Some(self.person_id),
+            _ => self.in_scope(t.lead_unit_id) || t.co_unit_ids.iter().any(|u| self.in_scope(*u)),
         }
     }
 
@@ -153,9 +267,18 @@ impl Actor {
         if ok { Ok(()) } else { Err(Denied("无权限：只有该子任务的责任人或牵头单位联络员可以汇报".into())) }
     }
 
-    /// Creating a task (立项) is the 督查局's job.
-    pub fn may_create_task(&self) -> Result<(), Denied> {
+    /// Creating tasks (立项) is the 督查局's job.
+    pub fn may_create_tasks(&self) -> Result<(), Denied> {
         if self.role == Role::Supervisor { Ok(()) } else { Err(Denied("无权限：只有督查局可以立项".into())) }
+    }
+
+    /// … for a lead unit within its 数据范围.
+    pub fn may_create_task(&self, lead_unit_id: i64) -> Result<(), Denied> {
+        self.may_create_tasks()?;
+        if !self.in_scope(lead_unit_id) {
+            return Err(Denied(format!("无权限：牵头单位不在您的数据范围（{}）内", self.data_scope.label_zh())));
+        }
+        Ok(())
     }
 
     /// Users, units and the calendar are the 系统管理员's job.
@@ -199,7 +322,12 @@ mod tests {
         TaskParties { lead_unit_id: 10, co_unit_ids: vec![20], leader_person_id: Some(7), subtask_person_ids: vec![99] }
     }
     fn actor(role: Role, unit: i64, person: i64) -> Actor {
-        Actor { person_id: person, role, unit_id: unit, scope_unit_ids: vec![unit] }
+        let data_scope = role.default_data_scope();
+        let scope_unit_ids = if matches!(data_scope, DataScope::Unit | DataScope::UnitAndBelow) { vec![unit] } else { vec![] };
+        Actor { person_id: person, role, unit_id: unit, data_scope, scope_unit_ids }
+    }
+    fn scoped(role: Role, unit: i64, person: i64, data_scope: DataScope, units: Vec<i64>) -> Actor {
+        Actor { person_id: person, role, unit_id: unit, data_scope, scope_unit_ids: units }
     }
 
     #[test]
@@ -236,7 +364,75 @@ mod tests {
 
     #[test]
     fn sub_unit_scope_counts() {
-        let a = Actor { person_id: 1, role: Role::Liaison, unit_id: 5, scope_unit_ids: vec![5, 10] };
+        let a = scoped(Role::Liaison, 5, 1, DataScope::UnitAndBelow, vec![5, 10]);
         assert!(a.authorize(Action::Decompose, &task()).is_ok());
+    }
+
+    #[test]
+    fn each_data_scope_kind_reaches_what_it_says() {
+        let t = task(); // lead 10, co 20, leader 7, sub-task person 99
+        // 全部: another unit's liaison set to 全部 sees it and may report as a co-unit would not.
+        assert!(scoped(Role::Liaison, 30, 1, DataScope::All, vec![]).can_view(&t));
+        // 自定: the listed units only, not implicitly one's own.
+        let custom = scoped(Role::Leader, 1, 8, DataScope::Custom(vec![20]), vec![20]);
+        assert!(custom.can_view(&t));
+        assert!(!custom.in_scope(1));
+        assert!(!scoped(Role::Leader, 10, 8, DataScope::Custom(vec![30]), vec![30]).can_view(&t));
+        // 本单位 without the sub-unit 11 that 本单位及以下 would add.
+        let sub_task = TaskParties { lead_unit_id: 11, ..Default::default() };
+        assert!(!scoped(Role::Liaison, 10, 1, DataScope::Unit, vec![10]).can_view(&sub_task));
+        assert!(scoped(Role::Liaison, 10, 1, DataScope::UnitAndBelow, vec![10, 11]).can_view(&sub_task));
+        // 仅本人: the leader in charge and the sub-task's person, nobody else of the unit.
+        assert!(scoped(Role::Leader, 1, 7, DataScope::SelfOnly, vec![]).can_view(&t));
+        assert!(!scoped(Role::Leader, 1, 8, DataScope::SelfOnly, vec![]).can_view(&t));
+        assert!(!scoped(Role::Liaison, 10, 1, DataScope::SelfOnly, vec![]).can_view(&t));
+        assert!(scoped(Role::Liaison, 10, 1, DataScope::SelfOnly, vec![]).authorize(Action::Receive, &t).is_err());
+    }
+
+    #[test]
+    fn roles_outside_supervision_never_see_tasks_whatever_the_scope() {
+        for r in [Role::Enterprise, Role::Institution, Role::SecurityAdmin, Role::AuditAdmin] {
+            let a = scoped(r, 10, 1, DataScope::All, vec![]);
+            assert!(!a.can_view(&task()) && !a.sees_all() && !a.in_scope(10), "{r:?}");
+        }
+    }
+
+    #[test]
+    fn creating_a_task_needs_the_lead_unit_in_scope() {
+        assert!(actor(Role::Supervisor, 1, 1).may_create_task(10).is_ok());
+        let e = scoped(Role::Supervisor, 1, 1, DataScope::Custom(vec![20]), vec![20]).may_create_task(10).unwrap_err();
+        assert!(e.0.contains("数据范围"), "{e}");
+        assert!(actor(Role::Liaison, 10, 1).may_create_task(10).is_err());
+    }
+
+    #[test]
+    fn bad_scope_text_is_refused_with_the_field_named() {
+        let e = DataScope::from_parts("数据范围", "custom", &[]).unwrap_err();
+        assert_eq!(e.field, "数据范围");
+        assert!(DataScope::from_parts("数据范围", "everything", &[]).is_err());
+        assert_eq!(DataScope::decode("unit:3"), None);
+        assert_eq!(DataScope::decode("custom:3,x"), None);
+        assert_eq!(DataScope::decode("custom:5,3,5"), Some(DataScope::Custom(vec![3, 5])));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn scope_text_round_trips(kind in 0usize..5, units in proptest::collection::vec(1i64..10_000, 1..8)) {
+            let s = DataScope::from_parts("数据范围", DataScope::KINDS[kind], &units).unwrap();
+            proptest::prop_assert_eq!(DataScope::decode(&s.encode()), Some(s));
+        }
+
+        /// Widening a scope never hides a task: 仅本人 ⊆ … and 本单位 ⊆ 本单位及以下 ⊆ 全部.
+        #[test]
+        fn wider_scopes_see_at_least_as_much(lead in 1i64..6, co in proptest::collection::vec(1i64..6, 0..3), me in 1i64..6, sub in proptest::collection::vec(1i64..6, 0..3)) {
+            let t = TaskParties { lead_unit_id: lead, co_unit_ids: co, leader_person_id: Some(1), subtask_person_ids: vec![] };
+            let unit = scoped(Role::Liaison, me, 1, DataScope::Unit, vec![me]);
+            let mut below_units = vec![me];
+            below_units.extend(sub);
+            let below = scoped(Role::Liaison, me, 1, DataScope::UnitAndBelow, below_units);
+            let all = scoped(Role::Liaison, me, 1, DataScope::All, vec![]);
+            proptest::prop_assert!(!unit.can_view(&t) || below.can_view(&t));
+            proptest::prop_assert!(!below.can_view(&t) || all.can_view(&t));
+        }
     }
 }

@@ -23,7 +23,7 @@ pub mod projects;
 pub mod ranking;
 pub mod validate;
 
-pub use access::{Actor, Role, TaskParties};
+pub use access::{Actor, DataScope, Role, TaskParties};
 pub use clocks::{Clock, ClockKind, ClockState};
 pub use lifecycle::{Action, ExtensionStatus, ReportCycle, SourceKind, TaskStatus, TransitionError};
 pub use lights::{EscalationRules, EscalationStep, Light, UrgeRules};

@@ -34,6 +34,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(online))
         .routes(routes!(force_logout))
         .routes(routes!(security_settings, save_security_settings))
+        .routes(routes!(data_scopes))
+        .routes(routes!(save_data_scope))
         .routes(routes!(me))
         .routes(routes!(todo))
         .routes(routes!(list_tasks, create_task))
@@ -177,6 +179,23 @@ async fn security_settings(State(s): State<AppState>, ApiUser(u, _): ApiUser) ->
     responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn save_security_settings(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(b): J<xietong_storage::auth::SecuritySettings>) -> Result<StatusCode, ApiError> {
     s.db.save_security_settings(&u, &b, s.clock.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// 数据范围：每个角色的全部 / 自定 / 本单位 / 本单位及以下 / 仅本人（安全管理员）。
+#[utoipa::path(get, path = "/api/data-scopes", tag = "系统管理", responses((status = 200, body = Vec<xietong_storage::scopes::RoleDataScope>), (status = 403, body = ErrorBody)))]
+async fn data_scopes(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Result<Json<Vec<xietong_storage::scopes::RoleDataScope>>, ApiError> {
+    u.actor().may_secure()?;
+    Ok(Json(s.db.data_scopes().await?))
+}
+
+/// 设置一个角色的数据范围（安全管理员）；各会话在下一次请求时生效。
+#[utoipa::path(put, path = "/api/data-scopes/{role}", params(("role" = String, Path, description = "角色代码，如 liaison")),
+    request_body = xietong_storage::scopes::DataScopeChange, tag = "系统管理",
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn save_data_scope(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(role): Path<String>, J(b): J<xietong_storage::scopes::DataScopeChange>) -> Result<StatusCode, ApiError> {
+    let role = xietong_supervision::Role::from_code(&role).ok_or_else(|| StoreError::NotFound(format!("角色「{}」不存在", role.chars().take(40).collect::<String>())))?;
+    s.db.save_data_scope(&u, role, &b, s.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -79,7 +79,11 @@ pub struct PageUser(pub SessionUser, pub String);
 impl FromRequestParts<AppState> for PageUser {
     type Rejection = Response;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        match resolve(parts, state).await {
+        let resolved = match parts.extensions.get::<Resolved>() {
+            Some(Resolved(u, t)) => Ok(Some((u.clone(), t.clone()))),
+            None => resolve(parts, state).await,
+        };
+        match resolved {
             Ok(Some((u, _))) if u.must_change_password && !WHILE_MUST_CHANGE.contains(&parts.uri.path()) => Err(Redirect::to("/password").into_response()),
             Ok(Some((u, t))) => Ok(PageUser(u, t)),
             Ok(None) => {

@@ -7,7 +7,7 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
+
 use minijinja::context;
 use serde::Serialize;
 use xietong_storage::auth::SessionUser;
@@ -43,8 +43,8 @@ fn id_opt(f: &FormMap, k: &str, field: &str) -> Result<Option<i64>, StoreError> 
     Ok(ids(f, k, field)?.into_iter().next())
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> crate::policy::Pages {
+    crate::policy::Pages::new()
         .route("/problems", get(problems_page).post(raise_submit))
         .route("/problems/{id}", get(problem_page))
         .route("/problems/{id}/actions/{action}", post(problem_action))

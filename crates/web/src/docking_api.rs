@@ -52,7 +52,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// supervision liaisons, whose work they are not.
 pub fn may_read_libraries(u: &xietong_storage::auth::SessionUser) -> Result<(), StoreError> {
     use xietong_supervision::Role;
-    if u.role.sees_all() || matches!(u.role, Role::TechBureau | Role::Enterprise | Role::Institution) {
+    if u.role.sees_all_libraries() || matches!(u.role, Role::Enterprise | Role::Institution) {
         Ok(())
     } else {
         Err(StoreError::Denied("无权限：产学研对接库仅科技局、督查局、区领导、企业和高校院所用户可查看".into()))
@@ -482,7 +482,7 @@ async fn create_contract(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(n)
 
 /// Statistics are the district's: the 科技局 and the district-wide roles.
 pub fn may_read_stats(u: &xietong_storage::auth::SessionUser) -> Result<(), StoreError> {
-    if u.role.sees_all() || u.role == xietong_supervision::Role::TechBureau {
+    if u.role.sees_all_libraries() {
         Ok(())
     } else {
         Err(StoreError::Denied("无权限：科技统计仅科技局、督查局和区领导可查看".into()))

@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use minijinja::context;
 use xietong_docking::contract::ContractType;
 use xietong_docking::matching::{COOPERATION_MODES, MATURITIES};
@@ -30,8 +30,8 @@ use crate::error::status_of;
 use crate::pages::{error_page, render};
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> crate::policy::Pages {
+    crate::policy::Pages::new()
         .route("/docking", get(hub))
         .route("/docking/stats", get(stats_page))
         .route("/docking/problems", get(problems_page).post(problem_submit))

@@ -5,7 +5,7 @@ use axum::extract::{Form, Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
+
 use minijinja::context;
 use serde::Deserialize;
 use xietong_storage::auth::SessionUser;
@@ -19,8 +19,8 @@ use crate::pages::{error_page, render};
 use crate::views::task_row;
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> crate::policy::Pages {
+    crate::policy::Pages::new()
         .route("/imports", get(imports_page))
         .route("/imports/{kind}", post(import_submit))
         .route("/notice-template", post(template_submit))

@@ -155,6 +155,16 @@ impl AppState {
     }
 }
 
+/// Every page route, in one router that remembers them (see [`policy::PAGES`]).
+pub fn page_routes() -> policy::Pages {
+    pages::router()
+        .merge(outcomes_pages::router())
+        .merge(ledger_pages::router())
+        .merge(coordination_pages::router())
+        .merge(docking_pages::router())
+        .merge(security_pages::router())
+}
+
 pub fn router(state: AppState) -> Router {
     let (api_router, openapi) = api::router().split_for_parts();
     let openapi = Arc::new(local_times(serde_json::to_value(&openapi).unwrap_or_default()));
@@ -169,12 +179,7 @@ pub fn router(state: AppState) -> Router {
                 async move { axum::Json((*o).clone()) }
             }),
         )
-        .merge(pages::router())
-        .merge(outcomes_pages::router())
-        .merge(ledger_pages::router())
-        .merge(coordination_pages::router())
-        .merge(docking_pages::router())
-        .merge(security_pages::router())
+        .merge(page_routes().guarded(state.clone()))
         .route("/health", axum::routing::get(|| async { "ok" }))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::csrf_guard))
         .layer(axum::middleware::from_fn(security_headers))

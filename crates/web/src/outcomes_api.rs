@@ -12,7 +12,7 @@ use xietong_storage::notices::{NewNotice, Notice, NoticeRecord};
 use xietong_storage::rankings::{Month, RankingSettings, RankingSummary, RankingView};
 use xietong_storage::StoreError;
 use xietong_supervision::ranking::AnnualScore;
-use xietong_supervision::Role;
+
 
 use crate::api::{J, Q};
 use crate::auth::ApiUser;
@@ -173,11 +173,10 @@ async fn records(State(s): State<AppState>, ApiUser(u, _): ApiUser, Q(q): Q<Reco
     Ok(Json(scoped_records(&u, recs)))
 }
 
-/// Liaisons and responsible persons see the records of their own data scope only.
+/// The records of units within one's 数据范围, and one's own personal records.
 pub fn scoped_records(u: &xietong_storage::auth::SessionUser, recs: Vec<NoticeRecord>) -> Vec<NoticeRecord> {
-    match u.role {
-        r if r.sees_all() => recs,
-        Role::Liaison => recs.into_iter().filter(|r| u.scope_unit_ids.contains(&r.unit_id) || r.unit_id == u.unit_id).collect(),
-        _ => recs.into_iter().filter(|r| r.person_id == Some(u.person_id)).collect(),
+    if u.sees_all() {
+        return recs;
     }
+    recs.into_iter().filter(|r| u.in_scope(r.unit_id) || r.person_id == Some(u.person_id)).collect()
 }

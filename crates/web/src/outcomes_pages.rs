@@ -7,7 +7,7 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
+
 use minijinja::context;
 use serde::Deserialize;
 use xietong_storage::auth::SessionUser;
@@ -23,8 +23,8 @@ use crate::outcomes_api::scoped_records;
 use crate::pages::{error_page, render};
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> crate::policy::Pages {
+    crate::policy::Pages::new()
         .route("/rankings", get(rankings_page))
         .route("/rankings/publish", post(publish_submit))
         .route("/rankings/settings", post(settings_submit))
@@ -136,7 +136,7 @@ async fn ranking_page(State(s): State<AppState>, PageUser(u, _): PageUser, Path(
     // Drill-down: the tasks each score was computed from, for those whose data scope covers them.
     let mut tasks: HashMap<String, Vec<(i64, String)>> = HashMap::new();
     for r in &v.rows {
-        let visible = u.role.sees_all() || u.scope_unit_ids.contains(&r.unit_id) || u.unit_id == r.unit_id;
+        let visible = u.in_scope(r.unit_id);
         if visible {
             let t = s.db.task_titles(&r.facts.task_ids).await.unwrap_or_default();
             tasks.insert(r.unit_id.to_string(), t);

@@ -5,7 +5,7 @@ use axum::extract::{Form, Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
+
 use minijinja::context;
 use serde::Deserialize;
 use xietong_calendar::DayOverride;
@@ -20,8 +20,8 @@ use crate::error::status_of;
 use crate::views::{task_row, task_view};
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> crate::policy::Pages {
+    crate::policy::Pages::new()
         .route("/", get(|| async { Redirect::to("/todo") }))
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", post(logout))
@@ -334,7 +334,7 @@ async fn new_task_form(s: &AppState, u: &SessionUser, status: StatusCode, error:
 }
 
 async fn new_task_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Response {
-    if let Err(e) = u.actor().may_create_task() {
+    if let Err(e) = u.actor().may_create_tasks() {
         return error_page(&s, Some(&u), &e.into());
     }
     new_task_form(&s, &u, StatusCode::OK, None, context! {}).await
@@ -500,7 +500,7 @@ struct FlashQuery {
 }
 
 async fn org_page(State(s): State<AppState>, PageUser(u, _): PageUser, axum::extract::Query(q): axum::extract::Query<FlashQuery>) -> Response {
-    if !u.role.sees_all() {
+    if !matches!(u.role, Role::Admin | Role::Supervisor | Role::Leader) {
         return error_page(&s, Some(&u), &StoreError::Denied("无权限：组织机构页面仅限系统管理员、督查局和区领导".into()));
     }
     let units = s.db.list_units().await.unwrap_or_default();

@@ -1,13 +1,15 @@
-//! The declared permission table (role × API operation), enforced before any handler runs: a
-//! request whose role the table does not list for its operation is refused with 403, and an
-//! operation missing from the table is refused for everyone (fail closed). The storage layer then
-//! applies the finer rules (data scope, task state, who leads a unit). A test walks every
-//! operation of the OpenAPI document against this table for every role.
+//! The declared permission tables (role × API operation, role × page route), enforced before any
+//! handler runs: a request whose role the table does not list for its route is refused with 403,
+//! and a route missing from the table is refused for everyone (fail closed). The storage layer
+//! then applies the finer rules (数据范围, task state, who leads a unit). Tests walk every
+//! operation of the OpenAPI document and every page route against these tables for every role.
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::routing::MethodRouter;
+use axum::Router;
 use xietong_supervision::Role::{self, *};
 
 use crate::error::ErrorBody;
@@ -130,6 +132,8 @@ pub const TABLE: &[(&str, &str, Allow)] = &[
     ("POST", "/api/sections/{id}/reports", Roles(&[Supervisor, Liaison])),
     ("GET", "/api/security-settings", Roles(SECURITY)),
     ("PUT", "/api/security-settings", Roles(SECURITY)),
+    ("GET", "/api/data-scopes", Roles(SECURITY)),
+    ("PUT", "/api/data-scopes/{role}", Roles(SECURITY)),
     ("POST", "/api/session", Public),
     ("DELETE", "/api/session", Roles(ALL)),
     ("DELETE", "/api/sessions", Roles(ALL)),
@@ -156,12 +160,156 @@ pub const TABLE: &[(&str, &str, Allow)] = &[
     ("POST", "/api/visits/{id}/tasks", Roles(SUPERVISOR)),
 ];
 
+/// (method, page route, who): the pages, with the same groups as the API they mirror. Sorted by
+/// route for reading.
+pub const PAGES: &[(&str, &str, Allow)] = &[
+    ("GET", "/", Public),
+    ("GET", "/achievements", Roles(PLATFORM)),
+    ("POST", "/achievements", Roles(PLATFORM)),
+    ("GET", "/assessment", Roles(DISTRICT)),
+    ("GET", "/audit", Roles(AUDIT)),
+    ("GET", "/calendar", Roles(ALL)),
+    ("POST", "/calendar/day", Roles(ADMIN)),
+    ("POST", "/calendar/day/delete", Roles(ADMIN)),
+    ("POST", "/calendar/office-hours", Roles(ADMIN)),
+    ("POST", "/calendar/year", Roles(ADMIN)),
+    ("GET", "/dashboard", Roles(LEADERSHIP)),
+    ("POST", "/data-scopes/{role}", Roles(SECURITY)),
+    ("GET", "/docking", Roles(PLATFORM)),
+    ("GET", "/docking/achievements", Roles(PLATFORM)),
+    ("POST", "/docking/achievements", Roles(&[TechBureau, Institution])),
+    ("GET", "/docking/achievements/{id}", Roles(PLATFORM)),
+    ("GET", "/docking/campaigns", Roles(PLATFORM)),
+    ("POST", "/docking/campaigns", Roles(BUREAU)),
+    ("GET", "/docking/contracts", Roles(STATS)),
+    ("POST", "/docking/contracts", Roles(BUREAU)),
+    ("GET", "/docking/dockings", Roles(PLATFORM)),
+    ("POST", "/docking/dockings", Roles(&[TechBureau, Enterprise])),
+    ("GET", "/docking/dockings/{id}", Roles(PLATFORM)),
+    ("POST", "/docking/dockings/{id}/activities", Roles(BUREAU)),
+    ("POST", "/docking/dockings/{id}/contracts", Roles(BUREAU)),
+    ("POST", "/docking/dockings/{id}/move", Roles(BUREAU)),
+    ("POST", "/docking/dockings/{id}/share-contact", Roles(&[TechBureau, Institution])),
+    ("POST", "/docking/dockings/{id}/tasks", Roles(SUPERVISOR)),
+    ("GET", "/docking/experts", Roles(PLATFORM)),
+    ("POST", "/docking/experts", Roles(&[TechBureau, Institution])),
+    ("GET", "/docking/experts/{id}", Roles(PLATFORM)),
+    ("GET", "/docking/institutions", Roles(PLATFORM)),
+    ("POST", "/docking/institutions", Roles(&[Admin, TechBureau])),
+    ("GET", "/docking/platforms", Roles(PLATFORM)),
+    ("POST", "/docking/platforms", Roles(&[Admin, TechBureau])),
+    ("GET", "/docking/problems", Roles(PLATFORM)),
+    ("POST", "/docking/problems", Roles(&[TechBureau, Enterprise])),
+    ("GET", "/docking/problems/{id}", Roles(PLATFORM)),
+    ("POST", "/docking/problems/{id}/resubmit", Roles(&[TechBureau, Enterprise])),
+    ("GET", "/docking/review", Roles(BUREAU)),
+    ("POST", "/docking/review/{lib}/{id}", Roles(BUREAU)),
+    ("GET", "/docking/stats", Roles(STATS)),
+    ("GET", "/enterprises", Roles(PLATFORM)),
+    ("GET", "/imports", Roles(DISTRICT)),
+    ("POST", "/imports/{kind}", Roles(&[Supervisor, Liaison, TechBureau])),
+    ("GET", "/indicators", Roles(DISTRICT)),
+    ("POST", "/indicators/{id}/reports", Roles(&[Supervisor, Liaison])),
+    ("GET", "/inspections", Roles(LEADERSHIP)),
+    ("POST", "/inspections", Roles(SUPERVISOR)),
+    ("POST", "/inspections/merge", Roles(SUPERVISOR)),
+    ("GET", "/lists", Roles(DISTRICT)),
+    ("GET", "/lists/{id}", Roles(DISTRICT)),
+    ("GET", "/login", Public),
+    ("POST", "/login", Public),
+    ("POST", "/logout", Public),
+    ("POST", "/notice-template", Roles(&[Admin, Supervisor])),
+    ("POST", "/notice-template/reset", Roles(&[Admin, Supervisor])),
+    ("GET", "/notices", Roles(DISTRICT)),
+    ("POST", "/notices", Roles(SUPERVISOR)),
+    ("GET", "/notices/{id}", Roles(DISTRICT)),
+    ("GET", "/online", Roles(SECURITY)),
+    ("POST", "/online/{user_id}/logout", Roles(SECURITY)),
+    ("GET", "/org", Roles(LEADERSHIP)),
+    ("POST", "/org/people", Roles(ADMIN)),
+    ("POST", "/org/units", Roles(ADMIN)),
+    ("POST", "/org/users", Roles(ACCOUNTS)),
+    ("POST", "/org/users/{id}/active", Roles(ACCOUNTS)),
+    ("POST", "/org/users/{id}/password", Roles(ACCOUNTS)),
+    ("GET", "/password", Roles(ALL)),
+    ("POST", "/password", Roles(ALL)),
+    ("GET", "/problems", Roles(DISTRICT)),
+    ("POST", "/problems", Roles(&[Supervisor, Leader, Liaison])),
+    ("GET", "/problems/{id}", Roles(DISTRICT)),
+    ("POST", "/problems/{id}/actions/{action}", Roles(&[Supervisor, Leader, Liaison])),
+    ("POST", "/problems/{id}/meetings", Roles(&[Supervisor, Leader, Liaison])),
+    ("GET", "/projects", Roles(DISTRICT)),
+    ("POST", "/projects", Roles(SUPERVISOR)),
+    ("GET", "/projects/{id}", Roles(DISTRICT)),
+    ("GET", "/rankings", Roles(DISTRICT)),
+    ("POST", "/rankings/publish", Roles(&[Supervisor, Liaison])),
+    ("POST", "/rankings/settings", Roles(SUPERVISOR)),
+    ("GET", "/rankings/{id}", Roles(DISTRICT)),
+    ("GET", "/records", Roles(DISTRICT)),
+    ("POST", "/sections/{id}/report", Roles(&[Supervisor, Liaison])),
+    ("POST", "/security-settings", Roles(SECURITY)),
+    ("POST", "/sessions/logout-all", Roles(ALL)),
+    ("GET", "/tasks", Roles(DISTRICT)),
+    ("GET", "/tasks/new", Roles(SUPERVISOR)),
+    ("POST", "/tasks/new", Roles(SUPERVISOR)),
+    ("GET", "/tasks/{id}", Roles(DISTRICT)),
+    ("POST", "/tasks/{id}/actions/{action}", Roles(&[Supervisor, Leader, Liaison, Responsible])),
+    // Indicators from the task page: the 督查局, or a liaison who may report on the task.
+    ("POST", "/tasks/{id}/indicators", Roles(&[Supervisor, Liaison])),
+    ("GET", "/todo", Roles(ALL)),
+    ("POST", "/visits", Roles(&[Leader])),
+    ("POST", "/visits/{id}/tasks", Roles(SUPERVISOR)),
+];
+
+/// A router of pages that remembers its routes (method and path), so the permission test can walk
+/// every one.
+#[derive(Default)]
+pub struct Pages {
+    router: Router<AppState>,
+    routes: Vec<(&'static str, &'static str)>,
+}
+
+impl Pages {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn route(mut self, path: &'static str, methods: MethodRouter<AppState>) -> Self {
+        // axum has no accessor for a method router's methods; its Debug output names each one,
+        // with `None` for those not routed.
+        let debug = format!("{methods:?}");
+        for m in ["GET", "POST", "PUT", "DELETE", "PATCH"] {
+            if debug.contains(&format!(" {}: ", m.to_lowercase())) && !debug.contains(&format!(" {}: None", m.to_lowercase())) {
+                self.routes.push((m, path));
+            }
+        }
+        self.router = self.router.route(path, methods);
+        self
+    }
+    pub fn merge(mut self, other: Pages) -> Self {
+        self.routes.extend(other.routes);
+        self.router = self.router.merge(other.router);
+        self
+    }
+    /// (method, path) of every page route.
+    pub fn routes(&self) -> &[(&'static str, &'static str)] {
+        &self.routes
+    }
+    /// The routes behind the page table's guard.
+    pub fn guarded(self, state: AppState) -> Router<AppState> {
+        self.router.route_layer(axum::middleware::from_fn_with_state(state, page_guard))
+    }
+}
+
 /// The start of every refusal by the table, so a client (and the test) can tell it from the
 /// finer refusals of data scope and state.
 pub const REFUSED: &str = "无权限（权限表）";
 
 pub fn lookup(method: &Method, path: &str) -> Option<Allow> {
     TABLE.iter().find(|(m, p, _)| *m == method.as_str() && *p == path).map(|(_, _, a)| *a)
+}
+
+pub fn lookup_page(method: &Method, path: &str) -> Option<Allow> {
+    PAGES.iter().find(|(m, p, _)| *m == method.as_str() && *p == path).map(|(_, _, a)| *a)
 }
 
 fn refuse(message: String) -> Response {
@@ -185,6 +333,29 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
                 }
                 Ok(Some((u, _))) => refuse(format!("{REFUSED}：{}不能调用 {} {path}", u.role.label_zh(), parts.method)),
                 Err(e) => crate::error::ApiError(e).into_response(),
+            }
+        }
+    }
+}
+
+/// The guard on every page route: refusals are a page in Chinese; without a session the
+/// handler sends the visitor to the login page.
+pub async fn page_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(path) = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()) else { return next.run(req).await };
+    let denied = |u: Option<&xietong_storage::auth::SessionUser>, message: String| crate::pages::error_page(&state, u, &xietong_storage::StoreError::Denied(message));
+    match lookup_page(req.method(), &path) {
+        None => denied(None, format!("{REFUSED}：页面 {} {path} 未在权限表中声明", req.method())),
+        Some(Public) => next.run(req).await,
+        Some(Roles(roles)) => {
+            let (mut parts, body) = req.into_parts();
+            match crate::auth::resolve(&parts, &state).await {
+                Ok(None) => next.run(Request::from_parts(parts, body)).await,
+                Ok(Some((u, t))) if roles.contains(&u.role) => {
+                    parts.extensions.insert(crate::auth::Resolved(u, t));
+                    next.run(Request::from_parts(parts, body)).await
+                }
+                Ok(Some((u, _))) => denied(Some(&u), format!("{REFUSED}：{}不能访问此页面", u.role.label_zh())),
+                Err(e) => crate::pages::error_page(&state, None, &e),
             }
         }
     }

@@ -5,23 +5,26 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use minijinja::context;
 use xietong_storage::auth::{SecuritySettings, SessionUser};
+use xietong_storage::scopes::DataScopeChange;
 use xietong_storage::StoreError;
+use xietong_supervision::{DataScope, Role};
 
 use crate::auth::{session_cookie, PageUser};
 use crate::error::status_of;
 use crate::pages::{error_page, render};
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> crate::policy::Pages {
+    crate::policy::Pages::new()
         .route("/password", get(password_page).post(password_submit))
         .route("/sessions/logout-all", post(logout_all))
         .route("/online", get(online_page))
         .route("/online/{user_id}/logout", post(force_logout))
         .route("/security-settings", post(settings_submit))
+        .route("/data-scopes/{role}", post(data_scope_submit))
 }
 
 type Raw = Query<Vec<(String, String)>>;
@@ -62,7 +65,10 @@ async fn online_with(s: &AppState, u: &SessionUser, status: StatusCode, q: &[(St
         Err(e) => return error_page(s, Some(u), &e),
     };
     let settings = s.db.security_settings().await.unwrap_or_default();
-    render(s, status, "online.html", Some(u), context! { nav => "online", sessions => sessions, settings => settings, flash_ok => q.iter().find(|(k, _)| k == "ok").map(|(_, v)| v.clone()), flash_err => err })
+    let scopes = s.db.data_scopes().await.unwrap_or_default();
+    let units = s.db.list_units().await.unwrap_or_default();
+    let kinds: Vec<_> = DataScope::KINDS.iter().map(|k| context! { code => k, label => DataScope::kind_label_zh(k) }).collect();
+    render(s, status, "online.html", Some(u), context! { nav => "online", sessions => sessions, settings => settings, scopes => scopes, units => units, kinds => kinds, flash_ok => q.iter().find(|(k, _)| k == "ok").map(|(_, v)| v.clone()), flash_err => err })
 }
 
 async fn online_page(State(s): State<AppState>, PageUser(u, _): PageUser, Query(q): Raw) -> Response {
@@ -92,6 +98,24 @@ async fn settings_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Fo
     match r {
         Ok(()) => Redirect::to(&format!("/online?{}", serde_urlencoded::to_string([("ok", "安全设置已保存")]).unwrap_or_default())).into_response(),
         Err(e @ (StoreError::Denied(_) | StoreError::Internal(_))) => error_page(&s, Some(&u), &e),
+        Err(e) => online_with(&s, &u, status_of(&e), &[], Some(e.to_string())).await,
+    }
+}
+
+async fn data_scope_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Path(role): Path<String>, Form(f): Form<Vec<(String, String)>>) -> Response {
+    let r = async {
+        let role = Role::from_code(&role).ok_or_else(|| StoreError::NotFound("角色不存在".into()))?;
+        let mut unit_ids = vec![];
+        for (_, v) in f.iter().filter(|(k, _)| k == "unit_id") {
+            unit_ids.push(v.trim().parse::<i64>().map_err(|_| StoreError::invalid("自定数据权限的单位", format!("「{}」不是单位编号", v.trim())))?);
+        }
+        let change = DataScopeChange { kind: field(&f, "kind"), unit_ids };
+        s.db.save_data_scope(&u, role, &change, s.clock.now()).await.map(|()| role)
+    }
+    .await;
+    match r {
+        Ok(role) => Redirect::to(&format!("/online?{}", serde_urlencoded::to_string([("ok", format!("{}的数据范围已保存", role.label_zh()))]).unwrap_or_default())).into_response(),
+        Err(e @ (StoreError::Denied(_) | StoreError::Internal(_) | StoreError::NotFound(_))) => error_page(&s, Some(&u), &e),
         Err(e) => online_with(&s, &u, status_of(&e), &[], Some(e.to_string())).await,
     }
 }
