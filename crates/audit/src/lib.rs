@@ -72,6 +72,12 @@ impl Default for Verifier {
 }
 
 impl Verifier {
+    /// Continue a chain whose entries up to `seq` were purged after their retention period; `hash`
+    /// is the last purged entry's, kept by the chain head.
+    pub fn resume(seq: i64, hash: &str) -> Self {
+        if seq <= 0 { Self::default() } else { Self { expected_seq: seq + 1, prev_hash: hash.to_string() } }
+    }
+
     pub fn push(&mut self, e: &AuditEntry) -> Result<(), ChainError> {
         if e.seq != self.expected_seq {
             return Err(ChainError::Missing { expected: self.expected_seq, found: e.seq });

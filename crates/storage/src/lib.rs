@@ -151,6 +151,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (6, "enterprises", include_str!("../migrations/sqlite/0006_enterprises.sql")),
             (7, "docking", include_str!("../migrations/sqlite/0007_docking.sql")),
             (8, "identity", include_str!("../migrations/sqlite/0008_identity.sql")),
+            (9, "audit retention", include_str!("../migrations/sqlite/0009_audit_retention.sql")),
         ],
         Backend::Postgres => &[
             (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -161,6 +162,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (6, "enterprises", include_str!("../migrations/postgres/0006_enterprises.sql")),
             (7, "docking", include_str!("../migrations/postgres/0007_docking.sql")),
             (8, "identity", include_str!("../migrations/postgres/0008_identity.sql")),
+            (9, "audit retention", include_str!("../migrations/postgres/0009_audit_retention.sql")),
         ],
     };
     files

@@ -48,6 +48,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(calendar_days))
         .routes(routes!(set_calendar_day, delete_calendar_day))
         .routes(routes!(audit_verify))
+        .routes(routes!(audit_purge))
         .routes(routes!(export_login_log))
         .routes(routes!(export_audit_log))
         .routes(routes!(list_users, create_user))
@@ -501,6 +502,20 @@ async fn audit_verify(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Resu
         Ok(n) => AuditStatus { ok: true, entries: n, error: None },
         Err(e) => AuditStatus { ok: false, entries: 0, error: Some(e.to_string()) },
     }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PurgeLogs {
+    /// 清理此日期（不含）之前的操作日志和登录日志，YYYY-MM-DD；须早于今天 180 天以上
+    pub before: String,
+}
+
+/// 清理保留期（180 天）以前的操作日志和登录日志。仅审计管理员；清理本身记入审计日志。
+#[utoipa::path(post, path = "/api/audit/purge", request_body = PurgeLogs, tag = "审计",
+    responses((status = 200, body = xietong_storage::audit::Purged), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn audit_purge(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(b): J<PurgeLogs>) -> Result<Json<xietong_storage::audit::Purged>, ApiError> {
+    let before = parse_date("清理截止日期", b.before.trim())?;
+    Ok(Json(s.db.purge_logs(&u, before, s.clock.now()).await?))
 }
 
 #[derive(Serialize, ToSchema)]

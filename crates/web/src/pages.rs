@@ -42,6 +42,7 @@ pub fn router() -> crate::policy::Pages {
         .route("/org/users/{id}/password", post(org_reset_password))
         .route("/org/users/{id}/active", post(org_set_active))
         .route("/audit", get(audit_page))
+        .route("/audit/purge", post(audit_purge_submit))
 }
 
 pub(crate) fn render(s: &AppState, status: StatusCode, name: &str, user: Option<&SessionUser>, ctx: minijinja::Value) -> Response {
@@ -605,5 +606,24 @@ async fn audit_page(State(s): State<AppState>, PageUser(u, _): PageUser, axum::e
         (Ok(a), Ok(l)) => (a, l),
         (Err(e), _) | (_, Err(e)) => return error_page(&s, Some(&u), &e),
     };
-    render(&s, StatusCode::OK, "audit.html", Some(&u), context! { nav => "audit", verify => verify, recent => recent, logins => logins, q => serde_json::json!({"who": lq.who, "what": lq.what, "from": lq.from, "to": lq.to, "login": login_search}) })
+    let flash_ok = raw.iter().find(|(k, _)| k == "ok").map(|(_, v)| v.clone());
+    let oldest_allowed = s.clock.now().date() - chrono::Duration::days(xietong_storage::audit::RETENTION_DAYS);
+    render(&s, StatusCode::OK, "audit.html", Some(&u), context! { nav => "audit", verify => verify, recent => recent, logins => logins, flash_ok => flash_ok,
+        oldest_allowed => oldest_allowed.to_string(), retention => xietong_storage::audit::RETENTION_DAYS,
+        q => serde_json::json!({"who": lq.who, "what": lq.what, "from": lq.from, "to": lq.to, "login": login_search}) })
+}
+
+async fn audit_purge_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<Vec<(String, String)>>) -> Response {
+    let before = f.iter().find(|(k, _)| k == "before").map(|(_, v)| v.trim().to_string()).unwrap_or_default();
+    let r = match xietong_calendar::parse_date("清理截止日期", &before) {
+        Ok(d) => s.db.purge_logs(&u, d, s.clock.now()).await,
+        Err(e) => Err(e.into()),
+    };
+    match r {
+        Ok(p) => {
+            let msg = format!("已清理 {before} 之前的操作日志 {} 条、登录日志 {} 条；哈希链从第 {} 条继续校验", p.audit_entries, p.logins, p.kept_from_seq);
+            Redirect::to(&format!("/audit?{}", serde_urlencoded::to_string([("ok", msg)]).unwrap_or_default())).into_response()
+        }
+        Err(e) => error_page(&s, Some(&u), &e),
+    }
 }

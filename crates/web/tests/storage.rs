@@ -214,3 +214,78 @@ async fn ledger_candidates_come_from_the_escalation_ladder() {
         tdb.cleanup().await;
     });
 }
+
+/// The 审计管理员 as the storage layer sees one (no account needed for a storage-level test).
+fn auditor(role: xietong_supervision::Role) -> xietong_storage::auth::SessionUser {
+    xietong_storage::auth::SessionUser {
+        user_id: 1,
+        username: "shenji".into(),
+        role,
+        person_id: 1,
+        person_name: "审计管理员".into(),
+        post: String::new(),
+        unit_id: 1,
+        unit_name: String::new(),
+        data_scope: role.default_data_scope(),
+        scope_unit_ids: vec![],
+        must_change_password: false,
+        csrf: String::new(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_younger_than_180_days_cannot_be_purged_by_the_app_or_by_hand() {
+    use xietong_storage::audit::{append, Change};
+    use xietong_supervision::Role;
+    each_backend!(|b| {
+        let Some(tdb) = fresh(b).await else { continue };
+        let db = &tdb.db;
+        // 40 entries and 40 logins from last winter, then 10 and 10 from last week.
+        let mut tx = db.begin().await.unwrap();
+        for i in 0..50i64 {
+            let at = if i < 40 { dt("2025-12-01 09:00") + chrono::Duration::hours(i) } else { dt("2026-11-16 09:00") + chrono::Duration::hours(i) };
+            let c = Change { actor: "duchaju", action: "task.create", entity: "task", entity_id: i.to_string(), before: String::new(), after: "{}".into() };
+            append(&mut tx, at, c).await.unwrap();
+            sqlx::query("INSERT INTO login_log (username, at, ok, message, address) VALUES ('duchaju', $1, 1, '登录成功', '127.0.0.1')")
+                .bind(xietong_storage::ts(at))
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+        let now = dt("2026-11-23 10:00");
+        let rows = |db: &Db| {
+            let db = db.clone();
+            async move { (count(&db, "SELECT COUNT(*) AS n FROM audit_log").await, count(&db, "SELECT COUNT(*) AS n FROM login_log").await) }
+        };
+
+        // By hand, even an old row is refused until a purge marks it; a recent one always.
+        for seq in [1, 45] {
+            let e = sqlx::query("DELETE FROM audit_log WHERE seq = $1").bind(seq).execute(&db.pool).await.unwrap_err();
+            assert!(e.to_string().contains("保留期"), "{e}");
+        }
+        // Inside the retention period, or not the 审计管理员: refused, nothing changes.
+        let e = db.purge_logs(&auditor(Role::AuditAdmin), chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(), now).await.unwrap_err();
+        assert!(e.to_string().contains("清理截止日期") && e.to_string().contains("2026-05-27"), "{e}");
+        for r in [Role::Admin, Role::SecurityAdmin, Role::Supervisor] {
+            assert!(db.purge_logs(&auditor(r), chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(), now).await.is_err(), "{r:?}");
+        }
+        assert_eq!(rows(db).await, (50, 50));
+
+        // Older than 180 days: purged, and the rest of the chain still verifies from the kept hash.
+        let p = db.purge_logs(&auditor(Role::AuditAdmin), chrono::NaiveDate::from_ymd_opt(2026, 5, 1).unwrap(), now).await.unwrap();
+        assert_eq!((p.audit_entries, p.logins, p.kept_from_seq), (40, 40, 41));
+        assert_eq!(rows(db).await, (11, 10), "10 recent entries and the purge's own");
+        assert_eq!(db.verify_audit().await.unwrap(), Ok(51));
+        let e = sqlx::query("DELETE FROM audit_log WHERE seq = 41").execute(&db.pool).await.unwrap_err();
+        assert!(e.to_string().contains("保留期"), "{e}");
+
+        // An application clock set two years ahead cannot purge last week's records: the
+        // database's own clock refuses, the whole purge rolls back.
+        let e = db.purge_logs(&auditor(Role::AuditAdmin), chrono::NaiveDate::from_ymd_opt(2028, 1, 1).unwrap(), dt("2028-11-23 10:00")).await.unwrap_err();
+        assert!(e.to_string().contains("保留期"), "{e}");
+        assert_eq!(rows(db).await, (11, 10));
+        assert_eq!(db.verify_audit().await.unwrap(), Ok(51));
+        tdb.cleanup().await;
+    });
+}
