@@ -48,7 +48,8 @@ enum Cmd {
         #[command(subcommand)]
         command: AuditCmd,
     },
-    /// Copy the SQLite database, consistently, while the server may be running.
+    /// Copy the database, consistently, while the server may be running: SQLite by VACUUM INTO,
+    /// PostgreSQL by pg_dump (custom format, for pg_restore).
     Backup {
         /// Destination file (must not exist).
         #[arg(long)]
@@ -239,8 +240,29 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Cmd::Backup { out } => {
-            let db = open(&cli).await?;
-            db.backup_to(out).await.with_context(|| format!("备份到 {} 失败", out.display()))?;
+            match &cli.database_url {
+                // pg_dump reads one consistent snapshot while the server keeps writing; restore the
+                // archive with `pg_restore --no-owner --dbname <empty database> <file>`.
+                Some(url) => {
+                    if out.exists() {
+                        anyhow::bail!("备份文件 {} 已存在，不会覆盖", out.display());
+                    }
+                    let o = std::process::Command::new("pg_dump")
+                        .args(["--format=custom", "--no-owner", "--no-privileges", "--file"])
+                        .arg(out)
+                        .args(["--dbname", url])
+                        .output()
+                        .context("无法运行 pg_dump（PostgreSQL 客户端工具）")?;
+                    if !o.status.success() {
+                        let _ = std::fs::remove_file(out);
+                        anyhow::bail!("pg_dump 失败：{}", String::from_utf8_lossy(&o.stderr).trim());
+                    }
+                }
+                None => {
+                    let db = open(&cli).await?;
+                    db.backup_to(out).await.with_context(|| format!("备份到 {} 失败", out.display()))?;
+                }
+            }
             println!("已备份到 {}", out.display());
         }
         Cmd::InitAdmin { username, unit } => {

@@ -98,10 +98,9 @@ async fn rows(db: &Db, sql: &'static str) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_online_backup_restores_to_the_same_history() {
-    let dir = tempfile::tempdir().unwrap();
-    let place = Place::Dir(dir.path().to_path_buf());
+/// Back up while a writer keeps creating tasks, restore the copy with `restore`, and check that
+/// it is exactly the live history up to the backup's moment.
+async fn backup_while_writing(place: Place, out: std::path::PathBuf, restore: impl AsyncFn(&std::path::Path) -> Db, live: impl AsyncFn() -> Db) {
     assert!(xietong(&place).arg("demo").output().unwrap().status.success());
     let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
     let port = free_port();
@@ -109,7 +108,6 @@ async fn an_online_backup_restores_to_the_same_history() {
     let mut server = start(&place, port);
     wait_ready(&http, &base).await;
     let sup = std::sync::Arc::new(common::supervisor(&http, &base).await);
-    // A writer keeps creating tasks while the backup runs.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writer = {
         let (http, base, sup, stop) = (http.clone(), base.clone(), sup.clone(), stop.clone());
@@ -125,19 +123,18 @@ async fn an_online_backup_restores_to_the_same_history() {
         })
     };
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let out = dir.path().join("backup.db");
     let o = xietong(&place).args(["backup", "--out", out.to_str().unwrap()]).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // A second backup to the same file is refused rather than overwriting the first.
+    assert!(!xietong(&place).args(["backup", "--out", out.to_str().unwrap()]).output().unwrap().status.success());
     tokio::time::sleep(Duration::from_millis(300)).await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let written = writer.await.unwrap();
     server.kill().unwrap();
     server.wait().unwrap();
 
-    let restored_dir = tempfile::tempdir().unwrap();
-    std::fs::copy(&out, restored_dir.path().join("xietong.db")).unwrap();
-    let restored = Db::open_data_dir(restored_dir.path()).await.unwrap();
-    let live = Db::open_data_dir(dir.path()).await.unwrap();
+    let restored = restore(&out).await;
+    let live = live().await;
     assert!(restored.verify_audit().await.unwrap().is_ok(), "the copy's audit chain verifies on its own");
     let copy_audit = rows(&restored, "SELECT seq, at, actor, action, entity, entity_id, before, after, prev_hash, hash FROM audit_log ORDER BY seq").await;
     let live_audit = rows(&live, "SELECT seq, at, actor, action, entity, entity_id, before, after, prev_hash, hash FROM audit_log ORDER BY seq").await;
@@ -146,5 +143,36 @@ async fn an_online_backup_restores_to_the_same_history() {
     let copy_tasks = rows(&restored, "SELECT id, doc_no, title, created_at FROM tasks ORDER BY id").await;
     let live_tasks = rows(&live, "SELECT id, doc_no, title, created_at FROM tasks ORDER BY id").await;
     assert_eq!(copy_tasks[..], live_tasks[..copy_tasks.len()]);
+    assert!(copy_tasks.len() < live_tasks.len());
     eprintln!("backup at {} audit entries of {}, {} tasks of {}", copy_audit.len(), live_audit.len(), copy_tasks.len(), live_tasks.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_online_backup_restores_to_the_same_history_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_path_buf();
+    let restored_dir = tempfile::tempdir().unwrap();
+    let into = restored_dir.path().to_path_buf();
+    let restore = async |out: &std::path::Path| {
+        std::fs::copy(out, into.join("xietong.db")).unwrap();
+        Db::open_data_dir(&into).await.unwrap()
+    };
+    backup_while_writing(Place::Dir(path.clone()), path.join("backup.db"), restore, async || Db::open_data_dir(&path).await.unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_online_backup_restores_to_the_same_history_on_postgres() {
+    let Some((conn, name, url)) = common::fresh_database("backup").await else { return };
+    let Some((conn2, name2, url2)) = common::fresh_database("restored").await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // pg_dump's archive, restored with pg_restore into an empty database.
+    let restore = async |out: &std::path::Path| {
+        let o = std::process::Command::new("pg_restore").args(["--no-owner", "--exit-on-error", "--dbname", &url2]).arg(out).output().expect("pg_restore");
+        assert!(o.status.success(), "pg_restore: {}", String::from_utf8_lossy(&o.stderr));
+        Db::connect(&url2, None).await.unwrap()
+    };
+    let u = url.clone();
+    backup_while_writing(Place::Pg(url.clone(), dir.path().to_path_buf()), dir.path().join("backup.dump"), restore, async || Db::connect(&u, None).await.unwrap()).await;
+    common::drop_database(conn, &name).await;
+    common::drop_database(conn2, &name2).await;
 }

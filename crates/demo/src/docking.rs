@@ -206,6 +206,8 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, a: &Accounts<'_>) -> Resul
             keywords: (*kw).into(),
             phone: format!("0371-6000{:04}", i + 1),
             email: format!("expert{}@example.edu.cn", i + 1),
+            // No ID numbers in the demo: a made-up valid one could be a real person's.
+            id_number: String::new(),
             share_on_consent: true,
             achievement_ids: ach,
             campaign_id: Some(campaign["expert"]),

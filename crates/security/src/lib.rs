@@ -3,6 +3,7 @@
 //! 安全管理员 may change; the defaults are the ones GB/T 22239-2019 assessments look for.
 
 pub mod fields;
+pub mod id_number;
 
 use chrono::{Duration, NaiveDateTime};
 use serde::{Deserialize, Serialize};

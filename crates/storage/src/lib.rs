@@ -152,6 +152,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (7, "docking", include_str!("../migrations/sqlite/0007_docking.sql")),
             (8, "identity", include_str!("../migrations/sqlite/0008_identity.sql")),
             (9, "audit retention", include_str!("../migrations/sqlite/0009_audit_retention.sql")),
+            (10, "id numbers", include_str!("../migrations/sqlite/0010_id_numbers.sql")),
         ],
         Backend::Postgres => &[
             (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -163,6 +164,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (7, "docking", include_str!("../migrations/postgres/0007_docking.sql")),
             (8, "identity", include_str!("../migrations/postgres/0008_identity.sql")),
             (9, "audit retention", include_str!("../migrations/postgres/0009_audit_retention.sql")),
+            (10, "id numbers", include_str!("../migrations/postgres/0010_id_numbers.sql")),
         ],
     };
     files

@@ -279,6 +279,9 @@ pub struct Expert {
     /// to in a docking; otherwise "（仅科技局可见）".
     pub phone: String,
     pub email: String,
+    /// 身份证号: in full for the 科技局 and the expert's institution only; 脱敏 for district
+    /// leadership and a consenting docking's enterprise; hidden otherwise.
+    pub id_number: String,
     pub contact_visible: bool,
     pub share_on_consent: bool,
     pub placeholder: bool,
@@ -306,6 +309,9 @@ pub struct NewExpert {
     pub phone: String,
     #[serde(default)]
     pub email: String,
+    /// 身份证号（18 位，选填；加密存储）
+    #[serde(default)]
+    pub id_number: String,
     #[serde(default = "yes")]
     pub share_on_consent: bool,
     /// 关联成果（成果库编号）
@@ -444,7 +450,9 @@ enum Contact {
     Hidden,
 }
 
-fn expert_of(r: &sqlx::any::AnyRow, achievement_ids: Vec<i64>, contact: Contact, cipher: &xietong_security::fields::FieldCipher) -> Result<Expert> {
+/// `contact` governs phone and e-mail; `identity` the ID number, which a consenting enterprise
+/// sees only masked.
+fn expert_of(r: &sqlx::any::AnyRow, achievement_ids: Vec<i64>, contact: Contact, identity: Contact, cipher: &xietong_security::fields::FieldCipher) -> Result<Expert> {
     let hidden = "（仅科技局可见）".to_string();
     let open = |col: &str| -> Result<String> { cipher.open(&r.s(col)?).map_err(|e| StoreError::internal(e.to_string())) };
     let (phone, email) = match contact {
@@ -457,7 +465,12 @@ fn expert_of(r: &sqlx::any::AnyRow, achievement_ids: Vec<i64>, contact: Contact,
             };
             (xietong_security::fields::mask_phone(&open("phone")?), masked_email)
         }
-        Contact::Hidden => (hidden.clone(), hidden),
+        Contact::Hidden => (hidden.clone(), hidden.clone()),
+    };
+    let id_number = match identity {
+        Contact::Full => open("id_number")?,
+        Contact::Masked => xietong_security::fields::mask_id_number(&open("id_number")?),
+        Contact::Hidden => hidden,
     };
     let contact_visible = contact == Contact::Full;
     Ok(Expert {
@@ -472,6 +485,7 @@ fn expert_of(r: &sqlx::any::AnyRow, achievement_ids: Vec<i64>, contact: Contact,
         keywords: split_list(&r.s("keywords")?),
         phone,
         email,
+        id_number,
         contact_visible,
         share_on_consent: r.i("share_on_consent")? != 0,
         placeholder: r.i("placeholder")? != 0,
@@ -841,6 +855,7 @@ impl Db {
         if !email.is_empty() && !(email.contains('@') && email.rsplit('@').next().is_some_and(|d| d.contains('.'))) {
             return Err(StoreError::invalid("电子邮箱", format!("「{email}」不是有效的邮箱地址")));
         }
+        let id_number = if n.id_number.trim().is_empty() { String::new() } else { xietong_security::id_number::check_id_number("身份证号", &n.id_number)? };
         let mut tx = self.begin().await?;
         if sqlx::query("SELECT COUNT(*) AS n FROM institutions WHERE id = $1").bind(institution_id).fetch_one(&mut *tx).await?.i("n")? == 0 {
             return Err(StoreError::invalid("所在机构", format!("编号 {institution_id} 的高校院所未登记")));
@@ -854,8 +869,8 @@ impl Db {
         let (id, action) = match id {
             None => {
                 let id = sqlx::query(
-                    "INSERT INTO experts (name, institution_id, title, disciplines, fields, keywords, phone, email, share_on_consent, status, campaign_id, submitted_by, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted', $10, $11, $12, $12) RETURNING id",
+                    "INSERT INTO experts (name, institution_id, title, disciplines, fields, keywords, phone, email, share_on_consent, status, campaign_id, submitted_by, created_at, updated_at, id_number) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted', $10, $11, $12, $12, $13) RETURNING id",
                 )
                 .bind(name.clone())
                 .bind(institution_id)
@@ -869,6 +884,7 @@ impl Db {
                 .bind(campaign)
                 .bind(u.user_id)
                 .bind(ts(now))
+                .bind(self.seal(&id_number))
                 .fetch_one(&mut *tx)
                 .await?
                 .i("id")?;
@@ -878,7 +894,7 @@ impl Db {
                 Self::check_resubmit(&mut tx, Library::Expert, id, "institution_id", Some(institution_id), u).await?;
                 sqlx::query(
                     "UPDATE experts SET name = $1, title = $2, disciplines = $3, fields = $4, keywords = $5, phone = $6, email = $7, share_on_consent = $8, \
-                     status = 'submitted', updated_at = $9 WHERE id = $10",
+                     status = 'submitted', updated_at = $9, id_number = $11 WHERE id = $10",
                 )
                 .bind(name.clone())
                 .bind(title.clone())
@@ -890,6 +906,7 @@ impl Db {
                 .bind(n.share_on_consent as i64)
                 .bind(ts(now))
                 .bind(id)
+                .bind(self.seal(&id_number))
                 .execute(&mut *tx)
                 .await?;
                 sqlx::query("DELETE FROM expert_achievements WHERE expert_id = $1").bind(id).execute(&mut *tx).await?;
@@ -937,14 +954,16 @@ impl Db {
                     ids.push(l.i("achievement_id")?);
                 }
             }
-            let contact = if is_bureau(u) || r.i("institution_id")? == own_inst || consented.contains(&id) {
+            let own = is_bureau(u) || r.i("institution_id")? == own_inst;
+            let contact = if own || consented.contains(&id) {
                 Contact::Full
             } else if reads_all(u) {
                 Contact::Masked
             } else {
                 Contact::Hidden
             };
-            out.push(expert_of(r, ids, contact, &self.cipher)?);
+            let identity = if own { Contact::Full } else if reads_all(u) || consented.contains(&id) { Contact::Masked } else { Contact::Hidden };
+            out.push(expert_of(r, ids, contact, identity, &self.cipher)?);
         }
         Ok(out)
     }
@@ -968,7 +987,7 @@ impl Db {
         for r in &rows {
             let id = r.i("id")?;
             let ids = links.iter().filter(|l| l.i("expert_id").ok() == Some(id)).map(|l| l.i("achievement_id")).collect::<Result<Vec<_>>>()?;
-            out.push(expert_of(r, ids, Contact::Hidden, &self.cipher)?);
+            out.push(expert_of(r, ids, Contact::Hidden, Contact::Hidden, &self.cipher)?);
         }
         Ok(out)
     }

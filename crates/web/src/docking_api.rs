@@ -517,9 +517,9 @@ async fn export(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(what): P
         ),
         "experts" => (
             "专家库",
-            vec![("编号", 6.0), ("专家", 30.0), ("所在机构", 26.0), ("职称", 10.0), ("学科", 24.0), ("研究方向", 36.0), ("关键词", 24.0), ("联系电话", 16.0), ("电子邮箱", 24.0), ("状态", 10.0)],
+            vec![("编号", 6.0), ("专家", 30.0), ("所在机构", 26.0), ("职称", 10.0), ("学科", 24.0), ("研究方向", 36.0), ("关键词", 24.0), ("联系电话", 16.0), ("电子邮箱", 24.0), ("身份证号", 22.0), ("状态", 10.0)],
             s.db.list_experts_for(&u, None).await?.iter().map(|x| vec![
-                n(x.id as f64), t(&x.name), t(&x.institution_name), t(&x.title), t(&x.disciplines.join("；")), t(&x.fields), t(&x.keywords.join("；")), t(&x.phone), t(&x.email), t(&x.review.status_label),
+                n(x.id as f64), t(&x.name), t(&x.institution_name), t(&x.title), t(&x.disciplines.join("；")), t(&x.fields), t(&x.keywords.join("；")), t(&x.phone), t(&x.email), t(&x.id_number), t(&x.review.status_label),
             ]).collect(),
         ),
         "dockings" => (

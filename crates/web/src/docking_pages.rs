@@ -303,6 +303,7 @@ async fn expert_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form
             keywords: f.s("keywords"),
             phone: f.s("phone"),
             email: f.s("email"),
+            id_number: f.s("id_number"),
             share_on_consent: f.on("share_on_consent"),
             achievement_ids: ids,
             campaign_id: f.id("campaign_id", "征集活动")?,

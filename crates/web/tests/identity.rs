@@ -292,3 +292,41 @@ async fn the_auditor_searches_and_exports_the_logs() {
         tdb.cleanup().await;
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn id_numbers_are_checked_encrypted_and_shown_only_to_who_needs_them() {
+    each_backend!(|b| {
+        let now = dt("2026-11-23 10:00");
+        let Some((tdb, app)) = with_demo(b, now).await else { continue };
+        let gaoxiao = Client::login(&app, "gaoxiao").await;
+        let tech = Client::login(&app, "kejiju").await;
+        let expert = |id: &str| json!({"name": "华北水利水电大学教授（示例九）", "title": "教授", "disciplines": "水利工程", "fields": "大坝安全监测", "keywords": "渗流；监测", "id_number": id});
+        // A typo in the check character is refused with the field named; nothing is written.
+        let before = common::fingerprint(&tdb.db).await;
+        let (s, v) = gaoxiao.post("/api/experts", expert("110105194912310021")).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("身份证号")), "{v}");
+        assert!(v["error"].as_str().unwrap().contains("校验位"), "{v}");
+        assert_eq!(common::fingerprint(&tdb.db).await, before);
+        // The example number of GB 11643-1999 itself.
+        let (s, v) = gaoxiao.post("/api/experts", expert("11010519491231002x")).await;
+        assert_eq!(s, 201, "{v}");
+        let id = v["id"].as_i64().unwrap();
+        let raw: String = sqlx::Row::try_get(&sqlx::query("SELECT id_number FROM experts WHERE id = $1").bind(id).fetch_one(&tdb.db.pool).await.unwrap(), "id_number").unwrap();
+        assert!(raw.starts_with("sm4:") && !raw.contains("1949"), "ciphertext at rest: {raw}");
+        for action in ["pass_formal", "approve"] {
+            let (s, v) = tech.post(&format!("/api/reviews/expert/{id}"), json!({"action": action})).await;
+            assert_eq!(s, 200, "{action}: {v}");
+        }
+        let id_of = |list: &serde_json::Value| list.as_array().unwrap().iter().find(|x| x["id"] == id).unwrap()["id_number"].as_str().unwrap().to_string();
+        assert_eq!(id_of(&tech.get("/api/experts").await.1), "11010519491231002X", "the 科技局 in full");
+        assert_eq!(id_of(&gaoxiao.get("/api/experts").await.1), "11010519491231002X", "the expert's own institution in full");
+        assert_eq!(id_of(&Client::login(&app, "fqz_cj").await.get("/api/experts").await.1), "110105********002X", "leadership 脱敏");
+        assert_eq!(id_of(&Client::login(&app, "qiye").await.get("/api/experts").await.1), "（仅科技局可见）");
+        // The Excel export follows the same rule.
+        let col = |h: &str| xietong_office::table::Column { key: h.into(), header: h.into(), required: false, width: 10.0, note: String::new(), choices: vec![] };
+        let (_, x) = Client::login(&app, "fqz_cj").await.bytes("/api/exports/docking/experts").await;
+        let rows = xietong_office::xlsx::read_table("x.xlsx", &x, &[col("专家"), col("身份证号")]).unwrap();
+        assert_eq!(rows.iter().find(|r| r.get("专家") == "华北水利水电大学教授（示例九）").unwrap().get("身份证号"), "110105********002X");
+        tdb.cleanup().await;
+    });
+}

@@ -122,14 +122,9 @@ async fn tamper(db: &Db, sql: &'static str) {
     // The database itself refuses edits to the audit log…
     assert!(sqlx::query(sql).execute(&db.pool).await.is_err(), "append-only trigger must refuse: {sql}");
     // …so an attacker with database access drops the trigger first.
-    match db.backend {
-        xietong_storage::Backend::Sqlite => {
-            sqlx::query("DROP TRIGGER audit_log_no_update").execute(&db.pool).await.unwrap();
-            sqlx::query("DROP TRIGGER audit_log_no_delete").execute(&db.pool).await.unwrap();
-        }
-        xietong_storage::Backend::Postgres => {
-            sqlx::query("DROP TRIGGER audit_log_no_change ON audit_log").execute(&db.pool).await.unwrap();
-        }
+    let on = if db.backend == xietong_storage::Backend::Postgres { " ON audit_log" } else { "" };
+    for t in ["audit_log_no_update", "audit_log_no_delete"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP TRIGGER {t}{on}"))).execute(&db.pool).await.unwrap();
     }
     sqlx::query(sql).execute(&db.pool).await.unwrap();
 }
