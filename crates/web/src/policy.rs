@@ -10,6 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 use axum::Router;
+use xietong_storage::auth::SessionUser;
 use xietong_supervision::Role::{self, *};
 
 use crate::error::ErrorBody;
@@ -306,12 +307,48 @@ impl Pages {
 /// finer refusals of data scope and state.
 pub const REFUSED: &str = "无权限（权限表）";
 
+fn find(table: &[(&str, &str, Allow)], method: &Method, path: &str) -> Option<Allow> {
+    table.iter().find(|(m, p, _)| *m == method.as_str() && *p == path).map(|(_, _, a)| *a)
+}
+
 pub fn lookup(method: &Method, path: &str) -> Option<Allow> {
-    TABLE.iter().find(|(m, p, _)| *m == method.as_str() && *p == path).map(|(_, _, a)| *a)
+    find(TABLE, method, path)
 }
 
 pub fn lookup_page(method: &Method, path: &str) -> Option<Allow> {
-    PAGES.iter().find(|(m, p, _)| *m == method.as_str() && *p == path).map(|(_, _, a)| *a)
+    find(PAGES, method, path)
+}
+
+/// What a table says about one request.
+enum Verdict {
+    /// On to the handler (with the resolved session, if any, for its extractor).
+    Pass(Request),
+    /// The route is not in the table.
+    Undeclared(String),
+    /// Signed in with a role the table does not list for the route.
+    Denied(SessionUser),
+    Failed(xietong_storage::StoreError),
+}
+
+/// Requests without a session pass: the handler answers in its own words (401, or the login page).
+async fn judge(table: &[(&str, &str, Allow)], state: &AppState, req: Request) -> Verdict {
+    let Some(path) = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()) else { return Verdict::Pass(req) };
+    match find(table, req.method(), &path) {
+        None => Verdict::Undeclared(format!("{} {path}", req.method())),
+        Some(Public) => Verdict::Pass(req),
+        Some(Roles(roles)) => {
+            let (mut parts, body) = req.into_parts();
+            match crate::auth::resolve(&parts, state).await {
+                Ok(None) => Verdict::Pass(Request::from_parts(parts, body)),
+                Ok(Some((u, t))) if roles.contains(&u.role) => {
+                    parts.extensions.insert(crate::auth::Resolved(u, t));
+                    Verdict::Pass(Request::from_parts(parts, body))
+                }
+                Ok(Some((u, _))) => Verdict::Denied(u),
+                Err(e) => Verdict::Failed(e),
+            }
+        }
+    }
 }
 
 fn refuse(message: String) -> Response {
@@ -320,45 +357,22 @@ fn refuse(message: String) -> Response {
 
 /// The guard on every API route (a route layer, so the matched path is known).
 pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(path) = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()) else { return next.run(req).await };
-    match lookup(req.method(), &path) {
-        None => refuse(format!("{REFUSED}：接口 {} {path} 未在权限表中声明", req.method())),
-        Some(Public) => next.run(req).await,
-        Some(Roles(roles)) => {
-            let (mut parts, body) = req.into_parts();
-            match crate::auth::resolve(&parts, &state).await {
-                // No session: the handler answers 401 in its own words.
-                Ok(None) => next.run(Request::from_parts(parts, body)).await,
-                Ok(Some((u, t))) if roles.contains(&u.role) => {
-                    parts.extensions.insert(crate::auth::Resolved(u, t));
-                    next.run(Request::from_parts(parts, body)).await
-                }
-                Ok(Some((u, _))) => refuse(format!("{REFUSED}：{}不能调用 {} {path}", u.role.label_zh(), parts.method)),
-                Err(e) => crate::error::ApiError(e).into_response(),
-            }
-        }
+    let route = format!("{} {}", req.method(), req.extensions().get::<MatchedPath>().map(|m| m.as_str()).unwrap_or(""));
+    match judge(TABLE, &state, req).await {
+        Verdict::Pass(req) => next.run(req).await,
+        Verdict::Undeclared(r) => refuse(format!("{REFUSED}：接口 {r} 未在权限表中声明")),
+        Verdict::Denied(u) => refuse(format!("{REFUSED}：{}不能调用 {route}", u.role.label_zh())),
+        Verdict::Failed(e) => crate::error::ApiError(e).into_response(),
     }
 }
 
-/// The guard on every page route: refusals are a page in Chinese; without a session the
-/// handler sends the visitor to the login page.
+/// The guard on every page route: refusals are a page in Chinese.
 pub async fn page_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(path) = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()) else { return next.run(req).await };
-    let denied = |u: Option<&xietong_storage::auth::SessionUser>, message: String| crate::pages::error_page(&state, u, &xietong_storage::StoreError::Denied(message));
-    match lookup_page(req.method(), &path) {
-        None => denied(None, format!("{REFUSED}：页面 {} {path} 未在权限表中声明", req.method())),
-        Some(Public) => next.run(req).await,
-        Some(Roles(roles)) => {
-            let (mut parts, body) = req.into_parts();
-            match crate::auth::resolve(&parts, &state).await {
-                Ok(None) => next.run(Request::from_parts(parts, body)).await,
-                Ok(Some((u, t))) if roles.contains(&u.role) => {
-                    parts.extensions.insert(crate::auth::Resolved(u, t));
-                    next.run(Request::from_parts(parts, body)).await
-                }
-                Ok(Some((u, _))) => denied(Some(&u), format!("{REFUSED}：{}不能访问此页面", u.role.label_zh())),
-                Err(e) => crate::pages::error_page(&state, None, &e),
-            }
-        }
+    let denied = |u: Option<&SessionUser>, message: String| crate::pages::error_page(&state, u, &xietong_storage::StoreError::Denied(message));
+    match judge(PAGES, &state, req).await {
+        Verdict::Pass(req) => next.run(req).await,
+        Verdict::Undeclared(r) => denied(None, format!("{REFUSED}：页面 {r} 未在权限表中声明")),
+        Verdict::Denied(u) => denied(Some(&u), format!("{REFUSED}：{}不能访问此页面", u.role.label_zh())),
+        Verdict::Failed(e) => crate::pages::error_page(&state, None, &e),
     }
 }
