@@ -50,7 +50,8 @@ pub fn parse_holiday_cn_json(json: &str) -> Result<(i32, Vec<DayOverride>), Cale
                 d.date
             ))
         })?;
-        if (date.year() - year).abs() > 1 {
+        // In i64: `year` is whatever the file says, and i32 arithmetic overflows near its ends.
+        if (i64::from(date.year()) - i64::from(year)).abs() > 1 {
             return Err(CalendarError::InvalidHolidayData(format!(
                 "日期 {date} 不属于 {year} 年的节假日安排"
             )));

@@ -1,4 +1,4 @@
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{NaiveDate, NaiveDateTime, Timelike};
 
 use crate::CalendarError;
 
@@ -24,6 +24,10 @@ pub fn parse_datetime(field: &str, s: &str) -> Result<NaiveDateTime, CalendarErr
     DATETIME_FORMATS
         .iter()
         .find_map(|f| NaiveDateTime::parse_from_str(v, f).ok())
+        // chrono reads ":60" in any minute as a leap second (second 59 plus a second's worth of
+        // nanoseconds), which the working-time arithmetic cannot round-trip; no clock a deadline
+        // is kept by shows one, so it is refused like any other impossible time.
+        .filter(|t| t.nanosecond() < 1_000_000_000)
         .ok_or_else(|| CalendarError::InvalidDateTime {
             field: field.to_owned(),
             value: s.to_owned(),
