@@ -743,7 +743,7 @@ impl Db {
             Role::Supervisor => (
                 // One UNION instead of an OR, so PostgreSQL uses the indexes rather than scanning every task.
                 format!(
-                    "{TASK_SELECT} WHERE t.id IN (SELECT id FROM tasks WHERE status IN ('draft','pending_review') \
+                    "{TASK_SELECT} WHERE {scope} AND t.id IN (SELECT id FROM tasks WHERE status IN ('draft','pending_review') \
                      UNION SELECT task_id FROM extensions WHERE status = 'pending') ORDER BY t.deadline LIMIT {limit}"
                 ),
                 &[("draft", "待交办"), ("pending_review", "待审核办结"), ("*", "待审核延期申请")],
@@ -753,7 +753,7 @@ impl Db {
                 let mut out = self
                     .todo_query(
                         format!(
-                            "{TASK_SELECT} WHERE t.id IN (SELECT e.task_id FROM extensions e JOIN tasks t2 ON t2.id = e.task_id \
+                            "{TASK_SELECT} WHERE {scope} AND t.id IN (SELECT e.task_id FROM extensions e JOIN tasks t2 ON t2.id = e.task_id \
                              WHERE e.status = 'reviewed' AND t2.leader_person_id = {me}) ORDER BY t.deadline LIMIT {limit}"
                         ),
                         vec![],
@@ -779,7 +779,7 @@ impl Db {
                     vec![]
                 } else {
                     self.todo_query(
-                        format!("{TASK_SELECT} WHERE t.id IN ({}) ORDER BY t.deadline, t.id LIMIT {limit}", arms.join(" UNION ")),
+                        format!("{TASK_SELECT} WHERE {scope} AND t.id IN ({}) ORDER BY t.deadline, t.id LIMIT {limit}", arms.join(" UNION ")),
                         vec![ts(now)],
                         &[("*", "分包督导：已逾期")],
                     )

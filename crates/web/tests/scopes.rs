@@ -111,6 +111,10 @@ async fn each_data_scope_kind_governs_reads_lists_exports_and_writes() {
         assert_eq!(jsj_lly.get(&format!("/api/tasks/{bb}")).await.0, 200);
         assert!(listed(&jsj_lly).await.contains(&bb));
 
+        let cgj_name = sup.get("/api/units").await.1.as_array().unwrap().iter().find(|u| u["id"] == cgj).unwrap()["name"].clone();
+        let (_, todo) = sup.get("/api/todo").await;
+        assert!(todo.as_array().unwrap().iter().any(|t| t["task"]["lead_unit_name"] != cgj_name), "the 督查局's 待办 spans units: {todo}");
+
         // 立项 is a write too: the 督查局 limited to 城管局 may not open a task led by 水利局.
         set_scope(&anquan, "supervisor", json!({"kind": "custom", "unit_ids": [cgj]})).await;
         let before = fingerprint(&tdb.db).await;
@@ -120,6 +124,9 @@ async fn each_data_scope_kind_governs_reads_lists_exports_and_writes() {
         assert_eq!(fingerprint(&tdb.db).await, before);
         refused(&sup, bb).await;
         create(&sup, cgj, None, "二七督〔2026〕范围6号").await;
+        // 待办 too: nothing of another unit's reaches the narrowed 督查局's list.
+        let (_, todo) = sup.get("/api/todo").await;
+        assert!(todo.as_array().unwrap().iter().all(|t| t["task"]["lead_unit_name"] == cgj_name), "{todo}");
 
         // Every change is in the audit chain, with before and after.
         let n = sqlx::query("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'settings.data_scope'").fetch_one(&tdb.db.pool).await.unwrap();
