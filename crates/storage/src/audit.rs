@@ -11,6 +11,11 @@ use crate::{ts, Db, Result, RowExt, StoreError};
 /// delete younger ones whatever asks.
 pub const RETENTION_DAYS: i64 = 180;
 
+/// The newest date a purge at `now` may clear up to: everything of the last [`RETENTION_DAYS`] stays.
+pub fn oldest_purgeable(now: NaiveDateTime) -> chrono::NaiveDate {
+    now.date() - chrono::Duration::days(RETENTION_DAYS)
+}
+
 /// What a purge removed.
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Purged {
@@ -122,7 +127,7 @@ impl Db {
     /// tampering is never purged). The purge itself is recorded in the chain.
     pub async fn purge_logs(&self, user: &SessionUser, before: chrono::NaiveDate, now: NaiveDateTime) -> Result<Purged> {
         user.actor().may_audit()?;
-        let oldest_allowed = now.date() - chrono::Duration::days(RETENTION_DAYS);
+        let oldest_allowed = oldest_purgeable(now);
         if before > oldest_allowed {
             return Err(StoreError::invalid("清理截止日期", format!("日志须保留至少 {RETENTION_DAYS} 天，只能清理 {oldest_allowed} 之前的记录")));
         }
@@ -132,7 +137,7 @@ impl Db {
         let cutoff = format!("{before} 00:00:00");
         let mut tx = self.begin().await?;
         // Lock the head first (as appenders do), then find the newest entry to purge.
-        sqlx::query("UPDATE audit_head SET count = count WHERE id = 1").execute(&mut *tx).await?;
+        let purged_before = sqlx::query("UPDATE audit_head SET count = count WHERE id = 1 RETURNING purged_through").fetch_one(&mut *tx).await?.i("purged_through")?;
         // The oldest run of entries before the cutoff: up to the first entry at or after it, so a
         // clock set back never lets a younger entry go with older ones.
         let first_kept = sqlx::query("SELECT MIN(seq) AS s FROM audit_log WHERE at >= $1").bind(cutoff.clone()).fetch_one(&mut *tx).await?.oi("s")?;
@@ -140,14 +145,16 @@ impl Db {
             Some(k) => sqlx::query("SELECT seq, hash FROM audit_log WHERE seq < $1 ORDER BY seq DESC LIMIT 1").bind(k).fetch_optional(&mut *tx).await?,
             None => sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&mut *tx).await?,
         };
-        let mut audit_entries = 0;
+        let (mut audit_entries, mut purged_through) = (0, purged_before);
         if let Some(r) = &last {
             let (seq, hash) = (r.i("seq")?, r.s("hash")?);
             sqlx::query("UPDATE audit_head SET purged_through = $1, purged_hash = $2 WHERE id = 1").bind(seq).bind(hash).execute(&mut *tx).await?;
             audit_entries = sqlx::query("DELETE FROM audit_log WHERE seq <= $1").bind(seq).execute(&mut *tx).await?.rows_affected() as i64;
+            purged_through = seq;
         }
         let logins = sqlx::query("DELETE FROM login_log WHERE at < $1").bind(cutoff).execute(&mut *tx).await?.rows_affected() as i64;
-        let kept_from_seq = last.as_ref().map(|r| r.i("seq")).transpose()?.unwrap_or(0) + 1;
+        // An earlier purge's mark counts when this one finds nothing more to remove.
+        let kept_from_seq = purged_through + 1;
         let after = serde_json::json!({"before": before.to_string(), "audit_entries": audit_entries, "logins": logins, "kept_from_seq": kept_from_seq});
         append(&mut tx, now, Change { actor: &user.username, action: "audit.purge", entity: "audit_log", entity_id: before.to_string(), before: String::new(), after: after.to_string() }).await?;
         tx.commit().await?;

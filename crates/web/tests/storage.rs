@@ -272,6 +272,10 @@ async fn logs_younger_than_180_days_cannot_be_purged_by_the_app_or_by_hand() {
         assert_eq!((p.audit_entries, p.logins, p.kept_from_seq), (40, 40, 41));
         assert_eq!(rows(db).await, (11, 10), "10 recent entries and the purge's own");
         assert_eq!(db.verify_audit().await.unwrap(), Ok(51));
+        // Purging again finds nothing older, and says the chain still starts at 41.
+        let p = db.purge_logs(&auditor(Role::AuditAdmin), chrono::NaiveDate::from_ymd_opt(2026, 5, 1).unwrap(), now).await.unwrap();
+        assert_eq!((p.audit_entries, p.logins, p.kept_from_seq), (0, 0, 41));
+        assert_eq!(db.verify_audit().await.unwrap(), Ok(52));
         let e = sqlx::query("DELETE FROM audit_log WHERE seq = 41").execute(&db.pool).await.unwrap_err();
         assert!(e.to_string().contains("保留期"), "{e}");
 
@@ -279,8 +283,8 @@ async fn logs_younger_than_180_days_cannot_be_purged_by_the_app_or_by_hand() {
         // database's own clock refuses, the whole purge rolls back.
         let e = db.purge_logs(&auditor(Role::AuditAdmin), chrono::NaiveDate::from_ymd_opt(2028, 1, 1).unwrap(), dt("2028-11-23 10:00")).await.unwrap_err();
         assert!(e.to_string().contains("保留期"), "{e}");
-        assert_eq!(rows(db).await, (11, 10));
-        assert_eq!(db.verify_audit().await.unwrap(), Ok(51));
+        assert_eq!(rows(db).await, (12, 10));
+        assert_eq!(db.verify_audit().await.unwrap(), Ok(52));
         tdb.cleanup().await;
     });
 }
