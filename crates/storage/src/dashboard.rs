@@ -69,7 +69,7 @@ impl Db {
     /// Open tasks (交办 to 办结申请) led by the area's units or in its categories; all open tasks
     /// when `area` is `None` (督查局 and leaders without an area); always within the 数据范围.
     pub async fn open_tasks_in(&self, user: &SessionUser, area: Option<&Area>) -> Result<Vec<Task>> {
-        if !matches!(user.role, Role::Admin | Role::Supervisor | Role::Leader) {
+        if !Role::LEADERSHIP.contains(&user.role) {
             return Err(StoreError::Denied("无权限：只有区领导和督查局可以查看督导看板".into()));
         }
         let mut cond = format!("t.status IN ('assigned','received','in_progress','pending_review') AND {}", crate::tasks::scope_sql(user));

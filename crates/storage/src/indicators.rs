@@ -102,7 +102,7 @@ impl Db {
     async fn indicator_write_check(&self, tx: &mut sqlx::AnyConnection, user: &SessionUser, task_id: i64, now: NaiveDateTime) -> Result<()> {
         let d = load_detail(tx, task_id, now).await?;
         if user.role == Role::Supervisor {
-            return if user.actor().can_view(&d.parties()) { Ok(()) } else { Err(StoreError::Denied("无权限：该任务不在您的数据范围内".into())) };
+            return Ok(user.actor().must_view(&d.parties())?);
         }
         user.actor().authorize(Action::Report, &d.parties())?;
         Ok(())
@@ -189,9 +189,7 @@ impl Db {
         let today = now.date();
         let mut conn = self.pool.acquire().await?;
         let d = load_detail(&mut conn, task_id, now).await?;
-        if !user.actor().can_view(&d.parties()) {
-            return Err(StoreError::Denied("无权限：该任务不在您的数据范围内".into()));
-        }
+        user.actor().must_view(&d.parties())?;
         let ids = sqlx::query("SELECT id FROM indicators WHERE task_id = $1 ORDER BY id").bind(task_id).fetch_all(&mut *conn).await?;
         let mut out = vec![];
         for r in ids {

@@ -181,7 +181,7 @@ impl Db {
     /// Everything the 督查统筹 page shows: the register, merge proposals with reasons, and the
     /// burden per unit and month before and after the merges made.
     pub async fn inspection_overview(&self, user: &SessionUser) -> Result<InspectionOverview> {
-        if !matches!(user.role, Role::Admin | Role::Supervisor | Role::Leader) {
+        if !Role::LEADERSHIP.contains(&user.role) {
             return Err(StoreError::Denied("无权限：督查统筹仅督查局、区领导和系统管理员可见".into()));
         }
         let rows = self.list_inspections().await?;

@@ -108,8 +108,9 @@ impl Db {
         if n.targets.is_empty() {
             return Err(StoreError::invalid("通报对象", "至少指明一个单位"));
         }
-        if let Some(i) = n.targets.iter().position(|t| !user.in_scope(t.unit_id)) {
-            return Err(StoreError::Denied(format!("无权限：通报对象第 {} 行的单位不在您的数据范围（{}）内", i + 1, user.data_scope.label_zh())));
+        let actor = user.actor();
+        for (i, t) in n.targets.iter().enumerate() {
+            actor.must_reach(&format!("通报对象第 {} 行的单位", i + 1), t.unit_id)?;
         }
         let mut tx = self.begin().await?;
         let dup = sqlx::query("SELECT COUNT(*) AS n FROM notices WHERE doc_no = $1").bind(doc.clone()).fetch_one(&mut *tx).await?.i("n")?;

@@ -182,9 +182,7 @@ impl Db {
         }
         let title = required_text("问题", &n.title, 200)?;
         let description = required_text("问题描述", &n.description, 5000)?;
-        if !user.in_scope(n.lead_unit_id) {
-            return Err(StoreError::Denied(format!("无权限：牵头单位不在您的数据范围（{}）内", user.data_scope.label_zh())));
-        }
+        user.actor().must_reach("牵头单位", n.lead_unit_id)?;
         let mut tx = self.begin().await?;
         self.unit_exists(&mut tx, "牵头单位", n.lead_unit_id).await?;
         for u in &n.unit_ids {

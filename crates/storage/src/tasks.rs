@@ -408,9 +408,7 @@ impl Db {
     pub async fn get_task(&self, user: &SessionUser, id: i64, now: NaiveDateTime) -> Result<TaskDetail> {
         let mut conn = self.pool.acquire().await?;
         let d = load_detail(&mut conn, id, now).await?;
-        if !user.actor().can_view(&d.parties()) {
-            return Err(StoreError::Denied("无权限：该任务不在您的数据范围内".into()));
-        }
+        user.actor().must_view(&d.parties())?;
         Ok(d)
     }
 
@@ -428,9 +426,7 @@ impl Db {
         let d = load_detail(tx, task_id, ctx.now).await?;
         let actor = user.actor();
         let parties = d.parties();
-        if !actor.can_view(&parties) {
-            return Err(StoreError::Denied("无权限：该任务不在您的数据范围内".into()));
-        }
+        actor.must_view(&parties)?;
         let t = &d.task;
         let from = t.status;
         let (to, label) = match cmd.action() {

@@ -47,6 +47,8 @@ impl Role {
     /// The three administrators kept apart (三员分立): no account is more than one of them, and
     /// none may do another's work.
     pub const ADMINISTRATORS: [Role; 3] = [Self::Admin, Self::SecurityAdmin, Self::AuditAdmin];
+    /// The district-wide views (督导看板, 督查统筹, 组织机构): the 系统管理员, the 督查局 and the leaders.
+    pub const LEADERSHIP: [Role; 3] = [Self::Admin, Self::Supervisor, Self::Leader];
     pub fn code(self) -> &'static str {
         match self {
             Self::Admin => "admin",
@@ -170,6 +172,17 @@ impl DataScope {
         Ok(scope)
     }
 
+    /// Does a `role` with this scope, resolved to `units`, reach `unit`'s business? The one
+    /// statement of it, for [`Actor`] and for callers that hold the parts without an `Actor`.
+    pub fn reaches(&self, role: Role, units: &[i64], unit: i64) -> bool {
+        Role::SCOPED.contains(&role) && (*self == Self::All || units.contains(&unit))
+    }
+
+    /// … and every unit's (数据范围「全部」 for a role that works on supervised records).
+    pub fn reaches_all(&self, role: Role) -> bool {
+        *self == Self::All && Role::SCOPED.contains(&role)
+    }
+
     /// The stored text.
     pub fn encode(&self) -> String {
         match self {
@@ -215,12 +228,23 @@ pub struct Denied(pub String);
 impl Actor {
     /// Does this person see supervised records of every unit (数据范围「全部」)?
     pub fn sees_all(&self) -> bool {
-        self.data_scope == DataScope::All && Role::SCOPED.contains(&self.role)
+        self.data_scope.reaches_all(self.role)
     }
 
     /// Is `unit`'s business within this person's 数据范围?
     pub fn in_scope(&self, unit: i64) -> bool {
-        Role::SCOPED.contains(&self.role) && (self.data_scope == DataScope::All || self.scope_unit_ids.contains(&unit))
+        self.data_scope.reaches(self.role, &self.scope_unit_ids, unit)
+    }
+
+    /// Refused unless `unit`'s business is within the 数据范围; `what` names the unit's part
+    /// (“牵头单位”).
+    pub fn must_reach(&self, what: &str, unit: i64) -> Result<(), Denied> {
+        if self.in_scope(unit) { Ok(()) } else { Err(Denied(format!("无权限：{what}不在您的数据范围（{}）内", self.data_scope.label_zh()))) }
+    }
+
+    /// Refused unless the task is within the 数据范围.
+    pub fn must_view(&self, t: &TaskParties) -> Result<(), Denied> {
+        if self.can_view(t) { Ok(()) } else { Err(Denied("无权限：该任务不在您的数据范围内".into())) }
     }
 
     /// Data scope for reading a task.
@@ -238,9 +262,7 @@ impl Actor {
     /// May this person perform `action` on the task? Status rules are separate ([`crate::lifecycle::next_status`]).
     pub fn authorize(&self, action: Action, t: &TaskParties) -> Result<(), Denied> {
         use Action as A;
-        if !self.can_view(t) {
-            return Err(Denied("无权限：该任务不在您的数据范围内".into()));
-        }
+        self.must_view(t)?;
         let ok = match action {
             A::Assign | A::Approve | A::Reject | A::Cancel | A::Urge | A::ReviewExtension => self.role == Role::Supervisor,
             A::Receive | A::Decompose | A::RequestCompletion | A::RequestExtension => {
@@ -275,10 +297,7 @@ impl Actor {
     /// … for a lead unit within its 数据范围.
     pub fn may_create_task(&self, lead_unit_id: i64) -> Result<(), Denied> {
         self.may_create_tasks()?;
-        if !self.in_scope(lead_unit_id) {
-            return Err(Denied(format!("无权限：牵头单位不在您的数据范围（{}）内", self.data_scope.label_zh())));
-        }
-        Ok(())
+        self.must_reach("牵头单位", lead_unit_id)
     }
 
     /// Users, units and the calendar are the 系统管理员's job.

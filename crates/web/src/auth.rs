@@ -47,6 +47,15 @@ pub(crate) async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<(S
 #[derive(Clone)]
 pub(crate) struct Resolved(pub SessionUser, pub String);
 
+/// The session the permission guard resolved for this request (taken, not copied), or a lookup
+/// where no guard ran.
+async fn session_of(parts: &mut Parts, state: &AppState) -> Result<Option<(SessionUser, String)>, xietong_storage::StoreError> {
+    match parts.extensions.remove::<Resolved>() {
+        Some(Resolved(u, t)) => Ok(Some((u, t))),
+        None => resolve(parts, state).await,
+    }
+}
+
 /// Routes an account with an initial password may still use: changing it, and signing out.
 const WHILE_MUST_CHANGE: [&str; 5] = ["/api/password", "/api/session", "/password", "/logout", "/api/me"];
 
@@ -56,11 +65,7 @@ pub struct ApiUser(pub SessionUser, pub String);
 impl FromRequestParts<AppState> for ApiUser {
     type Rejection = Response;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let resolved = match parts.extensions.get::<Resolved>() {
-            Some(Resolved(u, t)) => Ok(Some((u.clone(), t.clone()))),
-            None => resolve(parts, state).await,
-        };
-        match resolved {
+        match session_of(parts, state).await {
             Ok(Some((u, _))) if u.must_change_password && !WHILE_MUST_CHANGE.contains(&parts.uri.path()) => Err((
                 StatusCode::FORBIDDEN,
                 axum::Json(ErrorBody { error: "须先修改初始密码（PUT /api/password）".into(), field: None }),
@@ -79,11 +84,7 @@ pub struct PageUser(pub SessionUser, pub String);
 impl FromRequestParts<AppState> for PageUser {
     type Rejection = Response;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let resolved = match parts.extensions.get::<Resolved>() {
-            Some(Resolved(u, t)) => Ok(Some((u.clone(), t.clone()))),
-            None => resolve(parts, state).await,
-        };
-        match resolved {
+        match session_of(parts, state).await {
             Ok(Some((u, _))) if u.must_change_password && !WHILE_MUST_CHANGE.contains(&parts.uri.path()) => Err(Redirect::to("/password").into_response()),
             Ok(Some((u, t))) => Ok(PageUser(u, t)),
             Ok(None) => {

@@ -501,7 +501,7 @@ struct FlashQuery {
 }
 
 async fn org_page(State(s): State<AppState>, PageUser(u, _): PageUser, axum::extract::Query(q): axum::extract::Query<FlashQuery>) -> Response {
-    if !matches!(u.role, Role::Admin | Role::Supervisor | Role::Leader) {
+    if !Role::LEADERSHIP.contains(&u.role) {
         return error_page(&s, Some(&u), &StoreError::Denied("无权限：组织机构页面仅限系统管理员、督查局和区领导".into()));
     }
     let units = s.db.list_units().await.unwrap_or_default();
@@ -607,7 +607,7 @@ async fn audit_page(State(s): State<AppState>, PageUser(u, _): PageUser, axum::e
         (Err(e), _) | (_, Err(e)) => return error_page(&s, Some(&u), &e),
     };
     let flash_ok = raw.iter().find(|(k, _)| k == "ok").map(|(_, v)| v.clone());
-    let oldest_allowed = s.clock.now().date() - chrono::Duration::days(xietong_storage::audit::RETENTION_DAYS);
+    let oldest_allowed = xietong_storage::audit::oldest_purgeable(s.clock.now());
     render(&s, StatusCode::OK, "audit.html", Some(&u), context! { nav => "audit", verify => verify, recent => recent, logins => logins, flash_ok => flash_ok,
         oldest_allowed => oldest_allowed.to_string(), retention => xietong_storage::audit::RETENTION_DAYS,
         q => serde_json::json!({"who": lq.who, "what": lq.what, "from": lq.from, "to": lq.to, "login": login_search}) })

@@ -42,7 +42,7 @@ const AUDIT: &[Role] = &[AuditAdmin];
 const ACCOUNTS: &[Role] = &[Admin, SecurityAdmin];
 const SUPERVISOR: &[Role] = &[Supervisor];
 const BUREAU: &[Role] = &[TechBureau];
-const LEADERSHIP: &[Role] = &[Admin, Supervisor, Leader];
+const LEADERSHIP: &[Role] = &Role::LEADERSHIP;
 
 /// (method, path as routed, who). Sorted by path for reading.
 pub const TABLE: &[(&str, &str, Allow)] = &[
