@@ -539,7 +539,7 @@ impl Plan {
         for k in -15i64..=120 {
             let date = cal.add_working_days(now.date(), k).value;
             let deadline = date.and_time(end);
-            let Some(check) = lights::next_check_at(cal, &rules.escalation, deadline, &[]) else { continue };
+            let Some(check) = lights::next_check_at(cal, &rules.escalation, deadline, &[], now) else { continue };
             // Received 1 to 40 working days before the earlier of now and the deadline.
             let anchor = now.min(deadline - chrono::Duration::minutes(1));
             let received = (0..16).map(|j| cal.sub_working_minutes(anchor, day * (1 + j * 5 / 2) + 37 * j).value).collect();

@@ -13,7 +13,7 @@ const ESCALATION: &str = "escalation_rules";
 const URGE: &str = "urge_rules";
 
 /// Everything a computation needs that an administrator can change.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct Rules {
     pub escalation: EscalationRules,
     pub urge: UrgeRules,
@@ -70,12 +70,13 @@ impl Db {
     }
 
     pub async fn save_rules(&self, actor: &str, rules: &Rules, now: NaiveDateTime) -> Result<()> {
-        rules.escalation.validate().map_err(|m| StoreError::Conflict(m))?;
+        rules.escalation.validate().map_err(StoreError::BadInput)?;
         if !(1..=50).contains(&rules.urge.cap_per_week) {
             return Err(StoreError::invalid("每周催办上限", "应在 1 到 50 之间"));
         }
-        let before = serde_json::json!({"escalation": self.load_rules().await?.escalation, "urge": self.load_rules().await?.urge});
         let mut tx = self.begin().await?;
+        let old = self.load_rules().await?;
+        let before = serde_json::json!({"escalation": old.escalation, "urge": old.urge});
         self.set_setting(&mut tx, ESCALATION, &serde_json::to_string(&rules.escalation).unwrap_or_default()).await?;
         self.set_setting(&mut tx, URGE, &serde_json::to_string(&rules.urge).unwrap_or_default()).await?;
         let after = serde_json::json!({"escalation": rules.escalation, "urge": rules.urge});

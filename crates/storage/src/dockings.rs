@@ -418,13 +418,14 @@ impl Db {
         let note = optional_text("说明", &m.note, 1000)?.unwrap_or_default();
         let reason = optional_text("终止原因", &m.reason, 500)?.unwrap_or_default();
         let mut tx = self.begin().await?;
+        crate::locks::lock_row(&mut tx, crate::locks::Locked::Dockings, id).await?;
         let r = sqlx::query("SELECT stage, furthest FROM dockings WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?.ok_or_else(|| StoreError::NotFound(format!("没有编号 {id} 的对接")))?;
         let from_code = r.s("stage")?;
         let from = stage_of(&from_code)?;
         let contracts = sqlx::query("SELECT COUNT(*) AS n FROM contracts WHERE docking_id = $1").bind(id).fetch_one(&mut *tx).await?.i("n")?;
         check_move(from, to, contracts > 0, &reason).map_err(|e| StoreError::Conflict(e.0))?;
         let furthest = if to == Stage::Terminated { stage_of(&r.s("furthest")?)? } else { to };
-        sqlx::query("UPDATE dockings SET stage = $1, furthest = $2, end_reason = $3, updated_at = $4 WHERE id = $5 AND stage = $6")
+        let changed = sqlx::query("UPDATE dockings SET stage = $1, furthest = $2, end_reason = $3, updated_at = $4 WHERE id = $5 AND stage = $6")
             .bind(to.code().to_string())
             .bind(furthest.code().to_string())
             .bind(reason.clone())
@@ -432,7 +433,11 @@ impl Db {
             .bind(id)
             .bind(from_code.clone())
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+        if changed != 1 {
+            return Err(StoreError::stale("对接", from.label_zh()));
+        }
         let text = if reason.is_empty() { note.clone() } else { format!("终止原因：{reason}{}", if note.is_empty() { String::new() } else { format!("；{note}") }) };
         event(&mut tx, id, &from_code, to.code(), &text, None, &u.username, now).await?;
         append(&mut tx, now, Change { actor: &u.username, action: "docking.move", entity: "docking", entity_id: id.to_string(), before: serde_json::json!({"stage": from_code}).to_string(), after: serde_json::json!({"stage": to.code(), "note": note, "reason": reason}).to_string() }).await?;
@@ -445,6 +450,7 @@ impl Db {
     pub async fn share_contact(&self, u: &SessionUser, id: i64, now: NaiveDateTime) -> Result<()> {
         let party = self.party_of(u).await?;
         let mut tx = self.begin().await?;
+        crate::locks::lock_row(&mut tx, crate::locks::Locked::Dockings, id).await?;
         let r = sqlx::query("SELECT d.expert_id, x.institution_id, x.share_on_consent FROM dockings d LEFT JOIN experts x ON x.id = d.expert_id WHERE d.id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)

@@ -19,6 +19,10 @@ pub enum StoreError {
     Conflict(String),
     #[error("{0}")]
     NotFound(String),
+    /// The database gave up on this transaction to keep others consistent (a PostgreSQL
+    /// serialization failure or deadlock, a SQLite lock timeout): safe to retry.
+    #[error("{0}")]
+    Busy(String),
     #[error("服务器内部错误")]
     Internal(String),
 }
@@ -29,6 +33,11 @@ impl StoreError {
     }
     pub fn internal(message: impl Into<String>) -> Self {
         StoreError::Internal(message.into())
+    }
+
+    /// The record moved on since it was read (by another request, or since the page was loaded).
+    pub fn stale(what: &str, current: &str) -> Self {
+        StoreError::Conflict(format!("该{what}已被他人处理，当前状态：{current}，请刷新后重试"))
     }
 }
 
@@ -69,6 +78,13 @@ impl From<sqlx::Error> for StoreError {
                 if msg.contains("username") {
                     return StoreError::invalid("用户名", "已存在");
                 }
+                // Constraints that decide races (see crate::locks): the loser is told what won.
+                if msg.contains("extensions") {
+                    return StoreError::Conflict("该任务已有一项延期申请正在审批中".into());
+                }
+                if msg.contains("rankings") {
+                    return StoreError::Conflict("该月排名已发布，发布后不能更改".into());
+                }
                 return StoreError::Conflict("数据重复，违反唯一性约束".into());
             }
             if db.is_foreign_key_violation() || msg.contains("FOREIGN KEY constraint failed") {
@@ -76,6 +92,12 @@ impl From<sqlx::Error> for StoreError {
             }
             if msg.contains("审计日志只能追加") {
                 return StoreError::Conflict(msg.to_string());
+            }
+            // serialization_failure, deadlock_detected, lock_not_available; SQLite's lock timeout.
+            let code = db.code().map(|c| c.to_string()).unwrap_or_default();
+            if matches!(code.as_str(), "40001" | "40P01" | "55P03") || msg.contains("database is locked") {
+                tracing::warn!(error = %e, "transaction aborted by the database, retryable");
+                return StoreError::Busy("系统繁忙，该操作与其他操作冲突未能完成，请稍后重试".into());
             }
         }
         tracing::error!(error = %e, "database error");

@@ -15,6 +15,7 @@ pub mod indicators;
 pub mod inspections;
 pub mod libraries;
 pub mod lists;
+pub mod locks;
 pub mod matching;
 pub mod notices;
 pub mod org;
@@ -153,6 +154,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (8, "identity", include_str!("../migrations/sqlite/0008_identity.sql")),
             (9, "audit retention", include_str!("../migrations/sqlite/0009_audit_retention.sql")),
             (10, "id numbers", include_str!("../migrations/sqlite/0010_id_numbers.sql")),
+            (11, "concurrency", include_str!("../migrations/sqlite/0011_concurrency.sql")),
         ],
         Backend::Postgres => &[
             (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -165,6 +167,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (8, "identity", include_str!("../migrations/postgres/0008_identity.sql")),
             (9, "audit retention", include_str!("../migrations/postgres/0009_audit_retention.sql")),
             (10, "id numbers", include_str!("../migrations/postgres/0010_id_numbers.sql")),
+            (11, "concurrency", include_str!("../migrations/postgres/0011_concurrency.sql")),
         ],
     };
     files

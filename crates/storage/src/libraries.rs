@@ -66,6 +66,13 @@ impl Library {
             Self::Achievement => "achievements",
         }
     }
+    fn locked(self) -> crate::locks::Locked {
+        match self {
+            Self::Problem => crate::locks::Locked::TechProblems,
+            Self::Expert => crate::locks::Locked::Experts,
+            Self::Achievement => crate::locks::Locked::Achievements,
+        }
+    }
     fn title_col(self) -> &'static str {
         match self {
             Self::Expert => "name",
@@ -661,6 +668,8 @@ impl Db {
 
     /// For a resubmission: the record must be the caller's and returned.
     async fn check_resubmit(tx: &mut sqlx::AnyConnection, lib: Library, id: i64, owner_col: &str, owner: Option<i64>, u: &SessionUser) -> Result<()> {
+        // Locked before its status is read, so two resubmissions cannot both pass the check.
+        crate::locks::lock_row(tx, lib.locked(), id).await?;
         let r = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT status, {owner_col} AS owner FROM {} WHERE id = $1", lib.table())))
             .bind(id)
             .fetch_optional(&mut *tx)
@@ -1111,6 +1120,7 @@ impl Db {
             return Err(StoreError::invalid("退回原因", "退回须写明原因，提交人据此修改"));
         }
         let mut tx = self.begin().await?;
+        crate::locks::lock_row(&mut tx, lib.locked(), id).await?;
         let r = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT t.status, t.{} AS title, c.validity_days FROM {} t LEFT JOIN campaigns c ON c.id = t.campaign_id WHERE t.id = $1",
             lib.title_col(),
@@ -1126,7 +1136,7 @@ impl Db {
         let validity = r.oi("validity_days")?.map(|d| d as u32).unwrap_or(DEFAULT_VALIDITY_DAYS);
         let expires = matches!(action, ReviewAction::Approve | ReviewAction::Renew).then(|| review::expires_on(now.date(), validity).to_string());
         let return_reason = if action == ReviewAction::Return { reason.clone() } else { String::new() };
-        sqlx::query(sqlx::AssertSqlSafe(format!(
+        let changed = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE {} SET status = $1, return_reason = $2, expires_on = COALESCE($3, expires_on), updated_at = $4 WHERE id = $5 AND status = $6",
             lib.table()
         )))
@@ -1137,7 +1147,11 @@ impl Db {
         .bind(id)
         .bind(from_code.clone())
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+        if changed != 1 {
+            return Err(StoreError::stale("记录", from.label_zh()));
+        }
         Self::review_event(&mut tx, lib, id, action.code(), &from_code, to, &reason, &actor, now).await?;
         let after = serde_json::json!({"library": lib.code(), "title": r.s("title")?, "action": action.code(), "to": to.code(), "reason": reason, "expires_on": expires});
         append(&mut tx, now, Change { actor: &actor, action: &format!("review.{}", action.code()), entity: lib.table(), entity_id: id.to_string(), before: serde_json::json!({"status": from_code}).to_string(), after: after.to_string() }).await?;

@@ -245,6 +245,7 @@ impl Db {
             return Err(StoreError::BadInput("召开协调会请使用“记录协调会”，填写参会人员和议定事项".into()));
         }
         let mut tx = self.begin().await?;
+        crate::locks::lock_row(&mut tx, crate::locks::Locked::Problems, id).await?;
         let p = load_problem(&mut tx, id, now.date()).await?;
         if !in_scope(user, &p.unit_ids()) {
             return Err(StoreError::Denied("无权限：该问题不在您的数据范围内".into()));
@@ -258,14 +259,19 @@ impl Db {
             ProblemAction::Escalate | ProblemAction::Instruct | ProblemAction::Resolve => required_text(&format!("{}说明", a.label_zh()), comment, 2000)?,
             _ => optional_text("说明", comment, 2000)?.unwrap_or_default(),
         };
-        sqlx::query("UPDATE problems SET status = $1, holder = $2, updated_at = $3, resolved_at = $4 WHERE id = $5")
+        let changed = sqlx::query("UPDATE problems SET status = $1, holder = $2, updated_at = $3, resolved_at = $4 WHERE id = $5 AND status = $6")
             .bind(to.code().to_string())
             .bind(holder_for(to, &p.lead_unit_name))
             .bind(ts(now))
             .bind(if to == ProblemStatus::Resolved { Some(ts(now)) } else { None })
             .bind(id)
+            .bind(p.status.code().to_string())
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+        if changed != 1 {
+            return Err(StoreError::stale("问题", p.status.label_zh()));
+        }
         problem_event(&mut tx, id, a.code(), user, now, p.status.code(), to.code(), &comment).await?;
         let before = serde_json::json!({"status": p.status.code(), "holder": p.holder});
         let after = serde_json::json!({"status": to.code(), "holder": holder_for(to, &p.lead_unit_name), "comment": comment});
@@ -293,6 +299,7 @@ impl Db {
             return Err(StoreError::Denied("无权限：议定事项转为督办任务须由督查局立项".into()));
         }
         let mut tx = self.begin().await?;
+        crate::locks::lock_row(&mut tx, crate::locks::Locked::Problems, problem_id).await?;
         let p = load_problem(&mut tx, problem_id, now.date()).await?;
         if !in_scope(user, &p.unit_ids()) {
             return Err(StoreError::Denied("无权限：该问题不在您的数据范围内".into()));

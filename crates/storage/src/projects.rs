@@ -192,7 +192,12 @@ impl Db {
             .fetch_optional(&mut *tx)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("编号 {section_id} 的标段不存在")))?;
-        let (project_id, name, before, task_id) = (r.i("project_id")?, r.s("name")?, r.i("progress")?, r.i("task_id")?);
+        let task_id = r.i("task_id")?;
+        // The project's task is the business row (see crate::locks): locked before its sections are
+        // read, so two section reports at once both count in the project's progress.
+        crate::locks::lock_row(&mut tx, crate::locks::Locked::Tasks, task_id).await?;
+        let r = sqlx::query("SELECT project_id, name, progress FROM bid_sections WHERE id = $1").bind(section_id).fetch_one(&mut *tx).await?;
+        let (project_id, name, before) = (r.i("project_id")?, r.s("name")?, r.i("progress")?);
         let d = load_detail(&mut tx, task_id, ctx.now).await?;
         user.actor().authorize(Action::Report, &d.parties())?;
         // Sections belong to the lead unit (谁主管、谁负责); co-units report on the task itself.
@@ -207,7 +212,7 @@ impl Db {
         sqlx::query("UPDATE bid_sections SET progress = $1, updated_at = $2 WHERE id = $3").bind(p).bind(ts(ctx.now)).bind(section_id).execute(&mut *tx).await?;
         let sections = load_sections(&mut tx, project_id).await?;
         let overall = project_progress(&sections.iter().map(domain_section).collect::<Vec<_>>());
-        self.perform_in(&mut tx, user, ctx, task_id, Command::Report { progress: overall, text: format!("{name}进度 {p}%：{text}") }).await?;
+        self.perform_in(&mut tx, user, ctx, task_id, Command::Report { progress: overall, text: format!("{name}进度 {p}%：{text}") }, None).await?;
         let after = serde_json::json!({"section_id": section_id, "progress": p, "project_progress": overall});
         append(&mut tx, ctx.now, Change { actor: &user.username, action: "project.section_report", entity: "bid_section", entity_id: section_id.to_string(), before: serde_json::json!({"progress": before}).to_string(), after: after.to_string() }).await?;
         let out = load_project(&mut tx, project_id, ctx.now.date()).await?;

@@ -47,21 +47,27 @@ impl Db {
         let (mut after_check, mut after_id) = (String::new(), 0i64);
         loop {
             let mut tx = self.begin().await?;
-            let rows = sqlx::query(
+            // The batch's task rows are locked as they are read, skipping any a user holds: the
+            // sweep never waits for a user (that task is looked at next time), and what it reads is
+            // what it changes. A skipped row is passed by the keyset and found by the next sweep.
+            let sql = format!(
                 "SELECT id, title, deadline, status, lead_unit_id, next_check_at FROM tasks \
                  WHERE next_check_at <= $1 AND (next_check_at > $2 OR (next_check_at = $2 AND id > $3)) \
-                 ORDER BY next_check_at, id LIMIT $4",
-            )
-            .bind(ts(ctx.now))
-            .bind(after_check.clone())
-            .bind(after_id)
-            .bind(batch)
-            .fetch_all(&mut *tx)
-            .await?;
+                 ORDER BY next_check_at, id LIMIT $4{}",
+                crate::locks::skip_locked(&tx)
+            );
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(ts(ctx.now))
+                .bind(after_check.clone())
+                .bind(after_id)
+                .bind(batch)
+                .fetch_all(&mut *tx)
+                .await?;
             if rows.is_empty() {
                 tx.commit().await?;
                 break;
             }
+            let mut audit = vec![];
             for r in &rows {
                 let id = r.i("id")?;
                 after_id = id;
@@ -71,21 +77,35 @@ impl Db {
                 let deadline = r.t("deadline")?;
                 let title = r.s("title")?;
                 let unit = r.i("lead_unit_id")?;
+                let open = matches!(status, TaskStatus::Assigned | TaskStatus::Received | TaskStatus::InProgress);
                 let mut fired = fired_steps(&mut tx, id, deadline).await?;
-                if matches!(status, TaskStatus::Assigned | TaskStatus::Received | TaskStatus::InProgress) {
+                if open {
                     for step in lights::due_steps(ctx.cal, &ctx.rules.escalation, deadline, &fired, ctx.now) {
                         if fire(&mut tx, id, &title, unit, step, deadline, status, ctx.now, &sys).await? {
                             report.steps_fired += 1;
+                            let after = serde_json::json!({"step": step.code(), "deadline": ts(deadline)}).to_string();
+                            audit.push((id, after));
                         }
                         fired.push(step);
                     }
                 }
-                let next = if matches!(status, TaskStatus::Assigned | TaskStatus::Received | TaskStatus::InProgress) {
-                    lights::next_check_at(ctx.cal, &ctx.rules.escalation, deadline, &fired).map(ts)
-                } else {
-                    None
-                };
-                sqlx::query("UPDATE tasks SET next_check_at = $1 WHERE id = $2").bind(next).bind(id).execute(&mut *tx).await?;
+                let next = if open { lights::next_check_at(ctx.cal, &ctx.rules.escalation, deadline, &fired, ctx.now).map(ts) } else { None };
+                let moved = sqlx::query("UPDATE tasks SET next_check_at = $1 WHERE id = $2 AND next_check_at = $3")
+                    .bind(next)
+                    .bind(id)
+                    .bind(after_check.clone())
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if moved != 1 {
+                    // Only possible if the row changed under the lock: undo this batch, look again next time.
+                    return Err(crate::StoreError::Busy(format!("任务 {id} 在升级检查时被修改")));
+                }
+            }
+            // The audit chain head last and once per batch (see crate::locks), held only until commit.
+            for (id, after) in audit {
+                let change = Change { actor: "system", action: "task.escalate", entity: "task", entity_id: id.to_string(), before: String::new(), after };
+                append(&mut tx, ctx.now, change).await?;
             }
             tx.commit().await?;
         }
@@ -93,7 +113,45 @@ impl Db {
     }
 }
 
-/// Insert the step's row; only if this transaction inserted it, carry out its effects.
+impl Db {
+    /// After the calendar or the rules changed: store each open task's next check time as the new
+    /// calendar and rules give it, so a step moved earlier fires at its new time and one moved
+    /// later does not fire early. Walks the open tasks by id, `batch` per transaction, each row
+    /// locked (a user's action on it waits, then recomputes with the same rules). Returns how many
+    /// stored times changed.
+    pub async fn recompute_next_checks(&self, ctx: &Ctx<'_>, batch: i64) -> Result<u64> {
+        let mut changed = 0;
+        let mut after_id = 0i64;
+        loop {
+            let mut tx = self.begin().await?;
+            let lock = if crate::locks::is_postgres(&tx) { " FOR NO KEY UPDATE" } else { "" };
+            let sql = format!(
+                "SELECT id, deadline, next_check_at FROM tasks WHERE status IN ('assigned','received','in_progress') AND id > $1 \
+                 ORDER BY id LIMIT $2{lock}"
+            );
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(after_id).bind(batch).fetch_all(&mut *tx).await?;
+            let Some(last) = rows.last() else {
+                tx.commit().await?;
+                break;
+            };
+            after_id = last.i("id")?;
+            for r in &rows {
+                let (id, deadline) = (r.i("id")?, r.t("deadline")?);
+                let fired = fired_steps(&mut tx, id, deadline).await?;
+                let next = lights::next_check_at(ctx.cal, &ctx.rules.escalation, deadline, &fired, ctx.now).map(ts);
+                if next != r.os("next_check_at")? {
+                    sqlx::query("UPDATE tasks SET next_check_at = $1 WHERE id = $2").bind(next).bind(id).execute(&mut *tx).await?;
+                    changed += 1;
+                }
+            }
+            tx.commit().await?;
+        }
+        Ok(changed)
+    }
+}
+
+/// Insert the step's row; only if this transaction inserted it, carry out its effects (the caller
+/// appends the audit entry).
 #[allow(clippy::too_many_arguments)]
 async fn fire(
     tx: &mut sqlx::AnyConnection,
@@ -136,7 +194,5 @@ async fn fire(
             .await?;
     }
     event(tx, task_id, &format!("escalate:{}", step.code()), sys, now, status.code(), status.code(), &text).await?;
-    let after = serde_json::json!({"step": step.code(), "deadline": ts(deadline)}).to_string();
-    append(tx, now, Change { actor: "system", action: "task.escalate", entity: "task", entity_id: task_id.to_string(), before: String::new(), after }).await?;
     Ok(true)
 }

@@ -129,6 +129,9 @@ pub struct Task {
     pub last_report_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Incremented by every action; a form sends back the version it showed, and an action on a
+    /// task that moved on since is refused (409) instead of applied to a state nobody saw.
+    pub version: i64,
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -258,6 +261,7 @@ pub(crate) fn task(r: &AnyRow) -> Result<Task> {
         last_report_at: r.ot("last_report_at")?,
         created_at: r.t("created_at")?,
         updated_at: r.t("updated_at")?,
+        version: r.i("version")?,
     })
 }
 
@@ -400,7 +404,7 @@ impl Db {
             "deadline": ts(deadline), "received_at": ts(received_at), "source_kind": source_kind.code()});
         append(tx, ctx.now, Change { actor: &user.username, action: "task.create", entity: "task", entity_id: id.to_string(), before: String::new(), after: after.to_string() }).await?;
         if n.assign_now {
-            self.perform_in(tx, user, ctx, id, Command::Assign { comment: String::new() }).await?;
+            self.perform_in(tx, user, ctx, id, Command::Assign { comment: String::new() }, None).await?;
         }
         Ok(id)
     }
@@ -415,20 +419,36 @@ impl Db {
     /// Perform one action on a task: check scope, role and state, validate, write, record the
     /// timeline and the audit entry — all in one transaction, so a refusal changes nothing.
     pub async fn perform(&self, user: &SessionUser, ctx: &Ctx<'_>, task_id: i64, cmd: Command) -> Result<TaskDetail> {
-        let mut tx = self.begin().await?;
-        let detail = self.perform_in(&mut tx, user, ctx, task_id, cmd).await?;
-        tx.commit().await?;
-        Ok(detail)
+        self.perform_seen(user, ctx, task_id, cmd, None).await
     }
 
-    /// [`Db::perform`] inside a caller's transaction.
-    pub async fn perform_in(&self, tx: &mut sqlx::AnyConnection, user: &SessionUser, ctx: &Ctx<'_>, task_id: i64, cmd: Command) -> Result<TaskDetail> {
+    /// [`Db::perform`] for a form or call that says which version of the task it was shown:
+    /// if the task moved on since, nothing is done and the answer is 409 with the current state.
+    pub async fn perform_seen(&self, user: &SessionUser, ctx: &Ctx<'_>, task_id: i64, cmd: Command, seen: Option<i64>) -> Result<TaskDetail> {
+        crate::locks::retrying(|| async {
+            let mut tx = self.begin().await?;
+            let detail = self.perform_in(&mut tx, user, ctx, task_id, cmd.clone(), seen).await?;
+            tx.commit().await?;
+            Ok(detail)
+        })
+        .await
+    }
+
+    /// [`Db::perform`] inside a caller's transaction. The task's row is locked first (see
+    /// [`crate::locks`]), so the state the rules are checked against is the state that is changed.
+    pub async fn perform_in(&self, tx: &mut sqlx::AnyConnection, user: &SessionUser, ctx: &Ctx<'_>, task_id: i64, cmd: Command, seen: Option<i64>) -> Result<TaskDetail> {
+        if !crate::locks::lock_row(tx, crate::locks::Locked::Tasks, task_id).await? {
+            return Err(StoreError::NotFound(format!("编号 {task_id} 的任务不存在")));
+        }
         let d = load_detail(tx, task_id, ctx.now).await?;
         let actor = user.actor();
         let parties = d.parties();
         actor.must_view(&parties)?;
         let t = &d.task;
         let from = t.status;
+        if seen.is_some_and(|v| v != t.version) {
+            return Err(StoreError::stale("任务", from.label_zh()));
+        }
         let (to, label) = match cmd.action() {
             Some(a) => {
                 actor.authorize(a, &parties)?;
@@ -576,14 +596,20 @@ impl Db {
                 } else {
                     ("decided_by", "decided_at", "decision_comment")
                 };
-                sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE extensions SET status = $1, {by} = $2, {at} = $3, {cm} = $4 WHERE id = $5")))
+                let sql = format!("UPDATE extensions SET status = $1, {by} = $2, {at} = $3, {cm} = $4 WHERE id = $5 AND status = $6");
+                let changed = sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(next.code().to_string())
                     .bind(user.user_id)
                     .bind(ts(now))
                     .bind(c.clone())
                     .bind(*extension_id)
+                    .bind(e.status.code().to_string())
                     .execute(&mut *tx)
-                    .await?;
+                    .await?
+                    .rows_affected();
+                if changed != 1 {
+                    return Err(StoreError::stale("延期申请", e.status.label_zh()));
+                }
                 if next == ExtensionStatus::Approved {
                     new_deadline = e.new_deadline;
                     sqlx::query("UPDATE tasks SET deadline = $1 WHERE id = $2").bind(ts(e.new_deadline)).bind(task_id).execute(&mut *tx).await?;
@@ -596,14 +622,27 @@ impl Db {
             }
             Command::Urge { comment: c } => {
                 let week = week_label(now);
-                let sent = sqlx::query("SELECT COUNT(*) AS n FROM urges WHERE task_id = $1 AND week = $2 AND manual = 1")
-                    .bind(task_id)
-                    .bind(week.clone())
-                    .fetch_one(&mut *tx)
-                    .await?
-                    .i("n")?;
-                ctx.rules.urge.check(sent).map_err(StoreError::Conflict)?;
                 comment = optional_text("催办内容", c, 1000)?.unwrap_or_else(|| "请抓紧办理".into());
+                // The cap's check is in the counter's own UPDATE: a 4th 催办 of a week changes no row.
+                let counted = sqlx::query(
+                    "INSERT INTO urge_counts (task_id, week, manual) VALUES ($1, $2, 1) ON CONFLICT (task_id, week) \
+                     DO UPDATE SET manual = urge_counts.manual + 1 WHERE urge_counts.manual < $3",
+                )
+                .bind(task_id)
+                .bind(week.clone())
+                .bind(ctx.rules.urge.cap_per_week)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if counted != 1 {
+                    let sent = sqlx::query("SELECT manual FROM urge_counts WHERE task_id = $1 AND week = $2")
+                        .bind(task_id)
+                        .bind(week.clone())
+                        .fetch_one(&mut *tx)
+                        .await?
+                        .i("manual")?;
+                    ctx.rules.urge.check(sent.max(ctx.rules.urge.cap_per_week)).map_err(StoreError::Conflict)?;
+                }
                 sqlx::query("INSERT INTO urges (task_id, manual, by_user_id, at, week, comment) VALUES ($1, 1, $2, $3, $4, $5)")
                     .bind(task_id)
                     .bind(user.user_id)
@@ -623,26 +662,32 @@ impl Db {
         // Escalation follows the deadline: recompute when the task is swept next.
         let next_check = if matches!(to, TaskStatus::Assigned | TaskStatus::Received | TaskStatus::InProgress) {
             let fired = fired_steps(&mut *tx, task_id, new_deadline).await?;
-            lights::next_check_at(ctx.cal, &ctx.rules.escalation, new_deadline, &fired).map(ts)
+            lights::next_check_at(ctx.cal, &ctx.rules.escalation, new_deadline, &fired, now).map(ts)
         } else {
             None
         };
-        sqlx::query("UPDATE tasks SET status = $1, next_check_at = $2, updated_at = $3 WHERE id = $4")
-            .bind(to.code().to_string())
-            .bind(next_check)
-            .bind(ts(now))
-            .bind(task_id)
-            .execute(&mut *tx)
-            .await?;
-        event(&mut *tx, task_id, &label, user, now, from.code(), to.code(), &comment).await?;
-        if let Command::Report { progress: p, .. } = &cmd {
-            // The progress as reported then, so a past month's ranking reads the progress of that month.
-            sqlx::query("UPDATE task_events SET data = $1 WHERE id = (SELECT MAX(id) FROM task_events WHERE task_id = $2)")
-                .bind(serde_json::json!({"progress": p}).to_string())
-                .bind(task_id)
-                .execute(&mut *tx)
-                .await?;
+        let changed = sqlx::query(
+            "UPDATE tasks SET status = $1, next_check_at = $2, updated_at = $3, version = version + 1 \
+             WHERE id = $4 AND status = $5 AND version = $6",
+        )
+        .bind(to.code().to_string())
+        .bind(next_check)
+        .bind(ts(now))
+        .bind(task_id)
+        .bind(from.code().to_string())
+        .bind(t.version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed != 1 {
+            return Err(StoreError::stale("任务", from.label_zh()));
         }
+        // A report keeps the progress as reported then, so a past month's ranking reads that month's.
+        let data = match &cmd {
+            Command::Report { progress: p, .. } => serde_json::json!({"progress": p}).to_string(),
+            _ => String::new(),
+        };
+        event_with(&mut *tx, task_id, &label, user, now, (from.code(), to.code()), &comment, &data).await?;
         let after_row = sqlx::query("SELECT status, deadline, progress, round FROM tasks WHERE id = $1").bind(task_id).fetch_one(&mut *tx).await?;
         let after = serde_json::json!({"status": after_row.s("status")?, "deadline": after_row.s("deadline")?, "progress": after_row.i("progress")?, "round": after_row.i("round")?, "comment": comment});
         append(&mut *tx, now, Change { actor: &user.username, action: &format!("task.{label}"), entity: "task", entity_id: task_id.to_string(), before: before.to_string(), after: after.to_string() }).await?;
@@ -857,7 +902,25 @@ pub(crate) async fn fired_steps(tx: &mut sqlx::AnyConnection, task_id: i64, dead
 }
 
 pub(crate) async fn event(tx: &mut sqlx::AnyConnection, task_id: i64, action: &str, user: &SessionUser, at: NaiveDateTime, from: &str, to: &str, comment: &str) -> Result<()> {
-    sqlx::query("INSERT INTO task_events (task_id, action, actor_user_id, actor_name, at, from_status, to_status, comment) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+    event_with(tx, task_id, action, user, at, (from, to), comment, "").await
+}
+
+/// A timeline entry with its data (JSON text or empty), written in one statement.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn event_with(
+    tx: &mut sqlx::AnyConnection,
+    task_id: i64,
+    action: &str,
+    user: &SessionUser,
+    at: NaiveDateTime,
+    (from, to): (&str, &str),
+    comment: &str,
+    data: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO task_events (task_id, action, actor_user_id, actor_name, at, from_status, to_status, comment, data) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
         .bind(task_id)
         .bind(action.to_string())
         .bind(if user.user_id > 0 { Some(user.user_id) } else { None })
@@ -866,6 +929,7 @@ pub(crate) async fn event(tx: &mut sqlx::AnyConnection, task_id: i64, action: &s
         .bind(from.to_string())
         .bind(to.to_string())
         .bind(comment.to_string())
+        .bind(data.to_string())
         .execute(&mut *tx)
         .await?;
     Ok(())

@@ -108,6 +108,12 @@ impl EscalationStep {
         Self::ALL.into_iter().find(|k| k.code() == s)
     }
 
+    /// Whether the step has lost its meaning at `now`: a 提醒 says "将于…到期", which is untrue once
+    /// the deadline has passed (a sweep catching up after a stop must not send it).
+    pub fn is_moot(self, deadline: NaiveDateTime, now: NaiveDateTime) -> bool {
+        self == Self::Remind && now > deadline
+    }
+
     /// The instant from which this step is due for a task with `deadline`.
     pub fn due_from(self, cal: &WorkCalendar, rules: &EscalationRules, deadline: NaiveDateTime) -> Computed<NaiveDateTime> {
         let day = cal.office_hours().minutes_per_day();
@@ -145,21 +151,23 @@ pub fn due_steps(
 ) -> Vec<EscalationStep> {
     EscalationStep::ALL
         .into_iter()
-        .filter(|s| !fired.contains(s) && now >= s.due_from(cal, rules, deadline).value)
+        .filter(|s| !fired.contains(s) && !s.is_moot(deadline, now) && now >= s.due_from(cal, rules, deadline).value)
         .collect()
 }
 
-/// When a sweep next needs to look at this task: the earliest step not yet fired, or `None`
-/// when the ladder is finished. Stored per task so a sweep reads only tasks that are due.
+/// When a sweep next needs to look at this task: the earliest step not yet fired and still
+/// meaningful at `now`, or `None` when the ladder is finished. Stored per task so a sweep reads
+/// only tasks that are due.
 pub fn next_check_at(
     cal: &WorkCalendar,
     rules: &EscalationRules,
     deadline: NaiveDateTime,
     fired: &[EscalationStep],
+    now: NaiveDateTime,
 ) -> Option<NaiveDateTime> {
     EscalationStep::ALL
         .into_iter()
-        .filter(|s| !fired.contains(s))
+        .filter(|s| !fired.contains(s) && !s.is_moot(deadline, now))
         .map(|s| s.due_from(cal, rules, deadline).value)
         .min()
 }
@@ -271,11 +279,25 @@ mod tests {
                     prop_assert!(fired.iter().all(|f| *f < s));
                     fired.push(s);
                 }
-                if let Some(next) = next_check_at(&cal, &r, deadline, &fired) {
+                if let Some(next) = next_check_at(&cal, &r, deadline, &fired, now) {
                     prop_assert!(next > now);
                 }
             }
-            prop_assert_eq!(fired, EscalationStep::ALL.to_vec());
+            // 提醒 fires only from a sweep before the deadline; every other step fires once.
+            let expected: Vec<_> = EscalationStep::ALL.into_iter().filter(|s| *s != EscalationStep::Remind || fired.contains(s)).collect();
+            prop_assert_eq!(fired, expected);
+        }
+
+        /// A sweep after the deadline (catching up after a stop) never sends 提醒.
+        #[test]
+        fn no_reminder_once_overdue(deadline in arb_time(), late in 1i64..(60 * 24 * 30)) {
+            let cal = WorkCalendar::with_bundled_holidays();
+            let r = EscalationRules::default();
+            let now = deadline + chrono::Duration::minutes(late);
+            prop_assert!(!due_steps(&cal, &r, deadline, &[], now).contains(&EscalationStep::Remind));
+            if let Some(next) = next_check_at(&cal, &r, deadline, &[], now) {
+                prop_assert!(next > deadline);
+            }
         }
     }
 }

@@ -34,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(online))
         .routes(routes!(force_logout))
         .routes(routes!(security_settings, save_security_settings))
+        .routes(routes!(supervision_rules, save_supervision_rules))
         .routes(routes!(data_scopes))
         .routes(routes!(save_data_scope))
         .routes(routes!(me))
@@ -175,11 +176,37 @@ async fn security_settings(State(s): State<AppState>, ApiUser(u, _): ApiUser) ->
     Ok(Json(s.db.security_settings().await?))
 }
 
-/// 修改安全设置（系统管理员；低于等保要求的值被拒绝）。每地址登录频率在服务重启后生效。
+/// 修改安全设置（安全管理员；低于等保要求的值被拒绝）。保存后立即生效，无需重启。
 #[utoipa::path(put, path = "/api/security-settings", request_body = xietong_storage::auth::SecuritySettings, tag = "系统管理",
     responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn save_security_settings(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(b): J<xietong_storage::auth::SecuritySettings>) -> Result<StatusCode, ApiError> {
     s.db.save_security_settings(&u, &b, s.clock.now()).await?;
+    s.reload().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The escalation ladder and the 催办 cap, as the API shows and takes them.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct RulesBody {
+    pub escalation: xietong_supervision::EscalationRules,
+    pub urge: xietong_supervision::UrgeRules,
+}
+
+/// 督办规则：黄灯/提醒提前工作日、逾期后通报预警与列入问题台账的工作日、每周人工催办上限。
+#[utoipa::path(get, path = "/api/rules", tag = "工作日历", responses((status = 200, body = RulesBody), (status = 401, body = ErrorBody)))]
+async fn supervision_rules(State(s): State<AppState>, ApiUser(_u, _): ApiUser) -> Result<Json<RulesBody>, ApiError> {
+    let r = s.snapshot().rules;
+    Ok(Json(RulesBody { escalation: r.escalation, urge: r.urge }))
+}
+
+/// 修改督办规则（系统管理员）。立即生效：在办任务的下次检查时间按新规则重算。
+#[utoipa::path(put, path = "/api/rules", request_body = RulesBody, tag = "工作日历",
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn save_supervision_rules(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(b): J<RulesBody>) -> Result<StatusCode, ApiError> {
+    u.actor().may_administer()?;
+    let rules = xietong_storage::calendar::Rules { escalation: b.escalation, urge: b.urge };
+    s.db.save_rules(&u.username, &rules, s.clock.now()).await?;
+    s.settings_changed().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -284,6 +311,9 @@ pub struct ActionBody {
     pub subtask_id: Option<i64>,
     /// decompose
     pub subtasks: Option<Vec<NewSubtask>>,
+    /// The task's `version` the caller saw; if given and the task has moved on since, nothing is
+    /// done and the answer is 409 naming the current state.
+    pub version: Option<i64>,
 }
 
 fn need<T>(v: Option<T>, field: &str) -> Result<T, StoreError> {
@@ -319,9 +349,10 @@ pub fn command(action: &str, b: ActionBody) -> Result<Command, StoreError> {
     params(("id" = i64, Path, description = "任务编号"), ("action" = String, Path, description = "操作名")),
     responses((status = 200, body = TaskView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn act(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path((id, action)): Path<(i64, String)>, J(b): J<ActionBody>) -> Result<Json<TaskView>, ApiError> {
+    let seen = b.version;
     let cmd = command(&action, b)?;
     let snap = s.snapshot();
-    let d = s.db.perform(&u, &snap.ctx(), id, cmd).await?;
+    let d = s.db.perform_seen(&u, &snap.ctx(), id, cmd, seen).await?;
     Ok(Json(task_view(d, &u, &snap.cal, &snap.rules, snap.now)))
 }
 
@@ -438,7 +469,7 @@ async fn set_calendar_day(State(s): State<AppState>, ApiUser(u, _): ApiUser, Pat
     u.actor().may_administer()?;
     let date = parse_date("日期", &date)?;
     s.db.set_calendar_day(&u.username, &DayOverride { date, off: b.off, name: b.name }, s.clock.now()).await?;
-    s.reload().await?;
+    s.settings_changed().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -449,7 +480,7 @@ async fn delete_calendar_day(State(s): State<AppState>, ApiUser(u, _): ApiUser, 
     u.actor().may_administer()?;
     let date = parse_date("日期", &date)?;
     s.db.remove_calendar_day(&u.username, date, s.clock.now()).await?;
-    s.reload().await?;
+    s.settings_changed().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -119,7 +119,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
 
 /// Whether one more login attempt from `addr` is allowed now.
 pub fn login_allowed(state: &AppState, addr: &str) -> bool {
-    state.login_limiter.check_key(&addr.to_string()).is_ok()
+    state.login_limit().limiter.check_key(&addr.to_string()).is_ok()
 }
 
 pub const TOO_MANY_LOGINS: &str = "登录尝试过于频繁，请一分钟后再试";

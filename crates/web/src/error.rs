@@ -24,6 +24,7 @@ pub fn status_of(e: &StoreError) -> StatusCode {
         StoreError::Denied(_) => StatusCode::FORBIDDEN,
         StoreError::Conflict(_) => StatusCode::CONFLICT,
         StoreError::NotFound(_) => StatusCode::NOT_FOUND,
+        StoreError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
         StoreError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -60,8 +60,22 @@ pub struct Inner {
     pub index_dir: Option<std::path::PathBuf>,
     /// The achievements index with the database stamp it was built from.
     pub achievements_index: tokio::sync::Mutex<Option<(String, Arc<xietong_search::MatchIndex>)>>,
-    /// Login attempts per network address (the per-account lockout is in the database).
-    pub login_limiter: governor::DefaultKeyedRateLimiter<String>,
+    /// Login attempts per network address (the per-account lockout is in the database), rebuilt
+    /// when the 安全管理员 changes the per-minute limit.
+    pub login_limit: RwLock<Arc<LoginLimit>>,
+}
+
+/// The per-address login limiter and the setting it was built from.
+pub struct LoginLimit {
+    pub per_minute: i64,
+    pub limiter: governor::DefaultKeyedRateLimiter<String>,
+}
+
+impl LoginLimit {
+    fn new(per_minute: i64) -> LoginLimit {
+        let n = std::num::NonZeroU32::new(per_minute.clamp(1, 10_000) as u32).unwrap_or(std::num::NonZeroU32::MIN);
+        LoginLimit { per_minute, limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(n)) }
+    }
 }
 
 #[derive(Clone)]
@@ -91,7 +105,7 @@ impl AppState {
     pub async fn new(db: Db, clock: Clock) -> Result<AppState, StoreError> {
         let calendar = db.load_calendar().await?;
         let rules = db.load_rules().await?;
-        let per_minute = std::num::NonZeroU32::new(db.security_settings().await?.login_per_minute.clamp(1, 10_000) as u32).unwrap_or(std::num::NonZeroU32::MIN);
+        let per_minute = db.security_settings().await?.login_per_minute;
         Ok(AppState(Arc::new(Inner {
             db,
             calendar: RwLock::new(Arc::new(calendar)),
@@ -102,7 +116,7 @@ impl AppState {
             secure_cookies: false,
             index_dir: None,
             achievements_index: tokio::sync::Mutex::new(None),
-            login_limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute)),
+            login_limit: RwLock::new(Arc::new(LoginLimit::new(per_minute))),
         })))
     }
 
@@ -145,13 +159,32 @@ impl AppState {
         }
     }
 
-    /// Reload calendar and rules after an edit (here or, via the scheduler, in another process).
+    /// Reload calendar, rules and the login limit after an edit (here or, via the scheduler, in
+    /// another process), so they take effect without a restart.
     pub async fn reload(&self) -> Result<(), StoreError> {
         let cal = self.db.load_calendar().await?;
         let rules = self.db.load_rules().await?;
+        let per_minute = self.db.security_settings().await?.login_per_minute;
         *self.calendar.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(cal);
         *self.rules.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(rules);
+        if self.login_limit().per_minute != per_minute {
+            *self.login_limit.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(LoginLimit::new(per_minute));
+        }
         Ok(())
+    }
+
+    /// After this process changed the calendar or the rules: reload them and store the open
+    /// tasks' next check times as the new ones give them (other processes only reload).
+    pub async fn settings_changed(&self) -> Result<(), StoreError> {
+        self.reload().await?;
+        let snap = self.snapshot();
+        let n = self.db.recompute_next_checks(&snap.ctx(), 1000).await?;
+        tracing::info!(changed = n, "next check times recomputed after a settings change");
+        Ok(())
+    }
+
+    pub fn login_limit(&self) -> Arc<LoginLimit> {
+        self.login_limit.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
 
@@ -234,7 +267,7 @@ pub fn spawn_scheduler(state: AppState, every: Duration) -> tokio::task::JoinHan
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            state.login_limiter.retain_recent();
+            state.login_limit().limiter.retain_recent();
             if let Err(e) = state.reload().await {
                 tracing::warn!(error = %e, "reloading calendar failed");
             }

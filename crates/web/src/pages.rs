@@ -34,6 +34,7 @@ pub fn router() -> crate::policy::Pages {
         .route("/calendar/day", post(calendar_day_submit))
         .route("/calendar/day/delete", post(calendar_day_delete))
         .route("/calendar/office-hours", post(office_hours_submit))
+        .route("/calendar/rules", post(rules_submit))
         .route("/calendar/year", post(calendar_year_submit))
         .route("/org", get(org_page))
         .route("/org/units", post(org_add_unit))
@@ -194,7 +195,18 @@ async fn tasks_page(State(s): State<AppState>, PageUser(u, _): PageUser, axum::e
     )
 }
 
+/// What a user typed into one of the task page's forms, shown again after a refusal.
+#[derive(Default)]
+struct Typed {
+    action: String,
+    fields: std::collections::BTreeMap<String, String>,
+}
+
 async fn task_page_with(s: &AppState, u: &SessionUser, id: i64, flash_ok: Option<String>, flash_err: Option<(StatusCode, String)>) -> Response {
+    task_page_typed(s, u, id, flash_ok, flash_err, Typed::default()).await
+}
+
+async fn task_page_typed(s: &AppState, u: &SessionUser, id: i64, flash_ok: Option<String>, flash_err: Option<(StatusCode, String)>, typed: Typed) -> Response {
     let snap = s.snapshot();
     let d = match s.db.get_task(u, id, snap.now).await {
         Ok(d) => d,
@@ -222,6 +234,8 @@ async fn task_page_with(s: &AppState, u: &SessionUser, id: i64, flash_ok: Option
     let project_id = s.db.project_of_task(id).await.ok().flatten();
     // Indicators are maintained by the 督查局 and by the liaisons who report on the task.
     let may_indicate = u.role == Role::Supervisor || v.allowed_actions.iter().any(|a| a.code == "report");
+    // Typed text whose form is gone (the task moved on) is shown on its own, so it can be copied.
+    let typed_orphan = !typed.action.is_empty() && !v.allowed_actions.iter().any(|a| a.code == typed.action) && typed.fields.values().any(|x| !x.trim().is_empty());
     render(
         s,
         status,
@@ -229,7 +243,8 @@ async fn task_page_with(s: &AppState, u: &SessionUser, id: i64, flash_ok: Option
         Some(u),
         context! { nav => "tasks", v => v, depts => depts, people => people, flash_ok => flash_ok, flash_err => err,
                    default_deadline => default_deadline, now => snap.now.to_string(), indicators => indicators,
-                   may_indicate => may_indicate, today => snap.now.date().to_string(), project_id => project_id },
+                   may_indicate => may_indicate, today => snap.now.date().to_string(), project_id => project_id,
+                   typed_action => typed.action, typed => typed.fields, typed_orphan => typed_orphan },
     )
 }
 
@@ -295,19 +310,26 @@ fn action_body(form: &[(String, String)]) -> Result<ActionBody, StoreError> {
         approve: get("approve").map(|v| v == "1" || v == "true"),
         subtask_id: int("subtask_id", "子任务")?,
         subtasks,
+        version: None,
     })
 }
 
 async fn task_action(State(s): State<AppState>, PageUser(u, _): PageUser, Path((id, action)): Path<(i64, String)>, Form(form): Form<Vec<(String, String)>>) -> Response {
     let snap = s.snapshot();
+    // The version the page showed: if the task moved on since, the action is refused, not applied.
+    let seen = form.iter().find(|(k, _)| k == "version").and_then(|(_, v)| v.trim().parse::<i64>().ok());
     let result = match action_body(&form).and_then(|b| command(&action, b)) {
-        Ok(cmd) => s.db.perform(&u, &snap.ctx(), id, cmd).await.map(|_| ()),
+        Ok(cmd) => s.db.perform_seen(&u, &snap.ctx(), id, cmd, seen).await.map(|_| ()),
         Err(e) => Err(e),
     };
     match result {
         Ok(()) => Redirect::to(&format!("/tasks/{id}?done={action}")).into_response(),
         Err(e @ (StoreError::Denied(_) | StoreError::NotFound(_) | StoreError::Internal(_))) => error_page(&s, Some(&u), &e),
-        Err(e) => task_page_with(&s, &u, id, None, Some((status_of(&e), e.to_string()))).await,
+        Err(e) => {
+            let kept = ["comment", "text", "reason", "progress", "new_deadline"];
+            let fields = form.into_iter().filter(|(k, _)| kept.contains(&k.as_str())).collect();
+            task_page_typed(&s, &u, id, None, Some((status_of(&e), e.to_string())), Typed { action, fields }).await
+        }
     }
 }
 
@@ -406,7 +428,7 @@ async fn calendar_page(State(s): State<AppState>, PageUser(u, _): PageUser, axum
         StatusCode::OK,
         "calendar.html",
         Some(&u),
-        context! { nav => "calendar", cy => cy, year => year, months => crate::views::calendar_months(&snap.cal, year), prev => year - 1, next => year + 1, can_edit => u.role == Role::Admin,
+        context! { nav => "calendar", cy => cy, year => year, months => crate::views::calendar_months(&snap.cal, year), prev => year - 1, next => year + 1, can_edit => u.role == Role::Admin, rules => snap.rules.as_ref().clone(), rules => snap.rules.as_ref().clone(),
                    published_years => snap.cal.published_years().iter().copied().collect::<Vec<_>>(), flash_ok => q.ok, flash_err => q.err },
     )
 }
@@ -433,7 +455,7 @@ async fn calendar_day_submit(State(s): State<AppState>, PageUser(u, _): PageUser
     let r = async {
         let date = xietong_calendar::parse_date("日期", f.date.trim())?;
         s.db.set_calendar_day(&u.username, &DayOverride { date, off: f.off == "1", name: f.name.clone() }, s.clock.now()).await?;
-        s.reload().await
+        s.settings_changed().await
     }
     .await;
     back_to_calendar(f.date.get(0..4).unwrap_or(""), r, "已保存")
@@ -451,7 +473,7 @@ async fn calendar_day_delete(State(s): State<AppState>, PageUser(u, _): PageUser
     let r = async {
         let date = xietong_calendar::parse_date("日期", f.date.trim())?;
         s.db.remove_calendar_day(&u.username, date, s.clock.now()).await?;
-        s.reload().await
+        s.settings_changed().await
     }
     .await;
     back_to_calendar(f.date.get(0..4).unwrap_or(""), r, "已删除")
@@ -469,10 +491,33 @@ async fn office_hours_submit(State(s): State<AppState>, PageUser(u, _): PageUser
     }
     let r = async {
         s.db.set_office_hours(&u.username, &f.spec, s.clock.now()).await?;
-        s.reload().await
+        s.settings_changed().await
     }
     .await;
     back_to_calendar(&f.year, r, "办公时间已保存")
+}
+
+/// 督办规则 from the calendar page; takes effect at once (next check times recomputed).
+async fn rules_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<Vec<(String, String)>>) -> Response {
+    if let Err(e) = u.actor().may_administer() {
+        return error_page(&s, Some(&u), &e.into());
+    }
+    let get = |k: &str| f.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
+    let num = |k: &str, label: &str| get(k).parse::<i64>().map_err(|_| StoreError::invalid(label, format!("「{}」不是整数", get(k))));
+    let r = async {
+        let rules = xietong_storage::calendar::Rules {
+            escalation: xietong_supervision::EscalationRules {
+                yellow_working_days: num("yellow_working_days", "黄灯提前工作日")?,
+                notice_after_working_days: num("notice_after_working_days", "逾期后通报预警工作日")?,
+                ledger_after_working_days: num("ledger_after_working_days", "逾期后列入问题台账工作日")?,
+            },
+            urge: xietong_supervision::UrgeRules { cap_per_week: num("cap_per_week", "每周催办上限")? },
+        };
+        s.db.save_rules(&u.username, &rules, s.clock.now()).await?;
+        s.settings_changed().await
+    }
+    .await;
+    back_to_calendar(&get("year"), r, "督办规则已保存，已按新规则重算在办任务的检查时间")
 }
 
 #[derive(Deserialize)]
@@ -488,7 +533,7 @@ async fn calendar_year_submit(State(s): State<AppState>, PageUser(u, _): PageUse
     let r = async {
         let y: i32 = f.year.trim().parse().map_err(|_| StoreError::invalid("年份", "应为整数"))?;
         s.db.set_year_published(&u.username, y, f.published == "1", s.clock.now()).await?;
-        s.reload().await
+        s.settings_changed().await
     }
     .await;
     back_to_calendar(&f.year, r, "已更新")

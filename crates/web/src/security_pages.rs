@@ -92,7 +92,8 @@ async fn settings_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Fo
             lockout_minutes: num("lockout_minutes", "锁定时长（分钟）")?,
             login_per_minute: num("login_per_minute", "每分钟登录尝试次数")?,
         };
-        s.db.save_security_settings(&u, &settings, s.clock.now()).await
+        s.db.save_security_settings(&u, &settings, s.clock.now()).await?;
+        s.reload().await
     }
     .await;
     match r {
