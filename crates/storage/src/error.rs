@@ -82,6 +82,9 @@ impl From<sqlx::Error> for StoreError {
                 if msg.contains("extensions") {
                     return StoreError::Conflict("该任务已有一项延期申请正在审批中".into());
                 }
+                if msg.contains("contract_no") {
+                    return StoreError::invalid("合同登记编号", "已登记（可能刚由他人登记），请核对");
+                }
                 if msg.contains("rankings") {
                     return StoreError::Conflict("该月排名已发布，发布后不能更改".into());
                 }

@@ -193,3 +193,67 @@ async fn browser_at(app: &common::TestApp, username: &str, landing: &str) -> req
     assert_eq!(r.url().path(), landing, "{username} lands on {landing}");
     c
 }
+
+/// A form loaded before someone else acted on the task is refused with 409, the page shows the
+/// current state, and what the user typed is still there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_task_form_is_refused_and_keeps_what_was_typed() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt("2026-11-23 10:00")).await else { continue };
+        let sup = browser(&app, "duchaju").await;
+        let api = common::Client::login(&app, "duchaju").await;
+        let jsj = api.unit_id("jsj").await;
+        let body = serde_json::json!({"title": "过期表单测试", "source_kind": "meeting", "doc_no": "表单〔2026〕1号", "source_date": "2026-11-20",
+                                      "lead_unit_id": jsj, "report_cycle": "weekly", "deadline": "2026-12-18", "assign_now": true});
+        let (s, v) = api.post("/api/tasks", body).await;
+        assert_eq!(s, 201, "{v}");
+        let id = v["id"].as_i64().unwrap();
+        let (_, html) = page(&sup, &app, &format!("/tasks/{id}")).await;
+        let at = html.find("name=\"version\" value=\"").expect("the form carries the version it shows") + "name=\"version\" value=\"".len();
+        let seen = html[at..].split('"').next().unwrap().to_string();
+        // Meanwhile the liaison signs for it.
+        let lly = common::Client::login(&app, "jsj_lly").await;
+        assert_eq!(lly.act(id, "receive", serde_json::json!({})).await.0, 200);
+        let token = csrf(&sup, &app).await;
+        let typed = "请于本周五前报送整治方案";
+        let r = sup
+            .post(app.url(&format!("/tasks/{id}/actions/urge")))
+            .form(&[("_csrf", token.as_str()), ("version", seen.as_str()), ("comment", typed)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 409);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("该任务已被他人处理，当前状态：已签收，请刷新后重试"), "the message names the current state");
+        assert!(html.contains(typed), "the typed text is kept");
+        let (_, v) = api.get(&format!("/api/tasks/{id}")).await;
+        assert_eq!(v["urge_manual_this_week"], 0, "nothing was done");
+        tdb.cleanup().await;
+    });
+}
+
+/// The 系统管理员 edits the 督办规则 on the calendar page; others see them read-only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_are_edited_on_the_calendar_page() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt("2026-11-23 10:00")).await else { continue };
+        let admin = browser(&app, "admin").await;
+        let token = csrf(&admin, &app).await;
+        let form = |ledger: &'static str| {
+            vec![("_csrf", token.clone()), ("year", "2026".to_string()), ("yellow_working_days", "5".into()), ("notice_after_working_days", "3".into()),
+                 ("ledger_after_working_days", ledger.to_string()), ("cap_per_week", "4".into())]
+        };
+        let r = admin.post(app.url("/calendar/rules")).form(&form("2")).send().await.unwrap();
+        let html = r.text().await.unwrap();
+        assert!(html.contains("问题台账工作日"), "a refused value is named");
+        assert!(html.contains("每周人工催办最多 3 次"), "nothing changed");
+        let r = admin.post(app.url("/calendar/rules")).form(&form("12")).send().await.unwrap();
+        let html = r.text().await.unwrap();
+        assert!(html.contains("督办规则已保存"));
+        assert!(html.contains("到期前 5 个工作日黄灯提醒") && html.contains("每周人工催办最多 4 次"));
+        let sup = browser(&app, "duchaju").await;
+        let (_, html) = page(&sup, &app, "/calendar").await;
+        assert!(html.contains("每周人工催办最多 4 次") && !html.contains("form-rules"), "read-only for the 督查局");
+        tdb.cleanup().await;
+    });
+}

@@ -227,6 +227,21 @@ async fn docking_moves_reviews_and_ledger_moves_at_once_have_one_effect() {
         let last = text(&tdb.db, "SELECT to_stage FROM docking_events WHERE docking_id = $1 ORDER BY id DESC LIMIT 1", d).await.unwrap();
         assert_eq!(last, stage, "the timeline ends where the docking is");
 
+        // One technical contract registered by 20 requests at once.
+        let contract = json!({"contract_no": "2026410103009999", "kind": "技术开发", "buyer": "帝益肥", "seller": "华北水利水电大学",
+            "amount_wan": 88.5, "technical_income_wan": 80, "signed_on": "2026-11-20"});
+        let answers = race(N, |_| {
+            let (tech, contract) = (tech.clone(), contract.clone());
+            async move { tech.post(&format!("/api/dockings/{d}/contracts"), contract).await }
+        })
+        .await;
+        // A number already registered is the user's input at fault: 400 naming the field, whoever won.
+        assert_eq!(answers.iter().filter(|(s, _)| *s == 201).count(), 1);
+        assert!(answers.iter().all(|(s, v)| *s == 201 || (*s == 400 && v["field"] == "合同登记编号")), "{answers:?}");
+        assert_eq!(count(&tdb.db, "SELECT COUNT(*) FROM contracts WHERE docking_id = $1", d).await, 1);
+        let registered = count(&tdb.db, "SELECT COUNT(*) FROM audit_log WHERE action = 'contract.register' AND after LIKE '%2026410103009999%' AND $1 > 0", 1).await;
+        assert_eq!(registered, 1);
+
         // A submitted library record: 20 形式审核 passes at once.
         let (_, queue) = tech.get("/api/reviews").await;
         let item = queue.as_array().unwrap().iter().find(|q| q["review"]["status"] == "submitted").expect("a submitted record in the demo").clone();
