@@ -164,15 +164,33 @@ impl Db {
                 false
             }
         };
-        let next = if ok { state.after_success() } else { state.after_failure(&lockout, now) };
-        if let Some(r) = &row {
-            sqlx::query("UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
-                .bind(i64::from(next.failures))
-                .bind(next.locked_until.map(ts))
-                .bind(r.i("id")?)
-                .execute(&self.pool)
-                .await?;
-        }
+        let next = match &row {
+            Some(r) => {
+                // Counted under the user's row lock: wrong passwords tried in parallel each count,
+                // and one that locked the account meanwhile is not undone by the next.
+                let id = r.i("id")?;
+                let mut tx = self.begin().await?;
+                crate::locks::lock_row(&mut tx, crate::locks::Locked::Users, id).await?;
+                let cur = sqlx::query("SELECT failed_logins, locked_until FROM users WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
+                let fresh = LoginState { failures: cur.i("failed_logins")?.max(0) as u32, locked_until: cur.ot("locked_until")? };
+                if let Some(until) = fresh.locked_at(now) {
+                    tx.commit().await?;
+                    let msg = format!("账号已锁定（连续 {} 次密码错误），请于 {} 后重试或联系系统管理员", lockout.attempts, until.format("%H:%M"));
+                    log(false, msg.clone()).await?;
+                    return Err(StoreError::Denied(msg));
+                }
+                let next = if ok { fresh.after_success() } else { fresh.after_failure(&lockout, now) };
+                sqlx::query("UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
+                    .bind(i64::from(next.failures))
+                    .bind(next.locked_until.map(ts))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                next
+            }
+            None => state.after_failure(&lockout, now),
+        };
         let message = match (ok, next.locked_until) {
             (true, _) => "登录成功".to_string(),
             (false, Some(until)) if row.is_some() => format!("用户名或密码错误；连续 {} 次错误，账号锁定至 {}", lockout.attempts, until.format("%H:%M")),

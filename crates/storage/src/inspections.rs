@@ -234,7 +234,9 @@ impl Db {
             return Err(StoreError::invalid("合并事项", "至少选择两项"));
         }
         let mut tx = self.begin().await?;
+        // In ascending id order (sorted above), so two merges of overlapping sets lock alike.
         for id in &ids {
+            crate::locks::lock_row(&mut tx, crate::locks::Locked::Inspections, *id).await?;
             let r = sqlx::query("SELECT merge_id FROM inspections WHERE id = $1")
                 .bind(*id)
                 .fetch_optional(&mut *tx)
@@ -253,7 +255,10 @@ impl Db {
             .await?
             .i("id")?;
         for id in &ids {
-            sqlx::query("UPDATE inspections SET merge_id = $1 WHERE id = $2").bind(mid).bind(*id).execute(&mut *tx).await?;
+            let n = sqlx::query("UPDATE inspections SET merge_id = $1 WHERE id = $2 AND merge_id IS NULL").bind(mid).bind(*id).execute(&mut *tx).await?;
+            if n.rows_affected() != 1 {
+                return Err(StoreError::Conflict(format!("编号 {id} 的事项刚被他人合并，请刷新后重试")));
+            }
         }
         let after = serde_json::json!({"name": name, "reason": reason, "inspection_ids": ids});
         append(&mut tx, now, Change { actor: &user.username, action: "inspection.merge", entity: "inspection_merge", entity_id: mid.to_string(), before: String::new(), after: after.to_string() }).await?;

@@ -26,6 +26,8 @@ pub enum Locked {
     TechProblems,
     Experts,
     Achievements,
+    Users,
+    Inspections,
 }
 
 impl Locked {
@@ -37,6 +39,8 @@ impl Locked {
             Self::TechProblems => "tech_problems",
             Self::Experts => "experts",
             Self::Achievements => "achievements",
+            Self::Users => "users",
+            Self::Inspections => "inspections",
         }
     }
 }
@@ -79,3 +83,30 @@ where
     }
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    async fn failing(calls: &AtomicU32, busy_times: u32) -> Result<u32> {
+        let n = calls.fetch_add(1, Ordering::SeqCst) + 1;
+        if n <= busy_times { Err(StoreError::Busy("忙".into())) } else { Ok(n) }
+    }
+
+    #[tokio::test]
+    async fn a_busy_transaction_is_retried_a_bounded_number_of_times() {
+        let calls = AtomicU32::new(0);
+        assert_eq!(retrying(|| failing(&calls, 3)).await.unwrap(), 4, "three retries, then success");
+        let calls = AtomicU32::new(0);
+        assert!(matches!(retrying(|| failing(&calls, 10)).await, Err(StoreError::Busy(_))));
+        assert_eq!(calls.load(Ordering::SeqCst), 4, "four attempts in all, then the 503");
+        let calls = AtomicU32::new(0);
+        let other = retrying(|| async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Err::<(), _>(StoreError::Conflict("冲突".into()))
+        })
+        .await;
+        assert!(matches!(other, Err(StoreError::Conflict(_))) && calls.load(Ordering::SeqCst) == 1, "other errors are not retried");
+    }
+}

@@ -375,3 +375,41 @@ async fn the_sweep_beside_the_users() {
         tdb.cleanup().await;
     });
 }
+
+/// Wrong passwords tried in parallel each count: the lockout cannot be outrun; and overlapping
+/// 督查统筹 merges fired at once merge each inspection once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_wrong_passwords_lock_and_merges_merge_once() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let http = reqwest::Client::new();
+        let url = app.url("/api/session");
+        let answers = race(N, |_| {
+            let (http, url) = (http.clone(), url.clone());
+            async move {
+                let r = http.post(url).json(&json!({"username": "jyj_lly", "password": "Wrong@2026"})).send().await.unwrap();
+                (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+            }
+        })
+        .await;
+        assert!(answers.iter().all(|(s, _)| *s == 403), "{answers:?}");
+        let r = http.post(app.url("/api/session")).json(&json!({"username": "jyj_lly", "password": xietong_demo::DEMO_PASSWORD})).send().await.unwrap();
+        assert_eq!(r.status(), 403, "20 wrong passwords at once lock the account (5 allowed)");
+        assert!(r.text().await.unwrap().contains("账号已锁定"));
+
+        let sup = Arc::new(Client::login(&app, "duchaju").await);
+        let (_, o) = sup.get("/api/inspections").await;
+        let ids = o["proposals"][0]["inspection_ids"].clone();
+        let answers = race(N, |i| {
+            let (sup, ids) = (sup.clone(), ids.clone());
+            async move { sup.post("/api/inspections/merges", json!({"inspection_ids": ids, "name": format!("联合督查{i}"), "reason": "能合尽合"})).await }
+        })
+        .await;
+        assert_eq!(tally(&answers), (1, N - 1));
+        let merges = count(&tdb.db, "SELECT COUNT(*) FROM inspection_merges WHERE $1 > 0", 1).await;
+        let audits = count(&tdb.db, "SELECT COUNT(*) FROM audit_log WHERE action = 'inspection.merge' AND $1 > 0", 1).await;
+        assert_eq!((merges, audits), (1, 1));
+        verify(&tdb.db).await;
+        tdb.cleanup().await;
+    });
+}
