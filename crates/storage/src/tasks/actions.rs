@@ -2,11 +2,11 @@
 //! timeline → audit).
 
 use xietong_calendar::parse_date;
-use xietong_supervision::lifecycle::{next_status, Action, ExtensionStatus, TaskStatus};
+use xietong_supervision::lifecycle::{next_status, Action, TaskStatus};
 use xietong_supervision::lights;
 use xietong_supervision::validate::{deadline_after, deadline_on_working_day, deadline_within_years, optional_text, progress, required_text};
 
-use super::{event_with, fired_steps, load_detail, notify, week_label, Command, Ctx, TaskDetail};
+use super::{event_with, extensions, fired_steps, load_detail, notify, urges, Command, Ctx, TaskDetail};
 use crate::audit::{append, Change};
 use crate::auth::SessionUser;
 use crate::{ts, Db, Result, RowExt, StoreError};
@@ -157,97 +157,22 @@ impl Db {
                 comment = format!("{comment}（整改期限 {}）", dl.format("%Y-%m-%d"));
             }
             Command::RequestExtension { reason, new_deadline: nd } => {
-                let reason = required_text("延期理由", reason, 1000)?;
-                if now >= t.deadline {
-                    return Err(StoreError::Conflict(format!("延期申请须在办理期限（{}）之前提出，现已逾期", t.deadline.format("%Y-%m-%d %H:%M"))));
-                }
-                if d.extensions.iter().any(|e| e.status.is_open()) {
-                    return Err(StoreError::Conflict("该任务已有一项延期申请正在审批中".into()));
-                }
-                let dl = deadline_on_working_day(ctx.cal, "申请延期至", parse_date("申请延期至", nd.trim())?)?;
-                deadline_after("申请延期至", dl, t.deadline, "当前办理期限")?;
-                deadline_within_years("申请延期至", dl, now, 5)?;
-                sqlx::query(
-                    "INSERT INTO extensions (task_id, requested_by, requested_at, reason, old_deadline, new_deadline, status) VALUES ($1, $2, $3, $4, $5, $6, 'pending')",
-                )
-                .bind(task_id)
-                .bind(user.user_id)
-                .bind(ts(now))
-                .bind(reason.clone())
-                .bind(ts(t.deadline))
-                .bind(ts(dl))
-                .execute(&mut *tx)
-                .await?;
-                comment = format!("申请延期至 {}：{reason}", dl.format("%Y-%m-%d"));
+                comment = extensions::request(&mut *tx, user, ctx, &d, reason, nd).await?;
             }
             Command::ReviewExtension { extension_id, approve, comment: c } | Command::DecideExtension { extension_id, approve, comment: c } => {
                 let a = cmd.action().unwrap_or(Action::ReviewExtension);
-                let Some(e) = d.extensions.iter().find(|e| e.id == *extension_id) else {
-                    return Err(StoreError::NotFound(format!("该任务没有编号为 {extension_id} 的延期申请")));
-                };
-                let next = e.status.after(a, *approve).map_err(StoreError::Conflict)?;
-                let c = if *approve { optional_text("审批意见", c, 1000)?.unwrap_or_default() } else { required_text("驳回理由", c, 1000)? };
-                let (by, at, cm) = if a == Action::ReviewExtension {
-                    ("reviewed_by", "reviewed_at", "review_comment")
-                } else {
-                    ("decided_by", "decided_at", "decision_comment")
-                };
-                let sql = format!("UPDATE extensions SET status = $1, {by} = $2, {at} = $3, {cm} = $4 WHERE id = $5 AND status = $6");
-                let changed = sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(next.code().to_string())
-                    .bind(user.user_id)
-                    .bind(ts(now))
-                    .bind(c.clone())
-                    .bind(*extension_id)
-                    .bind(e.status.code().to_string())
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                if changed != 1 {
-                    return Err(StoreError::stale("延期申请", e.status.label_zh()));
+                let (c, moved) = extensions::answer(&mut *tx, user, ctx, &d, a, *extension_id, *approve, c).await?;
+                comment = c;
+                if let Some(dl) = moved {
+                    new_deadline = dl;
                 }
-                if next == ExtensionStatus::Approved {
-                    new_deadline = e.new_deadline;
-                    sqlx::query("UPDATE tasks SET deadline = $1 WHERE id = $2").bind(ts(e.new_deadline)).bind(task_id).execute(&mut *tx).await?;
-                }
-                comment = format!("{}：{}{}", if *approve { "同意" } else { "不同意" }, next.label_zh(), if c.is_empty() { String::new() } else { format!("，{c}") });
             }
             Command::Cancel { reason } => {
                 comment = required_text("撤销原因", reason, 1000)?;
                 sqlx::query("UPDATE tasks SET closed_at = $1 WHERE id = $2").bind(ts(now)).bind(task_id).execute(&mut *tx).await?;
             }
             Command::Urge { comment: c } => {
-                let week = week_label(now);
-                comment = optional_text("催办内容", c, 1000)?.unwrap_or_else(|| "请抓紧办理".into());
-                // The cap's check is in the counter's own UPDATE: a 4th 催办 of a week changes no row.
-                let counted = sqlx::query(
-                    "INSERT INTO urge_counts (task_id, week, manual) VALUES ($1, $2, 1) ON CONFLICT (task_id, week) \
-                     DO UPDATE SET manual = urge_counts.manual + 1 WHERE urge_counts.manual < $3",
-                )
-                .bind(task_id)
-                .bind(week.clone())
-                .bind(ctx.rules.urge.cap_per_week)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if counted != 1 {
-                    let sent = sqlx::query("SELECT manual FROM urge_counts WHERE task_id = $1 AND week = $2")
-                        .bind(task_id)
-                        .bind(week.clone())
-                        .fetch_one(&mut *tx)
-                        .await?
-                        .i("manual")?;
-                    ctx.rules.urge.check(sent.max(ctx.rules.urge.cap_per_week)).map_err(StoreError::Conflict)?;
-                }
-                sqlx::query("INSERT INTO urges (task_id, manual, by_user_id, at, week, comment) VALUES ($1, 1, $2, $3, $4, $5)")
-                    .bind(task_id)
-                    .bind(user.user_id)
-                    .bind(ts(now))
-                    .bind(week)
-                    .bind(comment.clone())
-                    .execute(&mut *tx)
-                    .await?;
-                notify(&mut *tx, Some(t.lead_unit_id), None, task_id, "urge", &format!("督查局催办「{}」：{comment}", t.title), now).await?;
+                comment = urges::urge(&mut *tx, user, ctx, t, c).await?;
             }
             Command::Instruct { text } => {
                 comment = required_text("批示内容", text, 2000)?;

@@ -2,18 +2,22 @@
 //! lists people work from. Access and transition rules come from `xietong_supervision`; this module
 //! only loads the facts they need and writes the outcome.
 //!
-//! `create` is 立项, `actions` the lifecycle (`perform*`), `lists` the task list, 待办 and
-//! notifications, `detail` one task's detail and the timeline / notification writes every action
+//! `create` is 立项, `actions` the lifecycle (`perform*`), with the 延期 arms' storage in
+//! `extensions` and the 催办 arm's (weekly counter) in `urges`; `lists` the task list, 待办 and
+//! notifications; `detail` one task's detail and the timeline / notification writes every action
 //! makes. This file holds the types, their row mapping and the data-scope condition.
 
 mod actions;
 mod create;
 mod detail;
+mod extensions;
 mod lists;
+mod urges;
 
 pub(crate) use detail::{event, event_with, fired_steps, load_detail, notify};
+pub use urges::week_label;
 
-use chrono::{Datelike, NaiveDateTime};
+use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use xietong_calendar::WorkCalendar;
@@ -272,12 +276,6 @@ pub(crate) fn task(r: &AnyRow) -> Result<Task> {
         updated_at: r.t("updated_at")?,
         version: r.i("version")?,
     })
-}
-
-/// ISO week label used for the weekly 催办 cap, e.g. "2026-W47".
-pub fn week_label(t: NaiveDateTime) -> String {
-    let w = t.date().iso_week();
-    format!("{}-W{:02}", w.year(), w.week())
 }
 
 /// SQL condition restricting tasks `t` to the user's data scope. Ids are integers from the
