@@ -56,10 +56,10 @@ impl Db {
         let attendees = optional_text("参加人员", &n.attendees, 2000)?.unwrap_or_default();
         let summary = optional_text("纪要", &n.summary, 5000)?.unwrap_or_default();
         let mut tx = self.begin().await?;
-        if let Some(d) = docking_id {
-            if sqlx::query("SELECT COUNT(*) AS n FROM dockings WHERE id = $1").bind(d).fetch_one(&mut *tx).await?.i("n")? == 0 {
-                return Err(StoreError::NotFound(format!("没有编号 {d} 的对接")));
-            }
+        if let Some(d) = docking_id
+            && sqlx::query("SELECT COUNT(*) AS n FROM dockings WHERE id = $1").bind(d).fetch_one(&mut *tx).await?.i("n")? == 0
+        {
+            return Err(StoreError::NotFound(format!("没有编号 {d} 的对接")));
         }
         let id = sqlx::query(
             "INSERT INTO docking_activities (docking_id, title, kind, held_on, place, attendees, summary, actor, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",

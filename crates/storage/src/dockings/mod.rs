@@ -137,6 +137,7 @@ fn docking_of(r: &sqlx::any::AnyRow) -> Result<Docking> {
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn event(tx: &mut sqlx::AnyConnection, docking: i64, from: &str, to: &str, note: &str, task: Option<i64>, actor: &str, now: NaiveDateTime) -> Result<()> {
     sqlx::query("INSERT INTO docking_events (docking_id, from_stage, to_stage, note, task_id, actor, at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(docking)

@@ -146,7 +146,7 @@ impl Db {
             return Err(StoreError::invalid("联系电话", "只能包含数字、空格、+ 和 -"));
         }
         let email = optional_text("电子邮箱", &n.email, 100)?.unwrap_or_default();
-        if !email.is_empty() && !(email.contains('@') && email.rsplit('@').next().is_some_and(|d| d.contains('.'))) {
+        if !email.is_empty() && (!email.contains('@') || !email.rsplit('@').next().is_some_and(|d| d.contains('.'))) {
             return Err(StoreError::invalid("电子邮箱", format!("「{email}」不是有效的邮箱地址")));
         }
         let id_number = if n.id_number.trim().is_empty() { String::new() } else { xietong_security::id_number::check_id_number("身份证号", &n.id_number)? };

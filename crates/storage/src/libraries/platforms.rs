@@ -68,10 +68,10 @@ impl Db {
         if RD_PLATFORM_KINDS.contains(&kind) && level.is_empty() {
             return Err(StoreError::invalid("级别", "研发平台须填写级别（国家、省、市）"));
         }
-        if let Some(y) = n.approved_year {
-            if !(1949..=now.date().format("%Y").to_string().parse::<i64>().unwrap_or(2100)).contains(&y) {
-                return Err(StoreError::invalid("认定年份", format!("{y} 不是有效年份")));
-            }
+        if let Some(y) = n.approved_year
+            && !(1949..=now.date().format("%Y").to_string().parse::<i64>().unwrap_or(2100)).contains(&y)
+        {
+            return Err(StoreError::invalid("认定年份", format!("{y} 不是有效年份")));
         }
         let host = optional_text("依托单位", &n.host, 100)?.unwrap_or_default();
         let mut tx = self.begin().await?;

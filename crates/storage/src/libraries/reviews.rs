@@ -52,6 +52,7 @@ impl Db {
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn review_event(tx: &mut sqlx::AnyConnection, lib: Library, id: i64, action: &str, from: &str, to: ReviewStatus, reason: &str, actor: &str, now: NaiveDateTime) -> Result<()> {
         sqlx::query("INSERT INTO review_events (library, record_id, action, from_status, to_status, reason, actor, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(lib.code().to_string())
@@ -166,7 +167,7 @@ impl Db {
                 });
             }
         }
-        out.sort_by(|a, b| a.updated_at.cmp(&b.updated_at));
+        out.sort_by_key(|a| a.updated_at);
         Ok(out)
     }
 

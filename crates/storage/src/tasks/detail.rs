@@ -23,6 +23,7 @@ pub(crate) async fn fired_steps(tx: &mut sqlx::AnyConnection, task_id: i64, dead
     Ok(rows.iter().filter_map(|r| r.s("step").ok().and_then(|s| EscalationStep::from_code(&s))).collect())
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn event(tx: &mut sqlx::AnyConnection, task_id: i64, action: &str, user: &SessionUser, at: NaiveDateTime, from: &str, to: &str, comment: &str) -> Result<()> {
     event_with(tx, task_id, action, user, at, (from, to), comment, "").await
 }
