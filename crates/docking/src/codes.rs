@@ -40,7 +40,7 @@ pub fn credit_code(value: &str) -> Result<String, FieldError> {
     }
     let (body, check) = v.split_at(17);
     let want = credit_check_char(body).ok_or_else(|| FieldError::new(field, "格式无效"))?;
-    if check.chars().next() != Some(want) {
+    if !check.starts_with(want) {
         return Err(FieldError::new(field, format!("校验位错误：按 GB 32100 计算应为「{want}」，请核对是否有输错的字符")));
     }
     Ok(v)
@@ -111,8 +111,7 @@ pub fn patent_number(value: &str) -> Result<PatentNumber, FieldError> {
         };
         return Ok(PatentNumber::Application { number: format!("ZL{digits}.{check}"), kind });
     }
-    if v.starts_with("CN") {
-        let rest = &v[2..];
+    if let Some(rest) = v.strip_prefix("CN") {
         let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
         let kind = &rest[digits.len()..];
         let kinds = ["A", "B", "C", "U", "Y", "S", "A1", "B1", "C1", "U1", "S1", "Y1"];

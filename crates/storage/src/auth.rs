@@ -115,7 +115,7 @@ impl LogQuery {
         let from = day("起始日期", &self.from)?.map(|d| d.to_string()).unwrap_or_default();
         let to = day("截止日期", &self.to)?.map(|d| format!("{d} 23:59:59")).unwrap_or_else(|| "9999".into());
         let who = self.who.as_deref().map(str::trim).unwrap_or("").chars().take(64).collect::<String>();
-        let who = format!("%{}%", who.replace('\\', "").replace('%', "").replace('_', ""));
+        let who = format!("%{}%", who.replace(['\\', '%', '_'], ""));
         Ok((who, self.what.as_deref().map(str::trim).unwrap_or("").to_string(), from, to))
     }
 }
@@ -302,7 +302,7 @@ impl Db {
         let (who, what, from, to) = q.binds()?;
         let rows = sqlx::query("SELECT * FROM audit_log WHERE actor LIKE $1 AND action LIKE $2 AND at >= $3 AND at <= $4 ORDER BY seq DESC LIMIT $5")
             .bind(who)
-            .bind(format!("{}%", what.replace('%', "").replace('_', "")))
+            .bind(format!("{}%", what.replace(['%', '_'], "")))
             .bind(from)
             .bind(to)
             .bind(limit)

@@ -146,10 +146,10 @@ const LIST_FIELD_NAMES: [(&str, &str); 3] = [("办理期限", "完成时限"), (
 
 fn renamed(mut problems: Vec<RowProblem>, names: &[(&str, &str)]) -> Vec<RowProblem> {
     for p in &mut problems {
-        if let Some(c) = &p.column {
-            if let Some((_, to)) = names.iter().find(|(from, _)| from == c) {
-                p.column = Some(to.to_string());
-            }
+        if let Some(c) = &p.column
+            && let Some((_, to)) = names.iter().find(|(from, _)| from == c)
+        {
+            p.column = Some(to.to_string());
         }
     }
     problems

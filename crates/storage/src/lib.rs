@@ -1,10 +1,13 @@
 //! One storage layer over SQLite (the default) and PostgreSQL, through sqlx's `Any` driver:
 //! every query is written once with `$n` placeholders, and only the migrations differ per
 //! backend. Times are stored as local 'YYYY-MM-DD HH:MM:SS' text, which sorts correctly on both.
+//! The SQL that differs per backend (connection setup, migrations, `BEGIN`, row locks, backup) is
+//! in `backend/`; the rest is laid out by resource, one module (or folder) per library or record.
 
 pub mod achievements;
 pub mod audit;
 pub mod auth;
+mod backend;
 pub mod calendar;
 pub mod dashboard;
 pub mod dockings;
@@ -28,24 +31,18 @@ pub mod sweep;
 pub mod tasks;
 
 use std::path::Path;
-use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
 use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor, Row};
 
+pub use backend::Backend;
 pub use error::StoreError;
 
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
 
 #[derive(Clone, Debug)]
 pub struct Db {
@@ -141,41 +138,6 @@ impl RowExt for AnyRow {
     }
 }
 
-fn migrations(backend: Backend) -> Vec<Migration> {
-    let files: &[(i64, &str, &'static str)] = match backend {
-        Backend::Sqlite => &[
-            (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
-            (2, "open task indexes", include_str!("../migrations/sqlite/0002_open_task_indexes.sql")),
-            (3, "open task category index", include_str!("../migrations/sqlite/0003_open_task_category_index.sql")),
-            (4, "outcomes", include_str!("../migrations/sqlite/0004_outcomes.sql")),
-            (5, "achievements", include_str!("../migrations/sqlite/0005_achievements.sql")),
-            (6, "enterprises", include_str!("../migrations/sqlite/0006_enterprises.sql")),
-            (7, "docking", include_str!("../migrations/sqlite/0007_docking.sql")),
-            (8, "identity", include_str!("../migrations/sqlite/0008_identity.sql")),
-            (9, "audit retention", include_str!("../migrations/sqlite/0009_audit_retention.sql")),
-            (10, "id numbers", include_str!("../migrations/sqlite/0010_id_numbers.sql")),
-            (11, "concurrency", include_str!("../migrations/sqlite/0011_concurrency.sql")),
-        ],
-        Backend::Postgres => &[
-            (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
-            (2, "open task indexes", include_str!("../migrations/postgres/0002_open_task_indexes.sql")),
-            (3, "open task category index", include_str!("../migrations/postgres/0003_open_task_category_index.sql")),
-            (4, "outcomes", include_str!("../migrations/postgres/0004_outcomes.sql")),
-            (5, "achievements", include_str!("../migrations/postgres/0005_achievements.sql")),
-            (6, "enterprises", include_str!("../migrations/postgres/0006_enterprises.sql")),
-            (7, "docking", include_str!("../migrations/postgres/0007_docking.sql")),
-            (8, "identity", include_str!("../migrations/postgres/0008_identity.sql")),
-            (9, "audit retention", include_str!("../migrations/postgres/0009_audit_retention.sql")),
-            (10, "id numbers", include_str!("../migrations/postgres/0010_id_numbers.sql")),
-            (11, "concurrency", include_str!("../migrations/postgres/0011_concurrency.sql")),
-        ],
-    };
-    files
-        .iter()
-        .map(|(v, d, sql)| Migration::new(*v, (*d).into(), MigrationType::Simple, sqlx::SqlSafeStr::into_sql_str(*sql), false))
-        .collect()
-}
-
 /// The keys file of a data directory, created with one new key on first start (owner-only).
 fn keys_in(data_dir: &Path) -> Result<xietong_security::fields::FieldCipher> {
     use xietong_security::fields::FieldCipher;
@@ -245,18 +207,8 @@ impl Db {
             .after_connect(move |conn, _| {
                 let schema = schema.clone();
                 Box::pin(async move {
-                    match backend {
-                        Backend::Sqlite => {
-                            conn.execute("PRAGMA foreign_keys = ON").await?;
-                            conn.execute("PRAGMA journal_mode = WAL").await?;
-                            conn.execute("PRAGMA synchronous = NORMAL").await?;
-                            conn.execute("PRAGMA busy_timeout = 10000").await?;
-                        }
-                        Backend::Postgres => {
-                            if let Some(s) = schema {
-                                conn.execute(sqlx::AssertSqlSafe(format!("SET search_path TO {s}"))).await?;
-                            }
-                        }
+                    for sql in backend.dialect().on_connect(schema.as_deref()) {
+                        conn.execute(sqlx::AssertSqlSafe(sql)).await?;
                     }
                     Ok(())
                 })
@@ -268,9 +220,8 @@ impl Db {
     }
 
     async fn migrate(&self) -> Result<()> {
-        let mut m = Migrator::with_migrations(migrations(self.backend));
-        // Two server processes may start together on one PostgreSQL; the migrator's advisory lock serialises them.
-        m.set_locking(self.backend == Backend::Postgres);
+        let mut m = Migrator::with_migrations(self.backend.migrations());
+        m.set_locking(self.backend.dialect().migration_lock());
         m.run(&self.pool).await.map_err(|e| StoreError::internal(format!("数据库迁移失败：{e}")))?;
         self.seed_calendar_if_empty().await?;
         self.seed_industries_if_empty().await?;
@@ -280,26 +231,18 @@ impl Db {
     /// Begin a write transaction. SQLite takes the write lock up front (BEGIN IMMEDIATE), so two
     /// writers queue on busy_timeout instead of failing when a read lock would need upgrading.
     pub async fn begin(&self) -> Result<Tx> {
-        Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+        Ok(match self.backend.dialect().begin() {
+            Some(statement) => self.pool.begin_with(statement).await?,
+            None => self.pool.begin().await?,
         })
     }
 
     /// A consistent online copy of the SQLite database into `dest` (VACUUM INTO), or an error for
     /// PostgreSQL, whose own tools (pg_dump) are the right way.
     pub async fn backup_to(&self, dest: &Path) -> Result<()> {
-        match self.backend {
-            Backend::Sqlite => {
-                if dest.exists() {
-                    return Err(StoreError::invalid("备份文件", format!("{} 已存在，不会覆盖", dest.display())));
-                }
-                let path = dest.display().to_string().replace('\'', "''");
-                sqlx::query(sqlx::AssertSqlSafe(format!("VACUUM INTO '{path}'"))).execute(&self.pool).await?;
-                Ok(())
-            }
-            Backend::Postgres => Err(StoreError::invalid("备份", "PostgreSQL 请使用 pg_dump 备份")),
-        }
+        let statement = self.backend.dialect().backup(dest)?;
+        sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&self.pool).await?;
+        Ok(())
     }
 
     pub async fn get_setting(&self, key: &str) -> Result<Option<String>> {
@@ -324,18 +267,6 @@ impl Db {
             .execute(&mut **tx)
             .await?;
         Ok(())
-    }
-}
-
-/// `FromStr` for the backend name in configuration and test output.
-impl FromStr for Backend {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
-        match s {
-            "sqlite" => Ok(Backend::Sqlite),
-            "postgres" => Ok(Backend::Postgres),
-            o => Err(format!("未知数据库类型：{o}")),
-        }
     }
 }
 

@@ -12,10 +12,12 @@
 //! PostgreSQL the row lock does the same per record. Guarded `UPDATE`s still check their affected
 //! rows, and a transaction the database aborts anyway (serialization failure, deadlock) is
 //! retried a bounded number of times by [`retrying`], then answered 503 in Chinese.
+//!
+//! The lock clauses themselves are each backend's (`crate::backend`): empty on SQLite.
 
 use std::future::Future;
 
-use crate::{Result, StoreError};
+use crate::{Backend, Result, StoreError};
 
 /// Tables whose rows are locked by id. A closed list, because the name is put into the SQL.
 #[derive(Clone, Copy, Debug)]
@@ -45,22 +47,22 @@ impl Locked {
     }
 }
 
-/// Whether a connection talks to PostgreSQL (the Any driver knows its backend).
-pub(crate) fn is_postgres(conn: &sqlx::AnyConnection) -> bool {
-    conn.backend_name().eq_ignore_ascii_case("PostgreSQL")
-}
-
-/// Lock one row for the rest of the transaction; `false` if it does not exist. `FOR NO KEY
-/// UPDATE` serialises writers of the row but lets other transactions insert rows that refer to it.
+/// Lock one row for the rest of the transaction; `false` if it does not exist. On PostgreSQL `FOR
+/// NO KEY UPDATE` serialises writers of the row but lets other transactions insert rows that refer to it.
 pub(crate) async fn lock_row(conn: &mut sqlx::AnyConnection, table: Locked, id: i64) -> Result<bool> {
-    let suffix = if is_postgres(conn) { " FOR NO KEY UPDATE" } else { "" };
+    let suffix = row_lock(conn);
     let sql = format!("SELECT id FROM {} WHERE id = $1{suffix}", table.table());
     Ok(sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *conn).await?.is_some())
 }
 
+/// The row-lock clause for a `SELECT` whose rows the transaction goes on to change.
+pub(crate) fn row_lock(conn: &sqlx::AnyConnection) -> &'static str {
+    Backend::of(conn).dialect().row_lock()
+}
+
 /// The row-lock clause for a batch that must not wait for rows other transactions hold.
 pub(crate) fn skip_locked(conn: &sqlx::AnyConnection) -> &'static str {
-    if is_postgres(conn) { " FOR NO KEY UPDATE SKIP LOCKED" } else { "" }
+    Backend::of(conn).dialect().skip_locked()
 }
 
 /// Run a whole transaction again when the database aborted it as retryable ([`StoreError::Busy`]),

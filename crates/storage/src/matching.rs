@@ -92,7 +92,10 @@ fn search_in_ram(docs: &[AchievementDoc], query: &str, top: usize) -> Result<Vec
     idx.search(query, top, &MatchOptions::default()).map_err(search_err)
 }
 
-fn finish(kind: &str, ranked: Vec<((i64, String, String, Vec<String>, Vec<String>), matching::Scored)>) -> Vec<Match> {
+/// A ranked candidate: (id, title, subtitle, matched terms, reasons to add to the scorer's).
+type Candidate = (i64, String, String, Vec<String>, Vec<String>);
+
+fn finish(kind: &str, ranked: Vec<(Candidate, matching::Scored)>) -> Vec<Match> {
     ranked
         .into_iter()
         .enumerate()

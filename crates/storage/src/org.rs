@@ -71,6 +71,7 @@ fn unit(r: &sqlx::any::AnyRow) -> Result<Unit> {
 }
 
 impl Db {
+    #[allow(clippy::too_many_arguments)]
     pub async fn create_unit(&self, tx: &mut Tx, actor: &str, code: &str, name: &str, kind: &str, parent_id: Option<i64>, now: NaiveDateTime) -> Result<i64> {
         let name = xietong_supervision::validate::required_text("单位名称", name, 64)?;
         let code = xietong_supervision::validate::required_text("单位编码", code, 32)?;
@@ -90,6 +91,7 @@ impl Db {
         Ok(id)
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub async fn create_person(&self, tx: &mut Tx, actor: &str, code: &str, name: &str, post: &str, unit_id: i64, now: NaiveDateTime) -> Result<i64> {
         let name = xietong_supervision::validate::required_text("姓名", name, 32)?;
         let post = xietong_supervision::validate::required_text("职务", post, 32)?;
@@ -113,6 +115,7 @@ impl Db {
     }
 
     /// Create an account with an already computed argon2 hash (see [`crate::auth::hash_password`]).
+    #[allow(clippy::too_many_arguments)]
     pub async fn create_user(&self, tx: &mut Tx, actor: &str, username: &str, password_hash: &str, person_id: i64, role: Role, now: NaiveDateTime) -> Result<i64> {
         let username = username.trim();
         if username.is_empty() || username.len() > 32 || !username.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {

@@ -160,6 +160,7 @@ impl Problem {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn problem_event(tx: &mut sqlx::AnyConnection, id: i64, action: &str, user: &SessionUser, at: NaiveDateTime, from: &str, to: &str, comment: &str) -> Result<()> {
     sqlx::query("INSERT INTO problem_events (problem_id, action, actor_name, at, from_status, to_status, comment) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(id)

@@ -28,10 +28,11 @@ impl Db {
         let dir = achievements_index_dir(data_dir);
         let stamp_file = dir.with_extension("stamp");
         let stamp = self.achievements_stamp().await?;
-        if dir.exists() && std::fs::read_to_string(&stamp_file).ok().as_deref() == Some(stamp.as_str()) {
-            if let Ok(idx) = MatchIndex::open_dir(&dir) {
-                return Ok((idx, false));
-            }
+        if dir.exists()
+            && std::fs::read_to_string(&stamp_file).ok().as_deref() == Some(stamp.as_str())
+            && let Ok(idx) = MatchIndex::open_dir(&dir)
+        {
+            return Ok((idx, false));
         }
         if dir.exists() {
             std::fs::remove_dir_all(&dir).map_err(|e| StoreError::internal(format!("无法清理检索索引 {}：{e}", dir.display())))?;

@@ -124,7 +124,7 @@ impl Db {
         let mut after_id = 0i64;
         loop {
             let mut tx = self.begin().await?;
-            let lock = if crate::locks::is_postgres(&tx) { " FOR NO KEY UPDATE" } else { "" };
+            let lock = crate::locks::row_lock(&tx);
             let sql = format!(
                 "SELECT id, deadline, next_check_at FROM tasks WHERE status IN ('assigned','received','in_progress') AND id > $1 \
                  ORDER BY id LIMIT $2{lock}"

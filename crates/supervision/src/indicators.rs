@@ -81,10 +81,10 @@ impl IndicatorReport {
         if !self.actual.is_finite() || self.actual < 0.0 {
             return Err(FieldError::new("完成值", format!("不能为负数（当前 {}）", fmt_num(self.actual))));
         }
-        if let Some(p) = self.reported_percent {
-            if !p.is_finite() || !(0.0..=1000.0).contains(&p) {
-                return Err(FieldError::new("上报完成率", format!("应在 0 到 1000 之间（当前 {}）", fmt_num(p))));
-            }
+        if let Some(p) = self.reported_percent
+            && (!p.is_finite() || !(0.0..=1000.0).contains(&p))
+        {
+            return Err(FieldError::new("上报完成率", format!("应在 0 到 1000 之间（当前 {}）", fmt_num(p))));
         }
         Ok(())
     }

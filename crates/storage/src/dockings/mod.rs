@@ -2,18 +2,29 @@
 //! along 推荐 → … → 结项 (or 终止) by the rules in `xietong_docking::pipeline`, with meetings and
 //! 对接活动, registered technical contracts, supervised tasks raised per stage, and the figures
 //! the district reports.
+//!
+//! This file holds the docking itself (list, detail, 推荐, stage moves, contact consent, 督办);
+//! `activities` the meetings and 对接活动, `contracts` the registered technical contracts, `stats`
+//! the district's figures.
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime};
+mod activities;
+mod contracts;
+mod stats;
+
+pub use activities::{Activity, NewActivity, ACTIVITY_KINDS};
+pub use contracts::{Contract, NewContract};
+pub use stats::{ContractRow, DockingStats, Figure, StageRow};
+
+use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
-use xietong_calendar::parse_date;
-use xietong_docking::contract::{self, ContractAmounts, ContractType};
-use xietong_docking::pipeline::{check_move, funnel, Stage};
+use xietong_docking::pipeline::{check_move, Stage};
 use xietong_supervision::validate::{optional_text, required_text};
 use xietong_supervision::Role;
 
+use contracts::contract_of;
 use crate::audit::{append, Change};
 use crate::auth::SessionUser;
-use crate::libraries::{must_be_bureau, reads_all, CARRIER_KINDS, RD_PLATFORM_KINDS};
+use crate::libraries::{must_be_bureau, reads_all};
 use crate::tasks::{Ctx, NewTask};
 use crate::{ts, Db, Result, RowExt, StoreError};
 
@@ -70,67 +81,6 @@ pub struct DockingEvent {
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct Activity {
-    pub id: i64,
-    pub docking_id: Option<i64>,
-    pub title: String,
-    pub kind: String,
-    pub held_on: String,
-    pub place: String,
-    pub attendees: String,
-    pub summary: String,
-}
-
-#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
-pub struct NewActivity {
-    pub title: String,
-    /// 对接洽谈 / 对接活动 / 座谈会 / 现场考察
-    pub kind: String,
-    /// YYYY-MM-DD
-    pub held_on: String,
-    #[serde(default)]
-    pub place: String,
-    /// 参加人员（单位、职务），每行或分号分隔
-    #[serde(default)]
-    pub attendees: String,
-    #[serde(default)]
-    pub summary: String,
-}
-
-pub const ACTIVITY_KINDS: [&str; 4] = ["对接洽谈", "对接活动", "座谈会", "现场考察"];
-
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct Contract {
-    pub id: i64,
-    pub docking_id: Option<i64>,
-    pub contract_no: String,
-    pub kind: ContractType,
-    pub kind_label: String,
-    pub buyer: String,
-    pub seller: String,
-    pub amount_wan: f64,
-    pub technical_income_wan: f64,
-    pub signed_on: String,
-    pub placeholder: bool,
-}
-
-#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
-pub struct NewContract {
-    /// 技术合同登记编号
-    pub contract_no: String,
-    /// 技术开发 / 技术转让 / 技术许可 / 技术咨询 / 技术服务
-    pub kind: String,
-    /// 委托方/受让方（买方）
-    pub buyer: String,
-    /// 受托方/让与方（卖方）
-    pub seller: String,
-    pub amount_wan: f64,
-    pub technical_income_wan: f64,
-    /// YYYY-MM-DD
-    pub signed_on: String,
-}
-
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct DockingDetail {
     pub docking: Docking,
     pub events: Vec<DockingEvent>,
@@ -150,50 +100,6 @@ pub struct MoveDocking {
     /// 终止时必填
     #[serde(default)]
     pub reason: String,
-}
-
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct Figure {
-    pub label: String,
-    pub value: f64,
-    /// Of which placeholder records standing in for ones the report only counts.
-    pub placeholders: i64,
-    pub unit: String,
-    /// The page listing the records behind the figure.
-    pub href: String,
-}
-
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct ContractRow {
-    pub period: String,
-    pub kind_label: String,
-    pub count: i64,
-    pub amount_wan: f64,
-    pub technical_income_wan: f64,
-    pub href: String,
-}
-
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct StageRow {
-    pub stage: Stage,
-    pub label: String,
-    /// Dockings now at this stage.
-    pub now: i64,
-    /// Dockings that reached it (funnel), and their share of all dockings in percent.
-    pub reached: i64,
-    pub share: f64,
-    pub href: String,
-}
-
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct DockingStats {
-    pub figures: Vec<Figure>,
-    pub contracts_by_year: Vec<ContractRow>,
-    pub contracts_by_kind: Vec<ContractRow>,
-    pub stages: Vec<StageRow>,
-    pub terminated: i64,
-    /// 推荐 → 签订技术合同, percent.
-    pub conversion: f64,
 }
 
 const DOCKING_SELECT: &str = "SELECT d.*, p.title AS problem_title, e.name AS enterprise_name, x.name AS expert_name, a.title AS achievement_title, i.name AS institution_name \
@@ -231,23 +137,7 @@ fn docking_of(r: &sqlx::any::AnyRow) -> Result<Docking> {
     })
 }
 
-fn contract_of(r: &sqlx::any::AnyRow) -> Result<Contract> {
-    let kind = ContractType::from_code(&r.s("kind")?).ok_or_else(|| StoreError::internal("未知合同类型"))?;
-    Ok(Contract {
-        id: r.i("id")?,
-        docking_id: r.oi("docking_id")?,
-        contract_no: r.s("contract_no")?,
-        kind,
-        kind_label: kind.label_zh().into(),
-        buyer: r.s("buyer")?,
-        seller: r.s("seller")?,
-        amount_wan: r.f("amount_wan")?,
-        technical_income_wan: r.f("technical_income_wan")?,
-        signed_on: r.s("signed_on")?,
-        placeholder: r.i("placeholder")? != 0,
-    })
-}
-
+#[allow(clippy::too_many_arguments)]
 async fn event(tx: &mut sqlx::AnyConnection, docking: i64, from: &str, to: &str, note: &str, task: Option<i64>, actor: &str, now: NaiveDateTime) -> Result<()> {
     sqlx::query("INSERT INTO docking_events (docking_id, from_stage, to_stage, note, task_id, actor, at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(docking)
@@ -472,119 +362,6 @@ impl Db {
         Ok(())
     }
 
-    pub async fn add_activity(&self, u: &SessionUser, docking_id: Option<i64>, n: &NewActivity, now: NaiveDateTime) -> Result<i64> {
-        must_be_bureau(u, "登记对接活动")?;
-        let title = required_text("活动名称", &n.title, 200)?;
-        let kind = n.kind.trim();
-        if !ACTIVITY_KINDS.contains(&kind) {
-            return Err(StoreError::invalid("活动类型", format!("应为 {}", ACTIVITY_KINDS.join("、"))));
-        }
-        let held = parse_date("活动日期", &n.held_on)?;
-        if held > now.date() + chrono::Duration::days(366) {
-            return Err(StoreError::invalid("活动日期", "不能晚于一年以后"));
-        }
-        let place = optional_text("地点", &n.place, 200)?.unwrap_or_default();
-        let attendees = optional_text("参加人员", &n.attendees, 2000)?.unwrap_or_default();
-        let summary = optional_text("纪要", &n.summary, 5000)?.unwrap_or_default();
-        let mut tx = self.begin().await?;
-        if let Some(d) = docking_id {
-            if sqlx::query("SELECT COUNT(*) AS n FROM dockings WHERE id = $1").bind(d).fetch_one(&mut *tx).await?.i("n")? == 0 {
-                return Err(StoreError::NotFound(format!("没有编号 {d} 的对接")));
-            }
-        }
-        let id = sqlx::query(
-            "INSERT INTO docking_activities (docking_id, title, kind, held_on, place, attendees, summary, actor, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-        )
-        .bind(docking_id)
-        .bind(title.clone())
-        .bind(kind.to_string())
-        .bind(held.to_string())
-        .bind(place)
-        .bind(attendees)
-        .bind(summary)
-        .bind(u.username.clone())
-        .bind(ts(now))
-        .fetch_one(&mut *tx)
-        .await?
-        .i("id")?;
-        append(&mut tx, now, Change { actor: &u.username, action: "docking.activity", entity: "docking_activity", entity_id: id.to_string(), before: String::new(), after: serde_json::json!({"docking_id": docking_id, "title": title, "kind": kind, "held_on": held}).to_string() }).await?;
-        tx.commit().await?;
-        Ok(id)
-    }
-
-    pub async fn activities(&self, docking_id: Option<i64>) -> Result<Vec<Activity>> {
-        let rows = sqlx::query("SELECT * FROM docking_activities WHERE $1 = 0 OR docking_id = $1 ORDER BY held_on DESC, id DESC").bind(docking_id.unwrap_or(0)).fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Activity {
-                    id: r.i("id")?,
-                    docking_id: r.oi("docking_id")?,
-                    title: r.s("title")?,
-                    kind: r.s("kind")?,
-                    held_on: r.s("held_on")?,
-                    place: r.s("place")?,
-                    attendees: r.s("attendees")?,
-                    summary: r.s("summary")?,
-                })
-            })
-            .collect()
-    }
-
-    /// Register a technical contract, for a docking or on its own (contracts the district
-    /// counts that did not come through a docking).
-    pub async fn register_contract(&self, u: &SessionUser, docking_id: Option<i64>, n: &NewContract, placeholder: bool, now: NaiveDateTime) -> Result<i64> {
-        must_be_bureau(u, "技术合同登记")?;
-        let no = required_text("合同登记编号", &n.contract_no, 40)?;
-        let kind = ContractType::from_code(n.kind.trim())
-            .ok_or_else(|| StoreError::invalid("合同类型", "应为 技术开发、技术转让、技术许可、技术咨询 或 技术服务"))?;
-        let buyer = required_text("委托方/受让方", &n.buyer, 100)?;
-        let seller = required_text("受托方/让与方", &n.seller, 100)?;
-        ContractAmounts { amount: n.amount_wan, technical_income: n.technical_income_wan }.validate()?;
-        let signed = contract::signed_on(parse_date("签订日期", &n.signed_on)?, now.date())?;
-        let mut tx = self.begin().await?;
-        if let Some(d) = docking_id {
-            let r = sqlx::query("SELECT stage FROM dockings WHERE id = $1").bind(d).fetch_optional(&mut *tx).await?.ok_or_else(|| StoreError::NotFound(format!("没有编号 {d} 的对接")))?;
-            if stage_of(&r.s("stage")?)?.is_final() {
-                return Err(StoreError::Conflict("对接已结束，不能再登记合同".into()));
-            }
-        }
-        if sqlx::query("SELECT COUNT(*) AS n FROM contracts WHERE contract_no = $1").bind(no.clone()).fetch_one(&mut *tx).await?.i("n")? > 0 {
-            return Err(StoreError::invalid("合同登记编号", format!("「{no}」已登记")));
-        }
-        let id = sqlx::query(
-            "INSERT INTO contracts (docking_id, contract_no, kind, buyer, seller, amount_wan, technical_income_wan, signed_on, placeholder, actor, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-        )
-        .bind(docking_id)
-        .bind(no.clone())
-        .bind(kind.code().to_string())
-        .bind(buyer.clone())
-        .bind(seller.clone())
-        .bind(n.amount_wan)
-        .bind(n.technical_income_wan)
-        .bind(signed.to_string())
-        .bind(placeholder as i64)
-        .bind(u.username.clone())
-        .bind(ts(now))
-        .fetch_one(&mut *tx)
-        .await?
-        .i("id")?;
-        let after = serde_json::json!({"docking_id": docking_id, "contract_no": no, "kind": kind.code(), "buyer": buyer, "seller": seller, "amount_wan": n.amount_wan, "technical_income_wan": n.technical_income_wan, "signed_on": signed});
-        append(&mut tx, now, Change { actor: &u.username, action: "contract.register", entity: "contract", entity_id: id.to_string(), before: String::new(), after: after.to_string() }).await?;
-        tx.commit().await?;
-        Ok(id)
-    }
-
-    /// Contracts, optionally of one year and/or type (the dashboard's drill-down).
-    pub async fn list_contracts(&self, year: Option<i32>, kind: Option<ContractType>) -> Result<Vec<Contract>> {
-        let rows = sqlx::query("SELECT * FROM contracts WHERE ($1 = '' OR signed_on LIKE $1) AND ($2 = '' OR kind = $2) ORDER BY placeholder, signed_on DESC, id DESC")
-            .bind(year.map(|y| format!("{y}-%")).unwrap_or_default())
-            .bind(kind.map(|k| k.code()).unwrap_or("").to_string())
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(contract_of).collect()
-    }
-
     /// Raise a supervised task for the docking's current stage (the 督查局 立项并交办; lights and
     /// escalation then apply as to any task). The docking's timeline links to it.
     pub async fn raise_docking_task(&self, u: &SessionUser, ctx: &Ctx<'_>, docking_id: i64, n: &NewTask) -> Result<i64> {
@@ -603,84 +380,5 @@ impl Db {
         event(&mut tx, docking_id, stage.code(), stage.code(), &format!("督办任务：{}", n.title.trim()), Some(task), &u.username, ctx.now).await?;
         tx.commit().await?;
         Ok(task)
-    }
-
-    /// The figures the district reports, each with the page that lists its records.
-    pub async fn docking_stats(&self, today: NaiveDate) -> Result<DockingStats> {
-        let qual = |kind: &'static str| async move {
-            let r = sqlx::query(
-                "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(e.placeholder), 0) AS BIGINT) AS p FROM enterprises e WHERE EXISTS (SELECT 1 FROM enterprise_qualifications q \
-                 WHERE q.enterprise_id = e.id AND q.kind = $1 AND (q.expires_on IS NULL OR q.expires_on >= $2))",
-            )
-            .bind(kind.to_string())
-            .bind(today.to_string())
-            .fetch_one(&self.pool)
-            .await?;
-            Ok::<_, StoreError>((r.i("n")?, r.i("p")?))
-        };
-        let platforms = self.list_platforms(None, None).await?;
-        let count = |pred: &dyn Fn(&crate::libraries::Platform) -> bool| {
-            let hits: Vec<_> = platforms.iter().filter(|p| pred(p)).collect();
-            (hits.len() as i64, hits.iter().filter(|p| p.placeholder).count() as i64)
-        };
-        let (ht, ht_p) = qual("国家高新技术企业").await?;
-        let (sme, sme_p) = qual("科技型中小企业").await?;
-        let (car, car_p) = count(&|p| CARRIER_KINDS.contains(&p.kind.as_str()));
-        let (prov, prov_p) = count(&|p| RD_PLATFORM_KINDS.contains(&p.kind.as_str()) && (p.level == "国家" || p.level == "省"));
-        let (city, city_p) = count(&|p| RD_PLATFORM_KINDS.contains(&p.kind.as_str()) && p.level == "市");
-        let contracts = self.list_contracts(None, None).await?;
-        let total: f64 = contracts.iter().map(|c| c.amount_wan).sum();
-        let income: f64 = contracts.iter().map(|c| c.technical_income_wan).sum();
-        let c_p = contracts.iter().filter(|c| c.placeholder).count() as i64;
-        let fig = |label: &str, value: f64, placeholders: i64, unit: &str, href: &str| Figure { label: label.into(), value, placeholders, unit: unit.into(), href: href.into() };
-        let figures = vec![
-            fig("国家高新技术企业", ht as f64, ht_p, "家", "/enterprises?qualification=国家高新技术企业"),
-            fig("科技型中小企业", sme as f64, sme_p, "家", "/enterprises?qualification=科技型中小企业"),
-            fig("创新创业载体", car as f64, car_p, "个", "/docking/platforms?group=创新创业载体"),
-            fig("省级以上研发平台", prov as f64, prov_p, "个", "/docking/platforms?group=研发平台&level=省级以上"),
-            fig("市级研发平台", city as f64, city_p, "个", "/docking/platforms?group=研发平台&level=市"),
-            fig("技术合同成交额", (total * 100.0).round() / 100.0, c_p, "万元", "/docking/contracts"),
-            fig("其中技术性收入", (income * 100.0).round() / 100.0, c_p, "万元", "/docking/contracts"),
-        ];
-        let mut years: Vec<i32> = contracts.iter().filter_map(|c| NaiveDate::parse_from_str(&c.signed_on, "%Y-%m-%d").ok()).map(|d| d.year()).collect();
-        years.sort_unstable();
-        years.dedup();
-        let row = |period: String, kind_label: String, list: Vec<&Contract>, href: String| ContractRow {
-            period,
-            kind_label,
-            count: list.len() as i64,
-            amount_wan: (list.iter().map(|c| c.amount_wan).sum::<f64>() * 100.0).round() / 100.0,
-            technical_income_wan: (list.iter().map(|c| c.technical_income_wan).sum::<f64>() * 100.0).round() / 100.0,
-            href,
-        };
-        let contracts_by_year = years
-            .iter()
-            .rev()
-            .map(|y| row(format!("{y} 年"), "全部".into(), contracts.iter().filter(|c| c.signed_on.starts_with(&format!("{y}-"))).collect(), format!("/docking/contracts?year={y}")))
-            .collect();
-        let contracts_by_kind = ContractType::ALL
-            .iter()
-            .map(|k| row("全部".into(), k.label_zh().into(), contracts.iter().filter(|c| c.kind == *k).collect(), format!("/docking/contracts?kind={}", k.code())))
-            .collect();
-        let rows = sqlx::query("SELECT stage, furthest FROM dockings").fetch_all(&self.pool).await?;
-        let mut now_at = vec![];
-        let mut furthest = vec![];
-        for r in &rows {
-            now_at.push(stage_of(&r.s("stage")?)?);
-            furthest.push(stage_of(&r.s("furthest")?)?);
-        }
-        let stages: Vec<StageRow> = funnel(&furthest)
-            .into_iter()
-            .map(|(s, reached, share)| StageRow {
-                stage: s,
-                label: s.label_zh().into(),
-                now: now_at.iter().filter(|x| **x == s).count() as i64,
-                reached: reached as i64,
-                share: (share * 1000.0).round() / 10.0,
-                href: format!("/docking/dockings?stage={}", s.code()),
-            })
-            .collect();
-        let conversion = stages.iter().find(|s| s.stage == Stage::ContractSigned).map(|s| s.share).unwrap_or(0.0);
-        Ok(DockingStats { figures, contracts_by_year, contracts_by_kind, stages, terminated: now_at.iter().filter(|s| **s == Stage::Terminated).count() as i64, conversion })
     }
 }

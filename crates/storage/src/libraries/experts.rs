@@ -1,0 +1,288 @@
+//! 专家库: experts an institution (or the 科技局 on its behalf) submits, with their contacts
+//! shown in full, masked or hidden per reader.
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+use xietong_docking::review::ReviewStatus;
+use xietong_supervision::validate::{optional_text, required_text};
+use xietong_supervision::Role;
+
+use super::{is_bureau, keywords, owner_of, reads_all, review_state, split_list, Library, Owner, ReviewState};
+use crate::auth::SessionUser;
+use crate::{ts, Db, Result, RowExt, StoreError};
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Expert {
+    pub id: i64,
+    pub name: String,
+    pub institution_id: i64,
+    pub institution_name: String,
+    pub institution_location: String,
+    pub title: String,
+    pub disciplines: Vec<String>,
+    pub fields: String,
+    pub keywords: Vec<String>,
+    /// Shown only to the 科技局, the expert's institution, and an enterprise the expert consented
+    /// to in a docking; otherwise "（仅科技局可见）".
+    pub phone: String,
+    pub email: String,
+    /// 身份证号: in full for the 科技局 and the expert's institution only; 脱敏 for district
+    /// leadership and a consenting docking's enterprise; hidden otherwise.
+    pub id_number: String,
+    pub contact_visible: bool,
+    pub share_on_consent: bool,
+    pub placeholder: bool,
+    pub achievement_ids: Vec<i64>,
+    pub review: ReviewState,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct NewExpert {
+    pub name: String,
+    /// 高校院所用户提交时为本机构
+    #[serde(default)]
+    pub institution_id: Option<i64>,
+    #[serde(default)]
+    pub title: String,
+    /// 学科，分号分隔
+    #[serde(default)]
+    pub disciplines: String,
+    /// 研究方向
+    #[serde(default)]
+    pub fields: String,
+    #[serde(default)]
+    pub keywords: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub email: String,
+    /// 身份证号（18 位，选填；加密存储）
+    #[serde(default)]
+    pub id_number: String,
+    #[serde(default = "yes")]
+    pub share_on_consent: bool,
+    /// 关联成果（成果库编号）
+    #[serde(default)]
+    pub achievement_ids: Vec<i64>,
+    #[serde(default)]
+    pub campaign_id: Option<i64>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+const EXPERT_SELECT: &str =
+    "SELECT x.*, i.name AS institution_name, i.location AS institution_location FROM experts x JOIN institutions i ON i.id = x.institution_id";
+
+/// How much of an expert's contact a reader sees.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Contact {
+    /// The 科技局, the expert's institution, an enterprise the expert consented to.
+    Full,
+    /// District leadership: 脱敏.
+    Masked,
+    Hidden,
+}
+
+/// `contact` governs phone and e-mail; `identity` the ID number, which a consenting enterprise
+/// sees only masked.
+fn expert_of(r: &sqlx::any::AnyRow, achievement_ids: Vec<i64>, contact: Contact, identity: Contact, cipher: &xietong_security::fields::FieldCipher) -> Result<Expert> {
+    let hidden = "（仅科技局可见）".to_string();
+    let open = |col: &str| -> Result<String> { cipher.open(&r.s(col)?).map_err(|e| StoreError::internal(e.to_string())) };
+    let (phone, email) = match contact {
+        Contact::Full => (open("phone")?, open("email")?),
+        Contact::Masked => {
+            let email = open("email")?;
+            let masked_email = match email.split_once('@') {
+                Some((name, domain)) => format!("{}***@{domain}", name.chars().next().unwrap_or('*')),
+                None => String::new(),
+            };
+            (xietong_security::fields::mask_phone(&open("phone")?), masked_email)
+        }
+        Contact::Hidden => (hidden.clone(), hidden.clone()),
+    };
+    let id_number = match identity {
+        Contact::Full => open("id_number")?,
+        Contact::Masked => xietong_security::fields::mask_id_number(&open("id_number")?),
+        Contact::Hidden => hidden,
+    };
+    let contact_visible = contact == Contact::Full;
+    Ok(Expert {
+        id: r.i("id")?,
+        name: r.s("name")?,
+        institution_id: r.i("institution_id")?,
+        institution_name: r.s("institution_name")?,
+        institution_location: r.s("institution_location")?,
+        title: r.s("title")?,
+        disciplines: split_list(&r.s("disciplines")?),
+        fields: r.s("fields")?,
+        keywords: split_list(&r.s("keywords")?),
+        phone,
+        email,
+        id_number,
+        contact_visible,
+        share_on_consent: r.i("share_on_consent")? != 0,
+        placeholder: r.i("placeholder")? != 0,
+        achievement_ids,
+        review: review_state(r)?,
+    })
+}
+
+impl Db {
+    pub async fn submit_expert(&self, u: &SessionUser, id: Option<i64>, n: &NewExpert, now: NaiveDateTime) -> Result<i64> {
+        let party = self.party_of(u).await?;
+        let institution_id = owner_of(u, party.institution_id, n.institution_id, Owner { role: Role::Institution, kind: "高校院所", field: "所在机构", record: "专家信息" })?;
+        let name = required_text("专家姓名", &n.name, 50)?;
+        let title = optional_text("职称", &n.title, 50)?.unwrap_or_default();
+        let disciplines = keywords("学科", &n.disciplines)?;
+        let fields = optional_text("研究方向", &n.fields, 1000)?.unwrap_or_default();
+        let kw = keywords("关键词", &n.keywords)?;
+        if fields.is_empty() && kw.is_empty() {
+            return Err(StoreError::invalid("研究方向", "研究方向和关键词至少填写一项，否则无法匹配"));
+        }
+        let phone = optional_text("联系电话", &n.phone, 30)?.unwrap_or_default();
+        if !phone.is_empty() && !phone.chars().all(|c| c.is_ascii_digit() || c == '-' || c == ' ' || c == '+') {
+            return Err(StoreError::invalid("联系电话", "只能包含数字、空格、+ 和 -"));
+        }
+        let email = optional_text("电子邮箱", &n.email, 100)?.unwrap_or_default();
+        if !email.is_empty() && (!email.contains('@') || !email.rsplit('@').next().is_some_and(|d| d.contains('.'))) {
+            return Err(StoreError::invalid("电子邮箱", format!("「{email}」不是有效的邮箱地址")));
+        }
+        let id_number = if n.id_number.trim().is_empty() { String::new() } else { xietong_security::id_number::check_id_number("身份证号", &n.id_number)? };
+        let mut tx = self.begin().await?;
+        if sqlx::query("SELECT COUNT(*) AS n FROM institutions WHERE id = $1").bind(institution_id).fetch_one(&mut *tx).await?.i("n")? == 0 {
+            return Err(StoreError::invalid("所在机构", format!("编号 {institution_id} 的高校院所未登记")));
+        }
+        for a in &n.achievement_ids {
+            if sqlx::query("SELECT COUNT(*) AS n FROM achievements WHERE id = $1").bind(*a).fetch_one(&mut *tx).await?.i("n")? == 0 {
+                return Err(StoreError::invalid("关联成果", format!("成果库中没有编号 {a} 的成果")));
+            }
+        }
+        let campaign = Self::check_campaign(&mut tx, Library::Expert, n.campaign_id, now.date()).await?;
+        let (id, action) = match id {
+            None => {
+                let id = sqlx::query(
+                    "INSERT INTO experts (name, institution_id, title, disciplines, fields, keywords, phone, email, share_on_consent, status, campaign_id, submitted_by, created_at, updated_at, id_number) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted', $10, $11, $12, $12, $13) RETURNING id",
+                )
+                .bind(name.clone())
+                .bind(institution_id)
+                .bind(title.clone())
+                .bind(disciplines.clone())
+                .bind(fields.clone())
+                .bind(kw.clone())
+                .bind(self.seal(&phone))
+                .bind(self.seal(&email))
+                .bind(n.share_on_consent as i64)
+                .bind(campaign)
+                .bind(u.user_id)
+                .bind(ts(now))
+                .bind(self.seal(&id_number))
+                .fetch_one(&mut *tx)
+                .await?
+                .i("id")?;
+                (id, "submit")
+            }
+            Some(id) => {
+                Self::check_resubmit(&mut tx, Library::Expert, id, "institution_id", Some(institution_id), u).await?;
+                sqlx::query(
+                    "UPDATE experts SET name = $1, title = $2, disciplines = $3, fields = $4, keywords = $5, phone = $6, email = $7, share_on_consent = $8, \
+                     status = 'submitted', updated_at = $9, id_number = $11 WHERE id = $10",
+                )
+                .bind(name.clone())
+                .bind(title.clone())
+                .bind(disciplines.clone())
+                .bind(fields.clone())
+                .bind(kw.clone())
+                .bind(self.seal(&phone))
+                .bind(self.seal(&email))
+                .bind(n.share_on_consent as i64)
+                .bind(ts(now))
+                .bind(id)
+                .bind(self.seal(&id_number))
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("DELETE FROM expert_achievements WHERE expert_id = $1").bind(id).execute(&mut *tx).await?;
+                (id, "resubmit")
+            }
+        };
+        for a in &n.achievement_ids {
+            sqlx::query("INSERT INTO expert_achievements (expert_id, achievement_id) VALUES ($1, $2) ON CONFLICT DO NOTHING").bind(id).bind(*a).execute(&mut *tx).await?;
+        }
+        // Contact details stay out of the audit text.
+        let after = serde_json::json!({"name": name, "institution_id": institution_id, "title": title, "disciplines": disciplines, "keywords": kw, "achievements": n.achievement_ids});
+        Self::record_submission(&mut tx, Library::Expert, id, action, u, after, now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Experts this user may read, contacts masked unless the reader may see them.
+    pub async fn list_experts_for(&self, u: &SessionUser, status: Option<ReviewStatus>) -> Result<Vec<Expert>> {
+        let party = self.party_of(u).await?;
+        let own_inst = party.institution_id.unwrap_or(-1);
+        let cond = if reads_all(u) { "1=1" } else if u.role == Role::Institution { "(x.status = 'published' OR x.institution_id = $2)" } else { "x.status = 'published'" };
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{EXPERT_SELECT} WHERE ($1 = '' OR x.status = $1) AND ($2 = $2) AND {cond} ORDER BY x.placeholder, x.id")))
+            .bind(status.map(|s| s.code()).unwrap_or("").to_string())
+            .bind(own_inst)
+            .fetch_all(&self.pool)
+            .await?;
+        let links = sqlx::query("SELECT expert_id, achievement_id FROM expert_achievements ORDER BY achievement_id").fetch_all(&self.pool).await?;
+        // Experts who consented to share with this enterprise in a docking.
+        let consented: Vec<i64> = match party.enterprise_id {
+            Some(e) => sqlx::query("SELECT expert_id FROM dockings WHERE enterprise_id = $1 AND contact_shared = 1 AND expert_id IS NOT NULL")
+                .bind(e)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| r.i("expert_id"))
+                .collect::<Result<_>>()?,
+            None => vec![],
+        };
+        let mut out = vec![];
+        for r in &rows {
+            let id = r.i("id")?;
+            let mut ids = vec![];
+            for l in &links {
+                if l.i("expert_id")? == id {
+                    ids.push(l.i("achievement_id")?);
+                }
+            }
+            let own = is_bureau(u) || r.i("institution_id")? == own_inst;
+            let contact = if own || consented.contains(&id) {
+                Contact::Full
+            } else if reads_all(u) {
+                Contact::Masked
+            } else {
+                Contact::Hidden
+            };
+            let identity = if own { Contact::Full } else if reads_all(u) || consented.contains(&id) { Contact::Masked } else { Contact::Hidden };
+            out.push(expert_of(r, ids, contact, identity, &self.cipher)?);
+        }
+        Ok(out)
+    }
+
+    /// The experts an achievement is linked to (its inventors or authors in the 专家库), published only.
+    pub async fn experts_of_achievement(&self, achievement_id: i64) -> Result<Vec<(i64, String, String)>> {
+        let rows = sqlx::query(
+            "SELECT x.id, x.name, i.name AS institution_name FROM expert_achievements ea JOIN experts x ON x.id = ea.expert_id \
+             JOIN institutions i ON i.id = x.institution_id WHERE ea.achievement_id = $1 AND x.status = 'published' ORDER BY x.id",
+        )
+        .bind(achievement_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((r.i("id")?, r.s("name")?, r.s("institution_name")?))).collect()
+    }
+
+    pub(crate) async fn published_experts(&self) -> Result<Vec<Expert>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{EXPERT_SELECT} WHERE x.status = 'published' ORDER BY x.id"))).fetch_all(&self.pool).await?;
+        let links = sqlx::query("SELECT expert_id, achievement_id FROM expert_achievements").fetch_all(&self.pool).await?;
+        let mut out = vec![];
+        for r in &rows {
+            let id = r.i("id")?;
+            let ids = links.iter().filter(|l| l.i("expert_id").ok() == Some(id)).map(|l| l.i("achievement_id")).collect::<Result<Vec<_>>>()?;
+            out.push(expert_of(r, ids, Contact::Hidden, Contact::Hidden, &self.cipher)?);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,214 @@
+//! 难题库: technical problems an enterprise (or the 科技局 on its behalf) submits, and who may
+//! read them (confidential ones only by the 科技局, district roles, the enterprise and those docked with it).
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+use xietong_calendar::parse_date;
+use xietong_docking::matching::COOPERATION_MODES;
+use xietong_docking::review::ReviewStatus;
+use xietong_supervision::validate::required_text;
+use xietong_supervision::Role;
+
+use super::{keywords, money, owner_of, reads_all, review_state, split_list, Library, Owner, Party, ReviewState};
+use crate::auth::SessionUser;
+use crate::{ts, Db, Result, RowExt, StoreError};
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct TechProblem {
+    pub id: i64,
+    pub title: String,
+    pub description: String,
+    pub keywords: Vec<String>,
+    pub enterprise_id: i64,
+    pub enterprise_name: String,
+    pub enterprise_location: String,
+    pub industry_code: Option<String>,
+    pub industry_name: Option<String>,
+    /// 万元；0 为面议
+    pub budget_wan: f64,
+    pub cooperation_mode: String,
+    pub wanted_by: Option<String>,
+    pub confidential: bool,
+    pub review: ReviewState,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct NewProblem {
+    pub title: String,
+    pub description: String,
+    #[serde(default)]
+    pub keywords: String,
+    /// 科技局代企业提交时必填；企业用户提交时为本企业
+    #[serde(default)]
+    pub enterprise_id: Option<i64>,
+    /// 默认为企业的行业
+    #[serde(default)]
+    pub industry_code: String,
+    #[serde(default)]
+    pub budget_wan: Option<f64>,
+    #[serde(default)]
+    pub cooperation_mode: String,
+    /// 期望解决日期 YYYY-MM-DD
+    #[serde(default)]
+    pub wanted_by: String,
+    #[serde(default)]
+    pub confidential: bool,
+    #[serde(default)]
+    pub campaign_id: Option<i64>,
+}
+
+const PROBLEM_SELECT: &str = "SELECT p.*, e.name AS enterprise_name, e.location AS enterprise_location, i.name AS industry_name \
+     FROM tech_problems p JOIN enterprises e ON e.id = p.enterprise_id LEFT JOIN industries i ON i.code = p.industry_code";
+
+fn problem_of(r: &sqlx::any::AnyRow) -> Result<TechProblem> {
+    Ok(TechProblem {
+        id: r.i("id")?,
+        title: r.s("title")?,
+        description: r.s("description")?,
+        keywords: split_list(&r.s("keywords")?),
+        enterprise_id: r.i("enterprise_id")?,
+        enterprise_name: r.s("enterprise_name")?,
+        enterprise_location: r.s("enterprise_location")?,
+        industry_code: r.os("industry_code")?,
+        industry_name: r.os("industry_name")?,
+        budget_wan: r.f("budget_wan")?,
+        cooperation_mode: r.s("cooperation_mode")?,
+        wanted_by: r.os("wanted_by")?,
+        confidential: r.i("confidential")? != 0,
+        review: review_state(r)?,
+        created_at: r.t("created_at")?,
+    })
+}
+
+impl Db {
+    /// Submit a technical problem (or, with `id`, resubmit a returned one with corrections).
+    /// Enterprise users submit for their own enterprise; the 科技局 may submit for any.
+    pub async fn submit_problem(&self, u: &SessionUser, id: Option<i64>, n: &NewProblem, now: NaiveDateTime) -> Result<i64> {
+        let party = self.party_of(u).await?;
+        let mut tx = self.begin().await?;
+        let id = Self::submit_problem_in(&mut tx, u, party, id, n, now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// [`Db::submit_problem`] inside the caller's transaction (an import writes all rows or none).
+    pub(super) async fn submit_problem_in(tx: &mut sqlx::AnyConnection, u: &SessionUser, party: Party, id: Option<i64>, n: &NewProblem, now: NaiveDateTime) -> Result<i64> {
+        let enterprise_id = owner_of(u, party.enterprise_id, n.enterprise_id, Owner { role: Role::Enterprise, kind: "企业", field: "企业", record: "技术难题" })?;
+        let title = required_text("难题名称", &n.title, 100)?;
+        let description = required_text("难题描述", &n.description, 5000)?;
+        if description.chars().count() < 10 {
+            return Err(StoreError::invalid("难题描述", "至少 10 个字，写明技术指标和现状，便于匹配专家和成果"));
+        }
+        let kw = keywords("关键词", &n.keywords)?;
+        let budget = money("预算（万元）", n.budget_wan)?;
+        let mode = n.cooperation_mode.trim();
+        if !mode.is_empty() && !COOPERATION_MODES.contains(&mode) {
+            return Err(StoreError::invalid("合作方式", format!("应为 {}", COOPERATION_MODES.join("、"))));
+        }
+        let today = now.date();
+        let wanted_by = match n.wanted_by.trim() {
+            "" => None,
+            s => {
+                let d = parse_date("期望解决日期", s)?;
+                if d < today {
+                    return Err(StoreError::invalid("期望解决日期", "不能早于今天"));
+                }
+                Some(d.to_string())
+            }
+        };
+        let ent = sqlx::query("SELECT industry_code FROM enterprises WHERE id = $1")
+            .bind(enterprise_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::invalid("企业", format!("编号 {enterprise_id} 的企业不在企业库中")))?;
+        let industry = match n.industry_code.trim() {
+            "" => ent.os("industry_code")?,
+            c => Some(Self::industry_code(tx, c).await?),
+        };
+        let campaign = Self::check_campaign(tx, Library::Problem, n.campaign_id, today).await?;
+        let (id, action) = match id {
+            None => {
+                let id = sqlx::query(
+                    "INSERT INTO tech_problems (title, description, keywords, enterprise_id, industry_code, budget_wan, cooperation_mode, wanted_by, confidential, \
+                     status, campaign_id, submitted_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted', $10, $11, $12, $12) RETURNING id",
+                )
+                .bind(title.clone())
+                .bind(description.clone())
+                .bind(kw.clone())
+                .bind(enterprise_id)
+                .bind(industry.clone())
+                .bind(budget)
+                .bind(mode.to_string())
+                .bind(wanted_by.clone())
+                .bind(n.confidential as i64)
+                .bind(campaign)
+                .bind(u.user_id)
+                .bind(ts(now))
+                .fetch_one(&mut *tx)
+                .await?
+                .i("id")?;
+                (id, "submit")
+            }
+            Some(id) => {
+                Self::check_resubmit(tx, Library::Problem, id, "enterprise_id", Some(enterprise_id), u).await?;
+                sqlx::query(
+                    "UPDATE tech_problems SET title = $1, description = $2, keywords = $3, industry_code = $4, budget_wan = $5, cooperation_mode = $6, \
+                     wanted_by = $7, confidential = $8, status = 'submitted', updated_at = $9 WHERE id = $10",
+                )
+                .bind(title.clone())
+                .bind(description.clone())
+                .bind(kw.clone())
+                .bind(industry.clone())
+                .bind(budget)
+                .bind(mode.to_string())
+                .bind(wanted_by.clone())
+                .bind(n.confidential as i64)
+                .bind(ts(now))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                (id, "resubmit")
+            }
+        };
+        let after = serde_json::json!({"title": title, "enterprise_id": enterprise_id, "industry_code": industry, "budget_wan": budget, "cooperation_mode": mode, "confidential": n.confidential, "campaign_id": campaign});
+        Self::record_submission(tx, Library::Problem, id, action, u, after, now).await?;
+        Ok(id)
+    }
+
+    /// Problems this user may read. The 科技局 and district roles read all; an enterprise its own;
+    /// others the published, non-confidential ones plus confidential ones they are docked with.
+    pub async fn list_problems_for(&self, u: &SessionUser, status: Option<ReviewStatus>) -> Result<Vec<TechProblem>> {
+        let party = self.party_of(u).await?;
+        let (cond, a, b) = if reads_all(u) {
+            ("1=1".to_string(), 0, 0)
+        } else if u.role == Role::Enterprise {
+            ("p.enterprise_id = $2".to_string(), party.enterprise_id.unwrap_or(-1), 0)
+        } else {
+            (
+                "p.status = 'published' AND (p.confidential = 0 OR EXISTS (SELECT 1 FROM dockings d LEFT JOIN experts x ON x.id = d.expert_id \
+                 WHERE d.problem_id = p.id AND (d.institution_id = $3 OR x.institution_id = $3)))"
+                    .to_string(),
+                0,
+                party.institution_id.unwrap_or(-1),
+            )
+        };
+        let sql = format!("{PROBLEM_SELECT} WHERE ($1 = '' OR p.status = $1) AND ($2 = $2) AND ($3 = $3) AND {cond} ORDER BY p.id DESC");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(status.map(|s| s.code()).unwrap_or("").to_string()).bind(a).bind(b).fetch_all(&self.pool).await?;
+        rows.iter().map(problem_of).collect()
+    }
+
+    pub async fn get_tech_problem(&self, u: &SessionUser, id: i64) -> Result<TechProblem> {
+        self.list_problems_for(u, None)
+            .await?
+            .into_iter()
+            .find(|p| p.id == id)
+            .ok_or_else(|| StoreError::NotFound(format!("难题库中没有编号 {id} 的难题，或您无权查看")))
+    }
+
+    /// Published problems, confidential included (for matching by the 科技局).
+    pub(crate) async fn published_problems(&self) -> Result<Vec<TechProblem>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{PROBLEM_SELECT} WHERE p.status = 'published' ORDER BY p.id"))).fetch_all(&self.pool).await?;
+        rows.iter().map(problem_of).collect()
+    }
+}
