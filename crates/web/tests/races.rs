@@ -312,7 +312,6 @@ async fn the_sweep_beside_the_users() {
     each_backend!(|b| {
         let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
         let sup = Arc::new(Client::login(&app, "duchaju").await);
-        let lly = Arc::new(Client::login(&app, "jsj_lly").await);
         let mut ids = vec![];
         for k in 0..12 {
             let jsj = sup.unit_id("jsj").await;
