@@ -2,7 +2,7 @@
 # The one command that runs Xietong's whole test suite on a fresh Debian machine:
 #   1. installs what is missing (Debian's chromium, the browser tests' npm packages),
 #   2. points the PostgreSQL tests at $XIETONG_TEST_PG,
-#   3. runs `cargo test --workspace`,
+#   3. checks formatting and lints (`cargo fmt --check`, `cargo clippy -- -D warnings`), runs `cargo test --workspace`,
 #   4. builds the `xietong` binary and runs the browser tests (node --test tests/browser/),
 #   5. runs schemathesis against the API as each of the ten roles (scripts/schemathesis.sh).
 # Exits non-zero if any step fails. Runs from any directory.
@@ -54,9 +54,11 @@ step "2/5 PostgreSQL for the storage tests"
 export XIETONG_TEST_PG="${XIETONG_TEST_PG:-postgres://postgres@127.0.0.1:5432/test}"
 echo "XIETONG_TEST_PG=$XIETONG_TEST_PG"
 
-# --- 3. Rust tests ---------------------------------------------------------------------------
-step "3/5 cargo test --workspace"
+# --- 3. Rust: format, lints, tests ----------------------------------------------------------
+step "3/5 cargo fmt --check, cargo clippy -D warnings, cargo test --workspace"
 cargo_status=0
+cargo fmt --all --check || cargo_status=$?
+cargo clippy --workspace --all-targets "${LOCKED[@]}" -- -D warnings || cargo_status=$?
 cargo test --workspace "${LOCKED[@]}" || cargo_status=$?
 if [ "$cargo_status" -ne 0 ]; then
   echo "cargo test failed (exit $cargo_status); running the browser tests anyway" >&2
@@ -76,7 +78,7 @@ XIETONG_BIN="$ROOT/target/debug/xietong" bash scripts/schemathesis.sh 15 || st_s
 # --- summary (only when something failed: on success the test runners' own totals close the log)
 if [ "$cargo_status" -ne 0 ] || [ "$browser_status" -ne 0 ] || [ "$st_status" -ne 0 ]; then
   step "Summary"
-  echo "cargo test:    $([ "$cargo_status" -eq 0 ] && echo passed || echo "FAILED (exit $cargo_status)")"
+  echo "fmt/clippy/cargo test: $([ "$cargo_status" -eq 0 ] && echo passed || echo "FAILED (exit $cargo_status)")"
   echo "browser tests: $([ "$browser_status" -eq 0 ] && echo passed || echo "FAILED (exit $browser_status)")"
   echo "schemathesis:  $([ "$st_status" -eq 0 ] && echo passed || echo "FAILED (exit $st_status)")"
 fi
