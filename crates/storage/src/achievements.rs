@@ -91,11 +91,12 @@ impl Db {
         if rows.is_empty() {
             return Err(StoreError::BadInput("文件中没有数据行".into()));
         }
+        let bad_cells = crate::imports::rows_with_problems(&cell_problems);
         let mut problems = cell_problems;
         let mut seen = std::collections::HashMap::new();
         let mut valid = vec![];
         for r in rows {
-            if problems.iter().any(|p| p.row == r.row) {
+            if bad_cells.contains(&r.row) {
                 continue;
             }
             let checked = (|| -> Result<_> {

@@ -21,26 +21,40 @@ pub fn achievements_index_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("index").join("achievements")
 }
 
+/// The index under `data_dir` when it exists and was built from the database state `stamp`.
+/// File work only (no database), for a blocking thread.
+pub fn open_achievements_index(data_dir: &Path, stamp: &str) -> Option<MatchIndex> {
+    let dir = achievements_index_dir(data_dir);
+    let stamp_file = dir.with_extension("stamp");
+    if dir.exists() && std::fs::read_to_string(&stamp_file).ok().as_deref() == Some(stamp) {
+        return MatchIndex::open_dir(&dir).ok();
+    }
+    None
+}
+
+/// Build the index under `data_dir` anew from `docs` and mark it with `stamp`. CPU and file work
+/// only (no database), for a blocking thread.
+pub fn build_achievements_index(data_dir: &Path, stamp: &str, docs: &[AchievementDoc]) -> Result<MatchIndex> {
+    let dir = achievements_index_dir(data_dir);
+    let stamp_file = dir.with_extension("stamp");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).map_err(|e| StoreError::internal(format!("无法清理检索索引 {}：{e}", dir.display())))?;
+    }
+    let idx = MatchIndex::create_in_dir(&dir).map_err(search_err)?;
+    idx.add_all(docs).map_err(search_err)?;
+    std::fs::write(&stamp_file, stamp).map_err(|e| StoreError::internal(format!("无法写入检索索引标记：{e}")))?;
+    Ok(idx)
+}
+
 impl Db {
     /// Open the achievements index under `data_dir`, rebuilding it first when it is missing or its
     /// stamp differs from the database's. Returns the index and whether it was rebuilt.
     pub async fn achievements_index(&self, data_dir: &Path) -> Result<(MatchIndex, bool)> {
-        let dir = achievements_index_dir(data_dir);
-        let stamp_file = dir.with_extension("stamp");
         let stamp = self.achievements_stamp().await?;
-        if dir.exists()
-            && std::fs::read_to_string(&stamp_file).ok().as_deref() == Some(stamp.as_str())
-            && let Ok(idx) = MatchIndex::open_dir(&dir)
-        {
+        if let Some(idx) = open_achievements_index(data_dir, &stamp) {
             return Ok((idx, false));
         }
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir).map_err(|e| StoreError::internal(format!("无法清理检索索引 {}：{e}", dir.display())))?;
-        }
         let docs: Vec<AchievementDoc> = self.published_achievements().await?.into_iter().map(doc_of).collect();
-        let idx = MatchIndex::create_in_dir(&dir).map_err(search_err)?;
-        idx.add_all(&docs).map_err(search_err)?;
-        std::fs::write(&stamp_file, &stamp).map_err(|e| StoreError::internal(format!("无法写入检索索引标记：{e}")))?;
-        Ok((idx, true))
+        Ok((build_achievements_index(data_dir, &stamp, &docs)?, true))
     }
 }

@@ -499,7 +499,7 @@ async fn export_login_log(State(s): State<AppState>, ApiUser(u, _): ApiUser, Q(q
     u.actor().may_audit()?;
     let rows: Vec<Vec<Cell>> = s.db.search_logins(&q, 100_000).await?.into_iter().map(|l| vec![Cell::DateTime(l.at), Cell::Text(l.username), Cell::Text(l.address), Cell::Text(if l.ok { "成功" } else { "失败" }.into()), Cell::Text(l.message)]).collect();
     let cols: Vec<Column> = [("时间", 18.0), ("用户名", 14.0), ("地址", 16.0), ("结果", 8.0), ("说明", 50.0)].iter().map(|(h, w)| Column::plain(h, *w)).collect();
-    log_download(&s, "登录日志", &cols, &rows)
+    log_download(&s, "登录日志", cols, rows).await
 }
 
 /// 导出操作日志（审计链，Excel，按查询条件，最多 10 万条）。仅审计管理员。
@@ -516,12 +516,23 @@ async fn export_audit_log(State(s): State<AppState>, ApiUser(u, _): ApiUser, Q(q
         .map(|e| vec![Cell::Number(e.seq as f64), Cell::Text(e.at), Cell::Text(e.actor), Cell::Text(e.action), Cell::Text(format!("{} #{}", e.entity, e.entity_id)), Cell::Text(e.before), Cell::Text(e.after), Cell::Text(e.hash)])
         .collect();
     let cols: Vec<Column> = [("序号", 8.0), ("时间", 18.0), ("操作人", 14.0), ("操作", 20.0), ("对象", 20.0), ("变更前", 40.0), ("变更后", 40.0), ("SM3", 30.0)].iter().map(|(h, w)| Column::plain(h, *w)).collect();
-    log_download(&s, "操作日志", &cols, &rows)
+    log_download(&s, "操作日志", cols, rows).await
 }
 
-fn log_download(s: &AppState, name: &str, cols: &[xietong_office::table::Column], rows: &[Vec<xietong_office::table::Cell>]) -> Result<axum::response::Response, ApiError> {
+async fn log_download(
+    s: &AppState,
+    name: &'static str,
+    cols: Vec<xietong_office::table::Column>,
+    rows: Vec<Vec<xietong_office::table::Cell>>,
+) -> Result<axum::response::Response, ApiError> {
     let now = s.clock.now();
-    let bytes = xietong_office::xlsx::export_table(name, Some(&format!("{name}（导出时间 {}）", now.format("%Y-%m-%d %H:%M"))), cols, rows).map_err(|e| StoreError::internal(e.to_string()))?;
+    let title = format!("{name}（导出时间 {}）", now.format("%Y-%m-%d %H:%M"));
+    let bytes = s
+        .heavy(move || {
+            let internal = |e: xietong_office::OfficeError| StoreError::internal(e.to_string());
+            xietong_office::xlsx::export_table(name, Some(&title), &cols, &rows).map_err(internal)
+        })
+        .await?;
     Ok(crate::office_api::download(crate::office_api::XLSX, &format!("{name}_{}.xlsx", now.format("%Y%m%d")), bytes))
 }
 

@@ -550,7 +550,12 @@ async fn export(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(what): P
         other => return Err(StoreError::NotFound(format!("没有「{other}」台账（可选 tech-problems、experts、dockings、contracts、platforms）")).into()),
     };
     let cols: Vec<Column> = cols.iter().map(|(h, w)| Column::plain(h, *w)).collect();
-    let bytes = xietong_office::xlsx::export_table(name, Some(&format!("{name}（导出时间 {}）", now.format("%Y-%m-%d %H:%M"))), &cols, &rows)
-        .map_err(|e| StoreError::internal(e.to_string()))?;
+    let title = format!("{name}（导出时间 {}）", now.format("%Y-%m-%d %H:%M"));
+    let bytes = s
+        .heavy(move || {
+            let internal = |e: xietong_office::OfficeError| StoreError::internal(e.to_string());
+            xietong_office::xlsx::export_table(name, Some(&title), &cols, &rows).map_err(internal)
+        })
+        .await?;
     Ok(crate::office_api::download(crate::office_api::XLSX, &format!("{name}_{}.xlsx", now.format("%Y%m%d")), bytes))
 }

@@ -63,6 +63,15 @@ pub struct Inner {
     /// Login attempts per network address (the per-account lockout is in the database), rebuilt
     /// when the 安全管理员 changes the per-minute limit.
     pub login_limit: RwLock<Arc<LoginLimit>>,
+    /// Permits for CPU-heavy work (see [`AppState::heavy`]).
+    pub heavy: Arc<tokio::sync::Semaphore>,
+}
+
+/// How many CPU-heavy jobs may run at once: one core fewer than the machine has (at least one),
+/// so at least one core is left for the requests that are cheap.
+pub fn heavy_permits() -> usize {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    cores.saturating_sub(1).max(1)
 }
 
 /// The per-address login limiter and the setting it was built from.
@@ -117,6 +126,7 @@ impl AppState {
             index_dir: None,
             achievements_index: tokio::sync::Mutex::new(None),
             login_limit: RwLock::new(Arc::new(LoginLimit::new(per_minute))),
+            heavy: Arc::new(tokio::sync::Semaphore::new(heavy_permits())),
         })))
     }
 
@@ -128,22 +138,56 @@ impl AppState {
         Ok(AppState(Arc::new(inner)))
     }
 
+    /// Run CPU-heavy work (parsing or writing a spreadsheet or Word file, building the search
+    /// index) on a blocking thread, at most [`heavy_permits`] jobs at a time; further jobs wait
+    /// here without holding a thread. On the request threads such work stalled every other
+    /// request: eight big uploads at once made `/api/me` take seconds.
+    pub async fn heavy<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        F: FnOnce() -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let permit = self.heavy.clone().acquire_owned().await.map_err(|_| StoreError::internal("后台任务队列已关闭"))?;
+        // The permit goes with the work: a request that is dropped meanwhile does not free it early.
+        let job = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work()
+        });
+        job.await.map_err(|e| StoreError::internal(format!("后台任务失败：{e}")))?
+    }
+
     /// The achievements index, rebuilt from the database when it is missing or stale.
     pub async fn achievements_index(&self) -> Result<Arc<xietong_search::MatchIndex>, StoreError> {
+        use xietong_storage::search_index::{build_achievements_index, doc_of, open_achievements_index};
         let stamp = self.db.achievements_stamp().await?;
         let mut slot = self.achievements_index.lock().await;
-        if let Some((s, idx)) = slot.as_ref() {
-            if *s == stamp {
-                return Ok(idx.clone());
-            }
+        if let Some((_, idx)) = slot.as_ref().filter(|(s, _)| *s == stamp) {
+            return Ok(idx.clone());
         }
-        let idx = match &self.index_dir {
-            Some(dir) => self.db.achievements_index(dir).await?.0,
+        // Database reads here; opening and building the index on the heavy-work threads.
+        let opened = match self.index_dir.clone() {
+            Some(dir) => {
+                let stamp = stamp.clone();
+                self.heavy(move || Ok(open_achievements_index(&dir, &stamp))).await?
+            }
+            None => None,
+        };
+        let idx = match opened {
+            Some(idx) => idx,
             None => {
-                let idx = xietong_search::MatchIndex::in_ram().map_err(|e| StoreError::internal(e.to_string()))?;
-                let docs: Vec<_> = self.db.published_achievements().await?.into_iter().map(xietong_storage::search_index::doc_of).collect();
-                idx.add_all(&docs).map_err(|e| StoreError::internal(e.to_string()))?;
-                idx
+                let docs: Vec<_> = self.db.published_achievements().await?.into_iter().map(doc_of).collect();
+                let dir = self.index_dir.clone();
+                let stamp = stamp.clone();
+                self.heavy(move || match dir {
+                    Some(dir) => build_achievements_index(&dir, &stamp, &docs),
+                    None => {
+                        let internal = |e: xietong_search::SearchError| StoreError::internal(e.to_string());
+                        let idx = xietong_search::MatchIndex::in_ram().map_err(internal)?;
+                        idx.add_all(&docs).map_err(internal)?;
+                        Ok(idx)
+                    }
+                })
+                .await?
             }
         };
         let idx = Arc::new(idx);

@@ -108,7 +108,7 @@ const INSTRUCTIONS: [&str; 4] = [
 async fn template(State(s): State<AppState>, ApiUser(_u, _): ApiUser, Path(kind): Path<String>) -> Result<Response, ApiError> {
     let kind = kind.trim_end_matches(".xlsx");
     let (cols, name, example) = columns_for(&s, kind).await?;
-    let bytes = import_template(name, &cols, &example, &INSTRUCTIONS).map_err(office_err)?;
+    let bytes = s.heavy(move || import_template(name, &cols, &example, &INSTRUCTIONS).map_err(office_err)).await?;
     Ok(download(XLSX, &format!("{name}.xlsx"), bytes))
 }
 
@@ -181,7 +181,7 @@ async fn import_problems(State(s): State<AppState>, ApiUser(u, _): ApiUser, mp: 
 pub async fn do_import(s: &AppState, u: &SessionUser, kind: &str, mp: Multipart) -> Result<ImportReport, StoreError> {
     let (fname, bytes, fields) = read_upload(mp).await?;
     let (cols, _, _) = columns_for(s, kind).await?;
-    let (rows, cells) = parse_rows(&fname, &bytes, &cols)?;
+    let (rows, cells) = s.heavy(move || parse_rows(&fname, &bytes, &cols)).await?;
     let snap = s.snapshot();
     match kind {
         "tasks" => s.db.import_tasks(u, &snap.ctx(), &rows, cells).await,
@@ -251,7 +251,9 @@ async fn export_tasks(State(s): State<AppState>, ApiUser(u, _): ApiUser, Q(mut f
         }
         page += 1;
     }
-    let bytes = export_table("任务台账", Some(&format!("督办任务台账（导出时间 {}）", snap.now.format("%Y-%m-%d %H:%M"))), &task_export_columns(), &rows).map_err(office_err)?;
+    let title = format!("督办任务台账（导出时间 {}）", snap.now.format("%Y-%m-%d %H:%M"));
+    let cols = task_export_columns();
+    let bytes = s.heavy(move || export_table("任务台账", Some(&title), &cols, &rows).map_err(office_err)).await?;
     Ok(download(XLSX, &format!("督办任务台账_{}.xlsx", snap.now.format("%Y%m%d")), bytes))
 }
 
@@ -284,7 +286,8 @@ async fn export_problems(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> R
             ]
         })
         .collect();
-    let bytes = export_table("问题台账", Some(&format!("问题台账（导出时间 {}）", now.format("%Y-%m-%d %H:%M"))), &cols, &rows).map_err(office_err)?;
+    let title = format!("问题台账（导出时间 {}）", now.format("%Y-%m-%d %H:%M"));
+    let bytes = s.heavy(move || export_table("问题台账", Some(&title), &cols, &rows).map_err(office_err)).await?;
     Ok(download(XLSX, &format!("问题台账_{}.xlsx", now.format("%Y%m%d")), bytes))
 }
 
@@ -320,7 +323,8 @@ fn ranking_cells(v: &RankingView) -> Vec<Vec<Cell>> {
 async fn export_ranking(State(s): State<AppState>, ApiUser(_u, _): ApiUser, Path(id): Path<i64>) -> Result<Response, ApiError> {
     let v = s.db.get_ranking(id).await?;
     let title = format!("{} {} 月度排名（{}）", v.category_name, v.month, v.formula_text);
-    let bytes = export_table("月度排名", Some(&title), &ranking_columns(), &ranking_cells(&v)).map_err(office_err)?;
+    let (cols, rows) = (ranking_columns(), ranking_cells(&v));
+    let bytes = s.heavy(move || export_table("月度排名", Some(&title), &cols, &rows).map_err(office_err)).await?;
     Ok(download(XLSX, &format!("{}_{}_月度排名.xlsx", v.category_name, v.month), bytes))
 }
 
@@ -368,7 +372,8 @@ async fn export_projects(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> R
             ]);
         }
     }
-    let bytes = export_table("项目台账", Some(&format!("重点项目台账（导出时间 {}）", now.format("%Y-%m-%d %H:%M"))), &cols, &rows).map_err(office_err)?;
+    let title = format!("重点项目台账（导出时间 {}）", now.format("%Y-%m-%d %H:%M"));
+    let bytes = s.heavy(move || export_table("项目台账", Some(&title), &cols, &rows).map_err(office_err)).await?;
     Ok(download(XLSX, &format!("重点项目台账_{}.xlsx", now.format("%Y%m%d")), bytes))
 }
 
@@ -450,8 +455,9 @@ async fn ranking_notice(State(s): State<AppState>, ApiUser(_u, _): ApiUser, Path
     let v = s.db.get_ranking(id).await?;
     let doc = compose_ranking_notice(&s, &v).await?;
     let tpl = notice_template(&s).await?;
-    let bytes = render_notice(tpl.as_deref(), &doc).map_err(office_err)?;
-    Ok(download(DOCX, &format!("{}.docx", doc.title), bytes))
+    let file_name = format!("{}.docx", doc.title);
+    let bytes = s.heavy(move || render_notice(tpl.as_deref(), &doc).map_err(office_err)).await?;
+    Ok(download(DOCX, &file_name, bytes))
 }
 
 /// 下载当前通报模板（Word）；未上传时为系统默认模板。管理员可在 Word/WPS 中修改版头、字体后上传替换。
@@ -460,7 +466,7 @@ async fn ranking_notice(State(s): State<AppState>, ApiUser(_u, _): ApiUser, Path
 async fn get_notice_template(State(s): State<AppState>, ApiUser(_u, _): ApiUser) -> Result<Response, ApiError> {
     let bytes = match notice_template(&s).await? {
         Some(b) => b,
-        None => default_template(),
+        None => s.heavy(|| Ok(default_template())).await?,
     };
     Ok(download(DOCX, "督查通报模板.docx", bytes))
 }
@@ -483,13 +489,13 @@ pub async fn save_notice_template(s: &AppState, u: &SessionUser, bytes: Option<V
     if !matches!(u.role, Role::Admin | Role::Supervisor) {
         return Err(StoreError::Denied("无权限：只有系统管理员或督查局可以更换通报模板".into()));
     }
-    let value = match &bytes {
+    let (value, note) = match bytes {
         Some(b) => {
-            check_template(b).map_err(office_err)?;
-            hex::encode(b)
+            let note = format!("上传模板 {} 字节", b.len());
+            let value = s.heavy(move || check_template(&b).map(|_| hex::encode(&b)).map_err(office_err)).await?;
+            (value, note)
         }
-        None => String::new(),
+        None => (String::new(), "恢复默认模板".to_string()),
     };
-    s.db.save_setting_audited(&u.username, NOTICE_TEMPLATE_KEY, &value, s.clock.now(), bytes.as_ref().map(|b| format!("上传模板 {} 字节", b.len())).unwrap_or_else(|| "恢复默认模板".into()))
-        .await
+    s.db.save_setting_audited(&u.username, NOTICE_TEMPLATE_KEY, &value, s.clock.now(), note).await
 }

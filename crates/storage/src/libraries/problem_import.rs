@@ -21,11 +21,12 @@ impl Db {
         }
         let enterprises: std::collections::HashMap<String, i64> =
             sqlx::query("SELECT id, name FROM enterprises").fetch_all(&self.pool).await?.iter().map(|r| Ok((r.s("name")?, r.i("id")?))).collect::<Result<_>>()?;
+        let bad_cells = crate::imports::rows_with_problems(&cell_problems);
         let mut problems = cell_problems;
         let mut ids = vec![];
         let mut tx = self.begin().await?;
         for r in rows {
-            if problems.iter().any(|p| p.row == r.row) {
+            if bad_cells.contains(&r.row) {
                 continue;
             }
             let n = (|| -> Result<NewProblem> {
