@@ -30,7 +30,17 @@ pub struct AuditEntry {
 /// The hash of an entry with these fields following `prev_hash`.
 /// Fields are length-prefixed so that no two different entries serialise to the same bytes.
 #[allow(clippy::too_many_arguments)]
-pub fn entry_hash(prev_hash: &str, seq: i64, at: &str, actor: &str, action: &str, entity: &str, entity_id: &str, before: &str, after: &str) -> String {
+pub fn entry_hash(
+    prev_hash: &str,
+    seq: i64,
+    at: &str,
+    actor: &str,
+    action: &str,
+    entity: &str,
+    entity_id: &str,
+    before: &str,
+    after: &str,
+) -> String {
     let mut h = Sm3::new();
     let seq = seq.to_string();
     for part in [prev_hash, seq.as_str(), at, actor, action, entity, entity_id, before, after] {
@@ -42,7 +52,17 @@ pub fn entry_hash(prev_hash: &str, seq: i64, at: &str, actor: &str, action: &str
 
 impl AuditEntry {
     pub fn compute_hash(&self) -> String {
-        entry_hash(&self.prev_hash, self.seq, &self.at, &self.actor, &self.action, &self.entity, &self.entity_id, &self.before, &self.after)
+        entry_hash(
+            &self.prev_hash,
+            self.seq,
+            &self.at,
+            &self.actor,
+            &self.action,
+            &self.entity,
+            &self.entity_id,
+            &self.before,
+            &self.after,
+        )
     }
 }
 

@@ -40,7 +40,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{Context, Result, anyhow, bail};
 use chrono::{Datelike, NaiveDateTime};
 use clap::Parser;
 use rand::distributions::{Distribution, WeightedIndex};
@@ -50,11 +50,14 @@ use sqlx::{Connection, Executor, Row};
 use xietong_calendar::parse_datetime;
 use xietong_storage::auth::SessionUser;
 use xietong_storage::tasks::{Ctx, TaskFilter};
-use xietong_storage::{ts, Backend, Db};
+use xietong_storage::{Backend, Db, ts};
 use xietong_supervision::lights;
 
 #[derive(Parser, Debug)]
-#[command(name = "xietong-bench", about = "Load N open supervision tasks, time the escalation sweep and the 待办 query")]
+#[command(
+    name = "xietong-bench",
+    about = "Load N open supervision tasks, time the escalation sweep and the 待办 query"
+)]
 struct Args {
     /// How many open tasks to bulk-load (besides the 16 demo tasks).
     #[arg(long, default_value_t = 1_000_000)]
@@ -238,11 +241,12 @@ async fn run(args: Args) -> Result<()> {
         Some(url) => {
             let schema = format!("bench_{}", std::process::id());
             let mut conn = sqlx::AnyConnection::connect(url).await.context("无法连接 PostgreSQL")?;
-            let exists: i64 = sqlx::query("SELECT COUNT(*) AS n FROM information_schema.schemata WHERE schema_name = $1")
-                .bind(schema.clone())
-                .fetch_one(&mut conn)
-                .await?
-                .try_get("n")?;
+            let exists: i64 =
+                sqlx::query("SELECT COUNT(*) AS n FROM information_schema.schemata WHERE schema_name = $1")
+                    .bind(schema.clone())
+                    .fetch_one(&mut conn)
+                    .await?
+                    .try_get("n")?;
             conn.close().await?;
             if exists > 0 {
                 bail!("模式 {schema} 已存在（上次运行遗留？），请先手工删除");
@@ -265,7 +269,14 @@ async fn run(args: Args) -> Result<()> {
     match target {
         Target::Sqlite { dir } => {
             let file = dir.path().join("xietong.db");
-            line("sqlite.file_size", format!("mib={:.1} wal_mib={:.1}", mib(file_size(&file)), mib(file_size(&PathBuf::from(format!("{}-wal", file.display()))))));
+            line(
+                "sqlite.file_size",
+                format!(
+                    "mib={:.1} wal_mib={:.1}",
+                    mib(file_size(&file)),
+                    mib(file_size(&PathBuf::from(format!("{}-wal", file.display()))))
+                ),
+            );
             if args.keep {
                 line("sqlite.kept", dir.keep().display());
             }
@@ -300,7 +311,10 @@ async fn bench(args: &Args, db: &Db, now: NaiveDateTime) -> Result<()> {
     // 1. The demo organisation.
     let t = Instant::now();
     let demo = xietong_demo::load(db, now).await?;
-    line("load.demo", format!("units={} accounts={} tasks={} secs={:.2}", demo.units, demo.accounts, demo.tasks, secs(t.elapsed())));
+    line(
+        "load.demo",
+        format!("units={} accounts={} tasks={} secs={:.2}", demo.units, demo.accounts, demo.tasks, secs(t.elapsed())),
+    );
 
     let cal = db.load_calendar().await?;
     let rules = db.load_rules().await?;
@@ -357,7 +371,14 @@ async fn bench(args: &Args, db: &Db, now: NaiveDateTime) -> Result<()> {
     let d = t.elapsed();
     line(
         "sweep.next_working_day",
-        format!("now={} tasks={} fired={} secs={:.2} {}", ts(tomorrow), r.tasks_checked, r.steps_fired, secs(d), cpu().since(c)),
+        format!(
+            "now={} tasks={} fired={} secs={:.2} {}",
+            ts(tomorrow),
+            r.tasks_checked,
+            r.steps_fired,
+            secs(d),
+            cpu().since(c)
+        ),
     );
 
     // 4. 待办 and the red list.
@@ -490,7 +511,13 @@ const SOURCE_KINDS: &[&str] = &["superior", "meeting", "instruction"];
 const CYCLES: &[&str] = &["weekly", "semimonthly", "monthly", "milestone"];
 
 impl Plan {
-    async fn new(db: &Db, cal: &xietong_calendar::WorkCalendar, rules: &xietong_storage::calendar::Rules, now: NaiveDateTime, created_by: i64) -> Result<Plan> {
+    async fn new(
+        db: &Db,
+        cal: &xietong_calendar::WorkCalendar,
+        rules: &xietong_storage::calendar::Rules,
+        now: NaiveDateTime,
+        created_by: i64,
+    ) -> Result<Plan> {
         // Lead units: every unit but 内设科室, those with a liaison ranked first, busiest first.
         let with_liaison: Vec<i64> = sqlx::query(
             "SELECT DISTINCT p.unit_id FROM users us JOIN people p ON p.id = us.person_id WHERE us.role = 'liaison'",
@@ -542,7 +569,8 @@ impl Plan {
             let Some(check) = lights::next_check_at(cal, &rules.escalation, deadline, &[], now) else { continue };
             // Received 1 to 40 working days before the earlier of now and the deadline.
             let anchor = now.min(deadline - chrono::Duration::minutes(1));
-            let received = (0..16).map(|j| cal.sub_working_minutes(anchor, day * (1 + j * 5 / 2) + 37 * j).value).collect();
+            let received =
+                (0..16).map(|j| cal.sub_working_minutes(anchor, day * (1 + j * 5 / 2) + 37 * j).value).collect();
             let slot = DeadlineSlot { deadline: ts(deadline), next_check_at: ts(check), received };
             if check <= now { due.push(slot) } else { later.push(slot) }
         }
@@ -587,8 +615,10 @@ impl Plan {
                         _ => "in_progress",
                     };
                     let assigned = (received + chrono::Duration::minutes(15)).min(self.now);
-                    let signed = (status != "assigned").then(|| (assigned + chrono::Duration::minutes(30)).min(self.now));
-                    let decomposed = (status == "in_progress").then(|| (assigned + chrono::Duration::minutes(90)).min(self.now));
+                    let signed =
+                        (status != "assigned").then(|| (assigned + chrono::Duration::minutes(30)).min(self.now));
+                    let decomposed =
+                        (status == "in_progress").then(|| (assigned + chrono::Duration::minutes(90)).min(self.now));
                     let updated = decomposed.or(signed).unwrap_or(assigned);
                     let progress = if status == "in_progress" { rng.gen_range(0..10) * 10 } else { 0 };
                     let title = TITLES[(i % TITLES.len() as u64) as usize];

@@ -38,29 +38,18 @@ struct HolidayDay {
 /// Dates may spill into the neighbouring years (2023.json holds 2022-12-31), but no further,
 /// which catches a file pasted under the wrong year.
 pub fn parse_holiday_cn_json(json: &str) -> Result<(i32, Vec<DayOverride>), CalendarError> {
-    let file: HolidayFile = serde_json::from_str(json).map_err(|e| {
-        CalendarError::InvalidHolidayData(format!("不是有效的 holiday-cn JSON 文件（{e}）"))
-    })?;
+    let file: HolidayFile = serde_json::from_str(json)
+        .map_err(|e| CalendarError::InvalidHolidayData(format!("不是有效的 holiday-cn JSON 文件（{e}）")))?;
     let year = file.year;
     let mut out = Vec::with_capacity(file.days.len());
     for d in file.days {
-        let date = NaiveDate::parse_from_str(d.date.trim(), "%Y-%m-%d").map_err(|_| {
-            CalendarError::InvalidHolidayData(format!(
-                "日期「{}」不是有效的 YYYY-MM-DD 日期",
-                d.date
-            ))
-        })?;
+        let date = NaiveDate::parse_from_str(d.date.trim(), "%Y-%m-%d")
+            .map_err(|_| CalendarError::InvalidHolidayData(format!("日期「{}」不是有效的 YYYY-MM-DD 日期", d.date)))?;
         // In i64: `year` is whatever the file says, and i32 arithmetic overflows near its ends.
         if (i64::from(date.year()) - i64::from(year)).abs() > 1 {
-            return Err(CalendarError::InvalidHolidayData(format!(
-                "日期 {date} 不属于 {year} 年的节假日安排"
-            )));
+            return Err(CalendarError::InvalidHolidayData(format!("日期 {date} 不属于 {year} 年的节假日安排")));
         }
-        out.push(DayOverride {
-            date,
-            off: d.is_off_day,
-            name: d.name,
-        });
+        out.push(DayOverride { date, off: d.is_off_day, name: d.name });
     }
     Ok((year, out))
 }
@@ -71,10 +60,7 @@ pub(crate) fn bundled() -> &'static [(i32, Vec<DayOverride>)] {
     PARSED.get_or_init(|| {
         FILES
             .iter()
-            .map(|&(_, json)| {
-                parse_holiday_cn_json(json)
-                    .expect("bundled holiday data is valid (checked by tests)")
-            })
+            .map(|&(_, json)| parse_holiday_cn_json(json).expect("bundled holiday data is valid (checked by tests)"))
             .collect()
     })
 }
@@ -104,18 +90,11 @@ mod tests {
         let d = NaiveDate::from_ymd_opt(2026, 10, 10).unwrap();
         assert_eq!(
             days.iter().find(|o| o.date == d).unwrap(),
-            &DayOverride {
-                date: d,
-                off: false,
-                name: "国庆节".into()
-            }
+            &DayOverride { date: d, off: false, name: "国庆节".into() }
         );
         // 2023.json reaches back into 2022.
         let (_, d23) = parse_holiday_cn_json(FILES[3].1).unwrap();
-        assert!(
-            d23.iter()
-                .any(|o| o.date == NaiveDate::from_ymd_opt(2022, 12, 31).unwrap() && o.off)
-        );
+        assert!(d23.iter().any(|o| o.date == NaiveDate::from_ymd_opt(2022, 12, 31).unwrap() && o.off));
     }
 
     #[test]
@@ -124,21 +103,14 @@ mod tests {
         assert!(e("not json").starts_with("节假日数据无效：不是有效的 holiday-cn JSON 文件"));
         assert!(e(r#"{"year": 2027}"#).contains("不是有效的 holiday-cn JSON"));
         assert_eq!(
-            e(
-                r#"{"year": 2027, "days": [{"name": "元旦", "date": "2027-02-30", "isOffDay": true}]}"#
-            ),
+            e(r#"{"year": 2027, "days": [{"name": "元旦", "date": "2027-02-30", "isOffDay": true}]}"#),
             "节假日数据无效：日期「2027-02-30」不是有效的 YYYY-MM-DD 日期"
         );
         assert_eq!(
-            e(
-                r#"{"year": 2027, "days": [{"name": "元旦", "date": "2029-01-01", "isOffDay": true}]}"#
-            ),
+            e(r#"{"year": 2027, "days": [{"name": "元旦", "date": "2029-01-01", "isOffDay": true}]}"#),
             "节假日数据无效：日期 2029-01-01 不属于 2027 年的节假日安排"
         );
         // Papers are optional; an empty schedule is a valid "no exceptions" year.
-        assert_eq!(
-            parse_holiday_cn_json(r#"{"year": 2027, "days": []}"#).unwrap(),
-            (2027, vec![])
-        );
+        assert_eq!(parse_holiday_cn_json(r#"{"year": 2027, "days": []}"#).unwrap(), (2027, vec![]));
     }
 }

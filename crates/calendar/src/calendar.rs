@@ -59,11 +59,7 @@ impl DayKind {
     /// 工作日 / 周末 / 节假日（国庆节） / 调休上班（国庆节）; the parenthesis is omitted for an unnamed override.
     pub fn label_zh(&self) -> String {
         fn named(base: &str, name: &str) -> String {
-            if name.trim().is_empty() {
-                base.to_owned()
-            } else {
-                format!("{base}（{name}）")
-            }
+            if name.trim().is_empty() { base.to_owned() } else { format!("{base}（{name}）") }
         }
         match self {
             DayKind::Workday => "工作日".to_owned(),
@@ -92,12 +88,7 @@ pub struct WorkCalendar {
 impl WorkCalendar {
     /// No holiday data and no published years: plain weekends, everything provisional.
     pub fn new(office: OfficeHours) -> Self {
-        Self {
-            office,
-            overrides: BTreeMap::new(),
-            flips: BTreeMap::new(),
-            published: BTreeSet::new(),
-        }
+        Self { office, overrides: BTreeMap::new(), flips: BTreeMap::new(), published: BTreeSet::new() }
     }
 
     /// Default office hours plus the embedded 2020–2026 schedules (years published).
@@ -126,10 +117,7 @@ impl WorkCalendar {
 
     /// Every override in the embedded files, sorted by date (for seeding a database).
     pub fn bundled_overrides() -> Vec<DayOverride> {
-        let mut all: Vec<DayOverride> = bundled::bundled()
-            .iter()
-            .flat_map(|(_, d)| d.iter().cloned())
-            .collect();
+        let mut all: Vec<DayOverride> = bundled::bundled().iter().flat_map(|(_, d)| d.iter().cloned()).collect();
         all.sort_by_key(|o| o.date);
         all
     }
@@ -224,25 +212,16 @@ impl WorkCalendar {
         if self.working(d) {
             for (s, e) in self.office.spans() {
                 if p < s {
-                    return Computed {
-                        value: self.instant(d, s),
-                        provisional_years: years,
-                    };
+                    return Computed { value: self.instant(d, s), provisional_years: years };
                 }
                 if p < e {
-                    return Computed {
-                        value: t,
-                        provisional_years: years,
-                    };
+                    return Computed { value: t, provisional_years: years };
                 }
             }
         }
         let next = self.nth_forward(d + 1, 0);
         self.note(&mut years, d, next);
-        Computed {
-            value: self.instant(next, time_ns(self.office.first_start())),
-            provisional_years: years,
-        }
+        Computed { value: self.instant(next, time_ns(self.office.first_start())), provisional_years: years }
     }
 
     /// The mirror of `next_office_instant`: `t` itself when it is office time (segment ends
@@ -254,35 +233,22 @@ impl WorkCalendar {
         self.note(&mut years, d, d);
         if self.working(d) {
             if self.office.spans().any(|(s, e)| s <= p && p <= e) {
-                return Computed {
-                    value: t,
-                    provisional_years: years,
-                };
+                return Computed { value: t, provisional_years: years };
             }
             let before = self.office.office_before(p);
             if before > 0 {
-                return Computed {
-                    value: self.instant(d, self.office.earliest_pos(before)),
-                    provisional_years: years,
-                };
+                return Computed { value: self.instant(d, self.office.earliest_pos(before)), provisional_years: years };
             }
         }
         let prev = self.nth_backward(d - 1, 0);
         self.note(&mut years, prev, d);
-        Computed {
-            value: self.instant(prev, time_ns(self.office.last_end())),
-            provisional_years: years,
-        }
+        Computed { value: self.instant(prev, time_ns(self.office.last_end())), provisional_years: years }
     }
 
     /// `start` plus `minutes` of office time. The clock starts at `next_office_instant(start)`;
     /// when the minutes run out exactly at a segment end, the result is that segment end.
     /// `minutes == 0` gives `next_office_instant(start)`; negative minutes subtract.
-    pub fn add_working_minutes(
-        &self,
-        start: NaiveDateTime,
-        minutes: i64,
-    ) -> Computed<NaiveDateTime> {
+    pub fn add_working_minutes(&self, start: NaiveDateTime, minutes: i64) -> Computed<NaiveDateTime> {
         match minutes.cmp(&0) {
             Ordering::Greater => self.walk_forward(start, i128::from(minutes) * NS_PER_MIN),
             Ordering::Equal => self.next_office_instant(start),
@@ -308,20 +274,11 @@ impl WorkCalendar {
         let (a, pa) = split(from);
         let (b, pb) = split(to);
         self.note(&mut years, a, b);
-        let days = if a <= b {
-            self.count_working(a, b)
-        } else {
-            -self.count_working(b, a)
-        };
-        let ns = i128::from(days) * i128::from(self.office.ns_per_day())
-            + i128::from(self.pos_part(b, pb))
+        let days = if a <= b { self.count_working(a, b) } else { -self.count_working(b, a) };
+        let ns = i128::from(days) * i128::from(self.office.ns_per_day()) + i128::from(self.pos_part(b, pb))
             - i128::from(self.pos_part(a, pa));
-        let minutes =
-            i64::try_from(ns / NS_PER_MIN).unwrap_or(if ns > 0 { i64::MAX } else { i64::MIN });
-        Computed {
-            value: minutes,
-            provisional_years: years,
-        }
+        let minutes = i64::try_from(ns / NS_PER_MIN).unwrap_or(if ns > 0 { i64::MAX } else { i64::MIN });
+        Computed { value: minutes, provisional_years: years }
     }
 
     /// The `n`-th working day after `d` (`n > 0`), before `d` (`n < 0`, counting back from the
@@ -334,11 +291,7 @@ impl WorkCalendar {
         let beyond = |k: i64| i128::from(k) > MAX_DAY_INDEX;
         let day = match n.cmp(&0) {
             Ordering::Greater => {
-                let r = if beyond(n - 1) {
-                    max_day() + 1
-                } else {
-                    self.nth_forward(dn + 1, n - 1)
-                };
+                let r = if beyond(n - 1) { max_day() + 1 } else { self.nth_forward(dn + 1, n - 1) };
                 self.note(&mut years, dn + 1, r);
                 r
             }
@@ -349,24 +302,13 @@ impl WorkCalendar {
             }
             Ordering::Less => {
                 let k = -(n + 1);
-                let r = if beyond(k) {
-                    min_day() - 1
-                } else {
-                    self.nth_backward(dn - 1, k)
-                };
+                let r = if beyond(k) { min_day() - 1 } else { self.nth_backward(dn - 1, k) };
                 self.note(&mut years, r, dn - 1);
                 r
             }
         };
-        let value = date_of(day).unwrap_or(if day > dn {
-            NaiveDate::MAX
-        } else {
-            NaiveDate::MIN
-        });
-        Computed {
-            value,
-            provisional_years: years,
-        }
+        let value = date_of(day).unwrap_or(if day > dn { NaiveDate::MAX } else { NaiveDate::MIN });
+        Computed { value, provisional_years: years }
     }
 
     /// Working days in `(from, to]`; negative (minus the count in `(to, from]`) when `to < from`.
@@ -384,10 +326,7 @@ impl WorkCalendar {
                 -self.count_working(b + 1, a + 1)
             }
         };
-        Computed {
-            value,
-            provisional_years: years,
-        }
+        Computed { value, provisional_years: years }
     }
 
     /// 23:59:59 of `d`: the 交办不过夜 (hand over the same day) deadline.
@@ -398,28 +337,17 @@ impl WorkCalendar {
     // ---- internals: day numbers are `num_days_from_ce`, positions are ns since midnight ----
 
     fn working(&self, n: i64) -> bool {
-        self.flips
-            .get(&n)
-            .copied()
-            .unwrap_or_else(|| plain_working(n))
+        self.flips.get(&n).copied().unwrap_or_else(|| plain_working(n))
     }
 
     /// Office time elapsed on day `n` by position `p` (nothing on a day off).
     fn pos_part(&self, n: i64, p: i64) -> i64 {
-        if self.working(n) {
-            self.office.office_before(p)
-        } else {
-            0
-        }
+        if self.working(n) { self.office.office_before(p) } else { 0 }
     }
 
     /// Working days in `[a, b)`, `a <= b`.
     fn count_working(&self, a: i64, b: i64) -> i64 {
-        let flips: i64 = self
-            .flips
-            .range(a..b)
-            .map(|(_, &w)| if w { 1 } else { -1 })
-            .sum();
+        let flips: i64 = self.flips.range(a..b).map(|(_, &w)| if w { 1 } else { -1 }).sum();
         weekdays_before(b) - weekdays_before(a) + flips
     }
 
@@ -475,16 +403,9 @@ impl WorkCalendar {
         // multiple of a day lands on the previous day's last segment end.
         let k = (target - 1).div_euclid(per_day);
         let rem = (target - k * per_day) as i64;
-        let day = if k > MAX_DAY_INDEX {
-            max_day() + 1
-        } else {
-            self.nth_forward(o, k as i64)
-        };
+        let day = if k > MAX_DAY_INDEX { max_day() + 1 } else { self.nth_forward(o, k as i64) };
         self.note(&mut years, o, day);
-        Computed {
-            value: self.instant(day, self.office.earliest_pos(rem)),
-            provisional_years: years,
-        }
+        Computed { value: self.instant(day, self.office.earliest_pos(rem)), provisional_years: years }
     }
 
     /// Latest instant whose clock reading is `amount` (> 0) before `end`'s.
@@ -504,10 +425,7 @@ impl WorkCalendar {
             self.nth_backward(o - 1, (-k - 1) as i64)
         };
         self.note(&mut years, day, o);
-        Computed {
-            value: self.instant(day, self.office.latest_pos(rem)),
-            provisional_years: years,
-        }
+        Computed { value: self.instant(day, self.office.latest_pos(rem)), provisional_years: years }
     }
 
     /// The instant at position `pos` of day `n`; days outside chrono's range saturate at the
@@ -533,9 +451,7 @@ fn day_num(d: NaiveDate) -> i64 {
 }
 
 fn date_of(n: i64) -> Option<NaiveDate> {
-    i32::try_from(n)
-        .ok()
-        .and_then(NaiveDate::from_num_days_from_ce_opt)
+    i32::try_from(n).ok().and_then(NaiveDate::from_num_days_from_ce_opt)
 }
 
 fn min_day() -> i64 {
@@ -553,8 +469,7 @@ fn split(t: NaiveDateTime) -> (i64, i64) {
 /// Only called with positions inside a validated segment, so always a valid time of day.
 fn ns_to_time(pos: i64) -> NaiveTime {
     let (secs, nanos) = (pos.div_euclid(NS_PER_SEC), pos.rem_euclid(NS_PER_SEC));
-    NaiveTime::from_num_seconds_from_midnight_opt(secs as u32, nanos as u32)
-        .expect("position within a day")
+    NaiveTime::from_num_seconds_from_midnight_opt(secs as u32, nanos as u32).expect("position within a day")
 }
 
 // Day number 1 (0001-01-01, proleptic Gregorian) is a Monday, so `(n - 1) mod 7` is the
@@ -600,11 +515,7 @@ mod tests {
             let n = day_num(d);
             let weekday = !matches!(d.weekday(), Weekday::Sat | Weekday::Sun);
             assert_eq!(plain_working(n), weekday, "{d}");
-            assert_eq!(
-                weekdays_before(n) - weekdays_before(day_num(start)),
-                count,
-                "{d}"
-            );
+            assert_eq!(weekdays_before(n) - weekdays_before(day_num(start)), count, "{d}");
             if weekday {
                 assert_eq!(weekday_at(weekdays_before(n)), n);
                 count += 1;
@@ -612,10 +523,7 @@ mod tests {
         }
         // Also across day number 1 and below, where the floor division matters.
         for n in -30..30 {
-            assert_eq!(
-                weekdays_before(n + 1) - weekdays_before(n),
-                i64::from(plain_working(n))
-            );
+            assert_eq!(weekdays_before(n + 1) - weekdays_before(n), i64::from(plain_working(n)));
         }
     }
 
@@ -623,22 +531,10 @@ mod tests {
     fn known_days() {
         let c = cal();
         assert_eq!(c.day_kind(date("2026-06-30")), DayKind::Workday); // Tuesday
-        assert_eq!(
-            c.day_kind(date("2026-09-20")),
-            DayKind::MakeupWorkday("国庆节".into())
-        ); // Sunday 调休
-        assert_eq!(
-            c.day_kind(date("2026-10-10")),
-            DayKind::MakeupWorkday("国庆节".into())
-        ); // Saturday 调休
-        assert_eq!(
-            c.day_kind(date("2026-10-01")),
-            DayKind::Holiday("国庆节".into())
-        );
-        assert_eq!(
-            c.day_kind(date("2026-10-03")),
-            DayKind::Holiday("国庆节".into())
-        ); // Saturday inside the holiday
+        assert_eq!(c.day_kind(date("2026-09-20")), DayKind::MakeupWorkday("国庆节".into())); // Sunday 调休
+        assert_eq!(c.day_kind(date("2026-10-10")), DayKind::MakeupWorkday("国庆节".into())); // Saturday 调休
+        assert_eq!(c.day_kind(date("2026-10-01")), DayKind::Holiday("国庆节".into()));
+        assert_eq!(c.day_kind(date("2026-10-03")), DayKind::Holiday("国庆节".into())); // Saturday inside the holiday
         assert_eq!(c.day_kind(date("2026-10-08")), DayKind::Workday);
         assert_eq!(c.day_kind(date("2026-10-11")), DayKind::Weekend);
         assert_eq!(c.day_kind(date("2027-10-01")), DayKind::Workday); // unpublished: plain Friday
@@ -654,31 +550,19 @@ mod tests {
     fn labels() {
         assert_eq!(DayKind::Workday.label_zh(), "工作日");
         assert_eq!(DayKind::Weekend.label_zh(), "周末");
-        assert_eq!(
-            DayKind::Holiday("国庆节".into()).label_zh(),
-            "节假日（国庆节）"
-        );
-        assert_eq!(
-            DayKind::MakeupWorkday("国庆节".into()).label_zh(),
-            "调休上班（国庆节）"
-        );
+        assert_eq!(DayKind::Holiday("国庆节".into()).label_zh(), "节假日（国庆节）");
+        assert_eq!(DayKind::MakeupWorkday("国庆节".into()).label_zh(), "调休上班（国庆节）");
         assert_eq!(DayKind::Holiday(String::new()).label_zh(), "节假日");
         assert!(DayKind::MakeupWorkday("x".into()).is_working());
         assert!(!DayKind::Holiday("x".into()).is_working());
         assert!(!DayKind::Weekend.is_working());
-        assert_eq!(
-            serde_json::to_string(&DayKind::Holiday("元旦".into())).unwrap(),
-            r#"{"Holiday":"元旦"}"#
-        );
+        assert_eq!(serde_json::to_string(&DayKind::Holiday("元旦".into())).unwrap(), r#"{"Holiday":"元旦"}"#);
     }
 
     #[test]
     fn bundled_data() {
         let c = cal();
-        assert_eq!(
-            WorkCalendar::bundled_years(),
-            (2020..=2026).collect::<Vec<_>>()
-        );
+        assert_eq!(WorkCalendar::bundled_years(), (2020..=2026).collect::<Vec<_>>());
         assert_eq!(c.published_years(), &(2020..=2026).collect::<BTreeSet<_>>());
         assert!(c.is_year_published(2026));
         assert!(!c.is_year_published(2027));
@@ -708,21 +592,13 @@ mod tests {
             {"name": "国庆节", "date": "2027-10-09", "isOffDay": false}]}"#;
         assert_eq!(c.load_holiday_cn_json(json).unwrap(), 2027);
         assert!(c.is_year_published(2027));
-        assert_eq!(
-            c.day_kind(date("2027-10-01")),
-            DayKind::Holiday("国庆节".into())
-        );
-        assert_eq!(
-            c.day_kind(date("2027-10-09")),
-            DayKind::MakeupWorkday("国庆节".into())
-        );
+        assert_eq!(c.day_kind(date("2027-10-01")), DayKind::Holiday("国庆节".into()));
+        assert_eq!(c.day_kind(date("2027-10-09")), DayKind::MakeupWorkday("国庆节".into()));
         assert!(!c.add_working_days(date("2027-09-30"), 1).is_provisional());
         // A bad file changes nothing.
         assert!(
-            c.load_holiday_cn_json(
-                r#"{"year": 2028, "days": [{"name": "x", "date": "bad", "isOffDay": true}]}"#
-            )
-            .is_err()
+            c.load_holiday_cn_json(r#"{"year": 2028, "days": [{"name": "x", "date": "bad", "isOffDay": true}]}"#)
+                .is_err()
         );
         assert!(!c.is_year_published(2028));
         assert_eq!(c.overrides().count(), 2);
@@ -732,11 +608,7 @@ mod tests {
     fn overrides_edit_and_do_not_publish() {
         let mut c = cal();
         let d = date("2027-03-01"); // Monday
-        c.set_override(DayOverride {
-            date: d,
-            off: true,
-            name: "临时停工".into(),
-        });
+        c.set_override(DayOverride { date: d, off: true, name: "临时停工".into() });
         assert!(!c.is_year_published(2027));
         assert_eq!(c.day_kind(d), DayKind::Holiday("临时停工".into()));
         assert!(!c.is_working_day(d));
@@ -744,11 +616,7 @@ mod tests {
         assert_eq!(r.value, date("2027-03-02"));
         assert!(r.is_provisional());
         // Replacing flips it back to working.
-        c.set_override(DayOverride {
-            date: d,
-            off: false,
-            name: "照常".into(),
-        });
+        c.set_override(DayOverride { date: d, off: false, name: "照常".into() });
         assert!(c.is_working_day(d));
         assert_eq!(c.day_kind(d), DayKind::Workday);
         assert_eq!(c.remove_override(d).unwrap().name, "照常");
@@ -791,10 +659,7 @@ mod tests {
         assert_eq!(n("2026-06-30 18:00"), dt("2026-07-01 09:00"));
         assert_eq!(n("2026-09-30 18:30"), dt("2026-10-08 09:00"));
         assert_eq!(n("2026-09-19 10:00"), dt("2026-09-20 09:00")); // Saturday → 调休 Sunday
-        assert!(
-            !c.next_office_instant(dt("2026-06-30 10:00"))
-                .is_provisional()
-        );
+        assert!(!c.next_office_instant(dt("2026-06-30 10:00")).is_provisional());
         // 2027 is unpublished, so 2027-01-01 (a Friday) counts as a plain working day.
         let p = c.next_office_instant(dt("2026-12-31 18:30"));
         assert_eq!(p.value, dt("2027-01-01 09:00"));
@@ -846,10 +711,7 @@ mod tests {
         let t = dt("2026-06-30 10:00") + chrono::Duration::nanoseconds(123_456_789);
         assert_eq!(c.next_office_instant(t).value, t);
         let r = c.add_working_minutes(t, 480).value;
-        assert_eq!(
-            r,
-            dt("2026-07-01 10:30") + chrono::Duration::nanoseconds(123_456_789)
-        );
+        assert_eq!(r, dt("2026-07-01 10:30") + chrono::Duration::nanoseconds(123_456_789));
         assert_eq!(c.sub_working_minutes(r, 480).value, t);
         assert_eq!(c.working_minutes_between(t, r).value, 480);
     }
@@ -890,17 +752,12 @@ mod tests {
         assert_eq!(between("2026-10-01 10:00", "2026-10-07 16:00"), 0);
         assert_eq!(
             between("2026-01-01 00:00", "2027-01-01 00:00"),
-            450 * c
-                .working_days_between(date("2025-12-31"), date("2026-12-31"))
-                .value
+            450 * c.working_days_between(date("2025-12-31"), date("2026-12-31")).value
         );
         let r = c.working_minutes_between(dt("2026-12-31 17:00"), dt("2027-01-04 10:00"));
         assert_eq!(r.value, 60 + 450 + 60); // 2027-01-01 is a plain Friday while unpublished
         assert_eq!(r.provisional_years, [2027].into());
-        assert!(
-            !c.working_minutes_between(dt("2026-06-30 09:00"), dt("2026-07-30 09:00"))
-                .is_provisional()
-        );
+        assert!(!c.working_minutes_between(dt("2026-06-30 09:00"), dt("2026-07-30 09:00")).is_provisional());
     }
 
     #[test]
@@ -919,11 +776,7 @@ mod tests {
         assert_eq!(add("2026-06-30", 5), date("2026-07-07"));
         assert_eq!(add("2026-06-30", -5), date("2026-06-23"));
         // 2026: 261 weekdays − 19 weekday holidays + 6 调休 weekend days.
-        assert_eq!(
-            c.working_days_between(date("2025-12-31"), date("2026-12-31"))
-                .value,
-            248
-        );
+        assert_eq!(c.working_days_between(date("2025-12-31"), date("2026-12-31")).value, 248);
         let p = c.add_working_days(date("2026-12-31"), 1);
         assert_eq!(p.value, date("2027-01-01")); // unpublished 2027: plain Friday
         assert_eq!(p.provisional_years, [2027].into());
@@ -944,18 +797,12 @@ mod tests {
         assert_eq!(r.value, 2);
         assert_eq!(r.provisional_years, [2027].into());
         // (from, to]: from itself is not inspected.
-        assert!(
-            !c.working_days_between(date("2026-01-01"), date("2026-01-01"))
-                .is_provisional()
-        );
+        assert!(!c.working_days_between(date("2026-01-01"), date("2026-01-01")).is_provisional());
     }
 
     #[test]
     fn end_of_day_is_last_second() {
-        assert_eq!(
-            WorkCalendar::end_of_day(date("2026-06-30")),
-            dt("2026-06-30 23:59:59")
-        );
+        assert_eq!(WorkCalendar::end_of_day(date("2026-06-30")), dt("2026-06-30 23:59:59"));
     }
 
     #[test]
@@ -963,22 +810,10 @@ mod tests {
         let mut c = cal();
         c.set_office_hours(OfficeHours::parse("08:30-12:00,14:30-17:30,19:00-20:00").unwrap());
         assert_eq!(c.office_hours().minutes_per_day(), 210 + 180 + 60);
-        assert_eq!(
-            c.add_working_minutes(dt("2026-06-30 17:00"), 60).value,
-            dt("2026-06-30 19:30")
-        );
-        assert_eq!(
-            c.add_working_minutes(dt("2026-06-30 17:00"), 30).value,
-            dt("2026-06-30 17:30")
-        );
-        assert_eq!(
-            c.sub_working_minutes(dt("2026-06-30 19:30"), 30).value,
-            dt("2026-06-30 19:00")
-        );
-        assert_eq!(
-            c.next_office_instant(dt("2026-06-30 18:00")).value,
-            dt("2026-06-30 19:00")
-        );
+        assert_eq!(c.add_working_minutes(dt("2026-06-30 17:00"), 60).value, dt("2026-06-30 19:30"));
+        assert_eq!(c.add_working_minutes(dt("2026-06-30 17:00"), 30).value, dt("2026-06-30 17:30"));
+        assert_eq!(c.sub_working_minutes(dt("2026-06-30 19:30"), 30).value, dt("2026-06-30 19:00"));
+        assert_eq!(c.next_office_instant(dt("2026-06-30 18:00")).value, dt("2026-06-30 19:00"));
     }
 
     #[test]
@@ -988,25 +823,12 @@ mod tests {
         let start = date("2030-01-01");
         let mut d = start;
         while d < date("2042-01-01") {
-            c.set_override(DayOverride {
-                date: d,
-                off: true,
-                name: "停工".into(),
-            });
+            c.set_override(DayOverride { date: d, off: true, name: "停工".into() });
             d = d.succ_opt().unwrap();
         }
-        assert_eq!(
-            c.add_working_days(date("2029-12-31"), 1).value,
-            date("2042-01-01")
-        );
-        assert_eq!(
-            c.add_working_minutes(dt("2029-12-31 17:00"), 120).value,
-            dt("2042-01-01 10:00")
-        );
-        assert_eq!(
-            c.sub_working_minutes(dt("2042-01-01 10:00"), 120).value,
-            dt("2029-12-31 17:00")
-        );
+        assert_eq!(c.add_working_days(date("2029-12-31"), 1).value, date("2042-01-01"));
+        assert_eq!(c.add_working_minutes(dt("2029-12-31 17:00"), 120).value, dt("2042-01-01 10:00"));
+        assert_eq!(c.sub_working_minutes(dt("2042-01-01 10:00"), 120).value, dt("2029-12-31 17:00"));
         let r = c.next_office_instant(dt("2030-06-01 10:00"));
         assert_eq!(r.value, dt("2042-01-01 09:00"));
         assert_eq!(r.provisional_years.len(), 13);
@@ -1019,26 +841,10 @@ mod tests {
         let min = NaiveDateTime::MIN;
         let end = NaiveDate::MAX.and_time(c.office_hours().last_end());
         let begin = NaiveDate::MIN.and_time(c.office_hours().first_start());
-        assert_eq!(
-            c.add_working_minutes(dt("2026-06-30 10:00"), i64::MAX)
-                .value,
-            end
-        );
-        assert_eq!(
-            c.add_working_minutes(dt("2026-06-30 10:00"), i64::MIN)
-                .value,
-            begin
-        );
-        assert_eq!(
-            c.sub_working_minutes(dt("2026-06-30 10:00"), i64::MIN)
-                .value,
-            end
-        );
-        assert_eq!(
-            c.sub_working_minutes(dt("2026-06-30 10:00"), i64::MAX)
-                .value,
-            begin
-        );
+        assert_eq!(c.add_working_minutes(dt("2026-06-30 10:00"), i64::MAX).value, end);
+        assert_eq!(c.add_working_minutes(dt("2026-06-30 10:00"), i64::MIN).value, begin);
+        assert_eq!(c.sub_working_minutes(dt("2026-06-30 10:00"), i64::MIN).value, end);
+        assert_eq!(c.sub_working_minutes(dt("2026-06-30 10:00"), i64::MAX).value, begin);
         assert_eq!(c.next_office_instant(max).value, end);
         assert_eq!(c.prev_office_instant(min).value, begin);
         let _ = c.add_working_minutes(max, 1);
@@ -1046,14 +852,8 @@ mod tests {
         let _ = c.add_working_minutes(min, 1);
         let _ = c.working_minutes_between(min, max);
         let _ = c.working_minutes_between(max, min);
-        assert_eq!(
-            c.add_working_days(date("2026-06-30"), i64::MAX).value,
-            NaiveDate::MAX
-        );
-        assert_eq!(
-            c.add_working_days(date("2026-06-30"), i64::MIN).value,
-            NaiveDate::MIN
-        );
+        assert_eq!(c.add_working_days(date("2026-06-30"), i64::MAX).value, NaiveDate::MAX);
+        assert_eq!(c.add_working_days(date("2026-06-30"), i64::MIN).value, NaiveDate::MIN);
         let _ = c.add_working_days(NaiveDate::MAX, 1);
         let _ = c.add_working_days(NaiveDate::MIN, -1);
         let _ = c.add_working_days(NaiveDate::MAX, 0);
@@ -1062,11 +862,7 @@ mod tests {
 
     #[test]
     fn override_serde() {
-        let o = DayOverride {
-            date: date("2026-10-01"),
-            off: true,
-            name: "国庆节".into(),
-        };
+        let o = DayOverride { date: date("2026-10-01"), off: true, name: "国庆节".into() };
         let j = serde_json::to_string(&o).unwrap();
         assert_eq!(j, r#"{"date":"2026-10-01","off":true,"name":"国庆节"}"#);
         assert_eq!(serde_json::from_str::<DayOverride>(&j).unwrap(), o);

@@ -12,10 +12,7 @@ pub struct Computed<T> {
 impl<T> Computed<T> {
     /// A value that depended only on published years.
     pub fn exact(value: T) -> Self {
-        Self {
-            value,
-            provisional_years: BTreeSet::new(),
-        }
+        Self { value, provisional_years: BTreeSet::new() }
     }
 
     pub fn is_provisional(&self) -> bool {
@@ -27,28 +24,19 @@ impl<T> Computed<T> {
         if self.provisional_years.is_empty() {
             return None;
         }
-        Some(format!(
-            "暂定：{} 年节假日安排尚未发布，按普通周末计算",
-            years_zh(&self.provisional_years)
-        ))
+        Some(format!("暂定：{} 年节假日安排尚未发布，按普通周末计算", years_zh(&self.provisional_years)))
     }
 
     /// Transforms the value, keeping the provisional years.
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Computed<U> {
-        Computed {
-            value: f(self.value),
-            provisional_years: self.provisional_years,
-        }
+        Computed { value: f(self.value), provisional_years: self.provisional_years }
     }
 
     /// Combines two results, e.g. a deadline and a reminder derived from it; the years of both count.
     pub fn zip<U>(self, other: Computed<U>) -> Computed<(T, U)> {
         let mut years = self.provisional_years;
         years.extend(other.provisional_years);
-        Computed {
-            value: (self.value, other.value),
-            provisional_years: years,
-        }
+        Computed { value: (self.value, other.value), provisional_years: years }
     }
 }
 
@@ -76,43 +64,29 @@ mod tests {
     use super::*;
 
     fn with_years(ys: &[i32]) -> Computed<()> {
-        Computed {
-            value: (),
-            provisional_years: ys.iter().copied().collect(),
-        }
+        Computed { value: (), provisional_years: ys.iter().copied().collect() }
     }
 
     #[test]
     fn flag_text() {
         assert_eq!(Computed::exact(1).flag_zh(), None);
         assert!(!Computed::exact(1).is_provisional());
-        assert_eq!(
-            with_years(&[2027]).flag_zh().unwrap(),
-            "暂定：2027 年节假日安排尚未发布，按普通周末计算"
-        );
+        assert_eq!(with_years(&[2027]).flag_zh().unwrap(), "暂定：2027 年节假日安排尚未发布，按普通周末计算");
         assert!(with_years(&[2027]).is_provisional());
         assert_eq!(
             with_years(&[2027, 2028]).flag_zh().unwrap(),
             "暂定：2027、2028 年节假日安排尚未发布，按普通周末计算"
         );
         assert_eq!(
-            with_years(&[2019, 2027, 2028, 2029, 2030])
-                .flag_zh()
-                .unwrap(),
+            with_years(&[2019, 2027, 2028, 2029, 2030]).flag_zh().unwrap(),
             "暂定：2019、2027–2030 年节假日安排尚未发布，按普通周末计算"
         );
     }
 
     #[test]
     fn map_and_zip_keep_years() {
-        let a = Computed {
-            value: 2,
-            provisional_years: [2027].into(),
-        };
-        let b = Computed {
-            value: "x",
-            provisional_years: [2028].into(),
-        };
+        let a = Computed { value: 2, provisional_years: [2027].into() };
+        let b = Computed { value: "x", provisional_years: [2028].into() };
         let m = a.clone().map(|v| v * 10);
         assert_eq!(m.value, 20);
         assert_eq!(m.provisional_years, [2027].into());

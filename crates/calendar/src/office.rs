@@ -29,10 +29,7 @@ impl OfficeHours {
         for (i, &(start, end)) in segments.iter().enumerate() {
             let n = i + 1;
             let this = seg_str(start, end);
-            if [start, end]
-                .iter()
-                .any(|t| t.second() != 0 || t.nanosecond() != 0)
-            {
+            if [start, end].iter().any(|t| t.second() != 0 || t.nanosecond() != 0) {
                 return bad(format!("第 {n} 段「{this}」须精确到分钟"));
             }
             if start >= end {
@@ -66,8 +63,7 @@ impl OfficeHours {
             let (Some(a), Some(b), None) = (ends.next(), ends.next(), ends.next()) else {
                 return Err(fmt_err(piece));
             };
-            let t =
-                |x: &str| NaiveTime::parse_from_str(x.trim(), "%H:%M").map_err(|_| fmt_err(piece));
+            let t = |x: &str| NaiveTime::parse_from_str(x.trim(), "%H:%M").map_err(|_| fmt_err(piece));
             segments.push((t(a)?, t(b)?));
         }
         Self::new(segments)
@@ -75,10 +71,7 @@ impl OfficeHours {
 
     /// Office minutes in one working day.
     pub fn minutes_per_day(&self) -> i64 {
-        self.segments
-            .iter()
-            .map(|&(s, e)| (e - s).num_minutes())
-            .sum()
+        self.segments.iter().map(|&(s, e)| (e - s).num_minutes()).sum()
     }
 
     pub fn segments(&self) -> &[(NaiveTime, NaiveTime)] {
@@ -146,9 +139,7 @@ impl Default for OfficeHours {
     /// 09:00–12:00 and 13:30–18:00, the usual government office day.
     fn default() -> Self {
         let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).expect("constant time is valid");
-        Self {
-            segments: vec![(t(9, 0), t(12, 0)), (t(13, 30), t(18, 0))],
-        }
+        Self { segments: vec![(t(9, 0), t(12, 0)), (t(13, 30), t(18, 0))] }
     }
 }
 
@@ -207,23 +198,12 @@ mod tests {
         let loose = OfficeHours::parse(" 8:30 ~ 11:45 ， 14:00–17:30, ").unwrap();
         assert_eq!(loose.to_string(), "08:30-11:45,14:00-17:30");
         assert_eq!(loose.minutes_per_day(), 195 + 210);
-        assert_eq!(
-            OfficeHours::parse("00:00-23:59").unwrap().minutes_per_day(),
-            1439
-        );
+        assert_eq!(OfficeHours::parse("00:00-23:59").unwrap().minutes_per_day(), 1439);
     }
 
     #[test]
     fn parse_rejects_bad_text() {
-        for bad in [
-            "",
-            " , ",
-            "09:00",
-            "09:00-12:00-13:00",
-            "9-12",
-            "09:00-24:00",
-            "abc-def",
-        ] {
+        for bad in ["", " , ", "09:00", "09:00-12:00-13:00", "9-12", "09:00-24:00", "abc-def"] {
             let e = OfficeHours::parse(bad).unwrap_err();
             assert!(matches!(e, CalendarError::InvalidOfficeHours(_)), "{bad}");
         }
@@ -237,24 +217,14 @@ mod tests {
     fn new_validates() {
         let msg = |segs| OfficeHours::new(segs).unwrap_err().to_string();
         assert_eq!(msg(vec![]), "办公时间设置无效：至少需要设置一个办公时段");
-        assert_eq!(
-            msg(vec![(t(12, 0), t(9, 0))]),
-            "办公时间设置无效：第 1 段「12:00-09:00」的开始时间须早于结束时间"
-        );
+        assert_eq!(msg(vec![(t(12, 0), t(9, 0))]), "办公时间设置无效：第 1 段「12:00-09:00」的开始时间须早于结束时间");
         assert!(msg(vec![(t(9, 0), t(9, 0))]).contains("须早于"));
         assert!(msg(vec![(t(9, 0), t(12, 0)), (t(11, 0), t(13, 0))]).contains("不能重叠"));
         assert!(msg(vec![(t(9, 0), t(12, 0)), (t(12, 0), t(13, 0))]).contains("相接的时段请合并"));
         assert!(msg(vec![(t(13, 0), t(14, 0)), (t(9, 0), t(12, 0))]).contains("第 2 段"));
         let secs = NaiveTime::from_hms_opt(9, 0, 30).unwrap();
         assert!(msg(vec![(secs, t(12, 0))]).contains("精确到分钟"));
-        assert!(
-            OfficeHours::new(vec![
-                (t(8, 0), t(12, 0)),
-                (t(14, 0), t(17, 0)),
-                (t(19, 0), t(20, 0))
-            ])
-            .is_ok()
-        );
+        assert!(OfficeHours::new(vec![(t(8, 0), t(12, 0)), (t(14, 0), t(17, 0)), (t(19, 0), t(20, 0))]).is_ok());
     }
 
     #[test]

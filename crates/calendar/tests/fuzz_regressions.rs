@@ -9,17 +9,9 @@ use xietong_calendar::{WorkCalendar, parse_datetime, parse_holiday_cn_json};
 /// of 13:59:60. No clock a deadline is kept by shows a 60th second: it is refused.
 #[test]
 fn a_sixtieth_second_is_refused() {
-    for s in [
-        "2027-12-21 13:59:60",
-        "2026-12-31 13:29:60",
-        "2026-06-30T23:59:60",
-        " 2026-12-31 23:59:60 ",
-    ] {
+    for s in ["2027-12-21 13:59:60", "2026-12-31 13:29:60", "2026-06-30T23:59:60", " 2026-12-31 23:59:60 "] {
         let e = parse_datetime("起算时间", s).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            format!("字段「起算时间」的值「{s}」不是有效的日期时间，应为 YYYY-MM-DD HH:MM")
-        );
+        assert_eq!(e.to_string(), format!("字段「起算时间」的值「{s}」不是有效的日期时间，应为 YYYY-MM-DD HH:MM"));
     }
     // The second before still parses, and the property that failed holds for it.
     let cal = WorkCalendar::with_bundled_holidays();
@@ -39,20 +31,11 @@ fn a_sixtieth_second_is_refused() {
 /// mismatch.
 #[test]
 fn a_year_at_the_ends_of_i32_is_refused() {
-    for (year, date) in [
-        (i32::MIN, "2026-01-01"),
-        (-2_147_481_622, "2026-01-01"),
-        (i32::MAX, "-1000-01-01"),
-        (i32::MAX, "2026-01-01"),
-    ] {
-        let json = format!(
-            r#"{{"year": {year}, "days": [{{"name": "元旦", "date": "{date}", "isOffDay": true}}]}}"#
-        );
+    for (year, date) in
+        [(i32::MIN, "2026-01-01"), (-2_147_481_622, "2026-01-01"), (i32::MAX, "-1000-01-01"), (i32::MAX, "2026-01-01")]
+    {
+        let json = format!(r#"{{"year": {year}, "days": [{{"name": "元旦", "date": "{date}", "isOffDay": true}}]}}"#);
         let e = parse_holiday_cn_json(&json).unwrap_err().to_string();
-        assert!(
-            e.starts_with("节假日数据无效：日期 ")
-                && e.ends_with(&format!("不属于 {year} 年的节假日安排")),
-            "{e}"
-        );
+        assert!(e.starts_with("节假日数据无效：日期 ") && e.ends_with(&format!("不属于 {year} 年的节假日安排")), "{e}");
     }
 }

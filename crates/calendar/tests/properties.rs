@@ -29,11 +29,7 @@ fn arb_overrides() -> impl Strategy<Value = Vec<DayOverride>> {
         for (offset, len, off) in runs {
             for i in 0..len {
                 let date = base_date() + chrono::Days::new(offset + i);
-                out.push(DayOverride {
-                    date,
-                    off,
-                    name: "管理员调整".into(),
-                });
+                out.push(DayOverride { date, off, name: "管理员调整".into() });
             }
         }
         out
@@ -53,16 +49,12 @@ fn arb_calendar() -> impl Strategy<Value = WorkCalendar> {
 
 /// Minute-resolution instants in mid-2019 … mid-2028.
 fn arb_minute() -> impl Strategy<Value = NaiveDateTime> {
-    (0i64..9 * 366 * 1440)
-        .prop_map(|m| base_date().and_hms_opt(0, 0, 0).unwrap() + Duration::minutes(m))
+    (0i64..9 * 366 * 1440).prop_map(|m| base_date().and_hms_opt(0, 0, 0).unwrap() + Duration::minutes(m))
 }
 
 /// Like `arb_minute`, sometimes with seconds and nanoseconds.
 fn arb_instant() -> impl Strategy<Value = NaiveDateTime> {
-    (
-        arb_minute(),
-        prop_oneof![3 => Just(0i64), 1 => 0i64..60_000_000_000],
-    )
+    (arb_minute(), prop_oneof![3 => Just(0i64), 1 => 0i64..60_000_000_000])
         .prop_map(|(t, ns)| t + Duration::nanoseconds(ns))
 }
 
@@ -74,12 +66,7 @@ fn arb_date() -> impl Strategy<Value = NaiveDate> {
 
 /// Is the minute [t, t+1) office time?
 fn office_minute(cal: &WorkCalendar, t: NaiveDateTime) -> bool {
-    cal.is_working_day(t.date())
-        && cal
-            .office_hours()
-            .segments()
-            .iter()
-            .any(|&(s, e)| s <= t.time() && t.time() < e)
+    cal.is_working_day(t.date()) && cal.office_hours().segments().iter().any(|&(s, e)| s <= t.time() && t.time() < e)
 }
 
 fn naive_add(cal: &WorkCalendar, start: NaiveDateTime, n: i64) -> NaiveDateTime {
@@ -107,11 +94,7 @@ fn naive_sub(cal: &WorkCalendar, end: NaiveDateTime, n: i64) -> NaiveDateTime {
     if n == 0 {
         let inside = |t: NaiveDateTime| {
             cal.is_working_day(t.date())
-                && cal
-                    .office_hours()
-                    .segments()
-                    .iter()
-                    .any(|&(s, e)| s <= t.time() && t.time() <= e)
+                && cal.office_hours().segments().iter().any(|&(s, e)| s <= t.time() && t.time() <= e)
         };
         while !inside(t) {
             t -= Duration::minutes(1);
@@ -142,11 +125,7 @@ fn naive_between(cal: &WorkCalendar, a: NaiveDateTime, b: NaiveDateTime) -> i64 
 }
 
 fn naive_days_between(cal: &WorkCalendar, from: NaiveDate, to: NaiveDate) -> i64 {
-    let (lo, hi, sign) = if from <= to {
-        (from, to, 1)
-    } else {
-        (to, from, -1)
-    };
+    let (lo, hi, sign) = if from <= to { (from, to, 1) } else { (to, from, -1) };
     let mut n = 0;
     let mut d = lo;
     while d < hi {

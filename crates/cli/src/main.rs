@@ -185,7 +185,10 @@ async fn open(cli: &Cli) -> Result<Db> {
             // On PostgreSQL there is no data directory to keep the keys in: they must be configured,
             // or phone numbers written now could not be read after a restart.
             if std::env::var(xietong_storage::KEYS_ENV).map(|v| v.trim().is_empty()).unwrap_or(true) {
-                anyhow::bail!("使用 PostgreSQL 时须设置 {}（SM4 密钥，形如 1:32位十六进制），见 README「敏感字段」", xietong_storage::KEYS_ENV);
+                anyhow::bail!(
+                    "使用 PostgreSQL 时须设置 {}（SM4 密钥，形如 1:32位十六进制），见 README「敏感字段」",
+                    xietong_storage::KEYS_ENV
+                );
             }
             Db::connect(url, None).await?
         }
@@ -213,7 +216,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let s = xietong_demo::load(&db, xietong_storage::local_now()).await?;
             println!(
                 "演示数据已装入：{} 个单位，{} 名人员，{} 个账号，{} 项任务，自动督办 {} 次。演示账号密码：{}",
-                s.units, s.people, s.accounts, s.tasks, s.escalations_fired, xietong_demo::DEMO_PASSWORD
+                s.units,
+                s.people,
+                s.accounts,
+                s.tasks,
+                s.escalations_fired,
+                xietong_demo::DEMO_PASSWORD
             );
         }
         Cmd::Calendar { command: CalendarCmd::Due { from, working_hours } } => {
@@ -280,7 +288,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let mut tx = db.begin().await?;
             let unit_id = db.create_unit(&mut tx, "cli", "root", unit, "区政府部门", None, now).await?;
             let person = db.create_person(&mut tx, "cli", "admin", "系统管理员", "系统管理员", unit_id, now).await?;
-            let id = db.create_user(&mut tx, "cli", username, &hash, person, xietong_supervision::Role::Admin, now).await?;
+            let id =
+                db.create_user(&mut tx, "cli", username, &hash, person, xietong_supervision::Role::Admin, now).await?;
             if generated {
                 // A password printed on a console is an initial one: the first sign-in changes it.
                 xietong_storage::Db::require_password_change(&mut tx, id).await?;
@@ -328,13 +337,33 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     "problems" => {
                         line(vec!["编号".into(), "难题".into(), "企业".into(), "状态".into(), "有效期至".into()]);
                         for p in db.list_problems_for(&u, None).await? {
-                            line(vec![p.id.to_string(), p.title, p.enterprise_name, p.review.status_label, p.review.expires_on.unwrap_or_default()]);
+                            line(vec![
+                                p.id.to_string(),
+                                p.title,
+                                p.enterprise_name,
+                                p.review.status_label,
+                                p.review.expires_on.unwrap_or_default(),
+                            ]);
                         }
                     }
                     "experts" => {
-                        line(vec!["编号".into(), "专家".into(), "机构".into(), "学科".into(), "联系电话".into(), "状态".into()]);
+                        line(vec![
+                            "编号".into(),
+                            "专家".into(),
+                            "机构".into(),
+                            "学科".into(),
+                            "联系电话".into(),
+                            "状态".into(),
+                        ]);
                         for x in db.list_experts_for(&u, None).await? {
-                            line(vec![x.id.to_string(), x.name, x.institution_name, x.disciplines.join("；"), x.phone, x.review.status_label]);
+                            line(vec![
+                                x.id.to_string(),
+                                x.name,
+                                x.institution_name,
+                                x.disciplines.join("；"),
+                                x.phone,
+                                x.review.status_label,
+                            ]);
                         }
                     }
                     "institutions" => {
@@ -348,14 +377,38 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                         xietong_web::docking_api::may_read_libraries(&u)?;
                         line(vec!["名称".into(), "类别".into(), "类型".into(), "级别".into(), "占位".into()]);
                         for p in db.list_platforms(None, None).await? {
-                            line(vec![p.name, p.group, p.kind, p.level, if p.placeholder { "是".into() } else { String::new() }]);
+                            line(vec![
+                                p.name,
+                                p.group,
+                                p.kind,
+                                p.level,
+                                if p.placeholder { "是".into() } else { String::new() },
+                            ]);
                         }
                     }
                     "campaigns" => {
                         xietong_web::docking_api::may_read_libraries(&u)?;
-                        line(vec!["编号".into(), "征集".into(), "对象".into(), "开始".into(), "截止".into(), "状态".into(), "提交".into(), "已发布".into()]);
+                        line(vec![
+                            "编号".into(),
+                            "征集".into(),
+                            "对象".into(),
+                            "开始".into(),
+                            "截止".into(),
+                            "状态".into(),
+                            "提交".into(),
+                            "已发布".into(),
+                        ]);
                         for c in db.list_campaigns(now.date()).await? {
-                            line(vec![c.id.to_string(), c.title, c.target_label, c.starts_on, c.ends_on, c.state_label, c.submissions.to_string(), c.published.to_string()]);
+                            line(vec![
+                                c.id.to_string(),
+                                c.title,
+                                c.target_label,
+                                c.starts_on,
+                                c.ends_on,
+                                c.state_label,
+                                c.submissions.to_string(),
+                                c.published.to_string(),
+                            ]);
                         }
                     }
                     "dockings" => {
@@ -366,9 +419,23 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     }
                     "contracts" => {
                         xietong_web::docking_api::may_read_stats(&u)?;
-                        line(vec!["登记编号".into(), "类型".into(), "买方".into(), "卖方".into(), "金额（万元）".into(), "签订日期".into()]);
+                        line(vec![
+                            "登记编号".into(),
+                            "类型".into(),
+                            "买方".into(),
+                            "卖方".into(),
+                            "金额（万元）".into(),
+                            "签订日期".into(),
+                        ]);
                         for c in db.list_contracts(None, None).await? {
-                            line(vec![c.contract_no, c.kind_label, c.buyer, c.seller, c.amount_wan.to_string(), c.signed_on]);
+                            line(vec![
+                                c.contract_no,
+                                c.kind_label,
+                                c.buyer,
+                                c.seller,
+                                c.amount_wan.to_string(),
+                                c.signed_on,
+                            ]);
                         }
                     }
                     _ => {
@@ -379,8 +446,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     }
                 },
                 DockingCmd::Review { library, id, action, reason } => {
-                    let lib = xietong_storage::libraries::Library::from_code(library).ok_or_else(|| anyhow::anyhow!("未知库 {library}"))?;
-                    let action = xietong_docking::review::ReviewAction::from_code(action).ok_or_else(|| anyhow::anyhow!("未知审核操作 {action}（pass_formal、approve、return、renew）"))?;
+                    let lib = xietong_storage::libraries::Library::from_code(library)
+                        .ok_or_else(|| anyhow::anyhow!("未知库 {library}"))?;
+                    let action = xietong_docking::review::ReviewAction::from_code(action).ok_or_else(|| {
+                        anyhow::anyhow!("未知审核操作 {action}（pass_formal、approve、return、renew）")
+                    })?;
                     let st = db.review(Some(&u), lib, *id, action, reason, now).await?;
                     line(vec![format!("{}「{}」：{}", lib.label_zh(), id, st.label_zh())]);
                 }
@@ -394,9 +464,23 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                         "achievement" => db.match_achievement(&u, *id, *top).await?,
                         _ => db.match_expert(&u, *id, *top).await?,
                     };
-                    line(vec!["类别".into(), "名次".into(), "编号".into(), "名称".into(), "得分".into(), "匹配理由".into()]);
+                    line(vec![
+                        "类别".into(),
+                        "名次".into(),
+                        "编号".into(),
+                        "名称".into(),
+                        "得分".into(),
+                        "匹配理由".into(),
+                    ]);
                     for x in m.achievements.iter().chain(&m.experts).chain(&m.problems).chain(&m.enterprises) {
-                        line(vec![x.kind.clone(), x.rank.to_string(), x.id.to_string(), x.title.clone(), format!("{:.3}", x.score), x.reasons.join("；")]);
+                        line(vec![
+                            x.kind.clone(),
+                            x.rank.to_string(),
+                            x.id.to_string(),
+                            x.title.clone(),
+                            format!("{:.3}", x.score),
+                            x.reasons.join("；"),
+                        ]);
                     }
                 }
             }
@@ -411,7 +495,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let db = open(&cli).await?;
             let st = db.docking_stats(xietong_storage::local_now().date()).await?;
             for f in &st.figures {
-                let note = if f.placeholders > 0 { format!("（其中占位 {}）", f.placeholders) } else { String::new() };
+                let note =
+                    if f.placeholders > 0 { format!("（其中占位 {}）", f.placeholders) } else { String::new() };
                 println!("{}\t{} {}{note}", f.label, f.value, f.unit);
             }
             for r in &st.contracts_by_year {
@@ -432,10 +517,19 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     continue;
                 }
                 match line.split_once('\t') {
-                    Some((qid, q)) if !qid.trim().is_empty() && !qid.contains(char::is_whitespace) && !q.trim().is_empty() && q.chars().count() <= xietong_search::MAX_QUERY_CHARS => {
+                    Some((qid, q))
+                        if !qid.trim().is_empty()
+                            && !qid.contains(char::is_whitespace)
+                            && !q.trim().is_empty()
+                            && q.chars().count() <= xietong_search::MAX_QUERY_CHARS =>
+                    {
                         parsed.push((qid.trim().to_string(), q.trim().to_string()))
                     }
-                    Some((_, q)) if q.chars().count() > xietong_search::MAX_QUERY_CHARS => errors.push(format!("第 {} 行：查询内容不能超过 {} 个字", i + 1, xietong_search::MAX_QUERY_CHARS)),
+                    Some((_, q)) if q.chars().count() > xietong_search::MAX_QUERY_CHARS => errors.push(format!(
+                        "第 {} 行：查询内容不能超过 {} 个字",
+                        i + 1,
+                        xietong_search::MAX_QUERY_CHARS
+                    )),
                     Some((_, q)) if q.trim().is_empty() => errors.push(format!("第 {} 行：查询内容不能为空", i + 1)),
                     _ => errors.push(format!("第 {} 行：应为「查询编号<TAB>查询内容」，查询编号不能含空白", i + 1)),
                 }
@@ -452,7 +546,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let tag = if *baseline { "bm25" } else { "xietong" };
             let mut out = String::new();
             for (qid, q) in &parsed {
-                let hits = if *baseline { idx.baseline_search(q, *top) } else { idx.search(q, *top, &opts) }.map_err(|e| anyhow::anyhow!("查询 {qid}：{e}"))?;
+                let hits = if *baseline { idx.baseline_search(q, *top) } else { idx.search(q, *top, &opts) }
+                    .map_err(|e| anyhow::anyhow!("查询 {qid}：{e}"))?;
                 for h in hits {
                     out.push_str(&format!("{qid} Q0 {} {} {:.6} {tag}\n", h.external_id, h.rank, h.score));
                 }
@@ -463,7 +558,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let db = open(&cli).await?;
             let cal = db.load_calendar().await?;
             let rules = db.load_rules().await?;
-            let r = db.sweep(&xietong_storage::tasks::Ctx { cal: &cal, rules: &rules, now: xietong_storage::local_now() }, 500).await?;
+            let r = db
+                .sweep(
+                    &xietong_storage::tasks::Ctx { cal: &cal, rules: &rules, now: xietong_storage::local_now() },
+                    500,
+                )
+                .await?;
             println!("检查 {} 项任务，触发 {} 个督办环节", r.tasks_checked, r.steps_fired);
         }
     }
@@ -471,10 +571,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 /// The rows of an import file and the problems found in its cells; an unreadable file is refused.
-fn read_import(file: &std::path::Path, cols: &[xietong_office::table::Column]) -> Result<(Vec<xietong_office::xlsx::RawRow>, Vec<xietong_storage::imports::RowProblem>)> {
+fn read_import(
+    file: &std::path::Path,
+    cols: &[xietong_office::table::Column],
+) -> Result<(Vec<xietong_office::xlsx::RawRow>, Vec<xietong_storage::imports::RowProblem>)> {
     let bytes = std::fs::read(file).with_context(|| format!("无法读取 {}", file.display()))?;
     let name = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-    let (rows, cells) = xietong_office::xlsx::read_rows(&name, &bytes, cols).map_err(|e| anyhow::anyhow!("导入未执行（文件有误，未写入任何数据）：\n{e}"))?;
+    let (rows, cells) = xietong_office::xlsx::read_rows(&name, &bytes, cols)
+        .map_err(|e| anyhow::anyhow!("导入未执行（文件有误，未写入任何数据）：\n{e}"))?;
     Ok((rows, xietong_storage::imports::cell_problems(cells)))
 }
 
@@ -483,12 +587,19 @@ fn generate_password() -> String {
     use rand::Rng;
     let mut rng = rand::thread_rng();
     let sets: [&[u8]; 4] = [b"ABCDEFGHJKLMNPQRSTUVWXYZ", b"abcdefghijkmnpqrstuvwxyz", b"23456789", b"!@#%+=?"];
-    (0..16).map(|i| { let set = sets[i % 4]; set[rng.gen_range(0..set.len())] as char }).collect()
+    (0..16)
+        .map(|i| {
+            let set = sets[i % 4];
+            set[rng.gen_range(0..set.len())] as char
+        })
+        .collect()
 }
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();

@@ -3,7 +3,14 @@
 use std::process::Command;
 
 fn xietong(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_xietong")).arg("--data-dir").arg(dir).args(args).env_remove("XIETONG_DATABASE_URL").env_remove("XIETONG_SM4_KEYS").output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_xietong"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("XIETONG_DATABASE_URL")
+        .env_remove("XIETONG_SM4_KEYS")
+        .output()
+        .unwrap()
 }
 
 fn stdout(o: &std::process::Output) -> String {
@@ -66,17 +73,30 @@ fn backup_copies_the_database_while_it_is_open() {
 #[test]
 fn init_admin_creates_the_first_account_once() {
     let dir = tempfile::tempdir().unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_xietong")).arg("--data-dir").arg(dir.path()).arg("init-admin").env_remove("XIETONG_ADMIN_PASSWORD").output().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_xietong"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("init-admin")
+        .env_remove("XIETONG_ADMIN_PASSWORD")
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let out = stdout(&o);
-    let password = out.lines().find(|l| l.starts_with("初始密码")).and_then(|l| l.split('：').nth(1)).unwrap().trim().to_string();
+    let password =
+        out.lines().find(|l| l.starts_with("初始密码")).and_then(|l| l.split('：').nth(1)).unwrap().trim().to_string();
     assert_eq!(password.chars().count(), 16);
     // A second run refuses: the database is no longer empty.
     let o = xietong(dir.path(), &["init-admin"]);
     assert!(!o.status.success());
     // A weak password from the environment is refused.
     let dir2 = tempfile::tempdir().unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_xietong")).arg("--data-dir").arg(dir2.path()).arg("init-admin").env("XIETONG_ADMIN_PASSWORD", "123").output().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_xietong"))
+        .arg("--data-dir")
+        .arg(dir2.path())
+        .arg("init-admin")
+        .env("XIETONG_ADMIN_PASSWORD", "123")
+        .output()
+        .unwrap();
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("密码"));
 }
@@ -106,7 +126,8 @@ fn import_achievements_keeps_external_ids_and_is_all_or_nothing() {
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
     assert!(err.contains("第 3 行「title」：不能为空") && err.contains("第 4 行「id」：「P3」与第 2 行重复"), "{err}");
-    let o = xietong(dir.path(), &["import", "achievements", "--file", dir.path().join("missing.tsv").to_str().unwrap()]);
+    let o =
+        xietong(dir.path(), &["import", "achievements", "--file", dir.path().join("missing.tsv").to_str().unwrap()]);
     assert!(!o.status.success());
     // Nothing from the refused files was written: P3 can still be imported.
     std::fs::write(&bad, "id\ttitle\tabstract\nP3\t标题\t摘要\n").unwrap();
@@ -157,7 +178,10 @@ fn match_prints_a_trec_run_from_an_index_rebuilt_from_the_database() {
     assert!(xietong(dir.path(), &["import", "achievements", "--file", f.to_str().unwrap()]).status.success());
     let q = dir.path().join("q.tsv");
     std::fs::write(&q, "q1\t尼龙 复合材料\nq2\t农产品 追溯\n").unwrap();
-    let o = xietong(dir.path(), &["match", "--target", "achievements", "--queries", q.to_str().unwrap(), "--top", "2", "--format", "trec"]);
+    let o = xietong(
+        dir.path(),
+        &["match", "--target", "achievements", "--queries", q.to_str().unwrap(), "--top", "2", "--format", "trec"],
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let out = stdout(&o);
     let lines: Vec<Vec<&str>> = out.lines().map(|l| l.split(' ').collect()).collect();
@@ -178,7 +202,12 @@ fn match_prints_a_trec_run_from_an_index_rebuilt_from_the_database() {
     let o = xietong(dir.path(), &["match", "--target", "achievements", "--queries", q.to_str().unwrap()]);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
-    assert!(err.contains("第 1 行：查询内容不能为空") && err.contains("第 2 行") && err.contains("第 3 行：查询内容不能超过"), "{err}");
+    assert!(
+        err.contains("第 1 行：查询内容不能为空")
+            && err.contains("第 2 行")
+            && err.contains("第 3 行：查询内容不能超过"),
+        "{err}"
+    );
     assert!(stdout(&o).is_empty());
 }
 
@@ -204,7 +233,10 @@ fn problems_are_imported_reviewed_and_matched_from_the_command_line() {
     assert!(err.contains("第 3 行「企业名称」：「不存在的企业」不在企业库中"), "{err}");
     assert!(err.contains("第 4 行「预算（万元）」"), "{err}");
     let o = xietong(dir.path(), &["import", "problems", "--file", f.to_str().unwrap(), "--as", "qiye"]);
-    assert!(String::from_utf8_lossy(&o.stderr).contains("由科技局办理"), "an enterprise account cannot import for others");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("由科技局办理"),
+        "an enterprise account cannot import for others"
+    );
     std::fs::write(&f, format!("{header}花花牛\t乳清蛋白饮料热稳定性\t高温灭菌后乳清蛋白饮料出现沉淀，需要改善热稳定性。\t乳清蛋白\t\t30\t合作开发\t\t否\n")).unwrap();
     let o = xietong(dir.path(), &["import", "problems", "--file", f.to_str().unwrap(), "--as", "kejiju"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -212,10 +244,16 @@ fn problems_are_imported_reviewed_and_matched_from_the_command_line() {
     let line = queue.lines().find(|l| l.contains("乳清蛋白饮料热稳定性")).expect("in the review queue");
     let id = line.split('\t').nth(1).unwrap().to_string();
     for action in ["pass_formal", "approve"] {
-        let o = xietong(dir.path(), &["docking", "review", "--library", "problem", "--id", &id, "--action", action, "--as", "kejiju"]);
+        let o = xietong(
+            dir.path(),
+            &["docking", "review", "--library", "problem", "--id", &id, "--action", action, "--as", "kejiju"],
+        );
         assert!(o.status.success(), "{action}: {}", String::from_utf8_lossy(&o.stderr));
     }
-    let m = stdout(&xietong(dir.path(), &["docking", "match", "--of", "problem", "--id", &id, "--top", "3", "--as", "kejiju"]));
+    let m = stdout(&xietong(
+        dir.path(),
+        &["docking", "match", "--of", "problem", "--id", &id, "--top", "3", "--as", "kejiju"],
+    ));
     let first = m.lines().nth(1).expect("a match");
     assert!(first.starts_with("achievement\t1\t") && first.contains("乳清蛋白"), "{m}");
     let o = xietong(dir.path(), &["docking", "list", "contracts", "--as", "qiye"]);
@@ -241,7 +279,12 @@ fn the_data_directory_keeps_its_sm4_key_and_rekey_rotates() {
     // Rotation: a second key added last; every stored value moves to it and still reads.
     std::fs::write(&keys, format!("{},2:000102030405060708090a0b0c0d0e0f\n", first.trim())).unwrap();
     let o = xietong(dir.path(), &["rekey"]);
-    assert_eq!(stdout(&o), "已用密钥 2 重新加密 12 个字段值\n", "six experts' phone and e-mail: {}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        stdout(&o),
+        "已用密钥 2 重新加密 12 个字段值\n",
+        "six experts' phone and e-mail: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     std::fs::write(&keys, "2:000102030405060708090a0b0c0d0e0f\n").unwrap();
     let list = stdout(&xietong(dir.path(), &["docking", "list", "experts", "--as", "kejiju"]));
     assert!(list.contains("0371-60000001"), "readable with the new key alone: {list}");

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{free_port, start, wait_ready, xietong, Place};
+use common::{Place, free_port, start, wait_ready, xietong};
 use rand::Rng;
 use xietong_storage::Db;
 
@@ -43,7 +43,11 @@ async fn run(place: Place, db_of: impl AsyncFn() -> Db) {
                     let body = sup.task(&format!("崩溃测试任务 {round}-{w}-{i}"), &doc_no);
                     match http.post(format!("{base}/api/tasks")).bearer_auth(&sup.token).json(&body).send().await {
                         Ok(r) if r.status() == 201 => done.push(doc_no),
-                        Ok(r) => panic!("round {round}: a write was refused: {} {}", r.status(), r.text().await.unwrap_or_default()),
+                        Ok(r) => panic!(
+                            "round {round}: a write was refused: {} {}",
+                            r.status(),
+                            r.text().await.unwrap_or_default()
+                        ),
                         Err(_) => break, // the server is gone
                     }
                 }
@@ -64,8 +68,19 @@ async fn run(place: Place, db_of: impl AsyncFn() -> Db) {
             missing.push(doc.clone());
         }
     }
-    assert!(missing.is_empty(), "{} of {} acknowledged writes lost: {:?}", missing.len(), acknowledged.len(), &missing[..missing.len().min(5)]);
-    assert!(acknowledged.len() > rounds(), "the writers got through: {} writes in {} rounds", acknowledged.len(), rounds());
+    assert!(
+        missing.is_empty(),
+        "{} of {} acknowledged writes lost: {:?}",
+        missing.len(),
+        acknowledged.len(),
+        &missing[..missing.len().min(5)]
+    );
+    assert!(
+        acknowledged.len() > rounds(),
+        "the writers got through: {} writes in {} rounds",
+        acknowledged.len(),
+        rounds()
+    );
     assert!(db.verify_audit().await.unwrap().is_ok(), "the audit chain verifies after {} kills", rounds());
     eprintln!("{} rounds, {} acknowledged writes, none lost", rounds(), acknowledged.len());
 }
@@ -94,13 +109,29 @@ async fn rows(db: &Db, sql: &'static str) -> Vec<String> {
         .await
         .unwrap()
         .iter()
-        .map(|r| (0..r.len()).map(|i| r.try_get::<Option<String>, _>(i).ok().flatten().or_else(|| r.try_get::<Option<i64>, _>(i).ok().flatten().map(|n| n.to_string())).unwrap_or_default()).collect::<Vec<_>>().join("|"))
+        .map(|r| {
+            (0..r.len())
+                .map(|i| {
+                    r.try_get::<Option<String>, _>(i)
+                        .ok()
+                        .flatten()
+                        .or_else(|| r.try_get::<Option<i64>, _>(i).ok().flatten().map(|n| n.to_string()))
+                        .unwrap_or_default()
+                })
+                .collect::<Vec<_>>()
+                .join("|")
+        })
         .collect()
 }
 
 /// Back up while a writer keeps creating tasks, restore the copy with `restore`, and check that
 /// it is exactly the live history up to the backup's moment.
-async fn backup_while_writing(place: Place, out: std::path::PathBuf, restore: impl AsyncFn(&std::path::Path) -> Db, live: impl AsyncFn() -> Db) {
+async fn backup_while_writing(
+    place: Place,
+    out: std::path::PathBuf,
+    restore: impl AsyncFn(&std::path::Path) -> Db,
+    live: impl AsyncFn() -> Db,
+) {
     assert!(xietong(&place).arg("demo").output().unwrap().status.success());
     let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
     let port = free_port();
@@ -115,7 +146,8 @@ async fn backup_while_writing(place: Place, out: std::path::PathBuf, restore: im
             let mut n = 0;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 let body = sup.task(&format!("备份测试任务 {n}"), &format!("备份测试〔2026〕{n}号"));
-                let r = http.post(format!("{base}/api/tasks")).bearer_auth(&sup.token).json(&body).send().await.unwrap();
+                let r =
+                    http.post(format!("{base}/api/tasks")).bearer_auth(&sup.token).json(&body).send().await.unwrap();
                 assert_eq!(r.status(), 201);
                 n += 1;
             }
@@ -136,15 +168,33 @@ async fn backup_while_writing(place: Place, out: std::path::PathBuf, restore: im
     let restored = restore(&out).await;
     let live = live().await;
     assert!(restored.verify_audit().await.unwrap().is_ok(), "the copy's audit chain verifies on its own");
-    let copy_audit = rows(&restored, "SELECT seq, at, actor, action, entity, entity_id, before, after, prev_hash, hash FROM audit_log ORDER BY seq").await;
-    let live_audit = rows(&live, "SELECT seq, at, actor, action, entity, entity_id, before, after, prev_hash, hash FROM audit_log ORDER BY seq").await;
+    let copy_audit = rows(
+        &restored,
+        "SELECT seq, at, actor, action, entity, entity_id, before, after, prev_hash, hash FROM audit_log ORDER BY seq",
+    )
+    .await;
+    let live_audit = rows(
+        &live,
+        "SELECT seq, at, actor, action, entity, entity_id, before, after, prev_hash, hash FROM audit_log ORDER BY seq",
+    )
+    .await;
     assert!(copy_audit.len() < live_audit.len(), "writes went on after the backup ({written} tasks in all)");
-    assert_eq!(copy_audit[..], live_audit[..copy_audit.len()], "the copy is the live history up to its moment, entry for entry");
+    assert_eq!(
+        copy_audit[..],
+        live_audit[..copy_audit.len()],
+        "the copy is the live history up to its moment, entry for entry"
+    );
     let copy_tasks = rows(&restored, "SELECT id, doc_no, title, created_at FROM tasks ORDER BY id").await;
     let live_tasks = rows(&live, "SELECT id, doc_no, title, created_at FROM tasks ORDER BY id").await;
     assert_eq!(copy_tasks[..], live_tasks[..copy_tasks.len()]);
     assert!(copy_tasks.len() < live_tasks.len());
-    eprintln!("backup at {} audit entries of {}, {} tasks of {}", copy_audit.len(), live_audit.len(), copy_tasks.len(), live_tasks.len());
+    eprintln!(
+        "backup at {} audit entries of {}, {} tasks of {}",
+        copy_audit.len(),
+        live_audit.len(),
+        copy_tasks.len(),
+        live_tasks.len()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -157,7 +207,10 @@ async fn an_online_backup_restores_to_the_same_history_on_sqlite() {
         std::fs::copy(out, into.join("xietong.db")).unwrap();
         Db::open_data_dir(&into).await.unwrap()
     };
-    backup_while_writing(Place::Dir(path.clone()), path.join("backup.db"), restore, async || Db::open_data_dir(&path).await.unwrap()).await;
+    backup_while_writing(Place::Dir(path.clone()), path.join("backup.db"), restore, async || {
+        Db::open_data_dir(&path).await.unwrap()
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -167,12 +220,22 @@ async fn an_online_backup_restores_to_the_same_history_on_postgres() {
     let dir = tempfile::tempdir().unwrap();
     // pg_dump's archive, restored with pg_restore into an empty database.
     let restore = async |out: &std::path::Path| {
-        let o = std::process::Command::new("pg_restore").args(["--no-owner", "--exit-on-error", "--dbname", &url2]).arg(out).output().expect("pg_restore");
+        let o = std::process::Command::new("pg_restore")
+            .args(["--no-owner", "--exit-on-error", "--dbname", &url2])
+            .arg(out)
+            .output()
+            .expect("pg_restore");
         assert!(o.status.success(), "pg_restore: {}", String::from_utf8_lossy(&o.stderr));
         Db::connect(&url2, None).await.unwrap()
     };
     let u = url.clone();
-    backup_while_writing(Place::Pg(url.clone(), dir.path().to_path_buf()), dir.path().join("backup.dump"), restore, async || Db::connect(&u, None).await.unwrap()).await;
+    backup_while_writing(
+        Place::Pg(url.clone(), dir.path().to_path_buf()),
+        dir.path().join("backup.dump"),
+        restore,
+        async || Db::connect(&u, None).await.unwrap(),
+    )
+    .await;
     common::drop_database(conn, &name).await;
     common::drop_database(conn2, &name2).await;
 }

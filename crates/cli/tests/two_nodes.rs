@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{free_port, start_sweeping, wait_ready, xietong, Place};
+use common::{Place, free_port, start_sweeping, wait_ready, xietong};
 use xietong_storage::Db;
 
 async fn count(db: &Db, sql: &'static str) -> i64 {
@@ -49,7 +49,8 @@ async fn two_servers_fire_every_escalation_step_once() {
         assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
     }
     // Both sweep; wait until the escalations stop growing for three seconds.
-    let esc = "SELECT COUNT(*) AS n FROM escalations e JOIN tasks t ON t.id = e.task_id WHERE t.doc_no LIKE '双节点测试%'";
+    let esc =
+        "SELECT COUNT(*) AS n FROM escalations e JOIN tasks t ON t.id = e.task_id WHERE t.doc_no LIKE '双节点测试%'";
     let (mut last, mut stable_since, t0) = (-1, Instant::now(), Instant::now());
     while t0.elapsed() < Duration::from_secs(60) {
         let n = count(&db, esc).await;

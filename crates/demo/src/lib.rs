@@ -4,13 +4,13 @@
 
 use std::collections::HashMap;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{Context, Result, anyhow, bail};
 use chrono::{Duration, NaiveDateTime};
 use serde::Deserialize;
 use xietong_calendar::WorkCalendar;
-use xietong_storage::auth::{hash_password, SessionUser};
-use xietong_storage::tasks::{Command, Ctx, NewSubtask, NewTask};
 use xietong_storage::Db;
+use xietong_storage::auth::{SessionUser, hash_password};
+use xietong_storage::tasks::{Command, Ctx, NewSubtask, NewTask};
 use xietong_supervision::Role;
 
 mod docking;
@@ -167,8 +167,10 @@ pub async fn load(db: &Db, now: NaiveDateTime) -> Result<Summary> {
     }
     tx.commit().await?;
 
-    let user_of = |pred: &dyn Fn(&DPerson) -> bool| demo.people.iter().find(|p| pred(p)).and_then(|p| p.username.clone());
-    let supervisor_name = user_of(&|p| p.role.as_deref() == Some("supervisor")).ok_or_else(|| anyhow!("演示数据缺少督查局账号"))?;
+    let user_of =
+        |pred: &dyn Fn(&DPerson) -> bool| demo.people.iter().find(|p| pred(p)).and_then(|p| p.username.clone());
+    let supervisor_name =
+        user_of(&|p| p.role.as_deref() == Some("supervisor")).ok_or_else(|| anyhow!("演示数据缺少督查局账号"))?;
     let supervisor = session(db, &supervisor_name).await?;
 
     for t in &demo.tasks {
@@ -176,22 +178,49 @@ pub async fn load(db: &Db, now: NaiveDateTime) -> Result<Summary> {
             .await
             .with_context(|| format!("装入演示任务 {} 失败", t.code))?;
     }
-    let doc_nos: HashMap<String, String> = demo.tasks.iter().map(|t| (t.code.clone(), t.source_doc_no.clone())).collect();
+    let doc_nos: HashMap<String, String> =
+        demo.tasks.iter().map(|t| (t.code.clone(), t.source_doc_no.clone())).collect();
     let task_doc_no = |c: &str| doc_nos.get(c).cloned().ok_or_else(|| anyhow!("未知演示任务 {c}"));
-    outcomes::load(db, now, &supervisor, &outcomes::Refs { unit: &unit, task_doc_no: &task_doc_no, categories: &cat_ids })
-        .await
-        .context("装入督查成果演示数据失败")?;
+    outcomes::load(
+        db,
+        now,
+        &supervisor,
+        &outcomes::Refs { unit: &unit, task_doc_no: &task_doc_no, categories: &cat_ids },
+    )
+    .await
+    .context("装入督查成果演示数据失败")?;
     // 成果库: real papers of the CSL dataset (see data/README.md), imported as the CLI would.
     let cols = xietong_storage::achievements::achievement_columns();
-    let (rows, cells) = xietong_office::xlsx::read_rows("csl_achievements.tsv", CSL.as_bytes(), &cols).map_err(|e| anyhow!("演示成果数据格式错误：{e}"))?;
-    db.import_achievements("demo", &rows, xietong_storage::imports::cell_problems(cells), "CSL dataset (Apache-2.0)", now).await.context("装入演示成果失败")?;
+    let (rows, cells) = xietong_office::xlsx::read_rows("csl_achievements.tsv", CSL.as_bytes(), &cols)
+        .map_err(|e| anyhow!("演示成果数据格式错误：{e}"))?;
+    db.import_achievements(
+        "demo",
+        &rows,
+        xietong_storage::imports::cell_problems(cells),
+        "CSL dataset (Apache-2.0)",
+        now,
+    )
+    .await
+    .context("装入演示成果失败")?;
     let tech = session(db, "kejiju").await?;
     let enterprise = session(db, "qiye").await?;
     let institution = session(db, "gaoxiao").await?;
-    let parties = docking::Accounts { tech: &tech, enterprise: &enterprise, institution: &institution, enterprise_unit: unit("xdf")?, institution_unit: unit("ncwu")? };
+    let parties = docking::Accounts {
+        tech: &tech,
+        enterprise: &enterprise,
+        institution: &institution,
+        enterprise_unit: unit("xdf")?,
+        institution_unit: unit("ncwu")?,
+    };
     docking::load(db, now, &parties).await.context("装入产学研对接演示数据失败")?;
     let swept = db.sweep(&Ctx { cal: &cal, rules: &rules, now }, 500).await?;
-    Ok(Summary { units: demo.units.len(), people: demo.people.len(), accounts, tasks: demo.tasks.len(), escalations_fired: swept.steps_fired })
+    Ok(Summary {
+        units: demo.units.len(),
+        people: demo.people.len(),
+        accounts,
+        tasks: demo.tasks.len(),
+        escalations_fired: swept.steps_fired,
+    })
 }
 
 async fn session(db: &Db, username: &str) -> Result<SessionUser> {
@@ -240,7 +269,13 @@ async fn load_task(
         return Ok(());
     }
     let step = |n: i64| (received + Duration::minutes(n)).min(now);
-    db.perform(supervisor, &ctx_at(step(15)), id, Command::Assign { comment: "请按“交办不过夜”要求立即签收办理".into() }).await?;
+    db.perform(
+        supervisor,
+        &ctx_at(step(15)),
+        id,
+        Command::Assign { comment: "请按“交办不过夜”要求立即签收办理".into() },
+    )
+    .await?;
     if t.stage == "assigned" {
         return Ok(());
     }
@@ -282,17 +317,37 @@ async fn load_task(
     for (s, d) in detail.subtasks.iter().zip(&t.subtasks) {
         if d.progress > 0 {
             let at = (last + Duration::minutes(1)).min(now);
-            db.perform(&liaison, &ctx_at(at), id, Command::ReportSubtask { subtask_id: s.id, progress: d.progress, text: format!("完成{}%", d.progress) }).await?;
+            db.perform(
+                &liaison,
+                &ctx_at(at),
+                id,
+                Command::ReportSubtask {
+                    subtask_id: s.id, progress: d.progress, text: format!("完成{}%", d.progress)
+                },
+            )
+            .await?;
             last = at;
         }
     }
     if t.stage == "pending_review" || t.stage == "closed" {
         let at = (last + Duration::minutes(10)).min(now);
-        db.perform(&liaison, &ctx_at(at), id, Command::RequestCompletion { text: "各项子任务已完成，申请办结销号".into() }).await?;
+        db.perform(
+            &liaison,
+            &ctx_at(at),
+            id,
+            Command::RequestCompletion { text: "各项子任务已完成，申请办结销号".into() },
+        )
+        .await?;
         last = at;
     }
     if t.stage == "closed" {
-        db.perform(supervisor, &ctx_at((last + Duration::minutes(30)).min(now)), id, Command::Approve { comment: "经核查，同意办结销号".into() }).await?;
+        db.perform(
+            supervisor,
+            &ctx_at((last + Duration::minutes(30)).min(now)),
+            id,
+            Command::Approve { comment: "经核查，同意办结销号".into() },
+        )
+        .await?;
     }
     Ok(())
 }

@@ -4,19 +4,19 @@
 
 use std::collections::HashMap;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{Context, Result, anyhow};
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
 use serde::Deserialize;
-use xietong_storage::auth::SessionUser;
-use xietong_storage::indicators::{NewIndicator, NewIndicatorReport};
-use xietong_storage::notices::{NewNotice, NoticeTarget};
-use xietong_storage::projects::{NewProject, NewSection};
-use xietong_storage::tasks::NewTask;
-use xietong_storage::dashboard::NewVisit;
-use xietong_storage::inspections::NewInspection;
-use xietong_storage::problems::{NewMeeting, NewProblem};
-use xietong_storage::rankings::Month;
 use xietong_storage::Db;
+use xietong_storage::auth::SessionUser;
+use xietong_storage::dashboard::NewVisit;
+use xietong_storage::indicators::{NewIndicator, NewIndicatorReport};
+use xietong_storage::inspections::NewInspection;
+use xietong_storage::notices::{NewNotice, NoticeTarget};
+use xietong_storage::problems::{NewMeeting, NewProblem};
+use xietong_storage::projects::{NewProject, NewSection};
+use xietong_storage::rankings::Month;
+use xietong_storage::tasks::NewTask;
 
 const DATA: &str = include_str!("../data/erqi_outcomes.json");
 
@@ -193,7 +193,12 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, supervisor: &SessionUser, 
         let sections = p
             .sections
             .iter()
-            .map(|s| NewSection { name: s.name.clone(), contractor: s.contractor.clone(), start_on: start.to_string(), due_on: due.to_string() })
+            .map(|s| NewSection {
+                name: s.name.clone(),
+                contractor: s.contractor.clone(),
+                start_on: start.to_string(),
+                due_on: due.to_string(),
+            })
             .collect();
         let np = NewProject {
             task: NewTask::default(),
@@ -211,7 +216,10 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, supervisor: &SessionUser, 
         let rules = db.load_rules().await?;
         let ctx = xietong_storage::tasks::Ctx { cal: &cal, rules: &rules, now };
         let mut tx = db.begin().await?;
-        let pid = db.create_project_in(&mut tx, supervisor, &ctx, &np, Some(tid)).await.with_context(|| format!("演示项目 {}", p.task))?;
+        let pid = db
+            .create_project_in(&mut tx, supervisor, &ctx, &np, Some(tid))
+            .await
+            .with_context(|| format!("演示项目 {}", p.task))?;
         tx.commit().await?;
         let project = db.get_project(supervisor, pid, now).await?;
         for (s, d) in project.sections.iter().zip(&p.sections) {
@@ -224,21 +232,34 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, supervisor: &SessionUser, 
             ids.push(task_id(t).await?);
         }
         let cid = *r.categories.get(&l.category).ok_or_else(|| anyhow!("未知类别 {}", l.category))?;
-        db.create_list_of(supervisor, &l.name, &l.description, Some(cid), &ids, now).await.with_context(|| format!("演示清单 {}", l.name))?;
+        db.create_list_of(supervisor, &l.name, &l.description, Some(cid), &ids, now)
+            .await
+            .with_context(|| format!("演示清单 {}", l.name))?;
     }
 
     let year_start = NaiveDate::from_ymd_opt(now.year(), 1, 1).ok_or_else(|| anyhow!("年份无效"))?;
     let year_end = NaiveDate::from_ymd_opt(now.year(), 12, 31).ok_or_else(|| anyhow!("年份无效"))?;
     for i in &o.indicators {
         let tid = task_id(&i.task).await?;
-        let n = NewIndicator { name: i.name.clone(), unit_label: i.unit_label.clone(), target: i.target, period_start: year_start.to_string(), period_end: year_end.to_string() };
+        let n = NewIndicator {
+            name: i.name.clone(),
+            unit_label: i.unit_label.clone(),
+            target: i.target,
+            period_start: year_start.to_string(),
+            period_end: year_end.to_string(),
+        };
         let iid = db.add_indicator(supervisor, now, tid, &n).await.with_context(|| format!("演示指标 {}", i.name))?;
         for rep in &i.reports {
             let as_of = format!("{}-{}", now.year(), rep.as_of);
             if as_of.as_str() > now.date().to_string().as_str() {
                 continue;
             }
-            let nr = NewIndicatorReport { as_of, actual: rep.actual, reported_percent: rep.reported_percent, note: rep.note.clone() };
+            let nr = NewIndicatorReport {
+                as_of,
+                actual: rep.actual,
+                reported_percent: rep.reported_percent,
+                note: rep.note.clone(),
+            };
             db.report_indicator(supervisor, now, iid, &nr).await.with_context(|| format!("演示指标上报 {}", i.name))?;
         }
     }
@@ -273,7 +294,15 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, supervisor: &SessionUser, 
             targets.push(NoticeTarget { unit_id: (r.unit)(&t.unit)?, person_id: None, task_id: task });
         }
         let issued = (now - Duration::days(n.days_ago)).date();
-        let nn = NewNotice { kind: n.kind.clone(), doc_no: n.doc_no.clone(), title: n.title.clone(), body: n.body.clone(), issued_on: issued.to_string(), targets, ranking_id: None };
+        let nn = NewNotice {
+            kind: n.kind.clone(),
+            doc_no: n.doc_no.clone(),
+            title: n.title.clone(),
+            body: n.body.clone(),
+            issued_on: issued.to_string(),
+            targets,
+            ranking_id: None,
+        };
         db.issue_notice(supervisor, &nn, now).await.with_context(|| format!("演示通报 {}", n.doc_no))?;
     }
 
@@ -288,7 +317,13 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, supervisor: &SessionUser, 
             None => None,
         };
         let units = p.units.iter().map(|u| (r.unit)(u)).collect::<Result<Vec<_>>>()?;
-        let np = NewProblem { title: p.title.clone(), description: p.description.clone(), source_task_id: source, lead_unit_id: (r.unit)(&p.lead_unit)?, unit_ids: units };
+        let np = NewProblem {
+            title: p.title.clone(),
+            description: p.description.clone(),
+            source_task_id: source,
+            lead_unit_id: (r.unit)(&p.lead_unit)?,
+            unit_ids: units,
+        };
         let pid = db.raise_problem(supervisor, &np, raised).await.with_context(|| format!("演示问题 {}", p.title))?;
         if let Some(m) = &p.meeting {
             let held = now - Duration::days(m.days_ago);
@@ -309,14 +344,29 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, supervisor: &SessionUser, 
                     ..Default::default()
                 });
             }
-            let nm = NewMeeting { kind: m.kind.clone(), held_at: held.format("%Y-%m-%d %H:%M").to_string(), place: m.place.clone(), attendees: m.attendees.clone(), decisions: m.decisions.clone(), follow_up_tasks: tasks };
+            let nm = NewMeeting {
+                kind: m.kind.clone(),
+                held_at: held.format("%Y-%m-%d %H:%M").to_string(),
+                place: m.place.clone(),
+                attendees: m.attendees.clone(),
+                decisions: m.decisions.clone(),
+                follow_up_tasks: tasks,
+            };
             let ctx = xietong_storage::tasks::Ctx { cal: &cal, rules: &rules, now };
             db.add_meeting(supervisor, &ctx, pid, &nm).await.with_context(|| format!("演示协调会 {}", p.title))?;
         }
         if let Some(reason) = &p.escalate {
-            db.act_on_problem(supervisor, pid, "start_coordination", "交牵头单位协调", raised + Duration::hours(2)).await?;
+            db.act_on_problem(supervisor, pid, "start_coordination", "交牵头单位协调", raised + Duration::hours(2))
+                .await?;
             db.act_on_problem(supervisor, pid, "escalate", reason, now - Duration::days(2)).await?;
-            db.act_on_problem(&leader, pid, "instruct", "请攻坚办会同建设和交通局一周内完成沿线征迁，确保第四标段按期完工。", now - Duration::days(1)).await?;
+            db.act_on_problem(
+                &leader,
+                pid,
+                "instruct",
+                "请攻坚办会同建设和交通局一周内完成沿线征迁，确保第四标段按期完工。",
+                now - Duration::days(1),
+            )
+            .await?;
         }
     }
 
@@ -335,7 +385,13 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, supervisor: &SessionUser, 
 
     for v in &o.visits {
         let who = db.user_by_name(&v.leader).await?.ok_or_else(|| anyhow!("演示账号 {} 不存在", v.leader))?;
-        let nv = NewVisit { unit_id: Some((r.unit)(&v.unit)?), visited_on: (now.date() - Duration::days(v.days_ago)).to_string(), place: v.place.clone(), findings: v.findings.clone(), follow_up: v.follow_up.clone() };
+        let nv = NewVisit {
+            unit_id: Some((r.unit)(&v.unit)?),
+            visited_on: (now.date() - Duration::days(v.days_ago)).to_string(),
+            place: v.place.clone(),
+            findings: v.findings.clone(),
+            follow_up: v.follow_up.clone(),
+        };
         db.record_visit(&who, &nv, now).await.context("演示督导记录")?;
     }
     Ok(())

@@ -33,7 +33,11 @@ async fn demo_loads_with_outcomes_and_a_valid_audit_chain() {
     assert_eq!(fig("市级研发平台"), (117.0, 117));
     assert_eq!(st.contracts_by_year.iter().find(|r| r.period == "2020 年").map(|r| r.amount_wan), Some(70_580.0));
     let tech = db.user_by_name("kejiju").await.unwrap().unwrap();
-    assert_eq!(db.review_queue(&tech).await.unwrap().len(), 2, "a resubmitted problem and an achievement awaiting 部门审核");
+    assert_eq!(
+        db.review_queue(&tech).await.unwrap().len(),
+        2,
+        "a resubmitted problem and an achievement awaiting 部门审核"
+    );
     // A second load into the same database is refused, not doubled.
     assert!(xietong_demo::load(&db, now).await.is_err());
 }

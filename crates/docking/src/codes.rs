@@ -41,7 +41,10 @@ pub fn credit_code(value: &str) -> Result<String, FieldError> {
     let (body, check) = v.split_at(17);
     let want = credit_check_char(body).ok_or_else(|| FieldError::new(field, "格式无效"))?;
     if !check.starts_with(want) {
-        return Err(FieldError::new(field, format!("校验位错误：按 GB 32100 计算应为「{want}」，请核对是否有输错的字符")));
+        return Err(FieldError::new(
+            field,
+            format!("校验位错误：按 GB 32100 计算应为「{want}」，请核对是否有输错的字符"),
+        ));
     }
     Ok(v)
 }
@@ -75,7 +78,11 @@ fn application_check(digits: &str) -> Option<char> {
 
 /// The check digit of a CN application number given without it (8 or 12 digits).
 pub fn patent_check_digit(digits: &str) -> Option<char> {
-    if (digits.len() == 8 || digits.len() == 12) && digits.chars().all(|c| c.is_ascii_digit()) { application_check(digits) } else { None }
+    if (digits.len() == 8 || digits.len() == 12) && digits.chars().all(|c| c.is_ascii_digit()) {
+        application_check(digits)
+    } else {
+        None
+    }
 }
 
 /// Validate a patent number: an application number (8 or 12 digits, a dot, the check digit; an
@@ -89,7 +96,10 @@ pub fn patent_number(value: &str) -> Result<PatentNumber, FieldError> {
     let bare = v.trim_start_matches("ZL").trim_start_matches("CN");
     if let Some((digits, check)) = bare.split_once('.') {
         if !(digits.len() == 8 || digits.len() == 12) || !digits.chars().all(|c| c.is_ascii_digit()) {
-            return Err(FieldError::new(field, "申请号应为 8 位或 12 位数字，加小数点和 1 位校验位，如 ZL202110123456.7"));
+            return Err(FieldError::new(
+                field,
+                "申请号应为 8 位或 12 位数字，加小数点和 1 位校验位，如 ZL202110123456.7",
+            ));
         }
         let want = application_check(digits).ok_or_else(|| FieldError::new(field, "格式无效"))?;
         if check.len() != 1 || !check.starts_with(want) {
@@ -100,7 +110,12 @@ pub fn patent_number(value: &str) -> Result<PatentNumber, FieldError> {
                 "1" | "8" => "发明",
                 "2" | "9" => "实用新型",
                 "3" => "外观设计",
-                _ => return Err(FieldError::new(field, format!("第 5 位专利类型「{}」无效（1 发明、2 实用新型、3 外观设计、8/9 PCT）", &digits[4..5]))),
+                _ => {
+                    return Err(FieldError::new(
+                        field,
+                        format!("第 5 位专利类型「{}」无效（1 发明、2 实用新型、3 外观设计、8/9 PCT）", &digits[4..5]),
+                    ));
+                }
             },
             _ => match &digits[2..3] {
                 "1" | "8" => "发明",

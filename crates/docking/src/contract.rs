@@ -15,7 +15,8 @@ pub enum ContractType {
 }
 
 impl ContractType {
-    pub const ALL: [ContractType; 5] = [Self::Development, Self::Transfer, Self::License, Self::Consulting, Self::Service];
+    pub const ALL: [ContractType; 5] =
+        [Self::Development, Self::Transfer, Self::License, Self::Consulting, Self::Service];
     pub fn code(self) -> &'static str {
         match self {
             Self::Development => "development",

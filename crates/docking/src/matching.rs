@@ -53,7 +53,8 @@ const DISCIPLINE_INDUSTRIES: &[(&str, &[&str])] = &[
 /// The 大类 of an industry code in either stored form ("1441", "C1441", "14"), if it has one.
 pub fn major_class(industry_code: &str) -> Option<&str> {
     let digits = industry_code.trim_start_matches(|c: char| c.is_ascii_alphabetic());
-    (digits.len() >= 2 && digits.is_char_boundary(2) && digits[..2].chars().all(|c| c.is_ascii_digit())).then(|| &digits[..2])
+    (digits.len() >= 2 && digits.is_char_boundary(2) && digits[..2].chars().all(|c| c.is_ascii_digit()))
+        .then(|| &digits[..2])
 }
 
 /// Why `discipline` fits an enterprise of industry `industry_code` (named `industry_name`), if it does.
@@ -79,8 +80,12 @@ pub fn mode_fit(maturity: &str, mode: &str) -> Fit {
     match mode {
         "" => Fit::Unknown,
         "合作开发" | "技术咨询" => Fit::Good(format!("成果处于「{maturity}」阶段，适合{mode}")),
-        "转让" | "许可" | "作价入股" if level >= 2 => Fit::Good(format!("成果已到「{maturity}」阶段，可直接{mode}")),
-        "转让" | "许可" | "作价入股" => Fit::Weak(format!("成果尚在「{maturity}」阶段，直接{mode}风险较高，宜先合作开发")),
+        "转让" | "许可" | "作价入股" if level >= 2 => {
+            Fit::Good(format!("成果已到「{maturity}」阶段，可直接{mode}"))
+        }
+        "转让" | "许可" | "作价入股" => {
+            Fit::Weak(format!("成果尚在「{maturity}」阶段，直接{mode}风险较高，宜先合作开发"))
+        }
         _ => Fit::Unknown,
     }
 }
@@ -145,7 +150,11 @@ pub fn score(s: &Signals, w: &Weights) -> Scored {
     let mut total = w.text * text;
     let mut reasons = vec![];
     if text > 0.0 {
-        let terms = if s.matched_terms.is_empty() { String::new() } else { format!("（命中：{}）", s.matched_terms.join("、")) };
+        let terms = if s.matched_terms.is_empty() {
+            String::new()
+        } else {
+            format!("（命中：{}）", s.matched_terms.join("、"))
+        };
         reasons.push(format!("文本相关度 {:.2}{terms}", text));
     }
     if let Some(r) = &s.industry {
@@ -175,7 +184,8 @@ pub fn score(s: &Signals, w: &Weights) -> Scored {
 
 /// Score every candidate and keep the best `top`, best first (ties keep the search order).
 pub fn rank<T>(candidates: Vec<(T, Signals)>, w: &Weights, top: usize) -> Vec<(T, Scored)> {
-    let mut scored: Vec<(usize, T, Scored)> = candidates.into_iter().enumerate().map(|(i, (t, s))| (i, t, score(&s, w))).collect();
+    let mut scored: Vec<(usize, T, Scored)> =
+        candidates.into_iter().enumerate().map(|(i, (t, s))| (i, t, score(&s, w))).collect();
     scored.sort_by(|a, b| b.2.score.total_cmp(&a.2.score).then(a.0.cmp(&b.0)));
     scored.into_iter().take(top).map(|(_, t, s)| (t, s)).collect()
 }

@@ -18,8 +18,16 @@ pub enum Stage {
 }
 
 impl Stage {
-    pub const ALL: [Stage; 8] =
-        [Self::Recommended, Self::Contacting, Self::Negotiating, Self::IntentSigned, Self::ContractSigned, Self::Transforming, Self::Concluded, Self::Terminated];
+    pub const ALL: [Stage; 8] = [
+        Self::Recommended,
+        Self::Contacting,
+        Self::Negotiating,
+        Self::IntentSigned,
+        Self::ContractSigned,
+        Self::Transforming,
+        Self::Concluded,
+        Self::Terminated,
+    ];
     pub fn code(self) -> &'static str {
         match self {
             Self::Recommended => "recommended",
@@ -73,10 +81,16 @@ pub fn check_move(from: Stage, to: Stage, has_contract: bool, reason: &str) -> R
     }
     if from.next() != Some(to) {
         let next = from.next().map(|n| n.label_zh()).unwrap_or("—");
-        return Err(StageError(format!("对接当前为「{}」，下一阶段应为「{next}」，不能直接进入「{}」", from.label_zh(), to.label_zh())));
+        return Err(StageError(format!(
+            "对接当前为「{}」，下一阶段应为「{next}」，不能直接进入「{}」",
+            from.label_zh(),
+            to.label_zh()
+        )));
     }
     if to == Stage::ContractSigned && !has_contract {
-        return Err(StageError("进入「签订技术合同」前须先登记技术合同（类型、双方、金额、技术性收入、签订日期）".into()));
+        return Err(StageError(
+            "进入「签订技术合同」前须先登记技术合同（类型、双方、金额、技术性收入、签订日期）".into(),
+        ));
     }
     Ok(())
 }

@@ -21,7 +21,8 @@ pub enum ReviewStatus {
 }
 
 impl ReviewStatus {
-    pub const ALL: [ReviewStatus; 5] = [Self::Submitted, Self::FormalPassed, Self::Returned, Self::Published, Self::Expired];
+    pub const ALL: [ReviewStatus; 5] =
+        [Self::Submitted, Self::FormalPassed, Self::Returned, Self::Published, Self::Expired];
     pub fn code(self) -> &'static str {
         match self {
             Self::Submitted => "submitted",
@@ -63,7 +64,8 @@ pub enum ReviewAction {
 }
 
 impl ReviewAction {
-    pub const ALL: [ReviewAction; 6] = [Self::PassFormal, Self::Approve, Self::Return, Self::Resubmit, Self::Renew, Self::Expire];
+    pub const ALL: [ReviewAction; 6] =
+        [Self::PassFormal, Self::Approve, Self::Return, Self::Resubmit, Self::Renew, Self::Expire];
     pub fn code(self) -> &'static str {
         match self {
             Self::PassFormal => "pass_formal",

@@ -1,9 +1,9 @@
 //! The docking rules: identifiers with check characters, the pipeline table, contract amounts.
 
 use proptest::prelude::*;
-use xietong_docking::codes::{credit_check_char, credit_code, patent_check_digit, patent_number, PatentNumber};
+use xietong_docking::codes::{PatentNumber, credit_check_char, credit_code, patent_check_digit, patent_number};
 use xietong_docking::contract::{ContractAmounts, ContractType};
-use xietong_docking::pipeline::{check_move, Stage};
+use xietong_docking::pipeline::{Stage, check_move};
 
 const CHARS: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
 
@@ -28,7 +28,12 @@ fn bad_credit_codes_name_the_problem() {
 }
 
 fn code_strategy() -> impl Strategy<Value = String> {
-    (prop::sample::select(vec!['1', '5', '9', 'Y']), prop::collection::vec(0usize..31, 1), prop::collection::vec(0u32..10, 6), prop::collection::vec(0usize..31, 9))
+    (
+        prop::sample::select(vec!['1', '5', '9', 'Y']),
+        prop::collection::vec(0usize..31, 1),
+        prop::collection::vec(0u32..10, 6),
+        prop::collection::vec(0usize..31, 9),
+    )
         .prop_map(|(a, b, d, o)| {
             let mut s = String::new();
             s.push(a);
@@ -77,7 +82,10 @@ fn patent_numbers() {
     // The utility-model type digit is read from position 5.
     let d2 = "202120123456";
     let c2 = patent_check_digit(d2).unwrap();
-    assert_eq!(patent_number(&format!("{d2}.{c2}")).unwrap(), PatentNumber::Application { number: format!("ZL{d2}.{c2}"), kind: "实用新型" });
+    assert_eq!(
+        patent_number(&format!("{d2}.{c2}")).unwrap(),
+        PatentNumber::Application { number: format!("ZL{d2}.{c2}"), kind: "实用新型" }
+    );
 }
 
 #[test]
@@ -100,7 +108,13 @@ fn the_pipeline_moves_one_stage_at_a_time_or_terminates() {
 #[test]
 fn contract_amounts() {
     assert!(ContractAmounts { amount: 120.0, technical_income: 100.0 }.validate().is_ok());
-    assert_eq!(ContractAmounts { amount: 120.0, technical_income: 130.0 }.validate().unwrap_err().field, "技术性收入（万元）");
-    assert_eq!(ContractAmounts { amount: 0.0, technical_income: 0.0 }.validate().unwrap_err().field, "合同金额（万元）");
+    assert_eq!(
+        ContractAmounts { amount: 120.0, technical_income: 130.0 }.validate().unwrap_err().field,
+        "技术性收入（万元）"
+    );
+    assert_eq!(
+        ContractAmounts { amount: 0.0, technical_income: 0.0 }.validate().unwrap_err().field,
+        "合同金额（万元）"
+    );
     assert_eq!(ContractType::from_code("技术许可"), Some(ContractType::License));
 }

@@ -88,7 +88,11 @@ fn rpr(east_asia: &str, bold: bool, color: Option<&str>, half_points: u32) -> St
 }
 
 fn para(ppr: &str, rpr: &str, text: &str) -> String {
-    if text.is_empty() { format!("<w:p><w:pPr>{ppr}</w:pPr></w:p>") } else { format!("<w:p><w:pPr>{ppr}</w:pPr>{}</w:p>", run(rpr, text)) }
+    if text.is_empty() {
+        format!("<w:p><w:pPr>{ppr}</w:pPr></w:p>")
+    } else {
+        format!("<w:p><w:pPr>{ppr}</w:pPr>{}</w:p>", run(rpr, text))
+    }
 }
 
 /// The main document of the built-in template. Paragraph and run properties are written in the
@@ -97,8 +101,10 @@ fn para(ppr: &str, rpr: &str, text: &str) -> String {
 fn default_document() -> String {
     const XBS: &str = "方正小标宋简体";
     const FANG: &str = "仿宋_GB2312";
-    let exactly = |twips: u32| format!("<w:spacing w:before=\"0\" w:after=\"0\" w:line=\"{twips}\" w:lineRule=\"exact\"/>");
-    let body_ppr = format!("{}<w:ind w:firstLine=\"{TWO_CHARS}\" w:firstLineChars=\"200\"/><w:jc w:val=\"both\"/>", exactly(560));
+    let exactly =
+        |twips: u32| format!("<w:spacing w:before=\"0\" w:after=\"0\" w:line=\"{twips}\" w:lineRule=\"exact\"/>");
+    let body_ppr =
+        format!("{}<w:ind w:firstLine=\"{TWO_CHARS}\" w:firstLineChars=\"200\"/><w:jc w:val=\"both\"/>", exactly(560));
     let signed_ppr = format!("{}<w:ind w:right=\"{TWO_CHARS}\"/><w:jc w:val=\"right\"/>", exactly(560));
     let blank = para(&exactly(560), "", "");
     let body = [
@@ -187,7 +193,12 @@ pub fn default_template() -> Vec<u8> {
                 "{XML_DECL}<cp:coreProperties xmlns:cp=\"http://schemas.openxmlformats.org/package/2006/metadata/core-properties\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><dc:title>督查通报模板</dc:title><dc:creator>协同</dc:creator></cp:coreProperties>"
             ),
         ),
-        ("docProps/app.xml", format!("{XML_DECL}<Properties xmlns=\"http://schemas.openxmlformats.org/officeDocument/2006/extended-properties\"><Application>Xietong</Application></Properties>")),
+        (
+            "docProps/app.xml",
+            format!(
+                "{XML_DECL}<Properties xmlns=\"http://schemas.openxmlformats.org/officeDocument/2006/extended-properties\"><Application>Xietong</Application></Properties>"
+            ),
+        ),
         ("word/document.xml", default_document()),
         (
             "word/_rels/document.xml.rels",
@@ -229,7 +240,10 @@ fn check(bytes: &[u8]) -> Result<(), OfficeError> {
     }
     problems.extend(found.problems.iter().cloned());
     if found.problems.iter().any(|p| p.contains("无法识别")) {
-        problems.push(format!("可用的占位符：{}", INLINE.iter().chain(BLOCKS.iter()).copied().collect::<Vec<_>>().join(" ")));
+        problems.push(format!(
+            "可用的占位符：{}",
+            INLINE.iter().chain(BLOCKS.iter()).copied().collect::<Vec<_>>().join(" ")
+        ));
     }
     if problems.is_empty() { Ok(()) } else { Err(OfficeError::Template(problems.join("；"))) }
 }
@@ -267,7 +281,14 @@ impl Filler for NoticeFiller<'_> {
     fn block(&self, token: &str, ctx: &BlockCtx) -> String {
         let d = self.0;
         match token {
-            BODY => d.paragraphs.iter().flat_map(|p| p.lines()).map(str::trim).filter(|l| !l.is_empty()).map(|l| ctx.paragraph(l, false)).collect(),
+            BODY => d
+                .paragraphs
+                .iter()
+                .flat_map(|p| p.lines())
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(|l| ctx.paragraph(l, false))
+                .collect(),
             TABLES => d.tables.iter().map(|t| table_block(t, &ctx.rpr)).collect(),
             LAGGARDS if d.laggards.is_empty() => String::new(),
             LAGGARDS => {
@@ -303,7 +324,12 @@ fn table_block(t: &NoticeTable, rpr: &str) -> String {
     let cols = t.headers.len().max(t.rows.iter().map(Vec::len).max().unwrap_or(0)).max(1);
     let weights: Vec<usize> = (0..cols)
         .map(|c| {
-            let widest = std::iter::once(t.headers.get(c)).chain(t.rows.iter().map(|r| r.get(c))).flatten().map(|s| text_units(s)).max().unwrap_or(0);
+            let widest = std::iter::once(t.headers.get(c))
+                .chain(t.rows.iter().map(|r| r.get(c)))
+                .flatten()
+                .map(|s| text_units(s))
+                .max()
+                .unwrap_or(0);
             widest.clamp(4, 40)
         })
         .collect();
@@ -325,7 +351,11 @@ fn table_block(t: &NoticeTable, rpr: &str) -> String {
     x.push_str("</w:tblGrid>");
     let bold_rpr = rpr_bold(rpr);
     let row = |cells: &[String], header: bool| {
-        let mut r = String::from(if header { "<w:tr><w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>" } else { "<w:tr><w:trPr><w:cantSplit/></w:trPr>" });
+        let mut r = String::from(if header {
+            "<w:tr><w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>"
+        } else {
+            "<w:tr><w:trPr><w:cantSplit/></w:trPr>"
+        });
         for (c, w) in widths.iter().enumerate() {
             let shade = if header { "<w:shd w:val=\"clear\" w:color=\"auto\" w:fill=\"D9D9D9\"/>" } else { "" };
             let text = cells.get(c).map(String::as_str).unwrap_or("");
@@ -368,7 +398,11 @@ mod tests {
 
     #[test]
     fn columns_get_width_by_content() {
-        let t = NoticeTable { caption: "".into(), headers: vec!["名次".into(), "单位".into()], rows: vec![vec!["1".into(), "二七区建设和交通局（区人防办）".into()]] };
+        let t = NoticeTable {
+            caption: "".into(),
+            headers: vec!["名次".into(), "单位".into()],
+            rows: vec![vec!["1".into(), "二七区建设和交通局（区人防办）".into()]],
+        };
         let x = table_block(&t, "");
         assert!(x.contains("<w:gridCol w:w=\"1040\"/><w:gridCol w:w=\"7803\"/>"), "{x}");
         assert!(x.ends_with("</w:tbl><w:p/>"));

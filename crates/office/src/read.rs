@@ -128,7 +128,9 @@ fn not_xlsx() -> ImportErrors {
 }
 
 fn old_or_encrypted() -> ImportErrors {
-    ImportErrors::file("文件无法读取：这是旧版 Excel（.xls）或设置了打开密码的文件，请用 Excel 或 WPS 另存为 .xlsx（不设密码）后再上传")
+    ImportErrors::file(
+        "文件无法读取：这是旧版 Excel（.xls）或设置了打开密码的文件，请用 Excel 或 WPS 另存为 .xlsx（不设密码）后再上传",
+    )
 }
 
 /// Header text as the clerk may have typed it: no "*" marker, no spaces of either width,
@@ -178,7 +180,11 @@ pub(crate) fn float_text(f: f64) -> String {
 }
 
 fn datetime_text(t: NaiveDateTime) -> String {
-    if t.time().with_nanosecond(0) == Some(NaiveTime::MIN) { t.format("%Y-%m-%d").to_string() } else { t.format("%Y-%m-%d %H:%M").to_string() }
+    if t.time().with_nanosecond(0) == Some(NaiveTime::MIN) {
+        t.format("%Y-%m-%d").to_string()
+    } else {
+        t.format("%Y-%m-%d %H:%M").to_string()
+    }
 }
 
 /// Excel's serial dates run from 1900-01-00 to 9999-12-31.
@@ -219,7 +225,13 @@ fn cell_text(d: &DataRef<'_>, percent: bool) -> CellText {
         DataRef::String(s) => s.trim().to_string(),
         DataRef::SharedString(s) => s.trim().to_string(),
         DataRef::Float(f) => pct(*f),
-        DataRef::Int(i) => if percent { pct(*i as f64) } else { i.to_string() },
+        DataRef::Int(i) => {
+            if percent {
+                pct(*i as f64)
+            } else {
+                i.to_string()
+            }
+        }
         DataRef::Bool(b) => if *b { "是" } else { "否" }.to_string(),
         DataRef::DateTime(dt) => return excel_datetime_text(dt),
         DataRef::DateTimeIso(s) => iso_text(s.trim()),
@@ -261,9 +273,14 @@ fn check_unpacked_size(bytes: &[u8]) -> Result<(), ImportErrors> {
 
 /// Cells of one sheet; `row_limit` stops after that many non-empty rows (to look for a header).
 fn read_sheet<RS: Read + Seek>(wb: &mut Xlsx<RS>, name: &str, row_limit: Option<usize>) -> Result<Grid, ImportErrors> {
-    let merges: Vec<Dimensions> = if row_limit.is_none() { wb.merge_cells_by_sheet_name(name).unwrap_or_default() } else { vec![] };
+    let merges: Vec<Dimensions> =
+        if row_limit.is_none() { wb.merge_cells_by_sheet_name(name).unwrap_or_default() } else { vec![] };
     let mut reader = wb.worksheet_cells_reader(name).map_err(|_| not_xlsx())?;
-    let percent: Vec<bool> = reader.styles().iter().map(|s| s.number_format.as_ref().is_some_and(|n| is_percent_format(&n.format_code))).collect();
+    let percent: Vec<bool> = reader
+        .styles()
+        .iter()
+        .map(|s| s.number_format.as_ref().is_some_and(|n| is_percent_format(&n.format_code)))
+        .collect();
     let mut rows: BTreeMap<u32, BTreeMap<u32, CellText>> = BTreeMap::new();
     let mut cells = 0usize;
     while let Some((cell, style)) = reader.next_cell_with_style_id().map_err(|_| not_xlsx())? {
@@ -322,8 +339,11 @@ fn fill_merged(rows: &mut BTreeMap<u32, BTreeMap<u32, CellText>>, merges: &[Dime
 fn find_header(grid: &Grid, wanted: &[String]) -> Option<(usize, usize)> {
     let mut best: Option<(usize, usize)> = None;
     for (i, (_, cells)) in grid.rows.iter().enumerate().take(HEADER_SCAN) {
-        let named: std::collections::HashSet<usize> =
-            cells.values().filter_map(|c| c.as_ref().ok()).filter_map(|t| wanted.iter().position(|w| !w.is_empty() && *w == normalize_header(t))).collect();
+        let named: std::collections::HashSet<usize> = cells
+            .values()
+            .filter_map(|c| c.as_ref().ok())
+            .filter_map(|t| wanted.iter().position(|w| !w.is_empty() && *w == normalize_header(t)))
+            .collect();
         if !named.is_empty() && best.is_none_or(|(_, n)| named.len() > n) {
             best = Some((i, named.len()));
         }
@@ -351,7 +371,11 @@ fn read_xlsx(bytes: &[u8], wanted: &[String]) -> Result<Grid, ImportErrors> {
         _ => {
             let mut best: Option<(usize, &String)> = None;
             for name in &sheets {
-                let score = if name == HELP_SHEET { 0 } else { find_header(&read_sheet(&mut wb, name, Some(HEADER_SCAN))?, wanted).map_or(0, |(_, n)| n) };
+                let score = if name == HELP_SHEET {
+                    0
+                } else {
+                    find_header(&read_sheet(&mut wb, name, Some(HEADER_SCAN))?, wanted).map_or(0, |(_, n)| n)
+                };
                 if best.is_none_or(|(n, _)| score > n) {
                     best = Some((score, name));
                 }
@@ -365,7 +389,9 @@ fn read_xlsx(bytes: &[u8], wanted: &[String]) -> Result<Grid, ImportErrors> {
 /// Text of a delimited file in whatever encoding Excel, WPS or a clerk's editor used.
 fn decode_text(bytes: &[u8]) -> Result<String, ImportErrors> {
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        return std::str::from_utf8(rest).map(str::to_string).map_err(|_| ImportErrors::file("文件编码无法识别：标明为 UTF-8 却含有无效字符，请另存为 UTF-8 编码的 CSV 或 .xlsx"));
+        return std::str::from_utf8(rest).map(str::to_string).map_err(|_| {
+            ImportErrors::file("文件编码无法识别：标明为 UTF-8 却含有无效字符，请另存为 UTF-8 编码的 CSV 或 .xlsx")
+        });
     }
     if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
         // Excel's "Unicode 文本" is UTF-16 with a byte-order mark.
@@ -394,14 +420,19 @@ fn decode_text(bytes: &[u8]) -> Result<String, ImportErrors> {
 fn delimiter_for(name: &str, text: &str) -> u8 {
     let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let tabbed = first.contains('\t') && !first.contains(',');
-    if name.ends_with(".tsv") || name.ends_with(".tab") || (name.ends_with(".txt") && !first.contains(',')) || tabbed { b'\t' } else { b',' }
+    if name.ends_with(".tsv") || name.ends_with(".tab") || (name.ends_with(".txt") && !first.contains(',')) || tabbed {
+        b'\t'
+    } else {
+        b','
+    }
 }
 
 fn read_delimited(name: &str, bytes: &[u8]) -> Result<Grid, ImportErrors> {
     let text = decode_text(bytes)?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let delimiter = delimiter_for(name, text);
-    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(text.as_bytes());
+    let mut rdr =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(text.as_bytes());
     let mut grid = Grid::default();
     let mut cells_seen = 0usize;
     // Rows as Excel shows the file: blank lines count, line breaks inside a quoted cell do not.
@@ -422,8 +453,13 @@ fn read_delimited(name: &str, bytes: &[u8]) -> Result<Grid, ImportErrors> {
         let row_no = line.saturating_sub(continuation_lines).max(last_row + 1);
         last_row = row_no;
         continuation_lines += rec.iter().map(|f| f.matches('\n').count()).sum::<usize>();
-        let cells: BTreeMap<u32, CellText> =
-            rec.iter().enumerate().take(MAX_COLS as usize).filter(|(_, v)| !v.trim().is_empty()).map(|(c, v)| (c as u32, Ok(v.trim().to_string()))).collect();
+        let cells: BTreeMap<u32, CellText> = rec
+            .iter()
+            .enumerate()
+            .take(MAX_COLS as usize)
+            .filter(|(_, v)| !v.trim().is_empty())
+            .map(|(c, v)| (c as u32, Ok(v.trim().to_string())))
+            .collect();
         if cells.is_empty() {
             continue;
         }
@@ -456,7 +492,8 @@ fn read_grid(file_name: &str, bytes: &[u8], wanted: &[String]) -> Result<Grid, I
     if [".xls", ".et", ".ods", ".xlsb", ".numbers"].iter().any(|e| lower.ends_with(e)) {
         return Err(ImportErrors::file("不支持这种表格文件，请用 Excel 或 WPS 另存为 .xlsx 后再上传"));
     }
-    crate::guarded(|| read_delimited(&lower, bytes)).unwrap_or_else(|| Err(ImportErrors::file("文件无法读取，请另存为 .xlsx 后再上传")))
+    crate::guarded(|| read_delimited(&lower, bytes))
+        .unwrap_or_else(|| Err(ImportErrors::file("文件无法读取，请另存为 .xlsx 后再上传")))
 }
 
 fn choices_hint(c: &Column) -> String {
@@ -481,9 +518,17 @@ pub fn read_table(file_name: &str, bytes: &[u8], columns: &[Column]) -> Result<V
 /// header text matches ignoring a leading "*" and spaces. Empty rows and example rows (first
 /// filled cell starting with "示例") are skipped. A value of a column with choices is matched
 /// ignoring spaces and full-width/half-width forms, and comes back as the choice's own spelling.
-pub fn read_rows(file_name: &str, bytes: &[u8], columns: &[Column]) -> Result<(Vec<RawRow>, Vec<RowError>), ImportErrors> {
+pub fn read_rows(
+    file_name: &str,
+    bytes: &[u8],
+    columns: &[Column],
+) -> Result<(Vec<RawRow>, Vec<RowError>), ImportErrors> {
     if bytes.len() > MAX_BYTES {
-        return Err(ImportErrors::file(format!("文件过大（{:.1} MB），单个文件不能超过 {} MB，请拆分后分批导入", bytes.len() as f64 / 1048576.0, MAX_BYTES / 1024 / 1024)));
+        return Err(ImportErrors::file(format!(
+            "文件过大（{:.1} MB），单个文件不能超过 {} MB，请拆分后分批导入",
+            bytes.len() as f64 / 1048576.0,
+            MAX_BYTES / 1024 / 1024
+        )));
     }
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ImportErrors::file("文件是空的"));
@@ -492,8 +537,17 @@ pub fn read_rows(file_name: &str, bytes: &[u8], columns: &[Column]) -> Result<(V
     let grid = read_grid(file_name, bytes, &wanted)?;
 
     let Some((h, _)) = find_header(&grid, &wanted) else {
-        let names: Vec<&str> = columns.iter().filter(|c| c.required).chain(columns.iter().filter(|c| !c.required)).take(3).map(|c| c.header.as_str()).collect();
-        return Err(ImportErrors::file(format!("找不到表头：前 {HEADER_SCAN} 行中没有「{}」等列名，请使用导入模板", names.join("」「"))));
+        let names: Vec<&str> = columns
+            .iter()
+            .filter(|c| c.required)
+            .chain(columns.iter().filter(|c| !c.required))
+            .take(3)
+            .map(|c| c.header.as_str())
+            .collect();
+        return Err(ImportErrors::file(format!(
+            "找不到表头：前 {HEADER_SCAN} 行中没有「{}」等列名，请使用导入模板",
+            names.join("」「")
+        )));
     };
     let (header_row, header_cells) = &grid.rows[h];
     let mut index: HashMap<usize, u32> = HashMap::new(); // column position -> sheet column
@@ -505,7 +559,11 @@ pub fn read_rows(file_name: &str, bytes: &[u8], columns: &[Column]) -> Result<(V
             Some(&first) => errors.push(RowError {
                 row: *header_row,
                 column: Some(columns[ci].header.clone()),
-                message: format!("这一列出现了两次（第 {} 列和第 {} 列），请删去其中一列", column_letter(first), column_letter(sc)),
+                message: format!(
+                    "这一列出现了两次（第 {} 列和第 {} 列），请删去其中一列",
+                    column_letter(first),
+                    column_letter(sc)
+                ),
             }),
             None => {
                 index.insert(ci, sc);
@@ -514,7 +572,11 @@ pub fn read_rows(file_name: &str, bytes: &[u8], columns: &[Column]) -> Result<(V
     }
     for (ci, c) in columns.iter().enumerate() {
         if c.required && !index.contains_key(&ci) {
-            errors.push(RowError { row: *header_row, column: Some(c.header.clone()), message: "缺少这一列（必填列），请使用导入模板".into() });
+            errors.push(RowError {
+                row: *header_row,
+                column: Some(c.header.clone()),
+                message: "缺少这一列（必填列），请使用导入模板".into(),
+            });
         }
     }
     if !errors.is_empty() {
@@ -523,17 +585,23 @@ pub fn read_rows(file_name: &str, bytes: &[u8], columns: &[Column]) -> Result<(V
     // Sheet columns in sheet order, so "the first filled cell" means what the clerk sees first.
     let mut mapped: Vec<(u32, usize)> = index.iter().map(|(&ci, &sc)| (sc, ci)).collect();
     mapped.sort();
-    let choice_keys: Vec<Vec<String>> = columns.iter().map(|c| c.choices.iter().map(|v| normalize_choice(v)).collect()).collect();
+    let choice_keys: Vec<Vec<String>> =
+        columns.iter().map(|c| c.choices.iter().map(|v| normalize_choice(v)).collect()).collect();
 
     let keys = Arc::new(columns.iter().map(|c| c.key.clone()).collect::<Vec<_>>());
     let mut out = vec![];
     for (row_no, cells) in grid.rows.iter().skip(h + 1) {
         let row_no = *row_no;
-        let present: Vec<(usize, &CellText)> = mapped.iter().filter_map(|(sc, ci)| cells.get(sc).map(|v| (*ci, v))).collect();
+        let present: Vec<(usize, &CellText)> =
+            mapped.iter().filter_map(|(sc, ci)| cells.get(sc).map(|v| (*ci, v))).collect();
         if present.iter().all(|(_, v)| matches!(v, Ok(t) if t.is_empty())) {
             continue;
         }
-        if present.iter().find_map(|(_, v)| v.as_ref().ok().filter(|t| !t.is_empty())).is_some_and(|t| t.starts_with(EXAMPLE_MARK)) {
+        if present
+            .iter()
+            .find_map(|(_, v)| v.as_ref().ok().filter(|t| !t.is_empty()))
+            .is_some_and(|t| t.starts_with(EXAMPLE_MARK))
+        {
             continue;
         }
         if out.len() >= MAX_ROWS {
@@ -543,20 +611,33 @@ pub fn read_rows(file_name: &str, bytes: &[u8], columns: &[Column]) -> Result<(V
         for (ci, v) in present {
             match v {
                 Ok(t) => values[ci] = t.clone(),
-                Err(m) => errors.push(RowError { row: row_no, column: Some(columns[ci].header.clone()), message: m.clone() }),
+                Err(m) => {
+                    errors.push(RowError { row: row_no, column: Some(columns[ci].header.clone()), message: m.clone() })
+                }
             }
         }
         for (ci, c) in columns.iter().enumerate() {
             let v = &mut values[ci];
             if v.is_empty() {
-                if c.required && !errors.iter().rev().take_while(|e| e.row == row_no).any(|e| e.column.as_deref() == Some(c.header.as_str())) {
-                    errors.push(RowError { row: row_no, column: Some(c.header.clone()), message: "不能为空".into() });
+                if c.required
+                    && !errors
+                        .iter()
+                        .rev()
+                        .take_while(|e| e.row == row_no)
+                        .any(|e| e.column.as_deref() == Some(c.header.as_str()))
+                {
+                    errors
+                        .push(RowError { row: row_no, column: Some(c.header.clone()), message: "不能为空".into() });
                 }
             } else if !c.choices.is_empty() {
                 let key = normalize_choice(v);
                 match choice_keys[ci].iter().position(|k| *k == key) {
                     Some(k) => *v = c.choices[k].clone(),
-                    None => errors.push(RowError { row: row_no, column: Some(c.header.clone()), message: format!("「{v}」不是可选值（{}）", choices_hint(c)) }),
+                    None => errors.push(RowError {
+                        row: row_no,
+                        column: Some(c.header.clone()),
+                        message: format!("「{v}」不是可选值（{}）", choices_hint(c)),
+                    }),
                 }
             }
         }

@@ -22,7 +22,14 @@ pub struct Column {
 impl Column {
     /// An optional free-text column; `key` is what [`crate::RawRow::get`] takes.
     pub fn new(key: impl Into<String>, header: impl Into<String>) -> Column {
-        Column { key: key.into(), header: header.into(), required: false, width: 14.0, note: String::new(), choices: vec![] }
+        Column {
+            key: key.into(),
+            header: header.into(),
+            required: false,
+            width: 14.0,
+            note: String::new(),
+            choices: vec![],
+        }
     }
 
     /// A free-text column for exports, keyed by its header.

@@ -76,9 +76,46 @@ pub(crate) fn run(rpr: &str, text: &str) -> String {
 
 /// The schema order of `<w:rPr>` children (CT_RPr); Word may refuse a file whose order differs.
 const RPR_ORDER: [&str; 40] = [
-    "rStyle", "rFonts", "b", "bCs", "i", "iCs", "caps", "smallCaps", "strike", "dstrike", "outline", "shadow", "emboss", "imprint", "noProof", "snapToGrid", "vanish", "webHidden",
-    "color", "spacing", "w", "kern", "position", "sz", "szCs", "highlight", "u", "effect", "bdr", "shd", "fitText", "vertAlign", "rtl", "cs", "em", "lang", "eastAsianLayout",
-    "specVanish", "oMath", "rPrChange",
+    "rStyle",
+    "rFonts",
+    "b",
+    "bCs",
+    "i",
+    "iCs",
+    "caps",
+    "smallCaps",
+    "strike",
+    "dstrike",
+    "outline",
+    "shadow",
+    "emboss",
+    "imprint",
+    "noProof",
+    "snapToGrid",
+    "vanish",
+    "webHidden",
+    "color",
+    "spacing",
+    "w",
+    "kern",
+    "position",
+    "sz",
+    "szCs",
+    "highlight",
+    "u",
+    "effect",
+    "bdr",
+    "shd",
+    "fitText",
+    "vertAlign",
+    "rtl",
+    "cs",
+    "em",
+    "lang",
+    "eastAsianLayout",
+    "specVanish",
+    "oMath",
+    "rPrChange",
 ];
 
 /// `rpr` (a `<w:rPr>` element or "") in bold, its children kept in schema order.
@@ -181,12 +218,22 @@ fn scan(xml: &str, part: &str) -> Result<Vec<Para>, OfficeError> {
                 let parent = stack.last().map(|(n, _)| n.as_str()).unwrap_or("");
                 match name.as_str() {
                     "w:p" => {
-                        paras.push(Para { span: (before, before), parent: parent.to_string(), ppr: None, sect: None, texts: vec![] });
+                        paras.push(Para {
+                            span: (before, before),
+                            parent: parent.to_string(),
+                            ppr: None,
+                            sect: None,
+                            texts: vec![],
+                        });
                         open_paras.push(paras.len() - 1);
                     }
                     "w:r" => runs.push((open_paras.last().copied(), None)),
                     "w:t" if parent == "w:r" => {
-                        let preserve = e.try_get_attribute("xml:space").ok().flatten().is_some_and(|a| a.value.as_ref() == "preserve");
+                        let preserve = e
+                            .try_get_attribute("xml:space")
+                            .ok()
+                            .flatten()
+                            .is_some_and(|a| a.value.as_ref() == "preserve");
                         open_t = Some(((before, after), preserve));
                     }
                     _ => {}
@@ -244,7 +291,9 @@ fn scan(xml: &str, part: &str) -> Result<Vec<Para>, OfficeError> {
                     ("w:t", "w:r") => {
                         if let (Some((open, preserve)), Some((Some(p), rpr))) = (open_t.take(), runs.last()) {
                             let content = (open.1, before);
-                            let text = quick_xml::escape::unescape(&xml[content.0..content.1]).map_err(|_| bad_xml(part))?.into_owned();
+                            let text = quick_xml::escape::unescape(&xml[content.0..content.1])
+                                .map_err(|_| bad_xml(part))?
+                                .into_owned();
                             paras[*p].texts.push(TextNode { open, content, text, rpr: *rpr, preserve });
                         }
                     }
@@ -268,11 +317,16 @@ fn scan(xml: &str, part: &str) -> Result<Vec<Para>, OfficeError> {
 fn tokens(text: &str) -> Vec<(usize, usize, String)> {
     let chars: Vec<(usize, char)> = text
         .char_indices()
-        .map(|(i, c)| (i, match c {
-            '｛' => '{',
-            '｝' => '}',
-            c => c,
-        }))
+        .map(|(i, c)| {
+            (
+                i,
+                match c {
+                    '｛' => '{',
+                    '｝' => '}',
+                    c => c,
+                },
+            )
+        })
         .collect();
     let mut out = vec![];
     let mut open: Option<usize> = None;
@@ -332,7 +386,14 @@ pub(crate) struct Found {
 }
 
 /// The placeholders of a part and, with a filler, the part's new text (None when unchanged).
-fn fill_part(xml: &str, part: &str, main: bool, inline: &[&str], blocks: &[&str], filler: Option<&dyn Filler>) -> Result<(Found, Option<String>), OfficeError> {
+fn fill_part(
+    xml: &str,
+    part: &str,
+    main: bool,
+    inline: &[&str],
+    blocks: &[&str],
+    filler: Option<&dyn Filler>,
+) -> Result<(Found, Option<String>), OfficeError> {
     let paras = scan(xml, part)?;
     let mut found = Found::default();
     let mut edits: Vec<(Span, String)> = vec![];
@@ -480,7 +541,13 @@ fn relationships(xml: &str) -> Vec<(String, String)> {
     loop {
         match reader.read_event() {
             Ok(Event::Empty(e) | Event::Start(e)) if e.local_name().as_ref() == "Relationship" => {
-                let get = |k: &str| e.try_get_attribute(k).ok().flatten().and_then(|a| quick_xml::escape::unescape(&a.value).ok().map(|v| v.into_owned())).unwrap_or_default();
+                let get = |k: &str| {
+                    e.try_get_attribute(k)
+                        .ok()
+                        .flatten()
+                        .and_then(|a| quick_xml::escape::unescape(&a.value).ok().map(|v| v.into_owned()))
+                        .unwrap_or_default()
+                };
                 if get("TargetMode") != "External" {
                     out.push((get("Type"), get("Target")));
                 }
@@ -509,7 +576,9 @@ impl<'a> Package<'a> {
             return Err(template_err(format!("模板文件过大（超过 {} MB）", MAX_TEMPLATE_BYTES / 1024 / 1024)));
         }
         if bytes.starts_with(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") {
-            return Err(template_err("模板无法读取：这是旧版 Word（.doc）或设置了密码的文件，请在 Word 或 WPS 中另存为 .docx（不设密码）"));
+            return Err(template_err(
+                "模板无法读取：这是旧版 Word（.doc）或设置了密码的文件，请在 Word 或 WPS 中另存为 .docx（不设密码）",
+            ));
         }
         let zip = ZipArchive::new(Cursor::new(bytes)).map_err(|_| not_docx())?;
         let mut pkg = Package { zip, main: String::new(), margins: vec![], is_template: false };
@@ -528,7 +597,9 @@ impl<'a> Package<'a> {
         match main_type.as_deref() {
             Some(CT_DOCUMENT) => {}
             Some(CT_TEMPLATE) => pkg.is_template = true,
-            Some(t) if t.contains("macroEnabled") => return Err(template_err("模板不能含宏，请在 Word 或 WPS 中另存为 .docx（Word 文档）")),
+            Some(t) if t.contains("macroEnabled") => {
+                return Err(template_err("模板不能含宏，请在 Word 或 WPS 中另存为 .docx（Word 文档）"));
+            }
             _ => return Err(not_docx()),
         }
         let rels_name = {
@@ -556,7 +627,9 @@ impl<'a> Package<'a> {
         }
         let mut bytes = vec![];
         f.take(MAX_PART_BYTES).read_to_end(&mut bytes).map_err(|_| bad_xml(name))?;
-        let text = String::from_utf8(bytes).map_err(|_| template_err(format!("模板无法读取：{name} 不是 UTF-8 编码，请在 Word 或 WPS 中另存为 .docx")))?;
+        let text = String::from_utf8(bytes).map_err(|_| {
+            template_err(format!("模板无法读取：{name} 不是 UTF-8 编码，请在 Word 或 WPS 中另存为 .docx"))
+        })?;
         Ok(text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text))
     }
 
@@ -595,7 +668,11 @@ impl<'a> Package<'a> {
             let name = self.zip.by_index_raw(i).map_err(|_| not_docx())?.name().map_err(|_| not_docx())?.into_owned();
             match rewritten.iter().find(|(n, _)| *n == name) {
                 Some((_, xml)) => {
-                    w.start_file(name.as_str(), SimpleFileOptions::default().compression_method(CompressionMethod::Deflated)).map_err(werr)?;
+                    w.start_file(
+                        name.as_str(),
+                        SimpleFileOptions::default().compression_method(CompressionMethod::Deflated),
+                    )
+                    .map_err(werr)?;
                     w.write_all(xml.as_bytes()).map_err(|e| OfficeError::Write(e.to_string()))?;
                 }
                 None => {
@@ -626,10 +703,21 @@ fn content_type_of(xml: &str, part: &str) -> Option<String> {
     loop {
         match reader.read_event() {
             Ok(Event::Empty(e) | Event::Start(e)) => {
-                let get = |k: &str| e.try_get_attribute(k).ok().flatten().and_then(|a| quick_xml::escape::unescape(&a.value).ok().map(|v| v.into_owned()));
+                let get = |k: &str| {
+                    e.try_get_attribute(k)
+                        .ok()
+                        .flatten()
+                        .and_then(|a| quick_xml::escape::unescape(&a.value).ok().map(|v| v.into_owned()))
+                };
                 match e.local_name().as_ref() {
-                    "Override" if get("PartName").is_some_and(|p| p.trim_start_matches('/').eq_ignore_ascii_case(part)) => by_override = get("ContentType"),
-                    "Default" if get("Extension").is_some_and(|x| x.eq_ignore_ascii_case(&ext)) => by_default = get("ContentType"),
+                    "Override"
+                        if get("PartName").is_some_and(|p| p.trim_start_matches('/').eq_ignore_ascii_case(part)) =>
+                    {
+                        by_override = get("ContentType")
+                    }
+                    "Default" if get("Extension").is_some_and(|x| x.eq_ignore_ascii_case(&ext)) => {
+                        by_default = get("ContentType")
+                    }
                     _ => {}
                 }
             }
@@ -684,7 +772,8 @@ mod tests {
 
     #[test]
     fn blocks_must_stand_alone_and_unknown_tokens_are_named() {
-        let xml = r#"<w:body><w:p><w:r><w:t>见{{正文}}</w:t></w:r></w:p><w:p><w:r><w:t>{{标 提}}</w:t></w:r></w:p></w:body>"#;
+        let xml =
+            r#"<w:body><w:p><w:r><w:t>见{{正文}}</w:t></w:r></w:p><w:p><w:r><w:t>{{标 提}}</w:t></w:r></w:p></w:body>"#;
         let (found, _) = fill_part(xml, "d", true, &["{{标题}}"], &["{{正文}}"], None).unwrap();
         assert_eq!(found.problems.len(), 2, "{:?}", found.problems);
         assert!(found.problems[0].contains("须单独成段"));
@@ -696,7 +785,10 @@ mod tests {
         assert_eq!(tokens("｛｛标题｝｝"), vec![(0, "｛｛标题｝｝".len(), "{{标题}}".to_string())]);
         let text = "见{{ 标 题 }}与{{{日期}}";
         let (a, b) = (text.find("{{ 标").unwrap(), text.find("{{日期}}").unwrap());
-        assert_eq!(tokens(text), vec![(a, a + "{{ 标 题 }}".len(), "{{标题}}".to_string()), (b, text.len(), "{{日期}}".to_string())]);
+        assert_eq!(
+            tokens(text),
+            vec![(a, a + "{{ 标 题 }}".len(), "{{标题}}".to_string()), (b, text.len(), "{{日期}}".to_string())]
+        );
         assert!(tokens("{{}} {{ 这不是一个占位符而是一段很长很长很长的文字 }} }}").is_empty());
         let xml = r#"<w:body><w:p><w:r><w:t xml:space="preserve"> ｛｛正文｝｝ </w:t></w:r></w:p><w:p><w:r><w:t>题为｛｛标题｝｝</w:t></w:r></w:p></w:body>"#;
         let out = fill(xml);
@@ -711,7 +803,11 @@ mod tests {
 
     #[test]
     fn broken_xml_is_an_error() {
-        for xml in ["<w:body><w:p><w:r><w:t>{{标题}}</w:r></w:p></w:body>", "<w:body><w:p><w:r><w:t>&bogus;{{标题}}</w:t></w:r></w:p></w:body>", "<!DOCTYPE x [<!ENTITY a 'b'>]><w:body/>"] {
+        for xml in [
+            "<w:body><w:p><w:r><w:t>{{标题}}</w:r></w:p></w:body>",
+            "<w:body><w:p><w:r><w:t>&bogus;{{标题}}</w:t></w:r></w:p></w:body>",
+            "<!DOCTYPE x [<!ENTITY a 'b'>]><w:body/>",
+        ] {
             assert!(fill_part(xml, "d", true, &["{{标题}}"], &[], Some(&Values)).is_err(), "{xml}");
         }
     }

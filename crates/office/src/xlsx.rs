@@ -2,7 +2,9 @@
 //! Reading lives in [`crate::read`]; its types are re-exported here, where callers find them.
 
 use chrono::{Datelike, NaiveDate, Timelike};
-use rust_xlsxwriter::{DataValidation, ExcelDateTime, Format, FormatAlign, FormatBorder, Formula, Note, Workbook, Worksheet};
+use rust_xlsxwriter::{
+    DataValidation, ExcelDateTime, Format, FormatAlign, FormatBorder, Formula, Note, Workbook, Worksheet,
+};
 
 use crate::OfficeError;
 use crate::table::{Cell, Column, SheetData};
@@ -92,12 +94,22 @@ struct CellFormats {
 
 impl CellFormats {
     fn ledger() -> CellFormats {
-        CellFormats { text: Format::new(), number: Format::new(), date: Format::new().set_num_format("yyyy-mm-dd"), datetime: Format::new().set_num_format("yyyy-mm-dd hh:mm") }
+        CellFormats {
+            text: Format::new(),
+            number: Format::new(),
+            date: Format::new().set_num_format("yyyy-mm-dd"),
+            datetime: Format::new().set_num_format("yyyy-mm-dd hh:mm"),
+        }
     }
 
     fn example() -> CellFormats {
         let grey = Format::new().set_italic().set_font_color(0x888888);
-        CellFormats { text: grey.clone(), number: grey.clone(), date: grey.clone().set_num_format("yyyy-mm-dd"), datetime: grey.set_num_format("yyyy-mm-dd hh:mm") }
+        CellFormats {
+            text: grey.clone(),
+            number: grey.clone(),
+            date: grey.clone().set_num_format("yyyy-mm-dd"),
+            datetime: grey.set_num_format("yyyy-mm-dd hh:mm"),
+        }
     }
 }
 
@@ -131,20 +143,35 @@ fn write_cell(ws: &mut Worksheet, row: u32, col: u16, cell: &Cell, f: &CellForma
 }
 
 fn col_index(i: usize) -> Result<u16, OfficeError> {
-    u16::try_from(i).ok().filter(|c| *c < 16_384).ok_or_else(|| OfficeError::Write("列数超过 Excel 上限（16384 列）".into()))
+    u16::try_from(i)
+        .ok()
+        .filter(|c| *c < 16_384)
+        .ok_or_else(|| OfficeError::Write("列数超过 Excel 上限（16384 列）".into()))
 }
 
 fn row_index(i: usize) -> Result<u32, OfficeError> {
-    u32::try_from(i).ok().filter(|r| *r < 1_048_576).ok_or_else(|| OfficeError::Write("行数超过 Excel 上限（1048576 行），请缩小导出范围".into()))
+    u32::try_from(i)
+        .ok()
+        .filter(|r| *r < 1_048_576)
+        .ok_or_else(|| OfficeError::Write("行数超过 Excel 上限（1048576 行），请缩小导出范围".into()))
 }
 
 /// One ledger sheet: optional title row, bold frozen header with a filter, widths, dates as
 /// dates and numbers as numbers.
-fn ledger_sheet(ws: &mut Worksheet, title: Option<&str>, columns: &[Column], rows: &[Vec<Cell>]) -> Result<(), OfficeError> {
+fn ledger_sheet(
+    ws: &mut Worksheet,
+    title: Option<&str>,
+    columns: &[Column],
+    rows: &[Vec<Cell>],
+) -> Result<(), OfficeError> {
     let formats = CellFormats::ledger();
     let mut header_row = 0u32;
     if let Some(t) = title.filter(|t| !t.trim().is_empty()) {
-        let f = Format::new().set_bold().set_font_size(14).set_align(FormatAlign::Center).set_align(FormatAlign::VerticalCenter);
+        let f = Format::new()
+            .set_bold()
+            .set_font_size(14)
+            .set_align(FormatAlign::Center)
+            .set_align(FormatAlign::VerticalCenter);
         if columns.len() > 1 {
             ws.merge_range(0, 0, 0, col_index(columns.len() - 1)?, &clip(t), &f).map_err(xerr)?;
         } else {
@@ -173,7 +200,12 @@ fn ledger_sheet(ws: &mut Worksheet, title: Option<&str>, columns: &[Column], row
 }
 
 /// A ledger as one worksheet (see [`export_workbook`] for several).
-pub fn export_table(sheet: &str, title: Option<&str>, columns: &[Column], rows: &[Vec<Cell>]) -> Result<Vec<u8>, OfficeError> {
+pub fn export_table(
+    sheet: &str,
+    title: Option<&str>,
+    columns: &[Column],
+    rows: &[Vec<Cell>],
+) -> Result<Vec<u8>, OfficeError> {
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
     ws.set_name(sheet_name(sheet)).map_err(xerr)?;
@@ -199,7 +231,8 @@ pub fn export_workbook(sheets: &[SheetData]) -> Result<Vec<u8>, OfficeError> {
 /// An example row the reader is sure to skip: its first cell starts with "示例".
 fn marked_example(row: &[Cell]) -> Vec<Cell> {
     let mut row = row.to_vec();
-    let first = row.iter().position(|c| !matches!(c, Cell::Empty) && !matches!(c, Cell::Text(s) if s.trim().is_empty()));
+    let first =
+        row.iter().position(|c| !matches!(c, Cell::Empty) && !matches!(c, Cell::Text(s) if s.trim().is_empty()));
     match first.map(|i| (i, &row[i])) {
         Some((_, Cell::Text(s))) if s.trim_start().starts_with(EXAMPLE_MARK) => {}
         Some((i, cell)) => {
@@ -237,7 +270,12 @@ fn header_hint(c: &Column) -> String {
 /// lists such as unit names fit), example rows in grey italics that the reader skips (an example
 /// whose first cell does not start with "示例" gets the mark), and a 填写说明 sheet with the
 /// instructions and each column's rule.
-pub fn import_template(sheet: &str, columns: &[Column], example_rows: &[Vec<Cell>], instructions: &[&str]) -> Result<Vec<u8>, OfficeError> {
+pub fn import_template(
+    sheet: &str,
+    columns: &[Column],
+    example_rows: &[Vec<Cell>],
+    instructions: &[&str],
+) -> Result<Vec<u8>, OfficeError> {
     let mut taken = vec![HELP_SHEET.to_string(), CHOICES_SHEET.to_string()];
     let data_name = unique_sheet_name(sheet, &mut taken);
     let mut ws = Worksheet::new();
@@ -250,13 +288,19 @@ pub fn import_template(sheet: &str, columns: &[Column], example_rows: &[Vec<Cell
     for (i, c) in columns.iter().enumerate() {
         let col = col_index(i)?;
         let header = if c.required { format!("*{}", c.header) } else { c.header.clone() };
-        ws.write_string_with_format(0, col, clip(&header), if c.required { &required_hf } else { &hf }).map_err(xerr)?;
+        ws.write_string_with_format(0, col, clip(&header), if c.required { &required_hf } else { &hf })
+            .map_err(xerr)?;
         // Wide enough for the header itself (CJK characters take two units).
         let header_units: usize = header.chars().map(|ch| if ch.is_ascii() { 1 } else { 2 }).sum();
         ws.set_column_width(col, column_width(c).max(header_units as f64 + 2.0).min(120.0)).map_err(xerr)?;
         let hint = header_hint(c);
         if !hint.is_empty() {
-            ws.insert_note(0, col, &Note::new(&hint).set_author("协同").add_author_prefix(false).set_width(240).set_height(100)).map_err(xerr)?;
+            ws.insert_note(
+                0,
+                col,
+                &Note::new(&hint).set_author("协同").add_author_prefix(false).set_width(240).set_height(100),
+            )
+            .map_err(xerr)?;
         }
         if !c.choices.is_empty() {
             opts.write_string(0, opt_col, clip(&c.header)).map_err(xerr)?;
@@ -287,7 +331,13 @@ pub fn import_template(sheet: &str, columns: &[Column], example_rows: &[Vec<Cell
     help.set_name(HELP_SHEET).map_err(xerr)?;
     let bold = Format::new().set_bold();
     let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
-    help.write_string_with_format(0, 0, format!("{data_name}：{HELP_SHEET}"), &Format::new().set_bold().set_font_size(14)).map_err(xerr)?;
+    help.write_string_with_format(
+        0,
+        0,
+        format!("{data_name}：{HELP_SHEET}"),
+        &Format::new().set_bold().set_font_size(14),
+    )
+    .map_err(xerr)?;
     let mut r = 2u32;
     for (i, line) in instructions.iter().enumerate() {
         help.write_string(r, 0, format!("{}. {}", i + 1, clip(line))).map_err(xerr)?;

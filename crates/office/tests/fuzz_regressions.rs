@@ -28,7 +28,8 @@ fn no_panic_in_our_code<T>(f: impl FnOnce() -> T) -> T {
     });
     PANICS.with(|p| p.borrow_mut().clear());
     let out = f();
-    let ours: Vec<String> = PANICS.with(|p| p.borrow().iter().filter(|at| at.contains("office/src/")).cloned().collect());
+    let ours: Vec<String> =
+        PANICS.with(|p| p.borrow().iter().filter(|at| at.contains("office/src/")).cloned().collect());
     assert!(ours.is_empty(), "xietong-office panicked at {ours:?}");
     out
 }
@@ -87,7 +88,10 @@ type Read_ = Result<(Vec<RawRow>, Vec<RowError>), ImportErrors>;
 fn as_normal_or_refused_by_calamine(got: Read_, normal: &Read_) {
     match got {
         Ok(_) => assert_eq!(&got, normal),
-        Err(e) => assert_eq!(e.to_string(), "文件无法读取：不是有效的 Excel 文件（.xlsx），请用 Excel 或 WPS 另存为 .xlsx 后再上传"),
+        Err(e) => assert_eq!(
+            e.to_string(),
+            "文件无法读取：不是有效的 Excel 文件（.xlsx），请用 Excel 或 WPS 另存为 .xlsx 后再上传"
+        ),
     }
 }
 

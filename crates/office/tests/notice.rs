@@ -6,7 +6,9 @@ use std::io::{Cursor, Read, Write};
 use chrono::NaiveDate;
 use docx_rs::{Docx, Footer, Header, Paragraph, Pic, Run};
 use proptest::prelude::*;
-use xietong_office::notice::{LAGGARDS_HEADING, NoticeDoc, NoticeTable, check_template, default_template, notice_text, render_notice};
+use xietong_office::notice::{
+    LAGGARDS_HEADING, NoticeDoc, NoticeTable, check_template, default_template, notice_text, render_notice,
+};
 
 fn notice() -> NoticeDoc {
     NoticeDoc {
@@ -15,16 +17,29 @@ fn notice() -> NoticeDoc {
         issuer: "二七区督查局".into(),
         date: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
         kind_label: "月度排名".into(),
-        paragraphs: vec!["按照“五项督查机制”要求，现将排名通报如下。".into(), "评分规则：A & B <C>\n第二行另起一段".into()],
+        paragraphs: vec![
+            "按照“五项督查机制”要求，现将排名通报如下。".into(),
+            "评分规则：A & B <C>\n第二行另起一段".into(),
+        ],
         tables: vec![
             NoticeTable {
                 caption: "2026年10月城建交通类工作排名".into(),
                 headers: vec!["名次".into(), "单位".into(), "得分".into()],
-                rows: vec![vec!["1".into(), "水利局".into(), "98.5".into()], vec!["2".into(), "马寨镇 & <侯寨>".into(), "61.2".into()]],
+                rows: vec![
+                    vec!["1".into(), "水利局".into(), "98.5".into()],
+                    vec!["2".into(), "马寨镇 & <侯寨>".into(), "61.2".into()],
+                ],
             },
-            NoticeTable { caption: "".into(), headers: vec!["单位".into(), "逾期".into()], rows: vec![vec!["马寨镇".into(), "2".into()]] },
+            NoticeTable {
+                caption: "".into(),
+                headers: vec!["单位".into(), "逾期".into()],
+                rows: vec![vec!["马寨镇".into(), "2".into()]],
+            },
         ],
-        laggards: vec!["马寨镇（主要负责人：镇长（示例））：逾期未结 2 项".into(), "城管局（主要负责人：局长（示例））".into()],
+        laggards: vec![
+            "马寨镇（主要负责人：镇长（示例））：逾期未结 2 项".into(),
+            "城管局（主要负责人：局长（示例））".into(),
+        ],
     }
 }
 
@@ -75,7 +90,16 @@ fn with_part(bytes: &[u8], name: &str, text: &str) -> Vec<u8> {
 fn the_default_notice_says_everything_in_order() {
     let out = render_notice(None, &notice()).unwrap();
     let json = parsed_text(&out);
-    for want in ["关于2026年10月份防汛应急工作推进情况的通报", "二七督通〔2026〕8号", "水利局", "98.5", "马寨镇（主要负责人", "2026年11月24日", "A & B <C>", "马寨镇 & <侯寨>"] {
+    for want in [
+        "关于2026年10月份防汛应急工作推进情况的通报",
+        "二七督通〔2026〕8号",
+        "水利局",
+        "98.5",
+        "马寨镇（主要负责人",
+        "2026年11月24日",
+        "A & B <C>",
+        "马寨镇 & <侯寨>",
+    ] {
         assert!(json.contains(want), "docx-rs does not see {want}");
     }
     let text = notice_text(&out).unwrap();
@@ -120,7 +144,11 @@ fn the_default_notice_says_everything_in_order() {
     assert!(xml.contains("<w:tblBorders><w:top w:val=\"single\""));
     assert!(xml.contains("<w:tblHeader/>"));
     assert!(xml.contains("马寨镇 &amp; &lt;侯寨&gt;"), "escaped once, not twice");
-    let footer = parts(&out).into_iter().find(|(n, _)| n.starts_with("word/footer")).map(|(_, v)| String::from_utf8(v).unwrap()).unwrap();
+    let footer = parts(&out)
+        .into_iter()
+        .find(|(n, _)| n.starts_with("word/footer"))
+        .map(|(_, v)| String::from_utf8(v).unwrap())
+        .unwrap();
     assert!(footer.contains("PAGE"), "{footer}");
     // Rendering from the downloadable template is the same as rendering with none.
     assert_eq!(notice_text(&render_notice(Some(&default_template()), &notice()).unwrap()).unwrap(), text);
@@ -141,16 +169,24 @@ fn an_empty_notice_still_opens() {
 #[test]
 fn a_custom_template_keeps_everything_else_byte_for_byte() {
     const PNG: &[u8] = &[
-        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
-        0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE,
-        0x42, 0x60, 0x82,
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00,
+        0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00,
+        0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D,
+        0xB4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
     ];
     let tpl = pack(
         Docx::new()
-            .header(Header::new().add_paragraph(p("中共郑州市二七区委督查局（版头）")).add_paragraph(p("文号：{{文号}}")))
+            .header(
+                Header::new().add_paragraph(p("中共郑州市二七区委督查局（版头）")).add_paragraph(p("文号：{{文号}}")),
+            )
             .footer(Footer::new().add_paragraph(p("二七区督查局印发")))
             .add_paragraph(Paragraph::new().add_run(Run::new().add_image(Pic::new_with_dimensions(PNG.to_vec(), 1, 1))))
-            .add_paragraph(Paragraph::new().add_run(Run::new().add_text("{{标")).add_run(Run::new().add_text("题}}").bold()).add_run(Run::new().add_text("（").italic()))
+            .add_paragraph(
+                Paragraph::new()
+                    .add_run(Run::new().add_text("{{标"))
+                    .add_run(Run::new().add_text("题}}").bold())
+                    .add_run(Run::new().add_text("（").italic()),
+            )
             .add_paragraph(p("{{正文}}"))
             .add_paragraph(p("{{表格}}"))
             .add_paragraph(p("{{落后单位}}"))
@@ -164,13 +200,20 @@ fn a_custom_template_keeps_everything_else_byte_for_byte() {
     parsed_text(&out);
 
     let (before, after) = (parts(&tpl), parts(&out));
-    assert_eq!(before.iter().map(|(n, _)| n).collect::<Vec<_>>(), after.iter().map(|(n, _)| n).collect::<Vec<_>>(), "same parts, same order");
+    assert_eq!(
+        before.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+        after.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+        "same parts, same order"
+    );
     for ((name, a), (_, b)) in before.iter().zip(&after) {
         match name.as_str() {
             "word/document.xml" => {}
             "word/header1.xml" => {
                 let h = String::from_utf8(b.clone()).unwrap();
-                assert!(h.contains("中共郑州市二七区委督查局（版头）") && h.contains("文号：二七督通〔2026〕8号"), "{h}");
+                assert!(
+                    h.contains("中共郑州市二七区委督查局（版头）") && h.contains("文号：二七督通〔2026〕8号"),
+                    "{h}"
+                );
             }
             _ => assert!(a == b, "{name} changed"),
         }
@@ -183,7 +226,10 @@ fn a_custom_template_keeps_everything_else_byte_for_byte() {
     let para_start = a[..first].rfind("<w:p>").or_else(|| a[..first].rfind("<w:p ")).unwrap();
     assert_eq!(a[..para_start], b[..para_start]);
     assert!(b.contains("<w:drawing>"));
-    assert!(b.contains("<w:b />") || b.contains("<w:b/>"), "the bold run of the split placeholder keeps its formatting");
+    assert!(
+        b.contains("<w:b />") || b.contains("<w:b/>"),
+        "the bold run of the split placeholder keeps its formatting"
+    );
 }
 
 /// Parts that docx-rs would never write: extension namespaces, a text box in alternate content,
@@ -227,18 +273,32 @@ fn word_features_docx_rs_does_not_model_survive() {
 fn a_word_template_file_becomes_a_document() {
     let tpl = default_template();
     let ct = part(&tpl, "[Content_Types].xml");
-    let dotx = with_part(&tpl, "[Content_Types].xml", &ct.replace("wordprocessingml.document.main+xml", "wordprocessingml.template.main+xml"));
+    let dotx = with_part(
+        &tpl,
+        "[Content_Types].xml",
+        &ct.replace("wordprocessingml.document.main+xml", "wordprocessingml.template.main+xml"),
+    );
     let out = render_notice(Some(&dotx), &notice()).unwrap();
     assert!(part(&out, "[Content_Types].xml").contains("wordprocessingml.document.main+xml"));
-    let docm = with_part(&tpl, "[Content_Types].xml", &ct.replace("wordprocessingml.document.main+xml", "ms-word.document.macroEnabled.main+xml"));
+    let docm = with_part(
+        &tpl,
+        "[Content_Types].xml",
+        &ct.replace("wordprocessingml.document.main+xml", "ms-word.document.macroEnabled.main+xml"),
+    );
     assert!(check_template(&docm).unwrap_err().to_string().contains("不能含宏"));
 }
 
 #[test]
 fn templates_without_placeholders_or_not_docx_are_refused() {
-    let e = check_template(&pack(Docx::new().add_paragraph(p("{{标题}}")).add_paragraph(p("{{正文}}")).add_paragraph(p("{{落后单位}}")))).unwrap_err().to_string();
+    let e = check_template(&pack(
+        Docx::new().add_paragraph(p("{{标题}}")).add_paragraph(p("{{正文}}")).add_paragraph(p("{{落后单位}}")),
+    ))
+    .unwrap_err()
+    .to_string();
     assert_eq!(e, "模板缺少占位符 {{表格}}");
-    let e = check_template(&pack(Docx::new().add_paragraph(p("{{标题}}")).add_paragraph(p("{{正文}}")))).unwrap_err().to_string();
+    let e = check_template(&pack(Docx::new().add_paragraph(p("{{标题}}")).add_paragraph(p("{{正文}}"))))
+        .unwrap_err()
+        .to_string();
     assert_eq!(e, "模板缺少占位符 {{表格}}、{{落后单位}}");
     // render refuses the same way.
     let e = render_notice(Some(&pack(Docx::new().add_paragraph(p("{{正文}}")))), &notice()).unwrap_err().to_string();
@@ -249,19 +309,31 @@ fn templates_without_placeholders_or_not_docx_are_refused() {
     assert_eq!(check_template(b"").unwrap_err().to_string(), not_docx);
     let xlsx = xietong_office::export_table("s", None, &[xietong_office::Column::plain("a", 5.0)], &[]).unwrap();
     assert_eq!(check_template(&xlsx).unwrap_err().to_string(), not_docx, "an Excel file is a zip too");
-    assert!(check_template(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1rest").unwrap_err().to_string().contains("旧版 Word（.doc）"));
+    assert!(
+        check_template(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1rest").unwrap_err().to_string().contains("旧版 Word（.doc）")
+    );
     let broken = with_part(&default_template(), "word/document.xml", "<w:document><w:body><w:p>");
     assert!(check_template(&broken).unwrap_err().to_string().contains("内容已损坏"));
 
     let e = check_template(&pack(
-        Docx::new().add_paragraph(p("{{标题}}")).add_paragraph(p("正文如下：{{正文}}")).add_paragraph(p("{{表格}}")).add_paragraph(p("{{落后单位}}")).add_paragraph(p("{{日其}}")),
+        Docx::new()
+            .add_paragraph(p("{{标题}}"))
+            .add_paragraph(p("正文如下：{{正文}}"))
+            .add_paragraph(p("{{表格}}"))
+            .add_paragraph(p("{{落后单位}}"))
+            .add_paragraph(p("{{日其}}")),
     ))
     .unwrap_err()
     .to_string();
     assert!(e.contains("占位符 {{正文}} 须单独成段（该段现为「正文如下：{{正文}}」）"), "{e}");
     assert!(e.contains("模板中有无法识别的占位符 {{日其}}") && e.contains("可用的占位符："), "{e}");
     let e = check_template(&pack(
-        Docx::new().header(Header::new().add_paragraph(p("{{表格}}"))).add_paragraph(p("{{标题}}")).add_paragraph(p("{{正文}}")).add_paragraph(p("{{表格}}")).add_paragraph(p("{{落后单位}}")),
+        Docx::new()
+            .header(Header::new().add_paragraph(p("{{表格}}")))
+            .add_paragraph(p("{{标题}}"))
+            .add_paragraph(p("{{正文}}"))
+            .add_paragraph(p("{{表格}}"))
+            .add_paragraph(p("{{落后单位}}")),
     ))
     .unwrap_err()
     .to_string();
@@ -276,7 +348,11 @@ fn hostile_text_is_escaped_and_the_file_still_opens() {
         doc_no: evil.into(),
         issuer: "A&B<C>".into(),
         paragraphs: vec![evil.into()],
-        tables: vec![NoticeTable { caption: evil.into(), headers: vec![evil.into()], rows: vec![vec![evil.into(), evil.into()]] }],
+        tables: vec![NoticeTable {
+            caption: evil.into(),
+            headers: vec![evil.into()],
+            rows: vec![vec![evil.into(), evil.into()]],
+        }],
         laggards: vec![evil.into()],
         ..notice()
     };
@@ -285,7 +361,10 @@ fn hostile_text_is_escaped_and_the_file_still_opens() {
         let json = parsed_text(&out);
         assert!(json.contains("A&B<C>"), "{json}");
         let text = notice_text(&out).unwrap();
-        assert!(text.contains("</w:t></w:r></w:p><w:p>&amp;\"']]>{{标题}}"), "values are text, never markup, and are not filled again:\n{text}");
+        assert!(
+            text.contains("</w:t></w:r></w:p><w:p>&amp;\"']]>{{标题}}"),
+            "values are text, never markup, and are not filled again:\n{text}"
+        );
     }
 }
 

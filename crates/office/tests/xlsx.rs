@@ -49,7 +49,11 @@ fn an_export_reads_back_the_same_strings() {
     ];
     let bytes = export_table("台账", Some("督办任务台账"), &columns(), &rows).unwrap();
     let back = read_table("台账.xlsx", &bytes, &columns()).unwrap();
-    assert_eq!(back.iter().map(|r| r.row).collect::<Vec<_>>(), vec![3, 4, 5], "title row, header row, then data from row 3");
+    assert_eq!(
+        back.iter().map(|r| r.row).collect::<Vec<_>>(),
+        vec![3, 4, 5],
+        "title row, header row, then data from row 3"
+    );
     assert_eq!(values(&back, "title"), ["道路改造", "易涝点整治 & <排查>", "前后有空格"]);
     assert_eq!(values(&back, "deadline"), ["2026-12-31", "2026-11-24 09:30", "2027-01-05"]);
     assert_eq!(values(&back, "note"), ["62.7", "18500", "-0.5"]);
@@ -72,8 +76,18 @@ fn an_export_reads_back_the_same_strings() {
 fn a_workbook_of_several_sheets_and_the_reader_finds_the_right_one() {
     let other = vec![Column::plain("名次", 6.0), Column::plain("单位", 20.0)];
     let sheets = vec![
-        SheetData { name: "排名".into(), title: Some("2026年10月排名".into()), columns: other.clone(), rows: vec![vec![Cell::Number(1.0), t("水利局")]] },
-        SheetData { name: "任务".into(), title: None, columns: columns(), rows: vec![vec![t("背街小巷"), t("城管局"), Cell::Date(d(2026, 12, 1)), Cell::Empty]] },
+        SheetData {
+            name: "排名".into(),
+            title: Some("2026年10月排名".into()),
+            columns: other.clone(),
+            rows: vec![vec![Cell::Number(1.0), t("水利局")]],
+        },
+        SheetData {
+            name: "任务".into(),
+            title: None,
+            columns: columns(),
+            rows: vec![vec![t("背街小巷"), t("城管局"), Cell::Date(d(2026, 12, 1)), Cell::Empty]],
+        },
         SheetData { name: "排名".into(), title: None, columns: other, rows: vec![] },
     ];
     let bytes = export_workbook(&sheets).unwrap();
@@ -88,17 +102,27 @@ fn a_workbook_of_several_sheets_and_the_reader_finds_the_right_one() {
 /// The template the clerk downloads: header, notes, dropdowns, example, 填写说明.
 #[test]
 fn the_template_has_marked_headers_hints_dropdowns_and_instructions() {
-    let example = vec![vec![t("示例：背街小巷整治"), t("城管局"), Cell::Date(d(2026, 12, 31))], vec![t("不带标记的示例"), t("城管局")]];
-    let bytes = import_template("督办任务导入模板", &columns(), &example, &["带 * 的列必填", "以“示例”开头的行不会导入"]).unwrap();
+    let example = vec![
+        vec![t("示例：背街小巷整治"), t("城管局"), Cell::Date(d(2026, 12, 31))],
+        vec![t("不带标记的示例"), t("城管局")],
+    ];
+    let bytes =
+        import_template("督办任务导入模板", &columns(), &example, &["带 * 的列必填", "以“示例”开头的行不会导入"])
+            .unwrap();
     let mut wb: calamine::Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes.clone())).unwrap();
     assert_eq!(wb.sheet_names(), ["督办任务导入模板", "填写说明", "选项"]);
     let data = wb.worksheet_range("督办任务导入模板").unwrap();
     let header: Vec<String> = (0..4).map(|c| data.get_value((0, c)).unwrap().to_string()).collect();
     assert_eq!(header, ["*任务名称", "*牵头单位", "*办理期限", "备注"]);
-    assert_eq!(data.get_value((2, 0)).unwrap().to_string(), "示例：不带标记的示例", "an example always carries the mark");
+    assert_eq!(
+        data.get_value((2, 0)).unwrap().to_string(),
+        "示例：不带标记的示例",
+        "an example always carries the mark"
+    );
     let help = wb.worksheet_range("填写说明").unwrap();
     let help_text: Vec<String> = help.rows().flat_map(|r| r.iter().map(|c| c.to_string())).collect();
-    for want in ["1. 带 * 的列必填", "牵头单位", "必填", "选填", "建设和交通局、城管局、区委办（督查室）", "YYYY-MM-DD"] {
+    for want in ["1. 带 * 的列必填", "牵头单位", "必填", "选填", "建设和交通局、城管局、区委办（督查室）", "YYYY-MM-DD"]
+    {
         assert!(help_text.iter().any(|c| c == want), "填写说明 lacks {want}: {help_text:?}");
     }
     let choices = wb.worksheet_range("选项").unwrap();
@@ -129,7 +153,8 @@ fn a_filled_in_template_reads_as_the_clerk_meant_it() {
     let ws = wb.add_worksheet();
     ws.set_name("督办任务导入模板").unwrap();
     ws.write_string(0, 0, "2026年第四季度督办任务").unwrap();
-    for (c, h) in ["序号", "＊办理 期限", "*任务名称", "备注", "*牵头单位", "多余的列"].iter().enumerate() {
+    for (c, h) in ["序号", "＊办理 期限", "*任务名称", "备注", "*牵头单位", "多余的列"].iter().enumerate()
+    {
         ws.write_string(1, c as u16, *h).unwrap();
     }
     let date = Format::new().set_num_format("yyyy-mm-dd");
@@ -149,7 +174,13 @@ fn a_filled_in_template_reads_as_the_clerk_meant_it() {
     ws.write_boolean(4, 3, true).unwrap();
     // Row 6 has only its 序号: an empty data row. Row 8 after a blank row.
     ws.write_number(5, 0, 3).unwrap();
-    ws.write_datetime_with_format(7, 1, ExcelDateTime::parse_from_str("2026-12-01 17:30:00").unwrap(), &Format::new().set_num_format("yyyy-mm-dd hh:mm")).unwrap();
+    ws.write_datetime_with_format(
+        7,
+        1,
+        ExcelDateTime::parse_from_str("2026-12-01 17:30:00").unwrap(),
+        &Format::new().set_num_format("yyyy-mm-dd hh:mm"),
+    )
+    .unwrap();
     ws.write_string(7, 2, "  老旧小区改造  ").unwrap();
     ws.write_number(7, 3, 12345678.0).unwrap();
     ws.write_string(7, 4, "区委办 (督查室)").unwrap();
@@ -159,7 +190,11 @@ fn a_filled_in_template_reads_as_the_clerk_meant_it() {
     let rows = read_table("填好的模板.xlsx", &bytes, &columns()).unwrap();
     assert_eq!(rows.iter().map(|r| r.row).collect::<Vec<_>>(), [4, 5, 8]);
     assert_eq!(values(&rows, "title"), ["道路改造", "雨污分流", "老旧小区改造"]);
-    assert_eq!(values(&rows, "unit"), ["建设和交通局", "建设和交通局", "区委办（督查室）"], "merged cell in both rows; a choice in its own spelling");
+    assert_eq!(
+        values(&rows, "unit"),
+        ["建设和交通局", "建设和交通局", "区委办（督查室）"],
+        "merged cell in both rows; a choice in its own spelling"
+    );
     assert_eq!(values(&rows, "deadline"), ["2026-12-31", "2027-01-05", "2026-12-01 17:30"]);
     assert_eq!(values(&rows, "note"), ["62.7%", "是", "12345678"]);
 }
@@ -212,7 +247,10 @@ fn missing_and_repeated_columns_are_named() {
     let cols = vec![Column::plain("任务名称", 10.0), Column::plain("备注", 10.0)];
     let bytes = export_table("s", None, &cols, &[vec![t("x"), t("y")]]).unwrap();
     let err = read_table("x.xlsx", &bytes, &columns()).unwrap_err().to_string();
-    assert_eq!(err, "第 1 行「牵头单位」：缺少这一列（必填列），请使用导入模板\n第 1 行「办理期限」：缺少这一列（必填列），请使用导入模板");
+    assert_eq!(
+        err,
+        "第 1 行「牵头单位」：缺少这一列（必填列），请使用导入模板\n第 1 行「办理期限」：缺少这一列（必填列），请使用导入模板"
+    );
 
     let csv = "任务名称,牵头单位,办理期限,任务名称\n甲,城管局,2026-12-31,乙\n";
     let err = read_table("a.csv", csv.as_bytes(), &columns()).unwrap_err().to_string();
@@ -227,7 +265,11 @@ fn csv_in_utf8_with_and_without_bom_gbk_utf16_and_tsv() {
     let csv = "\u{feff}*任务名称,牵头单位,办理期限\r\n道路改造,城管局,2026-12-31\r\n\r\n示例：跳过,城管局,2026-12-31\r\n\"含,逗号\n和换行\",建设和交通局,2027-01-05\r\n最后,城管局,2027-01-06\r\n";
     let rows = read_table("a.csv", csv.as_bytes(), &columns()).unwrap();
     assert_eq!(values(&rows, "title"), ["道路改造", "含,逗号\n和换行", "最后"]);
-    assert_eq!(rows.iter().map(|r| r.row).collect::<Vec<_>>(), [2, 5, 6], "rows as Excel numbers them: blank lines count, breaks inside a cell do not");
+    assert_eq!(
+        rows.iter().map(|r| r.row).collect::<Vec<_>>(),
+        [2, 5, 6],
+        "rows as Excel numbers them: blank lines count, breaks inside a cell do not"
+    );
     let plain = csv.trim_start_matches('\u{feff}');
     assert_eq!(read_table("a.csv", plain.as_bytes(), &columns()).unwrap(), rows);
 

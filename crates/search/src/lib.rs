@@ -96,7 +96,9 @@ fn schema() -> Schema {
     let mut sb = Schema::builder();
     // Term frequencies without positions: the phrase step reads the stored text instead.
     let text = |stored: bool| {
-        let o = TextOptions::default().set_indexing_options(TextFieldIndexing::default().set_tokenizer(TOKENIZER).set_index_option(IndexRecordOption::WithFreqs));
+        let o = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default().set_tokenizer(TOKENIZER).set_index_option(IndexRecordOption::WithFreqs),
+        );
         if stored { o.set_stored() } else { o }
     };
     sb.add_text_field("id", STRING | STORED | FAST);
@@ -327,8 +329,16 @@ impl MatchIndex {
         if uniq.is_empty() || top == 0 {
             return Ok(vec![]);
         }
-        let clauses: Vec<(Occur, Box<dyn Query>)> =
-            uniq.iter().map(|t| (Occur::Should, Box::new(TermQuery::new(Term::from_field_text(self.f.all, t), IndexRecordOption::WithFreqs)) as Box<dyn Query>)).collect();
+        let clauses: Vec<(Occur, Box<dyn Query>)> = uniq
+            .iter()
+            .map(|t| {
+                (
+                    Occur::Should,
+                    Box::new(TermQuery::new(Term::from_field_text(self.f.all, t), IndexRecordOption::WithFreqs))
+                        as Box<dyn Query>,
+                )
+            })
+            .collect();
         let searcher = self.reader.searcher();
         let top_docs = searcher.search(&BooleanQuery::new(clauses), &TopDocs::with_limit(top).order_by_score())?;
         let mut out = vec![];

@@ -77,8 +77,8 @@ impl Default for MatchOptions {
 
 /// Function words jieba keeps as tokens; they say nothing about a subject.
 const STOP: &[&str] = &[
-    "的", "了", "和", "与", "及", "在", "对", "为", "是", "等", "中", "以", "并", "其", "而", "或", "由", "从", "将", "于", "被", "把", "这", "该", "之", "也", "the", "of", "and", "in",
-    "a", "an", "to", "for", "on", "with", "by",
+    "的", "了", "和", "与", "及", "在", "对", "为", "是", "等", "中", "以", "并", "其", "而", "或", "由", "从", "将",
+    "于", "被", "把", "这", "该", "之", "也", "the", "of", "and", "in", "a", "an", "to", "for", "on", "with", "by",
 ];
 
 /// A query with more parts than this is prose, not a list of phrases (step 3).
@@ -90,7 +90,12 @@ fn idf(n_docs: f32, df: f32) -> f32 {
 }
 
 /// Step 1: the kept terms, and how many distinct terms the query had.
-fn query_terms(searcher: &Searcher, all: Field, q: &str, o: &MatchOptions) -> Result<(Vec<String>, usize), SearchError> {
+fn query_terms(
+    searcher: &Searcher,
+    all: Field,
+    q: &str,
+    o: &MatchOptions,
+) -> Result<(Vec<String>, usize), SearchError> {
     let all_terms = terms(q);
     // A query of function words only ("和") is still searched for what it says.
     let only_stop = all_terms.iter().all(|t| STOP.contains(&t.as_str()));
@@ -129,7 +134,11 @@ fn query_terms(searcher: &Searcher, all: Field, q: &str, o: &MatchOptions) -> Re
 /// Step 3: the whole phrases of a short query, lower-cased.
 fn phrases(q: &str) -> Vec<String> {
     let parts: Vec<String> = q
-        .split(|c: char| c.is_whitespace() || (c.is_ascii_punctuation() && c != '-' && c != '.') || "，。、；：！？（）【】《》“”‘’".contains(c))
+        .split(|c: char| {
+            c.is_whitespace()
+                || (c.is_ascii_punctuation() && c != '-' && c != '.')
+                || "，。、；：！？（）【】《》“”‘’".contains(c)
+        })
         .filter(|p| !p.is_empty())
         .map(str::to_lowercase)
         .collect();
@@ -137,7 +146,10 @@ fn phrases(q: &str) -> Vec<String> {
         return vec![];
     }
     let mut seen = HashSet::new();
-    parts.into_iter().filter(|p| (2..=MAX_PHRASE_CHARS).contains(&p.chars().count()) && seen.insert(p.clone())).collect()
+    parts
+        .into_iter()
+        .filter(|p| (2..=MAX_PHRASE_CHARS).contains(&p.chars().count()) && seen.insert(p.clone()))
+        .collect()
 }
 
 struct Text {
@@ -191,7 +203,11 @@ impl Labels<'_> {
 
 fn read_text(searcher: &Searcher, f: Fields, addr: DocAddress) -> Result<Text, SearchError> {
     let d: TantivyDocument = searcher.doc(addr)?;
-    Ok(Text { title: text_of(&d, f.title), abs: text_of(&d, f.abstract_text), keywords: split_keywords(&text_of(&d, f.keywords)) })
+    Ok(Text {
+        title: text_of(&d, f.title),
+        abs: text_of(&d, f.abstract_text),
+        keywords: split_keywords(&text_of(&d, f.keywords)),
+    })
 }
 
 /// Best first; ties keep the earlier order (the sort is stable), so results are deterministic.
@@ -199,7 +215,13 @@ fn sort(cands: &mut [Cand]) {
     cands.sort_by(|a, b| b.score.total_cmp(&a.score));
 }
 
-pub(crate) fn search(searcher: &Searcher, f: Fields, q: &str, top: usize, o: &MatchOptions) -> Result<Vec<Hit>, SearchError> {
+pub(crate) fn search(
+    searcher: &Searcher,
+    f: Fields,
+    q: &str,
+    top: usize,
+    o: &MatchOptions,
+) -> Result<Vec<Hit>, SearchError> {
     // Step 1.
     let (qterms, distinct) = query_terms(searcher, f.all, q, o)?;
     let phrases = phrases(q);
@@ -224,7 +246,8 @@ pub(crate) fn search(searcher: &Searcher, f: Fields, q: &str, top: usize, o: &Ma
     if clauses.is_empty() {
         return Ok(vec![]);
     }
-    let first = searcher.search(&BooleanQuery::new(clauses), &TopDocs::with_limit(o.candidates.max(top)).order_by_score())?;
+    let first =
+        searcher.search(&BooleanQuery::new(clauses), &TopDocs::with_limit(o.candidates.max(top)).order_by_score())?;
     let Some(best) = first.first().map(|(s, _)| *s).filter(|s| *s > 0.0) else { return Ok(vec![]) };
     let mut labels = Labels { searcher, cols: HashMap::new(), names: HashMap::new() };
     let mut cands = Vec::with_capacity(first.len());
@@ -289,7 +312,9 @@ pub(crate) fn search(searcher: &Searcher, f: Fields, q: &str, top: usize, o: &Ma
     // Step 5.
     if o.named_field_bonus > 0.0 {
         for c in &mut cands {
-            let named = phrases.iter().find(|p| **p == c.discipline || **p == c.category || c.discipline.split('/').any(|part| part == p.as_str()));
+            let named = phrases.iter().find(|p| {
+                **p == c.discipline || **p == c.category || c.discipline.split('/').any(|part| part == p.as_str())
+            });
             if let Some(p) = named {
                 c.score += o.named_field_bonus;
                 let field = if *p == c.category { &c.category } else { &c.discipline };
@@ -308,7 +333,9 @@ pub(crate) fn search(searcher: &Searcher, f: Fields, q: &str, top: usize, o: &Ma
         };
         let mut matched: Vec<String> = vec![];
         let mut reasons = vec![];
-        for (what, text) in [("标题命中", t.title.clone()), ("关键词命中", t.keywords.join("\n")), ("摘要命中", t.abs.clone())] {
+        for (what, text) in
+            [("标题命中", t.title.clone()), ("关键词命中", t.keywords.join("\n")), ("摘要命中", t.abs.clone())]
+        {
             let found = matched_in(&qterms, &phrases, &text);
             if !found.is_empty() {
                 let shown: Vec<&str> = found.iter().take(8).map(String::as_str).collect();
@@ -320,7 +347,15 @@ pub(crate) fn search(searcher: &Searcher, f: Fields, q: &str, top: usize, o: &Ma
         let mut seen = HashSet::new();
         matched.retain(|t| seen.insert(t.clone()));
         reasons.append(&mut c.reasons);
-        out.push(Hit { external_id: labels.get(c.addr, 0)?, score: c.score, rank: i + 1, title: t.title, discipline: c.discipline, matched_terms: matched, reasons_zh: reasons });
+        out.push(Hit {
+            external_id: labels.get(c.addr, 0)?,
+            score: c.score,
+            rank: i + 1,
+            title: t.title,
+            discipline: c.discipline,
+            matched_terms: matched,
+            reasons_zh: reasons,
+        });
     }
     Ok(out)
 }
@@ -338,7 +373,8 @@ fn matched_in(qterms: &[String], phrases: &[String], text: &str) -> Vec<String> 
     let found: Vec<&String> = phrases.iter().chain(qterms).filter(|t| lower.contains(t.as_str())).collect();
     let mut out: Vec<String> = vec![];
     for (i, t) in found.iter().enumerate() {
-        let inside_another = found.iter().enumerate().any(|(j, u)| j != i && u.len() > t.len() && u.contains(t.as_str()));
+        let inside_another =
+            found.iter().enumerate().any(|(j, u)| j != i && u.len() > t.len() && u.contains(t.as_str()));
         if !inside_another && !out.contains(*t) {
             out.push(t.to_string());
         }

@@ -9,7 +9,11 @@ pub const TOKENIZER: &str = "jieba";
 /// jieba search mode, then drop tokens that are only punctuation or spaces, drop absurdly long
 /// tokens (a pasted base64 blob is no word), lower-case Latin letters.
 pub fn analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(tantivy_jieba::JiebaTokenizer::new()).filter(WordsOnly).filter(RemoveLongFilter::limit(64)).filter(LowerCaser).build()
+    TextAnalyzer::builder(tantivy_jieba::JiebaTokenizer::new())
+        .filter(WordsOnly)
+        .filter(RemoveLongFilter::limit(64))
+        .filter(LowerCaser)
+        .build()
 }
 
 /// A token worth indexing: it has a letter, a digit or a CJK character.

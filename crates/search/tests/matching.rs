@@ -46,7 +46,12 @@ fn two_author_keywords_find_their_paper_though_keywords_are_not_indexed() {
     let idx = MatchIndex::build_in_ram(&without_keywords()).unwrap();
     assert_eq!(idx.num_docs(), 60);
     let o = MatchOptions::default();
-    for (query, want) in [("补肾活血汤 单纯收缩期高血压", "D0002"), ("花岗岩潜山 渤海海域", "D0006"), ("米曲霉3042 液体培养", "D0011"), ("脱毒红薯 品种", "D0009")] {
+    for (query, want) in [
+        ("补肾活血汤 单纯收缩期高血压", "D0002"),
+        ("花岗岩潜山 渤海海域", "D0006"),
+        ("米曲霉3042 液体培养", "D0011"),
+        ("脱毒红薯 品种", "D0009"),
+    ] {
         let hits = idx.search(query, 5, &o).unwrap();
         assert_eq!(hits.first().map(|h| h.external_id.as_str()), Some(want), "{query}: {:?}", ids(&hits));
         assert_eq!(hits[0].rank, 1);
@@ -55,7 +60,16 @@ fn two_author_keywords_find_their_paper_though_keywords_are_not_indexed() {
     // And most papers of the sample, by their first two keywords.
     let all = papers();
     let with_two: Vec<&AchievementDoc> = all.iter().filter(|d| d.keywords.len() >= 2).collect();
-    let first = with_two.iter().filter(|d| idx.search(&format!("{} {}", d.keywords[0], d.keywords[1]), 1, &o).unwrap().first().map(|h| h.external_id.as_str()) == Some(d.external_id.as_str())).count();
+    let first = with_two
+        .iter()
+        .filter(|d| {
+            idx.search(&format!("{} {}", d.keywords[0], d.keywords[1]), 1, &o)
+                .unwrap()
+                .first()
+                .map(|h| h.external_id.as_str())
+                == Some(d.external_id.as_str())
+        })
+        .count();
     assert!(first * 10 >= with_two.len() * 8, "{first}/{}", with_two.len());
 }
 
@@ -70,8 +84,16 @@ fn explanations_name_the_matched_terms_and_fields() {
     assert!(title.contains("补肾活血汤") && title.contains("高血压"), "{title}");
     // A term that is only part of a longer matched one is not named again.
     assert!(!title.contains("活血、") && !title.ends_with("活血"), "{title}");
-    assert!(h.reasons_zh.iter().any(|r| r.starts_with("关键词命中：") && r.contains("补肾活血汤")), "{:?}", h.reasons_zh);
-    assert!(h.reasons_zh.iter().any(|r| r.starts_with("标题含完整短语：") && r.contains("「补肾活血汤」")), "{:?}", h.reasons_zh);
+    assert!(
+        h.reasons_zh.iter().any(|r| r.starts_with("关键词命中：") && r.contains("补肾活血汤")),
+        "{:?}",
+        h.reasons_zh
+    );
+    assert!(
+        h.reasons_zh.iter().any(|r| r.starts_with("标题含完整短语：") && r.contains("「补肾活血汤」")),
+        "{:?}",
+        h.reasons_zh
+    );
 }
 
 #[test]
@@ -85,12 +107,16 @@ fn whole_abstracts_are_explained_by_their_discipline() {
         let hits = idx.search(&d.abstract_text, 10, &MatchOptions::default()).unwrap();
         for h in &hits {
             for r in h.reasons_zh.iter().filter(|r| r.starts_with("学科相近：")) {
-                assert!(r.starts_with(&format!("学科相近：{}（前列结果中 ", h.discipline)), "{r} names the hit's own discipline");
+                assert!(
+                    r.starts_with(&format!("学科相近：{}（前列结果中 ", h.discipline)),
+                    "{r} names the hit's own discipline"
+                );
                 told += 1;
             }
         }
         // The most telling term is named first, not "研究" or "方法".
-        if hits.first().is_some_and(|h| !["研究", "方法", "结果", "分析"].contains(&h.matched_terms[0].as_str())) {
+        if hits.first().is_some_and(|h| !["研究", "方法", "结果", "分析"].contains(&h.matched_terms[0].as_str()))
+        {
             best_term_first += 1;
         }
     }
@@ -109,7 +135,10 @@ fn whole_abstracts_are_explained_by_their_discipline() {
 fn a_query_naming_a_discipline_prefers_its_papers() {
     let idx = MatchIndex::build_in_ram(&without_keywords()).unwrap();
     let hits = idx.search("口腔医学", 5, &MatchOptions::default()).unwrap();
-    let h = hits.iter().find(|h| h.external_id == "D0005").expect("the 口腔医学 paper is found though its text never says so");
+    let h = hits
+        .iter()
+        .find(|h| h.external_id == "D0005")
+        .expect("the 口腔医学 paper is found though its text never says so");
     assert!(h.reasons_zh.iter().any(|r| r == "学科对口：查询点名「口腔医学」，此成果属口腔医学"), "{:?}", h.reasons_zh);
 }
 

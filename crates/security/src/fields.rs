@@ -6,8 +6,8 @@
 //! rotated by adding a new one, re-encrypting (`xietong rekey`), then dropping the old one. A value
 //! without the prefix is a plaintext row from before encryption and is returned as it is.
 
-use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::AesGcm;
+use aes_gcm::aead::{Aead, KeyInit};
 use rand::RngCore;
 use sm4::Sm4;
 
@@ -33,7 +33,9 @@ pub struct FieldCipher {
 impl std::fmt::Debug for FieldCipher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print key material.
-        f.debug_struct("FieldCipher").field("key_ids", &self.keys.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>()).finish()
+        f.debug_struct("FieldCipher")
+            .field("key_ids", &self.keys.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>())
+            .finish()
     }
 }
 
@@ -42,13 +44,17 @@ impl FieldCipher {
     pub fn from_config(spec: &str) -> Result<FieldCipher, FieldError> {
         let mut keys = vec![];
         for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let (id, hexkey) = item.split_once(':').ok_or_else(|| FieldError::Key("每项应为 编号:32位十六进制".into()))?;
+            let (id, hexkey) =
+                item.split_once(':').ok_or_else(|| FieldError::Key("每项应为 编号:32位十六进制".into()))?;
             if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
                 return Err(FieldError::Key(format!("密钥编号「{id}」只能含字母和数字")));
             }
             let bytes = hex::decode(hexkey.trim()).map_err(|_| FieldError::Key(format!("密钥 {id} 不是十六进制")))?;
             if bytes.len() != 16 {
-                return Err(FieldError::Key(format!("密钥 {id} 应为 16 字节（32 位十六进制），实为 {} 字节", bytes.len())));
+                return Err(FieldError::Key(format!(
+                    "密钥 {id} 应为 16 字节（32 位十六进制），实为 {} 字节",
+                    bytes.len()
+                )));
             }
             if keys.iter().any(|(k, _)| k == id) {
                 return Err(FieldError::Key(format!("密钥编号 {id} 重复")));
@@ -90,7 +96,12 @@ impl FieldCipher {
     pub fn open(&self, stored: &str) -> Result<String, FieldError> {
         let Some(rest) = stored.strip_prefix(PREFIX) else { return Ok(stored.to_string()) };
         let (id, body) = rest.split_once(':').ok_or_else(|| FieldError::Decrypt("?".into()))?;
-        let cipher = self.keys.iter().find(|(k, _)| k == id).map(|(_, c)| c).ok_or_else(|| FieldError::Decrypt(id.to_string()))?;
+        let cipher = self
+            .keys
+            .iter()
+            .find(|(k, _)| k == id)
+            .map(|(_, c)| c)
+            .ok_or_else(|| FieldError::Decrypt(id.to_string()))?;
         let bytes = hex::decode(body).map_err(|_| FieldError::Decrypt(id.to_string()))?;
         if bytes.len() < 12 + 16 {
             return Err(FieldError::Decrypt(id.to_string()));
@@ -117,7 +128,12 @@ pub fn mask_phone(v: &str) -> String {
     if n < 8 {
         return format!("{}{}", "*".repeat(n - 1), chars[n - 1]);
     }
-    format!("{}{}{}", chars[..3].iter().collect::<String>(), "*".repeat(n - 7), chars[n - 4..].iter().collect::<String>())
+    format!(
+        "{}{}{}",
+        chars[..3].iter().collect::<String>(),
+        "*".repeat(n - 7),
+        chars[n - 4..].iter().collect::<String>()
+    )
 }
 
 /// 脱敏 of an 18-character ID number: first 6 and last 4 (`410103********123X`).
@@ -127,7 +143,12 @@ pub fn mask_id_number(v: &str) -> String {
         return "*".repeat(chars.len());
     }
     let n = chars.len();
-    format!("{}{}{}", chars[..6].iter().collect::<String>(), "*".repeat(n - 10), chars[n - 4..].iter().collect::<String>())
+    format!(
+        "{}{}{}",
+        chars[..6].iter().collect::<String>(),
+        "*".repeat(n - 10),
+        chars[n - 4..].iter().collect::<String>()
+    )
 }
 
 #[cfg(test)]
@@ -145,7 +166,10 @@ mod tests {
         let cipher = Sm4Gcm::new_from_slice(&key).unwrap();
         let out = cipher.encrypt(nonce.as_slice().into(), aes_gcm::aead::Payload { msg: &pt, aad: &aad }).unwrap();
         let (ct, tag) = out.split_at(pt.len());
-        assert_eq!(hex::encode_upper(ct), "17F399F08C67D5EE19D0DC9969C4BB7D5FD46FD3756489069157B282BB200735D82710CA5C22F0CCFA7CBF93D496AC15A56834CBCF98C397B4024A2691233B8D");
+        assert_eq!(
+            hex::encode_upper(ct),
+            "17F399F08C67D5EE19D0DC9969C4BB7D5FD46FD3756489069157B282BB200735D82710CA5C22F0CCFA7CBF93D496AC15A56834CBCF98C397B4024A2691233B8D"
+        );
         assert_eq!(hex::encode_upper(tag), "83DE3541E4C2B58177E065A9BF7B62EC");
     }
 
@@ -178,7 +202,10 @@ mod tests {
         assert_eq!(c.open(&sealed).unwrap_err(), FieldError::Decrypt("1".into()), "a dropped key cannot read its rows");
         assert!(FieldCipher::from_config("1:abcd").is_err());
         assert!(FieldCipher::from_config("").is_err());
-        assert!(format!("{b:?}").contains("key_ids") && !format!("{b:?}").contains(&old[2..]), "keys are never printed");
+        assert!(
+            format!("{b:?}").contains("key_ids") && !format!("{b:?}").contains(&old[2..]),
+            "keys are never printed"
+        );
     }
 
     #[test]

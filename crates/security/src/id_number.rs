@@ -26,7 +26,8 @@ pub fn check_id_number(field: &str, v: &str) -> Result<String, FieldError> {
         digits[i] = c.to_digit(10).ok_or_else(|| FieldError::new(field, format!("第 {} 位应为数字", i + 1)))?;
     }
     let birth: String = chars[6..14].iter().collect();
-    let born = NaiveDate::parse_from_str(&birth, "%Y%m%d").map_err(|_| FieldError::new(field, format!("出生日期「{birth}」无效")))?;
+    let born = NaiveDate::parse_from_str(&birth, "%Y%m%d")
+        .map_err(|_| FieldError::new(field, format!("出生日期「{birth}」无效")))?;
     if born < NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default() {
         return Err(FieldError::new(field, format!("出生日期「{birth}」无效")));
     }

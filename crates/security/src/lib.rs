@@ -47,7 +47,10 @@ impl PasswordPolicy {
             return Err(FieldError::new(field, format!("不能超过 {MAX_PASSWORD_LENGTH} 位")));
         }
         if classes(password) < self.min_classes {
-            return Err(FieldError::new(field, format!("须包含大写字母、小写字母、数字、符号中的至少{}类", zh_count(self.min_classes))));
+            return Err(FieldError::new(
+                field,
+                format!("须包含大写字母、小写字母、数字、符号中的至少{}类", zh_count(self.min_classes)),
+            ));
         }
         Ok(())
     }

@@ -7,9 +7,9 @@ use xietong_office::table::Column;
 use xietong_office::xlsx::RawRow;
 use xietong_supervision::validate::{optional_text, required_text};
 
-use crate::audit::{append, Change};
-use crate::imports::{problem, refusal, ImportReport, RowProblem};
-use crate::{ts, Db, Result, RowExt, StoreError};
+use crate::audit::{Change, append};
+use crate::imports::{ImportReport, RowProblem, problem, refusal};
+use crate::{Db, Result, RowExt, StoreError, ts};
 
 /// 成果类型.
 pub const KINDS: [&str; 5] = ["专利", "论文", "技术", "软件著作权", "新品种"];
@@ -44,7 +44,14 @@ pub struct Achievement {
 /// The columns of an achievement import; the TSV form of issue 4 is `id, title, abstract, keywords,
 /// discipline, category` with keywords separated by ";".
 pub fn achievement_columns() -> Vec<Column> {
-    let c = |key: &str, header: &str, required: bool, note: &str| Column { key: key.into(), header: header.into(), required, width: 20.0, note: note.into(), choices: vec![] };
+    let c = |key: &str, header: &str, required: bool, note: &str| Column {
+        key: key.into(),
+        header: header.into(),
+        required,
+        width: 20.0,
+        note: note.into(),
+        choices: vec![],
+    };
     vec![
         c("id", "id", true, "成果编号（来源编号，唯一）"),
         c("title", "title", true, "成果名称"),
@@ -87,7 +94,14 @@ fn achievement(r: &sqlx::any::AnyRow) -> Result<Achievement> {
 impl Db {
     /// Import achievements, all or nothing: every bad row is reported, nothing is written unless
     /// all rows are good. `source` names where the records come from (shown with them).
-    pub async fn import_achievements(&self, actor: &str, rows: &[RawRow], cell_problems: Vec<RowProblem>, source: &str, now: NaiveDateTime) -> Result<ImportReport> {
+    pub async fn import_achievements(
+        &self,
+        actor: &str,
+        rows: &[RawRow],
+        cell_problems: Vec<RowProblem>,
+        source: &str,
+        now: NaiveDateTime,
+    ) -> Result<ImportReport> {
         if rows.is_empty() {
             return Err(StoreError::BadInput("文件中没有数据行".into()));
         }
@@ -108,7 +122,10 @@ impl Db {
                 let abstract_text = required_text("abstract", r.get("abstract"), 20_000)?;
                 let keywords = split_keywords(r.get("keywords"));
                 if keywords.len() > 30 {
-                    return Err(StoreError::invalid("keywords", format!("关键词不能超过 30 个（当前 {} 个）", keywords.len())));
+                    return Err(StoreError::invalid(
+                        "keywords",
+                        format!("关键词不能超过 30 个（当前 {} 个）", keywords.len()),
+                    ));
                 }
                 let discipline = optional_text("discipline", r.get("discipline"), 100)?.unwrap_or_default();
                 let category = optional_text("category", r.get("category"), 100)?.unwrap_or_default();
@@ -122,9 +139,17 @@ impl Db {
         let mut tx = self.begin().await?;
         // Ids already in the library are reported too, so one pass shows everything to fix.
         for (row, v) in &valid {
-            let n = sqlx::query("SELECT COUNT(*) AS n FROM achievements WHERE external_id = $1").bind(v.0.clone()).fetch_one(&mut *tx).await?.i("n")?;
+            let n = sqlx::query("SELECT COUNT(*) AS n FROM achievements WHERE external_id = $1")
+                .bind(v.0.clone())
+                .fetch_one(&mut *tx)
+                .await?
+                .i("n")?;
             if n > 0 {
-                problems.push(RowProblem { row: *row, column: Some("id".into()), message: format!("「{}」已在成果库中", v.0) });
+                problems.push(RowProblem {
+                    row: *row,
+                    column: Some("id".into()),
+                    message: format!("「{}」已在成果库中", v.0),
+                });
             }
         }
         if !problems.is_empty() {
@@ -149,15 +174,30 @@ impl Db {
             .i("id")?;
             ids.push(id);
         }
-        let after = serde_json::json!({"rows": valid.len(), "source": source, "first_id": ids.first(), "last_id": ids.last()});
-        append(&mut tx, now, Change { actor, action: "achievement.import", entity: "achievement", entity_id: format!("{}", ids.len()), before: String::new(), after: after.to_string() }).await?;
+        let after =
+            serde_json::json!({"rows": valid.len(), "source": source, "first_id": ids.first(), "last_id": ids.last()});
+        append(
+            &mut tx,
+            now,
+            Change {
+                actor,
+                action: "achievement.import",
+                entity: "achievement",
+                entity_id: format!("{}", ids.len()),
+                before: String::new(),
+                after: after.to_string(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(ImportReport { rows: rows.len(), created_ids: ids, list_id: None })
     }
 
     /// Every published achievement, for (re)building the search index.
     pub async fn published_achievements(&self) -> Result<Vec<Achievement>> {
-        let rows = sqlx::query("SELECT * FROM achievements WHERE status = 'published' ORDER BY id").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT * FROM achievements WHERE status = 'published' ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(achievement).collect()
     }
 
@@ -172,7 +212,11 @@ impl Db {
     pub async fn achievements_by_external_id(&self, ids: &[String]) -> Result<Vec<Achievement>> {
         let mut out = vec![];
         for id in ids {
-            if let Some(r) = sqlx::query("SELECT * FROM achievements WHERE external_id = $1").bind(id.clone()).fetch_optional(&self.pool).await? {
+            if let Some(r) = sqlx::query("SELECT * FROM achievements WHERE external_id = $1")
+                .bind(id.clone())
+                .fetch_optional(&self.pool)
+                .await?
+            {
                 out.push(achievement(&r)?);
             }
         }
@@ -184,9 +228,14 @@ impl Db {
     pub async fn submitted_achievements(&self, u: &crate::auth::SessionUser) -> Result<Vec<Achievement>> {
         let party = self.party_of(u).await?;
         let rows = if crate::libraries::reads_all(u) {
-            sqlx::query("SELECT * FROM achievements WHERE status <> 'published' ORDER BY updated_at DESC, id DESC").fetch_all(&self.pool).await?
+            sqlx::query("SELECT * FROM achievements WHERE status <> 'published' ORDER BY updated_at DESC, id DESC")
+                .fetch_all(&self.pool)
+                .await?
         } else if let Some(i) = party.institution_id {
-            sqlx::query("SELECT * FROM achievements WHERE institution_id = $1 ORDER BY updated_at DESC, id DESC").bind(i).fetch_all(&self.pool).await?
+            sqlx::query("SELECT * FROM achievements WHERE institution_id = $1 ORDER BY updated_at DESC, id DESC")
+                .bind(i)
+                .fetch_all(&self.pool)
+                .await?
         } else {
             vec![]
         };
@@ -203,7 +252,10 @@ impl Db {
             .map(|r| achievement(&r))
             .transpose()?
             .ok_or_else(|| StoreError::NotFound(format!("成果库中没有编号 {id} 的成果")))?;
-        if a.status == "published" || crate::libraries::reads_all(u) || (a.institution_id.is_some() && self.party_of(u).await?.institution_id == a.institution_id) {
+        if a.status == "published"
+            || crate::libraries::reads_all(u)
+            || (a.institution_id.is_some() && self.party_of(u).await?.institution_id == a.institution_id)
+        {
             Ok(a)
         } else {
             Err(StoreError::NotFound(format!("成果库中没有编号 {id} 的成果，或您无权查看")))

@@ -1,15 +1,15 @@
 //! Accounts and sessions. Passwords are argon2id hashes; session tokens are random and only their
 //! SM3 digest is stored, so a copy of the database does not let anyone sign in.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use chrono::{Duration, NaiveDateTime};
 use rand::RngCore;
 use serde::Serialize;
 use xietong_security::{LockoutPolicy, LoginState, PasswordPolicy};
 use xietong_supervision::{Actor, DataScope, Role};
 
-use crate::{ts, Db, Result, RowExt, StoreError};
+use crate::{Db, Result, RowExt, StoreError, ts};
 
 /// Idle timeout and absolute lifetime of a session.
 #[derive(Clone, Copy, Debug)]
@@ -68,7 +68,13 @@ pub struct SessionUser {
 
 impl SessionUser {
     pub fn actor(&self) -> Actor {
-        Actor { person_id: self.person_id, role: self.role, unit_id: self.unit_id, data_scope: self.data_scope.clone(), scope_unit_ids: self.scope_unit_ids.clone() }
+        Actor {
+            person_id: self.person_id,
+            role: self.role,
+            unit_id: self.unit_id,
+            data_scope: self.data_scope.clone(),
+            scope_unit_ids: self.scope_unit_ids.clone(),
+        }
     }
     /// 数据范围「全部」on supervised records.
     pub fn sees_all(&self) -> bool {
@@ -131,14 +137,24 @@ impl Db {
     /// Check a password and open a session. Failures say only "用户名或密码错误" so accounts cannot
     /// be probed — except that a locked account says it is locked, and until when. `address` is
     /// the caller's network address, kept in the 登录日志.
-    pub async fn login(&self, username: &str, password: &str, now: NaiveDateTime, policy: SessionPolicy, address: &str) -> Result<NewSession> {
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        now: NaiveDateTime,
+        policy: SessionPolicy,
+        address: &str,
+    ) -> Result<NewSession> {
         let lockout = self.security_settings().await?.lockout()?;
-        let row = sqlx::query("SELECT id, password_hash, active, failed_logins, locked_until FROM users WHERE username = $1")
-            .bind(username.trim().to_string())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT id, password_hash, active, failed_logins, locked_until FROM users WHERE username = $1")
+                .bind(username.trim().to_string())
+                .fetch_optional(&self.pool)
+                .await?;
         let state = match &row {
-            Some(r) => LoginState { failures: r.i("failed_logins")?.max(0) as u32, locked_until: r.ot("locked_until")? },
+            Some(r) => {
+                LoginState { failures: r.i("failed_logins")?.max(0) as u32, locked_until: r.ot("locked_until")? }
+            }
             None => LoginState::default(),
         };
         let log = |ok: bool, message: String| async move {
@@ -152,7 +168,11 @@ impl Db {
                 .await
         };
         if let Some(until) = state.locked_at(now) {
-            let msg = format!("账号已锁定（连续 {} 次密码错误），请于 {} 后重试或联系系统管理员", lockout.attempts, until.format("%H:%M"));
+            let msg = format!(
+                "账号已锁定（连续 {} 次密码错误），请于 {} 后重试或联系系统管理员",
+                lockout.attempts,
+                until.format("%H:%M")
+            );
             log(false, msg.clone()).await?;
             return Err(StoreError::Denied(msg));
         }
@@ -160,7 +180,10 @@ impl Db {
             Some(r) => r.i("active")? != 0 && verify_password(password, &r.s("password_hash")?),
             None => {
                 // Spend the same time as a real check, so timing does not reveal which names exist.
-                let _ = verify_password(password, "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3s8cZ4mYxZ0QxQxZb2hS1mYdHkqz4wQmZr3m1pG0c2A");
+                let _ = verify_password(
+                    password,
+                    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3s8cZ4mYxZ0QxQxZb2hS1mYdHkqz4wQmZr3m1pG0c2A",
+                );
                 false
             }
         };
@@ -171,11 +194,21 @@ impl Db {
                 let id = r.i("id")?;
                 let mut tx = self.begin().await?;
                 crate::locks::lock_row(&mut tx, crate::locks::Locked::Users, id).await?;
-                let cur = sqlx::query("SELECT failed_logins, locked_until FROM users WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
-                let fresh = LoginState { failures: cur.i("failed_logins")?.max(0) as u32, locked_until: cur.ot("locked_until")? };
+                let cur = sqlx::query("SELECT failed_logins, locked_until FROM users WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let fresh = LoginState {
+                    failures: cur.i("failed_logins")?.max(0) as u32,
+                    locked_until: cur.ot("locked_until")?,
+                };
                 if let Some(until) = fresh.locked_at(now) {
                     tx.commit().await?;
-                    let msg = format!("账号已锁定（连续 {} 次密码错误），请于 {} 后重试或联系系统管理员", lockout.attempts, until.format("%H:%M"));
+                    let msg = format!(
+                        "账号已锁定（连续 {} 次密码错误），请于 {} 后重试或联系系统管理员",
+                        lockout.attempts,
+                        until.format("%H:%M")
+                    );
                     log(false, msg.clone()).await?;
                     return Err(StoreError::Denied(msg));
                 }
@@ -193,7 +226,9 @@ impl Db {
         };
         let message = match (ok, next.locked_until) {
             (true, _) => "登录成功".to_string(),
-            (false, Some(until)) if row.is_some() => format!("用户名或密码错误；连续 {} 次错误，账号锁定至 {}", lockout.attempts, until.format("%H:%M")),
+            (false, Some(until)) if row.is_some() => {
+                format!("用户名或密码错误；连续 {} 次错误，账号锁定至 {}", lockout.attempts, until.format("%H:%M"))
+            }
             _ => "用户名或密码错误".to_string(),
         };
         log(ok, message.clone()).await?;
@@ -231,7 +266,11 @@ impl Db {
         }
         // Touch at most once a minute: every page view need not be a write.
         if now - r.t("last_seen_at")? >= Duration::minutes(1) {
-            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2").bind(ts(now)).bind(digest).execute(&self.pool).await?;
+            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+                .bind(ts(now))
+                .bind(digest)
+                .execute(&self.pool)
+                .await?;
         }
         let user = self.session_user(r.i("user_id")?, r.s("csrf")?).await?;
         Ok(Some(user))
@@ -294,7 +333,17 @@ impl Db {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(|r| Ok(LoginRecord { username: r.s("username")?, at: r.t("at")?, ok: r.i("ok")? != 0, message: r.s("message")?, address: r.s("address")? })).collect()
+        rows.iter()
+            .map(|r| {
+                Ok(LoginRecord {
+                    username: r.s("username")?,
+                    at: r.t("at")?,
+                    ok: r.i("ok")? != 0,
+                    message: r.s("message")?,
+                    address: r.s("address")?,
+                })
+            })
+            .collect()
     }
 
     /// Operation log (the audit chain) search, newest first.
@@ -313,7 +362,10 @@ impl Db {
 
     /// The "system" actor used by the scheduler and the CLI.
     pub async fn user_by_name(&self, username: &str) -> Result<Option<SessionUser>> {
-        let r = sqlx::query("SELECT id FROM users WHERE username = $1").bind(username.to_string()).fetch_optional(&self.pool).await?;
+        let r = sqlx::query("SELECT id FROM users WHERE username = $1")
+            .bind(username.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
         match r {
             Some(r) => Ok(Some(self.session_user(r.i("id")?, String::new()).await?)),
             None => Ok(None),
@@ -345,12 +397,24 @@ pub struct SecuritySettings {
 impl Default for SecuritySettings {
     fn default() -> Self {
         let (p, l) = (PasswordPolicy::default(), LockoutPolicy::default());
-        Self { password_min_length: p.min_length as i64, password_min_classes: p.min_classes as i64, lockout_attempts: i64::from(l.attempts), lockout_minutes: i64::from(l.minutes), login_per_minute: 30 }
+        Self {
+            password_min_length: p.min_length as i64,
+            password_min_classes: p.min_classes as i64,
+            lockout_attempts: i64::from(l.attempts),
+            lockout_minutes: i64::from(l.minutes),
+            login_per_minute: 30,
+        }
     }
 }
 
 impl SecuritySettings {
-    const KEYS: [&'static str; 5] = ["security.password_min_length", "security.password_min_classes", "security.lockout_attempts", "security.lockout_minutes", "security.login_per_minute"];
+    const KEYS: [&'static str; 5] = [
+        "security.password_min_length",
+        "security.password_min_classes",
+        "security.lockout_attempts",
+        "security.lockout_minutes",
+        "security.login_per_minute",
+    ];
 
     pub fn password(&self) -> Result<PasswordPolicy> {
         Ok(PasswordPolicy::new(self.password_min_length, self.password_min_classes)?)
@@ -362,12 +426,21 @@ impl SecuritySettings {
         self.password()?;
         self.lockout()?;
         if !(5..=600).contains(&self.login_per_minute) {
-            return Err(StoreError::invalid("每分钟登录尝试次数", format!("应在 5 到 600 之间（当前 {}）", self.login_per_minute)));
+            return Err(StoreError::invalid(
+                "每分钟登录尝试次数",
+                format!("应在 5 到 600 之间（当前 {}）", self.login_per_minute),
+            ));
         }
         Ok(())
     }
     fn values(&self) -> [i64; 5] {
-        [self.password_min_length, self.password_min_classes, self.lockout_attempts, self.lockout_minutes, self.login_per_minute]
+        [
+            self.password_min_length,
+            self.password_min_classes,
+            self.lockout_attempts,
+            self.lockout_minutes,
+            self.login_per_minute,
+        ]
     }
 }
 
@@ -391,12 +464,23 @@ impl Db {
                 v[i] = x;
             }
         }
-        let s = SecuritySettings { password_min_length: v[0], password_min_classes: v[1], lockout_attempts: v[2], lockout_minutes: v[3], login_per_minute: v[4] };
+        let s = SecuritySettings {
+            password_min_length: v[0],
+            password_min_classes: v[1],
+            lockout_attempts: v[2],
+            lockout_minutes: v[3],
+            login_per_minute: v[4],
+        };
         // A hand-edited table with a value out of range falls back to the defaults, never weaker.
         Ok(if s.validate().is_ok() { s } else { SecuritySettings::default() })
     }
 
-    pub async fn save_security_settings(&self, admin: &SessionUser, s: &SecuritySettings, now: NaiveDateTime) -> Result<()> {
+    pub async fn save_security_settings(
+        &self,
+        admin: &SessionUser,
+        s: &SecuritySettings,
+        now: NaiveDateTime,
+    ) -> Result<()> {
         admin.actor().may_secure()?;
         s.validate()?;
         let before = serde_json::to_string(&self.security_settings().await?).unwrap_or_default();
@@ -404,7 +488,19 @@ impl Db {
         for (k, v) in SecuritySettings::KEYS.iter().zip(s.values()) {
             self.set_setting(&mut tx, k, &v.to_string()).await?;
         }
-        crate::audit::append(&mut tx, now, crate::audit::Change { actor: &admin.username, action: "settings.security", entity: "settings", entity_id: "security".into(), before, after: serde_json::to_string(s).unwrap_or_default() }).await?;
+        crate::audit::append(
+            &mut tx,
+            now,
+            crate::audit::Change {
+                actor: &admin.username,
+                action: "settings.security",
+                entity: "settings",
+                entity_id: "security".into(),
+                before,
+                after: serde_json::to_string(s).unwrap_or_default(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -416,30 +512,57 @@ impl Db {
     /// Re-encrypt every sensitive field not under the newest key (plaintext rows from before
     /// encryption included): the middle step of a key rotation. Returns how many values changed.
     pub async fn rekey_fields(&self, now: NaiveDateTime) -> Result<usize> {
-        const FIELDS: [(&str, &str); 4] = [("enterprises", "contact_phone"), ("experts", "phone"), ("experts", "email"), ("experts", "id_number")];
+        const FIELDS: [(&str, &str); 4] =
+            [("enterprises", "contact_phone"), ("experts", "phone"), ("experts", "email"), ("experts", "id_number")];
         let mut tx = self.begin().await?;
         let mut n = 0;
         for (table, col) in FIELDS {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT id, {col} AS v FROM {table}"))).fetch_all(&mut *tx).await?;
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT id, {col} AS v FROM {table}")))
+                .fetch_all(&mut *tx)
+                .await?;
             for r in &rows {
                 let v = r.s("v")?;
                 if self.cipher.is_stale(&v) {
                     let plain = self.open_field(&v)?;
-                    sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {table} SET {col} = $1 WHERE id = $2"))).bind(self.seal(&plain)).bind(r.i("id")?).execute(&mut *tx).await?;
+                    sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {table} SET {col} = $1 WHERE id = $2")))
+                        .bind(self.seal(&plain))
+                        .bind(r.i("id")?)
+                        .execute(&mut *tx)
+                        .await?;
                     n += 1;
                 }
             }
         }
         let after = serde_json::json!({"values": n, "key": self.cipher.current_key_id()}).to_string();
-        crate::audit::append(&mut tx, now, crate::audit::Change { actor: "cli", action: "security.rekey", entity: "settings", entity_id: "sm4".into(), before: String::new(), after }).await?;
+        crate::audit::append(
+            &mut tx,
+            now,
+            crate::audit::Change {
+                actor: "cli",
+                action: "security.rekey",
+                entity: "settings",
+                entity_id: "sm4".into(),
+                before: String::new(),
+                after,
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(n)
     }
 
     /// Change one's own password (and, for an initial one, the only thing allowed until done).
     /// Every other session of the account ends; `keep_token` stays signed in.
-    pub async fn change_password(&self, u: &SessionUser, old: &str, new: &str, keep_token: &str, now: NaiveDateTime) -> Result<()> {
-        let r = sqlx::query("SELECT password_hash FROM users WHERE id = $1").bind(u.user_id).fetch_one(&self.pool).await?;
+    pub async fn change_password(
+        &self,
+        u: &SessionUser,
+        old: &str,
+        new: &str,
+        keep_token: &str,
+        now: NaiveDateTime,
+    ) -> Result<()> {
+        let r =
+            sqlx::query("SELECT password_hash FROM users WHERE id = $1").bind(u.user_id).fetch_one(&self.pool).await?;
         if !verify_password(old, &r.s("password_hash")?) {
             return Err(StoreError::invalid("原密码", "不正确"));
         }
@@ -449,9 +572,29 @@ impl Db {
         }
         let hash = hash_password(new)?;
         let mut tx = self.begin().await?;
-        sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 0 WHERE id = $2").bind(hash).bind(u.user_id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2").bind(u.user_id).bind(token_digest(keep_token)).execute(&mut *tx).await?;
-        crate::audit::append(&mut tx, now, crate::audit::Change { actor: &u.username, action: "user.change_password", entity: "user", entity_id: u.user_id.to_string(), before: String::new(), after: String::new() }).await?;
+        sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 0 WHERE id = $2")
+            .bind(hash)
+            .bind(u.user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+            .bind(u.user_id)
+            .bind(token_digest(keep_token))
+            .execute(&mut *tx)
+            .await?;
+        crate::audit::append(
+            &mut tx,
+            now,
+            crate::audit::Change {
+                actor: &u.username,
+                action: "user.change_password",
+                entity: "user",
+                entity_id: u.user_id.to_string(),
+                before: String::new(),
+                after: String::new(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -459,14 +602,35 @@ impl Db {
     /// End every session of one's own account (退出所有设备).
     pub async fn logout_everywhere(&self, u: &SessionUser, now: NaiveDateTime) -> Result<u64> {
         let mut tx = self.begin().await?;
-        let n = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(u.user_id).execute(&mut *tx).await?.rows_affected();
-        crate::audit::append(&mut tx, now, crate::audit::Change { actor: &u.username, action: "session.logout_all", entity: "user", entity_id: u.user_id.to_string(), before: String::new(), after: serde_json::json!({"sessions": n}).to_string() }).await?;
+        let n = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(u.user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        crate::audit::append(
+            &mut tx,
+            now,
+            crate::audit::Change {
+                actor: &u.username,
+                action: "session.logout_all",
+                entity: "user",
+                entity_id: u.user_id.to_string(),
+                before: String::new(),
+                after: serde_json::json!({"sessions": n}).to_string(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(n)
     }
 
     /// Sessions alive now (在线用户), most recently active first.
-    pub async fn online_sessions(&self, admin: &SessionUser, now: NaiveDateTime, policy: SessionPolicy) -> Result<Vec<OnlineSession>> {
+    pub async fn online_sessions(
+        &self,
+        admin: &SessionUser,
+        now: NaiveDateTime,
+        policy: SessionPolicy,
+    ) -> Result<Vec<OnlineSession>> {
         admin.actor().may_secure()?;
         let rows = sqlx::query(
             "SELECT s.user_id, s.created_at, s.last_seen_at, s.expires_at, us.username, p.name AS person_name, un.name AS unit_name FROM sessions s \
@@ -496,8 +660,24 @@ impl Db {
     pub async fn force_logout(&self, admin: &SessionUser, user_id: i64, now: NaiveDateTime) -> Result<u64> {
         admin.actor().may_secure()?;
         let mut tx = self.begin().await?;
-        let n = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?.rows_affected();
-        crate::audit::append(&mut tx, now, crate::audit::Change { actor: &admin.username, action: "session.force_logout", entity: "user", entity_id: user_id.to_string(), before: String::new(), after: serde_json::json!({"sessions": n}).to_string() }).await?;
+        let n = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        crate::audit::append(
+            &mut tx,
+            now,
+            crate::audit::Change {
+                actor: &admin.username,
+                action: "session.force_logout",
+                entity: "user",
+                entity_id: user_id.to_string(),
+                before: String::new(),
+                after: serde_json::json!({"sessions": n}).to_string(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(n)
     }
@@ -516,16 +696,32 @@ impl Db {
     }
 
     /// 系统管理员 creates an account for an existing person; its first sign-in must change the password.
-    pub async fn add_user(&self, admin: &SessionUser, username: &str, password: &str, person_id: i64, role: Role, now: NaiveDateTime) -> Result<i64> {
+    pub async fn add_user(
+        &self,
+        admin: &SessionUser,
+        username: &str,
+        password: &str,
+        person_id: i64,
+        role: Role,
+        now: NaiveDateTime,
+    ) -> Result<i64> {
         admin.actor().may_manage_account(role)?;
         self.check_new_password("密码", password).await?;
         let hash = hash_password(password)?;
         let mut tx = self.begin().await?;
-        let exists = sqlx::query("SELECT COUNT(*) AS n FROM people WHERE id = $1").bind(person_id).fetch_one(&mut *tx).await?.i("n")?;
+        let exists = sqlx::query("SELECT COUNT(*) AS n FROM people WHERE id = $1")
+            .bind(person_id)
+            .fetch_one(&mut *tx)
+            .await?
+            .i("n")?;
         if exists == 0 {
             return Err(StoreError::invalid("人员", format!("编号 {person_id} 的人员不存在")));
         }
-        let taken = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE username = $1").bind(username.trim().to_string()).fetch_one(&mut *tx).await?.i("n")?;
+        let taken = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE username = $1")
+            .bind(username.trim().to_string())
+            .fetch_one(&mut *tx)
+            .await?
+            .i("n")?;
         if taken > 0 {
             return Err(StoreError::invalid("用户名", format!("「{}」已被使用", username.trim())));
         }
@@ -537,7 +733,13 @@ impl Db {
 
     /// Reset a password; every session of that account ends, a lockout is lifted, and the next
     /// sign-in must change it.
-    pub async fn reset_password(&self, admin: &SessionUser, user_id: i64, password: &str, now: NaiveDateTime) -> Result<()> {
+    pub async fn reset_password(
+        &self,
+        admin: &SessionUser,
+        user_id: i64,
+        password: &str,
+        now: NaiveDateTime,
+    ) -> Result<()> {
         admin.actor().may_manage_account(self.role_of(user_id).await?)?;
         self.check_new_password("密码", password).await?;
         let hash = hash_password(password)?;
@@ -552,13 +754,31 @@ impl Db {
             return Err(StoreError::NotFound(format!("编号 {user_id} 的账号不存在")));
         }
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
-        crate::audit::append(&mut tx, now, crate::audit::Change { actor: &admin.username, action: "user.reset_password", entity: "user", entity_id: user_id.to_string(), before: String::new(), after: String::new() }).await?;
+        crate::audit::append(
+            &mut tx,
+            now,
+            crate::audit::Change {
+                actor: &admin.username,
+                action: "user.reset_password",
+                entity: "user",
+                entity_id: user_id.to_string(),
+                before: String::new(),
+                after: String::new(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Enable or disable an account; disabling ends its sessions at once.
-    pub async fn set_user_active(&self, admin: &SessionUser, user_id: i64, active: bool, now: NaiveDateTime) -> Result<()> {
+    pub async fn set_user_active(
+        &self,
+        admin: &SessionUser,
+        user_id: i64,
+        active: bool,
+        now: NaiveDateTime,
+    ) -> Result<()> {
         admin.actor().may_manage_account(self.role_of(user_id).await?)?;
         if user_id == admin.user_id && !active {
             return Err(StoreError::Conflict("不能停用自己的账号".into()));
@@ -567,28 +787,60 @@ impl Db {
         let r = sqlx::query("SELECT active FROM users WHERE id = $1").bind(user_id).fetch_optional(&mut *tx).await?;
         let Some(r) = r else { return Err(StoreError::NotFound(format!("编号 {user_id} 的账号不存在"))) };
         let before = serde_json::json!({"active": r.i("active")? != 0}).to_string();
-        sqlx::query("UPDATE users SET active = $1 WHERE id = $2").bind(active as i64).bind(user_id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
+            .bind(active as i64)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
         if !active {
             sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
         }
         let after = serde_json::json!({"active": active}).to_string();
-        crate::audit::append(&mut tx, now, crate::audit::Change { actor: &admin.username, action: "user.set_active", entity: "user", entity_id: user_id.to_string(), before, after }).await?;
+        crate::audit::append(
+            &mut tx,
+            now,
+            crate::audit::Change {
+                actor: &admin.username,
+                action: "user.set_active",
+                entity: "user",
+                entity_id: user_id.to_string(),
+                before,
+                after,
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// 系统管理员 adds a unit (optionally under a parent) or a person.
-    pub async fn add_unit(&self, admin: &SessionUser, code: &str, name: &str, kind: &str, parent_id: Option<i64>, now: NaiveDateTime) -> Result<i64> {
+    pub async fn add_unit(
+        &self,
+        admin: &SessionUser,
+        code: &str,
+        name: &str,
+        kind: &str,
+        parent_id: Option<i64>,
+        now: NaiveDateTime,
+    ) -> Result<i64> {
         admin.actor().may_administer()?;
         let mut tx = self.begin().await?;
         if let Some(p) = parent_id {
-            let n = sqlx::query("SELECT COUNT(*) AS n FROM units WHERE id = $1").bind(p).fetch_one(&mut *tx).await?.i("n")?;
+            let n = sqlx::query("SELECT COUNT(*) AS n FROM units WHERE id = $1")
+                .bind(p)
+                .fetch_one(&mut *tx)
+                .await?
+                .i("n")?;
             if n == 0 {
                 return Err(StoreError::invalid("上级单位", format!("编号 {p} 的单位不存在")));
             }
         }
         for (col, field, v) in [("code", "单位编码", code), ("name", "单位名称", name)] {
-            let sql = if col == "code" { "SELECT COUNT(*) AS n FROM units WHERE code = $1" } else { "SELECT COUNT(*) AS n FROM units WHERE name = $1" };
+            let sql = if col == "code" {
+                "SELECT COUNT(*) AS n FROM units WHERE code = $1"
+            } else {
+                "SELECT COUNT(*) AS n FROM units WHERE name = $1"
+            };
             if sqlx::query(sql).bind(v.trim().to_string()).fetch_one(&mut *tx).await?.i("n")? > 0 {
                 return Err(StoreError::invalid(field, format!("「{}」已存在", v.trim())));
             }
@@ -598,10 +850,22 @@ impl Db {
         Ok(id)
     }
 
-    pub async fn add_person(&self, admin: &SessionUser, name: &str, post: &str, unit_id: i64, head_of_unit: bool, now: NaiveDateTime) -> Result<i64> {
+    pub async fn add_person(
+        &self,
+        admin: &SessionUser,
+        name: &str,
+        post: &str,
+        unit_id: i64,
+        head_of_unit: bool,
+        now: NaiveDateTime,
+    ) -> Result<i64> {
         admin.actor().may_administer()?;
         let mut tx = self.begin().await?;
-        let n = sqlx::query("SELECT COUNT(*) AS n FROM units WHERE id = $1").bind(unit_id).fetch_one(&mut *tx).await?.i("n")?;
+        let n = sqlx::query("SELECT COUNT(*) AS n FROM units WHERE id = $1")
+            .bind(unit_id)
+            .fetch_one(&mut *tx)
+            .await?
+            .i("n")?;
         if n == 0 {
             return Err(StoreError::invalid("所属单位", format!("编号 {unit_id} 的单位不存在")));
         }

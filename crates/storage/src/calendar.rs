@@ -5,7 +5,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use xietong_calendar::{DayOverride, OfficeHours, WorkCalendar};
 use xietong_supervision::{EscalationRules, UrgeRules};
 
-use crate::audit::{append, Change};
+use crate::audit::{Change, append};
 use crate::{Db, Result, RowExt, StoreError};
 
 const OFFICE_HOURS: &str = "office_hours";
@@ -25,7 +25,10 @@ impl Db {
         let n = sqlx::query("SELECT COUNT(*) AS n FROM calendar_years").fetch_one(&mut *tx).await?.i("n")?;
         if n == 0 {
             for y in WorkCalendar::bundled_years() {
-                sqlx::query("INSERT INTO calendar_years (year, source) VALUES ($1, 'holiday-cn')").bind(y as i64).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO calendar_years (year, source) VALUES ($1, 'holiday-cn')")
+                    .bind(y as i64)
+                    .execute(&mut *tx)
+                    .await?;
             }
             for d in WorkCalendar::bundled_overrides() {
                 sqlx::query("INSERT INTO calendar_days (day, off, name, source) VALUES ($1, $2, $3, 'holiday-cn')")
@@ -51,7 +54,8 @@ impl Db {
         }
         for r in sqlx::query("SELECT day, off, name FROM calendar_days").fetch_all(&self.pool).await? {
             let day = r.s("day")?;
-            let date = NaiveDate::parse_from_str(&day, "%Y-%m-%d").map_err(|_| StoreError::internal(format!("日历日期无效：{day}")))?;
+            let date = NaiveDate::parse_from_str(&day, "%Y-%m-%d")
+                .map_err(|_| StoreError::internal(format!("日历日期无效：{day}")))?;
             cal.set_override(DayOverride { date, off: r.i("off")? != 0, name: r.s("name")? });
         }
         Ok(cal)
@@ -80,7 +84,19 @@ impl Db {
         self.set_setting(&mut tx, ESCALATION, &serde_json::to_string(&rules.escalation).unwrap_or_default()).await?;
         self.set_setting(&mut tx, URGE, &serde_json::to_string(&rules.urge).unwrap_or_default()).await?;
         let after = serde_json::json!({"escalation": rules.escalation, "urge": rules.urge});
-        append(&mut tx, now, Change { actor, action: "settings.rules", entity: "settings", entity_id: "rules".into(), before: before.to_string(), after: after.to_string() }).await?;
+        append(
+            &mut tx,
+            now,
+            Change {
+                actor,
+                action: "settings.rules",
+                entity: "settings",
+                entity_id: "rules".into(),
+                before: before.to_string(),
+                after: after.to_string(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -89,7 +105,10 @@ impl Db {
     pub async fn set_calendar_day(&self, actor: &str, o: &DayOverride, now: NaiveDateTime) -> Result<()> {
         let name = xietong_supervision::validate::required_text("名称", &o.name, 32)?;
         let mut tx = self.begin().await?;
-        let before = sqlx::query("SELECT off, name FROM calendar_days WHERE day = $1").bind(o.date.to_string()).fetch_optional(&mut *tx).await?;
+        let before = sqlx::query("SELECT off, name FROM calendar_days WHERE day = $1")
+            .bind(o.date.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
         let before = match before {
             Some(r) => serde_json::json!({"off": r.i("off")? != 0, "name": r.s("name")?}).to_string(),
             None => String::new(),
@@ -104,20 +123,47 @@ impl Db {
         .execute(&mut *tx)
         .await?;
         let after = serde_json::json!({"off": o.off, "name": name}).to_string();
-        append(&mut tx, now, Change { actor, action: "calendar.set_day", entity: "calendar_day", entity_id: o.date.to_string(), before, after }).await?;
+        append(
+            &mut tx,
+            now,
+            Change {
+                actor,
+                action: "calendar.set_day",
+                entity: "calendar_day",
+                entity_id: o.date.to_string(),
+                before,
+                after,
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     pub async fn remove_calendar_day(&self, actor: &str, date: NaiveDate, now: NaiveDateTime) -> Result<()> {
         let mut tx = self.begin().await?;
-        let r = sqlx::query("SELECT off, name FROM calendar_days WHERE day = $1").bind(date.to_string()).fetch_optional(&mut *tx).await?;
+        let r = sqlx::query("SELECT off, name FROM calendar_days WHERE day = $1")
+            .bind(date.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
         let Some(r) = r else {
             return Err(StoreError::NotFound(format!("{date} 没有特殊安排，无需删除")));
         };
         let before = serde_json::json!({"off": r.i("off")? != 0, "name": r.s("name")?}).to_string();
         sqlx::query("DELETE FROM calendar_days WHERE day = $1").bind(date.to_string()).execute(&mut *tx).await?;
-        append(&mut tx, now, Change { actor, action: "calendar.remove_day", entity: "calendar_day", entity_id: date.to_string(), before, after: String::new() }).await?;
+        append(
+            &mut tx,
+            now,
+            Change {
+                actor,
+                action: "calendar.remove_day",
+                entity: "calendar_day",
+                entity_id: date.to_string(),
+                before,
+                after: String::new(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -129,11 +175,26 @@ impl Db {
         }
         let mut tx = self.begin().await?;
         if published {
-            sqlx::query("INSERT INTO calendar_years (year, source) VALUES ($1, 'admin') ON CONFLICT (year) DO NOTHING").bind(year as i64).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO calendar_years (year, source) VALUES ($1, 'admin') ON CONFLICT (year) DO NOTHING")
+                .bind(year as i64)
+                .execute(&mut *tx)
+                .await?;
         } else {
             sqlx::query("DELETE FROM calendar_years WHERE year = $1").bind(year as i64).execute(&mut *tx).await?;
         }
-        append(&mut tx, now, Change { actor, action: "calendar.publish_year", entity: "calendar_year", entity_id: year.to_string(), before: String::new(), after: serde_json::json!({"published": published}).to_string() }).await?;
+        append(
+            &mut tx,
+            now,
+            Change {
+                actor,
+                action: "calendar.publish_year",
+                entity: "calendar_year",
+                entity_id: year.to_string(),
+                before: String::new(),
+                after: serde_json::json!({"published": published}).to_string(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -143,7 +204,19 @@ impl Db {
         let before = self.get_setting(OFFICE_HOURS).await?.unwrap_or_else(|| OfficeHours::default().to_string());
         let mut tx = self.begin().await?;
         self.set_setting(&mut tx, OFFICE_HOURS, &parsed.to_string()).await?;
-        append(&mut tx, now, Change { actor, action: "calendar.office_hours", entity: "settings", entity_id: OFFICE_HOURS.into(), before, after: parsed.to_string() }).await?;
+        append(
+            &mut tx,
+            now,
+            Change {
+                actor,
+                action: "calendar.office_hours",
+                entity: "settings",
+                entity_id: OFFICE_HOURS.into(),
+                before,
+                after: parsed.to_string(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -4,13 +4,13 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use xietong_calendar::parse_date;
-use xietong_supervision::validate::{optional_text, required_text};
 use xietong_supervision::Role;
+use xietong_supervision::validate::{optional_text, required_text};
 
-use crate::audit::{append, Change};
+use crate::audit::{Change, append};
 use crate::auth::SessionUser;
-use crate::tasks::{Ctx, NewTask, Task, TASK_SELECT};
-use crate::{ts, Db, Result, RowExt, StoreError};
+use crate::tasks::{Ctx, NewTask, TASK_SELECT, Task};
+use crate::{Db, Result, RowExt, StoreError, ts};
 
 /// A supervision area: the units and categories a leader is responsible for (empty = everything).
 #[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
@@ -72,7 +72,10 @@ impl Db {
         if !Role::LEADERSHIP.contains(&user.role) {
             return Err(StoreError::Denied("无权限：只有区领导和督查局可以查看督导看板".into()));
         }
-        let mut cond = format!("t.status IN ('assigned','received','in_progress','pending_review') AND {}", crate::tasks::scope_sql(user));
+        let mut cond = format!(
+            "t.status IN ('assigned','received','in_progress','pending_review') AND {}",
+            crate::tasks::scope_sql(user)
+        );
         if let Some(a) = area {
             let us = a.units.iter().map(|u| u.0.to_string()).collect::<Vec<_>>().join(",");
             let cs = a.categories.iter().map(|c| c.0.to_string()).collect::<Vec<_>>().join(",");
@@ -88,7 +91,11 @@ impl Db {
             }
             cond = format!("{cond} AND ({})", parts.join(" OR "));
         }
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{TASK_SELECT} WHERE {cond} ORDER BY u.sort, t.lead_unit_id, t.deadline LIMIT 5000"))).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{TASK_SELECT} WHERE {cond} ORDER BY u.sort, t.lead_unit_id, t.deadline LIMIT 5000"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(crate::tasks::task).collect()
     }
 
@@ -125,13 +132,29 @@ impl Db {
         if let Some(u) = v.unit_id {
             sqlx::query("INSERT INTO notifications (unit_id, kind, text, created_at) VALUES ($1, 'visit', $2, $3)")
                 .bind(u)
-                .bind(format!("{}督导（{place}）：{findings}{}", user.person_name, if follow.is_empty() { String::new() } else { format!("；跟进要求：{follow}") }))
+                .bind(format!(
+                    "{}督导（{place}）：{findings}{}",
+                    user.person_name,
+                    if follow.is_empty() { String::new() } else { format!("；跟进要求：{follow}") }
+                ))
                 .bind(ts(now))
                 .execute(&mut *tx)
                 .await?;
         }
         let after = serde_json::json!({"unit_id": v.unit_id, "visited_on": day.to_string(), "place": place, "findings": findings, "follow_up": follow});
-        append(&mut tx, now, Change { actor: &user.username, action: "visit.record", entity: "supervision_visit", entity_id: id.to_string(), before: String::new(), after: after.to_string() }).await?;
+        append(
+            &mut tx,
+            now,
+            Change {
+                actor: &user.username,
+                action: "visit.record",
+                entity: "supervision_visit",
+                entity_id: id.to_string(),
+                before: String::new(),
+                after: after.to_string(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -144,7 +167,11 @@ impl Db {
             .fetch_optional(&mut *tx)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("编号 {visit_id} 的督导记录不存在")))?;
-        let n_before = sqlx::query("SELECT COUNT(*) AS n FROM visit_tasks WHERE visit_id = $1").bind(visit_id).fetch_one(&mut *tx).await?.i("n")?;
+        let n_before = sqlx::query("SELECT COUNT(*) AS n FROM visit_tasks WHERE visit_id = $1")
+            .bind(visit_id)
+            .fetch_one(&mut *tx)
+            .await?
+            .i("n")?;
         let mut n = n.clone();
         if n.doc_no.trim().is_empty() {
             n.doc_no = format!("二七督导〔{}〕{visit_id}-{}号", ctx.now.format("%Y"), n_before + 1);
@@ -158,8 +185,24 @@ impl Db {
         }
         n.leader_person_id = n.leader_person_id.or(Some(v.i("leader_person_id")?));
         let id = self.create_task_in(&mut tx, user, ctx, &n).await?;
-        sqlx::query("INSERT INTO visit_tasks (visit_id, task_id) VALUES ($1, $2)").bind(visit_id).bind(id).execute(&mut *tx).await?;
-        append(&mut tx, ctx.now, Change { actor: &user.username, action: "visit.follow_up", entity: "supervision_visit", entity_id: visit_id.to_string(), before: String::new(), after: serde_json::json!({"task_id": id}).to_string() }).await?;
+        sqlx::query("INSERT INTO visit_tasks (visit_id, task_id) VALUES ($1, $2)")
+            .bind(visit_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        append(
+            &mut tx,
+            ctx.now,
+            Change {
+                actor: &user.username,
+                action: "visit.follow_up",
+                entity: "supervision_visit",
+                entity_id: visit_id.to_string(),
+                before: String::new(),
+                after: serde_json::json!({"task_id": id}).to_string(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -174,7 +217,11 @@ impl Db {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        let links = sqlx::query("SELECT vt.visit_id, t.id, t.title FROM visit_tasks vt JOIN tasks t ON t.id = vt.task_id ORDER BY t.id").fetch_all(&self.pool).await?;
+        let links = sqlx::query(
+            "SELECT vt.visit_id, t.id, t.title FROM visit_tasks vt JOIN tasks t ON t.id = vt.task_id ORDER BY t.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|r| {
                 let id = r.i("id")?;

@@ -9,9 +9,9 @@ use xietong_office::table::Column;
 use xietong_office::xlsx::RawRow;
 use xietong_supervision::validate::{optional_text, required_text};
 
-use crate::audit::{append, Change};
-use crate::imports::{problem, refusal, ImportReport, RowProblem};
-use crate::{ts, Db, Result, RowExt, StoreError};
+use crate::audit::{Change, append};
+use crate::imports::{ImportReport, RowProblem, problem, refusal};
+use crate::{Db, Result, RowExt, StoreError, ts};
 
 const INDUSTRIES: &str = include_str!("../../../assets/gbt4754/gbt4754-2017.tsv");
 
@@ -71,13 +71,20 @@ struct Checked {
 
 fn check(n: &NewEnterprise, require_code: bool) -> Result<Checked> {
     let name = required_text("企业名称", &n.name, 100)?;
-    let credit_code = if !require_code && n.credit_code.trim().is_empty() { None } else { Some(xietong_docking::codes::credit_code(&n.credit_code)?) };
+    let credit_code = if !require_code && n.credit_code.trim().is_empty() {
+        None
+    } else {
+        Some(xietong_docking::codes::credit_code(&n.credit_code)?)
+    };
     let industry_code = required_text("行业代码", &n.industry_code, 8)?.to_uppercase();
     let mut qualifications = vec![];
     for q in &n.qualifications {
         let kind = q.kind.trim();
         if !QUALIFICATIONS.contains(&kind) {
-            return Err(StoreError::invalid("资质", format!("「{kind}」不是可登记的资质（{}）", QUALIFICATIONS.join("、"))));
+            return Err(StoreError::invalid(
+                "资质",
+                format!("「{kind}」不是可登记的资质（{}）", QUALIFICATIONS.join("、")),
+            ));
         }
         if qualifications.iter().any(|(k, _, _): &(String, String, Option<NaiveDate>)| k == kind) {
             return Err(StoreError::invalid("资质", format!("「{kind}」重复")));
@@ -121,7 +128,14 @@ pub fn parse_qualifications(cell: &str) -> Vec<Qualification> {
 
 /// Columns of the enterprise import template.
 pub fn enterprise_columns() -> Vec<Column> {
-    let c = |key: &str, header: &str, required: bool, width: f64, note: &str| Column { key: key.into(), header: header.into(), required, width, note: note.into(), choices: vec![] };
+    let c = |key: &str, header: &str, required: bool, width: f64, note: &str| Column {
+        key: key.into(),
+        header: header.into(),
+        required,
+        width,
+        note: note.into(),
+        choices: vec![],
+    };
     vec![
         c("name", "企业名称", true, 30.0, "营业执照上的名称"),
         c("credit_code", "统一社会信用代码", true, 22.0, "18 位，系统按 GB 32100 校验"),
@@ -140,14 +154,24 @@ impl Db {
         if n > 0 {
             return Ok(());
         }
-        let rows: Vec<Vec<&str>> = INDUSTRIES.lines().skip(1).map(|l| l.split('\t').collect::<Vec<_>>()).filter(|c| c.len() >= 4).collect();
+        let rows: Vec<Vec<&str>> =
+            INDUSTRIES.lines().skip(1).map(|l| l.split('\t').collect::<Vec<_>>()).filter(|c| c.len() >= 4).collect();
         let mut tx = self.begin().await?;
         for chunk in rows.chunks(200) {
-            let values: Vec<String> = (0..chunk.len()).map(|i| format!("(${}, ${}, ${}, ${})", i * 4 + 1, i * 4 + 2, i * 4 + 3, i * 4 + 4)).collect();
-            let sql = format!("INSERT INTO industries (code, name, parent, level) VALUES {} ON CONFLICT (code) DO NOTHING", values.join(", "));
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| format!("(${}, ${}, ${}, ${})", i * 4 + 1, i * 4 + 2, i * 4 + 3, i * 4 + 4))
+                .collect();
+            let sql = format!(
+                "INSERT INTO industries (code, name, parent, level) VALUES {} ON CONFLICT (code) DO NOTHING",
+                values.join(", ")
+            );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for c in chunk {
-                q = q.bind(c[0].to_string()).bind(c[1].to_string()).bind(c[2].to_string()).bind(c[3].parse::<i64>().unwrap_or(0));
+                q = q
+                    .bind(c[0].to_string())
+                    .bind(c[1].to_string())
+                    .bind(c[2].to_string())
+                    .bind(c[3].parse::<i64>().unwrap_or(0));
             }
             q.execute(&mut *tx).await?;
         }
@@ -156,7 +180,10 @@ impl Db {
     }
 
     pub async fn industry_name(&self, code: &str) -> Result<Option<String>> {
-        let r = sqlx::query("SELECT name FROM industries WHERE code = $1").bind(code.to_string()).fetch_optional(&self.pool).await?;
+        let r = sqlx::query("SELECT name FROM industries WHERE code = $1")
+            .bind(code.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
         r.map(|r| r.s("name")).transpose()
     }
 
@@ -164,17 +191,25 @@ impl Db {
     pub(crate) async fn industry_code(tx: &mut sqlx::AnyConnection, given: &str) -> Result<String> {
         let bad = || StoreError::invalid("行业代码", format!("「{given}」不是 GB/T 4754-2017 中的代码"));
         let (letter, code) = match given.chars().next() {
-            Some(l) if l.is_ascii_alphabetic() && given.len() > 1 && given[1..].chars().all(|c| c.is_ascii_digit()) => (Some(l.to_ascii_uppercase().to_string()), given[1..].to_string()),
+            Some(l) if l.is_ascii_alphabetic() && given.len() > 1 && given[1..].chars().all(|c| c.is_ascii_digit()) => {
+                (Some(l.to_ascii_uppercase().to_string()), given[1..].to_string())
+            }
             _ => (None, given.to_string()),
         };
         let mut at = code.clone();
         // Walk up to the 门类 (at most three steps: 小类 → 中类 → 大类 → 门类).
         for _ in 0..4 {
-            let r = sqlx::query("SELECT parent FROM industries WHERE code = $1").bind(at.clone()).fetch_optional(&mut *tx).await?.ok_or_else(bad)?;
+            let r = sqlx::query("SELECT parent FROM industries WHERE code = $1")
+                .bind(at.clone())
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(bad)?;
             let parent = r.s("parent")?;
             if parent.is_empty() {
                 return match &letter {
-                    Some(l) if *l != at => Err(StoreError::invalid("行业代码", format!("「{code}」属于门类 {at}，不是 {l}"))),
+                    Some(l) if *l != at => {
+                        Err(StoreError::invalid("行业代码", format!("「{code}」属于门类 {at}，不是 {l}")))
+                    }
                     _ => Ok(code),
                 };
             }
@@ -183,10 +218,19 @@ impl Db {
         Err(bad())
     }
 
-    async fn insert_enterprise(&self, tx: &mut sqlx::AnyConnection, c: &Checked, placeholder: bool, now: NaiveDateTime) -> Result<i64> {
+    async fn insert_enterprise(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        c: &Checked,
+        placeholder: bool,
+        now: NaiveDateTime,
+    ) -> Result<i64> {
         let industry = Self::industry_code(tx, &c.industry_code).await?;
         let code = c.credit_code.clone().unwrap_or_default();
-        for (field, sql, v) in [("企业名称", "SELECT COUNT(*) AS n FROM enterprises WHERE name = $1", &c.name), ("统一社会信用代码", "SELECT COUNT(*) AS n FROM enterprises WHERE credit_code = $1", &code)] {
+        for (field, sql, v) in [
+            ("企业名称", "SELECT COUNT(*) AS n FROM enterprises WHERE name = $1", &c.name),
+            ("统一社会信用代码", "SELECT COUNT(*) AS n FROM enterprises WHERE credit_code = $1", &code),
+        ] {
             if sqlx::query(sql).bind(v.clone()).fetch_one(&mut *tx).await?.i("n")? > 0 {
                 return Err(StoreError::invalid(field, format!("「{v}」已在企业库中")));
             }
@@ -219,27 +263,63 @@ impl Db {
     }
 
     /// Register one enterprise (科技局 work; the caller checks the role).
-    pub async fn add_enterprise(&self, actor: &str, n: &NewEnterprise, placeholder: bool, now: NaiveDateTime) -> Result<i64> {
+    pub async fn add_enterprise(
+        &self,
+        actor: &str,
+        n: &NewEnterprise,
+        placeholder: bool,
+        now: NaiveDateTime,
+    ) -> Result<i64> {
         self.add_enterprise_checked(actor, check(n, true)?, placeholder, now).await
     }
 
     /// Register an enterprise known from a district report (or standing in for one it only
     /// counts) whose credit code is still to be collected; a code given is still checked.
-    pub async fn add_reported_enterprise(&self, actor: &str, n: &NewEnterprise, placeholder: bool, now: NaiveDateTime) -> Result<i64> {
+    pub async fn add_reported_enterprise(
+        &self,
+        actor: &str,
+        n: &NewEnterprise,
+        placeholder: bool,
+        now: NaiveDateTime,
+    ) -> Result<i64> {
         self.add_enterprise_checked(actor, check(n, false)?, placeholder, now).await
     }
 
-    async fn add_enterprise_checked(&self, actor: &str, c: Checked, placeholder: bool, now: NaiveDateTime) -> Result<i64> {
+    async fn add_enterprise_checked(
+        &self,
+        actor: &str,
+        c: Checked,
+        placeholder: bool,
+        now: NaiveDateTime,
+    ) -> Result<i64> {
         let mut tx = self.begin().await?;
         let id = self.insert_enterprise(&mut tx, &c, placeholder, now).await?;
         let after = serde_json::json!({"name": c.name, "credit_code": c.credit_code, "industry_code": c.industry_code, "placeholder": placeholder});
-        append(&mut tx, now, Change { actor, action: "enterprise.create", entity: "enterprise", entity_id: id.to_string(), before: String::new(), after: after.to_string() }).await?;
+        append(
+            &mut tx,
+            now,
+            Change {
+                actor,
+                action: "enterprise.create",
+                entity: "enterprise",
+                entity_id: id.to_string(),
+                before: String::new(),
+                after: after.to_string(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
 
     /// Import enterprises, all or nothing, every bad row reported.
-    pub async fn import_enterprises(&self, actor: &str, rows: &[RawRow], cell_problems: Vec<RowProblem>, now: NaiveDateTime) -> Result<ImportReport> {
+    pub async fn import_enterprises(
+        &self,
+        actor: &str,
+        rows: &[RawRow],
+        cell_problems: Vec<RowProblem>,
+        now: NaiveDateTime,
+    ) -> Result<ImportReport> {
         if rows.is_empty() {
             return Err(StoreError::BadInput("文件中没有数据行".into()));
         }
@@ -275,7 +355,19 @@ impl Db {
             tx.rollback().await?;
             return Err(refusal(&problems));
         }
-        append(&mut tx, now, Change { actor, action: "enterprise.import", entity: "enterprise", entity_id: ids.len().to_string(), before: String::new(), after: serde_json::json!({"ids": ids}).to_string() }).await?;
+        append(
+            &mut tx,
+            now,
+            Change {
+                actor,
+                action: "enterprise.import",
+                entity: "enterprise",
+                entity_id: ids.len().to_string(),
+                before: String::new(),
+                after: serde_json::json!({"ids": ids}).to_string(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(ImportReport { rows: rows.len(), created_ids: ids, list_id: None })
     }
@@ -291,14 +383,21 @@ impl Db {
         .bind(on.to_string())
         .fetch_all(&self.pool)
         .await?;
-        let quals = sqlx::query("SELECT enterprise_id, kind, cert_no, expires_on FROM enterprise_qualifications ORDER BY id").fetch_all(&self.pool).await?;
+        let quals =
+            sqlx::query("SELECT enterprise_id, kind, cert_no, expires_on FROM enterprise_qualifications ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
         let mut out = vec![];
         for r in &rows {
             let id = r.i("id")?;
             let mut qs = vec![];
             for q in &quals {
                 if q.i("enterprise_id")? == id {
-                    qs.push(Qualification { kind: q.s("kind")?, cert_no: q.s("cert_no")?, expires_on: q.os("expires_on")? });
+                    qs.push(Qualification {
+                        kind: q.s("kind")?,
+                        cert_no: q.s("cert_no")?,
+                        expires_on: q.os("expires_on")?,
+                    });
                 }
             }
             out.push(Enterprise {

@@ -10,12 +10,12 @@ use xietong_office::xlsx::{RawRow, RowError};
 use xietong_supervision::validate::{doc_no, optional_text, required_text};
 use xietong_supervision::{ReportCycle, Role, SourceKind};
 
-use crate::audit::{append, Change};
+use crate::audit::{Change, append};
 use crate::auth::SessionUser;
-use crate::indicators::{validate_indicator, validate_report, NewIndicator, NewIndicatorReport};
+use crate::indicators::{NewIndicator, NewIndicatorReport, validate_indicator, validate_report};
 use crate::org::{Category, Unit};
 use crate::tasks::{Ctx, NewTask};
-use crate::{ts, Db, Result, RowExt, StoreError};
+use crate::{Db, Result, RowExt, StoreError, ts};
 
 /// What an import did.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -77,14 +77,28 @@ pub fn task_columns(units: &[Unit], categories: &[Category]) -> Vec<Column> {
     vec![
         col("title", "任务名称", true, 40.0, "不超过200字", vec![]),
         col("description", "任务内容", false, 50.0, "具体要求，可换行", vec![]),
-        col("source_kind", "任务来源", true, 12.0, "上级交办 / 会议 / 领导批示", SourceKind::ALL.iter().map(|k| k.label_zh().to_string()).collect()),
+        col(
+            "source_kind",
+            "任务来源",
+            true,
+            12.0,
+            "上级交办 / 会议 / 领导批示",
+            SourceKind::ALL.iter().map(|k| k.label_zh().to_string()).collect(),
+        ),
         col("doc_no", "文号", true, 24.0, "如：二七政阅〔2026〕12号；同一文号只能立项一次", vec![]),
         col("source_title", "来源文件或会议", false, 30.0, "", vec![]),
         col("source_date", "来源日期", true, 12.0, "YYYY-MM-DD", vec![]),
         col("category", "工作类别", false, 12.0, "", categories.iter().map(|c| c.name.clone()).collect()),
         col("lead_unit", "牵头单位", true, 18.0, "须为系统中的单位全称", unit_names(units)),
         col("co_units", "配合单位", false, 24.0, "多个单位用顿号或逗号分隔", vec![]),
-        col("report_cycle", "汇报周期", true, 10.0, "每周 / 每半月 / 每月 / 按节点", ReportCycle::ALL.iter().map(|c| c.label_zh().to_string()).collect()),
+        col(
+            "report_cycle",
+            "汇报周期",
+            true,
+            10.0,
+            "每周 / 每半月 / 每月 / 按节点",
+            ReportCycle::ALL.iter().map(|c| c.label_zh().to_string()).collect(),
+        ),
         col("deadline", "办理期限", true, 12.0, "YYYY-MM-DD，须为工作日", vec![]),
     ]
 }
@@ -96,7 +110,14 @@ pub fn list_item_columns(units: &[Unit]) -> Vec<Column> {
         col("description", "具体内容", false, 50.0, "位置、要求等", vec![]),
         col("lead_unit", "责任单位", true, 18.0, "须为系统中的单位全称", unit_names(units)),
         col("co_units", "配合单位", false, 24.0, "多个单位用顿号或逗号分隔", vec![]),
-        col("report_cycle", "汇报周期", false, 10.0, "默认每月", ReportCycle::ALL.iter().map(|c| c.label_zh().to_string()).collect()),
+        col(
+            "report_cycle",
+            "汇报周期",
+            false,
+            10.0,
+            "默认每月",
+            ReportCycle::ALL.iter().map(|c| c.label_zh().to_string()).collect(),
+        ),
         col("deadline", "完成时限", true, 12.0, "YYYY-MM-DD，须为工作日", vec![]),
     ]
 }
@@ -122,7 +143,9 @@ fn split_units(s: &str) -> Vec<String> {
 
 /// The lead unit (column `lead_unit`, shown as `lead_field`) and co-units of a row, by full name.
 fn row_units(by_name: &HashMap<String, i64>, r: &RawRow, lead_field: &str) -> Result<(i64, Vec<i64>)> {
-    let lead = *by_name.get(r.get("lead_unit").trim()).ok_or_else(|| StoreError::invalid(lead_field, format!("「{}」不是系统中的单位", r.get("lead_unit"))))?;
+    let lead = *by_name
+        .get(r.get("lead_unit").trim())
+        .ok_or_else(|| StoreError::invalid(lead_field, format!("「{}」不是系统中的单位", r.get("lead_unit"))))?;
     let mut co = vec![];
     for n in split_units(r.get("co_units")) {
         co.push(*by_name.get(&n).ok_or_else(|| StoreError::invalid("配合单位", format!("「{n}」不是系统中的单位")))?);
@@ -144,7 +167,8 @@ pub(crate) fn problem(row: usize, e: StoreError) -> RowProblem {
 }
 
 /// The list template names some task fields differently; errors use the clerk's column names.
-const LIST_FIELD_NAMES: [(&str, &str); 3] = [("办理期限", "完成时限"), ("牵头单位", "责任单位"), ("任务名称", "事项名称")];
+const LIST_FIELD_NAMES: [(&str, &str); 3] =
+    [("办理期限", "完成时限"), ("牵头单位", "责任单位"), ("任务名称", "事项名称")];
 
 fn renamed(mut problems: Vec<RowProblem>, names: &[(&str, &str)]) -> Vec<RowProblem> {
     for p in &mut problems {
@@ -186,7 +210,13 @@ impl Db {
     }
 
     /// Import 督办任务 rows: 立项 and 交办 each, all or nothing. Only the 督查局.
-    pub async fn import_tasks(&self, user: &SessionUser, ctx: &Ctx<'_>, rows: &[RawRow], cell_problems: Vec<RowProblem>) -> Result<ImportReport> {
+    pub async fn import_tasks(
+        &self,
+        user: &SessionUser,
+        ctx: &Ctx<'_>,
+        rows: &[RawRow],
+        cell_problems: Vec<RowProblem>,
+    ) -> Result<ImportReport> {
         if user.role != Role::Supervisor {
             return Err(StoreError::Denied("无权限：只有督查局可以导入任务".into()));
         }
@@ -214,7 +244,11 @@ impl Db {
                 let (lead, co) = row_units(&by_name, r, "牵头单位")?;
                 let category_id = match r.get("category").trim() {
                     "" => None,
-                    c => Some(*cat_by_name.get(c).ok_or_else(|| StoreError::invalid("工作类别", format!("「{c}」不是已设置的类别")))?),
+                    c => Some(
+                        *cat_by_name
+                            .get(c)
+                            .ok_or_else(|| StoreError::invalid("工作类别", format!("「{c}」不是已设置的类别")))?,
+                    ),
                 };
                 Ok(NewTask {
                     title: r.get("title").into(),
@@ -248,7 +282,19 @@ impl Db {
             tx.rollback().await?;
             return Err(refusal(&problems));
         }
-        append(&mut tx, ctx.now, Change { actor: &user.username, action: "import.tasks", entity: "import", entity_id: ids.len().to_string(), before: String::new(), after: serde_json::json!({"task_ids": ids}).to_string() }).await?;
+        append(
+            &mut tx,
+            ctx.now,
+            Change {
+                actor: &user.username,
+                action: "import.tasks",
+                entity: "import",
+                entity_id: ids.len().to_string(),
+                before: String::new(),
+                after: serde_json::json!({"task_ids": ids}).to_string(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(ImportReport { rows: rows.len(), created_ids: ids, list_id: None })
     }
@@ -279,7 +325,11 @@ impl Db {
         let units = self.list_units().await?;
         let by_name = Self::unit_lookup(&units);
         let mut tx = self.begin().await?;
-        let dup = sqlx::query("SELECT COUNT(*) AS n FROM task_lists WHERE name = $1").bind(name.clone()).fetch_one(&mut *tx).await?.i("n")?;
+        let dup = sqlx::query("SELECT COUNT(*) AS n FROM task_lists WHERE name = $1")
+            .bind(name.clone())
+            .fetch_one(&mut *tx)
+            .await?
+            .i("n")?;
         if dup > 0 {
             return Err(StoreError::invalid("清单名称", format!("「{name}」已存在")));
         }
@@ -307,7 +357,11 @@ impl Db {
                 };
                 Ok(NewTask {
                     title: r.get("title").into(),
-                    description: format!("{}{}", r.get("description"), if description.is_empty() { String::new() } else { format!("\n（{name}）") }),
+                    description: format!(
+                        "{}{}",
+                        r.get("description"),
+                        if description.is_empty() { String::new() } else { format!("\n（{name}）") }
+                    ),
                     source_kind: "superior".into(),
                     doc_no: format!("{list_doc}-{:03}", i + 1),
                     source_title: name.clone(),
@@ -329,12 +383,22 @@ impl Db {
                     continue;
                 }
             };
-            let created = per_row!(tx, r.row, problems, async {
-                let id = self.create_task_in(&mut tx, user, ctx, &new).await?;
-                sqlx::query("INSERT INTO task_list_items (list_id, task_id, row_no) VALUES ($1, $2, $3)").bind(list_id).bind(id).bind(r.row as i64).execute(&mut *tx).await?;
-                Ok::<i64, StoreError>(id)
-            }
-            .await);
+            let created = per_row!(
+                tx,
+                r.row,
+                problems,
+                async {
+                    let id = self.create_task_in(&mut tx, user, ctx, &new).await?;
+                    sqlx::query("INSERT INTO task_list_items (list_id, task_id, row_no) VALUES ($1, $2, $3)")
+                        .bind(list_id)
+                        .bind(id)
+                        .bind(r.row as i64)
+                        .execute(&mut *tx)
+                        .await?;
+                    Ok::<i64, StoreError>(id)
+                }
+                .await
+            );
             if let Some(id) = created {
                 ids.push(id);
             }
@@ -344,13 +408,31 @@ impl Db {
             return Err(refusal(&renamed(problems, &LIST_FIELD_NAMES)));
         }
         let after = serde_json::json!({"name": name, "doc_no": list_doc, "task_ids": ids});
-        append(&mut tx, ctx.now, Change { actor: &user.username, action: "import.list", entity: "task_list", entity_id: list_id.to_string(), before: String::new(), after: after.to_string() }).await?;
+        append(
+            &mut tx,
+            ctx.now,
+            Change {
+                actor: &user.username,
+                action: "import.list",
+                entity: "task_list",
+                entity_id: list_id.to_string(),
+                before: String::new(),
+                after: after.to_string(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(ImportReport { rows: rows.len(), created_ids: ids, list_id: Some(list_id) })
     }
 
     /// Import indicators (and optional actuals) for existing tasks, all or nothing.
-    pub async fn import_indicators(&self, user: &SessionUser, now: chrono::NaiveDateTime, rows: &[RawRow], cell_problems: Vec<RowProblem>) -> Result<ImportReport> {
+    pub async fn import_indicators(
+        &self,
+        user: &SessionUser,
+        now: chrono::NaiveDateTime,
+        rows: &[RawRow],
+        cell_problems: Vec<RowProblem>,
+    ) -> Result<ImportReport> {
         if rows.is_empty() {
             return Err(StoreError::BadInput("文件中没有数据行".into()));
         }
@@ -375,12 +457,18 @@ impl Db {
                 let rep = if r.get("actual").trim().is_empty() {
                     None
                 } else {
-                    let actual = number("累计完成值", r.get("actual")).map_err(|m| StoreError::invalid("累计完成值", m))?;
+                    let actual =
+                        number("累计完成值", r.get("actual")).map_err(|m| StoreError::invalid("累计完成值", m))?;
                     let pct = match r.get("reported_percent").trim().trim_end_matches('%') {
                         "" => None,
                         p => Some(number("上报完成率", p).map_err(|m| StoreError::invalid("上报完成率(%)", m))?),
                     };
-                    let rep = NewIndicatorReport { as_of: r.get("as_of").into(), actual, reported_percent: pct, note: "Excel 导入".into() };
+                    let rep = NewIndicatorReport {
+                        as_of: r.get("as_of").into(),
+                        actual,
+                        reported_percent: pct,
+                        note: "Excel 导入".into(),
+                    };
                     validate_report(&ind, &rep)?;
                     Some(rep)
                 };
@@ -394,17 +482,27 @@ impl Db {
                 }
             };
             let doc = r.get("doc_no").trim().to_string();
-            let created = per_row!(tx, r.row, problems, async {
-                let task = sqlx::query("SELECT id FROM tasks WHERE doc_no = $1").bind(doc.clone()).fetch_optional(&mut *tx).await?;
-                let task = task.ok_or_else(|| StoreError::invalid("任务文号", format!("「{doc}」没有对应的任务")))?.i("id")?;
-                let ind = validate_indicator(&n)?;
-                let id = self.add_indicator_in(&mut tx, user, now, task, &ind).await?;
-                if let Some(rep) = &rep {
-                    self.report_indicator_in(&mut tx, user, now, id, rep).await?;
+            let created = per_row!(
+                tx,
+                r.row,
+                problems,
+                async {
+                    let task = sqlx::query("SELECT id FROM tasks WHERE doc_no = $1")
+                        .bind(doc.clone())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    let task = task
+                        .ok_or_else(|| StoreError::invalid("任务文号", format!("「{doc}」没有对应的任务")))?
+                        .i("id")?;
+                    let ind = validate_indicator(&n)?;
+                    let id = self.add_indicator_in(&mut tx, user, now, task, &ind).await?;
+                    if let Some(rep) = &rep {
+                        self.report_indicator_in(&mut tx, user, now, id, rep).await?;
+                    }
+                    Ok::<i64, StoreError>(id)
                 }
-                Ok::<i64, StoreError>(id)
-            }
-            .await);
+                .await
+            );
             if let Some(id) = created {
                 ids.push(id);
             }

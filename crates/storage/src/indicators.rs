@@ -4,14 +4,14 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use xietong_calendar::parse_date;
-use xietong_supervision::indicators::{assess, Indicator, IndicatorReport, IndicatorStatus};
+use xietong_supervision::indicators::{Indicator, IndicatorReport, IndicatorStatus, assess};
 use xietong_supervision::validate::{optional_text, required_text};
 use xietong_supervision::{Action, Role};
 
-use crate::audit::{append, Change};
+use crate::audit::{Change, append};
 use crate::auth::SessionUser;
 use crate::tasks::{load_detail, scope_sql};
-use crate::{ts, Db, Result, RowExt, StoreError};
+use crate::{Db, Result, RowExt, StoreError, ts};
 
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewIndicator {
@@ -99,7 +99,13 @@ pub fn validate_report(ind: &Indicator, r: &NewIndicatorReport) -> Result<(Indic
 
 impl Db {
     /// May this user maintain the indicators of a task? The 督查局, or a liaison who may report on it.
-    async fn indicator_write_check(&self, tx: &mut sqlx::AnyConnection, user: &SessionUser, task_id: i64, now: NaiveDateTime) -> Result<()> {
+    async fn indicator_write_check(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        user: &SessionUser,
+        task_id: i64,
+        now: NaiveDateTime,
+    ) -> Result<()> {
         let d = load_detail(tx, task_id, now).await?;
         if user.role == Role::Supervisor {
             return Ok(user.actor().must_view(&d.parties())?);
@@ -108,7 +114,13 @@ impl Db {
         Ok(())
     }
 
-    pub async fn add_indicator(&self, user: &SessionUser, now: NaiveDateTime, task_id: i64, n: &NewIndicator) -> Result<i64> {
+    pub async fn add_indicator(
+        &self,
+        user: &SessionUser,
+        now: NaiveDateTime,
+        task_id: i64,
+        n: &NewIndicator,
+    ) -> Result<i64> {
         let ind = validate_indicator(n)?;
         let mut tx = self.begin().await?;
         let id = self.add_indicator_in(&mut tx, user, now, task_id, &ind).await?;
@@ -116,7 +128,14 @@ impl Db {
         Ok(id)
     }
 
-    pub async fn add_indicator_in(&self, tx: &mut sqlx::AnyConnection, user: &SessionUser, now: NaiveDateTime, task_id: i64, ind: &Indicator) -> Result<i64> {
+    pub async fn add_indicator_in(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        user: &SessionUser,
+        now: NaiveDateTime,
+        task_id: i64,
+        ind: &Indicator,
+    ) -> Result<i64> {
         self.indicator_write_check(tx, user, task_id, now).await?;
         let dup = sqlx::query("SELECT COUNT(*) AS n FROM indicators WHERE task_id = $1 AND name = $2")
             .bind(task_id)
@@ -142,19 +161,44 @@ impl Db {
         .i("id")?;
         let after = serde_json::json!({"task_id": task_id, "name": ind.name, "unit_label": ind.unit_label, "target": ind.target,
             "period_start": ind.period_start.to_string(), "period_end": ind.period_end.to_string()});
-        append(tx, now, Change { actor: &user.username, action: "indicator.create", entity: "indicator", entity_id: id.to_string(), before: String::new(), after: after.to_string() }).await?;
+        append(
+            tx,
+            now,
+            Change {
+                actor: &user.username,
+                action: "indicator.create",
+                entity: "indicator",
+                entity_id: id.to_string(),
+                before: String::new(),
+                after: after.to_string(),
+            },
+        )
+        .await?;
         Ok(id)
     }
 
     /// Record actuals; returns the indicator with its recomputed status (and any disagreement).
-    pub async fn report_indicator(&self, user: &SessionUser, now: NaiveDateTime, indicator_id: i64, r: &NewIndicatorReport) -> Result<IndicatorView> {
+    pub async fn report_indicator(
+        &self,
+        user: &SessionUser,
+        now: NaiveDateTime,
+        indicator_id: i64,
+        r: &NewIndicatorReport,
+    ) -> Result<IndicatorView> {
         let mut tx = self.begin().await?;
         let v = self.report_indicator_in(&mut tx, user, now, indicator_id, r).await?;
         tx.commit().await?;
         Ok(v)
     }
 
-    pub async fn report_indicator_in(&self, tx: &mut sqlx::AnyConnection, user: &SessionUser, now: NaiveDateTime, indicator_id: i64, r: &NewIndicatorReport) -> Result<IndicatorView> {
+    pub async fn report_indicator_in(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        user: &SessionUser,
+        now: NaiveDateTime,
+        indicator_id: i64,
+        r: &NewIndicatorReport,
+    ) -> Result<IndicatorView> {
         let v = load_indicator(tx, indicator_id, now.date()).await?;
         self.indicator_write_check(tx, user, v.task_id, now).await?;
         let (rep, note) = validate_report(&v.domain(), r)?;
@@ -180,17 +224,37 @@ impl Db {
         let after = serde_json::json!({"indicator_id": indicator_id, "as_of": rep.as_of.to_string(), "actual": rep.actual,
             "reported_percent": rep.reported_percent, "completion_percent": v.status.completion_percent,
             "disagreement": v.status.disagreement.as_ref().map(|d| d.message_zh.clone())});
-        append(tx, now, Change { actor: &user.username, action: "indicator.report", entity: "indicator_report", entity_id: id.to_string(), before: String::new(), after: after.to_string() }).await?;
+        append(
+            tx,
+            now,
+            Change {
+                actor: &user.username,
+                action: "indicator.report",
+                entity: "indicator_report",
+                entity_id: id.to_string(),
+                before: String::new(),
+                after: after.to_string(),
+            },
+        )
+        .await?;
         Ok(v)
     }
 
     /// Indicators of one task (data scope checked through the task).
-    pub async fn task_indicators(&self, user: &SessionUser, task_id: i64, now: NaiveDateTime) -> Result<Vec<IndicatorView>> {
+    pub async fn task_indicators(
+        &self,
+        user: &SessionUser,
+        task_id: i64,
+        now: NaiveDateTime,
+    ) -> Result<Vec<IndicatorView>> {
         let today = now.date();
         let mut conn = self.pool.acquire().await?;
         let d = load_detail(&mut conn, task_id, now).await?;
         user.actor().must_view(&d.parties())?;
-        let ids = sqlx::query("SELECT id FROM indicators WHERE task_id = $1 ORDER BY id").bind(task_id).fetch_all(&mut *conn).await?;
+        let ids = sqlx::query("SELECT id FROM indicators WHERE task_id = $1 ORDER BY id")
+            .bind(task_id)
+            .fetch_all(&mut *conn)
+            .await?;
         let mut out = vec![];
         for r in ids {
             out.push(load_indicator(&mut conn, r.i("id")?, today).await?);
@@ -201,7 +265,10 @@ impl Db {
     /// Every indicator in the user's data scope, for the "时间过半、任务过半" check page.
     pub async fn all_indicators(&self, user: &SessionUser, today: NaiveDate) -> Result<Vec<IndicatorView>> {
         let mut conn = self.pool.acquire().await?;
-        let sql = format!("SELECT i.id FROM indicators i JOIN tasks t ON t.id = i.task_id WHERE {} ORDER BY t.lead_unit_id, i.id", scope_sql(user));
+        let sql = format!(
+            "SELECT i.id FROM indicators i JOIN tasks t ON t.id = i.task_id WHERE {} ORDER BY t.lead_unit_id, i.id",
+            scope_sql(user)
+        );
         let ids = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *conn).await?;
         let mut out = vec![];
         for r in ids {
@@ -224,21 +291,33 @@ pub(crate) async fn load_indicator(conn: &mut sqlx::AnyConnection, id: i64, toda
         let s = r.s(col)?;
         NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| StoreError::internal(format!("数据库中的日期无效：{s}")))
     };
-    let reports = sqlx::query("SELECT * FROM indicator_reports WHERE indicator_id = $1 ORDER BY as_of, id").bind(id).fetch_all(&mut *conn).await?;
+    let reports = sqlx::query("SELECT * FROM indicator_reports WHERE indicator_id = $1 ORDER BY as_of, id")
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
     let mut rows = vec![];
     for rr in &reports {
         let s = rr.s("as_of")?;
         rows.push(IndicatorReportRow {
             id: rr.i("id")?,
-            as_of: NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| StoreError::internal(format!("数据库中的日期无效：{s}")))?,
+            as_of: NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                .map_err(|_| StoreError::internal(format!("数据库中的日期无效：{s}")))?,
             actual: rr.f("actual")?,
             reported_percent: rr.of("reported_percent")?,
             note: rr.s("note")?,
         });
     }
-    let ind = Indicator { name: r.s("name")?, unit_label: r.s("unit_label")?, target: r.f("target")?, period_start: date("period_start")?, period_end: date("period_end")? };
-    let domain_reports: Vec<IndicatorReport> =
-        rows.iter().map(|x| IndicatorReport { as_of: x.as_of, actual: x.actual, reported_percent: x.reported_percent }).collect();
+    let ind = Indicator {
+        name: r.s("name")?,
+        unit_label: r.s("unit_label")?,
+        target: r.f("target")?,
+        period_start: date("period_start")?,
+        period_end: date("period_end")?,
+    };
+    let domain_reports: Vec<IndicatorReport> = rows
+        .iter()
+        .map(|x| IndicatorReport { as_of: x.as_of, actual: x.actual, reported_percent: x.reported_percent })
+        .collect();
     let status = assess(&ind, &domain_reports, today);
     Ok(IndicatorView {
         id,

@@ -5,13 +5,15 @@
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use xietong_calendar::parse_date;
-use xietong_supervision::inspections::{burden, find_overlaps, merge_groups, Inspection, Overlap, OverlapRules, UnitBurden};
-use xietong_supervision::validate::required_text;
 use xietong_supervision::Role;
+use xietong_supervision::inspections::{
+    Inspection, Overlap, OverlapRules, UnitBurden, burden, find_overlaps, merge_groups,
+};
+use xietong_supervision::validate::required_text;
 
-use crate::audit::{append, Change};
+use crate::audit::{Change, append};
 use crate::auth::SessionUser;
-use crate::{ts, Db, Result, RowExt, StoreError};
+use crate::{Db, Result, RowExt, StoreError, ts};
 
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewInspection {
@@ -92,7 +94,12 @@ fn months_of(rows: &[InspectionRow]) -> Vec<String> {
             if !out.contains(&m) {
                 out.push(m);
             }
-            d = if d.month() == 12 { NaiveDate::from_ymd_opt(d.year() + 1, 1, 1) } else { NaiveDate::from_ymd_opt(d.year(), d.month() + 1, 1) }.unwrap_or(NaiveDate::MAX);
+            d = if d.month() == 12 {
+                NaiveDate::from_ymd_opt(d.year() + 1, 1, 1)
+            } else {
+                NaiveDate::from_ymd_opt(d.year(), d.month() + 1, 1)
+            }
+            .unwrap_or(NaiveDate::MAX);
         }
     }
     out.sort();
@@ -137,10 +144,28 @@ impl Db {
         .await?
         .i("id")?;
         for u in &n.target_unit_ids {
-            sqlx::query("INSERT INTO inspection_targets (inspection_id, unit_id) VALUES ($1, $2) ON CONFLICT DO NOTHING").bind(id).bind(*u).execute(&mut *tx).await?;
+            sqlx::query(
+                "INSERT INTO inspection_targets (inspection_id, unit_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(id)
+            .bind(*u)
+            .execute(&mut *tx)
+            .await?;
         }
         let after = serde_json::json!({"name": name, "issuing_unit_id": n.issuing_unit_id, "subject": subject, "start_on": start.to_string(), "end_on": end.to_string(), "targets": n.target_unit_ids});
-        append(&mut tx, now, Change { actor: &user.username, action: "inspection.register", entity: "inspection", entity_id: id.to_string(), before: String::new(), after: after.to_string() }).await?;
+        append(
+            &mut tx,
+            now,
+            Change {
+                actor: &user.username,
+                action: "inspection.register",
+                entity: "inspection",
+                entity_id: id.to_string(),
+                before: String::new(),
+                after: after.to_string(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -213,7 +238,13 @@ impl Db {
         let b: Vec<UnitBurden> = burden(&all, &groups, &months);
         let burden_rows: Vec<BurdenRow> = b
             .into_iter()
-            .map(|x| BurdenRow { unit_name: units.iter().find(|u| u.id == x.unit_id).map(|u| u.name.clone()).unwrap_or_default(), unit_id: x.unit_id, month: x.month, before: x.before, after: x.after })
+            .map(|x| BurdenRow {
+                unit_name: units.iter().find(|u| u.id == x.unit_id).map(|u| u.name.clone()).unwrap_or_default(),
+                unit_id: x.unit_id,
+                month: x.month,
+                before: x.before,
+                after: x.after,
+            })
             .collect();
         let total_before = burden_rows.iter().map(|r| r.before).sum();
         let total_after = burden_rows.iter().map(|r| r.after).sum();
@@ -221,7 +252,14 @@ impl Db {
     }
 
     /// Merge inspections into one ("能合尽合"); each keeps its own row and origin.
-    pub async fn merge_inspections(&self, user: &SessionUser, ids: &[i64], name: &str, reason: &str, now: NaiveDateTime) -> Result<i64> {
+    pub async fn merge_inspections(
+        &self,
+        user: &SessionUser,
+        ids: &[i64],
+        name: &str,
+        reason: &str,
+        now: NaiveDateTime,
+    ) -> Result<i64> {
         if user.role != Role::Supervisor {
             return Err(StoreError::Denied("无权限：只有督查局可以合并督查考核事项".into()));
         }
@@ -246,22 +284,40 @@ impl Db {
                 return Err(StoreError::Conflict(format!("编号 {id} 的事项已经合并过，不能重复合并")));
             }
         }
-        let mid = sqlx::query("INSERT INTO inspection_merges (name, reason, created_by, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
-            .bind(name.clone())
-            .bind(reason.clone())
-            .bind(user.user_id)
-            .bind(ts(now))
-            .fetch_one(&mut *tx)
-            .await?
-            .i("id")?;
+        let mid = sqlx::query(
+            "INSERT INTO inspection_merges (name, reason, created_by, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(name.clone())
+        .bind(reason.clone())
+        .bind(user.user_id)
+        .bind(ts(now))
+        .fetch_one(&mut *tx)
+        .await?
+        .i("id")?;
         for id in &ids {
-            let n = sqlx::query("UPDATE inspections SET merge_id = $1 WHERE id = $2 AND merge_id IS NULL").bind(mid).bind(*id).execute(&mut *tx).await?;
+            let n = sqlx::query("UPDATE inspections SET merge_id = $1 WHERE id = $2 AND merge_id IS NULL")
+                .bind(mid)
+                .bind(*id)
+                .execute(&mut *tx)
+                .await?;
             if n.rows_affected() != 1 {
                 return Err(StoreError::Conflict(format!("编号 {id} 的事项刚被他人合并，请刷新后重试")));
             }
         }
         let after = serde_json::json!({"name": name, "reason": reason, "inspection_ids": ids});
-        append(&mut tx, now, Change { actor: &user.username, action: "inspection.merge", entity: "inspection_merge", entity_id: mid.to_string(), before: String::new(), after: after.to_string() }).await?;
+        append(
+            &mut tx,
+            now,
+            Change {
+                actor: &user.username,
+                action: "inspection.merge",
+                entity: "inspection_merge",
+                entity_id: mid.to_string(),
+                before: String::new(),
+                after: after.to_string(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(mid)
     }

@@ -134,7 +134,8 @@ impl RowExt for AnyRow {
     }
     fn d(&self, col: &str) -> Result<chrono::NaiveDate> {
         let s = self.s(col)?;
-        chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| StoreError::internal(format!("数据库中的日期格式无效：{s}")))
+        chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+            .map_err(|_| StoreError::internal(format!("数据库中的日期格式无效：{s}")))
     }
 }
 
@@ -143,14 +144,16 @@ fn keys_in(data_dir: &Path) -> Result<xietong_security::fields::FieldCipher> {
     use xietong_security::fields::FieldCipher;
     let path = data_dir.join("sm4.keys");
     if !path.exists() {
-        std::fs::write(&path, FieldCipher::generate_spec("1") + "\n").map_err(|e| StoreError::internal(format!("无法写入密钥文件 {}：{e}", path.display())))?;
+        std::fs::write(&path, FieldCipher::generate_spec("1") + "\n")
+            .map_err(|e| StoreError::internal(format!("无法写入密钥文件 {}：{e}", path.display())))?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
             let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
         }
     }
-    let spec = std::fs::read_to_string(&path).map_err(|e| StoreError::internal(format!("无法读取密钥文件 {}：{e}", path.display())))?;
+    let spec = std::fs::read_to_string(&path)
+        .map_err(|e| StoreError::internal(format!("无法读取密钥文件 {}：{e}", path.display())))?;
     FieldCipher::from_config(spec.trim()).map_err(|e| StoreError::internal(format!("{}：{e}", path.display())))
 }
 
@@ -246,26 +249,50 @@ impl Db {
     }
 
     pub async fn get_setting(&self, key: &str) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT value FROM settings WHERE key = $1").bind(key.to_string()).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT value FROM settings WHERE key = $1")
+            .bind(key.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|r| r.s("value")).transpose()
     }
 
     /// Set one setting in its own transaction, with an audit entry that summarises the change
     /// (large values such as templates are not copied into the audit log).
-    pub async fn save_setting_audited(&self, actor: &str, key: &str, value: &str, now: NaiveDateTime, summary: String) -> Result<()> {
+    pub async fn save_setting_audited(
+        &self,
+        actor: &str,
+        key: &str,
+        value: &str,
+        now: NaiveDateTime,
+        summary: String,
+    ) -> Result<()> {
         let mut tx = self.begin().await?;
         self.set_setting(&mut tx, key, value).await?;
-        audit::append(&mut tx, now, audit::Change { actor, action: "settings.set", entity: "settings", entity_id: key.to_string(), before: String::new(), after: serde_json::json!({"summary": summary}).to_string() }).await?;
+        audit::append(
+            &mut tx,
+            now,
+            audit::Change {
+                actor,
+                action: "settings.set",
+                entity: "settings",
+                entity_id: key.to_string(),
+                before: String::new(),
+                after: serde_json::json!({"summary": summary}).to_string(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     pub async fn set_setting(&self, tx: &mut Tx, key: &str, value: &str) -> Result<()> {
-        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-            .bind(key.to_string())
-            .bind(value.to_string())
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key.to_string())
+        .bind(value.to_string())
+        .execute(&mut **tx)
+        .await?;
         Ok(())
     }
 }

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 
 use crate::auth::SessionUser;
-use crate::tasks::{scope_sql, Task, TASK_SELECT};
+use crate::tasks::{TASK_SELECT, Task, scope_sql};
 use crate::{Db, Result, RowExt, StoreError};
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -53,7 +53,10 @@ impl Db {
             .into_iter()
             .find(|l| l.id == list_id)
             .ok_or_else(|| StoreError::NotFound(format!("编号 {list_id} 的清单不存在")))?;
-        let sql = format!("{TASK_SELECT} JOIN task_list_items li ON li.task_id = t.id WHERE li.list_id = $1 AND {} ORDER BY li.row_no", scope_sql(user));
+        let sql = format!(
+            "{TASK_SELECT} JOIN task_list_items li ON li.task_id = t.id WHERE li.list_id = $1 AND {} ORDER BY li.row_no",
+            scope_sql(user)
+        );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(list_id).fetch_all(&self.pool).await?;
         let tasks = rows.iter().map(crate::tasks::task).collect::<Result<Vec<_>>>()?;
         Ok((list, tasks))
@@ -62,7 +65,15 @@ impl Db {
 
 impl Db {
     /// Group existing tasks into a list (督查局), e.g. the items of an inspection report.
-    pub async fn create_list_of(&self, user: &SessionUser, name: &str, description: &str, category_id: Option<i64>, task_ids: &[i64], now: NaiveDateTime) -> Result<i64> {
+    pub async fn create_list_of(
+        &self,
+        user: &SessionUser,
+        name: &str,
+        description: &str,
+        category_id: Option<i64>,
+        task_ids: &[i64],
+        now: NaiveDateTime,
+    ) -> Result<i64> {
         if user.role != xietong_supervision::Role::Supervisor {
             return Err(StoreError::Denied("无权限：只有督查局可以建立清单".into()));
         }
@@ -78,10 +89,27 @@ impl Db {
             .await?
             .i("id")?;
         for (i, t) in task_ids.iter().enumerate() {
-            sqlx::query("INSERT INTO task_list_items (list_id, task_id, row_no) VALUES ($1, $2, $3)").bind(id).bind(*t).bind(i as i64 + 1).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO task_list_items (list_id, task_id, row_no) VALUES ($1, $2, $3)")
+                .bind(id)
+                .bind(*t)
+                .bind(i as i64 + 1)
+                .execute(&mut *tx)
+                .await?;
         }
         let after = serde_json::json!({"name": name, "task_ids": task_ids});
-        crate::audit::append(&mut tx, now, crate::audit::Change { actor: &user.username, action: "list.create", entity: "task_list", entity_id: id.to_string(), before: String::new(), after: after.to_string() }).await?;
+        crate::audit::append(
+            &mut tx,
+            now,
+            crate::audit::Change {
+                actor: &user.username,
+                action: "list.create",
+                entity: "task_list",
+                entity_id: id.to_string(),
+                before: String::new(),
+                after: after.to_string(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }

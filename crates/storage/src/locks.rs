@@ -85,7 +85,6 @@ where
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,6 +108,9 @@ mod tests {
             Err::<(), _>(StoreError::Conflict("冲突".into()))
         })
         .await;
-        assert!(matches!(other, Err(StoreError::Conflict(_))) && calls.load(Ordering::SeqCst) == 1, "other errors are not retried");
+        assert!(
+            matches!(other, Err(StoreError::Conflict(_))) && calls.load(Ordering::SeqCst) == 1,
+            "other errors are not retried"
+        );
     }
 }

@@ -5,12 +5,14 @@
 //! structured signals and writes the reasons.
 
 use serde::Serialize;
-use xietong_docking::matching::{self, industry_fit, location_fit, mode_fit, relative, shared_keywords, Signals, Weights};
-use xietong_search::{AchievementDoc, Hit, MatchIndex, MatchOptions, SearchError, MAX_QUERY_CHARS};
+use xietong_docking::matching::{
+    self, Signals, Weights, industry_fit, location_fit, mode_fit, relative, shared_keywords,
+};
+use xietong_search::{AchievementDoc, Hit, MAX_QUERY_CHARS, MatchIndex, MatchOptions, SearchError};
 use xietong_supervision::Role;
 
 use crate::auth::SessionUser;
-use crate::libraries::{reads_all, split_list, Expert, TechProblem};
+use crate::libraries::{Expert, TechProblem, reads_all, split_list};
 use crate::{Db, Result, RowExt, StoreError};
 
 /// Candidates fetched from the text search before the structured signals re-rank them.
@@ -48,7 +50,15 @@ fn search_err(e: SearchError) -> StoreError {
 
 /// A record's own text as a query, cut to the search's limit.
 fn query_of(parts: &[&str]) -> String {
-    parts.iter().map(|p| p.trim()).filter(|p| !p.is_empty()).collect::<Vec<_>>().join("\n").chars().take(MAX_QUERY_CHARS).collect()
+    parts
+        .iter()
+        .map(|p| p.trim())
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+        .chars()
+        .take(MAX_QUERY_CHARS)
+        .collect()
 }
 
 /// Matching is the platform's: not the supervision liaisons' and responsible persons'.
@@ -63,7 +73,15 @@ fn may_match(u: &SessionUser) -> Result<()> {
 /// Problems for a text (an achievement's or an expert's): relevance, then discipline ↔ industry
 /// for any of `disciplines`, the problem's keywords found in `body`, the achievement's `maturity`
 /// against the wanted mode (when there is an achievement), and location.
-fn rank_problems(problems: &[TechProblem], q: &str, body: &str, disciplines: &[&str], maturity: Option<&str>, location: &str, top: usize) -> Result<Vec<Match>> {
+fn rank_problems(
+    problems: &[TechProblem],
+    q: &str,
+    body: &str,
+    disciplines: &[&str],
+    maturity: Option<&str>,
+    location: &str,
+    top: usize,
+) -> Result<Vec<Match>> {
     let docs: Vec<AchievementDoc> = problems.iter().map(problem_doc).collect();
     let hits = search_in_ram(&docs, q, CANDIDATES)?;
     let rel = relative(&hits.iter().map(|h| h.score).collect::<Vec<_>>());
@@ -102,7 +120,16 @@ fn finish(kind: &str, ranked: Vec<(Candidate, matching::Scored)>) -> Vec<Match> 
         .map(|(i, ((id, title, subtitle, terms, extra), s))| {
             let mut reasons = s.reasons;
             reasons.extend(extra.into_iter().filter(|r| !r.is_empty()).take(1));
-            Match { kind: kind.into(), id, rank: i + 1, title, subtitle, score: (s.score * 1000.0).round() / 1000.0, matched_terms: terms, reasons }
+            Match {
+                kind: kind.into(),
+                id,
+                rank: i + 1,
+                title,
+                subtitle,
+                score: (s.score * 1000.0).round() / 1000.0,
+                matched_terms: terms,
+                reasons,
+            }
         })
         .collect()
 }
@@ -161,7 +188,13 @@ impl Db {
     }
 
     /// For a technical problem: the best achievements (from the achievements index) and experts.
-    pub async fn match_problem(&self, u: &SessionUser, index: &MatchIndex, problem_id: i64, top: usize) -> Result<Matches> {
+    pub async fn match_problem(
+        &self,
+        u: &SessionUser,
+        index: &MatchIndex,
+        problem_id: i64,
+        top: usize,
+    ) -> Result<Matches> {
         let p = self.get_tech_problem(u, problem_id).await?;
         let top = top.clamp(1, 50);
         let w = Weights::default();
@@ -183,7 +216,12 @@ impl Db {
                 mode: (!p.cooperation_mode.is_empty()).then(|| mode_fit(&a.maturity, &p.cooperation_mode)),
                 location: location_fit(&a.location, &p.enterprise_location),
             };
-            let sub = [a.institution.as_str(), a.discipline.as_str(), a.maturity.as_str(), a.external_id.as_str()].iter().filter(|x| !x.is_empty()).copied().collect::<Vec<_>>().join(" · ");
+            let sub = [a.institution.as_str(), a.discipline.as_str(), a.maturity.as_str(), a.external_id.as_str()]
+                .iter()
+                .filter(|x| !x.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" · ");
             cands.push(((a.id, a.title, sub, h.matched_terms.clone(), h.reasons_zh.clone()), s));
         }
         let achievements = finish("achievement", matching::rank(cands, &w, top));
@@ -245,7 +283,10 @@ impl Db {
 
     /// For an achievement: problems it could solve and enterprises that could use it.
     pub async fn match_achievement(&self, u: &SessionUser, achievement_id: i64, top: usize) -> Result<Matches> {
-        let a = self.achievement_row(Some(achievement_id), None).await?.ok_or_else(|| StoreError::NotFound(format!("成果库中没有编号 {achievement_id} 的成果")))?;
+        let a = self
+            .achievement_row(Some(achievement_id), None)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("成果库中没有编号 {achievement_id} 的成果")))?;
         if a.status != "published" && !reads_all(u) {
             return Err(StoreError::NotFound(format!("成果 {achievement_id} 尚未发布")));
         }
@@ -256,19 +297,28 @@ impl Db {
         let body = format!("{} {} {}", a.title, kw, a.abstract_text);
 
         let problems = self.matchable_problems(u).await?;
-        let problem_matches = rank_problems(&problems, &q, &body, &[a.discipline.as_str()], Some(&a.maturity), &a.location, top)?;
+        let problem_matches =
+            rank_problems(&problems, &q, &body, &[a.discipline.as_str()], Some(&a.maturity), &a.location, top)?;
         let enterprises = self.match_enterprises(&a.discipline, &a.location, &q, &problems, top).await?;
         Ok(Matches { achievements: vec![], experts: vec![], problems: problem_matches, enterprises })
     }
 
     /// Enterprises for a discipline and text: those whose industry fits, and those whose posted
     /// problems or industry share words with the text.
-    async fn match_enterprises(&self, discipline: &str, location: &str, q: &str, problems: &[TechProblem], top: usize) -> Result<Vec<Match>> {
+    async fn match_enterprises(
+        &self,
+        discipline: &str,
+        location: &str,
+        q: &str,
+        problems: &[TechProblem],
+        top: usize,
+    ) -> Result<Vec<Match>> {
         let list = self.list_enterprises(None, chrono::NaiveDate::MAX).await?;
         let docs: Vec<AchievementDoc> = list
             .iter()
             .map(|e| {
-                let posted: Vec<&str> = problems.iter().filter(|p| p.enterprise_id == e.id).map(|p| p.title.as_str()).collect();
+                let posted: Vec<&str> =
+                    problems.iter().filter(|p| p.enterprise_id == e.id).map(|p| p.title.as_str()).collect();
                 AchievementDoc {
                     external_id: e.id.to_string(),
                     title: e.name.clone(),
@@ -320,7 +370,15 @@ impl Db {
         let q = query_of(&[&x.fields, &kw, &disc]);
         let body = format!("{} {} {}", x.fields, kw, disc);
         let disciplines: Vec<&str> = x.disciplines.iter().map(String::as_str).collect();
-        let problems = rank_problems(&self.matchable_problems(u).await?, &q, &body, &disciplines, None, &x.institution_location, top.clamp(1, 50))?;
+        let problems = rank_problems(
+            &self.matchable_problems(u).await?,
+            &q,
+            &body,
+            &disciplines,
+            None,
+            &x.institution_location,
+            top.clamp(1, 50),
+        )?;
         Ok(Matches { achievements: vec![], experts: vec![], problems, enterprises: vec![] })
     }
 }

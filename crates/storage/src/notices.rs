@@ -5,13 +5,13 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use xietong_calendar::parse_date;
+use xietong_supervision::Role;
 use xietong_supervision::ranking::NoticeKind;
 use xietong_supervision::validate::{doc_no, required_text};
-use xietong_supervision::Role;
 
-use crate::audit::{append, Change};
+use crate::audit::{Change, append};
 use crate::auth::SessionUser;
-use crate::{ts, Db, Result, RowExt, StoreError};
+use crate::{Db, Result, RowExt, StoreError, ts};
 
 #[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct NoticeTarget {
@@ -73,7 +73,8 @@ const RECORD_SELECT: &str = "SELECT r.notice_id, n.title AS notice_title, n.doc_
 
 fn record(r: &sqlx::any::AnyRow) -> Result<NoticeRecord> {
     let kind_s = r.s("kind")?;
-    let kind = NoticeKind::from_code(&kind_s).ok_or_else(|| StoreError::internal(format!("数据库中的通报类型无效：{kind_s}")))?;
+    let kind = NoticeKind::from_code(&kind_s)
+        .ok_or_else(|| StoreError::internal(format!("数据库中的通报类型无效：{kind_s}")))?;
     Ok(NoticeRecord {
         notice_id: r.i("notice_id")?,
         notice_title: r.s("notice_title")?,
@@ -97,7 +98,8 @@ impl Db {
         if user.role != Role::Supervisor {
             return Err(StoreError::Denied("无权限：只有督查局可以发布通报".into()));
         }
-        let kind = NoticeKind::from_code(n.kind.trim()).ok_or_else(|| StoreError::invalid("通报类型", "应为 表扬、批评 或 预警"))?;
+        let kind = NoticeKind::from_code(n.kind.trim())
+            .ok_or_else(|| StoreError::invalid("通报类型", "应为 表扬、批评 或 预警"))?;
         let doc = doc_no(&n.doc_no)?;
         let title = required_text("通报标题", &n.title, 200)?;
         let body = required_text("通报正文", &n.body, 20000)?;
@@ -113,7 +115,11 @@ impl Db {
             actor.must_reach(&format!("通报对象第 {} 行的单位", i + 1), t.unit_id)?;
         }
         let mut tx = self.begin().await?;
-        let dup = sqlx::query("SELECT COUNT(*) AS n FROM notices WHERE doc_no = $1").bind(doc.clone()).fetch_one(&mut *tx).await?.i("n")?;
+        let dup = sqlx::query("SELECT COUNT(*) AS n FROM notices WHERE doc_no = $1")
+            .bind(doc.clone())
+            .fetch_one(&mut *tx)
+            .await?
+            .i("n")?;
         if dup > 0 {
             return Err(StoreError::invalid("文号", format!("「{doc}」已被另一份通报使用")));
         }
@@ -137,21 +143,38 @@ impl Db {
                 .bind(t.unit_id)
                 .fetch_optional(&mut *tx)
                 .await?
-                .ok_or_else(|| StoreError::invalid(&format!("第{row}个通报对象的单位"), format!("编号 {} 的单位不存在", t.unit_id)))?;
+                .ok_or_else(|| {
+                    StoreError::invalid(&format!("第{row}个通报对象的单位"), format!("编号 {} 的单位不存在", t.unit_id))
+                })?;
             let person = match t.person_id {
                 Some(p) => {
-                    let pu = sqlx::query("SELECT unit_id FROM people WHERE id = $1").bind(p).fetch_optional(&mut *tx).await?;
+                    let pu = sqlx::query("SELECT unit_id FROM people WHERE id = $1")
+                        .bind(p)
+                        .fetch_optional(&mut *tx)
+                        .await?;
                     match pu {
-                        None => return Err(StoreError::invalid(&format!("第{row}个通报对象的责任人"), format!("编号 {p} 的人员不存在"))),
+                        None => {
+                            return Err(StoreError::invalid(
+                                &format!("第{row}个通报对象的责任人"),
+                                format!("编号 {p} 的人员不存在"),
+                            ));
+                        }
                         Some(_) => Some(p),
                     }
                 }
                 None => u.oi("head_person_id")?,
             };
             if let Some(task) = t.task_id {
-                let ok = sqlx::query("SELECT COUNT(*) AS n FROM tasks WHERE id = $1").bind(task).fetch_one(&mut *tx).await?.i("n")?;
+                let ok = sqlx::query("SELECT COUNT(*) AS n FROM tasks WHERE id = $1")
+                    .bind(task)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .i("n")?;
                 if ok == 0 {
-                    return Err(StoreError::invalid(&format!("第{row}个通报对象的任务"), format!("编号 {task} 的任务不存在")));
+                    return Err(StoreError::invalid(
+                        &format!("第{row}个通报对象的任务"),
+                        format!("编号 {task} 的任务不存在"),
+                    ));
                 }
             }
             sqlx::query("INSERT INTO notice_records (notice_id, unit_id, person_id, task_id, kind, issued_on) VALUES ($1, $2, $3, $4, $5, $6)")
@@ -173,7 +196,19 @@ impl Db {
                 .await?;
         }
         let after = serde_json::json!({"kind": kind.code(), "doc_no": doc, "title": title, "issued_on": issued_on.to_string(), "targets": n.targets});
-        append(&mut tx, now, Change { actor: &user.username, action: "notice.issue", entity: "notice", entity_id: id.to_string(), before: String::new(), after: after.to_string() }).await?;
+        append(
+            &mut tx,
+            now,
+            Change {
+                actor: &user.username,
+                action: "notice.issue",
+                entity: "notice",
+                entity_id: id.to_string(),
+                before: String::new(),
+                after: after.to_string(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -185,8 +220,12 @@ impl Db {
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("编号 {id} 的通报不存在")))?;
         let kind_s = r.s("kind")?;
-        let kind = NoticeKind::from_code(&kind_s).ok_or_else(|| StoreError::internal(format!("数据库中的通报类型无效：{kind_s}")))?;
-        let recs = sqlx::query(sqlx::AssertSqlSafe(format!("{RECORD_SELECT} WHERE r.notice_id = $1 ORDER BY r.id"))).bind(id).fetch_all(&self.pool).await?;
+        let kind = NoticeKind::from_code(&kind_s)
+            .ok_or_else(|| StoreError::internal(format!("数据库中的通报类型无效：{kind_s}")))?;
+        let recs = sqlx::query(sqlx::AssertSqlSafe(format!("{RECORD_SELECT} WHERE r.notice_id = $1 ORDER BY r.id")))
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
         Ok(Notice {
             id,
             kind,

@@ -4,8 +4,8 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 use xietong_supervision::Role;
 
-use crate::audit::{append, Change};
-use crate::{ts, Db, Result, RowExt, StoreError, Tx};
+use crate::audit::{Change, append};
+use crate::{Db, Result, RowExt, StoreError, Tx, ts};
 
 pub const UNIT_KINDS: [&str; 6] = ["区委部门", "区政府部门", "镇街", "管委会", "外部单位", "内设科室"];
 
@@ -72,11 +72,23 @@ fn unit(r: &sqlx::any::AnyRow) -> Result<Unit> {
 
 impl Db {
     #[allow(clippy::too_many_arguments)]
-    pub async fn create_unit(&self, tx: &mut Tx, actor: &str, code: &str, name: &str, kind: &str, parent_id: Option<i64>, now: NaiveDateTime) -> Result<i64> {
+    pub async fn create_unit(
+        &self,
+        tx: &mut Tx,
+        actor: &str,
+        code: &str,
+        name: &str,
+        kind: &str,
+        parent_id: Option<i64>,
+        now: NaiveDateTime,
+    ) -> Result<i64> {
         let name = xietong_supervision::validate::required_text("单位名称", name, 64)?;
         let code = xietong_supervision::validate::required_text("单位编码", code, 32)?;
         if !UNIT_KINDS.contains(&kind) {
-            return Err(StoreError::invalid("单位类型", format!("「{kind}」不是有效类型，应为：{}", UNIT_KINDS.join("、"))));
+            return Err(StoreError::invalid(
+                "单位类型",
+                format!("「{kind}」不是有效类型，应为：{}", UNIT_KINDS.join("、")),
+            ));
         }
         let id = sqlx::query("INSERT INTO units (code, name, kind, parent_id) VALUES ($1, $2, $3, $4) RETURNING id")
             .bind(code.clone())
@@ -87,12 +99,33 @@ impl Db {
             .await?
             .i("id")?;
         let after = serde_json::json!({"code": code, "name": name, "kind": kind, "parent_id": parent_id}).to_string();
-        append(tx, now, Change { actor, action: "unit.create", entity: "unit", entity_id: id.to_string(), before: String::new(), after }).await?;
+        append(
+            tx,
+            now,
+            Change {
+                actor,
+                action: "unit.create",
+                entity: "unit",
+                entity_id: id.to_string(),
+                before: String::new(),
+                after,
+            },
+        )
+        .await?;
         Ok(id)
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub async fn create_person(&self, tx: &mut Tx, actor: &str, code: &str, name: &str, post: &str, unit_id: i64, now: NaiveDateTime) -> Result<i64> {
+    pub async fn create_person(
+        &self,
+        tx: &mut Tx,
+        actor: &str,
+        code: &str,
+        name: &str,
+        post: &str,
+        unit_id: i64,
+        now: NaiveDateTime,
+    ) -> Result<i64> {
         let name = xietong_supervision::validate::required_text("姓名", name, 32)?;
         let post = xietong_supervision::validate::required_text("职务", post, 32)?;
         let id = sqlx::query("INSERT INTO people (code, name, post, unit_id) VALUES ($1, $2, $3, $4) RETURNING id")
@@ -104,21 +137,68 @@ impl Db {
             .await?
             .i("id")?;
         let after = serde_json::json!({"code": code, "name": name, "post": post, "unit_id": unit_id}).to_string();
-        append(tx, now, Change { actor, action: "person.create", entity: "person", entity_id: id.to_string(), before: String::new(), after }).await?;
+        append(
+            tx,
+            now,
+            Change {
+                actor,
+                action: "person.create",
+                entity: "person",
+                entity_id: id.to_string(),
+                before: String::new(),
+                after,
+            },
+        )
+        .await?;
         Ok(id)
     }
 
-    pub async fn set_unit_head(&self, tx: &mut Tx, actor: &str, unit_id: i64, person_id: i64, now: NaiveDateTime) -> Result<()> {
-        sqlx::query("UPDATE units SET head_person_id = $1 WHERE id = $2").bind(person_id).bind(unit_id).execute(&mut **tx).await?;
-        append(tx, now, Change { actor, action: "unit.set_head", entity: "unit", entity_id: unit_id.to_string(), before: String::new(), after: serde_json::json!({"head_person_id": person_id}).to_string() }).await?;
+    pub async fn set_unit_head(
+        &self,
+        tx: &mut Tx,
+        actor: &str,
+        unit_id: i64,
+        person_id: i64,
+        now: NaiveDateTime,
+    ) -> Result<()> {
+        sqlx::query("UPDATE units SET head_person_id = $1 WHERE id = $2")
+            .bind(person_id)
+            .bind(unit_id)
+            .execute(&mut **tx)
+            .await?;
+        append(
+            tx,
+            now,
+            Change {
+                actor,
+                action: "unit.set_head",
+                entity: "unit",
+                entity_id: unit_id.to_string(),
+                before: String::new(),
+                after: serde_json::json!({"head_person_id": person_id}).to_string(),
+            },
+        )
+        .await?;
         Ok(())
     }
 
     /// Create an account with an already computed argon2 hash (see [`crate::auth::hash_password`]).
     #[allow(clippy::too_many_arguments)]
-    pub async fn create_user(&self, tx: &mut Tx, actor: &str, username: &str, password_hash: &str, person_id: i64, role: Role, now: NaiveDateTime) -> Result<i64> {
+    pub async fn create_user(
+        &self,
+        tx: &mut Tx,
+        actor: &str,
+        username: &str,
+        password_hash: &str,
+        person_id: i64,
+        role: Role,
+        now: NaiveDateTime,
+    ) -> Result<i64> {
         let username = username.trim();
-        if username.is_empty() || username.len() > 32 || !username.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+        if username.is_empty()
+            || username.len() > 32
+            || !username.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        {
             return Err(StoreError::invalid("用户名", "应为 1–32 位字母、数字、下划线或点"));
         }
         let id = sqlx::query("INSERT INTO users (username, password_hash, person_id, role, active, created_at) VALUES ($1, $2, $3, $4, 1, $5) RETURNING id")
@@ -132,38 +212,121 @@ impl Db {
             .i("id")?;
         // The password hash is not audited: the audit log is readable by auditors.
         let after = serde_json::json!({"username": username, "person_id": person_id, "role": role.code()}).to_string();
-        append(tx, now, Change { actor, action: "user.create", entity: "user", entity_id: id.to_string(), before: String::new(), after }).await?;
+        append(
+            tx,
+            now,
+            Change {
+                actor,
+                action: "user.create",
+                entity: "user",
+                entity_id: id.to_string(),
+                before: String::new(),
+                after,
+            },
+        )
+        .await?;
         Ok(id)
     }
 
-    pub async fn create_category(&self, tx: &mut Tx, actor: &str, name: &str, sort: i64, now: NaiveDateTime) -> Result<i64> {
+    pub async fn create_category(
+        &self,
+        tx: &mut Tx,
+        actor: &str,
+        name: &str,
+        sort: i64,
+        now: NaiveDateTime,
+    ) -> Result<i64> {
         let name = xietong_supervision::validate::required_text("工作类别", name, 32)?;
-        let id = sqlx::query("INSERT INTO categories (name, sort) VALUES ($1, $2) RETURNING id").bind(name.clone()).bind(sort).fetch_one(&mut **tx).await?.i("id")?;
-        append(tx, now, Change { actor, action: "category.create", entity: "category", entity_id: id.to_string(), before: String::new(), after: serde_json::json!({"name": name}).to_string() }).await?;
+        let id = sqlx::query("INSERT INTO categories (name, sort) VALUES ($1, $2) RETURNING id")
+            .bind(name.clone())
+            .bind(sort)
+            .fetch_one(&mut **tx)
+            .await?
+            .i("id")?;
+        append(
+            tx,
+            now,
+            Change {
+                actor,
+                action: "category.create",
+                entity: "category",
+                entity_id: id.to_string(),
+                before: String::new(),
+                after: serde_json::json!({"name": name}).to_string(),
+            },
+        )
+        .await?;
         Ok(id)
     }
 
     /// The lead department of a work category, which ranks the units carrying its tasks.
-    pub async fn set_category_lead(&self, tx: &mut Tx, actor: &str, category_id: i64, unit_id: Option<i64>, now: NaiveDateTime) -> Result<()> {
-        sqlx::query("UPDATE categories SET lead_unit_id = $1 WHERE id = $2").bind(unit_id).bind(category_id).execute(&mut **tx).await?;
+    pub async fn set_category_lead(
+        &self,
+        tx: &mut Tx,
+        actor: &str,
+        category_id: i64,
+        unit_id: Option<i64>,
+        now: NaiveDateTime,
+    ) -> Result<()> {
+        sqlx::query("UPDATE categories SET lead_unit_id = $1 WHERE id = $2")
+            .bind(unit_id)
+            .bind(category_id)
+            .execute(&mut **tx)
+            .await?;
         let after = serde_json::json!({"lead_unit_id": unit_id});
-        append(tx, now, Change { actor, action: "category.lead", entity: "category", entity_id: category_id.to_string(), before: String::new(), after: after.to_string() }).await?;
+        append(
+            tx,
+            now,
+            Change {
+                actor,
+                action: "category.lead",
+                entity: "category",
+                entity_id: category_id.to_string(),
+                before: String::new(),
+                after: after.to_string(),
+            },
+        )
+        .await?;
         Ok(())
     }
 
-    pub async fn add_leader_area(&self, tx: &mut Tx, actor: &str, leader_person_id: i64, unit_id: Option<i64>, category_id: Option<i64>, now: NaiveDateTime) -> Result<()> {
+    pub async fn add_leader_area(
+        &self,
+        tx: &mut Tx,
+        actor: &str,
+        leader_person_id: i64,
+        unit_id: Option<i64>,
+        category_id: Option<i64>,
+        now: NaiveDateTime,
+    ) -> Result<()> {
         if unit_id.is_none() && category_id.is_none() {
             return Err(StoreError::invalid("分包范围", "须指定单位或工作类别"));
         }
-        let id = sqlx::query("INSERT INTO leader_areas (leader_person_id, unit_id, category_id) VALUES ($1, $2, $3) RETURNING id")
-            .bind(leader_person_id)
-            .bind(unit_id)
-            .bind(category_id)
-            .fetch_one(&mut **tx)
-            .await?
-            .i("id")?;
-        let after = serde_json::json!({"leader_person_id": leader_person_id, "unit_id": unit_id, "category_id": category_id}).to_string();
-        append(tx, now, Change { actor, action: "leader_area.add", entity: "leader_area", entity_id: id.to_string(), before: String::new(), after }).await?;
+        let id = sqlx::query(
+            "INSERT INTO leader_areas (leader_person_id, unit_id, category_id) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(leader_person_id)
+        .bind(unit_id)
+        .bind(category_id)
+        .fetch_one(&mut **tx)
+        .await?
+        .i("id")?;
+        let after =
+            serde_json::json!({"leader_person_id": leader_person_id, "unit_id": unit_id, "category_id": category_id})
+                .to_string();
+        append(
+            tx,
+            now,
+            Change {
+                actor,
+                action: "leader_area.add",
+                entity: "leader_area",
+                entity_id: id.to_string(),
+                before: String::new(),
+                after,
+            },
+        )
+        .await?;
         Ok(())
     }
 
@@ -200,7 +363,16 @@ impl Db {
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .map(|r| Ok(Person { id: r.i("id")?, code: r.s("code")?, name: r.s("name")?, post: r.s("post")?, unit_id: r.i("unit_id")?, unit_name: r.s("unit_name")? }))
+            .map(|r| {
+                Ok(Person {
+                    id: r.i("id")?,
+                    code: r.s("code")?,
+                    name: r.s("name")?,
+                    post: r.s("post")?,
+                    unit_id: r.i("unit_id")?,
+                    unit_name: r.s("unit_name")?,
+                })
+            })
             .collect()
     }
 
@@ -231,7 +403,14 @@ impl Db {
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
-            .map(|r| Ok(Category { id: r.i("id")?, name: r.s("name")?, lead_unit_id: r.oi("lead_unit_id")?, lead_unit_name: r.os("lead_unit_name")? }))
+            .map(|r| {
+                Ok(Category {
+                    id: r.i("id")?,
+                    name: r.s("name")?,
+                    lead_unit_id: r.oi("lead_unit_id")?,
+                    lead_unit_name: r.os("lead_unit_name")?,
+                })
+            })
             .collect()
     }
 
@@ -244,7 +423,14 @@ impl Db {
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .map(|r| Ok(LeaderArea { leader_person_id: r.i("leader_person_id")?, leader_name: r.s("leader_name")?, unit_name: r.os("unit_name")?, category_name: r.os("category_name")? }))
+            .map(|r| {
+                Ok(LeaderArea {
+                    leader_person_id: r.i("leader_person_id")?,
+                    leader_name: r.s("leader_name")?,
+                    unit_name: r.os("unit_name")?,
+                    category_name: r.os("category_name")?,
+                })
+            })
             .collect()
     }
 
@@ -257,7 +443,8 @@ impl Db {
 /// A unit and all units below it, on a given connection (so it can run inside a transaction).
 pub(crate) async fn unit_and_descendants(conn: &mut sqlx::AnyConnection, id: i64) -> Result<Vec<i64>> {
     let all = sqlx::query("SELECT id, parent_id FROM units").fetch_all(&mut *conn).await?;
-    let pairs: Vec<(i64, Option<i64>)> = all.iter().map(|r| Ok((r.i("id")?, r.oi("parent_id")?))).collect::<Result<_>>()?;
+    let pairs: Vec<(i64, Option<i64>)> =
+        all.iter().map(|r| Ok((r.i("id")?, r.oi("parent_id")?))).collect::<Result<_>>()?;
     let mut out = vec![id];
     let mut i = 0;
     while i < out.len() {

@@ -6,14 +6,16 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use xietong_calendar::parse_datetime;
-use xietong_supervision::problems::{age_days, next_problem_status, problem_action_allowed, ProblemAction, ProblemStatus};
-use xietong_supervision::validate::{optional_text, required_text};
 use xietong_supervision::Role;
+use xietong_supervision::problems::{
+    ProblemAction, ProblemStatus, age_days, next_problem_status, problem_action_allowed,
+};
+use xietong_supervision::validate::{optional_text, required_text};
 
-use crate::audit::{append, Change};
+use crate::audit::{Change, append};
 use crate::auth::SessionUser;
 use crate::tasks::{Ctx, NewTask};
-use crate::{ts, Db, Result, RowExt, StoreError};
+use crate::{Db, Result, RowExt, StoreError, ts};
 
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewProblem {
@@ -130,7 +132,8 @@ async fn load_problem(conn: &mut sqlx::AnyConnection, id: i64, today: NaiveDate)
         .await?;
     let units = units.iter().map(|x| Ok((x.i("id")?, x.s("name")?))).collect::<Result<Vec<_>>>()?;
     let st = r.s("status")?;
-    let status = ProblemStatus::from_code(&st).ok_or_else(|| StoreError::internal(format!("数据库中的问题状态无效：{st}")))?;
+    let status =
+        ProblemStatus::from_code(&st).ok_or_else(|| StoreError::internal(format!("数据库中的问题状态无效：{st}")))?;
     let raised_at = r.t("raised_at")?;
     let resolved_at = r.ot("resolved_at")?;
     Ok(Problem {
@@ -161,7 +164,16 @@ impl Problem {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn problem_event(tx: &mut sqlx::AnyConnection, id: i64, action: &str, user: &SessionUser, at: NaiveDateTime, from: &str, to: &str, comment: &str) -> Result<()> {
+async fn problem_event(
+    tx: &mut sqlx::AnyConnection,
+    id: i64,
+    action: &str,
+    user: &SessionUser,
+    at: NaiveDateTime,
+    from: &str,
+    to: &str,
+    comment: &str,
+) -> Result<()> {
     sqlx::query("INSERT INTO problem_events (problem_id, action, actor_name, at, from_status, to_status, comment) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(id)
         .bind(action.to_string())
@@ -190,12 +202,20 @@ impl Db {
             self.unit_exists(&mut tx, "涉及单位", *u).await?;
         }
         if let Some(t) = n.source_task_id {
-            let c = sqlx::query("SELECT COUNT(*) AS n FROM tasks WHERE id = $1").bind(t).fetch_one(&mut *tx).await?.i("n")?;
+            let c = sqlx::query("SELECT COUNT(*) AS n FROM tasks WHERE id = $1")
+                .bind(t)
+                .fetch_one(&mut *tx)
+                .await?
+                .i("n")?;
             if c == 0 {
                 return Err(StoreError::invalid("来源任务", format!("编号 {t} 的任务不存在")));
             }
         }
-        let lead_name = sqlx::query("SELECT name FROM units WHERE id = $1").bind(n.lead_unit_id).fetch_one(&mut *tx).await?.s("name")?;
+        let lead_name = sqlx::query("SELECT name FROM units WHERE id = $1")
+            .bind(n.lead_unit_id)
+            .fetch_one(&mut *tx)
+            .await?
+            .s("name")?;
         let status = ProblemStatus::Pending;
         let id = sqlx::query(
             "INSERT INTO problems (title, description, source_task_id, lead_unit_id, status, holder, raised_by, raised_at, updated_at) \
@@ -214,19 +234,37 @@ impl Db {
         .i("id")?;
         for u in &n.unit_ids {
             if *u != n.lead_unit_id {
-                sqlx::query("INSERT INTO problem_units (problem_id, unit_id) VALUES ($1, $2) ON CONFLICT DO NOTHING").bind(id).bind(*u).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO problem_units (problem_id, unit_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                    .bind(id)
+                    .bind(*u)
+                    .execute(&mut *tx)
+                    .await?;
             }
         }
         problem_event(&mut tx, id, "raise", user, now, "", status.code(), &format!("列入问题台账：{title}")).await?;
-        sqlx::query("INSERT INTO notifications (unit_id, task_id, kind, text, created_at) VALUES ($1, $2, 'problem', $3, $4)")
-            .bind(n.lead_unit_id)
-            .bind(n.source_task_id)
-            .bind(format!("问题「{title}」已列入问题台账，由贵单位牵头协调化解"))
-            .bind(ts(now))
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO notifications (unit_id, task_id, kind, text, created_at) VALUES ($1, $2, 'problem', $3, $4)",
+        )
+        .bind(n.lead_unit_id)
+        .bind(n.source_task_id)
+        .bind(format!("问题「{title}」已列入问题台账，由贵单位牵头协调化解"))
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
         let after = serde_json::json!({"title": title, "lead_unit_id": n.lead_unit_id, "unit_ids": n.unit_ids, "source_task_id": n.source_task_id});
-        append(&mut tx, now, Change { actor: &user.username, action: "problem.raise", entity: "problem", entity_id: id.to_string(), before: String::new(), after: after.to_string() }).await?;
+        append(
+            &mut tx,
+            now,
+            Change {
+                actor: &user.username,
+                action: "problem.raise",
+                entity: "problem",
+                entity_id: id.to_string(),
+                before: String::new(),
+                after: after.to_string(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -240,8 +278,16 @@ impl Db {
     }
 
     /// Move a problem along its lifecycle (研判/协调、上报、批示、化解), with a comment.
-    pub async fn act_on_problem(&self, user: &SessionUser, id: i64, action: &str, comment: &str, now: NaiveDateTime) -> Result<ProblemDetail> {
-        let a = ProblemAction::from_code(action).ok_or_else(|| StoreError::NotFound(format!("没有名为「{action}」的问题台账操作")))?;
+    pub async fn act_on_problem(
+        &self,
+        user: &SessionUser,
+        id: i64,
+        action: &str,
+        comment: &str,
+        now: NaiveDateTime,
+    ) -> Result<ProblemDetail> {
+        let a = ProblemAction::from_code(action)
+            .ok_or_else(|| StoreError::NotFound(format!("没有名为「{action}」的问题台账操作")))?;
         if a == ProblemAction::HoldMeeting {
             return Err(StoreError::BadInput("召开协调会请使用“记录协调会”，填写参会人员和议定事项".into()));
         }
@@ -257,7 +303,9 @@ impl Db {
         }
         let to = next_problem_status(p.status, a).map_err(|e| StoreError::Conflict(e.to_string()))?;
         let comment = match a {
-            ProblemAction::Escalate | ProblemAction::Instruct | ProblemAction::Resolve => required_text(&format!("{}说明", a.label_zh()), comment, 2000)?,
+            ProblemAction::Escalate | ProblemAction::Instruct | ProblemAction::Resolve => {
+                required_text(&format!("{}说明", a.label_zh()), comment, 2000)?
+            }
             _ => optional_text("说明", comment, 2000)?.unwrap_or_default(),
         };
         let changed = sqlx::query("UPDATE problems SET status = $1, holder = $2, updated_at = $3, resolved_at = $4 WHERE id = $5 AND status = $6")
@@ -275,8 +323,21 @@ impl Db {
         }
         problem_event(&mut tx, id, a.code(), user, now, p.status.code(), to.code(), &comment).await?;
         let before = serde_json::json!({"status": p.status.code(), "holder": p.holder});
-        let after = serde_json::json!({"status": to.code(), "holder": holder_for(to, &p.lead_unit_name), "comment": comment});
-        append(&mut tx, now, Change { actor: &user.username, action: &format!("problem.{}", a.code()), entity: "problem", entity_id: id.to_string(), before: before.to_string(), after: after.to_string() }).await?;
+        let after =
+            serde_json::json!({"status": to.code(), "holder": holder_for(to, &p.lead_unit_name), "comment": comment});
+        append(
+            &mut tx,
+            now,
+            Change {
+                actor: &user.username,
+                action: &format!("problem.{}", a.code()),
+                entity: "problem",
+                entity_id: id.to_string(),
+                before: before.to_string(),
+                after: after.to_string(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         self.get_problem(user, id, now).await
     }
@@ -309,7 +370,8 @@ impl Db {
         if !problem_action_allowed(user.role, lead_member, ProblemAction::HoldMeeting) {
             return Err(StoreError::Denied("无权限：只有督查局或牵头单位可以记录协调会".into()));
         }
-        let to = next_problem_status(p.status, ProblemAction::HoldMeeting).map_err(|e| StoreError::Conflict(e.to_string()))?;
+        let to = next_problem_status(p.status, ProblemAction::HoldMeeting)
+            .map_err(|e| StoreError::Conflict(e.to_string()))?;
         let id = sqlx::query(
             "INSERT INTO meetings (problem_id, kind, held_at, place, attendees, decisions, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
@@ -327,10 +389,16 @@ impl Db {
         let mut task_ids = vec![];
         for (i, t) in m.follow_up_tasks.iter().enumerate() {
             let tid = self.create_task_in(&mut tx, user, ctx, t).await.map_err(|e| match e {
-                StoreError::Invalid(f) => StoreError::invalid(&format!("第{}项议定任务的{}", i + 1, f.field), f.message),
+                StoreError::Invalid(f) => {
+                    StoreError::invalid(&format!("第{}项议定任务的{}", i + 1, f.field), f.message)
+                }
                 other => other,
             })?;
-            sqlx::query("INSERT INTO meeting_tasks (meeting_id, task_id) VALUES ($1, $2)").bind(id).bind(tid).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO meeting_tasks (meeting_id, task_id) VALUES ($1, $2)")
+                .bind(id)
+                .bind(tid)
+                .execute(&mut *tx)
+                .await?;
             task_ids.push(tid);
         }
         sqlx::query("UPDATE problems SET status = $1, holder = $2, updated_at = $3 WHERE id = $4")
@@ -340,10 +408,40 @@ impl Db {
             .bind(problem_id)
             .execute(&mut *tx)
             .await?;
-        let summary = format!("{kind}（{}，{place}）：{decisions}{}", held_at.format("%Y-%m-%d %H:%M"), if task_ids.is_empty() { String::new() } else { format!("；议定事项转督办任务 {} 项", task_ids.len()) });
-        problem_event(&mut tx, problem_id, ProblemAction::HoldMeeting.code(), user, now, p.status.code(), to.code(), &summary).await?;
+        let summary = format!(
+            "{kind}（{}，{place}）：{decisions}{}",
+            held_at.format("%Y-%m-%d %H:%M"),
+            if task_ids.is_empty() {
+                String::new()
+            } else {
+                format!("；议定事项转督办任务 {} 项", task_ids.len())
+            }
+        );
+        problem_event(
+            &mut tx,
+            problem_id,
+            ProblemAction::HoldMeeting.code(),
+            user,
+            now,
+            p.status.code(),
+            to.code(),
+            &summary,
+        )
+        .await?;
         let after = serde_json::json!({"problem_id": problem_id, "kind": kind, "held_at": ts(held_at), "place": place, "task_ids": task_ids});
-        append(&mut tx, now, Change { actor: &user.username, action: "problem.meeting", entity: "meeting", entity_id: id.to_string(), before: String::new(), after: after.to_string() }).await?;
+        append(
+            &mut tx,
+            now,
+            Change {
+                actor: &user.username,
+                action: "problem.meeting",
+                entity: "meeting",
+                entity_id: id.to_string(),
+                before: String::new(),
+                after: after.to_string(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -354,7 +452,10 @@ impl Db {
         if !in_scope(user, &p.unit_ids()) {
             return Err(StoreError::Denied("无权限：该问题不在您的数据范围内".into()));
         }
-        let ev = sqlx::query("SELECT * FROM problem_events WHERE problem_id = $1 ORDER BY id").bind(id).fetch_all(&mut *conn).await?;
+        let ev = sqlx::query("SELECT * FROM problem_events WHERE problem_id = $1 ORDER BY id")
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?;
         let events = ev
             .iter()
             .map(|r| {
@@ -375,7 +476,10 @@ impl Db {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let ms = sqlx::query("SELECT * FROM meetings WHERE problem_id = $1 ORDER BY held_at, id").bind(id).fetch_all(&mut *conn).await?;
+        let ms = sqlx::query("SELECT * FROM meetings WHERE problem_id = $1 ORDER BY held_at, id")
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?;
         let mut meetings = vec![];
         for r in &ms {
             let mid = r.i("id")?;
@@ -399,7 +503,10 @@ impl Db {
 
     /// Tasks the escalation ladder proposed for the ledger (问题台账候选) that are still open and
     /// not yet raised: (task id, title, lead unit, deadline, proposed at). For the 督查局 and leaders.
-    pub async fn ledger_candidates(&self, user: &SessionUser) -> Result<Vec<(i64, String, String, NaiveDateTime, NaiveDateTime)>> {
+    pub async fn ledger_candidates(
+        &self,
+        user: &SessionUser,
+    ) -> Result<Vec<(i64, String, String, NaiveDateTime, NaiveDateTime)>> {
         if !matches!(user.role, Role::Supervisor | Role::Leader) {
             return Ok(vec![]);
         }
@@ -411,13 +518,23 @@ impl Db {
         )))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(|r| Ok((r.i("id")?, r.s("title")?, r.s("unit_name")?, r.t("deadline")?, r.t("fired_at")?))).collect()
+        rows.iter()
+            .map(|r| Ok((r.i("id")?, r.s("title")?, r.s("unit_name")?, r.t("deadline")?, r.t("fired_at")?)))
+            .collect()
     }
 
     /// The ledger within the user's data scope, optionally one status, oldest first.
-    pub async fn list_problems(&self, user: &SessionUser, status: Option<&str>, now: NaiveDateTime) -> Result<Vec<Problem>> {
+    pub async fn list_problems(
+        &self,
+        user: &SessionUser,
+        status: Option<&str>,
+        now: NaiveDateTime,
+    ) -> Result<Vec<Problem>> {
         let st = match status.filter(|s| !s.is_empty()) {
-            Some(s) => Some(ProblemStatus::from_code(s).ok_or_else(|| StoreError::invalid("状态", format!("「{s}」不是有效的问题状态")))?),
+            Some(s) => Some(
+                ProblemStatus::from_code(s)
+                    .ok_or_else(|| StoreError::invalid("状态", format!("「{s}」不是有效的问题状态")))?,
+            ),
             None => None,
         };
         let mut conn = self.pool.acquire().await?;

@@ -5,14 +5,14 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use xietong_calendar::parse_date;
-use xietong_supervision::projects::{project_progress, rank_sections, validate_amount, BidSection, RankedSection};
+use xietong_supervision::projects::{BidSection, RankedSection, project_progress, rank_sections, validate_amount};
 use xietong_supervision::validate::{optional_text, required_text};
 use xietong_supervision::{Action, Role, TaskStatus};
 
-use crate::audit::{append, Change};
+use crate::audit::{Change, append};
 use crate::auth::SessionUser;
-use crate::tasks::{load_detail, scope_sql, Command, Ctx, NewTask};
-use crate::{ts, Db, Result, RowExt, StoreError};
+use crate::tasks::{Command, Ctx, NewTask, load_detail, scope_sql};
+use crate::{Db, Result, RowExt, StoreError, ts};
 
 /// 项目类型.
 pub const PROJECT_KINDS: [(&str, &str); 2] = [("key", "重点项目"), ("government", "政府投资项目")];
@@ -116,11 +116,19 @@ impl Db {
     }
 
     /// With `existing_task`, wrap a task already registered instead of creating one.
-    pub async fn create_project_in(&self, tx: &mut sqlx::AnyConnection, user: &SessionUser, ctx: &Ctx<'_>, n: &NewProject, existing_task: Option<i64>) -> Result<i64> {
+    pub async fn create_project_in(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        user: &SessionUser,
+        ctx: &Ctx<'_>,
+        n: &NewProject,
+        existing_task: Option<i64>,
+    ) -> Result<i64> {
         if user.role != Role::Supervisor {
             return Err(StoreError::Denied("无权限：只有督查局可以登记项目".into()));
         }
-        let kind = project_kind_code(n.kind.trim()).ok_or_else(|| StoreError::invalid("项目类型", "应为 重点项目 或 政府投资项目"))?;
+        let kind = project_kind_code(n.kind.trim())
+            .ok_or_else(|| StoreError::invalid("项目类型", "应为 重点项目 或 政府投资项目"))?;
         let location = required_text("建设地点", &n.location, 200)?;
         let planned = validate_amount("计划总投资（万元）", n.planned_investment)?;
         let output = amount("预计年产值（万元）", n.annual_output)?;
@@ -179,13 +187,32 @@ impl Db {
         }
         let after = serde_json::json!({"task_id": task_id, "kind": kind, "owner_unit_id": n.owner_unit_id, "location": location,
             "planned_investment": planned, "sections": sections.iter().map(|s| &s.0).collect::<Vec<_>>()});
-        append(tx, ctx.now, Change { actor: &user.username, action: "project.create", entity: "project", entity_id: id.to_string(), before: String::new(), after: after.to_string() }).await?;
+        append(
+            tx,
+            ctx.now,
+            Change {
+                actor: &user.username,
+                action: "project.create",
+                entity: "project",
+                entity_id: id.to_string(),
+                before: String::new(),
+                after: after.to_string(),
+            },
+        )
+        .await?;
         Ok(id)
     }
 
     /// Report one section's progress (lead-unit liaison, while the task is being carried out). The
     /// task's own progress becomes the mean of its sections, reported on its timeline.
-    pub async fn report_section(&self, user: &SessionUser, ctx: &Ctx<'_>, section_id: i64, progress: i64, text: &str) -> Result<Project> {
+    pub async fn report_section(
+        &self,
+        user: &SessionUser,
+        ctx: &Ctx<'_>,
+        section_id: i64,
+        progress: i64,
+        text: &str,
+    ) -> Result<Project> {
         let mut tx = self.begin().await?;
         let r = sqlx::query("SELECT s.project_id, s.name, s.progress, p.task_id FROM bid_sections s JOIN projects p ON p.id = s.project_id WHERE s.id = $1")
             .bind(section_id)
@@ -196,7 +223,10 @@ impl Db {
         // The project's task is the business row (see crate::locks): locked before its sections are
         // read, so two section reports at once both count in the project's progress.
         crate::locks::lock_row(&mut tx, crate::locks::Locked::Tasks, task_id).await?;
-        let r = sqlx::query("SELECT project_id, name, progress FROM bid_sections WHERE id = $1").bind(section_id).fetch_one(&mut *tx).await?;
+        let r = sqlx::query("SELECT project_id, name, progress FROM bid_sections WHERE id = $1")
+            .bind(section_id)
+            .fetch_one(&mut *tx)
+            .await?;
         let (project_id, name, before) = (r.i("project_id")?, r.s("name")?, r.i("progress")?);
         let d = load_detail(&mut tx, task_id, ctx.now).await?;
         user.actor().authorize(Action::Report, &d.parties())?;
@@ -205,16 +235,44 @@ impl Db {
             return Err(StoreError::Denied("无权限：只有牵头单位联络员可以汇报标段进度".into()));
         }
         if d.task.status != TaskStatus::InProgress {
-            return Err(StoreError::Conflict(format!("项目任务当前状态为「{}」，分解推进后才能汇报标段进度", d.task.status.label_zh())));
+            return Err(StoreError::Conflict(format!(
+                "项目任务当前状态为「{}」，分解推进后才能汇报标段进度",
+                d.task.status.label_zh()
+            )));
         }
         let p = xietong_supervision::validate::progress("标段进度", progress)?;
         let text = required_text("进展情况", text, 2000)?;
-        sqlx::query("UPDATE bid_sections SET progress = $1, updated_at = $2 WHERE id = $3").bind(p).bind(ts(ctx.now)).bind(section_id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE bid_sections SET progress = $1, updated_at = $2 WHERE id = $3")
+            .bind(p)
+            .bind(ts(ctx.now))
+            .bind(section_id)
+            .execute(&mut *tx)
+            .await?;
         let sections = load_sections(&mut tx, project_id).await?;
         let overall = project_progress(&sections.iter().map(domain_section).collect::<Vec<_>>());
-        self.perform_in(&mut tx, user, ctx, task_id, Command::Report { progress: overall, text: format!("{name}进度 {p}%：{text}") }, None).await?;
+        self.perform_in(
+            &mut tx,
+            user,
+            ctx,
+            task_id,
+            Command::Report { progress: overall, text: format!("{name}进度 {p}%：{text}") },
+            None,
+        )
+        .await?;
         let after = serde_json::json!({"section_id": section_id, "progress": p, "project_progress": overall});
-        append(&mut tx, ctx.now, Change { actor: &user.username, action: "project.section_report", entity: "bid_section", entity_id: section_id.to_string(), before: serde_json::json!({"progress": before}).to_string(), after: after.to_string() }).await?;
+        append(
+            &mut tx,
+            ctx.now,
+            Change {
+                actor: &user.username,
+                action: "project.section_report",
+                entity: "bid_section",
+                entity_id: section_id.to_string(),
+                before: serde_json::json!({"progress": before}).to_string(),
+                after: after.to_string(),
+            },
+        )
+        .await?;
         let out = load_project(&mut tx, project_id, ctx.now.date()).await?;
         tx.commit().await?;
         Ok(out)
@@ -223,9 +281,12 @@ impl Db {
     /// Projects within the user's data scope (through their tasks).
     pub async fn list_projects(&self, user: &SessionUser, today: NaiveDate) -> Result<Vec<Project>> {
         let mut conn = self.pool.acquire().await?;
-        let ids = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT p.id FROM projects p JOIN tasks t ON t.id = p.task_id WHERE {} ORDER BY p.id", scope_sql(user))))
-            .fetch_all(&mut *conn)
-            .await?;
+        let ids = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT p.id FROM projects p JOIN tasks t ON t.id = p.task_id WHERE {} ORDER BY p.id",
+            scope_sql(user)
+        )))
+        .fetch_all(&mut *conn)
+        .await?;
         let mut out = vec![];
         for r in ids {
             out.push(load_project(&mut conn, r.i("id")?, today).await?);
@@ -245,27 +306,61 @@ impl Db {
 
     /// The project wrapping a task, if the task is a project.
     pub async fn project_of_task(&self, task_id: i64) -> Result<Option<i64>> {
-        let r = sqlx::query("SELECT id FROM projects WHERE task_id = $1").bind(task_id).fetch_optional(&self.pool).await?;
+        let r =
+            sqlx::query("SELECT id FROM projects WHERE task_id = $1").bind(task_id).fetch_optional(&self.pool).await?;
         r.map(|r| r.i("id")).transpose()
     }
 
     /// Set a section's progress directly (demo loading and corrections by the 督查局), audited.
-    pub async fn set_section_progress(&self, actor: &str, section_id: i64, progress: i64, now: NaiveDateTime) -> Result<()> {
+    pub async fn set_section_progress(
+        &self,
+        actor: &str,
+        section_id: i64,
+        progress: i64,
+        now: NaiveDateTime,
+    ) -> Result<()> {
         let p = xietong_supervision::validate::progress("标段进度", progress)?;
         let mut tx = self.begin().await?;
-        sqlx::query("UPDATE bid_sections SET progress = $1, updated_at = $2 WHERE id = $3").bind(p).bind(ts(now)).bind(section_id).execute(&mut *tx).await?;
-        append(&mut tx, now, Change { actor, action: "project.section_set", entity: "bid_section", entity_id: section_id.to_string(), before: String::new(), after: serde_json::json!({"progress": p}).to_string() }).await?;
+        sqlx::query("UPDATE bid_sections SET progress = $1, updated_at = $2 WHERE id = $3")
+            .bind(p)
+            .bind(ts(now))
+            .bind(section_id)
+            .execute(&mut *tx)
+            .await?;
+        append(
+            &mut tx,
+            now,
+            Change {
+                actor,
+                action: "project.section_set",
+                entity: "bid_section",
+                entity_id: section_id.to_string(),
+                before: String::new(),
+                after: serde_json::json!({"progress": p}).to_string(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 }
 
 fn domain_section(s: &SectionRow) -> BidSection {
-    BidSection { id: s.id, name: s.name.clone(), contractor: s.contractor.clone(), start: s.start_on, due: s.due_on, progress: s.progress }
+    BidSection {
+        id: s.id,
+        name: s.name.clone(),
+        contractor: s.contractor.clone(),
+        start: s.start_on,
+        due: s.due_on,
+        progress: s.progress,
+    }
 }
 
 async fn load_sections(conn: &mut sqlx::AnyConnection, project_id: i64) -> Result<Vec<SectionRow>> {
-    let rows = sqlx::query("SELECT * FROM bid_sections WHERE project_id = $1 ORDER BY id").bind(project_id).fetch_all(&mut *conn).await?;
+    let rows = sqlx::query("SELECT * FROM bid_sections WHERE project_id = $1 ORDER BY id")
+        .bind(project_id)
+        .fetch_all(&mut *conn)
+        .await?;
     rows.iter()
         .map(|r| {
             Ok(SectionRow {
@@ -295,7 +390,8 @@ pub(crate) async fn load_project(conn: &mut sqlx::AnyConnection, id: i64, today:
         id,
         task_id: r.i("task_id")?,
         title: r.s("title")?,
-        status: TaskStatus::from_code(&status).ok_or_else(|| StoreError::internal(format!("数据库中的状态无效：{status}")))?,
+        status: TaskStatus::from_code(&status)
+            .ok_or_else(|| StoreError::internal(format!("数据库中的状态无效：{status}")))?,
         deadline: r.t("deadline")?,
         lead_unit_id: r.i("lead_unit_id")?,
         lead_unit_name: r.s("lead_unit_name")?,
@@ -310,7 +406,11 @@ pub(crate) async fn load_project(conn: &mut sqlx::AnyConnection, id: i64, today:
         annual_tax: r.of("annual_tax")?,
         approvals_pending: r.s("approvals_pending")?,
         problems: r.s("problems")?,
-        progress: if sections.is_empty() { r.i("progress")? } else { project_progress(&sections.iter().map(domain_section).collect::<Vec<_>>()) },
+        progress: if sections.is_empty() {
+            r.i("progress")?
+        } else {
+            project_progress(&sections.iter().map(domain_section).collect::<Vec<_>>())
+        },
         sections,
         ranked_sections: ranked,
     })

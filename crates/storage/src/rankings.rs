@@ -4,12 +4,15 @@
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
-use xietong_supervision::ranking::{annual_scores, month_facts, rank, AnnualScore, NoticeEffect, NoticeKind, NoticeWeights, RankedUnit, ScoreFormula, TaskFacts, UnitMonthFacts};
 use xietong_supervision::Role;
+use xietong_supervision::ranking::{
+    AnnualScore, NoticeEffect, NoticeKind, NoticeWeights, RankedUnit, ScoreFormula, TaskFacts, UnitMonthFacts,
+    annual_scores, month_facts, rank,
+};
 
-use crate::audit::{append, Change};
+use crate::audit::{Change, append};
 use crate::auth::SessionUser;
-use crate::{ts, Db, Result, RowExt, StoreError};
+use crate::{Db, Result, RowExt, StoreError, ts};
 
 /// A month as "YYYY-MM" with its first and last day.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,7 +30,8 @@ impl Month {
             return Err(bad());
         }
         let first = NaiveDate::from_ymd_opt(y, m, 1).ok_or_else(bad)?;
-        let next = if m == 12 { NaiveDate::from_ymd_opt(y + 1, 1, 1) } else { NaiveDate::from_ymd_opt(y, m + 1, 1) }.ok_or_else(bad)?;
+        let next = if m == 12 { NaiveDate::from_ymd_opt(y + 1, 1, 1) } else { NaiveDate::from_ymd_opt(y, m + 1, 1) }
+            .ok_or_else(bad)?;
         Ok(Month { first, last: next.pred_opt().ok_or_else(bad)? })
     }
     pub fn label(&self) -> String {
@@ -80,14 +84,21 @@ impl Db {
             None => ScoreFormula::default(),
         };
         let notice_weights = match self.get_setting("notice_weights").await? {
-            Some(s) => serde_json::from_str(&s).map_err(|e| StoreError::internal(format!("通报加减分设置无效：{e}")))?,
+            Some(s) => {
+                serde_json::from_str(&s).map_err(|e| StoreError::internal(format!("通报加减分设置无效：{e}")))?
+            }
             None => NoticeWeights::default(),
         };
         Ok(RankingSettings { formula, notice_weights })
     }
 
     /// Change the score formula (督查局 only); published months keep the formula they were computed with.
-    pub async fn save_ranking_settings(&self, user: &SessionUser, s: &RankingSettings, now: NaiveDateTime) -> Result<()> {
+    pub async fn save_ranking_settings(
+        &self,
+        user: &SessionUser,
+        s: &RankingSettings,
+        now: NaiveDateTime,
+    ) -> Result<()> {
         if user.role != Role::Supervisor {
             return Err(StoreError::Denied("无权限：只有督查局可以修改评分公式".into()));
         }
@@ -96,8 +107,21 @@ impl Db {
         let before = serde_json::to_string(&self.ranking_settings().await?).unwrap_or_default();
         let mut tx = self.begin().await?;
         self.set_setting(&mut tx, "score_formula", &serde_json::to_string(&s.formula).unwrap_or_default()).await?;
-        self.set_setting(&mut tx, "notice_weights", &serde_json::to_string(&s.notice_weights).unwrap_or_default()).await?;
-        append(&mut tx, now, Change { actor: &user.username, action: "ranking.settings", entity: "settings", entity_id: "score_formula".into(), before, after: serde_json::to_string(s).unwrap_or_default() }).await?;
+        self.set_setting(&mut tx, "notice_weights", &serde_json::to_string(&s.notice_weights).unwrap_or_default())
+            .await?;
+        append(
+            &mut tx,
+            now,
+            Change {
+                actor: &user.username,
+                action: "ranking.settings",
+                entity: "settings",
+                entity_id: "score_formula".into(),
+                before,
+                after: serde_json::to_string(s).unwrap_or_default(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -114,12 +138,23 @@ impl Db {
     /// Who may compute and publish a category's ranking: the 督查局, or the liaison of the
     /// category's lead department ("牵头部门排名").
     fn may_rank(user: &SessionUser, lead_unit_id: Option<i64>) -> Result<()> {
-        let ok = user.role == Role::Supervisor || (user.role == Role::Liaison && lead_unit_id.is_some_and(|u| u == user.unit_id));
-        if ok { Ok(()) } else { Err(StoreError::Denied("无权限：只有督查局或该类别的牵头部门可以排名".into())) }
+        let ok = user.role == Role::Supervisor
+            || (user.role == Role::Liaison && lead_unit_id.is_some_and(|u| u == user.unit_id));
+        if ok {
+            Ok(())
+        } else {
+            Err(StoreError::Denied("无权限：只有督查局或该类别的牵头部门可以排名".into()))
+        }
     }
 
     /// The live ranking of a category for a month, computed from the tasks as they are now.
-    pub async fn preview_ranking(&self, user: &SessionUser, category_id: i64, month: Month, now: NaiveDateTime) -> Result<RankingView> {
+    pub async fn preview_ranking(
+        &self,
+        user: &SessionUser,
+        category_id: i64,
+        month: Month,
+        now: NaiveDateTime,
+    ) -> Result<RankingView> {
         let (name, lead, lead_name) = self.category_row(category_id).await?;
         if !(user.role == Role::Leader || user.role == Role::Admin) {
             Self::may_rank(user, lead)?;
@@ -158,7 +193,10 @@ impl Db {
             let progress = if cutoff >= now {
                 r.i("progress")?
             } else {
-                r.os("reported")?.and_then(|d| serde_json::from_str::<serde_json::Value>(&d).ok()).and_then(|v| v["progress"].as_i64()).unwrap_or(0)
+                r.os("reported")?
+                    .and_then(|d| serde_json::from_str::<serde_json::Value>(&d).ok())
+                    .and_then(|v| v["progress"].as_i64())
+                    .unwrap_or(0)
             };
             tasks.push(TaskFacts {
                 id: r.i("id")?,
@@ -171,12 +209,19 @@ impl Db {
             });
         }
         let units = sqlx::query("SELECT id, name, sort FROM units ORDER BY sort, id").fetch_all(&self.pool).await?;
-        let units: Vec<(i64, String, i64)> = units.iter().map(|r| Ok((r.i("id")?, r.s("name")?, r.i("sort")?))).collect::<Result<_>>()?;
+        let units: Vec<(i64, String, i64)> =
+            units.iter().map(|r| Ok((r.i("id")?, r.s("name")?, r.i("sort")?))).collect::<Result<_>>()?;
         Ok(month_facts(&tasks, &units, month.start(), month.end(), cutoff))
     }
 
     /// Publish a month: its rows are copied and never recomputed.
-    pub async fn publish_ranking(&self, user: &SessionUser, category_id: i64, month: Month, now: NaiveDateTime) -> Result<i64> {
+    pub async fn publish_ranking(
+        &self,
+        user: &SessionUser,
+        category_id: i64,
+        month: Month,
+        now: NaiveDateTime,
+    ) -> Result<i64> {
         let (_, lead, _) = self.category_row(category_id).await?;
         Self::may_rank(user, lead)?;
         if now <= month.end() {
@@ -222,7 +267,19 @@ impl Db {
                 .await?;
         }
         let after = serde_json::json!({"category_id": category_id, "month": month.label(), "rows": rows.iter().map(|r| (r.rank, r.unit_id, r.score)).collect::<Vec<_>>()});
-        append(&mut tx, now, Change { actor: &user.username, action: "ranking.publish", entity: "ranking", entity_id: id.to_string(), before: String::new(), after: after.to_string() }).await?;
+        append(
+            &mut tx,
+            now,
+            Change {
+                actor: &user.username,
+                action: "ranking.publish",
+                entity: "ranking",
+                entity_id: id.to_string(),
+                before: String::new(),
+                after: after.to_string(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -234,10 +291,16 @@ impl Db {
             .fetch_optional(&self.pool)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("编号 {id} 的排名不存在")))?;
-        let rows = sqlx::query("SELECT facts FROM ranking_rows WHERE ranking_id = $1 ORDER BY rank, id").bind(id).fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT facts FROM ranking_rows WHERE ranking_id = $1 ORDER BY rank, id")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
         let rows = rows
             .iter()
-            .map(|x| serde_json::from_str::<RankedUnit>(&x.s("facts")?).map_err(|e| StoreError::internal(format!("排名数据无效：{e}"))))
+            .map(|x| {
+                serde_json::from_str::<RankedUnit>(&x.s("facts")?)
+                    .map_err(|e| StoreError::internal(format!("排名数据无效：{e}")))
+            })
             .collect::<Result<Vec<_>>>()?;
         Ok(RankingView {
             id: Some(id),

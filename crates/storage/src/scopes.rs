@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use xietong_supervision::{DataScope, Role};
 
-use crate::audit::{append, Change};
+use crate::audit::{Change, append};
 use crate::auth::SessionUser;
 use crate::{Db, Result, RowExt, StoreError};
 
@@ -46,7 +46,11 @@ impl Db {
         if !Role::SCOPED.contains(&role) {
             return Ok(role.default_data_scope());
         }
-        Ok(self.get_setting(&key(role)).await?.and_then(|s| DataScope::decode(s.trim())).unwrap_or_else(|| role.default_data_scope()))
+        Ok(self
+            .get_setting(&key(role))
+            .await?
+            .and_then(|s| DataScope::decode(s.trim()))
+            .unwrap_or_else(|| role.default_data_scope()))
     }
 
     /// The units a scope covers for a person of `unit_id` (empty for 全部 and 仅本人).
@@ -61,8 +65,12 @@ impl Db {
 
     /// Every role's 数据范围, for the 安全管理员.
     pub async fn data_scopes(&self) -> Result<Vec<RoleDataScope>> {
-        let names: std::collections::HashMap<i64, String> =
-            sqlx::query("SELECT id, name FROM units").fetch_all(&self.pool).await?.iter().map(|r| Ok((r.i("id")?, r.s("name")?))).collect::<Result<_>>()?;
+        let names: std::collections::HashMap<i64, String> = sqlx::query("SELECT id, name FROM units")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok((r.i("id")?, r.s("name")?)))
+            .collect::<Result<_>>()?;
         let mut out = vec![];
         for role in Role::ALL {
             let s = self.data_scope_of(role).await?;
@@ -75,7 +83,10 @@ impl Db {
                 role_label: role.label_zh().into(),
                 kind: s.kind().into(),
                 kind_label: s.label_zh().into(),
-                unit_names: unit_ids.iter().map(|i| names.get(i).cloned().unwrap_or_else(|| format!("（已删除的单位 {i}）"))).collect(),
+                unit_names: unit_ids
+                    .iter()
+                    .map(|i| names.get(i).cloned().unwrap_or_else(|| format!("（已删除的单位 {i}）")))
+                    .collect(),
                 unit_ids,
                 configurable: Role::SCOPED.contains(&role),
             });
@@ -84,10 +95,19 @@ impl Db {
     }
 
     /// Set a role's 数据范围 (安全管理员). Takes effect at each session's next request.
-    pub async fn save_data_scope(&self, admin: &SessionUser, role: Role, change: &DataScopeChange, now: NaiveDateTime) -> Result<()> {
+    pub async fn save_data_scope(
+        &self,
+        admin: &SessionUser,
+        role: Role,
+        change: &DataScopeChange,
+        now: NaiveDateTime,
+    ) -> Result<()> {
         admin.actor().may_secure()?;
         if !Role::SCOPED.contains(&role) {
-            return Err(StoreError::invalid("角色", format!("{}的数据范围是固定的（{}），不能设置", role.label_zh(), role.default_data_scope().label_zh())));
+            return Err(StoreError::invalid(
+                "角色",
+                format!("{}的数据范围是固定的（{}），不能设置", role.label_zh(), role.default_data_scope().label_zh()),
+            ));
         }
         let scope = DataScope::from_parts("数据范围", &change.kind, &change.unit_ids)?;
         let before = self.data_scope_of(role).await?.encode();
@@ -98,7 +118,19 @@ impl Db {
             }
         }
         self.set_setting(&mut tx, &key(role), &scope.encode()).await?;
-        append(&mut tx, now, Change { actor: &admin.username, action: "settings.data_scope", entity: "role", entity_id: role.code().into(), before, after: scope.encode() }).await?;
+        append(
+            &mut tx,
+            now,
+            Change {
+                actor: &admin.username,
+                action: "settings.data_scope",
+                entity: "role",
+                entity_id: role.code().into(),
+                before,
+                after: scope.encode(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

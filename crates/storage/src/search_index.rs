@@ -13,7 +13,16 @@ fn search_err(e: xietong_search::SearchError) -> StoreError {
 
 /// The search document of an achievement.
 pub fn doc_of(a: crate::achievements::Achievement) -> AchievementDoc {
-    AchievementDoc { external_id: a.external_id, title: a.title, abstract_text: a.abstract_text, keywords: a.keywords, discipline: a.discipline, category: a.category, maturity: None, location: None }
+    AchievementDoc {
+        external_id: a.external_id,
+        title: a.title,
+        abstract_text: a.abstract_text,
+        keywords: a.keywords,
+        discipline: a.discipline,
+        category: a.category,
+        maturity: None,
+        location: None,
+    }
 }
 
 /// Where the index of a data directory lives.
@@ -38,7 +47,8 @@ pub fn build_achievements_index(data_dir: &Path, stamp: &str, docs: &[Achievemen
     let dir = achievements_index_dir(data_dir);
     let stamp_file = dir.with_extension("stamp");
     if dir.exists() {
-        std::fs::remove_dir_all(&dir).map_err(|e| StoreError::internal(format!("无法清理检索索引 {}：{e}", dir.display())))?;
+        std::fs::remove_dir_all(&dir)
+            .map_err(|e| StoreError::internal(format!("无法清理检索索引 {}：{e}", dir.display())))?;
     }
     let idx = MatchIndex::create_in_dir(&dir).map_err(search_err)?;
     idx.add_all(docs).map_err(search_err)?;

@@ -5,13 +5,13 @@
 
 use chrono::NaiveDateTime;
 use serde::Serialize;
-use xietong_supervision::lights::{self, EscalationStep};
 use xietong_supervision::TaskStatus;
+use xietong_supervision::lights::{self, EscalationStep};
 
-use crate::audit::{append, Change};
+use crate::audit::{Change, append};
 use crate::auth::SessionUser;
-use crate::tasks::{event, fired_steps, notify, week_label, Ctx};
-use crate::{ts, Db, Result, RowExt};
+use crate::tasks::{Ctx, event, fired_steps, notify, week_label};
+use crate::{Db, Result, RowExt, ts};
 
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct SweepReport {
@@ -89,7 +89,11 @@ impl Db {
                         fired.push(step);
                     }
                 }
-                let next = if open { lights::next_check_at(ctx.cal, &ctx.rules.escalation, deadline, &fired, ctx.now).map(ts) } else { None };
+                let next = if open {
+                    lights::next_check_at(ctx.cal, &ctx.rules.escalation, deadline, &fired, ctx.now).map(ts)
+                } else {
+                    None
+                };
                 let moved = sqlx::query("UPDATE tasks SET next_check_at = $1 WHERE id = $2 AND next_check_at = $3")
                     .bind(next)
                     .bind(id)
@@ -104,7 +108,14 @@ impl Db {
             }
             // The audit chain head last and once per batch (see crate::locks), held only until commit.
             for (id, after) in audit {
-                let change = Change { actor: "system", action: "task.escalate", entity: "task", entity_id: id.to_string(), before: String::new(), after };
+                let change = Change {
+                    actor: "system",
+                    action: "task.escalate",
+                    entity: "task",
+                    entity_id: id.to_string(),
+                    before: String::new(),
+                    after,
+                };
                 append(&mut tx, ctx.now, change).await?;
             }
             tx.commit().await?;
@@ -140,7 +151,11 @@ impl Db {
                 let fired = fired_steps(&mut tx, id, deadline).await?;
                 let next = lights::next_check_at(ctx.cal, &ctx.rules.escalation, deadline, &fired, ctx.now).map(ts);
                 if next != r.os("next_check_at")? {
-                    sqlx::query("UPDATE tasks SET next_check_at = $1 WHERE id = $2").bind(next).bind(id).execute(&mut *tx).await?;
+                    sqlx::query("UPDATE tasks SET next_check_at = $1 WHERE id = $2")
+                        .bind(next)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
                     changed += 1;
                 }
             }
@@ -178,20 +193,26 @@ async fn fire(
         return Ok(false);
     }
     let text = match step {
-        EscalationStep::Remind => format!("【提醒】「{title}」将于 {} 到期，请抓紧办理", deadline.format("%Y-%m-%d %H:%M")),
-        EscalationStep::Urge => format!("【催办】「{title}」已超过办理期限 {}，请立即办理并说明原因", deadline.format("%Y-%m-%d %H:%M")),
+        EscalationStep::Remind => {
+            format!("【提醒】「{title}」将于 {} 到期，请抓紧办理", deadline.format("%Y-%m-%d %H:%M"))
+        }
+        EscalationStep::Urge => {
+            format!("【催办】「{title}」已超过办理期限 {}，请立即办理并说明原因", deadline.format("%Y-%m-%d %H:%M"))
+        }
         EscalationStep::NoticeWarning => format!("【通报预警】「{title}」逾期未办结，将纳入督查通报"),
         EscalationStep::LedgerCandidate => format!("【问题台账】「{title}」长期逾期，建议列入问题台账研判"),
     };
     notify(tx, Some(unit), None, task_id, step.code(), &text, now).await?;
     if step == EscalationStep::Urge {
-        sqlx::query("INSERT INTO urges (task_id, manual, by_user_id, at, week, comment) VALUES ($1, 0, NULL, $2, $3, $4)")
-            .bind(task_id)
-            .bind(ts(now))
-            .bind(week_label(now))
-            .bind(text.clone())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO urges (task_id, manual, by_user_id, at, week, comment) VALUES ($1, 0, NULL, $2, $3, $4)",
+        )
+        .bind(task_id)
+        .bind(ts(now))
+        .bind(week_label(now))
+        .bind(text.clone())
+        .execute(&mut *tx)
+        .await?;
     }
     event(tx, task_id, &format!("escalate:{}", step.code()), sys, now, status.code(), status.code(), &text).await?;
     Ok(true)

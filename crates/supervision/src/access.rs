@@ -83,7 +83,8 @@ impl Role {
     /// Roles that work on supervised records (tasks, 台账, 通报, indicators); their 数据范围 is a
     /// setting. The others never see them: the 产学研 roles own their enterprise's or institution's
     /// records, and the 安全/审计管理员 see no business data.
-    pub const SCOPED: [Role; 6] = [Self::Admin, Self::Supervisor, Self::Leader, Self::Liaison, Self::Responsible, Self::TechBureau];
+    pub const SCOPED: [Role; 6] =
+        [Self::Admin, Self::Supervisor, Self::Leader, Self::Liaison, Self::Responsible, Self::TechBureau];
 
     /// The 数据范围 a role has until the 安全管理员 sets another.
     pub fn default_data_scope(self) -> DataScope {
@@ -167,7 +168,9 @@ impl DataScope {
                 }
                 Self::Custom(u)
             }
-            other => return Err(err(format!("「{other}」不是数据范围，应为 all、custom、unit、unit_and_below 或 self"))),
+            other => {
+                return Err(err(format!("「{other}」不是数据范围，应为 all、custom、unit、unit_and_below 或 self")));
+            }
         };
         Ok(scope)
     }
@@ -193,7 +196,8 @@ impl DataScope {
 
     pub fn decode(s: &str) -> Option<Self> {
         let (kind, rest) = s.split_once(':').unwrap_or((s, ""));
-        let units: Option<Vec<i64>> = rest.split(',').filter(|x| !x.trim().is_empty()).map(|x| x.trim().parse().ok()).collect();
+        let units: Option<Vec<i64>> =
+            rest.split(',').filter(|x| !x.trim().is_empty()).map(|x| x.trim().parse().ok()).collect();
         if kind != "custom" && !rest.is_empty() {
             return None;
         }
@@ -239,7 +243,11 @@ impl Actor {
     /// Refused unless `unit`'s business is within the 数据范围; `what` names the unit's part
     /// (“牵头单位”).
     pub fn must_reach(&self, what: &str, unit: i64) -> Result<(), Denied> {
-        if self.in_scope(unit) { Ok(()) } else { Err(Denied(format!("无权限：{what}不在您的数据范围（{}）内", self.data_scope.label_zh()))) }
+        if self.in_scope(unit) {
+            Ok(())
+        } else {
+            Err(Denied(format!("无权限：{what}不在您的数据范围（{}）内", self.data_scope.label_zh())))
+        }
     }
 
     /// Refused unless the task is within the 数据范围.
@@ -254,7 +262,9 @@ impl Actor {
         }
         match self.data_scope {
             DataScope::All => true,
-            DataScope::SelfOnly => t.subtask_person_ids.contains(&self.person_id) || t.leader_person_id == Some(self.person_id),
+            DataScope::SelfOnly => {
+                t.subtask_person_ids.contains(&self.person_id) || t.leader_person_id == Some(self.person_id)
+            }
             _ => self.in_scope(t.lead_unit_id) || t.co_unit_ids.iter().any(|u| self.in_scope(*u)),
         }
     }
@@ -264,7 +274,9 @@ impl Actor {
         use Action as A;
         self.must_view(t)?;
         let ok = match action {
-            A::Assign | A::Approve | A::Reject | A::Cancel | A::Urge | A::ReviewExtension => self.role == Role::Supervisor,
+            A::Assign | A::Approve | A::Reject | A::Cancel | A::Urge | A::ReviewExtension => {
+                self.role == Role::Supervisor
+            }
             A::Receive | A::Decompose | A::RequestCompletion | A::RequestExtension => {
                 self.role == Role::Liaison && self.in_scope(t.lead_unit_id)
             }
@@ -278,7 +290,12 @@ impl Actor {
         if ok {
             Ok(())
         } else {
-            Err(Denied(format!("无权限：{}不能执行「{}」（{}）", self.role.label_zh(), action.label_zh(), who_may(action))))
+            Err(Denied(format!(
+                "无权限：{}不能执行「{}」（{}）",
+                self.role.label_zh(),
+                action.label_zh(),
+                who_may(action)
+            )))
         }
     }
 
@@ -286,12 +303,20 @@ impl Actor {
     pub fn may_report_subtask(&self, t: &TaskParties, subtask_person_id: i64) -> Result<(), Denied> {
         let ok = (self.role == Role::Responsible && self.person_id == subtask_person_id)
             || (self.role == Role::Liaison && self.in_scope(t.lead_unit_id));
-        if ok { Ok(()) } else { Err(Denied("无权限：只有该子任务的责任人或牵头单位联络员可以汇报".into())) }
+        if ok {
+            Ok(())
+        } else {
+            Err(Denied("无权限：只有该子任务的责任人或牵头单位联络员可以汇报".into()))
+        }
     }
 
     /// Creating tasks (立项) is the 督查局's job.
     pub fn may_create_tasks(&self) -> Result<(), Denied> {
-        if self.role == Role::Supervisor { Ok(()) } else { Err(Denied("无权限：只有督查局可以立项".into())) }
+        if self.role == Role::Supervisor {
+            Ok(())
+        } else {
+            Err(Denied("无权限：只有督查局可以立项".into()))
+        }
     }
 
     /// … for a lead unit within its 数据范围.
@@ -302,17 +327,29 @@ impl Actor {
 
     /// Users, units and the calendar are the 系统管理员's job.
     pub fn may_administer(&self) -> Result<(), Denied> {
-        if self.role == Role::Admin { Ok(()) } else { Err(Denied("无权限：只有系统管理员可以修改系统设置".into())) }
+        if self.role == Role::Admin {
+            Ok(())
+        } else {
+            Err(Denied("无权限：只有系统管理员可以修改系统设置".into()))
+        }
     }
 
     /// Security settings, online sessions and the administrators' accounts: the 安全管理员's job.
     pub fn may_secure(&self) -> Result<(), Denied> {
-        if self.role == Role::SecurityAdmin { Ok(()) } else { Err(Denied("无权限：只有安全管理员可以管理安全设置和在线会话".into())) }
+        if self.role == Role::SecurityAdmin {
+            Ok(())
+        } else {
+            Err(Denied("无权限：只有安全管理员可以管理安全设置和在线会话".into()))
+        }
     }
 
     /// Reading the audit, login and operation logs: the 审计管理员's job.
     pub fn may_audit(&self) -> Result<(), Denied> {
-        if self.role == Role::AuditAdmin { Ok(()) } else { Err(Denied("无权限：只有审计管理员可以查看审计日志和登录日志".into())) }
+        if self.role == Role::AuditAdmin {
+            Ok(())
+        } else {
+            Err(Denied("无权限：只有审计管理员可以查看审计日志和登录日志".into()))
+        }
     }
 
     /// Who manages an account of `role`: the 安全管理员 for the three administrators, the
@@ -342,7 +379,8 @@ mod tests {
     }
     fn actor(role: Role, unit: i64, person: i64) -> Actor {
         let data_scope = role.default_data_scope();
-        let scope_unit_ids = if matches!(data_scope, DataScope::Unit | DataScope::UnitAndBelow) { vec![unit] } else { vec![] };
+        let scope_unit_ids =
+            if matches!(data_scope, DataScope::Unit | DataScope::UnitAndBelow) { vec![unit] } else { vec![] };
         Actor { person_id: person, role, unit_id: unit, data_scope, scope_unit_ids }
     }
     fn scoped(role: Role, unit: i64, person: i64, data_scope: DataScope, units: Vec<i64>) -> Actor {

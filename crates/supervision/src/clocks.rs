@@ -84,7 +84,11 @@ impl Clock {
         }
     }
 
-    pub fn decomposition(cal: &WorkCalendar, assigned_at: NaiveDateTime, decomposed_at: Option<NaiveDateTime>) -> Clock {
+    pub fn decomposition(
+        cal: &WorkCalendar,
+        assigned_at: NaiveDateTime,
+        decomposed_at: Option<NaiveDateTime>,
+    ) -> Clock {
         let due = cal.add_working_minutes(assigned_at, DECOMPOSITION_WORKING_MINUTES);
         Clock {
             kind: ClockKind::Decomposition,

@@ -59,7 +59,10 @@ impl Indicator {
             return Err(FieldError::new("目标值", format!("应大于 0（当前 {}）", fmt_num(self.target))));
         }
         if self.period_end <= self.period_start {
-            return Err(FieldError::new("考核期", format!("结束日期（{}）应晚于开始日期（{}）", self.period_end, self.period_start)));
+            return Err(FieldError::new(
+                "考核期",
+                format!("结束日期（{}）应晚于开始日期（{}）", self.period_end, self.period_start),
+            ));
         }
         Ok(())
     }
@@ -128,13 +131,14 @@ pub fn assess(ind: &Indicator, reports: &[IndicatorReport], as_of: NaiveDate) ->
 }
 
 /// The status on `as_of` from the latest report dated on or before it (later ones in the slice win ties).
-pub fn assess_with_tolerance(ind: &Indicator, reports: &[IndicatorReport], as_of: NaiveDate, tolerance: f64) -> IndicatorStatus {
-    let latest = reports
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.as_of <= as_of)
-        .max_by_key(|(i, r)| (r.as_of, *i))
-        .map(|(_, r)| r);
+pub fn assess_with_tolerance(
+    ind: &Indicator,
+    reports: &[IndicatorReport],
+    as_of: NaiveDate,
+    tolerance: f64,
+) -> IndicatorStatus {
+    let latest =
+        reports.iter().enumerate().filter(|(_, r)| r.as_of <= as_of).max_by_key(|(i, r)| (r.as_of, *i)).map(|(_, r)| r);
     let computed_raw = match latest {
         Some(r) if ind.target > 0.0 => r.actual / ind.target * 100.0,
         _ => 0.0,
@@ -189,7 +193,13 @@ mod tests {
     }
 
     fn jobs() -> Indicator {
-        Indicator { name: "城镇新增就业".into(), unit_label: "人".into(), target: 18500.0, period_start: d("2026-01-01"), period_end: d("2026-12-31") }
+        Indicator {
+            name: "城镇新增就业".into(),
+            unit_label: "人".into(),
+            target: 18500.0,
+            period_start: d("2026-01-01"),
+            period_end: d("2026-12-31"),
+        }
     }
 
     #[test]
@@ -212,7 +222,15 @@ mod tests {
         // 334 of 365 days have passed: 91.5 %, so 73.1 % lags.
         assert_eq!(s.time_percent, 91.5);
         assert!(s.lagging);
-        assert!(!assess_with_tolerance(&jobs(), &[IndicatorReport { reported_percent: None, ..s_report(13532.0) }], d("2026-11-30"), 20.0).lagging);
+        assert!(
+            !assess_with_tolerance(
+                &jobs(),
+                &[IndicatorReport { reported_percent: None, ..s_report(13532.0) }],
+                d("2026-11-30"),
+                20.0
+            )
+            .lagging
+        );
     }
 
     fn s_report(actual: f64) -> IndicatorReport {
@@ -221,7 +239,11 @@ mod tests {
 
     #[test]
     fn half_check_only_after_half_time() {
-        let early = assess(&jobs(), &[IndicatorReport { as_of: d("2026-03-31"), actual: 6000.0, reported_percent: None }], d("2026-03-31"));
+        let early = assess(
+            &jobs(),
+            &[IndicatorReport { as_of: d("2026-03-31"), actual: 6000.0, reported_percent: None }],
+            d("2026-03-31"),
+        );
         assert_eq!(early.half_check, None);
         assert!(!early.lagging, "32.4 % done at 24.7 % time");
         let r = IndicatorReport { as_of: d("2026-07-31"), actual: 8000.0, reported_percent: None };
@@ -229,7 +251,11 @@ mod tests {
         let h = s.half_check.unwrap();
         assert!(!h.met);
         assert_eq!(h.message_zh, "时间过半、任务未过半：时间进度 58.1%，仅完成 43.2%");
-        let ok = assess(&jobs(), &[IndicatorReport { as_of: d("2026-07-31"), actual: 9250.0, reported_percent: None }], d("2026-07-31"));
+        let ok = assess(
+            &jobs(),
+            &[IndicatorReport { as_of: d("2026-07-31"), actual: 9250.0, reported_percent: None }],
+            d("2026-07-31"),
+        );
         assert!(ok.half_check.unwrap().met);
     }
 
@@ -273,7 +299,9 @@ mod tests {
         assert_eq!(r.validate().unwrap_err().to_string(), "字段「上报完成率」应在 0 到 1000 之间（当前 1000.5）");
         let r = IndicatorReport { as_of: d("2026-01-02"), actual: 1.0, reported_percent: Some(f64::NAN) };
         assert_eq!(r.validate().unwrap_err().field, "上报完成率");
-        assert!(IndicatorReport { as_of: d("2026-01-02"), actual: 0.0, reported_percent: Some(0.0) }.validate().is_ok());
+        assert!(
+            IndicatorReport { as_of: d("2026-01-02"), actual: 0.0, reported_percent: Some(0.0) }.validate().is_ok()
+        );
     }
 
     #[test]

@@ -31,7 +31,10 @@ impl Inspection {
     pub fn validate(&self) -> Result<(), FieldError> {
         crate::validate::required_text("督查名称", &self.name, 200)?;
         if self.end < self.start {
-            return Err(FieldError::new("督查时间", format!("结束日期（{}）不能早于开始日期（{}）", self.end, self.start)));
+            return Err(FieldError::new(
+                "督查时间",
+                format!("结束日期（{}）不能早于开始日期（{}）", self.end, self.start),
+            ));
         }
         if self.target_unit_ids.is_empty() {
             return Err(FieldError::new("被督查单位", "至少选择一个单位"));
@@ -47,8 +50,36 @@ impl Inspection {
 
 /// Words that appear in almost every inspection title and say nothing about its subject.
 pub const STOP_WORDS: [&str; 30] = [
-    "工作", "开展", "情况", "检查", "督查", "考核", "督导", "督办", "大检查", "专项", "行动", "活动", "落实", "推进", "全面", "进一步",
-    "加强", "有关", "相关", "关于", "组织", "实施", "年度", "季度", "全区", "全市", "我区", "重点", "集中", "事项",
+    "工作",
+    "开展",
+    "情况",
+    "检查",
+    "督查",
+    "考核",
+    "督导",
+    "督办",
+    "大检查",
+    "专项",
+    "行动",
+    "活动",
+    "落实",
+    "推进",
+    "全面",
+    "进一步",
+    "加强",
+    "有关",
+    "相关",
+    "关于",
+    "组织",
+    "实施",
+    "年度",
+    "季度",
+    "全区",
+    "全市",
+    "我区",
+    "重点",
+    "集中",
+    "事项",
 ];
 
 /// Term vectors and their cosine; holds the jieba dictionary, which is slow to load, so build once.
@@ -82,7 +113,11 @@ impl Similarity {
         let lower = text.to_lowercase();
         for t in self.jieba.cut_for_search(&lower, true) {
             let w = t.word.trim();
-            if w.chars().count() < 2 || !w.chars().all(char::is_alphanumeric) || w.chars().all(|c| c.is_numeric()) || STOP_WORDS.contains(&w) {
+            if w.chars().count() < 2
+                || !w.chars().all(char::is_alphanumeric)
+                || w.chars().all(|c| c.is_numeric())
+                || STOP_WORDS.contains(&w)
+            {
                 continue;
             }
             *out.entry(w.to_string()).or_insert(0) += 1;
@@ -186,7 +221,8 @@ pub fn find_overlaps_with(sim: &Similarity, items: &[Inspection], rules: &Overla
             if similarity < rules.min_similarity {
                 continue;
             }
-            let mut shared_terms: Vec<String> = terms[i].keys().filter(|k| terms[j].contains_key(*k)).cloned().collect();
+            let mut shared_terms: Vec<String> =
+                terms[i].keys().filter(|k| terms[j].contains_key(*k)).cloned().collect();
             shared_terms.sort_by(|p, q| q.chars().count().cmp(&p.chars().count()).then(p.cmp(q)));
             let reasons_zh = vec![
                 format!("被督查单位重叠：共同涉及 {} 个单位", shared_units.len()),
@@ -278,14 +314,17 @@ pub fn months_between(start: NaiveDate, end: NaiveDate) -> Vec<String> {
 /// an inspection reaches every month its period touches; after merging, a group counts once per
 /// unit and month. Rows with no inspection are left out; ordered by unit, then `months` order.
 pub fn burden(items: &[Inspection], groups: &[Vec<i64>], months: &[String]) -> Vec<UnitBurden> {
-    let group_of: BTreeMap<i64, usize> = groups.iter().enumerate().flat_map(|(g, ids)| ids.iter().map(move |id| (*id, g))).collect();
+    let group_of: BTreeMap<i64, usize> =
+        groups.iter().enumerate().flat_map(|(g, ids)| ids.iter().map(move |id| (*id, g))).collect();
     let units: BTreeSet<i64> = items.iter().flat_map(|i| i.target_unit_ids.iter().copied()).collect();
     let mut out = vec![];
     for unit in units {
         for m in months {
             let Some((first, last)) = month_bounds(m) else { continue };
-            let hits: Vec<&Inspection> =
-                items.iter().filter(|i| i.start <= last && i.end >= first && i.target_unit_ids.contains(&unit)).collect();
+            let hits: Vec<&Inspection> = items
+                .iter()
+                .filter(|i| i.start <= last && i.end >= first && i.target_unit_ids.contains(&unit))
+                .collect();
             if hits.is_empty() {
                 continue;
             }
@@ -297,7 +336,12 @@ pub fn burden(items: &[Inspection], groups: &[Vec<i64>], months: &[String]) -> V
                     None => (false, i.id),
                 })
                 .collect();
-            out.push(UnitBurden { unit_id: unit, month: m.trim().to_string(), before: hits.len() as i64, after: visits.len() as i64 });
+            out.push(UnitBurden {
+                unit_id: unit,
+                month: m.trim().to_string(),
+                before: hits.len() as i64,
+                after: visits.len() as i64,
+            });
         }
     }
     out
@@ -313,7 +357,15 @@ mod tests {
     }
 
     fn insp(id: i64, name: &str, units: &[i64], start: &str, end: &str) -> Inspection {
-        Inspection { id, name: name.into(), issuing_unit_id: 100 + id, target_unit_ids: units.to_vec(), start: d(start), end: d(end), subject: String::new() }
+        Inspection {
+            id,
+            name: name.into(),
+            issuing_unit_id: 100 + id,
+            target_unit_ids: units.to_vec(),
+            start: d(start),
+            end: d(end),
+            subject: String::new(),
+        }
     }
 
     #[test]
@@ -341,16 +393,28 @@ mod tests {
         assert_eq!(o.shared_terms, vec!["安全", "生产"]);
         assert_eq!(o.reasons_zh[0], "被督查单位重叠：共同涉及 2 个单位");
         assert_eq!(o.reasons_zh[1], "时间重叠：2026-03-25 至 2026-04-10，共 17 天");
-        assert!(o.reasons_zh[2].starts_with("主题相近：相似度 0.") && o.reasons_zh[2].ends_with("共同关键词：安全、生产"), "{}", o.reasons_zh[2]);
+        assert!(
+            o.reasons_zh[2].starts_with("主题相近：相似度 0.") && o.reasons_zh[2].ends_with("共同关键词：安全、生产"),
+            "{}",
+            o.reasons_zh[2]
+        );
         assert!(Similarity::shared().similarity(&a.name, &c.name) < 0.3);
 
         let groups = merge_groups(&items, std::slice::from_ref(o));
         assert_eq!(groups, vec![vec![1, 2]]);
         let months = months_between(d("2026-03-01"), d("2026-05-31"));
         assert_eq!(months, vec!["2026-03", "2026-04", "2026-05"]);
-        let b12: Vec<_> = burden(&items, &groups, &months).into_iter().filter(|x| x.unit_id == 12).map(|x| (x.month, x.before, x.after)).collect();
+        let b12: Vec<_> = burden(&items, &groups, &months)
+            .into_iter()
+            .filter(|x| x.unit_id == 12)
+            .map(|x| (x.month, x.before, x.after))
+            .collect();
         assert_eq!(b12, vec![("2026-03".into(), 3, 2), ("2026-04".into(), 3, 2), ("2026-05".into(), 1, 1)]);
-        let b11: Vec<_> = burden(&items, &groups, &months).into_iter().filter(|x| x.unit_id == 11).map(|x| (x.month, x.before, x.after)).collect();
+        let b11: Vec<_> = burden(&items, &groups, &months)
+            .into_iter()
+            .filter(|x| x.unit_id == 11)
+            .map(|x| (x.month, x.before, x.after))
+            .collect();
         assert_eq!(b11, vec![("2026-03".into(), 1, 1), ("2026-04".into(), 1, 1)]);
     }
 
@@ -359,13 +423,24 @@ mod tests {
         let r = OverlapRules::default();
         let a = insp(1, "安全生产大检查", &[11], "2026-03-01", "2026-03-31");
         // Different units.
-        assert!(find_overlaps(&[a.clone(), insp(2, "安全生产大检查", &[12], "2026-03-01", "2026-03-31")], &r).is_empty());
+        assert!(
+            find_overlaps(&[a.clone(), insp(2, "安全生产大检查", &[12], "2026-03-01", "2026-03-31")], &r).is_empty()
+        );
         // Periods touch on one day: overlapping; one day apart: not.
-        assert_eq!(find_overlaps(&[a.clone(), insp(2, "安全生产大检查", &[11], "2026-03-31", "2026-04-30")], &r)[0].overlap_days, 1);
-        assert!(find_overlaps(&[a.clone(), insp(2, "安全生产大检查", &[11], "2026-04-01", "2026-04-30")], &r).is_empty());
+        assert_eq!(
+            find_overlaps(&[a.clone(), insp(2, "安全生产大检查", &[11], "2026-03-31", "2026-04-30")], &r)[0]
+                .overlap_days,
+            1
+        );
+        assert!(
+            find_overlaps(&[a.clone(), insp(2, "安全生产大检查", &[11], "2026-04-01", "2026-04-30")], &r).is_empty()
+        );
         // A stricter threshold.
         let strict = OverlapRules { min_similarity: 0.99, ..r };
-        assert!(find_overlaps(&[a.clone(), insp(2, "安全生产隐患排查整治", &[11], "2026-03-01", "2026-03-31")], &strict).is_empty());
+        assert!(
+            find_overlaps(&[a.clone(), insp(2, "安全生产隐患排查整治", &[11], "2026-03-01", "2026-03-31")], &strict)
+                .is_empty()
+        );
         // The subject, when given, is what is compared.
         let mut e = insp(2, "三月督查", &[11], "2026-03-01", "2026-03-31");
         e.subject = "安全生产".into();
@@ -376,7 +451,15 @@ mod tests {
     #[test]
     fn groups_are_connected_components() {
         let items: Vec<_> = (1..=6).map(|i| insp(i, "x", &[1], "2026-01-01", "2026-01-02")).collect();
-        let o = |a, b| Overlap { a, b, shared_units: vec![1], overlap_days: 1, similarity: 1.0, shared_terms: vec![], reasons_zh: vec![] };
+        let o = |a, b| Overlap {
+            a,
+            b,
+            shared_units: vec![1],
+            overlap_days: 1,
+            similarity: 1.0,
+            shared_terms: vec![],
+            reasons_zh: vec![],
+        };
         let groups = merge_groups(&items, &[o(4, 5), o(1, 3), o(3, 5), o(2, 99)]);
         assert_eq!(groups, vec![vec![1, 3, 4, 5]]);
     }
@@ -393,10 +476,21 @@ mod tests {
         assert_eq!(months_between(d("2026-11-15"), d("2027-01-02")), vec!["2026-11", "2026-12", "2027-01"]);
     }
 
-    const SUBJECTS: [&str; 6] = ["安全生产大检查", "安全生产隐患排查整治督查", "学前教育普惠督导", "燃气安全专项检查", "义务教育均衡发展督导", "消防安全隐患排查"];
+    const SUBJECTS: [&str; 6] = [
+        "安全生产大检查",
+        "安全生产隐患排查整治督查",
+        "学前教育普惠督导",
+        "燃气安全专项检查",
+        "义务教育均衡发展督导",
+        "消防安全隐患排查",
+    ];
 
     fn arb_items() -> impl Strategy<Value = Vec<Inspection>> {
-        proptest::collection::vec((0usize..6, proptest::collection::btree_set(1i64..6, 1..4), 0i64..120, 0i64..60), 1..8).prop_map(|v| {
+        proptest::collection::vec(
+            (0usize..6, proptest::collection::btree_set(1i64..6, 1..4), 0i64..120, 0i64..60),
+            1..8,
+        )
+        .prop_map(|v| {
             v.into_iter()
                 .enumerate()
                 .map(|(i, (s, units, off, len))| Inspection {

@@ -319,7 +319,14 @@ mod tests {
     #[test]
     fn main_path() {
         let mut s = TaskStatus::Draft;
-        for a in [Action::Assign, Action::Receive, Action::Decompose, Action::Report, Action::RequestCompletion, Action::Approve] {
+        for a in [
+            Action::Assign,
+            Action::Receive,
+            Action::Decompose,
+            Action::Report,
+            Action::RequestCompletion,
+            Action::Approve,
+        ] {
             s = next_status(s, a).unwrap();
         }
         assert_eq!(s, TaskStatus::Closed);

@@ -115,7 +115,12 @@ impl EscalationStep {
     }
 
     /// The instant from which this step is due for a task with `deadline`.
-    pub fn due_from(self, cal: &WorkCalendar, rules: &EscalationRules, deadline: NaiveDateTime) -> Computed<NaiveDateTime> {
+    pub fn due_from(
+        self,
+        cal: &WorkCalendar,
+        rules: &EscalationRules,
+        deadline: NaiveDateTime,
+    ) -> Computed<NaiveDateTime> {
         let day = cal.office_hours().minutes_per_day();
         match self {
             Self::Remind => cal.sub_working_minutes(deadline, rules.yellow_working_days * day),
@@ -128,7 +133,13 @@ impl EscalationStep {
 }
 
 /// The light of a task at `now`.
-pub fn light(cal: &WorkCalendar, rules: &EscalationRules, status: TaskStatus, deadline: NaiveDateTime, now: NaiveDateTime) -> Light {
+pub fn light(
+    cal: &WorkCalendar,
+    rules: &EscalationRules,
+    status: TaskStatus,
+    deadline: NaiveDateTime,
+    now: NaiveDateTime,
+) -> Light {
     if !status.is_open() {
         return Light::None;
     }

@@ -23,7 +23,8 @@ pub enum ProblemStatus {
 }
 
 impl ProblemStatus {
-    pub const ALL: [ProblemStatus; 5] = [Self::Pending, Self::Coordinating, Self::Escalated, Self::Instructed, Self::Resolved];
+    pub const ALL: [ProblemStatus; 5] =
+        [Self::Pending, Self::Coordinating, Self::Escalated, Self::Instructed, Self::Resolved];
     pub fn code(self) -> &'static str {
         match self {
             Self::Pending => "pending",
@@ -67,7 +68,8 @@ pub enum ProblemAction {
 }
 
 impl ProblemAction {
-    pub const ALL: [ProblemAction; 5] = [Self::StartCoordination, Self::HoldMeeting, Self::Escalate, Self::Instruct, Self::Resolve];
+    pub const ALL: [ProblemAction; 5] =
+        [Self::StartCoordination, Self::HoldMeeting, Self::Escalate, Self::Instruct, Self::Resolve];
     pub fn code(self) -> &'static str {
         match self {
             Self::StartCoordination => "start_coordination",
@@ -98,7 +100,10 @@ pub enum ProblemTransitionError {
 }
 
 /// The problem transition table: the status after `action`, or why it is refused.
-pub fn next_problem_status(from: ProblemStatus, action: ProblemAction) -> Result<ProblemStatus, ProblemTransitionError> {
+pub fn next_problem_status(
+    from: ProblemStatus,
+    action: ProblemAction,
+) -> Result<ProblemStatus, ProblemTransitionError> {
     use ProblemAction as A;
     use ProblemStatus as S;
     let to = match (from, action) {
@@ -125,8 +130,16 @@ pub fn problem_action_allowed(role: Role, is_lead_unit_member: bool, action: Pro
     match role {
         Role::Supervisor => action != A::Instruct,
         Role::Leader => matches!(action, A::Instruct | A::Resolve),
-        Role::Liaison => is_lead_unit_member && matches!(action, A::StartCoordination | A::HoldMeeting | A::Escalate | A::Resolve),
-        Role::Admin | Role::Responsible | Role::TechBureau | Role::Enterprise | Role::Institution | Role::SecurityAdmin | Role::AuditAdmin => false,
+        Role::Liaison => {
+            is_lead_unit_member && matches!(action, A::StartCoordination | A::HoldMeeting | A::Escalate | A::Resolve)
+        }
+        Role::Admin
+        | Role::Responsible
+        | Role::TechBureau
+        | Role::Enterprise
+        | Role::Institution
+        | Role::SecurityAdmin
+        | Role::AuditAdmin => false,
     }
 }
 
@@ -138,9 +151,9 @@ pub fn age_days(raised_on: NaiveDate, today: NaiveDate) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
     use ProblemAction as A;
     use ProblemStatus as S;
+    use proptest::prelude::*;
 
     #[test]
     fn full_transition_table() {
@@ -192,7 +205,13 @@ mod tests {
         ];
         for (role, lead, row) in table {
             for (a, want) in A::ALL.into_iter().zip(row) {
-                assert_eq!(problem_action_allowed(role, lead, a), want, "{} (lead {lead}) × {}", role.label_zh(), a.label_zh());
+                assert_eq!(
+                    problem_action_allowed(role, lead, a),
+                    want,
+                    "{} (lead {lead}) × {}",
+                    role.label_zh(),
+                    a.label_zh()
+                );
             }
         }
     }

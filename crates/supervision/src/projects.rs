@@ -30,7 +30,10 @@ impl BidSection {
     pub fn validate(&self) -> Result<(), FieldError> {
         crate::validate::required_text("标段名称", &self.name, 100)?;
         if self.due <= self.start {
-            return Err(FieldError::new("标段工期", format!("完工日期（{}）应晚于开工日期（{}）", self.due, self.start)));
+            return Err(FieldError::new(
+                "标段工期",
+                format!("完工日期（{}）应晚于开工日期（{}）", self.due, self.start),
+            ));
         }
         crate::validate::progress("标段进度", self.progress)?;
         Ok(())
@@ -81,7 +84,9 @@ pub fn rank_sections_with(sections: &[BidSection], as_of: NaiveDate, lag_toleran
             (gap_t, r)
         })
         .collect();
-    rows.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.progress.cmp(&a.1.progress)).then(a.1.name.cmp(&b.1.name)).then(a.1.id.cmp(&b.1.id)));
+    rows.sort_by(|a, b| {
+        b.0.cmp(&a.0).then(b.1.progress.cmp(&a.1.progress)).then(a.1.name.cmp(&b.1.name)).then(a.1.id.cmp(&b.1.id))
+    });
     let mut prev: Option<(i64, i64, i64)> = None;
     for (i, (g, r)) in rows.iter_mut().enumerate() {
         r.rank = match prev {
@@ -121,7 +126,14 @@ mod tests {
     }
 
     fn sec(id: i64, name: &str, progress: i64) -> BidSection {
-        BidSection { id, name: name.into(), contractor: format!("施工单位{id}"), start: d("2026-03-01"), due: d("2026-06-30"), progress }
+        BidSection {
+            id,
+            name: name.into(),
+            contractor: format!("施工单位{id}"),
+            start: d("2026-03-01"),
+            due: d("2026-06-30"),
+            progress,
+        }
     }
 
     #[test]
@@ -150,7 +162,8 @@ mod tests {
         let r = rank_sections_with(&[sec(1, "乙", 56)], d("2026-05-20"), 11.0);
         assert!(!r[0].lagging);
         // Same schedule and progress: shared rank, listed by name.
-        let r = rank_sections(&[sec(2, "第二标段", 50), sec(1, "第一标段", 50), sec(3, "第三标段", 10)], d("2026-05-20"));
+        let r =
+            rank_sections(&[sec(2, "第二标段", 50), sec(1, "第一标段", 50), sec(3, "第三标段", 10)], d("2026-05-20"));
         assert_eq!(r.iter().map(|x| (x.rank, x.id)).collect::<Vec<_>>(), vec![(1, 1), (1, 2), (3, 3)]);
         // Not started yet: nothing planned, nothing lagging.
         let r = rank_sections(&[sec(1, "第一标段", 0)], d("2026-02-01"));
@@ -160,7 +173,10 @@ mod tests {
     #[test]
     fn amounts_and_sections_validate() {
         assert_eq!(validate_amount("计划总投资（万元）", 12800.5), Ok(12800.5));
-        assert_eq!(validate_amount("计划总投资（万元）", -1.0).unwrap_err().to_string(), "字段「计划总投资（万元）」应在 0 到 100000000 万元之间（当前 -1）");
+        assert_eq!(
+            validate_amount("计划总投资（万元）", -1.0).unwrap_err().to_string(),
+            "字段「计划总投资（万元）」应在 0 到 100000000 万元之间（当前 -1）"
+        );
         assert!(validate_amount("预计年税收（万元）", 1e8).is_ok());
         assert_eq!(validate_amount("预计年税收（万元）", 1e8 + 1.0).unwrap_err().field, "预计年税收（万元）");
         assert!(validate_amount("x", f64::INFINITY).unwrap_err().message.contains("无效数字"));

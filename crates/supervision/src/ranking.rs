@@ -70,9 +70,13 @@ impl ScoreFormula {
                 format!("与进度达标权重之和应为 100（当前 {}）", crate::indicators::fmt_num(sum)),
             ));
         }
-        for (field, v) in [("逾期未结扣分", self.overdue_penalty), ("退回整改扣分", self.rejection_penalty)] {
+        for (field, v) in [("逾期未结扣分", self.overdue_penalty), ("退回整改扣分", self.rejection_penalty)]
+        {
             if !v.is_finite() || !(0.0..=50.0).contains(&v) {
-                return Err(FieldError::new(field, format!("应在 0 到 50 之间（当前 {}）", crate::indicators::fmt_num(v))));
+                return Err(FieldError::new(
+                    field,
+                    format!("应在 0 到 50 之间（当前 {}）", crate::indicators::fmt_num(v)),
+                ));
             }
         }
         Ok(())
@@ -93,7 +97,8 @@ impl ScoreFormula {
 
     /// The score in integer hundredths (0..=10000).
     pub fn score_centi(&self, f: &UnitMonthFacts) -> i64 {
-        let on_time = if f.due_in_month <= 0 { 1.0 } else { (f.closed_on_time as f64 / f.due_in_month as f64).clamp(0.0, 1.0) };
+        let on_time =
+            if f.due_in_month <= 0 { 1.0 } else { (f.closed_on_time as f64 / f.due_in_month as f64).clamp(0.0, 1.0) };
         let progress = if f.progress_ratio.is_finite() { f.progress_ratio.clamp(0.0, 1.0) } else { 0.0 };
         let raw = self.on_time_weight * on_time + self.progress_weight * progress
             - self.overdue_penalty * f.overdue_open.max(0) as f64
@@ -138,9 +143,15 @@ fn tie_note(score_centi: i64, above: &UnitMonthFacts, f: &UnitMonthFacts) -> Str
     if f.overdue_open != above.overdue_open {
         format!("与上一名同分（{s}），逾期未结 {} 件，多于上一名的 {} 件", f.overdue_open, above.overdue_open)
     } else if f.closed_on_time != above.closed_on_time {
-        format!("与上一名同分（{s}）且逾期未结件数相同，按期办结 {} 件，少于上一名的 {} 件", f.closed_on_time, above.closed_on_time)
+        format!(
+            "与上一名同分（{s}）且逾期未结件数相同，按期办结 {} 件，少于上一名的 {} 件",
+            f.closed_on_time, above.closed_on_time
+        )
     } else if f.rejections != above.rejections {
-        format!("与上一名同分（{s}）且逾期未结、按期办结件数相同，退回整改 {} 次，多于上一名的 {} 次", f.rejections, above.rejections)
+        format!(
+            "与上一名同分（{s}）且逾期未结、按期办结件数相同，退回整改 {} 次，多于上一名的 {} 次",
+            f.rejections, above.rejections
+        )
     } else {
         format!("并列：得分（{s}）及逾期未结、按期办结、退回整改均与上一名相同")
     }
@@ -149,7 +160,12 @@ fn tie_note(score_centi: i64, above: &UnitMonthFacts, f: &UnitMonthFacts) -> Str
 /// Rank the units of one category and month by the formula and the tie rule.
 pub fn rank(facts: &[UnitMonthFacts], f: &ScoreFormula) -> Vec<RankedUnit> {
     let mut scored: Vec<(i64, &UnitMonthFacts)> = facts.iter().map(|x| (f.score_centi(x), x)).collect();
-    scored.sort_by(|a, b| key_cmp(*a, *b).then(a.1.sort.cmp(&b.1.sort)).then(a.1.unit_name.cmp(&b.1.unit_name)).then(a.1.unit_id.cmp(&b.1.unit_id)));
+    scored.sort_by(|a, b| {
+        key_cmp(*a, *b)
+            .then(a.1.sort.cmp(&b.1.sort))
+            .then(a.1.unit_name.cmp(&b.1.unit_name))
+            .then(a.1.unit_id.cmp(&b.1.unit_id))
+    });
     let mut out: Vec<RankedUnit> = Vec::with_capacity(scored.len());
     for (i, (c, x)) in scored.iter().enumerate() {
         let (rank, note) = match i.checked_sub(1).map(|j| scored[j]) {
@@ -254,7 +270,9 @@ impl NoticeWeights {
 
     /// The notice rule in Chinese, e.g. "每次表扬 +2 分、批评 -2 分、预警 -1 分".
     pub fn describe_zh(&self) -> String {
-        let s = |x: f64| if x > 0.0 { format!("+{}", crate::indicators::fmt_num(x)) } else { crate::indicators::fmt_num(x) };
+        let s = |x: f64| {
+            if x > 0.0 { format!("+{}", crate::indicators::fmt_num(x)) } else { crate::indicators::fmt_num(x) }
+        };
         format!("每次表扬 {} 分、批评 {} 分、预警 {} 分", s(self.praise), s(self.criticism), s(self.warning))
     }
 }
@@ -282,7 +300,11 @@ pub struct AnnualScore {
 
 /// Annual scores: mean of each unit's published monthly scores plus its 通报 adjustments,
 /// best first. Units in no published ranking are not assessed (their notices have no base score).
-pub fn annual_scores(monthly: &[(i64, String, Vec<RankedUnit>)], notices: &[NoticeEffect], w: &NoticeWeights) -> Vec<AnnualScore> {
+pub fn annual_scores(
+    monthly: &[(i64, String, Vec<RankedUnit>)],
+    notices: &[NoticeEffect],
+    w: &NoticeWeights,
+) -> Vec<AnnualScore> {
     struct Acc<'a> {
         name: &'a str,
         name_month: &'a str,
@@ -292,7 +314,8 @@ pub fn annual_scores(monthly: &[(i64, String, Vec<RankedUnit>)], notices: &[Noti
     let mut acc: BTreeMap<i64, Acc> = BTreeMap::new();
     for (_, month, rows) in monthly {
         for r in rows {
-            let a = acc.entry(r.unit_id).or_insert(Acc { name: &r.unit_name, name_month: month, months: 0, centi_sum: 0 });
+            let a =
+                acc.entry(r.unit_id).or_insert(Acc { name: &r.unit_name, name_month: month, months: 0, centi_sum: 0 });
             a.months += 1;
             a.centi_sum += r.score_centi;
             if month.as_str() >= a.name_month {
@@ -305,8 +328,11 @@ pub fn annual_scores(monthly: &[(i64, String, Vec<RankedUnit>)], notices: &[Noti
         .into_iter()
         .map(|(unit_id, a)| {
             let count = |k: NoticeKind| notices.iter().filter(|n| n.unit_id == unit_id && n.kind == k).count() as i64;
-            let (praise, criticism, warning) = (count(NoticeKind::Praise), count(NoticeKind::Criticism), count(NoticeKind::Warning));
-            let adj_centi = (100.0 * (praise as f64 * w.praise + criticism as f64 * w.criticism + warning as f64 * w.warning)).round() as i64;
+            let (praise, criticism, warning) =
+                (count(NoticeKind::Praise), count(NoticeKind::Criticism), count(NoticeKind::Warning));
+            let adj_centi = (100.0
+                * (praise as f64 * w.praise + criticism as f64 * w.criticism + warning as f64 * w.warning))
+                .round() as i64;
             let mean_centi = (a.centi_sum as f64 / a.months as f64).round() as i64;
             let total = mean_centi + adj_centi;
             let s = AnnualScore {
@@ -352,7 +378,13 @@ pub struct TaskFacts {
 /// Per-unit monthly facts from the tasks of one category, as of `cutoff` (the month's end, or
 /// now for a month in progress); `units` are (id, name, sort). The caller leaves out cancelled
 /// and draft tasks.
-pub fn month_facts(tasks: &[TaskFacts], units: &[(i64, String, i64)], month_start: NaiveDateTime, month_end: NaiveDateTime, cutoff: NaiveDateTime) -> Vec<UnitMonthFacts> {
+pub fn month_facts(
+    tasks: &[TaskFacts],
+    units: &[(i64, String, i64)],
+    month_start: NaiveDateTime,
+    month_end: NaiveDateTime,
+    cutoff: NaiveDateTime,
+) -> Vec<UnitMonthFacts> {
     let mut out = vec![];
     for (unit_id, name, sort) in units {
         let mine: Vec<&TaskFacts> = tasks.iter().filter(|t| t.lead_unit_id == *unit_id).collect();
@@ -403,7 +435,6 @@ pub fn month_facts(tasks: &[TaskFacts], units: &[(i64, String, i64)], month_star
     }
     out
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -462,12 +493,28 @@ mod tests {
         let e = UnitMonthFacts { progress_ratio: 0.5, ..facts(5, "戊", 0) }; // same as 甲 in every criterion, sorts first
         let r = rank(&[a, b, c, d, e, top], &f);
         let order: Vec<_> = r.iter().map(|x| (x.unit_name.as_str(), x.rank, x.score_centi)).collect();
-        assert_eq!(order, vec![("首位", 1, 10000), ("丙", 2, 8000), ("戊", 3, 8000), ("甲", 3, 8000), ("丁", 5, 8000), ("乙", 6, 8000)]);
+        assert_eq!(
+            order,
+            vec![
+                ("首位", 1, 10000),
+                ("丙", 2, 8000),
+                ("戊", 3, 8000),
+                ("甲", 3, 8000),
+                ("丁", 5, 8000),
+                ("乙", 6, 8000)
+            ]
+        );
         assert_eq!(r[0].tie_note, None);
         assert_eq!(r[1].tie_note, None, "丙 is below 首位 on score");
-        assert_eq!(r[2].tie_note.as_deref(), Some("与上一名同分（80.00）且逾期未结件数相同，按期办结 2 件，少于上一名的 4 件"));
+        assert_eq!(
+            r[2].tie_note.as_deref(),
+            Some("与上一名同分（80.00）且逾期未结件数相同，按期办结 2 件，少于上一名的 4 件")
+        );
         assert!(r[3].tie_note.as_deref().unwrap().starts_with("并列"));
-        assert_eq!(r[4].tie_note.as_deref(), Some("与上一名同分（80.00）且逾期未结、按期办结件数相同，退回整改 1 次，多于上一名的 0 次"));
+        assert_eq!(
+            r[4].tie_note.as_deref(),
+            Some("与上一名同分（80.00）且逾期未结、按期办结件数相同，退回整改 1 次，多于上一名的 0 次")
+        );
         assert_eq!(r[5].tie_note.as_deref(), Some("与上一名同分（80.00），逾期未结 1 件，多于上一名的 0 件"));
         assert_eq!(r[5].facts.task_ids, vec![20]);
         assert_eq!(r[5].score, 80.0);
@@ -477,7 +524,10 @@ mod tests {
     fn formula_validates_and_describes_itself() {
         assert!(ScoreFormula::default().validate().is_ok());
         let bad = ScoreFormula { on_time_weight: 70.0, ..Default::default() };
-        assert_eq!(bad.validate().unwrap_err().to_string(), "字段「按期办结权重」与进度达标权重之和应为 100（当前 110）");
+        assert_eq!(
+            bad.validate().unwrap_err().to_string(),
+            "字段「按期办结权重」与进度达标权重之和应为 100（当前 110）"
+        );
         let bad = ScoreFormula { on_time_weight: -10.0, progress_weight: 110.0, ..Default::default() };
         assert_eq!(bad.validate().unwrap_err().field, "按期办结权重");
         let bad = ScoreFormula { rejection_penalty: 51.0, ..Default::default() };
@@ -486,7 +536,10 @@ mod tests {
         assert_eq!(bad.validate().unwrap_err().field, "逾期未结扣分");
         let t = ScoreFormula { overdue_penalty: 2.5, ..Default::default() }.describe_zh();
         assert!(t.starts_with("得分 = 60 × 按期办结率"), "{t}");
-        assert!(t.contains("+ 40 × 进度达标率") && t.contains("− 2.5 × 逾期未结任务数") && t.contains("− 2 × 退回整改次数"), "{t}");
+        assert!(
+            t.contains("+ 40 × 进度达标率") && t.contains("− 2.5 × 逾期未结任务数") && t.contains("− 2 × 退回整改次数"),
+            "{t}"
+        );
         assert!(t.ends_with(TIE_RULE_ZH));
     }
 
@@ -515,7 +568,11 @@ mod tests {
         let mut renamed = facts(2, "乙（新）", 2);
         renamed.progress_ratio = 0.5; // 80
         let mar_other = rank(&[renamed], &f);
-        let monthly = vec![(7, "2026-01".to_string(), jan), (7, "2026-02".to_string(), feb), (8, "2026-03".to_string(), mar_other)];
+        let monthly = vec![
+            (7, "2026-01".to_string(), jan),
+            (7, "2026-02".to_string(), feb),
+            (8, "2026-03".to_string(), mar_other),
+        ];
         let notices = [
             NoticeEffect { unit_id: 2, kind: NoticeKind::Praise },
             NoticeEffect { unit_id: 1, kind: NoticeKind::Criticism },
@@ -525,18 +582,25 @@ mod tests {
         let a = annual_scores(&monthly, &notices, &NoticeWeights::default());
         assert_eq!(a.len(), 2, "unit 99 has no published month");
         // 甲: (100 + 90) / 2 = 95, −2 −1 = 92. 乙: (90 + 80) / 2 = 85, +2 = 87.
-        assert_eq!((a[0].unit_id, a[0].rank, a[0].months, a[0].monthly_mean, a[0].notice_adjustment, a[0].score), (1, 1, 2, 95.0, -3.0, 92.0));
+        assert_eq!(
+            (a[0].unit_id, a[0].rank, a[0].months, a[0].monthly_mean, a[0].notice_adjustment, a[0].score),
+            (1, 1, 2, 95.0, -3.0, 92.0)
+        );
         assert_eq!((a[0].criticism, a[0].warning, a[0].praise), (1, 1, 0));
         assert_eq!((a[1].unit_name.as_str(), a[1].rank, a[1].score, a[1].praise), ("乙（新）", 2, 87.0, 1));
         // Equal totals share a rank.
-        let tie = annual_scores(&monthly, &[NoticeEffect { unit_id: 2, kind: NoticeKind::Praise }; 5], &NoticeWeights::default());
+        let tie = annual_scores(
+            &monthly,
+            &[NoticeEffect { unit_id: 2, kind: NoticeKind::Praise }; 5],
+            &NoticeWeights::default(),
+        );
         let got: Vec<_> = tie.iter().map(|s| (s.unit_id, s.rank, s.score)).collect();
         assert_eq!(got, vec![(2, 1, 95.0), (1, 1, 95.0)], "85 + 5 × 2 = 95 ties 甲's 95; listed by name");
     }
 
     fn arb_facts() -> impl Strategy<Value = UnitMonthFacts> {
-        (0i64..6, 0i64..6, 0i64..4, 0i64..4, 0i64..=20, 0i64..5)
-            .prop_map(|(due, on_time, overdue, rej, pr, sort)| UnitMonthFacts {
+        (0i64..6, 0i64..6, 0i64..4, 0i64..4, 0i64..=20, 0i64..5).prop_map(|(due, on_time, overdue, rej, pr, sort)| {
+            UnitMonthFacts {
                 unit_id: 0,
                 unit_name: format!("单位{sort}"),
                 sort,
@@ -548,7 +612,8 @@ mod tests {
                 rejections: rej,
                 progress_ratio: pr as f64 / 20.0,
                 task_ids: vec![],
-            })
+            }
+        })
     }
 
     fn with_ids(v: Vec<UnitMonthFacts>) -> Vec<UnitMonthFacts> {

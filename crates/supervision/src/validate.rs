@@ -49,28 +49,43 @@ pub fn doc_no(value: &str) -> Result<String, FieldError> {
 
 /// Progress in percent, 0–100.
 pub fn progress(field: &str, value: i64) -> Result<i64, FieldError> {
-    if (0..=100).contains(&value) { Ok(value) } else { Err(FieldError::new(field, format!("应在 0 到 100 之间（当前 {value}）"))) }
+    if (0..=100).contains(&value) {
+        Ok(value)
+    } else {
+        Err(FieldError::new(field, format!("应在 0 到 100 之间（当前 {value}）")))
+    }
 }
 
 /// A deadline given as a date: it must be a working day, and it is due at the end of that day's office hours.
 pub fn deadline_on_working_day(cal: &WorkCalendar, field: &str, date: NaiveDate) -> Result<NaiveDateTime, FieldError> {
     if !cal.is_working_day(date) {
-        return Err(FieldError::new(
-            field,
-            format!("{date} 是{}，期限须为工作日", cal.day_kind(date).label_zh()),
-        ));
+        return Err(FieldError::new(field, format!("{date} 是{}，期限须为工作日", cal.day_kind(date).label_zh())));
     }
     let end = cal.office_hours().segments().last().map(|s| s.1).unwrap_or_default();
     Ok(date.and_time(end))
 }
 
 /// A deadline must lie after `after` (e.g. the task's receipt, or the current deadline for an extension).
-pub fn deadline_after(field: &str, deadline: NaiveDateTime, after: NaiveDateTime, what: &str) -> Result<(), FieldError> {
-    if deadline > after { Ok(()) } else { Err(FieldError::new(field, format!("须晚于{what}（{}）", after.format("%Y-%m-%d %H:%M")))) }
+pub fn deadline_after(
+    field: &str,
+    deadline: NaiveDateTime,
+    after: NaiveDateTime,
+    what: &str,
+) -> Result<(), FieldError> {
+    if deadline > after {
+        Ok(())
+    } else {
+        Err(FieldError::new(field, format!("须晚于{what}（{}）", after.format("%Y-%m-%d %H:%M"))))
+    }
 }
 
 /// A deadline no more than `years` after `now`: further out is almost always a typo (2062 for 2026).
-pub fn deadline_within_years(field: &str, deadline: NaiveDateTime, now: NaiveDateTime, years: i64) -> Result<(), FieldError> {
+pub fn deadline_within_years(
+    field: &str,
+    deadline: NaiveDateTime,
+    now: NaiveDateTime,
+    years: i64,
+) -> Result<(), FieldError> {
     if deadline <= now + chrono::Duration::days(366 * years) {
         Ok(())
     } else {
@@ -85,7 +100,12 @@ mod tests {
     #[test]
     fn messages_name_the_field() {
         assert_eq!(required_text("任务名称", "  ", 10).unwrap_err().to_string(), "字段「任务名称」不能为空");
-        assert!(required_text("任务名称", "一二三四五六七八九十十一", 10).unwrap_err().to_string().contains("不能超过 10 个字"));
+        assert!(
+            required_text("任务名称", "一二三四五六七八九十十一", 10)
+                .unwrap_err()
+                .to_string()
+                .contains("不能超过 10 个字")
+        );
         assert_eq!(progress("进度", 101).unwrap_err().to_string(), "字段「进度」应在 0 到 100 之间（当前 101）");
     }
 

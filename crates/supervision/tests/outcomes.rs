@@ -1,18 +1,31 @@
 //! The supervision-outcome rules through their public API, on the district's own cases.
 
 use chrono::NaiveDate;
-use xietong_supervision::indicators::{assess, time_progress, Indicator, IndicatorReport};
-use xietong_supervision::inspections::{burden, find_overlaps, merge_groups, months_between, Inspection, OverlapRules};
-use xietong_supervision::problems::{age_days, next_problem_status, problem_action_allowed, ProblemAction, ProblemStatus};
-use xietong_supervision::projects::{project_progress, rank_sections, validate_amount, BidSection};
-use xietong_supervision::ranking::{annual_scores, rank, NoticeEffect, NoticeKind, NoticeWeights, ScoreFormula, UnitMonthFacts};
 use xietong_supervision::Role;
+use xietong_supervision::indicators::{Indicator, IndicatorReport, assess, time_progress};
+use xietong_supervision::inspections::{Inspection, OverlapRules, burden, find_overlaps, merge_groups, months_between};
+use xietong_supervision::problems::{
+    ProblemAction, ProblemStatus, age_days, next_problem_status, problem_action_allowed,
+};
+use xietong_supervision::projects::{BidSection, project_progress, rank_sections, validate_amount};
+use xietong_supervision::ranking::{
+    NoticeEffect, NoticeKind, NoticeWeights, ScoreFormula, UnitMonthFacts, annual_scores, rank,
+};
 
 fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
 }
 
-fn unit(id: i64, name: &str, sort: i64, due: i64, on_time: i64, overdue: i64, rejections: i64, progress_ratio: f64) -> UnitMonthFacts {
+fn unit(
+    id: i64,
+    name: &str,
+    sort: i64,
+    due: i64,
+    on_time: i64,
+    overdue: i64,
+    rejections: i64,
+    progress_ratio: f64,
+) -> UnitMonthFacts {
     UnitMonthFacts {
         unit_id: id,
         unit_name: name.into(),
@@ -33,14 +46,17 @@ fn monthly_ranking_of_a_category_and_the_year() {
     let f = ScoreFormula::default();
     assert!(f.validate().is_ok());
     let oct = vec![
-        unit(1, "建设和交通局", 1, 4, 4, 0, 0, 0.9),  // 60 + 36 = 96
-        unit(2, "城市管理局", 2, 4, 3, 1, 0, 1.0),    // 45 + 40 − 5 = 80
-        unit(3, "大学路街道", 10, 2, 2, 0, 1, 0.55),  // 60 + 22 − 2 = 80
-        unit(4, "长江路街道", 11, 0, 0, 2, 3, 0.5),   // 60 + 20 − 10 − 6 = 64
+        unit(1, "建设和交通局", 1, 4, 4, 0, 0, 0.9), // 60 + 36 = 96
+        unit(2, "城市管理局", 2, 4, 3, 1, 0, 1.0),   // 45 + 40 − 5 = 80
+        unit(3, "大学路街道", 10, 2, 2, 0, 1, 0.55), // 60 + 22 − 2 = 80
+        unit(4, "长江路街道", 11, 0, 0, 2, 3, 0.5),  // 60 + 20 − 10 − 6 = 64
     ];
     let r = rank(&oct, &f);
     let rows: Vec<_> = r.iter().map(|x| (x.rank, x.unit_name.as_str(), x.score)).collect();
-    assert_eq!(rows, vec![(1, "建设和交通局", 96.0), (2, "大学路街道", 80.0), (3, "城市管理局", 80.0), (4, "长江路街道", 64.0)]);
+    assert_eq!(
+        rows,
+        vec![(1, "建设和交通局", 96.0), (2, "大学路街道", 80.0), (3, "城市管理局", 80.0), (4, "长江路街道", 64.0)]
+    );
     assert_eq!(r[2].tie_note.as_deref(), Some("与上一名同分（80.00），逾期未结 1 件，多于上一名的 0 件"));
     assert_eq!(r[3].facts.task_ids, vec![401, 402]);
     let text = f.describe_zh();
@@ -56,7 +72,10 @@ fn monthly_ranking_of_a_category_and_the_year() {
         NoticeEffect { unit_id: 1, kind: NoticeKind::Praise },
     ];
     let a = annual_scores(&[(3, "2026-10".into(), r), (3, "2026-11".into(), nov)], &notices, &NoticeWeights::default());
-    let got: Vec<_> = a.iter().map(|s| (s.rank, s.unit_name.as_str(), s.months, s.monthly_mean, s.notice_adjustment, s.score)).collect();
+    let got: Vec<_> = a
+        .iter()
+        .map(|s| (s.rank, s.unit_name.as_str(), s.months, s.monthly_mean, s.notice_adjustment, s.score))
+        .collect();
     // Equal totals share rank 2 and are listed by name.
     assert_eq!(
         got,
@@ -71,7 +90,13 @@ fn monthly_ranking_of_a_category_and_the_year() {
 
 #[test]
 fn employment_indicator_real_case() {
-    let ind = Indicator { name: "城镇新增就业".into(), unit_label: "人".into(), target: 18500.0, period_start: d("2026-01-01"), period_end: d("2026-12-31") };
+    let ind = Indicator {
+        name: "城镇新增就业".into(),
+        unit_label: "人".into(),
+        target: 18500.0,
+        period_start: d("2026-01-01"),
+        period_end: d("2026-12-31"),
+    };
     assert!(ind.validate().is_ok());
     let rep = IndicatorReport { as_of: d("2026-08-31"), actual: 11598.0, reported_percent: Some(66.3) };
     assert!(rep.validate().is_ok());
@@ -87,15 +112,45 @@ fn employment_indicator_real_case() {
 #[test]
 fn overlapping_inspections_are_merged() {
     let items = vec![
-        Inspection { id: 7, name: "安全生产大检查".into(), issuing_unit_id: 20, target_unit_ids: vec![31, 32], start: d("2026-06-01"), end: d("2026-06-30"), subject: String::new() },
-        Inspection { id: 5, name: "安全生产隐患排查整治督查".into(), issuing_unit_id: 21, target_unit_ids: vec![32, 33], start: d("2026-06-15"), end: d("2026-07-15"), subject: String::new() },
-        Inspection { id: 9, name: "学前教育普惠督导".into(), issuing_unit_id: 22, target_unit_ids: vec![31, 32], start: d("2026-06-01"), end: d("2026-06-30"), subject: String::new() },
+        Inspection {
+            id: 7,
+            name: "安全生产大检查".into(),
+            issuing_unit_id: 20,
+            target_unit_ids: vec![31, 32],
+            start: d("2026-06-01"),
+            end: d("2026-06-30"),
+            subject: String::new(),
+        },
+        Inspection {
+            id: 5,
+            name: "安全生产隐患排查整治督查".into(),
+            issuing_unit_id: 21,
+            target_unit_ids: vec![32, 33],
+            start: d("2026-06-15"),
+            end: d("2026-07-15"),
+            subject: String::new(),
+        },
+        Inspection {
+            id: 9,
+            name: "学前教育普惠督导".into(),
+            issuing_unit_id: 22,
+            target_unit_ids: vec![31, 32],
+            start: d("2026-06-01"),
+            end: d("2026-06-30"),
+            subject: String::new(),
+        },
     ];
     let o = find_overlaps(&items, &OverlapRules::default());
-    assert_eq!(o.iter().map(|x| (x.a, x.b, x.shared_units.clone(), x.overlap_days)).collect::<Vec<_>>(), vec![(5, 7, vec![32], 16)]);
+    assert_eq!(
+        o.iter().map(|x| (x.a, x.b, x.shared_units.clone(), x.overlap_days)).collect::<Vec<_>>(),
+        vec![(5, 7, vec![32], 16)]
+    );
     let g = merge_groups(&items, &o);
     assert_eq!(g, vec![vec![5, 7]]);
-    let b: Vec<_> = burden(&items, &g, &months_between(d("2026-06-01"), d("2026-07-31"))).into_iter().map(|x| (x.unit_id, x.month, x.before, x.after)).collect();
+    let b: Vec<_> = burden(&items, &g, &months_between(d("2026-06-01"), d("2026-07-31")))
+        .into_iter()
+        .map(|x| (x.unit_id, x.month, x.before, x.after))
+        .collect();
     assert_eq!(
         b,
         vec![
@@ -130,7 +185,14 @@ fn road_renovation_phase_three_sections() {
     let sections: Vec<_> = [("第一标段", 80), ("第二标段", 75), ("第三标段", 78), ("第四标段", 40)]
         .into_iter()
         .enumerate()
-        .map(|(i, (n, p))| BidSection { id: i as i64 + 1, name: n.into(), contractor: format!("施工单位{}", i + 1), start: d("2026-03-01"), due: d("2026-06-30"), progress: p })
+        .map(|(i, (n, p))| BidSection {
+            id: i as i64 + 1,
+            name: n.into(),
+            contractor: format!("施工单位{}", i + 1),
+            start: d("2026-03-01"),
+            due: d("2026-06-30"),
+            progress: p,
+        })
         .collect();
     let r = rank_sections(&sections, d("2026-05-20"));
     let last = r.last().unwrap();
@@ -142,14 +204,30 @@ fn road_renovation_phase_three_sections() {
 
 mod month_facts_from_tasks {
     use chrono::NaiveDateTime;
-    use xietong_supervision::ranking::{month_facts, TaskFacts};
+    use xietong_supervision::ranking::{TaskFacts, month_facts};
 
     fn t(s: &str) -> NaiveDateTime {
         NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
     }
 
-    fn task(id: i64, unit: i64, progress: i64, started: &str, deadline: &str, closed: Option<&str>, rejections: i64) -> TaskFacts {
-        TaskFacts { id, lead_unit_id: unit, progress, started: t(started), deadline: t(deadline), closed_at: closed.map(t), rejections_in_month: rejections }
+    fn task(
+        id: i64,
+        unit: i64,
+        progress: i64,
+        started: &str,
+        deadline: &str,
+        closed: Option<&str>,
+        rejections: i64,
+    ) -> TaskFacts {
+        TaskFacts {
+            id,
+            lead_unit_id: unit,
+            progress,
+            started: t(started),
+            deadline: t(deadline),
+            closed_at: closed.map(t),
+            rejections_in_month: rejections,
+        }
     }
 
     #[test]
@@ -159,7 +237,7 @@ mod month_facts_from_tasks {
             task(1, 10, 100, "2026-09-01 09:00", "2026-10-15 18:00", Some("2026-10-14 10:00"), 0), // on time
             task(2, 10, 100, "2026-09-01 09:00", "2026-10-15 18:00", Some("2026-10-20 10:00"), 1), // late, rejected once
             task(3, 20, 20, "2026-10-01 09:00", "2026-10-20 18:00", None, 0),                      // overdue and open
-            task(4, 20, 50, "2026-10-01 09:00", "2026-12-31 18:00", None, 0),                      // open, ahead of time
+            task(4, 20, 50, "2026-10-01 09:00", "2026-12-31 18:00", None, 0), // open, ahead of time
         ];
         let units = vec![(10, "甲局".to_string(), 1), (20, "乙镇".to_string(), 2), (30, "丙街道".to_string(), 3)];
         let f = month_facts(&tasks, &units, start, end, end);

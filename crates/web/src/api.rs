@@ -1,27 +1,30 @@
 //! The JSON API. Every route is declared with `utoipa::path` and registered through
 //! `OpenApiRouter`, so the OpenAPI document at /api/openapi.json cannot miss a route.
 
-use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
-use axum::http::{request::Parts, StatusCode};
 use axum::Json;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
+use axum::http::{StatusCode, request::Parts};
 use chrono::NaiveDate;
-use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
-use xietong_calendar::{parse_date, parse_datetime, DayOverride};
+use xietong_calendar::{DayOverride, parse_date, parse_datetime};
+use xietong_storage::StoreError;
 use xietong_storage::auth::SessionUser;
 use xietong_storage::org::{Category, Person, Unit, UserRow};
 use xietong_storage::tasks::{Command, NewSubtask, NewTask, TaskFilter};
-use xietong_storage::StoreError;
 
+use crate::AppState;
 use crate::auth::{ApiUser, ClientAddr};
 use crate::error::{ApiError, ErrorBody};
-use crate::views::{task_row, task_view, TaskRow, TaskView};
-use crate::AppState;
+use crate::views::{TaskRow, TaskView, task_row, task_view};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "协同 Xietong API", description = "督查督办与政校企产学研对接平台 JSON API。登录后以 `Authorization: Bearer <token>` 调用；浏览器会话调用写操作需带 `X-CSRF-Token`。"),
+    info(
+        title = "协同 Xietong API",
+        description = "督查督办与政校企产学研对接平台 JSON API。登录后以 `Authorization: Bearer <token>` 调用；浏览器会话调用写操作需带 `X-CSRF-Token`。"
+    ),
     components(schemas(ErrorBody))
 )]
 pub struct ApiDoc;
@@ -86,7 +89,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for J<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(J(v)),
-            Err(e) => Err(ApiError(StoreError::BadInput(format!("请求体不是有效的 JSON：{}", translate_serde(&e.body_text()))))),
+            Err(e) => Err(ApiError(StoreError::BadInput(format!(
+                "请求体不是有效的 JSON：{}",
+                translate_serde(&e.body_text())
+            )))),
         }
     }
 }
@@ -121,12 +127,23 @@ pub struct LoginResponse {
 /// 每分钟的登录尝试有上限（默认 30 次）。初始密码须先修改（`user.must_change_password`）。
 #[utoipa::path(post, path = "/api/session", request_body = LoginRequest, tag = "会话",
     responses((status = 200, body = LoginResponse), (status = 403, body = ErrorBody), (status = 429, body = ErrorBody)))]
-async fn login(State(s): State<AppState>, ClientAddr(addr): ClientAddr, J(b): J<LoginRequest>) -> Result<Json<LoginResponse>, axum::response::Response> {
+async fn login(
+    State(s): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    J(b): J<LoginRequest>,
+) -> Result<Json<LoginResponse>, axum::response::Response> {
     use axum::response::IntoResponse;
     if !crate::auth::login_allowed(&s, &addr) {
-        return Err((StatusCode::TOO_MANY_REQUESTS, Json(ErrorBody { error: crate::auth::TOO_MANY_LOGINS.into(), field: None })).into_response());
+        return Err((
+            StatusCode::TOO_MANY_REQUESTS,
+            Json(ErrorBody { error: crate::auth::TOO_MANY_LOGINS.into(), field: None }),
+        )
+            .into_response());
     }
-    let ns = s.db.login(&b.username, &b.password, s.clock.now(), s.policy, &addr).await.map_err(|e| ApiError(e).into_response())?;
+    let ns =
+        s.db.login(&b.username, &b.password, s.clock.now(), s.policy, &addr)
+            .await
+            .map_err(|e| ApiError(e).into_response())?;
     Ok(Json(LoginResponse { token: ns.token, csrf_token: ns.csrf, user: ns.user }))
 }
 
@@ -139,7 +156,11 @@ pub struct PasswordChange {
 /// 修改本人密码（初始密码须先修改）。本账号的其他会话随即失效。
 #[utoipa::path(put, path = "/api/password", request_body = PasswordChange, tag = "会话",
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-async fn change_password(State(s): State<AppState>, ApiUser(u, token): ApiUser, J(b): J<PasswordChange>) -> Result<StatusCode, ApiError> {
+async fn change_password(
+    State(s): State<AppState>,
+    ApiUser(u, token): ApiUser,
+    J(b): J<PasswordChange>,
+) -> Result<StatusCode, ApiError> {
     s.db.change_password(&u, &b.old_password, &b.new_password, &token, s.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -158,20 +179,30 @@ async fn logout_everywhere(State(s): State<AppState>, ApiUser(u, _): ApiUser) ->
 
 /// 在线用户（系统管理员）。
 #[utoipa::path(get, path = "/api/online", tag = "系统管理", responses((status = 200, body = Vec<xietong_storage::auth::OnlineSession>), (status = 403, body = ErrorBody)))]
-async fn online(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Result<Json<Vec<xietong_storage::auth::OnlineSession>>, ApiError> {
+async fn online(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+) -> Result<Json<Vec<xietong_storage::auth::OnlineSession>>, ApiError> {
     Ok(Json(s.db.online_sessions(&u, s.clock.now(), s.policy).await?))
 }
 
 /// 强制下线：结束某账号的全部会话（系统管理员）。
 #[utoipa::path(delete, path = "/api/online/{user_id}", params(("user_id" = i64, Path, description = "账号编号")), tag = "系统管理",
     responses((status = 200, body = Ended), (status = 403, body = ErrorBody)))]
-async fn force_logout(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(user_id): Path<i64>) -> Result<Json<Ended>, ApiError> {
+async fn force_logout(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(user_id): Path<i64>,
+) -> Result<Json<Ended>, ApiError> {
     Ok(Json(Ended { sessions: s.db.force_logout(&u, user_id, s.clock.now()).await? }))
 }
 
 /// 安全设置：密码策略、登录失败锁定、每地址登录频率。
 #[utoipa::path(get, path = "/api/security-settings", tag = "系统管理", responses((status = 200, body = xietong_storage::auth::SecuritySettings), (status = 403, body = ErrorBody)))]
-async fn security_settings(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Result<Json<xietong_storage::auth::SecuritySettings>, ApiError> {
+async fn security_settings(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+) -> Result<Json<xietong_storage::auth::SecuritySettings>, ApiError> {
     u.actor().may_secure()?;
     Ok(Json(s.db.security_settings().await?))
 }
@@ -179,7 +210,11 @@ async fn security_settings(State(s): State<AppState>, ApiUser(u, _): ApiUser) ->
 /// 修改安全设置（安全管理员；低于等保要求的值被拒绝）。保存后立即生效，无需重启。
 #[utoipa::path(put, path = "/api/security-settings", request_body = xietong_storage::auth::SecuritySettings, tag = "系统管理",
     responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn save_security_settings(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(b): J<xietong_storage::auth::SecuritySettings>) -> Result<StatusCode, ApiError> {
+async fn save_security_settings(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    J(b): J<xietong_storage::auth::SecuritySettings>,
+) -> Result<StatusCode, ApiError> {
     s.db.save_security_settings(&u, &b, s.clock.now()).await?;
     s.reload().await?;
     Ok(StatusCode::NO_CONTENT)
@@ -202,7 +237,11 @@ async fn supervision_rules(State(s): State<AppState>, ApiUser(_u, _): ApiUser) -
 /// 修改督办规则（系统管理员）。立即生效：在办任务的下次检查时间按新规则重算。
 #[utoipa::path(put, path = "/api/rules", request_body = RulesBody, tag = "工作日历",
     responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn save_supervision_rules(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(b): J<RulesBody>) -> Result<StatusCode, ApiError> {
+async fn save_supervision_rules(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    J(b): J<RulesBody>,
+) -> Result<StatusCode, ApiError> {
     u.actor().may_administer()?;
     let rules = xietong_storage::calendar::Rules { escalation: b.escalation, urge: b.urge };
     s.db.save_rules(&u.username, &rules, s.clock.now()).await?;
@@ -212,7 +251,10 @@ async fn save_supervision_rules(State(s): State<AppState>, ApiUser(u, _): ApiUse
 
 /// 数据范围：每个角色的全部 / 自定 / 本单位 / 本单位及以下 / 仅本人（安全管理员）。
 #[utoipa::path(get, path = "/api/data-scopes", tag = "系统管理", responses((status = 200, body = Vec<xietong_storage::scopes::RoleDataScope>), (status = 403, body = ErrorBody)))]
-async fn data_scopes(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Result<Json<Vec<xietong_storage::scopes::RoleDataScope>>, ApiError> {
+async fn data_scopes(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+) -> Result<Json<Vec<xietong_storage::scopes::RoleDataScope>>, ApiError> {
     u.actor().may_secure()?;
     Ok(Json(s.db.data_scopes().await?))
 }
@@ -221,8 +263,14 @@ async fn data_scopes(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Resul
 #[utoipa::path(put, path = "/api/data-scopes/{role}", params(("role" = String, Path, description = "角色代码，如 liaison")),
     request_body = xietong_storage::scopes::DataScopeChange, tag = "系统管理",
     responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn save_data_scope(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(role): Path<String>, J(b): J<xietong_storage::scopes::DataScopeChange>) -> Result<StatusCode, ApiError> {
-    let role = xietong_supervision::Role::from_code(&role).ok_or_else(|| StoreError::NotFound(format!("角色「{}」不存在", role.chars().take(40).collect::<String>())))?;
+async fn save_data_scope(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(role): Path<String>,
+    J(b): J<xietong_storage::scopes::DataScopeChange>,
+) -> Result<StatusCode, ApiError> {
+    let role = xietong_supervision::Role::from_code(&role)
+        .ok_or_else(|| StoreError::NotFound(format!("角色「{}」不存在", role.chars().take(40).collect::<String>())))?;
     s.db.save_data_scope(&u, role, &b, s.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -259,7 +307,11 @@ pub struct TaskPageView {
 /// 任务列表（按数据范围过滤，可按状态、亮灯、单位、类别、来源、关键词筛选）。
 #[utoipa::path(get, path = "/api/tasks", params(TaskFilter), tag = "督查督办",
     responses((status = 200, body = TaskPageView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-async fn list_tasks(State(s): State<AppState>, ApiUser(u, _): ApiUser, Q(f): Q<TaskFilter>) -> Result<Json<TaskPageView>, ApiError> {
+async fn list_tasks(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Q(f): Q<TaskFilter>,
+) -> Result<Json<TaskPageView>, ApiError> {
     let snap = s.snapshot();
     let p = s.db.list_tasks(&u, &snap.ctx(), &f).await?;
     Ok(Json(TaskPageView {
@@ -273,7 +325,11 @@ async fn list_tasks(State(s): State<AppState>, ApiUser(u, _): ApiUser, Q(f): Q<T
 /// 立项（可同时交办）。仅督查局。
 #[utoipa::path(post, path = "/api/tasks", request_body = NewTask, tag = "督查督办",
     responses((status = 201, body = TaskView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn create_task(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(n): J<NewTask>) -> Result<(StatusCode, Json<TaskView>), ApiError> {
+async fn create_task(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    J(n): J<NewTask>,
+) -> Result<(StatusCode, Json<TaskView>), ApiError> {
     let snap = s.snapshot();
     let id = s.db.create_task(&u, &snap.ctx(), &n).await?;
     let snap = s.snapshot();
@@ -284,7 +340,11 @@ async fn create_task(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(n): J<
 /// 任务详情：时间线、计时、亮灯、可执行操作。
 #[utoipa::path(get, path = "/api/tasks/{id}", params(("id" = i64, Path, description = "任务编号")), tag = "督查督办",
     responses((status = 200, body = TaskView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn get_task(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(id): Path<i64>) -> Result<Json<TaskView>, ApiError> {
+async fn get_task(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<TaskView>, ApiError> {
     let snap = s.snapshot();
     let d = s.db.get_task(&u, id, snap.now).await?;
     Ok(Json(task_view(d, &u, &snap.cal, &snap.rules, snap.now)))
@@ -331,13 +391,28 @@ pub fn command(action: &str, b: ActionBody) -> Result<Command, StoreError> {
         "request_completion" => Command::RequestCompletion { text: b.text.unwrap_or_default() },
         "approve" => Command::Approve { comment: c },
         "reject" => Command::Reject { comment: c, new_deadline: need(b.new_deadline, "整改期限")? },
-        "request_extension" => Command::RequestExtension { reason: b.reason.unwrap_or_default(), new_deadline: need(b.new_deadline, "申请延期至")? },
-        "review_extension" => Command::ReviewExtension { extension_id: need(b.extension_id, "延期申请")?, approve: need(b.approve, "审核结论")?, comment: c },
-        "decide_extension" => Command::DecideExtension { extension_id: need(b.extension_id, "延期申请")?, approve: need(b.approve, "审批结论")?, comment: c },
+        "request_extension" => Command::RequestExtension {
+            reason: b.reason.unwrap_or_default(),
+            new_deadline: need(b.new_deadline, "申请延期至")?,
+        },
+        "review_extension" => Command::ReviewExtension {
+            extension_id: need(b.extension_id, "延期申请")?,
+            approve: need(b.approve, "审核结论")?,
+            comment: c,
+        },
+        "decide_extension" => Command::DecideExtension {
+            extension_id: need(b.extension_id, "延期申请")?,
+            approve: need(b.approve, "审批结论")?,
+            comment: c,
+        },
         "cancel" => Command::Cancel { reason: b.reason.unwrap_or_default() },
         "urge" => Command::Urge { comment: c },
         "instruct" => Command::Instruct { text: b.text.unwrap_or_default() },
-        "report_subtask" => Command::ReportSubtask { subtask_id: need(b.subtask_id, "子任务")?, progress: need(b.progress, "进度")?, text: b.text.unwrap_or_default() },
+        "report_subtask" => Command::ReportSubtask {
+            subtask_id: need(b.subtask_id, "子任务")?,
+            progress: need(b.progress, "进度")?,
+            text: b.text.unwrap_or_default(),
+        },
         other => return Err(StoreError::NotFound(format!("没有名为「{other}」的操作"))),
     })
 }
@@ -348,7 +423,12 @@ pub fn command(action: &str, b: ActionBody) -> Result<Command, StoreError> {
 #[utoipa::path(post, path = "/api/tasks/{id}/actions/{action}", request_body = ActionBody, tag = "督查督办",
     params(("id" = i64, Path, description = "任务编号"), ("action" = String, Path, description = "操作名")),
     responses((status = 200, body = TaskView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn act(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path((id, action)): Path<(i64, String)>, J(b): J<ActionBody>) -> Result<Json<TaskView>, ApiError> {
+async fn act(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path((id, action)): Path<(i64, String)>,
+    J(b): J<ActionBody>,
+) -> Result<Json<TaskView>, ApiError> {
     let seen = b.version;
     let cmd = command(&action, b)?;
     let snap = s.snapshot();
@@ -370,7 +450,11 @@ pub struct PeopleQuery {
 
 /// 人员（按职务，示例数据为占位姓名）。
 #[utoipa::path(get, path = "/api/people", params(PeopleQuery), tag = "组织", responses((status = 200, body = Vec<Person>), (status = 401, body = ErrorBody)))]
-async fn people(State(s): State<AppState>, ApiUser(_u, _t): ApiUser, Q(q): Q<PeopleQuery>) -> Result<Json<Vec<Person>>, ApiError> {
+async fn people(
+    State(s): State<AppState>,
+    ApiUser(_u, _t): ApiUser,
+    Q(q): Q<PeopleQuery>,
+) -> Result<Json<Vec<Person>>, ApiError> {
     Ok(Json(s.db.list_people(q.unit_id).await?))
 }
 
@@ -399,14 +483,22 @@ pub struct DueResponse {
 /// 按工作日历计算到期时间。
 #[utoipa::path(get, path = "/api/calendar/due", params(DueQuery), tag = "工作日历",
     responses((status = 200, body = DueResponse), (status = 400, body = ErrorBody)))]
-async fn calendar_due(State(s): State<AppState>, ApiUser(_u, _t): ApiUser, Q(q): Q<DueQuery>) -> Result<Json<DueResponse>, ApiError> {
+async fn calendar_due(
+    State(s): State<AppState>,
+    ApiUser(_u, _t): ApiUser,
+    Q(q): Q<DueQuery>,
+) -> Result<Json<DueResponse>, ApiError> {
     let from = parse_datetime("起算时间", &q.from)?;
     if !(0.0..=100_000.0).contains(&q.working_hours) {
         return Err(StoreError::invalid("工作小时数", "应在 0 到 100000 之间").into());
     }
     let snap = s.snapshot();
     let due = snap.cal.add_working_minutes(from, (q.working_hours * 60.0).round() as i64);
-    Ok(Json(DueResponse { due: due.value.format("%Y-%m-%d %H:%M").to_string(), provisional: due.is_provisional(), flag: due.flag_zh() }))
+    Ok(Json(DueResponse {
+        due: due.value.format("%Y-%m-%d %H:%M").to_string(),
+        provisional: due.is_provisional(),
+        flag: due.flag_zh(),
+    }))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -436,17 +528,32 @@ pub fn calendar_year(cal: &xietong_calendar::WorkCalendar, year: i32) -> Calenda
     let days = cal
         .overrides()
         .filter(|o| chrono::Datelike::year(&o.date) == year)
-        .map(|o| CalendarDay { date: o.date.to_string(), off: o.off, name: o.name.clone(), kind_label: cal.day_kind(o.date).label_zh() })
+        .map(|o| CalendarDay {
+            date: o.date.to_string(),
+            off: o.off,
+            name: o.name.clone(),
+            kind_label: cal.day_kind(o.date).label_zh(),
+        })
         .collect();
     let start = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default();
     let end = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default();
     let working_days = cal.working_days_between(start, end).value + i64::from(cal.is_working_day(start));
-    CalendarYear { year, published: cal.is_year_published(year), office_hours: cal.office_hours().to_string(), working_days, days }
+    CalendarYear {
+        year,
+        published: cal.is_year_published(year),
+        office_hours: cal.office_hours().to_string(),
+        working_days,
+        days,
+    }
 }
 
 /// 某年的节假日与调休安排。
 #[utoipa::path(get, path = "/api/calendar/days", params(YearQuery), tag = "工作日历", responses((status = 200, body = CalendarYear), (status = 400, body = ErrorBody)))]
-async fn calendar_days(State(s): State<AppState>, ApiUser(_u, _t): ApiUser, Q(q): Q<YearQuery>) -> Result<Json<CalendarYear>, ApiError> {
+async fn calendar_days(
+    State(s): State<AppState>,
+    ApiUser(_u, _t): ApiUser,
+    Q(q): Q<YearQuery>,
+) -> Result<Json<CalendarYear>, ApiError> {
     let snap = s.snapshot();
     let year = q.year.unwrap_or_else(|| chrono::Datelike::year(&snap.now.date()));
     if !(2000..=2100).contains(&year) {
@@ -465,7 +572,12 @@ pub struct DayBody {
 /// 设置某日为放假或调休上班。仅系统管理员。
 #[utoipa::path(put, path = "/api/calendar/days/{date}", request_body = DayBody, params(("date" = String, Path, description = "YYYY-MM-DD")), tag = "工作日历",
     responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn set_calendar_day(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(date): Path<String>, J(b): J<DayBody>) -> Result<StatusCode, ApiError> {
+async fn set_calendar_day(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(date): Path<String>,
+    J(b): J<DayBody>,
+) -> Result<StatusCode, ApiError> {
     u.actor().may_administer()?;
     let date = parse_date("日期", &date)?;
     s.db.set_calendar_day(&u.username, &DayOverride { date, off: b.off, name: b.name }, s.clock.now()).await?;
@@ -476,7 +588,11 @@ async fn set_calendar_day(State(s): State<AppState>, ApiUser(u, _): ApiUser, Pat
 /// 删除某日的特殊安排。仅系统管理员。
 #[utoipa::path(delete, path = "/api/calendar/days/{date}", params(("date" = String, Path, description = "YYYY-MM-DD")), tag = "工作日历",
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn delete_calendar_day(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(date): Path<String>) -> Result<StatusCode, ApiError> {
+async fn delete_calendar_day(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(date): Path<String>,
+) -> Result<StatusCode, ApiError> {
     u.actor().may_administer()?;
     let date = parse_date("日期", &date)?;
     s.db.remove_calendar_day(&u.username, date, s.clock.now()).await?;
@@ -494,28 +610,74 @@ pub struct AuditStatus {
 /// 导出登录日志（Excel，按查询条件，最多 10 万条）。仅审计管理员。
 #[utoipa::path(get, path = "/api/exports/login-log", params(xietong_storage::auth::LogQuery), tag = "审计",
     responses((status = 200, description = "Excel 文件", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn export_login_log(State(s): State<AppState>, ApiUser(u, _): ApiUser, Q(q): Q<xietong_storage::auth::LogQuery>) -> Result<axum::response::Response, ApiError> {
+async fn export_login_log(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Q(q): Q<xietong_storage::auth::LogQuery>,
+) -> Result<axum::response::Response, ApiError> {
     use xietong_office::table::{Cell, Column};
     u.actor().may_audit()?;
-    let rows: Vec<Vec<Cell>> = s.db.search_logins(&q, 100_000).await?.into_iter().map(|l| vec![Cell::DateTime(l.at), Cell::Text(l.username), Cell::Text(l.address), Cell::Text(if l.ok { "成功" } else { "失败" }.into()), Cell::Text(l.message)]).collect();
-    let cols: Vec<Column> = [("时间", 18.0), ("用户名", 14.0), ("地址", 16.0), ("结果", 8.0), ("说明", 50.0)].iter().map(|(h, w)| Column::plain(h, *w)).collect();
+    let rows: Vec<Vec<Cell>> =
+        s.db.search_logins(&q, 100_000)
+            .await?
+            .into_iter()
+            .map(|l| {
+                vec![
+                    Cell::DateTime(l.at),
+                    Cell::Text(l.username),
+                    Cell::Text(l.address),
+                    Cell::Text(if l.ok { "成功" } else { "失败" }.into()),
+                    Cell::Text(l.message),
+                ]
+            })
+            .collect();
+    let cols: Vec<Column> = [("时间", 18.0), ("用户名", 14.0), ("地址", 16.0), ("结果", 8.0), ("说明", 50.0)]
+        .iter()
+        .map(|(h, w)| Column::plain(h, *w))
+        .collect();
     log_download(&s, "登录日志", cols, rows).await
 }
 
 /// 导出操作日志（审计链，Excel，按查询条件，最多 10 万条）。仅审计管理员。
 #[utoipa::path(get, path = "/api/exports/audit-log", params(xietong_storage::auth::LogQuery), tag = "审计",
     responses((status = 200, description = "Excel 文件", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn export_audit_log(State(s): State<AppState>, ApiUser(u, _): ApiUser, Q(q): Q<xietong_storage::auth::LogQuery>) -> Result<axum::response::Response, ApiError> {
+async fn export_audit_log(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Q(q): Q<xietong_storage::auth::LogQuery>,
+) -> Result<axum::response::Response, ApiError> {
     use xietong_office::table::{Cell, Column};
     u.actor().may_audit()?;
-    let rows: Vec<Vec<Cell>> = s
-        .db
-        .search_audit(&q, 100_000)
-        .await?
-        .into_iter()
-        .map(|e| vec![Cell::Number(e.seq as f64), Cell::Text(e.at), Cell::Text(e.actor), Cell::Text(e.action), Cell::Text(format!("{} #{}", e.entity, e.entity_id)), Cell::Text(e.before), Cell::Text(e.after), Cell::Text(e.hash)])
-        .collect();
-    let cols: Vec<Column> = [("序号", 8.0), ("时间", 18.0), ("操作人", 14.0), ("操作", 20.0), ("对象", 20.0), ("变更前", 40.0), ("变更后", 40.0), ("SM3", 30.0)].iter().map(|(h, w)| Column::plain(h, *w)).collect();
+    let rows: Vec<Vec<Cell>> =
+        s.db.search_audit(&q, 100_000)
+            .await?
+            .into_iter()
+            .map(|e| {
+                vec![
+                    Cell::Number(e.seq as f64),
+                    Cell::Text(e.at),
+                    Cell::Text(e.actor),
+                    Cell::Text(e.action),
+                    Cell::Text(format!("{} #{}", e.entity, e.entity_id)),
+                    Cell::Text(e.before),
+                    Cell::Text(e.after),
+                    Cell::Text(e.hash),
+                ]
+            })
+            .collect();
+    let cols: Vec<Column> = [
+        ("序号", 8.0),
+        ("时间", 18.0),
+        ("操作人", 14.0),
+        ("操作", 20.0),
+        ("对象", 20.0),
+        ("变更前", 40.0),
+        ("变更后", 40.0),
+        ("SM3", 30.0),
+    ]
+    .iter()
+    .map(|(h, w)| Column::plain(h, *w))
+    .collect();
     log_download(&s, "操作日志", cols, rows).await
 }
 
@@ -555,7 +717,11 @@ pub struct PurgeLogs {
 /// 清理保留期（180 天）以前的操作日志和登录日志。仅审计管理员；清理本身记入审计日志。
 #[utoipa::path(post, path = "/api/audit/purge", request_body = PurgeLogs, tag = "审计",
     responses((status = 200, body = xietong_storage::audit::Purged), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn audit_purge(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(b): J<PurgeLogs>) -> Result<Json<xietong_storage::audit::Purged>, ApiError> {
+async fn audit_purge(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    J(b): J<PurgeLogs>,
+) -> Result<Json<xietong_storage::audit::Purged>, ApiError> {
     let before = parse_date("清理截止日期", b.before.trim())?;
     Ok(Json(s.db.purge_logs(&u, before, s.clock.now()).await?))
 }
@@ -577,7 +743,11 @@ pub struct NewUnit {
 /// 新增单位。仅系统管理员。
 #[utoipa::path(post, path = "/api/units", request_body = NewUnit, tag = "组织",
     responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn create_unit(State(s): State<AppState>, ApiUser(u, _t): ApiUser, J(b): J<NewUnit>) -> Result<(StatusCode, Json<Created>), ApiError> {
+async fn create_unit(
+    State(s): State<AppState>,
+    ApiUser(u, _t): ApiUser,
+    J(b): J<NewUnit>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
     let id = s.db.add_unit(&u, &b.code, &b.name, &b.kind, b.parent_id, s.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
@@ -596,7 +766,11 @@ pub struct NewPerson {
 /// 新增人员。仅系统管理员。
 #[utoipa::path(post, path = "/api/people", request_body = NewPerson, tag = "组织",
     responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn create_person(State(s): State<AppState>, ApiUser(u, _t): ApiUser, J(b): J<NewPerson>) -> Result<(StatusCode, Json<Created>), ApiError> {
+async fn create_person(
+    State(s): State<AppState>,
+    ApiUser(u, _t): ApiUser,
+    J(b): J<NewPerson>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
     let id = s.db.add_person(&u, &b.name, &b.post, b.unit_id, b.head_of_unit, s.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
@@ -623,8 +797,14 @@ pub struct NewUser {
 /// 新增账号。仅系统管理员。
 #[utoipa::path(post, path = "/api/users", request_body = NewUser, tag = "组织",
     responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn create_user(State(s): State<AppState>, ApiUser(u, _t): ApiUser, J(b): J<NewUser>) -> Result<(StatusCode, Json<Created>), ApiError> {
-    let role = xietong_supervision::Role::from_code(&b.role).ok_or_else(|| StoreError::invalid("角色", format!("应为 {}", xietong_supervision::Role::ALL.map(|r| r.code()).join("、"))))?;
+async fn create_user(
+    State(s): State<AppState>,
+    ApiUser(u, _t): ApiUser,
+    J(b): J<NewUser>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let role = xietong_supervision::Role::from_code(&b.role).ok_or_else(|| {
+        StoreError::invalid("角色", format!("应为 {}", xietong_supervision::Role::ALL.map(|r| r.code()).join("、")))
+    })?;
     let id = s.db.add_user(&u, &b.username, &b.password, b.person_id, role, s.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
@@ -637,7 +817,12 @@ pub struct PasswordBody {
 /// 重置密码（该账号的所有会话随即失效）。仅系统管理员。
 #[utoipa::path(post, path = "/api/users/{id}/password", request_body = PasswordBody, params(("id" = i64, Path, description = "账号编号")), tag = "组织",
     responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn reset_password(State(s): State<AppState>, ApiUser(u, _t): ApiUser, Path(id): Path<i64>, J(b): J<PasswordBody>) -> Result<StatusCode, ApiError> {
+async fn reset_password(
+    State(s): State<AppState>,
+    ApiUser(u, _t): ApiUser,
+    Path(id): Path<i64>,
+    J(b): J<PasswordBody>,
+) -> Result<StatusCode, ApiError> {
     s.db.reset_password(&u, id, &b.password, s.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -650,7 +835,12 @@ pub struct ActiveBody {
 /// 启用或停用账号（停用即刻结束其会话）。仅系统管理员。
 #[utoipa::path(post, path = "/api/users/{id}/active", request_body = ActiveBody, params(("id" = i64, Path, description = "账号编号")), tag = "组织",
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn set_user_active(State(s): State<AppState>, ApiUser(u, _t): ApiUser, Path(id): Path<i64>, J(b): J<ActiveBody>) -> Result<StatusCode, ApiError> {
+async fn set_user_active(
+    State(s): State<AppState>,
+    ApiUser(u, _t): ApiUser,
+    Path(id): Path<i64>,
+    J(b): J<ActiveBody>,
+) -> Result<StatusCode, ApiError> {
     s.db.set_user_active(&u, id, b.active, s.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

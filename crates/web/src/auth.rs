@@ -4,13 +4,13 @@
 
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Request, State};
-use axum::http::{header, request::Parts, Method, StatusCode};
+use axum::http::{Method, StatusCode, header, request::Parts};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use xietong_storage::auth::SessionUser;
 
-use crate::error::ErrorBody;
 use crate::AppState;
+use crate::error::ErrorBody;
 
 pub const COOKIE: &str = "xt_session";
 
@@ -34,7 +34,10 @@ pub fn token_of(parts: &Parts) -> Option<(String, bool)> {
     None
 }
 
-pub(crate) async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<(SessionUser, String)>, xietong_storage::StoreError> {
+pub(crate) async fn resolve(
+    parts: &Parts,
+    state: &AppState,
+) -> Result<Option<(SessionUser, String)>, xietong_storage::StoreError> {
     let Some((token, _)) = token_of(parts) else { return Ok(None) };
     if token.len() > 128 {
         return Ok(None);
@@ -49,7 +52,10 @@ pub(crate) struct Resolved(pub SessionUser, pub String);
 
 /// The session the permission guard resolved for this request (taken, not copied), or a lookup
 /// where no guard ran.
-async fn session_of(parts: &mut Parts, state: &AppState) -> Result<Option<(SessionUser, String)>, xietong_storage::StoreError> {
+async fn session_of(
+    parts: &mut Parts,
+    state: &AppState,
+) -> Result<Option<(SessionUser, String)>, xietong_storage::StoreError> {
     match parts.extensions.remove::<Resolved>() {
         Some(Resolved(u, t)) => Ok(Some((u, t))),
         None => resolve(parts, state).await,
@@ -72,7 +78,11 @@ impl FromRequestParts<AppState> for ApiUser {
             )
                 .into_response()),
             Ok(Some((u, t))) => Ok(ApiUser(u, t)),
-            Ok(None) => Err((StatusCode::UNAUTHORIZED, axum::Json(ErrorBody { error: "未登录或会话已过期，请重新登录".into(), field: None })).into_response()),
+            Ok(None) => Err((
+                StatusCode::UNAUTHORIZED,
+                axum::Json(ErrorBody { error: "未登录或会话已过期，请重新登录".into(), field: None }),
+            )
+                .into_response()),
             Err(e) => Err(crate::error::ApiError(e).into_response()),
         }
     }
@@ -85,7 +95,9 @@ impl FromRequestParts<AppState> for PageUser {
     type Rejection = Response;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         match session_of(parts, state).await {
-            Ok(Some((u, _))) if u.must_change_password && !WHILE_MUST_CHANGE.contains(&parts.uri.path()) => Err(Redirect::to("/password").into_response()),
+            Ok(Some((u, _))) if u.must_change_password && !WHILE_MUST_CHANGE.contains(&parts.uri.path()) => {
+                Err(Redirect::to("/password").into_response())
+            }
             Ok(Some((u, t))) => Ok(PageUser(u, t)),
             Ok(None) => {
                 let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
@@ -112,7 +124,11 @@ pub struct ClientAddr(pub String);
 impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let addr = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default();
+        let addr = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_default();
         Ok(ClientAddr(addr))
     }
 }
@@ -125,11 +141,15 @@ pub fn login_allowed(state: &AppState, addr: &str) -> bool {
 pub const TOO_MANY_LOGINS: &str = "登录尝试过于频繁，请一分钟后再试";
 
 pub fn session_cookie(token: &str, secure: bool, max_age_secs: i64) -> String {
-    format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{}", if secure { "; Secure" } else { "" })
+    format!(
+        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{}",
+        if secure { "; Secure" } else { "" }
+    )
 }
 
 fn csrf_refused() -> Response {
-    (StatusCode::FORBIDDEN, axum::Json(ErrorBody { error: "CSRF 校验失败，请刷新页面后重试".into(), field: None })).into_response()
+    (StatusCode::FORBIDDEN, axum::Json(ErrorBody { error: "CSRF 校验失败，请刷新页面后重试".into(), field: None }))
+        .into_response()
 }
 
 /// Refuse cookie-authenticated state changes that lack the session's CSRF token.
@@ -159,7 +179,9 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
         // File uploads from pages carry the token in the form's action URL: the body is a file
         // that should not be buffered and parsed twice.
         let q = parts.uri.query().unwrap_or("");
-        let ok = serde_urlencoded::from_str::<Vec<(String, String)>>(q).map(|kv| kv.iter().any(|(k, v)| k == "_csrf" && *v == expected)).unwrap_or(false);
+        let ok = serde_urlencoded::from_str::<Vec<(String, String)>>(q)
+            .map(|kv| kv.iter().any(|(k, v)| k == "_csrf" && *v == expected))
+            .unwrap_or(false);
         return if ok { next.run(Request::from_parts(parts, body)).await } else { csrf_refused() };
     }
     let is_form = content_type.starts_with("application/x-www-form-urlencoded");

@@ -1,8 +1,8 @@
 //! JSON API for 问题化解 (问题台账 and 协调会), 督查统筹 (inspections and merges) and 分包督导 visits.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -11,11 +11,11 @@ use xietong_storage::inspections::{InspectionOverview, NewInspection};
 use xietong_storage::problems::{NewMeeting, NewProblem, Problem, ProblemDetail};
 use xietong_storage::tasks::NewTask;
 
+use crate::AppState;
 use crate::api::{J, Q};
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorBody};
 use crate::outcomes_api::Created;
-use crate::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -38,14 +38,22 @@ pub struct ProblemQuery {
 /// 问题台账（按数据范围），含问题存续天数和当前持有者。
 #[utoipa::path(get, path = "/api/problems", params(ProblemQuery), tag = "问题台账",
     responses((status = 200, body = Vec<Problem>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-async fn list_problems(State(s): State<AppState>, ApiUser(u, _): ApiUser, Q(q): Q<ProblemQuery>) -> Result<Json<Vec<Problem>>, ApiError> {
+async fn list_problems(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Q(q): Q<ProblemQuery>,
+) -> Result<Json<Vec<Problem>>, ApiError> {
     Ok(Json(s.db.list_problems(&u, q.status.as_deref(), s.clock.now()).await?))
 }
 
 /// 将问题列入问题台账（督查局或区领导；可关联来源任务）。
 #[utoipa::path(post, path = "/api/problems", request_body = NewProblem, tag = "问题台账",
     responses((status = 201, body = ProblemDetail), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn raise_problem(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(n): J<NewProblem>) -> Result<(StatusCode, Json<ProblemDetail>), ApiError> {
+async fn raise_problem(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    J(n): J<NewProblem>,
+) -> Result<(StatusCode, Json<ProblemDetail>), ApiError> {
     let now = s.clock.now();
     let id = s.db.raise_problem(&u, &n, now).await?;
     Ok((StatusCode::CREATED, Json(s.db.get_problem(&u, id, now).await?)))
@@ -54,7 +62,11 @@ async fn raise_problem(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(n): 
 /// 问题详情：处理过程、协调会、可执行操作。
 #[utoipa::path(get, path = "/api/problems/{id}", params(("id" = i64, Path, description = "问题编号")), tag = "问题台账",
     responses((status = 200, body = ProblemDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn get_problem(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(id): Path<i64>) -> Result<Json<ProblemDetail>, ApiError> {
+async fn get_problem(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<ProblemDetail>, ApiError> {
     Ok(Json(s.db.get_problem(&u, id, s.clock.now()).await?))
 }
 
@@ -68,14 +80,24 @@ pub struct ProblemActionBody {
 #[utoipa::path(post, path = "/api/problems/{id}/actions/{action}", request_body = ProblemActionBody, tag = "问题台账",
     params(("id" = i64, Path, description = "问题编号"), ("action" = String, Path, description = "操作名")),
     responses((status = 200, body = ProblemDetail), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn act_on_problem(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path((id, action)): Path<(i64, String)>, J(b): J<ProblemActionBody>) -> Result<Json<ProblemDetail>, ApiError> {
+async fn act_on_problem(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path((id, action)): Path<(i64, String)>,
+    J(b): J<ProblemActionBody>,
+) -> Result<Json<ProblemDetail>, ApiError> {
     Ok(Json(s.db.act_on_problem(&u, id, &action, &b.comment, s.clock.now()).await?))
 }
 
 /// 记录协调会 / 研判会（参会人员、议定事项）；议定事项可直接转为督办任务（督查局）。
 #[utoipa::path(post, path = "/api/problems/{id}/meetings", params(("id" = i64, Path, description = "问题编号")), request_body = NewMeeting, tag = "问题台账",
     responses((status = 201, body = ProblemDetail), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn add_meeting(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(id): Path<i64>, J(m): J<NewMeeting>) -> Result<(StatusCode, Json<ProblemDetail>), ApiError> {
+async fn add_meeting(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(id): Path<i64>,
+    J(m): J<NewMeeting>,
+) -> Result<(StatusCode, Json<ProblemDetail>), ApiError> {
     let snap = s.snapshot();
     s.db.add_meeting(&u, &snap.ctx(), id, &m).await?;
     Ok((StatusCode::CREATED, Json(s.db.get_problem(&u, id, snap.now).await?)))
@@ -90,7 +112,11 @@ async fn inspections(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Resul
 /// 登记督查考核事项（督查局）。
 #[utoipa::path(post, path = "/api/inspections", request_body = NewInspection, tag = "督查统筹",
     responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn register_inspection(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(n): J<NewInspection>) -> Result<(StatusCode, Json<Created>), ApiError> {
+async fn register_inspection(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    J(n): J<NewInspection>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
     Ok((StatusCode::CREATED, Json(Created { id: s.db.register_inspection(&u, &n, s.clock.now()).await? })))
 }
 
@@ -104,8 +130,15 @@ pub struct MergeBody {
 /// 合并督查考核事项（能合尽合，保留各自来源）。
 #[utoipa::path(post, path = "/api/inspections/merges", request_body = MergeBody, tag = "督查统筹",
     responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn merge_inspections(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(b): J<MergeBody>) -> Result<(StatusCode, Json<Created>), ApiError> {
-    Ok((StatusCode::CREATED, Json(Created { id: s.db.merge_inspections(&u, &b.inspection_ids, &b.name, &b.reason, s.clock.now()).await? })))
+async fn merge_inspections(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    J(b): J<MergeBody>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(Created { id: s.db.merge_inspections(&u, &b.inspection_ids, &b.name, &b.reason, s.clock.now()).await? }),
+    ))
 }
 
 /// 督导记录（区领导看自己的，督查局看全部）。
@@ -123,14 +156,23 @@ async fn visits(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Result<Jso
 /// 记录一次督导（区领导）：日期、地点、发现问题、跟进要求；通知被督导单位。
 #[utoipa::path(post, path = "/api/visits", request_body = NewVisit, tag = "分包督导",
     responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn record_visit(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(v): J<NewVisit>) -> Result<(StatusCode, Json<Created>), ApiError> {
+async fn record_visit(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    J(v): J<NewVisit>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
     Ok((StatusCode::CREATED, Json(Created { id: s.db.record_visit(&u, &v, s.clock.now()).await? })))
 }
 
 /// 将督导发现的问题转为督办任务（督查局立项并交办，来源为领导督导，与督导记录关联）。
 #[utoipa::path(post, path = "/api/visits/{id}/tasks", params(("id" = i64, Path, description = "督导记录编号")), request_body = NewTask, tag = "分包督导",
     responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn visit_follow_up(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(id): Path<i64>, J(n): J<NewTask>) -> Result<(StatusCode, Json<Created>), ApiError> {
+async fn visit_follow_up(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(id): Path<i64>,
+    J(n): J<NewTask>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
     let snap = s.snapshot();
     Ok((StatusCode::CREATED, Json(Created { id: s.db.visit_follow_up(&u, &snap.ctx(), id, &n).await? })))
 }

@@ -10,21 +10,21 @@ use axum::routing::{get, post};
 
 use minijinja::context;
 use serde::Serialize;
+use xietong_storage::StoreError;
 use xietong_storage::auth::SessionUser;
 use xietong_storage::dashboard::NewVisit;
 use xietong_storage::inspections::NewInspection;
-use xietong_storage::problems::{NewMeeting, NewProblem, MEETING_KINDS};
+use xietong_storage::problems::{MEETING_KINDS, NewMeeting, NewProblem};
 use xietong_storage::tasks::NewTask;
-use xietong_storage::StoreError;
+use xietong_supervision::Role;
 use xietong_supervision::lights::Light;
 use xietong_supervision::problems::ProblemStatus;
-use xietong_supervision::Role;
 
+use crate::AppState;
 use crate::auth::PageUser;
 use crate::error::status_of;
 use crate::pages::{error_page, render};
 use crate::views::task_row;
-use crate::AppState;
 
 type FormMap = Vec<(String, String)>;
 
@@ -58,14 +58,21 @@ pub fn router() -> crate::policy::Pages {
 
 // ---------------------------------------------------------------- 问题台账
 
-async fn problems_with(s: &AppState, u: &SessionUser, status_filter: Option<String>, flash_err: Option<(StatusCode, String)>, from_task: Option<i64>) -> Response {
+async fn problems_with(
+    s: &AppState,
+    u: &SessionUser,
+    status_filter: Option<String>,
+    flash_err: Option<(StatusCode, String)>,
+    from_task: Option<i64>,
+) -> Response {
     let now = s.clock.now();
     let list = match s.db.list_problems(u, status_filter.as_deref(), now).await {
         Ok(l) => l,
         Err(e) => return error_page(s, Some(u), &e),
     };
     let units = s.db.list_units().await.unwrap_or_default();
-    let statuses: Vec<_> = ProblemStatus::ALL.iter().map(|x| context! { code => x.code(), label => x.label_zh() }).collect();
+    let statuses: Vec<_> =
+        ProblemStatus::ALL.iter().map(|x| context! { code => x.code(), label => x.label_zh() }).collect();
     let source = match from_task {
         Some(t) => s.db.get_task(u, t, now).await.ok().map(|d| d.task),
         None => None,
@@ -88,7 +95,11 @@ async fn problems_with(s: &AppState, u: &SessionUser, status_filter: Option<Stri
     )
 }
 
-async fn problems_page(State(s): State<AppState>, PageUser(u, _): PageUser, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn problems_page(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let from = q.get("from_task").and_then(|x| x.parse::<i64>().ok());
     problems_with(&s, &u, q.get("status").cloned().filter(|x| !x.is_empty()), None, from).await
 }
@@ -99,7 +110,8 @@ async fn raise_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(
             title: field(&f, "title"),
             description: field(&f, "description"),
             source_task_id: id_opt(&f, "source_task_id", "来源任务")?,
-            lead_unit_id: id_opt(&f, "lead_unit_id", "牵头单位")?.ok_or_else(|| StoreError::invalid("牵头单位", "请选择牵头单位"))?,
+            lead_unit_id: id_opt(&f, "lead_unit_id", "牵头单位")?
+                .ok_or_else(|| StoreError::invalid("牵头单位", "请选择牵头单位"))?,
             unit_ids: ids(&f, "unit_id", "涉及单位")?,
         };
         s.db.raise_problem(&u, &n, s.clock.now()).await
@@ -108,7 +120,16 @@ async fn raise_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(
     match r {
         Ok(id) => Redirect::to(&format!("/problems/{id}")).into_response(),
         Err(e @ (StoreError::Denied(_) | StoreError::Internal(_))) => error_page(&s, Some(&u), &e),
-        Err(e) => problems_with(&s, &u, None, Some((status_of(&e), e.to_string())), id_opt(&f, "source_task_id", "").ok().flatten()).await,
+        Err(e) => {
+            problems_with(
+                &s,
+                &u,
+                None,
+                Some((status_of(&e), e.to_string())),
+                id_opt(&f, "source_task_id", "").ok().flatten(),
+            )
+            .await
+        }
     }
 }
 
@@ -123,7 +144,10 @@ async fn problem_with(s: &AppState, u: &SessionUser, id: i64, flash_err: Option<
         .allowed_actions
         .iter()
         .filter(|a| *a != "hold_meeting")
-        .filter_map(|a| xietong_supervision::problems::ProblemAction::from_code(a).map(|x| context! { code => x.code(), label => x.label_zh() }))
+        .filter_map(|a| {
+            xietong_supervision::problems::ProblemAction::from_code(a)
+                .map(|x| context! { code => x.code(), label => x.label_zh() })
+        })
         .collect();
     let (st, err) = flash_err.map(|(a, b)| (a, Some(b))).unwrap_or((StatusCode::OK, None));
     render(
@@ -132,8 +156,8 @@ async fn problem_with(s: &AppState, u: &SessionUser, id: i64, flash_err: Option<
         "problem.html",
         Some(u),
         context! { nav => "problems", d => d, actions => actions, may_meet => may_meet, kinds => MEETING_KINDS, units => units, flash_err => err,
-                   now => s.clock.now().format("%Y-%m-%dT%H:%M").to_string(),
-                   default_deadline => s.snapshot().cal.add_working_days(s.clock.now().date(), 10).value.to_string() },
+        now => s.clock.now().format("%Y-%m-%dT%H:%M").to_string(),
+        default_deadline => s.snapshot().cal.add_working_days(s.clock.now().date(), 10).value.to_string() },
     )
 }
 
@@ -141,15 +165,27 @@ async fn problem_page(State(s): State<AppState>, PageUser(u, _): PageUser, Path(
     problem_with(&s, &u, id, None).await
 }
 
-async fn problem_action(State(s): State<AppState>, PageUser(u, _): PageUser, Path((id, action)): Path<(i64, String)>, Form(f): Form<FormMap>) -> Response {
+async fn problem_action(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Path((id, action)): Path<(i64, String)>,
+    Form(f): Form<FormMap>,
+) -> Response {
     match s.db.act_on_problem(&u, id, &action, &field(&f, "comment"), s.clock.now()).await {
         Ok(_) => Redirect::to(&format!("/problems/{id}")).into_response(),
-        Err(e @ (StoreError::Denied(_) | StoreError::Internal(_) | StoreError::NotFound(_))) => error_page(&s, Some(&u), &e),
+        Err(e @ (StoreError::Denied(_) | StoreError::Internal(_) | StoreError::NotFound(_))) => {
+            error_page(&s, Some(&u), &e)
+        }
         Err(e) => problem_with(&s, &u, id, Some((status_of(&e), e.to_string()))).await,
     }
 }
 
-async fn meeting_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>, Form(f): Form<FormMap>) -> Response {
+async fn meeting_submit(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<FormMap>,
+) -> Response {
     let snap = s.snapshot();
     let r = async {
         // Follow-up decisions typed as rows: title, lead unit, deadline (督查局 turns them into tasks).
@@ -161,7 +197,10 @@ async fn meeting_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Pat
             if t.trim().is_empty() {
                 continue;
             }
-            let lead = leads.get(i).and_then(|x| x.trim().parse::<i64>().ok()).ok_or_else(|| StoreError::invalid(&format!("第{}项议定任务的牵头单位", i + 1), "请选择"))?;
+            let lead = leads
+                .get(i)
+                .and_then(|x| x.trim().parse::<i64>().ok())
+                .ok_or_else(|| StoreError::invalid(&format!("第{}项议定任务的牵头单位", i + 1), "请选择"))?;
             tasks.push(NewTask {
                 title: t.clone(),
                 description: format!("问题台账第{id}号问题协调会议定事项"),
@@ -189,7 +228,9 @@ async fn meeting_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Pat
     .await;
     match r {
         Ok(_) => Redirect::to(&format!("/problems/{id}")).into_response(),
-        Err(e @ (StoreError::Denied(_) | StoreError::Internal(_) | StoreError::NotFound(_))) => error_page(&s, Some(&u), &e),
+        Err(e @ (StoreError::Denied(_) | StoreError::Internal(_) | StoreError::NotFound(_))) => {
+            error_page(&s, Some(&u), &e)
+        }
         Err(e) => problem_with(&s, &u, id, Some((status_of(&e), e.to_string()))).await,
     }
 }
@@ -213,7 +254,13 @@ async fn inspections_with(s: &AppState, u: &SessionUser, flash_err: Option<(Stat
         .map(|(unit, m)| context! { unit => unit, cells => months.iter().map(|mm| m.get(mm).copied().unwrap_or((0, 0))).collect::<Vec<_>>() })
         .collect();
     let (st, err) = flash_err.map(|(a, b)| (a, Some(b))).unwrap_or((StatusCode::OK, None));
-    render(s, st, "inspections.html", Some(u), context! { nav => "inspections", o => o, units => units, months => months, grid => grid, flash_err => err })
+    render(
+        s,
+        st,
+        "inspections.html",
+        Some(u),
+        context! { nav => "inspections", o => o, units => units, months => months, grid => grid, flash_err => err },
+    )
 }
 
 async fn inspections_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Response {
@@ -224,7 +271,8 @@ async fn inspection_submit(State(s): State<AppState>, PageUser(u, _): PageUser, 
     let r = async {
         let n = NewInspection {
             name: field(&f, "name"),
-            issuing_unit_id: id_opt(&f, "issuing_unit_id", "发起单位")?.ok_or_else(|| StoreError::invalid("发起单位", "请选择"))?,
+            issuing_unit_id: id_opt(&f, "issuing_unit_id", "发起单位")?
+                .ok_or_else(|| StoreError::invalid("发起单位", "请选择"))?,
             subject: field(&f, "subject"),
             start_on: field(&f, "start_on"),
             end_on: field(&f, "end_on"),
@@ -241,7 +289,17 @@ async fn inspection_submit(State(s): State<AppState>, PageUser(u, _): PageUser, 
 }
 
 async fn merge_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<FormMap>) -> Response {
-    let r = async { s.db.merge_inspections(&u, &ids(&f, "inspection_id", "合并事项")?, &field(&f, "name"), &field(&f, "reason"), s.clock.now()).await }.await;
+    let r = async {
+        s.db.merge_inspections(
+            &u,
+            &ids(&f, "inspection_id", "合并事项")?,
+            &field(&f, "name"),
+            &field(&f, "reason"),
+            s.clock.now(),
+        )
+        .await
+    }
+    .await;
     match r {
         Ok(_) => Redirect::to("/inspections").into_response(),
         Err(e @ (StoreError::Denied(_) | StoreError::Internal(_))) => error_page(&s, Some(&u), &e),
@@ -300,7 +358,13 @@ async fn dashboard_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> 
     let mut by_cat: BTreeMap<i64, LightCount> = BTreeMap::new();
     for t in tasks {
         let row = task_row(t, &snap.cal, &snap.rules, snap.now, None);
-        let l = xietong_supervision::lights::light(&snap.cal, &snap.rules.escalation, row.task.status, row.task.deadline, snap.now);
+        let l = xietong_supervision::lights::light(
+            &snap.cal,
+            &snap.rules.escalation,
+            row.task.status,
+            row.task.deadline,
+            snap.now,
+        );
         let bump = |c: &mut LightCount| {
             c.total += 1;
             match l {
@@ -310,7 +374,11 @@ async fn dashboard_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> 
                 Light::None => {}
             }
         };
-        let e = by_unit.entry(row.task.lead_unit_id).or_insert_with(|| LightCount { id: row.task.lead_unit_id, name: row.task.lead_unit_name.clone(), ..Default::default() });
+        let e = by_unit.entry(row.task.lead_unit_id).or_insert_with(|| LightCount {
+            id: row.task.lead_unit_id,
+            name: row.task.lead_unit_name.clone(),
+            ..Default::default()
+        });
         bump(e);
         if let (Some(cid), Some(cn)) = (row.task.category_id, row.task.category_name.clone()) {
             bump(by_cat.entry(cid).or_insert_with(|| LightCount { id: cid, name: cn, ..Default::default() }));
@@ -324,7 +392,8 @@ async fn dashboard_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> 
     // Ranking trend: per category, each unit's rank over the published months (top = 1st).
     let mut trends = vec![];
     let published = s.db.list_rankings(None).await.unwrap_or_default();
-    let area_units: Option<Vec<i64>> = area.as_ref().filter(|a| !a.units.is_empty()).map(|a| a.units.iter().map(|x| x.0).collect());
+    let area_units: Option<Vec<i64>> =
+        area.as_ref().filter(|a| !a.units.is_empty()).map(|a| a.units.iter().map(|x| x.0).collect());
     let mut by_cat_r: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
     for p in &published {
         by_cat_r.entry(p.category_name.clone()).or_default().push((p.month.clone(), p.id));
@@ -360,14 +429,20 @@ async fn dashboard_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> 
         if series.is_empty() {
             continue;
         }
-        trends.push(Trend { category: cat, months: months.iter().enumerate().map(|(i, m)| (x(i), m.0.clone())).collect(), max_rank, series });
+        trends.push(Trend {
+            category: cat,
+            months: months.iter().enumerate().map(|(i, m)| (x(i), m.0.clone())).collect(),
+            max_rank,
+            series,
+        });
     }
 
     let mut indicators = s.db.all_indicators(&u, snap.now.date()).await.unwrap_or_default();
     if let Some(a) = &area_units {
         indicators.retain(|i| a.contains(&i.lead_unit_id));
     }
-    let visits = s.db.visits(if u.role == Role::Leader { Some(u.person_id) } else { None }, 20).await.unwrap_or_default();
+    let visits =
+        s.db.visits(if u.role == Role::Leader { Some(u.person_id) } else { None }, 20).await.unwrap_or_default();
     let all_units = if u.role == Role::Supervisor { s.db.list_units().await.unwrap_or_default() } else { vec![] };
     let problems = s.db.list_problems(&u, None, snap.now).await.unwrap_or_default();
     let open_problems = problems.iter().filter(|p| p.status != ProblemStatus::Resolved).count();
@@ -377,14 +452,20 @@ async fn dashboard_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> 
         "dashboard.html",
         Some(&u),
         context! { nav => "dashboard", area => area, units => units, cats => cats, max_total => max_total, trends => trends,
-                   indicators => indicators, visits => visits, open_problems => open_problems, today => snap.now.date().to_string(),
-                   all_units => all_units, default_deadline => snap.cal.add_working_days(snap.now.date(), 10).value.to_string() },
+        indicators => indicators, visits => visits, open_problems => open_problems, today => snap.now.date().to_string(),
+        all_units => all_units, default_deadline => snap.cal.add_working_days(snap.now.date(), 10).value.to_string() },
     )
 }
 
 async fn visit_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<FormMap>) -> Response {
     let r = async {
-        let v = NewVisit { unit_id: id_opt(&f, "unit_id", "督导单位")?, visited_on: field(&f, "visited_on"), place: field(&f, "place"), findings: field(&f, "findings"), follow_up: field(&f, "follow_up") };
+        let v = NewVisit {
+            unit_id: id_opt(&f, "unit_id", "督导单位")?,
+            visited_on: field(&f, "visited_on"),
+            place: field(&f, "place"),
+            findings: field(&f, "findings"),
+            follow_up: field(&f, "follow_up"),
+        };
         s.db.record_visit(&u, &v, s.clock.now()).await
     }
     .await;
@@ -394,13 +475,19 @@ async fn visit_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(
     }
 }
 
-async fn visit_task_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>, Form(f): Form<FormMap>) -> Response {
+async fn visit_task_submit(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<FormMap>,
+) -> Response {
     let snap = s.snapshot();
     let r = async {
         let n = NewTask {
             title: field(&f, "title"),
             description: field(&f, "description"),
-            lead_unit_id: id_opt(&f, "lead_unit_id", "牵头单位")?.ok_or_else(|| StoreError::invalid("牵头单位", "请选择"))?,
+            lead_unit_id: id_opt(&f, "lead_unit_id", "牵头单位")?
+                .ok_or_else(|| StoreError::invalid("牵头单位", "请选择"))?,
             report_cycle: "weekly".into(),
             deadline: field(&f, "deadline"),
             assign_now: true,

@@ -3,19 +3,19 @@
 //! contracts and supervised tasks, and the district's statistics. Every permission is checked in
 //! the storage layer; this module only maps HTTP to it.
 
-use axum::extract::State;
 use axum::Json;
+use axum::extract::State;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
+use xietong_storage::StoreError;
 use xietong_storage::achievements::Achievement;
 use xietong_storage::enterprises::Enterprise;
-use xietong_storage::StoreError;
 
+use crate::AppState;
 use crate::api::Q;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorBody};
-use crate::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -68,9 +68,14 @@ pub struct EnterpriseQuery {
 /// 企业库（可按资质筛选）。
 #[utoipa::path(get, path = "/api/enterprises", params(EnterpriseQuery), tag = "产学研对接",
     responses((status = 200, body = Vec<Enterprise>), (status = 403, body = ErrorBody)))]
-async fn enterprises(State(s): State<AppState>, ApiUser(u, _): ApiUser, Q(q): Q<EnterpriseQuery>) -> Result<Json<Vec<Enterprise>>, ApiError> {
+async fn enterprises(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Q(q): Q<EnterpriseQuery>,
+) -> Result<Json<Vec<Enterprise>>, ApiError> {
     may_read_libraries(&u)?;
-    let list = s.db.list_enterprises(q.qualification.as_deref().filter(|x| !x.is_empty()), s.clock.now().date()).await?;
+    let list =
+        s.db.list_enterprises(q.qualification.as_deref().filter(|x| !x.is_empty()), s.clock.now().date()).await?;
     Ok(Json(mask_enterprise_contacts(&u, list)))
 }
 
@@ -125,30 +130,53 @@ pub struct MatchHit {
 }
 
 /// Search the 成果库 for a problem description; every hit says why it matched.
-pub async fn run_match(s: &AppState, u: &xietong_storage::auth::SessionUser, q: &str, top: usize) -> Result<Vec<MatchHit>, StoreError> {
+pub async fn run_match(
+    s: &AppState,
+    u: &xietong_storage::auth::SessionUser,
+    q: &str,
+    top: usize,
+) -> Result<Vec<MatchHit>, StoreError> {
     may_read_libraries(u)?;
     let idx = s.achievements_index().await?;
     let hits = idx.search(q, top.clamp(1, 50), &xietong_search::MatchOptions::default()).map_err(|e| match e {
-        e @ (xietong_search::SearchError::EmptyQuery | xietong_search::SearchError::QueryTooLong { .. }) => StoreError::invalid("q", e.to_string()),
+        e @ (xietong_search::SearchError::EmptyQuery | xietong_search::SearchError::QueryTooLong { .. }) => {
+            StoreError::invalid("q", e.to_string())
+        }
         other => StoreError::internal(other.to_string()),
     })?;
     Ok(hits
         .into_iter()
-        .map(|h| MatchHit { rank: h.rank, external_id: h.external_id, title: h.title, discipline: h.discipline, score: h.score, matched_terms: h.matched_terms, reasons: h.reasons_zh })
+        .map(|h| MatchHit {
+            rank: h.rank,
+            external_id: h.external_id,
+            title: h.title,
+            discipline: h.discipline,
+            score: h.score,
+            matched_terms: h.matched_terms,
+            reasons: h.reasons_zh,
+        })
         .collect())
 }
 
 /// 同上，需求描述放在请求体中（长文本不受 URL 长度限制）。
 #[utoipa::path(post, path = "/api/achievements/match", request_body = MatchQuery, tag = "产学研对接",
     responses((status = 200, body = Vec<MatchHit>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn match_achievements_post(State(s): State<AppState>, ApiUser(u, _): ApiUser, crate::api::J(q): crate::api::J<MatchQuery>) -> Result<Json<Vec<MatchHit>>, ApiError> {
+async fn match_achievements_post(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    crate::api::J(q): crate::api::J<MatchQuery>,
+) -> Result<Json<Vec<MatchHit>>, ApiError> {
     Ok(Json(run_match(&s, &u, &q.q, q.top.unwrap_or(10)).await?))
 }
 
 /// 为一段需求描述匹配成果，并说明每条结果的匹配理由。
 #[utoipa::path(get, path = "/api/achievements/match", params(MatchQuery), tag = "产学研对接",
     responses((status = 200, body = Vec<MatchHit>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn match_achievements(State(s): State<AppState>, ApiUser(u, _): ApiUser, Q(q): Q<MatchQuery>) -> Result<Json<Vec<MatchHit>>, ApiError> {
+async fn match_achievements(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Q(q): Q<MatchQuery>,
+) -> Result<Json<Vec<MatchHit>>, ApiError> {
     Ok(Json(run_match(&s, &u, &q.q, q.top.unwrap_or(10)).await?))
 }
 
@@ -160,10 +188,13 @@ use axum::http::StatusCode;
 use xietong_docking::contract::ContractType;
 use xietong_docking::pipeline::Stage;
 use xietong_docking::review::{ReviewAction, ReviewStatus};
-use xietong_storage::dockings::{Contract, DockingDetail, DockingStats, MoveDocking, NewActivity, NewContract, NewDocking};
+use xietong_storage::dockings::{
+    Contract, DockingDetail, DockingStats, MoveDocking, NewActivity, NewContract, NewDocking,
+};
 use xietong_storage::enterprises::NewEnterprise;
 use xietong_storage::libraries::{
-    Campaign, Expert, Institution, Library, NewAchievement, NewCampaign, NewExpert, NewInstitution, NewPlatform, NewProblem, Platform, ReviewEvent, ReviewItem, TechProblem,
+    Campaign, Expert, Institution, Library, NewAchievement, NewCampaign, NewExpert, NewInstitution, NewPlatform,
+    NewProblem, Platform, ReviewEvent, ReviewItem, TechProblem,
 };
 use xietong_storage::matching::Matches;
 use xietong_storage::tasks::NewTask;
@@ -185,7 +216,9 @@ pub struct StatusQuery {
 fn status_of(q: &StatusQuery) -> Result<Option<ReviewStatus>, StoreError> {
     match q.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) => ReviewStatus::from_code(s).map(Some).ok_or_else(|| StoreError::invalid("status", format!("「{s}」不是审核状态"))),
+        Some(s) => ReviewStatus::from_code(s)
+            .map(Some)
+            .ok_or_else(|| StoreError::invalid("status", format!("「{s}」不是审核状态"))),
     }
 }
 
@@ -213,14 +246,24 @@ async fn submit_achievement(State(s): State<AppState>, ApiUser(u, _): ApiUser, J
 /// 修改被退回的成果并重新提交。
 #[utoipa::path(put, path = "/api/achievements/{id}", request_body = NewAchievement, params(("id" = i64, Path, description = "成果编号")), tag = "产学研对接",
     responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn resubmit_achievement(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(id): Path<i64>, J(n): J<NewAchievement>) -> CreatedResp {
+async fn resubmit_achievement(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(id): Path<i64>,
+    J(n): J<NewAchievement>,
+) -> CreatedResp {
     created(s.db.submit_achievement(&u, Some(id), &n, s.clock.now()).await?)
 }
 
 /// 为一项成果匹配可能解决的难题和可能承接的企业，并说明理由。
 #[utoipa::path(get, path = "/api/achievements/{id}/matches", params(("id" = i64, Path, description = "成果编号"), TopQuery), tag = "产学研对接",
     responses((status = 200, body = Matches), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn achievement_matches(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(id): Path<i64>, Q(q): Q<TopQuery>) -> Result<Json<Matches>, ApiError> {
+async fn achievement_matches(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(id): Path<i64>,
+    Q(q): Q<TopQuery>,
+) -> Result<Json<Matches>, ApiError> {
     Ok(Json(s.db.match_achievement(&u, id, q.top.unwrap_or(10)).await?))
 }
 
@@ -254,7 +297,11 @@ async fn create_campaign(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(n)
 
 /// 难题库（按身份过滤：企业看本企业，保密难题仅科技局和对接专家可见）。
 #[utoipa::path(get, path = "/api/tech-problems", params(StatusQuery), tag = "产学研对接", responses((status = 200, body = Vec<TechProblem>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn problems(State(s): State<AppState>, ApiUser(u, _): ApiUser, Q(q): Q<StatusQuery>) -> Result<Json<Vec<TechProblem>>, ApiError> {
+async fn problems(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Q(q): Q<StatusQuery>,
+) -> Result<Json<Vec<TechProblem>>, ApiError> {
     may_read_libraries(&u)?;
     Ok(Json(s.db.list_problems_for(&u, status_of(&q)?).await?))
 }
@@ -269,14 +316,24 @@ async fn submit_problem(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(n):
 /// 修改被退回的难题并重新提交。
 #[utoipa::path(put, path = "/api/tech-problems/{id}", request_body = NewProblem, params(("id" = i64, Path, description = "难题编号")), tag = "产学研对接",
     responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn resubmit_problem(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(id): Path<i64>, J(n): J<NewProblem>) -> CreatedResp {
+async fn resubmit_problem(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(id): Path<i64>,
+    J(n): J<NewProblem>,
+) -> CreatedResp {
     created(s.db.submit_problem(&u, Some(id), &n, s.clock.now()).await?)
 }
 
 /// 为一项技术难题匹配成果和专家，每条结果附匹配理由。
 #[utoipa::path(get, path = "/api/tech-problems/{id}/matches", params(("id" = i64, Path, description = "难题编号"), TopQuery), tag = "产学研对接",
     responses((status = 200, body = Matches), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn problem_matches(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(id): Path<i64>, Q(q): Q<TopQuery>) -> Result<Json<Matches>, ApiError> {
+async fn problem_matches(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(id): Path<i64>,
+    Q(q): Q<TopQuery>,
+) -> Result<Json<Matches>, ApiError> {
     may_read_libraries(&u)?;
     let idx = s.achievements_index().await?;
     Ok(Json(s.db.match_problem(&u, &idx, id, q.top.unwrap_or(10)).await?))
@@ -284,7 +341,11 @@ async fn problem_matches(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path
 
 /// 专家库（联系方式仅科技局、本机构及经专家同意的对接企业可见）。
 #[utoipa::path(get, path = "/api/experts", params(StatusQuery), tag = "产学研对接", responses((status = 200, body = Vec<Expert>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn experts(State(s): State<AppState>, ApiUser(u, _): ApiUser, Q(q): Q<StatusQuery>) -> Result<Json<Vec<Expert>>, ApiError> {
+async fn experts(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Q(q): Q<StatusQuery>,
+) -> Result<Json<Vec<Expert>>, ApiError> {
     may_read_libraries(&u)?;
     Ok(Json(s.db.list_experts_for(&u, status_of(&q)?).await?))
 }
@@ -299,14 +360,24 @@ async fn submit_expert(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(n): 
 /// 修改被退回的专家信息并重新提交。
 #[utoipa::path(put, path = "/api/experts/{id}", request_body = NewExpert, params(("id" = i64, Path, description = "专家编号")), tag = "产学研对接",
     responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn resubmit_expert(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(id): Path<i64>, J(n): J<NewExpert>) -> CreatedResp {
+async fn resubmit_expert(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(id): Path<i64>,
+    J(n): J<NewExpert>,
+) -> CreatedResp {
     created(s.db.submit_expert(&u, Some(id), &n, s.clock.now()).await?)
 }
 
 /// 为一位专家匹配其研究方向内的技术难题。
 #[utoipa::path(get, path = "/api/experts/{id}/matches", params(("id" = i64, Path, description = "专家编号"), TopQuery), tag = "产学研对接",
     responses((status = 200, body = Matches), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn expert_matches(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(id): Path<i64>, Q(q): Q<TopQuery>) -> Result<Json<Matches>, ApiError> {
+async fn expert_matches(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(id): Path<i64>,
+    Q(q): Q<TopQuery>,
+) -> Result<Json<Matches>, ApiError> {
     Ok(Json(s.db.match_expert(&u, id, q.top.unwrap_or(10)).await?))
 }
 
@@ -317,13 +388,18 @@ async fn review_queue(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Resu
 }
 
 fn library(code: &str) -> Result<Library, StoreError> {
-    Library::from_code(code).ok_or_else(|| StoreError::NotFound(format!("没有「{code}」库（应为 problem、expert 或 achievement）")))
+    Library::from_code(code)
+        .ok_or_else(|| StoreError::NotFound(format!("没有「{code}」库（应为 problem、expert 或 achievement）")))
 }
 
 /// 一条记录的审核记录。
 #[utoipa::path(get, path = "/api/reviews/{library}/{id}", params(("library" = String, Path, description = "problem / expert / achievement"), ("id" = i64, Path, description = "记录编号")),
     tag = "产学研对接", responses((status = 200, body = Vec<ReviewEvent>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn review_history(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path((lib, id)): Path<(String, i64)>) -> Result<Json<Vec<ReviewEvent>>, ApiError> {
+async fn review_history(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path((lib, id)): Path<(String, i64)>,
+) -> Result<Json<Vec<ReviewEvent>>, ApiError> {
     may_read_libraries(&u)?;
     Ok(Json(s.db.review_history(library(&lib)?, id).await?))
 }
@@ -346,8 +422,14 @@ pub struct ReviewResult {
 /// 审核一条提交（科技局）。
 #[utoipa::path(post, path = "/api/reviews/{library}/{id}", request_body = ReviewStep, params(("library" = String, Path, description = "problem / expert / achievement"), ("id" = i64, Path, description = "记录编号")),
     tag = "产学研对接", responses((status = 200, body = ReviewResult), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn review_step(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path((lib, id)): Path<(String, i64)>, J(b): J<ReviewStep>) -> Result<Json<ReviewResult>, ApiError> {
-    let action = ReviewAction::from_code(b.action.trim()).ok_or_else(|| StoreError::invalid("action", format!("「{}」不是审核操作", b.action)))?;
+async fn review_step(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path((lib, id)): Path<(String, i64)>,
+    J(b): J<ReviewStep>,
+) -> Result<Json<ReviewResult>, ApiError> {
+    let action = ReviewAction::from_code(b.action.trim())
+        .ok_or_else(|| StoreError::invalid("action", format!("「{}」不是审核操作", b.action)))?;
     let status = s.db.review(Some(&u), library(&lib)?, id, action, &b.reason, s.clock.now()).await?;
     Ok(Json(ReviewResult { status, status_label: status.label_zh().into() }))
 }
@@ -362,9 +444,16 @@ pub struct PlatformQuery {
 
 /// 研发平台、创新创业载体和校企合作基地。
 #[utoipa::path(get, path = "/api/platforms", params(PlatformQuery), tag = "产学研对接", responses((status = 200, body = Vec<Platform>), (status = 403, body = ErrorBody)))]
-async fn platforms(State(s): State<AppState>, ApiUser(u, _): ApiUser, Q(q): Q<PlatformQuery>) -> Result<Json<Vec<Platform>>, ApiError> {
+async fn platforms(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Q(q): Q<PlatformQuery>,
+) -> Result<Json<Vec<Platform>>, ApiError> {
     may_read_libraries(&u)?;
-    Ok(Json(s.db.list_platforms(q.group.as_deref().filter(|x| !x.is_empty()), q.level.as_deref().filter(|x| !x.is_empty())).await?))
+    Ok(Json(
+        s.db.list_platforms(q.group.as_deref().filter(|x| !x.is_empty()), q.level.as_deref().filter(|x| !x.is_empty()))
+            .await?,
+    ))
 }
 
 /// 登记平台或载体（科技局）。
@@ -383,13 +472,19 @@ pub struct StageQuery {
 pub fn stage_param(s: Option<&str>) -> Result<Option<Stage>, StoreError> {
     match s.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(x) => Stage::from_code(x).map(Some).ok_or_else(|| StoreError::invalid("stage", format!("「{x}」不是对接阶段"))),
+        Some(x) => {
+            Stage::from_code(x).map(Some).ok_or_else(|| StoreError::invalid("stage", format!("「{x}」不是对接阶段")))
+        }
     }
 }
 
 /// 对接列表（按身份过滤）。
 #[utoipa::path(get, path = "/api/dockings", params(StageQuery), tag = "产学研对接", responses((status = 200, body = Vec<xietong_storage::dockings::Docking>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn dockings(State(s): State<AppState>, ApiUser(u, _): ApiUser, Q(q): Q<StageQuery>) -> Result<Json<Vec<xietong_storage::dockings::Docking>>, ApiError> {
+async fn dockings(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Q(q): Q<StageQuery>,
+) -> Result<Json<Vec<xietong_storage::dockings::Docking>>, ApiError> {
     may_read_libraries(&u)?;
     Ok(Json(s.db.list_dockings(&u, stage_param(q.stage.as_deref())?).await?))
 }
@@ -404,7 +499,11 @@ async fn create_docking(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(n):
 /// 对接详情：阶段记录、洽谈和活动、技术合同。
 #[utoipa::path(get, path = "/api/dockings/{id}", params(("id" = i64, Path, description = "对接编号")), tag = "产学研对接",
     responses((status = 200, body = DockingDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn docking(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(id): Path<i64>) -> Result<Json<DockingDetail>, ApiError> {
+async fn docking(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<DockingDetail>, ApiError> {
     Ok(Json(s.db.get_docking(&u, id).await?))
 }
 
@@ -417,7 +516,12 @@ pub struct StageResult {
 /// 推进对接到下一阶段或终止（科技局）。进入「签订技术合同」前须先登记合同。
 #[utoipa::path(post, path = "/api/dockings/{id}/move", request_body = MoveDocking, params(("id" = i64, Path, description = "对接编号")), tag = "产学研对接",
     responses((status = 200, body = StageResult), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn move_docking(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(id): Path<i64>, J(m): J<MoveDocking>) -> Result<Json<StageResult>, ApiError> {
+async fn move_docking(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(id): Path<i64>,
+    J(m): J<MoveDocking>,
+) -> Result<Json<StageResult>, ApiError> {
     let stage = s.db.move_docking(&u, id, &m, s.clock.now()).await?;
     Ok(Json(StageResult { stage, stage_label: stage.label_zh().into() }))
 }
@@ -425,21 +529,35 @@ async fn move_docking(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(id
 /// 登记对接洽谈或对接活动（科技局），含参加人员。
 #[utoipa::path(post, path = "/api/dockings/{id}/activities", request_body = NewActivity, params(("id" = i64, Path, description = "对接编号")), tag = "产学研对接",
     responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn docking_activity(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(id): Path<i64>, J(n): J<NewActivity>) -> CreatedResp {
+async fn docking_activity(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(id): Path<i64>,
+    J(n): J<NewActivity>,
+) -> CreatedResp {
     created(s.db.add_activity(&u, Some(id), &n, s.clock.now()).await?)
 }
 
 /// 登记对接形成的技术合同（科技局）。
 #[utoipa::path(post, path = "/api/dockings/{id}/contracts", request_body = NewContract, params(("id" = i64, Path, description = "对接编号")), tag = "产学研对接",
     responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn docking_contract(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(id): Path<i64>, J(n): J<NewContract>) -> CreatedResp {
+async fn docking_contract(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(id): Path<i64>,
+    J(n): J<NewContract>,
+) -> CreatedResp {
     created(s.db.register_contract(&u, Some(id), &n, false, s.clock.now()).await?)
 }
 
 /// 专家同意向对接企业提供联系方式（专家所在机构或科技局确认）。
 #[utoipa::path(post, path = "/api/dockings/{id}/share-contact", params(("id" = i64, Path, description = "对接编号")), tag = "产学研对接",
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn share_contact(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
+async fn share_contact(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
     s.db.share_contact(&u, id, s.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -447,7 +565,12 @@ async fn share_contact(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(i
 /// 为对接的当前阶段立项督办（督查局），任务随即交办，亮灯和预警照常适用。
 #[utoipa::path(post, path = "/api/dockings/{id}/tasks", request_body = NewTask, params(("id" = i64, Path, description = "对接编号")), tag = "产学研对接",
     responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn docking_task(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(id): Path<i64>, J(n): J<NewTask>) -> CreatedResp {
+async fn docking_task(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(id): Path<i64>,
+    J(n): J<NewTask>,
+) -> CreatedResp {
     let snap = s.snapshot();
     created(s.db.raise_docking_task(&u, &snap.ctx(), id, &n).await?)
 }
@@ -462,13 +585,19 @@ pub struct ContractQuery {
 pub fn contract_kind(k: Option<&str>) -> Result<Option<ContractType>, StoreError> {
     match k.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(x) => ContractType::from_code(x).map(Some).ok_or_else(|| StoreError::invalid("kind", format!("「{x}」不是技术合同类型"))),
+        Some(x) => ContractType::from_code(x)
+            .map(Some)
+            .ok_or_else(|| StoreError::invalid("kind", format!("「{x}」不是技术合同类型"))),
     }
 }
 
 /// 技术合同（可按年度、类型筛选）。
 #[utoipa::path(get, path = "/api/contracts", params(ContractQuery), tag = "产学研对接", responses((status = 200, body = Vec<Contract>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn contracts(State(s): State<AppState>, ApiUser(u, _): ApiUser, Q(q): Q<ContractQuery>) -> Result<Json<Vec<Contract>>, ApiError> {
+async fn contracts(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Q(q): Q<ContractQuery>,
+) -> Result<Json<Vec<Contract>>, ApiError> {
     may_read_stats(&u)?;
     Ok(Json(s.db.list_contracts(q.year, contract_kind(q.kind.as_deref())?).await?))
 }
@@ -500,7 +629,11 @@ async fn stats(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Result<Json
 /// dockings 对接、contracts 技术合同、platforms 平台载体。
 #[utoipa::path(get, path = "/api/exports/docking/{what}", params(("what" = String, Path, description = "tech-problems / experts / dockings / contracts / platforms")), tag = "导入导出",
     responses((status = 200, description = "Excel 文件", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn export(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(what): Path<String>) -> Result<axum::response::Response, ApiError> {
+async fn export(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(what): Path<String>,
+) -> Result<axum::response::Response, ApiError> {
     use xietong_office::table::{Cell, Column};
     may_read_libraries(&u)?;
     let now = s.clock.now();
@@ -509,45 +642,170 @@ async fn export(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(what): P
     let (name, cols, rows): (&str, Vec<(&str, f64)>, Vec<Vec<Cell>>) = match what.as_str() {
         "tech-problems" => (
             "难题库",
-            vec![("编号", 6.0), ("难题", 36.0), ("企业", 26.0), ("行业", 20.0), ("预算（万元）", 10.0), ("合作方式", 10.0), ("关键词", 24.0), ("保密", 6.0), ("状态", 10.0), ("有效期至", 12.0), ("描述", 60.0)],
-            s.db.list_problems_for(&u, None).await?.iter().map(|p| vec![
-                n(p.id as f64), t(&p.title), t(&p.enterprise_name), t(p.industry_name.as_deref().unwrap_or("")), n(p.budget_wan), t(&p.cooperation_mode),
-                t(&p.keywords.join("；")), t(if p.confidential { "是" } else { "否" }), t(&p.review.status_label), t(p.review.expires_on.as_deref().unwrap_or("")), t(&p.description),
-            ]).collect(),
+            vec![
+                ("编号", 6.0),
+                ("难题", 36.0),
+                ("企业", 26.0),
+                ("行业", 20.0),
+                ("预算（万元）", 10.0),
+                ("合作方式", 10.0),
+                ("关键词", 24.0),
+                ("保密", 6.0),
+                ("状态", 10.0),
+                ("有效期至", 12.0),
+                ("描述", 60.0),
+            ],
+            s.db.list_problems_for(&u, None)
+                .await?
+                .iter()
+                .map(|p| {
+                    vec![
+                        n(p.id as f64),
+                        t(&p.title),
+                        t(&p.enterprise_name),
+                        t(p.industry_name.as_deref().unwrap_or("")),
+                        n(p.budget_wan),
+                        t(&p.cooperation_mode),
+                        t(&p.keywords.join("；")),
+                        t(if p.confidential { "是" } else { "否" }),
+                        t(&p.review.status_label),
+                        t(p.review.expires_on.as_deref().unwrap_or("")),
+                        t(&p.description),
+                    ]
+                })
+                .collect(),
         ),
         "experts" => (
             "专家库",
-            vec![("编号", 6.0), ("专家", 30.0), ("所在机构", 26.0), ("职称", 10.0), ("学科", 24.0), ("研究方向", 36.0), ("关键词", 24.0), ("联系电话", 16.0), ("电子邮箱", 24.0), ("身份证号", 22.0), ("状态", 10.0)],
-            s.db.list_experts_for(&u, None).await?.iter().map(|x| vec![
-                n(x.id as f64), t(&x.name), t(&x.institution_name), t(&x.title), t(&x.disciplines.join("；")), t(&x.fields), t(&x.keywords.join("；")), t(&x.phone), t(&x.email), t(&x.id_number), t(&x.review.status_label),
-            ]).collect(),
+            vec![
+                ("编号", 6.0),
+                ("专家", 30.0),
+                ("所在机构", 26.0),
+                ("职称", 10.0),
+                ("学科", 24.0),
+                ("研究方向", 36.0),
+                ("关键词", 24.0),
+                ("联系电话", 16.0),
+                ("电子邮箱", 24.0),
+                ("身份证号", 22.0),
+                ("状态", 10.0),
+            ],
+            s.db.list_experts_for(&u, None)
+                .await?
+                .iter()
+                .map(|x| {
+                    vec![
+                        n(x.id as f64),
+                        t(&x.name),
+                        t(&x.institution_name),
+                        t(&x.title),
+                        t(&x.disciplines.join("；")),
+                        t(&x.fields),
+                        t(&x.keywords.join("；")),
+                        t(&x.phone),
+                        t(&x.email),
+                        t(&x.id_number),
+                        t(&x.review.status_label),
+                    ]
+                })
+                .collect(),
         ),
         "dockings" => (
             "产学研对接",
-            vec![("编号", 6.0), ("对接", 40.0), ("企业", 26.0), ("难题", 30.0), ("专家", 24.0), ("成果", 30.0), ("机构", 24.0), ("阶段", 14.0), ("终止原因", 20.0)],
-            s.db.list_dockings(&u, None).await?.iter().map(|d| vec![
-                n(d.id as f64), t(&d.title), t(&d.enterprise_name), t(d.problem_title.as_deref().unwrap_or("")), t(d.expert_name.as_deref().unwrap_or("")),
-                t(d.achievement_title.as_deref().unwrap_or("")), t(d.institution_name.as_deref().unwrap_or("")), t(&d.stage_label), t(&d.end_reason),
-            ]).collect(),
+            vec![
+                ("编号", 6.0),
+                ("对接", 40.0),
+                ("企业", 26.0),
+                ("难题", 30.0),
+                ("专家", 24.0),
+                ("成果", 30.0),
+                ("机构", 24.0),
+                ("阶段", 14.0),
+                ("终止原因", 20.0),
+            ],
+            s.db.list_dockings(&u, None)
+                .await?
+                .iter()
+                .map(|d| {
+                    vec![
+                        n(d.id as f64),
+                        t(&d.title),
+                        t(&d.enterprise_name),
+                        t(d.problem_title.as_deref().unwrap_or("")),
+                        t(d.expert_name.as_deref().unwrap_or("")),
+                        t(d.achievement_title.as_deref().unwrap_or("")),
+                        t(d.institution_name.as_deref().unwrap_or("")),
+                        t(&d.stage_label),
+                        t(&d.end_reason),
+                    ]
+                })
+                .collect(),
         ),
         "contracts" => {
             may_read_stats(&u)?;
             (
                 "技术合同",
-                vec![("登记编号", 26.0), ("类型", 10.0), ("买方", 26.0), ("卖方", 26.0), ("金额（万元）", 12.0), ("技术性收入（万元）", 14.0), ("签订日期", 12.0), ("占位记录", 8.0)],
-                s.db.list_contracts(None, None).await?.iter().map(|c| vec![
-                    t(&c.contract_no), t(&c.kind_label), t(&c.buyer), t(&c.seller), n(c.amount_wan), n(c.technical_income_wan), t(&c.signed_on), t(if c.placeholder { "是" } else { "" }),
-                ]).collect(),
+                vec![
+                    ("登记编号", 26.0),
+                    ("类型", 10.0),
+                    ("买方", 26.0),
+                    ("卖方", 26.0),
+                    ("金额（万元）", 12.0),
+                    ("技术性收入（万元）", 14.0),
+                    ("签订日期", 12.0),
+                    ("占位记录", 8.0),
+                ],
+                s.db.list_contracts(None, None)
+                    .await?
+                    .iter()
+                    .map(|c| {
+                        vec![
+                            t(&c.contract_no),
+                            t(&c.kind_label),
+                            t(&c.buyer),
+                            t(&c.seller),
+                            n(c.amount_wan),
+                            n(c.technical_income_wan),
+                            t(&c.signed_on),
+                            t(if c.placeholder { "是" } else { "" }),
+                        ]
+                    })
+                    .collect(),
             )
         }
         "platforms" => (
             "平台载体",
-            vec![("名称", 36.0), ("类别", 14.0), ("类型", 16.0), ("级别", 8.0), ("依托单位", 26.0), ("认定年份", 10.0), ("占位记录", 8.0)],
-            s.db.list_platforms(None, None).await?.iter().map(|p| vec![
-                t(&p.name), t(&p.group), t(&p.kind), t(&p.level), t(&p.host), p.approved_year.map(|y| n(y as f64)).unwrap_or(Cell::Empty), t(if p.placeholder { "是" } else { "" }),
-            ]).collect(),
+            vec![
+                ("名称", 36.0),
+                ("类别", 14.0),
+                ("类型", 16.0),
+                ("级别", 8.0),
+                ("依托单位", 26.0),
+                ("认定年份", 10.0),
+                ("占位记录", 8.0),
+            ],
+            s.db.list_platforms(None, None)
+                .await?
+                .iter()
+                .map(|p| {
+                    vec![
+                        t(&p.name),
+                        t(&p.group),
+                        t(&p.kind),
+                        t(&p.level),
+                        t(&p.host),
+                        p.approved_year.map(|y| n(y as f64)).unwrap_or(Cell::Empty),
+                        t(if p.placeholder { "是" } else { "" }),
+                    ]
+                })
+                .collect(),
         ),
-        other => return Err(StoreError::NotFound(format!("没有「{other}」台账（可选 tech-problems、experts、dockings、contracts、platforms）")).into()),
+        other => {
+            return Err(StoreError::NotFound(format!(
+                "没有「{other}」台账（可选 tech-problems、experts、dockings、contracts、platforms）"
+            ))
+            .into());
+        }
     };
     let cols: Vec<Column> = cols.iter().map(|(h, w)| Column::plain(h, *w)).collect();
     let title = format!("{name}（导出时间 {}）", now.format("%Y-%m-%d %H:%M"));

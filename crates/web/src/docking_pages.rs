@@ -5,30 +5,31 @@
 
 use std::collections::HashMap;
 
+use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Form;
 use minijinja::context;
 use xietong_docking::contract::ContractType;
 use xietong_docking::matching::{COOPERATION_MODES, MATURITIES};
 use xietong_docking::pipeline::Stage;
 use xietong_docking::review::{ReviewAction, ReviewStatus};
+use xietong_storage::StoreError;
 use xietong_storage::auth::SessionUser;
-use xietong_storage::dockings::{MoveDocking, NewActivity, NewContract, NewDocking, ACTIVITY_KINDS};
+use xietong_storage::dockings::{ACTIVITY_KINDS, MoveDocking, NewActivity, NewContract, NewDocking};
 use xietong_storage::libraries::{
-    Library, NewAchievement, NewCampaign, NewExpert, NewInstitution, NewPlatform, NewProblem, BASE_KINDS, CARRIER_KINDS, INSTITUTION_KINDS, PLATFORM_LEVELS, RD_PLATFORM_KINDS,
+    BASE_KINDS, CARRIER_KINDS, INSTITUTION_KINDS, Library, NewAchievement, NewCampaign, NewExpert, NewInstitution,
+    NewPlatform, NewProblem, PLATFORM_LEVELS, RD_PLATFORM_KINDS,
 };
 use xietong_storage::tasks::NewTask;
-use xietong_storage::StoreError;
 use xietong_supervision::Role;
 
+use crate::AppState;
 use crate::auth::PageUser;
 use crate::docking_api::{contract_kind, may_read_libraries, may_read_stats, stage_param};
 use crate::error::status_of;
 use crate::pages::{error_page, render};
-use crate::AppState;
 
 pub fn router() -> crate::policy::Pages {
     crate::policy::Pages::new()
@@ -79,7 +80,11 @@ impl F {
         if t.is_empty() {
             return Ok(None);
         }
-        t.parse::<f64>().ok().filter(|x| x.is_finite()).map(Some).ok_or_else(|| StoreError::invalid(field, format!("「{}」不是数字", self.s(k).trim())))
+        t.parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .map(Some)
+            .ok_or_else(|| StoreError::invalid(field, format!("「{}」不是数字", self.s(k).trim())))
     }
     fn on(&self, k: &str) -> bool {
         matches!(self.s(k).as_str(), "1" | "on" | "true")
@@ -95,7 +100,10 @@ impl F {
 fn with_ok(path: &str, msg: &str) -> Response {
     let q = serde_urlencoded::to_string([("ok", msg)]).unwrap_or_default();
     let sep = if path.contains('?') { '&' } else { '?' };
-    let (base, anchor) = path.split_once('#').map(|(b, a)| (b.to_string(), format!("#{a}"))).unwrap_or((path.to_string(), String::new()));
+    let (base, anchor) = path
+        .split_once('#')
+        .map(|(b, a)| (b.to_string(), format!("#{a}")))
+        .unwrap_or((path.to_string(), String::new()));
     Redirect::to(&format!("{base}{sep}{q}{anchor}")).into_response()
 }
 
@@ -147,7 +155,14 @@ async fn stats_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Resp
 
 // --- 难题库 --------------------------------------------------------------------------------------
 
-async fn problems_with(s: &AppState, u: &SessionUser, status: StatusCode, q: &[(String, String)], err: Option<String>, form: HashMap<String, String>) -> Response {
+async fn problems_with(
+    s: &AppState,
+    u: &SessionUser,
+    status: StatusCode,
+    q: &[(String, String)],
+    err: Option<String>,
+    form: HashMap<String, String>,
+) -> Response {
     if let Err(e) = may_read_libraries(u) {
         return error_page(s, Some(u), &e);
     }
@@ -157,9 +172,20 @@ async fn problems_with(s: &AppState, u: &SessionUser, status: StatusCode, q: &[(
         Err(e) => return error_page(s, Some(u), &e),
     };
     let today = s.clock.now().date();
-    let campaigns: Vec<_> = s.db.list_campaigns(today).await.unwrap_or_default().into_iter().filter(|c| c.open && c.target == Library::Problem).collect();
-    let enterprises = if u.role == Role::TechBureau { s.db.list_enterprises(None, today).await.unwrap_or_default().into_iter().filter(|e| !e.placeholder).collect() } else { vec![] };
-    let statuses: Vec<_> = ReviewStatus::ALL.iter().map(|x| context! { code => x.code(), label => x.label_zh() }).collect();
+    let campaigns: Vec<_> =
+        s.db.list_campaigns(today)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| c.open && c.target == Library::Problem)
+            .collect();
+    let enterprises = if u.role == Role::TechBureau {
+        s.db.list_enterprises(None, today).await.unwrap_or_default().into_iter().filter(|e| !e.placeholder).collect()
+    } else {
+        vec![]
+    };
+    let statuses: Vec<_> =
+        ReviewStatus::ALL.iter().map(|x| context! { code => x.code(), label => x.label_zh() }).collect();
     page(
         s,
         u,
@@ -167,7 +193,7 @@ async fn problems_with(s: &AppState, u: &SessionUser, status: StatusCode, q: &[(
         "docking_problems.html",
         "problems",
         context! { list => list, campaigns => campaigns, enterprises => enterprises, modes => COOPERATION_MODES, statuses => statuses,
-                   filter => filter.map(|f| f.code()), flash_err => err, flash_ok => ok_msg(q), f => form },
+        filter => filter.map(|f| f.code()), flash_err => err, flash_ok => ok_msg(q), f => form },
     )
 }
 
@@ -190,7 +216,11 @@ fn new_problem(f: &F) -> Result<NewProblem, StoreError> {
     })
 }
 
-async fn problem_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(form): Form<Vec<(String, String)>>) -> Response {
+async fn problem_submit(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
     let f = F(form);
     let r = async { s.db.submit_problem(&u, None, &new_problem(&f)?, s.clock.now()).await }.await;
     match r {
@@ -200,7 +230,15 @@ async fn problem_submit(State(s): State<AppState>, PageUser(u, _): PageUser, For
     }
 }
 
-async fn problem_with(s: &AppState, u: &SessionUser, id: i64, status: StatusCode, q: &[(String, String)], err: Option<String>, form: Option<HashMap<String, String>>) -> Response {
+async fn problem_with(
+    s: &AppState,
+    u: &SessionUser,
+    id: i64,
+    status: StatusCode,
+    q: &[(String, String)],
+    err: Option<String>,
+    form: Option<HashMap<String, String>>,
+) -> Response {
     if let Err(e) = may_read_libraries(u) {
         return error_page(s, Some(u), &e);
     }
@@ -220,7 +258,8 @@ async fn problem_with(s: &AppState, u: &SessionUser, id: i64, status: StatusCode
     } else {
         None
     };
-    let own = u.role == Role::Enterprise && s.db.party_of(u).await.ok().and_then(|p| p.enterprise_id) == Some(p.enterprise_id);
+    let own = u.role == Role::Enterprise
+        && s.db.party_of(u).await.ok().and_then(|p| p.enterprise_id) == Some(p.enterprise_id);
     let may_dock = u.role == Role::TechBureau || own;
     let form = form.unwrap_or_else(|| {
         HashMap::from([
@@ -241,15 +280,25 @@ async fn problem_with(s: &AppState, u: &SessionUser, id: i64, status: StatusCode
         "docking_problem.html",
         "problems",
         context! { p => p, history => history, matches => matches, may_dock => may_dock, may_resubmit => may_resubmit, modes => COOPERATION_MODES,
-                   lib => "problem", flash_err => err, flash_ok => ok_msg(q), f => form },
+        lib => "problem", flash_err => err, flash_ok => ok_msg(q), f => form },
     )
 }
 
-async fn problem_page(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>, Query(q): Raw) -> Response {
+async fn problem_page(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Path(id): Path<i64>,
+    Query(q): Raw,
+) -> Response {
     problem_with(&s, &u, id, StatusCode::OK, &q, None, None).await
 }
 
-async fn problem_resubmit(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>, Form(form): Form<Vec<(String, String)>>) -> Response {
+async fn problem_resubmit(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Path(id): Path<i64>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
     let f = F(form);
     let r = async {
         let mut n = new_problem(&f)?;
@@ -268,7 +317,14 @@ async fn problem_resubmit(State(s): State<AppState>, PageUser(u, _): PageUser, P
 
 // --- 专家库 --------------------------------------------------------------------------------------
 
-async fn experts_with(s: &AppState, u: &SessionUser, status: StatusCode, q: &[(String, String)], err: Option<String>, form: HashMap<String, String>) -> Response {
+async fn experts_with(
+    s: &AppState,
+    u: &SessionUser,
+    status: StatusCode,
+    q: &[(String, String)],
+    err: Option<String>,
+    form: HashMap<String, String>,
+) -> Response {
     if let Err(e) = may_read_libraries(u) {
         return error_page(s, Some(u), &e);
     }
@@ -277,22 +333,44 @@ async fn experts_with(s: &AppState, u: &SessionUser, status: StatusCode, q: &[(S
         Err(e) => return error_page(s, Some(u), &e),
     };
     let today = s.clock.now().date();
-    let campaigns: Vec<_> = s.db.list_campaigns(today).await.unwrap_or_default().into_iter().filter(|c| c.open && c.target == Library::Expert).collect();
+    let campaigns: Vec<_> =
+        s.db.list_campaigns(today)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| c.open && c.target == Library::Expert)
+            .collect();
     let institutions = s.db.list_institutions().await.unwrap_or_default();
-    page(s, u, status, "docking_experts.html", "experts", context! { list => list, campaigns => campaigns, institutions => institutions, flash_err => err, flash_ok => ok_msg(q), f => form })
+    page(
+        s,
+        u,
+        status,
+        "docking_experts.html",
+        "experts",
+        context! { list => list, campaigns => campaigns, institutions => institutions, flash_err => err, flash_ok => ok_msg(q), f => form },
+    )
 }
 
 async fn experts_page(State(s): State<AppState>, PageUser(u, _): PageUser, Query(q): Raw) -> Response {
     experts_with(&s, &u, StatusCode::OK, &q, None, HashMap::new()).await
 }
 
-async fn expert_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(form): Form<Vec<(String, String)>>) -> Response {
+async fn expert_submit(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
     let f = F(form);
     let r = async {
         let mut ids = vec![];
         for x in f.s("achievement_ids").split([',', '，', ';', '；', ' ']).map(str::trim).filter(|x| !x.is_empty()) {
             let found = s.db.achievements_by_external_id(&[x.to_string()]).await?;
-            ids.push(found.first().ok_or_else(|| StoreError::invalid("关联成果", format!("成果库中没有编号为「{x}」的成果")))?.id);
+            ids.push(
+                found
+                    .first()
+                    .ok_or_else(|| StoreError::invalid("关联成果", format!("成果库中没有编号为「{x}」的成果")))?
+                    .id,
+            );
         }
         let n = NewExpert {
             name: f.s("name"),
@@ -318,28 +396,60 @@ async fn expert_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form
     }
 }
 
-async fn expert_page(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>, Query(q): Raw) -> Response {
+async fn expert_page(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Path(id): Path<i64>,
+    Query(q): Raw,
+) -> Response {
     if let Err(e) = may_read_libraries(&u) {
         return error_page(&s, Some(&u), &e);
     }
     let x = match s.db.list_experts_for(&u, None).await.map(|l| l.into_iter().find(|x| x.id == id)) {
         Ok(Some(x)) => x,
-        Ok(None) => return error_page(&s, Some(&u), &StoreError::NotFound(format!("专家库中没有编号 {id} 的专家，或您无权查看"))),
+        Ok(None) => {
+            return error_page(
+                &s,
+                Some(&u),
+                &StoreError::NotFound(format!("专家库中没有编号 {id} 的专家，或您无权查看")),
+            );
+        }
         Err(e) => return error_page(&s, Some(&u), &e),
     };
     let history = s.db.review_history(Library::Expert, id).await.unwrap_or_default();
-    let matches = if x.review.status == ReviewStatus::Published { s.db.match_expert(&u, id, 10).await.ok() } else { None };
-    page(&s, &u, StatusCode::OK, "docking_expert.html", "experts", context! { x => x, history => history, matches => matches, lib => "expert", flash_ok => ok_msg(&q) })
+    let matches =
+        if x.review.status == ReviewStatus::Published { s.db.match_expert(&u, id, 10).await.ok() } else { None };
+    page(
+        &s,
+        &u,
+        StatusCode::OK,
+        "docking_expert.html",
+        "experts",
+        context! { x => x, history => history, matches => matches, lib => "expert", flash_ok => ok_msg(&q) },
+    )
 }
 
 // --- 成果 submissions -------------------------------------------------------------------------
 
-async fn achievements_with(s: &AppState, u: &SessionUser, status: StatusCode, q: &[(String, String)], err: Option<String>, form: HashMap<String, String>) -> Response {
+async fn achievements_with(
+    s: &AppState,
+    u: &SessionUser,
+    status: StatusCode,
+    q: &[(String, String)],
+    err: Option<String>,
+    form: HashMap<String, String>,
+) -> Response {
     if let Err(e) = may_read_libraries(u) {
         return error_page(s, Some(u), &e);
     }
     let today = s.clock.now().date();
-    let campaigns: Vec<_> = s.db.list_campaigns(today).await.unwrap_or_default().into_iter().filter(|c| c.open && c.target == Library::Achievement).collect();
+    let campaigns: Vec<_> =
+        s.db.list_campaigns(today)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| c.open && c.target == Library::Achievement)
+            .collect();
     let institutions = s.db.list_institutions().await.unwrap_or_default();
     let submitted = s.db.submitted_achievements(u).await.unwrap_or_default();
     page(
@@ -349,7 +459,7 @@ async fn achievements_with(s: &AppState, u: &SessionUser, status: StatusCode, q:
         "docking_achievements.html",
         "achievements",
         context! { submitted => submitted, campaigns => campaigns, institutions => institutions, kinds => xietong_storage::achievements::KINDS, maturities => MATURITIES,
-                   modes => &COOPERATION_MODES[..4], flash_err => err, flash_ok => ok_msg(q), f => form },
+        modes => &COOPERATION_MODES[..4], flash_err => err, flash_ok => ok_msg(q), f => form },
     )
 }
 
@@ -357,7 +467,11 @@ async fn achievements_page(State(s): State<AppState>, PageUser(u, _): PageUser, 
     achievements_with(&s, &u, StatusCode::OK, &q, None, HashMap::new()).await
 }
 
-async fn achievement_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(form): Form<Vec<(String, String)>>) -> Response {
+async fn achievement_submit(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
     let f = F(form);
     let r = async {
         let n = NewAchievement {
@@ -384,7 +498,12 @@ async fn achievement_submit(State(s): State<AppState>, PageUser(u, _): PageUser,
     }
 }
 
-async fn achievement_page(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>, Query(q): Raw) -> Response {
+async fn achievement_page(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Path(id): Path<i64>,
+    Query(q): Raw,
+) -> Response {
     if let Err(e) = may_read_libraries(&u) {
         return error_page(&s, Some(&u), &e);
     }
@@ -403,54 +522,113 @@ async fn achievement_page(State(s): State<AppState>, PageUser(u, _): PageUser, P
         None
     };
     let status_label = ReviewStatus::from_code(&a.status).map(|x| x.label_zh()).unwrap_or("—");
-    page(&s, &u, StatusCode::OK, "docking_achievement.html", "achievements", context! { a => a, status_label => status_label, history => history, experts => experts, matches => matches, lib => "achievement", flash_ok => ok_msg(&q) })
+    page(
+        &s,
+        &u,
+        StatusCode::OK,
+        "docking_achievement.html",
+        "achievements",
+        context! { a => a, status_label => status_label, history => history, experts => experts, matches => matches, lib => "achievement", flash_ok => ok_msg(&q) },
+    )
 }
 
 // --- 高校院所, 征集, 平台载体 ----------------------------------------------------------------------
 
-async fn institutions_with(s: &AppState, u: &SessionUser, status: StatusCode, q: &[(String, String)], err: Option<String>, form: HashMap<String, String>) -> Response {
+async fn institutions_with(
+    s: &AppState,
+    u: &SessionUser,
+    status: StatusCode,
+    q: &[(String, String)],
+    err: Option<String>,
+    form: HashMap<String, String>,
+) -> Response {
     if let Err(e) = may_read_libraries(u) {
         return error_page(s, Some(u), &e);
     }
     let list = s.db.list_institutions().await.unwrap_or_default();
-    page(s, u, status, "docking_institutions.html", "institutions", context! { list => list, kinds => INSTITUTION_KINDS, flash_err => err, flash_ok => ok_msg(q), f => form })
+    page(
+        s,
+        u,
+        status,
+        "docking_institutions.html",
+        "institutions",
+        context! { list => list, kinds => INSTITUTION_KINDS, flash_err => err, flash_ok => ok_msg(q), f => form },
+    )
 }
 
 async fn institutions_page(State(s): State<AppState>, PageUser(u, _): PageUser, Query(q): Raw) -> Response {
     institutions_with(&s, &u, StatusCode::OK, &q, None, HashMap::new()).await
 }
 
-async fn institution_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(form): Form<Vec<(String, String)>>) -> Response {
+async fn institution_submit(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
     let f = F(form);
-    match s.db.create_institution(&u, &NewInstitution { name: f.s("name"), kind: f.s("kind"), location: f.s("location") }, false, s.clock.now()).await {
+    match s
+        .db
+        .create_institution(
+            &u,
+            &NewInstitution { name: f.s("name"), kind: f.s("kind"), location: f.s("location") },
+            false,
+            s.clock.now(),
+        )
+        .await
+    {
         Ok(_) => with_ok("/docking/institutions", "已登记"),
         Err(e) if refused(&s, &u, &e) => error_page(&s, Some(&u), &e),
         Err(e) => institutions_with(&s, &u, status_of(&e), &[], Some(e.to_string()), f.map()).await,
     }
 }
 
-async fn campaigns_with(s: &AppState, u: &SessionUser, status: StatusCode, q: &[(String, String)], err: Option<String>, form: HashMap<String, String>) -> Response {
+async fn campaigns_with(
+    s: &AppState,
+    u: &SessionUser,
+    status: StatusCode,
+    q: &[(String, String)],
+    err: Option<String>,
+    form: HashMap<String, String>,
+) -> Response {
     if let Err(e) = may_read_libraries(u) {
         return error_page(s, Some(u), &e);
     }
     let today = s.clock.now().date();
     let list = s.db.list_campaigns(today).await.unwrap_or_default();
     let targets: Vec<_> = Library::ALL.iter().map(|l| context! { code => l.code(), label => l.label_zh() }).collect();
-    page(s, u, status, "docking_campaigns.html", "campaigns", context! { list => list, targets => targets, today => today.to_string(), flash_err => err, flash_ok => ok_msg(q), f => form })
+    page(
+        s,
+        u,
+        status,
+        "docking_campaigns.html",
+        "campaigns",
+        context! { list => list, targets => targets, today => today.to_string(), flash_err => err, flash_ok => ok_msg(q), f => form },
+    )
 }
 
 async fn campaigns_page(State(s): State<AppState>, PageUser(u, _): PageUser, Query(q): Raw) -> Response {
     campaigns_with(&s, &u, StatusCode::OK, &q, None, HashMap::new()).await
 }
 
-async fn campaign_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(form): Form<Vec<(String, String)>>) -> Response {
+async fn campaign_submit(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
     let f = F(form);
     let r = async {
         let validity = match f.s("validity_days").trim() {
             "" => None,
             v => Some(v.parse::<i64>().map_err(|_| StoreError::invalid("有效期（天）", format!("「{v}」不是整数")))?),
         };
-        let n = NewCampaign { title: f.s("title"), target: f.s("target"), starts_on: f.s("starts_on"), ends_on: f.s("ends_on"), validity_days: validity, description: f.s("description") };
+        let n = NewCampaign {
+            title: f.s("title"),
+            target: f.s("target"),
+            starts_on: f.s("starts_on"),
+            ends_on: f.s("ends_on"),
+            validity_days: validity,
+            description: f.s("description"),
+        };
         s.db.create_campaign(&u, &n, s.clock.now()).await
     }
     .await;
@@ -461,7 +639,14 @@ async fn campaign_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Fo
     }
 }
 
-async fn platforms_with(s: &AppState, u: &SessionUser, status: StatusCode, q: &[(String, String)], err: Option<String>, form: HashMap<String, String>) -> Response {
+async fn platforms_with(
+    s: &AppState,
+    u: &SessionUser,
+    status: StatusCode,
+    q: &[(String, String)],
+    err: Option<String>,
+    form: HashMap<String, String>,
+) -> Response {
     if let Err(e) = may_read_libraries(u) {
         return error_page(s, Some(u), &e);
     }
@@ -486,14 +671,30 @@ async fn platforms_page(State(s): State<AppState>, PageUser(u, _): PageUser, Que
     platforms_with(&s, &u, StatusCode::OK, &q, None, HashMap::new()).await
 }
 
-async fn platform_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(form): Form<Vec<(String, String)>>) -> Response {
+async fn platform_submit(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
     let f = F(form);
     let r = async {
         let year = match f.s("approved_year").trim() {
             "" => None,
             v => Some(v.parse::<i64>().map_err(|_| StoreError::invalid("认定年份", format!("「{v}」不是年份")))?),
         };
-        s.db.create_platform(&u, &NewPlatform { name: f.s("name"), kind: f.s("kind"), level: f.s("level"), host: f.s("host"), approved_year: year }, false, s.clock.now()).await
+        s.db.create_platform(
+            &u,
+            &NewPlatform {
+                name: f.s("name"),
+                kind: f.s("kind"),
+                level: f.s("level"),
+                host: f.s("host"),
+                approved_year: year,
+            },
+            false,
+            s.clock.now(),
+        )
+        .await
     }
     .await;
     match r {
@@ -507,7 +708,14 @@ async fn platform_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Fo
 
 async fn review_page(State(s): State<AppState>, PageUser(u, _): PageUser, Query(q): Raw) -> Response {
     match s.db.review_queue(&u).await {
-        Ok(items) => page(&s, &u, StatusCode::OK, "docking_review.html", "review", context! { items => items, flash_ok => ok_msg(&q) }),
+        Ok(items) => page(
+            &s,
+            &u,
+            StatusCode::OK,
+            "docking_review.html",
+            "review",
+            context! { items => items, flash_ok => ok_msg(&q) },
+        ),
         Err(e) => error_page(&s, Some(&u), &e),
     }
 }
@@ -516,14 +724,20 @@ fn record_path(lib: Library, id: i64) -> String {
     format!("/docking/{}s/{id}", lib.code())
 }
 
-async fn review_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Path((lib, id)): Path<(String, i64)>, Form(form): Form<Vec<(String, String)>>) -> Response {
+async fn review_submit(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Path((lib, id)): Path<(String, i64)>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
     let f = F(form);
     let Some(lib) = Library::from_code(&lib) else {
         return error_page(&s, Some(&u), &StoreError::NotFound(format!("没有「{lib}」库")));
     };
     let back = record_path(lib, id);
     let r = async {
-        let action = ReviewAction::from_code(f.s("action").trim()).ok_or_else(|| StoreError::invalid("审核操作", "请选择"))?;
+        let action =
+            ReviewAction::from_code(f.s("action").trim()).ok_or_else(|| StoreError::invalid("审核操作", "请选择"))?;
         s.db.review(Some(&u), lib, id, action, &f.s("reason"), s.clock.now()).await
     }
     .await;
@@ -551,14 +765,26 @@ async fn dockings_page(State(s): State<AppState>, PageUser(u, _): PageUser, Quer
     };
     match s.db.list_dockings(&u, stage).await {
         Ok(list) => {
-            let stages: Vec<_> = Stage::ALL.iter().map(|x| context! { code => x.code(), label => x.label_zh() }).collect();
-            page(&s, &u, StatusCode::OK, "docking_dockings.html", "dockings", context! { list => list, stages => stages, stage => stage.map(|x| x.code()), flash_ok => ok_msg(&q) })
+            let stages: Vec<_> =
+                Stage::ALL.iter().map(|x| context! { code => x.code(), label => x.label_zh() }).collect();
+            page(
+                &s,
+                &u,
+                StatusCode::OK,
+                "docking_dockings.html",
+                "dockings",
+                context! { list => list, stages => stages, stage => stage.map(|x| x.code()), flash_ok => ok_msg(&q) },
+            )
         }
         Err(e) => error_page(&s, Some(&u), &e),
     }
 }
 
-async fn docking_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(form): Form<Vec<(String, String)>>) -> Response {
+async fn docking_submit(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
     let f = F(form);
     let back = f.opt("back").filter(|b| b.starts_with("/docking/")).unwrap_or_else(|| "/docking/dockings".into());
     let r = async {
@@ -587,7 +813,15 @@ fn with_err(path: &str, e: &StoreError) -> Response {
     Redirect::to(&format!("{path}{sep}{q}")).into_response()
 }
 
-async fn docking_with(s: &AppState, u: &SessionUser, id: i64, status: StatusCode, q: &[(String, String)], err: Option<String>, form: HashMap<String, String>) -> Response {
+async fn docking_with(
+    s: &AppState,
+    u: &SessionUser,
+    id: i64,
+    status: StatusCode,
+    q: &[(String, String)],
+    err: Option<String>,
+    form: HashMap<String, String>,
+) -> Response {
     if let Err(e) = may_read_libraries(u) {
         return error_page(s, Some(u), &e);
     }
@@ -599,7 +833,10 @@ async fn docking_with(s: &AppState, u: &SessionUser, id: i64, status: StatusCode
     let party = s.db.party_of(u).await.unwrap_or_default();
     let may_share = d.docking.expert_id.is_some()
         && !d.docking.contact_shared
-        && (u.role == Role::TechBureau || (u.role == Role::Institution && party.institution_id.is_some() && party.institution_id == d.docking.institution_id));
+        && (u.role == Role::TechBureau
+            || (u.role == Role::Institution
+                && party.institution_id.is_some()
+                && party.institution_id == d.docking.institution_id));
     let units = if u.role == Role::Supervisor { s.db.list_units().await.unwrap_or_default() } else { vec![] };
     let kinds: Vec<_> = ContractType::ALL.iter().map(|k| k.label_zh()).collect();
     page(
@@ -609,11 +846,16 @@ async fn docking_with(s: &AppState, u: &SessionUser, id: i64, status: StatusCode
         "docking_docking.html",
         "dockings",
         context! { x => d, may_share => may_share, units => units, contract_kinds => kinds, activity_kinds => ACTIVITY_KINDS, today => s.clock.now().date().to_string(),
-                   flash_err => err, flash_ok => ok_msg(q), f => form },
+        flash_err => err, flash_ok => ok_msg(q), f => form },
     )
 }
 
-async fn docking_page(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>, Query(q): Raw) -> Response {
+async fn docking_page(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Path(id): Path<i64>,
+    Query(q): Raw,
+) -> Response {
     docking_with(&s, &u, id, StatusCode::OK, &q, None, HashMap::new()).await
 }
 
@@ -625,21 +867,43 @@ async fn docking_done(s: &AppState, u: &SessionUser, id: i64, r: Result<String, 
     }
 }
 
-async fn docking_move(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>, Form(form): Form<Vec<(String, String)>>) -> Response {
+async fn docking_move(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Path(id): Path<i64>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
     let f = F(form);
     let m = MoveDocking { to: f.s("to"), note: f.s("note"), reason: f.s("reason") };
     let r = s.db.move_docking(&u, id, &m, s.clock.now()).await.map(|st| format!("已进入「{}」", st.label_zh()));
     docking_done(&s, &u, id, r, &f).await
 }
 
-async fn docking_activity(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>, Form(form): Form<Vec<(String, String)>>) -> Response {
+async fn docking_activity(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Path(id): Path<i64>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
     let f = F(form);
-    let n = NewActivity { title: f.s("title"), kind: f.s("kind"), held_on: f.s("held_on"), place: f.s("place"), attendees: f.s("attendees"), summary: f.s("summary") };
+    let n = NewActivity {
+        title: f.s("title"),
+        kind: f.s("kind"),
+        held_on: f.s("held_on"),
+        place: f.s("place"),
+        attendees: f.s("attendees"),
+        summary: f.s("summary"),
+    };
     let r = s.db.add_activity(&u, Some(id), &n, s.clock.now()).await.map(|_| "已登记对接活动".to_string());
     docking_done(&s, &u, id, r, &f).await
 }
 
-async fn docking_contract(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>, Form(form): Form<Vec<(String, String)>>) -> Response {
+async fn docking_contract(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Path(id): Path<i64>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
     let f = F(form);
     let r = async {
         let n = new_contract(&f)?;
@@ -656,19 +920,36 @@ fn new_contract(f: &F) -> Result<NewContract, StoreError> {
         kind: f.s("kind"),
         buyer: f.s("buyer"),
         seller: f.s("seller"),
-        amount_wan: f.num("amount_wan", "合同金额（万元）")?.ok_or_else(|| StoreError::invalid("合同金额（万元）", "不能为空"))?,
-        technical_income_wan: f.num("technical_income_wan", "技术性收入（万元）")?.ok_or_else(|| StoreError::invalid("技术性收入（万元）", "不能为空"))?,
+        amount_wan: f
+            .num("amount_wan", "合同金额（万元）")?
+            .ok_or_else(|| StoreError::invalid("合同金额（万元）", "不能为空"))?,
+        technical_income_wan: f
+            .num("technical_income_wan", "技术性收入（万元）")?
+            .ok_or_else(|| StoreError::invalid("技术性收入（万元）", "不能为空"))?,
         signed_on: f.s("signed_on"),
     })
 }
 
-async fn docking_share(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>, Form(form): Form<Vec<(String, String)>>) -> Response {
+async fn docking_share(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Path(id): Path<i64>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
     let f = F(form);
-    let r = s.db.share_contact(&u, id, s.clock.now()).await.map(|_| "已记录专家同意，对接企业现可查看其联系方式".to_string());
+    let r =
+        s.db.share_contact(&u, id, s.clock.now())
+            .await
+            .map(|_| "已记录专家同意，对接企业现可查看其联系方式".to_string());
     docking_done(&s, &u, id, r, &f).await
 }
 
-async fn docking_task(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>, Form(form): Form<Vec<(String, String)>>) -> Response {
+async fn docking_task(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Path(id): Path<i64>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
     let f = F(form);
     let snap = s.snapshot();
     let r = async {
@@ -692,7 +973,14 @@ async fn docking_task(State(s): State<AppState>, PageUser(u, _): PageUser, Path(
 
 // --- contracts ---------------------------------------------------------------------------------
 
-async fn contracts_with(s: &AppState, u: &SessionUser, status: StatusCode, q: &[(String, String)], err: Option<String>, form: HashMap<String, String>) -> Response {
+async fn contracts_with(
+    s: &AppState,
+    u: &SessionUser,
+    status: StatusCode,
+    q: &[(String, String)],
+    err: Option<String>,
+    form: HashMap<String, String>,
+) -> Response {
     if let Err(e) = may_read_stats(u) {
         return error_page(s, Some(u), &e);
     }
@@ -707,7 +995,8 @@ async fn contracts_with(s: &AppState, u: &SessionUser, status: StatusCode, q: &[
         Err(e) => return error_page(s, Some(u), &e),
     };
     let total: f64 = list.iter().map(|c| c.amount_wan).sum();
-    let kinds: Vec<_> = ContractType::ALL.iter().map(|k| context! { code => k.code(), label => k.label_zh() }).collect();
+    let kinds: Vec<_> =
+        ContractType::ALL.iter().map(|k| context! { code => k.code(), label => k.label_zh() }).collect();
     page(
         s,
         u,
@@ -715,7 +1004,7 @@ async fn contracts_with(s: &AppState, u: &SessionUser, status: StatusCode, q: &[
         "docking_contracts.html",
         "contracts",
         context! { list => list, total => (total * 100.0).round() / 100.0, year => year, kind => kind.map(|k| k.code()), kinds => kinds, today => s.clock.now().date().to_string(),
-                   flash_err => err, flash_ok => ok_msg(q), f => form },
+        flash_err => err, flash_ok => ok_msg(q), f => form },
     )
 }
 
@@ -723,7 +1012,11 @@ async fn contracts_page(State(s): State<AppState>, PageUser(u, _): PageUser, Que
     contracts_with(&s, &u, StatusCode::OK, &q, None, HashMap::new()).await
 }
 
-async fn contract_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(form): Form<Vec<(String, String)>>) -> Response {
+async fn contract_submit(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
     let f = F(form);
     let r = async { s.db.register_contract(&u, None, &new_contract(&f)?, false, s.clock.now()).await }.await;
     match r {

@@ -8,16 +8,16 @@ use axum::routing::{get, post};
 
 use minijinja::context;
 use serde::Deserialize;
+use xietong_storage::StoreError;
 use xietong_storage::auth::SessionUser;
 use xietong_storage::projects::{NewProject, NewSection};
 use xietong_storage::tasks::NewTask;
-use xietong_storage::StoreError;
 
+use crate::AppState;
 use crate::auth::PageUser;
 use crate::office_api::{do_import, read_upload, save_notice_template};
 use crate::pages::{error_page, render};
 use crate::views::task_row;
-use crate::AppState;
 
 pub fn router() -> crate::policy::Pages {
     crate::policy::Pages::new()
@@ -34,17 +34,30 @@ pub fn router() -> crate::policy::Pages {
         .route("/enterprises", get(enterprises_page))
 }
 
-async fn imports_with(s: &AppState, u: &SessionUser, status: StatusCode, ok: Option<String>, errors: Vec<String>, kind: Option<&str>) -> Response {
+async fn imports_with(
+    s: &AppState,
+    u: &SessionUser,
+    status: StatusCode,
+    ok: Option<String>,
+    errors: Vec<String>,
+    kind: Option<&str>,
+) -> Response {
     let categories = s.db.list_categories().await.unwrap_or_default();
     let lists = s.db.task_lists(u).await.unwrap_or_default();
-    let problem_campaigns: Vec<_> = s.db.list_campaigns(s.clock.now().date()).await.unwrap_or_default().into_iter().filter(|c| c.open && c.target == xietong_storage::libraries::Library::Problem).collect();
+    let problem_campaigns: Vec<_> =
+        s.db.list_campaigns(s.clock.now().date())
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| c.open && c.target == xietong_storage::libraries::Library::Problem)
+            .collect();
     render(
         s,
         status,
         "imports.html",
         Some(u),
         context! { nav => "imports", categories => categories, flash_ok => ok, errors => errors, kind => kind, lists => lists, problem_campaigns => problem_campaigns,
-                   today => s.clock.now().date().to_string() },
+        today => s.clock.now().date().to_string() },
     )
 }
 
@@ -52,7 +65,12 @@ async fn imports_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Re
     imports_with(&s, &u, StatusCode::OK, None, vec![], None).await
 }
 
-async fn import_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Path(kind): Path<String>, mp: Multipart) -> Response {
+async fn import_submit(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Path(kind): Path<String>,
+    mp: Multipart,
+) -> Response {
     if !matches!(kind.as_str(), "tasks" | "list" | "indicators" | "problems") {
         return error_page(&s, Some(&u), &StoreError::NotFound("没有这种导入".into()));
     }
@@ -67,7 +85,15 @@ async fn import_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Path
             if let Some(l) = r.list_id {
                 return Redirect::to(&format!("/lists/{l}")).into_response();
             }
-            imports_with(&s, &u, StatusCode::OK, Some(format!("导入成功：{} 行，新建 {} {what}", r.rows, r.created_ids.len())), vec![], Some(&kind)).await
+            imports_with(
+                &s,
+                &u,
+                StatusCode::OK,
+                Some(format!("导入成功：{} 行，新建 {} {what}", r.rows, r.created_ids.len())),
+                vec![],
+                Some(&kind),
+            )
+            .await
         }
         Err(e @ (StoreError::Denied(_) | StoreError::Internal(_))) => error_page(&s, Some(&u), &e),
         Err(e) => {
@@ -99,7 +125,13 @@ async fn template_done(s: &AppState, u: &SessionUser, r: Result<(), StoreError>,
     }
 }
 
-async fn projects_with(s: &AppState, u: &SessionUser, status: StatusCode, flash_err: Option<String>, form: Vec<(String, String)>) -> Response {
+async fn projects_with(
+    s: &AppState,
+    u: &SessionUser,
+    status: StatusCode,
+    flash_err: Option<String>,
+    form: Vec<(String, String)>,
+) -> Response {
     let projects = match s.db.list_projects(u, s.clock.now().date()).await {
         Ok(p) => p,
         Err(e) => return error_page(s, Some(u), &e),
@@ -109,7 +141,24 @@ async fn projects_with(s: &AppState, u: &SessionUser, status: StatusCode, flash_
     // What the clerk typed comes back on a refusal; repeated section fields keep their order.
     let one = |k: &str| form.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.clone()).unwrap_or_default();
     let many = |k: &str| form.iter().filter(|(kk, _)| kk == k).map(|(_, v)| v.clone()).collect::<Vec<_>>();
-    let keys = ["title", "doc_no", "source_title", "source_date", "category_id", "lead_unit_id", "report_cycle", "deadline", "kind", "owner_unit_id", "location", "planned_investment", "annual_output", "annual_tax", "approvals_pending", "problems"];
+    let keys = [
+        "title",
+        "doc_no",
+        "source_title",
+        "source_date",
+        "category_id",
+        "lead_unit_id",
+        "report_cycle",
+        "deadline",
+        "kind",
+        "owner_unit_id",
+        "location",
+        "planned_investment",
+        "annual_output",
+        "annual_tax",
+        "approvals_pending",
+        "problems",
+    ];
     let f: std::collections::HashMap<&str, String> = keys.iter().map(|k| (*k, one(k))).collect();
     let sections: Vec<_> = (0..4)
         .map(|i| {
@@ -123,9 +172,9 @@ async fn projects_with(s: &AppState, u: &SessionUser, status: StatusCode, flash_
         "projects.html",
         Some(u),
         context! { nav => "projects", projects => projects, units => units, categories => categories, flash_err => flash_err, f => f, sections => sections,
-                   kinds => xietong_storage::projects::PROJECT_KINDS.iter().map(|(c, l)| context! { code => c, label => l }).collect::<Vec<_>>(),
-                   cycles => xietong_supervision::ReportCycle::ALL.iter().map(|c| context! { code => c.code(), label => c.label_zh() }).collect::<Vec<_>>(),
-                   today => s.clock.now().date().to_string() },
+        kinds => xietong_storage::projects::PROJECT_KINDS.iter().map(|(c, l)| context! { code => c, label => l }).collect::<Vec<_>>(),
+        cycles => xietong_supervision::ReportCycle::ALL.iter().map(|c| context! { code => c.code(), label => c.label_zh() }).collect::<Vec<_>>(),
+        today => s.clock.now().date().to_string() },
     )
 }
 
@@ -141,7 +190,11 @@ fn parse_amount(field: &str, v: &str) -> Result<Option<f64>, StoreError> {
     t.parse::<f64>().map(Some).map_err(|_| StoreError::invalid(field, format!("「{}」不是数字", v.trim())))
 }
 
-async fn project_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(form): Form<Vec<(String, String)>>) -> Response {
+async fn project_submit(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
     let one = |k: &str| form.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.clone()).unwrap_or_default();
     let many = |k: &str| form.iter().filter(|(kk, _)| kk == k).map(|(_, v)| v.clone()).collect::<Vec<_>>();
     let id = |k: &str, field: &str| -> Result<Option<i64>, StoreError> {
@@ -153,7 +206,8 @@ async fn project_submit(State(s): State<AppState>, PageUser(u, _): PageUser, For
     let snap = s.snapshot();
     let r = async {
         let lead = id("lead_unit_id", "牵头单位")?.ok_or_else(|| StoreError::invalid("牵头单位", "请选择"))?;
-        let (names, contractors, starts, dues) = (many("section_name"), many("section_contractor"), many("section_start"), many("section_due"));
+        let (names, contractors, starts, dues) =
+            (many("section_name"), many("section_contractor"), many("section_start"), many("section_due"));
         let sections = names
             .iter()
             .enumerate()
@@ -183,7 +237,8 @@ async fn project_submit(State(s): State<AppState>, PageUser(u, _): PageUser, For
             kind: one("kind"),
             owner_unit_id: id("owner_unit_id", "业主单位")?.ok_or_else(|| StoreError::invalid("业主单位", "请选择"))?,
             location: one("location"),
-            planned_investment: parse_amount("计划总投资（万元）", &one("planned_investment"))?.ok_or_else(|| StoreError::invalid("计划总投资（万元）", "不能为空"))?,
+            planned_investment: parse_amount("计划总投资（万元）", &one("planned_investment"))?
+                .ok_or_else(|| StoreError::invalid("计划总投资（万元）", "不能为空"))?,
             annual_output: parse_amount("预计年产值（万元）", &one("annual_output"))?,
             annual_tax: parse_amount("预计年税收（万元）", &one("annual_tax"))?,
             approvals_pending: one("approvals_pending"),
@@ -206,13 +261,23 @@ async fn project_with(s: &AppState, u: &SessionUser, id: i64, flash_err: Option<
         Err(e) => return error_page(s, Some(u), &e),
     };
     let snap = s.snapshot();
-    let task = s.db.get_task(u, p.task_id, snap.now).await.ok().map(|d| crate::views::task_view(d, u, &snap.cal, &snap.rules, snap.now));
+    let task =
+        s.db.get_task(u, p.task_id, snap.now)
+            .await
+            .ok()
+            .map(|d| crate::views::task_view(d, u, &snap.cal, &snap.rules, snap.now));
     let may_report = task.as_ref().is_some_and(|t| t.allowed_actions.iter().any(|a| a.code == "report"));
     let (status, err) = match flash_err {
         Some((st, m)) => (st, Some(m)),
         None => (StatusCode::OK, None),
     };
-    render(s, status, "project.html", Some(u), context! { nav => "projects", p => p, task => task, may_report => may_report, flash_err => err })
+    render(
+        s,
+        status,
+        "project.html",
+        Some(u),
+        context! { nav => "projects", p => p, task => task, may_report => may_report, flash_err => err },
+    )
 }
 
 async fn project_page(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>) -> Response {
@@ -226,16 +291,27 @@ struct SectionForm {
     text: String,
 }
 
-async fn section_report(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>, Form(f): Form<SectionForm>) -> Response {
+async fn section_report(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<SectionForm>,
+) -> Response {
     let snap = s.snapshot();
     let r = async {
-        let p = f.progress.trim().parse::<i64>().map_err(|_| StoreError::invalid("标段进度", format!("「{}」不是整数", f.progress.trim())))?;
+        let p = f
+            .progress
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| StoreError::invalid("标段进度", format!("「{}」不是整数", f.progress.trim())))?;
         s.db.report_section(&u, &snap.ctx(), id, p, &f.text).await
     }
     .await;
     match r {
         Ok(p) => Redirect::to(&format!("/projects/{}", p.id)).into_response(),
-        Err(e @ (StoreError::Denied(_) | StoreError::Internal(_) | StoreError::NotFound(_))) => error_page(&s, Some(&u), &e),
+        Err(e @ (StoreError::Denied(_) | StoreError::Internal(_) | StoreError::NotFound(_))) => {
+            error_page(&s, Some(&u), &e)
+        }
         Err(e) => project_with(&s, &u, f.project_id, Some((crate::error::status_of(&e), e.to_string()))).await,
     }
 }
@@ -258,13 +334,21 @@ async fn list_page(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id)
     }
 }
 
-async fn achievements_page(State(s): State<AppState>, PageUser(u, _): PageUser, axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>) -> Response {
+async fn achievements_page(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
     achievements_with(&s, &u, q.get("q").cloned().unwrap_or_default()).await
 }
 
 /// The search form posts, so a pasted description of any length reaches the length check and
 /// gets its Chinese message (a URL that long would be refused before the application sees it).
-async fn achievements_search(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<std::collections::HashMap<String, String>>) -> Response {
+async fn achievements_search(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Form(f): Form<std::collections::HashMap<String, String>>,
+) -> Response {
     achievements_with(&s, &u, f.get("q").cloned().unwrap_or_default()).await
 }
 
@@ -294,12 +378,21 @@ async fn achievements_with(s: &AppState, u: &SessionUser, query: String) -> Resp
     )
 }
 
-async fn enterprises_page(State(s): State<AppState>, PageUser(u, _): PageUser, axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>) -> Response {
+async fn enterprises_page(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
     if let Err(e) = crate::docking_api::may_read_libraries(&u) {
         return error_page(&s, Some(&u), &e);
     }
     let qual = q.get("qualification").cloned().filter(|x| !x.is_empty());
-    match s.db.list_enterprises(qual.as_deref(), s.clock.now().date()).await.map(|l| crate::docking_api::mask_enterprise_contacts(&u, l)) {
+    match s
+        .db
+        .list_enterprises(qual.as_deref(), s.clock.now().date())
+        .await
+        .map(|l| crate::docking_api::mask_enterprise_contacts(&u, l))
+    {
         Ok(list) => render(
             &s,
             StatusCode::OK,

@@ -4,18 +4,18 @@
 
 pub mod api;
 pub mod auth;
-pub mod error;
-pub mod outcomes_api;
-pub mod outcomes_pages;
-pub mod ledger_pages;
-pub mod office_api;
-pub mod projects_api;
 pub mod coordination_api;
+pub mod coordination_pages;
 pub mod docking_api;
 pub mod docking_pages;
-pub mod coordination_pages;
+pub mod error;
+pub mod ledger_pages;
+pub mod office_api;
+pub mod outcomes_api;
+pub mod outcomes_pages;
 pub mod pages;
 pub mod policy;
+pub mod projects_api;
 pub mod security_pages;
 pub mod views;
 
@@ -147,7 +147,8 @@ impl AppState {
         F: FnOnce() -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
-        let permit = self.heavy.clone().acquire_owned().await.map_err(|_| StoreError::internal("后台任务队列已关闭"))?;
+        let permit =
+            self.heavy.clone().acquire_owned().await.map_err(|_| StoreError::internal("后台任务队列已关闭"))?;
         // The permit goes with the work: a request that is dropped meanwhile does not free it early.
         let job = tokio::task::spawn_blocking(move || {
             let _permit = permit;
@@ -274,8 +275,12 @@ fn local_times(mut v: serde_json::Value) -> serde_json::Value {
                 match fmt.as_deref() {
                     Some("date-time") => {
                         m.remove("format");
-                        m.insert("pattern".into(), serde_json::Value::String(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$".into()));
-                        m.entry("description").or_insert_with(|| serde_json::Value::String("本地时间（UTC+8），不带时区".into()));
+                        m.insert(
+                            "pattern".into(),
+                            serde_json::Value::String(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$".into()),
+                        );
+                        m.entry("description")
+                            .or_insert_with(|| serde_json::Value::String("本地时间（UTC+8），不带时区".into()));
                     }
                     _ => {}
                 }
@@ -317,7 +322,9 @@ pub fn spawn_scheduler(state: AppState, every: Duration) -> tokio::task::JoinHan
             }
             let snap = state.snapshot();
             match state.db.sweep(&snap.ctx(), 500).await {
-                Ok(r) if r.steps_fired > 0 => tracing::info!(checked = r.tasks_checked, fired = r.steps_fired, "escalation sweep"),
+                Ok(r) if r.steps_fired > 0 => {
+                    tracing::info!(checked = r.tasks_checked, fired = r.steps_fired, "escalation sweep")
+                }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "escalation sweep failed"),
             }
@@ -336,9 +343,10 @@ pub async fn serve(state: AppState, bind: SocketAddr, sweep_every: Duration) -> 
     tracing::info!("xietong listening on http://{}", listener.local_addr()?);
     let _scheduler = spawn_scheduler(state.clone(), sweep_every);
     // The peer address feeds the per-address login limit and the 登录日志.
-    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
     Ok(())
 }

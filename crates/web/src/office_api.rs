@@ -1,28 +1,30 @@
 //! Excel and Word at the edges: import templates, all-or-nothing imports with row errors,
 //! ledger exports, and the monthly 督查通报 in Word built from a replaceable template.
 
-use axum::extract::{Multipart, Path, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::Json;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
-use xietong_office::notice::{check_template, default_template, render_notice, NoticeDoc, NoticeTable};
+use xietong_office::notice::{NoticeDoc, NoticeTable, check_template, default_template, render_notice};
 use xietong_office::table::{Cell, Column};
-use xietong_office::xlsx::{export_table, import_template, read_rows, RawRow};
+use xietong_office::xlsx::{RawRow, export_table, import_template, read_rows};
+use xietong_storage::StoreError;
 use xietong_storage::auth::SessionUser;
-use xietong_storage::imports::{cell_problems, indicator_columns, list_item_columns, task_columns, ImportReport, RowProblem};
+use xietong_storage::imports::{
+    ImportReport, RowProblem, cell_problems, indicator_columns, list_item_columns, task_columns,
+};
 use xietong_storage::rankings::RankingView;
 use xietong_storage::tasks::TaskFilter;
-use xietong_storage::StoreError;
 use xietong_supervision::Role;
 
+use crate::AppState;
 use crate::api::Q;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorBody};
 use crate::views::task_row;
-use crate::AppState;
 
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
@@ -47,7 +49,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub fn download(content_type: &'static str, file_name: &str, bytes: Vec<u8>) -> Response {
     let encoded: String = file_name
         .bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }
+        })
         .collect();
     (
         StatusCode::OK,
@@ -74,24 +78,67 @@ async fn columns_for(s: &AppState, kind: &str) -> Result<(Vec<Column>, &'static 
         "tasks" => (
             task_columns(&units, &cats),
             "督办任务导入模板",
-            vec![vec![t("示例：背街小巷综合整治提升"), t("按区政府常务会要求完成整治"), t("会议"), t("示例〔2026〕1号"), t("区政府常务会议纪要"), t("2026-11-20"), t("精细化管理"), t("城管局"), t("大学路街道、福华街街道"), t("每周"), t("2026-12-31")]],
+            vec![vec![
+                t("示例：背街小巷综合整治提升"),
+                t("按区政府常务会要求完成整治"),
+                t("会议"),
+                t("示例〔2026〕1号"),
+                t("区政府常务会议纪要"),
+                t("2026-11-20"),
+                t("精细化管理"),
+                t("城管局"),
+                t("大学路街道、福华街街道"),
+                t("每周"),
+                t("2026-12-31"),
+            ]],
         ),
         "list" => (
             list_item_columns(&units),
             "清单事项导入模板",
-            vec![vec![t("示例：马寨镇某村某组受损房屋重建"), t("2021年“7·20”特大暴雨受损房屋"), t("马寨镇"), t("自然资源局"), t("每月"), t("2026-12-31")]],
+            vec![vec![
+                t("示例：马寨镇某村某组受损房屋重建"),
+                t("2021年“7·20”特大暴雨受损房屋"),
+                t("马寨镇"),
+                t("自然资源局"),
+                t("每月"),
+                t("2026-12-31"),
+            ]],
         ),
         "indicators" => (
             indicator_columns(),
             "数值指标导入模板",
-            vec![vec![t("示例〔2026〕1号"), t("城镇新增就业"), t("人"), Cell::Number(18500.0), t("2026-01-01"), t("2026-12-31"), t("2026-06-30"), Cell::Number(11598.0), Cell::Number(62.7)]],
+            vec![vec![
+                t("示例〔2026〕1号"),
+                t("城镇新增就业"),
+                t("人"),
+                Cell::Number(18500.0),
+                t("2026-01-01"),
+                t("2026-12-31"),
+                t("2026-06-30"),
+                Cell::Number(11598.0),
+                Cell::Number(62.7),
+            ]],
         ),
         "problems" => (
             xietong_storage::libraries::problem_columns(),
             "技术难题征集模板",
-            vec![vec![t("示例：某食品有限公司"), t("示例：低温乳品保质期延长"), t("希望在不添加防腐剂的前提下将保质期由 7 天延长到 15 天"), t("杀菌；保质期"), t(""), Cell::Number(50.0), t("合作开发"), t("2027-06-30"), t("否")]],
+            vec![vec![
+                t("示例：某食品有限公司"),
+                t("示例：低温乳品保质期延长"),
+                t("希望在不添加防腐剂的前提下将保质期由 7 天延长到 15 天"),
+                t("杀菌；保质期"),
+                t(""),
+                Cell::Number(50.0),
+                t("合作开发"),
+                t("2027-06-30"),
+                t("否"),
+            ]],
         ),
-        other => return Err(StoreError::NotFound(format!("没有名为「{other}」的导入模板（可选 tasks、list、indicators、problems）"))),
+        other => {
+            return Err(StoreError::NotFound(format!(
+                "没有名为「{other}」的导入模板（可选 tasks、list、indicators、problems）"
+            )));
+        }
     })
 }
 
@@ -105,7 +152,11 @@ const INSTRUCTIONS: [&str; 4] = [
 /// 下载导入模板（Excel）。kind：tasks 督办任务、list 清单事项、indicators 数值指标。
 #[utoipa::path(get, path = "/api/templates/{kind}", params(("kind" = String, Path, description = "tasks / list / indicators")), tag = "导入导出",
     responses((status = 200, description = "Excel 模板", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 404, body = ErrorBody)))]
-async fn template(State(s): State<AppState>, ApiUser(_u, _): ApiUser, Path(kind): Path<String>) -> Result<Response, ApiError> {
+async fn template(
+    State(s): State<AppState>,
+    ApiUser(_u, _): ApiUser,
+    Path(kind): Path<String>,
+) -> Result<Response, ApiError> {
     let kind = kind.trim_end_matches(".xlsx");
     let (cols, name, example) = columns_for(&s, kind).await?;
     let bytes = s.heavy(move || import_template(name, &cols, &example, &INSTRUCTIONS).map_err(office_err)).await?;
@@ -113,14 +164,19 @@ async fn template(State(s): State<AppState>, ApiUser(_u, _): ApiUser, Path(kind)
 }
 
 /// Read an uploaded file (field `file`) and the other text fields of a multipart form.
-pub async fn read_upload(mut mp: Multipart) -> Result<(String, Vec<u8>, std::collections::HashMap<String, String>), StoreError> {
+pub async fn read_upload(
+    mut mp: Multipart,
+) -> Result<(String, Vec<u8>, std::collections::HashMap<String, String>), StoreError> {
     let mut file = None;
     let mut fields = std::collections::HashMap::new();
-    while let Some(f) = mp.next_field().await.map_err(|e| StoreError::BadInput(format!("上传内容无法读取：{}", e.body_text())))? {
+    while let Some(f) =
+        mp.next_field().await.map_err(|e| StoreError::BadInput(format!("上传内容无法读取：{}", e.body_text())))?
+    {
         let name = f.name().unwrap_or("").to_string();
         if name == "file" {
             let fname = f.file_name().unwrap_or("upload.xlsx").to_string();
-            let bytes = f.bytes().await.map_err(|e| StoreError::BadInput(format!("上传文件无法读取：{}", e.body_text())))?;
+            let bytes =
+                f.bytes().await.map_err(|e| StoreError::BadInput(format!("上传文件无法读取：{}", e.body_text())))?;
             file = Some((fname, bytes.to_vec()));
         } else {
             let v = f.text().await.map_err(|e| StoreError::BadInput(format!("表单字段无法读取：{}", e.body_text())))?;
@@ -136,8 +192,13 @@ pub async fn read_upload(mut mp: Multipart) -> Result<(String, Vec<u8>, std::col
 
 /// The rows of an upload and the problems found in its cells; a file that cannot be read at all
 /// is refused here.
-pub fn parse_rows(file_name: &str, bytes: &[u8], cols: &[Column]) -> Result<(Vec<RawRow>, Vec<RowProblem>), StoreError> {
-    let (rows, errors) = read_rows(file_name, bytes, cols).map_err(|e| StoreError::BadInput(format!("导入未执行（文件有误，未写入任何数据）：\n{e}")))?;
+pub fn parse_rows(
+    file_name: &str,
+    bytes: &[u8],
+    cols: &[Column],
+) -> Result<(Vec<RawRow>, Vec<RowProblem>), StoreError> {
+    let (rows, errors) = read_rows(file_name, bytes, cols)
+        .map_err(|e| StoreError::BadInput(format!("导入未执行（文件有误，未写入任何数据）：\n{e}")))?;
     Ok((rows, cell_problems(errors)))
 }
 
@@ -152,28 +213,44 @@ pub struct Upload {
 /// 导入督办任务（立项并交办）。任何一行有误则全部不导入，并列出所有错误。仅督查局。
 #[utoipa::path(post, path = "/api/imports/tasks", request_body(content = Upload, content_type = "multipart/form-data"), tag = "导入导出",
     responses((status = 201, body = ImportReport), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn import_tasks(State(s): State<AppState>, ApiUser(u, _): ApiUser, mp: Multipart) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
+async fn import_tasks(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    mp: Multipart,
+) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
     Ok((StatusCode::CREATED, Json(do_import(&s, &u, "tasks", mp).await?)))
 }
 
 /// 导入清单（如灾后重建房屋、防汛整改事项），每项成为一项督办任务。表单字段：name、doc_no、source_date、category_id、description、file。
 #[utoipa::path(post, path = "/api/imports/lists", request_body(content = Upload, content_type = "multipart/form-data"), tag = "导入导出",
     responses((status = 201, body = ImportReport), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn import_list(State(s): State<AppState>, ApiUser(u, _): ApiUser, mp: Multipart) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
+async fn import_list(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    mp: Multipart,
+) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
     Ok((StatusCode::CREATED, Json(do_import(&s, &u, "list", mp).await?)))
 }
 
 /// 导入数值指标（可含一期完成值）。
 #[utoipa::path(post, path = "/api/imports/indicators", request_body(content = Upload, content_type = "multipart/form-data"), tag = "导入导出",
     responses((status = 201, body = ImportReport), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn import_indicators(State(s): State<AppState>, ApiUser(u, _): ApiUser, mp: Multipart) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
+async fn import_indicators(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    mp: Multipart,
+) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
     Ok((StatusCode::CREATED, Json(do_import(&s, &u, "indicators", mp).await?)))
 }
 
 /// 导入征集到的技术难题（科技局代企业录入），进入形式审核。表单字段：campaign_id（征集活动，可不填）、file。
 #[utoipa::path(post, path = "/api/imports/problems", request_body(content = Upload, content_type = "multipart/form-data"), tag = "导入导出",
     responses((status = 201, body = ImportReport), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn import_problems(State(s): State<AppState>, ApiUser(u, _): ApiUser, mp: Multipart) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
+async fn import_problems(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    mp: Multipart,
+) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
     Ok((StatusCode::CREATED, Json(do_import(&s, &u, "problems", mp).await?)))
 }
 
@@ -199,7 +276,18 @@ pub async fn do_import(s: &AppState, u: &SessionUser, kind: &str, mp: Multipart)
                 "" => None,
                 c => Some(c.parse::<i64>().map_err(|_| StoreError::invalid("工作类别", "编号无效"))?),
             };
-            s.db.import_list(u, &snap.ctx(), &g("name"), &g("description"), &g("doc_no"), &g("source_date"), cat, &rows, cells).await
+            s.db.import_list(
+                u,
+                &snap.ctx(),
+                &g("name"),
+                &g("description"),
+                &g("doc_no"),
+                &g("source_date"),
+                cat,
+                &rows,
+                cells,
+            )
+            .await
         }
     }
 }
@@ -207,15 +295,32 @@ pub async fn do_import(s: &AppState, u: &SessionUser, kind: &str, mp: Multipart)
 fn task_export_columns() -> Vec<Column> {
     let c = Column::plain;
     vec![
-        c("编号", 8.0), c("亮灯", 10.0), c("任务名称", 40.0), c("文号", 24.0), c("任务来源", 10.0), c("工作类别", 12.0), c("牵头单位", 16.0), c("一把手", 12.0),
-        c("分管领导", 12.0), c("状态", 10.0), c("进度(%)", 8.0), c("办理期限", 18.0), c("收件时间", 18.0), c("交办时间", 18.0), c("分解时间", 18.0),
+        c("编号", 8.0),
+        c("亮灯", 10.0),
+        c("任务名称", 40.0),
+        c("文号", 24.0),
+        c("任务来源", 10.0),
+        c("工作类别", 12.0),
+        c("牵头单位", 16.0),
+        c("一把手", 12.0),
+        c("分管领导", 12.0),
+        c("状态", 10.0),
+        c("进度(%)", 8.0),
+        c("办理期限", 18.0),
+        c("收件时间", 18.0),
+        c("交办时间", 18.0),
+        c("分解时间", 18.0),
     ]
 }
 
 /// 导出任务台账（Excel，按数据范围和筛选条件，全部页）。
 #[utoipa::path(get, path = "/api/exports/tasks", params(TaskFilter), tag = "导入导出",
     responses((status = 200, description = "Excel 文件", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 400, body = ErrorBody)))]
-async fn export_tasks(State(s): State<AppState>, ApiUser(u, _): ApiUser, Q(mut f): Q<TaskFilter>) -> Result<Response, ApiError> {
+async fn export_tasks(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Q(mut f): Q<TaskFilter>,
+) -> Result<Response, ApiError> {
     let snap = s.snapshot();
     let mut rows = vec![];
     f.page_size = Some(200);
@@ -227,7 +332,9 @@ async fn export_tasks(State(s): State<AppState>, ApiUser(u, _): ApiUser, Q(mut f
         for t in p.items {
             let r = task_row(t, &snap.cal, &snap.rules, snap.now, None);
             let t = &r.task;
-            let dt = |x: Option<chrono::NaiveDateTime>| x.map(|x| Cell::Text(x.format("%Y-%m-%d %H:%M").to_string())).unwrap_or(Cell::Empty);
+            let dt = |x: Option<chrono::NaiveDateTime>| {
+                x.map(|x| Cell::Text(x.format("%Y-%m-%d %H:%M").to_string())).unwrap_or(Cell::Empty)
+            };
             rows.push(vec![
                 Cell::Number(t.id as f64),
                 Cell::Text(r.light_label.clone()),
@@ -263,10 +370,22 @@ async fn export_tasks(State(s): State<AppState>, ApiUser(u, _): ApiUser, Q(mut f
 async fn export_problems(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Result<Response, ApiError> {
     let now = s.clock.now();
     let list = s.db.list_problems(&u, None, now).await?;
-    let cols: Vec<Column> = [("编号", 6.0), ("问题", 40.0), ("来源任务", 30.0), ("牵头单位", 16.0), ("一把手", 14.0), ("涉及单位", 24.0), ("状态", 12.0), ("当前持有", 22.0), ("存续天数", 8.0), ("列入时间", 18.0), ("化解时间", 18.0)]
-        .iter()
-        .map(|(h, w)| Column::plain(h, *w))
-        .collect();
+    let cols: Vec<Column> = [
+        ("编号", 6.0),
+        ("问题", 40.0),
+        ("来源任务", 30.0),
+        ("牵头单位", 16.0),
+        ("一把手", 14.0),
+        ("涉及单位", 24.0),
+        ("状态", 12.0),
+        ("当前持有", 22.0),
+        ("存续天数", 8.0),
+        ("列入时间", 18.0),
+        ("化解时间", 18.0),
+    ]
+    .iter()
+    .map(|(h, w)| Column::plain(h, *w))
+    .collect();
     let dt = |x: Option<chrono::NaiveDateTime>| x.map(Cell::DateTime).unwrap_or(Cell::Empty);
     let rows: Vec<Vec<Cell>> = list
         .iter()
@@ -293,7 +412,19 @@ async fn export_problems(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> R
 
 fn ranking_columns() -> Vec<Column> {
     let c = Column::plain;
-    vec![c("名次", 6.0), c("单位", 18.0), c("得分", 8.0), c("任务数", 8.0), c("当月到期/办结", 12.0), c("按期办结", 10.0), c("逾期办结", 10.0), c("逾期未结", 10.0), c("退回整改", 10.0), c("进度达标率(%)", 12.0), c("说明", 24.0)]
+    vec![
+        c("名次", 6.0),
+        c("单位", 18.0),
+        c("得分", 8.0),
+        c("任务数", 8.0),
+        c("当月到期/办结", 12.0),
+        c("按期办结", 10.0),
+        c("逾期办结", 10.0),
+        c("逾期未结", 10.0),
+        c("退回整改", 10.0),
+        c("进度达标率(%)", 12.0),
+        c("说明", 24.0),
+    ]
 }
 
 fn ranking_cells(v: &RankingView) -> Vec<Vec<Cell>> {
@@ -320,7 +451,11 @@ fn ranking_cells(v: &RankingView) -> Vec<Vec<Cell>> {
 /// 导出一期月度排名（Excel）。
 #[utoipa::path(get, path = "/api/rankings/{id}/export.xlsx", params(("id" = i64, Path, description = "排名编号")), tag = "导入导出",
     responses((status = 200, description = "Excel 文件", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 404, body = ErrorBody)))]
-async fn export_ranking(State(s): State<AppState>, ApiUser(_u, _): ApiUser, Path(id): Path<i64>) -> Result<Response, ApiError> {
+async fn export_ranking(
+    State(s): State<AppState>,
+    ApiUser(_u, _): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
     let v = s.db.get_ranking(id).await?;
     let title = format!("{} {} 月度排名（{}）", v.category_name, v.month, v.formula_text);
     let (cols, rows) = (ranking_columns(), ranking_cells(&v));
@@ -336,8 +471,22 @@ async fn export_projects(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> R
     let projects = s.db.list_projects(&u, now.date()).await?;
     let c = Column::plain;
     let cols = vec![
-        c("项目", 36.0), c("类型", 12.0), c("业主单位", 16.0), c("牵头单位", 16.0), c("建设地点", 20.0), c("计划总投资(万元)", 14.0), c("预计年产值(万元)", 14.0),
-        c("预计年税收(万元)", 14.0), c("待办手续", 24.0), c("存在问题", 24.0), c("标段", 16.0), c("施工单位", 20.0), c("标段进度(%)", 10.0), c("应完成(%)", 10.0), c("标段排名", 8.0), c("是否滞后", 8.0),
+        c("项目", 36.0),
+        c("类型", 12.0),
+        c("业主单位", 16.0),
+        c("牵头单位", 16.0),
+        c("建设地点", 20.0),
+        c("计划总投资(万元)", 14.0),
+        c("预计年产值(万元)", 14.0),
+        c("预计年税收(万元)", 14.0),
+        c("待办手续", 24.0),
+        c("存在问题", 24.0),
+        c("标段", 16.0),
+        c("施工单位", 20.0),
+        c("标段进度(%)", 10.0),
+        c("应完成(%)", 10.0),
+        c("标段排名", 8.0),
+        c("是否滞后", 8.0),
     ];
     let mut rows = vec![];
     for p in &projects {
@@ -358,18 +507,24 @@ async fn export_projects(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> R
             rows.push(r);
         };
         if p.ranked_sections.is_empty() {
-            base(&mut rows, vec![Cell::Empty, Cell::Empty, Cell::Number(p.progress as f64), Cell::Empty, Cell::Empty, Cell::Empty]);
+            base(
+                &mut rows,
+                vec![Cell::Empty, Cell::Empty, Cell::Number(p.progress as f64), Cell::Empty, Cell::Empty, Cell::Empty],
+            );
         }
         for r in &p.ranked_sections {
             let contractor = p.sections.iter().find(|x| x.id == r.id).map(|x| x.contractor.clone()).unwrap_or_default();
-            base(&mut rows, vec![
-                Cell::Text(r.name.clone()),
-                Cell::Text(contractor),
-                Cell::Number(r.progress as f64),
-                Cell::Number(r.planned_percent),
-                Cell::Number(r.rank as f64),
-                Cell::Text(if r.lagging { "滞后".into() } else { String::new() }),
-            ]);
+            base(
+                &mut rows,
+                vec![
+                    Cell::Text(r.name.clone()),
+                    Cell::Text(contractor),
+                    Cell::Number(r.progress as f64),
+                    Cell::Number(r.planned_percent),
+                    Cell::Number(r.rank as f64),
+                    Cell::Text(if r.lagging { "滞后".into() } else { String::new() }),
+                ],
+            );
         }
     }
     let title = format!("重点项目台账（导出时间 {}）", now.format("%Y-%m-%d %H:%M"));
@@ -391,7 +546,10 @@ pub async fn compose_ranking_notice(s: &AppState, v: &RankingView) -> Result<Not
     for r in &v.rows {
         if (r.rank == worst && v.rows.len() > 1) || r.facts.overdue_open > 0 {
             let h = head(r.unit_id).map(|h| format!("（主要负责人：{h}）")).unwrap_or_default();
-            laggards.push(format!("{}{}：第 {} 名，得分 {}，逾期未结 {} 项，退回整改 {} 次", r.unit_name, h, r.rank, r.score, r.facts.overdue_open, r.facts.rejections));
+            laggards.push(format!(
+                "{}{}：第 {} 名，得分 {}，逾期未结 {} 项，退回整改 {} 次",
+                r.unit_name, h, r.rank, r.score, r.facts.overdue_open, r.facts.rejections
+            ));
         }
     }
     let top: Vec<String> = v.rows.iter().filter(|r| r.rank <= 3).map(|r| r.unit_name.clone()).collect();
@@ -410,9 +568,15 @@ pub async fn compose_ranking_notice(s: &AppState, v: &RankingView) -> Result<Not
         paragraphs.push(format!("排名靠前的单位：{}。", top.join("、")));
     }
     if !laggards.is_empty() {
-        paragraphs.push("以下单位排名靠后或存在逾期未结任务，请主要负责同志亲自研究、限期整改，整改情况于5个工作日内报督查局。".into());
+        paragraphs.push(
+            "以下单位排名靠后或存在逾期未结任务，请主要负责同志亲自研究、限期整改，整改情况于5个工作日内报督查局。"
+                .into(),
+        );
     }
-    let headers = ["名次", "单位", "得分", "按期办结", "逾期未结", "退回整改", "进度达标率"].iter().map(|x| x.to_string()).collect();
+    let headers = ["名次", "单位", "得分", "按期办结", "逾期未结", "退回整改", "进度达标率"]
+        .iter()
+        .map(|x| x.to_string())
+        .collect();
     let rows = v
         .rows
         .iter()
@@ -436,7 +600,9 @@ pub async fn compose_ranking_notice(s: &AppState, v: &RankingView) -> Result<Not
         date: issued.map(|n| n.issued_on).unwrap_or(today),
         kind_label: "月度排名".into(),
         paragraphs,
-        tables: vec![NoticeTable { caption: format!("{}年{}月{}工作排名", y, m, v.category_name), headers, rows }],
+        tables: vec![NoticeTable {
+            caption: format!("{}年{}月{}工作排名", y, m, v.category_name), headers, rows
+        }],
         laggards,
     })
 }
@@ -451,7 +617,11 @@ async fn notice_template(s: &AppState) -> Result<Option<Vec<u8>>, StoreError> {
 /// 生成月度督查通报（Word），含排名表和点名的落后单位，按当前通报模板排版。
 #[utoipa::path(get, path = "/api/rankings/{id}/notice.docx", params(("id" = i64, Path, description = "排名编号")), tag = "导入导出",
     responses((status = 200, description = "Word 文件", content_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"), (status = 404, body = ErrorBody)))]
-async fn ranking_notice(State(s): State<AppState>, ApiUser(_u, _): ApiUser, Path(id): Path<i64>) -> Result<Response, ApiError> {
+async fn ranking_notice(
+    State(s): State<AppState>,
+    ApiUser(_u, _): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
     let v = s.db.get_ranking(id).await?;
     let doc = compose_ranking_notice(&s, &v).await?;
     let tpl = notice_template(&s).await?;
@@ -480,7 +650,12 @@ pub struct ResetQuery {
 /// 上传替换通报模板（系统管理员或督查局）。模板须含 {{标题}}、{{正文}}、{{表格}} 等占位符。
 #[utoipa::path(put, path = "/api/notice-template", params(ResetQuery), request_body(content = Upload, content_type = "multipart/form-data"), tag = "导入导出",
     responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn put_notice_template(State(s): State<AppState>, ApiUser(u, _): ApiUser, Q(q): Q<ResetQuery>, mp: Multipart) -> Result<StatusCode, ApiError> {
+async fn put_notice_template(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Q(q): Q<ResetQuery>,
+    mp: Multipart,
+) -> Result<StatusCode, ApiError> {
     save_notice_template(&s, &u, if q.reset == Some(true) { None } else { Some(read_upload(mp).await?.1) }).await?;
     Ok(StatusCode::NO_CONTENT)
 }

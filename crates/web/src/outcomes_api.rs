@@ -1,23 +1,22 @@
 //! JSON API for supervision outcomes: indicators ("时间过半、任务过半"), monthly rankings and the
 //! annual assessment, and 督查通报 with the records they write.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
+use xietong_storage::StoreError;
 use xietong_storage::indicators::{IndicatorView, NewIndicator, NewIndicatorReport};
 use xietong_storage::notices::{NewNotice, Notice, NoticeRecord};
 use xietong_storage::rankings::{Month, RankingSettings, RankingSummary, RankingView};
-use xietong_storage::StoreError;
 use xietong_supervision::ranking::AnnualScore;
 
-
+use crate::AppState;
 use crate::api::{J, Q};
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorBody};
-use crate::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -42,14 +41,23 @@ pub struct Created {
 /// 任务的数值指标（目标、上报值、完成率与时间进度）。
 #[utoipa::path(get, path = "/api/tasks/{id}/indicators", params(("id" = i64, Path, description = "任务编号")), tag = "指标",
     responses((status = 200, body = Vec<IndicatorView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn task_indicators(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(id): Path<i64>) -> Result<Json<Vec<IndicatorView>>, ApiError> {
+async fn task_indicators(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<IndicatorView>>, ApiError> {
     Ok(Json(s.db.task_indicators(&u, id, s.clock.now()).await?))
 }
 
 /// 为任务设置数值指标（督查局或牵头/配合单位联络员）。
 #[utoipa::path(post, path = "/api/tasks/{id}/indicators", params(("id" = i64, Path, description = "任务编号")), request_body = NewIndicator, tag = "指标",
     responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn add_indicator(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(id): Path<i64>, J(n): J<NewIndicator>) -> Result<(StatusCode, Json<Created>), ApiError> {
+async fn add_indicator(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(id): Path<i64>,
+    J(n): J<NewIndicator>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
     let id = s.db.add_indicator(&u, s.clock.now(), id, &n).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
@@ -57,13 +65,21 @@ async fn add_indicator(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(i
 /// 上报指标完成值；系统按数据重算完成率，并标出与上报百分比不符之处。
 #[utoipa::path(post, path = "/api/indicators/{id}/reports", params(("id" = i64, Path, description = "指标编号")), request_body = NewIndicatorReport, tag = "指标",
     responses((status = 200, body = IndicatorView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn report_indicator(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(id): Path<i64>, J(r): J<NewIndicatorReport>) -> Result<Json<IndicatorView>, ApiError> {
+async fn report_indicator(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(id): Path<i64>,
+    J(r): J<NewIndicatorReport>,
+) -> Result<Json<IndicatorView>, ApiError> {
     Ok(Json(s.db.report_indicator(&u, s.clock.now(), id, &r).await?))
 }
 
 /// 数据范围内的全部指标（“时间过半、任务过半”核查）。
 #[utoipa::path(get, path = "/api/indicators", tag = "指标", responses((status = 200, body = Vec<IndicatorView>), (status = 401, body = ErrorBody)))]
-async fn all_indicators(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Result<Json<Vec<IndicatorView>>, ApiError> {
+async fn all_indicators(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+) -> Result<Json<Vec<IndicatorView>>, ApiError> {
     Ok(Json(s.db.all_indicators(&u, s.clock.now().date()).await?))
 }
 
@@ -75,7 +91,11 @@ pub struct YearQuery {
 
 /// 已发布的月度排名。
 #[utoipa::path(get, path = "/api/rankings", params(YearQuery), tag = "排名", responses((status = 200, body = Vec<RankingSummary>), (status = 401, body = ErrorBody)))]
-async fn list_rankings(State(s): State<AppState>, ApiUser(_u, _): ApiUser, Q(q): Q<YearQuery>) -> Result<Json<Vec<RankingSummary>>, ApiError> {
+async fn list_rankings(
+    State(s): State<AppState>,
+    ApiUser(_u, _): ApiUser,
+    Q(q): Q<YearQuery>,
+) -> Result<Json<Vec<RankingSummary>>, ApiError> {
     Ok(Json(s.db.list_rankings(q.year).await?))
 }
 
@@ -90,7 +110,11 @@ pub struct RankingQuery {
 /// 按当前任务数据试算某类别某月的排名（未发布，不冻结）。
 #[utoipa::path(get, path = "/api/rankings/preview", params(RankingQuery), tag = "排名",
     responses((status = 200, body = RankingView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn preview_ranking(State(s): State<AppState>, ApiUser(u, _): ApiUser, Q(q): Q<RankingQuery>) -> Result<Json<RankingView>, ApiError> {
+async fn preview_ranking(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Q(q): Q<RankingQuery>,
+) -> Result<Json<RankingView>, ApiError> {
     let month = Month::parse("月份", &q.month)?;
     Ok(Json(s.db.preview_ranking(&u, q.category_id, month, s.clock.now()).await?))
 }
@@ -98,7 +122,11 @@ async fn preview_ranking(State(s): State<AppState>, ApiUser(u, _): ApiUser, Q(q)
 /// 发布某类别某月的排名：发布后冻结，此后任务变动不再改变该月排名。
 #[utoipa::path(post, path = "/api/rankings", request_body = RankingQuery, tag = "排名",
     responses((status = 201, body = RankingView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn publish_ranking(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(q): J<RankingQuery>) -> Result<(StatusCode, Json<RankingView>), ApiError> {
+async fn publish_ranking(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    J(q): J<RankingQuery>,
+) -> Result<(StatusCode, Json<RankingView>), ApiError> {
     let month = Month::parse("月份", &q.month)?;
     let id = s.db.publish_ranking(&u, q.category_id, month, s.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(s.db.get_ranking(id).await?)))
@@ -107,28 +135,43 @@ async fn publish_ranking(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(q)
 /// 一期已发布的排名（与发布时完全一致）。
 #[utoipa::path(get, path = "/api/rankings/{id}", params(("id" = i64, Path, description = "排名编号")), tag = "排名",
     responses((status = 200, body = RankingView), (status = 404, body = ErrorBody)))]
-async fn get_ranking(State(s): State<AppState>, ApiUser(_u, _): ApiUser, Path(id): Path<i64>) -> Result<Json<RankingView>, ApiError> {
+async fn get_ranking(
+    State(s): State<AppState>,
+    ApiUser(_u, _): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<RankingView>, ApiError> {
     Ok(Json(s.db.get_ranking(id).await?))
 }
 
 /// 年度考核得分：已发布月度排名得分的平均值，加上通报加减分。
 #[utoipa::path(get, path = "/api/assessment", params(YearQuery), tag = "排名",
     responses((status = 200, body = Vec<AnnualScore>), (status = 401, body = ErrorBody)))]
-async fn assessment(State(s): State<AppState>, ApiUser(_u, _): ApiUser, Q(q): Q<YearQuery>) -> Result<Json<Vec<AnnualScore>>, ApiError> {
+async fn assessment(
+    State(s): State<AppState>,
+    ApiUser(_u, _): ApiUser,
+    Q(q): Q<YearQuery>,
+) -> Result<Json<Vec<AnnualScore>>, ApiError> {
     let year = q.year.unwrap_or_else(|| chrono::Datelike::year(&s.clock.now()));
     Ok(Json(s.db.annual_assessment(year).await?))
 }
 
 /// 评分公式与通报加减分设置。
 #[utoipa::path(get, path = "/api/ranking-settings", tag = "排名", responses((status = 200, body = RankingSettings), (status = 401, body = ErrorBody)))]
-async fn get_ranking_settings(State(s): State<AppState>, ApiUser(_u, _): ApiUser) -> Result<Json<RankingSettings>, ApiError> {
+async fn get_ranking_settings(
+    State(s): State<AppState>,
+    ApiUser(_u, _): ApiUser,
+) -> Result<Json<RankingSettings>, ApiError> {
     Ok(Json(s.db.ranking_settings().await?))
 }
 
 /// 修改评分公式（仅督查局；已发布的月份不受影响）。
 #[utoipa::path(put, path = "/api/ranking-settings", request_body = RankingSettings, tag = "排名",
     responses((status = 200, body = RankingSettings), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn put_ranking_settings(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(b): J<RankingSettings>) -> Result<Json<RankingSettings>, ApiError> {
+async fn put_ranking_settings(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    J(b): J<RankingSettings>,
+) -> Result<Json<RankingSettings>, ApiError> {
     s.db.save_ranking_settings(&u, &b, s.clock.now()).await?;
     Ok(Json(s.db.ranking_settings().await?))
 }
@@ -142,7 +185,11 @@ async fn list_notices(State(s): State<AppState>, ApiUser(_u, _): ApiUser) -> Res
 /// 发布督查通报（表扬 / 批评 / 预警），记入单位业绩和个人政绩记录。仅督查局。
 #[utoipa::path(post, path = "/api/notices", request_body = NewNotice, tag = "通报",
     responses((status = 201, body = Notice), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn issue_notice(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(n): J<NewNotice>) -> Result<(StatusCode, Json<Notice>), ApiError> {
+async fn issue_notice(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    J(n): J<NewNotice>,
+) -> Result<(StatusCode, Json<Notice>), ApiError> {
     let id = s.db.issue_notice(&u, &n, s.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(s.db.get_notice(id).await?)))
 }
@@ -150,7 +197,11 @@ async fn issue_notice(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(n): J
 /// 一份通报及其记录。
 #[utoipa::path(get, path = "/api/notices/{id}", params(("id" = i64, Path, description = "通报编号")), tag = "通报",
     responses((status = 200, body = Notice), (status = 404, body = ErrorBody)))]
-async fn get_notice(State(s): State<AppState>, ApiUser(_u, _): ApiUser, Path(id): Path<i64>) -> Result<Json<Notice>, ApiError> {
+async fn get_notice(
+    State(s): State<AppState>,
+    ApiUser(_u, _): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Notice>, ApiError> {
     Ok(Json(s.db.get_notice(id).await?))
 }
 
@@ -165,7 +216,11 @@ pub struct RecordQuery {
 /// 单位业绩 / 个人政绩记录（通报记载）。联络员只能查看本单位。
 #[utoipa::path(get, path = "/api/records", params(RecordQuery), tag = "通报",
     responses((status = 200, body = Vec<NoticeRecord>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn records(State(s): State<AppState>, ApiUser(u, _): ApiUser, Q(q): Q<RecordQuery>) -> Result<Json<Vec<NoticeRecord>>, ApiError> {
+async fn records(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Q(q): Q<RecordQuery>,
+) -> Result<Json<Vec<NoticeRecord>>, ApiError> {
     if q.unit_id.is_none() && q.person_id.is_none() {
         return Err(StoreError::invalid("unit_id", "请指定单位或人员").into());
     }

@@ -10,18 +10,18 @@ use axum::routing::{get, post};
 
 use minijinja::context;
 use serde::Deserialize;
+use xietong_storage::StoreError;
 use xietong_storage::auth::SessionUser;
 use xietong_storage::indicators::{NewIndicator, NewIndicatorReport};
 use xietong_storage::notices::{NewNotice, NoticeTarget};
 use xietong_storage::rankings::{Month, RankingSettings};
-use xietong_storage::StoreError;
-use xietong_supervision::ranking::{NoticeKind, NoticeWeights, ScoreFormula};
 use xietong_supervision::Role;
+use xietong_supervision::ranking::{NoticeKind, NoticeWeights, ScoreFormula};
 
+use crate::AppState;
 use crate::auth::PageUser;
 use crate::outcomes_api::scoped_records;
 use crate::pages::{error_page, render};
-use crate::AppState;
 
 pub fn router() -> crate::policy::Pages {
     crate::policy::Pages::new()
@@ -51,7 +51,11 @@ fn last_month(now: chrono::NaiveDateTime) -> String {
     format!("{:04}-{:02}", d.year(), d.month())
 }
 
-async fn rankings_page(State(s): State<AppState>, PageUser(u, _): PageUser, Query(q): Query<RankingsQuery>) -> Response {
+async fn rankings_page(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Query(q): Query<RankingsQuery>,
+) -> Response {
     let now = s.clock.now();
     let categories = s.db.list_categories().await.unwrap_or_default();
     let year_filter = q.year.as_deref().and_then(|y| y.parse::<i32>().ok());
@@ -75,7 +79,8 @@ async fn rankings_page(State(s): State<AppState>, PageUser(u, _): PageUser, Quer
         }
     }
     let settings = s.db.ranking_settings().await.ok();
-    let may_rank = u.role == Role::Supervisor || categories.iter().any(|c| u.role == Role::Liaison && c.lead_unit_id == Some(u.unit_id));
+    let may_rank = u.role == Role::Supervisor
+        || categories.iter().any(|c| u.role == Role::Liaison && c.lead_unit_id == Some(u.unit_id));
     let year = q.year.clone().unwrap_or_default();
     render(
         &s,
@@ -83,8 +88,8 @@ async fn rankings_page(State(s): State<AppState>, PageUser(u, _): PageUser, Quer
         "rankings.html",
         Some(&u),
         context! { nav => "rankings", categories => categories, published => published, preview => preview, flash_err => error,
-                   month => month_s, category_id => q.category_id, may_rank => may_rank, year => year,
-                   formula_text => settings.as_ref().map(|s| s.formula.describe_zh()), settings => settings },
+        month => month_s, category_id => q.category_id, may_rank => may_rank, year => year,
+        formula_text => settings.as_ref().map(|s| s.formula.describe_zh()), settings => settings },
     )
 }
 
@@ -107,7 +112,11 @@ async fn publish_submit(State(s): State<AppState>, PageUser(u, _): PageUser, For
     }
 }
 
-async fn settings_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<HashMap<String, String>>) -> Response {
+async fn settings_submit(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
     let g = |k: &str| f.get(k).cloned().unwrap_or_default();
     let r = async {
         let settings = RankingSettings {
@@ -117,7 +126,11 @@ async fn settings_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Fo
                 overdue_penalty: number("逾期扣分", &g("overdue_penalty"))?,
                 rejection_penalty: number("退回整改扣分", &g("rejection_penalty"))?,
             },
-            notice_weights: NoticeWeights { praise: number("表扬加分", &g("praise"))?, criticism: number("批评扣分", &g("criticism"))?, warning: number("预警扣分", &g("warning"))? },
+            notice_weights: NoticeWeights {
+                praise: number("表扬加分", &g("praise"))?,
+                criticism: number("批评扣分", &g("criticism"))?,
+                warning: number("预警扣分", &g("warning"))?,
+            },
         };
         s.db.save_ranking_settings(&u, &settings, s.clock.now()).await
     }
@@ -142,8 +155,15 @@ async fn ranking_page(State(s): State<AppState>, PageUser(u, _): PageUser, Path(
             tasks.insert(r.unit_id.to_string(), t);
         }
     }
-    let notices: Vec<_> = s.db.list_notices().await.unwrap_or_default().into_iter().filter(|n| n.ranking_id == Some(id)).collect();
-    render(&s, StatusCode::OK, "ranking.html", Some(&u), context! { nav => "rankings", v => v, tasks => tasks, notices => notices })
+    let notices: Vec<_> =
+        s.db.list_notices().await.unwrap_or_default().into_iter().filter(|n| n.ranking_id == Some(id)).collect();
+    render(
+        &s,
+        StatusCode::OK,
+        "ranking.html",
+        Some(&u),
+        context! { nav => "rankings", v => v, tasks => tasks, notices => notices },
+    )
 }
 
 #[derive(Deserialize)]
@@ -163,14 +183,30 @@ async fn assessment_page(State(s): State<AppState>, PageUser(u, _): PageUser, Qu
         Err(e) => return error_page(&s, Some(&u), &e),
     };
     let settings = s.db.ranking_settings().await.ok();
-    render(&s, StatusCode::OK, "assessment.html", Some(&u), context! { nav => "rankings", year => year, scores => scores, notice_rule => settings.map(|s| s.notice_weights.describe_zh()) })
+    render(
+        &s,
+        StatusCode::OK,
+        "assessment.html",
+        Some(&u),
+        context! { nav => "rankings", year => year, scores => scores, notice_rule => settings.map(|s| s.notice_weights.describe_zh()) },
+    )
 }
 
-async fn notices_page(State(s): State<AppState>, PageUser(u, _): PageUser, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn notices_page(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     notices_with(&s, &u, q.get("ranking_id").and_then(|r| r.parse::<i64>().ok()), None, StatusCode::OK).await
 }
 
-async fn notices_with(s: &AppState, u: &SessionUser, ranking_id: Option<i64>, flash_err: Option<String>, status: StatusCode) -> Response {
+async fn notices_with(
+    s: &AppState,
+    u: &SessionUser,
+    ranking_id: Option<i64>,
+    flash_err: Option<String>,
+    status: StatusCode,
+) -> Response {
     let notices = match s.db.list_notices().await {
         Ok(n) => n,
         Err(e) => return error_page(s, Some(u), &e),
@@ -187,22 +223,36 @@ async fn notices_with(s: &AppState, u: &SessionUser, ranking_id: Option<i64>, fl
         "notices.html",
         Some(u),
         context! { nav => "notices", notices => notices, units => units, kinds => kinds, ranking => ranking, flash_err => flash_err,
-                   today => s.clock.now().date().to_string() },
+        today => s.clock.now().date().to_string() },
     )
 }
 
-async fn notice_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(form): Form<Vec<(String, String)>>) -> Response {
+async fn notice_submit(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
     let get = |k: &str| form.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.clone()).unwrap_or_default();
     let ranking_id = get("ranking_id").trim().parse::<i64>().ok();
     let targets: Result<Vec<NoticeTarget>, StoreError> = form
         .iter()
         .filter(|(k, v)| k == "unit_id" && !v.is_empty())
         .map(|(_, v)| {
-            v.parse::<i64>().map(|unit_id| NoticeTarget { unit_id, person_id: None, task_id: None }).map_err(|_| StoreError::invalid("通报对象", "单位编号无效"))
+            v.parse::<i64>()
+                .map(|unit_id| NoticeTarget { unit_id, person_id: None, task_id: None })
+                .map_err(|_| StoreError::invalid("通报对象", "单位编号无效"))
         })
         .collect();
     let r = async {
-        let n = NewNotice { kind: get("kind"), doc_no: get("doc_no"), title: get("title"), body: get("body"), issued_on: get("issued_on"), targets: targets?, ranking_id };
+        let n = NewNotice {
+            kind: get("kind"),
+            doc_no: get("doc_no"),
+            title: get("title"),
+            body: get("body"),
+            issued_on: get("issued_on"),
+            targets: targets?,
+            ranking_id,
+        };
         s.db.issue_notice(&u, &n, s.clock.now()).await
     }
     .await;
@@ -237,25 +287,47 @@ async fn records_page(State(s): State<AppState>, PageUser(u, _): PageUser, Query
         Err(e) => return error_page(&s, Some(&u), &e),
     };
     let units = s.db.list_units().await.unwrap_or_default();
-    render(&s, StatusCode::OK, "records.html", Some(&u), context! { nav => "notices", recs => recs, units => units, unit_id => unit, person_id => person })
+    render(
+        &s,
+        StatusCode::OK,
+        "records.html",
+        Some(&u),
+        context! { nav => "notices", recs => recs, units => units, unit_id => unit, person_id => person },
+    )
 }
 
 async fn indicators_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Response {
     match s.db.all_indicators(&u, s.clock.now().date()).await {
-        Ok(list) => render(&s, StatusCode::OK, "indicators.html", Some(&u), context! { nav => "indicators", list => list }),
+        Ok(list) => {
+            render(&s, StatusCode::OK, "indicators.html", Some(&u), context! { nav => "indicators", list => list })
+        }
         Err(e) => error_page(&s, Some(&u), &e),
     }
 }
 
 fn number(field: &str, v: &str) -> Result<f64, StoreError> {
     let t = v.trim().replace(',', "").replace('，', "");
-    t.parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| StoreError::invalid(field, format!("「{}」不是数字", v.trim())))
+    t.parse::<f64>()
+        .ok()
+        .filter(|x| x.is_finite())
+        .ok_or_else(|| StoreError::invalid(field, format!("「{}」不是数字", v.trim())))
 }
 
-async fn indicator_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Path(task_id): Path<i64>, Form(f): Form<HashMap<String, String>>) -> Response {
+async fn indicator_submit(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Path(task_id): Path<i64>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
     let g = |k: &str| f.get(k).cloned().unwrap_or_default();
     let r = async {
-        let n = NewIndicator { name: g("name"), unit_label: g("unit_label"), target: number("目标值", &g("target"))?, period_start: g("period_start"), period_end: g("period_end") };
+        let n = NewIndicator {
+            name: g("name"),
+            unit_label: g("unit_label"),
+            target: number("目标值", &g("target"))?,
+            period_start: g("period_start"),
+            period_end: g("period_end"),
+        };
         s.db.add_indicator(&u, s.clock.now(), task_id, &n).await
     }
     .await;
@@ -265,12 +337,26 @@ async fn indicator_submit(State(s): State<AppState>, PageUser(u, _): PageUser, P
     }
 }
 
-async fn indicator_report_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>, Form(f): Form<HashMap<String, String>>) -> Response {
+async fn indicator_report_submit(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
     let g = |k: &str| f.get(k).cloned().unwrap_or_default();
     let r = async {
         let pct = g("reported_percent");
-        let pct = if pct.trim().is_empty() { None } else { Some(number("上报完成率", pct.trim().trim_end_matches('%'))?) };
-        let rep = NewIndicatorReport { as_of: g("as_of"), actual: number("完成值", &g("actual"))?, reported_percent: pct, note: g("note") };
+        let pct = if pct.trim().is_empty() {
+            None
+        } else {
+            Some(number("上报完成率", pct.trim().trim_end_matches('%'))?)
+        };
+        let rep = NewIndicatorReport {
+            as_of: g("as_of"),
+            actual: number("完成值", &g("actual"))?,
+            reported_percent: pct,
+            note: g("note"),
+        };
         s.db.report_indicator(&u, s.clock.now(), id, &rep).await
     }
     .await;

@@ -2,23 +2,23 @@
 //! product works in the locked-down browsers government offices use.
 
 use axum::extract::{Form, Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
 use minijinja::context;
 use serde::Deserialize;
 use xietong_calendar::DayOverride;
+use xietong_storage::StoreError;
 use xietong_storage::auth::SessionUser;
 use xietong_storage::tasks::{NewSubtask, NewTask, TaskFilter};
-use xietong_storage::StoreError;
 use xietong_supervision::{ReportCycle, Role, SourceKind, TaskStatus};
 
-use crate::api::{calendar_year, command, ActionBody};
-use crate::auth::{session_cookie, PageUser};
+use crate::AppState;
+use crate::api::{ActionBody, calendar_year, command};
+use crate::auth::{PageUser, session_cookie};
 use crate::error::status_of;
 use crate::views::{task_row, task_view};
-use crate::AppState;
 
 pub fn router() -> crate::policy::Pages {
     crate::policy::Pages::new()
@@ -46,7 +46,13 @@ pub fn router() -> crate::policy::Pages {
         .route("/audit/purge", post(audit_purge_submit))
 }
 
-pub(crate) fn render(s: &AppState, status: StatusCode, name: &str, user: Option<&SessionUser>, ctx: minijinja::Value) -> Response {
+pub(crate) fn render(
+    s: &AppState,
+    status: StatusCode,
+    name: &str,
+    user: Option<&SessionUser>,
+    ctx: minijinja::Value,
+) -> Response {
     let tmpl = match s.templates.get_template(name) {
         Ok(t) => t,
         Err(e) => {
@@ -102,7 +108,13 @@ fn safe_next(n: Option<&str>) -> String {
 }
 
 async fn login_page(State(s): State<AppState>, axum::extract::Query(q): axum::extract::Query<NextQuery>) -> Response {
-    render(&s, StatusCode::OK, "login.html", None, context! { next => safe_next(q.next.as_deref()), error => None::<String> })
+    render(
+        &s,
+        StatusCode::OK,
+        "login.html",
+        None,
+        context! { next => safe_next(q.next.as_deref()), error => None::<String> },
+    )
 }
 
 #[derive(Deserialize)]
@@ -112,17 +124,33 @@ struct LoginForm {
     next: Option<String>,
 }
 
-async fn login_submit(State(s): State<AppState>, crate::auth::ClientAddr(addr): crate::auth::ClientAddr, Form(f): Form<LoginForm>) -> Response {
+async fn login_submit(
+    State(s): State<AppState>,
+    crate::auth::ClientAddr(addr): crate::auth::ClientAddr,
+    Form(f): Form<LoginForm>,
+) -> Response {
     let next = safe_next(f.next.as_deref());
     if !crate::auth::login_allowed(&s, &addr) {
-        return render(&s, StatusCode::TOO_MANY_REQUESTS, "login.html", None, context! { next => next, error => crate::auth::TOO_MANY_LOGINS, username => f.username });
+        return render(
+            &s,
+            StatusCode::TOO_MANY_REQUESTS,
+            "login.html",
+            None,
+            context! { next => next, error => crate::auth::TOO_MANY_LOGINS, username => f.username },
+        );
     }
     match s.db.login(&f.username, &f.password, s.clock.now(), s.policy, &addr).await {
         Ok(ns) => {
             let cookie = session_cookie(&ns.token, s.secure_cookies, s.policy.absolute.num_seconds());
             ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
         }
-        Err(e) => render(&s, status_of(&e), "login.html", None, context! { next => next, error => e.to_string(), username => f.username }),
+        Err(e) => render(
+            &s,
+            status_of(&e),
+            "login.html",
+            None,
+            context! { next => next, error => e.to_string(), username => f.username },
+        ),
     }
 }
 
@@ -147,13 +175,27 @@ async fn todo_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Respo
         Ok(i) => i,
         Err(e) => return error_page(&s, Some(&u), &e),
     };
-    let rows: Vec<_> = items.into_iter().map(|i| task_row(i.task, &snap.cal, &snap.rules, snap.now, Some(i.what))).collect();
+    let rows: Vec<_> =
+        items.into_iter().map(|i| task_row(i.task, &snap.cal, &snap.rules, snap.now, Some(i.what))).collect();
     let notes = s.db.notifications(&u, 20).await.unwrap_or_default();
-    let notes: Vec<_> = notes.into_iter().map(|(at, text, task)| context! { at => at.to_string(), text => text, task_id => task }).collect();
-    render(&s, StatusCode::OK, "todo.html", Some(&u), context! { nav => "todo", rows => rows, notes => notes, now => snap.now.to_string() })
+    let notes: Vec<_> = notes
+        .into_iter()
+        .map(|(at, text, task)| context! { at => at.to_string(), text => text, task_id => task })
+        .collect();
+    render(
+        &s,
+        StatusCode::OK,
+        "todo.html",
+        Some(&u),
+        context! { nav => "todo", rows => rows, notes => notes, now => snap.now.to_string() },
+    )
 }
 
-async fn tasks_page(State(s): State<AppState>, PageUser(u, _): PageUser, axum::extract::Query(raw): axum::extract::Query<Vec<(String, String)>>) -> Response {
+async fn tasks_page(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    axum::extract::Query(raw): axum::extract::Query<Vec<(String, String)>>,
+) -> Response {
     let get = |k: &str| raw.iter().find(|(kk, v)| kk == k && !v.is_empty()).map(|(_, v)| v.clone());
     let num = |k: &str| -> Result<Option<i64>, StoreError> {
         get(k).map(|v| v.parse::<i64>().map_err(|_| StoreError::invalid(k, format!("「{v}」不是数字")))).transpose()
@@ -181,8 +223,10 @@ async fn tasks_page(State(s): State<AppState>, PageUser(u, _): PageUser, axum::e
     let rows: Vec<_> = page.items.into_iter().map(|t| task_row(t, &snap.cal, &snap.rules, snap.now, None)).collect();
     let units = s.db.list_units().await.unwrap_or_default();
     let categories = s.db.list_categories().await.unwrap_or_default();
-    let statuses: Vec<_> = TaskStatus::ALL.iter().map(|s| context! { code => s.code(), label => s.label_zh() }).collect();
-    let sources: Vec<_> = SourceKind::ALL.iter().map(|s| context! { code => s.code(), label => s.label_zh() }).collect();
+    let statuses: Vec<_> =
+        TaskStatus::ALL.iter().map(|s| context! { code => s.code(), label => s.label_zh() }).collect();
+    let sources: Vec<_> =
+        SourceKind::ALL.iter().map(|s| context! { code => s.code(), label => s.label_zh() }).collect();
     let pages = (page.total + page.page_size - 1) / page.page_size;
     render(
         &s,
@@ -190,8 +234,8 @@ async fn tasks_page(State(s): State<AppState>, PageUser(u, _): PageUser, axum::e
         "tasks.html",
         Some(&u),
         context! { nav => "tasks", rows => rows, total => page.total, page => page.page, pages => pages, units => units, categories => categories,
-                   statuses => statuses, sources => sources, f => context! { status => f.status, light => f.light, lead_unit_id => f.lead_unit_id,
-                   category_id => f.category_id, source_kind => f.source_kind, q => f.q } },
+        statuses => statuses, sources => sources, f => context! { status => f.status, light => f.light, lead_unit_id => f.lead_unit_id,
+        category_id => f.category_id, source_kind => f.source_kind, q => f.q } },
     )
 }
 
@@ -202,11 +246,24 @@ struct Typed {
     fields: std::collections::BTreeMap<String, String>,
 }
 
-async fn task_page_with(s: &AppState, u: &SessionUser, id: i64, flash_ok: Option<String>, flash_err: Option<(StatusCode, String)>) -> Response {
+async fn task_page_with(
+    s: &AppState,
+    u: &SessionUser,
+    id: i64,
+    flash_ok: Option<String>,
+    flash_err: Option<(StatusCode, String)>,
+) -> Response {
     task_page_typed(s, u, id, flash_ok, flash_err, Typed::default()).await
 }
 
-async fn task_page_typed(s: &AppState, u: &SessionUser, id: i64, flash_ok: Option<String>, flash_err: Option<(StatusCode, String)>, typed: Typed) -> Response {
+async fn task_page_typed(
+    s: &AppState,
+    u: &SessionUser,
+    id: i64,
+    flash_ok: Option<String>,
+    flash_err: Option<(StatusCode, String)>,
+    typed: Typed,
+) -> Response {
     let snap = s.snapshot();
     let d = match s.db.get_task(u, id, snap.now).await {
         Ok(d) => d,
@@ -219,8 +276,15 @@ async fn task_page_typed(s: &AppState, u: &SessionUser, id: i64, flash_ok: Optio
     let (depts, people) = if v.allowed_actions.iter().any(|a| a.code == "decompose") {
         let mut allowed = s.db.unit_and_descendants(lead).await.unwrap_or_default();
         allowed.extend(co);
-        let units: Vec<_> = s.db.list_units().await.unwrap_or_default().into_iter().filter(|x| allowed.contains(&x.id)).collect();
-        let people: Vec<_> = s.db.list_people(None).await.unwrap_or_default().into_iter().filter(|p| allowed.contains(&p.unit_id)).collect();
+        let units: Vec<_> =
+            s.db.list_units().await.unwrap_or_default().into_iter().filter(|x| allowed.contains(&x.id)).collect();
+        let people: Vec<_> =
+            s.db.list_people(None)
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|p| allowed.contains(&p.unit_id))
+                .collect();
         (units, people)
     } else {
         (vec![], vec![])
@@ -235,16 +299,18 @@ async fn task_page_typed(s: &AppState, u: &SessionUser, id: i64, flash_ok: Optio
     // Indicators are maintained by the 督查局 and by the liaisons who report on the task.
     let may_indicate = u.role == Role::Supervisor || v.allowed_actions.iter().any(|a| a.code == "report");
     // Typed text whose form is gone (the task moved on) is shown on its own, so it can be copied.
-    let typed_orphan = !typed.action.is_empty() && !v.allowed_actions.iter().any(|a| a.code == typed.action) && typed.fields.values().any(|x| !x.trim().is_empty());
+    let typed_orphan = !typed.action.is_empty()
+        && !v.allowed_actions.iter().any(|a| a.code == typed.action)
+        && typed.fields.values().any(|x| !x.trim().is_empty());
     render(
         s,
         status,
         "task.html",
         Some(u),
         context! { nav => "tasks", v => v, depts => depts, people => people, flash_ok => flash_ok, flash_err => err,
-                   default_deadline => default_deadline, now => snap.now.to_string(), indicators => indicators,
-                   may_indicate => may_indicate, today => snap.now.date().to_string(), project_id => project_id,
-                   typed_action => typed.action, typed => typed.fields, typed_orphan => typed_orphan },
+        default_deadline => default_deadline, now => snap.now.to_string(), indicators => indicators,
+        may_indicate => may_indicate, today => snap.now.date().to_string(), project_id => project_id,
+        typed_action => typed.action, typed => typed.fields, typed_orphan => typed_orphan },
     )
 }
 
@@ -261,8 +327,14 @@ pub(crate) async fn task_page_error(s: &AppState, u: &SessionUser, id: i64, e: S
     task_page_with(s, u, id, None, Some((status_of(&e), e.to_string()))).await
 }
 
-async fn task_page(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>, axum::extract::Query(q): axum::extract::Query<DoneQuery>) -> Response {
-    let ok = q.done.as_deref().and_then(xietong_supervision::Action::from_code).map(|a| format!("已完成：{}", a.label_zh()));
+async fn task_page(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Path(id): Path<i64>,
+    axum::extract::Query(q): axum::extract::Query<DoneQuery>,
+) -> Response {
+    let ok =
+        q.done.as_deref().and_then(xietong_supervision::Action::from_code).map(|a| format!("已完成：{}", a.label_zh()));
     let ok = ok.or_else(|| (q.done.as_deref() == Some("report_subtask")).then(|| "已完成：子任务汇报".to_string()));
     let ok = ok.or_else(|| (q.done.as_deref() == Some("indicator")).then(|| "已保存指标".to_string()));
     task_page_with(&s, &u, id, ok, None).await
@@ -288,7 +360,11 @@ fn action_body(form: &[(String, String)]) -> Result<ActionBody, StoreError> {
             let row = i + 1;
             let pick = |v: &Vec<String>, label: &str| -> Result<i64, StoreError> {
                 let f = format!("第{row}项子任务的{label}");
-                let x = v.get(i).map(|s| s.trim()).filter(|s| !s.is_empty()).ok_or_else(|| StoreError::invalid(&f, "不能为空"))?;
+                let x = v
+                    .get(i)
+                    .map(|s| s.trim())
+                    .filter(|s| !s.is_empty())
+                    .ok_or_else(|| StoreError::invalid(&f, "不能为空"))?;
                 x.parse::<i64>().map_err(|_| StoreError::invalid(&f, "选择无效"))
             };
             out.push(NewSubtask {
@@ -314,7 +390,12 @@ fn action_body(form: &[(String, String)]) -> Result<ActionBody, StoreError> {
     })
 }
 
-async fn task_action(State(s): State<AppState>, PageUser(u, _): PageUser, Path((id, action)): Path<(i64, String)>, Form(form): Form<Vec<(String, String)>>) -> Response {
+async fn task_action(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Path((id, action)): Path<(i64, String)>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
     let snap = s.snapshot();
     // The version the page showed: if the task moved on since, the action is refused, not applied.
     let seen = form.iter().find(|(k, _)| k == "version").and_then(|(_, v)| v.trim().parse::<i64>().ok());
@@ -324,7 +405,9 @@ async fn task_action(State(s): State<AppState>, PageUser(u, _): PageUser, Path((
     };
     match result {
         Ok(()) => Redirect::to(&format!("/tasks/{id}?done={action}")).into_response(),
-        Err(e @ (StoreError::Denied(_) | StoreError::NotFound(_) | StoreError::Internal(_))) => error_page(&s, Some(&u), &e),
+        Err(e @ (StoreError::Denied(_) | StoreError::NotFound(_) | StoreError::Internal(_))) => {
+            error_page(&s, Some(&u), &e)
+        }
         Err(e) => {
             let kept = ["comment", "text", "reason", "progress", "new_deadline"];
             let fields = form.into_iter().filter(|(k, _)| kept.contains(&k.as_str())).collect();
@@ -333,7 +416,13 @@ async fn task_action(State(s): State<AppState>, PageUser(u, _): PageUser, Path((
     }
 }
 
-async fn new_task_form(s: &AppState, u: &SessionUser, status: StatusCode, error: Option<String>, values: minijinja::Value) -> Response {
+async fn new_task_form(
+    s: &AppState,
+    u: &SessionUser,
+    status: StatusCode,
+    error: Option<String>,
+    values: minijinja::Value,
+) -> Response {
     let units = s.db.list_units().await.unwrap_or_default();
     let categories = s.db.list_categories().await.unwrap_or_default();
     let leaders: Vec<_> = s.db.list_users().await.unwrap_or_default();
@@ -343,8 +432,10 @@ async fn new_task_form(s: &AppState, u: &SessionUser, status: StatusCode, error:
         .into_iter()
         .filter(|p| leaders.iter().any(|l| l.role == "leader" && l.person_name == p.name && l.unit_name == p.unit_name))
         .collect();
-    let sources: Vec<_> = SourceKind::ALL.iter().map(|s| context! { code => s.code(), label => s.label_zh() }).collect();
-    let cycles: Vec<_> = ReportCycle::ALL.iter().map(|s| context! { code => s.code(), label => s.label_zh() }).collect();
+    let sources: Vec<_> =
+        SourceKind::ALL.iter().map(|s| context! { code => s.code(), label => s.label_zh() }).collect();
+    let cycles: Vec<_> =
+        ReportCycle::ALL.iter().map(|s| context! { code => s.code(), label => s.label_zh() }).collect();
     let snap = s.snapshot();
     render(
         s,
@@ -352,7 +443,7 @@ async fn new_task_form(s: &AppState, u: &SessionUser, status: StatusCode, error:
         "task_new.html",
         Some(u),
         context! { nav => "new", units => units, categories => categories, leaders => leader_people, sources => sources, cycles => cycles,
-                   error => error, v => values, today => snap.now.date().to_string() },
+        error => error, v => values, today => snap.now.date().to_string() },
     )
 }
 
@@ -363,14 +454,22 @@ async fn new_task_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> R
     new_task_form(&s, &u, StatusCode::OK, None, context! {}).await
 }
 
-async fn new_task_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(form): Form<Vec<(String, String)>>) -> Response {
+async fn new_task_submit(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
     let get = |k: &str| form.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
     let values = context! { title => get("title"), description => get("description"), doc_no => get("doc_no"), source_title => get("source_title"),
-                            source_date => get("source_date"), deadline => get("deadline"), source_kind => get("source_kind"), report_cycle => get("report_cycle") };
+    source_date => get("source_date"), deadline => get("deadline"), source_kind => get("source_kind"), report_cycle => get("report_cycle") };
     let parse = || -> Result<NewTask, StoreError> {
         let id = |k: &str, label: &str| -> Result<Option<i64>, StoreError> {
             let v = get(k);
-            if v.is_empty() { Ok(None) } else { v.parse().map(Some).map_err(|_| StoreError::invalid(label, "选择无效")) }
+            if v.is_empty() {
+                Ok(None)
+            } else {
+                v.parse().map(Some).map_err(|_| StoreError::invalid(label, "选择无效"))
+            }
         };
         let co: Result<Vec<i64>, StoreError> = form
             .iter()
@@ -413,7 +512,11 @@ struct CalQuery {
     err: Option<String>,
 }
 
-async fn calendar_page(State(s): State<AppState>, PageUser(u, _): PageUser, axum::extract::Query(q): axum::extract::Query<CalQuery>) -> Response {
+async fn calendar_page(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    axum::extract::Query(q): axum::extract::Query<CalQuery>,
+) -> Response {
     let snap = s.snapshot();
     let year = match q.year.as_deref().filter(|y| !y.is_empty()) {
         Some(y) => match y.parse::<i32>() {
@@ -429,12 +532,16 @@ async fn calendar_page(State(s): State<AppState>, PageUser(u, _): PageUser, axum
         "calendar.html",
         Some(&u),
         context! { nav => "calendar", cy => cy, year => year, months => crate::views::calendar_months(&snap.cal, year), prev => year - 1, next => year + 1, can_edit => u.role == Role::Admin, rules => snap.rules.as_ref().clone(), rules => snap.rules.as_ref().clone(),
-                   published_years => snap.cal.published_years().iter().copied().collect::<Vec<_>>(), flash_ok => q.ok, flash_err => q.err },
+        published_years => snap.cal.published_years().iter().copied().collect::<Vec<_>>(), flash_ok => q.ok, flash_err => q.err },
     )
 }
 
 fn back_to_calendar(year: &str, r: Result<(), StoreError>, ok: &str) -> Response {
-    let enc = |m: &str| m.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect::<String>();
+    let enc = |m: &str| {
+        m.bytes()
+            .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+            .collect::<String>()
+    };
     match r {
         Ok(()) => Redirect::to(&format!("/calendar?year={}&ok={}", enc(year), enc(ok))).into_response(),
         Err(e) => Redirect::to(&format!("/calendar?year={}&err={}", enc(year), enc(&e.to_string()))).into_response(),
@@ -454,7 +561,12 @@ async fn calendar_day_submit(State(s): State<AppState>, PageUser(u, _): PageUser
     }
     let r = async {
         let date = xietong_calendar::parse_date("日期", f.date.trim())?;
-        s.db.set_calendar_day(&u.username, &DayOverride { date, off: f.off == "1", name: f.name.clone() }, s.clock.now()).await?;
+        s.db.set_calendar_day(
+            &u.username,
+            &DayOverride { date, off: f.off == "1", name: f.name.clone() },
+            s.clock.now(),
+        )
+        .await?;
         s.settings_changed().await
     }
     .await;
@@ -485,7 +597,11 @@ struct OfficeForm {
     year: String,
 }
 
-async fn office_hours_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<OfficeForm>) -> Response {
+async fn office_hours_submit(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Form(f): Form<OfficeForm>,
+) -> Response {
     if let Err(e) = u.actor().may_administer() {
         return error_page(&s, Some(&u), &e.into());
     }
@@ -498,12 +614,18 @@ async fn office_hours_submit(State(s): State<AppState>, PageUser(u, _): PageUser
 }
 
 /// 督办规则 from the calendar page; takes effect at once (next check times recomputed).
-async fn rules_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<Vec<(String, String)>>) -> Response {
+async fn rules_submit(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
     if let Err(e) = u.actor().may_administer() {
         return error_page(&s, Some(&u), &e.into());
     }
     let get = |k: &str| f.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
-    let num = |k: &str, label: &str| get(k).parse::<i64>().map_err(|_| StoreError::invalid(label, format!("「{}」不是整数", get(k))));
+    let num = |k: &str, label: &str| {
+        get(k).parse::<i64>().map_err(|_| StoreError::invalid(label, format!("「{}」不是整数", get(k))))
+    };
     let r = async {
         let rules = xietong_storage::calendar::Rules {
             escalation: xietong_supervision::EscalationRules {
@@ -526,7 +648,11 @@ struct YearForm {
     published: String,
 }
 
-async fn calendar_year_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<YearForm>) -> Response {
+async fn calendar_year_submit(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Form(f): Form<YearForm>,
+) -> Response {
     if let Err(e) = u.actor().may_administer() {
         return error_page(&s, Some(&u), &e.into());
     }
@@ -545,9 +671,17 @@ struct FlashQuery {
     err: Option<String>,
 }
 
-async fn org_page(State(s): State<AppState>, PageUser(u, _): PageUser, axum::extract::Query(q): axum::extract::Query<FlashQuery>) -> Response {
+async fn org_page(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    axum::extract::Query(q): axum::extract::Query<FlashQuery>,
+) -> Response {
     if !Role::LEADERSHIP.contains(&u.role) {
-        return error_page(&s, Some(&u), &StoreError::Denied("无权限：组织机构页面仅限系统管理员、督查局和区领导".into()));
+        return error_page(
+            &s,
+            Some(&u),
+            &StoreError::Denied("无权限：组织机构页面仅限系统管理员、督查局和区领导".into()),
+        );
     }
     let units = s.db.list_units().await.unwrap_or_default();
     let people = s.db.list_people(None).await.unwrap_or_default();
@@ -560,12 +694,16 @@ async fn org_page(State(s): State<AppState>, PageUser(u, _): PageUser, axum::ext
         "org.html",
         Some(&u),
         context! { nav => "org", units => units, people => people, users => users, areas => areas, roles_all => roles,
-                   unit_kinds => xietong_storage::org::UNIT_KINDS, can_edit => u.role == Role::Admin, flash_ok => q.ok, flash_err => q.err },
+        unit_kinds => xietong_storage::org::UNIT_KINDS, can_edit => u.role == Role::Admin, flash_ok => q.ok, flash_err => q.err },
     )
 }
 
 fn back_to_org(r: Result<(), StoreError>, ok: &str) -> Response {
-    let enc = |m: &str| m.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect::<String>();
+    let enc = |m: &str| {
+        m.bytes()
+            .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+            .collect::<String>()
+    };
     match r {
         Ok(()) => Redirect::to(&format!("/org?ok={}", enc(ok))).into_response(),
         Err(e) => Redirect::to(&format!("/org?err={}", enc(&e.to_string()))).into_response(),
@@ -581,10 +719,16 @@ fn form_id(form: &[(String, String)], k: &str, label: &str) -> Result<Option<i64
     if v.is_empty() { Ok(None) } else { v.parse().map(Some).map_err(|_| StoreError::invalid(label, "选择无效")) }
 }
 
-async fn org_add_unit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<Vec<(String, String)>>) -> Response {
+async fn org_add_unit(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
     let r = async {
         let parent = form_id(&f, "parent_id", "上级单位")?;
-        s.db.add_unit(&u, &form_get(&f, "code"), &form_get(&f, "name"), &form_get(&f, "kind"), parent, s.clock.now()).await.map(|_| ())
+        s.db.add_unit(&u, &form_get(&f, "code"), &form_get(&f, "name"), &form_get(&f, "kind"), parent, s.clock.now())
+            .await
+            .map(|_| ())
     }
     .await;
     if let Err(e @ StoreError::Denied(_)) = &r {
@@ -593,10 +737,23 @@ async fn org_add_unit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(
     back_to_org(r, "单位已添加")
 }
 
-async fn org_add_person(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<Vec<(String, String)>>) -> Response {
+async fn org_add_person(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
     let r = async {
         let unit = form_id(&f, "unit_id", "所属单位")?.ok_or_else(|| StoreError::invalid("所属单位", "不能为空"))?;
-        s.db.add_person(&u, &form_get(&f, "name"), &form_get(&f, "post"), unit, form_get(&f, "head_of_unit") == "1", s.clock.now()).await.map(|_| ())
+        s.db.add_person(
+            &u,
+            &form_get(&f, "name"),
+            &form_get(&f, "post"),
+            unit,
+            form_get(&f, "head_of_unit") == "1",
+            s.clock.now(),
+        )
+        .await
+        .map(|_| ())
     }
     .await;
     if let Err(e @ StoreError::Denied(_)) = &r {
@@ -605,11 +762,17 @@ async fn org_add_person(State(s): State<AppState>, PageUser(u, _): PageUser, For
     back_to_org(r, "人员已添加")
 }
 
-async fn org_add_user(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<Vec<(String, String)>>) -> Response {
+async fn org_add_user(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
     let r = async {
         let person = form_id(&f, "person_id", "人员")?.ok_or_else(|| StoreError::invalid("人员", "不能为空"))?;
         let role = Role::from_code(&form_get(&f, "role")).ok_or_else(|| StoreError::invalid("角色", "选择无效"))?;
-        s.db.add_user(&u, &form_get(&f, "username"), &form_get(&f, "password"), person, role, s.clock.now()).await.map(|_| ())
+        s.db.add_user(&u, &form_get(&f, "username"), &form_get(&f, "password"), person, role, s.clock.now())
+            .await
+            .map(|_| ())
     }
     .await;
     if let Err(e @ StoreError::Denied(_)) = &r {
@@ -618,7 +781,12 @@ async fn org_add_user(State(s): State<AppState>, PageUser(u, _): PageUser, Form(
     back_to_org(r, "账号已创建")
 }
 
-async fn org_reset_password(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>, Form(f): Form<Vec<(String, String)>>) -> Response {
+async fn org_reset_password(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
     let r = s.db.reset_password(&u, id, &form_get(&f, "password"), s.clock.now()).await;
     if let Err(e @ StoreError::Denied(_)) = &r {
         return error_page(&s, Some(&u), e);
@@ -626,7 +794,12 @@ async fn org_reset_password(State(s): State<AppState>, PageUser(u, _): PageUser,
     back_to_org(r, "密码已重置")
 }
 
-async fn org_set_active(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>, Form(f): Form<Vec<(String, String)>>) -> Response {
+async fn org_set_active(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
     let r = s.db.set_user_active(&u, id, form_get(&f, "active") == "1", s.clock.now()).await;
     if let Err(e @ StoreError::Denied(_)) = &r {
         return error_page(&s, Some(&u), e);
@@ -634,7 +807,12 @@ async fn org_set_active(State(s): State<AppState>, PageUser(u, _): PageUser, Pat
     back_to_org(r, "账号状态已更新")
 }
 
-async fn audit_page(State(s): State<AppState>, PageUser(u, _): PageUser, axum::extract::Query(lq): axum::extract::Query<xietong_storage::auth::LogQuery>, axum::extract::Query(raw): axum::extract::Query<Vec<(String, String)>>) -> Response {
+async fn audit_page(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    axum::extract::Query(lq): axum::extract::Query<xietong_storage::auth::LogQuery>,
+    axum::extract::Query(raw): axum::extract::Query<Vec<(String, String)>>,
+) -> Response {
     if let Err(e) = u.actor().may_audit() {
         return error_page(&s, Some(&u), &e.into());
     }
@@ -653,12 +831,22 @@ async fn audit_page(State(s): State<AppState>, PageUser(u, _): PageUser, axum::e
     };
     let flash_ok = raw.iter().find(|(k, _)| k == "ok").map(|(_, v)| v.clone());
     let oldest_allowed = xietong_storage::audit::oldest_purgeable(s.clock.now());
-    render(&s, StatusCode::OK, "audit.html", Some(&u), context! { nav => "audit", verify => verify, recent => recent, logins => logins, flash_ok => flash_ok,
+    render(
+        &s,
+        StatusCode::OK,
+        "audit.html",
+        Some(&u),
+        context! { nav => "audit", verify => verify, recent => recent, logins => logins, flash_ok => flash_ok,
         oldest_allowed => oldest_allowed.to_string(), retention => xietong_storage::audit::RETENTION_DAYS,
-        q => serde_json::json!({"who": lq.who, "what": lq.what, "from": lq.from, "to": lq.to, "login": login_search}) })
+        q => serde_json::json!({"who": lq.who, "what": lq.what, "from": lq.from, "to": lq.to, "login": login_search}) },
+    )
 }
 
-async fn audit_purge_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<Vec<(String, String)>>) -> Response {
+async fn audit_purge_submit(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
     let before = f.iter().find(|(k, _)| k == "before").map(|(_, v)| v.trim().to_string()).unwrap_or_default();
     let r = match xietong_calendar::parse_date("清理截止日期", &before) {
         Ok(d) => s.db.purge_logs(&u, d, s.clock.now()).await,
@@ -666,8 +854,12 @@ async fn audit_purge_submit(State(s): State<AppState>, PageUser(u, _): PageUser,
     };
     match r {
         Ok(p) => {
-            let msg = format!("已清理 {before} 之前的操作日志 {} 条、登录日志 {} 条；哈希链从第 {} 条继续校验", p.audit_entries, p.logins, p.kept_from_seq);
-            Redirect::to(&format!("/audit?{}", serde_urlencoded::to_string([("ok", msg)]).unwrap_or_default())).into_response()
+            let msg = format!(
+                "已清理 {before} 之前的操作日志 {} 条、登录日志 {} 条；哈希链从第 {} 条继续校验",
+                p.audit_entries, p.logins, p.kept_from_seq
+            );
+            Redirect::to(&format!("/audit?{}", serde_urlencoded::to_string([("ok", msg)]).unwrap_or_default()))
+                .into_response()
         }
         Err(e) => error_page(&s, Some(&u), &e),
     }

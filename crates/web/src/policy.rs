@@ -4,17 +4,17 @@
 //! then applies the finer rules (数据范围, task state, who leads a unit). Tests walk every
 //! operation of the OpenAPI document and every page route against these tables for every role.
 
+use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
-use axum::Router;
 use xietong_storage::auth::SessionUser;
 use xietong_supervision::Role::{self, *};
 
-use crate::error::ErrorBody;
 use crate::AppState;
+use crate::error::ErrorBody;
 
 /// Who may call an operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -284,7 +284,9 @@ impl Pages {
         // with `None` for those not routed.
         let debug = format!("{methods:?}");
         for m in ["GET", "POST", "PUT", "DELETE", "PATCH"] {
-            if debug.contains(&format!(" {}: ", m.to_lowercase())) && !debug.contains(&format!(" {}: None", m.to_lowercase())) {
+            if debug.contains(&format!(" {}: ", m.to_lowercase()))
+                && !debug.contains(&format!(" {}: None", m.to_lowercase()))
+            {
                 self.routes.push((m, path));
             }
         }
@@ -335,7 +337,9 @@ enum Verdict {
 
 /// Requests without a session pass: the handler answers in its own words (401, or the login page).
 async fn judge(table: &[(&str, &str, Allow)], state: &AppState, req: Request) -> Verdict {
-    let Some(path) = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()) else { return Verdict::Pass(req) };
+    let Some(path) = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()) else {
+        return Verdict::Pass(req);
+    };
     match find(table, req.method(), &path) {
         None => Verdict::Undeclared(format!("{} {path}", req.method())),
         Some(Public) => Verdict::Pass(req),
@@ -371,7 +375,9 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
 
 /// The guard on every page route: refusals are a page in Chinese.
 pub async fn page_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let denied = |u: Option<&SessionUser>, message: String| crate::pages::error_page(&state, u, &xietong_storage::StoreError::Denied(message));
+    let denied = |u: Option<&SessionUser>, message: String| {
+        crate::pages::error_page(&state, u, &xietong_storage::StoreError::Denied(message))
+    };
     match judge(PAGES, &state, req).await {
         Verdict::Pass(req) => next.run(req).await,
         Verdict::Undeclared(r) => denied(None, format!("{REFUSED}：页面 {r} 未在权限表中声明")),

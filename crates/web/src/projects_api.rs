@@ -1,19 +1,19 @@
 //! JSON API for key projects with bid sections, and for 清单.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use xietong_storage::lists::TaskList;
 use xietong_storage::projects::{NewProject, Project};
 
+use crate::AppState;
 use crate::api::J;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorBody};
-use crate::views::{task_row, TaskRow};
-use crate::AppState;
+use crate::views::{TaskRow, task_row};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -33,7 +33,11 @@ async fn list_projects(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Res
 /// 登记项目：同时立项（可交办）督办任务，并划分标段。仅督查局。
 #[utoipa::path(post, path = "/api/projects", request_body = NewProject, tag = "项目",
     responses((status = 201, body = Project), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn create_project(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(n): J<NewProject>) -> Result<(StatusCode, Json<Project>), ApiError> {
+async fn create_project(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    J(n): J<NewProject>,
+) -> Result<(StatusCode, Json<Project>), ApiError> {
     let snap = s.snapshot();
     let id = s.db.create_project(&u, &snap.ctx(), &n).await?;
     Ok((StatusCode::CREATED, Json(s.db.get_project(&u, id, snap.now).await?)))
@@ -42,7 +46,11 @@ async fn create_project(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(n):
 /// 项目详情。
 #[utoipa::path(get, path = "/api/projects/{id}", params(("id" = i64, Path, description = "项目编号")), tag = "项目",
     responses((status = 200, body = Project), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn get_project(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(id): Path<i64>) -> Result<Json<Project>, ApiError> {
+async fn get_project(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Project>, ApiError> {
     Ok(Json(s.db.get_project(&u, id, s.clock.now()).await?))
 }
 
@@ -56,7 +64,12 @@ pub struct SectionReport {
 /// 汇报标段进度（牵头单位联络员）；项目总体进度取各标段平均，记入任务时间线。
 #[utoipa::path(post, path = "/api/sections/{id}/reports", params(("id" = i64, Path, description = "标段编号")), request_body = SectionReport, tag = "项目",
     responses((status = 200, body = Project), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn report_section(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(id): Path<i64>, J(b): J<SectionReport>) -> Result<Json<Project>, ApiError> {
+async fn report_section(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(id): Path<i64>,
+    J(b): J<SectionReport>,
+) -> Result<Json<Project>, ApiError> {
     let snap = s.snapshot();
     Ok(Json(s.db.report_section(&u, &snap.ctx(), id, b.progress, &b.text).await?))
 }
@@ -76,8 +89,15 @@ pub struct ListWithItems {
 /// 一份清单的事项（数据范围内）。
 #[utoipa::path(get, path = "/api/lists/{id}", params(("id" = i64, Path, description = "清单编号")), tag = "清单",
     responses((status = 200, body = ListWithItems), (status = 404, body = ErrorBody)))]
-async fn list_items(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(id): Path<i64>) -> Result<Json<ListWithItems>, ApiError> {
+async fn list_items(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<ListWithItems>, ApiError> {
     let snap = s.snapshot();
     let (list, tasks) = s.db.list_items(&u, id).await?;
-    Ok(Json(ListWithItems { list, items: tasks.into_iter().map(|t| task_row(t, &snap.cal, &snap.rules, snap.now, None)).collect() }))
+    Ok(Json(ListWithItems {
+        list,
+        items: tasks.into_iter().map(|t| task_row(t, &snap.cal, &snap.rules, snap.now, None)).collect(),
+    }))
 }

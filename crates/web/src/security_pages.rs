@@ -1,21 +1,21 @@
 //! Pages of the identity controls: changing one's own password (forced for initial ones), signing
 //! out everywhere, and for the administrator the 在线用户 list with 强制下线 and the security settings.
 
+use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Form;
 use minijinja::context;
+use xietong_storage::StoreError;
 use xietong_storage::auth::{SecuritySettings, SessionUser};
 use xietong_storage::scopes::DataScopeChange;
-use xietong_storage::StoreError;
 use xietong_supervision::{DataScope, Role};
 
-use crate::auth::{session_cookie, PageUser};
+use crate::AppState;
+use crate::auth::{PageUser, session_cookie};
 use crate::error::status_of;
 use crate::pages::{error_page, render};
-use crate::AppState;
 
 pub fn router() -> crate::policy::Pages {
     crate::policy::Pages::new()
@@ -34,17 +34,32 @@ fn field(f: &[(String, String)], k: &str) -> String {
 }
 
 async fn password_with(s: &AppState, u: &SessionUser, status: StatusCode, ok: bool, err: Option<String>) -> Response {
-    let policy = s.db.security_settings().await.ok().and_then(|x| x.password().ok()).map(|p| p.describe()).unwrap_or_default();
-    render(s, status, "password.html", Some(u), context! { nav => "password", must_change => u.must_change_password, policy => policy, ok => ok, flash_err => err })
+    let policy =
+        s.db.security_settings().await.ok().and_then(|x| x.password().ok()).map(|p| p.describe()).unwrap_or_default();
+    render(
+        s,
+        status,
+        "password.html",
+        Some(u),
+        context! { nav => "password", must_change => u.must_change_password, policy => policy, ok => ok, flash_err => err },
+    )
 }
 
 async fn password_page(State(s): State<AppState>, PageUser(u, _): PageUser, Query(q): Raw) -> Response {
     password_with(&s, &u, StatusCode::OK, q.iter().any(|(k, _)| k == "ok"), None).await
 }
 
-async fn password_submit(State(s): State<AppState>, PageUser(u, token): PageUser, Form(f): Form<Vec<(String, String)>>) -> Response {
+async fn password_submit(
+    State(s): State<AppState>,
+    PageUser(u, token): PageUser,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
     let (old, new, again) = (field(&f, "old_password"), field(&f, "new_password"), field(&f, "new_password_again"));
-    let r = if new != again { Err(StoreError::invalid("确认新密码", "两次输入的新密码不一致")) } else { s.db.change_password(&u, &old, &new, &token, s.clock.now()).await };
+    let r = if new != again {
+        Err(StoreError::invalid("确认新密码", "两次输入的新密码不一致"))
+    } else {
+        s.db.change_password(&u, &old, &new, &token, s.clock.now()).await
+    };
     match r {
         Ok(()) => Redirect::to("/password?ok=1").into_response(),
         Err(e @ StoreError::Internal(_)) => error_page(&s, Some(&u), &e),
@@ -54,12 +69,20 @@ async fn password_submit(State(s): State<AppState>, PageUser(u, token): PageUser
 
 async fn logout_all(State(s): State<AppState>, PageUser(u, _): PageUser) -> Response {
     match s.db.logout_everywhere(&u, s.clock.now()).await {
-        Ok(_) => ([(header::SET_COOKIE, session_cookie("", s.secure_cookies, 0))], Redirect::to("/login")).into_response(),
+        Ok(_) => {
+            ([(header::SET_COOKIE, session_cookie("", s.secure_cookies, 0))], Redirect::to("/login")).into_response()
+        }
         Err(e) => error_page(&s, Some(&u), &e),
     }
 }
 
-async fn online_with(s: &AppState, u: &SessionUser, status: StatusCode, q: &[(String, String)], err: Option<String>) -> Response {
+async fn online_with(
+    s: &AppState,
+    u: &SessionUser,
+    status: StatusCode,
+    q: &[(String, String)],
+    err: Option<String>,
+) -> Response {
     let sessions = match s.db.online_sessions(u, s.clock.now(), s.policy).await {
         Ok(x) => x,
         Err(e) => return error_page(s, Some(u), &e),
@@ -67,8 +90,15 @@ async fn online_with(s: &AppState, u: &SessionUser, status: StatusCode, q: &[(St
     let settings = s.db.security_settings().await.unwrap_or_default();
     let scopes = s.db.data_scopes().await.unwrap_or_default();
     let units = s.db.list_units().await.unwrap_or_default();
-    let kinds: Vec<_> = DataScope::KINDS.iter().map(|k| context! { code => k, label => DataScope::kind_label_zh(k) }).collect();
-    render(s, status, "online.html", Some(u), context! { nav => "online", sessions => sessions, settings => settings, scopes => scopes, units => units, kinds => kinds, flash_ok => q.iter().find(|(k, _)| k == "ok").map(|(_, v)| v.clone()), flash_err => err })
+    let kinds: Vec<_> =
+        DataScope::KINDS.iter().map(|k| context! { code => k, label => DataScope::kind_label_zh(k) }).collect();
+    render(
+        s,
+        status,
+        "online.html",
+        Some(u),
+        context! { nav => "online", sessions => sessions, settings => settings, scopes => scopes, units => units, kinds => kinds, flash_ok => q.iter().find(|(k, _)| k == "ok").map(|(_, v)| v.clone()), flash_err => err },
+    )
 }
 
 async fn online_page(State(s): State<AppState>, PageUser(u, _): PageUser, Query(q): Raw) -> Response {
@@ -77,13 +107,26 @@ async fn online_page(State(s): State<AppState>, PageUser(u, _): PageUser, Query(
 
 async fn force_logout(State(s): State<AppState>, PageUser(u, _): PageUser, Path(user_id): Path<i64>) -> Response {
     match s.db.force_logout(&u, user_id, s.clock.now()).await {
-        Ok(n) => Redirect::to(&format!("/online?{}", serde_urlencoded::to_string([("ok", format!("已强制下线（结束 {n} 个会话）"))]).unwrap_or_default())).into_response(),
+        Ok(n) => Redirect::to(&format!(
+            "/online?{}",
+            serde_urlencoded::to_string([("ok", format!("已强制下线（结束 {n} 个会话）"))]).unwrap_or_default()
+        ))
+        .into_response(),
         Err(e) => error_page(&s, Some(&u), &e),
     }
 }
 
-async fn settings_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<Vec<(String, String)>>) -> Response {
-    let num = |k: &str, label: &str| field(&f, k).trim().parse::<i64>().map_err(|_| StoreError::invalid(label, format!("「{}」不是整数", field(&f, k).trim())));
+async fn settings_submit(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let num = |k: &str, label: &str| {
+        field(&f, k)
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| StoreError::invalid(label, format!("「{}」不是整数", field(&f, k).trim())))
+    };
     let r = async {
         let settings = SecuritySettings {
             password_min_length: num("password_min_length", "密码最小长度")?,
@@ -97,26 +140,45 @@ async fn settings_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Fo
     }
     .await;
     match r {
-        Ok(()) => Redirect::to(&format!("/online?{}", serde_urlencoded::to_string([("ok", "安全设置已保存")]).unwrap_or_default())).into_response(),
+        Ok(()) => Redirect::to(&format!(
+            "/online?{}",
+            serde_urlencoded::to_string([("ok", "安全设置已保存")]).unwrap_or_default()
+        ))
+        .into_response(),
         Err(e @ (StoreError::Denied(_) | StoreError::Internal(_))) => error_page(&s, Some(&u), &e),
         Err(e) => online_with(&s, &u, status_of(&e), &[], Some(e.to_string())).await,
     }
 }
 
-async fn data_scope_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Path(role): Path<String>, Form(f): Form<Vec<(String, String)>>) -> Response {
+async fn data_scope_submit(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Path(role): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
     let r = async {
         let role = Role::from_code(&role).ok_or_else(|| StoreError::NotFound("角色不存在".into()))?;
         let mut unit_ids = vec![];
         for (_, v) in f.iter().filter(|(k, _)| k == "unit_id") {
-            unit_ids.push(v.trim().parse::<i64>().map_err(|_| StoreError::invalid("自定数据权限的单位", format!("「{}」不是单位编号", v.trim())))?);
+            unit_ids.push(
+                v.trim()
+                    .parse::<i64>()
+                    .map_err(|_| StoreError::invalid("自定数据权限的单位", format!("「{}」不是单位编号", v.trim())))?,
+            );
         }
         let change = DataScopeChange { kind: field(&f, "kind"), unit_ids };
         s.db.save_data_scope(&u, role, &change, s.clock.now()).await.map(|()| role)
     }
     .await;
     match r {
-        Ok(role) => Redirect::to(&format!("/online?{}", serde_urlencoded::to_string([("ok", format!("{}的数据范围已保存", role.label_zh()))]).unwrap_or_default())).into_response(),
-        Err(e @ (StoreError::Denied(_) | StoreError::Internal(_) | StoreError::NotFound(_))) => error_page(&s, Some(&u), &e),
+        Ok(role) => Redirect::to(&format!(
+            "/online?{}",
+            serde_urlencoded::to_string([("ok", format!("{}的数据范围已保存", role.label_zh()))]).unwrap_or_default()
+        ))
+        .into_response(),
+        Err(e @ (StoreError::Denied(_) | StoreError::Internal(_) | StoreError::NotFound(_))) => {
+            error_page(&s, Some(&u), &e)
+        }
         Err(e) => online_with(&s, &u, status_of(&e), &[], Some(e.to_string())).await,
     }
 }

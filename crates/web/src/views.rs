@@ -8,8 +8,8 @@ use xietong_storage::auth::SessionUser;
 use xietong_storage::calendar::Rules;
 use xietong_storage::tasks::{Escalation, Extension, Subtask, Task, TaskDetail, TaskEvent, UnitRef};
 use xietong_supervision::clocks::{Clock, ClockKind, ClockState};
-use xietong_supervision::lifecycle::{allowed_actions, Action, TaskStatus};
-use xietong_supervision::lights::{light, Light};
+use xietong_supervision::lifecycle::{Action, TaskStatus, allowed_actions};
+use xietong_supervision::lights::{Light, light};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ClockView {
@@ -91,8 +91,12 @@ pub fn task_view(d: TaskDetail, user: &SessionUser, cal: &WorkCalendar, rules: &
         .filter(|a| actor.authorize(*a, &parties).is_ok())
         .filter(|a| match a {
             Action::RequestExtension => now < t.deadline && !d.extensions.iter().any(|e| e.status.is_open()),
-            Action::ReviewExtension => d.extensions.iter().any(|e| e.status == xietong_supervision::ExtensionStatus::Pending),
-            Action::DecideExtension => d.extensions.iter().any(|e| e.status == xietong_supervision::ExtensionStatus::Reviewed),
+            Action::ReviewExtension => {
+                d.extensions.iter().any(|e| e.status == xietong_supervision::ExtensionStatus::Pending)
+            }
+            Action::DecideExtension => {
+                d.extensions.iter().any(|e| e.status == xietong_supervision::ExtensionStatus::Reviewed)
+            }
             _ => true,
         })
         .map(|a| ActionView { code: a.code().into(), label: a.label_zh().into() })
@@ -164,7 +168,14 @@ pub fn task_row(t: Task, cal: &WorkCalendar, rules: &Rules, now: NaiveDateTime, 
             }
         }
     }
-    TaskRow { status_label: t.status.label_zh().into(), light: l, light_label: l.label_zh().into(), task: t, what, clock_breaches }
+    TaskRow {
+        status_label: t.status.label_zh().into(),
+        light: l,
+        light_label: l.label_zh().into(),
+        task: t,
+        what,
+        clock_breaches,
+    }
 }
 
 macro_rules! templates {
@@ -177,15 +188,66 @@ macro_rules! templates {
 pub fn environment() -> minijinja::Environment<'static> {
     let mut env = minijinja::Environment::new();
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
-    templates!(env, "base.html", "login.html", "todo.html", "tasks.html", "task.html", "task_new.html", "calendar.html", "org.html", "audit.html", "error.html", "rankings.html", "ranking.html", "assessment.html", "notices.html", "notice.html", "records.html", "indicators.html", "ranking_rows.html", "imports.html", "projects.html", "project.html", "lists.html", "list.html", "problems.html", "problem.html", "inspections.html", "dashboard.html", "achievements.html", "enterprises.html",
-        "docking_base.html", "docking_review_block.html", "docking_matches.html", "docking_stats.html", "docking_problems.html", "docking_problem.html", "docking_experts.html",
-        "docking_expert.html", "docking_achievements.html", "docking_achievement.html", "docking_institutions.html", "docking_campaigns.html", "docking_review.html",
-        "docking_platforms.html", "docking_dockings.html", "docking_docking.html", "docking_contracts.html", "password.html", "online.html");
+    templates!(
+        env,
+        "base.html",
+        "login.html",
+        "todo.html",
+        "tasks.html",
+        "task.html",
+        "task_new.html",
+        "calendar.html",
+        "org.html",
+        "audit.html",
+        "error.html",
+        "rankings.html",
+        "ranking.html",
+        "assessment.html",
+        "notices.html",
+        "notice.html",
+        "records.html",
+        "indicators.html",
+        "ranking_rows.html",
+        "imports.html",
+        "projects.html",
+        "project.html",
+        "lists.html",
+        "list.html",
+        "problems.html",
+        "problem.html",
+        "inspections.html",
+        "dashboard.html",
+        "achievements.html",
+        "enterprises.html",
+        "docking_base.html",
+        "docking_review_block.html",
+        "docking_matches.html",
+        "docking_stats.html",
+        "docking_problems.html",
+        "docking_problem.html",
+        "docking_experts.html",
+        "docking_expert.html",
+        "docking_achievements.html",
+        "docking_achievement.html",
+        "docking_institutions.html",
+        "docking_campaigns.html",
+        "docking_review.html",
+        "docking_platforms.html",
+        "docking_dockings.html",
+        "docking_docking.html",
+        "docking_contracts.html",
+        "password.html",
+        "online.html"
+    );
     env.add_filter("dt", |s: String| s.replace('T', " ").chars().take(16).collect::<String>());
     env.add_filter("d", |s: String| s.chars().take(10).collect::<String>());
     // Numbers as a clerk writes them: no trailing ".0", at most two decimals.
     env.add_filter("num", |v: f64| {
-        if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{:.2}", v).trim_end_matches('0').trim_end_matches('.').to_string() }
+        if v.fract() == 0.0 && v.abs() < 1e15 {
+            format!("{}", v as i64)
+        } else {
+            format!("{:.2}", v).trim_end_matches('0').trim_end_matches('.').to_string()
+        }
     });
     env
 }
@@ -224,7 +286,12 @@ pub fn calendar_months(cal: &WorkCalendar, year: i32) -> Vec<MonthView> {
                     DayKind::Holiday(_) => "holiday",
                     DayKind::MakeupWorkday(_) => "makeup",
                 };
-                week.push(Some(DayCell { day: d.day(), date: d.to_string(), kind, title: format!("{d} {}", k.label_zh()) }));
+                week.push(Some(DayCell {
+                    day: d.day(),
+                    date: d.to_string(),
+                    kind,
+                    title: format!("{d} {}", k.label_zh()),
+                }));
                 if week.len() == 7 {
                     weeks.push(std::mem::take(&mut week));
                 }

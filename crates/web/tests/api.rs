@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{dt, fingerprint, with_demo, Client};
+use common::{Client, dt, fingerprint, with_demo};
 use serde_json::json;
 
 /// Monday 10:00, a working day: the tests' "now".
@@ -64,7 +64,20 @@ async fn full_lifecycle_with_rejection_round() {
         assert_eq!(v["light"], "none");
         let events = v["events"].as_array().unwrap();
         let actions: Vec<_> = events.iter().map(|e| e["action"].as_str().unwrap()).collect();
-        assert_eq!(actions, ["create", "assign", "receive", "decompose", "report", "request_completion", "reject", "request_completion", "approve"]);
+        assert_eq!(
+            actions,
+            [
+                "create",
+                "assign",
+                "receive",
+                "decompose",
+                "report",
+                "request_completion",
+                "reject",
+                "request_completion",
+                "approve"
+            ]
+        );
         assert!(events.iter().all(|e| !e["actor_name"].as_str().unwrap().is_empty() && !e["at"].is_null()));
         // Every change is in the audit chain, and the chain verifies.
         assert!(tdb.db.verify_audit().await.unwrap().is_ok());
@@ -146,7 +159,12 @@ async fn bad_input_is_refused_naming_the_field_and_changes_nothing() {
         // Out-of-range progress on a task in progress names the field.
         lly.act(id, "receive", json!({})).await;
         let (dept, person) = first_person_of(&lly, "jsj").await;
-        lly.act(id, "decompose", json!({"subtasks": [{"title": "a", "dept_unit_id": dept, "person_id": person, "deadline": "2026-12-01"}]})).await;
+        lly.act(
+            id,
+            "decompose",
+            json!({"subtasks": [{"title": "a", "dept_unit_id": dept, "person_id": person, "deadline": "2026-12-01"}]}),
+        )
+        .await;
         let before = fingerprint(&tdb.db).await;
         let (s, v) = lly.act(id, "report", json!({"progress": 150, "text": "x"})).await;
         assert_eq!(s, 400);
@@ -182,7 +200,8 @@ async fn data_scope_is_enforced_on_the_server() {
             let tid = item["task"]["id"].as_i64().unwrap();
             let (s, d) = sup.get(&format!("/api/tasks/{tid}")).await;
             assert_eq!(s, 200);
-            let mine = d["task"]["lead_unit_id"] == scjgj || d["co_units"].as_array().unwrap().iter().any(|c| c["id"] == scjgj);
+            let mine = d["task"]["lead_unit_id"] == scjgj
+                || d["co_units"].as_array().unwrap().iter().any(|c| c["id"] == scjgj);
             assert!(mine, "task {tid} is outside 市场监管局's scope");
         }
         // A responsible person sees exactly the tasks holding one of their sub-tasks.
@@ -217,7 +236,8 @@ async fn extension_needs_review_then_the_leader_in_charge() {
         assert_eq!(s, 201, "{v}");
         let id = v["id"].as_i64().unwrap();
         lly.act(id, "receive", json!({})).await;
-        let (s, v) = lly.act(id, "request_extension", json!({"reason": "征迁未完成", "new_deadline": "2026-12-18"})).await;
+        let (s, v) =
+            lly.act(id, "request_extension", json!({"reason": "征迁未完成", "new_deadline": "2026-12-18"})).await;
         assert_eq!(s, 200, "{v}");
         let ext = v["extensions"][0]["id"].as_i64().unwrap();
         // The leader cannot decide before the 督查局 has reviewed.
@@ -227,7 +247,8 @@ async fn extension_needs_review_then_the_leader_in_charge() {
         assert_eq!(s, 200);
         let (s, _) = other_leader.act(id, "decide_extension", json!({"extension_id": ext, "approve": true})).await;
         assert_eq!(s, 403, "only the leader in charge decides");
-        let (s, v) = leader.act(id, "decide_extension", json!({"extension_id": ext, "approve": true, "comment": "同意"})).await;
+        let (s, v) =
+            leader.act(id, "decide_extension", json!({"extension_id": ext, "approve": true, "comment": "同意"})).await;
         assert_eq!(s, 200, "{v}");
         assert_eq!(v["task"]["deadline"], "2026-12-18T18:00:00");
         // After the deadline, an extension can no longer be requested.
@@ -287,7 +308,14 @@ async fn sessions_expire_and_cookie_writes_need_the_csrf_token() {
         let cookie = format!("xt_session={token}");
         let body = json!({"comment": "催办"});
         let task = 1;
-        let s = http.post(app.url(&format!("/api/tasks/{task}/actions/urge"))).header("cookie", &cookie).json(&body).send().await.unwrap().status();
+        let s = http
+            .post(app.url(&format!("/api/tasks/{task}/actions/urge")))
+            .header("cookie", &cookie)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .status();
         assert_eq!(s, 403, "cookie without CSRF token");
         let s = http
             .post(app.url(&format!("/api/tasks/{task}/actions/urge")))
@@ -310,9 +338,19 @@ async fn sessions_expire_and_cookie_writes_need_the_csrf_token() {
             .status();
         assert_ne!(s, 403, "cookie with the right CSRF token passes the guard");
         // Wrong password: the same message whatever the reason.
-        let r = http.post(app.url("/api/session")).json(&json!({"username": "duchaju", "password": "x"})).send().await.unwrap();
+        let r = http
+            .post(app.url("/api/session"))
+            .json(&json!({"username": "duchaju", "password": "x"}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 403);
-        let r2 = http.post(app.url("/api/session")).json(&json!({"username": "nobody", "password": "x"})).send().await.unwrap();
+        let r2 = http
+            .post(app.url("/api/session"))
+            .json(&json!({"username": "nobody", "password": "x"}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.text().await.unwrap(), r2.text().await.unwrap());
         // Idle timeout: 30 minutes without a request ends the session.
         app.set_now(dt("2026-11-23 10:20"));
@@ -363,9 +401,24 @@ async fn openapi_documents_every_api_route() {
     let http = reqwest::Client::new();
     let spec: serde_json::Value = http.get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
     let paths = spec["paths"].as_object().unwrap();
-    for p in ["/api/session", "/api/me", "/api/todo", "/api/tasks", "/api/tasks/{id}", "/api/tasks/{id}/actions/{action}", "/api/units", "/api/people",
-              "/api/categories", "/api/calendar/due", "/api/calendar/days", "/api/calendar/days/{date}", "/api/audit/verify",
-              "/api/users", "/api/users/{id}/password", "/api/users/{id}/active"] {
+    for p in [
+        "/api/session",
+        "/api/me",
+        "/api/todo",
+        "/api/tasks",
+        "/api/tasks/{id}",
+        "/api/tasks/{id}/actions/{action}",
+        "/api/units",
+        "/api/people",
+        "/api/categories",
+        "/api/calendar/due",
+        "/api/calendar/days",
+        "/api/calendar/days/{date}",
+        "/api/audit/verify",
+        "/api/users",
+        "/api/users/{id}/password",
+        "/api/users/{id}/active",
+    ] {
         assert!(paths.contains_key(p), "{p} missing from OpenAPI");
     }
     // Every documented operation exists on the server (no 404/405), and refuses strangers.
@@ -373,7 +426,13 @@ async fn openapi_documents_every_api_route() {
         let concrete = path.replace("{id}", "1").replace("{action}", "receive").replace("{date}", "2027-01-01");
         for method in ops.as_object().unwrap().keys() {
             let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-            let r = http.request(m, app.url(&concrete)).header("content-type", "application/json").body("{}").send().await.unwrap();
+            let r = http
+                .request(m, app.url(&concrete))
+                .header("content-type", "application/json")
+                .body("{}")
+                .send()
+                .await
+                .unwrap();
             let s = r.status().as_u16();
             assert!(s != 404 && s != 405, "{method} {path}: {s}");
             if path != "/api/session" {
@@ -392,7 +451,8 @@ async fn clock_breaches_and_lights_show_in_lists() {
         // The demo's 农贸市场 task was handed over a working day ago and is still not decomposed.
         let (_, list) = sup.get("/api/tasks?status=received").await;
         let items = list["items"].as_array().unwrap();
-        let late: Vec<_> = items.iter().filter(|i| i["clock_breaches"].as_array().unwrap().iter().any(|c| c == "分解超时")).collect();
+        let late: Vec<_> =
+            items.iter().filter(|i| i["clock_breaches"].as_array().unwrap().iter().any(|c| c == "分解超时")).collect();
         assert!(!late.is_empty(), "{list}");
         let (_, d) = sup.get(&format!("/api/tasks/{}", late[0]["task"]["id"])).await;
         assert_eq!(d["decomposition_clock"]["state"], "overdue");
@@ -432,18 +492,39 @@ async fn administrator_manages_units_people_and_accounts() {
         assert_eq!((s, v["field"].as_str()), (400, Some("单位名称")), "{v}");
         let (s, v) = admin.post("/api/units", json!({"code": "x1", "name": "某单位", "kind": "公司"})).await;
         assert_eq!((s, v["field"].as_str()), (400, Some("单位类型")));
-        let (s, v) = admin.post("/api/people", json!({"name": "商务局局长（示例）", "post": "局长", "unit_id": unit, "head_of_unit": true})).await;
+        let (s, v) = admin
+            .post(
+                "/api/people",
+                json!({"name": "商务局局长（示例）", "post": "局长", "unit_id": unit, "head_of_unit": true}),
+            )
+            .await;
         assert_eq!(s, 201, "{v}");
-        let (s, v) = admin.post("/api/people", json!({"name": "商务局联络员（示例）", "post": "联络员", "unit_id": unit})).await;
+        let (s, v) =
+            admin.post("/api/people", json!({"name": "商务局联络员（示例）", "post": "联络员", "unit_id": unit})).await;
         assert_eq!(s, 201);
         let person = v["id"].as_i64().unwrap();
         // Weak passwords are refused, naming the field.
-        let (s, v) = admin.post("/api/users", json!({"username": "swj_lly", "password": "12345678", "person_id": person, "role": "liaison"})).await;
+        let (s, v) = admin
+            .post(
+                "/api/users",
+                json!({"username": "swj_lly", "password": "12345678", "person_id": person, "role": "liaison"}),
+            )
+            .await;
         assert_eq!((s, v["field"].as_str()), (400, Some("密码")));
-        let (s, v) = admin.post("/api/users", json!({"username": "swj_lly", "password": "Shangwu#2026", "person_id": person, "role": "liaison"})).await;
+        let (s, v) = admin
+            .post(
+                "/api/users",
+                json!({"username": "swj_lly", "password": "Shangwu#2026", "person_id": person, "role": "liaison"}),
+            )
+            .await;
         assert_eq!(s, 201, "{v}");
         let user = v["id"].as_i64().unwrap();
-        let (s, _) = admin.post("/api/users", json!({"username": "swj_lly", "password": "Shangwu#2026", "person_id": person, "role": "liaison"})).await;
+        let (s, _) = admin
+            .post(
+                "/api/users",
+                json!({"username": "swj_lly", "password": "Shangwu#2026", "person_id": person, "role": "liaison"}),
+            )
+            .await;
         assert_eq!(s, 400, "duplicate user name");
         // Only the administrator may do any of this.
         assert_eq!(sup.post("/api/units", json!({"code": "y", "name": "y", "kind": "镇街"})).await.0, 403);
@@ -489,7 +570,9 @@ async fn administrator_manages_units_people_and_accounts() {
 async fn todo_lists_what_each_role_must_do() {
     each_backend!(|b| {
         let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
-        let whats = |v: &serde_json::Value| v.as_array().unwrap().iter().map(|i| i["what"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+        let whats = |v: &serde_json::Value| {
+            v.as_array().unwrap().iter().map(|i| i["what"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+        };
         let sup = Client::login(&app, "duchaju").await;
         let (_, v) = sup.get("/api/todo").await;
         let w = whats(&v);
@@ -512,7 +595,9 @@ async fn todo_lists_what_each_role_must_do() {
         // Another leader's area does not include it.
         let other = Client::login(&app, "fqz_sh").await;
         let (_, v) = other.get("/api/todo").await;
-        assert!(v.as_array().unwrap().iter().all(|i| i["task"]["lead_unit_id"] != jsj || i["what"] != "分包督导：已逾期"));
+        assert!(
+            v.as_array().unwrap().iter().all(|i| i["task"]["lead_unit_id"] != jsj || i["what"] != "分包督导：已逾期")
+        );
         tdb.cleanup().await;
     });
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{dt, with_demo, Client};
+use common::{Client, dt, with_demo};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -28,12 +28,18 @@ async fn a_session_id_cannot_be_fixed_or_forged() {
         assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax"), "{set}");
         let r = c.get(app.url("/todo")).header("cookie", format!("xt_session={planted}")).send().await.unwrap();
         assert_eq!(r.status(), 303, "the planted id is no session");
-        assert_eq!(c.get(app.url("/todo")).header("cookie", format!("xt_session={issued}")).send().await.unwrap().status(), 200);
+        assert_eq!(
+            c.get(app.url("/todo")).header("cookie", format!("xt_session={issued}")).send().await.unwrap().status(),
+            200
+        );
         // One character changed: refused, for the cookie and for a bearer token.
         let mut tampered = issued.clone().into_bytes();
         tampered[10] = if tampered[10] == b'0' { b'1' } else { b'0' };
         let tampered = String::from_utf8(tampered).unwrap();
-        assert_eq!(c.get(app.url("/todo")).header("cookie", format!("xt_session={tampered}")).send().await.unwrap().status(), 303);
+        assert_eq!(
+            c.get(app.url("/todo")).header("cookie", format!("xt_session={tampered}")).send().await.unwrap().status(),
+            303
+        );
         let r = c.get(app.url("/api/me")).bearer_auth(&tampered).send().await.unwrap();
         assert_eq!(r.status(), 401);
         let body: serde_json::Value = r.json().await.unwrap();
@@ -52,17 +58,27 @@ async fn injection_strings_are_stored_and_shown_inert() {
         let qiye = Client::login(&app, "qiye").await;
         let sql = "架桥机'; DROP TABLE tasks; --";
         let html = "<script>alert('xt')</script><img src=x onerror=alert(1)>焊接残余应力需要消除";
-        let (s, v) = qiye.post("/api/tech-problems", json!({"title": sql, "description": html, "keywords": "' OR 1=1 --"})).await;
+        let (s, v) = qiye
+            .post("/api/tech-problems", json!({"title": sql, "description": html, "keywords": "' OR 1=1 --"}))
+            .await;
         assert_eq!(s, 201, "{v}");
         let id = v["id"].as_i64().unwrap();
         let (_, list) = qiye.get("/api/tech-problems").await;
         let p = list.as_array().unwrap().iter().find(|p| p["id"] == id).unwrap().clone();
         assert_eq!((p["title"].as_str(), p["description"].as_str()), (Some(sql), Some(html)), "stored as typed");
-        let n: i64 = sqlx::Row::try_get(&sqlx::query("SELECT COUNT(*) AS n FROM tasks").fetch_one(&tdb.db.pool).await.unwrap(), "n").unwrap();
+        let n: i64 = sqlx::Row::try_get(
+            &sqlx::query("SELECT COUNT(*) AS n FROM tasks").fetch_one(&tdb.db.pool).await.unwrap(),
+            "n",
+        )
+        .unwrap();
         assert!(n > 0, "the tasks table is still there");
         // The page escapes it.
         let c = reqwest::Client::builder().cookie_store(true).build().unwrap();
-        c.post(app.url("/login")).form(&[("username", "qiye"), ("password", xietong_demo::DEMO_PASSWORD), ("next", "/todo")]).send().await.unwrap();
+        c.post(app.url("/login"))
+            .form(&[("username", "qiye"), ("password", xietong_demo::DEMO_PASSWORD), ("next", "/todo")])
+            .send()
+            .await
+            .unwrap();
         let page = c.get(app.url(&format!("/docking/problems/{id}"))).send().await.unwrap().text().await.unwrap();
         assert!(!page.contains("<script>alert") && !page.contains("<img src=x"), "no live markup from user text");
         assert!(page.contains("&lt;script&gt;"), "shown as text");

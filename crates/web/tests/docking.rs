@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{dt, with_demo, Client};
+use common::{Client, dt, with_demo};
 use xietong_storage::enterprises::{NewEnterprise, Qualification};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -11,13 +11,35 @@ async fn libraries_are_read_by_the_roles_that_see_the_district() {
     each_backend!(|b| {
         let Some((tdb, app)) = with_demo(b, dt("2026-11-23 10:00")).await else { continue };
         let now = dt("2026-11-23 10:00");
-        let gaoxin = |expires: &str| vec![Qualification { kind: "国家高新技术企业".into(), cert_no: "GR202341000001".into(), expires_on: Some(expires.into()) }];
-        let e = |name: &str, code: &str, q| NewEnterprise { name: name.into(), credit_code: code.into(), industry_code: "C1441".into(), location: "二七经开区".into(), contact_name: String::new(), contact_phone: String::new(), qualifications: q };
-        tdb.db.add_enterprise("test", &e("乳品测试企业甲", "91350100M000100Y43", gaoxin("2027-06-30")), false, now).await.unwrap();
+        let gaoxin = |expires: &str| {
+            vec![Qualification {
+                kind: "国家高新技术企业".into(),
+                cert_no: "GR202341000001".into(),
+                expires_on: Some(expires.into()),
+            }]
+        };
+        let e = |name: &str, code: &str, q| NewEnterprise {
+            name: name.into(),
+            credit_code: code.into(),
+            industry_code: "C1441".into(),
+            location: "二七经开区".into(),
+            contact_name: String::new(),
+            contact_phone: String::new(),
+            qualifications: q,
+        };
+        tdb.db
+            .add_enterprise("test", &e("乳品测试企业甲", "91350100M000100Y43", gaoxin("2027-06-30")), false, now)
+            .await
+            .unwrap();
         // Same industry, an expired certificate: not counted as 高新 today.
-        let code = format!("91410103MA0000000{}", xietong_docking::codes::credit_check_char("91410103MA0000000").unwrap());
+        let code =
+            format!("91410103MA0000000{}", xietong_docking::codes::credit_check_char("91410103MA0000000").unwrap());
         tdb.db.add_enterprise("test", &e("乳品测试企业乙", &code, gaoxin("2025-12-31")), false, now).await.unwrap();
-        let err = tdb.db.add_enterprise("test", &e("乳品测试企业丙", "91350100M000100Y43", vec![]), false, now).await.unwrap_err();
+        let err = tdb
+            .db
+            .add_enterprise("test", &e("乳品测试企业丙", "91350100M000100Y43", vec![]), false, now)
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("已在企业库中"), "{err}");
 
         let sup = Client::login(&app, "duchaju").await;
@@ -54,11 +76,15 @@ async fn a_problem_description_finds_achievements_with_reasons() {
         assert!(cells.is_empty());
         tdb.db.import_achievements("test", &rows, vec![], "测试", now).await.unwrap();
         let sup = Client::login(&app, "duchaju").await;
-        let (s, v) = sup.get("/api/achievements/match?q=%E5%B0%BC%E9%BE%99%20%E5%A4%8D%E5%90%88%E6%9D%90%E6%96%99").await;
+        let (s, v) =
+            sup.get("/api/achievements/match?q=%E5%B0%BC%E9%BE%99%20%E5%A4%8D%E5%90%88%E6%9D%90%E6%96%99").await;
         assert_eq!(s, 200, "{v}");
         assert_eq!(v[0]["external_id"], "N1");
         let reasons: Vec<&str> = v[0]["reasons"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
-        assert!(reasons.iter().any(|r| r.starts_with("标题命中")) && reasons.iter().any(|r| r.contains("完整短语")), "{reasons:?}");
+        assert!(
+            reasons.iter().any(|r| r.starts_with("标题命中")) && reasons.iter().any(|r| r.contains("完整短语")),
+            "{reasons:?}"
+        );
         let (s, v) = sup.get("/api/achievements/match?q=%20%20").await;
         assert_eq!((s, v["field"].as_str()), (400, Some("q")), "{v}");
         // A later import makes the index stale; the next search sees the new record.
@@ -74,12 +100,24 @@ async fn a_problem_description_finds_achievements_with_reasons() {
     });
 }
 
-
 /// Row counts of the docking tables, which a refused request must leave unchanged.
 async fn docking_rows(db: &xietong_storage::Db) -> Vec<i64> {
     let mut out = vec![];
-    for t in ["tech_problems", "experts", "achievements", "review_events", "dockings", "docking_events", "contracts", "enterprises", "audit_log"] {
-        let r = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM {t}"))).fetch_one(&db.pool).await.unwrap();
+    for t in [
+        "tech_problems",
+        "experts",
+        "achievements",
+        "review_events",
+        "dockings",
+        "docking_events",
+        "contracts",
+        "enterprises",
+        "audit_log",
+    ] {
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM {t}")))
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
         out.push(sqlx::Row::try_get::<i64, _>(&r, "n").unwrap());
     }
     out
@@ -97,7 +135,10 @@ async fn an_enterprise_problem_is_reviewed_then_matched_with_reasons() {
         let qiye = Client::login(&app, "qiye").await;
         let tech = Client::login(&app, "kejiju").await;
         let (_, campaigns) = tech.get("/api/campaigns").await;
-        let campaign = campaigns.as_array().unwrap().iter().find(|c| c["target"] == "problem" && c["open"] == true).unwrap()["id"].as_i64().unwrap();
+        let campaign =
+            campaigns.as_array().unwrap().iter().find(|c| c["target"] == "problem" && c["open"] == true).unwrap()["id"]
+                .as_i64()
+                .unwrap();
         let problem = serde_json::json!({
             "title": "架桥机钢结构焊接残余应力消除",
             "description": "箱形主梁长焊缝焊接后残余应力大，需要消除焊接残余应力并控制焊接变形。",
@@ -143,7 +184,8 @@ async fn an_enterprise_problem_is_reviewed_then_matched_with_reasons() {
         let (s, _) = qiye.get(&format!("/api/tech-problems/{id}/matches")).await;
         assert_eq!(s, 200);
         let mut fixed = problem.clone();
-        fixed["description"] = "箱形主梁长焊缝焊接后残余应力大，目标将焊缝区残余拉应力降低 50%，并控制焊接变形。".into();
+        fixed["description"] =
+            "箱形主梁长焊缝焊接后残余应力大，目标将焊缝区残余拉应力降低 50%，并控制焊接变形。".into();
         let (s, v) = qiye.put(&format!("/api/tech-problems/{id}"), fixed).await;
         assert_eq!(s, 201, "{v}");
         for action in ["pass_formal", "approve"] {
@@ -172,8 +214,18 @@ async fn an_enterprise_problem_is_reviewed_then_matched_with_reasons() {
         let paper = top["id"].as_i64().unwrap();
         let (s, am) = qiye.get(&format!("/api/achievements/{paper}/matches")).await;
         assert_eq!(s, 200, "{am}");
-        assert!(am["problems"].as_array().unwrap().iter().any(|p| p["id"] == id && !p["reasons"].as_array().unwrap().is_empty()), "{am}");
-        assert!(am["enterprises"].as_array().unwrap().iter().any(|e| e["title"] == "郑州新大方重工科技有限公司"), "{am}");
+        assert!(
+            am["problems"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["id"] == id && !p["reasons"].as_array().unwrap().is_empty()),
+            "{am}"
+        );
+        assert!(
+            am["enterprises"].as_array().unwrap().iter().any(|e| e["title"] == "郑州新大方重工科技有限公司"),
+            "{am}"
+        );
         let expert_id = expert["id"].as_i64().unwrap();
         let (s, xm) = tech.get(&format!("/api/experts/{expert_id}/matches")).await;
         assert_eq!(s, 200, "{xm}");
@@ -195,7 +247,9 @@ async fn a_docking_reaches_a_contract_and_the_dashboard_total_moves() {
         let Some((tdb, app)) = with_demo(b, now).await else { continue };
         let tech = Client::login(&app, "kejiju").await;
         let qiye = Client::login(&app, "qiye").await;
-        let figure = |st: &serde_json::Value, label: &str| st["figures"].as_array().unwrap().iter().find(|f| f["label"] == label).unwrap()["value"].as_f64().unwrap();
+        let figure = |st: &serde_json::Value, label: &str| {
+            st["figures"].as_array().unwrap().iter().find(|f| f["label"] == label).unwrap()["value"].as_f64().unwrap()
+        };
         let (s, st) = tech.get("/api/docking-stats").await;
         assert_eq!(s, 200);
         // The district's end-2020 report, reproduced by the demo (placeholders marked).
@@ -204,7 +258,10 @@ async fn a_docking_reaches_a_contract_and_the_dashboard_total_moves() {
         assert_eq!(figure(&st, "创新创业载体"), 20.0);
         assert_eq!(figure(&st, "省级以上研发平台"), 41.0);
         assert_eq!(figure(&st, "市级研发平台"), 117.0);
-        assert_eq!(st["contracts_by_year"].as_array().unwrap().iter().find(|r| r["period"] == "2020 年").unwrap()["amount_wan"], 70580.0);
+        assert_eq!(
+            st["contracts_by_year"].as_array().unwrap().iter().find(|r| r["period"] == "2020 年").unwrap()["amount_wan"],
+            70580.0
+        );
         let total = figure(&st, "技术合同成交额");
         let (s, _) = qiye.get("/api/docking-stats").await;
         assert_eq!(s, 403, "statistics are the district's");
@@ -243,7 +300,11 @@ async fn a_docking_reaches_a_contract_and_the_dashboard_total_moves() {
         assert_eq!((s, v["stage_label"].as_str()), (200, Some("签订技术合同")), "{v}");
         let (_, st2) = tech.get("/api/docking-stats").await;
         assert!((figure(&st2, "技术合同成交额") - (total + 88.5)).abs() < 1e-6, "{st2}");
-        let reached = |st: &serde_json::Value| st["stages"].as_array().unwrap().iter().find(|r| r["stage"] == "contract_signed").unwrap()["reached"].as_i64().unwrap();
+        let reached = |st: &serde_json::Value| {
+            st["stages"].as_array().unwrap().iter().find(|r| r["stage"] == "contract_signed").unwrap()["reached"]
+                .as_i64()
+                .unwrap()
+        };
         assert_eq!(reached(&st2), reached(&st) + 1);
 
         // The expert's contact: hidden from the enterprise until the institution consents.
@@ -251,7 +312,12 @@ async fn a_docking_reaches_a_contract_and_the_dashboard_total_moves() {
         let expert = detail["docking"]["expert_id"].as_i64().unwrap();
         let diyifei = Client::login(&app, "kejiju").await; // the 科技局 sees contacts
         let (_, xs) = diyifei.get("/api/experts").await;
-        assert!(xs.as_array().unwrap().iter().find(|x| x["id"] == expert).unwrap()["phone"].as_str().unwrap().starts_with("0371"));
+        assert!(
+            xs.as_array().unwrap().iter().find(|x| x["id"] == expert).unwrap()["phone"]
+                .as_str()
+                .unwrap()
+                .starts_with("0371")
+        );
         let (_, xs) = qiye.get("/api/experts").await;
         assert_eq!(xs.as_array().unwrap().iter().find(|x| x["id"] == expert).unwrap()["phone"], "（仅科技局可见）");
         let (s, _) = qiye.post(&format!("/api/dockings/{d}/share-contact"), serde_json::json!({})).await;
@@ -275,7 +341,12 @@ async fn a_docking_reaches_a_contract_and_the_dashboard_total_moves() {
         // Ending needs a reason; nothing moves after the end.
         let (s, v) = tech.post(&format!("/api/dockings/{d}/move"), mv("terminated")).await;
         assert_eq!(s, 409, "{v}");
-        let (s, _) = tech.post(&format!("/api/dockings/{d}/move"), serde_json::json!({"to": "terminated", "reason": "企业资金未落实"})).await;
+        let (s, _) = tech
+            .post(
+                &format!("/api/dockings/{d}/move"),
+                serde_json::json!({"to": "terminated", "reason": "企业资金未落实"}),
+            )
+            .await;
         assert_eq!(s, 200);
         let (s, _) = tech.post(&format!("/api/dockings/{d}/move"), mv("transforming")).await;
         assert_eq!(s, 409);
@@ -314,8 +385,18 @@ async fn exports_hold_what_the_reader_may_see() {
     each_backend!(|b| {
         let now = dt("2026-11-23 10:00");
         let Some((tdb, app)) = with_demo(b, now).await else { continue };
-        let col = |h: &str| xietong_office::table::Column { key: h.into(), header: h.into(), required: false, width: 10.0, note: String::new(), choices: vec![] };
-        let read = |bytes: &[u8], cols: &[&str]| xietong_office::xlsx::read_table("x.xlsx", bytes, &cols.iter().map(|h| col(h)).collect::<Vec<_>>()).expect("export reads back");
+        let col = |h: &str| xietong_office::table::Column {
+            key: h.into(),
+            header: h.into(),
+            required: false,
+            width: 10.0,
+            note: String::new(),
+            choices: vec![],
+        };
+        let read = |bytes: &[u8], cols: &[&str]| {
+            xietong_office::xlsx::read_table("x.xlsx", bytes, &cols.iter().map(|h| col(h)).collect::<Vec<_>>())
+                .expect("export reads back")
+        };
         let tech = Client::login(&app, "kejiju").await;
         let qiye = Client::login(&app, "qiye").await;
         let (s, x) = tech.bytes("/api/exports/docking/tech-problems").await;
@@ -326,11 +407,15 @@ async fn exports_hold_what_the_reader_may_see() {
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].get("企业"), "郑州新大方重工科技有限公司", "an enterprise exports its own");
         let (_, x) = qiye.bytes("/api/exports/docking/experts").await;
-        assert!(read(&x, &["专家", "联系电话"]).iter().all(|r| r.get("联系电话") == "（仅科技局可见）"), "contacts stay masked in the export");
+        assert!(
+            read(&x, &["专家", "联系电话"]).iter().all(|r| r.get("联系电话") == "（仅科技局可见）"),
+            "contacts stay masked in the export"
+        );
         let (s, _) = qiye.bytes("/api/exports/docking/contracts").await;
         assert_eq!(s, 403);
         let (_, x) = tech.bytes("/api/exports/docking/contracts").await;
-        let total: f64 = read(&x, &["金额（万元）"]).iter().map(|r| r.get("金额（万元）").parse::<f64>().unwrap()).sum();
+        let total: f64 =
+            read(&x, &["金额（万元）"]).iter().map(|r| r.get("金额（万元）").parse::<f64>().unwrap()).sum();
         assert!((total - 70_700.0).abs() < 1e-6, "{total}");
         let (s, _) = tech.bytes("/api/exports/docking/nothing").await;
         assert_eq!(s, 404);
@@ -346,7 +431,8 @@ async fn bad_codes_and_queries_are_refused_with_the_field_named() {
         let tech = Client::login(&app, "kejiju").await;
         let gaoxiao = Client::login(&app, "gaoxiao").await;
         let before = docking_rows(&tdb.db).await;
-        let e = serde_json::json!({"name": "校验测试企业", "credit_code": "91350100M000100Y44", "industry_code": "C1441"});
+        let e =
+            serde_json::json!({"name": "校验测试企业", "credit_code": "91350100M000100Y44", "industry_code": "C1441"});
         let (s, v) = tech.post("/api/enterprises", e).await;
         assert_eq!((s, v["field"].as_str()), (400, Some("统一社会信用代码")), "{v}");
         let a = serde_json::json!({"title": "一种尼龙改性方法", "abstract": "提高尼龙韧性的改性方法。", "kind": "专利", "patent_no": "ZL20231012345"});

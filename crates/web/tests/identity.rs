@@ -4,11 +4,16 @@
 
 mod common;
 
-use common::{dt, with_demo, Client};
+use common::{Client, dt, with_demo};
 use serde_json::json;
 
 async fn try_login(app: &common::TestApp, username: &str, password: &str) -> (u16, serde_json::Value) {
-    let r = reqwest::Client::new().post(app.url("/api/session")).json(&json!({"username": username, "password": password})).send().await.unwrap();
+    let r = reqwest::Client::new()
+        .post(app.url("/api/session"))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .unwrap();
     let s = r.status().as_u16();
     (s, r.json().await.unwrap_or(serde_json::Value::Null))
 }
@@ -16,8 +21,16 @@ async fn try_login(app: &common::TestApp, username: &str, password: &str) -> (u1
 /// An account the administrator creates for the 城管局 head, with the initial password "Init@2026x".
 async fn new_account(admin: &Client, username: &str) {
     let (_, people) = admin.get("/api/people").await;
-    let person = people.as_array().unwrap().iter().find(|p| p["post"] == "局长" && p["unit_name"] == "城管局").unwrap()["id"].as_i64().unwrap();
-    let (s, v) = admin.post("/api/users", json!({"username": username, "password": "Init@2026x", "person_id": person, "role": "liaison"})).await;
+    let person = people.as_array().unwrap().iter().find(|p| p["post"] == "局长" && p["unit_name"] == "城管局").unwrap()
+        ["id"]
+        .as_i64()
+        .unwrap();
+    let (s, v) = admin
+        .post(
+            "/api/users",
+            json!({"username": username, "password": "Init@2026x", "person_id": person, "role": "liaison"}),
+        )
+        .await;
     assert_eq!(s, 201, "{v}");
 }
 
@@ -42,7 +55,11 @@ async fn five_wrong_passwords_lock_the_account_for_fifteen_minutes() {
         let logins = tdb.db.recent_logins(10).await.unwrap();
         assert_eq!(logins.iter().filter(|l| l.username == "jsj_lly" && !l.ok).count(), 6);
         app.set_now(dt("2026-11-23 10:16"));
-        assert_eq!(try_login(&app, "jsj_lly", xietong_demo::DEMO_PASSWORD).await.0, 200, "unlocked when the time is up");
+        assert_eq!(
+            try_login(&app, "jsj_lly", xietong_demo::DEMO_PASSWORD).await.0,
+            200,
+            "unlocked when the time is up"
+        );
         // A success clears the count: four more failures do not lock.
         for _ in 0..4 {
             try_login(&app, "jsj_lly", "Wrong@2026").await;
@@ -92,11 +109,16 @@ async fn an_initial_password_must_be_changed_first() {
         let (s, me) = new.get("/api/me").await;
         assert_eq!((s, me["must_change_password"].as_bool()), (200, Some(true)));
         // Weak, same as before, or a wrong old password: refused with the field named.
-        for (old, newpw, field) in [("Init@2026x", "short", "新密码"), ("Init@2026x", "Init@2026x", "新密码"), ("Wrong@2026", "Better@2026", "原密码")] {
+        for (old, newpw, field) in [
+            ("Init@2026x", "short", "新密码"),
+            ("Init@2026x", "Init@2026x", "新密码"),
+            ("Wrong@2026", "Better@2026", "原密码"),
+        ] {
             let (s, v) = new.put("/api/password", json!({"old_password": old, "new_password": newpw})).await;
             assert_eq!((s, v["field"].as_str()), (400, Some(field)), "{v}");
         }
-        let (s, _) = new.put("/api/password", json!({"old_password": "Init@2026x", "new_password": "Better@2026"})).await;
+        let (s, _) =
+            new.put("/api/password", json!({"old_password": "Init@2026x", "new_password": "Better@2026"})).await;
         assert_eq!(s, 204);
         assert_eq!(new.get("/api/todo").await.0, 200, "the same session goes on");
         // An administrator's reset makes it initial again and ends its sessions.
@@ -147,7 +169,9 @@ async fn sessions_end_everywhere_and_the_administrator_sees_and_ends_them() {
         let (s, v) = c.put("/api/password", json!({"old_password": "x", "new_password": "Short@2026a"})).await;
         assert_eq!(s, 401, "{v}");
         let d = Client::login(&app, "jsj_lly").await;
-        let (s, v) = d.put("/api/password", json!({"old_password": xietong_demo::DEMO_PASSWORD, "new_password": "Short@2026a"})).await;
+        let (s, v) = d
+            .put("/api/password", json!({"old_password": xietong_demo::DEMO_PASSWORD, "new_password": "Short@2026a"}))
+            .await;
         assert_eq!(s, 400);
         assert!(v["error"].as_str().unwrap().contains("至少 14 位"), "{v}");
         assert_eq!(a.get("/api/security-settings").await.0, 401);
@@ -159,8 +183,16 @@ async fn sessions_end_everywhere_and_the_administrator_sees_and_ends_them() {
         let person = people.as_array().unwrap()[0]["id"].as_i64().unwrap();
         // 14 characters at least: the stricter policy set above applies.
         let account = |username: &str, role: &str| json!({"username": username, "password": "Init@2026-xietong", "person_id": person, "role": role});
-        assert_eq!(sys.post("/api/users", account("aud2", "audit_admin")).await.0, 403, "the 系统管理员 cannot make an administrator");
-        assert_eq!(admin.post("/api/users", account("lly2", "liaison")).await.0, 403, "the 安全管理员 cannot make business accounts");
+        assert_eq!(
+            sys.post("/api/users", account("aud2", "audit_admin")).await.0,
+            403,
+            "the 系统管理员 cannot make an administrator"
+        );
+        assert_eq!(
+            admin.post("/api/users", account("lly2", "liaison")).await.0,
+            403,
+            "the 安全管理员 cannot make business accounts"
+        );
         assert_eq!(admin.post("/api/users", account("aud2", "audit_admin")).await.0, 201);
         // 三员分立: the 系统管理员 and the 审计管理员 cannot touch security settings or sessions.
         for other in ["admin", "shenji"] {
@@ -185,7 +217,12 @@ async fn pages_send_an_initial_password_to_the_change_form() {
         let admin = Client::login(&app, "admin").await;
         new_account(&admin, "cgj_page").await;
         let c = reqwest::Client::builder().cookie_store(true).build().unwrap();
-        let r = c.post(app.url("/login")).form(&[("username", "cgj_page"), ("password", "Init@2026x"), ("next", "/todo")]).send().await.unwrap();
+        let r = c
+            .post(app.url("/login"))
+            .form(&[("username", "cgj_page"), ("password", "Init@2026x"), ("next", "/todo")])
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.url().path(), "/password", "an initial password goes to the change form");
         let html = r.text().await.unwrap();
         assert!(html.contains("初始密码"), "{html}");
@@ -194,7 +231,12 @@ async fn pages_send_an_initial_password_to_the_change_form() {
         assert_eq!(r.url().path(), "/password", "every page leads there until it is changed");
         let r = c
             .post(app.url("/password"))
-            .form(&[("_csrf", token.as_str()), ("old_password", "Init@2026x"), ("new_password", "Better@2026"), ("new_password_again", "Better@2027")])
+            .form(&[
+                ("_csrf", token.as_str()),
+                ("old_password", "Init@2026x"),
+                ("new_password", "Better@2026"),
+                ("new_password_again", "Better@2027"),
+            ])
             .send()
             .await
             .unwrap();
@@ -202,7 +244,12 @@ async fn pages_send_an_initial_password_to_the_change_form() {
         assert!(r.text().await.unwrap().contains("两次输入的新密码不一致"));
         let r = c
             .post(app.url("/password"))
-            .form(&[("_csrf", token.as_str()), ("old_password", "Init@2026x"), ("new_password", "Better@2026"), ("new_password_again", "Better@2026")])
+            .form(&[
+                ("_csrf", token.as_str()),
+                ("old_password", "Init@2026x"),
+                ("new_password", "Better@2026"),
+                ("new_password_again", "Better@2026"),
+            ])
             .send()
             .await
             .unwrap();
@@ -211,13 +258,36 @@ async fn pages_send_an_initial_password_to_the_change_form() {
 
         // The administrator's 在线用户 page lists the session and ends it.
         let ac = reqwest::Client::builder().cookie_store(true).build().unwrap();
-        ac.post(app.url("/login")).form(&[("username", "anquan"), ("password", xietong_demo::DEMO_PASSWORD), ("next", "/todo")]).send().await.unwrap();
+        ac.post(app.url("/login"))
+            .form(&[("username", "anquan"), ("password", xietong_demo::DEMO_PASSWORD), ("next", "/todo")])
+            .send()
+            .await
+            .unwrap();
         let html = ac.get(app.url("/online")).send().await.unwrap().text().await.unwrap();
         assert!(html.contains("cgj_page") && html.contains("强制下线"), "{html}");
-        let uid = admin.get("/api/users").await.1.as_array().unwrap().iter().find(|u| u["username"] == "cgj_page").unwrap()["id"].as_i64().unwrap();
-        let r = ac.post(app.url(&format!("/online/{uid}/logout"))).form(&[("_csrf", csrf_of(&html).as_str())]).send().await.unwrap();
+        let uid = admin
+            .get("/api/users")
+            .await
+            .1
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["username"] == "cgj_page")
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        let r = ac
+            .post(app.url(&format!("/online/{uid}/logout")))
+            .form(&[("_csrf", csrf_of(&html).as_str())])
+            .send()
+            .await
+            .unwrap();
         assert!(r.text().await.unwrap().contains("已强制下线"));
-        assert_eq!(c.get(app.url("/todo")).send().await.unwrap().url().path(), "/login", "the forced-out browser is signed out");
+        assert_eq!(
+            c.get(app.url("/todo")).send().await.unwrap().url().path(),
+            "/login",
+            "the forced-out browser is signed out"
+        );
         tdb.cleanup().await;
     });
 }
@@ -236,7 +306,12 @@ async fn phone_numbers_are_encrypted_at_rest_and_masked_for_leadership() {
             assert!(phone.starts_with("sm4:") && !phone.contains("0371") && !email.contains("example"), "{phone}");
         }
         // Through the API: whole for the 科技局, masked for a leader, hidden for an enterprise.
-        let phone_of = |list: &serde_json::Value| list.as_array().unwrap().iter().find(|x| x["name"] == "华北水利水电大学教授（示例一）").unwrap()["phone"].as_str().unwrap().to_string();
+        let phone_of = |list: &serde_json::Value| {
+            list.as_array().unwrap().iter().find(|x| x["name"] == "华北水利水电大学教授（示例一）").unwrap()["phone"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
         assert_eq!(phone_of(&Client::login(&app, "kejiju").await.get("/api/experts").await.1), "0371-60000001");
         assert_eq!(phone_of(&Client::login(&app, "fqz_cj").await.get("/api/experts").await.1), "037******0001");
         assert_eq!(phone_of(&Client::login(&app, "qiye").await.get("/api/experts").await.1), "（仅科技局可见）");
@@ -249,12 +324,22 @@ async fn phone_numbers_are_encrypted_at_rest_and_masked_for_leadership() {
         let old = FieldCipher::generate_spec("a");
         let mut a = tdb.db.clone();
         a.cipher = std::sync::Arc::new(FieldCipher::from_config(&old).unwrap());
-        sqlx::query("UPDATE experts SET phone = $1 WHERE id = 1").bind(a.cipher.seal("13800000000")).execute(&tdb.db.pool).await.unwrap();
+        sqlx::query("UPDATE experts SET phone = $1 WHERE id = 1")
+            .bind(a.cipher.seal("13800000000"))
+            .execute(&tdb.db.pool)
+            .await
+            .unwrap();
         sqlx::query("UPDATE experts SET email = 'plain@example.cn' WHERE id = 2").execute(&tdb.db.pool).await.unwrap();
         let mut both = tdb.db.clone();
-        both.cipher = std::sync::Arc::new(FieldCipher::from_config(&format!("{old},{}", FieldCipher::generate_spec("b"))).unwrap());
+        both.cipher = std::sync::Arc::new(
+            FieldCipher::from_config(&format!("{old},{}", FieldCipher::generate_spec("b"))).unwrap(),
+        );
         assert_eq!(both.rekey_fields(now).await.unwrap(), 2, "the old-key value and the plaintext one");
-        let raw: String = sqlx::Row::try_get(&sqlx::query("SELECT phone FROM experts WHERE id = 1").fetch_one(&tdb.db.pool).await.unwrap(), "phone").unwrap();
+        let raw: String = sqlx::Row::try_get(
+            &sqlx::query("SELECT phone FROM experts WHERE id = 1").fetch_one(&tdb.db.pool).await.unwrap(),
+            "phone",
+        )
+        .unwrap();
         assert!(raw.starts_with("sm4:b:"), "{raw}");
         assert_eq!(both.cipher.open(&raw).unwrap(), "13800000000");
         assert_eq!(both.rekey_fields(now).await.unwrap(), 0, "nothing left to do");
@@ -275,12 +360,22 @@ async fn the_auditor_searches_and_exports_the_logs() {
         let (s, v) = auditor.get("/api/audit/verify").await;
         assert_eq!((s, v["ok"].as_bool()), (200, Some(true)), "{v}");
         assert_eq!(Client::login(&app, "admin").await.get("/api/audit/verify").await.0, 403, "三员分立");
-        let col = |h: &str| xietong_office::table::Column { key: h.into(), header: h.into(), required: false, width: 10.0, note: String::new(), choices: vec![] };
+        let col = |h: &str| xietong_office::table::Column {
+            key: h.into(),
+            header: h.into(),
+            required: false,
+            width: 10.0,
+            note: String::new(),
+            choices: vec![],
+        };
         let (s, x) = auditor.bytes("/api/exports/login-log?who=jsj&what=fail").await;
         assert_eq!(s, 200);
         let rows = xietong_office::xlsx::read_table("l.xlsx", &x, &[col("用户名"), col("结果"), col("地址")]).unwrap();
         assert_eq!(rows.len(), 2);
-        assert!(rows.iter().all(|r| r.get("用户名") == "jsj_lly" && r.get("结果") == "失败" && r.get("地址") == "127.0.0.1"));
+        assert!(
+            rows.iter()
+                .all(|r| r.get("用户名") == "jsj_lly" && r.get("结果") == "失败" && r.get("地址") == "127.0.0.1")
+        );
         let (s, x) = auditor.bytes("/api/exports/audit-log?what=docking.").await;
         assert_eq!(s, 200);
         let rows = xietong_office::xlsx::read_table("a.xlsx", &x, &[col("操作"), col("SM3")]).unwrap();
@@ -290,7 +385,11 @@ async fn the_auditor_searches_and_exports_the_logs() {
         assert_eq!(Client::login(&app, "anquan").await.bytes("/api/exports/audit-log").await.0, 403);
         // The page: the login search keeps its filters and shows the address.
         let c = reqwest::Client::builder().cookie_store(true).build().unwrap();
-        c.post(app.url("/login")).form(&[("username", "shenji"), ("password", xietong_demo::DEMO_PASSWORD), ("next", "/todo")]).send().await.unwrap();
+        c.post(app.url("/login"))
+            .form(&[("username", "shenji"), ("password", xietong_demo::DEMO_PASSWORD), ("next", "/todo")])
+            .send()
+            .await
+            .unwrap();
         let html = c.get(app.url("/audit?log=login&who=jsj&what=fail")).send().await.unwrap().text().await.unwrap();
         let table = html.split("id=\"login-log\"").nth(1).unwrap();
         assert_eq!(table.matches("127.0.0.1").count(), 2, "only jsj's two failures");
@@ -317,22 +416,46 @@ async fn id_numbers_are_checked_encrypted_and_shown_only_to_who_needs_them() {
         let (s, v) = gaoxiao.post("/api/experts", expert("11010519491231002x")).await;
         assert_eq!(s, 201, "{v}");
         let id = v["id"].as_i64().unwrap();
-        let raw: String = sqlx::Row::try_get(&sqlx::query("SELECT id_number FROM experts WHERE id = $1").bind(id).fetch_one(&tdb.db.pool).await.unwrap(), "id_number").unwrap();
+        let raw: String = sqlx::Row::try_get(
+            &sqlx::query("SELECT id_number FROM experts WHERE id = $1").bind(id).fetch_one(&tdb.db.pool).await.unwrap(),
+            "id_number",
+        )
+        .unwrap();
         assert!(raw.starts_with("sm4:") && !raw.contains("1949"), "ciphertext at rest: {raw}");
         for action in ["pass_formal", "approve"] {
             let (s, v) = tech.post(&format!("/api/reviews/expert/{id}"), json!({"action": action})).await;
             assert_eq!(s, 200, "{action}: {v}");
         }
-        let id_of = |list: &serde_json::Value| list.as_array().unwrap().iter().find(|x| x["id"] == id).unwrap()["id_number"].as_str().unwrap().to_string();
+        let id_of = |list: &serde_json::Value| {
+            list.as_array().unwrap().iter().find(|x| x["id"] == id).unwrap()["id_number"].as_str().unwrap().to_string()
+        };
         assert_eq!(id_of(&tech.get("/api/experts").await.1), "11010519491231002X", "the 科技局 in full");
-        assert_eq!(id_of(&gaoxiao.get("/api/experts").await.1), "11010519491231002X", "the expert's own institution in full");
-        assert_eq!(id_of(&Client::login(&app, "fqz_cj").await.get("/api/experts").await.1), "110105********002X", "leadership 脱敏");
+        assert_eq!(
+            id_of(&gaoxiao.get("/api/experts").await.1),
+            "11010519491231002X",
+            "the expert's own institution in full"
+        );
+        assert_eq!(
+            id_of(&Client::login(&app, "fqz_cj").await.get("/api/experts").await.1),
+            "110105********002X",
+            "leadership 脱敏"
+        );
         assert_eq!(id_of(&Client::login(&app, "qiye").await.get("/api/experts").await.1), "（仅科技局可见）");
         // The Excel export follows the same rule.
-        let col = |h: &str| xietong_office::table::Column { key: h.into(), header: h.into(), required: false, width: 10.0, note: String::new(), choices: vec![] };
+        let col = |h: &str| xietong_office::table::Column {
+            key: h.into(),
+            header: h.into(),
+            required: false,
+            width: 10.0,
+            note: String::new(),
+            choices: vec![],
+        };
         let (_, x) = Client::login(&app, "fqz_cj").await.bytes("/api/exports/docking/experts").await;
         let rows = xietong_office::xlsx::read_table("x.xlsx", &x, &[col("专家"), col("身份证号")]).unwrap();
-        assert_eq!(rows.iter().find(|r| r.get("专家") == "华北水利水电大学教授（示例九）").unwrap().get("身份证号"), "110105********002X");
+        assert_eq!(
+            rows.iter().find(|r| r.get("专家") == "华北水利水电大学教授（示例九）").unwrap().get("身份证号"),
+            "110105********002X"
+        );
         tdb.cleanup().await;
     });
 }

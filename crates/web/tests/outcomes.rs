@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{dt, fingerprint, with_demo, Client};
+use common::{Client, dt, fingerprint, with_demo};
 use serde_json::json;
 
 /// Monday 10:00, a working day: the tests' "now".
@@ -12,16 +12,35 @@ const NOW: &str = "2026-11-23 10:00";
 
 async fn category_id(c: &Client, name: &str) -> i64 {
     let (_, cats) = c.get("/api/categories").await;
-    cats.as_array().unwrap().iter().find(|x| x["name"] == name).unwrap_or_else(|| panic!("category {name}"))["id"].as_i64().unwrap()
+    cats.as_array().unwrap().iter().find(|x| x["name"] == name).unwrap_or_else(|| panic!("category {name}"))["id"]
+        .as_i64()
+        .unwrap()
 }
 
 async fn counts(db: &xietong_storage::Db) -> Vec<i64> {
     let mut out = fingerprint(db).await;
     for t in [
-        "indicators", "indicator_reports", "rankings", "ranking_rows", "notices", "notice_records", "problems", "problem_events", "meetings",
-        "inspections", "inspection_merges", "projects", "bid_sections", "task_lists", "task_list_items", "supervision_visits",
+        "indicators",
+        "indicator_reports",
+        "rankings",
+        "ranking_rows",
+        "notices",
+        "notice_records",
+        "problems",
+        "problem_events",
+        "meetings",
+        "inspections",
+        "inspection_merges",
+        "projects",
+        "bid_sections",
+        "task_lists",
+        "task_list_items",
+        "supervision_visits",
     ] {
-        let r = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM {t}"))).fetch_one(&db.pool).await.unwrap();
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM {t}")))
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
         out.push(sqlx::Row::try_get::<i64, _>(&r, "n").unwrap());
     }
     out
@@ -34,8 +53,15 @@ async fn download(c: &Client, path: &str) -> (u16, String, Vec<u8>) {
     (s, ct, r.bytes().await.unwrap().to_vec())
 }
 
-async fn upload(c: &Client, path: &str, file_name: &str, bytes: Vec<u8>, fields: &[(&str, &str)]) -> (u16, serde_json::Value) {
-    let mut form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_string()));
+async fn upload(
+    c: &Client,
+    path: &str,
+    file_name: &str,
+    bytes: Vec<u8>,
+    fields: &[(&str, &str)],
+) -> (u16, serde_json::Value) {
+    let mut form = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_string()));
     for (k, v) in fields {
         form = form.text(k.to_string(), v.to_string());
     }
@@ -74,13 +100,19 @@ async fn demo_carries_the_districts_outcomes() {
         let (_, problems) = sup.get("/api/problems").await;
         let problems = problems.as_array().unwrap();
         assert_eq!(problems.len(), 2);
-        let coordinating = problems.iter().find(|p| p["status"] == "coordinating").expect("a problem under coordination");
+        let coordinating =
+            problems.iter().find(|p| p["status"] == "coordinating").expect("a problem under coordination");
         let (_, d) = sup.get(&format!("/api/problems/{}", coordinating["id"])).await;
         assert_eq!(d["meetings"][0]["kind"], "协调会");
         let follow_up = d["meetings"][0]["tasks"][0][0].as_i64().expect("follow-up task");
         let (s, t) = sup.get(&format!("/api/tasks/{follow_up}")).await;
-        assert_eq!((s, t["task"]["status"].as_str()), (200, Some("assigned")), "a meeting decision is a supervised task");
-        let instructed = problems.iter().find(|p| p["status"] == "instructed").expect("an escalated and instructed problem");
+        assert_eq!(
+            (s, t["task"]["status"].as_str()),
+            (200, Some("assigned")),
+            "a meeting decision is a supervised task"
+        );
+        let instructed =
+            problems.iter().find(|p| p["status"] == "instructed").expect("an escalated and instructed problem");
         assert!(instructed["holder"].as_str().unwrap().contains("落实批示"));
         assert!(instructed["age_days"].as_i64().unwrap() >= 15);
 
@@ -165,7 +197,14 @@ async fn a_published_month_is_frozen() {
 }
 
 fn col(h: &str) -> xietong_office::table::Column {
-    xietong_office::table::Column { key: h.to_string(), header: h.to_string(), required: false, width: 10.0, note: String::new(), choices: vec![] }
+    xietong_office::table::Column {
+        key: h.to_string(),
+        header: h.to_string(),
+        required: false,
+        width: 10.0,
+        note: String::new(),
+        choices: vec![],
+    }
 }
 
 /// All the text of a .docx, through docx-rs's reader.
@@ -196,10 +235,16 @@ async fn indicators_refuse_bad_input_and_other_units() {
         let (s, v) = sup.post(&format!("/api/tasks/{task}/indicators"), json!({"name": "覆盖", "unit_label": "所", "target": 110, "period_start": "2026-01-01", "period_end": "2026-12-31"})).await;
         assert_eq!(s, 201, "{v}");
         let ind = v["id"].as_i64().unwrap();
-        let (s, v) = other.post(&format!("/api/indicators/{ind}/reports"), json!({"as_of": "2026-11-20", "actual": 50})).await;
+        let (s, v) =
+            other.post(&format!("/api/indicators/{ind}/reports"), json!({"as_of": "2026-11-20", "actual": 50})).await;
         assert_eq!(s, 403, "{v}");
         let owner = Client::login(&app, "scjgj_lly").await;
-        let (s, v) = owner.post(&format!("/api/indicators/{ind}/reports"), json!({"as_of": "2026-11-20", "actual": 55, "reported_percent": 50})).await;
+        let (s, v) = owner
+            .post(
+                &format!("/api/indicators/{ind}/reports"),
+                json!({"as_of": "2026-11-20", "actual": 55, "reported_percent": 50}),
+            )
+            .await;
         assert_eq!(s, 200, "{v}");
         assert_eq!(v["status"]["completion_percent"], 50.0);
         assert!(v["status"]["disagreement"].is_null(), "55/110 is 50 %");
@@ -207,10 +252,16 @@ async fn indicators_refuse_bad_input_and_other_units() {
         // (a NULL float once poisoned PostgreSQL's cached statement for the next real one).
         for i in 0..8 {
             let pct = if i % 2 == 0 { serde_json::Value::Null } else { json!(50 + i) };
-            let (s, v) = owner.post(&format!("/api/indicators/{ind}/reports"), json!({"as_of": "2026-11-21", "actual": 55 + i, "reported_percent": pct})).await;
+            let (s, v) = owner
+                .post(
+                    &format!("/api/indicators/{ind}/reports"),
+                    json!({"as_of": "2026-11-21", "actual": 55 + i, "reported_percent": pct}),
+                )
+                .await;
             assert_eq!(s, 200, "report {i}: {v}");
         }
-        let (s, v) = owner.post(&format!("/api/indicators/{ind}/reports"), json!({"as_of": "2026-12-20", "actual": 60})).await;
+        let (s, v) =
+            owner.post(&format!("/api/indicators/{ind}/reports"), json!({"as_of": "2026-12-20", "actual": 60})).await;
         assert_eq!((s, v["field"].as_str()), (400, Some("统计截至日期")), "future dates are refused: {v}");
         tdb.cleanup().await;
     });
@@ -273,13 +324,16 @@ async fn problem_ledger_lifecycle_and_scope() {
         assert_eq!(s, 201, "{v}");
         assert_eq!(v["problem"]["status"], "coordinating");
         assert!(v["problem"]["holder"].as_str().unwrap().contains("马寨镇"));
-        let (s, v) = lead.post(&format!("/api/problems/{id}/actions/escalate"), json!({"comment": "需区政府协调土地"})).await;
+        let (s, v) =
+            lead.post(&format!("/api/problems/{id}/actions/escalate"), json!({"comment": "需区政府协调土地"})).await;
         assert_eq!((s, v["problem"]["status"].as_str()), (200, Some("escalated")), "{v}");
-        let (s, v) = leader.post(&format!("/api/problems/{id}/actions/instruct"), json!({"comment": "自然资源局配合"})).await;
+        let (s, v) =
+            leader.post(&format!("/api/problems/{id}/actions/instruct"), json!({"comment": "自然资源局配合"})).await;
         assert_eq!((s, v["problem"]["status"].as_str()), (200, Some("instructed")), "{v}");
         let (s, v) = lead.post(&format!("/api/problems/{id}/actions/resolve"), json!({"comment": ""})).await;
         assert_eq!((s, v["field"].as_str()), (400, Some("化解说明")), "{v}");
-        let (s, v) = lead.post(&format!("/api/problems/{id}/actions/resolve"), json!({"comment": "已选址并开工"})).await;
+        let (s, v) =
+            lead.post(&format!("/api/problems/{id}/actions/resolve"), json!({"comment": "已选址并开工"})).await;
         assert_eq!((s, v["problem"]["status"].as_str()), (200, Some("resolved")), "{v}");
         assert_eq!(v["events"].as_array().unwrap().len(), 5);
         tdb.cleanup().await;
@@ -295,19 +349,36 @@ async fn overlapping_inspections_merge_and_the_burden_falls() {
         let before = o["total_before"].as_i64().unwrap();
         assert_eq!(before, o["total_after"].as_i64().unwrap(), "nothing merged yet");
         let ids = o["proposals"][0]["inspection_ids"].clone();
-        let (s, v) = sup.post("/api/inspections/merges", json!({"inspection_ids": [ids[0]], "name": "x", "reason": "y"})).await;
+        let (s, v) =
+            sup.post("/api/inspections/merges", json!({"inspection_ids": [ids[0]], "name": "x", "reason": "y"})).await;
         assert_eq!((s, v["field"].as_str()), (400, Some("合并事项")));
         let lly = Client::login(&app, "mzz_lly").await;
-        let (s, _) = lly.post("/api/inspections/merges", json!({"inspection_ids": ids, "name": "安全生产联合督查", "reason": "能合尽合"})).await;
+        let (s, _) = lly
+            .post(
+                "/api/inspections/merges",
+                json!({"inspection_ids": ids, "name": "安全生产联合督查", "reason": "能合尽合"}),
+            )
+            .await;
         assert_eq!(s, 403);
-        let (s, v) = sup.post("/api/inspections/merges", json!({"inspection_ids": ids, "name": "安全生产联合督查", "reason": "能合尽合"})).await;
+        let (s, v) = sup
+            .post(
+                "/api/inspections/merges",
+                json!({"inspection_ids": ids, "name": "安全生产联合督查", "reason": "能合尽合"}),
+            )
+            .await;
         assert_eq!(s, 201, "{v}");
-        let (s, _) = sup.post("/api/inspections/merges", json!({"inspection_ids": ids, "name": "again", "reason": "again"})).await;
+        let (s, _) = sup
+            .post("/api/inspections/merges", json!({"inspection_ids": ids, "name": "again", "reason": "again"}))
+            .await;
         assert_eq!(s, 409);
         let (_, o) = sup.get("/api/inspections").await;
         assert!(o["total_after"].as_i64().unwrap() < before, "{o}");
         assert!(o["proposals"].as_array().unwrap().is_empty());
-        assert_eq!(o["inspections"].as_array().unwrap().iter().filter(|i| i["merge_name"] == "安全生产联合督查").count(), 2, "both origins kept");
+        assert_eq!(
+            o["inspections"].as_array().unwrap().iter().filter(|i| i["merge_name"] == "安全生产联合督查").count(),
+            2,
+            "both origins kept"
+        );
         let (s, v) = sup.post("/api/inspections", json!({"name": "x", "issuing_unit_id": sup.unit_id("dcj").await, "subject": "y", "start_on": "2026-12-10", "end_on": "2026-12-01", "target_unit_ids": [sup.unit_id("mzz").await]})).await;
         assert_eq!((s, v["field"].as_str()), (400, Some("结束日期")));
         tdb.cleanup().await;
@@ -328,11 +399,15 @@ async fn bid_sections_report_by_the_lead_unit_only() {
         let lly = Client::login(&app, "jsj_lly").await;
         let (s, v) = lly.post(&format!("/api/sections/{fourth}/reports"), json!({"progress": 101, "text": "x"})).await;
         assert_eq!((s, v["field"].as_str()), (400, Some("标段进度")));
-        let (s, v) = lly.post(&format!("/api/sections/{fourth}/reports"), json!({"progress": 90, "text": "征迁完成，抢工"})).await;
+        let (s, v) = lly
+            .post(&format!("/api/sections/{fourth}/reports"), json!({"progress": 90, "text": "征迁完成，抢工"}))
+            .await;
         assert_eq!(s, 200, "{v}");
         assert_eq!(v["progress"], 92, "mean of 95, 93, 90 and 90");
         let (_, t) = sup.get(&format!("/api/tasks/{}", v["task_id"])).await;
-        assert!(t["events"].as_array().unwrap().iter().any(|e| e["comment"].as_str().unwrap().contains("第四标段进度 90%")));
+        assert!(
+            t["events"].as_array().unwrap().iter().any(|e| e["comment"].as_str().unwrap().contains("第四标段进度 90%"))
+        );
         // A project with expected output and tax after the demo's project without them.
         let jsj = sup.unit_id("jsj").await;
         let p = json!({"task": {"title": "二七区某产业园项目（测试）", "source_kind": "meeting", "doc_no": "测试〔2026〕88号", "source_date": "2026-11-20",
@@ -361,10 +436,18 @@ async fn excel_imports_are_all_or_nothing() {
         assert!(ct.contains("spreadsheetml"));
         assert!(!tpl.is_empty());
         // A filled sheet with the template's headers: two bad rows among good ones.
-        let cols: Vec<_> = ["事项名称", "具体内容", "责任单位", "配合单位", "汇报周期", "完成时限"].iter().map(|h| col(h)).collect();
+        let cols: Vec<_> =
+            ["事项名称", "具体内容", "责任单位", "配合单位", "汇报周期", "完成时限"].iter().map(|h| col(h)).collect();
         let t = |s: &str| xietong_office::table::Cell::Text(s.into());
         let good = vec![
-            vec![t("马寨镇某村一组受损房屋重建（示例）"), t("7·20 暴雨受损"), t("马寨镇"), t(""), t("每月"), t("2026-12-31")],
+            vec![
+                t("马寨镇某村一组受损房屋重建（示例）"),
+                t("7·20 暴雨受损"),
+                t("马寨镇"),
+                t(""),
+                t("每月"),
+                t("2026-12-31"),
+            ],
             vec![t("侯寨乡某村三组受损房屋重建（示例）"), t(""), t("侯寨乡"), t("自然资源局"), t(""), t("2026-12-31")],
         ];
         let mut bad = good.clone();
@@ -372,7 +455,8 @@ async fn excel_imports_are_all_or_nothing() {
         bad.push(vec![t("另一户重建"), t(""), t("马寨镇"), t(""), t(""), t("2026-12-26")]);
         let file = xietong_office::xlsx::export_table("清单", None, &cols, &bad).unwrap();
         let before = counts(&tdb.db).await;
-        let fields = [("name", "2021年灾后重建受损房屋清单"), ("doc_no", "二七重建〔2026〕1号"), ("source_date", "2026-11-20")];
+        let fields =
+            [("name", "2021年灾后重建受损房屋清单"), ("doc_no", "二七重建〔2026〕1号"), ("source_date", "2026-11-20")];
         let (s, v) = upload(&sup, "/api/imports/lists", "清单.xlsx", file, &fields).await;
         assert_eq!(s, 400, "{v}");
         let err = v["error"].as_str().unwrap();
@@ -406,7 +490,12 @@ async fn a_leaders_visit_becomes_supervised_follow_up() {
         let sup = Client::login(&app, "duchaju").await;
         let lly = Client::login(&app, "jyj_lly").await;
         let jyj = sup.unit_id("jyj").await;
-        let (s, v) = leader.post("/api/visits", json!({"unit_id": jyj, "visited_on": "2026-11-30", "place": "某幼儿园", "findings": "x"})).await;
+        let (s, v) = leader
+            .post(
+                "/api/visits",
+                json!({"unit_id": jyj, "visited_on": "2026-11-30", "place": "某幼儿园", "findings": "x"}),
+            )
+            .await;
         assert_eq!((s, v["field"].as_str()), (400, Some("督导日期")), "a visit cannot be in the future: {v}");
         let (s, v) = leader.post("/api/visits", json!({"unit_id": jyj, "visited_on": "2026-11-20", "place": "某幼儿园", "findings": "后厨监控未接入平台", "follow_up": "两周内接入"})).await;
         assert_eq!(s, 201, "{v}");

@@ -5,8 +5,14 @@ mod common;
 use common::{dt, with_demo};
 
 async fn browser(app: &common::TestApp, username: &str) -> reqwest::Client {
-    let c = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::limited(5)).build().unwrap();
-    let r = c.post(app.url("/login")).form(&[("username", username), ("password", xietong_demo::DEMO_PASSWORD), ("next", "/todo")]).send().await.unwrap();
+    let c =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::limited(5)).build().unwrap();
+    let r = c
+        .post(app.url("/login"))
+        .form(&[("username", username), ("password", xietong_demo::DEMO_PASSWORD), ("next", "/todo")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.url().path() == "/todo", "login lands on 待办: {}", r.url());
     c
@@ -22,14 +28,26 @@ async fn pages_render_for_each_role() {
     each_backend!(|b| {
         let Some((tdb, app)) = with_demo(b, dt("2026-11-23 10:00")).await else { continue };
         let admin = browser(&app, "admin").await;
-        for (path, needle) in [("/todo", "我的待办"), ("/tasks", "督办任务"), ("/calendar", "工作日历 2026 年"), ("/calendar?year=2027", "未发布"),
-                               ("/org", "新增账号"), ("/tasks/1", "办理时间线")] {
+        for (path, needle) in [
+            ("/todo", "我的待办"),
+            ("/tasks", "督办任务"),
+            ("/calendar", "工作日历 2026 年"),
+            ("/calendar?year=2027", "未发布"),
+            ("/org", "新增账号"),
+            ("/tasks/1", "办理时间线"),
+        ] {
             let (s, html) = page(&admin, &app, path).await;
             assert_eq!(s, 200, "admin {path}");
             assert!(html.contains(needle), "admin {path} should show {needle}");
         }
         let sup = browser(&app, "duchaju").await;
-        for (path, needle) in [("/todo", "待交办"), ("/tasks?light=red", "红灯"), ("/tasks?q=%E9%81%93%E8%B7%AF", "道路"), ("/tasks/new", "任务立项"), ("/tasks/1", "催办")] {
+        for (path, needle) in [
+            ("/todo", "待交办"),
+            ("/tasks?light=red", "红灯"),
+            ("/tasks?q=%E9%81%93%E8%B7%AF", "道路"),
+            ("/tasks/new", "任务立项"),
+            ("/tasks/1", "催办"),
+        ] {
             let (s, html) = page(&sup, &app, path).await;
             assert_eq!(s, 200, "supervisor {path}");
             assert!(html.contains(needle), "supervisor {path} should show {needle}");
@@ -41,8 +59,17 @@ async fn pages_render_for_each_role() {
         assert_eq!(s, 403, "the audit page is the 审计管理员's");
         let (s, _) = page(&admin, &app, "/audit").await;
         assert_eq!(s, 403, "三员分立: not the 系统管理员's either");
-        let auditor = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::limited(5)).build().unwrap();
-        let r = auditor.post(app.url("/login")).form(&[("username", "shenji"), ("password", xietong_demo::DEMO_PASSWORD), ("next", "/todo")]).send().await.unwrap();
+        let auditor = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .build()
+            .unwrap();
+        let r = auditor
+            .post(app.url("/login"))
+            .form(&[("username", "shenji"), ("password", xietong_demo::DEMO_PASSWORD), ("next", "/todo")])
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.url().path(), "/audit", "the 审计管理员's home is the audit page");
         let html = r.text().await.unwrap();
         assert!(html.contains("哈希链完整") && html.contains("登录日志"));
@@ -61,7 +88,8 @@ async fn pages_render_for_each_role() {
         assert_eq!(r.status(), 303);
         assert_eq!(r.headers()["location"], "/login?next=/tasks/1");
         // A wrong password shows the login page again with the reason.
-        let r = anon.post(app.url("/login")).form(&[("username", "admin"), ("password", "wrong")]).send().await.unwrap();
+        let r =
+            anon.post(app.url("/login")).form(&[("username", "admin"), ("password", "wrong")]).send().await.unwrap();
         assert_eq!(r.status(), 403);
         assert!(r.text().await.unwrap().contains("用户名或密码错误"));
         tdb.cleanup().await;
@@ -81,17 +109,34 @@ async fn outcome_pages_render_refuse_and_keep_what_was_typed() {
         let Some((tdb, app)) = with_demo(b, dt("2026-11-23 10:00")).await else { continue };
         let sup = browser(&app, "duchaju").await;
         for (path, needle) in [
-            ("/dashboard", "全区督导看板"), ("/rankings", "已发布的排名"), ("/rankings?category_id=1&month=2026-10", "试算"), ("/assessment", "年度考核得分"),
-            ("/notices", "发布通报"), ("/problems", "问题台账"), ("/problems/1", "协调会"), ("/inspections", "合并建议"), ("/indicators", "66.3"),
-            ("/projects", "登记项目"), ("/projects/1", "第四标段"), ("/lists", "防汛综合演练"), ("/lists/1", "防汛"), ("/imports", "下载督办任务导入模板"),
-            ("/tasks/1", "列入问题台账"), ("/records", "单位业绩记录"), ("/achievements", "成果库"), ("/enterprises", "企业库"),
+            ("/dashboard", "全区督导看板"),
+            ("/rankings", "已发布的排名"),
+            ("/rankings?category_id=1&month=2026-10", "试算"),
+            ("/assessment", "年度考核得分"),
+            ("/notices", "发布通报"),
+            ("/problems", "问题台账"),
+            ("/problems/1", "协调会"),
+            ("/inspections", "合并建议"),
+            ("/indicators", "66.3"),
+            ("/projects", "登记项目"),
+            ("/projects/1", "第四标段"),
+            ("/lists", "防汛综合演练"),
+            ("/lists/1", "防汛"),
+            ("/imports", "下载督办任务导入模板"),
+            ("/tasks/1", "列入问题台账"),
+            ("/records", "单位业绩记录"),
+            ("/achievements", "成果库"),
+            ("/enterprises", "企业库"),
             ("/achievements?q=%E5%B0%BC%E9%BE%99", "匹配结果"),
         ] {
             let (s, html) = page(&sup, &app, path).await;
             assert_eq!(s, 200, "supervisor {path}");
             assert!(html.contains(needle), "supervisor {path} should show {needle}");
             let title = html.split("<title>").nth(1).and_then(|t| t.split("</title>").next()).unwrap_or("");
-            assert!(!title.contains('<') && title.contains("协同督查督办平台"), "{path}: a plain page title, got {title:?}");
+            assert!(
+                !title.contains('<') && title.contains("协同督查督办平台"),
+                "{path}: a plain page title, got {title:?}"
+            );
             assert_eq!(html.matches("<form").count(), html.matches("</form>").count(), "{path}: forms are closed");
         }
         let leader = browser(&app, "fqz_cj").await;
@@ -110,17 +155,41 @@ async fn outcome_pages_render_refuse_and_keep_what_was_typed() {
         let token = csrf(&sup, &app).await;
         let r = sup
             .post(app.url("/projects"))
-            .form(&[("_csrf", token.as_str()), ("title", "二七区某重点项目（测试）"), ("doc_no", "测试〔2026〕99号"), ("source_date", "2026-11-20"), ("lead_unit_id", "8"), ("owner_unit_id", "8"), ("report_cycle", "monthly"), ("deadline", "2026-12-31"), ("kind", "key"), ("location", "马寨镇"), ("planned_investment", "三千")])
+            .form(&[
+                ("_csrf", token.as_str()),
+                ("title", "二七区某重点项目（测试）"),
+                ("doc_no", "测试〔2026〕99号"),
+                ("source_date", "2026-11-20"),
+                ("lead_unit_id", "8"),
+                ("owner_unit_id", "8"),
+                ("report_cycle", "monthly"),
+                ("deadline", "2026-12-31"),
+                ("kind", "key"),
+                ("location", "马寨镇"),
+                ("planned_investment", "三千"),
+            ])
             .send()
             .await
             .unwrap();
         assert_eq!(r.status(), 400);
         let html = r.text().await.unwrap();
-        assert!(html.contains("计划总投资（万元）") && html.contains("二七区某重点项目（测试）"), "the form keeps what was typed");
+        assert!(
+            html.contains("计划总投资（万元）") && html.contains("二七区某重点项目（测试）"),
+            "the form keeps what was typed"
+        );
         // A formula whose weights do not add up to 100 is refused naming the field.
         let r = sup
             .post(app.url("/rankings/settings"))
-            .form(&[("_csrf", token.as_str()), ("on_time_weight", "70"), ("progress_weight", "40"), ("overdue_penalty", "5"), ("rejection_penalty", "2"), ("praise", "2"), ("criticism", "-2"), ("warning", "-1")])
+            .form(&[
+                ("_csrf", token.as_str()),
+                ("on_time_weight", "70"),
+                ("progress_weight", "40"),
+                ("overdue_penalty", "5"),
+                ("rejection_penalty", "2"),
+                ("praise", "2"),
+                ("criticism", "-2"),
+                ("warning", "-1"),
+            ])
             .send()
             .await
             .unwrap();
@@ -136,12 +205,25 @@ async fn docking_pages_render_for_each_role_and_refuse_the_others() {
         let Some((tdb, app)) = with_demo(b, dt("2026-11-23 10:00")).await else { continue };
         let tech = browser(&app, "kejiju").await;
         for (path, needle) in [
-            ("/docking/stats", "技术合同成交额"), ("/docking/problems", "提交技术难题"), ("/docking/problems/1", "匹配专家"), ("/docking/problems?status=submitted", "速冻面米制品"),
-            ("/docking/experts", "提交专家信息"), ("/docking/experts/1", "匹配难题"), ("/docking/achievements", "待部门审核"), ("/docking/achievements/1", "可能承接的企业"),
-            ("/docking/institutions", "河南先宁新材料研究院"), ("/docking/campaigns", "2026年度企业技术难题征集"), ("/docking/review", "速冻面米制品挤压成型工艺改进"),
-            ("/docking/platforms?group=研发平台&level=省级以上", "当前 41 个"), ("/docking/platforms?group=创新创业载体", "当前 20 个"), ("/docking/dockings", "三方合作"),
-            ("/docking/dockings/1", "三方合作对接洽谈会"), ("/docking/contracts?year=2020", "70580"), ("/docking/contracts?kind=development", "技术开发"),
-            ("/enterprises?qualification=国家高新技术企业", "占位记录"), ("/imports", "下载技术难题征集模板"),
+            ("/docking/stats", "技术合同成交额"),
+            ("/docking/problems", "提交技术难题"),
+            ("/docking/problems/1", "匹配专家"),
+            ("/docking/problems?status=submitted", "速冻面米制品"),
+            ("/docking/experts", "提交专家信息"),
+            ("/docking/experts/1", "匹配难题"),
+            ("/docking/achievements", "待部门审核"),
+            ("/docking/achievements/1", "可能承接的企业"),
+            ("/docking/institutions", "河南先宁新材料研究院"),
+            ("/docking/campaigns", "2026年度企业技术难题征集"),
+            ("/docking/review", "速冻面米制品挤压成型工艺改进"),
+            ("/docking/platforms?group=研发平台&level=省级以上", "当前 41 个"),
+            ("/docking/platforms?group=创新创业载体", "当前 20 个"),
+            ("/docking/dockings", "三方合作"),
+            ("/docking/dockings/1", "三方合作对接洽谈会"),
+            ("/docking/contracts?year=2020", "70580"),
+            ("/docking/contracts?kind=development", "技术开发"),
+            ("/enterprises?qualification=国家高新技术企业", "占位记录"),
+            ("/imports", "下载技术难题征集模板"),
         ] {
             let (s, html) = page(&tech, &app, path).await;
             assert_eq!(s, 200, "科技局 {path}");
@@ -150,14 +232,28 @@ async fn docking_pages_render_for_each_role_and_refuse_the_others() {
         }
         // The enterprise: its own problems, published libraries, no statistics, no other firm's problem.
         let qiye = browser_at(&app, "qiye", "/docking/problems").await;
-        for (path, status) in [("/docking/problems/1", 200), ("/docking/problems/2", 404), ("/docking/experts", 200), ("/docking/stats", 403), ("/docking/review", 403), ("/docking/contracts", 403), ("/tasks/new", 403)] {
+        for (path, status) in [
+            ("/docking/problems/1", 200),
+            ("/docking/problems/2", 404),
+            ("/docking/experts", 200),
+            ("/docking/stats", 403),
+            ("/docking/review", 403),
+            ("/docking/contracts", 403),
+            ("/tasks/new", 403),
+        ] {
             let (s, _) = page(&qiye, &app, path).await;
             assert_eq!(s, status, "企业 {path}");
         }
         let (_, html) = page(&qiye, &app, "/docking/achievements/327").await;
-        assert!(html.contains("完成人（专家库）") && html.contains("华北水利水电大学教授（示例一）"), "E1372 is linked to 示例一");
+        assert!(
+            html.contains("完成人（专家库）") && html.contains("华北水利水电大学教授（示例一）"),
+            "E1372 is linked to 示例一"
+        );
         let (_, html) = page(&qiye, &app, "/docking/experts").await;
-        assert!(html.contains("（仅科技局可见）") && !html.contains("0371-6000"), "contacts are masked for an enterprise");
+        assert!(
+            html.contains("（仅科技局可见）") && !html.contains("0371-6000"),
+            "contacts are masked for an enterprise"
+        );
         let gaoxiao = browser_at(&app, "gaoxiao", "/docking/experts").await;
         let (_, html) = page(&gaoxiao, &app, "/docking/experts").await;
         assert!(html.contains("0371-60000001"), "an institution sees its own experts' contacts");
@@ -171,14 +267,29 @@ async fn docking_pages_render_for_each_role_and_refuse_the_others() {
         let token = csrf(&tech, &app).await;
         let r = tech
             .post(app.url("/docking/campaigns"))
-            .form(&[("_csrf", token.as_str()), ("title", "测试征集（日期倒置）"), ("target", "problem"), ("starts_on", "2026-12-01"), ("ends_on", "2026-11-01"), ("validity_days", "365")])
+            .form(&[
+                ("_csrf", token.as_str()),
+                ("title", "测试征集（日期倒置）"),
+                ("target", "problem"),
+                ("starts_on", "2026-12-01"),
+                ("ends_on", "2026-11-01"),
+                ("validity_days", "365"),
+            ])
             .send()
             .await
             .unwrap();
         assert_eq!(r.status(), 400);
         let html = r.text().await.unwrap();
-        assert!(html.contains("截止日期") && html.contains("测试征集（日期倒置）"), "the campaign form keeps what was typed");
-        let r = tech.post(app.url("/docking/review/problem/5")).form(&[("_csrf", token.as_str()), ("action", "return"), ("reason", "")]).send().await.unwrap();
+        assert!(
+            html.contains("截止日期") && html.contains("测试征集（日期倒置）"),
+            "the campaign form keeps what was typed"
+        );
+        let r = tech
+            .post(app.url("/docking/review/problem/5"))
+            .form(&[("_csrf", token.as_str()), ("action", "return"), ("reason", "")])
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 400);
         assert!(r.text().await.unwrap().contains("退回原因"));
         tdb.cleanup().await;
@@ -187,8 +298,14 @@ async fn docking_pages_render_for_each_role_and_refuse_the_others() {
 
 /// Sign in as an account whose home is not 待办 (enterprise and institution accounts land on the platform).
 async fn browser_at(app: &common::TestApp, username: &str, landing: &str) -> reqwest::Client {
-    let c = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::limited(5)).build().unwrap();
-    let r = c.post(app.url("/login")).form(&[("username", username), ("password", xietong_demo::DEMO_PASSWORD), ("next", "/todo")]).send().await.unwrap();
+    let c =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::limited(5)).build().unwrap();
+    let r = c
+        .post(app.url("/login"))
+        .form(&[("username", username), ("password", xietong_demo::DEMO_PASSWORD), ("next", "/todo")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.url().path(), landing, "{username} lands on {landing}");
     c
@@ -209,7 +326,8 @@ async fn a_stale_task_form_is_refused_and_keeps_what_was_typed() {
         assert_eq!(s, 201, "{v}");
         let id = v["id"].as_i64().unwrap();
         let (_, html) = page(&sup, &app, &format!("/tasks/{id}")).await;
-        let at = html.find("name=\"version\" value=\"").expect("the form carries the version it shows") + "name=\"version\" value=\"".len();
+        let at = html.find("name=\"version\" value=\"").expect("the form carries the version it shows")
+            + "name=\"version\" value=\"".len();
         let seen = html[at..].split('"').next().unwrap().to_string();
         // Meanwhile the liaison signs for it.
         let lly = common::Client::login(&app, "jsj_lly").await;
@@ -224,7 +342,10 @@ async fn a_stale_task_form_is_refused_and_keeps_what_was_typed() {
             .unwrap();
         assert_eq!(r.status(), 409);
         let html = r.text().await.unwrap();
-        assert!(html.contains("该任务已被他人处理，当前状态：已签收，请刷新后重试"), "the message names the current state");
+        assert!(
+            html.contains("该任务已被他人处理，当前状态：已签收，请刷新后重试"),
+            "the message names the current state"
+        );
         assert!(html.contains(typed), "the typed text is kept");
         let (_, v) = api.get(&format!("/api/tasks/{id}")).await;
         assert_eq!(v["urge_manual_this_week"], 0, "nothing was done");
@@ -240,8 +361,14 @@ async fn rules_are_edited_on_the_calendar_page() {
         let admin = browser(&app, "admin").await;
         let token = csrf(&admin, &app).await;
         let form = |ledger: &'static str| {
-            vec![("_csrf", token.clone()), ("year", "2026".to_string()), ("yellow_working_days", "5".into()), ("notice_after_working_days", "3".into()),
-                 ("ledger_after_working_days", ledger.to_string()), ("cap_per_week", "4".into())]
+            vec![
+                ("_csrf", token.clone()),
+                ("year", "2026".to_string()),
+                ("yellow_working_days", "5".into()),
+                ("notice_after_working_days", "3".into()),
+                ("ledger_after_working_days", ledger.to_string()),
+                ("cap_per_week", "4".into()),
+            ]
         };
         let r = admin.post(app.url("/calendar/rules")).form(&form("2")).send().await.unwrap();
         let html = r.text().await.unwrap();

@@ -5,9 +5,9 @@
 
 mod common;
 
-use common::{dt, with_demo, Client};
+use common::{Client, dt, with_demo};
 use xietong_supervision::Role;
-use xietong_web::policy::{lookup, lookup_page, Allow, PAGES, REFUSED, TABLE};
+use xietong_web::policy::{Allow, PAGES, REFUSED, TABLE, lookup, lookup_page};
 
 /// One demo account per role.
 const ACCOUNTS: [(Role, &str); 10] = [
@@ -42,7 +42,8 @@ async fn every_role_is_refused_exactly_what_the_table_denies() {
         let now = dt("2026-11-23 10:00");
         let Some((tdb, app)) = with_demo(b, now).await else { continue };
         let http = reqwest::Client::new();
-        let spec: serde_json::Value = http.get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
+        let spec: serde_json::Value =
+            http.get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
         let mut ops = vec![];
         for (path, methods) in spec["paths"].as_object().unwrap() {
             for method in methods.as_object().unwrap().keys() {
@@ -69,7 +70,13 @@ async fn every_role_is_refused_exactly_what_the_table_denies() {
                     continue;
                 }
                 let url = format!("{}{}", app.base, concrete(path));
-                let r = http.request(method.parse().unwrap(), &url).bearer_auth(&c.token).json(&serde_json::json!({})).send().await.unwrap();
+                let r = http
+                    .request(method.parse().unwrap(), &url)
+                    .bearer_auth(&c.token)
+                    .json(&serde_json::json!({}))
+                    .send()
+                    .await
+                    .unwrap();
                 let status = r.status().as_u16();
                 let body: serde_json::Value = r.json().await.unwrap_or(serde_json::Value::Null);
                 let by_table = body["error"].as_str().is_some_and(|e| e.starts_with(REFUSED));
@@ -77,7 +84,11 @@ async fn every_role_is_refused_exactly_what_the_table_denies() {
                     assert!(!by_table, "{username} ({}) refused {method} {path} by the table: {body}", role.label_zh());
                     assert!(status < 500, "{username} {method} {path}: {status} {body}");
                 } else {
-                    assert!(status == 403 && by_table, "{username} ({}) should be refused {method} {path}: {status} {body}", role.label_zh());
+                    assert!(
+                        status == 403 && by_table,
+                        "{username} ({}) should be refused {method} {path}: {status} {body}",
+                        role.label_zh()
+                    );
                 }
             }
         }
@@ -97,13 +108,15 @@ async fn every_role_is_refused_exactly_the_pages_the_table_denies() {
         // The routes as the server has them; each answers (no 405) without a session.
         let routed: Vec<(&str, &str)> = xietong_web::page_routes().routes().to_vec();
         for (method, path) in &routed {
-            let r = http.request(method.parse().unwrap(), format!("{}{}", app.base, concrete(path))).send().await.unwrap();
+            let r =
+                http.request(method.parse().unwrap(), format!("{}{}", app.base, concrete(path))).send().await.unwrap();
             assert_ne!(r.status().as_u16(), 405, "{method} {path} is routed");
         }
         assert!(routed.len() > 90, "{} page routes", routed.len());
         let missing: Vec<_> = routed.iter().filter(|(m, p)| lookup_page(&m.parse().unwrap(), p).is_none()).collect();
         assert!(missing.is_empty(), "page routes without a permission entry: {missing:?}");
-        let stale: Vec<_> = PAGES.iter().filter(|(m, p, _)| !routed.iter().any(|(rm, rp)| rm == m && rp == p)).collect();
+        let stale: Vec<_> =
+            PAGES.iter().filter(|(m, p, _)| !routed.iter().any(|(rm, rp)| rm == m && rp == p)).collect();
         assert!(stale.is_empty(), "page table entries for routes that do not exist: {stale:?}");
 
         for (role, username) in ACCOUNTS {
@@ -118,7 +131,13 @@ async fn every_role_is_refused_exactly_the_pages_the_table_denies() {
                     continue;
                 }
                 let url = format!("{}{}", app.base, concrete(path));
-                let r = http.request(method.parse().unwrap(), &url).bearer_auth(&c.token).form(&[("x", "1")]).send().await.unwrap();
+                let r = http
+                    .request(method.parse().unwrap(), &url)
+                    .bearer_auth(&c.token)
+                    .form(&[("x", "1")])
+                    .send()
+                    .await
+                    .unwrap();
                 let status = r.status().as_u16();
                 let html = r.text().await.unwrap();
                 let by_table = html.contains(REFUSED);
@@ -126,7 +145,11 @@ async fn every_role_is_refused_exactly_the_pages_the_table_denies() {
                     assert!(!by_table, "{username} ({}) refused page {method} {path} by the table", role.label_zh());
                     assert!(status < 500, "{username} {method} {path}: {status}");
                 } else {
-                    assert!(status == 403 && by_table, "{username} ({}) should be refused page {method} {path}: {status}", role.label_zh());
+                    assert!(
+                        status == 403 && by_table,
+                        "{username} ({}) should be refused page {method} {path}: {status}",
+                        role.label_zh()
+                    );
                     assert!(html.contains(role.label_zh()), "the refusal says whose role it is");
                 }
             }

@@ -8,8 +8,8 @@ mod common;
 use std::future::Future;
 use std::sync::Arc;
 
-use common::{dt, with_demo, Client, TestApp};
-use serde_json::{json, Value};
+use common::{Client, TestApp, dt, with_demo};
+use serde_json::{Value, json};
 use xietong_storage::Db;
 
 /// Monday 10:00, a working day.
@@ -64,7 +64,9 @@ async fn text(db: &Db, sql: &str, id: i64) -> Option<String> {
 }
 
 async fn task_audits(db: &Db, id: i64, action: &str) -> i64 {
-    let sql = format!("SELECT COUNT(*) FROM audit_log WHERE entity = 'task' AND entity_id = CAST($1 AS TEXT) AND action = '{action}'");
+    let sql = format!(
+        "SELECT COUNT(*) FROM audit_log WHERE entity = 'task' AND entity_id = CAST($1 AS TEXT) AND action = '{action}'"
+    );
     count(db, &sql, id).await
 }
 
@@ -128,7 +130,10 @@ async fn approve_and_reject_at_once_leave_one_outcome() {
         let approved = v["task"]["status"] == "closed";
         let (approves, rejects) = (task_events(&tdb.db, id, "approve").await, task_events(&tdb.db, id, "reject").await);
         assert_eq!(approves + rejects, 1, "one decision on the timeline");
-        assert_eq!((task_audits(&tdb.db, id, "task.approve").await, task_audits(&tdb.db, id, "task.reject").await), (approves, rejects));
+        assert_eq!(
+            (task_audits(&tdb.db, id, "task.approve").await, task_audits(&tdb.db, id, "task.reject").await),
+            (approves, rejects)
+        );
         if approved {
             assert_eq!((approves, v["task"]["round"].as_i64()), (1, Some(1)));
             assert!(!v["task"]["closed_at"].is_null());
@@ -191,7 +196,12 @@ async fn receipts_and_extension_requests_at_once_count_once() {
             let lly = lly.clone();
             async move {
                 let day = 21 + (i % 3);
-                lly.act(other, "request_extension", json!({"reason": "征地手续未完成", "new_deadline": format!("2026-12-{day}")})).await
+                lly.act(
+                    other,
+                    "request_extension",
+                    json!({"reason": "征地手续未完成", "new_deadline": format!("2026-12-{day}")}),
+                )
+                .await
             }
         })
         .await;
@@ -217,14 +227,18 @@ async fn docking_moves_reviews_and_ledger_moves_at_once_have_one_effect() {
         let answers = race(N, |i| {
             let tech = tech.clone();
             async move {
-                tech.post(&format!("/api/dockings/{d}/move"), json!({"to": "contacting", "note": format!("第{i}次")})).await
+                tech.post(&format!("/api/dockings/{d}/move"), json!({"to": "contacting", "note": format!("第{i}次")}))
+                    .await
             }
         })
         .await;
         assert_eq!(tally(&answers), (1, N - 1));
         let stage = text(&tdb.db, "SELECT stage FROM dockings WHERE id = $1", d).await.unwrap();
         assert_eq!(count(&tdb.db, "SELECT COUNT(*) FROM docking_events WHERE docking_id = $1", d).await, before + 1);
-        let last = text(&tdb.db, "SELECT to_stage FROM docking_events WHERE docking_id = $1 ORDER BY id DESC LIMIT 1", d).await.unwrap();
+        let last =
+            text(&tdb.db, "SELECT to_stage FROM docking_events WHERE docking_id = $1 ORDER BY id DESC LIMIT 1", d)
+                .await
+                .unwrap();
         assert_eq!(last, stage, "the timeline ends where the docking is");
 
         // One technical contract registered by 20 requests at once.
@@ -244,7 +258,13 @@ async fn docking_moves_reviews_and_ledger_moves_at_once_have_one_effect() {
 
         // A submitted library record: 20 形式审核 passes at once.
         let (_, queue) = tech.get("/api/reviews").await;
-        let item = queue.as_array().unwrap().iter().find(|q| q["review"]["status"] == "submitted").expect("a submitted record in the demo").clone();
+        let item = queue
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["review"]["status"] == "submitted")
+            .expect("a submitted record in the demo")
+            .clone();
         let (lib, rid) = (item["library"].as_str().unwrap().to_string(), item["id"].as_i64().unwrap());
         let answers = race(N, |_| {
             let (tech, lib) = (tech.clone(), lib.clone());
@@ -252,7 +272,9 @@ async fn docking_moves_reviews_and_ledger_moves_at_once_have_one_effect() {
         })
         .await;
         assert_eq!(tally(&answers), (1, N - 1));
-        let sql = format!("SELECT COUNT(*) FROM review_events WHERE library = '{lib}' AND record_id = $1 AND action = 'pass_formal'");
+        let sql = format!(
+            "SELECT COUNT(*) FROM review_events WHERE library = '{lib}' AND record_id = $1 AND action = 'pass_formal'"
+        );
         assert_eq!(count(&tdb.db, &sql, rid).await, 1);
 
         // A problem in the 问题台账: half escalate it, half resolve it.
@@ -274,9 +296,17 @@ async fn docking_moves_reviews_and_ledger_moves_at_once_have_one_effect() {
         .await;
         assert_eq!(tally(&answers), (1, N - 1));
         let status = text(&tdb.db, "SELECT status FROM problems WHERE id = $1", p).await.unwrap();
-        let moves = count(&tdb.db, "SELECT COUNT(*) FROM problem_events WHERE problem_id = $1 AND action IN ('escalate', 'resolve')", p).await;
+        let moves = count(
+            &tdb.db,
+            "SELECT COUNT(*) FROM problem_events WHERE problem_id = $1 AND action IN ('escalate', 'resolve')",
+            p,
+        )
+        .await;
         assert_eq!(moves, 1);
-        let last = text(&tdb.db, "SELECT to_status FROM problem_events WHERE problem_id = $1 ORDER BY id DESC LIMIT 1", p).await.unwrap();
+        let last =
+            text(&tdb.db, "SELECT to_status FROM problem_events WHERE problem_id = $1 ORDER BY id DESC LIMIT 1", p)
+                .await
+                .unwrap();
         assert_eq!(last, status);
         verify(&tdb.db).await;
         tdb.cleanup().await;
@@ -298,7 +328,10 @@ async fn a_month_is_published_once() {
         })
         .await;
         assert_eq!(tally(&answers), (1, N - 1));
-        assert_eq!(count(&tdb.db, "SELECT COUNT(*) FROM rankings WHERE category_id = $1 AND month = '2026-11'", cat).await, 1);
+        assert_eq!(
+            count(&tdb.db, "SELECT COUNT(*) FROM rankings WHERE category_id = $1 AND month = '2026-11'", cat).await,
+            1
+        );
         assert_eq!(count(&tdb.db, published, 1).await, before + 1);
         verify(&tdb.db).await;
         tdb.cleanup().await;
@@ -361,10 +394,17 @@ async fn the_sweep_beside_the_users() {
         tdb.db.sweep(&snap.ctx(), 100).await.unwrap();
         for id in ids.iter().copied() {
             let steps = count(&tdb.db, "SELECT COUNT(*) FROM escalations WHERE task_id = $1", id).await;
-            let events = count(&tdb.db, "SELECT COUNT(*) FROM task_events WHERE task_id = $1 AND action LIKE 'escalate:%'", id).await;
+            let events =
+                count(&tdb.db, "SELECT COUNT(*) FROM task_events WHERE task_id = $1 AND action LIKE 'escalate:%'", id)
+                    .await;
             let audits = task_audits(&tdb.db, id, "task.escalate").await;
-            assert_eq!((steps, events, audits), (2, 2, 2), "催办 and 通报预警 once each for task {id}; no 提醒 once overdue");
-            let reminders = count(&tdb.db, "SELECT COUNT(*) FROM notifications WHERE task_id = $1 AND kind = 'remind'", id).await;
+            assert_eq!(
+                (steps, events, audits),
+                (2, 2, 2),
+                "催办 and 通报预警 once each for task {id}; no 提醒 once overdue"
+            );
+            let reminders =
+                count(&tdb.db, "SELECT COUNT(*) FROM notifications WHERE task_id = $1 AND kind = 'remind'", id).await;
             assert_eq!(reminders, 0, "no 将于…到期 for a task already overdue");
             let next = text(&tdb.db, "SELECT next_check_at FROM tasks WHERE id = $1", id).await;
             assert!(next.is_some(), "the 问题台账 step is still ahead for task {id}");
@@ -386,13 +426,23 @@ async fn parallel_wrong_passwords_lock_and_merges_merge_once() {
         let answers = race(N, |_| {
             let (http, url) = (http.clone(), url.clone());
             async move {
-                let r = http.post(url).json(&json!({"username": "jyj_lly", "password": "Wrong@2026"})).send().await.unwrap();
+                let r = http
+                    .post(url)
+                    .json(&json!({"username": "jyj_lly", "password": "Wrong@2026"}))
+                    .send()
+                    .await
+                    .unwrap();
                 (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
             }
         })
         .await;
         assert!(answers.iter().all(|(s, _)| *s == 403), "{answers:?}");
-        let r = http.post(app.url("/api/session")).json(&json!({"username": "jyj_lly", "password": xietong_demo::DEMO_PASSWORD})).send().await.unwrap();
+        let r = http
+            .post(app.url("/api/session"))
+            .json(&json!({"username": "jyj_lly", "password": xietong_demo::DEMO_PASSWORD}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 403, "20 wrong passwords at once lock the account (5 allowed)");
         assert!(r.text().await.unwrap().contains("账号已锁定"));
 
@@ -401,12 +451,19 @@ async fn parallel_wrong_passwords_lock_and_merges_merge_once() {
         let ids = o["proposals"][0]["inspection_ids"].clone();
         let answers = race(N, |i| {
             let (sup, ids) = (sup.clone(), ids.clone());
-            async move { sup.post("/api/inspections/merges", json!({"inspection_ids": ids, "name": format!("联合督查{i}"), "reason": "能合尽合"})).await }
+            async move {
+                sup.post(
+                    "/api/inspections/merges",
+                    json!({"inspection_ids": ids, "name": format!("联合督查{i}"), "reason": "能合尽合"}),
+                )
+                .await
+            }
         })
         .await;
         assert_eq!(tally(&answers), (1, N - 1));
         let merges = count(&tdb.db, "SELECT COUNT(*) FROM inspection_merges WHERE $1 > 0", 1).await;
-        let audits = count(&tdb.db, "SELECT COUNT(*) FROM audit_log WHERE action = 'inspection.merge' AND $1 > 0", 1).await;
+        let audits =
+            count(&tdb.db, "SELECT COUNT(*) FROM audit_log WHERE action = 'inspection.merge' AND $1 > 0", 1).await;
         assert_eq!((merges, audits), (1, 1));
         verify(&tdb.db).await;
         tdb.cleanup().await;

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{dt, with_demo, Client};
+use common::{Client, dt, with_demo};
 use serde_json::json;
 use xietong_storage::Db;
 
@@ -16,7 +16,11 @@ async fn next_check(db: &Db, id: i64) -> Option<String> {
 }
 
 async fn reminders(db: &Db, id: i64) -> i64 {
-    let r = sqlx::query("SELECT COUNT(*) FROM escalations WHERE task_id = $1 AND step = 'remind'").bind(id).fetch_one(&db.pool).await.unwrap();
+    let r = sqlx::query("SELECT COUNT(*) FROM escalations WHERE task_id = $1 AND step = 'remind'")
+        .bind(id)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
     sqlx::Row::try_get::<i64, _>(&r, 0).unwrap()
 }
 
@@ -38,7 +42,10 @@ async fn a_rule_change_moves_the_next_check_and_the_step_fires_at_its_new_time()
         let sup = Client::login(&app, "duchaju").await;
         let id = task_due_dec_18(&sup, "规则〔2026〕1号").await;
         let before = next_check(&tdb.db, id).await.unwrap();
-        assert_eq!(before, "2026-12-16 09:00:00", "提醒 three working days before the deadline (Tuesday's close is Wednesday's start)");
+        assert_eq!(
+            before, "2026-12-16 09:00:00",
+            "提醒 three working days before the deadline (Tuesday's close is Wednesday's start)"
+        );
 
         // Refused changes name the field and change nothing.
         let (_, rules) = sup.get("/api/rules").await;
@@ -83,7 +90,8 @@ async fn a_calendar_change_moves_the_next_check() {
         assert_eq!(next_check(&tdb.db, id).await.unwrap(), "2026-12-16 09:00:00");
         // Two days off in the week of the deadline push three working days back to Monday the 14th.
         for day in ["2026-12-16", "2026-12-17"] {
-            let (s, v) = admin.put(&format!("/api/calendar/days/{day}"), json!({"off": true, "name": "测试调休"})).await;
+            let (s, v) =
+                admin.put(&format!("/api/calendar/days/{day}"), json!({"off": true, "name": "测试调休"})).await;
             assert_eq!(s, 204, "{v}");
         }
         assert_eq!(next_check(&tdb.db, id).await.unwrap(), "2026-12-14 09:00:00");
@@ -107,7 +115,12 @@ async fn the_login_limit_applies_at_once() {
         let http = reqwest::Client::new();
         let mut statuses = vec![];
         for _ in 0..7 {
-            let r = http.post(app.url("/api/session")).json(&json!({"username": "nobody", "password": "x"})).send().await.unwrap();
+            let r = http
+                .post(app.url("/api/session"))
+                .json(&json!({"username": "nobody", "password": "x"}))
+                .send()
+                .await
+                .unwrap();
             statuses.push(r.status().as_u16());
         }
         assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 2, "5 a minute, without a restart: {statuses:?}");

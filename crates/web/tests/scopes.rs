@@ -4,8 +4,8 @@
 
 mod common;
 
-use common::{dt, fingerprint, with_demo, Client};
-use serde_json::{json, Value};
+use common::{Client, dt, fingerprint, with_demo};
+use serde_json::{Value, json};
 
 fn new_task(lead: i64, leader: Option<i64>, doc_no: &str) -> Value {
     json!({"title": format!("数据范围测试任务 {doc_no}"), "description": "按区政府常务会要求推进", "source_kind": "meeting", "doc_no": doc_no,
@@ -32,7 +32,14 @@ async fn listed(c: &Client) -> Vec<i64> {
 async fn exported(c: &Client) -> String {
     let (s, bytes) = c.bytes("/api/exports/tasks").await;
     assert_eq!(s, 200);
-    let col = xietong_office::table::Column { key: "文号".into(), header: "文号".into(), required: true, width: 10.0, note: String::new(), choices: vec![] };
+    let col = xietong_office::table::Column {
+        key: "文号".into(),
+        header: "文号".into(),
+        required: true,
+        width: 10.0,
+        note: String::new(),
+        choices: vec![],
+    };
     let rows = xietong_office::xlsx::read_table("tasks.xlsx", &bytes, &[col]).expect("the export reads back");
     rows.iter().map(|r| r.get("文号").to_string()).collect::<Vec<_>>().join("|")
 }
@@ -55,7 +62,12 @@ async fn each_data_scope_kind_governs_reads_lists_exports_and_writes() {
         let Some((tdb, app)) = with_demo(b, dt("2026-11-23 10:00")).await else { continue };
         let sup = Client::login(&app, "duchaju").await;
         let anquan = Client::login(&app, "anquan").await;
-        let (cgj, slj, jsj, dlk) = (sup.unit_id("cgj").await, sup.unit_id("slj").await, sup.unit_id("jsj").await, sup.unit_id("jsj_dlk").await);
+        let (cgj, slj, jsj, dlk) = (
+            sup.unit_id("cgj").await,
+            sup.unit_id("slj").await,
+            sup.unit_id("jsj").await,
+            sup.unit_id("jsj_dlk").await,
+        );
         let leader = Client::login(&app, "fqz_cj").await;
         let me = leader.get("/api/me").await.1["person_id"].as_i64().unwrap();
         let other_leader = Client::login(&app, "fqz_sh").await.get("/api/me").await.1["person_id"].as_i64().unwrap();
@@ -66,9 +78,18 @@ async fn each_data_scope_kind_governs_reads_lists_exports_and_writes() {
         // Defaults: the 安全管理员 sees every role's scope; leaders 全部, liaisons 本单位及以下.
         let (s, scopes) = anquan.get("/api/data-scopes").await;
         assert_eq!(s, 200, "{scopes}");
-        let kind = |r: &str| scopes.as_array().unwrap().iter().find(|x| x["role"] == r).unwrap()["kind"].as_str().unwrap().to_string();
-        assert_eq!((kind("leader"), kind("liaison"), kind("responsible"), kind("enterprise")), ("all".into(), "unit_and_below".into(), "self".into(), "unit".into()));
-        assert_eq!(Client::login(&app, "admin").await.get("/api/data-scopes").await.0, 403, "三员分立: not the 系统管理员's setting");
+        let kind = |r: &str| {
+            scopes.as_array().unwrap().iter().find(|x| x["role"] == r).unwrap()["kind"].as_str().unwrap().to_string()
+        };
+        assert_eq!(
+            (kind("leader"), kind("liaison"), kind("responsible"), kind("enterprise")),
+            ("all".into(), "unit_and_below".into(), "self".into(), "unit".into())
+        );
+        assert_eq!(
+            Client::login(&app, "admin").await.get("/api/data-scopes").await.0,
+            403,
+            "三员分立: not the 系统管理员's setting"
+        );
         let jsj_lly = Client::login(&app, "jsj_lly").await;
         assert!(listed(&jsj_lly).await.contains(&sub), "本单位及以下 reaches the 内设科室's task");
         assert_eq!(jsj_lly.get(&format!("/api/tasks/{sub}")).await.0, 200);
@@ -84,7 +105,11 @@ async fn each_data_scope_kind_governs_reads_lists_exports_and_writes() {
         assert_eq!(s, 403, "{v}");
         assert_eq!(fingerprint(&tdb.db).await, before, "a refused write writes nothing");
         let dlk_task_of_own_unit = create(&sup, jsj, None, "二七督〔2026〕范围4号").await;
-        assert_eq!(jsj_lly.act(dlk_task_of_own_unit, "receive", json!({})).await.0, 200, "its own unit's task still works");
+        assert_eq!(
+            jsj_lly.act(dlk_task_of_own_unit, "receive", json!({})).await.0,
+            200,
+            "its own unit's task still works"
+        );
 
         // 自定: a leader limited to 城管局 sees A, not B (nor the 道路科 task), and may not 批示 B.
         set_scope(&anquan, "leader", json!({"kind": "custom", "unit_ids": [cgj]})).await;
@@ -104,16 +129,24 @@ async fn each_data_scope_kind_governs_reads_lists_exports_and_writes() {
         let ids = listed(&leader).await;
         assert!(ids.contains(&a) && !ids.contains(&bb), "{ids:?}");
         refused(&leader, bb).await;
-        assert_eq!(listed(&Client::login(&app, "quzhang").await).await.iter().filter(|i| [a, bb, sub].contains(i)).count(), 0, "区长 is in charge of none of them");
+        assert_eq!(
+            listed(&Client::login(&app, "quzhang").await).await.iter().filter(|i| [a, bb, sub].contains(i)).count(),
+            0,
+            "区长 is in charge of none of them"
+        );
 
         // 全部: a liaison set to 全部 reads another unit's task.
         set_scope(&anquan, "liaison", json!({"kind": "all"})).await;
         assert_eq!(jsj_lly.get(&format!("/api/tasks/{bb}")).await.0, 200);
         assert!(listed(&jsj_lly).await.contains(&bb));
 
-        let cgj_name = sup.get("/api/units").await.1.as_array().unwrap().iter().find(|u| u["id"] == cgj).unwrap()["name"].clone();
+        let cgj_name =
+            sup.get("/api/units").await.1.as_array().unwrap().iter().find(|u| u["id"] == cgj).unwrap()["name"].clone();
         let (_, todo) = sup.get("/api/todo").await;
-        assert!(todo.as_array().unwrap().iter().any(|t| t["task"]["lead_unit_name"] != cgj_name), "the 督查局's 待办 spans units: {todo}");
+        assert!(
+            todo.as_array().unwrap().iter().any(|t| t["task"]["lead_unit_name"] != cgj_name),
+            "the 督查局's 待办 spans units: {todo}"
+        );
 
         // 立项 is a write too: the 督查局 limited to 城管局 may not open a task led by 水利局.
         set_scope(&anquan, "supervisor", json!({"kind": "custom", "unit_ids": [cgj]})).await;
@@ -129,7 +162,10 @@ async fn each_data_scope_kind_governs_reads_lists_exports_and_writes() {
         assert!(todo.as_array().unwrap().iter().all(|t| t["task"]["lead_unit_name"] == cgj_name), "{todo}");
 
         // Every change is in the audit chain, with before and after.
-        let n = sqlx::query("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'settings.data_scope'").fetch_one(&tdb.db.pool).await.unwrap();
+        let n = sqlx::query("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'settings.data_scope'")
+            .fetch_one(&tdb.db.pool)
+            .await
+            .unwrap();
         assert_eq!(sqlx::Row::try_get::<i64, _>(&n, "n").unwrap(), 5);
         tdb.cleanup().await;
     });
@@ -156,7 +192,10 @@ async fn bad_data_scope_settings_are_refused_and_change_nothing() {
         let (s, _) = Client::login(&app, "duchaju").await.put("/api/data-scopes/liaison", json!({"kind": "all"})).await;
         assert_eq!(s, 403, "only the 安全管理员");
         assert_eq!(fingerprint(&tdb.db).await, before);
-        assert_eq!(tdb.db.data_scope_of(xietong_supervision::Role::Liaison).await.unwrap(), xietong_supervision::DataScope::UnitAndBelow);
+        assert_eq!(
+            tdb.db.data_scope_of(xietong_supervision::Role::Liaison).await.unwrap(),
+            xietong_supervision::DataScope::UnitAndBelow
+        );
         tdb.cleanup().await;
     });
 }

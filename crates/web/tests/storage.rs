@@ -6,8 +6,8 @@ mod common;
 use common::{dt, fresh};
 use sqlx::Row;
 use xietong_audit::ChainError;
-use xietong_storage::tasks::{Command, Ctx, NewTask};
 use xietong_storage::Db;
+use xietong_storage::tasks::{Command, Ctx, NewTask};
 
 /// A task from a superior directive, handed over at once.
 fn superior_task(title: &str, doc_no: &str, lead_unit_id: i64, deadline: &str) -> NewTask {
@@ -112,7 +112,11 @@ async fn cancelled_tasks_are_not_escalated() {
         let id = tdb.db.create_task(&sup, &ctx(now), &n).await.unwrap();
         tdb.db.perform(&sup, &ctx(now), id, Command::Cancel { reason: "上级已撤回".into() }).await.unwrap();
         tdb.db.sweep(&ctx(dt("2027-03-01 10:00")), 100).await.unwrap();
-        let fired = sqlx::query("SELECT COUNT(*) AS n FROM escalations WHERE task_id = $1").bind(id).fetch_one(&tdb.db.pool).await.unwrap();
+        let fired = sqlx::query("SELECT COUNT(*) AS n FROM escalations WHERE task_id = $1")
+            .bind(id)
+            .fetch_one(&tdb.db.pool)
+            .await
+            .unwrap();
         assert_eq!(fired.try_get::<i64, _>("n").unwrap(), 0, "{b:?}: a cancelled task is not escalated");
         tdb.cleanup().await;
     });
@@ -153,7 +157,11 @@ async fn audit_verify_names_the_first_edited_or_deleted_entry() {
         xietong_demo::load(&tdb.db, dt("2026-11-23 10:00")).await.unwrap();
         let n = tdb.db.verify_audit().await.unwrap().unwrap();
         tamper(&tdb.db, "DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)").await;
-        assert_eq!(tdb.db.verify_audit().await.unwrap(), Err(ChainError::Truncated { expected: n, found: n - 1 }), "{b:?}");
+        assert_eq!(
+            tdb.db.verify_audit().await.unwrap(),
+            Err(ChainError::Truncated { expected: n, found: n - 1 }),
+            "{b:?}"
+        );
         tdb.cleanup().await;
     });
 }
@@ -168,13 +176,26 @@ async fn optional_floats_on_one_connection() {
         let now = dt("2026-11-23 10:00");
         xietong_demo::load(&tdb.db, now).await.unwrap();
         let one = match b {
-            common::Backend::Sqlite => Db::connect_with(&format!("sqlite://{}?mode=rwc", tdb.dir.as_ref().unwrap().path().join("xietong.db").display()), None, Some(1)).await.unwrap(),
-            common::Backend::Postgres => Db::connect_with(&common::pg_url(), tdb.schema.as_deref(), Some(1)).await.unwrap(),
+            common::Backend::Sqlite => Db::connect_with(
+                &format!("sqlite://{}?mode=rwc", tdb.dir.as_ref().unwrap().path().join("xietong.db").display()),
+                None,
+                Some(1),
+            )
+            .await
+            .unwrap(),
+            common::Backend::Postgres => {
+                Db::connect_with(&common::pg_url(), tdb.schema.as_deref(), Some(1)).await.unwrap()
+            }
         };
         let sup = one.user_by_name("duchaju").await.unwrap().unwrap();
         let ind = one.all_indicators(&sup, now.date()).await.unwrap()[0].id;
         for pct in [None, Some(40.0), None, Some(41.5)] {
-            let r = xietong_storage::indicators::NewIndicatorReport { as_of: "2026-11-20".into(), actual: 1000.0, reported_percent: pct, note: String::new() };
+            let r = xietong_storage::indicators::NewIndicatorReport {
+                as_of: "2026-11-20".into(),
+                actual: 1000.0,
+                reported_percent: pct,
+                note: String::new(),
+            };
             one.report_indicator(&sup, now, ind, &r).await.unwrap_or_else(|e| panic!("{b:?} {pct:?}: {e:?}"));
         }
         one.pool.close().await;
@@ -203,9 +224,18 @@ async fn ledger_candidates_come_from_the_escalation_ladder() {
         assert!(tdb.db.ledger_candidates(&lly).await.unwrap().is_empty(), "a liaison gets no candidate list");
         let task = c[0].0;
         let jsj = tdb.db.list_units().await.unwrap().into_iter().find(|u| u.code == "jsj").unwrap().id;
-        let n = xietong_storage::problems::NewProblem { title: "长期逾期".into(), description: "研判".into(), source_task_id: Some(task), lead_unit_id: jsj, unit_ids: vec![] };
+        let n = xietong_storage::problems::NewProblem {
+            title: "长期逾期".into(),
+            description: "研判".into(),
+            source_task_id: Some(task),
+            lead_unit_id: jsj,
+            unit_ids: vec![],
+        };
         tdb.db.raise_problem(&sup, &n, later).await.unwrap();
-        assert!(!tdb.db.ledger_candidates(&sup).await.unwrap().iter().any(|x| x.0 == task), "raised: no longer a candidate");
+        assert!(
+            !tdb.db.ledger_candidates(&sup).await.unwrap().iter().any(|x| x.0 == task),
+            "raised: no longer a candidate"
+        );
         tdb.cleanup().await;
     });
 }
@@ -230,7 +260,7 @@ fn auditor(role: xietong_supervision::Role) -> xietong_storage::auth::SessionUse
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logs_younger_than_180_days_cannot_be_purged_by_the_app_or_by_hand() {
-    use xietong_storage::audit::{append, Change};
+    use xietong_storage::audit::{Change, append};
     use xietong_supervision::Role;
     each_backend!(|b| {
         let Some(tdb) = fresh(b).await else { continue };
@@ -238,8 +268,19 @@ async fn logs_younger_than_180_days_cannot_be_purged_by_the_app_or_by_hand() {
         // 40 entries and 40 logins from last winter, then 10 and 10 from last week.
         let mut tx = db.begin().await.unwrap();
         for i in 0..50i64 {
-            let at = if i < 40 { dt("2025-12-01 09:00") + chrono::Duration::hours(i) } else { dt("2026-11-16 09:00") + chrono::Duration::hours(i) };
-            let c = Change { actor: "duchaju", action: "task.create", entity: "task", entity_id: i.to_string(), before: String::new(), after: "{}".into() };
+            let at = if i < 40 {
+                dt("2025-12-01 09:00") + chrono::Duration::hours(i)
+            } else {
+                dt("2026-11-16 09:00") + chrono::Duration::hours(i)
+            };
+            let c = Change {
+                actor: "duchaju",
+                action: "task.create",
+                entity: "task",
+                entity_id: i.to_string(),
+                before: String::new(),
+                after: "{}".into(),
+            };
             append(&mut tx, at, c).await.unwrap();
             sqlx::query("INSERT INTO login_log (username, at, ok, message, address) VALUES ('duchaju', $1, 1, '登录成功', '127.0.0.1')")
                 .bind(xietong_storage::ts(at))
@@ -251,7 +292,12 @@ async fn logs_younger_than_180_days_cannot_be_purged_by_the_app_or_by_hand() {
         let now = dt("2026-11-23 10:00");
         let rows = |db: &Db| {
             let db = db.clone();
-            async move { (count(&db, "SELECT COUNT(*) AS n FROM audit_log").await, count(&db, "SELECT COUNT(*) AS n FROM login_log").await) }
+            async move {
+                (
+                    count(&db, "SELECT COUNT(*) AS n FROM audit_log").await,
+                    count(&db, "SELECT COUNT(*) AS n FROM login_log").await,
+                )
+            }
         };
 
         // By hand, even an old row is refused until a purge marks it; a recent one always.
@@ -260,20 +306,32 @@ async fn logs_younger_than_180_days_cannot_be_purged_by_the_app_or_by_hand() {
             assert!(e.to_string().contains("保留期"), "{e}");
         }
         // Inside the retention period, or not the 审计管理员: refused, nothing changes.
-        let e = db.purge_logs(&auditor(Role::AuditAdmin), chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(), now).await.unwrap_err();
+        let e = db
+            .purge_logs(&auditor(Role::AuditAdmin), chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(), now)
+            .await
+            .unwrap_err();
         assert!(e.to_string().contains("清理截止日期") && e.to_string().contains("2026-05-27"), "{e}");
         for r in [Role::Admin, Role::SecurityAdmin, Role::Supervisor] {
-            assert!(db.purge_logs(&auditor(r), chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(), now).await.is_err(), "{r:?}");
+            assert!(
+                db.purge_logs(&auditor(r), chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(), now).await.is_err(),
+                "{r:?}"
+            );
         }
         assert_eq!(rows(db).await, (50, 50));
 
         // Older than 180 days: purged, and the rest of the chain still verifies from the kept hash.
-        let p = db.purge_logs(&auditor(Role::AuditAdmin), chrono::NaiveDate::from_ymd_opt(2026, 5, 1).unwrap(), now).await.unwrap();
+        let p = db
+            .purge_logs(&auditor(Role::AuditAdmin), chrono::NaiveDate::from_ymd_opt(2026, 5, 1).unwrap(), now)
+            .await
+            .unwrap();
         assert_eq!((p.audit_entries, p.logins, p.kept_from_seq), (40, 40, 41));
         assert_eq!(rows(db).await, (11, 10), "10 recent entries and the purge's own");
         assert_eq!(db.verify_audit().await.unwrap(), Ok(51));
         // Purging again finds nothing older, and says the chain still starts at 41.
-        let p = db.purge_logs(&auditor(Role::AuditAdmin), chrono::NaiveDate::from_ymd_opt(2026, 5, 1).unwrap(), now).await.unwrap();
+        let p = db
+            .purge_logs(&auditor(Role::AuditAdmin), chrono::NaiveDate::from_ymd_opt(2026, 5, 1).unwrap(), now)
+            .await
+            .unwrap();
         assert_eq!((p.audit_entries, p.logins, p.kept_from_seq), (0, 0, 41));
         assert_eq!(db.verify_audit().await.unwrap(), Ok(52));
         let e = sqlx::query("DELETE FROM audit_log WHERE seq = 41").execute(&db.pool).await.unwrap_err();
@@ -281,7 +339,14 @@ async fn logs_younger_than_180_days_cannot_be_purged_by_the_app_or_by_hand() {
 
         // An application clock set two years ahead cannot purge last week's records: the
         // database's own clock refuses, the whole purge rolls back.
-        let e = db.purge_logs(&auditor(Role::AuditAdmin), chrono::NaiveDate::from_ymd_opt(2028, 1, 1).unwrap(), dt("2028-11-23 10:00")).await.unwrap_err();
+        let e = db
+            .purge_logs(
+                &auditor(Role::AuditAdmin),
+                chrono::NaiveDate::from_ymd_opt(2028, 1, 1).unwrap(),
+                dt("2028-11-23 10:00"),
+            )
+            .await
+            .unwrap_err();
         assert!(e.to_string().contains("保留期"), "{e}");
         assert_eq!(rows(db).await, (12, 10));
         assert_eq!(db.verify_audit().await.unwrap(), Ok(52));

@@ -103,20 +103,33 @@ struct QuerySet {
 /// The three query types exactly as the data README defines them.
 fn query_sets(papers: &[Paper]) -> Vec<QuerySet> {
     let no_kw: Vec<AchievementDoc> = papers.iter().map(|p| doc(p, false)).collect();
-    let t1 = papers.iter().filter(|p| p.keywords.len() >= 2).map(|p| (format!("{} {}", p.keywords[0], p.keywords[1]), HashSet::from([p.id.clone()]))).collect();
+    let t1 = papers
+        .iter()
+        .filter(|p| p.keywords.len() >= 2)
+        .map(|p| (format!("{} {}", p.keywords[0], p.keywords[1]), HashSet::from([p.id.clone()])))
+        .collect();
     let mut carriers: HashMap<&str, HashSet<String>> = HashMap::new();
     for p in papers {
         for k in &p.keywords {
             carriers.entry(k.as_str()).or_default().insert(p.id.clone());
         }
     }
-    let mut t2: Vec<(String, HashSet<String>)> = carriers.into_iter().filter(|(_, s)| (2..=30).contains(&s.len())).map(|(k, s)| (k.to_string(), s)).collect();
+    let mut t2: Vec<(String, HashSet<String>)> =
+        carriers.into_iter().filter(|(_, s)| (2..=30).contains(&s.len())).map(|(k, s)| (k.to_string(), s)).collect();
     t2.sort_by(|a, b| a.0.cmp(&b.0));
     let (a, b): (Vec<_>, Vec<_>) = papers.iter().enumerate().partition(|(i, _)| i % 2 == 0);
     let b_docs: Vec<AchievementDoc> = b.iter().map(|(_, p)| doc(p, true)).collect();
     let t3 = a
         .iter()
-        .map(|(_, p)| (p.abs.clone(), b.iter().filter(|(_, q)| q.discipline == p.discipline).map(|(_, q)| q.id.clone()).collect::<HashSet<_>>()))
+        .map(|(_, p)| {
+            (
+                p.abs.clone(),
+                b.iter()
+                    .filter(|(_, q)| q.discipline == p.discipline)
+                    .map(|(_, q)| q.id.clone())
+                    .collect::<HashSet<_>>(),
+            )
+        })
         .filter(|(_, r)| !r.is_empty())
         .collect();
     vec![
@@ -128,7 +141,13 @@ fn query_sets(papers: &[Paper]) -> Vec<QuerySet> {
 
 /// nDCG@10 with binary relevance and log2 discounts; Recall@10 = relevant in the top 10 / all relevant.
 fn score(ranked: &[String], relevant: &HashSet<String>) -> (f64, f64) {
-    let dcg: f64 = ranked.iter().take(10).enumerate().filter(|(_, id)| relevant.contains(*id)).map(|(i, _)| 1.0 / ((i + 2) as f64).log2()).sum();
+    let dcg: f64 = ranked
+        .iter()
+        .take(10)
+        .enumerate()
+        .filter(|(_, id)| relevant.contains(*id))
+        .map(|(i, _)| 1.0 / ((i + 2) as f64).log2())
+        .sum();
     let idcg: f64 = (0..relevant.len().min(10)).map(|i| 1.0 / ((i + 2) as f64).log2()).sum();
     let found = ranked.iter().take(10).filter(|id| relevant.contains(*id)).count();
     (if idcg > 0.0 { dcg / idcg } else { 0.0 }, found as f64 / relevant.len().max(1) as f64)
@@ -148,13 +167,25 @@ fn options(set: &str) -> Result<MatchOptions> {
 fn quality(csl: &Path, file: &str, set: &str, dump: Option<&Path>) -> Result<()> {
     let mut dump_out = String::new();
     let papers = read_csl(&csl.join(file))?;
-    println!("matching quality on CSL {file} ({} papers), query types as defined in the data README (types 1-2 against the corpus with its keywords emptied; type 3: queries from half A, corpus half B)", papers.len());
-    println!("nDCG@10: binary relevance, DCG = sum over the top 10 of rel_i / log2(i + 1), divided by the ideal DCG of min(10, |relevant|) relevant documents");
-    println!("Recall@10 = |relevant in the top 10| / |relevant|  (so a query with more than 10 relevant documents cannot reach 1)");
-    println!("BM25 = baseline_search: tantivy BM25 (k1 1.2, b 0.75), one field title + abstract + keywords, jieba search-mode tokens; ours = MatchIndex::search, same index, same process");
+    println!(
+        "matching quality on CSL {file} ({} papers), query types as defined in the data README (types 1-2 against the corpus with its keywords emptied; type 3: queries from half A, corpus half B)",
+        papers.len()
+    );
+    println!(
+        "nDCG@10: binary relevance, DCG = sum over the top 10 of rel_i / log2(i + 1), divided by the ideal DCG of min(10, |relevant|) relevant documents"
+    );
+    println!(
+        "Recall@10 = |relevant in the top 10| / |relevant|  (so a query with more than 10 relevant documents cannot reach 1)"
+    );
+    println!(
+        "BM25 = baseline_search: tantivy BM25 (k1 1.2, b 0.75), one field title + abstract + keywords, jieba search-mode tokens; ours = MatchIndex::search, same index, same process"
+    );
     let opts = options(set)?;
     println!("{}weights: {}", if set.is_empty() { "default " } else { "" }, serde_json::to_string(&opts)?);
-    println!("{:<28} {:>7} {:>12} {:>12} {:>12} {:>12}", "query type", "queries", "BM25 nDCG", "BM25 R@10", "ours nDCG", "ours R@10");
+    println!(
+        "{:<28} {:>7} {:>12} {:>12} {:>12} {:>12}",
+        "query type", "queries", "BM25 nDCG", "BM25 R@10", "ours nDCG", "ours R@10"
+    );
     for set in query_sets(&papers) {
         let idx = MatchIndex::build_in_ram(&set.corpus)?;
         let (mut bn, mut br, mut on, mut or) = (0.0, 0.0, 0.0, 0.0);
@@ -164,9 +195,20 @@ fn quality(csl: &Path, file: &str, set: &str, dump: Option<&Path>) -> Result<()>
             let (n1, r1) = score(&b, rel);
             let (n2, r2) = score(&o, rel);
             if dump.is_some() {
-                let mark = |v: &[String]| v.iter().map(|id| if rel.contains(id) { format!("{id}*") } else { id.clone() }).collect::<Vec<_>>().join(",");
+                let mark = |v: &[String]| {
+                    v.iter()
+                        .map(|id| if rel.contains(id) { format!("{id}*") } else { id.clone() })
+                        .collect::<Vec<_>>()
+                        .join(",")
+                };
                 let q1: String = q.chars().take(40).collect();
-                dump_out.push_str(&format!("{}\t{q1}\t{}\t{n1:.3}\t{n2:.3}\t{}\t{}\n", &set.name[..1], rel.len(), mark(&b), mark(&o)));
+                dump_out.push_str(&format!(
+                    "{}\t{q1}\t{}\t{n1:.3}\t{n2:.3}\t{}\t{}\n",
+                    &set.name[..1],
+                    rel.len(),
+                    mark(&b),
+                    mark(&o)
+                ));
             }
             bn += n1;
             br += r1;
@@ -174,7 +216,15 @@ fn quality(csl: &Path, file: &str, set: &str, dump: Option<&Path>) -> Result<()>
             or += r2;
         }
         let n = set.queries.len().max(1) as f64;
-        println!("{:<28} {:>7} {:>12.3} {:>12.3} {:>12.3} {:>12.3}", set.name, set.queries.len(), bn / n, br / n, on / n, or / n);
+        println!(
+            "{:<28} {:>7} {:>12.3} {:>12.3} {:>12.3} {:>12.3}",
+            set.name,
+            set.queries.len(),
+            bn / n,
+            br / n,
+            on / n,
+            or / n
+        );
     }
     if let Some(p) = dump {
         std::fs::write(p, dump_out).with_context(|| format!("cannot write {}", p.display()))?;
@@ -185,13 +235,22 @@ fn quality(csl: &Path, file: &str, set: &str, dump: Option<&Path>) -> Result<()>
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|k| k.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|k| k.parse::<f64>().ok())
+        })
         .map(|kb| kb / 1024.0)
         .unwrap_or(0.0)
 }
 
 fn dir_size(p: &Path) -> u64 {
-    std::fs::read_dir(p).map(|rd| rd.filter_map(|e| e.ok()).filter_map(|e| e.metadata().ok()).filter(|m| m.is_file()).map(|m| m.len()).sum()).unwrap_or(0)
+    std::fs::read_dir(p)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok()).filter_map(|e| e.metadata().ok()).filter(|m| m.is_file()).map(|m| m.len()).sum()
+        })
+        .unwrap_or(0)
 }
 
 /// Sentences of a text: ends at 。；！？ and at a full stop that is not inside a number.
@@ -200,7 +259,8 @@ fn sentences(text: &str) -> Vec<String> {
     let (mut out, mut cur) = (vec![], String::new());
     for (i, &c) in chars.iter().enumerate() {
         cur.push(c);
-        let stop = matches!(c, '。' | '；' | '！' | '？') || (c == '.' && !chars.get(i + 1).is_some_and(|n| n.is_ascii_alphanumeric()));
+        let stop = matches!(c, '。' | '；' | '！' | '？')
+            || (c == '.' && !chars.get(i + 1).is_some_and(|n| n.is_ascii_alphanumeric()));
         if stop {
             out.push(std::mem::take(&mut cur));
         }
@@ -222,7 +282,11 @@ fn latency(csl: &Path, n_docs: usize, n_queries: usize, set: &str) -> Result<()>
     let pool: Vec<String> = papers.iter().flat_map(|p| sentences(&p.abs)).collect();
     let seed = 20261125;
     let mut rng = StdRng::seed_from_u64(seed);
-    println!("latency: {n_docs} synthetic documents recombined from real CSL text (seed {seed}): each takes the title, keywords, discipline and category of a random one of the {} papers of dev.tsv + extra.tsv and an abstract of 3-7 random sentences drawn from all {} sentences of their abstracts", papers.len(), pool.len());
+    println!(
+        "latency: {n_docs} synthetic documents recombined from real CSL text (seed {seed}): each takes the title, keywords, discipline and category of a random one of the {} papers of dev.tsv + extra.tsv and an abstract of 3-7 random sentences drawn from all {} sentences of their abstracts",
+        papers.len(),
+        pool.len()
+    );
     let dir = tempfile::tempdir()?;
     let idx = MatchIndex::build_in_dir(dir.path(), &[])?;
     let t0 = Instant::now();
@@ -245,7 +309,11 @@ fn latency(csl: &Path, n_docs: usize, n_queries: usize, set: &str) -> Result<()>
     let build = t0.elapsed().as_secs_f64();
     idx.close_writer()?;
     let merged = t0.elapsed().as_secs_f64();
-    println!("indexing (one indexing thread, on disk in a temp dir): {} documents in {build:.1} s = {:.0} documents/s (add + commit); background merges done at {merged:.1} s", idx.num_docs(), n_docs as f64 / build);
+    println!(
+        "indexing (one indexing thread, on disk in a temp dir): {} documents in {build:.1} s = {:.0} documents/s (add + commit); background merges done at {merged:.1} s",
+        idx.num_docs(),
+        n_docs as f64 / build
+    );
     println!("index size: {:.0} MiB", dir_size(dir.path()) as f64 / 1048576.0);
 
     let names = ["type 1: two keywords", "type 2: one keyword", "type 3: whole abstract"];
@@ -271,7 +339,9 @@ fn latency(csl: &Path, n_docs: usize, n_queries: usize, set: &str) -> Result<()>
         std::hint::black_box((hits, b));
     }
     println!("{}weights: {}", if set.is_empty() { "default " } else { "" }, serde_json::to_string(&opts)?);
-    println!("{n_queries} queries on one thread, top 10 with explanations, types 1/2/3 in turn (keywords and abstracts of random CSL papers):");
+    println!(
+        "{n_queries} queries on one thread, top 10 with explanations, types 1/2/3 in turn (keywords and abstracts of random CSL papers):"
+    );
     for (name, runs) in [("ours", &mut ours), ("BM25 baseline", &mut base)] {
         let mut all: Vec<f64> = runs.iter().flatten().copied().collect();
         println!("  {name:<14} all types              {}", percentiles(&mut all));

@@ -57,12 +57,12 @@ pub async fn wait_ready(http: &reqwest::Client, base: &str) {
     panic!("server not ready within 60 s");
 }
 
-
 /// A fresh PostgreSQL database for one test (dropped by the returned guard's owner with
 /// [`drop_database`]); `None` when PostgreSQL is unreachable outside CI.
 pub async fn fresh_database(tag: &str) -> Option<(sqlx::PgConnection, String, String)> {
     use sqlx::Connection;
-    let admin_url = std::env::var("XIETONG_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let admin_url =
+        std::env::var("XIETONG_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let mut conn = match sqlx::PgConnection::connect(&admin_url).await {
         Ok(c) => c,
         Err(e) if std::env::var_os("CI").is_some() => panic!("PostgreSQL at {admin_url} unreachable in CI: {e}"),
@@ -79,7 +79,10 @@ pub async fn fresh_database(tag: &str) -> Option<(sqlx::PgConnection, String, St
 }
 
 pub async fn drop_database(mut conn: sqlx::PgConnection, name: &str) {
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&mut conn).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
 }
 
 /// The 督查局's session on a running demo server, the unit its test tasks go to (建设和交通局),
@@ -91,11 +94,28 @@ pub struct Supervisor {
 }
 
 pub async fn supervisor(http: &reqwest::Client, base: &str) -> Supervisor {
-    let v: serde_json::Value = http.post(format!("{base}/api/session")).json(&serde_json::json!({"username": "duchaju", "password": PASSWORD})).send().await.unwrap().json().await.unwrap();
+    let v: serde_json::Value = http
+        .post(format!("{base}/api/session"))
+        .json(&serde_json::json!({"username": "duchaju", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let token = v["token"].as_str().unwrap().to_string();
-    let units: serde_json::Value = http.get(format!("{base}/api/units")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let units: serde_json::Value =
+        http.get(format!("{base}/api/units")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     let unit = units.as_array().unwrap().iter().find(|u| u["code"] == "jsj").unwrap()["id"].as_i64().unwrap();
-    let due: serde_json::Value = http.get(format!("{base}/api/calendar/due?from=2026-11-23%2010:00&working_hours=400")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let due: serde_json::Value = http
+        .get(format!("{base}/api/calendar/due?from=2026-11-23%2010:00&working_hours=400"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let deadline = due["due"].as_str().unwrap()[..10].to_string();
     Supervisor { token, unit, deadline }
 }

@@ -18,7 +18,11 @@ impl Dialect for Postgres {
         &[
             (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
             (2, "open task indexes", include_str!("../../migrations/postgres/0002_open_task_indexes.sql")),
-            (3, "open task category index", include_str!("../../migrations/postgres/0003_open_task_category_index.sql")),
+            (
+                3,
+                "open task category index",
+                include_str!("../../migrations/postgres/0003_open_task_category_index.sql"),
+            ),
             (4, "outcomes", include_str!("../../migrations/postgres/0004_outcomes.sql")),
             (5, "achievements", include_str!("../../migrations/postgres/0005_achievements.sql")),
             (6, "enterprises", include_str!("../../migrations/postgres/0006_enterprises.sql")),

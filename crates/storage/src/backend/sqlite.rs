@@ -10,7 +10,14 @@ pub(crate) struct Sqlite;
 
 impl Dialect for Sqlite {
     fn on_connect(&self, _pg_schema: Option<&str>) -> Vec<String> {
-        ["PRAGMA foreign_keys = ON", "PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA busy_timeout = 10000"].map(String::from).to_vec()
+        [
+            "PRAGMA foreign_keys = ON",
+            "PRAGMA journal_mode = WAL",
+            "PRAGMA synchronous = NORMAL",
+            "PRAGMA busy_timeout = 10000",
+        ]
+        .map(String::from)
+        .to_vec()
     }
 
     fn migration_files(&self) -> &'static [(i64, &'static str, &'static str)] {

@@ -5,10 +5,10 @@ use serde::{Deserialize, Serialize};
 use xietong_calendar::parse_date;
 use xietong_supervision::validate::{optional_text, required_text};
 
-use crate::audit::{append, Change};
+use crate::audit::{Change, append};
 use crate::auth::SessionUser;
 use crate::libraries::must_be_bureau;
-use crate::{ts, Db, Result, RowExt, StoreError};
+use crate::{Db, Result, RowExt, StoreError, ts};
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Activity {
@@ -41,7 +41,13 @@ pub struct NewActivity {
 pub const ACTIVITY_KINDS: [&str; 4] = ["对接洽谈", "对接活动", "座谈会", "现场考察"];
 
 impl Db {
-    pub async fn add_activity(&self, u: &SessionUser, docking_id: Option<i64>, n: &NewActivity, now: NaiveDateTime) -> Result<i64> {
+    pub async fn add_activity(
+        &self,
+        u: &SessionUser,
+        docking_id: Option<i64>,
+        n: &NewActivity,
+        now: NaiveDateTime,
+    ) -> Result<i64> {
         must_be_bureau(u, "登记对接活动")?;
         let title = required_text("活动名称", &n.title, 200)?;
         let kind = n.kind.trim();
@@ -57,7 +63,12 @@ impl Db {
         let summary = optional_text("纪要", &n.summary, 5000)?.unwrap_or_default();
         let mut tx = self.begin().await?;
         if let Some(d) = docking_id
-            && sqlx::query("SELECT COUNT(*) AS n FROM dockings WHERE id = $1").bind(d).fetch_one(&mut *tx).await?.i("n")? == 0
+            && sqlx::query("SELECT COUNT(*) AS n FROM dockings WHERE id = $1")
+                .bind(d)
+                .fetch_one(&mut *tx)
+                .await?
+                .i("n")?
+                == 0
         {
             return Err(StoreError::NotFound(format!("没有编号 {d} 的对接")));
         }
@@ -76,13 +87,31 @@ impl Db {
         .fetch_one(&mut *tx)
         .await?
         .i("id")?;
-        append(&mut tx, now, Change { actor: &u.username, action: "docking.activity", entity: "docking_activity", entity_id: id.to_string(), before: String::new(), after: serde_json::json!({"docking_id": docking_id, "title": title, "kind": kind, "held_on": held}).to_string() }).await?;
+        append(
+            &mut tx,
+            now,
+            Change {
+                actor: &u.username,
+                action: "docking.activity",
+                entity: "docking_activity",
+                entity_id: id.to_string(),
+                before: String::new(),
+                after: serde_json::json!({"docking_id": docking_id, "title": title, "kind": kind, "held_on": held})
+                    .to_string(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
 
     pub async fn activities(&self, docking_id: Option<i64>) -> Result<Vec<Activity>> {
-        let rows = sqlx::query("SELECT * FROM docking_activities WHERE $1 = 0 OR docking_id = $1 ORDER BY held_on DESC, id DESC").bind(docking_id.unwrap_or(0)).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(
+            "SELECT * FROM docking_activities WHERE $1 = 0 OR docking_id = $1 ORDER BY held_on DESC, id DESC",
+        )
+        .bind(docking_id.unwrap_or(0))
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|r| {
                 Ok(Activity {

@@ -8,10 +8,10 @@ use xietong_docking::contract::{self, ContractAmounts, ContractType};
 use xietong_supervision::validate::required_text;
 
 use super::stage_of;
-use crate::audit::{append, Change};
+use crate::audit::{Change, append};
 use crate::auth::SessionUser;
 use crate::libraries::must_be_bureau;
-use crate::{ts, Db, Result, RowExt, StoreError};
+use crate::{Db, Result, RowExt, StoreError, ts};
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Contract {
@@ -64,23 +64,41 @@ pub(super) fn contract_of(r: &sqlx::any::AnyRow) -> Result<Contract> {
 impl Db {
     /// Register a technical contract, for a docking or on its own (contracts the district
     /// counts that did not come through a docking).
-    pub async fn register_contract(&self, u: &SessionUser, docking_id: Option<i64>, n: &NewContract, placeholder: bool, now: NaiveDateTime) -> Result<i64> {
+    pub async fn register_contract(
+        &self,
+        u: &SessionUser,
+        docking_id: Option<i64>,
+        n: &NewContract,
+        placeholder: bool,
+        now: NaiveDateTime,
+    ) -> Result<i64> {
         must_be_bureau(u, "技术合同登记")?;
         let no = required_text("合同登记编号", &n.contract_no, 40)?;
-        let kind = ContractType::from_code(n.kind.trim())
-            .ok_or_else(|| StoreError::invalid("合同类型", "应为 技术开发、技术转让、技术许可、技术咨询 或 技术服务"))?;
+        let kind = ContractType::from_code(n.kind.trim()).ok_or_else(|| {
+            StoreError::invalid("合同类型", "应为 技术开发、技术转让、技术许可、技术咨询 或 技术服务")
+        })?;
         let buyer = required_text("委托方/受让方", &n.buyer, 100)?;
         let seller = required_text("受托方/让与方", &n.seller, 100)?;
         ContractAmounts { amount: n.amount_wan, technical_income: n.technical_income_wan }.validate()?;
         let signed = contract::signed_on(parse_date("签订日期", &n.signed_on)?, now.date())?;
         let mut tx = self.begin().await?;
         if let Some(d) = docking_id {
-            let r = sqlx::query("SELECT stage FROM dockings WHERE id = $1").bind(d).fetch_optional(&mut *tx).await?.ok_or_else(|| StoreError::NotFound(format!("没有编号 {d} 的对接")))?;
+            let r = sqlx::query("SELECT stage FROM dockings WHERE id = $1")
+                .bind(d)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("没有编号 {d} 的对接")))?;
             if stage_of(&r.s("stage")?)?.is_final() {
                 return Err(StoreError::Conflict("对接已结束，不能再登记合同".into()));
             }
         }
-        if sqlx::query("SELECT COUNT(*) AS n FROM contracts WHERE contract_no = $1").bind(no.clone()).fetch_one(&mut *tx).await?.i("n")? > 0 {
+        if sqlx::query("SELECT COUNT(*) AS n FROM contracts WHERE contract_no = $1")
+            .bind(no.clone())
+            .fetch_one(&mut *tx)
+            .await?
+            .i("n")?
+            > 0
+        {
             return Err(StoreError::invalid("合同登记编号", format!("「{no}」已登记")));
         }
         let id = sqlx::query(
@@ -102,7 +120,19 @@ impl Db {
         .await?
         .i("id")?;
         let after = serde_json::json!({"docking_id": docking_id, "contract_no": no, "kind": kind.code(), "buyer": buyer, "seller": seller, "amount_wan": n.amount_wan, "technical_income_wan": n.technical_income_wan, "signed_on": signed});
-        append(&mut tx, now, Change { actor: &u.username, action: "contract.register", entity: "contract", entity_id: id.to_string(), before: String::new(), after: after.to_string() }).await?;
+        append(
+            &mut tx,
+            now,
+            Change {
+                actor: &u.username,
+                action: "contract.register",
+                entity: "contract",
+                entity_id: id.to_string(),
+                before: String::new(),
+                after: after.to_string(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }

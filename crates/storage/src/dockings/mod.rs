@@ -11,22 +11,22 @@ mod activities;
 mod contracts;
 mod stats;
 
-pub use activities::{Activity, NewActivity, ACTIVITY_KINDS};
+pub use activities::{ACTIVITY_KINDS, Activity, NewActivity};
 pub use contracts::{Contract, NewContract};
 pub use stats::{ContractRow, DockingStats, Figure, StageRow};
 
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
-use xietong_docking::pipeline::{check_move, Stage};
-use xietong_supervision::validate::{optional_text, required_text};
+use xietong_docking::pipeline::{Stage, check_move};
 use xietong_supervision::Role;
+use xietong_supervision::validate::{optional_text, required_text};
 
-use contracts::contract_of;
-use crate::audit::{append, Change};
+use crate::audit::{Change, append};
 use crate::auth::SessionUser;
 use crate::libraries::{must_be_bureau, reads_all};
 use crate::tasks::{Ctx, NewTask};
-use crate::{ts, Db, Result, RowExt, StoreError};
+use crate::{Db, Result, RowExt, StoreError, ts};
+use contracts::contract_of;
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Docking {
@@ -138,7 +138,16 @@ fn docking_of(r: &sqlx::any::AnyRow) -> Result<Docking> {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn event(tx: &mut sqlx::AnyConnection, docking: i64, from: &str, to: &str, note: &str, task: Option<i64>, actor: &str, now: NaiveDateTime) -> Result<()> {
+async fn event(
+    tx: &mut sqlx::AnyConnection,
+    docking: i64,
+    from: &str,
+    to: &str,
+    note: &str,
+    task: Option<i64>,
+    actor: &str,
+    now: NaiveDateTime,
+) -> Result<()> {
     sqlx::query("INSERT INTO docking_events (docking_id, from_stage, to_stage, note, task_id, actor, at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(docking)
         .bind(from.to_string())
@@ -188,17 +197,45 @@ impl Db {
             .fetch_all(&self.pool)
             .await?
             .iter()
-            .map(|r| Ok(DockingEvent { from_label: label(&r.s("from_stage")?), to_label: label(&r.s("to_stage")?), note: r.s("note")?, task_id: r.oi("task_id")?, actor: r.s("actor")?, at: r.t("at")? }))
+            .map(|r| {
+                Ok(DockingEvent {
+                    from_label: label(&r.s("from_stage")?),
+                    to_label: label(&r.s("to_stage")?),
+                    note: r.s("note")?,
+                    task_id: r.oi("task_id")?,
+                    actor: r.s("actor")?,
+                    at: r.t("at")?,
+                })
+            })
             .collect::<Result<Vec<_>>>()?;
         let activities = self.activities(Some(id)).await?;
-        let contracts = sqlx::query("SELECT * FROM contracts WHERE docking_id = $1 ORDER BY id").bind(id).fetch_all(&self.pool).await?.iter().map(contract_of).collect::<Result<Vec<_>>>()?;
+        let contracts = sqlx::query("SELECT * FROM contracts WHERE docking_id = $1 ORDER BY id")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(contract_of)
+            .collect::<Result<Vec<_>>>()?;
         let next_stage = docking.stage.next().filter(|_| !docking.stage.is_final());
-        Ok(DockingDetail { next_stage_label: next_stage.map(|s| s.label_zh().into()), next_stage, docking, events, activities, contracts })
+        Ok(DockingDetail {
+            next_stage_label: next_stage.map(|s| s.label_zh().into()),
+            next_stage,
+            docking,
+            events,
+            activities,
+            contracts,
+        })
     }
 
     /// Start a docking at 推荐. The 科技局 recommends from match results; an enterprise may ask
     /// for a docking on its own problem.
-    pub async fn create_docking(&self, u: &SessionUser, n: &NewDocking, placeholder: bool, now: NaiveDateTime) -> Result<i64> {
+    pub async fn create_docking(
+        &self,
+        u: &SessionUser,
+        n: &NewDocking,
+        placeholder: bool,
+        now: NaiveDateTime,
+    ) -> Result<i64> {
         let party = self.party_of(u).await?;
         if !(u.role == Role::TechBureau || u.role == Role::Enterprise) {
             return Err(StoreError::Denied("无权限：对接由科技局推荐或企业申请".into()));
@@ -296,7 +333,19 @@ impl Db {
         .i("id")?;
         event(&mut tx, id, "", "recommended", &note, None, &u.username, now).await?;
         let after = serde_json::json!({"title": title, "problem_id": n.problem_id, "enterprise_id": enterprise_id, "expert_id": n.expert_id, "achievement_id": n.achievement_id});
-        append(&mut tx, now, Change { actor: &u.username, action: "docking.create", entity: "docking", entity_id: id.to_string(), before: String::new(), after: after.to_string() }).await?;
+        append(
+            &mut tx,
+            now,
+            Change {
+                actor: &u.username,
+                action: "docking.create",
+                entity: "docking",
+                entity_id: id.to_string(),
+                before: String::new(),
+                after: after.to_string(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -304,15 +353,24 @@ impl Db {
     /// Move a docking to the next stage, or end it (终止 with a reason). Only the 科技局.
     pub async fn move_docking(&self, u: &SessionUser, id: i64, m: &MoveDocking, now: NaiveDateTime) -> Result<Stage> {
         must_be_bureau(u, "推进对接")?;
-        let to = Stage::from_code(m.to.trim()).ok_or_else(|| StoreError::invalid("目标阶段", format!("「{}」不是对接阶段", m.to)))?;
+        let to = Stage::from_code(m.to.trim())
+            .ok_or_else(|| StoreError::invalid("目标阶段", format!("「{}」不是对接阶段", m.to)))?;
         let note = optional_text("说明", &m.note, 1000)?.unwrap_or_default();
         let reason = optional_text("终止原因", &m.reason, 500)?.unwrap_or_default();
         let mut tx = self.begin().await?;
         crate::locks::lock_row(&mut tx, crate::locks::Locked::Dockings, id).await?;
-        let r = sqlx::query("SELECT stage, furthest FROM dockings WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?.ok_or_else(|| StoreError::NotFound(format!("没有编号 {id} 的对接")))?;
+        let r = sqlx::query("SELECT stage, furthest FROM dockings WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("没有编号 {id} 的对接")))?;
         let from_code = r.s("stage")?;
         let from = stage_of(&from_code)?;
-        let contracts = sqlx::query("SELECT COUNT(*) AS n FROM contracts WHERE docking_id = $1").bind(id).fetch_one(&mut *tx).await?.i("n")?;
+        let contracts = sqlx::query("SELECT COUNT(*) AS n FROM contracts WHERE docking_id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?
+            .i("n")?;
         check_move(from, to, contracts > 0, &reason).map_err(|e| StoreError::Conflict(e.0))?;
         let furthest = if to == Stage::Terminated { stage_of(&r.s("furthest")?)? } else { to };
         let changed = sqlx::query("UPDATE dockings SET stage = $1, furthest = $2, end_reason = $3, updated_at = $4 WHERE id = $5 AND stage = $6")
@@ -328,9 +386,25 @@ impl Db {
         if changed != 1 {
             return Err(StoreError::stale("对接", from.label_zh()));
         }
-        let text = if reason.is_empty() { note.clone() } else { format!("终止原因：{reason}{}", if note.is_empty() { String::new() } else { format!("；{note}") }) };
+        let text = if reason.is_empty() {
+            note.clone()
+        } else {
+            format!("终止原因：{reason}{}", if note.is_empty() { String::new() } else { format!("；{note}") })
+        };
         event(&mut tx, id, &from_code, to.code(), &text, None, &u.username, now).await?;
-        append(&mut tx, now, Change { actor: &u.username, action: "docking.move", entity: "docking", entity_id: id.to_string(), before: serde_json::json!({"stage": from_code}).to_string(), after: serde_json::json!({"stage": to.code(), "note": note, "reason": reason}).to_string() }).await?;
+        append(
+            &mut tx,
+            now,
+            Change {
+                actor: &u.username,
+                action: "docking.move",
+                entity: "docking",
+                entity_id: id.to_string(),
+                before: serde_json::json!({"stage": from_code}).to_string(),
+                after: serde_json::json!({"stage": to.code(), "note": note, "reason": reason}).to_string(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(to)
     }
@@ -349,24 +423,53 @@ impl Db {
         if r.oi("expert_id")?.is_none() {
             return Err(StoreError::Conflict("该对接没有专家，无联系方式可共享".into()));
         }
-        let ok = u.role == Role::TechBureau || (u.role == Role::Institution && party.institution_id.is_some() && party.institution_id == r.oi("institution_id")?);
+        let ok = u.role == Role::TechBureau
+            || (u.role == Role::Institution
+                && party.institution_id.is_some()
+                && party.institution_id == r.oi("institution_id")?);
         if !ok {
             return Err(StoreError::Denied("无权限：联系方式共享须由专家所在机构或科技局确认".into()));
         }
         if r.oi("share_on_consent")? == Some(0) {
             return Err(StoreError::Conflict("该专家设置为联系方式仅科技局可见，不能共享".into()));
         }
-        sqlx::query("UPDATE dockings SET contact_shared = 1, updated_at = $1 WHERE id = $2").bind(ts(now)).bind(id).execute(&mut *tx).await?;
-        append(&mut tx, now, Change { actor: &u.username, action: "docking.share_contact", entity: "docking", entity_id: id.to_string(), before: String::new(), after: "{\"contact_shared\":true}".into() }).await?;
+        sqlx::query("UPDATE dockings SET contact_shared = 1, updated_at = $1 WHERE id = $2")
+            .bind(ts(now))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        append(
+            &mut tx,
+            now,
+            Change {
+                actor: &u.username,
+                action: "docking.share_contact",
+                entity: "docking",
+                entity_id: id.to_string(),
+                before: String::new(),
+                after: "{\"contact_shared\":true}".into(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Raise a supervised task for the docking's current stage (the 督查局 立项并交办; lights and
     /// escalation then apply as to any task). The docking's timeline links to it.
-    pub async fn raise_docking_task(&self, u: &SessionUser, ctx: &Ctx<'_>, docking_id: i64, n: &NewTask) -> Result<i64> {
+    pub async fn raise_docking_task(
+        &self,
+        u: &SessionUser,
+        ctx: &Ctx<'_>,
+        docking_id: i64,
+        n: &NewTask,
+    ) -> Result<i64> {
         let mut tx = self.begin().await?;
-        let r = sqlx::query("SELECT title, stage FROM dockings WHERE id = $1").bind(docking_id).fetch_optional(&mut *tx).await?.ok_or_else(|| StoreError::NotFound(format!("没有编号 {docking_id} 的对接")))?;
+        let r = sqlx::query("SELECT title, stage FROM dockings WHERE id = $1")
+            .bind(docking_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("没有编号 {docking_id} 的对接")))?;
         let stage = stage_of(&r.s("stage")?)?;
         if stage.is_final() {
             return Err(StoreError::Conflict(format!("对接已「{}」，不再督办", stage.label_zh())));
@@ -377,7 +480,17 @@ impl Db {
         }
         n.assign_now = true;
         let task = self.create_task_in(&mut tx, u, ctx, &n).await?;
-        event(&mut tx, docking_id, stage.code(), stage.code(), &format!("督办任务：{}", n.title.trim()), Some(task), &u.username, ctx.now).await?;
+        event(
+            &mut tx,
+            docking_id,
+            stage.code(),
+            stage.code(),
+            &format!("督办任务：{}", n.title.trim()),
+            Some(task),
+            &u.username,
+            ctx.now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(task)
     }

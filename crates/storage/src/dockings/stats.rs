@@ -4,9 +4,9 @@
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use xietong_docking::contract::ContractType;
-use xietong_docking::pipeline::{funnel, Stage};
+use xietong_docking::pipeline::{Stage, funnel};
 
-use super::{stage_of, Contract};
+use super::{Contract, stage_of};
 use crate::libraries::{CARRIER_KINDS, RD_PLATFORM_KINDS};
 use crate::{Db, Result, RowExt, StoreError};
 
@@ -76,13 +76,20 @@ impl Db {
         let (ht, ht_p) = qual("国家高新技术企业").await?;
         let (sme, sme_p) = qual("科技型中小企业").await?;
         let (car, car_p) = count(&|p| CARRIER_KINDS.contains(&p.kind.as_str()));
-        let (prov, prov_p) = count(&|p| RD_PLATFORM_KINDS.contains(&p.kind.as_str()) && (p.level == "国家" || p.level == "省"));
+        let (prov, prov_p) =
+            count(&|p| RD_PLATFORM_KINDS.contains(&p.kind.as_str()) && (p.level == "国家" || p.level == "省"));
         let (city, city_p) = count(&|p| RD_PLATFORM_KINDS.contains(&p.kind.as_str()) && p.level == "市");
         let contracts = self.list_contracts(None, None).await?;
         let total: f64 = contracts.iter().map(|c| c.amount_wan).sum();
         let income: f64 = contracts.iter().map(|c| c.technical_income_wan).sum();
         let c_p = contracts.iter().filter(|c| c.placeholder).count() as i64;
-        let fig = |label: &str, value: f64, placeholders: i64, unit: &str, href: &str| Figure { label: label.into(), value, placeholders, unit: unit.into(), href: href.into() };
+        let fig = |label: &str, value: f64, placeholders: i64, unit: &str, href: &str| Figure {
+            label: label.into(),
+            value,
+            placeholders,
+            unit: unit.into(),
+            href: href.into(),
+        };
         let figures = vec![
             fig("国家高新技术企业", ht as f64, ht_p, "家", "/enterprises?qualification=国家高新技术企业"),
             fig("科技型中小企业", sme as f64, sme_p, "家", "/enterprises?qualification=科技型中小企业"),
@@ -92,7 +99,11 @@ impl Db {
             fig("技术合同成交额", (total * 100.0).round() / 100.0, c_p, "万元", "/docking/contracts"),
             fig("其中技术性收入", (income * 100.0).round() / 100.0, c_p, "万元", "/docking/contracts"),
         ];
-        let mut years: Vec<i32> = contracts.iter().filter_map(|c| NaiveDate::parse_from_str(&c.signed_on, "%Y-%m-%d").ok()).map(|d| d.year()).collect();
+        let mut years: Vec<i32> = contracts
+            .iter()
+            .filter_map(|c| NaiveDate::parse_from_str(&c.signed_on, "%Y-%m-%d").ok())
+            .map(|d| d.year())
+            .collect();
         years.sort_unstable();
         years.dedup();
         let row = |period: String, kind_label: String, list: Vec<&Contract>, href: String| ContractRow {
@@ -106,11 +117,25 @@ impl Db {
         let contracts_by_year = years
             .iter()
             .rev()
-            .map(|y| row(format!("{y} 年"), "全部".into(), contracts.iter().filter(|c| c.signed_on.starts_with(&format!("{y}-"))).collect(), format!("/docking/contracts?year={y}")))
+            .map(|y| {
+                row(
+                    format!("{y} 年"),
+                    "全部".into(),
+                    contracts.iter().filter(|c| c.signed_on.starts_with(&format!("{y}-"))).collect(),
+                    format!("/docking/contracts?year={y}"),
+                )
+            })
             .collect();
         let contracts_by_kind = ContractType::ALL
             .iter()
-            .map(|k| row("全部".into(), k.label_zh().into(), contracts.iter().filter(|c| c.kind == *k).collect(), format!("/docking/contracts?kind={}", k.code())))
+            .map(|k| {
+                row(
+                    "全部".into(),
+                    k.label_zh().into(),
+                    contracts.iter().filter(|c| c.kind == *k).collect(),
+                    format!("/docking/contracts?kind={}", k.code()),
+                )
+            })
             .collect();
         let rows = sqlx::query("SELECT stage, furthest FROM dockings").fetch_all(&self.pool).await?;
         let mut now_at = vec![];
@@ -131,6 +156,13 @@ impl Db {
             })
             .collect();
         let conversion = stages.iter().find(|s| s.stage == Stage::ContractSigned).map(|s| s.share).unwrap_or(0.0);
-        Ok(DockingStats { figures, contracts_by_year, contracts_by_kind, stages, terminated: now_at.iter().filter(|s| **s == Stage::Terminated).count() as i64, conversion })
+        Ok(DockingStats {
+            figures,
+            contracts_by_year,
+            contracts_by_kind,
+            stages,
+            terminated: now_at.iter().filter(|s| **s == Stage::Terminated).count() as i64,
+            conversion,
+        })
     }
 }

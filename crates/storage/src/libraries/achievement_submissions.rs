@@ -4,12 +4,12 @@
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 use xietong_docking::matching::{COOPERATION_MODES, MATURITIES};
-use xietong_supervision::validate::{optional_text, required_text};
 use xietong_supervision::Role;
+use xietong_supervision::validate::{optional_text, required_text};
 
-use super::{keywords, money, owner_of, split_list, Library, Owner};
+use super::{Library, Owner, keywords, money, owner_of, split_list};
 use crate::auth::SessionUser;
-use crate::{ts, Db, Result, RowExt, StoreError};
+use crate::{Db, Result, RowExt, StoreError, ts};
 
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct NewAchievement {
@@ -41,9 +41,20 @@ pub struct NewAchievement {
 }
 
 impl Db {
-    pub async fn submit_achievement(&self, u: &SessionUser, id: Option<i64>, n: &NewAchievement, now: NaiveDateTime) -> Result<i64> {
+    pub async fn submit_achievement(
+        &self,
+        u: &SessionUser,
+        id: Option<i64>,
+        n: &NewAchievement,
+        now: NaiveDateTime,
+    ) -> Result<i64> {
         let party = self.party_of(u).await?;
-        let institution_id = owner_of(u, party.institution_id, n.institution_id, Owner { role: Role::Institution, kind: "高校院所", field: "完成单位", record: "成果" })?;
+        let institution_id = owner_of(
+            u,
+            party.institution_id,
+            n.institution_id,
+            Owner { role: Role::Institution, kind: "高校院所", field: "完成单位", record: "成果" },
+        )?;
         let title = required_text("成果名称", &n.title, 300)?;
         let abstract_text = required_text("成果简介", &n.abstract_text, 20_000)?;
         let kind = n.kind.trim();
@@ -65,9 +76,13 @@ impl Db {
         }
         let modes = keywords("转化方式", &n.transfer_modes)?;
         if let Some(m) = split_list(&modes).into_iter().find(|m| !COOPERATION_MODES[..4].contains(&m.as_str())) {
-            return Err(StoreError::invalid("转化方式", format!("「{m}」无效，应为 {}", COOPERATION_MODES[..4].join("、"))));
+            return Err(StoreError::invalid(
+                "转化方式",
+                format!("「{m}」无效，应为 {}", COOPERATION_MODES[..4].join("、")),
+            ));
         }
-        let (lo, hi) = (money("意向价格下限（万元）", n.price_min_wan)?, money("意向价格上限（万元）", n.price_max_wan)?);
+        let (lo, hi) =
+            (money("意向价格下限（万元）", n.price_min_wan)?, money("意向价格上限（万元）", n.price_max_wan)?);
         if hi > 0.0 && lo > hi {
             return Err(StoreError::invalid("意向价格上限（万元）", "不能低于下限"));
         }
@@ -106,11 +121,16 @@ impl Db {
                 .fetch_one(&mut *tx)
                 .await?
                 .i("id")?;
-                sqlx::query("UPDATE achievements SET external_id = $1 WHERE id = $2").bind(format!("XT-{id}")).bind(id).execute(&mut *tx).await?;
+                sqlx::query("UPDATE achievements SET external_id = $1 WHERE id = $2")
+                    .bind(format!("XT-{id}"))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
                 (id, "submit")
             }
             Some(id) => {
-                Self::check_resubmit(&mut tx, Library::Achievement, id, "institution_id", Some(institution_id), u).await?;
+                Self::check_resubmit(&mut tx, Library::Achievement, id, "institution_id", Some(institution_id), u)
+                    .await?;
                 sqlx::query(
                     "UPDATE achievements SET title = $1, abstract = $2, keywords = $3, discipline = $4, kind = $5, patent_no = $6, maturity = $7, \
                      transfer_modes = $8, price_min_wan = $9, price_max_wan = $10, status = 'submitted', updated_at = $11 WHERE id = $12",

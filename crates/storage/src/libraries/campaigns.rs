@@ -7,10 +7,10 @@ use xietong_calendar::parse_date;
 use xietong_docking::review;
 use xietong_supervision::validate::{optional_text, required_text};
 
-use super::{must_be_bureau, Library};
-use crate::audit::{append, Change};
+use super::{Library, must_be_bureau};
+use crate::audit::{Change, append};
 use crate::auth::SessionUser;
-use crate::{ts, Db, Result, RowExt, StoreError};
+use crate::{Db, Result, RowExt, StoreError, ts};
 
 /// Validity of published records when no campaign sets one.
 pub const DEFAULT_VALIDITY_DAYS: u32 = 365;
@@ -50,7 +50,9 @@ impl Db {
     pub async fn create_campaign(&self, u: &SessionUser, n: &NewCampaign, now: NaiveDateTime) -> Result<i64> {
         must_be_bureau(u, "发起征集")?;
         let title = required_text("征集名称", &n.title, 100)?;
-        let target = Library::from_code(n.target.trim()).ok_or_else(|| StoreError::invalid("征集对象", "应为 难题（problem）、专家（expert）或 成果（achievement）"))?;
+        let target = Library::from_code(n.target.trim()).ok_or_else(|| {
+            StoreError::invalid("征集对象", "应为 难题（problem）、专家（expert）或 成果（achievement）")
+        })?;
         let starts = parse_date("开始日期", &n.starts_on)?;
         let ends = parse_date("截止日期", &n.ends_on)?;
         if ends < starts {
@@ -77,13 +79,26 @@ impl Db {
         .await?
         .i("id")?;
         let after = serde_json::json!({"title": title, "target": target.code(), "starts_on": starts, "ends_on": ends, "validity_days": validity});
-        append(&mut tx, now, Change { actor: &u.username, action: "campaign.create", entity: "campaign", entity_id: id.to_string(), before: String::new(), after: after.to_string() }).await?;
+        append(
+            &mut tx,
+            now,
+            Change {
+                actor: &u.username,
+                action: "campaign.create",
+                entity: "campaign",
+                entity_id: id.to_string(),
+                before: String::new(),
+                after: after.to_string(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
 
     pub async fn list_campaigns(&self, today: NaiveDate) -> Result<Vec<Campaign>> {
-        let rows = sqlx::query("SELECT * FROM campaigns ORDER BY starts_on DESC, id DESC").fetch_all(&self.pool).await?;
+        let rows =
+            sqlx::query("SELECT * FROM campaigns ORDER BY starts_on DESC, id DESC").fetch_all(&self.pool).await?;
         let mut out = vec![];
         for r in &rows {
             let target = Library::from_code(&r.s("target")?).ok_or_else(|| StoreError::internal("未知征集对象"))?;
@@ -106,7 +121,14 @@ impl Db {
                 ends_on: ends.to_string(),
                 validity_days: r.i("validity_days")?,
                 description: r.s("description")?,
-                state_label: if open { "征集中" } else if today < starts { "未开始" } else { "已结束" }.into(),
+                state_label: if open {
+                    "征集中"
+                } else if today < starts {
+                    "未开始"
+                } else {
+                    "已结束"
+                }
+                .into(),
                 open,
                 submissions: counts.i("n")?,
                 published: counts.i("p")?,
@@ -116,7 +138,12 @@ impl Db {
     }
 
     /// A submission names an open campaign of its library, or none.
-    pub(super) async fn check_campaign(tx: &mut sqlx::AnyConnection, lib: Library, id: Option<i64>, today: NaiveDate) -> Result<Option<i64>> {
+    pub(super) async fn check_campaign(
+        tx: &mut sqlx::AnyConnection,
+        lib: Library,
+        id: Option<i64>,
+        today: NaiveDate,
+    ) -> Result<Option<i64>> {
         let Some(id) = id else { return Ok(None) };
         let r = sqlx::query("SELECT target, starts_on, ends_on, title FROM campaigns WHERE id = $1")
             .bind(id)
@@ -127,7 +154,15 @@ impl Db {
             return Err(StoreError::invalid("征集活动", format!("「{}」不是{}的征集", r.s("title")?, lib.label_zh())));
         }
         if today < r.d("starts_on")? || today > r.d("ends_on")? {
-            return Err(StoreError::invalid("征集活动", format!("「{}」的征集期为 {} 至 {}，当前不在征集期内", r.s("title")?, r.s("starts_on")?, r.s("ends_on")?)));
+            return Err(StoreError::invalid(
+                "征集活动",
+                format!(
+                    "「{}」的征集期为 {} 至 {}，当前不在征集期内",
+                    r.s("title")?,
+                    r.s("starts_on")?,
+                    r.s("ends_on")?
+                ),
+            ));
         }
         Ok(Some(id))
     }

@@ -4,12 +4,12 @@
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use xietong_docking::review::ReviewStatus;
-use xietong_supervision::validate::{optional_text, required_text};
 use xietong_supervision::Role;
+use xietong_supervision::validate::{optional_text, required_text};
 
-use super::{is_bureau, keywords, owner_of, reads_all, review_state, split_list, Library, Owner, ReviewState};
+use super::{Library, Owner, ReviewState, is_bureau, keywords, owner_of, reads_all, review_state, split_list};
 use crate::auth::SessionUser;
-use crate::{ts, Db, Result, RowExt, StoreError};
+use crate::{Db, Result, RowExt, StoreError, ts};
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Expert {
@@ -72,8 +72,7 @@ fn yes() -> bool {
     true
 }
 
-const EXPERT_SELECT: &str =
-    "SELECT x.*, i.name AS institution_name, i.location AS institution_location FROM experts x JOIN institutions i ON i.id = x.institution_id";
+const EXPERT_SELECT: &str = "SELECT x.*, i.name AS institution_name, i.location AS institution_location FROM experts x JOIN institutions i ON i.id = x.institution_id";
 
 /// How much of an expert's contact a reader sees.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -87,9 +86,16 @@ enum Contact {
 
 /// `contact` governs phone and e-mail; `identity` the ID number, which a consenting enterprise
 /// sees only masked.
-fn expert_of(r: &sqlx::any::AnyRow, achievement_ids: Vec<i64>, contact: Contact, identity: Contact, cipher: &xietong_security::fields::FieldCipher) -> Result<Expert> {
+fn expert_of(
+    r: &sqlx::any::AnyRow,
+    achievement_ids: Vec<i64>,
+    contact: Contact,
+    identity: Contact,
+    cipher: &xietong_security::fields::FieldCipher,
+) -> Result<Expert> {
     let hidden = "（仅科技局可见）".to_string();
-    let open = |col: &str| -> Result<String> { cipher.open(&r.s(col)?).map_err(|e| StoreError::internal(e.to_string())) };
+    let open =
+        |col: &str| -> Result<String> { cipher.open(&r.s(col)?).map_err(|e| StoreError::internal(e.to_string())) };
     let (phone, email) = match contact {
         Contact::Full => (open("phone")?, open("email")?),
         Contact::Masked => {
@@ -130,9 +136,20 @@ fn expert_of(r: &sqlx::any::AnyRow, achievement_ids: Vec<i64>, contact: Contact,
 }
 
 impl Db {
-    pub async fn submit_expert(&self, u: &SessionUser, id: Option<i64>, n: &NewExpert, now: NaiveDateTime) -> Result<i64> {
+    pub async fn submit_expert(
+        &self,
+        u: &SessionUser,
+        id: Option<i64>,
+        n: &NewExpert,
+        now: NaiveDateTime,
+    ) -> Result<i64> {
         let party = self.party_of(u).await?;
-        let institution_id = owner_of(u, party.institution_id, n.institution_id, Owner { role: Role::Institution, kind: "高校院所", field: "所在机构", record: "专家信息" })?;
+        let institution_id = owner_of(
+            u,
+            party.institution_id,
+            n.institution_id,
+            Owner { role: Role::Institution, kind: "高校院所", field: "所在机构", record: "专家信息" },
+        )?;
         let name = required_text("专家姓名", &n.name, 50)?;
         let title = optional_text("职称", &n.title, 50)?.unwrap_or_default();
         let disciplines = keywords("学科", &n.disciplines)?;
@@ -149,13 +166,29 @@ impl Db {
         if !email.is_empty() && (!email.contains('@') || !email.rsplit('@').next().is_some_and(|d| d.contains('.'))) {
             return Err(StoreError::invalid("电子邮箱", format!("「{email}」不是有效的邮箱地址")));
         }
-        let id_number = if n.id_number.trim().is_empty() { String::new() } else { xietong_security::id_number::check_id_number("身份证号", &n.id_number)? };
+        let id_number = if n.id_number.trim().is_empty() {
+            String::new()
+        } else {
+            xietong_security::id_number::check_id_number("身份证号", &n.id_number)?
+        };
         let mut tx = self.begin().await?;
-        if sqlx::query("SELECT COUNT(*) AS n FROM institutions WHERE id = $1").bind(institution_id).fetch_one(&mut *tx).await?.i("n")? == 0 {
+        if sqlx::query("SELECT COUNT(*) AS n FROM institutions WHERE id = $1")
+            .bind(institution_id)
+            .fetch_one(&mut *tx)
+            .await?
+            .i("n")?
+            == 0
+        {
             return Err(StoreError::invalid("所在机构", format!("编号 {institution_id} 的高校院所未登记")));
         }
         for a in &n.achievement_ids {
-            if sqlx::query("SELECT COUNT(*) AS n FROM achievements WHERE id = $1").bind(*a).fetch_one(&mut *tx).await?.i("n")? == 0 {
+            if sqlx::query("SELECT COUNT(*) AS n FROM achievements WHERE id = $1")
+                .bind(*a)
+                .fetch_one(&mut *tx)
+                .await?
+                .i("n")?
+                == 0
+            {
                 return Err(StoreError::invalid("关联成果", format!("成果库中没有编号 {a} 的成果")));
             }
         }
@@ -208,7 +241,13 @@ impl Db {
             }
         };
         for a in &n.achievement_ids {
-            sqlx::query("INSERT INTO expert_achievements (expert_id, achievement_id) VALUES ($1, $2) ON CONFLICT DO NOTHING").bind(id).bind(*a).execute(&mut *tx).await?;
+            sqlx::query(
+                "INSERT INTO expert_achievements (expert_id, achievement_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(id)
+            .bind(*a)
+            .execute(&mut *tx)
+            .await?;
         }
         // Contact details stay out of the audit text.
         let after = serde_json::json!({"name": name, "institution_id": institution_id, "title": title, "disciplines": disciplines, "keywords": kw, "achievements": n.achievement_ids});
@@ -221,13 +260,23 @@ impl Db {
     pub async fn list_experts_for(&self, u: &SessionUser, status: Option<ReviewStatus>) -> Result<Vec<Expert>> {
         let party = self.party_of(u).await?;
         let own_inst = party.institution_id.unwrap_or(-1);
-        let cond = if reads_all(u) { "1=1" } else if u.role == Role::Institution { "(x.status = 'published' OR x.institution_id = $2)" } else { "x.status = 'published'" };
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{EXPERT_SELECT} WHERE ($1 = '' OR x.status = $1) AND ($2 = $2) AND {cond} ORDER BY x.placeholder, x.id")))
-            .bind(status.map(|s| s.code()).unwrap_or("").to_string())
-            .bind(own_inst)
+        let cond = if reads_all(u) {
+            "1=1"
+        } else if u.role == Role::Institution {
+            "(x.status = 'published' OR x.institution_id = $2)"
+        } else {
+            "x.status = 'published'"
+        };
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{EXPERT_SELECT} WHERE ($1 = '' OR x.status = $1) AND ($2 = $2) AND {cond} ORDER BY x.placeholder, x.id"
+        )))
+        .bind(status.map(|s| s.code()).unwrap_or("").to_string())
+        .bind(own_inst)
+        .fetch_all(&self.pool)
+        .await?;
+        let links = sqlx::query("SELECT expert_id, achievement_id FROM expert_achievements ORDER BY achievement_id")
             .fetch_all(&self.pool)
             .await?;
-        let links = sqlx::query("SELECT expert_id, achievement_id FROM expert_achievements ORDER BY achievement_id").fetch_all(&self.pool).await?;
         // Experts who consented to share with this enterprise in a docking.
         let consented: Vec<i64> = match party.enterprise_id {
             Some(e) => sqlx::query("SELECT expert_id FROM dockings WHERE enterprise_id = $1 AND contact_shared = 1 AND expert_id IS NOT NULL")
@@ -256,7 +305,13 @@ impl Db {
             } else {
                 Contact::Hidden
             };
-            let identity = if own { Contact::Full } else if reads_all(u) || consented.contains(&id) { Contact::Masked } else { Contact::Hidden };
+            let identity = if own {
+                Contact::Full
+            } else if reads_all(u) || consented.contains(&id) {
+                Contact::Masked
+            } else {
+                Contact::Hidden
+            };
             out.push(expert_of(r, ids, contact, identity, &self.cipher)?);
         }
         Ok(out)
@@ -275,12 +330,20 @@ impl Db {
     }
 
     pub(crate) async fn published_experts(&self) -> Result<Vec<Expert>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{EXPERT_SELECT} WHERE x.status = 'published' ORDER BY x.id"))).fetch_all(&self.pool).await?;
-        let links = sqlx::query("SELECT expert_id, achievement_id FROM expert_achievements").fetch_all(&self.pool).await?;
+        let rows =
+            sqlx::query(sqlx::AssertSqlSafe(format!("{EXPERT_SELECT} WHERE x.status = 'published' ORDER BY x.id")))
+                .fetch_all(&self.pool)
+                .await?;
+        let links =
+            sqlx::query("SELECT expert_id, achievement_id FROM expert_achievements").fetch_all(&self.pool).await?;
         let mut out = vec![];
         for r in &rows {
             let id = r.i("id")?;
-            let ids = links.iter().filter(|l| l.i("expert_id").ok() == Some(id)).map(|l| l.i("achievement_id")).collect::<Result<Vec<_>>>()?;
+            let ids = links
+                .iter()
+                .filter(|l| l.i("expert_id").ok() == Some(id))
+                .map(|l| l.i("achievement_id"))
+                .collect::<Result<Vec<_>>>()?;
             out.push(expert_of(r, ids, Contact::Hidden, Contact::Hidden, &self.cipher)?);
         }
         Ok(out)

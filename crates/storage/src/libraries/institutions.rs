@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 use xietong_supervision::validate::{optional_text, required_text};
 
 use super::is_bureau;
-use crate::audit::{append, Change};
+use crate::audit::{Change, append};
 use crate::auth::SessionUser;
-use crate::{ts, Db, Result, RowExt, StoreError};
+use crate::{Db, Result, RowExt, StoreError, ts};
 
 pub const INSTITUTION_KINDS: [&str; 3] = ["高校", "科研院所", "新型研发机构"];
 
@@ -31,7 +31,13 @@ pub struct NewInstitution {
 }
 
 impl Db {
-    pub async fn create_institution(&self, u: &SessionUser, n: &NewInstitution, placeholder: bool, now: NaiveDateTime) -> Result<i64> {
+    pub async fn create_institution(
+        &self,
+        u: &SessionUser,
+        n: &NewInstitution,
+        placeholder: bool,
+        now: NaiveDateTime,
+    ) -> Result<i64> {
         if !is_bureau(u) {
             return Err(StoreError::Denied("无权限：高校院所登记由科技局办理".into()));
         }
@@ -42,7 +48,13 @@ impl Db {
         }
         let location = optional_text("所在地", &n.location, 100)?.unwrap_or_default();
         let mut tx = self.begin().await?;
-        if sqlx::query("SELECT COUNT(*) AS n FROM institutions WHERE name = $1").bind(name.clone()).fetch_one(&mut *tx).await?.i("n")? > 0 {
+        if sqlx::query("SELECT COUNT(*) AS n FROM institutions WHERE name = $1")
+            .bind(name.clone())
+            .fetch_one(&mut *tx)
+            .await?
+            .i("n")?
+            > 0
+        {
             return Err(StoreError::invalid("机构名称", format!("「{name}」已登记")));
         }
         let id = sqlx::query("INSERT INTO institutions (name, kind, location, placeholder, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
@@ -54,7 +66,19 @@ impl Db {
             .fetch_one(&mut *tx)
             .await?
             .i("id")?;
-        append(&mut tx, now, Change { actor: &u.username, action: "institution.create", entity: "institution", entity_id: id.to_string(), before: String::new(), after: serde_json::json!({"name": name, "kind": kind}).to_string() }).await?;
+        append(
+            &mut tx,
+            now,
+            Change {
+                actor: &u.username,
+                action: "institution.create",
+                entity: "institution",
+                entity_id: id.to_string(),
+                before: String::new(),
+                after: serde_json::json!({"name": name, "kind": kind}).to_string(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }

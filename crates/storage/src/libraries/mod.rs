@@ -21,10 +21,12 @@ mod reviews;
 mod tech_problems;
 
 pub use achievement_submissions::NewAchievement;
-pub use campaigns::{Campaign, NewCampaign, DEFAULT_VALIDITY_DAYS};
+pub use campaigns::{Campaign, DEFAULT_VALIDITY_DAYS, NewCampaign};
 pub use experts::{Expert, NewExpert};
-pub use institutions::{Institution, NewInstitution, INSTITUTION_KINDS};
-pub use platforms::{platform_group, NewPlatform, Platform, BASE_KINDS, CARRIER_KINDS, PLATFORM_LEVELS, RD_PLATFORM_KINDS};
+pub use institutions::{INSTITUTION_KINDS, Institution, NewInstitution};
+pub use platforms::{
+    BASE_KINDS, CARRIER_KINDS, NewPlatform, PLATFORM_LEVELS, Platform, RD_PLATFORM_KINDS, platform_group,
+};
 pub use problem_import::problem_columns;
 pub use reviews::{ReviewEvent, ReviewItem};
 pub use tech_problems::{NewProblem, TechProblem};
@@ -34,7 +36,7 @@ use serde::{Deserialize, Serialize};
 use xietong_docking::review::ReviewStatus;
 use xietong_supervision::Role;
 
-use crate::audit::{append, Change};
+use crate::audit::{Change, append};
 use crate::auth::SessionUser;
 use crate::{Db, Result, RowExt, StoreError};
 
@@ -105,7 +107,11 @@ pub fn reads_all(u: &SessionUser) -> bool {
 }
 
 pub fn must_be_bureau(u: &SessionUser, what: &str) -> Result<()> {
-    if u.role == Role::TechBureau { Ok(()) } else { Err(StoreError::Denied(format!("无权限：{what}由科技局办理"))) }
+    if u.role == Role::TechBureau {
+        Ok(())
+    } else {
+        Err(StoreError::Denied(format!("无权限：{what}由科技局办理")))
+    }
 }
 
 /// Who a submission is for, in the words of its refusals.
@@ -183,24 +189,57 @@ fn review_state(r: &sqlx::any::AnyRow) -> Result<ReviewState> {
 impl Db {
     /// The enterprise or institution whose unit the user belongs to.
     pub async fn party_of(&self, u: &SessionUser) -> Result<Party> {
-        let e = sqlx::query("SELECT id FROM enterprises WHERE unit_id = $1").bind(u.unit_id).fetch_optional(&self.pool).await?;
-        let i = sqlx::query("SELECT id FROM institutions WHERE unit_id = $1").bind(u.unit_id).fetch_optional(&self.pool).await?;
-        Ok(Party { enterprise_id: e.map(|r| r.i("id")).transpose()?, institution_id: i.map(|r| r.i("id")).transpose()? })
+        let e = sqlx::query("SELECT id FROM enterprises WHERE unit_id = $1")
+            .bind(u.unit_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let i = sqlx::query("SELECT id FROM institutions WHERE unit_id = $1")
+            .bind(u.unit_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(Party {
+            enterprise_id: e.map(|r| r.i("id")).transpose()?,
+            institution_id: i.map(|r| r.i("id")).transpose()?,
+        })
     }
 
     /// Give an enterprise or institution the unit whose accounts act for it (set up by the admin).
-    pub async fn link_party_unit(&self, actor: &str, enterprise_id: Option<i64>, institution_id: Option<i64>, unit_id: i64, now: NaiveDateTime) -> Result<()> {
+    pub async fn link_party_unit(
+        &self,
+        actor: &str,
+        enterprise_id: Option<i64>,
+        institution_id: Option<i64>,
+        unit_id: i64,
+        now: NaiveDateTime,
+    ) -> Result<()> {
         let mut tx = self.begin().await?;
         let (table, id) = match (enterprise_id, institution_id) {
             (Some(e), None) => ("enterprises", e),
             (None, Some(i)) => ("institutions", i),
             _ => return Err(StoreError::BadInput("须指定企业或高校院所之一".into())),
         };
-        let n = sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {table} SET unit_id = $1 WHERE id = $2"))).bind(unit_id).bind(id).execute(&mut *tx).await?.rows_affected();
+        let n = sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {table} SET unit_id = $1 WHERE id = $2")))
+            .bind(unit_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound(format!("编号 {id} 的记录不存在")));
         }
-        append(&mut tx, now, Change { actor, action: "party.link_unit", entity: table, entity_id: id.to_string(), before: String::new(), after: serde_json::json!({"unit_id": unit_id}).to_string() }).await?;
+        append(
+            &mut tx,
+            now,
+            Change {
+                actor,
+                action: "party.link_unit",
+                entity: table,
+                entity_id: id.to_string(),
+                before: String::new(),
+                after: serde_json::json!({"unit_id": unit_id}).to_string(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

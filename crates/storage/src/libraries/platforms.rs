@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 use xietong_supervision::validate::{optional_text, required_text};
 
 use super::is_bureau;
-use crate::audit::{append, Change};
+use crate::audit::{Change, append};
 use crate::auth::SessionUser;
-use crate::{ts, Db, Result, RowExt, StoreError};
+use crate::{Db, Result, RowExt, StoreError, ts};
 
 /// R&D platforms (counted by level), innovation carriers, and school–enterprise bases.
 pub const RD_PLATFORM_KINDS: [&str; 4] = ["重点实验室", "工程技术研究中心", "企业技术中心", "新型研发机构"];
@@ -51,7 +51,13 @@ pub fn platform_group(kind: &str) -> &'static str {
 }
 
 impl Db {
-    pub async fn create_platform(&self, u: &SessionUser, n: &NewPlatform, placeholder: bool, now: NaiveDateTime) -> Result<i64> {
+    pub async fn create_platform(
+        &self,
+        u: &SessionUser,
+        n: &NewPlatform,
+        placeholder: bool,
+        now: NaiveDateTime,
+    ) -> Result<i64> {
         if !is_bureau(u) {
             return Err(StoreError::Denied("无权限：平台载体登记由科技局办理".into()));
         }
@@ -75,11 +81,27 @@ impl Db {
         }
         let host = optional_text("依托单位", &n.host, 100)?.unwrap_or_default();
         let mut tx = self.begin().await?;
-        if sqlx::query("SELECT COUNT(*) AS n FROM platforms WHERE name = $1").bind(name.clone()).fetch_one(&mut *tx).await?.i("n")? > 0 {
+        if sqlx::query("SELECT COUNT(*) AS n FROM platforms WHERE name = $1")
+            .bind(name.clone())
+            .fetch_one(&mut *tx)
+            .await?
+            .i("n")?
+            > 0
+        {
             return Err(StoreError::invalid("平台名称", format!("「{name}」已登记")));
         }
-        let ent = sqlx::query("SELECT id FROM enterprises WHERE name = $1").bind(host.clone()).fetch_optional(&mut *tx).await?.map(|r| r.i("id")).transpose()?;
-        let inst = sqlx::query("SELECT id FROM institutions WHERE name = $1").bind(host.clone()).fetch_optional(&mut *tx).await?.map(|r| r.i("id")).transpose()?;
+        let ent = sqlx::query("SELECT id FROM enterprises WHERE name = $1")
+            .bind(host.clone())
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.i("id"))
+            .transpose()?;
+        let inst = sqlx::query("SELECT id FROM institutions WHERE name = $1")
+            .bind(host.clone())
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.i("id"))
+            .transpose()?;
         let id = sqlx::query(
             "INSERT INTO platforms (name, kind, level, host, enterprise_id, institution_id, approved_year, placeholder, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
@@ -95,7 +117,20 @@ impl Db {
         .fetch_one(&mut *tx)
         .await?
         .i("id")?;
-        append(&mut tx, now, Change { actor: &u.username, action: "platform.create", entity: "platform", entity_id: id.to_string(), before: String::new(), after: serde_json::json!({"name": name, "kind": kind, "level": level, "placeholder": placeholder}).to_string() }).await?;
+        append(
+            &mut tx,
+            now,
+            Change {
+                actor: &u.username,
+                action: "platform.create",
+                entity: "platform",
+                entity_id: id.to_string(),
+                before: String::new(),
+                after: serde_json::json!({"name": name, "kind": kind, "level": level, "placeholder": placeholder})
+                    .to_string(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -130,5 +165,4 @@ impl Db {
         }
         Ok(out)
     }
-
 }

@@ -6,21 +6,32 @@ use xietong_office::table::Column;
 use xietong_office::xlsx::RawRow;
 use xietong_supervision::validate::required_text;
 
-use super::{must_be_bureau, NewProblem, Party};
+use super::{NewProblem, Party, must_be_bureau};
 use crate::auth::SessionUser;
-use crate::imports::{problem, refusal, ImportReport, RowProblem};
+use crate::imports::{ImportReport, RowProblem, problem, refusal};
 use crate::{Db, Result, RowExt, StoreError};
 
 impl Db {
     /// Import technical problems collected on paper or in Excel for a campaign, all or nothing:
     /// every bad row is reported. The 科技局 enters them on the enterprises' behalf.
-    pub async fn import_problems(&self, u: &SessionUser, rows: &[RawRow], cell_problems: Vec<RowProblem>, campaign_id: Option<i64>, now: NaiveDateTime) -> Result<ImportReport> {
+    pub async fn import_problems(
+        &self,
+        u: &SessionUser,
+        rows: &[RawRow],
+        cell_problems: Vec<RowProblem>,
+        campaign_id: Option<i64>,
+        now: NaiveDateTime,
+    ) -> Result<ImportReport> {
         must_be_bureau(u, "难题导入")?;
         if rows.is_empty() {
             return Err(StoreError::BadInput("文件中没有数据行".into()));
         }
-        let enterprises: std::collections::HashMap<String, i64> =
-            sqlx::query("SELECT id, name FROM enterprises").fetch_all(&self.pool).await?.iter().map(|r| Ok((r.s("name")?, r.i("id")?))).collect::<Result<_>>()?;
+        let enterprises: std::collections::HashMap<String, i64> = sqlx::query("SELECT id, name FROM enterprises")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok((r.s("name")?, r.i("id")?)))
+            .collect::<Result<_>>()?;
         let bad_cells = crate::imports::rows_with_problems(&cell_problems);
         let mut problems = cell_problems;
         let mut ids = vec![];
@@ -31,10 +42,15 @@ impl Db {
             }
             let n = (|| -> Result<NewProblem> {
                 let name = required_text("企业名称", r.get("enterprise"), 100)?;
-                let enterprise_id = *enterprises.get(&name).ok_or_else(|| StoreError::invalid("企业名称", format!("「{name}」不在企业库中，请先登记企业")))?;
+                let enterprise_id = *enterprises
+                    .get(&name)
+                    .ok_or_else(|| StoreError::invalid("企业名称", format!("「{name}」不在企业库中，请先登记企业")))?;
                 let budget = match r.get("budget_wan").trim().replace([',', '，'], "") {
                     b if b.is_empty() => None,
-                    b => Some(b.parse::<f64>().map_err(|_| StoreError::invalid("预算（万元）", format!("「{b}」不是数字")))?),
+                    b => Some(
+                        b.parse::<f64>()
+                            .map_err(|_| StoreError::invalid("预算（万元）", format!("「{b}」不是数字")))?,
+                    ),
                 };
                 let confidential = match r.get("confidential").trim() {
                     "" | "否" => false,
@@ -87,7 +103,14 @@ impl Db {
 
 /// Columns of the 难题 import template (征集 on paper or in Excel).
 pub fn problem_columns() -> Vec<Column> {
-    let c = |key: &str, header: &str, required: bool, width: f64, note: &str, choices: Vec<String>| Column { key: key.into(), header: header.into(), required, width, note: note.into(), choices };
+    let c = |key: &str, header: &str, required: bool, width: f64, note: &str, choices: Vec<String>| Column {
+        key: key.into(),
+        header: header.into(),
+        required,
+        width,
+        note: note.into(),
+        choices,
+    };
     vec![
         c("enterprise", "企业名称", true, 30.0, "企业库中的企业全称", vec![]),
         c("title", "难题名称", true, 30.0, "", vec![]),

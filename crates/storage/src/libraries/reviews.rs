@@ -6,10 +6,10 @@ use serde::Serialize;
 use xietong_docking::review::{self, ReviewAction, ReviewStatus};
 use xietong_supervision::validate::optional_text;
 
-use super::{is_bureau, must_be_bureau, review_state, Library, ReviewState, DEFAULT_VALIDITY_DAYS};
-use crate::audit::{append, Change};
+use super::{DEFAULT_VALIDITY_DAYS, Library, ReviewState, is_bureau, must_be_bureau, review_state};
+use crate::audit::{Change, append};
 use crate::auth::SessionUser;
-use crate::{ts, Db, Result, RowExt, StoreError};
+use crate::{Db, Result, RowExt, StoreError, ts};
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ReviewItem {
@@ -36,14 +36,24 @@ pub struct ReviewEvent {
 
 impl Db {
     /// For a resubmission: the record must be the caller's and returned.
-    pub(super) async fn check_resubmit(tx: &mut sqlx::AnyConnection, lib: Library, id: i64, owner_col: &str, owner: Option<i64>, u: &SessionUser) -> Result<()> {
+    pub(super) async fn check_resubmit(
+        tx: &mut sqlx::AnyConnection,
+        lib: Library,
+        id: i64,
+        owner_col: &str,
+        owner: Option<i64>,
+        u: &SessionUser,
+    ) -> Result<()> {
         // Locked before its status is read, so two resubmissions cannot both pass the check.
         crate::locks::lock_row(tx, lib.locked(), id).await?;
-        let r = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT status, {owner_col} AS owner FROM {} WHERE id = $1", lib.table())))
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("{}中没有编号 {id} 的记录", lib.label_zh())))?;
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT status, {owner_col} AS owner FROM {} WHERE id = $1",
+            lib.table()
+        )))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("{}中没有编号 {id} 的记录", lib.label_zh())))?;
         if !is_bureau(u) && r.oi("owner")? != owner {
             return Err(StoreError::Denied("无权限：只能修改本单位提交的记录".into()));
         }
@@ -53,7 +63,17 @@ impl Db {
     }
 
     #[allow(clippy::too_many_arguments)]
-    async fn review_event(tx: &mut sqlx::AnyConnection, lib: Library, id: i64, action: &str, from: &str, to: ReviewStatus, reason: &str, actor: &str, now: NaiveDateTime) -> Result<()> {
+    async fn review_event(
+        tx: &mut sqlx::AnyConnection,
+        lib: Library,
+        id: i64,
+        action: &str,
+        from: &str,
+        to: ReviewStatus,
+        reason: &str,
+        actor: &str,
+        now: NaiveDateTime,
+    ) -> Result<()> {
         sqlx::query("INSERT INTO review_events (library, record_id, action, from_status, to_status, reason, actor, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(lib.code().to_string())
             .bind(id)
@@ -69,7 +89,15 @@ impl Db {
     }
 
     /// A (re)submission enters the review record and the audit chain.
-    pub(super) async fn record_submission(tx: &mut sqlx::AnyConnection, lib: Library, id: i64, action: &str, u: &SessionUser, after: serde_json::Value, now: NaiveDateTime) -> Result<()> {
+    pub(super) async fn record_submission(
+        tx: &mut sqlx::AnyConnection,
+        lib: Library,
+        id: i64,
+        action: &str,
+        u: &SessionUser,
+        after: serde_json::Value,
+        now: NaiveDateTime,
+    ) -> Result<()> {
         let from = if action == "submit" { "" } else { "returned" };
         Self::review_event(tx, lib, id, action, from, ReviewStatus::Submitted, "", &u.username, now).await?;
         let entity = match lib {
@@ -77,13 +105,33 @@ impl Db {
             Library::Expert => "expert",
             Library::Achievement => "achievement",
         };
-        append(tx, now, Change { actor: &u.username, action: &format!("{entity}.{action}"), entity, entity_id: id.to_string(), before: String::new(), after: after.to_string() }).await?;
+        append(
+            tx,
+            now,
+            Change {
+                actor: &u.username,
+                action: &format!("{entity}.{action}"),
+                entity,
+                entity_id: id.to_string(),
+                before: String::new(),
+                after: after.to_string(),
+            },
+        )
+        .await?;
         Ok(())
     }
 
     /// One review step by the 科技局 (or the 到期 step by the scheduler, with `u` = None).
     /// Publishing and renewing set the expiry from the record's campaign (default one year).
-    pub async fn review(&self, u: Option<&SessionUser>, lib: Library, id: i64, action: ReviewAction, reason: &str, now: NaiveDateTime) -> Result<ReviewStatus> {
+    pub async fn review(
+        &self,
+        u: Option<&SessionUser>,
+        lib: Library,
+        id: i64,
+        action: ReviewAction,
+        reason: &str,
+        now: NaiveDateTime,
+    ) -> Result<ReviewStatus> {
         let actor = match u {
             Some(u) => {
                 if action == ReviewAction::Expire || action == ReviewAction::Resubmit {
@@ -113,7 +161,8 @@ impl Db {
         let from = ReviewStatus::from_code(&from_code).ok_or_else(|| StoreError::internal("未知审核状态"))?;
         let to = review::next_status(from, action, &reason).map_err(|e| StoreError::Conflict(e.0))?;
         let validity = r.oi("validity_days")?.map(|d| d as u32).unwrap_or(DEFAULT_VALIDITY_DAYS);
-        let expires = matches!(action, ReviewAction::Approve | ReviewAction::Renew).then(|| review::expires_on(now.date(), validity).to_string());
+        let expires = matches!(action, ReviewAction::Approve | ReviewAction::Renew)
+            .then(|| review::expires_on(now.date(), validity).to_string());
         let return_reason = if action == ReviewAction::Return { reason.clone() } else { String::new() };
         let changed = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE {} SET status = $1, return_reason = $2, expires_on = COALESCE($3, expires_on), updated_at = $4 WHERE id = $5 AND status = $6",
@@ -133,7 +182,19 @@ impl Db {
         }
         Self::review_event(&mut tx, lib, id, action.code(), &from_code, to, &reason, &actor, now).await?;
         let after = serde_json::json!({"library": lib.code(), "title": r.s("title")?, "action": action.code(), "to": to.code(), "reason": reason, "expires_on": expires});
-        append(&mut tx, now, Change { actor: &actor, action: &format!("review.{}", action.code()), entity: lib.table(), entity_id: id.to_string(), before: serde_json::json!({"status": from_code}).to_string(), after: after.to_string() }).await?;
+        append(
+            &mut tx,
+            now,
+            Change {
+                actor: &actor,
+                action: &format!("review.{}", action.code()),
+                entity: lib.table(),
+                entity_id: id.to_string(),
+                before: serde_json::json!({"status": from_code}).to_string(),
+                after: after.to_string(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(to)
     }
@@ -172,13 +233,20 @@ impl Db {
     }
 
     pub async fn review_history(&self, lib: Library, id: i64) -> Result<Vec<ReviewEvent>> {
-        let rows = sqlx::query("SELECT * FROM review_events WHERE library = $1 AND record_id = $2 ORDER BY id").bind(lib.code().to_string()).bind(id).fetch_all(&self.pool).await?;
-        let label = |c: &str| ReviewStatus::from_code(c).map(|s| s.label_zh().to_string()).unwrap_or_else(|| "—".into());
+        let rows = sqlx::query("SELECT * FROM review_events WHERE library = $1 AND record_id = $2 ORDER BY id")
+            .bind(lib.code().to_string())
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+        let label =
+            |c: &str| ReviewStatus::from_code(c).map(|s| s.label_zh().to_string()).unwrap_or_else(|| "—".into());
         rows.iter()
             .map(|r| {
                 let action = r.s("action")?;
                 Ok(ReviewEvent {
-                    action_label: ReviewAction::from_code(&action).map(|a| a.label_zh().to_string()).unwrap_or_else(|| if action == "submit" { "提交".into() } else { action.clone() }),
+                    action_label: ReviewAction::from_code(&action)
+                        .map(|a| a.label_zh().to_string())
+                        .unwrap_or_else(|| if action == "submit" { "提交".into() } else { action.clone() }),
                     action,
                     from_label: label(&r.s("from_status")?),
                     to_label: label(&r.s("to_status")?),
@@ -194,10 +262,13 @@ impl Db {
     pub async fn expire_library_records(&self, now: NaiveDateTime) -> Result<usize> {
         let mut n = 0;
         for lib in Library::ALL {
-            let ids = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT id FROM {} WHERE status = 'published' AND expires_on IS NOT NULL AND expires_on < $1", lib.table())))
-                .bind(now.date().to_string())
-                .fetch_all(&self.pool)
-                .await?;
+            let ids = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT id FROM {} WHERE status = 'published' AND expires_on IS NOT NULL AND expires_on < $1",
+                lib.table()
+            )))
+            .bind(now.date().to_string())
+            .fetch_all(&self.pool)
+            .await?;
             for r in &ids {
                 self.review(None, lib, r.i("id")?, ReviewAction::Expire, "", now).await?;
                 n += 1;

@@ -6,12 +6,12 @@ use serde::{Deserialize, Serialize};
 use xietong_calendar::parse_date;
 use xietong_docking::matching::COOPERATION_MODES;
 use xietong_docking::review::ReviewStatus;
-use xietong_supervision::validate::required_text;
 use xietong_supervision::Role;
+use xietong_supervision::validate::required_text;
 
-use super::{keywords, money, owner_of, reads_all, review_state, split_list, Library, Owner, Party, ReviewState};
+use super::{Library, Owner, Party, ReviewState, keywords, money, owner_of, reads_all, review_state, split_list};
 use crate::auth::SessionUser;
-use crate::{ts, Db, Result, RowExt, StoreError};
+use crate::{Db, Result, RowExt, StoreError, ts};
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct TechProblem {
@@ -84,7 +84,13 @@ fn problem_of(r: &sqlx::any::AnyRow) -> Result<TechProblem> {
 impl Db {
     /// Submit a technical problem (or, with `id`, resubmit a returned one with corrections).
     /// Enterprise users submit for their own enterprise; the 科技局 may submit for any.
-    pub async fn submit_problem(&self, u: &SessionUser, id: Option<i64>, n: &NewProblem, now: NaiveDateTime) -> Result<i64> {
+    pub async fn submit_problem(
+        &self,
+        u: &SessionUser,
+        id: Option<i64>,
+        n: &NewProblem,
+        now: NaiveDateTime,
+    ) -> Result<i64> {
         let party = self.party_of(u).await?;
         let mut tx = self.begin().await?;
         let id = Self::submit_problem_in(&mut tx, u, party, id, n, now).await?;
@@ -93,8 +99,20 @@ impl Db {
     }
 
     /// [`Db::submit_problem`] inside the caller's transaction (an import writes all rows or none).
-    pub(super) async fn submit_problem_in(tx: &mut sqlx::AnyConnection, u: &SessionUser, party: Party, id: Option<i64>, n: &NewProblem, now: NaiveDateTime) -> Result<i64> {
-        let enterprise_id = owner_of(u, party.enterprise_id, n.enterprise_id, Owner { role: Role::Enterprise, kind: "企业", field: "企业", record: "技术难题" })?;
+    pub(super) async fn submit_problem_in(
+        tx: &mut sqlx::AnyConnection,
+        u: &SessionUser,
+        party: Party,
+        id: Option<i64>,
+        n: &NewProblem,
+        now: NaiveDateTime,
+    ) -> Result<i64> {
+        let enterprise_id = owner_of(
+            u,
+            party.enterprise_id,
+            n.enterprise_id,
+            Owner { role: Role::Enterprise, kind: "企业", field: "企业", record: "技术难题" },
+        )?;
         let title = required_text("难题名称", &n.title, 100)?;
         let description = required_text("难题描述", &n.description, 5000)?;
         if description.chars().count() < 10 {
@@ -193,8 +211,15 @@ impl Db {
                 party.institution_id.unwrap_or(-1),
             )
         };
-        let sql = format!("{PROBLEM_SELECT} WHERE ($1 = '' OR p.status = $1) AND ($2 = $2) AND ($3 = $3) AND {cond} ORDER BY p.id DESC");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(status.map(|s| s.code()).unwrap_or("").to_string()).bind(a).bind(b).fetch_all(&self.pool).await?;
+        let sql = format!(
+            "{PROBLEM_SELECT} WHERE ($1 = '' OR p.status = $1) AND ($2 = $2) AND ($3 = $3) AND {cond} ORDER BY p.id DESC"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(status.map(|s| s.code()).unwrap_or("").to_string())
+            .bind(a)
+            .bind(b)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(problem_of).collect()
     }
 
@@ -208,7 +233,10 @@ impl Db {
 
     /// Published problems, confidential included (for matching by the 科技局).
     pub(crate) async fn published_problems(&self) -> Result<Vec<TechProblem>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{PROBLEM_SELECT} WHERE p.status = 'published' ORDER BY p.id"))).fetch_all(&self.pool).await?;
+        let rows =
+            sqlx::query(sqlx::AssertSqlSafe(format!("{PROBLEM_SELECT} WHERE p.status = 'published' ORDER BY p.id")))
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter().map(problem_of).collect()
     }
 }

@@ -2,14 +2,16 @@
 //! timeline → audit).
 
 use xietong_calendar::parse_date;
-use xietong_supervision::lifecycle::{next_status, Action, TaskStatus};
+use xietong_supervision::lifecycle::{Action, TaskStatus, next_status};
 use xietong_supervision::lights;
-use xietong_supervision::validate::{deadline_after, deadline_on_working_day, deadline_within_years, optional_text, progress, required_text};
+use xietong_supervision::validate::{
+    deadline_after, deadline_on_working_day, deadline_within_years, optional_text, progress, required_text,
+};
 
-use super::{event_with, extensions, fired_steps, load_detail, notify, urges, Command, Ctx, TaskDetail};
-use crate::audit::{append, Change};
+use super::{Command, Ctx, TaskDetail, event_with, extensions, fired_steps, load_detail, notify, urges};
+use crate::audit::{Change, append};
 use crate::auth::SessionUser;
-use crate::{ts, Db, Result, RowExt, StoreError};
+use crate::{Db, Result, RowExt, StoreError, ts};
 
 impl Db {
     /// Perform one action on a task: check scope, role and state, validate, write, record the
@@ -20,7 +22,14 @@ impl Db {
 
     /// [`Db::perform`] for a form or call that says which version of the task it was shown:
     /// if the task moved on since, nothing is done and the answer is 409 with the current state.
-    pub async fn perform_seen(&self, user: &SessionUser, ctx: &Ctx<'_>, task_id: i64, cmd: Command, seen: Option<i64>) -> Result<TaskDetail> {
+    pub async fn perform_seen(
+        &self,
+        user: &SessionUser,
+        ctx: &Ctx<'_>,
+        task_id: i64,
+        cmd: Command,
+        seen: Option<i64>,
+    ) -> Result<TaskDetail> {
         crate::locks::retrying(|| async {
             let mut tx = self.begin().await?;
             let detail = self.perform_in(&mut tx, user, ctx, task_id, cmd.clone(), seen).await?;
@@ -32,7 +41,15 @@ impl Db {
 
     /// [`Db::perform`] inside a caller's transaction. The task's row is locked first (see
     /// [`crate::locks`]), so the state the rules are checked against is the state that is changed.
-    pub async fn perform_in(&self, tx: &mut sqlx::AnyConnection, user: &SessionUser, ctx: &Ctx<'_>, task_id: i64, cmd: Command, seen: Option<i64>) -> Result<TaskDetail> {
+    pub async fn perform_in(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        user: &SessionUser,
+        ctx: &Ctx<'_>,
+        task_id: i64,
+        cmd: Command,
+        seen: Option<i64>,
+    ) -> Result<TaskDetail> {
         if !crate::locks::lock_row(tx, crate::locks::Locked::Tasks, task_id).await? {
             return Err(StoreError::NotFound(format!("编号 {task_id} 的任务不存在")));
         }
@@ -60,12 +77,29 @@ impl Db {
         match &cmd {
             Command::Assign { comment: c } => {
                 comment = optional_text("交办意见", c, 1000)?.unwrap_or_default();
-                sqlx::query("UPDATE tasks SET assigned_at = $1 WHERE id = $2").bind(ts(now)).bind(task_id).execute(&mut *tx).await?;
-                notify(&mut *tx, Some(t.lead_unit_id), None, task_id, "assign", &format!("新交办任务「{}」，请立即签收并在2个工作小时内分解", t.title), now).await?;
+                sqlx::query("UPDATE tasks SET assigned_at = $1 WHERE id = $2")
+                    .bind(ts(now))
+                    .bind(task_id)
+                    .execute(&mut *tx)
+                    .await?;
+                notify(
+                    &mut *tx,
+                    Some(t.lead_unit_id),
+                    None,
+                    task_id,
+                    "assign",
+                    &format!("新交办任务「{}」，请立即签收并在2个工作小时内分解", t.title),
+                    now,
+                )
+                .await?;
             }
             Command::Receive { comment: c } => {
                 comment = optional_text("签收意见", c, 1000)?.unwrap_or_default();
-                sqlx::query("UPDATE tasks SET signed_at = $1 WHERE id = $2").bind(ts(now)).bind(task_id).execute(&mut *tx).await?;
+                sqlx::query("UPDATE tasks SET signed_at = $1 WHERE id = $2")
+                    .bind(ts(now))
+                    .bind(task_id)
+                    .execute(&mut *tx)
+                    .await?;
             }
             Command::Decompose { subtasks, comment: c } => {
                 comment = optional_text("分解说明", c, 1000)?.unwrap_or_default();
@@ -78,11 +112,22 @@ impl Db {
                     let row = i + 1;
                     let title = required_text(&format!("第{row}项子任务的名称"), &s.title, 200)?;
                     if !allowed_depts.contains(&s.dept_unit_id) && !co.contains(&s.dept_unit_id) {
-                        return Err(StoreError::invalid(&format!("第{row}项子任务的责任科室"), "须为牵头单位、其内设科室或配合单位"));
+                        return Err(StoreError::invalid(
+                            &format!("第{row}项子任务的责任科室"),
+                            "须为牵头单位、其内设科室或配合单位",
+                        ));
                     }
-                    let p = sqlx::query("SELECT unit_id FROM people WHERE id = $1").bind(s.person_id).fetch_optional(&mut *tx).await?;
+                    let p = sqlx::query("SELECT unit_id FROM people WHERE id = $1")
+                        .bind(s.person_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
                     match p {
-                        None => return Err(StoreError::invalid(&format!("第{row}项子任务的责任人"), format!("编号 {} 的人员不存在", s.person_id))),
+                        None => {
+                            return Err(StoreError::invalid(
+                                &format!("第{row}项子任务的责任人"),
+                                format!("编号 {} 的人员不存在", s.person_id),
+                            ));
+                        }
                         Some(p) if p.i("unit_id")? != s.dept_unit_id => {
                             return Err(StoreError::invalid(&format!("第{row}项子任务的责任人"), "不属于所选责任科室"));
                         }
@@ -91,7 +136,10 @@ impl Db {
                     let field = format!("第{row}项子任务的完成时限");
                     let dl = deadline_on_working_day(ctx.cal, &field, parse_date(&field, s.deadline.trim())?)?;
                     if dl > t.deadline {
-                        return Err(StoreError::invalid(&field, format!("不能晚于任务办理期限（{}）", t.deadline.format("%Y-%m-%d"))));
+                        return Err(StoreError::invalid(
+                            &field,
+                            format!("不能晚于任务办理期限（{}）", t.deadline.format("%Y-%m-%d")),
+                        ));
                     }
                     deadline_after(&field, dl, now, "当前时间")?;
                     sqlx::query(
@@ -105,10 +153,23 @@ impl Db {
                     .bind(ts(now))
                     .execute(&mut *tx)
                     .await?;
-                    notify(&mut *tx, None, Some(s.person_id), task_id, "subtask", &format!("您被指定为「{}」的子任务责任人", t.title), now).await?;
+                    notify(
+                        &mut *tx,
+                        None,
+                        Some(s.person_id),
+                        task_id,
+                        "subtask",
+                        &format!("您被指定为「{}」的子任务责任人", t.title),
+                        now,
+                    )
+                    .await?;
                 }
                 // The 2-hour clock stops at the first decomposition only.
-                sqlx::query("UPDATE tasks SET decomposed_at = COALESCE(decomposed_at, $1) WHERE id = $2").bind(ts(now)).bind(task_id).execute(&mut *tx).await?;
+                sqlx::query("UPDATE tasks SET decomposed_at = COALESCE(decomposed_at, $1) WHERE id = $2")
+                    .bind(ts(now))
+                    .bind(task_id)
+                    .execute(&mut *tx)
+                    .await?;
                 if comment.is_empty() {
                     comment = format!("分解为 {} 项子任务", subtasks.len());
                 }
@@ -116,7 +177,12 @@ impl Db {
             Command::Report { progress: p, text } => {
                 let p = progress("进度", *p)?;
                 comment = required_text("进展情况", text, 2000)?;
-                sqlx::query("UPDATE tasks SET progress = $1, last_report_at = $2 WHERE id = $3").bind(p).bind(ts(now)).bind(task_id).execute(&mut *tx).await?;
+                sqlx::query("UPDATE tasks SET progress = $1, last_report_at = $2 WHERE id = $3")
+                    .bind(p)
+                    .bind(ts(now))
+                    .bind(task_id)
+                    .execute(&mut *tx)
+                    .await?;
                 comment = format!("进度 {p}%：{comment}");
             }
             Command::ReportSubtask { subtask_id, progress: p, text } => {
@@ -125,7 +191,10 @@ impl Db {
                 };
                 actor.may_report_subtask(&parties, s.person_id)?;
                 if from != TaskStatus::InProgress {
-                    return Err(StoreError::Conflict(format!("任务当前状态为「{}」，不能汇报子任务进展", from.label_zh())));
+                    return Err(StoreError::Conflict(format!(
+                        "任务当前状态为「{}」，不能汇报子任务进展",
+                        from.label_zh()
+                    )));
                 }
                 let p = progress("进度", *p)?;
                 let text = required_text("进展情况", text, 2000)?;
@@ -136,7 +205,11 @@ impl Db {
                     .bind(*subtask_id)
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query("UPDATE tasks SET last_report_at = $1 WHERE id = $2").bind(ts(now)).bind(task_id).execute(&mut *tx).await?;
+                sqlx::query("UPDATE tasks SET last_report_at = $1 WHERE id = $2")
+                    .bind(ts(now))
+                    .bind(task_id)
+                    .execute(&mut *tx)
+                    .await?;
                 comment = format!("子任务「{}」进度 {p}%：{text}", s.title);
             }
             Command::RequestCompletion { text } => {
@@ -144,7 +217,11 @@ impl Db {
             }
             Command::Approve { comment: c } => {
                 comment = optional_text("审核意见", c, 1000)?.unwrap_or_default();
-                sqlx::query("UPDATE tasks SET closed_at = $1, progress = 100 WHERE id = $2").bind(ts(now)).bind(task_id).execute(&mut *tx).await?;
+                sqlx::query("UPDATE tasks SET closed_at = $1, progress = 100 WHERE id = $2")
+                    .bind(ts(now))
+                    .bind(task_id)
+                    .execute(&mut *tx)
+                    .await?;
             }
             Command::Reject { comment: c, new_deadline: nd } => {
                 comment = required_text("退回原因", c, 1000)?;
@@ -152,14 +229,28 @@ impl Db {
                 deadline_after("整改期限", dl, now, "当前时间")?;
                 deadline_within_years("整改期限", dl, now, 5)?;
                 new_deadline = dl;
-                sqlx::query("UPDATE tasks SET round = round + 1, deadline = $1 WHERE id = $2").bind(ts(dl)).bind(task_id).execute(&mut *tx).await?;
-                notify(&mut *tx, Some(t.lead_unit_id), None, task_id, "reject", &format!("任务「{}」被退回整改：{comment}", t.title), now).await?;
+                sqlx::query("UPDATE tasks SET round = round + 1, deadline = $1 WHERE id = $2")
+                    .bind(ts(dl))
+                    .bind(task_id)
+                    .execute(&mut *tx)
+                    .await?;
+                notify(
+                    &mut *tx,
+                    Some(t.lead_unit_id),
+                    None,
+                    task_id,
+                    "reject",
+                    &format!("任务「{}」被退回整改：{comment}", t.title),
+                    now,
+                )
+                .await?;
                 comment = format!("{comment}（整改期限 {}）", dl.format("%Y-%m-%d"));
             }
             Command::RequestExtension { reason, new_deadline: nd } => {
                 comment = extensions::request(&mut *tx, user, ctx, &d, reason, nd).await?;
             }
-            Command::ReviewExtension { extension_id, approve, comment: c } | Command::DecideExtension { extension_id, approve, comment: c } => {
+            Command::ReviewExtension { extension_id, approve, comment: c }
+            | Command::DecideExtension { extension_id, approve, comment: c } => {
                 let a = cmd.action().unwrap_or(Action::ReviewExtension);
                 let (c, moved) = extensions::answer(&mut *tx, user, ctx, &d, a, *extension_id, *approve, c).await?;
                 comment = c;
@@ -169,14 +260,27 @@ impl Db {
             }
             Command::Cancel { reason } => {
                 comment = required_text("撤销原因", reason, 1000)?;
-                sqlx::query("UPDATE tasks SET closed_at = $1 WHERE id = $2").bind(ts(now)).bind(task_id).execute(&mut *tx).await?;
+                sqlx::query("UPDATE tasks SET closed_at = $1 WHERE id = $2")
+                    .bind(ts(now))
+                    .bind(task_id)
+                    .execute(&mut *tx)
+                    .await?;
             }
             Command::Urge { comment: c } => {
                 comment = urges::urge(&mut *tx, user, ctx, t, c).await?;
             }
             Command::Instruct { text } => {
                 comment = required_text("批示内容", text, 2000)?;
-                notify(&mut *tx, Some(t.lead_unit_id), None, task_id, "instruct", &format!("领导批示「{}」：{comment}", t.title), now).await?;
+                notify(
+                    &mut *tx,
+                    Some(t.lead_unit_id),
+                    None,
+                    task_id,
+                    "instruct",
+                    &format!("领导批示「{}」：{comment}", t.title),
+                    now,
+                )
+                .await?;
             }
         }
 
@@ -209,9 +313,24 @@ impl Db {
             _ => String::new(),
         };
         event_with(&mut *tx, task_id, &label, user, now, (from.code(), to.code()), &comment, &data).await?;
-        let after_row = sqlx::query("SELECT status, deadline, progress, round FROM tasks WHERE id = $1").bind(task_id).fetch_one(&mut *tx).await?;
+        let after_row = sqlx::query("SELECT status, deadline, progress, round FROM tasks WHERE id = $1")
+            .bind(task_id)
+            .fetch_one(&mut *tx)
+            .await?;
         let after = serde_json::json!({"status": after_row.s("status")?, "deadline": after_row.s("deadline")?, "progress": after_row.i("progress")?, "round": after_row.i("round")?, "comment": comment});
-        append(&mut *tx, now, Change { actor: &user.username, action: &format!("task.{label}"), entity: "task", entity_id: task_id.to_string(), before: before.to_string(), after: after.to_string() }).await?;
+        append(
+            &mut *tx,
+            now,
+            Change {
+                actor: &user.username,
+                action: &format!("task.{label}"),
+                entity: "task",
+                entity_id: task_id.to_string(),
+                before: before.to_string(),
+                after: after.to_string(),
+            },
+        )
+        .await?;
         let detail = load_detail(tx, task_id, now).await?;
         Ok(detail)
     }

@@ -2,12 +2,14 @@
 
 use xietong_calendar::{parse_date, parse_datetime};
 use xietong_supervision::lifecycle::{ReportCycle, SourceKind};
-use xietong_supervision::validate::{deadline_after, deadline_on_working_day, deadline_within_years, doc_no, optional_text, required_text};
+use xietong_supervision::validate::{
+    deadline_after, deadline_on_working_day, deadline_within_years, doc_no, optional_text, required_text,
+};
 
-use super::{event, Command, Ctx, NewTask};
-use crate::audit::{append, Change};
+use super::{Command, Ctx, NewTask, event};
+use crate::audit::{Change, append};
 use crate::auth::SessionUser;
-use crate::{ts, Db, Result, RowExt, StoreError};
+use crate::{Db, Result, RowExt, StoreError, ts};
 
 impl Db {
     /// 立项 (and optionally 交办 at once). Only the 督查局 may do it.
@@ -20,7 +22,13 @@ impl Db {
 
     /// 立项 inside a caller's transaction, so an import or a project can create many tasks or
     /// none. With `assign_now`, 交办 happens in the same transaction.
-    pub async fn create_task_in(&self, tx: &mut sqlx::AnyConnection, user: &SessionUser, ctx: &Ctx<'_>, n: &NewTask) -> Result<i64> {
+    pub async fn create_task_in(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        user: &SessionUser,
+        ctx: &Ctx<'_>,
+        n: &NewTask,
+    ) -> Result<i64> {
         user.actor().may_create_task(n.lead_unit_id)?;
         let title = required_text("任务名称", &n.title, 200)?;
         let description = optional_text("任务内容", &n.description, 5000)?.unwrap_or_default();
@@ -56,18 +64,25 @@ impl Db {
             self.unit_exists(tx, "配合单位", *u).await?;
         }
         if let Some(p) = n.leader_person_id {
-            let r = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE person_id = $1 AND role = 'leader'").bind(p).fetch_one(&mut *tx).await?;
+            let r = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE person_id = $1 AND role = 'leader'")
+                .bind(p)
+                .fetch_one(&mut *tx)
+                .await?;
             if r.i("n")? == 0 {
                 return Err(StoreError::invalid("分管领导", format!("编号 {p} 的人员不是区领导")));
             }
         }
         if let Some(c) = n.category_id {
-            let r = sqlx::query("SELECT COUNT(*) AS n FROM categories WHERE id = $1").bind(c).fetch_one(&mut *tx).await?;
+            let r =
+                sqlx::query("SELECT COUNT(*) AS n FROM categories WHERE id = $1").bind(c).fetch_one(&mut *tx).await?;
             if r.i("n")? == 0 {
                 return Err(StoreError::invalid("工作类别", format!("编号 {c} 的类别不存在")));
             }
         }
-        let dup = sqlx::query("SELECT COUNT(*) AS n FROM tasks WHERE doc_no = $1").bind(doc.clone()).fetch_one(&mut *tx).await?;
+        let dup = sqlx::query("SELECT COUNT(*) AS n FROM tasks WHERE doc_no = $1")
+            .bind(doc.clone())
+            .fetch_one(&mut *tx)
+            .await?;
         if dup.i("n")? > 0 {
             return Err(StoreError::invalid("文号", format!("「{doc}」已存在，同一文号不能重复立项")));
         }
@@ -94,12 +109,28 @@ impl Db {
         .await?
         .i("id")?;
         for u in &n.co_unit_ids {
-            sqlx::query("INSERT INTO task_co_units (task_id, unit_id) VALUES ($1, $2) ON CONFLICT DO NOTHING").bind(id).bind(*u).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO task_co_units (task_id, unit_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(id)
+                .bind(*u)
+                .execute(&mut *tx)
+                .await?;
         }
         event(&mut *tx, id, "create", user, ctx.now, "", "draft", &format!("立项：{title}")).await?;
         let after = serde_json::json!({"title": title, "doc_no": doc, "lead_unit_id": n.lead_unit_id, "co_unit_ids": n.co_unit_ids,
             "deadline": ts(deadline), "received_at": ts(received_at), "source_kind": source_kind.code()});
-        append(tx, ctx.now, Change { actor: &user.username, action: "task.create", entity: "task", entity_id: id.to_string(), before: String::new(), after: after.to_string() }).await?;
+        append(
+            tx,
+            ctx.now,
+            Change {
+                actor: &user.username,
+                action: "task.create",
+                entity: "task",
+                entity_id: id.to_string(),
+                before: String::new(),
+                after: after.to_string(),
+            },
+        )
+        .await?;
         if n.assign_now {
             self.perform_in(tx, user, ctx, id, Command::Assign { comment: String::new() }, None).await?;
         }

@@ -5,9 +5,9 @@ use chrono::NaiveDateTime;
 use xietong_supervision::lifecycle::{Action, ExtensionStatus};
 use xietong_supervision::lights::EscalationStep;
 
-use super::{task, week_label, Escalation, Extension, Subtask, TaskDetail, TaskEvent, UnitRef, TASK_SELECT};
+use super::{Escalation, Extension, Subtask, TASK_SELECT, TaskDetail, TaskEvent, UnitRef, task, week_label};
 use crate::auth::SessionUser;
-use crate::{ts, Db, Result, RowExt, StoreError};
+use crate::{Db, Result, RowExt, StoreError, ts};
 
 impl Db {
     pub async fn get_task(&self, user: &SessionUser, id: i64, now: NaiveDateTime) -> Result<TaskDetail> {
@@ -18,13 +18,30 @@ impl Db {
     }
 }
 
-pub(crate) async fn fired_steps(tx: &mut sqlx::AnyConnection, task_id: i64, deadline: NaiveDateTime) -> Result<Vec<EscalationStep>> {
-    let rows = sqlx::query("SELECT step FROM escalations WHERE task_id = $1 AND deadline = $2").bind(task_id).bind(ts(deadline)).fetch_all(&mut *tx).await?;
+pub(crate) async fn fired_steps(
+    tx: &mut sqlx::AnyConnection,
+    task_id: i64,
+    deadline: NaiveDateTime,
+) -> Result<Vec<EscalationStep>> {
+    let rows = sqlx::query("SELECT step FROM escalations WHERE task_id = $1 AND deadline = $2")
+        .bind(task_id)
+        .bind(ts(deadline))
+        .fetch_all(&mut *tx)
+        .await?;
     Ok(rows.iter().filter_map(|r| r.s("step").ok().and_then(|s| EscalationStep::from_code(&s))).collect())
 }
 
 #[allow(clippy::too_many_arguments)]
-pub(crate) async fn event(tx: &mut sqlx::AnyConnection, task_id: i64, action: &str, user: &SessionUser, at: NaiveDateTime, from: &str, to: &str, comment: &str) -> Result<()> {
+pub(crate) async fn event(
+    tx: &mut sqlx::AnyConnection,
+    task_id: i64,
+    action: &str,
+    user: &SessionUser,
+    at: NaiveDateTime,
+    from: &str,
+    to: &str,
+    comment: &str,
+) -> Result<()> {
     event_with(tx, task_id, action, user, at, (from, to), comment, "").await
 }
 
@@ -58,7 +75,15 @@ pub(crate) async fn event_with(
     Ok(())
 }
 
-pub(crate) async fn notify(tx: &mut sqlx::AnyConnection, unit_id: Option<i64>, person_id: Option<i64>, task_id: i64, kind: &str, text: &str, at: NaiveDateTime) -> Result<()> {
+pub(crate) async fn notify(
+    tx: &mut sqlx::AnyConnection,
+    unit_id: Option<i64>,
+    person_id: Option<i64>,
+    task_id: i64,
+    kind: &str,
+    text: &str,
+    at: NaiveDateTime,
+) -> Result<()> {
     sqlx::query("INSERT INTO notifications (unit_id, person_id, task_id, kind, text, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(unit_id)
         .bind(person_id)
@@ -78,13 +103,15 @@ pub(crate) async fn load_detail(conn: &mut sqlx::AnyConnection, id: i64, now: Na
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("编号 {id} 的任务不存在")))?;
     let task = task(&r)?;
-    let co_units = sqlx::query("SELECT u.id, u.name FROM task_co_units c JOIN units u ON u.id = c.unit_id WHERE c.task_id = $1 ORDER BY u.id")
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| Ok(UnitRef { id: r.i("id")?, name: r.s("name")? }))
-        .collect::<Result<Vec<_>>>()?;
+    let co_units = sqlx::query(
+        "SELECT u.id, u.name FROM task_co_units c JOIN units u ON u.id = c.unit_id WHERE c.task_id = $1 ORDER BY u.id",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| Ok(UnitRef { id: r.i("id")?, name: r.s("name")? }))
+    .collect::<Result<Vec<_>>>()?;
     let subtasks = sqlx::query(
         "SELECT s.*, u.name AS dept_name, p.name AS person_name FROM subtasks s JOIN units u ON u.id = s.dept_unit_id \
          JOIN people p ON p.id = s.person_id WHERE s.task_id = $1 ORDER BY s.id",
@@ -117,7 +144,9 @@ pub(crate) async fn load_detail(conn: &mut sqlx::AnyConnection, id: i64, now: Na
             let action_label = match action.as_str() {
                 "create" => "立项".to_string(),
                 "report_subtask" => "子任务汇报".to_string(),
-                a if a.starts_with("escalate:") => EscalationStep::from_code(&a[9..]).map(|s| format!("自动{}", s.label_zh())).unwrap_or_else(|| a.to_string()),
+                a if a.starts_with("escalate:") => EscalationStep::from_code(&a[9..])
+                    .map(|s| format!("自动{}", s.label_zh()))
+                    .unwrap_or_else(|| a.to_string()),
                 a => Action::from_code(a).map(|a| a.label_zh().to_string()).unwrap_or_else(|| a.to_string()),
             };
             Ok(TaskEvent {
@@ -162,15 +191,25 @@ pub(crate) async fn load_detail(conn: &mut sqlx::AnyConnection, id: i64, now: Na
         .iter()
         .filter_map(|r| {
             let step = EscalationStep::from_code(&r.s("step").ok()?)?;
-            Some(Ok(Escalation { step, deadline: r.t("deadline").ok()?, fired_at: r.t("fired_at").ok()?, fired_by: r.s("fired_by").ok()? }))
+            Some(Ok(Escalation {
+                step,
+                deadline: r.t("deadline").ok()?,
+                fired_at: r.t("fired_at").ok()?,
+                fired_by: r.s("fired_by").ok()?,
+            }))
         })
         .collect::<Result<Vec<_>>>()?;
-    let urge_total = sqlx::query("SELECT COUNT(*) AS n FROM urges WHERE task_id = $1").bind(id).fetch_one(&mut *conn).await?.i("n")?;
-    let urge_manual_this_week = sqlx::query("SELECT COUNT(*) AS n FROM urges WHERE task_id = $1 AND week = $2 AND manual = 1")
+    let urge_total = sqlx::query("SELECT COUNT(*) AS n FROM urges WHERE task_id = $1")
         .bind(id)
-        .bind(week_label(now))
         .fetch_one(&mut *conn)
         .await?
         .i("n")?;
+    let urge_manual_this_week =
+        sqlx::query("SELECT COUNT(*) AS n FROM urges WHERE task_id = $1 AND week = $2 AND manual = 1")
+            .bind(id)
+            .bind(week_label(now))
+            .fetch_one(&mut *conn)
+            .await?
+            .i("n")?;
     Ok(TaskDetail { task, co_units, subtasks, events, extensions, escalations, urge_total, urge_manual_this_week })
 }

@@ -2,12 +2,12 @@
 //! lookups by id and 文号.
 
 use chrono::NaiveDateTime;
-use xietong_supervision::lifecycle::{SourceKind, TaskStatus};
 use xietong_supervision::Role;
+use xietong_supervision::lifecycle::{SourceKind, TaskStatus};
 
-use super::{scope_sql, task, Ctx, TaskFilter, TaskPage, TodoItem, TASK_SELECT};
+use super::{Ctx, TASK_SELECT, TaskFilter, TaskPage, TodoItem, scope_sql, task};
 use crate::auth::SessionUser;
-use crate::{ts, Db, Result, RowExt, StoreError};
+use crate::{Db, Result, RowExt, StoreError, ts};
 
 impl Db {
     /// The task list within the user's data scope, with filters.
@@ -16,17 +16,20 @@ impl Db {
         let mut binds: Vec<String> = vec![];
         let mut int_binds: Vec<i64> = vec![];
         if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
-            let s = TaskStatus::from_code(s).ok_or_else(|| StoreError::invalid("状态", format!("「{s}」不是有效状态")))?;
+            let s =
+                TaskStatus::from_code(s).ok_or_else(|| StoreError::invalid("状态", format!("「{s}」不是有效状态")))?;
             binds.push(s.code().into());
             conds.push(format!("t.status = $S{}", binds.len()));
         }
         if let Some(k) = f.source_kind.as_deref().filter(|s| !s.is_empty()) {
-            let k = SourceKind::from_code(k).ok_or_else(|| StoreError::invalid("任务来源", format!("「{k}」不是有效来源")))?;
+            let k = SourceKind::from_code(k)
+                .ok_or_else(|| StoreError::invalid("任务来源", format!("「{k}」不是有效来源")))?;
             binds.push(k.code().into());
             conds.push(format!("t.source_kind = $S{}", binds.len()));
         }
         if let Some(q) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            let q = q.chars().take(50).collect::<String>().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            let q =
+                q.chars().take(50).collect::<String>().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
             binds.push(format!("%{q}%"));
             let n = binds.len();
             conds.push(format!("(t.title LIKE $S{n} ESCAPE '\\' OR t.doc_no LIKE $S{n} ESCAPE '\\')"));
@@ -42,7 +45,8 @@ impl Db {
         if let Some(l) = f.light.as_deref().filter(|s| !s.is_empty()) {
             let open = "t.status IN ('assigned','received','in_progress','pending_review')";
             let day = ctx.cal.office_hours().minutes_per_day();
-            let yellow_cutoff = ctx.cal.add_working_minutes(ctx.now, ctx.rules.escalation.yellow_working_days * day).value;
+            let yellow_cutoff =
+                ctx.cal.add_working_minutes(ctx.now, ctx.rules.escalation.yellow_working_days * day).value;
             binds.push(ts(ctx.now));
             let now_n = binds.len();
             binds.push(ts(yellow_cutoff));
@@ -74,7 +78,10 @@ impl Db {
             q = q.bind(*b);
         }
         let total = q.fetch_one(&self.pool).await?.i("n")?;
-        let list_sql = format!("{TASK_SELECT} WHERE {where_sql} ORDER BY t.deadline, t.id LIMIT {page_size} OFFSET {}", (page - 1) * page_size);
+        let list_sql = format!(
+            "{TASK_SELECT} WHERE {where_sql} ORDER BY t.deadline, t.id LIMIT {page_size} OFFSET {}",
+            (page - 1) * page_size
+        );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(list_sql));
         for b in &binds {
             q = q.bind(b.clone());
@@ -118,7 +125,10 @@ impl Db {
                     .await?;
                 // 分包督导: overdue tasks in the leader's supervision area (units or categories),
                 // the most urgent per unit and per category through the open-task indexes.
-                let areas = sqlx::query("SELECT unit_id, category_id FROM leader_areas WHERE leader_person_id = $1").bind(me).fetch_all(&self.pool).await?;
+                let areas = sqlx::query("SELECT unit_id, category_id FROM leader_areas WHERE leader_person_id = $1")
+                    .bind(me)
+                    .fetch_all(&self.pool)
+                    .await?;
                 let mut arms = vec![];
                 for (i, a) in areas.iter().enumerate() {
                     let (col, val) = match (a.oi("unit_id")?, a.oi("category_id")?) {
@@ -135,18 +145,25 @@ impl Db {
                     vec![]
                 } else {
                     self.todo_query(
-                        format!("{TASK_SELECT} WHERE {scope} AND t.id IN ({}) ORDER BY t.deadline, t.id LIMIT {limit}", arms.join(" UNION ")),
+                        format!(
+                            "{TASK_SELECT} WHERE {scope} AND t.id IN ({}) ORDER BY t.deadline, t.id LIMIT {limit}",
+                            arms.join(" UNION ")
+                        ),
                         vec![ts(now)],
                         &[("*", "分包督导：已逾期")],
                     )
                     .await?
                 };
-                out.extend(overdue.into_iter().filter(|o| !out.iter().any(|x| x.task.id == o.task.id)).collect::<Vec<_>>());
+                out.extend(
+                    overdue.into_iter().filter(|o| !out.iter().any(|x| x.task.id == o.task.id)).collect::<Vec<_>>(),
+                );
                 return Ok(out);
             }
             Role::Liaison if user.scope_unit_ids.is_empty() => (
                 // 全部 or 仅本人: no per-unit lists to merge.
-                format!("{TASK_SELECT} WHERE {scope} AND t.status IN ('assigned','received','in_progress') ORDER BY t.deadline, t.id LIMIT {limit}"),
+                format!(
+                    "{TASK_SELECT} WHERE {scope} AND t.status IN ('assigned','received','in_progress') ORDER BY t.deadline, t.id LIMIT {limit}"
+                ),
                 &[("assigned", "待签收"), ("received", "待分解（2个工作小时内）"), ("in_progress", "推进中，按期汇报")],
             ),
             Role::Liaison => {
@@ -165,14 +182,23 @@ impl Db {
                     .join(" UNION ALL ");
                 (
                     format!("{TASK_SELECT} WHERE t.id IN ({per_unit}) ORDER BY t.deadline, t.id LIMIT {limit}"),
-                    &[("assigned", "待签收"), ("received", "待分解（2个工作小时内）"), ("in_progress", "推进中，按期汇报")],
+                    &[
+                        ("assigned", "待签收"),
+                        ("received", "待分解（2个工作小时内）"),
+                        ("in_progress", "推进中，按期汇报"),
+                    ],
                 )
             }
             Role::Responsible => (
                 format!("{TASK_SELECT} WHERE {scope} AND t.status = 'in_progress' ORDER BY t.deadline LIMIT {limit}"),
                 &[("in_progress", "汇报子任务进展")],
             ),
-            Role::Admin | Role::TechBureau | Role::Enterprise | Role::Institution | Role::SecurityAdmin | Role::AuditAdmin => return Ok(vec![]),
+            Role::Admin
+            | Role::TechBureau
+            | Role::Enterprise
+            | Role::Institution
+            | Role::SecurityAdmin
+            | Role::AuditAdmin => return Ok(vec![]),
         };
         self.todo_query(sql, vec![], labels).await
     }
@@ -198,7 +224,11 @@ impl Db {
     }
 
     /// Notifications addressed to the user's unit or to them, newest first.
-    pub async fn notifications(&self, user: &SessionUser, limit: i64) -> Result<Vec<(NaiveDateTime, String, Option<i64>)>> {
+    pub async fn notifications(
+        &self,
+        user: &SessionUser,
+        limit: i64,
+    ) -> Result<Vec<(NaiveDateTime, String, Option<i64>)>> {
         let rows = sqlx::query(
             "SELECT created_at, text, task_id FROM notifications WHERE unit_id = $1 OR person_id = $2 ORDER BY id DESC LIMIT $3",
         )
@@ -218,7 +248,10 @@ impl Db {
             return Ok(vec![]);
         }
         let list = ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT id, title FROM tasks WHERE id IN ({list}) ORDER BY id"))).fetch_all(&self.pool).await?;
+        let rows =
+            sqlx::query(sqlx::AssertSqlSafe(format!("SELECT id, title FROM tasks WHERE id IN ({list}) ORDER BY id")))
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter().map(|r| Ok((r.i("id")?, r.s("title")?))).collect()
     }
 }
@@ -226,7 +259,10 @@ impl Db {
 impl Db {
     /// The task registered under a 文号, if any (文号 are unique).
     pub async fn task_id_by_doc_no(&self, doc_no: &str) -> Result<Option<i64>> {
-        let r = sqlx::query("SELECT id FROM tasks WHERE doc_no = $1").bind(doc_no.trim().to_string()).fetch_optional(&self.pool).await?;
+        let r = sqlx::query("SELECT id FROM tasks WHERE doc_no = $1")
+            .bind(doc_no.trim().to_string())
+            .fetch_optional(&self.pool)
+            .await?;
         r.map(|r| r.i("id")).transpose()
     }
 }

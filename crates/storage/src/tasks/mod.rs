@@ -294,7 +294,9 @@ pub fn scope_sql(user: &SessionUser) -> String {
         _ if user.scope_unit_ids.is_empty() => "1=0".into(),
         _ => {
             let units = user.scope_unit_ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
-            format!("(t.lead_unit_id IN ({units}) OR EXISTS (SELECT 1 FROM task_co_units cu WHERE cu.task_id = t.id AND cu.unit_id IN ({units})))")
+            format!(
+                "(t.lead_unit_id IN ({units}) OR EXISTS (SELECT 1 FROM task_co_units cu WHERE cu.task_id = t.id AND cu.unit_id IN ({units})))"
+            )
         }
     }
 }
@@ -316,7 +318,8 @@ pub struct TodoItem {
 
 impl Db {
     pub(crate) async fn unit_exists(&self, tx: &mut sqlx::AnyConnection, field: &str, id: i64) -> Result<()> {
-        let n = sqlx::query("SELECT COUNT(*) AS n FROM units WHERE id = $1").bind(id).fetch_one(&mut *tx).await?.i("n")?;
+        let n =
+            sqlx::query("SELECT COUNT(*) AS n FROM units WHERE id = $1").bind(id).fetch_one(&mut *tx).await?.i("n")?;
         if n == 0 { Err(StoreError::invalid(field, format!("编号 {id} 的单位不存在"))) } else { Ok(()) }
     }
 }

@@ -6,9 +6,9 @@
 use chrono::{Datelike, NaiveDateTime};
 use xietong_supervision::validate::optional_text;
 
-use super::{notify, Ctx, Task};
+use super::{Ctx, Task, notify};
 use crate::auth::SessionUser;
-use crate::{ts, Result, RowExt, StoreError};
+use crate::{Result, RowExt, StoreError, ts};
 
 /// ISO week label used for the weekly 催办 cap, e.g. "2026-W47".
 pub fn week_label(t: NaiveDateTime) -> String {
@@ -17,7 +17,13 @@ pub fn week_label(t: NaiveDateTime) -> String {
 }
 
 /// One 催办 of task `t`; refused once the week's cap is reached. Returns the timeline comment.
-pub(super) async fn urge(tx: &mut sqlx::AnyConnection, user: &SessionUser, ctx: &Ctx<'_>, t: &Task, c: &str) -> Result<String> {
+pub(super) async fn urge(
+    tx: &mut sqlx::AnyConnection,
+    user: &SessionUser,
+    ctx: &Ctx<'_>,
+    t: &Task,
+    c: &str,
+) -> Result<String> {
     let (now, task_id) = (ctx.now, t.id);
     let week = week_label(now);
     let comment = optional_text("催办内容", c, 1000)?.unwrap_or_else(|| "请抓紧办理".into());
@@ -49,6 +55,15 @@ pub(super) async fn urge(tx: &mut sqlx::AnyConnection, user: &SessionUser, ctx: 
         .bind(comment.clone())
         .execute(&mut *tx)
         .await?;
-    notify(&mut *tx, Some(t.lead_unit_id), None, task_id, "urge", &format!("督查局催办「{}」：{comment}", t.title), now).await?;
+    notify(
+        &mut *tx,
+        Some(t.lead_unit_id),
+        None,
+        task_id,
+        "urge",
+        &format!("督查局催办「{}」：{comment}", t.title),
+        now,
+    )
+    .await?;
     Ok(comment)
 }

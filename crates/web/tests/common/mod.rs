@@ -42,7 +42,11 @@ impl TestDb {
             self.db.pool.close().await;
             use sqlx::Connection;
             if let Ok(mut c) = sqlx::AnyConnection::connect(&pg_url()).await {
-                let _ = sqlx::Executor::execute(&mut c, sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))).await;
+                let _ = sqlx::Executor::execute(
+                    &mut c,
+                    sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {schema} CASCADE")),
+                )
+                .await;
             }
         }
     }
@@ -60,7 +64,9 @@ pub async fn fresh(backend: Backend) -> Option<TestDb> {
             let schema = format!("t_{}_{}", std::process::id(), rand_suffix());
             match Db::connect(&pg_url(), Some(&schema)).await {
                 Ok(db) => Some(TestDb { db, backend, dir: None, schema: Some(schema) }),
-                Err(e) if std::env::var_os("CI").is_some() => panic!("PostgreSQL at {} unreachable in CI: {e:?}", pg_url()),
+                Err(e) if std::env::var_os("CI").is_some() => {
+                    panic!("PostgreSQL at {} unreachable in CI: {e:?}", pg_url())
+                }
                 Err(e) => {
                     eprintln!("SKIPPING PostgreSQL run: {} unreachable ({e:?}); set CI=1 to make this fatal", pg_url());
                     None
@@ -73,7 +79,8 @@ pub async fn fresh(backend: Backend) -> Option<TestDb> {
 fn rand_suffix() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
     format!("{}_{}", nanos, N.fetch_add(1, Ordering::Relaxed))
 }
 
@@ -147,12 +154,14 @@ impl Client {
         (s, r.json().await.unwrap_or(serde_json::Value::Null))
     }
     pub async fn post(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
-        let r = self.http.post(format!("{}{}", self.base, path)).bearer_auth(&self.token).json(&body).send().await.unwrap();
+        let r =
+            self.http.post(format!("{}{}", self.base, path)).bearer_auth(&self.token).json(&body).send().await.unwrap();
         let s = r.status().as_u16();
         (s, r.json().await.unwrap_or(serde_json::Value::Null))
     }
     pub async fn put(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
-        let r = self.http.put(format!("{}{}", self.base, path)).bearer_auth(&self.token).json(&body).send().await.unwrap();
+        let r =
+            self.http.put(format!("{}{}", self.base, path)).bearer_auth(&self.token).json(&body).send().await.unwrap();
         let s = r.status().as_u16();
         (s, r.json().await.unwrap_or(serde_json::Value::Null))
     }
@@ -168,7 +177,9 @@ impl Client {
     }
     pub async fn unit_id(&self, code: &str) -> i64 {
         let (_, units) = self.get("/api/units").await;
-        units.as_array().unwrap().iter().find(|u| u["code"] == code).unwrap_or_else(|| panic!("unit {code}"))["id"].as_i64().unwrap()
+        units.as_array().unwrap().iter().find(|u| u["code"] == code).unwrap_or_else(|| panic!("unit {code}"))["id"]
+            .as_i64()
+            .unwrap()
     }
     pub async fn act(&self, id: i64, action: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
         self.post(&format!("/api/tasks/{id}/actions/{action}"), body).await
@@ -179,7 +190,10 @@ impl Client {
 pub async fn fingerprint(db: &Db) -> Vec<i64> {
     let mut out = vec![];
     for t in ["tasks", "subtasks", "task_events", "extensions", "urges", "audit_log", "escalations", "notifications"] {
-        let r = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM {t}"))).fetch_one(&db.pool).await.unwrap();
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM {t}")))
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
         out.push(sqlx::Row::try_get::<i64, _>(&r, "n").unwrap());
     }
     out
