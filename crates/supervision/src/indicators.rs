@@ -347,7 +347,7 @@ mod tests {
             prop_assume!(computed <= 1000.0);
             let r = IndicatorReport { as_of: d("2026-06-01"), actual, reported_percent: Some(computed) };
             prop_assert!(r.validate().is_ok());
-            prop_assert_eq!(assess(&ind, &[r.clone()], d("2026-06-01")).disagreement, None);
+            prop_assert_eq!(assess(&ind, std::slice::from_ref(&r), d("2026-06-01")).disagreement, None);
             let shown = IndicatorReport { reported_percent: Some(round1(computed)), ..r };
             prop_assert_eq!(assess(&ind, &[shown], d("2026-06-01")).disagreement, None);
         }

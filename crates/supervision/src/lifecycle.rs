@@ -375,9 +375,8 @@ mod tests {
         /// Terminal states are final: nothing but a 批示 on a closed task is accepted, and no action leaves them.
         #[test]
         fn terminal_states_are_final(s in any_status(), a in any_action()) {
-            if let Ok(t) = next_status(s, a) {
-                if s.is_terminal() { prop_assert_eq!(t, s); }
-            }
+            if let Ok(t) = next_status(s, a)
+                && s.is_terminal() { prop_assert_eq!(t, s); }
         }
 
         /// Any sequence of accepted actions from 立项 never returns to 立项 and never skips 交办.

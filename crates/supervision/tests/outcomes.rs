@@ -16,6 +16,7 @@ fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
 }
 
+#[allow(clippy::too_many_arguments)]
 fn unit(
     id: i64,
     name: &str,

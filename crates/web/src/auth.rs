@@ -16,18 +16,19 @@ pub const COOKIE: &str = "xt_session";
 
 /// The raw session token from `Authorization: Bearer` or the cookie, and which it was.
 pub fn token_of(parts: &Parts) -> Option<(String, bool)> {
-    if let Some(v) = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        if let Some(t) = v.strip_prefix("Bearer ") {
-            return Some((t.trim().to_string(), true));
-        }
+    if let Some(v) = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+        && let Some(t) = v.strip_prefix("Bearer ")
+    {
+        return Some((t.trim().to_string(), true));
     }
     let cookies = parts.headers.get_all(header::COOKIE);
     for c in cookies.iter().filter_map(|v| v.to_str().ok()) {
         for kv in c.split(';') {
-            if let Some((k, v)) = kv.trim().split_once('=') {
-                if k == COOKIE && !v.is_empty() {
-                    return Some((v.to_string(), false));
-                }
+            if let Some((k, v)) = kv.trim().split_once('=')
+                && k == COOKIE
+                && !v.is_empty()
+            {
+                return Some((v.to_string(), false));
             }
         }
     }

@@ -639,7 +639,9 @@ async fn export(
     let now = s.clock.now();
     let t = |x: &str| Cell::Text(x.to_string());
     let n = |x: f64| Cell::Number(x);
-    let (name, cols, rows): (&str, Vec<(&str, f64)>, Vec<Vec<Cell>>) = match what.as_str() {
+    // A sheet: its name, its columns (header, width) and its rows.
+    type Sheet<'a> = (&'a str, Vec<(&'a str, f64)>, Vec<Vec<Cell>>);
+    let (name, cols, rows): Sheet = match what.as_str() {
         "tech-problems" => (
             "难题库",
             vec![

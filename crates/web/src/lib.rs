@@ -272,17 +272,14 @@ fn local_times(mut v: serde_json::Value) -> serde_json::Value {
         match v {
             serde_json::Value::Object(m) => {
                 let fmt = m.get("format").and_then(|f| f.as_str()).map(str::to_string);
-                match fmt.as_deref() {
-                    Some("date-time") => {
-                        m.remove("format");
-                        m.insert(
-                            "pattern".into(),
-                            serde_json::Value::String(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$".into()),
-                        );
-                        m.entry("description")
-                            .or_insert_with(|| serde_json::Value::String("本地时间（UTC+8），不带时区".into()));
-                    }
-                    _ => {}
+                if let Some("date-time") = fmt.as_deref() {
+                    m.remove("format");
+                    m.insert(
+                        "pattern".into(),
+                        serde_json::Value::String(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$".into()),
+                    );
+                    m.entry("description")
+                        .or_insert_with(|| serde_json::Value::String("本地时间（UTC+8），不带时区".into()));
                 }
                 m.values_mut().for_each(walk);
             }

@@ -306,7 +306,7 @@ async fn indicators_page(State(s): State<AppState>, PageUser(u, _): PageUser) ->
 }
 
 fn number(field: &str, v: &str) -> Result<f64, StoreError> {
-    let t = v.trim().replace(',', "").replace('，', "");
+    let t = v.trim().replace([',', '，'], "");
     t.parse::<f64>()
         .ok()
         .filter(|x| x.is_finite())

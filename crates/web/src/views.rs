@@ -162,10 +162,10 @@ pub fn task_row(t: Task, cal: &WorkCalendar, rules: &Rules, now: NaiveDateTime, 
         if Clock::handover(t.received_at, t.assigned_at).state(cal, now).is_breach() {
             clock_breaches.push("交办超时".to_string());
         }
-        if let Some(a) = t.assigned_at {
-            if Clock::decomposition(cal, a, t.decomposed_at).state(cal, now).is_breach() {
-                clock_breaches.push("分解超时".to_string());
-            }
+        if let Some(a) = t.assigned_at
+            && Clock::decomposition(cal, a, t.decomposed_at).state(cal, now).is_breach()
+        {
+            clock_breaches.push("分解超时".to_string());
         }
     }
     TaskRow {

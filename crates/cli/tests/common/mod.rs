@@ -47,10 +47,10 @@ pub fn start_sweeping(place: &Place, port: u16, secs: u64) -> Child {
 pub async fn wait_ready(http: &reqwest::Client, base: &str) {
     let t0 = Instant::now();
     while t0.elapsed() < Duration::from_secs(60) {
-        if let Ok(r) = http.get(format!("{base}/health")).send().await {
-            if r.status() == 200 {
-                return;
-            }
+        if let Ok(r) = http.get(format!("{base}/health")).send().await
+            && r.status() == 200
+        {
+            return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
