@@ -187,7 +187,7 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, supervisor: &SessionUser, 
 
     for p in &o.projects {
         let tid = task_id(&p.task).await?;
-        let detail = db.get_task(supervisor, tid, now).await?;
+        let detail = db.get_task(supervisor, xietong_supervision::TaskId(tid), now).await?;
         let start = detail.task.assigned_at.unwrap_or(detail.task.received_at).date();
         let due = detail.task.deadline.date();
         let sections = p

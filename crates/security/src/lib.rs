@@ -4,6 +4,7 @@
 
 pub mod fields;
 pub mod id_number;
+pub mod privacy;
 
 use chrono::{Duration, NaiveDateTime};
 use serde::{Deserialize, Serialize};

@@ -7,7 +7,7 @@ use chrono::{Duration, NaiveDateTime};
 use rand::RngCore;
 use serde::Serialize;
 use xietong_security::{LockoutPolicy, LoginState, PasswordPolicy};
-use xietong_supervision::{Actor, DataScope, Role};
+use xietong_supervision::{Actor, DataScope, PersonId, Role, UnitId};
 
 use crate::{Db, Result, RowExt, StoreError, ts};
 
@@ -59,7 +59,7 @@ pub struct SessionUser {
     pub unit_name: String,
     /// The role's 数据范围 (a setting of the 安全管理员's) and the units it covers.
     pub data_scope: DataScope,
-    pub scope_unit_ids: Vec<i64>,
+    pub scope_unit_ids: Vec<UnitId>,
     /// Set on an account an administrator created or reset: nothing but changing it is allowed.
     pub must_change_password: bool,
     #[serde(skip)]
@@ -69,9 +69,9 @@ pub struct SessionUser {
 impl SessionUser {
     pub fn actor(&self) -> Actor {
         Actor {
-            person_id: self.person_id,
+            person_id: PersonId(self.person_id),
             role: self.role,
-            unit_id: self.unit_id,
+            unit_id: UnitId(self.unit_id),
             data_scope: self.data_scope.clone(),
             scope_unit_ids: self.scope_unit_ids.clone(),
         }
@@ -81,7 +81,7 @@ impl SessionUser {
         self.data_scope.reaches_all(self.role)
     }
     /// Is `unit`'s business within the 数据范围? (Without building an `Actor`: called per row.)
-    pub fn in_scope(&self, unit: i64) -> bool {
+    pub fn in_scope(&self, unit: UnitId) -> bool {
         self.data_scope.reaches(self.role, &self.scope_unit_ids, unit)
     }
 }
@@ -292,7 +292,7 @@ impl Db {
         let role = Role::from_code(&r.s("role")?).ok_or_else(|| StoreError::internal("未知角色"))?;
         let unit_id = r.i("unit_id")?;
         let data_scope = self.data_scope_of(role).await?;
-        let scope_unit_ids = self.scope_units(&data_scope, unit_id).await?;
+        let scope_unit_ids = self.scope_units(&data_scope, unit_id).await?.into_iter().map(UnitId).collect();
         Ok(SessionUser {
             user_id: r.i("id")?,
             username: r.s("username")?,

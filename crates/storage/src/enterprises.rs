@@ -372,7 +372,27 @@ impl Db {
         Ok(ImportReport { rows: rows.len(), created_ids: ids, list_id: None })
     }
 
-    /// The registry, optionally only those holding a qualification valid on `on`.
+    /// The registry as `u` may read it: the contact person and phone shown per the personal-data
+    /// table (`xietong_security::privacy`), an enterprise's own record whole to its own accounts.
+    pub async fn enterprises_for(
+        &self,
+        u: &crate::auth::SessionUser,
+        qualification: Option<&str>,
+        on: NaiveDate,
+    ) -> Result<Vec<Enterprise>> {
+        use xietong_security::privacy::{PersonalField, Relation, show};
+        let own = self.party_of(u).await?.enterprise_id;
+        let mut list = self.list_enterprises(qualification, on).await?;
+        for e in &mut list {
+            let rel = if Some(e.id) == own { Relation::Own } else { Relation::Other };
+            e.contact_name = show(u.role, rel, PersonalField::EnterpriseContactName, &e.contact_name);
+            e.contact_phone = show(u.role, rel, PersonalField::EnterpriseContactPhone, &e.contact_phone);
+        }
+        Ok(list)
+    }
+
+    /// The registry, optionally only those holding a qualification valid on `on`, contacts whole:
+    /// for the 科技局's own work and for matching; readers get [`Db::enterprises_for`].
     pub async fn list_enterprises(&self, qualification: Option<&str>, on: NaiveDate) -> Result<Vec<Enterprise>> {
         let rows = sqlx::query(
             "SELECT e.*, i.name AS industry_name FROM enterprises e LEFT JOIN industries i ON i.code = e.industry_code \

@@ -274,11 +274,11 @@ impl Db {
         Ok(docs)
     }
 
-    /// Published problems this user may see in match results (confidential ones only for the
-    /// 科技局 and district roles).
+    /// Published problems this user may see in match results: those the user may read at all.
     async fn matchable_problems(&self, u: &SessionUser) -> Result<Vec<TechProblem>> {
-        let all = self.published_problems().await?;
-        Ok(if reads_all(u) { all } else { all.into_iter().filter(|p| !p.confidential).collect() })
+        let mut list = self.list_problems_for(u, Some(xietong_docking::review::ReviewStatus::Published)).await?;
+        list.sort_by_key(|p| p.id);
+        Ok(list)
     }
 
     /// For an achievement: problems it could solve and enterprises that could use it.

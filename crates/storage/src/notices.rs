@@ -112,7 +112,7 @@ impl Db {
         }
         let actor = user.actor();
         for (i, t) in n.targets.iter().enumerate() {
-            actor.must_reach(&format!("通报对象第 {} 行的单位", i + 1), t.unit_id)?;
+            actor.must_reach(&format!("通报对象第 {} 行的单位", i + 1), xietong_supervision::UnitId(t.unit_id))?;
         }
         let mut tx = self.begin().await?;
         let dup = sqlx::query("SELECT COUNT(*) AS n FROM notices WHERE doc_no = $1")

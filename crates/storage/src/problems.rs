@@ -6,11 +6,11 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use xietong_calendar::parse_datetime;
-use xietong_supervision::Role;
 use xietong_supervision::problems::{
     ProblemAction, ProblemStatus, age_days, next_problem_status, problem_action_allowed,
 };
 use xietong_supervision::validate::{optional_text, required_text};
+use xietong_supervision::{Role, UnitId};
 
 use crate::audit::{Change, append};
 use crate::auth::SessionUser;
@@ -110,11 +110,11 @@ fn holder_for(status: ProblemStatus, lead_unit_name: &str) -> String {
 
 /// A liaison of the problem's lead unit (or a unit above it): who coordinates it.
 fn is_lead_liaison(user: &SessionUser, lead_unit_id: i64) -> bool {
-    user.role == Role::Liaison && user.in_scope(lead_unit_id)
+    user.role == Role::Liaison && user.in_scope(UnitId(lead_unit_id))
 }
 
 fn in_scope(user: &SessionUser, units: &[i64]) -> bool {
-    units.iter().any(|u| user.in_scope(*u))
+    units.iter().any(|u| user.in_scope(UnitId(*u)))
 }
 
 async fn load_problem(conn: &mut sqlx::AnyConnection, id: i64, today: NaiveDate) -> Result<Problem> {
@@ -195,7 +195,7 @@ impl Db {
         }
         let title = required_text("问题", &n.title, 200)?;
         let description = required_text("问题描述", &n.description, 5000)?;
-        user.actor().must_reach("牵头单位", n.lead_unit_id)?;
+        user.actor().must_reach("牵头单位", UnitId(n.lead_unit_id))?;
         let mut tx = self.begin().await?;
         self.unit_exists(&mut tx, "牵头单位", n.lead_unit_id).await?;
         for u in &n.unit_ids {

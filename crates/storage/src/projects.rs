@@ -231,7 +231,7 @@ impl Db {
         let d = load_detail(&mut tx, task_id, ctx.now).await?;
         user.actor().authorize(Action::Report, &d.parties())?;
         // Sections belong to the lead unit (谁主管、谁负责); co-units report on the task itself.
-        if !(user.role == Role::Liaison && user.in_scope(d.task.lead_unit_id)) {
+        if !(user.role == Role::Liaison && user.in_scope(xietong_supervision::UnitId(d.task.lead_unit_id))) {
             return Err(StoreError::Denied("无权限：只有牵头单位联络员可以汇报标段进度".into()));
         }
         if d.task.status != TaskStatus::InProgress {

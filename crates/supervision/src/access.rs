@@ -1,6 +1,7 @@
 //! Who may see and act on a task. The storage layer turns the same rules into SQL for lists;
 //! this module is the single statement of them, and the web layer calls it for every write.
 
+use crate::ids::{PersonId, UnitId};
 use crate::lifecycle::Action;
 use serde::{Deserialize, Serialize};
 
@@ -177,7 +178,7 @@ impl DataScope {
 
     /// Does a `role` with this scope, resolved to `units`, reach `unit`'s business? The one
     /// statement of it, for [`Actor`] and for callers that hold the parts without an `Actor`.
-    pub fn reaches(&self, role: Role, units: &[i64], unit: i64) -> bool {
+    pub fn reaches(&self, role: Role, units: &[UnitId], unit: UnitId) -> bool {
         Role::SCOPED.contains(&role) && (*self == Self::All || units.contains(&unit))
     }
 
@@ -209,20 +210,20 @@ impl DataScope {
 /// storage layer: empty for 全部 and 仅本人).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {
-    pub person_id: i64,
+    pub person_id: PersonId,
     pub role: Role,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub data_scope: DataScope,
-    pub scope_unit_ids: Vec<i64>,
+    pub scope_unit_ids: Vec<UnitId>,
 }
 
 /// The parties of one task that access decisions depend on.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TaskParties {
-    pub lead_unit_id: i64,
-    pub co_unit_ids: Vec<i64>,
-    pub leader_person_id: Option<i64>,
-    pub subtask_person_ids: Vec<i64>,
+    pub lead_unit_id: UnitId,
+    pub co_unit_ids: Vec<UnitId>,
+    pub leader_person_id: Option<PersonId>,
+    pub subtask_person_ids: Vec<PersonId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -236,13 +237,13 @@ impl Actor {
     }
 
     /// Is `unit`'s business within this person's 数据范围?
-    pub fn in_scope(&self, unit: i64) -> bool {
+    pub fn in_scope(&self, unit: UnitId) -> bool {
         self.data_scope.reaches(self.role, &self.scope_unit_ids, unit)
     }
 
     /// Refused unless `unit`'s business is within the 数据范围; `what` names the unit's part
     /// (“牵头单位”).
-    pub fn must_reach(&self, what: &str, unit: i64) -> Result<(), Denied> {
+    pub fn must_reach(&self, what: &str, unit: UnitId) -> Result<(), Denied> {
         if self.in_scope(unit) {
             Ok(())
         } else {
@@ -300,7 +301,7 @@ impl Actor {
     }
 
     /// A sub-task's progress may be reported by its responsible person or the lead unit's liaison.
-    pub fn may_report_subtask(&self, t: &TaskParties, subtask_person_id: i64) -> Result<(), Denied> {
+    pub fn may_report_subtask(&self, t: &TaskParties, subtask_person_id: PersonId) -> Result<(), Denied> {
         let ok = (self.role == Role::Responsible && self.person_id == subtask_person_id)
             || (self.role == Role::Liaison && self.in_scope(t.lead_unit_id));
         if ok {
@@ -320,7 +321,7 @@ impl Actor {
     }
 
     /// … for a lead unit within its 数据范围.
-    pub fn may_create_task(&self, lead_unit_id: i64) -> Result<(), Denied> {
+    pub fn may_create_task(&self, lead_unit_id: UnitId) -> Result<(), Denied> {
         self.may_create_tasks()?;
         self.must_reach("牵头单位", lead_unit_id)
     }
@@ -375,16 +376,23 @@ mod tests {
     use super::*;
 
     fn task() -> TaskParties {
-        TaskParties { lead_unit_id: 10, co_unit_ids: vec![20], leader_person_id: Some(7), subtask_person_ids: vec![99] }
+        TaskParties {
+            lead_unit_id: UnitId(10),
+            co_unit_ids: vec![UnitId(20)],
+            leader_person_id: Some(PersonId(7)),
+            subtask_person_ids: vec![PersonId(99)],
+        }
     }
     fn actor(role: Role, unit: i64, person: i64) -> Actor {
         let data_scope = role.default_data_scope();
         let scope_unit_ids =
             if matches!(data_scope, DataScope::Unit | DataScope::UnitAndBelow) { vec![unit] } else { vec![] };
-        Actor { person_id: person, role, unit_id: unit, data_scope, scope_unit_ids }
+        let scope_unit_ids = scope_unit_ids.into_iter().map(UnitId).collect();
+        Actor { person_id: PersonId(person), role, unit_id: UnitId(unit), data_scope, scope_unit_ids }
     }
     fn scoped(role: Role, unit: i64, person: i64, data_scope: DataScope, units: Vec<i64>) -> Actor {
-        Actor { person_id: person, role, unit_id: unit, data_scope, scope_unit_ids: units }
+        let scope_unit_ids = units.into_iter().map(UnitId).collect();
+        Actor { person_id: PersonId(person), role, unit_id: UnitId(unit), data_scope, scope_unit_ids }
     }
 
     #[test]
@@ -415,8 +423,8 @@ mod tests {
     fn responsible_sees_only_own_subtasks() {
         assert!(actor(Role::Responsible, 11, 99).can_view(&task()));
         assert!(!actor(Role::Responsible, 11, 98).can_view(&task()));
-        assert!(actor(Role::Responsible, 11, 99).may_report_subtask(&task(), 99).is_ok());
-        assert!(actor(Role::Responsible, 11, 99).may_report_subtask(&task(), 98).is_err());
+        assert!(actor(Role::Responsible, 11, 99).may_report_subtask(&task(), PersonId(99)).is_ok());
+        assert!(actor(Role::Responsible, 11, 99).may_report_subtask(&task(), PersonId(98)).is_err());
     }
 
     #[test]
@@ -433,10 +441,10 @@ mod tests {
         // 自定: the listed units only, not implicitly one's own.
         let custom = scoped(Role::Leader, 1, 8, DataScope::Custom(vec![20]), vec![20]);
         assert!(custom.can_view(&t));
-        assert!(!custom.in_scope(1));
+        assert!(!custom.in_scope(UnitId(1)));
         assert!(!scoped(Role::Leader, 10, 8, DataScope::Custom(vec![30]), vec![30]).can_view(&t));
         // 本单位 without the sub-unit 11 that 本单位及以下 would add.
-        let sub_task = TaskParties { lead_unit_id: 11, ..Default::default() };
+        let sub_task = TaskParties { lead_unit_id: UnitId(11), ..Default::default() };
         assert!(!scoped(Role::Liaison, 10, 1, DataScope::Unit, vec![10]).can_view(&sub_task));
         assert!(scoped(Role::Liaison, 10, 1, DataScope::UnitAndBelow, vec![10, 11]).can_view(&sub_task));
         // 仅本人: the leader in charge and the sub-task's person, nobody else of the unit.
@@ -450,16 +458,18 @@ mod tests {
     fn roles_outside_supervision_never_see_tasks_whatever_the_scope() {
         for r in [Role::Enterprise, Role::Institution, Role::SecurityAdmin, Role::AuditAdmin] {
             let a = scoped(r, 10, 1, DataScope::All, vec![]);
-            assert!(!a.can_view(&task()) && !a.sees_all() && !a.in_scope(10), "{r:?}");
+            assert!(!a.can_view(&task()) && !a.sees_all() && !a.in_scope(UnitId(10)), "{r:?}");
         }
     }
 
     #[test]
     fn creating_a_task_needs_the_lead_unit_in_scope() {
-        assert!(actor(Role::Supervisor, 1, 1).may_create_task(10).is_ok());
-        let e = scoped(Role::Supervisor, 1, 1, DataScope::Custom(vec![20]), vec![20]).may_create_task(10).unwrap_err();
+        assert!(actor(Role::Supervisor, 1, 1).may_create_task(UnitId(10)).is_ok());
+        let e = scoped(Role::Supervisor, 1, 1, DataScope::Custom(vec![20]), vec![20])
+            .may_create_task(UnitId(10))
+            .unwrap_err();
         assert!(e.0.contains("数据范围"), "{e}");
-        assert!(actor(Role::Liaison, 10, 1).may_create_task(10).is_err());
+        assert!(actor(Role::Liaison, 10, 1).may_create_task(UnitId(10)).is_err());
     }
 
     #[test]
@@ -482,7 +492,8 @@ mod tests {
         /// Widening a scope never hides a task: 仅本人 ⊆ … and 本单位 ⊆ 本单位及以下 ⊆ 全部.
         #[test]
         fn wider_scopes_see_at_least_as_much(lead in 1i64..6, co in proptest::collection::vec(1i64..6, 0..3), me in 1i64..6, sub in proptest::collection::vec(1i64..6, 0..3)) {
-            let t = TaskParties { lead_unit_id: lead, co_unit_ids: co, leader_person_id: Some(1), subtask_person_ids: vec![] };
+            let co = co.into_iter().map(UnitId).collect();
+            let t = TaskParties { lead_unit_id: UnitId(lead), co_unit_ids: co, leader_person_id: Some(PersonId(1)), subtask_person_ids: vec![] };
             let unit = scoped(Role::Liaison, me, 1, DataScope::Unit, vec![me]);
             let mut below_units = vec![me];
             below_units.extend(sub);

@@ -14,6 +14,7 @@
 
 pub mod access;
 pub mod clocks;
+pub mod ids;
 pub mod indicators;
 pub mod inspections;
 pub mod lifecycle;
@@ -25,6 +26,7 @@ pub mod validate;
 
 pub use access::{Actor, DataScope, Role, TaskParties};
 pub use clocks::{Clock, ClockKind, ClockState};
+pub use ids::{PersonId, TaskId, UnitId};
 pub use lifecycle::{Action, ExtensionStatus, ReportCycle, SourceKind, TaskStatus, TransitionError};
 pub use lights::{EscalationRules, EscalationStep, Light, UrgeRules};
 pub use validate::FieldError;

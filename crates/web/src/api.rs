@@ -177,7 +177,7 @@ async fn logout_everywhere(State(s): State<AppState>, ApiUser(u, _): ApiUser) ->
     Ok(Json(Ended { sessions: s.db.logout_everywhere(&u, s.clock.now()).await? }))
 }
 
-/// 在线用户（系统管理员）。
+/// 在线用户（安全管理员）。
 #[utoipa::path(get, path = "/api/online", tag = "系统管理", responses((status = 200, body = Vec<xietong_storage::auth::OnlineSession>), (status = 403, body = ErrorBody)))]
 async fn online(
     State(s): State<AppState>,
@@ -186,7 +186,7 @@ async fn online(
     Ok(Json(s.db.online_sessions(&u, s.clock.now(), s.policy).await?))
 }
 
-/// 强制下线：结束某账号的全部会话（系统管理员）。
+/// 强制下线：结束某账号的全部会话（安全管理员）。
 #[utoipa::path(delete, path = "/api/online/{user_id}", params(("user_id" = i64, Path, description = "账号编号")), tag = "系统管理",
     responses((status = 200, body = Ended), (status = 403, body = ErrorBody)))]
 async fn force_logout(
@@ -343,7 +343,7 @@ async fn create_task(
 async fn get_task(
     State(s): State<AppState>,
     ApiUser(u, _): ApiUser,
-    Path(id): Path<i64>,
+    Path(id): Path<xietong_supervision::TaskId>,
 ) -> Result<Json<TaskView>, ApiError> {
     let snap = s.snapshot();
     let d = s.db.get_task(&u, id, snap.now).await?;
@@ -426,7 +426,7 @@ pub fn command(action: &str, b: ActionBody) -> Result<Command, StoreError> {
 async fn act(
     State(s): State<AppState>,
     ApiUser(u, _): ApiUser,
-    Path((id, action)): Path<(i64, String)>,
+    Path((id, action)): Path<(xietong_supervision::TaskId, String)>,
     J(b): J<ActionBody>,
 ) -> Result<Json<TaskView>, ApiError> {
     let seen = b.version;

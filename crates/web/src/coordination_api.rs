@@ -12,10 +12,10 @@ use xietong_storage::problems::{NewMeeting, NewProblem, Problem, ProblemDetail};
 use xietong_storage::tasks::NewTask;
 
 use crate::AppState;
+use crate::api::Created;
 use crate::api::{J, Q};
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorBody};
-use crate::outcomes_api::Created;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -74,7 +74,7 @@ async fn problems_with(
     let statuses: Vec<_> =
         ProblemStatus::ALL.iter().map(|x| context! { code => x.code(), label => x.label_zh() }).collect();
     let source = match from_task {
-        Some(t) => s.db.get_task(u, t, now).await.ok().map(|d| d.task),
+        Some(t) => s.db.get_task(u, xietong_supervision::TaskId(t), now).await.ok().map(|d| d.task),
         None => None,
     };
     let candidates: Vec<_> = s

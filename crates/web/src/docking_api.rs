@@ -74,31 +74,8 @@ async fn enterprises(
     Q(q): Q<EnterpriseQuery>,
 ) -> Result<Json<Vec<Enterprise>>, ApiError> {
     may_read_libraries(&u)?;
-    let list =
-        s.db.list_enterprises(q.qualification.as_deref().filter(|x| !x.is_empty()), s.clock.now().date()).await?;
-    Ok(Json(mask_enterprise_contacts(&u, list)))
-}
-
-/// An enterprise's contact person and phone are the 科技局's working data: district leadership
-/// sees the phone masked (脱敏), other enterprises and institutions see neither.
-pub fn mask_enterprise_contacts(u: &xietong_storage::auth::SessionUser, mut list: Vec<Enterprise>) -> Vec<Enterprise> {
-    use xietong_supervision::Role;
-    if matches!(u.role, Role::TechBureau | Role::Admin) {
-        return list;
-    }
-    let leadership = xietong_storage::libraries::reads_all(u);
-    for e in &mut list {
-        if leadership {
-            e.contact_phone = xietong_security::fields::mask_phone(&e.contact_phone);
-        } else {
-            for f in [&mut e.contact_name, &mut e.contact_phone] {
-                if !f.is_empty() {
-                    *f = "（仅科技局可见）".into();
-                }
-            }
-        }
-    }
-    list
+    let qual = q.qualification.as_deref().filter(|x| !x.is_empty());
+    Ok(Json(s.db.enterprises_for(&u, qual, s.clock.now().date()).await?))
 }
 
 /// 成果库（已发布的成果）。
@@ -401,7 +378,7 @@ async fn review_history(
     Path((lib, id)): Path<(String, i64)>,
 ) -> Result<Json<Vec<ReviewEvent>>, ApiError> {
     may_read_libraries(&u)?;
-    Ok(Json(s.db.review_history(library(&lib)?, id).await?))
+    Ok(Json(s.db.review_history(&u, library(&lib)?, id).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

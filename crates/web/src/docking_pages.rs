@@ -246,7 +246,7 @@ async fn problem_with(
         Ok(p) => p,
         Err(e) => return error_page(s, Some(u), &e),
     };
-    let history = s.db.review_history(Library::Problem, id).await.unwrap_or_default();
+    let history = s.db.review_history(u, Library::Problem, id).await.unwrap_or_default();
     let matches = if p.review.status == ReviewStatus::Published {
         match s.achievements_index().await {
             Ok(idx) => match s.db.match_problem(u, &idx, id, 10).await {
@@ -416,7 +416,7 @@ async fn expert_page(
         }
         Err(e) => return error_page(&s, Some(&u), &e),
     };
-    let history = s.db.review_history(Library::Expert, id).await.unwrap_or_default();
+    let history = s.db.review_history(&u, Library::Expert, id).await.unwrap_or_default();
     let matches =
         if x.review.status == ReviewStatus::Published { s.db.match_expert(&u, id, 10).await.ok() } else { None };
     page(
@@ -511,7 +511,7 @@ async fn achievement_page(
         Ok(a) => a,
         Err(e) => return error_page(&s, Some(&u), &e),
     };
-    let history = s.db.review_history(Library::Achievement, id).await.unwrap_or_default();
+    let history = s.db.review_history(&u, Library::Achievement, id).await.unwrap_or_default();
     let experts = s.db.experts_of_achievement(id).await.unwrap_or_default();
     let matches = if a.status == "published" {
         match s.db.match_achievement(&u, id, 10).await {

@@ -262,7 +262,7 @@ async fn project_with(s: &AppState, u: &SessionUser, id: i64, flash_err: Option<
     };
     let snap = s.snapshot();
     let task =
-        s.db.get_task(u, p.task_id, snap.now)
+        s.db.get_task(u, xietong_supervision::TaskId(p.task_id), snap.now)
             .await
             .ok()
             .map(|d| crate::views::task_view(d, u, &snap.cal, &snap.rules, snap.now));
@@ -387,12 +387,7 @@ async fn enterprises_page(
         return error_page(&s, Some(&u), &e);
     }
     let qual = q.get("qualification").cloned().filter(|x| !x.is_empty());
-    match s
-        .db
-        .list_enterprises(qual.as_deref(), s.clock.now().date())
-        .await
-        .map(|l| crate::docking_api::mask_enterprise_contacts(&u, l))
-    {
+    match s.db.enterprises_for(&u, qual.as_deref(), s.clock.now().date()).await {
         Ok(list) => render(
             &s,
             StatusCode::OK,

@@ -245,7 +245,8 @@ pub fn page_routes() -> policy::Pages {
 
 pub fn router(state: AppState) -> Router {
     let (api_router, openapi) = api::router().split_for_parts();
-    let openapi = Arc::new(local_times(serde_json::to_value(&openapi).unwrap_or_default()));
+    let openapi = serde_json::to_value(&openapi).unwrap_or_default();
+    let openapi = Arc::new(policy::document_roles(local_times(openapi)));
     // Every documented API operation passes the declared permission table first.
     let api_router = api_router.route_layer(axum::middleware::from_fn_with_state(state.clone(), policy::guard));
     Router::new()

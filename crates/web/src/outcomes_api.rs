@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use xietong_storage::StoreError;
@@ -14,7 +14,7 @@ use xietong_storage::rankings::{Month, RankingSettings, RankingSummary, RankingV
 use xietong_supervision::ranking::AnnualScore;
 
 use crate::AppState;
-use crate::api::{J, Q};
+use crate::api::{Created, J, Q};
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorBody};
 
@@ -31,11 +31,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_notices, issue_notice))
         .routes(routes!(get_notice))
         .routes(routes!(records))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Created {
-    pub id: i64,
 }
 
 /// 任务的数值指标（目标、上报值、完成率与时间进度）。
@@ -233,5 +228,7 @@ pub fn scoped_records(u: &xietong_storage::auth::SessionUser, recs: Vec<NoticeRe
     if u.sees_all() {
         return recs;
     }
-    recs.into_iter().filter(|r| u.in_scope(r.unit_id) || r.person_id == Some(u.person_id)).collect()
+    recs.into_iter()
+        .filter(|r| u.in_scope(xietong_supervision::UnitId(r.unit_id)) || r.person_id == Some(u.person_id))
+        .collect()
 }

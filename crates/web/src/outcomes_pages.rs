@@ -149,7 +149,7 @@ async fn ranking_page(State(s): State<AppState>, PageUser(u, _): PageUser, Path(
     // Drill-down: the tasks each score was computed from, for those whose data scope covers them.
     let mut tasks: HashMap<String, Vec<(i64, String)>> = HashMap::new();
     for r in &v.rows {
-        let visible = u.in_scope(r.unit_id);
+        let visible = u.in_scope(xietong_supervision::UnitId(r.unit_id));
         if visible {
             let t = s.db.task_titles(&r.facts.task_ids).await.unwrap_or_default();
             tasks.insert(r.unit_id.to_string(), t);

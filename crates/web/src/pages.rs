@@ -265,7 +265,7 @@ async fn task_page_typed(
     typed: Typed,
 ) -> Response {
     let snap = s.snapshot();
-    let d = match s.db.get_task(u, id, snap.now).await {
+    let d = match s.db.get_task(u, xietong_supervision::TaskId(id), snap.now).await {
         Ok(d) => d,
         Err(e) => return error_page(s, Some(u), &e),
     };
@@ -400,7 +400,7 @@ async fn task_action(
     // The version the page showed: if the task moved on since, the action is refused, not applied.
     let seen = form.iter().find(|(k, _)| k == "version").and_then(|(_, v)| v.trim().parse::<i64>().ok());
     let result = match action_body(&form).and_then(|b| command(&action, b)) {
-        Ok(cmd) => s.db.perform_seen(&u, &snap.ctx(), id, cmd, seen).await.map(|_| ()),
+        Ok(cmd) => s.db.perform_seen(&u, &snap.ctx(), xietong_supervision::TaskId(id), cmd, seen).await.map(|_| ()),
         Err(e) => Err(e),
     };
     match result {

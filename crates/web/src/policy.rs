@@ -385,3 +385,32 @@ pub async fn page_guard(State(state): State<AppState>, req: Request, next: Next)
         Verdict::Failed(e) => crate::pages::error_page(&state, None, &e),
     }
 }
+
+/// The OpenAPI document states who may call each operation, taken from [`TABLE`] so the two cannot
+/// differ: an `x-roles` list of role names and a closing sentence in the description.
+pub fn document_roles(mut doc: serde_json::Value) -> serde_json::Value {
+    let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) else { return doc };
+    for (path, ops) in paths.iter_mut() {
+        let Some(ops) = ops.as_object_mut() else { continue };
+        for (method, op) in ops.iter_mut() {
+            let Ok(m) = Method::from_bytes(method.to_uppercase().as_bytes()) else { continue };
+            let Some(allow) = lookup(&m, path) else { continue };
+            let Some(op) = op.as_object_mut() else { continue };
+            let (roles, line) = match allow {
+                Public => (vec![], "无需登录。".to_string()),
+                Roles(r) => {
+                    let labels: Vec<&str> = r.iter().map(|r| r.label_zh()).collect();
+                    let line = format!("可用角色：{}。", labels.join("、"));
+                    (labels, line)
+                }
+            };
+            op.insert("x-roles".into(), serde_json::json!(roles));
+            let description = match op.get("description").and_then(|d| d.as_str()) {
+                Some(d) if !d.is_empty() => format!("{d}\n\n{line}"),
+                _ => line,
+            };
+            op.insert("description".into(), description.into());
+        }
+    }
+    doc
+}

@@ -103,7 +103,11 @@ pub fn task_view(d: TaskDetail, user: &SessionUser, cal: &WorkCalendar, rules: &
         .collect();
     allowed.sort_by_key(|a| Action::ALL.iter().position(|x| x.code() == a.code));
     let reportable_subtasks = if t.status == TaskStatus::InProgress {
-        d.subtasks.iter().filter(|s| actor.may_report_subtask(&parties, s.person_id).is_ok()).map(|s| s.id).collect()
+        d.subtasks
+            .iter()
+            .filter(|s| actor.may_report_subtask(&parties, xietong_supervision::PersonId(s.person_id)).is_ok())
+            .map(|s| s.id)
+            .collect()
     } else {
         vec![]
     };

@@ -157,3 +157,79 @@ async fn every_role_is_refused_exactly_the_pages_the_table_denies() {
         tdb.cleanup().await;
     });
 }
+
+/// The OpenAPI document names the roles of each operation exactly as the permission table does,
+/// and a role named in an operation's summary (e.g. 「在线用户（安全管理员）」) is one that may call it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_document_states_the_roles_of_the_table() {
+    let Some((tdb, app)) = with_demo(common::Backend::Sqlite, dt("2026-11-23 10:00")).await else { return };
+    let spec: serde_json::Value = reqwest::get(app.url("/api/openapi.json")).await.unwrap().json().await.unwrap();
+    let mut checked = 0;
+    let mut wrong = vec![];
+    for (path, methods) in spec["paths"].as_object().unwrap() {
+        for (method, op) in methods.as_object().unwrap() {
+            let allow = lookup(&method.to_uppercase().parse().unwrap(), path).unwrap();
+            let documented: Vec<&str> = op["x-roles"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
+            let table: Vec<&str> = match allow {
+                Allow::Public => vec![],
+                Allow::Roles(rs) => rs.iter().map(|r| r.label_zh()).collect(),
+            };
+            assert_eq!(documented, table, "{method} {path}: x-roles");
+            let description = op["description"].as_str().unwrap_or_default();
+            assert!(description.contains("可用角色：") || description.contains("无需登录"), "{method} {path}");
+            let summary = op["summary"].as_str().unwrap_or_default();
+            for role in Role::ALL {
+                // Only the role named as the operation's user, in the summary's brackets.
+                let named = summary.rsplit_once('（').is_some_and(|(_, tail)| {
+                    tail.trim_end_matches(['。', '）']).split(['、', '或', '/', '，']).any(|w| w == role.label_zh())
+                });
+                if named && !table.contains(&role.label_zh()) {
+                    wrong.push(format!("{method} {path}: 「{summary}」 names {}", role.label_zh()));
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(wrong.is_empty(), "summaries naming a role the table refuses:\n{}", wrong.join("\n"));
+    assert!(checked > 100, "{checked} operations");
+    tdb.cleanup().await;
+}
+
+/// Each schema name in the document stands for one Rust type: two types deriving `ToSchema` under
+/// one name would silently share a schema (the 难题 form was documented as the 问题台账 form).
+#[test]
+fn each_schema_name_is_one_type() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut names: std::collections::HashMap<String, Vec<String>> = Default::default();
+    let mut stack = vec![root.clone()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() && !p.ends_with("tests") && !p.ends_with("target") {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let src = std::fs::read_to_string(&p).unwrap();
+                let mut pending: Option<Option<String>> = None;
+                for line in src.lines() {
+                    let l = line.trim();
+                    if l.starts_with("#[derive(") && l.contains("ToSchema") {
+                        pending = Some(None);
+                    } else if let Some(alias) = l.strip_prefix("#[schema(as = ") {
+                        if let Some(p) = pending.as_mut() {
+                            *p = Some(alias.trim_end_matches(")]").rsplit("::").next().unwrap().to_string());
+                        }
+                    } else if let Some(rest) = l.strip_prefix("pub struct ").or_else(|| l.strip_prefix("pub enum ")) {
+                        if let Some(alias) = pending.take() {
+                            let name = rest.split(|c: char| !c.is_alphanumeric() && c != '_').next().unwrap();
+                            let name = alias.unwrap_or_else(|| name.to_string());
+                            names.entry(name).or_default().push(p.display().to_string());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(names.len() > 50, "found the schema types ({})", names.len());
+    let twice: Vec<_> = names.iter().filter(|(_, at)| at.len() > 1).collect();
+    assert!(twice.is_empty(), "schema names used by more than one type: {twice:?}");
+}

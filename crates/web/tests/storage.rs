@@ -70,7 +70,7 @@ async fn escalation_steps_fire_exactly_once_across_processes_and_restarts() {
         let mut per_task = 0;
         for id in &ids {
             let rows = sqlx::query("SELECT step, COUNT(*) AS n FROM escalations WHERE task_id = $1 GROUP BY step")
-                .bind(*id)
+                .bind(id.0)
                 .fetch_all(&tdb.db.pool)
                 .await
                 .unwrap();
@@ -113,7 +113,7 @@ async fn cancelled_tasks_are_not_escalated() {
         tdb.db.perform(&sup, &ctx(now), id, Command::Cancel { reason: "上级已撤回".into() }).await.unwrap();
         tdb.db.sweep(&ctx(dt("2027-03-01 10:00")), 100).await.unwrap();
         let fired = sqlx::query("SELECT COUNT(*) AS n FROM escalations WHERE task_id = $1")
-            .bind(id)
+            .bind(id.0)
             .fetch_one(&tdb.db.pool)
             .await
             .unwrap();

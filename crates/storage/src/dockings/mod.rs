@@ -102,9 +102,13 @@ pub struct MoveDocking {
     pub reason: String,
 }
 
-const DOCKING_SELECT: &str = "SELECT d.*, p.title AS problem_title, e.name AS enterprise_name, x.name AS expert_name, a.title AS achievement_title, i.name AS institution_name \
+const DOCKING_SELECT: &str = "SELECT d.*, p.title AS problem_title, COALESCE(p.confidential, 0) AS problem_confidential, e.name AS enterprise_name, x.name AS expert_name, a.title AS achievement_title, i.name AS institution_name \
      FROM dockings d JOIN enterprises e ON e.id = d.enterprise_id LEFT JOIN tech_problems p ON p.id = d.problem_id LEFT JOIN experts x ON x.id = d.expert_id \
      LEFT JOIN achievements a ON a.id = d.achievement_id LEFT JOIN institutions i ON i.id = d.institution_id";
+
+/// Shown to district roles in place of a confidential 难题's title.
+pub const CONFIDENTIAL_PROBLEM: &str = "（保密难题，仅科技局和对接双方可见）";
+const CONFIDENTIAL_DOCKING: &str = "（保密难题的对接）";
 
 fn stage_of(s: &str) -> Result<Stage> {
     Stage::from_code(s).ok_or_else(|| StoreError::internal("未知对接阶段"))
@@ -181,7 +185,18 @@ impl Db {
             .bind(own)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(docking_of).collect()
+        let mut list = rows.iter().map(docking_of).collect::<Result<Vec<_>>>()?;
+        // District roles follow every docking, but a confidential 难题's title is for the 科技局 and
+        // the docking's own parties only (the rows above already limit the parties to their own).
+        if u.role != Role::TechBureau && reads_all(u) {
+            for (d, r) in list.iter_mut().zip(&rows) {
+                if r.i("problem_confidential")? != 0 {
+                    d.title = CONFIDENTIAL_DOCKING.into();
+                    d.problem_title = Some(CONFIDENTIAL_PROBLEM.into());
+                }
+            }
+        }
+        Ok(list)
     }
 
     pub async fn get_docking(&self, u: &SessionUser, id: i64) -> Result<DockingDetail> {

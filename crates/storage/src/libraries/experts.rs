@@ -4,10 +4,11 @@
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use xietong_docking::review::ReviewStatus;
+use xietong_security::privacy::{self, Exposure, PersonalField, Relation, exposure};
 use xietong_supervision::Role;
 use xietong_supervision::validate::{optional_text, required_text};
 
-use super::{Library, Owner, ReviewState, is_bureau, keywords, owner_of, reads_all, review_state, split_list};
+use super::{Library, Owner, ReviewState, keywords, owner_of, reads_all, review_state, split_list};
 use crate::auth::SessionUser;
 use crate::{Db, Result, RowExt, StoreError, ts};
 
@@ -74,46 +75,28 @@ fn yes() -> bool {
 
 const EXPERT_SELECT: &str = "SELECT x.*, i.name AS institution_name, i.location AS institution_location FROM experts x JOIN institutions i ON i.id = x.institution_id";
 
-/// How much of an expert's contact a reader sees.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Contact {
-    /// The 科技局, the expert's institution, an enterprise the expert consented to.
-    Full,
-    /// District leadership: 脱敏.
-    Masked,
-    Hidden,
-}
-
-/// `contact` governs phone and e-mail; `identity` the ID number, which a consenting enterprise
-/// sees only masked.
+/// An expert as `role` may see them, the personal fields shown per the one table in
+/// `xietong_security::privacy` (the reader's relation to the expert decides the rest).
 fn expert_of(
     r: &sqlx::any::AnyRow,
     achievement_ids: Vec<i64>,
-    contact: Contact,
-    identity: Contact,
+    role: Role,
+    relation: Relation,
     cipher: &xietong_security::fields::FieldCipher,
 ) -> Result<Expert> {
-    let hidden = "（仅科技局可见）".to_string();
-    let open =
-        |col: &str| -> Result<String> { cipher.open(&r.s(col)?).map_err(|e| StoreError::internal(e.to_string())) };
-    let (phone, email) = match contact {
-        Contact::Full => (open("phone")?, open("email")?),
-        Contact::Masked => {
-            let email = open("email")?;
-            let masked_email = match email.split_once('@') {
-                Some((name, domain)) => format!("{}***@{domain}", name.chars().next().unwrap_or('*')),
-                None => String::new(),
-            };
-            (xietong_security::fields::mask_phone(&open("phone")?), masked_email)
+    let show = |col: &str, field: PersonalField| -> Result<String> {
+        let e = exposure(role, relation, field);
+        if e == Exposure::Hidden {
+            // Not even decrypted: a value the reader may not see never enters the response.
+            return Ok(privacy::render(e, field, "-"));
         }
-        Contact::Hidden => (hidden.clone(), hidden.clone()),
+        let whole = cipher.open(&r.s(col)?).map_err(|e| StoreError::internal(e.to_string()))?;
+        Ok(privacy::render(e, field, &whole))
     };
-    let id_number = match identity {
-        Contact::Full => open("id_number")?,
-        Contact::Masked => xietong_security::fields::mask_id_number(&open("id_number")?),
-        Contact::Hidden => hidden,
-    };
-    let contact_visible = contact == Contact::Full;
+    let phone = show("phone", PersonalField::ExpertPhone)?;
+    let email = show("email", PersonalField::ExpertEmail)?;
+    let id_number = show("id_number", PersonalField::ExpertIdNumber)?;
+    let contact_visible = exposure(role, relation, PersonalField::ExpertPhone) == Exposure::Whole;
     Ok(Expert {
         id: r.i("id")?,
         name: r.s("name")?,
@@ -297,22 +280,14 @@ impl Db {
                     ids.push(l.i("achievement_id")?);
                 }
             }
-            let own = is_bureau(u) || r.i("institution_id")? == own_inst;
-            let contact = if own || consented.contains(&id) {
-                Contact::Full
-            } else if reads_all(u) {
-                Contact::Masked
+            let relation = if r.i("institution_id")? == own_inst {
+                Relation::Own
+            } else if consented.contains(&id) {
+                Relation::Consented
             } else {
-                Contact::Hidden
+                Relation::Other
             };
-            let identity = if own {
-                Contact::Full
-            } else if reads_all(u) || consented.contains(&id) {
-                Contact::Masked
-            } else {
-                Contact::Hidden
-            };
-            out.push(expert_of(r, ids, contact, identity, &self.cipher)?);
+            out.push(expert_of(r, ids, u.role, relation, &self.cipher)?);
         }
         Ok(out)
     }
@@ -344,7 +319,8 @@ impl Db {
                 .filter(|l| l.i("expert_id").ok() == Some(id))
                 .map(|l| l.i("achievement_id"))
                 .collect::<Result<Vec<_>>>()?;
-            out.push(expert_of(r, ids, Contact::Hidden, Contact::Hidden, &self.cipher)?);
+            // For matching: no personal field leaves (a role that sees none of them).
+            out.push(expert_of(r, ids, Role::AuditAdmin, Relation::Other, &self.cipher)?);
         }
         Ok(out)
     }

@@ -82,6 +82,20 @@ impl Library {
             Self::Achievement => crate::locks::Locked::Achievements,
         }
     }
+    /// 1 for a confidential record (only 难题 can be), as an expression over the table `t`.
+    fn confidential_expr(self) -> &'static str {
+        match self {
+            Self::Problem => "t.confidential",
+            _ => "0",
+        }
+    }
+    /// The column naming the enterprise or institution that submitted the record.
+    fn owner_col(self) -> &'static str {
+        match self {
+            Self::Problem => "enterprise_id",
+            _ => "institution_id",
+        }
+    }
     fn title_col(self) -> &'static str {
         match self {
             Self::Expert => "name",
@@ -89,6 +103,10 @@ impl Library {
         }
     }
 }
+
+/// Written in the audit log in place of a confidential 难题's title: the 审计管理员 reads who did
+/// what and when, not what the enterprise keeps confidential.
+pub(crate) const CONFIDENTIAL_IN_AUDIT: &str = "（保密难题）";
 
 /// The enterprise or institution an account acts for (through its unit).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]

@@ -4,9 +4,12 @@
 use chrono::NaiveDateTime;
 use serde::Serialize;
 use xietong_docking::review::{self, ReviewAction, ReviewStatus};
+use xietong_supervision::Role;
 use xietong_supervision::validate::optional_text;
 
-use super::{DEFAULT_VALIDITY_DAYS, Library, ReviewState, is_bureau, must_be_bureau, review_state};
+use super::{
+    CONFIDENTIAL_IN_AUDIT, DEFAULT_VALIDITY_DAYS, Library, ReviewState, is_bureau, must_be_bureau, review_state,
+};
 use crate::audit::{Change, append};
 use crate::auth::SessionUser;
 use crate::{Db, Result, RowExt, StoreError, ts};
@@ -149,8 +152,10 @@ impl Db {
         let mut tx = self.begin().await?;
         crate::locks::lock_row(&mut tx, lib.locked(), id).await?;
         let r = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT t.status, t.{} AS title, c.validity_days FROM {} t LEFT JOIN campaigns c ON c.id = t.campaign_id WHERE t.id = $1",
+            "SELECT t.status, t.{} AS title, {} AS confidential, c.validity_days FROM {} t \
+             LEFT JOIN campaigns c ON c.id = t.campaign_id WHERE t.id = $1",
             lib.title_col(),
+            lib.confidential_expr(),
             lib.table()
         )))
         .bind(id)
@@ -181,7 +186,8 @@ impl Db {
             return Err(StoreError::stale("记录", from.label_zh()));
         }
         Self::review_event(&mut tx, lib, id, action.code(), &from_code, to, &reason, &actor, now).await?;
-        let after = serde_json::json!({"library": lib.code(), "title": r.s("title")?, "action": action.code(), "to": to.code(), "reason": reason, "expires_on": expires});
+        let title = if r.i("confidential")? != 0 { CONFIDENTIAL_IN_AUDIT.to_string() } else { r.s("title")? };
+        let after = serde_json::json!({"library": lib.code(), "title": title, "action": action.code(), "to": to.code(), "reason": reason, "expires_on": expires});
         append(
             &mut tx,
             now,
@@ -232,7 +238,30 @@ impl Db {
         Ok(out)
     }
 
-    pub async fn review_history(&self, lib: Library, id: i64) -> Result<Vec<ReviewEvent>> {
+    /// A record's review history, return reasons included: for the 科技局 and the enterprise or
+    /// institution that submitted the record, nobody else.
+    pub async fn review_history(&self, u: &SessionUser, lib: Library, id: i64) -> Result<Vec<ReviewEvent>> {
+        if u.role != Role::TechBureau {
+            let owner = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {} AS owner FROM {} WHERE id = $1",
+                lib.owner_col(),
+                lib.table()
+            )))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.oi("owner"))
+            .transpose()?
+            .flatten();
+            let party = self.party_of(u).await?;
+            let mine = match lib {
+                Library::Problem => party.enterprise_id,
+                _ => party.institution_id,
+            };
+            if owner.is_none() || owner != mine {
+                return Err(StoreError::Denied("无权限：审核记录仅提交单位和科技局可查看".into()));
+            }
+        }
         let rows = sqlx::query("SELECT * FROM review_events WHERE library = $1 AND record_id = $2 ORDER BY id")
             .bind(lib.code().to_string())
             .bind(id)

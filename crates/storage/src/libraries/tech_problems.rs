@@ -34,6 +34,7 @@ pub struct TechProblem {
 }
 
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = NewTechProblem)]
 pub struct NewProblem {
     pub title: String,
     pub description: String,
@@ -189,24 +190,29 @@ impl Db {
                 (id, "resubmit")
             }
         };
+        let title = if n.confidential { super::CONFIDENTIAL_IN_AUDIT.to_string() } else { title };
         let after = serde_json::json!({"title": title, "enterprise_id": enterprise_id, "industry_code": industry, "budget_wan": budget, "cooperation_mode": mode, "confidential": n.confidential, "campaign_id": campaign});
         Self::record_submission(tx, Library::Problem, id, action, u, after, now).await?;
         Ok(id)
     }
 
-    /// Problems this user may read. The 科技局 and district roles read all; an enterprise its own;
-    /// others the published, non-confidential ones plus confidential ones they are docked with.
+    /// Problems this user may read. The 科技局 reads all; an enterprise its own; district roles
+    /// every problem except confidential ones (issue 12: a confidential 难题 is for the 科技局, the
+    /// owning enterprise and the parties of a docking on it); others the published, non-confidential
+    /// ones plus confidential ones they are docked with.
     pub async fn list_problems_for(&self, u: &SessionUser, status: Option<ReviewStatus>) -> Result<Vec<TechProblem>> {
         let party = self.party_of(u).await?;
-        let (cond, a, b) = if reads_all(u) {
+        let docked = "EXISTS (SELECT 1 FROM dockings d LEFT JOIN experts x ON x.id = d.expert_id \
+                      WHERE d.problem_id = p.id AND (d.institution_id = $3 OR x.institution_id = $3))";
+        let (cond, a, b) = if u.role == Role::TechBureau {
             ("1=1".to_string(), 0, 0)
         } else if u.role == Role::Enterprise {
             ("p.enterprise_id = $2".to_string(), party.enterprise_id.unwrap_or(-1), 0)
+        } else if reads_all(u) {
+            ("p.confidential = 0".to_string(), 0, 0)
         } else {
             (
-                "p.status = 'published' AND (p.confidential = 0 OR EXISTS (SELECT 1 FROM dockings d LEFT JOIN experts x ON x.id = d.expert_id \
-                 WHERE d.problem_id = p.id AND (d.institution_id = $3 OR x.institution_id = $3)))"
-                    .to_string(),
+                format!("p.status = 'published' AND (p.confidential = 0 OR {docked})"),
                 0,
                 party.institution_id.unwrap_or(-1),
             )
@@ -229,14 +235,5 @@ impl Db {
             .into_iter()
             .find(|p| p.id == id)
             .ok_or_else(|| StoreError::NotFound(format!("难题库中没有编号 {id} 的难题，或您无权查看")))
-    }
-
-    /// Published problems, confidential included (for matching by the 科技局).
-    pub(crate) async fn published_problems(&self) -> Result<Vec<TechProblem>> {
-        let rows =
-            sqlx::query(sqlx::AssertSqlSafe(format!("{PROBLEM_SELECT} WHERE p.status = 'published' ORDER BY p.id")))
-                .fetch_all(&self.pool)
-                .await?;
-        rows.iter().map(problem_of).collect()
     }
 }

@@ -7,6 +7,7 @@ use xietong_supervision::lights;
 use xietong_supervision::validate::{
     deadline_after, deadline_on_working_day, deadline_within_years, optional_text, progress, required_text,
 };
+use xietong_supervision::{PersonId, TaskId};
 
 use super::{Command, Ctx, TaskDetail, event_with, extensions, fired_steps, load_detail, notify, urges};
 use crate::audit::{Change, append};
@@ -16,7 +17,13 @@ use crate::{Db, Result, RowExt, StoreError, ts};
 impl Db {
     /// Perform one action on a task: check scope, role and state, validate, write, record the
     /// timeline and the audit entry — all in one transaction, so a refusal changes nothing.
-    pub async fn perform(&self, user: &SessionUser, ctx: &Ctx<'_>, task_id: i64, cmd: Command) -> Result<TaskDetail> {
+    pub async fn perform(
+        &self,
+        user: &SessionUser,
+        ctx: &Ctx<'_>,
+        task_id: TaskId,
+        cmd: Command,
+    ) -> Result<TaskDetail> {
         self.perform_seen(user, ctx, task_id, cmd, None).await
     }
 
@@ -26,13 +33,13 @@ impl Db {
         &self,
         user: &SessionUser,
         ctx: &Ctx<'_>,
-        task_id: i64,
+        task_id: TaskId,
         cmd: Command,
         seen: Option<i64>,
     ) -> Result<TaskDetail> {
         crate::locks::retrying(|| async {
             let mut tx = self.begin().await?;
-            let detail = self.perform_in(&mut tx, user, ctx, task_id, cmd.clone(), seen).await?;
+            let detail = self.perform_in(&mut tx, user, ctx, task_id.0, cmd.clone(), seen).await?;
             tx.commit().await?;
             Ok(detail)
         })
@@ -41,7 +48,7 @@ impl Db {
 
     /// [`Db::perform`] inside a caller's transaction. The task's row is locked first (see
     /// [`crate::locks`]), so the state the rules are checked against is the state that is changed.
-    pub async fn perform_in(
+    pub(crate) async fn perform_in(
         &self,
         tx: &mut sqlx::AnyConnection,
         user: &SessionUser,
@@ -189,7 +196,7 @@ impl Db {
                 let Some(s) = d.subtasks.iter().find(|s| s.id == *subtask_id) else {
                     return Err(StoreError::NotFound(format!("该任务没有编号为 {subtask_id} 的子任务")));
                 };
-                actor.may_report_subtask(&parties, s.person_id)?;
+                actor.may_report_subtask(&parties, PersonId(s.person_id))?;
                 if from != TaskStatus::InProgress {
                     return Err(StoreError::Conflict(format!(
                         "任务当前状态为「{}」，不能汇报子任务进展",

@@ -5,6 +5,7 @@ use xietong_supervision::lifecycle::{ReportCycle, SourceKind};
 use xietong_supervision::validate::{
     deadline_after, deadline_on_working_day, deadline_within_years, doc_no, optional_text, required_text,
 };
+use xietong_supervision::{TaskId, UnitId};
 
 use super::{Command, Ctx, NewTask, event};
 use crate::audit::{Change, append};
@@ -13,11 +14,11 @@ use crate::{Db, Result, RowExt, StoreError, ts};
 
 impl Db {
     /// 立项 (and optionally 交办 at once). Only the 督查局 may do it.
-    pub async fn create_task(&self, user: &SessionUser, ctx: &Ctx<'_>, n: &NewTask) -> Result<i64> {
+    pub async fn create_task(&self, user: &SessionUser, ctx: &Ctx<'_>, n: &NewTask) -> Result<TaskId> {
         let mut tx = self.begin().await?;
         let id = self.create_task_in(&mut tx, user, ctx, n).await?;
         tx.commit().await?;
-        Ok(id)
+        Ok(TaskId(id))
     }
 
     /// 立项 inside a caller's transaction, so an import or a project can create many tasks or
@@ -29,7 +30,7 @@ impl Db {
         ctx: &Ctx<'_>,
         n: &NewTask,
     ) -> Result<i64> {
-        user.actor().may_create_task(n.lead_unit_id)?;
+        user.actor().may_create_task(UnitId(n.lead_unit_id))?;
         let title = required_text("任务名称", &n.title, 200)?;
         let description = optional_text("任务内容", &n.description, 5000)?.unwrap_or_default();
         let source_kind = SourceKind::from_code(n.source_kind.trim())

@@ -2,6 +2,7 @@
 //! timeline and notification rows every action writes.
 
 use chrono::NaiveDateTime;
+use xietong_supervision::TaskId;
 use xietong_supervision::lifecycle::{Action, ExtensionStatus};
 use xietong_supervision::lights::EscalationStep;
 
@@ -10,9 +11,9 @@ use crate::auth::SessionUser;
 use crate::{Db, Result, RowExt, StoreError, ts};
 
 impl Db {
-    pub async fn get_task(&self, user: &SessionUser, id: i64, now: NaiveDateTime) -> Result<TaskDetail> {
+    pub async fn get_task(&self, user: &SessionUser, id: TaskId, now: NaiveDateTime) -> Result<TaskDetail> {
         let mut conn = self.pool.acquire().await?;
-        let d = load_detail(&mut conn, id, now).await?;
+        let d = load_detail(&mut conn, id.0, now).await?;
         user.actor().must_view(&d.parties())?;
         Ok(d)
     }

@@ -23,7 +23,7 @@ use sqlx::any::AnyRow;
 use xietong_calendar::WorkCalendar;
 use xietong_supervision::lifecycle::{Action, ExtensionStatus, ReportCycle, SourceKind, TaskStatus};
 use xietong_supervision::lights::EscalationStep;
-use xietong_supervision::{DataScope, Role, TaskParties};
+use xietong_supervision::{DataScope, PersonId, Role, TaskParties, UnitId};
 
 use crate::auth::SessionUser;
 use crate::calendar::Rules;
@@ -216,10 +216,10 @@ pub struct TaskDetail {
 impl TaskDetail {
     pub fn parties(&self) -> TaskParties {
         TaskParties {
-            lead_unit_id: self.task.lead_unit_id,
-            co_unit_ids: self.co_units.iter().map(|c| c.id).collect(),
-            leader_person_id: self.task.leader_person_id,
-            subtask_person_ids: self.subtasks.iter().map(|s| s.person_id).collect(),
+            lead_unit_id: UnitId(self.task.lead_unit_id),
+            co_unit_ids: self.co_units.iter().map(|c| UnitId(c.id)).collect(),
+            leader_person_id: self.task.leader_person_id.map(PersonId),
+            subtask_person_ids: self.subtasks.iter().map(|s| PersonId(s.person_id)).collect(),
         }
     }
 }
