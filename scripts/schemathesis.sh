@@ -11,17 +11,26 @@ if ! command -v st >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check schemathesis
 fi
 DATA=$(mktemp -d)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-BASE="http://127.0.0.1:$PORT"
-"$BIN" serve --demo --data-dir "$DATA" --bind "127.0.0.1:$PORT" --sweep-every 3600 > "$DATA/server.log" 2>&1 &
-SERVER=$!
+SERVER=
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$DATA"' EXIT
-for _ in $(seq 1 240); do curl -fs "$BASE/health" >/dev/null 2>&1 && break; sleep 0.25; done
-curl -fs "$BASE/health" >/dev/null || { echo "server did not start:"; cat "$DATA/server.log"; exit 1; }
+# A fresh demo server for each role: one role's hostile writes (an administrator deactivating or
+# resetting an account, say) must not decide whether the next role can sign in.
+start_server() {
+  [ -n "$SERVER" ] && { kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; }
+  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  BASE="http://127.0.0.1:$PORT"
+  mkdir -p "$DATA/$1"
+  "$BIN" serve --demo --data-dir "$DATA/$1" --bind "127.0.0.1:$PORT" --sweep-every 3600 > "$DATA/server-$1.log" 2>&1 &
+  SERVER=$!
+  for _ in $(seq 1 240); do curl -fs "$BASE/health" >/dev/null 2>&1 && break; sleep 0.25; done
+  curl -fs "$BASE/health" >/dev/null || { echo "server did not start:"; cat "$DATA/server-$1.log"; exit 1; }
+}
 status=0
 for user in admin duchaju fqz_cj jsj_lly jsj_dlk kejiju qiye gaoxiao anquan shenji; do
+  start_server "$user"
   token=$(curl -fs -X POST "$BASE/api/session" -H 'content-type: application/json' \
-    -d "{\"username\":\"$user\",\"password\":\"Xietong@2026\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+    -d "{\"username\":\"$user\",\"password\":\"Xietong@2026\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])') \
+    || { echo "sign-in as $user failed:"; tail -20 "$DATA/server-$user.log"; exit 1; }
   echo "==> schemathesis as $user"
   # Signing out would end the run's own session; the rest is fair game.
   st run "$BASE/api/openapi.json" -u "$BASE" -H "Authorization: Bearer $token" -n "$EXAMPLES" -w 2 \
@@ -30,7 +39,7 @@ for user in admin duchaju fqz_cj jsj_lly jsj_dlk kejiju qiye gaoxiao anquan shen
     --no-color > "$DATA/st-$user.log" 2>&1 || { status=1; tail -60 "$DATA/st-$user.log"; }
   grep -E "^Test cases|generated" "$DATA/st-$user.log" | tail -1
 done
-if grep -qiE "panicked|internal error" "$DATA/server.log"; then
-  echo "the server logged internal errors:"; grep -iE "panicked|internal error" "$DATA/server.log" | head -20; status=1
+if grep -qiE "panicked|internal error" "$DATA"/server-*.log; then
+  echo "the server logged internal errors:"; grep -iE "panicked|internal error" "$DATA"/server-*.log | head -20; status=1
 fi
 exit $status
