@@ -218,12 +218,12 @@ fn each_schema_name_is_one_type() {
                         if let Some(p) = pending.as_mut() {
                             *p = Some(alias.trim_end_matches(")]").rsplit("::").next().unwrap().to_string());
                         }
-                    } else if let Some(rest) = l.strip_prefix("pub struct ").or_else(|| l.strip_prefix("pub enum ")) {
-                        if let Some(alias) = pending.take() {
-                            let name = rest.split(|c: char| !c.is_alphanumeric() && c != '_').next().unwrap();
-                            let name = alias.unwrap_or_else(|| name.to_string());
-                            names.entry(name).or_default().push(p.display().to_string());
-                        }
+                    } else if let Some(rest) = l.strip_prefix("pub struct ").or_else(|| l.strip_prefix("pub enum "))
+                        && let Some(alias) = pending.take()
+                    {
+                        let name = rest.split(|c: char| !c.is_alphanumeric() && c != '_').next().unwrap();
+                        let name = alias.unwrap_or_else(|| name.to_string());
+                        names.entry(name).or_default().push(p.display().to_string());
                     }
                 }
             }
