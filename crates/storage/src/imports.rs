@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 use xietong_office::table::Column;
 use xietong_office::xlsx::{RawRow, RowError};
-use xietong_supervision::validate::{doc_no, optional_text, required_text};
+use xietong_supervision::validate::{doc_no, optional_multiline, required_text};
 use xietong_supervision::{ReportCycle, Role, SourceKind};
 
 use crate::audit::{Change, append};
@@ -238,7 +238,7 @@ impl Db {
             }
             let new = (|| -> Result<NewTask> {
                 let doc = doc_no(r.get("doc_no"))?;
-                if let Some(first) = seen_doc.insert(doc.clone(), r.row) {
+                if let Some(first) = seen_doc.insert(xietong_supervision::text::doc_no_key(&doc), r.row) {
                     return Err(StoreError::invalid("文号", format!("与第 {first} 行重复")));
                 }
                 let (lead, co) = row_units(&by_name, r, "牵头单位")?;
@@ -317,7 +317,7 @@ impl Db {
             return Err(StoreError::Denied("无权限：只有督查局可以导入清单".into()));
         }
         let name = required_text("清单名称", name, 100)?;
-        let description = optional_text("清单说明", description, 2000)?.unwrap_or_default();
+        let description = optional_multiline("清单说明", description, 2000)?.unwrap_or_default();
         let list_doc = doc_no(list_doc_no)?;
         if rows.is_empty() {
             return Err(StoreError::BadInput("文件中没有数据行".into()));
@@ -468,8 +468,21 @@ impl Db {
                         actual,
                         reported_percent: pct,
                         note: "Excel 导入".into(),
+                        confirm_large: false,
                     };
-                    validate_report(&ind, &rep)?;
+                    // A file has no checkbox: an implausible figure is entered on the task's page.
+                    let (checked, _) = validate_report(&ind, &NewIndicatorReport { confirm_large: true, ..rep.clone() })?;
+                    if checked.needs_confirmation(ind.target) {
+                        return Err(StoreError::invalid(
+                            "累计完成值",
+                            format!(
+                                "{} 超过目标值的 {} 倍，请核对数值和计量单位；确属实请在任务页面上报并勾选“{}”",
+                                r.get("actual").trim(),
+                                xietong_supervision::indicators::CONFIRM_RATIO,
+                                xietong_supervision::indicators::CONFIRM_HINT
+                            ),
+                        ));
+                    }
                     Some(rep)
                 };
                 Ok((n, rep))
@@ -482,13 +495,14 @@ impl Db {
                 }
             };
             let doc = r.get("doc_no").trim().to_string();
+            let doc_key = xietong_supervision::text::doc_no_key(&doc);
             let created = per_row!(
                 tx,
                 r.row,
                 problems,
                 async {
-                    let task = sqlx::query("SELECT id FROM tasks WHERE doc_no = $1")
-                        .bind(doc.clone())
+                    let task = sqlx::query("SELECT id FROM tasks WHERE doc_no_key = $1")
+                        .bind(doc_key.clone())
                         .fetch_optional(&mut *tx)
                         .await?;
                     let task = task

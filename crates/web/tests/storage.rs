@@ -195,6 +195,7 @@ async fn optional_floats_on_one_connection() {
                 actual: 1000.0,
                 reported_percent: pct,
                 note: String::new(),
+                confirm_large: false,
             };
             one.report_indicator(&sup, now, ind, &r).await.unwrap_or_else(|e| panic!("{b:?} {pct:?}: {e:?}"));
         }
