@@ -120,7 +120,7 @@ impl Db {
                 }
                 let title = required_text("title", r.get("title"), 300)?;
                 let abstract_text = required_multiline("abstract", r.get("abstract"), 20_000)?;
-                let keywords = split_keywords(r.get("keywords"));
+                let keywords = split_keywords(&xietong_supervision::text::single_line("keywords", r.get("keywords"))?);
                 if keywords.len() > 30 {
                     return Err(StoreError::invalid(
                         "keywords",

@@ -153,9 +153,8 @@ fn row_units(by_name: &HashMap<String, i64>, r: &RawRow, lead_field: &str) -> Re
     Ok((lead, co))
 }
 
-fn number(field: &str, s: &str) -> std::result::Result<f64, String> {
-    let t = s.trim().replace([',', '，'], "");
-    t.parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| format!("「{}」不是数字（{field}）", s.trim()))
+fn number(field: &str, s: &str) -> Result<f64> {
+    Ok(xietong_supervision::validate::required_number(field, s)?)
 }
 
 /// A row's refusal as a problem naming the column when the error names a field.
@@ -165,6 +164,9 @@ pub(crate) fn problem(row: usize, e: StoreError) -> RowProblem {
         other => RowProblem { row, column: None, message: other.to_string() },
     }
 }
+
+/// The indicator template's column names for the fields a report's checks name.
+const INDICATOR_FIELD_NAMES: [(&str, &str); 2] = [("完成值", "累计完成值"), ("上报完成率", "上报完成率(%)")];
 
 /// The list template names some task fields differently; errors use the clerk's column names.
 const LIST_FIELD_NAMES: [(&str, &str); 3] =
@@ -445,7 +447,7 @@ impl Db {
                 continue;
             }
             let parsed = (|| -> Result<(NewIndicator, Option<NewIndicatorReport>)> {
-                let target = number("目标值", r.get("target")).map_err(|m| StoreError::invalid("目标值", m))?;
+                let target = number("目标值", r.get("target"))?;
                 let n = NewIndicator {
                     name: r.get("name").into(),
                     unit_label: r.get("unit_label").into(),
@@ -458,10 +460,10 @@ impl Db {
                     None
                 } else {
                     let actual =
-                        number("累计完成值", r.get("actual")).map_err(|m| StoreError::invalid("累计完成值", m))?;
+                        number("累计完成值", r.get("actual"))?;
                     let pct = match r.get("reported_percent").trim().trim_end_matches('%') {
                         "" => None,
-                        p => Some(number("上报完成率", p).map_err(|m| StoreError::invalid("上报完成率(%)", m))?),
+                        p => Some(number("上报完成率(%)", p)?),
                     };
                     let rep = NewIndicatorReport {
                         as_of: r.get("as_of").into(),
@@ -523,7 +525,7 @@ impl Db {
         }
         if !problems.is_empty() {
             tx.rollback().await?;
-            return Err(refusal(&problems));
+            return Err(refusal(&renamed(problems, &INDICATOR_FIELD_NAMES)));
         }
         tx.commit().await?;
         Ok(ImportReport { rows: rows.len(), created_ids: ids, list_id: None })

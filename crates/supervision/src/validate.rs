@@ -62,6 +62,29 @@ pub fn doc_no(value: &str) -> Result<String, FieldError> {
     required_text("文号", value, 64)
 }
 
+/// A number as typed into a form or a spreadsheet cell: full-width digits and thousands
+/// separators allowed, empty is `None`. NaN and infinities, which Rust's parser accepts ("NaN",
+/// "inf"), are not numbers anyone reported.
+pub fn parse_number(field: &str, value: &str) -> Result<Option<f64>, FieldError> {
+    use unicode_normalization::UnicodeNormalization;
+    let t: String = value.nfkc().filter(|c| !c.is_whitespace() && *c != ',').collect();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    match t.parse::<f64>() {
+        Ok(x) if x.is_finite() => Ok(Some(x)),
+        _ => {
+            let shown: String = value.trim().chars().filter(|c| !text::is_refused(*c)).take(40).collect();
+            Err(FieldError::new(field, format!("「{shown}」不是有效的数字")))
+        }
+    }
+}
+
+/// [`parse_number`] for a required number.
+pub fn required_number(field: &str, value: &str) -> Result<f64, FieldError> {
+    parse_number(field, value)?.ok_or_else(|| FieldError::new(field, "不能为空"))
+}
+
 /// A number within `min..=max` (finite: NaN and infinities are not figures anyone reported).
 pub fn number_in(field: &str, value: f64, min: f64, max: f64) -> Result<f64, FieldError> {
     if value.is_finite() && (min..=max).contains(&value) {
@@ -143,6 +166,19 @@ mod tests {
                 .contains("不能超过 10 个字")
         );
         assert_eq!(progress("进度", 101).unwrap_err().to_string(), "字段「进度」应在 0 到 100 之间（当前 101）");
+    }
+
+    #[test]
+    fn numbers_are_finite_and_may_be_typed_full_width() {
+        assert_eq!(parse_number("完成值", " １２，３４５.５ "), Ok(Some(12345.5)));
+        assert_eq!(parse_number("完成值", "18,500"), Ok(Some(18500.0)));
+        assert_eq!(parse_number("完成值", "  "), Ok(None));
+        for bad in ["NaN", "inf", "-infinity", "1e309", "12a"] {
+            let e = parse_number("完成值", bad).unwrap_err();
+            assert_eq!(e.to_string(), format!("字段「完成值」「{bad}」不是有效的数字"));
+        }
+        assert_eq!(required_number("目标值", "").unwrap_err().message, "不能为空");
+        assert!(number_in("合同金额", 1e308, 0.0, 1e7).unwrap_err().message.contains("当前 1e308"));
     }
 
     #[test]

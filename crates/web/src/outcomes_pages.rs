@@ -307,11 +307,7 @@ async fn indicators_page(State(s): State<AppState>, PageUser(u, _): PageUser) ->
 }
 
 fn number(field: &str, v: &str) -> Result<f64, StoreError> {
-    let t = v.trim().replace([',', '，'], "");
-    t.parse::<f64>()
-        .ok()
-        .filter(|x| x.is_finite())
-        .ok_or_else(|| StoreError::invalid(field, format!("「{}」不是数字", v.trim())))
+    Ok(xietong_supervision::validate::required_number(field, v)?)
 }
 
 async fn indicator_submit(
@@ -370,7 +366,7 @@ async fn indicator_report_submit(
         }
         Err(e) if task_id > 0 => {
             // The typed figures come back in the form; an implausible actual brings the checkbox.
-            let confirm_large = matches!(&e, StoreError::Invalid(f) if f.message.contains(CONFIRM_HINT));
+            let confirm_large = matches!(&e, StoreError::Invalid(fe) if fe.message.contains(CONFIRM_HINT));
             let kept = ["as_of", "actual", "reported_percent"];
             let fields = f.into_iter().filter(|(k, _)| kept.contains(&k.as_str())).collect();
             let typed = crate::pages::Typed { fields, indicator: Some(id), confirm_large, ..Default::default() };
