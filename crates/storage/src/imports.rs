@@ -459,8 +459,7 @@ impl Db {
                 let rep = if r.get("actual").trim().is_empty() {
                     None
                 } else {
-                    let actual =
-                        number("累计完成值", r.get("actual"))?;
+                    let actual = number("累计完成值", r.get("actual"))?;
                     let pct = match r.get("reported_percent").trim().trim_end_matches('%') {
                         "" => None,
                         p => Some(number("上报完成率(%)", p)?),
@@ -473,7 +472,8 @@ impl Db {
                         confirm_large: false,
                     };
                     // A file has no checkbox: an implausible figure is entered on the task's page.
-                    let (checked, _) = validate_report(&ind, &NewIndicatorReport { confirm_large: true, ..rep.clone() })?;
+                    let (checked, _) =
+                        validate_report(&ind, &NewIndicatorReport { confirm_large: true, ..rep.clone() })?;
                     if checked.needs_confirmation(ind.target) {
                         return Err(StoreError::invalid(
                             "累计完成值",

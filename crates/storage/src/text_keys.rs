@@ -41,13 +41,12 @@ impl Db {
         for r in &rows {
             let (id, doc) = (r.i("id")?, r.s("doc_no")?);
             let mut key = doc_no_key(&doc);
-            let taken = sqlx::query(AssertSqlSafe(format!(
-                "SELECT id FROM {table} WHERE doc_no_key = $1 AND id <> $2"
-            )))
-            .bind(key.clone())
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
+            let taken =
+                sqlx::query(AssertSqlSafe(format!("SELECT id FROM {table} WHERE doc_no_key = $1 AND id <> $2")))
+                    .bind(key.clone())
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             if let Some(other) = taken {
                 // Look-alikes stored before the rule: both stay, apart, and the operator is told.
                 tracing::warn!(table, id, other = other.i("id")?, doc_no = %doc, "文号 is a look-alike of an earlier one");

@@ -362,7 +362,10 @@ mod tests {
     fn implausible_actuals_are_refused_or_need_confirmation() {
         let r = |actual: f64| IndicatorReport { as_of: d("2026-06-01"), actual, reported_percent: None };
         assert_eq!(r(1e308).validate().unwrap_err().field, "完成值");
-        assert_eq!(r(1e308).validate().unwrap_err().message, "不能超过 1000000000000（当前 1e308），请核对数值和计量单位");
+        assert_eq!(
+            r(1e308).validate().unwrap_err().message,
+            "不能超过 1000000000000（当前 1e308），请核对数值和计量单位"
+        );
         assert_eq!(r(f64::NAN).validate().unwrap_err().message, "不是有效的数字");
         assert_eq!(r(f64::INFINITY).validate().unwrap_err().message, "不是有效的数字");
         let ind = jobs();

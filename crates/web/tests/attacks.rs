@@ -138,10 +138,12 @@ async fn nul_in_text_is_refused_naming_the_field() {
 
         let admin = Client::login(&app, "admin").await;
         let before = count(&tdb.db, "units").await;
-        let (s, v) = admin.post("/api/units", json!({"code": "nul1", "name": "测试\u{0}单位", "kind": "区政府部门"})).await;
+        let (s, v) =
+            admin.post("/api/units", json!({"code": "nul1", "name": "测试\u{0}单位", "kind": "区政府部门"})).await;
         assert_eq!((s, v["field"].as_str()), (400, Some("单位名称")), "{v}");
         assert!(v["error"].as_str().unwrap().contains("U+0000"), "{v}");
-        let (s, v) = admin.post("/api/units", json!({"code": "nul\u{0}2", "name": "测试单位", "kind": "区政府部门"})).await;
+        let (s, v) =
+            admin.post("/api/units", json!({"code": "nul\u{0}2", "name": "测试单位", "kind": "区政府部门"})).await;
         assert_eq!((s, v["field"].as_str()), (400, Some("单位编码")), "{v}");
         assert_eq!(count(&tdb.db, "units").await, before);
 
@@ -185,7 +187,11 @@ async fn look_alike_doc_nos_are_refused() {
             assert_eq!((s, v["field"].as_str()), (400, Some("文号")), "{d:?}: {v}");
             assert!(v["error"].as_str().unwrap().contains("已存在"), "{d:?}: {v}");
         }
-        for (d, cp) in [("RT唯一〔2026〕\u{200B}7号", "U+200B"), ("RT唯一〔2026〕\u{2060}7号", "U+2060"), ("RT\u{202E}唯一〔2026〕7号", "U+202E")] {
+        for (d, cp) in [
+            ("RT唯一〔2026〕\u{200B}7号", "U+200B"),
+            ("RT唯一〔2026〕\u{2060}7号", "U+2060"),
+            ("RT\u{202E}唯一〔2026〕7号", "U+202E"),
+        ] {
             let (s, v) = sup.post("/api/tasks", task(jsj, "唯一性测试", d)).await;
             assert_eq!((s, v["field"].as_str()), (400, Some("文号")), "{d:?}: {v}");
             assert!(v["error"].as_str().unwrap().contains(cp), "{d:?}: {v}");
@@ -333,7 +339,8 @@ async fn implausible_indicator_actuals_are_refused_or_confirmed() {
         let at = html.find("name=\"_csrf\" value=\"").unwrap() + "name=\"_csrf\" value=\"".len();
         let token = html[at..].split('"').next().unwrap().to_string();
         let post = |actual: &'static str, confirm: bool| {
-            let mut form = vec![("_csrf", token.clone()), ("task_id", task_id.to_string()), ("as_of", "2026-11-21".into())];
+            let mut form =
+                vec![("_csrf", token.clone()), ("task_id", task_id.to_string()), ("as_of", "2026-11-21".into())];
             form.push(("actual", actual.into()));
             if confirm {
                 form.push(("confirm_large", "1".into()));

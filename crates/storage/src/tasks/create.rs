@@ -3,7 +3,8 @@
 use xietong_calendar::{parse_date, parse_datetime};
 use xietong_supervision::lifecycle::{ReportCycle, SourceKind};
 use xietong_supervision::validate::{
-    deadline_after, deadline_on_working_day, deadline_within_years, doc_no, optional_multiline, optional_text, required_text,
+    deadline_after, deadline_on_working_day, deadline_within_years, doc_no, optional_multiline, optional_text,
+    required_text,
 };
 
 use super::{Command, Ctx, NewTask, event};
