@@ -165,6 +165,9 @@ pub(crate) fn problem(row: usize, e: StoreError) -> RowProblem {
     }
 }
 
+/// The task template's column names where a check names the field otherwise.
+const TASK_FIELD_NAMES: [(&str, &str); 1] = [("来源文件/会议名称", "来源文件或会议")];
+
 /// The indicator template's column names for the fields a report's checks name.
 const INDICATOR_FIELD_NAMES: [(&str, &str); 2] = [("完成值", "累计完成值"), ("上报完成率", "上报完成率(%)")];
 
@@ -282,7 +285,7 @@ impl Db {
         }
         if !problems.is_empty() {
             tx.rollback().await?;
-            return Err(refusal(&problems));
+            return Err(refusal(&renamed(problems, &TASK_FIELD_NAMES)));
         }
         append(
             &mut tx,

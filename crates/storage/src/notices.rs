@@ -116,13 +116,12 @@ impl Db {
         }
         let mut tx = self.begin().await?;
         let doc_key = xietong_supervision::text::doc_no_key(&doc);
-        let dup = sqlx::query("SELECT COUNT(*) AS n FROM notices WHERE doc_no_key = $1")
+        let dup = sqlx::query("SELECT doc_no FROM notices WHERE doc_no_key = $1")
             .bind(doc_key.clone())
-            .fetch_one(&mut *tx)
-            .await?
-            .i("n")?;
-        if dup > 0 {
-            return Err(StoreError::invalid("文号", format!("「{doc}」已被另一份通报使用")));
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(r) = dup {
+            return Err(StoreError::invalid("文号", crate::tasks::duplicate_doc_no(&doc, &r.s("doc_no")?, "发布")));
         }
         let id = sqlx::query(
             "INSERT INTO notices (kind, doc_no, title, body, issued_on, ranking_id, issued_by, created_at, doc_no_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",

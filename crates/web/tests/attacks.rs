@@ -364,3 +364,40 @@ async fn implausible_indicator_actuals_are_refused_or_confirmed() {
         tdb.cleanup().await;
     });
 }
+
+/// Imports pass the same constructor: each refusal names the row and the column, look-alike 文号
+/// are duplicates of a stored task and of each other, and nothing is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imports_refuse_invisible_characters_and_look_alikes_by_row_and_column() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt("2026-11-23 10:00")).await else { continue };
+        let sup = Client::login(&app, "duchaju").await;
+        let jsj = sup.unit_id("jsj").await;
+        let (s, v) = sup.post("/api/tasks", task(jsj, "唯一性测试", DOC)).await;
+        assert_eq!(s, 201, "{v}");
+        let (_, units) = sup.get("/api/units").await;
+        let lead =
+            units.as_array().unwrap().iter().find(|u| u["id"] == jsj).unwrap()["name"].as_str().unwrap().to_string();
+        let row = |title: &str, doc: &str| format!("{title},会议,{doc},2026-11-20,{lead},每周,2026-12-18\n");
+        let csv = format!(
+            "任务名称,任务来源,文号,来源日期,牵头单位,汇报周期,办理期限\n{}{}{}{}",
+            row("背街小巷\u{202E}整治", "导入〔2026〕1号"),
+            row("背街小巷整治", &DOC.replace('7', "７")),
+            row("背街小巷整治二", "导入〔2026〕２号"),
+            row("背街小巷整治三", "导入[2026]2号"),
+        );
+        let tasks = count(&tdb.db, "tasks").await;
+        let form = reqwest::multipart::Form::new()
+            .part("file", reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("任务.csv"));
+        let r = sup.http.post(app.url("/api/imports/tasks")).bearer_auth(&sup.token).multipart(form).send().await;
+        let r = r.unwrap();
+        assert_eq!(r.status(), 400);
+        let v: serde_json::Value = r.json().await.unwrap();
+        let err = v["error"].as_str().unwrap();
+        assert!(err.contains("第 2 行「任务名称」：含不可见或控制字符（U+202E）"), "{err}");
+        assert!(err.contains("第 3 行「文号」：「RT唯一〔2026〕７号」已存在（即「RT唯一〔2026〕7号」"), "{err}");
+        assert!(err.contains("第 5 行「文号」：与第 4 行重复"), "{err}");
+        assert_eq!(count(&tdb.db, "tasks").await, tasks, "nothing imported");
+        tdb.cleanup().await;
+    });
+}

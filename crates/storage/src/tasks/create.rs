@@ -83,12 +83,12 @@ impl Db {
         // Look-alikes (full-width digits, zero-width characters) are the same 文号; the unique
         // index on doc_no_key decides between concurrent 立项 of one.
         let doc_key = xietong_supervision::text::doc_no_key(&doc);
-        let dup = sqlx::query("SELECT COUNT(*) AS n FROM tasks WHERE doc_no_key = $1")
+        let dup = sqlx::query("SELECT doc_no FROM tasks WHERE doc_no_key = $1")
             .bind(doc_key.clone())
-            .fetch_one(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?;
-        if dup.i("n")? > 0 {
-            return Err(StoreError::invalid("文号", format!("「{doc}」已存在，同一文号不能重复立项")));
+        if let Some(r) = dup {
+            return Err(StoreError::invalid("文号", crate::tasks::duplicate_doc_no(&doc, &r.s("doc_no")?, "立项")));
         }
         let id = sqlx::query(
             "INSERT INTO tasks (title, description, source_kind, doc_no, source_title, source_date, category_id, lead_unit_id, \
