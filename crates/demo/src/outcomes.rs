@@ -259,6 +259,7 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, supervisor: &SessionUser, 
                 actual: rep.actual,
                 reported_percent: rep.reported_percent,
                 note: rep.note.clone(),
+                confirm_large: false,
             };
             db.report_indicator(supervisor, now, iid, &nr).await.with_context(|| format!("演示指标上报 {}", i.name))?;
         }

@@ -2,6 +2,7 @@
 //! Both carry check characters, so a single mistyped character is caught before it is stored.
 
 use xietong_supervision::FieldError;
+use xietong_supervision::text::identifier_key;
 
 /// The 31 characters of GB 32100-2015 (no I, O, S, V, Z), in value order.
 const CREDIT_CHARS: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
@@ -23,11 +24,13 @@ pub fn credit_check_char(first17: &str) -> Option<char> {
     CREDIT_CHARS.chars().nth(c as usize)
 }
 
-/// Validate a 统一社会信用代码: 18 characters of the standard's set (letters upper-cased, spaces
-/// removed), a six-digit administrative division code in positions 3–8, and the check character.
+/// Validate a 统一社会信用代码: 18 characters of the standard's set, a six-digit administrative
+/// division code in positions 3–8, and the check character. Compared and stored in its
+/// [`identifier_key`] form upper-cased (full-width characters as ASCII, no spaces or invisible
+/// characters), so a look-alike is the same code and meets the unique constraint.
 pub fn credit_code(value: &str) -> Result<String, FieldError> {
     let field = "统一社会信用代码";
-    let v: String = value.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase();
+    let v: String = identifier_key(value).to_uppercase();
     let n = v.chars().count();
     if n != 18 {
         return Err(FieldError::new(field, format!("应为 18 位（当前 {n} 位）")));
@@ -89,7 +92,7 @@ pub fn patent_check_digit(digits: &str) -> Option<char> {
 /// optional "ZL" or "CN" prefix) or a publication number ("CN", 7–9 digits, a kind code).
 pub fn patent_number(value: &str) -> Result<PatentNumber, FieldError> {
     let field = "专利号";
-    let v: String = value.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase().replace('．', ".");
+    let v: String = identifier_key(value).to_uppercase();
     if v.is_empty() {
         return Err(FieldError::new(field, "不能为空"));
     }

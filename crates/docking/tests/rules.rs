@@ -15,6 +15,18 @@ fn published_example_credit_codes_pass() {
 }
 
 #[test]
+fn look_alike_credit_codes_are_the_same_code() {
+    // Full-width characters from a Chinese input method, zero-width characters and a BOM from a
+    // pasted page: stored as the one canonical code, so the unique constraint sees one code.
+    for v in
+        ["９１３５０１００Ｍ０００１００Ｙ４３", "91350100M000\u{200B}100Y43", "\u{FEFF}91350100M000100Y43\u{2060}"]
+    {
+        assert_eq!(credit_code(v).unwrap(), "91350100M000100Y43", "{v:?}");
+    }
+    assert_eq!(patent_number("ＺＬ２０２１１０１２３４５６．７").unwrap(), patent_number("ZL202110123456.7").unwrap());
+}
+
+#[test]
 fn bad_credit_codes_name_the_problem() {
     let e = credit_code("91350100M000100Y4").unwrap_err();
     assert_eq!(e.field, "统一社会信用代码");

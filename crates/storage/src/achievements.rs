@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 use xietong_office::table::Column;
 use xietong_office::xlsx::RawRow;
-use xietong_supervision::validate::{optional_text, required_text};
+use xietong_supervision::validate::{optional_text, required_multiline, required_text};
 
 use crate::audit::{Change, append};
 use crate::imports::{ImportReport, RowProblem, problem, refusal};
@@ -119,8 +119,8 @@ impl Db {
                     return Err(StoreError::invalid("id", format!("「{id}」与第 {first} 行重复")));
                 }
                 let title = required_text("title", r.get("title"), 300)?;
-                let abstract_text = required_text("abstract", r.get("abstract"), 20_000)?;
-                let keywords = split_keywords(r.get("keywords"));
+                let abstract_text = required_multiline("abstract", r.get("abstract"), 20_000)?;
+                let keywords = split_keywords(&xietong_supervision::text::single_line("keywords", r.get("keywords"))?);
                 if keywords.len() > 30 {
                     return Err(StoreError::invalid(
                         "keywords",

@@ -824,6 +824,8 @@ impl Db {
         now: NaiveDateTime,
     ) -> Result<i64> {
         admin.actor().may_administer()?;
+        // Cleaned before the duplicate checks below look them up (a NUL would fail on PostgreSQL).
+        let (code, name) = (&crate::org::unit_code(code)?, &crate::org::unit_name(name)?);
         let mut tx = self.begin().await?;
         if let Some(p) = parent_id {
             let n = sqlx::query("SELECT COUNT(*) AS n FROM units WHERE id = $1")

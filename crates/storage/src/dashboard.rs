@@ -5,7 +5,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use xietong_calendar::parse_date;
 use xietong_supervision::Role;
-use xietong_supervision::validate::{optional_text, required_text};
+use xietong_supervision::validate::{optional_multiline, required_multiline, required_text};
 
 use crate::audit::{Change, append};
 use crate::auth::SessionUser;
@@ -109,8 +109,8 @@ impl Db {
             return Err(StoreError::invalid("督导日期", "不能晚于今天"));
         }
         let place = required_text("督导地点", &v.place, 200)?;
-        let findings = required_text("发现问题", &v.findings, 5000)?;
-        let follow = optional_text("跟进要求", &v.follow_up, 5000)?.unwrap_or_default();
+        let findings = required_multiline("发现问题", &v.findings, 5000)?;
+        let follow = optional_multiline("跟进要求", &v.follow_up, 5000)?.unwrap_or_default();
         let mut tx = self.begin().await?;
         if let Some(u) = v.unit_id {
             self.unit_exists(&mut tx, "督导单位", u).await?;

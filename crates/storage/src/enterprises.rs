@@ -189,6 +189,9 @@ impl Db {
 
     /// The industry code as the table keys it ("1441"); "C1441" is accepted when C is its 门类.
     pub(crate) async fn industry_code(tx: &mut sqlx::AnyConnection, given: &str) -> Result<String> {
+        // Full-width letters and digits from a Chinese input method are the same code.
+        let given = xietong_supervision::text::identifier_key(given).to_uppercase();
+        let given = given.as_str();
         let bad = || StoreError::invalid("行业代码", format!("「{given}」不是 GB/T 4754-2017 中的代码"));
         let (letter, code) = match given.chars().next() {
             Some(l) if l.is_ascii_alphabetic() && given.len() > 1 && given[1..].chars().all(|c| c.is_ascii_digit()) => {

@@ -72,8 +72,12 @@ impl From<sqlx::Error> for StoreError {
         if let sqlx::Error::Database(db) = &e {
             let msg = db.message();
             if db.is_unique_violation() || msg.contains("UNIQUE constraint failed") {
+                // The index on doc_no_key makes look-alike 文号 collide here too.
+                if msg.contains("doc_no") && msg.contains("notices") {
+                    return StoreError::invalid("文号", "已被另一份通报使用（可能刚由他人发布），请核对");
+                }
                 if msg.contains("doc_no") {
-                    return StoreError::invalid("文号", "已存在，同一文号不能重复立项");
+                    return StoreError::invalid("文号", "已存在（可能刚由他人立项），同一文号不能重复立项");
                 }
                 if msg.contains("username") {
                     return StoreError::invalid("用户名", "已存在");
@@ -92,6 +96,12 @@ impl From<sqlx::Error> for StoreError {
             }
             if db.is_foreign_key_violation() || msg.contains("FOREIGN KEY constraint failed") {
                 return StoreError::Conflict("引用的单位、人员或记录不存在".into());
+            }
+            // PostgreSQL refuses NUL in text (22021) wherever it is bound, even in a search;
+            // SQLite would store it. Validated fields refuse it first, naming the field; this
+            // catches what is only looked up.
+            if db.code().as_deref() == Some("22021") {
+                return StoreError::BadInput("输入中含有空字符（U+0000）等无效字符，请删除后重试".into());
             }
             if msg.contains("审计日志只能追加") {
                 return StoreError::Conflict(msg.to_string());

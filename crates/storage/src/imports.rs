@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 use xietong_office::table::Column;
 use xietong_office::xlsx::{RawRow, RowError};
-use xietong_supervision::validate::{doc_no, optional_text, required_text};
+use xietong_supervision::validate::{doc_no, optional_multiline, required_text};
 use xietong_supervision::{ReportCycle, Role, SourceKind};
 
 use crate::audit::{Change, append};
@@ -153,9 +153,8 @@ fn row_units(by_name: &HashMap<String, i64>, r: &RawRow, lead_field: &str) -> Re
     Ok((lead, co))
 }
 
-fn number(field: &str, s: &str) -> std::result::Result<f64, String> {
-    let t = s.trim().replace([',', '，'], "");
-    t.parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| format!("「{}」不是数字（{field}）", s.trim()))
+fn number(field: &str, s: &str) -> Result<f64> {
+    Ok(xietong_supervision::validate::required_number(field, s)?)
 }
 
 /// A row's refusal as a problem naming the column when the error names a field.
@@ -165,6 +164,12 @@ pub(crate) fn problem(row: usize, e: StoreError) -> RowProblem {
         other => RowProblem { row, column: None, message: other.to_string() },
     }
 }
+
+/// The task template's column names where a check names the field otherwise.
+const TASK_FIELD_NAMES: [(&str, &str); 1] = [("来源文件/会议名称", "来源文件或会议")];
+
+/// The indicator template's column names for the fields a report's checks name.
+const INDICATOR_FIELD_NAMES: [(&str, &str); 2] = [("完成值", "累计完成值"), ("上报完成率", "上报完成率(%)")];
 
 /// The list template names some task fields differently; errors use the clerk's column names.
 const LIST_FIELD_NAMES: [(&str, &str); 3] =
@@ -238,7 +243,7 @@ impl Db {
             }
             let new = (|| -> Result<NewTask> {
                 let doc = doc_no(r.get("doc_no"))?;
-                if let Some(first) = seen_doc.insert(doc.clone(), r.row) {
+                if let Some(first) = seen_doc.insert(xietong_supervision::text::doc_no_key(&doc), r.row) {
                     return Err(StoreError::invalid("文号", format!("与第 {first} 行重复")));
                 }
                 let (lead, co) = row_units(&by_name, r, "牵头单位")?;
@@ -280,7 +285,7 @@ impl Db {
         }
         if !problems.is_empty() {
             tx.rollback().await?;
-            return Err(refusal(&problems));
+            return Err(refusal(&renamed(problems, &TASK_FIELD_NAMES)));
         }
         append(
             &mut tx,
@@ -317,7 +322,7 @@ impl Db {
             return Err(StoreError::Denied("无权限：只有督查局可以导入清单".into()));
         }
         let name = required_text("清单名称", name, 100)?;
-        let description = optional_text("清单说明", description, 2000)?.unwrap_or_default();
+        let description = optional_multiline("清单说明", description, 2000)?.unwrap_or_default();
         let list_doc = doc_no(list_doc_no)?;
         if rows.is_empty() {
             return Err(StoreError::BadInput("文件中没有数据行".into()));
@@ -445,7 +450,7 @@ impl Db {
                 continue;
             }
             let parsed = (|| -> Result<(NewIndicator, Option<NewIndicatorReport>)> {
-                let target = number("目标值", r.get("target")).map_err(|m| StoreError::invalid("目标值", m))?;
+                let target = number("目标值", r.get("target"))?;
                 let n = NewIndicator {
                     name: r.get("name").into(),
                     unit_label: r.get("unit_label").into(),
@@ -457,19 +462,32 @@ impl Db {
                 let rep = if r.get("actual").trim().is_empty() {
                     None
                 } else {
-                    let actual =
-                        number("累计完成值", r.get("actual")).map_err(|m| StoreError::invalid("累计完成值", m))?;
+                    let actual = number("累计完成值", r.get("actual"))?;
                     let pct = match r.get("reported_percent").trim().trim_end_matches('%') {
                         "" => None,
-                        p => Some(number("上报完成率", p).map_err(|m| StoreError::invalid("上报完成率(%)", m))?),
+                        p => Some(number("上报完成率(%)", p)?),
                     };
                     let rep = NewIndicatorReport {
                         as_of: r.get("as_of").into(),
                         actual,
                         reported_percent: pct,
                         note: "Excel 导入".into(),
+                        confirm_large: false,
                     };
-                    validate_report(&ind, &rep)?;
+                    // A file has no checkbox: an implausible figure is entered on the task's page.
+                    let (checked, _) =
+                        validate_report(&ind, &NewIndicatorReport { confirm_large: true, ..rep.clone() })?;
+                    if checked.needs_confirmation(ind.target) {
+                        return Err(StoreError::invalid(
+                            "累计完成值",
+                            format!(
+                                "{} 超过目标值的 {} 倍，请核对数值和计量单位；确属实请在任务页面上报并勾选“{}”",
+                                r.get("actual").trim(),
+                                xietong_supervision::indicators::CONFIRM_RATIO,
+                                xietong_supervision::indicators::CONFIRM_HINT
+                            ),
+                        ));
+                    }
                     Some(rep)
                 };
                 Ok((n, rep))
@@ -482,13 +500,14 @@ impl Db {
                 }
             };
             let doc = r.get("doc_no").trim().to_string();
+            let doc_key = xietong_supervision::text::doc_no_key(&doc);
             let created = per_row!(
                 tx,
                 r.row,
                 problems,
                 async {
-                    let task = sqlx::query("SELECT id FROM tasks WHERE doc_no = $1")
-                        .bind(doc.clone())
+                    let task = sqlx::query("SELECT id FROM tasks WHERE doc_no_key = $1")
+                        .bind(doc_key.clone())
                         .fetch_optional(&mut *tx)
                         .await?;
                     let task = task
@@ -509,7 +528,7 @@ impl Db {
         }
         if !problems.is_empty() {
             tx.rollback().await?;
-            return Err(refusal(&problems));
+            return Err(refusal(&renamed(problems, &INDICATOR_FIELD_NAMES)));
         }
         tx.commit().await?;
         Ok(ImportReport { rows: rows.len(), created_ids: ids, list_id: None })

@@ -5,7 +5,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use xietong_calendar::parse_date;
 use xietong_supervision::indicators::{Indicator, IndicatorReport, IndicatorStatus, assess};
-use xietong_supervision::validate::{optional_text, required_text};
+use xietong_supervision::validate::{optional_multiline, required_text};
 use xietong_supervision::{Action, Role};
 
 use crate::audit::{Change, append};
@@ -33,6 +33,9 @@ pub struct NewIndicatorReport {
     pub reported_percent: Option<f64>,
     #[serde(default)]
     pub note: String,
+    /// Confirms an actual above 1000 × the target (refused without it as a likely typo).
+    #[serde(default)]
+    pub confirm_large: bool,
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -92,8 +95,8 @@ pub fn validate_report(ind: &Indicator, r: &NewIndicatorReport) -> Result<(Indic
         return Err(StoreError::invalid("统计截至日期", format!("不能早于考核期开始（{}）", ind.period_start)));
     }
     let rep = IndicatorReport { as_of, actual: r.actual, reported_percent: r.reported_percent };
-    rep.validate()?;
-    let note = optional_text("说明", &r.note, 1000)?.unwrap_or_default();
+    rep.validate_for(ind, r.confirm_large)?;
+    let note = optional_multiline("说明", &r.note, 1000)?.unwrap_or_default();
     Ok((rep, note))
 }
 
@@ -222,7 +225,7 @@ impl Db {
         .i("id")?;
         let v = load_indicator(tx, indicator_id, now.date()).await?;
         let after = serde_json::json!({"indicator_id": indicator_id, "as_of": rep.as_of.to_string(), "actual": rep.actual,
-            "reported_percent": rep.reported_percent, "completion_percent": v.status.completion_percent,
+            "reported_percent": rep.reported_percent, "confirm_large": r.confirm_large, "completion_percent": v.status.completion_percent,
             "disagreement": v.status.disagreement.as_ref().map(|d| d.message_zh.clone())});
         append(
             tx,

@@ -9,7 +9,7 @@ use xietong_supervision::Role;
 use xietong_supervision::inspections::{
     Inspection, Overlap, OverlapRules, UnitBurden, burden, find_overlaps, merge_groups,
 };
-use xietong_supervision::validate::required_text;
+use xietong_supervision::validate::{required_multiline, required_text};
 
 use crate::audit::{Change, append};
 use crate::auth::SessionUser;
@@ -113,7 +113,7 @@ impl Db {
             return Err(StoreError::Denied("无权限：只有督查局可以登记督查考核事项".into()));
         }
         let name = required_text("事项名称", &n.name, 200)?;
-        let subject = required_text("督查考核内容", &n.subject, 2000)?;
+        let subject = required_multiline("督查考核内容", &n.subject, 2000)?;
         let start = parse_date("开始日期", n.start_on.trim())?;
         let end = parse_date("结束日期", n.end_on.trim())?;
         if end < start {
@@ -264,7 +264,7 @@ impl Db {
             return Err(StoreError::Denied("无权限：只有督查局可以合并督查考核事项".into()));
         }
         let name = required_text("合并后名称", name, 200)?;
-        let reason = required_text("合并理由", reason, 2000)?;
+        let reason = required_multiline("合并理由", reason, 2000)?;
         let mut ids = ids.to_vec();
         ids.sort_unstable();
         ids.dedup();

@@ -29,6 +29,7 @@ pub mod scopes;
 pub mod search_index;
 pub mod sweep;
 pub mod tasks;
+mod text_keys;
 
 use std::path::Path;
 use std::time::Duration;
@@ -228,6 +229,7 @@ impl Db {
         m.run(&self.pool).await.map_err(|e| StoreError::internal(format!("数据库迁移失败：{e}")))?;
         self.seed_calendar_if_empty().await?;
         self.seed_industries_if_empty().await?;
+        self.backfill_doc_no_keys().await?;
         Ok(())
     }
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use xietong_calendar::parse_date;
 use xietong_supervision::Role;
 use xietong_supervision::ranking::NoticeKind;
-use xietong_supervision::validate::{doc_no, required_text};
+use xietong_supervision::validate::{doc_no, required_multiline, required_text};
 
 use crate::audit::{Change, append};
 use crate::auth::SessionUser;
@@ -102,7 +102,7 @@ impl Db {
             .ok_or_else(|| StoreError::invalid("通报类型", "应为 表扬、批评 或 预警"))?;
         let doc = doc_no(&n.doc_no)?;
         let title = required_text("通报标题", &n.title, 200)?;
-        let body = required_text("通报正文", &n.body, 20000)?;
+        let body = required_multiline("通报正文", &n.body, 20000)?;
         let issued_on = parse_date("发布日期", n.issued_on.trim())?;
         if issued_on > now.date() {
             return Err(StoreError::invalid("发布日期", "不能晚于今天"));
@@ -115,16 +115,16 @@ impl Db {
             actor.must_reach(&format!("通报对象第 {} 行的单位", i + 1), xietong_supervision::UnitId(t.unit_id))?;
         }
         let mut tx = self.begin().await?;
-        let dup = sqlx::query("SELECT COUNT(*) AS n FROM notices WHERE doc_no = $1")
-            .bind(doc.clone())
-            .fetch_one(&mut *tx)
-            .await?
-            .i("n")?;
-        if dup > 0 {
-            return Err(StoreError::invalid("文号", format!("「{doc}」已被另一份通报使用")));
+        let doc_key = xietong_supervision::text::doc_no_key(&doc);
+        let dup = sqlx::query("SELECT doc_no FROM notices WHERE doc_no_key = $1")
+            .bind(doc_key.clone())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(r) = dup {
+            return Err(StoreError::invalid("文号", crate::tasks::duplicate_doc_no(&doc, &r.s("doc_no")?, "发布")));
         }
         let id = sqlx::query(
-            "INSERT INTO notices (kind, doc_no, title, body, issued_on, ranking_id, issued_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            "INSERT INTO notices (kind, doc_no, title, body, issued_on, ranking_id, issued_by, created_at, doc_no_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
         .bind(kind.code().to_string())
         .bind(doc.clone())
@@ -134,6 +134,7 @@ impl Db {
         .bind(n.ranking_id)
         .bind(user.user_id)
         .bind(ts(now))
+        .bind(doc_key)
         .fetch_one(&mut *tx)
         .await?
         .i("id")?;

@@ -70,6 +70,14 @@ fn unit(r: &sqlx::any::AnyRow) -> Result<Unit> {
     })
 }
 
+pub(crate) fn unit_name(name: &str) -> Result<String> {
+    Ok(xietong_supervision::validate::required_text("单位名称", name, 64)?)
+}
+
+pub(crate) fn unit_code(code: &str) -> Result<String> {
+    Ok(xietong_supervision::validate::required_text("单位编码", code, 32)?)
+}
+
 impl Db {
     #[allow(clippy::too_many_arguments)]
     pub async fn create_unit(
@@ -82,8 +90,8 @@ impl Db {
         parent_id: Option<i64>,
         now: NaiveDateTime,
     ) -> Result<i64> {
-        let name = xietong_supervision::validate::required_text("单位名称", name, 64)?;
-        let code = xietong_supervision::validate::required_text("单位编码", code, 32)?;
+        let name = unit_name(name)?;
+        let code = unit_code(code)?;
         if !UNIT_KINDS.contains(&kind) {
             return Err(StoreError::invalid(
                 "单位类型",

@@ -9,7 +9,7 @@ use xietong_calendar::parse_datetime;
 use xietong_supervision::problems::{
     ProblemAction, ProblemStatus, age_days, next_problem_status, problem_action_allowed,
 };
-use xietong_supervision::validate::{optional_text, required_text};
+use xietong_supervision::validate::{optional_multiline, required_multiline, required_text};
 use xietong_supervision::{Role, UnitId};
 
 use crate::audit::{Change, append};
@@ -194,7 +194,7 @@ impl Db {
             return Err(StoreError::Denied("无权限：只有督查局或区领导可以将问题列入问题台账".into()));
         }
         let title = required_text("问题", &n.title, 200)?;
-        let description = required_text("问题描述", &n.description, 5000)?;
+        let description = required_multiline("问题描述", &n.description, 5000)?;
         user.actor().must_reach("牵头单位", UnitId(n.lead_unit_id))?;
         let mut tx = self.begin().await?;
         self.unit_exists(&mut tx, "牵头单位", n.lead_unit_id).await?;
@@ -304,9 +304,9 @@ impl Db {
         let to = next_problem_status(p.status, a).map_err(|e| StoreError::Conflict(e.to_string()))?;
         let comment = match a {
             ProblemAction::Escalate | ProblemAction::Instruct | ProblemAction::Resolve => {
-                required_text(&format!("{}说明", a.label_zh()), comment, 2000)?
+                required_multiline(&format!("{}说明", a.label_zh()), comment, 2000)?
             }
-            _ => optional_text("说明", comment, 2000)?.unwrap_or_default(),
+            _ => optional_multiline("说明", comment, 2000)?.unwrap_or_default(),
         };
         let changed = sqlx::query("UPDATE problems SET status = $1, holder = $2, updated_at = $3, resolved_at = $4 WHERE id = $5 AND status = $6")
             .bind(to.code().to_string())
@@ -355,8 +355,8 @@ impl Db {
             return Err(StoreError::invalid("会议时间", "不能晚于当前时间（请在会后记录）"));
         }
         let place = required_text("会议地点", &m.place, 200)?;
-        let attendees = required_text("参会人员", &m.attendees, 2000)?;
-        let decisions = required_text("议定事项", &m.decisions, 5000)?;
+        let attendees = required_multiline("参会人员", &m.attendees, 2000)?;
+        let decisions = required_multiline("议定事项", &m.decisions, 5000)?;
         if !m.follow_up_tasks.is_empty() && user.role != Role::Supervisor {
             return Err(StoreError::Denied("无权限：议定事项转为督办任务须由督查局立项".into()));
         }

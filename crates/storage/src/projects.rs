@@ -6,7 +6,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use xietong_calendar::parse_date;
 use xietong_supervision::projects::{BidSection, RankedSection, project_progress, rank_sections, validate_amount};
-use xietong_supervision::validate::{optional_text, required_text};
+use xietong_supervision::validate::{optional_multiline, required_multiline, required_text};
 use xietong_supervision::{Action, Role, TaskStatus};
 
 use crate::audit::{Change, append};
@@ -133,8 +133,8 @@ impl Db {
         let planned = validate_amount("计划总投资（万元）", n.planned_investment)?;
         let output = amount("预计年产值（万元）", n.annual_output)?;
         let tax = amount("预计年税收（万元）", n.annual_tax)?;
-        let approvals = optional_text("待办手续", &n.approvals_pending, 2000)?.unwrap_or_default();
-        let problems = optional_text("存在问题", &n.problems, 2000)?.unwrap_or_default();
+        let approvals = optional_multiline("待办手续", &n.approvals_pending, 2000)?.unwrap_or_default();
+        let problems = optional_multiline("存在问题", &n.problems, 2000)?.unwrap_or_default();
         let mut sections = vec![];
         for (i, s) in n.sections.iter().enumerate() {
             let row = i + 1;
@@ -241,7 +241,7 @@ impl Db {
             )));
         }
         let p = xietong_supervision::validate::progress("标段进度", progress)?;
-        let text = required_text("进展情况", text, 2000)?;
+        let text = required_multiline("进展情况", text, 2000)?;
         sqlx::query("UPDATE bid_sections SET progress = $1, updated_at = $2 WHERE id = $3")
             .bind(p)
             .bind(ts(ctx.now))

@@ -31,15 +31,30 @@ pub(crate) fn tenths(x: f64) -> i64 {
     (x * 10.0).round() as i64
 }
 
-/// A number as a clerk writes it: no trailing zeros ("18500", "62.5", "0.25").
+/// A number as a clerk writes it: no trailing zeros ("18500", "62.5", "0.25"); far beyond any
+/// real figure in scientific form, so a message never carries 300 digits.
 pub(crate) fn fmt_num(x: f64) -> String {
-    if (x - x.round()).abs() < 1e-9 {
+    if !x.is_finite() {
+        "非有限数".into()
+    } else if x.abs() >= 1e15 {
+        format!("{x:e}")
+    } else if (x - x.round()).abs() < 1e-9 {
         format!("{:.0}", x.round())
     } else {
         let s = format!("{x:.4}");
         s.trim_end_matches('0').trim_end_matches('.').to_string()
     }
 }
+
+/// The largest target or actual accepted (10¹², more than any count or 万元 amount of a district).
+pub const MAX_FIGURE: f64 = 1e12;
+/// An actual above this many times its target needs the reporter's confirmation (a typo, or a
+/// unit mistaken, such as 元 for 万元).
+pub const CONFIRM_RATIO: f64 = 1000.0;
+/// What the page's checkbox says; an error naming it asks for that confirmation.
+pub const CONFIRM_HINT: &str = "确认数值无误";
+/// The completion percentage shown is capped here, so integer tenths never overflow.
+pub const MAX_COMPLETION_PERCENT: f64 = 1e9;
 
 /// A numeric indicator of a task, e.g. 城镇新增就业 18500 人 in 2026.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -53,10 +68,16 @@ pub struct Indicator {
 }
 
 impl Indicator {
-    /// 目标值 > 0 and 考核期 end after its start.
+    /// 0 < 目标值 ≤ [`MAX_FIGURE`] and 考核期 end after its start.
     pub fn validate(&self) -> Result<(), FieldError> {
         if !self.target.is_finite() || self.target <= 0.0 {
             return Err(FieldError::new("目标值", format!("应大于 0（当前 {}）", fmt_num(self.target))));
+        }
+        if self.target > MAX_FIGURE {
+            return Err(FieldError::new(
+                "目标值",
+                format!("不能超过 {}（当前 {}），请核对数值和计量单位", fmt_num(MAX_FIGURE), fmt_num(self.target)),
+            ));
         }
         if self.period_end <= self.period_start {
             return Err(FieldError::new(
@@ -79,15 +100,46 @@ pub struct IndicatorReport {
 }
 
 impl IndicatorReport {
-    /// 完成值 ≥ 0 and 上报完成率 within 0–1000 %.
+    /// 0 ≤ 完成值 ≤ [`MAX_FIGURE`] and 上报完成率 within 0–1000 %.
     pub fn validate(&self) -> Result<(), FieldError> {
-        if !self.actual.is_finite() || self.actual < 0.0 {
+        if !self.actual.is_finite() {
+            return Err(FieldError::new("完成值", "不是有效的数字"));
+        }
+        if self.actual < 0.0 {
             return Err(FieldError::new("完成值", format!("不能为负数（当前 {}）", fmt_num(self.actual))));
+        }
+        if self.actual > MAX_FIGURE {
+            return Err(FieldError::new(
+                "完成值",
+                format!("不能超过 {}（当前 {}），请核对数值和计量单位", fmt_num(MAX_FIGURE), fmt_num(self.actual)),
+            ));
         }
         if let Some(p) = self.reported_percent
             && (!p.is_finite() || !(0.0..=1000.0).contains(&p))
         {
             return Err(FieldError::new("上报完成率", format!("应在 0 到 1000 之间（当前 {}）", fmt_num(p))));
+        }
+        Ok(())
+    }
+
+    /// The actual is more than [`CONFIRM_RATIO`] times the target: taken only when the reporter confirms it.
+    pub fn needs_confirmation(&self, target: f64) -> bool {
+        self.actual > target * CONFIRM_RATIO
+    }
+
+    /// [`IndicatorReport::validate`], then the plausibility against the target unless `confirmed`.
+    pub fn validate_for(&self, ind: &Indicator, confirmed: bool) -> Result<(), FieldError> {
+        self.validate()?;
+        if self.needs_confirmation(ind.target) && !confirmed {
+            return Err(FieldError::new(
+                "完成值",
+                format!(
+                    "{} 超过目标值 {} 的 {} 倍，请核对数值和计量单位；确属实请勾选“{CONFIRM_HINT}”后重新提交",
+                    fmt_num(self.actual),
+                    fmt_num(ind.target),
+                    fmt_num(CONFIRM_RATIO)
+                ),
+            ));
         }
         Ok(())
     }
@@ -143,6 +195,8 @@ pub fn assess_with_tolerance(
         Some(r) if ind.target > 0.0 => r.actual / ind.target * 100.0,
         _ => 0.0,
     };
+    // Stored figures predate the bounds, so the ratio may be anything (even NaN): clamp it.
+    let computed_raw = if computed_raw.is_nan() { 0.0 } else { computed_raw.clamp(0.0, MAX_COMPLETION_PERCENT) };
     let completion = round1(computed_raw);
     let time = round1(time_progress(ind.period_start, ind.period_end, as_of));
     // Compare the values as shown (tenths) so the flag never contradicts the numbers on screen.
@@ -305,7 +359,38 @@ mod tests {
     }
 
     #[test]
+    fn implausible_actuals_are_refused_or_need_confirmation() {
+        let r = |actual: f64| IndicatorReport { as_of: d("2026-06-01"), actual, reported_percent: None };
+        assert_eq!(r(1e308).validate().unwrap_err().field, "完成值");
+        assert_eq!(
+            r(1e308).validate().unwrap_err().message,
+            "不能超过 1000000000000（当前 1e308），请核对数值和计量单位"
+        );
+        assert_eq!(r(f64::NAN).validate().unwrap_err().message, "不是有效的数字");
+        assert_eq!(r(f64::INFINITY).validate().unwrap_err().message, "不是有效的数字");
+        let ind = jobs();
+        assert!(r(18_500_000.0).validate_for(&ind, false).is_ok(), "exactly 1000 × target");
+        let e = r(18_500_001.0).validate_for(&ind, false).unwrap_err();
+        assert!(e.message.contains("确认数值无误"), "{e}");
+        assert!(r(18_500_001.0).validate_for(&ind, true).is_ok());
+        let big = Indicator { target: 2e12, ..jobs() };
+        assert_eq!(big.validate().unwrap_err().field, "目标值");
+    }
+
+    #[test]
+    fn completion_never_overflows_what_is_shown() {
+        // A figure stored before the bounds existed.
+        let tiny = Indicator { target: 1e-300, ..jobs() };
+        let s = assess(&tiny, &[s_report(1e308)], d("2026-11-30"));
+        assert_eq!(s.completion_percent, MAX_COMPLETION_PERCENT);
+        assert!(s.half_check.unwrap().message_zh.contains("完成 1000000000.0%"));
+        let nan = assess(&jobs(), &[s_report(f64::NAN)], d("2026-11-30"));
+        assert_eq!(nan.completion_percent, 0.0);
+    }
+
+    #[test]
     fn numbers_print_like_a_clerk_writes_them() {
+        assert_eq!(fmt_num(1e308), "1e308");
         assert_eq!(fmt_num(18500.0), "18500");
         assert_eq!(fmt_num(62.5), "62.5");
         assert_eq!(fmt_num(0.25), "0.25");
@@ -325,6 +410,16 @@ mod tests {
             let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
             let at = |x: f64| assess(&ind, &[IndicatorReport { as_of: d("2026-06-01"), actual: x, reported_percent: None }], d("2026-06-01")).completion_percent;
             prop_assert!(at(lo) <= at(hi));
+        }
+
+        /// Whatever was stored, completion is a finite percentage within 0 and the cap, and its
+        /// tenths are exact (no saturated integer on screen).
+        #[test]
+        fn completion_is_bounded(target in prop_oneof![Just(1e-300), 1e-9f64..1e12], actual in prop_oneof![Just(1e308), 0.0f64..1e300]) {
+            let ind = Indicator { target, ..jobs() };
+            let c = assess(&ind, &[s_report(actual)], d("2026-11-30")).completion_percent;
+            prop_assert!(c.is_finite() && (0.0..=MAX_COMPLETION_PERCENT).contains(&c));
+            prop_assert!(tenths(c) < i64::MAX / 2);
         }
 
         /// Time progress stays within 0–100 and never goes back as days pass.

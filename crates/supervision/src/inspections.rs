@@ -163,12 +163,8 @@ impl OverlapRules {
         if !self.min_similarity.is_finite() || !(0.0..=1.0).contains(&self.min_similarity) {
             return Err(FieldError::new("相似度阈值", "应在 0 到 1 之间"));
         }
-        if self.min_shared_units < 1 {
-            return Err(FieldError::new("共同被督查单位数", "至少为 1"));
-        }
-        if self.min_overlap_days < 1 {
-            return Err(FieldError::new("时间重叠天数", "至少为 1"));
-        }
+        crate::validate::int_in("共同被督查单位数", self.min_shared_units, 1, 1000)?;
+        crate::validate::int_in("时间重叠天数", self.min_overlap_days, 1, 3660)?;
         Ok(())
     }
 }

@@ -6,6 +6,7 @@
 //! - [`clocks`]: the 交办不过夜 and 2-working-hour decomposition clocks.
 //! - [`lights`]: green / yellow / red lights and the escalation ladder (提醒 → 催办 → 通报预警 → 问题台账候选).
 //! - [`validate`]: field validators with Chinese messages naming the field.
+//! - [`text`]: the one constructor of stored text (NFC, no control, bidi or zero-width characters) and identifier keys.
 //! - [`ranking`]: 月度排名 per work category (score formula, tie rule) and the annual assessment with 通报.
 //! - [`indicators`]: numeric indicators, time progress and "时间过半、任务过半"; reported rates are rechecked.
 //! - [`inspections`]: 督查统筹 "能合尽合" — overlapping planned inspections and merge proposals.
@@ -22,6 +23,7 @@ pub mod lights;
 pub mod problems;
 pub mod projects;
 pub mod ranking;
+pub mod text;
 pub mod validate;
 
 pub use access::{Actor, DataScope, Role, TaskParties};

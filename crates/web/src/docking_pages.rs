@@ -76,15 +76,7 @@ impl F {
         }
     }
     fn num(&self, k: &str, field: &str) -> Result<Option<f64>, StoreError> {
-        let t = self.s(k).trim().replace([',', '，'], "");
-        if t.is_empty() {
-            return Ok(None);
-        }
-        t.parse::<f64>()
-            .ok()
-            .filter(|x| x.is_finite())
-            .map(Some)
-            .ok_or_else(|| StoreError::invalid(field, format!("「{}」不是数字", self.s(k).trim())))
+        Ok(xietong_supervision::validate::parse_number(field, &self.s(k))?)
     }
     fn on(&self, k: &str) -> bool {
         matches!(self.s(k).as_str(), "1" | "on" | "true")

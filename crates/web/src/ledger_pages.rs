@@ -183,11 +183,7 @@ async fn projects_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> R
 }
 
 fn parse_amount(field: &str, v: &str) -> Result<Option<f64>, StoreError> {
-    let t = v.trim().replace([',', '，'], "");
-    if t.is_empty() {
-        return Ok(None);
-    }
-    t.parse::<f64>().map(Some).map_err(|_| StoreError::invalid(field, format!("「{}」不是数字", v.trim())))
+    Ok(xietong_supervision::validate::parse_number(field, v)?)
 }
 
 async fn project_submit(

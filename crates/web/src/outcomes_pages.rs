@@ -16,6 +16,7 @@ use xietong_storage::indicators::{NewIndicator, NewIndicatorReport};
 use xietong_storage::notices::{NewNotice, NoticeTarget};
 use xietong_storage::rankings::{Month, RankingSettings};
 use xietong_supervision::Role;
+use xietong_supervision::indicators::CONFIRM_HINT;
 use xietong_supervision::ranking::{NoticeKind, NoticeWeights, ScoreFormula};
 
 use crate::AppState;
@@ -306,11 +307,7 @@ async fn indicators_page(State(s): State<AppState>, PageUser(u, _): PageUser) ->
 }
 
 fn number(field: &str, v: &str) -> Result<f64, StoreError> {
-    let t = v.trim().replace([',', '，'], "");
-    t.parse::<f64>()
-        .ok()
-        .filter(|x| x.is_finite())
-        .ok_or_else(|| StoreError::invalid(field, format!("「{}」不是数字", v.trim())))
+    Ok(xietong_supervision::validate::required_number(field, v)?)
 }
 
 async fn indicator_submit(
@@ -356,6 +353,7 @@ async fn indicator_report_submit(
             actual: number("完成值", &g("actual"))?,
             reported_percent: pct,
             note: g("note"),
+            confirm_large: !g("confirm_large").is_empty(),
         };
         s.db.report_indicator(&u, s.clock.now(), id, &rep).await
     }
@@ -363,7 +361,18 @@ async fn indicator_report_submit(
     let task_id = f.get("task_id").and_then(|t| t.parse::<i64>().ok()).unwrap_or(0);
     match r {
         Ok(v) => Redirect::to(&format!("/tasks/{}?done=indicator#indicators", v.task_id)).into_response(),
-        Err(e) if task_id > 0 => crate::pages::task_page_error(&s, &u, task_id, e).await,
+        Err(e @ (StoreError::Denied(_) | StoreError::NotFound(_) | StoreError::Internal(_))) => {
+            error_page(&s, Some(&u), &e)
+        }
+        Err(e) if task_id > 0 => {
+            // The typed figures come back in the form; an implausible actual brings the checkbox.
+            let confirm_large = matches!(&e, StoreError::Invalid(fe) if fe.message.contains(CONFIRM_HINT));
+            let kept = ["as_of", "actual", "reported_percent"];
+            let fields = f.into_iter().filter(|(k, _)| kept.contains(&k.as_str())).collect();
+            let typed = crate::pages::Typed { fields, indicator: Some(id), confirm_large, ..Default::default() };
+            let flash = Some((crate::error::status_of(&e), e.to_string()));
+            crate::pages::task_page_typed(&s, &u, task_id, None, flash, typed).await
+        }
         Err(e) => error_page(&s, Some(&u), &e),
     }
 }

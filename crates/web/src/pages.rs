@@ -241,9 +241,13 @@ async fn tasks_page(
 
 /// What a user typed into one of the task page's forms, shown again after a refusal.
 #[derive(Default)]
-struct Typed {
-    action: String,
-    fields: std::collections::BTreeMap<String, String>,
+pub(crate) struct Typed {
+    pub(crate) action: String,
+    pub(crate) fields: std::collections::BTreeMap<String, String>,
+    /// The indicator whose report form the fields belong to.
+    pub(crate) indicator: Option<i64>,
+    /// Show that form's “确认数值无误” checkbox (the figure was refused as implausible).
+    pub(crate) confirm_large: bool,
 }
 
 async fn task_page_with(
@@ -256,7 +260,7 @@ async fn task_page_with(
     task_page_typed(s, u, id, flash_ok, flash_err, Typed::default()).await
 }
 
-async fn task_page_typed(
+pub(crate) async fn task_page_typed(
     s: &AppState,
     u: &SessionUser,
     id: i64,
@@ -299,7 +303,8 @@ async fn task_page_typed(
     // Indicators are maintained by the 督查局 and by the liaisons who report on the task.
     let may_indicate = u.role == Role::Supervisor || v.allowed_actions.iter().any(|a| a.code == "report");
     // Typed text whose form is gone (the task moved on) is shown on its own, so it can be copied.
-    let typed_orphan = !typed.action.is_empty()
+    let typed_orphan = typed.indicator.is_none()
+        && !typed.action.is_empty()
         && !v.allowed_actions.iter().any(|a| a.code == typed.action)
         && typed.fields.values().any(|x| !x.trim().is_empty());
     render(
@@ -310,7 +315,8 @@ async fn task_page_typed(
         context! { nav => "tasks", v => v, depts => depts, people => people, flash_ok => flash_ok, flash_err => err,
         default_deadline => default_deadline, now => snap.now.to_string(), indicators => indicators,
         may_indicate => may_indicate, today => snap.now.date().to_string(), project_id => project_id,
-        typed_action => typed.action, typed => typed.fields, typed_orphan => typed_orphan },
+        typed_action => typed.action, typed => typed.fields, typed_orphan => typed_orphan,
+        typed_indicator => typed.indicator, confirm_large => typed.confirm_large },
     )
 }
 
@@ -411,7 +417,8 @@ async fn task_action(
         Err(e) => {
             let kept = ["comment", "text", "reason", "progress", "new_deadline"];
             let fields = form.into_iter().filter(|(k, _)| kept.contains(&k.as_str())).collect();
-            task_page_typed(&s, &u, id, None, Some((status_of(&e), e.to_string())), Typed { action, fields }).await
+            let typed = Typed { action, fields, ..Typed::default() };
+            task_page_typed(&s, &u, id, None, Some((status_of(&e), e.to_string())), typed).await
         }
     }
 }

@@ -111,3 +111,293 @@ async fn every_answer_carries_the_security_headers() {
         tdb.cleanup().await;
     });
 }
+
+async fn count(db: &xietong_storage::Db, table: &str) -> i64 {
+    let r = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM {table}"))).fetch_one(&db.pool).await;
+    sqlx::Row::try_get(&r.unwrap(), "n").unwrap()
+}
+
+fn task(lead: i64, title: &str, doc_no: &str) -> serde_json::Value {
+    json!({"title": title, "source_kind": "meeting", "doc_no": doc_no, "source_date": "2026-11-20", "lead_unit_id": lead,
+           "report_cycle": "weekly", "deadline": "2026-12-18", "assign_now": true})
+}
+
+/// PostgreSQL refuses NUL in text (a 500 before), SQLite stored it: now both refuse it first,
+/// naming the field, and write nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nul_in_text_is_refused_naming_the_field() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt("2026-11-23 10:00")).await else { continue };
+        let qiye = Client::login(&app, "qiye").await;
+        let before = count(&tdb.db, "tech_problems").await;
+        let body = json!({"title": "焊接残余应力消除", "description": "大型焊接结构件的残余应力需要在现场消除。", "keywords": "焊接\u{0}应力"});
+        let (s, v) = qiye.post("/api/tech-problems", body).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("关键词")), "{v}");
+        assert_eq!(v["error"], "字段「关键词」含不可见或控制字符（U+0000），请删除后重试");
+        assert_eq!(count(&tdb.db, "tech_problems").await, before);
+
+        let admin = Client::login(&app, "admin").await;
+        let before = count(&tdb.db, "units").await;
+        let (s, v) =
+            admin.post("/api/units", json!({"code": "nul1", "name": "测试\u{0}单位", "kind": "区政府部门"})).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("单位名称")), "{v}");
+        assert!(v["error"].as_str().unwrap().contains("U+0000"), "{v}");
+        let (s, v) =
+            admin.post("/api/units", json!({"code": "nul\u{0}2", "name": "测试单位", "kind": "区政府部门"})).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("单位编码")), "{v}");
+        assert_eq!(count(&tdb.db, "units").await, before);
+
+        // A NUL that is only looked up (a search) is a 400 too, never a 500.
+        let sup = Client::login(&app, "duchaju").await;
+        let (s, v) = sup.get("/api/tasks?q=%00").await;
+        assert_eq!(s, 400, "{v}");
+        let jsj = sup.unit_id("jsj").await;
+        let (s, v) = sup.post("/api/tasks", task(jsj, "背街小巷\u{0}整治", "NUL〔2026〕1号")).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("任务名称")), "{v}");
+        tdb.cleanup().await;
+    });
+}
+
+const DOC: &str = "RT唯一〔2026〕7号";
+
+/// 文号 that look the same are the same 文号: zero-width characters and a BOM at the ends are
+/// stripped (and inside, refused as invisible), full-width digits and letters, case, spacing and
+/// the year brackets are compared in their NFKC key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn look_alike_doc_nos_are_refused() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt("2026-11-23 10:00")).await else { continue };
+        let sup = Client::login(&app, "duchaju").await;
+        let jsj = sup.unit_id("jsj").await;
+        let (s, v) = sup.post("/api/tasks", task(jsj, "唯一性测试", DOC)).await;
+        assert_eq!(s, 201, "{v}");
+        let tasks = count(&tdb.db, "tasks").await;
+        let duplicates = [
+            format!("{DOC}\u{200B}"),
+            format!("\u{2060}{DOC}"),
+            format!("\u{FEFF}{DOC}"),
+            DOC.replace('7', "７"),
+            DOC.replace("RT", "ＲＴ").replace("2026", "２０２６"),
+            DOC.replace("RT", "rt"),
+            DOC.replace('〔', "[").replace('〕', "]"),
+            DOC.replace('〕', "〕 "),
+        ];
+        for d in &duplicates {
+            let (s, v) = sup.post("/api/tasks", task(jsj, "唯一性测试", d)).await;
+            assert_eq!((s, v["field"].as_str()), (400, Some("文号")), "{d:?}: {v}");
+            assert!(v["error"].as_str().unwrap().contains("已存在"), "{d:?}: {v}");
+        }
+        for (d, cp) in [
+            ("RT唯一〔2026〕\u{200B}7号", "U+200B"),
+            ("RT唯一〔2026〕\u{2060}7号", "U+2060"),
+            ("RT\u{202E}唯一〔2026〕7号", "U+202E"),
+        ] {
+            let (s, v) = sup.post("/api/tasks", task(jsj, "唯一性测试", d)).await;
+            assert_eq!((s, v["field"].as_str()), (400, Some("文号")), "{d:?}: {v}");
+            assert!(v["error"].as_str().unwrap().contains(cp), "{d:?}: {v}");
+        }
+        assert_eq!(count(&tdb.db, "tasks").await, tasks, "nothing written");
+        // The lookup by 文号 finds the task from any look-alike.
+        let id = v["id"].as_i64();
+        for d in &duplicates {
+            assert_eq!(tdb.db.task_id_by_doc_no(d).await.unwrap(), id, "{d:?}");
+        }
+        // 通报 文号 too.
+        let body = |doc: &str| {
+            json!({"kind": "praise", "doc_no": doc, "title": "表扬通报", "body": "按期办结。", "issued_on": "2026-11-20",
+                   "targets": [{"unit_id": jsj}]})
+        };
+        let (s, v) = sup.post("/api/notices", body("督通〔2026〕3号")).await;
+        assert_eq!(s, 201, "{v}");
+        let (s, v) = sup.post("/api/notices", body("督通〔２０２６〕３号")).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("文号")), "{v}");
+        tdb.cleanup().await;
+    });
+}
+
+/// Sixteen look-alike 文号, each a different string, created at once: the unique index on the
+/// key decides, exactly one is created and the others are told why, never a 5xx.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_look_alike_doc_nos_create_one_task() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt("2026-11-23 10:00")).await else { continue };
+        let sup = std::sync::Arc::new(Client::login(&app, "duchaju").await);
+        let jsj = sup.unit_id("jsj").await;
+        let tasks = count(&tdb.db, "tasks").await;
+        // Each of the digits 2, 0, 2, 6 half- or full-width: 16 different strings, one key.
+        let variants: Vec<String> = (0..16u32)
+            .map(|m| {
+                let mut i = 0;
+                "RT并发〔2026〕7号"
+                    .chars()
+                    .map(|c| {
+                        let wide = c.is_ascii_digit() && c != '7' && {
+                            i += 1;
+                            m & (1 << (i - 1)) != 0
+                        };
+                        if wide { char::from_u32(c as u32 - 0x30 + 0xFF10).unwrap() } else { c }
+                    })
+                    .collect()
+            })
+            .collect();
+        assert_eq!(variants.iter().collect::<std::collections::HashSet<_>>().len(), 16);
+        let mut handles = vec![];
+        for d in variants {
+            let (sup, body) = (sup.clone(), task(jsj, "并发唯一性测试", &d));
+            handles.push(tokio::spawn(async move { sup.post("/api/tasks", body).await }));
+        }
+        let mut created = 0;
+        for h in handles {
+            let (s, v) = h.await.unwrap();
+            assert!(s == 201 || (s == 400 && v["field"] == "文号"), "{s} {v}");
+            created += (s == 201) as i64;
+        }
+        assert_eq!(created, 1);
+        assert_eq!(count(&tdb.db, "tasks").await, tasks + 1);
+        tdb.cleanup().await;
+    });
+}
+
+/// A right-to-left override makes a title read differently from what it holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bidi_overrides_in_titles_are_refused() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt("2026-11-23 10:00")).await else { continue };
+        let sup = Client::login(&app, "duchaju").await;
+        let jsj = sup.unit_id("jsj").await;
+        let (s, v) = sup.post("/api/tasks", task(jsj, "背街小巷整治\u{202E}rcod.exe", "双向〔2026〕1号")).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("任务名称")), "{v}");
+        assert_eq!(v["error"], "字段「任务名称」含不可见或控制字符（U+202E），请删除后重试");
+        let qiye = Client::login(&app, "qiye").await;
+        let body = json!({"title": "焊接\u{2066}应力", "description": "大型焊接结构件的残余应力需要在现场消除。"});
+        let (s, v) = qiye.post("/api/tech-problems", body).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("难题名称")), "{v}");
+        // Line breaks and tabs stay where text may span lines; a BOM at the start goes.
+        let mut body = task(jsj, "\u{FEFF}背街小巷整治\u{200B}", "双向〔2026〕2号");
+        body["description"] = json!("第一条\r\n第二条\t（续）\u{200B}");
+        let (s, v) = sup.post("/api/tasks", body).await;
+        assert_eq!(s, 201, "{v}");
+        let (_, t) = sup.get(&format!("/api/tasks/{}", v["id"])).await;
+        assert_eq!(t["task"]["title"], "背街小巷整治");
+        assert_eq!(t["task"]["description"], "第一条\n第二条\t（续）");
+        tdb.cleanup().await;
+    });
+}
+
+/// An actual of 1e308 once showed 完成 922337203685477632.0% and passed 任务过半. Now figures are
+/// bounded, and more than 1000 × the target needs the reporter's confirmation (API and page).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn implausible_indicator_actuals_are_refused_or_confirmed() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt("2026-11-23 10:00")).await else { continue };
+        let sup = Client::login(&app, "duchaju").await;
+        let jsj = sup.unit_id("jsj").await;
+        let (s, v) = sup.post("/api/tasks", task(jsj, "指标上限测试", "指标〔2026〕1号")).await;
+        assert_eq!(s, 201, "{v}");
+        let task_id = v["id"].as_i64().unwrap();
+        let ind = json!({"name": "新增就业", "unit_label": "人", "target": 100, "period_start": "2026-01-01", "period_end": "2026-12-31"});
+        let (s, v) = sup.post(&format!("/api/tasks/{task_id}/indicators"), ind).await;
+        assert_eq!(s, 201, "{v}");
+        let id = v["id"].as_i64().unwrap();
+        let path = format!("/api/indicators/{id}/reports");
+        let reports = count(&tdb.db, "indicator_reports").await;
+        let report = |actual: serde_json::Value| json!({"as_of": "2026-11-20", "actual": actual});
+        let (s, v) = sup.post(&path, report(json!(1e308))).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("完成值")), "{v}");
+        assert!(v["error"].as_str().unwrap().contains("不能超过"), "{v}");
+        let (s, v) = sup.post(&path, report(json!(100_001))).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("完成值")), "{v}");
+        assert!(v["error"].as_str().unwrap().contains("确认数值无误"), "{v}");
+        // NaN and infinities cannot be written in JSON; numbers beyond f64 are refused as such.
+        for raw in [r#"{"as_of": "2026-11-20", "actual": NaN}"#, r#"{"as_of": "2026-11-20", "actual": 1e309}"#] {
+            let r = sup
+                .http
+                .post(app.url(&path))
+                .bearer_auth(&sup.token)
+                .header("content-type", "application/json")
+                .body(raw)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 400, "{raw}");
+        }
+        assert_eq!(count(&tdb.db, "indicator_reports").await, reports, "nothing written");
+        let (s, v) = sup.post(&path, json!({"as_of": "2026-11-20", "actual": 100_001, "confirm_large": true})).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["status"]["completion_percent"], 100001.0);
+
+        // The page: NaN and inf typed are not numbers; a figure over 1000 × target comes back
+        // with the typed value and the checkbox, and goes through once it is ticked.
+        let c = reqwest::Client::builder().cookie_store(true).build().unwrap();
+        c.post(app.url("/login"))
+            .form(&[("username", "duchaju"), ("password", xietong_demo::DEMO_PASSWORD), ("next", "/todo")])
+            .send()
+            .await
+            .unwrap();
+        let html = c.get(app.url(&format!("/tasks/{task_id}"))).send().await.unwrap().text().await.unwrap();
+        assert!(!html.contains("name=\"confirm_large\""), "no checkbox before a refusal");
+        let at = html.find("name=\"_csrf\" value=\"").unwrap() + "name=\"_csrf\" value=\"".len();
+        let token = html[at..].split('"').next().unwrap().to_string();
+        let post = |actual: &'static str, confirm: bool| {
+            let mut form =
+                vec![("_csrf", token.clone()), ("task_id", task_id.to_string()), ("as_of", "2026-11-21".into())];
+            form.push(("actual", actual.into()));
+            if confirm {
+                form.push(("confirm_large", "1".into()));
+            }
+            c.post(app.url(&format!("/indicators/{id}/reports"))).form(&form).send()
+        };
+        for bad in ["NaN", "inf"] {
+            let r = post(bad, false).await.unwrap();
+            assert_eq!(r.status(), 400, "{bad}");
+            assert!(r.text().await.unwrap().contains(&format!("「{bad}」不是有效的数字")), "{bad}");
+        }
+        let r = post("250000", false).await.unwrap();
+        assert_eq!(r.status(), 400);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("确认数值无误") && html.contains("name=\"confirm_large\""), "the checkbox is shown");
+        assert!(html.contains("value=\"250000\""), "the typed value is kept");
+        let r = post("250000", true).await.unwrap();
+        assert_eq!(r.status(), 200, "redirected to the task page");
+        let (_, list) = sup.get(&format!("/api/tasks/{task_id}/indicators")).await;
+        assert_eq!(list[0]["status"]["latest_actual"], 250000.0, "{list}");
+        tdb.cleanup().await;
+    });
+}
+
+/// Imports pass the same constructor: each refusal names the row and the column, look-alike 文号
+/// are duplicates of a stored task and of each other, and nothing is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imports_refuse_invisible_characters_and_look_alikes_by_row_and_column() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt("2026-11-23 10:00")).await else { continue };
+        let sup = Client::login(&app, "duchaju").await;
+        let jsj = sup.unit_id("jsj").await;
+        let (s, v) = sup.post("/api/tasks", task(jsj, "唯一性测试", DOC)).await;
+        assert_eq!(s, 201, "{v}");
+        let (_, units) = sup.get("/api/units").await;
+        let lead =
+            units.as_array().unwrap().iter().find(|u| u["id"] == jsj).unwrap()["name"].as_str().unwrap().to_string();
+        let row = |title: &str, doc: &str| format!("{title},会议,{doc},2026-11-20,{lead},每周,2026-12-18\n");
+        let csv = format!(
+            "任务名称,任务来源,文号,来源日期,牵头单位,汇报周期,办理期限\n{}{}{}{}",
+            row("背街小巷\u{202E}整治", "导入〔2026〕1号"),
+            row("背街小巷整治", &DOC.replace('7', "７")),
+            row("背街小巷整治二", "导入〔2026〕２号"),
+            row("背街小巷整治三", "导入[2026]2号"),
+        );
+        let tasks = count(&tdb.db, "tasks").await;
+        let form = reqwest::multipart::Form::new()
+            .part("file", reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("任务.csv"));
+        let r = sup.http.post(app.url("/api/imports/tasks")).bearer_auth(&sup.token).multipart(form).send().await;
+        let r = r.unwrap();
+        assert_eq!(r.status(), 400);
+        let v: serde_json::Value = r.json().await.unwrap();
+        let err = v["error"].as_str().unwrap();
+        assert!(err.contains("第 2 行「任务名称」：含不可见或控制字符（U+202E）"), "{err}");
+        assert!(err.contains("第 3 行「文号」：「RT唯一〔2026〕７号」已存在（即「RT唯一〔2026〕7号」"), "{err}");
+        assert!(err.contains("第 5 行「文号」：与第 4 行重复"), "{err}");
+        assert_eq!(count(&tdb.db, "tasks").await, tasks, "nothing imported");
+        tdb.cleanup().await;
+    });
+}

@@ -195,6 +195,7 @@ async fn optional_floats_on_one_connection() {
                 actual: 1000.0,
                 reported_percent: pct,
                 note: String::new(),
+                confirm_large: false,
             };
             one.report_indicator(&sup, now, ind, &r).await.unwrap_or_else(|e| panic!("{b:?} {pct:?}: {e:?}"));
         }
@@ -350,6 +351,51 @@ async fn logs_younger_than_180_days_cannot_be_purged_by_the_app_or_by_hand() {
         assert!(e.to_string().contains("保留期"), "{e}");
         assert_eq!(rows(db).await, (12, 10));
         assert_eq!(db.verify_audit().await.unwrap(), Ok(52));
+        tdb.cleanup().await;
+    });
+}
+
+/// Rows written before migration 0013 (or by a bulk load) have no 文号 key; opening the database
+/// gives them one, two servers opening it at once included. Look-alikes stored before the rule
+/// both stay, kept apart, and any new look-alike is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doc_no_keys_are_backfilled_when_the_database_opens() {
+    each_backend!(|b| {
+        let Some(tdb) = fresh(b).await else { continue };
+        let now = dt("2026-11-23 10:00");
+        xietong_demo::load(&tdb.db, now).await.unwrap();
+        let (cal, rules) = (tdb.db.load_calendar().await.unwrap(), tdb.db.load_rules().await.unwrap());
+        let ctx = Ctx { cal: &cal, rules: &rules, now };
+        let sup = tdb.db.user_by_name("duchaju").await.unwrap().unwrap();
+        let jsj = tdb.db.list_units().await.unwrap().into_iter().find(|u| u.code == "jsj").unwrap().id;
+        let first =
+            tdb.db.create_task(&sup, &ctx, &superior_task("旧任务一", "旧〔2026〕1号", jsj, "2026-12-18")).await;
+        let second =
+            tdb.db.create_task(&sup, &ctx, &superior_task("旧任务二", "旧〔2026〕2号", jsj, "2026-12-18")).await;
+        let (first, second) = (first.unwrap().0, second.unwrap().0);
+        // As an old database holds them: no keys, and a look-alike of the first stored before the rule.
+        sqlx::query("UPDATE tasks SET doc_no_key = NULL").execute(&tdb.db.pool).await.unwrap();
+        sqlx::query("UPDATE tasks SET doc_no = '旧〔2026〕１号' WHERE id = $1")
+            .bind(second)
+            .execute(&tdb.db.pool)
+            .await
+            .unwrap();
+        let (a, c) = tokio::join!(tdb.reopen(), tdb.reopen());
+        drop((a, c));
+        assert_eq!(count(&tdb.db, "SELECT COUNT(*) AS n FROM tasks WHERE doc_no_key IS NULL").await, 0, "{b:?}");
+        assert_eq!(tdb.db.task_id_by_doc_no("旧〔2026〕1号").await.unwrap(), Some(first), "{b:?}");
+        let key: String = sqlx::query("SELECT doc_no_key FROM tasks WHERE id = $1")
+            .bind(second)
+            .fetch_one(&tdb.db.pool)
+            .await
+            .unwrap()
+            .get("doc_no_key");
+        assert_eq!(key, format!("旧〔2026〕1号#{second}"), "{b:?}: the later look-alike is kept apart");
+        let e = tdb.db.create_task(&sup, &ctx, &superior_task("新任务", "旧[2026]1号", jsj, "2026-12-18")).await;
+        assert_eq!(
+            e.unwrap_err().to_string(),
+            "字段「文号」「旧[2026]1号」已存在（即「旧〔2026〕1号」，仅全角半角、大小写、空格或括号不同），同一文号不能重复立项"
+        );
         tdb.cleanup().await;
     });
 }

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use xietong_calendar::parse_date;
-use xietong_supervision::validate::{optional_text, required_text};
+use xietong_supervision::validate::{optional_multiline, optional_text, required_text};
 
 use crate::audit::{Change, append};
 use crate::auth::SessionUser;
@@ -59,8 +59,8 @@ impl Db {
             return Err(StoreError::invalid("活动日期", "不能晚于一年以后"));
         }
         let place = optional_text("地点", &n.place, 200)?.unwrap_or_default();
-        let attendees = optional_text("参加人员", &n.attendees, 2000)?.unwrap_or_default();
-        let summary = optional_text("纪要", &n.summary, 5000)?.unwrap_or_default();
+        let attendees = optional_multiline("参加人员", &n.attendees, 2000)?.unwrap_or_default();
+        let summary = optional_multiline("纪要", &n.summary, 5000)?.unwrap_or_default();
         let mut tx = self.begin().await?;
         if let Some(d) = docking_id
             && sqlx::query("SELECT COUNT(*) AS n FROM dockings WHERE id = $1")

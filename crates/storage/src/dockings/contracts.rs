@@ -73,7 +73,10 @@ impl Db {
         now: NaiveDateTime,
     ) -> Result<i64> {
         must_be_bureau(u, "技术合同登记")?;
-        let no = required_text("合同登记编号", &n.contract_no, 40)?;
+        // Stored in its comparison form (full-width digits as ASCII, no spaces or invisible
+        // characters, upper case), so a look-alike meets the unique constraint.
+        let no = xietong_supervision::text::identifier_key(&required_text("合同登记编号", &n.contract_no, 40)?)
+            .to_uppercase();
         let kind = ContractType::from_code(n.kind.trim()).ok_or_else(|| {
             StoreError::invalid("合同类型", "应为 技术开发、技术转让、技术许可、技术咨询 或 技术服务")
         })?;

@@ -19,7 +19,7 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use xietong_docking::pipeline::{Stage, check_move};
 use xietong_supervision::Role;
-use xietong_supervision::validate::{optional_text, required_text};
+use xietong_supervision::validate::{optional_multiline, required_text};
 
 use crate::audit::{Change, append};
 use crate::auth::SessionUser;
@@ -258,7 +258,7 @@ impl Db {
         if n.expert_id.is_none() && n.achievement_id.is_none() {
             return Err(StoreError::invalid("对接对象", "须选择专家或成果"));
         }
-        let note = optional_text("推荐说明", &n.note, 1000)?.unwrap_or_default();
+        let note = optional_multiline("推荐说明", &n.note, 1000)?.unwrap_or_default();
         let mut tx = self.begin().await?;
         let (enterprise_id, problem_title) = match n.problem_id {
             Some(p) => {
@@ -370,8 +370,8 @@ impl Db {
         must_be_bureau(u, "推进对接")?;
         let to = Stage::from_code(m.to.trim())
             .ok_or_else(|| StoreError::invalid("目标阶段", format!("「{}」不是对接阶段", m.to)))?;
-        let note = optional_text("说明", &m.note, 1000)?.unwrap_or_default();
-        let reason = optional_text("终止原因", &m.reason, 500)?.unwrap_or_default();
+        let note = optional_multiline("说明", &m.note, 1000)?.unwrap_or_default();
+        let reason = optional_multiline("终止原因", &m.reason, 500)?.unwrap_or_default();
         let mut tx = self.begin().await?;
         crate::locks::lock_row(&mut tx, crate::locks::Locked::Dockings, id).await?;
         let r = sqlx::query("SELECT stage, furthest FROM dockings WHERE id = $1")

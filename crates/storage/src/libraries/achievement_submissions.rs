@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use serde::Deserialize;
 use xietong_docking::matching::{COOPERATION_MODES, MATURITIES};
 use xietong_supervision::Role;
-use xietong_supervision::validate::{optional_text, required_text};
+use xietong_supervision::validate::{optional_text, required_multiline, required_text};
 
 use super::{Library, Owner, keywords, money, owner_of, split_list};
 use crate::auth::SessionUser;
@@ -56,7 +56,7 @@ impl Db {
             Owner { role: Role::Institution, kind: "高校院所", field: "完成单位", record: "成果" },
         )?;
         let title = required_text("成果名称", &n.title, 300)?;
-        let abstract_text = required_text("成果简介", &n.abstract_text, 20_000)?;
+        let abstract_text = required_multiline("成果简介", &n.abstract_text, 20_000)?;
         let kind = n.kind.trim();
         if !crate::achievements::KINDS.contains(&kind) {
             return Err(StoreError::invalid("成果类型", format!("应为 {}", crate::achievements::KINDS.join("、"))));

@@ -5,7 +5,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use xietong_calendar::parse_date;
 use xietong_docking::review;
-use xietong_supervision::validate::{optional_text, required_text};
+use xietong_supervision::validate::{optional_multiline, required_text};
 
 use super::{Library, must_be_bureau};
 use crate::audit::{Change, append};
@@ -62,7 +62,7 @@ impl Db {
             return Err(StoreError::invalid("截止日期", "征集期不能超过两年"));
         }
         let validity = review::validity_days(n.validity_days.unwrap_or(i64::from(DEFAULT_VALIDITY_DAYS)))?;
-        let description = optional_text("征集说明", &n.description, 2000)?.unwrap_or_default();
+        let description = optional_multiline("征集说明", &n.description, 2000)?.unwrap_or_default();
         let mut tx = self.begin().await?;
         let id = sqlx::query(
             "INSERT INTO campaigns (title, target, starts_on, ends_on, validity_days, description, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",

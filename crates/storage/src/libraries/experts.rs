@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use xietong_docking::review::ReviewStatus;
 use xietong_security::privacy::{self, Exposure, PersonalField, Relation, exposure};
 use xietong_supervision::Role;
-use xietong_supervision::validate::{optional_text, required_text};
+use xietong_supervision::validate::{optional_multiline, optional_text, required_text};
 
 use super::{Library, Owner, ReviewState, keywords, owner_of, reads_all, review_state, split_list};
 use crate::auth::SessionUser;
@@ -136,7 +136,7 @@ impl Db {
         let name = required_text("专家姓名", &n.name, 50)?;
         let title = optional_text("职称", &n.title, 50)?.unwrap_or_default();
         let disciplines = keywords("学科", &n.disciplines)?;
-        let fields = optional_text("研究方向", &n.fields, 1000)?.unwrap_or_default();
+        let fields = optional_multiline("研究方向", &n.fields, 1000)?.unwrap_or_default();
         let kw = keywords("关键词", &n.keywords)?;
         if fields.is_empty() && kw.is_empty() {
             return Err(StoreError::invalid("研究方向", "研究方向和关键词至少填写一项，否则无法匹配"));

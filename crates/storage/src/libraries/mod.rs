@@ -169,6 +169,7 @@ fn money(field: &str, v: Option<f64>) -> Result<f64> {
 }
 
 fn keywords(field: &str, s: &str) -> Result<String> {
+    let s = xietong_supervision::text::single_line(field, s)?;
     let list: Vec<&str> = s.split([';', '；', ',', '，', '、']).map(str::trim).filter(|k| !k.is_empty()).collect();
     if list.len() > 30 {
         return Err(StoreError::invalid(field, format!("不能超过 30 个（当前 {} 个）", list.len())));

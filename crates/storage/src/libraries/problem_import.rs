@@ -45,13 +45,7 @@ impl Db {
                 let enterprise_id = *enterprises
                     .get(&name)
                     .ok_or_else(|| StoreError::invalid("企业名称", format!("「{name}」不在企业库中，请先登记企业")))?;
-                let budget = match r.get("budget_wan").trim().replace([',', '，'], "") {
-                    b if b.is_empty() => None,
-                    b => Some(
-                        b.parse::<f64>()
-                            .map_err(|_| StoreError::invalid("预算（万元）", format!("「{b}」不是数字")))?,
-                    ),
-                };
+                let budget = xietong_supervision::validate::parse_number("预算（万元）", r.get("budget_wan"))?;
                 let confidential = match r.get("confidential").trim() {
                     "" | "否" => false,
                     "是" => true,

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 use xietong_docking::review::{self, ReviewAction, ReviewStatus};
 use xietong_supervision::Role;
-use xietong_supervision::validate::optional_text;
+use xietong_supervision::validate::optional_multiline;
 
 use super::{
     CONFIDENTIAL_IN_AUDIT, DEFAULT_VALIDITY_DAYS, Library, ReviewState, is_bureau, must_be_bureau, review_state,
@@ -145,7 +145,7 @@ impl Db {
             }
             None => "system".to_string(),
         };
-        let reason = optional_text("退回原因", reason, 500)?.unwrap_or_default();
+        let reason = optional_multiline("退回原因", reason, 500)?.unwrap_or_default();
         if action == ReviewAction::Return && reason.is_empty() {
             return Err(StoreError::invalid("退回原因", "退回须写明原因，提交人据此修改"));
         }

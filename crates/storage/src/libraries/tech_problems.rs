@@ -7,7 +7,7 @@ use xietong_calendar::parse_date;
 use xietong_docking::matching::COOPERATION_MODES;
 use xietong_docking::review::ReviewStatus;
 use xietong_supervision::Role;
-use xietong_supervision::validate::required_text;
+use xietong_supervision::validate::{required_multiline, required_text};
 
 use super::{Library, Owner, Party, ReviewState, keywords, money, owner_of, reads_all, review_state, split_list};
 use crate::auth::SessionUser;
@@ -115,7 +115,7 @@ impl Db {
             Owner { role: Role::Enterprise, kind: "企业", field: "企业", record: "技术难题" },
         )?;
         let title = required_text("难题名称", &n.title, 100)?;
-        let description = required_text("难题描述", &n.description, 5000)?;
+        let description = required_multiline("难题描述", &n.description, 5000)?;
         if description.chars().count() < 10 {
             return Err(StoreError::invalid("难题描述", "至少 10 个字，写明技术指标和现状，便于匹配专家和成果"));
         }

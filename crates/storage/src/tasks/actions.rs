@@ -5,7 +5,8 @@ use xietong_calendar::parse_date;
 use xietong_supervision::lifecycle::{Action, TaskStatus, next_status};
 use xietong_supervision::lights;
 use xietong_supervision::validate::{
-    deadline_after, deadline_on_working_day, deadline_within_years, optional_text, progress, required_text,
+    deadline_after, deadline_on_working_day, deadline_within_years, optional_multiline, progress, required_multiline,
+    required_text,
 };
 use xietong_supervision::{PersonId, TaskId};
 
@@ -83,7 +84,7 @@ impl Db {
 
         match &cmd {
             Command::Assign { comment: c } => {
-                comment = optional_text("交办意见", c, 1000)?.unwrap_or_default();
+                comment = optional_multiline("交办意见", c, 1000)?.unwrap_or_default();
                 sqlx::query("UPDATE tasks SET assigned_at = $1 WHERE id = $2")
                     .bind(ts(now))
                     .bind(task_id)
@@ -101,7 +102,7 @@ impl Db {
                 .await?;
             }
             Command::Receive { comment: c } => {
-                comment = optional_text("签收意见", c, 1000)?.unwrap_or_default();
+                comment = optional_multiline("签收意见", c, 1000)?.unwrap_or_default();
                 sqlx::query("UPDATE tasks SET signed_at = $1 WHERE id = $2")
                     .bind(ts(now))
                     .bind(task_id)
@@ -109,7 +110,7 @@ impl Db {
                     .await?;
             }
             Command::Decompose { subtasks, comment: c } => {
-                comment = optional_text("分解说明", c, 1000)?.unwrap_or_default();
+                comment = optional_multiline("分解说明", c, 1000)?.unwrap_or_default();
                 if subtasks.is_empty() {
                     return Err(StoreError::invalid("子任务", "至少分解出一项子任务，写明责任科室、责任人和完成时限"));
                 }
@@ -183,7 +184,7 @@ impl Db {
             }
             Command::Report { progress: p, text } => {
                 let p = progress("进度", *p)?;
-                comment = required_text("进展情况", text, 2000)?;
+                comment = required_multiline("进展情况", text, 2000)?;
                 sqlx::query("UPDATE tasks SET progress = $1, last_report_at = $2 WHERE id = $3")
                     .bind(p)
                     .bind(ts(now))
@@ -204,7 +205,7 @@ impl Db {
                     )));
                 }
                 let p = progress("进度", *p)?;
-                let text = required_text("进展情况", text, 2000)?;
+                let text = required_multiline("进展情况", text, 2000)?;
                 sqlx::query("UPDATE subtasks SET progress = $1, last_report = $2, updated_at = $3 WHERE id = $4")
                     .bind(p)
                     .bind(text.clone())
@@ -220,10 +221,10 @@ impl Db {
                 comment = format!("子任务「{}」进度 {p}%：{text}", s.title);
             }
             Command::RequestCompletion { text } => {
-                comment = required_text("办结情况", text, 2000)?;
+                comment = required_multiline("办结情况", text, 2000)?;
             }
             Command::Approve { comment: c } => {
-                comment = optional_text("审核意见", c, 1000)?.unwrap_or_default();
+                comment = optional_multiline("审核意见", c, 1000)?.unwrap_or_default();
                 sqlx::query("UPDATE tasks SET closed_at = $1, progress = 100 WHERE id = $2")
                     .bind(ts(now))
                     .bind(task_id)
@@ -231,7 +232,7 @@ impl Db {
                     .await?;
             }
             Command::Reject { comment: c, new_deadline: nd } => {
-                comment = required_text("退回原因", c, 1000)?;
+                comment = required_multiline("退回原因", c, 1000)?;
                 let dl = deadline_on_working_day(ctx.cal, "整改期限", parse_date("整改期限", nd.trim())?)?;
                 deadline_after("整改期限", dl, now, "当前时间")?;
                 deadline_within_years("整改期限", dl, now, 5)?;
@@ -266,7 +267,7 @@ impl Db {
                 }
             }
             Command::Cancel { reason } => {
-                comment = required_text("撤销原因", reason, 1000)?;
+                comment = required_multiline("撤销原因", reason, 1000)?;
                 sqlx::query("UPDATE tasks SET closed_at = $1 WHERE id = $2")
                     .bind(ts(now))
                     .bind(task_id)
@@ -277,7 +278,7 @@ impl Db {
                 comment = urges::urge(&mut *tx, user, ctx, t, c).await?;
             }
             Command::Instruct { text } => {
-                comment = required_text("批示内容", text, 2000)?;
+                comment = required_multiline("批示内容", text, 2000)?;
                 notify(
                     &mut *tx,
                     Some(t.lead_unit_id),

@@ -3,7 +3,8 @@
 use xietong_calendar::{parse_date, parse_datetime};
 use xietong_supervision::lifecycle::{ReportCycle, SourceKind};
 use xietong_supervision::validate::{
-    deadline_after, deadline_on_working_day, deadline_within_years, doc_no, optional_text, required_text,
+    deadline_after, deadline_on_working_day, deadline_within_years, doc_no, optional_multiline, optional_text,
+    required_text,
 };
 use xietong_supervision::{TaskId, UnitId};
 
@@ -32,7 +33,7 @@ impl Db {
     ) -> Result<i64> {
         user.actor().may_create_task(UnitId(n.lead_unit_id))?;
         let title = required_text("任务名称", &n.title, 200)?;
-        let description = optional_text("任务内容", &n.description, 5000)?.unwrap_or_default();
+        let description = optional_multiline("任务内容", &n.description, 5000)?.unwrap_or_default();
         let source_kind = SourceKind::from_code(n.source_kind.trim())
             .ok_or_else(|| StoreError::invalid("任务来源", "应为 上级交办、会议 或 领导批示"))?;
         let doc = doc_no(&n.doc_no)?;
@@ -80,17 +81,20 @@ impl Db {
                 return Err(StoreError::invalid("工作类别", format!("编号 {c} 的类别不存在")));
             }
         }
-        let dup = sqlx::query("SELECT COUNT(*) AS n FROM tasks WHERE doc_no = $1")
-            .bind(doc.clone())
-            .fetch_one(&mut *tx)
+        // Look-alikes (full-width digits, zero-width characters) are the same 文号; the unique
+        // index on doc_no_key decides between concurrent 立项 of one.
+        let doc_key = xietong_supervision::text::doc_no_key(&doc);
+        let dup = sqlx::query("SELECT doc_no FROM tasks WHERE doc_no_key = $1")
+            .bind(doc_key.clone())
+            .fetch_optional(&mut *tx)
             .await?;
-        if dup.i("n")? > 0 {
-            return Err(StoreError::invalid("文号", format!("「{doc}」已存在，同一文号不能重复立项")));
+        if let Some(r) = dup {
+            return Err(StoreError::invalid("文号", crate::tasks::duplicate_doc_no(&doc, &r.s("doc_no")?, "立项")));
         }
         let id = sqlx::query(
             "INSERT INTO tasks (title, description, source_kind, doc_no, source_title, source_date, category_id, lead_unit_id, \
-             leader_person_id, status, report_cycle, round, progress, received_at, deadline, created_by, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'draft', $10, 1, 0, $11, $12, $13, $14, $14) RETURNING id",
+             leader_person_id, status, report_cycle, round, progress, received_at, deadline, created_by, created_at, updated_at, doc_no_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'draft', $10, 1, 0, $11, $12, $13, $14, $14, $15) RETURNING id",
         )
         .bind(title.clone())
         .bind(description)
@@ -106,6 +110,7 @@ impl Db {
         .bind(ts(deadline))
         .bind(user.user_id)
         .bind(ts(ctx.now))
+        .bind(doc_key)
         .fetch_one(&mut *tx)
         .await?
         .i("id")?;

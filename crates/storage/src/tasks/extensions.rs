@@ -8,7 +8,7 @@ use chrono::NaiveDateTime;
 use xietong_calendar::parse_date;
 use xietong_supervision::lifecycle::{Action, ExtensionStatus};
 use xietong_supervision::validate::{
-    deadline_after, deadline_on_working_day, deadline_within_years, optional_text, required_text,
+    deadline_after, deadline_on_working_day, deadline_within_years, optional_multiline, required_multiline,
 };
 
 use super::{Ctx, TaskDetail};
@@ -26,7 +26,7 @@ pub(super) async fn request(
     nd: &str,
 ) -> Result<String> {
     let (t, now, task_id) = (&d.task, ctx.now, d.task.id);
-    let reason = required_text("延期理由", reason, 1000)?;
+    let reason = required_multiline("延期理由", reason, 1000)?;
     if now >= t.deadline {
         return Err(StoreError::Conflict(format!(
             "延期申请须在办理期限（{}）之前提出，现已逾期",
@@ -73,9 +73,9 @@ pub(super) async fn answer(
     };
     let next = e.status.after(a, approve).map_err(StoreError::Conflict)?;
     let c = if approve {
-        optional_text("审批意见", c, 1000)?.unwrap_or_default()
+        optional_multiline("审批意见", c, 1000)?.unwrap_or_default()
     } else {
-        required_text("驳回理由", c, 1000)?
+        required_multiline("驳回理由", c, 1000)?
     };
     let (by, at, cm) = if a == Action::ReviewExtension {
         ("reviewed_by", "reviewed_at", "review_comment")

@@ -27,7 +27,8 @@ impl Db {
             binds.push(k.code().into());
             conds.push(format!("t.source_kind = $S{}", binds.len()));
         }
-        if let Some(q) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let q = f.q.as_deref().map(|q| xietong_supervision::text::single_line("搜索", q)).transpose()?;
+        if let Some(q) = q.as_deref().filter(|s| !s.is_empty()) {
             let q =
                 q.chars().take(50).collect::<String>().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
             binds.push(format!("%{q}%"));
@@ -257,10 +258,10 @@ impl Db {
 }
 
 impl Db {
-    /// The task registered under a 文号, if any (文号 are unique).
+    /// The task registered under a 文号 or a look-alike of it, if any (文号 are unique).
     pub async fn task_id_by_doc_no(&self, doc_no: &str) -> Result<Option<i64>> {
-        let r = sqlx::query("SELECT id FROM tasks WHERE doc_no = $1")
-            .bind(doc_no.trim().to_string())
+        let r = sqlx::query("SELECT id FROM tasks WHERE doc_no_key = $1")
+            .bind(xietong_supervision::text::doc_no_key(doc_no))
             .fetch_optional(&self.pool)
             .await?;
         r.map(|r| r.i("id")).transpose()

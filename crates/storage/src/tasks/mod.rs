@@ -72,6 +72,15 @@ pub struct NewSubtask {
     pub deadline: String,
 }
 
+/// Why a 文号 is refused as a duplicate; a look-alike names the stored one it matches.
+pub(crate) fn duplicate_doc_no(doc: &str, stored: &str, done: &str) -> String {
+    if doc == stored {
+        format!("「{doc}」已存在，同一文号不能重复{done}")
+    } else {
+        format!("「{doc}」已存在（即「{stored}」，仅全角半角、大小写、空格或括号不同），同一文号不能重复{done}")
+    }
+}
+
 /// Everything that can be done to an existing task.
 #[derive(Clone, Debug)]
 pub enum Command {

@@ -4,7 +4,7 @@
 //! [`Db::perform_in`]: crate::Db::perform_in
 
 use chrono::{Datelike, NaiveDateTime};
-use xietong_supervision::validate::optional_text;
+use xietong_supervision::validate::optional_multiline;
 
 use super::{Ctx, Task, notify};
 use crate::auth::SessionUser;
@@ -26,7 +26,7 @@ pub(super) async fn urge(
 ) -> Result<String> {
     let (now, task_id) = (ctx.now, t.id);
     let week = week_label(now);
-    let comment = optional_text("催办内容", c, 1000)?.unwrap_or_else(|| "请抓紧办理".into());
+    let comment = optional_multiline("催办内容", c, 1000)?.unwrap_or_else(|| "请抓紧办理".into());
     // The cap's check is in the counter's own UPDATE: a 4th 催办 of a week changes no row.
     let counted = sqlx::query(
         "INSERT INTO urge_counts (task_id, week, manual) VALUES ($1, $2, 1) ON CONFLICT (task_id, week) \
