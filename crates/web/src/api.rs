@@ -89,6 +89,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for J<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(J(v)),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError(StoreError::TooLarge(crate::error::too_large_message(crate::error::BODY_LIMIT))))
+            }
             Err(e) => Err(ApiError(StoreError::BadInput(format!(
                 "请求体不是有效的 JSON：{}",
                 translate_serde(&e.body_text())
