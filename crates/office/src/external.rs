@@ -29,7 +29,7 @@ const FETCHING_FIELDS: [&str; 6] = ["DDE", "DDEAUTO", "INCLUDETEXT", "INCLUDEPIC
 /// that is not a zip archive gives nothing here; the readers refuse it with their own message.
 pub fn external_references(bytes: &[u8]) -> Vec<String> {
     let Ok(mut zip) = ZipArchive::new(Cursor::new(bytes)) else { return vec![] };
-    let names: Vec<String> = zip.file_names().map(str::to_string).collect();
+    let names: Vec<String> = zip.file_names().filter_map(|n| n.ok().map(|n| n.into_owned())).collect();
     let mut found: Vec<String> = vec![];
     let mut budget = MAX_SCANNED_TOTAL;
     for name in &names {
@@ -98,10 +98,8 @@ fn read_part(zip: &mut ZipArchive<Cursor<&[u8]>>, name: &str, budget: &mut u64) 
 }
 
 fn attr(e: &BytesStart<'_>, local: &str) -> Option<String> {
-    e.attributes().flatten().find(|a| a.key.local_name().as_ref() == local.as_bytes()).map(|a| {
-        quick_xml::escape::unescape(&String::from_utf8_lossy(&a.value))
-            .map(|v| v.into_owned())
-            .unwrap_or_else(|_| String::from_utf8_lossy(&a.value).into_owned())
+    e.attributes().flatten().find(|a| a.key.local_name().as_ref() == local).map(|a| {
+        quick_xml::escape::unescape(&a.value).map(|v| v.into_owned()).unwrap_or_else(|_| a.value.to_string())
     })
 }
 
@@ -116,7 +114,7 @@ fn relationships(xml: &str) -> Vec<String> {
     let mut reader = quick_xml::Reader::from_str(xml);
     loop {
         match reader.read_event() {
-            Ok(Event::Empty(e) | Event::Start(e)) if e.local_name().as_ref() == b"Relationship" => {
+            Ok(Event::Empty(e) | Event::Start(e)) if e.local_name().as_ref() == "Relationship" => {
                 let kind = attr(&e, "Type").unwrap_or_default();
                 let kind = kind.rsplit('/').next().unwrap_or("").to_string();
                 let target = attr(&e, "Target").unwrap_or_default();
@@ -179,12 +177,12 @@ fn fields(xml: &str) -> Vec<String> {
     let mut in_instr = false;
     loop {
         match reader.read_event() {
-            Ok(Event::Start(e)) | Ok(Event::Empty(e)) if e.local_name().as_ref() == b"fldSimple" => {
+            Ok(Event::Start(e)) | Ok(Event::Empty(e)) if e.local_name().as_ref() == "fldSimple" => {
                 if let Some(i) = attr(&e, "instr") {
                     check_field(&i, &mut out);
                 }
             }
-            Ok(Event::Empty(e)) | Ok(Event::Start(e)) if e.local_name().as_ref() == b"fldChar" => {
+            Ok(Event::Empty(e)) | Ok(Event::Start(e)) if e.local_name().as_ref() == "fldChar" => {
                 match attr(&e, "fldCharType").as_deref() {
                     Some("begin") => open.push((String::new(), false)),
                     Some("separate") => {
@@ -206,8 +204,8 @@ fn fields(xml: &str) -> Vec<String> {
                     _ => {}
                 }
             }
-            Ok(Event::Start(e)) if e.local_name().as_ref() == b"instrText" => in_instr = true,
-            Ok(Event::End(e)) if e.local_name().as_ref() == b"instrText" => in_instr = false,
+            Ok(Event::Start(e)) if e.local_name().as_ref() == "instrText" => in_instr = true,
+            Ok(Event::End(e)) if e.local_name().as_ref() == "instrText" => in_instr = false,
             Ok(Event::Text(t)) if in_instr => {
                 if let Some((i, false)) = open.last_mut() {
                     i.push_str(&t);

@@ -1,6 +1,8 @@
 //! Identity rules for a 等级保护 level-3 deployment, free of I/O: the password policy (length and
-//! character classes) and the account lockout after repeated failed logins. Both are settings the
-//! 安全管理员 may change; the defaults are the ones GB/T 22239-2019 assessments look for.
+//! character classes) and the lockout after repeated failed logins — of one account name at one
+//! network address ([`LockoutPolicy`], [`LoginState`]), and, after far more failures from any
+//! addresses, of the account itself ([`AccountLockPolicy`], [`AccountState`]). The first two are
+//! settings the 安全管理员 may change; the defaults are the ones GB/T 22239-2019 assessments look for.
 
 pub mod fields;
 pub mod id_number;
@@ -77,7 +79,8 @@ pub fn classes(password: &str) -> usize {
     .count()
 }
 
-/// After `attempts` consecutive failures an account is locked for `minutes`.
+/// After `attempts` consecutive failures of one account name from one address, that pair is
+/// locked for `minutes` (the account stays open from everywhere else).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LockoutPolicy {
     pub attempts: u32,
@@ -102,7 +105,7 @@ impl LockoutPolicy {
     }
 }
 
-/// An account's failed-login state.
+/// The failed-login state of one (account name, address) pair.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LoginState {
     pub failures: u32,

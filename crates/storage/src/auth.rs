@@ -630,9 +630,9 @@ pub struct SecuritySettings {
     pub password_min_length: i64,
     /// 密码须含字符类别数（1–4：大写、小写、数字、符号）
     pub password_min_classes: i64,
-    /// 连续失败几次锁定（3–10）
+    /// 同一账号在同一地址连续失败几次锁定该地址的登录（3–10）
     pub lockout_attempts: i64,
-    /// 锁定时长（分钟，1–1440）
+    /// 锁定时长（分钟，1–1440；账号整体锁定亦同）
     pub lockout_minutes: i64,
     /// 每个地址每分钟最多登录尝试次数（5–600）
     pub login_per_minute: i64,
