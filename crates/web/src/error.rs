@@ -55,6 +55,8 @@ impl IntoResponse for ApiError {
 
 /// Bodies other than file uploads (JSON, forms): far more than any form needs.
 pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
+/// A refused body up to this size is read to its end before the answer (see [`body_limit`]).
+const DRAIN_AT_MOST: u64 = 64 * 1024 * 1024;
 /// What a multipart body may add to its file (boundaries, the other form fields).
 const MULTIPART_OVERHEAD: usize = 256 * 1024;
 
@@ -94,7 +96,16 @@ pub async fn body_limit(State(s): State<crate::AppState>, req: Request, next: Ne
     let path = req.uri().path().to_string();
     let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     let message = if multipart { upload_too_large(shown).to_string() } else { too_large_message(shown) };
-    if declared.is_some_and(|n| n > limit as u64) {
+    if let Some(n) = declared.filter(|n| *n > limit as u64) {
+        // Read and drop what is sent (within bounds) before answering: a client still sending
+        // when the connection closes sees a broken pipe instead of this answer.
+        if n <= DRAIN_AT_MOST {
+            let drain = async {
+                let mut body = req.into_body();
+                while let Some(Ok(_)) = http_body_util::BodyExt::frame(&mut body).await {}
+            };
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(30), drain).await;
+        }
         return error_response(&s, &path, StatusCode::PAYLOAD_TOO_LARGE, &message);
     }
     let req = req.map(|b| axum::body::Body::new(http_body_util::Limited::new(b, limit)));
