@@ -230,7 +230,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 let s = xietong_demo::load(&db, xietong_storage::local_now()).await?;
                 tracing::info!(units = s.units, accounts = s.accounts, tasks = s.tasks, "demo data loaded");
             }
-            let state = AppState::with_data_dir(db, Clock::Real, cli.data_dir.clone()).await?.with_deployment(deployment)?;
+            let state =
+                AppState::with_data_dir(db, Clock::Real, cli.data_dir.clone()).await?.with_deployment(deployment)?;
             // Build or check the search index now, so the first search does not wait for it.
             if let Err(e) = state.achievements_index().await {
                 tracing::warn!(error = %e, "achievements index not ready");

@@ -171,11 +171,12 @@ impl AccountState {
     }
 
     /// The state after one more wrong password at `now`, and whether this one locked the account.
-    /// A window older than the policy's starts afresh; reaching the limit locks and starts afresh.
+    /// A window opens at the first failure counted in it (none is open after a lock); a failure
+    /// after the window has run out opens the next one.
     pub fn after_failure(self, policy: &AccountLockPolicy, now: NaiveDateTime) -> (AccountState, bool) {
         let window = Duration::minutes(i64::from(policy.window_minutes));
         let (start, before) = match self.window_start {
-            Some(s) if s <= now && now - s < window => (s, self.failures),
+            Some(s) if self.failures > 0 && s <= now && now - s < window => (s, self.failures),
             _ => (now, 0),
         };
         let failures = before.saturating_add(1);

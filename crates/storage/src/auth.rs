@@ -138,7 +138,8 @@ const ALL_ADDRESSES: &str = "*";
 
 /// A hash of a random password with the same parameters as real ones: a name that does not exist
 /// is checked against it, so it costs the same time as one that does.
-static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| hash_password(&random_token()).unwrap_or_default());
+static DUMMY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| hash_password(&random_token()).unwrap_or_default());
 
 /// A wrong password is answered this much later per failure of the pair so far (at most five):
 /// guessing slows down before the pair locks.
@@ -200,9 +201,7 @@ async fn locked_failure_row(
     .bind(ts(now))
     .execute(&mut *conn)
     .await?;
-    failure_row(conn, username, address, true)
-        .await?
-        .ok_or_else(|| StoreError::internal("登录失败计数行不存在"))
+    failure_row(conn, username, address, true).await?.ok_or_else(|| StoreError::internal("登录失败计数行不存在"))
 }
 
 async fn save_failure_row(
@@ -383,11 +382,9 @@ impl Db {
         let (window_start, failures, locked_until) = locked_failure_row(&mut tx, name, ALL_ADDRESSES, now).await?;
         let all = AccountState { window_start, failures, locked_until };
         let mut message = match next.locked_until {
-            Some(until) => format!(
-                "{WRONG}；连续 {} 次错误，该账号在此地址锁定至 {}",
-                lockout.attempts,
-                until.format("%H:%M")
-            ),
+            Some(until) => {
+                format!("{WRONG}；连续 {} 次错误，该账号在此地址锁定至 {}", lockout.attempts, until.format("%H:%M"))
+            }
             None => WRONG.to_string(),
         };
         if all.locked_at(now).is_none() {
@@ -452,12 +449,14 @@ impl Db {
         people.sort_unstable();
         people.dedup();
         for p in people {
-            sqlx::query("INSERT INTO notifications (person_id, kind, text, created_at) VALUES ($1, 'security', $2, $3)")
-                .bind(p)
-                .bind(text.clone())
-                .bind(ts(now))
-                .execute(&mut *conn)
-                .await?;
+            sqlx::query(
+                "INSERT INTO notifications (person_id, kind, text, created_at) VALUES ($1, 'security', $2, $3)",
+            )
+            .bind(p)
+            .bind(text.clone())
+            .bind(ts(now))
+            .execute(&mut *conn)
+            .await?;
         }
         let after = serde_json::json!({
             "failures": account.failures,

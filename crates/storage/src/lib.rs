@@ -220,7 +220,12 @@ impl Db {
                 })
             });
         let pool = opts.connect(url).await?;
-        let db = Db { pool, backend, cipher: std::sync::Arc::new(configured_cipher()?), password_checks: Default::default() };
+        let db = Db {
+            pool,
+            backend,
+            cipher: std::sync::Arc::new(configured_cipher()?),
+            password_checks: Default::default(),
+        };
         db.migrate().await?;
         Ok(db)
     }

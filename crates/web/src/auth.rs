@@ -255,7 +255,11 @@ pub fn from_this_site(headers: &HeaderMap, uri: &axum::http::Uri, public_origin:
     if let Some(p) = public_origin {
         return Some(url::Url::parse(p).is_ok_and(|p| p.origin() == claimed));
     }
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_string).or_else(|| uri.authority().map(|a| a.to_string()));
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| uri.authority().map(|a| a.to_string()));
     let Some(host) = host else { return Some(false) };
     let scheme = claimed.ascii_serialization();
     let scheme = scheme.split("://").next().unwrap_or("http");
@@ -264,7 +268,8 @@ pub fn from_this_site(headers: &HeaderMap, uri: &axum::http::Uri, public_origin:
 
 /// A configured public origin in its normal form (`https://host[:port]`, no path).
 pub fn parse_public_origin(s: &str) -> Result<String, String> {
-    let u = url::Url::parse(s.trim()).map_err(|_| format!("「{s}」不是有效的地址，应形如 https://xt.example.gov.cn"))?;
+    let u =
+        url::Url::parse(s.trim()).map_err(|_| format!("「{s}」不是有效的地址，应形如 https://xt.example.gov.cn"))?;
     let o = u.origin();
     if !o.is_tuple() || !matches!(u.scheme(), "http" | "https") {
         return Err(format!("「{s}」应以 https:// 或 http:// 开头"));

@@ -92,9 +92,11 @@ pub async fn body_limit(State(s): State<crate::AppState>, req: Request, next: Ne
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|c| c.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"));
-    let (limit, shown) = if multipart { (s.upload_limit + MULTIPART_OVERHEAD, s.upload_limit) } else { (BODY_LIMIT, BODY_LIMIT) };
+    let (limit, shown) =
+        if multipart { (s.upload_limit + MULTIPART_OVERHEAD, s.upload_limit) } else { (BODY_LIMIT, BODY_LIMIT) };
     let path = req.uri().path().to_string();
-    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     let message = if multipart { upload_too_large(shown).to_string() } else { too_large_message(shown) };
     if let Some(n) = declared.filter(|n| *n > limit as u64) {
         // Read and drop what is sent (within bounds) before answering: a client still sending
@@ -130,14 +132,19 @@ pub async fn plain_errors(State(s): State<crate::AppState>, req: Request, next: 
     let path = req.uri().path().to_string();
     let res = next.run(req).await;
     let status = res.status();
-    if !(status.is_client_error() || status.is_server_error()) || status == StatusCode::PAYLOAD_TOO_LARGE || shaped(&res) {
+    if !(status.is_client_error() || status.is_server_error())
+        || status == StatusCode::PAYLOAD_TOO_LARGE
+        || shaped(&res)
+    {
         return res;
     }
     let message = match status {
         StatusCode::BAD_REQUEST => "请求格式错误：路径、查询参数或请求内容无法识别",
         StatusCode::NOT_FOUND => "未找到该地址",
         StatusCode::METHOD_NOT_ALLOWED => "该地址不支持这种请求方式",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "请求内容的类型不受支持（JSON 接口请用 application/json，上传请用 multipart/form-data）",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            "请求内容的类型不受支持（JSON 接口请用 application/json，上传请用 multipart/form-data）"
+        }
         StatusCode::UNPROCESSABLE_ENTITY => "请求内容无法识别",
         StatusCode::UNAUTHORIZED => "未登录或会话已过期，请重新登录",
         StatusCode::FORBIDDEN => "无权限",

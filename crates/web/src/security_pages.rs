@@ -7,9 +7,9 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use minijinja::context;
+use xietong_security::AccountLockPolicy;
 use xietong_storage::StoreError;
 use xietong_storage::auth::{SecuritySettings, SessionUser};
-use xietong_security::AccountLockPolicy;
 use xietong_storage::scopes::DataScopeChange;
 use xietong_supervision::{DataScope, Role};
 
@@ -94,15 +94,14 @@ async fn online_with(
     let kinds: Vec<_> =
         DataScope::KINDS.iter().map(|k| context! { code => k, label => DataScope::kind_label_zh(k) }).collect();
     // Accounts locked for every address, addressed to the 安全管理员 (this is their home page).
-    let notes: Vec<_> = s
-        .db
-        .notifications(u, 20)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|(_, text, _)| text.starts_with("【安全】"))
-        .map(|(at, text, _)| context! { at => at.to_string(), text => text })
-        .collect();
+    let notes: Vec<_> =
+        s.db.notifications(u, 20)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(_, text, _)| text.starts_with("【安全】"))
+            .map(|(at, text, _)| context! { at => at.to_string(), text => text })
+            .collect();
     let account_lock = settings.lockout().ok().map(|l| AccountLockPolicy::for_lockout(&l));
     render(
         s,

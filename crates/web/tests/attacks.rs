@@ -124,9 +124,7 @@ async fn forms_from_another_site_and_logins_without_a_token_are_refused() {
         let pw = xietong_demo::DEMO_PASSWORD;
         let c = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         let (login_cookie, token) = common::login_form_token(&app).await;
-        let form = |t: &str| {
-            vec![("_csrf", t.to_string()), ("username", "jsj_lly".into()), ("password", pw.into())]
-        };
+        let form = |t: &str| vec![("_csrf", t.to_string()), ("username", "jsj_lly".into()), ("password", pw.into())];
         let sessions = |set: &reqwest::header::HeaderMap| {
             set.get_all("set-cookie").iter().filter(|v| v.to_str().unwrap().starts_with("xt_session=")).count()
         };
@@ -167,7 +165,8 @@ async fn forms_from_another_site_and_logins_without_a_token_are_refused() {
         let session = r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
 
         // Signed in, a form with the right CSRF token but from another site is refused too …
-        let html = c.get(app.url("/todo")).header("cookie", session.as_str()).send().await.unwrap().text().await.unwrap();
+        let html =
+            c.get(app.url("/todo")).header("cookie", session.as_str()).send().await.unwrap().text().await.unwrap();
         let csrf = common::hidden_csrf(&html);
         let r = c
             .post(app.url("/logout"))
@@ -312,9 +311,23 @@ fn with_parts(package: &[u8], parts: &[(&str, &str)]) -> Vec<u8> {
 const RELS: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
 const OFFICE_REL: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
 
-async fn multipart(c: &Client, method: reqwest::Method, path: &str, name: &str, bytes: Vec<u8>) -> (u16, serde_json::Value) {
-    let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()));
-    let r = c.http.request(method, format!("{}{}", c.base, path)).bearer_auth(&c.token).multipart(form).send().await.unwrap();
+async fn multipart(
+    c: &Client,
+    method: reqwest::Method,
+    path: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) -> (u16, serde_json::Value) {
+    let form = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()));
+    let r = c
+        .http
+        .request(method, format!("{}{}", c.base, path))
+        .bearer_auth(&c.token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     let s = r.status().as_u16();
     (s, r.json().await.unwrap_or(serde_json::Value::Null))
 }
@@ -333,7 +346,10 @@ async fn uploads_that_reach_outside_the_file_are_refused() {
         let settings = format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?><w:settings xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\" xmlns:r=\"{OFFICE_REL}\"><w:attachedTemplate r:id=\"rId1\"/></w:settings>"
         );
-        let evil = with_parts(&template, &[("word/settings.xml", &settings), ("word/_rels/settings.xml.rels", &settings_rels)]);
+        let evil = with_parts(
+            &template,
+            &[("word/settings.xml", &settings), ("word/_rels/settings.xml.rels", &settings_rels)],
+        );
         let audits = common::fingerprint(&tdb.db).await;
         let (s, v) = multipart(&sup, reqwest::Method::PUT, "/api/notice-template", "通报模板.docx", evil).await;
         assert_eq!(s, 400, "{v}");
@@ -342,7 +358,10 @@ async fn uploads_that_reach_outside_the_file_are_refused() {
         assert_eq!(common::fingerprint(&tdb.db).await, audits, "nothing saved");
         assert_eq!(sup.bytes("/api/notice-template").await.1, template, "the template in use is unchanged");
         // The same file without the link is accepted (the refusal was the link).
-        let plain = with_parts(&template, &[("word/settings.xml", &settings.replace("<w:attachedTemplate r:id=\"rId1\"/>", ""))]);
+        let plain = with_parts(
+            &template,
+            &[("word/settings.xml", &settings.replace("<w:attachedTemplate r:id=\"rId1\"/>", ""))],
+        );
         assert_eq!(multipart(&sup, reqwest::Method::PUT, "/api/notice-template", "通报模板.docx", plain).await.0, 204);
         // A DDE field in the body.
         let (_, template) = sup.bytes("/api/notice-template").await;
@@ -357,7 +376,14 @@ async fn uploads_that_reach_outside_the_file_are_refused() {
             "<w:body><w:p><w:r><w:fldChar w:fldCharType=\"begin\"/></w:r><w:r><w:instrText xml:space=\"preserve\"> DDEAUTO c:\\\\windows\\\\system32\\\\cmd.exe \"/c calc\" </w:instrText></w:r><w:r><w:fldChar w:fldCharType=\"end\"/></w:r></w:p>",
             1,
         );
-        let (s, v) = multipart(&sup, reqwest::Method::PUT, "/api/notice-template", "t.docx", with_parts(&template, &[("word/document.xml", &dde)])).await;
+        let (s, v) = multipart(
+            &sup,
+            reqwest::Method::PUT,
+            "/api/notice-template",
+            "t.docx",
+            with_parts(&template, &[("word/document.xml", &dde)]),
+        )
+        .await;
         assert_eq!(s, 400, "{v}");
         assert!(v["error"].as_str().unwrap().contains("域代码「DDEAUTO"), "{v}");
 
@@ -369,9 +395,20 @@ async fn uploads_that_reach_outside_the_file_are_refused() {
         let before = common::fingerprint(&tdb.db).await;
         for (part, text, named) in [
             ("xl/worksheets/_rels/sheet1.xml.rels", sheet_rels.as_str(), "外部超链接 → http://evil.example/"),
-            ("xl/externalLinks/externalLink1.xml", "<externalLink xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><ddeLink ddeService=\"cmd\" ddeTopic=\"/c calc\"/></externalLink>", "外部工作簿链接"),
+            (
+                "xl/externalLinks/externalLink1.xml",
+                "<externalLink xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><ddeLink ddeService=\"cmd\" ddeTopic=\"/c calc\"/></externalLink>",
+                "外部工作簿链接",
+            ),
         ] {
-            let (s, v) = multipart(&sup, reqwest::Method::POST, "/api/imports/tasks", "任务.xlsx", with_parts(&xlsx, &[(part, text)])).await;
+            let (s, v) = multipart(
+                &sup,
+                reqwest::Method::POST,
+                "/api/imports/tasks",
+                "任务.xlsx",
+                with_parts(&xlsx, &[(part, text)]),
+            )
+            .await;
             assert_eq!(s, 400, "{v}");
             assert!(v["error"].as_str().unwrap().contains(named), "{v}");
         }
@@ -387,16 +424,27 @@ async fn an_oversized_body_is_413_in_the_api_error_shape() {
         let Some((tdb, app)) = with_demo(b, now).await else { continue };
         let sup = Client::login(&app, "duchaju").await;
         // 21 MB, over the 20 MB upload limit: 413, JSON, in Chinese, naming the limit.
-        let (s, v) = multipart(&sup, reqwest::Method::POST, "/api/imports/tasks", "big.xlsx", vec![b'x'; 21 * 1024 * 1024]).await;
+        let (s, v) =
+            multipart(&sup, reqwest::Method::POST, "/api/imports/tasks", "big.xlsx", vec![b'x'; 21 * 1024 * 1024])
+                .await;
         assert_eq!(s, 413, "{v}");
         assert_eq!(v["error"], "上传文件过大：超过 20 MB 的上限，请拆分后分批上传");
         // 3 MB used to be cut off at 2 MB (400); now it is read, and refused for what it is.
-        let (s, v) = multipart(&sup, reqwest::Method::POST, "/api/imports/tasks", "mid.xlsx", vec![b'x'; 3 * 1024 * 1024]).await;
+        let (s, v) =
+            multipart(&sup, reqwest::Method::POST, "/api/imports/tasks", "mid.xlsx", vec![b'x'; 3 * 1024 * 1024]).await;
         assert_eq!(s, 400, "{v}");
         assert!(v["error"].as_str().unwrap().contains("不是有效的 Excel 文件"), "{v}");
         // A JSON body over 2 MB, declared or streamed without a length: 413 in the same shape.
         let big = serde_json::to_vec(&json!({"title": "x".repeat(3 * 1024 * 1024)})).unwrap();
-        let r = sup.http.post(app.url("/api/tasks")).bearer_auth(&sup.token).header("content-type", "application/json").body(big.clone()).send().await.unwrap();
+        let r = sup
+            .http
+            .post(app.url("/api/tasks"))
+            .bearer_auth(&sup.token)
+            .header("content-type", "application/json")
+            .body(big.clone())
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 413);
         assert_eq!(r.json::<serde_json::Value>().await.unwrap()["error"], "请求内容过大：超过 2 MB 的上限");
         let (status, body) = chunked_post(&app, "/api/tasks", &sup.token, &big).await;
@@ -406,7 +454,15 @@ async fn an_oversized_body_is_413_in_the_api_error_shape() {
         let r = sup.http.get(app.url("/api/tasks/abc")).bearer_auth(&sup.token).send().await.unwrap();
         assert_eq!(r.status(), 400);
         assert!(r.json::<serde_json::Value>().await.unwrap()["error"].as_str().unwrap().contains("请求格式错误"));
-        let r = sup.http.post(app.url("/api/tasks")).bearer_auth(&sup.token).header("content-type", "text/plain").body("x").send().await.unwrap();
+        let r = sup
+            .http
+            .post(app.url("/api/tasks"))
+            .bearer_auth(&sup.token)
+            .header("content-type", "text/plain")
+            .body("x")
+            .send()
+            .await
+            .unwrap();
         assert!(r.status().is_client_error());
         let v: serde_json::Value = r.json().await.unwrap();
         assert!(v["error"].as_str().is_some_and(|e| !e.is_ascii()), "{v}");

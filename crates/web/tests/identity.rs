@@ -126,7 +126,8 @@ async fn a_name_that_does_not_exist_is_answered_and_checked_the_same() {
         // A disabled account costs a check too, and says nothing more.
         let admin = Client::login(&app, "admin").await;
         let (_, users) = admin.get("/api/users").await;
-        let uid = users.as_array().unwrap().iter().find(|u| u["username"] == "jyj_lly").unwrap()["id"].as_i64().unwrap();
+        let uid =
+            users.as_array().unwrap().iter().find(|u| u["username"] == "jyj_lly").unwrap()["id"].as_i64().unwrap();
         let (s, v) = admin.post(&format!("/api/users/{uid}/active"), json!({"active": false})).await;
         assert!(s == 200 || s == 204, "{s} {v}");
         let before = checks(&tdb.db);

@@ -113,8 +113,7 @@ pub async fn spawn_app_with(db: Db, now: NaiveDateTime, deployment: xietong_web:
     // Server-side errors (a 500's detail) go to the failing test's output.
     let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("error").try_init();
     let clock = Arc::new(RwLock::new(now));
-    let state =
-        AppState::new(db, Clock::Fixed(clock.clone())).await.unwrap().with_deployment(deployment).unwrap();
+    let state = AppState::new(db, Clock::Fixed(clock.clone())).await.unwrap().with_deployment(deployment).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let router = xietong_web::router(state.clone());
