@@ -35,6 +35,21 @@ enum Cmd {
         /// Seconds between escalation sweeps.
         #[arg(long, default_value_t = 60)]
         sweep_every: u64,
+        /// Served over HTTPS (directly or behind a TLS proxy): cookies are marked Secure and every
+        /// answer carries Strict-Transport-Security.
+        #[arg(long, env = "XIETONG_SECURE_COOKIES", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::SetTrue)]
+        secure_cookies: bool,
+        /// Reverse proxies whose X-Forwarded-For names the client: addresses or CIDR blocks,
+        /// comma-separated (e.g. 10.0.0.0/8,192.168.1.5). Without it the connection's peer is the client.
+        #[arg(long, env = "XIETONG_TRUSTED_PROXIES", default_value = "")]
+        trusted_proxies: String,
+        /// The origin browsers use (https://host[:port]), checked against Origin/Referer of form
+        /// posts; needed only when a proxy rewrites the Host header.
+        #[arg(long, env = "XIETONG_PUBLIC_ORIGIN")]
+        public_origin: Option<String>,
+        /// Largest file one upload may carry, in MiB (imports, the 通报 template).
+        #[arg(long, env = "XIETONG_UPLOAD_LIMIT_MB", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=20))]
+        upload_limit_mb: u64,
     },
     /// Load the demo data (Erqi District) into an empty database.
     Demo,
@@ -198,13 +213,25 @@ async fn open(cli: &Cli) -> Result<Db> {
 
 async fn run(cli: Cli) -> Result<ExitCode> {
     match &cli.command {
-        Cmd::Serve { bind, demo, sweep_every } => {
+        Cmd::Serve { bind, demo, sweep_every, secure_cookies, trusted_proxies, public_origin, upload_limit_mb } => {
+            let deployment = xietong_web::Deployment {
+                secure_cookies: *secure_cookies,
+                trusted_proxies: xietong_web::auth::parse_trusted_proxies(trusted_proxies)
+                    .map_err(|e| anyhow::anyhow!("--trusted-proxies：{e}"))?,
+                public_origin: public_origin
+                    .as_deref()
+                    .map(xietong_web::auth::parse_public_origin)
+                    .transpose()
+                    .map_err(|e| anyhow::anyhow!("--public-origin：{e}"))?,
+                upload_limit: *upload_limit_mb as usize * 1024 * 1024,
+            };
             let db = open(&cli).await?;
             if *demo && db.is_empty().await? {
                 let s = xietong_demo::load(&db, xietong_storage::local_now()).await?;
                 tracing::info!(units = s.units, accounts = s.accounts, tasks = s.tasks, "demo data loaded");
             }
-            let state = AppState::with_data_dir(db, Clock::Real, cli.data_dir.clone()).await?;
+            let state =
+                AppState::with_data_dir(db, Clock::Real, cli.data_dir.clone()).await?.with_deployment(deployment)?;
             // Build or check the search index now, so the first search does not wait for it.
             if let Err(e) = state.achievements_index().await {
                 tracing::warn!(error = %e, "achievements index not ready");

@@ -4,10 +4,12 @@
 //! - [`xlsx`]: .xlsx exports and import templates (rust_xlsxwriter).
 //! - [`read`]: reading .xlsx (calamine), .csv and .tsv into rows, every bad row and column
 //!   reported in Chinese; re-exported from [`xlsx`] where the callers have always found it.
+//! - [`external`]: what in an uploaded .docx or .xlsx reaches outside the file (refused).
 //! - [`notice`]: the 督查通报 as a Word document (.docx), built from a template an administrator
 //!   can replace; placeholders are filled at the zip and XML level (quick-xml), so everything
 //!   else in the administrator's file survives byte for byte.
 
+pub mod external;
 pub mod notice;
 pub mod read;
 pub mod table;

@@ -353,6 +353,9 @@ fn find_header(grid: &Grid, wanted: &[String]) -> Option<(usize, usize)> {
 
 fn read_xlsx(bytes: &[u8], wanted: &[String]) -> Result<Grid, ImportErrors> {
     check_unpacked_size(bytes)?;
+    if let Some(msg) = crate::external::refusal(bytes, "文件") {
+        return Err(ImportErrors::file(msg));
+    }
     let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| match e {
         calamine::XlsxError::Password => old_or_encrypted(),
         _ => not_xlsx(),

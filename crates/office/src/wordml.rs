@@ -602,6 +602,9 @@ impl<'a> Package<'a> {
             }
             _ => return Err(not_docx()),
         }
+        if let Some(msg) = crate::external::refusal(bytes, "模板") {
+            return Err(template_err(msg));
+        }
         let rels_name = {
             let (dir, file) = pkg.main.rsplit_once('/').unwrap_or(("", pkg.main.as_str()));
             if dir.is_empty() { format!("_rels/{file}.rels") } else { format!("{dir}/_rels/{file}.rels") }

@@ -1,6 +1,8 @@
 //! Identity rules for a 等级保护 level-3 deployment, free of I/O: the password policy (length and
-//! character classes) and the account lockout after repeated failed logins. Both are settings the
-//! 安全管理员 may change; the defaults are the ones GB/T 22239-2019 assessments look for.
+//! character classes) and the lockout after repeated failed logins — of one account name at one
+//! network address ([`LockoutPolicy`], [`LoginState`]), and, after far more failures from any
+//! addresses, of the account itself ([`AccountLockPolicy`], [`AccountState`]). The first two are
+//! settings the 安全管理员 may change; the defaults are the ones GB/T 22239-2019 assessments look for.
 
 pub mod fields;
 pub mod id_number;
@@ -78,7 +80,8 @@ pub fn classes(password: &str) -> usize {
     .count()
 }
 
-/// After `attempts` consecutive failures an account is locked for `minutes`.
+/// After `attempts` consecutive failures of one account name from one address, that pair is
+/// locked for `minutes` (the account stays open from everywhere else).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LockoutPolicy {
     pub attempts: u32,
@@ -103,7 +106,7 @@ impl LockoutPolicy {
     }
 }
 
-/// An account's failed-login state.
+/// The failed-login state of one (account name, address) pair.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LoginState {
     pub failures: u32,
@@ -130,6 +133,60 @@ impl LoginState {
     /// The state after a correct password.
     pub fn after_success(self) -> LoginState {
         LoginState::default()
+    }
+}
+
+/// When an account is locked for every address: `failures` wrong passwords for its name, from any
+/// addresses, within `window_minutes`. Far above the per-address limit ([`LockoutPolicy`]), so one
+/// address cannot lock anybody out — with the default 5 per address and 15-minute lock, one
+/// address gets at most 20 tries an hour, and 50 need at least three working together.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountLockPolicy {
+    pub failures: u32,
+    pub window_minutes: u32,
+    /// How long the account stays locked.
+    pub minutes: u32,
+}
+
+impl AccountLockPolicy {
+    /// 50 failures within an hour lock the account for the per-address lock's duration.
+    pub const FAILURES: u32 = 50;
+    pub const WINDOW_MINUTES: u32 = 60;
+
+    pub fn for_lockout(l: &LockoutPolicy) -> Self {
+        Self { failures: Self::FAILURES, window_minutes: Self::WINDOW_MINUTES, minutes: l.minutes }
+    }
+}
+
+/// The failures of one account name from all addresses, counted in fixed windows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AccountState {
+    pub window_start: Option<NaiveDateTime>,
+    pub failures: u32,
+    pub locked_until: Option<NaiveDateTime>,
+}
+
+impl AccountState {
+    pub fn locked_at(&self, now: NaiveDateTime) -> Option<NaiveDateTime> {
+        self.locked_until.filter(|t| *t > now)
+    }
+
+    /// The state after one more wrong password at `now`, and whether this one locked the account.
+    /// A window opens at the first failure counted in it (none is open after a lock); a failure
+    /// after the window has run out opens the next one.
+    pub fn after_failure(self, policy: &AccountLockPolicy, now: NaiveDateTime) -> (AccountState, bool) {
+        let window = Duration::minutes(i64::from(policy.window_minutes));
+        let (start, before) = match self.window_start {
+            Some(s) if self.failures > 0 && s <= now && now - s < window => (s, self.failures),
+            _ => (now, 0),
+        };
+        let failures = before.saturating_add(1);
+        if failures >= policy.failures {
+            let until = now + Duration::minutes(i64::from(policy.minutes));
+            (AccountState { window_start: Some(now), failures: 0, locked_until: Some(until) }, true)
+        } else {
+            (AccountState { window_start: Some(start), failures, locked_until: self.locked_until }, false)
+        }
     }
 }
 
@@ -169,7 +226,56 @@ mod tests {
         assert_eq!(s.failures, 0);
     }
 
+    #[test]
+    fn fifty_failures_within_an_hour_lock_the_account() {
+        let p = AccountLockPolicy::for_lockout(&LockoutPolicy::default());
+        let start = t("2026-11-25 09:00");
+        let mut s = AccountState::default();
+        for i in 0..49 {
+            let (next, locked) = s.after_failure(&p, start + Duration::minutes(i));
+            assert!(!locked && next.locked_at(start + Duration::minutes(i)).is_none(), "failure {}", i + 1);
+            s = next;
+        }
+        let (s, locked) = s.after_failure(&p, t("2026-11-25 09:59"));
+        assert!(locked);
+        assert_eq!(s.locked_at(t("2026-11-25 09:59")), Some(t("2026-11-25 10:14")));
+        // 49 in one hour and one more after it: the window has moved on, nothing is locked.
+        let mut s = AccountState::default();
+        for _ in 0..49 {
+            s = s.after_failure(&p, start).0;
+        }
+        let (s, locked) = s.after_failure(&p, t("2026-11-25 10:00"));
+        assert!(!locked);
+        assert_eq!(s.failures, 1);
+    }
+
     proptest! {
+        /// The account locks exactly when `failures` wrong passwords fall within one window.
+        #[test]
+        fn the_account_locks_exactly_at_the_limit(gaps in prop::collection::vec(0i64..30, 1..200), limit in 2u32..60) {
+            let p = AccountLockPolicy { failures: limit, window_minutes: 60, minutes: 15 };
+            let mut now = t("2026-11-25 09:00");
+            let mut s = AccountState::default();
+            let mut times: Vec<NaiveDateTime> = vec![];
+            for g in gaps {
+                now += Duration::minutes(g);
+                // A model: the failures since the window opened (the window opens at the first
+                // failure after a lock or after the previous window ran out).
+                if times.first().is_some_and(|f| now - *f >= Duration::minutes(60)) {
+                    times.clear();
+                }
+                times.push(now);
+                let (next, locked) = s.after_failure(&p, now);
+                prop_assert_eq!(locked, times.len() as u32 == limit);
+                if locked {
+                    times.clear();
+                }
+                prop_assert!(next.failures < limit);
+                s = next;
+            }
+        }
+
+
         /// Whatever the sequence of outcomes, an account is locked exactly when the last
         /// `attempts` outcomes since the last lock or success were all failures.
         #[test]

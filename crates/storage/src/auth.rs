@@ -6,7 +6,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use chrono::{Duration, NaiveDateTime};
 use rand::RngCore;
 use serde::Serialize;
-use xietong_security::{LockoutPolicy, LoginState, PasswordPolicy};
+use xietong_security::{AccountLockPolicy, AccountState, LockoutPolicy, LoginState, PasswordPolicy};
 use xietong_supervision::{Actor, DataScope, PersonId, Role, UnitId};
 
 use crate::{Db, Result, RowExt, StoreError, ts};
@@ -133,10 +133,112 @@ pub struct NewSession {
     pub user: SessionUser,
 }
 
+/// The account-wide counter's address in `login_failures` (no network address looks like it).
+const ALL_ADDRESSES: &str = "*";
+
+/// A hash of a random password with the same parameters as real ones: a name that does not exist
+/// is checked against it, so it costs the same time as one that does.
+static DUMMY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| hash_password(&random_token()).unwrap_or_default());
+
+/// A wrong password is answered this much later per failure of the pair so far (at most five):
+/// guessing slows down before the pair locks.
+const TARPIT_STEP_MS: u64 = 100;
+
+/// Why a sign-in was refused before or after the password check, in the words the user sees. The
+/// same for names that exist and names that do not.
+fn pair_locked_msg(lockout: &LockoutPolicy, until: NaiveDateTime) -> String {
+    format!(
+        "账号已锁定（在此地址连续 {} 次密码错误），请于 {} 后重试或联系管理员",
+        lockout.attempts,
+        until.format("%H:%M")
+    )
+}
+
+fn account_locked_msg(until: NaiveDateTime) -> String {
+    format!("账号已锁定（短时间内密码错误次数过多），请于 {} 后重试或联系管理员", until.format("%H:%M"))
+}
+
+const WRONG: &str = "用户名或密码错误";
+
+/// A `login_failures` row: window start, failures, locked until.
+type FailureRow = (Option<NaiveDateTime>, u32, Option<NaiveDateTime>);
+
+/// One `login_failures` row, read (under the row lock when `lock`, in a transaction).
+async fn failure_row(
+    conn: &mut sqlx::AnyConnection,
+    username: &str,
+    address: &str,
+    lock: bool,
+) -> Result<Option<FailureRow>> {
+    let suffix = if lock { crate::locks::row_lock(conn) } else { "" };
+    let sql = format!(
+        "SELECT window_start, failures, locked_until FROM login_failures WHERE username = $1 AND address = $2{suffix}"
+    );
+    let r = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(username.to_string())
+        .bind(address.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    r.map(|r| Ok((r.ot("window_start")?, r.i("failures")?.clamp(0, i64::from(u32::MAX)) as u32, r.ot("locked_until")?)))
+        .transpose()
+}
+
+/// Make sure the row exists and lock it for the rest of the transaction (an insert that loses a
+/// race waits for the winner and then finds its row).
+async fn locked_failure_row(
+    conn: &mut sqlx::AnyConnection,
+    username: &str,
+    address: &str,
+    now: NaiveDateTime,
+) -> Result<FailureRow> {
+    sqlx::query(
+        "INSERT INTO login_failures (username, address, window_start, failures) VALUES ($1, $2, $3, 0) \
+         ON CONFLICT (username, address) DO NOTHING",
+    )
+    .bind(username.to_string())
+    .bind(address.to_string())
+    .bind(ts(now))
+    .execute(&mut *conn)
+    .await?;
+    failure_row(conn, username, address, true).await?.ok_or_else(|| StoreError::internal("登录失败计数行不存在"))
+}
+
+async fn save_failure_row(
+    conn: &mut sqlx::AnyConnection,
+    username: &str,
+    address: &str,
+    window_start: NaiveDateTime,
+    failures: u32,
+    locked_until: Option<NaiveDateTime>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE login_failures SET window_start = $1, failures = $2, locked_until = $3 WHERE username = $4 AND address = $5",
+    )
+    .bind(ts(window_start))
+    .bind(i64::from(failures))
+    .bind(locked_until.map(ts))
+    .bind(username.to_string())
+    .bind(address.to_string())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// What a wrong password led to.
+struct Failure {
+    message: String,
+    /// Failures of the pair so far (for the tarpit).
+    pair_failures: u32,
+}
+
 impl Db {
-    /// Check a password and open a session. Failures say only "用户名或密码错误" so accounts cannot
-    /// be probed — except that a locked account says it is locked, and until when. `address` is
-    /// the caller's network address, kept in the 登录日志.
+    /// Check a password and open a session. `address` is the caller's network address: wrong
+    /// passwords lock the (name, address) pair after the configured count, and the name for every
+    /// address only after [`AccountLockPolicy::FAILURES`] within an hour — which notifies the
+    /// account's owner and the 安全管理员. Names that do not exist are counted and answered the same
+    /// way, and cost the same argon2 verification, so nothing tells which accounts exist. Every
+    /// attempt is kept in the 登录日志.
     pub async fn login(
         &self,
         username: &str,
@@ -146,96 +248,58 @@ impl Db {
         address: &str,
     ) -> Result<NewSession> {
         let lockout = self.security_settings().await?.lockout()?;
-        let row =
-            sqlx::query("SELECT id, password_hash, active, failed_logins, locked_until FROM users WHERE username = $1")
-                .bind(username.trim().to_string())
-                .fetch_optional(&self.pool)
-                .await?;
-        let state = match &row {
-            Some(r) => {
-                LoginState { failures: r.i("failed_logins")?.max(0) as u32, locked_until: r.ot("locked_until")? }
+        let account = AccountLockPolicy::for_lockout(&lockout);
+        let name: String = username.trim().chars().take(64).collect();
+        let address: String = address.chars().take(64).collect();
+        let log = |ok: bool, message: String| {
+            let (name, address) = (name.clone(), address.clone());
+            async move {
+                sqlx::query("INSERT INTO login_log (username, at, ok, message, address) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(name)
+                    .bind(ts(now))
+                    .bind(ok as i64)
+                    .bind(message)
+                    .bind(address)
+                    .execute(&self.pool)
+                    .await
             }
-            None => LoginState::default(),
         };
-        let log = |ok: bool, message: String| async move {
-            sqlx::query("INSERT INTO login_log (username, at, ok, message, address) VALUES ($1, $2, $3, $4, $5)")
-                .bind(username.chars().take(64).collect::<String>())
-                .bind(ts(now))
-                .bind(ok as i64)
-                .bind(message)
-                .bind(address.chars().take(64).collect::<String>())
-                .execute(&self.pool)
-                .await
-        };
-        if let Some(until) = state.locked_at(now) {
-            let msg = format!(
-                "账号已锁定（连续 {} 次密码错误），请于 {} 后重试或联系系统管理员",
-                lockout.attempts,
-                until.format("%H:%M")
-            );
+        // Locked: refused before any password is looked at.
+        if let Some(msg) = self.signin_locked(&name, &address, now, &lockout, false).await? {
             log(false, msg.clone()).await?;
             return Err(StoreError::Denied(msg));
         }
-        let ok = match &row {
-            Some(r) => r.i("active")? != 0 && verify_password(password, &r.s("password_hash")?),
-            None => {
-                // Spend the same time as a real check, so timing does not reveal which names exist.
-                let _ = verify_password(
-                    password,
-                    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3s8cZ4mYxZ0QxQxZb2hS1mYdHkqz4wQmZr3m1pG0c2A",
-                );
-                false
-            }
+        let row = sqlx::query("SELECT id, password_hash, active, person_id FROM users WHERE username = $1")
+            .bind(name.clone())
+            .fetch_optional(&self.pool)
+            .await?;
+        let hash = match &row {
+            Some(r) => r.s("password_hash")?,
+            None => DUMMY_HASH.clone(),
         };
-        let next = match &row {
-            Some(r) => {
-                // Counted under the user's row lock: wrong passwords tried in parallel each count,
-                // and one that locked the account meanwhile is not undone by the next.
-                let id = r.i("id")?;
-                let mut tx = self.begin().await?;
-                crate::locks::lock_row(&mut tx, crate::locks::Locked::Users, id).await?;
-                let cur = sqlx::query("SELECT failed_logins, locked_until FROM users WHERE id = $1")
-                    .bind(id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                let fresh = LoginState {
-                    failures: cur.i("failed_logins")?.max(0) as u32,
-                    locked_until: cur.ot("locked_until")?,
-                };
-                if let Some(until) = fresh.locked_at(now) {
-                    tx.commit().await?;
-                    let msg = format!(
-                        "账号已锁定（连续 {} 次密码错误），请于 {} 后重试或联系系统管理员",
-                        lockout.attempts,
-                        until.format("%H:%M")
-                    );
-                    log(false, msg.clone()).await?;
-                    return Err(StoreError::Denied(msg));
-                }
-                let next = if ok { fresh.after_success() } else { fresh.after_failure(&lockout, now) };
-                sqlx::query("UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
-                    .bind(i64::from(next.failures))
-                    .bind(next.locked_until.map(ts))
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                next
-            }
-            None => state.after_failure(&lockout, now),
+        // argon2 runs for every name (a disabled account too), so timing does not tell them apart.
+        self.password_checks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let verified = verify_password(password, &hash);
+        let user = match &row {
+            Some(r) if verified && r.i("active")? != 0 => Some(r.i("id")?),
+            _ => None,
         };
-        let message = match (ok, next.locked_until) {
-            (true, _) => "登录成功".to_string(),
-            (false, Some(until)) if row.is_some() => {
-                format!("用户名或密码错误；连续 {} 次错误，账号锁定至 {}", lockout.attempts, until.format("%H:%M"))
-            }
-            _ => "用户名或密码错误".to_string(),
+        let Some(user_id) = user else {
+            let person = row.as_ref().map(|r| r.i("person_id")).transpose()?;
+            let user_id = row.as_ref().map(|r| r.i("id")).transpose()?;
+            let f = self.count_failure(&name, &address, user_id.zip(person), now, &lockout, &account).await?;
+            log(false, f.message.clone()).await?;
+            let delay = TARPIT_STEP_MS * u64::from(f.pair_failures.min(5));
+            tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+            return Err(StoreError::Denied(f.message));
         };
-        log(ok, message.clone()).await?;
-        let Some(row) = row.filter(|_| ok) else {
-            return Err(StoreError::Denied(message));
-        };
-        let user_id = row.i("id")?;
+        // Right password: refused all the same if a parallel attempt locked the pair or the
+        // account meanwhile; otherwise the pair's count starts afresh.
+        if let Some(msg) = self.signin_locked(&name, &address, now, &lockout, true).await? {
+            log(false, msg.clone()).await?;
+            return Err(StoreError::Denied(msg));
+        }
+        log(true, "登录成功".to_string()).await?;
         let token = random_token();
         let csrf = random_token();
         sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $4, $5)")
@@ -248,6 +312,185 @@ impl Db {
             .await?;
         let user = self.session_user(user_id, csrf.clone()).await?;
         Ok(NewSession { token, csrf, user })
+    }
+
+    /// The refusal when the pair or the account is locked at `now`. With `clear`, in a transaction
+    /// holding both rows, and an unlocked pair's count is cleared (a correct password).
+    async fn signin_locked(
+        &self,
+        name: &str,
+        address: &str,
+        now: NaiveDateTime,
+        lockout: &LockoutPolicy,
+        clear: bool,
+    ) -> Result<Option<String>> {
+        let refusal = |pair: Option<FailureRow>, all: Option<FailureRow>| {
+            if let Some(until) = all.and_then(|(_, _, l)| l).filter(|t| *t > now) {
+                Some(account_locked_msg(until))
+            } else {
+                pair.and_then(|(_, _, l)| l).filter(|t| *t > now).map(|until| pair_locked_msg(lockout, until))
+            }
+        };
+        if !clear {
+            // A plain read: SQLite's write lock is not taken for every sign-in.
+            let mut conn = self.pool.acquire().await?;
+            let pair = failure_row(&mut conn, name, address, false).await?;
+            let all = failure_row(&mut conn, name, ALL_ADDRESSES, false).await?;
+            return Ok(refusal(pair, all));
+        }
+        let mut tx = self.begin().await?;
+        let pair = failure_row(&mut tx, name, address, true).await?;
+        let all = failure_row(&mut tx, name, ALL_ADDRESSES, true).await?;
+        let msg = refusal(pair, all);
+        if msg.is_none() && pair.is_some() {
+            sqlx::query("DELETE FROM login_failures WHERE username = $1 AND address = $2")
+                .bind(name.to_string())
+                .bind(address.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(msg)
+    }
+
+    /// Count a wrong password for the pair and for the account, each under its row lock so
+    /// parallel attempts each count; lock either at its limit. `user` is the account (id, person)
+    /// when the name exists: its owner and the 安全管理员 are told when it locks.
+    async fn count_failure(
+        &self,
+        name: &str,
+        address: &str,
+        user: Option<(i64, i64)>,
+        now: NaiveDateTime,
+        lockout: &LockoutPolicy,
+        account: &AccountLockPolicy,
+    ) -> Result<Failure> {
+        let mut tx = self.begin().await?;
+        // Lock order: the pair's row, then the account's.
+        let (pair_start, failures, locked_until) = locked_failure_row(&mut tx, name, address, now).await?;
+        let pair = LoginState { failures, locked_until };
+        if let Some(until) = pair.locked_at(now) {
+            // A parallel attempt locked the pair after this one was let in.
+            tx.commit().await?;
+            return Ok(Failure { message: pair_locked_msg(lockout, until), pair_failures: lockout.attempts });
+        }
+        let next = pair.after_failure(lockout, now);
+        let pair_failures = if next.locked_until.is_some() { lockout.attempts } else { next.failures };
+        let window_start = if pair.failures == 0 { now } else { pair_start.unwrap_or(now) };
+        save_failure_row(&mut tx, name, address, window_start, next.failures, next.locked_until).await?;
+
+        let (window_start, failures, locked_until) = locked_failure_row(&mut tx, name, ALL_ADDRESSES, now).await?;
+        let all = AccountState { window_start, failures, locked_until };
+        let mut message = match next.locked_until {
+            Some(until) => {
+                format!("{WRONG}；连续 {} 次错误，该账号在此地址锁定至 {}", lockout.attempts, until.format("%H:%M"))
+            }
+            None => WRONG.to_string(),
+        };
+        if all.locked_at(now).is_none() {
+            let (after, locked_now) = all.after_failure(account, now);
+            save_failure_row(
+                &mut tx,
+                name,
+                ALL_ADDRESSES,
+                after.window_start.unwrap_or(now),
+                after.failures,
+                after.locked_until,
+            )
+            .await?;
+            if let (true, Some(until)) = (locked_now, after.locked_until) {
+                message = format!("{WRONG}；{}", account_locked_msg(until));
+                if let Some((user_id, person_id)) = user {
+                    self.account_locked(&mut tx, name, user_id, person_id, now, until, account).await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(Failure { message, pair_failures })
+    }
+
+    /// An account locked for every address: its owner and every 安全管理员 are notified, and the
+    /// audit chain records it, in the transaction that locked it.
+    #[allow(clippy::too_many_arguments)]
+    async fn account_locked(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        name: &str,
+        user_id: i64,
+        person_id: i64,
+        now: NaiveDateTime,
+        until: NaiveDateTime,
+        account: &AccountLockPolicy,
+    ) -> Result<()> {
+        let since = now - Duration::minutes(i64::from(account.window_minutes));
+        let addresses = sqlx::query(
+            "SELECT COUNT(DISTINCT address) AS n FROM login_log WHERE username = $1 AND ok = 0 AND at >= $2",
+        )
+        .bind(name.to_string())
+        .bind(ts(since))
+        .fetch_one(&mut *conn)
+        .await?
+        .i("n")?
+        .max(1);
+        let text = format!(
+            "【安全】账号 {name} 在 {} 分钟内密码错误达 {} 次（来自 {addresses} 个地址），已对所有地址锁定至 {}。如非本人操作，请联系安全管理员。",
+            account.window_minutes,
+            account.failures,
+            until.format("%Y-%m-%d %H:%M")
+        );
+        let mut people = vec![person_id];
+        let admins = sqlx::query("SELECT person_id FROM users WHERE role = $1 AND active = 1")
+            .bind(Role::SecurityAdmin.code().to_string())
+            .fetch_all(&mut *conn)
+            .await?;
+        for r in &admins {
+            people.push(r.i("person_id")?);
+        }
+        people.sort_unstable();
+        people.dedup();
+        for p in people {
+            sqlx::query(
+                "INSERT INTO notifications (person_id, kind, text, created_at) VALUES ($1, 'security', $2, $3)",
+            )
+            .bind(p)
+            .bind(text.clone())
+            .bind(ts(now))
+            .execute(&mut *conn)
+            .await?;
+        }
+        let after = serde_json::json!({
+            "failures": account.failures,
+            "window_minutes": account.window_minutes,
+            "addresses": addresses,
+            "locked_until": ts(until),
+        })
+        .to_string();
+        crate::audit::append(
+            conn,
+            now,
+            crate::audit::Change {
+                actor: "system",
+                action: "security.account_locked",
+                entity: "user",
+                entity_id: user_id.to_string(),
+                before: String::new(),
+                after,
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Forget failure counts nobody needs any more: unlocked rows whose window began over a day ago.
+    pub async fn purge_login_failures(&self, now: NaiveDateTime) -> Result<u64> {
+        Ok(sqlx::query(
+            "DELETE FROM login_failures WHERE window_start < $1 AND (locked_until IS NULL OR locked_until < $2)",
+        )
+        .bind(ts(now - Duration::days(1)))
+        .bind(ts(now))
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
     }
 
     /// Resolve a session token, enforcing idle and absolute expiry, and refresh its idle clock.
@@ -386,9 +629,9 @@ pub struct SecuritySettings {
     pub password_min_length: i64,
     /// 密码须含字符类别数（1–4：大写、小写、数字、符号）
     pub password_min_classes: i64,
-    /// 连续失败几次锁定（3–10）
+    /// 同一账号在同一地址连续失败几次锁定该地址的登录（3–10）
     pub lockout_attempts: i64,
-    /// 锁定时长（分钟，1–1440）
+    /// 锁定时长（分钟，1–1440；账号整体锁定亦同）
     pub lockout_minutes: i64,
     /// 每个地址每分钟最多登录尝试次数（5–600）
     pub login_per_minute: i64,
@@ -744,7 +987,7 @@ impl Db {
         self.check_new_password("密码", password).await?;
         let hash = hash_password(password)?;
         let mut tx = self.begin().await?;
-        let n = sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 1, failed_logins = 0, locked_until = NULL WHERE id = $2")
+        let n = sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 1 WHERE id = $2")
             .bind(hash)
             .bind(user_id)
             .execute(&mut *tx)
@@ -754,6 +997,11 @@ impl Db {
             return Err(StoreError::NotFound(format!("编号 {user_id} 的账号不存在")));
         }
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+        // Every lock on the name ends with it, the account-wide one and each address's.
+        sqlx::query("DELETE FROM login_failures WHERE username = (SELECT username FROM users WHERE id = $1)")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
         crate::audit::append(
             &mut tx,
             now,

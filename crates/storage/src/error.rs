@@ -23,6 +23,9 @@ pub enum StoreError {
     /// serialization failure or deadlock, a SQLite lock timeout): safe to retry.
     #[error("{0}")]
     Busy(String),
+    /// More than may be sent at once (an upload over the limit), naming the limit.
+    #[error("{0}")]
+    TooLarge(String),
     #[error("服务器内部错误")]
     Internal(String),
 }

@@ -51,6 +51,9 @@ pub struct Db {
     pub backend: Backend,
     /// SM4 keys for the sensitive fields (phone numbers) at rest.
     pub cipher: std::sync::Arc<xietong_security::fields::FieldCipher>,
+    /// argon2 verifications run by sign-ins through this pool: tests see that a name that does not
+    /// exist costs one too (the same time as a real check).
+    pub password_checks: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Where the SM4 keys come from: `id:hex32` items, oldest first, the last encrypting.
@@ -218,7 +221,12 @@ impl Db {
                 })
             });
         let pool = opts.connect(url).await?;
-        let db = Db { pool, backend, cipher: std::sync::Arc::new(configured_cipher()?) };
+        let db = Db {
+            pool,
+            backend,
+            cipher: std::sync::Arc::new(configured_cipher()?),
+            password_checks: Default::default(),
+        };
         db.migrate().await?;
         Ok(db)
     }

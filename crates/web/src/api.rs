@@ -89,6 +89,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for J<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(J(v)),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError(StoreError::TooLarge(crate::error::too_large_message(crate::error::BODY_LIMIT))))
+            }
             Err(e) => Err(ApiError(StoreError::BadInput(format!(
                 "请求体不是有效的 JSON：{}",
                 translate_serde(&e.body_text())
@@ -123,8 +126,10 @@ pub struct LoginResponse {
     pub user: SessionUser,
 }
 
-/// 登录，返回会话令牌。连续密码错误达到设定次数（默认 5 次）锁定账号（默认 15 分钟）；同一地址
-/// 每分钟的登录尝试有上限（默认 30 次）。初始密码须先修改（`user.must_change_password`）。
+/// 登录，返回会话令牌。同一账号在同一地址连续密码错误达到设定次数（默认 5 次）即锁定该账号在该地址的
+/// 登录（默认 15 分钟），其他地址不受影响；同一账号 60 分钟内各地址合计错误 50 次才对所有地址锁定，并通知
+/// 本人和安全管理员。不存在的用户名得到同样的答复。同一地址每分钟的登录尝试有上限（默认 30 次）。
+/// 初始密码须先修改（`user.must_change_password`）。
 #[utoipa::path(post, path = "/api/session", request_body = LoginRequest, tag = "会话",
     responses((status = 200, body = LoginResponse), (status = 403, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn login(

@@ -105,7 +105,7 @@ async fn import_submit(
 
 async fn template_submit(State(s): State<AppState>, PageUser(u, _): PageUser, mp: Multipart) -> Response {
     let r = async {
-        let (_, bytes, _) = read_upload(mp).await?;
+        let (_, bytes, _) = read_upload(&s, mp).await?;
         save_notice_template(&s, &u, Some(bytes)).await
     }
     .await;

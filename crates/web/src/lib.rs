@@ -54,8 +54,14 @@ pub struct Inner {
     pub clock: Clock,
     pub policy: SessionPolicy,
     pub templates: minijinja::Environment<'static>,
-    /// Set the cookie's Secure flag (when served behind TLS).
+    /// Set the cookies' Secure flag and send HSTS (when served over HTTPS).
     pub secure_cookies: bool,
+    /// Proxies whose `X-Forwarded-For` names the client (see [`auth::client_ip`]).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The origin browsers reach the server at; `None`: the request's own `Host`.
+    pub public_origin: Option<String>,
+    /// Most bytes of an uploaded file.
+    pub upload_limit: usize,
     /// Where the search index lives (under the data directory); `None` keeps it in memory.
     pub index_dir: Option<std::path::PathBuf>,
     /// The achievements index with the database stamp it was built from.
@@ -72,6 +78,36 @@ pub struct Inner {
 pub fn heavy_permits() -> usize {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     cores.saturating_sub(1).max(1)
+}
+
+/// What the operator sets for a deployment (command line or environment, see the README's
+/// 部署 section).
+#[derive(Clone, Debug)]
+pub struct Deployment {
+    /// Served over HTTPS: cookies carry `Secure`, and answers `Strict-Transport-Security`.
+    pub secure_cookies: bool,
+    /// Reverse proxies (addresses or CIDR blocks) whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `https://host[:port]` as browsers reach the server, for the Origin check behind a proxy
+    /// that rewrites `Host`.
+    pub public_origin: Option<String>,
+    /// Most bytes of an uploaded file (imports, the 通报 template).
+    pub upload_limit: usize,
+}
+
+/// The upload limit, in MiB, when none is set: a 20 000-row import fits easily, and the readers
+/// refuse larger files anyway ([`xietong_office::read::MAX_BYTES`]).
+pub const DEFAULT_UPLOAD_LIMIT_MB: usize = 20;
+
+impl Default for Deployment {
+    fn default() -> Self {
+        Self {
+            secure_cookies: false,
+            trusted_proxies: vec![],
+            public_origin: None,
+            upload_limit: DEFAULT_UPLOAD_LIMIT_MB * 1024 * 1024,
+        }
+    }
 }
 
 /// The per-address login limiter and the setting it was built from.
@@ -123,6 +159,9 @@ impl AppState {
             policy: SessionPolicy::default(),
             templates: views::environment(),
             secure_cookies: false,
+            trusted_proxies: vec![],
+            public_origin: None,
+            upload_limit: Deployment::default().upload_limit,
             index_dir: None,
             achievements_index: tokio::sync::Mutex::new(None),
             login_limit: RwLock::new(Arc::new(LoginLimit::new(per_minute))),
@@ -135,6 +174,16 @@ impl AppState {
         let s = Self::new(db, clock).await?;
         let mut inner = Arc::try_unwrap(s.0).map_err(|_| StoreError::internal("状态初始化失败"))?;
         inner.index_dir = Some(data_dir);
+        Ok(AppState(Arc::new(inner)))
+    }
+
+    /// The same state as deployed: HTTPS cookies, trusted proxies, public origin, upload limit.
+    pub fn with_deployment(self, d: Deployment) -> Result<AppState, StoreError> {
+        let mut inner = Arc::try_unwrap(self.0).map_err(|_| StoreError::internal("状态初始化失败"))?;
+        inner.secure_cookies = d.secure_cookies;
+        inner.trusted_proxies = d.trusted_proxies;
+        inner.public_origin = d.public_origin;
+        inner.upload_limit = d.upload_limit;
         Ok(AppState(Arc::new(inner)))
     }
 
@@ -261,8 +310,11 @@ pub fn router(state: AppState) -> Router {
         .merge(page_routes().guarded(state.clone()))
         .route("/health", axum::routing::get(|| async { "ok" }))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::csrf_guard))
-        .layer(axum::middleware::from_fn(security_headers))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(4 * 1024 * 1024))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), error::plain_errors))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), error::body_limit))
+        // The limits are error::body_limit's; the extractors' own default (2 MB) would undercut them.
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), security_headers))
         .with_state(state)
 }
 
@@ -292,10 +344,18 @@ fn local_times(mut v: serde_json::Value) -> serde_json::Value {
     v
 }
 
-async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+async fn security_headers(
+    axum::extract::State(s): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     use axum::http::header::{HeaderName, HeaderValue};
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    if s.secure_cookies {
+        // A year, this host only: other hosts of the domain may not be on HTTPS yet.
+        h.insert(HeaderName::from_static("strict-transport-security"), HeaderValue::from_static("max-age=31536000"));
+    }
     h.insert(HeaderName::from_static("x-frame-options"), HeaderValue::from_static("DENY"));
     h.insert(HeaderName::from_static("x-content-type-options"), HeaderValue::from_static("nosniff"));
     h.insert(HeaderName::from_static("referrer-policy"), HeaderValue::from_static("same-origin"));
@@ -315,6 +375,9 @@ pub fn spawn_scheduler(state: AppState, every: Duration) -> tokio::task::JoinHan
         loop {
             tick.tick().await;
             state.login_limit().limiter.retain_recent();
+            if let Err(e) = state.db.purge_login_failures(state.clock.now()).await {
+                tracing::warn!(error = %e, "purging old login failure counts failed");
+            }
             if let Err(e) = state.reload().await {
                 tracing::warn!(error = %e, "reloading calendar failed");
             }

@@ -163,23 +163,34 @@ async fn template(
     Ok(download(XLSX, &format!("{name}.xlsx"), bytes))
 }
 
-/// Read an uploaded file (field `file`) and the other text fields of a multipart form.
+/// Read an uploaded file (field `file`) and the other text fields of a multipart form. A file
+/// over the upload limit is refused (413) naming the limit.
 pub async fn read_upload(
+    s: &AppState,
     mut mp: Multipart,
 ) -> Result<(String, Vec<u8>, std::collections::HashMap<String, String>), StoreError> {
+    let limit = s.upload_limit;
+    // The body was cut off at the limit (413), or the form itself is broken (400).
+    let err = |what: &str, e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            crate::error::upload_too_large(limit)
+        } else {
+            StoreError::BadInput(format!("{what}无法读取：请以 multipart/form-data 表单上传，文件放在 file 字段"))
+        }
+    };
     let mut file = None;
     let mut fields = std::collections::HashMap::new();
-    while let Some(f) =
-        mp.next_field().await.map_err(|e| StoreError::BadInput(format!("上传内容无法读取：{}", e.body_text())))?
-    {
+    while let Some(f) = mp.next_field().await.map_err(|e| err("上传内容", e))? {
         let name = f.name().unwrap_or("").to_string();
         if name == "file" {
             let fname = f.file_name().unwrap_or("upload.xlsx").to_string();
-            let bytes =
-                f.bytes().await.map_err(|e| StoreError::BadInput(format!("上传文件无法读取：{}", e.body_text())))?;
+            let bytes = f.bytes().await.map_err(|e| err("上传文件", e))?;
+            if bytes.len() > limit {
+                return Err(crate::error::upload_too_large(limit));
+            }
             file = Some((fname, bytes.to_vec()));
         } else {
-            let v = f.text().await.map_err(|e| StoreError::BadInput(format!("表单字段无法读取：{}", e.body_text())))?;
+            let v = f.text().await.map_err(|e| err("表单字段", e))?;
             fields.insert(name, v);
         }
     }
@@ -256,7 +267,7 @@ async fn import_problems(
 
 /// One import of any kind, shared by the API and the import page.
 pub async fn do_import(s: &AppState, u: &SessionUser, kind: &str, mp: Multipart) -> Result<ImportReport, StoreError> {
-    let (fname, bytes, fields) = read_upload(mp).await?;
+    let (fname, bytes, fields) = read_upload(s, mp).await?;
     let (cols, _, _) = columns_for(s, kind).await?;
     let (rows, cells) = s.heavy(move || parse_rows(&fname, &bytes, &cols)).await?;
     let snap = s.snapshot();
@@ -656,7 +667,7 @@ async fn put_notice_template(
     Q(q): Q<ResetQuery>,
     mp: Multipart,
 ) -> Result<StatusCode, ApiError> {
-    save_notice_template(&s, &u, if q.reset == Some(true) { None } else { Some(read_upload(mp).await?.1) }).await?;
+    save_notice_template(&s, &u, if q.reset == Some(true) { None } else { Some(read_upload(&s, mp).await?.1) }).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

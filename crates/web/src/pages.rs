@@ -107,14 +107,35 @@ fn safe_next(n: Option<&str>) -> String {
     }
 }
 
-async fn login_page(State(s): State<AppState>, axum::extract::Query(q): axum::extract::Query<NextQuery>) -> Response {
-    render(
-        &s,
-        StatusCode::OK,
+/// The login page with its pre-session token (and the cookie holding it, when new).
+fn login_form(
+    s: &AppState,
+    headers: &axum::http::HeaderMap,
+    status: StatusCode,
+    next: String,
+    error: Option<String>,
+    username: Option<String>,
+) -> Response {
+    let (token, set) = crate::auth::login_token(headers, s.secure_cookies);
+    let page = render(
+        s,
+        status,
         "login.html",
         None,
-        context! { next => safe_next(q.next.as_deref()), error => None::<String> },
-    )
+        context! { next => next, error => error, username => username, login_csrf => token },
+    );
+    match set {
+        Some(c) => ([(header::SET_COOKIE, c)], page).into_response(),
+        None => page,
+    }
+}
+
+async fn login_page(
+    State(s): State<AppState>,
+    headers: axum::http::HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<NextQuery>,
+) -> Response {
+    login_form(&s, &headers, StatusCode::OK, safe_next(q.next.as_deref()), None, None)
 }
 
 #[derive(Deserialize)]
@@ -122,35 +143,32 @@ struct LoginForm {
     username: String,
     password: String,
     next: Option<String>,
+    #[serde(rename = "_csrf")]
+    csrf: Option<String>,
 }
 
 async fn login_submit(
     State(s): State<AppState>,
     crate::auth::ClientAddr(addr): crate::auth::ClientAddr,
+    headers: axum::http::HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Response {
     let next = safe_next(f.next.as_deref());
+    // Login CSRF: a form posted from another site would sign the browser into the attacker's account.
+    if !crate::auth::login_token_ok(&headers, f.csrf.as_deref()) {
+        let msg = "登录页面已过期或来源无效，请重新输入后登录".to_string();
+        return login_form(&s, &headers, StatusCode::FORBIDDEN, next, Some(msg), Some(f.username));
+    }
     if !crate::auth::login_allowed(&s, &addr) {
-        return render(
-            &s,
-            StatusCode::TOO_MANY_REQUESTS,
-            "login.html",
-            None,
-            context! { next => next, error => crate::auth::TOO_MANY_LOGINS, username => f.username },
-        );
+        let msg = crate::auth::TOO_MANY_LOGINS.to_string();
+        return login_form(&s, &headers, StatusCode::TOO_MANY_REQUESTS, next, Some(msg), Some(f.username));
     }
     match s.db.login(&f.username, &f.password, s.clock.now(), s.policy, &addr).await {
         Ok(ns) => {
             let cookie = session_cookie(&ns.token, s.secure_cookies, s.policy.absolute.num_seconds());
             ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
         }
-        Err(e) => render(
-            &s,
-            status_of(&e),
-            "login.html",
-            None,
-            context! { next => next, error => e.to_string(), username => f.username },
-        ),
+        Err(e) => login_form(&s, &headers, status_of(&e), next, Some(e.to_string()), Some(f.username)),
     }
 }
 

@@ -7,6 +7,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use minijinja::context;
+use xietong_security::AccountLockPolicy;
 use xietong_storage::StoreError;
 use xietong_storage::auth::{SecuritySettings, SessionUser};
 use xietong_storage::scopes::DataScopeChange;
@@ -92,12 +93,22 @@ async fn online_with(
     let units = s.db.list_units().await.unwrap_or_default();
     let kinds: Vec<_> =
         DataScope::KINDS.iter().map(|k| context! { code => k, label => DataScope::kind_label_zh(k) }).collect();
+    // Accounts locked for every address, addressed to the 安全管理员 (this is their home page).
+    let notes: Vec<_> =
+        s.db.notifications(u, 20)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(_, text, _)| text.starts_with("【安全】"))
+            .map(|(at, text, _)| context! { at => at.to_string(), text => text })
+            .collect();
+    let account_lock = settings.lockout().ok().map(|l| AccountLockPolicy::for_lockout(&l));
     render(
         s,
         status,
         "online.html",
         Some(u),
-        context! { nav => "online", sessions => sessions, settings => settings, scopes => scopes, units => units, kinds => kinds, flash_ok => q.iter().find(|(k, _)| k == "ok").map(|(_, v)| v.clone()), flash_err => err },
+        context! { nav => "online", sessions => sessions, settings => settings, scopes => scopes, units => units, kinds => kinds, notes => notes, account_lock => account_lock, flash_ok => q.iter().find(|(k, _)| k == "ok").map(|(_, v)| v.clone()), flash_err => err },
     )
 }
 

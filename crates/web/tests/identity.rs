@@ -1,5 +1,6 @@
-//! Identity controls (issue 5, first part) on SQLite and PostgreSQL: lockout after failed logins,
-//! the per-address login limit, forced change of initial passwords, signing out everywhere, the
+//! Identity controls (issue 5, first part; issue 12) on SQLite and PostgreSQL: wrong passwords lock
+//! the (name, address) pair, far more lock the account and notify, names that do not exist are
+//! answered and checked the same, the per-address login limit, forced change of initial passwords, signing out everywhere, the
 //! administrator's 在线用户 with 强制下线, and the security settings.
 
 mod common;
@@ -34,37 +35,176 @@ async fn new_account(admin: &Client, username: &str) {
     assert_eq!(s, 201, "{v}");
 }
 
+/// A sign-in from `address`, as a trusted proxy in front of the server reports it.
+async fn login_from(app: &common::TestApp, address: &str, username: &str, password: &str) -> (u16, String) {
+    let r = reqwest::Client::new()
+        .post(app.url("/api/session"))
+        .header("x-forwarded-for", address)
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    let s = r.status().as_u16();
+    let v: serde_json::Value = r.json().await.unwrap_or(serde_json::Value::Null);
+    (s, v["error"].as_str().unwrap_or("").to_string())
+}
+
+/// The demo behind a proxy at 127.0.0.1, so each test request may come from an address of its own.
+async fn behind_proxy(b: common::Backend, now: chrono::NaiveDateTime) -> Option<(common::TestDb, common::TestApp)> {
+    let tdb = common::fresh(b).await?;
+    xietong_demo::load(&tdb.db, now).await.unwrap();
+    let deployment = xietong_web::Deployment {
+        trusted_proxies: xietong_web::auth::parse_trusted_proxies("127.0.0.1").unwrap(),
+        ..Default::default()
+    };
+    let app = common::spawn_app_with(tdb.db.clone(), now, deployment).await;
+    Some((tdb, app))
+}
+
+fn checks(db: &xietong_storage::Db) -> u64 {
+    db.password_checks.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn five_wrong_passwords_lock_the_account_for_fifteen_minutes() {
+async fn wrong_passwords_lock_the_name_at_that_address_only() {
     each_backend!(|b| {
         let now = dt("2026-11-23 10:00");
-        let Some((tdb, app)) = with_demo(b, now).await else { continue };
+        let Some((tdb, app)) = behind_proxy(b, now).await else { continue };
+        let pw = xietong_demo::DEMO_PASSWORD;
         for i in 1..=4 {
-            let (s, v) = try_login(&app, "jsj_lly", "Wrong@2026").await;
-            assert_eq!((s, v["error"].as_str()), (403, Some("用户名或密码错误")), "attempt {i}");
+            assert_eq!(
+                login_from(&app, "10.1.0.1", "jsj_lly", "Wrong@2026").await,
+                (403, "用户名或密码错误".into()),
+                "attempt {i}"
+            );
         }
-        let (s, v) = try_login(&app, "jsj_lly", "Wrong@2026").await;
+        let (s, e) = login_from(&app, "10.1.0.1", "jsj_lly", "Wrong@2026").await;
+        assert_eq!((s, e.as_str()), (403, "用户名或密码错误；连续 5 次错误，该账号在此地址锁定至 10:15"));
+        // From that address even the right password is refused, and says until when …
+        let (s, e) = login_from(&app, "10.1.0.1", "jsj_lly", pw).await;
         assert_eq!(s, 403);
-        assert!(v["error"].as_str().unwrap().contains("账号锁定至 10:15"), "{v}");
-        // Even the right password is refused while locked, and says until when.
-        let (s, v) = try_login(&app, "jsj_lly", xietong_demo::DEMO_PASSWORD).await;
-        assert_eq!(s, 403);
-        assert!(v["error"].as_str().unwrap().contains("账号已锁定"), "{v}");
-        // Other accounts are not affected; the log keeps every attempt with its address.
-        assert_eq!(try_login(&app, "scjgj_lly", xietong_demo::DEMO_PASSWORD).await.0, 200);
-        let logins = tdb.db.recent_logins(10).await.unwrap();
-        assert_eq!(logins.iter().filter(|l| l.username == "jsj_lly" && !l.ok).count(), 6);
+        assert!(e.starts_with("账号已锁定（在此地址连续 5 次密码错误），请于 10:15 后重试"), "{e}");
+        // … but the owner at his own desk signs in: a stranger cannot lock him out.
+        assert_eq!(login_from(&app, "10.1.0.2", "jsj_lly", pw).await.0, 200);
+        assert_eq!(login_from(&app, "10.1.0.1", "scjgj_lly", pw).await.0, 200, "other names from that address too");
+        // The log keeps every attempt with the address it came from.
+        let logins = tdb.db.recent_logins(20).await.unwrap();
+        let failed: Vec<_> = logins.iter().filter(|l| l.username == "jsj_lly" && !l.ok).collect();
+        assert_eq!(failed.len(), 6);
+        assert!(failed.iter().all(|l| l.address == "10.1.0.1"), "{failed:?}");
         app.set_now(dt("2026-11-23 10:16"));
-        assert_eq!(
-            try_login(&app, "jsj_lly", xietong_demo::DEMO_PASSWORD).await.0,
-            200,
-            "unlocked when the time is up"
-        );
-        // A success clears the count: four more failures do not lock.
+        assert_eq!(login_from(&app, "10.1.0.1", "jsj_lly", pw).await.0, 200, "unlocked when the time is up");
+        // A success clears the pair's count: four more failures do not lock.
         for _ in 0..4 {
-            try_login(&app, "jsj_lly", "Wrong@2026").await;
+            login_from(&app, "10.1.0.1", "jsj_lly", "Wrong@2026").await;
         }
-        assert_eq!(try_login(&app, "jsj_lly", xietong_demo::DEMO_PASSWORD).await.0, 200);
+        assert_eq!(login_from(&app, "10.1.0.1", "jsj_lly", pw).await.0, 200);
+        tdb.cleanup().await;
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_name_that_does_not_exist_is_answered_and_checked_the_same() {
+    each_backend!(|b| {
+        let now = dt("2026-11-23 10:00");
+        let Some((tdb, app)) = behind_proxy(b, now).await else { continue };
+        let mut answers = vec![];
+        for (name, address) in [("jsj_lly", "10.2.0.1"), ("jsj_llx", "10.2.0.2")] {
+            let mut seen = vec![];
+            for _ in 0..6 {
+                let before = checks(&tdb.db);
+                let (s, e) = login_from(&app, address, name, "Wrong@2026").await;
+                // argon2 ran for every attempt that was looked at, real account or not.
+                seen.push((s, e, checks(&tdb.db) - before));
+            }
+            answers.push(seen);
+        }
+        assert_eq!(answers[0], answers[1], "the same words, and the same work, for a name that does not exist");
+        let counted: Vec<u64> = answers[0].iter().map(|a| a.2).collect();
+        assert_eq!(counted, [1, 1, 1, 1, 1, 0], "five checked, the sixth refused before any check");
+        assert!(answers[1][5].1.starts_with("账号已锁定"), "{:?}", answers[1]);
+        // A disabled account costs a check too, and says nothing more.
+        let admin = Client::login(&app, "admin").await;
+        let (_, users) = admin.get("/api/users").await;
+        let uid =
+            users.as_array().unwrap().iter().find(|u| u["username"] == "jyj_lly").unwrap()["id"].as_i64().unwrap();
+        let (s, v) = admin.post(&format!("/api/users/{uid}/active"), json!({"active": false})).await;
+        assert!(s == 200 || s == 204, "{s} {v}");
+        let before = checks(&tdb.db);
+        let (s, e) = login_from(&app, "10.2.0.3", "jyj_lly", xietong_demo::DEMO_PASSWORD).await;
+        assert_eq!((s, e.as_str(), checks(&tdb.db) - before), (403, "用户名或密码错误", 1));
+        tdb.cleanup().await;
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_failures_from_many_addresses_lock_the_account_and_tell_its_owner() {
+    each_backend!(|b| {
+        let now = dt("2026-11-23 10:00");
+        let Some((tdb, app)) = behind_proxy(b, now).await else { continue };
+        let app = std::sync::Arc::new(app);
+        // Ten addresses, five wrong passwords each (each pair locks at its fifth), for a real name
+        // and for one that does not exist; the addresses run side by side.
+        let mut answers = std::collections::BTreeMap::new();
+        for name in ["duchaju", "duchaju_x"] {
+            let mut set = tokio::task::JoinSet::new();
+            for a in 0..10 {
+                let (app, name) = (app.clone(), name.to_string());
+                set.spawn(async move {
+                    let mut out = vec![];
+                    for _ in 0..5 {
+                        out.push(login_from(&app, &format!("10.3.{a}.1"), &name, "Wrong@2026").await);
+                    }
+                    out
+                });
+            }
+            let mut all = vec![];
+            while let Some(r) = set.join_next().await {
+                all.extend(r.unwrap());
+            }
+            all.sort();
+            answers.insert(name, all);
+        }
+        let real = &answers["duchaju"];
+        assert!(real.iter().all(|(s, _)| *s == 403), "{real:?}");
+        let locking: Vec<_> = real.iter().filter(|(_, e)| e.contains("短时间内密码错误次数过多")).collect();
+        assert_eq!(locking.len(), 1, "the fiftieth locks the account: {real:?}");
+        assert!(locking[0].1.contains("锁定") && locking[0].1.contains("10:15"), "{locking:?}");
+        assert_eq!(answers["duchaju"], answers["duchaju_x"], "no difference for a name that does not exist");
+        // Now locked for every address, the right password too.
+        let (s, e) = login_from(&app, "10.3.99.1", "duchaju", xietong_demo::DEMO_PASSWORD).await;
+        assert_eq!(s, 403);
+        assert!(e.starts_with("账号已锁定（短时间内密码错误次数过多），请于 10:15 后重试"), "{e}");
+        // The owner and the 安全管理员 are told, once each, and the audit chain records it.
+        let notes = sqlx::query(
+            "SELECT p.name AS who, n.text FROM notifications n JOIN people p ON p.id = n.person_id WHERE n.kind = 'security'",
+        )
+        .fetch_all(&tdb.db.pool)
+        .await
+        .unwrap();
+        assert_eq!(notes.len(), 2, "the owner and the one 安全管理员");
+        for n in &notes {
+            let text: String = sqlx::Row::try_get(n, "text").unwrap();
+            assert!(text.contains("账号 duchaju") && text.contains("50 次") && text.contains("10 个地址"), "{text}");
+        }
+        let audited: i64 = sqlx::Row::try_get(
+            &sqlx::query("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'security.account_locked'")
+                .fetch_one(&tdb.db.pool)
+                .await
+                .unwrap(),
+            "n",
+        )
+        .unwrap();
+        assert_eq!(audited, 1, "the name that does not exist is nobody's to tell");
+        assert!(tdb.db.verify_audit().await.unwrap().is_ok());
+        // The 安全管理员 sees it on the 在线用户 page.
+        let c = reqwest::Client::builder().cookie_store(true).build().unwrap();
+        common::form_login(&c, &app, "anquan", xietong_demo::DEMO_PASSWORD).await;
+        let html = c.get(app.url("/online")).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("账号 duchaju 在 60 分钟内密码错误达 50 次"), "{html}");
+        // Over when the time is up; an administrator's reset ends it at once.
+        app.set_now(dt("2026-11-23 10:16"));
+        assert_eq!(login_from(&app, "10.3.99.1", "duchaju", xietong_demo::DEMO_PASSWORD).await.0, 200);
         tdb.cleanup().await;
     });
 }
@@ -217,12 +357,7 @@ async fn pages_send_an_initial_password_to_the_change_form() {
         let admin = Client::login(&app, "admin").await;
         new_account(&admin, "cgj_page").await;
         let c = reqwest::Client::builder().cookie_store(true).build().unwrap();
-        let r = c
-            .post(app.url("/login"))
-            .form(&[("username", "cgj_page"), ("password", "Init@2026x"), ("next", "/todo")])
-            .send()
-            .await
-            .unwrap();
+        let r = common::form_login(&c, &app, "cgj_page", "Init@2026x").await;
         assert_eq!(r.url().path(), "/password", "an initial password goes to the change form");
         let html = r.text().await.unwrap();
         assert!(html.contains("初始密码"), "{html}");
@@ -258,11 +393,7 @@ async fn pages_send_an_initial_password_to_the_change_form() {
 
         // The administrator's 在线用户 page lists the session and ends it.
         let ac = reqwest::Client::builder().cookie_store(true).build().unwrap();
-        ac.post(app.url("/login"))
-            .form(&[("username", "anquan"), ("password", xietong_demo::DEMO_PASSWORD), ("next", "/todo")])
-            .send()
-            .await
-            .unwrap();
+        common::form_login(&ac, &app, "anquan", xietong_demo::DEMO_PASSWORD).await;
         let html = ac.get(app.url("/online")).send().await.unwrap().text().await.unwrap();
         assert!(html.contains("cgj_page") && html.contains("强制下线"), "{html}");
         let uid = admin
@@ -385,11 +516,7 @@ async fn the_auditor_searches_and_exports_the_logs() {
         assert_eq!(Client::login(&app, "anquan").await.bytes("/api/exports/audit-log").await.0, 403);
         // The page: the login search keeps its filters and shows the address.
         let c = reqwest::Client::builder().cookie_store(true).build().unwrap();
-        c.post(app.url("/login"))
-            .form(&[("username", "shenji"), ("password", xietong_demo::DEMO_PASSWORD), ("next", "/todo")])
-            .send()
-            .await
-            .unwrap();
+        common::form_login(&c, &app, "shenji", xietong_demo::DEMO_PASSWORD).await;
         let html = c.get(app.url("/audit?log=login&who=jsj&what=fail")).send().await.unwrap().text().await.unwrap();
         let table = html.split("id=\"login-log\"").nth(1).unwrap();
         assert_eq!(table.matches("127.0.0.1").count(), 2, "only jsj's two failures");

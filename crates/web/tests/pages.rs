@@ -7,12 +7,7 @@ use common::{dt, with_demo};
 async fn browser(app: &common::TestApp, username: &str) -> reqwest::Client {
     let c =
         reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::limited(5)).build().unwrap();
-    let r = c
-        .post(app.url("/login"))
-        .form(&[("username", username), ("password", xietong_demo::DEMO_PASSWORD), ("next", "/todo")])
-        .send()
-        .await
-        .unwrap();
+    let r = common::form_login(&c, app, username, xietong_demo::DEMO_PASSWORD).await;
     assert_eq!(r.status(), 200);
     assert!(r.url().path() == "/todo", "login lands on 待办: {}", r.url());
     c
@@ -64,12 +59,7 @@ async fn pages_render_for_each_role() {
             .redirect(reqwest::redirect::Policy::limited(5))
             .build()
             .unwrap();
-        let r = auditor
-            .post(app.url("/login"))
-            .form(&[("username", "shenji"), ("password", xietong_demo::DEMO_PASSWORD), ("next", "/todo")])
-            .send()
-            .await
-            .unwrap();
+        let r = common::form_login(&auditor, &app, "shenji", xietong_demo::DEMO_PASSWORD).await;
         assert_eq!(r.url().path(), "/audit", "the 审计管理员's home is the audit page");
         let html = r.text().await.unwrap();
         assert!(html.contains("哈希链完整") && html.contains("登录日志"));
@@ -88,8 +78,14 @@ async fn pages_render_for_each_role() {
         assert_eq!(r.status(), 303);
         assert_eq!(r.headers()["location"], "/login?next=/tasks/1");
         // A wrong password shows the login page again with the reason.
-        let r =
-            anon.post(app.url("/login")).form(&[("username", "admin"), ("password", "wrong")]).send().await.unwrap();
+        let (login_cookie, token) = common::login_form_token(&app).await;
+        let r = anon
+            .post(app.url("/login"))
+            .header("cookie", login_cookie)
+            .form(&[("_csrf", token.as_str()), ("username", "admin"), ("password", "wrong")])
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 403);
         assert!(r.text().await.unwrap().contains("用户名或密码错误"));
         tdb.cleanup().await;
@@ -300,12 +296,7 @@ async fn docking_pages_render_for_each_role_and_refuse_the_others() {
 async fn browser_at(app: &common::TestApp, username: &str, landing: &str) -> reqwest::Client {
     let c =
         reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::limited(5)).build().unwrap();
-    let r = c
-        .post(app.url("/login"))
-        .form(&[("username", username), ("password", xietong_demo::DEMO_PASSWORD), ("next", "/todo")])
-        .send()
-        .await
-        .unwrap();
+    let r = common::form_login(&c, app, username, xietong_demo::DEMO_PASSWORD).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.url().path(), landing, "{username} lands on {landing}");
     c

@@ -443,8 +443,19 @@ async fn parallel_wrong_passwords_lock_and_merges_merge_once() {
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status(), 403, "20 wrong passwords at once lock the account (5 allowed)");
+        assert_eq!(r.status(), 403, "20 wrong passwords at once lock the name at this address (5 allowed)");
         assert!(r.text().await.unwrap().contains("账号已锁定"));
+        // Counted exactly: the five before the pair locked reached the account's counter (a lost
+        // update would leave fewer), the fifteen let in meanwhile found the pair locked.
+        let failures = count(
+            &tdb.db,
+            "SELECT failures FROM login_failures WHERE username = 'jyj_lly' AND address = '*' AND $1 > 0",
+            1,
+        )
+        .await;
+        assert_eq!(failures, 5);
+        let logged = count(&tdb.db, "SELECT COUNT(*) FROM login_log WHERE username = 'jyj_lly' AND ok = $1", 0).await;
+        assert_eq!(logged, N as i64 + 1, "every attempt is in the 登录日志");
 
         let sup = Arc::new(Client::login(&app, "duchaju").await);
         let (_, o) = sup.get("/api/inspections").await;

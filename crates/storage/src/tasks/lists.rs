@@ -68,8 +68,7 @@ impl Db {
         for i in (1..=s_count).rev() {
             where_sql = where_sql.replace(&format!("$S{i}"), &format!("${i}"));
         }
-        let page_size = f.page_size.unwrap_or(50).clamp(1, 500);
-        let page = f.page.unwrap_or(1).max(1);
+        let (page, page_size) = f.bounds()?;
         let count_sql = format!("SELECT COUNT(*) AS n FROM tasks t WHERE {where_sql}");
         let mut q = sqlx::query(sqlx::AssertSqlSafe(count_sql));
         for b in &binds {
@@ -81,7 +80,8 @@ impl Db {
         let total = q.fetch_one(&self.pool).await?.i("n")?;
         let list_sql = format!(
             "{TASK_SELECT} WHERE {where_sql} ORDER BY t.deadline, t.id LIMIT {page_size} OFFSET {}",
-            (page - 1) * page_size
+            // Bounded by TaskFilter::bounds, so this cannot overflow; saturating all the same.
+            (page - 1).saturating_mul(page_size)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(list_sql));
         for b in &binds {

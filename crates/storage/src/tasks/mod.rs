@@ -242,8 +242,34 @@ pub struct TaskFilter {
     pub category_id: Option<i64>,
     pub source_kind: Option<String>,
     pub q: Option<String>,
+    /// 页码，1–100000（默认 1）
     pub page: Option<i64>,
+    /// 每页条数，1–500（默认 50）
     pub page_size: Option<i64>,
+}
+
+/// The largest page number a list accepts: far past any real list, and its offset fits an i64.
+pub const MAX_PAGE: i64 = 100_000;
+/// The largest page a list returns.
+pub const MAX_PAGE_SIZE: i64 = 500;
+
+impl TaskFilter {
+    /// The page and page size asked for, checked: out of range is refused naming the parameter,
+    /// never clamped into an offset that overflows.
+    pub fn bounds(&self) -> Result<(i64, i64), StoreError> {
+        let page = self.page.unwrap_or(1);
+        if !(1..=MAX_PAGE).contains(&page) {
+            return Err(StoreError::invalid("page", format!("页码应在 1 到 {MAX_PAGE} 之间（当前 {page}）")));
+        }
+        let size = self.page_size.unwrap_or(50);
+        if !(1..=MAX_PAGE_SIZE).contains(&size) {
+            return Err(StoreError::invalid(
+                "page_size",
+                format!("每页条数应在 1 到 {MAX_PAGE_SIZE} 之间（当前 {size}）"),
+            ));
+        }
+        Ok((page, size))
+    }
 }
 
 pub(crate) const TASK_SELECT: &str = "SELECT t.*, u.name AS lead_unit_name, hp.name AS lead_unit_head, lp.name AS leader_name, c.name AS category_name \

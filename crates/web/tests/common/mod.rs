@@ -105,10 +105,15 @@ impl TestApp {
 }
 
 pub async fn spawn_app(db: Db, now: NaiveDateTime) -> TestApp {
+    spawn_app_with(db, now, xietong_web::Deployment::default()).await
+}
+
+/// A server deployed with these settings (HTTPS cookies, trusted proxies, upload limit).
+pub async fn spawn_app_with(db: Db, now: NaiveDateTime, deployment: xietong_web::Deployment) -> TestApp {
     // Server-side errors (a 500's detail) go to the failing test's output.
     let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("error").try_init();
     let clock = Arc::new(RwLock::new(now));
-    let state = AppState::new(db, Clock::Fixed(clock.clone())).await.unwrap();
+    let state = AppState::new(db, Clock::Fixed(clock.clone())).await.unwrap().with_deployment(deployment).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let router = xietong_web::router(state.clone());
@@ -124,6 +129,38 @@ pub async fn with_demo(backend: Backend, now: NaiveDateTime) -> Option<(TestDb, 
     xietong_demo::load(&tdb.db, now).await.unwrap();
     let app = spawn_app(tdb.db.clone(), now).await;
     Some((tdb, app))
+}
+
+/// The login form's pre-session token and its cookie (`xt_login=…`), as a first visit gets them.
+pub async fn login_form_token(app: &TestApp) -> (String, String) {
+    let r = reqwest::Client::new().get(app.url("/login")).send().await.unwrap();
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("xt_login="))
+        .expect("the login page sets its token cookie");
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    (cookie, hidden_csrf(&r.text().await.unwrap()))
+}
+
+/// The value of the first `_csrf` hidden field of a page.
+pub fn hidden_csrf(html: &str) -> String {
+    let at = html.find("name=\"_csrf\" value=\"").expect("a form with _csrf") + "name=\"_csrf\" value=\"".len();
+    html[at..].split('"').next().unwrap().to_string()
+}
+
+/// Sign in through the login form as a browser does (the page first, for its token); `c` keeps
+/// the cookies. Returns the answer to the form's POST (after redirects, if `c` follows them).
+pub async fn form_login(c: &reqwest::Client, app: &TestApp, username: &str, password: &str) -> reqwest::Response {
+    let html = c.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    let token = hidden_csrf(&html);
+    c.post(app.url("/login"))
+        .form(&[("_csrf", token.as_str()), ("username", username), ("password", password), ("next", "/todo")])
+        .send()
+        .await
+        .unwrap()
 }
 
 pub struct Client {
