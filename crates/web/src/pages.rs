@@ -241,9 +241,9 @@ async fn tasks_page(
 
 /// What a user typed into one of the task page's forms, shown again after a refusal.
 #[derive(Default)]
-struct Typed {
-    action: String,
-    fields: std::collections::BTreeMap<String, String>,
+pub(crate) struct Typed {
+    pub(crate) action: String,
+    pub(crate) fields: std::collections::BTreeMap<String, String>,
 }
 
 async fn task_page_with(
@@ -256,7 +256,7 @@ async fn task_page_with(
     task_page_typed(s, u, id, flash_ok, flash_err, Typed::default()).await
 }
 
-async fn task_page_typed(
+pub(crate) async fn task_page_typed(
     s: &AppState,
     u: &SessionUser,
     id: i64,
@@ -270,6 +270,8 @@ async fn task_page_typed(
         Err(e) => return error_page(s, Some(u), &e),
     };
     let lead = d.task.lead_unit_id;
+    let atts = s.db.task_attachments(u, id, snap.now).await.unwrap_or_default();
+    let (evidence, sources) = crate::attachments::evidence_for_page(&atts, d.task.assigned_at);
     let co: Vec<i64> = d.co_units.iter().map(|c| c.id).collect();
     let v = task_view(d, u, &snap.cal, &snap.rules, snap.now);
     // Decomposition choices: the lead unit, its 内设科室, and co-units; people in those.
@@ -310,7 +312,8 @@ async fn task_page_typed(
         context! { nav => "tasks", v => v, depts => depts, people => people, flash_ok => flash_ok, flash_err => err,
         default_deadline => default_deadline, now => snap.now.to_string(), indicators => indicators,
         may_indicate => may_indicate, today => snap.now.date().to_string(), project_id => project_id,
-        typed_action => typed.action, typed => typed.fields, typed_orphan => typed_orphan },
+        typed_action => typed.action, typed => typed.fields, typed_orphan => typed_orphan,
+        evidence => evidence, sources => sources },
     )
 }
 
@@ -341,7 +344,7 @@ async fn task_page(
 }
 
 /// Build an action body from form fields; decomposition rows come as repeated `sub_*` fields.
-fn action_body(form: &[(String, String)]) -> Result<ActionBody, StoreError> {
+pub(crate) fn action_body(form: &[(String, String)]) -> Result<ActionBody, StoreError> {
     let get = |k: &str| form.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.clone());
     let all = |k: &str| form.iter().filter(|(kk, _)| kk == k).map(|(_, v)| v.clone()).collect::<Vec<_>>();
     let int = |k: &str, label: &str| -> Result<Option<i64>, StoreError> {
