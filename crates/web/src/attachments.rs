@@ -238,7 +238,10 @@ fn thumbnail(bytes: &[u8]) -> Result<Vec<u8>, image::ImageError> {
     limits.max_image_height = Some(20_000);
     limits.max_alloc = Some(512 * 1024 * 1024);
     reader.limits(limits);
-    let img = reader.decode()?.thumbnail(THUMB_SIZE, THUMB_SIZE).to_rgb8();
+    let img = reader.decode()?;
+    // Only ever smaller: a photo already within the square keeps its size.
+    let img = if img.width() > THUMB_SIZE || img.height() > THUMB_SIZE { img.thumbnail(THUMB_SIZE, THUMB_SIZE) } else { img };
+    let img = img.to_rgb8();
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 75).encode_image(&img)?;
     Ok(out)
@@ -479,7 +482,7 @@ pub fn evidence_for_page(
     let mut sources = vec![];
     for a in atts {
         let v = context! {
-            id => a.id, name => a.original_name, size_kb => a.size.div_ceil(1024), mime => a.mime,
+            id => a.id, name => a.original_name, size_kb => (a.size.max(0) as u64).div_ceil(1024), mime => a.mime,
             thumb => a.has_thumbnail,
             exif => evidence::describe(a.taken_at, a.gps_lat, a.gps_lon),
             flag => evidence::taken_before_assignment(a.taken_at, assigned_at).then_some(evidence::TAKEN_BEFORE_ASSIGNMENT),

@@ -31,6 +31,7 @@ impl Dialect for Postgres {
             (9, "audit retention", include_str!("../../migrations/postgres/0009_audit_retention.sql")),
             (10, "id numbers", include_str!("../../migrations/postgres/0010_id_numbers.sql")),
             (11, "concurrency", include_str!("../../migrations/postgres/0011_concurrency.sql")),
+            (15, "attachments", include_str!("../../migrations/postgres/0015_attachments.sql")),
         ]
     }
 

@@ -33,6 +33,7 @@ impl Dialect for Sqlite {
             (9, "audit retention", include_str!("../../migrations/sqlite/0009_audit_retention.sql")),
             (10, "id numbers", include_str!("../../migrations/sqlite/0010_id_numbers.sql")),
             (11, "concurrency", include_str!("../../migrations/sqlite/0011_concurrency.sql")),
+            (15, "attachments", include_str!("../../migrations/sqlite/0015_attachments.sql")),
         ]
     }
 
