@@ -153,7 +153,12 @@ impl Db {
 
     /// Every attachment of a task (its source documents and its timeline's), for whoever may
     /// view the task.
-    pub async fn task_attachments(&self, user: &SessionUser, task_id: i64, now: NaiveDateTime) -> Result<Vec<Attachment>> {
+    pub async fn task_attachments(
+        &self,
+        user: &SessionUser,
+        task_id: i64,
+        now: NaiveDateTime,
+    ) -> Result<Vec<Attachment>> {
         self.get_task(user, task_id, now).await?;
         let rows = sqlx::query("SELECT * FROM attachments WHERE task_id = $1 ORDER BY id")
             .bind(task_id)
@@ -165,7 +170,11 @@ impl Db {
     /// One attachment, for whoever may view the record it belongs to (the task's own rule).
     pub async fn attachment(&self, user: &SessionUser, id: i64, now: NaiveDateTime) -> Result<Attachment> {
         let row = sqlx::query("SELECT * FROM attachments WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
-        let a = row.as_ref().map(attachment).transpose()?.ok_or_else(|| StoreError::NotFound(format!("编号 {id} 的附件不存在")))?;
+        let a = row
+            .as_ref()
+            .map(attachment)
+            .transpose()?
+            .ok_or_else(|| StoreError::NotFound(format!("编号 {id} 的附件不存在")))?;
         match a.task_id {
             Some(t) => {
                 self.get_task(user, t, now).await?;

@@ -38,7 +38,9 @@ impl FileKind {
     /// The kind for a MIME type detected from the content; anything else (ZIP, executables,
     /// HEIC until a well-kept decoder exists, …) is refused.
     pub fn from_mime(mime: &str) -> Option<FileKind> {
-        [FileKind::Jpeg, FileKind::Png, FileKind::Pdf, FileKind::Docx, FileKind::Xlsx].into_iter().find(|k| k.mime() == mime)
+        [FileKind::Jpeg, FileKind::Png, FileKind::Pdf, FileKind::Docx, FileKind::Xlsx]
+            .into_iter()
+            .find(|k| k.mime() == mime)
     }
 
     pub fn is_image(self) -> bool {
@@ -120,7 +122,8 @@ mod tests {
             prop_assert_eq!(r.is_ok(), ok);
             if let Err(m) = r {
                 // The message names a file of the batch.
-                prop_assert!(names.iter().any(|n| m.contains(&format!("「{n}」"))));
+                let named = names.iter().any(|n| m.contains(&format!("「{n}」")));
+                prop_assert!(named, "{}", m);
             }
         }
     }

@@ -178,9 +178,10 @@ fn inspect(up: Upload) -> Result<Inspected, StoreError> {
     let (mut taken_at, mut gps_lat, mut gps_lon, mut thumb) = (None, None, None, None);
     if kind.is_image() {
         (taken_at, gps_lat, gps_lon) = read_exif(&up.bytes);
-        thumb = Some(thumbnail(&up.bytes).map_err(|e| {
-            StoreError::BadInput(format!("附件「{name}」不是可以读取的图片（{e}）"))
-        })?);
+        thumb = Some(
+            thumbnail(&up.bytes)
+                .map_err(|e| StoreError::BadInput(format!("附件「{name}」不是可以读取的图片（{e}）")))?,
+        );
     }
     let new = NewAttachment {
         sha256,
@@ -240,7 +241,8 @@ fn thumbnail(bytes: &[u8]) -> Result<Vec<u8>, image::ImageError> {
     reader.limits(limits);
     let img = reader.decode()?;
     // Only ever smaller: a photo already within the square keeps its size.
-    let img = if img.width() > THUMB_SIZE || img.height() > THUMB_SIZE { img.thumbnail(THUMB_SIZE, THUMB_SIZE) } else { img };
+    let img =
+        if img.width() > THUMB_SIZE || img.height() > THUMB_SIZE { img.thumbnail(THUMB_SIZE, THUMB_SIZE) } else { img };
     let img = img.to_rgb8();
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 75).encode_image(&img)?;
@@ -251,7 +253,8 @@ fn thumbnail(bytes: &[u8]) -> Result<Vec<u8>, image::ImageError> {
 /// stored unless every file passes, so a refusal leaves no trace; files of an action that is then
 /// refused stay in the store unreferenced (harmless: the next upload of the same bytes reuses them).
 pub async fn check_and_store(s: &AppState, files: Vec<Upload>) -> Result<Vec<NewAttachment>, StoreError> {
-    evidence::check_batch(files.iter().map(|f| (f.name.as_str(), f.bytes.len() as u64))).map_err(StoreError::BadInput)?;
+    evidence::check_batch(files.iter().map(|f| (f.name.as_str(), f.bytes.len() as u64)))
+        .map_err(StoreError::BadInput)?;
     if files.is_empty() {
         return Ok(vec![]);
     }
@@ -365,8 +368,21 @@ pub fn content_disposition(kind: &str, name: &str) -> String {
     let encoded: String = name
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'!' | b'#' | b'$' | b'&' | b'+' | b'-' | b'.' | b'^' | b'_'
-            | b'`' | b'|' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'!'
+            | b'#'
+            | b'$'
+            | b'&'
+            | b'+'
+            | b'-'
+            | b'.'
+            | b'^'
+            | b'_'
+            | b'`'
+            | b'|'
+            | b'~' => (b as char).to_string(),
             _ => format!("%{b:02X}"),
         })
         .collect();
@@ -389,8 +405,14 @@ async fn download(s: &AppState, u: &SessionUser, id: i64, thumb: bool) -> Result
     };
     let mut res = Response::new(Body::from(bytes));
     let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_str(&mime).unwrap_or(HeaderValue::from_static("application/octet-stream")));
-    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static("attachment")));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&mime).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static("attachment")),
+    );
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
     Ok(res)
@@ -400,7 +422,11 @@ async fn download(s: &AppState, u: &SessionUser, id: i64, thumb: bool) -> Result
 #[utoipa::path(get, path = "/api/attachments/{id}", tag = "督查督办",
     params(("id" = i64, Path, description = "附件编号")),
     responses((status = 200, description = "文件内容"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn api_download(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(id): Path<i64>) -> Result<Response, ApiError> {
+async fn api_download(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
     Ok(download(&s, &u, id, false).await?)
 }
 
@@ -408,7 +434,11 @@ async fn api_download(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(id
 #[utoipa::path(get, path = "/api/attachments/{id}/thumbnail", tag = "督查督办",
     params(("id" = i64, Path, description = "附件编号")),
     responses((status = 200, description = "JPEG 缩略图"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn api_thumbnail(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(id): Path<i64>) -> Result<Response, ApiError> {
+async fn api_thumbnail(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
     Ok(download(&s, &u, id, true).await?)
 }
 

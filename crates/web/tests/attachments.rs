@@ -131,7 +131,10 @@ async fn report_with_photo_and_pdf_stores_them_with_exif_and_flags_an_old_photo(
 
         // A photo taken three days before the task was assigned, and a PDF.
         let old_photo = exif_jpeg("2026:11:20 14:03:00", 10);
-        let f = form(&[("progress", "40"), ("text", "现场已清理")], &[("现场照片.jpg", old_photo.clone()), ("整治方案.pdf", pdf())]);
+        let f = form(
+            &[("progress", "40"), ("text", "现场已清理")],
+            &[("现场照片.jpg", old_photo.clone()), ("整治方案.pdf", pdf())],
+        );
         let (s, v) = upload(&lly, &format!("/api/tasks/{id}/evidence/report"), f).await;
         assert_eq!(s, 200, "{v}");
         assert_eq!(v["task"]["progress"], 40);
@@ -160,10 +163,19 @@ async fn report_with_photo_and_pdf_stores_them_with_exif_and_flags_an_old_photo(
 
         // Download: the same bytes, the original name (RFC 5987), nosniff.
         let pid = photo["id"].as_i64().unwrap();
-        let r = lly.http.get(app.url(&format!("/api/attachments/{}", doc["id"]))).bearer_auth(&lly.token).send().await.unwrap();
+        let r = lly
+            .http
+            .get(app.url(&format!("/api/attachments/{}", doc["id"])))
+            .bearer_auth(&lly.token)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200);
         let cd = r.headers()["content-disposition"].to_str().unwrap().to_string();
-        assert!(cd.starts_with("attachment;") && cd.contains("filename*=UTF-8''%E6%95%B4%E6%B2%BB%E6%96%B9%E6%A1%88.pdf"), "{cd}");
+        assert!(
+            cd.starts_with("attachment;") && cd.contains("filename*=UTF-8''%E6%95%B4%E6%B2%BB%E6%96%B9%E6%A1%88.pdf"),
+            "{cd}"
+        );
         assert_eq!(r.headers()["x-content-type-options"], "nosniff");
         assert_eq!(r.headers()["content-type"], "application/pdf");
         assert_eq!(r.bytes().await.unwrap().to_vec(), pdf());
@@ -179,10 +191,17 @@ async fn report_with_photo_and_pdf_stores_them_with_exif_and_flags_an_old_photo(
         // same bytes are stored once.
         let blobs_before = app.state.blobs.count().await;
         let new_photo = exif_jpeg("2026:11:23 10:00:30", 200);
-        let f = form(&[("progress", "60"), ("text", "整改过半")], &[("整改后.jpg", new_photo), ("现场照片-副本.jpg", old_photo.clone())]);
+        let f = form(
+            &[("progress", "60"), ("text", "整改过半")],
+            &[("整改后.jpg", new_photo), ("现场照片-副本.jpg", old_photo.clone())],
+        );
         let (s, v) = upload(&lly, &format!("/api/tasks/{id}/evidence/report"), f).await;
         assert_eq!(s, 200, "{v}");
-        assert_eq!(app.state.blobs.count().await, blobs_before + 2, "one new file and its thumbnail; the copy is not stored again");
+        assert_eq!(
+            app.state.blobs.count().await,
+            blobs_before + 2,
+            "one new file and its thumbnail; the copy is not stored again"
+        );
         assert_eq!(attachment_rows(&tdb.db).await, 4);
 
         // The task page shows the capture time and place beside the report, and flags only the old photo.
@@ -218,7 +237,8 @@ async fn disguised_oversized_and_unreachable_uploads_are_refused_and_store_nothi
         let fields = [("progress", "50"), ("text", "进展")];
 
         // A ZIP named .jpg, next to a good PDF: the whole report is refused, naming the file.
-        let (s, v) = upload(&lly, &path, form(&fields, &[("整治方案.pdf", pdf()), ("现场照片.jpg", zip_bytes())])).await;
+        let (s, v) =
+            upload(&lly, &path, form(&fields, &[("整治方案.pdf", pdf()), ("现场照片.jpg", zip_bytes())])).await;
         assert_eq!(s, 400, "{v}");
         let msg = v["error"].as_str().unwrap();
         assert!(msg.contains("「现场照片.jpg」") && msg.contains("ZIP"), "{msg}");
@@ -241,10 +261,16 @@ async fn disguised_oversized_and_unreachable_uploads_are_refused_and_store_nothi
         assert!(v["error"].as_str().unwrap().contains("数量"), "{v}");
         // A liaison of another unit cannot reach the task: 403, and the file is not even stored.
         let other = Client::login(&app, "scjgj_lly").await;
-        let (s, _) = upload(&other, &path, form(&fields, &[("现场照片.jpg", exif_jpeg("2026:11:23 11:00:00", 1))])).await;
+        let (s, _) =
+            upload(&other, &path, form(&fields, &[("现场照片.jpg", exif_jpeg("2026:11:23 11:00:00", 1))])).await;
         assert_eq!(s, 403);
         // Files on an action that carries none (签收 is done; 催办 by the 督查局) are refused.
-        let (s, v) = upload(&sup, &format!("/api/tasks/{id}/evidence/urge"), form(&[("comment", "请加快")], &[("a.pdf", pdf())])).await;
+        let (s, v) = upload(
+            &sup,
+            &format!("/api/tasks/{id}/evidence/urge"),
+            form(&[("comment", "请加快")], &[("a.pdf", pdf())]),
+        )
+        .await;
         assert_eq!(s, 400, "{v}");
 
         assert_eq!(fingerprint(&tdb.db).await, before, "no timeline entry, no row");
@@ -294,7 +320,10 @@ async fn every_role_downloads_exactly_when_it_may_view_the_task() {
         let (_, mut settings) = sec.get("/api/security-settings").await;
         settings["login_per_minute"] = json!(600);
         assert_eq!(sec.put("/api/security-settings", settings).await.0, 204);
-        let rows = sqlx::query("SELECT username FROM users WHERE active = 1 ORDER BY username").fetch_all(&tdb.db.pool).await.unwrap();
+        let rows = sqlx::query("SELECT username FROM users WHERE active = 1 ORDER BY username")
+            .fetch_all(&tdb.db.pool)
+            .await
+            .unwrap();
         let users: Vec<String> = rows.iter().map(|r| sqlx::Row::try_get::<String, _>(r, "username").unwrap()).collect();
         assert!(users.len() >= 10, "{users:?}");
         let (mut allowed, mut refused) = (0, 0);
