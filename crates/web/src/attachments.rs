@@ -545,3 +545,32 @@ pub async fn body_limit(req: axum::extract::Request, next: axum::middleware::Nex
     let body = Body::new(http_body_util::Limited::new(body, limit));
     next.run(axum::extract::Request::from_parts(parts, body)).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_upload_routes_take_large_bodies() {
+        for p in ["/api/tasks/7/evidence/report", "/tasks/7/evidence/report", "/api/tasks/7/attachments"] {
+            assert_eq!(body_limit_for(p), UPLOAD_BODY_LIMIT, "{p}");
+        }
+        for p in ["/api/tasks/7/actions/report", "/api/imports/tasks", "/api/session", "/attachments/3"] {
+            assert_eq!(body_limit_for(p), 4 * 1024 * 1024, "{p}");
+        }
+    }
+
+    #[test]
+    fn a_chinese_name_survives_content_disposition() {
+        assert_eq!(
+            content_disposition("attachment", "方案 v2.pdf"),
+            "attachment; filename=\"__ v2.pdf\"; filename*=UTF-8''%E6%96%B9%E6%A1%88%20v2.pdf"
+        );
+        // A quote or a line break in a name cannot end the header value early.
+        let h = content_disposition("attachment", "a\"b\r\n.pdf");
+        assert!(!h.contains('\r') && h.matches('"').count() == 2, "{h}");
+        assert_eq!(clean_name("C:\\Users\\李\\现场.jpg"), "现场.jpg");
+        assert_eq!(clean_name("../../etc/passwd"), "passwd");
+        assert_eq!(clean_name(""), "未命名文件");
+    }
+}

@@ -273,6 +273,11 @@ async fn disguised_oversized_and_unreachable_uploads_are_refused_and_store_nothi
         .await;
         assert_eq!(s, 400, "{v}");
 
+        // Other routes keep their 4 MiB limit.
+        let huge = "x".repeat(5 * 1024 * 1024);
+        let (s, _) = lly.act(id, "report", json!({"progress": 50, "text": huge})).await;
+        assert_eq!(s, 413);
+
         assert_eq!(fingerprint(&tdb.db).await, before, "no timeline entry, no row");
         assert_eq!(attachment_rows(&tdb.db).await, 0);
         assert_eq!(app.state.blobs.count().await, blobs, "no file stored");
