@@ -299,6 +299,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
             println!("已备份到 {}", out.display());
+            // Attachments after the database: their blobs are written before the rows that name
+            // them, so every file the copied database refers to is already there.
+            if let Some(dir) = copy_attachments(&cli.data_dir, out)? {
+                println!("附件已备份到 {}", dir.display());
+            }
         }
         Cmd::InitAdmin { username, unit } => {
             let db = open(&cli).await?;
@@ -644,4 +649,36 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Copy `<data>/attachments` (content-addressed files, never changed once written) beside the
+/// backup as `<out>.attachments`; restore by copying that folder back to `<data>/attachments`.
+/// Nothing to do when attachments are kept in an S3-compatible bucket (back that up by its own
+/// means) or none were ever stored.
+fn copy_attachments(data_dir: &std::path::Path, out: &std::path::Path) -> anyhow::Result<Option<PathBuf>> {
+    let from = data_dir.join("attachments");
+    if std::env::var_os("XIETONG_ATTACHMENTS_S3_BUCKET").is_some() || !from.is_dir() {
+        return Ok(None);
+    }
+    let mut to = out.as_os_str().to_owned();
+    to.push(".attachments");
+    let to = PathBuf::from(to);
+    if to.exists() {
+        anyhow::bail!("附件备份目录 {} 已存在，不会覆盖", to.display());
+    }
+    fn copy_dir(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(to)?;
+        for entry in std::fs::read_dir(from)? {
+            let entry = entry?;
+            let target = to.join(entry.file_name());
+            if entry.file_type()?.is_dir() {
+                copy_dir(&entry.path(), &target)?;
+            } else {
+                std::fs::copy(entry.path(), target)?;
+            }
+        }
+        Ok(())
+    }
+    copy_dir(&from, &to).with_context(|| format!("附件备份到 {} 失败", to.display()))?;
+    Ok(Some(to))
 }

@@ -71,6 +71,20 @@ fn backup_copies_the_database_while_it_is_open() {
 }
 
 #[test]
+fn backup_copies_the_attachments_beside_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(xietong(dir.path(), &["demo"]).status.success());
+    let blob = dir.path().join("attachments/sha256/ab/abcdef");
+    std::fs::create_dir_all(blob.parent().unwrap()).unwrap();
+    std::fs::write(&blob, b"%PDF-1.4 evidence").unwrap();
+    let out = dir.path().join("backup.db");
+    let o = xietong(dir.path(), &["backup", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let copied = dir.path().join("backup.db.attachments/sha256/ab/abcdef");
+    assert_eq!(std::fs::read(copied).unwrap(), b"%PDF-1.4 evidence");
+}
+
+#[test]
 fn init_admin_creates_the_first_account_once() {
     let dir = tempfile::tempdir().unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_xietong"))

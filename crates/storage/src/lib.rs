@@ -5,6 +5,7 @@
 //! in `backend/`; the rest is laid out by resource, one module (or folder) per library or record.
 
 pub mod achievements;
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 mod backend;

@@ -11,10 +11,12 @@
 //! - [`indicators`]: numeric indicators, time progress and "时间过半、任务过半"; reported rates are rechecked.
 //! - [`inspections`]: 督查统筹 "能合尽合" — overlapping planned inspections and merge proposals.
 //! - [`problems`]: 问题台账 lifecycle (待研判 → 协调中 → 上报 → 批示 → 已化解) and who may act.
+//! - [`evidence`]: attached files — which kinds and sizes are accepted, and what a photo's EXIF says (拍摄于交办之前).
 //! - [`projects`]: key projects' bid sections (标段) ranked against time progress; investment amounts.
 
 pub mod access;
 pub mod clocks;
+pub mod evidence;
 pub mod ids;
 pub mod indicators;
 pub mod inspections;

@@ -92,9 +92,12 @@ pub async fn body_limit(State(s): State<crate::AppState>, req: Request, next: Ne
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|c| c.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"));
-    let (limit, shown) =
-        if multipart { (s.upload_limit + MULTIPART_OVERHEAD, s.upload_limit) } else { (BODY_LIMIT, BODY_LIMIT) };
     let path = req.uri().path().to_string();
+    // Evidence for one report may be several files (crate::attachments checks each by name).
+    let upload_limit =
+        if crate::attachments::takes_evidence(&path) { crate::attachments::UPLOAD_BODY_LIMIT } else { s.upload_limit };
+    let (limit, shown) =
+        if multipart { (upload_limit + MULTIPART_OVERHEAD, upload_limit) } else { (BODY_LIMIT, BODY_LIMIT) };
     let declared =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     let message = if multipart { upload_too_large(shown).to_string() } else { too_large_message(shown) };

@@ -3,6 +3,7 @@
 //! to the storage layer, which enforces data scope for every read and write.
 
 pub mod api;
+pub mod attachments;
 pub mod auth;
 pub mod coordination_api;
 pub mod coordination_pages;
@@ -71,6 +72,8 @@ pub struct Inner {
     pub login_limit: RwLock<Arc<LoginLimit>>,
     /// Permits for CPU-heavy work (see [`AppState::heavy`]).
     pub heavy: Arc<tokio::sync::Semaphore>,
+    /// Where attachment bytes are stored (see [`attachments::Blobs`]).
+    pub blobs: attachments::Blobs,
 }
 
 /// How many CPU-heavy jobs may run at once: one core fewer than the machine has (at least one),
@@ -166,6 +169,7 @@ impl AppState {
             achievements_index: tokio::sync::Mutex::new(None),
             login_limit: RwLock::new(Arc::new(LoginLimit::new(per_minute))),
             heavy: Arc::new(tokio::sync::Semaphore::new(heavy_permits())),
+            blobs: attachments::Blobs::in_memory(),
         })))
     }
 
@@ -173,6 +177,7 @@ impl AppState {
     pub async fn with_data_dir(db: Db, clock: Clock, data_dir: std::path::PathBuf) -> Result<AppState, StoreError> {
         let s = Self::new(db, clock).await?;
         let mut inner = Arc::try_unwrap(s.0).map_err(|_| StoreError::internal("状态初始化失败"))?;
+        inner.blobs = attachments::Blobs::for_data_dir(&data_dir)?;
         inner.index_dir = Some(data_dir);
         Ok(AppState(Arc::new(inner)))
     }
@@ -290,10 +295,11 @@ pub fn page_routes() -> policy::Pages {
         .merge(coordination_pages::router())
         .merge(docking_pages::router())
         .merge(security_pages::router())
+        .merge(attachments::page_router())
 }
 
 pub fn router(state: AppState) -> Router {
-    let (api_router, openapi) = api::router().split_for_parts();
+    let (api_router, openapi) = api::router().merge(attachments::api_router()).split_for_parts();
     let openapi = serde_json::to_value(&openapi).unwrap_or_default();
     let openapi = Arc::new(policy::document_roles(local_times(openapi)));
     // Every documented API operation passes the declared permission table first.

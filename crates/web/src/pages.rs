@@ -292,6 +292,8 @@ pub(crate) async fn task_page_typed(
         Err(e) => return error_page(s, Some(u), &e),
     };
     let lead = d.task.lead_unit_id;
+    let atts = s.db.task_attachments(u, id, snap.now).await.unwrap_or_default();
+    let (evidence, sources) = crate::attachments::evidence_for_page(&atts, d.task.assigned_at);
     let co: Vec<i64> = d.co_units.iter().map(|c| c.id).collect();
     let v = task_view(d, u, &snap.cal, &snap.rules, snap.now);
     // Decomposition choices: the lead unit, its 内设科室, and co-units; people in those.
@@ -334,7 +336,8 @@ pub(crate) async fn task_page_typed(
         default_deadline => default_deadline, now => snap.now.to_string(), indicators => indicators,
         may_indicate => may_indicate, today => snap.now.date().to_string(), project_id => project_id,
         typed_action => typed.action, typed => typed.fields, typed_orphan => typed_orphan,
-        typed_indicator => typed.indicator, confirm_large => typed.confirm_large },
+        typed_indicator => typed.indicator, confirm_large => typed.confirm_large,
+        evidence => evidence, sources => sources },
     )
 }
 
@@ -365,7 +368,7 @@ async fn task_page(
 }
 
 /// Build an action body from form fields; decomposition rows come as repeated `sub_*` fields.
-fn action_body(form: &[(String, String)]) -> Result<ActionBody, StoreError> {
+pub(crate) fn action_body(form: &[(String, String)]) -> Result<ActionBody, StoreError> {
     let get = |k: &str| form.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.clone());
     let all = |k: &str| form.iter().filter(|(kk, _)| kk == k).map(|(_, v)| v.clone()).collect::<Vec<_>>();
     let int = |k: &str, label: &str| -> Result<Option<i64>, StoreError> {

@@ -33,6 +33,7 @@ impl Dialect for Postgres {
             (11, "concurrency", include_str!("../../migrations/postgres/0011_concurrency.sql")),
             (12, "signin", include_str!("../../migrations/postgres/0012_signin.sql")),
             (13, "text", include_str!("../../migrations/postgres/0013_text.sql")),
+            (15, "attachments", include_str!("../../migrations/postgres/0015_attachments.sql")),
         ]
     }
 

@@ -35,6 +35,7 @@ impl Dialect for Sqlite {
             (11, "concurrency", include_str!("../../migrations/sqlite/0011_concurrency.sql")),
             (12, "signin", include_str!("../../migrations/sqlite/0012_signin.sql")),
             (13, "text", include_str!("../../migrations/sqlite/0013_text.sql")),
+            (15, "attachments", include_str!("../../migrations/sqlite/0015_attachments.sql")),
         ]
     }
 
