@@ -377,12 +377,7 @@ async fn the_task_page_report_form_uploads_a_photo_in_a_browser_session() {
             .redirect(reqwest::redirect::Policy::limited(5))
             .build()
             .unwrap();
-        let r = web
-            .post(app.url("/login"))
-            .form(&[("username", "jsj_lly"), ("password", xietong_demo::DEMO_PASSWORD), ("next", "/todo")])
-            .send()
-            .await
-            .unwrap();
+        let r = common::form_login(&web, &app, "jsj_lly", xietong_demo::DEMO_PASSWORD).await;
         assert_eq!(r.status(), 200);
         let html = web.get(app.url(&format!("/tasks/{id}"))).send().await.unwrap().text().await.unwrap();
         // The report form as the page renders it: multipart, posting to the evidence route.
