@@ -72,6 +72,13 @@ enum Cmd {
     },
     /// Run one escalation sweep now.
     Sweep,
+    /// Delete attachment files no record names (left by uploads whose action was then refused),
+    /// keeping any younger than the grace period.
+    AttachmentsGc {
+        /// Keep unnamed files younger than this many hours (an upload may be about to be named).
+        #[arg(long, default_value_t = 24)]
+        older_than_hours: i64,
+    },
     /// Match queries against a library and print a standard TREC run (qid Q0 external_id rank score tag).
     Match {
         /// What to match against.
@@ -585,6 +592,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
             print!("{out}");
+        }
+        Cmd::AttachmentsGc { older_than_hours } => {
+            let db = open(&cli).await?;
+            let blobs = xietong_web::attachments::Blobs::for_data_dir(&cli.data_dir)?;
+            let (kept, deleted) =
+                blobs.collect_garbage(&db, chrono::Duration::hours((*older_than_hours).max(0))).await?;
+            println!("附件清理：保留 {kept} 个文件，删除 {deleted} 个无记录引用的文件");
         }
         Cmd::Sweep => {
             let db = open(&cli).await?;

@@ -85,6 +85,47 @@ fn backup_copies_the_attachments_beside_the_database() {
 }
 
 #[test]
+fn attachments_gc_deletes_only_old_files_no_record_names() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(xietong(dir.path(), &["demo"]).status.success());
+    let named = "aa".repeat(32);
+    let orphan = "bb".repeat(32);
+    let blob = |h: &str| dir.path().join(format!("attachments/sha256/{}/{h}", &h[..2]));
+    let thumb = dir.path().join(format!("attachments/thumbs/bb/{orphan}.jpg"));
+    for p in [blob(&named), blob(&orphan), thumb.clone()] {
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, b"bytes").unwrap();
+    }
+    // A row names the first file (as an upload's transaction would).
+    let url = format!("sqlite://{}", dir.path().join("xietong.db").display());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        sqlx::any::install_default_drivers();
+        use sqlx::Connection;
+        let mut c = sqlx::AnyConnection::connect(&url).await.unwrap();
+        let task: i64 =
+            sqlx::Row::get(&sqlx::query("SELECT MIN(id) AS id FROM tasks").fetch_one(&mut c).await.unwrap(), "id");
+        sqlx::query(
+            "INSERT INTO attachments (sha256, size, mime, original_name, record_kind, record_id, task_id, uploaded_at) \
+             VALUES ($1, 5, 'application/pdf', 'a.pdf', 'task', $2, $2, '2026-11-23 10:00:00')",
+        )
+        .bind(&named)
+        .bind(task)
+        .execute(&mut c)
+        .await
+        .unwrap();
+    });
+    // Young files are kept whatever names them: an upload may be about to be named.
+    let o = xietong(dir.path(), &["attachments-gc"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout(&o).contains("删除 0 个"), "{}", stdout(&o));
+    let o = xietong(dir.path(), &["attachments-gc", "--older-than-hours", "0"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout(&o).contains("保留 1 个文件，删除 2 个"), "{}", stdout(&o));
+    assert!(blob(&named).exists());
+    assert!(!blob(&orphan).exists() && !thumb.exists());
+}
+
+#[test]
 fn init_admin_creates_the_first_account_once() {
     let dir = tempfile::tempdir().unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_xietong"))

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use crate::auth::SessionUser;
 use crate::tasks::{Command, Ctx, TaskDetail};
 use crate::{Db, Result, RowExt, StoreError, ts};
+use xietong_supervision::Role;
 
 /// A file checked and stored, waiting for its record.
 #[derive(Clone, Debug)]
@@ -73,13 +74,14 @@ fn attachment(r: &AnyRow) -> Result<Attachment> {
 async fn insert(
     tx: &mut sqlx::AnyConnection,
     user: &SessionUser,
-    (kind, record_id, task_id): (&str, i64, i64),
+    (kind, record_id, task_id): (&str, i64, Option<i64>),
     a: &NewAttachment,
     now: NaiveDateTime,
-) -> Result<()> {
-    sqlx::query(
+) -> Result<i64> {
+    let r = sqlx::query(
         "INSERT INTO attachments (sha256, size, mime, original_name, record_kind, record_id, task_id, uploaded_by, \
-         uploaded_at, has_thumbnail, taken_at, gps_lat, gps_lon) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+         uploaded_at, has_thumbnail, taken_at, gps_lat, gps_lon) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         RETURNING id",
     )
     .bind(a.sha256.clone())
     .bind(a.size)
@@ -94,12 +96,303 @@ async fn insert(
     .bind(a.taken_at.map(ts))
     .bind(a.gps_lat)
     .bind(a.gps_lon)
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
-    Ok(())
+    r.i("id")
+}
+
+/// A record other than a task that evidence can be attached to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Record {
+    /// 督导记录: the leader's photos and notes of a visit.
+    Visit(i64),
+    /// 督查通报: the signed, stamped scan.
+    Notice(i64),
+    /// 问题台账 entry: photos of the problem, meeting minutes.
+    Problem(i64),
+    /// 对接活动: sign-in sheet, photos.
+    DockingActivity(i64),
+    /// 技术合同: the contract scan, the registration certificate.
+    Contract(i64),
+}
+
+impl Record {
+    /// The stored `record_kind` and id.
+    pub fn key(self) -> (&'static str, i64) {
+        match self {
+            Record::Visit(i) => ("visit", i),
+            Record::Notice(i) => ("notice", i),
+            Record::Problem(i) => ("problem", i),
+            Record::DockingActivity(i) => ("docking_activity", i),
+            Record::Contract(i) => ("contract", i),
+        }
+    }
+
+    fn from_key(kind: &str, id: i64) -> Option<Record> {
+        Some(match kind {
+            "visit" => Record::Visit(id),
+            "notice" => Record::Notice(id),
+            "problem" => Record::Problem(id),
+            "docking_activity" => Record::DockingActivity(id),
+            "contract" => Record::Contract(id),
+            _ => return None,
+        })
+    }
+}
+
+/// Roles that read district records such as 通报 (the enterprise, institution and the two
+/// 三员 without business data do not).
+fn reads_district_records(role: Role) -> bool {
+    !matches!(role, Role::Enterprise | Role::Institution | Role::SecurityAdmin | Role::AuditAdmin)
 }
 
 impl Db {
+    /// Whether `user` may read `record` (its own rule, the same as the record's page): Ok or the
+    /// record's refusal. Not found and not allowed read alike where the record itself says so.
+    pub async fn may_read_record(&self, user: &SessionUser, record: Record, now: NaiveDateTime) -> Result<()> {
+        match record {
+            Record::Visit(id) => {
+                let leader = self.visit_leader(id).await?;
+                match user.role {
+                    Role::Supervisor | Role::Admin => Ok(()),
+                    Role::Leader if leader == user.person_id => Ok(()),
+                    _ => Err(StoreError::Denied("无权限：督导记录仅督导的区领导和督查局可见".into())),
+                }
+            }
+            Record::Notice(id) => {
+                if !reads_district_records(user.role) {
+                    return Err(StoreError::Denied("无权限：督查通报仅区内工作人员可见".into()));
+                }
+                self.get_notice(id).await.map(|_| ())
+            }
+            Record::Problem(id) => self.get_problem(user, id, now).await.map(|_| ()),
+            Record::DockingActivity(id) => match self.activity_docking(id).await? {
+                Some(d) => self.get_docking(user, d).await.map(|_| ()),
+                None if Role::LEADERSHIP.contains(&user.role) || user.role == Role::TechBureau => Ok(()),
+                None => Err(StoreError::Denied("无权限：对接活动记录仅科技局和区领导可见".into())),
+            },
+            Record::Contract(id) => {
+                let docking = self.contract_docking(id).await?;
+                if Role::LEADERSHIP.contains(&user.role) || user.role == Role::TechBureau {
+                    return Ok(());
+                }
+                match docking {
+                    // The parties of the docking the contract came from see its files too.
+                    Some(d) => self.get_docking(user, d).await.map(|_| ()),
+                    None => Err(StoreError::Denied("无权限：技术合同仅科技局和区领导可见".into())),
+                }
+            }
+        }
+    }
+
+    /// Whether `user` may add evidence to `record`: who writes the record keeps its file.
+    pub async fn may_attach_to(&self, user: &SessionUser, record: Record, now: NaiveDateTime) -> Result<()> {
+        self.may_read_record(user, record, now).await?;
+        let ok = match record {
+            Record::Visit(id) => user.role == Role::Leader && self.visit_leader(id).await? == user.person_id,
+            Record::Notice(_) => user.role == Role::Supervisor,
+            Record::Problem(id) => {
+                let p = self.get_problem(user, id, now).await?;
+                matches!(user.role, Role::Supervisor | Role::Leader)
+                    || (user.role == Role::Liaison
+                        && user.in_scope(xietong_supervision::UnitId(p.problem.lead_unit_id)))
+            }
+            Record::DockingActivity(_) | Record::Contract(_) => user.role == Role::TechBureau,
+        };
+        if ok {
+            Ok(())
+        } else {
+            let who = match record {
+                Record::Visit(_) => "督导的区领导",
+                Record::Notice(_) => "督查局",
+                Record::Problem(_) => "督查局、区领导和牵头单位联络员",
+                Record::DockingActivity(_) | Record::Contract(_) => "科技局",
+            };
+            Err(StoreError::Denied(format!("无权限：只有{who}可以上传该记录的附件")))
+        }
+    }
+
+    /// Attach files to a record other than a task, with one audit entry per file.
+    pub async fn attach_to_record(
+        &self,
+        user: &SessionUser,
+        record: Record,
+        files: &[NewAttachment],
+        now: NaiveDateTime,
+    ) -> Result<Vec<Attachment>> {
+        self.may_attach_to(user, record, now).await?;
+        let (kind, id) = record.key();
+        let mut tx = self.begin().await?;
+        for f in files {
+            let row = insert(&mut tx, user, (kind, id, None), f, now).await?;
+            crate::audit::append(
+                &mut tx,
+                now,
+                crate::audit::Change {
+                    actor: &user.username,
+                    action: "attachment.add",
+                    entity: kind,
+                    entity_id: id.to_string(),
+                    before: String::new(),
+                    after: serde_json::json!({"attachment_id": row, "name": f.original_name, "sha256": f.sha256})
+                        .to_string(),
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        self.record_attachments(user, record, now).await
+    }
+
+    /// The files of a record, for whoever may read the record.
+    pub async fn record_attachments(
+        &self,
+        user: &SessionUser,
+        record: Record,
+        now: NaiveDateTime,
+    ) -> Result<Vec<Attachment>> {
+        self.may_read_record(user, record, now).await?;
+        let (kind, id) = record.key();
+        let rows = sqlx::query("SELECT * FROM attachments WHERE record_kind = $1 AND record_id = $2 ORDER BY id")
+            .bind(kind)
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(attachment).collect()
+    }
+
+    /// The files of many records of one kind (a list page), without a check: the caller lists
+    /// only records the user may read.
+    pub async fn attachments_of(&self, kind: &str, ids: &[i64]) -> Result<Vec<Attachment>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let list = ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT * FROM attachments WHERE record_kind = $1 AND record_id IN ({list}) ORDER BY id"
+        )))
+        .bind(kind.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(attachment).collect()
+    }
+
+    async fn visit_leader(&self, id: i64) -> Result<i64> {
+        sqlx::query("SELECT leader_person_id FROM supervision_visits WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("编号 {id} 的督导记录不存在")))?
+            .i("leader_person_id")
+    }
+
+    /// The docking an activity belongs to, if any (its page is the docking's).
+    pub async fn activity_docking_id(&self, id: i64) -> Result<Option<i64>> {
+        self.activity_docking(id).await
+    }
+
+    async fn activity_docking(&self, id: i64) -> Result<Option<i64>> {
+        sqlx::query("SELECT docking_id FROM docking_activities WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("编号 {id} 的对接活动不存在")))?
+            .oi("docking_id")
+    }
+
+    async fn contract_docking(&self, id: i64) -> Result<Option<i64>> {
+        sqlx::query("SELECT docking_id FROM contracts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("编号 {id} 的技术合同不存在")))?
+            .oi("docking_id")
+    }
+
+    /// Whether 办结申请 of this task's category must carry evidence (办结证据要求).
+    async fn completion_needs_evidence(&self, tx: &mut sqlx::AnyConnection, task_id: i64) -> Result<bool> {
+        let r = sqlx::query(
+            "SELECT c.completion_evidence FROM tasks t JOIN categories c ON c.id = t.category_id WHERE t.id = $1",
+        )
+        .bind(task_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        Ok(match r {
+            Some(r) => r.i("completion_evidence")? != 0,
+            None => false,
+        })
+    }
+
+    /// Refuse a 办结申请 without files where the task's category requires evidence.
+    pub(crate) async fn check_completion_evidence(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        task_id: i64,
+        cmd: &Command,
+        files: usize,
+    ) -> Result<()> {
+        if matches!(cmd, Command::RequestCompletion { .. })
+            && files == 0
+            && self.completion_needs_evidence(tx, task_id).await?
+        {
+            return Err(StoreError::invalid(
+                "附件",
+                "该类别的任务申请办结须附证明材料（现场照片、验收单、文件扫描件等），请选择文件后再提交",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Set or clear a category's 办结证据要求 (督查局).
+    pub async fn set_completion_evidence(
+        &self,
+        user: &SessionUser,
+        category_id: i64,
+        required: bool,
+        now: NaiveDateTime,
+    ) -> Result<()> {
+        if user.role != Role::Supervisor {
+            return Err(StoreError::Denied("无权限：办结证据要求由督查局设置".into()));
+        }
+        let mut tx = self.begin().await?;
+        let before = sqlx::query("SELECT completion_evidence FROM categories WHERE id = $1")
+            .bind(category_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("编号 {category_id} 的工作类别不存在")))?
+            .i("completion_evidence")?;
+        if (before != 0) == required {
+            return Ok(());
+        }
+        let n =
+            sqlx::query("UPDATE categories SET completion_evidence = $1 WHERE id = $2 AND completion_evidence = $3")
+                .bind(i64::from(required))
+                .bind(category_id)
+                .bind(before)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        if n == 0 {
+            // Someone set it at the same moment: the value asked for is there.
+            return Ok(());
+        }
+        crate::audit::append(
+            &mut tx,
+            now,
+            crate::audit::Change {
+                actor: &user.username,
+                action: "category.completion_evidence",
+                entity: "category",
+                entity_id: category_id.to_string(),
+                before: serde_json::json!({"completion_evidence": before != 0}).to_string(),
+                after: serde_json::json!({"completion_evidence": required}).to_string(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Perform a task action and attach `files` to the timeline entry it writes, in one
     /// transaction: a refused action stores no row. The task's row is locked by the action, so the
     /// newest entry of the task afterwards is this action's.
@@ -115,6 +408,7 @@ impl Db {
         crate::locks::retrying(|| async {
             let mut tx = self.begin().await?;
             let detail = self.perform_in(&mut tx, user, ctx, task_id, cmd.clone(), seen).await?;
+            self.check_completion_evidence(&mut tx, task_id, &cmd, files.len()).await?;
             if !files.is_empty() {
                 let row = sqlx::query("SELECT MAX(id) AS id FROM task_events WHERE task_id = $1")
                     .bind(task_id)
@@ -122,7 +416,7 @@ impl Db {
                     .await?;
                 let event_id = row.oi("id")?.ok_or_else(|| StoreError::internal("操作未写入时间线"))?;
                 for f in files {
-                    insert(&mut tx, user, ("task_event", event_id, task_id), f, ctx.now).await?;
+                    insert(&mut tx, user, ("task_event", event_id, Some(task_id)), f, ctx.now).await?;
                 }
             }
             tx.commit().await?;
@@ -144,7 +438,7 @@ impl Db {
         self.get_task(user, xietong_supervision::TaskId(task_id), now).await?;
         let mut tx = self.begin().await?;
         for f in files {
-            insert(&mut tx, user, ("task", task_id, task_id), f, now).await?;
+            insert(&mut tx, user, ("task", task_id, Some(task_id)), f, now).await?;
         }
         tx.commit().await?;
         let all = self.task_attachments(user, task_id, now).await?;
@@ -175,12 +469,13 @@ impl Db {
             .map(attachment)
             .transpose()?
             .ok_or_else(|| StoreError::NotFound(format!("编号 {id} 的附件不存在")))?;
-        match a.task_id {
-            Some(t) => {
+        match (a.task_id, Record::from_key(&a.record_kind, a.record_id)) {
+            (Some(t), _) => {
                 self.get_task(user, xietong_supervision::TaskId(t), now).await?;
             }
-            // Every kind written today belongs to a task; a row without one is nobody's to read.
-            None => return Err(StoreError::NotFound(format!("编号 {id} 的附件不存在"))),
+            (None, Some(record)) => self.may_read_record(user, record, now).await?,
+            // A row of no known record is nobody's to read.
+            (None, None) => return Err(StoreError::NotFound(format!("编号 {id} 的附件不存在"))),
         }
         Ok(a)
     }

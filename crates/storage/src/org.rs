@@ -48,6 +48,8 @@ pub struct Category {
     /// 牵头部门: ranks the units carrying the category's tasks each month.
     pub lead_unit_id: Option<i64>,
     pub lead_unit_name: Option<String>,
+    /// 办结证据要求: a 办结申请 of this category must carry at least one file.
+    pub completion_evidence: bool,
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -407,7 +409,7 @@ impl Db {
     }
 
     pub async fn list_categories(&self) -> Result<Vec<Category>> {
-        let rows = sqlx::query("SELECT c.id, c.name, c.lead_unit_id, u.name AS lead_unit_name FROM categories c LEFT JOIN units u ON u.id = c.lead_unit_id ORDER BY c.sort, c.id")
+        let rows = sqlx::query("SELECT c.id, c.name, c.lead_unit_id, u.name AS lead_unit_name, c.completion_evidence FROM categories c LEFT JOIN units u ON u.id = c.lead_unit_id ORDER BY c.sort, c.id")
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
@@ -417,6 +419,7 @@ impl Db {
                     name: r.s("name")?,
                     lead_unit_id: r.oi("lead_unit_id")?,
                     lead_unit_name: r.os("lead_unit_name")?,
+                    completion_evidence: r.i("completion_evidence")? != 0,
                 })
             })
             .collect()

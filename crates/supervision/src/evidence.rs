@@ -22,6 +22,9 @@ pub enum FileKind {
     Pdf,
     Docx,
     Xlsx,
+    /// OFD (GB/T 33190), the layout format of Chinese government e-documents: a ZIP container
+    /// with `OFD.xml` at its root (the web layer looks inside; any other ZIP is refused).
+    Ofd,
 }
 
 impl FileKind {
@@ -32,13 +35,14 @@ impl FileKind {
             FileKind::Pdf => "application/pdf",
             FileKind::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             FileKind::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            FileKind::Ofd => "application/ofd",
         }
     }
 
     /// The kind for a MIME type detected from the content; anything else (ZIP, executables,
     /// HEIC until a well-kept decoder exists, …) is refused.
     pub fn from_mime(mime: &str) -> Option<FileKind> {
-        [FileKind::Jpeg, FileKind::Png, FileKind::Pdf, FileKind::Docx, FileKind::Xlsx]
+        [FileKind::Jpeg, FileKind::Png, FileKind::Pdf, FileKind::Docx, FileKind::Xlsx, FileKind::Ofd]
             .into_iter()
             .find(|k| k.mime() == mime)
     }

@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use xietong_storage::StoreError;
-use xietong_storage::attachments::{Attachment, NewAttachment};
+use xietong_storage::attachments::{Attachment, NewAttachment, Record};
 use xietong_storage::auth::SessionUser;
 use xietong_supervision::evidence::{self, FileKind};
 
@@ -105,6 +105,35 @@ impl Blobs {
         self.0.head(&Self::key(sha256)).await.is_ok()
     }
 
+    /// Delete stored files and thumbnails that no attachment row names and that are older than
+    /// `grace` (a file is written just before the transaction naming it, so a young one may be
+    /// about to be named). Returns (kept, deleted).
+    pub async fn collect_garbage(
+        &self,
+        db: &xietong_storage::Db,
+        grace: chrono::Duration,
+    ) -> Result<(usize, usize), StoreError> {
+        use futures_util::StreamExt;
+        let named: std::collections::HashSet<String> = db.attachment_hashes().await?.into_iter().collect();
+        let cutoff = chrono::Utc::now() - grace;
+        let mut listing = self.0.list(None);
+        let (mut kept, mut doomed) = (0, vec![]);
+        while let Some(meta) = listing.next().await {
+            let meta = meta.map_err(|e| StoreError::internal(format!("附件目录读取失败：{e}")))?;
+            let file = meta.location.filename().unwrap_or("");
+            let hash = file.strip_suffix(".jpg").unwrap_or(file);
+            if named.contains(hash) || meta.last_modified > cutoff {
+                kept += 1;
+            } else {
+                doomed.push(meta.location);
+            }
+        }
+        for key in &doomed {
+            self.0.delete(key).await.map_err(|e| StoreError::internal(format!("附件删除失败：{e}")))?;
+        }
+        Ok((kept, doomed.len()))
+    }
+
     /// How many files and thumbnails are stored.
     pub async fn count(&self) -> usize {
         use futures_util::StreamExt;
@@ -161,13 +190,23 @@ struct Inspected {
     thumb: Option<Vec<u8>>,
 }
 
-const ALLOWED: &str = "JPEG、PNG、PDF、DOCX、XLSX";
+const ALLOWED: &str = "JPEG、PNG、PDF、OFD、DOCX、XLSX";
+
+/// An OFD document: a ZIP whose root holds `OFD.xml`. Only the archive's directory is read,
+/// nothing is unpacked.
+fn is_ofd(bytes: &[u8]) -> bool {
+    zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .is_ok_and(|z| z.file_names().any(|n| n.is_ok_and(|n| n == "OFD.xml")))
+}
 
 /// Tell the type by content, hash it, read a photo's EXIF and make its thumbnail. CPU work: runs
 /// on the heavy-work threads.
 fn inspect(up: Upload) -> Result<Inspected, StoreError> {
     let name = &up.name;
-    let kind = infer::get(&up.bytes).and_then(|t| FileKind::from_mime(t.mime_type()));
+    let kind = infer::get(&up.bytes).and_then(|t| match t.mime_type() {
+        "application/zip" if is_ofd(&up.bytes) => Some(FileKind::Ofd),
+        m => FileKind::from_mime(m),
+    });
     let Some(kind) = kind else {
         let found = infer::get(&up.bytes).map(|t| t.extension().to_uppercase()).unwrap_or_else(|| "未知".into());
         return Err(StoreError::BadInput(format!(
@@ -302,7 +341,7 @@ pub struct EvidenceForm {
     pub new_deadline: Option<String>,
     pub subtask_id: Option<i64>,
     pub version: Option<i64>,
-    /// 附件（可多个，最多 9 个，单个不超过 20 MB，合计不超过 50 MB；JPEG、PNG、PDF、DOCX、XLSX）
+    /// 附件（可多个，最多 9 个，单个不超过 20 MB，合计不超过 50 MB；JPEG、PNG、PDF、OFD、DOCX、XLSX）
     #[schema(value_type = Vec<String>, format = Binary)]
     pub files: Vec<Vec<u8>>,
 }
@@ -442,10 +481,101 @@ async fn api_thumbnail(
     Ok(download(&s, &u, id, true).await?)
 }
 
+/// Check the user may add files to the record before anything is stored, then store and attach.
+async fn upload_to(s: &AppState, u: &SessionUser, record: Record, parts: Parts) -> Result<Vec<Attachment>, StoreError> {
+    let now = s.clock.now();
+    s.db.may_attach_to(u, record, now).await?;
+    if parts.files.is_empty() {
+        return Err(StoreError::invalid("附件", "请选择要上传的文件"));
+    }
+    let files = check_and_store(s, parts.files).await?;
+    s.db.attach_to_record(u, record, &files, now).await
+}
+
+/// The API pair (list, upload) of one kind of record: thin handlers with their own paths and
+/// documentation, all going through [`upload_to`] and the record's own read rule.
+macro_rules! record_files {
+    ($list:ident, $upload:ident, $path:literal, $variant:ident, $what:literal, $who:literal) => {
+        #[doc = concat!($what, "的附件，与该记录同样的可见范围。")]
+        #[utoipa::path(get, path = $path, tag = "附件",
+            params(("id" = i64, Path, description = concat!($what, "编号"))),
+            responses((status = 200, body = Vec<Attachment>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+        async fn $list(
+            State(s): State<AppState>,
+            ApiUser(u, _): ApiUser,
+            Path(id): Path<i64>,
+        ) -> Result<Json<Vec<Attachment>>, ApiError> {
+            Ok(Json(s.db.record_attachments(&u, Record::$variant(id), s.clock.now()).await?))
+        }
+
+        #[doc = concat!("为", $what, "上传附件（multipart/form-data，字段 files，可多个）。", $who, "可用；任一文件不合格则整体拒绝，消息指明文件名。")]
+        #[utoipa::path(post, path = $path, tag = "附件",
+            request_body(content = EvidenceForm, content_type = "multipart/form-data"),
+            params(("id" = i64, Path, description = concat!($what, "编号"))),
+            responses((status = 201, body = Vec<Attachment>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+                (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)))]
+        async fn $upload(
+            State(s): State<AppState>,
+            ApiUser(u, _): ApiUser,
+            Path(id): Path<i64>,
+            mp: Multipart,
+        ) -> Result<(StatusCode, Json<Vec<Attachment>>), ApiError> {
+            let parts = read_parts(mp).await?;
+            Ok((StatusCode::CREATED, Json(upload_to(&s, &u, Record::$variant(id), parts).await?)))
+        }
+    };
+}
+
+record_files!(visit_files, upload_visit_files, "/api/visits/{id}/attachments", Visit, "督导记录", "督导的区领导");
+record_files!(notice_files, upload_notice_files, "/api/notices/{id}/attachments", Notice, "督查通报", "督查局");
+record_files!(
+    problem_files,
+    upload_problem_files,
+    "/api/problems/{id}/attachments",
+    Problem,
+    "问题台账条目",
+    "督查局、区领导和牵头单位联络员"
+);
+record_files!(
+    activity_files,
+    upload_activity_files,
+    "/api/activities/{id}/attachments",
+    DockingActivity,
+    "对接活动",
+    "科技局"
+);
+record_files!(contract_files, upload_contract_files, "/api/contracts/{id}/attachments", Contract, "技术合同", "科技局");
+
+#[derive(serde::Deserialize, ToSchema)]
+pub struct EvidenceRule {
+    /// 该类别的任务申请办结时是否必须附证明材料
+    pub completion_evidence: bool,
+}
+
+/// 设置工作类别的办结证据要求（督查局）：要求时，该类别任务的办结申请不附文件即被拒绝。
+#[utoipa::path(put, path = "/api/categories/{id}/evidence-rule", tag = "附件", request_body = EvidenceRule,
+    params(("id" = i64, Path, description = "工作类别编号")),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn put_evidence_rule(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(id): Path<i64>,
+    crate::api::J(b): crate::api::J<EvidenceRule>,
+) -> Result<StatusCode, ApiError> {
+    s.db.set_completion_evidence(&u, id, b.completion_evidence, s.clock.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 pub fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(api_act_with_files))
         .routes(routes!(list_task_attachments, upload_task_sources))
+        .routes(routes!(visit_files, upload_visit_files))
+        .routes(routes!(notice_files, upload_notice_files))
+        .routes(routes!(problem_files, upload_problem_files))
+        .routes(routes!(activity_files, upload_activity_files))
+        .routes(routes!(contract_files, upload_contract_files))
+        .routes(routes!(put_evidence_rule))
         .routes(routes!(api_download))
         .routes(routes!(api_thumbnail))
         .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT))
@@ -491,6 +621,63 @@ async fn page_thumbnail(State(s): State<AppState>, PageUser(u, _): PageUser, Pat
     }
 }
 
+/// The record a page upload names, and the page to go back to.
+fn page_record(kind: &str, id: i64) -> Option<(Option<Record>, String)> {
+    Some(match kind {
+        "task" => (None, format!("/tasks/{id}#sources")),
+        "visit" => (Some(Record::Visit(id)), "/dashboard#visits".to_string()),
+        "notice" => (Some(Record::Notice(id)), format!("/notices/{id}#evidence")),
+        "problem" => (Some(Record::Problem(id)), format!("/problems/{id}#evidence")),
+        "activity" => (Some(Record::DockingActivity(id)), "/docking/dockings".to_string()),
+        "contract" => (Some(Record::Contract(id)), "/docking/contracts#evidence".to_string()),
+        _ => return None,
+    })
+}
+
+/// One upload form for every record page (the CSRF token rides in the URL, the body is files).
+/// A refusal shows the message, which names the file; nothing is stored.
+async fn page_upload(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Path((kind, id)): Path<(String, i64)>,
+    mp: Multipart,
+) -> Response {
+    let Some((record, back)) = page_record(&kind, id) else {
+        return crate::pages::error_page(&s, Some(&u), &StoreError::NotFound("没有这类记录".into()));
+    };
+    let r = async {
+        let parts = read_parts(mp).await?;
+        match record {
+            Some(rec) => upload_to(&s, &u, rec, parts).await.map(|v| v.len()),
+            None => {
+                let now = s.clock.now();
+                u.actor().may_create_tasks()?;
+                s.db.get_task(&u, xietong_supervision::TaskId(id), now).await?;
+                if parts.files.is_empty() {
+                    return Err(StoreError::invalid("附件", "请选择要上传的文件"));
+                }
+                let files = check_and_store(&s, parts.files).await?;
+                s.db.attach_to_task(&u, id, &files, now).await.map(|v| v.len())
+            }
+        }
+    }
+    .await;
+    match r {
+        Ok(_) => {
+            // The activity's page is its docking's; find it for the way back.
+            let back = match record {
+                Some(Record::DockingActivity(a)) => match s.db.activity_docking_id(a).await {
+                    Ok(Some(d)) => format!("/docking/dockings/{d}#evidence"),
+                    _ => back,
+                },
+                _ => back,
+            };
+            Redirect::to(&back).into_response()
+        }
+        Err(e) => crate::pages::error_page(&s, Some(&u), &e),
+    }
+}
+
 pub fn page_router() -> crate::policy::Pages {
     use axum::routing::{get, post};
     crate::policy::Pages::new()
@@ -498,6 +685,7 @@ pub fn page_router() -> crate::policy::Pages {
             "/tasks/{id}/evidence/{action}",
             post(page_act_with_files).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
         )
+        .route("/attachments/upload/{kind}/{id}", post(page_upload).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)))
         .route("/attachments/{id}", get(page_download))
         .route("/attachments/{id}/thumbnail", get(page_thumbnail))
 }
@@ -511,12 +699,7 @@ pub fn evidence_for_page(
     let mut by_event: BTreeMap<String, Vec<minijinja::Value>> = BTreeMap::new();
     let mut sources = vec![];
     for a in atts {
-        let v = context! {
-            id => a.id, name => a.original_name, size_kb => (a.size.max(0) as u64).div_ceil(1024), mime => a.mime,
-            thumb => a.has_thumbnail,
-            exif => evidence::describe(a.taken_at, a.gps_lat, a.gps_lon),
-            flag => evidence::taken_before_assignment(a.taken_at, assigned_at).then_some(evidence::TAKEN_BEFORE_ASSIGNMENT),
-        };
+        let v = file_view(a, assigned_at);
         match a.record_kind.as_str() {
             "task_event" => by_event.entry(a.record_id.to_string()).or_default().push(v),
             _ => sources.push(v),
@@ -525,11 +708,42 @@ pub fn evidence_for_page(
     (by_event, sources)
 }
 
+/// A record's files as the page shows them, and whether this user may add more.
+pub async fn record_files_for_page(s: &AppState, u: &SessionUser, record: Record) -> (Vec<minijinja::Value>, bool) {
+    let now = s.clock.now();
+    let files = s.db.record_attachments(u, record, now).await.unwrap_or_default();
+    let can_attach = s.db.may_attach_to(u, record, now).await.is_ok();
+    (files.iter().map(|a| file_view(a, None)).collect(), can_attach)
+}
+
+/// The files of many records of one kind, by record id as text (for list pages; the caller
+/// lists only records the user may read).
+pub async fn files_by_record(s: &AppState, kind: &str, ids: &[i64]) -> BTreeMap<String, Vec<minijinja::Value>> {
+    let mut out: BTreeMap<String, Vec<minijinja::Value>> = BTreeMap::new();
+    for a in s.db.attachments_of(kind, ids).await.unwrap_or_default() {
+        out.entry(a.record_id.to_string()).or_default().push(file_view(&a, None));
+    }
+    out
+}
+
+fn file_view(a: &Attachment, assigned_at: Option<NaiveDateTime>) -> minijinja::Value {
+    context! {
+        id => a.id, name => a.original_name, size_kb => (a.size.max(0) as u64).div_ceil(1024), mime => a.mime,
+        thumb => a.has_thumbnail,
+        exif => evidence::describe(a.taken_at, a.gps_lat, a.gps_lon),
+        flag => evidence::taken_before_assignment(a.taken_at, assigned_at).then_some(evidence::TAKEN_BEFORE_ASSIGNMENT),
+    }
+}
+
 /// The routes that take a report's evidence, whose bodies may be larger than other uploads
 /// (`crate::error::body_limit` applies [`UPLOAD_BODY_LIMIT`] to them).
 pub fn takes_evidence(path: &str) -> bool {
-    (path.starts_with("/api/tasks/") || path.starts_with("/tasks/"))
-        && (path.contains("/evidence/") || path.ends_with("/attachments"))
+    let record = ["/api/tasks/", "/tasks/", "/api/visits/", "/api/notices/", "/api/problems/", "/api/activities/"]
+        .iter()
+        .chain(&["/api/contracts/"])
+        .any(|p| path.starts_with(p));
+    (record && (path.contains("/evidence/") || path.ends_with("/attachments")))
+        || path.starts_with("/attachments/upload/")
 }
 
 #[cfg(test)]
@@ -538,10 +752,18 @@ mod tests {
 
     #[test]
     fn only_the_upload_routes_take_large_bodies() {
-        for p in ["/api/tasks/7/evidence/report", "/tasks/7/evidence/report", "/api/tasks/7/attachments"] {
+        for p in [
+            "/api/tasks/7/evidence/report",
+            "/tasks/7/evidence/report",
+            "/api/tasks/7/attachments",
+            "/api/notices/2/attachments",
+            "/api/contracts/2/attachments",
+            "/attachments/upload/problem/3",
+        ] {
             assert!(takes_evidence(p), "{p}");
         }
-        for p in ["/api/tasks/7/actions/report", "/api/imports/tasks", "/api/session", "/attachments/3"] {
+        for p in ["/api/tasks/7/actions/report", "/api/imports/tasks", "/api/session", "/attachments/3", "/api/notices"]
+        {
             assert!(!takes_evidence(p), "{p}");
         }
     }

@@ -150,12 +150,14 @@ async fn problem_with(s: &AppState, u: &SessionUser, id: i64, flash_err: Option<
         })
         .collect();
     let (st, err) = flash_err.map(|(a, b)| (a, Some(b))).unwrap_or((StatusCode::OK, None));
+    let (files, can_attach) =
+        crate::attachments::record_files_for_page(s, u, xietong_storage::attachments::Record::Problem(id)).await;
     render(
         s,
         st,
         "problem.html",
         Some(u),
-        context! { nav => "problems", d => d, actions => actions, may_meet => may_meet, kinds => MEETING_KINDS, units => units, flash_err => err,
+        context! { nav => "problems", d => d, actions => actions, files => files, can_attach => can_attach, may_meet => may_meet, kinds => MEETING_KINDS, units => units, flash_err => err,
         now => s.clock.now().format("%Y-%m-%dT%H:%M").to_string(),
         default_deadline => s.snapshot().cal.add_working_days(s.clock.now().date(), 10).value.to_string() },
     )
@@ -446,13 +448,15 @@ async fn dashboard_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> 
     let all_units = if u.role == Role::Supervisor { s.db.list_units().await.unwrap_or_default() } else { vec![] };
     let problems = s.db.list_problems(&u, None, snap.now).await.unwrap_or_default();
     let open_problems = problems.iter().filter(|p| p.status != ProblemStatus::Resolved).count();
+    let visit_ids: Vec<i64> = visits.iter().map(|v| v.id).collect();
+    let visit_files = crate::attachments::files_by_record(&s, "visit", &visit_ids).await;
     render(
         &s,
         StatusCode::OK,
         "dashboard.html",
         Some(&u),
         context! { nav => "dashboard", area => area, units => units, cats => cats, max_total => max_total, trends => trends,
-        indicators => indicators, visits => visits, open_problems => open_problems, today => snap.now.date().to_string(),
+        indicators => indicators, visits => visits, visit_files => visit_files, open_problems => open_problems, today => snap.now.date().to_string(),
         all_units => all_units, default_deadline => snap.cal.add_working_days(snap.now.date(), 10).value.to_string() },
     )
 }

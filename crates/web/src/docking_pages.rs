@@ -831,13 +831,17 @@ async fn docking_with(
                 && party.institution_id == d.docking.institution_id));
     let units = if u.role == Role::Supervisor { s.db.list_units().await.unwrap_or_default() } else { vec![] };
     let kinds: Vec<_> = ContractType::ALL.iter().map(|k| k.label_zh()).collect();
+    let activity_ids: Vec<i64> = d.activities.iter().map(|a| a.id).collect();
+    let contract_ids: Vec<i64> = d.contracts.iter().map(|c| c.id).collect();
+    let activity_files = crate::attachments::files_by_record(s, "docking_activity", &activity_ids).await;
+    let contract_files = crate::attachments::files_by_record(s, "contract", &contract_ids).await;
     page(
         s,
         u,
         status,
         "docking_docking.html",
         "dockings",
-        context! { x => d, may_share => may_share, units => units, contract_kinds => kinds, activity_kinds => ACTIVITY_KINDS, today => s.clock.now().date().to_string(),
+        context! { x => d, activity_files => activity_files, contract_files => contract_files, may_share => may_share, units => units, contract_kinds => kinds, activity_kinds => ACTIVITY_KINDS, today => s.clock.now().date().to_string(),
         flash_err => err, flash_ok => ok_msg(q), f => form },
     )
 }
@@ -989,13 +993,15 @@ async fn contracts_with(
     let total: f64 = list.iter().map(|c| c.amount_wan).sum();
     let kinds: Vec<_> =
         ContractType::ALL.iter().map(|k| context! { code => k.code(), label => k.label_zh() }).collect();
+    let ids: Vec<i64> = list.iter().map(|c| c.id).collect();
+    let contract_files = crate::attachments::files_by_record(s, "contract", &ids).await;
     page(
         s,
         u,
         status,
         "docking_contracts.html",
         "contracts",
-        context! { list => list, total => (total * 100.0).round() / 100.0, year => year, kind => kind.map(|k| k.code()), kinds => kinds, today => s.clock.now().date().to_string(),
+        context! { list => list, contract_files => contract_files, total => (total * 100.0).round() / 100.0, year => year, kind => kind.map(|k| k.code()), kinds => kinds, today => s.clock.now().date().to_string(),
         flash_err => err, flash_ok => ok_msg(q), f => form },
     )
 }

@@ -268,7 +268,13 @@ async fn notice_submit(
 
 async fn notice_page(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>) -> Response {
     match s.db.get_notice(id).await {
-        Ok(n) => render(&s, StatusCode::OK, "notice.html", Some(&u), context! { nav => "notices", n => n }),
+        Ok(n) => {
+            let (files, can_attach) =
+                crate::attachments::record_files_for_page(&s, &u, xietong_storage::attachments::Record::Notice(id))
+                    .await;
+            let ctx = context! { nav => "notices", n => n, files => files, can_attach => can_attach };
+            render(&s, StatusCode::OK, "notice.html", Some(&u), ctx)
+        }
         Err(e) => error_page(&s, Some(&u), &e),
     }
 }

@@ -337,7 +337,7 @@ pub(crate) async fn task_page_typed(
         may_indicate => may_indicate, today => snap.now.date().to_string(), project_id => project_id,
         typed_action => typed.action, typed => typed.fields, typed_orphan => typed_orphan,
         typed_indicator => typed.indicator, confirm_large => typed.confirm_large,
-        evidence => evidence, sources => sources },
+        evidence => evidence, sources => sources, may_attach_sources => u.role == Role::Supervisor },
     )
 }
 

@@ -34,6 +34,8 @@ const DISTRICT: &[Role] = &[Admin, Supervisor, Leader, Liaison, Responsible, Tec
 const PLATFORM: &[Role] = &[Admin, Supervisor, Leader, TechBureau, Enterprise, Institution];
 /// The district's figures.
 const STATS: &[Role] = &[Admin, Supervisor, Leader, TechBureau];
+/// Every role with business records (not the security and audit administrators).
+const BUSINESS: &[Role] = &[Admin, Supervisor, Leader, Liaison, Responsible, TechBureau, Enterprise, Institution];
 const ADMIN: &[Role] = &[Admin];
 /// 三员分立: the security and audit administrators each have their own few operations.
 const SECURITY: &[Role] = &[SecurityAdmin];
@@ -53,9 +55,11 @@ pub const TABLE: &[(&str, &str, Allow)] = &[
     ("PUT", "/api/achievements/{id}", Roles(&[TechBureau, Institution])),
     ("GET", "/api/achievements/{id}/matches", Roles(PLATFORM)),
     ("GET", "/api/assessment", Roles(DISTRICT)),
-    // A task's files: whoever may view the task (the storage layer applies its data scope).
-    ("GET", "/api/attachments/{id}", Roles(DISTRICT)),
-    ("GET", "/api/attachments/{id}/thumbnail", Roles(DISTRICT)),
+    ("GET", "/api/activities/{id}/attachments", Roles(PLATFORM)),
+    ("POST", "/api/activities/{id}/attachments", Roles(BUREAU)),
+    // A file: whoever may read the record it belongs to (the storage layer applies that record's rule).
+    ("GET", "/api/attachments/{id}", Roles(BUSINESS)),
+    ("GET", "/api/attachments/{id}/thumbnail", Roles(BUSINESS)),
     ("POST", "/api/audit/purge", Roles(AUDIT)),
     ("GET", "/api/audit/verify", Roles(AUDIT)),
     ("GET", "/api/calendar/days", Roles(ALL)),
@@ -65,7 +69,10 @@ pub const TABLE: &[(&str, &str, Allow)] = &[
     ("GET", "/api/campaigns", Roles(PLATFORM)),
     ("POST", "/api/campaigns", Roles(BUREAU)),
     ("GET", "/api/categories", Roles(DISTRICT)),
+    ("PUT", "/api/categories/{id}/evidence-rule", Roles(SUPERVISOR)),
     ("GET", "/api/contracts", Roles(STATS)),
+    ("GET", "/api/contracts/{id}/attachments", Roles(PLATFORM)),
+    ("POST", "/api/contracts/{id}/attachments", Roles(BUREAU)),
     ("POST", "/api/contracts", Roles(BUREAU)),
     ("GET", "/api/docking-stats", Roles(STATS)),
     ("GET", "/api/dockings", Roles(PLATFORM)),
@@ -107,6 +114,8 @@ pub const TABLE: &[(&str, &str, Allow)] = &[
     ("GET", "/api/notices", Roles(DISTRICT)),
     ("POST", "/api/notices", Roles(SUPERVISOR)),
     ("GET", "/api/notices/{id}", Roles(DISTRICT)),
+    ("GET", "/api/notices/{id}/attachments", Roles(DISTRICT)),
+    ("POST", "/api/notices/{id}/attachments", Roles(SUPERVISOR)),
     ("GET", "/api/online", Roles(SECURITY)),
     ("DELETE", "/api/online/{user_id}", Roles(SECURITY)),
     ("PUT", "/api/password", Roles(ALL)),
@@ -117,6 +126,8 @@ pub const TABLE: &[(&str, &str, Allow)] = &[
     ("GET", "/api/problems", Roles(DISTRICT)),
     ("POST", "/api/problems", Roles(&[Supervisor, Leader, Liaison])),
     ("GET", "/api/problems/{id}", Roles(DISTRICT)),
+    ("GET", "/api/problems/{id}/attachments", Roles(DISTRICT)),
+    ("POST", "/api/problems/{id}/attachments", Roles(&[Supervisor, Leader, Liaison])),
     ("POST", "/api/problems/{id}/actions/{action}", Roles(&[Supervisor, Leader, Liaison])),
     ("POST", "/api/problems/{id}/meetings", Roles(&[Supervisor, Leader, Liaison])),
     ("GET", "/api/projects", Roles(DISTRICT)),
@@ -167,6 +178,8 @@ pub const TABLE: &[(&str, &str, Allow)] = &[
     ("POST", "/api/users/{id}/password", Roles(ACCOUNTS)),
     ("GET", "/api/visits", Roles(LEADERSHIP)),
     ("POST", "/api/visits", Roles(&[Leader])),
+    ("GET", "/api/visits/{id}/attachments", Roles(LEADERSHIP)),
+    ("POST", "/api/visits/{id}/attachments", Roles(&[Leader])),
     ("POST", "/api/visits/{id}/tasks", Roles(SUPERVISOR)),
 ];
 
@@ -177,8 +190,9 @@ pub const PAGES: &[(&str, &str, Allow)] = &[
     ("GET", "/achievements", Roles(PLATFORM)),
     ("POST", "/achievements", Roles(PLATFORM)),
     ("GET", "/assessment", Roles(DISTRICT)),
-    ("GET", "/attachments/{id}", Roles(DISTRICT)),
-    ("GET", "/attachments/{id}/thumbnail", Roles(DISTRICT)),
+    ("POST", "/attachments/upload/{kind}/{id}", Roles(&[Supervisor, Leader, Liaison, TechBureau])),
+    ("GET", "/attachments/{id}", Roles(BUSINESS)),
+    ("GET", "/attachments/{id}/thumbnail", Roles(BUSINESS)),
     ("GET", "/audit", Roles(AUDIT)),
     ("POST", "/audit/purge", Roles(AUDIT)),
     ("GET", "/calendar", Roles(ALL)),

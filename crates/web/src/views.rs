@@ -195,6 +195,7 @@ pub fn environment() -> minijinja::Environment<'static> {
     templates!(
         env,
         "base.html",
+        "evidence.html",
         "login.html",
         "todo.html",
         "tasks.html",

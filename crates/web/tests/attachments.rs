@@ -76,6 +76,19 @@ fn zip_bytes() -> Vec<u8> {
     z
 }
 
+/// A minimal OFD document (GB/T 33190): a ZIP with OFD.xml at its root.
+fn ofd_bytes() -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let o = zip::write::SimpleFileOptions::default();
+    w.start_file("OFD.xml", o).unwrap();
+    w.write_all(b"<?xml version=\"1.0\"?><ofd:OFD xmlns:ofd=\"http://www.ofdspec.org/2016\" Version=\"1.0\"/>")
+        .unwrap();
+    w.start_file("Doc_0/Document.xml", o).unwrap();
+    w.write_all(b"<ofd:Document/>").unwrap();
+    w.finish().unwrap().into_inner()
+}
+
 fn form(fields: &[(&str, &str)], files: &[(&str, Vec<u8>)]) -> Form {
     let mut f = Form::new();
     for (k, v) in fields {
@@ -409,6 +422,242 @@ async fn the_task_page_report_form_uploads_a_photo_in_a_browser_session() {
         assert!(html.contains("启动会.jpg") && html.contains("拍摄于 2026-11-23 10:01"), "the photo beside the report");
         assert!(!html.contains("照片拍摄于交办之前"));
         assert_eq!(attachment_rows(&tdb.db).await, 1);
+        tdb.cleanup().await;
+    });
+}
+
+/// Sign every active demo account in (the per-address login limit lifted first).
+async fn all_users(app: &common::TestApp, tdb: &common::TestDb) -> Vec<(String, Client)> {
+    let sec = Client::login(app, "anquan").await;
+    let (_, mut settings) = sec.get("/api/security-settings").await;
+    settings["login_per_minute"] = json!(600);
+    assert_eq!(sec.put("/api/security-settings", settings).await.0, 204);
+    let rows = sqlx::query("SELECT username FROM users WHERE active = 1 ORDER BY username")
+        .fetch_all(&tdb.db.pool)
+        .await
+        .unwrap();
+    let mut out = vec![];
+    for r in &rows {
+        let name: String = sqlx::Row::try_get(r, "username").unwrap();
+        let c = Client::login(app, &name).await;
+        out.push((name, c));
+    }
+    out
+}
+
+fn ids_of(v: &Value) -> Vec<i64> {
+    v.as_array().map(|a| a.iter().filter_map(|x| x["id"].as_i64()).collect()).unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_record_kind_carries_files_that_reach_exactly_its_readers() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let sup = Client::login(&app, "duchaju").await;
+        let leader = Client::login(&app, "fqz_cj").await;
+        let tech = Client::login(&app, "kejiju").await;
+        let lly = Client::login(&app, "jsj_lly").await;
+
+        // One record of each kind, and who may add files to it.
+        let (s, v) = leader
+            .post("/api/visits", json!({"visited_on": "2026-11-22", "place": "大学路施工现场", "findings": "围挡破损"}))
+            .await;
+        assert_eq!(s, 201, "{v}");
+        let visit = v["id"].as_i64().unwrap();
+        let notice = ids_of(&sup.get("/api/notices").await.1)[0];
+        let problem = ids_of(&sup.get("/api/problems").await.1)[0];
+        let docking = ids_of(&tech.get("/api/dockings").await.1)[0];
+        let (s, v) = tech
+            .post(
+                &format!("/api/dockings/{docking}/activities"),
+                json!({"title": "现场对接会", "kind": "座谈会", "held_on": "2026-11-20", "place": "科技局"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+        let activity = v["id"].as_i64().unwrap();
+        let (s, v) = tech
+            .post(
+                "/api/contracts",
+                json!({"contract_no": "2026410100000999", "kind": "技术开发", "buyer": "郑州某公司", "seller": "某高校",
+                       "amount_wan": 50.0, "technical_income_wan": 40.0, "signed_on": "2026-11-10"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+        let contract = v["id"].as_i64().unwrap();
+        let records = [
+            ("visits", visit, &leader),
+            ("notices", notice, &sup),
+            ("problems", problem, &sup),
+            ("activities", activity, &tech),
+            ("contracts", contract, &tech),
+        ];
+        for (kind, id, who) in records {
+            let path = format!("/api/{kind}/{id}/attachments");
+            // Someone who does not keep the record adds nothing, and nothing is stored.
+            let before = attachment_rows(&tdb.db).await;
+            let (s, v) = upload(&lly, &path, form(&[], &[("x.pdf", pdf())])).await;
+            assert!(matches!(s, 403 | 404), "{kind}: jsj_lly uploads → {s} {v}");
+            assert_eq!(attachment_rows(&tdb.db).await, before, "{kind}");
+            // A disguised file is refused by its name.
+            let (s, v) = upload(who, &path, form(&[], &[("照片.jpg", zip_bytes())])).await;
+            assert_eq!(s, 400, "{kind}: {v}");
+            assert!(v["error"].as_str().unwrap_or("").contains("照片.jpg"), "{v}");
+            assert_eq!(attachment_rows(&tdb.db).await, before, "{kind}");
+            // The notice's stamped copy comes as OFD, the others as PDF.
+            let file = if kind == "notices" {
+                ("通报.ofd".to_string(), ofd_bytes())
+            } else {
+                (format!("{kind}.pdf"), pdf())
+            };
+            let (s, v) = upload(who, &path, form(&[], &[(&file.0, file.1)])).await;
+            assert_eq!(s, 201, "{kind}: {v}");
+            assert_eq!(v.as_array().unwrap().len(), 1, "{kind}: {v}");
+            let mime = if kind == "notices" { "application/ofd" } else { "application/pdf" };
+            assert_eq!(v[0]["mime"], mime, "{kind}: {v}");
+        }
+        // The stored file of each record, to try by id as every account.
+        let mut file_of = std::collections::HashMap::new();
+        for r in sqlx::query("SELECT id, record_kind FROM attachments").fetch_all(&tdb.db.pool).await.unwrap() {
+            let kind: String = sqlx::Row::try_get(&r, "record_kind").unwrap();
+            file_of.insert(kind, sqlx::Row::try_get::<i64, _>(&r, "id").unwrap());
+        }
+        assert_eq!(file_of.len(), 5, "{file_of:?}");
+        let stored = |kind: &str| {
+            let k = match kind {
+                "visits" => "visit",
+                "notices" => "notice",
+                "problems" => "problem",
+                "activities" => "docking_activity",
+                _ => "contract",
+            };
+            file_of[k]
+        };
+
+        // Every account: the files of a record are readable exactly when the record is, judged
+        // by the record's own endpoint.
+        let mut seen = [0usize; 2];
+        for (name, c) in all_users(&app, &tdb).await {
+            let reads = [
+                ("visits", visit, ids_of(&c.get("/api/visits").await.1).contains(&visit)),
+                ("notices", notice, c.get(&format!("/api/notices/{notice}")).await.0 == 200),
+                ("problems", problem, c.get(&format!("/api/problems/{problem}")).await.0 == 200),
+                ("activities", activity, c.get(&format!("/api/dockings/{docking}")).await.0 == 200),
+                ("contracts", contract, ids_of(&c.get("/api/contracts").await.1).contains(&contract)),
+            ];
+            for (kind, id, may_read) in reads {
+                let (ls, list) = c.get(&format!("/api/{kind}/{id}/attachments")).await;
+                if may_read {
+                    assert_eq!(ls, 200, "{name} reads {kind} {id} so lists its files: {list}");
+                    let files = ids_of(&list);
+                    assert_eq!(files, vec![stored(kind)], "{name} {kind}");
+                    assert_eq!(c.bytes(&format!("/api/attachments/{}", files[0])).await.0, 200, "{name} {kind}");
+                    seen[0] += 1;
+                } else {
+                    assert!(matches!(ls, 403 | 404), "{name} may not read {kind} {id} but lists its files: {ls}");
+                    let s = c.bytes(&format!("/api/attachments/{}", stored(kind))).await.0;
+                    assert!(matches!(s, 403 | 404), "{name} may not read {kind} {id} but downloads its file: {s}");
+                    let s = c.bytes(&format!("/api/attachments/{}/thumbnail", stored(kind))).await.0;
+                    assert!(matches!(s, 403 | 404), "{name}: thumbnail {s}");
+                    seen[1] += 1;
+                }
+            }
+        }
+        assert!(seen[0] > 10 && seen[1] > 10, "readers and non-readers both exist: {seen:?}");
+        tdb.cleanup().await;
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_category_can_require_evidence_for_completion() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let sup = Client::login(&app, "duchaju").await;
+        let lly = Client::login(&app, "jsj_lly").await;
+        let id = task_in_progress(&sup, &lly, "附件〔2026〕5号").await;
+        let (_, t) = sup.get(&format!("/api/tasks/{id}")).await;
+        let category = t["task"]["category_id"].as_i64();
+        let category = match category {
+            Some(c) => c,
+            None => {
+                // The task has no category: give it the first one, as the 立项 form would.
+                let c = ids_of(&sup.get("/api/categories").await.1)[0];
+                sqlx::query("UPDATE tasks SET category_id = $1 WHERE id = $2")
+                    .bind(c)
+                    .bind(id)
+                    .execute(&tdb.db.pool)
+                    .await
+                    .unwrap();
+                c
+            }
+        };
+        let rule = format!("/api/categories/{category}/evidence-rule");
+        // Only the 督查局 sets the rule.
+        assert_eq!(lly.put(&rule, json!({"completion_evidence": true})).await.0, 403);
+        assert_eq!(sup.put(&rule, json!({"completion_evidence": true})).await.0, 204);
+        let (_, cats) = sup.get("/api/categories").await;
+        let c = cats.as_array().unwrap().iter().find(|c| c["id"] == category).unwrap();
+        assert_eq!(c["completion_evidence"], true);
+
+        // Without a file the 办结申请 is refused and nothing changes; through the JSON route too.
+        let (s, v) = lly.act(id, "request_completion", json!({"text": "已完成整治"})).await;
+        assert_eq!(s, 400, "{v}");
+        assert!(v["error"].as_str().unwrap().contains("须附证明材料"), "{v}");
+        let f = form(&[("text", "已完成整治")], &[]);
+        let (s, v) = upload(&lly, &format!("/api/tasks/{id}/evidence/request_completion"), f).await;
+        assert_eq!(s, 400, "{v}");
+        let (_, t) = lly.get(&format!("/api/tasks/{id}")).await;
+        assert_eq!(t["task"]["status"], "in_progress");
+        // With the acceptance scan it goes through.
+        let f = form(&[("text", "已完成整治")], &[("验收单.pdf", pdf())]);
+        let (s, v) = upload(&lly, &format!("/api/tasks/{id}/evidence/request_completion"), f).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["task"]["status"], "pending_review");
+        // Cleared again, the rule no longer applies (and clearing twice is no change).
+        assert_eq!(sup.put(&rule, json!({"completion_evidence": false})).await.0, 204);
+        assert_eq!(sup.put(&rule, json!({"completion_evidence": false})).await.0, 204);
+        let n = sqlx::query("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'category.completion_evidence'")
+            .fetch_one(&tdb.db.pool)
+            .await
+            .unwrap();
+        assert_eq!(sqlx::Row::try_get::<i64, _>(&n, "n").unwrap(), 2, "one audit entry per real change");
+        tdb.cleanup().await;
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_problem_page_upload_form_stores_a_photo_in_a_browser_session() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let sup = Client::login(&app, "duchaju").await;
+        let problem = ids_of(&sup.get("/api/problems").await.1)[0];
+        let web = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .build()
+            .unwrap();
+        let r = common::form_login(&web, &app, "duchaju", xietong_demo::DEMO_PASSWORD).await;
+        assert_eq!(r.status(), 200);
+        let html = web.get(app.url(&format!("/problems/{problem}"))).send().await.unwrap().text().await.unwrap();
+        let at = html.find(&format!("id=\"upload-problem-{problem}\"")).expect("the upload form");
+        let start = html[..at].rfind("<form").unwrap();
+        let action =
+            html[start..at].split("action=\"").nth(1).unwrap().split('"').next().unwrap().replace("&amp;", "&");
+        assert!(action.starts_with(&format!("/attachments/upload/problem/{problem}?_csrf=")), "{action}");
+        let r = web
+            .post(app.url(&action))
+            .multipart(form(&[], &[("积水现场.jpg", exif_jpeg("2026:11:22 09:30:00", 5))]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("积水现场.jpg") && html.contains("拍摄于 2026-11-22 09:30"), "the photo on the page");
+        assert_eq!(attachment_rows(&tdb.db).await, 1);
+        // A liaison of an unrelated unit has no form and its upload is refused.
+        let other = reqwest::Client::builder().cookie_store(true).build().unwrap();
+        common::form_login(&other, &app, "jyj_lly", xietong_demo::DEMO_PASSWORD).await;
+        let html = other.get(app.url(&format!("/problems/{problem}"))).send().await.unwrap().text().await.unwrap();
+        assert!(!html.contains("upload-problem-"), "no upload form for a reader who does not keep the record");
         tdb.cleanup().await;
     });
 }

@@ -41,6 +41,7 @@ impl Db {
         crate::locks::retrying(|| async {
             let mut tx = self.begin().await?;
             let detail = self.perform_in(&mut tx, user, ctx, task_id.0, cmd.clone(), seen).await?;
+            self.check_completion_evidence(&mut tx, task_id.0, &cmd, 0).await?;
             tx.commit().await?;
             Ok(detail)
         })
