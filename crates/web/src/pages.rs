@@ -28,6 +28,7 @@ pub fn router() -> crate::policy::Pages {
         .route("/todo", get(todo_page))
         .route("/tasks", get(tasks_page))
         .route("/tasks/new", get(new_task_page).post(new_task_submit))
+        .route("/categories/{id}/evidence-rule", post(evidence_rule_submit))
         .route("/tasks/{id}", get(task_page))
         .route("/tasks/{id}/actions/{action}", post(task_action))
         .route("/calendar", get(calendar_page))
@@ -320,6 +321,10 @@ pub(crate) async fn task_page_typed(
     let default_deadline = v.task.deadline.date().to_string();
     let indicators = s.db.task_indicators(u, id, snap.now).await.unwrap_or_default();
     let project_id = s.db.project_of_task(id).await.ok().flatten();
+    let completion_evidence = match v.task.category_id {
+        Some(c) => s.db.list_categories().await.unwrap_or_default().iter().any(|x| x.id == c && x.completion_evidence),
+        None => false,
+    };
     // Indicators are maintained by the 督查局 and by the liaisons who report on the task.
     let may_indicate = u.role == Role::Supervisor || v.allowed_actions.iter().any(|a| a.code == "report");
     // Typed text whose form is gone (the task moved on) is shown on its own, so it can be copied.
@@ -337,7 +342,8 @@ pub(crate) async fn task_page_typed(
         may_indicate => may_indicate, today => snap.now.date().to_string(), project_id => project_id,
         typed_action => typed.action, typed => typed.fields, typed_orphan => typed_orphan,
         typed_indicator => typed.indicator, confirm_large => typed.confirm_large,
-        evidence => evidence, sources => sources, may_attach_sources => u.role == Role::Supervisor },
+        evidence => evidence, sources => sources, may_attach_sources => u.role == Role::Supervisor,
+        completion_evidence => completion_evidence },
     )
 }
 
@@ -480,6 +486,20 @@ async fn new_task_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> R
         return error_page(&s, Some(&u), &e.into());
     }
     new_task_form(&s, &u, StatusCode::OK, None, context! {}).await
+}
+
+/// 办结证据要求 from the 立项 page's table: set or clear, then back to the table.
+async fn evidence_rule_submit(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Path(id): Path<i64>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let required = form.iter().any(|(k, v)| k == "completion_evidence" && v == "1");
+    match s.db.set_completion_evidence(&u, id, required, s.clock.now()).await {
+        Ok(()) => Redirect::to("/tasks/new#evidence-rules").into_response(),
+        Err(e) => error_page(&s, Some(&u), &e),
+    }
 }
 
 async fn new_task_submit(

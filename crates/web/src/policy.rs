@@ -278,6 +278,7 @@ pub const PAGES: &[(&str, &str, Allow)] = &[
     ("POST", "/security-settings", Roles(SECURITY)),
     ("POST", "/sessions/logout-all", Roles(ALL)),
     ("GET", "/tasks", Roles(DISTRICT)),
+    ("POST", "/categories/{id}/evidence-rule", Roles(SUPERVISOR)),
     ("GET", "/tasks/new", Roles(SUPERVISOR)),
     ("POST", "/tasks/new", Roles(SUPERVISOR)),
     ("GET", "/tasks/{id}", Roles(DISTRICT)),

@@ -620,6 +620,22 @@ async fn a_category_can_require_evidence_for_completion() {
             .await
             .unwrap();
         assert_eq!(sqlx::Row::try_get::<i64, _>(&n, "n").unwrap(), 2, "one audit entry per real change");
+
+        // The 立项 page's table sets it in a browser session.
+        let web = reqwest::Client::builder().cookie_store(true).build().unwrap();
+        assert_eq!(common::form_login(&web, &app, "duchaju", xietong_demo::DEMO_PASSWORD).await.status(), 200);
+        let html = web.get(app.url("/tasks/new")).send().await.unwrap().text().await.unwrap();
+        let form_at = html.find(&format!("action=\"/categories/{category}/evidence-rule\"")).expect("the rule form");
+        let csrf = html[form_at..].split("name=\"_csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap();
+        let r = web
+            .post(app.url(&format!("/categories/{category}/evidence-rule")))
+            .form(&[("_csrf", csrf), ("completion_evidence", "1")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let (_, cats) = sup.get("/api/categories").await;
+        assert_eq!(cats.as_array().unwrap().iter().find(|c| c["id"] == category).unwrap()["completion_evidence"], true);
         tdb.cleanup().await;
     });
 }
