@@ -343,6 +343,55 @@ impl Db {
         Ok(())
     }
 
+    /// Set or clear a task's site (督查局, on a task in their scope). Bumps the version, so a form
+    /// shown before the change is told the task moved on.
+    pub async fn set_task_site(
+        &self,
+        user: &SessionUser,
+        task_id: i64,
+        name: &str,
+        lat: Option<f64>,
+        lon: Option<f64>,
+        now: NaiveDateTime,
+    ) -> Result<()> {
+        user.actor().may_create_tasks()?;
+        let site = xietong_supervision::evidence::check_site(lat, lon).map_err(|(f, m)| StoreError::invalid(f, m))?;
+        let name = xietong_supervision::validate::optional_text("地点名称", name, 100)?.unwrap_or_default();
+        self.get_task(user, xietong_supervision::TaskId(task_id), now).await?;
+        let mut tx = self.begin().await?;
+        let n = sqlx::query(
+            "UPDATE tasks SET site_name = $1, site_lat = $2, site_lon = $3, version = version + 1, updated_at = $4 WHERE id = $5",
+        )
+        .bind(name.clone())
+        .bind(site.map(|s| s.0))
+        .bind(site.map(|s| s.1))
+        .bind(ts(now))
+        .bind(task_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n != 1 {
+            return Err(StoreError::NotFound(format!("编号 {task_id} 的任务不存在")));
+        }
+        crate::audit::append(
+            &mut tx,
+            now,
+            crate::audit::Change {
+                actor: &user.username,
+                action: "task.site",
+                entity: "task",
+                entity_id: task_id.to_string(),
+                before: String::new(),
+                after:
+                    serde_json::json!({"site_name": name, "site_lat": site.map(|s| s.0), "site_lon": site.map(|s| s.1)})
+                        .to_string(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Set or clear a category's 办结证据要求 (督查局).
     pub async fn set_completion_evidence(
         &self,

@@ -79,6 +79,39 @@ pub fn taken_before_assignment(taken_at: Option<NaiveDateTime>, assigned_at: Opt
     matches!((taken_at, assigned_at), (Some(t), Some(a)) if t < a)
 }
 
+/// A photo taken farther than this from the task's site (when one is set) is flagged: a few
+/// kilometres allow for a large site, a phone's GPS error and a road-works section.
+pub const FAR_FROM_SITE_KM: f64 = 3.0;
+
+/// Great-circle distance in kilometres between two (latitude, longitude) points in degrees
+/// (haversine on a 6 371 km sphere: far more precise than the flag needs).
+pub fn distance_km(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (la1, lo1, la2, lo2) = (a.0.to_radians(), a.1.to_radians(), b.0.to_radians(), b.1.to_radians());
+    let h = ((la2 - la1) / 2.0).sin().powi(2) + la1.cos() * la2.cos() * ((lo2 - lo1) / 2.0).sin().powi(2);
+    2.0 * 6371.0 * h.sqrt().min(1.0).asin()
+}
+
+/// "照片拍摄地点距任务地点约 12.3 公里" when a photo's position and the task's site are both known
+/// and farther apart than [`FAR_FROM_SITE_KM`]; nothing otherwise.
+pub fn far_from_site(photo: (Option<f64>, Option<f64>), site: (Option<f64>, Option<f64>)) -> Option<String> {
+    let (Some(pa), Some(po), Some(sa), Some(so)) = (photo.0, photo.1, site.0, site.1) else { return None };
+    let d = distance_km((pa, po), (sa, so));
+    (d > FAR_FROM_SITE_KM).then(|| format!("照片拍摄地点距任务地点约 {d:.1} 公里"))
+}
+
+/// Check a task site typed by the 督查局: both coordinates or neither, within range.
+pub fn check_site(lat: Option<f64>, lon: Option<f64>) -> Result<Option<(f64, f64)>, (&'static str, &'static str)> {
+    match (lat, lon) {
+        (None, None) => Ok(None),
+        // A NaN is in no range, so it is refused here too.
+        (Some(a), Some(_)) if !(-90.0..=90.0).contains(&a) => Err(("纬度", "应在 -90 到 90 之间")),
+        (Some(_), Some(o)) if !(-180.0..=180.0).contains(&o) => Err(("经度", "应在 -180 到 180 之间")),
+        (Some(a), Some(o)) => Ok(Some((a, o))),
+        (None, Some(_)) => Err(("纬度", "请同时填写纬度和经度")),
+        (Some(_), None) => Err(("经度", "请同时填写纬度和经度")),
+    }
+}
+
 /// "拍摄于 2026-11-20 14:03，北纬 31.2304°，东经 121.4737°" from what the EXIF gave; `None`
 /// when it gave nothing.
 pub fn describe(taken_at: Option<NaiveDateTime>, lat: Option<f64>, lon: Option<f64>) -> Option<String> {
@@ -130,6 +163,45 @@ mod tests {
                 prop_assert!(named, "{}", m);
             }
         }
+    }
+
+    proptest! {
+        #[test]
+        fn distance_is_a_symmetric_measure(a in -89.0f64..89.0, b in -179.0f64..179.0, c in -89.0f64..89.0, d in -179.0f64..179.0) {
+            let (p, q) = ((a, b), (c, d));
+            prop_assert!(distance_km(p, p).abs() < 1e-6);
+            prop_assert!((distance_km(p, q) - distance_km(q, p)).abs() < 1e-6);
+            // Never more than half the Earth's circumference.
+            prop_assert!(distance_km(p, q) <= std::f64::consts::PI * 6371.0 + 1e-6);
+        }
+
+        #[test]
+        fn flagged_exactly_beyond_the_threshold(a in 20.0f64..50.0, b in 100.0f64..130.0, dlat in -0.2f64..0.2) {
+            let d = distance_km((a, b), (a + dlat, b));
+            let flag = far_from_site((Some(a), Some(b)), (Some(a + dlat), Some(b)));
+            prop_assert_eq!(flag.is_some(), d > FAR_FROM_SITE_KM);
+            // Without a site, or without a position, there is nothing to say.
+            prop_assert!(far_from_site((Some(a), Some(b)), (None, None)).is_none());
+            prop_assert!(far_from_site((None, None), (Some(a), Some(b))).is_none());
+        }
+    }
+
+    #[test]
+    fn known_distances_and_site_checks() {
+        // 郑州二七广场 to 上海人民广场: about 830 km.
+        let d = distance_km((34.7536, 113.6656), (31.2304, 121.4737));
+        assert!((820.0..840.0).contains(&d), "{d}");
+        // One degree of latitude is about 111 km.
+        assert!((distance_km((34.0, 113.0), (35.0, 113.0)) - 111.2).abs() < 0.5);
+        assert_eq!(
+            far_from_site((Some(34.7536), Some(113.6656)), (Some(34.7536), Some(113.7656))).as_deref(),
+            Some("照片拍摄地点距任务地点约 9.1 公里")
+        );
+        assert_eq!(check_site(None, None), Ok(None));
+        assert_eq!(check_site(Some(34.7), Some(113.6)), Ok(Some((34.7, 113.6))));
+        assert_eq!(check_site(Some(91.0), Some(113.6)), Err(("纬度", "应在 -90 到 90 之间")));
+        assert_eq!(check_site(Some(34.0), Some(181.0)), Err(("经度", "应在 -180 到 180 之间")));
+        assert_eq!(check_site(Some(34.0), None), Err(("经度", "请同时填写纬度和经度")));
     }
 
     #[test]

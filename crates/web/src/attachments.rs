@@ -566,6 +566,32 @@ async fn put_evidence_rule(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(serde::Deserialize, ToSchema)]
+pub struct TaskSite {
+    /// 地点名称，如“大学路与航海路交叉口”
+    #[serde(default)]
+    pub name: String,
+    /// 纬度（北为正），与经度同时填写或同时留空
+    pub lat: Option<f64>,
+    /// 经度（东为正）
+    pub lon: Option<f64>,
+}
+
+/// 设置任务地点（督查局）：设置后，距该地点超过 3 公里拍摄的现场照片在任务页上标注“照片拍摄地点距任务地点约 N 公里”。
+/// 纬度、经度同时留空即清除。
+#[utoipa::path(put, path = "/api/tasks/{id}/site", tag = "督查督办", request_body = TaskSite,
+    params(("id" = i64, Path, description = "任务编号")),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn put_task_site(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(id): Path<i64>,
+    crate::api::J(b): crate::api::J<TaskSite>,
+) -> Result<StatusCode, ApiError> {
+    s.db.set_task_site(&u, id, &b.name, b.lat, b.lon, s.clock.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 pub fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(api_act_with_files))
@@ -576,6 +602,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(activity_files, upload_activity_files))
         .routes(routes!(contract_files, upload_contract_files))
         .routes(routes!(put_evidence_rule))
+        .routes(routes!(put_task_site))
         .routes(routes!(api_download))
         .routes(routes!(api_thumbnail))
         .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT))
@@ -678,6 +705,38 @@ async fn page_upload(
     }
 }
 
+/// The task page's 任务地点 form (督查局): empty coordinates clear it.
+async fn page_task_site(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Path(id): Path<i64>,
+    axum::Form(f): axum::Form<Vec<(String, String)>>,
+) -> Response {
+    let get = |k: &str| f.iter().find(|(x, _)| x == k).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
+    let num = |k: &str, label: &str| -> Result<Option<f64>, StoreError> {
+        let v = get(k);
+        if v.is_empty() {
+            return Ok(None);
+        }
+        v.parse::<f64>().map(Some).map_err(|_| StoreError::invalid(label, format!("「{v}」不是数字")))
+    };
+    let r = async {
+        let (lat, lon) = (num("lat", "纬度")?, num("lon", "经度")?);
+        s.db.set_task_site(&u, id, &get("name"), lat, lon, s.clock.now()).await
+    }
+    .await;
+    match r {
+        Ok(()) => Redirect::to(&format!("/tasks/{id}#sources")).into_response(),
+        Err(e @ (StoreError::Denied(_) | StoreError::NotFound(_) | StoreError::Internal(_))) => {
+            crate::pages::error_page(&s, Some(&u), &e)
+        }
+        Err(e) => {
+            let msg = format!("任务地点未保存：{e}");
+            crate::pages::task_page_error(&s, &u, id, StoreError::BadInput(msg)).await
+        }
+    }
+}
+
 pub fn page_router() -> crate::policy::Pages {
     use axum::routing::{get, post};
     crate::policy::Pages::new()
@@ -685,6 +744,7 @@ pub fn page_router() -> crate::policy::Pages {
             "/tasks/{id}/evidence/{action}",
             post(page_act_with_files).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
         )
+        .route("/tasks/{id}/site", post(page_task_site))
         .route("/attachments/upload/{kind}/{id}", post(page_upload).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)))
         .route("/attachments/{id}", get(page_download))
         .route("/attachments/{id}/thumbnail", get(page_thumbnail))
@@ -695,11 +755,12 @@ pub fn page_router() -> crate::policy::Pages {
 pub fn evidence_for_page(
     atts: &[Attachment],
     assigned_at: Option<NaiveDateTime>,
+    site: (Option<f64>, Option<f64>),
 ) -> (BTreeMap<String, Vec<minijinja::Value>>, Vec<minijinja::Value>) {
     let mut by_event: BTreeMap<String, Vec<minijinja::Value>> = BTreeMap::new();
     let mut sources = vec![];
     for a in atts {
-        let v = file_view(a, assigned_at);
+        let v = file_view(a, assigned_at, site);
         match a.record_kind.as_str() {
             "task_event" => by_event.entry(a.record_id.to_string()).or_default().push(v),
             _ => sources.push(v),
@@ -713,7 +774,7 @@ pub async fn record_files_for_page(s: &AppState, u: &SessionUser, record: Record
     let now = s.clock.now();
     let files = s.db.record_attachments(u, record, now).await.unwrap_or_default();
     let can_attach = s.db.may_attach_to(u, record, now).await.is_ok();
-    (files.iter().map(|a| file_view(a, None)).collect(), can_attach)
+    (files.iter().map(|a| file_view(a, None, (None, None))).collect(), can_attach)
 }
 
 /// The files of many records of one kind, by record id as text (for list pages; the caller
@@ -721,17 +782,20 @@ pub async fn record_files_for_page(s: &AppState, u: &SessionUser, record: Record
 pub async fn files_by_record(s: &AppState, kind: &str, ids: &[i64]) -> BTreeMap<String, Vec<minijinja::Value>> {
     let mut out: BTreeMap<String, Vec<minijinja::Value>> = BTreeMap::new();
     for a in s.db.attachments_of(kind, ids).await.unwrap_or_default() {
-        out.entry(a.record_id.to_string()).or_default().push(file_view(&a, None));
+        out.entry(a.record_id.to_string()).or_default().push(file_view(&a, None, (None, None)));
     }
     out
 }
 
-fn file_view(a: &Attachment, assigned_at: Option<NaiveDateTime>) -> minijinja::Value {
+/// One file as a page shows it, with the flags its EXIF raises against the task's 交办 time and
+/// site (when the record is a task's and they are known).
+fn file_view(a: &Attachment, assigned_at: Option<NaiveDateTime>, site: (Option<f64>, Option<f64>)) -> minijinja::Value {
     context! {
         id => a.id, name => a.original_name, size_kb => (a.size.max(0) as u64).div_ceil(1024), mime => a.mime,
         thumb => a.has_thumbnail,
         exif => evidence::describe(a.taken_at, a.gps_lat, a.gps_lon),
         flag => evidence::taken_before_assignment(a.taken_at, assigned_at).then_some(evidence::TAKEN_BEFORE_ASSIGNMENT),
+        far => evidence::far_from_site((a.gps_lat, a.gps_lon), site),
     }
 }
 

@@ -294,7 +294,8 @@ pub(crate) async fn task_page_typed(
     };
     let lead = d.task.lead_unit_id;
     let atts = s.db.task_attachments(u, id, snap.now).await.unwrap_or_default();
-    let (evidence, sources) = crate::attachments::evidence_for_page(&atts, d.task.assigned_at);
+    let (evidence, sources) =
+        crate::attachments::evidence_for_page(&atts, d.task.assigned_at, (d.task.site_lat, d.task.site_lon));
     let co: Vec<i64> = d.co_units.iter().map(|c| c.id).collect();
     let v = task_view(d, u, &snap.cal, &snap.rules, snap.now);
     // Decomposition choices: the lead unit, its 内设科室, and co-units; people in those.

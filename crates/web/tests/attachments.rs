@@ -677,3 +677,51 @@ async fn the_problem_page_upload_form_stores_a_photo_in_a_browser_session() {
         tdb.cleanup().await;
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_taken_far_from_the_task_site_is_flagged() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let sup = Client::login(&app, "duchaju").await;
+        let lly = Client::login(&app, "jsj_lly").await;
+        let id = task_in_progress(&sup, &lly, "附件〔2026〕6号").await;
+        let site = format!("/api/tasks/{id}/site");
+        // Only the 督查局 sets it; bad coordinates are refused naming the field.
+        assert_eq!(lly.put(&site, json!({"name": "二七广场", "lat": 34.75, "lon": 113.67})).await.0, 403);
+        let (s, v) = sup.put(&site, json!({"name": "二七广场", "lat": 134.75, "lon": 113.67})).await;
+        assert_eq!(s, 400);
+        assert!(v["error"].as_str().unwrap().contains("纬度"), "{v}");
+        let (s, v) = sup.put(&site, json!({"name": "二七广场", "lat": 34.75})).await;
+        assert_eq!(s, 400, "{v}");
+        assert!(v["error"].as_str().unwrap().contains("经度"), "{v}");
+        assert_eq!(sup.put(&site, json!({"name": "二七广场", "lat": 34.7536, "lon": 113.6656})).await.0, 204);
+        let (_, t) = lly.get(&format!("/api/tasks/{id}")).await;
+        assert_eq!(
+            (t["task"]["site_lat"].as_f64(), t["task"]["site_name"].as_str()),
+            (Some(34.7536), Some("二七广场"))
+        );
+
+        // The test photo carries 北纬 31.23°、东经 121.47° (Shanghai): about 830 km away.
+        let f =
+            form(&[("progress", "40"), ("text", "现场已整治")], &[("现场.jpg", exif_jpeg("2026:11:23 11:00:00", 9))]);
+        assert_eq!(upload(&lly, &format!("/api/tasks/{id}/evidence/report"), f).await.0, 200);
+        let web = reqwest::Client::builder().cookie_store(true).build().unwrap();
+        assert_eq!(common::form_login(&web, &app, "jsj_lly", xietong_demo::DEMO_PASSWORD).await.status(), 200);
+        let page = |web: reqwest::Client| {
+            let url = app.url(&format!("/tasks/{id}"));
+            async move { web.get(url).send().await.unwrap().text().await.unwrap() }
+        };
+        let html = page(web.clone()).await;
+        let flag =
+            html.split("照片拍摄地点距任务地点约 ").nth(1).expect("the distance flag").split(' ').next().unwrap();
+        let km: f64 = flag.parse().unwrap();
+        assert!((800.0..860.0).contains(&km), "{km}");
+        assert!(!html.contains("照片拍摄于交办之前"), "taken after 交办");
+        // Cleared, the flag goes; a site next door raises none.
+        assert_eq!(sup.put(&site, json!({"name": "", "lat": null, "lon": null})).await.0, 204);
+        assert!(!page(web.clone()).await.contains("照片拍摄地点距任务地点"));
+        assert_eq!(sup.put(&site, json!({"name": "人民广场", "lat": 31.2304, "lon": 121.4737})).await.0, 204);
+        assert!(!page(web.clone()).await.contains("照片拍摄地点距任务地点"));
+        tdb.cleanup().await;
+    });
+}

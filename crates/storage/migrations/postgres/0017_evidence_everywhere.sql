@@ -9,3 +9,8 @@ ALTER TABLE attachments ADD CONSTRAINT attachments_task_side_check
 
 -- 办结证据要求: a category whose 办结申请 must carry at least one file (set by the 督查局).
 ALTER TABLE categories ADD COLUMN completion_evidence BIGINT NOT NULL DEFAULT 0;
+
+-- 任务地点 (optional, set by the 督查局): a photo taken far from it is flagged on the task page.
+ALTER TABLE tasks ADD COLUMN site_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE tasks ADD COLUMN site_lat DOUBLE PRECISION;
+ALTER TABLE tasks ADD COLUMN site_lon DOUBLE PRECISION;

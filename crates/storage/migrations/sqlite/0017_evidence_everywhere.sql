@@ -30,3 +30,8 @@ CREATE INDEX attachments_task ON attachments(task_id);
 
 -- 办结证据要求: a category whose 办结申请 must carry at least one file (set by the 督查局).
 ALTER TABLE categories ADD COLUMN completion_evidence BIGINT NOT NULL DEFAULT 0;
+
+-- 任务地点 (optional, set by the 督查局): a photo taken far from it is flagged on the task page.
+ALTER TABLE tasks ADD COLUMN site_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE tasks ADD COLUMN site_lat REAL;
+ALTER TABLE tasks ADD COLUMN site_lon REAL;

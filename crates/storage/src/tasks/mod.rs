@@ -154,6 +154,10 @@ pub struct Task {
     /// Incremented by every action; a form sends back the version it showed, and an action on a
     /// task that moved on since is refused (409) instead of applied to a state nobody saw.
     pub version: i64,
+    /// 任务地点, if the 督查局 set one: photos taken far from it are flagged.
+    pub site_name: String,
+    pub site_lat: Option<f64>,
+    pub site_lon: Option<f64>,
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -310,6 +314,9 @@ pub(crate) fn task(r: &AnyRow) -> Result<Task> {
         created_at: r.t("created_at")?,
         updated_at: r.t("updated_at")?,
         version: r.i("version")?,
+        site_name: r.s("site_name")?,
+        site_lat: r.of("site_lat")?,
+        site_lon: r.of("site_lon")?,
     })
 }
 
