@@ -15,6 +15,7 @@ pub mod dockings;
 pub mod enterprises;
 pub mod error;
 pub mod imports;
+pub mod inbox;
 pub mod indicators;
 pub mod inspections;
 pub mod libraries;
@@ -30,6 +31,7 @@ pub mod scopes;
 pub mod search_index;
 pub mod sweep;
 pub mod tasks;
+pub mod waiting;
 mod text_keys;
 
 use std::path::Path;

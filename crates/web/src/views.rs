@@ -197,6 +197,7 @@ pub fn environment() -> minijinja::Environment<'static> {
         "base.html",
         "login.html",
         "todo.html",
+        "inbox.html",
         "tasks.html",
         "task.html",
         "task_new.html",
