@@ -133,9 +133,9 @@ impl Db {
         let party = self.party_of(u).await?;
         let mut out = vec![];
         let (mine, libs): (i64, &[(Library, &str, &str)]) = match (u.role, party.enterprise_id, party.institution_id) {
-            (Role::Enterprise, Some(e), _) => (e, &[(Library::Problem, "tech_problems", "title")]),
+            (Role::Enterprise, Some(e), _) => (e, &[(Library::Problem, "tech_problems", "title")][..]),
             (Role::Institution, _, Some(i)) => {
-                (i, &[(Library::Expert, "experts", "name"), (Library::Achievement, "achievements", "title")])
+                (i, &[(Library::Expert, "experts", "name"), (Library::Achievement, "achievements", "title")][..])
             }
             // An account whose unit is linked to no enterprise or institution has nothing of its own.
             _ => return Ok(vec![]),

@@ -105,7 +105,8 @@ async fn the_inbox_lists_opens_and_counts_messages_per_account() {
         let urge = newest[0]["id"].as_i64().unwrap();
 
         // Twenty opens of one message at once: all answered, one of them marked it, one row.
-        let opens = (0..20).map(|_| lly.post(&format!("/api/inbox/{urge}/read"), Value::Null));
+        let path = format!("/api/inbox/{urge}/read");
+        let opens = (0..20).map(|_| lly.post(&path, Value::Null));
         let answers = futures_util::future::join_all(opens).await;
         assert!(answers.iter().all(|(s, _)| *s == 200), "{answers:?}");
         assert_eq!(answers.iter().filter(|(_, v)| v["newly_read"] == true).count(), 1, "{answers:?}");
@@ -289,7 +290,8 @@ async fn review_results_and_docking_moves_reach_exactly_the_parties() {
         assert_eq!(s, 409, "no skipping");
         assert_eq!(notification_rows(&tdb.db).await, rows, "a move that did not happen sends nothing");
         // Ten moves to the next stage at once: one happens, one message to each party.
-        let moves = (0..10).map(|_| tech.post(&format!("/api/dockings/{d}/move"), json!({"to": "contacting"})));
+        let path = format!("/api/dockings/{d}/move");
+        let moves = (0..10).map(|_| tech.post(&path, json!({"to": "contacting"})));
         let answers = futures_util::future::join_all(moves).await;
         assert_eq!(answers.iter().filter(|(s, _)| *s == 200).count(), 1, "{answers:?}");
         assert!(answers.iter().all(|(s, _)| *s == 200 || *s == 409), "{answers:?}");
