@@ -86,7 +86,8 @@ impl Db {
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT t.id, t.{title_col} AS title, o.name AS party, t.return_reason, t.updated_at FROM {table} t \
                  LEFT JOIN {owner_table} o ON o.id = t.{owner_col} WHERE t.status = 'returned' \
-                 AND NOT EXISTS (SELECT 1 FROM users us WHERE us.unit_id = o.unit_id AND us.active = 1 AND us.role = $1) \
+                 AND NOT EXISTS (SELECT 1 FROM users us JOIN people pp ON pp.id = us.person_id \
+                 WHERE pp.unit_id = o.unit_id AND us.active = 1 AND us.role = $1) \
                  ORDER BY t.updated_at, t.id"
             )))
             .bind(role.code().to_string())

@@ -264,7 +264,8 @@ async fn review_results_and_docking_moves_reach_exactly_the_parties() {
         let (s, _) = review("approve", "").await;
         assert_eq!(s, 409);
         assert_eq!(notification_rows(&tdb.db).await, rows);
-        assert!(inbox(&gaoxiao, "?kind=review&page_size=500").await["items"].as_array().unwrap().is_empty());
+        let theirs = inbox(&gaoxiao, "?kind=review&page_size=500").await;
+        assert!(items(&theirs).iter().all(|m| m["link"] != format!("/docking/problems/{id}")), "{theirs}");
 
         // A docking on the confidential problem with the institution's expert: every move reaches
         // the enterprise, the institution and the 科技局.
@@ -299,7 +300,7 @@ async fn review_results_and_docking_moves_reach_exactly_the_parties() {
         for c in [&qiye, &gaoxiao, &tech] {
             let v = inbox(c, "?kind=docking&page_size=500").await;
             let moved: Vec<_> =
-                items(&v).into_iter().filter(|m| m["text"].as_str().unwrap().contains("进入「意向沟通」")).collect();
+                items(&v).into_iter().filter(|m| m["link"] == format!("/docking/dockings/{d}") && m["text"].as_str().unwrap().contains("进入「意向沟通」")).collect();
             assert_eq!(moved.len(), 1, "{v}");
         }
         // The expert's consent is news for the enterprise.
