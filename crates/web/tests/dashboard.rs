@@ -95,6 +95,7 @@ async fn every_count_on_the_dashboard_is_the_rows_of_its_link() {
                 assert!(late.contains("逾期 ") && late.contains(" 天"), "{name}: days overdue shown");
             }
         }
+        eprintln!("{b:?}: {} accounts, {checked} count links followed, {nonzero} of them not zero", names.len());
         assert!(checked > 100 && nonzero > 30, "{checked} links followed, {nonzero} not zero");
         // 分管城建交通的副区长: the demo's overdue task of 建设和交通局 is named on his board.
         let c = Client::login(&app, "fqz_cj").await;
@@ -106,6 +107,39 @@ async fn every_count_on_the_dashboard_is_the_rows_of_its_link() {
         let html = page(&c, "/dashboard").await;
         let late = html.split("id=\"late-tasks\"").nth(1).unwrap().split("</table>").next().unwrap();
         assert!(!late.contains("建设和交通局"), "{late}");
+        tdb.cleanup().await;
+    });
+}
+
+/// The list's light filter is the light each row shows, also in the evening before the yellow
+/// window opens: a task due Thursday 18:00 turns yellow on Tuesday 09:00 (three office days
+/// before), so on Monday evening it is green — an SQL cut-off of "now + 3 office days" said yellow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_light_filter_is_the_light_each_row_shows() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt("2026-11-23 20:00")).await else { continue };
+        let sup = Client::login(&app, "duchaju").await;
+        let slj = sup.unit_id("slj").await;
+        let task = serde_json::json!({"title": "亮灯测试：周四到期", "source_kind": "meeting", "doc_no": "亮灯〔2026〕1号",
+            "source_date": "2026-11-20", "lead_unit_id": slj, "report_cycle": "weekly", "deadline": "2026-11-26", "assign_now": true});
+        let (s, v) = sup.post("/api/tasks", task).await;
+        assert_eq!(s, 201, "{v}");
+        let id = v["id"].clone();
+        for (at, light) in [("2026-11-23 20:00", "green"), ("2026-11-24 08:59", "green"), ("2026-11-24 09:00", "yellow")] {
+            app.set_now(dt(at));
+            let sup = Client::login(&app, "duchaju").await;
+            let (_, open) = sup.get("/api/tasks?status=open&page_size=500").await;
+            let mut sum = 0;
+            for l in ["red", "yellow", "green"] {
+                let (s, v) = sup.get(&format!("/api/tasks?light={l}&page_size=500")).await;
+                assert_eq!(s, 200, "{v}");
+                let rows = v["items"].as_array().unwrap();
+                assert!(rows.iter().all(|r| r["light"] == l), "{at}: the {l} list shows other lights");
+                assert_eq!(rows.iter().any(|r| r["task"]["id"] == id), l == light, "{at}: our task is {light}");
+                sum += v["total"].as_i64().unwrap();
+            }
+            assert_eq!(sum, open["total"].as_i64().unwrap(), "{at}: every open task has one light");
+        }
         tdb.cleanup().await;
     });
 }
