@@ -120,14 +120,15 @@ impl Db {
     /// The lights of the open tasks of an area (all when `None`), counted per lead unit and
     /// category by the same conditions as the task list's `light` filter, so each count equals the
     /// rows of the list it links to.
-    pub async fn area_lights(&self, user: &SessionUser, ctx: &Ctx<'_>, area: Option<&Area>) -> Result<Vec<LightCount>> {
-        let cond = open_in_area(user, area)?;
+    pub async fn area_lights(&self, u: &SessionUser, ctx: &Ctx<'_>, area: Option<&Area>) -> Result<Vec<LightCount>> {
+        let cond = open_in_area(u, area)?;
         let yellow = crate::tasks::id_list(&self.yellow_task_ids(ctx).await?);
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT lead_unit_id, unit_name, sort, category_id, category_name, light, COUNT(*) AS n FROM \
              (SELECT t.lead_unit_id, u.name AS unit_name, u.sort, t.category_id, c.name AS category_name, \
              CASE WHEN t.deadline < $1 THEN 'red' WHEN t.id IN ({yellow}) THEN 'yellow' ELSE 'green' END AS light \
-             FROM tasks t JOIN units u ON u.id = t.lead_unit_id LEFT JOIN categories c ON c.id = t.category_id WHERE {cond}) x \
+             FROM tasks t JOIN units u ON u.id = t.lead_unit_id LEFT JOIN categories c ON c.id = t.category_id \
+             WHERE {cond}) x \
              GROUP BY lead_unit_id, unit_name, sort, category_id, category_name, light ORDER BY sort, lead_unit_id"
         )))
         .bind(ts(ctx.now))

@@ -209,7 +209,8 @@ impl Db {
         if f.unread == Some(true) {
             cond.push_str(" AND r.read_at IS NULL");
         }
-        let from = "FROM notifications n LEFT JOIN notification_reads r ON r.notification_id = n.id AND r.user_id = $1";
+        let from = "FROM notifications n LEFT JOIN notification_reads r \
+                    ON r.notification_id = n.id AND r.user_id = $1";
         let total = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT COUNT(*) AS n {from} WHERE {cond} AND ($2 = '' OR n.kind = $2)"
         )))
@@ -220,7 +221,8 @@ impl Db {
         .i("n")?;
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT n.id, n.kind, n.text, n.link, n.task_id, n.created_at, r.read_at {from} \
-             WHERE {cond} AND ($2 = '' OR n.kind = $2) ORDER BY n.created_at DESC, n.id DESC LIMIT {page_size} OFFSET {}",
+             WHERE {cond} AND ($2 = '' OR n.kind = $2) ORDER BY n.created_at DESC, n.id DESC \
+             LIMIT {page_size} OFFSET {}",
             // Bounded by InboxFilter::bounds, so this cannot overflow.
             (page - 1).saturating_mul(page_size)
         )))
@@ -311,7 +313,8 @@ impl Db {
         limit: i64,
     ) -> Result<Vec<(NaiveDateTime, String, Option<i64>)>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT n.created_at, n.text, n.task_id FROM notifications n WHERE {} ORDER BY n.created_at DESC, n.id DESC LIMIT $1",
+            "SELECT n.created_at, n.text, n.task_id FROM notifications n WHERE {} \
+             ORDER BY n.created_at DESC, n.id DESC LIMIT $1",
             addressed_sql(u)
         )))
         .bind(limit.clamp(1, 500))

@@ -31,8 +31,8 @@ pub mod scopes;
 pub mod search_index;
 pub mod sweep;
 pub mod tasks;
-pub mod waiting;
 mod text_keys;
+pub mod waiting;
 
 use std::path::Path;
 use std::time::Duration;

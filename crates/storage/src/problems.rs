@@ -548,7 +548,8 @@ impl Db {
         };
         let mut conn = self.pool.acquire().await?;
         let rows = sqlx::query(
-            "SELECT id FROM problems WHERE ($1 = '' OR status = $1) AND ($2 = 0 OR status <> $3) ORDER BY raised_at, id",
+            "SELECT id FROM problems WHERE ($1 = '' OR status = $1) AND ($2 = 0 OR status <> $3) \
+             ORDER BY raised_at, id",
         )
         .bind(st.map(|s| s.code().to_string()).unwrap_or_default())
         .bind(unresolved as i64)

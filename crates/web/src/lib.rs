@@ -301,7 +301,8 @@ pub fn page_routes() -> policy::Pages {
 }
 
 pub fn router(state: AppState) -> Router {
-    let (api_router, openapi) = api::router().merge(attachments::api_router()).merge(inbox::api_router()).split_for_parts();
+    let (api_router, openapi) =
+        api::router().merge(attachments::api_router()).merge(inbox::api_router()).split_for_parts();
     let openapi = serde_json::to_value(&openapi).unwrap_or_default();
     let openapi = Arc::new(policy::document_roles(local_times(openapi)));
     // Every documented API operation passes the declared permission table first.

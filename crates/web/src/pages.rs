@@ -208,8 +208,8 @@ async fn todo_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Respo
         StatusCode::OK,
         "todo.html",
         Some(&u),
-        context! { nav => "todo", rows => rows, records => records, unread_notes => unread, now => snap.now.to_string(),
-        platform => matches!(u.role, Role::Enterprise | Role::Institution) },
+        context! { nav => "todo", rows => rows, records => records, unread_notes => unread,
+        now => snap.now.to_string(), platform => matches!(u.role, Role::Enterprise | Role::Institution) },
     )
 }
 
@@ -253,17 +253,16 @@ async fn tasks_page(
         SourceKind::ALL.iter().map(|s| context! { code => s.code(), label => s.label_zh() }).collect();
     let pages = (page.total + page.page_size - 1) / page.page_size;
     // Every filter but the page, for the paging links.
-    let qs = serde_urlencoded::to_string(
-        raw.iter().filter(|(k, v)| k != "page" && !v.is_empty()).collect::<Vec<_>>(),
-    )
-    .unwrap_or_default();
+    let qs = serde_urlencoded::to_string(raw.iter().filter(|(k, v)| k != "page" && !v.is_empty()).collect::<Vec<_>>())
+        .unwrap_or_default();
     render(
         &s,
         StatusCode::OK,
         "tasks.html",
         Some(&u),
         context! { nav => "tasks", rows => rows, total => page.total, page => page.page, pages => pages, units => units, categories => categories,
-        statuses => statuses, sources => sources, qs => qs, f => context! { status => f.status, light => f.light, lead_unit_id => f.lead_unit_id,
+        statuses => statuses, sources => sources, qs => qs,
+        f => context! { status => f.status, light => f.light, lead_unit_id => f.lead_unit_id,
         category_id => f.category_id, source_kind => f.source_kind, q => f.q, area => f.area } },
     )
 }

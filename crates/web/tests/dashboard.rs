@@ -8,7 +8,12 @@ use common::{Client, dt, with_demo};
 
 /// `&amp;` and the other entities minijinja writes into attributes, undone.
 fn unescape(s: &str) -> String {
-    s.replace("&#x2f;", "/").replace("&#x27;", "'").replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    s.replace("&#x2f;", "/")
+        .replace("&#x27;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
 }
 
 /// Every `<a … data-count="N" … href="…">` of a page: (N, href).
@@ -17,7 +22,8 @@ fn counts(html: &str) -> Vec<(i64, String)> {
     for tag in html.split("<a ").skip(1) {
         let tag = tag.split('>').next().unwrap();
         let attr = |name: &str| {
-            tag.split(&format!("{name}=\"")).nth(1).map(|v| unescape(v.split('"').next().unwrap()))
+            let value = tag.split(&format!("{name}=\"")).nth(1)?;
+            Some(unescape(value.split('"').next().unwrap()))
         };
         if let (Some(n), Some(href)) = (attr("data-count"), attr("href")) {
             out.push((n.parse().unwrap_or_else(|_| panic!("a count: {n}")), href));
@@ -44,7 +50,8 @@ async fn rows_behind(c: &Client, href: &str) -> i64 {
     let mut total = 0;
     for p in 1.. {
         let html = page(c, &format!("{href}&page={p}")).await;
-        let body = html.split(table).nth(1).unwrap_or_else(|| panic!("{href}: the list")).split("</table>").next().unwrap();
+        let body =
+            html.split(table).nth(1).unwrap_or_else(|| panic!("{href}: the list")).split("</table>").next().unwrap();
         let n = body.matches(row).count() as i64;
         total += n;
         // The problems ledger is one page; the task list pages by 50.
@@ -59,10 +66,11 @@ async fn rows_behind(c: &Client, href: &str) -> i64 {
 async fn every_count_on_the_dashboard_is_the_rows_of_its_link() {
     each_backend!(|b| {
         let Some((tdb, app)) = with_demo(b, dt("2026-11-23 10:00")).await else { continue };
-        let rows = sqlx::query("SELECT username FROM users WHERE role IN ('leader', 'supervisor', 'admin') ORDER BY username")
-            .fetch_all(&tdb.db.pool)
-            .await
-            .unwrap();
+        let rows =
+            sqlx::query("SELECT username FROM users WHERE role IN ('leader', 'supervisor', 'admin') ORDER BY username")
+                .fetch_all(&tdb.db.pool)
+                .await
+                .unwrap();
         let names: Vec<String> = rows.iter().map(|r| sqlx::Row::try_get(r, "username").unwrap()).collect();
         assert_eq!(names.len(), 9, "six leaders, two of the 督查局, the administrator: {names:?}");
         let mut checked = 0;
@@ -72,7 +80,10 @@ async fn every_count_on_the_dashboard_is_the_rows_of_its_link() {
             let html = page(&c, "/dashboard").await;
             let found = counts(&html);
             // The totals card, both lists' headings, and four per unit in the table and the chart.
-            let units = html.split("id=\"unit-lights\"").nth(1).map(|t| t.split("</table>").next().unwrap().matches("<tr><td>").count());
+            let units = html
+                .split("id=\"unit-lights\"")
+                .nth(1)
+                .map(|t| t.split("</table>").next().unwrap().matches("<tr><td>").count());
             assert!(found.len() >= 7 + 8 * units.unwrap_or(0), "{name}: {} counts", found.len());
             let mut seen = std::collections::HashMap::new();
             for (n, href) in &found {
@@ -120,12 +131,15 @@ async fn the_light_filter_is_the_light_each_row_shows() {
         let Some((tdb, app)) = with_demo(b, dt("2026-11-23 20:00")).await else { continue };
         let sup = Client::login(&app, "duchaju").await;
         let slj = sup.unit_id("slj").await;
-        let task = serde_json::json!({"title": "亮灯测试：周四到期", "source_kind": "meeting", "doc_no": "亮灯〔2026〕1号",
-            "source_date": "2026-11-20", "lead_unit_id": slj, "report_cycle": "weekly", "deadline": "2026-11-26", "assign_now": true});
+        let task = serde_json::json!({"title": "亮灯测试：周四到期", "source_kind": "meeting",
+            "doc_no": "亮灯〔2026〕1号", "source_date": "2026-11-20", "lead_unit_id": slj, "report_cycle": "weekly",
+            "deadline": "2026-11-26", "assign_now": true});
         let (s, v) = sup.post("/api/tasks", task).await;
         assert_eq!(s, 201, "{v}");
         let id = v["id"].clone();
-        for (at, light) in [("2026-11-23 20:00", "green"), ("2026-11-24 08:59", "green"), ("2026-11-24 09:00", "yellow")] {
+        for (at, light) in
+            [("2026-11-23 20:00", "green"), ("2026-11-24 08:59", "green"), ("2026-11-24 09:00", "yellow")]
+        {
             app.set_now(dt(at));
             let sup = Client::login(&app, "duchaju").await;
             let (_, open) = sup.get("/api/tasks?status=open&page_size=500").await;

@@ -87,7 +87,8 @@ async fn the_inbox_lists_opens_and_counts_messages_per_account() {
         assert_eq!(header_count(&html), first["unread"].as_i64());
 
         // 交办 and 催办 reach the lead unit, linked to the task.
-        let (s, v) = sup.post("/api/tasks", new_task("消息测试：河道清淤", slj, "消息〔2026〕1号", "2026-12-18", true)).await;
+        let (s, v) =
+            sup.post("/api/tasks", new_task("消息测试：河道清淤", slj, "消息〔2026〕1号", "2026-12-18", true)).await;
         assert_eq!(s, 201, "{v}");
         let task = v["id"].as_i64().unwrap();
         let (s, v) = sup.act(task, "urge", json!({"comment": "请加快进度"})).await;
@@ -173,7 +174,8 @@ async fn the_inbox_lists_opens_and_counts_messages_per_account() {
         // A message to a unit is read by each of its people on their own; the 安全/审计管理员 of the
         // same unit see no business messages at all.
         let shuji = Client::login(&app, "shuji").await;
-        let visit = json!({"unit_id": dcj, "visited_on": "2026-11-20", "place": "督查局", "findings": "台账更新不及时"});
+        let visit =
+            json!({"unit_id": dcj, "visited_on": "2026-11-20", "place": "督查局", "findings": "台账更新不及时"});
         let (s, v) = shuji.post("/api/visits", visit).await;
         assert_eq!(s, 201, "{v}");
         let mut ids = BTreeMap::new();
@@ -299,8 +301,13 @@ async fn review_results_and_docking_moves_reach_exactly_the_parties() {
         assert_eq!(notification_rows(&tdb.db).await, rows + 3);
         for c in [&qiye, &gaoxiao, &tech] {
             let v = inbox(c, "?kind=docking&page_size=500").await;
-            let moved: Vec<_> =
-                items(&v).into_iter().filter(|m| m["link"] == format!("/docking/dockings/{d}") && m["text"].as_str().unwrap().contains("进入「意向沟通」")).collect();
+            let moved: Vec<_> = items(&v)
+                .into_iter()
+                .filter(|m| {
+                    m["link"] == format!("/docking/dockings/{d}")
+                        && m["text"].as_str().unwrap().contains("进入「意向沟通」")
+                })
+                .collect();
             assert_eq!(moved.len(), 1, "{v}");
         }
         // The expert's consent is news for the enterprise.
@@ -355,7 +362,8 @@ async fn submit_problem(app: &TestApp, who: &str, body: Value) -> i64 {
 }
 
 async fn review_step(tech: &Client, lib: &str, id: i64, action: &str) {
-    let (s, v) = tech.post(&format!("/api/reviews/{lib}/{id}"), json!({"action": action, "reason": "请补充材料"})).await;
+    let (s, v) =
+        tech.post(&format!("/api/reviews/{lib}/{id}"), json!({"action": action, "reason": "请补充材料"})).await;
     assert_eq!(s, 200, "{v}");
 }
 
@@ -408,14 +416,16 @@ async fn every_role_todo_lists_what_waits_for_exactly_them() {
             assert_eq!(s, 200, "{v}");
         }
         for id in [c, f] {
-            let sub = json!({"subtasks": [{"title": "清淤方案", "dept_unit_id": slj, "person_id": zrr1, "deadline": "2026-12-10"}]});
+            let sub = json!({"subtasks": [{"title": "清淤方案", "dept_unit_id": slj, "person_id": zrr1,
+                "deadline": "2026-12-10"}]});
             let (s, v) = lly.act(id, "decompose", sub).await;
             assert_eq!(s, 200, "{v}");
         }
         let (s, v) = lly.act(c, "request_completion", json!({"text": "已完成"})).await;
         assert_eq!(s, 200, "{v}");
         for id in [d, e] {
-            let (s, v) = lly.act(id, "request_extension", json!({"reason": "汛后施工", "new_deadline": "2026-12-25"})).await;
+            let (s, v) =
+                lly.act(id, "request_extension", json!({"reason": "汛后施工", "new_deadline": "2026-12-25"})).await;
             assert_eq!(s, 200, "{v}");
         }
         let (_, v) = sup.get(&format!("/api/tasks/{e}")).await;
@@ -431,13 +441,17 @@ async fn every_role_todo_lists_what_waits_for_exactly_them() {
         review("problem", h2, "pass_formal").await;
         let i = submit("qiye", "待办I：退回难题").await;
         review("problem", i, "return").await;
-        let expert = json!({"name": "待办J：退回专家", "title": "教授", "disciplines": "水利工程", "fields": "大坝安全", "keywords": "渗流"});
+        let expert = json!({"name": "待办J：退回专家", "title": "教授", "disciplines": "水利工程", "fields": "大坝安全",
+            "keywords": "渗流"});
         let (s, v) = gaoxiao.post("/api/experts", expert).await;
         assert_eq!(s, 201, "{v}");
         review("expert", v["id"].as_i64().unwrap(), "return").await;
         // 科技局 entering a problem for an enterprise with no account: returned, it waits for the 科技局.
         let no_account: i64 = sqlx::Row::try_get(
-            &sqlx::query("SELECT MIN(id) AS id FROM enterprises WHERE unit_id IS NULL").fetch_one(&tdb.db.pool).await.unwrap(),
+            &sqlx::query("SELECT MIN(id) AS id FROM enterprises WHERE unit_id IS NULL")
+                .fetch_one(&tdb.db.pool)
+                .await
+                .unwrap(),
             "id",
         )
         .unwrap();
@@ -465,7 +479,10 @@ async fn every_role_todo_lists_what_waits_for_exactly_them() {
         let paper = |k: usize| papers[k].clone();
         // L: asked for by the enterprise (an achievement with no institution, so nobody else is a party).
         let (s, v) = qiye
-            .post("/api/dockings", json!({"title": "待办L：企业申请对接", "problem_id": own, "achievement_id": paper(0)}))
+            .post(
+                "/api/dockings",
+                json!({"title": "待办L：企业申请对接", "problem_id": own, "achievement_id": paper(0)}),
+            )
             .await;
         assert_eq!(s, 201, "{v}");
         // M: recommended by the 科技局 with the institution's expert, whose consent is pending.
@@ -474,15 +491,17 @@ async fn every_role_todo_lists_what_waits_for_exactly_them() {
         assert_eq!(s, 201, "{v}");
         let m = v["id"].as_i64().unwrap();
         // N: a contract registered while the docking is still at 推荐.
-        let (s, v) =
-            tech.post("/api/dockings", json!({"title": "待办N：合同待推进", "problem_id": own, "achievement_id": paper(1)})).await;
+        let (s, v) = tech
+            .post("/api/dockings", json!({"title": "待办N：合同待推进", "problem_id": own, "achievement_id": paper(1)}))
+            .await;
         assert_eq!(s, 201, "{v}");
         let contract = json!({"contract_no": "2026410103000999", "kind": "技术开发", "buyer": "新大方", "seller": "某研究院",
             "amount_wan": 30, "technical_income_wan": 20, "signed_on": "2026-11-20"});
         let (s, v) = tech.post(&format!("/api/dockings/{}/contracts", v["id"]), contract).await;
         assert_eq!(s, 201, "{v}");
         // O: a 对接洽谈 of docking M ahead.
-        let meeting = json!({"title": "待办O：洽谈会", "kind": "对接洽谈", "held_on": "2026-12-10", "place": "科技局三楼"});
+        let meeting =
+            json!({"title": "待办O：洽谈会", "kind": "对接洽谈", "held_on": "2026-12-10", "place": "科技局三楼"});
         let (s, v) = tech.post(&format!("/api/dockings/{m}/activities"), meeting).await;
         assert_eq!(s, 201, "{v}");
 
@@ -535,7 +554,8 @@ async fn every_role_todo_lists_what_waits_for_exactly_them() {
         assert!(reviews >= 2);
         // And the page shows them with their links, for the enterprise too.
         let (s, html) = page(&all["kejiju"], "/todo").await;
-        let linked = html.contains("href=\"/docking/problems/") || html.contains("href=\"&#x2f;docking&#x2f;problems&#x2f;");
+        let linked =
+            html.contains("href=\"/docking/problems/") || html.contains("href=\"&#x2f;docking&#x2f;problems&#x2f;");
         assert!(s == 200 && html.contains("待办H：待形式审核难题") && linked, "{html}");
         let (s, html) = page(&all["qiye"], "/todo").await;
         assert!(s == 200 && html.contains("待办I：退回难题") && html.contains("待办O：洽谈会"), "{html}");

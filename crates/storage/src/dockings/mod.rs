@@ -172,7 +172,8 @@ async fn tell_parties(tx: &mut sqlx::AnyConnection, id: i64, text: &str, now: Na
     let r = sqlx::query(
         "SELECT e.unit_id AS e_unit, i.unit_id AS i_unit, xi.unit_id AS x_unit FROM dockings d \
          JOIN enterprises e ON e.id = d.enterprise_id LEFT JOIN institutions i ON i.id = d.institution_id \
-         LEFT JOIN experts x ON x.id = d.expert_id LEFT JOIN institutions xi ON xi.id = x.institution_id WHERE d.id = $1",
+         LEFT JOIN experts x ON x.id = d.expert_id LEFT JOIN institutions xi ON xi.id = x.institution_id \
+         WHERE d.id = $1",
     )
     .bind(id)
     .fetch_one(&mut *tx)
@@ -434,7 +435,8 @@ impl Db {
             format!("终止原因：{reason}{}", if note.is_empty() { String::new() } else { format!("；{note}") })
         };
         event(&mut tx, id, &from_code, to.code(), &text, None, &u.username, now).await?;
-        let title = sqlx::query("SELECT title FROM dockings WHERE id = $1").bind(id).fetch_one(&mut *tx).await?.s("title")?;
+        let title =
+            sqlx::query("SELECT title FROM dockings WHERE id = $1").bind(id).fetch_one(&mut *tx).await?.s("title")?;
         let message = format!(
             "对接「{title}」由「{}」进入「{}」{}",
             from.label_zh(),
@@ -484,16 +486,18 @@ impl Db {
             return Err(StoreError::Conflict("该专家设置为联系方式仅科技局可见，不能共享".into()));
         }
         // Guarded: of two confirmations at once only one changes the row (and sends the message).
-        let changed = sqlx::query("UPDATE dockings SET contact_shared = 1, updated_at = $1 WHERE id = $2 AND contact_shared = 0")
-            .bind(ts(now))
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let changed =
+            sqlx::query("UPDATE dockings SET contact_shared = 1, updated_at = $1 WHERE id = $2 AND contact_shared = 0")
+                .bind(ts(now))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
         if changed != 1 {
             return Err(StoreError::Conflict("专家已同意提供联系方式，无需重复确认".into()));
         }
-        let title = sqlx::query("SELECT title FROM dockings WHERE id = $1").bind(id).fetch_one(&mut *tx).await?.s("title")?;
+        let title =
+            sqlx::query("SELECT title FROM dockings WHERE id = $1").bind(id).fetch_one(&mut *tx).await?.s("title")?;
         tell_parties(&mut tx, id, &format!("对接「{title}」：专家已同意向企业提供联系方式"), now).await?;
         append(
             &mut tx,
@@ -527,9 +531,9 @@ impl Db {
              LEFT JOIN tech_problems p ON p.id = d.problem_id WHERE d.id = $1",
         )
         .bind(docking_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("没有编号 {docking_id} 的对接")))?;
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("没有编号 {docking_id} 的对接")))?;
         let stage = stage_of(&r.s("stage")?)?;
         if stage.is_final() {
             return Err(StoreError::Conflict(format!("对接已「{}」，不再督办", stage.label_zh())));

@@ -147,8 +147,16 @@ impl Db {
             let again = if action == "submit" { "提交" } else { "修改后重新提交" };
             let text = format!("{}{again}{}「{}」，待形式审核", u.unit_name, lib.item_zh(), r.s("title")?);
             let link = format!("/docking/{}s/{id}", lib.code());
-            crate::inbox::send(tx, crate::inbox::To::role(Role::TechBureau), "submission", &text, None, Some(&link), now)
-                .await?;
+            crate::inbox::send(
+                tx,
+                crate::inbox::To::role(Role::TechBureau),
+                "submission",
+                &text,
+                None,
+                Some(&link),
+                now,
+            )
+            .await?;
         }
         let entity = match lib {
             Library::Problem => "tech_problem",

@@ -114,7 +114,8 @@ impl Db {
         // Past this, even the last office minute of the window is behind: the light is green.
         let bound = ctx.cal.add_working_minutes(ctx.now, window + 1).value;
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT id, status, deadline FROM tasks WHERE status IN {OPEN_STATUSES} AND deadline >= $1 AND deadline <= $2"
+            "SELECT id, status, deadline FROM tasks \
+             WHERE status IN {OPEN_STATUSES} AND deadline >= $1 AND deadline <= $2"
         )))
         .bind(ts(ctx.now))
         .bind(ts(bound))
@@ -123,7 +124,8 @@ impl Db {
         let mut ids = vec![];
         for r in &rows {
             let status = TaskStatus::from_code(&r.s("status")?).unwrap_or(TaskStatus::Draft);
-            if lights::light(ctx.cal, &ctx.rules.escalation, status, r.t("deadline")?, ctx.now) == lights::Light::Yellow {
+            let light = lights::light(ctx.cal, &ctx.rules.escalation, status, r.t("deadline")?, ctx.now);
+            if light == lights::Light::Yellow {
                 ids.push(r.i("id")?);
             }
         }
