@@ -438,25 +438,19 @@ impl Db {
             account.failures,
             until.format("%Y-%m-%d %H:%M")
         );
-        let mut people = vec![person_id];
+        // The account's owner, and each 安全管理员 with a link to the page where they follow it up.
+        let mut people = vec![(person_id, None)];
         let admins = sqlx::query("SELECT person_id FROM users WHERE role = $1 AND active = 1")
             .bind(Role::SecurityAdmin.code().to_string())
             .fetch_all(&mut *conn)
             .await?;
         for r in &admins {
-            people.push(r.i("person_id")?);
+            people.push((r.i("person_id")?, Some("/online")));
         }
         people.sort_unstable();
-        people.dedup();
-        for p in people {
-            sqlx::query(
-                "INSERT INTO notifications (person_id, kind, text, created_at) VALUES ($1, 'security', $2, $3)",
-            )
-            .bind(p)
-            .bind(text.clone())
-            .bind(ts(now))
-            .execute(&mut *conn)
-            .await?;
+        people.dedup_by_key(|p| p.0);
+        for (p, link) in people {
+            crate::inbox::send(&mut *conn, crate::inbox::To::person(p), "security", &text, None, link, now).await?;
         }
         let after = serde_json::json!({
             "failures": account.failures,

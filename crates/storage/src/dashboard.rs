@@ -44,6 +44,45 @@ pub struct Visit {
     pub tasks: Vec<(i64, String)>,
 }
 
+/// How many open tasks of one lead unit and category have one light.
+#[derive(Clone, Debug, Serialize)]
+pub struct LightCount {
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub category_id: Option<i64>,
+    pub category_name: Option<String>,
+    /// red | yellow | green
+    pub light: String,
+    pub n: i64,
+}
+
+/// SQL condition: task `t` is in the area (led by one of its units or in one of its categories);
+/// `None` for an empty area.
+pub(crate) fn area_sql(a: &Area) -> Option<String> {
+    let us = a.units.iter().map(|u| u.0.to_string()).collect::<Vec<_>>().join(",");
+    let cs = a.categories.iter().map(|c| c.0.to_string()).collect::<Vec<_>>().join(",");
+    let mut parts = vec![];
+    if !us.is_empty() {
+        parts.push(format!("t.lead_unit_id IN ({us})"));
+    }
+    if !cs.is_empty() {
+        parts.push(format!("t.category_id IN ({cs})"));
+    }
+    (!parts.is_empty()).then(|| format!("({})", parts.join(" OR ")))
+}
+
+/// SQL condition for the dashboard's tasks: open, in the 数据范围, in the area if one is given.
+fn open_in_area(user: &SessionUser, area: Option<&Area>) -> Result<String> {
+    if !Role::LEADERSHIP.contains(&user.role) {
+        return Err(StoreError::Denied("无权限：只有区领导和督查局可以查看督导看板".into()));
+    }
+    let mut cond = format!("t.status IN {} AND {}", crate::tasks::OPEN_STATUSES, crate::tasks::scope_sql(user));
+    if let Some(a) = area {
+        cond = format!("{cond} AND {}", area_sql(a).unwrap_or_else(|| "1=0".into()));
+    }
+    Ok(cond)
+}
+
 impl Db {
     /// The leader's 分包 area; for other roles that see everything, the whole district.
     pub async fn area_of(&self, person_id: i64) -> Result<Area> {
@@ -69,34 +108,44 @@ impl Db {
     /// Open tasks (交办 to 办结申请) led by the area's units or in its categories; all open tasks
     /// when `area` is `None` (督查局 and leaders without an area); always within the 数据范围.
     pub async fn open_tasks_in(&self, user: &SessionUser, area: Option<&Area>) -> Result<Vec<Task>> {
-        if !Role::LEADERSHIP.contains(&user.role) {
-            return Err(StoreError::Denied("无权限：只有区领导和督查局可以查看督导看板".into()));
-        }
-        let mut cond = format!(
-            "t.status IN ('assigned','received','in_progress','pending_review') AND {}",
-            crate::tasks::scope_sql(user)
-        );
-        if let Some(a) = area {
-            let us = a.units.iter().map(|u| u.0.to_string()).collect::<Vec<_>>().join(",");
-            let cs = a.categories.iter().map(|c| c.0.to_string()).collect::<Vec<_>>().join(",");
-            let mut parts = vec![];
-            if !us.is_empty() {
-                parts.push(format!("t.lead_unit_id IN ({us})"));
-            }
-            if !cs.is_empty() {
-                parts.push(format!("t.category_id IN ({cs})"));
-            }
-            if parts.is_empty() {
-                return Ok(vec![]);
-            }
-            cond = format!("{cond} AND ({})", parts.join(" OR "));
-        }
+        let cond = open_in_area(user, area)?;
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "{TASK_SELECT} WHERE {cond} ORDER BY u.sort, t.lead_unit_id, t.deadline LIMIT 5000"
         )))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(crate::tasks::task).collect()
+    }
+
+    /// The lights of the open tasks of an area (all when `None`), counted per lead unit and
+    /// category by the same conditions as the task list's `light` filter, so each count equals the
+    /// rows of the list it links to.
+    pub async fn area_lights(&self, u: &SessionUser, ctx: &Ctx<'_>, area: Option<&Area>) -> Result<Vec<LightCount>> {
+        let cond = open_in_area(u, area)?;
+        let yellow = crate::tasks::id_list(&self.yellow_task_ids(ctx).await?);
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT lead_unit_id, unit_name, sort, category_id, category_name, light, COUNT(*) AS n FROM \
+             (SELECT t.lead_unit_id, u.name AS unit_name, u.sort, t.category_id, c.name AS category_name, \
+             CASE WHEN t.deadline < $1 THEN 'red' WHEN t.id IN ({yellow}) THEN 'yellow' ELSE 'green' END AS light \
+             FROM tasks t JOIN units u ON u.id = t.lead_unit_id LEFT JOIN categories c ON c.id = t.category_id \
+             WHERE {cond}) x \
+             GROUP BY lead_unit_id, unit_name, sort, category_id, category_name, light ORDER BY sort, lead_unit_id"
+        )))
+        .bind(ts(ctx.now))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(LightCount {
+                    unit_id: r.i("lead_unit_id")?,
+                    unit_name: r.s("unit_name")?,
+                    category_id: r.oi("category_id")?,
+                    category_name: r.os("category_name")?,
+                    light: r.s("light")?,
+                    n: r.i("n")?,
+                })
+            })
+            .collect()
     }
 
     /// Record a 督导 visit (区领导, for their own area).
@@ -130,16 +179,12 @@ impl Db {
         .await?
         .i("id")?;
         if let Some(u) = v.unit_id {
-            sqlx::query("INSERT INTO notifications (unit_id, kind, text, created_at) VALUES ($1, 'visit', $2, $3)")
-                .bind(u)
-                .bind(format!(
-                    "{}督导（{place}）：{findings}{}",
-                    user.person_name,
-                    if follow.is_empty() { String::new() } else { format!("；跟进要求：{follow}") }
-                ))
-                .bind(ts(now))
-                .execute(&mut *tx)
-                .await?;
+            let text = format!(
+                "{}督导（{place}）：{findings}{}",
+                user.person_name,
+                if follow.is_empty() { String::new() } else { format!("；跟进要求：{follow}") }
+            );
+            crate::inbox::send(&mut tx, crate::inbox::To::unit(u), "visit", &text, None, None, now).await?;
         }
         let after = serde_json::json!({"unit_id": v.unit_id, "visited_on": day.to_string(), "place": place, "findings": findings, "follow_up": follow});
         append(

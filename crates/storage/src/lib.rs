@@ -15,6 +15,7 @@ pub mod dockings;
 pub mod enterprises;
 pub mod error;
 pub mod imports;
+pub mod inbox;
 pub mod indicators;
 pub mod inspections;
 pub mod libraries;
@@ -31,6 +32,7 @@ pub mod search_index;
 pub mod sweep;
 pub mod tasks;
 mod text_keys;
+pub mod waiting;
 
 use std::path::Path;
 use std::time::Duration;

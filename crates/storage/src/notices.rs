@@ -187,14 +187,16 @@ impl Db {
                 .bind(issued_on.to_string())
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("INSERT INTO notifications (unit_id, person_id, task_id, kind, text, created_at) VALUES ($1, $2, $3, 'notice', $4, $5)")
-                .bind(t.unit_id)
-                .bind(person)
-                .bind(t.task_id)
-                .bind(format!("督查局{}通报：{title}（{doc}）", kind.label_zh()))
-                .bind(ts(now))
-                .execute(&mut *tx)
-                .await?;
+            crate::inbox::send(
+                &mut tx,
+                crate::inbox::To { unit_id: Some(t.unit_id), person_id: person, role: None },
+                "notice",
+                &format!("督查局{}通报：{title}（{doc}）", kind.label_zh()),
+                t.task_id,
+                Some(&format!("/notices/{id}")),
+                now,
+            )
+            .await?;
         }
         let after = serde_json::json!({"kind": kind.code(), "doc_no": doc, "title": title, "issued_on": issued_on.to_string(), "targets": n.targets});
         append(

@@ -17,6 +17,9 @@ use crate::auth::SessionUser;
 use crate::tasks::{Ctx, NewTask};
 use crate::{Db, Result, RowExt, StoreError, ts};
 
+/// The status filter for every problem not yet 已化解.
+pub const UNRESOLVED: &str = "unresolved";
+
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewProblem {
     pub title: String,
@@ -242,14 +245,15 @@ impl Db {
             }
         }
         problem_event(&mut tx, id, "raise", user, now, "", status.code(), &format!("列入问题台账：{title}")).await?;
-        sqlx::query(
-            "INSERT INTO notifications (unit_id, task_id, kind, text, created_at) VALUES ($1, $2, 'problem', $3, $4)",
+        crate::inbox::send(
+            &mut tx,
+            crate::inbox::To::unit(n.lead_unit_id),
+            "problem",
+            &format!("问题「{title}」已列入问题台账，由贵单位牵头协调化解"),
+            n.source_task_id,
+            Some(&format!("/problems/{id}")),
+            now,
         )
-        .bind(n.lead_unit_id)
-        .bind(n.source_task_id)
-        .bind(format!("问题「{title}」已列入问题台账，由贵单位牵头协调化解"))
-        .bind(ts(now))
-        .execute(&mut *tx)
         .await?;
         let after = serde_json::json!({"title": title, "lead_unit_id": n.lead_unit_id, "unit_ids": n.unit_ids, "source_task_id": n.source_task_id});
         append(
@@ -523,25 +527,35 @@ impl Db {
             .collect()
     }
 
-    /// The ledger within the user's data scope, optionally one status, oldest first.
+    /// The ledger within the user's data scope, oldest first: all, one status, or [`UNRESOLVED`].
     pub async fn list_problems(
         &self,
         user: &SessionUser,
         status: Option<&str>,
         now: NaiveDateTime,
     ) -> Result<Vec<Problem>> {
-        let st = match status.filter(|s| !s.is_empty()) {
-            Some(s) => Some(
-                ProblemStatus::from_code(s)
-                    .ok_or_else(|| StoreError::invalid("状态", format!("「{s}」不是有效的问题状态")))?,
+        // `unresolved`: every state but 已化解 (the 督导看板's 未化解问题).
+        let (unresolved, st) = match status.filter(|s| !s.is_empty()) {
+            Some(UNRESOLVED) => (true, None),
+            Some(s) => (
+                false,
+                Some(
+                    ProblemStatus::from_code(s)
+                        .ok_or_else(|| StoreError::invalid("状态", format!("「{s}」不是有效的问题状态")))?,
+                ),
             ),
-            None => None,
+            None => (false, None),
         };
         let mut conn = self.pool.acquire().await?;
-        let rows = sqlx::query("SELECT id FROM problems WHERE $1 = '' OR status = $1 ORDER BY raised_at, id")
-            .bind(st.map(|s| s.code().to_string()).unwrap_or_default())
-            .fetch_all(&mut *conn)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id FROM problems WHERE ($1 = '' OR status = $1) AND ($2 = 0 OR status <> $3) \
+             ORDER BY raised_at, id",
+        )
+        .bind(st.map(|s| s.code().to_string()).unwrap_or_default())
+        .bind(unresolved as i64)
+        .bind(ProblemStatus::Resolved.code().to_string())
+        .fetch_all(&mut *conn)
+        .await?;
         let mut out = vec![];
         for r in rows {
             let p = load_problem(&mut conn, r.i("id")?, now.date()).await?;

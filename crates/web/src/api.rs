@@ -42,6 +42,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(save_data_scope))
         .routes(routes!(me))
         .routes(routes!(todo))
+        .routes(routes!(todo_records))
         .routes(routes!(list_tasks, create_task))
         .routes(routes!(get_task))
         .routes(routes!(act))
@@ -299,6 +300,17 @@ async fn todo(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Result<Json<
     let snap = s.snapshot();
     let items = s.db.todo_at(&u, snap.now, 200).await?;
     Ok(Json(items.into_iter().map(|i| task_row(i.task, &snap.cal, &snap.rules, snap.now, Some(i.what))).collect()))
+}
+
+/// 我的待办中的非任务事项：科技局的待审核提交和待推进对接，企业、高校院所被退回待修改的提交、
+/// 待确认的专家联系方式授权和即将举行的对接活动。每项带办理页面的链接。
+#[utoipa::path(get, path = "/api/todo/records", tag = "督查督办",
+    responses((status = 200, body = Vec<xietong_storage::waiting::WaitingItem>), (status = 401, body = ErrorBody)))]
+async fn todo_records(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+) -> Result<Json<Vec<xietong_storage::waiting::WaitingItem>>, ApiError> {
+    Ok(Json(s.db.waiting_records(&u, s.clock.now()).await?))
 }
 
 #[derive(Serialize, ToSchema)]

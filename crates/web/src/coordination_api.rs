@@ -31,7 +31,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Deserialize, IntoParams)]
 pub struct ProblemQuery {
-    /// pending 待研判 / coordinating 协调中 / escalated 上报区委区政府 / instructed 批示 / resolved 已化解
+    /// pending 待研判 / coordinating 协调中 / escalated 上报区委区政府 / instructed 批示 / resolved 已化解 /
+    /// unresolved 全部未化解
     pub status: Option<String>,
 }
 

@@ -17,14 +17,12 @@ use xietong_storage::inspections::NewInspection;
 use xietong_storage::problems::{MEETING_KINDS, NewMeeting, NewProblem};
 use xietong_storage::tasks::NewTask;
 use xietong_supervision::Role;
-use xietong_supervision::lights::Light;
 use xietong_supervision::problems::ProblemStatus;
 
 use crate::AppState;
 use crate::auth::PageUser;
 use crate::error::status_of;
 use crate::pages::{error_page, render};
-use crate::views::task_row;
 
 type FormMap = Vec<(String, String)>;
 
@@ -71,8 +69,9 @@ async fn problems_with(
         Err(e) => return error_page(s, Some(u), &e),
     };
     let units = s.db.list_units().await.unwrap_or_default();
-    let statuses: Vec<_> =
+    let mut statuses: Vec<_> =
         ProblemStatus::ALL.iter().map(|x| context! { code => x.code(), label => x.label_zh() }).collect();
+    statuses.insert(0, context! { code => xietong_storage::problems::UNRESOLVED, label => "全部未化解" });
     let source = match from_task {
         Some(t) => s.db.get_task(u, xietong_supervision::TaskId(t), now).await.ok().map(|d| d.task),
         None => None,
@@ -319,6 +318,45 @@ struct LightCount {
     yellow: i64,
     red: i64,
     total: i64,
+    /// The task list behind these counts: add `&light=…` for one light.
+    link: String,
+}
+
+impl LightCount {
+    fn add(&mut self, light: &str, n: i64) {
+        self.total += n;
+        match light {
+            "red" => self.red += n,
+            "yellow" => self.yellow += n,
+            _ => self.green += n,
+        }
+    }
+}
+
+/// A late or at-risk task of the dashboard, by name, unit and days.
+#[derive(Serialize)]
+struct Flagged {
+    id: i64,
+    title: String,
+    unit: String,
+    head: Option<String>,
+    leader: Option<String>,
+    deadline: String,
+    status: String,
+    progress: i64,
+    /// Calendar days past the deadline (late) or left before it (at risk).
+    days: i64,
+}
+
+/// The task list of the dashboard's tasks (open, in the leader's area when there is one) with
+/// further filters.
+fn tasks_link(area: bool, extra: &[(&str, String)]) -> String {
+    let mut q: Vec<(&str, String)> = vec![("status", "open".into())];
+    if area {
+        q.push(("area", "mine".into()));
+    }
+    q.extend(extra.iter().cloned());
+    format!("/tasks?{}", serde_urlencoded::to_string(&q).unwrap_or_default())
 }
 
 #[derive(Serialize)]
@@ -351,44 +389,83 @@ async fn dashboard_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> 
     } else {
         None
     };
-    let tasks = match s.db.open_tasks_in(&u, area.as_ref()).await {
-        Ok(t) => t,
+    // Lights by unit and by category, counted as the task list filters them: every count links
+    // to the list it counts.
+    let in_area = area.is_some();
+    let counts = match s.db.area_lights(&u, &snap.ctx(), area.as_ref()).await {
+        Ok(c) => c,
         Err(e) => return error_page(&s, Some(&u), &e),
     };
-    // Lights by unit and by category; every count links to the filtered task list.
+    let mut all = LightCount { name: "合计".into(), link: tasks_link(in_area, &[]), ..Default::default() };
     let mut by_unit: BTreeMap<i64, LightCount> = BTreeMap::new();
     let mut by_cat: BTreeMap<i64, LightCount> = BTreeMap::new();
-    for t in tasks {
-        let row = task_row(t, &snap.cal, &snap.rules, snap.now, None);
-        let l = xietong_supervision::lights::light(
-            &snap.cal,
-            &snap.rules.escalation,
-            row.task.status,
-            row.task.deadline,
-            snap.now,
-        );
-        let bump = |c: &mut LightCount| {
-            c.total += 1;
-            match l {
-                Light::Green => c.green += 1,
-                Light::Yellow => c.yellow += 1,
-                Light::Red => c.red += 1,
-                Light::None => {}
+    let mut unit_order = vec![];
+    for c in &counts {
+        all.add(&c.light, c.n);
+        let e = by_unit.entry(c.unit_id).or_insert_with(|| {
+            unit_order.push(c.unit_id);
+            LightCount {
+                id: c.unit_id,
+                name: c.unit_name.clone(),
+                link: tasks_link(in_area, &[("lead_unit_id", c.unit_id.to_string())]),
+                ..Default::default()
             }
-        };
-        let e = by_unit.entry(row.task.lead_unit_id).or_insert_with(|| LightCount {
-            id: row.task.lead_unit_id,
-            name: row.task.lead_unit_name.clone(),
-            ..Default::default()
         });
-        bump(e);
-        if let (Some(cid), Some(cn)) = (row.task.category_id, row.task.category_name.clone()) {
-            bump(by_cat.entry(cid).or_insert_with(|| LightCount { id: cid, name: cn, ..Default::default() }));
+        e.add(&c.light, c.n);
+        if let (Some(cid), Some(cn)) = (c.category_id, c.category_name.clone()) {
+            by_cat
+                .entry(cid)
+                .or_insert_with(|| LightCount {
+                    id: cid,
+                    name: cn,
+                    link: tasks_link(in_area, &[("category_id", cid.to_string())]),
+                    ..Default::default()
+                })
+                .add(&c.light, c.n);
         }
     }
-    let mut units: Vec<LightCount> = by_unit.into_values().collect();
+    let mut units: Vec<LightCount> = unit_order.iter().filter_map(|id| by_unit.remove(id)).collect();
     units.sort_by(|a, b| b.red.cmp(&a.red).then(b.yellow.cmp(&a.yellow)).then(b.total.cmp(&a.total)));
     let cats: Vec<LightCount> = by_cat.into_values().collect();
+    // The late (red) and at-risk (yellow) tasks by name: the very rows of the lists the counts link to.
+    let flagged = |light: &'static str| {
+        let f = xietong_storage::tasks::TaskFilter {
+            status: Some("open".into()),
+            light: Some(light.into()),
+            area: in_area.then(|| "mine".into()),
+            page_size: Some(xietong_storage::tasks::MAX_PAGE_SIZE),
+            ..Default::default()
+        };
+        let (s, u, snap) = (&s, &u, &snap);
+        async move {
+            let page = s.db.list_tasks(u, &snap.ctx(), &f).await?;
+            let today = snap.now.date();
+            Ok::<_, StoreError>(
+                page.items
+                    .into_iter()
+                    .map(|t| Flagged {
+                        days: if light == "red" {
+                            (today - t.deadline.date()).num_days()
+                        } else {
+                            (t.deadline.date() - today).num_days()
+                        },
+                        id: t.id,
+                        unit: t.lead_unit_name,
+                        head: t.lead_unit_head,
+                        leader: t.leader_name,
+                        deadline: t.deadline.to_string(),
+                        status: t.status.label_zh().into(),
+                        progress: t.progress,
+                        title: t.title,
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        }
+    };
+    let (late, at_risk) = match (flagged("red").await, flagged("yellow").await) {
+        (Ok(l), Ok(a)) => (l, a),
+        (Err(e), _) | (_, Err(e)) => return error_page(&s, Some(&u), &e),
+    };
     let max_total = units.iter().map(|c| c.total).max().unwrap_or(1).max(1);
 
     // Ranking trend: per category, each unit's rank over the published months (top = 1st).
@@ -446,8 +523,11 @@ async fn dashboard_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> 
     let visits =
         s.db.visits(if u.role == Role::Leader { Some(u.person_id) } else { None }, 20).await.unwrap_or_default();
     let all_units = if u.role == Role::Supervisor { s.db.list_units().await.unwrap_or_default() } else { vec![] };
-    let problems = s.db.list_problems(&u, None, snap.now).await.unwrap_or_default();
-    let open_problems = problems.iter().filter(|p| p.status != ProblemStatus::Resolved).count();
+    // The same list /problems?status=unresolved shows.
+    let open_problems = match s.db.list_problems(&u, Some(xietong_storage::problems::UNRESOLVED), snap.now).await {
+        Ok(p) => p.len(),
+        Err(e) => return error_page(&s, Some(&u), &e),
+    };
     let visit_ids: Vec<i64> = visits.iter().map(|v| v.id).collect();
     let visit_files = crate::attachments::files_by_record(&s, "visit", &visit_ids).await;
     render(
@@ -456,7 +536,8 @@ async fn dashboard_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> 
         "dashboard.html",
         Some(&u),
         context! { nav => "dashboard", area => area, units => units, cats => cats, max_total => max_total, trends => trends,
-        indicators => indicators, visits => visits, visit_files => visit_files, open_problems => open_problems, today => snap.now.date().to_string(),
+        all => all, late => late, at_risk => at_risk, visit_files => visit_files,
+        indicators => indicators, visits => visits, open_problems => open_problems, today => snap.now.date().to_string(),
         all_units => all_units, default_deadline => snap.cal.add_working_days(snap.now.date(), 10).value.to_string() },
     )
 }

@@ -10,6 +10,7 @@ pub mod coordination_pages;
 pub mod docking_api;
 pub mod docking_pages;
 pub mod error;
+pub mod inbox;
 pub mod ledger_pages;
 pub mod office_api;
 pub mod outcomes_api;
@@ -296,10 +297,12 @@ pub fn page_routes() -> policy::Pages {
         .merge(docking_pages::router())
         .merge(security_pages::router())
         .merge(attachments::page_router())
+        .merge(inbox::page_router())
 }
 
 pub fn router(state: AppState) -> Router {
-    let (api_router, openapi) = api::router().merge(attachments::api_router()).split_for_parts();
+    let (api_router, openapi) =
+        api::router().merge(attachments::api_router()).merge(inbox::api_router()).split_for_parts();
     let openapi = serde_json::to_value(&openapi).unwrap_or_default();
     let openapi = Arc::new(policy::document_roles(local_times(openapi)));
     // Every documented API operation passes the declared permission table first.

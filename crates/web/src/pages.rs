@@ -61,7 +61,8 @@ pub(crate) fn render(
             return (StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误").into_response();
         }
     };
-    let base = context! { user => user, csrf => user.map(|u| u.csrf.clone()), roles => role_flags(user) };
+    let base = context! { user => user, csrf => user.map(|u| u.csrf.clone()), roles => role_flags(user),
+    unread => user.and(crate::inbox::current_unread()) };
     match tmpl.render(context! { ..base, ..ctx }) {
         Ok(html) => (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),
         Err(e) => {
@@ -179,34 +180,37 @@ async fn logout(State(s): State<AppState>, PageUser(_, token): PageUser) -> Resp
 }
 
 async fn todo_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Response {
-    // Enterprise and institution accounts have no supervision work; their home is the platform.
-    if matches!(u.role, Role::Enterprise | Role::Institution) {
-        return Redirect::to("/docking").into_response();
-    }
-    // The security and audit administrators see no business data; their home is their own page.
+    // The security and audit administrators see no business data and no workflow waits on them;
+    // their home is their own page.
     match u.role {
         Role::SecurityAdmin => return Redirect::to("/online").into_response(),
         Role::AuditAdmin => return Redirect::to("/audit").into_response(),
         _ => {}
     }
     let snap = s.snapshot();
-    let items = match s.db.todo_at(&u, snap.now, 200).await {
-        Ok(i) => i,
-        Err(e) => return error_page(&s, Some(&u), &e),
+    // Enterprise and institution accounts have no supervised tasks, only what the platform asks of them.
+    let items = match u.role {
+        Role::Enterprise | Role::Institution => vec![],
+        _ => match s.db.todo_at(&u, snap.now, 200).await {
+            Ok(i) => i,
+            Err(e) => return error_page(&s, Some(&u), &e),
+        },
     };
     let rows: Vec<_> =
         items.into_iter().map(|i| task_row(i.task, &snap.cal, &snap.rules, snap.now, Some(i.what))).collect();
-    let notes = s.db.notifications(&u, 20).await.unwrap_or_default();
-    let notes: Vec<_> = notes
-        .into_iter()
-        .map(|(at, text, task)| context! { at => at.to_string(), text => text, task_id => task })
-        .collect();
+    let records = match s.db.waiting_records(&u, snap.now).await {
+        Ok(r) => r,
+        Err(e) => return error_page(&s, Some(&u), &e),
+    };
+    let f = xietong_storage::inbox::InboxFilter { unread: Some(true), page_size: Some(5), ..Default::default() };
+    let unread = s.db.inbox(&u, &f).await.map(|p| p.items).unwrap_or_default();
     render(
         &s,
         StatusCode::OK,
         "todo.html",
         Some(&u),
-        context! { nav => "todo", rows => rows, notes => notes, now => snap.now.to_string() },
+        context! { nav => "todo", rows => rows, records => records, unread_notes => unread,
+        now => snap.now.to_string(), platform => matches!(u.role, Role::Enterprise | Role::Institution) },
     )
 }
 
@@ -227,6 +231,7 @@ async fn tasks_page(
             category_id: num("category_id")?,
             source_kind: get("source_kind"),
             q: get("q"),
+            area: get("area"),
             page: num("page")?,
             page_size: None,
         })
@@ -242,19 +247,24 @@ async fn tasks_page(
     let rows: Vec<_> = page.items.into_iter().map(|t| task_row(t, &snap.cal, &snap.rules, snap.now, None)).collect();
     let units = s.db.list_units().await.unwrap_or_default();
     let categories = s.db.list_categories().await.unwrap_or_default();
-    let statuses: Vec<_> =
+    let mut statuses: Vec<_> =
         TaskStatus::ALL.iter().map(|s| context! { code => s.code(), label => s.label_zh() }).collect();
+    statuses.insert(0, context! { code => "open", label => "全部在办（交办至待审核）" });
     let sources: Vec<_> =
         SourceKind::ALL.iter().map(|s| context! { code => s.code(), label => s.label_zh() }).collect();
     let pages = (page.total + page.page_size - 1) / page.page_size;
+    // Every filter but the page, for the paging links.
+    let qs = serde_urlencoded::to_string(raw.iter().filter(|(k, v)| k != "page" && !v.is_empty()).collect::<Vec<_>>())
+        .unwrap_or_default();
     render(
         &s,
         StatusCode::OK,
         "tasks.html",
         Some(&u),
         context! { nav => "tasks", rows => rows, total => page.total, page => page.page, pages => pages, units => units, categories => categories,
-        statuses => statuses, sources => sources, f => context! { status => f.status, light => f.light, lead_unit_id => f.lead_unit_id,
-        category_id => f.category_id, source_kind => f.source_kind, q => f.q } },
+        statuses => statuses, sources => sources, qs => qs,
+        f => context! { status => f.status, light => f.light, lead_unit_id => f.lead_unit_id,
+        category_id => f.category_id, source_kind => f.source_kind, q => f.q, area => f.area } },
     )
 }
 

@@ -99,6 +99,10 @@ pub const TABLE: &[(&str, &str, Allow)] = &[
     ("POST", "/api/imports/lists", Roles(SUPERVISOR)),
     ("POST", "/api/imports/problems", Roles(BUREAU)),
     ("POST", "/api/imports/tasks", Roles(SUPERVISOR)),
+    // 消息中心: everyone has one (the storage layer decides which messages are theirs).
+    ("GET", "/api/inbox", Roles(ALL)),
+    ("POST", "/api/inbox/read-all", Roles(ALL)),
+    ("POST", "/api/inbox/{id}/read", Roles(ALL)),
     ("GET", "/api/indicators", Roles(DISTRICT)),
     ("POST", "/api/indicators/{id}/reports", Roles(&[Supervisor, Liaison])),
     ("GET", "/api/inspections", Roles(LEADERSHIP)),
@@ -171,6 +175,7 @@ pub const TABLE: &[(&str, &str, Allow)] = &[
     ("GET", "/api/tech-problems/{id}/matches", Roles(PLATFORM)),
     ("GET", "/api/templates/{kind}", Roles(DISTRICT)),
     ("GET", "/api/todo", Roles(ALL)),
+    ("GET", "/api/todo/records", Roles(ALL)),
     ("GET", "/api/units", Roles(DISTRICT)),
     ("POST", "/api/units", Roles(ADMIN)),
     ("GET", "/api/users", Roles(ACCOUNTS)),
@@ -236,6 +241,9 @@ pub const PAGES: &[(&str, &str, Allow)] = &[
     ("GET", "/docking/stats", Roles(STATS)),
     ("GET", "/enterprises", Roles(PLATFORM)),
     ("GET", "/imports", Roles(DISTRICT)),
+    ("GET", "/inbox", Roles(ALL)),
+    ("POST", "/inbox/read-all", Roles(ALL)),
+    ("GET", "/inbox/{id}", Roles(ALL)),
     ("POST", "/imports/{kind}", Roles(&[Supervisor, Liaison, TechBureau])),
     ("GET", "/indicators", Roles(DISTRICT)),
     ("POST", "/indicators/{id}/reports", Roles(&[Supervisor, Liaison])),
@@ -330,7 +338,10 @@ impl Pages {
     }
     /// The routes behind the page table's guard.
     pub fn guarded(self, state: AppState) -> Router<AppState> {
-        self.router.route_layer(axum::middleware::from_fn_with_state(state, page_guard))
+        // The last layer runs first: the guard resolves the session, then the header's unread count.
+        self.router
+            .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::inbox::unread_count))
+            .route_layer(axum::middleware::from_fn_with_state(state, page_guard))
     }
 }
 

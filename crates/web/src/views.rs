@@ -198,6 +198,7 @@ pub fn environment() -> minijinja::Environment<'static> {
         "evidence.html",
         "login.html",
         "todo.html",
+        "inbox.html",
         "tasks.html",
         "task.html",
         "task_new.html",

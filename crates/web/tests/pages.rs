@@ -227,7 +227,8 @@ async fn docking_pages_render_for_each_role_and_refuse_the_others() {
             assert_eq!(html.matches("<form").count(), html.matches("</form>").count(), "{path}: forms are closed");
         }
         // The enterprise: its own problems, published libraries, no statistics, no other firm's problem.
-        let qiye = browser_at(&app, "qiye", "/docking/problems").await;
+        // Enterprise and institution accounts land on their 待办 (what the platform asks of them).
+        let qiye = browser_at(&app, "qiye", "/todo").await;
         for (path, status) in [
             ("/docking/problems/1", 200),
             ("/docking/problems/2", 404),
@@ -250,7 +251,7 @@ async fn docking_pages_render_for_each_role_and_refuse_the_others() {
             html.contains("（仅科技局可见）") && !html.contains("0371-6000"),
             "contacts are masked for an enterprise"
         );
-        let gaoxiao = browser_at(&app, "gaoxiao", "/docking/experts").await;
+        let gaoxiao = browser_at(&app, "gaoxiao", "/todo").await;
         let (_, html) = page(&gaoxiao, &app, "/docking/experts").await;
         assert!(html.contains("0371-60000001"), "an institution sees its own experts' contacts");
         let lly = browser(&app, "jsj_lly").await;

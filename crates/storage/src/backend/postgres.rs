@@ -34,6 +34,7 @@ impl Dialect for Postgres {
             (12, "signin", include_str!("../../migrations/postgres/0012_signin.sql")),
             (13, "text", include_str!("../../migrations/postgres/0013_text.sql")),
             (15, "attachments", include_str!("../../migrations/postgres/0015_attachments.sql")),
+            (16, "inbox", include_str!("../../migrations/postgres/0016_inbox.sql")),
             (17, "evidence everywhere", include_str!("../../migrations/postgres/0017_evidence_everywhere.sql")),
         ]
     }

@@ -36,6 +36,7 @@ impl Dialect for Sqlite {
             (12, "signin", include_str!("../../migrations/sqlite/0012_signin.sql")),
             (13, "text", include_str!("../../migrations/sqlite/0013_text.sql")),
             (15, "attachments", include_str!("../../migrations/sqlite/0015_attachments.sql")),
+            (16, "inbox", include_str!("../../migrations/sqlite/0016_inbox.sql")),
             (17, "evidence everywhere", include_str!("../../migrations/sqlite/0017_evidence_everywhere.sql")),
         ]
     }

@@ -165,6 +165,32 @@ async fn event(
     Ok(())
 }
 
+/// A message about a docking to the accounts of its enterprise and institution(s) — the parties,
+/// who may read the docking even on a confidential 难题 — and to the 科技局.
+async fn tell_parties(tx: &mut sqlx::AnyConnection, id: i64, text: &str, now: NaiveDateTime) -> Result<()> {
+    use crate::inbox::{To, send};
+    let r = sqlx::query(
+        "SELECT e.unit_id AS e_unit, i.unit_id AS i_unit, xi.unit_id AS x_unit FROM dockings d \
+         JOIN enterprises e ON e.id = d.enterprise_id LEFT JOIN institutions i ON i.id = d.institution_id \
+         LEFT JOIN experts x ON x.id = d.expert_id LEFT JOIN institutions xi ON xi.id = x.institution_id \
+         WHERE d.id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let link = format!("/docking/dockings/{id}");
+    let link = Some(link.as_str());
+    if let Some(u) = r.oi("e_unit")? {
+        send(tx, To::unit_role(u, Role::Enterprise), "docking", text, None, link, now).await?;
+    }
+    let mut institutions = vec![r.oi("i_unit")?, r.oi("x_unit")?].into_iter().flatten().collect::<Vec<_>>();
+    institutions.dedup();
+    for u in institutions {
+        send(tx, To::unit_role(u, Role::Institution), "docking", text, None, link, now).await?;
+    }
+    send(tx, To::role(Role::TechBureau), "docking", text, None, link, now).await
+}
+
 impl Db {
     /// Dockings this user may read: the 科技局 and district roles all; an enterprise its own; an
     /// institution those of its experts and achievements.
@@ -347,6 +373,8 @@ impl Db {
         .await?
         .i("id")?;
         event(&mut tx, id, "", "recommended", &note, None, &u.username, now).await?;
+        let by = if u.role == Role::Enterprise { "企业申请" } else { "科技局推荐" };
+        tell_parties(&mut tx, id, &format!("新对接「{title}」（{by}），当前阶段「推荐」"), now).await?;
         let after = serde_json::json!({"title": title, "problem_id": n.problem_id, "enterprise_id": enterprise_id, "expert_id": n.expert_id, "achievement_id": n.achievement_id});
         append(
             &mut tx,
@@ -407,6 +435,15 @@ impl Db {
             format!("终止原因：{reason}{}", if note.is_empty() { String::new() } else { format!("；{note}") })
         };
         event(&mut tx, id, &from_code, to.code(), &text, None, &u.username, now).await?;
+        let title =
+            sqlx::query("SELECT title FROM dockings WHERE id = $1").bind(id).fetch_one(&mut *tx).await?.s("title")?;
+        let message = format!(
+            "对接「{title}」由「{}」进入「{}」{}",
+            from.label_zh(),
+            to.label_zh(),
+            if text.is_empty() { String::new() } else { format!("：{text}") }
+        );
+        tell_parties(&mut tx, id, &message, now).await?;
         append(
             &mut tx,
             now,
@@ -448,11 +485,20 @@ impl Db {
         if r.oi("share_on_consent")? == Some(0) {
             return Err(StoreError::Conflict("该专家设置为联系方式仅科技局可见，不能共享".into()));
         }
-        sqlx::query("UPDATE dockings SET contact_shared = 1, updated_at = $1 WHERE id = $2")
-            .bind(ts(now))
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        // Guarded: of two confirmations at once only one changes the row (and sends the message).
+        let changed =
+            sqlx::query("UPDATE dockings SET contact_shared = 1, updated_at = $1 WHERE id = $2 AND contact_shared = 0")
+                .bind(ts(now))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        if changed != 1 {
+            return Err(StoreError::Conflict("专家已同意提供联系方式，无需重复确认".into()));
+        }
+        let title =
+            sqlx::query("SELECT title FROM dockings WHERE id = $1").bind(id).fetch_one(&mut *tx).await?.s("title")?;
+        tell_parties(&mut tx, id, &format!("对接「{title}」：专家已同意向企业提供联系方式"), now).await?;
         append(
             &mut tx,
             now,
@@ -480,18 +526,23 @@ impl Db {
         n: &NewTask,
     ) -> Result<i64> {
         let mut tx = self.begin().await?;
-        let r = sqlx::query("SELECT title, stage FROM dockings WHERE id = $1")
-            .bind(docking_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("没有编号 {docking_id} 的对接")))?;
+        let r = sqlx::query(
+            "SELECT d.title, d.stage, COALESCE(p.confidential, 0) AS confidential FROM dockings d \
+             LEFT JOIN tech_problems p ON p.id = d.problem_id WHERE d.id = $1",
+        )
+        .bind(docking_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("没有编号 {docking_id} 的对接")))?;
         let stage = stage_of(&r.s("stage")?)?;
         if stage.is_final() {
             return Err(StoreError::Conflict(format!("对接已「{}」，不再督办", stage.label_zh())));
         }
         let mut n = n.clone();
         if n.description.trim().is_empty() {
-            n.description = format!("产学研对接「{}」处于「{}」阶段，督办推进。", r.s("title")?, stage.label_zh());
+            // A task is read by district roles: a confidential 难题's docking keeps its placeholder title.
+            let title = if r.i("confidential")? != 0 { CONFIDENTIAL_DOCKING.to_string() } else { r.s("title")? };
+            n.description = format!("产学研对接「{title}」处于「{}」阶段，督办推进。", stage.label_zh());
         }
         n.assign_now = true;
         let task = self.create_task_in(&mut tx, u, ctx, &n).await?;

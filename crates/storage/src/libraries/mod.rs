@@ -96,6 +96,14 @@ impl Library {
             _ => "institution_id",
         }
     }
+    /// What one record of the library is, in a sentence: 技术难题 / 专家信息 / 成果.
+    pub fn item_zh(self) -> &'static str {
+        match self {
+            Self::Problem => "技术难题",
+            Self::Expert => "专家信息",
+            Self::Achievement => "成果",
+        }
+    }
     fn title_col(self) -> &'static str {
         match self {
             Self::Expert => "name",

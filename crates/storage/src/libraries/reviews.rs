@@ -91,6 +91,37 @@ impl Db {
         Ok(())
     }
 
+    /// A message to the accounts of the enterprise or institution that submitted a record (none
+    /// when it has no accounts yet: the 科技局 entered it for them).
+    #[allow(clippy::too_many_arguments)]
+    async fn to_submitter(
+        tx: &mut sqlx::AnyConnection,
+        lib: Library,
+        owner: Option<i64>,
+        kind: &str,
+        text: &str,
+        id: i64,
+        now: NaiveDateTime,
+    ) -> Result<()> {
+        let Some(owner) = owner else { return Ok(()) };
+        let (table, role) = match lib {
+            Library::Problem => ("enterprises", Role::Enterprise),
+            _ => ("institutions", Role::Institution),
+        };
+        let unit = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT unit_id FROM {table} WHERE id = $1")))
+            .bind(owner)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.oi("unit_id"))
+            .transpose()?
+            .flatten();
+        if let Some(unit) = unit {
+            let link = format!("/docking/{}s/{id}", lib.code());
+            crate::inbox::send(tx, crate::inbox::To::unit_role(unit, role), kind, text, None, Some(&link), now).await?;
+        }
+        Ok(())
+    }
+
     /// A (re)submission enters the review record and the audit chain.
     pub(super) async fn record_submission(
         tx: &mut sqlx::AnyConnection,
@@ -103,6 +134,30 @@ impl Db {
     ) -> Result<()> {
         let from = if action == "submit" { "" } else { "returned" };
         Self::review_event(tx, lib, id, action, from, ReviewStatus::Submitted, "", &u.username, now).await?;
+        // The 科技局 hears of what an enterprise or institution submits (not of what it entered itself).
+        if u.role != Role::TechBureau {
+            let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT t.{} AS title FROM {} t WHERE t.id = $1",
+                lib.title_col(),
+                lib.table()
+            )))
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+            let again = if action == "submit" { "提交" } else { "修改后重新提交" };
+            let text = format!("{}{again}{}「{}」，待形式审核", u.unit_name, lib.item_zh(), r.s("title")?);
+            let link = format!("/docking/{}s/{id}", lib.code());
+            crate::inbox::send(
+                tx,
+                crate::inbox::To::role(Role::TechBureau),
+                "submission",
+                &text,
+                None,
+                Some(&link),
+                now,
+            )
+            .await?;
+        }
         let entity = match lib {
             Library::Problem => "tech_problem",
             Library::Expert => "expert",
@@ -152,10 +207,11 @@ impl Db {
         let mut tx = self.begin().await?;
         crate::locks::lock_row(&mut tx, lib.locked(), id).await?;
         let r = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT t.status, t.{} AS title, {} AS confidential, c.validity_days FROM {} t \
+            "SELECT t.status, t.{} AS title, {} AS confidential, t.{} AS owner, c.validity_days FROM {} t \
              LEFT JOIN campaigns c ON c.id = t.campaign_id WHERE t.id = $1",
             lib.title_col(),
             lib.confidential_expr(),
+            lib.owner_col(),
             lib.table()
         )))
         .bind(id)
@@ -186,6 +242,19 @@ impl Db {
             return Err(StoreError::stale("记录", from.label_zh()));
         }
         Self::review_event(&mut tx, lib, id, action.code(), &from_code, to, &reason, &actor, now).await?;
+        // The result goes to the submitter's own accounts (who may read the record, confidential or not).
+        let text = match action {
+            ReviewAction::PassFormal => "已通过形式审核，待部门审核".to_string(),
+            ReviewAction::Approve => format!("已审核通过并发布，有效期至 {}", expires.clone().unwrap_or_default()),
+            ReviewAction::Return => format!("被退回：{reason}。请修改后重新提交"),
+            ReviewAction::Renew => format!("已续期至 {}", expires.clone().unwrap_or_default()),
+            ReviewAction::Expire => "已过有效期，不再公开展示；如需继续展示请联系科技局续期".to_string(),
+            ReviewAction::Resubmit => String::new(),
+        };
+        if !text.is_empty() {
+            let text = format!("您单位提交的{}「{}」{text}", lib.item_zh(), r.s("title")?);
+            Self::to_submitter(&mut tx, lib, r.oi("owner")?, "review", &text, id, now).await?;
+        }
         let title = if r.i("confidential")? != 0 { CONFIDENTIAL_IN_AUDIT.to_string() } else { r.s("title")? };
         let after = serde_json::json!({"library": lib.code(), "title": title, "action": action.code(), "to": to.code(), "reason": reason, "expires_on": expires});
         append(

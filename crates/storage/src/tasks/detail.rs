@@ -76,6 +76,7 @@ pub(crate) async fn event_with(
     Ok(())
 }
 
+/// A message about a task (to its unit or a person), linking to the task's page.
 pub(crate) async fn notify(
     tx: &mut sqlx::AnyConnection,
     unit_id: Option<i64>,
@@ -85,16 +86,8 @@ pub(crate) async fn notify(
     text: &str,
     at: NaiveDateTime,
 ) -> Result<()> {
-    sqlx::query("INSERT INTO notifications (unit_id, person_id, task_id, kind, text, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(unit_id)
-        .bind(person_id)
-        .bind(task_id)
-        .bind(kind.to_string())
-        .bind(text.to_string())
-        .bind(ts(at))
-        .execute(&mut *tx)
-        .await?;
-    Ok(())
+    let to = crate::inbox::To { unit_id, person_id, role: None };
+    crate::inbox::send(tx, to, kind, text, Some(task_id), Some(&format!("/tasks/{task_id}")), at).await
 }
 
 pub(crate) async fn load_detail(conn: &mut sqlx::AnyConnection, id: i64, now: NaiveDateTime) -> Result<TaskDetail> {

@@ -1,11 +1,13 @@
-//! The lists people work from: the task list within a data scope, 待办, notifications, and the
-//! lookups by id and 文号.
+//! The lists people work from: the task list within a data scope, 待办, and the lookups by id and
+//! 文号.
 
 use chrono::NaiveDateTime;
 use xietong_supervision::Role;
 use xietong_supervision::lifecycle::{SourceKind, TaskStatus};
 
-use super::{Ctx, TASK_SELECT, TaskFilter, TaskPage, TodoItem, scope_sql, task};
+use xietong_supervision::lights;
+
+use super::{Ctx, OPEN_STATUSES, TASK_SELECT, TaskFilter, TaskPage, TodoItem, scope_sql, task};
 use crate::auth::SessionUser;
 use crate::{Db, Result, RowExt, StoreError, ts};
 
@@ -15,11 +17,23 @@ impl Db {
         let mut conds = vec![scope_sql(user)];
         let mut binds: Vec<String> = vec![];
         let mut int_binds: Vec<i64> = vec![];
-        if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
-            let s =
-                TaskStatus::from_code(s).ok_or_else(|| StoreError::invalid("状态", format!("「{s}」不是有效状态")))?;
-            binds.push(s.code().into());
-            conds.push(format!("t.status = $S{}", binds.len()));
+        match f.status.as_deref().filter(|s| !s.is_empty()) {
+            Some("open") => conds.push(format!("t.status IN {OPEN_STATUSES}")),
+            Some(s) => {
+                let s = TaskStatus::from_code(s)
+                    .ok_or_else(|| StoreError::invalid("状态", format!("「{s}」不是有效状态")))?;
+                binds.push(s.code().into());
+                conds.push(format!("t.status = $S{}", binds.len()));
+            }
+            None => {}
+        }
+        match f.area.as_deref().filter(|s| !s.is_empty()) {
+            Some("mine") => {
+                let area = self.area_of(user.person_id).await?;
+                conds.push(crate::dashboard::area_sql(&area).unwrap_or_else(|| "1=0".into()));
+            }
+            Some(a) => return Err(StoreError::invalid("area", format!("「{a}」不是有效值，应为 mine"))),
+            None => {}
         }
         if let Some(k) = f.source_kind.as_deref().filter(|s| !s.is_empty()) {
             let k = SourceKind::from_code(k)
@@ -44,18 +58,16 @@ impl Db {
             conds.push(format!("t.category_id = $I{}", int_binds.len()));
         }
         if let Some(l) = f.light.as_deref().filter(|s| !s.is_empty()) {
-            let open = "t.status IN ('assigned','received','in_progress','pending_review')";
-            let day = ctx.cal.office_hours().minutes_per_day();
-            let yellow_cutoff =
-                ctx.cal.add_working_minutes(ctx.now, ctx.rules.escalation.yellow_working_days * day).value;
+            let open = format!("t.status IN {OPEN_STATUSES}");
             binds.push(ts(ctx.now));
             let now_n = binds.len();
-            binds.push(ts(yellow_cutoff));
-            let cut_n = binds.len();
             conds.push(match l {
                 "red" => format!("{open} AND t.deadline < $S{now_n}"),
-                "yellow" => format!("{open} AND t.deadline >= $S{now_n} AND t.deadline <= $S{cut_n}"),
-                "green" => format!("{open} AND t.deadline > $S{cut_n}"),
+                "yellow" => format!("{open} AND t.id IN ({})", id_list(&self.yellow_task_ids(ctx).await?)),
+                "green" => format!(
+                    "{open} AND t.deadline >= $S{now_n} AND t.id NOT IN ({})",
+                    id_list(&self.yellow_task_ids(ctx).await?)
+                ),
                 o => return Err(StoreError::invalid("亮灯", format!("「{o}」不是有效值，应为 red、yellow 或 green"))),
             });
         }
@@ -92,6 +104,32 @@ impl Db {
         }
         let items = q.fetch_all(&self.pool).await?.iter().map(task).collect::<Result<Vec<_>>>()?;
         Ok(TaskPage { total, page, page_size, items })
+    }
+
+    /// The open tasks whose light is yellow now, exactly as [`lights::light`] decides it: the
+    /// candidates due between now and just past the yellow window, each checked by the rule itself
+    /// (the window's edges depend on office hours and holidays, which SQL does not know).
+    pub(crate) async fn yellow_task_ids(&self, ctx: &Ctx<'_>) -> Result<Vec<i64>> {
+        let window = ctx.rules.escalation.yellow_working_days * ctx.cal.office_hours().minutes_per_day();
+        // Past this, even the last office minute of the window is behind: the light is green.
+        let bound = ctx.cal.add_working_minutes(ctx.now, window + 1).value;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT id, status, deadline FROM tasks \
+             WHERE status IN {OPEN_STATUSES} AND deadline >= $1 AND deadline <= $2"
+        )))
+        .bind(ts(ctx.now))
+        .bind(ts(bound))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut ids = vec![];
+        for r in &rows {
+            let status = TaskStatus::from_code(&r.s("status")?).unwrap_or(TaskStatus::Draft);
+            let light = lights::light(ctx.cal, &ctx.rules.escalation, status, r.t("deadline")?, ctx.now);
+            if light == lights::Light::Yellow {
+                ids.push(r.i("id")?);
+            }
+        }
+        Ok(ids)
     }
 
     /// 待办 as of the server's clock.
@@ -223,23 +261,6 @@ impl Db {
             })
             .collect()
     }
-
-    /// Notifications addressed to the user's unit or to them, newest first.
-    pub async fn notifications(
-        &self,
-        user: &SessionUser,
-        limit: i64,
-    ) -> Result<Vec<(NaiveDateTime, String, Option<i64>)>> {
-        let rows = sqlx::query(
-            "SELECT created_at, text, task_id FROM notifications WHERE unit_id = $1 OR person_id = $2 ORDER BY id DESC LIMIT $3",
-        )
-        .bind(user.unit_id)
-        .bind(user.person_id)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|r| Ok((r.t("created_at")?, r.s("text")?, r.oi("task_id")?))).collect()
-    }
 }
 
 impl Db {
@@ -266,4 +287,9 @@ impl Db {
             .await?;
         r.map(|r| r.i("id")).transpose()
     }
+}
+
+/// Ids for an `IN (…)` list (integers from the database); `-1` for none, which matches no task.
+pub(crate) fn id_list(ids: &[i64]) -> String {
+    if ids.is_empty() { "-1".into() } else { ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",") }
 }

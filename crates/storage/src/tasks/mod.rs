@@ -15,6 +15,7 @@ mod lists;
 mod urges;
 
 pub(crate) use detail::{event, event_with, fired_steps, load_detail, notify};
+pub(crate) use lists::id_list;
 pub use urges::week_label;
 
 use chrono::NaiveDateTime;
@@ -240,8 +241,12 @@ impl TaskDetail {
 /// Filters for the task list; all optional.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
 pub struct TaskFilter {
+    /// 状态代码；`open` 为全部在办（交办、签收、推进中、待审核办结）
     pub status: Option<String>,
+    /// red（逾期）、yellow（临近期限）或 green，仅在办任务有亮灯
     pub light: Option<String>,
+    /// `mine`：仅本人（区领导）分包督导范围内的单位和类别
+    pub area: Option<String>,
     pub lead_unit_id: Option<i64>,
     pub category_id: Option<i64>,
     pub source_kind: Option<String>,
@@ -275,6 +280,9 @@ impl TaskFilter {
         Ok((page, size))
     }
 }
+
+/// The statuses of an open task (交办 to 待审核办结): the ones with a light.
+pub const OPEN_STATUSES: &str = "('assigned','received','in_progress','pending_review')";
 
 pub(crate) const TASK_SELECT: &str = "SELECT t.*, u.name AS lead_unit_name, hp.name AS lead_unit_head, lp.name AS leader_name, c.name AS category_name \
      FROM tasks t JOIN units u ON u.id = t.lead_unit_id LEFT JOIN people hp ON hp.id = u.head_person_id \
