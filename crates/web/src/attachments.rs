@@ -710,9 +710,9 @@ async fn page_task_site(
     State(s): State<AppState>,
     PageUser(u, _): PageUser,
     Path(id): Path<i64>,
-    axum::Form(f): axum::Form<Vec<(String, String)>>,
+    f: crate::forms::Fields,
 ) -> Response {
-    let get = |k: &str| f.iter().find(|(x, _)| x == k).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
+    let get = |k: &str| f.trimmed(k);
     let num = |k: &str, label: &str| -> Result<Option<f64>, StoreError> {
         let v = get(k);
         if v.is_empty() {

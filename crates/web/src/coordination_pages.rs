@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -22,24 +22,8 @@ use xietong_supervision::problems::ProblemStatus;
 use crate::AppState;
 use crate::auth::PageUser;
 use crate::error::status_of;
+use crate::forms::Fields;
 use crate::pages::{error_page, render};
-
-type FormMap = Vec<(String, String)>;
-
-fn field(f: &FormMap, k: &str) -> String {
-    f.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.clone()).unwrap_or_default()
-}
-
-fn ids(f: &FormMap, k: &str, field: &str) -> Result<Vec<i64>, StoreError> {
-    f.iter()
-        .filter(|(kk, v)| kk == k && !v.trim().is_empty())
-        .map(|(_, v)| v.trim().parse::<i64>().map_err(|_| StoreError::invalid(field, format!("「{v}」不是有效编号"))))
-        .collect()
-}
-
-fn id_opt(f: &FormMap, k: &str, field: &str) -> Result<Option<i64>, StoreError> {
-    Ok(ids(f, k, field)?.into_iter().next())
-}
 
 pub fn router() -> crate::policy::Pages {
     crate::policy::Pages::new()
@@ -103,15 +87,16 @@ async fn problems_page(
     problems_with(&s, &u, q.get("status").cloned().filter(|x| !x.is_empty()), None, from).await
 }
 
-async fn raise_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<FormMap>) -> Response {
+async fn raise_submit(State(s): State<AppState>, PageUser(u, _): PageUser, f: Fields) -> Response {
     let r = async {
         let n = NewProblem {
-            title: field(&f, "title"),
-            description: field(&f, "description"),
-            source_task_id: id_opt(&f, "source_task_id", "来源任务")?,
-            lead_unit_id: id_opt(&f, "lead_unit_id", "牵头单位")?
+            title: f.s("title"),
+            description: f.s("description"),
+            source_task_id: f.id("source_task_id", "来源任务")?,
+            lead_unit_id: f
+                .id("lead_unit_id", "牵头单位")?
                 .ok_or_else(|| StoreError::invalid("牵头单位", "请选择牵头单位"))?,
-            unit_ids: ids(&f, "unit_id", "涉及单位")?,
+            unit_ids: f.ids("unit_id", "涉及单位")?,
         };
         s.db.raise_problem(&u, &n, s.clock.now()).await
     }
@@ -120,14 +105,8 @@ async fn raise_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(
         Ok(id) => Redirect::to(&format!("/problems/{id}")).into_response(),
         Err(e @ (StoreError::Denied(_) | StoreError::Internal(_))) => error_page(&s, Some(&u), &e),
         Err(e) => {
-            problems_with(
-                &s,
-                &u,
-                None,
-                Some((status_of(&e), e.to_string())),
-                id_opt(&f, "source_task_id", "").ok().flatten(),
-            )
-            .await
+            problems_with(&s, &u, None, Some((status_of(&e), e.to_string())), f.id("source_task_id", "").ok().flatten())
+                .await
         }
     }
 }
@@ -170,9 +149,9 @@ async fn problem_action(
     State(s): State<AppState>,
     PageUser(u, _): PageUser,
     Path((id, action)): Path<(i64, String)>,
-    Form(f): Form<FormMap>,
+    f: Fields,
 ) -> Response {
-    match s.db.act_on_problem(&u, id, &action, &field(&f, "comment"), s.clock.now()).await {
+    match s.db.act_on_problem(&u, id, &action, &f.s("comment"), s.clock.now()).await {
         Ok(_) => Redirect::to(&format!("/problems/{id}")).into_response(),
         Err(e @ (StoreError::Denied(_) | StoreError::Internal(_) | StoreError::NotFound(_))) => {
             error_page(&s, Some(&u), &e)
@@ -185,14 +164,14 @@ async fn meeting_submit(
     State(s): State<AppState>,
     PageUser(u, _): PageUser,
     Path(id): Path<i64>,
-    Form(f): Form<FormMap>,
+    f: Fields,
 ) -> Response {
     let snap = s.snapshot();
     let r = async {
         // Follow-up decisions typed as rows: title, lead unit, deadline (督查局 turns them into tasks).
-        let titles: Vec<String> = f.iter().filter(|(k, _)| k == "task_title").map(|(_, v)| v.clone()).collect();
-        let leads: Vec<String> = f.iter().filter(|(k, _)| k == "task_lead").map(|(_, v)| v.clone()).collect();
-        let deadlines: Vec<String> = f.iter().filter(|(k, _)| k == "task_deadline").map(|(_, v)| v.clone()).collect();
+        let titles: Vec<String> = f.all("task_title");
+        let leads: Vec<String> = f.all("task_lead");
+        let deadlines: Vec<String> = f.all("task_deadline");
         let mut tasks = vec![];
         for (i, t) in titles.iter().enumerate() {
             if t.trim().is_empty() {
@@ -207,7 +186,7 @@ async fn meeting_submit(
                 description: format!("问题台账第{id}号问题协调会议定事项"),
                 source_kind: "meeting".into(),
                 doc_no: format!("问题台账〔{}〕{id}-{}-{}", snap.now.format("%Y"), snap.now.format("%m%d%H%M"), i + 1),
-                source_title: field(&f, "kind"),
+                source_title: f.s("kind"),
                 source_date: snap.now.date().to_string(),
                 lead_unit_id: lead,
                 report_cycle: "weekly".into(),
@@ -217,11 +196,11 @@ async fn meeting_submit(
             });
         }
         let m = NewMeeting {
-            kind: field(&f, "kind"),
-            held_at: field(&f, "held_at").replace('T', " "),
-            place: field(&f, "place"),
-            attendees: field(&f, "attendees"),
-            decisions: field(&f, "decisions"),
+            kind: f.s("kind"),
+            held_at: f.s("held_at").replace('T', " "),
+            place: f.s("place"),
+            attendees: f.s("attendees"),
+            decisions: f.s("decisions"),
             follow_up_tasks: tasks,
         };
         s.db.add_meeting(&u, &snap.ctx(), id, &m).await
@@ -268,16 +247,17 @@ async fn inspections_page(State(s): State<AppState>, PageUser(u, _): PageUser) -
     inspections_with(&s, &u, None).await
 }
 
-async fn inspection_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<FormMap>) -> Response {
+async fn inspection_submit(State(s): State<AppState>, PageUser(u, _): PageUser, f: Fields) -> Response {
     let r = async {
         let n = NewInspection {
-            name: field(&f, "name"),
-            issuing_unit_id: id_opt(&f, "issuing_unit_id", "发起单位")?
+            name: f.s("name"),
+            issuing_unit_id: f
+                .id("issuing_unit_id", "发起单位")?
                 .ok_or_else(|| StoreError::invalid("发起单位", "请选择"))?,
-            subject: field(&f, "subject"),
-            start_on: field(&f, "start_on"),
-            end_on: field(&f, "end_on"),
-            target_unit_ids: ids(&f, "target_unit_id", "被督查单位")?,
+            subject: f.s("subject"),
+            start_on: f.s("start_on"),
+            end_on: f.s("end_on"),
+            target_unit_ids: f.ids("target_unit_id", "被督查单位")?,
         };
         s.db.register_inspection(&u, &n, s.clock.now()).await
     }
@@ -289,16 +269,10 @@ async fn inspection_submit(State(s): State<AppState>, PageUser(u, _): PageUser, 
     }
 }
 
-async fn merge_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<FormMap>) -> Response {
+async fn merge_submit(State(s): State<AppState>, PageUser(u, _): PageUser, f: Fields) -> Response {
     let r = async {
-        s.db.merge_inspections(
-            &u,
-            &ids(&f, "inspection_id", "合并事项")?,
-            &field(&f, "name"),
-            &field(&f, "reason"),
-            s.clock.now(),
-        )
-        .await
+        s.db.merge_inspections(&u, &f.ids("inspection_id", "合并事项")?, &f.s("name"), &f.s("reason"), s.clock.now())
+            .await
     }
     .await;
     match r {
@@ -542,14 +516,14 @@ async fn dashboard_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> 
     )
 }
 
-async fn visit_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<FormMap>) -> Response {
+async fn visit_submit(State(s): State<AppState>, PageUser(u, _): PageUser, f: Fields) -> Response {
     let r = async {
         let v = NewVisit {
-            unit_id: id_opt(&f, "unit_id", "督导单位")?,
-            visited_on: field(&f, "visited_on"),
-            place: field(&f, "place"),
-            findings: field(&f, "findings"),
-            follow_up: field(&f, "follow_up"),
+            unit_id: f.id("unit_id", "督导单位")?,
+            visited_on: f.s("visited_on"),
+            place: f.s("place"),
+            findings: f.s("findings"),
+            follow_up: f.s("follow_up"),
         };
         s.db.record_visit(&u, &v, s.clock.now()).await
     }
@@ -564,17 +538,16 @@ async fn visit_task_submit(
     State(s): State<AppState>,
     PageUser(u, _): PageUser,
     Path(id): Path<i64>,
-    Form(f): Form<FormMap>,
+    f: Fields,
 ) -> Response {
     let snap = s.snapshot();
     let r = async {
         let n = NewTask {
-            title: field(&f, "title"),
-            description: field(&f, "description"),
-            lead_unit_id: id_opt(&f, "lead_unit_id", "牵头单位")?
-                .ok_or_else(|| StoreError::invalid("牵头单位", "请选择"))?,
+            title: f.s("title"),
+            description: f.s("description"),
+            lead_unit_id: f.id("lead_unit_id", "牵头单位")?.ok_or_else(|| StoreError::invalid("牵头单位", "请选择"))?,
             report_cycle: "weekly".into(),
-            deadline: field(&f, "deadline"),
+            deadline: f.s("deadline"),
             assign_now: true,
             ..Default::default()
         };

@@ -59,35 +59,7 @@ pub fn router() -> crate::policy::Pages {
 
 type Raw = Query<Vec<(String, String)>>;
 
-/// Form (or query) fields by name.
-struct F(Vec<(String, String)>);
-
-impl F {
-    fn s(&self, k: &str) -> String {
-        self.0.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.clone()).unwrap_or_default()
-    }
-    fn opt(&self, k: &str) -> Option<String> {
-        Some(self.s(k)).filter(|v| !v.trim().is_empty())
-    }
-    fn id(&self, k: &str, field: &str) -> Result<Option<i64>, StoreError> {
-        match self.s(k).trim() {
-            "" => Ok(None),
-            v => v.parse::<i64>().map(Some).map_err(|_| StoreError::invalid(field, "请选择")),
-        }
-    }
-    fn num(&self, k: &str, field: &str) -> Result<Option<f64>, StoreError> {
-        Ok(xietong_supervision::validate::parse_number(field, &self.s(k))?)
-    }
-    fn on(&self, k: &str) -> bool {
-        matches!(self.s(k).as_str(), "1" | "on" | "true")
-    }
-    fn all(&self, k: &str) -> Vec<String> {
-        self.0.iter().filter(|(kk, _)| kk == k).map(|(_, v)| v.clone()).collect()
-    }
-    fn map(&self) -> HashMap<String, String> {
-        self.0.iter().cloned().collect()
-    }
-}
+use crate::forms::Fields as F;
 
 fn with_ok(path: &str, msg: &str) -> Response {
     let q = serde_urlencoded::to_string([("ok", msg)]).unwrap_or_default();

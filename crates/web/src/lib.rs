@@ -10,6 +10,7 @@ pub mod coordination_pages;
 pub mod docking_api;
 pub mod docking_pages;
 pub mod error;
+pub mod forms;
 pub mod inbox;
 pub mod ledger_pages;
 pub mod office_api;

@@ -228,22 +228,12 @@ async fn notices_with(
     )
 }
 
-async fn notice_submit(
-    State(s): State<AppState>,
-    PageUser(u, _): PageUser,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    let get = |k: &str| form.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.clone()).unwrap_or_default();
+async fn notice_submit(State(s): State<AppState>, PageUser(u, _): PageUser, form: crate::forms::Fields) -> Response {
+    let get = |k: &str| form.s(k);
     let ranking_id = get("ranking_id").trim().parse::<i64>().ok();
     let targets: Result<Vec<NoticeTarget>, StoreError> = form
-        .iter()
-        .filter(|(k, v)| k == "unit_id" && !v.is_empty())
-        .map(|(_, v)| {
-            v.parse::<i64>()
-                .map(|unit_id| NoticeTarget { unit_id, person_id: None, task_id: None })
-                .map_err(|_| StoreError::invalid("通报对象", "单位编号无效"))
-        })
-        .collect();
+        .ids("unit_id", "通报对象")
+        .map(|ids| ids.into_iter().map(|unit_id| NoticeTarget { unit_id, person_id: None, task_id: None }).collect());
     let r = async {
         let n = NewNotice {
             kind: get("kind"),

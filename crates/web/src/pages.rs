@@ -513,12 +513,8 @@ async fn evidence_rule_submit(
     }
 }
 
-async fn new_task_submit(
-    State(s): State<AppState>,
-    PageUser(u, _): PageUser,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    let get = |k: &str| form.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
+async fn new_task_submit(State(s): State<AppState>, PageUser(u, _): PageUser, form: crate::forms::Fields) -> Response {
+    let get = |k: &str| form.trimmed(k);
     let values = context! { title => get("title"), description => get("description"), doc_no => get("doc_no"), source_title => get("source_title"),
     source_date => get("source_date"), deadline => get("deadline"), source_kind => get("source_kind"), report_cycle => get("report_cycle") };
     let parse = || -> Result<NewTask, StoreError> {
@@ -530,11 +526,7 @@ async fn new_task_submit(
                 v.parse().map(Some).map_err(|_| StoreError::invalid(label, "选择无效"))
             }
         };
-        let co: Result<Vec<i64>, StoreError> = form
-            .iter()
-            .filter(|(k, v)| k == "co_unit_ids" && !v.is_empty())
-            .map(|(_, v)| v.parse().map_err(|_| StoreError::invalid("配合单位", "选择无效")))
-            .collect();
+        let co = form.ids("co_unit_ids", "配合单位");
         Ok(NewTask {
             title: get("title"),
             description: get("description"),
@@ -673,15 +665,11 @@ async fn office_hours_submit(
 }
 
 /// 督办规则 from the calendar page; takes effect at once (next check times recomputed).
-async fn rules_submit(
-    State(s): State<AppState>,
-    PageUser(u, _): PageUser,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
+async fn rules_submit(State(s): State<AppState>, PageUser(u, _): PageUser, f: crate::forms::Fields) -> Response {
     if let Err(e) = u.actor().may_administer() {
         return error_page(&s, Some(&u), &e.into());
     }
-    let get = |k: &str| f.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
+    let get = |k: &str| f.trimmed(k);
     let num = |k: &str, label: &str| {
         get(k).parse::<i64>().map_err(|_| StoreError::invalid(label, format!("「{}」不是整数", get(k))))
     };

@@ -1,7 +1,6 @@
 //! Pages of the identity controls: changing one's own password (forced for initial ones), signing
 //! out everywhere, and for the administrator the 在线用户 list with 强制下线 and the security settings.
 
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -16,6 +15,7 @@ use xietong_supervision::{DataScope, Role};
 use crate::AppState;
 use crate::auth::{PageUser, session_cookie};
 use crate::error::status_of;
+use crate::forms::Fields;
 use crate::pages::{error_page, render};
 
 pub fn router() -> crate::policy::Pages {
@@ -29,10 +29,6 @@ pub fn router() -> crate::policy::Pages {
 }
 
 type Raw = Query<Vec<(String, String)>>;
-
-fn field(f: &[(String, String)], k: &str) -> String {
-    f.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.clone()).unwrap_or_default()
-}
 
 async fn password_with(s: &AppState, u: &SessionUser, status: StatusCode, ok: bool, err: Option<String>) -> Response {
     let policy =
@@ -50,12 +46,8 @@ async fn password_page(State(s): State<AppState>, PageUser(u, _): PageUser, Quer
     password_with(&s, &u, StatusCode::OK, q.iter().any(|(k, _)| k == "ok"), None).await
 }
 
-async fn password_submit(
-    State(s): State<AppState>,
-    PageUser(u, token): PageUser,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let (old, new, again) = (field(&f, "old_password"), field(&f, "new_password"), field(&f, "new_password_again"));
+async fn password_submit(State(s): State<AppState>, PageUser(u, token): PageUser, f: Fields) -> Response {
+    let (old, new, again) = (f.s("old_password"), f.s("new_password"), f.s("new_password_again"));
     let r = if new != again {
         Err(StoreError::invalid("确认新密码", "两次输入的新密码不一致"))
     } else {
@@ -127,16 +119,9 @@ async fn force_logout(State(s): State<AppState>, PageUser(u, _): PageUser, Path(
     }
 }
 
-async fn settings_submit(
-    State(s): State<AppState>,
-    PageUser(u, _): PageUser,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
+async fn settings_submit(State(s): State<AppState>, PageUser(u, _): PageUser, f: Fields) -> Response {
     let num = |k: &str, label: &str| {
-        field(&f, k)
-            .trim()
-            .parse::<i64>()
-            .map_err(|_| StoreError::invalid(label, format!("「{}」不是整数", field(&f, k).trim())))
+        f.s(k).trim().parse::<i64>().map_err(|_| StoreError::invalid(label, format!("「{}」不是整数", f.s(k).trim())))
     };
     let r = async {
         let settings = SecuritySettings {
@@ -165,19 +150,19 @@ async fn data_scope_submit(
     State(s): State<AppState>,
     PageUser(u, _): PageUser,
     Path(role): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
+    f: Fields,
 ) -> Response {
     let r = async {
         let role = Role::from_code(&role).ok_or_else(|| StoreError::NotFound("角色不存在".into()))?;
         let mut unit_ids = vec![];
-        for (_, v) in f.iter().filter(|(k, _)| k == "unit_id") {
+        for v in f.all("unit_id").iter().filter(|v| !v.trim().is_empty()) {
             unit_ids.push(
                 v.trim()
                     .parse::<i64>()
                     .map_err(|_| StoreError::invalid("自定数据权限的单位", format!("「{}」不是单位编号", v.trim())))?,
             );
         }
-        let change = DataScopeChange { kind: field(&f, "kind"), unit_ids };
+        let change = DataScopeChange { kind: f.s("kind"), unit_ids };
         s.db.save_data_scope(&u, role, &change, s.clock.now()).await.map(|()| role)
     }
     .await;
