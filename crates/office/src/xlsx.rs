@@ -7,7 +7,7 @@ use rust_xlsxwriter::{
 };
 
 use crate::OfficeError;
-use crate::table::{Cell, Column, SheetData};
+use crate::table::{Cell, Column, SheetData, text_units};
 
 pub use crate::read::{ImportErrors, MAX_BYTES, MAX_ROWS, RawRow, RowError, read_rows, read_table};
 
@@ -58,6 +58,63 @@ fn unique_sheet_name(name: &str, taken: &mut Vec<String>) -> String {
     candidate
 }
 
+/// A ledger column grows to fit its content up to this width (Excel character units); longer
+/// text wraps inside the cell, so it is printed whole instead of cut at the next column.
+pub const MAX_FIT_WIDTH: f64 = 50.0;
+/// The narrowest a fitted column gets (a short number or an empty column stays clickable).
+pub const MIN_FIT_WIDTH: f64 = 6.0;
+
+/// How wide a cell's content prints, in half-width character units (CJK counts two).
+fn cell_units(cell: &Cell) -> usize {
+    match cell {
+        Cell::Text(s) => text_units(s),
+        Cell::Number(n) => crate::read::float_text(*n).len(),
+        // As the formats below write them: yyyy-mm-dd and yyyy-mm-dd hh:mm.
+        Cell::Date(_) => 10,
+        Cell::DateTime(_) => 16,
+        Cell::Empty => 0,
+    }
+}
+
+/// The width that shows `units` half-width characters whole: Excel's unit is the width of a
+/// digit of the default font, and a CJK glyph prints a little wider than two digits (Noto Sans
+/// CJK and SimSun at 11 pt: about 2.1), so a tenth is added, plus two for the cell's padding.
+fn width_for(units: usize) -> f64 {
+    units as f64 * 1.1 + 2.0
+}
+
+/// Each column's width fitted to its header and content (the widest cell, CJK characters
+/// counting double), between [`MIN_FIT_WIDTH`] and [`MAX_FIT_WIDTH`].
+pub fn fitted_widths(columns: &[Column], rows: &[Vec<Cell>]) -> Vec<f64> {
+    columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let widest = rows.iter().filter_map(|r| r.get(i)).map(cell_units).max().unwrap_or(0);
+            // The header is bold: a little wider than the same text in the body.
+            let header = (width_for(text_units(&c.header)) * 1.1).ceil();
+            width_for(widest).max(header).clamp(MIN_FIT_WIDTH, MAX_FIT_WIDTH)
+        })
+        .collect()
+}
+
+/// The print layout of every sheet this module writes — the one place it is set: A4 landscape,
+/// all columns scaled onto one page width and as many pages tall as the rows need
+/// (fitToWidth=1, fitToHeight=0), the header row repeated at the top of every page (print
+/// titles), centred, narrow margins, "第 N 页，共 M 页" in the footer.
+fn print_layout(ws: &mut Worksheet, header_row: u32) -> Result<(), OfficeError> {
+    const A4: u8 = 9;
+    ws.set_paper_size(A4);
+    ws.set_landscape();
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_repeat_rows(header_row, header_row).map_err(xerr)?;
+    ws.set_print_center_horizontally(true);
+    // Inches: left, right, top, bottom, header, footer.
+    ws.set_margins(0.4, 0.4, 0.5, 0.6, 0.3, 0.3);
+    ws.set_footer("&C第 &P 页，共 &N 页");
+    Ok(())
+}
+
 /// Widths in Excel character units; a nonsense width falls back to a readable one.
 fn column_width(c: &Column) -> f64 {
     let w = if c.width.is_finite() { c.width } else { 14.0 };
@@ -93,12 +150,14 @@ struct CellFormats {
 }
 
 impl CellFormats {
+    /// Printed ledgers: thin borders, text wrapped inside its (fitted) column, top-aligned.
     fn ledger() -> CellFormats {
+        let cell = Format::new().set_border(FormatBorder::Thin).set_align(FormatAlign::Top);
         CellFormats {
-            text: Format::new(),
-            number: Format::new(),
-            date: Format::new().set_num_format("yyyy-mm-dd"),
-            datetime: Format::new().set_num_format("yyyy-mm-dd hh:mm"),
+            text: cell.clone().set_text_wrap(),
+            number: cell.clone(),
+            date: cell.clone().set_num_format("yyyy-mm-dd"),
+            datetime: cell.set_num_format("yyyy-mm-dd hh:mm"),
         }
     }
 
@@ -156,8 +215,8 @@ fn row_index(i: usize) -> Result<u32, OfficeError> {
         .ok_or_else(|| OfficeError::Write("行数超过 Excel 上限（1048576 行），请缩小导出范围".into()))
 }
 
-/// One ledger sheet: optional title row, bold frozen header with a filter, widths, dates as
-/// dates and numbers as numbers.
+/// One ledger sheet: optional title row, bold frozen header with a filter, columns fitted to
+/// their content, dates as dates and numbers as numbers, and the print layout.
 fn ledger_sheet(
     ws: &mut Worksheet,
     title: Option<&str>,
@@ -181,10 +240,10 @@ fn ledger_sheet(
         header_row = 1;
     }
     let hf = header_format();
-    for (i, c) in columns.iter().enumerate() {
+    for (i, (c, width)) in columns.iter().zip(fitted_widths(columns, rows)).enumerate() {
         let col = col_index(i)?;
         ws.write_string_with_format(header_row, col, clip(&c.header), &hf).map_err(xerr)?;
-        ws.set_column_width(col, column_width(c)).map_err(xerr)?;
+        ws.set_column_width(col, width).map_err(xerr)?;
     }
     let last_row = row_index(header_row as usize + rows.len())?;
     for (r, row) in rows.iter().enumerate() {
@@ -196,7 +255,7 @@ fn ledger_sheet(
     if !columns.is_empty() {
         ws.autofilter(header_row, 0, last_row, col_index(columns.len() - 1)?).map_err(xerr)?;
     }
-    Ok(())
+    print_layout(ws, header_row)
 }
 
 /// A ledger as one worksheet (see [`export_workbook`] for several).
@@ -291,7 +350,7 @@ pub fn import_template(
         ws.write_string_with_format(0, col, clip(&header), if c.required { &required_hf } else { &hf })
             .map_err(xerr)?;
         // Wide enough for the header itself (CJK characters take two units).
-        let header_units: usize = header.chars().map(|ch| if ch.is_ascii() { 1 } else { 2 }).sum();
+        let header_units = text_units(&header);
         ws.set_column_width(col, column_width(c).max(header_units as f64 + 2.0).min(120.0)).map_err(xerr)?;
         let hint = header_hint(c);
         if !hint.is_empty() {
@@ -326,6 +385,7 @@ pub fn import_template(
         }
     }
     ws.set_freeze_panes(1, 0).map_err(xerr)?;
+    print_layout(&mut ws, 0)?;
 
     let mut help = Worksheet::new();
     help.set_name(HELP_SHEET).map_err(xerr)?;

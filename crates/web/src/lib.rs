@@ -17,7 +17,9 @@ pub mod outcomes_pages;
 pub mod pages;
 pub mod policy;
 pub mod projects_api;
+pub mod notices;
 pub mod security_pages;
+pub mod tasks;
 pub mod views;
 
 use std::net::SocketAddr;
@@ -296,6 +298,8 @@ pub fn page_routes() -> policy::Pages {
         .merge(docking_pages::router())
         .merge(security_pages::router())
         .merge(attachments::page_router())
+        .merge(tasks::page_router())
+        .merge(notices::page_router())
 }
 
 pub fn router(state: AppState) -> Router {

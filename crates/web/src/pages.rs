@@ -205,7 +205,7 @@ async fn todo_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Respo
         StatusCode::OK,
         "todo.html",
         Some(&u),
-        context! { nav => "todo", rows => rows, notes => notes, now => snap.now.to_string() },
+        context! { nav => "todo", rows => rows, notes => notes, now => snap.now.to_string(), back => "/todo" },
     )
 }
 
@@ -246,12 +246,15 @@ async fn tasks_page(
     let sources: Vec<_> =
         SourceKind::ALL.iter().map(|s| context! { code => s.code(), label => s.label_zh() }).collect();
     let pages = (page.total + page.page_size - 1) / page.page_size;
+    let export_query = crate::tasks::paper::export_query(&f);
+    let back = format!("/tasks{export_query}");
     render(
         &s,
         StatusCode::OK,
         "tasks.html",
         Some(&u),
         context! { nav => "tasks", rows => rows, total => page.total, page => page.page, pages => pages, units => units, categories => categories,
+        export_query => export_query, back => back,
         statuses => statuses, sources => sources, f => context! { status => f.status, light => f.light, lead_unit_id => f.lead_unit_id,
         category_id => f.category_id, source_kind => f.source_kind, q => f.q } },
     )

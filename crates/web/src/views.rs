@@ -198,6 +198,8 @@ pub fn environment() -> minijinja::Environment<'static> {
         "login.html",
         "todo.html",
         "tasks.html",
+        "task_batch_form.html",
+        "task_batch.html",
         "task.html",
         "task_new.html",
         "calendar.html",
