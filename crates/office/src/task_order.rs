@@ -46,16 +46,16 @@ pub struct TaskOrder {
 
 /// Text width of the page (A4 less GB/T 9704 margins: 156 mm) in twentieths of a point.
 const TEXT_WIDTH: u32 = 8844;
-/// Label and value columns: 2 × (label 1 700 + value 2 722) = 8 844.
-const GRID: [u32; 4] = [1700, 2722, 1700, 2722];
+/// Label, value, label, value: the first value is wide enough for a 文号 on one line.
+const GRID: [u32; 4] = [1500, 3300, 1500, 2544];
 
 const XBS: &str = "方正小标宋简体";
 const FANG: &str = "仿宋_GB2312";
 const HEI: &str = "黑体";
 
-/// 四号 (14 pt) in the table, 小四 (12 pt) in the 回执.
-const TABLE_SIZE: u32 = 28;
-const RECEIPT_SIZE: u32 = 24;
+/// 小四 (12 pt) in the order's table, 五号 (10.5 pt) in the 回执.
+const TABLE_SIZE: u32 = 24;
+const RECEIPT_SIZE: u32 = 21;
 
 /// The heading of the returned part; tests and the page look for it.
 pub const RECEIPT_HEADING: &str = "回执";
@@ -139,30 +139,33 @@ fn document(o: &TaskOrder) -> String {
     let requirements = lines(&o.requirements);
     let instructions = lines(&o.instructions);
     let co_units = if o.co_units.is_empty() { "无".to_string() } else { o.co_units.join("、") };
-    let deadline = deadline_zh(o.deadline);
+    let deadline = match o.report_cycle.trim() {
+        "" => format!("{}办结", deadline_zh(o.deadline)),
+        cycle => format!("{}办结；汇报周期：{cycle}", deadline_zh(o.deadline)),
+    };
     let head = if o.lead_unit_head.trim().is_empty() { "（未登记）" } else { o.lead_unit_head.trim() };
     let order_rows = [
-        row(&[("任务名称", vec![o.title.trim()])], TABLE_SIZE, 567),
-        row(&[("文号", vec![or_dash(&o.doc_no)]), ("工作类别", vec![or_dash(&o.category)])], TABLE_SIZE, 567),
-        row(&[("任务来源", vec![or_dash(&o.source)])], TABLE_SIZE, 567),
-        row(&[("牵头单位", vec![o.lead_unit.trim()]), ("主要负责人（一把手）", vec![head])], TABLE_SIZE, 567),
-        row(&[("配合单位", vec![co_units.as_str()])], TABLE_SIZE, 567),
-        row(&[("分管领导", vec![or_dash(&o.leader)]), ("汇报周期", vec![or_dash(&o.report_cycle)])], TABLE_SIZE, 567),
-        row(&[("办理要求", requirements.iter().map(String::as_str).collect())], TABLE_SIZE, 1134),
-        row(&[("办理时限", vec![deadline.as_str()])], TABLE_SIZE, 567),
-        row(&[("督办意见", instructions.iter().map(String::as_str).collect())], TABLE_SIZE, 1134),
+        row(&[("任务名称", vec![o.title.trim()])], TABLE_SIZE, 510),
+        row(&[("文号", vec![or_dash(&o.doc_no)]), ("工作类别", vec![or_dash(&o.category)])], TABLE_SIZE, 510),
+        row(&[("任务来源", vec![or_dash(&o.source)])], TABLE_SIZE, 510),
+        row(&[("牵头单位", vec![o.lead_unit.trim()])], TABLE_SIZE, 510),
+        row(&[("一把手", vec![head]), ("分管领导", vec![or_dash(&o.leader)])], TABLE_SIZE, 510),
+        row(&[("配合单位", vec![co_units.as_str()])], TABLE_SIZE, 510),
+        row(&[("办理要求", requirements.iter().map(String::as_str).collect())], TABLE_SIZE, 850),
+        row(&[("办理时限", vec![deadline.as_str()])], TABLE_SIZE, 510),
+        row(&[("督办意见", instructions.iter().map(String::as_str).collect())], TABLE_SIZE, 850),
     ];
     let receipt_rows = [
-        row(&[("任务名称", vec![o.title.trim()])], RECEIPT_SIZE, 510),
-        row(&[("文号", vec![or_dash(&o.doc_no)]), ("督办编号", vec![o.serial.trim()])], RECEIPT_SIZE, 510),
-        row(&[("签收单位", vec![]), ("签收人", vec![])], RECEIPT_SIZE, 680),
-        row(&[("签收时间", vec!["　　年　　月　　日　　时　　分"]), ("联系电话", vec![])], RECEIPT_SIZE, 680),
-        row(&[("备注", vec![])], RECEIPT_SIZE, 680),
+        row(&[("任务名称", vec![o.title.trim()])], RECEIPT_SIZE, 454),
+        row(&[("文号", vec![or_dash(&o.doc_no)]), ("督办编号", vec![o.serial.trim()])], RECEIPT_SIZE, 454),
+        row(&[("签收单位", vec![]), ("签收人", vec![])], RECEIPT_SIZE, 567),
+        row(&[("签收时间", vec!["　　年　月　日　时　分"]), ("联系电话", vec![])], RECEIPT_SIZE, 567),
+        row(&[("备注", vec![])], RECEIPT_SIZE, 567),
     ];
-    let right = "<w:spacing w:before=\"0\" w:after=\"0\" w:line=\"480\" w:lineRule=\"exact\"/><w:ind w:right=\"560\"/><w:jc w:val=\"right\"/>";
+    let right = "<w:spacing w:before=\"0\" w:after=\"0\" w:line=\"440\" w:lineRule=\"exact\"/><w:ind w:right=\"560\"/><w:jc w:val=\"right\"/>";
     let body = [
         // Letterhead: the issuer in red, the form's name, its number on the right.
-        para(&centered(0, 120), &rpr(XBS, false, Some("FF0000"), 52), o.issuer.trim()),
+        para(&centered(0, 60), &rpr(XBS, false, Some("FF0000"), 48), o.issuer.trim()),
         para(&centered(0, 120), &spaced(&rpr(XBS, false, None, 44), 240), "督办通知单"),
         para(&format!("{}<w:jc w:val=\"right\"/>", "<w:spacing w:before=\"0\" w:after=\"120\"/>"), &fang(28), &format!("督办编号：{}", o.serial.trim())),
         table(&order_rows),
@@ -172,22 +175,22 @@ fn document(o: &TaskOrder) -> String {
         para(right, &fang(28), &date_zh(o.date)),
         // The cut line: a dashed rule with its instruction.
         para(
-            "<w:pBdr><w:top w:val=\"dashed\" w:sz=\"8\" w:space=\"6\" w:color=\"000000\"/></w:pBdr><w:spacing w:before=\"240\" w:after=\"120\"/><w:jc w:val=\"center\"/>",
+            "<w:pBdr><w:top w:val=\"dashed\" w:sz=\"8\" w:space=\"6\" w:color=\"000000\"/></w:pBdr><w:spacing w:before=\"160\" w:after=\"60\"/><w:jc w:val=\"center\"/>",
             &rpr(FANG, false, Some("595959"), 21),
             "（沿此线剪下，填写回执后送回督查局）",
         ),
-        para(&centered(0, 120), &spaced(&rpr(XBS, false, None, 36), 480), RECEIPT_HEADING),
+        para(&centered(0, 80), &spaced(&rpr(XBS, false, None, 32), 480), RECEIPT_HEADING),
         table(&receipt_rows),
         para(
-            "<w:spacing w:before=\"120\" w:after=\"0\"/>",
+            "<w:spacing w:before=\"80\" w:after=\"0\"/>",
             &fang(RECEIPT_SIZE),
             &format!("请牵头单位于收到本通知单后1个工作日内签收，并将回执加盖公章后送（传）{}。", o.issuer.trim()),
         ),
     ]
     .concat();
-    // A4 portrait; GB/T 9704 margins (37 mm top, 35 mm bottom, 28 mm left, 26 mm right), a
-    // little less at top and bottom so the order and its 回执 share one sheet.
-    let sect = "<w:sectPr><w:pgSz w:w=\"11906\" w:h=\"16838\"/><w:pgMar w:top=\"1440\" w:right=\"1474\" w:bottom=\"1247\" w:left=\"1587\" w:header=\"851\" w:footer=\"851\" w:gutter=\"0\"/><w:cols w:space=\"425\"/></w:sectPr>";
+    // A4 portrait; GB/T 9704 side margins (28 mm left, 26 mm right), 22 / 20 mm top and
+    // bottom so the order and its 回执 share one sheet.
+    let sect = "<w:sectPr><w:pgSz w:w=\"11906\" w:h=\"16838\"/><w:pgMar w:top=\"1247\" w:right=\"1474\" w:bottom=\"1134\" w:left=\"1587\" w:header=\"851\" w:footer=\"851\" w:gutter=\"0\"/><w:cols w:space=\"425\"/></w:sectPr>";
     format!("{XML_DECL}<w:document xmlns:w=\"{NS_W}\" xmlns:r=\"{NS_R}\"><w:body>{body}{sect}</w:body></w:document>")
 }
 

@@ -60,7 +60,7 @@ fn unique_sheet_name(name: &str, taken: &mut Vec<String>) -> String {
 
 /// A ledger column grows to fit its content up to this width (Excel character units); longer
 /// text wraps inside the cell, so it is printed whole instead of cut at the next column.
-pub const MAX_FIT_WIDTH: f64 = 50.0;
+pub const MAX_FIT_WIDTH: f64 = 36.0;
 /// The narrowest a fitted column gets (a short number or an empty column stays clickable).
 pub const MIN_FIT_WIDTH: f64 = 6.0;
 
@@ -81,6 +81,32 @@ fn cell_units(cell: &Cell) -> usize {
 /// CJK and SimSun at 11 pt: about 2.1), so a tenth is added, plus two for the cell's padding.
 fn width_for(units: usize) -> f64 {
     units as f64 * 1.1 + 2.0
+}
+
+/// Lines a cell takes in a column of `width` (wrapped text; explicit line breaks count).
+fn cell_lines(cell: &Cell, width: f64) -> usize {
+    let Cell::Text(s) = cell else { return 1 };
+    // The half-width characters a line of this column holds (the inverse of `width_for`).
+    let per_line = ((width - 2.0) / 1.1).max(1.0);
+    let lines = |l: &str| {
+        let n = text_units(l) as f64 / per_line;
+        // Text that wraps breaks at a character or a space, not exactly at the edge: a little
+        // room for the line ends.
+        if n <= 1.0 + 1e-9 { 1 } else { (n / 0.92).ceil() as usize }
+    };
+    s.lines().map(lines).sum::<usize>().max(1)
+}
+
+/// Points per line of a ledger row (Calibri 11 and the CJK fonts that stand in for it).
+const LINE_POINTS: f64 = 15.0;
+
+/// The height of a data row whose text wraps, in points; `None` for a one-line row. Spreadsheet
+/// programs do not grow a row for wrapped text on opening a file (LibreOffice keeps the default
+/// height and prints the first line only), so the height is set here.
+fn row_height(row: &[Cell], widths: &[f64]) -> Option<f64> {
+    let lines = row.iter().zip(widths).map(|(c, w)| cell_lines(c, *w)).max().unwrap_or(1);
+    // Excel's limit is 409 points.
+    (lines > 1).then(|| (lines as f64 * LINE_POINTS + 2.0).min(409.0))
 }
 
 /// Each column's width fitted to its header and content (the widest cell, CJK characters
@@ -240,15 +266,20 @@ fn ledger_sheet(
         header_row = 1;
     }
     let hf = header_format();
-    for (i, (c, width)) in columns.iter().zip(fitted_widths(columns, rows)).enumerate() {
+    let widths = fitted_widths(columns, rows);
+    for (i, (c, width)) in columns.iter().zip(&widths).enumerate() {
         let col = col_index(i)?;
         ws.write_string_with_format(header_row, col, clip(&c.header), &hf).map_err(xerr)?;
-        ws.set_column_width(col, width).map_err(xerr)?;
+        ws.set_column_width(col, *width).map_err(xerr)?;
     }
     let last_row = row_index(header_row as usize + rows.len())?;
     for (r, row) in rows.iter().enumerate() {
+        let at = header_row + 1 + r as u32;
         for (c, cell) in row.iter().enumerate().take(columns.len()) {
-            write_cell(ws, header_row + 1 + r as u32, c as u16, cell, &formats)?;
+            write_cell(ws, at, c as u16, cell, &formats)?;
+        }
+        if let Some(h) = row_height(row, &widths) {
+            ws.set_row_height(at, h).map_err(xerr)?;
         }
     }
     ws.set_freeze_panes(header_row + 1, 0).map_err(xerr)?;
@@ -449,6 +480,57 @@ mod tests {
         assert_eq!(marked_example(&[Cell::Text("示例：道路".into())])[0], Cell::Text("示例：道路".into()));
         assert_eq!(marked_example(&[Cell::Text("道路".into())])[0], Cell::Text("示例：道路".into()));
         assert_eq!(marked_example(&[Cell::Empty, Cell::Number(18500.0)])[1], Cell::Text("示例：18500".into()));
+    }
+
+    #[test]
+    fn columns_fit_their_content_cjk_counting_double() {
+        let cols = [Column::plain("亮灯", 99.0), Column::plain("编号", 1.0), Column::plain("任务名称", 10.0)];
+        let rows = vec![
+            vec![Cell::Text("红灯（已逾期）".into()), Cell::Number(18.0), Cell::Text("甲".repeat(100))],
+            vec![Cell::Text("绿灯".into()), Cell::Number(1234567.0), Cell::Empty],
+        ];
+        let w = fitted_widths(&cols, &rows);
+        // 7 CJK characters = 14 units, whole: 14 × 1.1 + 2.
+        assert!((w[0] - 17.4).abs() < 1e-9, "{w:?}");
+        // The header (bold) is wider than the numbers.
+        assert!((w[1] - width_for(7)).abs() < 1e-9, "the widest number, 7 digits: {w:?}");
+        assert_eq!(w[2], MAX_FIT_WIDTH, "long text is capped and wraps");
+        assert_eq!(fitted_widths(&cols, &[]).len(), 3);
+    }
+
+    #[test]
+    fn wrapped_rows_get_their_height() {
+        let widths = [17.4, 36.0];
+        assert_eq!(row_height(&[Cell::Text("红灯（已逾期）".into()), Cell::Number(1.0)], &widths), None);
+        let long = Cell::Text("背街小巷综合整治提升，完成路面、管网、立面和绿化改造".into());
+        assert_eq!(row_height(&[Cell::Empty, long], &widths), Some(2.0 * LINE_POINTS + 2.0));
+        let lines = Cell::Text("一\n二\n三".into());
+        assert_eq!(row_height(&[lines, Cell::Empty], &widths), Some(3.0 * LINE_POINTS + 2.0));
+        assert_eq!(row_height(&[Cell::Text("字".repeat(5000)), Cell::Empty], &widths), Some(409.0));
+    }
+
+    #[test]
+    fn every_sheet_carries_the_print_layout() {
+        use std::io::Read;
+        let cols = [Column::plain("任务名称", 10.0), Column::plain("牵头单位", 10.0)];
+        let rows = vec![vec![Cell::Text("道路".into()), Cell::Text("城管局".into())]];
+        let files = [
+            export_table("台账", Some("标题"), &cols, &rows).unwrap(),
+            export_workbook(&[SheetData { name: "甲".into(), title: None, columns: cols.to_vec(), rows }]).unwrap(),
+            import_template("模板", &cols, &[], &["说明"]).unwrap(),
+        ];
+        for (i, bytes) in files.iter().enumerate() {
+            let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+            let mut sheet = String::new();
+            zip.by_name("xl/worksheets/sheet1.xml").unwrap().read_to_string(&mut sheet).unwrap();
+            let mut book = String::new();
+            zip.by_name("xl/workbook.xml").unwrap().read_to_string(&mut book).unwrap();
+            assert!(sheet.contains("<pageSetUpPr fitToPage=\"1\"/>"), "file {i}: {sheet}");
+            assert!(sheet.contains("<pageSetup paperSize=\"9\" fitToHeight=\"0\" orientation=\"landscape\""), "file {i}");
+            assert!(sheet.contains("&amp;C第 &amp;P 页，共 &amp;N 页"), "file {i}: page numbers");
+            let titles = if i == 0 { "!$2:$2" } else { "!$1:$1" };
+            assert!(book.contains("_xlnm.Print_Titles") && book.contains(titles), "file {i}: {book}");
+        }
     }
 
     #[test]

@@ -46,10 +46,10 @@ fn task_rows(n: usize) -> Vec<Vec<Cell>> {
 fn the_task_ledger_prints_every_column_on_page_one_and_repeats_the_header() {
     let Some(tools) = Tools::for_tests() else { return };
     let cols = task_columns();
-    let bytes = export_table("任务台账", Some("督办任务台账（导出时间 2026-11-23 10:00）"), &cols, &task_rows(80)).unwrap();
+    let bytes = export_table("任务台账", Some("督办任务台账（导出时间 2026-11-23 10:00）"), &cols, &task_rows(200)).unwrap();
     let printed = tools.print(&bytes, "xlsx").unwrap();
     eprintln!("{} pages; page 1:\n{}", printed.pages, printed.page(1));
-    assert!(printed.pages >= 2, "80 rows take more than one page: {}", printed.pages);
+    assert!(printed.pages >= 2, "200 rows take more than one page: {}", printed.pages);
     for page in [1, 2, printed.pages] {
         for c in &cols {
             assert!(printed.page(page).contains(&c.header), "page {page} lacks the header {}", c.header);
@@ -59,6 +59,8 @@ fn the_task_ledger_prints_every_column_on_page_one_and_repeats_the_header() {
         assert!(printed.page(1).contains(light), "page 1 shows {light} whole");
     }
     assert!(printed.page(1).contains("二七区建设和交通局（区人防办）"), "the lead unit whole on one line");
+    // A title longer than its column wraps, and its row grows: the end is printed too.
+    assert!(printed.page(1).contains("立面和绿化改造"), "the wrapped end of a long title is printed");
     assert!(printed.page(2).contains("第 2 页，共"), "page numbers in the footer");
     assert!(!printed.page(2).contains("督办任务台账（导出时间"), "the title is printed once, the header on every page");
 }
@@ -110,6 +112,6 @@ fn the_task_order_prints_on_one_sheet_with_its_receipt() {
         "签收时间",
         "联系电话",
     ] {
-        assert!(flat.contains(want), "the printed order lacks {want}");
+        assert!(flat.contains(want), "the printed order lacks {want}: {flat}");
     }
 }

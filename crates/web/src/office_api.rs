@@ -17,14 +17,12 @@ use xietong_storage::imports::{
     ImportReport, RowProblem, cell_problems, indicator_columns, list_item_columns, task_columns,
 };
 use xietong_storage::rankings::RankingView;
-use xietong_storage::tasks::TaskFilter;
 use xietong_supervision::Role;
 
 use crate::AppState;
 use crate::api::Q;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorBody};
-use crate::views::task_row;
 
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
