@@ -84,8 +84,22 @@ impl Tools {
 
     /// Print `bytes` (a file with extension `ext`, "xlsx" or "docx") to PDF and read it back.
     pub fn print(&self, bytes: &[u8], ext: &str) -> Result<Printed, String> {
+        self.print_as(bytes, ext, "")
+    }
+
+    /// [`Tools::print`], keeping the PDF as `<name>.pdf` in the directory named by
+    /// `XIETONG_PRINT_ARTIFACTS` when that is set (to look at what the tests printed).
+    pub fn print_as(&self, bytes: &[u8], ext: &str, name: &str) -> Result<Printed, String> {
         let dir = tempfile_dir()?;
         let result = self.print_in(dir.as_path(), bytes, ext);
+        if let Some(keep) = std::env::var_os("XIETONG_PRINT_ARTIFACTS").filter(|_| !name.is_empty() && result.is_ok()) {
+            let keep = PathBuf::from(keep);
+            let copied = std::fs::create_dir_all(&keep)
+                .and_then(|_| std::fs::copy(dir.join("file.pdf"), keep.join(format!("{name}.pdf"))));
+            if let Err(e) = copied {
+                eprintln!("could not keep {name}.pdf in {}: {e}", keep.display());
+            }
+        }
         let _ = std::fs::remove_dir_all(&dir);
         result
     }

@@ -47,7 +47,7 @@ fn the_task_ledger_prints_every_column_on_page_one_and_repeats_the_header() {
     let Some(tools) = Tools::for_tests() else { return };
     let cols = task_columns();
     let bytes = export_table("任务台账", Some("督办任务台账（导出时间 2026-11-23 10:00）"), &cols, &task_rows(200)).unwrap();
-    let printed = tools.print(&bytes, "xlsx").unwrap();
+    let printed = tools.print_as(&bytes, "xlsx", "office-ledger-200-rows").unwrap();
     eprintln!("{} pages; page 1:\n{}", printed.pages, printed.page(1));
     assert!(printed.pages >= 2, "200 rows take more than one page: {}", printed.pages);
     for page in [1, 2, printed.pages] {
@@ -90,7 +90,7 @@ fn order() -> xietong_office::TaskOrder {
 fn the_task_order_prints_on_one_sheet_with_its_receipt() {
     let Some(tools) = Tools::for_tests() else { return };
     let bytes = xietong_office::render_task_order(&order()).unwrap();
-    let printed = tools.print(&bytes, "docx").unwrap();
+    let printed = tools.print_as(&bytes, "docx", "office-task-order").unwrap();
     let text = printed.text();
     eprintln!("{} page(s):\n{text}", printed.pages);
     assert_eq!(printed.pages, 1, "the order and its 回执 share one sheet");

@@ -94,7 +94,7 @@ async fn receipts(db: &Db, id: i64) -> (i64, i64) {
     let events = count(db, "SELECT COUNT(*) FROM task_events WHERE task_id = $1 AND action = 'receive'", id).await;
     let audits = count(
         db,
-        "SELECT COUNT(*) FROM audit_log WHERE entity = 'task' AND entity_id = CAST($1 AS TEXT) AND action = 'receive'",
+        "SELECT COUNT(*) FROM audit_log WHERE entity = 'task' AND entity_id = CAST($1 AS TEXT) AND action = 'task.receive'",
         id,
     )
     .await;
@@ -123,7 +123,7 @@ async fn the_task_ledger_prints_every_column_on_page_one_with_the_header_on_ever
     assert!(rows.len() > 60, "every page of the list, not only the first 50: {}", rows.len());
 
     let Some(tools) = Tools::for_tests() else { return tdb.cleanup().await };
-    let printed = tools.print(&bytes, "xlsx").unwrap();
+    let printed = tools.print_as(&bytes, "xlsx", "task-ledger").unwrap();
     eprintln!("task ledger: {} rows on {} pages; page 1:\n{}", rows.len(), printed.pages, printed.page(1));
     assert!(printed.pages >= 2, "a multi-page export: {} pages", printed.pages);
     for h in LEDGER_HEADERS {
@@ -303,7 +303,7 @@ async fn the_task_order_is_a_printable_word_file_with_its_receipt() {
 
         // On paper: LibreOffice prints it on one sheet with every fact and the 回执.
         if let Some(tools) = Tools::for_tests() {
-            let printed = tools.print(&bytes, "docx").unwrap();
+            let printed = tools.print_as(&bytes, "docx", &format!("task-order-{b:?}")).unwrap();
             let flat: String = printed.text().split_whitespace().collect();
             eprintln!("督办通知单: {} page(s)\n{}", printed.pages, printed.text());
             assert_eq!(printed.pages, 1, "the order and its 回执 on one sheet");
@@ -340,7 +340,7 @@ async fn a_single_notice_downloads_as_word() {
         let (s, _) = Client::login(&app, "duchaju").await.bytes("/api/notices/999999/notice.docx").await;
         assert_eq!(s, 404);
         if let Some(tools) = Tools::for_tests() {
-            let printed = tools.print(&bytes, "docx").unwrap();
+            let printed = tools.print_as(&bytes, "docx", &format!("notice-{b:?}")).unwrap();
             assert!(printed.text().split_whitespace().collect::<String>().contains("二七督通〔2026〕21号"));
         }
         tdb.cleanup().await;
@@ -442,7 +442,7 @@ async fn batch_urge_counts_each_task_against_its_weekly_cap() {
         assert_eq!((urges(ids[0]).await, urges(ids[1]).await), (3, 1));
         let audits = count(
             &tdb.db,
-            "SELECT COUNT(*) FROM audit_log WHERE entity = 'task' AND entity_id = CAST($1 AS TEXT) AND action = 'urge'",
+            "SELECT COUNT(*) FROM audit_log WHERE entity = 'task' AND entity_id = CAST($1 AS TEXT) AND action = 'task.urge'",
             ids[1],
         )
         .await;
@@ -522,7 +522,8 @@ async fn the_same_batch_fired_16_times_at_once_receives_each_task_once() {
                 lly.post("/api/tasks/batch/receive", json!({"ids": mine, "comment": "已签收"})).await
             });
         }
-        let mut done = std::collections::HashMap::<i64, usize>::new();
+        let started = std::time::Instant::now();
+        let (mut done, mut conflicts) = (std::collections::HashMap::<i64, usize>::new(), 0);
         while let Some(r) = set.join_next().await {
             let (s, v) = r.unwrap();
             assert_eq!(s, 200, "every batch is answered: {v}");
@@ -533,10 +534,13 @@ async fn the_same_batch_fired_16_times_at_once_receives_each_task_once() {
                     *done.entry(row["id"].as_i64().unwrap()).or_default() += 1;
                 } else {
                     assert_eq!(status, 409, "a task received by another batch is a conflict: {row}");
+                    conflicts += 1;
                     assert!(row["message"].as_str().unwrap().contains("签收"), "{row}");
                 }
             }
         }
+        eprintln!("{b:?}: 16 batches × {} tasks in {:?}, {conflicts} rows refused", ids.len(), started.elapsed());
+        assert_eq!(conflicts, 15 * ids.len(), "every other batch was refused each task");
         for id in &ids {
             assert_eq!(done.get(id), Some(&1), "task {id} received by exactly one batch");
             assert_eq!(receipts(&tdb.db, *id).await, (1, 1), "task {id}: one timeline and one audit entry");

@@ -31,10 +31,8 @@ fn office_err(e: xietong_office::OfficeError) -> StoreError {
 fn instructions(d: &TaskDetail) -> String {
     let t = &d.task;
     format!(
-        "请{lead}收到本通知单后当日签收，2个工作小时内将任务分解到科室和责任人（谁主管、谁负责），\
-         按“{cycle}”报送进展，于{deadline}前办结并提交办结申请；确需延期的，须在期限届满前提出申请。\
-         {lead}主要负责同志为第一责任人。逾期未办结的，督查局将按规定催办、通报。",
-        lead = t.lead_unit_name,
+        "请于收到本通知单当日签收，2个工作小时内分解到科室和责任人，按“{cycle}”报送进展，{deadline}前办结；\
+         确需延期的，应在期限届满前申请。逾期未办结的，将予催办、通报。",
         cycle = t.report_cycle.label_zh(),
         deadline = t.deadline.format("%Y年%m月%d日"),
     )
