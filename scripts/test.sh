@@ -43,7 +43,8 @@ if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' \
   echo "LibreOffice: $(soffice --version 2>/dev/null || echo present); poppler-utils present"
 else
   as_root apt-get update
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-noto-cjk fontconfig \
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+    chromium fonts-noto-cjk fontconfig \
     libreoffice-calc-nogui libreoffice-writer-nogui poppler-utils fonts-crosextra-carlito
 fi
 

@@ -198,7 +198,10 @@ pub(crate) fn word_package(title: &str, document: &str) -> Vec<u8> {
         (
             "docProps/core.xml",
             format!(
-                "{XML_DECL}<cp:coreProperties xmlns:cp=\"http://schemas.openxmlformats.org/package/2006/metadata/core-properties\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><dc:title>{title}</dc:title><dc:creator>协同</dc:creator></cp:coreProperties>"
+                "{XML_DECL}<cp:coreProperties \
+                 xmlns:cp=\"http://schemas.openxmlformats.org/package/2006/metadata/core-properties\" \
+                 xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><dc:title>{title}</dc:title>\
+                 <dc:creator>协同</dc:creator></cp:coreProperties>"
             ),
         ),
         (

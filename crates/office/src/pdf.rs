@@ -76,7 +76,9 @@ impl Tools {
                 if ci {
                     panic!("CI is set but the PDF print checks cannot run: {e}");
                 }
-                eprintln!("SKIPPING the PDF print check: {e}; install them (scripts/test.sh does) or set CI=true to fail");
+                eprintln!(
+                    "SKIPPING the PDF print check: {e}; install them (scripts/test.sh does) or set CI=true to fail"
+                );
                 None
             }
         }
@@ -92,7 +94,8 @@ impl Tools {
     pub fn print_as(&self, bytes: &[u8], ext: &str, name: &str) -> Result<Printed, String> {
         let dir = tempfile_dir()?;
         let result = self.print_in(dir.as_path(), bytes, ext);
-        if let Some(keep) = std::env::var_os("XIETONG_PRINT_ARTIFACTS").filter(|_| !name.is_empty() && result.is_ok()) {
+        let keep = std::env::var_os("XIETONG_PRINT_ARTIFACTS").filter(|_| !name.is_empty() && result.is_ok());
+        if let Some(keep) = keep {
             let keep = PathBuf::from(keep);
             let copied = std::fs::create_dir_all(&keep)
                 .and_then(|_| std::fs::copy(dir.join("file.pdf"), keep.join(format!("{name}.pdf"))));

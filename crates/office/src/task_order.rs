@@ -81,7 +81,8 @@ fn cell(span: usize, first_col: usize, lines: &[&str], rpr: &str, label: bool) -
     let grid_span = if span > 1 { format!("<w:gridSpan w:val=\"{span}\"/>") } else { String::new() };
     let jc = if label { "center" } else { "left" };
     let ppr = format!(
-        "<w:pPr><w:spacing w:before=\"40\" w:after=\"40\" w:line=\"300\" w:lineRule=\"auto\"/><w:jc w:val=\"{jc}\"/></w:pPr>"
+        "<w:pPr><w:spacing w:before=\"40\" w:after=\"40\" w:line=\"300\" w:lineRule=\"auto\"/>\
+         <w:jc w:val=\"{jc}\"/></w:pPr>"
     );
     let paras: String = if lines.is_empty() {
         format!("<w:p>{ppr}</w:p>")
@@ -89,7 +90,8 @@ fn cell(span: usize, first_col: usize, lines: &[&str], rpr: &str, label: bool) -
         lines.iter().map(|l| format!("<w:p>{ppr}{}</w:p>", run(rpr, l))).collect()
     };
     format!(
-        "<w:tc><w:tcPr><w:tcW w:w=\"{width}\" w:type=\"dxa\"/>{grid_span}<w:vAlign w:val=\"center\"/></w:tcPr>{paras}</w:tc>"
+        "<w:tc><w:tcPr><w:tcW w:w=\"{width}\" w:type=\"dxa\"/>{grid_span}<w:vAlign w:val=\"center\"/>\
+         </w:tcPr>{paras}</w:tc>"
     )
 }
 
@@ -112,11 +114,15 @@ fn row(pairs: &[(&str, Vec<&str>)], size: u32, height: u32) -> String {
 }
 
 fn table(rows: &[String]) -> String {
-    let mut x = format!("<w:tbl><w:tblPr><w:tblW w:w=\"{TEXT_WIDTH}\" w:type=\"dxa\"/><w:jc w:val=\"center\"/><w:tblBorders>");
+    let mut x =
+        format!("<w:tbl><w:tblPr><w:tblW w:w=\"{TEXT_WIDTH}\" w:type=\"dxa\"/><w:jc w:val=\"center\"/><w:tblBorders>");
     for side in ["top", "left", "bottom", "right", "insideH", "insideV"] {
         x.push_str(&format!("<w:{side} w:val=\"single\" w:sz=\"6\" w:space=\"0\" w:color=\"000000\"/>"));
     }
-    x.push_str("</w:tblBorders><w:tblLayout w:type=\"fixed\"/><w:tblCellMar><w:left w:w=\"100\" w:type=\"dxa\"/><w:right w:w=\"100\" w:type=\"dxa\"/></w:tblCellMar></w:tblPr><w:tblGrid>");
+    x.push_str(
+        "</w:tblBorders><w:tblLayout w:type=\"fixed\"/><w:tblCellMar><w:left w:w=\"100\" w:type=\"dxa\"/>\
+         <w:right w:w=\"100\" w:type=\"dxa\"/></w:tblCellMar></w:tblPr><w:tblGrid>",
+    );
     for w in GRID {
         x.push_str(&format!("<w:gridCol w:w=\"{w}\"/>"));
     }
@@ -133,9 +139,8 @@ fn or_dash(s: &str) -> &str {
 /// The main document of a 督办通知单.
 fn document(o: &TaskOrder) -> String {
     let fang = |size| rpr(FANG, false, None, size);
-    let lines = |s: &str| -> Vec<String> {
-        s.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect()
-    };
+    let lines =
+        |s: &str| -> Vec<String> { s.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect() };
     let requirements = lines(&o.requirements);
     let instructions = lines(&o.instructions);
     let co_units = if o.co_units.is_empty() { "无".to_string() } else { o.co_units.join("、") };
@@ -162,12 +167,17 @@ fn document(o: &TaskOrder) -> String {
         row(&[("签收时间", vec!["　　年　月　日　时　分"]), ("联系电话", vec![])], RECEIPT_SIZE, 567),
         row(&[("备注", vec![])], RECEIPT_SIZE, 567),
     ];
-    let right = "<w:spacing w:before=\"0\" w:after=\"0\" w:line=\"440\" w:lineRule=\"exact\"/><w:ind w:right=\"560\"/><w:jc w:val=\"right\"/>";
+    let right = "<w:spacing w:before=\"0\" w:after=\"0\" w:line=\"440\" w:lineRule=\"exact\"/>\
+                 <w:ind w:right=\"560\"/><w:jc w:val=\"right\"/>";
     let body = [
         // Letterhead: the issuer in red, the form's name, its number on the right.
         para(&centered(0, 60), &rpr(XBS, false, Some("FF0000"), 48), o.issuer.trim()),
         para(&centered(0, 120), &spaced(&rpr(XBS, false, None, 44), 240), "督办通知单"),
-        para(&format!("{}<w:jc w:val=\"right\"/>", "<w:spacing w:before=\"0\" w:after=\"120\"/>"), &fang(28), &format!("督办编号：{}", o.serial.trim())),
+        para(
+            "<w:spacing w:before=\"0\" w:after=\"120\"/><w:jc w:val=\"right\"/>",
+            &fang(28),
+            &format!("督办编号：{}", o.serial.trim()),
+        ),
         table(&order_rows),
         // Room for the stamp over the issuer and date (盖章处).
         para(right, &fang(28), ""),
@@ -175,7 +185,8 @@ fn document(o: &TaskOrder) -> String {
         para(right, &fang(28), &date_zh(o.date)),
         // The cut line: a dashed rule with its instruction.
         para(
-            "<w:pBdr><w:top w:val=\"dashed\" w:sz=\"8\" w:space=\"6\" w:color=\"000000\"/></w:pBdr><w:spacing w:before=\"160\" w:after=\"60\"/><w:jc w:val=\"center\"/>",
+            "<w:pBdr><w:top w:val=\"dashed\" w:sz=\"8\" w:space=\"6\" w:color=\"000000\"/></w:pBdr>\
+             <w:spacing w:before=\"160\" w:after=\"60\"/><w:jc w:val=\"center\"/>",
             &rpr(FANG, false, Some("595959"), 21),
             "（沿此线剪下，填写回执后送回督查局）",
         ),
@@ -190,7 +201,9 @@ fn document(o: &TaskOrder) -> String {
     .concat();
     // A4 portrait; GB/T 9704 side margins (28 mm left, 26 mm right), 22 / 20 mm top and
     // bottom so the order and its 回执 share one sheet.
-    let sect = "<w:sectPr><w:pgSz w:w=\"11906\" w:h=\"16838\"/><w:pgMar w:top=\"1247\" w:right=\"1474\" w:bottom=\"1134\" w:left=\"1587\" w:header=\"851\" w:footer=\"851\" w:gutter=\"0\"/><w:cols w:space=\"425\"/></w:sectPr>";
+    let sect = "<w:sectPr><w:pgSz w:w=\"11906\" w:h=\"16838\"/><w:pgMar w:top=\"1247\" w:right=\"1474\" \
+                w:bottom=\"1134\" w:left=\"1587\" w:header=\"851\" w:footer=\"851\" w:gutter=\"0\"/>\
+                <w:cols w:space=\"425\"/></w:sectPr>";
     format!("{XML_DECL}<w:document xmlns:w=\"{NS_W}\" xmlns:r=\"{NS_R}\"><w:body>{body}{sect}</w:body></w:document>")
 }
 

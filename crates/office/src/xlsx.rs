@@ -526,7 +526,10 @@ mod tests {
             let mut book = String::new();
             zip.by_name("xl/workbook.xml").unwrap().read_to_string(&mut book).unwrap();
             assert!(sheet.contains("<pageSetUpPr fitToPage=\"1\"/>"), "file {i}: {sheet}");
-            assert!(sheet.contains("<pageSetup paperSize=\"9\" fitToHeight=\"0\" orientation=\"landscape\""), "file {i}");
+            assert!(
+                sheet.contains("<pageSetup paperSize=\"9\" fitToHeight=\"0\" orientation=\"landscape\""),
+                "file {i}"
+            );
             assert!(sheet.contains("&amp;C第 &amp;P 页，共 &amp;N 页"), "file {i}: page numbers");
             let titles = if i == 0 { "!$2:$2" } else { "!$1:$1" };
             assert!(book.contains("_xlnm.Print_Titles") && book.contains(titles), "file {i}: {book}");

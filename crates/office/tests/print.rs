@@ -8,8 +8,21 @@ use xietong_office::xlsx::export_table;
 /// The 15 columns of the task ledger, as the server exports it.
 fn task_columns() -> Vec<Column> {
     [
-        "编号", "亮灯", "任务名称", "文号", "任务来源", "工作类别", "牵头单位", "一把手", "分管领导", "状态", "进度(%)",
-        "办理期限", "收件时间", "交办时间", "分解时间",
+        "编号",
+        "亮灯",
+        "任务名称",
+        "文号",
+        "任务来源",
+        "工作类别",
+        "牵头单位",
+        "一把手",
+        "分管领导",
+        "状态",
+        "进度(%)",
+        "办理期限",
+        "收件时间",
+        "交办时间",
+        "分解时间",
     ]
     .iter()
     .map(|h| Column::plain(h, 10.0))
@@ -46,7 +59,8 @@ fn task_rows(n: usize) -> Vec<Vec<Cell>> {
 fn the_task_ledger_prints_every_column_on_page_one_and_repeats_the_header() {
     let Some(tools) = Tools::for_tests() else { return };
     let cols = task_columns();
-    let bytes = export_table("任务台账", Some("督办任务台账（导出时间 2026-11-23 10:00）"), &cols, &task_rows(200)).unwrap();
+    let bytes =
+        export_table("任务台账", Some("督办任务台账（导出时间 2026-11-23 10:00）"), &cols, &task_rows(200)).unwrap();
     let printed = tools.print_as(&bytes, "xlsx", "office-ledger-200-rows").unwrap();
     eprintln!("{} pages; page 1:\n{}", printed.pages, printed.page(1));
     assert!(printed.pages >= 2, "200 rows take more than one page: {}", printed.pages);

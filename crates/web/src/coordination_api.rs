@@ -7,10 +7,10 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
+use xietong_office::table::{Cell, Column};
 use xietong_storage::dashboard::{NewVisit, Visit};
 use xietong_storage::inspections::{InspectionOverview, NewInspection};
 use xietong_storage::problems::{NewMeeting, NewProblem, Problem, ProblemDetail};
-use xietong_office::table::{Cell, Column};
 use xietong_storage::tasks::NewTask;
 
 use crate::AppState;
@@ -183,7 +183,10 @@ async fn visit_follow_up(
 
 /// 导出问题台账（Excel）：与问题台账页相同的数据范围和状态筛选。
 #[utoipa::path(get, path = "/api/exports/problems", params(ProblemQuery), tag = "导入导出",
-    responses((status = 200, description = "Excel 文件", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 400, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "Excel 文件",
+            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 400, body = ErrorBody)))]
 async fn export_problems(
     State(s): State<AppState>,
     ApiUser(u, _): ApiUser,
@@ -227,6 +230,8 @@ async fn export_problems(
         })
         .collect();
     let title = format!("问题台账（导出时间 {}）", now.format("%Y-%m-%d %H:%M"));
-    let bytes = s.heavy(move || xietong_office::xlsx::export_table("问题台账", Some(&title), &cols, &rows).map_err(office_err)).await?;
+    let bytes = s
+        .heavy(move || xietong_office::xlsx::export_table("问题台账", Some(&title), &cols, &rows).map_err(office_err))
+        .await?;
     Ok(download(XLSX, &format!("问题台账_{}.xlsx", now.format("%Y%m%d")), bytes))
 }

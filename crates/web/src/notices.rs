@@ -74,8 +74,11 @@ async fn notice_file(s: &AppState, id: i64) -> Result<(String, Vec<u8>), StoreEr
 }
 
 /// 下载一份督查通报（Word），按当前通报模板排版，含通报对象表。
-#[utoipa::path(get, path = "/api/notices/{id}/notice.docx", params(("id" = i64, Path, description = "通报编号")), tag = "通报",
-    responses((status = 200, description = "Word 文件", content_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+#[utoipa::path(get, path = "/api/notices/{id}/notice.docx", tag = "通报",
+    params(("id" = i64, Path, description = "通报编号")),
+    responses(
+        (status = 200, description = "Word 文件",
+            content_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
         (status = 404, body = ErrorBody)))]
 async fn notice_docx_api(
     State(s): State<AppState>,
@@ -96,7 +99,9 @@ async fn notice_docx_page(State(s): State<AppState>, PageUser(u, _): PageUser, P
 
 /// 导出督查通报列表（Excel，与通报页相同），每个通报对象一行。
 #[utoipa::path(get, path = "/api/exports/notices", tag = "导入导出",
-    responses((status = 200, description = "Excel 文件", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+    responses(
+        (status = 200, description = "Excel 文件",
+            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
 async fn export_api(State(s): State<AppState>, ApiUser(_u, _): ApiUser) -> Result<Response, ApiError> {
     let now = s.clock.now();
     let notices = s.db.list_notices().await?;
@@ -123,11 +128,7 @@ async fn export_api(State(s): State<AppState>, ApiUser(_u, _): ApiUser) -> Resul
         for r in &n.records {
             head(
                 &mut rows,
-                [
-                    Cell::Text(r.unit_name.clone()),
-                    Cell::from(r.person_name.clone()),
-                    Cell::from(r.task_title.clone()),
-                ],
+                [Cell::Text(r.unit_name.clone()), Cell::from(r.person_name.clone()), Cell::from(r.task_title.clone())],
             );
         }
     }

@@ -108,7 +108,9 @@ async fn list_items(
 
 /// 导出项目台账（Excel，与重点项目页相同的数据范围，含各标段）。
 #[utoipa::path(get, path = "/api/exports/projects", tag = "导入导出",
-    responses((status = 200, description = "Excel 文件", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+    responses(
+        (status = 200, description = "Excel 文件",
+            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
 async fn export_projects(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Result<Response, ApiError> {
     let now = s.clock.now();
     let projects = s.db.list_projects(&u, now.date()).await?;
@@ -156,7 +158,8 @@ async fn export_projects(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> R
             );
         }
         for r in &p.ranked_sections {
-            let contractor = p.sections.iter().find(|x| x.id == r.id).map(|x| x.contractor.clone()).unwrap_or_default();
+            let section = p.sections.iter().find(|x| x.id == r.id);
+            let contractor = section.map(|x| x.contractor.clone()).unwrap_or_default();
             base(
                 &mut rows,
                 vec![
@@ -171,6 +174,8 @@ async fn export_projects(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> R
         }
     }
     let title = format!("重点项目台账（导出时间 {}）", now.format("%Y-%m-%d %H:%M"));
-    let bytes = s.heavy(move || xietong_office::xlsx::export_table("项目台账", Some(&title), &cols, &rows).map_err(office_err)).await?;
+    let bytes = s
+        .heavy(move || xietong_office::xlsx::export_table("项目台账", Some(&title), &cols, &rows).map_err(office_err))
+        .await?;
     Ok(download(XLSX, &format!("重点项目台账_{}.xlsx", now.format("%Y%m%d")), bytes))
 }

@@ -18,8 +18,21 @@ use xietong_storage::Db;
 const NOW: &str = "2026-11-23 10:00";
 
 const LEDGER_HEADERS: [&str; 15] = [
-    "编号", "亮灯", "任务名称", "文号", "任务来源", "工作类别", "牵头单位", "一把手", "分管领导", "状态", "进度(%)",
-    "办理期限", "收件时间", "交办时间", "分解时间",
+    "编号",
+    "亮灯",
+    "任务名称",
+    "文号",
+    "任务来源",
+    "工作类别",
+    "牵头单位",
+    "一把手",
+    "分管领导",
+    "状态",
+    "进度(%)",
+    "办理期限",
+    "收件时间",
+    "交办时间",
+    "分解时间",
 ];
 
 fn new_task(lead: i64, doc_no: &str, title: &str, deadline: &str) -> Value {
@@ -94,7 +107,8 @@ async fn receipts(db: &Db, id: i64) -> (i64, i64) {
     let events = count(db, "SELECT COUNT(*) FROM task_events WHERE task_id = $1 AND action = 'receive'", id).await;
     let audits = count(
         db,
-        "SELECT COUNT(*) FROM audit_log WHERE entity = 'task' AND entity_id = CAST($1 AS TEXT) AND action = 'task.receive'",
+        "SELECT COUNT(*) FROM audit_log \
+         WHERE entity = 'task' AND entity_id = CAST($1 AS TEXT) AND action = 'task.receive'",
         id,
     )
     .await;
@@ -232,7 +246,9 @@ async fn the_docking_export_keeps_the_stage_filter_and_the_confidential_redactio
         }
         let (_, experts) = bureau.get("/api/experts").await;
         let expert = experts[0]["id"].as_i64().unwrap();
-        let (s, v) = bureau.post("/api/dockings", json!({"title": "保密难题的对接", "problem_id": id, "expert_id": expert})).await;
+        let (s, v) = bureau
+            .post("/api/dockings", json!({"title": "保密难题的对接", "problem_id": id, "expert_id": expert}))
+            .await;
         assert_eq!(s, 201, "{v}");
 
         let headers = ["编号", "对接", "企业", "难题", "专家", "成果", "机构", "阶段"];
@@ -284,7 +300,9 @@ async fn the_task_order_is_a_printable_word_file_with_its_receipt() {
         assert_eq!(s, 200);
         let text = xietong_office::notice::notice_text(&bytes).unwrap();
         assert_eq!(text, xietong_office::notice::notice_text(&from_api).unwrap(), "page and API give the same order");
-        for want in ["督办通知单", "二七政阅〔2026〕88号", title, &lead, &head, "回执", "签收单位", "签收人", "联系电话"] {
+        for want in
+            ["督办通知单", "二七政阅〔2026〕88号", title, &lead, &head, "回执", "签收单位", "签收人", "联系电话"]
+        {
             assert!(text.contains(want), "the order says {want}:\n{text}");
         }
 
@@ -333,8 +351,13 @@ async fn a_single_notice_downloads_as_word() {
         let link = href_of(&html, "notice-docx");
         let bytes = download(&lly, &app, &link, DOCX).await;
         let text = xietong_office::notice::notice_text(&bytes).unwrap();
-        for want in ["关于京广路易涝点整治进度滞后的通报", "二七督通〔2026〕21号", "请于5个工作日内报送整改情况。", &unit, "2026年11月23日"]
-        {
+        for want in [
+            "关于京广路易涝点整治进度滞后的通报",
+            "二七督通〔2026〕21号",
+            "请于5个工作日内报送整改情况。",
+            &unit,
+            "2026年11月23日",
+        ] {
             assert!(text.contains(want), "the notice says {want}:\n{text}");
         }
         let (s, _) = Client::login(&app, "duchaju").await.bytes("/api/notices/999999/notice.docx").await;
@@ -352,7 +375,9 @@ async fn assigned_tasks(sup: &Client, n: usize, tag: &str) -> Vec<i64> {
     let jsj = sup.unit_id("jsj").await;
     let mut ids = vec![];
     for i in 0..n {
-        let (s, v) = sup.post("/api/tasks", new_task(jsj, &format!("{tag}〔2026〕{i}号"), &format!("{tag}任务{i}"), "2026-12-31")).await;
+        let (s, v) = sup
+            .post("/api/tasks", new_task(jsj, &format!("{tag}〔2026〕{i}号"), &format!("{tag}任务{i}"), "2026-12-31"))
+            .await;
         assert_eq!(s, 201, "{v}");
         assert_eq!(v["task"]["status"], "assigned");
         ids.push(v["id"].as_i64().unwrap());
@@ -428,7 +453,8 @@ async fn batch_urge_counts_each_task_against_its_weekly_cap() {
             let (s, v) = sup.act(ids[0], "urge", json!({"comment": "请抓紧"})).await;
             assert_eq!(s, 200, "{v}");
         }
-        let (s, v) = sup.post("/api/tasks/batch/urge", json!({"ids": [ids[0], ids[1], 999_999], "comment": "月底前完成"})).await;
+        let (s, v) =
+            sup.post("/api/tasks/batch/urge", json!({"ids": [ids[0], ids[1], 999_999], "comment": "月底前完成"})).await;
         assert_eq!(s, 200, "{v}");
         assert_eq!((v["done"].as_u64(), v["refused"].as_u64()), (Some(1), Some(2)), "{v}");
         let r = v["results"].as_array().unwrap();
@@ -442,13 +468,15 @@ async fn batch_urge_counts_each_task_against_its_weekly_cap() {
         assert_eq!((urges(ids[0]).await, urges(ids[1]).await), (3, 1));
         let audits = count(
             &tdb.db,
-            "SELECT COUNT(*) FROM audit_log WHERE entity = 'task' AND entity_id = CAST($1 AS TEXT) AND action = 'task.urge'",
+            "SELECT COUNT(*) FROM audit_log \
+             WHERE entity = 'task' AND entity_id = CAST($1 AS TEXT) AND action = 'task.urge'",
             ids[1],
         )
         .await;
         assert_eq!(audits, 1, "one audit entry for the one 催办");
         // A liaison may not urge.
-        let (s, _) = Client::login(&app, "jsj_lly").await.post("/api/tasks/batch/urge", json!({"ids": [ids[1]]})).await;
+        let lly = Client::login(&app, "jsj_lly").await;
+        let (s, _) = lly.post("/api/tasks/batch/urge", json!({"ids": [ids[1]]})).await;
         assert_eq!(s, 403);
 
         // The page: the 督查局's list offers 批量催办 and 批量导出.
@@ -478,17 +506,24 @@ async fn batch_export_gives_the_ticked_rows_and_names_the_rest() {
 
         let web = browser(&app, "jsj_lly").await;
         let csrf = common::hidden_csrf(&page(&web, &app, "/tasks").await);
-        let form = [("_csrf", csrf), ("id", ids[2].to_string()), ("id", foreign.to_string()), ("id", ids[0].to_string())];
+        let form =
+            [("_csrf", csrf), ("id", ids[2].to_string()), ("id", foreign.to_string()), ("id", ids[0].to_string())];
         let r = web.post(app.url("/tasks/batch/export")).form(&form).send().await.unwrap();
         assert_eq!(r.status(), 200);
         let bytes = r.bytes().await.unwrap().to_vec();
         assert_print_layout(&bytes, "batch export");
         let rows = ledger_rows(&bytes, &LEDGER_HEADERS);
         let got: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
-        assert_eq!(got, [ids[2].to_string(), ids[0].to_string()], "the ticked rows in order, the foreign one left out");
+        let want = [ids[2].to_string(), ids[0].to_string()];
+        assert_eq!(got, want, "the ticked rows in order, the foreign one left out");
         let sheets = calamine_sheets(&bytes);
         assert_eq!(sheets, ["任务台账", "未导出"]);
-        let r = web.post(app.url("/tasks/batch/export")).form(&[("_csrf", common::hidden_csrf(&page(&web, &app, "/tasks").await))]).send().await.unwrap();
+        let r = web
+            .post(app.url("/tasks/batch/export"))
+            .form(&[("_csrf", common::hidden_csrf(&page(&web, &app, "/tasks").await))])
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 400, "nothing ticked");
         assert!(r.text().await.unwrap().contains("请至少选择一项任务"));
         tdb.cleanup().await;

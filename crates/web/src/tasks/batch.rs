@@ -148,7 +148,11 @@ pub async fn run(
 /// 批量签收：联络员一次签收多项已交办给本单位的任务。每项单独办理、单独记入时间线和审计日志；
 /// 逐项答复成功或未办理的原因（部分成功时仍为 200）。
 #[utoipa::path(post, path = "/api/tasks/batch/receive", request_body = BatchBody, tag = "督查督办",
-    responses((status = 200, body = BatchReport), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses(
+        (status = 200, body = BatchReport),
+        (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody)
+    ))]
 pub(super) async fn receive_api(
     State(s): State<AppState>,
     ApiUser(u, _): ApiUser,
@@ -160,7 +164,11 @@ pub(super) async fn receive_api(
 /// 批量催办：督查局一次催办多项任务（每项计入每周催办上限）。每项单独办理、单独记入时间线和审计日志；
 /// 逐项答复成功或未办理的原因（部分成功时仍为 200）。
 #[utoipa::path(post, path = "/api/tasks/batch/urge", request_body = BatchBody, tag = "督查督办",
-    responses((status = 200, body = BatchReport), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses(
+        (status = 200, body = BatchReport),
+        (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody)
+    ))]
 pub(super) async fn urge_api(
     State(s): State<AppState>,
     ApiUser(u, _): ApiUser,
@@ -193,7 +201,9 @@ pub struct ExportBody {
 
 /// 批量导出：所选任务的台账（Excel，打印版式同任务台账）。无权查看的任务不导出，列在“未导出”工作表并说明原因。
 #[utoipa::path(post, path = "/api/tasks/batch/export", request_body = ExportBody, tag = "导入导出",
-    responses((status = 200, description = "Excel 文件", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    responses(
+        (status = 200, description = "Excel 文件",
+            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub(super) async fn export_api(
     State(s): State<AppState>,
@@ -219,7 +229,8 @@ fn batch_form(form: &[(String, String)]) -> BatchForm {
     let get = |k: &str| form.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
     // Back to the list the form was on, never to another site.
     let back = get("back");
-    let back = if back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') { back } else { "/tasks".into() };
+    let back =
+        if back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') { back } else { "/tasks".into() };
     BatchForm { ids, comment: get("comment"), back }
 }
 

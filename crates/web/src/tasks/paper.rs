@@ -72,8 +72,11 @@ pub async fn task_order(s: &AppState, u: &SessionUser, id: i64) -> Result<(Strin
 }
 
 /// 下载一项任务的督办通知单（Word，含回执，可直接打印盖章）。与查看任务的数据范围相同。
-#[utoipa::path(get, path = "/api/tasks/{id}/notice.docx", params(("id" = i64, Path, description = "任务编号")), tag = "督查督办",
-    responses((status = 200, description = "Word 文件", content_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+#[utoipa::path(get, path = "/api/tasks/{id}/notice.docx", tag = "督查督办",
+    params(("id" = i64, Path, description = "任务编号")),
+    responses(
+        (status = 200, description = "Word 文件",
+            content_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(super) async fn notice_api(
     State(s): State<AppState>,
@@ -95,8 +98,21 @@ pub(super) async fn notice_page(State(s): State<AppState>, PageUser(u, _): PageU
 /// The columns of the task ledger.
 fn ledger_columns() -> Vec<Column> {
     [
-        "编号", "亮灯", "任务名称", "文号", "任务来源", "工作类别", "牵头单位", "一把手", "分管领导", "状态", "进度(%)",
-        "办理期限", "收件时间", "交办时间", "分解时间",
+        "编号",
+        "亮灯",
+        "任务名称",
+        "文号",
+        "任务来源",
+        "工作类别",
+        "牵头单位",
+        "一把手",
+        "分管领导",
+        "状态",
+        "进度(%)",
+        "办理期限",
+        "收件时间",
+        "交办时间",
+        "分解时间",
     ]
     .iter()
     .map(|h| Column::plain(h, 12.0))
@@ -108,7 +124,8 @@ fn ledger_cells(r: &TaskRow) -> Vec<Cell> {
     let dt = |x: Option<chrono::NaiveDateTime>| {
         x.map(|x| Cell::Text(x.format("%Y-%m-%d %H:%M").to_string())).unwrap_or(Cell::Empty)
     };
-    let breaches = if r.clock_breaches.is_empty() { String::new() } else { format!("（{}）", r.clock_breaches.join("、")) };
+    let breaches =
+        if r.clock_breaches.is_empty() { String::new() } else { format!("（{}）", r.clock_breaches.join("、")) };
     vec![
         Cell::Number(t.id as f64),
         Cell::Text(r.light_label.clone()),
@@ -196,13 +213,20 @@ pub fn export_query(f: &TaskFilter) -> String {
     put("category_id", f.category_id.map(|v| v.to_string()));
     put("source_kind", f.source_kind.clone());
     put("q", f.q.clone());
-    if pairs.is_empty() { String::new() } else { format!("?{}", serde_urlencoded::to_string(&pairs).unwrap_or_default()) }
+    if pairs.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", serde_urlencoded::to_string(&pairs).unwrap_or_default())
+    }
 }
 
 /// 导出任务台账（Excel）：与任务列表相同的筛选条件和数据范围，导出全部页（不分页）；打印版式为 A4 横向、
 /// 所有列缩放到一页宽、每页重复表头。
 #[utoipa::path(get, path = "/api/exports/tasks", params(TaskFilter), tag = "导入导出",
-    responses((status = 200, description = "Excel 文件", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 400, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "Excel 文件",
+            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 400, body = ErrorBody)))]
 pub(super) async fn export_api(
     State(s): State<AppState>,
     ApiUser(u, _): ApiUser,
