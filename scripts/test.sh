@@ -28,13 +28,24 @@ LOCKED=()
 if [ -f Cargo.lock ]; then LOCKED=(--locked); fi
 
 # --- 1. dependencies -------------------------------------------------------------------------
-step "1/5 Installing what is missing (chromium, npm packages)"
+step "1/5 Installing what is missing (chromium, LibreOffice, poppler, npm packages)"
 # fonts-noto-cjk so screenshots of the Chinese UI show characters, not empty boxes.
-if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then
+# LibreOffice (headless, no GUI) and poppler-utils print the .xlsx and .docx exports to PDF and
+# read them back: the print-layout tests (crates/office/tests/print.rs, crates/web/tests/paper.rs).
+# fonts-crosextra-carlito is metric-compatible with Calibri, the exports' font, so LibreOffice
+# lays the columns out as Excel does (without it, DejaVu Sans stands in and columns print wider).
+if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' \
+  && command -v soffice >/dev/null 2>&1 && [ -d /usr/lib/libreoffice/program ] \
+  && [ -e /usr/lib/libreoffice/program/libsclo.so ] && [ -e /usr/lib/libreoffice/program/libswlo.so ] \
+  && command -v pdftotext >/dev/null 2>&1 && command -v pdfinfo >/dev/null 2>&1 \
+  && fc-list 2>/dev/null | grep -qi 'Carlito'; then
   echo "chromium: $(/usr/bin/chromium --version 2>/dev/null || echo present); CJK fonts present"
+  echo "LibreOffice: $(soffice --version 2>/dev/null || echo present); poppler-utils present"
 else
   as_root apt-get update
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-noto-cjk fontconfig
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+    chromium fonts-noto-cjk fontconfig \
+    libreoffice-calc-nogui libreoffice-writer-nogui poppler-utils fonts-crosextra-carlito
 fi
 
 (

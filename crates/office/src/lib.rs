@@ -5,20 +5,25 @@
 //! - [`read`]: reading .xlsx (calamine), .csv and .tsv into rows, every bad row and column
 //!   reported in Chinese; re-exported from [`xlsx`] where the callers have always found it.
 //! - [`external`]: what in an uploaded .docx or .xlsx reaches outside the file (refused).
+//! - [`task_order`]: the 督办通知单 of one task with its 回执, as a Word document (.docx).
+//! - [`pdf`]: an .xlsx or .docx printed to PDF by LibreOffice and read back (for tests).
 //! - [`notice`]: the 督查通报 as a Word document (.docx), built from a template an administrator
 //!   can replace; placeholders are filled at the zip and XML level (quick-xml), so everything
 //!   else in the administrator's file survives byte for byte.
 
 pub mod external;
 pub mod notice;
+pub mod pdf;
 pub mod read;
 pub mod table;
+pub mod task_order;
 mod wordml;
 pub mod xlsx;
 
 pub use notice::{NoticeDoc, NoticeTable, check_template, default_template, notice_text, render_notice};
 pub use read::{ImportErrors, RawRow, RowError, read_rows, read_table};
 pub use table::{Cell, Column, SheetData};
+pub use task_order::{TaskOrder, render_task_order};
 pub use xlsx::{export_table, export_workbook, import_template};
 
 /// What can go wrong with an office file, in Chinese for the clerk or the administrator.

@@ -18,6 +18,7 @@ use std::io::{Cursor, Write};
 use chrono::{Datelike, NaiveDate};
 
 use crate::OfficeError;
+use crate::table::text_units;
 use crate::wordml::{BlockCtx, Filler, Package, rpr_bold, run};
 
 /// A table of a notice, e.g. the month's ranking.
@@ -73,13 +74,13 @@ pub fn date_zh(d: NaiveDate) -> String {
 /// Two characters of 三号 (16 pt), in twentieths of a point.
 const TWO_CHARS: u32 = 640;
 
-const NS_W: &str = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
-const NS_R: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
-const XML_DECL: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n";
+pub(crate) const NS_W: &str = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
+pub(crate) const NS_R: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+pub(crate) const XML_DECL: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n";
 
 /// Run properties in schema order: fonts (Times New Roman for Latin text and digits, as 公文
 /// use), bold, colour, size in half-points.
-fn rpr(east_asia: &str, bold: bool, color: Option<&str>, half_points: u32) -> String {
+pub(crate) fn rpr(east_asia: &str, bold: bool, color: Option<&str>, half_points: u32) -> String {
     format!(
         "<w:rPr><w:rFonts w:ascii=\"Times New Roman\" w:hAnsi=\"Times New Roman\" w:eastAsia=\"{east_asia}\" w:cs=\"Times New Roman\"/>{}{}<w:sz w:val=\"{half_points}\"/><w:szCs w:val=\"{half_points}\"/></w:rPr>",
         if bold { "<w:b/><w:bCs/>" } else { "" },
@@ -87,7 +88,7 @@ fn rpr(east_asia: &str, bold: bool, color: Option<&str>, half_points: u32) -> St
     )
 }
 
-fn para(ppr: &str, rpr: &str, text: &str) -> String {
+pub(crate) fn para(ppr: &str, rpr: &str, text: &str) -> String {
     if text.is_empty() {
         format!("<w:p><w:pPr>{ppr}</w:pPr></w:p>")
     } else {
@@ -171,9 +172,16 @@ fn default_styles() -> String {
 /// The built-in template: what an administrator downloads, edits in Word or WPS, and uploads.
 /// Placeholder paragraphs carry the layout; see the module documentation.
 pub fn default_template() -> Vec<u8> {
+    word_package("督查通报模板", &default_document())
+}
+
+/// A Word package around a main document (`word/document.xml`, whose section refers to the
+/// footer as `rId3`): the 公文 styles, settings, and the "— 1 —" page-number footer.
+pub(crate) fn word_package(title: &str, document: &str) -> Vec<u8> {
     const RELS: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
     const OFFICE_REL: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
     const CT_PREFIX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml";
+    let title = crate::wordml::xml_text(title);
     let parts: [(&str, String); 9] = [
         (
             "[Content_Types].xml",
@@ -190,7 +198,10 @@ pub fn default_template() -> Vec<u8> {
         (
             "docProps/core.xml",
             format!(
-                "{XML_DECL}<cp:coreProperties xmlns:cp=\"http://schemas.openxmlformats.org/package/2006/metadata/core-properties\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><dc:title>督查通报模板</dc:title><dc:creator>协同</dc:creator></cp:coreProperties>"
+                "{XML_DECL}<cp:coreProperties \
+                 xmlns:cp=\"http://schemas.openxmlformats.org/package/2006/metadata/core-properties\" \
+                 xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><dc:title>{title}</dc:title>\
+                 <dc:creator>协同</dc:creator></cp:coreProperties>"
             ),
         ),
         (
@@ -199,7 +210,7 @@ pub fn default_template() -> Vec<u8> {
                 "{XML_DECL}<Properties xmlns=\"http://schemas.openxmlformats.org/officeDocument/2006/extended-properties\"><Application>Xietong</Application></Properties>"
             ),
         ),
-        ("word/document.xml", default_document()),
+        ("word/document.xml", document.to_string()),
         (
             "word/_rels/document.xml.rels",
             format!(
@@ -309,11 +320,6 @@ fn plain_ppr(keep_next: bool, before_after: u32) -> String {
         "<w:pPr>{}<w:spacing w:before=\"{before_after}\" w:after=\"{before_after}\" w:line=\"240\" w:lineRule=\"auto\"/><w:ind w:left=\"0\" w:right=\"0\" w:firstLine=\"0\" w:firstLineChars=\"0\"/><w:jc w:val=\"center\"/></w:pPr>",
         if keep_next { "<w:keepNext/>" } else { "" }
     )
-}
-
-/// Width of text in half-width characters (a Chinese character counts two).
-fn text_units(s: &str) -> usize {
-    s.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum()
 }
 
 /// A caption, the table (borders, a bold shaded header row repeated on each page, cells in the

@@ -11,7 +11,8 @@ pub struct Column {
     pub header: String,
     /// Must be filled in every data row; marked "*" in templates.
     pub required: bool,
-    /// Width in Excel character units.
+    /// Width in Excel character units, for import templates (at least the header's width). Ledger
+    /// exports fit each column to its content instead ([`crate::xlsx::fitted_widths`]).
     pub width: f64,
     /// Fill-in hint, shown as a note on the header cell and in the 填写说明 sheet.
     pub note: String,
@@ -55,6 +56,28 @@ impl Column {
     pub fn choices<S: Into<String>>(mut self, choices: impl IntoIterator<Item = S>) -> Column {
         self.choices = choices.into_iter().map(Into::into).collect();
         self
+    }
+}
+
+/// How wide text prints, in half-width character units: a CJK (or other full-width) character
+/// counts two, as Excel and Word lay it out; the widest line of a multi-line text.
+pub fn text_units(s: &str) -> usize {
+    s.lines().map(|l| l.chars().map(char_units).sum()).max().unwrap_or(0)
+}
+
+fn char_units(c: char) -> usize {
+    // Control characters take no room; combining marks and zero-width characters are rare in
+    // ledgers and counting them one is harmless (a column a little wider).
+    if c.is_control() {
+        0
+    } else if c.is_ascii() || ('\u{FF61}'..='\u{FF9F}').contains(&c) {
+        // ASCII, and the half-width katakana block of the full-width forms.
+        1
+    } else if matches!(c as u32, 0x00A0..=0x02FF | 0x0370..=0x04FF) {
+        // Latin-1 and Latin Extended letters, Greek and Cyrillic: one unit.
+        1
+    } else {
+        2
     }
 }
 

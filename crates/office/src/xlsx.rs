@@ -7,7 +7,7 @@ use rust_xlsxwriter::{
 };
 
 use crate::OfficeError;
-use crate::table::{Cell, Column, SheetData};
+use crate::table::{Cell, Column, SheetData, text_units};
 
 pub use crate::read::{ImportErrors, MAX_BYTES, MAX_ROWS, RawRow, RowError, read_rows, read_table};
 
@@ -58,6 +58,89 @@ fn unique_sheet_name(name: &str, taken: &mut Vec<String>) -> String {
     candidate
 }
 
+/// A ledger column grows to fit its content up to this width (Excel character units); longer
+/// text wraps inside the cell, so it is printed whole instead of cut at the next column.
+pub const MAX_FIT_WIDTH: f64 = 36.0;
+/// The narrowest a fitted column gets (a short number or an empty column stays clickable).
+pub const MIN_FIT_WIDTH: f64 = 6.0;
+
+/// How wide a cell's content prints, in half-width character units (CJK counts two).
+fn cell_units(cell: &Cell) -> usize {
+    match cell {
+        Cell::Text(s) => text_units(s),
+        Cell::Number(n) => crate::read::float_text(*n).len(),
+        // As the formats below write them: yyyy-mm-dd and yyyy-mm-dd hh:mm.
+        Cell::Date(_) => 10,
+        Cell::DateTime(_) => 16,
+        Cell::Empty => 0,
+    }
+}
+
+/// The width that shows `units` half-width characters whole: Excel's unit is the width of a
+/// digit of the default font, and a CJK glyph prints a little wider than two digits (Noto Sans
+/// CJK and SimSun at 11 pt: about 2.1), so a tenth is added, plus two for the cell's padding.
+fn width_for(units: usize) -> f64 {
+    units as f64 * 1.1 + 2.0
+}
+
+/// Lines a cell takes in a column of `width` (wrapped text; explicit line breaks count).
+fn cell_lines(cell: &Cell, width: f64) -> usize {
+    let Cell::Text(s) = cell else { return 1 };
+    // The half-width characters a line of this column holds (the inverse of `width_for`).
+    let per_line = ((width - 2.0) / 1.1).max(1.0);
+    let lines = |l: &str| {
+        let n = text_units(l) as f64 / per_line;
+        // Text that wraps breaks at a character or a space, not exactly at the edge: a little
+        // room for the line ends.
+        if n <= 1.0 + 1e-9 { 1 } else { (n / 0.92).ceil() as usize }
+    };
+    s.lines().map(lines).sum::<usize>().max(1)
+}
+
+/// Points per line of a ledger row (Calibri 11 and the CJK fonts that stand in for it).
+const LINE_POINTS: f64 = 15.0;
+
+/// The height of a data row whose text wraps, in points; `None` for a one-line row. Spreadsheet
+/// programs do not grow a row for wrapped text on opening a file (LibreOffice keeps the default
+/// height and prints the first line only), so the height is set here.
+fn row_height(row: &[Cell], widths: &[f64]) -> Option<f64> {
+    let lines = row.iter().zip(widths).map(|(c, w)| cell_lines(c, *w)).max().unwrap_or(1);
+    // Excel's limit is 409 points.
+    (lines > 1).then(|| (lines as f64 * LINE_POINTS + 2.0).min(409.0))
+}
+
+/// Each column's width fitted to its header and content (the widest cell, CJK characters
+/// counting double), between [`MIN_FIT_WIDTH`] and [`MAX_FIT_WIDTH`].
+pub fn fitted_widths(columns: &[Column], rows: &[Vec<Cell>]) -> Vec<f64> {
+    columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let widest = rows.iter().filter_map(|r| r.get(i)).map(cell_units).max().unwrap_or(0);
+            // The header is bold: a little wider than the same text in the body.
+            let header = (width_for(text_units(&c.header)) * 1.1).ceil();
+            width_for(widest).max(header).clamp(MIN_FIT_WIDTH, MAX_FIT_WIDTH)
+        })
+        .collect()
+}
+
+/// The print layout of every sheet this module writes — the one place it is set: A4 landscape,
+/// all columns scaled onto one page width and as many pages tall as the rows need
+/// (fitToWidth=1, fitToHeight=0), the header row repeated at the top of every page (print
+/// titles), centred, narrow margins, "第 N 页，共 M 页" in the footer.
+fn print_layout(ws: &mut Worksheet, header_row: u32) -> Result<(), OfficeError> {
+    const A4: u8 = 9;
+    ws.set_paper_size(A4);
+    ws.set_landscape();
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_repeat_rows(header_row, header_row).map_err(xerr)?;
+    ws.set_print_center_horizontally(true);
+    // Inches: left, right, top, bottom, header, footer.
+    ws.set_margins(0.4, 0.4, 0.5, 0.6, 0.3, 0.3);
+    ws.set_footer("&C第 &P 页，共 &N 页");
+    Ok(())
+}
+
 /// Widths in Excel character units; a nonsense width falls back to a readable one.
 fn column_width(c: &Column) -> f64 {
     let w = if c.width.is_finite() { c.width } else { 14.0 };
@@ -93,12 +176,14 @@ struct CellFormats {
 }
 
 impl CellFormats {
+    /// Printed ledgers: thin borders, text wrapped inside its (fitted) column, top-aligned.
     fn ledger() -> CellFormats {
+        let cell = Format::new().set_border(FormatBorder::Thin).set_align(FormatAlign::Top);
         CellFormats {
-            text: Format::new(),
-            number: Format::new(),
-            date: Format::new().set_num_format("yyyy-mm-dd"),
-            datetime: Format::new().set_num_format("yyyy-mm-dd hh:mm"),
+            text: cell.clone().set_text_wrap(),
+            number: cell.clone(),
+            date: cell.clone().set_num_format("yyyy-mm-dd"),
+            datetime: cell.set_num_format("yyyy-mm-dd hh:mm"),
         }
     }
 
@@ -156,8 +241,8 @@ fn row_index(i: usize) -> Result<u32, OfficeError> {
         .ok_or_else(|| OfficeError::Write("行数超过 Excel 上限（1048576 行），请缩小导出范围".into()))
 }
 
-/// One ledger sheet: optional title row, bold frozen header with a filter, widths, dates as
-/// dates and numbers as numbers.
+/// One ledger sheet: optional title row, bold frozen header with a filter, columns fitted to
+/// their content, dates as dates and numbers as numbers, and the print layout.
 fn ledger_sheet(
     ws: &mut Worksheet,
     title: Option<&str>,
@@ -181,22 +266,27 @@ fn ledger_sheet(
         header_row = 1;
     }
     let hf = header_format();
-    for (i, c) in columns.iter().enumerate() {
+    let widths = fitted_widths(columns, rows);
+    for (i, (c, width)) in columns.iter().zip(&widths).enumerate() {
         let col = col_index(i)?;
         ws.write_string_with_format(header_row, col, clip(&c.header), &hf).map_err(xerr)?;
-        ws.set_column_width(col, column_width(c)).map_err(xerr)?;
+        ws.set_column_width(col, *width).map_err(xerr)?;
     }
     let last_row = row_index(header_row as usize + rows.len())?;
     for (r, row) in rows.iter().enumerate() {
+        let at = header_row + 1 + r as u32;
         for (c, cell) in row.iter().enumerate().take(columns.len()) {
-            write_cell(ws, header_row + 1 + r as u32, c as u16, cell, &formats)?;
+            write_cell(ws, at, c as u16, cell, &formats)?;
+        }
+        if let Some(h) = row_height(row, &widths) {
+            ws.set_row_height(at, h).map_err(xerr)?;
         }
     }
     ws.set_freeze_panes(header_row + 1, 0).map_err(xerr)?;
     if !columns.is_empty() {
         ws.autofilter(header_row, 0, last_row, col_index(columns.len() - 1)?).map_err(xerr)?;
     }
-    Ok(())
+    print_layout(ws, header_row)
 }
 
 /// A ledger as one worksheet (see [`export_workbook`] for several).
@@ -291,7 +381,7 @@ pub fn import_template(
         ws.write_string_with_format(0, col, clip(&header), if c.required { &required_hf } else { &hf })
             .map_err(xerr)?;
         // Wide enough for the header itself (CJK characters take two units).
-        let header_units: usize = header.chars().map(|ch| if ch.is_ascii() { 1 } else { 2 }).sum();
+        let header_units = text_units(&header);
         ws.set_column_width(col, column_width(c).max(header_units as f64 + 2.0).min(120.0)).map_err(xerr)?;
         let hint = header_hint(c);
         if !hint.is_empty() {
@@ -326,6 +416,7 @@ pub fn import_template(
         }
     }
     ws.set_freeze_panes(1, 0).map_err(xerr)?;
+    print_layout(&mut ws, 0)?;
 
     let mut help = Worksheet::new();
     help.set_name(HELP_SHEET).map_err(xerr)?;
@@ -389,6 +480,60 @@ mod tests {
         assert_eq!(marked_example(&[Cell::Text("示例：道路".into())])[0], Cell::Text("示例：道路".into()));
         assert_eq!(marked_example(&[Cell::Text("道路".into())])[0], Cell::Text("示例：道路".into()));
         assert_eq!(marked_example(&[Cell::Empty, Cell::Number(18500.0)])[1], Cell::Text("示例：18500".into()));
+    }
+
+    #[test]
+    fn columns_fit_their_content_cjk_counting_double() {
+        let cols = [Column::plain("亮灯", 99.0), Column::plain("编号", 1.0), Column::plain("任务名称", 10.0)];
+        let rows = vec![
+            vec![Cell::Text("红灯（已逾期）".into()), Cell::Number(18.0), Cell::Text("甲".repeat(100))],
+            vec![Cell::Text("绿灯".into()), Cell::Number(1234567.0), Cell::Empty],
+        ];
+        let w = fitted_widths(&cols, &rows);
+        // 7 CJK characters = 14 units, whole: 14 × 1.1 + 2.
+        assert!((w[0] - 17.4).abs() < 1e-9, "{w:?}");
+        // The header (bold) is wider than the numbers.
+        assert!((w[1] - width_for(7)).abs() < 1e-9, "the widest number, 7 digits: {w:?}");
+        assert_eq!(w[2], MAX_FIT_WIDTH, "long text is capped and wraps");
+        assert_eq!(fitted_widths(&cols, &[]).len(), 3);
+    }
+
+    #[test]
+    fn wrapped_rows_get_their_height() {
+        let widths = [17.4, 36.0];
+        assert_eq!(row_height(&[Cell::Text("红灯（已逾期）".into()), Cell::Number(1.0)], &widths), None);
+        let long = Cell::Text("背街小巷综合整治提升，完成路面、管网、立面和绿化改造".into());
+        assert_eq!(row_height(&[Cell::Empty, long], &widths), Some(2.0 * LINE_POINTS + 2.0));
+        let lines = Cell::Text("一\n二\n三".into());
+        assert_eq!(row_height(&[lines, Cell::Empty], &widths), Some(3.0 * LINE_POINTS + 2.0));
+        assert_eq!(row_height(&[Cell::Text("字".repeat(5000)), Cell::Empty], &widths), Some(409.0));
+    }
+
+    #[test]
+    fn every_sheet_carries_the_print_layout() {
+        use std::io::Read;
+        let cols = [Column::plain("任务名称", 10.0), Column::plain("牵头单位", 10.0)];
+        let rows = vec![vec![Cell::Text("道路".into()), Cell::Text("城管局".into())]];
+        let files = [
+            export_table("台账", Some("标题"), &cols, &rows).unwrap(),
+            export_workbook(&[SheetData { name: "甲".into(), title: None, columns: cols.to_vec(), rows }]).unwrap(),
+            import_template("模板", &cols, &[], &["说明"]).unwrap(),
+        ];
+        for (i, bytes) in files.iter().enumerate() {
+            let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+            let mut sheet = String::new();
+            zip.by_name("xl/worksheets/sheet1.xml").unwrap().read_to_string(&mut sheet).unwrap();
+            let mut book = String::new();
+            zip.by_name("xl/workbook.xml").unwrap().read_to_string(&mut book).unwrap();
+            assert!(sheet.contains("<pageSetUpPr fitToPage=\"1\"/>"), "file {i}: {sheet}");
+            assert!(
+                sheet.contains("<pageSetup paperSize=\"9\" fitToHeight=\"0\" orientation=\"landscape\""),
+                "file {i}"
+            );
+            assert!(sheet.contains("&amp;C第 &amp;P 页，共 &amp;N 页"), "file {i}: page numbers");
+            let titles = if i == 0 { "!$2:$2" } else { "!$1:$1" };
+            assert!(book.contains("_xlnm.Print_Titles") && book.contains(titles), "file {i}: {book}");
+        }
     }
 
     #[test]

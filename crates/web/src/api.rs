@@ -64,6 +64,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(crate::projects_api::router())
         .merge(crate::coordination_api::router())
         .merge(crate::docking_api::router())
+        .merge(crate::tasks::api_router())
+        .merge(crate::notices::api_router())
 }
 
 /// JSON body extractor whose rejections are Chinese 400s naming the field when serde can.

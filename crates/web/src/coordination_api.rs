@@ -3,9 +3,11 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
+use xietong_office::table::{Cell, Column};
 use xietong_storage::dashboard::{NewVisit, Visit};
 use xietong_storage::inspections::{InspectionOverview, NewInspection};
 use xietong_storage::problems::{NewMeeting, NewProblem, Problem, ProblemDetail};
@@ -16,6 +18,7 @@ use crate::api::Created;
 use crate::api::{J, Q};
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorBody};
+use crate::office_api::{XLSX, download, office_err};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -27,6 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(merge_inspections))
         .routes(routes!(visits, record_visit))
         .routes(routes!(visit_follow_up))
+        .routes(routes!(export_problems))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -176,4 +180,59 @@ async fn visit_follow_up(
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     let snap = s.snapshot();
     Ok((StatusCode::CREATED, Json(Created { id: s.db.visit_follow_up(&u, &snap.ctx(), id, &n).await? })))
+}
+
+/// 导出问题台账（Excel）：与问题台账页相同的数据范围和状态筛选。
+#[utoipa::path(get, path = "/api/exports/problems", params(ProblemQuery), tag = "导入导出",
+    responses(
+        (status = 200, description = "Excel 文件",
+            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 400, body = ErrorBody)))]
+async fn export_problems(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Q(q): Q<ProblemQuery>,
+) -> Result<Response, ApiError> {
+    let now = s.clock.now();
+    let list = s.db.list_problems(&u, q.status.as_deref().filter(|x| !x.is_empty()), now).await?;
+    let cols: Vec<Column> = [
+        ("编号", 6.0),
+        ("问题", 40.0),
+        ("来源任务", 30.0),
+        ("牵头单位", 16.0),
+        ("一把手", 14.0),
+        ("涉及单位", 24.0),
+        ("状态", 12.0),
+        ("当前持有", 22.0),
+        ("存续天数", 8.0),
+        ("列入时间", 18.0),
+        ("化解时间", 18.0),
+    ]
+    .iter()
+    .map(|(h, w)| Column::plain(h, *w))
+    .collect();
+    let dt = |x: Option<chrono::NaiveDateTime>| x.map(Cell::DateTime).unwrap_or(Cell::Empty);
+    let rows: Vec<Vec<Cell>> = list
+        .iter()
+        .map(|p| {
+            vec![
+                Cell::Number(p.id as f64),
+                Cell::Text(p.title.clone()),
+                Cell::Text(p.source_task_title.clone().unwrap_or_default()),
+                Cell::Text(p.lead_unit_name.clone()),
+                Cell::Text(p.lead_unit_head.clone().unwrap_or_default()),
+                Cell::Text(p.units.iter().map(|u| u.1.clone()).collect::<Vec<_>>().join("、")),
+                Cell::Text(p.status_label.clone()),
+                Cell::Text(p.holder.clone()),
+                Cell::Number(p.age_days as f64),
+                dt(Some(p.raised_at)),
+                dt(p.resolved_at),
+            ]
+        })
+        .collect();
+    let title = format!("问题台账（导出时间 {}）", now.format("%Y-%m-%d %H:%M"));
+    let bytes = s
+        .heavy(move || xietong_office::xlsx::export_table("问题台账", Some(&title), &cols, &rows).map_err(office_err))
+        .await?;
+    Ok(download(XLSX, &format!("问题台账_{}.xlsx", now.format("%Y%m%d")), bytes))
 }

@@ -603,13 +603,18 @@ async fn stats(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Result<Json
 }
 
 /// 导出产学研台账（Excel，按当前账号可见的范围）。what：tech-problems 难题库、experts 专家库、
-/// dockings 对接、contracts 技术合同、platforms 平台载体。
-#[utoipa::path(get, path = "/api/exports/docking/{what}", params(("what" = String, Path, description = "tech-problems / experts / dockings / contracts / platforms")), tag = "导入导出",
+/// dockings 对接（可按 stage 筛选，与对接页相同）、contracts 技术合同、platforms 平台载体。
+#[utoipa::path(get, path = "/api/exports/docking/{what}", tag = "导入导出",
+    params(
+        ("what" = String, Path, description = "tech-problems / experts / dockings / contracts / platforms"),
+        StageQuery
+    ),
     responses((status = 200, description = "Excel 文件", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn export(
     State(s): State<AppState>,
     ApiUser(u, _): ApiUser,
     Path(what): Path<String>,
+    Q(q): Q<StageQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     use xietong_office::table::{Cell, Column};
     may_read_libraries(&u)?;
@@ -702,7 +707,7 @@ async fn export(
                 ("阶段", 14.0),
                 ("终止原因", 20.0),
             ],
-            s.db.list_dockings(&u, None)
+            s.db.list_dockings(&u, stage_param(q.stage.as_deref())?)
                 .await?
                 .iter()
                 .map(|d| {

@@ -13,6 +13,7 @@ pub mod error;
 pub mod forms;
 pub mod inbox;
 pub mod ledger_pages;
+pub mod notices;
 pub mod office_api;
 pub mod outcomes_api;
 pub mod outcomes_pages;
@@ -20,6 +21,7 @@ pub mod pages;
 pub mod policy;
 pub mod projects_api;
 pub mod security_pages;
+pub mod tasks;
 pub mod views;
 
 use std::net::SocketAddr;
@@ -299,6 +301,8 @@ pub fn page_routes() -> policy::Pages {
         .merge(security_pages::router())
         .merge(attachments::page_router())
         .merge(inbox::page_router())
+        .merge(tasks::page_router())
+        .merge(notices::page_router())
 }
 
 pub fn router(state: AppState) -> Router {

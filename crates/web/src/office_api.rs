@@ -17,14 +17,12 @@ use xietong_storage::imports::{
     ImportReport, RowProblem, cell_problems, indicator_columns, list_item_columns, task_columns,
 };
 use xietong_storage::rankings::RankingView;
-use xietong_storage::tasks::TaskFilter;
 use xietong_supervision::Role;
 
 use crate::AppState;
 use crate::api::Q;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorBody};
-use crate::views::task_row;
 
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
@@ -37,10 +35,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(import_list))
         .routes(routes!(import_indicators))
         .routes(routes!(import_problems))
-        .routes(routes!(export_tasks))
         .routes(routes!(export_ranking))
-        .routes(routes!(export_projects))
-        .routes(routes!(export_problems))
         .routes(routes!(ranking_notice))
         .routes(routes!(get_notice_template, put_notice_template))
 }
@@ -65,7 +60,7 @@ pub fn download(content_type: &'static str, file_name: &str, bytes: Vec<u8>) -> 
         .into_response()
 }
 
-fn office_err(e: impl std::fmt::Display) -> StoreError {
+pub(crate) fn office_err(e: impl std::fmt::Display) -> StoreError {
     StoreError::BadInput(e.to_string())
 }
 
@@ -303,124 +298,6 @@ pub async fn do_import(s: &AppState, u: &SessionUser, kind: &str, mp: Multipart)
     }
 }
 
-fn task_export_columns() -> Vec<Column> {
-    let c = Column::plain;
-    vec![
-        c("编号", 8.0),
-        c("亮灯", 10.0),
-        c("任务名称", 40.0),
-        c("文号", 24.0),
-        c("任务来源", 10.0),
-        c("工作类别", 12.0),
-        c("牵头单位", 16.0),
-        c("一把手", 12.0),
-        c("分管领导", 12.0),
-        c("状态", 10.0),
-        c("进度(%)", 8.0),
-        c("办理期限", 18.0),
-        c("收件时间", 18.0),
-        c("交办时间", 18.0),
-        c("分解时间", 18.0),
-    ]
-}
-
-/// 导出任务台账（Excel，按数据范围和筛选条件，全部页）。
-#[utoipa::path(get, path = "/api/exports/tasks", params(TaskFilter), tag = "导入导出",
-    responses((status = 200, description = "Excel 文件", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 400, body = ErrorBody)))]
-async fn export_tasks(
-    State(s): State<AppState>,
-    ApiUser(u, _): ApiUser,
-    Q(mut f): Q<TaskFilter>,
-) -> Result<Response, ApiError> {
-    let snap = s.snapshot();
-    let mut rows = vec![];
-    f.page_size = Some(200);
-    let mut page = 1;
-    loop {
-        f.page = Some(page);
-        let p = s.db.list_tasks(&u, &snap.ctx(), &f).await?;
-        let n = p.items.len();
-        for t in p.items {
-            let r = task_row(t, &snap.cal, &snap.rules, snap.now, None);
-            let t = &r.task;
-            let dt = |x: Option<chrono::NaiveDateTime>| {
-                x.map(|x| Cell::Text(x.format("%Y-%m-%d %H:%M").to_string())).unwrap_or(Cell::Empty)
-            };
-            rows.push(vec![
-                Cell::Number(t.id as f64),
-                Cell::Text(r.light_label.clone()),
-                Cell::Text(t.title.clone()),
-                Cell::Text(t.doc_no.clone()),
-                Cell::Text(t.source_kind.label_zh().into()),
-                Cell::Text(t.category_name.clone().unwrap_or_default()),
-                Cell::Text(t.lead_unit_name.clone()),
-                Cell::Text(t.lead_unit_head.clone().unwrap_or_default()),
-                Cell::Text(t.leader_name.clone().unwrap_or_default()),
-                Cell::Text(r.status_label.clone()),
-                Cell::Number(t.progress as f64),
-                dt(Some(t.deadline)),
-                dt(Some(t.received_at)),
-                dt(t.assigned_at),
-                dt(t.decomposed_at),
-            ]);
-        }
-        if n < 200 || rows.len() >= 100_000 {
-            break;
-        }
-        page += 1;
-    }
-    let title = format!("督办任务台账（导出时间 {}）", snap.now.format("%Y-%m-%d %H:%M"));
-    let cols = task_export_columns();
-    let bytes = s.heavy(move || export_table("任务台账", Some(&title), &cols, &rows).map_err(office_err)).await?;
-    Ok(download(XLSX, &format!("督办任务台账_{}.xlsx", snap.now.format("%Y%m%d")), bytes))
-}
-
-/// 导出问题台账（Excel，按数据范围）。
-#[utoipa::path(get, path = "/api/exports/problems", tag = "导入导出",
-    responses((status = 200, description = "Excel 文件", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
-async fn export_problems(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Result<Response, ApiError> {
-    let now = s.clock.now();
-    let list = s.db.list_problems(&u, None, now).await?;
-    let cols: Vec<Column> = [
-        ("编号", 6.0),
-        ("问题", 40.0),
-        ("来源任务", 30.0),
-        ("牵头单位", 16.0),
-        ("一把手", 14.0),
-        ("涉及单位", 24.0),
-        ("状态", 12.0),
-        ("当前持有", 22.0),
-        ("存续天数", 8.0),
-        ("列入时间", 18.0),
-        ("化解时间", 18.0),
-    ]
-    .iter()
-    .map(|(h, w)| Column::plain(h, *w))
-    .collect();
-    let dt = |x: Option<chrono::NaiveDateTime>| x.map(Cell::DateTime).unwrap_or(Cell::Empty);
-    let rows: Vec<Vec<Cell>> = list
-        .iter()
-        .map(|p| {
-            vec![
-                Cell::Number(p.id as f64),
-                Cell::Text(p.title.clone()),
-                Cell::Text(p.source_task_title.clone().unwrap_or_default()),
-                Cell::Text(p.lead_unit_name.clone()),
-                Cell::Text(p.lead_unit_head.clone().unwrap_or_default()),
-                Cell::Text(p.units.iter().map(|u| u.1.clone()).collect::<Vec<_>>().join("、")),
-                Cell::Text(p.status_label.clone()),
-                Cell::Text(p.holder.clone()),
-                Cell::Number(p.age_days as f64),
-                dt(Some(p.raised_at)),
-                dt(p.resolved_at),
-            ]
-        })
-        .collect();
-    let title = format!("问题台账（导出时间 {}）", now.format("%Y-%m-%d %H:%M"));
-    let bytes = s.heavy(move || export_table("问题台账", Some(&title), &cols, &rows).map_err(office_err)).await?;
-    Ok(download(XLSX, &format!("问题台账_{}.xlsx", now.format("%Y%m%d")), bytes))
-}
-
 fn ranking_columns() -> Vec<Column> {
     let c = Column::plain;
     vec![
@@ -472,75 +349,6 @@ async fn export_ranking(
     let (cols, rows) = (ranking_columns(), ranking_cells(&v));
     let bytes = s.heavy(move || export_table("月度排名", Some(&title), &cols, &rows).map_err(office_err)).await?;
     Ok(download(XLSX, &format!("{}_{}_月度排名.xlsx", v.category_name, v.month), bytes))
-}
-
-/// 导出项目台账（Excel，含各标段）。
-#[utoipa::path(get, path = "/api/exports/projects", tag = "导入导出",
-    responses((status = 200, description = "Excel 文件", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
-async fn export_projects(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Result<Response, ApiError> {
-    let now = s.clock.now();
-    let projects = s.db.list_projects(&u, now.date()).await?;
-    let c = Column::plain;
-    let cols = vec![
-        c("项目", 36.0),
-        c("类型", 12.0),
-        c("业主单位", 16.0),
-        c("牵头单位", 16.0),
-        c("建设地点", 20.0),
-        c("计划总投资(万元)", 14.0),
-        c("预计年产值(万元)", 14.0),
-        c("预计年税收(万元)", 14.0),
-        c("待办手续", 24.0),
-        c("存在问题", 24.0),
-        c("标段", 16.0),
-        c("施工单位", 20.0),
-        c("标段进度(%)", 10.0),
-        c("应完成(%)", 10.0),
-        c("标段排名", 8.0),
-        c("是否滞后", 8.0),
-    ];
-    let mut rows = vec![];
-    for p in &projects {
-        let base = |rows: &mut Vec<Vec<Cell>>, tail: Vec<Cell>| {
-            let mut r = vec![
-                Cell::Text(p.title.clone()),
-                Cell::Text(p.kind_label.clone()),
-                Cell::Text(p.owner_unit_name.clone()),
-                Cell::Text(p.lead_unit_name.clone()),
-                Cell::Text(p.location.clone()),
-                Cell::Number(p.planned_investment),
-                p.annual_output.map(Cell::Number).unwrap_or(Cell::Empty),
-                p.annual_tax.map(Cell::Number).unwrap_or(Cell::Empty),
-                Cell::Text(p.approvals_pending.clone()),
-                Cell::Text(p.problems.clone()),
-            ];
-            r.extend(tail);
-            rows.push(r);
-        };
-        if p.ranked_sections.is_empty() {
-            base(
-                &mut rows,
-                vec![Cell::Empty, Cell::Empty, Cell::Number(p.progress as f64), Cell::Empty, Cell::Empty, Cell::Empty],
-            );
-        }
-        for r in &p.ranked_sections {
-            let contractor = p.sections.iter().find(|x| x.id == r.id).map(|x| x.contractor.clone()).unwrap_or_default();
-            base(
-                &mut rows,
-                vec![
-                    Cell::Text(r.name.clone()),
-                    Cell::Text(contractor),
-                    Cell::Number(r.progress as f64),
-                    Cell::Number(r.planned_percent),
-                    Cell::Number(r.rank as f64),
-                    Cell::Text(if r.lagging { "滞后".into() } else { String::new() }),
-                ],
-            );
-        }
-    }
-    let title = format!("重点项目台账（导出时间 {}）", now.format("%Y-%m-%d %H:%M"));
-    let bytes = s.heavy(move || export_table("项目台账", Some(&title), &cols, &rows).map_err(office_err)).await?;
-    Ok(download(XLSX, &format!("重点项目台账_{}.xlsx", now.format("%Y%m%d")), bytes))
 }
 
 /// Compose the monthly notice from a published ranking: the table, and the laggards named with
@@ -618,7 +426,7 @@ pub async fn compose_ranking_notice(s: &AppState, v: &RankingView) -> Result<Not
     })
 }
 
-async fn notice_template(s: &AppState) -> Result<Option<Vec<u8>>, StoreError> {
+pub(crate) async fn notice_template(s: &AppState) -> Result<Option<Vec<u8>>, StoreError> {
     match s.db.get_setting(NOTICE_TEMPLATE_KEY).await? {
         Some(h) if !h.is_empty() => Ok(Some(hex::decode(h).map_err(|_| StoreError::internal("通报模板数据损坏"))?)),
         _ => Ok(None),

@@ -209,7 +209,7 @@ async fn todo_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Respo
         StatusCode::OK,
         "todo.html",
         Some(&u),
-        context! { nav => "todo", rows => rows, records => records, unread_notes => unread,
+        context! { nav => "todo", rows => rows, records => records, unread_notes => unread, back => "/todo",
         now => snap.now.to_string(), platform => matches!(u.role, Role::Enterprise | Role::Institution) },
     )
 }
@@ -256,13 +256,15 @@ async fn tasks_page(
     // Every filter but the page, for the paging links.
     let qs = serde_urlencoded::to_string(raw.iter().filter(|(k, v)| k != "page" && !v.is_empty()).collect::<Vec<_>>())
         .unwrap_or_default();
+    let export_query = crate::tasks::paper::export_query(&f);
+    let back = format!("/tasks{export_query}");
     render(
         &s,
         StatusCode::OK,
         "tasks.html",
         Some(&u),
         context! { nav => "tasks", rows => rows, total => page.total, page => page.page, pages => pages, units => units, categories => categories,
-        statuses => statuses, sources => sources, qs => qs,
+        statuses => statuses, sources => sources, qs => qs, export_query => export_query, back => back,
         f => context! { status => f.status, light => f.light, lead_unit_id => f.lead_unit_id,
         category_id => f.category_id, source_kind => f.source_kind, q => f.q, area => f.area } },
     )

@@ -3,9 +3,11 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
+use xietong_office::table::{Cell, Column};
 use xietong_storage::lists::TaskList;
 use xietong_storage::projects::{NewProject, Project};
 
@@ -13,6 +15,7 @@ use crate::AppState;
 use crate::api::J;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorBody};
+use crate::office_api::{XLSX, download, office_err};
 use crate::views::{TaskRow, task_row};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -22,6 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(report_section))
         .routes(routes!(lists))
         .routes(routes!(list_items))
+        .routes(routes!(export_projects))
 }
 
 /// 数据范围内的项目（含标段排名）。
@@ -100,4 +104,78 @@ async fn list_items(
         list,
         items: tasks.into_iter().map(|t| task_row(t, &snap.cal, &snap.rules, snap.now, None)).collect(),
     }))
+}
+
+/// 导出项目台账（Excel，与重点项目页相同的数据范围，含各标段）。
+#[utoipa::path(get, path = "/api/exports/projects", tag = "导入导出",
+    responses(
+        (status = 200, description = "Excel 文件",
+            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+async fn export_projects(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Result<Response, ApiError> {
+    let now = s.clock.now();
+    let projects = s.db.list_projects(&u, now.date()).await?;
+    let c = Column::plain;
+    let cols = vec![
+        c("项目", 36.0),
+        c("类型", 12.0),
+        c("业主单位", 16.0),
+        c("牵头单位", 16.0),
+        c("建设地点", 20.0),
+        c("计划总投资(万元)", 14.0),
+        c("预计年产值(万元)", 14.0),
+        c("预计年税收(万元)", 14.0),
+        c("待办手续", 24.0),
+        c("存在问题", 24.0),
+        c("标段", 16.0),
+        c("施工单位", 20.0),
+        c("标段进度(%)", 10.0),
+        c("应完成(%)", 10.0),
+        c("标段排名", 8.0),
+        c("是否滞后", 8.0),
+    ];
+    let mut rows = vec![];
+    for p in &projects {
+        let base = |rows: &mut Vec<Vec<Cell>>, tail: Vec<Cell>| {
+            let mut r = vec![
+                Cell::Text(p.title.clone()),
+                Cell::Text(p.kind_label.clone()),
+                Cell::Text(p.owner_unit_name.clone()),
+                Cell::Text(p.lead_unit_name.clone()),
+                Cell::Text(p.location.clone()),
+                Cell::Number(p.planned_investment),
+                p.annual_output.map(Cell::Number).unwrap_or(Cell::Empty),
+                p.annual_tax.map(Cell::Number).unwrap_or(Cell::Empty),
+                Cell::Text(p.approvals_pending.clone()),
+                Cell::Text(p.problems.clone()),
+            ];
+            r.extend(tail);
+            rows.push(r);
+        };
+        if p.ranked_sections.is_empty() {
+            base(
+                &mut rows,
+                vec![Cell::Empty, Cell::Empty, Cell::Number(p.progress as f64), Cell::Empty, Cell::Empty, Cell::Empty],
+            );
+        }
+        for r in &p.ranked_sections {
+            let section = p.sections.iter().find(|x| x.id == r.id);
+            let contractor = section.map(|x| x.contractor.clone()).unwrap_or_default();
+            base(
+                &mut rows,
+                vec![
+                    Cell::Text(r.name.clone()),
+                    Cell::Text(contractor),
+                    Cell::Number(r.progress as f64),
+                    Cell::Number(r.planned_percent),
+                    Cell::Number(r.rank as f64),
+                    Cell::Text(if r.lagging { "滞后".into() } else { String::new() }),
+                ],
+            );
+        }
+    }
+    let title = format!("重点项目台账（导出时间 {}）", now.format("%Y-%m-%d %H:%M"));
+    let bytes = s
+        .heavy(move || xietong_office::xlsx::export_table("项目台账", Some(&title), &cols, &rows).map_err(office_err))
+        .await?;
+    Ok(download(XLSX, &format!("重点项目台账_{}.xlsx", now.format("%Y%m%d")), bytes))
 }

@@ -200,6 +200,8 @@ pub fn environment() -> minijinja::Environment<'static> {
         "todo.html",
         "inbox.html",
         "tasks.html",
+        "task_batch_form.html",
+        "task_batch.html",
         "task.html",
         "task_new.html",
         "calendar.html",

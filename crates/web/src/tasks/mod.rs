@@ -1,0 +1,35 @@
+//! Tasks in bulk and on paper (issue 13, item 6), API and pages side by side:
+//!
+//! - [`batch`]: 批量签收, 批量催办, 批量导出 — one audited action per task, answered row by row;
+//! - [`paper`]: the 督办通知单 (.docx, with its 回执) and the task ledger (.xlsx) of what the
+//!   task list shows.
+//!
+//! The tasks' own API (list, detail, actions) is still in [`crate::api`] and their pages in
+//! [`crate::pages`].
+
+pub mod batch;
+pub mod paper;
+
+use axum::routing::{get, post};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::AppState;
+
+/// The API routes (documented in the OpenAPI document; roles in [`crate::policy::TABLE`]).
+pub fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(paper::notice_api))
+        .routes(routes!(paper::export_api))
+        .routes(routes!(batch::receive_api))
+        .routes(routes!(batch::urge_api))
+        .routes(routes!(batch::export_api))
+}
+
+/// The page routes (roles in [`crate::policy::PAGES`]).
+pub fn page_router() -> crate::policy::Pages {
+    crate::policy::Pages::new()
+        .route("/tasks/{id}/notice.docx", get(paper::notice_page))
+        .route("/tasks/batch/receive", post(batch::receive_page))
+        .route("/tasks/batch/urge", post(batch::urge_page))
+        .route("/tasks/batch/export", post(batch::export_page))
+}
