@@ -92,6 +92,11 @@ async function pagesOf(acc) {
   if (PLATFORM.includes(acc.role)) {
     add('docking', '/docking');
     add('docking-problems', '/docking/problems');
+    const problems = await apiOk('GET', '/api/tech-problems', { token });
+    if (problems.length > 0) add(`docking-problem-${problems[0].id}`, `/docking/problems/${problems[0].id}`);
+    add('dockings', '/docking/dockings');
+    const dockings = await apiOk('GET', '/api/dockings', { token });
+    if (dockings.length > 0) add(`docking-${dockings[0].id}`, `/docking/dockings/${dockings[0].id}`);
   }
   if (acc.role === 'security_admin') add('online', '/online');
   if (acc.role === 'audit_admin') add('audit', '/audit');
@@ -107,9 +112,14 @@ async function widthOf(page) {
       for (const el of document.body.querySelectorAll('*')) {
         const r = el.getBoundingClientRect();
         if (r.right > limit + 0.5 && r.width > 0) {
-          // Report the outermost offender only.
+          // Report the outermost offender only, and nothing that scrolls inside its own box.
           const parent = el.parentElement && el.parentElement.getBoundingClientRect();
           if (parent && parent.right > limit + 0.5) continue;
+          let clipped = false;
+          for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+            if (getComputedStyle(a).overflowX !== 'visible' && a.getBoundingClientRect().right <= limit + 0.5) clipped = true;
+          }
+          if (clipped) continue;
           const id = el.id ? `#${el.id}` : '';
           const cls = el.classList.length ? `.${[...el.classList].join('.')}` : '';
           out.push(`${el.tagName.toLowerCase()}${id}${cls} right=${Math.round(r.right)}`);
@@ -199,11 +209,12 @@ for (const acc of ACCOUNTS) {
 }
 
 for (const acc of ACCOUNTS) {
-  test(`${acc.user}：手机上菜单收起，点开后可进入各页面，且每个链接都能打开`, { timeout: TEST_TIMEOUT_MS }, async () => {
+  test(`${acc.user}：手机上菜单收起，点开后可进入各页面，且每个链接都能打开`, { timeout: TEST_TIMEOUT_MS }, async (t) => {
     const { context, page } = await phoneLogin(acc);
     try {
       const bar = await page.locator('header').boundingBox();
       assert.ok(bar, 'the page has a header');
+      t.diagnostic(`${acc.user}: header ${Math.round(bar.height)} px tall with the menu closed`);
       assert.ok(bar.height <= MAX_BAR_HEIGHT, `the header bar is ${Math.round(bar.height)} px tall with the menu closed (at most ${MAX_BAR_HEIGHT})`);
       const nav = page.locator('#main-nav');
       assert.equal(await nav.count(), 1, 'the header has a #main-nav');
@@ -259,16 +270,17 @@ async function actionsAndTables(page) {
 }
 
 for (const user of ['jsj_lly', 'jsj_dlk', 'duchaju', 'fqz_cj']) {
-  test(`${user}：手机上任务页的办理表单在长表格之前`, { timeout: TEST_TIMEOUT_MS }, async () => {
+  test(`${user}：手机上任务页的办理表单在长表格之前`, { timeout: TEST_TIMEOUT_MS }, async (t) => {
     const acc = ACCOUNTS.find((a) => a.user === user);
     const token = await apiLogin(user);
     const todo = await apiOk('GET', '/api/todo', { token });
-    let id = todo.length > 0 ? todo[0].task.id : 18;
+    const id = todo.length > 0 ? todo[0].task.id : 2;
     const { context, page } = await phoneLogin(acc);
     try {
       const res = await page.goto(`/tasks/${id}`);
       assert.equal(res?.status(), 200, `${user} GET /tasks/${id} answered ${res?.status()}`);
       const pos = await actionsAndTables(page);
+      t.diagnostic(`${user} /tasks/${id}: first form ${pos.formId} at ${Math.round(pos.form)} px, first table at ${Math.round(pos.table)} px`);
       assert.ok(pos.form !== null, `${user} has a form to act on at /tasks/${id} (#actions form)`);
       assert.ok(pos.table !== null, `/tasks/${id} has tables`);
       assert.ok(
