@@ -317,6 +317,7 @@ test('电脑上分组菜单可展开，链接可用，同时只展开一个', { 
     await group('督办').locator('summary').click();
     assert.ok(await tasksLink.isVisible(), '督办 opens');
     assert.equal(await nav.locator('a[href="/dashboard"]').isVisible(), false, 'opening one menu closes the other');
+    await page.screenshot({ path: path.join(SHOTS, 'desktop-menu-open.png') });
     await Promise.all([page.waitForURL('**/tasks'), tasksLink.click()]);
     assert.equal(await page.locator('#main-nav a[href="/tasks"].on').count(), 1, 'the 任务 link is marked on /tasks');
     assert.equal((await page.locator('#main-nav details.menu.on > summary').textContent()).trim(), '督办');
