@@ -97,9 +97,17 @@ export async function apiLogin(username) {
 }
 
 
-/** A fresh browser context signed in as `username` through the login page. */
-export async function browserLogin(username, landing = '/todo') {
-  const context = await env.browser.newContext({ baseURL: env.baseURL, locale: 'zh-CN', viewport: { width: 1280, height: 900 } });
+/**
+ * A fresh browser context signed in as `username` through the login page. `contextOptions` are
+ * playwright's (e.g. a phone's viewport, `isMobile`, `hasTouch`); the default is a 1280×900 desktop.
+ */
+export async function browserLogin(username, landing = '/todo', contextOptions = {}) {
+  const context = await env.browser.newContext({
+    baseURL: env.baseURL,
+    locale: 'zh-CN',
+    viewport: { width: 1280, height: 900 },
+    ...contextOptions,
+  });
   context.setDefaultTimeout(20_000);
   context.setDefaultNavigationTimeout(30_000);
   const page = await context.newPage();
