@@ -30,11 +30,13 @@ async function expectOk(page, when) {
 }
 
 test('企业提交难题，科技局审核发布，匹配附理由，对接推进到技术合同，统计总额随之变化', { timeout: TEST_TIMEOUT_MS * 2 }, async () => {
-  const ent = await browserLogin('qiye', '/docking/problems');
+  // An enterprise lands on its 待办 (what waits for it), then opens the 难题库.
+  const ent = await browserLogin('qiye', '/todo');
   const tech = await browserLogin('kejiju');
   try {
     // --- the enterprise posts; a too-short description comes back with the field named ------
     const p = ent.page;
+    await p.goto('/docking/problems');
     assert.equal(await p.locator('a[href="/tasks"]').count(), 0, 'an enterprise account has no supervision menu');
     const form = p.locator('form#form-problem');
     await form.locator('input[name=title]').fill('架桥机钢结构焊接残余应力消除');

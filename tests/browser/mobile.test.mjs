@@ -47,8 +47,8 @@ const ACCOUNTS = [
   { user: 'jsj_dlk', role: 'responsible', home: '/todo' },
   { user: 'kejiju', role: 'tech', home: '/todo' },
   { user: 'admin', role: 'admin', home: '/todo' },
-  { user: 'qiye', role: 'enterprise', home: '/docking/problems' },
-  { user: 'gaoxiao', role: 'institution', home: '/docking/experts' },
+  { user: 'qiye', role: 'enterprise', home: '/todo' },
+  { user: 'gaoxiao', role: 'institution', home: '/todo' },
   { user: 'anquan', role: 'security_admin', home: '/online' },
   { user: 'shenji', role: 'audit_admin', home: '/audit' },
 ];
@@ -98,6 +98,9 @@ async function pagesOf(acc) {
     const dockings = await apiOk('GET', '/api/dockings', { token });
     if (dockings.length > 0) add(`docking-${dockings[0].id}`, `/docking/dockings/${dockings[0].id}`);
   }
+  // Every account has its 消息中心, and the platform's users their 待办 of records.
+  add('inbox', '/inbox');
+  if (['enterprise', 'institution'].includes(acc.role)) add('todo', '/todo');
   if (acc.role === 'security_admin') add('online', '/online');
   if (acc.role === 'audit_admin') add('audit', '/audit');
   return pages;
