@@ -41,9 +41,9 @@ async fn page(c: &Client, path: &str) -> String {
 /// The rows a list page shows for a link, following its pages: tasks (table `tasks`) or problems.
 async fn rows_behind(c: &Client, href: &str) -> i64 {
     let (table, row) = if href.starts_with("/tasks?") {
-        ("id=\"tasks\"", "<td><a href=\"/tasks/")
+        ("id=\"tasks\"", "<td class=\"primary\"><a href=\"/tasks/")
     } else if href.starts_with("/problems?") {
-        ("id=\"problems\"", "<tr><td><a href=\"/problems/")
+        ("id=\"problems\"", "<tr><td class=\"primary\"><a href=\"/problems/")
     } else {
         panic!("a count links to a list: {href}")
     };
@@ -83,7 +83,7 @@ async fn every_count_on_the_dashboard_is_the_rows_of_its_link() {
             let units = html
                 .split("id=\"unit-lights\"")
                 .nth(1)
-                .map(|t| t.split("</table>").next().unwrap().matches("<tr><td>").count());
+                .map(|t| t.split("</table>").next().unwrap().matches("<tr><td class=\"primary\">").count());
             assert!(found.len() >= 7 + 8 * units.unwrap_or(0), "{name}: {} counts", found.len());
             let mut seen = std::collections::HashMap::new();
             for (n, href) in &found {
@@ -99,7 +99,7 @@ async fn every_count_on_the_dashboard_is_the_rows_of_its_link() {
             }
             // The late tasks by name, unit and days overdue: the heading's count is the table's rows.
             let late = html.split("id=\"late-tasks\"").nth(1).unwrap().split("</table>").next().unwrap();
-            let named = late.matches("<td><a href=\"/tasks/").count() as i64;
+            let named = late.matches("<td class=\"primary\"><a href=\"/tasks/").count() as i64;
             let heading = html.split("逾期任务 <a data-count=\"").nth(1).unwrap().split('"').next().unwrap();
             assert_eq!(named, heading.parse::<i64>().unwrap(), "{name}: late tasks named");
             if named > 0 {
