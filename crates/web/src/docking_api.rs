@@ -10,7 +10,6 @@ use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use xietong_storage::StoreError;
 use xietong_storage::achievements::Achievement;
-use xietong_storage::enterprises::Enterprise;
 
 use crate::AppState;
 use crate::api::Q;
@@ -19,7 +18,6 @@ use crate::error::{ApiError, ErrorBody};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(enterprises, create_enterprise))
         .routes(routes!(achievements, submit_achievement))
         .routes(routes!(resubmit_achievement))
         .routes(routes!(match_achievements, match_achievements_post))
@@ -57,25 +55,6 @@ pub fn may_read_libraries(u: &xietong_storage::auth::SessionUser) -> Result<(), 
     } else {
         Err(StoreError::Denied("无权限：产学研对接库仅科技局、督查局、区领导、企业和高校院所用户可查看".into()))
     }
-}
-
-#[derive(Deserialize, IntoParams)]
-pub struct EnterpriseQuery {
-    /// 只列出持有该资质（在有效期内）的企业，如 国家高新技术企业
-    pub qualification: Option<String>,
-}
-
-/// 企业库（可按资质筛选）。
-#[utoipa::path(get, path = "/api/enterprises", params(EnterpriseQuery), tag = "产学研对接",
-    responses((status = 200, body = Vec<Enterprise>), (status = 403, body = ErrorBody)))]
-async fn enterprises(
-    State(s): State<AppState>,
-    ApiUser(u, _): ApiUser,
-    Q(q): Q<EnterpriseQuery>,
-) -> Result<Json<Vec<Enterprise>>, ApiError> {
-    may_read_libraries(&u)?;
-    let qual = q.qualification.as_deref().filter(|x| !x.is_empty());
-    Ok(Json(s.db.enterprises_for(&u, qual, s.clock.now().date()).await?))
 }
 
 /// 成果库（已发布的成果）。
@@ -168,7 +147,6 @@ use xietong_docking::review::{ReviewAction, ReviewStatus};
 use xietong_storage::dockings::{
     Contract, DockingDetail, DockingStats, MoveDocking, NewActivity, NewContract, NewDocking,
 };
-use xietong_storage::enterprises::NewEnterprise;
 use xietong_storage::libraries::{
     Campaign, Expert, Institution, Library, NewAchievement, NewCampaign, NewExpert, NewInstitution, NewPlatform,
     NewProblem, Platform, ReviewEvent, ReviewItem, TechProblem,
@@ -203,14 +181,6 @@ fn status_of(q: &StatusQuery) -> Result<Option<ReviewStatus>, StoreError> {
 pub struct TopQuery {
     /// 返回条数，默认 10，最多 50
     pub top: Option<usize>,
-}
-
-/// 登记企业（科技局）。统一社会信用代码按 GB 32100 校验。
-#[utoipa::path(post, path = "/api/enterprises", request_body = NewEnterprise, tag = "产学研对接",
-    responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn create_enterprise(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(n): J<NewEnterprise>) -> CreatedResp {
-    xietong_storage::libraries::must_be_bureau(&u, "企业登记")?;
-    created(s.db.add_enterprise(&u.username, &n, false, s.clock.now()).await?)
 }
 
 /// 提交成果（高校院所为本机构，科技局可代提交），进入形式审核。

@@ -31,7 +31,6 @@ pub fn router() -> crate::policy::Pages {
         .route("/lists", get(lists_page))
         .route("/lists/{id}", get(list_page))
         .route("/achievements", get(achievements_page).post(achievements_search))
-        .route("/enterprises", get(enterprises_page))
 }
 
 async fn imports_with(
@@ -372,25 +371,4 @@ async fn achievements_with(s: &AppState, u: &SessionUser, query: String) -> Resp
         Some(&u),
         context! { nav => "achievements", sub => "library", d => crate::docking_pages::role_ctx(&u), q => query, hits => hits, flash_err => err, total => total, recent => recent },
     )
-}
-
-async fn enterprises_page(
-    State(s): State<AppState>,
-    PageUser(u, _): PageUser,
-    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
-) -> Response {
-    if let Err(e) = crate::docking_api::may_read_libraries(&u) {
-        return error_page(&s, Some(&u), &e);
-    }
-    let qual = q.get("qualification").cloned().filter(|x| !x.is_empty());
-    match s.db.enterprises_for(&u, qual.as_deref(), s.clock.now().date()).await {
-        Ok(list) => render(
-            &s,
-            StatusCode::OK,
-            "enterprises.html",
-            Some(&u),
-            context! { nav => "enterprises", sub => "enterprises", d => crate::docking_pages::role_ctx(&u), list => list, qual => qual, quals => xietong_storage::enterprises::QUALIFICATIONS },
-        ),
-        Err(e) => error_page(&s, Some(&u), &e),
-    }
 }

@@ -9,6 +9,7 @@ pub mod coordination_api;
 pub mod coordination_pages;
 pub mod docking_api;
 pub mod docking_pages;
+pub mod enterprises;
 pub mod error;
 pub mod forms;
 pub mod inbox;
@@ -296,6 +297,7 @@ pub fn page_routes() -> policy::Pages {
     pages::router()
         .merge(outcomes_pages::router())
         .merge(ledger_pages::router())
+        .merge(enterprises::page_router())
         .merge(coordination_pages::router())
         .merge(docking_pages::router())
         .merge(security_pages::router())
