@@ -78,10 +78,13 @@ async fn insert(
     a: &NewAttachment,
     now: NaiveDateTime,
 ) -> Result<i64> {
-    let r = sqlx::query(
+    // Optional floats go as (value, present) pairs: see `crate::opt_f64`.
+    let (lat, lat_set) = crate::opt_f64(a.gps_lat);
+    let (lon, lon_set) = crate::opt_f64(a.gps_lon);
+    let q = sqlx::query(
         "INSERT INTO attachments (sha256, size, mime, original_name, record_kind, record_id, task_id, uploaded_by, \
-         uploaded_at, has_thumbnail, taken_at, gps_lat, gps_lon) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-         RETURNING id",
+         uploaded_at, has_thumbnail, taken_at, gps_lat, gps_lon) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+         CASE WHEN $13 = 1 THEN $12 END, CASE WHEN $15 = 1 THEN $14 END) RETURNING id",
     )
     .bind(a.sha256.clone())
     .bind(a.size)
@@ -94,10 +97,11 @@ async fn insert(
     .bind(ts(now))
     .bind(i64::from(a.has_thumbnail))
     .bind(a.taken_at.map(ts))
-    .bind(a.gps_lat)
-    .bind(a.gps_lon)
-    .fetch_one(&mut *tx)
-    .await?;
+    .bind(lat)
+    .bind(lat_set)
+    .bind(lon)
+    .bind(lon_set);
+    let r = q.fetch_one(&mut *tx).await?;
     r.i("id")
 }
 
@@ -359,17 +363,19 @@ impl Db {
         let name = xietong_supervision::validate::optional_text("地点名称", name, 100)?.unwrap_or_default();
         self.get_task(user, xietong_supervision::TaskId(task_id), now).await?;
         let mut tx = self.begin().await?;
-        let n = sqlx::query(
-            "UPDATE tasks SET site_name = $1, site_lat = $2, site_lon = $3, version = version + 1, updated_at = $4 WHERE id = $5",
+        let (lat, set) = crate::opt_f64(site.map(|s| s.0));
+        let (lon, _) = crate::opt_f64(site.map(|s| s.1));
+        let q = sqlx::query(
+            "UPDATE tasks SET site_name = $1, updated_at = $2, version = version + 1, \
+             site_lat = CASE WHEN $5 = 1 THEN $4 END, site_lon = CASE WHEN $5 = 1 THEN $6 END WHERE id = $3",
         )
         .bind(name.clone())
-        .bind(site.map(|s| s.0))
-        .bind(site.map(|s| s.1))
         .bind(ts(now))
         .bind(task_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        .bind(lat)
+        .bind(set)
+        .bind(lon);
+        let n = q.execute(&mut *tx).await?.rows_affected();
         if n != 1 {
             return Err(StoreError::NotFound(format!("编号 {task_id} 的任务不存在")));
         }

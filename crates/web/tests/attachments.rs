@@ -722,6 +722,22 @@ async fn a_photo_taken_far_from_the_task_site_is_flagged() {
         assert!(!page(web.clone()).await.contains("照片拍摄地点距任务地点"));
         assert_eq!(sup.put(&site, json!({"name": "人民广场", "lat": 31.2304, "lon": 121.4737})).await.0, 204);
         assert!(!page(web.clone()).await.contains("照片拍摄地点距任务地点"));
+        // Cleared and set in turn, on whichever pooled connection: a float written after a cleared
+        // one once failed on PostgreSQL (a NULL float bound through the Any driver poisoned the
+        // connection's cached statement).
+        for i in 0..8 {
+            let body = if i % 2 == 0 { json!({"lat": null, "lon": null}) } else { json!({"lat": 34.7, "lon": 113.6}) };
+            assert_eq!(sup.put(&site, body).await.0, 204, "round {i}");
+            let f = if i % 2 == 0 {
+                form(&[("progress", "50"), ("text", "扫描件")], &[(&format!("扫描{i}.pdf"), pdf())])
+            } else {
+                form(
+                    &[("progress", "50"), ("text", "照片")],
+                    &[(&format!("照片{i}.jpg"), exif_jpeg("2026:11:23 11:00:00", i))],
+                )
+            };
+            assert_eq!(upload(&lly, &format!("/api/tasks/{id}/evidence/report"), f).await.0, 200, "round {i}");
+        }
         tdb.cleanup().await;
     });
 }
