@@ -191,17 +191,30 @@ impl Db {
 
     /// Whether `user` may add evidence to `record`: who writes the record keeps its file.
     pub async fn may_attach_to(&self, user: &SessionUser, record: Record, now: NaiveDateTime) -> Result<()> {
-        self.may_read_record(user, record, now).await?;
+        // Each arm reads the record once and applies its read rule before the keeper's.
         let ok = match record {
-            Record::Visit(id) => user.role == Role::Leader && self.visit_leader(id).await? == user.person_id,
-            Record::Notice(_) => user.role == Role::Supervisor,
+            Record::Visit(id) => {
+                let leader = self.visit_leader(id).await?;
+                let keeper = user.role == Role::Leader && leader == user.person_id;
+                if !keeper {
+                    self.may_read_record(user, record, now).await?;
+                }
+                keeper
+            }
             Record::Problem(id) => {
                 let p = self.get_problem(user, id, now).await?;
                 matches!(user.role, Role::Supervisor | Role::Leader)
                     || (user.role == Role::Liaison
                         && user.in_scope(xietong_supervision::UnitId(p.problem.lead_unit_id)))
             }
-            Record::DockingActivity(_) | Record::Contract(_) => user.role == Role::TechBureau,
+            Record::Notice(_) => {
+                self.may_read_record(user, record, now).await?;
+                user.role == Role::Supervisor
+            }
+            Record::DockingActivity(_) | Record::Contract(_) => {
+                self.may_read_record(user, record, now).await?;
+                user.role == Role::TechBureau
+            }
         };
         if ok {
             Ok(())

@@ -388,15 +388,20 @@ async fn upload_task_sources(
     mp: Multipart,
 ) -> Result<(StatusCode, Json<Vec<Attachment>>), ApiError> {
     let parts = read_parts(mp).await?;
+    Ok((StatusCode::CREATED, Json(upload_sources(&s, &u, id, parts).await?)))
+}
+
+/// A task's source documents: access first, so nothing is stored for a task the user cannot
+/// reach or may not change.
+async fn upload_sources(s: &AppState, u: &SessionUser, id: i64, parts: Parts) -> Result<Vec<Attachment>, StoreError> {
     let now = s.clock.now();
-    // Access first: nothing is stored for a task the user cannot reach or may not change.
-    u.actor().may_create_tasks().map_err(StoreError::from)?;
-    s.db.get_task(&u, xietong_supervision::TaskId(id), now).await?;
+    u.actor().may_create_tasks()?;
+    s.db.get_task(u, xietong_supervision::TaskId(id), now).await?;
     if parts.files.is_empty() {
-        return Err(StoreError::invalid("附件", "请选择要上传的文件").into());
+        return Err(StoreError::invalid("附件", "请选择要上传的文件"));
     }
-    let files = check_and_store(&s, parts.files).await?;
-    Ok((StatusCode::CREATED, Json(s.db.attach_to_task(&u, id, &files, now).await?)))
+    let files = check_and_store(s, parts.files).await?;
+    s.db.attach_to_task(u, id, &files, now).await
 }
 
 /// Content-Disposition with the original name: an ASCII fallback and the UTF-8 name (RFC 5987),
@@ -676,16 +681,7 @@ async fn page_upload(
         let parts = read_parts(mp).await?;
         match record {
             Some(rec) => upload_to(&s, &u, rec, parts).await.map(|v| v.len()),
-            None => {
-                let now = s.clock.now();
-                u.actor().may_create_tasks()?;
-                s.db.get_task(&u, xietong_supervision::TaskId(id), now).await?;
-                if parts.files.is_empty() {
-                    return Err(StoreError::invalid("附件", "请选择要上传的文件"));
-                }
-                let files = check_and_store(&s, parts.files).await?;
-                s.db.attach_to_task(&u, id, &files, now).await.map(|v| v.len())
-            }
+            None => upload_sources(&s, &u, id, parts).await.map(|v| v.len()),
         }
     }
     .await;
@@ -712,17 +708,9 @@ async fn page_task_site(
     Path(id): Path<i64>,
     f: crate::forms::Fields,
 ) -> Response {
-    let get = |k: &str| f.trimmed(k);
-    let num = |k: &str, label: &str| -> Result<Option<f64>, StoreError> {
-        let v = get(k);
-        if v.is_empty() {
-            return Ok(None);
-        }
-        v.parse::<f64>().map(Some).map_err(|_| StoreError::invalid(label, format!("「{v}」不是数字")))
-    };
     let r = async {
-        let (lat, lon) = (num("lat", "纬度")?, num("lon", "经度")?);
-        s.db.set_task_site(&u, id, &get("name"), lat, lon, s.clock.now()).await
+        let (lat, lon) = (f.num("lat", "纬度")?, f.num("lon", "经度")?);
+        s.db.set_task_site(&u, id, &f.trimmed("name"), lat, lon, s.clock.now()).await
     }
     .await;
     match r {
@@ -802,10 +790,17 @@ fn file_view(a: &Attachment, assigned_at: Option<NaiveDateTime>, site: (Option<f
 /// The routes that take a report's evidence, whose bodies may be larger than other uploads
 /// (`crate::error::body_limit` applies [`UPLOAD_BODY_LIMIT`] to them).
 pub fn takes_evidence(path: &str) -> bool {
-    let record = ["/api/tasks/", "/tasks/", "/api/visits/", "/api/notices/", "/api/problems/", "/api/activities/"]
-        .iter()
-        .chain(&["/api/contracts/"])
-        .any(|p| path.starts_with(p));
+    let record = [
+        "/api/tasks/",
+        "/tasks/",
+        "/api/visits/",
+        "/api/notices/",
+        "/api/problems/",
+        "/api/activities/",
+        "/api/contracts/",
+    ]
+    .iter()
+    .any(|p| path.starts_with(p));
     (record && (path.contains("/evidence/") || path.ends_with("/attachments")))
         || path.starts_with("/attachments/upload/")
 }
