@@ -741,3 +741,36 @@ async fn a_photo_taken_far_from_the_task_site_is_flagged() {
         tdb.cleanup().await;
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixteen_parallel_settings_of_one_evidence_rule_make_one_change() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let sup = Client::login(&app, "duchaju").await;
+        let category = ids_of(&sup.get("/api/categories").await.1)[0];
+        let path = format!("/api/categories/{category}/evidence-rule");
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..16 {
+            let (http, url, token) = (sup.http.clone(), format!("{}{path}", sup.base), sup.token.clone());
+            set.spawn(async move {
+                let r = http.put(url).bearer_auth(token).json(&json!({"completion_evidence": true})).send().await;
+                r.unwrap().status().as_u16()
+            });
+        }
+        while let Some(s) = set.join_next().await {
+            // Every request gets the value it asked for; none fails.
+            assert_eq!(s.unwrap(), 204);
+        }
+        let (_, cats) = sup.get("/api/categories").await;
+        assert_eq!(cats.as_array().unwrap().iter().find(|c| c["id"] == category).unwrap()["completion_evidence"], true);
+        let n = sqlx::query(
+            "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'category.completion_evidence' AND entity_id = $1",
+        )
+        .bind(category.to_string())
+        .fetch_one(&tdb.db.pool)
+        .await
+        .unwrap();
+        assert_eq!(sqlx::Row::try_get::<i64, _>(&n, "n").unwrap(), 1, "one change, one audit entry");
+        tdb.cleanup().await;
+    });
+}
