@@ -1,5 +1,6 @@
 //! 政校企“产学研”对接 domain rules, free of I/O:
 //!
+//! - [`industries`]: GB/T 4754-2017, searchable by code or words (the 行业 picker).
 //! - [`codes`]: 统一社会信用代码 (GB 32100-2015, with its check character) and Chinese patent
 //!   application / publication numbers (with the application number's check digit).
 //! - [`pipeline`]: the docking (对接) stages from 推荐 to 结项 or 终止, as a transition table.
@@ -10,6 +11,7 @@
 
 pub mod codes;
 pub mod contract;
+pub mod industries;
 pub mod matching;
 pub mod pipeline;
 pub mod review;

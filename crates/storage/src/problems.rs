@@ -392,12 +392,10 @@ impl Db {
         .i("id")?;
         let mut task_ids = vec![];
         for (i, t) in m.follow_up_tasks.iter().enumerate() {
-            let tid = self.create_task_in(&mut tx, user, ctx, t).await.map_err(|e| match e {
-                StoreError::Invalid(f) => {
-                    StoreError::invalid(&format!("第{}项议定任务的{}", i + 1, f.field), f.message)
-                }
-                other => other,
-            })?;
+            let tid = self
+                .create_task_in(&mut tx, user, ctx, t)
+                .await
+                .map_err(|e| e.rename_fields(|f| format!("第{}项议定任务的{f}", i + 1)))?;
             sqlx::query("INSERT INTO meeting_tasks (meeting_id, task_id) VALUES ($1, $2)")
                 .bind(id)
                 .bind(tid)

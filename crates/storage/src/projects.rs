@@ -212,6 +212,7 @@ impl Db {
         section_id: i64,
         progress: i64,
         text: &str,
+        reason: &str,
     ) -> Result<Project> {
         let mut tx = self.begin().await?;
         let r = sqlx::query("SELECT s.project_id, s.name, s.progress, p.task_id FROM bid_sections s JOIN projects p ON p.id = s.project_id WHERE s.id = $1")
@@ -240,8 +241,15 @@ impl Db {
                 d.task.status.label_zh()
             )));
         }
-        let p = xietong_supervision::validate::progress("标段进度", progress)?;
-        let text = required_multiline("进展情况", text, 2000)?;
+        let mut c = xietong_supervision::validate::Checks::new();
+        let p = c.take(xietong_supervision::validate::progress_report("标段进度", before, progress, reason));
+        let text = c.take(required_multiline("进展情况", text, 2000));
+        c.finish()?;
+        let ((p, why), text) = p.zip(text).ok_or_else(|| StoreError::internal("汇报校验不完整"))?;
+        let text = match &why {
+            Some(why) => format!("{text}（标段进度由 {before}% 调低，说明：{why}）"),
+            None => text,
+        };
         sqlx::query("UPDATE bid_sections SET progress = $1, updated_at = $2 WHERE id = $3")
             .bind(p)
             .bind(ts(ctx.now))
@@ -255,7 +263,16 @@ impl Db {
             user,
             ctx,
             task_id,
-            Command::Report { progress: overall, text: format!("{name}进度 {p}%：{text}") },
+            Command::Report {
+                progress: overall,
+                text: format!("{name}进度 {p}%：{text}"),
+                // The project's figure is the mean of its sections: lower only when a section is.
+                reason: if overall < d.task.progress {
+                    why.unwrap_or_else(|| "按各标段进度重新计算".into())
+                } else {
+                    String::new()
+                },
+            },
             None,
         )
         .await?;

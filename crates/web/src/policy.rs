@@ -85,6 +85,7 @@ pub const TABLE: &[(&str, &str, Allow)] = &[
     ("POST", "/api/dockings/{id}/tasks", Roles(SUPERVISOR)),
     ("GET", "/api/enterprises", Roles(PLATFORM)),
     ("POST", "/api/enterprises", Roles(BUREAU)),
+    ("GET", "/api/industries", Roles(PLATFORM)),
     ("GET", "/api/experts", Roles(PLATFORM)),
     ("POST", "/api/experts", Roles(&[TechBureau, Institution])),
     ("PUT", "/api/experts/{id}", Roles(&[TechBureau, Institution])),
@@ -248,6 +249,7 @@ pub const PAGES: &[(&str, &str, Allow)] = &[
     ("POST", "/docking/review/{lib}/{id}", Roles(BUREAU)),
     ("GET", "/docking/stats", Roles(STATS)),
     ("GET", "/enterprises", Roles(PLATFORM)),
+    ("GET", "/industries", Roles(PLATFORM)),
     ("GET", "/imports", Roles(DISTRICT)),
     ("GET", "/inbox", Roles(ALL)),
     ("POST", "/inbox/read-all", Roles(ALL)),
@@ -409,7 +411,7 @@ async fn judge(table: &[(&str, &str, Allow)], state: &AppState, req: Request) ->
 }
 
 fn refuse(message: String) -> Response {
-    (StatusCode::FORBIDDEN, axum::Json(ErrorBody { error: message, field: None })).into_response()
+    (StatusCode::FORBIDDEN, axum::Json(ErrorBody { error: message, field: None, fields: vec![] })).into_response()
 }
 
 /// The guard on every API route (a route layer, so the matched path is known).

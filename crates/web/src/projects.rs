@@ -73,6 +73,9 @@ pub struct SectionReport {
     /// 0–100
     pub progress: i64,
     pub text: String,
+    /// 说明：进度低于该标段上次汇报时必填
+    #[serde(default)]
+    pub reason: String,
 }
 
 /// 汇报标段进度（牵头单位联络员）；项目总体进度取各标段平均，记入任务时间线。
@@ -85,7 +88,7 @@ async fn report_section(
     J(b): J<SectionReport>,
 ) -> Result<Json<Project>, ApiError> {
     let snap = s.snapshot();
-    Ok(Json(s.db.report_section(&u, &snap.ctx(), id, b.progress, &b.text).await?))
+    Ok(Json(s.db.report_section(&u, &snap.ctx(), id, b.progress, &b.text, &b.reason).await?))
 }
 
 /// 导出项目台账（Excel，与重点项目页相同的数据范围，含各标段）。
@@ -322,6 +325,8 @@ struct SectionForm {
     project_id: i64,
     progress: String,
     text: String,
+    #[serde(default)]
+    reason: String,
 }
 
 async fn section_report(
@@ -337,7 +342,7 @@ async fn section_report(
             .trim()
             .parse::<i64>()
             .map_err(|_| StoreError::invalid("标段进度", format!("「{}」不是整数", f.progress.trim())))?;
-        s.db.report_section(&u, &snap.ctx(), id, p, &f.text).await
+        s.db.report_section(&u, &snap.ctx(), id, p, &f.text, &f.reason).await
     }
     .await;
     match r {

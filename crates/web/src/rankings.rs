@@ -202,17 +202,78 @@ async fn rankings_page(
 struct PublishForm {
     category_id: String,
     month: String,
+    /// Set by the confirmation's button; without it the page only shows what would be frozen.
+    #[serde(default)]
+    confirm: String,
+    /// The confirmation's 「返回修改」.
+    #[serde(default)]
+    back: String,
+    /// The ranking the confirmation showed (see [`shown`]): what is frozen is what was seen.
+    #[serde(default)]
+    shown: String,
 }
 
+/// A digest of the ranking as shown (unit, rank, score), so a confirmation of a table that has
+/// changed since is shown again rather than published.
+fn shown(v: &RankingView) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    for r in &v.rows {
+        (r.unit_id, r.rank, format!("{:.1}", r.score)).hash(&mut h);
+    }
+    format!("{:016x}", h.finish())
+}
+
+/// 发布排名 from the page, in two steps: the first submission shows the table that will be frozen,
+/// only the confirmation publishes it (a published month cannot be changed).
 async fn publish_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<PublishForm>) -> Response {
+    if f.back == "1" {
+        let q = serde_urlencoded::to_string([("category_id", f.category_id.trim()), ("month", f.month.trim())]);
+        return Redirect::to(&format!("/rankings?{}", q.unwrap_or_default())).into_response();
+    }
     let r = async {
         let cat: i64 = f.category_id.trim().parse().map_err(|_| StoreError::invalid("工作类别", "请选择类别"))?;
         let month = Month::parse("月份", &f.month)?;
-        s.db.publish_ranking(&u, cat, month, s.clock.now()).await
+        let now = s.clock.now();
+        let preview = s.db.preview_ranking(&u, cat, month, now).await?;
+        let digest = shown(&preview);
+        if f.confirm == "1" && f.shown == digest {
+            return s.db.publish_ranking(&u, cat, month, now).await.map(Ok);
+        }
+        Ok(Err((preview, digest)))
     }
     .await;
     match r {
-        Ok(id) => Redirect::to(&format!("/rankings/{id}")).into_response(),
+        Ok(Ok(id)) => Redirect::to(&format!("/rankings/{id}")).into_response(),
+        Ok(Err((preview, digest))) => {
+            let changed =
+                (f.confirm == "1").then_some("排名在您核对之后有变化（任务数据已更新），请重新核对下表后再确认。");
+            let rows = vec![
+                ("工作类别".to_string(), preview.category_name.clone()),
+                ("月份".into(), preview.month.clone()),
+                ("参与排名单位".into(), format!("{} 个", preview.rows.len())),
+                ("评分规则".into(), preview.formula_text.clone()),
+            ];
+            let hidden = vec![
+                ("category_id".to_string(), preview.category_id.to_string()),
+                ("month".into(), preview.month.clone()),
+                ("shown".into(), digest),
+            ];
+            crate::pages::confirm_page(
+                &s,
+                &u,
+                crate::pages::Confirm {
+                    title: format!("确认发布 {} {} 月度排名", preview.category_name, preview.month),
+                    warning: "发布后该月排名冻结，此后任务变动不再改变它，并计入年度考核，不能撤回。请核对下表。"
+                        .into(),
+                    rows,
+                    action: "/rankings/publish".into(),
+                    hidden,
+                    button: "确认发布并冻结".into(),
+                    extra: context! { preview => preview, changed => changed },
+                },
+            )
+        }
         Err(e) => error_page(&s, Some(&u), &e),
     }
 }

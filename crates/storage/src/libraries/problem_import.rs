@@ -67,7 +67,7 @@ impl Db {
             let n = match n {
                 Ok(n) => n,
                 Err(e) => {
-                    problems.push(problem(r.row, e));
+                    problems.extend(problem(r.row, e));
                     continue;
                 }
             };
@@ -82,7 +82,7 @@ impl Db {
                 Err(e) => {
                     sqlx::query("ROLLBACK TO SAVEPOINT import_row").execute(&mut *tx).await?;
                     sqlx::query("RELEASE SAVEPOINT import_row").execute(&mut *tx).await?;
-                    problems.push(problem(r.row, e));
+                    problems.extend(problem(r.row, e));
                 }
             }
         }
