@@ -148,6 +148,11 @@ fn escape(s: &str) -> String {
 }
 
 impl Object for FormView {
+    /// A form is there even when empty (the default would read an object without entries as false).
+    fn is_true(self: &Arc<Self>) -> bool {
+        true
+    }
+
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         match key.as_str()? {
             "errors" => Some(Value::from_serialize(&self.errors)),

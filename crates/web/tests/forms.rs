@@ -1,0 +1,464 @@
+//! Forms that forgive (issue 14, item 4), on SQLite and PostgreSQL: a refused form answers every
+//! wrong field at once beside its field and keeps everything typed or chosen; 撤销, 办结销号,
+//! 发布通报 and 发布排名 show what they will do and need a second, confirming submission; a
+//! progress lower than the last report needs a 说明; the 行业 picker finds a class by code or words.
+
+mod common;
+
+use common::{Client, dt, with_demo};
+use serde_json::json;
+
+const NOW: &str = "2026-11-23 10:00";
+
+async fn browser(app: &common::TestApp, username: &str) -> reqwest::Client {
+    let c = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = common::form_login(&c, app, username, xietong_demo::DEMO_PASSWORD).await;
+    assert!(r.status().is_redirection() || r.status() == 200, "login {username}: {}", r.status());
+    c
+}
+
+async fn page(c: &reqwest::Client, app: &common::TestApp, path: &str) -> (u16, String) {
+    let r = c.get(app.url(path)).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+async fn csrf(c: &reqwest::Client, app: &common::TestApp) -> String {
+    common::hidden_csrf(&page(c, app, "/todo").await.1)
+}
+
+async fn post(c: &reqwest::Client, app: &common::TestApp, path: &str, form: &[(&str, &str)]) -> (u16, String, String) {
+    let r = c.post(app.url(path)).form(form).send().await.unwrap();
+    let status = r.status().as_u16();
+    let to = r.headers().get("location").map(|l| l.to_str().unwrap().to_string()).unwrap_or_default();
+    (status, to, r.text().await.unwrap())
+}
+
+/// The message shown beside a field (the form's `f.err`), if any.
+fn beside(html: &str, field: &str) -> Option<String> {
+    let tag = format!("data-field=\"{field}\">");
+    let at = html.find(&tag)? + tag.len();
+    Some(html[at..].split("</span>").next()?.to_string())
+}
+
+/// The `value` of the first option of `select` after the empty one.
+fn first_option(html: &str, select: &str) -> String {
+    let at = html.find(&format!("name=\"{select}\"")).unwrap_or_else(|| panic!("no select {select}"));
+    html[at..]
+        .split("<option value=\"")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap().to_string())
+        .find(|v| !v.is_empty())
+        .unwrap()
+}
+
+fn selected(html: &str, select: &str, value: &str) -> bool {
+    let at = html.find(&format!("name=\"{select}\"")).unwrap();
+    let end = at + html[at..].find("</select>").unwrap();
+    html[at..end].contains(&format!("<option value=\"{value}\" selected"))
+}
+
+async fn count(db: &xietong_storage::Db, table: &str) -> i64 {
+    let r = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM {table}"))).fetch_one(&db.pool).await;
+    sqlx::Row::try_get::<i64, _>(&r.unwrap(), "n").unwrap()
+}
+
+/// A task of 建设和交通局 in progress, reported at `progress` %.
+async fn task_at(sup: &Client, lly: &Client, doc_no: &str, progress: i64) -> i64 {
+    let jsj = sup.unit_id("jsj").await;
+    let (s, v) = sup
+        .post(
+            "/api/tasks",
+            json!({"title": "表单测试任务：背街小巷整治", "source_kind": "meeting", "doc_no": doc_no, "source_date": "2026-11-20",
+                   "lead_unit_id": jsj, "report_cycle": "weekly", "deadline": "2026-12-18", "assign_now": true}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let id = v["id"].as_i64().unwrap();
+    assert_eq!(lly.act(id, "receive", json!({})).await.0, 200);
+    let (_, people) = lly.get(&format!("/api/people?unit_id={jsj}")).await;
+    let person = people[0]["id"].as_i64().unwrap();
+    let sub = json!({"subtasks": [{"title": "制定方案", "dept_unit_id": jsj, "person_id": person, "deadline": "2026-12-16"}]});
+    let (s, v) = lly.act(id, "decompose", sub).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = lly.act(id, "report", json!({"progress": progress, "text": "按计划推进"})).await;
+    assert_eq!(s, 200, "{v}");
+    id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_task_shows_every_error_at_once_and_keeps_every_value() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let sup = browser(&app, "duchaju").await;
+        let (s, html) = page(&sup, &app, "/tasks/new").await;
+        assert_eq!(s, 200);
+        // Dates default sensibly: 来源日期 today, 收件时间 now, neither later than now.
+        assert!(
+            html.contains("name=\"source_date\" value=\"2026-11-23\" max=\"2026-11-23\""),
+            "来源日期 defaults to today"
+        );
+        assert!(html.contains("name=\"received_at\" value=\"2026-11-23T10:00\""), "收件时间 defaults to now");
+        let (category, leader) = (first_option(&html, "category_id"), first_option(&html, "leader_person_id"));
+        let api = Client::login(&app, "duchaju").await;
+        let (jsj, scj, jyj) = (api.unit_id("jsj").await, api.unit_id("scjgj").await, api.unit_id("jyj").await);
+        let (jsj, scj, jyj) = (jsj.to_string(), scj.to_string(), jyj.to_string());
+        let token = csrf(&sup, &app).await;
+        let tasks = count(&tdb.db, "tasks").await;
+
+        // Four things wrong at once: no 任务名称, a future 来源日期 after a future 收件时间, a
+        // Saturday deadline, and the lead unit among the co-units; everything else chosen.
+        let description = "按区政府常务会要求，三个月内完成背街小巷整治";
+        let form = [
+            ("_csrf", token.as_str()),
+            ("title", "  "),
+            ("description", description),
+            ("source_kind", "instruction"),
+            ("doc_no", "表单〔2026〕1号"),
+            ("source_title", "区政府常务会议纪要"),
+            ("source_date", "2026-11-25"),
+            ("received_at", "2026-11-24T09:00"),
+            ("category_id", category.as_str()),
+            ("lead_unit_id", jsj.as_str()),
+            ("leader_person_id", leader.as_str()),
+            ("report_cycle", "monthly"),
+            ("deadline", "2026-12-19"),
+            ("co_unit_ids", scj.as_str()),
+            ("co_unit_ids", jsj.as_str()),
+            ("co_unit_ids", jyj.as_str()),
+        ];
+        let (s, _, html) = post(&sup, &app, "/tasks/new", &form).await;
+        assert_eq!(s, 400);
+        assert_eq!(count(&tdb.db, "tasks").await, tasks, "nothing stored");
+        assert!(html.contains("有 5 处需要修改"), "all five errors in one answer: {}", &html[html.find("id=\"form-errors\"").unwrap_or(0)..][..1500]);
+        assert_eq!(beside(&html, "任务名称").as_deref(), Some("不能为空"));
+        assert!(beside(&html, "收件时间").unwrap().contains("不能晚于当前时间（2026-11-23 10:00）"));
+        assert!(beside(&html, "来源日期").unwrap().contains("不能晚于今天"));
+        assert!(beside(&html, "办理期限").unwrap().contains("2026-12-19 是"));
+        assert_eq!(beside(&html, "配合单位").as_deref(), Some("不能包含牵头单位"));
+        // Every value typed or chosen is still there; the unticked 立即交办 stays unticked.
+        assert!(html.contains(description) && html.contains("value=\"表单〔2026〕1号\""));
+        assert!(html.contains("name=\"source_date\" value=\"2026-11-25\""));
+        assert!(html.contains("name=\"received_at\" value=\"2026-11-24T09:00\""));
+        for (select, value) in [
+            ("source_kind", "instruction"),
+            ("category_id", category.as_str()),
+            ("lead_unit_id", jsj.as_str()),
+            ("leader_person_id", leader.as_str()),
+            ("report_cycle", "monthly"),
+            ("co_unit_ids", scj.as_str()),
+            ("co_unit_ids", jyj.as_str()),
+        ] {
+            assert!(selected(&html, select, value), "{select} keeps {value}");
+        }
+        assert!(!html.contains("name=\"assign_now\" value=\"1\" checked"), "立即交办 stays unticked");
+
+        // No lead unit chosen is named with the rest, not alone.
+        let mut without_lead: Vec<(&str, &str)> = form.iter().filter(|(k, _)| *k != "lead_unit_id").copied().collect();
+        without_lead.retain(|(k, _)| *k != "co_unit_ids");
+        let (s, _, html) = post(&sup, &app, "/tasks/new", &without_lead).await;
+        assert_eq!(s, 400);
+        assert!(beside(&html, "牵头单位").unwrap().contains("不能为空"));
+        assert!(beside(&html, "任务名称").is_some() && beside(&html, "办理期限").is_some());
+
+        // Corrected, the same form is taken at once.
+        let fixed: Vec<(&str, &str)> = form
+            .iter()
+            .filter(|(k, v)| !(*k == "co_unit_ids" && *v == jsj))
+            .map(|(k, v)| match *k {
+                "title" => (*k, "背街小巷整治"),
+                "source_date" => (*k, "2026-11-20"),
+                "received_at" => (*k, "2026-11-23T09:00"),
+                "deadline" => (*k, "2026-12-18"),
+                _ => (*k, *v),
+            })
+            .collect();
+        let (s, to, _) = post(&sup, &app, "/tasks/new", &fixed).await;
+        assert_eq!(s, 303, "taken");
+        assert!(to.starts_with("/tasks/"), "{to}");
+        assert_eq!(count(&tdb.db, "tasks").await, tasks + 1);
+
+        // The API answers every field too.
+        let (s, v) = api
+            .post("/api/tasks", json!({"title": "", "source_kind": "x", "doc_no": "", "source_date": "2026-11-20",
+                                       "lead_unit_id": jsj.parse::<i64>().unwrap(), "report_cycle": "weekly", "deadline": "2026-12-18"}))
+            .await;
+        assert_eq!(s, 400);
+        let fields: Vec<&str> = v["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+        assert_eq!(fields, ["任务名称", "任务来源", "文号"], "{v}");
+        assert_eq!(v["field"], "任务名称");
+        tdb.cleanup().await;
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_and_close_are_previewed_and_done_only_when_confirmed() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let api = Client::login(&app, "duchaju").await;
+        let lly = Client::login(&app, "jsj_lly").await;
+        let sup = browser(&app, "duchaju").await;
+        let status = |v: &serde_json::Value| v["task"]["status"].as_str().unwrap().to_string();
+
+        // 撤销 sits apart from 催办, in the danger style.
+        let id = task_at(&api, &lly, "表单〔2026〕2号", 40).await;
+        let (_, html) = page(&sup, &app, &format!("/tasks/{id}")).await;
+        let (urge, zone) = (html.find("id=\"form-urge\"").unwrap(), html.find("id=\"cancel-zone\"").unwrap());
+        assert!(zone > urge && html[zone..].contains("class=\"danger\">撤销任务"), "撤销 apart, danger style");
+        let version = api.get(&format!("/api/tasks/{id}")).await.1["task"]["version"].to_string();
+        let token = csrf(&sup, &app).await;
+        let events = count(&tdb.db, "task_events").await;
+        let path = format!("/tasks/{id}/actions/cancel");
+        let reason = "区政府已调整该项工作安排";
+        let form = [("_csrf", token.as_str()), ("version", version.as_str()), ("reason", reason)];
+        let (s, _, html) = post(&sup, &app, &path, &form).await;
+        assert_eq!(s, 200);
+        assert!(html.contains("确认撤销任务") && html.contains(reason) && html.contains("不能恢复"), "a preview");
+        assert_eq!(status(&api.get(&format!("/api/tasks/{id}")).await.1), "in_progress", "one click changes nothing");
+        assert_eq!(count(&tdb.db, "task_events").await, events);
+        // 返回修改: the task page with the reason kept.
+        let (s, _, html) = post(&sup, &app, &path, &[form[0], form[1], form[2], ("back", "1")]).await;
+        assert_eq!(s, 200);
+        assert!(html.contains(&format!(">{reason}</textarea>")), "the reason is kept");
+        // An empty reason is refused before any preview.
+        let (s, _, html) = post(&sup, &app, &path, &[form[0], form[1], ("reason", " ")]).await;
+        assert_eq!(s, 400);
+        assert!(html.contains("撤销原因"));
+        let (s, to, _) = post(&sup, &app, &path, &[form[0], form[1], form[2], ("confirm", "1")]).await;
+        assert_eq!((s, to), (303, format!("/tasks/{id}?done=cancel")));
+        assert_eq!(status(&api.get(&format!("/api/tasks/{id}")).await.1), "cancelled");
+
+        // 办结销号 likewise.
+        let id = task_at(&api, &lly, "表单〔2026〕3号", 100).await;
+        let (s, v) = lly.act(id, "request_completion", json!({"text": "整治完成，已验收"})).await;
+        assert_eq!(s, 200, "{v}");
+        let version = v["task"]["version"].to_string();
+        let path = format!("/tasks/{id}/actions/approve");
+        let form = [("_csrf", token.as_str()), ("version", version.as_str()), ("comment", "同意办结")];
+        let (s, _, html) = post(&sup, &app, &path, &form).await;
+        assert_eq!(s, 200);
+        assert!(html.contains("确认办结销号") && html.contains("整治完成，已验收"), "the preview shows the report");
+        assert_eq!(status(&api.get(&format!("/api/tasks/{id}")).await.1), "pending_review");
+        let (s, _, _) = post(&sup, &app, &path, &[form[0], form[1], form[2], ("confirm", "1")]).await;
+        assert_eq!(s, 303);
+        assert_eq!(status(&api.get(&format!("/api/tasks/{id}")).await.1), "closed");
+        // A confirmation of a task that moved on since is refused (the version it showed).
+        let (s, _, _) = post(&sup, &app, &path, &[form[0], form[1], form[2], ("confirm", "1")]).await;
+        assert_eq!(s, 409);
+        tdb.cleanup().await;
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notices_and_rankings_are_published_only_when_confirmed() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let api = Client::login(&app, "duchaju").await;
+        let sup = browser(&app, "duchaju").await;
+        let token = csrf(&sup, &app).await;
+        let (jsj, scj) = (api.unit_id("jsj").await.to_string(), api.unit_id("scjgj").await.to_string());
+
+        // A bad notice: every field named at once, the units kept.
+        let (notices, records) = (count(&tdb.db, "notices").await, count(&tdb.db, "notice_records").await);
+        let (s, _, html) = post(
+            &sup,
+            &app,
+            "/notices",
+            &[
+                ("_csrf", &token),
+                ("kind", "criticism"),
+                ("doc_no", ""),
+                ("issued_on", "2026-11-30"),
+                ("title", ""),
+                ("body", ""),
+                ("unit_id", &jsj),
+                ("unit_id", &scj),
+            ],
+        )
+        .await;
+        assert_eq!(s, 400);
+        for f in ["文号", "发布日期", "通报标题", "通报正文"] {
+            assert!(beside(&html, f).is_some(), "{f} named beside its field");
+        }
+        assert!(
+            selected(&html, "unit_id", &jsj)
+                && selected(&html, "unit_id", &scj)
+                && selected(&html, "kind", "criticism")
+        );
+
+        let form = [
+            ("_csrf", token.as_str()),
+            ("kind", "criticism"),
+            ("doc_no", "二七督通〔2026〕31号"),
+            ("issued_on", "2026-11-23"),
+            ("title", "关于背街小巷整治进度滞后的通报"),
+            ("body", "经督查，以下单位进度滞后。"),
+            ("unit_id", jsj.as_str()),
+        ];
+        let (s, _, html) = post(&sup, &app, "/notices", &form).await;
+        assert_eq!(s, 200);
+        assert!(html.contains("确认发布批评通报") && html.contains("个人政绩记录"), "a preview naming the record");
+        assert_eq!(count(&tdb.db, "notices").await, notices, "one click publishes nothing");
+        assert_eq!(count(&tdb.db, "notice_records").await, records);
+        let mut confirmed = form.to_vec();
+        confirmed.push(("confirm", "1"));
+        let (s, to, _) = post(&sup, &app, "/notices", &confirmed).await;
+        assert_eq!(s, 303, "published when confirmed");
+        assert!(to.starts_with("/notices/"));
+        assert_eq!(count(&tdb.db, "notices").await, notices + 1);
+        assert_eq!(count(&tdb.db, "notice_records").await, records + 1);
+
+        // 发布排名: a month not yet published.
+        let (_, published) = api.get("/api/rankings").await;
+        let (_, categories) = api.get("/api/categories").await;
+        let category = categories[0]["id"].as_i64().unwrap().to_string();
+        let month = "2026-09";
+        assert!(
+            !published
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["month"] == month && r["category_id"].to_string() == category),
+            "the demo has not published {month}"
+        );
+        let rankings = count(&tdb.db, "rankings").await;
+        let form = [("_csrf", token.as_str()), ("category_id", category.as_str()), ("month", month)];
+        let (s, _, html) = post(&sup, &app, "/rankings/publish", &form).await;
+        assert_eq!(s, 200);
+        assert!(html.contains("确认发布并冻结") && html.contains("id=\"ranking-table\""), "the table to be frozen");
+        assert_eq!(count(&tdb.db, "rankings").await, rankings, "one click publishes nothing");
+        let shown = html.split("name=\"shown\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+        // A confirmation of another table than the one now computed is shown again, not published.
+        let (s, _, html) =
+            post(&sup, &app, "/rankings/publish", &[form[0], form[1], form[2], ("shown", "0"), ("confirm", "1")]).await;
+        assert_eq!(s, 200);
+        assert!(html.contains("有变化"));
+        assert_eq!(count(&tdb.db, "rankings").await, rankings);
+        let (s, to, _) =
+            post(&sup, &app, "/rankings/publish", &[form[0], form[1], form[2], ("shown", &shown), ("confirm", "1")])
+                .await;
+        assert_eq!(s, 303, "published when confirmed");
+        assert!(to.starts_with("/rankings/"), "{to}");
+        assert_eq!(count(&tdb.db, "rankings").await, rankings + 1);
+        tdb.cleanup().await;
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lower_progress_needs_a_reason() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let api = Client::login(&app, "duchaju").await;
+        let lly = Client::login(&app, "jsj_lly").await;
+        let id = task_at(&api, &lly, "表单〔2026〕4号", 76).await;
+        let before = common::fingerprint(&tdb.db).await;
+
+        // API: 40 after 76 without a word is refused naming 说明, nothing changes.
+        let (s, v) = lly.act(id, "report", json!({"progress": 40, "text": "重新核定工程量"})).await;
+        assert_eq!(s, 400, "{v}");
+        assert_eq!(v["field"], "说明");
+        assert!(v["error"].as_str().unwrap().contains("由上次汇报的 76% 调低至 40%"), "{v}");
+        assert_eq!(common::fingerprint(&tdb.db).await, before);
+
+        // Page: the report form (multipart, as the browser sends it) answers the same, keeping the text.
+        let web = browser(&app, "jsj_lly").await;
+        let (_, html) = page(&web, &app, &format!("/tasks/{id}")).await;
+        assert!(html.contains("name=\"reason\" id=\"report-reason\""), "the form asks for a 说明");
+        let token = common::hidden_csrf(&html);
+        let version = lly.get(&format!("/api/tasks/{id}")).await.1["task"]["version"].to_string();
+        let form = reqwest::multipart::Form::new()
+            .text("version", version.clone())
+            .text("progress", "40")
+            .text("text", "重新核定工程量");
+        let url = app.url(&format!("/tasks/{id}/evidence/report?_csrf={}", urlencode(&token)));
+        let r = web.post(&url).multipart(form).send().await.unwrap();
+        assert_eq!(r.status(), 400);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("字段「说明」进度由上次汇报的 76% 调低至 40%，须说明原因"), "named on the page");
+        assert!(html.contains("重新核定工程量"), "the text is kept");
+        assert_eq!(common::fingerprint(&tdb.db).await, before);
+
+        // With the reason it is taken and the timeline says why.
+        let (s, v) = lly
+            .act(id, "report", json!({"progress": 40, "text": "重新核定工程量", "reason": "新增两条小巷，工程量增加"}))
+            .await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["task"]["progress"], 40);
+        let last = v["events"].as_array().unwrap().last().unwrap()["comment"].as_str().unwrap().to_string();
+        assert!(last.contains("由 76% 调低，说明：新增两条小巷，工程量增加"), "{last}");
+        // Not lower: no 说明 needed.
+        let (s, v) = lly.act(id, "report", json!({"progress": 45, "text": "推进中"})).await;
+        assert_eq!(s, 200, "{v}");
+        tdb.cleanup().await;
+    });
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_industry_picker_finds_a_class_by_words_or_code() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let ent = Client::login(&app, "qiye").await;
+        let codes = |v: &serde_json::Value| -> Vec<String> {
+            v.as_array().unwrap().iter().map(|i| i["code"].as_str().unwrap().to_string()).collect()
+        };
+        let (s, v) = ent.get("/api/industries?q=%E8%B5%B7%E9%87%8D").await; // 起重
+        assert_eq!(s, 200);
+        assert!(codes(&v).contains(&"3514".to_string()), "起重 finds 3514: {:?}", codes(&v));
+        let (_, v) = ent.get("/api/industries?q=3514").await;
+        assert_eq!(codes(&v)[0], "3514");
+        assert_eq!(v[0]["name"], "建筑工程用机械制造");
+        // A liaison has no business in the platform's libraries.
+        assert_eq!(Client::login(&app, "jsj_lly").await.get("/api/industries?q=3514").await.0, 403);
+
+        let web = browser(&app, "qiye").await;
+        let (s, html) = page(&web, &app, "/industries?q=%E8%B5%B7%E9%87%8D").await;
+        assert_eq!(s, 200);
+        assert!(html.contains("data-code=\"3514\""));
+        let (_, html) = page(&web, &app, "/industries?q=3514").await;
+        assert!(html.contains("data-code=\"3514\"") && html.contains("建筑工程用机械制造"));
+
+        // In the 难题 form: 「查找行业」 with words lists the classes to choose, keeping the rest.
+        let (_, html) = page(&web, &app, "/docking/problems").await;
+        assert!(
+            html.contains("list=\"gbt4754-list\"")
+                && html.contains("<option value=\"3514\">建筑工程用机械制造</option>")
+        );
+        let token = common::hidden_csrf(&html);
+        let typed = [
+            ("_csrf", token.as_str()),
+            ("title", "塔式起重机回转支承早期磨损"),
+            ("description", "回转支承在满载工况下三个月即出现明显磨损，希望找到材料与热处理方案"),
+            ("keywords", "回转支承；耐磨"),
+            ("industry_code", "起重"),
+        ];
+        let mut find = typed.to_vec();
+        find.push(("find_industry", "1"));
+        let problems = count(&tdb.db, "tech_problems").await;
+        let (s, _, html) = post(&web, &app, "/docking/problems", &find).await;
+        assert_eq!(s, 200);
+        assert!(html.contains("name=\"industry_pick\" value=\"3514\""), "3514 offered by 起重");
+        assert!(html.contains("塔式起重机回转支承早期磨损"), "the title is kept");
+        assert_eq!(count(&tdb.db, "tech_problems").await, problems, "a search stores nothing");
+        // Submitted with the words only: refused beside 行业代码, the choices offered.
+        let (s, _, html) = post(&web, &app, "/docking/problems", &typed).await;
+        assert_eq!(s, 400);
+        assert!(beside(&html, "行业代码").is_some() && html.contains("name=\"industry_pick\" value=\"3514\""));
+        let mut picked = typed.to_vec();
+        picked.push(("industry_pick", "3514"));
+        let (s, to, _) = post(&web, &app, "/docking/problems", &picked).await;
+        assert_eq!(s, 303, "taken with the class chosen");
+        let id: i64 = to.split('/').nth(3).unwrap().split('?').next().unwrap().parse().unwrap();
+        let (_, p) = ent.get("/api/tech-problems").await;
+        let p = p.as_array().unwrap().iter().find(|p| p["id"] == id).unwrap().clone();
+        assert_eq!(p["industry_code"], "3514");
+        tdb.cleanup().await;
+    });
+}
