@@ -122,6 +122,11 @@ impl FormView {
         self.fields.s(k)
     }
 
+    /// Every value of `k`, in order (rows of a repeated field).
+    pub fn all(&self, k: &str) -> Vec<String> {
+        self.fields.all(k)
+    }
+
     /// The value for the template.
     pub fn value(self) -> Value {
         Value::from_object(self)

@@ -129,7 +129,11 @@ async fn new_task_shows_every_error_at_once_and_keeps_every_value() {
         let (s, _, html) = post(&sup, &app, "/tasks/new", &form).await;
         assert_eq!(s, 400);
         assert_eq!(count(&tdb.db, "tasks").await, tasks, "nothing stored");
-        assert!(html.contains("有 5 处需要修改"), "all five errors in one answer: {}", &html[html.find("id=\"form-errors\"").unwrap_or(0)..][..1500]);
+        assert!(
+            html.contains("有 5 处需要修改"),
+            "all five errors in one answer: {}",
+            &html[html.find("id=\"form-errors\"").unwrap_or(0)..][..1500]
+        );
         assert_eq!(beside(&html, "任务名称").as_deref(), Some("不能为空"));
         assert!(beside(&html, "收件时间").unwrap().contains("不能晚于当前时间（2026-11-23 10:00）"));
         assert!(beside(&html, "来源日期").unwrap().contains("不能晚于今天"));
@@ -459,6 +463,92 @@ async fn the_industry_picker_finds_a_class_by_words_or_code() {
         let (_, p) = ent.get("/api/tech-problems").await;
         let p = p.as_array().unwrap().iter().find(|p| p["id"] == id).unwrap().clone();
         assert_eq!(p["industry_code"], "3514");
+        tdb.cleanup().await;
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn project_and_org_forms_answer_every_field_and_keep_the_rest() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let api = Client::login(&app, "duchaju").await;
+        let sup = browser(&app, "duchaju").await;
+        let token = csrf(&sup, &app).await;
+        let jsj = api.unit_id("jsj").await.to_string();
+        let projects = count(&tdb.db, "projects").await;
+        let (s, _, html) = post(
+            &sup,
+            &app,
+            "/projects",
+            &[
+                ("_csrf", &token),
+                ("title", "马寨镇污水管网改造"),
+                ("doc_no", "表单〔2026〕9号"),
+                ("source_date", "2026-11-20"),
+                ("lead_unit_id", &jsj),
+                ("owner_unit_id", ""),
+                ("report_cycle", "monthly"),
+                ("deadline", "2026-12-19"),
+                ("kind", "government"),
+                ("location", ""),
+                ("planned_investment", "三千"),
+                ("section_name", ""),
+                ("section_contractor", ""),
+                ("section_start", ""),
+                ("section_due", ""),
+                ("section_name", "二标段"),
+                ("section_contractor", ""),
+                ("section_start", "2026-12-01"),
+                ("section_due", "2026-11-30"),
+            ],
+        )
+        .await;
+        assert_eq!(s, 400);
+        assert_eq!(count(&tdb.db, "projects").await, projects, "nothing stored");
+        for f in
+            ["业主单位", "建设地点", "计划总投资（万元）", "办理期限", "第2个标段的施工单位", "第2个标段的完工期限"]
+        {
+            assert!(beside(&html, f).is_some(), "{f} named beside its field");
+        }
+        assert!(
+            html.contains("value=\"二标段\"")
+                && html.contains("value=\"三千\"")
+                && selected(&html, "kind", "government")
+        );
+        assert!(selected(&html, "lead_unit_id", &jsj));
+
+        // The 组织机构 forms answer on the page, each beside its field, no longer by a redirect.
+        let admin = browser(&app, "admin").await;
+        let token = csrf(&admin, &app).await;
+        let units = count(&tdb.db, "units").await;
+        let (s, _, html) = post(
+            &admin,
+            &app,
+            "/org/units",
+            &[("_csrf", &token), ("code", ""), ("name", "建设和交通局"), ("kind", "外部单位"), ("parent_id", &jsj)],
+        )
+        .await;
+        assert_eq!(s, 400);
+        assert_eq!(count(&tdb.db, "units").await, units);
+        assert!(beside(&html, "单位编码").is_some() && beside(&html, "单位名称").unwrap().contains("已存在"));
+        assert!(html.contains("<option selected>外部单位</option>") && selected(&html, "parent_id", &jsj));
+        let (s, _, html) = post(
+            &admin,
+            &app,
+            "/org/users",
+            &[
+                ("_csrf", &token),
+                ("username", "bad name!"),
+                ("password", "短"),
+                ("person_id", "1"),
+                ("role", "liaison"),
+            ],
+        )
+        .await;
+        assert_eq!(s, 400);
+        assert!(beside(&html, "用户名").is_some() && beside(&html, "密码").is_some(), "both named at once");
+        assert!(html.contains("value=\"bad name!\"") && selected(&html, "role", "liaison"));
+        assert!(!html.contains("value=\"短\""), "the password is not sent back");
         tdb.cleanup().await;
     });
 }

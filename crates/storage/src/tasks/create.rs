@@ -44,7 +44,9 @@ impl Db {
         self.create_task_checked(tx, user, ctx, n, vec![]).await
     }
 
-    async fn create_task_checked(
+    /// 立项 with `pre` errors found by the caller (a form, or the project wrapping the task):
+    /// every error is answered at once, nothing is written unless there is none.
+    pub(crate) async fn create_task_checked(
         &self,
         tx: &mut sqlx::AnyConnection,
         user: &SessionUser,
