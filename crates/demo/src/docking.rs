@@ -226,6 +226,7 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, a: &Accounts<'_>) -> Resul
     let carriers = ["众创空间", "孵化器", "创新创业综合体"];
     for i in 1..=20 {
         let p = NewPlatform {
+            unread: vec![],
             name: format!("创新创业载体（占位 {}）", code3(i)),
             kind: carriers[i % 3].into(),
             level: String::new(),
@@ -239,6 +240,7 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, a: &Accounts<'_>) -> Resul
     db.create_platform(
         tech,
         &NewPlatform {
+            unread: vec![],
             name: "河南省先进尼龙材料及应用重点实验室".into(),
             kind: "重点实验室".into(),
             level: "省".into(),
@@ -252,6 +254,7 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, a: &Accounts<'_>) -> Resul
     for i in 1..=40 {
         let level = if i <= 3 { "国家" } else { "省" };
         let p = NewPlatform {
+            unread: vec![],
             name: format!("省级以上研发平台（占位 {}）", code3(i)),
             kind: rd[i % 3].into(),
             level: level.into(),
@@ -262,6 +265,7 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, a: &Accounts<'_>) -> Resul
     }
     for i in 1..=117 {
         let p = NewPlatform {
+            unread: vec![],
             name: format!("市级研发平台（占位 {}）", code3(i)),
             kind: rd[i % 3].into(),
             level: "市".into(),
@@ -282,6 +286,7 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, a: &Accounts<'_>) -> Resul
     }
     for (i, amount) in amounts.iter().enumerate() {
         let n = NewContract {
+            unread: vec![],
             contract_no: format!("2020410103{:06}（占位）", i + 1),
             kind: kinds[i % 5].into(),
             buyer: format!("二七区企业（占位 {}）", code3(i + 1)),
@@ -303,6 +308,7 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, a: &Accounts<'_>) -> Resul
         ("achievement", "2026年度高校院所科技成果征集"),
     ] {
         let c = NewCampaign {
+            unread: vec![],
             title: title.into(),
             target: lib.into(),
             starts_on: starts.clone(),
@@ -369,6 +375,7 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, a: &Accounts<'_>) -> Resul
             ach.push(found.first().ok_or_else(|| anyhow!("演示成果 {p} 不在成果库中"))?.id);
         }
         let n = NewExpert {
+            unread: vec![],
             name: (*name).into(),
             institution_id: Some(inst[inst_name]),
             title: (*title).into(),
@@ -458,6 +465,7 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, a: &Accounts<'_>) -> Resul
         mv(d2, to, m).await?;
     }
     let c = NewContract {
+        unread: vec![],
         contract_no: format!("{}410103000001（示例）", today.format("%Y")),
         kind: "技术开发".into(),
         buyer: "花花牛".into(),

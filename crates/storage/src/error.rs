@@ -153,11 +153,11 @@ impl From<sqlx::Error> for StoreError {
 
 /// Record a field's error in `c` and go on checking the others; any other error (denied, not
 /// found, ours) stops at once.
-pub fn check<T>(
+pub fn check<T, E: Into<StoreError>>(
     c: &mut xietong_supervision::validate::Checks,
-    r: Result<T, StoreError>,
+    r: Result<T, E>,
 ) -> Result<Option<T>, StoreError> {
-    match r {
+    match r.map_err(Into::into) {
         Ok(v) => Ok(Some(v)),
         Err(e) => {
             let fields = e.field_errors();

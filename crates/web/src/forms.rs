@@ -86,6 +86,52 @@ impl Fields {
     }
 }
 
+/// The errors of fields a form could not read (a number that is none, a choice that is no id):
+/// they travel with the record (`unread`) and are answered with every other field's.
+#[derive(Debug, Default)]
+pub struct Unread(pub Vec<FieldError>);
+
+impl Unread {
+    /// The value, or `None` with its error recorded.
+    pub fn take<T>(&mut self, r: Result<Option<T>, StoreError>) -> Option<T> {
+        r.unwrap_or_else(|e| {
+            self.0.extend(e.field_errors());
+            None
+        })
+    }
+
+    /// A number typed in `k`.
+    pub fn num(&mut self, f: &Fields, k: &str, field: &str) -> Option<f64> {
+        self.take(f.num(k, field))
+    }
+
+    /// A required number typed in `k` (0 stands in for a missing one, whose error is recorded).
+    pub fn required_num(&mut self, f: &Fields, k: &str, field: &str) -> f64 {
+        let v = self.num(f, k, field);
+        if v.is_none() && !self.0.iter().any(|e| e.field == field) {
+            self.0.push(FieldError::new(field, "不能为空"));
+        }
+        v.unwrap_or(0.0)
+    }
+
+    /// The id chosen in `k`.
+    pub fn id(&mut self, f: &Fields, k: &str, field: &str) -> Option<i64> {
+        self.take(f.id(k, field))
+    }
+
+    /// A whole number typed in `k`.
+    pub fn int(&mut self, f: &Fields, k: &str, field: &str) -> Option<i64> {
+        let v = f.trimmed(k);
+        if v.is_empty() {
+            return None;
+        }
+        let r = xietong_supervision::text::identifier_key(&v)
+            .parse::<i64>()
+            .map_err(|_| StoreError::invalid(field, format!("「{v}」不是整数")));
+        self.take(r.map(Some))
+    }
+}
+
 /// A form as a template shows it: the values sent (or the record's own) and each field's error,
 /// so a refused form comes back with everything typed or chosen and every error beside its field.
 ///

@@ -552,3 +552,65 @@ async fn project_and_org_forms_answer_every_field_and_keep_the_rest() {
         tdb.cleanup().await;
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn docking_library_forms_answer_every_field_and_keep_the_rest() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let kjj = browser(&app, "kejiju").await;
+        let token = csrf(&kjj, &app).await;
+        let contracts = count(&tdb.db, "contracts").await;
+        let (s, _, html) = post(
+            &kjj,
+            &app,
+            "/docking/contracts",
+            &[
+                ("_csrf", &token),
+                ("contract_no", ""),
+                ("kind", "service"),
+                ("buyer", ""),
+                ("seller", "华北水利水电大学"),
+                ("amount_wan", "十万"),
+                ("technical_income_wan", "5"),
+                ("signed_on", "2026-12-01"),
+            ],
+        )
+        .await;
+        assert_eq!(s, 400);
+        assert_eq!(count(&tdb.db, "contracts").await, contracts, "nothing stored");
+        for f in ["合同登记编号", "委托方/受让方", "合同金额（万元）", "签订日期"] {
+            assert!(beside(&html, f).is_some(), "{f} named beside its field");
+        }
+        assert!(
+            html.contains("value=\"华北水利水电大学\"")
+                && html.contains("value=\"十万\"")
+                && selected(&html, "kind", "service")
+        );
+
+        let experts = count(&tdb.db, "experts").await;
+        let (s, _, html) = post(
+            &kjj,
+            &app,
+            "/docking/experts",
+            &[
+                ("_csrf", &token),
+                ("name", ""),
+                ("title", "教授"),
+                ("disciplines", "机械工程"),
+                ("keywords", "起重机"),
+                ("phone", "电话"),
+                ("email", "not-an-email"),
+                ("achievement_ids", "不存在的成果"),
+            ],
+        )
+        .await;
+        assert_eq!(s, 400);
+        assert_eq!(count(&tdb.db, "experts").await, experts);
+        for f in ["专家姓名", "所在机构", "联系电话", "电子邮箱", "关联成果"] {
+            assert!(beside(&html, f).is_some(), "{f} named beside its field");
+        }
+        assert!(html.contains("value=\"教授\"") && html.contains("value=\"机械工程\""));
+        assert!(!html.contains("name=\"share_on_consent\" value=\"1\" checked"), "an unticked box stays unticked");
+        tdb.cleanup().await;
+    });
+}

@@ -62,6 +62,7 @@ impl Db {
                     wanted_by: r.get("wanted_by").into(),
                     confidential,
                     campaign_id,
+                    unread: vec![],
                 })
             })();
             let n = match n {

@@ -57,6 +57,10 @@ pub struct NewProblem {
     pub confidential: bool,
     #[serde(default)]
     pub campaign_id: Option<i64>,
+    /// Errors of form fields that could not be read (a number that is none): answered with every
+    /// other field's, never stored.
+    #[serde(skip)]
+    pub unread: Vec<xietong_supervision::FieldError>,
 }
 
 const PROBLEM_SELECT: &str = "SELECT p.*, e.name AS enterprise_name, e.location AS enterprise_location, i.name AS industry_name \
@@ -115,7 +119,7 @@ impl Db {
             Owner { role: Role::Enterprise, kind: "企业", field: "企业", record: "技术难题" },
         );
         // Every field is checked, each error named, before anything is written.
-        let mut c = Checks::new();
+        let mut c = Checks::with(n.unread.clone());
         let enterprise_id = check(&mut c, enterprise_id)?;
         let title = c.take(required_text("难题名称", &n.title, 100));
         let description = c.take(required_multiline("难题描述", &n.description, 5000).and_then(|d| {

@@ -24,7 +24,7 @@ use crate::docking::hub::{
 };
 use crate::error::{ApiError, ErrorBody, status_of};
 use crate::forms::RawQuery;
-use crate::forms::{Fields as F, FormView};
+use crate::forms::{Fields as F, FormView, Unread};
 use crate::pages::error_page;
 
 pub fn api_router() -> OpenApiRouter<AppState> {
@@ -144,18 +144,20 @@ fn industry_hits(form: &FormView) -> Vec<&'static xietong_docking::industries::I
 }
 
 fn new_problem(f: &F) -> Result<NewProblem, StoreError> {
+    let mut unread = Unread::default();
     Ok(NewProblem {
         title: f.s("title"),
         description: f.s("description"),
         keywords: f.s("keywords"),
-        enterprise_id: f.id("enterprise_id", "企业")?,
+        enterprise_id: unread.id(f, "enterprise_id", "企业"),
         // A class chosen among the search's results wins over the words typed to find it.
         industry_code: f.opt("industry_pick").unwrap_or_else(|| f.s("industry_code")),
-        budget_wan: f.num("budget_wan", "预算（万元）")?,
+        budget_wan: unread.num(f, "budget_wan", "预算（万元）"),
         cooperation_mode: f.s("cooperation_mode"),
         wanted_by: f.s("wanted_by"),
         confidential: f.on("confidential"),
-        campaign_id: f.id("campaign_id", "征集活动")?,
+        campaign_id: unread.id(f, "campaign_id", "征集活动"),
+        unread: unread.0,
     })
 }
 
