@@ -614,3 +614,89 @@ async fn docking_library_forms_answer_every_field_and_keep_the_rest() {
         tdb.cleanup().await;
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ledger_inspection_visit_and_indicator_forms_answer_every_field() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let api = Client::login(&app, "duchaju").await;
+        let sup = browser(&app, "duchaju").await;
+        let token = csrf(&sup, &app).await;
+        let (jsj, scj) = (api.unit_id("jsj").await.to_string(), api.unit_id("scjgj").await.to_string());
+
+        // 问题台账: no title, no description, no lead unit — all three named; the units kept.
+        let problems = count(&tdb.db, "problems").await;
+        let (s, _, html) =
+            post(&sup, &app, "/problems", &[("_csrf", &token), ("title", ""), ("description", " "), ("unit_id", &scj)])
+                .await;
+        assert_eq!(s, 400);
+        assert_eq!(count(&tdb.db, "problems").await, problems);
+        for f in ["问题", "问题描述", "牵头单位"] {
+            assert!(beside(&html, f).is_some(), "{f} named beside its field");
+        }
+        assert!(selected(&html, "unit_id", &scj));
+
+        // 督查考核事项: the period backwards and no target units, the rest kept.
+        let (s, _, html) = post(
+            &sup,
+            &app,
+            "/inspections",
+            &[
+                ("_csrf", &token),
+                ("name", "安全生产专项督查"),
+                ("issuing_unit_id", &jsj),
+                ("start_on", "2026-12-10"),
+                ("end_on", "2026-12-01"),
+                ("subject", ""),
+            ],
+        )
+        .await;
+        assert_eq!(s, 400);
+        for f in ["结束日期", "督查考核内容", "被督查单位"] {
+            assert!(beside(&html, f).is_some(), "{f} named beside its field");
+        }
+        assert!(html.contains("value=\"安全生产专项督查\"") && selected(&html, "issuing_unit_id", &jsj));
+
+        // 添加指标 on the task page: no name, a target that is no number, the period backwards.
+        let lly = Client::login(&app, "jsj_lly").await;
+        let id = task_at(&api, &lly, "表单〔2026〕5号", 10).await;
+        let (s, _, html) = post(
+            &sup,
+            &app,
+            &format!("/tasks/{id}/indicators"),
+            &[
+                ("_csrf", &token),
+                ("name", ""),
+                ("target", "一万"),
+                ("unit_label", "人"),
+                ("period_start", "2026-12-31"),
+                ("period_end", "2026-01-01"),
+            ],
+        )
+        .await;
+        assert_eq!(s, 400);
+        assert!(beside(&html, "指标名称").is_some() && beside(&html, "目标值").is_some());
+        assert!(html.contains("value=\"一万\"") && html.contains("name=\"period_start\" value=\"2026-12-31\""));
+
+        // 记录督导 (a leader): refused on the dashboard, as typed, not on an error page.
+        let leader = browser(&app, "fqz_cj").await;
+        let token = csrf(&leader, &app).await;
+        let (s, _, html) = post(
+            &leader,
+            &app,
+            "/visits",
+            &[
+                ("_csrf", &token),
+                ("visited_on", "2026-11-30"),
+                ("place", ""),
+                ("findings", "路面破损未修复"),
+                ("follow_up", ""),
+            ],
+        )
+        .await;
+        assert_eq!(s, 400);
+        assert!(beside(&html, "督导日期").is_some() && beside(&html, "督导地点").is_some());
+        assert!(html.contains("路面破损未修复</textarea>") && html.contains("id=\"form-visit\""));
+        tdb.cleanup().await;
+    });
+}

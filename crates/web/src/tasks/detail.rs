@@ -147,6 +147,8 @@ pub(crate) struct Typed {
     pub(crate) indicator: Option<i64>,
     /// Show that form's “确认数值无误” checkbox (the figure was refused as implausible).
     pub(crate) confirm_large: bool,
+    /// Each refused field's error, shown beside it.
+    pub(crate) errors: Vec<xietong_supervision::FieldError>,
 }
 
 async fn task_page_with(
@@ -211,6 +213,7 @@ pub(crate) async fn task_page_typed(
     // Typed text whose form is gone (the task moved on) is shown on its own, so it can be copied.
     let typed_orphan = typed.indicator.is_none()
         && !typed.action.is_empty()
+        && typed.action != crate::indicators::ADD_INDICATOR
         && !v.allowed_actions.iter().any(|a| a.code == typed.action)
         && typed.fields.values().any(|x| !x.trim().is_empty());
     render(
@@ -221,6 +224,10 @@ pub(crate) async fn task_page_typed(
         context! { nav => "tasks", v => v, depts => depts, people => people, flash_ok => flash_ok, flash_err => err,
         default_deadline => default_deadline, now => snap.now.to_string(), indicators => indicators,
         may_indicate => may_indicate, today => snap.now.date().to_string(), project_id => project_id,
+        typed_errors => crate::forms::FormView::refused(
+            crate::forms::Fields(typed.fields.clone().into_iter().collect()),
+            &StoreError::Fields(xietong_supervision::validate::FieldErrors(typed.errors.clone())),
+        ).value(),
         typed_action => typed.action, typed => typed.fields, typed_orphan => typed_orphan,
         typed_indicator => typed.indicator, confirm_large => typed.confirm_large,
         evidence => evidence, sources => sources, may_attach_sources => u.role == Role::Supervisor,
