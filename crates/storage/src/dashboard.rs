@@ -172,7 +172,8 @@ impl Db {
             c.fail("督导单位", format!("编号 {u} 的单位不存在"));
         }
         c.finish()?;
-        let (day, place, findings, follow) = (got(day)?, got(place)?, got(findings)?, got(follow)?.unwrap_or_default());
+        let (day, place, findings) = (got(day)?, got(place)?, got(findings)?);
+        let follow = got(follow)?.unwrap_or_default();
         let id = sqlx::query(
             "INSERT INTO supervision_visits (leader_person_id, unit_id, visited_on, place, findings, follow_up, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )

@@ -137,7 +137,8 @@ impl Unread {
 ///
 /// In a template (`f`): `f.title` is the first value of `title`; `f.v('source_date', today)` the
 /// value, or `today` on a form not yet sent; `f.sel('co_unit_ids', u.id)` whether that option was
-/// chosen; `f.all('task_title')` every value of a repeated field; `f.on('assign_now', true)` a checkbox (ticked by default until sent); `f.err('任务名称')`
+/// chosen; `f.all('task_title')` every value of a repeated field; `f.on('assign_now', true)` a checkbox
+/// (ticked by default until sent); `f.err('任务名称')`
 /// the field's error as markup; `f.errors` every error, for the summary above the form.
 #[derive(Clone, Debug, Default)]
 pub struct FormView {

@@ -231,7 +231,8 @@ async fn org_page_with(
         "org.html",
         Some(u),
         context! { nav => "org", units => units, people => people, users => users, areas => areas, roles_all => roles,
-        unit_kinds => xietong_storage::org::UNIT_KINDS, can_edit => u.role == Role::Admin, flash_ok => flash_ok, flash_err => flash_err,
+        unit_kinds => xietong_storage::org::UNIT_KINDS, can_edit => u.role == Role::Admin, flash_ok => flash_ok,
+        flash_err => flash_err,
         fu => fu.value(), fp => fp.value(), fa => fa.value() },
     )
 }

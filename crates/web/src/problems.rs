@@ -209,7 +209,8 @@ async fn problems_with(
         st,
         "problems.html",
         Some(u),
-        context! { nav => "problems", list => list, units => units, statuses => statuses, f_status => status_filter, flash_err => err, source => source, candidates => candidates,
+        context! { nav => "problems", list => list, units => units, statuses => statuses, f_status => status_filter,
+        flash_err => err, source => source, candidates => candidates,
         f => form.value() },
     )
 }
@@ -221,7 +222,8 @@ async fn problems_page(
 ) -> Response {
     let from = q.get("from_task").and_then(|x| x.parse::<i64>().ok());
     let fresh = FormView::fresh(Fields::default());
-    problems_with(&s, &u, q.get("status").cloned().filter(|x| !x.is_empty()), (StatusCode::OK, None), from, fresh).await
+    let status = q.get("status").cloned().filter(|x| !x.is_empty());
+    problems_with(&s, &u, status, (StatusCode::OK, None), from, fresh).await
 }
 
 async fn raise_submit(State(s): State<AppState>, PageUser(u, _): PageUser, f: Fields) -> Response {
@@ -279,7 +281,8 @@ async fn problem_with(
         st,
         "problem.html",
         Some(u),
-        context! { nav => "problems", d => d, actions => actions, files => files, can_attach => can_attach, may_meet => may_meet, kinds => MEETING_KINDS, units => units, flash_err => err, f => form.value(),
+        context! { nav => "problems", d => d, actions => actions, files => files, can_attach => can_attach,
+        may_meet => may_meet, kinds => MEETING_KINDS, units => units, flash_err => err, f => form.value(),
         now => s.clock.now().format("%Y-%m-%dT%H:%M").to_string(),
         default_deadline => s.snapshot().cal.add_working_days(s.clock.now().date(), 10).value.to_string() },
     )

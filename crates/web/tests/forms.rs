@@ -77,7 +77,8 @@ async fn task_at(sup: &Client, lly: &Client, doc_no: &str, progress: i64) -> i64
     assert_eq!(lly.act(id, "receive", json!({})).await.0, 200);
     let (_, people) = lly.get(&format!("/api/people?unit_id={jsj}")).await;
     let person = people[0]["id"].as_i64().unwrap();
-    let sub = json!({"subtasks": [{"title": "制定方案", "dept_unit_id": jsj, "person_id": person, "deadline": "2026-12-16"}]});
+    let row = json!({"title": "制定方案", "dept_unit_id": jsj, "person_id": person, "deadline": "2026-12-16"});
+    let sub = json!({ "subtasks": [row] });
     let (s, v) = lly.act(id, "decompose", sub).await;
     assert_eq!(s, 200, "{v}");
     let (s, v) = lly.act(id, "report", json!({"progress": progress, "text": "按计划推进"})).await;
@@ -182,10 +183,10 @@ async fn new_task_shows_every_error_at_once_and_keeps_every_value() {
         assert_eq!(count(&tdb.db, "tasks").await, tasks + 1);
 
         // The API answers every field too.
-        let (s, v) = api
-            .post("/api/tasks", json!({"title": "", "source_kind": "x", "doc_no": "", "source_date": "2026-11-20",
-                                       "lead_unit_id": jsj.parse::<i64>().unwrap(), "report_cycle": "weekly", "deadline": "2026-12-18"}))
-            .await;
+        let lead = jsj.parse::<i64>().unwrap();
+        let bad = json!({"title": "", "source_kind": "x", "doc_no": "", "source_date": "2026-11-20",
+                         "lead_unit_id": lead, "report_cycle": "weekly", "deadline": "2026-12-18"});
+        let (s, v) = api.post("/api/tasks", bad).await;
         assert_eq!(s, 400);
         let fields: Vec<&str> = v["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
         assert_eq!(fields, ["任务名称", "任务来源", "文号"], "{v}");
@@ -321,7 +322,8 @@ async fn notices_and_rankings_are_published_only_when_confirmed() {
                 .as_array()
                 .unwrap()
                 .iter()
-                .any(|r| r["month"] == month && r["category_id"].to_string() == category),
+                .any(|r| r["month"] == month
+                    && r["category_id"].as_i64().map(|c| c.to_string()) == Some(category.clone())),
             "the demo has not published {month}"
         );
         let rankings = count(&tdb.db, "rankings").await;

@@ -65,7 +65,8 @@ async fn campaigns_with(
         status,
         "docking_campaigns.html",
         "campaigns",
-        context! { list => list, targets => targets, today => today.to_string(), flash_err => err, flash_ok => ok_msg(q), f => form.value() },
+        context! { list => list, targets => targets, today => today.to_string(), flash_err => err,
+        flash_ok => ok_msg(q), f => form.value() },
     )
 }
 

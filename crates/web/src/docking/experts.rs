@@ -111,7 +111,8 @@ async fn experts_with(
         status,
         "docking_experts.html",
         "experts",
-        context! { list => list, campaigns => campaigns, institutions => institutions, flash_err => err, flash_ok => ok_msg(q), f => form.value() },
+        context! { list => list, campaigns => campaigns, institutions => institutions, flash_err => err,
+        flash_ok => ok_msg(q), f => form.value() },
     )
 }
 

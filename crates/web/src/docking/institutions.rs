@@ -64,7 +64,8 @@ async fn institutions_with(
         status,
         "docking_institutions.html",
         "institutions",
-        context! { list => list, kinds => INSTITUTION_KINDS, flash_err => err, flash_ok => ok_msg(q), f => form.value() },
+        context! { list => list, kinds => INSTITUTION_KINDS, flash_err => err, flash_ok => ok_msg(q),
+        f => form.value() },
     )
 }
 

@@ -85,7 +85,8 @@ async fn platforms_with(
         status,
         "docking_platforms.html",
         "platforms",
-        context! { list => list, group => group, level => level, kinds => kinds, levels => PLATFORM_LEVELS, flash_err => err, flash_ok => ok_msg(q), f => form.value() },
+        context! { list => list, group => group, level => level, kinds => kinds, levels => PLATFORM_LEVELS,
+        flash_err => err, flash_ok => ok_msg(q), f => form.value() },
     )
 }
 

@@ -125,7 +125,8 @@ async fn problems_with(
         "problems",
         context! { list => list, campaigns => campaigns, enterprises => enterprises, modes => COOPERATION_MODES, statuses => statuses,
         filter => filter.map(|f| f.code()), flash_err => err, flash_ok => ok_msg(q),
-        industry_hits => industry_hits(&form), industry_list => crate::docking::industries::datalist(), f => form.value() },
+        industry_hits => industry_hits(&form), industry_list => crate::docking::industries::datalist(),
+        f => form.value() },
     )
 }
 
