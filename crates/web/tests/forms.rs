@@ -702,3 +702,53 @@ async fn ledger_inspection_visit_and_indicator_forms_answer_every_field() {
         tdb.cleanup().await;
     });
 }
+
+/// 16 confirmations at once (a double click, several tabs): one is done, the others are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixteen_confirmations_at_once_do_it_once() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let api = Client::login(&app, "duchaju").await;
+        let lly = Client::login(&app, "jsj_lly").await;
+        let sup = browser(&app, "duchaju").await;
+        let token = csrf(&sup, &app).await;
+        let id = task_at(&api, &lly, "表单〔2026〕6号", 30).await;
+        let version = api.get(&format!("/api/tasks/{id}")).await.1["task"]["version"].to_string();
+        let path = format!("/tasks/{id}/actions/cancel");
+        let form = [("_csrf", token.as_str()), ("version", &version), ("reason", "重复立项"), ("confirm", "1")];
+        let answers = futures_join(16, || post(&sup, &app, &path, &form)).await;
+        let done = answers.iter().filter(|(s, ..)| *s == 303).count();
+        assert_eq!(done, 1, "{:?}", answers.iter().map(|a| a.0).collect::<Vec<_>>());
+        assert!(answers.iter().all(|(s, ..)| *s == 303 || *s == 409));
+        let (_, v) = api.get(&format!("/api/tasks/{id}")).await;
+        let cancels = v["events"].as_array().unwrap().iter().filter(|e| e["action"] == "cancel").count();
+        assert_eq!(cancels, 1);
+
+        let jsj = api.unit_id("jsj").await.to_string();
+        let notices = count(&tdb.db, "notices").await;
+        let form = [
+            ("_csrf", token.as_str()),
+            ("kind", "praise"),
+            ("doc_no", "二七督通〔2026〕41号"),
+            ("issued_on", "2026-11-23"),
+            ("title", "关于表扬建设和交通局的通报"),
+            ("body", "按期完成背街小巷整治。"),
+            ("unit_id", &jsj),
+            ("confirm", "1"),
+        ];
+        let answers = futures_join(16, || post(&sup, &app, "/notices", &form)).await;
+        assert_eq!(answers.iter().filter(|(s, ..)| *s == 303).count(), 1);
+        assert!(answers.iter().all(|(s, ..)| *s == 303 || *s == 400 || *s == 409), "the others are refused");
+        assert_eq!(count(&tdb.db, "notices").await, notices + 1);
+        tdb.cleanup().await;
+    });
+}
+
+/// Run `n` copies of a request at once (every one is sent before any answer is awaited).
+async fn futures_join<F, Fut, T>(n: usize, make: F) -> Vec<T>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    futures_util::future::join_all((0..n).map(|_| make())).await
+}
