@@ -123,6 +123,9 @@ enum Cmd {
         #[arg(long, default_value = "区政府办")]
         unit: String,
     },
+    /// Print the page permission table (method, route, roles) as JSON: the browser tests visit
+    /// every page each role may open from it.
+    Pages,
 }
 
 #[derive(Subcommand)]
@@ -600,6 +603,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 blobs.collect_garbage(&db, chrono::Duration::hours((*older_than_hours).max(0))).await?;
             println!("附件清理：保留 {kept} 个文件，删除 {deleted} 个无记录引用的文件");
         }
+        Cmd::Pages => println!("{}", xietong_web::policy::pages_json()),
         Cmd::Sweep => {
             let db = open(&cli).await?;
             let cal = db.load_calendar().await?;

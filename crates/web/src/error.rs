@@ -141,8 +141,19 @@ pub async fn plain_errors(State(s): State<crate::AppState>, req: Request, next: 
     {
         return res;
     }
+    if status == StatusCode::BAD_REQUEST {
+        // A path parameter that is not a number (`/tasks/abc`): axum says "Cannot parse `abc` to a
+        // `i64`"; say in Chinese that the address's number is wrong (without echoing it).
+        let body = axum::body::to_bytes(res.into_body(), 4096).await.unwrap_or_default();
+        let text = String::from_utf8_lossy(&body);
+        let message = if text.contains("Cannot parse") {
+            "地址中的编号无效：编号应为数字，请从列表中打开记录"
+        } else {
+            "请求格式错误：路径、查询参数或请求内容无法识别"
+        };
+        return error_response(&s, &path, status, message);
+    }
     let message = match status {
-        StatusCode::BAD_REQUEST => "请求格式错误：路径、查询参数或请求内容无法识别",
         StatusCode::NOT_FOUND => "未找到该地址",
         StatusCode::METHOD_NOT_ALLOWED => "该地址不支持这种请求方式",
         StatusCode::UNSUPPORTED_MEDIA_TYPE => {

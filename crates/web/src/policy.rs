@@ -314,6 +314,21 @@ pub const PAGES: &[(&str, &str, Allow)] = &[
     ("POST", "/visits/{id}/tasks", Roles(SUPERVISOR)),
 ];
 
+/// [`PAGES`] as JSON: `[{"method", "path", "roles": [role codes] | "public"}]`.
+pub fn pages_json() -> String {
+    let rows: Vec<serde_json::Value> = PAGES
+        .iter()
+        .map(|(m, p, a)| {
+            let roles = match a {
+                Public => serde_json::json!("public"),
+                Roles(r) => serde_json::json!(r.iter().map(|r| r.code()).collect::<Vec<_>>()),
+            };
+            serde_json::json!({ "method": m, "path": p, "roles": roles })
+        })
+        .collect();
+    serde_json::Value::Array(rows).to_string()
+}
+
 /// A router of pages that remembers its routes (method and path), so the permission test can walk
 /// every one.
 #[derive(Default)]

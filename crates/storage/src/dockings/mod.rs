@@ -233,7 +233,12 @@ impl Db {
             .find(|d| d.id == id)
             .ok_or_else(|| StoreError::NotFound(format!("没有编号 {id} 的对接，或您无权查看")))?;
         let label = |c: &str| Stage::from_code(c).map(|s| s.label_zh().to_string()).unwrap_or_else(|| "—".into());
-        let events = sqlx::query("SELECT * FROM docking_events WHERE docking_id = $1 ORDER BY id")
+        let sql = format!(
+            "SELECT e.*, {} FROM docking_events e {} WHERE e.docking_id = $1 ORDER BY e.id",
+            crate::auth::ACTOR_COLS,
+            crate::auth::actor_join("e")
+        );
+        let events = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id)
             .fetch_all(&self.pool)
             .await?
@@ -244,7 +249,7 @@ impl Db {
                     to_label: label(&r.s("to_stage")?),
                     note: r.s("note")?,
                     task_id: r.oi("task_id")?,
-                    actor: r.s("actor")?,
+                    actor: crate::auth::actor_of(r)?,
                     at: r.t("at")?,
                 })
             })
