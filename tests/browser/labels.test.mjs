@@ -167,7 +167,7 @@ for (const acc of ACCOUNTS) {
     const seenLinks = new Set();
     const visit = async (p, route) => {
       // Files (.docx, attachments) download rather than load: ask first what the answer is.
-      const head = await page.request.get(p, { maxRedirects: 0 });
+      const head = await page.request.get(p);
       const html = (head.headers()['content-type'] || '').startsWith('text/html');
       visits.push({ user: acc.user, path: p, route, status: head.status(), html });
       if (!html) return;

@@ -72,6 +72,9 @@ pub fn person_display(unit: &str, post: &str, name: &str) -> String {
     [unit, post, name].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(" ")
 }
 
+/// How the scheduler's automatic steps are signed.
+pub const SYSTEM_NAME: &str = "系统（自动督办）";
+
 /// Joins the person behind a stored login (`<alias>.actor`): select `ap_name`, `ap_post`, `ap_unit`
 /// and read them with [`actor_of`].
 pub(crate) fn actor_join(alias: &str) -> String {
@@ -85,8 +88,10 @@ pub(crate) const ACTOR_COLS: &str = "a_p.name AS ap_name, a_p.post AS ap_post, a
 /// The person of a row joined by [`actor_join`]; the login itself when no account has it.
 pub(crate) fn actor_of(r: &sqlx::any::AnyRow) -> Result<String> {
     Ok(match r.os("ap_name")? {
-        Some(name) => person_display(&r.os("ap_unit")?.unwrap_or_default(), &r.os("ap_post")?.unwrap_or_default(), &name),
-        None if r.s("actor")? == "system" => "系统（自动督办）".into(),
+        Some(name) => {
+            person_display(&r.os("ap_unit")?.unwrap_or_default(), &r.os("ap_post")?.unwrap_or_default(), &name)
+        }
+        None if r.s("actor")? == "system" => SYSTEM_NAME.into(),
         None => r.s("actor")?,
     })
 }
@@ -94,6 +99,9 @@ pub(crate) fn actor_of(r: &sqlx::any::AnyRow) -> Result<String> {
 impl SessionUser {
     /// 「建设和交通局 联络员 张某」 (see [`person_display`]).
     pub fn display_name(&self) -> String {
+        if self.user_id == 0 && self.username == "system" {
+            return SYSTEM_NAME.into();
+        }
         person_display(&self.unit_name, &self.post, &self.person_name)
     }
 
@@ -651,7 +659,7 @@ impl Db {
             }
         }
         if logins.iter().any(|l| l == "system") {
-            out.entry("system".into()).or_insert_with(|| "系统（自动督办）".into());
+            out.entry("system".into()).or_insert_with(|| SYSTEM_NAME.into());
         }
         Ok(out)
     }

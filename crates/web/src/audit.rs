@@ -240,17 +240,31 @@ fn audit_row(e: &xietong_storage::audit::AuditEntry, names: &std::collections::H
             Err(_) => [("note".to_string(), serde_json::Value::String(t.to_string()))].into_iter().collect(),
         }
     };
-    let (before, after) = (parse(&e.before), parse(&e.after));
+    let (before, mut after) = (parse(&e.before), parse(&e.after));
+    // A review records the status before and the status reached as `to`.
+    if before.contains_key("status") && !after.contains_key("status") {
+        if let Some(to) = after.remove("to") {
+            after.insert("status".into(), to);
+        }
+    }
     let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
     keys.sort();
     keys.dedup();
-    let show = |m: &serde_json::Map<String, serde_json::Value>, k: &str| {
-        m.get(k).map(|v| audit_value(&e.entity, k, v)).unwrap_or_default()
-    };
+    let show = |m: &serde_json::Map<String, serde_json::Value>, k: &str| m.get(k).map(|v| audit_value(&e.entity, k, v));
+    // A field only in `before` was not recorded after (a review keeps only what it changed).
     let changes = keys
         .into_iter()
-        .map(|k| FieldChange { field: label(Kind::Field, k), before: show(&before, k), after: show(&after, k) })
-        .filter(|c| c.before != c.after || c.before.is_empty())
+        .filter_map(|k| {
+            let (b, a) = (show(&before, k), show(&after, k));
+            let (before, after) = match (b, a) {
+                (Some(b), Some(a)) if a == b => (String::new(), a),
+                (Some(b), Some(a)) => (b, a),
+                (None, Some(a)) => (String::new(), a),
+                (Some(b), None) => (String::new(), format!("{b}（变更前）")),
+                (None, None) => return None,
+            };
+            Some(FieldChange { field: label(Kind::Field, k), before, after })
+        })
         .collect();
     AuditRow {
         seq: e.seq,
@@ -269,7 +283,9 @@ fn audit_value(entity: &str, key: &str, v: &serde_json::Value) -> String {
     match v {
         Value::Null => "空".into(),
         Value::Bool(b) => if *b { "是" } else { "否" }.into(),
-        Value::Number(n) => n.as_f64().map(|f| if f.fract() == 0.0 { format!("{}", f as i64) } else { format!("{f}") })
+        Value::Number(n) => n
+            .as_f64()
+            .map(|f| if f.fract() == 0.0 { format!("{}", f as i64) } else { format!("{f}") })
             .unwrap_or_else(|| n.to_string()),
         Value::Array(a) => {
             let parts: Vec<String> = a.iter().map(|x| audit_value(entity, key, x)).collect();

@@ -336,11 +336,8 @@ impl Db {
             crate::auth::ACTOR_COLS,
             crate::auth::actor_join("e")
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(lib.code().to_string())
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(lib.code().to_string()).bind(id).fetch_all(&self.pool).await?;
         let label =
             |c: &str| ReviewStatus::from_code(c).map(|s| s.label_zh().to_string()).unwrap_or_else(|| "—".into());
         rows.iter()
