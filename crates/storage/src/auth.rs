@@ -646,8 +646,8 @@ impl Db {
         for chunk in wanted.chunks(200) {
             let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
             let sql = format!(
-                "SELECT us.username, p.name, p.post, u.name AS unit_name FROM users us JOIN people p ON p.id = us.person_id \
-                 JOIN units u ON u.id = p.unit_id WHERE us.username IN ({})",
+                "SELECT us.username, p.name, p.post, u.name AS unit_name FROM users us \
+                 JOIN people p ON p.id = us.person_id JOIN units u ON u.id = p.unit_id WHERE us.username IN ({})",
                 marks.join(", ")
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));

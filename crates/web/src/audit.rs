@@ -205,7 +205,8 @@ async fn audit_page(
         StatusCode::OK,
         "audit.html",
         Some(&u),
-        context! { nav => "audit", verify => verify, recent => recent, logins => logins, flash_ok => flash_ok, groups => groups,
+        context! { nav => "audit", verify => verify, recent => recent, logins => logins, flash_ok => flash_ok,
+        groups => groups,
         oldest_allowed => oldest_allowed.to_string(), retention => xietong_storage::audit::RETENTION_DAYS,
         q => serde_json::json!({"who": lq.who, "what": lq.what, "from": lq.from, "to": lq.to, "login": login_search}) },
     )
@@ -242,10 +243,11 @@ fn audit_row(e: &xietong_storage::audit::AuditEntry, names: &std::collections::H
     };
     let (before, mut after) = (parse(&e.before), parse(&e.after));
     // A review records the status before and the status reached as `to`.
-    if before.contains_key("status") && !after.contains_key("status") {
-        if let Some(to) = after.remove("to") {
-            after.insert("status".into(), to);
-        }
+    if before.contains_key("status")
+        && !after.contains_key("status")
+        && let Some(to) = after.remove("to")
+    {
+        after.insert("status".into(), to);
     }
     let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
     keys.sort();

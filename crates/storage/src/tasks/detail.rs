@@ -157,7 +157,8 @@ pub(crate) async fn load_detail(conn: &mut sqlx::AnyConnection, id: i64, now: Na
         .collect::<Result<Vec<_>>>()?;
     let extensions = sqlx::query(
         "SELECT e.*, p.name AS requester, p.post AS requester_post, un.name AS requester_unit FROM extensions e \
-         JOIN users us ON us.id = e.requested_by JOIN people p ON p.id = us.person_id JOIN units un ON un.id = p.unit_id \
+         JOIN users us ON us.id = e.requested_by JOIN people p ON p.id = us.person_id \
+         JOIN units un ON un.id = p.unit_id \
          WHERE e.task_id = $1 ORDER BY e.id",
     )
     .bind(id)
@@ -177,7 +178,8 @@ pub(crate) async fn load_detail(conn: &mut sqlx::AnyConnection, id: i64, now: Na
             reason: r.s("reason")?,
             old_deadline: r.t("old_deadline")?,
             new_deadline: r.t("new_deadline")?,
-            status: ExtensionStatus::from_code(&st).ok_or_else(|| StoreError::internal(format!("延期状态无效：{st}")))?,
+            status: ExtensionStatus::from_code(&st)
+                .ok_or_else(|| StoreError::internal(format!("延期状态无效：{st}")))?,
             review_comment: r.s("review_comment")?,
             decision_comment: r.s("decision_comment")?,
         })
