@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use xietong_calendar::parse_datetime;
 use xietong_storage::Db;
 use xietong_web::{AppState, Clock};
@@ -19,8 +19,17 @@ struct Cli {
     /// Use this database instead of the SQLite file, e.g. postgres://user@127.0.0.1:5432/xietong
     #[arg(long, global = true, env = "XIETONG_DATABASE_URL")]
     database_url: Option<String>,
+    /// Log lines on stderr: text (coloured only on a terminal) or json (one object a line).
+    #[arg(long, global = true, env = "XIETONG_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Cmd,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -50,6 +59,12 @@ enum Cmd {
         /// Largest file one upload may carry, in MiB (imports, the 通报 template).
         #[arg(long, env = "XIETONG_UPLOAD_LIMIT_MB", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=20))]
         upload_limit_mb: u64,
+        /// Addresses or CIDR blocks, besides this machine, that may read /metrics (comma-separated).
+        #[arg(long, env = "XIETONG_METRICS_ALLOW", default_value = "")]
+        metrics_allow: String,
+        /// A bearer token (16+ characters) that lets a scraper read /metrics from any address.
+        #[arg(long, env = "XIETONG_METRICS_TOKEN", hide_env_values = true)]
+        metrics_token: Option<String>,
     },
     /// Load the demo data (Erqi District) into an empty database.
     Demo,
@@ -69,6 +84,15 @@ enum Cmd {
         /// Destination file (must not exist).
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Put a backup back, with every server stopped: SQLite — the file becomes
+    /// <data-dir>/xietong.db (there must be none yet); PostgreSQL — pg_restore into the empty
+    /// database of --database-url. FILE.attachments goes back to <data-dir>/attachments. Then the
+    /// audit chain is verified.
+    Restore {
+        /// The file `backup --out` wrote.
+        #[arg(long)]
+        from: PathBuf,
     },
     /// Run one escalation sweep now.
     Sweep,
@@ -201,12 +225,16 @@ enum AuditCmd {
     Verify,
 }
 
+fn keys_configured() -> bool {
+    std::env::var(xietong_storage::KEYS_ENV).is_ok_and(|v| !v.trim().is_empty())
+}
+
 async fn open(cli: &Cli) -> Result<Db> {
     Ok(match &cli.database_url {
         Some(url) => {
             // On PostgreSQL there is no data directory to keep the keys in: they must be configured,
             // or phone numbers written now could not be read after a restart.
-            if std::env::var(xietong_storage::KEYS_ENV).map(|v| v.trim().is_empty()).unwrap_or(true) {
+            if !keys_configured() {
                 anyhow::bail!(
                     "使用 PostgreSQL 时须设置 {}（SM4 密钥，形如 1:32位十六进制），见 README「敏感字段」",
                     xietong_storage::KEYS_ENV
@@ -220,7 +248,17 @@ async fn open(cli: &Cli) -> Result<Db> {
 
 async fn run(cli: Cli) -> Result<ExitCode> {
     match &cli.command {
-        Cmd::Serve { bind, demo, sweep_every, secure_cookies, trusted_proxies, public_origin, upload_limit_mb } => {
+        Cmd::Serve {
+            bind,
+            demo,
+            sweep_every,
+            secure_cookies,
+            trusted_proxies,
+            public_origin,
+            upload_limit_mb,
+            metrics_allow,
+            metrics_token,
+        } => {
             let deployment = xietong_web::Deployment {
                 secure_cookies: *secure_cookies,
                 trusted_proxies: xietong_web::auth::parse_trusted_proxies(trusted_proxies)
@@ -231,6 +269,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     .transpose()
                     .map_err(|e| anyhow::anyhow!("--public-origin：{e}"))?,
                 upload_limit: *upload_limit_mb as usize * 1024 * 1024,
+                metrics: xietong_web::metrics::Access::parse(metrics_allow, metrics_token.as_deref())
+                    .map_err(|e| anyhow::anyhow!("--metrics-allow / --metrics-token：{e}"))?,
             };
             let db = open(&cli).await?;
             if *demo && db.is_empty().await? {
@@ -310,6 +350,70 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             // them, so every file the copied database refers to is already there.
             if let Some(dir) = copy_attachments(&cli.data_dir, out)? {
                 println!("附件已备份到 {}", dir.display());
+            }
+        }
+        Cmd::Restore { from } => {
+            if !from.is_file() {
+                anyhow::bail!("备份文件 {} 不存在", from.display());
+            }
+            match &cli.database_url {
+                Some(url) => {
+                    if !keys_configured() {
+                        anyhow::bail!("恢复到 PostgreSQL 前须设置备份时所用的 {}", xietong_storage::KEYS_ENV);
+                    }
+                    // One transaction: into a database that is not empty nothing is restored at all.
+                    let o = std::process::Command::new("pg_restore")
+                        .args(["--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction"])
+                        .args(["--dbname", url])
+                        .arg(from)
+                        .output()
+                        .context("无法运行 pg_restore（PostgreSQL 客户端工具）")?;
+                    if !o.status.success() {
+                        anyhow::bail!(
+                            "pg_restore 失败，未恢复任何数据（目标须为空数据库）：{}",
+                            String::from_utf8_lossy(&o.stderr).trim()
+                        );
+                    }
+                }
+                None => {
+                    let file = cli.data_dir.join("xietong.db");
+                    if file.exists() {
+                        anyhow::bail!("{} 已存在：恢复不覆盖现有数据，请停止服务并先移走它", file.display());
+                    }
+                    // Without the keys the backup was written under, a new key would be made and
+                    // every encrypted phone number and ID number would be unreadable.
+                    if !keys_configured() && !cli.data_dir.join("sm4.keys").exists() {
+                        anyhow::bail!(
+                            "{} 中没有 sm4.keys，也未设置 {}：请先放回备份时的密钥文件（见 README「敏感字段」）",
+                            cli.data_dir.display(),
+                            xietong_storage::KEYS_ENV
+                        );
+                    }
+                    // A write-ahead log left beside no database belongs to none; SQLite would
+                    // replay it into the restored file.
+                    for stale in ["xietong.db-wal", "xietong.db-shm"] {
+                        let _ = std::fs::remove_file(cli.data_dir.join(stale));
+                    }
+                    std::fs::copy(from, &file).with_context(|| format!("无法写入 {}", file.display()))?;
+                }
+            }
+            println!("数据库已从 {} 恢复", from.display());
+            let mut saved = from.as_os_str().to_owned();
+            saved.push(".attachments");
+            let saved = PathBuf::from(saved);
+            if saved.is_dir() && std::env::var_os("XIETONG_ATTACHMENTS_S3_BUCKET").is_none() {
+                // Content-addressed files: one already there under its name holds the same bytes.
+                let to = cli.data_dir.join("attachments");
+                copy_dir(&saved, &to).with_context(|| format!("附件恢复到 {} 失败", to.display()))?;
+                println!("附件已恢复到 {}", to.display());
+            }
+            let db = open(&cli).await?;
+            match db.verify_audit().await? {
+                Ok(n) => println!("审计日志完整：共 {n} 条，SM3 哈希链校验通过"),
+                Err(e) => {
+                    eprintln!("恢复的数据库审计日志校验失败：{e}");
+                    return Ok(ExitCode::from(2));
+                }
             }
         }
         Cmd::InitAdmin { username, unit } => {
@@ -641,14 +745,26 @@ fn generate_password() -> String {
         .collect()
 }
 
-fn main() -> ExitCode {
-    tracing_subscriber::fmt()
+/// Logs go to stderr. Colour codes only when it is a terminal (and NO_COLOR is not set): a log
+/// file or a journal would keep them as `\x1b[…m` noise. JSON lines for a log shipper.
+fn init_logs(format: LogFormat) {
+    use std::io::IsTerminal;
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => {
+            logs.with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()).init()
+        }
+        LogFormat::Json => logs.with_ansi(false).json().flatten_event(true).init(),
+    }
+}
+
+fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logs(cli.log_format);
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -680,19 +796,21 @@ fn copy_attachments(data_dir: &std::path::Path, out: &std::path::Path) -> anyhow
     if to.exists() {
         anyhow::bail!("附件备份目录 {} 已存在，不会覆盖", to.display());
     }
-    fn copy_dir(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
-        std::fs::create_dir_all(to)?;
-        for entry in std::fs::read_dir(from)? {
-            let entry = entry?;
-            let target = to.join(entry.file_name());
-            if entry.file_type()?.is_dir() {
-                copy_dir(&entry.path(), &target)?;
-            } else {
-                std::fs::copy(entry.path(), target)?;
-            }
-        }
-        Ok(())
-    }
     copy_dir(&from, &to).with_context(|| format!("附件备份到 {} 失败", to.display()))?;
     Ok(Some(to))
+}
+
+/// Copy a directory tree (attachments: files are never changed once written).
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
 }

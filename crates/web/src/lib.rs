@@ -14,6 +14,7 @@ pub mod error;
 pub mod forms;
 pub mod inbox;
 pub mod ledger_pages;
+pub mod metrics;
 pub mod notices;
 pub mod office_api;
 pub mod outcomes_api;
@@ -79,6 +80,8 @@ pub struct Inner {
     pub heavy: Arc<tokio::sync::Semaphore>,
     /// Where attachment bytes are stored (see [`attachments::Blobs`]).
     pub blobs: attachments::Blobs,
+    /// The operator's figures at `/metrics`, and who may read them.
+    pub metrics: metrics::Metrics,
 }
 
 /// How many CPU-heavy jobs may run at once: one core fewer than the machine has (at least one),
@@ -101,6 +104,8 @@ pub struct Deployment {
     pub public_origin: Option<String>,
     /// Most bytes of an uploaded file (imports, the 通报 template).
     pub upload_limit: usize,
+    /// Who may read `/metrics` besides a direct local connection.
+    pub metrics: metrics::Access,
 }
 
 /// The upload limit, in MiB, when none is set: a 20 000-row import fits easily, and the readers
@@ -114,6 +119,7 @@ impl Default for Deployment {
             trusted_proxies: vec![],
             public_origin: None,
             upload_limit: DEFAULT_UPLOAD_LIMIT_MB * 1024 * 1024,
+            metrics: metrics::Access::default(),
         }
     }
 }
@@ -175,6 +181,7 @@ impl AppState {
             login_limit: RwLock::new(Arc::new(LoginLimit::new(per_minute))),
             heavy: Arc::new(tokio::sync::Semaphore::new(heavy_permits())),
             blobs: attachments::Blobs::in_memory(),
+            metrics: metrics::Metrics::new(),
         })))
     }
 
@@ -194,6 +201,7 @@ impl AppState {
         inner.trusted_proxies = d.trusted_proxies;
         inner.public_origin = d.public_origin;
         inner.upload_limit = d.upload_limit;
+        inner.metrics.access = d.metrics;
         Ok(AppState(Arc::new(inner)))
     }
 
@@ -305,6 +313,7 @@ pub fn page_routes() -> policy::Pages {
         .merge(inbox::page_router())
         .merge(tasks::page_router())
         .merge(notices::page_router())
+        .merge(metrics::page_router())
 }
 
 pub fn router(state: AppState) -> Router {
@@ -331,6 +340,7 @@ pub fn router(state: AppState) -> Router {
         // The limits are error::body_limit's; the extractors' own default (2 MB) would undercut them.
         .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn_with_state(state.clone(), security_headers))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .with_state(state)
 }
 
@@ -398,7 +408,10 @@ pub fn spawn_scheduler(state: AppState, every: Duration) -> tokio::task::JoinHan
                 tracing::warn!(error = %e, "reloading calendar failed");
             }
             let snap = state.snapshot();
-            match state.db.sweep(&snap.ctx(), 500).await {
+            let t0 = std::time::Instant::now();
+            let swept = state.db.sweep(&snap.ctx(), 500).await;
+            state.metrics.sweep_done(t0.elapsed(), swept.as_ref().ok());
+            match swept {
                 Ok(r) if r.steps_fired > 0 => {
                     tracing::info!(checked = r.tasks_checked, fired = r.steps_fired, "escalation sweep")
                 }
