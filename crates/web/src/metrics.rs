@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use prometheus::{Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry};
@@ -193,11 +193,9 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The refusal (the page table's guard answers it).
-pub fn refused() -> Response {
-    let text = "无权读取运行指标：仅限本机直接访问、--metrics-allow 所列地址或携带 --metrics-token 令牌的请求\n";
-    (StatusCode::FORBIDDEN, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
-}
+/// Why the page table's guard refuses a caller (as a Chinese error page, like any refusal).
+pub const REFUSAL: &str =
+    "无权读取运行指标：仅限本机直接访问、--metrics-allow 所列地址或携带 --metrics-token 令牌的请求";
 
 async fn metrics_page(State(s): State<AppState>) -> Response {
     ([(header::CONTENT_TYPE, prometheus::TEXT_FORMAT)], s.metrics.render()).into_response()

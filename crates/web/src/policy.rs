@@ -427,7 +427,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         Verdict::Pass(req) => next.run(req).await,
         Verdict::Undeclared(r) => refuse(format!("{REFUSED}：接口 {r} 未在权限表中声明")),
         Verdict::Denied(u) => refuse(format!("{REFUSED}：{}不能调用 {route}", u.role.label_zh())),
-        Verdict::NotOperator => crate::metrics::refused(),
+        Verdict::NotOperator => refuse(crate::metrics::REFUSAL.into()),
         Verdict::Failed(e) => crate::error::ApiError(e).into_response(),
     }
 }
@@ -441,7 +441,7 @@ pub async fn page_guard(State(state): State<AppState>, req: Request, next: Next)
         Verdict::Pass(req) => next.run(req).await,
         Verdict::Undeclared(r) => denied(None, format!("{REFUSED}：页面 {r} 未在权限表中声明")),
         Verdict::Denied(u) => denied(Some(&u), format!("{REFUSED}：{}不能访问此页面", u.role.label_zh())),
-        Verdict::NotOperator => crate::metrics::refused(),
+        Verdict::NotOperator => denied(None, crate::metrics::REFUSAL.into()),
         Verdict::Failed(e) => crate::pages::error_page(&state, None, &e),
     }
 }

@@ -87,7 +87,7 @@ async fn metrics_count_requests_and_are_refused_to_strangers() {
         ] {
             assert_eq!(r.status(), 403, "{what}");
             let body = r.text().await.unwrap();
-            assert!(body.contains("无权读取运行指标") && !body.contains("xietong_"), "{what}: {body}");
+            assert!(body.contains("无权读取运行指标") && !body.contains("xietong_http"), "{what}: {body}");
         }
         // A listed address and the token holder are let in.
         assert_eq!(stranger("198.51.100.7").send().await.unwrap().status(), 200, "--metrics-allow");
