@@ -13,7 +13,7 @@ use xietong_web::{AppState, Clock};
 #[derive(Parser)]
 #[command(name = "xietong", version, about = "协同：督查督办与政校企产学研对接平台")]
 struct Cli {
-    /// Data directory (the SQLite database lives here).
+    /// Data directory: the SQLite database and its sm4.keys, attachments, the search index.
     #[arg(long, global = true, default_value = "./data", env = "XIETONG_DATA_DIR")]
     data_dir: PathBuf,
     /// Use this database instead of the SQLite file, e.g. postgres://user@127.0.0.1:5432/xietong
@@ -36,13 +36,14 @@ enum LogFormat {
 enum Cmd {
     /// Run the web server (JSON API, pages, and the escalation scheduler).
     Serve {
-        #[arg(long, default_value = "127.0.0.1:8080")]
+        /// Address and port to listen on (0.0.0.0:8080 for every interface).
+        #[arg(long, env = "XIETONG_BIND", default_value = "127.0.0.1:8080")]
         bind: std::net::SocketAddr,
         /// Load the demo data first if the database is empty.
         #[arg(long)]
         demo: bool,
         /// Seconds between escalation sweeps.
-        #[arg(long, default_value_t = 60)]
+        #[arg(long, env = "XIETONG_SWEEP_EVERY", default_value_t = 60)]
         sweep_every: u64,
         /// Served over HTTPS (directly or behind a TLS proxy): cookies are marked Secure and every
         /// answer carries Strict-Transport-Security.
@@ -775,7 +776,12 @@ fn main() -> ExitCode {
     match rt.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("错误：{e:#}");
+            // The command line's user is the operator: the detail the web hides from users
+            // (a failed migration, say) is what they need.
+            match e.downcast_ref::<xietong_storage::StoreError>() {
+                Some(xietong_storage::StoreError::Internal(detail)) => eprintln!("错误：{e:#}（{detail}）"),
+                _ => eprintln!("错误：{e:#}"),
+            }
             ExitCode::FAILURE
         }
     }
