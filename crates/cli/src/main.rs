@@ -139,14 +139,19 @@ enum Cmd {
         #[command(subcommand)]
         what: ImportCmd,
     },
-    /// First start without demo data: create a unit and a 系统管理员 account in an empty database.
-    /// The password is read from XIETONG_ADMIN_PASSWORD, or generated and printed once.
+    /// First start without demo data: create a unit and a 系统管理员 account in an empty database;
+    /// then, with --role, the first 安全管理员 and 审计管理员 (三员分立: only a 安全管理员 creates
+    /// the administrators' accounts on the pages). The password is read from
+    /// XIETONG_ADMIN_PASSWORD, or generated and printed once.
     InitAdmin {
         #[arg(long, default_value = "admin")]
         username: String,
-        /// The unit the administrator belongs to (created).
+        /// The unit the administrator belongs to (created with the 系统管理员, found by name after).
         #[arg(long, default_value = "区政府办")]
         unit: String,
+        /// Which of the three administrators.
+        #[arg(long, default_value = "admin", value_parser = ["admin", "security_admin", "audit_admin"])]
+        role: String,
     },
 }
 
@@ -417,11 +422,26 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
         }
-        Cmd::InitAdmin { username, unit } => {
+        Cmd::InitAdmin { username, unit, role } => {
+            let role = xietong_supervision::Role::from_code(role).unwrap_or(xietong_supervision::Role::Admin);
             let db = open(&cli).await?;
-            if !db.is_empty().await? {
+            let first = role == xietong_supervision::Role::Admin;
+            if first && !db.is_empty().await? {
                 anyhow::bail!("数据库中已有单位数据；请由现有系统管理员在「组织机构」页面添加账号");
             }
+            // The other two only once each, into the organisation the 系统管理员 started.
+            let unit_id = if first {
+                None
+            } else {
+                if db.list_users().await?.iter().any(|u| u.role == role.code() && u.active) {
+                    anyhow::bail!("已有{}账号；其他管理员账号由安全管理员在「组织机构」页面添加", role.label_zh());
+                }
+                let units = db.list_units().await?;
+                let Some(u) = units.iter().find(|u| u.name == *unit) else {
+                    anyhow::bail!("单位「{unit}」不存在：请先运行 init-admin 创建系统管理员，或用 --unit 指定已有单位");
+                };
+                Some(u.id)
+            };
             let (password, generated) = match std::env::var("XIETONG_ADMIN_PASSWORD") {
                 Ok(p) => (p, false),
                 Err(_) => (generate_password(), true),
@@ -430,16 +450,20 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let hash = xietong_storage::auth::hash_password(&password)?;
             let now = xietong_storage::local_now();
             let mut tx = db.begin().await?;
-            let unit_id = db.create_unit(&mut tx, "cli", "root", unit, "区政府部门", None, now).await?;
-            let person = db.create_person(&mut tx, "cli", "admin", "系统管理员", "系统管理员", unit_id, now).await?;
-            let id =
-                db.create_user(&mut tx, "cli", username, &hash, person, xietong_supervision::Role::Admin, now).await?;
+            let unit_id = match unit_id {
+                Some(id) => id,
+                None => db.create_unit(&mut tx, "cli", "root", unit, "区政府部门", None, now).await?,
+            };
+            let code = if first { "admin" } else { username.as_str() };
+            let post = role.label_zh();
+            let person = db.create_person(&mut tx, "cli", code, post, post, unit_id, now).await?;
+            let id = db.create_user(&mut tx, "cli", username, &hash, person, role, now).await?;
             if generated {
                 // A password printed on a console is an initial one: the first sign-in changes it.
                 xietong_storage::Db::require_password_change(&mut tx, id).await?;
             }
             tx.commit().await?;
-            println!("已创建系统管理员账号 {username}（单位：{unit}）");
+            println!("已创建{}账号 {username}（单位：{unit}）", role.label_zh());
             if generated {
                 println!("初始密码（只显示这一次，首次登录须修改）：{password}");
             }

@@ -432,3 +432,47 @@ fn restore_puts_a_backup_into_an_empty_data_directory_with_its_keys() {
     let o = xietong(target.path(), &from);
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("已存在"));
 }
+
+#[test]
+fn init_admin_then_the_first_security_and_audit_administrators() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_xietong"))
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(args)
+            .env_remove("XIETONG_ADMIN_PASSWORD")
+            .env_remove("XIETONG_DATABASE_URL")
+            .env_remove("XIETONG_SM4_KEYS")
+            .output()
+            .unwrap()
+    };
+    // Not before the organisation exists.
+    let o = run(&["init-admin", "--role", "security_admin", "--username", "anquan"]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("不存在"));
+    assert!(run(&["init-admin"]).status.success());
+    let o = run(&["init-admin", "--role", "security_admin", "--username", "anquan"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout(&o).starts_with("已创建安全管理员账号 anquan（单位：区政府办）"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("初始密码"));
+    assert!(run(&["init-admin", "--role", "audit_admin", "--username", "shenji"]).status.success());
+    // Once each: further administrators are the 安全管理员's to create on the pages.
+    let o = run(&["init-admin", "--role", "security_admin", "--username", "anquan2"]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("已有安全管理员账号"));
+    let o = run(&["init-admin", "--role", "audit_admin", "--username", "x", "--unit", "无此单位"]);
+    assert!(!o.status.success());
+    let users = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let db = xietong_storage::Db::open_data_dir(dir.path()).await.unwrap();
+        db.list_users().await.unwrap()
+    });
+    let roles: Vec<(&str, &str, &str)> =
+        users.iter().map(|u| (u.username.as_str(), u.role.as_str(), u.unit_name.as_str())).collect();
+    assert_eq!(
+        roles,
+        [
+            ("admin", "admin", "区政府办"),
+            ("anquan", "security_admin", "区政府办"),
+            ("shenji", "audit_admin", "区政府办")
+        ]
+    );
+}
