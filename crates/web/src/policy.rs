@@ -318,13 +318,15 @@ pub const PAGES: &[(&str, &str, Allow)] = &[
     ("POST", "/visits/{id}/tasks", Roles(SUPERVISOR)),
 ];
 
-/// [`PAGES`] as JSON: `[{"method", "path", "roles": [role codes] | "public"}]`.
+/// [`PAGES`] as JSON: `[{"method", "path", "roles": [role codes] | "public" | "operator"}]`.
 pub fn pages_json() -> String {
     let rows: Vec<serde_json::Value> = PAGES
         .iter()
         .map(|(m, p, a)| {
             let roles = match a {
                 Public => serde_json::json!("public"),
+                // The scraper of /metrics, not a person's role.
+                Operator => serde_json::json!("operator"),
                 Roles(r) => serde_json::json!(r.iter().map(|r| r.code()).collect::<Vec<_>>()),
             };
             serde_json::json!({ "method": m, "path": p, "roles": roles })
