@@ -64,6 +64,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(crate::projects_api::router())
         .merge(crate::coordination_api::router())
         .merge(crate::docking_api::router())
+        .merge(crate::docking_stats::api_router())
         .merge(crate::enterprises::api_router())
         .merge(crate::tasks::api_router())
         .merge(crate::notices::api_router())

@@ -41,7 +41,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(share_contact))
         .routes(routes!(docking_task))
         .routes(routes!(contracts, create_contract))
-        .routes(routes!(stats))
         .routes(routes!(export))
 }
 
@@ -144,9 +143,7 @@ use axum::http::StatusCode;
 use xietong_docking::contract::ContractType;
 use xietong_docking::pipeline::Stage;
 use xietong_docking::review::{ReviewAction, ReviewStatus};
-use xietong_storage::dockings::{
-    Contract, DockingDetail, DockingStats, MoveDocking, NewActivity, NewContract, NewDocking,
-};
+use xietong_storage::dockings::{Contract, DockingDetail, MoveDocking, NewActivity, NewContract, NewDocking};
 use xietong_storage::libraries::{
     Campaign, Expert, Institution, Library, NewAchievement, NewCampaign, NewExpert, NewInstitution, NewPlatform,
     NewProblem, Platform, ReviewEvent, ReviewItem, TechProblem,
@@ -225,7 +222,7 @@ async fn institutions(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Resu
 #[utoipa::path(post, path = "/api/institutions", request_body = NewInstitution, tag = "产学研对接",
     responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn create_institution(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(n): J<NewInstitution>) -> CreatedResp {
-    created(s.db.create_institution(&u, &n, false, s.clock.now()).await?)
+    created(s.db.create_institution(&u, &n, s.clock.now()).await?)
 }
 
 /// 征集活动。
@@ -407,7 +404,7 @@ async fn platforms(
 #[utoipa::path(post, path = "/api/platforms", request_body = NewPlatform, tag = "产学研对接",
     responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn create_platform(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(n): J<NewPlatform>) -> CreatedResp {
-    created(s.db.create_platform(&u, &n, false, s.clock.now()).await?)
+    created(s.db.create_platform(&u, &n, s.clock.now()).await?)
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -440,7 +437,7 @@ async fn dockings(
 #[utoipa::path(post, path = "/api/dockings", request_body = NewDocking, tag = "产学研对接",
     responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn create_docking(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(n): J<NewDocking>) -> CreatedResp {
-    created(s.db.create_docking(&u, &n, false, s.clock.now()).await?)
+    created(s.db.create_docking(&u, &n, s.clock.now()).await?)
 }
 
 /// 对接详情：阶段记录、洽谈和活动、技术合同。
@@ -494,7 +491,7 @@ async fn docking_contract(
     Path(id): Path<i64>,
     J(n): J<NewContract>,
 ) -> CreatedResp {
-    created(s.db.register_contract(&u, Some(id), &n, false, s.clock.now()).await?)
+    created(s.db.register_contract(&u, Some(id), &n, s.clock.now()).await?)
 }
 
 /// 专家同意向对接企业提供联系方式（专家所在机构或科技局确认）。
@@ -553,7 +550,7 @@ async fn contracts(
 #[utoipa::path(post, path = "/api/contracts", request_body = NewContract, tag = "产学研对接",
     responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn create_contract(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(n): J<NewContract>) -> CreatedResp {
-    created(s.db.register_contract(&u, None, &n, false, s.clock.now()).await?)
+    created(s.db.register_contract(&u, None, &n, s.clock.now()).await?)
 }
 
 /// Statistics are the district's: the 科技局 and the district-wide roles.
@@ -563,13 +560,6 @@ pub fn may_read_stats(u: &xietong_storage::auth::SessionUser) -> Result<(), Stor
     } else {
         Err(StoreError::Denied("无权限：科技统计仅科技局、督查局和区领导可查看".into()))
     }
-}
-
-/// 科技统计：高新技术企业、科技型企业、载体、研发平台、技术合同成交额、对接阶段与转化率。
-#[utoipa::path(get, path = "/api/docking-stats", tag = "产学研对接", responses((status = 200, body = DockingStats), (status = 403, body = ErrorBody)))]
-async fn stats(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Result<Json<DockingStats>, ApiError> {
-    may_read_stats(&u)?;
-    Ok(Json(s.db.docking_stats(s.clock.now().date()).await?))
 }
 
 /// 导出产学研台账（Excel，按当前账号可见的范围）。what：tech-problems 难题库、experts 专家库、
@@ -707,7 +697,6 @@ async fn export(
                     ("金额（万元）", 12.0),
                     ("技术性收入（万元）", 14.0),
                     ("签订日期", 12.0),
-                    ("占位记录", 8.0),
                 ],
                 s.db.list_contracts(None, None)
                     .await?
@@ -721,7 +710,6 @@ async fn export(
                             n(c.amount_wan),
                             n(c.technical_income_wan),
                             t(&c.signed_on),
-                            t(if c.placeholder { "是" } else { "" }),
                         ]
                     })
                     .collect(),
@@ -729,15 +717,7 @@ async fn export(
         }
         "platforms" => (
             "平台载体",
-            vec![
-                ("名称", 36.0),
-                ("类别", 14.0),
-                ("类型", 16.0),
-                ("级别", 8.0),
-                ("依托单位", 26.0),
-                ("认定年份", 10.0),
-                ("占位记录", 8.0),
-            ],
+            vec![("名称", 36.0), ("类别", 14.0), ("类型", 16.0), ("级别", 8.0), ("依托单位", 26.0), ("认定年份", 10.0)],
             s.db.list_platforms(None, None)
                 .await?
                 .iter()
@@ -749,7 +729,6 @@ async fn export(
                         t(&p.level),
                         t(&p.host),
                         p.approved_year.map(|y| n(y as f64)).unwrap_or(Cell::Empty),
-                        t(if p.placeholder { "是" } else { "" }),
                     ]
                 })
                 .collect(),

@@ -34,7 +34,6 @@ use crate::pages::{error_page, render};
 pub fn router() -> crate::policy::Pages {
     crate::policy::Pages::new()
         .route("/docking", get(hub))
-        .route("/docking/stats", get(stats_page))
         .route("/docking/problems", get(problems_page).post(problem_submit))
         .route("/docking/problems/{id}", get(problem_page))
         .route("/docking/problems/{id}/resubmit", post(problem_resubmit))
@@ -105,17 +104,7 @@ async fn hub(PageUser(u, _): PageUser) -> Response {
     Redirect::to(to).into_response()
 }
 
-// --- statistics --------------------------------------------------------------------------------
-
-async fn stats_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Response {
-    if let Err(e) = may_read_stats(&u) {
-        return error_page(&s, Some(&u), &e);
-    }
-    match s.db.docking_stats(s.clock.now().date()).await {
-        Ok(st) => page(&s, &u, StatusCode::OK, "docking_stats.html", "stats", context! { st => st }),
-        Err(e) => error_page(&s, Some(&u), &e),
-    }
-}
+// The statistics page (科技统计) is docking_stats.rs.
 
 // --- 难题库 --------------------------------------------------------------------------------------
 
@@ -143,11 +132,8 @@ async fn problems_with(
             .into_iter()
             .filter(|c| c.open && c.target == Library::Problem)
             .collect();
-    let enterprises = if u.role == Role::TechBureau {
-        s.db.list_enterprises(None, today).await.unwrap_or_default().into_iter().filter(|e| !e.placeholder).collect()
-    } else {
-        vec![]
-    };
+    let enterprises =
+        if u.role == Role::TechBureau { s.db.list_enterprises(None, today).await.unwrap_or_default() } else { vec![] };
     let statuses: Vec<_> =
         ReviewStatus::ALL.iter().map(|x| context! { code => x.code(), label => x.label_zh() }).collect();
     page(
@@ -535,7 +521,6 @@ async fn institution_submit(
         .create_institution(
             &u,
             &NewInstitution { name: f.s("name"), kind: f.s("kind"), location: f.s("location") },
-            false,
             s.clock.now(),
         )
         .await
@@ -655,7 +640,6 @@ async fn platform_submit(
                 host: f.s("host"),
                 approved_year: year,
             },
-            false,
             s.clock.now(),
         )
         .await
@@ -760,7 +744,7 @@ async fn docking_submit(
             achievement_id: f.id("achievement_id", "成果")?,
             note: f.s("note"),
         };
-        s.db.create_docking(&u, &n, false, s.clock.now()).await
+        s.db.create_docking(&u, &n, s.clock.now()).await
     }
     .await;
     match r {
@@ -875,7 +859,7 @@ async fn docking_contract(
     let f = F(form);
     let r = async {
         let n = new_contract(&f)?;
-        s.db.register_contract(&u, Some(id), &n, false, s.clock.now()).await
+        s.db.register_contract(&u, Some(id), &n, s.clock.now()).await
     }
     .await
     .map(|_| "技术合同已登记".to_string());
@@ -988,7 +972,7 @@ async fn contract_submit(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
     let f = F(form);
-    let r = async { s.db.register_contract(&u, None, &new_contract(&f)?, false, s.clock.now()).await }.await;
+    let r = async { s.db.register_contract(&u, None, &new_contract(&f)?, s.clock.now()).await }.await;
     match r {
         Ok(_) => with_ok("/docking/contracts", "技术合同已登记"),
         Err(e) if refused(&s, &u, &e) => error_page(&s, Some(&u), &e),

@@ -9,6 +9,7 @@ pub mod coordination_api;
 pub mod coordination_pages;
 pub mod docking_api;
 pub mod docking_pages;
+pub mod docking_stats;
 pub mod enterprises;
 pub mod error;
 pub mod forms;
@@ -300,6 +301,7 @@ pub fn page_routes() -> policy::Pages {
         .merge(enterprises::page_router())
         .merge(coordination_pages::router())
         .merge(docking_pages::router())
+        .merge(docking_stats::page_router())
         .merge(security_pages::router())
         .merge(attachments::page_router())
         .merge(inbox::page_router())
