@@ -406,21 +406,21 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                         }
                     }
                     "institutions" => {
-                        xietong_web::docking_api::may_read_libraries(&u)?;
+                        xietong_web::docking::may_read_libraries(&u)?;
                         line(vec!["编号".into(), "名称".into(), "类型".into(), "所在地".into()]);
                         for i in db.list_institutions().await? {
                             line(vec![i.id.to_string(), i.name, i.kind, i.location]);
                         }
                     }
                     "platforms" => {
-                        xietong_web::docking_api::may_read_libraries(&u)?;
+                        xietong_web::docking::may_read_libraries(&u)?;
                         line(vec!["名称".into(), "类别".into(), "类型".into(), "级别".into()]);
                         for p in db.list_platforms(None, None).await? {
                             line(vec![p.name, p.group, p.kind, p.level]);
                         }
                     }
                     "campaigns" => {
-                        xietong_web::docking_api::may_read_libraries(&u)?;
+                        xietong_web::docking::may_read_libraries(&u)?;
                         line(vec![
                             "编号".into(),
                             "征集".into(),
@@ -451,7 +451,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                         }
                     }
                     "contracts" => {
-                        xietong_web::docking_api::may_read_stats(&u)?;
+                        xietong_web::docking::may_read_stats(&u)?;
                         line(vec![
                             "登记编号".into(),
                             "类型".into(),
@@ -490,7 +490,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 DockingCmd::Match { of, id, top } => {
                     let m = match of.as_str() {
                         "problem" => {
-                            xietong_web::docking_api::may_read_libraries(&u)?;
+                            xietong_web::docking::may_read_libraries(&u)?;
                             let (idx, _) = db.achievements_index(&cli.data_dir).await?;
                             db.match_problem(&u, &idx, *id, *top).await?
                         }

@@ -232,7 +232,8 @@ impl Db {
             }
         }
         let id = sqlx::query(
-            "INSERT INTO enterprises (name, credit_code, industry_code, location, contact_name, contact_phone, created_at, updated_at) \
+            "INSERT INTO enterprises (name, credit_code, industry_code, location, contact_name, contact_phone, \
+             created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
         )
         .bind(c.name.clone())

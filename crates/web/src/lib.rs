@@ -4,27 +4,34 @@
 
 pub mod api;
 pub mod attachments;
+pub mod audit;
 pub mod auth;
-pub mod coordination_api;
-pub mod coordination_pages;
-pub mod docking_api;
-pub mod docking_pages;
-pub mod docking_stats;
-pub mod enterprises;
+pub mod calendar;
+pub mod categories;
+pub mod dashboard;
+pub mod docking;
+pub mod downloads;
 pub mod error;
 pub mod forms;
+pub mod imports;
 pub mod inbox;
-pub mod ledger_pages;
+pub mod indicators;
+pub mod inspections;
+pub mod lists;
 pub mod notices;
-pub mod office_api;
-pub mod outcomes_api;
-pub mod outcomes_pages;
+pub mod org;
 pub mod pages;
 pub mod policy;
-pub mod projects_api;
-pub mod security_pages;
+pub mod problems;
+pub mod projects;
+pub mod rankings;
+pub mod records;
+pub mod sessions;
+pub mod settings;
 pub mod tasks;
+pub mod todo;
 pub mod views;
+pub mod visits;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
@@ -296,22 +303,10 @@ impl AppState {
 /// Every page route, in one router that remembers them (see [`policy::PAGES`]).
 pub fn page_routes() -> policy::Pages {
     pages::router()
-        .merge(outcomes_pages::router())
-        .merge(ledger_pages::router())
-        .merge(enterprises::page_router())
-        .merge(coordination_pages::router())
-        .merge(docking_pages::router())
-        .merge(docking_stats::page_router())
-        .merge(security_pages::router())
-        .merge(attachments::page_router())
-        .merge(inbox::page_router())
-        .merge(tasks::page_router())
-        .merge(notices::page_router())
 }
 
 pub fn router(state: AppState) -> Router {
-    let (api_router, openapi) =
-        api::router().merge(attachments::api_router()).merge(inbox::api_router()).split_for_parts();
+    let (api_router, openapi) = api::router().split_for_parts();
     let openapi = serde_json::to_value(&openapi).unwrap_or_default();
     let openapi = Arc::new(policy::document_roles(local_times(openapi)));
     // Every documented API operation passes the declared permission table first.

@@ -556,7 +556,8 @@ async fn reported_figures_stand_beside_the_records_and_every_edit_is_audited() {
         let ht = st["figures"].as_array().unwrap().iter().find(|f| f["key"] == "high_tech_enterprises").unwrap();
         assert_eq!(ht["reported"]["message_zh"], "在库 1 家，上报 120 家（截至 2025-12-31），差 119 家待补录");
         let r = sqlx::query(
-            "SELECT actor, before, after FROM audit_log WHERE action = 'baseline.set' AND entity_id = $1 ORDER BY seq DESC",
+            "SELECT actor, before, after FROM audit_log WHERE action = 'baseline.set' AND entity_id = $1 \
+             ORDER BY seq DESC",
         )
         .bind("high_tech_enterprises")
         .fetch_one(&tdb.db.pool)

@@ -117,12 +117,11 @@ impl Db {
         crate::locks::retrying(|| async {
             let mut tx = self.begin().await?;
             let lock = crate::locks::row_lock(&tx);
-            let current = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT * FROM reported_baselines WHERE figure = $1{lock}"
-            )))
-            .bind(f.key.to_string())
-            .fetch_optional(&mut *tx)
-            .await?;
+            let current =
+                sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM reported_baselines WHERE figure = $1{lock}")))
+                    .bind(f.key.to_string())
+                    .fetch_optional(&mut *tx)
+                    .await?;
             let (version, before) = match &current {
                 Some(r) => (
                     r.i("version")?,
@@ -163,7 +162,8 @@ impl Db {
             } else {
                 // Two first entries at once: the second finds the row there and is refused below.
                 sqlx::query(
-                    "INSERT INTO reported_baselines (figure, value, as_of, source, source_date, note, version, updated_by, updated_at) \
+                    "INSERT INTO reported_baselines \
+                     (figure, value, as_of, source, source_date, note, version, updated_by, updated_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8) ON CONFLICT (figure) DO NOTHING",
                 )
                 .bind(f.key.to_string())

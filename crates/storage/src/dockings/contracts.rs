@@ -102,7 +102,8 @@ impl Db {
             return Err(StoreError::invalid("合同登记编号", format!("「{no}」已登记")));
         }
         let id = sqlx::query(
-            "INSERT INTO contracts (docking_id, contract_no, kind, buyer, seller, amount_wan, technical_income_wan, signed_on, actor, created_at) \
+            "INSERT INTO contracts (docking_id, contract_no, kind, buyer, seller, amount_wan, technical_income_wan, \
+             signed_on, actor, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(docking_id)
@@ -138,11 +139,14 @@ impl Db {
 
     /// Contracts, optionally of one year and/or type (the dashboard's drill-down).
     pub async fn list_contracts(&self, year: Option<i32>, kind: Option<ContractType>) -> Result<Vec<Contract>> {
-        let rows = sqlx::query("SELECT * FROM contracts WHERE ($1 = '' OR signed_on LIKE $1) AND ($2 = '' OR kind = $2) ORDER BY signed_on DESC, id DESC")
-            .bind(year.map(|y| format!("{y}-%")).unwrap_or_default())
-            .bind(kind.map(|k| k.code()).unwrap_or("").to_string())
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT * FROM contracts WHERE ($1 = '' OR signed_on LIKE $1) AND ($2 = '' OR kind = $2) \
+             ORDER BY signed_on DESC, id DESC",
+        )
+        .bind(year.map(|y| format!("{y}-%")).unwrap_or_default())
+        .bind(kind.map(|k| k.code()).unwrap_or("").to_string())
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(contract_of).collect()
     }
 }

@@ -206,11 +206,14 @@ impl Db {
             "1=0"
         };
         let own = party.enterprise_id.or(party.institution_id).unwrap_or(-1);
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{DOCKING_SELECT} WHERE ($1 = '' OR d.stage = $1) AND ($2 = $2) AND {cond} ORDER BY d.updated_at DESC, d.id DESC")))
-            .bind(stage.map(|s| s.code()).unwrap_or("").to_string())
-            .bind(own)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{DOCKING_SELECT} WHERE ($1 = '' OR d.stage = $1) AND ($2 = $2) AND {cond} \
+             ORDER BY d.updated_at DESC, d.id DESC"
+        )))
+        .bind(stage.map(|s| s.code()).unwrap_or("").to_string())
+        .bind(own)
+        .fetch_all(&self.pool)
+        .await?;
         let mut list = rows.iter().map(docking_of).collect::<Result<Vec<_>>>()?;
         // District roles follow every docking, but a confidential 难题's title is for the 科技局 and
         // the docking's own parties only (the rows above already limit the parties to their own).
@@ -351,7 +354,8 @@ impl Db {
         };
         let title: String = title.chars().take(200).collect();
         let id = sqlx::query(
-            "INSERT INTO dockings (title, problem_id, enterprise_id, expert_id, achievement_id, institution_id, stage, furthest, created_by, created_at, updated_at) \
+            "INSERT INTO dockings (title, problem_id, enterprise_id, expert_id, achievement_id, institution_id, stage, \
+             furthest, created_by, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, 'recommended', 'recommended', $7, $8, $8) RETURNING id",
         )
         .bind(title.clone())

@@ -96,7 +96,8 @@ impl Db {
             .map(|r| r.i("id"))
             .transpose()?;
         let id = sqlx::query(
-            "INSERT INTO platforms (name, kind, level, host, enterprise_id, institution_id, approved_year, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            "INSERT INTO platforms (name, kind, level, host, enterprise_id, institution_id, approved_year, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
         .bind(name.clone())
         .bind(kind.to_string())

@@ -1,38 +1,25 @@
-//! 科技统计: the district's figures (page `/docking/stats`, API `/api/docking-stats`), each count
-//! of records held (在库数) beside the figure the district reported (上报数) with its source and
-//! the difference flagged; and the 科技局's form and API for the 上报数, every change audited.
-
-use std::collections::HashMap;
+//! 上报数: the figures the district reported, kept beside the records held (在库数) on the 科技统计
+//! page — their API (`/api/docking-baselines…`) and the 科技局's form
+//! (`/docking/stats/baselines/{figure}`), every change audited, a stale version refused with 409.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use minijinja::context;
+use axum::routing::post;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
-use xietong_docking::baseline::FIGURES;
 use xietong_storage::StoreError;
-use xietong_storage::auth::SessionUser;
-use xietong_storage::dockings::{Baseline, DockingStats, NewBaseline};
+use xietong_storage::dockings::{Baseline, NewBaseline};
 
 use crate::AppState;
 use crate::api::J;
 use crate::auth::{ApiUser, PageUser};
-use crate::docking_api::may_read_stats;
+use crate::docking::hub::may_read_stats;
+use crate::docking::stats::stats_with;
 use crate::error::{ApiError, ErrorBody, status_of};
 use crate::forms::Fields;
-use crate::pages::{error_page, render};
-
-/// 科技统计：高新技术企业、科技型企业、载体、研发平台、技术合同成交额（每项为在库数，并列上报数、来源与差额），
-/// 对接阶段与转化率。
-#[utoipa::path(get, path = "/api/docking-stats", tag = "产学研对接", responses((status = 200, body = DockingStats), (status = 403, body = ErrorBody)))]
-async fn stats(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Result<Json<DockingStats>, ApiError> {
-    may_read_stats(&u)?;
-    Ok(Json(s.db.docking_stats(s.clock.now().date()).await?))
-}
+use crate::pages::error_page;
 
 /// 上报数：区里上报的统计数字（如 2020 年底国家高新技术企业 101 家）及其来源文件，与在库数分开保存。
 #[utoipa::path(get, path = "/api/docking-baselines", tag = "产学研对接",
@@ -101,71 +88,11 @@ async fn put_baseline(
 }
 
 pub fn api_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(stats)).routes(routes!(baselines)).routes(routes!(put_baseline))
+    OpenApiRouter::new().routes(routes!(baselines)).routes(routes!(put_baseline))
 }
 
 pub fn page_router() -> crate::policy::Pages {
-    crate::policy::Pages::new()
-        .route("/docking/stats", get(stats_page))
-        .route("/docking/stats/baselines/{figure}", post(baseline_submit))
-}
-
-/// The page, with a refused baseline form (its figure, message and what was typed) kept.
-async fn stats_with(
-    s: &AppState,
-    u: &SessionUser,
-    status: StatusCode,
-    ok: Option<String>,
-    refused: Option<(&str, String, HashMap<String, String>)>,
-) -> Response {
-    if let Err(e) = may_read_stats(u) {
-        return error_page(s, Some(u), &e);
-    }
-    let (st, baselines) = match (s.db.docking_stats(s.clock.now().date()).await, s.db.list_baselines().await) {
-        (Ok(st), Ok(b)) => (st, b),
-        (Err(e), _) | (_, Err(e)) => return error_page(s, Some(u), &e),
-    };
-    // One form per figure, filled from its 上报数 or, after a refusal, from what was typed.
-    let forms: Vec<minijinja::Value> = FIGURES
-        .iter()
-        .map(|f| {
-            let b = baselines.iter().find(|b| b.figure == f.key);
-            let (err, values) = match &refused {
-                Some((key, err, typed)) if *key == f.key => (Some(err.clone()), typed.clone()),
-                _ => {
-                    let mut v = HashMap::new();
-                    if let Some(b) = b {
-                        v.insert("value".to_string(), xietong_supervision::indicators::fmt_num(b.value));
-                        v.insert("as_of".into(), b.as_of.clone());
-                        v.insert("source".into(), b.source.clone());
-                        v.insert("source_date".into(), b.source_date.clone().unwrap_or_default());
-                        v.insert("note".into(), b.note.clone());
-                    }
-                    v.insert("version".into(), b.map_or(0, |b| b.version).to_string());
-                    (None, v)
-                }
-            };
-            context! { key => f.key, label => f.label, unit => f.unit, b => b, err => err, f => values }
-        })
-        .collect();
-    let d = crate::docking_pages::role_ctx(u);
-    render(
-        s,
-        status,
-        "docking_stats.html",
-        Some(u),
-        context! { nav => "docking", sub => "stats", d => d, st => st, forms => forms, flash_ok => ok,
-        flash_err => refused.as_ref().map(|r| r.1.clone()) },
-    )
-}
-
-async fn stats_page(
-    State(s): State<AppState>,
-    PageUser(u, _): PageUser,
-    Query(q): Query<Vec<(String, String)>>,
-) -> Response {
-    let ok = q.into_iter().find(|(k, _)| k == "ok").map(|(_, v)| v);
-    stats_with(&s, &u, StatusCode::OK, ok, None).await
+    crate::policy::Pages::new().route("/docking/stats/baselines/{figure}", post(baseline_submit))
 }
 
 async fn baseline_submit(

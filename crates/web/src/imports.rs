@@ -1,67 +1,40 @@
-//! Excel and Word at the edges: import templates, all-or-nothing imports with row errors,
-//! ledger exports, and the monthly 督查通报 in Word built from a replaceable template.
+//! Excel imports (tasks, lists, indicators, problems): templates, all-or-nothing import (API and page).
 
 use axum::Json;
 use axum::extract::{Multipart, Path, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
-use utoipa_axum::{router::OpenApiRouter, routes};
-use xietong_office::notice::{NoticeDoc, NoticeTable, check_template, default_template, render_notice};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use minijinja::context;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use xietong_office::table::{Cell, Column};
-use xietong_office::xlsx::{RawRow, export_table, import_template, read_rows};
+use xietong_office::xlsx::{RawRow, import_template, read_rows};
 use xietong_storage::StoreError;
 use xietong_storage::auth::SessionUser;
 use xietong_storage::imports::{
     ImportReport, RowProblem, cell_problems, indicator_columns, list_item_columns, task_columns,
 };
-use xietong_storage::rankings::RankingView;
-use xietong_supervision::Role;
 
 use crate::AppState;
-use crate::api::Q;
-use crate::auth::ApiUser;
+use crate::auth::{ApiUser, PageUser};
+use crate::downloads::office_err;
+use crate::downloads::{XLSX, download};
 use crate::error::{ApiError, ErrorBody};
+use crate::pages::{error_page, render};
 
-pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
-const NOTICE_TEMPLATE_KEY: &str = "notice_template_docx_hex";
-
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(template))
         .routes(routes!(import_tasks))
         .routes(routes!(import_list))
         .routes(routes!(import_indicators))
         .routes(routes!(import_problems))
-        .routes(routes!(export_ranking))
-        .routes(routes!(ranking_notice))
-        .routes(routes!(get_notice_template, put_notice_template))
 }
 
-/// A file download with a Chinese file name (RFC 5987).
-pub fn download(content_type: &'static str, file_name: &str, bytes: Vec<u8>) -> Response {
-    let encoded: String = file_name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }
-        })
-        .collect();
-    (
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"download\"; filename*=UTF-8''{encoded}")),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
-        bytes,
-    )
-        .into_response()
-}
-
-pub(crate) fn office_err(e: impl std::fmt::Display) -> StoreError {
-    StoreError::BadInput(e.to_string())
+pub fn page_router() -> crate::policy::Pages {
+    crate::policy::Pages::new().route("/imports", get(imports_page)).route("/imports/{kind}", post(import_submit))
 }
 
 /// Which import template: tasks 督办任务, list 清单事项, indicators 数值指标.
@@ -147,7 +120,7 @@ const INSTRUCTIONS: [&str; 4] = [
 /// 下载导入模板（Excel）。kind：tasks 督办任务、list 清单事项、indicators 数值指标。
 #[utoipa::path(get, path = "/api/templates/{kind}", params(("kind" = String, Path, description = "tasks / list / indicators")), tag = "导入导出",
     responses((status = 200, description = "Excel 模板", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 404, body = ErrorBody)))]
-async fn template(
+pub(crate) async fn template(
     State(s): State<AppState>,
     ApiUser(_u, _): ApiUser,
     Path(kind): Path<String>,
@@ -298,198 +271,71 @@ pub async fn do_import(s: &AppState, u: &SessionUser, kind: &str, mp: Multipart)
     }
 }
 
-fn ranking_columns() -> Vec<Column> {
-    let c = Column::plain;
-    vec![
-        c("名次", 6.0),
-        c("单位", 18.0),
-        c("得分", 8.0),
-        c("任务数", 8.0),
-        c("当月到期/办结", 12.0),
-        c("按期办结", 10.0),
-        c("逾期办结", 10.0),
-        c("逾期未结", 10.0),
-        c("退回整改", 10.0),
-        c("进度达标率(%)", 12.0),
-        c("说明", 24.0),
-    ]
+pub(crate) async fn imports_with(
+    s: &AppState,
+    u: &SessionUser,
+    status: StatusCode,
+    ok: Option<String>,
+    errors: Vec<String>,
+    kind: Option<&str>,
+) -> Response {
+    let categories = s.db.list_categories().await.unwrap_or_default();
+    let lists = s.db.task_lists(u).await.unwrap_or_default();
+    let problem_campaigns: Vec<_> =
+        s.db.list_campaigns(s.clock.now().date())
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| c.open && c.target == xietong_storage::libraries::Library::Problem)
+            .collect();
+    render(
+        s,
+        status,
+        "imports.html",
+        Some(u),
+        context! { nav => "imports", categories => categories, flash_ok => ok, errors => errors, kind => kind, lists => lists, problem_campaigns => problem_campaigns,
+        today => s.clock.now().date().to_string() },
+    )
 }
 
-fn ranking_cells(v: &RankingView) -> Vec<Vec<Cell>> {
-    v.rows
-        .iter()
-        .map(|r| {
-            vec![
-                Cell::Number(r.rank as f64),
-                Cell::Text(r.unit_name.clone()),
-                Cell::Number(r.score),
-                Cell::Number(r.facts.tasks_total as f64),
-                Cell::Number(r.facts.due_in_month as f64),
-                Cell::Number(r.facts.closed_on_time as f64),
-                Cell::Number(r.facts.closed_late as f64),
-                Cell::Number(r.facts.overdue_open as f64),
-                Cell::Number(r.facts.rejections as f64),
-                Cell::Number((r.facts.progress_ratio * 1000.0).round() / 10.0),
-                Cell::Text(r.tie_note.clone().unwrap_or_default()),
-            ]
-        })
-        .collect()
+async fn imports_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Response {
+    imports_with(&s, &u, StatusCode::OK, None, vec![], None).await
 }
 
-/// 导出一期月度排名（Excel）。
-#[utoipa::path(get, path = "/api/rankings/{id}/export.xlsx", params(("id" = i64, Path, description = "排名编号")), tag = "导入导出",
-    responses((status = 200, description = "Excel 文件", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 404, body = ErrorBody)))]
-async fn export_ranking(
+async fn import_submit(
     State(s): State<AppState>,
-    ApiUser(_u, _): ApiUser,
-    Path(id): Path<i64>,
-) -> Result<Response, ApiError> {
-    let v = s.db.get_ranking(id).await?;
-    let title = format!("{} {} 月度排名（{}）", v.category_name, v.month, v.formula_text);
-    let (cols, rows) = (ranking_columns(), ranking_cells(&v));
-    let bytes = s.heavy(move || export_table("月度排名", Some(&title), &cols, &rows).map_err(office_err)).await?;
-    Ok(download(XLSX, &format!("{}_{}_月度排名.xlsx", v.category_name, v.month), bytes))
-}
-
-/// Compose the monthly notice from a published ranking: the table, and the laggards named with
-/// their 一把手 (工作保障机制: the head answers for the unit).
-pub async fn compose_ranking_notice(s: &AppState, v: &RankingView) -> Result<NoticeDoc, StoreError> {
-    let units = s.db.list_units().await?;
-    let head = |id: i64| units.iter().find(|u| u.id == id).and_then(|u| u.head_name.clone());
-    let (y, m) = v.month.split_once('-').unwrap_or((&v.month, ""));
-    let m = m.trim_start_matches('0');
-    let notices = s.db.list_notices().await?;
-    let issued = notices.iter().find(|n| n.ranking_id == v.id);
-    let worst = v.rows.iter().map(|r| r.rank).max().unwrap_or(0);
-    let mut laggards = vec![];
-    for r in &v.rows {
-        if (r.rank == worst && v.rows.len() > 1) || r.facts.overdue_open > 0 {
-            let h = head(r.unit_id).map(|h| format!("（主要负责人：{h}）")).unwrap_or_default();
-            laggards.push(format!(
-                "{}{}：第 {} 名，得分 {}，逾期未结 {} 项，退回整改 {} 次",
-                r.unit_name, h, r.rank, r.score, r.facts.overdue_open, r.facts.rejections
-            ));
-        }
-    }
-    let top: Vec<String> = v.rows.iter().filter(|r| r.rank <= 3).map(|r| r.unit_name.clone()).collect();
-    let mut paragraphs = vec![
-        format!(
-            "按照“五项督查机制”要求，{}牵头对承担{}任务的{}个单位{}年{}月工作推进情况进行了排名，现将有关情况通报如下。",
-            v.lead_unit_name.clone().unwrap_or_else(|| "督查局".into()),
-            v.category_name,
-            v.rows.len(),
-            y,
-            m
-        ),
-        format!("评分规则：{}", v.formula_text),
-    ];
-    if !top.is_empty() {
-        paragraphs.push(format!("排名靠前的单位：{}。", top.join("、")));
-    }
-    if !laggards.is_empty() {
-        paragraphs.push(
-            "以下单位排名靠后或存在逾期未结任务，请主要负责同志亲自研究、限期整改，整改情况于5个工作日内报督查局。"
-                .into(),
-        );
-    }
-    let headers = ["名次", "单位", "得分", "按期办结", "逾期未结", "退回整改", "进度达标率"]
-        .iter()
-        .map(|x| x.to_string())
-        .collect();
-    let rows = v
-        .rows
-        .iter()
-        .map(|r| {
-            vec![
-                r.rank.to_string(),
-                r.unit_name.clone(),
-                format!("{}", r.score),
-                r.facts.closed_on_time.to_string(),
-                r.facts.overdue_open.to_string(),
-                r.facts.rejections.to_string(),
-                format!("{:.1}%", r.facts.progress_ratio * 100.0),
-            ]
-        })
-        .collect();
-    let today = s.clock.now().date();
-    Ok(NoticeDoc {
-        title: format!("关于{}年{}月份{}工作推进情况的通报", y, m, v.category_name),
-        doc_no: issued.map(|n| n.doc_no.clone()).unwrap_or_else(|| "二七督通〔　　〕　号".into()),
-        issuer: s.db.get_setting("issuer_name").await?.unwrap_or_else(|| "二七区督查局".into()),
-        date: issued.map(|n| n.issued_on).unwrap_or(today),
-        kind_label: "月度排名".into(),
-        paragraphs,
-        tables: vec![NoticeTable {
-            caption: format!("{}年{}月{}工作排名", y, m, v.category_name), headers, rows
-        }],
-        laggards,
-    })
-}
-
-pub(crate) async fn notice_template(s: &AppState) -> Result<Option<Vec<u8>>, StoreError> {
-    match s.db.get_setting(NOTICE_TEMPLATE_KEY).await? {
-        Some(h) if !h.is_empty() => Ok(Some(hex::decode(h).map_err(|_| StoreError::internal("通报模板数据损坏"))?)),
-        _ => Ok(None),
-    }
-}
-
-/// 生成月度督查通报（Word），含排名表和点名的落后单位，按当前通报模板排版。
-#[utoipa::path(get, path = "/api/rankings/{id}/notice.docx", params(("id" = i64, Path, description = "排名编号")), tag = "导入导出",
-    responses((status = 200, description = "Word 文件", content_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"), (status = 404, body = ErrorBody)))]
-async fn ranking_notice(
-    State(s): State<AppState>,
-    ApiUser(_u, _): ApiUser,
-    Path(id): Path<i64>,
-) -> Result<Response, ApiError> {
-    let v = s.db.get_ranking(id).await?;
-    let doc = compose_ranking_notice(&s, &v).await?;
-    let tpl = notice_template(&s).await?;
-    let file_name = format!("{}.docx", doc.title);
-    let bytes = s.heavy(move || render_notice(tpl.as_deref(), &doc).map_err(office_err)).await?;
-    Ok(download(DOCX, &file_name, bytes))
-}
-
-/// 下载当前通报模板（Word）；未上传时为系统默认模板。管理员可在 Word/WPS 中修改版头、字体后上传替换。
-#[utoipa::path(get, path = "/api/notice-template", tag = "导入导出",
-    responses((status = 200, description = "Word 模板", content_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document")))]
-async fn get_notice_template(State(s): State<AppState>, ApiUser(_u, _): ApiUser) -> Result<Response, ApiError> {
-    let bytes = match notice_template(&s).await? {
-        Some(b) => b,
-        None => s.heavy(|| Ok(default_template())).await?,
-    };
-    Ok(download(DOCX, "督查通报模板.docx", bytes))
-}
-
-#[derive(Deserialize, IntoParams)]
-pub struct ResetQuery {
-    /// true：恢复系统默认模板
-    pub reset: Option<bool>,
-}
-
-/// 上传替换通报模板（系统管理员或督查局）。模板须含 {{标题}}、{{正文}}、{{表格}} 等占位符。
-#[utoipa::path(put, path = "/api/notice-template", params(ResetQuery), request_body(content = Upload, content_type = "multipart/form-data"), tag = "导入导出",
-    responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn put_notice_template(
-    State(s): State<AppState>,
-    ApiUser(u, _): ApiUser,
-    Q(q): Q<ResetQuery>,
+    PageUser(u, _): PageUser,
+    Path(kind): Path<String>,
     mp: Multipart,
-) -> Result<StatusCode, ApiError> {
-    save_notice_template(&s, &u, if q.reset == Some(true) { None } else { Some(read_upload(&s, mp).await?.1) }).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-pub async fn save_notice_template(s: &AppState, u: &SessionUser, bytes: Option<Vec<u8>>) -> Result<(), StoreError> {
-    if !matches!(u.role, Role::Admin | Role::Supervisor) {
-        return Err(StoreError::Denied("无权限：只有系统管理员或督查局可以更换通报模板".into()));
+) -> Response {
+    if !matches!(kind.as_str(), "tasks" | "list" | "indicators" | "problems") {
+        return error_page(&s, Some(&u), &StoreError::NotFound("没有这种导入".into()));
     }
-    let (value, note) = match bytes {
-        Some(b) => {
-            let note = format!("上传模板 {} 字节", b.len());
-            let value = s.heavy(move || check_template(&b).map(|_| hex::encode(&b)).map_err(office_err)).await?;
-            (value, note)
+    match do_import(&s, &u, &kind, mp).await {
+        Ok(r) => {
+            let what = match kind.as_str() {
+                "tasks" => "项督办任务（已立项并交办）",
+                "list" => "项清单事项（各为一项督办任务）",
+                "problems" => "项技术难题（待形式审核）",
+                _ => "项数值指标",
+            };
+            if let Some(l) = r.list_id {
+                return Redirect::to(&format!("/lists/{l}")).into_response();
+            }
+            imports_with(
+                &s,
+                &u,
+                StatusCode::OK,
+                Some(format!("导入成功：{} 行，新建 {} {what}", r.rows, r.created_ids.len())),
+                vec![],
+                Some(&kind),
+            )
+            .await
         }
-        None => (String::new(), "恢复默认模板".to_string()),
-    };
-    s.db.save_setting_audited(&u.username, NOTICE_TEMPLATE_KEY, &value, s.clock.now(), note).await
+        Err(e @ (StoreError::Denied(_) | StoreError::Internal(_))) => error_page(&s, Some(&u), &e),
+        Err(e) => {
+            let lines: Vec<String> = e.to_string().lines().map(str::to_string).collect();
+            imports_with(&s, &u, crate::error::status_of(&e), None, lines, Some(&kind)).await
+        }
+    }
 }
