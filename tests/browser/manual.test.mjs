@@ -67,7 +67,9 @@ async function go(page, url) {
 
 /** Choose the option of `select` whose text contains `text`. */
 async function chooseByText(select, text) {
-  const options = await select.locator('option').evaluateAll((os) => os.map((o) => ({ v: o.value, t: o.textContent })));
+  const options = await select
+    .locator('option')
+    .evaluateAll((os) => os.map((o) => ({ v: o.value, t: o.textContent })));
   const hit = options.find((o) => o.t.includes(text));
   assert.ok(hit, `no option containing ${text} among ${JSON.stringify(options.map((o) => o.t))}`);
   await select.selectOption(hit.v);
@@ -142,7 +144,11 @@ after(stopAll);
 // 引言: signing in, 待办, the menu on a desktop and on a phone, 消息中心
 
 test('引言：登录、待办、菜单（电脑和手机）、消息中心', { timeout: TEST_TIMEOUT_MS }, async () => {
-  const context = await env.browser.newContext({ baseURL: env.baseURL, locale: 'zh-CN', viewport: { width: 1280, height: 560 } });
+  const context = await env.browser.newContext({
+    baseURL: env.baseURL,
+    locale: 'zh-CN',
+    viewport: { width: 1280, height: 560 },
+  });
   try {
     const page = await context.newPage();
     await go(page, '/login');
@@ -221,7 +227,8 @@ test('督查局立项并交办，下载督办通知单', { timeout: TEST_TIMEOUT
     });
     await page.evaluate(() => window.scrollTo(0, 0));
     const card = await page.locator('main .card').first().boundingBox();
-    await shot(page, 'supervisor/03-notice-link', { clip: { x: 0, y: 48, width: 1280, height: card.y + card.height + 12 - 48 } });
+    const clip = { x: 0, y: 48, width: 1280, height: card.y + card.height + 12 - 48 };
+    await shot(page, 'supervisor/03-notice-link', { clip });
   } finally {
     await context.close();
   }
@@ -573,9 +580,10 @@ test('企业提交难题，科技局审核、匹配、对接、登记技术合�
 
     const t = tech.page;
     await go(t, '/docking/review');
-    assert.equal(await t.locator(`#review-queue a[href="${walk.problemPath}"]`).count(), 1, 'the 难题 waits on the 审核台');
+    assert.equal(await t.locator(`#review-queue a[href="${walk.problemPath}"]`).count(), 1, 'the 难题 is on the 审核台');
     await shot(t, 'tech/02-review-desk');
-    await Promise.all([t.waitForURL(`**${walk.problemPath}`), t.locator(`#review-queue a[href="${walk.problemPath}"]`).click()]);
+    const queued = t.locator(`#review-queue a[href="${walk.problemPath}"]`);
+    await Promise.all([t.waitForURL(`**${walk.problemPath}`), queued.click()]);
     await shot(t, 'tech/03-review');
     await submitAndWait(t, t.locator('form#form-review button[type=submit]'));
     await expectOk(t, '形式审核');
@@ -770,7 +778,8 @@ async function referencedImages() {
       } else if (e.name.endsWith('.md')) {
         const text = await readFile(p, 'utf8');
         for (const m of text.matchAll(/!\[[^\]]*\]\(([^)\s]+)(?:\s+"[^"]*")?\)|<img[^>]*\ssrc="([^"]+)"/g)) {
-          const target = path.relative(BOOK_SRC, path.resolve(path.dirname(p), m[1] ?? m[2])).split(path.sep).join('/');
+          const abs = path.resolve(path.dirname(p), m[1] ?? m[2]);
+          const target = path.relative(BOOK_SRC, abs).split(path.sep).join('/');
           refs.set(target, path.relative(BOOK_SRC, p));
         }
       }
