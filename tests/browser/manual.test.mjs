@@ -60,6 +60,15 @@ async function expectOk(page, when) {
   assert.deepEqual(await errorFlashes(page), [], `${when}: error on ${page.url()}`);
 }
 
+/**
+ * Irreversible actions (办结销号, 发布通报) may ask on a second screen before they happen: confirm
+ * when asked, so the walk holds with and without that screen.
+ */
+async function confirmIfAsked(page) {
+  const yes = page.locator('form#form-confirm #confirm-yes');
+  if ((await yes.count()) > 0) await submitAndWait(page, yes);
+}
+
 async function go(page, url) {
   const res = await page.goto(url);
   assert.equal(res?.status(), 200, `GET ${url} answered ${res?.status()}`);
@@ -474,6 +483,7 @@ test('联络员申请办结，督查局审核办结销号', { timeout: TEST_TIME
     await p.locator('form#form-approve textarea[name=comment]').fill('材料齐全，同意办结。');
     await shot(p, 'supervisor/05-approve', p.locator('#actions'));
     await submitAndWait(p, p.locator('form#form-approve button[type=submit]'));
+    await confirmIfAsked(p);
     await expectOk(p, '审核办结');
     assert.equal(await status(p), 'closed');
     await shot(p, 'supervisor/06-closed');
@@ -518,6 +528,7 @@ test('督查局催办、批量催办、通报、月度排名、问题台账、�
     await chooseByText(n.locator('[name=unit_id]'), '建设和交通局');
     await shot(page, 'supervisor/10-notice', n);
     await submitAndWait(page, n.locator('button[type=submit]'));
+    await confirmIfAsked(page);
     await expectOk(page, '发布通报');
     const issued = page.locator('#notices a', { hasText: '路灯改造提前完成' });
     if (!new URL(page.url()).pathname.match(/^\/notices\/\d+$/)) {
