@@ -640,6 +640,17 @@ test('企业提交难题，科技局审核、匹配、对接、登记技术合�
     assert.equal(await t.locator('.big[data-label="技术合同成交额"]').count(), 1);
     await shot(t, 'tech/07-stats');
 
+    // 上报数: a figure from the district's report, kept beside 在库数 with its source.
+    const bl = t.locator('form#baseline-technical_income');
+    await bl.locator('[name=value]').fill('56000');
+    await bl.locator('[name=as_of]').fill('2020-12-31');
+    await bl.locator('[name=source]').fill('二七区 2020 年底科技工作上报材料（手册示例）');
+    await shot(t, 'tech/08-baseline', bl);
+    await submitAndWait(t, bl.locator('button[type=submit]'));
+    await expectOk(t, '录入上报数');
+    const gap = await t.locator('.figure[data-figure="technical_income"] .gap').innerText();
+    assert.ok(gap.includes('上报 56000 万元') && gap.includes('待补录'), gap);
+
     await go(t, '/docking/campaigns');
     const g = t.locator('form#form-campaign');
     await g.locator('[name=title]').fill('2027年度企业技术难题征集（示例）');
