@@ -74,6 +74,8 @@ pub fn person_display(unit: &str, post: &str, name: &str) -> String {
 
 /// How the scheduler's automatic steps are signed.
 pub const SYSTEM_NAME: &str = "系统（自动督办）";
+/// How the demo loader's records are signed (its actor is `demo`, no account).
+pub const DEMO_NAME: &str = "系统（演示数据）";
 
 /// Joins the person behind a stored login (`<alias>.actor`): select `ap_name`, `ap_post`, `ap_unit`
 /// and read them with [`actor_of`].
@@ -92,6 +94,7 @@ pub(crate) fn actor_of(r: &sqlx::any::AnyRow) -> Result<String> {
             person_display(&r.os("ap_unit")?.unwrap_or_default(), &r.os("ap_post")?.unwrap_or_default(), &name)
         }
         None if r.s("actor")? == "system" => SYSTEM_NAME.into(),
+        None if r.s("actor")? == "demo" => DEMO_NAME.into(),
         None => r.s("actor")?,
     })
 }
@@ -660,6 +663,9 @@ impl Db {
         }
         if logins.iter().any(|l| l == "system") {
             out.entry("system".into()).or_insert_with(|| SYSTEM_NAME.into());
+        }
+        if logins.iter().any(|l| l == "demo") {
+            out.entry("demo".into()).or_insert_with(|| DEMO_NAME.into());
         }
         Ok(out)
     }

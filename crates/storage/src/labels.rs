@@ -3,6 +3,7 @@
 //! (docs/glossary.md) names it. Pages show codes only through [`label`] (the templates' `label`
 //! filter); a code the table does not know shows as 「未知（code）」, never as itself or nothing.
 
+use xietong_docking::baseline::{FIGURES, figure};
 use xietong_docking::contract::ContractType;
 use xietong_docking::pipeline::Stage;
 use xietong_docking::review::{ReviewAction, ReviewStatus};
@@ -45,10 +46,14 @@ pub enum Kind {
     ClockState,
     /// A field named in an audit entry's before/after (`deadline`, `unit_id` …).
     Field,
+    /// A figure the district reports (上报数: `high_tech_enterprises` …).
+    Baseline,
+    /// 重点项目 / 政府投资项目.
+    ProjectKind,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 22] = [
+    pub const ALL: [Kind; 24] = [
         Kind::TaskStatus,
         Kind::TaskEvent,
         Kind::Extension,
@@ -71,6 +76,8 @@ impl Kind {
         Kind::Record,
         Kind::ClockState,
         Kind::Field,
+        Kind::Baseline,
+        Kind::ProjectKind,
     ];
 
     pub fn code(self) -> &'static str {
@@ -97,6 +104,8 @@ impl Kind {
             Kind::Record => "record",
             Kind::ClockState => "clock_state",
             Kind::Field => "field",
+            Kind::Baseline => "baseline",
+            Kind::ProjectKind => "project_kind",
         }
     }
 
@@ -154,6 +163,8 @@ impl Kind {
             Kind::Record => RECORDS.iter().map(|(c, _)| c.to_string()).collect(),
             Kind::ClockState => CLOCK_STATES.iter().map(|(c, _)| c.to_string()).collect(),
             Kind::Field => FIELDS.iter().map(|(c, _)| c.to_string()).collect(),
+            Kind::Baseline => FIGURES.iter().map(|f| f.key.to_string()).collect(),
+            Kind::ProjectKind => crate::projects::PROJECT_KINDS.iter().map(|(c, _)| c.to_string()).collect(),
         }
     }
 }
@@ -177,6 +188,7 @@ const RECORDS: &[(&str, &str)] = &[
     ("docking", "对接"),
     ("docking_activity", "对接活动"),
     ("enterprise", "企业"),
+    ("enterprises", "企业"),
     ("expert", "专家"),
     ("import", "导入"),
     ("indicator", "数值指标"),
@@ -184,6 +196,7 @@ const RECORDS: &[(&str, &str)] = &[
     ("inspection", "督查考核事项"),
     ("inspection_merge", "督查事项合并"),
     ("institution", "高校院所"),
+    ("institutions", "高校院所"),
     ("leader_area", "分包范围"),
     ("meeting", "协调会/研判会"),
     ("notice", "督查通报"),
@@ -192,6 +205,7 @@ const RECORDS: &[(&str, &str)] = &[
     ("problem", "问题台账"),
     ("project", "重点项目"),
     ("ranking", "月度排名"),
+    ("reported_baseline", "上报数"),
     ("role", "角色"),
     ("settings", "系统设置"),
     ("supervision_visit", "督导记录"),
@@ -211,6 +225,7 @@ const AUDIT_ACTIONS: &[(&str, &str)] = &[
     ("achievement.import", "导入成果"),
     ("attachment.add", "上传附件"),
     ("audit.purge", "清理过期日志"),
+    ("baseline.set", "填报上报数"),
     ("calendar.office_hours", "修改办公时间"),
     ("calendar.publish_year", "发布年度节假日安排"),
     ("calendar.remove_day", "删除日历调整"),
@@ -280,6 +295,7 @@ pub const AUDIT_GROUPS: &[(&str, &str)] = &[
     ("import.", "导入"),
     ("review.", "产学研审核"),
     ("docking.", "对接"),
+    ("baseline.", "上报数"),
     ("contract.", "技术合同"),
     ("attachment.", "附件"),
     ("unit.", "单位"),
@@ -407,6 +423,7 @@ const FIELDS: &[(&str, &str)] = &[
     ("site_name", "地点名称"),
     ("source", "来源"),
     ("source_kind", "任务来源"),
+    ("source_date", "来源日期"),
     ("source_task_id", "来源任务编号"),
     ("stage", "阶段"),
     ("start", "开始时间"),
@@ -430,6 +447,7 @@ const FIELDS: &[(&str, &str)] = &[
     ("urge", "催办规则"),
     ("username", "账号"),
     ("validity_days", "有效天数"),
+    ("value", "数值"),
     ("values", "取值"),
     ("visited_on", "督导日期"),
     ("window_minutes", "时间窗（分钟）"),
@@ -474,6 +492,8 @@ pub fn lookup(kind: Kind, code: &str) -> Option<String> {
         Kind::Record => find(RECORDS, code),
         Kind::ClockState => find(CLOCK_STATES, code),
         Kind::Field => find(FIELDS, code),
+        Kind::Baseline => figure(code).map(|f| f.label.to_string()),
+        Kind::ProjectKind => find(&crate::projects::PROJECT_KINDS, code),
     }
 }
 

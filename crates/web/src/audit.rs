@@ -273,7 +273,13 @@ fn audit_row(e: &xietong_storage::audit::AuditEntry, names: &std::collections::H
         at: e.at.replace('T', " ").chars().take(19).collect(),
         actor: names.get(&e.actor).cloned().unwrap_or_else(|| e.actor.clone()),
         action: label(Kind::AuditAction, &e.action),
-        object: format!("{} {}", label(Kind::Record, &e.entity), e.entity_id),
+        // A reported figure is named by its key; other records by their number.
+        object: match e.entity.as_str() {
+            "reported_baseline" => {
+                format!("{}：{}", label(Kind::Record, &e.entity), label(Kind::Baseline, &e.entity_id))
+            }
+            _ => format!("{} {}", label(Kind::Record, &e.entity), e.entity_id),
+        },
         changes,
     }
 }
@@ -307,6 +313,7 @@ fn audit_value(entity: &str, key: &str, v: &serde_json::Value) -> String {
                 ("task", _) => &[Kind::TaskStatus, Kind::Source, Kind::Cycle],
                 ("problem", _) => &[Kind::ProblemStatus],
                 ("docking", _) => &[Kind::Stage],
+                ("project", _) => &[Kind::ProjectKind],
                 ("tech_problems" | "experts" | "achievements", "action") => &[Kind::ReviewAction],
                 ("tech_problems" | "experts" | "achievements", _) => &[Kind::ReviewStatus],
                 (_, "role") => &[Kind::Role],
