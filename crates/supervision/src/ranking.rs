@@ -144,6 +144,18 @@ impl ScoreFormula {
         )
     }
 
+    /// The formula in a few words, for the top of the ranking pages.
+    pub fn summary_zh(&self) -> String {
+        let n = crate::indicators::fmt_num;
+        format!(
+            "满分 100 分：按期办结占 {} 分，看当月应结任务（当月办结的和已过期限仍未办结的）中按期办结的比例，尚未到期的任务不计；进度达标占 {} 分，逐项比较任务进度与时间进度（时间过半、任务过半），进度落后多少扣多少，逾期未结的只计完成进度；每项逾期未结再扣 {} 分，每次退回整改扣 {} 分。没有应结任务、在办任务用时也都未过半的单位不参评。",
+            n(self.on_time_weight),
+            n(self.progress_weight),
+            n(self.overdue_penalty),
+            n(self.rejection_penalty)
+        )
+    }
+
     /// The score in integer hundredths (0..=10000).
     pub fn score_centi(&self, f: &UnitMonthFacts) -> i64 {
         let on_time =
@@ -656,6 +668,8 @@ mod tests {
             "{t}"
         );
         assert!(t.ends_with(TIE_RULE_ZH));
+        let short = ScoreFormula { overdue_penalty: 2.5, ..Default::default() }.summary_zh();
+        assert!(short.contains("按期办结占 60 分") && short.contains("再扣 2.5 分") && short.contains("不参评"), "{short}");
     }
 
     #[test]

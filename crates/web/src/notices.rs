@@ -61,6 +61,7 @@ fn notice_doc(n: &Notice, issuer: String) -> NoticeDoc {
             }]
         },
         laggards: vec![],
+        annex: vec![],
     }
 }
 

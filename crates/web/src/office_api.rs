@@ -305,7 +305,7 @@ fn ranking_columns() -> Vec<Column> {
         c("单位", 18.0),
         c("得分", 8.0),
         c("任务数", 8.0),
-        c("当月到期/办结", 12.0),
+        c("应结任务", 12.0),
         c("按期办结", 10.0),
         c("逾期办结", 10.0),
         c("逾期未结", 10.0),
@@ -316,6 +316,13 @@ fn ranking_columns() -> Vec<Column> {
 }
 
 fn ranking_cells(v: &RankingView) -> Vec<Vec<Cell>> {
+    let unranked = v.not_assessed.iter().map(|r| {
+        let mut cells = vec![Cell::Text("—".into()), Cell::Text(r.unit_name.clone()), Cell::Text("不参评".into())];
+        cells.push(Cell::Number(r.facts.tasks_total as f64));
+        cells.extend((0..6).map(|_| Cell::Text(String::new())));
+        cells.push(Cell::Text(r.reason.clone()));
+        cells
+    });
     v.rows
         .iter()
         .map(|r| {
@@ -333,6 +340,7 @@ fn ranking_cells(v: &RankingView) -> Vec<Vec<Cell>> {
                 Cell::Text(r.tie_note.clone().unwrap_or_default()),
             ]
         })
+        .chain(unranked)
         .collect()
 }
 
@@ -381,8 +389,14 @@ pub async fn compose_ranking_notice(s: &AppState, v: &RankingView) -> Result<Not
             y,
             m
         ),
-        format!("评分规则：{}", v.formula_text),
     ];
+    if !v.not_assessed.is_empty() {
+        let names: Vec<&str> = v.not_assessed.iter().map(|r| r.unit_name.as_str()).collect();
+        paragraphs.push(format!(
+            "{}当月没有应结任务、在办任务用时也都未过半，本月不参评。",
+            names.join("、")
+        ));
+    }
     if !top.is_empty() {
         paragraphs.push(format!("排名靠前的单位：{}。", top.join("、")));
     }
@@ -423,6 +437,8 @@ pub async fn compose_ranking_notice(s: &AppState, v: &RankingView) -> Result<Not
             caption: format!("{}年{}月{}工作排名", y, m, v.category_name), headers, rows
         }],
         laggards,
+        // The method as it was when the month was published, once, as an annex line.
+        annex: vec![format!("附：评分办法　{}", v.formula_text)],
     })
 }
 

@@ -90,7 +90,8 @@ async fn rankings_page(
         Some(&u),
         context! { nav => "rankings", categories => categories, published => published, preview => preview, flash_err => error,
         month => month_s, category_id => q.category_id, may_rank => may_rank, year => year,
-        formula_text => settings.as_ref().map(|s| s.formula.describe_zh()), settings => settings },
+        formula_text => settings.as_ref().map(|s| s.formula.describe_zh()),
+        formula_summary => settings.as_ref().map(|s| s.formula.summary_zh()), settings => settings },
     )
 }
 
@@ -149,11 +150,11 @@ async fn ranking_page(State(s): State<AppState>, PageUser(u, _): PageUser, Path(
     };
     // Drill-down: the tasks each score was computed from, for those whose data scope covers them.
     let mut tasks: HashMap<String, Vec<(i64, String)>> = HashMap::new();
-    for r in &v.rows {
-        let visible = u.in_scope(xietong_supervision::UnitId(r.unit_id));
-        if visible {
-            let t = s.db.task_titles(&r.facts.task_ids).await.unwrap_or_default();
-            tasks.insert(r.unit_id.to_string(), t);
+    let listed = v.rows.iter().map(|r| &r.facts).chain(v.not_assessed.iter().map(|r| &r.facts));
+    for f in listed {
+        if u.in_scope(xietong_supervision::UnitId(f.unit_id)) {
+            let t = s.db.task_titles(&f.task_ids).await.unwrap_or_default();
+            tasks.insert(f.unit_id.to_string(), t);
         }
     }
     let notices: Vec<_> =
