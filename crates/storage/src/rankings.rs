@@ -64,6 +64,9 @@ impl Month {
 /// Rank 0 in `ranking_rows` marks a unit listed as 不参评 (no rank of its own).
 const NOT_ASSESSED_RANK: i64 = 0;
 
+const INSERT_ROW: &str = "INSERT INTO ranking_rows (ranking_id, rank, unit_id, score, facts, task_ids, tie_note) \
+                          VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct RankingView {
     /// `None` for a live preview.
@@ -286,7 +289,7 @@ impl Db {
         .await?
         .i("id")?;
         for r in &rows {
-            sqlx::query("INSERT INTO ranking_rows (ranking_id, rank, unit_id, score, facts, task_ids, tie_note) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            sqlx::query(INSERT_ROW)
                 .bind(id)
                 .bind(r.rank)
                 .bind(r.unit_id)
@@ -298,7 +301,7 @@ impl Db {
                 .await?;
         }
         for n in &unranked {
-            sqlx::query("INSERT INTO ranking_rows (ranking_id, rank, unit_id, score, facts, task_ids, tie_note) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            sqlx::query(INSERT_ROW)
                 .bind(id)
                 .bind(NOT_ASSESSED_RANK)
                 .bind(n.unit_id)
@@ -366,7 +369,8 @@ impl Db {
 
     pub async fn list_rankings(&self, year: Option<i32>) -> Result<Vec<RankingSummary>> {
         let rows = sqlx::query(
-            "SELECT r.id, r.category_id, c.name AS category_name, r.month, r.published_at, (SELECT COUNT(*) FROM ranking_rows x WHERE x.ranking_id = r.id AND x.rank > 0) AS units \
+            "SELECT r.id, r.category_id, c.name AS category_name, r.month, r.published_at, \
+             (SELECT COUNT(*) FROM ranking_rows x WHERE x.ranking_id = r.id AND x.rank > 0) AS units \
              FROM rankings r JOIN categories c ON c.id = r.category_id WHERE $1 = '' OR r.month LIKE $1 ORDER BY r.month DESC, c.sort, c.id",
         )
         .bind(year.map(|y| format!("{y:04}-%")).unwrap_or_default())

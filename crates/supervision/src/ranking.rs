@@ -89,13 +89,20 @@ impl Default for ScoreFormula {
 }
 
 /// How the on-time rate is counted, stated once for the formula text and the pages.
-pub const ON_TIME_RULE_ZH: &str = "按期办结率 = 按期办结数 ÷ 应结任务数；应结任务指当月办结的任务和截至统计时已过期限仍未办结的任务，尚未到期的任务不计入，没有应结任务的记为 100%。";
+pub const ON_TIME_RULE_ZH: &str = concat!(
+    "按期办结率 = 按期办结数 ÷ 应结任务数；应结任务指当月办结的任务和截至统计时已过期限仍未办结的任务，",
+    "尚未到期的任务不计入，没有应结任务的记为 100%。"
+);
 
 /// How the progress rate is counted (时间过半、任务过半, task by task).
-pub const PROGRESS_RULE_ZH: &str = "进度达标率逐项比较任务进度与时间进度（时间过半、任务过半）：已办结的记 100%，未到期的记 100% 减去进度落后于时间进度的百分点，逾期未结的只记其完成进度，取各项平均值。";
+pub const PROGRESS_RULE_ZH: &str = concat!(
+    "进度达标率逐项比较任务进度与时间进度（时间过半、任务过半）：已办结的记 100%，",
+    "未到期的记 100% 减去进度落后于时间进度的百分点，逾期未结的只记其完成进度，取各项平均值。"
+);
 
 /// Who is not ranked.
-pub const NOT_ASSESSED_RULE_ZH: &str = "截至统计时没有应结任务、在办任务用时也都未过半的单位不参评，列在排名之后，不计名次。";
+pub const NOT_ASSESSED_RULE_ZH: &str =
+    "截至统计时没有应结任务、在办任务用时也都未过半的单位不参评，列在排名之后，不计名次。";
 
 /// Tie rule, stated once for the formula text and the tests.
 pub const TIE_RULE_ZH: &str = "得分高者在前；得分相同的，依次以逾期未结任务少者、按期办结任务多者、退回整改次数少者在前；以上均相同的并列同一名次（如 1、2、2、4），按单位排序列出。";
@@ -148,7 +155,10 @@ impl ScoreFormula {
     pub fn summary_zh(&self) -> String {
         let n = crate::indicators::fmt_num;
         format!(
-            "满分 100 分：按期办结占 {} 分，看当月应结任务（当月办结的和已过期限仍未办结的）中按期办结的比例，尚未到期的任务不计；进度达标占 {} 分，逐项比较任务进度与时间进度（时间过半、任务过半），进度落后多少扣多少，逾期未结的只计完成进度；每项逾期未结再扣 {} 分，每次退回整改扣 {} 分。没有应结任务、在办任务用时也都未过半的单位不参评。",
+            "满分 100 分：按期办结占 {} 分，看当月应结任务（当月办结的和已过期限仍未办结的）中\
+             按期办结的比例，尚未到期的任务不计；进度达标占 {} 分，逐项比较任务进度与时间进度\
+             （时间过半、任务过半），进度落后多少扣多少，逾期未结的只计完成进度；\
+             每项逾期未结再扣 {} 分，每次退回整改扣 {} 分。没有应结任务、在办任务用时也都未过半的单位不参评。",
             n(self.on_time_weight),
             n(self.progress_weight),
             n(self.overdue_penalty),
@@ -669,7 +679,10 @@ mod tests {
         );
         assert!(t.ends_with(TIE_RULE_ZH));
         let short = ScoreFormula { overdue_penalty: 2.5, ..Default::default() }.summary_zh();
-        assert!(short.contains("按期办结占 60 分") && short.contains("再扣 2.5 分") && short.contains("不参评"), "{short}");
+        assert!(
+            short.contains("按期办结占 60 分") && short.contains("再扣 2.5 分") && short.contains("不参评"),
+            "{short}"
+        );
     }
 
     #[test]
@@ -748,11 +761,12 @@ mod tests {
     #[test]
     fn a_task_not_yet_due_is_never_missed_and_overdue_costs_most() {
         let (start, now) = (at("2026-12-01 00:00"), at("2026-12-05 10:00"));
-        let units = vec![(1, "建设和交通局".to_string(), 1), (2, "马寨镇".to_string(), 2), (3, "侯寨乡".to_string(), 3)];
+        let units =
+            vec![(1, "建设和交通局".to_string(), 1), (2, "马寨镇".to_string(), 2), (3, "侯寨乡".to_string(), 3)];
         let tasks = vec![
             task(10, 1, 80, "2026-11-02 09:00", "2026-11-25 18:00", None), // overdue since 11-25
             task(20, 2, 100, "2026-11-16 09:00", "2026-12-10 18:00", Some("2026-12-03 16:00")), // closed early
-            task(30, 3, 0, "2026-12-01 09:00", "2026-12-18 18:00", None), // green, a quarter of its time gone
+            task(30, 3, 0, "2026-12-01 09:00", "2026-12-18 18:00", None),  // green, a quarter of its time gone
         ];
         let facts = month_facts(&tasks, &units, start, now);
         let hzx = &facts[2];
@@ -793,7 +807,8 @@ mod tests {
         assert_eq!(time_percent(s, d, at("2026-10-30 00:00")), 0.0, "not started yet");
         assert_eq!(time_percent(s, d, at("2026-11-06 00:00")), 50.0);
         assert_eq!(time_percent(s, d, d), 100.0);
-        assert_eq!(time_percent(d, s, at("2026-10-01 00:00")), 0.0, "a deadline before the start does not divide by 0");
+        let backwards = time_percent(d, s, at("2026-10-01 00:00"));
+        assert_eq!(backwards, 0.0, "a deadline before the start does not divide by 0");
         assert_eq!(task_schedule_degree(50, s, d, at("2026-11-06 00:00")), 1.0, "时间过半、任务过半");
         assert_eq!(task_schedule_degree(30, s, d, at("2026-11-06 00:00")), 0.8, "20 points behind");
         assert_eq!(task_schedule_degree(0, s, d, at("2026-11-02 00:00")), 0.9, "just begun, 10 points behind");
@@ -968,7 +983,8 @@ mod tests {
             let (after, assessed_after) = with(TaskFacts { deadline: overdue_at, ..target.clone() });
             prop_assert!(after <= before, "overdue raised {before} to {after}");
             prop_assert!(assessed_after, "an overdue task is always assessed");
-            let (after, assessed_after) = with(TaskFacts { progress: (target.progress - less).max(0), ..target.clone() });
+            let progress = (target.progress - less).max(0);
+            let (after, assessed_after) = with(TaskFacts { progress, ..target.clone() });
             prop_assert!(after <= before, "less progress raised {before} to {after}");
             prop_assert_eq!(assessed_after, assessed_before);
             let (after, assessed_after) =
@@ -997,7 +1013,9 @@ mod tests {
                     let started = t.started.min(cutoff - chrono::Duration::minutes(1));
                     let deadline = t.deadline.max(cutoff);
                     match t.closed_at {
-                        Some(_) => TaskFacts { started, deadline, closed_at: Some(cutoff), rejections_in_month: 0, ..t },
+                        Some(_) => {
+                            TaskFacts { started, deadline, closed_at: Some(cutoff), rejections_in_month: 0, ..t }
+                        }
                         None => {
                             let p = time_percent(started, deadline, cutoff).ceil() as i64;
                             TaskFacts { started, deadline, progress: p.max(t.progress), rejections_in_month: 0, ..t }

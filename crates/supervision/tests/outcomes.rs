@@ -52,10 +52,10 @@ fn monthly_ranking_of_a_category_and_the_year() {
     let f = ScoreFormula::default();
     assert!(f.validate().is_ok());
     let oct = vec![
-        unit(1, "建设和交通局", 1, 4, 4, 0, 0, 0.9),   // 60 + 36 = 96
-        unit(2, "城市管理局", 2, 4, 4, 1, 0, 0.925),   // 60 × 4/5 + 37 − 5 = 80
-        unit(3, "大学路街道", 10, 2, 2, 0, 1, 0.55),   // 60 + 22 − 2 = 80
-        unit(4, "长江路街道", 11, 0, 0, 2, 3, 0.5),    // 60 × 0/2 + 20 − 10 − 6 = 4
+        unit(1, "建设和交通局", 1, 4, 4, 0, 0, 0.9), // 60 + 36 = 96
+        unit(2, "城市管理局", 2, 4, 4, 1, 0, 0.925), // 60 × 4/5 + 37 − 5 = 80
+        unit(3, "大学路街道", 10, 2, 2, 0, 1, 0.55), // 60 + 22 − 2 = 80
+        unit(4, "长江路街道", 11, 0, 0, 2, 3, 0.5),  // 60 × 0/2 + 20 − 10 − 6 = 4
     ];
     let r = rank(&oct, &f);
     let rows: Vec<_> = r.iter().map(|x| (x.rank, x.unit_name.as_str(), x.score)).collect();

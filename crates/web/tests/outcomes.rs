@@ -131,7 +131,8 @@ async fn demo_carries_the_districts_outcomes() {
         // "nothing due" counted as a 100 % on-time rate.)
         let (_, r) = sup.get("/api/rankings?year=2026").await;
         let r = r.as_array().unwrap();
-        let names: Vec<_> = r.iter().map(|x| (x["month"].as_str().unwrap(), x["category_name"].as_str().unwrap())).collect();
+        let names: Vec<_> =
+            r.iter().map(|x| (x["month"].as_str().unwrap(), x["category_name"].as_str().unwrap())).collect();
         assert_eq!(names, vec![("2026-10", "防汛应急")], "{r:?}");
         let jsj = sup.unit_id("jsj").await;
         let (_, oct) = sup.get(&format!("/api/rankings/{}", r[0]["id"])).await;
@@ -305,7 +306,9 @@ async fn notices_go_into_unit_and_person_records_and_count_in_assessment() {
         let (_, a) = sup.get("/api/assessment?year=2026").await;
         assert!(a.as_array().unwrap().iter().all(|x| x["unit_id"] != mzj), "{a}");
         let jsj = sup.unit_id("jsj").await;
-        let (s, v) = sup.post("/api/notices", json!({"kind": "praise", "doc_no": "二七督通〔2026〕21号", "title": "表扬通报", "body": "易涝点整治提速", "issued_on": "2026-11-21", "targets": [{"unit_id": jsj}]})).await;
+        let praise = json!({"kind": "praise", "doc_no": "二七督通〔2026〕21号", "title": "表扬通报",
+                            "body": "易涝点整治提速", "issued_on": "2026-11-21", "targets": [{"unit_id": jsj}]});
+        let (s, v) = sup.post("/api/notices", praise).await;
         assert_eq!(s, 201, "{v}");
         let (_, a) = sup.get("/api/assessment?year=2026").await;
         let j = a.as_array().unwrap().iter().find(|x| x["unit_id"] == jsj).expect("建设和交通局 ranked last month");
@@ -548,9 +551,14 @@ async fn browser(app: &common::TestApp, username: &str) -> reqwest::Client {
     c
 }
 
+fn unit_ids(rows: &serde_json::Value) -> Vec<i64> {
+    rows.as_array().unwrap().iter().map(|r| r["unit_id"].as_i64().unwrap()).collect()
+}
+
 fn task_in(cat: i64, lead: i64, doc_no: &str, source_date: &str, deadline: &str) -> serde_json::Value {
     json!({"title": format!("排名测试任务 {doc_no}"), "source_kind": "meeting", "doc_no": doc_no, "source_date": source_date,
-           "category_id": cat, "lead_unit_id": lead, "report_cycle": "weekly", "deadline": deadline, "assign_now": true})
+           "category_id": cat, "lead_unit_id": lead, "report_cycle": "weekly", "deadline": deadline,
+           "assign_now": true})
 }
 
 /// The 5 December case of issue 14: the December 试算 scored 侯寨乡 0.0 (its one green task,
@@ -561,7 +569,8 @@ async fn the_december_trial_is_fair_and_cannot_be_published_early() {
     each_backend!(|b| {
         let Some((tdb, app)) = with_demo(b, dt("2026-11-02 09:30")).await else { continue };
         let mut tx = tdb.db.begin().await.unwrap();
-        let cat = tdb.db.create_category(&mut tx, "test", "排名公平性（测试）", 99, dt("2026-11-02 09:30")).await.unwrap();
+        let cat =
+            tdb.db.create_category(&mut tx, "test", "排名公平性（测试）", 99, dt("2026-11-02 09:30")).await.unwrap();
         tx.commit().await.unwrap();
         let sup = Client::login(&app, "duchaju").await;
         let (jsj, mzz, hzx, dxl) =
@@ -588,7 +597,12 @@ async fn the_december_trial_is_fair_and_cannot_be_published_early() {
         let (_, people) = lly.get(&format!("/api/people?unit_id={mzz}")).await;
         let person = people[0]["id"].as_i64().unwrap();
         let (s, v) = lly
-            .act(closed, "decompose", json!({"subtasks": [{"title": "补足物资", "dept_unit_id": mzz, "person_id": person, "deadline": "2026-12-08"}]}))
+            .act(
+                closed,
+                "decompose",
+                json!({"subtasks": [{"title": "补足物资", "dept_unit_id": mzz, "person_id": person,
+                                     "deadline": "2026-12-08"}]}),
+            )
             .await;
         assert_eq!(s, 200, "{v}");
         assert_eq!(lly.act(closed, "report", json!({"progress": 100, "text": "已完成"})).await.0, 200);
@@ -611,7 +625,7 @@ async fn the_december_trial_is_fair_and_cannot_be_published_early() {
         assert_eq!(rows, vec![(1, mzz, 100.0), (2, jsj, 0.0)], "{v}");
         let jsj_facts = &v["rows"][1]["facts"];
         assert_eq!((jsj_facts["due_in_month"].as_i64(), jsj_facts["overdue_open"].as_i64()), (Some(1), Some(1)));
-        let na: Vec<_> = v["not_assessed"].as_array().unwrap().iter().map(|r| r["unit_id"].as_i64().unwrap()).collect();
+        let na: Vec<_> = unit_ids(&v["not_assessed"]);
         assert!(na.len() == 2 && na.contains(&hzx) && na.contains(&dxl), "侯寨乡's green task is not missed: {v}");
         let hzx_row = v["not_assessed"].as_array().unwrap().iter().find(|r| r["unit_id"] == hzx).unwrap();
         assert_eq!(hzx_row["facts"]["due_in_month"], 0, "due 12-18 is not due on 12-05");
@@ -668,11 +682,12 @@ async fn the_december_trial_is_fair_and_cannot_be_published_early() {
         let (s, v) = sup.post("/api/rankings", json!({"category_id": cat, "month": "2026-11"})).await;
         assert_eq!(s, 201, "{v}");
         let id = v["id"].as_i64().unwrap();
-        // 马寨镇's task was open at 11-30 with 58 % of its time gone and no progress reported:
-        // judged on its progress (60 + 40 × 0.42 ≈ 76.7); 建设和交通局 overdue scores 0.
-        let rows: Vec<_> = v["rows"].as_array().unwrap().iter().map(|r| r["unit_id"].as_i64().unwrap()).collect();
+        // 马寨镇's task was open at 11-30 with 60 % of its time gone and no progress reported
+        // by then: judged on its progress, 60 + 40 × (1 − 0.60) = 76.01; 建设和交通局 overdue: 0.
+        let rows = unit_ids(&v["rows"]);
         assert_eq!(rows, vec![mzz, jsj], "{v}");
-        let na: Vec<_> = v["not_assessed"].as_array().unwrap().iter().map(|r| r["unit_id"].as_i64().unwrap()).collect();
+        assert_eq!((v["rows"][0]["score"].as_f64(), v["rows"][1]["score"].as_f64()), (Some(76.01), Some(0.0)), "{v}");
+        let na: Vec<_> = unit_ids(&v["not_assessed"]);
         assert_eq!(na, vec![dxl], "侯寨乡 had no task in November; 大学路街道 is 不参评: {v}");
         let (_, again) = sup.get(&format!("/api/rankings/{id}")).await;
         assert_eq!((&again["rows"], &again["not_assessed"]), (&v["rows"], &v["not_assessed"]));
@@ -689,6 +704,61 @@ async fn the_december_trial_is_fair_and_cannot_be_published_early() {
         assert_eq!(lines.iter().filter(|l| l.contains("按期办结率")).count(), 1, "{text}");
         assert!(annex > lines.iter().position(|l| l.contains("大学路街道")).unwrap(), "after the body: {text}");
         assert!(!text.contains("评分规则："), "not in the body any more: {text}");
+        tdb.cleanup().await;
+    });
+}
+
+/// A month published before this change (old facts, old formula text) reads back as it was
+/// published, counts in the assessment, and its Word 通报 names its own frozen method.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_month_published_under_the_old_formula_stays_as_published() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let sup = Client::login(&app, "duchaju").await;
+        let cat = category_id(&sup, "民生保障").await;
+        let mzj = sup.unit_id("mzj").await;
+        let old_text =
+            "得分 = 60 × 按期办结率（当月按期办结数 ÷ 当月到期数，当月无到期任务记为 100%）+ 40 × 进度达标率";
+        let id = sqlx::query(
+            "INSERT INTO rankings (category_id, month, formula, formula_text, published_by, published_at) \
+             VALUES ($1, '2026-08', '{}', $2, NULL, '2026-09-01 09:00:00') RETURNING id",
+        )
+        .bind(cat)
+        .bind(old_text)
+        .fetch_one(&tdb.db.pool)
+        .await
+        .unwrap();
+        let id: i64 = sqlx::Row::try_get(&id, "id").unwrap();
+        let row = json!({"rank": 1, "unit_id": mzj, "unit_name": "民政局", "score": 96.5, "score_centi": 9650,
+            "tie_note": null, "facts": {"unit_id": mzj, "unit_name": "民政局", "sort": 5, "tasks_total": 2,
+            "due_in_month": 1, "closed_on_time": 1, "closed_late": 0, "overdue_open": 0, "rejections": 0,
+            "progress_ratio": 0.9125, "task_ids": [1, 2]}});
+        sqlx::query(
+            "INSERT INTO ranking_rows (ranking_id, rank, unit_id, score, facts, task_ids, tie_note) \
+             VALUES ($1, 1, $2, 96.5, $3, '[1,2]', '')",
+        )
+        .bind(id)
+        .bind(mzj)
+        .bind(row.to_string())
+        .execute(&tdb.db.pool)
+        .await
+        .unwrap();
+        let (s, v) = sup.get(&format!("/api/rankings/{id}")).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!((v["rows"][0]["score"].as_f64(), v["rows"][0]["rank"].as_i64()), (Some(96.5), Some(1)));
+        assert_eq!(v["rows"][0]["facts"]["assessed"], true, "it was ranked when published");
+        assert_eq!(v["not_assessed"], json!([]));
+        assert_eq!(v["formula_text"], old_text, "the formula it was published under");
+        let (_, a) = sup.get("/api/assessment?year=2026").await;
+        let m = a.as_array().unwrap().iter().find(|x| x["unit_id"] == mzj).expect("民政局 from August");
+        assert_eq!(m["monthly_mean"], 96.5);
+        let (s, _, docx) = download(&sup, &format!("/api/rankings/{id}/notice.docx")).await;
+        assert_eq!(s, 200);
+        let text = xietong_office::notice::notice_text(&docx).unwrap();
+        assert!(text.contains(&format!("附：评分办法　{old_text}")), "{text}");
+        let web = browser(&app, "duchaju").await;
+        let html = web.get(app.url(&format!("/rankings/{id}"))).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("96.5") && html.contains("当月无到期任务记为 100%"), "{html}");
         tdb.cleanup().await;
     });
 }
