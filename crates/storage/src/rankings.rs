@@ -4,11 +4,11 @@
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
-use xietong_supervision::Role;
 use xietong_supervision::ranking::{
     AnnualScore, NotAssessed, NoticeEffect, NoticeKind, NoticeWeights, RankedUnit, ScoreFormula, TaskFacts,
     UnitMonthFacts, annual_scores, month_facts, not_assessed, rank,
 };
+use xietong_supervision::{ReportCycle, Role};
 
 use crate::audit::{Change, append};
 use crate::auth::SessionUser;
@@ -203,7 +203,7 @@ impl Db {
     async fn month_facts_for(&self, category_id: i64, month: Month, now: NaiveDateTime) -> Result<Vec<UnitMonthFacts>> {
         let cutoff = now.min(month.end());
         let rows = sqlx::query(
-            "SELECT t.id, t.lead_unit_id, t.progress, COALESCE(t.assigned_at, t.received_at) AS started, t.deadline, t.closed_at, \
+            "SELECT t.id, t.lead_unit_id, t.progress, t.report_cycle, COALESCE(t.assigned_at, t.received_at) AS started, t.deadline, t.closed_at, \
              (SELECT COUNT(*) FROM task_events e WHERE e.task_id = t.id AND e.action = 'reject' AND e.at >= $2 AND e.at <= $3) AS rejections, \
              (SELECT e.data FROM task_events e WHERE e.task_id = t.id AND e.action = 'report' AND e.at <= $3 ORDER BY e.at DESC, e.id DESC LIMIT 1) AS reported \
              FROM tasks t WHERE t.category_id = $1 AND t.status NOT IN ('draft', 'cancelled') AND t.received_at <= $3 \
@@ -233,6 +233,7 @@ impl Db {
                 deadline: r.t("deadline")?,
                 closed_at: r.ot("closed_at")?,
                 rejections_in_month: r.i("rejections")?,
+                report_every_days: ReportCycle::from_code(&r.s("report_cycle")?).and_then(|c| c.interval_days()),
             });
         }
         let units = sqlx::query("SELECT id, name, sort FROM units ORDER BY sort, id").fetch_all(&self.pool).await?;

@@ -33,15 +33,16 @@ pub struct UnitMonthFacts {
     /// Open and not yet due at the cutoff.
     #[serde(default)]
     pub not_yet_due: i64,
-    /// Of those, tasks with at least half their time gone (时间过半), whose progress can be judged.
+    /// Of those, tasks whose progress can be judged: a progress report was due by the cutoff
+    /// under their 汇报周期, or half their time is gone (时间过半). See [`progress_judged`].
     #[serde(default)]
-    pub half_time_open: i64,
+    pub progress_judged: i64,
     /// 退回整改 in the month.
     pub rejections: i64,
     /// 进度达标率: the mean over the unit's tasks of each task's progress held against its time
     /// (see [`task_schedule_degree`]); 1.0 when every task is on schedule or closed.
     pub progress_ratio: f64,
-    /// False for 不参评: nothing due, closed or overdue, and no open task past half its time.
+    /// False for 不参评: nothing due, closed or overdue, and no open task to judge on progress.
     #[serde(default = "assessed_by_default")]
     pub assessed: bool,
     /// The tasks behind the numbers, for drill-down.
@@ -58,7 +59,7 @@ impl UnitMonthFacts {
         (!self.assessed).then(|| {
             if self.not_yet_due > 0 {
                 format!(
-                    "不参评：截至统计时没有到期、办结或逾期的任务，{} 项在办任务均未到期且用时未过半",
+                    "不参评：截至统计时没有到期、办结或逾期的任务，{} 项在办任务尚未到第一次汇报进度的时间且用时未过半",
                     self.not_yet_due
                 )
             } else {
@@ -102,7 +103,7 @@ pub const PROGRESS_RULE_ZH: &str = concat!(
 
 /// Who is not ranked.
 pub const NOT_ASSESSED_RULE_ZH: &str =
-    "截至统计时没有应结任务、在办任务用时也都未过半的单位不参评，列在排名之后，不计名次。";
+    "截至统计时没有应结任务、在办任务也都尚未到第一次汇报进度的时间且用时未过半的单位不参评，列在排名之后，不计名次。";
 
 /// Tie rule, stated once for the formula text and the tests.
 pub const TIE_RULE_ZH: &str = "得分高者在前；得分相同的，依次以逾期未结任务少者、按期办结任务多者、退回整改次数少者在前；以上均相同的并列同一名次（如 1、2、2、4），按单位排序列出。";
@@ -158,7 +159,8 @@ impl ScoreFormula {
             "满分 100 分：按期办结占 {} 分，看当月应结任务（当月办结的和已过期限仍未办结的）中\
              按期办结的比例，尚未到期的任务不计；进度达标占 {} 分，逐项比较任务进度与时间进度\
              （时间过半、任务过半），进度落后多少扣多少，逾期未结的只计完成进度；\
-             每项逾期未结再扣 {} 分，每次退回整改扣 {} 分。没有应结任务、在办任务用时也都未过半的单位不参评。",
+             每项逾期未结再扣 {} 分，每次退回整改扣 {} 分。\
+             没有应结任务、在办任务也都刚交办（尚未到第一次汇报进度的时间且用时未过半）的单位不参评。",
             n(self.on_time_weight),
             n(self.progress_weight),
             n(self.overdue_penalty),
@@ -470,6 +472,8 @@ pub struct TaskFacts {
     pub deadline: NaiveDateTime,
     pub closed_at: Option<NaiveDateTime>,
     pub rejections_in_month: i64,
+    /// Days between required progress reports (汇报周期); `None` when reported by milestone.
+    pub report_every_days: Option<i64>,
 }
 
 /// The share of a task's time gone at `cutoff`, in percent (0–100): 100 from its deadline on.
@@ -500,13 +504,21 @@ pub fn task_schedule_degree(
     (100.0 - lag) / 100.0
 }
 
+/// Whether an open task not yet due can be judged on its progress at `cutoff`: its first
+/// progress report under its 汇报周期 was due by then, or half its time is gone (时间过半). A
+/// task just handed over is neither, so a unit with nothing else is 不参评.
+pub fn progress_judged(t: &TaskFacts, cutoff: NaiveDateTime) -> bool {
+    let report_due = t.report_every_days.is_some_and(|d| t.started + chrono::Duration::days(d.max(1)) <= cutoff);
+    report_due || time_percent(t.started, t.deadline, cutoff) >= 50.0
+}
+
 /// Per-unit monthly facts from the tasks of one category, as of `cutoff` (the month's end, or
 /// now for a month in progress); `units` are (id, name, sort). The caller leaves out cancelled
 /// and draft tasks and tasks closed before the month.
 ///
 /// A task not yet due at the cutoff is never counted as due or missed: it counts only through
 /// its progress against its time. A unit with nothing due, closed or overdue and no open task
-/// past half its time is 不参评.
+/// that can be judged on progress ([`progress_judged`]) is 不参评.
 pub fn month_facts(
     tasks: &[TaskFacts],
     units: &[(i64, String, i64)],
@@ -529,7 +541,7 @@ pub fn month_facts(
             closed_late: 0,
             overdue_open: 0,
             not_yet_due: 0,
-            half_time_open: 0,
+            progress_judged: 0,
             rejections: 0,
             progress_ratio: 1.0,
             assessed: false,
@@ -554,8 +566,8 @@ pub fn month_facts(
                     f.overdue_open += 1;
                 } else {
                     f.not_yet_due += 1;
-                    if time_percent(t.started, t.deadline, cutoff) >= 50.0 {
-                        f.half_time_open += 1;
+                    if progress_judged(t, cutoff) {
+                        f.progress_judged += 1;
                     }
                 }
                 degrees.push(task_schedule_degree(t.progress, t.started, t.deadline, cutoff));
@@ -564,7 +576,7 @@ pub fn month_facts(
         if !degrees.is_empty() {
             f.progress_ratio = degrees.iter().sum::<f64>() / degrees.len() as f64;
         }
-        f.assessed = f.due_in_month > 0 || f.half_time_open > 0;
+        f.assessed = f.due_in_month > 0 || f.progress_judged > 0;
         out.push(f);
     }
     out
@@ -586,7 +598,7 @@ mod tests {
             closed_late: 0,
             overdue_open: 0,
             not_yet_due: 2,
-            half_time_open: 0,
+            progress_judged: 0,
             rejections: 0,
             progress_ratio: 1.0,
             assessed: true,
@@ -753,6 +765,7 @@ mod tests {
             deadline: at(deadline),
             closed_at: closed.map(at),
             rejections_in_month: 0,
+            report_every_days: Some(7),
         }
     }
 
@@ -787,7 +800,7 @@ mod tests {
         // a task on schedule costs nothing: 侯寨乡 ranks above the overdue unit.
         let on_schedule = task(30, 3, 70, "2026-11-10 09:00", "2026-12-18 18:00", None);
         let facts = month_facts(&[tasks[0].clone(), tasks[1].clone(), on_schedule], &units, start, now);
-        assert_eq!((facts[2].half_time_open, facts[2].assessed, facts[2].progress_ratio), (1, true, 1.0));
+        assert_eq!((facts[2].progress_judged, facts[2].assessed, facts[2].progress_ratio), (1, true, 1.0));
         let r = rank(&facts, &f);
         let got: Vec<_> = r.iter().map(|x| (x.rank, x.unit_name.as_str(), x.score_centi)).collect();
         // Equal scores: 马寨镇 closed a task on time, 侯寨乡 none (the tie rule).
@@ -814,16 +827,24 @@ mod tests {
         assert_eq!(task_schedule_degree(0, s, d, at("2026-11-02 00:00")), 0.9, "just begun, 10 points behind");
         assert_eq!(task_schedule_degree(37, s, d, at("2026-11-20 00:00")), 0.37, "overdue: its progress only");
         assert_eq!(task_schedule_degree(150, s, d, at("2026-11-20 00:00")), 1.0, "progress is capped at 100 %");
+        // Judged on progress once its first report is due (weekly: 7 days in), or once half its
+        // time is gone when it reports by milestone.
+        let long = task(1, 1, 0, "2026-11-02 09:00", "2027-03-31 18:00", None);
+        assert!(!progress_judged(&long, at("2026-11-09 08:59")));
+        assert!(progress_judged(&long, at("2026-11-09 09:00")));
+        let milestones = TaskFacts { report_every_days: None, ..long };
+        assert!(!progress_judged(&milestones, at("2027-01-01 00:00")));
+        assert!(progress_judged(&milestones, at("2027-01-17 00:00")), "half of its 149 days gone");
     }
 
     #[test]
     fn facts_published_before_not_assessed_existed_still_read() {
-        // A row as published before: no not_yet_due, half_time_open or assessed.
+        // A row as published before: no not_yet_due, progress_judged or assessed.
         let old = r#"{"unit_id":3,"unit_name":"侯寨乡","sort":3,"tasks_total":1,"due_in_month":1,"closed_on_time":0,
             "closed_late":0,"overdue_open":0,"rejections":0,"progress_ratio":0.0,"task_ids":[30]}"#;
         let f: UnitMonthFacts = serde_json::from_str(old).unwrap();
         assert!(f.assessed, "it was ranked when published");
-        assert_eq!((f.not_yet_due, f.half_time_open), (0, 0));
+        assert_eq!((f.not_yet_due, f.progress_judged), (0, 0));
         let r = rank(std::slice::from_ref(&f), &ScoreFormula::default());
         assert_eq!(r.len(), 1);
         let back: RankedUnit = serde_json::from_str(&serde_json::to_string(&r[0]).unwrap()).unwrap();
@@ -841,8 +862,9 @@ mod tests {
     /// A task of unit 1 somewhere around November: started up to two months before the
     /// cutoff, due within four months of its start, closed (in the month or after it) or open.
     fn arb_task() -> impl Strategy<Value = TaskFacts> {
-        (0i64..=100, -60 * DAY..30 * DAY, 60i64..120 * DAY, proptest::option::of(0i64..40 * DAY), 0i64..3).prop_map(
-            |(progress, start, span, closed, rej)| TaskFacts {
+        let cycle = proptest::option::of(prop_oneof![Just(7i64), Just(15), Just(30)]);
+        (0i64..=100, -60 * DAY..30 * DAY, 60i64..120 * DAY, proptest::option::of(0i64..40 * DAY), 0i64..3, cycle)
+            .prop_map(|(progress, start, span, closed, rej, cycle)| TaskFacts {
                 id: 0,
                 lead_unit_id: 1,
                 progress,
@@ -850,8 +872,8 @@ mod tests {
                 deadline: minutes(start + span),
                 closed_at: closed.map(minutes),
                 rejections_in_month: rej,
-            },
-        )
+                report_every_days: cycle,
+            })
     }
 
     fn arb_formula() -> impl Strategy<Value = ScoreFormula> {
@@ -885,7 +907,7 @@ mod tests {
                 closed_late: 0,
                 overdue_open: overdue,
                 not_yet_due: 0,
-                half_time_open: 0,
+                progress_judged: 0,
                 rejections: rej,
                 progress_ratio: pr as f64 / 20.0,
                 assessed: true,

@@ -39,7 +39,7 @@ fn unit(
         closed_late: due - on_time,
         overdue_open: overdue,
         not_yet_due: 1,
-        half_time_open: 0,
+        progress_judged: 0,
         rejections,
         progress_ratio,
         assessed: true,
@@ -236,6 +236,7 @@ mod month_facts_from_tasks {
             deadline: t(deadline),
             closed_at: closed.map(t),
             rejections_in_month: rejections,
+            report_every_days: Some(7),
         }
     }
 

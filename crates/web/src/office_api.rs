@@ -390,7 +390,7 @@ pub async fn compose_ranking_notice(s: &AppState, v: &RankingView) -> Result<Not
     )];
     if !v.not_assessed.is_empty() {
         let names: Vec<&str> = v.not_assessed.iter().map(|r| r.unit_name.as_str()).collect();
-        paragraphs.push(format!("{}当月没有应结任务、在办任务用时也都未过半，本月不参评。", names.join("、")));
+        paragraphs.push(format!("{}截至月末没有应结任务，在办任务也都刚交办，本月不参评。", names.join("、")));
     }
     if !top.is_empty() {
         paragraphs.push(format!("排名靠前的单位：{}。", top.join("、")));

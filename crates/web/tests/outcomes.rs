@@ -124,23 +124,31 @@ async fn demo_carries_the_districts_outcomes() {
         assert!(names.iter().all(|n| n.as_str().unwrap().contains("安全生产")), "{names:?}");
         assert!(!props[0]["overlaps"][0]["reasons_zh"].as_array().unwrap().is_empty());
 
-        // Last month's rankings. On 23 November only 防汛应急 had a unit to rank for October
-        // (建设和交通局, its 易涝点 task past half its time); the other demo tasks were young and
-        // none was due, so their units are 不参评 and those categories had nothing to publish.
-        // (This test once counted three categories for October and one for September, when
-        // "nothing due" counted as a 100 % on-time rate.)
+        // The last months' rankings. On 23 November 食品安全 had no one to rank for October: its
+        // 明厨亮灶 task was young (no report due yet, under half its time) and nothing was due, so
+        // 市场监管局 is 不参评 and the category had nothing to publish. (This test once counted
+        // three categories for October, when "nothing due" counted as a 100 % on-time rate.)
         let (_, r) = sup.get("/api/rankings?year=2026").await;
         let r = r.as_array().unwrap();
         let names: Vec<_> =
             r.iter().map(|x| (x["month"].as_str().unwrap(), x["category_name"].as_str().unwrap())).collect();
-        assert_eq!(names, vec![("2026-10", "防汛应急")], "{r:?}");
+        assert_eq!(
+            names,
+            vec![("2026-10", "民生保障"), ("2026-10", "防汛应急"), ("2026-09", "民生保障"), ("2026-09", "防汛应急")],
+            "{r:?}"
+        );
         let jsj = sup.unit_id("jsj").await;
-        let (_, oct) = sup.get(&format!("/api/rankings/{}", r[0]["id"])).await;
-        let ranked: Vec<_> = oct["rows"].as_array().unwrap().iter().map(|x| x["unit_id"].as_i64().unwrap()).collect();
-        assert_eq!(ranked, vec![jsj], "{oct}");
-        let unranked: Vec<_> =
-            oct["not_assessed"].as_array().unwrap().iter().map(|x| x["unit_name"].as_str().unwrap()).collect();
-        assert_eq!(unranked.len(), 2, "水利局 and 应急管理局, their tasks young in October: {oct}");
+        let (_, oct) = sup.get(&format!("/api/rankings/{}", r[1]["id"])).await;
+        let mut ranked = unit_ids(&oct["rows"]);
+        ranked.sort();
+        let mut want = vec![jsj, sup.unit_id("slj").await];
+        want.sort();
+        assert_eq!(ranked, want, "易涝点 (weekly) and 郭家咀水库 (semimonthly) had reports due: {oct}");
+        assert_eq!(
+            unit_ids(&oct["not_assessed"]),
+            vec![sup.unit_id("yjj").await],
+            "应急管理局's 风险点排查 was 5 days old at the month's end: {oct}"
+        );
         // Two notices recorded against units and their heads.
         let (_, recs) = sup.get(&format!("/api/records?unit_id={jsj}")).await;
         let rec = &recs[0];
@@ -299,8 +307,8 @@ async fn notices_go_into_unit_and_person_records_and_count_in_assessment() {
         assert!(recs.as_array().unwrap().iter().any(|r| r["doc_no"] == "二七督通〔2026〕20号"));
         let (_, own) = lly.get(&format!("/api/records?unit_id={}", sup.unit_id("jsj").await)).await;
         assert!(own.as_array().unwrap().is_empty(), "a liaison sees only their own unit's record");
-        // 民政局 is in no published month (in October its one task was a third of its time in
-        // and not due: 不参评), so its notices have no score to adjust; 建设和交通局, ranked in
+        // 民政局 is in no published month (in October its one task, reporting monthly, was 12
+        // days old and not due: 不参评), so its notices have no score to adjust; 建设和交通局, ranked in
         // October, counts the demo's 预警 and a new 表扬. (This test once found 民政局 ranked,
         // when "nothing due" counted as a 100 % on-time rate.)
         let (_, a) = sup.get("/api/assessment?year=2026").await;
@@ -561,6 +569,13 @@ fn task_in(cat: i64, lead: i64, doc_no: &str, source_date: &str, deadline: &str)
            "assign_now": true})
 }
 
+/// The same, reporting monthly.
+fn monthly_task_in(cat: i64, lead: i64, doc_no: &str, source_date: &str, deadline: &str) -> serde_json::Value {
+    let mut t = task_in(cat, lead, doc_no, source_date, deadline);
+    t["report_cycle"] = json!("monthly");
+    t
+}
+
 /// The 5 December case of issue 14: the December 试算 scored 侯寨乡 0.0 (its one green task,
 /// due 12-18, counted as due and missed), ranked 建设和交通局 (overdue since 11-25) second, and
 /// offered to publish a month still running.
@@ -586,9 +601,10 @@ async fn the_december_trial_is_fair_and_cannot_be_published_early() {
         // 马寨镇: due 12-10, closed on 12-03.
         app.set_now(dt("2026-11-16 09:30"));
         let closed = create(&app, task_in(cat, mzz, "排名〔2026〕2号", "2026-11-16", "2026-12-10")).await;
-        // 大学路街道: a long task, less than half its time gone all December.
-        create(&app, task_in(cat, dxl, "排名〔2026〕3号", "2026-11-16", "2027-03-31")).await;
-        // 侯寨乡: its one task, green, due 12-18.
+        // 大学路街道: a long task reporting monthly: no report due and little of its time gone
+        // until mid-December.
+        create(&app, monthly_task_in(cat, dxl, "排名〔2026〕3号", "2026-11-16", "2027-03-31")).await;
+        // 侯寨乡: its one task, green, due 12-18, reporting weekly (first report due 12-08).
         app.set_now(dt("2026-12-01 09:30"));
         create(&app, task_in(cat, hzx, "排名〔2026〕4号", "2026-12-01", "2026-12-18")).await;
         app.set_now(dt("2026-12-03 10:00"));
