@@ -26,9 +26,9 @@ use xietong_storage::auth::SessionUser;
 use xietong_supervision::evidence::{self, FileKind};
 
 use crate::AppState;
-use crate::api::command;
 use crate::auth::{ApiUser, PageUser};
 use crate::error::{ApiError, ErrorBody};
+use crate::tasks::detail::command;
 use crate::views::{TaskView, task_view};
 
 /// The largest request an upload route accepts: one report's files and its text fields. A
@@ -324,7 +324,7 @@ async fn act_with_files(
         return Err(StoreError::BadInput(format!("操作「{action}」不能附带附件")));
     }
     let seen = parts.fields.iter().find(|(k, _)| k == "version").and_then(|(_, v)| v.trim().parse::<i64>().ok());
-    let cmd = crate::pages::action_body(&parts.fields).and_then(|b| command(action, b))?;
+    let cmd = crate::tasks::detail::action_body(&parts.fields).and_then(|b| command(action, b))?;
     let files = check_and_store(s, parts.files).await?;
     let snap = s.snapshot();
     s.db.perform_with_files(u, &snap.ctx(), id, cmd, seen, &files).await
@@ -621,7 +621,7 @@ async fn page_act_with_files(
 ) -> Response {
     let parts = match read_parts(mp).await {
         Ok(p) => p,
-        Err(e) => return crate::pages::task_page_error(&s, &u, id, e).await,
+        Err(e) => return crate::tasks::detail::task_page_error(&s, &u, id, e).await,
     };
     let kept = ["comment", "text", "reason", "progress", "new_deadline"];
     let fields: BTreeMap<String, String> =
@@ -633,8 +633,9 @@ async fn page_act_with_files(
         }
         Err(e) => {
             let msg = format!("{e}（已填写的内容已保留，请重新选择附件）");
-            let typed = crate::pages::Typed { action, fields, indicator: None, confirm_large: false };
-            crate::pages::task_page_typed(&s, &u, id, None, Some((crate::error::status_of(&e), msg)), typed).await
+            let typed = crate::tasks::detail::Typed { action, fields, indicator: None, confirm_large: false };
+            crate::tasks::detail::task_page_typed(&s, &u, id, None, Some((crate::error::status_of(&e), msg)), typed)
+                .await
         }
     }
 }
@@ -720,7 +721,7 @@ async fn page_task_site(
         }
         Err(e) => {
             let msg = format!("任务地点未保存：{e}");
-            crate::pages::task_page_error(&s, &u, id, StoreError::BadInput(msg)).await
+            crate::tasks::detail::task_page_error(&s, &u, id, StoreError::BadInput(msg)).await
         }
     }
 }

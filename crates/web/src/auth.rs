@@ -6,10 +6,10 @@
 //! browser says where it comes from (`Origin`, else `Referer`). The caller's address is the
 //! connection's peer, or — behind a trusted proxy — the nearest untrusted `X-Forwarded-For` hop.
 
-use axum::body::Body;
-use axum::extract::{FromRequestParts, Request, State};
 use std::net::IpAddr;
 
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header, request::Parts};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};

@@ -7,6 +7,9 @@ use axum::Form;
 use axum::extract::{FromRequest, Request};
 use xietong_storage::StoreError;
 
+/// A query string as the ordered pairs the browser sent (flash messages, filters that repeat).
+pub type RawQuery = axum::extract::Query<Vec<(String, String)>>;
+
 /// Form (or query) fields by name.
 #[derive(Clone, Debug, Default)]
 pub struct Fields(pub Vec<(String, String)>);

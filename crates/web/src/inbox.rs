@@ -18,6 +18,7 @@ use crate::AppState;
 use crate::api::{J, Q};
 use crate::auth::{ApiUser, PageUser};
 use crate::error::{ApiError, ErrorBody};
+use crate::forms::RawQuery;
 use crate::pages::{error_page, render};
 
 tokio::task_local! {
@@ -105,8 +106,6 @@ async fn api_read_all(
     Ok(Json(Marked { marked, unread: s.db.unread_count(&u).await? }))
 }
 
-type Raw = axum::extract::Query<Vec<(String, String)>>;
-
 fn param<'a>(q: &'a [(String, String)], k: &str) -> Option<&'a str> {
     q.iter().find(|(kk, v)| kk == k && !v.is_empty()).map(|(_, v)| v.as_str())
 }
@@ -116,7 +115,11 @@ fn local(link: Option<String>) -> Option<String> {
     link.filter(|l| l.starts_with('/') && !l.starts_with("//") && !l.contains('\\'))
 }
 
-async fn inbox_page(State(s): State<AppState>, PageUser(u, _): PageUser, axum::extract::Query(q): Raw) -> Response {
+async fn inbox_page(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    axum::extract::Query(q): RawQuery,
+) -> Response {
     let number = |k: &str| -> Result<Option<i64>, StoreError> {
         param(&q, k)
             .map(|v| v.trim().parse::<i64>().map_err(|_| StoreError::invalid(k, format!("「{v}」不是数字"))))

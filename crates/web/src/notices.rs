@@ -1,32 +1,232 @@
-//! 督查通报 on paper (issue 13, item 6): a single notice as Word — through the administrator's
-//! 通报模板, like the monthly notice — and the notice list as Excel. The notices' API and pages
-//! are in [`crate::outcomes_api`] and [`crate::outcomes_pages`]; notices are published documents
-//! that every district role reads, so these follow the same rule.
+//! 督查通报: issuing and reading notices, the 通报 Word template, a single notice as Word and the list
+//! as Excel (API and pages). Notices are published documents that every district role reads.
 
-use axum::extract::{Path, State};
-use axum::response::Response;
-use axum::routing::get;
-use utoipa_axum::{router::OpenApiRouter, routes};
-use xietong_office::notice::{NoticeDoc, NoticeTable, render_notice};
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use minijinja::context;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use xietong_office::notice::{NoticeDoc, NoticeTable, check_template, default_template, render_notice};
 use xietong_office::table::{Cell, Column};
 use xietong_storage::StoreError;
-use xietong_storage::notices::Notice;
+use xietong_storage::auth::SessionUser;
+use xietong_storage::notices::{NewNotice, Notice, NoticeTarget};
+use xietong_supervision::Role;
+use xietong_supervision::ranking::NoticeKind;
 
 use crate::AppState;
+use crate::api::{J, Q};
 use crate::auth::{ApiUser, PageUser};
+use crate::downloads::office_err;
+use crate::downloads::{DOCX, XLSX, download};
 use crate::error::{ApiError, ErrorBody};
-use crate::office_api::{DOCX, XLSX, download, notice_template};
+use crate::imports::{Upload, imports_with, read_upload};
+use crate::pages::{error_page, render};
 
 pub fn api_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(notice_docx_api)).routes(routes!(export_api))
+    OpenApiRouter::new()
+        .routes(routes!(get_notice_template, put_notice_template))
+        .routes(routes!(list_notices, issue_notice))
+        .routes(routes!(get_notice))
+        .routes(routes!(notice_docx_api))
+        .routes(routes!(export_api))
 }
 
 pub fn page_router() -> crate::policy::Pages {
-    crate::policy::Pages::new().route("/notices/{id}/notice.docx", get(notice_docx_page))
+    crate::policy::Pages::new()
+        .route("/notices", get(notices_page).post(notice_submit))
+        .route("/notices/{id}", get(notice_page))
+        .route("/notice-template", post(template_submit))
+        .route("/notice-template/reset", post(template_reset))
+        .route("/notices/{id}/notice.docx", get(notice_docx_page))
 }
 
-fn office_err(e: xietong_office::OfficeError) -> StoreError {
-    StoreError::BadInput(e.to_string())
+/// 督查通报列表。
+#[utoipa::path(get, path = "/api/notices", tag = "通报", responses((status = 200, body = Vec<Notice>), (status = 401, body = ErrorBody)))]
+async fn list_notices(State(s): State<AppState>, ApiUser(_u, _): ApiUser) -> Result<Json<Vec<Notice>>, ApiError> {
+    Ok(Json(s.db.list_notices().await?))
+}
+
+/// 发布督查通报（表扬 / 批评 / 预警），记入单位业绩和个人政绩记录。仅督查局。
+#[utoipa::path(post, path = "/api/notices", request_body = NewNotice, tag = "通报",
+    responses((status = 201, body = Notice), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn issue_notice(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    J(n): J<NewNotice>,
+) -> Result<(StatusCode, Json<Notice>), ApiError> {
+    let id = s.db.issue_notice(&u, &n, s.clock.now()).await?;
+    Ok((StatusCode::CREATED, Json(s.db.get_notice(id).await?)))
+}
+
+/// 一份通报及其记录。
+#[utoipa::path(get, path = "/api/notices/{id}", params(("id" = i64, Path, description = "通报编号")), tag = "通报",
+    responses((status = 200, body = Notice), (status = 404, body = ErrorBody)))]
+async fn get_notice(
+    State(s): State<AppState>,
+    ApiUser(_u, _): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Notice>, ApiError> {
+    Ok(Json(s.db.get_notice(id).await?))
+}
+
+async fn notices_page(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    notices_with(&s, &u, q.get("ranking_id").and_then(|r| r.parse::<i64>().ok()), None, StatusCode::OK).await
+}
+
+async fn notices_with(
+    s: &AppState,
+    u: &SessionUser,
+    ranking_id: Option<i64>,
+    flash_err: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let notices = match s.db.list_notices().await {
+        Ok(n) => n,
+        Err(e) => return error_page(s, Some(u), &e),
+    };
+    let units = s.db.list_units().await.unwrap_or_default();
+    let ranking = match ranking_id {
+        Some(r) => s.db.get_ranking(r).await.ok(),
+        None => None,
+    };
+    let kinds: Vec<_> = NoticeKind::ALL.iter().map(|k| context! { code => k.code(), label => k.label_zh() }).collect();
+    render(
+        s,
+        status,
+        "notices.html",
+        Some(u),
+        context! { nav => "notices", notices => notices, units => units, kinds => kinds, ranking => ranking, flash_err => flash_err,
+        today => s.clock.now().date().to_string() },
+    )
+}
+
+async fn notice_submit(State(s): State<AppState>, PageUser(u, _): PageUser, form: crate::forms::Fields) -> Response {
+    let get = |k: &str| form.s(k);
+    let ranking_id = get("ranking_id").trim().parse::<i64>().ok();
+    let targets: Result<Vec<NoticeTarget>, StoreError> = form
+        .ids("unit_id", "通报对象")
+        .map(|ids| ids.into_iter().map(|unit_id| NoticeTarget { unit_id, person_id: None, task_id: None }).collect());
+    let r = async {
+        let n = NewNotice {
+            kind: get("kind"),
+            doc_no: get("doc_no"),
+            title: get("title"),
+            body: get("body"),
+            issued_on: get("issued_on"),
+            targets: targets?,
+            ranking_id,
+        };
+        s.db.issue_notice(&u, &n, s.clock.now()).await
+    }
+    .await;
+    match r {
+        Ok(id) => Redirect::to(&format!("/notices/{id}")).into_response(),
+        Err(e) => {
+            let st = crate::error::status_of(&e);
+            notices_with(&s, &u, ranking_id, Some(e.to_string()), st).await
+        }
+    }
+}
+
+async fn notice_page(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>) -> Response {
+    match s.db.get_notice(id).await {
+        Ok(n) => {
+            let (files, can_attach) =
+                crate::attachments::record_files_for_page(&s, &u, xietong_storage::attachments::Record::Notice(id))
+                    .await;
+            let ctx = context! { nav => "notices", n => n, files => files, can_attach => can_attach };
+            render(&s, StatusCode::OK, "notice.html", Some(&u), ctx)
+        }
+        Err(e) => error_page(&s, Some(&u), &e),
+    }
+}
+
+const NOTICE_TEMPLATE_KEY: &str = "notice_template_docx_hex";
+
+pub(crate) async fn notice_template(s: &AppState) -> Result<Option<Vec<u8>>, StoreError> {
+    match s.db.get_setting(NOTICE_TEMPLATE_KEY).await? {
+        Some(h) if !h.is_empty() => Ok(Some(hex::decode(h).map_err(|_| StoreError::internal("通报模板数据损坏"))?)),
+        _ => Ok(None),
+    }
+}
+
+/// 下载当前通报模板（Word）；未上传时为系统默认模板。管理员可在 Word/WPS 中修改版头、字体后上传替换。
+#[utoipa::path(get, path = "/api/notice-template", tag = "导入导出",
+    responses((status = 200, description = "Word 模板", content_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document")))]
+async fn get_notice_template(State(s): State<AppState>, ApiUser(_u, _): ApiUser) -> Result<Response, ApiError> {
+    let bytes = match notice_template(&s).await? {
+        Some(b) => b,
+        None => s.heavy(|| Ok(default_template())).await?,
+    };
+    Ok(download(DOCX, "督查通报模板.docx", bytes))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ResetQuery {
+    /// true：恢复系统默认模板
+    pub reset: Option<bool>,
+}
+
+/// 上传替换通报模板（系统管理员或督查局）。模板须含 {{标题}}、{{正文}}、{{表格}} 等占位符。
+#[utoipa::path(put, path = "/api/notice-template", params(ResetQuery), request_body(content = Upload, content_type = "multipart/form-data"), tag = "导入导出",
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn put_notice_template(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Q(q): Q<ResetQuery>,
+    mp: Multipart,
+) -> Result<StatusCode, ApiError> {
+    save_notice_template(&s, &u, if q.reset == Some(true) { None } else { Some(read_upload(&s, mp).await?.1) }).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn save_notice_template(s: &AppState, u: &SessionUser, bytes: Option<Vec<u8>>) -> Result<(), StoreError> {
+    if !matches!(u.role, Role::Admin | Role::Supervisor) {
+        return Err(StoreError::Denied("无权限：只有系统管理员或督查局可以更换通报模板".into()));
+    }
+    let (value, note) = match bytes {
+        Some(b) => {
+            let note = format!("上传模板 {} 字节", b.len());
+            let value = s.heavy(move || check_template(&b).map(|_| hex::encode(&b)).map_err(office_err)).await?;
+            (value, note)
+        }
+        None => (String::new(), "恢复默认模板".to_string()),
+    };
+    s.db.save_setting_audited(&u.username, NOTICE_TEMPLATE_KEY, &value, s.clock.now(), note).await
+}
+
+async fn template_submit(State(s): State<AppState>, PageUser(u, _): PageUser, mp: Multipart) -> Response {
+    let r = async {
+        let (_, bytes, _) = read_upload(&s, mp).await?;
+        save_notice_template(&s, &u, Some(bytes)).await
+    }
+    .await;
+    template_done(&s, &u, r, "通报模板已更新").await
+}
+
+async fn template_reset(State(s): State<AppState>, PageUser(u, _): PageUser) -> Response {
+    let r = save_notice_template(&s, &u, None).await;
+    template_done(&s, &u, r, "已恢复系统默认通报模板").await
+}
+
+async fn template_done(s: &AppState, u: &SessionUser, r: Result<(), StoreError>, ok: &str) -> Response {
+    match r {
+        Ok(()) => imports_with(s, u, StatusCode::OK, Some(ok.into()), vec![], None).await,
+        Err(e @ (StoreError::Denied(_) | StoreError::Internal(_))) => error_page(s, Some(u), &e),
+        Err(e) => imports_with(s, u, crate::error::status_of(&e), None, vec![e.to_string()], None).await,
+    }
 }
 
 /// A notice as its Word document says it: the body, and the units and people it names (each

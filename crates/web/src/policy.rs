@@ -23,9 +23,12 @@ pub enum Allow {
     Public,
     /// Signed-in users of these roles.
     Roles(&'static [Role]),
+    /// No session: the operator's monitoring, for this machine, listed addresses or a token
+    /// ([`crate::metrics::may_scrape`]); never a page for people.
+    Operator,
 }
 
-use Allow::{Public, Roles};
+use Allow::{Operator, Public, Roles};
 
 const ALL: &[Role] = &Role::ALL;
 /// The district's own staff: supervision work.
@@ -263,6 +266,7 @@ pub const PAGES: &[(&str, &str, Allow)] = &[
     ("GET", "/login", Public),
     ("POST", "/login", Public),
     ("POST", "/logout", Public),
+    ("GET", "/metrics", Operator),
     ("POST", "/notice-template", Roles(&[Admin, Supervisor])),
     ("POST", "/notice-template/reset", Roles(&[Admin, Supervisor])),
     ("GET", "/notices", Roles(DISTRICT)),
@@ -382,6 +386,8 @@ enum Verdict {
     Undeclared(String),
     /// Signed in with a role the table does not list for the route.
     Denied(SessionUser),
+    /// Not a caller the operator's routes admit.
+    NotOperator,
     Failed(xietong_storage::StoreError),
 }
 
@@ -393,6 +399,8 @@ async fn judge(table: &[(&str, &str, Allow)], state: &AppState, req: Request) ->
     match find(table, req.method(), &path) {
         None => Verdict::Undeclared(format!("{} {path}", req.method())),
         Some(Public) => Verdict::Pass(req),
+        Some(Operator) if crate::metrics::may_scrape(state, &req) => Verdict::Pass(req),
+        Some(Operator) => Verdict::NotOperator,
         Some(Roles(roles)) => {
             let (mut parts, body) = req.into_parts();
             match crate::auth::resolve(&parts, state).await {
@@ -419,6 +427,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         Verdict::Pass(req) => next.run(req).await,
         Verdict::Undeclared(r) => refuse(format!("{REFUSED}：接口 {r} 未在权限表中声明")),
         Verdict::Denied(u) => refuse(format!("{REFUSED}：{}不能调用 {route}", u.role.label_zh())),
+        Verdict::NotOperator => refuse(crate::metrics::REFUSAL.into()),
         Verdict::Failed(e) => crate::error::ApiError(e).into_response(),
     }
 }
@@ -432,6 +441,7 @@ pub async fn page_guard(State(state): State<AppState>, req: Request, next: Next)
         Verdict::Pass(req) => next.run(req).await,
         Verdict::Undeclared(r) => denied(None, format!("{REFUSED}：页面 {r} 未在权限表中声明")),
         Verdict::Denied(u) => denied(Some(&u), format!("{REFUSED}：{}不能访问此页面", u.role.label_zh())),
+        Verdict::NotOperator => denied(None, crate::metrics::REFUSAL.into()),
         Verdict::Failed(e) => crate::pages::error_page(&state, None, &e),
     }
 }
@@ -448,6 +458,7 @@ pub fn document_roles(mut doc: serde_json::Value) -> serde_json::Value {
             let Some(op) = op.as_object_mut() else { continue };
             let (roles, line) = match allow {
                 Public => (vec![], "无需登录。".to_string()),
+                Operator => (vec![], "运维监控：仅限本机或所列地址。".to_string()),
                 Roles(r) => {
                     let labels: Vec<&str> = r.iter().map(|r| r.label_zh()).collect();
                     let line = format!("可用角色：{}。", labels.join("、"));

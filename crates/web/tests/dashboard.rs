@@ -157,3 +157,61 @@ async fn the_light_filter_is_the_light_each_row_shows() {
         tdb.cleanup().await;
     });
 }
+
+/// The ranking trend shows what was published: a leader sees each category of his 分包 area
+/// whole (the 区长's area holds every ranked category, and his board said 「尚无已发布的月度排名」
+/// while five were published), and every unit a trend lists has its line drawn and its ranks in
+/// the table under the chart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ranking_trend_draws_every_unit_it_lists() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt("2026-12-05 10:00")).await else { continue };
+        let sup = Client::login(&app, "duchaju").await;
+        let (s, list) = sup.get("/api/rankings").await;
+        assert_eq!(s, 200, "{list}");
+        // Units ranked per category over all published months.
+        let mut units: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();
+        for r in list.as_array().unwrap() {
+            let (_, v) = sup.get(&format!("/api/rankings/{}", r["id"])).await;
+            let cat = r["category_name"].as_str().unwrap().to_string();
+            for row in v["rows"].as_array().unwrap() {
+                units.entry(cat.clone()).or_default().insert(row["unit_name"].as_str().unwrap().to_string());
+            }
+        }
+        assert!(units.len() >= 3 && units.values().any(|u| u.len() >= 5), "{units:?}");
+        let trends = |html: &str| -> Vec<(String, usize, usize, usize)> {
+            html.split("<div class=\"card trend\"><b>")
+                .skip(1)
+                .map(|card| {
+                    let card = card.split("查看各期排名").next().unwrap();
+                    let name = card.split("</b>").next().unwrap().to_string();
+                    let legend = card
+                        .split("class=\"chart-legend\"")
+                        .nth(1)
+                        .map_or(0, |l| l.split("</div>").next().unwrap().matches("■").count());
+                    let table = card.split("trend-table").nth(1).unwrap().split("</table>").next().unwrap();
+                    (name, card.matches("<polyline").count(), legend, table.matches("<tr><td>").count())
+                })
+                .collect()
+        };
+        for (name, whole) in [("quzhang", true), ("duchaju", true), ("fqz_cj", false), ("fqz_sh", false)] {
+            let c = Client::login(&app, name).await;
+            let html = page(&c, "/dashboard").await;
+            assert!(html.contains("id=\"legend-lights\""), "{name}: the lights chart has a legend");
+            let found = trends(&html);
+            if whole {
+                assert!(!html.contains("尚无已发布的月度排名"), "{name}");
+                let names: Vec<&String> = found.iter().map(|t| &t.0).collect();
+                assert_eq!(names, units.keys().collect::<Vec<_>>(), "{name}: every ranked category");
+            }
+            for (cat, lines, legend, rows) in &found {
+                if whole {
+                    assert_eq!(*rows, units[cat].len(), "{name}: {cat} lists every ranked unit");
+                }
+                assert_eq!(lines, legend, "{name}: {cat} draws a line for every unit of its legend");
+                assert!(rows >= legend, "{name}: {cat}");
+            }
+        }
+        tdb.cleanup().await;
+    });
+}

@@ -13,8 +13,8 @@ use xietong_supervision::TaskId;
 
 use crate::api::Q;
 use crate::auth::{ApiUser, PageUser};
+use crate::downloads::{DOCX, XLSX, download};
 use crate::error::{ApiError, ErrorBody};
-use crate::office_api::{DOCX, XLSX, download};
 use crate::views::{TaskRow, task_row};
 use crate::{AppState, Snapshot};
 

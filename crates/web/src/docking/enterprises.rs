@@ -1,5 +1,5 @@
 //! 企业库: the enterprises the 科技局 registers (统一社会信用代码 checked per GB 32100), their
-//! qualifications, and who may read them — API routes and the page together.
+//! qualifications, and who may read them (API and page).
 
 use axum::Json;
 use axum::extract::{Query, State};
@@ -8,15 +8,24 @@ use axum::response::Response;
 use minijinja::context;
 use serde::Deserialize;
 use utoipa::IntoParams;
-use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use xietong_storage::enterprises::{Enterprise, NewEnterprise, QUALIFICATIONS};
 
 use crate::AppState;
 use crate::api::{Created, J, Q};
 use crate::auth::{ApiUser, PageUser};
-use crate::docking_api::may_read_libraries;
+use crate::docking::hub::may_read_libraries;
 use crate::error::{ApiError, ErrorBody};
 use crate::pages::{error_page, render};
+
+pub fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(enterprises, create_enterprise))
+}
+
+pub fn page_router() -> crate::policy::Pages {
+    crate::policy::Pages::new().route("/enterprises", axum::routing::get(enterprises_page))
+}
 
 #[derive(Deserialize, IntoParams)]
 pub struct EnterpriseQuery {
@@ -33,7 +42,7 @@ impl EnterpriseQuery {
 /// 企业库（可按资质筛选）。
 #[utoipa::path(get, path = "/api/enterprises", params(EnterpriseQuery), tag = "产学研对接",
     responses((status = 200, body = Vec<Enterprise>), (status = 403, body = ErrorBody)))]
-async fn enterprises(
+pub(crate) async fn enterprises(
     State(s): State<AppState>,
     ApiUser(u, _): ApiUser,
     Q(q): Q<EnterpriseQuery>,
@@ -55,10 +64,6 @@ async fn create_enterprise(
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
-pub fn api_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(enterprises, create_enterprise))
-}
-
 /// The 企业库 page, filtered by qualification like the API.
 async fn enterprises_page(
     State(s): State<AppState>,
@@ -75,13 +80,9 @@ async fn enterprises_page(
             StatusCode::OK,
             "enterprises.html",
             Some(&u),
-            context! { nav => "enterprises", sub => "enterprises", d => crate::docking_pages::role_ctx(&u), list => list,
+            context! { nav => "enterprises", sub => "enterprises", d => crate::docking::hub::role_ctx(&u), list => list,
             qual => qual, quals => QUALIFICATIONS },
         ),
         Err(e) => error_page(&s, Some(&u), &e),
     }
-}
-
-pub fn page_router() -> crate::policy::Pages {
-    crate::policy::Pages::new().route("/enterprises", axum::routing::get(enterprises_page))
 }

@@ -1,127 +1,165 @@
-//! Pages for ledgers that live in Excel today: imports (templates, uploads with row errors),
-//! key projects with their bid sections, and 清单.
+//! 重点项目 and their 标段 reports (API and pages).
 
-use axum::extract::{Form, Multipart, Path, State};
+use axum::Json;
+use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-
 use minijinja::context;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use xietong_office::table::{Cell, Column};
 use xietong_storage::StoreError;
 use xietong_storage::auth::SessionUser;
-use xietong_storage::projects::{NewProject, NewSection};
+use xietong_storage::projects::{NewProject, NewSection, Project};
 use xietong_storage::tasks::NewTask;
 
 use crate::AppState;
-use crate::auth::PageUser;
-use crate::office_api::{do_import, read_upload, save_notice_template};
+use crate::api::J;
+use crate::auth::{ApiUser, PageUser};
+use crate::downloads::{XLSX, download, office_err};
+use crate::error::{ApiError, ErrorBody};
 use crate::pages::{error_page, render};
-use crate::views::task_row;
 
-pub fn router() -> crate::policy::Pages {
+pub fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_projects, create_project))
+        .routes(routes!(get_project))
+        .routes(routes!(report_section))
+        .routes(routes!(export_projects))
+}
+
+pub fn page_router() -> crate::policy::Pages {
     crate::policy::Pages::new()
-        .route("/imports", get(imports_page))
-        .route("/imports/{kind}", post(import_submit))
-        .route("/notice-template", post(template_submit))
-        .route("/notice-template/reset", post(template_reset))
         .route("/projects", get(projects_page).post(project_submit))
         .route("/projects/{id}", get(project_page))
         .route("/sections/{id}/report", post(section_report))
-        .route("/lists", get(lists_page))
-        .route("/lists/{id}", get(list_page))
-        .route("/achievements", get(achievements_page).post(achievements_search))
 }
 
-async fn imports_with(
-    s: &AppState,
-    u: &SessionUser,
-    status: StatusCode,
-    ok: Option<String>,
-    errors: Vec<String>,
-    kind: Option<&str>,
-) -> Response {
-    let categories = s.db.list_categories().await.unwrap_or_default();
-    let lists = s.db.task_lists(u).await.unwrap_or_default();
-    let problem_campaigns: Vec<_> =
-        s.db.list_campaigns(s.clock.now().date())
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|c| c.open && c.target == xietong_storage::libraries::Library::Problem)
-            .collect();
-    render(
-        s,
-        status,
-        "imports.html",
-        Some(u),
-        context! { nav => "imports", categories => categories, flash_ok => ok, errors => errors, kind => kind, lists => lists, problem_campaigns => problem_campaigns,
-        today => s.clock.now().date().to_string() },
-    )
+/// 数据范围内的项目（含标段排名）。
+#[utoipa::path(get, path = "/api/projects", tag = "项目", responses((status = 200, body = Vec<Project>), (status = 401, body = ErrorBody)))]
+async fn list_projects(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Result<Json<Vec<Project>>, ApiError> {
+    Ok(Json(s.db.list_projects(&u, s.clock.now().date()).await?))
 }
 
-async fn imports_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Response {
-    imports_with(&s, &u, StatusCode::OK, None, vec![], None).await
-}
-
-async fn import_submit(
+/// 登记项目：同时立项（可交办）督办任务，并划分标段。仅督查局。
+#[utoipa::path(post, path = "/api/projects", request_body = NewProject, tag = "项目",
+    responses((status = 201, body = Project), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn create_project(
     State(s): State<AppState>,
-    PageUser(u, _): PageUser,
-    Path(kind): Path<String>,
-    mp: Multipart,
-) -> Response {
-    if !matches!(kind.as_str(), "tasks" | "list" | "indicators" | "problems") {
-        return error_page(&s, Some(&u), &StoreError::NotFound("没有这种导入".into()));
-    }
-    match do_import(&s, &u, &kind, mp).await {
-        Ok(r) => {
-            let what = match kind.as_str() {
-                "tasks" => "项督办任务（已立项并交办）",
-                "list" => "项清单事项（各为一项督办任务）",
-                "problems" => "项技术难题（待形式审核）",
-                _ => "项数值指标",
-            };
-            if let Some(l) = r.list_id {
-                return Redirect::to(&format!("/lists/{l}")).into_response();
-            }
-            imports_with(
-                &s,
-                &u,
-                StatusCode::OK,
-                Some(format!("导入成功：{} 行，新建 {} {what}", r.rows, r.created_ids.len())),
-                vec![],
-                Some(&kind),
-            )
-            .await
+    ApiUser(u, _): ApiUser,
+    J(n): J<NewProject>,
+) -> Result<(StatusCode, Json<Project>), ApiError> {
+    let snap = s.snapshot();
+    let id = s.db.create_project(&u, &snap.ctx(), &n).await?;
+    Ok((StatusCode::CREATED, Json(s.db.get_project(&u, id, snap.now).await?)))
+}
+
+/// 项目详情。
+#[utoipa::path(get, path = "/api/projects/{id}", params(("id" = i64, Path, description = "项目编号")), tag = "项目",
+    responses((status = 200, body = Project), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_project(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Project>, ApiError> {
+    Ok(Json(s.db.get_project(&u, id, s.clock.now()).await?))
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct SectionReport {
+    /// 0–100
+    pub progress: i64,
+    pub text: String,
+}
+
+/// 汇报标段进度（牵头单位联络员）；项目总体进度取各标段平均，记入任务时间线。
+#[utoipa::path(post, path = "/api/sections/{id}/reports", params(("id" = i64, Path, description = "标段编号")), request_body = SectionReport, tag = "项目",
+    responses((status = 200, body = Project), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn report_section(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(id): Path<i64>,
+    J(b): J<SectionReport>,
+) -> Result<Json<Project>, ApiError> {
+    let snap = s.snapshot();
+    Ok(Json(s.db.report_section(&u, &snap.ctx(), id, b.progress, &b.text).await?))
+}
+
+/// 导出项目台账（Excel，与重点项目页相同的数据范围，含各标段）。
+#[utoipa::path(get, path = "/api/exports/projects", tag = "导入导出",
+    responses(
+        (status = 200, description = "Excel 文件",
+            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+async fn export_projects(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Result<Response, ApiError> {
+    let now = s.clock.now();
+    let projects = s.db.list_projects(&u, now.date()).await?;
+    let c = Column::plain;
+    let cols = vec![
+        c("项目", 36.0),
+        c("类型", 12.0),
+        c("业主单位", 16.0),
+        c("牵头单位", 16.0),
+        c("建设地点", 20.0),
+        c("计划总投资(万元)", 14.0),
+        c("预计年产值(万元)", 14.0),
+        c("预计年税收(万元)", 14.0),
+        c("待办手续", 24.0),
+        c("存在问题", 24.0),
+        c("标段", 16.0),
+        c("施工单位", 20.0),
+        c("标段进度(%)", 10.0),
+        c("应完成(%)", 10.0),
+        c("标段排名", 8.0),
+        c("是否滞后", 8.0),
+    ];
+    let mut rows = vec![];
+    for p in &projects {
+        let base = |rows: &mut Vec<Vec<Cell>>, tail: Vec<Cell>| {
+            let mut r = vec![
+                Cell::Text(p.title.clone()),
+                Cell::Text(p.kind_label.clone()),
+                Cell::Text(p.owner_unit_name.clone()),
+                Cell::Text(p.lead_unit_name.clone()),
+                Cell::Text(p.location.clone()),
+                Cell::Number(p.planned_investment),
+                p.annual_output.map(Cell::Number).unwrap_or(Cell::Empty),
+                p.annual_tax.map(Cell::Number).unwrap_or(Cell::Empty),
+                Cell::Text(p.approvals_pending.clone()),
+                Cell::Text(p.problems.clone()),
+            ];
+            r.extend(tail);
+            rows.push(r);
+        };
+        if p.ranked_sections.is_empty() {
+            base(
+                &mut rows,
+                vec![Cell::Empty, Cell::Empty, Cell::Number(p.progress as f64), Cell::Empty, Cell::Empty, Cell::Empty],
+            );
         }
-        Err(e @ (StoreError::Denied(_) | StoreError::Internal(_))) => error_page(&s, Some(&u), &e),
-        Err(e) => {
-            let lines: Vec<String> = e.to_string().lines().map(str::to_string).collect();
-            imports_with(&s, &u, crate::error::status_of(&e), None, lines, Some(&kind)).await
+        for r in &p.ranked_sections {
+            let section = p.sections.iter().find(|x| x.id == r.id);
+            let contractor = section.map(|x| x.contractor.clone()).unwrap_or_default();
+            base(
+                &mut rows,
+                vec![
+                    Cell::Text(r.name.clone()),
+                    Cell::Text(contractor),
+                    Cell::Number(r.progress as f64),
+                    Cell::Number(r.planned_percent),
+                    Cell::Number(r.rank as f64),
+                    Cell::Text(if r.lagging { "滞后".into() } else { String::new() }),
+                ],
+            );
         }
     }
-}
-
-async fn template_submit(State(s): State<AppState>, PageUser(u, _): PageUser, mp: Multipart) -> Response {
-    let r = async {
-        let (_, bytes, _) = read_upload(&s, mp).await?;
-        save_notice_template(&s, &u, Some(bytes)).await
-    }
-    .await;
-    template_done(&s, &u, r, "通报模板已更新").await
-}
-
-async fn template_reset(State(s): State<AppState>, PageUser(u, _): PageUser) -> Response {
-    let r = save_notice_template(&s, &u, None).await;
-    template_done(&s, &u, r, "已恢复系统默认通报模板").await
-}
-
-async fn template_done(s: &AppState, u: &SessionUser, r: Result<(), StoreError>, ok: &str) -> Response {
-    match r {
-        Ok(()) => imports_with(s, u, StatusCode::OK, Some(ok.into()), vec![], None).await,
-        Err(e @ (StoreError::Denied(_) | StoreError::Internal(_))) => error_page(s, Some(u), &e),
-        Err(e) => imports_with(s, u, crate::error::status_of(&e), None, vec![e.to_string()], None).await,
-    }
+    let title = format!("重点项目台账（导出时间 {}）", now.format("%Y-%m-%d %H:%M"));
+    let bytes = s
+        .heavy(move || xietong_office::xlsx::export_table("项目台账", Some(&title), &cols, &rows).map_err(office_err))
+        .await?;
+    Ok(download(XLSX, &format!("重点项目台账_{}.xlsx", now.format("%Y%m%d")), bytes))
 }
 
 async fn projects_with(
@@ -309,66 +347,4 @@ async fn section_report(
         }
         Err(e) => project_with(&s, &u, f.project_id, Some((crate::error::status_of(&e), e.to_string()))).await,
     }
-}
-
-async fn lists_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Response {
-    match s.db.task_lists(&u).await {
-        Ok(l) => render(&s, StatusCode::OK, "lists.html", Some(&u), context! { nav => "lists", lists => l }),
-        Err(e) => error_page(&s, Some(&u), &e),
-    }
-}
-
-async fn list_page(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>) -> Response {
-    let snap = s.snapshot();
-    match s.db.list_items(&u, id).await {
-        Ok((l, tasks)) => {
-            let rows: Vec<_> = tasks.into_iter().map(|t| task_row(t, &snap.cal, &snap.rules, snap.now, None)).collect();
-            render(&s, StatusCode::OK, "list.html", Some(&u), context! { nav => "lists", l => l, rows => rows })
-        }
-        Err(e) => error_page(&s, Some(&u), &e),
-    }
-}
-
-async fn achievements_page(
-    State(s): State<AppState>,
-    PageUser(u, _): PageUser,
-    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
-) -> Response {
-    achievements_with(&s, &u, q.get("q").cloned().unwrap_or_default()).await
-}
-
-/// The search form posts, so a pasted description of any length reaches the length check and
-/// gets its Chinese message (a URL that long would be refused before the application sees it).
-async fn achievements_search(
-    State(s): State<AppState>,
-    PageUser(u, _): PageUser,
-    Form(f): Form<std::collections::HashMap<String, String>>,
-) -> Response {
-    achievements_with(&s, &u, f.get("q").cloned().unwrap_or_default()).await
-}
-
-async fn achievements_with(s: &AppState, u: &SessionUser, query: String) -> Response {
-    let (s, u) = (s.clone(), u.clone());
-    if let Err(e) = crate::docking_api::may_read_libraries(&u) {
-        return error_page(&s, Some(&u), &e);
-    }
-    let (hits, err) = if query.trim().is_empty() {
-        (vec![], None)
-    } else {
-        match crate::docking_api::run_match(&s, &u, &query, 20).await {
-            Ok(h) => (h, None),
-            Err(e @ StoreError::Internal(_)) => return error_page(&s, Some(&u), &e),
-            Err(e) => (vec![], Some(e.to_string())),
-        }
-    };
-    let all = s.db.published_achievements().await.unwrap_or_default();
-    let total = all.len();
-    let recent: Vec<_> = all.into_iter().rev().take(30).collect();
-    render(
-        &s,
-        if err.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK },
-        "achievements.html",
-        Some(&u),
-        context! { nav => "achievements", sub => "library", d => crate::docking_pages::role_ctx(&u), q => query, hits => hits, flash_err => err, total => total, recent => recent },
-    )
 }

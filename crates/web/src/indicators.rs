@@ -1,0 +1,161 @@
+//! 数值指标 of tasks and their reports (时间过半、任务过半) (API and pages).
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Form, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use minijinja::context;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use xietong_storage::StoreError;
+use xietong_storage::indicators::{IndicatorView, NewIndicator, NewIndicatorReport};
+use xietong_supervision::indicators::CONFIRM_HINT;
+
+use crate::AppState;
+use crate::api::{Created, J};
+use crate::auth::{ApiUser, PageUser};
+use crate::error::{ApiError, ErrorBody};
+use crate::pages::{error_page, render};
+
+pub fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(task_indicators, add_indicator))
+        .routes(routes!(report_indicator))
+        .routes(routes!(all_indicators))
+}
+
+pub fn page_router() -> crate::policy::Pages {
+    crate::policy::Pages::new()
+        .route("/indicators", get(indicators_page))
+        .route("/tasks/{id}/indicators", post(indicator_submit))
+        .route("/indicators/{id}/reports", post(indicator_report_submit))
+}
+
+/// 任务的数值指标（目标、上报值、完成率与时间进度）。
+#[utoipa::path(get, path = "/api/tasks/{id}/indicators", params(("id" = i64, Path, description = "任务编号")), tag = "指标",
+    responses((status = 200, body = Vec<IndicatorView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn task_indicators(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<IndicatorView>>, ApiError> {
+    Ok(Json(s.db.task_indicators(&u, id, s.clock.now()).await?))
+}
+
+/// 为任务设置数值指标（督查局或牵头/配合单位联络员）。
+#[utoipa::path(post, path = "/api/tasks/{id}/indicators", params(("id" = i64, Path, description = "任务编号")), request_body = NewIndicator, tag = "指标",
+    responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn add_indicator(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(id): Path<i64>,
+    J(n): J<NewIndicator>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let id = s.db.add_indicator(&u, s.clock.now(), id, &n).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// 上报指标完成值；系统按数据重算完成率，并标出与上报百分比不符之处。
+#[utoipa::path(post, path = "/api/indicators/{id}/reports", params(("id" = i64, Path, description = "指标编号")), request_body = NewIndicatorReport, tag = "指标",
+    responses((status = 200, body = IndicatorView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn report_indicator(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(id): Path<i64>,
+    J(r): J<NewIndicatorReport>,
+) -> Result<Json<IndicatorView>, ApiError> {
+    Ok(Json(s.db.report_indicator(&u, s.clock.now(), id, &r).await?))
+}
+
+/// 数据范围内的全部指标（“时间过半、任务过半”核查）。
+#[utoipa::path(get, path = "/api/indicators", tag = "指标", responses((status = 200, body = Vec<IndicatorView>), (status = 401, body = ErrorBody)))]
+async fn all_indicators(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+) -> Result<Json<Vec<IndicatorView>>, ApiError> {
+    Ok(Json(s.db.all_indicators(&u, s.clock.now().date()).await?))
+}
+
+async fn indicators_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Response {
+    match s.db.all_indicators(&u, s.clock.now().date()).await {
+        Ok(list) => {
+            render(&s, StatusCode::OK, "indicators.html", Some(&u), context! { nav => "indicators", list => list })
+        }
+        Err(e) => error_page(&s, Some(&u), &e),
+    }
+}
+
+pub(crate) fn number(field: &str, v: &str) -> Result<f64, StoreError> {
+    Ok(xietong_supervision::validate::required_number(field, v)?)
+}
+
+async fn indicator_submit(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Path(task_id): Path<i64>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let g = |k: &str| f.get(k).cloned().unwrap_or_default();
+    let r = async {
+        let n = NewIndicator {
+            name: g("name"),
+            unit_label: g("unit_label"),
+            target: number("目标值", &g("target"))?,
+            period_start: g("period_start"),
+            period_end: g("period_end"),
+        };
+        s.db.add_indicator(&u, s.clock.now(), task_id, &n).await
+    }
+    .await;
+    match r {
+        Ok(_) => Redirect::to(&format!("/tasks/{task_id}?done=indicator#indicators")).into_response(),
+        Err(e) => crate::tasks::detail::task_page_error(&s, &u, task_id, e).await,
+    }
+}
+
+async fn indicator_report_submit(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let g = |k: &str| f.get(k).cloned().unwrap_or_default();
+    let r = async {
+        let pct = g("reported_percent");
+        let pct = if pct.trim().is_empty() {
+            None
+        } else {
+            Some(number("上报完成率", pct.trim().trim_end_matches('%'))?)
+        };
+        let rep = NewIndicatorReport {
+            as_of: g("as_of"),
+            actual: number("完成值", &g("actual"))?,
+            reported_percent: pct,
+            note: g("note"),
+            confirm_large: !g("confirm_large").is_empty(),
+        };
+        s.db.report_indicator(&u, s.clock.now(), id, &rep).await
+    }
+    .await;
+    let task_id = f.get("task_id").and_then(|t| t.parse::<i64>().ok()).unwrap_or(0);
+    match r {
+        Ok(v) => Redirect::to(&format!("/tasks/{}?done=indicator#indicators", v.task_id)).into_response(),
+        Err(e @ (StoreError::Denied(_) | StoreError::NotFound(_) | StoreError::Internal(_))) => {
+            error_page(&s, Some(&u), &e)
+        }
+        Err(e) if task_id > 0 => {
+            // The typed figures come back in the form; an implausible actual brings the checkbox.
+            let confirm_large = matches!(&e, StoreError::Invalid(fe) if fe.message.contains(CONFIRM_HINT));
+            let kept = ["as_of", "actual", "reported_percent"];
+            let fields = f.into_iter().filter(|(k, _)| kept.contains(&k.as_str())).collect();
+            let typed =
+                crate::tasks::detail::Typed { fields, indicator: Some(id), confirm_large, ..Default::default() };
+            let flash = Some((crate::error::status_of(&e), e.to_string()));
+            crate::tasks::detail::task_page_typed(&s, &u, task_id, None, flash, typed).await
+        }
+        Err(e) => error_page(&s, Some(&u), &e),
+    }
+}

@@ -1,0 +1,211 @@
+//! The task list and 立项 (API and pages).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use minijinja::context;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use xietong_storage::StoreError;
+use xietong_storage::auth::SessionUser;
+use xietong_storage::tasks::{NewTask, TaskFilter};
+use xietong_supervision::{ReportCycle, SourceKind, TaskStatus};
+
+use crate::AppState;
+use crate::api::{J, Q};
+use crate::auth::{ApiUser, PageUser};
+use crate::error::{ApiError, ErrorBody, status_of};
+use crate::pages::{error_page, render};
+use crate::views::{TaskRow, TaskView, task_row, task_view};
+
+pub fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_tasks, create_task))
+}
+
+pub fn page_router() -> crate::policy::Pages {
+    crate::policy::Pages::new()
+        .route("/tasks", get(tasks_page))
+        .route("/tasks/new", get(new_task_page).post(new_task_submit))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TaskPageView {
+    pub total: i64,
+    pub page: i64,
+    pub page_size: i64,
+    pub items: Vec<TaskRow>,
+}
+
+/// 任务列表（按数据范围过滤，可按状态、亮灯、单位、类别、来源、关键词筛选）。
+#[utoipa::path(get, path = "/api/tasks", params(TaskFilter), tag = "督查督办",
+    responses((status = 200, body = TaskPageView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn list_tasks(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Q(f): Q<TaskFilter>,
+) -> Result<Json<TaskPageView>, ApiError> {
+    let snap = s.snapshot();
+    let p = s.db.list_tasks(&u, &snap.ctx(), &f).await?;
+    Ok(Json(TaskPageView {
+        total: p.total,
+        page: p.page,
+        page_size: p.page_size,
+        items: p.items.into_iter().map(|t| task_row(t, &snap.cal, &snap.rules, snap.now, None)).collect(),
+    }))
+}
+
+/// 立项（可同时交办）。仅督查局。
+#[utoipa::path(post, path = "/api/tasks", request_body = NewTask, tag = "督查督办",
+    responses((status = 201, body = TaskView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn create_task(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    J(n): J<NewTask>,
+) -> Result<(StatusCode, Json<TaskView>), ApiError> {
+    let snap = s.snapshot();
+    let id = s.db.create_task(&u, &snap.ctx(), &n).await?;
+    let snap = s.snapshot();
+    let d = s.db.get_task(&u, id, snap.now).await?;
+    Ok((StatusCode::CREATED, Json(task_view(d, &u, &snap.cal, &snap.rules, snap.now))))
+}
+
+async fn tasks_page(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    axum::extract::Query(raw): axum::extract::Query<Vec<(String, String)>>,
+) -> Response {
+    let get = |k: &str| raw.iter().find(|(kk, v)| kk == k && !v.is_empty()).map(|(_, v)| v.clone());
+    let num = |k: &str| -> Result<Option<i64>, StoreError> {
+        get(k).map(|v| v.parse::<i64>().map_err(|_| StoreError::invalid(k, format!("「{v}」不是数字")))).transpose()
+    };
+    let f = match (|| -> Result<TaskFilter, StoreError> {
+        Ok(TaskFilter {
+            status: get("status"),
+            light: get("light"),
+            lead_unit_id: num("lead_unit_id")?,
+            category_id: num("category_id")?,
+            source_kind: get("source_kind"),
+            q: get("q"),
+            area: get("area"),
+            page: num("page")?,
+            page_size: None,
+        })
+    })() {
+        Ok(f) => f,
+        Err(e) => return error_page(&s, Some(&u), &e),
+    };
+    let snap = s.snapshot();
+    let page = match s.db.list_tasks(&u, &snap.ctx(), &f).await {
+        Ok(p) => p,
+        Err(e) => return error_page(&s, Some(&u), &e),
+    };
+    let rows: Vec<_> = page.items.into_iter().map(|t| task_row(t, &snap.cal, &snap.rules, snap.now, None)).collect();
+    let units = s.db.list_units().await.unwrap_or_default();
+    let categories = s.db.list_categories().await.unwrap_or_default();
+    let mut statuses: Vec<_> =
+        TaskStatus::ALL.iter().map(|s| context! { code => s.code(), label => s.label_zh() }).collect();
+    statuses.insert(0, context! { code => "open", label => "全部在办（交办至待审核）" });
+    let sources: Vec<_> =
+        SourceKind::ALL.iter().map(|s| context! { code => s.code(), label => s.label_zh() }).collect();
+    let pages = (page.total + page.page_size - 1) / page.page_size;
+    // Every filter but the page, for the paging links.
+    let qs = serde_urlencoded::to_string(raw.iter().filter(|(k, v)| k != "page" && !v.is_empty()).collect::<Vec<_>>())
+        .unwrap_or_default();
+    let export_query = crate::tasks::paper::export_query(&f);
+    let back = format!("/tasks{export_query}");
+    render(
+        &s,
+        StatusCode::OK,
+        "tasks.html",
+        Some(&u),
+        context! { nav => "tasks", rows => rows, total => page.total, page => page.page, pages => pages, units => units, categories => categories,
+        statuses => statuses, sources => sources, qs => qs, export_query => export_query, back => back,
+        f => context! { status => f.status, light => f.light, lead_unit_id => f.lead_unit_id,
+        category_id => f.category_id, source_kind => f.source_kind, q => f.q, area => f.area } },
+    )
+}
+
+async fn new_task_form(
+    s: &AppState,
+    u: &SessionUser,
+    status: StatusCode,
+    error: Option<String>,
+    values: minijinja::Value,
+) -> Response {
+    let units = s.db.list_units().await.unwrap_or_default();
+    let categories = s.db.list_categories().await.unwrap_or_default();
+    let leaders: Vec<_> = s.db.list_users().await.unwrap_or_default();
+    let people = s.db.list_people(None).await.unwrap_or_default();
+    // Leaders are people whose account has the leader role.
+    let leader_people: Vec<_> = people
+        .into_iter()
+        .filter(|p| leaders.iter().any(|l| l.role == "leader" && l.person_name == p.name && l.unit_name == p.unit_name))
+        .collect();
+    let sources: Vec<_> =
+        SourceKind::ALL.iter().map(|s| context! { code => s.code(), label => s.label_zh() }).collect();
+    let cycles: Vec<_> =
+        ReportCycle::ALL.iter().map(|s| context! { code => s.code(), label => s.label_zh() }).collect();
+    let snap = s.snapshot();
+    render(
+        s,
+        status,
+        "task_new.html",
+        Some(u),
+        context! { nav => "new", units => units, categories => categories, leaders => leader_people, sources => sources, cycles => cycles,
+        error => error, v => values, today => snap.now.date().to_string() },
+    )
+}
+
+async fn new_task_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Response {
+    if let Err(e) = u.actor().may_create_tasks() {
+        return error_page(&s, Some(&u), &e.into());
+    }
+    new_task_form(&s, &u, StatusCode::OK, None, context! {}).await
+}
+
+async fn new_task_submit(State(s): State<AppState>, PageUser(u, _): PageUser, form: crate::forms::Fields) -> Response {
+    let get = |k: &str| form.trimmed(k);
+    let values = context! { title => get("title"), description => get("description"), doc_no => get("doc_no"), source_title => get("source_title"),
+    source_date => get("source_date"), deadline => get("deadline"), source_kind => get("source_kind"), report_cycle => get("report_cycle") };
+    let parse = || -> Result<NewTask, StoreError> {
+        let id = |k: &str, label: &str| -> Result<Option<i64>, StoreError> {
+            let v = get(k);
+            if v.is_empty() {
+                Ok(None)
+            } else {
+                v.parse().map(Some).map_err(|_| StoreError::invalid(label, "选择无效"))
+            }
+        };
+        let co = form.ids("co_unit_ids", "配合单位");
+        Ok(NewTask {
+            title: get("title"),
+            description: get("description"),
+            source_kind: get("source_kind"),
+            doc_no: get("doc_no"),
+            source_title: get("source_title"),
+            source_date: get("source_date"),
+            category_id: id("category_id", "工作类别")?,
+            lead_unit_id: id("lead_unit_id", "牵头单位")?.ok_or_else(|| StoreError::invalid("牵头单位", "不能为空"))?,
+            co_unit_ids: co?,
+            leader_person_id: id("leader_person_id", "分管领导")?,
+            report_cycle: get("report_cycle"),
+            deadline: get("deadline"),
+            received_at: Some(get("received_at")).filter(|v| !v.is_empty()),
+            assign_now: get("assign_now") == "1",
+        })
+    };
+    let snap = s.snapshot();
+    let result = match parse() {
+        Ok(n) => s.db.create_task(&u, &snap.ctx(), &n).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(id) => Redirect::to(&format!("/tasks/{id}")).into_response(),
+        Err(e @ StoreError::Denied(_)) => error_page(&s, Some(&u), &e),
+        Err(e) => new_task_form(&s, &u, status_of(&e), Some(e.to_string()), values).await,
+    }
+}
