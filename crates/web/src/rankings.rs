@@ -380,16 +380,14 @@ pub async fn compose_ranking_notice(s: &AppState, v: &RankingView) -> Result<Not
         }
     }
     let top: Vec<String> = v.rows.iter().filter(|r| r.rank <= 3).map(|r| r.unit_name.clone()).collect();
-    let mut paragraphs = vec![
-        format!(
-            "按照“五项督查机制”要求，{}牵头对承担{}任务的{}个单位{}年{}月工作推进情况进行了排名，现将有关情况通报如下。",
-            v.lead_unit_name.clone().unwrap_or_else(|| "督查局".into()),
-            v.category_name,
-            v.rows.len(),
-            y,
-            m
-        ),
-    ];
+    let mut paragraphs = vec![format!(
+        "按照“五项督查机制”要求，{}牵头对承担{}任务的{}个单位{}年{}月工作推进情况进行了排名，现将有关情况通报如下。",
+        v.lead_unit_name.clone().unwrap_or_else(|| "督查局".into()),
+        v.category_name,
+        v.rows.len(),
+        y,
+        m
+    )];
     if !v.not_assessed.is_empty() {
         let names: Vec<&str> = v.not_assessed.iter().map(|r| r.unit_name.as_str()).collect();
         paragraphs.push(format!("{}截至月末没有应结任务，在办任务也都刚交办，本月不参评。", names.join("、")));
