@@ -120,7 +120,7 @@ enum Cmd {
         #[arg(long)]
         baseline: bool,
     },
-    /// Print the 产学研 statistics the district reports (as on the dashboard).
+    /// Print the 产学研 statistics (as on the dashboard): records held (在库) beside the reported figures (上报).
     Stats,
     /// Re-encrypt the sensitive fields (phone numbers, e-mail) under the newest SM4 key: the middle
     /// step of a key rotation (add the new key last in XIETONG_SM4_KEYS or sm4.keys, run this,
@@ -543,15 +543,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     }
                     "platforms" => {
                         xietong_web::docking::may_read_libraries(&u)?;
-                        line(vec!["名称".into(), "类别".into(), "类型".into(), "级别".into(), "占位".into()]);
+                        line(vec!["名称".into(), "类别".into(), "类型".into(), "级别".into()]);
                         for p in db.list_platforms(None, None).await? {
-                            line(vec![
-                                p.name,
-                                p.group,
-                                p.kind,
-                                p.level,
-                                if p.placeholder { "是".into() } else { String::new() },
-                            ]);
+                            line(vec![p.name, p.group, p.kind, p.level]);
                         }
                     }
                     "campaigns" => {
@@ -662,10 +656,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::Stats => {
             let db = open(&cli).await?;
             let st = db.docking_stats(xietong_storage::local_now().date()).await?;
+            // 在库数, then the reported figure (上报数) with the difference and its source.
             for f in &st.figures {
-                let note =
-                    if f.placeholders > 0 { format!("（其中占位 {}）", f.placeholders) } else { String::new() };
-                println!("{}\t{} {}{note}", f.label, f.value, f.unit);
+                let reported = match &f.reported {
+                    Some(r) => format!("\t{}\t来源：{}", r.message_zh, r.source),
+                    None => "\t尚无上报数".into(),
+                };
+                println!("{}\t在库 {} {}{reported}", f.label, f.value, f.unit);
             }
             for r in &st.contracts_by_year {
                 println!("技术合同成交额 {}\t{} 项\t{} 万元", r.period, r.count, r.amount_wan);

@@ -314,7 +314,14 @@ fn problems_are_imported_reviewed_and_matched_from_the_command_line() {
     let o = xietong(dir.path(), &["docking", "list", "contracts", "--as", "qiye"]);
     assert!(!o.status.success(), "statistics are the district's");
     let stats = stdout(&xietong(dir.path(), &["stats"]));
-    assert!(stats.contains("国家高新技术企业\t101 家（其中占位 101）"), "{stats}");
+    assert!(
+        stats.contains(
+            "国家高新技术企业\t在库 1 家\t在库 1 家，上报 101 家（截至 2020-12-31），差 100 家待补录\t来源："
+        ),
+        "{stats}"
+    );
+    assert!(stats.contains("其中技术性收入\t在库 ") && stats.contains("尚无上报数"), "{stats}");
+    assert!(!stats.contains("占位"), "{stats}");
 }
 
 #[test]

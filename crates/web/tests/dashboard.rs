@@ -215,3 +215,61 @@ async fn the_ranking_trend_draws_every_unit_it_lists() {
         tdb.cleanup().await;
     });
 }
+
+/// 科技统计: every figure that counts records is the number of records its link lists, and the
+/// contracts' sums are the sums of what their links list — read through the API the pages use,
+/// with the same filters, for the 科技局 and the 区长.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_figure_of_the_statistics_is_what_its_link_lists() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt("2026-12-05 10:00")).await else { continue };
+        for name in ["kejiju", "quzhang"] {
+            let c = Client::login(&app, name).await;
+            let (s, st) = c.get("/api/docking-stats").await;
+            assert_eq!(s, 200, "{st}");
+            // A page link and the API list with the same filters.
+            let list = |href: &str| {
+                let (path, query) = href.split_once('?').unwrap_or((href, ""));
+                let api = match path {
+                    "/enterprises" => "/api/enterprises",
+                    "/docking/platforms" => "/api/platforms",
+                    "/docking/contracts" => "/api/contracts",
+                    "/docking/dockings" => "/api/dockings",
+                    other => panic!("a figure links to a list: {other}"),
+                };
+                format!("{api}?{query}")
+            };
+            let mut checked = 0;
+            for f in st["figures"].as_array().unwrap() {
+                let (s, rows) = c.get(&list(f["href"].as_str().unwrap())).await;
+                assert_eq!(s, 200, "{f}: {rows}");
+                let rows = rows.as_array().unwrap();
+                let value = f["value"].as_f64().unwrap();
+                let shown = match f["key"].as_str().unwrap() {
+                    "contract_amount" => rows.iter().map(|r| r["amount_wan"].as_f64().unwrap()).sum::<f64>(),
+                    "technical_income" => rows.iter().map(|r| r["technical_income_wan"].as_f64().unwrap()).sum(),
+                    _ => rows.len() as f64,
+                };
+                assert!((shown - value).abs() < 0.01, "{name}: {} says {value}, its list {shown}", f["label"]);
+                checked += 1;
+            }
+            for table in ["contracts_by_year", "contracts_by_kind"] {
+                for r in st[table].as_array().unwrap() {
+                    let (_, rows) = c.get(&list(r["href"].as_str().unwrap())).await;
+                    let rows = rows.as_array().unwrap();
+                    assert_eq!(rows.len() as i64, r["count"].as_i64().unwrap(), "{name}: {table} {r}");
+                    let sum: f64 = rows.iter().map(|x| x["amount_wan"].as_f64().unwrap()).sum();
+                    assert!((sum - r["amount_wan"].as_f64().unwrap()).abs() < 0.01, "{name}: {table} {r}");
+                    checked += 1;
+                }
+            }
+            for r in st["stages"].as_array().unwrap() {
+                let (_, rows) = c.get(&list(r["href"].as_str().unwrap())).await;
+                assert_eq!(rows.as_array().unwrap().len() as i64, r["now"].as_i64().unwrap(), "{name}: {r}");
+                checked += 1;
+            }
+            assert!(checked >= 7 + 2 + 5, "{name}: {checked} figures checked");
+        }
+        tdb.cleanup().await;
+    });
+}

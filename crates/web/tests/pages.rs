@@ -212,13 +212,13 @@ async fn docking_pages_render_for_each_role_and_refuse_the_others() {
             ("/docking/institutions", "河南先宁新材料研究院"),
             ("/docking/campaigns", "2026年度企业技术难题征集"),
             ("/docking/review", "速冻面米制品挤压成型工艺改进"),
-            ("/docking/platforms?group=研发平台&level=省级以上", "当前 41 个"),
-            ("/docking/platforms?group=创新创业载体", "当前 20 个"),
+            ("/docking/platforms?group=研发平台&level=省级以上", "河南省先进尼龙材料及应用重点实验室"),
+            ("/docking/platforms?group=创新创业载体", "当前 1 个"),
             ("/docking/dockings", "三方合作"),
             ("/docking/dockings/1", "三方合作对接洽谈会"),
-            ("/docking/contracts?year=2020", "70580"),
+            ("/docking/contracts?year=2025", "技术许可"),
             ("/docking/contracts?kind=development", "技术开发"),
-            ("/enterprises?qualification=国家高新技术企业", "占位记录"),
+            ("/enterprises?qualification=国家高新技术企业", "郑州示例智能装备有限公司（示例）"),
             ("/imports", "下载技术难题征集模板"),
         ] {
             let (s, html) = page(&tech, &app, path).await;

@@ -61,7 +61,7 @@ pub(crate) async fn platforms(
 #[utoipa::path(post, path = "/api/platforms", request_body = NewPlatform, tag = "产学研对接",
     responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn create_platform(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(n): J<NewPlatform>) -> CreatedResp {
-    created(s.db.create_platform(&u, &n, false, s.clock.now()).await?)
+    created(s.db.create_platform(&u, &n, s.clock.now()).await?)
 }
 
 async fn platforms_with(
@@ -116,7 +116,6 @@ async fn platform_submit(
                 host: f.s("host"),
                 approved_year: year,
             },
-            false,
             s.clock.now(),
         )
         .await
