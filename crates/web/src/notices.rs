@@ -261,6 +261,7 @@ fn notice_doc(n: &Notice, issuer: String) -> NoticeDoc {
             }]
         },
         laggards: vec![],
+        annex: vec![],
     }
 }
 
