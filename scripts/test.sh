@@ -4,6 +4,7 @@
 #   2. points the PostgreSQL tests at $XIETONG_TEST_PG,
 #   3. checks formatting and lints (`cargo fmt --check`, `cargo clippy -- -D warnings`), runs `cargo test --workspace`,
 #   4. builds the `xietong` binary and runs the browser tests (node --test tests/browser/),
+#      then builds the 用户手册 from their screenshots (mdbook build docs/manual),
 #   5. runs schemathesis against the API as each of the ten roles (scripts/schemathesis.sh).
 # Exits non-zero if any step fails. Runs from any directory.
 set -euo pipefail
@@ -28,13 +29,15 @@ LOCKED=()
 if [ -f Cargo.lock ]; then LOCKED=(--locked); fi
 
 # --- 1. dependencies -------------------------------------------------------------------------
-step "1/5 Installing what is missing (chromium, LibreOffice, poppler, npm packages)"
+step "1/5 Installing what is missing (chromium, LibreOffice, poppler, npm packages, mdbook)"
 # fonts-noto-cjk so screenshots of the Chinese UI show characters, not empty boxes.
 # LibreOffice (headless, no GUI) and poppler-utils print the .xlsx and .docx exports to PDF and
 # read them back: the print-layout tests (crates/office/tests/print.rs, crates/web/tests/paper.rs).
 # fonts-crosextra-carlito is metric-compatible with Calibri, the exports' font, so LibreOffice
 # lays the columns out as Excel does (without it, DejaVu Sans stands in and columns print wider).
+# chromium-l10n: the manual's screenshots show chromium's own words (选择文件, dates) in Chinese.
 if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' \
+  && [ -e /usr/lib/chromium/locales/zh-CN.pak ] \
   && command -v soffice >/dev/null 2>&1 && [ -d /usr/lib/libreoffice/program ] \
   && [ -e /usr/lib/libreoffice/program/libsclo.so ] && [ -e /usr/lib/libreoffice/program/libswlo.so ] \
   && command -v pdftotext >/dev/null 2>&1 && command -v pdfinfo >/dev/null 2>&1 \
@@ -44,7 +47,7 @@ if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' \
 else
   as_root apt-get update
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-    chromium fonts-noto-cjk fontconfig \
+    chromium chromium-l10n fonts-noto-cjk fontconfig \
     libreoffice-calc-nogui libreoffice-writer-nogui poppler-utils fonts-crosextra-carlito
 fi
 
@@ -59,6 +62,14 @@ fi
     echo "$want" > "$stamp"
   fi
 )
+
+# mdBook builds the 用户手册 (docs/manual); pinned, and only its search feature (no server, no watcher).
+MDBOOK_VERSION=0.5.4
+if [ "$(mdbook --version 2>/dev/null)" = "mdbook v$MDBOOK_VERSION" ]; then
+  echo "mdbook v$MDBOOK_VERSION present"
+else
+  cargo install mdbook --version "$MDBOOK_VERSION" --locked --no-default-features --features search
+fi
 
 # --- 2. PostgreSQL ---------------------------------------------------------------------------
 step "2/5 PostgreSQL for the storage tests"
@@ -80,6 +91,9 @@ step "4/5 Browser tests (node --test tests/browser/)"
 cargo build -p xietong "${LOCKED[@]}"
 browser_status=0
 XIETONG_BIN="$ROOT/target/debug/xietong" node --test tests/browser/ || browser_status=$?
+# The manual shows the screenshots tests/browser/manual.test.mjs has just taken.
+book_status=0
+mdbook build docs/manual || book_status=$?
 
 # --- 5. hostile input ------------------------------------------------------------------------
 step "5/5 schemathesis against /api/openapi.json, signed in as each role"
@@ -87,12 +101,14 @@ st_status=0
 XIETONG_BIN="$ROOT/target/debug/xietong" bash scripts/schemathesis.sh 15 || st_status=$?
 
 # --- summary (only when something failed: on success the test runners' own totals close the log)
-if [ "$cargo_status" -ne 0 ] || [ "$browser_status" -ne 0 ] || [ "$st_status" -ne 0 ]; then
+if [ "$cargo_status" -ne 0 ] || [ "$browser_status" -ne 0 ] || [ "$book_status" -ne 0 ] || [ "$st_status" -ne 0 ]; then
   step "Summary"
   echo "fmt/clippy/cargo test: $([ "$cargo_status" -eq 0 ] && echo passed || echo "FAILED (exit $cargo_status)")"
   echo "browser tests: $([ "$browser_status" -eq 0 ] && echo passed || echo "FAILED (exit $browser_status)")"
+  echo "mdbook build:  $([ "$book_status" -eq 0 ] && echo passed || echo "FAILED (exit $book_status)")"
   echo "schemathesis:  $([ "$st_status" -eq 0 ] && echo passed || echo "FAILED (exit $st_status)")"
 fi
 if [ "$cargo_status" -ne 0 ]; then exit "$cargo_status"; fi
 if [ "$browser_status" -ne 0 ]; then exit "$browser_status"; fi
+if [ "$book_status" -ne 0 ]; then exit "$book_status"; fi
 exit "$st_status"

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use xietong_calendar::parse_datetime;
 use xietong_storage::Db;
 use xietong_web::{AppState, Clock};
@@ -13,27 +13,37 @@ use xietong_web::{AppState, Clock};
 #[derive(Parser)]
 #[command(name = "xietong", version, about = "协同：督查督办与政校企产学研对接平台")]
 struct Cli {
-    /// Data directory (the SQLite database lives here).
+    /// Data directory: the SQLite database and its sm4.keys, attachments, the search index.
     #[arg(long, global = true, default_value = "./data", env = "XIETONG_DATA_DIR")]
     data_dir: PathBuf,
     /// Use this database instead of the SQLite file, e.g. postgres://user@127.0.0.1:5432/xietong
     #[arg(long, global = true, env = "XIETONG_DATABASE_URL")]
     database_url: Option<String>,
+    /// Log lines on stderr: text (coloured only on a terminal) or json (one object a line).
+    #[arg(long, global = true, env = "XIETONG_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Cmd,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
 enum Cmd {
     /// Run the web server (JSON API, pages, and the escalation scheduler).
     Serve {
-        #[arg(long, default_value = "127.0.0.1:8080")]
+        /// Address and port to listen on (0.0.0.0:8080 for every interface).
+        #[arg(long, env = "XIETONG_BIND", default_value = "127.0.0.1:8080")]
         bind: std::net::SocketAddr,
         /// Load the demo data first if the database is empty.
         #[arg(long)]
         demo: bool,
         /// Seconds between escalation sweeps.
-        #[arg(long, default_value_t = 60)]
+        #[arg(long, env = "XIETONG_SWEEP_EVERY", default_value_t = 60)]
         sweep_every: u64,
         /// Served over HTTPS (directly or behind a TLS proxy): cookies are marked Secure and every
         /// answer carries Strict-Transport-Security.
@@ -50,6 +60,12 @@ enum Cmd {
         /// Largest file one upload may carry, in MiB (imports, the 通报 template).
         #[arg(long, env = "XIETONG_UPLOAD_LIMIT_MB", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=20))]
         upload_limit_mb: u64,
+        /// Addresses or CIDR blocks, besides this machine, that may read /metrics (comma-separated).
+        #[arg(long, env = "XIETONG_METRICS_ALLOW", default_value = "")]
+        metrics_allow: String,
+        /// A bearer token (16+ characters) that lets a scraper read /metrics from any address.
+        #[arg(long, env = "XIETONG_METRICS_TOKEN", hide_env_values = true)]
+        metrics_token: Option<String>,
     },
     /// Load the demo data (Erqi District) into an empty database.
     Demo,
@@ -69,6 +85,15 @@ enum Cmd {
         /// Destination file (must not exist).
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Put a backup back, with every server stopped: SQLite — the file becomes
+    /// <data-dir>/xietong.db (there must be none yet); PostgreSQL — pg_restore into the empty
+    /// database of --database-url. FILE.attachments goes back to <data-dir>/attachments. Then the
+    /// audit chain is verified.
+    Restore {
+        /// The file `backup --out` wrote.
+        #[arg(long)]
+        from: PathBuf,
     },
     /// Run one escalation sweep now.
     Sweep,
@@ -95,7 +120,7 @@ enum Cmd {
         #[arg(long)]
         baseline: bool,
     },
-    /// Print the 产学研 statistics the district reports (as on the dashboard).
+    /// Print the 产学研 statistics (as on the dashboard): records held (在库) beside the reported figures (上报).
     Stats,
     /// Re-encrypt the sensitive fields (phone numbers, e-mail) under the newest SM4 key: the middle
     /// step of a key rotation (add the new key last in XIETONG_SM4_KEYS or sm4.keys, run this,
@@ -114,15 +139,23 @@ enum Cmd {
         #[command(subcommand)]
         what: ImportCmd,
     },
-    /// First start without demo data: create a unit and a 系统管理员 account in an empty database.
-    /// The password is read from XIETONG_ADMIN_PASSWORD, or generated and printed once.
+    /// First start without demo data: create a unit and a 系统管理员 account in an empty database;
+    /// then, with --role, the first 安全管理员 and 审计管理员 (三员分立: only a 安全管理员 creates
+    /// the administrators' accounts on the pages). The password is read from
+    /// XIETONG_ADMIN_PASSWORD, or generated and printed once.
     InitAdmin {
         #[arg(long, default_value = "admin")]
         username: String,
-        /// The unit the administrator belongs to (created).
+        /// The unit the administrator belongs to (created with the 系统管理员, found by name after).
         #[arg(long, default_value = "区政府办")]
         unit: String,
+        /// Which of the three administrators.
+        #[arg(long, default_value = "admin", value_parser = ["admin", "security_admin", "audit_admin"])]
+        role: String,
     },
+    /// Print the page permission table (method, route, roles) as JSON: the browser tests visit
+    /// every page each role may open from it.
+    Pages,
 }
 
 #[derive(Subcommand)]
@@ -201,12 +234,16 @@ enum AuditCmd {
     Verify,
 }
 
+fn keys_configured() -> bool {
+    std::env::var(xietong_storage::KEYS_ENV).is_ok_and(|v| !v.trim().is_empty())
+}
+
 async fn open(cli: &Cli) -> Result<Db> {
     Ok(match &cli.database_url {
         Some(url) => {
             // On PostgreSQL there is no data directory to keep the keys in: they must be configured,
             // or phone numbers written now could not be read after a restart.
-            if std::env::var(xietong_storage::KEYS_ENV).map(|v| v.trim().is_empty()).unwrap_or(true) {
+            if !keys_configured() {
                 anyhow::bail!(
                     "使用 PostgreSQL 时须设置 {}（SM4 密钥，形如 1:32位十六进制），见 README「敏感字段」",
                     xietong_storage::KEYS_ENV
@@ -220,7 +257,17 @@ async fn open(cli: &Cli) -> Result<Db> {
 
 async fn run(cli: Cli) -> Result<ExitCode> {
     match &cli.command {
-        Cmd::Serve { bind, demo, sweep_every, secure_cookies, trusted_proxies, public_origin, upload_limit_mb } => {
+        Cmd::Serve {
+            bind,
+            demo,
+            sweep_every,
+            secure_cookies,
+            trusted_proxies,
+            public_origin,
+            upload_limit_mb,
+            metrics_allow,
+            metrics_token,
+        } => {
             let deployment = xietong_web::Deployment {
                 secure_cookies: *secure_cookies,
                 trusted_proxies: xietong_web::auth::parse_trusted_proxies(trusted_proxies)
@@ -231,6 +278,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     .transpose()
                     .map_err(|e| anyhow::anyhow!("--public-origin：{e}"))?,
                 upload_limit: *upload_limit_mb as usize * 1024 * 1024,
+                metrics: xietong_web::metrics::Access::parse(metrics_allow, metrics_token.as_deref())
+                    .map_err(|e| anyhow::anyhow!("--metrics-allow / --metrics-token：{e}"))?,
             };
             let db = open(&cli).await?;
             if *demo && db.is_empty().await? {
@@ -312,11 +361,90 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 println!("附件已备份到 {}", dir.display());
             }
         }
-        Cmd::InitAdmin { username, unit } => {
+        Cmd::Restore { from } => {
+            if !from.is_file() {
+                anyhow::bail!("备份文件 {} 不存在", from.display());
+            }
+            match &cli.database_url {
+                Some(url) => {
+                    if !keys_configured() {
+                        anyhow::bail!("恢复到 PostgreSQL 前须设置备份时所用的 {}", xietong_storage::KEYS_ENV);
+                    }
+                    // One transaction: into a database that is not empty nothing is restored at all.
+                    let o = std::process::Command::new("pg_restore")
+                        .args(["--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction"])
+                        .args(["--dbname", url])
+                        .arg(from)
+                        .output()
+                        .context("无法运行 pg_restore（PostgreSQL 客户端工具）")?;
+                    if !o.status.success() {
+                        anyhow::bail!(
+                            "pg_restore 失败，未恢复任何数据（目标须为空数据库）：{}",
+                            String::from_utf8_lossy(&o.stderr).trim()
+                        );
+                    }
+                }
+                None => {
+                    let file = cli.data_dir.join("xietong.db");
+                    if file.exists() {
+                        anyhow::bail!("{} 已存在：恢复不覆盖现有数据，请停止服务并先移走它", file.display());
+                    }
+                    // Without the keys the backup was written under, a new key would be made and
+                    // every encrypted phone number and ID number would be unreadable.
+                    if !keys_configured() && !cli.data_dir.join("sm4.keys").exists() {
+                        anyhow::bail!(
+                            "{} 中没有 sm4.keys，也未设置 {}：请先放回备份时的密钥文件（见 README「敏感字段」）",
+                            cli.data_dir.display(),
+                            xietong_storage::KEYS_ENV
+                        );
+                    }
+                    // A write-ahead log left beside no database belongs to none; SQLite would
+                    // replay it into the restored file.
+                    for stale in ["xietong.db-wal", "xietong.db-shm"] {
+                        let _ = std::fs::remove_file(cli.data_dir.join(stale));
+                    }
+                    std::fs::copy(from, &file).with_context(|| format!("无法写入 {}", file.display()))?;
+                }
+            }
+            println!("数据库已从 {} 恢复", from.display());
+            let mut saved = from.as_os_str().to_owned();
+            saved.push(".attachments");
+            let saved = PathBuf::from(saved);
+            if saved.is_dir() && std::env::var_os("XIETONG_ATTACHMENTS_S3_BUCKET").is_none() {
+                // Content-addressed files: one already there under its name holds the same bytes.
+                let to = cli.data_dir.join("attachments");
+                copy_dir(&saved, &to).with_context(|| format!("附件恢复到 {} 失败", to.display()))?;
+                println!("附件已恢复到 {}", to.display());
+            }
             let db = open(&cli).await?;
-            if !db.is_empty().await? {
+            match db.verify_audit().await? {
+                Ok(n) => println!("审计日志完整：共 {n} 条，SM3 哈希链校验通过"),
+                Err(e) => {
+                    eprintln!("恢复的数据库审计日志校验失败：{e}");
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
+        Cmd::InitAdmin { username, unit, role } => {
+            let role = xietong_supervision::Role::from_code(role).unwrap_or(xietong_supervision::Role::Admin);
+            let db = open(&cli).await?;
+            let first = role == xietong_supervision::Role::Admin;
+            if first && !db.is_empty().await? {
                 anyhow::bail!("数据库中已有单位数据；请由现有系统管理员在「组织机构」页面添加账号");
             }
+            // The other two only once each, into the organisation the 系统管理员 started.
+            let unit_id = if first {
+                None
+            } else {
+                if db.list_users().await?.iter().any(|u| u.role == role.code() && u.active) {
+                    anyhow::bail!("已有{}账号；其他管理员账号由安全管理员在「组织机构」页面添加", role.label_zh());
+                }
+                let units = db.list_units().await?;
+                let Some(u) = units.iter().find(|u| u.name == *unit) else {
+                    anyhow::bail!("单位「{unit}」不存在：请先运行 init-admin 创建系统管理员，或用 --unit 指定已有单位");
+                };
+                Some(u.id)
+            };
             let (password, generated) = match std::env::var("XIETONG_ADMIN_PASSWORD") {
                 Ok(p) => (p, false),
                 Err(_) => (generate_password(), true),
@@ -325,16 +453,20 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let hash = xietong_storage::auth::hash_password(&password)?;
             let now = xietong_storage::local_now();
             let mut tx = db.begin().await?;
-            let unit_id = db.create_unit(&mut tx, "cli", "root", unit, "区政府部门", None, now).await?;
-            let person = db.create_person(&mut tx, "cli", "admin", "系统管理员", "系统管理员", unit_id, now).await?;
-            let id =
-                db.create_user(&mut tx, "cli", username, &hash, person, xietong_supervision::Role::Admin, now).await?;
+            let unit_id = match unit_id {
+                Some(id) => id,
+                None => db.create_unit(&mut tx, "cli", "root", unit, "区政府部门", None, now).await?,
+            };
+            let code = if first { "admin" } else { username.as_str() };
+            let post = role.label_zh();
+            let person = db.create_person(&mut tx, "cli", code, post, post, unit_id, now).await?;
+            let id = db.create_user(&mut tx, "cli", username, &hash, person, role, now).await?;
             if generated {
                 // A password printed on a console is an initial one: the first sign-in changes it.
                 xietong_storage::Db::require_password_change(&mut tx, id).await?;
             }
             tx.commit().await?;
-            println!("已创建系统管理员账号 {username}（单位：{unit}）");
+            println!("已创建{}账号 {username}（单位：{unit}）", role.label_zh());
             if generated {
                 println!("初始密码（只显示这一次，首次登录须修改）：{password}");
             }
@@ -414,15 +546,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     }
                     "platforms" => {
                         xietong_web::docking::may_read_libraries(&u)?;
-                        line(vec!["名称".into(), "类别".into(), "类型".into(), "级别".into(), "占位".into()]);
+                        line(vec!["名称".into(), "类别".into(), "类型".into(), "级别".into()]);
                         for p in db.list_platforms(None, None).await? {
-                            line(vec![
-                                p.name,
-                                p.group,
-                                p.kind,
-                                p.level,
-                                if p.placeholder { "是".into() } else { String::new() },
-                            ]);
+                            line(vec![p.name, p.group, p.kind, p.level]);
                         }
                     }
                     "campaigns" => {
@@ -533,10 +659,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::Stats => {
             let db = open(&cli).await?;
             let st = db.docking_stats(xietong_storage::local_now().date()).await?;
+            // 在库数, then the reported figure (上报数) with the difference and its source.
             for f in &st.figures {
-                let note =
-                    if f.placeholders > 0 { format!("（其中占位 {}）", f.placeholders) } else { String::new() };
-                println!("{}\t{} {}{note}", f.label, f.value, f.unit);
+                let reported = match &f.reported {
+                    Some(r) => format!("\t{}\t来源：{}", r.message_zh, r.source),
+                    None => "\t尚无上报数".into(),
+                };
+                println!("{}\t在库 {} {}{reported}", f.label, f.value, f.unit);
             }
             for r in &st.contracts_by_year {
                 println!("技术合同成交额 {}\t{} 项\t{} 万元", r.period, r.count, r.amount_wan);
@@ -600,6 +729,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 blobs.collect_garbage(&db, chrono::Duration::hours((*older_than_hours).max(0))).await?;
             println!("附件清理：保留 {kept} 个文件，删除 {deleted} 个无记录引用的文件");
         }
+        Cmd::Pages => println!("{}", xietong_web::policy::pages_json()),
         Cmd::Sweep => {
             let db = open(&cli).await?;
             let cal = db.load_calendar().await?;
@@ -641,14 +771,26 @@ fn generate_password() -> String {
         .collect()
 }
 
-fn main() -> ExitCode {
-    tracing_subscriber::fmt()
+/// Logs go to stderr. Colour codes only when it is a terminal (and NO_COLOR is not set): a log
+/// file or a journal would keep them as `\x1b[…m` noise. JSON lines for a log shipper.
+fn init_logs(format: LogFormat) {
+    use std::io::IsTerminal;
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => {
+            logs.with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()).init()
+        }
+        LogFormat::Json => logs.with_ansi(false).json().flatten_event(true).init(),
+    }
+}
+
+fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logs(cli.log_format);
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -659,7 +801,12 @@ fn main() -> ExitCode {
     match rt.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("错误：{e:#}");
+            // The command line's user is the operator: the detail the web hides from users
+            // (a failed migration, say) is what they need.
+            match e.downcast_ref::<xietong_storage::StoreError>() {
+                Some(xietong_storage::StoreError::Internal(detail)) => eprintln!("错误：{e:#}（{detail}）"),
+                _ => eprintln!("错误：{e:#}"),
+            }
             ExitCode::FAILURE
         }
     }
@@ -680,19 +827,21 @@ fn copy_attachments(data_dir: &std::path::Path, out: &std::path::Path) -> anyhow
     if to.exists() {
         anyhow::bail!("附件备份目录 {} 已存在，不会覆盖", to.display());
     }
-    fn copy_dir(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
-        std::fs::create_dir_all(to)?;
-        for entry in std::fs::read_dir(from)? {
-            let entry = entry?;
-            let target = to.join(entry.file_name());
-            if entry.file_type()?.is_dir() {
-                copy_dir(&entry.path(), &target)?;
-            } else {
-                std::fs::copy(entry.path(), target)?;
-            }
-        }
-        Ok(())
-    }
     copy_dir(&from, &to).with_context(|| format!("附件备份到 {} 失败", to.display()))?;
     Ok(Some(to))
+}
+
+/// Copy a directory tree (attachments: files are never changed once written).
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
 }

@@ -314,7 +314,14 @@ fn problems_are_imported_reviewed_and_matched_from_the_command_line() {
     let o = xietong(dir.path(), &["docking", "list", "contracts", "--as", "qiye"]);
     assert!(!o.status.success(), "statistics are the district's");
     let stats = stdout(&xietong(dir.path(), &["stats"]));
-    assert!(stats.contains("国家高新技术企业\t101 家（其中占位 101）"), "{stats}");
+    assert!(
+        stats.contains(
+            "国家高新技术企业\t在库 1 家\t在库 1 家，上报 101 家（截至 2020-12-31），差 100 家待补录\t来源："
+        ),
+        "{stats}"
+    );
+    assert!(stats.contains("其中技术性收入\t在库 ") && stats.contains("尚无上报数"), "{stats}");
+    assert!(!stats.contains("占位"), "{stats}");
 }
 
 #[test]
@@ -345,4 +352,134 @@ fn the_data_directory_keeps_its_sm4_key_and_rekey_rotates() {
     assert!(list.contains("0371-60000001"), "readable with the new key alone: {list}");
     let o = xietong(dir.path(), &["--database-url", "postgres://127.0.0.1/none", "stats"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("XIETONG_SM4_KEYS"), "PostgreSQL needs configured keys");
+}
+
+/// The server's stderr up to its "listening" line, with `format` as XIETONG_LOG_FORMAT and `args`
+/// before `serve`; stderr is a pipe here, as it is under systemd or with `2> file`.
+fn server_log(env_format: Option<&str>, args: &[&str]) -> String {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut c = Command::new(env!("CARGO_BIN_EXE_xietong"));
+    c.arg("--data-dir").arg(dir.path()).args(args).args(["serve", "--bind", &format!("127.0.0.1:{port}")]);
+    c.env_remove("XIETONG_DATABASE_URL").env_remove("XIETONG_SM4_KEYS").env_remove("RUST_LOG");
+    c.env_remove("NO_COLOR").env_remove("XIETONG_LOG_FORMAT");
+    if let Some(f) = env_format {
+        c.env("XIETONG_LOG_FORMAT", f);
+    }
+    let mut child = c.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let mut log = String::new();
+    // The server exits on its own if it cannot start, which ends the pipe.
+    for line in std::io::BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        log.push_str(&line);
+        log.push('\n');
+        if line.contains("listening on") {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    log
+}
+
+#[test]
+fn logs_carry_no_colour_codes_into_a_pipe_and_json_lines_parse() {
+    let text = server_log(None, &[]);
+    assert!(text.contains("INFO") && text.contains("listening on http://127.0.0.1:"), "{text}");
+    assert!(!text.contains("\x1b["), "colour codes in a pipe: {text:?}");
+    // The flag wins over the environment.
+    let text = server_log(Some("json"), &["--log-format", "text"]);
+    assert!(!text.contains("\x1b[") && !text.trim_start().starts_with('{'), "{text:?}");
+
+    let json = server_log(Some("json"), &[]);
+    assert!(!json.contains("\x1b["), "{json:?}");
+    let lines: Vec<serde_json::Value> = json
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let listening = lines
+        .iter()
+        .find(|v| v["message"].as_str().is_some_and(|m| m.starts_with("xietong listening on http://127.0.0.1:")))
+        .unwrap_or_else(|| panic!("no listening line: {json}"));
+    assert_eq!(listening["level"], "INFO");
+    assert!(listening["timestamp"].is_string() && listening["target"].is_string(), "{listening}");
+
+    let o = xietong(tempfile::tempdir().unwrap().path(), &["--log-format", "xml", "stats"]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("xml"), "an unknown format is refused");
+}
+
+#[test]
+fn restore_puts_a_backup_into_an_empty_data_directory_with_its_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(xietong(dir.path(), &["demo"]).status.success());
+    let blob = "attachments/sha256/ab/abcdef";
+    std::fs::create_dir_all(dir.path().join(blob).parent().unwrap()).unwrap();
+    std::fs::write(dir.path().join(blob), b"%PDF-1.4 evidence").unwrap();
+    let out = dir.path().join("backup.db");
+    assert!(xietong(dir.path(), &["backup", "--out", out.to_str().unwrap()]).status.success());
+    let from = ["restore", "--from", out.to_str().unwrap()];
+
+    // Without the keys file the encrypted fields could not be read: refused, nothing written.
+    let target = tempfile::tempdir().unwrap();
+    let o = xietong(target.path(), &from);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("sm4.keys"));
+    assert!(!target.path().join("xietong.db").exists());
+    // With it (and a stale write-ahead log lying about), the copy is whole and verified.
+    std::fs::copy(dir.path().join("sm4.keys"), target.path().join("sm4.keys")).unwrap();
+    std::fs::write(target.path().join("xietong.db-wal"), b"not a log of this database").unwrap();
+    let o = xietong(target.path(), &from);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout(&o).contains("校验通过"), "{}", stdout(&o));
+    assert_eq!(std::fs::read(target.path().join(blob)).unwrap(), b"%PDF-1.4 evidence");
+    let experts = stdout(&xietong(target.path(), &["docking", "list", "experts", "--as", "kejiju"]));
+    assert!(experts.contains("0371-60000001"), "the phone numbers read with the restored keys: {experts}");
+    // Never over existing data.
+    let o = xietong(target.path(), &from);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("已存在"));
+}
+
+#[test]
+fn init_admin_then_the_first_security_and_audit_administrators() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_xietong"))
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(args)
+            .env_remove("XIETONG_ADMIN_PASSWORD")
+            .env_remove("XIETONG_DATABASE_URL")
+            .env_remove("XIETONG_SM4_KEYS")
+            .output()
+            .unwrap()
+    };
+    // Not before the organisation exists.
+    let o = run(&["init-admin", "--role", "security_admin", "--username", "anquan"]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("不存在"));
+    assert!(run(&["init-admin"]).status.success());
+    let o = run(&["init-admin", "--role", "security_admin", "--username", "anquan"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout(&o).starts_with("已创建安全管理员账号 anquan（单位：区政府办）"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("初始密码"));
+    assert!(run(&["init-admin", "--role", "audit_admin", "--username", "shenji"]).status.success());
+    // Once each: further administrators are the 安全管理员's to create on the pages.
+    let o = run(&["init-admin", "--role", "security_admin", "--username", "anquan2"]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("已有安全管理员账号"));
+    let o = run(&["init-admin", "--role", "audit_admin", "--username", "x", "--unit", "无此单位"]);
+    assert!(!o.status.success());
+    let users = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let db = xietong_storage::Db::open_data_dir(dir.path()).await.unwrap();
+        db.list_users().await.unwrap()
+    });
+    let roles: Vec<(&str, &str, &str)> =
+        users.iter().map(|u| (u.username.as_str(), u.role.as_str(), u.unit_name.as_str())).collect();
+    assert_eq!(
+        roles,
+        [
+            ("admin", "admin", "区政府办"),
+            ("anquan", "security_admin", "区政府办"),
+            ("shenji", "audit_admin", "区政府办")
+        ]
+    );
 }

@@ -204,7 +204,8 @@ async fn an_online_backup_restores_to_the_same_history_on_sqlite() {
     let restored_dir = tempfile::tempdir().unwrap();
     let into = restored_dir.path().to_path_buf();
     let restore = async |out: &std::path::Path| {
-        std::fs::copy(out, into.join("xietong.db")).unwrap();
+        let o = xietong(&Place::Dir(into.clone())).args(["restore", "--from"]).arg(out).output().unwrap();
+        assert!(o.status.success(), "restore: {}", String::from_utf8_lossy(&o.stderr));
         Db::open_data_dir(&into).await.unwrap()
     };
     backup_while_writing(Place::Dir(path.clone()), path.join("backup.db"), restore, async || {
@@ -218,14 +219,15 @@ async fn an_online_backup_restores_to_the_same_history_on_postgres() {
     let Some((conn, name, url)) = common::fresh_database("backup").await else { return };
     let Some((conn2, name2, url2)) = common::fresh_database("restored").await else { return };
     let dir = tempfile::tempdir().unwrap();
-    // pg_dump's archive, restored with pg_restore into an empty database.
+    // pg_dump's archive, restored by `xietong restore` (pg_restore) into an empty database.
     let restore = async |out: &std::path::Path| {
-        let o = std::process::Command::new("pg_restore")
-            .args(["--no-owner", "--exit-on-error", "--dbname", &url2])
-            .arg(out)
-            .output()
-            .expect("pg_restore");
-        assert!(o.status.success(), "pg_restore: {}", String::from_utf8_lossy(&o.stderr));
+        let place = Place::Pg(url2.clone(), dir.path().join("restored"));
+        let o = xietong(&place).args(["restore", "--from"]).arg(out).output().unwrap();
+        assert!(o.status.success(), "restore: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("校验通过"));
+        // Into a database that is no longer empty, nothing is restored.
+        let again = xietong(&place).args(["restore", "--from"]).arg(out).output().unwrap();
+        assert!(!again.status.success() && String::from_utf8_lossy(&again.stderr).contains("未恢复任何数据"));
         Db::connect(&url2, None).await.unwrap()
     };
     let u = url.clone();

@@ -1,6 +1,7 @@
-//! Demo data of the 产学研 platform: the district's end-2020 figures (placeholders where the report
-//! only counts), the real institutions and enterprises it names in their roles, 征集 campaigns with
-//! submissions in every review state, experts by post, and dockings at several stages.
+//! Demo data of the 产学研 platform: the district's end-2020 figures as reported figures (上报数)
+//! with their source, never as invented records; the real institutions and enterprises the report
+//! names in their roles; a few made-up records named （示例）; 征集 campaigns with submissions in
+//! every review state, experts by post, and dockings and contracts dated over the last year.
 //! See data/README.md for what is real and what is illustration.
 
 use anyhow::{Context, Result, anyhow};
@@ -8,7 +9,7 @@ use chrono::{Duration, NaiveDateTime};
 use xietong_docking::review::ReviewAction;
 use xietong_storage::Db;
 use xietong_storage::auth::SessionUser;
-use xietong_storage::dockings::{MoveDocking, NewActivity, NewContract, NewDocking};
+use xietong_storage::dockings::{MoveDocking, NewActivity, NewBaseline, NewContract, NewDocking};
 use xietong_storage::enterprises::{NewEnterprise, Qualification};
 use xietong_storage::libraries::{Library, NewCampaign, NewExpert, NewInstitution, NewPlatform, NewProblem};
 
@@ -156,13 +157,32 @@ const EXPERTS: [(&str, &str, &str, &str, &str, &str, &str); 6] = [
     ),
 ];
 
-fn code3(i: usize) -> String {
-    format!("{:03}", i)
-}
+/// (buyer, seller, type, 万元, of which technical income, signed how many days before loading):
+/// the demo's contracts that did not come through a docking, spread over the last year or so.
+const CONTRACTS: [(&str, &str, &str, f64, f64, i64); 4] = [
+    ("郑州示例智能装备有限公司（示例）", "大连理工大学郑州研究院", "技术开发", 260.0, 230.0, 300),
+    ("郑州示例食品科技有限公司（示例）", "郑州大学", "技术服务", 35.0, 30.0, 75),
+    ("郑州示例智能装备有限公司（示例）", "华北水利水电大学", "技术咨询", 18.0, 18.0, 160),
+    ("郑州示例食品科技有限公司（示例）", "河南先宁新材料研究院", "技术许可", 45.0, 40.0, 400),
+];
+
+/// The district's end-2020 report, kept as what it is: reported figures (上报数) with their source,
+/// never as records. (figure key, value, note)
+const REPORTED: [(&str, f64, &str); 6] = [
+    ("high_tech_enterprises", 101.0, ""),
+    ("tech_smes", 339.0, "报告表述为“科技型企业”"),
+    ("carriers", 20.0, ""),
+    ("rd_platforms_provincial", 41.0, ""),
+    ("rd_platforms_city", 117.0, ""),
+    ("contract_amount", 70_000.0, "报告表述为“技术合同成交额超过 7 亿元”，按 7 亿元录入"),
+];
+const REPORT_SOURCE: &str = "二七区 2020 年底科技工作上报材料（演示：文件名称与日期待科技局核实）";
 
 pub(crate) async fn load(db: &Db, now: NaiveDateTime, a: &Accounts<'_>) -> Result<()> {
     let tech = a.tech;
-    let at = |mins: i64| now - Duration::minutes(mins);
+    // Times are days (and minutes) before loading, so the demo reads as the last year's work
+    // whatever day it is loaded on.
+    let ago = |days: i64, mins: i64| now - Duration::days(days) - Duration::minutes(mins);
     let today = now.date();
 
     // --- institutions and the enterprises the report names -------------------------------------
@@ -172,8 +192,7 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, a: &Accounts<'_>) -> Resul
             .create_institution(
                 tech,
                 &NewInstitution { name: name.into(), kind: kind.into(), location: loc.into() },
-                false,
-                at(600),
+                ago(420, 0),
             )
             .await?;
         inst.insert(name, id);
@@ -191,111 +210,78 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, a: &Accounts<'_>) -> Resul
         };
         ent.insert(
             name,
-            db.add_reported_enterprise("demo", &n, false, at(600)).await.with_context(|| format!("企业 {name}"))?,
+            db.add_reported_enterprise("demo", &n, ago(420, 0)).await.with_context(|| format!("企业 {name}"))?,
         );
     }
-    db.link_party_unit("demo", Some(ent["郑州新大方重工科技有限公司"]), None, a.enterprise_unit, at(600)).await?;
-    db.link_party_unit("demo", None, Some(inst["华北水利水电大学"]), a.institution_unit, at(600)).await?;
+    db.link_party_unit("demo", Some(ent["郑州新大方重工科技有限公司"]), None, a.enterprise_unit, ago(420, 0)).await?;
+    db.link_party_unit("demo", None, Some(inst["华北水利水电大学"]), a.institution_unit, ago(420, 0)).await?;
 
-    // --- placeholders for what the end-2020 report only counts -------------------------------
+    // --- a few made-up records, named as such, so the figures have something behind them ------
     let valid_until = (today + Duration::days(400)).to_string();
-    let industries = ["C3514", "C3511", "C2929", "C2651", "C3989", "I6513", "C2710", "C3831"];
-    for (kind, count, label) in
-        [("国家高新技术企业", 101, "国家高新技术企业"), ("科技型中小企业", 339, "科技型中小企业")]
-    {
-        for i in 1..=count {
-            let q = Qualification {
-                kind: kind.into(),
-                cert_no: "（占位，报告仅计数）".into(),
-                expires_on: Some(valid_until.clone()),
-            };
-            let n = NewEnterprise {
-                name: format!("{label}（占位 {}）", code3(i)),
-                credit_code: String::new(),
-                industry_code: industries[i % industries.len()].into(),
-                location: "二七区".into(),
-                contact_name: String::new(),
-                contact_phone: String::new(),
-                qualifications: vec![q],
-            };
-            db.add_reported_enterprise("demo", &n, true, at(590))
-                .await
-                .with_context(|| format!("占位企业 {label} {i}"))?;
-        }
-    }
-    let carriers = ["众创空间", "孵化器", "创新创业综合体"];
-    for i in 1..=20 {
-        let p = NewPlatform {
-            unread: vec![],
-            name: format!("创新创业载体（占位 {}）", code3(i)),
-            kind: carriers[i % 3].into(),
-            level: String::new(),
-            host: String::new(),
-            approved_year: Some(2020),
+    let qual = |kind: &str, no: &str| Qualification {
+        kind: kind.into(),
+        cert_no: format!("{no}（示例）"),
+        expires_on: Some(valid_until.clone()),
+    };
+    for (name, code, quals) in [
+        (
+            "郑州示例智能装备有限公司（示例）",
+            "C3514",
+            vec![qual("国家高新技术企业", "GR2025410001"), qual("科技型中小企业", "2025410103A0001")],
+        ),
+        ("郑州示例食品科技有限公司（示例）", "C1441", vec![qual("科技型中小企业", "2025410103A0002")]),
+    ] {
+        let n = NewEnterprise {
+            name: name.into(),
+            credit_code: String::new(),
+            industry_code: code.into(),
+            location: "二七区".into(),
+            contact_name: String::new(),
+            contact_phone: String::new(),
+            qualifications: quals,
         };
-        db.create_platform(tech, &p, true, at(580)).await?;
+        db.add_reported_enterprise("demo", &n, ago(400, 0)).await.with_context(|| format!("企业 {name}"))?;
     }
-    let rd = ["重点实验室", "工程技术研究中心", "企业技术中心"];
-    // The named lab is one of the 41 省级以上.
-    db.create_platform(
-        tech,
-        &NewPlatform {
-            unread: vec![],
-            name: "河南省先进尼龙材料及应用重点实验室".into(),
-            kind: "重点实验室".into(),
-            level: "省".into(),
-            host: "河南先宁新材料研究院".into(),
-            approved_year: Some(2020),
-        },
-        false,
-        at(580),
-    )
-    .await?;
-    for i in 1..=40 {
-        let level = if i <= 3 { "国家" } else { "省" };
+    // The named lab is real (the report names its co-building agreement); its year is not given.
+    for (name, kind, level, host) in [
+        ("河南省先进尼龙材料及应用重点实验室", "重点实验室", "省", "河南先宁新材料研究院"),
+        ("二七区示例众创空间（示例）", "众创空间", "", ""),
+    ] {
         let p = NewPlatform {
             unread: vec![],
-            name: format!("省级以上研发平台（占位 {}）", code3(i)),
-            kind: rd[i % 3].into(),
+            name: name.into(),
+            kind: kind.into(),
             level: level.into(),
-            host: String::new(),
-            approved_year: Some(2020),
+            host: host.into(),
+            approved_year: None,
         };
-        db.create_platform(tech, &p, true, at(580)).await?;
+        db.create_platform(tech, &p, ago(390, 0)).await?;
     }
-    for i in 1..=117 {
-        let p = NewPlatform {
-            unread: vec![],
-            name: format!("市级研发平台（占位 {}）", code3(i)),
-            kind: rd[i % 3].into(),
-            level: "市".into(),
-            host: String::new(),
-            approved_year: Some(2020),
+    for (key, value, note) in REPORTED {
+        let b = NewBaseline {
+            value,
+            as_of: "2020-12-31".into(),
+            source: REPORT_SOURCE.into(),
+            source_date: String::new(),
+            note: note.into(),
+            version: Some(0),
         };
-        db.create_platform(tech, &p, true, at(580)).await?;
+        db.set_baseline(tech, key, &b, ago(380, 0)).await.with_context(|| format!("上报数 {key}"))?;
     }
-    // 2020 技术合同成交额 7.058 亿元 (70 580 万元), spread over the five types.
-    let kinds = ["技术开发", "技术服务", "技术转让", "技术咨询", "技术许可"];
-    let weights: Vec<f64> = (0..24).map(|i| 1.0 + ((i * 7919) % 97) as f64 / 40.0).collect();
-    let total: f64 = weights.iter().sum();
-    let mut amounts: Vec<f64> = weights.iter().map(|w| (70_580.0 * w / total).round()).collect();
-    let rest: f64 = amounts[..23].iter().sum();
-    amounts[23] = 70_580.0 - rest;
-    if amounts[23] <= 0.0 {
-        return Err(anyhow!("占位合同金额分配错误"));
-    }
-    for (i, amount) in amounts.iter().enumerate() {
+    for (i, (buyer, seller, kind, amount, income, days)) in CONTRACTS.iter().enumerate() {
+        let signed = today - Duration::days(*days);
         let n = NewContract {
             unread: vec![],
-            contract_no: format!("2020410103{:06}（占位）", i + 1),
-            kind: kinds[i % 5].into(),
-            buyer: format!("二七区企业（占位 {}）", code3(i + 1)),
-            seller: "高校院所（占位）".into(),
+            contract_no: format!("{}410103{:06}（示例）", signed.format("%Y"), i + 11),
+            kind: (*kind).into(),
+            buyer: (*buyer).into(),
+            seller: (*seller).into(),
             amount_wan: *amount,
-            technical_income_wan: (amount * 0.8).round(),
-            signed_on: format!("2020-{:02}-15", 1 + i % 12),
+            technical_income_wan: *income,
+            signed_on: signed.to_string(),
         };
-        db.register_contract(tech, None, &n, true, at(570)).await?;
+        // Registered a couple of days after signing.
+        db.register_contract(tech, None, &n, ago(days - 2, 0)).await.with_context(|| format!("合同 {buyer}"))?;
     }
 
     // --- campaigns and submissions ------------------------------------------------------------
@@ -316,11 +302,11 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, a: &Accounts<'_>) -> Resul
             validity_days: Some(365),
             description: "通过二七区产学研对接平台在线填报或下载 Excel 模板填报。".into(),
         };
-        campaign.insert(lib, db.create_campaign(tech, &c, at(560)).await?);
+        campaign.insert(lib, db.create_campaign(tech, &c, ago(41, 0)).await?);
     }
-    let approve = |lib: Library, id: i64, mins: i64| async move {
-        db.review(Some(tech), lib, id, ReviewAction::PassFormal, "", at(mins)).await?;
-        db.review(Some(tech), lib, id, ReviewAction::Approve, "", at(mins - 1)).await?;
+    let approve = |lib: Library, id: i64, days: i64| async move {
+        db.review(Some(tech), lib, id, ReviewAction::PassFormal, "", ago(days, 10)).await?;
+        db.review(Some(tech), lib, id, ReviewAction::Approve, "", ago(days, 0)).await?;
         Ok::<_, anyhow::Error>(())
     };
     let mut problem = std::collections::HashMap::new();
@@ -338,12 +324,12 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, a: &Accounts<'_>) -> Resul
         // 新大方 posts its own through its account; the 科技局 enters the others from the 征集 forms.
         let who = if *e == "郑州新大方重工科技有限公司" { a.enterprise } else { tech };
         let id =
-            db.submit_problem(who, None, &n, at(500 - i as i64 * 5)).await.with_context(|| format!("难题 {title}"))?;
+            db.submit_problem(who, None, &n, ago(38 - i as i64, 0)).await.with_context(|| format!("难题 {title}"))?;
         problem.insert(*e, id);
     }
     for e in ["郑州新大方重工科技有限公司", "花花牛", "康师傅饮品中原区域总部", "仝吉", "帝益肥", "名扬窗饰"]
     {
-        approve(Library::Problem, problem[e], 400).await?;
+        approve(Library::Problem, problem[e], 30).await?;
     }
     // 华中食品's stays in the queue: returned once for a missing figure, then resubmitted.
     db.review(
@@ -352,7 +338,7 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, a: &Accounts<'_>) -> Resul
         problem["华中食品"],
         ReviewAction::Return,
         "请补充目前的开裂率和目标指标",
-        at(390),
+        ago(29, 0),
     )
     .await?;
     let fix = NewProblem {
@@ -365,7 +351,7 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, a: &Accounts<'_>) -> Resul
         campaign_id: Some(campaign["problem"]),
         ..Default::default()
     };
-    db.submit_problem(tech, Some(problem["华中食品"]), &fix, at(380)).await?;
+    db.submit_problem(tech, Some(problem["华中食品"]), &fix, ago(27, 0)).await?;
 
     let mut expert = vec![];
     for (i, (inst_name, name, title, disc, fields, kw, papers)) in EXPERTS.iter().enumerate() {
@@ -391,8 +377,8 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, a: &Accounts<'_>) -> Resul
             campaign_id: Some(campaign["expert"]),
         };
         let who = if *inst_name == "华北水利水电大学" { a.institution } else { tech };
-        let id = db.submit_expert(who, None, &n, at(370 - i as i64)).await.with_context(|| format!("专家 {name}"))?;
-        approve(Library::Expert, id, 360).await?;
+        let id = db.submit_expert(who, None, &n, ago(35, i as i64)).await.with_context(|| format!("专家 {name}"))?;
+        approve(Library::Expert, id, 28).await?;
         expert.push(id);
     }
     // One achievement submitted by 华北水利水电大学 through the campaign, waiting for 部门审核.
@@ -410,14 +396,19 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, a: &Accounts<'_>) -> Resul
         campaign_id: Some(campaign["achievement"]),
         ..Default::default()
     };
-    let sub_id = db.submit_achievement(a.institution, None, &sub, at(350)).await?;
-    db.review(Some(tech), Library::Achievement, sub_id, ReviewAction::PassFormal, "", at(340)).await?;
+    let sub_id = db.submit_achievement(a.institution, None, &sub, ago(20, 0)).await?;
+    db.review(Some(tech), Library::Achievement, sub_id, ReviewAction::PassFormal, "", ago(18, 0)).await?;
 
     // --- dockings -----------------------------------------------------------------------------
-    let mv = |id: i64, to: &'static str, mins: i64| async move {
-        db.move_docking(tech, id, &MoveDocking { to: to.into(), note: String::new(), reason: String::new() }, at(mins))
-            .await
-            .with_context(|| format!("对接 {id} → {to}"))
+    let mv = |id: i64, to: &'static str, days: i64| async move {
+        db.move_docking(
+            tech,
+            id,
+            &MoveDocking { to: to.into(), note: String::new(), reason: String::new() },
+            ago(days, 0),
+        )
+        .await
+        .with_context(|| format!("对接 {id} → {to}"))
     };
     // The three-party intent agreement the report names.
     let d1 = db
@@ -430,12 +421,11 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, a: &Accounts<'_>) -> Resul
                 note: "依据难题匹配结果推荐".into(),
                 ..Default::default()
             },
-            false,
-            at(300),
+            ago(25, 0),
         )
         .await?;
-    mv(d1, "contacting", 290).await?;
-    mv(d1, "negotiating", 280).await?;
+    mv(d1, "contacting", 24).await?;
+    mv(d1, "negotiating", 20).await?;
     db.add_activity(
         tech,
         Some(d1),
@@ -447,21 +437,20 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, a: &Accounts<'_>) -> Resul
             attendees: "大连理工大学郑州研究院负责人；华北水利水电大学科研处负责人；郑州新大方重工科技有限公司技术负责人；区科技局局长".into(),
             summary: "三方就架桥机焊接质量控制开展合作达成一致，约定签订三方合作意向书。".into(),
         },
-        at(275),
+        ago(10, 0),
     )
     .await?;
-    mv(d1, "intent_signed", 270).await?;
+    mv(d1, "intent_signed", 9).await?;
 
     // 花花牛 × 郑州大学 expert: through to a registered contract.
     let d2 = db
         .create_docking(
             tech,
             &NewDocking { problem_id: Some(problem["花花牛"]), expert_id: Some(expert[1]), ..Default::default() },
-            false,
-            at(260),
+            ago(22, 0),
         )
         .await?;
-    for (to, m) in [("contacting", 250), ("negotiating", 240), ("intent_signed", 230)] {
+    for (to, m) in [("contacting", 21), ("negotiating", 18), ("intent_signed", 12)] {
         mv(d2, to, m).await?;
     }
     let c = NewContract {
@@ -474,9 +463,9 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, a: &Accounts<'_>) -> Resul
         technical_income_wan: 100.0,
         signed_on: (today - Duration::days(3)).to_string(),
     };
-    db.register_contract(tech, Some(d2), &c, false, at(225)).await?;
-    mv(d2, "contract_signed", 220).await?;
-    db.share_contact(tech, d2, at(219)).await?;
+    db.register_contract(tech, Some(d2), &c, ago(2, 30)).await?;
+    mv(d2, "contract_signed", 2).await?;
+    db.share_contact(tech, d2, ago(1, 0)).await?;
 
     // 仝吉 × an achievement: in negotiation.
     let antimicrobial = db
@@ -493,36 +482,33 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, a: &Accounts<'_>) -> Resul
                 achievement_id: Some(antimicrobial),
                 ..Default::default()
             },
-            false,
-            at(210),
+            ago(15, 0),
         )
         .await?;
-    mv(d3, "contacting", 200).await?;
-    mv(d3, "negotiating", 190).await?;
+    mv(d3, "contacting", 14).await?;
+    mv(d3, "negotiating", 8).await?;
     // 帝益肥: just recommended; 名扬窗饰: ended.
     db.create_docking(
         tech,
         &NewDocking { problem_id: Some(problem["帝益肥"]), expert_id: Some(expert[5]), ..Default::default() },
-        false,
-        at(180),
+        ago(5, 0),
     )
     .await?;
     let d5 = db
         .create_docking(
             tech,
             &NewDocking { problem_id: Some(problem["名扬窗饰"]), expert_id: Some(expert[2]), ..Default::default() },
-            false,
-            at(170),
+            ago(20, 0),
         )
         .await?;
-    mv(d5, "contacting", 160).await?;
+    mv(d5, "contacting", 17).await?;
     db.move_docking(
         tech,
         d5,
         &MoveDocking {
             to: "terminated".into(), note: String::new(), reason: "企业调整产品方向，暂缓合作".into()
         },
-        at(150),
+        ago(6, 0),
     )
     .await?;
 
@@ -533,12 +519,12 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, a: &Accounts<'_>) -> Resul
         &NewActivity {
             title: "河南先宁新材料研究院与河南省先进尼龙材料及应用重点实验室共建签约".into(),
             kind: "对接活动".into(),
-            held_on: "2020-11-20".into(),
+            held_on: (today - Duration::days(200)).to_string(),
             place: "二七区".into(),
             attendees: "河南先宁新材料研究院负责人；区科技局局长".into(),
-            summary: "签订共建协议（演示记录）。".into(),
+            summary: "演示记录：报告提到双方签订共建协议，此处的日期和内容是示例。".into(),
         },
-        at(140),
+        ago(198, 0),
     )
     .await?;
     Ok(())

@@ -197,7 +197,7 @@ pub async fn load(db: &Db, now: NaiveDateTime) -> Result<Summary> {
         "demo",
         &rows,
         xietong_storage::imports::cell_problems(cells),
-        "CSL dataset (Apache-2.0)",
+        "CSL 中文科学文献摘要数据集（Apache-2.0 许可）",
         now,
     )
     .await

@@ -266,7 +266,8 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, supervisor: &SessionUser, 
     }
 
     // The last three months' rankings (oldest first, each published on the 1st of the next
-    // month), so the dashboards have a trend; a category without tasks in a month is skipped.
+    // month), so the dashboards have a trend; a category without tasks in a month, or whose
+    // units are all 不参评 (nothing due, no task yet to judge on progress), is skipped.
     let mut firsts = vec![now.date().with_day(1).ok_or_else(|| anyhow!("日期无效"))?];
     for _ in 0..2 {
         let prev = firsts[0].pred_opt().and_then(|d| d.with_day(1)).ok_or_else(|| anyhow!("日期无效"))?;

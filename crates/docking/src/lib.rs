@@ -1,5 +1,7 @@
 //! 政校企“产学研”对接 domain rules, free of I/O:
 //!
+//! - [`baseline`]: a figure the district reported (上报数, with its source) beside the records
+//!   held (在库数), the difference said in words.
 //! - [`industries`]: GB/T 4754-2017, searchable by code or words (the 行业 picker).
 //! - [`codes`]: 统一社会信用代码 (GB 32100-2015, with its check character) and Chinese patent
 //!   application / publication numbers (with the application number's check digit).
@@ -9,6 +11,7 @@
 //! - [`matching`]: the structured signals of a match (discipline ↔ industry, keywords, maturity ↔
 //!   cooperation mode, location), combined with the search's text relevance and explained.
 
+pub mod baseline;
 pub mod codes;
 pub mod contract;
 pub mod industries;

@@ -11,7 +11,8 @@
 //! stand (also in headers and footers), in the formatting of the run where they start;
 //! `{{正文}}` `{{表格}}` `{{落后单位}}` must each be a paragraph of their own in the body and
 //! become the body paragraphs (in the placeholder paragraph's look), the tables (in its font),
-//! and the list of lagging units (none: no such section).
+//! and the list of lagging units (none: no such section) followed by the annex lines (附：…),
+//! which close the body before the signature as 公文 place them.
 
 use std::io::{Cursor, Write};
 
@@ -47,6 +48,8 @@ pub struct NoticeDoc {
     pub tables: Vec<NoticeTable>,
     /// Lagging units, each named with its responsible person. None: no such section.
     pub laggards: Vec<String>,
+    /// Annex lines after the body, e.g. "附：评分办法 …" (kept out of the body's text).
+    pub annex: Vec<String>,
 }
 
 pub const TITLE: &str = "{{标题}}";
@@ -301,11 +304,21 @@ impl Filler for NoticeFiller<'_> {
                 .map(|l| ctx.paragraph(l, false))
                 .collect(),
             TABLES => d.tables.iter().map(|t| table_block(t, &ctx.rpr)).collect(),
-            LAGGARDS if d.laggards.is_empty() => String::new(),
             LAGGARDS => {
-                let mut s = ctx.paragraph(LAGGARDS_HEADING, true);
-                for (i, l) in d.laggards.iter().enumerate() {
-                    s.push_str(&ctx.paragraph(&format!("{}. {}", i + 1, l.trim()), false));
+                let mut s = String::new();
+                if !d.laggards.is_empty() {
+                    s.push_str(&ctx.paragraph(LAGGARDS_HEADING, true));
+                    for (i, l) in d.laggards.iter().enumerate() {
+                        s.push_str(&ctx.paragraph(&format!("{}. {}", i + 1, l.trim()), false));
+                    }
+                }
+                let annex: Vec<&str> = d.annex.iter().map(|a| a.trim()).filter(|a| !a.is_empty()).collect();
+                if !annex.is_empty() {
+                    // One empty line between the body and its annex.
+                    s.push_str(&ctx.paragraph("", false));
+                    for a in annex {
+                        s.push_str(&ctx.paragraph(a, false));
+                    }
                 }
                 s
             }

@@ -40,6 +40,7 @@ fn notice() -> NoticeDoc {
             "马寨镇（主要负责人：镇长（示例））：逾期未结 2 项".into(),
             "城管局（主要负责人：局长（示例））".into(),
         ],
+        annex: vec!["附：评分办法　得分 = 60 × 按期办结率 + 40 × 进度达标率 & <扣分>".into()],
     }
 }
 
@@ -131,6 +132,7 @@ fn the_default_notice_says_everything_in_order() {
             LAGGARDS_HEADING,
             "1. 马寨镇（主要负责人：镇长（示例））：逾期未结 2 项",
             "2. 城管局（主要负责人：局长（示例））",
+            "附：评分办法　得分 = 60 × 按期办结率 + 40 × 进度达标率 & <扣分>",
             "二七区督查局",
             "2026年11月24日",
         ]
@@ -157,11 +159,25 @@ fn the_default_notice_says_everything_in_order() {
 
 #[test]
 fn an_empty_notice_still_opens() {
-    let doc = NoticeDoc { paragraphs: vec![], tables: vec![], laggards: vec![], ..notice() };
+    let doc = NoticeDoc { paragraphs: vec![], tables: vec![], laggards: vec![], annex: vec![], ..notice() };
     let out = render_notice(None, &doc).unwrap();
     parsed_text(&out);
     let text = notice_text(&out).unwrap();
     assert!(!text.contains("{{") && !text.contains(LAGGARDS_HEADING), "{text}");
+}
+
+/// The method goes in one annex line after the body, before the signature, also when no unit
+/// is named as lagging.
+#[test]
+fn the_annex_closes_the_body_without_laggards() {
+    let doc = NoticeDoc { laggards: vec![], ..notice() };
+    let text = notice_text(&render_notice(None, &doc).unwrap()).unwrap();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
+    let n = lines.len();
+    assert!(lines[n - 3].starts_with("附：评分办法"), "{text}");
+    assert_eq!(&lines[n - 2..], ["二七区督查局", "2026年11月24日"]);
+    assert!(!text.contains(LAGGARDS_HEADING));
+    assert_eq!(text.matches("评分办法").count(), 1, "said once, in the annex");
 }
 
 /// The administrator's own letterhead: a logo, a page header, a footer, a closing line, and a
@@ -354,6 +370,7 @@ fn hostile_text_is_escaped_and_the_file_still_opens() {
             rows: vec![vec![evil.into(), evil.into()]],
         }],
         laggards: vec![evil.into()],
+        annex: vec![evil.into()],
         ..notice()
     };
     for tpl in [None, Some(default_template())] {

@@ -2,7 +2,8 @@
 
 use chrono::NaiveDateTime;
 use sqlx::Row;
-use xietong_audit::{AuditEntry, ChainError, Verifier, entry_hash};
+pub use xietong_audit::AuditEntry;
+use xietong_audit::{ChainError, Verifier, entry_hash};
 
 use crate::auth::SessionUser;
 use crate::{Db, Result, RowExt, StoreError, ts};

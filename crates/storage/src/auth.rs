@@ -68,7 +68,48 @@ pub struct SessionUser {
     pub csrf: String,
 }
 
+/// How a person is shown wherever they acted (操作人, 提交人, 审核人): unit, post and name, never
+/// the login.
+pub fn person_display(unit: &str, post: &str, name: &str) -> String {
+    [unit, post, name].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(" ")
+}
+
+/// How the scheduler's automatic steps are signed.
+pub const SYSTEM_NAME: &str = "系统（自动督办）";
+/// How the demo loader's records are signed (its actor is `demo`, no account).
+pub const DEMO_NAME: &str = "系统（演示数据）";
+
+/// Joins the person behind a stored login (`<alias>.actor`): select `ap_name`, `ap_post`, `ap_unit`
+/// and read them with [`actor_of`].
+pub(crate) fn actor_join(alias: &str) -> String {
+    format!(
+        "LEFT JOIN users a_us ON a_us.username = {alias}.actor LEFT JOIN people a_p ON a_p.id = a_us.person_id \
+         LEFT JOIN units a_u ON a_u.id = a_p.unit_id"
+    )
+}
+pub(crate) const ACTOR_COLS: &str = "a_p.name AS ap_name, a_p.post AS ap_post, a_u.name AS ap_unit";
+
+/// The person of a row joined by [`actor_join`]; the login itself when no account has it.
+pub(crate) fn actor_of(r: &sqlx::any::AnyRow) -> Result<String> {
+    Ok(match r.os("ap_name")? {
+        Some(name) => {
+            person_display(&r.os("ap_unit")?.unwrap_or_default(), &r.os("ap_post")?.unwrap_or_default(), &name)
+        }
+        None if r.s("actor")? == "system" => SYSTEM_NAME.into(),
+        None if r.s("actor")? == "demo" => DEMO_NAME.into(),
+        None => r.s("actor")?,
+    })
+}
+
 impl SessionUser {
+    /// 「建设和交通局 联络员 张某」 (see [`person_display`]).
+    pub fn display_name(&self) -> String {
+        if self.user_id == 0 && self.username == "system" {
+            return SYSTEM_NAME.into();
+        }
+        person_display(&self.unit_name, &self.post, &self.person_name)
+    }
+
     pub fn actor(&self) -> Actor {
         Actor {
             person_id: PersonId(self.person_id),
@@ -597,6 +638,44 @@ impl Db {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(crate::audit::entry).collect()
+    }
+
+    /// Accounts' people as [`person_display`] shows them, by login; the scheduler's `system` is
+    /// 「系统（自动督办）」. Records that store the login (audit log, review and docking history)
+    /// are shown through this.
+    pub async fn display_names(&self, logins: &[String]) -> Result<std::collections::HashMap<String, String>> {
+        let mut out = std::collections::HashMap::new();
+        let mut wanted: Vec<&String> = logins.iter().filter(|l| !l.is_empty()).collect();
+        wanted.sort();
+        wanted.dedup();
+        for chunk in wanted.chunks(200) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT us.username, p.name, p.post, u.name AS unit_name FROM users us \
+                 JOIN people p ON p.id = us.person_id JOIN units u ON u.id = p.unit_id WHERE us.username IN ({})",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for l in chunk {
+                q = q.bind(l.to_string());
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                out.insert(r.s("username")?, person_display(&r.s("unit_name")?, &r.s("post")?, &r.s("name")?));
+            }
+        }
+        if logins.iter().any(|l| l == "system") {
+            out.entry("system".into()).or_insert_with(|| SYSTEM_NAME.into());
+        }
+        if logins.iter().any(|l| l == "demo") {
+            out.entry("demo".into()).or_insert_with(|| DEMO_NAME.into());
+        }
+        Ok(out)
+    }
+
+    /// One login as [`Db::display_names`] shows it; a login no account has any more stays as it is.
+    pub async fn display_name(&self, login: &str) -> Result<String> {
+        let mut m = self.display_names(&[login.to_string()]).await?;
+        Ok(m.remove(login).unwrap_or_else(|| login.to_string()))
     }
 
     /// The "system" actor used by the scheduler and the CLI.

@@ -53,7 +53,6 @@ pub struct Enterprise {
     pub location: String,
     pub contact_name: String,
     pub contact_phone: String,
-    pub placeholder: bool,
     pub qualifications: Vec<Qualification>,
 }
 
@@ -221,13 +220,7 @@ impl Db {
         Err(bad())
     }
 
-    async fn insert_enterprise(
-        &self,
-        tx: &mut sqlx::AnyConnection,
-        c: &Checked,
-        placeholder: bool,
-        now: NaiveDateTime,
-    ) -> Result<i64> {
+    async fn insert_enterprise(&self, tx: &mut sqlx::AnyConnection, c: &Checked, now: NaiveDateTime) -> Result<i64> {
         let industry = Self::industry_code(tx, &c.industry_code).await?;
         let code = c.credit_code.clone().unwrap_or_default();
         for (field, sql, v) in [
@@ -239,8 +232,9 @@ impl Db {
             }
         }
         let id = sqlx::query(
-            "INSERT INTO enterprises (name, credit_code, industry_code, location, contact_name, contact_phone, placeholder, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+            "INSERT INTO enterprises (name, credit_code, industry_code, location, contact_name, contact_phone, \
+             created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
         )
         .bind(c.name.clone())
         .bind(c.credit_code.clone())
@@ -248,7 +242,6 @@ impl Db {
         .bind(c.location.clone())
         .bind(c.contact_name.clone())
         .bind(self.seal(&c.contact_phone))
-        .bind(placeholder as i64)
         .bind(ts(now))
         .fetch_one(&mut *tx)
         .await?
@@ -266,38 +259,20 @@ impl Db {
     }
 
     /// Register one enterprise (科技局 work; the caller checks the role).
-    pub async fn add_enterprise(
-        &self,
-        actor: &str,
-        n: &NewEnterprise,
-        placeholder: bool,
-        now: NaiveDateTime,
-    ) -> Result<i64> {
-        self.add_enterprise_checked(actor, check(n, true)?, placeholder, now).await
+    pub async fn add_enterprise(&self, actor: &str, n: &NewEnterprise, now: NaiveDateTime) -> Result<i64> {
+        self.add_enterprise_checked(actor, check(n, true)?, now).await
     }
 
-    /// Register an enterprise known from a district report (or standing in for one it only
-    /// counts) whose credit code is still to be collected; a code given is still checked.
-    pub async fn add_reported_enterprise(
-        &self,
-        actor: &str,
-        n: &NewEnterprise,
-        placeholder: bool,
-        now: NaiveDateTime,
-    ) -> Result<i64> {
-        self.add_enterprise_checked(actor, check(n, false)?, placeholder, now).await
+    /// Register an enterprise known from a district report whose credit code is still to be
+    /// collected; a code given is still checked.
+    pub async fn add_reported_enterprise(&self, actor: &str, n: &NewEnterprise, now: NaiveDateTime) -> Result<i64> {
+        self.add_enterprise_checked(actor, check(n, false)?, now).await
     }
 
-    async fn add_enterprise_checked(
-        &self,
-        actor: &str,
-        c: Checked,
-        placeholder: bool,
-        now: NaiveDateTime,
-    ) -> Result<i64> {
+    async fn add_enterprise_checked(&self, actor: &str, c: Checked, now: NaiveDateTime) -> Result<i64> {
         let mut tx = self.begin().await?;
-        let id = self.insert_enterprise(&mut tx, &c, placeholder, now).await?;
-        let after = serde_json::json!({"name": c.name, "credit_code": c.credit_code, "industry_code": c.industry_code, "placeholder": placeholder});
+        let id = self.insert_enterprise(&mut tx, &c, now).await?;
+        let after = serde_json::json!({"name": c.name, "credit_code": c.credit_code, "industry_code": c.industry_code});
         append(
             &mut tx,
             now,
@@ -345,7 +320,7 @@ impl Db {
             };
             // Checks only read, so a refused row leaves the transaction usable for the next one.
             let res = match check(&n, true) {
-                Ok(c) => self.insert_enterprise(&mut tx, &c, false, now).await,
+                Ok(c) => self.insert_enterprise(&mut tx, &c, now).await,
                 Err(e) => Err(e),
             };
             match res {
@@ -400,7 +375,7 @@ impl Db {
         let rows = sqlx::query(
             "SELECT e.*, i.name AS industry_name FROM enterprises e LEFT JOIN industries i ON i.code = e.industry_code \
              WHERE $1 = '' OR EXISTS (SELECT 1 FROM enterprise_qualifications q WHERE q.enterprise_id = e.id AND q.kind = $1 AND (q.expires_on IS NULL OR q.expires_on >= $2)) \
-             ORDER BY e.placeholder, e.id",
+             ORDER BY e.id",
         )
         .bind(qualification.unwrap_or("").to_string())
         .bind(on.to_string())
@@ -432,7 +407,6 @@ impl Db {
                 location: r.s("location")?,
                 contact_name: r.s("contact_name")?,
                 contact_phone: self.open_field(&r.s("contact_phone")?)?,
-                placeholder: r.i("placeholder")? != 0,
                 qualifications: qs,
             });
         }

@@ -18,6 +18,7 @@ pub mod imports;
 pub mod inbox;
 pub mod indicators;
 pub mod inspections;
+pub mod labels;
 pub mod libraries;
 pub mod lists;
 pub mod locks;

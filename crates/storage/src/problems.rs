@@ -180,7 +180,7 @@ async fn problem_event(
     sqlx::query("INSERT INTO problem_events (problem_id, action, actor_name, at, from_status, to_status, comment) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(id)
         .bind(action.to_string())
-        .bind(format!("{}（{}）", user.person_name, user.unit_name))
+        .bind(user.display_name())
         .bind(ts(at))
         .bind(from.to_string())
         .bind(to.to_string())

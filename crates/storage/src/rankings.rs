@@ -4,11 +4,11 @@
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
-use xietong_supervision::Role;
 use xietong_supervision::ranking::{
-    AnnualScore, NoticeEffect, NoticeKind, NoticeWeights, RankedUnit, ScoreFormula, TaskFacts, UnitMonthFacts,
-    annual_scores, month_facts, rank,
+    AnnualScore, NotAssessed, NoticeEffect, NoticeKind, NoticeWeights, RankedUnit, ScoreFormula, TaskFacts,
+    UnitMonthFacts, annual_scores, month_facts, not_assessed, rank,
 };
+use xietong_supervision::{ReportCycle, Role};
 
 use crate::audit::{Change, append};
 use crate::auth::SessionUser;
@@ -46,7 +46,26 @@ impl Month {
     pub fn end(&self) -> NaiveDateTime {
         self.last.and_hms_opt(23, 59, 59).unwrap_or_default()
     }
+
+    /// Why the month cannot be published at `now`, in Chinese: only a month that has ended
+    /// has final figures. `None` once it has.
+    pub fn publish_refusal(&self, now: NaiveDateTime) -> Option<String> {
+        let (m, d) = (self.last.month(), self.last.day());
+        if now < self.start() {
+            Some(format!("{}尚未开始，不能发布排名；{m} 月 {d} 日结束后才能发布", self.label_zh()))
+        } else if now <= self.end() {
+            Some(format!("{}尚未结束，不能发布排名；{m} 月 {d} 日后才能发布", self.label_zh()))
+        } else {
+            None
+        }
+    }
 }
+
+/// Rank 0 in `ranking_rows` marks a unit listed as 不参评 (no rank of its own).
+const NOT_ASSESSED_RANK: i64 = 0;
+
+const INSERT_ROW: &str = "INSERT INTO ranking_rows (ranking_id, rank, unit_id, score, facts, task_ids, tie_note) \
+                          VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct RankingView {
@@ -58,7 +77,12 @@ pub struct RankingView {
     pub month: String,
     pub published_at: Option<NaiveDateTime>,
     pub formula_text: String,
+    /// The ranked units, best first.
     pub rows: Vec<RankedUnit>,
+    /// Units with nothing to assess in the month (不参评), listed after the ranked ones.
+    pub not_assessed: Vec<NotAssessed>,
+    /// For a live preview, why the month cannot be published yet; `None` when it can be.
+    pub publish_refusal: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -68,6 +92,7 @@ pub struct RankingSummary {
     pub category_name: String,
     pub month: String,
     pub published_at: NaiveDateTime,
+    /// Ranked units (those listed as 不参评 are not counted).
     pub units: i64,
 }
 
@@ -170,13 +195,15 @@ impl Db {
             published_at: None,
             formula_text: settings.formula.describe_zh(),
             rows: rank(&facts, &settings.formula),
+            not_assessed: not_assessed(&facts),
+            publish_refusal: month.publish_refusal(now),
         })
     }
 
     async fn month_facts_for(&self, category_id: i64, month: Month, now: NaiveDateTime) -> Result<Vec<UnitMonthFacts>> {
         let cutoff = now.min(month.end());
         let rows = sqlx::query(
-            "SELECT t.id, t.lead_unit_id, t.progress, COALESCE(t.assigned_at, t.received_at) AS started, t.deadline, t.closed_at, \
+            "SELECT t.id, t.lead_unit_id, t.progress, t.report_cycle, COALESCE(t.assigned_at, t.received_at) AS started, t.deadline, t.closed_at, \
              (SELECT COUNT(*) FROM task_events e WHERE e.task_id = t.id AND e.action = 'reject' AND e.at >= $2 AND e.at <= $3) AS rejections, \
              (SELECT e.data FROM task_events e WHERE e.task_id = t.id AND e.action = 'report' AND e.at <= $3 ORDER BY e.at DESC, e.id DESC LIMIT 1) AS reported \
              FROM tasks t WHERE t.category_id = $1 AND t.status NOT IN ('draft', 'cancelled') AND t.received_at <= $3 \
@@ -206,12 +233,13 @@ impl Db {
                 deadline: r.t("deadline")?,
                 closed_at: r.ot("closed_at")?,
                 rejections_in_month: r.i("rejections")?,
+                report_every_days: ReportCycle::from_code(&r.s("report_cycle")?).and_then(|c| c.interval_days()),
             });
         }
         let units = sqlx::query("SELECT id, name, sort FROM units ORDER BY sort, id").fetch_all(&self.pool).await?;
         let units: Vec<(i64, String, i64)> =
             units.iter().map(|r| Ok((r.i("id")?, r.s("name")?, r.i("sort")?))).collect::<Result<_>>()?;
-        Ok(month_facts(&tasks, &units, month.start(), month.end(), cutoff))
+        Ok(month_facts(&tasks, &units, month.start(), cutoff))
     }
 
     /// Publish a month: its rows are copied and never recomputed.
@@ -224,13 +252,20 @@ impl Db {
     ) -> Result<i64> {
         let (_, lead, _) = self.category_row(category_id).await?;
         Self::may_rank(user, lead)?;
-        if now <= month.end() {
-            return Err(StoreError::Conflict(format!("{}尚未结束，月末之后才能发布排名", month.label_zh())));
+        if let Some(why) = month.publish_refusal(now) {
+            return Err(StoreError::Conflict(why));
         }
         let settings = self.ranking_settings().await?;
-        let rows = rank(&self.month_facts_for(category_id, month, now).await?, &settings.formula);
+        let facts = self.month_facts_for(category_id, month, now).await?;
+        let rows = rank(&facts, &settings.formula);
+        let unranked = not_assessed(&facts);
         if rows.is_empty() {
-            return Err(StoreError::Conflict(format!("{}该类别没有可排名的任务", month.label_zh())));
+            let why = if unranked.is_empty() {
+                String::new()
+            } else {
+                format!("（{} 个单位均不参评）", unranked.len())
+            };
+            return Err(StoreError::Conflict(format!("{}该类别没有可排名的任务{why}", month.label_zh())));
         }
         let mut tx = self.begin().await?;
         let exists = sqlx::query("SELECT COUNT(*) AS n FROM rankings WHERE category_id = $1 AND month = $2")
@@ -255,7 +290,7 @@ impl Db {
         .await?
         .i("id")?;
         for r in &rows {
-            sqlx::query("INSERT INTO ranking_rows (ranking_id, rank, unit_id, score, facts, task_ids, tie_note) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            sqlx::query(INSERT_ROW)
                 .bind(id)
                 .bind(r.rank)
                 .bind(r.unit_id)
@@ -266,7 +301,21 @@ impl Db {
                 .execute(&mut *tx)
                 .await?;
         }
-        let after = serde_json::json!({"category_id": category_id, "month": month.label(), "rows": rows.iter().map(|r| (r.rank, r.unit_id, r.score)).collect::<Vec<_>>()});
+        for n in &unranked {
+            sqlx::query(INSERT_ROW)
+                .bind(id)
+                .bind(NOT_ASSESSED_RANK)
+                .bind(n.unit_id)
+                .bind(0.0)
+                .bind(serde_json::to_string(n).unwrap_or_default())
+                .bind(serde_json::to_string(&n.facts.task_ids).unwrap_or_default())
+                .bind(n.reason.clone())
+                .execute(&mut *tx)
+                .await?;
+        }
+        let after = serde_json::json!({"category_id": category_id, "month": month.label(),
+            "rows": rows.iter().map(|r| (r.rank, r.unit_id, r.score)).collect::<Vec<_>>(),
+            "not_assessed": unranked.iter().map(|n| n.unit_id).collect::<Vec<_>>()});
         append(
             &mut tx,
             now,
@@ -291,17 +340,19 @@ impl Db {
             .fetch_optional(&self.pool)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("编号 {id} 的排名不存在")))?;
-        let rows = sqlx::query("SELECT facts FROM ranking_rows WHERE ranking_id = $1 ORDER BY rank, id")
+        let stored = sqlx::query("SELECT rank, facts FROM ranking_rows WHERE ranking_id = $1 ORDER BY rank, id")
             .bind(id)
             .fetch_all(&self.pool)
             .await?;
-        let rows = rows
-            .iter()
-            .map(|x| {
-                serde_json::from_str::<RankedUnit>(&x.s("facts")?)
-                    .map_err(|e| StoreError::internal(format!("排名数据无效：{e}")))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let bad = |e: serde_json::Error| StoreError::internal(format!("排名数据无效：{e}"));
+        let (mut rows, mut unranked) = (vec![], vec![]);
+        for x in &stored {
+            if x.i("rank")? == NOT_ASSESSED_RANK {
+                unranked.push(serde_json::from_str::<NotAssessed>(&x.s("facts")?).map_err(bad)?);
+            } else {
+                rows.push(serde_json::from_str::<RankedUnit>(&x.s("facts")?).map_err(bad)?);
+            }
+        }
         Ok(RankingView {
             id: Some(id),
             category_id: r.i("category_id")?,
@@ -309,14 +360,18 @@ impl Db {
             lead_unit_name: r.os("lead_name")?,
             month: r.s("month")?,
             published_at: Some(r.t("published_at")?),
+            // The formula as it was when the month was published.
             formula_text: r.s("formula_text")?,
             rows,
+            not_assessed: unranked,
+            publish_refusal: None,
         })
     }
 
     pub async fn list_rankings(&self, year: Option<i32>) -> Result<Vec<RankingSummary>> {
         let rows = sqlx::query(
-            "SELECT r.id, r.category_id, c.name AS category_name, r.month, r.published_at, (SELECT COUNT(*) FROM ranking_rows x WHERE x.ranking_id = r.id) AS units \
+            "SELECT r.id, r.category_id, c.name AS category_name, r.month, r.published_at, \
+             (SELECT COUNT(*) FROM ranking_rows x WHERE x.ranking_id = r.id AND x.rank > 0) AS units \
              FROM rankings r JOIN categories c ON c.id = r.category_id WHERE $1 = '' OR r.month LIKE $1 ORDER BY r.month DESC, c.sort, c.id",
         )
         .bind(year.map(|y| format!("{y:04}-%")).unwrap_or_default())

@@ -112,7 +112,7 @@ impl Db {
              (SELECT COUNT(*) FROM users us WHERE us.username = d.created_by AND us.role = 'enterprise') AS asked, \
              (SELECT COUNT(*) FROM contracts c WHERE c.docking_id = d.id) AS contracts \
              FROM dockings d JOIN enterprises e ON e.id = d.enterprise_id \
-             WHERE d.placeholder = 0 AND d.stage IN {OPEN_STAGES} \
+             WHERE d.stage IN {OPEN_STAGES} \
              ORDER BY d.updated_at, d.id"
         )))
         .fetch_all(&self.pool)
@@ -175,7 +175,7 @@ impl Db {
                 "SELECT d.id, d.title, x.name AS expert, e.name AS party, d.updated_at FROM dockings d \
                  JOIN experts x ON x.id = d.expert_id JOIN enterprises e ON e.id = d.enterprise_id \
                  WHERE d.institution_id = $1 AND x.institution_id = $1 AND d.contact_shared = 0 \
-                 AND x.share_on_consent = 1 AND d.placeholder = 0 AND d.stage IN {OPEN_STAGES} \
+                 AND x.share_on_consent = 1 AND d.stage IN {OPEN_STAGES} \
                  ORDER BY d.updated_at, d.id"
             )))
             .bind(mine)
@@ -196,7 +196,7 @@ impl Db {
             "SELECT a.kind, a.title, a.held_on, a.place, d.id AS docking_id, d.title AS docking_title, \
              e.name AS party FROM docking_activities a JOIN dockings d ON d.id = a.docking_id \
              JOIN enterprises e ON e.id = d.enterprise_id LEFT JOIN experts x ON x.id = d.expert_id \
-             WHERE {ours} AND a.held_on >= $2 AND d.placeholder = 0 AND d.stage IN {OPEN_STAGES} \
+             WHERE {ours} AND a.held_on >= $2 AND d.stage IN {OPEN_STAGES} \
              ORDER BY a.held_on, a.id"
         )))
         .bind(mine)

@@ -33,7 +33,7 @@ pub(crate) fn tenths(x: f64) -> i64 {
 
 /// A number as a clerk writes it: no trailing zeros ("18500", "62.5", "0.25"); far beyond any
 /// real figure in scientific form, so a message never carries 300 digits.
-pub(crate) fn fmt_num(x: f64) -> String {
+pub fn fmt_num(x: f64) -> String {
     if !x.is_finite() {
         "非有限数".into()
     } else if x.abs() >= 1e15 {

@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 use crate::validate::FieldError;
 
 /// The facts of one unit in one category and month that its score is computed from.
+///
+/// Rows published before 不参评 existed lack the newer fields; they read as assessed (they were
+/// ranked) and are never recomputed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UnitMonthFacts {
     pub unit_id: i64,
@@ -19,17 +22,51 @@ pub struct UnitMonthFacts {
     pub sort: i64,
     /// Tasks of the unit in the category that were open at some point in the month.
     pub tasks_total: i64,
+    /// 应结任务: closed in the month, or open past the deadline at the cutoff (whatever month the
+    /// deadline fell in). A task not yet due is not counted. Always
+    /// `closed_on_time + closed_late + overdue_open` for months computed since 不参评 existed.
     pub due_in_month: i64,
     pub closed_on_time: i64,
     pub closed_late: i64,
-    /// Open and past the deadline at the month's end.
+    /// Open and past the deadline at the cutoff.
     pub overdue_open: i64,
+    /// Open and not yet due at the cutoff.
+    #[serde(default)]
+    pub not_yet_due: i64,
+    /// Of those, tasks whose progress can be judged: a progress report was due by the cutoff
+    /// under their 汇报周期, or half their time is gone (时间过半). See [`progress_judged`].
+    #[serde(default)]
+    pub progress_judged: i64,
     /// 退回整改 in the month.
     pub rejections: i64,
-    /// Mean over open tasks of min(1, progress% ÷ time%); 1.0 when no task is open.
+    /// 进度达标率: the mean over the unit's tasks of each task's progress held against its time
+    /// (see [`task_schedule_degree`]); 1.0 when every task is on schedule or closed.
     pub progress_ratio: f64,
+    /// False for 不参评: nothing due, closed or overdue, and no open task to judge on progress.
+    #[serde(default = "assessed_by_default")]
+    pub assessed: bool,
     /// The tasks behind the numbers, for drill-down.
     pub task_ids: Vec<i64>,
+}
+
+fn assessed_by_default() -> bool {
+    true
+}
+
+impl UnitMonthFacts {
+    /// Why the unit is 不参评, in Chinese; `None` when it is ranked.
+    pub fn not_assessed_reason(&self) -> Option<String> {
+        (!self.assessed).then(|| {
+            if self.not_yet_due > 0 {
+                format!(
+                    "不参评：截至统计时没有到期、办结或逾期的任务，{} 项在办任务尚未到第一次汇报进度的时间且用时未过半",
+                    self.not_yet_due
+                )
+            } else {
+                "不参评：截至统计时没有到期、办结或逾期的任务".to_string()
+            }
+        })
+    }
 }
 
 /// The score formula; its numbers are settings the 督查局 may change.
@@ -51,6 +88,22 @@ impl Default for ScoreFormula {
         Self { on_time_weight: 60.0, progress_weight: 40.0, overdue_penalty: 5.0, rejection_penalty: 2.0 }
     }
 }
+
+/// How the on-time rate is counted, stated once for the formula text and the pages.
+pub const ON_TIME_RULE_ZH: &str = concat!(
+    "按期办结率 = 按期办结数 ÷ 应结任务数；应结任务指当月办结的任务和截至统计时已过期限仍未办结的任务，",
+    "尚未到期的任务不计入，没有应结任务的记为 100%。"
+);
+
+/// How the progress rate is counted (时间过半、任务过半, task by task).
+pub const PROGRESS_RULE_ZH: &str = concat!(
+    "进度达标率逐项比较任务进度与时间进度（时间过半、任务过半）：已办结的记 100%，",
+    "未到期的记 100% 减去进度落后于时间进度的百分点，逾期未结的只记其完成进度，取各项平均值。"
+);
+
+/// Who is not ranked.
+pub const NOT_ASSESSED_RULE_ZH: &str =
+    "截至统计时没有应结任务、在办任务也都尚未到第一次汇报进度的时间且用时未过半的单位不参评，列在排名之后，不计名次。";
 
 /// Tie rule, stated once for the formula text and the tests.
 pub const TIE_RULE_ZH: &str = "得分高者在前；得分相同的，依次以逾期未结任务少者、按期办结任务多者、退回整改次数少者在前；以上均相同的并列同一名次（如 1、2、2、4），按单位排序列出。";
@@ -82,16 +135,36 @@ impl ScoreFormula {
         Ok(())
     }
 
-    /// The formula and the tie rule in Chinese, with the current numbers (shown beside every ranking).
+    /// The formula and the tie rule in Chinese, with the current numbers (shown beside every
+    /// ranking and frozen with each published month).
     pub fn describe_zh(&self) -> String {
         let n = crate::indicators::fmt_num;
         format!(
-            "得分 = {} × 按期办结率（当月按期办结数 ÷ 当月到期数，当月无到期任务记为 100%）+ {} × 进度达标率（未办结任务“进度 ÷ 时间进度”的平均值，单项最高 100%，无未办结任务记为 100%）− {} × 逾期未结任务数 − {} × 退回整改次数；结果限定在 0 到 100 分之间，保留两位小数。名次：{}",
+            "得分 = {} × 按期办结率 + {} × 进度达标率 − {} × 逾期未结任务数 − {} × 退回整改次数，结果限定在 0 到 100 分之间，保留两位小数。{}{}{}名次：{}",
             n(self.on_time_weight),
             n(self.progress_weight),
             n(self.overdue_penalty),
             n(self.rejection_penalty),
+            ON_TIME_RULE_ZH,
+            PROGRESS_RULE_ZH,
+            NOT_ASSESSED_RULE_ZH,
             TIE_RULE_ZH
+        )
+    }
+
+    /// The formula in a few words, for the top of the ranking pages.
+    pub fn summary_zh(&self) -> String {
+        let n = crate::indicators::fmt_num;
+        format!(
+            "满分 100 分：按期办结占 {} 分，看当月应结任务（当月办结的和已过期限仍未办结的）中\
+             按期办结的比例，尚未到期的任务不计；进度达标占 {} 分，逐项比较任务进度与时间进度\
+             （时间过半、任务过半），进度落后多少扣多少，逾期未结的只计完成进度；\
+             每项逾期未结再扣 {} 分，每次退回整改扣 {} 分。\
+             没有应结任务、在办任务也都刚交办（尚未到第一次汇报进度的时间且用时未过半）的单位不参评。",
+            n(self.on_time_weight),
+            n(self.progress_weight),
+            n(self.overdue_penalty),
+            n(self.rejection_penalty)
         )
     }
 
@@ -157,9 +230,11 @@ fn tie_note(score_centi: i64, above: &UnitMonthFacts, f: &UnitMonthFacts) -> Str
     }
 }
 
-/// Rank the units of one category and month by the formula and the tie rule.
+/// Rank the assessed units of one category and month by the formula and the tie rule. Units
+/// that are 不参评 get no rank: they are listed by [`not_assessed`].
 pub fn rank(facts: &[UnitMonthFacts], f: &ScoreFormula) -> Vec<RankedUnit> {
-    let mut scored: Vec<(i64, &UnitMonthFacts)> = facts.iter().map(|x| (f.score_centi(x), x)).collect();
+    let mut scored: Vec<(i64, &UnitMonthFacts)> =
+        facts.iter().filter(|x| x.assessed).map(|x| (f.score_centi(x), x)).collect();
     scored.sort_by(|a, b| {
         key_cmp(*a, *b)
             .then(a.1.sort.cmp(&b.1.sort))
@@ -186,6 +261,30 @@ pub fn rank(facts: &[UnitMonthFacts], f: &ScoreFormula) -> Vec<RankedUnit> {
         });
     }
     out
+}
+
+/// A unit listed as 不参评: shown after the ranked units, without a rank or a score.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct NotAssessed {
+    pub unit_id: i64,
+    pub unit_name: String,
+    /// Why, in Chinese ("不参评：…").
+    pub reason: String,
+    pub facts: UnitMonthFacts,
+}
+
+/// The units that are 不参评, in the organisation's order.
+pub fn not_assessed(facts: &[UnitMonthFacts]) -> Vec<NotAssessed> {
+    let mut v: Vec<&UnitMonthFacts> = facts.iter().filter(|x| !x.assessed).collect();
+    v.sort_by(|a, b| a.sort.cmp(&b.sort).then(a.unit_name.cmp(&b.unit_name)).then(a.unit_id.cmp(&b.unit_id)));
+    v.into_iter()
+        .map(|x| NotAssessed {
+            unit_id: x.unit_id,
+            unit_name: x.unit_name.clone(),
+            reason: x.not_assessed_reason().unwrap_or_default(),
+            facts: x.clone(),
+        })
+        .collect()
 }
 
 /// Kinds of 通报.
@@ -373,16 +472,57 @@ pub struct TaskFacts {
     pub deadline: NaiveDateTime,
     pub closed_at: Option<NaiveDateTime>,
     pub rejections_in_month: i64,
+    /// Days between required progress reports (汇报周期); `None` when reported by milestone.
+    pub report_every_days: Option<i64>,
+}
+
+/// The share of a task's time gone at `cutoff`, in percent (0–100): 100 from its deadline on.
+pub fn time_percent(started: NaiveDateTime, deadline: NaiveDateTime, cutoff: NaiveDateTime) -> f64 {
+    if cutoff >= deadline {
+        return 100.0;
+    }
+    let span = (deadline - started).num_minutes();
+    if span <= 0 {
+        return 0.0;
+    }
+    ((cutoff - started).num_minutes() as f64 / span as f64 * 100.0).clamp(0.0, 100.0)
+}
+
+/// How well one open task keeps to its schedule at `cutoff`, 0–1 (时间过半、任务过半, task by
+/// task): 1 minus the percentage points by which its progress lags the share of its time gone.
+/// An overdue task has all its time gone, so it keeps only its progress: never more than any
+/// task not yet due with the same progress. Lower progress, an earlier start or deadline, or a
+/// later cutoff never raise it.
+pub fn task_schedule_degree(
+    progress: i64,
+    started: NaiveDateTime,
+    deadline: NaiveDateTime,
+    cutoff: NaiveDateTime,
+) -> f64 {
+    // Whole percentage points, so an overdue task's degree is exactly its progress.
+    let lag = (time_percent(started, deadline, cutoff) - progress.clamp(0, 100) as f64).max(0.0);
+    (100.0 - lag) / 100.0
+}
+
+/// Whether an open task not yet due can be judged on its progress at `cutoff`: its first
+/// progress report under its 汇报周期 was due by then, or half its time is gone (时间过半). A
+/// task just handed over is neither, so a unit with nothing else is 不参评.
+pub fn progress_judged(t: &TaskFacts, cutoff: NaiveDateTime) -> bool {
+    let report_due = t.report_every_days.is_some_and(|d| t.started + chrono::Duration::days(d.max(1)) <= cutoff);
+    report_due || time_percent(t.started, t.deadline, cutoff) >= 50.0
 }
 
 /// Per-unit monthly facts from the tasks of one category, as of `cutoff` (the month's end, or
 /// now for a month in progress); `units` are (id, name, sort). The caller leaves out cancelled
-/// and draft tasks.
+/// and draft tasks and tasks closed before the month.
+///
+/// A task not yet due at the cutoff is never counted as due or missed: it counts only through
+/// its progress against its time. A unit with nothing due, closed or overdue and no open task
+/// that can be judged on progress ([`progress_judged`]) is 不参评.
 pub fn month_facts(
     tasks: &[TaskFacts],
     units: &[(i64, String, i64)],
     month_start: NaiveDateTime,
-    month_end: NaiveDateTime,
     cutoff: NaiveDateTime,
 ) -> Vec<UnitMonthFacts> {
     let mut out = vec![];
@@ -400,37 +540,43 @@ pub fn month_facts(
             closed_on_time: 0,
             closed_late: 0,
             overdue_open: 0,
+            not_yet_due: 0,
+            progress_judged: 0,
             rejections: 0,
             progress_ratio: 1.0,
+            assessed: false,
             task_ids: mine.iter().map(|t| t.id).collect(),
         };
-        let mut ratios = vec![];
+        let mut degrees = vec![];
         for t in mine {
             f.rejections += t.rejections_in_month;
             let closed_in_month = t.closed_at.is_some_and(|c| c >= month_start && c <= cutoff);
-            let due_in_month = t.deadline >= month_start && t.deadline <= month_end;
-            if closed_in_month || due_in_month {
-                f.due_in_month += 1;
-            }
             let open_at_cutoff = t.closed_at.is_none_or(|c| c > cutoff);
             if closed_in_month {
+                f.due_in_month += 1;
                 if t.closed_at.is_some_and(|c| c <= t.deadline) {
                     f.closed_on_time += 1;
                 } else {
                     f.closed_late += 1;
                 }
+                degrees.push(1.0);
             } else if open_at_cutoff {
                 if t.deadline < cutoff {
+                    f.due_in_month += 1;
                     f.overdue_open += 1;
+                } else {
+                    f.not_yet_due += 1;
+                    if progress_judged(t, cutoff) {
+                        f.progress_judged += 1;
+                    }
                 }
-                let span = (t.deadline - t.started).num_minutes().max(1) as f64;
-                let time_pct = ((cutoff - t.started).num_minutes() as f64 / span * 100.0).clamp(0.0, 100.0);
-                ratios.push(if time_pct <= 0.0 { 1.0 } else { (t.progress as f64 / time_pct).min(1.0) });
+                degrees.push(task_schedule_degree(t.progress, t.started, t.deadline, cutoff));
             }
         }
-        if !ratios.is_empty() {
-            f.progress_ratio = ratios.iter().sum::<f64>() / ratios.len() as f64;
+        if !degrees.is_empty() {
+            f.progress_ratio = degrees.iter().sum::<f64>() / degrees.len() as f64;
         }
+        f.assessed = f.due_in_month > 0 || f.progress_judged > 0;
         out.push(f);
     }
     out
@@ -451,8 +597,11 @@ mod tests {
             closed_on_time: 2,
             closed_late: 0,
             overdue_open: 0,
+            not_yet_due: 2,
+            progress_judged: 0,
             rejections: 0,
             progress_ratio: 1.0,
+            assessed: true,
             task_ids: vec![id * 10],
         }
     }
@@ -541,6 +690,11 @@ mod tests {
             "{t}"
         );
         assert!(t.ends_with(TIE_RULE_ZH));
+        let short = ScoreFormula { overdue_penalty: 2.5, ..Default::default() }.summary_zh();
+        assert!(
+            short.contains("按期办结占 60 分") && short.contains("再扣 2.5 分") && short.contains("不参评"),
+            "{short}"
+        );
     }
 
     #[test]
@@ -598,6 +752,149 @@ mod tests {
         assert_eq!(got, vec![(2, 1, 95.0), (1, 1, 95.0)], "85 + 5 × 2 = 95 ties 甲's 95; listed by name");
     }
 
+    fn at(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
+    }
+
+    fn task(id: i64, unit: i64, progress: i64, started: &str, deadline: &str, closed: Option<&str>) -> TaskFacts {
+        TaskFacts {
+            id,
+            lead_unit_id: unit,
+            progress,
+            started: at(started),
+            deadline: at(deadline),
+            closed_at: closed.map(at),
+            rejections_in_month: 0,
+            report_every_days: Some(7),
+        }
+    }
+
+    /// The 5 December 试算 of December that scored 侯寨乡 0.0 (its one green task, due 12-18,
+    /// counted as due and missed) and ranked 建设和交通局, overdue since 11-25, second.
+    #[test]
+    fn a_task_not_yet_due_is_never_missed_and_overdue_costs_most() {
+        let (start, now) = (at("2026-12-01 00:00"), at("2026-12-05 10:00"));
+        let units =
+            vec![(1, "建设和交通局".to_string(), 1), (2, "马寨镇".to_string(), 2), (3, "侯寨乡".to_string(), 3)];
+        let tasks = vec![
+            task(10, 1, 80, "2026-11-02 09:00", "2026-11-25 18:00", None), // overdue since 11-25
+            task(20, 2, 100, "2026-11-16 09:00", "2026-12-10 18:00", Some("2026-12-03 16:00")), // closed early
+            task(30, 3, 0, "2026-12-01 09:00", "2026-12-18 18:00", None),  // green, a quarter of its time gone
+        ];
+        let facts = month_facts(&tasks, &units, start, now);
+        let hzx = &facts[2];
+        assert_eq!((hzx.due_in_month, hzx.overdue_open, hzx.not_yet_due, hzx.assessed), (0, 0, 1, false));
+        assert!(hzx.not_assessed_reason().unwrap().starts_with("不参评"));
+        let jsj = &facts[0];
+        assert_eq!((jsj.due_in_month, jsj.closed_on_time, jsj.overdue_open, jsj.assessed), (1, 0, 1, true));
+        assert!((jsj.progress_ratio - 0.8).abs() < 1e-12, "overdue: time 100 %, so only its 80 % counts");
+        let f = ScoreFormula::default();
+        let r = rank(&facts, &f);
+        let got: Vec<_> = r.iter().map(|x| (x.rank, x.unit_name.as_str(), x.score_centi)).collect();
+        // 马寨镇: 60 + 40 = 100. 建设和交通局: 60 × 0 + 40 × 0.8 − 5 = 27.
+        assert_eq!(got, vec![(1, "马寨镇", 10000), (2, "建设和交通局", 2700)]);
+        let na = not_assessed(&facts);
+        assert_eq!(na.iter().map(|x| x.unit_name.as_str()).collect::<Vec<_>>(), vec!["侯寨乡"]);
+
+        // Later in its life the same green task is judged on its progress against its time, and
+        // a task on schedule costs nothing: 侯寨乡 ranks above the overdue unit.
+        let on_schedule = task(30, 3, 70, "2026-11-10 09:00", "2026-12-18 18:00", None);
+        let facts = month_facts(&[tasks[0].clone(), tasks[1].clone(), on_schedule], &units, start, now);
+        assert_eq!((facts[2].progress_judged, facts[2].assessed, facts[2].progress_ratio), (1, true, 1.0));
+        let r = rank(&facts, &f);
+        let got: Vec<_> = r.iter().map(|x| (x.rank, x.unit_name.as_str(), x.score_centi)).collect();
+        // Equal scores: 马寨镇 closed a task on time, 侯寨乡 none (the tie rule).
+        assert_eq!(got, vec![(1, "马寨镇", 10000), (2, "侯寨乡", 10000), (3, "建设和交通局", 2700)]);
+        // Lagging by about 20 points at 65 % of its time (progress 45 %) costs 40 × 0.2 = 8 points,
+        // far less than being overdue.
+        let lagging = task(30, 3, 45, "2026-11-10 09:00", "2026-12-18 18:00", None);
+        let facts = month_facts(&[lagging], &units, start, now);
+        let share = time_percent(at("2026-11-10 09:00"), at("2026-12-18 18:00"), now);
+        assert!((share - 65.26).abs() < 0.01, "{share}");
+        assert_eq!(f.score_centi(&facts[0]), 9190, "60 + 40 × (1 − 0.2026)");
+    }
+
+    #[test]
+    fn time_share_and_schedule_degree() {
+        let (s, d) = (at("2026-11-01 00:00"), at("2026-11-11 00:00"));
+        assert_eq!(time_percent(s, d, at("2026-10-30 00:00")), 0.0, "not started yet");
+        assert_eq!(time_percent(s, d, at("2026-11-06 00:00")), 50.0);
+        assert_eq!(time_percent(s, d, d), 100.0);
+        let backwards = time_percent(d, s, at("2026-10-01 00:00"));
+        assert_eq!(backwards, 0.0, "a deadline before the start does not divide by 0");
+        assert_eq!(task_schedule_degree(50, s, d, at("2026-11-06 00:00")), 1.0, "时间过半、任务过半");
+        assert_eq!(task_schedule_degree(30, s, d, at("2026-11-06 00:00")), 0.8, "20 points behind");
+        assert_eq!(task_schedule_degree(0, s, d, at("2026-11-02 00:00")), 0.9, "just begun, 10 points behind");
+        assert_eq!(task_schedule_degree(37, s, d, at("2026-11-20 00:00")), 0.37, "overdue: its progress only");
+        assert_eq!(task_schedule_degree(150, s, d, at("2026-11-20 00:00")), 1.0, "progress is capped at 100 %");
+        // Judged on progress once its first report is due (weekly: 7 days in), or once half its
+        // time is gone when it reports by milestone.
+        let long = task(1, 1, 0, "2026-11-02 09:00", "2027-03-31 18:00", None);
+        assert!(!progress_judged(&long, at("2026-11-09 08:59")));
+        assert!(progress_judged(&long, at("2026-11-09 09:00")));
+        let milestones = TaskFacts { report_every_days: None, ..long };
+        assert!(!progress_judged(&milestones, at("2027-01-01 00:00")));
+        assert!(progress_judged(&milestones, at("2027-01-17 00:00")), "half of its 149 days gone");
+    }
+
+    #[test]
+    fn facts_published_before_not_assessed_existed_still_read() {
+        // A row as published before: no not_yet_due, progress_judged or assessed.
+        let old = r#"{"unit_id":3,"unit_name":"侯寨乡","sort":3,"tasks_total":1,"due_in_month":1,"closed_on_time":0,
+            "closed_late":0,"overdue_open":0,"rejections":0,"progress_ratio":0.0,"task_ids":[30]}"#;
+        let f: UnitMonthFacts = serde_json::from_str(old).unwrap();
+        assert!(f.assessed, "it was ranked when published");
+        assert_eq!((f.not_yet_due, f.progress_judged), (0, 0));
+        let r = rank(std::slice::from_ref(&f), &ScoreFormula::default());
+        assert_eq!(r.len(), 1);
+        let back: RankedUnit = serde_json::from_str(&serde_json::to_string(&r[0]).unwrap()).unwrap();
+        assert_eq!(back, r[0]);
+        assert!(not_assessed(&[f]).is_empty());
+    }
+
+    /// Times as minutes after 1 November 2026 (the month of the tests below).
+    fn minutes(m: i64) -> NaiveDateTime {
+        at("2026-11-01 00:00") + chrono::Duration::minutes(m)
+    }
+
+    const DAY: i64 = 24 * 60;
+
+    /// A task of unit 1 somewhere around November: started up to two months before the
+    /// cutoff, due within four months of its start, closed (in the month or after it) or open.
+    fn arb_task() -> impl Strategy<Value = TaskFacts> {
+        let cycle = proptest::option::of(prop_oneof![Just(7i64), Just(15), Just(30)]);
+        (0i64..=100, -60 * DAY..30 * DAY, 60i64..120 * DAY, proptest::option::of(0i64..40 * DAY), 0i64..3, cycle)
+            .prop_map(|(progress, start, span, closed, rej, cycle)| TaskFacts {
+                id: 0,
+                lead_unit_id: 1,
+                progress,
+                started: minutes(start),
+                deadline: minutes(start + span),
+                closed_at: closed.map(minutes),
+                rejections_in_month: rej,
+                report_every_days: cycle,
+            })
+    }
+
+    fn arb_formula() -> impl Strategy<Value = ScoreFormula> {
+        (0i64..=100, 0i64..=50, 0i64..=50).prop_map(|(w, o, r)| ScoreFormula {
+            on_time_weight: w as f64,
+            progress_weight: (100 - w) as f64,
+            overdue_penalty: o as f64,
+            rejection_penalty: r as f64,
+        })
+    }
+
+    fn unit_score(tasks: &[TaskFacts], cutoff: NaiveDateTime, f: &ScoreFormula) -> (i64, bool) {
+        let units = [(1, "甲".to_string(), 1)];
+        let x = month_facts(tasks, &units, minutes(0), cutoff).remove(0);
+        (f.score_centi(&x), x.assessed)
+    }
+
+    fn ids(v: Vec<TaskFacts>) -> Vec<TaskFacts> {
+        v.into_iter().enumerate().map(|(i, t)| TaskFacts { id: i as i64 + 1, ..t }).collect()
+    }
+
     fn arb_facts() -> impl Strategy<Value = UnitMonthFacts> {
         (0i64..6, 0i64..6, 0i64..4, 0i64..4, 0i64..=20, 0i64..5).prop_map(|(due, on_time, overdue, rej, pr, sort)| {
             UnitMonthFacts {
@@ -609,8 +906,11 @@ mod tests {
                 closed_on_time: on_time.min(due),
                 closed_late: 0,
                 overdue_open: overdue,
+                not_yet_due: 0,
+                progress_judged: 0,
                 rejections: rej,
                 progress_ratio: pr as f64 / 20.0,
+                assessed: true,
                 task_ids: vec![],
             }
         })
@@ -675,6 +975,101 @@ mod tests {
             let r = rank(&v, &f);
             let rank_of = |id: i64| r.iter().find(|x| x.unit_id == id).unwrap().rank;
             prop_assert!(rank_of(b_id) <= rank_of(w_id));
+        }
+
+        /// Making one open task overdue, or making it lag its time (less progress, an earlier
+        /// start), never raises the unit's score and never takes it out of the ranking.
+        #[test]
+        fn overdue_or_lagging_never_raises_the_score(
+            others in proptest::collection::vec(arb_task(), 0..6),
+            target in arb_task(),
+            cutoff_day in 1i64..=30,
+            early in 0.0f64..1.0,
+            less in 0i64..=100,
+            earlier in 0i64..30 * DAY,
+            f in arb_formula(),
+        ) {
+            let cutoff = minutes(cutoff_day * DAY);
+            // The target is open and not yet due at the cutoff; it starts before the cutoff.
+            let started = target.started.min(cutoff - chrono::Duration::minutes(1));
+            let target = TaskFacts { started, deadline: target.deadline.max(cutoff), closed_at: None, ..target };
+            let with = |t: TaskFacts| {
+                let mut v = others.clone();
+                v.push(t);
+                unit_score(&ids(v), cutoff, &f)
+            };
+            let (before, assessed_before) = with(target.clone());
+            // Overdue: a deadline anywhere between its start and the cutoff.
+            let gone = ((cutoff - started).num_minutes() as f64 * early) as i64;
+            let overdue_at = started + chrono::Duration::minutes(gone);
+            let (after, assessed_after) = with(TaskFacts { deadline: overdue_at, ..target.clone() });
+            prop_assert!(after <= before, "overdue raised {before} to {after}");
+            prop_assert!(assessed_after, "an overdue task is always assessed");
+            let progress = (target.progress - less).max(0);
+            let (after, assessed_after) = with(TaskFacts { progress, ..target.clone() });
+            prop_assert!(after <= before, "less progress raised {before} to {after}");
+            prop_assert_eq!(assessed_after, assessed_before);
+            let (after, assessed_after) =
+                with(TaskFacts { started: started - chrono::Duration::minutes(earlier), ..target.clone() });
+            prop_assert!(after <= before, "more time gone raised {before} to {after}");
+            prop_assert!(assessed_after || !assessed_before);
+        }
+
+        /// A unit whose tasks are all on schedule (closed on time, or keeping up with their time)
+        /// never scores or ranks below one identical but for an overdue task.
+        #[test]
+        fn on_schedule_never_below_overdue(
+            tasks in proptest::collection::vec(arb_task(), 1..6),
+            which in 0usize..6,
+            cutoff_day in 1i64..=30,
+            early in 0.0f64..1.0,
+            rivals in proptest::collection::vec(arb_task(), 0..8),
+            f in arb_formula(),
+        ) {
+            let cutoff = minutes(cutoff_day * DAY);
+            // Put every task on schedule: closed by its deadline within the month, or open, not
+            // yet due, and at least as far along as its time.
+            let good: Vec<TaskFacts> = tasks
+                .into_iter()
+                .map(|t| {
+                    let started = t.started.min(cutoff - chrono::Duration::minutes(1));
+                    let deadline = t.deadline.max(cutoff);
+                    match t.closed_at {
+                        Some(_) => {
+                            TaskFacts { started, deadline, closed_at: Some(cutoff), rejections_in_month: 0, ..t }
+                        }
+                        None => {
+                            let p = time_percent(started, deadline, cutoff).ceil() as i64;
+                            TaskFacts { started, deadline, progress: p.max(t.progress), rejections_in_month: 0, ..t }
+                        }
+                    }
+                })
+                .collect();
+            let open: Vec<usize> = (0..good.len()).filter(|i| good[*i].closed_at.is_none()).collect();
+            prop_assume!(!open.is_empty());
+            let i = open[which % open.len()];
+            let mut bad = good.clone();
+            let s = bad[i].started;
+            bad[i].deadline = s + chrono::Duration::minutes(((cutoff - s).num_minutes() as f64 * early) as i64);
+            let as_unit = |v: &[TaskFacts], unit: i64| -> Vec<TaskFacts> {
+                v.iter().map(|t| TaskFacts { lead_unit_id: unit, ..t.clone() }).collect()
+            };
+            let mut all = as_unit(&good, 1);
+            all.extend(as_unit(&bad, 2));
+            all.extend(as_unit(&rivals, 3));
+            let all = ids(all);
+            let units = [(1, "按期".to_string(), 5), (2, "逾期".to_string(), 1), (3, "其他".to_string(), 3)];
+            let facts = month_facts(&all, &units, minutes(0), cutoff);
+            let (g, b) = (&facts[0], &facts[1]);
+            prop_assert_eq!((g.overdue_open, g.closed_late, g.progress_ratio), (0, 0, 1.0));
+            prop_assert_eq!(f.score_centi(g), 10000, "all on schedule and nothing sent back scores full marks");
+            prop_assert!(f.score_centi(g) >= f.score_centi(b));
+            prop_assert!(b.assessed);
+            let r = rank(&facts, &f);
+            let pos = |id: i64| r.iter().find(|x| x.unit_id == id).map(|x| x.rank);
+            if g.assessed {
+                prop_assert!(pos(1).unwrap() <= pos(2).unwrap(), "{:?}", r);
+            }
         }
 
         /// The annual score of a unit is its mean plus its notices, and the list is sorted best first.

@@ -32,12 +32,17 @@ fn unit(
         unit_name: name.into(),
         sort,
         tasks_total: due + overdue + 1,
-        due_in_month: due,
+        // Tasks still open past their deadline are due too: the old facts left them out, so a
+        // unit with only overdue tasks had "nothing due" and a 100 % on-time rate.
+        due_in_month: due + overdue,
         closed_on_time: on_time,
         closed_late: due - on_time,
         overdue_open: overdue,
+        not_yet_due: 1,
+        progress_judged: 0,
         rejections,
         progress_ratio,
+        assessed: true,
         task_ids: vec![id * 100 + 1, id * 100 + 2],
     }
 }
@@ -48,26 +53,29 @@ fn monthly_ranking_of_a_category_and_the_year() {
     assert!(f.validate().is_ok());
     let oct = vec![
         unit(1, "建设和交通局", 1, 4, 4, 0, 0, 0.9), // 60 + 36 = 96
-        unit(2, "城市管理局", 2, 4, 3, 1, 0, 1.0),   // 45 + 40 − 5 = 80
+        unit(2, "城市管理局", 2, 4, 4, 1, 0, 0.925), // 60 × 4/5 + 37 − 5 = 80
         unit(3, "大学路街道", 10, 2, 2, 0, 1, 0.55), // 60 + 22 − 2 = 80
-        unit(4, "长江路街道", 11, 0, 0, 2, 3, 0.5),  // 60 + 20 − 10 − 6 = 64
+        unit(4, "长江路街道", 11, 0, 0, 2, 3, 0.5),  // 60 × 0/2 + 20 − 10 − 6 = 4
     ];
     let r = rank(&oct, &f);
     let rows: Vec<_> = r.iter().map(|x| (x.rank, x.unit_name.as_str(), x.score)).collect();
+    // 长江路街道 once scored 64 here: its two overdue tasks counted as "nothing due" (100 %).
     assert_eq!(
         rows,
-        vec![(1, "建设和交通局", 96.0), (2, "大学路街道", 80.0), (3, "城市管理局", 80.0), (4, "长江路街道", 64.0)]
+        vec![(1, "建设和交通局", 96.0), (2, "大学路街道", 80.0), (3, "城市管理局", 80.0), (4, "长江路街道", 4.0)]
     );
     assert_eq!(r[2].tie_note.as_deref(), Some("与上一名同分（80.00），逾期未结 1 件，多于上一名的 0 件"));
     assert_eq!(r[3].facts.task_ids, vec![401, 402]);
     let text = f.describe_zh();
     assert!(text.contains("60 × 按期办结率") && text.contains("逾期未结任务少者"), "{text}");
+    assert!(text.contains("尚未到期的任务不计入") && text.contains("不参评"), "{text}");
 
     // A published row survives the JSON round trip the storage layer stores it in.
     let json = serde_json::to_string(&r[1]).unwrap();
     assert_eq!(serde_json::from_str::<xietong_supervision::ranking::RankedUnit>(&json).unwrap(), r[1]);
 
-    let nov = rank(&[unit(1, "建设和交通局", 1, 2, 1, 1, 0, 1.0), unit(4, "长江路街道", 11, 1, 1, 0, 0, 1.0)], &f); // 65, 100
+    // November: 建设和交通局 1 of 3 on time (20 + 40 − 5 = 55), 长江路街道 all on time (100).
+    let nov = rank(&[unit(1, "建设和交通局", 1, 2, 1, 1, 0, 1.0), unit(4, "长江路街道", 11, 1, 1, 0, 0, 1.0)], &f);
     let notices = [
         NoticeEffect { unit_id: 4, kind: NoticeKind::from_code("批评").unwrap() },
         NoticeEffect { unit_id: 1, kind: NoticeKind::Praise },
@@ -77,14 +85,14 @@ fn monthly_ranking_of_a_category_and_the_year() {
         .iter()
         .map(|s| (s.rank, s.unit_name.as_str(), s.months, s.monthly_mean, s.notice_adjustment, s.score))
         .collect();
-    // Equal totals share rank 2 and are listed by name.
+    // Equal totals share rank 1 and are listed by name.
     assert_eq!(
         got,
         vec![
-            (1, "建设和交通局", 2, 80.5, 2.0, 82.5),
-            (2, "城市管理局", 1, 80.0, 0.0, 80.0),
-            (2, "大学路街道", 1, 80.0, 0.0, 80.0),
-            (2, "长江路街道", 2, 82.0, -2.0, 80.0),
+            (1, "城市管理局", 1, 80.0, 0.0, 80.0),
+            (1, "大学路街道", 1, 80.0, 0.0, 80.0),
+            (3, "建设和交通局", 2, 75.5, 2.0, 77.5),
+            (4, "长江路街道", 2, 52.0, -2.0, 50.0),
         ]
     );
 }
@@ -228,6 +236,7 @@ mod month_facts_from_tasks {
             deadline: t(deadline),
             closed_at: closed.map(t),
             rejections_in_month: rejections,
+            report_every_days: Some(7),
         }
     }
 
@@ -241,7 +250,7 @@ mod month_facts_from_tasks {
             task(4, 20, 50, "2026-10-01 09:00", "2026-12-31 18:00", None, 0), // open, ahead of time
         ];
         let units = vec![(10, "甲局".to_string(), 1), (20, "乙镇".to_string(), 2), (30, "丙街道".to_string(), 3)];
-        let f = month_facts(&tasks, &units, start, end, end);
+        let f = month_facts(&tasks, &units, start, end);
         assert_eq!(f.len(), 2, "a unit without tasks in the category is not ranked");
         assert_eq!((f[0].due_in_month, f[0].closed_on_time, f[0].closed_late, f[0].rejections), (2, 1, 1, 1));
         assert_eq!(f[0].task_ids, vec![1, 2]);
@@ -254,7 +263,7 @@ mod month_facts_from_tasks {
     fn a_task_closed_after_the_cutoff_is_still_open_then() {
         let (start, end) = (t("2026-10-01 00:00"), t("2026-10-31 23:59"));
         let tasks = vec![task(1, 10, 40, "2026-10-01 09:00", "2026-10-10 18:00", Some("2026-11-03 10:00"), 0)];
-        let f = month_facts(&tasks, &[(10, "甲局".into(), 1)], start, end, end);
+        let f = month_facts(&tasks, &[(10, "甲局".into(), 1)], start, end);
         assert_eq!((f[0].closed_on_time, f[0].closed_late, f[0].overdue_open), (0, 0, 1));
     }
 }

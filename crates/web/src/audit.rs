@@ -179,6 +179,25 @@ async fn audit_page(
         (Ok(a), Ok(l)) => (a, l),
         (Err(e), _) | (_, Err(e)) => return error_page(&s, Some(&u), &e),
     };
+    let names = match s.db.display_names(&recent.iter().map(|e| e.actor.clone()).collect::<Vec<_>>()).await {
+        Ok(n) => n,
+        Err(e) => return error_page(&s, Some(&u), &e),
+    };
+    let recent: Vec<AuditRow> = recent.iter().map(|e| audit_row(e, &names)).collect();
+    let login_names = match s.db.display_names(&logins.iter().map(|l| l.username.clone()).collect::<Vec<_>>()).await {
+        Ok(n) => n,
+        Err(e) => return error_page(&s, Some(&u), &e),
+    };
+    let logins: Vec<_> = logins
+        .into_iter()
+        .map(|l| {
+            let person = login_names.get(&l.username).cloned();
+            context! { at => l.at, username => l.username, person => person, address => l.address, ok => l.ok,
+            message => l.message }
+        })
+        .collect();
+    let groups: Vec<_> =
+        xietong_storage::labels::AUDIT_GROUPS.iter().map(|(c, l)| context! { code => c, label => l }).collect();
     let flash_ok = raw.iter().find(|(k, _)| k == "ok").map(|(_, v)| v.clone());
     let oldest_allowed = xietong_storage::audit::oldest_purgeable(s.clock.now());
     render(
@@ -187,9 +206,128 @@ async fn audit_page(
         "audit.html",
         Some(&u),
         context! { nav => "audit", verify => verify, recent => recent, logins => logins, flash_ok => flash_ok,
+        groups => groups,
         oldest_allowed => oldest_allowed.to_string(), retention => xietong_storage::audit::RETENTION_DAYS,
         q => serde_json::json!({"who": lq.who, "what": lq.what, "from": lq.from, "to": lq.to, "login": login_search}) },
     )
+}
+
+/// An audit entry as a person reads it: who (post and name), what (操作), on what (对象), and each
+/// changed field before and after, in Chinese. The raw entry stays in the export and the chain.
+#[derive(Serialize)]
+struct AuditRow {
+    seq: i64,
+    at: String,
+    actor: String,
+    action: String,
+    object: String,
+    changes: Vec<FieldChange>,
+}
+
+#[derive(Serialize)]
+struct FieldChange {
+    field: String,
+    before: String,
+    after: String,
+}
+
+fn audit_row(e: &xietong_storage::audit::AuditEntry, names: &std::collections::HashMap<String, String>) -> AuditRow {
+    use xietong_storage::labels::{Kind, label};
+    let parse = |t: &str| -> serde_json::Map<String, serde_json::Value> {
+        match serde_json::from_str::<serde_json::Value>(t) {
+            Ok(serde_json::Value::Object(m)) => m,
+            Ok(serde_json::Value::Null) | Err(_) if t.trim().is_empty() => Default::default(),
+            Ok(v) => [("values".to_string(), v)].into_iter().collect(),
+            Err(_) => [("note".to_string(), serde_json::Value::String(t.to_string()))].into_iter().collect(),
+        }
+    };
+    let (before, mut after) = (parse(&e.before), parse(&e.after));
+    // A review records the status before and the status reached as `to`.
+    if before.contains_key("status")
+        && !after.contains_key("status")
+        && let Some(to) = after.remove("to")
+    {
+        after.insert("status".into(), to);
+    }
+    let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let show = |m: &serde_json::Map<String, serde_json::Value>, k: &str| m.get(k).map(|v| audit_value(&e.entity, k, v));
+    // A field only in `before` was not recorded after (a review keeps only what it changed).
+    let changes = keys
+        .into_iter()
+        .filter_map(|k| {
+            let (b, a) = (show(&before, k), show(&after, k));
+            let (before, after) = match (b, a) {
+                (Some(b), Some(a)) if a == b => (String::new(), a),
+                (Some(b), Some(a)) => (b, a),
+                (None, Some(a)) => (String::new(), a),
+                (Some(b), None) => (String::new(), format!("{b}（变更前）")),
+                (None, None) => return None,
+            };
+            Some(FieldChange { field: label(Kind::Field, k), before, after })
+        })
+        .collect();
+    AuditRow {
+        seq: e.seq,
+        at: e.at.replace('T', " ").chars().take(19).collect(),
+        actor: names.get(&e.actor).cloned().unwrap_or_else(|| e.actor.clone()),
+        action: label(Kind::AuditAction, &e.action),
+        // A reported figure is named by its key; other records by their number.
+        object: match e.entity.as_str() {
+            "reported_baseline" => {
+                format!("{}：{}", label(Kind::Record, &e.entity), label(Kind::Baseline, &e.entity_id))
+            }
+            _ => format!("{} {}", label(Kind::Record, &e.entity), e.entity_id),
+        },
+        changes,
+    }
+}
+
+/// One value of an audit entry in words: codes through the label table, yes/no for flags.
+fn audit_value(entity: &str, key: &str, v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    use xietong_storage::labels::{Kind, label, lookup};
+    match v {
+        Value::Null => "空".into(),
+        Value::Bool(b) => if *b { "是" } else { "否" }.into(),
+        Value::Number(n) => n
+            .as_f64()
+            .map(|f| if f.fract() == 0.0 { format!("{}", f as i64) } else { format!("{f}") })
+            .unwrap_or_else(|| n.to_string()),
+        Value::Array(a) => {
+            let parts: Vec<String> = a.iter().map(|x| audit_value(entity, key, x)).collect();
+            if parts.is_empty() { "无".into() } else { parts.join("、") }
+        }
+        Value::Object(m) => m
+            .iter()
+            .map(|(k, x)| format!("{}：{}", label(Kind::Field, k), audit_value(entity, k, x)))
+            .collect::<Vec<_>>()
+            .join("；"),
+        Value::String(s) => {
+            // Only a code-shaped string is looked up; anything a person typed is shown as typed.
+            if s.is_empty() || !s.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+                return if s.is_empty() { "空".into() } else { s.clone() };
+            }
+            let kinds: &[Kind] = match (entity, key) {
+                ("task", _) => &[Kind::TaskStatus, Kind::Source, Kind::Cycle],
+                ("problem", _) => &[Kind::ProblemStatus],
+                ("docking", _) => &[Kind::Stage],
+                ("project", _) => &[Kind::ProjectKind],
+                ("tech_problems" | "experts" | "achievements", "action") => &[Kind::ReviewAction],
+                ("tech_problems" | "experts" | "achievements", _) => &[Kind::ReviewStatus],
+                (_, "role") => &[Kind::Role],
+                (_, "kind") => &[Kind::NoticeKind, Kind::ContractType, Kind::DataScope],
+                _ => &[],
+            };
+            let everything = Kind::ALL;
+            kinds
+                .iter()
+                .chain(everything.iter().filter(|k| **k != Kind::Field))
+                .find_map(|k| lookup(*k, s))
+                .unwrap_or_else(|| format!("未知（{s}）"))
+        }
+    }
 }
 
 async fn audit_purge_submit(

@@ -76,6 +76,9 @@ struct Series {
     /// SVG polyline points.
     points: String,
     dots: Vec<(f64, f64, String)>,
+    /// The rank in each month of the trend ("—" when the unit was not ranked that month), for the
+    /// table under the chart: every series listed is readable even where lines overlap.
+    ranks: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -84,6 +87,73 @@ struct Trend {
     months: Vec<(f64, String)>,
     max_rank: i64,
     series: Vec<Series>,
+    /// Units beyond the palette, listed in the table only.
+    more: Vec<Series>,
+}
+
+/// Published rankings by category name, each category's months in order: (month, ranking id).
+fn by_category(published: Vec<xietong_storage::rankings::RankingSummary>) -> BTreeMap<String, Vec<(String, i64)>> {
+    let mut out: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
+    for p in published {
+        out.entry(p.category_name).or_default().push((p.month, p.id));
+    }
+    for months in out.values_mut() {
+        months.sort();
+    }
+    out
+}
+
+/// One category's trend: a line per unit shown (coloured while the palette lasts), x by month,
+/// y by rank. Series that would draw on top of one another are moved apart by 3 px each, so
+/// every line listed in the legend is seen; with one month there are no lines, only points.
+fn trend(
+    category: String,
+    months: &[(String, Vec<xietong_supervision::ranking::RankedUnit>)],
+    shown: impl Fn(i64) -> bool,
+) -> Option<Trend> {
+    let mut ranks: BTreeMap<(i64, String), Vec<Option<i64>>> = BTreeMap::new();
+    let mut first_seen: Vec<(i64, String)> = vec![];
+    for (i, (_, rows)) in months.iter().enumerate() {
+        for r in rows.iter().filter(|r| shown(r.unit_id)) {
+            let key = (r.unit_id, r.unit_name.clone());
+            let e = ranks.entry(key.clone()).or_insert_with(|| {
+                first_seen.push(key);
+                vec![None; months.len()]
+            });
+            e[i] = Some(r.rank);
+        }
+    }
+    if ranks.is_empty() {
+        return None;
+    }
+    let max_rank = ranks.values().flatten().flatten().copied().max().unwrap_or(1).max(1);
+    let x = |i: usize| 40.0 + i as f64 * if months.len() > 1 { 360.0 / (months.len() - 1) as f64 } else { 0.0 };
+    let y = |rank: i64| 20.0 + (rank - 1) as f64 * if max_rank > 1 { 140.0 / (max_rank - 1) as f64 } else { 0.0 };
+    let mut drawn: Vec<Vec<Option<i64>>> = vec![];
+    let mut series = vec![];
+    let mut more = vec![];
+    for (k, key) in first_seen.iter().enumerate() {
+        let r = &ranks[key];
+        let same = drawn.iter().filter(|d| *d == r).count() as f64;
+        drawn.push(r.clone());
+        let pts: Vec<(f64, f64, i64, usize)> =
+            r.iter().enumerate().filter_map(|(i, v)| v.map(|v| (x(i), y(v) + 3.0 * same, v, i))).collect();
+        let s = Series {
+            name: key.1.clone(),
+            color: PALETTE.get(k).copied().unwrap_or("#757575"),
+            points: pts.iter().map(|(x, y, _, _)| format!("{x:.0},{y:.0}")).collect::<Vec<_>>().join(" "),
+            dots: pts.iter().map(|(x, y, v, i)| (*x, *y, format!("{} {} 第{v}名", key.1, months[*i].0))).collect(),
+            ranks: r.iter().map(|v| v.map_or("—".into(), |v| format!("第{v}名"))).collect(),
+        };
+        if k < PALETTE.len() { series.push(s) } else { more.push(s) }
+    }
+    Some(Trend {
+        category,
+        months: months.iter().enumerate().map(|(i, m)| (x(i), m.0.clone())).collect(),
+        max_rank,
+        series,
+        more,
+    })
 }
 
 const PALETTE: [&str; 8] = ["#b71c1c", "#1565c0", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#5d4037", "#455a64"];
@@ -188,61 +258,48 @@ pub(crate) async fn dashboard_with(
     };
     let max_total = units.iter().map(|c| c.total).max().unwrap_or(1).max(1);
 
-    // Ranking trend: per category, each unit's rank over the published months (top = 1st).
+    // Ranking trend: per category, each unit's rank over the published months (top = 1st). A
+    // leader sees a category of his area whole, and in other categories the units of his area.
+    let published = match s.db.list_rankings(None).await {
+        Ok(p) => p,
+        Err(e) => return error_page(&s, Some(&u), &e),
+    };
     let mut trends = vec![];
-    let published = s.db.list_rankings(None).await.unwrap_or_default();
-    let area_units: Option<Vec<i64>> =
-        area.as_ref().filter(|a| !a.units.is_empty()).map(|a| a.units.iter().map(|x| x.0).collect());
-    let mut by_cat_r: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
-    for p in &published {
-        by_cat_r.entry(p.category_name.clone()).or_default().push((p.month.clone(), p.id));
-    }
-    for (cat, mut months) in by_cat_r {
-        months.sort();
-        let mut series: BTreeMap<String, Vec<(usize, i64)>> = BTreeMap::new();
-        let mut max_rank = 1;
-        for (i, (_, rid)) in months.iter().enumerate() {
-            if let Ok(v) = s.db.get_ranking(*rid).await {
-                for r in v.rows {
-                    if area_units.as_ref().is_some_and(|a| !a.contains(&r.unit_id)) {
-                        continue;
-                    }
-                    max_rank = max_rank.max(r.rank);
-                    series.entry(r.unit_name.clone()).or_default().push((i, r.rank));
-                }
+    for (category, rankings) in by_category(published) {
+        let whole = area.as_ref().is_none_or(|a| a.categories.iter().any(|c| c.1 == category));
+        let mut views = vec![];
+        for (month, id) in rankings {
+            match s.db.get_ranking(id).await {
+                Ok(v) => views.push((month, v.rows)),
+                Err(e) => return error_page(&s, Some(&u), &e),
             }
         }
-        let x = |i: usize| 40.0 + i as f64 * if months.len() > 1 { 360.0 / (months.len() - 1) as f64 } else { 0.0 };
-        let y = |rank: i64| 20.0 + (rank - 1) as f64 * if max_rank > 1 { 140.0 / (max_rank - 1) as f64 } else { 0.0 };
-        let series: Vec<Series> = series
-            .into_iter()
-            .take(PALETTE.len())
-            .enumerate()
-            .map(|(k, (name, pts))| Series {
-                color: PALETTE[k],
-                points: pts.iter().map(|(i, r)| format!("{:.0},{:.0}", x(*i), y(*r))).collect::<Vec<_>>().join(" "),
-                dots: pts.iter().map(|(i, r)| (x(*i), y(*r), format!("{name} {} 第{r}名", months[*i].0))).collect(),
-                name,
-            })
-            .collect();
-        if series.is_empty() {
-            continue;
+        let shown = |unit_id: i64| whole || area.as_ref().is_some_and(|a| a.units.iter().any(|x| x.0 == unit_id));
+        if let Some(t) = trend(category, &views, shown) {
+            trends.push(t);
         }
-        trends.push(Trend {
-            category: cat,
-            months: months.iter().enumerate().map(|(i, m)| (x(i), m.0.clone())).collect(),
-            max_rank,
-            series,
-        });
     }
+    let area_units: Option<Vec<i64>> =
+        area.as_ref().filter(|a| !a.units.is_empty()).map(|a| a.units.iter().map(|x| x.0).collect());
 
-    let mut indicators = s.db.all_indicators(&u, snap.now.date()).await.unwrap_or_default();
+    let mut indicators = match s.db.all_indicators(&u, snap.now.date()).await {
+        Ok(i) => i,
+        Err(e) => return error_page(&s, Some(&u), &e),
+    };
     if let Some(a) = &area_units {
         indicators.retain(|i| a.contains(&i.lead_unit_id));
     }
-    let visits =
-        s.db.visits(if u.role == Role::Leader { Some(u.person_id) } else { None }, 20).await.unwrap_or_default();
-    let all_units = if u.role == Role::Supervisor { s.db.list_units().await.unwrap_or_default() } else { vec![] };
+    let visits = match s.db.visits(if u.role == Role::Leader { Some(u.person_id) } else { None }, 20).await {
+        Ok(v) => v,
+        Err(e) => return error_page(&s, Some(&u), &e),
+    };
+    let all_units = match u.role {
+        Role::Supervisor => match s.db.list_units().await {
+            Ok(units) => units,
+            Err(e) => return error_page(&s, Some(&u), &e),
+        },
+        _ => vec![],
+    };
     // The same list /problems?status=unresolved shows.
     let open_problems = match s.db.list_problems(&u, Some(xietong_storage::problems::UNRESOLVED), snap.now).await {
         Ok(p) => p.len(),

@@ -71,6 +71,17 @@ pub fn upload_too_large(limit: usize) -> StoreError {
 
 /// An error in the shape the caller reads: the API's JSON for `/api/…`, a Chinese page otherwise.
 pub fn error_response(s: &crate::AppState, path: &str, status: StatusCode, message: &str) -> Response {
+    error_response_for(s, path, status, message, None)
+}
+
+/// [`error_response`] with the signed-in user's menu on the page, when there is one.
+fn error_response_for(
+    s: &crate::AppState,
+    path: &str,
+    status: StatusCode,
+    message: &str,
+    user: Option<&xietong_storage::auth::SessionUser>,
+) -> Response {
     if path.starts_with("/api/") {
         (status, axum::Json(ErrorBody { error: message.to_string(), field: None, fields: vec![] })).into_response()
     } else {
@@ -78,7 +89,7 @@ pub fn error_response(s: &crate::AppState, path: &str, status: StatusCode, messa
             s,
             status,
             "error.html",
-            None,
+            user,
             minijinja::context! { message => message, status => status.as_u16() },
         )
     }
@@ -134,6 +145,9 @@ fn shaped(res: &Response) -> bool {
 /// shape of every other error. A 413 is [`body_limit`]'s, which knows the limit.
 pub async fn plain_errors(State(s): State<crate::AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
+    // Kept to show the signed-in user's menu on an error page (an unknown path has no guard that
+    // resolved the session).
+    let headers = req.headers().clone();
     let res = next.run(req).await;
     let status = res.status();
     if !(status.is_client_error() || status.is_server_error())
@@ -142,8 +156,19 @@ pub async fn plain_errors(State(s): State<crate::AppState>, req: Request, next: 
     {
         return res;
     }
+    if status == StatusCode::BAD_REQUEST {
+        // A path parameter that is not a number (`/tasks/abc`): axum says "Cannot parse `abc` to a
+        // `i64`"; say in Chinese that the address's number is wrong (without echoing it).
+        let body = axum::body::to_bytes(res.into_body(), 4096).await.unwrap_or_default();
+        let text = String::from_utf8_lossy(&body);
+        let message = if text.contains("Cannot parse") {
+            "地址中的编号无效：编号应为数字，请从列表中打开记录"
+        } else {
+            "请求格式错误：路径、查询参数或请求内容无法识别"
+        };
+        return error_response_for(&s, &path, status, message, page_user(&s, &path, headers).await.as_ref());
+    }
     let message = match status {
-        StatusCode::BAD_REQUEST => "请求格式错误：路径、查询参数或请求内容无法识别",
         StatusCode::NOT_FOUND => "未找到该地址",
         StatusCode::METHOD_NOT_ALLOWED => "该地址不支持这种请求方式",
         StatusCode::UNSUPPORTED_MEDIA_TYPE => {
@@ -156,5 +181,20 @@ pub async fn plain_errors(State(s): State<crate::AppState>, req: Request, next: 
         s if s.is_server_error() => "服务器内部错误",
         _ => "请求未完成",
     };
-    error_response(&s, &path, status, message)
+    error_response_for(&s, &path, status, message, page_user(&s, &path, headers).await.as_ref())
+}
+
+/// The signed-in user of a page request, from its cookie (none for the API).
+async fn page_user(
+    s: &crate::AppState,
+    path: &str,
+    headers: axum::http::HeaderMap,
+) -> Option<xietong_storage::auth::SessionUser> {
+    if path.starts_with("/api/") {
+        return None;
+    }
+    let mut req = axum::http::Request::new(());
+    *req.headers_mut() = headers;
+    let (parts, ()) = req.into_parts();
+    crate::auth::resolve(&parts, s).await.ok().flatten().map(|(u, _)| u)
 }

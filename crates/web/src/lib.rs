@@ -18,6 +18,7 @@ pub mod inbox;
 pub mod indicators;
 pub mod inspections;
 pub mod lists;
+pub mod metrics;
 pub mod notices;
 pub mod org;
 pub mod pages;
@@ -87,6 +88,8 @@ pub struct Inner {
     pub heavy: Arc<tokio::sync::Semaphore>,
     /// Where attachment bytes are stored (see [`attachments::Blobs`]).
     pub blobs: attachments::Blobs,
+    /// The operator's figures at `/metrics`, and who may read them.
+    pub metrics: metrics::Metrics,
 }
 
 /// How many CPU-heavy jobs may run at once: one core fewer than the machine has (at least one),
@@ -109,6 +112,8 @@ pub struct Deployment {
     pub public_origin: Option<String>,
     /// Most bytes of an uploaded file (imports, the 通报 template).
     pub upload_limit: usize,
+    /// Who may read `/metrics` besides a direct local connection.
+    pub metrics: metrics::Access,
 }
 
 /// The upload limit, in MiB, when none is set: a 20 000-row import fits easily, and the readers
@@ -122,6 +127,7 @@ impl Default for Deployment {
             trusted_proxies: vec![],
             public_origin: None,
             upload_limit: DEFAULT_UPLOAD_LIMIT_MB * 1024 * 1024,
+            metrics: metrics::Access::default(),
         }
     }
 }
@@ -183,6 +189,7 @@ impl AppState {
             login_limit: RwLock::new(Arc::new(LoginLimit::new(per_minute))),
             heavy: Arc::new(tokio::sync::Semaphore::new(heavy_permits())),
             blobs: attachments::Blobs::in_memory(),
+            metrics: metrics::Metrics::new(),
         })))
     }
 
@@ -202,6 +209,7 @@ impl AppState {
         inner.trusted_proxies = d.trusted_proxies;
         inner.public_origin = d.public_origin;
         inner.upload_limit = d.upload_limit;
+        inner.metrics.access = d.metrics;
         Ok(AppState(Arc::new(inner)))
     }
 
@@ -302,7 +310,7 @@ impl AppState {
 
 /// Every page route, in one router that remembers them (see [`policy::PAGES`]).
 pub fn page_routes() -> policy::Pages {
-    pages::router()
+    pages::router().merge(metrics::page_router())
 }
 
 pub fn router(state: AppState) -> Router {
@@ -328,6 +336,7 @@ pub fn router(state: AppState) -> Router {
         // The limits are error::body_limit's; the extractors' own default (2 MB) would undercut them.
         .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn_with_state(state.clone(), security_headers))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .with_state(state)
 }
 
@@ -395,7 +404,10 @@ pub fn spawn_scheduler(state: AppState, every: Duration) -> tokio::task::JoinHan
                 tracing::warn!(error = %e, "reloading calendar failed");
             }
             let snap = state.snapshot();
-            match state.db.sweep(&snap.ctx(), 500).await {
+            let t0 = std::time::Instant::now();
+            let swept = state.db.sweep(&snap.ctx(), 500).await;
+            state.metrics.sweep_done(t0.elapsed(), swept.as_ref().ok());
+            match swept {
                 Ok(r) if r.steps_fired > 0 => {
                     tracing::info!(checked = r.tasks_checked, fired = r.steps_fired, "escalation sweep")
                 }

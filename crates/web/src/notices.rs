@@ -304,6 +304,7 @@ fn notice_doc(n: &Notice, issuer: String) -> NoticeDoc {
             }]
         },
         laggards: vec![],
+        annex: vec![],
     }
 }
 

@@ -23,9 +23,12 @@ pub enum Allow {
     Public,
     /// Signed-in users of these roles.
     Roles(&'static [Role]),
+    /// No session: the operator's monitoring, for this machine, listed addresses or a token
+    /// ([`crate::metrics::may_scrape`]); never a page for people.
+    Operator,
 }
 
-use Allow::{Public, Roles};
+use Allow::{Operator, Public, Roles};
 
 const ALL: &[Role] = &Role::ALL;
 /// The district's own staff: supervision work.
@@ -74,6 +77,8 @@ pub const TABLE: &[(&str, &str, Allow)] = &[
     ("GET", "/api/contracts/{id}/attachments", Roles(PLATFORM)),
     ("POST", "/api/contracts/{id}/attachments", Roles(BUREAU)),
     ("POST", "/api/contracts", Roles(BUREAU)),
+    ("GET", "/api/docking-baselines", Roles(STATS)),
+    ("PUT", "/api/docking-baselines/{figure}", Roles(BUREAU)),
     ("GET", "/api/docking-stats", Roles(STATS)),
     ("GET", "/api/dockings", Roles(PLATFORM)),
     ("POST", "/api/dockings", Roles(&[TechBureau, Enterprise])),
@@ -248,6 +253,7 @@ pub const PAGES: &[(&str, &str, Allow)] = &[
     ("GET", "/docking/review", Roles(BUREAU)),
     ("POST", "/docking/review/{lib}/{id}", Roles(BUREAU)),
     ("GET", "/docking/stats", Roles(STATS)),
+    ("POST", "/docking/stats/baselines/{figure}", Roles(BUREAU)),
     ("GET", "/enterprises", Roles(PLATFORM)),
     ("GET", "/industries", Roles(PLATFORM)),
     ("GET", "/imports", Roles(DISTRICT)),
@@ -265,6 +271,7 @@ pub const PAGES: &[(&str, &str, Allow)] = &[
     ("GET", "/login", Public),
     ("POST", "/login", Public),
     ("POST", "/logout", Public),
+    ("GET", "/metrics", Operator),
     ("POST", "/notice-template", Roles(&[Admin, Supervisor])),
     ("POST", "/notice-template/reset", Roles(&[Admin, Supervisor])),
     ("GET", "/notices", Roles(DISTRICT)),
@@ -315,6 +322,23 @@ pub const PAGES: &[(&str, &str, Allow)] = &[
     ("POST", "/visits", Roles(&[Leader])),
     ("POST", "/visits/{id}/tasks", Roles(SUPERVISOR)),
 ];
+
+/// [`PAGES`] as JSON: `[{"method", "path", "roles": [role codes] | "public" | "operator"}]`.
+pub fn pages_json() -> String {
+    let rows: Vec<serde_json::Value> = PAGES
+        .iter()
+        .map(|(m, p, a)| {
+            let roles = match a {
+                Public => serde_json::json!("public"),
+                // The scraper of /metrics, not a person's role.
+                Operator => serde_json::json!("operator"),
+                Roles(r) => serde_json::json!(r.iter().map(|r| r.code()).collect::<Vec<_>>()),
+            };
+            serde_json::json!({ "method": m, "path": p, "roles": roles })
+        })
+        .collect();
+    serde_json::Value::Array(rows).to_string()
+}
 
 /// A router of pages that remembers its routes (method and path), so the permission test can walk
 /// every one.
@@ -384,6 +408,8 @@ enum Verdict {
     Undeclared(String),
     /// Signed in with a role the table does not list for the route.
     Denied(SessionUser),
+    /// Not a caller the operator's routes admit.
+    NotOperator,
     Failed(xietong_storage::StoreError),
 }
 
@@ -395,6 +421,8 @@ async fn judge(table: &[(&str, &str, Allow)], state: &AppState, req: Request) ->
     match find(table, req.method(), &path) {
         None => Verdict::Undeclared(format!("{} {path}", req.method())),
         Some(Public) => Verdict::Pass(req),
+        Some(Operator) if crate::metrics::may_scrape(state, &req) => Verdict::Pass(req),
+        Some(Operator) => Verdict::NotOperator,
         Some(Roles(roles)) => {
             let (mut parts, body) = req.into_parts();
             match crate::auth::resolve(&parts, state).await {
@@ -421,6 +449,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         Verdict::Pass(req) => next.run(req).await,
         Verdict::Undeclared(r) => refuse(format!("{REFUSED}：接口 {r} 未在权限表中声明")),
         Verdict::Denied(u) => refuse(format!("{REFUSED}：{}不能调用 {route}", u.role.label_zh())),
+        Verdict::NotOperator => refuse(crate::metrics::REFUSAL.into()),
         Verdict::Failed(e) => crate::error::ApiError(e).into_response(),
     }
 }
@@ -434,6 +463,7 @@ pub async fn page_guard(State(state): State<AppState>, req: Request, next: Next)
         Verdict::Pass(req) => next.run(req).await,
         Verdict::Undeclared(r) => denied(None, format!("{REFUSED}：页面 {r} 未在权限表中声明")),
         Verdict::Denied(u) => denied(Some(&u), format!("{REFUSED}：{}不能访问此页面", u.role.label_zh())),
+        Verdict::NotOperator => denied(None, crate::metrics::REFUSAL.into()),
         Verdict::Failed(e) => crate::pages::error_page(&state, None, &e),
     }
 }
@@ -450,6 +480,7 @@ pub fn document_roles(mut doc: serde_json::Value) -> serde_json::Value {
             let Some(op) = op.as_object_mut() else { continue };
             let (roles, line) = match allow {
                 Public => (vec![], "无需登录。".to_string()),
+                Operator => (vec![], "运维监控：仅限本机或所列地址。".to_string()),
                 Roles(r) => {
                     let labels: Vec<&str> = r.iter().map(|r| r.label_zh()).collect();
                     let line = format!("可用角色：{}。", labels.join("、"));

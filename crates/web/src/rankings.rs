@@ -194,7 +194,8 @@ async fn rankings_page(
         Some(&u),
         context! { nav => "rankings", categories => categories, published => published, preview => preview, flash_err => error,
         month => month_s, category_id => q.category_id, may_rank => may_rank, year => year,
-        formula_text => settings.as_ref().map(|s| s.formula.describe_zh()), settings => settings },
+        formula_text => settings.as_ref().map(|s| s.formula.describe_zh()),
+        formula_summary => settings.as_ref().map(|s| s.formula.summary_zh()), settings => settings },
     )
 }
 
@@ -236,6 +237,10 @@ async fn publish_submit(State(s): State<AppState>, PageUser(u, _): PageUser, For
         let month = Month::parse("月份", &f.month)?;
         let now = s.clock.now();
         let preview = s.db.preview_ranking(&u, cat, month, now).await?;
+        // A month that cannot be published is refused now, not after a confirmation.
+        if let Some(why) = &preview.publish_refusal {
+            return Err(StoreError::Conflict(why.clone()));
+        }
         let digest = shown(&preview);
         if f.confirm == "1" && f.shown == digest {
             return s.db.publish_ranking(&u, cat, month, now).await.map(Ok);
@@ -314,11 +319,11 @@ async fn ranking_page(State(s): State<AppState>, PageUser(u, _): PageUser, Path(
     };
     // Drill-down: the tasks each score was computed from, for those whose data scope covers them.
     let mut tasks: HashMap<String, Vec<(i64, String)>> = HashMap::new();
-    for r in &v.rows {
-        let visible = u.in_scope(xietong_supervision::UnitId(r.unit_id));
-        if visible {
-            let t = s.db.task_titles(&r.facts.task_ids).await.unwrap_or_default();
-            tasks.insert(r.unit_id.to_string(), t);
+    let listed = v.rows.iter().map(|r| &r.facts).chain(v.not_assessed.iter().map(|r| &r.facts));
+    for f in listed {
+        if u.in_scope(xietong_supervision::UnitId(f.unit_id)) {
+            let t = s.db.task_titles(&f.task_ids).await.unwrap_or_default();
+            tasks.insert(f.unit_id.to_string(), t);
         }
     }
     let notices: Vec<_> =
@@ -365,7 +370,7 @@ fn ranking_columns() -> Vec<Column> {
         c("单位", 18.0),
         c("得分", 8.0),
         c("任务数", 8.0),
-        c("当月到期/办结", 12.0),
+        c("应结任务", 12.0),
         c("按期办结", 10.0),
         c("逾期办结", 10.0),
         c("逾期未结", 10.0),
@@ -376,6 +381,13 @@ fn ranking_columns() -> Vec<Column> {
 }
 
 fn ranking_cells(v: &RankingView) -> Vec<Vec<Cell>> {
+    let unranked = v.not_assessed.iter().map(|r| {
+        let mut cells = vec![Cell::Text("—".into()), Cell::Text(r.unit_name.clone()), Cell::Text("不参评".into())];
+        cells.push(Cell::Number(r.facts.tasks_total as f64));
+        cells.extend((0..6).map(|_| Cell::Text(String::new())));
+        cells.push(Cell::Text(r.reason.clone()));
+        cells
+    });
     v.rows
         .iter()
         .map(|r| {
@@ -393,6 +405,7 @@ fn ranking_cells(v: &RankingView) -> Vec<Vec<Cell>> {
                 Cell::Text(r.tie_note.clone().unwrap_or_default()),
             ]
         })
+        .chain(unranked)
         .collect()
 }
 
@@ -432,17 +445,18 @@ pub async fn compose_ranking_notice(s: &AppState, v: &RankingView) -> Result<Not
         }
     }
     let top: Vec<String> = v.rows.iter().filter(|r| r.rank <= 3).map(|r| r.unit_name.clone()).collect();
-    let mut paragraphs = vec![
-        format!(
-            "按照“五项督查机制”要求，{}牵头对承担{}任务的{}个单位{}年{}月工作推进情况进行了排名，现将有关情况通报如下。",
-            v.lead_unit_name.clone().unwrap_or_else(|| "督查局".into()),
-            v.category_name,
-            v.rows.len(),
-            y,
-            m
-        ),
-        format!("评分规则：{}", v.formula_text),
-    ];
+    let mut paragraphs = vec![format!(
+        "按照“五项督查机制”要求，{}牵头对承担{}任务的{}个单位{}年{}月工作推进情况进行了排名，现将有关情况通报如下。",
+        v.lead_unit_name.clone().unwrap_or_else(|| "督查局".into()),
+        v.category_name,
+        v.rows.len(),
+        y,
+        m
+    )];
+    if !v.not_assessed.is_empty() {
+        let names: Vec<&str> = v.not_assessed.iter().map(|r| r.unit_name.as_str()).collect();
+        paragraphs.push(format!("{}截至月末没有应结任务，在办任务也都刚交办，本月不参评。", names.join("、")));
+    }
     if !top.is_empty() {
         paragraphs.push(format!("排名靠前的单位：{}。", top.join("、")));
     }
@@ -483,6 +497,8 @@ pub async fn compose_ranking_notice(s: &AppState, v: &RankingView) -> Result<Not
             caption: format!("{}年{}月{}工作排名", y, m, v.category_name), headers, rows
         }],
         laggards,
+        // The method as it was when the month was published, once, as an annex line.
+        annex: vec![format!("附：评分办法　{}", v.formula_text)],
     })
 }
 

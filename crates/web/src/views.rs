@@ -251,6 +251,14 @@ pub fn environment() -> minijinja::Environment<'static> {
         "password.html",
         "online.html"
     );
+    // Every code a page shows goes through the one label table: `{{ e.status|label("extension") }}`.
+    env.add_filter("label", |code: minijinja::Value, kind: String| -> Result<String, minijinja::Error> {
+        let kind = xietong_storage::labels::Kind::from_code(&kind).ok_or_else(|| {
+            minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, format!("unknown label kind {kind}"))
+        })?;
+        let code = if code.is_none() || code.is_undefined() { String::new() } else { code.to_string() };
+        Ok(xietong_storage::labels::label(kind, &code))
+    });
     env.add_filter("dt", |s: String| s.replace('T', " ").chars().take(16).collect::<String>());
     env.add_filter("d", |s: String| s.chars().take(10).collect::<String>());
     // Numbers as a clerk writes them: no trailing ".0", at most two decimals.

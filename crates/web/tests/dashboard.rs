@@ -157,3 +157,119 @@ async fn the_light_filter_is_the_light_each_row_shows() {
         tdb.cleanup().await;
     });
 }
+
+/// The ranking trend shows what was published: a leader sees each category of his 分包 area
+/// whole (the 区长's area holds every ranked category, and his board said 「尚无已发布的月度排名」
+/// while five were published), and every unit a trend lists has its line drawn and its ranks in
+/// the table under the chart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ranking_trend_draws_every_unit_it_lists() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt("2026-12-05 10:00")).await else { continue };
+        let sup = Client::login(&app, "duchaju").await;
+        let (s, list) = sup.get("/api/rankings").await;
+        assert_eq!(s, 200, "{list}");
+        // Units ranked per category over all published months.
+        let mut units: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();
+        for r in list.as_array().unwrap() {
+            let (_, v) = sup.get(&format!("/api/rankings/{}", r["id"])).await;
+            let cat = r["category_name"].as_str().unwrap().to_string();
+            for row in v["rows"].as_array().unwrap() {
+                units.entry(cat.clone()).or_default().insert(row["unit_name"].as_str().unwrap().to_string());
+            }
+        }
+        assert!(units.len() >= 3 && units.values().any(|u| u.len() >= 5), "{units:?}");
+        let trends = |html: &str| -> Vec<(String, usize, usize, usize)> {
+            html.split("<div class=\"card trend\"><b>")
+                .skip(1)
+                .map(|card| {
+                    let card = card.split("查看各期排名").next().unwrap();
+                    let name = card.split("</b>").next().unwrap().to_string();
+                    let legend = card
+                        .split("class=\"chart-legend\"")
+                        .nth(1)
+                        .map_or(0, |l| l.split("</div>").next().unwrap().matches("■").count());
+                    let table = card.split("trend-table").nth(1).unwrap().split("</table>").next().unwrap();
+                    (name, card.matches("<polyline").count(), legend, table.matches("<tr><td>").count())
+                })
+                .collect()
+        };
+        for (name, whole) in [("quzhang", true), ("duchaju", true), ("fqz_cj", false), ("fqz_sh", false)] {
+            let c = Client::login(&app, name).await;
+            let html = page(&c, "/dashboard").await;
+            assert!(html.contains("id=\"legend-lights\""), "{name}: the lights chart has a legend");
+            let found = trends(&html);
+            if whole {
+                assert!(!html.contains("尚无已发布的月度排名"), "{name}");
+                let names: Vec<&String> = found.iter().map(|t| &t.0).collect();
+                assert_eq!(names, units.keys().collect::<Vec<_>>(), "{name}: every ranked category");
+            }
+            for (cat, lines, legend, rows) in &found {
+                if whole {
+                    assert_eq!(*rows, units[cat].len(), "{name}: {cat} lists every ranked unit");
+                }
+                assert_eq!(lines, legend, "{name}: {cat} draws a line for every unit of its legend");
+                assert!(rows >= legend, "{name}: {cat}");
+            }
+        }
+        tdb.cleanup().await;
+    });
+}
+
+/// 科技统计: every figure that counts records is the number of records its link lists, and the
+/// contracts' sums are the sums of what their links list — read through the API the pages use,
+/// with the same filters, for the 科技局 and the 区长.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_figure_of_the_statistics_is_what_its_link_lists() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt("2026-12-05 10:00")).await else { continue };
+        for name in ["kejiju", "quzhang"] {
+            let c = Client::login(&app, name).await;
+            let (s, st) = c.get("/api/docking-stats").await;
+            assert_eq!(s, 200, "{st}");
+            // A page link and the API list with the same filters.
+            let list = |href: &str| {
+                let (path, query) = href.split_once('?').unwrap_or((href, ""));
+                let api = match path {
+                    "/enterprises" => "/api/enterprises",
+                    "/docking/platforms" => "/api/platforms",
+                    "/docking/contracts" => "/api/contracts",
+                    "/docking/dockings" => "/api/dockings",
+                    other => panic!("a figure links to a list: {other}"),
+                };
+                format!("{api}?{query}")
+            };
+            let mut checked = 0;
+            for f in st["figures"].as_array().unwrap() {
+                let (s, rows) = c.get(&list(f["href"].as_str().unwrap())).await;
+                assert_eq!(s, 200, "{f}: {rows}");
+                let rows = rows.as_array().unwrap();
+                let value = f["value"].as_f64().unwrap();
+                let shown = match f["key"].as_str().unwrap() {
+                    "contract_amount" => rows.iter().map(|r| r["amount_wan"].as_f64().unwrap()).sum::<f64>(),
+                    "technical_income" => rows.iter().map(|r| r["technical_income_wan"].as_f64().unwrap()).sum(),
+                    _ => rows.len() as f64,
+                };
+                assert!((shown - value).abs() < 0.01, "{name}: {} says {value}, its list {shown}", f["label"]);
+                checked += 1;
+            }
+            for table in ["contracts_by_year", "contracts_by_kind"] {
+                for r in st[table].as_array().unwrap() {
+                    let (_, rows) = c.get(&list(r["href"].as_str().unwrap())).await;
+                    let rows = rows.as_array().unwrap();
+                    assert_eq!(rows.len() as i64, r["count"].as_i64().unwrap(), "{name}: {table} {r}");
+                    let sum: f64 = rows.iter().map(|x| x["amount_wan"].as_f64().unwrap()).sum();
+                    assert!((sum - r["amount_wan"].as_f64().unwrap()).abs() < 0.01, "{name}: {table} {r}");
+                    checked += 1;
+                }
+            }
+            for r in st["stages"].as_array().unwrap() {
+                let (_, rows) = c.get(&list(r["href"].as_str().unwrap())).await;
+                assert_eq!(rows.as_array().unwrap().len() as i64, r["now"].as_i64().unwrap(), "{name}: {r}");
+                checked += 1;
+            }
+            assert!(checked >= 7 + 2 + 5, "{name}: {checked} figures checked");
+        }
+        tdb.cleanup().await;
+    });
+}

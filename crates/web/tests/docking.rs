@@ -28,18 +28,15 @@ async fn libraries_are_read_by_the_roles_that_see_the_district() {
             qualifications: q,
         };
         tdb.db
-            .add_enterprise("test", &e("乳品测试企业甲", "91350100M000100Y43", gaoxin("2027-06-30")), false, now)
+            .add_enterprise("test", &e("乳品测试企业甲", "91350100M000100Y43", gaoxin("2027-06-30")), now)
             .await
             .unwrap();
         // Same industry, an expired certificate: not counted as 高新 today.
         let code =
             format!("91410103MA0000000{}", xietong_docking::codes::credit_check_char("91410103MA0000000").unwrap());
-        tdb.db.add_enterprise("test", &e("乳品测试企业乙", &code, gaoxin("2025-12-31")), false, now).await.unwrap();
-        let err = tdb
-            .db
-            .add_enterprise("test", &e("乳品测试企业丙", "91350100M000100Y43", vec![]), false, now)
-            .await
-            .unwrap_err();
+        tdb.db.add_enterprise("test", &e("乳品测试企业乙", &code, gaoxin("2025-12-31")), now).await.unwrap();
+        let err =
+            tdb.db.add_enterprise("test", &e("乳品测试企业丙", "91350100M000100Y43", vec![]), now).await.unwrap_err();
         assert!(err.to_string().contains("已在企业库中"), "{err}");
 
         let sup = Client::login(&app, "duchaju").await;
@@ -47,10 +44,10 @@ async fn libraries_are_read_by_the_roles_that_see_the_district() {
         assert_eq!(s, 200);
         let jia = all.as_array().unwrap().iter().find(|e| e["name"] == "乳品测试企业甲").expect("listed");
         assert_eq!(jia["industry_name"], "液体乳制造");
-        // The demo's 101 placeholder 高新 enterprises plus 甲; 乙's certificate has expired.
+        // The demo's one （示例） 高新 enterprise plus 甲; 乙's certificate has expired.
         let (_, gx) = sup.get("/api/enterprises?qualification=国家高新技术企业").await;
         let gx = gx.as_array().unwrap();
-        assert_eq!(gx.len(), 102, "an expired certificate does not count");
+        assert_eq!(gx.len(), 2, "an expired certificate does not count");
         assert!(gx.iter().all(|e| e["name"] != "乳品测试企业乙"));
         let lly = Client::login(&app, "jsj_lly").await;
         let (s, _) = lly.get("/api/enterprises").await;
@@ -252,15 +249,28 @@ async fn a_docking_reaches_a_contract_and_the_dashboard_total_moves() {
         };
         let (s, st) = tech.get("/api/docking-stats").await;
         assert_eq!(s, 200);
-        // The district's end-2020 report, reproduced by the demo (placeholders marked).
-        assert_eq!(figure(&st, "国家高新技术企业"), 101.0);
-        assert_eq!(figure(&st, "科技型中小企业"), 339.0);
-        assert_eq!(figure(&st, "创新创业载体"), 20.0);
-        assert_eq!(figure(&st, "省级以上研发平台"), 41.0);
-        assert_eq!(figure(&st, "市级研发平台"), 117.0);
-        assert_eq!(
-            st["contracts_by_year"].as_array().unwrap().iter().find(|r| r["period"] == "2020 年").unwrap()["amount_wan"],
-            70580.0
+        // 在库数 are the demo's few records; the district's end-2020 report stands beside them as
+        // reported figures (上报数) with their source, the difference flagged.
+        let reported = |label: &str| {
+            st["figures"].as_array().unwrap().iter().find(|f| f["label"] == label).unwrap()["reported"].clone()
+        };
+        assert_eq!(figure(&st, "国家高新技术企业"), 1.0);
+        let ht = reported("国家高新技术企业");
+        assert_eq!((ht["value"].as_f64(), ht["flagged"].as_bool()), (Some(101.0), Some(true)), "{ht}");
+        assert_eq!(ht["message_zh"], "在库 1 家，上报 101 家（截至 2020-12-31），差 100 家待补录");
+        assert!(ht["source"].as_str().unwrap().contains("2020"), "{ht}");
+        assert_eq!(reported("科技型中小企业")["value"], 339.0);
+        assert_eq!(reported("创新创业载体")["value"], 20.0);
+        assert_eq!(reported("省级以上研发平台")["value"], 41.0);
+        assert_eq!(reported("市级研发平台")["value"], 117.0);
+        assert!(reported("其中技术性收入").is_null(), "no reported figure: nothing shown for it");
+        assert!(
+            st["contracts_by_year"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["period"] == "2025 年" || r["period"] == "2026 年"),
+            "the demo's contracts are of the last year and this: {st}"
         );
         let total = figure(&st, "技术合同成交额");
         let (s, _) = qiye.get("/api/docking-stats").await;
@@ -416,7 +426,7 @@ async fn exports_hold_what_the_reader_may_see() {
         let (_, x) = tech.bytes("/api/exports/docking/contracts").await;
         let total: f64 =
             read(&x, &["金额（万元）"]).iter().map(|r| r.get("金额（万元）").parse::<f64>().unwrap()).sum();
-        assert!((total - 70_700.0).abs() < 1e-6, "{total}");
+        assert!((total - 478.0).abs() < 1e-6, "the demo's five contracts: {total}");
         let (s, _) = tech.bytes("/api/exports/docking/nothing").await;
         assert_eq!(s, 404);
         tdb.cleanup().await;
@@ -453,6 +463,190 @@ async fn bad_codes_and_queries_are_refused_with_the_field_named() {
         good["patent_no"] = format!("ZL202310123456.{}", code.unwrap()).into();
         let (s, v) = gaoxiao.post("/api/achievements", good).await;
         assert_eq!(s, 201, "{v}");
+        tdb.cleanup().await;
+    });
+}
+
+/// Rows of `reported_baselines` and `baseline.set` audit entries: unchanged by a refused request.
+async fn baseline_rows(db: &xietong_storage::Db) -> (i64, i64, Vec<(String, f64, i64)>) {
+    let n = |sql: &'static str| async move {
+        let r = sqlx::query(sql).fetch_one(&db.pool).await.unwrap();
+        sqlx::Row::try_get::<i64, _>(&r, "n").unwrap()
+    };
+    let rows = db.list_baselines().await.unwrap().into_iter().map(|b| (b.figure, b.value, b.version)).collect();
+    (
+        n("SELECT COUNT(*) AS n FROM reported_baselines").await,
+        n("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'baseline.set'").await,
+        rows,
+    )
+}
+
+async fn page_client(app: &common::TestApp, username: &str) -> reqwest::Client {
+    let c = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = common::form_login(&c, app, username, xietong_demo::DEMO_PASSWORD).await;
+    assert_eq!(r.status(), 303, "signed in");
+    c
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reported_figures_stand_beside_the_records_and_every_edit_is_audited() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt("2026-11-23 10:00")).await else { continue };
+        let tech = Client::login(&app, "kejiju").await;
+        let sup = Client::login(&app, "duchaju").await;
+
+        // The page: 在库 (linking to its records) beside 上报 with its source, the gap flagged.
+        let browser = page_client(&app, "kejiju").await;
+        let html = browser.get(app.url("/docking/stats")).send().await.unwrap().text().await.unwrap();
+        for needle in [
+            // Each 在库数 links to its records (the template escapes the slashes).
+            "enterprises?qualification=国家高新技术企业\"",
+            "上报 <strong data-reported=\"high_tech_enterprises\">101 家</strong>（截至 2020-12-31）",
+            "在库 1 家，上报 101 家（截至 2020-12-31），差 100 家待补录",
+            "2020 年在库 0 万元，上报 70000 万元，差 70000 万元待补录",
+            "contracts?year=2020\">2020 年的记录</a>",
+            "来源：二七区 2020 年底",
+            "报告表述为“技术合同成交额超过 7 亿元”",
+            "id=\"baseline-high_tech_enterprises\"",
+        ] {
+            assert!(html.contains(needle), "the stats page should show {needle}");
+        }
+        assert!(!html.contains("占位"), "no placeholder anywhere on the page");
+        let sup_page = page_client(&app, "duchaju").await;
+        let html = sup_page.get(app.url("/docking/stats")).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("差 100 家待补录") && !html.contains("id=\"baseline-"), "督查局 reads, does not edit");
+
+        // Bad input: refused in Chinese naming the field, nothing stored, nothing audited.
+        let before = baseline_rows(&tdb.db).await;
+        let path = "/api/docking-baselines/high_tech_enterprises";
+        let good = serde_json::json!({"value": 120, "as_of": "2025-12-31", "source": "二七区 2025 年科技工作总结（示例）",
+            "source_date": "2026-01-15", "version": 1});
+        for (change, field) in [
+            (serde_json::json!({"value": -1}), "上报数"),
+            (serde_json::json!({"value": "abc"}), "上报数"),
+            (serde_json::json!({"value": true}), "上报数"),
+            (serde_json::json!({"value": null}), "上报数"),
+            (serde_json::json!({"value": 100.5}), "上报数"),
+            (serde_json::json!({"as_of": ""}), "统计截至"),
+            (serde_json::json!({"as_of": "2025-02-30"}), "统计截至"),
+            (serde_json::json!({"as_of": "2027-01-01"}), "统计截至"),
+            (serde_json::json!({"source": "  "}), "来源文件"),
+            (serde_json::json!({"source_date": "2025-06-30"}), "文件日期"),
+        ] {
+            let mut body = good.clone();
+            for (k, v) in change.as_object().unwrap() {
+                body[k] = v.clone();
+            }
+            let (s, v) = tech.put(path, body.clone()).await;
+            assert_eq!((s, v["field"].as_str()), (400, Some(field)), "{body}: {v}");
+            assert!(v["error"].as_str().unwrap().contains(&format!("「{field}」")), "{v}");
+        }
+        let (s, v) = tech.put("/api/docking-baselines/nonsense", good.clone()).await;
+        assert_eq!(s, 404, "{v}");
+        assert!(v["error"].as_str().unwrap().contains("没有「nonsense」这项统计数字"), "{v}");
+        let (s, _) = sup.put(path, good.clone()).await;
+        assert_eq!(s, 403, "the 科技局 keeps the 上报数");
+        assert_eq!(baseline_rows(&tdb.db).await, before, "nothing stored on refusal");
+
+        // A change: stored, versioned, audited with before and after; the figure follows.
+        let (s, v) = tech.put(path, good.clone()).await;
+        assert_eq!((s, v["version"].as_i64(), v["period"].as_str()), (200, Some(2), Some("截至 2025-12-31")), "{v}");
+        assert_eq!(v["updated_by"], "局长 科技局局长（示例）", "by post and name, not login");
+        let (_, st) = tech.get("/api/docking-stats").await;
+        let ht = st["figures"].as_array().unwrap().iter().find(|f| f["key"] == "high_tech_enterprises").unwrap();
+        assert_eq!(ht["reported"]["message_zh"], "在库 1 家，上报 120 家（截至 2025-12-31），差 119 家待补录");
+        let r = sqlx::query(
+            "SELECT actor, before, after FROM audit_log WHERE action = 'baseline.set' AND entity_id = $1 \
+             ORDER BY seq DESC",
+        )
+        .bind("high_tech_enterprises")
+        .fetch_one(&tdb.db.pool)
+        .await
+        .unwrap();
+        let get = |c: &str| sqlx::Row::try_get::<String, _>(&r, c).unwrap();
+        assert_eq!(get("actor"), "kejiju");
+        assert!(get("before").contains("101") && get("after").contains("120"), "{} → {}", get("before"), get("after"));
+        // The same again changes nothing and audits nothing; a stale version with other figures is 409.
+        let audited = baseline_rows(&tdb.db).await.1;
+        let (s, _) = tech.put(path, good.clone()).await;
+        assert_eq!(s, 200);
+        assert_eq!(baseline_rows(&tdb.db).await.1, audited, "no change, no audit entry");
+        let mut stale = good.clone();
+        stale["value"] = 130.into();
+        let (s, v) = tech.put(path, stale).await;
+        assert_eq!(s, 409, "{v}");
+        assert!(v["error"].as_str().unwrap().contains("已被他人修改"), "{v}");
+
+        // The form: a bad number comes back with the field named and what was typed kept.
+        let html = browser.get(app.url("/docking/stats")).send().await.unwrap().text().await.unwrap();
+        let csrf = common::hidden_csrf(&html);
+        let form = |value: &str, version: &str| {
+            vec![
+                ("_csrf".to_string(), csrf.clone()),
+                ("version".into(), version.into()),
+                ("value".into(), value.into()),
+                ("as_of".into(), "2025-12-31".into()),
+                ("source".into(), "二七区 2025 年科技工作总结（示例）".into()),
+                ("source_date".into(), String::new()),
+                ("note".into(), "表单录入".into()),
+            ]
+        };
+        let before = baseline_rows(&tdb.db).await;
+        let r =
+            browser.post(app.url("/docking/stats/baselines/tech_smes")).form(&form("三百", "1")).send().await.unwrap();
+        assert_eq!(r.status(), 400);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("字段「上报数」「三百」不是有效的数字"), "{html}");
+        assert!(html.contains("value=\"三百\"") && html.contains("value=\"表单录入\""), "what was typed is kept");
+        let r =
+            browser.post(app.url("/docking/stats/baselines/tech_smes")).form(&form("-5", "1")).send().await.unwrap();
+        assert_eq!(r.status(), 400);
+        assert!(r.text().await.unwrap().contains("字段「上报数」不能为负数"));
+        assert_eq!(baseline_rows(&tdb.db).await, before, "nothing stored on refusal");
+        let r = browser
+            .post(app.url("/docking/stats/baselines/tech_smes"))
+            .form(&form("３５０", "1"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "saved");
+        let after = baseline_rows(&tdb.db).await;
+        assert_eq!(after.1, before.1 + 1, "audited");
+        assert!(after.2.contains(&("tech_smes".into(), 350.0, 2)), "{:?}", after.2);
+        let r =
+            sup_page.post(app.url("/docking/stats/baselines/tech_smes")).form(&form("1", "2")).send().await.unwrap();
+        assert_eq!(r.status(), 403);
+        tdb.cleanup().await;
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixteen_parallel_edits_of_one_reported_figure_make_one_change() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt("2026-11-23 10:00")).await else { continue };
+        let tech = Client::login(&app, "kejiju").await;
+        let before = baseline_rows(&tdb.db).await;
+        let mut set = tokio::task::JoinSet::new();
+        for i in 0..16 {
+            let (http, url, token) =
+                (tech.http.clone(), format!("{}/api/docking-baselines/carriers", tech.base), tech.token.clone());
+            set.spawn(async move {
+                let body = serde_json::json!({"value": 21 + i, "as_of": "2025-12-31", "source": "二七区 2025 年报告（示例）",
+                    "version": 1});
+                let r = http.put(url).bearer_auth(token).json(&body).send().await.unwrap();
+                (r.status().as_u16(), 21 + i)
+            });
+        }
+        let mut answers = vec![];
+        while let Some(r) = set.join_next().await {
+            answers.push(r.unwrap());
+        }
+        let won: Vec<_> = answers.iter().filter(|(s, _)| *s == 200).collect();
+        assert_eq!(won.len(), 1, "one edit wins: {answers:?}");
+        assert!(answers.iter().all(|(s, _)| *s == 200 || *s == 409), "the others are told to reload: {answers:?}");
+        let after = baseline_rows(&tdb.db).await;
+        assert_eq!(after.1, before.1 + 1, "one change, one audit entry");
+        assert!(after.2.contains(&("carriers".into(), won[0].1 as f64, 2)), "{:?}", after.2);
         tdb.cleanup().await;
     });
 }

@@ -327,6 +327,16 @@ async fn notices_and_rankings_are_published_only_when_confirmed() {
             "the demo has not published {month}"
         );
         let rankings = count(&tdb.db, "rankings").await;
+        // The running month cannot be published: refused at once, no confirmation offered.
+        let (s, _, html) = post(
+            &sup,
+            &app,
+            "/rankings/publish",
+            &[("_csrf", &token), ("category_id", &category), ("month", "2026-11")],
+        )
+        .await;
+        assert_eq!(s, 409);
+        assert!(html.contains("尚未结束") && !html.contains("确认发布并冻结"));
         let form = [("_csrf", token.as_str()), ("category_id", category.as_str()), ("month", month)];
         let (s, _, html) = post(&sup, &app, "/rankings/publish", &form).await;
         assert_eq!(s, 200);

@@ -124,13 +124,32 @@ async fn demo_carries_the_districts_outcomes() {
         assert!(names.iter().all(|n| n.as_str().unwrap().contains("安全生产")), "{names:?}");
         assert!(!props[0]["overlaps"][0]["reasons_zh"].as_array().unwrap().is_empty());
 
-        // Three months published (a trend), last month for all three categories; two notices
-        // recorded against units and their heads.
+        // The last months' rankings. On 23 November 食品安全 had no one to rank for October: its
+        // 明厨亮灶 task was young (no report due yet, under half its time) and nothing was due, so
+        // 市场监管局 is 不参评 and the category had nothing to publish. (This test once counted
+        // three categories for October, when "nothing due" counted as a 100 % on-time rate.)
         let (_, r) = sup.get("/api/rankings?year=2026").await;
         let r = r.as_array().unwrap();
-        assert_eq!(r.iter().filter(|x| x["month"] == "2026-10").count(), 3, "{r:?}");
-        assert!(r.iter().any(|x| x["month"] == "2026-09"), "{r:?}");
+        let names: Vec<_> =
+            r.iter().map(|x| (x["month"].as_str().unwrap(), x["category_name"].as_str().unwrap())).collect();
+        assert_eq!(
+            names,
+            vec![("2026-10", "民生保障"), ("2026-10", "防汛应急"), ("2026-09", "民生保障"), ("2026-09", "防汛应急")],
+            "{r:?}"
+        );
         let jsj = sup.unit_id("jsj").await;
+        let (_, oct) = sup.get(&format!("/api/rankings/{}", r[1]["id"])).await;
+        let mut ranked = unit_ids(&oct["rows"]);
+        ranked.sort();
+        let mut want = vec![jsj, sup.unit_id("slj").await];
+        want.sort();
+        assert_eq!(ranked, want, "易涝点 (weekly) and 郭家咀水库 (semimonthly) had reports due: {oct}");
+        assert_eq!(
+            unit_ids(&oct["not_assessed"]),
+            vec![sup.unit_id("yjj").await],
+            "应急管理局's 风险点排查 was 5 days old at the month's end: {oct}"
+        );
+        // Two notices recorded against units and their heads.
         let (_, recs) = sup.get(&format!("/api/records?unit_id={jsj}")).await;
         let rec = &recs[0];
         assert_eq!(rec["kind"], "warning");
@@ -288,10 +307,22 @@ async fn notices_go_into_unit_and_person_records_and_count_in_assessment() {
         assert!(recs.as_array().unwrap().iter().any(|r| r["doc_no"] == "二七督通〔2026〕20号"));
         let (_, own) = lly.get(&format!("/api/records?unit_id={}", sup.unit_id("jsj").await)).await;
         assert!(own.as_array().unwrap().is_empty(), "a liaison sees only their own unit's record");
+        // 民政局 is in no published month (in October its one task, reporting monthly, was 12
+        // days old and not due: 不参评), so its notices have no score to adjust; 建设和交通局, ranked in
+        // October, counts the demo's 预警 and a new 表扬. (This test once found 民政局 ranked,
+        // when "nothing due" counted as a 100 % on-time rate.)
         let (_, a) = sup.get("/api/assessment?year=2026").await;
-        let m = a.as_array().unwrap().iter().find(|x| x["unit_id"] == mzj).expect("民政局 ranked last month");
-        assert_eq!(m["praise"], 2, "the demo's praise and this one");
-        assert_eq!(m["notice_adjustment"], 4.0);
+        assert!(a.as_array().unwrap().iter().all(|x| x["unit_id"] != mzj), "{a}");
+        let jsj = sup.unit_id("jsj").await;
+        let praise = json!({"kind": "praise", "doc_no": "二七督通〔2026〕21号", "title": "表扬通报",
+                            "body": "易涝点整治提速", "issued_on": "2026-11-21", "targets": [{"unit_id": jsj}]});
+        let (s, v) = sup.post("/api/notices", praise).await;
+        assert_eq!(s, 201, "{v}");
+        let (_, a) = sup.get("/api/assessment?year=2026").await;
+        let j = a.as_array().unwrap().iter().find(|x| x["unit_id"] == jsj).expect("建设和交通局 ranked last month");
+        assert_eq!((j["praise"].as_i64(), j["warning"].as_i64()), (Some(1), Some(1)), "{j}");
+        assert_eq!(j["notice_adjustment"], 1.0, "+2 − 1");
+        assert_eq!(j["score"].as_f64().unwrap(), j["monthly_mean"].as_f64().unwrap() + 1.0);
         tdb.cleanup().await;
     });
 }
@@ -516,6 +547,234 @@ async fn a_leaders_visit_becomes_supervised_follow_up() {
         let (_, visits) = leader.get("/api/visits").await;
         let mine = visits.as_array().unwrap().iter().find(|x| x["id"] == visit).unwrap();
         assert_eq!(mine["tasks"][0][1], "幼儿园后厨监控接入“明厨亮灶”平台");
+        tdb.cleanup().await;
+    });
+}
+
+/// A browser signed in through the login form (cookies kept).
+async fn browser(app: &common::TestApp, username: &str) -> reqwest::Client {
+    let c = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let r = common::form_login(&c, app, username, xietong_demo::DEMO_PASSWORD).await;
+    assert_eq!(r.status(), 200, "login {username}");
+    c
+}
+
+fn unit_ids(rows: &serde_json::Value) -> Vec<i64> {
+    rows.as_array().unwrap().iter().map(|r| r["unit_id"].as_i64().unwrap()).collect()
+}
+
+fn task_in(cat: i64, lead: i64, doc_no: &str, source_date: &str, deadline: &str) -> serde_json::Value {
+    json!({"title": format!("排名测试任务 {doc_no}"), "source_kind": "meeting", "doc_no": doc_no, "source_date": source_date,
+           "category_id": cat, "lead_unit_id": lead, "report_cycle": "weekly", "deadline": deadline,
+           "assign_now": true})
+}
+
+/// The same, reporting monthly.
+fn monthly_task_in(cat: i64, lead: i64, doc_no: &str, source_date: &str, deadline: &str) -> serde_json::Value {
+    let mut t = task_in(cat, lead, doc_no, source_date, deadline);
+    t["report_cycle"] = json!("monthly");
+    t
+}
+
+/// The 5 December case of issue 14: the December 试算 scored 侯寨乡 0.0 (its one green task,
+/// due 12-18, counted as due and missed), ranked 建设和交通局 (overdue since 11-25) second, and
+/// offered to publish a month still running.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_december_trial_is_fair_and_cannot_be_published_early() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt("2026-11-02 09:30")).await else { continue };
+        let mut tx = tdb.db.begin().await.unwrap();
+        let cat =
+            tdb.db.create_category(&mut tx, "test", "排名公平性（测试）", 99, dt("2026-11-02 09:30")).await.unwrap();
+        tx.commit().await.unwrap();
+        let sup = Client::login(&app, "duchaju").await;
+        let (jsj, mzz, hzx, dxl) =
+            (sup.unit_id("jsj").await, sup.unit_id("mzz").await, sup.unit_id("hzx").await, sup.unit_id("dxl").await);
+        // Sessions lapse when the clock jumps, so each step signs in again.
+        async fn create(app: &common::TestApp, body: serde_json::Value) -> i64 {
+            let (s, v) = Client::login(app, "duchaju").await.post("/api/tasks", body).await;
+            assert_eq!(s, 201, "{v}");
+            v["id"].as_i64().unwrap()
+        }
+        // 建设和交通局: due 11-25, never finished.
+        create(&app, task_in(cat, jsj, "排名〔2026〕1号", "2026-11-02", "2026-11-25")).await;
+        // 马寨镇: due 12-10, closed on 12-03.
+        app.set_now(dt("2026-11-16 09:30"));
+        let closed = create(&app, task_in(cat, mzz, "排名〔2026〕2号", "2026-11-16", "2026-12-10")).await;
+        // 大学路街道: a long task reporting monthly: no report due and little of its time gone
+        // until mid-December.
+        create(&app, monthly_task_in(cat, dxl, "排名〔2026〕3号", "2026-11-16", "2027-03-31")).await;
+        // 侯寨乡: its one task, green, due 12-18, reporting weekly (first report due 12-08).
+        app.set_now(dt("2026-12-01 09:30"));
+        create(&app, task_in(cat, hzx, "排名〔2026〕4号", "2026-12-01", "2026-12-18")).await;
+        app.set_now(dt("2026-12-03 10:00"));
+        let lly = Client::login(&app, "mzz_lly").await;
+        assert_eq!(lly.act(closed, "receive", json!({})).await.0, 200);
+        let (_, people) = lly.get(&format!("/api/people?unit_id={mzz}")).await;
+        let person = people[0]["id"].as_i64().unwrap();
+        let (s, v) = lly
+            .act(
+                closed,
+                "decompose",
+                json!({"subtasks": [{"title": "补足物资", "dept_unit_id": mzz, "person_id": person,
+                                     "deadline": "2026-12-08"}]}),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(lly.act(closed, "report", json!({"progress": 100, "text": "已完成"})).await.0, 200);
+        assert_eq!(lly.act(closed, "request_completion", json!({"text": "已完成"})).await.0, 200);
+        let sup = Client::login(&app, "duchaju").await;
+        let (s, v) = sup.act(closed, "approve", json!({"comment": "同意销号"})).await;
+        assert_eq!((s, v["task"]["status"].as_str()), (200, Some("closed")), "{v}");
+
+        app.set_now(dt("2026-12-05 10:00"));
+        let sup = Client::login(&app, "duchaju").await;
+        let (s, v) = sup.get(&format!("/api/rankings/preview?category_id={cat}&month=2026-12")).await;
+        assert_eq!(s, 200, "{v}");
+        let rows: Vec<_> = v["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["rank"].as_i64().unwrap(), r["unit_id"].as_i64().unwrap(), r["score"].as_f64().unwrap()))
+            .collect();
+        // 马寨镇 60 + 40 = 100; 建设和交通局 0 + 0 − 5, held at 0.
+        assert_eq!(rows, vec![(1, mzz, 100.0), (2, jsj, 0.0)], "{v}");
+        let jsj_facts = &v["rows"][1]["facts"];
+        assert_eq!((jsj_facts["due_in_month"].as_i64(), jsj_facts["overdue_open"].as_i64()), (Some(1), Some(1)));
+        let na: Vec<_> = unit_ids(&v["not_assessed"]);
+        assert!(na.len() == 2 && na.contains(&hzx) && na.contains(&dxl), "侯寨乡's green task is not missed: {v}");
+        let hzx_row = v["not_assessed"].as_array().unwrap().iter().find(|r| r["unit_id"] == hzx).unwrap();
+        assert_eq!(hzx_row["facts"]["due_in_month"], 0, "due 12-18 is not due on 12-05");
+        assert!(hzx_row["reason"].as_str().unwrap().starts_with("不参评"), "{hzx_row}");
+        let refusal = v["publish_refusal"].as_str().expect("a running month says why it cannot be published");
+        assert!(refusal.contains("2026年12月尚未结束") && refusal.contains("12 月 31 日后"), "{refusal}");
+
+        // Publishing the running month is refused on the API, naming the month, and writes nothing.
+        let before = counts(&tdb.db).await;
+        let (s, v) = sup.post("/api/rankings", json!({"category_id": cat, "month": "2026-12"})).await;
+        assert_eq!(s, 409, "{v}");
+        assert!(v["error"].as_str().unwrap().contains("2026年12月尚未结束"), "{v}");
+        let (s, v) = sup.post("/api/rankings", json!({"category_id": cat, "month": "2027-01"})).await;
+        assert_eq!(s, 409, "{v}");
+        assert!(v["error"].as_str().unwrap().contains("2027年1月尚未开始"), "{v}");
+        assert_eq!(counts(&tdb.db).await, before);
+
+        // The page: the trial shows 不参评 and why it cannot be published, and no publish button.
+        let web = browser(&app, "duchaju").await;
+        let html = web
+            .get(app.url(&format!("/rankings?category_id={cat}&month=2026-12")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("不参评") && html.contains("侯寨乡"), "{html}");
+        assert!(html.contains("12 月 31 日后才能发布"), "the page says when it can be published");
+        assert!(!html.contains("form-publish") && !html.contains("/rankings/publish"), "no publish button");
+        assert!(html.contains("评分办法") && html.contains("尚未到期的任务不计"), "the formula in a few words");
+        // A forged form post is refused the same way.
+        let token = common::hidden_csrf(&html);
+        let r = web
+            .post(app.url("/rankings/publish"))
+            .form(&[("_csrf", token.as_str()), ("category_id", &cat.to_string()), ("month", "2026-12")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 409);
+        assert!(r.text().await.unwrap().contains("2026年12月尚未结束"));
+        assert_eq!(counts(&tdb.db).await, before);
+
+        // November has ended: the button is there, and its published copy keeps 不参评 apart.
+        let html = web
+            .get(app.url(&format!("/rankings?category_id={cat}&month=2026-11")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("id=\"form-publish\""), "a finished month can be published");
+        let (s, v) = sup.post("/api/rankings", json!({"category_id": cat, "month": "2026-11"})).await;
+        assert_eq!(s, 201, "{v}");
+        let id = v["id"].as_i64().unwrap();
+        // 马寨镇's task was open at 11-30 with 60 % of its time gone and no progress reported
+        // by then: judged on its progress, 60 + 40 × (1 − 0.60) = 76.01; 建设和交通局 overdue: 0.
+        let rows = unit_ids(&v["rows"]);
+        assert_eq!(rows, vec![mzz, jsj], "{v}");
+        assert_eq!((v["rows"][0]["score"].as_f64(), v["rows"][1]["score"].as_f64()), (Some(76.01), Some(0.0)), "{v}");
+        let na: Vec<_> = unit_ids(&v["not_assessed"]);
+        assert_eq!(na, vec![dxl], "侯寨乡 had no task in November; 大学路街道 is 不参评: {v}");
+        let (_, again) = sup.get(&format!("/api/rankings/{id}")).await;
+        assert_eq!((&again["rows"], &again["not_assessed"]), (&v["rows"], &v["not_assessed"]));
+        let (_, list) = sup.get("/api/rankings?year=2026").await;
+        let listed = list.as_array().unwrap().iter().find(|x| x["id"] == id).unwrap();
+        assert_eq!(listed["units"], 2, "不参评 units are not counted as ranked");
+
+        // The Word 通报 carries the method once, as an annex line, not in the body.
+        let (s, _, docx) = download(&sup, &format!("/api/rankings/{id}/notice.docx")).await;
+        assert_eq!(s, 200);
+        let text = xietong_office::notice::notice_text(&docx).unwrap();
+        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        let annex = lines.iter().position(|l| l.starts_with("附：评分办法")).expect("an annex line");
+        assert_eq!(lines.iter().filter(|l| l.contains("按期办结率")).count(), 1, "{text}");
+        assert!(annex > lines.iter().position(|l| l.contains("大学路街道")).unwrap(), "after the body: {text}");
+        assert!(!text.contains("评分规则："), "not in the body any more: {text}");
+        tdb.cleanup().await;
+    });
+}
+
+/// A month published before this change (old facts, old formula text) reads back as it was
+/// published, counts in the assessment, and its Word 通报 names its own frozen method.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_month_published_under_the_old_formula_stays_as_published() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let sup = Client::login(&app, "duchaju").await;
+        let cat = category_id(&sup, "民生保障").await;
+        let mzj = sup.unit_id("mzj").await;
+        let old_text =
+            "得分 = 60 × 按期办结率（当月按期办结数 ÷ 当月到期数，当月无到期任务记为 100%）+ 40 × 进度达标率";
+        let id = sqlx::query(
+            "INSERT INTO rankings (category_id, month, formula, formula_text, published_by, published_at) \
+             VALUES ($1, '2026-08', '{}', $2, NULL, '2026-09-01 09:00:00') RETURNING id",
+        )
+        .bind(cat)
+        .bind(old_text)
+        .fetch_one(&tdb.db.pool)
+        .await
+        .unwrap();
+        let id: i64 = sqlx::Row::try_get(&id, "id").unwrap();
+        let row = json!({"rank": 1, "unit_id": mzj, "unit_name": "民政局", "score": 96.5, "score_centi": 9650,
+            "tie_note": null, "facts": {"unit_id": mzj, "unit_name": "民政局", "sort": 5, "tasks_total": 2,
+            "due_in_month": 1, "closed_on_time": 1, "closed_late": 0, "overdue_open": 0, "rejections": 0,
+            "progress_ratio": 0.9125, "task_ids": [1, 2]}});
+        sqlx::query(
+            "INSERT INTO ranking_rows (ranking_id, rank, unit_id, score, facts, task_ids, tie_note) \
+             VALUES ($1, 1, $2, 96.5, $3, '[1,2]', '')",
+        )
+        .bind(id)
+        .bind(mzj)
+        .bind(row.to_string())
+        .execute(&tdb.db.pool)
+        .await
+        .unwrap();
+        let (s, v) = sup.get(&format!("/api/rankings/{id}")).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!((v["rows"][0]["score"].as_f64(), v["rows"][0]["rank"].as_i64()), (Some(96.5), Some(1)));
+        assert_eq!(v["rows"][0]["facts"]["assessed"], true, "it was ranked when published");
+        assert_eq!(v["not_assessed"], json!([]));
+        assert_eq!(v["formula_text"], old_text, "the formula it was published under");
+        let (_, a) = sup.get("/api/assessment?year=2026").await;
+        let m = a.as_array().unwrap().iter().find(|x| x["unit_id"] == mzj).expect("民政局 from August");
+        assert_eq!(m["monthly_mean"], 96.5);
+        let (s, _, docx) = download(&sup, &format!("/api/rankings/{id}/notice.docx")).await;
+        assert_eq!(s, 200);
+        let text = xietong_office::notice::notice_text(&docx).unwrap();
+        assert!(text.contains(&format!("附：评分办法　{old_text}")), "{text}");
+        let web = browser(&app, "duchaju").await;
+        let html = web.get(app.url(&format!("/rankings/{id}"))).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("96.5") && html.contains("当月无到期任务记为 100%"), "{html}");
         tdb.cleanup().await;
     });
 }

@@ -50,6 +50,18 @@ async fn pages_render_for_each_role() {
         let (s, html) = page(&sup, &app, "/tasks?page=abc").await;
         assert_eq!(s, 400);
         assert!(html.contains("page"));
+        // A bad id and an unknown path: a Chinese page with the user's menu and a way back, never
+        // axum's own text.
+        for (path, want, words) in [("/tasks/abc", 400, "地址中的编号无效"), ("/no-such-page", 404, "未找到该地址")]
+        {
+            let (s, html) = page(&sup, &app, path).await;
+            assert_eq!(s, want, "{path}");
+            assert!(
+                html.contains(words) && html.contains("href=\"/todo\"") && html.contains("id=\"main-nav\""),
+                "{path}"
+            );
+            assert!(!html.contains("Invalid URL") && !html.contains("Cannot parse"), "{path}: {html}");
+        }
         let (s, _) = page(&sup, &app, "/audit").await;
         assert_eq!(s, 403, "the audit page is the 审计管理员's");
         let (s, _) = page(&admin, &app, "/audit").await;
@@ -63,6 +75,11 @@ async fn pages_render_for_each_role() {
         assert_eq!(r.url().path(), "/audit", "the 审计管理员's home is the audit page");
         let html = r.text().await.unwrap();
         assert!(html.contains("哈希链完整") && html.contains("登录日志"));
+        // Entries read as Chinese: who by post and name, what and on what, each field before and after.
+        let html = auditor.get(app.url("/audit?what=task.")).send().await.unwrap().text().await.unwrap();
+        let log = html.split("id=\"audit-log\"").nth(1).unwrap().split("</table>").next().unwrap();
+        assert!(!log.contains("{&quot;") && !log.contains("{\"") && !log.contains("task.create"), "{log}");
+        assert!(log.contains("立项") && log.contains("督办任务") && log.contains("督查局 局长"), "{log}");
         for path in ["/org", "/online"] {
             assert_eq!(page(&auditor, &app, path).await.0, 403, "审计管理员 {path}");
         }
@@ -212,13 +229,13 @@ async fn docking_pages_render_for_each_role_and_refuse_the_others() {
             ("/docking/institutions", "河南先宁新材料研究院"),
             ("/docking/campaigns", "2026年度企业技术难题征集"),
             ("/docking/review", "速冻面米制品挤压成型工艺改进"),
-            ("/docking/platforms?group=研发平台&level=省级以上", "当前 41 个"),
-            ("/docking/platforms?group=创新创业载体", "当前 20 个"),
+            ("/docking/platforms?group=研发平台&level=省级以上", "河南省先进尼龙材料及应用重点实验室"),
+            ("/docking/platforms?group=创新创业载体", "当前 1 个"),
             ("/docking/dockings", "三方合作"),
             ("/docking/dockings/1", "三方合作对接洽谈会"),
-            ("/docking/contracts?year=2020", "70580"),
+            ("/docking/contracts?year=2025", "技术许可"),
             ("/docking/contracts?kind=development", "技术开发"),
-            ("/enterprises?qualification=国家高新技术企业", "占位记录"),
+            ("/enterprises?qualification=国家高新技术企业", "郑州示例智能装备有限公司（示例）"),
             ("/imports", "下载技术难题征集模板"),
         ] {
             let (s, html) = page(&tech, &app, path).await;

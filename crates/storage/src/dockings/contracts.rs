@@ -26,7 +26,6 @@ pub struct Contract {
     pub amount_wan: f64,
     pub technical_income_wan: f64,
     pub signed_on: String,
-    pub placeholder: bool,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -62,7 +61,6 @@ pub(super) fn contract_of(r: &sqlx::any::AnyRow) -> Result<Contract> {
         amount_wan: r.f("amount_wan")?,
         technical_income_wan: r.f("technical_income_wan")?,
         signed_on: r.s("signed_on")?,
-        placeholder: r.i("placeholder")? != 0,
     })
 }
 
@@ -74,7 +72,6 @@ impl Db {
         u: &SessionUser,
         docking_id: Option<i64>,
         n: &NewContract,
-        placeholder: bool,
         now: NaiveDateTime,
     ) -> Result<i64> {
         must_be_bureau(u, "技术合同登记")?;
@@ -116,8 +113,9 @@ impl Db {
         c.finish()?;
         let (no, kind, buyer, seller, signed) = (got(no)?, got(kind)?, got(buyer)?, got(seller)?, got(signed)?);
         let id = sqlx::query(
-            "INSERT INTO contracts (docking_id, contract_no, kind, buyer, seller, amount_wan, technical_income_wan, signed_on, placeholder, actor, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+            "INSERT INTO contracts (docking_id, contract_no, kind, buyer, seller, amount_wan, technical_income_wan, \
+             signed_on, actor, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(docking_id)
         .bind(no.clone())
@@ -127,7 +125,6 @@ impl Db {
         .bind(n.amount_wan)
         .bind(n.technical_income_wan)
         .bind(signed.to_string())
-        .bind(placeholder as i64)
         .bind(u.username.clone())
         .bind(ts(now))
         .fetch_one(&mut *tx)
@@ -153,11 +150,14 @@ impl Db {
 
     /// Contracts, optionally of one year and/or type (the dashboard's drill-down).
     pub async fn list_contracts(&self, year: Option<i32>, kind: Option<ContractType>) -> Result<Vec<Contract>> {
-        let rows = sqlx::query("SELECT * FROM contracts WHERE ($1 = '' OR signed_on LIKE $1) AND ($2 = '' OR kind = $2) ORDER BY placeholder, signed_on DESC, id DESC")
-            .bind(year.map(|y| format!("{y}-%")).unwrap_or_default())
-            .bind(kind.map(|k| k.code()).unwrap_or("").to_string())
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT * FROM contracts WHERE ($1 = '' OR signed_on LIKE $1) AND ($2 = '' OR kind = $2) \
+             ORDER BY signed_on DESC, id DESC",
+        )
+        .bind(year.map(|y| format!("{y}-%")).unwrap_or_default())
+        .bind(kind.map(|k| k.code()).unwrap_or("").to_string())
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(contract_of).collect()
     }
 }

@@ -5,15 +5,17 @@
 //!
 //! This file holds the docking itself (list, detail, 推荐, stage moves, contact consent, 督办);
 //! `activities` the meetings and 对接活动, `contracts` the registered technical contracts, `stats`
-//! the district's figures.
+//! the district's figures, `baselines` the figures the district reported (上报数) beside them.
 
 mod activities;
+mod baselines;
 mod contracts;
 mod stats;
 
 pub use activities::{ACTIVITY_KINDS, Activity, NewActivity};
+pub use baselines::{Baseline, NewBaseline};
 pub use contracts::{Contract, NewContract};
-pub use stats::{ContractRow, DockingStats, Figure, StageRow};
+pub use stats::{ContractRow, DockingStats, Figure, Reported, StageRow};
 
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
@@ -47,7 +49,6 @@ pub struct Docking {
     pub furthest: Stage,
     pub end_reason: String,
     pub contact_shared: bool,
-    pub placeholder: bool,
     pub created_by: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -134,7 +135,6 @@ fn docking_of(r: &sqlx::any::AnyRow) -> Result<Docking> {
         furthest: stage_of(&r.s("furthest")?)?,
         end_reason: r.s("end_reason")?,
         contact_shared: r.i("contact_shared")? != 0,
-        placeholder: r.i("placeholder")? != 0,
         created_by: r.s("created_by")?,
         created_at: r.t("created_at")?,
         updated_at: r.t("updated_at")?,
@@ -206,11 +206,14 @@ impl Db {
             "1=0"
         };
         let own = party.enterprise_id.or(party.institution_id).unwrap_or(-1);
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{DOCKING_SELECT} WHERE ($1 = '' OR d.stage = $1) AND ($2 = $2) AND {cond} ORDER BY d.placeholder, d.updated_at DESC, d.id DESC")))
-            .bind(stage.map(|s| s.code()).unwrap_or("").to_string())
-            .bind(own)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{DOCKING_SELECT} WHERE ($1 = '' OR d.stage = $1) AND ($2 = $2) AND {cond} \
+             ORDER BY d.updated_at DESC, d.id DESC"
+        )))
+        .bind(stage.map(|s| s.code()).unwrap_or("").to_string())
+        .bind(own)
+        .fetch_all(&self.pool)
+        .await?;
         let mut list = rows.iter().map(docking_of).collect::<Result<Vec<_>>>()?;
         // District roles follow every docking, but a confidential 难题's title is for the 科技局 and
         // the docking's own parties only (the rows above already limit the parties to their own).
@@ -233,7 +236,12 @@ impl Db {
             .find(|d| d.id == id)
             .ok_or_else(|| StoreError::NotFound(format!("没有编号 {id} 的对接，或您无权查看")))?;
         let label = |c: &str| Stage::from_code(c).map(|s| s.label_zh().to_string()).unwrap_or_else(|| "—".into());
-        let events = sqlx::query("SELECT * FROM docking_events WHERE docking_id = $1 ORDER BY id")
+        let sql = format!(
+            "SELECT e.*, {} FROM docking_events e {} WHERE e.docking_id = $1 ORDER BY e.id",
+            crate::auth::ACTOR_COLS,
+            crate::auth::actor_join("e")
+        );
+        let events = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id)
             .fetch_all(&self.pool)
             .await?
@@ -244,7 +252,7 @@ impl Db {
                     to_label: label(&r.s("to_stage")?),
                     note: r.s("note")?,
                     task_id: r.oi("task_id")?,
-                    actor: r.s("actor")?,
+                    actor: crate::auth::actor_of(r)?,
                     at: r.t("at")?,
                 })
             })
@@ -270,13 +278,7 @@ impl Db {
 
     /// Start a docking at 推荐. The 科技局 recommends from match results; an enterprise may ask
     /// for a docking on its own problem.
-    pub async fn create_docking(
-        &self,
-        u: &SessionUser,
-        n: &NewDocking,
-        placeholder: bool,
-        now: NaiveDateTime,
-    ) -> Result<i64> {
+    pub async fn create_docking(&self, u: &SessionUser, n: &NewDocking, now: NaiveDateTime) -> Result<i64> {
         let party = self.party_of(u).await?;
         if !(u.role == Role::TechBureau || u.role == Role::Enterprise) {
             return Err(StoreError::Denied("无权限：对接由科技局推荐或企业申请".into()));
@@ -357,8 +359,9 @@ impl Db {
         };
         let title: String = title.chars().take(200).collect();
         let id = sqlx::query(
-            "INSERT INTO dockings (title, problem_id, enterprise_id, expert_id, achievement_id, institution_id, stage, furthest, placeholder, created_by, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'recommended', 'recommended', $7, $8, $9, $9) RETURNING id",
+            "INSERT INTO dockings (title, problem_id, enterprise_id, expert_id, achievement_id, institution_id, stage, \
+             furthest, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'recommended', 'recommended', $7, $8, $8) RETURNING id",
         )
         .bind(title.clone())
         .bind(n.problem_id)
@@ -366,7 +369,6 @@ impl Db {
         .bind(n.expert_id)
         .bind(n.achievement_id)
         .bind(institution_id)
-        .bind(placeholder as i64)
         .bind(u.username.clone())
         .bind(ts(now))
         .fetch_one(&mut *tx)

@@ -33,7 +33,6 @@ pub struct Expert {
     pub id_number: String,
     pub contact_visible: bool,
     pub share_on_consent: bool,
-    pub placeholder: bool,
     pub achievement_ids: Vec<i64>,
     pub review: ReviewState,
 }
@@ -117,7 +116,6 @@ fn expert_of(
         id_number,
         contact_visible,
         share_on_consent: r.i("share_on_consent")? != 0,
-        placeholder: r.i("placeholder")? != 0,
         achievement_ids,
         review: review_state(r)?,
     })
@@ -273,7 +271,7 @@ impl Db {
             "x.status = 'published'"
         };
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{EXPERT_SELECT} WHERE ($1 = '' OR x.status = $1) AND ($2 = $2) AND {cond} ORDER BY x.placeholder, x.id"
+            "{EXPERT_SELECT} WHERE ($1 = '' OR x.status = $1) AND ($2 = $2) AND {cond} ORDER BY x.id"
         )))
         .bind(status.map(|s| s.code()).unwrap_or("").to_string())
         .bind(own_inst)

@@ -18,7 +18,6 @@ pub struct Institution {
     pub name: String,
     pub kind: String,
     pub location: String,
-    pub placeholder: bool,
     pub experts: i64,
     pub achievements: i64,
 }
@@ -32,13 +31,7 @@ pub struct NewInstitution {
 }
 
 impl Db {
-    pub async fn create_institution(
-        &self,
-        u: &SessionUser,
-        n: &NewInstitution,
-        placeholder: bool,
-        now: NaiveDateTime,
-    ) -> Result<i64> {
+    pub async fn create_institution(&self, u: &SessionUser, n: &NewInstitution, now: NaiveDateTime) -> Result<i64> {
         if !is_bureau(u) {
             return Err(StoreError::Denied("无权限：高校院所登记由科技局办理".into()));
         }
@@ -63,15 +56,16 @@ impl Db {
         }
         c.finish()?;
         let (name, location) = (got(name)?, got(location)?.unwrap_or_default());
-        let id = sqlx::query("INSERT INTO institutions (name, kind, location, placeholder, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
-            .bind(name.clone())
-            .bind(kind.to_string())
-            .bind(location)
-            .bind(placeholder as i64)
-            .bind(ts(now))
-            .fetch_one(&mut *tx)
-            .await?
-            .i("id")?;
+        let id = sqlx::query(
+            "INSERT INTO institutions (name, kind, location, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(name.clone())
+        .bind(kind.to_string())
+        .bind(location)
+        .bind(ts(now))
+        .fetch_one(&mut *tx)
+        .await?
+        .i("id")?;
         append(
             &mut tx,
             now,
@@ -93,7 +87,7 @@ impl Db {
         let rows = sqlx::query(
             "SELECT i.*, (SELECT COUNT(*) FROM experts x WHERE x.institution_id = i.id AND x.status = 'published') AS experts, \
              (SELECT COUNT(*) FROM achievements a WHERE a.institution_id = i.id AND a.status = 'published') AS achievements \
-             FROM institutions i ORDER BY i.placeholder, i.id",
+             FROM institutions i ORDER BY i.id",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -104,7 +98,6 @@ impl Db {
                     name: r.s("name")?,
                     kind: r.s("kind")?,
                     location: r.s("location")?,
-                    placeholder: r.i("placeholder")? != 0,
                     experts: r.i("experts")?,
                     achievements: r.i("achievements")?,
                 })

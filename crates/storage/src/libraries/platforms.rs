@@ -26,7 +26,6 @@ pub struct Platform {
     pub group: String,
     pub host: String,
     pub approved_year: Option<i64>,
-    pub placeholder: bool,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -56,13 +55,7 @@ pub fn platform_group(kind: &str) -> &'static str {
 }
 
 impl Db {
-    pub async fn create_platform(
-        &self,
-        u: &SessionUser,
-        n: &NewPlatform,
-        placeholder: bool,
-        now: NaiveDateTime,
-    ) -> Result<i64> {
+    pub async fn create_platform(&self, u: &SessionUser, n: &NewPlatform, now: NaiveDateTime) -> Result<i64> {
         if !is_bureau(u) {
             return Err(StoreError::Denied("无权限：平台载体登记由科技局办理".into()));
         }
@@ -113,7 +106,8 @@ impl Db {
             .map(|r| r.i("id"))
             .transpose()?;
         let id = sqlx::query(
-            "INSERT INTO platforms (name, kind, level, host, enterprise_id, institution_id, approved_year, placeholder, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+            "INSERT INTO platforms (name, kind, level, host, enterprise_id, institution_id, approved_year, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
         .bind(name.clone())
         .bind(kind.to_string())
@@ -122,7 +116,6 @@ impl Db {
         .bind(ent)
         .bind(inst)
         .bind(n.approved_year)
-        .bind(placeholder as i64)
         .bind(ts(now))
         .fetch_one(&mut *tx)
         .await?
@@ -136,8 +129,7 @@ impl Db {
                 entity: "platform",
                 entity_id: id.to_string(),
                 before: String::new(),
-                after: serde_json::json!({"name": name, "kind": kind, "level": level, "placeholder": placeholder})
-                    .to_string(),
+                after: serde_json::json!({"name": name, "kind": kind, "level": level}).to_string(),
             },
         )
         .await?;
@@ -148,7 +140,7 @@ impl Db {
     /// Platforms, optionally of one group (研发平台 / 创新创业载体 / 校企合作基地) and level filter
     /// ("省级以上" = 国家 or 省).
     pub async fn list_platforms(&self, group: Option<&str>, level: Option<&str>) -> Result<Vec<Platform>> {
-        let rows = sqlx::query("SELECT * FROM platforms ORDER BY placeholder, id").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT * FROM platforms ORDER BY id").fetch_all(&self.pool).await?;
         let mut out = vec![];
         for r in &rows {
             let kind = r.s("kind")?;
@@ -170,7 +162,6 @@ impl Db {
                 level: lvl,
                 host: r.s("host")?,
                 approved_year: r.oi("approved_year")?,
-                placeholder: r.i("placeholder")? != 0,
             });
         }
         Ok(out)

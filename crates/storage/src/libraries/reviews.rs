@@ -331,11 +331,13 @@ impl Db {
                 return Err(StoreError::Denied("无权限：审核记录仅提交单位和科技局可查看".into()));
             }
         }
-        let rows = sqlx::query("SELECT * FROM review_events WHERE library = $1 AND record_id = $2 ORDER BY id")
-            .bind(lib.code().to_string())
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?;
+        let sql = format!(
+            "SELECT e.*, {} FROM review_events e {} WHERE e.library = $1 AND e.record_id = $2 ORDER BY e.id",
+            crate::auth::ACTOR_COLS,
+            crate::auth::actor_join("e")
+        );
+        let rows =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(lib.code().to_string()).bind(id).fetch_all(&self.pool).await?;
         let label =
             |c: &str| ReviewStatus::from_code(c).map(|s| s.label_zh().to_string()).unwrap_or_else(|| "—".into());
         rows.iter()
@@ -349,7 +351,7 @@ impl Db {
                     from_label: label(&r.s("from_status")?),
                     to_label: label(&r.s("to_status")?),
                     reason: r.s("reason")?,
-                    actor: r.s("actor")?,
+                    actor: crate::auth::actor_of(r)?,
                     at: r.t("at")?,
                 })
             })

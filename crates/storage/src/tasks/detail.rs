@@ -65,7 +65,7 @@ pub(crate) async fn event_with(
         .bind(task_id)
         .bind(action.to_string())
         .bind(if user.user_id > 0 { Some(user.user_id) } else { None })
-        .bind(format!("{}（{}）", user.person_name, user.unit_name))
+        .bind(user.display_name())
         .bind(ts(at))
         .bind(from.to_string())
         .bind(to.to_string())
@@ -156,7 +156,9 @@ pub(crate) async fn load_detail(conn: &mut sqlx::AnyConnection, id: i64, now: Na
         })
         .collect::<Result<Vec<_>>>()?;
     let extensions = sqlx::query(
-        "SELECT e.*, p.name AS requester FROM extensions e JOIN users us ON us.id = e.requested_by JOIN people p ON p.id = us.person_id \
+        "SELECT e.*, p.name AS requester, p.post AS requester_post, un.name AS requester_unit FROM extensions e \
+         JOIN users us ON us.id = e.requested_by JOIN people p ON p.id = us.person_id \
+         JOIN units un ON un.id = p.unit_id \
          WHERE e.task_id = $1 ORDER BY e.id",
     )
     .bind(id)
@@ -168,11 +170,16 @@ pub(crate) async fn load_detail(conn: &mut sqlx::AnyConnection, id: i64, now: Na
         Ok(Extension {
             id: r.i("id")?,
             requested_at: r.t("requested_at")?,
-            requested_by: r.s("requester")?,
+            requested_by: crate::auth::person_display(
+                &r.s("requester_unit")?,
+                &r.s("requester_post")?,
+                &r.s("requester")?,
+            ),
             reason: r.s("reason")?,
             old_deadline: r.t("old_deadline")?,
             new_deadline: r.t("new_deadline")?,
-            status: ExtensionStatus::from_code(&st).ok_or_else(|| StoreError::internal(format!("延期状态无效：{st}")))?,
+            status: ExtensionStatus::from_code(&st)
+                .ok_or_else(|| StoreError::internal(format!("延期状态无效：{st}")))?,
             review_comment: r.s("review_comment")?,
             decision_comment: r.s("decision_comment")?,
         })

@@ -63,7 +63,7 @@ pub(crate) async fn contracts(
 #[utoipa::path(post, path = "/api/contracts", request_body = NewContract, tag = "产学研对接",
     responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn create_contract(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(n): J<NewContract>) -> CreatedResp {
-    created(s.db.register_contract(&u, None, &n, false, s.clock.now()).await?)
+    created(s.db.register_contract(&u, None, &n, s.clock.now()).await?)
 }
 
 pub(crate) fn new_contract(f: &F) -> Result<NewContract, StoreError> {
@@ -130,7 +130,7 @@ async fn contract_submit(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
     let f = F(form);
-    let r = async { s.db.register_contract(&u, None, &new_contract(&f)?, false, s.clock.now()).await }.await;
+    let r = async { s.db.register_contract(&u, None, &new_contract(&f)?, s.clock.now()).await }.await;
     match r {
         Ok(_) => with_ok("/docking/contracts", "技术合同已登记"),
         Err(e) if refused(&s, &u, &e) => error_page(&s, Some(&u), &e),

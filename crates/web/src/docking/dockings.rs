@@ -80,7 +80,7 @@ pub(crate) async fn dockings(
 #[utoipa::path(post, path = "/api/dockings", request_body = NewDocking, tag = "产学研对接",
     responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn create_docking(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(n): J<NewDocking>) -> CreatedResp {
-    created(s.db.create_docking(&u, &n, false, s.clock.now()).await?)
+    created(s.db.create_docking(&u, &n, s.clock.now()).await?)
 }
 
 /// 对接详情：阶段记录、洽谈和活动、技术合同。
@@ -134,7 +134,7 @@ async fn docking_contract(
     Path(id): Path<i64>,
     J(n): J<NewContract>,
 ) -> CreatedResp {
-    created(s.db.register_contract(&u, Some(id), &n, false, s.clock.now()).await?)
+    created(s.db.register_contract(&u, Some(id), &n, s.clock.now()).await?)
 }
 
 /// 专家同意向对接企业提供联系方式（专家所在机构或科技局确认）。
@@ -205,7 +205,7 @@ async fn docking_submit(
             achievement_id: f.id("achievement_id", "成果")?,
             note: f.s("note"),
         };
-        s.db.create_docking(&u, &n, false, s.clock.now()).await
+        s.db.create_docking(&u, &n, s.clock.now()).await
     }
     .await;
     match r {
@@ -322,7 +322,7 @@ async fn docking_contract_submit(
     let f = F(form);
     let r = async {
         let n = new_contract(&f)?;
-        s.db.register_contract(&u, Some(id), &n, false, s.clock.now()).await
+        s.db.register_contract(&u, Some(id), &n, s.clock.now()).await
     }
     .await
     .map(|_| "技术合同已登记".to_string());

@@ -60,7 +60,7 @@ async fn create_enterprise(
     J(n): J<NewEnterprise>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     xietong_storage::libraries::must_be_bureau(&u, "企业登记")?;
-    let id = s.db.add_enterprise(&u.username, &n, false, s.clock.now()).await?;
+    let id = s.db.add_enterprise(&u.username, &n, s.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 

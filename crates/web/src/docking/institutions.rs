@@ -42,7 +42,7 @@ pub(crate) async fn institutions(
 #[utoipa::path(post, path = "/api/institutions", request_body = NewInstitution, tag = "产学研对接",
     responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn create_institution(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(n): J<NewInstitution>) -> CreatedResp {
-    created(s.db.create_institution(&u, &n, false, s.clock.now()).await?)
+    created(s.db.create_institution(&u, &n, s.clock.now()).await?)
 }
 
 // --- 高校院所, 征集, 平台载体 ----------------------------------------------------------------------
@@ -84,7 +84,6 @@ async fn institution_submit(
         .create_institution(
             &u,
             &NewInstitution { name: f.s("name"), kind: f.s("kind"), location: f.s("location") },
-            false,
             s.clock.now(),
         )
         .await

@@ -3,6 +3,7 @@
 //! holding its API routes and its pages.
 
 pub mod achievements;
+pub mod baselines;
 pub mod campaigns;
 pub mod contracts;
 pub mod dockings;
@@ -25,6 +26,7 @@ pub use hub::{may_read_libraries, may_read_stats};
 pub fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(achievements::api_router())
+        .merge(baselines::api_router())
         .merge(campaigns::api_router())
         .merge(contracts::api_router())
         .merge(dockings::api_router())
@@ -43,6 +45,7 @@ pub fn page_router() -> crate::policy::Pages {
     crate::policy::Pages::new()
         .merge(hub::page_router())
         .merge(achievements::page_router())
+        .merge(baselines::page_router())
         .merge(campaigns::page_router())
         .merge(contracts::page_router())
         .merge(dockings::page_router())

@@ -58,7 +58,7 @@ pub(crate) async fn platforms(
 #[utoipa::path(post, path = "/api/platforms", request_body = NewPlatform, tag = "产学研对接",
     responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn create_platform(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(n): J<NewPlatform>) -> CreatedResp {
-    created(s.db.create_platform(&u, &n, false, s.clock.now()).await?)
+    created(s.db.create_platform(&u, &n, s.clock.now()).await?)
 }
 
 async fn platforms_with(
@@ -113,7 +113,6 @@ async fn platform_submit(
                 approved_year: year,
                 unread: unread.0,
             },
-            false,
             s.clock.now(),
         )
         .await

@@ -110,11 +110,8 @@ async fn problems_with(
             .into_iter()
             .filter(|c| c.open && c.target == Library::Problem)
             .collect();
-    let enterprises = if u.role == Role::TechBureau {
-        s.db.list_enterprises(None, today).await.unwrap_or_default().into_iter().filter(|e| !e.placeholder).collect()
-    } else {
-        vec![]
-    };
+    let enterprises =
+        if u.role == Role::TechBureau { s.db.list_enterprises(None, today).await.unwrap_or_default() } else { vec![] };
     let statuses: Vec<_> =
         ReviewStatus::ALL.iter().map(|x| context! { code => x.code(), label => x.label_zh() }).collect();
     page(

@@ -1,22 +1,28 @@
-//! 科技统计 and the libraries' Excel export (API and page).
+//! 科技统计 and the libraries' Excel export (API and page). Each figure is the count of records
+//! held (在库数) beside the district's reported figure (上报数, kept in `baselines`) with the gap.
+
+use std::collections::HashMap;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use minijinja::context;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use xietong_docking::baseline::FIGURES;
 use xietong_storage::StoreError;
+use xietong_storage::auth::SessionUser;
 use xietong_storage::dockings::DockingStats;
 
 use crate::AppState;
 use crate::api::Q;
 use crate::auth::{ApiUser, PageUser};
 use crate::docking::dockings::{StageQuery, stage_param};
-use crate::docking::hub::{may_read_libraries, may_read_stats, page};
+use crate::docking::hub::{may_read_libraries, may_read_stats, ok_msg, page};
 use crate::error::{ApiError, ErrorBody};
+use crate::forms::RawQuery;
 use crate::pages::error_page;
 
 pub fn api_router() -> OpenApiRouter<AppState> {
@@ -27,8 +33,10 @@ pub fn page_router() -> crate::policy::Pages {
     crate::policy::Pages::new().route("/docking/stats", get(stats_page))
 }
 
-/// 科技统计：高新技术企业、科技型企业、载体、研发平台、技术合同成交额、对接阶段与转化率。
-#[utoipa::path(get, path = "/api/docking-stats", tag = "产学研对接", responses((status = 200, body = DockingStats), (status = 403, body = ErrorBody)))]
+/// 科技统计：高新技术企业、科技型企业、载体、研发平台、技术合同成交额（每项为在库数，有上报数的并列上报数、
+/// 来源与差额），对接阶段与转化率。
+#[utoipa::path(get, path = "/api/docking-stats", tag = "产学研对接",
+    responses((status = 200, body = DockingStats), (status = 403, body = ErrorBody)))]
 pub(crate) async fn stats(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Result<Json<DockingStats>, ApiError> {
     may_read_stats(&u)?;
     Ok(Json(s.db.docking_stats(s.clock.now().date()).await?))
@@ -169,7 +177,6 @@ pub(crate) async fn export(
                     ("金额（万元）", 12.0),
                     ("技术性收入（万元）", 14.0),
                     ("签订日期", 12.0),
-                    ("占位记录", 8.0),
                 ],
                 s.db.list_contracts(None, None)
                     .await?
@@ -183,7 +190,6 @@ pub(crate) async fn export(
                             n(c.amount_wan),
                             n(c.technical_income_wan),
                             t(&c.signed_on),
-                            t(if c.placeholder { "是" } else { "" }),
                         ]
                     })
                     .collect(),
@@ -191,15 +197,7 @@ pub(crate) async fn export(
         }
         "platforms" => (
             "平台载体",
-            vec![
-                ("名称", 36.0),
-                ("类别", 14.0),
-                ("类型", 16.0),
-                ("级别", 8.0),
-                ("依托单位", 26.0),
-                ("认定年份", 10.0),
-                ("占位记录", 8.0),
-            ],
+            vec![("名称", 36.0), ("类别", 14.0), ("类型", 16.0), ("级别", 8.0), ("依托单位", 26.0), ("认定年份", 10.0)],
             s.db.list_platforms(None, None)
                 .await?
                 .iter()
@@ -211,7 +209,6 @@ pub(crate) async fn export(
                         t(&p.level),
                         t(&p.host),
                         p.approved_year.map(|y| n(y as f64)).unwrap_or(Cell::Empty),
-                        t(if p.placeholder { "是" } else { "" }),
                     ]
                 })
                 .collect(),
@@ -235,12 +232,50 @@ pub(crate) async fn export(
 }
 
 // --- statistics --------------------------------------------------------------------------------
-async fn stats_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Response {
-    if let Err(e) = may_read_stats(&u) {
-        return error_page(&s, Some(&u), &e);
+
+/// The page, with a refused 上报数 form (its figure, message and what was typed) kept.
+pub(crate) async fn stats_with(
+    s: &AppState,
+    u: &SessionUser,
+    status: StatusCode,
+    ok: Option<String>,
+    refused: Option<(&str, String, HashMap<String, String>)>,
+) -> Response {
+    if let Err(e) = may_read_stats(u) {
+        return error_page(s, Some(u), &e);
     }
-    match s.db.docking_stats(s.clock.now().date()).await {
-        Ok(st) => page(&s, &u, StatusCode::OK, "docking_stats.html", "stats", context! { st => st }),
-        Err(e) => error_page(&s, Some(&u), &e),
-    }
+    let (st, baselines) = match (s.db.docking_stats(s.clock.now().date()).await, s.db.list_baselines().await) {
+        (Ok(st), Ok(b)) => (st, b),
+        (Err(e), _) | (_, Err(e)) => return error_page(s, Some(u), &e),
+    };
+    // One form per figure, filled from its 上报数 or, after a refusal, from what was typed.
+    let forms: Vec<minijinja::Value> = FIGURES
+        .iter()
+        .map(|f| {
+            let b = baselines.iter().find(|b| b.figure == f.key);
+            let (err, values) = match &refused {
+                Some((key, err, typed)) if *key == f.key => (Some(err.clone()), typed.clone()),
+                _ => {
+                    let mut v = HashMap::new();
+                    if let Some(b) = b {
+                        v.insert("value".to_string(), xietong_supervision::indicators::fmt_num(b.value));
+                        v.insert("as_of".into(), b.as_of.clone());
+                        v.insert("source".into(), b.source.clone());
+                        v.insert("source_date".into(), b.source_date.clone().unwrap_or_default());
+                        v.insert("note".into(), b.note.clone());
+                    }
+                    v.insert("version".into(), b.map_or(0, |b| b.version).to_string());
+                    (None, v)
+                }
+            };
+            context! { key => f.key, label => f.label, unit => f.unit, b => b, err => err, f => values }
+        })
+        .collect();
+    let flash_err = refused.as_ref().map(|r| r.1.clone());
+    let ctx = context! { st => st, forms => forms, flash_ok => ok, flash_err => flash_err };
+    page(s, u, status, "docking_stats.html", "stats", ctx)
+}
+
+async fn stats_page(State(s): State<AppState>, PageUser(u, _): PageUser, Query(q): RawQuery) -> Response {
+    stats_with(&s, &u, StatusCode::OK, ok_msg(&q), None).await
 }
