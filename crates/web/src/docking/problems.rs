@@ -165,7 +165,7 @@ async fn problem_submit(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
     let f = F(form);
-    if f.on("find_industry") {
+    if f.opt("find_industry").is_some() {
         return problems_with(&s, &u, StatusCode::OK, &[], None, FormView::kept(f)).await;
     }
     let r = async { s.db.submit_problem(&u, None, &new_problem(&f)?, s.clock.now()).await }.await;
@@ -250,7 +250,7 @@ async fn problem_resubmit(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
     let f = F(form);
-    if f.on("find_industry") {
+    if f.opt("find_industry").is_some() {
         return problem_with(&s, &u, id, StatusCode::OK, &[], None, Some(FormView::kept(f))).await;
     }
     let r = async {
