@@ -312,6 +312,45 @@ async fn notices_and_rankings_are_published_only_when_confirmed() {
         assert_eq!(count(&tdb.db, "notices").await, notices + 1);
         assert_eq!(count(&tdb.db, "notice_records").await, records + 1);
 
+        // The 评分公式: a weight sum off 100 and a bonus that is no number, both named, the figures kept.
+        let (s, _, html) = post(
+            &sup,
+            &app,
+            "/rankings/settings",
+            &[
+                ("_csrf", &token),
+                ("on_time_weight", "70"),
+                ("progress_weight", "40"),
+                ("overdue_penalty", "5"),
+                ("rejection_penalty", "2"),
+                ("praise", "多"),
+                ("criticism", "-2"),
+                ("warning", "-1"),
+            ],
+        )
+        .await;
+        assert_eq!(s, 400);
+        assert!(beside(&html, "表扬加分").is_some(), "the bonus named");
+        assert!(html.contains("name=\"on_time_weight\" size=\"4\" value=\"70\""), "the figures kept");
+        let (s, _, html) = post(
+            &sup,
+            &app,
+            "/rankings/settings",
+            &[
+                ("_csrf", &token),
+                ("on_time_weight", "70"),
+                ("progress_weight", "40"),
+                ("overdue_penalty", "5"),
+                ("rejection_penalty", "2"),
+                ("praise", "30"),
+                ("criticism", "-2"),
+                ("warning", "-1"),
+            ],
+        )
+        .await;
+        assert_eq!(s, 400);
+        assert!(beside(&html, "按期办结权重").is_some() && beside(&html, "表扬加分").is_some(), "both at once");
+
         // 发布排名: a month not yet published.
         let (_, published) = api.get("/api/rankings").await;
         let (_, categories) = api.get("/api/categories").await;
