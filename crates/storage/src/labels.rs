@@ -383,6 +383,7 @@ const FIELDS: &[(&str, &str)] = &[
     ("maturity", "成熟度"),
     ("month", "月份"),
     ("name", "名称"),
+    ("not_assessed", "不参评单位编号"),
     ("note", "说明"),
     ("notice_after_working_days", "逾期几个工作日通报预警"),
     ("off", "放假"),
@@ -592,5 +593,55 @@ mod tests {
             }
         }
         assert!(seen > 40, "only {seen} audit actions found: did the sources move?");
+    }
+
+    /// Every key of a `json!({…})` the storage sources write (audit entries' before and after) has
+    /// a label: a ranking's `not_assessed` once showed on /audit as 「未知（not_assessed）」.
+    #[test]
+    fn every_audit_field_written_has_a_label() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut stack = vec![dir];
+        let mut keys = 0;
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).expect("storage sources").flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                    continue;
+                }
+                if p.extension().is_none_or(|x| x != "rs") || p.ends_with("labels.rs") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&p).expect("source");
+                for (i, _) in text.match_indices("json!({") {
+                    let body = &text[i + 7..];
+                    let mut depth = 1;
+                    let end = body
+                        .char_indices()
+                        .find(|&(_, c)| {
+                            depth += match c {
+                                '{' => 1,
+                                '}' => -1,
+                                _ => 0,
+                            };
+                            depth == 0
+                        })
+                        .map_or(body.len(), |(j, _)| j);
+                    for part in body[..end].split('"').collect::<Vec<_>>().windows(2) {
+                        let (key, after) = (part[0], part[1]);
+                        let is_key = !key.is_empty() && key.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+                        if is_key && after.trim_start().starts_with(':') && !after.trim_start().starts_with("::") {
+                            keys += 1;
+                            assert!(
+                                lookup(Kind::Field, key).is_some(),
+                                "{}: field 「{key}」 has no label",
+                                p.display()
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        assert!(keys > 40, "only {keys} fields found: did the sources move?");
     }
 }
