@@ -248,6 +248,7 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, a: &Accounts<'_>) -> Resul
         ("二七区示例众创空间（示例）", "众创空间", "", ""),
     ] {
         let p = NewPlatform {
+            unread: vec![],
             name: name.into(),
             kind: kind.into(),
             level: level.into(),
@@ -270,6 +271,7 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, a: &Accounts<'_>) -> Resul
     for (i, (buyer, seller, kind, amount, income, days)) in CONTRACTS.iter().enumerate() {
         let signed = today - Duration::days(*days);
         let n = NewContract {
+            unread: vec![],
             contract_no: format!("{}410103{:06}（示例）", signed.format("%Y"), i + 11),
             kind: (*kind).into(),
             buyer: (*buyer).into(),
@@ -292,6 +294,7 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, a: &Accounts<'_>) -> Resul
         ("achievement", "2026年度高校院所科技成果征集"),
     ] {
         let c = NewCampaign {
+            unread: vec![],
             title: title.into(),
             target: lib.into(),
             starts_on: starts.clone(),
@@ -358,6 +361,7 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, a: &Accounts<'_>) -> Resul
             ach.push(found.first().ok_or_else(|| anyhow!("演示成果 {p} 不在成果库中"))?.id);
         }
         let n = NewExpert {
+            unread: vec![],
             name: (*name).into(),
             institution_id: Some(inst[inst_name]),
             title: (*title).into(),
@@ -450,6 +454,7 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, a: &Accounts<'_>) -> Resul
         mv(d2, to, m).await?;
     }
     let c = NewContract {
+        unread: vec![],
         contract_no: format!("{}410103000001（示例）", today.format("%Y")),
         kind: "技术开发".into(),
         buyer: "花花牛".into(),

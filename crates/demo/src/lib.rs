@@ -310,7 +310,13 @@ async fn load_task(
     reports.sort_by_key(|r| -r.working_days_ago);
     for r in reports {
         let at = cal.sub_working_minutes(now, r.working_days_ago * day).value.max(last + Duration::minutes(1)).min(now);
-        db.perform(&liaison, &ctx_at(at), id, Command::Report { progress: r.progress, text: r.text.clone() }).await?;
+        db.perform(
+            &liaison,
+            &ctx_at(at),
+            id,
+            Command::Report { progress: r.progress, text: r.text.clone(), reason: String::new() },
+        )
+        .await?;
         last = at;
     }
     let detail = db.get_task(&liaison, id, now).await?;
@@ -322,7 +328,10 @@ async fn load_task(
                 &ctx_at(at),
                 id,
                 Command::ReportSubtask {
-                    subtask_id: s.id, progress: d.progress, text: format!("完成{}%", d.progress)
+                    subtask_id: s.id,
+                    progress: d.progress,
+                    text: format!("完成{}%", d.progress),
+                    reason: String::new(),
                 },
             )
             .await?;

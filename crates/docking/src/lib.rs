@@ -2,6 +2,7 @@
 //!
 //! - [`baseline`]: a figure the district reported (上报数, with its source) beside the records
 //!   held (在库数), the difference said in words.
+//! - [`industries`]: GB/T 4754-2017, searchable by code or words (the 行业 picker).
 //! - [`codes`]: 统一社会信用代码 (GB 32100-2015, with its check character) and Chinese patent
 //!   application / publication numbers (with the application number's check digit).
 //! - [`pipeline`]: the docking (对接) stages from 推荐 to 结项 or 终止, as a transition table.
@@ -13,6 +14,7 @@
 pub mod baseline;
 pub mod codes;
 pub mod contract;
+pub mod industries;
 pub mod matching;
 pub mod pipeline;
 pub mod review;

@@ -133,7 +133,7 @@ impl Db {
             })();
             match checked {
                 Ok(v) => valid.push((r.row, v)),
-                Err(e) => problems.push(problem(r.row, e)),
+                Err(e) => problems.extend(problem(r.row, e)),
             }
         }
         let mut tx = self.begin().await?;

@@ -9,7 +9,9 @@ use serde::Serialize;
 use xietong_security::{AccountLockPolicy, AccountState, LockoutPolicy, LoginState, PasswordPolicy};
 use xietong_supervision::{Actor, DataScope, PersonId, Role, UnitId};
 
+use crate::error::{check, got};
 use crate::{Db, Result, RowExt, StoreError, ts};
+use xietong_supervision::validate::Checks;
 
 /// Idle timeout and absolute lifetime of a session.
 #[derive(Clone, Copy, Debug)]
@@ -1022,8 +1024,10 @@ impl Db {
         now: NaiveDateTime,
     ) -> Result<i64> {
         admin.actor().may_manage_account(role)?;
-        self.check_new_password("密码", password).await?;
-        let hash = hash_password(password)?;
+        // Every field is checked before the answer (the form shows each error beside its field).
+        let mut c = Checks::new();
+        check(&mut c, crate::org::username(username))?;
+        check(&mut c, self.check_new_password("密码", password).await)?;
         let mut tx = self.begin().await?;
         let exists = sqlx::query("SELECT COUNT(*) AS n FROM people WHERE id = $1")
             .bind(person_id)
@@ -1031,16 +1035,20 @@ impl Db {
             .await?
             .i("n")?;
         if exists == 0 {
-            return Err(StoreError::invalid("人员", format!("编号 {person_id} 的人员不存在")));
+            c.fail("人员", format!("编号 {person_id} 的人员不存在"));
         }
-        let taken = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE username = $1")
-            .bind(username.trim().to_string())
-            .fetch_one(&mut *tx)
-            .await?
-            .i("n")?;
-        if taken > 0 {
-            return Err(StoreError::invalid("用户名", format!("「{}」已被使用", username.trim())));
+        if !c.has("用户名") {
+            let taken = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE username = $1")
+                .bind(username.trim().to_string())
+                .fetch_one(&mut *tx)
+                .await?
+                .i("n")?;
+            if taken > 0 {
+                c.fail("用户名", format!("「{}」已被使用", username.trim()));
+            }
         }
+        c.finish()?;
+        let hash = hash_password(password)?;
         let id = self.create_user(&mut tx, &admin.username, username, &hash, person_id, role, now).await?;
         Self::require_password_change(&mut tx, id).await?;
         tx.commit().await?;
@@ -1145,8 +1153,14 @@ impl Db {
         now: NaiveDateTime,
     ) -> Result<i64> {
         admin.actor().may_administer()?;
-        // Cleaned before the duplicate checks below look them up (a NUL would fail on PostgreSQL).
-        let (code, name) = (&crate::org::unit_code(code)?, &crate::org::unit_name(name)?);
+        // Every field is checked before the answer; cleaned before the duplicate checks below
+        // look them up (a NUL would fail on PostgreSQL).
+        let mut c = Checks::new();
+        let code_ok = check(&mut c, crate::org::unit_code(code))?;
+        let name_ok = check(&mut c, crate::org::unit_name(name))?;
+        if !crate::org::UNIT_KINDS.contains(&kind) {
+            c.fail("单位类型", format!("「{kind}」不是有效类型，应为：{}", crate::org::UNIT_KINDS.join("、")));
+        }
         let mut tx = self.begin().await?;
         if let Some(p) = parent_id {
             let n = sqlx::query("SELECT COUNT(*) AS n FROM units WHERE id = $1")
@@ -1155,19 +1169,22 @@ impl Db {
                 .await?
                 .i("n")?;
             if n == 0 {
-                return Err(StoreError::invalid("上级单位", format!("编号 {p} 的单位不存在")));
+                c.fail("上级单位", format!("编号 {p} 的单位不存在"));
             }
         }
-        for (col, field, v) in [("code", "单位编码", code), ("name", "单位名称", name)] {
+        for (col, field, v) in [("code", "单位编码", &code_ok), ("name", "单位名称", &name_ok)] {
+            let Some(v) = v else { continue };
             let sql = if col == "code" {
                 "SELECT COUNT(*) AS n FROM units WHERE code = $1"
             } else {
                 "SELECT COUNT(*) AS n FROM units WHERE name = $1"
             };
             if sqlx::query(sql).bind(v.trim().to_string()).fetch_one(&mut *tx).await?.i("n")? > 0 {
-                return Err(StoreError::invalid(field, format!("「{}」已存在", v.trim())));
+                c.fail(field, format!("「{}」已存在", v.trim()));
             }
         }
+        c.finish()?;
+        let (code, name) = (&got(code_ok)?, &got(name_ok)?);
         let id = self.create_unit(&mut tx, &admin.username, code, name, kind, parent_id, now).await?;
         tx.commit().await?;
         Ok(id)
@@ -1183,6 +1200,9 @@ impl Db {
         now: NaiveDateTime,
     ) -> Result<i64> {
         admin.actor().may_administer()?;
+        let mut c = Checks::new();
+        c.take(xietong_supervision::validate::required_text("姓名", name, 32));
+        c.take(xietong_supervision::validate::required_text("职务", post, 32));
         let mut tx = self.begin().await?;
         let n = sqlx::query("SELECT COUNT(*) AS n FROM units WHERE id = $1")
             .bind(unit_id)
@@ -1190,8 +1210,9 @@ impl Db {
             .await?
             .i("n")?;
         if n == 0 {
-            return Err(StoreError::invalid("所属单位", format!("编号 {unit_id} 的单位不存在")));
+            c.fail("所属单位", format!("编号 {unit_id} 的单位不存在"));
         }
+        c.finish()?;
         let seq = sqlx::query("SELECT COUNT(*) AS n FROM people").fetch_one(&mut *tx).await?.i("n")?;
         let code = format!("p{}_{}", seq + 1, now.format("%Y%m%d%H%M%S"));
         let id = self.create_person(&mut tx, &admin.username, &code, name, post, unit_id, now).await?;

@@ -3,12 +3,12 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
-use xietong_calendar::parse_date;
-use xietong_supervision::Role;
-use xietong_supervision::validate::{optional_multiline, required_multiline, required_text};
+use xietong_supervision::validate::{self, Checks, optional_multiline, required_multiline, required_text};
+use xietong_supervision::{FieldError, Role};
 
 use crate::audit::{Change, append};
 use crate::auth::SessionUser;
+use crate::error::got;
 use crate::tasks::{Ctx, NewTask, TASK_SELECT, Task};
 use crate::{Db, Result, RowExt, StoreError, ts};
 
@@ -153,17 +153,27 @@ impl Db {
         if user.role != Role::Leader {
             return Err(StoreError::Denied("无权限：只有区领导可以记录督导".into()));
         }
-        let day = parse_date("督导日期", v.visited_on.trim())?;
-        if day > now.date() {
-            return Err(StoreError::invalid("督导日期", "不能晚于今天"));
-        }
-        let place = required_text("督导地点", &v.place, 200)?;
-        let findings = required_multiline("发现问题", &v.findings, 5000)?;
-        let follow = optional_multiline("跟进要求", &v.follow_up, 5000)?.unwrap_or_default();
+        // Every field is checked before the answer.
+        let mut c = Checks::new();
+        let day = c.take(validate::date("督导日期", &v.visited_on).and_then(|d| {
+            if d > now.date() {
+                Err(FieldError::new("督导日期", format!("不能晚于今天（{}）", now.date())))
+            } else {
+                Ok(d)
+            }
+        }));
+        let place = c.take(required_text("督导地点", &v.place, 200));
+        let findings = c.take(required_multiline("发现问题", &v.findings, 5000));
+        let follow = c.take(optional_multiline("跟进要求", &v.follow_up, 5000));
         let mut tx = self.begin().await?;
-        if let Some(u) = v.unit_id {
-            self.unit_exists(&mut tx, "督导单位", u).await?;
+        if let Some(u) = v.unit_id
+            && !self.unit_found(&mut tx, u).await?
+        {
+            c.fail("督导单位", format!("编号 {u} 的单位不存在"));
         }
+        c.finish()?;
+        let (day, place, findings) = (got(day)?, got(place)?, got(findings)?);
+        let follow = got(follow)?.unwrap_or_default();
         let id = sqlx::query(
             "INSERT INTO supervision_visits (leader_person_id, unit_id, visited_on, place, findings, follow_up, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )

@@ -326,7 +326,7 @@ impl Db {
             match res {
                 Ok(id) => ids.push(id),
                 Err(e @ StoreError::Internal(_)) => return Err(e),
-                Err(e) => problems.push(problem(r.row, e)),
+                Err(e) => problems.extend(problem(r.row, e)),
             }
         }
         if !problems.is_empty() {

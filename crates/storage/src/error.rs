@@ -2,12 +2,16 @@
 //! code and shows only the Chinese message; internal details go to the log, never to the user.
 
 use xietong_supervision::FieldError;
+use xietong_supervision::validate::FieldErrors;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// Bad input, naming the field.
     #[error("{0}")]
     Invalid(FieldError),
+    /// Bad input in several fields, each named (a form checked as a whole).
+    #[error("{0}")]
+    Fields(FieldErrors),
     /// Bad input whose message already names the field.
     #[error("{0}")]
     BadInput(String),
@@ -34,6 +38,25 @@ impl StoreError {
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         StoreError::Invalid(FieldError::new(field, message))
     }
+    /// The fields at fault with their messages, for a form to show each beside its field.
+    pub fn field_errors(&self) -> Vec<FieldError> {
+        match self {
+            StoreError::Invalid(f) => vec![f.clone()],
+            StoreError::Fields(all) => all.0.clone(),
+            _ => vec![],
+        }
+    }
+
+    /// The same error with each field renamed (a row of a larger form: 「第2项议定任务的文号」).
+    pub fn rename_fields(self, rename: impl Fn(&str) -> String) -> Self {
+        let one = |f: FieldError| FieldError { field: rename(&f.field), message: f.message };
+        match self {
+            StoreError::Invalid(f) => StoreError::Invalid(one(f)),
+            StoreError::Fields(all) => StoreError::Fields(FieldErrors(all.0.into_iter().map(one).collect())),
+            other => other,
+        }
+    }
+
     pub fn internal(message: impl Into<String>) -> Self {
         StoreError::Internal(message.into())
     }
@@ -47,6 +70,13 @@ impl StoreError {
 impl From<FieldError> for StoreError {
     fn from(e: FieldError) -> Self {
         StoreError::Invalid(e)
+    }
+}
+
+/// One error stays [`StoreError::Invalid`], as a single check would have answered.
+impl From<FieldErrors> for StoreError {
+    fn from(mut e: FieldErrors) -> Self {
+        if e.0.len() == 1 { StoreError::Invalid(e.0.remove(0)) } else { StoreError::Fields(e) }
     }
 }
 
@@ -119,4 +149,28 @@ impl From<sqlx::Error> for StoreError {
         tracing::error!(error = %e, "database error");
         StoreError::Internal(e.to_string())
     }
+}
+
+/// Record a field's error in `c` and go on checking the others; any other error (denied, not
+/// found, ours) stops at once.
+pub fn check<T, E: Into<StoreError>>(
+    c: &mut xietong_supervision::validate::Checks,
+    r: Result<T, E>,
+) -> Result<Option<T>, StoreError> {
+    match r.map_err(Into::into) {
+        Ok(v) => Ok(Some(v)),
+        Err(e) => {
+            let fields = e.field_errors();
+            if fields.is_empty() {
+                return Err(e);
+            }
+            fields.into_iter().for_each(|f| c.add(f));
+            Ok(None)
+        }
+    }
+}
+
+/// A value taken with [`check`], once the checks passed (then every value is there).
+pub fn got<T>(v: Option<T>) -> Result<T, StoreError> {
+    v.ok_or_else(|| StoreError::internal("表单校验通过但缺少字段值"))
 }

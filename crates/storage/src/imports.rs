@@ -157,11 +157,13 @@ fn number(field: &str, s: &str) -> Result<f64> {
     Ok(xietong_supervision::validate::required_number(field, s)?)
 }
 
-/// A row's refusal as a problem naming the column when the error names a field.
-pub(crate) fn problem(row: usize, e: StoreError) -> RowProblem {
-    match e {
-        StoreError::Invalid(f) => RowProblem { row, column: Some(f.field), message: f.message },
-        other => RowProblem { row, column: None, message: other.to_string() },
+/// A row's refusal as problems, one for each column an error names.
+pub(crate) fn problem(row: usize, e: StoreError) -> Vec<RowProblem> {
+    match e.field_errors() {
+        fields if !fields.is_empty() => {
+            fields.into_iter().map(|f| RowProblem { row, column: Some(f.field), message: f.message }).collect()
+        }
+        _ => vec![RowProblem { row, column: None, message: e.to_string() }],
     }
 }
 
@@ -202,7 +204,7 @@ macro_rules! per_row {
                 }
                 sqlx::query("ROLLBACK TO SAVEPOINT import_row").execute(&mut *$tx).await?;
                 sqlx::query("RELEASE SAVEPOINT import_row").execute(&mut *$tx).await?;
-                $problems.push(problem($row, e));
+                $problems.extend(problem($row, e));
                 None
             }
         }
@@ -275,7 +277,7 @@ impl Db {
             let new = match new {
                 Ok(n) => n,
                 Err(e) => {
-                    problems.push(problem(r.row, e));
+                    problems.extend(problem(r.row, e));
                     continue;
                 }
             };
@@ -384,7 +386,7 @@ impl Db {
             let new = match new {
                 Ok(n) => n,
                 Err(e) => {
-                    problems.push(problem(r.row, e));
+                    problems.extend(problem(r.row, e));
                     continue;
                 }
             };
@@ -495,7 +497,7 @@ impl Db {
             let (n, rep) = match parsed {
                 Ok(x) => x,
                 Err(e) => {
-                    problems.push(problem(r.row, e));
+                    problems.extend(problem(r.row, e));
                     continue;
                 }
             };

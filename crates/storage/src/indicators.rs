@@ -77,15 +77,29 @@ impl IndicatorView {
 
 /// Validate a new indicator into the domain type (field errors in Chinese).
 pub fn validate_indicator(n: &NewIndicator) -> Result<Indicator> {
-    let ind = Indicator {
-        name: required_text("指标名称", &n.name, 100)?,
-        unit_label: required_text("计量单位", &n.unit_label, 20)?,
-        target: n.target,
-        period_start: parse_date("考核期开始", n.period_start.trim())?,
-        period_end: parse_date("考核期结束", n.period_end.trim())?,
-    };
-    ind.validate()?;
-    Ok(ind)
+    validate_indicator_with(n, vec![])
+}
+
+/// [`validate_indicator`] with the errors of fields a form could not read (`pre`): every field is
+/// checked and answered at once.
+pub fn validate_indicator_with(n: &NewIndicator, pre: Vec<xietong_supervision::FieldError>) -> Result<Indicator> {
+    let mut c = xietong_supervision::validate::Checks::with(pre);
+    let name = c.take(required_text("指标名称", &n.name, 100));
+    let unit_label = c.take(required_text("计量单位", &n.unit_label, 20));
+    let period_start = c.take(xietong_supervision::validate::date("考核期开始", &n.period_start));
+    let period_end = c.take(xietong_supervision::validate::date("考核期结束", &n.period_end));
+    if let (Some(period_start), Some(period_end)) = (period_start, period_end) {
+        // The figure and the period together (目标值, 考核期), once both dates are read.
+        let probe =
+            Indicator { name: String::new(), unit_label: String::new(), target: n.target, period_start, period_end };
+        if !c.has("目标值") {
+            c.take(probe.validate());
+        }
+    }
+    c.finish()?;
+    let (name, unit_label) = (crate::error::got(name)?, crate::error::got(unit_label)?);
+    let (period_start, period_end) = (crate::error::got(period_start)?, crate::error::got(period_end)?);
+    Ok(Indicator { name, unit_label, target: n.target, period_start, period_end })
 }
 
 /// Validate a report of actuals (field errors in Chinese).
@@ -124,7 +138,19 @@ impl Db {
         task_id: i64,
         n: &NewIndicator,
     ) -> Result<i64> {
-        let ind = validate_indicator(n)?;
+        self.add_indicator_from_form(user, now, task_id, n, vec![]).await
+    }
+
+    /// [`Db::add_indicator`] from a form, with the errors of fields it could not read.
+    pub async fn add_indicator_from_form(
+        &self,
+        user: &SessionUser,
+        now: NaiveDateTime,
+        task_id: i64,
+        n: &NewIndicator,
+        pre: Vec<xietong_supervision::FieldError>,
+    ) -> Result<i64> {
+        let ind = validate_indicator_with(n, pre)?;
         let mut tx = self.begin().await?;
         let id = self.add_indicator_in(&mut tx, user, now, task_id, &ind).await?;
         tx.commit().await?;

@@ -4,15 +4,15 @@
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
-use xietong_calendar::parse_date;
-use xietong_supervision::Role;
 use xietong_supervision::inspections::{
     Inspection, Overlap, OverlapRules, UnitBurden, burden, find_overlaps, merge_groups,
 };
-use xietong_supervision::validate::{required_multiline, required_text};
+use xietong_supervision::validate::{self, Checks, required_multiline, required_text};
+use xietong_supervision::{FieldError, Role};
 
 use crate::audit::{Change, append};
 use crate::auth::SessionUser;
+use crate::error::got;
 use crate::{Db, Result, RowExt, StoreError, ts};
 
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
@@ -109,27 +109,47 @@ fn months_of(rows: &[InspectionRow]) -> Vec<String> {
 impl Db {
     /// Register a planned inspection (督查局).
     pub async fn register_inspection(&self, user: &SessionUser, n: &NewInspection, now: NaiveDateTime) -> Result<i64> {
+        self.register_inspection_from_form(user, n, now, vec![]).await
+    }
+
+    /// [`Db::register_inspection`] from a form: `pre` holds the errors of fields it could not
+    /// read; every field is checked and answered at once.
+    pub async fn register_inspection_from_form(
+        &self,
+        user: &SessionUser,
+        n: &NewInspection,
+        now: NaiveDateTime,
+        pre: Vec<FieldError>,
+    ) -> Result<i64> {
         if user.role != Role::Supervisor {
             return Err(StoreError::Denied("无权限：只有督查局可以登记督查考核事项".into()));
         }
-        let name = required_text("事项名称", &n.name, 200)?;
-        let subject = required_multiline("督查考核内容", &n.subject, 2000)?;
-        let start = parse_date("开始日期", n.start_on.trim())?;
-        let end = parse_date("结束日期", n.end_on.trim())?;
-        if end < start {
-            return Err(StoreError::invalid("结束日期", "不能早于开始日期"));
-        }
-        if (end - start).num_days() > 366 {
-            return Err(StoreError::invalid("结束日期", "一项督查考核的周期不能超过一年"));
+        let mut c = Checks::with(pre);
+        let name = c.take(required_text("事项名称", &n.name, 200));
+        let subject = c.take(required_multiline("督查考核内容", &n.subject, 2000));
+        let start = c.take(validate::date("开始日期", &n.start_on));
+        let end = c.take(validate::date("结束日期", &n.end_on));
+        if let (Some(start), Some(end)) = (start, end) {
+            if end < start {
+                c.fail("结束日期", "不能早于开始日期");
+            } else if (end - start).num_days() > 366 {
+                c.fail("结束日期", "一项督查考核的周期不能超过一年");
+            }
         }
         if n.target_unit_ids.is_empty() {
-            return Err(StoreError::invalid("被督查单位", "至少选择一个单位"));
+            c.fail("被督查单位", "至少选择一个单位");
         }
         let mut tx = self.begin().await?;
-        self.unit_exists(&mut tx, "发起单位", n.issuing_unit_id).await?;
-        for u in &n.target_unit_ids {
-            self.unit_exists(&mut tx, "被督查单位", *u).await?;
+        if !c.has("发起单位") && !self.unit_found(&mut tx, n.issuing_unit_id).await? {
+            c.fail("发起单位", format!("编号 {} 的单位不存在", n.issuing_unit_id));
         }
+        for u in &n.target_unit_ids {
+            if !self.unit_found(&mut tx, *u).await? {
+                c.fail("被督查单位", format!("编号 {u} 的单位不存在"));
+            }
+        }
+        c.finish()?;
+        let (name, subject, start, end) = (got(name)?, got(subject)?, got(start)?, got(end)?);
         let id = sqlx::query(
             "INSERT INTO inspections (name, issuing_unit_id, subject, start_on, end_on, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )

@@ -4,10 +4,9 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
-use xietong_calendar::parse_date;
-use xietong_supervision::Role;
 use xietong_supervision::ranking::NoticeKind;
-use xietong_supervision::validate::{doc_no, required_multiline, required_text};
+use xietong_supervision::validate::{self, Checks, doc_no, required_multiline, required_text};
+use xietong_supervision::{FieldError, Role};
 
 use crate::audit::{Change, append};
 use crate::auth::SessionUser;
@@ -20,6 +19,29 @@ pub struct NoticeTarget {
     #[serde(default)]
     pub person_id: Option<i64>,
     #[serde(default)]
+    pub task_id: Option<i64>,
+}
+
+/// A notice as it would be published: checked, each unit with the person its record will name.
+#[derive(Clone, Debug, Serialize)]
+pub struct NoticePreview {
+    pub kind: NoticeKind,
+    pub kind_label: String,
+    pub doc_no: String,
+    pub title: String,
+    pub body: String,
+    pub issued_on: NaiveDate,
+    pub targets: Vec<PreviewTarget>,
+    pub ranking_id: Option<i64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PreviewTarget {
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub person_id: Option<i64>,
+    /// The named person, or the unit's 一把手.
+    pub person_name: Option<String>,
     pub task_id: Option<i64>,
 }
 
@@ -94,42 +116,127 @@ fn record(r: &sqlx::any::AnyRow) -> Result<NoticeRecord> {
 
 impl Db {
     /// Issue a notice (督查局 only), recording it for every named unit and person in one transaction.
-    pub async fn issue_notice(&self, user: &SessionUser, n: &NewNotice, now: NaiveDateTime) -> Result<i64> {
+    /// What issuing `n` would publish, every field checked at once, nothing written: the 督查局
+    /// confirms this before a notice goes out (a published notice cannot be withdrawn).
+    pub async fn preview_notice(&self, user: &SessionUser, n: &NewNotice, now: NaiveDateTime) -> Result<NoticePreview> {
+        let mut tx = self.begin().await?;
+        let p = self.check_notice(&mut tx, user, n, now).await?;
+        // Read only: dropping the transaction rolls nothing back.
+        drop(tx);
+        Ok(p)
+    }
+
+    async fn check_notice(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        user: &SessionUser,
+        n: &NewNotice,
+        now: NaiveDateTime,
+    ) -> Result<NoticePreview> {
         if user.role != Role::Supervisor {
             return Err(StoreError::Denied("无权限：只有督查局可以发布通报".into()));
-        }
-        let kind = NoticeKind::from_code(n.kind.trim())
-            .ok_or_else(|| StoreError::invalid("通报类型", "应为 表扬、批评 或 预警"))?;
-        let doc = doc_no(&n.doc_no)?;
-        let title = required_text("通报标题", &n.title, 200)?;
-        let body = required_multiline("通报正文", &n.body, 20000)?;
-        let issued_on = parse_date("发布日期", n.issued_on.trim())?;
-        if issued_on > now.date() {
-            return Err(StoreError::invalid("发布日期", "不能晚于今天"));
-        }
-        if n.targets.is_empty() {
-            return Err(StoreError::invalid("通报对象", "至少指明一个单位"));
         }
         let actor = user.actor();
         for (i, t) in n.targets.iter().enumerate() {
             actor.must_reach(&format!("通报对象第 {} 行的单位", i + 1), xietong_supervision::UnitId(t.unit_id))?;
         }
-        let mut tx = self.begin().await?;
-        let doc_key = xietong_supervision::text::doc_no_key(&doc);
-        let dup = sqlx::query("SELECT doc_no FROM notices WHERE doc_no_key = $1")
-            .bind(doc_key.clone())
+        let mut c = Checks::new();
+        let kind = c.take(
+            NoticeKind::from_code(n.kind.trim()).ok_or_else(|| FieldError::new("通报类型", "应为 表扬、批评 或 预警")),
+        );
+        let doc = c.take(doc_no(&n.doc_no));
+        let title = c.take(required_text("通报标题", &n.title, 200));
+        let body = c.take(required_multiline("通报正文", &n.body, 20000));
+        let issued_on = c.take(validate::date("发布日期", &n.issued_on).and_then(|d| {
+            if d > now.date() {
+                Err(FieldError::new("发布日期", format!("不能晚于今天（{}）", now.date())))
+            } else {
+                Ok(d)
+            }
+        }));
+        if n.targets.is_empty() {
+            c.fail("通报对象", "至少指明一个单位");
+        }
+        if let Some(doc) = &doc {
+            let dup = sqlx::query("SELECT doc_no FROM notices WHERE doc_no_key = $1")
+                .bind(xietong_supervision::text::doc_no_key(doc))
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(r) = dup {
+                c.fail("文号", crate::tasks::duplicate_doc_no(doc, &r.s("doc_no")?, "发布"));
+            }
+        }
+        let mut targets = vec![];
+        for (i, t) in n.targets.iter().enumerate() {
+            let row = i + 1;
+            let u = sqlx::query(
+                "SELECT u.name, u.head_person_id, p.name AS head_name FROM units u \
+                 LEFT JOIN people p ON p.id = u.head_person_id WHERE u.id = $1",
+            )
+            .bind(t.unit_id)
             .fetch_optional(&mut *tx)
             .await?;
-        if let Some(r) = dup {
-            return Err(StoreError::invalid("文号", crate::tasks::duplicate_doc_no(&doc, &r.s("doc_no")?, "发布")));
+            let Some(u) = u else {
+                c.fail(&format!("第{row}个通报对象的单位"), format!("编号 {} 的单位不存在", t.unit_id));
+                continue;
+            };
+            let (person_id, person_name) = match t.person_id {
+                Some(p) => {
+                    let pu =
+                        sqlx::query("SELECT name FROM people WHERE id = $1").bind(p).fetch_optional(&mut *tx).await?;
+                    match pu {
+                        None => {
+                            c.fail(&format!("第{row}个通报对象的责任人"), format!("编号 {p} 的人员不存在"));
+                            (None, None)
+                        }
+                        Some(r) => (Some(p), Some(r.s("name")?)),
+                    }
+                }
+                None => (u.oi("head_person_id")?, u.os("head_name")?),
+            };
+            if let Some(task) = t.task_id {
+                let ok =
+                    sqlx::query("SELECT COUNT(*) AS n FROM tasks WHERE id = $1").bind(task).fetch_one(&mut *tx).await?;
+                if ok.i("n")? == 0 {
+                    c.fail(&format!("第{row}个通报对象的任务"), format!("编号 {task} 的任务不存在"));
+                }
+            }
+            targets.push(PreviewTarget {
+                unit_id: t.unit_id,
+                unit_name: u.s("name")?,
+                person_id,
+                person_name,
+                task_id: t.task_id,
+            });
         }
+        let preview = || {
+            let kind = kind?;
+            Some(NoticePreview {
+                kind,
+                kind_label: kind.label_zh().to_string(),
+                doc_no: doc?,
+                title: title?,
+                body: body?,
+                issued_on: issued_on?,
+                targets,
+                ranking_id: n.ranking_id,
+            })
+        };
+        Ok(c.done(preview)?)
+    }
+
+    pub async fn issue_notice(&self, user: &SessionUser, n: &NewNotice, now: NaiveDateTime) -> Result<i64> {
+        let mut tx = self.begin().await?;
+        let p = self.check_notice(&mut tx, user, n, now).await?;
+        let (kind, doc, title, issued_on) = (p.kind, p.doc_no.clone(), p.title.clone(), p.issued_on);
+        let doc_key = xietong_supervision::text::doc_no_key(&doc);
         let id = sqlx::query(
             "INSERT INTO notices (kind, doc_no, title, body, issued_on, ranking_id, issued_by, created_at, doc_no_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
         .bind(kind.code().to_string())
         .bind(doc.clone())
         .bind(title.clone())
-        .bind(body)
+        .bind(p.body.clone())
         .bind(issued_on.to_string())
         .bind(n.ranking_id)
         .bind(user.user_id)
@@ -138,46 +245,8 @@ impl Db {
         .fetch_one(&mut *tx)
         .await?
         .i("id")?;
-        for (i, t) in n.targets.iter().enumerate() {
-            let row = i + 1;
-            let u = sqlx::query("SELECT head_person_id FROM units WHERE id = $1")
-                .bind(t.unit_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or_else(|| {
-                    StoreError::invalid(&format!("第{row}个通报对象的单位"), format!("编号 {} 的单位不存在", t.unit_id))
-                })?;
-            let person = match t.person_id {
-                Some(p) => {
-                    let pu = sqlx::query("SELECT unit_id FROM people WHERE id = $1")
-                        .bind(p)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    match pu {
-                        None => {
-                            return Err(StoreError::invalid(
-                                &format!("第{row}个通报对象的责任人"),
-                                format!("编号 {p} 的人员不存在"),
-                            ));
-                        }
-                        Some(_) => Some(p),
-                    }
-                }
-                None => u.oi("head_person_id")?,
-            };
-            if let Some(task) = t.task_id {
-                let ok = sqlx::query("SELECT COUNT(*) AS n FROM tasks WHERE id = $1")
-                    .bind(task)
-                    .fetch_one(&mut *tx)
-                    .await?
-                    .i("n")?;
-                if ok == 0 {
-                    return Err(StoreError::invalid(
-                        &format!("第{row}个通报对象的任务"),
-                        format!("编号 {task} 的任务不存在"),
-                    ));
-                }
-            }
+        for t in &p.targets {
+            let person = t.person_id;
             sqlx::query("INSERT INTO notice_records (notice_id, unit_id, person_id, task_id, kind, issued_on) VALUES ($1, $2, $3, $4, $5, $6)")
                 .bind(id)
                 .bind(t.unit_id)

@@ -7,6 +7,15 @@ use xietong_supervision::Role;
 use crate::audit::{Change, append};
 use crate::{Db, Result, RowExt, StoreError, Tx, ts};
 
+/// A login name: 1–32 letters, digits, underscores or dots.
+pub fn username(v: &str) -> Result<&str> {
+    let v = v.trim();
+    if v.is_empty() || v.len() > 32 || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+        return Err(StoreError::invalid("用户名", "应为 1–32 位字母、数字、下划线或点"));
+    }
+    Ok(v)
+}
+
 pub const UNIT_KINDS: [&str; 6] = ["区委部门", "区政府部门", "镇街", "管委会", "外部单位", "内设科室"];
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -204,13 +213,7 @@ impl Db {
         role: Role,
         now: NaiveDateTime,
     ) -> Result<i64> {
-        let username = username.trim();
-        if username.is_empty()
-            || username.len() > 32
-            || !username.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
-        {
-            return Err(StoreError::invalid("用户名", "应为 1–32 位字母、数字、下划线或点"));
-        }
+        let username = crate::org::username(username)?;
         let id = sqlx::query("INSERT INTO users (username, password_hash, person_id, role, active, created_at) VALUES ($1, $2, $3, $4, 1, $5) RETURNING id")
             .bind(username.to_string())
             .bind(password_hash.to_string())

@@ -5,15 +5,15 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
-use xietong_calendar::parse_datetime;
 use xietong_supervision::problems::{
     ProblemAction, ProblemStatus, age_days, next_problem_status, problem_action_allowed,
 };
-use xietong_supervision::validate::{optional_multiline, required_multiline, required_text};
-use xietong_supervision::{Role, UnitId};
+use xietong_supervision::validate::{self, Checks, optional_multiline, required_multiline, required_text};
+use xietong_supervision::{FieldError, Role, UnitId};
 
 use crate::audit::{Change, append};
 use crate::auth::SessionUser;
+use crate::error::got;
 use crate::tasks::{Ctx, NewTask};
 use crate::{Db, Result, RowExt, StoreError, ts};
 
@@ -193,27 +193,49 @@ async fn problem_event(
 impl Db {
     /// Raise a problem into the ledger (督查局 or a district leader), on its own or from a task.
     pub async fn raise_problem(&self, user: &SessionUser, n: &NewProblem, now: NaiveDateTime) -> Result<i64> {
+        self.raise_problem_from_form(user, n, now, vec![]).await
+    }
+
+    /// [`Db::raise_problem`] from a form: `pre` holds the errors of fields it could not read; every
+    /// field is checked and answered at once.
+    pub async fn raise_problem_from_form(
+        &self,
+        user: &SessionUser,
+        n: &NewProblem,
+        now: NaiveDateTime,
+        pre: Vec<FieldError>,
+    ) -> Result<i64> {
         if !matches!(user.role, Role::Supervisor | Role::Leader) {
             return Err(StoreError::Denied("无权限：只有督查局或区领导可以将问题列入问题台账".into()));
         }
-        let title = required_text("问题", &n.title, 200)?;
-        let description = required_multiline("问题描述", &n.description, 5000)?;
-        user.actor().must_reach("牵头单位", UnitId(n.lead_unit_id))?;
+        let mut c = Checks::with(pre);
+        let lead_known = !c.has("牵头单位");
+        if lead_known {
+            user.actor().must_reach("牵头单位", UnitId(n.lead_unit_id))?;
+        }
+        let title = c.take(required_text("问题", &n.title, 200));
+        let description = c.take(required_multiline("问题描述", &n.description, 5000));
         let mut tx = self.begin().await?;
-        self.unit_exists(&mut tx, "牵头单位", n.lead_unit_id).await?;
+        if lead_known && !self.unit_found(&mut tx, n.lead_unit_id).await? {
+            c.fail("牵头单位", format!("编号 {} 的单位不存在", n.lead_unit_id));
+        }
         for u in &n.unit_ids {
-            self.unit_exists(&mut tx, "涉及单位", *u).await?;
+            if !self.unit_found(&mut tx, *u).await? {
+                c.fail("涉及单位", format!("编号 {u} 的单位不存在"));
+            }
         }
         if let Some(t) = n.source_task_id {
-            let c = sqlx::query("SELECT COUNT(*) AS n FROM tasks WHERE id = $1")
+            let found = sqlx::query("SELECT COUNT(*) AS n FROM tasks WHERE id = $1")
                 .bind(t)
                 .fetch_one(&mut *tx)
                 .await?
                 .i("n")?;
-            if c == 0 {
-                return Err(StoreError::invalid("来源任务", format!("编号 {t} 的任务不存在")));
+            if found == 0 {
+                c.fail("来源任务", format!("编号 {t} 的任务不存在"));
             }
         }
+        c.finish()?;
+        let (title, description) = (got(title)?, got(description)?);
         let lead_name = sqlx::query("SELECT name FROM units WHERE id = $1")
             .bind(n.lead_unit_id)
             .fetch_one(&mut *tx)
@@ -350,20 +372,27 @@ impl Db {
     /// become supervised tasks, registered and handed over in the same transaction (督查局 only).
     pub async fn add_meeting(&self, user: &SessionUser, ctx: &Ctx<'_>, problem_id: i64, m: &NewMeeting) -> Result<i64> {
         let now = ctx.now;
-        let kind = m.kind.trim();
-        if !MEETING_KINDS.contains(&kind) {
-            return Err(StoreError::invalid("会议类型", "应为 协调会 或 研判会"));
-        }
-        let held_at = parse_datetime("会议时间", m.held_at.trim())?;
-        if held_at > now {
-            return Err(StoreError::invalid("会议时间", "不能晚于当前时间（请在会后记录）"));
-        }
-        let place = required_text("会议地点", &m.place, 200)?;
-        let attendees = required_multiline("参会人员", &m.attendees, 2000)?;
-        let decisions = required_multiline("议定事项", &m.decisions, 5000)?;
         if !m.follow_up_tasks.is_empty() && user.role != Role::Supervisor {
             return Err(StoreError::Denied("无权限：议定事项转为督办任务须由督查局立项".into()));
         }
+        // Every field is checked before the answer.
+        let mut c = Checks::new();
+        let kind = m.kind.trim();
+        if !MEETING_KINDS.contains(&kind) {
+            c.fail("会议类型", "应为 协调会 或 研判会");
+        }
+        let held_at = c.take(validate::datetime("会议时间", &m.held_at).and_then(|t| {
+            if t > now {
+                Err(FieldError::new("会议时间", "不能晚于当前时间（请在会后记录）"))
+            } else {
+                Ok(t)
+            }
+        }));
+        let place = c.take(required_text("会议地点", &m.place, 200));
+        let attendees = c.take(required_multiline("参会人员", &m.attendees, 2000));
+        let decisions = c.take(required_multiline("议定事项", &m.decisions, 5000));
+        c.finish()?;
+        let (held_at, place, attendees, decisions) = (got(held_at)?, got(place)?, got(attendees)?, got(decisions)?);
         let mut tx = self.begin().await?;
         crate::locks::lock_row(&mut tx, crate::locks::Locked::Problems, problem_id).await?;
         let p = load_problem(&mut tx, problem_id, now.date()).await?;
@@ -392,12 +421,10 @@ impl Db {
         .i("id")?;
         let mut task_ids = vec![];
         for (i, t) in m.follow_up_tasks.iter().enumerate() {
-            let tid = self.create_task_in(&mut tx, user, ctx, t).await.map_err(|e| match e {
-                StoreError::Invalid(f) => {
-                    StoreError::invalid(&format!("第{}项议定任务的{}", i + 1, f.field), f.message)
-                }
-                other => other,
-            })?;
+            let tid = self
+                .create_task_in(&mut tx, user, ctx, t)
+                .await
+                .map_err(|e| e.rename_fields(|f| format!("第{}项议定任务的{f}", i + 1)))?;
             sqlx::query("INSERT INTO meeting_tasks (meeting_id, task_id) VALUES ($1, $2)")
                 .bind(id)
                 .bind(tid)

@@ -4,13 +4,13 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
-use xietong_calendar::parse_date;
 use xietong_supervision::projects::{BidSection, RankedSection, project_progress, rank_sections, validate_amount};
-use xietong_supervision::validate::{optional_multiline, required_multiline, required_text};
-use xietong_supervision::{Action, Role, TaskStatus};
+use xietong_supervision::validate::{self, Checks, optional_multiline, required_multiline, required_text};
+use xietong_supervision::{Action, FieldError, Role, TaskStatus};
 
 use crate::audit::{Change, append};
 use crate::auth::SessionUser;
+use crate::error::{check, got};
 use crate::tasks::{Command, Ctx, NewTask, load_detail, scope_sql};
 use crate::{Db, Result, RowExt, StoreError, ts};
 
@@ -109,8 +109,20 @@ impl Db {
     /// 立项 a project: the task (交办 at once when asked), the project row and its sections, in one
     /// transaction. Only the 督查局 registers projects, as it registers every supervised task.
     pub async fn create_project(&self, user: &SessionUser, ctx: &Ctx<'_>, n: &NewProject) -> Result<i64> {
+        self.create_project_from_form(user, ctx, n, vec![]).await
+    }
+
+    /// [`Db::create_project`] from a form: `pre` holds the errors of fields the form could not read;
+    /// every field of the project and of its task is checked and answered at once.
+    pub async fn create_project_from_form(
+        &self,
+        user: &SessionUser,
+        ctx: &Ctx<'_>,
+        n: &NewProject,
+        pre: Vec<FieldError>,
+    ) -> Result<i64> {
         let mut tx = self.begin().await?;
-        let id = self.create_project_in(&mut tx, user, ctx, n, None).await?;
+        let id = self.create_project_checked(&mut tx, user, ctx, n, None, pre).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -124,37 +136,68 @@ impl Db {
         n: &NewProject,
         existing_task: Option<i64>,
     ) -> Result<i64> {
+        self.create_project_checked(tx, user, ctx, n, existing_task, vec![]).await
+    }
+
+    async fn create_project_checked(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        user: &SessionUser,
+        ctx: &Ctx<'_>,
+        n: &NewProject,
+        existing_task: Option<i64>,
+        pre: Vec<FieldError>,
+    ) -> Result<i64> {
         if user.role != Role::Supervisor {
             return Err(StoreError::Denied("无权限：只有督查局可以登记项目".into()));
         }
-        let kind = project_kind_code(n.kind.trim())
-            .ok_or_else(|| StoreError::invalid("项目类型", "应为 重点项目 或 政府投资项目"))?;
-        let location = required_text("建设地点", &n.location, 200)?;
-        let planned = validate_amount("计划总投资（万元）", n.planned_investment)?;
-        let output = amount("预计年产值（万元）", n.annual_output)?;
-        let tax = amount("预计年税收（万元）", n.annual_tax)?;
-        let approvals = optional_multiline("待办手续", &n.approvals_pending, 2000)?.unwrap_or_default();
-        let problems = optional_multiline("存在问题", &n.problems, 2000)?.unwrap_or_default();
-        let mut sections = vec![];
+        let mut c = Checks::with(pre);
+        let kind = c.take(
+            project_kind_code(n.kind.trim())
+                .ok_or_else(|| FieldError::new("项目类型", "应为 重点项目 或 政府投资项目")),
+        );
+        let location = c.take(required_text("建设地点", &n.location, 200));
+        let planned = c.take(validate_amount("计划总投资（万元）", n.planned_investment));
+        let output = check(&mut c, amount("预计年产值（万元）", n.annual_output))?;
+        let tax = check(&mut c, amount("预计年税收（万元）", n.annual_tax))?;
+        let approvals = c.take(optional_multiline("待办手续", &n.approvals_pending, 2000));
+        let problems = c.take(optional_multiline("存在问题", &n.problems, 2000));
+        let mut sections: Vec<(String, String, NaiveDate, NaiveDate)> = vec![];
         for (i, s) in n.sections.iter().enumerate() {
             let row = i + 1;
-            let name = required_text(&format!("第{row}个标段的名称"), &s.name, 100)?;
-            let contractor = required_text(&format!("第{row}个标段的施工单位"), &s.contractor, 200)?;
-            let start = parse_date(&format!("第{row}个标段的开工日期"), s.start_on.trim())?;
-            let due = parse_date(&format!("第{row}个标段的完工期限"), s.due_on.trim())?;
-            if due <= start {
-                return Err(StoreError::invalid(&format!("第{row}个标段的完工期限"), "应晚于开工日期"));
+            let field = |what: &str| format!("第{row}个标段的{what}");
+            let name = c.take(required_text(&field("名称"), &s.name, 100));
+            let contractor = c.take(required_text(&field("施工单位"), &s.contractor, 200));
+            let start = c.take(validate::date(&field("开工日期"), &s.start_on));
+            let due = c.take(validate::date(&field("完工期限"), &s.due_on));
+            if let (Some(start), Some(due)) = (start, due)
+                && due <= start
+            {
+                c.fail(&field("完工期限"), "应晚于开工日期");
             }
-            if sections.iter().any(|(n2, ..): &(String, String, NaiveDate, NaiveDate)| *n2 == name) {
-                return Err(StoreError::invalid(&format!("第{row}个标段的名称"), format!("「{name}」重复")));
+            if let Some(name) = &name
+                && sections.iter().any(|(n2, ..)| n2 == name)
+            {
+                c.fail(&field("名称"), format!("「{name}」重复"));
             }
-            sections.push((name, contractor, start, due));
+            if let (Some(name), Some(contractor), Some(start), Some(due)) = (name, contractor, start, due) {
+                sections.push((name, contractor, start, due));
+            }
         }
-        self.unit_exists(tx, "业主单位", n.owner_unit_id).await?;
+        if !c.has("业主单位") && !self.unit_found(tx, n.owner_unit_id).await? {
+            c.fail("业主单位", format!("编号 {} 的单位不存在", n.owner_unit_id));
+        }
+        // The task's fields are checked with the project's and answered together.
         let task_id = match existing_task {
-            Some(t) => t,
-            None => self.create_task_in(tx, user, ctx, &n.task).await?,
+            Some(t) => {
+                c.finish()?;
+                t
+            }
+            None => self.create_task_checked(tx, user, ctx, &n.task, c.errors().to_vec()).await?,
         };
+        let (kind, location, planned, output, tax) =
+            (got(kind)?, got(location)?, got(planned)?, got(output)?, got(tax)?);
+        let (approvals, problems) = (got(approvals)?.unwrap_or_default(), got(problems)?.unwrap_or_default());
         let id = sqlx::query(
             "INSERT INTO projects (task_id, kind, owner_unit_id, location, planned_investment, annual_output, annual_tax, approvals_pending, problems, created_at) \
              VALUES ($1, $2, $3, $4, $5, CASE WHEN $11 = 1 THEN $6 END, CASE WHEN $12 = 1 THEN $7 END, $8, $9, $10) RETURNING id",
@@ -212,6 +255,7 @@ impl Db {
         section_id: i64,
         progress: i64,
         text: &str,
+        reason: &str,
     ) -> Result<Project> {
         let mut tx = self.begin().await?;
         let r = sqlx::query("SELECT s.project_id, s.name, s.progress, p.task_id FROM bid_sections s JOIN projects p ON p.id = s.project_id WHERE s.id = $1")
@@ -240,8 +284,15 @@ impl Db {
                 d.task.status.label_zh()
             )));
         }
-        let p = xietong_supervision::validate::progress("标段进度", progress)?;
-        let text = required_multiline("进展情况", text, 2000)?;
+        let mut c = xietong_supervision::validate::Checks::new();
+        let p = c.take(xietong_supervision::validate::progress_report("标段进度", before, progress, reason));
+        let text = c.take(required_multiline("进展情况", text, 2000));
+        c.finish()?;
+        let ((p, why), text) = p.zip(text).ok_or_else(|| StoreError::internal("汇报校验不完整"))?;
+        let text = match &why {
+            Some(why) => format!("{text}（标段进度由 {before}% 调低，说明：{why}）"),
+            None => text,
+        };
         sqlx::query("UPDATE bid_sections SET progress = $1, updated_at = $2 WHERE id = $3")
             .bind(p)
             .bind(ts(ctx.now))
@@ -255,7 +306,16 @@ impl Db {
             user,
             ctx,
             task_id,
-            Command::Report { progress: overall, text: format!("{name}进度 {p}%：{text}") },
+            Command::Report {
+                progress: overall,
+                text: format!("{name}进度 {p}%：{text}"),
+                // The project's figure is the mean of its sections: lower only when a section is.
+                reason: if overall < d.task.progress {
+                    why.unwrap_or_else(|| "按各标段进度重新计算".into())
+                } else {
+                    String::new()
+                },
+            },
             None,
         )
         .await?;

@@ -127,8 +127,11 @@ impl Db {
         if user.role != Role::Supervisor {
             return Err(StoreError::Denied("无权限：只有督查局可以修改评分公式".into()));
         }
-        s.formula.validate()?;
-        s.notice_weights.validate()?;
+        // The formula and the notice points are checked together and answered at once.
+        let mut c = xietong_supervision::validate::Checks::new();
+        c.take(s.formula.validate());
+        c.take(s.notice_weights.validate());
+        c.finish()?;
         let before = serde_json::to_string(&self.ranking_settings().await?).unwrap_or_default();
         let mut tx = self.begin().await?;
         self.set_setting(&mut tx, "score_formula", &serde_json::to_string(&s.formula).unwrap_or_default()).await?;

@@ -633,7 +633,7 @@ async fn page_act_with_files(
         }
         Err(e) => {
             let msg = format!("{e}（已填写的内容已保留，请重新选择附件）");
-            let typed = crate::tasks::detail::Typed { action, fields, indicator: None, confirm_large: false };
+            let typed = crate::tasks::detail::Typed { action, fields, ..Default::default() };
             crate::tasks::detail::task_page_typed(&s, &u, id, None, Some((crate::error::status_of(&e), msg)), typed)
                 .await
         }

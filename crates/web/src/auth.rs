@@ -85,13 +85,19 @@ impl FromRequestParts<AppState> for ApiUser {
         match session_of(parts, state).await {
             Ok(Some((u, _))) if u.must_change_password && !WHILE_MUST_CHANGE.contains(&parts.uri.path()) => Err((
                 StatusCode::FORBIDDEN,
-                axum::Json(ErrorBody { error: "须先修改初始密码（PUT /api/password）".into(), field: None }),
+                axum::Json(ErrorBody {
+                    error: "须先修改初始密码（PUT /api/password）".into(),
+                    field: None,
+                    fields: vec![],
+                }),
             )
                 .into_response()),
             Ok(Some((u, t))) => Ok(ApiUser(u, t)),
             Ok(None) => Err((
                 StatusCode::UNAUTHORIZED,
-                axum::Json(ErrorBody { error: "未登录或会话已过期，请重新登录".into(), field: None }),
+                axum::Json(ErrorBody {
+                    error: "未登录或会话已过期，请重新登录".into(), field: None, fields: vec![]
+                }),
             )
                 .into_response()),
             Err(e) => Err(crate::error::ApiError(e).into_response()),
@@ -280,7 +286,12 @@ pub fn parse_public_origin(s: &str) -> Result<String, String> {
 pub const FOREIGN_ORIGIN: &str = "请求来源与本站不一致，已拒绝（请从本系统页面提交）";
 
 fn csrf_refused() -> Response {
-    (StatusCode::FORBIDDEN, axum::Json(ErrorBody { error: "CSRF 校验失败，请刷新页面后重试".into(), field: None }))
+    (
+        StatusCode::FORBIDDEN,
+        axum::Json(ErrorBody {
+            error: "CSRF 校验失败，请刷新页面后重试".into(), field: None, fields: vec![]
+        }),
+    )
         .into_response()
 }
 

@@ -159,6 +159,16 @@ fn trend(
 const PALETTE: [&str; 8] = ["#b71c1c", "#1565c0", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#5d4037", "#455a64"];
 
 async fn dashboard_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Response {
+    dashboard_with(s, u, StatusCode::OK, crate::forms::FormView::fresh(crate::forms::Fields::default())).await
+}
+
+/// The dashboard, with the 记录督导 form as sent when it was refused (`visit`).
+pub(crate) async fn dashboard_with(
+    s: AppState,
+    u: xietong_storage::auth::SessionUser,
+    status: StatusCode,
+    visit: crate::forms::FormView,
+) -> Response {
     let snap = s.snapshot();
     let area = if u.role == Role::Leader {
         match s.db.area_of(u.person_id).await {
@@ -299,12 +309,13 @@ async fn dashboard_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> 
     let visit_files = crate::attachments::files_by_record(&s, "visit", &visit_ids).await;
     render(
         &s,
-        StatusCode::OK,
+        status,
         "dashboard.html",
         Some(&u),
         context! { nav => "dashboard", area => area, units => units, cats => cats, max_total => max_total, trends => trends,
         all => all, late => late, at_risk => at_risk, visit_files => visit_files,
         indicators => indicators, visits => visits, open_problems => open_problems, today => snap.now.date().to_string(),
-        all_units => all_units, default_deadline => snap.cal.add_working_days(snap.now.date(), 10).value.to_string() },
+        all_units => all_units, default_deadline => snap.cal.add_working_days(snap.now.date(), 10).value.to_string(),
+        f => visit.value() },
     )
 }

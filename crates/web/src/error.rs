@@ -17,14 +17,17 @@ pub struct ApiError(pub StoreError);
 pub struct ErrorBody {
     /// The message to show, in Chinese.
     pub error: String,
-    /// The field at fault, when there is one.
+    /// The field at fault, when there is one (the first, when there are several).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Every field at fault with its message, when the request was checked as a whole.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub fields: Vec<xietong_supervision::FieldError>,
 }
 
 pub fn status_of(e: &StoreError) -> StatusCode {
     match e {
-        StoreError::Invalid(_) | StoreError::BadInput(_) => StatusCode::BAD_REQUEST,
+        StoreError::Invalid(_) | StoreError::Fields(_) | StoreError::BadInput(_) => StatusCode::BAD_REQUEST,
         StoreError::Denied(_) => StatusCode::FORBIDDEN,
         StoreError::Conflict(_) => StatusCode::CONFLICT,
         StoreError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -42,14 +45,12 @@ impl<E: Into<StoreError>> From<E> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let field = match &self.0 {
-            StoreError::Invalid(f) => Some(f.field.clone()),
-            _ => None,
-        };
+        let fields = self.0.field_errors();
+        let field = fields.first().map(|f| f.field.clone());
         if let StoreError::Internal(detail) = &self.0 {
             tracing::error!(%detail, "internal error");
         }
-        (status_of(&self.0), axum::Json(ErrorBody { error: self.0.to_string(), field })).into_response()
+        (status_of(&self.0), axum::Json(ErrorBody { error: self.0.to_string(), field, fields })).into_response()
     }
 }
 
@@ -82,7 +83,7 @@ fn error_response_for(
     user: Option<&xietong_storage::auth::SessionUser>,
 ) -> Response {
     if path.starts_with("/api/") {
-        (status, axum::Json(ErrorBody { error: message.to_string(), field: None })).into_response()
+        (status, axum::Json(ErrorBody { error: message.to_string(), field: None, fields: vec![] })).into_response()
     } else {
         crate::pages::render(
             s,

@@ -92,6 +92,9 @@ pub(crate) fn number(field: &str, v: &str) -> Result<f64, StoreError> {
     Ok(xietong_supervision::validate::required_number(field, v)?)
 }
 
+/// The task page's 「添加指标」 form, as [`crate::tasks::detail::Typed::action`].
+pub(crate) const ADD_INDICATOR: &str = "add_indicator";
+
 async fn indicator_submit(
     State(s): State<AppState>,
     PageUser(u, _): PageUser,
@@ -99,20 +102,36 @@ async fn indicator_submit(
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
     let g = |k: &str| f.get(k).cloned().unwrap_or_default();
-    let r = async {
-        let n = NewIndicator {
-            name: g("name"),
-            unit_label: g("unit_label"),
-            target: number("目标值", &g("target"))?,
-            period_start: g("period_start"),
-            period_end: g("period_end"),
-        };
-        s.db.add_indicator(&u, s.clock.now(), task_id, &n).await
-    }
-    .await;
-    match r {
+    // A target that is no number is answered with every other field's error.
+    let (target, pre) = match number("目标值", &g("target")) {
+        Ok(t) => (t, vec![]),
+        Err(e) => (0.0, e.field_errors()),
+    };
+    let n = NewIndicator {
+        name: g("name"),
+        unit_label: g("unit_label"),
+        target,
+        period_start: g("period_start"),
+        period_end: g("period_end"),
+    };
+    match s.db.add_indicator_from_form(&u, s.clock.now(), task_id, &n, pre).await {
         Ok(_) => Redirect::to(&format!("/tasks/{task_id}?done=indicator#indicators")).into_response(),
-        Err(e) => crate::tasks::detail::task_page_error(&s, &u, task_id, e).await,
+        Err(e @ (StoreError::Denied(_) | StoreError::NotFound(_) | StoreError::Internal(_))) => {
+            error_page(&s, Some(&u), &e)
+        }
+        Err(e) => {
+            // The form as typed, each error beside its field.
+            let kept = ["name", "target", "unit_label", "period_start", "period_end"];
+            let fields = f.into_iter().filter(|(k, _)| kept.contains(&k.as_str())).collect();
+            let typed = crate::tasks::detail::Typed {
+                action: ADD_INDICATOR.into(),
+                fields,
+                errors: e.field_errors(),
+                ..Default::default()
+            };
+            let flash = Some((crate::error::status_of(&e), e.to_string()));
+            crate::tasks::detail::task_page_typed(&s, &u, task_id, None, flash, typed).await
+        }
     }
 }
 

@@ -20,7 +20,7 @@ use crate::AppState;
 use crate::api::{Created, J};
 use crate::auth::{ApiUser, PageUser};
 use crate::error::{ApiError, ErrorBody, status_of};
-use crate::forms::Fields;
+use crate::forms::{Fields, FormView, Unread};
 use crate::pages::{error_page, render};
 
 pub fn api_router() -> OpenApiRouter<AppState> {
@@ -72,7 +72,12 @@ async fn merge_inspections(
 }
 
 // ---------------------------------------------------------------- 督查统筹
-async fn inspections_with(s: &AppState, u: &SessionUser, flash_err: Option<(StatusCode, String)>) -> Response {
+async fn inspections_with(
+    s: &AppState,
+    u: &SessionUser,
+    (st, err): (StatusCode, Option<String>),
+    form: FormView,
+) -> Response {
     let o = match s.db.inspection_overview(u).await {
         Ok(o) => o,
         Err(e) => return error_page(s, Some(u), &e),
@@ -88,39 +93,40 @@ async fn inspections_with(s: &AppState, u: &SessionUser, flash_err: Option<(Stat
         .into_iter()
         .map(|(unit, m)| context! { unit => unit, cells => months.iter().map(|mm| m.get(mm).copied().unwrap_or((0, 0))).collect::<Vec<_>>() })
         .collect();
-    let (st, err) = flash_err.map(|(a, b)| (a, Some(b))).unwrap_or((StatusCode::OK, None));
     render(
         s,
         st,
         "inspections.html",
         Some(u),
-        context! { nav => "inspections", o => o, units => units, months => months, grid => grid, flash_err => err },
+        context! { nav => "inspections", o => o, units => units, months => months, grid => grid, flash_err => err,
+        f => form.value() },
     )
 }
 
 async fn inspections_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Response {
-    inspections_with(&s, &u, None).await
+    inspections_with(&s, &u, (StatusCode::OK, None), FormView::fresh(Fields::default())).await
 }
 
 async fn inspection_submit(State(s): State<AppState>, PageUser(u, _): PageUser, f: Fields) -> Response {
-    let r = async {
-        let n = NewInspection {
-            name: f.s("name"),
-            issuing_unit_id: f
-                .id("issuing_unit_id", "发起单位")?
-                .ok_or_else(|| StoreError::invalid("发起单位", "请选择"))?,
-            subject: f.s("subject"),
-            start_on: f.s("start_on"),
-            end_on: f.s("end_on"),
-            target_unit_ids: f.ids("target_unit_id", "被督查单位")?,
-        };
-        s.db.register_inspection(&u, &n, s.clock.now()).await
+    let mut unread = Unread::default();
+    let issuing = unread.id(&f, "issuing_unit_id", "发起单位");
+    if issuing.is_none() && !unread.0.iter().any(|e| e.field == "发起单位") {
+        unread.0.push(xietong_supervision::FieldError::new("发起单位", "请选择"));
     }
-    .await;
-    match r {
+    let target_unit_ids = unread.take(f.ids("target_unit_id", "被督查单位").map(Some)).unwrap_or_default();
+    let n = NewInspection {
+        name: f.s("name"),
+        // Unread (its error is in `unread`), so never looked up.
+        issuing_unit_id: issuing.unwrap_or(0),
+        subject: f.s("subject"),
+        start_on: f.s("start_on"),
+        end_on: f.s("end_on"),
+        target_unit_ids,
+    };
+    match s.db.register_inspection_from_form(&u, &n, s.clock.now(), unread.0).await {
         Ok(_) => Redirect::to("/inspections").into_response(),
         Err(e @ (StoreError::Denied(_) | StoreError::Internal(_))) => error_page(&s, Some(&u), &e),
-        Err(e) => inspections_with(&s, &u, Some((status_of(&e), e.to_string()))).await,
+        Err(e) => inspections_with(&s, &u, (status_of(&e), FormView::flash(&e)), FormView::refused(f, &e)).await,
     }
 }
 
@@ -133,6 +139,9 @@ async fn merge_submit(State(s): State<AppState>, PageUser(u, _): PageUser, f: Fi
     match r {
         Ok(_) => Redirect::to("/inspections").into_response(),
         Err(e @ (StoreError::Denied(_) | StoreError::Internal(_))) => error_page(&s, Some(&u), &e),
-        Err(e) => inspections_with(&s, &u, Some((status_of(&e), e.to_string()))).await,
+        Err(e) => {
+            let fresh = FormView::fresh(Fields::default());
+            inspections_with(&s, &u, (status_of(&e), Some(e.to_string())), fresh).await
+        }
     }
 }

@@ -27,6 +27,7 @@ use crate::auth::{ApiUser, PageUser};
 use crate::downloads::office_err;
 use crate::downloads::{DOCX, XLSX, download};
 use crate::error::{ApiError, ErrorBody};
+use crate::forms::{Fields, FormView};
 use crate::imports::{Upload, imports_with, read_upload};
 use crate::pages::{error_page, render};
 
@@ -82,7 +83,8 @@ async fn notices_page(
     PageUser(u, _): PageUser,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    notices_with(&s, &u, q.get("ranking_id").and_then(|r| r.parse::<i64>().ok()), None, StatusCode::OK).await
+    let ranking_id = q.get("ranking_id").and_then(|r| r.parse::<i64>().ok());
+    notices_with(&s, &u, ranking_id, None, StatusCode::OK, FormView::fresh(Fields::default())).await
 }
 
 async fn notices_with(
@@ -91,6 +93,7 @@ async fn notices_with(
     ranking_id: Option<i64>,
     flash_err: Option<String>,
     status: StatusCode,
+    form: FormView,
 ) -> Response {
     let notices = match s.db.list_notices().await {
         Ok(n) => n,
@@ -108,34 +111,74 @@ async fn notices_with(
         "notices.html",
         Some(u),
         context! { nav => "notices", notices => notices, units => units, kinds => kinds, ranking => ranking, flash_err => flash_err,
-        today => s.clock.now().date().to_string() },
+        today => s.clock.now().date().to_string(), f => form.value() },
     )
 }
 
-async fn notice_submit(State(s): State<AppState>, PageUser(u, _): PageUser, form: crate::forms::Fields) -> Response {
+/// 发布通报 from the page, in two steps: the first submission shows what will be published (and
+/// whose 政绩 record it names), only the second — with `confirm` — publishes it. A notice cannot
+/// be withdrawn, so one click never publishes it.
+async fn notice_submit(State(s): State<AppState>, PageUser(u, _): PageUser, form: Fields) -> Response {
     let get = |k: &str| form.s(k);
     let ranking_id = get("ranking_id").trim().parse::<i64>().ok();
-    let targets: Result<Vec<NoticeTarget>, StoreError> = form
-        .ids("unit_id", "通报对象")
-        .map(|ids| ids.into_iter().map(|unit_id| NoticeTarget { unit_id, person_id: None, task_id: None }).collect());
+    if form.on("back") {
+        return notices_with(&s, &u, ranking_id, None, StatusCode::OK, FormView::kept(form)).await;
+    }
     let r = async {
+        let targets = form
+            .ids("unit_id", "通报对象")?
+            .into_iter()
+            .map(|unit_id| NoticeTarget { unit_id, person_id: None, task_id: None })
+            .collect();
         let n = NewNotice {
             kind: get("kind"),
             doc_no: get("doc_no"),
             title: get("title"),
             body: get("body"),
             issued_on: get("issued_on"),
-            targets: targets?,
+            targets,
             ranking_id,
         };
-        s.db.issue_notice(&u, &n, s.clock.now()).await
+        if form.on("confirm") {
+            s.db.issue_notice(&u, &n, s.clock.now()).await.map(Ok)
+        } else {
+            s.db.preview_notice(&u, &n, s.clock.now()).await.map(Err)
+        }
     }
     .await;
     match r {
-        Ok(id) => Redirect::to(&format!("/notices/{id}")).into_response(),
+        Ok(Ok(id)) => Redirect::to(&format!("/notices/{id}")).into_response(),
+        Ok(Err(p)) => {
+            let mut rows = vec![
+                ("通报类型".to_string(), p.kind_label.clone()),
+                ("文号".into(), p.doc_no.clone()),
+                ("发布日期".into(), p.issued_on.to_string()),
+                ("标题".into(), p.title.clone()),
+                ("正文".into(), p.body.clone()),
+            ];
+            for t in &p.targets {
+                let who = t.person_name.clone().unwrap_or_else(|| "（该单位未设一把手，仅记入单位业绩）".into());
+                rows.push(("通报对象".into(), format!("{}，记入 {who} 的个人政绩记录", t.unit_name)));
+            }
+            crate::pages::confirm_page(
+                &s,
+                &u,
+                crate::pages::Confirm {
+                    title: format!("确认发布{}通报", p.kind_label),
+                    warning: "通报发布后即通知被通报单位并记入单位业绩和个人政绩记录，计入年度考核，不能撤回。请核对以下内容。"
+                        .into(),
+                    rows,
+                    action: "/notices".into(),
+                    hidden: form.0.clone(),
+                    button: "确认发布".into(),
+                    extra: context! {},
+                },
+            )
+        }
+        Err(e @ StoreError::Denied(_)) => error_page(&s, Some(&u), &e),
         Err(e) => {
             let st = crate::error::status_of(&e);
-            notices_with(&s, &u, ranking_id, Some(e.to_string()), st).await
+            notices_with(&s, &u, ranking_id, FormView::flash(&e), st, FormView::refused(form, &e)).await
         }
     }
 }

@@ -11,14 +11,15 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use xietong_storage::StoreError;
+use xietong_storage::auth::SessionUser;
 use xietong_storage::org::{Person, Unit, UserRow};
 use xietong_supervision::Role;
 
 use crate::AppState;
 use crate::api::{Created, J, Q};
 use crate::auth::{ApiUser, PageUser};
-use crate::error::{ApiError, ErrorBody};
-use crate::forms::Fields;
+use crate::error::{ApiError, ErrorBody, status_of};
+use crate::forms::{Fields, FormView};
 use crate::pages::{error_page, render};
 
 pub fn api_router() -> OpenApiRouter<AppState> {
@@ -187,10 +188,27 @@ async fn org_page(
     PageUser(u, _): PageUser,
     axum::extract::Query(q): axum::extract::Query<FlashQuery>,
 ) -> Response {
+    org_page_with(&s, &u, StatusCode::OK, (q.ok, q.err), None).await
+}
+
+/// Which of the page's forms was refused, with what was sent.
+enum OrgForm {
+    Unit,
+    Person,
+    Account,
+}
+
+async fn org_page_with(
+    s: &AppState,
+    u: &SessionUser,
+    status: StatusCode,
+    (flash_ok, flash_err): (Option<String>, Option<String>),
+    refused: Option<(OrgForm, FormView)>,
+) -> Response {
     if !Role::LEADERSHIP.contains(&u.role) {
         return error_page(
-            &s,
-            Some(&u),
+            s,
+            Some(u),
             &StoreError::Denied("无权限：组织机构页面仅限系统管理员、督查局和区领导".into()),
         );
     }
@@ -199,13 +217,23 @@ async fn org_page(
     let users = if u.role == Role::Admin { s.db.list_users().await.unwrap_or_default() } else { vec![] };
     let areas = s.db.list_leader_areas().await.unwrap_or_default();
     let roles: Vec<_> = Role::ALL.iter().map(|r| context! { code => r.code(), label => r.label_zh() }).collect();
+    let fresh = || FormView::fresh(Fields::default());
+    let (mut fu, mut fp, mut fa) = (fresh(), fresh(), fresh());
+    match refused {
+        Some((OrgForm::Unit, f)) => fu = f,
+        Some((OrgForm::Person, f)) => fp = f,
+        Some((OrgForm::Account, f)) => fa = f,
+        None => {}
+    }
     render(
-        &s,
-        StatusCode::OK,
+        s,
+        status,
         "org.html",
-        Some(&u),
+        Some(u),
         context! { nav => "org", units => units, people => people, users => users, areas => areas, roles_all => roles,
-        unit_kinds => xietong_storage::org::UNIT_KINDS, can_edit => u.role == Role::Admin, flash_ok => q.ok, flash_err => q.err },
+        unit_kinds => xietong_storage::org::UNIT_KINDS, can_edit => u.role == Role::Admin, flash_ok => flash_ok,
+        flash_err => flash_err,
+        fu => fu.value(), fp => fp.value(), fa => fa.value() },
     )
 }
 
@@ -221,6 +249,26 @@ fn back_to_org(r: Result<(), StoreError>, ok: &str) -> Response {
     }
 }
 
+/// A new unit, person or account: done, or the page again with the form as sent and every error
+/// beside its field.
+async fn added(
+    s: &AppState,
+    u: &SessionUser,
+    r: Result<(), StoreError>,
+    ok: &str,
+    which: OrgForm,
+    f: Fields,
+) -> Response {
+    match r {
+        Ok(()) => back_to_org(Ok(()), ok),
+        Err(e @ StoreError::Denied(_)) => error_page(s, Some(u), &e),
+        Err(e) => {
+            let view = FormView::refused(f, &e);
+            org_page_with(s, u, status_of(&e), (None, FormView::flash(&e)), Some((which, view))).await
+        }
+    }
+}
+
 async fn org_add_unit(State(s): State<AppState>, PageUser(u, _): PageUser, f: Fields) -> Response {
     let r = async {
         let parent = f.id("parent_id", "上级单位")?;
@@ -229,10 +277,7 @@ async fn org_add_unit(State(s): State<AppState>, PageUser(u, _): PageUser, f: Fi
             .map(|_| ())
     }
     .await;
-    if let Err(e @ StoreError::Denied(_)) = &r {
-        return error_page(&s, Some(&u), e);
-    }
-    back_to_org(r, "单位已添加")
+    added(&s, &u, r, "单位已添加", OrgForm::Unit, f).await
 }
 
 async fn org_add_person(State(s): State<AppState>, PageUser(u, _): PageUser, f: Fields) -> Response {
@@ -250,10 +295,7 @@ async fn org_add_person(State(s): State<AppState>, PageUser(u, _): PageUser, f: 
         .map(|_| ())
     }
     .await;
-    if let Err(e @ StoreError::Denied(_)) = &r {
-        return error_page(&s, Some(&u), e);
-    }
-    back_to_org(r, "人员已添加")
+    added(&s, &u, r, "人员已添加", OrgForm::Person, f).await
 }
 
 async fn org_add_user(State(s): State<AppState>, PageUser(u, _): PageUser, f: Fields) -> Response {
@@ -263,10 +305,9 @@ async fn org_add_user(State(s): State<AppState>, PageUser(u, _): PageUser, f: Fi
         s.db.add_user(&u, &f.trimmed("username"), &f.trimmed("password"), person, role, s.clock.now()).await.map(|_| ())
     }
     .await;
-    if let Err(e @ StoreError::Denied(_)) = &r {
-        return error_page(&s, Some(&u), e);
-    }
-    back_to_org(r, "账号已创建")
+    // The password is never sent back to the page.
+    let kept = Fields(f.0.into_iter().filter(|(k, _)| k != "password").collect());
+    added(&s, &u, r, "账号已创建", OrgForm::Account, kept).await
 }
 
 async fn org_reset_password(

@@ -89,3 +89,35 @@ pub fn error_page(s: &AppState, user: Option<&SessionUser>, e: &StoreError) -> R
     }
     render(s, status, "error.html", user, context! { message => e.to_string(), status => status.as_u16() })
 }
+
+/// The second screen of an irreversible action (撤销, 办结销号, 发布通报, 发布排名): what will
+/// happen, and a form that sends the same fields again with `confirm=1` — or `back=1` to return to
+/// the form with everything kept. Plain HTML: it needs no script.
+pub(crate) struct Confirm {
+    pub title: String,
+    /// What cannot be undone, in one sentence.
+    pub warning: String,
+    /// (label, value) lines of what will be done.
+    pub rows: Vec<(String, String)>,
+    /// Where the form posts (the same route as the first submission).
+    pub action: String,
+    /// The fields of the first submission, sent again.
+    pub hidden: Vec<(String, String)>,
+    pub button: String,
+    /// More for the template (a ranking table to publish).
+    pub extra: minijinja::Value,
+}
+
+pub(crate) fn confirm_page(s: &AppState, u: &SessionUser, c: Confirm) -> Response {
+    // The token and the flags are the new form's own.
+    let hidden: Vec<(String, String)> =
+        c.hidden.into_iter().filter(|(k, _)| !matches!(k.as_str(), "_csrf" | "confirm" | "back")).collect();
+    render(
+        s,
+        StatusCode::OK,
+        "confirm.html",
+        Some(u),
+        context! { title => c.title, warning => c.warning, rows => c.rows, action => c.action, hidden => hidden,
+        button => c.button, ..c.extra },
+    )
+}

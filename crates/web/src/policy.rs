@@ -90,6 +90,7 @@ pub const TABLE: &[(&str, &str, Allow)] = &[
     ("POST", "/api/dockings/{id}/tasks", Roles(SUPERVISOR)),
     ("GET", "/api/enterprises", Roles(PLATFORM)),
     ("POST", "/api/enterprises", Roles(BUREAU)),
+    ("GET", "/api/industries", Roles(PLATFORM)),
     ("GET", "/api/experts", Roles(PLATFORM)),
     ("POST", "/api/experts", Roles(&[TechBureau, Institution])),
     ("PUT", "/api/experts/{id}", Roles(&[TechBureau, Institution])),
@@ -254,6 +255,7 @@ pub const PAGES: &[(&str, &str, Allow)] = &[
     ("GET", "/docking/stats", Roles(STATS)),
     ("POST", "/docking/stats/baselines/{figure}", Roles(BUREAU)),
     ("GET", "/enterprises", Roles(PLATFORM)),
+    ("GET", "/industries", Roles(PLATFORM)),
     ("GET", "/imports", Roles(DISTRICT)),
     ("GET", "/inbox", Roles(ALL)),
     ("POST", "/inbox/read-all", Roles(ALL)),
@@ -437,7 +439,7 @@ async fn judge(table: &[(&str, &str, Allow)], state: &AppState, req: Request) ->
 }
 
 fn refuse(message: String) -> Response {
-    (StatusCode::FORBIDDEN, axum::Json(ErrorBody { error: message, field: None })).into_response()
+    (StatusCode::FORBIDDEN, axum::Json(ErrorBody { error: message, field: None, fields: vec![] })).into_response()
 }
 
 /// The guard on every API route (a route layer, so the matched path is known).

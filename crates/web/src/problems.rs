@@ -24,7 +24,7 @@ use crate::api::{J, Q};
 use crate::auth::{ApiUser, PageUser};
 use crate::downloads::{XLSX, download, office_err};
 use crate::error::{ApiError, ErrorBody, status_of};
-use crate::forms::Fields;
+use crate::forms::{Fields, FormView, Unread};
 use crate::pages::{error_page, render};
 
 pub fn api_router() -> OpenApiRouter<AppState> {
@@ -179,8 +179,9 @@ async fn problems_with(
     s: &AppState,
     u: &SessionUser,
     status_filter: Option<String>,
-    flash_err: Option<(StatusCode, String)>,
+    (st, err): (StatusCode, Option<String>),
     from_task: Option<i64>,
+    form: FormView,
 ) -> Response {
     let now = s.clock.now();
     let list = match s.db.list_problems(u, status_filter.as_deref(), now).await {
@@ -203,13 +204,14 @@ async fn problems_with(
         .into_iter()
         .map(|(id, title, unit, deadline, at)| context! { id => id, title => title, unit => unit, deadline => deadline.to_string(), at => at.to_string() })
         .collect();
-    let (st, err) = flash_err.map(|(a, b)| (a, Some(b))).unwrap_or((StatusCode::OK, None));
     render(
         s,
         st,
         "problems.html",
         Some(u),
-        context! { nav => "problems", list => list, units => units, statuses => statuses, f_status => status_filter, flash_err => err, source => source, candidates => candidates },
+        context! { nav => "problems", list => list, units => units, statuses => statuses, f_status => status_filter,
+        flash_err => err, source => source, candidates => candidates,
+        f => form.value() },
     )
 }
 
@@ -219,34 +221,44 @@ async fn problems_page(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let from = q.get("from_task").and_then(|x| x.parse::<i64>().ok());
-    problems_with(&s, &u, q.get("status").cloned().filter(|x| !x.is_empty()), None, from).await
+    let fresh = FormView::fresh(Fields::default());
+    let status = q.get("status").cloned().filter(|x| !x.is_empty());
+    problems_with(&s, &u, status, (StatusCode::OK, None), from, fresh).await
 }
 
 async fn raise_submit(State(s): State<AppState>, PageUser(u, _): PageUser, f: Fields) -> Response {
-    let r = async {
-        let n = NewProblem {
-            title: f.s("title"),
-            description: f.s("description"),
-            source_task_id: f.id("source_task_id", "来源任务")?,
-            lead_unit_id: f
-                .id("lead_unit_id", "牵头单位")?
-                .ok_or_else(|| StoreError::invalid("牵头单位", "请选择牵头单位"))?,
-            unit_ids: f.ids("unit_id", "涉及单位")?,
-        };
-        s.db.raise_problem(&u, &n, s.clock.now()).await
+    let mut unread = Unread::default();
+    let source_task_id = unread.id(&f, "source_task_id", "来源任务");
+    let lead = unread.id(&f, "lead_unit_id", "牵头单位");
+    if lead.is_none() && !unread.0.iter().any(|e| e.field == "牵头单位") {
+        unread.0.push(xietong_supervision::FieldError::new("牵头单位", "请选择牵头单位"));
     }
-    .await;
-    match r {
+    let unit_ids = unread.take(f.ids("unit_id", "涉及单位").map(Some)).unwrap_or_default();
+    let n = NewProblem {
+        title: f.s("title"),
+        description: f.s("description"),
+        source_task_id,
+        // Unread (its error is in `unread`), so never looked up.
+        lead_unit_id: lead.unwrap_or(0),
+        unit_ids,
+    };
+    match s.db.raise_problem_from_form(&u, &n, s.clock.now(), unread.0).await {
         Ok(id) => Redirect::to(&format!("/problems/{id}")).into_response(),
         Err(e @ (StoreError::Denied(_) | StoreError::Internal(_))) => error_page(&s, Some(&u), &e),
         Err(e) => {
-            problems_with(&s, &u, None, Some((status_of(&e), e.to_string())), f.id("source_task_id", "").ok().flatten())
-                .await
+            let answer = (status_of(&e), FormView::flash(&e));
+            problems_with(&s, &u, None, answer, source_task_id, FormView::refused(f, &e)).await
         }
     }
 }
 
-async fn problem_with(s: &AppState, u: &SessionUser, id: i64, flash_err: Option<(StatusCode, String)>) -> Response {
+async fn problem_with(
+    s: &AppState,
+    u: &SessionUser,
+    id: i64,
+    (st, err): (StatusCode, Option<String>),
+    form: FormView,
+) -> Response {
     let d = match s.db.get_problem(u, id, s.clock.now()).await {
         Ok(d) => d,
         Err(e) => return error_page(s, Some(u), &e),
@@ -262,7 +274,6 @@ async fn problem_with(s: &AppState, u: &SessionUser, id: i64, flash_err: Option<
                 .map(|x| context! { code => x.code(), label => x.label_zh() })
         })
         .collect();
-    let (st, err) = flash_err.map(|(a, b)| (a, Some(b))).unwrap_or((StatusCode::OK, None));
     let (files, can_attach) =
         crate::attachments::record_files_for_page(s, u, xietong_storage::attachments::Record::Problem(id)).await;
     render(
@@ -270,14 +281,15 @@ async fn problem_with(s: &AppState, u: &SessionUser, id: i64, flash_err: Option<
         st,
         "problem.html",
         Some(u),
-        context! { nav => "problems", d => d, actions => actions, files => files, can_attach => can_attach, may_meet => may_meet, kinds => MEETING_KINDS, units => units, flash_err => err,
+        context! { nav => "problems", d => d, actions => actions, files => files, can_attach => can_attach,
+        may_meet => may_meet, kinds => MEETING_KINDS, units => units, flash_err => err, f => form.value(),
         now => s.clock.now().format("%Y-%m-%dT%H:%M").to_string(),
         default_deadline => s.snapshot().cal.add_working_days(s.clock.now().date(), 10).value.to_string() },
     )
 }
 
 async fn problem_page(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>) -> Response {
-    problem_with(&s, &u, id, None).await
+    problem_with(&s, &u, id, (StatusCode::OK, None), FormView::fresh(Fields::default())).await
 }
 
 async fn problem_action(
@@ -291,7 +303,10 @@ async fn problem_action(
         Err(e @ (StoreError::Denied(_) | StoreError::Internal(_) | StoreError::NotFound(_))) => {
             error_page(&s, Some(&u), &e)
         }
-        Err(e) => problem_with(&s, &u, id, Some((status_of(&e), e.to_string()))).await,
+        Err(e) => {
+            let fresh = FormView::fresh(Fields::default());
+            problem_with(&s, &u, id, (status_of(&e), Some(e.to_string())), fresh).await
+        }
     }
 }
 
@@ -346,6 +361,9 @@ async fn meeting_submit(
         Err(e @ (StoreError::Denied(_) | StoreError::Internal(_) | StoreError::NotFound(_))) => {
             error_page(&s, Some(&u), &e)
         }
-        Err(e) => problem_with(&s, &u, id, Some((status_of(&e), e.to_string()))).await,
+        Err(e) => {
+            let answer = (status_of(&e), FormView::flash(&e));
+            problem_with(&s, &u, id, answer, FormView::refused(f, &e)).await
+        }
     }
 }

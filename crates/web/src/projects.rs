@@ -15,12 +15,14 @@ use xietong_storage::StoreError;
 use xietong_storage::auth::SessionUser;
 use xietong_storage::projects::{NewProject, NewSection, Project};
 use xietong_storage::tasks::NewTask;
+use xietong_supervision::FieldError;
 
 use crate::AppState;
 use crate::api::J;
 use crate::auth::{ApiUser, PageUser};
 use crate::downloads::{XLSX, download, office_err};
 use crate::error::{ApiError, ErrorBody};
+use crate::forms::{Fields, FormView};
 use crate::pages::{error_page, render};
 
 pub fn api_router() -> OpenApiRouter<AppState> {
@@ -73,6 +75,9 @@ pub struct SectionReport {
     /// 0–100
     pub progress: i64,
     pub text: String,
+    /// 说明：进度低于该标段上次汇报时必填
+    #[serde(default)]
+    pub reason: String,
 }
 
 /// 汇报标段进度（牵头单位联络员）；项目总体进度取各标段平均，记入任务时间线。
@@ -85,7 +90,7 @@ async fn report_section(
     J(b): J<SectionReport>,
 ) -> Result<Json<Project>, ApiError> {
     let snap = s.snapshot();
-    Ok(Json(s.db.report_section(&u, &snap.ctx(), id, b.progress, &b.text).await?))
+    Ok(Json(s.db.report_section(&u, &snap.ctx(), id, b.progress, &b.text, &b.reason).await?))
 }
 
 /// 导出项目台账（Excel，与重点项目页相同的数据范围，含各标段）。
@@ -167,7 +172,7 @@ async fn projects_with(
     u: &SessionUser,
     status: StatusCode,
     flash_err: Option<String>,
-    form: Vec<(String, String)>,
+    form: FormView,
 ) -> Response {
     let projects = match s.db.list_projects(u, s.clock.now().date()).await {
         Ok(p) => p,
@@ -175,31 +180,10 @@ async fn projects_with(
     };
     let units = s.db.list_units().await.unwrap_or_default();
     let categories = s.db.list_categories().await.unwrap_or_default();
-    // What the clerk typed comes back on a refusal; repeated section fields keep their order.
-    let one = |k: &str| form.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.clone()).unwrap_or_default();
-    let many = |k: &str| form.iter().filter(|(kk, _)| kk == k).map(|(_, v)| v.clone()).collect::<Vec<_>>();
-    let keys = [
-        "title",
-        "doc_no",
-        "source_title",
-        "source_date",
-        "category_id",
-        "lead_unit_id",
-        "report_cycle",
-        "deadline",
-        "kind",
-        "owner_unit_id",
-        "location",
-        "planned_investment",
-        "annual_output",
-        "annual_tax",
-        "approvals_pending",
-        "problems",
-    ];
-    let f: std::collections::HashMap<&str, String> = keys.iter().map(|k| (*k, one(k))).collect();
-    let sections: Vec<_> = (0..4)
+    // Repeated section fields keep their order; four rows, as typed.
+    let sections: Vec<_> = (0..SECTION_ROWS)
         .map(|i| {
-            let at = |k: &str| many(k).get(i).cloned().unwrap_or_default();
+            let at = |k: &str| form.all(k).get(i).cloned().unwrap_or_default();
             context! { name => at("section_name"), contractor => at("section_contractor"), start => at("section_start"), due => at("section_due") }
         })
         .collect();
@@ -208,83 +192,110 @@ async fn projects_with(
         status,
         "projects.html",
         Some(u),
-        context! { nav => "projects", projects => projects, units => units, categories => categories, flash_err => flash_err, f => f, sections => sections,
+        context! { nav => "projects", projects => projects, units => units, categories => categories,
+        flash_err => flash_err,
+        f => form.value(), sections => sections,
         kinds => xietong_storage::projects::PROJECT_KINDS.iter().map(|(c, l)| context! { code => c, label => l }).collect::<Vec<_>>(),
         cycles => xietong_supervision::ReportCycle::ALL.iter().map(|c| context! { code => c.code(), label => c.label_zh() }).collect::<Vec<_>>(),
         today => s.clock.now().date().to_string() },
     )
 }
 
+/// Rows for bid sections on the 登记项目 form.
+const SECTION_ROWS: usize = 4;
+
 async fn projects_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Response {
-    projects_with(&s, &u, StatusCode::OK, None, vec![]).await
+    projects_with(&s, &u, StatusCode::OK, None, FormView::fresh(Fields::default())).await
 }
 
-fn parse_amount(field: &str, v: &str) -> Result<Option<f64>, StoreError> {
-    Ok(xietong_supervision::validate::parse_number(field, v)?)
-}
-
-async fn project_submit(
-    State(s): State<AppState>,
-    PageUser(u, _): PageUser,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    let one = |k: &str| form.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.clone()).unwrap_or_default();
-    let many = |k: &str| form.iter().filter(|(kk, _)| kk == k).map(|(_, v)| v.clone()).collect::<Vec<_>>();
-    let id = |k: &str, field: &str| -> Result<Option<i64>, StoreError> {
-        match one(k).trim() {
-            "" => Ok(None),
-            v => v.parse::<i64>().map(Some).map_err(|_| StoreError::invalid(field, "请选择")),
+/// 登记项目 from the page: every field of the project, its task and its sections is checked at
+/// once; a refused form comes back whole, each error beside its field.
+async fn project_submit(State(s): State<AppState>, PageUser(u, _): PageUser, form: Fields) -> Response {
+    let one = |k: &str| form.s(k);
+    let mut pre = vec![];
+    let mut take = |r: Result<Option<i64>, StoreError>| {
+        r.unwrap_or_else(|e| {
+            pre.extend(e.field_errors());
+            None
+        })
+    };
+    let category_id = take(form.id("category_id", "工作类别"));
+    let lead = take(form.id("lead_unit_id", "牵头单位"));
+    let owner = take(form.id("owner_unit_id", "业主单位"));
+    let mut amount = |k: &str, field: &str| {
+        form.num(k, field).unwrap_or_else(|e| {
+            pre.extend(e.field_errors());
+            None
+        })
+    };
+    let planned = amount("planned_investment", "计划总投资（万元）");
+    let (annual_output, annual_tax) =
+        (amount("annual_output", "预计年产值（万元）"), amount("annual_tax", "预计年税收（万元）"));
+    for (v, field) in [(lead, "牵头单位"), (owner, "业主单位")] {
+        if v.is_none() && !pre.iter().any(|e| e.field == field) {
+            pre.push(FieldError::new(field, "不能为空，请选择"));
         }
+    }
+    if planned.is_none() && !pre.iter().any(|e| e.field == "计划总投资（万元）") {
+        pre.push(FieldError::new("计划总投资（万元）", "不能为空"));
+    }
+    // A row with anything in it is a section (a forgotten name is named, not dropped); the
+    // storage numbers the rows it is given, the form its own rows.
+    let (names, contractors, starts, dues) =
+        (form.all("section_name"), form.all("section_contractor"), form.all("section_start"), form.all("section_due"));
+    let cell = |v: &Vec<String>, i: usize| v.get(i).cloned().unwrap_or_default();
+    let rows: Vec<usize> = (0..names.len().max(contractors.len()))
+        .filter(|i| [&names, &contractors].iter().any(|v| !cell(v, *i).trim().is_empty()))
+        .collect();
+    let sections = rows
+        .iter()
+        .map(|i| NewSection {
+            name: cell(&names, *i),
+            contractor: cell(&contractors, *i),
+            start_on: cell(&starts, *i),
+            due_on: cell(&dues, *i),
+        })
+        .collect();
+    let n = NewProject {
+        task: NewTask {
+            title: one("title"),
+            description: one("problems"),
+            source_kind: "meeting".into(),
+            doc_no: one("doc_no"),
+            source_title: one("source_title"),
+            source_date: one("source_date"),
+            category_id,
+            lead_unit_id: lead.unwrap_or(0),
+            report_cycle: one("report_cycle"),
+            deadline: one("deadline"),
+            assign_now: true,
+            ..Default::default()
+        },
+        kind: one("kind"),
+        owner_unit_id: owner.unwrap_or(0),
+        location: one("location"),
+        planned_investment: planned.unwrap_or(0.0),
+        annual_output,
+        annual_tax,
+        approvals_pending: one("approvals_pending"),
+        problems: one("problems"),
+        sections,
     };
     let snap = s.snapshot();
-    let r = async {
-        let lead = id("lead_unit_id", "牵头单位")?.ok_or_else(|| StoreError::invalid("牵头单位", "请选择"))?;
-        let (names, contractors, starts, dues) =
-            (many("section_name"), many("section_contractor"), many("section_start"), many("section_due"));
-        let sections = names
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| !n.trim().is_empty())
-            .map(|(i, n)| NewSection {
-                name: n.clone(),
-                contractor: contractors.get(i).cloned().unwrap_or_default(),
-                start_on: starts.get(i).cloned().unwrap_or_default(),
-                due_on: dues.get(i).cloned().unwrap_or_default(),
-            })
-            .collect();
-        let n = NewProject {
-            task: NewTask {
-                title: one("title"),
-                description: one("problems"),
-                source_kind: "meeting".into(),
-                doc_no: one("doc_no"),
-                source_title: one("source_title"),
-                source_date: one("source_date"),
-                category_id: id("category_id", "工作类别")?,
-                lead_unit_id: lead,
-                report_cycle: one("report_cycle"),
-                deadline: one("deadline"),
-                assign_now: true,
-                ..Default::default()
-            },
-            kind: one("kind"),
-            owner_unit_id: id("owner_unit_id", "业主单位")?.ok_or_else(|| StoreError::invalid("业主单位", "请选择"))?,
-            location: one("location"),
-            planned_investment: parse_amount("计划总投资（万元）", &one("planned_investment"))?
-                .ok_or_else(|| StoreError::invalid("计划总投资（万元）", "不能为空"))?,
-            annual_output: parse_amount("预计年产值（万元）", &one("annual_output"))?,
-            annual_tax: parse_amount("预计年税收（万元）", &one("annual_tax"))?,
-            approvals_pending: one("approvals_pending"),
-            problems: one("problems"),
-            sections,
-        };
-        s.db.create_project(&u, &snap.ctx(), &n).await
-    }
-    .await;
-    match r {
+    match s.db.create_project_from_form(&u, &snap.ctx(), &n, pre).await {
         Ok(id) => Redirect::to(&format!("/projects/{id}")).into_response(),
         Err(e @ (StoreError::Denied(_) | StoreError::Internal(_))) => error_page(&s, Some(&u), &e),
-        Err(e) => projects_with(&s, &u, crate::error::status_of(&e), Some(e.to_string()), form).await,
+        Err(e) => {
+            // 「第2个标段」 of the rows given is the form's own row.
+            let e = e.rename_fields(|f| match f.strip_prefix('第').and_then(|r| r.split_once("个标段")) {
+                Some((k, rest)) => match k.parse::<usize>().ok().and_then(|k| rows.get(k - 1)) {
+                    Some(i) => format!("第{}个标段{rest}", i + 1),
+                    None => f.to_string(),
+                },
+                None => f.to_string(),
+            });
+            projects_with(&s, &u, crate::error::status_of(&e), FormView::flash(&e), FormView::refused(form, &e)).await
+        }
     }
 }
 
@@ -322,6 +333,8 @@ struct SectionForm {
     project_id: i64,
     progress: String,
     text: String,
+    #[serde(default)]
+    reason: String,
 }
 
 async fn section_report(
@@ -337,7 +350,7 @@ async fn section_report(
             .trim()
             .parse::<i64>()
             .map_err(|_| StoreError::invalid("标段进度", format!("「{}」不是整数", f.progress.trim())))?;
-        s.db.report_section(&u, &snap.ctx(), id, p, &f.text).await
+        s.db.report_section(&u, &snap.ctx(), id, p, &f.text, &f.reason).await
     }
     .await;
     match r {

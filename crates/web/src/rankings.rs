@@ -26,6 +26,7 @@ use crate::auth::{ApiUser, PageUser};
 use crate::downloads::office_err;
 use crate::downloads::{DOCX, XLSX, download};
 use crate::error::{ApiError, ErrorBody};
+use crate::forms::{Fields, FormView};
 use crate::indicators::number;
 use crate::notices::notice_template;
 use crate::pages::{error_page, render};
@@ -161,12 +162,22 @@ async fn rankings_page(
     PageUser(u, _): PageUser,
     Query(q): Query<RankingsQuery>,
 ) -> Response {
+    rankings_with(&s, &u, &q, None).await
+}
+
+/// The rankings page; with `refused`, the 评分公式 form as sent, each error beside its field.
+async fn rankings_with(
+    s: &AppState,
+    u: &xietong_storage::auth::SessionUser,
+    q: &RankingsQuery,
+    refused: Option<(StatusCode, FormView)>,
+) -> Response {
     let now = s.clock.now();
     let categories = s.db.list_categories().await.unwrap_or_default();
     let year_filter = q.year.as_deref().and_then(|y| y.parse::<i32>().ok());
     let published = match s.db.list_rankings(year_filter).await {
         Ok(p) => p,
-        Err(e) => return error_page(&s, Some(&u), &e),
+        Err(e) => return error_page(s, Some(u), &e),
     };
     let month_s = q.month.clone().filter(|m| !m.is_empty()).unwrap_or_else(|| last_month(now));
     let mut preview = None;
@@ -175,7 +186,7 @@ async fn rankings_page(
         let r = async {
             let cat: i64 = cat.parse().map_err(|_| StoreError::invalid("工作类别", "请选择类别"))?;
             let month = Month::parse("月份", &month_s)?;
-            s.db.preview_ranking(&u, cat, month, now).await
+            s.db.preview_ranking(u, cat, month, now).await
         }
         .await;
         match r {
@@ -183,17 +194,23 @@ async fn rankings_page(
             Err(e) => error = Some(e.to_string()),
         }
     }
+    let (status, fs) = match refused {
+        Some((st, f)) => (st, Some(f)),
+        None if error.is_some() => (StatusCode::BAD_REQUEST, None),
+        None => (StatusCode::OK, None),
+    };
     let settings = s.db.ranking_settings().await.ok();
     let may_rank = u.role == Role::Supervisor
         || categories.iter().any(|c| u.role == Role::Liaison && c.lead_unit_id == Some(u.unit_id));
     let year = q.year.clone().unwrap_or_default();
     render(
-        &s,
-        if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK },
+        s,
+        status,
         "rankings.html",
-        Some(&u),
+        Some(u),
         context! { nav => "rankings", categories => categories, published => published, preview => preview, flash_err => error,
         month => month_s, category_id => q.category_id, may_rank => may_rank, year => year,
+        fs => fs.unwrap_or_else(|| FormView::fresh(Fields::default())).value(),
         formula_text => settings.as_ref().map(|s| s.formula.describe_zh()),
         formula_summary => settings.as_ref().map(|s| s.formula.summary_zh()), settings => settings },
     )
@@ -203,47 +220,120 @@ async fn rankings_page(
 struct PublishForm {
     category_id: String,
     month: String,
+    /// Set by the confirmation's button; without it the page only shows what would be frozen.
+    #[serde(default)]
+    confirm: String,
+    /// The confirmation's 「返回修改」.
+    #[serde(default)]
+    back: String,
+    /// The ranking the confirmation showed (see [`shown`]): what is frozen is what was seen.
+    #[serde(default)]
+    shown: String,
 }
 
+/// A digest of the ranking as shown (unit, rank, score), so a confirmation of a table that has
+/// changed since is shown again rather than published.
+fn shown(v: &RankingView) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    for r in &v.rows {
+        (r.unit_id, r.rank, format!("{:.1}", r.score)).hash(&mut h);
+    }
+    format!("{:016x}", h.finish())
+}
+
+/// 发布排名 from the page, in two steps: the first submission shows the table that will be frozen,
+/// only the confirmation publishes it (a published month cannot be changed).
 async fn publish_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<PublishForm>) -> Response {
+    if f.back == "1" {
+        let q = serde_urlencoded::to_string([("category_id", f.category_id.trim()), ("month", f.month.trim())]);
+        return Redirect::to(&format!("/rankings?{}", q.unwrap_or_default())).into_response();
+    }
     let r = async {
         let cat: i64 = f.category_id.trim().parse().map_err(|_| StoreError::invalid("工作类别", "请选择类别"))?;
         let month = Month::parse("月份", &f.month)?;
-        s.db.publish_ranking(&u, cat, month, s.clock.now()).await
+        let now = s.clock.now();
+        let preview = s.db.preview_ranking(&u, cat, month, now).await?;
+        // A month that cannot be published is refused now, not after a confirmation.
+        if let Some(why) = &preview.publish_refusal {
+            return Err(StoreError::Conflict(why.clone()));
+        }
+        let digest = shown(&preview);
+        if f.confirm == "1" && f.shown == digest {
+            return s.db.publish_ranking(&u, cat, month, now).await.map(Ok);
+        }
+        Ok(Err((preview, digest)))
     }
     .await;
     match r {
-        Ok(id) => Redirect::to(&format!("/rankings/{id}")).into_response(),
+        Ok(Ok(id)) => Redirect::to(&format!("/rankings/{id}")).into_response(),
+        Ok(Err((preview, digest))) => {
+            let changed =
+                (f.confirm == "1").then_some("排名在您核对之后有变化（任务数据已更新），请重新核对下表后再确认。");
+            let rows = vec![
+                ("工作类别".to_string(), preview.category_name.clone()),
+                ("月份".into(), preview.month.clone()),
+                ("参与排名单位".into(), format!("{} 个", preview.rows.len())),
+                ("评分规则".into(), preview.formula_text.clone()),
+            ];
+            let hidden = vec![
+                ("category_id".to_string(), preview.category_id.to_string()),
+                ("month".into(), preview.month.clone()),
+                ("shown".into(), digest),
+            ];
+            crate::pages::confirm_page(
+                &s,
+                &u,
+                crate::pages::Confirm {
+                    title: format!("确认发布 {} {} 月度排名", preview.category_name, preview.month),
+                    warning: "发布后该月排名冻结，此后任务变动不再改变它，并计入年度考核，不能撤回。请核对下表。"
+                        .into(),
+                    rows,
+                    action: "/rankings/publish".into(),
+                    hidden,
+                    button: "确认发布并冻结".into(),
+                    extra: context! { preview => preview, changed => changed },
+                },
+            )
+        }
         Err(e) => error_page(&s, Some(&u), &e),
     }
 }
 
-async fn settings_submit(
-    State(s): State<AppState>,
-    PageUser(u, _): PageUser,
-    Form(f): Form<HashMap<String, String>>,
-) -> Response {
-    let g = |k: &str| f.get(k).cloned().unwrap_or_default();
-    let r = async {
-        let settings = RankingSettings {
-            formula: ScoreFormula {
-                on_time_weight: number("按期办结权重", &g("on_time_weight"))?,
-                progress_weight: number("进度达标权重", &g("progress_weight"))?,
-                overdue_penalty: number("逾期扣分", &g("overdue_penalty"))?,
-                rejection_penalty: number("退回整改扣分", &g("rejection_penalty"))?,
-            },
-            notice_weights: NoticeWeights {
-                praise: number("表扬加分", &g("praise"))?,
-                criticism: number("批评扣分", &g("criticism"))?,
-                warning: number("预警扣分", &g("warning"))?,
-            },
-        };
+async fn settings_submit(State(s): State<AppState>, PageUser(u, _): PageUser, f: Fields) -> Response {
+    // Every figure is read; one that is no number is named with the others.
+    let mut unread = vec![];
+    let mut num = |k: &str, field: &str| {
+        number(field, &f.s(k)).unwrap_or_else(|e| {
+            unread.extend(e.field_errors());
+            0.0
+        })
+    };
+    let settings = RankingSettings {
+        formula: ScoreFormula {
+            on_time_weight: num("on_time_weight", "按期办结权重"),
+            progress_weight: num("progress_weight", "进度达标权重"),
+            overdue_penalty: num("overdue_penalty", "逾期未结扣分"),
+            rejection_penalty: num("rejection_penalty", "退回整改扣分"),
+        },
+        notice_weights: NoticeWeights {
+            praise: num("praise", "表扬加分"),
+            criticism: num("criticism", "批评扣分"),
+            warning: num("warning", "预警扣分"),
+        },
+    };
+    let r = if unread.is_empty() {
         s.db.save_ranking_settings(&u, &settings, s.clock.now()).await
-    }
-    .await;
+    } else {
+        Err(StoreError::from(xietong_supervision::validate::FieldErrors(unread)))
+    };
     match r {
         Ok(()) => Redirect::to("/rankings#formula").into_response(),
-        Err(e) => error_page(&s, Some(&u), &e),
+        Err(e @ (StoreError::Denied(_) | StoreError::Internal(_))) => error_page(&s, Some(&u), &e),
+        Err(e) => {
+            let q = RankingsQuery { category_id: None, month: None, year: None };
+            rankings_with(&s, &u, &q, Some((crate::error::status_of(&e), FormView::refused(f, &e)))).await
+        }
     }
 }
 

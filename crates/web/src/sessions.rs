@@ -71,7 +71,7 @@ pub(crate) async fn login(
     if !crate::auth::login_allowed(&s, &addr) {
         return Err((
             StatusCode::TOO_MANY_REQUESTS,
-            Json(ErrorBody { error: crate::auth::TOO_MANY_LOGINS.into(), field: None }),
+            Json(ErrorBody { error: crate::auth::TOO_MANY_LOGINS.into(), field: None, fields: vec![] }),
         )
             .into_response());
     }

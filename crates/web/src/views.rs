@@ -195,6 +195,10 @@ pub fn environment() -> minijinja::Environment<'static> {
     templates!(
         env,
         "base.html",
+        "form_errors.html",
+        "confirm.html",
+        "industries.html",
+        "industry_field.html",
         "evidence.html",
         "login.html",
         "todo.html",

@@ -78,6 +78,11 @@ async fn visit_submit(State(s): State<AppState>, PageUser(u, _): PageUser, f: Fi
     .await;
     match r {
         Ok(_) => Redirect::to("/dashboard#visits").into_response(),
+        // A refused visit comes back on the dashboard, as typed, each error beside its field.
+        Err(e) if !e.field_errors().is_empty() => {
+            let status = crate::error::status_of(&e);
+            crate::dashboard::dashboard_with(s, u, status, crate::forms::FormView::refused(f, &e)).await
+        }
         Err(e) => error_page(&s, Some(&u), &e),
     }
 }

@@ -2,7 +2,6 @@
 
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
-use xietong_calendar::parse_date;
 use xietong_supervision::validate::{optional_multiline, optional_text, required_text};
 
 use crate::audit::{Change, append};
@@ -49,18 +48,28 @@ impl Db {
         now: NaiveDateTime,
     ) -> Result<i64> {
         must_be_bureau(u, "登记对接活动")?;
-        let title = required_text("活动名称", &n.title, 200)?;
+        // Every field is checked before the answer.
+        let mut c = xietong_supervision::validate::Checks::new();
+        let title = c.take(required_text("活动名称", &n.title, 200));
         let kind = n.kind.trim();
         if !ACTIVITY_KINDS.contains(&kind) {
-            return Err(StoreError::invalid("活动类型", format!("应为 {}", ACTIVITY_KINDS.join("、"))));
+            c.fail("活动类型", format!("应为 {}", ACTIVITY_KINDS.join("、")));
         }
-        let held = parse_date("活动日期", &n.held_on)?;
-        if held > now.date() + chrono::Duration::days(366) {
-            return Err(StoreError::invalid("活动日期", "不能晚于一年以后"));
-        }
-        let place = optional_text("地点", &n.place, 200)?.unwrap_or_default();
-        let attendees = optional_multiline("参加人员", &n.attendees, 2000)?.unwrap_or_default();
-        let summary = optional_multiline("纪要", &n.summary, 5000)?.unwrap_or_default();
+        let held = c.take(xietong_supervision::validate::date("活动日期", &n.held_on).and_then(|d| {
+            if d > now.date() + chrono::Duration::days(366) {
+                Err(xietong_supervision::FieldError::new("活动日期", "不能晚于一年以后"))
+            } else {
+                Ok(d)
+            }
+        }));
+        let place = c.take(optional_text("地点", &n.place, 200));
+        let attendees = c.take(optional_multiline("参加人员", &n.attendees, 2000));
+        let summary = c.take(optional_multiline("纪要", &n.summary, 5000));
+        c.finish()?;
+        let (title, held) = (crate::error::got(title)?, crate::error::got(held)?);
+        let place = crate::error::got(place)?.unwrap_or_default();
+        let attendees = crate::error::got(attendees)?.unwrap_or_default();
+        let summary = crate::error::got(summary)?.unwrap_or_default();
         let mut tx = self.begin().await?;
         if let Some(d) = docking_id
             && sqlx::query("SELECT COUNT(*) AS n FROM dockings WHERE id = $1")

@@ -3,13 +3,14 @@
 
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
-use xietong_calendar::parse_date;
 use xietong_docking::contract::{self, ContractAmounts, ContractType};
-use xietong_supervision::validate::required_text;
+use xietong_supervision::FieldError;
+use xietong_supervision::validate::{self, Checks, required_text};
 
 use super::stage_of;
 use crate::audit::{Change, append};
 use crate::auth::SessionUser;
+use crate::error::got;
 use crate::libraries::must_be_bureau;
 use crate::{Db, Result, RowExt, StoreError, ts};
 
@@ -41,6 +42,10 @@ pub struct NewContract {
     pub technical_income_wan: f64,
     /// YYYY-MM-DD
     pub signed_on: String,
+    /// Errors of form fields that could not be read (a number that is none): answered with every
+    /// other field's, never stored.
+    #[serde(skip)]
+    pub unread: Vec<xietong_supervision::FieldError>,
 }
 
 pub(super) fn contract_of(r: &sqlx::any::AnyRow) -> Result<Contract> {
@@ -72,15 +77,18 @@ impl Db {
         must_be_bureau(u, "技术合同登记")?;
         // Stored in its comparison form (full-width digits as ASCII, no spaces or invisible
         // characters, upper case), so a look-alike meets the unique constraint.
-        let no = xietong_supervision::text::identifier_key(&required_text("合同登记编号", &n.contract_no, 40)?)
-            .to_uppercase();
-        let kind = ContractType::from_code(n.kind.trim()).ok_or_else(|| {
-            StoreError::invalid("合同类型", "应为 技术开发、技术转让、技术许可、技术咨询 或 技术服务")
-        })?;
-        let buyer = required_text("委托方/受让方", &n.buyer, 100)?;
-        let seller = required_text("受托方/让与方", &n.seller, 100)?;
-        ContractAmounts { amount: n.amount_wan, technical_income: n.technical_income_wan }.validate()?;
-        let signed = contract::signed_on(parse_date("签订日期", &n.signed_on)?, now.date())?;
+        let mut c = Checks::with(n.unread.clone());
+        let no = c
+            .take(required_text("合同登记编号", &n.contract_no, 40))
+            .map(|no| xietong_supervision::text::identifier_key(&no).to_uppercase());
+        let kind = c.take(
+            ContractType::from_code(n.kind.trim())
+                .ok_or_else(|| FieldError::new("合同类型", "应为 技术开发、技术转让、技术许可、技术咨询 或 技术服务")),
+        );
+        let buyer = c.take(required_text("委托方/受让方", &n.buyer, 100));
+        let seller = c.take(required_text("受托方/让与方", &n.seller, 100));
+        c.take(ContractAmounts { amount: n.amount_wan, technical_income: n.technical_income_wan }.validate());
+        let signed = c.take(validate::date("签订日期", &n.signed_on).and_then(|d| contract::signed_on(d, now.date())));
         let mut tx = self.begin().await?;
         if let Some(d) = docking_id {
             let r = sqlx::query("SELECT stage FROM dockings WHERE id = $1")
@@ -92,15 +100,18 @@ impl Db {
                 return Err(StoreError::Conflict("对接已结束，不能再登记合同".into()));
             }
         }
-        if sqlx::query("SELECT COUNT(*) AS n FROM contracts WHERE contract_no = $1")
-            .bind(no.clone())
-            .fetch_one(&mut *tx)
-            .await?
-            .i("n")?
-            > 0
+        if let Some(no) = &no
+            && sqlx::query("SELECT COUNT(*) AS n FROM contracts WHERE contract_no = $1")
+                .bind(no.clone())
+                .fetch_one(&mut *tx)
+                .await?
+                .i("n")?
+                > 0
         {
-            return Err(StoreError::invalid("合同登记编号", format!("「{no}」已登记")));
+            c.fail("合同登记编号", format!("「{no}」已登记"));
         }
+        c.finish()?;
+        let (no, kind, buyer, seller, signed) = (got(no)?, got(kind)?, got(buyer)?, got(seller)?, got(signed)?);
         let id = sqlx::query(
             "INSERT INTO contracts (docking_id, contract_no, kind, buyer, seller, amount_wan, technical_income_wan, \
              signed_on, actor, created_at) \

@@ -5,11 +5,12 @@ use chrono::NaiveDateTime;
 use serde::Deserialize;
 use xietong_docking::matching::{COOPERATION_MODES, MATURITIES};
 use xietong_supervision::Role;
-use xietong_supervision::validate::{optional_text, required_multiline, required_text};
+use xietong_supervision::validate::{Checks, optional_text, required_multiline, required_text};
 
 use super::{Library, Owner, keywords, money, owner_of, split_list};
 use crate::auth::SessionUser;
-use crate::{Db, Result, RowExt, StoreError, ts};
+use crate::error::{check, got};
+use crate::{Db, Result, RowExt, ts};
 
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct NewAchievement {
@@ -38,6 +39,10 @@ pub struct NewAchievement {
     pub institution_id: Option<i64>,
     #[serde(default)]
     pub campaign_id: Option<i64>,
+    /// Errors of form fields that could not be read (a number that is none): answered with every
+    /// other field's, never stored.
+    #[serde(skip)]
+    pub unread: Vec<xietong_supervision::FieldError>,
 }
 
 impl Db {
@@ -49,51 +54,72 @@ impl Db {
         now: NaiveDateTime,
     ) -> Result<i64> {
         let party = self.party_of(u).await?;
-        let institution_id = owner_of(
-            u,
-            party.institution_id,
-            n.institution_id,
-            Owner { role: Role::Institution, kind: "高校院所", field: "完成单位", record: "成果" },
+        // Every field is checked, each error named, before anything is written.
+        let mut c = Checks::with(n.unread.clone());
+        let institution_id = check(
+            &mut c,
+            owner_of(
+                u,
+                party.institution_id,
+                n.institution_id,
+                Owner { role: Role::Institution, kind: "高校院所", field: "完成单位", record: "成果" },
+            ),
         )?;
-        let title = required_text("成果名称", &n.title, 300)?;
-        let abstract_text = required_multiline("成果简介", &n.abstract_text, 20_000)?;
+        let title = check(&mut c, required_text("成果名称", &n.title, 300))?;
+        let abstract_text = check(&mut c, required_multiline("成果简介", &n.abstract_text, 20_000))?;
         let kind = n.kind.trim();
         if !crate::achievements::KINDS.contains(&kind) {
-            return Err(StoreError::invalid("成果类型", format!("应为 {}", crate::achievements::KINDS.join("、"))));
+            c.fail("成果类型", format!("应为 {}", crate::achievements::KINDS.join("、")));
         }
         let patent_no = if kind == "专利" {
-            Some(xietong_docking::codes::patent_number(&n.patent_no)?.as_str().to_string())
+            check(&mut c, xietong_docking::codes::patent_number(&n.patent_no))?.map(|p| Some(p.as_str().to_string()))
         } else if n.patent_no.trim().is_empty() {
-            None
+            Some(None)
         } else {
-            return Err(StoreError::invalid("专利号", "只有类型为「专利」的成果填写专利号"));
+            c.fail("专利号", "只有类型为「专利」的成果填写专利号");
+            None
         };
-        let kw = keywords("关键词", &n.keywords)?;
-        let discipline = optional_text("学科", &n.discipline, 100)?.unwrap_or_default();
+        let kw = check(&mut c, keywords("关键词", &n.keywords))?;
+        let discipline = check(&mut c, optional_text("学科", &n.discipline, 100))?;
         let maturity = n.maturity.trim();
         if !maturity.is_empty() && !MATURITIES.contains(&maturity) {
-            return Err(StoreError::invalid("成熟度", format!("应为 {}", MATURITIES.join("、"))));
+            c.fail("成熟度", format!("应为 {}", MATURITIES.join("、")));
         }
-        let modes = keywords("转化方式", &n.transfer_modes)?;
-        if let Some(m) = split_list(&modes).into_iter().find(|m| !COOPERATION_MODES[..4].contains(&m.as_str())) {
-            return Err(StoreError::invalid(
-                "转化方式",
-                format!("「{m}」无效，应为 {}", COOPERATION_MODES[..4].join("、")),
-            ));
+        let modes = check(&mut c, keywords("转化方式", &n.transfer_modes))?;
+        if let Some(m) = modes
+            .as_deref()
+            .and_then(|modes| split_list(modes).into_iter().find(|m| !COOPERATION_MODES[..4].contains(&m.as_str())))
+        {
+            c.fail("转化方式", format!("「{m}」无效，应为 {}", COOPERATION_MODES[..4].join("、")));
         }
-        let (lo, hi) =
-            (money("意向价格下限（万元）", n.price_min_wan)?, money("意向价格上限（万元）", n.price_max_wan)?);
-        if hi > 0.0 && lo > hi {
-            return Err(StoreError::invalid("意向价格上限（万元）", "不能低于下限"));
+        let lo = check(&mut c, money("意向价格下限（万元）", n.price_min_wan))?;
+        let hi = check(&mut c, money("意向价格上限（万元）", n.price_max_wan))?;
+        if let (Some(lo), Some(hi)) = (lo, hi)
+            && hi > 0.0
+            && lo > hi
+        {
+            c.fail("意向价格上限（万元）", "不能低于下限");
         }
         let mut tx = self.begin().await?;
-        let inst = sqlx::query("SELECT name FROM institutions WHERE id = $1")
-            .bind(institution_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::invalid("完成单位", format!("编号 {institution_id} 的高校院所未登记")))?
-            .s("name")?;
-        let campaign = Self::check_campaign(&mut tx, Library::Achievement, n.campaign_id, now.date()).await?;
+        let inst = match institution_id {
+            Some(i) => {
+                let r =
+                    sqlx::query("SELECT name FROM institutions WHERE id = $1").bind(i).fetch_optional(&mut *tx).await?;
+                if r.is_none() {
+                    c.fail("完成单位", format!("编号 {i} 的高校院所未登记"));
+                }
+                r.map(|r| r.s("name")).transpose()?
+            }
+            None => None,
+        };
+        let campaign =
+            check(&mut c, Self::check_campaign(&mut tx, Library::Achievement, n.campaign_id, now.date()).await)?;
+        c.finish()?;
+        let (institution_id, title, abstract_text, patent_no) =
+            (got(institution_id)?, got(title)?, got(abstract_text)?, got(patent_no)?);
+        let (kw, discipline, modes, lo, hi) =
+            (got(kw)?, got(discipline)?.unwrap_or_default(), got(modes)?, got(lo)?, got(hi)?);
+        let (inst, campaign) = (got(inst)?, got(campaign)?);
         let (id, action) = match id {
             None => {
                 let tmp = format!("pending-{}-{}", u.user_id, ts(now));

@@ -3,13 +3,14 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
-use xietong_calendar::parse_date;
 use xietong_docking::review;
-use xietong_supervision::validate::{optional_multiline, required_text};
+use xietong_supervision::FieldError;
+use xietong_supervision::validate::{self, Checks, optional_multiline, required_text};
 
 use super::{Library, must_be_bureau};
 use crate::audit::{Change, append};
 use crate::auth::SessionUser;
+use crate::error::got;
 use crate::{Db, Result, RowExt, StoreError, ts};
 
 /// Validity of published records when no campaign sets one.
@@ -32,7 +33,7 @@ pub struct Campaign {
     pub published: i64,
 }
 
-#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct NewCampaign {
     pub title: String,
     /// problem | expert | achievement
@@ -44,25 +45,36 @@ pub struct NewCampaign {
     pub validity_days: Option<i64>,
     #[serde(default)]
     pub description: String,
+    /// Errors of form fields that could not be read (a number that is none): answered with every
+    /// other field's, never stored.
+    #[serde(skip)]
+    pub unread: Vec<xietong_supervision::FieldError>,
 }
 
 impl Db {
     pub async fn create_campaign(&self, u: &SessionUser, n: &NewCampaign, now: NaiveDateTime) -> Result<i64> {
         must_be_bureau(u, "发起征集")?;
-        let title = required_text("征集名称", &n.title, 100)?;
-        let target = Library::from_code(n.target.trim()).ok_or_else(|| {
-            StoreError::invalid("征集对象", "应为 难题（problem）、专家（expert）或 成果（achievement）")
-        })?;
-        let starts = parse_date("开始日期", &n.starts_on)?;
-        let ends = parse_date("截止日期", &n.ends_on)?;
-        if ends < starts {
-            return Err(StoreError::invalid("截止日期", "不能早于开始日期"));
+        // Every field is checked before the answer.
+        let mut c = Checks::with(n.unread.clone());
+        let title = c.take(required_text("征集名称", &n.title, 100));
+        let target =
+            c.take(Library::from_code(n.target.trim()).ok_or_else(|| {
+                FieldError::new("征集对象", "应为 难题（problem）、专家（expert）或 成果（achievement）")
+            }));
+        let starts = c.take(validate::date("开始日期", &n.starts_on));
+        let ends = c.take(validate::date("截止日期", &n.ends_on));
+        if let (Some(starts), Some(ends)) = (starts, ends) {
+            if ends < starts {
+                c.fail("截止日期", "不能早于开始日期");
+            } else if (ends - starts).num_days() > 366 * 2 {
+                c.fail("截止日期", "征集期不能超过两年");
+            }
         }
-        if (ends - starts).num_days() > 366 * 2 {
-            return Err(StoreError::invalid("截止日期", "征集期不能超过两年"));
-        }
-        let validity = review::validity_days(n.validity_days.unwrap_or(i64::from(DEFAULT_VALIDITY_DAYS)))?;
-        let description = optional_multiline("征集说明", &n.description, 2000)?.unwrap_or_default();
+        let validity = c.take(review::validity_days(n.validity_days.unwrap_or(i64::from(DEFAULT_VALIDITY_DAYS))));
+        let description = c.take(optional_multiline("征集说明", &n.description, 2000));
+        c.finish()?;
+        let (title, target, starts, ends) = (got(title)?, got(target)?, got(starts)?, got(ends)?);
+        let (validity, description) = (got(validity)?, got(description)?.unwrap_or_default());
         let mut tx = self.begin().await?;
         let id = sqlx::query(
             "INSERT INTO campaigns (title, target, starts_on, ends_on, validity_days, description, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",

@@ -6,10 +6,11 @@ use serde::{Deserialize, Serialize};
 use xietong_docking::review::ReviewStatus;
 use xietong_security::privacy::{self, Exposure, PersonalField, Relation, exposure};
 use xietong_supervision::Role;
-use xietong_supervision::validate::{optional_multiline, optional_text, required_text};
+use xietong_supervision::validate::{Checks, optional_multiline, optional_text, required_text};
 
 use super::{Library, Owner, ReviewState, keywords, owner_of, reads_all, review_state, split_list};
 use crate::auth::SessionUser;
+use crate::error::{check, got};
 use crate::{Db, Result, RowExt, StoreError, ts};
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -66,6 +67,10 @@ pub struct NewExpert {
     pub achievement_ids: Vec<i64>,
     #[serde(default)]
     pub campaign_id: Option<i64>,
+    /// Errors of form fields that could not be read (a number that is none): answered with every
+    /// other field's, never stored.
+    #[serde(skip)]
+    pub unread: Vec<xietong_supervision::FieldError>,
 }
 
 fn yes() -> bool {
@@ -125,42 +130,54 @@ impl Db {
         now: NaiveDateTime,
     ) -> Result<i64> {
         let party = self.party_of(u).await?;
-        let institution_id = owner_of(
-            u,
-            party.institution_id,
-            n.institution_id,
-            Owner { role: Role::Institution, kind: "高校院所", field: "所在机构", record: "专家信息" },
+        // Every field is checked, each error named, before anything is written.
+        let mut c = Checks::with(n.unread.clone());
+        let institution_id = check(
+            &mut c,
+            owner_of(
+                u,
+                party.institution_id,
+                n.institution_id,
+                Owner { role: Role::Institution, kind: "高校院所", field: "所在机构", record: "专家信息" },
+            ),
         )?;
-        let name = required_text("专家姓名", &n.name, 50)?;
-        let title = optional_text("职称", &n.title, 50)?.unwrap_or_default();
-        let disciplines = keywords("学科", &n.disciplines)?;
-        let fields = optional_multiline("研究方向", &n.fields, 1000)?.unwrap_or_default();
-        let kw = keywords("关键词", &n.keywords)?;
-        if fields.is_empty() && kw.is_empty() {
-            return Err(StoreError::invalid("研究方向", "研究方向和关键词至少填写一项，否则无法匹配"));
+        let name = check(&mut c, required_text("专家姓名", &n.name, 50))?;
+        let title = check(&mut c, optional_text("职称", &n.title, 50))?;
+        let disciplines = check(&mut c, keywords("学科", &n.disciplines))?;
+        let fields = check(&mut c, optional_multiline("研究方向", &n.fields, 1000))?;
+        let kw = check(&mut c, keywords("关键词", &n.keywords))?;
+        if let (Some(None), Some(kw)) = (&fields, &kw)
+            && kw.is_empty()
+        {
+            c.fail("研究方向", "研究方向和关键词至少填写一项，否则无法匹配");
         }
-        let phone = optional_text("联系电话", &n.phone, 30)?.unwrap_or_default();
-        if !phone.is_empty() && !phone.chars().all(|c| c.is_ascii_digit() || c == '-' || c == ' ' || c == '+') {
-            return Err(StoreError::invalid("联系电话", "只能包含数字、空格、+ 和 -"));
+        let phone = check(&mut c, optional_text("联系电话", &n.phone, 30))?;
+        if let Some(Some(phone)) = &phone
+            && !phone.chars().all(|c| c.is_ascii_digit() || c == '-' || c == ' ' || c == '+')
+        {
+            c.fail("联系电话", "只能包含数字、空格、+ 和 -");
         }
-        let email = optional_text("电子邮箱", &n.email, 100)?.unwrap_or_default();
-        if !email.is_empty() && (!email.contains('@') || !email.rsplit('@').next().is_some_and(|d| d.contains('.'))) {
-            return Err(StoreError::invalid("电子邮箱", format!("「{email}」不是有效的邮箱地址")));
+        let email = check(&mut c, optional_text("电子邮箱", &n.email, 100))?;
+        if let Some(Some(email)) = &email
+            && (!email.contains('@') || !email.rsplit('@').next().is_some_and(|d| d.contains('.')))
+        {
+            c.fail("电子邮箱", format!("「{email}」不是有效的邮箱地址"));
         }
         let id_number = if n.id_number.trim().is_empty() {
-            String::new()
+            Some(String::new())
         } else {
-            xietong_security::id_number::check_id_number("身份证号", &n.id_number)?
+            check(&mut c, xietong_security::id_number::check_id_number("身份证号", &n.id_number))?
         };
         let mut tx = self.begin().await?;
-        if sqlx::query("SELECT COUNT(*) AS n FROM institutions WHERE id = $1")
-            .bind(institution_id)
-            .fetch_one(&mut *tx)
-            .await?
-            .i("n")?
-            == 0
+        if let Some(i) = institution_id
+            && sqlx::query("SELECT COUNT(*) AS n FROM institutions WHERE id = $1")
+                .bind(i)
+                .fetch_one(&mut *tx)
+                .await?
+                .i("n")?
+                == 0
         {
-            return Err(StoreError::invalid("所在机构", format!("编号 {institution_id} 的高校院所未登记")));
+            c.fail("所在机构", format!("编号 {i} 的高校院所未登记"));
         }
         for a in &n.achievement_ids {
             if sqlx::query("SELECT COUNT(*) AS n FROM achievements WHERE id = $1")
@@ -170,10 +187,15 @@ impl Db {
                 .i("n")?
                 == 0
             {
-                return Err(StoreError::invalid("关联成果", format!("成果库中没有编号 {a} 的成果")));
+                c.fail("关联成果", format!("成果库中没有编号 {a} 的成果"));
             }
         }
-        let campaign = Self::check_campaign(&mut tx, Library::Expert, n.campaign_id, now.date()).await?;
+        let campaign = check(&mut c, Self::check_campaign(&mut tx, Library::Expert, n.campaign_id, now.date()).await)?;
+        c.finish()?;
+        let (institution_id, name, title, disciplines) =
+            (got(institution_id)?, got(name)?, got(title)?.unwrap_or_default(), got(disciplines)?);
+        let (fields, kw, phone) = (got(fields)?.unwrap_or_default(), got(kw)?, got(phone)?.unwrap_or_default());
+        let (email, id_number, campaign) = (got(email)?.unwrap_or_default(), got(id_number)?, got(campaign)?);
         let (id, action) = match id {
             None => {
                 let id = sqlx::query(

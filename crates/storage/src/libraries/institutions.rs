@@ -2,11 +2,12 @@
 
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
-use xietong_supervision::validate::{optional_text, required_text};
+use xietong_supervision::validate::{Checks, optional_text, required_text};
 
 use super::is_bureau;
 use crate::audit::{Change, append};
 use crate::auth::SessionUser;
+use crate::error::got;
 use crate::{Db, Result, RowExt, StoreError, ts};
 
 pub const INSTITUTION_KINDS: [&str; 3] = ["高校", "科研院所", "新型研发机构"];
@@ -34,22 +35,27 @@ impl Db {
         if !is_bureau(u) {
             return Err(StoreError::Denied("无权限：高校院所登记由科技局办理".into()));
         }
-        let name = required_text("机构名称", &n.name, 100)?;
+        // Every field is checked before the answer.
+        let mut c = Checks::new();
+        let name = c.take(required_text("机构名称", &n.name, 100));
         let kind = n.kind.trim();
         if !INSTITUTION_KINDS.contains(&kind) {
-            return Err(StoreError::invalid("机构类型", format!("应为 {}", INSTITUTION_KINDS.join("、"))));
+            c.fail("机构类型", format!("应为 {}", INSTITUTION_KINDS.join("、")));
         }
-        let location = optional_text("所在地", &n.location, 100)?.unwrap_or_default();
+        let location = c.take(optional_text("所在地", &n.location, 100));
         let mut tx = self.begin().await?;
-        if sqlx::query("SELECT COUNT(*) AS n FROM institutions WHERE name = $1")
-            .bind(name.clone())
-            .fetch_one(&mut *tx)
-            .await?
-            .i("n")?
-            > 0
+        if let Some(name) = &name
+            && sqlx::query("SELECT COUNT(*) AS n FROM institutions WHERE name = $1")
+                .bind(name.clone())
+                .fetch_one(&mut *tx)
+                .await?
+                .i("n")?
+                > 0
         {
-            return Err(StoreError::invalid("机构名称", format!("「{name}」已登记")));
+            c.fail("机构名称", format!("「{name}」已登记"));
         }
+        c.finish()?;
+        let (name, location) = (got(name)?, got(location)?.unwrap_or_default());
         let id = sqlx::query(
             "INSERT INTO institutions (name, kind, location, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
         )

@@ -2,11 +2,12 @@
 
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
-use xietong_supervision::validate::{optional_text, required_text};
+use xietong_supervision::validate::{Checks, optional_text, required_text};
 
 use super::is_bureau;
 use crate::audit::{Change, append};
 use crate::auth::SessionUser;
+use crate::error::got;
 use crate::{Db, Result, RowExt, StoreError, ts};
 
 /// R&D platforms (counted by level), innovation carriers, and school–enterprise bases.
@@ -37,6 +38,10 @@ pub struct NewPlatform {
     pub host: String,
     #[serde(default)]
     pub approved_year: Option<i64>,
+    /// Errors of form fields that could not be read (a number that is none): answered with every
+    /// other field's, never stored.
+    #[serde(skip)]
+    pub unread: Vec<xietong_supervision::FieldError>,
 }
 
 pub fn platform_group(kind: &str) -> &'static str {
@@ -54,35 +59,40 @@ impl Db {
         if !is_bureau(u) {
             return Err(StoreError::Denied("无权限：平台载体登记由科技局办理".into()));
         }
-        let name = required_text("平台名称", &n.name, 150)?;
+        // Every field is checked before the answer.
+        let mut c = Checks::with(n.unread.clone());
+        let name = c.take(required_text("平台名称", &n.name, 150));
         let kind = n.kind.trim();
         let all: Vec<&str> = RD_PLATFORM_KINDS.iter().chain(&CARRIER_KINDS).chain(&BASE_KINDS).copied().collect();
         if !all.contains(&kind) {
-            return Err(StoreError::invalid("平台类型", format!("应为 {}", all.join("、"))));
+            c.fail("平台类型", format!("应为 {}", all.join("、")));
         }
         let level = n.level.trim();
         if !level.is_empty() && !PLATFORM_LEVELS.contains(&level) {
-            return Err(StoreError::invalid("级别", "应为 国家、省 或 市"));
+            c.fail("级别", "应为 国家、省 或 市");
         }
         if RD_PLATFORM_KINDS.contains(&kind) && level.is_empty() {
-            return Err(StoreError::invalid("级别", "研发平台须填写级别（国家、省、市）"));
+            c.fail("级别", "研发平台须填写级别（国家、省、市）");
         }
         if let Some(y) = n.approved_year
             && !(1949..=now.date().format("%Y").to_string().parse::<i64>().unwrap_or(2100)).contains(&y)
         {
-            return Err(StoreError::invalid("认定年份", format!("{y} 不是有效年份")));
+            c.fail("认定年份", format!("{y} 不是有效年份"));
         }
-        let host = optional_text("依托单位", &n.host, 100)?.unwrap_or_default();
+        let host = c.take(optional_text("依托单位", &n.host, 100));
         let mut tx = self.begin().await?;
-        if sqlx::query("SELECT COUNT(*) AS n FROM platforms WHERE name = $1")
-            .bind(name.clone())
-            .fetch_one(&mut *tx)
-            .await?
-            .i("n")?
-            > 0
+        if let Some(name) = &name
+            && sqlx::query("SELECT COUNT(*) AS n FROM platforms WHERE name = $1")
+                .bind(name.clone())
+                .fetch_one(&mut *tx)
+                .await?
+                .i("n")?
+                > 0
         {
-            return Err(StoreError::invalid("平台名称", format!("「{name}」已登记")));
+            c.fail("平台名称", format!("「{name}」已登记"));
         }
+        c.finish()?;
+        let (name, host) = (got(name)?, got(host)?.unwrap_or_default());
         let ent = sqlx::query("SELECT id FROM enterprises WHERE name = $1")
             .bind(host.clone())
             .fetch_optional(&mut *tx)

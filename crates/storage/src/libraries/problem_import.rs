@@ -62,12 +62,13 @@ impl Db {
                     wanted_by: r.get("wanted_by").into(),
                     confidential,
                     campaign_id,
+                    unread: vec![],
                 })
             })();
             let n = match n {
                 Ok(n) => n,
                 Err(e) => {
-                    problems.push(problem(r.row, e));
+                    problems.extend(problem(r.row, e));
                     continue;
                 }
             };
@@ -82,7 +83,7 @@ impl Db {
                 Err(e) => {
                     sqlx::query("ROLLBACK TO SAVEPOINT import_row").execute(&mut *tx).await?;
                     sqlx::query("RELEASE SAVEPOINT import_row").execute(&mut *tx).await?;
-                    problems.push(problem(r.row, e));
+                    problems.extend(problem(r.row, e));
                 }
             }
         }

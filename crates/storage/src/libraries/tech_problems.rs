@@ -3,14 +3,14 @@
 
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
-use xietong_calendar::parse_date;
 use xietong_docking::matching::COOPERATION_MODES;
 use xietong_docking::review::ReviewStatus;
-use xietong_supervision::Role;
-use xietong_supervision::validate::{required_multiline, required_text};
+use xietong_supervision::validate::{self, Checks, required_multiline, required_text};
+use xietong_supervision::{FieldError, Role};
 
 use super::{Library, Owner, Party, ReviewState, keywords, money, owner_of, reads_all, review_state, split_list};
 use crate::auth::SessionUser;
+use crate::error::{check, got};
 use crate::{Db, Result, RowExt, StoreError, ts};
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -57,6 +57,10 @@ pub struct NewProblem {
     pub confidential: bool,
     #[serde(default)]
     pub campaign_id: Option<i64>,
+    /// Errors of form fields that could not be read (a number that is none): answered with every
+    /// other field's, never stored.
+    #[serde(skip)]
+    pub unread: Vec<xietong_supervision::FieldError>,
 }
 
 const PROBLEM_SELECT: &str = "SELECT p.*, e.name AS enterprise_name, e.location AS enterprise_location, i.name AS industry_name \
@@ -113,39 +117,60 @@ impl Db {
             party.enterprise_id,
             n.enterprise_id,
             Owner { role: Role::Enterprise, kind: "企业", field: "企业", record: "技术难题" },
-        )?;
-        let title = required_text("难题名称", &n.title, 100)?;
-        let description = required_multiline("难题描述", &n.description, 5000)?;
-        if description.chars().count() < 10 {
-            return Err(StoreError::invalid("难题描述", "至少 10 个字，写明技术指标和现状，便于匹配专家和成果"));
-        }
-        let kw = keywords("关键词", &n.keywords)?;
-        let budget = money("预算（万元）", n.budget_wan)?;
+        );
+        // Every field is checked, each error named, before anything is written.
+        let mut c = Checks::with(n.unread.clone());
+        let enterprise_id = check(&mut c, enterprise_id)?;
+        let title = c.take(required_text("难题名称", &n.title, 100));
+        let description = c.take(required_multiline("难题描述", &n.description, 5000).and_then(|d| {
+            if d.chars().count() < 10 {
+                Err(FieldError::new("难题描述", "至少 10 个字，写明技术指标和现状，便于匹配专家和成果"))
+            } else {
+                Ok(d)
+            }
+        }));
+        let kw = check(&mut c, keywords("关键词", &n.keywords))?;
+        let budget = check(&mut c, money("预算（万元）", n.budget_wan))?;
         let mode = n.cooperation_mode.trim();
         if !mode.is_empty() && !COOPERATION_MODES.contains(&mode) {
-            return Err(StoreError::invalid("合作方式", format!("应为 {}", COOPERATION_MODES.join("、"))));
+            c.fail("合作方式", format!("应为 {}", COOPERATION_MODES.join("、")));
         }
         let today = now.date();
         let wanted_by = match n.wanted_by.trim() {
-            "" => None,
-            s => {
-                let d = parse_date("期望解决日期", s)?;
+            "" => Some(None),
+            s => c.take(validate::date("期望解决日期", s).and_then(|d| {
                 if d < today {
-                    return Err(StoreError::invalid("期望解决日期", "不能早于今天"));
+                    Err(FieldError::new("期望解决日期", format!("不能早于今天（{today}）")))
+                } else {
+                    Ok(Some(d.to_string()))
                 }
-                Some(d.to_string())
+            })),
+        };
+        let ent = match enterprise_id {
+            Some(e) => {
+                let r = sqlx::query("SELECT industry_code FROM enterprises WHERE id = $1")
+                    .bind(e)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if r.is_none() {
+                    c.fail("企业", format!("编号 {e} 的企业不在企业库中"));
+                }
+                r
             }
+            None => None,
         };
-        let ent = sqlx::query("SELECT industry_code FROM enterprises WHERE id = $1")
-            .bind(enterprise_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::invalid("企业", format!("编号 {enterprise_id} 的企业不在企业库中")))?;
         let industry = match n.industry_code.trim() {
-            "" => ent.os("industry_code")?,
-            c => Some(Self::industry_code(tx, c).await?),
+            "" => match &ent {
+                Some(ent) => Some(ent.os("industry_code")?),
+                None => None,
+            },
+            code => check(&mut c, Self::industry_code(tx, code).await)?.map(Some),
         };
-        let campaign = Self::check_campaign(tx, Library::Problem, n.campaign_id, today).await?;
+        let campaign = check(&mut c, Self::check_campaign(tx, Library::Problem, n.campaign_id, today).await)?;
+        c.finish()?;
+        let (enterprise_id, title, description, kw, budget) =
+            (got(enterprise_id)?, got(title)?, got(description)?, got(kw)?, got(budget)?);
+        let (wanted_by, industry, campaign) = (got(wanted_by)?, got(industry)?, got(campaign)?);
         let (id, action) = match id {
             None => {
                 let id = sqlx::query(

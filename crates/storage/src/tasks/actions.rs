@@ -5,8 +5,8 @@ use xietong_calendar::parse_date;
 use xietong_supervision::lifecycle::{Action, TaskStatus, next_status};
 use xietong_supervision::lights;
 use xietong_supervision::validate::{
-    deadline_after, deadline_on_working_day, deadline_within_years, optional_multiline, progress, required_multiline,
-    required_text,
+    Checks, deadline_after, deadline_on_working_day, deadline_within_years, optional_multiline, progress_report,
+    required_multiline, required_text,
 };
 use xietong_supervision::{PersonId, TaskId};
 
@@ -183,18 +183,24 @@ impl Db {
                     comment = format!("分解为 {} 项子任务", subtasks.len());
                 }
             }
-            Command::Report { progress: p, text } => {
-                let p = progress("进度", *p)?;
-                comment = required_multiline("进展情况", text, 2000)?;
+            Command::Report { progress: p, text, reason } => {
+                let mut c = Checks::new();
+                let p = c.take(progress_report("进度", t.progress, *p, reason));
+                let text = c.take(required_multiline("进展情况", text, 2000));
+                c.finish()?;
+                let ((p, why), text) = p.zip(text).ok_or_else(|| StoreError::internal("汇报校验不完整"))?;
                 sqlx::query("UPDATE tasks SET progress = $1, last_report_at = $2 WHERE id = $3")
                     .bind(p)
                     .bind(ts(now))
                     .bind(task_id)
                     .execute(&mut *tx)
                     .await?;
-                comment = format!("进度 {p}%：{comment}");
+                comment = match why {
+                    Some(why) => format!("进度 {p}%（由 {}% 调低，说明：{why}）：{text}", t.progress),
+                    None => format!("进度 {p}%：{text}"),
+                };
             }
-            Command::ReportSubtask { subtask_id, progress: p, text } => {
+            Command::ReportSubtask { subtask_id, progress: p, text, reason } => {
                 let Some(s) = d.subtasks.iter().find(|s| s.id == *subtask_id) else {
                     return Err(StoreError::NotFound(format!("该任务没有编号为 {subtask_id} 的子任务")));
                 };
@@ -205,8 +211,15 @@ impl Db {
                         from.label_zh()
                     )));
                 }
-                let p = progress("进度", *p)?;
-                let text = required_multiline("进展情况", text, 2000)?;
+                let mut c = Checks::new();
+                let p = c.take(progress_report("进度", s.progress, *p, reason));
+                let text = c.take(required_multiline("进展情况", text, 2000));
+                c.finish()?;
+                let ((p, why), text) = p.zip(text).ok_or_else(|| StoreError::internal("汇报校验不完整"))?;
+                let text = match why {
+                    Some(why) => format!("{text}（进度由 {}% 调低，说明：{why}）", s.progress),
+                    None => text,
+                };
                 sqlx::query("UPDATE subtasks SET progress = $1, last_report = $2, updated_at = $3 WHERE id = $4")
                     .bind(p)
                     .bind(text.clone())

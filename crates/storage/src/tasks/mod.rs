@@ -85,20 +85,61 @@ pub(crate) fn duplicate_doc_no(doc: &str, stored: &str, done: &str) -> String {
 /// Everything that can be done to an existing task.
 #[derive(Clone, Debug)]
 pub enum Command {
-    Assign { comment: String },
-    Receive { comment: String },
-    Decompose { subtasks: Vec<NewSubtask>, comment: String },
-    Report { progress: i64, text: String },
-    RequestCompletion { text: String },
-    Approve { comment: String },
-    Reject { comment: String, new_deadline: String },
-    RequestExtension { reason: String, new_deadline: String },
-    ReviewExtension { extension_id: i64, approve: bool, comment: String },
-    DecideExtension { extension_id: i64, approve: bool, comment: String },
-    Cancel { reason: String },
-    Urge { comment: String },
-    Instruct { text: String },
-    ReportSubtask { subtask_id: i64, progress: i64, text: String },
+    Assign {
+        comment: String,
+    },
+    Receive {
+        comment: String,
+    },
+    Decompose {
+        subtasks: Vec<NewSubtask>,
+        comment: String,
+    },
+    /// `reason`: the 说明 a progress lower than the last report needs.
+    Report {
+        progress: i64,
+        text: String,
+        reason: String,
+    },
+    RequestCompletion {
+        text: String,
+    },
+    Approve {
+        comment: String,
+    },
+    Reject {
+        comment: String,
+        new_deadline: String,
+    },
+    RequestExtension {
+        reason: String,
+        new_deadline: String,
+    },
+    ReviewExtension {
+        extension_id: i64,
+        approve: bool,
+        comment: String,
+    },
+    DecideExtension {
+        extension_id: i64,
+        approve: bool,
+        comment: String,
+    },
+    Cancel {
+        reason: String,
+    },
+    Urge {
+        comment: String,
+    },
+    Instruct {
+        text: String,
+    },
+    ReportSubtask {
+        subtask_id: i64,
+        progress: i64,
+        text: String,
+        reason: String,
+    },
 }
 
 impl Command {
@@ -367,6 +408,12 @@ pub struct TodoItem {
 }
 
 impl Db {
+    pub(crate) async fn unit_found(&self, tx: &mut sqlx::AnyConnection, id: i64) -> Result<bool> {
+        let n =
+            sqlx::query("SELECT COUNT(*) AS n FROM units WHERE id = $1").bind(id).fetch_one(&mut *tx).await?.i("n")?;
+        Ok(n > 0)
+    }
+
     pub(crate) async fn unit_exists(&self, tx: &mut sqlx::AnyConnection, field: &str, id: i64) -> Result<()> {
         let n =
             sqlx::query("SELECT COUNT(*) AS n FROM units WHERE id = $1").bind(id).fetch_one(&mut *tx).await?.i("n")?;

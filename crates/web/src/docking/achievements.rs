@@ -1,7 +1,5 @@
 //! 成果库 and 成果检索 (match a need against achievements) (API and pages).
 
-use std::collections::HashMap;
-
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -25,8 +23,8 @@ use crate::api::{Created, J, Q};
 use crate::auth::{ApiUser, PageUser};
 use crate::docking::hub::{CreatedResp, TopQuery, created, may_read_libraries, ok_msg, page, refused, with_ok};
 use crate::error::{ApiError, ErrorBody, status_of};
-use crate::forms::Fields as F;
 use crate::forms::RawQuery;
+use crate::forms::{Fields as F, FormView, Unread};
 use crate::pages::{error_page, render};
 
 pub fn api_router() -> OpenApiRouter<AppState> {
@@ -161,7 +159,7 @@ async fn achievements_with(
     status: StatusCode,
     q: &[(String, String)],
     err: Option<String>,
-    form: HashMap<String, String>,
+    form: FormView,
 ) -> Response {
     if let Err(e) = may_read_libraries(u) {
         return error_page(s, Some(u), &e);
@@ -183,12 +181,12 @@ async fn achievements_with(
         "docking_achievements.html",
         "achievements",
         context! { submitted => submitted, campaigns => campaigns, institutions => institutions, kinds => xietong_storage::achievements::KINDS, maturities => MATURITIES,
-        modes => &COOPERATION_MODES[..4], flash_err => err, flash_ok => ok_msg(q), f => form },
+        modes => &COOPERATION_MODES[..4], flash_err => err, flash_ok => ok_msg(q), f => form.value() },
     )
 }
 
 async fn achievements_page(State(s): State<AppState>, PageUser(u, _): PageUser, Query(q): RawQuery) -> Response {
-    achievements_with(&s, &u, StatusCode::OK, &q, None, HashMap::new()).await
+    achievements_with(&s, &u, StatusCode::OK, &q, None, FormView::fresh(F::default())).await
 }
 
 async fn achievement_submit(
@@ -198,6 +196,7 @@ async fn achievement_submit(
 ) -> Response {
     let f = F(form);
     let r = async {
+        let mut unread = Unread::default();
         let n = NewAchievement {
             title: f.s("title"),
             abstract_text: f.s("abstract"),
@@ -207,18 +206,20 @@ async fn achievement_submit(
             discipline: f.s("discipline"),
             maturity: f.s("maturity"),
             transfer_modes: f.all("transfer_modes").join(";"),
-            price_min_wan: f.num("price_min_wan", "意向价格下限（万元）")?,
-            price_max_wan: f.num("price_max_wan", "意向价格上限（万元）")?,
-            institution_id: f.id("institution_id", "完成单位")?,
-            campaign_id: f.id("campaign_id", "征集活动")?,
+            price_min_wan: unread.num(&f, "price_min_wan", "意向价格下限（万元）"),
+            price_max_wan: unread.num(&f, "price_max_wan", "意向价格上限（万元）"),
+            institution_id: unread.id(&f, "institution_id", "完成单位"),
+            campaign_id: unread.id(&f, "campaign_id", "征集活动"),
+            unread: vec![],
         };
+        let n = NewAchievement { unread: unread.0, ..n };
         s.db.submit_achievement(&u, None, &n, s.clock.now()).await
     }
     .await;
     match r {
         Ok(id) => with_ok(&format!("/docking/achievements/{id}"), "已提交，等待科技局形式审核"),
         Err(e) if refused(&s, &u, &e) => error_page(&s, Some(&u), &e),
-        Err(e) => achievements_with(&s, &u, status_of(&e), &[], Some(e.to_string()), f.map()).await,
+        Err(e) => achievements_with(&s, &u, status_of(&e), &[], FormView::flash(&e), FormView::refused(f, &e)).await,
     }
 }
 

@@ -1,7 +1,5 @@
 //! 征集活动 (API and page).
 
-use std::collections::HashMap;
-
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -10,7 +8,6 @@ use axum::{Form, Json};
 use minijinja::context;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use xietong_storage::StoreError;
 use xietong_storage::auth::SessionUser;
 use xietong_storage::libraries::{Campaign, Library, NewCampaign};
 
@@ -19,8 +16,8 @@ use crate::api::{Created, J};
 use crate::auth::{ApiUser, PageUser};
 use crate::docking::hub::{CreatedResp, created, may_read_libraries, ok_msg, page, refused, with_ok};
 use crate::error::{ApiError, ErrorBody, status_of};
-use crate::forms::Fields as F;
 use crate::forms::RawQuery;
+use crate::forms::{Fields as F, FormView, Unread};
 use crate::pages::error_page;
 
 pub fn api_router() -> OpenApiRouter<AppState> {
@@ -54,7 +51,7 @@ async fn campaigns_with(
     status: StatusCode,
     q: &[(String, String)],
     err: Option<String>,
-    form: HashMap<String, String>,
+    form: FormView,
 ) -> Response {
     if let Err(e) = may_read_libraries(u) {
         return error_page(s, Some(u), &e);
@@ -68,12 +65,13 @@ async fn campaigns_with(
         status,
         "docking_campaigns.html",
         "campaigns",
-        context! { list => list, targets => targets, today => today.to_string(), flash_err => err, flash_ok => ok_msg(q), f => form },
+        context! { list => list, targets => targets, today => today.to_string(), flash_err => err,
+        flash_ok => ok_msg(q), f => form.value() },
     )
 }
 
 async fn campaigns_page(State(s): State<AppState>, PageUser(u, _): PageUser, Query(q): RawQuery) -> Response {
-    campaigns_with(&s, &u, StatusCode::OK, &q, None, HashMap::new()).await
+    campaigns_with(&s, &u, StatusCode::OK, &q, None, FormView::fresh(F::default())).await
 }
 
 async fn campaign_submit(
@@ -83,10 +81,8 @@ async fn campaign_submit(
 ) -> Response {
     let f = F(form);
     let r = async {
-        let validity = match f.s("validity_days").trim() {
-            "" => None,
-            v => Some(v.parse::<i64>().map_err(|_| StoreError::invalid("有效期（天）", format!("「{v}」不是整数")))?),
-        };
+        let mut unread = Unread::default();
+        let validity = unread.int(&f, "validity_days", "有效期（天）");
         let n = NewCampaign {
             title: f.s("title"),
             target: f.s("target"),
@@ -94,6 +90,7 @@ async fn campaign_submit(
             ends_on: f.s("ends_on"),
             validity_days: validity,
             description: f.s("description"),
+            unread: unread.0,
         };
         s.db.create_campaign(&u, &n, s.clock.now()).await
     }
@@ -101,6 +98,6 @@ async fn campaign_submit(
     match r {
         Ok(_) => with_ok("/docking/campaigns", "征集已发起"),
         Err(e) if refused(&s, &u, &e) => error_page(&s, Some(&u), &e),
-        Err(e) => campaigns_with(&s, &u, status_of(&e), &[], Some(e.to_string()), f.map()).await,
+        Err(e) => campaigns_with(&s, &u, status_of(&e), &[], FormView::flash(&e), FormView::refused(f, &e)).await,
     }
 }

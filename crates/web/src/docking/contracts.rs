@@ -1,7 +1,5 @@
 //! 技术合同 and 成果转化 (API and page).
 
-use std::collections::HashMap;
-
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -22,8 +20,8 @@ use crate::api::{Created, J, Q};
 use crate::auth::{ApiUser, PageUser};
 use crate::docking::hub::{CreatedResp, created, may_read_stats, ok_msg, page, refused, with_ok};
 use crate::error::{ApiError, ErrorBody, status_of};
-use crate::forms::Fields as F;
 use crate::forms::RawQuery;
+use crate::forms::{Fields as F, FormView, Unread};
 use crate::pages::error_page;
 
 pub fn api_router() -> OpenApiRouter<AppState> {
@@ -69,18 +67,18 @@ async fn create_contract(State(s): State<AppState>, ApiUser(u, _): ApiUser, J(n)
 }
 
 pub(crate) fn new_contract(f: &F) -> Result<NewContract, StoreError> {
+    let mut unread = Unread::default();
+    let amount_wan = unread.required_num(f, "amount_wan", "合同金额（万元）");
+    let technical_income_wan = unread.required_num(f, "technical_income_wan", "技术性收入（万元）");
     Ok(NewContract {
         contract_no: f.s("contract_no"),
         kind: f.s("kind"),
         buyer: f.s("buyer"),
         seller: f.s("seller"),
-        amount_wan: f
-            .num("amount_wan", "合同金额（万元）")?
-            .ok_or_else(|| StoreError::invalid("合同金额（万元）", "不能为空"))?,
-        technical_income_wan: f
-            .num("technical_income_wan", "技术性收入（万元）")?
-            .ok_or_else(|| StoreError::invalid("技术性收入（万元）", "不能为空"))?,
+        amount_wan,
+        technical_income_wan,
         signed_on: f.s("signed_on"),
+        unread: unread.0,
     })
 }
 
@@ -91,7 +89,7 @@ async fn contracts_with(
     status: StatusCode,
     q: &[(String, String)],
     err: Option<String>,
-    form: HashMap<String, String>,
+    form: FormView,
 ) -> Response {
     if let Err(e) = may_read_stats(u) {
         return error_page(s, Some(u), &e);
@@ -118,12 +116,12 @@ async fn contracts_with(
         "docking_contracts.html",
         "contracts",
         context! { list => list, contract_files => contract_files, total => (total * 100.0).round() / 100.0, year => year, kind => kind.map(|k| k.code()), kinds => kinds, today => s.clock.now().date().to_string(),
-        flash_err => err, flash_ok => ok_msg(q), f => form },
+        flash_err => err, flash_ok => ok_msg(q), f => form.value() },
     )
 }
 
 async fn contracts_page(State(s): State<AppState>, PageUser(u, _): PageUser, Query(q): RawQuery) -> Response {
-    contracts_with(&s, &u, StatusCode::OK, &q, None, HashMap::new()).await
+    contracts_with(&s, &u, StatusCode::OK, &q, None, FormView::fresh(F::default())).await
 }
 
 async fn contract_submit(
@@ -136,6 +134,6 @@ async fn contract_submit(
     match r {
         Ok(_) => with_ok("/docking/contracts", "技术合同已登记"),
         Err(e) if refused(&s, &u, &e) => error_page(&s, Some(&u), &e),
-        Err(e) => contracts_with(&s, &u, status_of(&e), &[], Some(e.to_string()), f.map()).await,
+        Err(e) => contracts_with(&s, &u, status_of(&e), &[], FormView::flash(&e), FormView::refused(f, &e)).await,
     }
 }

@@ -1,7 +1,5 @@
 //! 对接: the pipeline from a match to a contract — stages, activities, contact sharing, tasks (API and pages).
 
-use std::collections::HashMap;
-
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -26,8 +24,8 @@ use crate::auth::{ApiUser, PageUser};
 use crate::docking::contracts::new_contract;
 use crate::docking::hub::{CreatedResp, created, may_read_libraries, ok_msg, page, refused, with_ok};
 use crate::error::{ApiError, ErrorBody, status_of};
-use crate::forms::Fields as F;
 use crate::forms::RawQuery;
+use crate::forms::{Fields as F, FormView};
 use crate::pages::error_page;
 
 pub fn api_router() -> OpenApiRouter<AppState> {
@@ -231,7 +229,7 @@ async fn docking_with(
     status: StatusCode,
     q: &[(String, String)],
     err: Option<String>,
-    form: HashMap<String, String>,
+    form: FormView,
 ) -> Response {
     if let Err(e) = may_read_libraries(u) {
         return error_page(s, Some(u), &e);
@@ -261,7 +259,7 @@ async fn docking_with(
         "docking_docking.html",
         "dockings",
         context! { x => d, activity_files => activity_files, contract_files => contract_files, may_share => may_share, units => units, contract_kinds => kinds, activity_kinds => ACTIVITY_KINDS, today => s.clock.now().date().to_string(),
-        flash_err => err, flash_ok => ok_msg(q), f => form },
+        flash_err => err, flash_ok => ok_msg(q), f => form.value() },
     )
 }
 
@@ -271,14 +269,16 @@ async fn docking_page(
     Path(id): Path<i64>,
     Query(q): RawQuery,
 ) -> Response {
-    docking_with(&s, &u, id, StatusCode::OK, &q, None, HashMap::new()).await
+    docking_with(&s, &u, id, StatusCode::OK, &q, None, FormView::fresh(F::default())).await
 }
 
 async fn docking_done(s: &AppState, u: &SessionUser, id: i64, r: Result<String, StoreError>, f: &F) -> Response {
     match r {
         Ok(msg) => with_ok(&format!("/docking/dockings/{id}"), &msg),
         Err(e) if refused(s, u, &e) => error_page(s, Some(u), &e),
-        Err(e) => docking_with(s, u, id, status_of(&e), &[], Some(e.to_string()), f.map()).await,
+        Err(e) => {
+            docking_with(s, u, id, status_of(&e), &[], FormView::flash(&e), FormView::refused(f.clone(), &e)).await
+        }
     }
 }
 

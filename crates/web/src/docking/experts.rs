@@ -1,7 +1,5 @@
 //! 专家库 and experts' matches (API and pages).
 
-use std::collections::HashMap;
-
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -23,8 +21,8 @@ use crate::docking::hub::{
     CreatedResp, StatusQuery, TopQuery, created, may_read_libraries, ok_msg, page, refused, review_status, with_ok,
 };
 use crate::error::{ApiError, ErrorBody, status_of};
-use crate::forms::Fields as F;
 use crate::forms::RawQuery;
+use crate::forms::{Fields as F, FormView, Unread};
 use crate::pages::error_page;
 
 pub fn api_router() -> OpenApiRouter<AppState> {
@@ -89,7 +87,7 @@ async fn experts_with(
     status: StatusCode,
     q: &[(String, String)],
     err: Option<String>,
-    form: HashMap<String, String>,
+    form: FormView,
 ) -> Response {
     if let Err(e) = may_read_libraries(u) {
         return error_page(s, Some(u), &e);
@@ -113,12 +111,13 @@ async fn experts_with(
         status,
         "docking_experts.html",
         "experts",
-        context! { list => list, campaigns => campaigns, institutions => institutions, flash_err => err, flash_ok => ok_msg(q), f => form },
+        context! { list => list, campaigns => campaigns, institutions => institutions, flash_err => err,
+        flash_ok => ok_msg(q), f => form.value() },
     )
 }
 
 async fn experts_page(State(s): State<AppState>, PageUser(u, _): PageUser, Query(q): RawQuery) -> Response {
-    experts_with(&s, &u, StatusCode::OK, &q, None, HashMap::new()).await
+    experts_with(&s, &u, StatusCode::OK, &q, None, FormView::fresh(F::default())).await
 }
 
 async fn expert_submit(
@@ -129,18 +128,19 @@ async fn expert_submit(
     let f = F(form);
     let r = async {
         let mut ids = vec![];
+        let mut unread = Unread::default();
         for x in f.s("achievement_ids").split([',', '，', ';', '；', ' ']).map(str::trim).filter(|x| !x.is_empty()) {
             let found = s.db.achievements_by_external_id(&[x.to_string()]).await?;
-            ids.push(
-                found
-                    .first()
-                    .ok_or_else(|| StoreError::invalid("关联成果", format!("成果库中没有编号为「{x}」的成果")))?
-                    .id,
-            );
+            match found.first() {
+                Some(a) => ids.push(a.id),
+                None => unread
+                    .0
+                    .push(xietong_supervision::FieldError::new("关联成果", format!("成果库中没有编号为「{x}」的成果"))),
+            }
         }
         let n = NewExpert {
             name: f.s("name"),
-            institution_id: f.id("institution_id", "所在机构")?,
+            institution_id: unread.id(&f, "institution_id", "所在机构"),
             title: f.s("title"),
             disciplines: f.s("disciplines"),
             fields: f.s("fields"),
@@ -150,15 +150,17 @@ async fn expert_submit(
             id_number: f.s("id_number"),
             share_on_consent: f.on("share_on_consent"),
             achievement_ids: ids,
-            campaign_id: f.id("campaign_id", "征集活动")?,
+            campaign_id: unread.id(&f, "campaign_id", "征集活动"),
+            unread: vec![],
         };
+        let n = NewExpert { unread: unread.0, ..n };
         s.db.submit_expert(&u, None, &n, s.clock.now()).await
     }
     .await;
     match r {
         Ok(id) => with_ok(&format!("/docking/experts/{id}"), "已提交，等待科技局形式审核"),
         Err(e) if refused(&s, &u, &e) => error_page(&s, Some(&u), &e),
-        Err(e) => experts_with(&s, &u, status_of(&e), &[], Some(e.to_string()), f.map()).await,
+        Err(e) => experts_with(&s, &u, status_of(&e), &[], FormView::flash(&e), FormView::refused(f, &e)).await,
     }
 }
 

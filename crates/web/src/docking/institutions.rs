@@ -1,7 +1,5 @@
 //! 高校院所 (API and page).
 
-use std::collections::HashMap;
-
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -18,8 +16,8 @@ use crate::api::{Created, J};
 use crate::auth::{ApiUser, PageUser};
 use crate::docking::hub::{CreatedResp, created, may_read_libraries, ok_msg, page, refused, with_ok};
 use crate::error::{ApiError, ErrorBody, status_of};
-use crate::forms::Fields as F;
 use crate::forms::RawQuery;
+use crate::forms::{Fields as F, FormView};
 use crate::pages::error_page;
 
 pub fn api_router() -> OpenApiRouter<AppState> {
@@ -54,7 +52,7 @@ async fn institutions_with(
     status: StatusCode,
     q: &[(String, String)],
     err: Option<String>,
-    form: HashMap<String, String>,
+    form: FormView,
 ) -> Response {
     if let Err(e) = may_read_libraries(u) {
         return error_page(s, Some(u), &e);
@@ -66,12 +64,13 @@ async fn institutions_with(
         status,
         "docking_institutions.html",
         "institutions",
-        context! { list => list, kinds => INSTITUTION_KINDS, flash_err => err, flash_ok => ok_msg(q), f => form },
+        context! { list => list, kinds => INSTITUTION_KINDS, flash_err => err, flash_ok => ok_msg(q),
+        f => form.value() },
     )
 }
 
 async fn institutions_page(State(s): State<AppState>, PageUser(u, _): PageUser, Query(q): RawQuery) -> Response {
-    institutions_with(&s, &u, StatusCode::OK, &q, None, HashMap::new()).await
+    institutions_with(&s, &u, StatusCode::OK, &q, None, FormView::fresh(F::default())).await
 }
 
 async fn institution_submit(
@@ -91,6 +90,6 @@ async fn institution_submit(
     {
         Ok(_) => with_ok("/docking/institutions", "已登记"),
         Err(e) if refused(&s, &u, &e) => error_page(&s, Some(&u), &e),
-        Err(e) => institutions_with(&s, &u, status_of(&e), &[], Some(e.to_string()), f.map()).await,
+        Err(e) => institutions_with(&s, &u, status_of(&e), &[], FormView::flash(&e), FormView::refused(f, &e)).await,
     }
 }

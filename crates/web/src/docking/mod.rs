@@ -10,6 +10,7 @@ pub mod dockings;
 pub mod enterprises;
 pub mod experts;
 pub mod hub;
+pub mod industries;
 pub mod institutions;
 pub mod platforms;
 pub mod problems;
@@ -31,6 +32,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(dockings::api_router())
         .merge(enterprises::api_router())
         .merge(experts::api_router())
+        .merge(industries::api_router())
         .merge(institutions::api_router())
         .merge(platforms::api_router())
         .merge(problems::api_router())
@@ -49,6 +51,7 @@ pub fn page_router() -> crate::policy::Pages {
         .merge(dockings::page_router())
         .merge(enterprises::page_router())
         .merge(experts::page_router())
+        .merge(industries::page_router())
         .merge(institutions::page_router())
         .merge(platforms::page_router())
         .merge(problems::page_router())

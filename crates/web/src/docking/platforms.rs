@@ -1,7 +1,5 @@
 //! 创新平台与载体 (API and page).
 
-use std::collections::HashMap;
-
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -12,7 +10,6 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use xietong_storage::StoreError;
 use xietong_storage::auth::SessionUser;
 use xietong_storage::libraries::{
     BASE_KINDS, CARRIER_KINDS, NewPlatform, PLATFORM_LEVELS, Platform, RD_PLATFORM_KINDS,
@@ -23,8 +20,8 @@ use crate::api::{Created, J, Q};
 use crate::auth::{ApiUser, PageUser};
 use crate::docking::hub::{CreatedResp, created, may_read_libraries, ok_msg, page, refused, with_ok};
 use crate::error::{ApiError, ErrorBody, status_of};
-use crate::forms::Fields as F;
 use crate::forms::RawQuery;
+use crate::forms::{Fields as F, FormView, Unread};
 use crate::pages::error_page;
 
 pub fn api_router() -> OpenApiRouter<AppState> {
@@ -70,7 +67,7 @@ async fn platforms_with(
     status: StatusCode,
     q: &[(String, String)],
     err: Option<String>,
-    form: HashMap<String, String>,
+    form: FormView,
 ) -> Response {
     if let Err(e) = may_read_libraries(u) {
         return error_page(s, Some(u), &e);
@@ -88,12 +85,13 @@ async fn platforms_with(
         status,
         "docking_platforms.html",
         "platforms",
-        context! { list => list, group => group, level => level, kinds => kinds, levels => PLATFORM_LEVELS, flash_err => err, flash_ok => ok_msg(q), f => form },
+        context! { list => list, group => group, level => level, kinds => kinds, levels => PLATFORM_LEVELS,
+        flash_err => err, flash_ok => ok_msg(q), f => form.value() },
     )
 }
 
 async fn platforms_page(State(s): State<AppState>, PageUser(u, _): PageUser, Query(q): RawQuery) -> Response {
-    platforms_with(&s, &u, StatusCode::OK, &q, None, HashMap::new()).await
+    platforms_with(&s, &u, StatusCode::OK, &q, None, FormView::fresh(F::default())).await
 }
 
 async fn platform_submit(
@@ -103,10 +101,8 @@ async fn platform_submit(
 ) -> Response {
     let f = F(form);
     let r = async {
-        let year = match f.s("approved_year").trim() {
-            "" => None,
-            v => Some(v.parse::<i64>().map_err(|_| StoreError::invalid("认定年份", format!("「{v}」不是年份")))?),
-        };
+        let mut unread = Unread::default();
+        let year = unread.int(&f, "approved_year", "认定年份");
         s.db.create_platform(
             &u,
             &NewPlatform {
@@ -115,6 +111,7 @@ async fn platform_submit(
                 level: f.s("level"),
                 host: f.s("host"),
                 approved_year: year,
+                unread: unread.0,
             },
             s.clock.now(),
         )
@@ -124,6 +121,6 @@ async fn platform_submit(
     match r {
         Ok(_) => with_ok("/docking/platforms", "已登记"),
         Err(e) if refused(&s, &u, &e) => error_page(&s, Some(&u), &e),
-        Err(e) => platforms_with(&s, &u, status_of(&e), &[], Some(e.to_string()), f.map()).await,
+        Err(e) => platforms_with(&s, &u, status_of(&e), &[], FormView::flash(&e), FormView::refused(f, &e)).await,
     }
 }

@@ -1,7 +1,5 @@
 //! 难题库: enterprises' technical problems and their matches (API and pages).
 
-use std::collections::HashMap;
-
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -25,8 +23,8 @@ use crate::docking::hub::{
     CreatedResp, StatusQuery, TopQuery, created, may_read_libraries, ok_msg, page, refused, review_status, with_ok,
 };
 use crate::error::{ApiError, ErrorBody, status_of};
-use crate::forms::Fields as F;
 use crate::forms::RawQuery;
+use crate::forms::{Fields as F, FormView, Unread};
 use crate::pages::error_page;
 
 pub fn api_router() -> OpenApiRouter<AppState> {
@@ -94,7 +92,7 @@ async fn problems_with(
     status: StatusCode,
     q: &[(String, String)],
     err: Option<String>,
-    form: HashMap<String, String>,
+    form: FormView,
 ) -> Response {
     if let Err(e) = may_read_libraries(u) {
         return error_page(s, Some(u), &e);
@@ -123,26 +121,41 @@ async fn problems_with(
         "docking_problems.html",
         "problems",
         context! { list => list, campaigns => campaigns, enterprises => enterprises, modes => COOPERATION_MODES, statuses => statuses,
-        filter => filter.map(|f| f.code()), flash_err => err, flash_ok => ok_msg(q), f => form },
+        filter => filter.map(|f| f.code()), flash_err => err, flash_ok => ok_msg(q),
+        industry_hits => industry_hits(&form), industry_list => crate::docking::industries::datalist(),
+        f => form.value() },
     )
 }
 
 async fn problems_page(State(s): State<AppState>, PageUser(u, _): PageUser, Query(q): RawQuery) -> Response {
-    problems_with(&s, &u, StatusCode::OK, &q, None, HashMap::new()).await
+    problems_with(&s, &u, StatusCode::OK, &q, None, FormView::fresh(F::default())).await
+}
+
+/// The 行业 typed in a form, when it is words rather than a code: the classes it finds, offered
+/// as choices beside the field (「起重」 → 3431, 3432, …, 3514).
+fn industry_hits(form: &FormView) -> Vec<&'static xietong_docking::industries::Industry> {
+    let typed = form.get("industry_code");
+    if typed.trim().is_empty() || xietong_docking::industries::find(&typed).is_some() {
+        return vec![];
+    }
+    xietong_docking::industries::search(&typed, crate::docking::industries::LIMIT)
 }
 
 fn new_problem(f: &F) -> Result<NewProblem, StoreError> {
+    let mut unread = Unread::default();
     Ok(NewProblem {
         title: f.s("title"),
         description: f.s("description"),
         keywords: f.s("keywords"),
-        enterprise_id: f.id("enterprise_id", "企业")?,
-        industry_code: f.s("industry_code"),
-        budget_wan: f.num("budget_wan", "预算（万元）")?,
+        enterprise_id: unread.id(f, "enterprise_id", "企业"),
+        // A class chosen among the search's results wins over the words typed to find it.
+        industry_code: f.opt("industry_pick").unwrap_or_else(|| f.s("industry_code")),
+        budget_wan: unread.num(f, "budget_wan", "预算（万元）"),
         cooperation_mode: f.s("cooperation_mode"),
         wanted_by: f.s("wanted_by"),
         confidential: f.on("confidential"),
-        campaign_id: f.id("campaign_id", "征集活动")?,
+        campaign_id: unread.id(f, "campaign_id", "征集活动"),
+        unread: unread.0,
     })
 }
 
@@ -152,11 +165,16 @@ async fn problem_submit(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
     let f = F(form);
+    if f.opt("find_industry").is_some() {
+        return problems_with(&s, &u, StatusCode::OK, &[], None, FormView::kept(f)).await;
+    }
     let r = async { s.db.submit_problem(&u, None, &new_problem(&f)?, s.clock.now()).await }.await;
     match r {
         Ok(id) => with_ok(&format!("/docking/problems/{id}"), "已提交，等待科技局形式审核"),
         Err(e) if refused(&s, &u, &e) => error_page(&s, Some(&u), &e),
-        Err(e) => problems_with(&s, &u, status_of(&e), &[], Some(e.to_string()), f.map()).await,
+        Err(e) => {
+            problems_with(&s, &u, status_of(&e), &[], FormView::flash(&e), FormView::refused(chosen(f), &e)).await
+        }
     }
 }
 
@@ -167,7 +185,7 @@ pub(crate) async fn problem_with(
     status: StatusCode,
     q: &[(String, String)],
     err: Option<String>,
-    form: Option<HashMap<String, String>>,
+    form: Option<FormView>,
 ) -> Response {
     if let Err(e) = may_read_libraries(u) {
         return error_page(s, Some(u), &e);
@@ -192,15 +210,16 @@ pub(crate) async fn problem_with(
         && s.db.party_of(u).await.ok().and_then(|p| p.enterprise_id) == Some(p.enterprise_id);
     let may_dock = u.role == Role::TechBureau || own;
     let form = form.unwrap_or_else(|| {
-        HashMap::from([
+        FormView::fresh(F(vec![
             ("title".to_string(), p.title.clone()),
             ("description".into(), p.description.clone()),
             ("keywords".into(), p.keywords.join("；")),
+            ("industry_code".into(), p.industry_code.clone().unwrap_or_default()),
             ("budget_wan".into(), if p.budget_wan > 0.0 { p.budget_wan.to_string() } else { String::new() }),
             ("cooperation_mode".into(), p.cooperation_mode.clone()),
             ("wanted_by".into(), p.wanted_by.clone().unwrap_or_default()),
             ("confidential".into(), if p.confidential { "1".into() } else { String::new() }),
-        ])
+        ]))
     });
     let may_resubmit = p.review.status == ReviewStatus::Returned && (own || u.role == Role::TechBureau);
     page(
@@ -210,7 +229,8 @@ pub(crate) async fn problem_with(
         "docking_problem.html",
         "problems",
         context! { p => p, history => history, matches => matches, may_dock => may_dock, may_resubmit => may_resubmit, modes => COOPERATION_MODES,
-        lib => "problem", flash_err => err, flash_ok => ok_msg(q), f => form },
+        lib => "problem", flash_err => err, flash_ok => ok_msg(q), industry_hits => industry_hits(&form),
+        industry_list => crate::docking::industries::datalist(), f => form.value() },
     )
 }
 
@@ -230,6 +250,9 @@ async fn problem_resubmit(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
     let f = F(form);
+    if f.opt("find_industry").is_some() {
+        return problem_with(&s, &u, id, StatusCode::OK, &[], None, Some(FormView::kept(f))).await;
+    }
     let r = async {
         let mut n = new_problem(&f)?;
         if u.role == Role::TechBureau {
@@ -241,6 +264,22 @@ async fn problem_resubmit(
     match r {
         Ok(_) => with_ok(&format!("/docking/problems/{id}"), "已修改并重新提交，等待形式审核"),
         Err(e) if refused(&s, &u, &e) => error_page(&s, Some(&u), &e),
-        Err(e) => problem_with(&s, &u, id, status_of(&e), &[], Some(e.to_string()), Some(f.map())).await,
+        Err(e) => {
+            let form = FormView::refused(chosen(f), &e);
+            problem_with(&s, &u, id, status_of(&e), &[], FormView::flash(&e), Some(form)).await
+        }
+    }
+}
+
+/// A refused form keeps the class chosen among the search's results as its 行业代码.
+fn chosen(f: F) -> F {
+    match f.opt("industry_pick") {
+        Some(code) => F(f
+            .0
+            .into_iter()
+            .filter(|(k, _)| k != "industry_code" && k != "industry_pick")
+            .chain([("industry_code".into(), code)])
+            .collect()),
+        None => f,
     }
 }

@@ -14,12 +14,13 @@ use xietong_storage::StoreError;
 use xietong_storage::auth::SessionUser;
 use xietong_storage::tasks::{Command, NewSubtask};
 use xietong_supervision::Role;
+use xietong_supervision::validate::{optional_multiline, required_multiline};
 
 use crate::AppState;
 use crate::api::J;
 use crate::auth::{ApiUser, PageUser};
 use crate::error::{ApiError, ErrorBody, status_of};
-use crate::pages::{error_page, render};
+use crate::pages::{Confirm, error_page, render};
 use crate::views::{TaskView, task_view};
 
 pub fn api_router() -> OpenApiRouter<AppState> {
@@ -52,7 +53,8 @@ pub struct ActionBody {
     pub comment: Option<String>,
     /// 进展情况 (report, report_subtask), 办结情况 (request_completion), 批示内容 (instruct)
     pub text: Option<String>,
-    /// 延期理由 (request_extension), 撤销原因 (cancel)
+    /// 延期理由 (request_extension), 撤销原因 (cancel); 说明 (report, report_subtask): required when
+    /// the progress is lower than the last report's
     pub reason: Option<String>,
     /// 进度 0–100 (report, report_subtask)
     pub progress: Option<i64>,
@@ -82,7 +84,11 @@ pub fn command(action: &str, b: ActionBody) -> Result<Command, StoreError> {
         "assign" => Command::Assign { comment: c },
         "receive" => Command::Receive { comment: c },
         "decompose" => Command::Decompose { subtasks: b.subtasks.unwrap_or_default(), comment: c },
-        "report" => Command::Report { progress: need(b.progress, "进度")?, text: b.text.unwrap_or_default() },
+        "report" => Command::Report {
+            progress: need(b.progress, "进度")?,
+            text: b.text.unwrap_or_default(),
+            reason: b.reason.unwrap_or_default(),
+        },
         "request_completion" => Command::RequestCompletion { text: b.text.unwrap_or_default() },
         "approve" => Command::Approve { comment: c },
         "reject" => Command::Reject { comment: c, new_deadline: need(b.new_deadline, "整改期限")? },
@@ -107,6 +113,7 @@ pub fn command(action: &str, b: ActionBody) -> Result<Command, StoreError> {
             subtask_id: need(b.subtask_id, "子任务")?,
             progress: need(b.progress, "进度")?,
             text: b.text.unwrap_or_default(),
+            reason: b.reason.unwrap_or_default(),
         },
         other => return Err(StoreError::NotFound(format!("没有名为「{other}」的操作"))),
     })
@@ -140,6 +147,8 @@ pub(crate) struct Typed {
     pub(crate) indicator: Option<i64>,
     /// Show that form's “确认数值无误” checkbox (the figure was refused as implausible).
     pub(crate) confirm_large: bool,
+    /// Each refused field's error, shown beside it.
+    pub(crate) errors: Vec<xietong_supervision::FieldError>,
 }
 
 async fn task_page_with(
@@ -204,6 +213,7 @@ pub(crate) async fn task_page_typed(
     // Typed text whose form is gone (the task moved on) is shown on its own, so it can be copied.
     let typed_orphan = typed.indicator.is_none()
         && !typed.action.is_empty()
+        && typed.action != crate::indicators::ADD_INDICATOR
         && !v.allowed_actions.iter().any(|a| a.code == typed.action)
         && typed.fields.values().any(|x| !x.trim().is_empty());
     render(
@@ -214,6 +224,10 @@ pub(crate) async fn task_page_typed(
         context! { nav => "tasks", v => v, depts => depts, people => people, flash_ok => flash_ok, flash_err => err,
         default_deadline => default_deadline, now => snap.now.to_string(), indicators => indicators,
         may_indicate => may_indicate, today => snap.now.date().to_string(), project_id => project_id,
+        typed_errors => crate::forms::FormView::refused(
+            crate::forms::Fields(typed.fields.clone().into_iter().collect()),
+            &StoreError::Fields(xietong_supervision::validate::FieldErrors(typed.errors.clone())),
+        ).value(),
         typed_action => typed.action, typed => typed.fields, typed_orphan => typed_orphan,
         typed_indicator => typed.indicator, confirm_large => typed.confirm_large,
         evidence => evidence, sources => sources, may_attach_sources => u.role == Role::Supervisor,
@@ -297,16 +311,30 @@ pub(crate) fn action_body(form: &[(String, String)]) -> Result<ActionBody, Store
     })
 }
 
+/// Task actions that cannot be undone: the page first shows what they will do and asks again.
+const CONFIRMED: [&str; 2] = ["cancel", "approve"];
+
 async fn task_action(
     State(s): State<AppState>,
     PageUser(u, _): PageUser,
     Path((id, action)): Path<(i64, String)>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
+    let flag = |k: &str| form.iter().any(|(kk, v)| kk == k && v == "1");
+    if flag("back") {
+        // Back from the confirmation: the form again, as typed.
+        let fields = form.into_iter().filter(|(k, _)| KEPT.contains(&k.as_str())).collect();
+        return task_page_typed(&s, &u, id, None, None, Typed { action, fields, ..Typed::default() }).await;
+    }
     let snap = s.snapshot();
     // The version the page showed: if the task moved on since, the action is refused, not applied.
     let seen = form.iter().find(|(k, _)| k == "version").and_then(|(_, v)| v.trim().parse::<i64>().ok());
+    let confirm = CONFIRMED.contains(&action.as_str()) && !flag("confirm");
     let result = match action_body(&form).and_then(|b| command(&action, b)) {
+        Ok(cmd) if confirm => match confirm_task_action(&s, &u, id, &action, &cmd, seen).await {
+            Ok(c) => return crate::pages::confirm_page(&s, &u, Confirm { hidden: form, ..c }),
+            Err(e) => Err(e),
+        },
         Ok(cmd) => s.db.perform_seen(&u, &snap.ctx(), xietong_supervision::TaskId(id), cmd, seen).await.map(|_| ()),
         Err(e) => Err(e),
     };
@@ -316,10 +344,66 @@ async fn task_action(
             error_page(&s, Some(&u), &e)
         }
         Err(e) => {
-            let kept = ["comment", "text", "reason", "progress", "new_deadline"];
-            let fields = form.into_iter().filter(|(k, _)| kept.contains(&k.as_str())).collect();
+            let fields = form.into_iter().filter(|(k, _)| KEPT.contains(&k.as_str())).collect();
             let typed = Typed { action, fields, ..Typed::default() };
             task_page_typed(&s, &u, id, None, Some((status_of(&e), e.to_string())), typed).await
         }
     }
+}
+
+/// The fields of the task page's forms shown again after a refusal.
+const KEPT: [&str; 5] = ["comment", "text", "reason", "progress", "new_deadline"];
+
+/// What 撤销 or 办结销号 would do, checked as far as it can be without doing it: the action is open
+/// to this user on the task as shown, and its text is valid. The task is not changed.
+async fn confirm_task_action(
+    s: &AppState,
+    u: &SessionUser,
+    id: i64,
+    action: &str,
+    cmd: &Command,
+    seen: Option<i64>,
+) -> Result<Confirm, StoreError> {
+    let snap = s.snapshot();
+    let d = s.db.get_task(u, xietong_supervision::TaskId(id), snap.now).await?;
+    let v = task_view(d, u, &snap.cal, &snap.rules, snap.now);
+    let t = &v.task;
+    if seen.is_some_and(|x| x != t.version) {
+        return Err(StoreError::stale("任务", &v.status_label));
+    }
+    let Some(a) = v.allowed_actions.iter().find(|a| a.code == action) else {
+        return Err(StoreError::Conflict(format!("任务当前状态为「{}」，不能执行该操作", v.status_label)));
+    };
+    let mut rows = vec![
+        ("任务".to_string(), t.title.clone()),
+        ("文号".into(), t.doc_no.clone()),
+        ("牵头单位".into(), t.lead_unit_name.clone()),
+        ("当前状态".into(), format!("{}，进度 {}%", v.status_label, t.progress)),
+    ];
+    let (title, warning, button) = match cmd {
+        Command::Cancel { reason } => {
+            let reason = required_multiline("撤销原因", reason, 1000)?;
+            rows.push(("撤销原因".into(), reason));
+            rows.push(("撤销后".into(), "任务终止：不再计时、亮灯、催办，牵头单位不再办理".into()));
+            ("确认撤销任务", "撤销后任务即终止，不能恢复。请核对以下内容。", "确认撤销")
+        }
+        Command::Approve { comment } => {
+            let comment = optional_multiline("审核意见", comment, 1000)?;
+            let report = v.events.iter().rev().find(|e| e.action == "request_completion");
+            rows.push(("办结情况".into(), report.map(|e| e.comment.clone()).unwrap_or_else(|| "—".into())));
+            rows.push(("审核意见".into(), comment.unwrap_or_else(|| "（无）".into())));
+            rows.push(("办结销号后".into(), "任务关闭，进度记为 100%，计入按期办结统计，不能撤回".into()));
+            ("确认办结销号", "办结销号后任务关闭，不能撤回。请核对以下内容。", "确认办结销号")
+        }
+        _ => return Err(StoreError::NotFound(format!("操作「{}」无需确认", a.label))),
+    };
+    Ok(Confirm {
+        title: format!("{title}：{}", t.title),
+        warning: warning.into(),
+        rows,
+        action: format!("/tasks/{id}/actions/{action}"),
+        hidden: vec![],
+        button: button.into(),
+        extra: context! {},
+    })
 }

@@ -13,12 +13,13 @@ use utoipa_axum::routes;
 use xietong_storage::StoreError;
 use xietong_storage::auth::SessionUser;
 use xietong_storage::tasks::{NewTask, TaskFilter};
-use xietong_supervision::{ReportCycle, SourceKind, TaskStatus};
+use xietong_supervision::{FieldError, ReportCycle, SourceKind, TaskStatus};
 
 use crate::AppState;
 use crate::api::{J, Q};
 use crate::auth::{ApiUser, PageUser};
 use crate::error::{ApiError, ErrorBody, status_of};
+use crate::forms::{Fields, FormView};
 use crate::pages::{error_page, render};
 use crate::views::{TaskRow, TaskView, task_row, task_view};
 
@@ -134,7 +135,7 @@ async fn new_task_form(
     u: &SessionUser,
     status: StatusCode,
     error: Option<String>,
-    values: minijinja::Value,
+    form: FormView,
 ) -> Response {
     let units = s.db.list_units().await.unwrap_or_default();
     let categories = s.db.list_categories().await.unwrap_or_default();
@@ -156,7 +157,8 @@ async fn new_task_form(
         "task_new.html",
         Some(u),
         context! { nav => "new", units => units, categories => categories, leaders => leader_people, sources => sources, cycles => cycles,
-        error => error, v => values, today => snap.now.date().to_string() },
+        error => error, f => form.value(), today => snap.now.date().to_string(),
+        now => snap.now.format("%Y-%m-%dT%H:%M").to_string() },
     )
 }
 
@@ -164,48 +166,51 @@ async fn new_task_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> R
     if let Err(e) = u.actor().may_create_tasks() {
         return error_page(&s, Some(&u), &e.into());
     }
-    new_task_form(&s, &u, StatusCode::OK, None, context! {}).await
+    new_task_form(&s, &u, StatusCode::OK, None, FormView::fresh(Fields::default())).await
 }
 
-async fn new_task_submit(State(s): State<AppState>, PageUser(u, _): PageUser, form: crate::forms::Fields) -> Response {
+/// 立项 from the page: every field is checked at once (the choices the form could not read with
+/// the rest), and a refused form comes back with every value and every error beside its field.
+async fn new_task_submit(State(s): State<AppState>, PageUser(u, _): PageUser, form: Fields) -> Response {
     let get = |k: &str| form.trimmed(k);
-    let values = context! { title => get("title"), description => get("description"), doc_no => get("doc_no"), source_title => get("source_title"),
-    source_date => get("source_date"), deadline => get("deadline"), source_kind => get("source_kind"), report_cycle => get("report_cycle") };
-    let parse = || -> Result<NewTask, StoreError> {
-        let id = |k: &str, label: &str| -> Result<Option<i64>, StoreError> {
-            let v = get(k);
-            if v.is_empty() {
-                Ok(None)
-            } else {
-                v.parse().map(Some).map_err(|_| StoreError::invalid(label, "选择无效"))
-            }
-        };
-        let co = form.ids("co_unit_ids", "配合单位");
-        Ok(NewTask {
-            title: get("title"),
-            description: get("description"),
-            source_kind: get("source_kind"),
-            doc_no: get("doc_no"),
-            source_title: get("source_title"),
-            source_date: get("source_date"),
-            category_id: id("category_id", "工作类别")?,
-            lead_unit_id: id("lead_unit_id", "牵头单位")?.ok_or_else(|| StoreError::invalid("牵头单位", "不能为空"))?,
-            co_unit_ids: co?,
-            leader_person_id: id("leader_person_id", "分管领导")?,
-            report_cycle: get("report_cycle"),
-            deadline: get("deadline"),
-            received_at: Some(get("received_at")).filter(|v| !v.is_empty()),
-            assign_now: get("assign_now") == "1",
+    let mut pre = vec![];
+    let mut id = |k: &str, label: &str| -> Option<i64> {
+        form.id(k, label).unwrap_or_else(|e| {
+            pre.extend(e.field_errors());
+            None
         })
     };
-    let snap = s.snapshot();
-    let result = match parse() {
-        Ok(n) => s.db.create_task(&u, &snap.ctx(), &n).await,
-        Err(e) => Err(e),
+    let category_id = id("category_id", "工作类别");
+    let leader_person_id = id("leader_person_id", "分管领导");
+    let lead_unit_id = id("lead_unit_id", "牵头单位");
+    let co_unit_ids = form.ids("co_unit_ids", "配合单位").unwrap_or_else(|e| {
+        pre.extend(e.field_errors());
+        vec![]
+    });
+    if lead_unit_id.is_none() && !pre.iter().any(|e| e.field == "牵头单位") {
+        pre.push(FieldError::new("牵头单位", "不能为空，请选择"));
+    }
+    let n = NewTask {
+        title: get("title"),
+        description: get("description"),
+        source_kind: get("source_kind"),
+        doc_no: get("doc_no"),
+        source_title: get("source_title"),
+        source_date: get("source_date"),
+        category_id,
+        // Unread (its error is in `pre`), so never looked up.
+        lead_unit_id: lead_unit_id.unwrap_or(0),
+        co_unit_ids,
+        leader_person_id,
+        report_cycle: get("report_cycle"),
+        deadline: get("deadline"),
+        received_at: Some(get("received_at")).filter(|v| !v.is_empty()),
+        assign_now: form.on("assign_now"),
     };
-    match result {
+    let snap = s.snapshot();
+    match s.db.create_task_from_form(&u, &snap.ctx(), &n, pre).await {
         Ok(id) => Redirect::to(&format!("/tasks/{id}")).into_response(),
         Err(e @ StoreError::Denied(_)) => error_page(&s, Some(&u), &e),
-        Err(e) => new_task_form(&s, &u, status_of(&e), Some(e.to_string()), values).await,
+        Err(e) => new_task_form(&s, &u, status_of(&e), FormView::flash(&e), FormView::refused(form, &e)).await,
     }
 }
