@@ -223,7 +223,9 @@ impl Object for FormView {
         let name = arg(0).unwrap_or_default();
         let present = self.fields.0.iter().any(|(k, _)| *k == name);
         Ok(match method {
-            "v" => match (present || self.posted, arg(1)) {
+            // A text field the browser sent (even emptied) shows what was sent; one it did not send
+            // belongs to another form of the page (the 对接 page has three) and keeps its default.
+            "v" => match (present, arg(1)) {
                 (false, Some(default)) => Value::from(default),
                 _ => Value::from(self.fields.s(&name)),
             },
