@@ -189,12 +189,7 @@ async fn achievements_page(State(s): State<AppState>, PageUser(u, _): PageUser, 
     achievements_with(&s, &u, StatusCode::OK, &q, None, FormView::fresh(F::default())).await
 }
 
-async fn achievement_submit(
-    State(s): State<AppState>,
-    PageUser(u, _): PageUser,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = F(form);
+async fn achievement_submit(State(s): State<AppState>, PageUser(u, _): PageUser, f: F) -> Response {
     let r = async {
         let mut unread = Unread::default();
         let n = NewAchievement {

@@ -1,10 +1,10 @@
 //! 征集活动 (API and page).
 
+use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use axum::{Form, Json};
 use minijinja::context;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -74,12 +74,7 @@ async fn campaigns_page(State(s): State<AppState>, PageUser(u, _): PageUser, Que
     campaigns_with(&s, &u, StatusCode::OK, &q, None, FormView::fresh(F::default())).await
 }
 
-async fn campaign_submit(
-    State(s): State<AppState>,
-    PageUser(u, _): PageUser,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = F(form);
+async fn campaign_submit(State(s): State<AppState>, PageUser(u, _): PageUser, f: F) -> Response {
     let r = async {
         let mut unread = Unread::default();
         let validity = unread.int(&f, "validity_days", "有效期（天）");

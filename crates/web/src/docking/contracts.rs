@@ -1,10 +1,10 @@
 //! 技术合同 and 成果转化 (API and page).
 
+use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use axum::{Form, Json};
 use minijinja::context;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -124,12 +124,7 @@ async fn contracts_page(State(s): State<AppState>, PageUser(u, _): PageUser, Que
     contracts_with(&s, &u, StatusCode::OK, &q, None, FormView::fresh(F::default())).await
 }
 
-async fn contract_submit(
-    State(s): State<AppState>,
-    PageUser(u, _): PageUser,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = F(form);
+async fn contract_submit(State(s): State<AppState>, PageUser(u, _): PageUser, f: F) -> Response {
     let r = async { s.db.register_contract(&u, None, &new_contract(&f)?, s.clock.now()).await }.await;
     match r {
         Ok(_) => with_ok("/docking/contracts", "技术合同已登记"),

@@ -1,10 +1,10 @@
 //! 对接: the pipeline from a match to a contract — stages, activities, contact sharing, tasks (API and pages).
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Json};
 use minijinja::context;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -189,12 +189,7 @@ async fn dockings_page(State(s): State<AppState>, PageUser(u, _): PageUser, Quer
     }
 }
 
-async fn docking_submit(
-    State(s): State<AppState>,
-    PageUser(u, _): PageUser,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = F(form);
+async fn docking_submit(State(s): State<AppState>, PageUser(u, _): PageUser, f: F) -> Response {
     let back = f.opt("back").filter(|b| b.starts_with("/docking/")).unwrap_or_else(|| "/docking/dockings".into());
     let r = async {
         let n = NewDocking {
@@ -282,25 +277,13 @@ async fn docking_done(s: &AppState, u: &SessionUser, id: i64, r: Result<String, 
     }
 }
 
-async fn docking_move(
-    State(s): State<AppState>,
-    PageUser(u, _): PageUser,
-    Path(id): Path<i64>,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = F(form);
+async fn docking_move(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>, f: F) -> Response {
     let m = MoveDocking { to: f.s("to"), note: f.s("note"), reason: f.s("reason") };
     let r = s.db.move_docking(&u, id, &m, s.clock.now()).await.map(|st| format!("已进入「{}」", st.label_zh()));
     docking_done(&s, &u, id, r, &f).await
 }
 
-async fn activity_submit(
-    State(s): State<AppState>,
-    PageUser(u, _): PageUser,
-    Path(id): Path<i64>,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = F(form);
+async fn activity_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>, f: F) -> Response {
     let n = NewActivity {
         title: f.s("title"),
         kind: f.s("kind"),
@@ -317,9 +300,8 @@ async fn docking_contract_submit(
     State(s): State<AppState>,
     PageUser(u, _): PageUser,
     Path(id): Path<i64>,
-    Form(form): Form<Vec<(String, String)>>,
+    f: F,
 ) -> Response {
-    let f = F(form);
     let r = async {
         let n = new_contract(&f)?;
         s.db.register_contract(&u, Some(id), &n, s.clock.now()).await
@@ -329,13 +311,7 @@ async fn docking_contract_submit(
     docking_done(&s, &u, id, r, &f).await
 }
 
-async fn docking_share(
-    State(s): State<AppState>,
-    PageUser(u, _): PageUser,
-    Path(id): Path<i64>,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = F(form);
+async fn docking_share(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>, f: F) -> Response {
     let r =
         s.db.share_contact(&u, id, s.clock.now())
             .await
@@ -347,9 +323,8 @@ async fn docking_task_submit(
     State(s): State<AppState>,
     PageUser(u, _): PageUser,
     Path(id): Path<i64>,
-    Form(form): Form<Vec<(String, String)>>,
+    f: F,
 ) -> Response {
-    let f = F(form);
     let snap = s.snapshot();
     let r = async {
         let n = NewTask {

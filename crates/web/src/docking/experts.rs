@@ -1,10 +1,10 @@
 //! 专家库 and experts' matches (API and pages).
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use axum::{Form, Json};
 use minijinja::context;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -120,12 +120,7 @@ async fn experts_page(State(s): State<AppState>, PageUser(u, _): PageUser, Query
     experts_with(&s, &u, StatusCode::OK, &q, None, FormView::fresh(F::default())).await
 }
 
-async fn expert_submit(
-    State(s): State<AppState>,
-    PageUser(u, _): PageUser,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = F(form);
+async fn expert_submit(State(s): State<AppState>, PageUser(u, _): PageUser, f: F) -> Response {
     let r = async {
         let mut ids = vec![];
         let mut unread = Unread::default();

@@ -1,10 +1,10 @@
 //! 高校院所 (API and page).
 
+use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use axum::{Form, Json};
 use minijinja::context;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -73,12 +73,7 @@ async fn institutions_page(State(s): State<AppState>, PageUser(u, _): PageUser, 
     institutions_with(&s, &u, StatusCode::OK, &q, None, FormView::fresh(F::default())).await
 }
 
-async fn institution_submit(
-    State(s): State<AppState>,
-    PageUser(u, _): PageUser,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = F(form);
+async fn institution_submit(State(s): State<AppState>, PageUser(u, _): PageUser, f: F) -> Response {
     match s
         .db
         .create_institution(

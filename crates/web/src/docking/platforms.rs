@@ -1,10 +1,10 @@
 //! 创新平台与载体 (API and page).
 
+use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use axum::{Form, Json};
 use minijinja::context;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -94,12 +94,7 @@ async fn platforms_page(State(s): State<AppState>, PageUser(u, _): PageUser, Que
     platforms_with(&s, &u, StatusCode::OK, &q, None, FormView::fresh(F::default())).await
 }
 
-async fn platform_submit(
-    State(s): State<AppState>,
-    PageUser(u, _): PageUser,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = F(form);
+async fn platform_submit(State(s): State<AppState>, PageUser(u, _): PageUser, f: F) -> Response {
     let r = async {
         let mut unread = Unread::default();
         let year = unread.int(&f, "approved_year", "认定年份");

@@ -1,10 +1,10 @@
 //! 难题库: enterprises' technical problems and their matches (API and pages).
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Form, Json};
 use minijinja::context;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -159,12 +159,7 @@ fn new_problem(f: &F) -> Result<NewProblem, StoreError> {
     })
 }
 
-async fn problem_submit(
-    State(s): State<AppState>,
-    PageUser(u, _): PageUser,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = F(form);
+async fn problem_submit(State(s): State<AppState>, PageUser(u, _): PageUser, f: F) -> Response {
     if f.opt("find_industry").is_some() {
         return problems_with(&s, &u, StatusCode::OK, &[], None, FormView::kept(f)).await;
     }
@@ -243,13 +238,7 @@ async fn problem_page(
     problem_with(&s, &u, id, StatusCode::OK, &q, None, None).await
 }
 
-async fn problem_resubmit(
-    State(s): State<AppState>,
-    PageUser(u, _): PageUser,
-    Path(id): Path<i64>,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = F(form);
+async fn problem_resubmit(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>, f: F) -> Response {
     if f.opt("find_industry").is_some() {
         return problem_with(&s, &u, id, StatusCode::OK, &[], None, Some(FormView::kept(f))).await;
     }

@@ -1,10 +1,10 @@
 //! 审核台: the 科技局's formal and expert review of the three libraries (API and page).
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Form, Json};
 use minijinja::context;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -109,9 +109,8 @@ async fn review_submit(
     State(s): State<AppState>,
     PageUser(u, _): PageUser,
     Path((lib, id)): Path<(String, i64)>,
-    Form(form): Form<Vec<(String, String)>>,
+    f: F,
 ) -> Response {
-    let f = F(form);
     let Some(lib) = Library::from_code(&lib) else {
         return error_page(&s, Some(&u), &StoreError::NotFound(format!("没有「{lib}」库")));
     };
