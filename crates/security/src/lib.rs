@@ -11,6 +11,7 @@ pub mod privacy;
 use chrono::{Duration, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use xietong_supervision::FieldError;
+use xietong_supervision::validate::{Checks, FieldErrors, int_in};
 
 /// Minimum length and how many of the four classes (upper, lower, digit, symbol) a password needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,14 +32,12 @@ pub const MAX_PASSWORD_LENGTH: usize = 128;
 impl PasswordPolicy {
     /// A policy an administrator may set: length 8–64, classes 1–4. Weaker than 8 is refused
     /// because the assessment requires it.
-    pub fn new(min_length: i64, min_classes: i64) -> Result<Self, FieldError> {
-        if !(8..=64).contains(&min_length) {
-            return Err(FieldError::new("密码最小长度", format!("应在 8 到 64 之间（当前 {min_length}）")));
-        }
-        if !(1..=4).contains(&min_classes) {
-            return Err(FieldError::new("密码字符类别数", format!("应在 1 到 4 之间（当前 {min_classes}）")));
-        }
-        Ok(Self { min_length: min_length as usize, min_classes: min_classes as usize })
+    /// Both settings' errors at once.
+    pub fn new(min_length: i64, min_classes: i64) -> Result<Self, FieldErrors> {
+        let mut c = Checks::new();
+        let len = c.take(int_in("密码最小长度", min_length, 8, 64));
+        let classes = c.take(int_in("密码字符类别数", min_classes, 1, 4));
+        c.done(|| Some(Self { min_length: len? as usize, min_classes: classes? as usize }))
     }
 
     pub fn check(&self, field: &str, password: &str) -> Result<(), FieldError> {
@@ -95,14 +94,12 @@ impl Default for LockoutPolicy {
 }
 
 impl LockoutPolicy {
-    pub fn new(attempts: i64, minutes: i64) -> Result<Self, FieldError> {
-        if !(3..=10).contains(&attempts) {
-            return Err(FieldError::new("连续失败次数", format!("应在 3 到 10 之间（当前 {attempts}）")));
-        }
-        if !(1..=1440).contains(&minutes) {
-            return Err(FieldError::new("锁定时长（分钟）", format!("应在 1 到 1440 之间（当前 {minutes}）")));
-        }
-        Ok(Self { attempts: attempts as u32, minutes: minutes as u32 })
+    /// Both settings' errors at once.
+    pub fn new(attempts: i64, minutes: i64) -> Result<Self, FieldErrors> {
+        let mut c = Checks::new();
+        let attempts = c.take(int_in("连续失败次数", attempts, 3, 10));
+        let minutes = c.take(int_in("锁定时长（分钟）", minutes, 1, 1440));
+        c.done(|| Some(Self { attempts: attempts? as u32, minutes: minutes? as u32 }))
     }
 }
 
@@ -207,6 +204,9 @@ mod tests {
         assert!(p.check("密码", "Ab1!").unwrap_err().to_string().contains("至少 8 位"));
         assert!(p.check("密码", "abcdEFGH1234").is_ok());
         assert!(PasswordPolicy::new(6, 3).is_err(), "weaker than 8 is refused");
+        let both: Vec<String> = PasswordPolicy::new(6, 5).unwrap_err().0.into_iter().map(|e| e.field).collect();
+        assert_eq!(both, ["密码最小长度", "密码字符类别数"], "both settings' errors at once");
+        assert_eq!(LockoutPolicy::new(2, 0).unwrap_err().0.len(), 2);
         assert!(PasswordPolicy::new(13, 4).unwrap().check("密码", "Xietong@2026").is_err());
         assert!(PasswordPolicy::new(8, 4).unwrap().check("密码", "xietong@2026").is_err(), "no upper case");
     }

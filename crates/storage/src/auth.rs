@@ -11,7 +11,7 @@ use xietong_supervision::{Actor, DataScope, PersonId, Role, UnitId};
 
 use crate::error::{check, got};
 use crate::{Db, Result, RowExt, StoreError, ts};
-use xietong_supervision::validate::Checks;
+use xietong_supervision::validate::{Checks, int_in};
 
 /// Idle timeout and absolute lifetime of a session.
 #[derive(Clone, Copy, Debug)]
@@ -740,16 +740,16 @@ impl SecuritySettings {
     pub fn lockout(&self) -> Result<LockoutPolicy> {
         Ok(LockoutPolicy::new(self.lockout_attempts, self.lockout_minutes)?)
     }
-    pub fn validate(&self) -> Result<()> {
-        self.password()?;
-        self.lockout()?;
-        if !(5..=600).contains(&self.login_per_minute) {
-            return Err(StoreError::invalid(
-                "每分钟登录尝试次数",
-                format!("应在 5 到 600 之间（当前 {}）", self.login_per_minute),
-            ));
+    /// Every setting's error at once, after those `c` already holds (numbers a form could not read).
+    pub fn check(&self, mut c: Checks) -> Result<()> {
+        if let Err(e) = PasswordPolicy::new(self.password_min_length, self.password_min_classes) {
+            e.0.into_iter().for_each(|e| c.add(e));
         }
-        Ok(())
+        if let Err(e) = LockoutPolicy::new(self.lockout_attempts, self.lockout_minutes) {
+            e.0.into_iter().for_each(|e| c.add(e));
+        }
+        c.take(int_in("每分钟登录尝试次数", self.login_per_minute, 5, 600));
+        Ok(c.finish()?)
     }
     fn values(&self) -> [i64; 5] {
         [
@@ -790,7 +790,7 @@ impl Db {
             login_per_minute: v[4],
         };
         // A hand-edited table with a value out of range falls back to the defaults, never weaker.
-        Ok(if s.validate().is_ok() { s } else { SecuritySettings::default() })
+        Ok(if s.check(Checks::new()).is_ok() { s } else { SecuritySettings::default() })
     }
 
     pub async fn save_security_settings(
@@ -800,7 +800,7 @@ impl Db {
         now: NaiveDateTime,
     ) -> Result<()> {
         admin.actor().may_secure()?;
-        s.validate()?;
+        s.check(Checks::new())?;
         let before = serde_json::to_string(&self.security_settings().await?).unwrap_or_default();
         let mut tx = self.begin().await?;
         for (k, v) in SecuritySettings::KEYS.iter().zip(s.values()) {
@@ -875,19 +875,27 @@ impl Db {
         &self,
         u: &SessionUser,
         old: &str,
-        new: &str,
+        (new, again): (&str, Option<&str>),
         keep_token: &str,
         now: NaiveDateTime,
     ) -> Result<()> {
         let r =
             sqlx::query("SELECT password_hash FROM users WHERE id = $1").bind(u.user_id).fetch_one(&self.pool).await?;
-        if !verify_password(old, &r.s("password_hash")?) {
-            return Err(StoreError::invalid("原密码", "不正确"));
+        // Every field's error at once; the page does not refill passwords, so one round must do.
+        let mut c = Checks::new();
+        if old.is_empty() {
+            c.fail("原密码", "不能为空");
+        } else if !verify_password(old, &r.s("password_hash")?) {
+            c.fail("原密码", "不正确");
         }
-        self.check_new_password("新密码", new).await?;
-        if old == new {
-            return Err(StoreError::invalid("新密码", "不能与原密码相同"));
+        c.take(self.security_settings().await?.password()?.check("新密码", new));
+        if old == new && !new.is_empty() {
+            c.fail("新密码", "不能与原密码相同");
         }
+        if again.is_some_and(|a| a != new) {
+            c.fail("确认新密码", "两次输入的新密码不一致");
+        }
+        c.finish()?;
         let hash = hash_password(new)?;
         let mut tx = self.begin().await?;
         sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 0 WHERE id = $2")
@@ -1230,11 +1238,11 @@ mod tests {
 
     #[test]
     fn default_settings_are_valid_and_out_of_range_ones_are_refused() {
-        assert!(SecuritySettings::default().validate().is_ok());
+        assert!(SecuritySettings::default().check(Checks::new()).is_ok());
         let weak = SecuritySettings { password_min_length: 6, ..SecuritySettings::default() };
-        assert!(weak.validate().unwrap_err().to_string().contains("密码最小长度"));
+        assert!(weak.check(Checks::new()).unwrap_err().to_string().contains("密码最小长度"));
         let lax = SecuritySettings { login_per_minute: 10_000, ..SecuritySettings::default() };
-        assert!(lax.validate().is_err());
+        assert!(lax.check(Checks::new()).is_err());
     }
 
     #[test]

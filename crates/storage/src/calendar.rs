@@ -3,6 +3,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use xietong_calendar::{DayOverride, OfficeHours, WorkCalendar};
+use xietong_supervision::validate::{Checks, FieldErrors};
 use xietong_supervision::{EscalationRules, UrgeRules};
 
 use crate::audit::{Change, append};
@@ -17,6 +18,15 @@ const URGE: &str = "urge_rules";
 pub struct Rules {
     pub escalation: EscalationRules,
     pub urge: UrgeRules,
+}
+
+impl Rules {
+    /// Every field's error at once, after those `c` already holds (numbers a form could not read).
+    pub fn check(&self, mut c: Checks) -> std::result::Result<(), FieldErrors> {
+        self.escalation.check(&mut c);
+        self.urge.check_settings(&mut c);
+        c.finish()
+    }
 }
 
 impl Db {
@@ -74,10 +84,7 @@ impl Db {
     }
 
     pub async fn save_rules(&self, actor: &str, rules: &Rules, now: NaiveDateTime) -> Result<()> {
-        rules.escalation.validate().map_err(StoreError::BadInput)?;
-        if !(1..=50).contains(&rules.urge.cap_per_week) {
-            return Err(StoreError::invalid("每周催办上限", "应在 1 到 50 之间"));
-        }
+        rules.check(Checks::new())?;
         let mut tx = self.begin().await?;
         let old = self.load_rules().await?;
         let before = serde_json::json!({"escalation": old.escalation, "urge": old.urge});

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use serde::Serialize;
 use xietong_office::table::Column;
 use xietong_office::xlsx::{RawRow, RowError};
-use xietong_supervision::validate::{doc_no, optional_multiline, required_text};
-use xietong_supervision::{ReportCycle, Role, SourceKind};
+use xietong_supervision::validate::{Checks, date, doc_no, optional_multiline, required_text};
+use xietong_supervision::{FieldError, ReportCycle, Role, SourceKind};
 
 use crate::audit::{Change, append};
 use crate::auth::SessionUser;
@@ -211,6 +211,15 @@ macro_rules! per_row {
     }};
 }
 
+/// A 清单's own fields, as typed on the import form beside its file.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ListHeader<'a> {
+    pub name: &'a str,
+    pub description: &'a str,
+    pub doc_no: &'a str,
+    pub source_date: &'a str,
+    pub category_id: Option<i64>,
+}
 impl Db {
     fn unit_lookup(units: &[Unit]) -> HashMap<String, i64> {
         units.iter().map(|u| (u.name.clone(), u.id)).collect()
@@ -312,34 +321,42 @@ impl Db {
         &self,
         user: &SessionUser,
         ctx: &Ctx<'_>,
-        name: &str,
-        description: &str,
-        list_doc_no: &str,
-        source_date: &str,
-        category_id: Option<i64>,
-        rows: &[RawRow],
-        cell_problems: Vec<RowProblem>,
+        h: &ListHeader<'_>,
+        (rows, cell_problems): (&[RawRow], Vec<RowProblem>),
+        pre: Vec<FieldError>,
     ) -> Result<ImportReport> {
+        let ListHeader { name, description, doc_no: list_doc_no, source_date, category_id } = *h;
         if user.role != Role::Supervisor {
             return Err(StoreError::Denied("无权限：只有督查局可以导入清单".into()));
         }
-        let name = required_text("清单名称", name, 100)?;
-        let description = optional_multiline("清单说明", description, 2000)?.unwrap_or_default();
-        let list_doc = doc_no(list_doc_no)?;
-        if rows.is_empty() {
-            return Err(StoreError::BadInput("文件中没有数据行".into()));
+        // The list's own fields are checked together (every error at once, with `pre`: a missing
+        // file, a choice the form could not read), before its rows.
+        let mut c = Checks::with(pre);
+        let name = c.take(required_text("清单名称", name, 100));
+        let description = c.take(optional_multiline("清单说明", description, 2000));
+        let list_doc = c.take(required_text("清单文号", list_doc_no, 64));
+        if let Some(d) = c.take(date("来源日期", source_date.trim()))
+            && d > ctx.now.date()
+        {
+            c.fail("来源日期", "不能晚于今天");
+        }
+        if rows.is_empty() && !c.has("文件") {
+            c.fail("文件", "文件中没有数据行");
         }
         let units = self.list_units().await?;
         let by_name = Self::unit_lookup(&units);
         let mut tx = self.begin().await?;
-        let dup = sqlx::query("SELECT COUNT(*) AS n FROM task_lists WHERE name = $1")
-            .bind(name.clone())
-            .fetch_one(&mut *tx)
-            .await?
-            .i("n")?;
-        if dup > 0 {
-            return Err(StoreError::invalid("清单名称", format!("「{name}」已存在")));
+        if let Some(n) = &name {
+            let dup = sqlx::query("SELECT COUNT(*) AS n FROM task_lists WHERE name = $1")
+                .bind(n.clone())
+                .fetch_one(&mut *tx)
+                .await?
+                .i("n")?;
+            if dup > 0 {
+                c.fail("清单名称", format!("「{n}」已存在"));
+            }
         }
+        let (name, description, list_doc) = c.done(|| Some((name?, description?.unwrap_or_default(), list_doc?)))?;
         let list_id = sqlx::query("INSERT INTO task_lists (name, description, category_id, created_by, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
             .bind(name.clone())
             .bind(description.clone())

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use xietong_calendar::{Computed, WorkCalendar};
 
 use crate::lifecycle::TaskStatus;
+use crate::validate::{Checks, FieldErrors, int_in};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -59,17 +60,22 @@ impl Default for EscalationRules {
 }
 
 impl EscalationRules {
-    pub fn validate(&self) -> Result<(), String> {
-        if !(0..=60).contains(&self.yellow_working_days) {
-            return Err("字段「黄灯提前工作日」应在 0 到 60 之间".into());
+    /// Every threshold's error at once, each naming its field.
+    pub fn check(&self, c: &mut Checks) {
+        c.take(int_in("黄灯提前工作日", self.yellow_working_days, 0, 60));
+        c.take(int_in("逾期后通报预警工作日", self.notice_after_working_days, 1, 120));
+        let ledger = self.ledger_after_working_days;
+        // Against a 通报预警 threshold that is itself wrong, only the range is checked (it is at least 1).
+        let floor = if c.has("逾期后通报预警工作日") { 1 } else { self.notice_after_working_days };
+        if ledger <= floor || ledger > 250 {
+            c.fail("逾期后列入问题台账工作日", format!("应大于通报预警工作日且不超过 250（当前 {ledger}）"));
         }
-        if !(1..=120).contains(&self.notice_after_working_days) {
-            return Err("字段「逾期后通报预警工作日」应在 1 到 120 之间".into());
-        }
-        if self.ledger_after_working_days <= self.notice_after_working_days || self.ledger_after_working_days > 250 {
-            return Err("字段「逾期后列入问题台账工作日」应大于通报预警工作日且不超过 250".into());
-        }
-        Ok(())
+    }
+
+    pub fn validate(&self) -> Result<(), FieldErrors> {
+        let mut c = Checks::new();
+        self.check(&mut c);
+        c.finish()
     }
 }
 
@@ -196,6 +202,11 @@ impl Default for UrgeRules {
 }
 
 impl UrgeRules {
+    /// The cap's error, naming its field.
+    pub fn check_settings(&self, c: &mut Checks) {
+        c.take(int_in("每周催办上限", self.cap_per_week, 1, 50));
+    }
+
     pub fn check(&self, sent_this_week: i64) -> Result<(), String> {
         if sent_this_week >= self.cap_per_week {
             Err(format!("本周已对该任务催办 {sent_this_week} 次，已达上限（每周最多 {} 次）", self.cap_per_week))
@@ -242,7 +253,11 @@ mod tests {
     fn rules_validate() {
         assert!(EscalationRules::default().validate().is_ok());
         let bad = EscalationRules { ledger_after_working_days: 2, ..Default::default() };
-        assert!(bad.validate().unwrap_err().contains("问题台账"));
+        assert!(bad.validate().unwrap_err().to_string().contains("问题台账"));
+        let all =
+            EscalationRules { yellow_working_days: 61, notice_after_working_days: 0, ledger_after_working_days: 0 };
+        let fields: Vec<String> = all.validate().unwrap_err().0.into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["黄灯提前工作日", "逾期后通报预警工作日", "逾期后列入问题台账工作日"]);
     }
 
     fn arb_time() -> impl Strategy<Value = NaiveDateTime> {

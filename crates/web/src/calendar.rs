@@ -1,7 +1,7 @@
 //! 工作日历 and the supervision rules (escalation, 催办 caps) that run on it (API and page).
 
 use axum::Json;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -13,12 +13,15 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use xietong_calendar::{DayOverride, parse_date, parse_datetime};
 use xietong_storage::StoreError;
+use xietong_storage::auth::SessionUser;
 use xietong_supervision::Role;
+use xietong_supervision::validate::Checks;
 
 use crate::AppState;
 use crate::api::{J, Q};
 use crate::auth::{ApiUser, PageUser};
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, ErrorBody, status_of};
+use crate::forms::{Fields, FormView, Unread};
 use crate::pages::{error_page, render};
 
 pub fn api_router() -> OpenApiRouter<AppState> {
@@ -211,151 +214,171 @@ struct CalQuery {
     err: Option<String>,
 }
 
+/// The calendar page's forms, one of which may come back refused.
+enum CalForm {
+    Day,
+    OfficeHours,
+    Rules,
+}
+
 async fn calendar_page(
     State(s): State<AppState>,
     PageUser(u, _): PageUser,
     axum::extract::Query(q): axum::extract::Query<CalQuery>,
 ) -> Response {
-    let snap = s.snapshot();
     let year = match q.year.as_deref().filter(|y| !y.is_empty()) {
         Some(y) => match y.parse::<i32>() {
             Ok(y) if (2000..=2100).contains(&y) => y,
             _ => return error_page(&s, Some(&u), &StoreError::invalid("年份", "应为 2000 到 2100 之间的整数")),
         },
-        None => chrono::Datelike::year(&snap.now.date()),
+        None => chrono::Datelike::year(&s.snapshot().now.date()),
     };
+    calendar_with(&s, &u, year, StatusCode::OK, (q.ok, q.err), None)
+}
+
+/// The page for `year`, with a refused form (its values and every error beside its field) if any.
+fn calendar_with(
+    s: &AppState,
+    u: &SessionUser,
+    year: i32,
+    status: StatusCode,
+    (flash_ok, flash_err): (Option<String>, Option<String>),
+    refused: Option<(CalForm, FormView)>,
+) -> Response {
+    let snap = s.snapshot();
     let cy = calendar_year(&snap.cal, year);
+    let fresh = || FormView::fresh(Fields::default());
+    let (mut fd, mut fo, mut fr) = (fresh(), fresh(), fresh());
+    match refused {
+        Some((CalForm::Day, f)) => fd = f,
+        Some((CalForm::OfficeHours, f)) => fo = f,
+        Some((CalForm::Rules, f)) => fr = f,
+        None => {}
+    }
     render(
-        &s,
-        StatusCode::OK,
+        s,
+        status,
         "calendar.html",
-        Some(&u),
-        context! { nav => "calendar", cy => cy, year => year, months => crate::views::calendar_months(&snap.cal, year), prev => year - 1, next => year + 1, can_edit => u.role == Role::Admin, rules => snap.rules.as_ref().clone(),
-        published_years => snap.cal.published_years().iter().copied().collect::<Vec<_>>(), flash_ok => q.ok, flash_err => q.err },
+        Some(u),
+        context! { nav => "calendar", cy => cy, year => year, months => crate::views::calendar_months(&snap.cal, year),
+        prev => year - 1, next => year + 1, can_edit => u.role == Role::Admin, rules => snap.rules.as_ref().clone(),
+        published_years => snap.cal.published_years().iter().copied().collect::<Vec<_>>(), flash_ok => flash_ok,
+        flash_err => flash_err, fd => fd.value(), fo => fo.value(), fr => fr.value() },
     )
 }
 
-fn back_to_calendar(year: &str, r: Result<(), StoreError>, ok: &str) -> Response {
-    let enc = |m: &str| {
-        m.bytes()
-            .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
-            .collect::<String>()
-    };
+/// After a calendar form: the page of the year it belongs to, with a message; a refused form
+/// comes back with what was typed and every error beside its field.
+fn after_calendar_form(
+    s: &AppState,
+    u: &SessionUser,
+    year: &str,
+    r: Result<(), StoreError>,
+    ok: &str,
+    refused: (CalForm, Fields),
+) -> Response {
+    let page_year = year.trim().parse::<i32>().ok().filter(|y| (2000..=2100).contains(y));
     match r {
-        Ok(()) => Redirect::to(&format!("/calendar?year={}&ok={}", enc(year), enc(ok))).into_response(),
-        Err(e) => Redirect::to(&format!("/calendar?year={}&err={}", enc(year), enc(&e.to_string()))).into_response(),
+        Ok(()) => Redirect::to(&crate::pages::with_query("/calendar", &[("year", year), ("ok", ok)])).into_response(),
+        Err(e @ (StoreError::Denied(_) | StoreError::Internal(_))) => error_page(s, Some(u), &e),
+        Err(e) => {
+            let year = page_year.unwrap_or_else(|| chrono::Datelike::year(&s.snapshot().now.date()));
+            let (which, f) = refused;
+            calendar_with(
+                s,
+                u,
+                year,
+                status_of(&e),
+                (None, FormView::flash(&e)),
+                Some((which, FormView::refused(f, &e))),
+            )
+        }
     }
 }
 
-#[derive(Deserialize)]
-struct DayForm {
-    date: String,
-    off: String,
-    name: String,
-}
-
-async fn calendar_day_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<DayForm>) -> Response {
+async fn calendar_day_submit(State(s): State<AppState>, PageUser(u, _): PageUser, f: Fields) -> Response {
     if let Err(e) = u.actor().may_administer() {
         return error_page(&s, Some(&u), &e.into());
     }
+    let date = f.trimmed("date");
     let r = async {
-        let date = xietong_calendar::parse_date("日期", f.date.trim())?;
-        s.db.set_calendar_day(
-            &u.username,
-            &DayOverride { date, off: f.off == "1", name: f.name.clone() },
-            s.clock.now(),
-        )
-        .await?;
+        let mut c = Checks::new();
+        let day = c.take(xietong_supervision::validate::date("日期", &date));
+        c.take(xietong_supervision::validate::required_text("名称", &f.s("name"), 32));
+        if !matches!(f.s("off").as_str(), "0" | "1") {
+            c.fail("安排", "请选择放假或调休上班");
+        }
+        let day = c.done(|| day)?;
+        let o = DayOverride { date: day, off: f.s("off") == "1", name: f.s("name") };
+        s.db.set_calendar_day(&u.username, &o, s.clock.now()).await?;
         s.settings_changed().await
     }
     .await;
-    back_to_calendar(f.date.get(0..4).unwrap_or(""), r, "已保存")
+    let year = date.get(0..4).map(str::to_string).unwrap_or_else(|| f.s("year"));
+    after_calendar_form(&s, &u, &year, r, "已保存", (CalForm::Day, f))
 }
 
-#[derive(Deserialize)]
-struct DateForm {
-    date: String,
-}
-
-async fn calendar_day_delete(State(s): State<AppState>, PageUser(u, _): PageUser, Form(f): Form<DateForm>) -> Response {
+async fn calendar_day_delete(State(s): State<AppState>, PageUser(u, _): PageUser, f: Fields) -> Response {
     if let Err(e) = u.actor().may_administer() {
         return error_page(&s, Some(&u), &e.into());
     }
+    let date = f.trimmed("date");
     let r = async {
-        let date = xietong_calendar::parse_date("日期", f.date.trim())?;
+        let date = xietong_calendar::parse_date("日期", &date)?;
         s.db.remove_calendar_day(&u.username, date, s.clock.now()).await?;
         s.settings_changed().await
     }
     .await;
-    back_to_calendar(f.date.get(0..4).unwrap_or(""), r, "已删除")
+    let year = date.get(0..4).unwrap_or("").to_string();
+    after_calendar_form(&s, &u, &year, r, "已删除", (CalForm::Day, Fields::default()))
 }
 
-#[derive(Deserialize)]
-struct OfficeForm {
-    spec: String,
-    year: String,
-}
-
-async fn office_hours_submit(
-    State(s): State<AppState>,
-    PageUser(u, _): PageUser,
-    Form(f): Form<OfficeForm>,
-) -> Response {
+async fn office_hours_submit(State(s): State<AppState>, PageUser(u, _): PageUser, f: Fields) -> Response {
     if let Err(e) = u.actor().may_administer() {
         return error_page(&s, Some(&u), &e.into());
     }
     let r = async {
-        s.db.set_office_hours(&u.username, &f.spec, s.clock.now()).await?;
+        s.db.set_office_hours(&u.username, &f.s("spec"), s.clock.now()).await?;
         s.settings_changed().await
     }
     .await;
-    back_to_calendar(&f.year, r, "办公时间已保存")
+    after_calendar_form(&s, &u, &f.s("year"), r, "办公时间已保存", (CalForm::OfficeHours, f))
 }
 
 /// 督办规则 from the calendar page; takes effect at once (next check times recomputed).
-async fn rules_submit(State(s): State<AppState>, PageUser(u, _): PageUser, f: crate::forms::Fields) -> Response {
+async fn rules_submit(State(s): State<AppState>, PageUser(u, _): PageUser, f: Fields) -> Response {
     if let Err(e) = u.actor().may_administer() {
         return error_page(&s, Some(&u), &e.into());
     }
-    let get = |k: &str| f.trimmed(k);
-    let num = |k: &str, label: &str| {
-        get(k).parse::<i64>().map_err(|_| StoreError::invalid(label, format!("「{}」不是整数", get(k))))
-    };
     let r = async {
+        let mut unread = Unread::default();
+        let mut int = |k: &str, label: &str| unread.required_int(&f, k, label);
         let rules = xietong_storage::calendar::Rules {
             escalation: xietong_supervision::EscalationRules {
-                yellow_working_days: num("yellow_working_days", "黄灯提前工作日")?,
-                notice_after_working_days: num("notice_after_working_days", "逾期后通报预警工作日")?,
-                ledger_after_working_days: num("ledger_after_working_days", "逾期后列入问题台账工作日")?,
+                yellow_working_days: int("yellow_working_days", "黄灯提前工作日"),
+                notice_after_working_days: int("notice_after_working_days", "逾期后通报预警工作日"),
+                ledger_after_working_days: int("ledger_after_working_days", "逾期后列入问题台账工作日"),
             },
-            urge: xietong_supervision::UrgeRules { cap_per_week: num("cap_per_week", "每周催办上限")? },
+            urge: xietong_supervision::UrgeRules { cap_per_week: int("cap_per_week", "每周催办上限") },
         };
+        rules.check(Checks::with(unread.0))?;
         s.db.save_rules(&u.username, &rules, s.clock.now()).await?;
         s.settings_changed().await
     }
     .await;
-    back_to_calendar(&get("year"), r, "督办规则已保存，已按新规则重算在办任务的检查时间")
+    let ok = "督办规则已保存，已按新规则重算在办任务的检查时间";
+    after_calendar_form(&s, &u, &f.s("year"), r, ok, (CalForm::Rules, f))
 }
 
-#[derive(Deserialize)]
-struct YearForm {
-    year: String,
-    published: String,
-}
-
-async fn calendar_year_submit(
-    State(s): State<AppState>,
-    PageUser(u, _): PageUser,
-    Form(f): Form<YearForm>,
-) -> Response {
+async fn calendar_year_submit(State(s): State<AppState>, PageUser(u, _): PageUser, f: Fields) -> Response {
     if let Err(e) = u.actor().may_administer() {
         return error_page(&s, Some(&u), &e.into());
     }
     let r = async {
-        let y: i32 = f.year.trim().parse().map_err(|_| StoreError::invalid("年份", "应为整数"))?;
-        s.db.set_year_published(&u.username, y, f.published == "1", s.clock.now()).await?;
+        let y: i32 = f.trimmed("year").parse().map_err(|_| StoreError::invalid("年份", "应为整数"))?;
+        s.db.set_year_published(&u.username, y, f.s("published") == "1", s.clock.now()).await?;
         s.settings_changed().await
     }
     .await;
-    back_to_calendar(&f.year, r, "已更新")
+    after_calendar_form(&s, &u, &f.s("year"), r, "已更新", (CalForm::Day, Fields::default()))
 }

@@ -114,6 +114,15 @@ impl Unread {
         v.unwrap_or(0.0)
     }
 
+    /// A required whole number typed in `k` (0 stands in for a missing one, whose error is recorded).
+    pub fn required_int(&mut self, f: &Fields, k: &str, field: &str) -> i64 {
+        let v = self.int(f, k, field);
+        if v.is_none() && !self.0.iter().any(|e| e.field == field) {
+            self.0.push(FieldError::new(field, "不能为空"));
+        }
+        v.unwrap_or(0)
+    }
+
     /// The id chosen in `k`.
     pub fn id(&mut self, f: &Fields, k: &str, field: &str) -> Option<i64> {
         self.take(f.id(k, field))

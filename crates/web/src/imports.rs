@@ -14,7 +14,7 @@ use xietong_office::xlsx::{RawRow, import_template, read_rows};
 use xietong_storage::StoreError;
 use xietong_storage::auth::SessionUser;
 use xietong_storage::imports::{
-    ImportReport, RowProblem, cell_problems, indicator_columns, list_item_columns, task_columns,
+    ImportReport, ListHeader, RowProblem, cell_problems, indicator_columns, list_item_columns, task_columns,
 };
 
 use crate::AppState;
@@ -22,6 +22,7 @@ use crate::auth::{ApiUser, PageUser};
 use crate::downloads::office_err;
 use crate::downloads::{XLSX, download};
 use crate::error::{ApiError, ErrorBody};
+use crate::forms::{Fields, FormView};
 use crate::pages::{error_page, render};
 
 pub fn api_router() -> OpenApiRouter<AppState> {
@@ -135,8 +136,19 @@ pub(crate) async fn template(
 /// over the upload limit is refused (413) naming the limit.
 pub async fn read_upload(
     s: &AppState,
-    mut mp: Multipart,
+    mp: Multipart,
 ) -> Result<(String, Vec<u8>, std::collections::HashMap<String, String>), StoreError> {
+    let (file, fields) = read_form(s, mp).await?;
+    let (n, b) = file?;
+    Ok((n, b, fields))
+}
+
+/// A multipart form: its file (or why there is none usable) and its other fields, which are read
+/// even when the file is missing so a refused form can be shown again as it was filled in.
+pub async fn read_form(
+    s: &AppState,
+    mut mp: Multipart,
+) -> Result<(Result<(String, Vec<u8>), StoreError>, std::collections::HashMap<String, String>), StoreError> {
     let limit = s.upload_limit;
     // The body was cut off at the limit (413), or the form itself is broken (400).
     let err = |what: &str, e: axum::extract::multipart::MultipartError| {
@@ -151,7 +163,7 @@ pub async fn read_upload(
     while let Some(f) = mp.next_field().await.map_err(|e| err("上传内容", e))? {
         let name = f.name().unwrap_or("").to_string();
         if name == "file" {
-            let fname = f.file_name().unwrap_or("upload.xlsx").to_string();
+            let fname = f.file_name().map(str::to_string);
             let bytes = f.bytes().await.map_err(|e| err("上传文件", e))?;
             if bytes.len() > limit {
                 return Err(crate::error::upload_too_large(limit));
@@ -162,11 +174,13 @@ pub async fn read_upload(
             fields.insert(name, v);
         }
     }
-    let (n, b) = file.ok_or_else(|| StoreError::invalid("文件", "请选择要上传的文件"))?;
-    if b.is_empty() {
-        return Err(StoreError::invalid("文件", "上传的文件是空的"));
-    }
-    Ok((n, b, fields))
+    let file = match file {
+        Some((n, b)) if !b.is_empty() => Ok((n.unwrap_or_else(|| "upload.xlsx".into()), b)),
+        // A form sent with no file chosen carries a file part with an empty name and no bytes.
+        Some((Some(n), _)) if !n.is_empty() => Err(StoreError::invalid("文件", "上传的文件是空的")),
+        _ => Err(StoreError::invalid("文件", "请选择要上传的文件")),
+    };
+    Ok((file, fields))
 }
 
 /// The rows of an upload and the problems found in its cells; a file that cannot be read at all
@@ -236,37 +250,50 @@ async fn import_problems(
 /// One import of any kind, shared by the API and the import page.
 pub async fn do_import(s: &AppState, u: &SessionUser, kind: &str, mp: Multipart) -> Result<ImportReport, StoreError> {
     let (fname, bytes, fields) = read_upload(s, mp).await?;
+    import_upload(s, u, kind, Ok((fname, bytes)), &fields).await
+}
+
+/// An upload already read: its file and the form's other fields.
+async fn import_upload(
+    s: &AppState,
+    u: &SessionUser,
+    kind: &str,
+    file: Result<(String, Vec<u8>), StoreError>,
+    fields: &std::collections::HashMap<String, String>,
+) -> Result<ImportReport, StoreError> {
     let (cols, _, _) = columns_for(s, kind).await?;
-    let (rows, cells) = s.heavy(move || parse_rows(&fname, &bytes, &cols)).await?;
+    // A 清单 without its file still has its own fields checked, so one answer names them all.
+    let (rows, cells, mut pre) = match file {
+        Ok((fname, bytes)) => {
+            let (rows, cells) = s.heavy(move || parse_rows(&fname, &bytes, &cols)).await?;
+            (rows, cells, vec![])
+        }
+        Err(e) if kind == "list" && !e.field_errors().is_empty() => (vec![], vec![], e.field_errors()),
+        Err(e) => return Err(e),
+    };
     let snap = s.snapshot();
+    let mut unread = crate::forms::Unread::default();
+    let form = Fields(fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
     match kind {
         "tasks" => s.db.import_tasks(u, &snap.ctx(), &rows, cells).await,
         "indicators" => s.db.import_indicators(u, snap.now, &rows, cells).await,
         "problems" => {
-            let campaign = match fields.get("campaign_id").map(|c| c.trim()).unwrap_or("") {
-                "" => None,
-                c => Some(c.parse::<i64>().map_err(|_| StoreError::invalid("征集活动", "编号无效"))?),
-            };
+            let campaign = form.id("campaign_id", "征集活动")?;
             s.db.import_problems(u, &rows, cells, campaign, snap.now).await
         }
         _ => {
-            let g = |k: &str| fields.get(k).cloned().unwrap_or_default();
-            let cat = match g("category_id").trim() {
-                "" => None,
-                c => Some(c.parse::<i64>().map_err(|_| StoreError::invalid("工作类别", "编号无效"))?),
+            let category_id = unread.id(&form, "category_id", "工作类别");
+            pre.extend(unread.0);
+            let (name, description, doc_no, source_date) =
+                (form.s("name"), form.s("description"), form.s("doc_no"), form.s("source_date"));
+            let h = ListHeader {
+                name: &name,
+                description: &description,
+                doc_no: &doc_no,
+                source_date: &source_date,
+                category_id,
             };
-            s.db.import_list(
-                u,
-                &snap.ctx(),
-                &g("name"),
-                &g("description"),
-                &g("doc_no"),
-                &g("source_date"),
-                cat,
-                &rows,
-                cells,
-            )
-            .await
+            s.db.import_list(u, &snap.ctx(), &h, (&rows, cells), pre).await
         }
     }
 }
@@ -277,7 +304,7 @@ pub(crate) async fn imports_with(
     status: StatusCode,
     ok: Option<String>,
     errors: Vec<String>,
-    kind: Option<&str>,
+    (kind, form): (Option<&str>, FormView),
 ) -> Response {
     let categories = s.db.list_categories().await.unwrap_or_default();
     let lists = s.db.task_lists(u).await.unwrap_or_default();
@@ -293,13 +320,14 @@ pub(crate) async fn imports_with(
         status,
         "imports.html",
         Some(u),
-        context! { nav => "imports", categories => categories, flash_ok => ok, errors => errors, kind => kind, lists => lists, problem_campaigns => problem_campaigns,
+        context! { nav => "imports", categories => categories, flash_ok => ok, errors => errors, kind => kind,
+        lists => lists, problem_campaigns => problem_campaigns, f => form.value(),
         today => s.clock.now().date().to_string() },
     )
 }
 
 async fn imports_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Response {
-    imports_with(&s, &u, StatusCode::OK, None, vec![], None).await
+    imports_with(&s, &u, StatusCode::OK, None, vec![], (None, FormView::fresh(Fields::default()))).await
 }
 
 async fn import_submit(
@@ -311,7 +339,24 @@ async fn import_submit(
     if !matches!(kind.as_str(), "tasks" | "list" | "indicators" | "problems") {
         return error_page(&s, Some(&u), &StoreError::NotFound("没有这种导入".into()));
     }
-    match do_import(&s, &u, &kind, mp).await {
+    let (file, fields) = match read_form(&s, mp).await {
+        Ok(x) => x,
+        Err(e) => {
+            return imports_with(
+                &s,
+                &u,
+                crate::error::status_of(&e),
+                None,
+                vec![e.to_string()],
+                (Some(&kind), FormView::fresh(Fields::default())),
+            )
+            .await;
+        }
+    };
+    // The form's own fields as sent, to refill it when the import is refused (a file input cannot be refilled).
+    let sent = Fields(fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+    let r = import_upload(&s, &u, &kind, file, &fields).await;
+    match r {
         Ok(r) => {
             let what = match kind.as_str() {
                 "tasks" => "项督办任务（已立项并交办）",
@@ -322,20 +367,20 @@ async fn import_submit(
             if let Some(l) = r.list_id {
                 return Redirect::to(&format!("/lists/{l}")).into_response();
             }
-            imports_with(
-                &s,
-                &u,
-                StatusCode::OK,
-                Some(format!("导入成功：{} 行，新建 {} {what}", r.rows, r.created_ids.len())),
-                vec![],
-                Some(&kind),
-            )
-            .await
+            let ok = format!("导入成功：{} 行，新建 {} {what}", r.rows, r.created_ids.len());
+            let fresh = FormView::fresh(Fields::default());
+            imports_with(&s, &u, StatusCode::OK, Some(ok), vec![], (Some(&kind), fresh)).await
         }
         Err(e @ (StoreError::Denied(_) | StoreError::Internal(_))) => error_page(&s, Some(&u), &e),
         Err(e) => {
-            let lines: Vec<String> = e.to_string().lines().map(str::to_string).collect();
-            imports_with(&s, &u, crate::error::status_of(&e), None, lines, Some(&kind)).await
+            // Field errors go beside their fields; a file's row errors are listed above, one per line.
+            // (the list form shows its fields' errors itself; the file-only forms list them all).
+            let lines: Vec<String> = match kind == "list" && !e.field_errors().is_empty() {
+                false => e.to_string().lines().map(str::to_string).collect(),
+                true => vec![],
+            };
+            let form = FormView::refused(sent, &e);
+            imports_with(&s, &u, crate::error::status_of(&e), None, lines, (Some(&kind), form)).await
         }
     }
 }

@@ -266,9 +266,22 @@ async fn template_reset(State(s): State<AppState>, PageUser(u, _): PageUser) -> 
 
 async fn template_done(s: &AppState, u: &SessionUser, r: Result<(), StoreError>, ok: &str) -> Response {
     match r {
-        Ok(()) => imports_with(s, u, StatusCode::OK, Some(ok.into()), vec![], None).await,
+        Ok(()) => {
+            imports_with(s, u, StatusCode::OK, Some(ok.into()), vec![], (None, FormView::fresh(Fields::default())))
+                .await
+        }
         Err(e @ (StoreError::Denied(_) | StoreError::Internal(_))) => error_page(s, Some(u), &e),
-        Err(e) => imports_with(s, u, crate::error::status_of(&e), None, vec![e.to_string()], None).await,
+        Err(e) => {
+            imports_with(
+                s,
+                u,
+                crate::error::status_of(&e),
+                None,
+                vec![e.to_string()],
+                (None, FormView::fresh(Fields::default())),
+            )
+            .await
+        }
     }
 }
 

@@ -238,14 +238,9 @@ async fn org_page_with(
 }
 
 fn back_to_org(r: Result<(), StoreError>, ok: &str) -> Response {
-    let enc = |m: &str| {
-        m.bytes()
-            .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
-            .collect::<String>()
-    };
     match r {
-        Ok(()) => Redirect::to(&format!("/org?ok={}", enc(ok))).into_response(),
-        Err(e) => Redirect::to(&format!("/org?err={}", enc(&e.to_string()))).into_response(),
+        Ok(()) => Redirect::to(&crate::pages::with_query("/org", &[("ok", ok)])).into_response(),
+        Err(e) => Redirect::to(&crate::pages::with_query("/org", &[("err", &e.to_string())])).into_response(),
     }
 }
 

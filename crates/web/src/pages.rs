@@ -82,6 +82,11 @@ fn role_flags(user: Option<&SessionUser>) -> minijinja::Value {
     }
 }
 
+/// `path` with a query string of `pairs`, each value encoded (a message after a redirect).
+pub fn with_query(path: &str, pairs: &[(&str, &str)]) -> String {
+    format!("{path}?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
+}
+
 pub fn error_page(s: &AppState, user: Option<&SessionUser>, e: &StoreError) -> Response {
     let status = status_of(e);
     if let StoreError::Internal(d) = e {

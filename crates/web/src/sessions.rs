@@ -19,8 +19,8 @@ use crate::AppState;
 use crate::api::J;
 use crate::auth::{ApiUser, ClientAddr, PageUser, session_cookie};
 use crate::error::{ApiError, ErrorBody, status_of};
-use crate::forms::Fields;
 use crate::forms::RawQuery;
+use crate::forms::{Fields, FormView};
 use crate::pages::{error_page, render};
 
 pub fn api_router() -> OpenApiRouter<AppState> {
@@ -96,7 +96,7 @@ async fn change_password(
     ApiUser(u, token): ApiUser,
     J(b): J<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
-    s.db.change_password(&u, &b.old_password, &b.new_password, &token, s.clock.now()).await?;
+    s.db.change_password(&u, &b.old_password, (&b.new_password, None), &token, s.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -227,7 +227,7 @@ async fn logout_submit(State(s): State<AppState>, PageUser(_, token): PageUser) 
     ([(header::SET_COOKIE, session_cookie("", s.secure_cookies, 0))], Redirect::to("/login")).into_response()
 }
 
-async fn password_with(s: &AppState, u: &SessionUser, status: StatusCode, ok: bool, err: Option<String>) -> Response {
+async fn password_with(s: &AppState, u: &SessionUser, status: StatusCode, ok: bool, f: FormView) -> Response {
     let policy =
         s.db.security_settings().await.ok().and_then(|x| x.password().ok()).map(|p| p.describe()).unwrap_or_default();
     render(
@@ -235,25 +235,22 @@ async fn password_with(s: &AppState, u: &SessionUser, status: StatusCode, ok: bo
         status,
         "password.html",
         Some(u),
-        context! { nav => "password", must_change => u.must_change_password, policy => policy, ok => ok, flash_err => err },
+        context! { nav => "password", must_change => u.must_change_password, policy => policy, ok => ok, f => f.value() },
     )
 }
 
 async fn password_page(State(s): State<AppState>, PageUser(u, _): PageUser, Query(q): RawQuery) -> Response {
-    password_with(&s, &u, StatusCode::OK, q.iter().any(|(k, _)| k == "ok"), None).await
+    let fresh = FormView::fresh(Fields::default());
+    password_with(&s, &u, StatusCode::OK, q.iter().any(|(k, _)| k == "ok"), fresh).await
 }
 
 async fn password_submit(State(s): State<AppState>, PageUser(u, token): PageUser, f: Fields) -> Response {
     let (old, new, again) = (f.s("old_password"), f.s("new_password"), f.s("new_password_again"));
-    let r = if new != again {
-        Err(StoreError::invalid("确认新密码", "两次输入的新密码不一致"))
-    } else {
-        s.db.change_password(&u, &old, &new, &token, s.clock.now()).await
-    };
-    match r {
+    match s.db.change_password(&u, &old, (&new, Some(&again)), &token, s.clock.now()).await {
         Ok(()) => Redirect::to("/password?ok=1").into_response(),
         Err(e @ StoreError::Internal(_)) => error_page(&s, Some(&u), &e),
-        Err(e) => password_with(&s, &u, status_of(&e), false, Some(e.to_string())).await,
+        // Passwords are never sent back to the browser: the form returns with its errors only.
+        Err(e) => password_with(&s, &u, status_of(&e), false, FormView::refused(Fields::default(), &e)).await,
     }
 }
 
@@ -272,6 +269,7 @@ pub(crate) async fn online_with(
     status: StatusCode,
     q: &[(String, String)],
     err: Option<String>,
+    fs: crate::forms::FormView,
 ) -> Response {
     let sessions = match s.db.online_sessions(u, s.clock.now(), s.policy).await {
         Ok(x) => x,
@@ -297,12 +295,12 @@ pub(crate) async fn online_with(
         status,
         "online.html",
         Some(u),
-        context! { nav => "online", sessions => sessions, settings => settings, scopes => scopes, units => units, kinds => kinds, notes => notes, account_lock => account_lock, flash_ok => q.iter().find(|(k, _)| k == "ok").map(|(_, v)| v.clone()), flash_err => err },
+        context! { nav => "online", sessions => sessions, settings => settings, scopes => scopes, units => units, kinds => kinds, notes => notes, account_lock => account_lock, fs => fs.value(), flash_ok => q.iter().find(|(k, _)| k == "ok").map(|(_, v)| v.clone()), flash_err => err },
     )
 }
 
 async fn online_page(State(s): State<AppState>, PageUser(u, _): PageUser, Query(q): RawQuery) -> Response {
-    online_with(&s, &u, StatusCode::OK, &q, None).await
+    online_with(&s, &u, StatusCode::OK, &q, None, FormView::fresh(Fields::default())).await
 }
 
 async fn force_logout_submit(

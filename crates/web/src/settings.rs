@@ -11,12 +11,13 @@ use xietong_storage::StoreError;
 use xietong_storage::auth::SecuritySettings;
 use xietong_storage::scopes::DataScopeChange;
 use xietong_supervision::Role;
+use xietong_supervision::validate::Checks;
 
 use crate::AppState;
 use crate::api::J;
 use crate::auth::{ApiUser, PageUser};
 use crate::error::{ApiError, ErrorBody, status_of};
-use crate::forms::Fields;
+use crate::forms::{Fields, FormView, Unread};
 use crate::pages::error_page;
 use crate::sessions::online_with;
 
@@ -83,29 +84,26 @@ async fn save_data_scope(
 }
 
 async fn security_settings_submit(State(s): State<AppState>, PageUser(u, _): PageUser, f: Fields) -> Response {
-    let num = |k: &str, label: &str| {
-        f.s(k).trim().parse::<i64>().map_err(|_| StoreError::invalid(label, format!("「{}」不是整数", f.s(k).trim())))
-    };
     let r = async {
+        let mut unread = Unread::default();
+        let mut int = |k: &str, label: &str| unread.required_int(&f, k, label);
         let settings = SecuritySettings {
-            password_min_length: num("password_min_length", "密码最小长度")?,
-            password_min_classes: num("password_min_classes", "密码字符类别数")?,
-            lockout_attempts: num("lockout_attempts", "连续失败次数")?,
-            lockout_minutes: num("lockout_minutes", "锁定时长（分钟）")?,
-            login_per_minute: num("login_per_minute", "每分钟登录尝试次数")?,
+            password_min_length: int("password_min_length", "密码最小长度"),
+            password_min_classes: int("password_min_classes", "密码字符类别数"),
+            lockout_attempts: int("lockout_attempts", "连续失败次数"),
+            lockout_minutes: int("lockout_minutes", "锁定时长（分钟）"),
+            login_per_minute: int("login_per_minute", "每分钟登录尝试次数"),
         };
+        u.actor().may_secure()?;
+        settings.check(Checks::with(unread.0))?;
         s.db.save_security_settings(&u, &settings, s.clock.now()).await?;
         s.reload().await
     }
     .await;
     match r {
-        Ok(()) => Redirect::to(&format!(
-            "/online?{}",
-            serde_urlencoded::to_string([("ok", "安全设置已保存")]).unwrap_or_default()
-        ))
-        .into_response(),
+        Ok(()) => Redirect::to(&crate::pages::with_query("/online", &[("ok", "安全设置已保存")])).into_response(),
         Err(e @ (StoreError::Denied(_) | StoreError::Internal(_))) => error_page(&s, Some(&u), &e),
-        Err(e) => online_with(&s, &u, status_of(&e), &[], Some(e.to_string())).await,
+        Err(e) => online_with(&s, &u, status_of(&e), &[], FormView::flash(&e), FormView::refused(f, &e)).await,
     }
 }
 
@@ -138,6 +136,8 @@ async fn data_scope_submit(
         Err(e @ (StoreError::Denied(_) | StoreError::Internal(_) | StoreError::NotFound(_))) => {
             error_page(&s, Some(&u), &e)
         }
-        Err(e) => online_with(&s, &u, status_of(&e), &[], Some(e.to_string())).await,
+        Err(e) => {
+            online_with(&s, &u, status_of(&e), &[], Some(e.to_string()), FormView::fresh(Fields::default())).await
+        }
     }
 }

@@ -801,3 +801,190 @@ where
 {
     futures_util::future::join_all((0..n).map(|_| make())).await
 }
+
+/// The `value` attribute an `<input name=…>` shows, if any.
+fn input_value(html: &str, name: &str) -> Option<String> {
+    let at = html.find(&format!("name=\"{name}\""))?;
+    let tag = &html[at..at + html[at..].find('>')?];
+    Some(tag.split("value=\"").nth(1)?.split('"').next()?.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calendar_security_and_password_forms_answer_every_field() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let before = common::fingerprint(&tdb.db).await;
+
+        // 督办规则: four wrong numbers, four errors at once, each kept as typed; nothing saved.
+        let admin = browser(&app, "admin").await;
+        let token = common::hidden_csrf(&page(&admin, &app, "/calendar").await.1);
+        let form = [
+            ("_csrf", token.as_str()),
+            ("year", "2026"),
+            ("yellow_working_days", "99"),
+            ("notice_after_working_days", "三"),
+            ("ledger_after_working_days", "1"),
+            ("cap_per_week", "0"),
+        ];
+        let (s, _, html) = post(&admin, &app, "/calendar/rules", &form).await;
+        assert_eq!(s, 400);
+        assert!(beside(&html, "黄灯提前工作日").unwrap().contains("应在 0 到 60 之间"));
+        assert!(beside(&html, "逾期后通报预警工作日").unwrap().contains("不是整数"));
+        assert!(beside(&html, "逾期后列入问题台账工作日").unwrap().contains("应大于通报预警工作日"));
+        assert!(beside(&html, "每周催办上限").unwrap().contains("应在 1 到 50 之间"));
+        assert!(html.contains("有 4 处需要修改"));
+        for (k, v) in &form[2..] {
+            assert_eq!(input_value(&html, k).as_deref(), Some(*v), "{k} keeps what was typed");
+        }
+        // 设置某日: no date and no name, both named; the choice 调休上班 kept.
+        let form = [("_csrf", token.as_str()), ("year", "2026"), ("date", ""), ("off", "0"), ("name", " ")];
+        let (s, _, html) = post(&admin, &app, "/calendar/day", &form).await;
+        assert_eq!(s, 400);
+        assert!(beside(&html, "日期").is_some() && beside(&html, "名称").is_some());
+        assert!(html.contains("<option value=\"0\" selected>调休上班"));
+        // 办公时间: refused with what was typed.
+        let form = [("_csrf", token.as_str()), ("year", "2026"), ("spec", "25:00-12:00")];
+        let (s, _, html) = post(&admin, &app, "/calendar/office-hours", &form).await;
+        assert_eq!(s, 400);
+        assert!(beside(&html, "办公时间").is_some());
+        assert_eq!(input_value(&html, "spec").as_deref(), Some("25:00-12:00"));
+
+        // 安全设置: five wrong values, five errors at once, kept.
+        let sec = browser(&app, "anquan").await;
+        let token = common::hidden_csrf(&page(&sec, &app, "/online").await.1);
+        let form = [
+            ("_csrf", token.as_str()),
+            ("password_min_length", "6"),
+            ("password_min_classes", "5"),
+            ("lockout_attempts", "x"),
+            ("lockout_minutes", "0"),
+            ("login_per_minute", "1000"),
+        ];
+        let (s, _, html) = post(&sec, &app, "/security-settings", &form).await;
+        assert_eq!(s, 400);
+        assert!(html.contains("有 5 处需要修改"), "every setting at once");
+        for f in ["密码最小长度", "密码字符类别数", "连续失败次数", "锁定时长（分钟）", "每分钟登录尝试次数"]
+        {
+            assert!(beside(&html, f).is_some(), "{f} named beside its field");
+        }
+        for (k, v) in &form[1..] {
+            assert_eq!(input_value(&html, k).as_deref(), Some(*v), "{k} keeps what was typed");
+        }
+
+        // 修改密码: a wrong old password, a weak new one and a different confirmation, all named at
+        // once; no password is sent back to the browser.
+        let lly = browser(&app, "jsj_lly").await;
+        let token = common::hidden_csrf(&page(&lly, &app, "/password").await.1);
+        let form = [
+            ("_csrf", token.as_str()),
+            ("old_password", "wrong-old-1"),
+            ("new_password", "short7"),
+            ("new_password_again", "short8"),
+        ];
+        let (s, _, html) = post(&lly, &app, "/password", &form).await;
+        assert_eq!(s, 400);
+        assert_eq!(beside(&html, "原密码").as_deref(), Some("不正确"));
+        assert!(beside(&html, "新密码").unwrap().contains("至少"));
+        assert_eq!(beside(&html, "确认新密码").as_deref(), Some("两次输入的新密码不一致"));
+        assert!(!html.contains("wrong-old-1") && !html.contains("short7"), "passwords are not sent back");
+        assert_eq!(common::fingerprint(&tdb.db).await, before, "nothing changed");
+        tdb.cleanup().await;
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_decomposition_and_docking_forms_answer_every_field() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let api = Client::login(&app, "duchaju").await;
+        let before = common::fingerprint(&tdb.db).await;
+
+        // 清单 import: no name, no 文号, a future 来源日期 and no file, all named; the rest kept.
+        let sup = browser(&app, "duchaju").await;
+        let html = page(&sup, &app, "/imports").await.1;
+        let (token, category) = (common::hidden_csrf(&html), first_option(&html, "category_id"));
+        let form = reqwest::multipart::Form::new()
+            .text("name", "")
+            .text("doc_no", " ")
+            .text("source_date", "2026-12-01")
+            .text("category_id", category.clone())
+            .text("description", "防汛隐患整改事项")
+            .part("file", reqwest::multipart::Part::bytes(vec![]).file_name(""));
+        let url = app.url(&format!("/imports/list?_csrf={}", urlencode(&token)));
+        let r = sup.post(&url).multipart(form).send().await.unwrap();
+        assert_eq!(r.status(), 400);
+        let html = r.text().await.unwrap();
+        assert_eq!(beside(&html, "清单名称").as_deref(), Some("不能为空"));
+        assert_eq!(beside(&html, "清单文号").as_deref(), Some("不能为空"));
+        assert_eq!(beside(&html, "来源日期").as_deref(), Some("不能晚于今天"));
+        assert_eq!(beside(&html, "文件").as_deref(), Some("请选择要上传的文件"));
+        assert_eq!(input_value(&html, "source_date").as_deref(), Some("2026-12-01"));
+        assert_eq!(input_value(&html, "description").as_deref(), Some("防汛隐患整改事项"));
+        assert!(selected(&html, "category_id", &category));
+        assert_eq!(common::fingerprint(&tdb.db).await, before, "nothing imported");
+
+        // 分解: two rows, three errors, each beside its row; both rows come back as sent.
+        let lly = Client::login(&app, "jsj_lly").await;
+        let jsj = api.unit_id("jsj").await;
+        let task = json!({"title": "表单测试任务：分解", "source_kind": "meeting", "doc_no": "表单〔2026〕9号",
+            "source_date": "2026-11-20", "lead_unit_id": jsj, "report_cycle": "weekly", "deadline": "2026-12-18",
+            "assign_now": true});
+        let (s, v) = api.post("/api/tasks", task).await;
+        assert_eq!(s, 201, "{v}");
+        let id = v["id"].as_i64().unwrap();
+        assert_eq!(lly.act(id, "receive", json!({})).await.0, 200);
+        let person = lly.get(&format!("/api/people?unit_id={jsj}")).await.1[0]["id"].to_string();
+        let web = browser(&app, "jsj_lly").await;
+        let token = common::hidden_csrf(&page(&web, &app, &format!("/tasks/{id}")).await.1);
+        let jsj_s = jsj.to_string();
+        let form = [
+            ("_csrf", token.as_str()),
+            ("sub_title", ""),
+            ("sub_dept", jsj_s.as_str()),
+            ("sub_person", person.as_str()),
+            ("sub_deadline", "2026-12-19"),
+            ("sub_title", "拟定整治方案"),
+            ("sub_dept", jsj_s.as_str()),
+            ("sub_person", person.as_str()),
+            ("sub_deadline", "2027-01-08"),
+        ];
+        let before_sub = count(&tdb.db, "subtasks").await;
+        let (s, _, html) = post(&web, &app, &format!("/tasks/{id}/actions/decompose"), &form).await;
+        assert_eq!(s, 400);
+        assert_eq!(beside(&html, "第1项子任务的名称").as_deref(), Some("不能为空"));
+        assert!(beside(&html, "第1项子任务的完成时限").unwrap().contains("2026-12-19 是"));
+        assert!(beside(&html, "第2项子任务的完成时限").unwrap().contains("不能晚于任务办理期限"));
+        assert_eq!(html.matches("class=\"sub-row\"").count(), 2, "both rows come back");
+        assert!(html.contains("value=\"拟定整治方案\"") && html.contains("value=\"2027-01-08\""));
+        assert_eq!(count(&tdb.db, "subtasks").await, before_sub, "no row written");
+
+        // 对接: 立项督办 with nothing filled in names every field; 终止 without a reason keeps the 说明.
+        let tech = Client::login(&app, "kejiju").await;
+        let open = tech.get("/api/dockings").await.1;
+        let docking = open
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| !matches!(d["stage"].as_str(), Some("concluded" | "terminated")))
+            .expect("an open docking in the demo")["id"]
+            .as_i64()
+            .unwrap();
+        let path = format!("/docking/dockings/{docking}");
+        let token = common::hidden_csrf(&page(&sup, &app, &path).await.1);
+        let form = [("_csrf", token.as_str()), ("title", " "), ("doc_no", ""), ("lead_unit_id", ""), ("deadline", "")];
+        let (s, _, html) = post(&sup, &app, &format!("{path}/tasks"), &form).await;
+        assert_eq!(s, 400);
+        for f in ["任务名称", "文号", "牵头单位", "办理期限"] {
+            assert!(beside(&html, f).is_some(), "{f} named: {}", &html[html.find("form-task").unwrap_or(0)..][..800]);
+        }
+        let tech_web = browser(&app, "kejiju").await;
+        let token = common::hidden_csrf(&page(&tech_web, &app, &path).await.1);
+        let form = [("_csrf", token.as_str()), ("to", "terminated"), ("note", "企业暂缓投入"), ("reason", "")];
+        let (s, _, html) = post(&tech_web, &app, &format!("{path}/move"), &form).await;
+        assert_eq!(s, 400);
+        assert_eq!(beside(&html, "终止原因").as_deref(), Some("终止对接须写明原因"));
+        assert_eq!(input_value(&html, "note").as_deref(), Some("企业暂缓投入"));
+        assert!(html.contains("value=\"terminated\" checked"), "终止 stays chosen");
+        tdb.cleanup().await;
+    });
+}

@@ -21,7 +21,7 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use xietong_docking::pipeline::{Stage, check_move};
 use xietong_supervision::Role;
-use xietong_supervision::validate::{optional_multiline, required_text};
+use xietong_supervision::validate::{Checks, optional_multiline, required_text};
 
 use crate::audit::{Change, append};
 use crate::auth::SessionUser;
@@ -398,10 +398,18 @@ impl Db {
     /// Move a docking to the next stage, or end it (终止 with a reason). Only the 科技局.
     pub async fn move_docking(&self, u: &SessionUser, id: i64, m: &MoveDocking, now: NaiveDateTime) -> Result<Stage> {
         must_be_bureau(u, "推进对接")?;
-        let to = Stage::from_code(m.to.trim())
-            .ok_or_else(|| StoreError::invalid("目标阶段", format!("「{}」不是对接阶段", m.to)))?;
-        let note = optional_multiline("说明", &m.note, 1000)?.unwrap_or_default();
-        let reason = optional_multiline("终止原因", &m.reason, 500)?.unwrap_or_default();
+        // Every field's error at once.
+        let mut c = Checks::new();
+        let to = Stage::from_code(m.to.trim());
+        if to.is_none() {
+            c.fail("目标阶段", format!("「{}」不是对接阶段", m.to));
+        }
+        let note = c.take(optional_multiline("说明", &m.note, 1000));
+        let reason = c.take(optional_multiline("终止原因", &m.reason, 500));
+        if to == Some(Stage::Terminated) && reason.as_ref().is_some_and(|r| r.is_none()) {
+            c.fail("终止原因", "终止对接须写明原因");
+        }
+        let (to, note, reason) = c.done(|| Some((to?, note?.unwrap_or_default(), reason?.unwrap_or_default())))?;
         let mut tx = self.begin().await?;
         crate::locks::lock_row(&mut tx, crate::locks::Locked::Dockings, id).await?;
         let r = sqlx::query("SELECT stage, furthest FROM dockings WHERE id = $1")
@@ -525,7 +533,7 @@ impl Db {
         u: &SessionUser,
         ctx: &Ctx<'_>,
         docking_id: i64,
-        n: &NewTask,
+        (n, pre): (&NewTask, Vec<xietong_supervision::FieldError>),
     ) -> Result<i64> {
         let mut tx = self.begin().await?;
         let r = sqlx::query(
@@ -547,7 +555,8 @@ impl Db {
             n.description = format!("产学研对接「{title}」处于「{}」阶段，督办推进。", stage.label_zh());
         }
         n.assign_now = true;
-        let task = self.create_task_in(&mut tx, u, ctx, &n).await?;
+        // `pre`: fields the form could not read, answered with every other field's error.
+        let task = self.create_task_checked(&mut tx, u, ctx, &n, pre).await?;
         event(
             &mut tx,
             docking_id,

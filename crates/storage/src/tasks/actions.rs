@@ -111,46 +111,49 @@ impl Db {
                     .await?;
             }
             Command::Decompose { subtasks, comment: c } => {
-                comment = optional_multiline("分解说明", c, 1000)?.unwrap_or_default();
+                // Every row's errors at once; nothing is written unless every row is right.
+                let mut checks = Checks::new();
+                comment = checks.take(optional_multiline("分解说明", c, 1000)).flatten().unwrap_or_default();
                 if subtasks.is_empty() {
-                    return Err(StoreError::invalid("子任务", "至少分解出一项子任务，写明责任科室、责任人和完成时限"));
+                    checks.fail("子任务", "至少分解出一项子任务，写明责任科室、责任人和完成时限");
                 }
                 let allowed_depts = crate::org::unit_and_descendants(&mut *tx, t.lead_unit_id).await?;
                 let co: Vec<i64> = d.co_units.iter().map(|c| c.id).collect();
+                let mut rows = vec![];
                 for (i, s) in subtasks.iter().enumerate() {
                     let row = i + 1;
-                    let title = required_text(&format!("第{row}项子任务的名称"), &s.title, 200)?;
+                    let title = checks.take(required_text(&format!("第{row}项子任务的名称"), &s.title, 200));
+                    let dept_field = format!("第{row}项子任务的责任科室");
                     if !allowed_depts.contains(&s.dept_unit_id) && !co.contains(&s.dept_unit_id) {
-                        return Err(StoreError::invalid(
-                            &format!("第{row}项子任务的责任科室"),
-                            "须为牵头单位、其内设科室或配合单位",
-                        ));
+                        checks.fail(&dept_field, "须为牵头单位、其内设科室或配合单位");
                     }
                     let p = sqlx::query("SELECT unit_id FROM people WHERE id = $1")
                         .bind(s.person_id)
                         .fetch_optional(&mut *tx)
                         .await?;
+                    let person_field = format!("第{row}项子任务的责任人");
                     match p {
-                        None => {
-                            return Err(StoreError::invalid(
-                                &format!("第{row}项子任务的责任人"),
-                                format!("编号 {} 的人员不存在", s.person_id),
-                            ));
-                        }
+                        None => checks.fail(&person_field, format!("编号 {} 的人员不存在", s.person_id)),
                         Some(p) if p.i("unit_id")? != s.dept_unit_id => {
-                            return Err(StoreError::invalid(&format!("第{row}项子任务的责任人"), "不属于所选责任科室"));
+                            checks.fail(&person_field, "不属于所选责任科室")
                         }
                         _ => {}
                     }
                     let field = format!("第{row}项子任务的完成时限");
-                    let dl = deadline_on_working_day(ctx.cal, &field, parse_date(&field, s.deadline.trim())?)?;
-                    if dl > t.deadline {
-                        return Err(StoreError::invalid(
-                            &field,
-                            format!("不能晚于任务办理期限（{}）", t.deadline.format("%Y-%m-%d")),
-                        ));
+                    let dl = checks
+                        .take(xietong_supervision::validate::date(&field, s.deadline.trim()))
+                        .and_then(|day| checks.take(deadline_on_working_day(ctx.cal, &field, day)));
+                    if let Some(dl) = dl {
+                        if dl > t.deadline {
+                            checks.fail(&field, format!("不能晚于任务办理期限（{}）", t.deadline.format("%Y-%m-%d")));
+                        }
+                        checks.take(deadline_after(&field, dl, now, "当前时间"));
                     }
-                    deadline_after(&field, dl, now, "当前时间")?;
+                    rows.push((title, dl, s));
+                }
+                checks.finish()?;
+                for (title, dl, s) in rows {
+                    let (Some(title), Some(dl)) = (title, dl) else { continue };
                     sqlx::query(
                         "INSERT INTO subtasks (task_id, title, dept_unit_id, person_id, deadline, progress, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 0, $6, $6)",
                     )

@@ -224,31 +224,44 @@ async fn achievement_page(
     Path(id): Path<i64>,
     Query(q): RawQuery,
 ) -> Response {
-    if let Err(e) = may_read_libraries(&u) {
-        return error_page(&s, Some(&u), &e);
+    achievement_with(&s, &u, id, (StatusCode::OK, None), &q, FormView::fresh(F::default())).await
+}
+
+/// An achievement's page; `review` is the review form (sent back refused, or fresh).
+pub(crate) async fn achievement_with(
+    s: &AppState,
+    u: &SessionUser,
+    id: i64,
+    (status, err): (StatusCode, Option<String>),
+    q: &[(String, String)],
+    review: FormView,
+) -> Response {
+    if let Err(e) = may_read_libraries(u) {
+        return error_page(s, Some(u), &e);
     }
-    let a = match s.db.achievement_for(&u, id).await {
+    let a = match s.db.achievement_for(u, id).await {
         Ok(a) => a,
-        Err(e) => return error_page(&s, Some(&u), &e),
+        Err(e) => return error_page(s, Some(u), &e),
     };
-    let history = s.db.review_history(&u, Library::Achievement, id).await.unwrap_or_default();
+    let history = s.db.review_history(u, Library::Achievement, id).await.unwrap_or_default();
     let experts = s.db.experts_of_achievement(id).await.unwrap_or_default();
     let matches = if a.status == "published" {
-        match s.db.match_achievement(&u, id, 10).await {
+        match s.db.match_achievement(u, id, 10).await {
             Ok(m) => Some(m),
-            Err(e) => return error_page(&s, Some(&u), &e),
+            Err(e) => return error_page(s, Some(u), &e),
         }
     } else {
         None
     };
     let status_label = ReviewStatus::from_code(&a.status).map(|x| x.label_zh()).unwrap_or("—");
     page(
-        &s,
-        &u,
-        StatusCode::OK,
+        s,
+        u,
+        status,
         "docking_achievement.html",
         "achievements",
-        context! { a => a, status_label => status_label, history => history, experts => experts, matches => matches, lib => "achievement", flash_ok => ok_msg(&q) },
+        context! { a => a, status_label => status_label, history => history, experts => experts, matches => matches,
+        lib => "achievement", flash_ok => ok_msg(q), flash_err => err, fv => review.value() },
     )
 }
 

@@ -25,7 +25,7 @@ use crate::docking::contracts::new_contract;
 use crate::docking::hub::{CreatedResp, created, may_read_libraries, ok_msg, page, refused, with_ok};
 use crate::error::{ApiError, ErrorBody, status_of};
 use crate::forms::RawQuery;
-use crate::forms::{Fields as F, FormView};
+use crate::forms::{Fields as F, FormView, Unread};
 use crate::pages::error_page;
 
 pub fn api_router() -> OpenApiRouter<AppState> {
@@ -159,7 +159,7 @@ async fn docking_task(
     J(n): J<NewTask>,
 ) -> CreatedResp {
     let snap = s.snapshot();
-    created(s.db.raise_docking_task(&u, &snap.ctx(), id, &n).await?)
+    created(s.db.raise_docking_task(&u, &snap.ctx(), id, (&n, vec![])).await?)
 }
 
 // --- dockings ----------------------------------------------------------------------------------
@@ -224,7 +224,7 @@ async fn docking_with(
     status: StatusCode,
     q: &[(String, String)],
     err: Option<String>,
-    form: FormView,
+    sent: Option<(DockingForm, FormView)>,
 ) -> Response {
     if let Err(e) = may_read_libraries(u) {
         return error_page(s, Some(u), &e);
@@ -247,6 +247,11 @@ async fn docking_with(
     let contract_ids: Vec<i64> = d.contracts.iter().map(|c| c.id).collect();
     let activity_files = crate::attachments::files_by_record(s, "docking_activity", &activity_ids).await;
     let contract_files = crate::attachments::files_by_record(s, "contract", &contract_ids).await;
+    // Each form of the page shows its own values and errors: only the one sent comes back filled.
+    let mut forms = vec![FormView::fresh(F::default()); 4];
+    if let Some((which, view)) = sent {
+        forms[which as usize] = view;
+    }
     page(
         s,
         u,
@@ -254,7 +259,8 @@ async fn docking_with(
         "docking_docking.html",
         "dockings",
         context! { x => d, activity_files => activity_files, contract_files => contract_files, may_share => may_share, units => units, contract_kinds => kinds, activity_kinds => ACTIVITY_KINDS, today => s.clock.now().date().to_string(),
-        flash_err => err, flash_ok => ok_msg(q), f => form.value() },
+        flash_err => err, flash_ok => ok_msg(q), fm => forms[0].clone().value(), fc => forms[1].clone().value(),
+        fa => forms[2].clone().value(), ft => forms[3].clone().value() },
     )
 }
 
@@ -264,15 +270,31 @@ async fn docking_page(
     Path(id): Path<i64>,
     Query(q): RawQuery,
 ) -> Response {
-    docking_with(&s, &u, id, StatusCode::OK, &q, None, FormView::fresh(F::default())).await
+    docking_with(&s, &u, id, StatusCode::OK, &q, None, None).await
 }
 
-async fn docking_done(s: &AppState, u: &SessionUser, id: i64, r: Result<String, StoreError>, f: &F) -> Response {
+/// The forms of the 对接 page, in the order `docking_with` lays them out.
+#[derive(Clone, Copy)]
+enum DockingForm {
+    Move = 0,
+    Contract = 1,
+    Activity = 2,
+    Task = 3,
+}
+
+async fn docking_done(
+    s: &AppState,
+    u: &SessionUser,
+    id: i64,
+    r: Result<String, StoreError>,
+    (which, f): (DockingForm, &F),
+) -> Response {
     match r {
         Ok(msg) => with_ok(&format!("/docking/dockings/{id}"), &msg),
         Err(e) if refused(s, u, &e) => error_page(s, Some(u), &e),
         Err(e) => {
-            docking_with(s, u, id, status_of(&e), &[], FormView::flash(&e), FormView::refused(f.clone(), &e)).await
+            let sent = Some((which, FormView::refused(f.clone(), &e)));
+            docking_with(s, u, id, status_of(&e), &[], FormView::flash(&e), sent).await
         }
     }
 }
@@ -280,7 +302,7 @@ async fn docking_done(s: &AppState, u: &SessionUser, id: i64, r: Result<String, 
 async fn docking_move(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>, f: F) -> Response {
     let m = MoveDocking { to: f.s("to"), note: f.s("note"), reason: f.s("reason") };
     let r = s.db.move_docking(&u, id, &m, s.clock.now()).await.map(|st| format!("已进入「{}」", st.label_zh()));
-    docking_done(&s, &u, id, r, &f).await
+    docking_done(&s, &u, id, r, (DockingForm::Move, &f)).await
 }
 
 async fn activity_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>, f: F) -> Response {
@@ -293,7 +315,7 @@ async fn activity_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Pa
         summary: f.s("summary"),
     };
     let r = s.db.add_activity(&u, Some(id), &n, s.clock.now()).await.map(|_| "已登记对接活动".to_string());
-    docking_done(&s, &u, id, r, &f).await
+    docking_done(&s, &u, id, r, (DockingForm::Activity, &f)).await
 }
 
 async fn docking_contract_submit(
@@ -308,7 +330,7 @@ async fn docking_contract_submit(
     }
     .await
     .map(|_| "技术合同已登记".to_string());
-    docking_done(&s, &u, id, r, &f).await
+    docking_done(&s, &u, id, r, (DockingForm::Contract, &f)).await
 }
 
 async fn docking_share(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>, f: F) -> Response {
@@ -316,7 +338,7 @@ async fn docking_share(State(s): State<AppState>, PageUser(u, _): PageUser, Path
         s.db.share_contact(&u, id, s.clock.now())
             .await
             .map(|_| "已记录专家同意，对接企业现可查看其联系方式".to_string());
-    docking_done(&s, &u, id, r, &f).await
+    docking_done(&s, &u, id, r, (DockingForm::Move, &f)).await
 }
 
 async fn docking_task_submit(
@@ -326,21 +348,24 @@ async fn docking_task_submit(
     f: F,
 ) -> Response {
     let snap = s.snapshot();
-    let r = async {
-        let n = NewTask {
-            title: f.s("title"),
-            source_kind: "instruction".into(),
-            doc_no: f.s("doc_no"),
-            source_title: "产学研对接督办".into(),
-            source_date: snap.now.date().to_string(),
-            lead_unit_id: f.id("lead_unit_id", "牵头单位")?.ok_or_else(|| StoreError::invalid("牵头单位", "请选择"))?,
-            report_cycle: "weekly".into(),
-            deadline: f.s("deadline"),
-            ..Default::default()
-        };
-        s.db.raise_docking_task(&u, &snap.ctx(), id, &n).await
+    let mut unread = Unread::default();
+    let lead = unread.id(&f, "lead_unit_id", "牵头单位");
+    if lead.is_none() && !unread.0.iter().any(|e| e.field == "牵头单位") {
+        unread.0.push(xietong_supervision::FieldError::new("牵头单位", "请选择"));
     }
-    .await
-    .map(|t| format!("已立项督办（任务 {t}），已交办牵头单位"));
-    docking_done(&s, &u, id, r, &f).await
+    let n = NewTask {
+        title: f.s("title"),
+        source_kind: "instruction".into(),
+        doc_no: f.s("doc_no"),
+        source_title: "产学研对接督办".into(),
+        source_date: snap.now.date().to_string(),
+        // Unread (its error is in `unread`), so never looked up.
+        lead_unit_id: lead.unwrap_or(0),
+        report_cycle: "weekly".into(),
+        deadline: f.s("deadline"),
+        ..Default::default()
+    };
+    let r = s.db.raise_docking_task(&u, &snap.ctx(), id, (&n, unread.0)).await;
+    let r = r.map(|t| format!("已立项督办（任务 {t}），已交办牵头单位"));
+    docking_done(&s, &u, id, r, (DockingForm::Task, &f)).await
 }

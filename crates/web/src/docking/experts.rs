@@ -165,29 +165,42 @@ async fn expert_page(
     Path(id): Path<i64>,
     Query(q): RawQuery,
 ) -> Response {
-    if let Err(e) = may_read_libraries(&u) {
-        return error_page(&s, Some(&u), &e);
+    expert_with(&s, &u, id, (StatusCode::OK, None), &q, FormView::fresh(F::default())).await
+}
+
+/// An expert's page; `review` is the review form (sent back refused, or fresh).
+pub(crate) async fn expert_with(
+    s: &AppState,
+    u: &SessionUser,
+    id: i64,
+    (status, err): (StatusCode, Option<String>),
+    q: &[(String, String)],
+    review: FormView,
+) -> Response {
+    if let Err(e) = may_read_libraries(u) {
+        return error_page(s, Some(u), &e);
     }
-    let x = match s.db.list_experts_for(&u, None).await.map(|l| l.into_iter().find(|x| x.id == id)) {
+    let x = match s.db.list_experts_for(u, None).await.map(|l| l.into_iter().find(|x| x.id == id)) {
         Ok(Some(x)) => x,
         Ok(None) => {
             return error_page(
-                &s,
-                Some(&u),
+                s,
+                Some(u),
                 &StoreError::NotFound(format!("专家库中没有编号 {id} 的专家，或您无权查看")),
             );
         }
-        Err(e) => return error_page(&s, Some(&u), &e),
+        Err(e) => return error_page(s, Some(u), &e),
     };
-    let history = s.db.review_history(&u, Library::Expert, id).await.unwrap_or_default();
+    let history = s.db.review_history(u, Library::Expert, id).await.unwrap_or_default();
     let matches =
-        if x.review.status == ReviewStatus::Published { s.db.match_expert(&u, id, 10).await.ok() } else { None };
+        if x.review.status == ReviewStatus::Published { s.db.match_expert(u, id, 10).await.ok() } else { None };
     page(
-        &s,
-        &u,
-        StatusCode::OK,
+        s,
+        u,
+        status,
         "docking_expert.html",
         "experts",
-        context! { x => x, history => history, matches => matches, lib => "expert", flash_ok => ok_msg(&q) },
+        context! { x => x, history => history, matches => matches, lib => "expert", flash_ok => ok_msg(q),
+        flash_err => err, fv => review.value() },
     )
 }

@@ -180,7 +180,7 @@ pub(crate) async fn problem_with(
     status: StatusCode,
     q: &[(String, String)],
     err: Option<String>,
-    form: Option<FormView>,
+    (form, review): (Option<FormView>, Option<FormView>),
 ) -> Response {
     if let Err(e) = may_read_libraries(u) {
         return error_page(s, Some(u), &e);
@@ -225,7 +225,8 @@ pub(crate) async fn problem_with(
         "problems",
         context! { p => p, history => history, matches => matches, may_dock => may_dock, may_resubmit => may_resubmit, modes => COOPERATION_MODES,
         lib => "problem", flash_err => err, flash_ok => ok_msg(q), industry_hits => industry_hits(&form),
-        industry_list => crate::docking::industries::datalist(), f => form.value() },
+        industry_list => crate::docking::industries::datalist(), f => form.value(),
+        fv => review.unwrap_or_else(|| FormView::fresh(F::default())).value() },
     )
 }
 
@@ -235,12 +236,12 @@ async fn problem_page(
     Path(id): Path<i64>,
     Query(q): RawQuery,
 ) -> Response {
-    problem_with(&s, &u, id, StatusCode::OK, &q, None, None).await
+    problem_with(&s, &u, id, StatusCode::OK, &q, None, (None, None)).await
 }
 
 async fn problem_resubmit(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>, f: F) -> Response {
     if f.opt("find_industry").is_some() {
-        return problem_with(&s, &u, id, StatusCode::OK, &[], None, Some(FormView::kept(f))).await;
+        return problem_with(&s, &u, id, StatusCode::OK, &[], None, (Some(FormView::kept(f)), None)).await;
     }
     let r = async {
         let mut n = new_problem(&f)?;
@@ -255,7 +256,7 @@ async fn problem_resubmit(State(s): State<AppState>, PageUser(u, _): PageUser, P
         Err(e) if refused(&s, &u, &e) => error_page(&s, Some(&u), &e),
         Err(e) => {
             let form = FormView::refused(chosen(f), &e);
-            problem_with(&s, &u, id, status_of(&e), &[], FormView::flash(&e), Some(form)).await
+            problem_with(&s, &u, id, status_of(&e), &[], FormView::flash(&e), (Some(form), None)).await
         }
     }
 }

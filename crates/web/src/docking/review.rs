@@ -16,11 +16,13 @@ use xietong_storage::libraries::{Library, ReviewEvent, ReviewItem};
 use crate::AppState;
 use crate::api::J;
 use crate::auth::{ApiUser, PageUser};
+use crate::docking::achievements::achievement_with;
+use crate::docking::experts::expert_with;
 use crate::docking::hub::{may_read_libraries, ok_msg, page, refused, with_ok};
 use crate::docking::problems::problem_with;
 use crate::error::{ApiError, ErrorBody, status_of};
-use crate::forms::Fields as F;
 use crate::forms::RawQuery;
+use crate::forms::{Fields as F, FormView};
 use crate::pages::error_page;
 
 pub fn api_router() -> OpenApiRouter<AppState> {
@@ -124,10 +126,15 @@ async fn review_submit(
     match r {
         Ok(st) => with_ok(&back, &format!("审核完成：{}", st.label_zh())),
         Err(e) if refused(&s, &u, &e) => error_page(&s, Some(&u), &e),
-        // The record page shows the refusal (a return without a reason, a step out of order).
-        Err(e) => match lib {
-            Library::Problem => problem_with(&s, &u, id, status_of(&e), &[], Some(e.to_string()), None).await,
-            _ => error_page(&s, Some(&u), &e),
-        },
+        // The record page again, its review form as sent with every error beside its field (a return
+        // without a reason), or the refusal above it (a step another reviewer took first).
+        Err(e) => {
+            let (answer, form) = ((status_of(&e), FormView::flash(&e)), FormView::refused(f, &e));
+            match lib {
+                Library::Problem => problem_with(&s, &u, id, answer.0, &[], answer.1, (None, Some(form))).await,
+                Library::Expert => expert_with(&s, &u, id, answer, &[], form).await,
+                Library::Achievement => achievement_with(&s, &u, id, answer, &[], form).await,
+            }
+        }
     }
 }

@@ -13,8 +13,8 @@ use utoipa_axum::routes;
 use xietong_storage::StoreError;
 use xietong_storage::auth::SessionUser;
 use xietong_storage::tasks::{Command, NewSubtask};
-use xietong_supervision::Role;
 use xietong_supervision::validate::{optional_multiline, required_multiline};
+use xietong_supervision::{FieldError, Role};
 
 use crate::AppState;
 use crate::api::J;
@@ -149,6 +149,8 @@ pub(crate) struct Typed {
     pub(crate) confirm_large: bool,
     /// Each refused field's error, shown beside it.
     pub(crate) errors: Vec<xietong_supervision::FieldError>,
+    /// The decomposition rows as sent (`title`, `dept`, `person`, `deadline`), to show them again.
+    pub(crate) sub_rows: Vec<std::collections::BTreeMap<&'static str, String>>,
 }
 
 async fn task_page_with(
@@ -228,7 +230,7 @@ pub(crate) async fn task_page_typed(
             crate::forms::Fields(typed.fields.clone().into_iter().collect()),
             &StoreError::Fields(xietong_supervision::validate::FieldErrors(typed.errors.clone())),
         ).value(),
-        typed_action => typed.action, typed => typed.fields, typed_orphan => typed_orphan,
+        typed_action => typed.action, typed => typed.fields, sub_rows => typed.sub_rows, typed_orphan => typed_orphan,
         typed_indicator => typed.indicator, confirm_large => typed.confirm_large,
         evidence => evidence, sources => sources, may_attach_sources => u.role == Role::Supervisor,
         completion_evidence => completion_evidence },
@@ -276,24 +278,31 @@ pub(crate) fn action_body(form: &[(String, String)]) -> Result<ActionBody, Store
         None
     } else {
         let (depts, people, deadlines) = (all("sub_dept"), all("sub_person"), all("sub_deadline"));
+        // A choice a row could not read is named with every other row's (all at once).
+        let mut unread = vec![];
         let mut out = vec![];
         for (i, title) in titles.iter().enumerate() {
             let row = i + 1;
-            let pick = |v: &Vec<String>, label: &str| -> Result<i64, StoreError> {
+            let mut pick = |v: &Vec<String>, label: &str| -> i64 {
                 let f = format!("第{row}项子任务的{label}");
-                let x = v
-                    .get(i)
-                    .map(|s| s.trim())
-                    .filter(|s| !s.is_empty())
-                    .ok_or_else(|| StoreError::invalid(&f, "不能为空"))?;
-                x.parse::<i64>().map_err(|_| StoreError::invalid(&f, "选择无效"))
+                match v.get(i).map(|s| s.trim()).filter(|s| !s.is_empty()) {
+                    None => unread.push(FieldError::new(&f, "不能为空")),
+                    Some(x) => match x.parse::<i64>() {
+                        Ok(id) => return id,
+                        Err(_) => unread.push(FieldError::new(&f, "选择无效")),
+                    },
+                }
+                0
             };
             out.push(NewSubtask {
                 title: title.clone(),
-                dept_unit_id: pick(&depts, "责任科室")?,
-                person_id: pick(&people, "责任人")?,
+                dept_unit_id: pick(&depts, "责任科室"),
+                person_id: pick(&people, "责任人"),
                 deadline: deadlines.get(i).cloned().unwrap_or_default(),
             });
+        }
+        if !unread.is_empty() {
+            return Err(xietong_supervision::validate::FieldErrors(unread).into());
         }
         Some(out)
     };
@@ -344,11 +353,26 @@ async fn task_action(
             error_page(&s, Some(&u), &e)
         }
         Err(e) => {
+            let sub_rows = sub_rows(&form);
             let fields = form.into_iter().filter(|(k, _)| KEPT.contains(&k.as_str())).collect();
-            let typed = Typed { action, fields, ..Typed::default() };
+            let typed = Typed { action, fields, errors: e.field_errors(), sub_rows, ..Typed::default() };
             task_page_typed(&s, &u, id, None, Some((status_of(&e), e.to_string())), typed).await
         }
     }
+}
+
+/// The decomposition rows of a sent form, each as its four fields.
+fn sub_rows(form: &[(String, String)]) -> Vec<std::collections::BTreeMap<&'static str, String>> {
+    let all = |k: &str| form.iter().filter(|(kk, _)| kk == k).map(|(_, v)| v.clone()).collect::<Vec<_>>();
+    let cols = [
+        ("title", all("sub_title")),
+        ("dept", all("sub_dept")),
+        ("person", all("sub_person")),
+        ("deadline", all("sub_deadline")),
+    ];
+    (0..cols[0].1.len())
+        .map(|i| cols.iter().map(|(k, v)| (*k, v.get(i).cloned().unwrap_or_default())).collect())
+        .collect()
 }
 
 /// The fields of the task page's forms shown again after a refusal.

@@ -80,19 +80,20 @@ async fn tasks_page(
     axum::extract::Query(raw): axum::extract::Query<Vec<(String, String)>>,
 ) -> Response {
     let get = |k: &str| raw.iter().find(|(kk, v)| kk == k && !v.is_empty()).map(|(_, v)| v.clone());
-    let num = |k: &str| -> Result<Option<i64>, StoreError> {
-        get(k).map(|v| v.parse::<i64>().map_err(|_| StoreError::invalid(k, format!("「{v}」不是数字")))).transpose()
+    // Named in Chinese: the error page shows the field to the person who followed the link.
+    let num = |k: &str, label: &str| -> Result<Option<i64>, StoreError> {
+        get(k).map(|v| v.parse::<i64>().map_err(|_| StoreError::invalid(label, format!("「{v}」不是数字")))).transpose()
     };
     let f = match (|| -> Result<TaskFilter, StoreError> {
         Ok(TaskFilter {
             status: get("status"),
             light: get("light"),
-            lead_unit_id: num("lead_unit_id")?,
-            category_id: num("category_id")?,
+            lead_unit_id: num("lead_unit_id", "牵头单位")?,
+            category_id: num("category_id", "工作类别")?,
             source_kind: get("source_kind"),
             q: get("q"),
             area: get("area"),
-            page: num("page")?,
+            page: num("page", "页码")?,
             page_size: None,
         })
     })() {
