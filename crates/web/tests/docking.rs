@@ -348,9 +348,9 @@ async fn a_docking_reaches_a_contract_and_the_dashboard_total_moves() {
         let (_, detail) = tech.get(&format!("/api/dockings/{d}")).await;
         assert!(detail["events"].as_array().unwrap().iter().any(|e| e["task_id"] == t), "{detail}");
 
-        // Ending needs a reason; nothing moves after the end.
+        // Ending needs a reason (a field left empty: 400 naming it); nothing moves after the end.
         let (s, v) = tech.post(&format!("/api/dockings/{d}/move"), mv("terminated")).await;
-        assert_eq!(s, 409, "{v}");
+        assert_eq!((s, v["field"].as_str()), (400, Some("终止原因")), "{v}");
         let (s, _) = tech
             .post(
                 &format!("/api/dockings/{d}/move"),
