@@ -10,7 +10,9 @@
 //! The index holds what the database holds; the caller feeds it ([`MatchIndex::build_in_dir`],
 //! then [`MatchIndex::replace`] / [`MatchIndex::delete`] and [`MatchIndex::commit`] on changes).
 
+pub mod fuse;
 mod rank;
+pub mod stop;
 mod text;
 
 use std::path::Path;
@@ -322,8 +324,20 @@ impl MatchIndex {
     /// Plain BM25 over the combined field: every distinct query term, OR-ed, scored by tantivy's
     /// BM25 (k1 1.2, b 0.75). No explanations: this is the yardstick, not the product.
     pub fn baseline_search(&self, query: &str, top: usize) -> Result<Vec<Hit>, SearchError> {
-        let q = check_query(query)?;
-        let mut uniq = terms(q);
+        self.bm25(terms(check_query(query)?), top)
+    }
+
+    /// The lexical half of the hybrid ranking: BM25 over the combined field like the baseline,
+    /// without the words that say nothing about a subject ([`stop::is_stop`]: function words,
+    /// the wording of a need such as 我公司、希望, and 基于、研究、方法、系统).
+    pub fn lexical_search(&self, query: &str, top: usize) -> Result<Vec<Hit>, SearchError> {
+        let all = terms(check_query(query)?);
+        let kept: Vec<String> = all.iter().filter(|t| !stop::is_stop(t)).cloned().collect();
+        // A query of such words only is still searched for what it says.
+        self.bm25(if kept.is_empty() { all } else { kept }, top)
+    }
+
+    fn bm25(&self, mut uniq: Vec<String>, top: usize) -> Result<Vec<Hit>, SearchError> {
         let mut seen = std::collections::HashSet::new();
         uniq.retain(|t| seen.insert(t.clone()));
         if uniq.is_empty() || top == 0 {

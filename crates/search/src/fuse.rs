@@ -1,0 +1,114 @@
+//! Hybrid ranking: a lexical list (BM25 over jieba terms) and a dense list (cosine of sentence
+//! embeddings) fused by weighted reciprocal rank, and the exact dense search that feeds it.
+//!
+//! Reciprocal-rank fusion needs no calibration between the two scores (BM25 is unbounded, cosine
+//! is not): a document's fused score is Σ wᵢ / (k + rankᵢ) over the lists that hold it, so a
+//! document both lists rank high beats one only a single list knows.
+
+use std::collections::HashMap;
+
+/// The constants of [`rrf`]; tuned on the dev files only (`match_bench needs --set`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Fusion {
+    /// The rank offset k: larger flattens the difference between the first ranks.
+    pub k: f32,
+    /// The lexical list's weight (the dense list weighs 1).
+    pub lexical_weight: f32,
+}
+
+impl Default for Fusion {
+    fn default() -> Self {
+        Self { k: 60.0, lexical_weight: 1.0 }
+    }
+}
+
+/// Fuse a lexical and a dense list (ids, best first) into one, best first, with each id's fused
+/// score. Ties keep the better dense rank first, then the better lexical rank, then the id.
+pub fn rrf(lexical: &[String], dense: &[String], f: Fusion) -> Vec<(String, f32)> {
+    let mut score: HashMap<&str, (f32, usize, usize)> = HashMap::new();
+    for (i, id) in lexical.iter().enumerate() {
+        let e = score.entry(id).or_insert((0.0, usize::MAX, usize::MAX));
+        if e.1 == usize::MAX {
+            e.0 += f.lexical_weight / (f.k + i as f32 + 1.0);
+            e.1 = i;
+        }
+    }
+    for (i, id) in dense.iter().enumerate() {
+        let e = score.entry(id).or_insert((0.0, usize::MAX, usize::MAX));
+        if e.2 == usize::MAX {
+            e.0 += 1.0 / (f.k + i as f32 + 1.0);
+            e.2 = i;
+        }
+    }
+    let mut out: Vec<(&str, (f32, usize, usize))> = score.into_iter().collect();
+    out.sort_by(|a, b| {
+        b.1.0.total_cmp(&a.1.0).then(a.1.2.cmp(&b.1.2)).then(a.1.1.cmp(&b.1.1)).then(a.0.cmp(b.0))
+    });
+    out.into_iter().map(|(id, (s, _, _))| (id.to_string(), s)).collect()
+}
+
+/// The `top` vectors most similar to `query` by dot product (cosine for unit vectors), best
+/// first, as (index, similarity); an exact scan, ties broken by index.
+pub fn nearest(query: &[f32], vectors: &[Vec<f32>], top: usize) -> Vec<(usize, f32)> {
+    let mut all: Vec<(usize, f32)> =
+        vectors.iter().enumerate().map(|(i, v)| (i, v.iter().zip(query).map(|(a, b)| a * b).sum())).collect();
+    all.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    all.truncate(top);
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn ids(v: &[u8]) -> Vec<String> {
+        let mut seen = std::collections::HashSet::new();
+        v.iter().filter(|x| seen.insert(**x)).map(|x| format!("d{x}")).collect()
+    }
+
+    #[test]
+    fn both_lists_beat_one() {
+        let lex = ids(&[1, 2, 3]);
+        let dense = ids(&[2, 4, 1]);
+        let out: Vec<String> = rrf(&lex, &dense, Fusion::default()).into_iter().map(|x| x.0).collect();
+        assert_eq!(out, ["d2", "d1", "d4", "d3"]);
+    }
+
+    #[test]
+    fn nearest_is_exact() {
+        let v = vec![vec![1.0, 0.0], vec![0.6, 0.8], vec![0.0, 1.0]];
+        assert_eq!(nearest(&[0.0, 1.0], &v, 2), vec![(2, 1.0), (1, 0.8)]);
+    }
+
+    proptest! {
+        /// Every id of either list is in the fused list once, and nothing else is.
+        #[test]
+        fn fusion_keeps_every_id_once(a in prop::collection::vec(0u8..40, 0..30), b in prop::collection::vec(0u8..40, 0..30),
+                                      k in 1.0f32..100.0, w in 0.0f32..3.0) {
+            let (lex, dense) = (ids(&a), ids(&b));
+            let out = rrf(&lex, &dense, Fusion { k, lexical_weight: w });
+            let mut got: Vec<String> = out.iter().map(|x| x.0.clone()).collect();
+            got.sort();
+            let mut want: Vec<String> = lex.iter().chain(dense.iter()).cloned().collect();
+            want.sort();
+            want.dedup();
+            prop_assert_eq!(got, want);
+            prop_assert!(out.windows(2).all(|p| p[0].1 >= p[1].1), "best first");
+        }
+
+        /// Moving a document up in one list never moves it down in the fused list.
+        #[test]
+        fn a_better_rank_never_costs(a in prop::collection::vec(0u8..40, 2..30), b in prop::collection::vec(0u8..40, 0..30),
+                                     pick in 1usize..30) {
+            let (lex, dense) = (ids(&a), ids(&b));
+            let i = pick % lex.len();
+            prop_assume!(i > 0);
+            let mut better = lex.clone();
+            better.swap(i, i - 1);
+            let id = lex[i].clone();
+            let pos = |l: &[String]| rrf(l, &dense, Fusion::default()).iter().position(|x| x.0 == id).unwrap();
+            prop_assert!(pos(&better) <= pos(&lex));
+        }
+    }
+}
