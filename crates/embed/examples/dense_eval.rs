@@ -195,7 +195,8 @@ fn main() {
                 let t = Instant::now();
                 e.embed_passages(&sample).expect("embed");
                 let secs = t.elapsed().as_secs_f64();
-                println!("{corpus_file}: cached; sample of 64 passages in {secs:.1} s = {:.2} passages/s", 64.0 / secs);
+                let rate = 64.0 / secs;
+                println!("{corpus_file}: cached; sample of 64 passages in {secs:.1} s = {rate:.2} passages/s");
             }
         }
         println!(

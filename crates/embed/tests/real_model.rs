@@ -8,9 +8,9 @@ use std::sync::OnceLock;
 use xietong_embed::{EmbedError, Embedder, dot};
 
 fn model_dir() -> PathBuf {
-    std::env::var_os("XIETONG_MODEL_DIR").map(PathBuf::from).unwrap_or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/models/multilingual-e5-small")
-    })
+    std::env::var_os("XIETONG_MODEL_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/models/multilingual-e5-small"))
 }
 
 /// The shared model, or None (with a message) when it is not installed outside CI.
@@ -133,7 +133,8 @@ fn a_missing_file_is_named() {
 fn corrupt_files_are_named() {
     let Some(_) = model() else { return };
     let src = model_dir();
-    for (broken, content) in [("config.json", "{not json"), ("tokenizer.json", "[]"), ("model.safetensors", "garbage")] {
+    for (broken, content) in [("config.json", "{not json"), ("tokenizer.json", "[]"), ("model.safetensors", "garbage")]
+    {
         let dir = tempfile::tempdir().unwrap();
         for f in ["config.json", "tokenizer.json", "model.safetensors", "embed.json"] {
             let to = dir.path().join(f);
