@@ -102,7 +102,9 @@ fn rss_kib(field: &str) -> u64 {
 
 fn cache_path(e: &Embedder, records: &[Record]) -> PathBuf {
     let mut h = Sha256::new();
-    h.update(serde_json::to_vec(e.settings()).expect("json"));
+    // what changes the vectors (not the batching)
+    let s = e.settings();
+    h.update(format!("{}\0{}\0{}\0{:?}\0{}", s.name, s.query_prefix, s.passage_prefix, s.pooling, s.max_tokens));
     for r in records {
         h.update(r.passage.as_bytes());
         h.update([0]);

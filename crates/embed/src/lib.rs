@@ -88,8 +88,11 @@ pub struct ModelSettings {
     pub pooling: Pooling,
     /// Tokens per text, `<s>` and `</s>` included; longer texts are cut at the end.
     pub max_tokens: usize,
-    /// Texts per forward pass.
+    /// Texts per forward pass, at most.
     pub batch_size: usize,
+    /// Padded tokens per forward pass, at most (texts × longest text): bounds the activations' memory when
+    /// texts are long. A text longer than this still goes alone.
+    pub max_batch_tokens: usize,
 }
 
 impl Default for ModelSettings {
@@ -101,6 +104,7 @@ impl Default for ModelSettings {
             pooling: Pooling::Mean,
             max_tokens: 512,
             batch_size: 16,
+            max_batch_tokens: 4096,
         }
     }
 }
@@ -227,8 +231,13 @@ impl Embedder {
         let mut order: Vec<usize> = (0..encodings.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(encodings[i].len()));
         let mut out = vec![Vec::new(); encodings.len()];
-        for chunk in order.chunks(self.settings.batch_size) {
-            let len = chunk.iter().map(|&i| encodings[i].len()).max().unwrap_or(0).max(1);
+        let mut rest = &order[..];
+        while !rest.is_empty() {
+            // sorted longest first: the first text of a batch is its longest
+            let len = encodings[rest[0]].len().max(1);
+            let fit = (self.settings.max_batch_tokens / len).clamp(1, self.settings.batch_size);
+            let (chunk, tail) = rest.split_at(fit.min(rest.len()));
+            rest = tail;
             let mut ids = Vec::with_capacity(chunk.len() * len);
             let mut mask = Vec::with_capacity(chunk.len() * len);
             for &i in chunk {
