@@ -46,6 +46,19 @@ pub struct AchievementDoc {
     pub location: Option<String>,
 }
 
+impl AchievementDoc {
+    /// The text a sentence-embedding model reads for this achievement: title, abstract and
+    /// keywords, one per line.
+    pub fn passage(&self) -> String {
+        let mut p = format!("{}\n{}", self.title, self.abstract_text);
+        if !self.keywords.is_empty() {
+            p.push('\n');
+            p.push_str(&self.keywords.join("；"));
+        }
+        p
+    }
+}
+
 /// One result of a search, best first.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Hit {

@@ -38,6 +38,25 @@ enum Cmd {
         #[arg(long)]
         dump: Option<PathBuf>,
     },
+    /// Enterprise needs (`needs_*.tsv`, one relevant paper each) against whole records: plain BM25, the
+    /// lexical half (BM25 without stop words), the dense model alone, the hybrid (reciprocal-rank
+    /// fusion of the two), and the project's current matching, in one run.
+    Needs {
+        #[arg(long, default_value = "../shared/data/csl")]
+        csl: PathBuf,
+        /// Comma-separated needs files; `needs_dev*` rank `dev.tsv`, `needs_extra*` rank `extra.tsv`.
+        #[arg(long, default_value = "needs_dev.tsv,needs_dev_hard.tsv")]
+        files: String,
+        /// The sentence-embedding model's directory (scripts/install-model.sh).
+        #[arg(long, env = "XIETONG_MODEL_DIR", default_value = "data/models/multilingual-e5-small")]
+        model: PathBuf,
+        /// Fusion constants, e.g. "k=60,lexical_weight=1,depth=100".
+        #[arg(long, default_value = "")]
+        set: String,
+        /// Print each query the hybrid wins or loses against BM25.
+        #[arg(long)]
+        verbose: bool,
+    },
     Latency {
         #[arg(long, default_value = "../shared/data/csl")]
         csl: PathBuf,
@@ -162,6 +181,127 @@ fn options(set: &str) -> Result<MatchOptions> {
         *slot = serde_json::from_str(v.trim()).with_context(|| format!("--set {k}: not a number: {v}"))?;
     }
     serde_json::from_value(o).context("--set: a weight has the wrong kind of number")
+}
+
+/// One needs file: (qid, relevant paper, query).
+fn read_needs(path: &Path) -> Result<Vec<(String, String, String)>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut out = vec![];
+    for (i, line) in text.lines().enumerate().skip(1) {
+        let c: Vec<&str> = line.splitn(3, '\t').collect();
+        if c.len() < 3 {
+            bail!("{}:{}: expected qid, paper_id, query", path.display(), i + 1);
+        }
+        out.push((c[0].to_string(), c[1].to_string(), c[2].to_string()));
+    }
+    Ok(out)
+}
+
+/// The passage vectors of `docs`, computed once and cached under data/cache/match_bench (keyed by the
+/// model's settings and the passages' SHA-256), with the embedding rate of this run when computed.
+fn passage_vectors(e: &xietong_embed::Embedder, docs: &[AchievementDoc]) -> Result<(Vec<Vec<f32>>, Option<f64>)> {
+    use sha2::Digest;
+    let passages: Vec<String> = docs.iter().map(|d| d.passage()).collect();
+    let mut h = sha2::Sha256::new();
+    h.update(format!("{:?}", e.settings()));
+    for p in &passages {
+        h.update(p.as_bytes());
+        h.update([0]);
+    }
+    let key = hex::encode(&h.finalize()[..12]);
+    let path = PathBuf::from("data/cache/match_bench").join(format!("{}-{key}.f32", e.settings().name));
+    let dim = e.dim();
+    if let Ok(bytes) = std::fs::read(&path)
+        && bytes.len() == passages.len() * dim * 4
+    {
+        let all: Vec<f32> = bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        return Ok((all.chunks(dim).map(<[f32]>::to_vec).collect(), None));
+    }
+    let t = Instant::now();
+    let mut out = Vec::with_capacity(passages.len());
+    for chunk in passages.chunks(32) {
+        let texts: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        out.extend(e.embed_passages(&texts)?);
+        eprint!("\rembedded {}/{} passages", out.len(), passages.len());
+    }
+    eprintln!();
+    let rate = passages.len() as f64 / t.elapsed().as_secs_f64();
+    std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
+    let bytes: Vec<u8> = out.iter().flatten().flat_map(|x| x.to_le_bytes()).collect();
+    std::fs::write(&path, bytes)?;
+    Ok((out, Some(rate)))
+}
+
+fn needs(csl: &Path, files: &str, model: &Path, set: &str, verbose: bool) -> Result<()> {
+    let mut fusion = xietong_search::fuse::Fusion::default();
+    let mut depth = 100usize;
+    for kv in set.split(',').filter(|s| !s.trim().is_empty()) {
+        let (k, v) = kv.split_once('=').context("--set expects name=value pairs")?;
+        match k.trim() {
+            "k" => fusion.k = v.trim().parse()?,
+            "lexical_weight" => fusion.lexical_weight = v.trim().parse()?,
+            "depth" => depth = v.trim().parse()?,
+            other => bail!("--set: no constant {other} (k, lexical_weight, depth)"),
+        }
+    }
+    let t = Instant::now();
+    let e = xietong_embed::Embedder::load(model).map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("model {} ({} dims) loaded in {} ms", e.settings().name, e.dim(), t.elapsed().as_millis());
+    println!("nDCG@10, one relevant paper per query, corpus = whole records (title + abstract + keywords)");
+    println!("fusion: k {}, lexical weight {}, depth {depth} of each list", fusion.k, fusion.lexical_weight);
+    println!(
+        "{:<24} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8}  hybrid vs BM25 (won/lost/tied)",
+        "file", "queries", "BM25", "lexical", "dense", "hybrid", "current"
+    );
+    for file in files.split(',').map(str::trim).filter(|f| !f.is_empty()) {
+        let corpus_file = if file.starts_with("needs_extra") { "extra.tsv" } else { "dev.tsv" };
+        let docs: Vec<AchievementDoc> = read_csl(&csl.join(corpus_file))?.iter().map(|p| doc(p, true)).collect();
+        let idx = MatchIndex::build_in_ram(&docs)?;
+        let (vectors, rate) = passage_vectors(&e, &docs)?;
+        if let Some(r) = rate {
+            println!("  ({corpus_file}: {} passages embedded at {r:.1} passages/s)", docs.len());
+        }
+        let queries = read_needs(&csl.join(file))?;
+        let mut sums = [0.0f64; 5];
+        let (mut won, mut lost, mut tied) = (0, 0, 0);
+        let opts = MatchOptions::default();
+        for (qid, rel, q) in &queries {
+            let rel = HashSet::from([rel.clone()]);
+            let ids = |hits: Vec<xietong_search::Hit>| hits.into_iter().map(|h| h.external_id).collect::<Vec<_>>();
+            let bm25 = ids(idx.baseline_search(q, 10)?);
+            let lexical = ids(idx.lexical_search(q, depth)?);
+            let qv = e.embed_query(q).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let dense: Vec<String> =
+                xietong_search::fuse::nearest(&qv, &vectors, depth).into_iter().map(|(i, _)| docs[i].external_id.clone()).collect();
+            let hybrid: Vec<String> =
+                xietong_search::fuse::rrf(&lexical, &dense, fusion).into_iter().map(|(id, _)| id).collect();
+            let current = ids(idx.search(q, 10, &opts)?);
+            let scores = [&bm25, &lexical, &dense, &hybrid, &current].map(|r| score(r, &rel).0);
+            for (s, x) in sums.iter_mut().zip(scores) {
+                *s += x;
+            }
+            match scores[3].partial_cmp(&scores[0]) {
+                Some(std::cmp::Ordering::Greater) => won += 1,
+                Some(std::cmp::Ordering::Less) => lost += 1,
+                _ => tied += 1,
+            }
+            if verbose && scores[3] != scores[0] {
+                println!("  {qid} BM25 {:.3} hybrid {:.3}  {q}", scores[0], scores[3]);
+            }
+        }
+        let n = queries.len().max(1) as f64;
+        println!(
+            "{:<24} {:>7} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3}  {won}/{lost}/{tied}",
+            file,
+            queries.len(),
+            sums[0] / n,
+            sums[1] / n,
+            sums[2] / n,
+            sums[3] / n,
+            sums[4] / n
+        );
+    }
+    Ok(())
 }
 
 fn quality(csl: &Path, file: &str, set: &str, dump: Option<&Path>) -> Result<()> {
@@ -357,5 +497,6 @@ fn main() -> Result<()> {
     match Cli::parse().cmd {
         Cmd::Quality { csl, file, set, dump } => quality(&csl, &file, &set, dump.as_deref()),
         Cmd::Latency { csl, docs, queries, set } => latency(&csl, docs, queries.max(1), &set),
+        Cmd::Needs { csl, files, model, set, verbose } => needs(&csl, &files, &model, &set, verbose),
     }
 }
