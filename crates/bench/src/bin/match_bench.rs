@@ -232,74 +232,106 @@ fn passage_vectors(e: &xietong_embed::Embedder, docs: &[AchievementDoc]) -> Resu
     Ok((out, Some(rate)))
 }
 
-fn needs(csl: &Path, files: &str, model: &Path, set: &str, verbose: bool) -> Result<()> {
-    let mut fusion = xietong_search::fuse::Fusion::default();
-    let mut depth = 100usize;
-    for kv in set.split(',').filter(|s| !s.trim().is_empty()) {
-        let (k, v) = kv.split_once('=').context("--set expects name=value pairs")?;
-        match k.trim() {
-            "k" => fusion.k = v.trim().parse()?,
-            "lexical_weight" => fusion.lexical_weight = v.trim().parse()?,
-            "depth" => depth = v.trim().parse()?,
-            other => bail!("--set: no constant {other} (k, lexical_weight, depth)"),
+/// Fusion settings from `--set`: `name=value` pairs, several settings separated by `;` (each is
+/// scored on the same lists, so a grid costs one embedding of the queries).
+fn fusions(set: &str) -> Result<Vec<(xietong_search::fuse::Fusion, usize, Option<f32>)>> {
+    let mut out = vec![];
+    for one in set.split(';') {
+        let mut fusion = xietong_search::fuse::Fusion::default();
+        let mut depth = 100usize;
+        let mut blend = None;
+        for kv in one.split(',').filter(|s| !s.trim().is_empty()) {
+            let (k, v) = kv.split_once('=').context("--set expects name=value pairs")?;
+            match k.trim() {
+                "k" => fusion.k = v.trim().parse()?,
+                "lexical_weight" => fusion.lexical_weight = v.trim().parse()?,
+                "depth" => depth = v.trim().parse()?,
+                "blend" => blend = Some(v.trim().parse()?),
+                other => bail!("--set: no constant {other} (k, lexical_weight, depth, blend)"),
+            }
         }
+        out.push((fusion, depth, blend));
     }
+    Ok(out)
+}
+
+fn needs(csl: &Path, files: &str, model: &Path, set: &str, verbose: bool) -> Result<()> {
+    let settings = fusions(set)?;
+    let max_depth = settings.iter().map(|s| s.1).max().unwrap_or(100);
     let t = Instant::now();
     let e = xietong_embed::Embedder::load(model).map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("model {} ({} dims) loaded in {} ms", e.settings().name, e.dim(), t.elapsed().as_millis());
     println!("nDCG@10, one relevant paper per query, corpus = whole records (title + abstract + keywords)");
-    println!("fusion: k {}, lexical weight {}, depth {depth} of each list", fusion.k, fusion.lexical_weight);
-    println!(
-        "{:<24} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8}  hybrid vs BM25 (won/lost/tied)",
-        "file", "queries", "BM25", "lexical", "dense", "hybrid", "current"
-    );
+    println!("lexical = BM25 without stop words; dense = cosine of e5 vectors; hybrid = reciprocal-rank fusion");
     for file in files.split(',').map(str::trim).filter(|f| !f.is_empty()) {
         let corpus_file = if file.starts_with("needs_extra") { "extra.tsv" } else { "dev.tsv" };
         let docs: Vec<AchievementDoc> = read_csl(&csl.join(corpus_file))?.iter().map(|p| doc(p, true)).collect();
         let idx = MatchIndex::build_in_ram(&docs)?;
         let (vectors, rate) = passage_vectors(&e, &docs)?;
         if let Some(r) = rate {
-            println!("  ({corpus_file}: {} passages embedded at {r:.1} passages/s)", docs.len());
+            println!("({corpus_file}: {} passages embedded at {r:.1} passages/s)", docs.len());
         }
         let queries = read_needs(&csl.join(file))?;
-        let mut sums = [0.0f64; 5];
-        let (mut won, mut lost, mut tied) = (0, 0, 0);
         let opts = MatchOptions::default();
+        let ids = |hits: Vec<xietong_search::Hit>| hits.into_iter().map(|h| h.external_id).collect::<Vec<_>>();
+        // Each query's lists, computed once.
+        let mut lists = vec![];
+        let mut q_ms = vec![];
         for (qid, rel, q) in &queries {
-            let rel = HashSet::from([rel.clone()]);
-            let ids = |hits: Vec<xietong_search::Hit>| hits.into_iter().map(|h| h.external_id).collect::<Vec<_>>();
-            let bm25 = ids(idx.baseline_search(q, 10)?);
-            let lexical = ids(idx.lexical_search(q, depth)?);
+            let t = Instant::now();
             let qv = e.embed_query(q).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let dense: Vec<String> =
-                xietong_search::fuse::nearest(&qv, &vectors, depth).into_iter().map(|(i, _)| docs[i].external_id.clone()).collect();
-            let hybrid: Vec<String> =
-                xietong_search::fuse::rrf(&lexical, &dense, fusion).into_iter().map(|(id, _)| id).collect();
+            q_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+            let dense: Vec<(String, f32)> = xietong_search::fuse::nearest(&qv, &vectors, max_depth)
+                .into_iter()
+                .map(|(i, s)| (docs[i].external_id.clone(), s))
+                .collect();
+            let bm25 = ids(idx.baseline_search(q, 10)?);
+            let lexical: Vec<(String, f32)> =
+                idx.lexical_search(q, max_depth)?.into_iter().map(|h| (h.external_id, h.score)).collect();
             let current = ids(idx.search(q, 10, &opts)?);
-            let scores = [&bm25, &lexical, &dense, &hybrid, &current].map(|r| score(r, &rel).0);
-            for (s, x) in sums.iter_mut().zip(scores) {
-                *s += x;
-            }
-            match scores[3].partial_cmp(&scores[0]) {
-                Some(std::cmp::Ordering::Greater) => won += 1,
-                Some(std::cmp::Ordering::Less) => lost += 1,
-                _ => tied += 1,
-            }
-            if verbose && scores[3] != scores[0] {
-                println!("  {qid} BM25 {:.3} hybrid {:.3}  {q}", scores[0], scores[3]);
-            }
+            lists.push((qid, HashSet::from([rel.clone()]), q, bm25, lexical, dense, current));
         }
+        q_ms.sort_by(f64::total_cmp);
         let n = queries.len().max(1) as f64;
+        type Lists<'a> =
+            (&'a String, HashSet<String>, &'a String, Vec<String>, Vec<(String, f32)>, Vec<(String, f32)>, Vec<String>);
+        let mean = |f: &dyn Fn(&Lists) -> f64| lists.iter().map(f).sum::<f64>() / n;
+        let only = |l: &[(String, f32)]| l.iter().map(|x| x.0.clone()).collect::<Vec<_>>();
         println!(
-            "{:<24} {:>7} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3}  {won}/{lost}/{tied}",
-            file,
+            "\n{file} ({} queries; query embedding p50 {:.0} ms): BM25 {:.3} · lexical {:.3} · dense {:.3} · current {:.3}",
             queries.len(),
-            sums[0] / n,
-            sums[1] / n,
-            sums[2] / n,
-            sums[3] / n,
-            sums[4] / n
+            q_ms.get(q_ms.len() / 2).copied().unwrap_or(0.0),
+            mean(&|l| score(&l.3, &l.1).0),
+            mean(&|l| score(&only(&l.4), &l.1).0),
+            mean(&|l| score(&only(&l.5), &l.1).0),
+            mean(&|l| score(&l.6, &l.1).0),
         );
+        for (fusion, depth, blend) in &settings {
+            let (mut sum, mut won, mut lost) = (0.0, 0, 0);
+            for (qid, rel, q, bm25, lexical, dense, _) in &lists {
+                let (lexical, dense) = (&lexical[..(*depth).min(lexical.len())], &dense[..(*depth).min(dense.len())]);
+                let fused = match blend {
+                    Some(share) => xietong_search::fuse::blend(lexical, dense, *share),
+                    None => xietong_search::fuse::rrf(&only(lexical), &only(dense), *fusion),
+                };
+                let hybrid: Vec<String> = fused.into_iter().map(|(id, _)| id).collect();
+                let (h, b) = (score(&hybrid, rel).0, score(bm25, rel).0);
+                sum += h;
+                if h > b {
+                    won += 1;
+                } else if h < b {
+                    lost += 1;
+                }
+                if verbose && h != b {
+                    println!("  {qid} BM25 {b:.3} hybrid {h:.3}  {q}");
+                }
+            }
+            let how = match blend {
+                Some(share) => format!("blend, dense share {share:>4}"),
+                None => format!("RRF k {:>4}, lexical weight {:>4}", fusion.k, fusion.lexical_weight),
+            };
+            println!("  hybrid {how}, depth {depth:>4}: {:.3}  (vs BM25: {won} won, {lost} lost)", sum / n);
+        }
     }
     Ok(())
 }
