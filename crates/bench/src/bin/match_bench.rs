@@ -286,8 +286,12 @@ fn needs(csl: &Path, files: &str, model: &Path, set: &str, verbose: bool) -> Res
                 .map(|(i, s)| (docs[i].external_id.clone(), s))
                 .collect();
             let bm25 = ids(idx.baseline_search(q, 10)?);
-            let lexical: Vec<(String, f32)> =
-                idx.lexical_search(q, max_depth)?.into_iter().map(|h| (h.external_id, h.score)).collect();
+            // XIETONG_BENCH_NO_STOP=1: the lexical half without its stop list (plain BM25), to see what the list earns.
+            let lexical = match std::env::var_os("XIETONG_BENCH_NO_STOP") {
+                Some(_) => idx.baseline_search(q, max_depth)?,
+                None => idx.lexical_search(q, max_depth)?,
+            };
+            let lexical: Vec<(String, f32)> = lexical.into_iter().map(|h| (h.external_id, h.score)).collect();
             let current = ids(idx.search(q, 10, &opts)?);
             lists.push((qid, HashSet::from([rel.clone()]), q, bm25, lexical, dense, current));
         }
