@@ -37,6 +37,9 @@ enum Cmd {
         /// Also write one line per query (type, query, relevant, nDCG of both, top 10 of both) here.
         #[arg(long)]
         dump: Option<PathBuf>,
+        /// Also score the hybrid (lexical + dense blend) with this sentence-embedding model.
+        #[arg(long)]
+        model: Option<PathBuf>,
     },
     /// Enterprise needs (`needs_*.tsv`, one relevant paper each) against whole records: plain BM25, the
     /// lexical half (BM25 without stop words), the dense model alone, the hybrid (reciprocal-rank
@@ -340,7 +343,8 @@ fn needs(csl: &Path, files: &str, model: &Path, set: &str, verbose: bool) -> Res
     Ok(())
 }
 
-fn quality(csl: &Path, file: &str, set: &str, dump: Option<&Path>) -> Result<()> {
+fn quality(csl: &Path, file: &str, set: &str, dump: Option<&Path>, model: Option<&Path>) -> Result<()> {
+    let embedder = model.map(xietong_embed::Embedder::load).transpose().map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut dump_out = String::new();
     let papers = read_csl(&csl.join(file))?;
     println!(
@@ -362,6 +366,9 @@ fn quality(csl: &Path, file: &str, set: &str, dump: Option<&Path>) -> Result<()>
         "{:<28} {:>7} {:>12} {:>12} {:>12} {:>12}",
         "query type", "queries", "BM25 nDCG", "BM25 R@10", "ours nDCG", "ours R@10"
     );
+    if embedder.is_some() {
+        println!("(last two columns: the hybrid of the needs benchmark, nDCG@10 and R@10)");
+    }
     for set in query_sets(&papers) {
         let idx = MatchIndex::build_in_ram(&set.corpus)?;
         let (mut bn, mut br, mut on, mut or) = (0.0, 0.0, 0.0, 0.0);
@@ -392,8 +399,32 @@ fn quality(csl: &Path, file: &str, set: &str, dump: Option<&Path>) -> Result<()>
             or += r2;
         }
         let n = set.queries.len().max(1) as f64;
+        // The hybrid of the enterprise needs (fuse::blend of the lexical and dense lists), when a model is given.
+        let hybrid = match &embedder {
+            None => String::new(),
+            Some(e) => {
+                let (vectors, _) = passage_vectors(e, &set.corpus)?;
+                let (mut hn, mut hr) = (0.0, 0.0);
+                for (q, rel) in &set.queries {
+                    let qv = e.embed_query(q).map_err(|e| anyhow::anyhow!("{e}"))?;
+                    let depth = xietong_search::fuse::DEPTH;
+                    let dense: Vec<(String, f32)> = xietong_search::fuse::nearest(&qv, &vectors, depth)
+                        .into_iter()
+                        .map(|(i, s)| (set.corpus[i].external_id.clone(), s))
+                        .collect();
+                    let lexical: Vec<(String, f32)> =
+                        idx.lexical_search(q, depth)?.into_iter().map(|h| (h.external_id, h.score)).collect();
+                    let fused = xietong_search::fuse::blend(&lexical, &dense, xietong_search::fuse::DENSE_SHARE);
+                    let ranked: Vec<String> = fused.into_iter().map(|(id, _)| id).collect();
+                    let (a, b) = score(&ranked, rel);
+                    hn += a;
+                    hr += b;
+                }
+                format!(" {:>12.3} {:>12.3}", hn / n, hr / n)
+            }
+        };
         println!(
-            "{:<28} {:>7} {:>12.3} {:>12.3} {:>12.3} {:>12.3}",
+            "{:<28} {:>7} {:>12.3} {:>12.3} {:>12.3} {:>12.3}{hybrid}",
             set.name,
             set.queries.len(),
             bn / n,
@@ -531,7 +562,7 @@ fn latency(csl: &Path, n_docs: usize, n_queries: usize, set: &str) -> Result<()>
 
 fn main() -> Result<()> {
     match Cli::parse().cmd {
-        Cmd::Quality { csl, file, set, dump } => quality(&csl, &file, &set, dump.as_deref()),
+        Cmd::Quality { csl, file, set, dump, model } => quality(&csl, &file, &set, dump.as_deref(), model.as_deref()),
         Cmd::Latency { csl, docs, queries, set } => latency(&csl, docs, queries.max(1), &set),
         Cmd::Needs { csl, files, model, set, verbose } => needs(&csl, &files, &model, &set, verbose),
     }
