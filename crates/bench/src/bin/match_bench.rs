@@ -258,6 +258,21 @@ fn fusions(set: &str) -> Result<Vec<(xietong_search::fuse::Fusion, usize, Option
     Ok(out)
 }
 
+/// The dense share for `q`: `DENSE_SHARE`, or with XIETONG_BENCH_SHARE_TERMS=N (an experiment) scaled
+/// down for queries of fewer than N distinct subject terms (a bare keyword gets little of the dense list).
+fn dense_share(q: &str, base: f32) -> f32 {
+    match std::env::var("XIETONG_BENCH_SHARE_TERMS").ok().and_then(|n| n.parse::<f32>().ok()) {
+        None => base,
+        Some(n) => {
+            let mut t = xietong_search::terms(q);
+            t.retain(|x| !xietong_search::stop::is_stop(x));
+            t.sort();
+            t.dedup();
+            base * (t.len() as f32 / n).min(1.0)
+        }
+    }
+}
+
 fn needs(csl: &Path, files: &str, model: &Path, set: &str, verbose: bool) -> Result<()> {
     let settings = fusions(set)?;
     let max_depth = settings.iter().map(|s| s.1).max().unwrap_or(100);
@@ -318,7 +333,7 @@ fn needs(csl: &Path, files: &str, model: &Path, set: &str, verbose: bool) -> Res
             for (qid, rel, q, bm25, lexical, dense, _) in &lists {
                 let (lexical, dense) = (&lexical[..(*depth).min(lexical.len())], &dense[..(*depth).min(dense.len())]);
                 let fused = match blend {
-                    Some(share) => xietong_search::fuse::blend(lexical, dense, *share),
+                    Some(share) => xietong_search::fuse::blend(lexical, dense, dense_share(q, *share)),
                     None => xietong_search::fuse::rrf(&only(lexical), &only(dense), *fusion),
                 };
                 let hybrid: Vec<String> = fused.into_iter().map(|(id, _)| id).collect();
@@ -414,7 +429,11 @@ fn quality(csl: &Path, file: &str, set: &str, dump: Option<&Path>, model: Option
                         .collect();
                     let lexical: Vec<(String, f32)> =
                         idx.lexical_search(q, depth)?.into_iter().map(|h| (h.external_id, h.score)).collect();
-                    let fused = xietong_search::fuse::blend(&lexical, &dense, xietong_search::fuse::DENSE_SHARE);
+                    let fused = xietong_search::fuse::blend(
+                        &lexical,
+                        &dense,
+                        dense_share(q, xietong_search::fuse::DENSE_SHARE),
+                    );
                     let ranked: Vec<String> = fused.into_iter().map(|(id, _)| id).collect();
                     let (a, b) = score(&ranked, rel);
                     hn += a;
