@@ -105,27 +105,35 @@ impl Unread {
         self.take(f.num(k, field))
     }
 
+    /// `v`, or the error `message` recorded for `field` when it is missing and has none yet.
+    fn required<T>(&mut self, v: Option<T>, field: &str, message: &str) -> Option<T> {
+        if v.is_none() && !self.0.iter().any(|e| e.field == field) {
+            self.0.push(FieldError::new(field, message));
+        }
+        v
+    }
+
     /// A required number typed in `k` (0 stands in for a missing one, whose error is recorded).
     pub fn required_num(&mut self, f: &Fields, k: &str, field: &str) -> f64 {
         let v = self.num(f, k, field);
-        if v.is_none() && !self.0.iter().any(|e| e.field == field) {
-            self.0.push(FieldError::new(field, "不能为空"));
-        }
-        v.unwrap_or(0.0)
+        self.required(v, field, "不能为空").unwrap_or(0.0)
     }
 
     /// A required whole number typed in `k` (0 stands in for a missing one, whose error is recorded).
     pub fn required_int(&mut self, f: &Fields, k: &str, field: &str) -> i64 {
         let v = self.int(f, k, field);
-        if v.is_none() && !self.0.iter().any(|e| e.field == field) {
-            self.0.push(FieldError::new(field, "不能为空"));
-        }
-        v.unwrap_or(0)
+        self.required(v, field, "不能为空").unwrap_or(0)
     }
 
     /// The id chosen in `k`.
     pub fn id(&mut self, f: &Fields, k: &str, field: &str) -> Option<i64> {
         self.take(f.id(k, field))
+    }
+
+    /// The id that must be chosen in `k` ("请选择" recorded when none is).
+    pub fn required_id(&mut self, f: &Fields, k: &str, field: &str) -> Option<i64> {
+        let v = self.id(f, k, field);
+        self.required(v, field, "请选择")
     }
 
     /// A whole number typed in `k`.

@@ -134,10 +134,7 @@ pub(crate) async fn template(
 
 /// Read an uploaded file (field `file`) and the other text fields of a multipart form. A file
 /// over the upload limit is refused (413) naming the limit.
-pub async fn read_upload(
-    s: &AppState,
-    mp: Multipart,
-) -> Result<(String, Vec<u8>, std::collections::HashMap<String, String>), StoreError> {
+pub async fn read_upload(s: &AppState, mp: Multipart) -> Result<(String, Vec<u8>, Fields), StoreError> {
     let (file, fields) = read_form(s, mp).await?;
     let (n, b) = file?;
     Ok((n, b, fields))
@@ -148,7 +145,7 @@ pub async fn read_upload(
 pub async fn read_form(
     s: &AppState,
     mut mp: Multipart,
-) -> Result<(Result<(String, Vec<u8>), StoreError>, std::collections::HashMap<String, String>), StoreError> {
+) -> Result<(Result<(String, Vec<u8>), StoreError>, Fields), StoreError> {
     let limit = s.upload_limit;
     // The body was cut off at the limit (413), or the form itself is broken (400).
     let err = |what: &str, e: axum::extract::multipart::MultipartError| {
@@ -159,7 +156,7 @@ pub async fn read_form(
         }
     };
     let mut file = None;
-    let mut fields = std::collections::HashMap::new();
+    let mut fields = vec![];
     while let Some(f) = mp.next_field().await.map_err(|e| err("上传内容", e))? {
         let name = f.name().unwrap_or("").to_string();
         if name == "file" {
@@ -171,7 +168,7 @@ pub async fn read_form(
             file = Some((fname, bytes.to_vec()));
         } else {
             let v = f.text().await.map_err(|e| err("表单字段", e))?;
-            fields.insert(name, v);
+            fields.push((name, v));
         }
     }
     let file = match file {
@@ -180,7 +177,7 @@ pub async fn read_form(
         Some((Some(n), _)) if !n.is_empty() => Err(StoreError::invalid("文件", "上传的文件是空的")),
         _ => Err(StoreError::invalid("文件", "请选择要上传的文件")),
     };
-    Ok((file, fields))
+    Ok((file, Fields(fields)))
 }
 
 /// The rows of an upload and the problems found in its cells; a file that cannot be read at all
@@ -259,7 +256,7 @@ async fn import_upload(
     u: &SessionUser,
     kind: &str,
     file: Result<(String, Vec<u8>), StoreError>,
-    fields: &std::collections::HashMap<String, String>,
+    form: &Fields,
 ) -> Result<ImportReport, StoreError> {
     let (cols, _, _) = columns_for(s, kind).await?;
     // A 清单 without its file still has its own fields checked, so one answer names them all.
@@ -272,8 +269,6 @@ async fn import_upload(
         Err(e) => return Err(e),
     };
     let snap = s.snapshot();
-    let mut unread = crate::forms::Unread::default();
-    let form = Fields(fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
     match kind {
         "tasks" => s.db.import_tasks(u, &snap.ctx(), &rows, cells).await,
         "indicators" => s.db.import_indicators(u, snap.now, &rows, cells).await,
@@ -282,7 +277,8 @@ async fn import_upload(
             s.db.import_problems(u, &rows, cells, campaign, snap.now).await
         }
         _ => {
-            let category_id = unread.id(&form, "category_id", "工作类别");
+            let mut unread = crate::forms::Unread::default();
+            let category_id = unread.id(form, "category_id", "工作类别");
             pre.extend(unread.0);
             let (name, description, doc_no, source_date) =
                 (form.s("name"), form.s("description"), form.s("doc_no"), form.s("source_date"));
@@ -353,8 +349,7 @@ async fn import_submit(
             .await;
         }
     };
-    // The form's own fields as sent, to refill it when the import is refused (a file input cannot be refilled).
-    let sent = Fields(fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+    // The form's own fields refill it when the import is refused (a file input cannot be refilled).
     let r = import_upload(&s, &u, &kind, file, &fields).await;
     match r {
         Ok(r) => {
@@ -379,7 +374,7 @@ async fn import_submit(
                 false => e.to_string().lines().map(str::to_string).collect(),
                 true => vec![],
             };
-            let form = FormView::refused(sent, &e);
+            let form = FormView::refused(fields, &e);
             imports_with(&s, &u, crate::error::status_of(&e), None, lines, (Some(&kind), form)).await
         }
     }

@@ -109,10 +109,7 @@ async fn inspections_page(State(s): State<AppState>, PageUser(u, _): PageUser) -
 
 async fn inspection_submit(State(s): State<AppState>, PageUser(u, _): PageUser, f: Fields) -> Response {
     let mut unread = Unread::default();
-    let issuing = unread.id(&f, "issuing_unit_id", "发起单位");
-    if issuing.is_none() && !unread.0.iter().any(|e| e.field == "发起单位") {
-        unread.0.push(xietong_supervision::FieldError::new("发起单位", "请选择"));
-    }
+    let issuing = unread.required_id(&f, "issuing_unit_id", "发起单位");
     let target_unit_ids = unread.take(f.ids("target_unit_id", "被督查单位").map(Some)).unwrap_or_default();
     let n = NewInspection {
         name: f.s("name"),

@@ -349,10 +349,7 @@ async fn docking_task_submit(
 ) -> Response {
     let snap = s.snapshot();
     let mut unread = Unread::default();
-    let lead = unread.id(&f, "lead_unit_id", "牵头单位");
-    if lead.is_none() && !unread.0.iter().any(|e| e.field == "牵头单位") {
-        unread.0.push(xietong_supervision::FieldError::new("牵头单位", "请选择"));
-    }
+    let lead = unread.required_id(&f, "lead_unit_id", "牵头单位");
     let n = NewTask {
         title: f.s("title"),
         source_kind: "instruction".into(),
