@@ -19,6 +19,10 @@ struct Cli {
     /// Use this database instead of the SQLite file, e.g. postgres://user@127.0.0.1:5432/xietong
     #[arg(long, global = true, env = "XIETONG_DATABASE_URL")]
     database_url: Option<String>,
+    /// The sentence-embedding model matching runs with (default <data-dir>/models/multilingual-e5-small,
+    /// installed by scripts/install-model.sh). Without it matching ranks on words alone.
+    #[arg(long, global = true, env = "XIETONG_MODEL_DIR")]
+    model_dir: Option<PathBuf>,
     /// Log lines on stderr: text (coloured only on a terminal) or json (one object a line).
     #[arg(long, global = true, env = "XIETONG_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -238,6 +242,32 @@ fn keys_configured() -> bool {
     std::env::var(xietong_storage::KEYS_ENV).is_ok_and(|v| !v.trim().is_empty())
 }
 
+/// The application state matching runs on, with the configured model (or none, and a warning why),
+/// its missing vectors computed first with progress on stderr.
+async fn semantic_state(cli: &Cli, db: Db) -> Result<AppState> {
+    let dir = cli.model_dir.clone().unwrap_or_else(|| xietong_web::semantic::default_dir(&cli.data_dir));
+    let sem = xietong_web::semantic::Semantic::load(&dir);
+    if let Some(why) = sem.unavailable() {
+        eprintln!("语义匹配不可用，仅按文本检索排序：{why}");
+    }
+    let state = AppState::with_data_dir(db, Clock::Real, cli.data_dir.clone()).await?.with_semantic(sem)?;
+    if state.semantic.model().is_some() {
+        let watched = state.clone();
+        let watch = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                let p = watched.semantic.progress();
+                eprint!("\r计算语义向量：{}/{} 项成果", p.done, p.total);
+            }
+        });
+        let p = state.embed_pending().await;
+        watch.abort();
+        let p = p?;
+        eprintln!("\r语义向量：{}/{} 项成果已计算", p.done, p.total);
+    }
+    Ok(state)
+}
+
 async fn open(cli: &Cli) -> Result<Db> {
     Ok(match &cli.database_url {
         Some(url) => {
@@ -288,6 +318,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
             let state =
                 AppState::with_data_dir(db, Clock::Real, cli.data_dir.clone()).await?.with_deployment(deployment)?;
+            let dir = cli.model_dir.clone().unwrap_or_else(|| xietong_web::semantic::default_dir(&cli.data_dir));
+            let sem = xietong_web::semantic::Semantic::load(&dir);
+            match sem.unavailable() {
+                Some(why) => tracing::warn!("语义匹配不可用，匹配仅按文本检索排序：{why}"),
+                None => tracing::info!(model = %dir.display(), "sentence-embedding model loaded"),
+            }
+            let state = state.with_semantic(sem)?;
             // Build or check the search index now, so the first search does not wait for it.
             if let Err(e) = state.achievements_index().await {
                 tracing::warn!(error = %e, "achievements index not ready");
@@ -623,8 +660,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     let m = match of.as_str() {
                         "problem" => {
                             xietong_web::docking::may_read_libraries(&u)?;
-                            let (idx, _) = db.achievements_index(&cli.data_dir).await?;
-                            db.match_problem(&u, &idx, *id, *top).await?
+                            let state = semantic_state(&cli, db.clone()).await?;
+                            state.match_problem(&u, *id, *top).await?
                         }
                         "achievement" => db.match_achievement(&u, *id, *top).await?,
                         _ => db.match_expert(&u, *id, *top).await?,
@@ -710,14 +747,38 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             if rebuilt {
                 eprintln!("检索索引已按数据库重建：{} 项成果", idx.num_docs());
             }
-            let opts = xietong_search::MatchOptions::default();
             let tag = if *baseline { "bm25" } else { "xietong" };
             let mut out = String::new();
-            for (qid, q) in &parsed {
-                let hits = if *baseline { idx.baseline_search(q, *top) } else { idx.search(q, *top, &opts) }
-                    .map_err(|e| anyhow::anyhow!("查询 {qid}：{e}"))?;
-                for h in hits {
-                    out.push_str(&format!("{qid} Q0 {} {} {:.6} {tag}\n", h.external_id, h.rank, h.score));
+            if *baseline {
+                for (qid, q) in &parsed {
+                    let hits = idx.baseline_search(q, *top).map_err(|e| anyhow::anyhow!("查询 {qid}：{e}"))?;
+                    for h in hits {
+                        out.push_str(&format!("{qid} Q0 {} {} {:.6} {tag}\n", h.external_id, h.rank, h.score));
+                    }
+                }
+            } else {
+                // The ranking of the problem page: the vectors first brought up to date.
+                let state = semantic_state(&cli, db.clone()).await?;
+                let model = state.semantic.model().cloned();
+                let vectors = match &model {
+                    Some(e) => {
+                        let id = xietong_web::semantic::model_id(e);
+                        Some(db.load_vectors(xietong_storage::embeddings::Kind::Achievement, &id, e.dim()).await?)
+                    }
+                    None => None,
+                };
+                for (qid, q) in &parsed {
+                    let qv = model
+                        .as_ref()
+                        .map(|e| e.embed_query(q))
+                        .transpose()
+                        .map_err(|e| anyhow::anyhow!("查询 {qid}：{e}"))?;
+                    let dense = vectors.as_ref().zip(qv.as_deref());
+                    let hits = xietong_search::hybrid::rank(&idx, dense, q, *top)
+                        .map_err(|e| anyhow::anyhow!("查询 {qid}：{e}"))?;
+                    for h in hits {
+                        out.push_str(&format!("{qid} Q0 {} {} {:.6} {tag}\n", h.external_id, h.rank, h.score));
+                    }
                 }
             }
             print!("{out}");

@@ -11,6 +11,7 @@
 //! then [`MatchIndex::replace`] / [`MatchIndex::delete`] and [`MatchIndex::commit`] on changes).
 
 pub mod fuse;
+pub mod hybrid;
 mod rank;
 pub mod stop;
 mod text;

@@ -12,6 +12,7 @@ mod backend;
 pub mod calendar;
 pub mod dashboard;
 pub mod dockings;
+pub mod embeddings;
 pub mod enterprises;
 pub mod error;
 pub mod imports;

@@ -6,8 +6,9 @@
 
 use serde::Serialize;
 use xietong_docking::matching::{
-    self, Signals, Weights, industry_fit, location_fit, mode_fit, relative, shared_keywords,
+    self, Fit, Signals, Weights, industry_fit, location_fit, mode_fit, relative, shared_keywords,
 };
+use xietong_search::hybrid::{self, Evidence, Ranked, Vectors};
 use xietong_search::{AchievementDoc, Hit, MAX_QUERY_CHARS, MatchIndex, MatchOptions, SearchError};
 use xietong_supervision::Role;
 
@@ -31,6 +32,8 @@ pub struct Match {
     pub matched_terms: Vec<String>,
     /// 匹配理由
     pub reasons: Vec<String>,
+    /// The sentences of the record that best support the match, the need's terms marked.
+    pub evidence: Vec<Evidence>,
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -39,6 +42,75 @@ pub struct Matches {
     pub experts: Vec<Match>,
     pub problems: Vec<Match>,
     pub enterprises: Vec<Match>,
+    /// Whether sentence vectors ranked with the words (false: the model is not loaded, words alone).
+    pub semantic: bool,
+    /// Of the best `top`, how many achievements fell below the relevance threshold (相关度不足，未推荐).
+    pub withheld_achievements: usize,
+    /// The same for experts.
+    pub withheld_experts: usize,
+}
+
+impl Matches {
+    fn none() -> Self {
+        Matches {
+            achievements: vec![],
+            experts: vec![],
+            problems: vec![],
+            enterprises: vec![],
+            semantic: false,
+            withheld_achievements: 0,
+            withheld_experts: 0,
+        }
+    }
+}
+
+/// What the sentence vectors add to a problem's matching: the stored vectors of achievements and
+/// experts, and the need's own vector (computed by the caller with the same model).
+pub struct Dense<'a> {
+    pub achievements: &'a Vectors,
+    pub experts: &'a Vectors,
+    pub query: &'a [f32],
+}
+
+/// A note for a maturity ↔ mode fit, if it says anything.
+fn fit_note(f: Fit) -> Option<String> {
+    match f {
+        Fit::Good(r) => Some(r),
+        Fit::Weak(r) => Some(format!("注意：{r}")),
+        Fit::Unknown => None,
+    }
+}
+
+/// A match of the hybrid ranking, its reasons first what ranked it (meaning, then the words), then the
+/// docking notes that did not.
+fn explained(
+    kind: &str,
+    id: i64,
+    title: String,
+    subtitle: String,
+    h: Ranked,
+    notes: [Option<String>; 4],
+    before: usize,
+) -> Match {
+    let mut reasons = vec![];
+    if let Some(c) = h.cosine {
+        reasons.push(format!("语义相似度 {c:.2}"));
+    }
+    if !h.matched_terms.is_empty() {
+        reasons.push(format!("命中：{}", h.matched_terms.join("、")));
+    }
+    reasons.extend(notes.into_iter().flatten());
+    Match {
+        kind: kind.into(),
+        id,
+        rank: before + 1,
+        title,
+        subtitle,
+        score: (f64::from(h.score) * 1000.0).round() / 1000.0,
+        matched_terms: h.matched_terms,
+        reasons,
+        evidence: h.evidence,
+    }
 }
 
 fn search_err(e: SearchError) -> StoreError {
@@ -129,6 +201,7 @@ fn finish(kind: &str, ranked: Vec<(Candidate, matching::Scored)>) -> Vec<Match> 
                 score: (s.score * 1000.0).round() / 1000.0,
                 matched_terms: terms,
                 reasons,
+                evidence: vec![],
             }
         })
         .collect()
@@ -187,70 +260,99 @@ impl Db {
         .transpose()
     }
 
-    /// For a technical problem: the best achievements (from the achievements index) and experts.
+    /// The text a problem is matched by: its title, keywords and description, one space apart (the
+    /// line `xietong match` takes for the same need).
+    pub fn problem_query(p: &TechProblem) -> String {
+        query_of(&[&p.title, &p.keywords.join(" "), &p.description]).replace('\n', " ")
+    }
+
+    /// The matching text of a problem this user may read (for the caller to embed before
+    /// [`Db::match_problem`]).
+    pub async fn problem_match_query(&self, u: &SessionUser, problem_id: i64) -> Result<String> {
+        Ok(Self::problem_query(&self.get_tech_problem(u, problem_id).await?))
+    }
+
+    /// For a technical problem: the best achievements (from the achievements index) and experts, both
+    /// ranked by [`hybrid::rank`] — the ranking `xietong match` prints — with the sentence vectors when
+    /// `dense` gives them. The docking signals (discipline ↔ industry, shared keywords, maturity ↔
+    /// mode, location) are shown beside each match but do not move it: the needs benchmark has no
+    /// evidence that they help, so none of them ranks. A match below the relevance threshold is
+    /// counted as withheld, not listed.
     pub async fn match_problem(
         &self,
         u: &SessionUser,
         index: &MatchIndex,
+        dense: Option<Dense<'_>>,
         problem_id: i64,
         top: usize,
     ) -> Result<Matches> {
         let p = self.get_tech_problem(u, problem_id).await?;
         let top = top.clamp(1, 50);
-        let w = Weights::default();
-        let kw = p.keywords.join(" ");
-        let q = query_of(&[&p.title, &kw, &p.description]);
+        let q = Self::problem_query(&p);
         let industry = (p.industry_code.clone().unwrap_or_default(), p.industry_name.clone().unwrap_or_default());
 
-        let hits = index.search(&q, CANDIDATES, &MatchOptions::default()).map_err(search_err)?;
-        let rel = relative(&hits.iter().map(|h| h.score).collect::<Vec<_>>());
-        let mut cands = vec![];
-        for (h, text) in hits.iter().zip(rel) {
+        let ranked = hybrid::rank(index, dense.as_ref().map(|d| (d.achievements, d.query)), &q, top).map_err(search_err)?;
+        let mut achievements = vec![];
+        let mut withheld_achievements = 0;
+        for h in ranked {
+            if !h.offered {
+                withheld_achievements += 1;
+                continue;
+            }
             let Some(a) = self.achievement_row(None, Some(&h.external_id)).await? else { continue };
             let body = format!("{} {} {}", a.title, a.keywords.join(" "), a.abstract_text);
-            let s = Signals {
-                text,
-                matched_terms: h.matched_terms.clone(),
-                industry: industry_fit(&a.discipline, &industry.0, &industry.1),
-                shared_keywords: shared_keywords(&p.keywords, &body),
-                mode: (!p.cooperation_mode.is_empty()).then(|| mode_fit(&a.maturity, &p.cooperation_mode)),
-                location: location_fit(&a.location, &p.enterprise_location),
-            };
+            let notes = [
+                industry_fit(&a.discipline, &industry.0, &industry.1),
+                Some(shared_keywords(&p.keywords, &body)).filter(|k| !k.is_empty()).map(|k| format!("共同关键词：{}", k.join("、"))),
+                (!p.cooperation_mode.is_empty()).then(|| mode_fit(&a.maturity, &p.cooperation_mode)).and_then(fit_note),
+                location_fit(&a.location, &p.enterprise_location),
+            ];
             let sub = [a.institution.as_str(), a.discipline.as_str(), a.maturity.as_str(), a.external_id.as_str()]
                 .iter()
                 .filter(|x| !x.is_empty())
                 .copied()
                 .collect::<Vec<_>>()
                 .join(" · ");
-            cands.push(((a.id, a.title, sub, h.matched_terms.clone(), h.reasons_zh.clone()), s));
+            achievements.push(explained("achievement", a.id, a.title, sub, h, notes, achievements.len()));
         }
-        let achievements = finish("achievement", matching::rank(cands, &w, top));
 
         let experts = self.published_experts().await?;
         let docs = self.expert_docs(&experts).await?;
-        let hits = search_in_ram(&docs, &q, CANDIDATES)?;
-        let rel = relative(&hits.iter().map(|h| h.score).collect::<Vec<_>>());
-        let mut cands = vec![];
-        for (h, text) in hits.iter().zip(rel) {
-            let Some(x) = experts.iter().find(|x| x.id.to_string() == h.external_id) else { continue };
-            let body = format!("{} {} {}", x.fields, x.keywords.join(" "), x.disciplines.join(" "));
-            let s = Signals {
-                text,
-                matched_terms: h.matched_terms.clone(),
-                industry: x.disciplines.iter().find_map(|d| industry_fit(d, &industry.0, &industry.1)),
-                shared_keywords: shared_keywords(&p.keywords, &body),
-                mode: None,
-                location: location_fit(&x.institution_location, &p.enterprise_location),
-            };
-            let sub = format!("{} · {} · {}", x.institution_name, x.title, x.disciplines.join("、"));
-            cands.push(((x.id, x.name.clone(), sub, h.matched_terms.clone(), vec![]), s));
+        let mut expert_matches = vec![];
+        let mut withheld_experts = 0;
+        if !docs.is_empty() {
+            let idx = MatchIndex::build_in_ram(&docs).map_err(search_err)?;
+            let ranked = hybrid::rank(&idx, dense.as_ref().map(|d| (d.experts, d.query)), &q, top).map_err(search_err)?;
+            for h in ranked {
+                let Some(x) = experts.iter().find(|x| x.id.to_string() == h.external_id) else { continue };
+                if !h.offered {
+                    withheld_experts += 1;
+                    continue;
+                }
+                let body = format!("{} {} {}", x.fields, x.keywords.join(" "), x.disciplines.join(" "));
+                let notes = [
+                    x.disciplines.iter().find_map(|d| industry_fit(d, &industry.0, &industry.1)),
+                    Some(shared_keywords(&p.keywords, &body)).filter(|k| !k.is_empty()).map(|k| format!("共同关键词：{}", k.join("、"))),
+                    None,
+                    location_fit(&x.institution_location, &p.enterprise_location),
+                ];
+                let sub = format!("{} · {} · {}", x.institution_name, x.title, x.disciplines.join("、"));
+                expert_matches.push(explained("expert", x.id, x.name.clone(), sub, h, notes, expert_matches.len()));
+            }
         }
-        let experts = finish("expert", matching::rank(cands, &w, top));
-        Ok(Matches { achievements, experts, problems: vec![], enterprises: vec![] })
+        Ok(Matches {
+            achievements,
+            experts: expert_matches,
+            problems: vec![],
+            enterprises: vec![],
+            semantic: dense.is_some(),
+            withheld_achievements,
+            withheld_experts,
+        })
     }
 
     /// The search documents of experts: their fields and keywords, plus their linked achievements.
-    async fn expert_docs(&self, experts: &[Expert]) -> Result<Vec<AchievementDoc>> {
+    pub(crate) async fn expert_docs(&self, experts: &[Expert]) -> Result<Vec<AchievementDoc>> {
         let mut docs = vec![];
         for x in experts {
             let mut text = x.fields.clone();
@@ -300,7 +402,7 @@ impl Db {
         let problem_matches =
             rank_problems(&problems, &q, &body, &[a.discipline.as_str()], Some(&a.maturity), &a.location, top)?;
         let enterprises = self.match_enterprises(&a.discipline, &a.location, &q, &problems, top).await?;
-        Ok(Matches { achievements: vec![], experts: vec![], problems: problem_matches, enterprises })
+        Ok(Matches { problems: problem_matches, enterprises, ..Matches::none() })
     }
 
     /// Enterprises for a discipline and text: those whose industry fits, and those whose posted
@@ -379,6 +481,6 @@ impl Db {
             &x.institution_location,
             top.clamp(1, 50),
         )?;
-        Ok(Matches { achievements: vec![], experts: vec![], problems, enterprises: vec![] })
+        Ok(Matches { problems, ..Matches::none() })
     }
 }

@@ -27,6 +27,7 @@ pub mod problems;
 pub mod projects;
 pub mod rankings;
 pub mod records;
+pub mod semantic;
 pub mod sessions;
 pub mod settings;
 pub mod tasks;
@@ -90,6 +91,8 @@ pub struct Inner {
     pub blobs: attachments::Blobs,
     /// The operator's figures at `/metrics`, and who may read them.
     pub metrics: metrics::Metrics,
+    /// The sentence-embedding model matching runs with, if any, and its vectors.
+    pub semantic: semantic::Semantic,
 }
 
 /// How many CPU-heavy jobs may run at once: one core fewer than the machine has (at least one),
@@ -190,6 +193,7 @@ impl AppState {
             heavy: Arc::new(tokio::sync::Semaphore::new(heavy_permits())),
             blobs: attachments::Blobs::in_memory(),
             metrics: metrics::Metrics::new(),
+            semantic: semantic::Semantic::off(format!("未配置语义模型（模型目录设置：{}）", semantic::SETTING)),
         })))
     }
 
@@ -199,6 +203,13 @@ impl AppState {
         let mut inner = Arc::try_unwrap(s.0).map_err(|_| StoreError::internal("状态初始化失败"))?;
         inner.blobs = attachments::Blobs::for_data_dir(&data_dir)?;
         inner.index_dir = Some(data_dir);
+        Ok(AppState(Arc::new(inner)))
+    }
+
+    /// The same state matching with this model (or with none, and why).
+    pub fn with_semantic(self, sem: semantic::Semantic) -> Result<AppState, StoreError> {
+        let mut inner = Arc::try_unwrap(self.0).map_err(|_| StoreError::internal("状态初始化失败"))?;
+        inner.semantic = sem;
         Ok(AppState(Arc::new(inner)))
     }
 
@@ -428,6 +439,7 @@ pub async fn serve(state: AppState, bind: SocketAddr, sweep_every: Duration) -> 
     let listener = tokio::net::TcpListener::bind(bind).await?;
     tracing::info!("xietong listening on http://{}", listener.local_addr()?);
     let _scheduler = spawn_scheduler(state.clone(), sweep_every);
+    let _embedder = semantic::spawn_embedder(state.clone(), Duration::from_secs(5));
     // The peer address feeds the per-address login limit and the 登录日志.
     axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {

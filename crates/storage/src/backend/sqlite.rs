@@ -39,6 +39,7 @@ impl Dialect for Sqlite {
             (16, "inbox", include_str!("../../migrations/sqlite/0016_inbox.sql")),
             (17, "evidence everywhere", include_str!("../../migrations/sqlite/0017_evidence_everywhere.sql")),
             (18, "reported baselines", include_str!("../../migrations/sqlite/0018_reported_baselines.sql")),
+            (19, "embeddings", include_str!("../../migrations/sqlite/0019_embeddings.sql")),
         ]
     }
 

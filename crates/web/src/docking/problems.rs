@@ -81,8 +81,7 @@ async fn problem_matches(
     Q(q): Q<TopQuery>,
 ) -> Result<Json<Matches>, ApiError> {
     may_read_libraries(&u)?;
-    let idx = s.achievements_index().await?;
-    Ok(Json(s.db.match_problem(&u, &idx, id, q.top.unwrap_or(10)).await?))
+    Ok(Json(s.match_problem(&u, id, q.top.unwrap_or(10)).await?))
 }
 
 // --- 难题库 --------------------------------------------------------------------------------------
@@ -191,11 +190,8 @@ pub(crate) async fn problem_with(
     };
     let history = s.db.review_history(u, Library::Problem, id).await.unwrap_or_default();
     let matches = if p.review.status == ReviewStatus::Published {
-        match s.achievements_index().await {
-            Ok(idx) => match s.db.match_problem(u, &idx, id, 10).await {
-                Ok(m) => Some(m),
-                Err(e) => return error_page(s, Some(u), &e),
-            },
+        match s.match_problem(u, id, 10).await {
+            Ok(m) => Some(m),
             Err(e) => return error_page(s, Some(u), &e),
         }
     } else {
@@ -223,7 +219,8 @@ pub(crate) async fn problem_with(
         status,
         "docking_problem.html",
         "problems",
-        context! { p => p, history => history, matches => matches, may_dock => may_dock, may_resubmit => may_resubmit, modes => COOPERATION_MODES,
+        context! { p => p, history => history, matches => matches, may_dock => may_dock,
+        semantic_off => s.semantic.unavailable().unwrap_or("嵌入需求失败，详见服务器日志"), may_resubmit => may_resubmit, modes => COOPERATION_MODES,
         lib => "problem", flash_err => err, flash_ok => ok_msg(q), industry_hits => industry_hits(&form),
         industry_list => crate::docking::industries::datalist(), f => form.value(),
         fv => review.unwrap_or_else(|| FormView::fresh(F::default())).value() },

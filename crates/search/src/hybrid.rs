@@ -1,0 +1,401 @@
+//! The one ranking of achievements for a need, used by the problem page, the API, `xietong match`
+//! and `match_bench`: the lexical list ([`MatchIndex::lexical_search`]) and the dense list (the
+//! query's sentence vector against each achievement's, [`Vectors::nearest`]) fused by
+//! [`fuse::blend`], then explained from the document itself ([`evidence`]).
+//!
+//! Without vectors (no model configured, or none computed yet) the lexical list alone ranks, so a
+//! district without the model still matches; the caller says so on the page.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{AchievementDoc, MatchIndex, SearchError, fuse, stop, terms};
+
+/// Below this cosine (query vector · passage vector, e5 unit vectors) a match is not offered for
+/// docking. Calibrated on the dev needs (`match_bench needs` prints the table): the relevant paper of
+/// a need scores at least this in 99 % of the needs, while the best paper for a need written about
+/// papers the corpus does not hold (the extra needs against the dev corpus) scores below it in most.
+pub const MIN_COSINE: f32 = 0.80;
+
+/// The sentence vectors of a set of records (one per external id), searched exactly: a dot product
+/// with every vector. 384 f32 a record: 1.5 KiB, so 300 000 records take 440 MiB.
+#[derive(Clone, Debug, Default)]
+pub struct Vectors {
+    dim: usize,
+    ids: Vec<String>,
+    pos: HashMap<String, usize>,
+    data: Vec<f32>,
+}
+
+impl Vectors {
+    pub fn new(dim: usize) -> Self {
+        Self { dim, ..Self::default() }
+    }
+
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Bytes held by the vectors themselves.
+    pub fn memory_bytes(&self) -> usize {
+        self.data.len() * std::mem::size_of::<f32>()
+    }
+
+    /// Add or replace the vector of `id`; a vector of another length is refused.
+    pub fn upsert(&mut self, id: &str, v: &[f32]) -> Result<(), SearchError> {
+        if v.len() != self.dim {
+            return Err(SearchError::Index(format!("向量维数应为 {}，实际为 {}", self.dim, v.len())));
+        }
+        match self.pos.get(id) {
+            Some(&i) => self.data[i * self.dim..(i + 1) * self.dim].copy_from_slice(v),
+            None => {
+                self.pos.insert(id.to_string(), self.ids.len());
+                self.ids.push(id.to_string());
+                self.data.extend_from_slice(v);
+            }
+        }
+        Ok(())
+    }
+
+    /// Remove the vector of `id` (none there is no error); the last vector takes its place.
+    pub fn remove(&mut self, id: &str) {
+        let Some(i) = self.pos.remove(id) else { return };
+        let last = self.ids.len() - 1;
+        if i != last {
+            let (d, moved) = (self.dim, self.ids[last].clone());
+            self.data.copy_within(last * d..(last + 1) * d, i * d);
+            self.ids.swap(i, last);
+            self.pos.insert(moved, i);
+        }
+        self.ids.pop();
+        self.data.truncate(last * self.dim);
+    }
+
+    pub fn get(&self, id: &str) -> Option<&[f32]> {
+        self.pos.get(id).map(|&i| &self.data[i * self.dim..(i + 1) * self.dim])
+    }
+
+    /// The `top` ids most similar to `query` (dot product, cosine for unit vectors), best first; ties by id.
+    pub fn nearest(&self, query: &[f32], top: usize) -> Vec<(String, f32)> {
+        if query.len() != self.dim || self.dim == 0 {
+            return vec![];
+        }
+        let mut all: Vec<(usize, f32)> = self
+            .data
+            .chunks_exact(self.dim)
+            .enumerate()
+            .map(|(i, v)| (i, v.iter().zip(query).map(|(a, b)| a * b).sum()))
+            .collect();
+        let by_score = |a: &(usize, f32), b: &(usize, f32)| b.1.total_cmp(&a.1).then(self.ids[a.0].cmp(&self.ids[b.0]));
+        if all.len() > top && top > 0 {
+            all.select_nth_unstable_by(top - 1, by_score);
+        }
+        all.truncate(top);
+        all.sort_by(by_score);
+        all.into_iter().map(|(i, s)| (self.ids[i].clone(), s)).collect()
+    }
+}
+
+/// One sentence of a document that supports a match, with the byte ranges of the need's terms in it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Evidence {
+    pub sentence: String,
+    /// `[start, end)` byte offsets into `sentence`, sorted, not overlapping.
+    pub marks: Vec<(usize, usize)>,
+    /// The sentence cut at the marks, for a page to show (the marked parts highlighted).
+    pub parts: Vec<Part>,
+}
+
+/// A piece of an [`Evidence`] sentence, marked when it is one of the need's terms.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Part {
+    pub text: String,
+    pub mark: bool,
+}
+
+impl Evidence {
+    fn new(sentence: &str, marks: Vec<(usize, usize)>) -> Self {
+        let mut parts = vec![];
+        let mut at = 0;
+        for &(a, b) in &marks {
+            if a > at {
+                parts.push(Part { text: sentence[at..a].to_string(), mark: false });
+            }
+            parts.push(Part { text: sentence[a..b].to_string(), mark: true });
+            at = b;
+        }
+        if at < sentence.len() {
+            parts.push(Part { text: sentence[at..].to_string(), mark: false });
+        }
+        Evidence { sentence: sentence.to_string(), marks, parts }
+    }
+}
+
+/// One ranked achievement.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Ranked {
+    pub external_id: String,
+    /// 1-based.
+    pub rank: usize,
+    /// The fused score, 0..=1 within this ranking (the best is near 1).
+    pub score: f32,
+    /// Cosine of the query and the passage, when both have vectors.
+    pub cosine: Option<f32>,
+    /// BM25 of the subject terms, when the lexical list holds the record.
+    pub bm25: Option<f32>,
+    pub title: String,
+    pub discipline: String,
+    /// The need's subject terms (no function words) found in the record, longest first.
+    pub matched_terms: Vec<String>,
+    /// The one or two sentences that best support the match.
+    pub evidence: Vec<Evidence>,
+    /// Whether it is offered for docking: cosine ≥ [`MIN_COSINE`] (or, without a vector, at least one
+    /// subject term matched).
+    pub offered: bool,
+}
+
+/// The distinct terms of `query` that say something about a subject, in query order.
+pub fn subject_terms(query: &str) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    terms(query).into_iter().filter(|t| !stop::is_stop(t) && seen.insert(t.clone())).collect()
+}
+
+/// Rank the achievements of `index` for `query`: the blend of the lexical list and, when `dense`
+/// gives the vectors and the query's vector, the dense list; the best `top`, each explained.
+pub fn rank(
+    index: &MatchIndex,
+    dense: Option<(&Vectors, &[f32])>,
+    query: &str,
+    top: usize,
+) -> Result<Vec<Ranked>, SearchError> {
+    let lexical: Vec<(String, f32)> =
+        index.lexical_search(query, fuse::DEPTH)?.into_iter().map(|h| (h.external_id, h.score)).collect();
+    let nearest = dense.map(|(v, q)| v.nearest(q, fuse::DEPTH)).unwrap_or_default();
+    let fused = match dense {
+        Some(_) => fuse::blend(&lexical, &nearest, fuse::DENSE_SHARE),
+        None => fuse::blend(&lexical, &[], 0.0),
+    };
+    let subject = subject_terms(query);
+    let bm25: HashMap<&str, f32> = lexical.iter().map(|(id, s)| (id.as_str(), *s)).collect();
+    let mut out = vec![];
+    for (id, score) in fused.into_iter().take(top) {
+        let Some(doc) = index.get(&id)? else { continue };
+        let cosine = dense.and_then(|(v, q)| v.get(&id).map(|d| d.iter().zip(q).map(|(a, b)| a * b).sum()));
+        let matched = found_terms(&subject, &doc);
+        // A record whose vector is not computed yet is judged by its words, as without a model.
+        let offered = match cosine {
+            Some(c) => c >= MIN_COSINE,
+            None => !matched.is_empty(),
+        };
+        out.push(Ranked {
+            rank: out.len() + 1,
+            score,
+            cosine,
+            bm25: bm25.get(id.as_str()).copied(),
+            title: doc.title.clone(),
+            discipline: doc.discipline.clone(),
+            evidence: evidence(&format!("{}。{}", doc.title, doc.abstract_text), &matched, 2),
+            matched_terms: matched,
+            external_id: id,
+            offered,
+        });
+    }
+    Ok(out)
+}
+
+/// The `terms` found in a document's title, abstract or keywords, longest first, without a term
+/// that only occurs inside a longer one found (复合 and 材料 inside 复合材料 say nothing more).
+fn found_terms(terms: &[String], doc: &AchievementDoc) -> Vec<String> {
+    let text = format!("{}\n{}\n{}", doc.title, doc.abstract_text, doc.keywords.join("\n")).to_lowercase();
+    let mut found: Vec<String> = terms.iter().filter(|t| text.contains(t.as_str())).cloned().collect();
+    found.sort_by(|a, b| b.chars().count().cmp(&a.chars().count()).then(a.cmp(b)));
+    let mut kept: Vec<String> = vec![];
+    for t in found {
+        let alone = text.match_indices(t.as_str()).any(|(at, _)| {
+            !kept.iter().any(|k| {
+                text.match_indices(k.as_str()).any(|(ks, _)| ks <= at && at + t.len() <= ks + k.len())
+            })
+        });
+        if alone {
+            kept.push(t);
+        }
+    }
+    kept
+}
+
+/// The sentences of `text`: cut after 。！？；, a line break, or ". " in Latin text.
+fn sentences(text: &str) -> Vec<&str> {
+    let mut out = vec![];
+    let mut start = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let end = match c {
+            '。' | '！' | '？' | '；' | '\n' => i + c.len_utf8(),
+            '.' | '!' | '?' | ';' if chars.peek().is_some_and(|(_, n)| n.is_whitespace()) => i + 1,
+            _ => continue,
+        };
+        let s = text[start..end].trim();
+        if s.chars().any(char::is_alphanumeric) {
+            out.push(s);
+        }
+        start = end;
+    }
+    let rest = text[start..].trim();
+    if rest.chars().any(char::is_alphanumeric) {
+        out.push(rest);
+    }
+    out
+}
+
+/// The `n` sentences of `text` holding the most of `terms` (a term counts by its length in
+/// characters, once a sentence), in text order, each with its terms marked. None when no sentence
+/// holds a term.
+pub fn evidence(text: &str, terms: &[String], n: usize) -> Vec<Evidence> {
+    let all = sentences(text);
+    let mut scored: Vec<(usize, usize, Vec<(usize, usize)>)> = all
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let lower = s.to_lowercase();
+            // Lower-casing keeps byte offsets for the CJK and ASCII text we mark; a sentence where it
+            // does not (rare Unicode case changes) gets no marks rather than wrong ones.
+            let same_len = s.chars().all(|c| c.to_lowercase().map(char::len_utf8).sum::<usize>() == c.len_utf8());
+            let mut weight = 0;
+            let mut marks = vec![];
+            for t in terms {
+                let hits: Vec<(usize, usize)> =
+                    lower.match_indices(t.as_str()).map(|(at, m)| (at, at + m.len())).collect();
+                if !hits.is_empty() {
+                    weight += t.chars().count();
+                    if same_len {
+                        marks.extend(hits);
+                    }
+                }
+            }
+            (i, weight, merge(marks))
+        })
+        .filter(|(_, w, _)| *w > 0)
+        .collect();
+    scored.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    scored.truncate(n);
+    scored.sort_by_key(|x| x.0);
+    scored.into_iter().map(|(i, _, marks)| Evidence::new(all[i], marks)).collect()
+}
+
+/// Sorted, overlapping or touching ranges joined.
+fn merge(mut r: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
+    r.sort_unstable();
+    let mut out: Vec<(usize, usize)> = vec![];
+    for (a, b) in r {
+        match out.last_mut() {
+            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+            _ => out.push((a, b)),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn doc(id: &str, title: &str, abs: &str) -> AchievementDoc {
+        AchievementDoc { external_id: id.into(), title: title.into(), abstract_text: abs.into(), ..Default::default() }
+    }
+
+    #[test]
+    fn vectors_replace_remove_and_search_exactly() {
+        let mut v = Vectors::new(2);
+        v.upsert("a", &[1.0, 0.0]).unwrap();
+        v.upsert("b", &[0.6, 0.8]).unwrap();
+        v.upsert("c", &[0.0, 1.0]).unwrap();
+        assert!(v.upsert("d", &[1.0]).is_err());
+        assert_eq!(v.nearest(&[0.0, 1.0], 2), vec![("c".to_string(), 1.0), ("b".to_string(), 0.8)]);
+        v.remove("c");
+        v.upsert("a", &[0.0, 1.0]).unwrap();
+        assert_eq!(v.len(), 2);
+        assert_eq!(v.nearest(&[0.0, 1.0], 5)[0].0, "a");
+        assert_eq!(v.get("b"), Some(&[0.6, 0.8][..]));
+        assert!(v.nearest(&[1.0], 3).is_empty(), "a query of another length finds nothing");
+    }
+
+    #[test]
+    fn evidence_picks_the_sentences_with_the_terms_and_marks_them() {
+        let terms = subject_terms("架桥机液压顶升同步控制");
+        let text = "研究了桥梁的景观设计。提出一种液压顶升的同步控制方法，误差小于1毫米；适用于架桥机。结论见后。";
+        let ev = evidence(text, &terms, 2);
+        assert_eq!(ev.len(), 2);
+        assert!(ev[0].sentence.starts_with("提出一种液压顶升"));
+        let marked: Vec<&str> = ev[0].marks.iter().map(|(a, b)| &ev[0].sentence[*a..*b]).collect();
+        assert!(marked.contains(&"液压顶升") || marked.contains(&"液压"), "{marked:?}");
+        assert!(evidence("与本需求无关的一句话。", &terms, 2).is_empty());
+    }
+
+    #[test]
+    fn function_words_are_never_matched_terms() {
+        let idx = MatchIndex::build_in_ram(&[
+            doc("p1", "基于大数据的电网调度系统研究", "实现了电网调度系统。"),
+            doc("p2", "架桥机液压顶升同步控制", "提出液压同步顶升控制方法。"),
+        ])
+        .unwrap();
+        let r = rank(&idx, None, "基于架桥机的液压顶升系统研究", 5).unwrap();
+        assert_eq!(r[0].external_id, "p2");
+        for x in &r {
+            for t in ["基于", "系统", "研究", "大", "实现"] {
+                assert!(!x.matched_terms.iter().any(|m| m == t), "{t} shown as a reason: {:?}", x.matched_terms);
+            }
+        }
+        assert!(r[0].offered && r[0].cosine.is_none());
+    }
+
+    #[test]
+    fn the_dense_list_ranks_with_the_words_and_decides_what_is_offered() {
+        let idx = MatchIndex::build_in_ram(&[doc("p1", "焊接残余应力", "焊缝。"), doc("p2", "振动时效", "消除应力。")]).unwrap();
+        let mut v = Vectors::new(2);
+        v.upsert("p1", &[0.0, 1.0]).unwrap();
+        v.upsert("p2", &[1.0, 0.0]).unwrap();
+        let r = rank(&idx, Some((&v, &[1.0, 0.0])), "焊接残余应力", 5).unwrap();
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].external_id, "p2", "0.6 of dense against 0.4 of lexical");
+        assert_eq!((r[0].cosine, r[1].cosine), (Some(1.0), Some(0.0)));
+        assert!(r[0].offered && !r[1].offered, "p1 matches words but its meaning is far");
+    }
+
+    proptest! {
+        #[test]
+        fn evidence_marks_lie_inside_their_sentence(text in "\\PC{0,200}", q in "\\PC{0,20}") {
+            let terms = subject_terms(&q);
+            for e in evidence(&text, &terms, 2) {
+                for (a, b) in &e.marks {
+                    prop_assert!(a < b && *b <= e.sentence.len());
+                    prop_assert!(e.sentence.is_char_boundary(*a) && e.sentence.is_char_boundary(*b));
+                }
+                prop_assert!(e.marks.windows(2).all(|w| w[0].1 < w[1].0));
+                let joined: String = e.parts.iter().map(|p| p.text.as_str()).collect();
+                prop_assert_eq!(joined, e.sentence.clone());
+            }
+        }
+
+        #[test]
+        fn nearest_is_sorted_and_bounded(n in 0usize..30, top in 0usize..40, seed in 0u32..1000) {
+            let mut v = Vectors::new(3);
+            for i in 0..n {
+                let x = ((i as u32 * 7919 + seed) % 97) as f32 / 97.0;
+                v.upsert(&format!("d{i}"), &[x, 1.0 - x, 0.5]).unwrap();
+            }
+            let got = v.nearest(&[0.3, 0.7, 0.1], top);
+            prop_assert_eq!(got.len(), top.min(n));
+            prop_assert!(got.windows(2).all(|w| w[0].1 >= w[1].1));
+        }
+    }
+}

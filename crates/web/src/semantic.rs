@@ -1,0 +1,170 @@
+//! The sentence-embedding model of this node, the stored vectors it matches with, and the background
+//! work that computes the vectors still missing. Without a model (none configured, missing or
+//! corrupt files) everything else is served and matching ranks on words alone; the pages say why.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use xietong_embed::Embedder;
+use xietong_search::hybrid::Vectors;
+use xietong_storage::StoreError;
+use xietong_storage::auth::SessionUser;
+use xietong_storage::embeddings::{Kind, Progress};
+use xietong_storage::matching::{Dense, Matches};
+
+use crate::AppState;
+
+/// How an administrator names the model directory (command line and environment).
+pub const SETTING: &str = "--model-dir / XIETONG_MODEL_DIR";
+
+/// The model directory `serve` uses when none is configured.
+pub fn default_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("models").join("multilingual-e5-small")
+}
+
+/// Passages embedded in one background step (a step holds one heavy-work permit).
+const BATCH: usize = 16;
+
+pub struct Semantic {
+    model: Option<Arc<Embedder>>,
+    /// Why there is no model, in Chinese, naming the file and the setting.
+    unavailable: Option<String>,
+    /// The stored vectors (achievements, experts) with the database stamps they were read at.
+    vectors: tokio::sync::Mutex<Option<(String, Arc<Vectors>, Arc<Vectors>)>>,
+    /// How far the achievements' vectors are (for the 成果库 page).
+    progress: RwLock<Progress>,
+}
+
+impl Semantic {
+    /// No model: matching ranks on words, and `reason` says why.
+    pub fn off(reason: impl Into<String>) -> Self {
+        Semantic {
+            model: None,
+            unavailable: Some(reason.into()),
+            vectors: tokio::sync::Mutex::new(None),
+            progress: RwLock::new(Progress::default()),
+        }
+    }
+
+    /// The model in `dir`; a missing or corrupt one gives [`Semantic::off`] with the loader's message
+    /// (which names the file) and the setting to change.
+    pub fn load(dir: &Path) -> Self {
+        match Embedder::load(dir) {
+            Ok(e) => Semantic { model: Some(Arc::new(e)), unavailable: None, ..Self::off("") },
+            Err(e) => Self::off(format!("{e}（模型目录设置：{SETTING}）")),
+        }
+    }
+
+    /// The loaded model, already shared.
+    pub fn with(model: Arc<Embedder>) -> Self {
+        Semantic { model: Some(model), unavailable: None, ..Self::off("") }
+    }
+
+    pub fn model(&self) -> Option<&Arc<Embedder>> {
+        self.model.as_ref()
+    }
+
+    /// Why matching ranks on words alone, if it does.
+    pub fn unavailable(&self) -> Option<&str> {
+        self.unavailable.as_deref()
+    }
+
+    pub fn progress(&self) -> Progress {
+        *self.progress.read().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The name vectors are stored under: the model's, with its dimension (a larger model configured
+/// later gets vectors of its own).
+pub fn model_id(e: &Embedder) -> String {
+    format!("{}/{}", e.settings().name, e.dim())
+}
+
+impl AppState {
+    /// The stored vectors of achievements and experts, read again when either changed.
+    async fn vectors(&self, e: &Embedder) -> Result<(Arc<Vectors>, Arc<Vectors>), StoreError> {
+        let id = model_id(e);
+        let stamp = format!(
+            "{}|{}",
+            self.db.embeddings_stamp(Kind::Achievement, &id).await?,
+            self.db.embeddings_stamp(Kind::Expert, &id).await?
+        );
+        let mut slot = self.semantic.vectors.lock().await;
+        if let Some((s, a, x)) = slot.as_ref()
+            && *s == stamp
+        {
+            return Ok((a.clone(), x.clone()));
+        }
+        let a = Arc::new(self.db.load_vectors(Kind::Achievement, &id, e.dim()).await?);
+        let x = Arc::new(self.db.load_vectors(Kind::Expert, &id, e.dim()).await?);
+        *slot = Some((stamp, a.clone(), x.clone()));
+        Ok((a, x))
+    }
+
+    /// A problem's matches by the one ranking: with the sentence vectors when the model is loaded
+    /// (the need embedded here, on a heavy-work thread), on words alone otherwise or when embedding
+    /// the need fails (logged; the page then says matching ran on words).
+    pub async fn match_problem(&self, u: &SessionUser, id: i64, top: usize) -> Result<Matches, StoreError> {
+        let index = self.achievements_index().await?;
+        if let Some(e) = self.semantic.model().cloned() {
+            let q = self.db.problem_match_query(u, id).await?;
+            let model = e.clone();
+            let embedded = self.heavy(move || model.embed_query(&q).map_err(|e| StoreError::internal(e.to_string())));
+            match embedded.await {
+                Ok(qv) => {
+                    let (a, x) = self.vectors(&e).await?;
+                    let dense = Dense { achievements: &a, experts: &x, query: &qv };
+                    return self.db.match_problem(u, &index, Some(dense), id, top).await;
+                }
+                Err(err) => tracing::warn!(error = %err, problem = id, "embedding the need failed; matching on words"),
+            }
+        }
+        self.db.match_problem(u, &index, None, id, top).await
+    }
+
+    /// Compute the vectors still missing (achievements, then experts), a batch per heavy-work permit.
+    /// Returns how far the achievements are.
+    pub async fn embed_pending(&self) -> Result<Progress, StoreError> {
+        let Some(e) = self.semantic.model().cloned() else { return Ok(Progress::default()) };
+        let id = model_id(&e);
+        let mut achievements = Progress::default();
+        for kind in [Kind::Achievement, Kind::Expert] {
+            let embed = |texts: Vec<String>| {
+                let e = e.clone();
+                self.heavy(move || {
+                    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+                    e.embed_passages(&refs).map_err(|e| StoreError::internal(e.to_string()))
+                })
+            };
+            let progress = |p: Progress| {
+                if kind == Kind::Achievement {
+                    *self.semantic.progress.write().unwrap_or_else(|e| e.into_inner()) = p;
+                }
+            };
+            let p = self.db.embed_missing(kind, &id, BATCH, embed, progress, self.clock.now()).await?;
+            if kind == Kind::Achievement {
+                achievements = p;
+            }
+        }
+        Ok(achievements)
+    }
+}
+
+/// Keep the vectors current in the background: every `every`, compute those of new or edited records.
+/// Several nodes may do this at once; a vector already stored for the same text is not written again.
+pub fn spawn_embedder(state: AppState, every: Duration) -> Option<tokio::task::JoinHandle<()>> {
+    state.semantic.model()?;
+    Some(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match state.embed_pending().await {
+                Ok(p) if p.done < p.total => tracing::info!(done = p.done, total = p.total, "embedding achievements"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "computing sentence vectors failed"),
+            }
+        }
+    }))
+}
