@@ -51,16 +51,40 @@ pub fn rrf(lexical: &[String], dense: &[String], f: Fusion) -> Vec<(String, f32)
     out.into_iter().map(|(id, (s, _, _))| (id.to_string(), s)).collect()
 }
 
-/// Fuse by score instead of rank: each list's scores scaled to 0–1 over the list (min to max), then
-/// `dense_share` × dense + (1 − `dense_share`) × lexical; an id missing from a list scores 0 there.
-/// Best first; ties by id.
+/// How the lexical list's scores are brought to 0–1 in [`blend_with`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scale {
+    /// (s − min) / (max − min) over the list: its last entry counts as much as a document it misses.
+    MinMax,
+    /// s / max: BM25 is 0 for a document without the terms, so every entry keeps some credit.
+    FromZero,
+}
+
+/// The lexical list's scaling in the product's [`blend`] (the dense list is always min–max: cosines
+/// of unrelated texts are far from 0).
+pub const LEXICAL_SCALE: Scale = Scale::FromZero;
+
+/// [`blend_with`] the product's [`LEXICAL_SCALE`].
 pub fn blend(lexical: &[(String, f32)], dense: &[(String, f32)], dense_share: f32) -> Vec<(String, f32)> {
-    fn scaled(l: &[(String, f32)]) -> HashMap<&str, f32> {
+    blend_with(lexical, dense, dense_share, LEXICAL_SCALE)
+}
+
+/// Fuse by score instead of rank: each list's scores scaled to 0–1 (the dense list min to max, the
+/// lexical one as `lexical_scale` says), then `dense_share` × dense + (1 − `dense_share`) × lexical; an
+/// id missing from a list scores 0 there. Best first; ties by id.
+pub fn blend_with(
+    lexical: &[(String, f32)],
+    dense: &[(String, f32)],
+    dense_share: f32,
+    lexical_scale: Scale,
+) -> Vec<(String, f32)> {
+    fn scaled(l: &[(String, f32)], how: Scale) -> HashMap<&str, f32> {
         let (lo, hi) = l.iter().fold((f32::MAX, f32::MIN), |(lo, hi), x| (lo.min(x.1), hi.max(x.1)));
+        let lo = if how == Scale::FromZero { 0.0f32.min(lo) } else { lo };
         let span = if hi > lo { hi - lo } else { 1.0 };
         l.iter().map(|(id, s)| (id.as_str(), if hi > lo { (s - lo) / span } else { 1.0 })).collect()
     }
-    let (lx, dn) = (scaled(lexical), scaled(dense));
+    let (lx, dn) = (scaled(lexical, lexical_scale), scaled(dense, Scale::MinMax));
     let mut ids: Vec<&str> = lx.keys().chain(dn.keys()).copied().collect();
     ids.sort_unstable();
     ids.dedup();
@@ -113,10 +137,19 @@ mod tests {
     #[test]
     fn blend_weighs_the_scaled_scores() {
         let l = |v: &[(&str, f32)]| v.iter().map(|(a, b)| (a.to_string(), *b)).collect::<Vec<_>>();
-        let out = blend(&l(&[("a", 10.0), ("b", 5.0), ("c", 0.0)]), &l(&[("c", 0.9), ("b", 0.8), ("d", 0.7)]), 0.6);
+        let out = blend_with(
+            &l(&[("a", 10.0), ("b", 5.0), ("c", 0.0)]),
+            &l(&[("c", 0.9), ("b", 0.8), ("d", 0.7)]),
+            0.6,
+            Scale::MinMax,
+        );
         let ids: Vec<&str> = out.iter().map(|x| x.0.as_str()).collect();
         assert_eq!(ids, ["c", "b", "a", "d"]);
         assert!((out[0].1 - 0.6).abs() < 1e-6 && (out[3].1).abs() < 1e-6);
+        // From zero, the lexical list's last entry keeps its share: b (5 of 10) passes c.
+        let out = blend_with(&l(&[("a", 10.0), ("b", 5.0)]), &l(&[("c", 0.9), ("b", 0.8), ("d", 0.7)]), 0.5, Scale::FromZero);
+        let ids: Vec<&str> = out.iter().map(|x| x.0.as_str()).collect();
+        assert_eq!(ids, ["b", "a", "c", "d"]);
     }
 
     proptest! {

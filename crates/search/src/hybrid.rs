@@ -203,7 +203,7 @@ pub fn rank(
             bm25: bm25.get(id.as_str()).copied(),
             title: doc.title.clone(),
             discipline: doc.discipline.clone(),
-            evidence: evidence(&format!("{}。{}", doc.title, doc.abstract_text), &matched, 2),
+            evidence: evidence(&evidence_text(&doc), &matched, 2),
             matched_terms: matched,
             external_id: id,
             offered,
@@ -212,11 +212,13 @@ pub fn rank(
     Ok(out)
 }
 
-/// The `terms` found in a document's title, abstract or keywords, longest first, without a term
-/// that only occurs inside a longer one found (复合 and 材料 inside 复合材料 say nothing more).
+/// The `terms` of two characters or more found in a document's title, abstract or keywords, in the
+/// need's order, without a term that only occurs inside a longer one found (复合 and 材料 inside
+/// 复合材料 say nothing more). One character (后、拉、大) is too little to show as a reason.
 fn found_terms(terms: &[String], doc: &AchievementDoc) -> Vec<String> {
     let text = format!("{}\n{}\n{}", doc.title, doc.abstract_text, doc.keywords.join("\n")).to_lowercase();
-    let mut found: Vec<String> = terms.iter().filter(|t| text.contains(t.as_str())).cloned().collect();
+    let mut found: Vec<String> =
+        terms.iter().filter(|t| t.chars().count() >= 2 && text.contains(t.as_str())).cloned().collect();
     found.sort_by(|a, b| b.chars().count().cmp(&a.chars().count()).then(a.cmp(b)));
     let mut kept: Vec<String> = vec![];
     for t in found {
@@ -229,7 +231,17 @@ fn found_terms(terms: &[String], doc: &AchievementDoc) -> Vec<String> {
             kept.push(t);
         }
     }
+    kept.sort_by_key(|k| terms.iter().position(|t| t == k));
     kept
+}
+
+/// Where evidence is looked for: the title, the abstract, then the keywords as one line.
+fn evidence_text(doc: &AchievementDoc) -> String {
+    let mut t = format!("{}。\n{}", doc.title, doc.abstract_text);
+    if !doc.keywords.is_empty() {
+        t.push_str(&format!("\n关键词：{}", doc.keywords.join("；")));
+    }
+    t
 }
 
 /// The sentences of `text`: cut after 。！？；, a line break, or ". " in Latin text.

@@ -60,6 +60,15 @@ enum Cmd {
         #[arg(long)]
         verbose: bool,
     },
+    /// Calibrates the threshold below which a match is withheld (hybrid::MIN_COSINE): the cosine of each
+    /// dev need with its relevant paper, against the best cosine of a need written about papers the
+    /// corpus does not hold (the extra needs against the dev corpus).
+    Threshold {
+        #[arg(long, default_value = "../shared/data/csl")]
+        csl: PathBuf,
+        #[arg(long, env = "XIETONG_MODEL_DIR", default_value = "data/models/multilingual-e5-small")]
+        model: PathBuf,
+    },
     Latency {
         #[arg(long, default_value = "../shared/data/csl")]
         csl: PathBuf,
@@ -258,6 +267,16 @@ fn fusions(set: &str) -> Result<Vec<(xietong_search::fuse::Fusion, usize, Option
     Ok(out)
 }
 
+/// The lexical list's scaling: the product's, or with XIETONG_BENCH_LEXICAL_SCALE=minmax|zero (an
+/// experiment) the one named.
+fn lexical_scale() -> xietong_search::fuse::Scale {
+    match std::env::var("XIETONG_BENCH_LEXICAL_SCALE").as_deref() {
+        Ok("minmax") => xietong_search::fuse::Scale::MinMax,
+        Ok("zero") => xietong_search::fuse::Scale::FromZero,
+        _ => xietong_search::fuse::LEXICAL_SCALE,
+    }
+}
+
 /// The dense share for `q`: `DENSE_SHARE`, or with XIETONG_BENCH_SHARE_TERMS=N (an experiment) scaled
 /// down for queries of fewer than N distinct subject terms (a bare keyword gets little of the dense list).
 fn dense_share(q: &str, base: f32) -> f32 {
@@ -333,7 +352,7 @@ fn needs(csl: &Path, files: &str, model: &Path, set: &str, verbose: bool) -> Res
             for (qid, rel, q, bm25, lexical, dense, _) in &lists {
                 let (lexical, dense) = (&lexical[..(*depth).min(lexical.len())], &dense[..(*depth).min(dense.len())]);
                 let fused = match blend {
-                    Some(share) => xietong_search::fuse::blend(lexical, dense, dense_share(q, *share)),
+                    Some(share) => xietong_search::fuse::blend_with(lexical, dense, dense_share(q, *share), lexical_scale()),
                     None => xietong_search::fuse::rrf(&only(lexical), &only(dense), *fusion),
                 };
                 let hybrid: Vec<String> = fused.into_iter().map(|(id, _)| id).collect();
@@ -429,10 +448,11 @@ fn quality(csl: &Path, file: &str, set: &str, dump: Option<&Path>, model: Option
                         .collect();
                     let lexical: Vec<(String, f32)> =
                         idx.lexical_search(q, depth)?.into_iter().map(|h| (h.external_id, h.score)).collect();
-                    let fused = xietong_search::fuse::blend(
+                    let fused = xietong_search::fuse::blend_with(
                         &lexical,
                         &dense,
                         dense_share(q, xietong_search::fuse::DENSE_SHARE),
+                        lexical_scale(),
                     );
                     let ranked: Vec<String> = fused.into_iter().map(|(id, _)| id).collect();
                     let (a, b) = score(&ranked, rel);
@@ -579,10 +599,53 @@ fn latency(csl: &Path, n_docs: usize, n_queries: usize, set: &str) -> Result<()>
     Ok(())
 }
 
+fn threshold(csl: &Path, model: &Path) -> Result<()> {
+    let e = xietong_embed::Embedder::load(model).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let docs: Vec<AchievementDoc> = read_csl(&csl.join("dev.tsv"))?.iter().map(|p| doc(p, true)).collect();
+    let (vectors, _) = passage_vectors(&e, &docs)?;
+    let at: HashMap<&str, usize> = docs.iter().enumerate().map(|(i, d)| (d.external_id.as_str(), i)).collect();
+    let query = |q: &str| e.embed_query(q).map_err(|e| anyhow::anyhow!("{e}"));
+    // The relevant paper's cosine for each dev need (plain and hard wording).
+    let mut relevant = vec![];
+    for file in ["needs_dev.tsv", "needs_dev_hard.tsv"] {
+        for (_, paper, q) in read_needs(&csl.join(file))? {
+            let Some(&i) = at.get(paper.as_str()) else { bail!("{file}: paper {paper} not in dev.tsv") };
+            relevant.push(xietong_embed::dot(&query(&q)?, &vectors[i]));
+        }
+    }
+    // The best cosine of a need whose paper is not in the corpus.
+    let mut foreign = vec![];
+    for file in ["needs_extra.tsv", "needs_extra_hard.tsv"] {
+        for (_, _, q) in read_needs(&csl.join(file))? {
+            let qv = query(&q)?;
+            foreign.push(xietong_search::fuse::nearest(&qv, &vectors, 1).first().map_or(0.0, |x| x.1));
+        }
+    }
+    println!(
+        "{} dev needs (relevant paper's cosine), {} extra needs against dev.tsv (best cosine; no relevant paper there)",
+        relevant.len(),
+        foreign.len()
+    );
+    println!("{:>9} {:>22} {:>28}", "threshold", "relevant kept", "foreign best withheld");
+    for t in (70..=90).map(|x| x as f32 / 100.0) {
+        let kept = relevant.iter().filter(|c| **c >= t).count();
+        let held = foreign.iter().filter(|c| **c < t).count();
+        println!(
+            "{t:>9.2} {:>15} {:>5.1}% {:>21} {:>5.1}%",
+            kept,
+            100.0 * kept as f64 / relevant.len() as f64,
+            held,
+            100.0 * held as f64 / foreign.len() as f64
+        );
+    }
+    Ok(())
+}
+
 fn main() -> Result<()> {
     match Cli::parse().cmd {
         Cmd::Quality { csl, file, set, dump, model } => quality(&csl, &file, &set, dump.as_deref(), model.as_deref()),
         Cmd::Latency { csl, docs, queries, set } => latency(&csl, docs, queries.max(1), &set),
         Cmd::Needs { csl, files, model, set, verbose } => needs(&csl, &files, &model, &set, verbose),
+        Cmd::Threshold { csl, model } => threshold(&csl, &model),
     }
 }
