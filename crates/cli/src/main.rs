@@ -263,7 +263,7 @@ async fn semantic_state(cli: &Cli, db: Db) -> Result<AppState> {
         let p = state.embed_pending().await;
         watch.abort();
         let p = p?;
-        eprintln!("\r语义向量：{}/{} 项成果已计算", p.done, p.total);
+        eprintln!("\r语义向量：{}/{} 项成果已计算（本次计算 {} 项）", p.done, p.total, p.computed);
     }
     Ok(state)
 }
@@ -683,6 +683,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                             format!("{:.3}", x.score),
                             x.reasons.join("；"),
                         ]);
+                    }
+                    for (n, what) in [(m.withheld_achievements, "成果"), (m.withheld_experts, "专家")] {
+                        if n > 0 {
+                            eprintln!("另有 {n} 项{what}相关度不足，未推荐");
+                        }
                     }
                 }
             }

@@ -122,8 +122,32 @@ pub struct Part {
     pub mark: bool,
 }
 
+/// Characters of an evidence sentence shown at most; a longer one is cut around its first mark.
+pub const EVIDENCE_CHARS: usize = 120;
+
 impl Evidence {
+    /// `sentence` with `marks`, cut to [`EVIDENCE_CHARS`] around the first mark (with "…" where cut).
     fn new(sentence: &str, marks: Vec<(usize, usize)>) -> Self {
+        let chars: Vec<(usize, char)> = sentence.char_indices().collect();
+        if chars.len() <= EVIDENCE_CHARS {
+            return Self::whole(sentence, marks);
+        }
+        let first = marks.first().map_or(0, |m| chars.iter().position(|(b, _)| *b == m.0).unwrap_or(0));
+        let start = first.saturating_sub(EVIDENCE_CHARS / 4).min(chars.len() - EVIDENCE_CHARS);
+        let end = start + EVIDENCE_CHARS;
+        let (from, to) = (chars[start].0, chars.get(end).map_or(sentence.len(), |c| c.0));
+        let lead = if start > 0 { "…" } else { "" };
+        let tail = if to < sentence.len() { "…" } else { "" };
+        let shift = lead.len();
+        let kept = marks
+            .into_iter()
+            .filter(|(a, b)| *a >= from && *b <= to)
+            .map(|(a, b)| (a - from + shift, b - from + shift))
+            .collect();
+        Self::whole(&format!("{lead}{}{tail}", &sentence[from..to]), kept)
+    }
+
+    fn whole(sentence: &str, marks: Vec<(usize, usize)>) -> Self {
         let mut parts = vec![];
         let mut at = 0;
         for &(a, b) in &marks {
@@ -244,7 +268,8 @@ fn evidence_text(doc: &AchievementDoc) -> String {
     t
 }
 
-/// The sentences of `text`: cut after 。！？；, a line break, or ". " in Latin text.
+/// The sentences of `text`: cut after 。！？；, a line break, or a Latin . ! ? ; before a space or a
+/// CJK character.
 fn sentences(text: &str) -> Vec<&str> {
     let mut out = vec![];
     let mut start = 0;
@@ -252,7 +277,8 @@ fn sentences(text: &str) -> Vec<&str> {
     while let Some((i, c)) = chars.next() {
         let end = match c {
             '。' | '！' | '？' | '；' | '\n' => i + c.len_utf8(),
-            '.' | '!' | '?' | ';' if chars.peek().is_some_and(|(_, n)| n.is_whitespace()) => i + 1,
+            // Latin stops end a sentence before a space or a CJK character ("…方向.本文"), not in "7.97".
+            '.' | '!' | '?' | ';' if chars.peek().is_none_or(|(_, n)| n.is_whitespace() || !n.is_ascii()) => i + 1,
             _ => continue,
         };
         let s = text[start..end].trim();
@@ -395,6 +421,7 @@ mod tests {
                 prop_assert!(e.marks.windows(2).all(|w| w[0].1 < w[1].0));
                 let joined: String = e.parts.iter().map(|p| p.text.as_str()).collect();
                 prop_assert_eq!(joined, e.sentence.clone());
+                prop_assert!(e.sentence.chars().count() <= EVIDENCE_CHARS + 2);
             }
         }
 

@@ -38,11 +38,13 @@ pub struct Pending {
     pub passage: String,
 }
 
-/// How far the vectors of one kind are: records with a current vector, and records in all.
+/// How far the vectors of one kind are: records with a current vector, records in all, and how
+/// many of them were computed by this run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Progress {
     pub done: usize,
     pub total: usize,
+    pub computed: usize,
 }
 
 fn to_bytes(v: &[f32]) -> Vec<u8> {
@@ -93,7 +95,7 @@ impl Db {
             .map(|(key, passage)| Pending { key, passage })
             .collect();
         let done = total - pending.len();
-        Ok((pending, Progress { done, total }))
+        Ok((pending, Progress { done, total, computed: 0 }))
     }
 
     /// Store vectors computed from the passages given (one transaction). A row already holding the
@@ -158,6 +160,7 @@ impl Db {
             let items: Vec<(Pending, Vec<f32>)> = chunk.iter().cloned().zip(vectors).collect();
             self.store_embeddings(kind, model, &items, now).await?;
             p.done += chunk.len();
+            p.computed += chunk.len();
             progress(p);
         }
         Ok(p)

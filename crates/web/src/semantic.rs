@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use xietong_embed::Embedder;
-use xietong_search::hybrid::Vectors;
+use xietong_search::hybrid::{self, Ranked, Vectors};
 use xietong_storage::StoreError;
 use xietong_storage::auth::SessionUser;
 use xietong_storage::embeddings::{Kind, Progress};
@@ -121,6 +121,31 @@ impl AppState {
             }
         }
         self.db.match_problem(u, &index, None, id, top).await
+    }
+
+    /// Achievements for a free text (the 成果库 search, `/api/achievements/match`) by the same ranking as
+    /// a problem's; whether the sentence vectors took part.
+    pub async fn rank_text(&self, q: &str, top: usize) -> Result<(Vec<Ranked>, bool), StoreError> {
+        let index = self.achievements_index().await?;
+        let bad = |e: xietong_search::SearchError| match e {
+            e @ (xietong_search::SearchError::EmptyQuery | xietong_search::SearchError::QueryTooLong { .. }) => {
+                StoreError::invalid("q", e.to_string())
+            }
+            other => StoreError::internal(other.to_string()),
+        };
+        // The words are checked before the model spends time on them.
+        index.lexical_search(q, 1).map_err(bad)?;
+        if let Some(e) = self.semantic.model().cloned() {
+            let (model, text) = (e.clone(), q.to_string());
+            match self.heavy(move || model.embed_query(&text).map_err(|e| StoreError::internal(e.to_string()))).await {
+                Ok(qv) => {
+                    let (a, _) = self.vectors(&e).await?;
+                    return Ok((hybrid::rank(&index, Some((&a, &qv)), q, top).map_err(bad)?, true));
+                }
+                Err(err) => tracing::warn!(error = %err, "embedding the query failed; matching on words"),
+            }
+        }
+        Ok((hybrid::rank(&index, None, q, top).map_err(bad)?, false))
     }
 
     /// Compute the vectors still missing (achievements, then experts), a batch per heavy-work permit.

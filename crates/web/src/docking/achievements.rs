@@ -63,40 +63,54 @@ pub struct MatchHit {
     pub external_id: String,
     pub title: String,
     pub discipline: String,
+    /// 综合相关度（本次排序内 0–1）
     pub score: f32,
-    /// 命中的检索词
+    /// 语义相似度（余弦），未加载语义模型时为空
+    pub cosine: Option<f32>,
+    /// 命中的检索词（不含虚词）
     pub matched_terms: Vec<String>,
     /// 匹配理由
     pub reasons: Vec<String>,
+    /// 成果中与需求最相符的句子，命中词已标出
+    pub evidence: Vec<xietong_search::hybrid::Evidence>,
+    /// 相关度是否足以推荐（否：相关度不足，未推荐）
+    pub offered: bool,
 }
 
-/// Search the 成果库 for a problem description; every hit says why it matched.
+/// Search the 成果库 for a problem description by the one ranking of matching; every hit says why.
 pub async fn run_match(
     s: &AppState,
     u: &xietong_storage::auth::SessionUser,
     q: &str,
     top: usize,
-) -> Result<Vec<MatchHit>, StoreError> {
+) -> Result<(Vec<MatchHit>, bool), StoreError> {
     may_read_libraries(u)?;
-    let idx = s.achievements_index().await?;
-    let hits = idx.search(q, top.clamp(1, 50), &xietong_search::MatchOptions::default()).map_err(|e| match e {
-        e @ (xietong_search::SearchError::EmptyQuery | xietong_search::SearchError::QueryTooLong { .. }) => {
-            StoreError::invalid("q", e.to_string())
-        }
-        other => StoreError::internal(other.to_string()),
-    })?;
-    Ok(hits
+    let (ranked, semantic) = s.rank_text(q, top.clamp(1, 50)).await?;
+    let hits = ranked
         .into_iter()
-        .map(|h| MatchHit {
-            rank: h.rank,
-            external_id: h.external_id,
-            title: h.title,
-            discipline: h.discipline,
-            score: h.score,
-            matched_terms: h.matched_terms,
-            reasons: h.reasons_zh,
+        .map(|h| {
+            let mut reasons = vec![];
+            if let Some(c) = h.cosine {
+                reasons.push(format!("语义相似度 {c:.2}"));
+            }
+            if !h.matched_terms.is_empty() {
+                reasons.push(format!("命中：{}", h.matched_terms.join("、")));
+            }
+            MatchHit {
+                rank: h.rank,
+                external_id: h.external_id,
+                title: h.title,
+                discipline: h.discipline,
+                score: (h.score * 1000.0).round() / 1000.0,
+                cosine: h.cosine,
+                matched_terms: h.matched_terms,
+                reasons,
+                evidence: h.evidence,
+                offered: h.offered,
+            }
         })
-        .collect())
+        .collect();
+    Ok((hits, semantic))
 }
 
 /// 同上，需求描述放在请求体中（长文本不受 URL 长度限制）。
@@ -107,7 +121,7 @@ async fn match_achievements_post(
     ApiUser(u, _): ApiUser,
     crate::api::J(q): crate::api::J<MatchQuery>,
 ) -> Result<Json<Vec<MatchHit>>, ApiError> {
-    Ok(Json(run_match(&s, &u, &q.q, q.top.unwrap_or(10)).await?))
+    Ok(Json(run_match(&s, &u, &q.q, q.top.unwrap_or(10)).await?.0))
 }
 
 /// 为一段需求描述匹配成果，并说明每条结果的匹配理由。
@@ -118,7 +132,7 @@ async fn match_achievements(
     ApiUser(u, _): ApiUser,
     Q(q): Q<MatchQuery>,
 ) -> Result<Json<Vec<MatchHit>>, ApiError> {
-    Ok(Json(run_match(&s, &u, &q.q, q.top.unwrap_or(10)).await?))
+    Ok(Json(run_match(&s, &u, &q.q, q.top.unwrap_or(10)).await?.0))
 }
 
 /// 提交成果（高校院所为本机构，科技局可代提交），进入形式审核。
@@ -288,15 +302,19 @@ async fn search_with(s: &AppState, u: &SessionUser, query: String) -> Response {
     if let Err(e) = crate::docking::hub::may_read_libraries(&u) {
         return error_page(&s, Some(&u), &e);
     }
-    let (hits, err) = if query.trim().is_empty() {
-        (vec![], None)
+    let (hits, semantic, err) = if query.trim().is_empty() {
+        (vec![], false, None)
     } else {
         match crate::docking::achievements::run_match(&s, &u, &query, 20).await {
-            Ok(h) => (h, None),
+            Ok((h, semantic)) => (h, semantic, None),
             Err(e @ StoreError::Internal(_)) => return error_page(&s, Some(&u), &e),
-            Err(e) => (vec![], Some(e.to_string())),
+            Err(e) => (vec![], false, Some(e.to_string())),
         }
     };
+    // Below the threshold a hit is counted, not listed.
+    let withheld = hits.iter().filter(|h| !h.offered).count();
+    let hits: Vec<_> = hits.into_iter().filter(|h| h.offered).collect();
+    let semantic_off = (!semantic).then(|| s.semantic.unavailable().unwrap_or("嵌入查询失败，详见服务器日志").to_string());
     let all = s.db.published_achievements().await.unwrap_or_default();
     let total = all.len();
     let recent: Vec<_> = all.into_iter().rev().take(30).collect();
@@ -305,6 +323,7 @@ async fn search_with(s: &AppState, u: &SessionUser, query: String) -> Response {
         if err.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK },
         "achievements.html",
         Some(&u),
-        context! { nav => "achievements", sub => "library", d => crate::docking::hub::role_ctx(&u), q => query, hits => hits, flash_err => err, total => total, recent => recent },
+        context! { nav => "achievements", sub => "library", d => crate::docking::hub::role_ctx(&u), q => query, hits => hits, flash_err => err, total => total, recent => recent,
+        withheld => withheld, semantic_off => semantic_off, progress => s.semantic.progress() },
     )
 }
