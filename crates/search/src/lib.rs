@@ -10,6 +10,7 @@
 //! The index holds what the database holds; the caller feeds it ([`MatchIndex::build_in_dir`],
 //! then [`MatchIndex::replace`] / [`MatchIndex::delete`] and [`MatchIndex::commit`] on changes).
 
+pub mod follow;
 pub mod fuse;
 pub mod hybrid;
 mod rank;

@@ -18,6 +18,15 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The kind named in the database (`achievement`, `expert`).
+    pub fn from_code(code: &str) -> Option<Kind> {
+        match code {
+            "achievement" => Some(Kind::Achievement),
+            "expert" => Some(Kind::Expert),
+            _ => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Achievement => "achievement",
@@ -183,16 +192,15 @@ impl Db {
         Ok(v)
     }
 
-    /// Changes whenever a vector of `kind` under `model` is written.
-    pub async fn embeddings_stamp(&self, kind: Kind, model: &str) -> Result<String> {
-        let r = sqlx::query(
-            "SELECT COUNT(*) AS n, COALESCE(MAX(computed_at), '') AS t FROM embeddings WHERE kind = $1 AND model = $2",
-        )
-        .bind(kind.as_str())
-        .bind(model.to_string())
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(format!("{}:{}", r.i("n")?, r.s("t")?))
+    /// The stored vector of one record under `model`, if any.
+    pub async fn vector_of(&self, kind: Kind, key: &str, model: &str) -> Result<Option<Vec<f32>>> {
+        let r = sqlx::query("SELECT vector FROM embeddings WHERE kind = $1 AND record_key = $2 AND model = $3")
+            .bind(kind.as_str())
+            .bind(key.to_string())
+            .bind(model.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        r.map(|r| Ok(from_bytes(&r.try_get::<Vec<u8>, _>("vector")?))).transpose()
     }
 }
 

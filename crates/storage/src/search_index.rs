@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use xietong_search::{AchievementDoc, MatchIndex};
 
-use crate::{Db, Result, StoreError};
+use crate::{Db, Result, RowExt, StoreError};
 
 fn search_err(e: xietong_search::SearchError) -> StoreError {
     StoreError::internal(e.to_string())
@@ -66,5 +66,41 @@ impl Db {
         }
         let docs: Vec<AchievementDoc> = self.published_achievements().await?.into_iter().map(doc_of).collect();
         Ok((build_achievements_index(data_dir, &stamp, &docs)?, true))
+    }
+}
+
+/// One row of the `search_changes` log (migration 0020).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    pub seq: i64,
+    /// achievement | expert | embedding
+    pub kind: String,
+    pub record_key: String,
+}
+
+impl Db {
+    /// The highest row of the change log (0 when empty): an index built after reading it holds every
+    /// change up to it.
+    pub async fn search_changes_head(&self) -> Result<i64> {
+        let r = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS n FROM search_changes").fetch_one(&self.pool).await?;
+        r.i("n")
+    }
+
+    /// Rows of the change log after `after`, oldest first, at most `limit`.
+    pub async fn search_changes_after(&self, after: i64, limit: i64) -> Result<Vec<Change>> {
+        let rows = sqlx::query("SELECT seq, kind, record_key FROM search_changes WHERE seq > $1 ORDER BY seq LIMIT $2")
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok(Change { seq: r.i("seq")?, kind: r.s("kind")?, record_key: r.s("record_key")? }))
+            .collect()
+    }
+
+    /// The search document of the achievement with this external id, if it is published.
+    pub async fn published_achievement_doc(&self, external_id: &str) -> Result<Option<AchievementDoc>> {
+        let found = self.achievements_by_external_id(&[external_id.to_string()]).await?;
+        Ok(found.into_iter().find(|a| a.status == "published").map(doc_of))
     }
 }

@@ -18,6 +18,7 @@ pub mod inbox;
 pub mod indicators;
 pub mod inspections;
 pub mod lists;
+pub mod live;
 pub mod metrics;
 pub mod notices;
 pub mod org;
@@ -80,8 +81,8 @@ pub struct Inner {
     pub upload_limit: usize,
     /// Where the search index lives (under the data directory); `None` keeps it in memory.
     pub index_dir: Option<std::path::PathBuf>,
-    /// The achievements index with the database stamp it was built from.
-    pub achievements_index: tokio::sync::Mutex<Option<(String, Arc<xietong_search::MatchIndex>)>>,
+    /// The achievements index and vectors of this node, built once and then following the change log.
+    pub live: tokio::sync::Mutex<Option<Arc<live::Live>>>,
     /// Login attempts per network address (the per-account lockout is in the database), rebuilt
     /// when the 安全管理员 changes the per-minute limit.
     pub login_limit: RwLock<Arc<LoginLimit>>,
@@ -188,7 +189,7 @@ impl AppState {
             public_origin: None,
             upload_limit: Deployment::default().upload_limit,
             index_dir: None,
-            achievements_index: tokio::sync::Mutex::new(None),
+            live: tokio::sync::Mutex::new(None),
             login_limit: RwLock::new(Arc::new(LoginLimit::new(per_minute))),
             heavy: Arc::new(tokio::sync::Semaphore::new(heavy_permits())),
             blobs: attachments::Blobs::in_memory(),
@@ -241,45 +242,6 @@ impl AppState {
             work()
         });
         job.await.map_err(|e| StoreError::internal(format!("后台任务失败：{e}")))?
-    }
-
-    /// The achievements index, rebuilt from the database when it is missing or stale.
-    pub async fn achievements_index(&self) -> Result<Arc<xietong_search::MatchIndex>, StoreError> {
-        use xietong_storage::search_index::{build_achievements_index, doc_of, open_achievements_index};
-        let stamp = self.db.achievements_stamp().await?;
-        let mut slot = self.achievements_index.lock().await;
-        if let Some((_, idx)) = slot.as_ref().filter(|(s, _)| *s == stamp) {
-            return Ok(idx.clone());
-        }
-        // Database reads here; opening and building the index on the heavy-work threads.
-        let opened = match self.index_dir.clone() {
-            Some(dir) => {
-                let stamp = stamp.clone();
-                self.heavy(move || Ok(open_achievements_index(&dir, &stamp))).await?
-            }
-            None => None,
-        };
-        let idx = match opened {
-            Some(idx) => idx,
-            None => {
-                let docs: Vec<_> = self.db.published_achievements().await?.into_iter().map(doc_of).collect();
-                let dir = self.index_dir.clone();
-                let stamp = stamp.clone();
-                self.heavy(move || match dir {
-                    Some(dir) => build_achievements_index(&dir, &stamp, &docs),
-                    None => {
-                        let internal = |e: xietong_search::SearchError| StoreError::internal(e.to_string());
-                        let idx = xietong_search::MatchIndex::in_ram().map_err(internal)?;
-                        idx.add_all(&docs).map_err(internal)?;
-                        Ok(idx)
-                    }
-                })
-                .await?
-            }
-        };
-        let idx = Arc::new(idx);
-        *slot = Some((stamp, idx.clone()));
-        Ok(idx)
     }
 
     pub fn snapshot(&self) -> Snapshot {
@@ -440,6 +402,7 @@ pub async fn serve(state: AppState, bind: SocketAddr, sweep_every: Duration) -> 
     tracing::info!("xietong listening on http://{}", listener.local_addr()?);
     let _scheduler = spawn_scheduler(state.clone(), sweep_every);
     let _embedder = semantic::spawn_embedder(state.clone(), Duration::from_secs(5));
+    let _follower = live::spawn_follower(state.clone(), Duration::from_secs(1));
     // The peer address feeds the per-address login limit and the 登录日志.
     axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {

@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use xietong_embed::Embedder;
-use xietong_search::hybrid::{self, Ranked, Vectors};
+use xietong_search::hybrid::{self, Ranked};
 use xietong_storage::StoreError;
 use xietong_storage::auth::SessionUser;
 use xietong_storage::embeddings::{Kind, Progress};
@@ -30,8 +30,6 @@ pub struct Semantic {
     model: Option<Arc<Embedder>>,
     /// Why there is no model, in Chinese, naming the file and the setting.
     unavailable: Option<String>,
-    /// The stored vectors (achievements, experts) with the database stamps they were read at.
-    vectors: tokio::sync::Mutex<Option<(String, Arc<Vectors>, Arc<Vectors>)>>,
     /// How far the achievements' vectors are (for the 成果库 page).
     progress: RwLock<Progress>,
 }
@@ -42,7 +40,6 @@ impl Semantic {
         Semantic {
             model: None,
             unavailable: Some(reason.into()),
-            vectors: tokio::sync::Mutex::new(None),
             progress: RwLock::new(Progress::default()),
         }
     }
@@ -82,51 +79,31 @@ pub fn model_id(e: &Embedder) -> String {
 }
 
 impl AppState {
-    /// The stored vectors of achievements and experts, read again when either changed.
-    async fn vectors(&self, e: &Embedder) -> Result<(Arc<Vectors>, Arc<Vectors>), StoreError> {
-        let id = model_id(e);
-        let stamp = format!(
-            "{}|{}",
-            self.db.embeddings_stamp(Kind::Achievement, &id).await?,
-            self.db.embeddings_stamp(Kind::Expert, &id).await?
-        );
-        let mut slot = self.semantic.vectors.lock().await;
-        if let Some((s, a, x)) = slot.as_ref()
-            && *s == stamp
-        {
-            return Ok((a.clone(), x.clone()));
-        }
-        let a = Arc::new(self.db.load_vectors(Kind::Achievement, &id, e.dim()).await?);
-        let x = Arc::new(self.db.load_vectors(Kind::Expert, &id, e.dim()).await?);
-        *slot = Some((stamp, a.clone(), x.clone()));
-        Ok((a, x))
-    }
-
     /// A problem's matches by the one ranking: with the sentence vectors when the model is loaded
     /// (the need embedded here, on a heavy-work thread), on words alone otherwise or when embedding
     /// the need fails (logged; the page then says matching ran on words).
     pub async fn match_problem(&self, u: &SessionUser, id: i64, top: usize) -> Result<Matches, StoreError> {
-        let index = self.achievements_index().await?;
+        let live = self.live().await?;
         if let Some(e) = self.semantic.model().cloned() {
             let q = self.db.problem_match_query(u, id).await?;
-            let model = e.clone();
-            let embedded = self.heavy(move || model.embed_query(&q).map_err(|e| StoreError::internal(e.to_string())));
+            let embedded = self.heavy(move || e.embed_query(&q).map_err(|e| StoreError::internal(e.to_string())));
             match embedded.await {
                 Ok(qv) => {
-                    let (a, x) = self.vectors(&e).await?;
+                    let (a, x) = (live.achievements.read().await, live.experts.read().await);
                     let dense = Dense { achievements: &a, experts: &x, query: &qv };
-                    return self.db.match_problem(u, &index, Some(dense), id, top).await;
+                    return self.db.match_problem(u, &live.index, Some(dense), id, top).await;
                 }
                 Err(err) => tracing::warn!(error = %err, problem = id, "embedding the need failed; matching on words"),
             }
         }
-        self.db.match_problem(u, &index, None, id, top).await
+        self.db.match_problem(u, &live.index, None, id, top).await
     }
 
     /// Achievements for a free text (the 成果库 search, `/api/achievements/match`) by the same ranking as
     /// a problem's; whether the sentence vectors took part.
     pub async fn rank_text(&self, q: &str, top: usize) -> Result<(Vec<Ranked>, bool), StoreError> {
-        let index = self.achievements_index().await?;
+        let live = self.live().await?;
+        let index = &live.index;
         let bad = |e: xietong_search::SearchError| match e {
             e @ (xietong_search::SearchError::EmptyQuery | xietong_search::SearchError::QueryTooLong { .. }) => {
                 StoreError::invalid("q", e.to_string())
@@ -136,16 +113,16 @@ impl AppState {
         // The words are checked before the model spends time on them.
         index.lexical_search(q, 1).map_err(bad)?;
         if let Some(e) = self.semantic.model().cloned() {
-            let (model, text) = (e.clone(), q.to_string());
-            match self.heavy(move || model.embed_query(&text).map_err(|e| StoreError::internal(e.to_string()))).await {
+            let text = q.to_string();
+            match self.heavy(move || e.embed_query(&text).map_err(|e| StoreError::internal(e.to_string()))).await {
                 Ok(qv) => {
-                    let (a, _) = self.vectors(&e).await?;
-                    return Ok((hybrid::rank(&index, Some((&a, &qv)), q, top).map_err(bad)?, true));
+                    let a = live.achievements.read().await;
+                    return Ok((hybrid::rank(index, Some((&a, &qv)), q, top).map_err(bad)?, true));
                 }
                 Err(err) => tracing::warn!(error = %err, "embedding the query failed; matching on words"),
             }
         }
-        Ok((hybrid::rank(&index, None, q, top).map_err(bad)?, false))
+        Ok((hybrid::rank(index, None, q, top).map_err(bad)?, false))
     }
 
     /// Compute the vectors still missing (achievements, then experts), a batch per heavy-work permit.

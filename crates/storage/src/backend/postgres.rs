@@ -38,6 +38,7 @@ impl Dialect for Postgres {
             (17, "evidence everywhere", include_str!("../../migrations/postgres/0017_evidence_everywhere.sql")),
             (18, "reported baselines", include_str!("../../migrations/postgres/0018_reported_baselines.sql")),
             (19, "embeddings", include_str!("../../migrations/postgres/0019_embeddings.sql")),
+            (20, "search changes", include_str!("../../migrations/postgres/0020_search_changes.sql")),
         ]
     }
 

@@ -40,6 +40,7 @@ impl Dialect for Sqlite {
             (17, "evidence everywhere", include_str!("../../migrations/sqlite/0017_evidence_everywhere.sql")),
             (18, "reported baselines", include_str!("../../migrations/sqlite/0018_reported_baselines.sql")),
             (19, "embeddings", include_str!("../../migrations/sqlite/0019_embeddings.sql")),
+            (20, "search changes", include_str!("../../migrations/sqlite/0020_search_changes.sql")),
         ]
     }
 

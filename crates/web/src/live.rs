@@ -1,0 +1,215 @@
+//! This node's achievements index and sentence vectors, kept current from the database's change log
+//! (`search_changes`, written by trigger in the same transaction as every write): built once (at
+//! start, or from the copy this node left on disk), then each change applied as it appears — no full
+//! rebuild in normal operation, however many nodes serve one database.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use xietong_search::MatchIndex;
+use xietong_search::follow::Cursor;
+use xietong_search::hybrid::Vectors;
+use xietong_storage::StoreError;
+use xietong_storage::embeddings::Kind;
+use xietong_storage::search_index::Change;
+
+use crate::AppState;
+use crate::semantic::model_id;
+
+/// Change rows read at a time.
+const PAGE: i64 = 2000;
+
+pub struct Live {
+    pub index: Arc<MatchIndex>,
+    /// Vectors of the published achievements and experts under this node's model (empty without one).
+    pub achievements: tokio::sync::RwLock<Vectors>,
+    pub experts: tokio::sync::RwLock<Vectors>,
+    cursor: std::sync::Mutex<Cursor>,
+    /// Where the index lives on disk, if it does (the cursor is saved beside it).
+    dir: Option<PathBuf>,
+}
+
+/// Milliseconds on a monotonic clock, for the cursor's gap patience.
+fn now_ms() -> u64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_millis() as u64
+}
+
+fn index_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("index").join("achievements-live")
+}
+
+fn cursor_file(dir: &Path) -> PathBuf {
+    dir.with_extension("seq")
+}
+
+fn internal(e: impl std::fmt::Display) -> StoreError {
+    StoreError::internal(e.to_string())
+}
+
+impl Live {
+    /// Every change up to this row of the log is in the index and the vectors.
+    pub fn through(&self) -> i64 {
+        self.cursor.lock().unwrap_or_else(|e| e.into_inner()).through()
+    }
+}
+
+impl AppState {
+    /// The achievements index (see [`AppState::live`]).
+    pub async fn achievements_index(&self) -> Result<Arc<MatchIndex>, StoreError> {
+        Ok(self.live().await?.index.clone())
+    }
+
+    /// This node's index and vectors with every change of the log applied: built on first use (from
+    /// the copy on disk when this node left one), then followed.
+    pub async fn live(&self) -> Result<Arc<Live>, StoreError> {
+        let mut slot = self.live.lock().await;
+        let live = match slot.as_ref() {
+            Some(l) => l.clone(),
+            None => {
+                let l = Arc::new(self.build_live().await?);
+                *slot = Some(l.clone());
+                l
+            }
+        };
+        self.follow(&live).await?;
+        Ok(live)
+    }
+
+    async fn build_live(&self) -> Result<Live, StoreError> {
+        let t0 = Instant::now();
+        let dir = self.index_dir.as_deref().map(index_dir);
+        // The copy this node left, with the last change it holds.
+        let saved = dir.clone().and_then(|d| {
+            let through = std::fs::read_to_string(cursor_file(&d)).ok()?.trim().parse::<i64>().ok()?;
+            Some((MatchIndex::open_dir(&d).ok()?, through))
+        });
+        let (index, through, rebuilt) = match saved {
+            Some((idx, through)) => (idx, through, false),
+            None => {
+                // The head first: a change after it is applied again later, which is harmless.
+                let head = self.db.search_changes_head().await?;
+                let docs: Vec<_> = self
+                    .db
+                    .published_achievements()
+                    .await?
+                    .into_iter()
+                    .map(xietong_storage::search_index::doc_of)
+                    .collect();
+                let d = dir.clone();
+                let idx = self
+                    .heavy(move || match d {
+                        Some(d) => {
+                            let _ = std::fs::remove_file(cursor_file(&d));
+                            let idx = MatchIndex::build_in_dir(&d, &docs).map_err(internal)?;
+                            std::fs::write(cursor_file(&d), head.to_string()).map_err(internal)?;
+                            Ok(idx)
+                        }
+                        None => MatchIndex::build_in_ram(&docs).map_err(internal),
+                    })
+                    .await?;
+                (idx, head, true)
+            }
+        };
+        let (mut achievements, mut experts) = (Vectors::default(), Vectors::default());
+        if let Some(e) = self.semantic.model() {
+            let id = model_id(e);
+            achievements = self.db.load_vectors(Kind::Achievement, &id, e.dim()).await?;
+            experts = self.db.load_vectors(Kind::Expert, &id, e.dim()).await?;
+        }
+        tracing::info!(
+            documents = index.num_docs(),
+            vectors = achievements.len(),
+            through,
+            rebuilt,
+            ms = t0.elapsed().as_millis() as u64,
+            "achievements index ready"
+        );
+        Ok(Live {
+            index: Arc::new(index),
+            achievements: tokio::sync::RwLock::new(achievements),
+            experts: tokio::sync::RwLock::new(experts),
+            cursor: std::sync::Mutex::new(Cursor::at(through)),
+            dir,
+        })
+    }
+
+    /// Apply the rows of the change log this node has not applied yet.
+    async fn follow(&self, live: &Live) -> Result<(), StoreError> {
+        loop {
+            let after = live.cursor.lock().unwrap_or_else(|e| e.into_inner()).read_after();
+            let rows = self.db.search_changes_after(after, PAGE).await?;
+            let fresh: Vec<Change> = {
+                let c = live.cursor.lock().unwrap_or_else(|e| e.into_inner());
+                rows.iter().filter(|r| c.is_new(r.seq)).cloned().collect()
+            };
+            let mut touched = false;
+            for c in &fresh {
+                touched |= self.apply(live, c).await?;
+            }
+            if touched {
+                let index = live.index.clone();
+                self.heavy(move || index.commit().map_err(internal)).await?;
+            }
+            let through = {
+                let mut c = live.cursor.lock().unwrap_or_else(|e| e.into_inner());
+                c.applied(fresh.iter().map(|r| r.seq), now_ms());
+                c.through()
+            };
+            if let Some(d) = &live.dir
+                && !fresh.is_empty()
+            {
+                std::fs::write(cursor_file(d), through.to_string()).map_err(internal)?;
+            }
+            if (rows.len() as i64) < PAGE {
+                return Ok(());
+            }
+        }
+    }
+
+    /// One change; whether the index was written (a commit is due).
+    async fn apply(&self, live: &Live, c: &Change) -> Result<bool, StoreError> {
+        match c.kind.as_str() {
+            "achievement" => {
+                match self.db.published_achievement_doc(&c.record_key).await? {
+                    Some(d) => live.index.replace(&d).map_err(internal)?,
+                    None => live.index.delete(&c.record_key).map_err(internal)?,
+                }
+                Ok(true)
+            }
+            "embedding" => {
+                let Some(e) = self.semantic.model() else { return Ok(false) };
+                let Some((kind, key)) = c.record_key.split_once(':') else { return Ok(false) };
+                let Some(kind) = Kind::from_code(kind) else { return Ok(false) };
+                if let Some(v) = self.db.vector_of(kind, key, &model_id(e)).await?
+                    && v.len() == e.dim()
+                {
+                    let vectors = if kind == Kind::Achievement { &live.achievements } else { &live.experts };
+                    let mut w = vectors.write().await;
+                    if w.dim() != e.dim() {
+                        *w = Vectors::new(e.dim());
+                    }
+                    w.upsert(key, &v).map_err(internal)?;
+                }
+                Ok(false)
+            }
+            // Experts are searched from the database on each request; their vectors follow above.
+            _ => Ok(false),
+        }
+    }
+}
+
+/// Keep this node's index current even while nobody searches: follow the log every `every`.
+pub fn spawn_follower(state: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = state.live().await {
+                tracing::warn!(error = %e, "following the search change log failed");
+            }
+        }
+    })
+}
