@@ -55,15 +55,14 @@ async fn the_problem_page_ranks_as_xietong_match_prints_and_vectors_are_computed
     let dir = tempfile::tempdir().unwrap();
     ok(&xietong(dir.path(), None, &["demo"]));
     // Papers on welding, bridges, hydraulics and food: the need below has one right answer among them.
-    let keep = [
-        "E1372", "E0001", "E0002", "E0003", "E0004", "E0005", "E0006", "E0007", "E0008", "E0009", "E0010",
-        "E0011",
-    ];
+    let keep =
+        ["E1372", "E0001", "E0002", "E0003", "E0004", "E0005", "E0006", "E0007", "E0008", "E0009", "E0010", "E0011"];
     keep_published(dir.path(), &keep).await;
 
     // A need in trade words, with its title and description only.
     let title = "钢箱梁焊缝应力";
-    let description = "我公司生产架桥机钢箱梁，长焊缝焊完后内部应力大，放置一段时间会变形开裂，希望找到消除或降低焊后应力的工艺。";
+    let description =
+        "我公司生产架桥机钢箱梁，长焊缝焊完后内部应力大，放置一段时间会变形开裂，希望找到消除或降低焊后应力的工艺。";
     let f = dir.path().join("p.tsv");
     std::fs::write(
         &f,

@@ -80,3 +80,88 @@ async fn two_servers_fire_every_escalation_step_once() {
     db.pool.close().await;
     common::drop_database(conn, &name).await;
 }
+
+async fn login(http: &reqwest::Client, base: &str, user: &str) -> String {
+    let v: serde_json::Value = http
+        .post(format!("{base}/api/session"))
+        .json(&serde_json::json!({"username": user, "password": common::PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["token"].as_str().unwrap().to_string()
+}
+
+/// The titles node `base` matches for `q`, best first.
+async fn matched(http: &reqwest::Client, base: &str, token: &str, q: &str) -> Vec<String> {
+    let r = http.post(format!("{base}/api/achievements/match")).bearer_auth(token).json(&serde_json::json!({"q": q}));
+    let v: serde_json::Value = r.send().await.unwrap().json().await.unwrap();
+    v.as_array().unwrap().iter().map(|h| h["title"].as_str().unwrap().to_string()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_achievement_published_through_one_server_is_matched_through_the_other_within_5_s() {
+    let Some((conn, name, url)) = common::fresh_database("twoindex").await else { return };
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = Place::Pg(url.clone(), dir_a.path().to_path_buf());
+    let b = Place::Pg(url.clone(), dir_b.path().to_path_buf());
+    let o = xietong(&a).arg("demo").output().unwrap();
+    assert!(o.status.success(), "demo: {}", String::from_utf8_lossy(&o.stderr));
+    let (pa, pb) = (free_port(), free_port());
+    let mut servers = [common::start(&a, pa), common::start(&b, pb)];
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let (base_a, base_b) = (format!("http://127.0.0.1:{pa}"), format!("http://127.0.0.1:{pb}"));
+    wait_ready(&http, &base_a).await;
+    wait_ready(&http, &base_b).await;
+    let (gaoxiao, tech_a, tech_b) = (
+        login(&http, &base_a, "gaoxiao").await,
+        login(&http, &base_a, "kejiju").await,
+        login(&http, &base_b, "kejiju").await,
+    );
+    let q = "钢箱梁焊缝应力在线监测";
+    let title = "架桥机钢箱梁焊缝应力的光纤光栅在线监测方法";
+    // Node B has built its index (from the demo) before the record exists.
+    assert!(!matched(&http, &base_b, &tech_b, q).await.contains(&title.to_string()));
+
+    let body = serde_json::json!({"title": title, "abstract": "提出一种钢箱梁焊缝应力的光纤光栅在线监测方法，用于架桥机作业时的实时预警。",
+        "kind": "论文", "keywords": "焊缝应力；光纤光栅；在线监测"});
+    let r = http.post(format!("{base_a}/api/achievements")).bearer_auth(&gaoxiao).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let id = r.json::<serde_json::Value>().await.unwrap()["id"].as_i64().unwrap();
+    for action in ["pass_formal", "approve"] {
+        let r = http
+            .post(format!("{base_a}/api/reviews/achievement/{id}"))
+            .bearer_auth(&tech_a)
+            .json(&serde_json::json!({"action": action}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{action}: {}", r.text().await.unwrap_or_default());
+    }
+    let published = Instant::now();
+    // Node B matches it without a rebuild: it follows the change log.
+    let mut seen = None;
+    while published.elapsed() < Duration::from_secs(5) {
+        if matched(&http, &base_b, &tech_b, q).await.first().map(String::as_str) == Some(title) {
+            seen = Some(published.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let seen = seen.expect("node B matched the record published through node A within 5 s");
+    // Node B's index on disk says which change it holds: the last of the log.
+    let db = xietong_storage::Db::connect(&url, None).await.unwrap();
+    let head = db.search_changes_head().await.unwrap();
+    let through: i64 =
+        std::fs::read_to_string(dir_b.path().join("index/achievements-live.seq")).unwrap().trim().parse().unwrap();
+    assert_eq!(through, head, "node B applied every change");
+    eprintln!("published through node A, first matched through node B after {} ms", seen.as_millis());
+    for s in &mut servers {
+        s.kill().unwrap();
+        s.wait().unwrap();
+    }
+    db.pool.close().await;
+    common::drop_database(conn, &name).await;
+}

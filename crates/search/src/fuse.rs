@@ -147,7 +147,8 @@ mod tests {
         assert_eq!(ids, ["c", "b", "a", "d"]);
         assert!((out[0].1 - 0.6).abs() < 1e-6 && (out[3].1).abs() < 1e-6);
         // From zero, the lexical list's last entry keeps its share: b (5 of 10) passes c.
-        let out = blend_with(&l(&[("a", 10.0), ("b", 5.0)]), &l(&[("c", 0.9), ("b", 0.8), ("d", 0.7)]), 0.5, Scale::FromZero);
+        let out =
+            blend_with(&l(&[("a", 10.0), ("b", 5.0)]), &l(&[("c", 0.9), ("b", 0.8), ("d", 0.7)]), 0.5, Scale::FromZero);
         let ids: Vec<&str> = out.iter().map(|x| x.0.as_str()).collect();
         assert_eq!(ids, ["b", "a", "c", "d"]);
     }

@@ -247,9 +247,7 @@ fn found_terms(terms: &[String], doc: &AchievementDoc) -> Vec<String> {
     let mut kept: Vec<String> = vec![];
     for t in found {
         let alone = text.match_indices(t.as_str()).any(|(at, _)| {
-            !kept.iter().any(|k| {
-                text.match_indices(k.as_str()).any(|(ks, _)| ks <= at && at + t.len() <= ks + k.len())
-            })
+            !kept.iter().any(|k| text.match_indices(k.as_str()).any(|(ks, _)| ks <= at && at + t.len() <= ks + k.len()))
         });
         if alone {
             kept.push(t);
@@ -398,7 +396,8 @@ mod tests {
 
     #[test]
     fn the_dense_list_ranks_with_the_words_and_decides_what_is_offered() {
-        let idx = MatchIndex::build_in_ram(&[doc("p1", "焊接残余应力", "焊缝。"), doc("p2", "振动时效", "消除应力。")]).unwrap();
+        let idx = MatchIndex::build_in_ram(&[doc("p1", "焊接残余应力", "焊缝。"), doc("p2", "振动时效", "消除应力。")])
+            .unwrap();
         let mut v = Vectors::new(2);
         v.upsert("p1", &[0.0, 1.0]).unwrap();
         v.upsert("p2", &[1.0, 0.0]).unwrap();

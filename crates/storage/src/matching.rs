@@ -291,7 +291,8 @@ impl Db {
         let q = Self::problem_query(&p);
         let industry = (p.industry_code.clone().unwrap_or_default(), p.industry_name.clone().unwrap_or_default());
 
-        let ranked = hybrid::rank(index, dense.as_ref().map(|d| (d.achievements, d.query)), &q, top).map_err(search_err)?;
+        let ranked =
+            hybrid::rank(index, dense.as_ref().map(|d| (d.achievements, d.query)), &q, top).map_err(search_err)?;
         let mut achievements = vec![];
         let mut withheld_achievements = 0;
         for h in ranked {
@@ -303,7 +304,9 @@ impl Db {
             let body = format!("{} {} {}", a.title, a.keywords.join(" "), a.abstract_text);
             let notes = [
                 industry_fit(&a.discipline, &industry.0, &industry.1),
-                Some(shared_keywords(&p.keywords, &body)).filter(|k| !k.is_empty()).map(|k| format!("共同关键词：{}", k.join("、"))),
+                Some(shared_keywords(&p.keywords, &body))
+                    .filter(|k| !k.is_empty())
+                    .map(|k| format!("共同关键词：{}", k.join("、"))),
                 (!p.cooperation_mode.is_empty()).then(|| mode_fit(&a.maturity, &p.cooperation_mode)).and_then(fit_note),
                 location_fit(&a.location, &p.enterprise_location),
             ];
@@ -322,7 +325,8 @@ impl Db {
         let mut withheld_experts = 0;
         if !docs.is_empty() {
             let idx = MatchIndex::build_in_ram(&docs).map_err(search_err)?;
-            let ranked = hybrid::rank(&idx, dense.as_ref().map(|d| (d.experts, d.query)), &q, top).map_err(search_err)?;
+            let ranked =
+                hybrid::rank(&idx, dense.as_ref().map(|d| (d.experts, d.query)), &q, top).map_err(search_err)?;
             for h in ranked {
                 let Some(x) = experts.iter().find(|x| x.id.to_string() == h.external_id) else { continue };
                 if !h.offered {
@@ -332,7 +336,9 @@ impl Db {
                 let body = format!("{} {} {}", x.fields, x.keywords.join(" "), x.disciplines.join(" "));
                 let notes = [
                     x.disciplines.iter().find_map(|d| industry_fit(d, &industry.0, &industry.1)),
-                    Some(shared_keywords(&p.keywords, &body)).filter(|k| !k.is_empty()).map(|k| format!("共同关键词：{}", k.join("、"))),
+                    Some(shared_keywords(&p.keywords, &body))
+                        .filter(|k| !k.is_empty())
+                        .map(|k| format!("共同关键词：{}", k.join("、"))),
                     None,
                     location_fit(&x.institution_location, &p.enterprise_location),
                 ];

@@ -37,11 +37,7 @@ pub struct Semantic {
 impl Semantic {
     /// No model: matching ranks on words, and `reason` says why.
     pub fn off(reason: impl Into<String>) -> Self {
-        Semantic {
-            model: None,
-            unavailable: Some(reason.into()),
-            progress: RwLock::new(Progress::default()),
-        }
+        Semantic { model: None, unavailable: Some(reason.into()), progress: RwLock::new(Progress::default()) }
     }
 
     /// The model in `dir`; a missing or corrupt one gives [`Semantic::off`] with the loader's message

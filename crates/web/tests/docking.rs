@@ -226,8 +226,13 @@ async fn an_enterprise_problem_is_reviewed_then_matched_with_reasons() {
         }
         // The evidence: a sentence of the achievement with the need's words marked.
         let ev = &top["evidence"][0];
-        let marked: Vec<&str> =
-            ev["parts"].as_array().unwrap().iter().filter(|p| p["mark"] == true).map(|p| p["text"].as_str().unwrap()).collect();
+        let marked: Vec<&str> = ev["parts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["mark"] == true)
+            .map(|p| p["text"].as_str().unwrap())
+            .collect();
         assert!(marked.contains(&"焊接残余应力"), "{ev}");
         assert!(r.iter().any(|x| x == "共同关键词：焊接残余应力"), "{r:?}");
         let expert = &m["experts"][0];

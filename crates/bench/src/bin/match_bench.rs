@@ -352,7 +352,9 @@ fn needs(csl: &Path, files: &str, model: &Path, set: &str, verbose: bool) -> Res
             for (qid, rel, q, bm25, lexical, dense, _) in &lists {
                 let (lexical, dense) = (&lexical[..(*depth).min(lexical.len())], &dense[..(*depth).min(dense.len())]);
                 let fused = match blend {
-                    Some(share) => xietong_search::fuse::blend_with(lexical, dense, dense_share(q, *share), lexical_scale()),
+                    Some(share) => {
+                        xietong_search::fuse::blend_with(lexical, dense, dense_share(q, *share), lexical_scale())
+                    }
                     None => xietong_search::fuse::rrf(&only(lexical), &only(dense), *fusion),
                 };
                 let hybrid: Vec<String> = fused.into_iter().map(|(id, _)| id).collect();
