@@ -124,6 +124,10 @@ enum Cmd {
         #[arg(long)]
         baseline: bool,
     },
+    /// Rebuild the achievements search index of the data directory from the database, with progress
+    /// (the server follows the database's change log and never needs this in normal operation; stop
+    /// it first), then compute any missing sentence vectors.
+    Reindex,
     /// Print the 产学研 statistics (as on the dashboard): records held (在库) beside the reported figures (上报).
     Stats,
     /// Re-encrypt the sensitive fields (phone numbers, e-mail) under the newest SM4 key: the middle
@@ -787,6 +791,22 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
             print!("{out}");
+        }
+        Cmd::Reindex => {
+            let db = open(&cli).await?;
+            let head = db.search_changes_head().await?;
+            let docs: Vec<_> = db
+                .published_achievements()
+                .await?
+                .into_iter()
+                .map(xietong_storage::search_index::doc_of)
+                .collect();
+            xietong_web::live::rebuild_on_disk(&cli.data_dir, head, &docs, |done, all| {
+                eprint!("\r重建检索索引：{done}/{all} 项成果");
+            })?;
+            eprintln!();
+            semantic_state(&cli, db).await?;
+            println!("检索索引已重建：{} 项成果（变更日志至第 {head} 条）", docs.len());
         }
         Cmd::AttachmentsGc { older_than_hours } => {
             let db = open(&cli).await?;

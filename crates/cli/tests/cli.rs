@@ -483,3 +483,16 @@ fn init_admin_then_the_first_security_and_audit_administrators() {
         ]
     );
 }
+
+#[test]
+fn reindex_rebuilds_the_servers_index_with_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(xietong(dir.path(), &["demo"]).status.success());
+    let o = xietong(dir.path(), &["reindex"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(err.contains("重建检索索引：330/330 项成果"), "{err}");
+    assert!(stdout(&o).contains("检索索引已重建：330 项成果"), "{}", stdout(&o));
+    let seq: i64 = std::fs::read_to_string(dir.path().join("index/achievements-live.seq")).unwrap().trim().parse().unwrap();
+    assert!(seq > 0, "the change log's head is recorded with the index");
+}

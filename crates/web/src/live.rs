@@ -48,6 +48,34 @@ fn internal(e: impl std::fmt::Display) -> StoreError {
     StoreError::internal(e.to_string())
 }
 
+/// Build the index of `data_dir` anew from `docs` (every change up to `head` in them), telling
+/// `progress` (documents added, all) as it goes: `xietong reindex`, with the server stopped.
+pub fn rebuild_on_disk(
+    data_dir: &Path,
+    head: i64,
+    docs: &[xietong_search::AchievementDoc],
+    mut progress: impl FnMut(usize, usize),
+) -> Result<(), StoreError> {
+    let d = index_dir(data_dir);
+    let _ = std::fs::remove_file(cursor_file(&d));
+    let idx = MatchIndex::create_in_dir(&d).map_err(|e| match e {
+        xietong_search::SearchError::Index(m) if m.contains("LockBusy") || m.contains("lock") => {
+            StoreError::Conflict(format!("检索索引 {} 正被运行中的服务器使用：请先停止服务器再重建", d.display()))
+        }
+        other => internal(other),
+    })?;
+    for (i, chunk) in docs.chunks(1000).enumerate() {
+        for doc in chunk {
+            idx.add(doc).map_err(internal)?;
+        }
+        progress((i * 1000 + chunk.len()).min(docs.len()), docs.len());
+    }
+    idx.commit().map_err(internal)?;
+    idx.close_writer().map_err(internal)?;
+    std::fs::write(cursor_file(&d), head.to_string()).map_err(internal)?;
+    Ok(())
+}
+
 impl Live {
     /// Every change up to this row of the log is in the index and the vectors.
     pub fn through(&self) -> i64 {
