@@ -496,3 +496,21 @@ fn reindex_rebuilds_the_servers_index_with_progress() {
     let seq: i64 = std::fs::read_to_string(dir.path().join("index/achievements-live.seq")).unwrap().trim().parse().unwrap();
     assert!(seq > 0, "the change log's head is recorded with the index");
 }
+
+#[test]
+fn a_missing_or_corrupt_model_is_named_and_the_server_serves_on_words() {
+    let models = tempfile::tempdir().unwrap();
+    let missing = models.path().join("nothing-here");
+    let log = server_log(None, &["--model-dir", missing.to_str().unwrap()]);
+    assert!(log.contains("listening on"), "the server still starts: {log}");
+    assert!(
+        log.contains("找不到嵌入模型目录") && log.contains("nothing-here") && log.contains("XIETONG_MODEL_DIR"),
+        "{log}"
+    );
+    for f in ["config.json", "tokenizer.json", "model.safetensors"] {
+        std::fs::write(models.path().join(f), "{ 这不是 JSON").unwrap();
+    }
+    let log = server_log(None, &["--model-dir", models.path().to_str().unwrap()]);
+    assert!(log.contains("listening on"), "{log}");
+    assert!(log.contains("config.json") && log.contains("已损坏") && log.contains("XIETONG_MODEL_DIR"), "{log}");
+}

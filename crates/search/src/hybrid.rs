@@ -16,7 +16,7 @@ use crate::{AchievementDoc, MatchIndex, SearchError, fuse, stop, terms};
 /// docking. Calibrated on the dev needs (`match_bench needs` prints the table): the relevant paper of
 /// a need scores at least this in 99 % of the needs, while the best paper for a need written about
 /// papers the corpus does not hold (the extra needs against the dev corpus) scores below it in most.
-pub const MIN_COSINE: f32 = 0.80;
+pub const MIN_COSINE: f32 = 0.86;
 
 /// The sentence vectors of a set of records (one per external id), searched exactly: a dot product
 /// with every vector. 384 f32 a record: 1.5 KiB, so 300 000 records take 440 MiB.
@@ -193,20 +193,61 @@ pub fn subject_terms(query: &str) -> Vec<String> {
     terms(query).into_iter().filter(|t| !stop::is_stop(t) && seen.insert(t.clone())).collect()
 }
 
-/// Rank the achievements of `index` for `query`: the blend of the lexical list and, when `dense`
-/// gives the vectors and the query's vector, the dense list; the best `top`, each explained.
+/// The constants of [`rank_with`]; the product's are [`TUNING`], tuned on the dev files only.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Tuning {
+    /// The dense list's share in the blend of a need (a sentence or more).
+    pub dense_share: f32,
+    /// The dense share for a query of a few bare keywords: the words themselves are what is sought
+    /// (a dense model pulls in papers about the subject that do not carry the word).
+    pub keyword_dense_share: f32,
+    /// A query of at most this many characters and no sentence punctuation counts as keywords.
+    pub keyword_chars: usize,
+    pub lexical_scale: fuse::Scale,
+}
+
+/// The product's constants (`match_bench` prints what each earns).
+pub const TUNING: Tuning =
+    Tuning { dense_share: fuse::DENSE_SHARE, keyword_dense_share: 0.2, keyword_chars: 16, lexical_scale: fuse::LEXICAL_SCALE };
+
+impl Tuning {
+    /// Whether `query` is a few bare keywords rather than a need written out.
+    pub fn is_keywords(&self, query: &str) -> bool {
+        let q = query.trim();
+        q.chars().count() <= self.keyword_chars && !q.contains(['，', '。', '；', '、', ',', ';', '？', '?'])
+    }
+}
+
+/// [`rank_with`] the product's [`TUNING`].
 pub fn rank(
     index: &MatchIndex,
     dense: Option<(&Vectors, &[f32])>,
     query: &str,
     top: usize,
 ) -> Result<Vec<Ranked>, SearchError> {
-    let lexical: Vec<(String, f32)> =
-        index.lexical_search(query, fuse::DEPTH)?.into_iter().map(|h| (h.external_id, h.score)).collect();
+    rank_with(index, dense, query, top, &TUNING)
+}
+
+/// Rank the achievements of `index` for `query`: the blend of the lexical list and, when `dense`
+/// gives the vectors and the query's vector, the dense list; the best `top`, each explained. A query
+/// of bare keywords keeps every word in its lexical list (no stop list: the user typed them) and gives
+/// the dense list less weight.
+pub fn rank_with(
+    index: &MatchIndex,
+    dense: Option<(&Vectors, &[f32])>,
+    query: &str,
+    top: usize,
+    t: &Tuning,
+) -> Result<Vec<Ranked>, SearchError> {
+    let keywords = t.is_keywords(query);
+    let lexical_hits =
+        if keywords { index.baseline_search(query, fuse::DEPTH)? } else { index.lexical_search(query, fuse::DEPTH)? };
+    let lexical: Vec<(String, f32)> = lexical_hits.into_iter().map(|h| (h.external_id, h.score)).collect();
     let nearest = dense.map(|(v, q)| v.nearest(q, fuse::DEPTH)).unwrap_or_default();
+    let share = if keywords { t.keyword_dense_share } else { t.dense_share };
     let fused = match dense {
-        Some(_) => fuse::blend(&lexical, &nearest, fuse::DENSE_SHARE),
-        None => fuse::blend(&lexical, &[], 0.0),
+        Some(_) => fuse::blend_with(&lexical, &nearest, share, t.lexical_scale),
+        None => fuse::blend_with(&lexical, &[], 0.0, t.lexical_scale),
     };
     let subject = subject_terms(query);
     let bm25: HashMap<&str, f32> = lexical.iter().map(|(id, s)| (id.as_str(), *s)).collect();
@@ -401,11 +442,15 @@ mod tests {
         let mut v = Vectors::new(2);
         v.upsert("p1", &[0.0, 1.0]).unwrap();
         v.upsert("p2", &[1.0, 0.0]).unwrap();
-        let r = rank(&idx, Some((&v, &[1.0, 0.0])), "焊接残余应力", 5).unwrap();
+        let r = rank(&idx, Some((&v, &[1.0, 0.0])), "我公司焊接件的残余应力大，希望消除。", 5).unwrap();
         assert_eq!(r.len(), 2);
         assert_eq!(r[0].external_id, "p2", "0.6 of dense against 0.4 of lexical");
         assert_eq!((r[0].cosine, r[1].cosine), (Some(1.0), Some(0.0)));
         assert!(r[0].offered && !r[1].offered, "p1 matches words but its meaning is far");
+        // Bare keywords: the words lead (the dense share is 0.2).
+        let r = rank(&idx, Some((&v, &[1.0, 0.0])), "焊接残余应力", 5).unwrap();
+        assert_eq!(r[0].external_id, "p1");
+        assert!(TUNING.is_keywords("焊接残余应力") && !TUNING.is_keywords("焊缝应力大，希望消除"));
     }
 
     proptest! {

@@ -681,3 +681,49 @@ async fn sixteen_parallel_edits_of_one_reported_figure_make_one_change() {
         tdb.cleanup().await;
     });
 }
+
+/// Stored sentence vectors: computed once per passage, recomputed after an edit, and sixteen writers
+/// of the same vector make one row and one change-log entry (the values are stand-ins: this is the
+/// storage, the model's own tests are in crates/embed and crates/cli/tests/semantic.rs).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vectors_are_stored_once_per_passage_and_parallel_writers_make_one_row() {
+    use xietong_storage::embeddings::{Kind, Pending};
+    each_backend!(|b| {
+        let now = dt("2026-11-23 10:00");
+        let Some((tdb, _app)) = with_demo(b, now).await else { continue };
+        let db = &tdb.db;
+        let model = "test-model/3";
+        let (pending, p) = db.pending_embeddings(Kind::Achievement, model).await.unwrap();
+        assert_eq!((p.done, p.total, pending.len()), (0, 330, 330));
+        let first: Vec<(Pending, Vec<f32>)> =
+            pending.iter().take(5).enumerate().map(|(i, x)| (x.clone(), vec![i as f32, 1.0, 0.5])).collect();
+        assert_eq!(db.store_embeddings(Kind::Achievement, model, &first, now).await.unwrap(), 5);
+        let head = db.search_changes_head().await.unwrap();
+        // The same vectors again, from sixteen writers at once: nothing written, nothing logged.
+        let writes = (0..16).map(|_| db.store_embeddings(Kind::Achievement, model, &first, now));
+        let written: usize = futures_util::future::join_all(writes).await.into_iter().map(|r| r.unwrap()).sum();
+        assert_eq!((written, db.search_changes_head().await.unwrap()), (0, head));
+        let (_, p) = db.pending_embeddings(Kind::Achievement, model).await.unwrap();
+        assert_eq!((p.done, p.total), (5, 330));
+        // An edit makes the vector stale; sixteen writers of the new one make one write.
+        let key = first[0].0.key.clone();
+        sqlx::query("UPDATE achievements SET abstract = abstract || '（修订）' WHERE external_id = $1")
+            .bind(key.clone())
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        let (pending, p) = db.pending_embeddings(Kind::Achievement, model).await.unwrap();
+        assert_eq!(p.done, 4);
+        let stale = pending.into_iter().find(|x| x.key == key).expect("the edited record is pending again");
+        let item = [(stale, vec![9.0, 9.0, 9.0])];
+        let writes = (0..16).map(|_| db.store_embeddings(Kind::Achievement, model, &item, now));
+        let written: usize = futures_util::future::join_all(writes).await.into_iter().map(|r| r.unwrap()).sum();
+        assert_eq!(written, 1, "one writer stores the new vector, the others find it there");
+        let v = db.load_vectors(Kind::Achievement, model, 3).await.unwrap();
+        assert_eq!((v.len(), v.get(&key)), (5, Some(&[9.0f32, 9.0, 9.0][..])));
+        // A vector with a NaN is refused before anything is written.
+        let bad = [(first[1].0.clone(), vec![f32::NAN, 0.0, 0.0])];
+        assert!(db.store_embeddings(Kind::Achievement, model, &bad, now).await.is_err());
+        tdb.cleanup().await;
+    });
+}

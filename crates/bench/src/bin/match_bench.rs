@@ -267,6 +267,35 @@ fn fusions(set: &str) -> Result<Vec<(xietong_search::fuse::Fusion, usize, Option
     Ok(out)
 }
 
+/// The passage vectors of `docs` as the product holds them.
+fn vectors_of(e: &xietong_embed::Embedder, docs: &[AchievementDoc]) -> Result<xietong_search::hybrid::Vectors> {
+    let (list, _) = passage_vectors(e, docs)?;
+    let mut v = xietong_search::hybrid::Vectors::new(e.dim());
+    for (d, x) in docs.iter().zip(&list) {
+        v.upsert(&d.external_id, x)?;
+    }
+    Ok(v)
+}
+
+/// The product's tuning (hybrid::TUNING), or with XIETONG_BENCH_TUNING="dense_share=0.6,keyword_dense_share=0.2,
+/// keyword_chars=16,lexical=zero|minmax" (an experiment) those constants laid over it.
+fn tuning() -> Result<xietong_search::hybrid::Tuning> {
+    let mut t = xietong_search::hybrid::TUNING;
+    t.lexical_scale = lexical_scale();
+    for kv in std::env::var("XIETONG_BENCH_TUNING").unwrap_or_default().split(',').filter(|s| !s.trim().is_empty()) {
+        let (k, v) = kv.split_once('=').context("XIETONG_BENCH_TUNING expects name=value pairs")?;
+        match k.trim() {
+            "dense_share" => t.dense_share = v.trim().parse()?,
+            "keyword_dense_share" => t.keyword_dense_share = v.trim().parse()?,
+            "keyword_chars" => t.keyword_chars = v.trim().parse()?,
+            "lexical" if v.trim() == "zero" => t.lexical_scale = xietong_search::fuse::Scale::FromZero,
+            "lexical" if v.trim() == "minmax" => t.lexical_scale = xietong_search::fuse::Scale::MinMax,
+            other => bail!("XIETONG_BENCH_TUNING: no constant {other}"),
+        }
+    }
+    Ok(t)
+}
+
 /// The lexical list's scaling: the product's, or with XIETONG_BENCH_LEXICAL_SCALE=minmax|zero (an
 /// experiment) the one named.
 fn lexical_scale() -> xietong_search::fuse::Scale {
@@ -314,10 +343,26 @@ fn needs(csl: &Path, files: &str, model: &Path, set: &str, verbose: bool) -> Res
         // Each query's lists, computed once.
         let mut lists = vec![];
         let mut q_ms = vec![];
+        // The product's ranking, with its wins and losses against BM25 per query.
+        let (product_vectors, tune) = (vectors_of(&e, &docs)?, tuning()?);
+        let (mut product, mut p_won, mut p_lost) = (0.0, vec![], vec![]);
         for (qid, rel, q) in &queries {
             let t = Instant::now();
             let qv = e.embed_query(q).map_err(|e| anyhow::anyhow!("{e}"))?;
             q_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+            let ranked: Vec<String> =
+                xietong_search::hybrid::rank_with(&idx, Some((&product_vectors, &qv)), q, 10, &tune)?
+                    .into_iter()
+                    .map(|h| h.external_id)
+                    .collect();
+            let relevant = HashSet::from([rel.clone()]);
+            let (p, b) = (score(&ranked, &relevant).0, score(&ids(idx.baseline_search(q, 10)?), &relevant).0);
+            product += p;
+            if p > b {
+                p_won.push(qid.clone());
+            } else if p < b {
+                p_lost.push(qid.clone());
+            }
             let dense: Vec<(String, f32)> = xietong_search::fuse::nearest(&qv, &vectors, max_depth)
                 .into_iter()
                 .map(|(i, s)| (docs[i].external_id.clone(), s))
@@ -375,6 +420,14 @@ fn needs(csl: &Path, files: &str, model: &Path, set: &str, verbose: bool) -> Res
             };
             println!("  hybrid {how}, depth {depth:>4}: {:.3}  (vs BM25: {won} won, {lost} lost)", sum / n);
         }
+        println!(
+            "  product (hybrid::rank_with {tune:?}): {:.3}  (vs BM25: {} won, {} lost)",
+            product / n,
+            p_won.len(),
+            p_lost.len()
+        );
+        println!("    won: {}", p_won.join(" "));
+        println!("    lost: {}", p_lost.join(" "));
     }
     Ok(())
 }
@@ -435,28 +488,19 @@ fn quality(csl: &Path, file: &str, set: &str, dump: Option<&Path>, model: Option
             or += r2;
         }
         let n = set.queries.len().max(1) as f64;
-        // The hybrid of the enterprise needs (fuse::blend of the lexical and dense lists), when a model is given.
+        // The product's ranking (hybrid::rank_with), when a model is given.
         let hybrid = match &embedder {
             None => String::new(),
             Some(e) => {
-                let (vectors, _) = passage_vectors(e, &set.corpus)?;
+                let vectors = vectors_of(e, &set.corpus)?;
+                let t = tuning()?;
                 let (mut hn, mut hr) = (0.0, 0.0);
                 for (q, rel) in &set.queries {
                     let qv = e.embed_query(q).map_err(|e| anyhow::anyhow!("{e}"))?;
-                    let depth = xietong_search::fuse::DEPTH;
-                    let dense: Vec<(String, f32)> = xietong_search::fuse::nearest(&qv, &vectors, depth)
+                    let ranked: Vec<String> = xietong_search::hybrid::rank_with(&idx, Some((&vectors, &qv)), q, 10, &t)?
                         .into_iter()
-                        .map(|(i, s)| (set.corpus[i].external_id.clone(), s))
+                        .map(|h| h.external_id)
                         .collect();
-                    let lexical: Vec<(String, f32)> =
-                        idx.lexical_search(q, depth)?.into_iter().map(|h| (h.external_id, h.score)).collect();
-                    let fused = xietong_search::fuse::blend_with(
-                        &lexical,
-                        &dense,
-                        dense_share(q, xietong_search::fuse::DENSE_SHARE),
-                        lexical_scale(),
-                    );
-                    let ranked: Vec<String> = fused.into_iter().map(|(id, _)| id).collect();
                     let (a, b) = score(&ranked, rel);
                     hn += a;
                     hr += b;
@@ -608,11 +652,17 @@ fn threshold(csl: &Path, model: &Path) -> Result<()> {
     let at: HashMap<&str, usize> = docs.iter().enumerate().map(|(i, d)| (d.external_id.as_str(), i)).collect();
     let query = |q: &str| e.embed_query(q).map_err(|e| anyhow::anyhow!("{e}"));
     // The relevant paper's cosine for each dev need (plain and hard wording).
-    let mut relevant = vec![];
+    let (mut relevant, mut random) = (vec![], vec![]);
     for file in ["needs_dev.tsv", "needs_dev_hard.tsv"] {
-        for (_, paper, q) in read_needs(&csl.join(file))? {
+        for (n, (_, paper, q)) in read_needs(&csl.join(file))?.into_iter().enumerate() {
             let Some(&i) = at.get(paper.as_str()) else { bail!("{file}: paper {paper} not in dev.tsv") };
-            relevant.push(xietong_embed::dot(&query(&q)?, &vectors[i]));
+            let qv = query(&q)?;
+            relevant.push(xietong_embed::dot(&qv, &vectors[i]));
+            // A paper picked without regard to the need (a fixed stride through the corpus).
+            let j = (n * 7919 + 13) % vectors.len();
+            if j != i {
+                random.push(xietong_embed::dot(&qv, &vectors[j]));
+            }
         }
     }
     // The best cosine of a need whose paper is not in the corpus.
@@ -628,16 +678,17 @@ fn threshold(csl: &Path, model: &Path) -> Result<()> {
         relevant.len(),
         foreign.len()
     );
-    println!("{:>9} {:>22} {:>28}", "threshold", "relevant kept", "foreign best withheld");
-    for t in (70..=90).map(|x| x as f32 / 100.0) {
-        let kept = relevant.iter().filter(|c| **c >= t).count();
-        let held = foreign.iter().filter(|c| **c < t).count();
+    println!("{:>9} {:>22} {:>28} {:>26}", "threshold", "relevant kept", "foreign best withheld", "random paper withheld");
+    let share = |v: &[f32], t: f32, below: bool| {
+        let n = v.iter().filter(|c| (**c < t) == below).count();
+        format!("{n:>7} {:>5.1}%", 100.0 * n as f64 / v.len().max(1) as f64)
+    };
+    for t in (76..=90).map(|x| x as f32 / 100.0) {
         println!(
-            "{t:>9.2} {:>15} {:>5.1}% {:>21} {:>5.1}%",
-            kept,
-            100.0 * kept as f64 / relevant.len() as f64,
-            held,
-            100.0 * held as f64 / foreign.len() as f64
+            "{t:>9.2} {:>22} {:>28} {:>26}",
+            share(&relevant, t, false),
+            share(&foreign, t, true),
+            share(&random, t, true)
         );
     }
     Ok(())
