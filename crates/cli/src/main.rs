@@ -795,12 +795,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::Reindex => {
             let db = open(&cli).await?;
             let head = db.search_changes_head().await?;
-            let docs: Vec<_> = db
-                .published_achievements()
-                .await?
-                .into_iter()
-                .map(xietong_storage::search_index::doc_of)
-                .collect();
+            let docs: Vec<_> =
+                db.published_achievements().await?.into_iter().map(xietong_storage::search_index::doc_of).collect();
             xietong_web::live::rebuild_on_disk(&cli.data_dir, head, &docs, |done, all| {
                 eprint!("\r重建检索索引：{done}/{all} 项成果");
             })?;

@@ -493,7 +493,8 @@ fn reindex_rebuilds_the_servers_index_with_progress() {
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
     assert!(err.contains("重建检索索引：330/330 项成果"), "{err}");
     assert!(stdout(&o).contains("检索索引已重建：330 项成果"), "{}", stdout(&o));
-    let seq: i64 = std::fs::read_to_string(dir.path().join("index/achievements-live.seq")).unwrap().trim().parse().unwrap();
+    let seq: i64 =
+        std::fs::read_to_string(dir.path().join("index/achievements-live.seq")).unwrap().trim().parse().unwrap();
     assert!(seq > 0, "the change log's head is recorded with the index");
 }
 

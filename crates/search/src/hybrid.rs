@@ -207,8 +207,12 @@ pub struct Tuning {
 }
 
 /// The product's constants (`match_bench` prints what each earns).
-pub const TUNING: Tuning =
-    Tuning { dense_share: fuse::DENSE_SHARE, keyword_dense_share: 0.2, keyword_chars: 16, lexical_scale: fuse::LEXICAL_SCALE };
+pub const TUNING: Tuning = Tuning {
+    dense_share: fuse::DENSE_SHARE,
+    keyword_dense_share: 0.2,
+    keyword_chars: 16,
+    lexical_scale: fuse::LEXICAL_SCALE,
+};
 
 impl Tuning {
     /// Whether `query` is a few bare keywords rather than a need written out.
@@ -338,7 +342,9 @@ fn sentences(text: &str) -> Vec<&str> {
 /// holds a term.
 pub fn evidence(text: &str, terms: &[String], n: usize) -> Vec<Evidence> {
     let all = sentences(text);
-    let mut scored: Vec<(usize, usize, Vec<(usize, usize)>)> = all
+    // (sentence index, weight, marks)
+    type Scored = (usize, usize, Vec<(usize, usize)>);
+    let mut scored: Vec<Scored> = all
         .iter()
         .enumerate()
         .map(|(i, s)| {

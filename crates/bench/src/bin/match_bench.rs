@@ -497,10 +497,11 @@ fn quality(csl: &Path, file: &str, set: &str, dump: Option<&Path>, model: Option
                 let (mut hn, mut hr) = (0.0, 0.0);
                 for (q, rel) in &set.queries {
                     let qv = e.embed_query(q).map_err(|e| anyhow::anyhow!("{e}"))?;
-                    let ranked: Vec<String> = xietong_search::hybrid::rank_with(&idx, Some((&vectors, &qv)), q, 10, &t)?
-                        .into_iter()
-                        .map(|h| h.external_id)
-                        .collect();
+                    let ranked: Vec<String> =
+                        xietong_search::hybrid::rank_with(&idx, Some((&vectors, &qv)), q, 10, &t)?
+                            .into_iter()
+                            .map(|h| h.external_id)
+                            .collect();
                     let (a, b) = score(&ranked, rel);
                     hn += a;
                     hr += b;
@@ -678,7 +679,10 @@ fn threshold(csl: &Path, model: &Path) -> Result<()> {
         relevant.len(),
         foreign.len()
     );
-    println!("{:>9} {:>22} {:>28} {:>26}", "threshold", "relevant kept", "foreign best withheld", "random paper withheld");
+    println!(
+        "{:>9} {:>22} {:>28} {:>26}",
+        "threshold", "relevant kept", "foreign best withheld", "random paper withheld"
+    );
     let share = |v: &[f32], t: f32, below: bool| {
         let n = v.iter().filter(|c| (**c < t) == below).count();
         format!("{n:>7} {:>5.1}%", 100.0 * n as f64 / v.len().max(1) as f64)
