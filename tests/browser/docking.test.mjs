@@ -74,7 +74,7 @@ test('企业提交难题，科技局审核发布，匹配附理由，对接推�
     assert.match(reasons, /命中：.*焊接/, `top achievement's reasons: ${reasons}`);
     assert.match(reasons, /共同关键词：焊接残余应力/);
     // The evidence: the achievement's own sentences with the need's words marked.
-    const marks = await topAchievement.locator('blockquote.evidence mark').allInnerTexts();
+    const marks = await topAchievement.locator('blockquote.match-evidence mark').allInnerTexts();
     assert.ok(marks.some((m) => m.includes('焊接')), `marked words: ${JSON.stringify(marks)}`);
     // This server runs without the embedding model: the page says matching ranks on words.
     assert.match(await t.locator('#semantic-off').innerText(), /语义匹配暂不可用：找不到嵌入模型目录.*XIETONG_MODEL_DIR/);

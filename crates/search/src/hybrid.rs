@@ -209,7 +209,7 @@ pub struct Tuning {
 /// The product's constants (`match_bench` prints what each earns).
 pub const TUNING: Tuning = Tuning {
     dense_share: fuse::DENSE_SHARE,
-    keyword_dense_share: 0.2,
+    keyword_dense_share: 0.3,
     keyword_chars: 16,
     lexical_scale: fuse::LEXICAL_SCALE,
 };
@@ -453,7 +453,7 @@ mod tests {
         assert_eq!(r[0].external_id, "p2", "0.6 of dense against 0.4 of lexical");
         assert_eq!((r[0].cosine, r[1].cosine), (Some(1.0), Some(0.0)));
         assert!(r[0].offered && !r[1].offered, "p1 matches words but its meaning is far");
-        // Bare keywords: the words lead (the dense share is 0.2).
+        // Bare keywords: the words lead (the dense share is 0.3).
         let r = rank(&idx, Some((&v, &[1.0, 0.0])), "焊接残余应力", 5).unwrap();
         assert_eq!(r[0].external_id, "p1");
         assert!(TUNING.is_keywords("焊接残余应力") && !TUNING.is_keywords("焊缝应力大，希望消除"));

@@ -234,7 +234,7 @@ pub fn environment() -> minijinja::Environment<'static> {
         "docking_base.html",
         "docking_review_block.html",
         "docking_matches.html",
-        "evidence.html",
+        "match_evidence.html",
         "docking_stats.html",
         "docking_problems.html",
         "docking_problem.html",
