@@ -254,7 +254,8 @@ async fn semantic_state(cli: &Cli, db: Db) -> Result<AppState> {
     if let Some(why) = sem.unavailable() {
         eprintln!("语义匹配不可用，仅按文本检索排序：{why}");
     }
-    let state = AppState::with_data_dir(db, Clock::Real, cli.data_dir.clone()).await?.with_semantic(sem)?;
+    // The index in memory: a server running on the same data directory holds the one on disk.
+    let state = AppState::new(db, Clock::Real).await?.with_semantic(sem)?;
     if state.semantic.model().is_some() {
         let watched = state.clone();
         let watch = tokio::spawn(async move {

@@ -149,19 +149,33 @@ impl AppState {
     }
 }
 
-/// Keep the vectors current in the background: every `every`, compute those of new or edited records.
-/// Several nodes may do this at once; a vector already stored for the same text is not written again.
+/// Keep the vectors current in the background: every `every`, when the change log has moved, compute
+/// those of new or edited records. Several nodes may do this at once; a vector already stored for the
+/// same text is not written again.
 pub fn spawn_embedder(state: AppState, every: Duration) -> Option<tokio::task::JoinHandle<()>> {
     state.semantic.model()?;
     Some(tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Looking for what is missing reads every passage: only after something was written.
+        let mut seen_head = None;
         loop {
             tick.tick().await;
+            match state.db.search_changes_head().await {
+                Ok(h) if seen_head == Some(h) => continue,
+                Ok(h) => seen_head = Some(h),
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading the search change log failed");
+                    continue;
+                }
+            }
             match state.embed_pending().await {
                 Ok(p) if p.done < p.total => tracing::info!(done = p.done, total = p.total, "embedding achievements"),
                 Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "computing sentence vectors failed"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "computing sentence vectors failed");
+                    seen_head = None;
+                }
             }
         }
     }))
