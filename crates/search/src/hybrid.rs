@@ -18,6 +18,11 @@ use crate::{AchievementDoc, MatchIndex, SearchError, fuse, stop, terms};
 /// papers the corpus does not hold (the extra needs against the dev corpus) scores below it in most.
 pub const MIN_COSINE: f32 = 0.86;
 
+/// A term found in more than this share of the records is not shown as a reason.
+pub const COMMON_SHARE: f64 = 0.05;
+/// Fewer records than this give no such share.
+const COMMON_MIN_DOCS: u64 = 100;
+
 /// The sentence vectors of a set of records (one per external id), searched exactly: a dot product
 /// with every vector. 384 f32 a record: 1.5 KiB, so 300 000 records take 440 MiB.
 #[derive(Clone, Debug, Default)]
@@ -253,7 +258,13 @@ pub fn rank_with(
         Some(_) => fuse::blend_with(&lexical, &nearest, share, t.lexical_scale),
         None => fuse::blend_with(&lexical, &[], 0.0, t.lexical_scale),
     };
-    let subject = subject_terms(query);
+    // A term in more than a twentieth of the records (生产、降低、内部 in a need) ranks but says too little
+    // to be shown as a reason; a small library has no such statistics.
+    let docs = index.num_docs();
+    let mut subject = subject_terms(query);
+    if docs >= COMMON_MIN_DOCS {
+        subject.retain(|t| (index.doc_freq(t) as f64) <= COMMON_SHARE * docs as f64);
+    }
     let bm25: HashMap<&str, f32> = lexical.iter().map(|(id, s)| (id.as_str(), *s)).collect();
     let mut out = vec![];
     for (id, score) in fused.into_iter().take(top) {
@@ -439,6 +450,18 @@ mod tests {
             }
         }
         assert!(r[0].offered && r[0].cosine.is_none());
+    }
+
+    #[test]
+    fn a_word_most_records_hold_is_not_shown_as_a_reason() {
+        let mut docs: Vec<AchievementDoc> =
+            (0..120).map(|i| doc(&format!("d{i}"), &format!("第{i}种生产工艺"), "用于生产。")).collect();
+        docs.push(doc("w", "焊接残余应力的生产控制", "降低焊接残余应力。"));
+        let idx = MatchIndex::build_in_ram(&docs).unwrap();
+        let r = rank(&idx, None, "我公司生产中焊接残余应力大，希望降低。", 3).unwrap();
+        assert_eq!(r[0].external_id, "w");
+        assert!(r[0].matched_terms.contains(&"焊接".to_string()), "{:?}", r[0].matched_terms);
+        assert!(!r[0].matched_terms.contains(&"生产".to_string()), "生产 is in every record: {:?}", r[0].matched_terms);
     }
 
     #[test]

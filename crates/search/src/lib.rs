@@ -310,6 +310,11 @@ impl MatchIndex {
         Ok(())
     }
 
+    /// How many documents hold `term` (a jieba term, lower-cased) in title, abstract or keywords.
+    pub fn doc_freq(&self, term: &str) -> u64 {
+        self.reader.searcher().doc_freq(&Term::from_field_text(self.f.all, term)).unwrap_or(0)
+    }
+
     /// Documents visible to searches.
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
