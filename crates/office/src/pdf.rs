@@ -110,17 +110,28 @@ impl Tools {
     fn print_in(&self, dir: &Path, bytes: &[u8], ext: &str) -> Result<Printed, String> {
         let input = dir.join(format!("file.{ext}"));
         std::fs::write(&input, bytes).map_err(|e| format!("writing {}: {e}", input.display()))?;
-        // A profile of its own: LibreOffice refuses to run twice on one profile, and tests run
-        // in parallel.
-        let profile = format!("-env:UserInstallation=file://{}", dir.join("profile").display());
-        let out = Command::new(&self.soffice)
-            .arg(&profile)
-            .args(["--headless", "--norestore", "--nolockcheck", "--convert-to", "pdf", "--outdir"])
-            .arg(dir)
-            .arg(&input)
-            .output()
-            .map_err(|e| format!("running soffice: {e}"))?;
         let pdf = dir.join("file.pdf");
+        // A fresh profile's first start sometimes aborts (signal 6 in syncRepositories, seen once in
+        // 2026-12 with several soffice starting at once): a second start on a new profile is tried.
+        let mut out = None;
+        for attempt in 0..2 {
+            // A profile of its own: LibreOffice refuses to run twice on one profile, and tests run
+            // in parallel.
+            let profile = format!("-env:UserInstallation=file://{}", dir.join(format!("profile{attempt}")).display());
+            let o = Command::new(&self.soffice)
+                .arg(&profile)
+                .args(["--headless", "--norestore", "--nolockcheck", "--convert-to", "pdf", "--outdir"])
+                .arg(dir)
+                .arg(&input)
+                .output()
+                .map_err(|e| format!("running soffice: {e}"))?;
+            let crashed = o.status.code().is_none_or(|c| c >= 128);
+            out = Some(o);
+            if pdf.is_file() || !crashed {
+                break;
+            }
+        }
+        let out = out.ok_or("soffice did not run")?;
         if !pdf.is_file() {
             return Err(format!(
                 "soffice made no PDF (exit {:?}): {} {}",
