@@ -52,7 +52,8 @@ const ERROR_TEXTS = [
 
 /**
  * The offending pieces of one page's visible text: each a short quote with its reason. Text of
- * elements marked `data-login` (a login name shown as such) is left out before this is called.
+ * elements marked `data-login` (a login name shown as such) or `data-record` (a record's own words
+ * quoted) is left out before this is called.
  */
 export function codesIn(text) {
   const found = [];
@@ -108,7 +109,8 @@ function routePattern(route) {
 /** The visible text of the page (with `data-login` elements blanked) and its links and placeholders. */
 async function readPage(page) {
   return page.evaluate(() => {
-    for (const el of document.querySelectorAll('[data-login]')) el.textContent = '';
+    // A login name shown as such, and a record's own words quoted (an abstract's "20 min", "mg/L").
+    for (const el of document.querySelectorAll('[data-login], [data-record]')) el.textContent = '';
     const placeholders = [...document.querySelectorAll('[placeholder]')].map((e) => e.getAttribute('placeholder'));
     const titles = [...document.querySelectorAll('[title]')].map((e) => e.getAttribute('title'));
     const links = [...document.querySelectorAll('a[href]')]

@@ -220,7 +220,7 @@ pub(crate) async fn problem_with(
         "docking_problem.html",
         "problems",
         context! { p => p, history => history, matches => matches, may_dock => may_dock,
-        semantic_off => s.semantic.unavailable().unwrap_or("嵌入需求失败，详见服务器日志"), may_resubmit => may_resubmit, modes => COOPERATION_MODES,
+        may_resubmit => may_resubmit, modes => COOPERATION_MODES,
         lib => "problem", flash_err => err, flash_ok => ok_msg(q), industry_hits => industry_hits(&form),
         industry_list => crate::docking::industries::datalist(), f => form.value(),
         fv => review.unwrap_or_else(|| FormView::fresh(F::default())).value() },
