@@ -294,11 +294,12 @@ pub fn rank_with(
 
 /// The `terms` of two characters or more found in a document's title, abstract or keywords, in the
 /// need's order, without a term that only occurs inside a longer one found (复合 and 材料 inside
-/// 复合材料 say nothing more). One character (后、拉、大) is too little to show as a reason.
+/// 复合材料 say nothing more). One character (后、拉、大) or a number is too little to show as a reason.
 fn found_terms(terms: &[String], doc: &AchievementDoc) -> Vec<String> {
     let text = format!("{}\n{}\n{}", doc.title, doc.abstract_text, doc.keywords.join("\n")).to_lowercase();
-    let mut found: Vec<String> =
-        terms.iter().filter(|t| t.chars().count() >= 2 && text.contains(t.as_str())).cloned().collect();
+    // A number (50、2500) is no subject either.
+    let worded = |t: &str| t.chars().count() >= 2 && t.chars().any(char::is_alphabetic);
+    let mut found: Vec<String> = terms.iter().filter(|t| worded(t) && text.contains(t.as_str())).cloned().collect();
     found.sort_by(|a, b| b.chars().count().cmp(&a.chars().count()).then(a.cmp(b)));
     let mut kept: Vec<String> = vec![];
     for t in found {
@@ -456,12 +457,14 @@ mod tests {
     fn a_word_most_records_hold_is_not_shown_as_a_reason() {
         let mut docs: Vec<AchievementDoc> =
             (0..120).map(|i| doc(&format!("d{i}"), &format!("第{i}种生产工艺"), "用于生产。")).collect();
-        docs.push(doc("w", "焊接残余应力的生产控制", "降低焊接残余应力。"));
+        docs.push(doc("w", "焊接残余应力的生产控制", "降低焊接残余应力50%。"));
         let idx = MatchIndex::build_in_ram(&docs).unwrap();
         let r = rank(&idx, None, "我公司生产中焊接残余应力大，希望降低。", 3).unwrap();
         assert_eq!(r[0].external_id, "w");
         assert!(r[0].matched_terms.contains(&"焊接".to_string()), "{:?}", r[0].matched_terms);
         assert!(!r[0].matched_terms.contains(&"生产".to_string()), "生产 is in every record: {:?}", r[0].matched_terms);
+        let r = rank(&idx, None, "焊接应力降低50%以上", 3).unwrap();
+        assert!(r[0].matched_terms.iter().all(|t| t.chars().any(char::is_alphabetic)), "{:?}", r[0].matched_terms);
     }
 
     #[test]
