@@ -50,11 +50,6 @@ impl Vectors {
         self.ids.is_empty()
     }
 
-    /// Bytes held by the vectors themselves.
-    pub fn memory_bytes(&self) -> usize {
-        self.data.len() * std::mem::size_of::<f32>()
-    }
-
     /// Add or replace the vector of `id`; a vector of another length is refused.
     pub fn upsert(&mut self, id: &str, v: &[f32]) -> Result<(), SearchError> {
         if v.len() != self.dim {

@@ -76,13 +76,6 @@ pub fn rebuild_on_disk(
     Ok(())
 }
 
-impl Live {
-    /// Every change up to this row of the log is in the index and the vectors.
-    pub fn through(&self) -> i64 {
-        self.cursor.lock().unwrap_or_else(|e| e.into_inner()).through()
-    }
-}
-
 impl AppState {
     /// The achievements index (see [`AppState::live`]).
     pub async fn achievements_index(&self) -> Result<Arc<MatchIndex>, StoreError> {

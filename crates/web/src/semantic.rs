@@ -49,11 +49,6 @@ impl Semantic {
         }
     }
 
-    /// The loaded model, already shared.
-    pub fn with(model: Arc<Embedder>) -> Self {
-        Semantic { model: Some(model), unavailable: None, ..Self::off("") }
-    }
-
     pub fn model(&self) -> Option<&Arc<Embedder>> {
         self.model.as_ref()
     }
