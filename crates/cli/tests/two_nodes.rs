@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Place, free_port, start_sweeping, wait_ready, xietong};
+use common::{Place, free_port, login, start_sweeping, wait_ready, xietong};
 use xietong_storage::Db;
 
 async fn count(db: &Db, sql: &'static str) -> i64 {
@@ -79,19 +79,6 @@ async fn two_servers_fire_every_escalation_step_once() {
     eprintln!("two servers: {fired} escalation steps on 30 tasks, each once");
     db.pool.close().await;
     common::drop_database(conn, &name).await;
-}
-
-async fn login(http: &reqwest::Client, base: &str, user: &str) -> String {
-    let v: serde_json::Value = http
-        .post(format!("{base}/api/session"))
-        .json(&serde_json::json!({"username": user, "password": common::PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["token"].as_str().unwrap().to_string()
 }
 
 /// The titles node `base` matches for `q`, best first.

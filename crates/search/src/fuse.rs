@@ -1,5 +1,5 @@
 //! Hybrid ranking: a lexical list (BM25 over jieba terms) and a dense list (cosine of sentence
-//! embeddings) fused into one, and the exact dense search that feeds it.
+//! embeddings, `hybrid::Vectors::nearest`) fused into one.
 //!
 //! Two fusions were measured on the dev needs (`match_bench needs`, nDCG@10, plain / hard):
 //! reciprocal rank ([`rrf`], best k 3: 0.994 / 0.945) and a blend of the scaled scores ([`blend`],
@@ -100,16 +100,6 @@ pub fn blend_with(
     out
 }
 
-/// The `top` vectors most similar to `query` by dot product (cosine for unit vectors), best
-/// first, as (index, similarity); an exact scan, ties broken by index.
-pub fn nearest(query: &[f32], vectors: &[Vec<f32>], top: usize) -> Vec<(usize, f32)> {
-    let mut all: Vec<(usize, f32)> =
-        vectors.iter().enumerate().map(|(i, v)| (i, v.iter().zip(query).map(|(a, b)| a * b).sum())).collect();
-    all.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    all.truncate(top);
-    all
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,12 +116,6 @@ mod tests {
         let dense = ids(&[2, 4, 1]);
         let out: Vec<String> = rrf(&lex, &dense, Fusion::default()).into_iter().map(|x| x.0).collect();
         assert_eq!(out, ["d2", "d1", "d4", "d3"]);
-    }
-
-    #[test]
-    fn nearest_is_exact() {
-        let v = vec![vec![1.0, 0.0], vec![0.6, 0.8], vec![0.0, 1.0]];
-        assert_eq!(nearest(&[0.0, 1.0], &v, 2), vec![(2, 1.0), (1, 0.8)]);
     }
 
     #[test]

@@ -89,12 +89,8 @@ impl Vectors {
         if query.len() != self.dim || self.dim == 0 {
             return vec![];
         }
-        let mut all: Vec<(usize, f32)> = self
-            .data
-            .chunks_exact(self.dim)
-            .enumerate()
-            .map(|(i, v)| (i, v.iter().zip(query).map(|(a, b)| a * b).sum()))
-            .collect();
+        let mut all: Vec<(usize, f32)> =
+            self.data.chunks_exact(self.dim).enumerate().map(|(i, v)| (i, dot(v, query))).collect();
         let by_score = |a: &(usize, f32), b: &(usize, f32)| b.1.total_cmp(&a.1).then(self.ids[a.0].cmp(&self.ids[b.0]));
         if all.len() > top && top > 0 {
             all.select_nth_unstable_by(top - 1, by_score);
@@ -103,6 +99,11 @@ impl Vectors {
         all.sort_by(by_score);
         all.into_iter().map(|(i, s)| (self.ids[i].clone(), s)).collect()
     }
+}
+
+/// The dot product of two vectors of one length (the cosine of unit vectors).
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 /// One sentence of a document that supports a match, with the byte ranges of the need's terms in it.
@@ -264,7 +265,7 @@ pub fn rank_with(
     let mut out = vec![];
     for (id, score) in fused.into_iter().take(top) {
         let Some(doc) = index.get(&id)? else { continue };
-        let cosine = dense.and_then(|(v, q)| v.get(&id).map(|d| d.iter().zip(q).map(|(a, b)| a * b).sum()));
+        let cosine = dense.and_then(|(v, q)| v.get(&id).map(|d| dot(d, q)));
         let matched = found_terms(&subject, &doc);
         // A record whose vector is not computed yet is judged by its words, as without a model.
         let offered = match cosine {

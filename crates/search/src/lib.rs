@@ -146,8 +146,8 @@ fn fields_of(schema: &Schema) -> Result<Fields, SearchError> {
     })
 }
 
-/// A validated query, trimmed.
-fn check_query(query: &str) -> Result<&str, SearchError> {
+/// A validated query, trimmed: not empty, at most [`MAX_QUERY_CHARS`].
+pub fn check_query(query: &str) -> Result<&str, SearchError> {
     let q = query.trim();
     if q.is_empty() {
         return Err(SearchError::EmptyQuery);

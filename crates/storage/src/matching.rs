@@ -72,6 +72,12 @@ pub struct Dense<'a> {
     pub query: &'a [f32],
 }
 
+/// A note naming the problem's keywords found in `body`, if any.
+fn keywords_note(keywords: &[String], body: &str) -> Option<String> {
+    let k = shared_keywords(keywords, body);
+    (!k.is_empty()).then(|| format!("共同关键词：{}", k.join("、")))
+}
+
 /// A note for a maturity ↔ mode fit, if it says anything.
 fn fit_note(f: Fit) -> Option<String> {
     match f {
@@ -113,7 +119,8 @@ fn explained(
     }
 }
 
-fn search_err(e: SearchError) -> StoreError {
+/// A search error as the store answers it: a bad query names the field `q`.
+pub fn search_err(e: SearchError) -> StoreError {
     match e {
         e @ (SearchError::EmptyQuery | SearchError::QueryTooLong { .. }) => StoreError::invalid("q", e.to_string()),
         other => StoreError::internal(other.to_string()),
@@ -304,9 +311,7 @@ impl Db {
             let body = format!("{} {} {}", a.title, a.keywords.join(" "), a.abstract_text);
             let notes = [
                 industry_fit(&a.discipline, &industry.0, &industry.1),
-                Some(shared_keywords(&p.keywords, &body))
-                    .filter(|k| !k.is_empty())
-                    .map(|k| format!("共同关键词：{}", k.join("、"))),
+                keywords_note(&p.keywords, &body),
                 (!p.cooperation_mode.is_empty()).then(|| mode_fit(&a.maturity, &p.cooperation_mode)).and_then(fit_note),
                 location_fit(&a.location, &p.enterprise_location),
             ];
@@ -336,9 +341,7 @@ impl Db {
                 let body = format!("{} {} {}", x.fields, x.keywords.join(" "), x.disciplines.join(" "));
                 let notes = [
                     x.disciplines.iter().find_map(|d| industry_fit(d, &industry.0, &industry.1)),
-                    Some(shared_keywords(&p.keywords, &body))
-                        .filter(|k| !k.is_empty())
-                        .map(|k| format!("共同关键词：{}", k.join("、"))),
+                    keywords_note(&p.keywords, &body),
                     None,
                     location_fit(&x.institution_location, &p.enterprise_location),
                 ];

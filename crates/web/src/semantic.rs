@@ -11,7 +11,7 @@ use xietong_search::hybrid::{self, Ranked};
 use xietong_storage::StoreError;
 use xietong_storage::auth::SessionUser;
 use xietong_storage::embeddings::{Kind, Progress};
-use xietong_storage::matching::{Dense, Matches};
+use xietong_storage::matching::{Dense, Matches, search_err};
 
 use crate::AppState;
 
@@ -70,50 +70,44 @@ pub fn model_id(e: &Embedder) -> String {
 }
 
 impl AppState {
-    /// A problem's matches by the one ranking: with the sentence vectors when the model is loaded
-    /// (the need embedded here, on a heavy-work thread), on words alone otherwise or when embedding
-    /// the need fails (logged; the page then says matching ran on words).
-    pub async fn match_problem(&self, u: &SessionUser, id: i64, top: usize) -> Result<Matches, StoreError> {
-        let live = self.live().await?;
-        if let Some(e) = self.semantic.model().cloned() {
-            let q = self.db.problem_match_query(u, id).await?;
-            let embedded = self.heavy(move || e.embed_query(&q).map_err(|e| StoreError::internal(e.to_string())));
-            match embedded.await {
-                Ok(qv) => {
-                    let (a, x) = (live.achievements.read().await, live.experts.read().await);
-                    let dense = Dense { achievements: &a, experts: &x, query: &qv };
-                    return self.db.match_problem(u, &live.index, Some(dense), id, top).await;
-                }
-                Err(err) => tracing::warn!(error = %err, problem = id, "embedding the need failed; matching on words"),
+    /// The query's vector, computed on a heavy-work thread; `None` without a model, or when embedding
+    /// fails (logged: matching then runs on words, and the page says so).
+    async fn query_vector(&self, q: String) -> Option<Vec<f32>> {
+        let e = self.semantic.model()?.clone();
+        match self.heavy(move || e.embed_query(&q).map_err(|e| StoreError::internal(e.to_string()))).await {
+            Ok(v) => Some(v),
+            Err(err) => {
+                tracing::warn!(error = %err, "embedding the query failed; matching on words");
+                None
             }
         }
-        self.db.match_problem(u, &live.index, None, id, top).await
+    }
+
+    /// A problem's matches by the one ranking: with the sentence vectors when the model is loaded
+    /// (the need embedded here), on words alone otherwise.
+    pub async fn match_problem(&self, u: &SessionUser, id: i64, top: usize) -> Result<Matches, StoreError> {
+        let live = self.live().await?;
+        let qv = match self.semantic.model() {
+            Some(_) => self.query_vector(self.db.problem_match_query(u, id).await?).await,
+            None => None,
+        };
+        let Some(qv) = qv else { return self.db.match_problem(u, &live.index, None, id, top).await };
+        let (a, x) = (live.achievements.read().await, live.experts.read().await);
+        let dense = Dense { achievements: &a, experts: &x, query: &qv };
+        self.db.match_problem(u, &live.index, Some(dense), id, top).await
     }
 
     /// Achievements for a free text (the 成果库 search, `/api/achievements/match`) by the same ranking as
     /// a problem's; whether the sentence vectors took part.
     pub async fn rank_text(&self, q: &str, top: usize) -> Result<(Vec<Ranked>, bool), StoreError> {
-        let live = self.live().await?;
-        let index = &live.index;
-        let bad = |e: xietong_search::SearchError| match e {
-            e @ (xietong_search::SearchError::EmptyQuery | xietong_search::SearchError::QueryTooLong { .. }) => {
-                StoreError::invalid("q", e.to_string())
-            }
-            other => StoreError::internal(other.to_string()),
-        };
         // The words are checked before the model spends time on them.
-        index.lexical_search(q, 1).map_err(bad)?;
-        if let Some(e) = self.semantic.model().cloned() {
-            let text = q.to_string();
-            match self.heavy(move || e.embed_query(&text).map_err(|e| StoreError::internal(e.to_string()))).await {
-                Ok(qv) => {
-                    let a = live.achievements.read().await;
-                    return Ok((hybrid::rank(index, Some((&a, &qv)), q, top).map_err(bad)?, true));
-                }
-                Err(err) => tracing::warn!(error = %err, "embedding the query failed; matching on words"),
-            }
-        }
-        Ok((hybrid::rank(index, None, q, top).map_err(bad)?, false))
+        xietong_search::check_query(q).map_err(search_err)?;
+        let live = self.live().await?;
+        let Some(qv) = self.query_vector(q.to_string()).await else {
+            return Ok((hybrid::rank(&live.index, None, q, top).map_err(search_err)?, false));
+        };
+        let a = live.achievements.read().await;
+        Ok((hybrid::rank(&live.index, Some((&a, &qv)), q, top).map_err(search_err)?, true))
     }
 
     /// Compute the vectors still missing (achievements, then experts), a batch per heavy-work permit.

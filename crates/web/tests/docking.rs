@@ -80,14 +80,7 @@ async fn a_problem_description_finds_achievements_with_reasons() {
         let reasons: Vec<&str> = v[0]["reasons"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
         assert_eq!(reasons, ["命中：尼龙、复合材料"], "words alone without a model");
         assert_eq!((v[0]["offered"].as_bool(), v[0]["cosine"].as_f64()), (Some(true), None));
-        let marked: Vec<&str> = v[0]["evidence"][0]["parts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|p| p["mark"] == true)
-            .map(|p| p["text"].as_str().unwrap())
-            .collect();
-        assert_eq!(marked, ["尼龙复合材料"], "the title first: {v}");
+        assert_eq!(marked(&v[0]["evidence"][0]), ["尼龙复合材料"], "the title first: {v}");
         // A query of 10 000 characters is refused with the field named; garbage finds nothing and is no error.
         let long = "长".repeat(10_000);
         let (s, v) = sup.post("/api/achievements/match", serde_json::json!({ "q": long })).await;
@@ -108,6 +101,12 @@ async fn a_problem_description_finds_achievements_with_reasons() {
         assert_eq!(s, 403);
         tdb.cleanup().await;
     });
+}
+
+/// The marked words of one evidence sentence of a match, in order.
+fn marked(evidence: &serde_json::Value) -> Vec<&str> {
+    let parts = evidence["parts"].as_array().unwrap();
+    parts.iter().filter(|p| p["mark"] == true).map(|p| p["text"].as_str().unwrap()).collect()
 }
 
 /// Row counts of the docking tables, which a refused request must leave unchanged.
@@ -226,14 +225,7 @@ async fn an_enterprise_problem_is_reviewed_then_matched_with_reasons() {
         }
         // The evidence: a sentence of the achievement with the need's words marked.
         let ev = &top["evidence"][0];
-        let marked: Vec<&str> = ev["parts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|p| p["mark"] == true)
-            .map(|p| p["text"].as_str().unwrap())
-            .collect();
-        assert!(marked.contains(&"焊接残余应力"), "{ev}");
+        assert!(marked(ev).contains(&"焊接残余应力"), "{ev}");
         assert!(r.iter().any(|x| x == "共同关键词：焊接残余应力"), "{r:?}");
         let expert = &m["experts"][0];
         assert_eq!(expert["title"], "华北水利水电大学教授（示例一）");

@@ -267,21 +267,23 @@ fn fusions(set: &str) -> Result<Vec<(xietong_search::fuse::Fusion, usize, Option
     Ok(out)
 }
 
-/// The passage vectors of `docs` as the product holds them.
-fn vectors_of(e: &xietong_embed::Embedder, docs: &[AchievementDoc]) -> Result<xietong_search::hybrid::Vectors> {
-    let (list, _) = passage_vectors(e, docs)?;
+/// The passage vectors of `docs` as the product holds them, with the embedding rate when computed now.
+fn vectors_of(
+    e: &xietong_embed::Embedder,
+    docs: &[AchievementDoc],
+) -> Result<(xietong_search::hybrid::Vectors, Option<f64>)> {
+    let (list, rate) = passage_vectors(e, docs)?;
     let mut v = xietong_search::hybrid::Vectors::new(e.dim());
     for (d, x) in docs.iter().zip(&list) {
         v.upsert(&d.external_id, x)?;
     }
-    Ok(v)
+    Ok((v, rate))
 }
 
 /// The product's tuning (hybrid::TUNING), or with XIETONG_BENCH_TUNING="dense_share=0.6,keyword_dense_share=0.2,
 /// keyword_chars=16,lexical=zero|minmax" (an experiment) those constants laid over it.
 fn tuning() -> Result<xietong_search::hybrid::Tuning> {
     let mut t = xietong_search::hybrid::TUNING;
-    t.lexical_scale = lexical_scale();
     for kv in std::env::var("XIETONG_BENCH_TUNING").unwrap_or_default().split(',').filter(|s| !s.trim().is_empty()) {
         let (k, v) = kv.split_once('=').context("XIETONG_BENCH_TUNING expects name=value pairs")?;
         match k.trim() {
@@ -294,16 +296,6 @@ fn tuning() -> Result<xietong_search::hybrid::Tuning> {
         }
     }
     Ok(t)
-}
-
-/// The lexical list's scaling: the product's, or with XIETONG_BENCH_LEXICAL_SCALE=minmax|zero (an
-/// experiment) the one named.
-fn lexical_scale() -> xietong_search::fuse::Scale {
-    match std::env::var("XIETONG_BENCH_LEXICAL_SCALE").as_deref() {
-        Ok("minmax") => xietong_search::fuse::Scale::MinMax,
-        Ok("zero") => xietong_search::fuse::Scale::FromZero,
-        _ => xietong_search::fuse::LEXICAL_SCALE,
-    }
 }
 
 /// The dense share for `q`: `DENSE_SHARE`, or with XIETONG_BENCH_SHARE_TERMS=N (an experiment) scaled
@@ -333,7 +325,8 @@ fn needs(csl: &Path, files: &str, model: &Path, set: &str, verbose: bool) -> Res
         let corpus_file = if file.starts_with("needs_extra") { "extra.tsv" } else { "dev.tsv" };
         let docs: Vec<AchievementDoc> = read_csl(&csl.join(corpus_file))?.iter().map(|p| doc(p, true)).collect();
         let idx = MatchIndex::build_in_ram(&docs)?;
-        let (vectors, rate) = passage_vectors(&e, &docs)?;
+        // The product's ranking, with its wins and losses against BM25 per query.
+        let ((vectors, rate), tune) = (vectors_of(&e, &docs)?, tuning()?);
         if let Some(r) = rate {
             println!("({corpus_file}: {} passages embedded at {r:.1} passages/s)", docs.len());
         }
@@ -343,18 +336,15 @@ fn needs(csl: &Path, files: &str, model: &Path, set: &str, verbose: bool) -> Res
         // Each query's lists, computed once.
         let mut lists = vec![];
         let mut q_ms = vec![];
-        // The product's ranking, with its wins and losses against BM25 per query.
-        let (product_vectors, tune) = (vectors_of(&e, &docs)?, tuning()?);
         let (mut product, mut p_won, mut p_lost) = (0.0, vec![], vec![]);
         for (qid, rel, q) in &queries {
             let t = Instant::now();
             let qv = e.embed_query(q).map_err(|e| anyhow::anyhow!("{e}"))?;
             q_ms.push(t.elapsed().as_secs_f64() * 1000.0);
-            let ranked: Vec<String> =
-                xietong_search::hybrid::rank_with(&idx, Some((&product_vectors, &qv)), q, 10, &tune)?
-                    .into_iter()
-                    .map(|h| h.external_id)
-                    .collect();
+            let ranked: Vec<String> = xietong_search::hybrid::rank_with(&idx, Some((&vectors, &qv)), q, 10, &tune)?
+                .into_iter()
+                .map(|h| h.external_id)
+                .collect();
             let relevant = HashSet::from([rel.clone()]);
             let (p, b) = (score(&ranked, &relevant).0, score(&ids(idx.baseline_search(q, 10)?), &relevant).0);
             product += p;
@@ -363,10 +353,7 @@ fn needs(csl: &Path, files: &str, model: &Path, set: &str, verbose: bool) -> Res
             } else if p < b {
                 p_lost.push(qid.clone());
             }
-            let dense: Vec<(String, f32)> = xietong_search::fuse::nearest(&qv, &vectors, max_depth)
-                .into_iter()
-                .map(|(i, s)| (docs[i].external_id.clone(), s))
-                .collect();
+            let dense = vectors.nearest(&qv, max_depth);
             let bm25 = ids(idx.baseline_search(q, 10)?);
             // XIETONG_BENCH_NO_STOP=1: the lexical half without its stop list (plain BM25), to see what the list earns.
             let lexical = match std::env::var_os("XIETONG_BENCH_NO_STOP") {
@@ -398,7 +385,7 @@ fn needs(csl: &Path, files: &str, model: &Path, set: &str, verbose: bool) -> Res
                 let (lexical, dense) = (&lexical[..(*depth).min(lexical.len())], &dense[..(*depth).min(dense.len())]);
                 let fused = match blend {
                     Some(share) => {
-                        xietong_search::fuse::blend_with(lexical, dense, dense_share(q, *share), lexical_scale())
+                        xietong_search::fuse::blend_with(lexical, dense, dense_share(q, *share), tune.lexical_scale)
                     }
                     None => xietong_search::fuse::rrf(&only(lexical), &only(dense), *fusion),
                 };
@@ -492,7 +479,7 @@ fn quality(csl: &Path, file: &str, set: &str, dump: Option<&Path>, model: Option
         let hybrid = match &embedder {
             None => String::new(),
             Some(e) => {
-                let vectors = vectors_of(e, &set.corpus)?;
+                let (vectors, _) = vectors_of(e, &set.corpus)?;
                 let t = tuning()?;
                 let (mut hn, mut hr) = (0.0, 0.0);
                 for (q, rel) in &set.queries {
@@ -649,20 +636,20 @@ fn latency(csl: &Path, n_docs: usize, n_queries: usize, set: &str) -> Result<()>
 fn threshold(csl: &Path, model: &Path) -> Result<()> {
     let e = xietong_embed::Embedder::load(model).map_err(|e| anyhow::anyhow!("{e}"))?;
     let docs: Vec<AchievementDoc> = read_csl(&csl.join("dev.tsv"))?.iter().map(|p| doc(p, true)).collect();
-    let (vectors, _) = passage_vectors(&e, &docs)?;
-    let at: HashMap<&str, usize> = docs.iter().enumerate().map(|(i, d)| (d.external_id.as_str(), i)).collect();
+    let (vectors, _) = vectors_of(&e, &docs)?;
     let query = |q: &str| e.embed_query(q).map_err(|e| anyhow::anyhow!("{e}"));
+    let cosine = |qv: &[f32], id: &str| vectors.get(id).map(|v| xietong_embed::dot(qv, v));
     // The relevant paper's cosine for each dev need (plain and hard wording).
     let (mut relevant, mut random) = (vec![], vec![]);
     for file in ["needs_dev.tsv", "needs_dev_hard.tsv"] {
         for (n, (_, paper, q)) in read_needs(&csl.join(file))?.into_iter().enumerate() {
-            let Some(&i) = at.get(paper.as_str()) else { bail!("{file}: paper {paper} not in dev.tsv") };
             let qv = query(&q)?;
-            relevant.push(xietong_embed::dot(&qv, &vectors[i]));
+            let Some(c) = cosine(&qv, &paper) else { bail!("{file}: paper {paper} not in dev.tsv") };
+            relevant.push(c);
             // A paper picked without regard to the need (a fixed stride through the corpus).
-            let j = (n * 7919 + 13) % vectors.len();
-            if j != i {
-                random.push(xietong_embed::dot(&qv, &vectors[j]));
+            let other = &docs[(n * 7919 + 13) % docs.len()].external_id;
+            if *other != paper {
+                random.extend(cosine(&qv, other));
             }
         }
     }
@@ -671,7 +658,7 @@ fn threshold(csl: &Path, model: &Path) -> Result<()> {
     for file in ["needs_extra.tsv", "needs_extra_hard.tsv"] {
         for (_, _, q) in read_needs(&csl.join(file))? {
             let qv = query(&q)?;
-            foreign.push(xietong_search::fuse::nearest(&qv, &vectors, 1).first().map_or(0.0, |x| x.1));
+            foreign.push(vectors.nearest(&qv, 1).first().map_or(0.0, |x| x.1));
         }
     }
     println!(

@@ -93,17 +93,22 @@ pub struct Supervisor {
     pub deadline: String,
 }
 
-pub async fn supervisor(http: &reqwest::Client, base: &str) -> Supervisor {
+/// The API token of a demo account signed in on the server at `base`.
+pub async fn login(http: &reqwest::Client, base: &str, user: &str) -> String {
     let v: serde_json::Value = http
         .post(format!("{base}/api/session"))
-        .json(&serde_json::json!({"username": "duchaju", "password": PASSWORD}))
+        .json(&serde_json::json!({"username": user, "password": PASSWORD}))
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    let token = v["token"].as_str().unwrap().to_string();
+    v["token"].as_str().unwrap().to_string()
+}
+
+pub async fn supervisor(http: &reqwest::Client, base: &str) -> Supervisor {
+    let token = login(http, base, "duchaju").await;
     let units: serde_json::Value =
         http.get(format!("{base}/api/units")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     let unit = units.as_array().unwrap().iter().find(|u| u["code"] == "jsj").unwrap()["id"].as_i64().unwrap();
