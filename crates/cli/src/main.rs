@@ -668,8 +668,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                             let state = semantic_state(&cli, db.clone()).await?;
                             state.match_problem(&u, *id, *top).await?
                         }
-                        "achievement" => db.match_achievement(&u, *id, *top).await?,
-                        _ => db.match_expert(&u, *id, *top).await?,
+                        "achievement" => db.match_achievement(&u, None, *id, *top).await?,
+                        _ => db.match_expert(&u, None, *id, *top).await?,
                     };
                     line(vec![
                         "类别".into(),

@@ -15,6 +15,9 @@ use crate::{Db, Result, RowExt, StoreError, ts};
 pub enum Kind {
     Achievement,
     Expert,
+    /// A published problem's need as a query (`query: ` prefix): stored so that the problem page
+    /// does not embed it on every visit.
+    Problem,
 }
 
 impl Kind {
@@ -23,6 +26,7 @@ impl Kind {
         match code {
             "achievement" => Some(Kind::Achievement),
             "expert" => Some(Kind::Expert),
+            "problem" => Some(Kind::Problem),
             _ => None,
         }
     }
@@ -31,6 +35,7 @@ impl Kind {
         match self {
             Kind::Achievement => "achievement",
             Kind::Expert => "expert",
+            Kind::Problem => "problem",
         }
     }
 }
@@ -82,6 +87,12 @@ impl Db {
                 let experts = self.published_experts().await?;
                 self.expert_docs(&experts).await?.into_iter().map(|d| (d.external_id.clone(), d.passage())).collect()
             }
+            Kind::Problem => self
+                .published_problems_by(None)
+                .await?
+                .iter()
+                .map(|p| (p.id.to_string(), Db::problem_query(p)))
+                .collect(),
         })
     }
 
@@ -190,6 +201,21 @@ impl Db {
             }
         }
         Ok(v)
+    }
+
+    /// The stored vector of one record under `model` when it was computed from `passage` (not from an
+    /// older text of the record).
+    pub async fn current_vector(&self, kind: Kind, key: &str, model: &str, passage: &str) -> Result<Option<Vec<f32>>> {
+        let r = sqlx::query(
+            "SELECT vector FROM embeddings WHERE kind = $1 AND record_key = $2 AND model = $3 AND digest = $4",
+        )
+        .bind(kind.as_str())
+        .bind(key.to_string())
+        .bind(model.to_string())
+        .bind(digest(passage))
+        .fetch_optional(&self.pool)
+        .await?;
+        r.map(|r| Ok(from_bytes(&r.try_get::<Vec<u8>, _>("vector")?))).transpose()
     }
 
     /// The stored vector of one record under `model`, if any.

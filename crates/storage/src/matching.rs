@@ -1,8 +1,11 @@
 //! Explained matching across the libraries: for a problem, achievements and experts; for an
 //! achievement, problems and enterprises; for an expert, problems. Text relevance comes from the
-//! jieba + tantivy index (the achievements index on disk; small in-memory indexes of the other
-//! libraries, built per request from the database); `xietong_docking::matching` adds the
-//! structured signals and writes the reasons.
+//! jieba + tantivy indexes a serving node keeps current from the change log (achievements on disk,
+//! experts and problems in memory; the enterprises' small index is built per request, since an
+//! enterprise's text is the problems the asking user may read); `xietong_docking::matching` adds
+//! the structured signals and writes the reasons.
+
+use std::collections::HashSet;
 
 use serde::Serialize;
 use xietong_docking::matching::{
@@ -152,8 +155,15 @@ fn may_match(u: &SessionUser) -> Result<()> {
 /// Problems for a text (an achievement's or an expert's): relevance, then discipline ↔ industry
 /// for any of `disciplines`, the problem's keywords found in `body`, the achievement's `maturity`
 /// against the wanted mode (when there is an achievement), and location.
+/// The problems a match may list: those the asking user may read, found through this node's index of
+/// every published problem, or (without one) through an index built for the request.
+struct Readable<'a> {
+    index: Option<&'a MatchIndex>,
+    problems: &'a [TechProblem],
+}
+
 fn rank_problems(
-    problems: &[TechProblem],
+    Readable { index, problems }: Readable<'_>,
     q: &str,
     body: &str,
     disciplines: &[&str],
@@ -161,8 +171,15 @@ fn rank_problems(
     location: &str,
     top: usize,
 ) -> Result<Vec<Match>> {
-    let docs: Vec<AchievementDoc> = problems.iter().map(problem_doc).collect();
-    let hits = search_in_ram(&docs, q, CANDIDATES)?;
+    let hits = match index {
+        // The node's index holds every published problem: the hits this user may read are kept.
+        Some(idx) => {
+            let readable: HashSet<String> = problems.iter().map(|p| p.id.to_string()).collect();
+            let all = idx.search(q, (idx.num_docs() as usize).max(1), &MatchOptions::default()).map_err(search_err)?;
+            all.into_iter().filter(|h| readable.contains(&h.external_id)).take(CANDIDATES).collect()
+        }
+        None => search_in_ram(&problems.iter().map(problem_doc).collect::<Vec<_>>(), q, CANDIDATES)?,
+    };
     let rel = relative(&hits.iter().map(|h| h.score).collect::<Vec<_>>());
     let mut cands = vec![];
     for (h, text) in hits.iter().zip(rel) {
@@ -227,7 +244,7 @@ struct AchievementRow {
     status: String,
 }
 
-fn problem_doc(p: &TechProblem) -> AchievementDoc {
+pub(crate) fn problem_doc(p: &TechProblem) -> AchievementDoc {
     AchievementDoc {
         external_id: p.id.to_string(),
         title: p.title.clone(),
@@ -279,9 +296,9 @@ impl Db {
         Ok(Self::problem_query(&self.get_tech_problem(u, problem_id).await?))
     }
 
-    /// For a technical problem: the best achievements (from the achievements index) and experts, both
-    /// ranked by [`hybrid::rank`] — the ranking `xietong match` prints — with the sentence vectors when
-    /// `dense` gives them. The docking signals (discipline ↔ industry, shared keywords, maturity ↔
+    /// For a technical problem: the best achievements and experts (from this node's indexes, kept
+    /// current from the change log), both ranked by [`hybrid::rank`] — the ranking `xietong match`
+    /// prints — with the sentence vectors when `dense` gives them. The docking signals (discipline ↔ industry, shared keywords, maturity ↔
     /// mode, location) are shown beside each match but do not move it: the needs benchmark has no
     /// evidence that they help, so none of them ranks. A match below the relevance threshold is
     /// counted as withheld, not listed.
@@ -289,6 +306,7 @@ impl Db {
         &self,
         u: &SessionUser,
         index: &MatchIndex,
+        experts: &MatchIndex,
         dense: Option<Dense<'_>>,
         problem_id: i64,
         top: usize,
@@ -324,30 +342,27 @@ impl Db {
             achievements.push(explained("achievement", a.id, a.title, sub, h, notes, achievements.len()));
         }
 
-        let experts = self.published_experts().await?;
-        let docs = self.expert_docs(&experts).await?;
         let mut expert_matches = vec![];
         let mut withheld_experts = 0;
-        if !docs.is_empty() {
-            let idx = MatchIndex::build_in_ram(&docs).map_err(search_err)?;
-            let ranked =
-                hybrid::rank(&idx, dense.as_ref().map(|d| (d.experts, d.query)), &q, top).map_err(search_err)?;
-            for h in ranked {
-                let Some(x) = experts.iter().find(|x| x.id.to_string() == h.external_id) else { continue };
-                if !h.offered {
-                    withheld_experts += 1;
-                    continue;
-                }
-                let body = format!("{} {} {}", x.fields, x.keywords.join(" "), x.disciplines.join(" "));
-                let notes = [
-                    x.disciplines.iter().find_map(|d| industry_fit(d, &industry.0, &industry.1)),
-                    keywords_note(&p.keywords, &body),
-                    None,
-                    location_fit(&x.institution_location, &p.enterprise_location),
-                ];
-                let sub = format!("{} · {} · {}", x.institution_name, x.title, x.disciplines.join("、"));
-                expert_matches.push(explained("expert", x.id, x.name.clone(), sub, h, notes, expert_matches.len()));
+        let ranked =
+            hybrid::rank(experts, dense.as_ref().map(|d| (d.experts, d.query)), &q, top).map_err(search_err)?;
+        for h in ranked {
+            let Ok(id) = h.external_id.parse::<i64>() else { continue };
+            // The index may trail the database by a change: an expert no longer published is skipped.
+            let Some(x) = self.published_expert(id).await? else { continue };
+            if !h.offered {
+                withheld_experts += 1;
+                continue;
             }
+            let body = format!("{} {} {}", x.fields, x.keywords.join(" "), x.disciplines.join(" "));
+            let notes = [
+                x.disciplines.iter().find_map(|d| industry_fit(d, &industry.0, &industry.1)),
+                keywords_note(&p.keywords, &body),
+                None,
+                location_fit(&x.institution_location, &p.enterprise_location),
+            ];
+            let sub = format!("{} · {} · {}", x.institution_name, x.title, x.disciplines.join("、"));
+            expert_matches.push(explained("expert", x.id, x.name.clone(), sub, h, notes, expert_matches.len()));
         }
         Ok(Matches {
             achievements,
@@ -393,7 +408,14 @@ impl Db {
     }
 
     /// For an achievement: problems it could solve and enterprises that could use it.
-    pub async fn match_achievement(&self, u: &SessionUser, achievement_id: i64, top: usize) -> Result<Matches> {
+    /// `problems` is this node's index of the published problems (None: built for this request).
+    pub async fn match_achievement(
+        &self,
+        u: &SessionUser,
+        problems: Option<&MatchIndex>,
+        achievement_id: i64,
+        top: usize,
+    ) -> Result<Matches> {
         let a = self
             .achievement_row(Some(achievement_id), None)
             .await?
@@ -407,10 +429,11 @@ impl Db {
         let q = query_of(&[&a.title, &kw, &a.abstract_text]);
         let body = format!("{} {} {}", a.title, kw, a.abstract_text);
 
-        let problems = self.matchable_problems(u).await?;
-        let problem_matches =
-            rank_problems(&problems, &q, &body, &[a.discipline.as_str()], Some(&a.maturity), &a.location, top)?;
-        let enterprises = self.match_enterprises(&a.discipline, &a.location, &q, &problems, top).await?;
+        let readable = self.matchable_problems(u).await?;
+        let (disciplines, maturity) = ([a.discipline.as_str()], Some(a.maturity.as_str()));
+        let from = Readable { index: problems, problems: &readable };
+        let problem_matches = rank_problems(from, &q, &body, &disciplines, maturity, &a.location, top)?;
+        let enterprises = self.match_enterprises(&a.discipline, &a.location, &q, &readable, top).await?;
         Ok(Matches { problems: problem_matches, enterprises, ..Matches::none() })
     }
 
@@ -468,7 +491,14 @@ impl Db {
     }
 
     /// For an expert: published problems in their fields.
-    pub async fn match_expert(&self, u: &SessionUser, expert_id: i64, top: usize) -> Result<Matches> {
+    /// `problems` as for [`Db::match_achievement`].
+    pub async fn match_expert(
+        &self,
+        u: &SessionUser,
+        problems: Option<&MatchIndex>,
+        expert_id: i64,
+        top: usize,
+    ) -> Result<Matches> {
         let x = self
             .list_experts_for(u, None)
             .await?
@@ -481,8 +511,9 @@ impl Db {
         let q = query_of(&[&x.fields, &kw, &disc]);
         let body = format!("{} {} {}", x.fields, kw, disc);
         let disciplines: Vec<&str> = x.disciplines.iter().map(String::as_str).collect();
+        let readable = self.matchable_problems(u).await?;
         let problems = rank_problems(
-            &self.matchable_problems(u).await?,
+            Readable { index: problems, problems: &readable },
             &q,
             &body,
             &disciplines,

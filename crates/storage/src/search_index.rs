@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use sqlx::Row;
 use xietong_search::{AchievementDoc, MatchIndex};
 
 use crate::{Db, Result, RowExt, StoreError};
@@ -73,7 +74,7 @@ impl Db {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Change {
     pub seq: i64,
-    /// achievement | expert | embedding
+    /// achievement | expert | embedding | problem | enterprise
     pub kind: String,
     pub record_key: String,
 }
@@ -86,6 +87,25 @@ impl Db {
         r.i("n")
     }
 
+    /// The lowest row still in the change log (None when it is empty): a node whose copy holds the
+    /// changes only up to a row before it has missed pruned rows and must build its index anew.
+    pub async fn search_changes_oldest(&self) -> Result<Option<i64>> {
+        let r = sqlx::query("SELECT MIN(seq) AS n FROM search_changes").fetch_one(&self.pool).await?;
+        Ok(r.try_get::<Option<i64>, _>("n")?)
+    }
+
+    /// Delete all but the newest `keep` rows of the change log; the number deleted. Any node may do it
+    /// at any time: a node behind the rows kept rebuilds its index when it starts.
+    pub async fn prune_search_changes(&self, keep: i64) -> Result<u64> {
+        let r = sqlx::query(
+            "DELETE FROM search_changes WHERE seq <= (SELECT COALESCE(MAX(seq), 0) FROM search_changes) - $1",
+        )
+        .bind(keep.max(0))
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected())
+    }
+
     /// Rows of the change log after `after`, oldest first, at most `limit`.
     pub async fn search_changes_after(&self, after: i64, limit: i64) -> Result<Vec<Change>> {
         let rows = sqlx::query("SELECT seq, kind, record_key FROM search_changes WHERE seq > $1 ORDER BY seq LIMIT $2")
@@ -96,6 +116,30 @@ impl Db {
         rows.iter()
             .map(|r| Ok(Change { seq: r.i("seq")?, kind: r.s("kind")?, record_key: r.s("record_key")? }))
             .collect()
+    }
+
+    /// The search documents of the published experts (their fields, keywords and linked achievements).
+    pub async fn expert_search_docs(&self) -> Result<Vec<AchievementDoc>> {
+        let experts = self.published_experts().await?;
+        self.expert_docs(&experts).await
+    }
+
+    /// The search document of expert `id` (as the change log names it), if the expert is published.
+    pub async fn published_expert_doc(&self, id: &str) -> Result<Option<AchievementDoc>> {
+        let Ok(id) = id.parse::<i64>() else { return Ok(None) };
+        let Some(x) = self.published_expert(id).await? else { return Ok(None) };
+        Ok(self.expert_docs(&[x]).await?.pop())
+    }
+
+    /// The search documents of every published problem (see [`Db::match_achievement`] for who sees what).
+    pub async fn problem_search_docs(&self) -> Result<Vec<AchievementDoc>> {
+        Ok(self.published_problems_by(None).await?.iter().map(crate::matching::problem_doc).collect())
+    }
+
+    /// The search document of problem `id` (as the change log names it), if it is published.
+    pub async fn published_problem_doc(&self, id: &str) -> Result<Option<AchievementDoc>> {
+        let Ok(id) = id.parse::<i64>() else { return Ok(None) };
+        Ok(self.published_problems_by(Some(id)).await?.first().map(crate::matching::problem_doc))
     }
 
     /// The search document of the achievement with this external id, if it is published.

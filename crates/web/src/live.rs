@@ -19,9 +19,17 @@ use crate::semantic::model_id;
 
 /// Change rows read at a time.
 const PAGE: i64 = 2000;
+/// The change log keeps its newest rows (a day of a large import), cut every this many follows.
+const KEEP_CHANGES: i64 = 1_000_000;
+const PRUNE_EVERY: u64 = 3600;
 
 pub struct Live {
     pub index: Arc<MatchIndex>,
+    /// The published experts' documents, in memory (a district has hundreds, not hundreds of thousands).
+    pub experts_index: Arc<MatchIndex>,
+    /// Every published problem's document, in memory: matched against an achievement or an expert,
+    /// the hits a user may not read are dropped.
+    pub problems_index: Arc<MatchIndex>,
     /// Vectors of the published achievements and experts under this node's model (empty without one).
     pub achievements: tokio::sync::RwLock<Vectors>,
     pub experts: tokio::sync::RwLock<Vectors>,
@@ -102,8 +110,13 @@ impl AppState {
         let t0 = Instant::now();
         let dir = self.index_dir.as_deref().map(index_dir);
         // The copy this node left, with the last change it holds.
+        let oldest = self.db.search_changes_oldest().await?;
         let saved = dir.clone().and_then(|d| {
             let through = std::fs::read_to_string(cursor_file(&d)).ok()?.trim().parse::<i64>().ok()?;
+            // Rows it never applied may have been pruned since: then it is built anew.
+            if oldest.is_some_and(|o| through < o - 1) {
+                return None;
+            }
             Some((MatchIndex::open_dir(&d).ok()?, through))
         });
         let (index, through, rebuilt) = match saved {
@@ -133,6 +146,14 @@ impl AppState {
                 (idx, head, true)
             }
         };
+        let expert_docs = self.db.expert_search_docs().await?;
+        let problem_docs = self.db.problem_search_docs().await?;
+        let (experts_index, problems_index) = self
+            .heavy(move || {
+                let experts = MatchIndex::build_in_ram(&expert_docs).map_err(internal)?;
+                Ok((experts, MatchIndex::build_in_ram(&problem_docs).map_err(internal)?))
+            })
+            .await?;
         let (mut achievements, mut experts) = (Vectors::default(), Vectors::default());
         if let Some(e) = self.semantic.model() {
             let id = model_id(e);
@@ -141,6 +162,8 @@ impl AppState {
         }
         tracing::info!(
             documents = index.num_docs(),
+            experts = experts_index.num_docs(),
+            problems = problems_index.num_docs(),
             vectors = achievements.len(),
             through,
             rebuilt,
@@ -149,6 +172,8 @@ impl AppState {
         );
         Ok(Live {
             index: Arc::new(index),
+            experts_index: Arc::new(experts_index),
+            problems_index: Arc::new(problems_index),
             achievements: tokio::sync::RwLock::new(achievements),
             experts: tokio::sync::RwLock::new(experts),
             cursor: std::sync::Mutex::new(Cursor::at(through)),
@@ -165,13 +190,23 @@ impl AppState {
                 let c = live.cursor.lock().unwrap_or_else(|e| e.into_inner());
                 rows.iter().filter(|r| c.is_new(r.seq)).cloned().collect()
             };
-            let mut touched = false;
+            let mut touched = Touched::default();
             for c in &fresh {
-                touched |= self.apply(live, c).await?;
+                let t = self.apply(live, c).await?;
+                touched.achievements |= t.achievements;
+                touched.experts |= t.experts;
+                touched.problems |= t.problems;
             }
-            if touched {
-                let index = live.index.clone();
-                self.heavy(move || index.commit().map_err(internal)).await?;
+            let indexes = [
+                (touched.achievements, &live.index),
+                (touched.experts, &live.experts_index),
+                (touched.problems, &live.problems_index),
+            ];
+            for (written, index) in indexes {
+                if written {
+                    let index = index.clone();
+                    self.heavy(move || index.commit().map_err(internal)).await?;
+                }
             }
             let through = {
                 let mut c = live.cursor.lock().unwrap_or_else(|e| e.into_inner());
@@ -189,48 +224,86 @@ impl AppState {
         }
     }
 
-    /// One change; whether the index was written (a commit is due).
-    async fn apply(&self, live: &Live, c: &Change) -> Result<bool, StoreError> {
+    /// One change; which index it wrote (a commit is due).
+    async fn apply(&self, live: &Live, c: &Change) -> Result<Touched, StoreError> {
         match c.kind.as_str() {
             "achievement" => {
                 match self.db.published_achievement_doc(&c.record_key).await? {
                     Some(d) => live.index.replace(&d).map_err(internal)?,
                     None => live.index.delete(&c.record_key).map_err(internal)?,
                 }
-                Ok(true)
+                Ok(Touched { achievements: true, ..Touched::default() })
+            }
+            "expert" => {
+                match self.db.published_expert_doc(&c.record_key).await? {
+                    Some(d) => live.experts_index.replace(&d).map_err(internal)?,
+                    None => live.experts_index.delete(&c.record_key).map_err(internal)?,
+                }
+                Ok(Touched { experts: true, ..Touched::default() })
+            }
+            "problem" => {
+                match self.db.published_problem_doc(&c.record_key).await? {
+                    Some(d) => live.problems_index.replace(&d).map_err(internal)?,
+                    None => live.problems_index.delete(&c.record_key).map_err(internal)?,
+                }
+                Ok(Touched { problems: true, ..Touched::default() })
             }
             "embedding" => {
-                let Some(e) = self.semantic.model() else { return Ok(false) };
-                let Some((kind, key)) = c.record_key.split_once(':') else { return Ok(false) };
-                let Some(kind) = Kind::from_code(kind) else { return Ok(false) };
+                let Some(e) = self.semantic.model() else { return Ok(Touched::default()) };
+                let Some((kind, key)) = c.record_key.split_once(':') else { return Ok(Touched::default()) };
+                let Some(kind) = Kind::from_code(kind) else { return Ok(Touched::default()) };
+                let vectors = match kind {
+                    Kind::Achievement => &live.achievements,
+                    Kind::Expert => &live.experts,
+                    // A need's vector is read from the database when its page is asked for.
+                    Kind::Problem => return Ok(Touched::default()),
+                };
                 if let Some(v) = self.db.vector_of(kind, key, &model_id(e)).await?
                     && v.len() == e.dim()
                 {
-                    let vectors = if kind == Kind::Achievement { &live.achievements } else { &live.experts };
                     let mut w = vectors.write().await;
                     if w.dim() != e.dim() {
                         *w = Vectors::new(e.dim());
                     }
                     w.upsert(key, &v).map_err(internal)?;
                 }
-                Ok(false)
+                Ok(Touched::default())
             }
-            // Experts are searched from the database on each request; their vectors follow above.
-            _ => Ok(false),
+            // An enterprise's search text is its industry and the problems it posted that the asking
+            // user may read: built per request (a few hundred), so nothing of it is indexed here.
+            _ => Ok(Touched::default()),
         }
     }
+}
+
+/// Which of a node's indexes a change wrote.
+#[derive(Default)]
+struct Touched {
+    achievements: bool,
+    experts: bool,
+    problems: bool,
 }
 
 /// Keep this node's index current even while nobody searches: follow the log every `every`.
 pub fn spawn_follower(state: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
+        let mut ticks: u64 = 1;
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
             if let Err(e) = state.live().await {
                 tracing::warn!(error = %e, "following the search change log failed");
             }
+            // Now and then the log is cut to its newest rows (a node that slept longer rebuilds).
+            if ticks.is_multiple_of(PRUNE_EVERY) {
+                match state.db.prune_search_changes(KEEP_CHANGES).await {
+                    Ok(n) if n > 0 => tracing::info!(deleted = n, "search change log pruned"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "pruning the search change log failed"),
+                }
+            }
+            ticks += 1;
         }
     })
 }

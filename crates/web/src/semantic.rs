@@ -88,13 +88,34 @@ impl AppState {
     pub async fn match_problem(&self, u: &SessionUser, id: i64, top: usize) -> Result<Matches, StoreError> {
         let live = self.live().await?;
         let qv = match self.semantic.model() {
-            Some(_) => self.query_vector(self.db.problem_match_query(u, id).await?).await,
+            Some(e) => {
+                let q = self.db.problem_match_query(u, id).await?;
+                // The need's vector as the background work stored it, or computed now.
+                match self.db.current_vector(Kind::Problem, &id.to_string(), &model_id(e), &q).await? {
+                    Some(v) if v.len() == e.dim() => Some(v),
+                    _ => self.query_vector(q).await,
+                }
+            }
             None => None,
         };
-        let Some(qv) = qv else { return self.db.match_problem(u, &live.index, None, id, top).await };
+        let Some(qv) = qv else {
+            return self.db.match_problem(u, &live.index, &live.experts_index, None, id, top).await;
+        };
         let (a, x) = (live.achievements.read().await, live.experts.read().await);
         let dense = Dense { achievements: &a, experts: &x, query: &qv };
-        self.db.match_problem(u, &live.index, Some(dense), id, top).await
+        self.db.match_problem(u, &live.index, &live.experts_index, Some(dense), id, top).await
+    }
+
+    /// The problems and enterprises for an achievement, the problems from this node's index.
+    pub async fn match_achievement(&self, u: &SessionUser, id: i64, top: usize) -> Result<Matches, StoreError> {
+        let live = self.live().await?;
+        self.db.match_achievement(u, Some(&live.problems_index), id, top).await
+    }
+
+    /// The problems for an expert, from this node's index.
+    pub async fn match_expert(&self, u: &SessionUser, id: i64, top: usize) -> Result<Matches, StoreError> {
+        let live = self.live().await?;
+        self.db.match_expert(u, Some(&live.problems_index), id, top).await
     }
 
     /// Achievements for a free text (the 成果库 search, `/api/achievements/match`) by the same ranking as
@@ -116,12 +137,17 @@ impl AppState {
         let Some(e) = self.semantic.model().cloned() else { return Ok(Progress::default()) };
         let id = model_id(&e);
         let mut achievements = Progress::default();
-        for kind in [Kind::Achievement, Kind::Expert] {
+        for kind in [Kind::Achievement, Kind::Expert, Kind::Problem] {
             let embed = |texts: Vec<String>| {
                 let e = e.clone();
                 self.heavy(move || {
                     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-                    e.embed_passages(&refs).map_err(|e| StoreError::internal(e.to_string()))
+                    let internal = |e: xietong_embed::EmbedError| StoreError::internal(e.to_string());
+                    match kind {
+                        // A need is a query, embedded alone as the page would (no padding beside others).
+                        Kind::Problem => refs.iter().map(|q| e.embed_query(q).map_err(internal)).collect(),
+                        _ => e.embed_passages(&refs).map_err(internal),
+                    }
                 })
             };
             let progress = |p: Progress| {

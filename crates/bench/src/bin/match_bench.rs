@@ -4,8 +4,9 @@
 //! `quality`: the three query types of the data README, scored with nDCG@10 and Recall@10, for the
 //! plain BM25 baseline and the project's matching, in the same process over the same index.
 //! `latency`: a corpus of N documents recombined from real abstract sentences (seeded), indexed
-//! on disk with one thread; prints the build rate, index size, p50/p95/p99 query latency on one
-//! core, and peak RSS.
+//! on disk with one thread, with vectors composed from the real papers' (`--model`); prints the build
+//! rate, index size, vector index memory, p50/p95/p99 per query of the product, BM25 and the dense
+//! search alone, the embedding throughput and peak RSS.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -69,16 +70,17 @@ enum Cmd {
         #[arg(long, env = "XIETONG_MODEL_DIR", default_value = "data/models/multilingual-e5-small")]
         model: PathBuf,
     },
+    /// The product's ranking, plain BM25 and the dense search alone on N synthetic records, timed per query.
     Latency {
         #[arg(long, default_value = "../shared/data/csl")]
         csl: PathBuf,
         #[arg(long, default_value_t = 300_000)]
         docs: usize,
-        #[arg(long, default_value_t = 2000)]
+        #[arg(long, default_value_t = 1500)]
         queries: usize,
-        /// Override matching weights, as for `quality`.
-        #[arg(long, default_value = "")]
-        set: String,
+        /// The sentence-embedding model's directory; without it the product ranks by words alone.
+        #[arg(long)]
+        model: Option<PathBuf>,
     },
 }
 
@@ -272,8 +274,16 @@ fn vectors_of(
     e: &xietong_embed::Embedder,
     docs: &[AchievementDoc],
 ) -> Result<(xietong_search::hybrid::Vectors, Option<f64>)> {
+    use xietong_search::hybrid::{Precision, Vectors};
     let (list, rate) = passage_vectors(e, docs)?;
-    let mut v = xietong_search::hybrid::Vectors::new(e.dim());
+    // XIETONG_BENCH_PRECISION=f16|int8 (an experiment): the vectors held narrower than the product's f32.
+    let precision = match std::env::var("XIETONG_BENCH_PRECISION").as_deref() {
+        Ok("f16") => Precision::F16,
+        Ok("int8") => Precision::Int8,
+        Ok("f32") | Err(_) => Precision::F32,
+        Ok(other) => bail!("XIETONG_BENCH_PRECISION: f32, f16 or int8, not {other}"),
+    };
+    let mut v = Vectors::with_precision(e.dim(), precision);
     for (d, x) in docs.iter().zip(&list) {
         v.upsert(&d.external_id, x)?;
     }
@@ -555,11 +565,26 @@ fn percentiles(v: &mut [f64]) -> String {
     format!("p50 {:7.2} ms  p95 {:7.2} ms  p99 {:7.2} ms", pct(0.50), pct(0.95), pct(0.99))
 }
 
-fn latency(csl: &Path, n_docs: usize, n_queries: usize, set: &str) -> Result<()> {
-    let opts = options(set)?;
-    let mut papers = read_csl(&csl.join("dev.tsv"))?;
-    papers.extend(read_csl(&csl.join("extra.tsv"))?);
-    let pool: Vec<String> = papers.iter().flat_map(|p| sentences(&p.abs)).collect();
+/// A synthetic record's vector, composed from the real passage vectors its text was drawn from: half
+/// its title paper's, half the mean of the papers its abstract sentences come from, made unit length.
+fn composed(title: &[f32], parts: &[&[f32]]) -> Vec<f32> {
+    let mut v: Vec<f32> = title.iter().map(|x| 0.5 * x).collect();
+    for p in parts {
+        for (a, b) in v.iter_mut().zip(*p) {
+            *a += 0.5 * b / parts.len() as f32;
+        }
+    }
+    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-6);
+    v.iter().map(|x| x / n).collect()
+}
+
+fn latency(csl: &Path, n_docs: usize, n_queries: usize, model: Option<&Path>) -> Result<()> {
+    use xietong_search::hybrid::{self, Precision, Vectors};
+    let (dev, extra) = (read_csl(&csl.join("dev.tsv"))?, read_csl(&csl.join("extra.tsv"))?);
+    let papers: Vec<Paper> = dev.iter().chain(&extra).cloned().collect();
+    // Each abstract sentence with the paper it comes from.
+    let pool: Vec<(String, usize)> =
+        papers.iter().enumerate().flat_map(|(i, p)| sentences(&p.abs).into_iter().map(move |s| (s, i))).collect();
     let seed = 20261125;
     let mut rng = StdRng::seed_from_u64(seed);
     println!(
@@ -567,69 +592,179 @@ fn latency(csl: &Path, n_docs: usize, n_queries: usize, set: &str) -> Result<()>
         papers.len(),
         pool.len()
     );
+    let embedder = match model {
+        Some(m) => {
+            let t = Instant::now();
+            let e = xietong_embed::Embedder::load(m).map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("model {} ({} dims) loaded in {} ms", e.settings().name, e.dim(), t.elapsed().as_millis());
+            Some(e)
+        }
+        None => None,
+    };
+    // The real passage vectors (cached under data/cache/match_bench, as for `needs`), and a fresh rate.
+    let real: Vec<Vec<f32>> = match &embedder {
+        Some(e) => {
+            let mut all = vec![];
+            for part in [&dev, &extra] {
+                let docs: Vec<AchievementDoc> = part.iter().map(|p| doc(p, true)).collect();
+                all.extend(passage_vectors(e, &docs)?.0);
+            }
+            let sample: Vec<String> = papers.iter().take(64).map(|p| doc(p, true).passage()).collect();
+            let t = Instant::now();
+            for chunk in sample.chunks(32) {
+                e.embed_passages(&chunk.iter().map(String::as_str).collect::<Vec<_>>())?;
+            }
+            println!(
+                "embedding throughput: {:.1} passages/s (the first 64 records of dev.tsv, title + abstract + keywords, batches of 32, both cores)",
+                sample.len() as f64 / t.elapsed().as_secs_f64()
+            );
+            all
+        }
+        None => vec![],
+    };
+    let dim = embedder.as_ref().map_or(0, |e| e.dim());
+    let mut f32s = Vectors::new(dim);
+    let (mut f16s, mut int8) =
+        (Vectors::with_precision(dim, Precision::F16), Vectors::with_precision(dim, Precision::Int8));
     let dir = tempfile::tempdir()?;
     let idx = MatchIndex::build_in_dir(dir.path(), &[])?;
     let t0 = Instant::now();
+    let mut vector_secs = 0.0;
     for i in 0..n_docs {
-        let p = &papers[rng.gen_range(0..papers.len())];
+        let pi = rng.gen_range(0..papers.len());
+        let p = &papers[pi];
         let k = rng.gen_range(3..=7);
-        let abs: Vec<&str> = (0..k).map(|_| pool[rng.gen_range(0..pool.len())].as_str()).collect();
+        let picks: Vec<usize> = (0..k).map(|_| rng.gen_range(0..pool.len())).collect();
+        let id = format!("S{i:07}");
         idx.add(&AchievementDoc {
-            external_id: format!("S{i:07}"),
+            external_id: id.clone(),
             title: p.title.clone(),
-            abstract_text: abs.concat(),
+            abstract_text: picks.iter().map(|&j| pool[j].0.as_str()).collect(),
             keywords: p.keywords.clone(),
             discipline: p.discipline.clone(),
             category: p.category.clone(),
             maturity: None,
             location: None,
         })?;
+        if !real.is_empty() {
+            let t = Instant::now();
+            let parts: Vec<&[f32]> = picks.iter().map(|&j| real[pool[j].1].as_slice()).collect();
+            let v = composed(&real[pi], &parts);
+            for set in [&mut f16s, &mut int8, &mut f32s] {
+                set.upsert(&id, &v)?;
+            }
+            vector_secs += t.elapsed().as_secs_f64();
+        }
     }
     idx.commit()?;
-    let build = t0.elapsed().as_secs_f64();
+    let build = t0.elapsed().as_secs_f64() - vector_secs;
     idx.close_writer()?;
-    let merged = t0.elapsed().as_secs_f64();
+    let merged = t0.elapsed().as_secs_f64() - vector_secs;
     println!(
         "indexing (one indexing thread, on disk in a temp dir): {} documents in {build:.1} s = {:.0} documents/s (add + commit); background merges done at {merged:.1} s",
         idx.num_docs(),
         n_docs as f64 / build
     );
     println!("index size: {:.0} MiB", dir_size(dir.path()) as f64 / 1048576.0);
-
-    let names = ["type 1: two keywords", "type 2: one keyword", "type 3: whole abstract"];
-    let (mut ours, mut base): (Vec<Vec<f64>>, Vec<Vec<f64>>) = (vec![vec![]; 3], vec![vec![]; 3]);
-    for i in 0..n_queries {
-        let p = loop {
-            let p = &papers[rng.gen_range(0..papers.len())];
-            if p.keywords.len() >= 2 {
-                break p;
-            }
-        };
-        let q = match i % 3 {
-            0 => format!("{} {}", p.keywords[0], p.keywords[1]),
-            1 => p.keywords[0].clone(),
-            _ => p.abs.chars().take(xietong_search::MAX_QUERY_CHARS).collect(),
-        };
-        let t = Instant::now();
-        let hits = idx.search(&q, 10, &opts)?;
-        ours[i % 3].push(t.elapsed().as_secs_f64() * 1000.0);
-        let t = Instant::now();
-        let b = idx.baseline_search(&q, 10)?;
-        base[i % 3].push(t.elapsed().as_secs_f64() * 1000.0);
-        std::hint::black_box((hits, b));
-    }
-    println!("{}weights: {}", if set.is_empty() { "default " } else { "" }, serde_json::to_string(&opts)?);
-    println!(
-        "{n_queries} queries on one thread, top 10 with explanations, types 1/2/3 in turn (keywords and abstracts of random CSL papers):"
-    );
-    for (name, runs) in [("ours", &mut ours), ("BM25 baseline", &mut base)] {
-        let mut all: Vec<f64> = runs.iter().flatten().copied().collect();
-        println!("  {name:<14} all types              {}", percentiles(&mut all));
-        for (t, v) in runs.iter_mut().enumerate() {
-            println!("  {name:<14} {:<22} {}", names[t], percentiles(v));
+    if !real.is_empty() {
+        println!(
+            "vectors: each composed from the cached vectors of the real papers its text was drawn from (half the title paper's, half the mean of its sentences' papers), {vector_secs:.1} s for the three indexes"
+        );
+        for (name, v) in [("f32 (the product's)", &f32s), ("f16", &f16s), ("int8", &int8)] {
+            println!("  vector index {name:<21} {} vectors, {:.0} MiB", v.len(), v.vector_bytes() as f64 / 1048576.0);
         }
     }
-    println!("peak RSS (VmHWM, includes the memory-mapped index pages touched): {:.0} MiB", peak_rss_mib());
+
+    // Problem texts (the needs files, in turn) and the keyword queries a 成果库 search gets.
+    let mut needs = vec![];
+    for f in ["needs_dev.tsv", "needs_dev_hard.tsv", "needs_extra.tsv", "needs_extra_hard.tsv"] {
+        needs.extend(read_needs(&csl.join(f))?.into_iter().map(|n| n.2));
+    }
+    let names = ["need (problem text)", "two keywords", "one keyword"];
+    let mut runs: HashMap<&str, Vec<Vec<f64>>> = HashMap::new();
+    let mut record =
+        |name: &'static str, kind: usize, ms: f64| runs.entry(name).or_insert(vec![vec![]; 3])[kind].push(ms);
+    // Per narrower precision (f16, int8): ids of the f32 top 10 and top 100 found.
+    let (mut same10, mut overlap100, mut compared) = ([0usize; 2], [0usize; 2], 0usize);
+    let ms = |t: Instant| t.elapsed().as_secs_f64() * 1000.0;
+    for i in 0..n_queries {
+        let kind = i % 3;
+        let q = match kind {
+            0 => needs[(i / 3) % needs.len()].clone(),
+            _ => {
+                let p = loop {
+                    let p = &papers[rng.gen_range(0..papers.len())];
+                    if p.keywords.len() >= 2 {
+                        break p;
+                    }
+                };
+                if kind == 1 { format!("{} {}", p.keywords[0], p.keywords[1]) } else { p.keywords[0].clone() }
+            }
+        };
+        let t = Instant::now();
+        let b = idx.baseline_search(&q, 10)?;
+        record("BM25 baseline", kind, ms(t));
+        std::hint::black_box(b);
+        let Some(e) = &embedder else {
+            let t = Instant::now();
+            std::hint::black_box(hybrid::rank(&idx, None, &q, 10)?);
+            record("product, lexical only", kind, ms(t));
+            continue;
+        };
+        let t = Instant::now();
+        let qv = e.embed_query(&q).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let embed = ms(t);
+        record("query embedding", kind, embed);
+        let t = Instant::now();
+        std::hint::black_box(hybrid::rank(&idx, Some((&f32s, &qv)), &q, 10)?);
+        record("product", kind, embed + ms(t));
+        let mut lists = vec![];
+        for (name, set) in [("dense alone, f16", &f16s), ("dense alone, int8", &int8), ("dense alone, f32", &f32s)] {
+            let t = Instant::now();
+            lists.push(set.nearest(&qv, 100));
+            record(name, kind, embed + ms(t));
+        }
+        let top = |v: &[(String, f32)], n: usize| v.iter().take(n).map(|x| x.0.clone()).collect::<Vec<_>>();
+        let exact100: HashSet<String> = top(&lists[2], 100).into_iter().collect();
+        let exact10: HashSet<String> = top(&lists[2], 10).into_iter().collect();
+        for k in 0..2 {
+            same10[k] += lists[k].iter().take(10).filter(|x| exact10.contains(&x.0)).count();
+            overlap100[k] += lists[k].iter().filter(|x| exact100.contains(&x.0)).count();
+        }
+        compared += 1;
+    }
+    println!(
+        "{n_queries} queries on one thread, top 10 (the product with its reasons; the dense lists the 100 the product blends), kinds in turn: the {} needs of needs_{{dev,extra}}{{,_hard}}.tsv, then two and one keywords of a random CSL paper; times include the query's embedding where there is one:",
+        needs.len()
+    );
+    let order = [
+        "product",
+        "product, lexical only",
+        "BM25 baseline",
+        "dense alone, f16",
+        "dense alone, int8",
+        "dense alone, f32",
+        "query embedding",
+    ];
+    for name in order {
+        let Some(r) = runs.get_mut(name) else { continue };
+        let mut all: Vec<f64> = r.iter().flatten().copied().collect();
+        println!("  {name:<22} {:<20} {}", "all kinds", percentiles(&mut all));
+        for (k, v) in r.iter_mut().enumerate() {
+            println!("  {name:<22} {:<20} {}", names[k], percentiles(v));
+        }
+    }
+    for (k, name) in ["f16", "int8"].iter().enumerate().filter(|_| compared > 0) {
+        println!(
+            "{name} against f32 ({compared} queries): {:.2} % of the f32 top 10 and {:.2} % of its top 100 found",
+            100.0 * same10[k] as f64 / (compared * 10) as f64,
+            100.0 * overlap100[k] as f64 / (compared * 100) as f64
+        );
+    }
+    println!(
+        "peak RSS (VmHWM, includes the memory-mapped index pages touched and the model): {:.0} MiB",
+        peak_rss_mib()
+    );
     Ok(())
 }
 
@@ -638,7 +773,7 @@ fn threshold(csl: &Path, model: &Path) -> Result<()> {
     let docs: Vec<AchievementDoc> = read_csl(&csl.join("dev.tsv"))?.iter().map(|p| doc(p, true)).collect();
     let (vectors, _) = vectors_of(&e, &docs)?;
     let query = |q: &str| e.embed_query(q).map_err(|e| anyhow::anyhow!("{e}"));
-    let cosine = |qv: &[f32], id: &str| vectors.get(id).map(|v| xietong_embed::dot(qv, v));
+    let cosine = |qv: &[f32], id: &str| vectors.score(id, qv);
     // The relevant paper's cosine for each dev need (plain and hard wording).
     let (mut relevant, mut random) = (vec![], vec![]);
     for file in ["needs_dev.tsv", "needs_dev_hard.tsv"] {
@@ -688,7 +823,7 @@ fn threshold(csl: &Path, model: &Path) -> Result<()> {
 fn main() -> Result<()> {
     match Cli::parse().cmd {
         Cmd::Quality { csl, file, set, dump, model } => quality(&csl, &file, &set, dump.as_deref(), model.as_deref()),
-        Cmd::Latency { csl, docs, queries, set } => latency(&csl, docs, queries.max(1), &set),
+        Cmd::Latency { csl, docs, queries, model } => latency(&csl, docs, queries.max(1), model.as_deref()),
         Cmd::Needs { csl, files, model, set, verbose } => needs(&csl, &files, &model, &set, verbose),
         Cmd::Threshold { csl, model } => threshold(&csl, &model),
     }

@@ -39,6 +39,7 @@ impl Dialect for Postgres {
             (18, "reported baselines", include_str!("../../migrations/postgres/0018_reported_baselines.sql")),
             (19, "embeddings", include_str!("../../migrations/postgres/0019_embeddings.sql")),
             (20, "search changes", include_str!("../../migrations/postgres/0020_search_changes.sql")),
+            (21, "more search changes", include_str!("../../migrations/postgres/0021_more_search_changes.sql")),
         ]
     }
 

@@ -325,20 +325,31 @@ impl Db {
     }
 
     pub(crate) async fn published_experts(&self) -> Result<Vec<Expert>> {
-        let rows =
-            sqlx::query(sqlx::AssertSqlSafe(format!("{EXPERT_SELECT} WHERE x.status = 'published' ORDER BY x.id")))
+        self.published_experts_by(None).await
+    }
+
+    /// The published expert `id` (none when it is not published), as matching sees it.
+    pub(crate) async fn published_expert(&self, id: i64) -> Result<Option<Expert>> {
+        Ok(self.published_experts_by(Some(id)).await?.pop())
+    }
+
+    /// Published experts (all, or the one of `id`), with no personal field: what matching may show.
+    async fn published_experts_by(&self, id: Option<i64>) -> Result<Vec<Expert>> {
+        let id = id.unwrap_or(-1);
+        let sql = format!("{EXPERT_SELECT} WHERE x.status = 'published' AND ($1 < 0 OR x.id = $1) ORDER BY x.id");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_all(&self.pool).await?;
+        let links =
+            sqlx::query("SELECT expert_id, achievement_id FROM expert_achievements WHERE $1 < 0 OR expert_id = $1")
+                .bind(id)
                 .fetch_all(&self.pool)
                 .await?;
-        let links =
-            sqlx::query("SELECT expert_id, achievement_id FROM expert_achievements").fetch_all(&self.pool).await?;
+        let mut by_expert: std::collections::HashMap<i64, Vec<i64>> = std::collections::HashMap::new();
+        for l in &links {
+            by_expert.entry(l.i("expert_id")?).or_default().push(l.i("achievement_id")?);
+        }
         let mut out = vec![];
         for r in &rows {
-            let id = r.i("id")?;
-            let ids = links
-                .iter()
-                .filter(|l| l.i("expert_id").ok() == Some(id))
-                .map(|l| l.i("achievement_id"))
-                .collect::<Result<Vec<_>>>()?;
+            let ids = by_expert.remove(&r.i("id")?).unwrap_or_default();
             // For matching: no personal field leaves (a role that sees none of them).
             out.push(expert_of(r, ids, Role::AuditAdmin, Relation::Other, &self.cipher)?);
         }

@@ -254,6 +254,14 @@ impl Db {
         rows.iter().map(problem_of).collect()
     }
 
+    /// Published problems (all, or the one of `id`) whoever may read them: for the matching index,
+    /// whose results are cut to what the asking user may read.
+    pub(crate) async fn published_problems_by(&self, id: Option<i64>) -> Result<Vec<TechProblem>> {
+        let sql = format!("{PROBLEM_SELECT} WHERE p.status = 'published' AND ($1 < 0 OR p.id = $1) ORDER BY p.id");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.unwrap_or(-1)).fetch_all(&self.pool).await?;
+        rows.iter().map(problem_of).collect()
+    }
+
     pub async fn get_tech_problem(&self, u: &SessionUser, id: i64) -> Result<TechProblem> {
         self.list_problems_for(u, None)
             .await?

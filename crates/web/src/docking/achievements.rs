@@ -163,7 +163,7 @@ async fn achievement_matches(
     Path(id): Path<i64>,
     Q(q): Q<TopQuery>,
 ) -> Result<Json<Matches>, ApiError> {
-    Ok(Json(s.db.match_achievement(&u, id, q.top.unwrap_or(10)).await?))
+    Ok(Json(s.match_achievement(&u, id, q.top.unwrap_or(10)).await?))
 }
 
 // --- 成果 submissions -------------------------------------------------------------------------
@@ -260,7 +260,7 @@ pub(crate) async fn achievement_with(
     let history = s.db.review_history(u, Library::Achievement, id).await.unwrap_or_default();
     let experts = s.db.experts_of_achievement(id).await.unwrap_or_default();
     let matches = if a.status == "published" {
-        match s.db.match_achievement(u, id, 10).await {
+        match s.match_achievement(u, id, 10).await {
             Ok(m) => Some(m),
             Err(e) => return error_page(s, Some(u), &e),
         }

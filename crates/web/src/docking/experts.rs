@@ -77,7 +77,7 @@ async fn expert_matches(
     Path(id): Path<i64>,
     Q(q): Q<TopQuery>,
 ) -> Result<Json<Matches>, ApiError> {
-    Ok(Json(s.db.match_expert(&u, id, q.top.unwrap_or(10)).await?))
+    Ok(Json(s.match_expert(&u, id, q.top.unwrap_or(10)).await?))
 }
 
 // --- 专家库 --------------------------------------------------------------------------------------
@@ -192,8 +192,7 @@ pub(crate) async fn expert_with(
         Err(e) => return error_page(s, Some(u), &e),
     };
     let history = s.db.review_history(u, Library::Expert, id).await.unwrap_or_default();
-    let matches =
-        if x.review.status == ReviewStatus::Published { s.db.match_expert(u, id, 10).await.ok() } else { None };
+    let matches = if x.review.status == ReviewStatus::Published { s.match_expert(u, id, 10).await.ok() } else { None };
     page(
         s,
         u,
