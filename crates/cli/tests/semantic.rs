@@ -126,6 +126,16 @@ async fn the_problem_page_ranks_as_xietong_match_prints_and_vectors_are_computed
         assert!(reasons.starts_with("语义相似度 0."), "{reasons}");
     }
     assert!(listed[0].2.contains("命中：") && listed[0].2.contains("焊缝"), "{}", listed[0].2);
+    // The need's own vector was stored with the records' (every published need's: the page above ranked
+    // with it, equal to the run that embedded the same text as a query), so a page does not embed it.
+    let url = format!("sqlite://{}", dir.path().join("xietong.db").display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let stored: Vec<String> = sqlx::query_scalar("SELECT record_key FROM embeddings WHERE kind = 'problem'")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    assert!(stored.contains(&id), "{stored:?}");
 }
 
 async fn title_of(dir: &Path) -> std::collections::HashMap<String, String> {

@@ -717,7 +717,10 @@ fn latency(csl: &Path, n_docs: usize, n_queries: usize, model: Option<&Path>) ->
         record("query embedding", kind, embed);
         let t = Instant::now();
         std::hint::black_box(hybrid::rank(&idx, Some((&f32s, &qv)), &q, 10)?);
-        record("product", kind, embed + ms(t));
+        let rank = ms(t);
+        record("product", kind, embed + rank);
+        // A published need's page: its vector was stored by the background work, nothing to embed.
+        record("product, vector stored", kind, rank);
         let mut lists = vec![];
         for (name, set) in [("dense alone, f16", &f16s), ("dense alone, int8", &int8), ("dense alone, f32", &f32s)] {
             let t = Instant::now();
@@ -739,6 +742,7 @@ fn latency(csl: &Path, n_docs: usize, n_queries: usize, model: Option<&Path>) ->
     );
     let order = [
         "product",
+        "product, vector stored",
         "product, lexical only",
         "BM25 baseline",
         "dense alone, f16",
