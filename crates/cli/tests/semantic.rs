@@ -130,10 +130,8 @@ async fn the_problem_page_ranks_as_xietong_match_prints_and_vectors_are_computed
     // with it, equal to the run that embedded the same text as a query), so a page does not embed it.
     let url = format!("sqlite://{}", dir.path().join("xietong.db").display());
     let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-    let stored: Vec<String> = sqlx::query_scalar("SELECT record_key FROM embeddings WHERE kind = 'problem'")
-        .fetch_all(&pool)
-        .await
-        .unwrap();
+    let stored: Vec<String> =
+        sqlx::query_scalar("SELECT record_key FROM embeddings WHERE kind = 'problem'").fetch_all(&pool).await.unwrap();
     pool.close().await;
     assert!(stored.contains(&id), "{stored:?}");
 }
