@@ -772,3 +772,37 @@ async fn problem_enterprise_and_expert_link_writes_reach_the_change_log_and_it_i
         tdb.cleanup().await;
     });
 }
+
+/// The experts index is this node's, kept current from the change log: an expert published after the
+/// first match is matched at the next request, without a rebuild.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expert_published_after_the_first_match_is_matched_next() {
+    each_backend!(|b| {
+        let now = dt("2026-11-23 10:00");
+        let Some((tdb, app)) = with_demo(b, now).await else { continue };
+        let (tech, gaoxiao) = (Client::login(&app, "kejiju").await, Client::login(&app, "gaoxiao").await);
+        let (_, list) = tech.get("/api/tech-problems").await;
+        let p = list.as_array().unwrap().iter().find(|p| p["review"]["status"] == "published").unwrap().clone();
+        let path = format!("/api/tech-problems/{}/matches?top=10", p["id"]);
+        let (s, before) = tech.get(&path).await;
+        assert_eq!(s, 200, "{before}");
+        let name = "示例专家（索引跟随测试）";
+        let expert = serde_json::json!({"name": name, "title": "研究员", "disciplines": "机械工程",
+            "fields": format!("{} {}", p["title"].as_str().unwrap(), p["description"].as_str().unwrap()),
+            "keywords": p["keywords"].as_array().map(|k| k.iter().map(|x| x.as_str().unwrap()).collect::<Vec<_>>().join(";")).unwrap_or_default()});
+        let (s, v) = gaoxiao.post("/api/experts", expert).await;
+        assert_eq!(s, 201, "{v}");
+        let id = v["id"].as_i64().unwrap();
+        let listed = |m: &serde_json::Value| m["experts"].as_array().unwrap().iter().any(|x| x["id"] == id);
+        assert!(!listed(&before));
+        let (_, pending) = tech.get(&path).await;
+        assert!(!listed(&pending), "not published yet: {pending}");
+        for action in ["pass_formal", "approve"] {
+            let (s, v) = tech.post(&format!("/api/reviews/expert/{id}"), serde_json::json!({"action": action})).await;
+            assert_eq!(s, 200, "{action}: {v}");
+        }
+        let (_, after) = tech.get(&path).await;
+        assert!(listed(&after), "the expert whose fields are the need itself: {after}");
+        tdb.cleanup().await;
+    });
+}
