@@ -648,7 +648,8 @@ mod tests {
             let q = unit(&q);
             for i in 0..rows.len() {
                 let id = format!("d{i}");
-                let (a, h, b) = (exact.score(&id, &q).unwrap(), half.score(&id, &q).unwrap(), small.score(&id, &q).unwrap());
+                let score = |v: &Vectors| v.score(&id, &q).unwrap();
+                let (a, h, b) = (score(&exact), score(&half), score(&small));
                 prop_assert!((a - h).abs() < 0.002 && (a - b).abs() < 0.01, "{a} against {h} and {b}");
             }
             let best = &exact.nearest(&q, 1)[0];

@@ -298,10 +298,10 @@ impl Db {
 
     /// For a technical problem: the best achievements and experts (from this node's indexes, kept
     /// current from the change log), both ranked by [`hybrid::rank`] — the ranking `xietong match`
-    /// prints — with the sentence vectors when `dense` gives them. The docking signals (discipline ↔ industry, shared keywords, maturity ↔
-    /// mode, location) are shown beside each match but do not move it: the needs benchmark has no
-    /// evidence that they help, so none of them ranks. A match below the relevance threshold is
-    /// counted as withheld, not listed.
+    /// prints — with the sentence vectors when `dense` gives them. The docking signals (discipline ↔
+    /// industry, shared keywords, maturity ↔ mode, location) are shown beside each match but do not
+    /// move it: the needs benchmark has no evidence that they help, so none of them ranks. A match
+    /// below the relevance threshold is counted as withheld, not listed.
     pub async fn match_problem(
         &self,
         u: &SessionUser,

@@ -787,9 +787,10 @@ async fn an_expert_published_after_the_first_match_is_matched_next() {
         let (s, before) = tech.get(&path).await;
         assert_eq!(s, 200, "{before}");
         let name = "示例专家（索引跟随测试）";
+        let keywords: Vec<&str> = p["keywords"].as_array().unwrap().iter().map(|x| x.as_str().unwrap()).collect();
         let expert = serde_json::json!({"name": name, "title": "研究员", "disciplines": "机械工程",
             "fields": format!("{} {}", p["title"].as_str().unwrap(), p["description"].as_str().unwrap()),
-            "keywords": p["keywords"].as_array().map(|k| k.iter().map(|x| x.as_str().unwrap()).collect::<Vec<_>>().join(";")).unwrap_or_default()});
+            "keywords": keywords.join(";")});
         let (s, v) = gaoxiao.post("/api/experts", expert).await;
         assert_eq!(s, 201, "{v}");
         let id = v["id"].as_i64().unwrap();

@@ -615,7 +615,8 @@ fn latency(csl: &Path, n_docs: usize, n_queries: usize, model: Option<&Path>) ->
                 e.embed_passages(&chunk.iter().map(String::as_str).collect::<Vec<_>>())?;
             }
             println!(
-                "embedding throughput: {:.1} passages/s (the first 64 records of dev.tsv, title + abstract + keywords, batches of 32, both cores)",
+                "embedding throughput: {:.1} passages/s (the first 64 records of dev.tsv, title + abstract + \
+                 keywords, batches of 32, both cores)",
                 sample.len() as f64 / t.elapsed().as_secs_f64()
             );
             all
@@ -668,7 +669,8 @@ fn latency(csl: &Path, n_docs: usize, n_queries: usize, model: Option<&Path>) ->
     println!("index size: {:.0} MiB", dir_size(dir.path()) as f64 / 1048576.0);
     if !real.is_empty() {
         println!(
-            "vectors: each composed from the cached vectors of the real papers its text was drawn from (half the title paper's, half the mean of its sentences' papers), {vector_secs:.1} s for the three indexes"
+            "vectors: each composed from the cached vectors of the real papers its text was drawn from (half the \
+             title paper's, half the mean of its sentences' papers), {vector_secs:.1} s for the three indexes"
         );
         for (name, v) in [("f32 (the product's)", &f32s), ("f16", &f16s), ("int8", &int8)] {
             println!("  vector index {name:<21} {} vectors, {:.0} MiB", v.len(), v.vector_bytes() as f64 / 1048576.0);
@@ -737,7 +739,9 @@ fn latency(csl: &Path, n_docs: usize, n_queries: usize, model: Option<&Path>) ->
         compared += 1;
     }
     println!(
-        "{n_queries} queries on one thread, top 10 (the product with its reasons; the dense lists the 100 the product blends), kinds in turn: the {} needs of needs_{{dev,extra}}{{,_hard}}.tsv, then two and one keywords of a random CSL paper; times include the query's embedding where there is one:",
+        "{n_queries} queries on one thread, top 10 (the product with its reasons; the dense lists the 100 the \
+         product blends), kinds in turn: the {} needs of needs_{{dev,extra}}{{,_hard}}.tsv, then two and one \
+         keywords of a random CSL paper; times include the query's embedding where there is one:",
         needs.len()
     );
     let order = [
