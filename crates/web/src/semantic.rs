@@ -70,11 +70,13 @@ pub fn model_id(e: &Embedder) -> String {
 }
 
 impl AppState {
-    /// The query's vector, computed on a heavy-work thread; `None` without a model, or when embedding
-    /// fails (logged: matching then runs on words, and the page says so).
+    /// The query's vector, computed on a blocking thread; `None` without a model, or when embedding
+    /// fails (logged: matching then runs on words, and the page says so). Not behind the heavy-work
+    /// permit: the background embedder holds it for seconds a batch, and a query takes tens of ms.
     async fn query_vector(&self, q: String) -> Option<Vec<f32>> {
         let e = self.semantic.model()?.clone();
-        match self.heavy(move || e.embed_query(&q).map_err(|e| StoreError::internal(e.to_string()))).await {
+        let embedded = tokio::task::spawn_blocking(move || e.embed_query(&q).map_err(|e| e.to_string())).await;
+        match embedded.map_err(|e| e.to_string()).and_then(|r| r) {
             Ok(v) => Some(v),
             Err(err) => {
                 tracing::warn!(error = %err, "embedding the query failed; matching on words");
@@ -124,11 +126,18 @@ impl AppState {
         // The words are checked before the model spends time on them.
         xietong_search::check_query(q).map_err(search_err)?;
         let live = self.live().await?;
-        let Some(qv) = self.query_vector(q.to_string()).await else {
-            return Ok((hybrid::rank(&live.index, None, q, top).map_err(search_err)?, false));
-        };
-        let a = live.achievements.read().await;
-        Ok((hybrid::rank(&live.index, Some((&a, &qv)), q, top).map_err(search_err)?, true))
+        let qv = self.query_vector(q.to_string()).await;
+        let semantic = qv.is_some();
+        // A scan of every vector: off the async workers (tens of ms at 300 000 records).
+        let q = q.to_string();
+        let ranked = tokio::task::spawn_blocking(move || {
+            let a = live.achievements.blocking_read();
+            hybrid::rank(&live.index, qv.as_deref().map(|v| (&*a, v)), &q, top)
+        })
+        .await
+        .map_err(|e| StoreError::internal(e.to_string()))?
+        .map_err(search_err)?;
+        Ok((ranked, semantic))
     }
 
     /// Compute the vectors still missing (achievements, then experts), a batch per heavy-work permit.
