@@ -75,6 +75,28 @@ pub struct Dense<'a> {
     pub query: &'a [f32],
 }
 
+/// A need's two lists, best first: achievements and experts.
+pub struct Ranking {
+    pub achievements: Vec<Ranked>,
+    pub experts: Vec<Ranked>,
+}
+
+/// Rank this node's achievements and experts for need `q` by [`hybrid::rank`] — the ranking `xietong
+/// match` prints — with the sentence vectors when `dense` gives them. CPU only: for a blocking thread.
+pub fn rank_need(
+    index: &MatchIndex,
+    experts: &MatchIndex,
+    dense: Option<Dense<'_>>,
+    q: &str,
+    top: usize,
+) -> Result<Ranking> {
+    let top = top.clamp(1, 50);
+    let achievements =
+        hybrid::rank(index, dense.as_ref().map(|d| (d.achievements, d.query)), q, top).map_err(search_err)?;
+    let experts = hybrid::rank(experts, dense.as_ref().map(|d| (d.experts, d.query)), q, top).map_err(search_err)?;
+    Ok(Ranking { achievements, experts })
+}
+
 /// A note naming the problem's keywords found in `body`, if any.
 fn keywords_note(keywords: &[String], body: &str) -> Option<String> {
     let k = shared_keywords(keywords, body);
@@ -290,34 +312,14 @@ impl Db {
         query_of(&[&p.title, &p.keywords.join(" "), &p.description]).replace('\n', " ")
     }
 
-    /// The matching text of a problem this user may read (for the caller to embed before
-    /// [`Db::match_problem`]).
-    pub async fn problem_match_query(&self, u: &SessionUser, problem_id: i64) -> Result<String> {
-        Ok(Self::problem_query(&self.get_tech_problem(u, problem_id).await?))
-    }
-
-    /// For a technical problem: the best achievements and experts (from this node's indexes, kept
-    /// current from the change log), both ranked by [`hybrid::rank`] — the ranking `xietong match`
-    /// prints — with the sentence vectors when `dense` gives them. The docking signals (discipline ↔
-    /// industry, shared keywords, maturity ↔ mode, location) are shown beside each match but do not
-    /// move it: the needs benchmark has no evidence that they help, so none of them ranks. A match
-    /// below the relevance threshold is counted as withheld, not listed.
-    pub async fn match_problem(
-        &self,
-        u: &SessionUser,
-        index: &MatchIndex,
-        experts: &MatchIndex,
-        dense: Option<Dense<'_>>,
-        problem_id: i64,
-        top: usize,
-    ) -> Result<Matches> {
-        let p = self.get_tech_problem(u, problem_id).await?;
-        let top = top.clamp(1, 50);
-        let q = Self::problem_query(&p);
+    /// The matches of problem `p` (one the asking user may read) from the lists [`rank_need`] gave:
+    /// each explained from the database. The docking signals (discipline ↔ industry, shared keywords,
+    /// maturity ↔ mode, location) are shown beside each match but do not move it: the needs benchmark
+    /// has no evidence that they help, so none of them ranks. A match below the relevance threshold
+    /// is counted as withheld, not listed.
+    pub async fn explain_problem_matches(&self, p: &TechProblem, ranked: Ranking, semantic: bool) -> Result<Matches> {
         let industry = (p.industry_code.clone().unwrap_or_default(), p.industry_name.clone().unwrap_or_default());
-
-        let ranked =
-            hybrid::rank(index, dense.as_ref().map(|d| (d.achievements, d.query)), &q, top).map_err(search_err)?;
+        let Ranking { achievements: ranked, experts: ranked_experts } = ranked;
         let mut achievements = vec![];
         let mut withheld_achievements = 0;
         for h in ranked {
@@ -344,9 +346,7 @@ impl Db {
 
         let mut expert_matches = vec![];
         let mut withheld_experts = 0;
-        let ranked =
-            hybrid::rank(experts, dense.as_ref().map(|d| (d.experts, d.query)), &q, top).map_err(search_err)?;
-        for h in ranked {
+        for h in ranked_experts {
             let Ok(id) = h.external_id.parse::<i64>() else { continue };
             // The index may trail the database by a change: an expert no longer published is skipped.
             let Some(x) = self.published_expert(id).await? else { continue };
@@ -369,7 +369,7 @@ impl Db {
             experts: expert_matches,
             problems: vec![],
             enterprises: vec![],
-            semantic: dense.is_some(),
+            semantic,
             withheld_achievements,
             withheld_experts,
         })

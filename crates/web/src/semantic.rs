@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use xietong_embed::Embedder;
 use xietong_search::hybrid::{self, Ranked};
+use xietong_storage::Db;
 use xietong_storage::StoreError;
 use xietong_storage::auth::SessionUser;
 use xietong_storage::embeddings::{Kind, Progress};
-use xietong_storage::matching::{Dense, Matches, search_err};
+use xietong_storage::matching::{Dense, Matches, rank_need, search_err};
 
 use crate::AppState;
 
@@ -86,26 +87,29 @@ impl AppState {
     }
 
     /// A problem's matches by the one ranking: with the sentence vectors when the model is loaded
-    /// (the need embedded here), on words alone otherwise.
+    /// (the need's stored vector, or embedded here), on words alone otherwise.
     pub async fn match_problem(&self, u: &SessionUser, id: i64, top: usize) -> Result<Matches, StoreError> {
         let live = self.live().await?;
+        let p = self.db.get_tech_problem(u, id).await?;
+        let q = Db::problem_query(&p);
         let qv = match self.semantic.model() {
-            Some(e) => {
-                let q = self.db.problem_match_query(u, id).await?;
-                // The need's vector as the background work stored it, or computed now.
-                match self.db.current_vector(Kind::Problem, &id.to_string(), &model_id(e), &q).await? {
-                    Some(v) if v.len() == e.dim() => Some(v),
-                    _ => self.query_vector(q).await,
-                }
-            }
+            // The need's vector as the background work stored it, or computed now.
+            Some(e) => match self.db.current_vector(Kind::Problem, &id.to_string(), &model_id(e), &q).await? {
+                Some(v) if v.len() == e.dim() => Some(v),
+                _ => self.query_vector(q.clone()).await,
+            },
             None => None,
         };
-        let Some(qv) = qv else {
-            return self.db.match_problem(u, &live.index, &live.experts_index, None, id, top).await;
-        };
-        let (a, x) = (live.achievements.read().await, live.experts.read().await);
-        let dense = Dense { achievements: &a, experts: &x, query: &qv };
-        self.db.match_problem(u, &live.index, &live.experts_index, Some(dense), id, top).await
+        let semantic = qv.is_some();
+        // Scans of every vector: off the async workers (tens of ms at 300 000 records).
+        let ranked = tokio::task::spawn_blocking(move || {
+            let (a, x) = (live.achievements.blocking_read(), live.experts.blocking_read());
+            let dense = qv.as_deref().map(|query| Dense { achievements: &a, experts: &x, query });
+            rank_need(&live.index, &live.experts_index, dense, &q, top)
+        })
+        .await
+        .map_err(|e| StoreError::internal(e.to_string()))??;
+        self.db.explain_problem_matches(&p, ranked, semantic).await
     }
 
     /// The problems and enterprises for an achievement, the problems from this node's index.
