@@ -177,13 +177,12 @@ impl Vectors {
     }
 
     /// The score of record `i` against `query` (of the right length).
-    fn scorer<'a>(&'a self, query: &[f32]) -> Box<dyn Fn(usize) -> f32 + Send + Sync + 'a> {
+    fn scorer<'a>(&'a self, query: &'a [f32]) -> Box<dyn Fn(usize) -> f32 + Send + Sync + 'a> {
         use simsimd::SpatialSimilarity;
         let d = self.dim;
         match self.precision {
             Precision::F32 => {
-                let q = query.to_vec();
-                Box::new(move |i| f32::dot(&self.floats[i * d..(i + 1) * d], &q).unwrap_or(0.0) as f32)
+                Box::new(move |i| f32::dot(&self.floats[i * d..(i + 1) * d], query).unwrap_or(0.0) as f32)
             }
             Precision::F16 => {
                 let q: Vec<simsimd::f16> = query.iter().map(|x| simsimd::f16::from_f32(*x)).collect();

@@ -84,8 +84,7 @@ impl Db {
                 })
                 .collect(),
             Kind::Expert => {
-                let experts = self.published_experts().await?;
-                self.expert_docs(&experts).await?.into_iter().map(|d| (d.external_id.clone(), d.passage())).collect()
+                self.expert_search_docs().await?.into_iter().map(|d| (d.external_id.clone(), d.passage())).collect()
             }
             Kind::Problem => self
                 .published_problems_by(None)

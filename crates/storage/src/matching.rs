@@ -174,9 +174,6 @@ fn may_match(u: &SessionUser) -> Result<()> {
     }
 }
 
-/// Problems for a text (an achievement's or an expert's): relevance, then discipline ↔ industry
-/// for any of `disciplines`, the problem's keywords found in `body`, the achievement's `maturity`
-/// against the wanted mode (when there is an achievement), and location.
 /// The problems a match may list: those the asking user may read, found through this node's index of
 /// every published problem, or (without one) through an index built for the request.
 struct Readable<'a> {
@@ -184,6 +181,9 @@ struct Readable<'a> {
     problems: &'a [TechProblem],
 }
 
+/// Problems for a text (an achievement's or an expert's): relevance, then discipline ↔ industry
+/// for any of `disciplines`, the problem's keywords found in `body`, the achievement's `maturity`
+/// against the wanted mode (when there is an achievement), and location.
 fn rank_problems(
     Readable { index, problems }: Readable<'_>,
     q: &str,

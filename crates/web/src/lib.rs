@@ -98,6 +98,17 @@ pub struct Inner {
 
 /// How many CPU-heavy jobs may run at once: one core fewer than the machine has (at least one),
 /// so at least one core is left for the requests that are cheap.
+/// Run short CPU work (a query's embedding, a scan of the vectors) on a blocking thread, without a
+/// heavy-work permit: the background embedder holds one for seconds a batch, and a search must not
+/// wait behind it.
+pub async fn blocking<T, F>(work: F) -> Result<T, StoreError>
+where
+    F: FnOnce() -> Result<T, StoreError> + Send + 'static,
+    T: Send + 'static,
+{
+    tokio::task::spawn_blocking(work).await.map_err(|e| StoreError::internal(format!("后台任务失败：{e}")))?
+}
+
 pub fn heavy_permits() -> usize {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     cores.saturating_sub(1).max(1)
@@ -237,11 +248,11 @@ impl AppState {
         let permit =
             self.heavy.clone().acquire_owned().await.map_err(|_| StoreError::internal("后台任务队列已关闭"))?;
         // The permit goes with the work: a request that is dropped meanwhile does not free it early.
-        let job = tokio::task::spawn_blocking(move || {
+        blocking(move || {
             let _permit = permit;
             work()
-        });
-        job.await.map_err(|e| StoreError::internal(format!("后台任务失败：{e}")))?
+        })
+        .await
     }
 
     pub fn snapshot(&self) -> Snapshot {

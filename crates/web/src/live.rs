@@ -228,24 +228,15 @@ impl AppState {
     async fn apply(&self, live: &Live, c: &Change) -> Result<Touched, StoreError> {
         match c.kind.as_str() {
             "achievement" => {
-                match self.db.published_achievement_doc(&c.record_key).await? {
-                    Some(d) => live.index.replace(&d).map_err(internal)?,
-                    None => live.index.delete(&c.record_key).map_err(internal)?,
-                }
+                mirror(&live.index, &c.record_key, self.db.published_achievement_doc(&c.record_key).await?)?;
                 Ok(Touched { achievements: true, ..Touched::default() })
             }
             "expert" => {
-                match self.db.published_expert_doc(&c.record_key).await? {
-                    Some(d) => live.experts_index.replace(&d).map_err(internal)?,
-                    None => live.experts_index.delete(&c.record_key).map_err(internal)?,
-                }
+                mirror(&live.experts_index, &c.record_key, self.db.published_expert_doc(&c.record_key).await?)?;
                 Ok(Touched { experts: true, ..Touched::default() })
             }
             "problem" => {
-                match self.db.published_problem_doc(&c.record_key).await? {
-                    Some(d) => live.problems_index.replace(&d).map_err(internal)?,
-                    None => live.problems_index.delete(&c.record_key).map_err(internal)?,
-                }
+                mirror(&live.problems_index, &c.record_key, self.db.published_problem_doc(&c.record_key).await?)?;
                 Ok(Touched { problems: true, ..Touched::default() })
             }
             "embedding" => {
@@ -274,6 +265,15 @@ impl AppState {
             _ => Ok(Touched::default()),
         }
     }
+}
+
+/// Put a record's current document in `index`, or take it out when it has none (no longer published).
+fn mirror(index: &MatchIndex, key: &str, doc: Option<xietong_search::AchievementDoc>) -> Result<(), StoreError> {
+    match doc {
+        Some(d) => index.replace(&d),
+        None => index.delete(key),
+    }
+    .map_err(internal)
 }
 
 /// Which of a node's indexes a change wrote.

@@ -14,7 +14,7 @@ use xietong_storage::auth::SessionUser;
 use xietong_storage::embeddings::{Kind, Progress};
 use xietong_storage::matching::{Dense, Matches, rank_need, search_err};
 
-use crate::AppState;
+use crate::{AppState, blocking};
 
 /// How an administrator names the model directory (command line and environment).
 pub const SETTING: &str = "--model-dir / XIETONG_MODEL_DIR";
@@ -71,13 +71,11 @@ pub fn model_id(e: &Embedder) -> String {
 }
 
 impl AppState {
-    /// The query's vector, computed on a blocking thread; `None` without a model, or when embedding
-    /// fails (logged: matching then runs on words, and the page says so). Not behind the heavy-work
-    /// permit: the background embedder holds it for seconds a batch, and a query takes tens of ms.
+    /// The query's vector, computed on a blocking thread ([`blocking`]); `None` without a model, or
+    /// when embedding fails (logged: matching then runs on words, and the page says so).
     async fn query_vector(&self, q: String) -> Option<Vec<f32>> {
         let e = self.semantic.model()?.clone();
-        let embedded = tokio::task::spawn_blocking(move || e.embed_query(&q).map_err(|e| e.to_string())).await;
-        match embedded.map_err(|e| e.to_string()).and_then(|r| r) {
+        match blocking(move || e.embed_query(&q).map_err(|e| StoreError::internal(e.to_string()))).await {
             Ok(v) => Some(v),
             Err(err) => {
                 tracing::warn!(error = %err, "embedding the query failed; matching on words");
@@ -102,13 +100,12 @@ impl AppState {
         };
         let semantic = qv.is_some();
         // Scans of every vector: off the async workers (tens of ms at 300 000 records).
-        let ranked = tokio::task::spawn_blocking(move || {
+        let ranked = blocking(move || {
             let (a, x) = (live.achievements.blocking_read(), live.experts.blocking_read());
             let dense = qv.as_deref().map(|query| Dense { achievements: &a, experts: &x, query });
             rank_need(&live.index, &live.experts_index, dense, &q, top)
         })
-        .await
-        .map_err(|e| StoreError::internal(e.to_string()))??;
+        .await?;
         self.db.explain_problem_matches(&p, ranked, semantic).await
     }
 
@@ -134,13 +131,11 @@ impl AppState {
         let semantic = qv.is_some();
         // A scan of every vector: off the async workers (tens of ms at 300 000 records).
         let q = q.to_string();
-        let ranked = tokio::task::spawn_blocking(move || {
+        let ranked = blocking(move || {
             let a = live.achievements.blocking_read();
-            hybrid::rank(&live.index, qv.as_deref().map(|v| (&*a, v)), &q, top)
+            hybrid::rank(&live.index, qv.as_deref().map(|v| (&*a, v)), &q, top).map_err(search_err)
         })
-        .await
-        .map_err(|e| StoreError::internal(e.to_string()))?
-        .map_err(search_err)?;
+        .await?;
         Ok((ranked, semantic))
     }
 

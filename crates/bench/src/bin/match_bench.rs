@@ -326,9 +326,7 @@ fn dense_share(q: &str, base: f32) -> f32 {
 fn needs(csl: &Path, files: &str, model: &Path, set: &str, verbose: bool) -> Result<()> {
     let settings = fusions(set)?;
     let max_depth = settings.iter().map(|s| s.1).max().unwrap_or(100);
-    let t = Instant::now();
-    let e = xietong_embed::Embedder::load(model).map_err(|e| anyhow::anyhow!("{e}"))?;
-    println!("model {} ({} dims) loaded in {} ms", e.settings().name, e.dim(), t.elapsed().as_millis());
+    let e = load_model(model)?;
     println!("nDCG@10, one relevant paper per query, corpus = whole records (title + abstract + keywords)");
     println!("lexical = BM25 without stop words; dense = cosine of e5 vectors; hybrid = reciprocal-rank fusion");
     for file in files.split(',').map(str::trim).filter(|f| !f.is_empty()) {
@@ -430,7 +428,7 @@ fn needs(csl: &Path, files: &str, model: &Path, set: &str, verbose: bool) -> Res
 }
 
 fn quality(csl: &Path, file: &str, set: &str, dump: Option<&Path>, model: Option<&Path>) -> Result<()> {
-    let embedder = model.map(xietong_embed::Embedder::load).transpose().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let embedder = model.map(load_model).transpose()?;
     let mut dump_out = String::new();
     let papers = read_csl(&csl.join(file))?;
     println!(
@@ -565,6 +563,14 @@ fn percentiles(v: &mut [f64]) -> String {
     format!("p50 {:7.2} ms  p95 {:7.2} ms  p99 {:7.2} ms", pct(0.50), pct(0.95), pct(0.99))
 }
 
+/// The sentence-embedding model in `dir`, with how long it took to load printed.
+fn load_model(dir: &Path) -> Result<xietong_embed::Embedder> {
+    let t = Instant::now();
+    let e = xietong_embed::Embedder::load(dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("model {} ({} dims) loaded in {} ms", e.settings().name, e.dim(), t.elapsed().as_millis());
+    Ok(e)
+}
+
 /// A synthetic record's vector, composed from the real passage vectors its text was drawn from: half
 /// its title paper's, half the mean of the papers its abstract sentences come from, made unit length.
 fn composed(title: &[f32], parts: &[&[f32]]) -> Vec<f32> {
@@ -592,15 +598,7 @@ fn latency(csl: &Path, n_docs: usize, n_queries: usize, model: Option<&Path>) ->
         papers.len(),
         pool.len()
     );
-    let embedder = match model {
-        Some(m) => {
-            let t = Instant::now();
-            let e = xietong_embed::Embedder::load(m).map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!("model {} ({} dims) loaded in {} ms", e.settings().name, e.dim(), t.elapsed().as_millis());
-            Some(e)
-        }
-        None => None,
-    };
+    let embedder = model.map(load_model).transpose()?;
     // The real passage vectors (cached under data/cache/match_bench, as for `needs`), and a fresh rate.
     let real: Vec<Vec<f32>> = match &embedder {
         Some(e) => {
@@ -777,7 +775,7 @@ fn latency(csl: &Path, n_docs: usize, n_queries: usize, model: Option<&Path>) ->
 }
 
 fn threshold(csl: &Path, model: &Path) -> Result<()> {
-    let e = xietong_embed::Embedder::load(model).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let e = load_model(model)?;
     let docs: Vec<AchievementDoc> = read_csl(&csl.join("dev.tsv"))?.iter().map(|p| doc(p, true)).collect();
     let (vectors, _) = vectors_of(&e, &docs)?;
     let query = |q: &str| e.embed_query(q).map_err(|e| anyhow::anyhow!("{e}"));
