@@ -15,6 +15,7 @@
 
 pub mod config;
 pub mod dingtalk;
+pub mod plan;
 pub mod sms;
 pub mod split;
 pub mod wecom;
