@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use chrono::NaiveDateTime;
 
-pub use config::{ChannelConfig, ChannelKind, ConfigError};
+pub use config::{AddressKind, ChannelConfig, ChannelKind, ConfigError};
 
 /// One message to one destination (a group, or a person on a personal channel).
 #[derive(Clone, Debug, Default, PartialEq)]

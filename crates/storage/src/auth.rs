@@ -830,8 +830,14 @@ impl Db {
     /// Re-encrypt every sensitive field not under the newest key (plaintext rows from before
     /// encryption included): the middle step of a key rotation. Returns how many values changed.
     pub async fn rekey_fields(&self, now: NaiveDateTime) -> Result<usize> {
-        const FIELDS: [(&str, &str); 4] =
-            [("enterprises", "contact_phone"), ("experts", "phone"), ("experts", "email"), ("experts", "id_number")];
+        const FIELDS: [(&str, &str); 6] = [
+            ("notify_channels", "config"),
+            ("notify_addresses", "value"),
+            ("enterprises", "contact_phone"),
+            ("experts", "phone"),
+            ("experts", "email"),
+            ("experts", "id_number"),
+        ];
         let mut tx = self.begin().await?;
         let mut n = 0;
         for (table, col) in FIELDS {

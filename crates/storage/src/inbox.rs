@@ -65,7 +65,7 @@ impl To {
     }
 }
 
-/// Write one message inside the caller's transaction.
+/// Write one message inside the caller's transaction, and its outbox rows.
 pub(crate) async fn send(
     tx: &mut sqlx::AnyConnection,
     to: To,
@@ -75,9 +75,9 @@ pub(crate) async fn send(
     link: Option<&str>,
     at: NaiveDateTime,
 ) -> Result<()> {
-    sqlx::query(
+    let id = sqlx::query(
         "INSERT INTO notifications (unit_id, person_id, role, task_id, kind, text, link, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(to.unit_id)
     .bind(to.person_id)
@@ -87,9 +87,11 @@ pub(crate) async fn send(
     .bind(text.to_string())
     .bind(link.map(str::to_string))
     .bind(ts(at))
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
+    .fetch_one(&mut *tx)
+    .await?
+    .i("id")?;
+    // The same message leaves the product through the outbox, in the same transaction.
+    crate::outbox::enqueue(tx, id, to, kind, text, task_id, link, at).await
 }
 
 /// SQL condition: the notification `n` is addressed to this user and about nothing they may not

@@ -25,6 +25,7 @@ pub mod lists;
 pub mod locks;
 pub mod matching;
 pub mod notices;
+pub mod outbox;
 pub mod org;
 pub mod problems;
 pub mod projects;

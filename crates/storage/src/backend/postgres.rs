@@ -40,6 +40,7 @@ impl Dialect for Postgres {
             (19, "embeddings", include_str!("../../migrations/postgres/0019_embeddings.sql")),
             (20, "search changes", include_str!("../../migrations/postgres/0020_search_changes.sql")),
             (21, "more search changes", include_str!("../../migrations/postgres/0021_more_search_changes.sql")),
+            (22, "outbox", include_str!("../../migrations/postgres/0022_outbox.sql")),
         ]
     }
 
