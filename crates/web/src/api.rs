@@ -31,6 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(crate::settings::api_router())
         .merge(crate::todo::api_router())
         .merge(crate::inbox::api_router())
+        .merge(crate::notify::api_router())
         .merge(crate::tasks::api_router())
         .merge(crate::categories::api_router())
         .merge(crate::attachments::api_router())

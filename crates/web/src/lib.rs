@@ -21,6 +21,7 @@ pub mod lists;
 pub mod live;
 pub mod metrics;
 pub mod notices;
+pub mod notify;
 pub mod org;
 pub mod pages;
 pub mod policy;
@@ -94,6 +95,9 @@ pub struct Inner {
     pub metrics: metrics::Metrics,
     /// The sentence-embedding model matching runs with, if any, and its vectors.
     pub semantic: semantic::Semantic,
+    /// The outbox's channel adapters (each keeps its own token cache) and their HTTP client.
+    pub adapters: notify::deliver::Adapters,
+    pub notify_http: reqwest::Client,
 }
 
 /// How many CPU-heavy jobs may run at once: one core fewer than the machine has (at least one),
@@ -206,6 +210,8 @@ impl AppState {
             blobs: attachments::Blobs::in_memory(),
             metrics: metrics::Metrics::new(),
             semantic: semantic::Semantic::off(format!("未配置语义模型（模型目录设置：{}）", semantic::SETTING)),
+            adapters: Default::default(),
+            notify_http: xietong_notify::http_client(),
         })))
     }
 
@@ -414,6 +420,7 @@ pub async fn serve(state: AppState, bind: SocketAddr, sweep_every: Duration) -> 
     let _scheduler = spawn_scheduler(state.clone(), sweep_every);
     let _embedder = semantic::spawn_embedder(state.clone(), Duration::from_secs(5));
     let _follower = live::spawn_follower(state.clone(), Duration::from_secs(1));
+    let _deliverer = notify::deliver::spawn_deliverer(state.clone(), Duration::from_secs(1));
     // The peer address feeds the per-address login limit and the 登录日志.
     axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {

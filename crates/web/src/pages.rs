@@ -20,6 +20,7 @@ pub fn router() -> crate::policy::Pages {
         .merge(crate::settings::page_router())
         .merge(crate::todo::page_router())
         .merge(crate::inbox::page_router())
+        .merge(crate::notify::page_router())
         .merge(crate::tasks::page_router())
         .merge(crate::categories::page_router())
         .merge(crate::attachments::page_router())

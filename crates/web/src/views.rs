@@ -203,6 +203,7 @@ pub fn environment() -> minijinja::Environment<'static> {
         "login.html",
         "todo.html",
         "inbox.html",
+        "notify.html",
         "tasks.html",
         "task_batch_form.html",
         "task_batch.html",
