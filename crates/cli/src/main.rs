@@ -164,6 +164,48 @@ enum Cmd {
     /// Print the page permission table (method, route, roles) as JSON: the browser tests visit
     /// every page each role may open from it.
     Pages,
+    /// Message channels (钉钉/企业微信 group robots, 钉钉 工作通知, SMS).
+    Notify {
+        #[command(subcommand)]
+        what: NotifyCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum NotifyCmd {
+    /// Send one test message through a channel's adapter (the outbox's own code); exits non-zero
+    /// with the receiver's answer when delivery fails.
+    Test {
+        /// dingtalk (钉钉群机器人), wecom (企业微信群机器人), dingtalk-work (工作通知), sms
+        #[arg(long)]
+        channel: String,
+        /// The webhook or gateway URL; for dingtalk-work the open platform's base URL (optional).
+        #[arg(long, default_value = "")]
+        url: String,
+        /// The robot's signing secret (SEC…) or the gateway's token.
+        #[arg(long, default_value = "")]
+        secret: String,
+        /// The 钉钉 robot's keyword, when it checks keywords instead of signatures.
+        #[arg(long, default_value = "")]
+        keyword: String,
+        /// The mobile to text (sms) or to @ in the group.
+        #[arg(long)]
+        mobile: Option<String>,
+        /// 钉钉 工作通知: app key, app secret, agent id and the person's user id.
+        #[arg(long, default_value = "")]
+        app_key: String,
+        #[arg(long, default_value = "")]
+        app_secret: String,
+        #[arg(long, default_value = "")]
+        agent_id: String,
+        #[arg(long)]
+        user_id: Option<String>,
+        /// The SMS template id.
+        #[arg(long, default_value = "")]
+        template_id: String,
+        #[arg(long, default_value = "协同平台测试消息，收到即表示通道可用。")]
+        text: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -292,6 +334,7 @@ async fn open(cli: &Cli) -> Result<Db> {
 
 async fn run(cli: Cli) -> Result<ExitCode> {
     match &cli.command {
+        Cmd::Notify { what } => return notify(what).await,
         Cmd::Serve {
             bind,
             demo,
@@ -927,4 +970,62 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()>
         }
     }
     Ok(())
+}
+
+/// `xietong notify test`: one message through the adapter the outbox uses, no database needed.
+async fn notify(what: &NotifyCmd) -> Result<ExitCode> {
+    let NotifyCmd::Test {
+        channel,
+        url,
+        secret,
+        keyword,
+        mobile,
+        app_key,
+        app_secret,
+        agent_id,
+        user_id,
+        template_id,
+        text,
+    } = what;
+    let Some(kind) = xietong_notify::ChannelKind::from_short(channel) else {
+        eprintln!("未知通道「{channel}」：应为 dingtalk、wecom、dingtalk-work 或 sms");
+        return Ok(ExitCode::from(2));
+    };
+    let mut cfg = xietong_notify::ChannelConfig::new(kind);
+    if kind == xietong_notify::ChannelKind::DingtalkWork {
+        cfg.base_url = url.clone();
+    } else {
+        cfg.url = url.clone();
+    }
+    cfg.secret = secret.clone();
+    cfg.keyword = keyword.clone();
+    cfg.app_key = app_key.clone();
+    cfg.app_secret = app_secret.clone();
+    cfg.agent_id = agent_id.clone();
+    cfg.template_id = template_id.clone();
+    let adapter = match xietong_notify::adapter(&cfg, xietong_notify::http_client()) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("配置有误（{}）：{}", e.field, e.message);
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let m = xietong_notify::Outgoing {
+        idem_key: format!("xt-test-{}", chrono::Utc::now().timestamp_millis()),
+        title: "测试".into(),
+        text: text.clone(),
+        mobiles: mobile.iter().cloned().collect(),
+        user_id: user_id.clone(),
+        ..Default::default()
+    };
+    match adapter.send(&m).await {
+        Ok(r) => {
+            println!("已送达（{}）：{}", kind.label_zh(), r.answer);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(f) => {
+            eprintln!("发送失败（{}）：{}", kind.label_zh(), f.message);
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }
