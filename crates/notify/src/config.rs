@@ -68,12 +68,13 @@ impl ChannelKind {
     }
 
     /// 企业微信 robots take 2 048 bytes of text; 钉钉 robots more, but a phone shows a long
-    /// markdown badly, so both are split at 2 048; an SMS parameter at 300.
+    /// markdown badly, so both are split at 2 048; an SMS at 600 (about 200 characters, a long
+    /// SMS of three segments).
     pub fn limit_bytes(self) -> usize {
         match self {
             Self::DingtalkRobot | Self::WecomRobot => 2048,
             Self::DingtalkWork => 4000,
-            Self::Sms => 300,
+            Self::Sms => 600,
         }
     }
 

@@ -76,6 +76,12 @@ impl Failure {
 
 pub type Sending<'a> = Pin<Box<dyn Future<Output = Result<Receipt, Failure>> + Send + 'a>>;
 
+/// Bytes of a message's body when `limit` is what the channel takes: room is kept for the title,
+/// the link and the @-mentions the adapter adds.
+pub fn body_limit(limit: usize) -> usize {
+    limit - (limit / 4).min(200)
+}
+
 /// A delivery channel.
 pub trait Channel: Send + Sync {
     fn kind(&self) -> ChannelKind;

@@ -136,8 +136,18 @@ pub(crate) async fn enqueue(
                 rows.push((at_person, Some(u), false, format!("xt-{notification_id}-{channel_id}-g")));
             }
         } else {
+            let address = ck.address().map(|a| a.code()).unwrap_or_default();
             for (p, pu) in &people {
                 if unit.is_some_and(|u| u != *pu) {
+                    continue;
+                }
+                // Nobody without an address on this channel: such a row could only fail.
+                let reachable = sqlx::query("SELECT id FROM notify_addresses WHERE person_id = $1 AND kind = $2")
+                    .bind(*p)
+                    .bind(address)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if reachable.is_none() {
                     continue;
                 }
                 let pref = sqlx::query("SELECT mode, kinds FROM notify_prefs WHERE person_id = $1 AND channel_id = $2")
@@ -858,7 +868,8 @@ impl Db {
         let from = day.and_time(NaiveTime::MIN);
         let per_person = sqlx::query(
             "SELECT pe.name || '（' || pe.post || '）' AS person, un.name AS unit, c.name AS channel, \
-             SUM(CASE WHEN l.ok = 1 THEN l.messages ELSE 0 END) AS sent, SUM(CASE WHEN l.ok = 0 THEN 1 ELSE 0 END) AS failed \
+             CAST(SUM(CASE WHEN l.ok = 1 THEN l.messages ELSE 0 END) AS BIGINT) AS sent, \
+             CAST(SUM(CASE WHEN l.ok = 0 THEN 1 ELSE 0 END) AS BIGINT) AS failed \
              FROM outbox_log l JOIN people pe ON pe.id = l.person_id JOIN units un ON un.id = pe.unit_id \
              JOIN notify_channels c ON c.id = l.channel_id WHERE l.at >= $1 AND l.at < $2 \
              GROUP BY pe.name, pe.post, un.name, c.name ORDER BY sent DESC, person",
@@ -880,8 +891,8 @@ impl Db {
             })
             .collect::<Result<Vec<_>>>()?;
         let counts = sqlx::query(
-            "SELECT SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END) AS pending, \
-             SUM(CASE WHEN state = 'dead' THEN 1 ELSE 0 END) AS dead FROM outbox",
+            "SELECT CAST(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END) AS BIGINT) AS pending, \
+             CAST(SUM(CASE WHEN state = 'dead' THEN 1 ELSE 0 END) AS BIGINT) AS dead FROM outbox",
         )
         .fetch_one(&self.pool)
         .await?;

@@ -138,7 +138,7 @@ async fn deliver_destination(
         }
     };
     let mut n = 0;
-    for step in plan(&pending, budget, limit.saturating_sub(200)) {
+    for step in plan(&pending, budget, xietong_notify::body_limit(limit)) {
         match step {
             Step::Hold { ids } => {
                 // The daily cap: tomorrow's first office hour; the rate: the next minute.
@@ -243,7 +243,7 @@ async fn outgoing(state: &AppState, c: &NotifyChannel, members: &[&OutboxRow], b
 /// Send a message, in parts when it is longer than the channel takes (each part its own key, the
 /// same on every attempt). The receiver's answer, or why it failed.
 async fn send_parts(adapter: &dyn Channel, m: &Outgoing, limit: usize) -> std::result::Result<String, String> {
-    let parts = xietong_notify::split::split(&m.text, limit.saturating_sub(200).max(100));
+    let parts = xietong_notify::split::split(&m.text, xietong_notify::body_limit(limit));
     let total = parts.len();
     let mut answers = vec![];
     for (i, text) in parts.into_iter().enumerate() {
