@@ -187,7 +187,9 @@ impl ChannelConfig {
             }
             match reqwest::Url::parse(v) {
                 Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
-                _ => Err(ConfigError::new(field, format!("{label}应以 http:// 或 https:// 开头（当前「{}」）", cut(v)))),
+                _ => {
+                    Err(ConfigError::new(field, format!("{label}应以 http:// 或 https:// 开头（当前「{}」）", cut(v))))
+                }
             }
         };
         let need = |field: &'static str, label: &str, v: &str| -> Result<(), ConfigError> {
@@ -198,7 +200,10 @@ impl ChannelConfig {
                 url("url", "Webhook 地址", &self.url)?;
                 let s = self.secret.trim();
                 if !s.is_empty() && !s.starts_with("SEC") {
-                    return Err(ConfigError::new("secret", "钉钉加签密钥应以 SEC 开头（在机器人安全设置的「加签」处复制）"));
+                    return Err(ConfigError::new(
+                        "secret",
+                        "钉钉加签密钥应以 SEC 开头（在机器人安全设置的「加签」处复制）",
+                    ));
                 }
                 if s.is_empty() && self.keyword.trim().is_empty() {
                     return Err(ConfigError::new(
@@ -210,9 +215,13 @@ impl ChannelConfig {
             }
             ChannelKind::WecomRobot => {
                 url("url", "Webhook 地址", &self.url)?;
-                let u = reqwest::Url::parse(self.url.trim()).map_err(|_| ConfigError::new("url", "Webhook 地址无效"))?;
+                let u =
+                    reqwest::Url::parse(self.url.trim()).map_err(|_| ConfigError::new("url", "Webhook 地址无效"))?;
                 if !u.query_pairs().any(|(k, v)| k == "key" && !v.is_empty()) {
-                    return Err(ConfigError::new("url", "企业微信 Webhook 地址应带 key=… 参数（在群机器人处复制完整地址）"));
+                    return Err(ConfigError::new(
+                        "url",
+                        "企业微信 Webhook 地址应带 key=… 参数（在群机器人处复制完整地址）",
+                    ));
                 }
                 Ok(())
             }

@@ -155,7 +155,9 @@ pub(crate) fn errcode_answer(status: u16, body: &str, who: &str) -> Result<Recei
 fn explain_errcode(who: &str, code: i64, msg: &str, body: &str) -> Failure {
     match code {
         // 钉钉: 310000 signature, keyword or IP check failed; 企业微信 93000 invalid webhook key.
-        310000 => Failure::config(format!("{who}校验未通过（签名、关键词或IP地址不符，请核对加签密钥或关键词）：{msg}")),
+        310000 => {
+            Failure::config(format!("{who}校验未通过（签名、关键词或IP地址不符，请核对加签密钥或关键词）：{msg}"))
+        }
         93000 => Failure::config(format!("{who}的 Webhook 地址无效（key 不存在）：{msg}")),
         // 钉钉 130101 and 企业微信 45009: sent too fast; the robot is blocked for a while.
         130101 | 45009 => Failure::retry(format!("{who}发送过快被限流：{msg}")),

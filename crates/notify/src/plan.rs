@@ -48,11 +48,8 @@ pub fn plan(rows: &[Pending], budget: usize, limit: usize) -> Vec<Step> {
     sends.extend(rows.iter().filter(|r| r.batch_id.is_none() && r.attempts > 0).map(|r| (vec![r.id], None)));
     let fresh: Vec<&Pending> = rows.iter().filter(|r| r.batch_id.is_none() && r.attempts == 0).collect();
     let left = budget.saturating_sub(sends.len());
-    let (each, packed): (Vec<&Pending>, Vec<&Pending>) = if fresh.len() <= left {
-        fresh.into_iter().partition(|r| !r.digest)
-    } else {
-        (vec![], fresh)
-    };
+    let (each, packed): (Vec<&Pending>, Vec<&Pending>) =
+        if fresh.len() <= left { fresh.into_iter().partition(|r| !r.digest) } else { (vec![], fresh) };
     sends.extend(each.iter().map(|r| (vec![r.id], None)));
     let sizes: Vec<usize> = packed.iter().map(|r| r.bytes).collect();
     for g in crate::split::pack(&sizes, SEP, limit) {
@@ -82,8 +79,8 @@ mod tests {
     use proptest::prelude::*;
 
     fn rows() -> impl Strategy<Value = Vec<Pending>> {
-        proptest::collection::vec((0i64..3, proptest::option::of(0usize..4), any::<bool>(), 10usize..900), 0..80).prop_map(
-            |v| {
+        proptest::collection::vec((0i64..3, proptest::option::of(0usize..4), any::<bool>(), 10usize..900), 0..80)
+            .prop_map(|v| {
                 let mut out: Vec<Pending> = vec![];
                 for (i, (attempts, batch, digest, bytes)) in v.into_iter().enumerate() {
                     let id = i as i64 + 1;
@@ -92,8 +89,7 @@ mod tests {
                     out.push(Pending { id, attempts, batch_id, digest, bytes });
                 }
                 out
-            },
-        )
+            })
     }
 
     proptest! {

@@ -36,13 +36,8 @@ impl Channel for Robot {
 
     fn send<'a>(&'a self, m: &'a Outgoing) -> Sending<'a> {
         Box::pin(async move {
-            let r = self
-                .http
-                .post(self.cfg.url.trim())
-                .header("Idempotency-Key", &m.idem_key)
-                .json(&body(m))
-                .send()
-                .await;
+            let r =
+                self.http.post(self.cfg.url.trim()).header("Idempotency-Key", &m.idem_key).json(&body(m)).send().await;
             let (status, body) = answer_of(r).await?;
             errcode_answer(status, &body, "企业微信机器人")
         })

@@ -169,7 +169,8 @@ pub(crate) async fn enqueue(
         for (person, unit_id, digest, idem) in rows {
             let dest = person.map(|p| p.to_string()).unwrap_or_else(|| format!("u{}", unit_id.unwrap_or(0)));
             // One 催办 per task per day per channel per destination, whatever the sweep does.
-            let once = (kind == "urge").then(|| task_id.map(|t| format!("urge-{t}-{channel_id}-{dest}-{day}"))).flatten();
+            let once =
+                (kind == "urge").then(|| task_id.map(|t| format!("urge-{t}-{channel_id}-{dest}-{day}"))).flatten();
             let next_at = if digest && !urgent(kind) { digest_time(at) } else { at };
             sqlx::query(
                 "INSERT INTO outbox (notification_id, channel_id, person_id, unit_id, kind, title, text, link, task_id, \
@@ -331,6 +332,9 @@ pub struct Deliveries {
 #[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct Pref {
     pub channel_id: i64,
+    /// 通道名称（读取时给出，设置时忽略）
+    #[serde(default)]
+    pub channel: String,
     /// each 每条推送 / digest 每日汇总（17:30） / off 不接收
     pub mode: String,
     /// 接收的消息类别代码，逗号分隔；空为全部
@@ -359,7 +363,8 @@ impl Db {
         })
     }
 
-    const CHANNEL_SQL: &str = "SELECT c.*, un.name AS unit_name FROM notify_channels c LEFT JOIN units un ON un.id = c.unit_id";
+    const CHANNEL_SQL: &str =
+        "SELECT c.*, un.name AS unit_name FROM notify_channels c LEFT JOIN units un ON un.id = c.unit_id";
 
     /// Every channel, secrets masked (系统管理员).
     pub async fn notify_channels(&self, u: &SessionUser) -> Result<Vec<NotifyChannel>> {
@@ -504,8 +509,14 @@ impl Db {
         now: NaiveDateTime,
     ) -> Result<()> {
         let after = serde_json::json!({"kind": cfg.kind.code(), "url": cfg.url, "base_url": cfg.base_url}).to_string();
-        let change =
-            audit::Change { actor: &u.username, action, entity: "notify_channels", entity_id: id.to_string(), before: String::new(), after };
+        let change = audit::Change {
+            actor: &u.username,
+            action,
+            entity: "notify_channels",
+            entity_id: id.to_string(),
+            before: String::new(),
+            after,
+        };
         audit::append(tx, now, change).await.map(|_| ())
     }
 
@@ -520,14 +531,21 @@ impl Db {
     ) -> Result<()> {
         u.actor().may_administer()?;
         let v = value.trim();
-        if kind == AddressKind::Mobile && !v.is_empty() && !(v.len() == 11 && v.starts_with('1') && v.bytes().all(|b| b.is_ascii_digit())) {
-            return Err(StoreError::invalid("mobile", format!("手机号应为 1 开头的 11 位数字（当前「{}」）", xietong_notify::cut(v, 20))));
+        if kind == AddressKind::Mobile
+            && !v.is_empty()
+            && !(v.len() == 11 && v.starts_with('1') && v.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(StoreError::invalid(
+                "mobile",
+                format!("手机号应为 1 开头的 11 位数字（当前「{}」）", xietong_notify::cut(v, 20)),
+            ));
         }
         if v.chars().count() > 64 {
             return Err(StoreError::invalid(kind.code(), format!("{}过长（最多 64 个字符）", kind.label_zh())));
         }
         let mut tx = self.begin().await?;
-        if sqlx::query("SELECT id FROM people WHERE id = $1").bind(person_id).fetch_optional(&mut *tx).await?.is_none() {
+        if sqlx::query("SELECT id FROM people WHERE id = $1").bind(person_id).fetch_optional(&mut *tx).await?.is_none()
+        {
             return Err(StoreError::NotFound(format!("人员 {person_id} 不存在")));
         }
         sqlx::query("DELETE FROM notify_addresses WHERE person_id = $1 AND kind = $2")
@@ -572,14 +590,18 @@ impl Db {
             u.actor().may_administer()?;
         }
         let rows = sqlx::query(
-            "SELECT c.id, COALESCE(p.mode, 'each') AS mode, COALESCE(p.kinds, '') AS kinds FROM notify_channels c \
+            "SELECT c.id, c.name, COALESCE(p.mode, 'each') AS mode, COALESCE(p.kinds, '') AS kinds FROM notify_channels c \
              LEFT JOIN notify_prefs p ON p.channel_id = c.id AND p.person_id = $1 \
              WHERE c.kind NOT IN ('dingtalk_robot', 'wecom_robot') ORDER BY c.id",
         )
         .bind(person_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(|r| Ok(Pref { channel_id: r.i("id")?, mode: r.s("mode")?, kinds: r.s("kinds")? })).collect()
+        rows.iter()
+            .map(|r| {
+                Ok(Pref { channel_id: r.i("id")?, channel: r.s("name")?, mode: r.s("mode")?, kinds: r.s("kinds")? })
+            })
+            .collect()
     }
 
     /// Set what a person takes on a channel (their own, or any person's for the 系统管理员).
@@ -628,7 +650,13 @@ impl Db {
 
     /// Claim up to `limit` due messages for `node` for `lease` (another node takes them over only
     /// after the lease, so a node killed mid-send loses nothing).
-    pub async fn claim_outbox(&self, node: &str, now: NaiveDateTime, lease: Duration, limit: i64) -> Result<Vec<OutboxRow>> {
+    pub async fn claim_outbox(
+        &self,
+        node: &str,
+        now: NaiveDateTime,
+        lease: Duration,
+        limit: i64,
+    ) -> Result<Vec<OutboxRow>> {
         let mut tx = self.begin().await?;
         let skip = crate::backend::Backend::of(&tx).dialect().skip_locked();
         let sql = format!(
@@ -753,7 +781,14 @@ impl Db {
     }
 
     /// Log a 测试发送 (it is not in the outbox: nothing to retry).
-    pub async fn log_test_send(&self, u: &SessionUser, channel_id: i64, ok: bool, answer: &str, now: NaiveDateTime) -> Result<()> {
+    pub async fn log_test_send(
+        &self,
+        u: &SessionUser,
+        channel_id: i64,
+        ok: bool,
+        answer: &str,
+        now: NaiveDateTime,
+    ) -> Result<()> {
         u.actor().may_administer()?;
         sqlx::query(
             "INSERT INTO outbox_log (channel_id, person_id, unit_id, first_id, messages, idem_key, ok, answer, node, at) \
@@ -832,7 +867,11 @@ impl Db {
                     id: r.i("id")?,
                     at: r.t("at")?,
                     channel: r.s("channel")?,
-                    kind_label: if kind.is_empty() { "测试发送".into() } else { crate::inbox::kind_label(&kind).into() },
+                    kind_label: if kind.is_empty() {
+                        "测试发送".into()
+                    } else {
+                        crate::inbox::kind_label(&kind).into()
+                    },
                     to: r.s("to_name")?,
                     messages: r.i("messages")?,
                     idem_key: r.s("idem_key")?,
@@ -907,7 +946,8 @@ impl Db {
 
     /// Every outbox row's idempotency key and state (tests and the shell's checks).
     pub async fn outbox_states(&self) -> Result<Vec<(String, String, i64)>> {
-        let rows = sqlx::query("SELECT idem_key, state, attempts FROM outbox ORDER BY id").fetch_all(&self.pool).await?;
+        let rows =
+            sqlx::query("SELECT idem_key, state, attempts FROM outbox ORDER BY id").fetch_all(&self.pool).await?;
         rows.iter().map(|r| Ok((r.s("idem_key")?, r.s("state")?, r.i("attempts")?))).collect()
     }
 }

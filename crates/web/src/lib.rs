@@ -12,6 +12,7 @@ pub mod dashboard;
 pub mod docking;
 pub mod downloads;
 pub mod error;
+pub mod feeds;
 pub mod forms;
 pub mod imports;
 pub mod inbox;

@@ -107,6 +107,9 @@ pub const TABLE: &[(&str, &str, Allow)] = &[
     ("POST", "/api/imports/problems", Roles(BUREAU)),
     ("POST", "/api/imports/tasks", Roles(SUPERVISOR)),
     // 消息中心: everyone has one (the storage layer decides which messages are theirs).
+    ("GET", "/api/calendar-feed", Roles(ALL)),
+    ("POST", "/api/calendar-feed", Roles(ALL)),
+    ("DELETE", "/api/calendar-feed", Roles(ALL)),
     ("GET", "/api/notify/channels", Roles(ADMIN)),
     ("POST", "/api/notify/channels", Roles(ADMIN)),
     ("PUT", "/api/notify/channels/{id}", Roles(ADMIN)),
@@ -271,6 +274,12 @@ pub const PAGES: &[(&str, &str, Allow)] = &[
     ("POST", "/notify/channels/{id}", Roles(ADMIN)),
     ("POST", "/notify/channels/{id}/test", Roles(ADMIN)),
     ("POST", "/notify/outbox/{id}/retry", Roles(ADMIN)),
+    ("GET", "/notify/me", Roles(ALL)),
+    ("POST", "/notify/me/prefs/{channel_id}", Roles(ALL)),
+    ("POST", "/notify/me/feed", Roles(ALL)),
+    ("POST", "/notify/me/feed/revoke", Roles(ALL)),
+    // A calendar app fetches it without a session; the token in the path is the key.
+    ("GET", "/feeds/{file}", Public),
     ("GET", "/inbox", Roles(ALL)),
     ("POST", "/inbox/read-all", Roles(ALL)),
     ("GET", "/inbox/{id}", Roles(ALL)),

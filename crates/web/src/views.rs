@@ -204,6 +204,7 @@ pub fn environment() -> minijinja::Environment<'static> {
         "todo.html",
         "inbox.html",
         "notify.html",
+        "notify_me.html",
         "tasks.html",
         "task_batch_form.html",
         "task_batch.html",

@@ -104,7 +104,11 @@ async fn wecom_robot(
 }
 
 /// An SMS gateway: bearer token, mobile, template and `out_id`.
-async fn sms_gateway(State(r): State<Receiver>, h: HeaderMap, axum::Json(body): axum::Json<Value>) -> axum::Json<Value> {
+async fn sms_gateway(
+    State(r): State<Receiver>,
+    h: HeaderMap,
+    axum::Json(body): axum::Json<Value>,
+) -> axum::Json<Value> {
     if h.get("authorization").and_then(|v| v.to_str().ok()) != Some("Bearer sms-token") {
         return axum::Json(json!({"code": "401", "message": "令牌无效"}));
     }
@@ -239,7 +243,9 @@ async fn a_burst_reaches_the_units_robot_signed_within_its_rate_and_nothing_is_l
 
         // 50 handovers to 水利局 at once: the wrong secret fails them all, nothing is lost.
         for i in 0..50 {
-            let (s, v) = sup.post("/api/tasks", new_task(&format!("推送测试任务{i:02}"), slj, &format!("推送〔2026〕{i}号"))).await;
+            let (s, v) = sup
+                .post("/api/tasks", new_task(&format!("推送测试任务{i:02}"), slj, &format!("推送〔2026〕{i}号")))
+                .await;
             assert_eq!(s, 201, "{v}");
         }
         deliver_once(&app.state).await.unwrap();
@@ -278,7 +284,9 @@ async fn a_burst_reaches_the_units_robot_signed_within_its_rate_and_nothing_is_l
         // Fresh messages over the budget become digests: 45 more in one minute → few messages.
         let before = rx.hits().len();
         for i in 50..95 {
-            let (s, v) = sup.post("/api/tasks", new_task(&format!("推送测试任务{i:02}"), slj, &format!("推送〔2026〕{i}号"))).await;
+            let (s, v) = sup
+                .post("/api/tasks", new_task(&format!("推送测试任务{i:02}"), slj, &format!("推送〔2026〕{i}号")))
+                .await;
             assert_eq!(s, 201, "{v}");
         }
         drain(&app, 10).await;
@@ -315,7 +323,8 @@ async fn sixteen_workers_at_once_send_each_message_once() {
         let (s, v) = admin.post("/api/notify/channels", ch).await;
         assert_eq!(s, 201, "{v}");
         for i in 0..40 {
-            let (s, v) = sup.post("/api/tasks", new_task(&format!("并发推送{i:02}"), slj, &format!("并发〔2026〕{i}号"))).await;
+            let (s, v) =
+                sup.post("/api/tasks", new_task(&format!("并发推送{i:02}"), slj, &format!("并发〔2026〕{i}号"))).await;
             assert_eq!(s, 201, "{v}");
         }
         let mut workers = vec![];
@@ -346,10 +355,12 @@ async fn sms_waits_for_office_hours_is_capped_and_urges_once_a_day() {
         let sup = Client::login(&app, "duchaju").await;
         let slj = sup.unit_id("slj").await;
         let lly = person_of(&tdb, "slj_lly").await;
-        let (s, v) = admin.put(&format!("/api/notify/addresses/{lly}"), json!({"kind": "mobile", "value": "1380013"})).await;
+        let (s, v) =
+            admin.put(&format!("/api/notify/addresses/{lly}"), json!({"kind": "mobile", "value": "1380013"})).await;
         assert_eq!(s, 400, "{v}");
         assert!(v["error"].as_str().unwrap().contains("手机号"), "{v}");
-        let (s, v) = admin.put(&format!("/api/notify/addresses/{lly}"), json!({"kind": "mobile", "value": "13800138000"})).await;
+        let (s, v) =
+            admin.put(&format!("/api/notify/addresses/{lly}"), json!({"kind": "mobile", "value": "13800138000"})).await;
         assert_eq!(s, 204, "{v}");
         let ch = json!({"name": "短信", "daily_cap": 2, "office_hours_only": true,
             "config": {"kind": "sms", "url": format!("{base}/sms"), "secret": "sms-token", "template_id": "SMS_001"}});
@@ -383,7 +394,8 @@ async fn sms_waits_for_office_hours_is_capped_and_urges_once_a_day() {
         // One left of today's cap of 2, two handovers: one SMS carrying both, not one dropped.
         let sup = Client::login(&app, "duchaju").await;
         for i in 2..4 {
-            let (s, v) = sup.post("/api/tasks", new_task(&format!("短信上限测试{i}"), slj, &format!("短信〔2026〕{i}号"))).await;
+            let (s, v) =
+                sup.post("/api/tasks", new_task(&format!("短信上限测试{i}"), slj, &format!("短信〔2026〕{i}号"))).await;
             assert_eq!(s, 201, "{v}");
         }
         deliver_once(&app.state).await.unwrap();
@@ -412,14 +424,17 @@ async fn work_notices_cache_the_token_and_make_todos_and_a_dead_receiver_is_retr
         let sup = Client::login(&app, "duchaju").await;
         let slj = sup.unit_id("slj").await;
         let lly = person_of(&tdb, "slj_lly").await;
-        let (s, _) = admin.put(&format!("/api/notify/addresses/{lly}"), json!({"kind": "dingtalk_user", "value": "ding-lly"})).await;
+        let (s, _) = admin
+            .put(&format!("/api/notify/addresses/{lly}"), json!({"kind": "dingtalk_user", "value": "ding-lly"}))
+            .await;
         assert_eq!(s, 204);
         let ch = json!({"name": "钉钉工作通知", "config": {"kind": "dingtalk_work", "app_key": "ding-app",
             "app_secret": "ding-secret", "agent_id": "1001", "base_url": base}});
         let (s, v) = admin.post("/api/notify/channels", ch).await;
         assert_eq!(s, 201, "{v}");
         for i in 0..3 {
-            let (s, v) = sup.post("/api/tasks", new_task(&format!("钉钉待办测试{i}"), slj, &format!("钉钉〔2026〕{i}号"))).await;
+            let (s, v) =
+                sup.post("/api/tasks", new_task(&format!("钉钉待办测试{i}"), slj, &format!("钉钉〔2026〕{i}号"))).await;
             assert_eq!(s, 201, "{v}");
         }
         deliver_once(&app.state).await.unwrap();
@@ -465,7 +480,8 @@ async fn a_failing_receiver_is_retried_with_back_off_then_given_up_and_resent_by
         let sup = Client::login(&app, "duchaju").await;
         let slj = sup.unit_id("slj").await;
         let lly = person_of(&tdb, "slj_lly").await;
-        let (s, _) = admin.put(&format!("/api/notify/addresses/{lly}"), json!({"kind": "mobile", "value": "13800138000"})).await;
+        let (s, _) =
+            admin.put(&format!("/api/notify/addresses/{lly}"), json!({"kind": "mobile", "value": "13800138000"})).await;
         assert_eq!(s, 204);
         let ch = json!({"name": "短信", "daily_cap": 0,
             "config": {"kind": "sms", "url": format!("{base}/sms"), "secret": "sms-token", "template_id": "SMS_001"}});
@@ -511,6 +527,62 @@ async fn a_failing_receiver_is_retried_with_back_off_then_given_up_and_resent_by
         deliver_once(&app.state).await.unwrap();
         assert_eq!(rx.hits().len(), 1);
         assert_eq!(rx.hits()[0].body["out_id"], app.state.db.outbox_states().await.unwrap()[0].0);
+        tdb.cleanup().await;
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_persons_calendar_feed_lists_their_deadlines_and_stops_when_replaced_or_revoked() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let sup = Client::login(&app, "duchaju").await;
+        let slj = sup.unit_id("slj").await;
+        let jsj = sup.unit_id("jsj").await;
+        let (s, v) = sup.post("/api/tasks", new_task("订阅测试：汛前河道清障", slj, "订阅〔2026〕1号")).await;
+        assert_eq!(s, 201, "{v}");
+        let mine = v["id"].as_i64().unwrap();
+        let (s, _) = sup.post("/api/tasks", new_task("订阅测试：别家的任务", jsj, "订阅〔2026〕2号")).await;
+        assert_eq!(s, 201);
+
+        let lly = Client::login(&app, "slj_lly").await;
+        let (_, st) = lly.get("/api/calendar-feed").await;
+        assert_eq!(st["active"], false);
+        let (s, f) = lly.post("/api/calendar-feed", json!({})).await;
+        assert_eq!(s, 201, "{f}");
+        let path = f["path"].as_str().unwrap().to_string();
+        let http = reqwest::Client::new();
+        let r = http.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/calendar"));
+        let ics = r.text().await.unwrap();
+        assert!(ics.starts_with("BEGIN:VCALENDAR") && ics.trim_end().ends_with("END:VCALENDAR"), "{ics}");
+        let unfolded = ics.replace("\r\n ", "");
+        assert!(unfolded.contains("【督办期限】订阅测试：汛前河道清障"), "{unfolded}");
+        assert!(unfolded.contains(&format!("UID:task-{mine}@xietong")));
+        assert!(unfolded.contains("DTSTART;VALUE=DATE:20261218"), "{unfolded}");
+        assert!(unfolded.contains("BEGIN:VALARM"));
+        assert!(!unfolded.contains("别家的任务"), "another unit's task is not theirs");
+        let (_, st) = lly.get("/api/calendar-feed").await;
+        assert_eq!(st["active"], true);
+        assert!(st["last_used_at"].is_string());
+
+        // Replaced: the old address is gone; revoked: the new one too. A guess gets the same 404.
+        let (_, f2) = lly.post("/api/calendar-feed", json!({})).await;
+        let path2 = f2["path"].as_str().unwrap().to_string();
+        assert_eq!(http.get(app.url(&path)).send().await.unwrap().status(), 404);
+        assert_eq!(http.get(app.url(&path2)).send().await.unwrap().status(), 200);
+        let (s, _) = lly.delete("/api/calendar-feed").await;
+        assert_eq!(s, 204);
+        assert_eq!(http.get(app.url(&path2)).send().await.unwrap().status(), 404);
+        let (s, _) = lly.delete("/api/calendar-feed").await;
+        assert_eq!(s, 404);
+        let guess = format!("/feeds/{}.ics", "0".repeat(64));
+        assert_eq!(http.get(app.url(&guess)).send().await.unwrap().status(), 404);
+
+        // The page: a fresh address shown once, the preference forms.
+        let (s, html) = lly.bytes("/notify/me").await;
+        assert_eq!(s, 200);
+        assert!(String::from_utf8(html).unwrap().contains("开通日历订阅"));
         tdb.cleanup().await;
     });
 }

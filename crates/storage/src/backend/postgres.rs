@@ -41,6 +41,7 @@ impl Dialect for Postgres {
             (20, "search changes", include_str!("../../migrations/postgres/0020_search_changes.sql")),
             (21, "more search changes", include_str!("../../migrations/postgres/0021_more_search_changes.sql")),
             (22, "outbox", include_str!("../../migrations/postgres/0022_outbox.sql")),
+            (23, "calendar feeds", include_str!("../../migrations/postgres/0023_calendar_feeds.sql")),
         ]
     }
 

@@ -262,7 +262,12 @@ async fn send_parts(adapter: &dyn Channel, m: &Outgoing, limit: usize) -> std::r
 }
 
 /// One 测试发送 through a channel's adapter, as the outbox would send it.
-pub async fn test_send(c: &NotifyChannel, http: &reqwest::Client, to: Outgoing) -> std::result::Result<String, StoreError> {
-    let adapter = xietong_notify::adapter(&c.config, http.clone()).map_err(|e| StoreError::invalid(e.field, e.message))?;
+pub async fn test_send(
+    c: &NotifyChannel,
+    http: &reqwest::Client,
+    to: Outgoing,
+) -> std::result::Result<String, StoreError> {
+    let adapter =
+        xietong_notify::adapter(&c.config, http.clone()).map_err(|e| StoreError::invalid(e.field, e.message))?;
     send_parts(adapter.as_ref(), &to, c.kind.limit_bytes()).await.map_err(StoreError::BadInput)
 }

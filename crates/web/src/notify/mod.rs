@@ -43,6 +43,10 @@ pub fn page_router() -> crate::policy::Pages {
         .route("/notify/channels/{id}", post(update_submit))
         .route("/notify/channels/{id}/test", post(test_submit))
         .route("/notify/outbox/{id}/retry", post(retry_submit))
+        .route("/notify/me", get(me_page))
+        .route("/notify/me/prefs/{channel_id}", post(pref_submit))
+        .route("/notify/me/feed", post(feed_submit))
+        .route("/notify/me/feed/revoke", post(feed_revoke_submit))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -118,10 +122,16 @@ async fn api_test_channel(
     Ok(Json(test(&s, &u, id, &b).await?))
 }
 
-async fn test(s: &AppState, u: &xietong_storage::auth::SessionUser, id: i64, b: &TestSend) -> Result<TestResult, StoreError> {
+async fn test(
+    s: &AppState,
+    u: &xietong_storage::auth::SessionUser,
+    id: i64,
+    b: &TestSend,
+) -> Result<TestResult, StoreError> {
     u.actor().may_administer()?;
     let c = s.db.notify_channel_for_sending(id).await?;
-    let text = b.text.as_deref().map(str::trim).filter(|t| !t.is_empty()).unwrap_or("协同平台测试消息，收到即表示通道可用。");
+    let text =
+        b.text.as_deref().map(str::trim).filter(|t| !t.is_empty()).unwrap_or("协同平台测试消息，收到即表示通道可用。");
     if text.chars().count() > 500 {
         return Err(StoreError::invalid("text", "测试内容最多 500 字"));
     }
@@ -209,8 +219,9 @@ pub struct DayQuery {
 fn day_of(s: &AppState, d: Option<&str>) -> Result<chrono::NaiveDate, StoreError> {
     match d.map(str::trim).filter(|d| !d.is_empty()) {
         None => Ok(s.clock.now().date()),
-        Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-            .map_err(|_| StoreError::invalid("day", format!("日期应为 YYYY-MM-DD（当前「{}」）", xietong_notify::cut(d, 20)))),
+        Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+            StoreError::invalid("day", format!("日期应为 YYYY-MM-DD（当前「{}」）", xietong_notify::cut(d, 20)))
+        }),
     }
 }
 
@@ -230,7 +241,11 @@ async fn api_deliveries(
 #[utoipa::path(post, path = "/api/notify/outbox/{id}/retry", tag = "消息推送",
     params(("id" = i64, Path, description = "发件箱消息编号")),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn api_retry(State(s): State<AppState>, ApiUser(u, _): ApiUser, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
+async fn api_retry(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
     s.db.retry_dead(&u, id, s.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -262,7 +277,11 @@ fn input_of(f: &Fields) -> Result<ChannelInput, StoreError> {
     })
 }
 
-async fn notify_page(State(s): State<AppState>, PageUser(u, _): PageUser, axum::extract::Query(q): RawQuery) -> Response {
+async fn notify_page(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    axum::extract::Query(q): RawQuery,
+) -> Response {
     let param = |k: &str| q.iter().find(|(kk, v)| kk == k && !v.is_empty()).map(|(_, v)| v.clone());
     page(&s, &u, StatusCode::OK, param("day").as_deref(), param("ok"), None, None).await
 }
@@ -301,7 +320,7 @@ async fn page(
         "notify.html",
         Some(u),
         context! { nav => "notify", channels => channels, d => d, day => day.to_string(), kinds => kinds,
-            units => units, ok => ok, error => error, error_for => error_for, kept => kept },
+        units => units, ok => ok, error => error, error_for => error_for, kept => kept },
     )
 }
 
@@ -314,11 +333,18 @@ async fn create_submit(State(s): State<AppState>, PageUser(u, _): PageUser, f: F
     }
 }
 
-async fn update_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>, f: Fields) -> Response {
+async fn update_submit(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Path(id): Path<i64>,
+    f: Fields,
+) -> Response {
     let r = async { s.db.update_notify_channel(&u, id, &input_of(&f)?, s.clock.now()).await }.await;
     match r {
         Ok(()) => Redirect::to(&crate::pages::with_query("/notify", &[("ok", "通道已保存")])).into_response(),
-        Err(e @ (StoreError::Denied(_) | StoreError::Internal(_) | StoreError::NotFound(_))) => error_page(&s, Some(&u), &e),
+        Err(e @ (StoreError::Denied(_) | StoreError::Internal(_) | StoreError::NotFound(_))) => {
+            error_page(&s, Some(&u), &e)
+        }
         Err(e) => page(&s, &u, status_of(&e), None, None, Some((Some(id), e.to_string())), Some(&f)).await,
     }
 }
@@ -331,9 +357,12 @@ async fn test_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Path(i
             Redirect::to(&crate::pages::with_query("/notify", &[("ok", &msg)])).into_response()
         }
         Ok(TestResult { ok: false, answer }) => {
-            page(&s, &u, StatusCode::BAD_GATEWAY, None, None, Some((Some(id), format!("测试发送失败：{answer}"))), None).await
+            page(&s, &u, StatusCode::BAD_GATEWAY, None, None, Some((Some(id), format!("测试发送失败：{answer}"))), None)
+                .await
         }
-        Err(e @ (StoreError::Denied(_) | StoreError::Internal(_) | StoreError::NotFound(_))) => error_page(&s, Some(&u), &e),
+        Err(e @ (StoreError::Denied(_) | StoreError::Internal(_) | StoreError::NotFound(_))) => {
+            error_page(&s, Some(&u), &e)
+        }
         Err(e) => page(&s, &u, status_of(&e), None, None, Some((Some(id), e.to_string())), None).await,
     }
 }
@@ -341,6 +370,78 @@ async fn test_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Path(i
 async fn retry_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>) -> Response {
     match s.db.retry_dead(&u, id, s.clock.now()).await {
         Ok(()) => Redirect::to(&crate::pages::with_query("/notify", &[("ok", "已重新排队发送")])).into_response(),
+        Err(e) => error_page(&s, Some(&u), &e),
+    }
+}
+
+/// 我的消息设置: what this person takes on each personal channel, and their calendar subscription.
+async fn me_page(State(s): State<AppState>, PageUser(u, _): PageUser, axum::extract::Query(q): RawQuery) -> Response {
+    let ok = q.iter().find(|(k, v)| k == "ok" && !v.is_empty()).map(|(_, v)| v.clone());
+    me(&s, &u, StatusCode::OK, ok, None, None).await
+}
+
+async fn me(
+    s: &AppState,
+    u: &xietong_storage::auth::SessionUser,
+    status: StatusCode,
+    ok: Option<String>,
+    error: Option<String>,
+    new_feed: Option<String>,
+) -> Response {
+    let r =
+        async { Ok::<_, StoreError>((s.db.notify_prefs(u, u.person_id).await?, s.db.calendar_feed_status(u).await?)) };
+    let (prefs, feed) = match r.await {
+        Ok(v) => v,
+        Err(e) => return error_page(s, Some(u), &e),
+    };
+    let kinds: Vec<_> = xietong_storage::inbox::KINDS.iter().map(|(c, l)| context! { code => c, label => l }).collect();
+    let prefs: Vec<_> = prefs
+        .iter()
+        .map(|p| {
+            let taken: Vec<&str> = p.kinds.split(',').map(str::trim).filter(|k| !k.is_empty()).collect();
+            context! { channel_id => p.channel_id, channel => p.channel.clone(), mode => p.mode.clone(), kinds => taken }
+        })
+        .collect();
+    render(
+        s,
+        status,
+        "notify_me.html",
+        Some(u),
+        context! { nav => "notify_me", prefs => prefs, kinds => kinds, feed => feed, new_feed => new_feed,
+        ok => ok, error => error },
+    )
+}
+
+async fn pref_submit(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Path(channel_id): Path<i64>,
+    f: Fields,
+) -> Response {
+    let p = Pref { channel_id, channel: String::new(), mode: f.s("mode"), kinds: f.all("kind").join(",") };
+    match s.db.set_notify_pref(&u, u.person_id, &p, s.clock.now()).await {
+        Ok(()) => Redirect::to(&crate::pages::with_query("/notify/me", &[("ok", "接收设置已保存")])).into_response(),
+        Err(e @ (StoreError::Denied(_) | StoreError::Internal(_) | StoreError::NotFound(_))) => {
+            error_page(&s, Some(&u), &e)
+        }
+        Err(e) => me(&s, &u, status_of(&e), None, Some(e.to_string()), None).await,
+    }
+}
+
+async fn feed_submit(State(s): State<AppState>, PageUser(u, _): PageUser) -> Response {
+    match s.db.create_calendar_feed(&u, s.clock.now()).await {
+        Ok(f) => {
+            let url = crate::feeds::feed_url(&s, &f);
+            me(&s, &u, StatusCode::OK, Some("订阅地址已生成，旧地址（如有）已失效".into()), None, Some(url)).await
+        }
+        Err(e) => error_page(&s, Some(&u), &e),
+    }
+}
+
+async fn feed_revoke_submit(State(s): State<AppState>, PageUser(u, _): PageUser) -> Response {
+    match s.db.revoke_calendar_feed(&u, s.clock.now()).await {
+        Ok(true) => Redirect::to(&crate::pages::with_query("/notify/me", &[("ok", "日历订阅已撤销")])).into_response(),
+        Ok(false) => me(&s, &u, StatusCode::CONFLICT, None, Some("尚未开通日历订阅".into()), None).await,
         Err(e) => error_page(&s, Some(&u), &e),
     }
 }
