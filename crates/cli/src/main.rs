@@ -176,10 +176,11 @@ enum NotifyCmd {
     /// Send one test message through a channel's adapter (the outbox's own code); exits non-zero
     /// with the receiver's answer when delivery fails.
     Test {
-        /// dingtalk (钉钉群机器人), wecom (企业微信群机器人), dingtalk-work (工作通知), sms
+        /// dingtalk (钉钉群机器人), wecom (企业微信群机器人), dingtalk-work (工作通知), sms, email
         #[arg(long)]
         channel: String,
-        /// The webhook or gateway URL; for dingtalk-work the open platform's base URL (optional).
+        /// The webhook or gateway URL, the mail server (smtp://user@host:587, smtps://…:465); for
+        /// dingtalk-work the open platform's base URL (optional).
         #[arg(long, default_value = "")]
         url: String,
         /// The robot's signing secret (SEC…) or the gateway's token.
@@ -203,6 +204,11 @@ enum NotifyCmd {
         /// The SMS template id.
         #[arg(long, default_value = "")]
         template_id: String,
+        /// E-mail: the sender and the address to mail.
+        #[arg(long, default_value = "")]
+        sender: String,
+        #[arg(long)]
+        to: Option<String>,
         #[arg(long, default_value = "协同平台测试消息，收到即表示通道可用。")]
         text: String,
     },
@@ -985,10 +991,12 @@ async fn notify(what: &NotifyCmd) -> Result<ExitCode> {
         agent_id,
         user_id,
         template_id,
+        sender,
+        to,
         text,
     } = what;
     let Some(kind) = xietong_notify::ChannelKind::from_short(channel) else {
-        eprintln!("未知通道「{channel}」：应为 dingtalk、wecom、dingtalk-work 或 sms");
+        eprintln!("未知通道「{channel}」：应为 dingtalk、wecom、dingtalk-work、sms 或 email");
         return Ok(ExitCode::from(2));
     };
     let mut cfg = xietong_notify::ChannelConfig::new(kind);
@@ -1003,6 +1011,7 @@ async fn notify(what: &NotifyCmd) -> Result<ExitCode> {
     cfg.app_secret = app_secret.clone();
     cfg.agent_id = agent_id.clone();
     cfg.template_id = template_id.clone();
+    cfg.sender = sender.clone();
     let adapter = match xietong_notify::adapter(&cfg, xietong_notify::http_client()) {
         Ok(a) => a,
         Err(e) => {
@@ -1016,6 +1025,7 @@ async fn notify(what: &NotifyCmd) -> Result<ExitCode> {
         text: text.clone(),
         mobiles: mobile.iter().cloned().collect(),
         user_id: user_id.clone(),
+        email: to.clone(),
         ..Default::default()
     };
     match adapter.send(&m).await {

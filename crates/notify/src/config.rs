@@ -15,10 +15,12 @@ pub enum ChannelKind {
     DingtalkWork,
     /// 短信网关
     Sms,
+    /// 电子邮件（SMTP）
+    Email,
 }
 
 impl ChannelKind {
-    pub const ALL: [ChannelKind; 4] = [Self::DingtalkRobot, Self::WecomRobot, Self::DingtalkWork, Self::Sms];
+    pub const ALL: [ChannelKind; 5] = [Self::DingtalkRobot, Self::WecomRobot, Self::DingtalkWork, Self::Sms, Self::Email];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -26,6 +28,7 @@ impl ChannelKind {
             Self::WecomRobot => "wecom_robot",
             Self::DingtalkWork => "dingtalk_work",
             Self::Sms => "sms",
+            Self::Email => "email",
         }
     }
 
@@ -40,6 +43,7 @@ impl ChannelKind {
             "wecom" => Some(Self::WecomRobot),
             "dingtalk-work" => Some(Self::DingtalkWork),
             "sms" => Some(Self::Sms),
+            "email" => Some(Self::Email),
             o => Self::from_code(o),
         }
     }
@@ -50,6 +54,7 @@ impl ChannelKind {
             Self::WecomRobot => "企业微信群机器人",
             Self::DingtalkWork => "钉钉工作通知/待办",
             Self::Sms => "短信",
+            Self::Email => "电子邮件",
         }
     }
 
@@ -64,6 +69,7 @@ impl ChannelKind {
             Self::DingtalkRobot | Self::WecomRobot => None,
             Self::DingtalkWork => Some(AddressKind::DingtalkUser),
             Self::Sms => Some(AddressKind::Mobile),
+            Self::Email => Some(AddressKind::Email),
         }
     }
 
@@ -73,7 +79,7 @@ impl ChannelKind {
     pub fn limit_bytes(self) -> usize {
         match self {
             Self::DingtalkRobot | Self::WecomRobot => 2048,
-            Self::DingtalkWork => 4000,
+            Self::DingtalkWork | Self::Email => 4000,
             Self::Sms => 600,
         }
     }
@@ -85,6 +91,7 @@ impl ChannelKind {
             Self::DingtalkRobot | Self::WecomRobot => 20,
             Self::DingtalkWork => 60,
             Self::Sms => 10,
+            Self::Email => 30,
         }
     }
 
@@ -94,6 +101,7 @@ impl ChannelKind {
             Self::DingtalkRobot | Self::WecomRobot => 0,
             Self::DingtalkWork => 100,
             Self::Sms => 5,
+            Self::Email => 0,
         }
     }
 }
@@ -106,6 +114,8 @@ pub enum AddressKind {
     Mobile,
     /// 钉钉用户 ID
     DingtalkUser,
+    /// 电子邮箱
+    Email,
 }
 
 impl AddressKind {
@@ -113,12 +123,14 @@ impl AddressKind {
         match self {
             Self::Mobile => "mobile",
             Self::DingtalkUser => "dingtalk_user",
+            Self::Email => "email",
         }
     }
     pub fn label_zh(self) -> &'static str {
         match self {
             Self::Mobile => "手机号",
             Self::DingtalkUser => "钉钉用户ID",
+            Self::Email => "电子邮箱",
         }
     }
 }
@@ -154,6 +166,9 @@ pub struct ChannelConfig {
     /// 短信签名
     #[serde(default)]
     pub sign_name: String,
+    /// 发件人（电子邮件），如 督查局 <duban@example.gov.cn>
+    #[serde(default)]
+    pub sender: String,
 }
 
 impl ChannelConfig {
@@ -169,6 +184,7 @@ impl ChannelConfig {
             base_url: String::new(),
             template_id: String::new(),
             sign_name: String::new(),
+            sender: String::new(),
         }
     }
 
@@ -240,6 +256,22 @@ impl ChannelConfig {
             ChannelKind::Sms => {
                 url("url", "短信网关地址", &self.url)?;
                 need("template_id", "短信模板编号", &self.template_id)
+            }
+            ChannelKind::Email => {
+                let v = self.url.trim();
+                match reqwest::Url::parse(v) {
+                    Ok(u) if matches!(u.scheme(), "smtp" | "smtps") && u.host().is_some() => {}
+                    _ => {
+                        return Err(ConfigError::new(
+                            "url",
+                            format!("邮件服务器应写成 smtp://主机:端口 或 smtps://主机:465（当前「{}」）", cut(v)),
+                        ));
+                    }
+                }
+                if self.sender.trim().parse::<lettre::message::Mailbox>().is_err() {
+                    return Err(ConfigError::new("sender", "发件人应为邮箱地址，如 督查局 <duban@example.gov.cn>"));
+                }
+                Ok(())
             }
         }
     }

@@ -8,13 +8,15 @@
 //! - 企业微信 group robot ([`wecom::Robot`]): markdown, or text with `mentioned_mobile_list`;
 //! - 钉钉 工作通知 and 待办 ([`dingtalk::WorkNotice`]): an access token cached until it expires, a
 //!   configurable base URL so a 政务钉钉 (专有钉钉) endpoint can be used;
-//! - an SMS gateway over HTTP ([`sms::Gateway`]): template id and parameters.
+//! - an SMS gateway over HTTP ([`sms::Gateway`]): template id and parameters;
+//! - e-mail over SMTP ([`email::Smtp`], lettre).
 //!
 //! Every message carries an idempotency key: robots get it as an `Idempotency-Key` header, 待办 as
-//! its `sourceId`, the SMS gateway as `out_id`, so a receiver can drop a repeat.
+//! its `sourceId`, the SMS gateway as `out_id`, e-mail as its `Message-ID`, so a receiver can drop a repeat.
 
 pub mod config;
 pub mod dingtalk;
+pub mod email;
 pub mod plan;
 pub mod sms;
 pub mod split;
@@ -42,6 +44,8 @@ pub struct Outgoing {
     pub mobiles: Vec<String>,
     /// The person's 钉钉 user id (工作通知 / 待办).
     pub user_id: Option<String>,
+    /// The person's e-mail address.
+    pub email: Option<String>,
     /// When the work is due (待办's `dueTime`).
     pub due: Option<NaiveDateTime>,
     /// Whether this message is about a task (a 待办 is made only for those).
@@ -112,6 +116,7 @@ pub fn adapter(cfg: &ChannelConfig, http: reqwest::Client) -> Result<Box<dyn Cha
         ChannelKind::WecomRobot => Box::new(wecom::Robot::new(cfg.clone(), http)),
         ChannelKind::DingtalkWork => Box::new(dingtalk::WorkNotice::new(cfg.clone(), http)),
         ChannelKind::Sms => Box::new(sms::Gateway::new(cfg.clone(), http)),
+        ChannelKind::Email => Box::new(email::Smtp::new(cfg.clone())?),
     })
 }
 

@@ -586,3 +586,80 @@ async fn a_persons_calendar_feed_lists_their_deadlines_and_stops_when_replaced_o
         tdb.cleanup().await;
     });
 }
+
+/// A plain SMTP server (RFC 5321's happy path) that keeps each message's DATA.
+async fn start_smtp() -> (String, Arc<Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let mails: Arc<Mutex<Vec<String>>> = Default::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let kept = mails.clone();
+    tokio::spawn(async move {
+        loop {
+            let (sock, _) = listener.accept().await.unwrap();
+            let kept = kept.clone();
+            tokio::spawn(async move {
+                let (r, mut w) = sock.into_split();
+                let mut lines = BufReader::new(r).lines();
+                w.write_all(b"220 test ESMTP\r\n").await.unwrap();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let verb = line.split(' ').next().unwrap_or("").to_ascii_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" | "HELO" => b"250-test\r\n250 8BITMIME\r\n",
+                        "MAIL" | "RCPT" | "RSET" | "NOOP" => b"250 OK\r\n",
+                        "DATA" => {
+                            w.write_all(b"354 go ahead\r\n").await.unwrap();
+                            let mut data = String::new();
+                            while let Ok(Some(l)) = lines.next_line().await {
+                                if l == "." {
+                                    break;
+                                }
+                                data.push_str(&l);
+                                data.push('\n');
+                            }
+                            kept.lock().unwrap().push(data);
+                            b"250 2.0.0 queued\r\n"
+                        }
+                        "QUIT" => {
+                            let _ = w.write_all(b"221 bye\r\n").await;
+                            break;
+                        }
+                        _ => b"502 unknown\r\n",
+                    };
+                    w.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (format!("smtp://{addr}"), mails)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e_mail_goes_out_over_smtp_with_the_idempotency_key_as_its_message_id() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let (url, mails) = start_smtp().await;
+        let admin = Client::login(&app, "admin").await;
+        let sup = Client::login(&app, "duchaju").await;
+        let slj = sup.unit_id("slj").await;
+        let lly = person_of(&tdb, "slj_lly").await;
+        let (s, _) = admin.put(&format!("/api/notify/addresses/{lly}"), json!({"kind": "email", "value": "lly@example.org"})).await;
+        assert_eq!(s, 204);
+        let mut ch = json!({"name": "邮件", "config": {"kind": "email", "url": url, "sender": "不是邮箱"}});
+        let (s, v) = admin.post("/api/notify/channels", ch.clone()).await;
+        assert_eq!(s, 400, "{v}");
+        assert!(v["error"].as_str().unwrap().contains("发件人"), "{v}");
+        ch["config"]["sender"] = json!("督查局 <duban@example.org>");
+        let (s, v) = admin.post("/api/notify/channels", ch).await;
+        assert_eq!(s, 201, "{v}");
+        let (_, v) = sup.post("/api/tasks", new_task("邮件测试任务", slj, "邮件〔2026〕1号")).await;
+        assert!(v["id"].is_i64(), "{v}");
+        deliver_once(&app.state).await.unwrap();
+        let got = mails.lock().unwrap().clone();
+        assert_eq!(got.len(), 1, "{got:?}");
+        let key = &app.state.db.outbox_states().await.unwrap()[0].0;
+        assert!(got[0].contains(&format!("Message-ID: <{key}@xietong>")), "{}", got[0]);
+        assert!(got[0].contains("To: lly@example.org"));
+        tdb.cleanup().await;
+    });
+}

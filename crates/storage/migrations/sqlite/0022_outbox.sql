@@ -2,12 +2,12 @@
 -- same transaction, into the outbox for each configured channel that should carry it; a worker on
 -- any node claims due rows (SKIP LOCKED), sends them and logs every attempt.
 
--- A channel: a group robot of one unit, or a personal channel (工作通知, SMS) for everyone or for
+-- A channel: a group robot of one unit, or a personal channel (工作通知, SMS, e-mail) for everyone or for
 -- one unit's people. `config` is the adapter's JSON, SM4-sealed (it holds secrets).
 CREATE TABLE notify_channels (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     name TEXT NOT NULL UNIQUE,
-    kind TEXT NOT NULL CHECK (kind IN ('dingtalk_robot', 'wecom_robot', 'dingtalk_work', 'sms')),
+    kind TEXT NOT NULL CHECK (kind IN ('dingtalk_robot', 'wecom_robot', 'dingtalk_work', 'sms', 'email')),
     config TEXT NOT NULL,
     unit_id INTEGER REFERENCES units(id),
     per_minute INTEGER NOT NULL CHECK (per_minute BETWEEN 1 AND 600),
@@ -20,11 +20,11 @@ CREATE TABLE notify_channels (
     CHECK (unit_id IS NOT NULL OR kind NOT IN ('dingtalk_robot', 'wecom_robot'))
 );
 
--- A person's addresses (mobile, 钉钉 user id), SM4-sealed.
+-- A person's addresses (mobile, 钉钉 user id, e-mail), SM4-sealed.
 CREATE TABLE notify_addresses (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     person_id INTEGER NOT NULL REFERENCES people(id),
-    kind TEXT NOT NULL CHECK (kind IN ('mobile', 'dingtalk_user')),
+    kind TEXT NOT NULL CHECK (kind IN ('mobile', 'dingtalk_user', 'email')),
     value TEXT NOT NULL,
     UNIQUE (person_id, kind)
 );

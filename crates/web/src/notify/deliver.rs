@@ -236,6 +236,11 @@ async fn outgoing(state: &AppState, c: &NotifyChannel, members: &[&OutboxRow], b
                 m.user_id = state.db.notify_address(p, AddressKind::DingtalkUser).await?;
             }
         }
+        ChannelKind::Email => {
+            if let Some(p) = first.person_id {
+                m.email = state.db.notify_address(p, AddressKind::Email).await?;
+            }
+        }
     }
     Ok(m)
 }

@@ -99,6 +99,9 @@ pub struct TestSend {
     /// 钉钉用户ID（工作通知必填）
     #[serde(default)]
     pub user_id: Option<String>,
+    /// 收件邮箱（电子邮件必填）
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -143,8 +146,13 @@ async fn test(
     if c.kind == ChannelKind::DingtalkWork && user_id.is_none() {
         return Err(StoreError::invalid("user_id", "工作通知测试须填写接收人的钉钉用户ID"));
     }
+    let email = b.email.as_deref().map(str::trim).filter(|m| !m.is_empty());
+    if c.kind == ChannelKind::Email && email.is_none() {
+        return Err(StoreError::invalid("email", "邮件测试须填写收件邮箱"));
+    }
     let now = s.clock.now();
     let m = Outgoing {
+        email: email.map(str::to_string),
         idem_key: format!("xt-test-{}-{}", id, now.and_utc().timestamp()),
         title: "测试".into(),
         text: text.to_string(),
@@ -263,6 +271,7 @@ fn input_of(f: &Fields) -> Result<ChannelInput, StoreError> {
         base_url: f.s("base_url"),
         template_id: f.s("template_id"),
         sign_name: f.s("sign_name"),
+        sender: f.s("sender"),
         ..ChannelConfig::new(kind)
     };
     Ok(ChannelInput {
@@ -350,7 +359,12 @@ async fn update_submit(
 }
 
 async fn test_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Path(id): Path<i64>, f: Fields) -> Response {
-    let b = TestSend { text: Some(f.s("text")), mobile: Some(f.s("mobile")), user_id: Some(f.s("user_id")) };
+    let b = TestSend {
+        text: Some(f.s("text")),
+        mobile: Some(f.s("mobile")),
+        user_id: Some(f.s("user_id")),
+        email: Some(f.s("email")),
+    };
     match test(&s, &u, id, &b).await {
         Ok(TestResult { ok: true, answer }) => {
             let msg = format!("测试发送成功，接收方应答：{}", xietong_notify::cut(&answer, 200));
