@@ -20,7 +20,8 @@ pub enum ChannelKind {
 }
 
 impl ChannelKind {
-    pub const ALL: [ChannelKind; 5] = [Self::DingtalkRobot, Self::WecomRobot, Self::DingtalkWork, Self::Sms, Self::Email];
+    pub const ALL: [ChannelKind; 5] =
+        [Self::DingtalkRobot, Self::WecomRobot, Self::DingtalkWork, Self::Sms, Self::Email];
 
     pub fn code(self) -> &'static str {
         match self {

@@ -643,7 +643,9 @@ async fn e_mail_goes_out_over_smtp_with_the_idempotency_key_as_its_message_id() 
         let sup = Client::login(&app, "duchaju").await;
         let slj = sup.unit_id("slj").await;
         let lly = person_of(&tdb, "slj_lly").await;
-        let (s, _) = admin.put(&format!("/api/notify/addresses/{lly}"), json!({"kind": "email", "value": "lly@example.org"})).await;
+        let (s, _) = admin
+            .put(&format!("/api/notify/addresses/{lly}"), json!({"kind": "email", "value": "lly@example.org"}))
+            .await;
         assert_eq!(s, 204);
         let mut ch = json!({"name": "邮件", "config": {"kind": "email", "url": url, "sender": "不是邮箱"}});
         let (s, v) = admin.post("/api/notify/channels", ch.clone()).await;

@@ -27,9 +27,15 @@ pub fn node() -> &'static str {
     NODE.get_or_init(|| format!("node-{}-{:04x}", std::process::id(), rand::random::<u16>()))
 }
 
+/// A channel's adapter and the channel version it was built from.
+type Built = (i64, Arc<dyn Channel>);
+
 /// Adapters by channel, rebuilt when the channel's version changes (the 钉钉 token cache lives in one).
 #[derive(Default)]
-pub struct Adapters(std::sync::Mutex<HashMap<i64, (i64, Arc<dyn Channel>)>>);
+pub struct Adapters(std::sync::Mutex<HashMap<i64, Built>>);
+
+/// A destination: the channel, and the person on a personal channel (`None`: the group).
+type Destination = (i64, Option<i64>);
 
 impl Adapters {
     fn get(&self, c: &NotifyChannel, http: &reqwest::Client) -> std::result::Result<Arc<dyn Channel>, String> {
@@ -64,7 +70,7 @@ pub fn spawn_deliverer(state: AppState, every: Duration) -> tokio::task::JoinHan
 pub async fn deliver_once(state: &AppState) -> Result<usize> {
     let now = state.clock.now();
     let rows = state.db.claim_outbox(node(), now, lease(), 500).await?;
-    let mut by_dest: Vec<((i64, Option<i64>), Vec<OutboxRow>)> = vec![];
+    let mut by_dest: Vec<(Destination, Vec<OutboxRow>)> = vec![];
     let mut channels: HashMap<i64, Option<NotifyChannel>> = HashMap::new();
     for r in rows {
         if let std::collections::hash_map::Entry::Vacant(e) = channels.entry(r.channel_id) {
