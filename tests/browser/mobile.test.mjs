@@ -100,6 +100,8 @@ async function pagesOf(acc) {
   }
   // Every account has its 消息中心, and the platform's users their 待办 of records.
   add('inbox', '/inbox');
+  add('notify-me', '/notify/me');
+  if (acc.role === 'admin') add('notify', '/notify');
   if (['enterprise', 'institution'].includes(acc.role)) add('todo', '/todo');
   if (acc.role === 'security_admin') add('online', '/online');
   if (acc.role === 'audit_admin') add('audit', '/audit');

@@ -62,7 +62,7 @@ impl Db {
         let change = audit::Change {
             actor: &u.username,
             action: "calendar_feed.create",
-            entity: "users",
+            entity: "user",
             entity_id: u.user_id.to_string(),
             before: String::new(),
             after: String::new(),
@@ -85,7 +85,7 @@ impl Db {
             let change = audit::Change {
                 actor: &u.username,
                 action: "calendar_feed.revoke",
-                entity: "users",
+                entity: "user",
                 entity_id: u.user_id.to_string(),
                 before: String::new(),
                 after: String::new(),

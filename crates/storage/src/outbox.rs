@@ -512,7 +512,7 @@ impl Db {
         let change = audit::Change {
             actor: &u.username,
             action,
-            entity: "notify_channels",
+            entity: "notify_channel",
             entity_id: id.to_string(),
             before: String::new(),
             after,
@@ -564,7 +564,7 @@ impl Db {
         let change = audit::Change {
             actor: &u.username,
             action: "notify.address.set",
-            entity: "people",
+            entity: "person",
             entity_id: person_id.to_string(),
             before: String::new(),
             after: serde_json::json!({"kind": kind.code(), "set": !v.is_empty()}).to_string(),
@@ -638,7 +638,7 @@ impl Db {
         let change = audit::Change {
             actor: &u.username,
             action: "notify.pref.set",
-            entity: "people",
+            entity: "person",
             entity_id: person_id.to_string(),
             before: String::new(),
             after: serde_json::json!({"channel": p.channel_id, "mode": p.mode, "kinds": kinds.join(",")}).to_string(),
@@ -764,6 +764,40 @@ impl Db {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// Whether any active account of the person may see the task now (the inbox's rule: a message
+    /// about a task is shown only while the reader may see the task).
+    pub async fn person_may_view_task(&self, person_id: i64, task_id: i64) -> Result<bool> {
+        let users = sqlx::query("SELECT id FROM users WHERE person_id = $1 AND active = 1")
+            .bind(person_id)
+            .fetch_all(&self.pool)
+            .await?;
+        if users.is_empty() {
+            // A person without an account (a 责任人 reached by SMS only) has no scope to narrow.
+            return Ok(true);
+        }
+        for r in users {
+            let u = self.user_by_id(r.i("id")?).await?;
+            let sql = format!("SELECT t.id FROM tasks t WHERE t.id = $1 AND {}", crate::tasks::scope_sql(&u));
+            if sqlx::query(sqlx::AssertSqlSafe(sql)).bind(task_id).fetch_optional(&self.pool).await?.is_some() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Never send these: the person may not see what they are about.
+    pub async fn withhold_outbox(&self, node: &str, ids: &[i64]) -> Result<()> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE outbox SET state = 'withheld', claimed_until = NULL, last_error = '收件人的数据范围不含该任务，未推送' \
+             WHERE id IN ({}) AND claimed_by = $1 AND state = 'pending'",
+            id_list(ids)
+        )))
+        .bind(node.to_string())
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

@@ -665,3 +665,39 @@ async fn e_mail_goes_out_over_smtp_with_the_idempotency_key_as_its_message_id() 
         tdb.cleanup().await;
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_message_is_not_pushed_to_a_person_whose_scope_hides_the_task() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let (base, rx) = start_receiver().await;
+        let admin = Client::login(&app, "admin").await;
+        let anquan = Client::login(&app, "anquan").await;
+        let sup = Client::login(&app, "duchaju").await;
+        let slj = sup.unit_id("slj").await;
+        let lly = person_of(&tdb, "slj_lly").await;
+        let (s, _) =
+            admin.put(&format!("/api/notify/addresses/{lly}"), json!({"kind": "mobile", "value": "13800138000"})).await;
+        assert_eq!(s, 204);
+        let ch = json!({"name": "短信", "daily_cap": 0,
+            "config": {"kind": "sms", "url": format!("{base}/sms"), "secret": "sms-token", "template_id": "SMS_001"}});
+        let (s, v) = admin.post("/api/notify/channels", ch).await;
+        assert_eq!(s, 201, "{v}");
+        let (_, v) = sup.post("/api/tasks", new_task("范围测试一", slj, "范围〔2026〕1号")).await;
+        assert!(v["id"].is_i64(), "{v}");
+        // The 安全管理员 narrows liaisons to their own items: the unit's handover no longer reaches
+        // the liaison's inbox, and so not their phone either.
+        let (s, v) = anquan.put("/api/data-scopes/liaison", json!({"kind": "self"})).await;
+        assert_eq!(s, 204, "{v}");
+        deliver_once(&app.state).await.unwrap();
+        assert!(rx.hits().is_empty(), "{:?}", rx.hits());
+        assert_eq!(app.state.db.outbox_states().await.unwrap()[0].1, "withheld");
+        let (s, v) = anquan.put("/api/data-scopes/liaison", json!({"kind": "unit"})).await;
+        assert_eq!(s, 204, "{v}");
+        let (_, v) = sup.post("/api/tasks", new_task("范围测试二", slj, "范围〔2026〕2号")).await;
+        assert!(v["id"].is_i64(), "{v}");
+        deliver_once(&app.state).await.unwrap();
+        assert_eq!(rx.hits().len(), 1);
+        tdb.cleanup().await;
+    });
+}

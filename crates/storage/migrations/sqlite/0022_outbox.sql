@@ -41,7 +41,8 @@ CREATE TABLE notify_prefs (
 
 -- One message for one destination of one channel. `idem_key` is what receivers see; `once_key`
 -- holds "one 催办 per task per day per channel per destination" whatever the sweep does;
--- `batch_id` fixes a digest's members before its first attempt, so a retry resends the same digest.
+-- `batch_id` fixes a digest's members before its first attempt, so a retry resends the same digest;
+-- 'withheld': about a task the person may no longer see (数据范围), so never sent.
 CREATE TABLE outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     notification_id INTEGER REFERENCES notifications(id),
@@ -58,7 +59,7 @@ CREATE TABLE outbox (
     digest INTEGER NOT NULL DEFAULT 0,
     idem_key TEXT NOT NULL UNIQUE,
     once_key TEXT UNIQUE,
-    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'dead')),
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'dead', 'withheld')),
     attempts INTEGER NOT NULL DEFAULT 0,
     batch_id INTEGER,
     next_at TEXT NOT NULL,

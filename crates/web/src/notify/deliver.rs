@@ -103,6 +103,24 @@ async fn deliver_destination(
     mut rows: Vec<OutboxRow>,
     now: NaiveDateTime,
 ) -> Result<usize> {
+    if !c.kind.is_group() {
+        // A message about a task reaches a person only while they may see the task, as in the inbox.
+        let mut hidden = vec![];
+        let mut kept = vec![];
+        for r in rows {
+            match (r.person_id, r.task_id) {
+                (Some(p), Some(t)) if !state.db.person_may_view_task(p, t).await? => hidden.push(r.id),
+                _ => kept.push(r),
+            }
+        }
+        if !hidden.is_empty() {
+            state.db.withhold_outbox(node(), &hidden).await?;
+        }
+        rows = kept;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+    }
     let cal = state.snapshot().cal;
     if c.office_hours_only && !cal.is_office_time(now) {
         // Quiet hours: only what the rules mark urgent goes out now.
