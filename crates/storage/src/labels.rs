@@ -319,6 +319,13 @@ pub const AUDIT_GROUPS: &[(&str, &str)] = &[
 
 /// The fields audit entries record before and after a change.
 const FIELDS: &[(&str, &str)] = &[
+    // 消息推送 (issue 16).
+    ("url", "地址"),
+    ("base_url", "开放平台地址"),
+    ("set", "已设置"),
+    ("channel", "通道"),
+    ("mode", "接收方式"),
+    ("kinds", "消息类别"),
     ("achievement_id", "成果编号"),
     ("achievements", "成果"),
     ("action", "操作"),
