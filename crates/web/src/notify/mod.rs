@@ -18,7 +18,7 @@ use xietong_storage::StoreError;
 use xietong_storage::outbox::{ChannelInput, Deliveries, NotifyChannel, Pref};
 
 use crate::AppState;
-use crate::api::{J, Q};
+use crate::api::{Created, J, Q};
 use crate::auth::{ApiUser, PageUser};
 use crate::error::{ApiError, ErrorBody, status_of};
 use crate::forms::{Fields, RawQuery};
@@ -47,11 +47,6 @@ pub fn page_router() -> crate::policy::Pages {
         .route("/notify/me/prefs/{channel_id}", post(pref_submit))
         .route("/notify/me/feed", post(feed_submit))
         .route("/notify/me/feed/revoke", post(feed_revoke_submit))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Created {
-    pub id: i64,
 }
 
 /// 消息推送通道列表（系统管理员；密钥只显示末 4 位）。
