@@ -199,11 +199,7 @@ impl Channel for WorkNotice {
 
     fn send<'a>(&'a self, m: &'a Outgoing) -> Sending<'a> {
         Box::pin(async move {
-            let user = m
-                .user_id
-                .as_deref()
-                .filter(|u| !u.trim().is_empty())
-                .ok_or_else(|| Failure::config("收件人没有钉钉用户ID"))?;
+            let user = crate::address(m.user_id.as_deref(), "收件人没有钉钉用户ID")?;
             match self.attempt(user, m).await {
                 // An expired or revoked token: fetch a new one and try once more.
                 Err(f) if f.message.contains("访问令牌") => {

@@ -54,11 +54,7 @@ impl Channel for Smtp {
 
     fn send<'a>(&'a self, m: &'a Outgoing) -> Sending<'a> {
         Box::pin(async move {
-            let to = m
-                .email
-                .as_deref()
-                .filter(|e| !e.trim().is_empty())
-                .ok_or_else(|| Failure::config("收件人没有电子邮箱"))?;
+            let to = crate::address(m.email.as_deref(), "收件人没有电子邮箱")?;
             let mail = message(&self.sender, to, m)?;
             match self.transport.send(mail).await {
                 Ok(r) => Ok(Receipt { answer: format!("{} {}", r.code(), r.message().collect::<Vec<_>>().join(" ")) }),

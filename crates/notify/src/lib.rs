@@ -137,6 +137,11 @@ pub(crate) async fn answer_of(r: Result<reqwest::Response, reqwest::Error>) -> R
     Ok((status, cut(&body, 500)))
 }
 
+/// The recipient's address a personal channel needs, or why the message cannot go.
+pub(crate) fn address<'a>(v: Option<&'a str>, missing: &str) -> Result<&'a str, Failure> {
+    v.map(str::trim).filter(|a| !a.is_empty()).ok_or_else(|| Failure::config(missing))
+}
+
 /// At most `max` characters, marked when cut.
 pub fn cut(s: &str, max: usize) -> String {
     if s.chars().count() <= max { s.to_string() } else { format!("{}…", s.chars().take(max).collect::<String>()) }

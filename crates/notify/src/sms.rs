@@ -35,7 +35,7 @@ impl Channel for Gateway {
 
     fn send<'a>(&'a self, m: &'a Outgoing) -> Sending<'a> {
         Box::pin(async move {
-            let mobile = m.mobiles.first().ok_or_else(|| Failure::config("收件人没有手机号"))?;
+            let mobile = crate::address(m.mobiles.first().map(String::as_str), "收件人没有手机号")?;
             let mut req = self.http.post(self.cfg.url.trim()).header("Idempotency-Key", &m.idem_key);
             if !self.cfg.secret.trim().is_empty() {
                 req = req.bearer_auth(self.cfg.secret.trim());

@@ -385,8 +385,13 @@ impl Db {
         self.channel_of(&r, true)
     }
 
-    /// The input checked, with the secrets of `old` kept where the form left them masked or empty.
-    async fn checked_input(&self, b: &ChannelInput, old: Option<&ChannelConfig>) -> Result<(ChannelConfig, i64, i64)> {
+    /// The input checked, with the secrets of `old` kept where the form left them masked or empty:
+    /// the configuration, sealed for storage, and the limits.
+    async fn checked_input(
+        &self,
+        b: &ChannelInput,
+        old: Option<&ChannelConfig>,
+    ) -> Result<(ChannelConfig, String, i64, i64)> {
         let name = b.name.trim();
         if name.is_empty() || name.chars().count() > 60 {
             return Err(StoreError::invalid("name", "通道名称应为 1–60 个字"));
@@ -417,14 +422,14 @@ impl Db {
         if !(0..=1000).contains(&daily_cap) {
             return Err(StoreError::invalid("daily_cap", "每人每天最多条数应在 0 到 1000 之间（0 为不限）"));
         }
-        Ok((cfg, per_minute, daily_cap))
+        let sealed = self.seal(&serde_json::to_string(&cfg).map_err(|e| StoreError::internal(e.to_string()))?);
+        Ok((cfg, sealed, per_minute, daily_cap))
     }
 
     /// Add a channel (系统管理员). Audited, without its secrets.
     pub async fn create_notify_channel(&self, u: &SessionUser, b: &ChannelInput, now: NaiveDateTime) -> Result<i64> {
         u.actor().may_administer()?;
-        let (cfg, per_minute, daily_cap) = self.checked_input(b, None).await?;
-        let sealed = self.seal(&serde_json::to_string(&cfg).map_err(|e| StoreError::internal(e.to_string()))?);
+        let (cfg, sealed, per_minute, daily_cap) = self.checked_input(b, None).await?;
         let mut tx = self.begin().await?;
         let id = sqlx::query(
             "INSERT INTO notify_channels (name, kind, config, unit_id, per_minute, daily_cap, office_hours_only, \
@@ -461,8 +466,7 @@ impl Db {
         u.actor().may_administer()?;
         let old = self.notify_channel_for_sending(id).await?;
         let version = b.version.ok_or_else(|| StoreError::invalid("version", "请提供读取时的版本号"))?;
-        let (cfg, per_minute, daily_cap) = self.checked_input(b, Some(&old.config)).await?;
-        let sealed = self.seal(&serde_json::to_string(&cfg).map_err(|e| StoreError::internal(e.to_string()))?);
+        let (cfg, sealed, per_minute, daily_cap) = self.checked_input(b, Some(&old.config)).await?;
         let mut tx = self.begin().await?;
         let clash = sqlx::query("SELECT id FROM notify_channels WHERE name = $1 AND id <> $2")
             .bind(b.name.trim().to_string())

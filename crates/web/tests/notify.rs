@@ -200,6 +200,18 @@ async fn person_of(tdb: &common::TestDb, username: &str) -> i64 {
     sqlx::Row::try_get(&r, "person_id").unwrap()
 }
 
+/// An SMS channel without a daily cap, and a mobile for 水利局's liaison.
+async fn sms_for_the_liaison(tdb: &common::TestDb, admin: &Client, base: &str) {
+    let lly = person_of(tdb, "slj_lly").await;
+    let (s, v) =
+        admin.put(&format!("/api/notify/addresses/{lly}"), json!({"kind": "mobile", "value": "13800138000"})).await;
+    assert_eq!(s, 204, "{v}");
+    let ch = json!({"name": "短信", "daily_cap": 0,
+        "config": {"kind": "sms", "url": format!("{base}/sms"), "secret": "sms-token", "template_id": "SMS_001"}});
+    let (s, v) = admin.post("/api/notify/channels", ch).await;
+    assert_eq!(s, 201, "{v}");
+}
+
 /// Rounds of the worker, the clock a minute on after each, until nothing is due or `max` rounds.
 async fn drain(app: &TestApp, max: usize) {
     for _ in 0..max {
@@ -479,14 +491,7 @@ async fn a_failing_receiver_is_retried_with_back_off_then_given_up_and_resent_by
         let admin = Client::login(&app, "admin").await;
         let sup = Client::login(&app, "duchaju").await;
         let slj = sup.unit_id("slj").await;
-        let lly = person_of(&tdb, "slj_lly").await;
-        let (s, _) =
-            admin.put(&format!("/api/notify/addresses/{lly}"), json!({"kind": "mobile", "value": "13800138000"})).await;
-        assert_eq!(s, 204);
-        let ch = json!({"name": "短信", "daily_cap": 0,
-            "config": {"kind": "sms", "url": format!("{base}/sms"), "secret": "sms-token", "template_id": "SMS_001"}});
-        let (s, v) = admin.post("/api/notify/channels", ch).await;
-        assert_eq!(s, 201, "{v}");
+        sms_for_the_liaison(&tdb, &admin, &base).await;
         let (_, v) = sup.post("/api/tasks", new_task("重试测试", slj, "重试〔2026〕1号")).await;
         assert!(v["id"].is_i64(), "{v}");
 
@@ -675,14 +680,7 @@ async fn a_task_message_is_not_pushed_to_a_person_whose_scope_hides_the_task() {
         let anquan = Client::login(&app, "anquan").await;
         let sup = Client::login(&app, "duchaju").await;
         let slj = sup.unit_id("slj").await;
-        let lly = person_of(&tdb, "slj_lly").await;
-        let (s, _) =
-            admin.put(&format!("/api/notify/addresses/{lly}"), json!({"kind": "mobile", "value": "13800138000"})).await;
-        assert_eq!(s, 204);
-        let ch = json!({"name": "短信", "daily_cap": 0,
-            "config": {"kind": "sms", "url": format!("{base}/sms"), "secret": "sms-token", "template_id": "SMS_001"}});
-        let (s, v) = admin.post("/api/notify/channels", ch).await;
-        assert_eq!(s, 201, "{v}");
+        sms_for_the_liaison(&tdb, &admin, &base).await;
         let (_, v) = sup.post("/api/tasks", new_task("范围测试一", slj, "范围〔2026〕1号")).await;
         assert!(v["id"].is_i64(), "{v}");
         // The 安全管理员 narrows liaisons to their own items: the unit's handover no longer reaches
