@@ -238,12 +238,12 @@ test('the API answers bad ids and unknown routes in Chinese JSON', async () => {
 });
 
 test('every templated page route was visited with a demo record', () => {
-  // Files (attachments, .docx) are not pages; every other templated route must have been reached.
+  // Files (attachments, .docx, calendar feeds) are not pages; every other templated route must have been reached.
   const pages = new Set(
     pageTable()
       .filter((r) => r.method === 'GET' && r.path.includes('{'))
       .map((r) => r.path)
-      .filter((p) => !/attachments|\.docx$/.test(p)),
+      .filter((p) => !/attachments|\.docx$|^\/feeds\//.test(p)),
   );
   const missing = [...pages].filter((p) => !templatedSeen.has(p));
   assert.deepEqual(missing, [], `no demo record reached for ${missing.join(', ')} (base URL ${env.baseURL})`);
