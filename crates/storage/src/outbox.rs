@@ -137,28 +137,24 @@ pub(crate) async fn enqueue(
             }
         } else {
             let address = ck.address().map(|a| a.code()).unwrap_or_default();
+            let people: Vec<(i64, i64)> =
+                people.iter().copied().filter(|(_, pu)| unit.is_none_or(|u| u == *pu)).collect();
+            if people.is_empty() {
+                continue;
+            }
+            // One read for everyone: only people with an address on this channel (a row for anyone
+            // else could only fail), with their setting for it. Ids come from the database.
+            let ids = id_list(&people.iter().map(|(p, _)| *p).collect::<Vec<_>>());
+            let sql = format!(
+                "SELECT a.person_id, COALESCE(pr.mode, 'each') AS mode, COALESCE(pr.kinds, '') AS kinds \
+                 FROM notify_addresses a LEFT JOIN notify_prefs pr ON pr.person_id = a.person_id AND pr.channel_id = $1 \
+                 WHERE a.kind = $2 AND a.person_id IN ({ids})"
+            );
+            let takers =
+                sqlx::query(sqlx::AssertSqlSafe(sql)).bind(channel_id).bind(address).fetch_all(&mut *tx).await?;
             for (p, pu) in &people {
-                if unit.is_some_and(|u| u != *pu) {
-                    continue;
-                }
-                // Nobody without an address on this channel: such a row could only fail.
-                let reachable = sqlx::query("SELECT id FROM notify_addresses WHERE person_id = $1 AND kind = $2")
-                    .bind(*p)
-                    .bind(address)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if reachable.is_none() {
-                    continue;
-                }
-                let pref = sqlx::query("SELECT mode, kinds FROM notify_prefs WHERE person_id = $1 AND channel_id = $2")
-                    .bind(*p)
-                    .bind(channel_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                let (mode, kinds) = match pref {
-                    Some(r) => (r.s("mode")?, r.s("kinds")?),
-                    None => ("each".to_string(), String::new()),
-                };
+                let Some(t) = takers.iter().find(|t| t.i("person_id").ok() == Some(*p)) else { continue };
+                let (mode, kinds) = (t.s("mode")?, t.s("kinds")?);
                 let takes_kind = kinds.trim().is_empty() || kinds.split(',').any(|k| k.trim() == kind);
                 if mode == "off" || !takes_kind {
                     continue;

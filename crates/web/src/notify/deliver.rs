@@ -105,13 +105,19 @@ async fn deliver_destination(
 ) -> Result<usize> {
     if !c.kind.is_group() {
         // A message about a task reaches a person only while they may see the task, as in the inbox.
+        // Asked once per task: the answer rebuilds the person's accounts and scopes.
+        let mut seen: HashMap<i64, bool> = HashMap::new();
         let mut hidden = vec![];
         let mut kept = vec![];
         for r in rows {
-            match (r.person_id, r.task_id) {
-                (Some(p), Some(t)) if !state.db.person_may_view_task(p, t).await? => hidden.push(r.id),
-                _ => kept.push(r),
-            }
+            let visible = match (r.person_id, r.task_id) {
+                (Some(p), Some(t)) => match seen.get(&t) {
+                    Some(v) => *v,
+                    None => *seen.entry(t).or_insert(state.db.person_may_view_task(p, t).await?),
+                },
+                _ => true,
+            };
+            if visible { kept.push(r) } else { hidden.push(r.id) }
         }
         if !hidden.is_empty() {
             state.db.withhold_outbox(node(), &hidden).await?;
