@@ -238,12 +238,13 @@ test('the API answers bad ids and unknown routes in Chinese JSON', async () => {
 });
 
 test('every templated page route was visited with a demo record', () => {
-  // Files (attachments, .docx, calendar feeds) are not pages; every other templated route must have been reached.
+  // Files (attachments, .docx, calendar feeds) are not pages, nor are the sign-on steps under /login/; every
+  // other templated route must have been reached.
   const pages = new Set(
     pageTable()
       .filter((r) => r.method === 'GET' && r.path.includes('{'))
       .map((r) => r.path)
-      .filter((p) => !/attachments|\.docx$|^\/feeds\//.test(p)),
+      .filter((p) => !/attachments|\.docx$|^\/feeds\/|^\/login\//.test(p)),
   );
   const missing = [...pages].filter((p) => !templatedSeen.has(p));
   assert.deepEqual(missing, [], `no demo record reached for ${missing.join(', ')} (base URL ${env.baseURL})`);

@@ -80,34 +80,35 @@ impl Channel for Robot {
     }
 }
 
-/// 钉钉 工作通知 (corpconversation.asyncsend_v2) and, for a message about a task with a due
-/// time, a 待办 (todo API, `sourceId` = the idempotency key, so a repeat makes no second to-do).
-pub struct WorkNotice {
-    cfg: ChannelConfig,
-    http: reqwest::Client,
-    token: tokio::sync::Mutex<Option<(String, Instant)>>,
+/// An internal app's access token (`gettoken` with its AppKey and AppSecret), fetched once and
+/// kept until five minutes before it expires. The 工作通知 channel and the 钉钉 免登 sign-on use it.
+pub struct AppToken {
+    base: String,
+    app_key: String,
+    app_secret: String,
+    held: tokio::sync::Mutex<Option<(String, Instant)>>,
 }
 
-impl WorkNotice {
-    pub fn new(cfg: ChannelConfig, http: reqwest::Client) -> WorkNotice {
-        WorkNotice { cfg, http, token: tokio::sync::Mutex::new(None) }
+impl AppToken {
+    /// `base` is the open platform's address (`https://oapi.dingtalk.com`, or a 专有钉钉's).
+    pub fn new(base: &str, app_key: &str, app_secret: &str) -> AppToken {
+        AppToken {
+            base: base.trim().trim_end_matches('/').to_string(),
+            app_key: app_key.trim().to_string(),
+            app_secret: app_secret.trim().to_string(),
+            held: tokio::sync::Mutex::new(None),
+        }
     }
 
-    /// The app's access token, fetched once and kept until five minutes before it expires.
-    async fn access_token(&self) -> Result<String, Failure> {
-        let mut held = self.token.lock().await;
+    pub async fn get(&self, http: &reqwest::Client) -> Result<String, Failure> {
+        let mut held = self.held.lock().await;
         if let Some((t, until)) = held.as_ref()
             && Instant::now() < *until
         {
             return Ok(t.clone());
         }
-        let url = format!("{}/gettoken", self.cfg.dingtalk_base());
-        let r = self
-            .http
-            .get(url)
-            .query(&[("appkey", self.cfg.app_key.trim()), ("appsecret", self.cfg.app_secret.trim())])
-            .send()
-            .await;
+        let url = format!("{}/gettoken", self.base);
+        let r = http.get(url).query(&[("appkey", &self.app_key), ("appsecret", &self.app_secret)]).send().await;
         let (status, body) = answer_of(r).await?;
         errcode_answer(status, &body, "钉钉获取访问令牌")?;
         let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
@@ -121,8 +122,24 @@ impl WorkNotice {
         Ok(token)
     }
 
-    async fn forget_token(&self) {
-        *self.token.lock().await = None;
+    /// Drop the kept token (the platform refused it): the next call fetches a new one.
+    pub async fn forget(&self) {
+        *self.held.lock().await = None;
+    }
+}
+
+/// 钉钉 工作通知 (corpconversation.asyncsend_v2) and, for a message about a task with a due
+/// time, a 待办 (todo API, `sourceId` = the idempotency key, so a repeat makes no second to-do).
+pub struct WorkNotice {
+    cfg: ChannelConfig,
+    http: reqwest::Client,
+    token: AppToken,
+}
+
+impl WorkNotice {
+    pub fn new(cfg: ChannelConfig, http: reqwest::Client) -> WorkNotice {
+        let token = AppToken::new(&cfg.dingtalk_base(), &cfg.app_key, &cfg.app_secret);
+        WorkNotice { cfg, http, token }
     }
 
     async fn notice(&self, token: &str, user: &str, m: &Outgoing) -> Result<Receipt, Failure> {
@@ -182,7 +199,7 @@ impl WorkNotice {
     }
 
     async fn attempt(&self, user: &str, m: &Outgoing) -> Result<Receipt, Failure> {
-        let token = self.access_token().await?;
+        let token = self.token.get(&self.http).await?;
         let mut receipt = self.notice(&token, user, m).await?;
         if let (Some(_), Some(due)) = (m.task_id, m.due) {
             let r = self.todo(&token, user, m, due).await?;
@@ -203,7 +220,7 @@ impl Channel for WorkNotice {
             match self.attempt(user, m).await {
                 // An expired or revoked token: fetch a new one and try once more.
                 Err(f) if f.message.contains("访问令牌") => {
-                    self.forget_token().await;
+                    self.token.forget().await;
                     self.attempt(user, m).await
                 }
                 r => r,

@@ -312,7 +312,7 @@ impl Db {
             log(false, msg.clone()).await?;
             return Err(StoreError::Denied(msg));
         }
-        let row = sqlx::query("SELECT id, password_hash, active, person_id FROM users WHERE username = $1")
+        let row = sqlx::query("SELECT id, password_hash, active, person_id, role FROM users WHERE username = $1")
             .bind(name.clone())
             .fetch_optional(&self.pool)
             .await?;
@@ -342,7 +342,24 @@ impl Db {
             log(false, msg.clone()).await?;
             return Err(StoreError::Denied(msg));
         }
+        // The 安全管理员 may require sign-on for a role: its accounts' passwords no longer open sessions.
+        let role = row.as_ref().map(|r| r.s("role")).transpose()?.unwrap_or_default();
+        if self.password_login_off().await?.iter().any(|r| r.code() == role) {
+            let msg = "本账号所属角色已停用密码登录，请使用统一身份认证登录".to_string();
+            log(false, msg.clone()).await?;
+            return Err(StoreError::Denied(msg));
+        }
         log(true, "登录成功".to_string()).await?;
+        self.open_session(user_id, now, policy).await
+    }
+
+    /// A new session for an account whose identity has been established.
+    pub(crate) async fn open_session(
+        &self,
+        user_id: i64,
+        now: NaiveDateTime,
+        policy: SessionPolicy,
+    ) -> Result<NewSession> {
         let token = random_token();
         let csrf = random_token();
         sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $4, $5)")

@@ -33,6 +33,7 @@ pub mod projects;
 pub mod rankings;
 pub mod scopes;
 pub mod search_index;
+pub mod signon;
 pub mod sweep;
 pub mod tasks;
 mod text_keys;

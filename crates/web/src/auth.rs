@@ -240,6 +240,11 @@ pub fn login_token_ok(headers: &HeaderMap, submitted: Option<&str>) -> bool {
     }
 }
 
+/// Two tokens compared in constant time.
+pub fn login_token_matches(a: &str, b: &str) -> bool {
+    !a.is_empty() && constant_time_eq(a.as_bytes(), b.as_bytes())
+}
+
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -33,6 +33,7 @@ pub mod records;
 pub mod semantic;
 pub mod sessions;
 pub mod settings;
+pub mod signon;
 pub mod tasks;
 pub mod todo;
 pub mod views;
@@ -99,6 +100,9 @@ pub struct Inner {
     /// The outbox's channel adapters (each keeps its own token cache) and their HTTP client.
     pub adapters: notify::deliver::Adapters,
     pub notify_http: reqwest::Client,
+    /// The identity providers in use (统一身份认证), and their HTTP client (no redirects followed).
+    pub providers: signon::Providers,
+    pub signon_http: reqwest::Client,
 }
 
 /// How many CPU-heavy jobs may run at once: one core fewer than the machine has (at least one),
@@ -213,6 +217,8 @@ impl AppState {
             semantic: semantic::Semantic::off(format!("未配置语义模型（模型目录设置：{}）", semantic::SETTING)),
             adapters: Default::default(),
             notify_http: xietong_notify::http_client(),
+            providers: Default::default(),
+            signon_http: xietong_signon::http_client(),
         })))
     }
 
@@ -372,10 +378,13 @@ async fn security_headers(
     h.insert(HeaderName::from_static("x-frame-options"), HeaderValue::from_static("DENY"));
     h.insert(HeaderName::from_static("x-content-type-options"), HeaderValue::from_static("nosniff"));
     h.insert(HeaderName::from_static("referrer-policy"), HeaderValue::from_static("same-origin"));
-    h.insert(
-        HeaderName::from_static("content-security-policy"),
-        HeaderValue::from_static("default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'"),
-    );
+    // A page that loads a script from elsewhere (the 钉钉 免登 page) sets its own, narrower addition.
+    if !h.contains_key("content-security-policy") {
+        h.insert(
+            HeaderName::from_static("content-security-policy"),
+            HeaderValue::from_static("default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'"),
+        );
+    }
     res
 }
 

@@ -21,6 +21,7 @@ pub fn router() -> crate::policy::Pages {
         .merge(crate::todo::page_router())
         .merge(crate::inbox::page_router())
         .merge(crate::notify::page_router())
+        .merge(crate::signon::page_router())
         .merge(crate::feeds::page_router())
         .merge(crate::tasks::page_router())
         .merge(crate::categories::page_router())

@@ -150,15 +150,16 @@ struct NextQuery {
     next: Option<String>,
 }
 
-fn safe_next(n: Option<&str>) -> String {
+pub(crate) fn safe_next(n: Option<&str>) -> String {
     match n {
         Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
         _ => "/todo".into(),
     }
 }
 
-/// The login page with its pre-session token (and the cookie holding it, when new).
-fn login_form(
+/// The login page with its pre-session token (and the cookie holding it, when new), and the
+/// identity providers one may sign in through.
+pub(crate) async fn login_form(
     s: &AppState,
     headers: &axum::http::HeaderMap,
     status: StatusCode,
@@ -167,12 +168,23 @@ fn login_form(
     username: Option<String>,
 ) -> Response {
     let (token, set) = crate::auth::login_token(headers, s.secure_cookies);
+    let providers = s.db.sign_in_options().await.unwrap_or_default();
+    let providers: Vec<_> = providers
+        .iter()
+        .map(|p| {
+            let path = match p.kind {
+                xietong_signon::ProviderKind::Oidc => format!("/login/sso/{}", p.id),
+                xietong_signon::ProviderKind::Dingtalk => format!("/login/dingtalk/{}", p.id),
+            };
+            context! { name => p.name.clone(), href => crate::pages::with_query(&path, &[("next", &next)]) }
+        })
+        .collect();
     let page = render(
         s,
         status,
         "login.html",
         None,
-        context! { next => next, error => error, username => username, login_csrf => token },
+        context! { next => next, error => error, username => username, login_csrf => token, providers => providers },
     );
     match set {
         Some(c) => ([(header::SET_COOKIE, c)], page).into_response(),
@@ -185,7 +197,7 @@ async fn login_page(
     headers: axum::http::HeaderMap,
     axum::extract::Query(q): axum::extract::Query<NextQuery>,
 ) -> Response {
-    login_form(&s, &headers, StatusCode::OK, safe_next(q.next.as_deref()), None, None)
+    login_form(&s, &headers, StatusCode::OK, safe_next(q.next.as_deref()), None, None).await
 }
 
 #[derive(Deserialize)]
@@ -207,18 +219,18 @@ async fn login_submit(
     // Login CSRF: a form posted from another site would sign the browser into the attacker's account.
     if !crate::auth::login_token_ok(&headers, f.csrf.as_deref()) {
         let msg = "登录页面已过期或来源无效，请重新输入后登录".to_string();
-        return login_form(&s, &headers, StatusCode::FORBIDDEN, next, Some(msg), Some(f.username));
+        return login_form(&s, &headers, StatusCode::FORBIDDEN, next, Some(msg), Some(f.username)).await;
     }
     if !crate::auth::login_allowed(&s, &addr) {
         let msg = crate::auth::TOO_MANY_LOGINS.to_string();
-        return login_form(&s, &headers, StatusCode::TOO_MANY_REQUESTS, next, Some(msg), Some(f.username));
+        return login_form(&s, &headers, StatusCode::TOO_MANY_REQUESTS, next, Some(msg), Some(f.username)).await;
     }
     match s.db.login(&f.username, &f.password, s.clock.now(), s.policy, &addr).await {
         Ok(ns) => {
             let cookie = session_cookie(&ns.token, s.secure_cookies, s.policy.absolute.num_seconds());
             ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
         }
-        Err(e) => login_form(&s, &headers, status_of(&e), next, Some(e.to_string()), Some(f.username)),
+        Err(e) => login_form(&s, &headers, status_of(&e), next, Some(e.to_string()), Some(f.username)).await,
     }
 }
 

@@ -42,6 +42,7 @@ impl Dialect for Postgres {
             (21, "more search changes", include_str!("../../migrations/postgres/0021_more_search_changes.sql")),
             (22, "outbox", include_str!("../../migrations/postgres/0022_outbox.sql")),
             (23, "calendar feeds", include_str!("../../migrations/postgres/0023_calendar_feeds.sql")),
+            (24, "sign-on", include_str!("../../migrations/postgres/0024_signon.sql")),
         ]
     }
 

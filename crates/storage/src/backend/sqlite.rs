@@ -44,6 +44,7 @@ impl Dialect for Sqlite {
             (21, "more search changes", include_str!("../../migrations/sqlite/0021_more_search_changes.sql")),
             (22, "outbox", include_str!("../../migrations/sqlite/0022_outbox.sql")),
             (23, "calendar feeds", include_str!("../../migrations/sqlite/0023_calendar_feeds.sql")),
+            (24, "sign-on", include_str!("../../migrations/sqlite/0024_signon.sql")),
         ]
     }
 
