@@ -479,7 +479,7 @@ async fn page(
         status,
         "sso.html",
         Some(u),
-        context! { nav => "sso", providers => providers, roles => roles, links => links, kinds => kinds,
+        context! { nav => "sso", providers => providers, password_roles => roles, links => links, kinds => kinds,
         match_by => match_by, ok => ok, error => error, error_for => error_for, kept => kept.map(|f| f.map()),
         origin => s.public_origin.clone().unwrap_or_default() },
     )
