@@ -48,6 +48,8 @@ impl Db {
     pub async fn create_calendar_feed(&self, u: &SessionUser, now: NaiveDateTime) -> Result<NewFeed> {
         let token = random_token();
         let mut tx = self.begin().await?;
+        // The account's row serialises its feed changes: two at once would both find no live feed.
+        crate::locks::lock_row(&mut tx, crate::locks::Locked::Users, u.user_id).await?;
         sqlx::query("UPDATE calendar_feeds SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
             .bind(ts(now))
             .bind(u.user_id)

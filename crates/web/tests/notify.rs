@@ -272,10 +272,24 @@ async fn a_burst_reaches_the_units_robot_signed_within_its_rate_and_nothing_is_l
         let (_, list) = admin.get("/api/notify/channels").await;
         ch["config"]["secret"] = json!("SECgood");
         ch["version"] = list[0]["version"].clone();
-        let (s, v) = admin.put(&format!("/api/notify/channels/{channel}"), ch.clone()).await;
-        assert_eq!(s, 204, "{v}");
-        let (s, v) = admin.put(&format!("/api/notify/channels/{channel}"), ch.clone()).await;
-        assert_eq!(s, 409, "a stale version: {v}");
+        // 16 saves of the version read, at once: one wins, the others are told it changed.
+        let racing: Vec<_> = (0..16)
+            .map(|_| {
+                let c = Client { http: admin.http.clone(), token: admin.token.clone(), base: app.base.clone() };
+                let body = ch.clone();
+                tokio::spawn(async move { c.put(&format!("/api/notify/channels/{channel}"), body).await })
+            })
+            .collect();
+        let mut codes = vec![];
+        for r in racing {
+            let (s, v) = r.await.unwrap();
+            if s == 409 {
+                assert!(v["error"].as_str().unwrap().contains("已被他人修改"), "{v}");
+            }
+            codes.push(s);
+        }
+        assert_eq!(codes.iter().filter(|s| **s == 204).count(), 1, "{codes:?}");
+        assert_eq!(codes.iter().filter(|s| **s == 409).count(), 15, "{codes:?}");
         app.set_now(dt(NOW) + chrono::Duration::minutes(10));
         drain(&app, 10).await;
         let hits = rx.hits();
@@ -583,6 +597,26 @@ async fn a_persons_calendar_feed_lists_their_deadlines_and_stops_when_replaced_o
         assert_eq!(s, 404);
         let guess = format!("/feeds/{}.ics", "0".repeat(64));
         assert_eq!(http.get(app.url(&guess)).send().await.unwrap().status(), 404);
+
+        // 16 new addresses asked for at once: each answered, exactly one live afterwards.
+        let racing: Vec<_> = (0..16)
+            .map(|_| {
+                let c = Client { http: lly.http.clone(), token: lly.token.clone(), base: app.base.clone() };
+                tokio::spawn(async move { c.post("/api/calendar-feed", json!({})).await })
+            })
+            .collect();
+        let mut paths = vec![];
+        for r in racing {
+            let (s, f) = r.await.unwrap();
+            assert_eq!(s, 201, "{f}");
+            paths.push(f["path"].as_str().unwrap().to_string());
+        }
+        let mut live = 0;
+        for p in &paths {
+            live += usize::from(http.get(app.url(p)).send().await.unwrap().status() == 200);
+        }
+        assert_eq!(live, 1, "one of the 16 addresses works");
+        assert_eq!(lly.delete("/api/calendar-feed").await.0, 204);
 
         // The page: a fresh address shown once, the preference forms.
         let (s, html) = lly.bytes("/notify/me").await;
