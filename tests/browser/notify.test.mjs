@@ -49,6 +49,30 @@ test('系统管理员添加钉钉群机器人，测试发送失败时页面用�
   }
 });
 
+test('系统管理员为人员设置推送地址，格式不对时说明原因并保留所填内容', { timeout: TEST_TIMEOUT_MS }, async () => {
+  const admin = await browserLogin('admin');
+  try {
+    const page = admin.page;
+    await page.goto('/notify');
+    const form = page.locator('#address-form');
+    await form.locator('select[name=person_id]').selectOption({ label: '建设和交通局 联络员 建设和交通局联络员（示例）' });
+    await form.locator('select[name=kind]').selectOption('mobile');
+    await form.locator('input[name=value]').fill('12345');
+    await submitAndWait(page, form.locator('button[type=submit]'));
+    const errors = await errorFlashes(page);
+    assert.ok(errors.some((e) => e.includes('手机号应为 1 开头的 11 位数字')), JSON.stringify(errors));
+    assert.equal(await page.locator('#address-form input[name=value]').inputValue(), '12345');
+    await page.locator('#address-form input[name=value]').fill('13800000001');
+    await submitAndWait(page, page.locator('#address-form button[type=submit]'));
+    assert.deepEqual(await errorFlashes(page), []);
+    const row = page.locator('#addresses tr', { hasText: '建设和交通局联络员' });
+    assert.ok((await row.textContent()).includes('138****0001'), await row.textContent());
+    assert.ok(!(await page.content()).includes('13800000001'), 'the whole number is never shown');
+  } finally {
+    await admin.context.close();
+  }
+});
+
 test('联络员开通日历订阅，地址可被日历读取，撤销后失效', { timeout: TEST_TIMEOUT_MS }, async () => {
   const liaison = await browserLogin('jsj_lly');
   try {

@@ -120,6 +120,36 @@ pub enum AddressKind {
 }
 
 impl AddressKind {
+    pub const ALL: [AddressKind; 3] = [Self::Mobile, Self::DingtalkUser, Self::Email];
+    pub fn from_code(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.code() == s.trim())
+    }
+    /// The address with most of it hidden, for lists: 138****0001, ding***01, z***@example.gov.cn.
+    pub fn masked(self, v: &str) -> String {
+        let chars: Vec<char> = v.chars().collect();
+        let keep = |head: usize, tail: usize| -> String {
+            if chars.len() <= head + tail {
+                return "*".repeat(chars.len());
+            }
+            let (h, t) = (&chars[..head], &chars[chars.len() - tail..]);
+            format!(
+                "{}{}{}",
+                h.iter().collect::<String>(),
+                "*".repeat(chars.len() - head - tail),
+                t.iter().collect::<String>()
+            )
+        };
+        match self {
+            Self::Mobile => keep(3, 4),
+            Self::DingtalkUser => keep(2, 2),
+            Self::Email => match v.split_once('@') {
+                Some((local, domain)) => {
+                    format!("{}***@{domain}", local.chars().next().map(String::from).unwrap_or_default())
+                }
+                None => keep(1, 0),
+            },
+        }
+    }
     pub fn code(self) -> &'static str {
         match self {
             Self::Mobile => "mobile",
@@ -293,5 +323,19 @@ pub struct ConfigError {
 impl ConfigError {
     pub fn new(field: &'static str, message: impl Into<String>) -> ConfigError {
         ConfigError { field, message: message.into() }
+    }
+}
+
+#[cfg(test)]
+mod address_tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_masked_for_lists() {
+        assert_eq!(AddressKind::Mobile.masked("13800000001"), "138****0001");
+        assert_eq!(AddressKind::DingtalkUser.masked("ding-jsj-01"), "di*******01");
+        assert_eq!(AddressKind::Email.masked("zhang@example.gov.cn"), "z***@example.gov.cn");
+        assert_eq!(AddressKind::Mobile.masked("123"), "***");
+        assert_eq!(AddressKind::from_code("dingtalk_user"), Some(AddressKind::DingtalkUser));
     }
 }

@@ -324,6 +324,17 @@ pub struct Deliveries {
     pub dead: i64,
 }
 
+/// One of a person's addresses, masked.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct AddressRow {
+    pub person_id: i64,
+    pub person: String,
+    pub kind: AddressKind,
+    pub kind_label: String,
+    /// 部分隐藏的地址
+    pub masked: String,
+}
+
 /// One person's setting on one channel.
 #[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct Pref {
@@ -572,6 +583,30 @@ impl Db {
         audit::append(&mut tx, now, change).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Everyone's addresses, masked (系统管理员): who can be reached on which kind of channel.
+    pub async fn notify_addresses(&self, u: &SessionUser) -> Result<Vec<AddressRow>> {
+        u.actor().may_administer()?;
+        let rows = sqlx::query(
+            "SELECT a.person_id, a.kind, a.value, p.name, p.post, un.name AS unit_name FROM notify_addresses a \
+             JOIN people p ON p.id = a.person_id JOIN units un ON un.id = p.unit_id \
+             ORDER BY un.sort, un.id, p.id, a.kind",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = vec![];
+        for r in &rows {
+            let Some(kind) = AddressKind::from_code(&r.s("kind")?) else { continue };
+            out.push(AddressRow {
+                person_id: r.i("person_id")?,
+                person: crate::auth::person_display(&r.s("unit_name")?, &r.s("post")?, &r.s("name")?),
+                kind,
+                kind_label: kind.label_zh().into(),
+                masked: kind.masked(&self.open_field(&r.s("value")?)?),
+            });
+        }
+        Ok(out)
     }
 
     /// A person's address of one kind, opened (the worker).

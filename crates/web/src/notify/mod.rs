@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use xietong_notify::{AddressKind, ChannelConfig, ChannelKind, Outgoing};
 use xietong_storage::StoreError;
-use xietong_storage::outbox::{ChannelInput, Deliveries, NotifyChannel, Pref};
+use xietong_storage::outbox::{AddressRow, ChannelInput, Deliveries, NotifyChannel, Pref};
 
 use crate::AppState;
 use crate::api::{Created, J, Q};
@@ -30,6 +30,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(api_update_channel))
         .routes(routes!(api_test_channel))
         .routes(routes!(api_set_address))
+        .routes(routes!(api_addresses))
         .routes(routes!(api_prefs, api_set_pref))
         .routes(routes!(api_deliveries))
         .routes(routes!(api_retry))
@@ -43,6 +44,7 @@ pub fn page_router() -> crate::policy::Pages {
         .route("/notify/channels/{id}", post(update_submit))
         .route("/notify/channels/{id}/test", post(test_submit))
         .route("/notify/outbox/{id}/retry", post(retry_submit))
+        .route("/notify/addresses", post(address_submit))
         .route("/notify/me", get(me_page))
         .route("/notify/me/prefs/{channel_id}", post(pref_submit))
         .route("/notify/me/feed", post(feed_submit))
@@ -187,6 +189,13 @@ async fn api_set_address(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// 各人员的推送地址（系统管理员；只显示部分，如 138****0001）。
+#[utoipa::path(get, path = "/api/notify/addresses", tag = "消息推送",
+    responses((status = 200, body = Vec<AddressRow>), (status = 403, body = ErrorBody)))]
+async fn api_addresses(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Result<Json<Vec<AddressRow>>, ApiError> {
+    Ok(Json(s.db.notify_addresses(&u).await?))
+}
+
 /// 某人在各个人通道上的接收设置（本人或系统管理员）。
 #[utoipa::path(get, path = "/api/notify/prefs/{person_id}", tag = "消息推送",
     params(("person_id" = i64, Path, description = "人员编号")),
@@ -304,15 +313,23 @@ async fn page(
         let channels = s.db.notify_channels(u).await?;
         let d = s.db.deliveries(u, day).await?;
         let units = s.db.list_units().await?;
-        Ok::<_, StoreError>((day, channels, d, units))
+        let addresses = s.db.notify_addresses(u).await?;
+        let people = s.db.list_people(None).await?;
+        Ok::<_, StoreError>((day, channels, d, units, addresses, people))
     }
     .await;
-    let (day, channels, d, units) = match r {
+    let (day, channels, d, units, addresses, people) = match r {
         Ok(v) => v,
         Err(e) => return error_page(s, Some(u), &e),
     };
     let kinds: Vec<_> = ChannelKind::ALL.iter().map(|k| context! { code => k.code(), label => k.label_zh() }).collect();
     let units: Vec<_> = units.iter().map(|x| context! { id => x.id, name => x.name.clone() }).collect();
+    let people: Vec<_> = people
+        .iter()
+        .map(|p| context! { id => p.id, name => xietong_storage::auth::person_display(&p.unit_name, &p.post, &p.name) })
+        .collect();
+    let address_kinds: Vec<_> =
+        AddressKind::ALL.iter().map(|k| context! { code => k.code(), label => k.label_zh() }).collect();
     let (error_for, error) = match error {
         Some((id, e)) => (id, Some(e)),
         None => (None, None),
@@ -324,7 +341,8 @@ async fn page(
         "notify.html",
         Some(u),
         context! { nav => "notify", channels => channels, d => d, day => day.to_string(), kinds => kinds,
-        units => units, ok => ok, error => error, error_for => error_for, kept => kept },
+        units => units, ok => ok, error => error, error_for => error_for, kept => kept, addresses => addresses,
+        people => people, address_kinds => address_kinds },
     )
 }
 
@@ -373,6 +391,23 @@ async fn test_submit(State(s): State<AppState>, PageUser(u, _): PageUser, Path(i
             error_page(&s, Some(&u), &e)
         }
         Err(e) => page(&s, &u, status_of(&e), None, None, Some((Some(id), e.to_string())), None).await,
+    }
+}
+
+async fn address_submit(State(s): State<AppState>, PageUser(u, _): PageUser, f: Fields) -> Response {
+    let r = async {
+        let person = f.id("person_id", "人员")?.ok_or_else(|| StoreError::invalid("person_id", "请选择人员"))?;
+        let kind = AddressKind::from_code(&f.s("kind")).ok_or_else(|| StoreError::invalid("kind", "请选择地址类型"))?;
+        s.db.set_notify_address(&u, person, kind, &f.s("value"), s.clock.now()).await?;
+        Ok::<_, StoreError>(f.s("value").trim().is_empty())
+    };
+    match r.await {
+        Ok(cleared) => {
+            let msg = if cleared { "推送地址已删除" } else { "推送地址已保存" };
+            Redirect::to(&crate::pages::with_query("/notify", &[("ok", msg)])).into_response()
+        }
+        Err(e @ (StoreError::Denied(_) | StoreError::Internal(_))) => error_page(&s, Some(&u), &e),
+        Err(e) => page(&s, &u, status_of(&e), None, None, Some((Some(-1), e.to_string())), Some(&f)).await,
     }
 }
 
