@@ -134,10 +134,15 @@ fn refusal_status(e: &StoreError) -> StatusCode {
 /// Send the browser to the provider (OpenID Connect), or to the 钉钉 免登 page.
 async fn start(
     State(s): State<AppState>,
+    ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
     Path(id): Path<i64>,
     Query(q): Query<StartQuery>,
 ) -> Response {
+    // Each start keeps a row until the provider answers: limited per address like password attempts.
+    if !crate::auth::login_allowed(&s, &addr) {
+        return refused(&s, &headers, StatusCode::TOO_MANY_REQUESTS, crate::auth::TOO_MANY_LOGINS.into()).await;
+    }
     let next = crate::sessions::safe_next(q.next.as_deref());
     let r = async {
         let (_, p) = s.providers.get(&s, id).await?;
@@ -250,6 +255,9 @@ async fn dingtalk(
 ) -> Response {
     if let Some(code) = q.code.as_deref().filter(|c| !c.is_empty()) {
         return finish(&s, &headers, &addr, id, code, q.t.as_deref().unwrap_or("")).await;
+    }
+    if !crate::auth::login_allowed(&s, &addr) {
+        return refused(&s, &headers, StatusCode::TOO_MANY_REQUESTS, crate::auth::TOO_MANY_LOGINS.into()).await;
     }
     let next = crate::sessions::safe_next(q.next.as_deref());
     let r = async {
