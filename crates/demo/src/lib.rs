@@ -32,6 +32,14 @@ struct Demo {
     tasks: Vec<DTask>,
 }
 
+/// The demo district's units as (name, kind): the organisation tree the intake benchmark reads
+/// documents against.
+pub fn org_units() -> Vec<(String, String)> {
+    serde_json::from_str::<Demo>(DATA)
+        .map(|d| d.units.into_iter().map(|u| (u.name, u.kind)).collect())
+        .unwrap_or_default()
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DUnit {

@@ -1,0 +1,399 @@
+//! The rules: the document's header, its body cut into sentences, each sentence's units by role
+//! (牵头 / 配合 / neither), its deadline and leader, and whether it assigns anything at all.
+
+use std::sync::LazyLock;
+
+use chrono::{Datelike, NaiveDate};
+use regex::Regex;
+
+use crate::deadline::{self, Seasons};
+use crate::org::{Mention, Org};
+use crate::{Draft, DraftTask, SourceKind};
+
+fn re(p: &str) -> Regex {
+    Regex::new(p).expect("a valid pattern")
+}
+
+static DOC_NO: LazyLock<Regex> = LazyLock::new(|| re(r"[\p{Han}]+〔\d{4}〕\d+号"));
+static DATE: LazyLock<Regex> = LazyLock::new(|| re(r"(\d{4})年(\d{1,2})月(\d{1,2})日"));
+static LABEL: LazyLock<Regex> =
+    LazyLock::new(|| re(r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+[.．、]\s*)"));
+static LEADER: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?:由|请)((?:区委常委、)?[\p{Han}]{0,12}?(?:副区长|区长|区委书记|区委副书记))(?:负责|牵头|统筹|督促|协调)")
+});
+static LEADER_TAIL: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?:责任领导|分管领导|牵头领导)[：:]([\p{Han}、]+?(?:副区长|区长|书记|常委))"));
+static UNIT_LIKE: LazyLock<Regex> = LazyLock::new(|| re(r"区[\p{Han}]{1,8}?(?:局|委员会|委|办公室|办|中心|大队)"));
+
+/// Sentences that record, approve or exhort rather than assign.
+const NON_TASK_STARTS: [&str; 16] = [
+    "会议听取",
+    "听取了",
+    "会议同意",
+    "会议原则同意",
+    "原则同意",
+    "会议强调",
+    "会议指出",
+    "会议认为",
+    "会议研究了",
+    "会议传达",
+    "会议审议",
+    "已阅",
+    "同意拟办意见",
+    "建议",
+    "逾期未报",
+    "按区长批示",
+];
+
+/// Lines that end the body (attendance, distribution, the 批示件's 承办 lines, attachments).
+const STOPS: [&str; 9] =
+    ["出席：", "列席：", "请假：", "记录：", "分送：", "抄送：", "承办单位：", "督办单位：", "联系人："];
+
+fn title_kind(text: &str) -> SourceKind {
+    let head: String = text.lines().filter(|l| !l.trim().is_empty()).take(3).collect();
+    if head.contains("批示") {
+        SourceKind::Instruction
+    } else if head.contains("纪要") {
+        SourceKind::Meeting
+    } else {
+        SourceKind::Superior
+    }
+}
+
+fn date_of(c: &regex::Captures) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?)
+}
+
+/// The document date: a 批示件's 登记日期, else the first line that ends with a date.
+fn doc_date(text: &str) -> Option<NaiveDate> {
+    if let Some(i) = text.find("登记日期")
+        && let Some(c) = DATE.captures(&text[i..])
+    {
+        return date_of(&c);
+    }
+    text.lines()
+        .map(str::trim)
+        .filter(|l| l.ends_with('日') && !l.contains('。'))
+        .find_map(|l| DATE.captures_iter(l).last().and_then(|c| date_of(&c)))
+}
+
+/// A paragraph of the body, with the 批示 block it belongs to.
+struct Paragraph {
+    text: String,
+    /// The post of the leader whose 批示 this is.
+    author: Option<String>,
+    /// In a 拟办意见 block.
+    proposal: bool,
+}
+
+fn body(text: &str) -> Vec<Paragraph> {
+    let mut out = vec![];
+    let mut started = false;
+    let mut author: Option<String> = None;
+    let mut proposal = false;
+    for line in text.lines() {
+        let t = line.trim_matches(|c: char| c.is_whitespace() || c == '\u{3000}');
+        if t.is_empty() {
+            continue;
+        }
+        if t.starts_with("附：") || t.starts_with("附件") {
+            break;
+        }
+        if t.starts_with("————") || t.starts_with("——") && t.chars().all(|c| c == '—') {
+            started = false;
+            author = None;
+            proposal = false;
+            continue;
+        }
+        if STOPS.iter().any(|s| t.starts_with(s)) {
+            started = false;
+            continue;
+        }
+        if let Some(who) = t.strip_suffix("批示：") {
+            author = Some(who.trim().to_string()).filter(|w| !w.is_empty() && *w != "领导");
+            proposal = false;
+            started = true;
+            continue;
+        }
+        if t.starts_with("拟办意见") {
+            proposal = true;
+            started = true;
+            continue;
+        }
+        let indented = line.starts_with('\u{3000}') || line.starts_with("  ");
+        if !started {
+            // The body begins at the first indented paragraph that is a sentence.
+            if indented && t.contains('。') {
+                started = true;
+            } else {
+                continue;
+            }
+        }
+        // Signature lines (a post and a date), headings without a full stop: not sentences.
+        if !t.contains('。') && !t.contains('；') {
+            if DATE.is_match(t) && author.is_none() {
+                let who = DATE.replace(t, "").trim().to_string();
+                if who.ends_with("区长") || who.ends_with("书记") {
+                    author = Some(who);
+                }
+            }
+            continue;
+        }
+        out.push(Paragraph { text: t.to_string(), author: author.clone(), proposal });
+    }
+    out
+}
+
+/// The sentences of a paragraph, each ending with its 。 (or the paragraph's end).
+fn sentences(p: &str) -> Vec<String> {
+    let mut out = vec![];
+    let mut cur = String::new();
+    let mut depth = 0i32;
+    for c in p.chars() {
+        cur.push(c);
+        match c {
+            '“' | '（' | '《' => depth += 1,
+            '”' | '）' | '》' => depth -= 1,
+            '。' | '！' if depth <= 0 => {
+                out.push(std::mem::take(&mut cur));
+            }
+            _ => {}
+        }
+    }
+    if !cur.trim().is_empty() {
+        out.push(cur);
+    }
+    out.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+}
+
+/// Mentions grouped into lists joined by 、 和 及 与.
+fn lists(text: &str, ms: &[Mention]) -> Vec<(usize, usize, Vec<Mention>)> {
+    let mut out: Vec<(usize, usize, Vec<Mention>)> = vec![];
+    for m in ms {
+        if let Some(last) = out.last_mut() {
+            let gap = &text[last.1..m.start];
+            if ["、", "和", "及", "与", "以及", "、和", "，以及"].contains(&gap) {
+                last.1 = m.end;
+                last.2.push(m.clone());
+                continue;
+            }
+        }
+        out.push((m.start, m.end, vec![m.clone()]));
+    }
+    out
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Role {
+    Lead,
+    Co,
+    Neither,
+    Unknown,
+}
+
+fn role(before: &str, after: &str) -> Role {
+    let b = |s: &str| before.ends_with(s);
+    let a = |s: &str| after.starts_with(s);
+    if a("（牵头）") {
+        return Role::Lead;
+    }
+    if b("会同") || b("配合单位：") || b("协办单位：") {
+        return Role::Co;
+    }
+    if a("配合") || a("协助") || a("等配合") || a("给予支持") || a("予以支持") {
+        return Role::Co;
+    }
+    if a("做好") && after.chars().take(14).collect::<String>().contains("保障") {
+        return Role::Co;
+    }
+    if b("配合") || b("协助") {
+        return Role::Lead;
+    }
+    for s in
+        ["报", "对", "在", "向", "经", "为", "督促", "指导", "约谈", "帮助", "组织", "联合", "同意", "听取了", "听取"]
+    {
+        if b(s) {
+            return Role::Neither;
+        }
+    }
+    if a("牵头") || a("负责") || a("共同") || a("按职责") || a("要") || a("具体") || a("会同") || a("抓")
+    {
+        return Role::Lead;
+    }
+    if b("由") || b("请") || b("请你区") || b("责任单位：") || b("牵头单位：") || b("，") || before.is_empty()
+    {
+        return Role::Lead;
+    }
+    Role::Unknown
+}
+
+/// Lead and co units of a sentence; 属地 references resolve to `places`.
+fn units_by_role(org: &Org, text: &str, places: &[String]) -> (Vec<String>, Vec<String>) {
+    let ms = org.mentions(text);
+    let mut lead: Vec<String> = vec![];
+    let mut co: Vec<String> = vec![];
+    for (start, end, group) in lists(text, &ms) {
+        let before = &text[..start];
+        let before = before.strip_suffix("你区").unwrap_or(before);
+        let r = role(before, &text[end..]);
+        let names: Vec<String> =
+            group.iter().flat_map(|m| if m.local { places.to_vec() } else { m.units.clone() }).collect();
+        let into = match r {
+            Role::Lead => &mut lead,
+            Role::Co => &mut co,
+            Role::Neither | Role::Unknown => continue,
+        };
+        for n in names {
+            if !into.contains(&n) {
+                into.push(n);
+            }
+        }
+    }
+    co.retain(|u| !lead.contains(u));
+    (lead, co)
+}
+
+fn is_non_task(s: &str) -> bool {
+    let s = s.trim_start_matches(|c: char| c == '\u{3000}' || c.is_whitespace());
+    let s = LABEL.replace(s, "");
+    NON_TASK_STARTS.iter().any(|p| s.starts_with(p))
+        || (s.starts_with("请") && s.contains("统筹督促"))
+        || s.contains("作出批示")
+        || s.starts_with("按") && s.contains("批示")
+}
+
+fn leader_of(text: &str) -> Option<String> {
+    LEADER_TAIL
+        .captures(text)
+        .or_else(|| LEADER.captures(text))
+        .map(|c| c[1].trim_start_matches("此项工作由").to_string())
+}
+
+/// A short title: the first clause that does something, without units' roles and times.
+fn title_of(org: &Org, text: &str) -> String {
+    let t = LABEL.replace(text, "");
+    let t = t.trim_start_matches("会议要求，").trim_start_matches("自即日起，");
+    let t = t.strip_prefix("第").map_or(t, |r| r.split_once('项').map_or(t, |(_, x)| x));
+    let clause = t
+        .split(['，', '；', '。'])
+        .map(str::trim)
+        .find(|c| {
+            let roles = ["牵头", "配合", "会同", "负责"];
+            let has_unit = !org.mentions(c).is_empty();
+            !c.is_empty()
+                && !(has_unit && roles.iter().any(|r| c.ends_with(r)))
+                && !(c.starts_with('于') && c.ends_with('前'))
+                && !c.starts_with("立即")
+                || c.chars().count() > 8 && !has_unit
+        })
+        .unwrap_or(t);
+    let clause = clause.trim_start_matches('于');
+    let mut out: String = clause.chars().take(30).collect();
+    if out.is_empty() {
+        out = t.chars().take(30).collect();
+    }
+    out
+}
+
+/// The draft batch of a document. `workday` tells working days; `seasons` gives 春节前 and 汛期前
+/// (the days after the document's date when `None`).
+pub fn extract(text: &str, org: &Org, workday: &dyn Fn(NaiveDate) -> bool, seasons: Option<&Seasons>) -> Draft {
+    let text = text.trim_start_matches('\u{feff}');
+    let source_kind = title_kind(text);
+    let doc_no = DOC_NO.find(text).map(|m| m.as_str().to_string());
+    let date = doc_date(text);
+    let paragraphs = body(text);
+    let whole: String = paragraphs.iter().map(|p| p.text.as_str()).collect();
+    let places = org.places(&whole);
+    let doc = date.unwrap_or_else(|| NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default());
+    let seasons = seasons.cloned().unwrap_or_else(|| Seasons::after(doc));
+    let mut tasks: Vec<DraftTask> = vec![];
+    let mut non_tasks = vec![];
+    // A leader named for all the document's tasks (上级交办: "请常务副区长统筹督促落实").
+    let mut overall_leader: Option<String> = None;
+    let has_proposal = paragraphs.iter().any(|p| p.proposal);
+    for (pi, p) in paragraphs.iter().enumerate() {
+        // The opening paragraph of a meeting or notice says what it did, not what to do.
+        if pi == 0 && !p.proposal && p.author.is_none() && (p.text.contains("主持召开") || p.text.ends_with('：'))
+        {
+            for s in sentences(&p.text) {
+                if s.contains("作出批示") {
+                    non_tasks.push(s);
+                }
+            }
+            continue;
+        }
+        // With a 拟办意见, the city's own items are anchored there.
+        if has_proposal && !p.proposal && p.author.is_none() {
+            continue;
+        }
+        let mut parts: Vec<String> = vec![];
+        for s in sentences(&p.text) {
+            let pieces: Vec<&str> = s.split_inclusive('；').collect();
+            let assigned = pieces.iter().filter(|x| !units_by_role(org, x, &places).0.is_empty()).count();
+            if pieces.len() > 1 && assigned == pieces.len() {
+                parts.extend(pieces.iter().map(|x| x.to_string()));
+            } else {
+                parts.push(s);
+            }
+        }
+        for (si, s) in parts.iter().enumerate() {
+            let s = if si == 0 { LABEL.replace(s, "").to_string() } else { s.clone() };
+            if is_non_task(&s) {
+                if s.starts_with('请') && s.contains("统筹督促") {
+                    overall_leader = leader_of(&s).or(overall_leader);
+                }
+                non_tasks.push(s);
+                continue;
+            }
+            let (lead, co) = units_by_role(org, &s, &places);
+            if lead.is_empty() {
+                // "此项工作由…负责": the leader of the task before it.
+                if let (Some(l), Some(prev)) = (leader_of(&s), tasks.last_mut())
+                    && s.starts_with("此项工作")
+                {
+                    prev.text.push_str(&s);
+                    prev.leader = Some(l);
+                }
+                continue;
+            }
+            let found = deadline::find_all(&s, doc, &seasons, workday);
+            let chosen = deadline::choose(&found);
+            let mut flags = vec![];
+            if let Some(at) = chosen.and_then(|f| f.at)
+                && !workday(at.date())
+            {
+                flags.push(format!("期限 {} 不是工作日，请确认", at.format("%m-%d")));
+            }
+            if chosen.is_none() {
+                flags.push("未写明期限".to_string());
+            }
+            let known = org.mentions(&s);
+            for m in UNIT_LIKE.find_iter(&s) {
+                if !known.iter().any(|k| k.start <= m.start() && m.start() < k.end) {
+                    flags.push(format!("未识别的单位「{}」", m.as_str()));
+                }
+            }
+            let leader = leader_of(&s).or_else(|| p.author.clone());
+            tasks.push(DraftTask {
+                title: title_of(org, &s),
+                text: s.clone(),
+                lead,
+                co,
+                deadline_text: chosen.map(|f| f.text.clone()),
+                deadline: chosen.and_then(|f| f.at),
+                leader,
+                flags,
+            });
+        }
+    }
+    if source_kind == SourceKind::Superior
+        && let Some(l) = overall_leader
+    {
+        for t in tasks.iter_mut().filter(|t| t.leader.is_none()) {
+            t.leader = Some(l.clone());
+        }
+    }
+    let _ = doc.year();
+    Draft { doc_no, date, source_kind, tasks, non_tasks }
+}
