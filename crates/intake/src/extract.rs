@@ -23,6 +23,7 @@ static LEADER: LazyLock<Regex> = LazyLock::new(|| {
 });
 static LEADER_TAIL: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?:责任领导|分管领导|牵头领导)[：:]([\p{Han}、]+?(?:副区长|区长|书记|常委))"));
+static INSTRUCTION_HEAD: LazyLock<Regex> = LazyLock::new(|| re(r"^([\p{Han}、]*?)批示(?:（[^）]*）)?[：:]$"));
 static UNIT_LIKE: LazyLock<Regex> = LazyLock::new(|| re(r"区[\p{Han}]{1,8}?(?:局|委员会|委|办公室|办|中心|大队)"));
 
 /// Sentences that record, approve or exhort rather than assign.
@@ -46,8 +47,20 @@ const NON_TASK_STARTS: [&str; 16] = [
 ];
 
 /// Lines that end the body (attendance, distribution, the 批示件's 承办 lines, attachments).
-const STOPS: [&str; 9] =
-    ["出席：", "列席：", "请假：", "记录：", "分送：", "抄送：", "承办单位：", "督办单位：", "联系人："];
+const STOPS: [&str; 12] = [
+    "出席：",
+    "列席：",
+    "请假：",
+    "记录：",
+    "分送：",
+    "抄送：",
+    "承办单位：",
+    "督办单位：",
+    "联系人：",
+    "参加人员：",
+    "参会人员：",
+    "出席人员：",
+];
 
 fn title_kind(text: &str) -> SourceKind {
     let head: String = text.lines().filter(|l| !l.trim().is_empty()).take(3).collect();
@@ -64,22 +77,22 @@ fn date_of(c: &regex::Captures) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?)
 }
 
-/// The document date: a 批示件's 登记日期, else the first line that ends with a date.
+/// The document date: a 批示件's 登记日期, else the first full date of the document (the header's
+/// date, a meeting's opening words, or a city notice's date under its signature).
 fn doc_date(text: &str) -> Option<NaiveDate> {
     if let Some(i) = text.find("登记日期")
         && let Some(c) = DATE.captures(&text[i..])
     {
         return date_of(&c);
     }
-    text.lines()
-        .map(str::trim)
-        .filter(|l| l.ends_with('日') && !l.contains('。'))
-        .find_map(|l| DATE.captures_iter(l).last().and_then(|c| date_of(&c)))
+    DATE.captures_iter(text).find_map(|c| date_of(&c))
 }
 
 /// A paragraph of the body, with the 批示 block it belongs to.
 struct Paragraph {
     text: String,
+    /// In a leader's 批示.
+    instruction: bool,
     /// The post of the leader whose 批示 this is.
     author: Option<String>,
     /// In a 拟办意见 block.
@@ -91,6 +104,7 @@ fn body(text: &str) -> Vec<Paragraph> {
     let mut started = false;
     let mut author: Option<String> = None;
     let mut proposal = false;
+    let mut instruction = false;
     for line in text.lines() {
         let t = line.trim_matches(|c: char| c.is_whitespace() || c == '\u{3000}');
         if t.is_empty() {
@@ -103,20 +117,23 @@ fn body(text: &str) -> Vec<Paragraph> {
             started = false;
             author = None;
             proposal = false;
+            instruction = false;
             continue;
         }
         if STOPS.iter().any(|s| t.starts_with(s)) {
             started = false;
             continue;
         }
-        if let Some(who) = t.strip_suffix("批示：") {
-            author = Some(who.trim().to_string()).filter(|w| !w.is_empty() && *w != "领导");
+        if let Some(c) = INSTRUCTION_HEAD.captures(t) {
+            author = Some(c[1].trim().to_string()).filter(|w| !w.is_empty() && *w != "领导");
             proposal = false;
+            instruction = true;
             started = true;
             continue;
         }
         if t.starts_with("拟办意见") {
             proposal = true;
+            instruction = false;
             started = true;
             continue;
         }
@@ -139,7 +156,7 @@ fn body(text: &str) -> Vec<Paragraph> {
             }
             continue;
         }
-        out.push(Paragraph { text: t.to_string(), author: author.clone(), proposal });
+        out.push(Paragraph { text: t.to_string(), instruction, author: author.clone(), proposal });
     }
     out
 }
@@ -163,7 +180,15 @@ fn sentences(p: &str) -> Vec<String> {
     if !cur.trim().is_empty() {
         out.push(cur);
     }
-    out.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+    // A （责任单位：…；完成时限：…） tail belongs to the sentence before it.
+    let mut joined: Vec<String> = vec![];
+    for s in out.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()) {
+        match joined.last_mut() {
+            Some(prev) if s.starts_with('（') && s.trim_end_matches('。').ends_with('）') => prev.push_str(&s),
+            _ => joined.push(s),
+        }
+    }
+    joined
 }
 
 /// Mentions grouped into lists joined by 、 和 及 与.
@@ -192,8 +217,17 @@ enum Role {
 }
 
 fn role(before: &str, after: &str) -> Role {
+    // "…等区直有关部门配合": the vague words after a list do not change its role.
+    let mut after = after.trim_start_matches('等');
+    for v in ["区直有关部门", "有关部门", "相关单位", "有关单位"] {
+        after = after.trim_start_matches(v);
+    }
     let b = |s: &str| before.ends_with(s);
     let a = |s: &str| after.starts_with(s);
+    // A place: 侯寨乡境内…, 五里堡街道辖区….
+    if a("境内") || a("辖区") || a("范围内") || a("一带") || a("周边") || a("段") {
+        return Role::Neither;
+    }
     if a("（牵头）") {
         return Role::Lead;
     }
@@ -232,12 +266,18 @@ fn units_by_role(org: &Org, text: &str, places: &[String]) -> (Vec<String>, Vec<
     let ms = org.mentions(text);
     let mut lead: Vec<String> = vec![];
     let mut co: Vec<String> = vec![];
+    // Units listed as 责任单位 / 牵头单位 are the leads; the others named in the sentence support.
+    let mut explicit: Vec<String> = vec![];
     for (start, end, group) in lists(text, &ms) {
         let before = &text[..start];
         let before = before.strip_suffix("你区").unwrap_or(before);
         let r = role(before, &text[end..]);
         let names: Vec<String> =
             group.iter().flat_map(|m| if m.local { places.to_vec() } else { m.units.clone() }).collect();
+        if ["责任单位：", "牵头单位：", "责任单位:", "牵头单位:"].iter().any(|x| before.ends_with(x))
+        {
+            explicit.extend(names.iter().cloned());
+        }
         let into = match r {
             Role::Lead => &mut lead,
             Role::Co => &mut co,
@@ -249,6 +289,14 @@ fn units_by_role(org: &Org, text: &str, places: &[String]) -> (Vec<String>, Vec<
             }
         }
     }
+    if !explicit.is_empty() {
+        for u in lead.drain(..).collect::<Vec<_>>() {
+            if !explicit.contains(&u) && !co.contains(&u) {
+                co.push(u);
+            }
+        }
+        lead = explicit;
+    }
     co.retain(|u| !lead.contains(u));
     (lead, co)
 }
@@ -256,6 +304,10 @@ fn units_by_role(org: &Org, text: &str, places: &[String]) -> (Vec<String>, Vec<
 fn is_non_task(s: &str) -> bool {
     let s = s.trim_start_matches(|c: char| c == '\u{3000}' || c.is_whitespace());
     let s = LABEL.replace(s, "");
+    // 原则同意《…》 followed by an assignment ("由区委办…印发", "请区科技局…") is a task.
+    if (s.contains("同意") || s.contains("通过")) && (s.contains("，由") || s.contains("，请")) {
+        return false;
+    }
     NON_TASK_STARTS.iter().any(|p| s.starts_with(p))
         || (s.starts_with("请") && s.contains("统筹督促"))
         || s.contains("作出批示")
@@ -314,8 +366,7 @@ pub fn extract(text: &str, org: &Org, workday: &dyn Fn(NaiveDate) -> bool, seaso
     let has_proposal = paragraphs.iter().any(|p| p.proposal);
     for (pi, p) in paragraphs.iter().enumerate() {
         // The opening paragraph of a meeting or notice says what it did, not what to do.
-        if pi == 0 && !p.proposal && p.author.is_none() && (p.text.contains("主持召开") || p.text.ends_with('：'))
-        {
+        if pi == 0 && !p.proposal && !p.instruction && (p.text.contains("主持召开") || p.text.ends_with('：')) {
             for s in sentences(&p.text) {
                 if s.contains("作出批示") {
                     non_tasks.push(s);
@@ -324,11 +375,16 @@ pub fn extract(text: &str, org: &Org, workday: &dyn Fn(NaiveDate) -> bool, seaso
             continue;
         }
         // With a 拟办意见, the city's own items are anchored there.
-        if has_proposal && !p.proposal && p.author.is_none() {
+        if has_proposal && !p.proposal && !p.instruction {
             continue;
         }
         let mut parts: Vec<String> = vec![];
-        for s in sentences(&p.text) {
+        // A 拟办's lead-in ("建议按职责分工办理：") is neither task nor non-task.
+        let text = match p.text.split_once('：') {
+            Some((head, rest)) if p.proposal && org.mentions(head).is_empty() => rest.to_string(),
+            _ => p.text.clone(),
+        };
+        for s in sentences(&text) {
             let pieces: Vec<&str> = s.split_inclusive('；').collect();
             let assigned = pieces.iter().filter(|x| !units_by_role(org, x, &places).0.is_empty()).count();
             if pieces.len() > 1 && assigned == pieces.len() {
@@ -357,7 +413,15 @@ pub fn extract(text: &str, org: &Org, workday: &dyn Fn(NaiveDate) -> bool, seaso
                 }
                 continue;
             }
-            let found = deadline::find_all(&s, doc, &seasons, workday);
+            let mut found = deadline::find_all(&s, doc, &seasons, workday);
+            // "确保汛前发挥效益": a purpose, not the deadline, when the task gives one of its own.
+            let purpose = |f: &deadline::Found| {
+                let clause = s[..f.start].rsplit(['，', '；']).next().unwrap_or("");
+                clause.starts_with("确保") || clause.starts_with("力争")
+            };
+            if found.iter().any(|f| !purpose(f)) {
+                found.retain(|f| !purpose(f));
+            }
             let chosen = deadline::choose(&found);
             let mut flags = vec![];
             if let Some(at) = chosen.and_then(|f| f.at)

@@ -83,9 +83,8 @@ impl Org {
     /// The recogniser for `units`, with the generated forms (区X, X without 区, 区X政府) and the
     /// administrator's `aliases` (which win over generated forms of the same words).
     pub fn new(units: Vec<OrgUnit>, aliases: &[Alias]) -> Org {
-        // Outside bodies (an enterprise, a university) and 内设科室 are not assigned tasks by documents.
-        let units: Vec<OrgUnit> =
-            units.into_iter().filter(|u| !matches!(u.kind.as_str(), "外部单位" | "内设科室")).collect();
+        // 内设科室 are assigned by their unit, not by documents.
+        let units: Vec<OrgUnit> = units.into_iter().filter(|u| u.kind != "内设科室").collect();
         let mut table: Vec<(String, Vec<String>)> = vec![];
         let mut add = |w: String, u: Vec<String>| {
             if !w.is_empty() && !table.iter().any(|(x, _)| *x == w) {
