@@ -290,7 +290,7 @@ fn units_by_role(org: &Org, text: &str, places: &[String]) -> (Vec<String>, Vec<
         }
     }
     if !explicit.is_empty() {
-        for u in lead.drain(..).collect::<Vec<_>>() {
+        for u in std::mem::take(&mut lead) {
             if !explicit.contains(&u) && !co.contains(&u) {
                 co.push(u);
             }
@@ -332,11 +332,10 @@ fn title_of(org: &Org, text: &str) -> String {
         .find(|c| {
             let roles = ["牵头", "配合", "会同", "负责"];
             let has_unit = !org.mentions(c).is_empty();
-            !c.is_empty()
-                && !(has_unit && roles.iter().any(|r| c.ends_with(r)))
-                && !(c.starts_with('于') && c.ends_with('前'))
-                && !c.starts_with("立即")
-                || c.chars().count() > 8 && !has_unit
+            // A clause that only names who does it, or when, is not what is done.
+            let only_roles = has_unit && roles.iter().any(|r| c.ends_with(r));
+            let only_time = (c.starts_with('于') && c.ends_with('前')) || c.starts_with("立即");
+            (!c.is_empty() && !only_roles && !only_time) || (c.chars().count() > 8 && !has_unit)
         })
         .unwrap_or(t);
     let clause = clause.trim_start_matches('于');
@@ -460,4 +459,113 @@ pub fn extract(text: &str, org: &Org, workday: &dyn Fn(NaiveDate) -> bool, seaso
     }
     let _ = doc.year();
     Draft { doc_no, date, source_kind, tasks, non_tasks }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::org::{OrgUnit, default_aliases};
+    use proptest::prelude::*;
+
+    const UNITS: [(&str, &str); 10] = [
+        ("建设和交通局", "区政府部门"),
+        ("城管局", "区政府部门"),
+        ("水利局", "区政府部门"),
+        ("财政局", "区政府部门"),
+        ("教育局", "区政府部门"),
+        ("应急管理局", "区政府部门"),
+        ("马寨镇", "镇街"),
+        ("侯寨乡", "镇街"),
+        ("大学路街道", "镇街"),
+        ("二七经开区管委会", "管委会"),
+    ];
+
+    fn org() -> Org {
+        Org::new(
+            UNITS.iter().map(|(n, k)| OrgUnit { name: n.to_string(), kind: k.to_string() }).collect(),
+            &default_aliases(),
+        )
+    }
+
+    fn meeting(items: &[String]) -> String {
+        let mut doc = [
+            "二七区人民政府常务会议纪要\n\n二七政阅〔2026〕50号\n\n二七区人民政府办公室　　　　2026年12月4日\n\n",
+            "　　2026年12月4日上午，区长主持召开区政府常务会议。现将会议议定事项纪要如下：\n\n",
+        ]
+        .concat();
+        let nums = ["一", "二", "三", "四", "五", "六"];
+        for (i, it) in items.iter().enumerate() {
+            doc.push_str(&format!("　　{}、关于有关工作\n　　{it}\n\n", nums[i % 6]));
+        }
+        doc.push_str("\n　　出席：区长，常务副区长\n");
+        doc
+    }
+
+    proptest! {
+        /// Items written with any two different units in the three usual shapes come back with
+        /// those units in their roles, the day the words give, and the text found in the document.
+        #[test]
+        fn generated_items_come_back_with_their_roles(
+            picks in proptest::collection::vec((0usize..10, 0usize..10, 0usize..3, 1u32..28, 0usize..2), 1..5),
+        ) {
+            let o = org();
+            let mut items = vec![];
+            let mut want = vec![];
+            for (a, b, shape, day, listen) in &picks {
+                let (lead, co) = (UNITS[*a].0, UNITS[(*b + usize::from(a == b)) % 10].0);
+                let co = if co == lead { UNITS[(*a + 1) % 10].0 } else { co };
+                let area = |u: &str| if u.ends_with("局") { format!("区{u}") } else { u.to_string() };
+                let text = match shape {
+                    0 => format!("会议要求，由{}牵头，{}配合，于12月{day}日前完成专项整治。", area(lead), area(co)),
+                    1 => format!("会议要求，{}会同{}，于12月{day}日前完成专项检查。", area(lead), area(co)),
+                    _ => format!("会议要求，{}要抓紧制定工作方案，{}配合做好相关工作，12月{day}日前报区政府。", area(lead), area(co)),
+                };
+                if *listen == 1 {
+                    items.push(format!("会议听取了{}关于有关工作的汇报。{text}", area(lead)));
+                } else {
+                    items.push(text.clone());
+                }
+                want.push((text, lead, co, *day));
+            }
+            let doc = meeting(&items);
+            let d = extract(&doc, &o, &|_| true, None);
+            prop_assert_eq!(d.doc_no.as_deref(), Some("二七政阅〔2026〕50号"));
+            prop_assert_eq!(d.tasks.len(), want.len(), "{:?}", d.tasks);
+            for (t, (text, lead, co, day)) in d.tasks.iter().zip(&want) {
+                prop_assert!(doc.contains(&t.text));
+                prop_assert_eq!(&t.text, text);
+                prop_assert_eq!(&t.lead, &vec![lead.to_string()]);
+                prop_assert_eq!(&t.co, &vec![co.to_string()]);
+                let due = if *day < 4 { format!("2027-12-{day:02} 18:00") } else { format!("2026-12-{day:02} 18:00") };
+                prop_assert_eq!(t.deadline.map(|x| x.format("%Y-%m-%d %H:%M").to_string()), Some(due));
+            }
+        }
+
+        /// Whatever the text, extraction ends, every task's words are the document's, and no unit is
+        /// both lead and co.
+        #[test]
+        fn any_text_is_read_without_panic(body in "\\PC{0,300}") {
+            let doc = meeting(&[body]);
+            let d = extract(&doc, &org(), &|_| true, None);
+            for t in &d.tasks {
+                prop_assert!(doc.contains(&t.text));
+                prop_assert!(t.lead.iter().all(|u| !t.co.contains(u)));
+            }
+        }
+    }
+
+    #[test]
+    fn an_unknown_unit_is_flagged_not_guessed() {
+        let doc = meeting(&["会议要求，由区城管局牵头，区文广旅局配合，于12月20日前完成整治。".to_string()]);
+        let d = extract(&doc, &org(), &|_| true, None);
+        assert_eq!(d.tasks[0].lead, vec!["城管局"]);
+        assert!(d.tasks[0].co.is_empty());
+        assert!(d.tasks[0].flags.iter().any(|f| f.contains("区文广旅局")), "{:?}", d.tasks[0].flags);
+    }
+
+    #[test]
+    fn a_document_without_items_gives_an_empty_draft() {
+        let d = extract("会议纪要\n\n　　会议听取了汇报。\n", &org(), &|_| true, None);
+        assert!(d.tasks.is_empty());
+    }
 }

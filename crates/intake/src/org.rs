@@ -127,7 +127,7 @@ impl Org {
         for w in VAGUE {
             add(w.into(), vec![]);
         }
-        table.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        table.sort_by_key(|t| std::cmp::Reverse(t.0.len()));
         Org { units, table }
     }
 
