@@ -169,6 +169,23 @@ enum Cmd {
         #[command(subcommand)]
         what: NotifyCmd,
     },
+    /// 任务抽取: documents (会议纪要, 领导批示, 上级交办) as draft tasks.
+    Intake {
+        #[command(subcommand)]
+        what: IntakeCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum IntakeCmd {
+    /// Print the draft batch of a document as JSON (文号, date, kind, tasks with 牵头/配合单位,
+    /// deadline and leader, the items that assign nothing), unit names as the organisation tree of
+    /// the data directory (or --database-url) spells them; the demo district's without a database.
+    /// Reads .txt (UTF-8 or GB18030) and .docx; `-` reads standard input.
+    Extract {
+        #[arg(long)]
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -341,6 +358,7 @@ async fn open(cli: &Cli) -> Result<Db> {
 async fn run(cli: Cli) -> Result<ExitCode> {
     match &cli.command {
         Cmd::Notify { what } => return notify(what).await,
+        Cmd::Intake { what: IntakeCmd::Extract { file } } => return intake_extract(&cli, file).await,
         Cmd::Serve {
             bind,
             demo,
@@ -979,6 +997,54 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()>
 }
 
 /// `xietong notify test`: one message through the adapter the outbox uses, no database needed.
+/// A document's text: a Word file's paragraphs, or plain text in UTF-8 (else GB18030).
+fn document_text(file: &std::path::Path) -> Result<String> {
+    let bytes = if file.as_os_str() == "-" {
+        let mut b = vec![];
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut b)?;
+        b
+    } else {
+        std::fs::read(file).with_context(|| format!("无法读取 {}", file.display()))?
+    };
+    if bytes.starts_with(b"PK") {
+        return Ok(xietong_office::notice_text(&bytes)?);
+    }
+    Ok(match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => encoding_rs::GB18030.decode(e.as_bytes()).0.into_owned(),
+    })
+}
+
+async fn intake_extract(cli: &Cli, file: &std::path::Path) -> Result<ExitCode> {
+    let text = document_text(file)?;
+    let have_db = cli.database_url.is_some() || cli.data_dir.join("xietong.db").exists();
+    let (units, cal) = if have_db {
+        let db = open(cli).await?;
+        let units: Vec<xietong_intake::OrgUnit> = db
+            .list_units()
+            .await?
+            .into_iter()
+            .map(|u| xietong_intake::OrgUnit { name: u.name, kind: u.kind })
+            .collect();
+        (units, db.load_calendar().await?)
+    } else {
+        (vec![], xietong_calendar::WorkCalendar::with_bundled_holidays())
+    };
+    let units = if units.is_empty() {
+        xietong_demo::org_units().into_iter().map(|(name, kind)| xietong_intake::OrgUnit { name, kind }).collect()
+    } else {
+        units
+    };
+    let org = xietong_intake::Org::new(units, &xietong_intake::default_aliases());
+    let workday = |d: chrono::NaiveDate| xietong_intake::working_day(&cal, d);
+    let draft = xietong_intake::extract(&text, &org, &workday, None);
+    println!("{}", serde_json::to_string_pretty(&draft)?);
+    if draft.tasks.is_empty() {
+        eprintln!("未识别出交办事项：文中没有明确由哪个单位办理的事项");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn notify(what: &NotifyCmd) -> Result<ExitCode> {
     let NotifyCmd::Test {
         channel,

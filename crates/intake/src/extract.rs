@@ -137,10 +137,10 @@ fn body(text: &str) -> Vec<Paragraph> {
             started = true;
             continue;
         }
-        let indented = line.starts_with('\u{3000}') || line.starts_with("  ");
         if !started {
-            // The body begins at the first indented paragraph that is a sentence.
-            if indented && t.contains('。') {
+            // The body begins at the first paragraph that is a sentence (headers have no full stop;
+            // a Word file's paragraphs carry no indentation characters).
+            if t.contains('。') {
                 started = true;
             } else {
                 continue;
@@ -321,29 +321,72 @@ fn leader_of(text: &str) -> Option<String> {
         .map(|c| c[1].trim_start_matches("此项工作由").to_string())
 }
 
-/// A short title: the first clause that does something, without units' roles and times.
+/// A short title (≤ 30 characters): the clauses that say what is done, without who does it, when,
+/// or the lead-in words ("会议要求", "第一项").
 fn title_of(org: &Org, text: &str) -> String {
     let t = LABEL.replace(text, "");
-    let t = t.trim_start_matches("会议要求，").trim_start_matches("自即日起，");
+    let t = t.trim_start_matches("会议要求，").trim_start_matches("会议明确，").trim_start_matches("自即日起，");
     let t = t.strip_prefix("第").map_or(t, |r| r.split_once('项').map_or(t, |(_, x)| x));
-    let clause = t
-        .split(['，', '；', '。'])
-        .map(str::trim)
-        .find(|c| {
-            let roles = ["牵头", "配合", "会同", "负责"];
-            let has_unit = !org.mentions(c).is_empty();
-            // A clause that only names who does it, or when, is not what is done.
-            let only_roles = has_unit && roles.iter().any(|r| c.ends_with(r));
-            let only_time = (c.starts_with('于') && c.ends_with('前')) || c.starts_with("立即");
-            (!c.is_empty() && !only_roles && !only_time) || (c.chars().count() > 8 && !has_unit)
-        })
-        .unwrap_or(t);
-    let clause = clause.trim_start_matches('于');
-    let mut out: String = clause.chars().take(30).collect();
-    if out.is_empty() {
-        out = t.chars().take(30).collect();
+    let mut words = String::new();
+    let any_day = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default();
+    let seasons = Seasons::after(any_day);
+    for clause in t.split(['，', '；', '。']).map(str::trim) {
+        // The clause without its units, the words that give them roles at its start, and times.
+        let mut cut: Vec<(usize, usize)> = org.mentions(clause).iter().map(|m| (m.start, m.end)).collect();
+        for f in deadline::find_all(clause, any_day, &seasons, &|_| true) {
+            cut.push((f.start, f.start + f.text.len()));
+        }
+        cut.sort_unstable();
+        let mut c = String::new();
+        let mut at = 0;
+        for (a, b) in cut {
+            if a >= at {
+                c.push_str(&clause[at..a]);
+                at = b;
+            }
+        }
+        c.push_str(&clause[at..]);
+        let mut c = c.as_str();
+        loop {
+            let before = c;
+            for w in [
+                "请你区",
+                "请",
+                "由",
+                "要",
+                "会同",
+                "共同牵头",
+                "牵头",
+                "配合",
+                "协助",
+                "负责",
+                "和",
+                "、",
+                "及",
+                "等",
+                "于",
+            ] {
+                c = c.trim_start_matches(w);
+            }
+            if c == before {
+                break;
+            }
+        }
+        let c = c.to_string();
+        let c = c.trim();
+        if c.chars().count() < 2 || c.starts_with("责任单位") || c.starts_with("完成时限") || c.starts_with("（")
+        {
+            continue;
+        }
+        words.push_str(c);
+        if words.chars().count() >= 8 {
+            break;
+        }
+        words.push('，');
     }
-    out
+    let words = words.trim_end_matches('，');
+    let out: String = words.chars().take(30).collect();
+    if out.is_empty() { t.chars().take(30).collect() } else { out }
 }
 
 /// The draft batch of a document. `workday` tells working days; `seasons` gives 春节前 and 汛期前

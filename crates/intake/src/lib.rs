@@ -15,6 +15,14 @@ pub use deadline::Seasons;
 pub use extract::extract;
 pub use org::{Alias, Org, OrgUnit, default_aliases};
 
+/// A working day by the work calendar; in a year the calendar does not have yet, weekends and 元旦
+/// (1 January, a day off every year) are off.
+pub fn working_day(cal: &xietong_calendar::WorkCalendar, d: NaiveDate) -> bool {
+    use chrono::Datelike;
+    let unknown_year = !cal.is_year_published(d.year());
+    cal.is_working_day(d) && !(unknown_year && d.month() == 1 && d.day() == 1)
+}
+
 /// What kind of document it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

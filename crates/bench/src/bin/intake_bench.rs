@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use clap::Parser;
 use serde_json::Value;
 use xietong_intake::{Org, OrgUnit, default_aliases, extract};
@@ -80,10 +80,7 @@ fn main() -> Result<()> {
         xietong_demo::org_units().into_iter().map(|(name, kind)| OrgUnit { name, kind }).collect();
     let org = Org::new(units, &default_aliases());
     let cal = xietong_calendar::WorkCalendar::with_bundled_holidays();
-    let published = xietong_calendar::WorkCalendar::bundled_years();
-    // A year not published yet: weekends, and 元旦, which is always off.
-    let workday =
-        |d: NaiveDate| cal.is_working_day(d) && !(!published.contains(&d.year()) && d.month() == 1 && d.day() == 1);
+    let workday = |d: NaiveDate| xietong_intake::working_day(&cal, d);
     let mut docs: Vec<PathBuf> = std::fs::read_dir(&args.dir)
         .with_context(|| format!("cannot read {}", args.dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
