@@ -307,7 +307,11 @@ mod tests {
 
     proptest! {
         #[test]
-        fn any_text_resolves_without_panic_and_never_before_the_document(text in "\\PC{0,40}", m in 1u32..13, day in 1u32..29) {
+        fn any_text_resolves_without_panic_and_never_before_the_document(
+            text in "\\PC{0,40}",
+            m in 1u32..13,
+            day in 1u32..29,
+        ) {
             let doc = d("2026-12-04");
             let all = find_all(&text, doc, &Seasons::after(doc), &|_| true);
             for f in &all {

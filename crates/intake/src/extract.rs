@@ -261,8 +261,18 @@ fn role(before: &str, after: &str) -> Role {
     Role::Unknown
 }
 
+/// The units of a sentence by role, and the words that named them.
+#[derive(Default)]
+struct Roles {
+    lead: Vec<String>,
+    co: Vec<String>,
+    lead_words: Vec<String>,
+    co_words: Vec<String>,
+}
+
 /// Lead and co units of a sentence; 属地 references resolve to `places`.
-fn units_by_role(org: &Org, text: &str, places: &[String]) -> (Vec<String>, Vec<String>) {
+fn units_by_role(org: &Org, text: &str, places: &[String]) -> Roles {
+    let mut words: (Vec<String>, Vec<String>) = (vec![], vec![]);
     let ms = org.mentions(text);
     let mut lead: Vec<String> = vec![];
     let mut co: Vec<String> = vec![];
@@ -279,8 +289,14 @@ fn units_by_role(org: &Org, text: &str, places: &[String]) -> (Vec<String>, Vec<
             explicit.extend(names.iter().cloned());
         }
         let into = match r {
-            Role::Lead => &mut lead,
-            Role::Co => &mut co,
+            Role::Lead => {
+                words.0.push(text[start..end].to_string());
+                &mut lead
+            }
+            Role::Co => {
+                words.1.push(text[start..end].to_string());
+                &mut co
+            }
             Role::Neither | Role::Unknown => continue,
         };
         for n in names {
@@ -298,7 +314,7 @@ fn units_by_role(org: &Org, text: &str, places: &[String]) -> (Vec<String>, Vec<
         lead = explicit;
     }
     co.retain(|u| !lead.contains(u));
-    (lead, co)
+    Roles { lead, co, lead_words: words.0, co_words: words.1 }
 }
 
 fn is_non_task(s: &str) -> bool {
@@ -428,7 +444,7 @@ pub fn extract(text: &str, org: &Org, workday: &dyn Fn(NaiveDate) -> bool, seaso
         };
         for s in sentences(&text) {
             let pieces: Vec<&str> = s.split_inclusive('；').collect();
-            let assigned = pieces.iter().filter(|x| !units_by_role(org, x, &places).0.is_empty()).count();
+            let assigned = pieces.iter().filter(|x| !units_by_role(org, x, &places).lead.is_empty()).count();
             if pieces.len() > 1 && assigned == pieces.len() {
                 parts.extend(pieces.iter().map(|x| x.to_string()));
             } else {
@@ -444,7 +460,7 @@ pub fn extract(text: &str, org: &Org, workday: &dyn Fn(NaiveDate) -> bool, seaso
                 non_tasks.push(s);
                 continue;
             }
-            let (lead, co) = units_by_role(org, &s, &places);
+            let Roles { lead, co, lead_words, co_words } = units_by_role(org, &s, &places);
             if lead.is_empty() {
                 // "此项工作由…负责": the leader of the task before it.
                 if let (Some(l), Some(prev)) = (leader_of(&s), tasks.last_mut())
@@ -486,6 +502,8 @@ pub fn extract(text: &str, org: &Org, workday: &dyn Fn(NaiveDate) -> bool, seaso
                 text: s.clone(),
                 lead,
                 co,
+                lead_words,
+                co_words,
                 deadline_text: chosen.map(|f| f.text.clone()),
                 deadline: chosen.and_then(|f| f.at),
                 leader,

@@ -43,6 +43,11 @@ pub struct DraftTask {
     pub title: String,
     pub lead: Vec<String>,
     pub co: Vec<String>,
+    /// The document's words that named the lead and co units (for the clerk's highlights).
+    #[serde(skip)]
+    pub lead_words: Vec<String>,
+    #[serde(skip)]
+    pub co_words: Vec<String>,
     pub deadline_text: Option<String>,
     #[serde(serialize_with = "minutes")]
     pub deadline: Option<NaiveDateTime>,

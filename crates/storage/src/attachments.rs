@@ -71,7 +71,7 @@ fn attachment(r: &AnyRow) -> Result<Attachment> {
     })
 }
 
-async fn insert(
+pub(crate) async fn insert(
     tx: &mut sqlx::AnyConnection,
     user: &SessionUser,
     (kind, record_id, task_id): (&str, i64, Option<i64>),

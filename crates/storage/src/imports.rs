@@ -210,6 +210,7 @@ macro_rules! per_row {
         }
     }};
 }
+pub(crate) use per_row;
 
 /// A 清单's own fields, as typed on the import form beside its file.
 #[derive(Clone, Copy, Debug, Default)]

@@ -253,6 +253,7 @@ const AUDIT_ACTIONS: &[(&str, &str)] = &[
     ("inspection.merge", "合并督查事项"),
     ("inspection.register", "登记督查考核事项"),
     ("institution.create", "新增高校院所"),
+    ("intake.confirm", "从文件立项并交办"),
     ("leader_area.add", "新增分包范围"),
     ("list.create", "新建清单"),
     ("notice.issue", "发布督查通报"),
@@ -308,6 +309,7 @@ pub const AUDIT_GROUPS: &[(&str, &str)] = &[
     ("inspection.", "督查统筹"),
     ("visit.", "督导记录"),
     ("import.", "导入"),
+    ("intake.", "从文件立项"),
     ("review.", "产学研审核"),
     ("docking.", "对接"),
     ("baseline.", "上报数"),
@@ -333,6 +335,7 @@ const FIELDS: &[(&str, &str)] = &[
     ("channel", "通道"),
     ("mode", "接收方式"),
     ("kinds", "消息类别"),
+    ("document", "来源文件"),
     // 统一身份认证 (issue 16).
     ("match_by", "账号比对方式"),
     ("unit_claim", "单位声明"),

@@ -20,6 +20,7 @@ pub mod imports;
 pub mod inbox;
 pub mod indicators;
 pub mod inspections;
+pub mod intake;
 pub mod labels;
 pub mod libraries;
 pub mod lists;

@@ -33,6 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(crate::inbox::api_router())
         .merge(crate::notify::api_router())
         .merge(crate::signon::api_router())
+        .merge(crate::intake::api_router())
         .merge(crate::feeds::api_router())
         .merge(crate::tasks::api_router())
         .merge(crate::categories::api_router())

@@ -309,6 +309,23 @@ pub async fn check_and_store(s: &AppState, files: Vec<Upload>) -> Result<Vec<New
     Ok(out)
 }
 
+/// Store a document's text as a UTF-8 .txt attachment (the source of tasks made from it).
+pub async fn store_text(s: &AppState, name: &str, text: &str) -> Result<NewAttachment, StoreError> {
+    let bytes = Bytes::from(text.as_bytes().to_vec());
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    s.blobs.put_once(&Blobs::key(&sha256), bytes.clone()).await?;
+    Ok(NewAttachment {
+        sha256,
+        size: bytes.len() as i64,
+        mime: "text/plain".into(),
+        original_name: name.into(),
+        has_thumbnail: false,
+        taken_at: None,
+        gps_lat: None,
+        gps_lon: None,
+    })
+}
+
 /// Perform a task action with its evidence: the task must be reachable before anything is
 /// stored, and the action and its attachment rows are one transaction.
 async fn act_with_files(

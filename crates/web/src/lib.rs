@@ -18,6 +18,7 @@ pub mod imports;
 pub mod inbox;
 pub mod indicators;
 pub mod inspections;
+pub mod intake;
 pub mod lists;
 pub mod live;
 pub mod metrics;

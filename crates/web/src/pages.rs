@@ -22,6 +22,7 @@ pub fn router() -> crate::policy::Pages {
         .merge(crate::inbox::page_router())
         .merge(crate::notify::page_router())
         .merge(crate::signon::page_router())
+        .merge(crate::intake::page_router())
         .merge(crate::feeds::page_router())
         .merge(crate::tasks::page_router())
         .merge(crate::categories::page_router())

@@ -120,6 +120,7 @@ pub const TABLE: &[(&str, &str, Allow)] = &[
     ("PUT", "/api/notify/prefs/{person_id}", Roles(ALL)),
     ("GET", "/api/notify/deliveries", Roles(ADMIN)),
     ("POST", "/api/notify/outbox/{id}/retry", Roles(ADMIN)),
+    ("POST", "/api/intake/extract", Roles(&[Supervisor])),
     ("GET", "/api/sso/providers", Roles(SECURITY)),
     ("POST", "/api/sso/providers", Roles(SECURITY)),
     ("PUT", "/api/sso/providers/{id}", Roles(SECURITY)),
@@ -290,6 +291,9 @@ pub const PAGES: &[(&str, &str, Allow)] = &[
     ("POST", "/notify/me/feed/revoke", Roles(ALL)),
     // A calendar app fetches it without a session; the token in the path is the key.
     ("GET", "/feeds/{file}", Public),
+    ("GET", "/intake", Roles(&[Supervisor])),
+    ("POST", "/intake/draft", Roles(&[Supervisor])),
+    ("POST", "/intake/confirm", Roles(&[Supervisor])),
     ("GET", "/login/sso/{id}", Public),
     ("GET", "/login/sso/{id}/callback", Public),
     ("GET", "/login/dingtalk/{id}", Public),

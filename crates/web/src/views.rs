@@ -206,6 +206,7 @@ pub fn environment() -> minijinja::Environment<'static> {
         "notify.html",
         "notify_me.html",
         "sso.html",
+        "intake.html",
         "sso_form.html",
         "login_dingtalk.html",
         "tasks.html",
