@@ -317,6 +317,18 @@ fn units_by_role(org: &Org, text: &str, places: &[String]) -> Roles {
     Roles { lead, co, lead_words: words.0, co_words: words.1 }
 }
 
+/// Words that look like a unit's name (区…局, 区…委, 区…办 …) but are not in the tree or its aliases.
+fn unknown_units(org: &Org, s: &str) -> Vec<String> {
+    let known = org.mentions(s);
+    UNIT_LIKE
+        .find_iter(s)
+        .filter(|m| !known.iter().any(|k| k.start <= m.start() && m.start() < k.end))
+        .map(|m| m.as_str().to_string())
+        // Bodies that are not units: the standing committee, the government itself.
+        .filter(|w| !w.contains("常委") && !w.contains("政府") && !w.contains("领导"))
+        .collect()
+}
+
 fn is_non_task(s: &str) -> bool {
     let s = s.trim_start_matches(|c: char| c == '\u{3000}' || c.is_whitespace());
     let s = LABEL.replace(s, "");
@@ -461,7 +473,10 @@ pub fn extract(text: &str, org: &Org, workday: &dyn Fn(NaiveDate) -> bool, seaso
                 continue;
             }
             let Roles { lead, co, lead_words, co_words } = units_by_role(org, &s, &places);
-            if lead.is_empty() {
+            let unknown = unknown_units(org, &s);
+            // An item whose lead is a name the tree does not know is still an item: the clerk maps it.
+            let assigns = ["牵头", "负责", "会同", "要", "配合"].iter().any(|w| s.contains(w));
+            if lead.is_empty() && (unknown.is_empty() || !assigns) {
                 // "此项工作由…负责": the leader of the task before it.
                 if let (Some(l), Some(prev)) = (leader_of(&s), tasks.last_mut())
                     && s.starts_with("此项工作")
@@ -490,11 +505,11 @@ pub fn extract(text: &str, org: &Org, workday: &dyn Fn(NaiveDate) -> bool, seaso
             if chosen.is_none() {
                 flags.push("未写明期限".to_string());
             }
-            let known = org.mentions(&s);
-            for m in UNIT_LIKE.find_iter(&s) {
-                if !known.iter().any(|k| k.start <= m.start() && m.start() < k.end) {
-                    flags.push(format!("未识别的单位「{}」", m.as_str()));
-                }
+            for u in &unknown {
+                flags.push(format!("未识别的单位「{u}」：请选定单位，或在单位别名中登记后重新识别"));
+            }
+            if lead.is_empty() {
+                flags.push("未识别出牵头单位，请选择".to_string());
             }
             let leader = leader_of(&s).or_else(|| p.author.clone());
             tasks.push(DraftTask {

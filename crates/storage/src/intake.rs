@@ -67,3 +67,119 @@ impl Db {
         Ok(ids)
     }
 }
+
+/// A name documents use for a unit.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct UnitAlias {
+    pub id: i64,
+    /// 文件中的写法，如「区住建局」
+    pub words: String,
+    pub unit_id: i64,
+    pub unit_name: String,
+}
+
+fn may_keep_aliases(user: &SessionUser) -> Result<()> {
+    if matches!(user.role, Role::Admin | Role::Supervisor) {
+        Ok(())
+    } else {
+        Err(StoreError::Denied("无权限：只有系统管理员和督查局可以维护单位别名".into()))
+    }
+}
+
+impl Db {
+    /// Every alias (anyone who reads documents into tasks uses them).
+    pub async fn unit_aliases(&self) -> Result<Vec<UnitAlias>> {
+        let rows = sqlx::query(
+            "SELECT a.id, a.words, a.unit_id, u.name FROM unit_aliases a JOIN units u ON u.id = a.unit_id \
+             ORDER BY u.sort, u.id, a.words",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                use crate::RowExt;
+                Ok(UnitAlias {
+                    id: r.i("id")?,
+                    words: r.s("words")?,
+                    unit_id: r.i("unit_id")?,
+                    unit_name: r.s("name")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Add an alias, or point an existing one at another unit (系统管理员, 督查局).
+    pub async fn set_unit_alias(
+        &self,
+        user: &SessionUser,
+        words: &str,
+        unit_id: i64,
+        now: chrono::NaiveDateTime,
+    ) -> Result<()> {
+        use crate::RowExt;
+        may_keep_aliases(user)?;
+        let words = words.trim();
+        let n = words.chars().count();
+        if !(2..=30).contains(&n) || words.chars().any(|c| c.is_whitespace() || c.is_ascii_control()) {
+            return Err(StoreError::invalid("words", "别名应为 2–30 个字，不含空格"));
+        }
+        let mut tx = self.begin().await?;
+        let unit = sqlx::query("SELECT name FROM units WHERE id = $1")
+            .bind(unit_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::invalid("unit_id", format!("编号 {unit_id} 的单位不存在")))?
+            .s("name")?;
+        let clash = sqlx::query("SELECT name FROM units WHERE name = $1")
+            .bind(words.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if clash.is_some() {
+            return Err(StoreError::invalid("words", format!("「{words}」是一个单位的正式名称，不能作为别名")));
+        }
+        sqlx::query(
+            "INSERT INTO unit_aliases (words, unit_id, created_by, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (words) DO UPDATE SET unit_id = excluded.unit_id",
+        )
+        .bind(words.to_string())
+        .bind(unit_id)
+        .bind(user.username.clone())
+        .bind(crate::ts(now))
+        .execute(&mut *tx)
+        .await?;
+        let change = audit::Change {
+            actor: &user.username,
+            action: "intake.alias.set",
+            entity: "unit",
+            entity_id: unit_id.to_string(),
+            before: String::new(),
+            after: serde_json::json!({"words": words, "unit": unit}).to_string(),
+        };
+        audit::append(&mut tx, now, change).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Remove an alias (系统管理员, 督查局); 409 when it is gone already.
+    pub async fn remove_unit_alias(&self, user: &SessionUser, id: i64, now: chrono::NaiveDateTime) -> Result<()> {
+        use crate::RowExt;
+        may_keep_aliases(user)?;
+        let mut tx = self.begin().await?;
+        let gone = sqlx::query("DELETE FROM unit_aliases WHERE id = $1 RETURNING words, unit_id")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::Conflict("该别名已不存在（可能已被他人删除）".into()))?;
+        let change = audit::Change {
+            actor: &user.username,
+            action: "intake.alias.remove",
+            entity: "unit",
+            entity_id: gone.i("unit_id")?.to_string(),
+            before: serde_json::json!({"words": gone.s("words")?}).to_string(),
+            after: String::new(),
+        };
+        audit::append(&mut tx, now, change).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -253,6 +253,8 @@ const AUDIT_ACTIONS: &[(&str, &str)] = &[
     ("inspection.merge", "合并督查事项"),
     ("inspection.register", "登记督查考核事项"),
     ("institution.create", "新增高校院所"),
+    ("intake.alias.remove", "删除单位别名"),
+    ("intake.alias.set", "设置单位别名"),
     ("intake.confirm", "从文件立项并交办"),
     ("leader_area.add", "新增分包范围"),
     ("list.create", "新建清单"),
@@ -336,6 +338,8 @@ const FIELDS: &[(&str, &str)] = &[
     ("mode", "接收方式"),
     ("kinds", "消息类别"),
     ("document", "来源文件"),
+    ("words", "别名"),
+    ("unit", "单位"),
     // 统一身份认证 (issue 16).
     ("match_by", "账号比对方式"),
     ("unit_claim", "单位声明"),

@@ -11,9 +11,10 @@ use minijinja::context;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
-use xietong_intake::{Draft, Org, OrgUnit, default_aliases};
+use xietong_intake::{Alias, Draft, Org, OrgUnit, default_aliases};
 use xietong_storage::StoreError;
 use xietong_storage::auth::SessionUser;
+use xietong_storage::intake::UnitAlias;
 use xietong_storage::tasks::NewTask;
 use xietong_supervision::{ReportCycle, Role, SourceKind};
 
@@ -25,7 +26,10 @@ use crate::forms::Fields;
 use crate::pages::{error_page, render};
 
 pub fn api_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(api_extract))
+    OpenApiRouter::new()
+        .routes(routes!(api_extract))
+        .routes(routes!(api_aliases, api_set_alias))
+        .routes(routes!(api_remove_alias))
 }
 
 pub fn page_router() -> crate::policy::Pages {
@@ -34,15 +38,21 @@ pub fn page_router() -> crate::policy::Pages {
         .route("/intake", get(intake_page))
         .route("/intake/draft", post(draft_submit))
         .route("/intake/confirm", post(confirm_submit))
+        .route("/intake/aliases", post(alias_submit))
+        .route("/intake/aliases/{id}/remove", post(alias_remove_submit))
 }
 
 /// The largest document read (characters): a 纪要 is a few thousand.
 const MAX_CHARS: usize = 100_000;
 
+/// The org tree with the aliases kept in the database (first, so they win) and the built-in ones.
 async fn org_of(s: &AppState) -> Result<Org, StoreError> {
     let units: Vec<OrgUnit> =
         s.db.list_units().await?.into_iter().map(|u| OrgUnit { name: u.name, kind: u.kind }).collect();
-    Ok(Org::new(units, &default_aliases()))
+    let mut aliases: Vec<Alias> =
+        s.db.unit_aliases().await?.into_iter().map(|a| Alias { words: a.words, units: vec![a.unit_name] }).collect();
+    aliases.extend(default_aliases());
+    Ok(Org::new(units, &aliases))
 }
 
 /// Extract a draft with the current org tree and calendar.
@@ -132,6 +142,45 @@ async fn api_extract(
     }))
 }
 
+/// 单位别名：文件中对单位的其他写法（如「区住建局」→ 建设和交通局），从文件立项时据此识别单位。
+#[utoipa::path(get, path = "/api/intake/aliases", tag = "督办任务",
+    responses((status = 200, body = Vec<UnitAlias>), (status = 403, body = ErrorBody)))]
+async fn api_aliases(State(s): State<AppState>, ApiUser(_u, _): ApiUser) -> Result<Json<Vec<UnitAlias>>, ApiError> {
+    Ok(Json(s.db.unit_aliases().await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AliasInput {
+    /// 文件中的写法（2–30 字）
+    pub words: String,
+    pub unit_id: i64,
+}
+
+/// 新增单位别名，或把已有别名改指另一单位（系统管理员、督查局）。
+#[utoipa::path(put, path = "/api/intake/aliases", tag = "督办任务", request_body = AliasInput,
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn api_set_alias(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    J(b): J<AliasInput>,
+) -> Result<StatusCode, ApiError> {
+    s.db.set_unit_alias(&u, &b.words, b.unit_id, s.clock.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// 删除单位别名（系统管理员、督查局）。
+#[utoipa::path(delete, path = "/api/intake/aliases/{id}", tag = "督办任务",
+    params(("id" = i64, Path, description = "别名编号")),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn api_remove_alias(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    s.db.remove_unit_alias(&u, id, s.clock.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 fn may_intake(u: &SessionUser) -> Result<(), StoreError> {
     if u.role == Role::Supervisor {
         Ok(())
@@ -142,21 +191,71 @@ fn may_intake(u: &SessionUser) -> Result<(), StoreError> {
 
 // ---- pages ----
 
-async fn intake_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Response {
-    if let Err(e) = may_intake(&u) {
-        return error_page(&s, Some(&u), &e);
-    }
-    upload_form(&s, &u, StatusCode::OK, None, "").await
+async fn intake_page(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    axum::extract::Query(q): crate::forms::RawQuery,
+) -> Response {
+    let ok = q.iter().find(|(k, v)| k == "ok" && !v.is_empty()).map(|(_, v)| v.clone());
+    upload_page(&s, &u, StatusCode::OK, ok, None, "").await
 }
 
 async fn upload_form(s: &AppState, u: &SessionUser, status: StatusCode, error: Option<String>, text: &str) -> Response {
+    upload_page(s, u, status, None, error, text).await
+}
+
+/// The upload form (督查局) and the alias list (系统管理员, 督查局).
+async fn upload_page(
+    s: &AppState,
+    u: &SessionUser,
+    status: StatusCode,
+    ok: Option<String>,
+    error: Option<String>,
+    text: &str,
+) -> Response {
+    let r = async { Ok::<_, StoreError>((s.db.unit_aliases().await?, s.db.list_units().await?)) };
+    let (aliases, units) = match r.await {
+        Ok(v) => v,
+        Err(e) => return error_page(s, Some(u), &e),
+    };
+    let units: Vec<_> =
+        units.into_iter().filter(|x| x.kind != "内设科室").map(|x| context! { id => x.id, name => x.name }).collect();
+    let builtin: Vec<_> =
+        default_aliases().into_iter().map(|a| context! { words => a.words, unit => a.units.join("、") }).collect();
     render(
         s,
         status,
         "intake.html",
         Some(u),
-        context! { nav => "intake", error => error, text => text, draft => false },
+        context! { nav => "intake", error => error, ok => ok, text => text, draft => false,
+        may_upload => u.role == Role::Supervisor, aliases => aliases, builtin => builtin, units => units },
     )
+}
+
+async fn alias_submit(State(s): State<AppState>, PageUser(u, _): PageUser, f: Fields) -> Response {
+    let r = async {
+        let unit = f.id("unit_id", "单位")?.ok_or_else(|| StoreError::invalid("unit_id", "请选择单位"))?;
+        s.db.set_unit_alias(&u, &f.s("words"), unit, s.clock.now()).await
+    };
+    match r.await {
+        Ok(()) => Redirect::to(&crate::pages::with_query("/intake", &[("ok", "别名已保存")])).into_response(),
+        Err(e @ (StoreError::Denied(_) | StoreError::Internal(_))) => error_page(&s, Some(&u), &e),
+        Err(e) => upload_page(&s, &u, status_of(&e), None, Some(e.to_string()), "").await,
+    }
+}
+
+async fn alias_remove_submit(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Response {
+    match s.db.remove_unit_alias(&u, id, s.clock.now()).await {
+        Ok(()) => Redirect::to(&crate::pages::with_query("/intake", &[("ok", "别名已删除")])).into_response(),
+        Err(e @ StoreError::Conflict(_)) => {
+            upload_page(&s, &u, StatusCode::CONFLICT, None, Some(e.to_string()), "").await
+        }
+        Err(e) => error_page(&s, Some(&u), &e),
+    }
 }
 
 /// A document's text from an upload: Word's paragraphs, or plain text in UTF-8 (else GB18030).

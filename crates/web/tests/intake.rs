@@ -164,3 +164,34 @@ async fn a_pasted_minutes_becomes_tasks_handed_over_in_one_go() {
         tdb.cleanup().await;
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_unit_is_flagged_until_an_alias_maps_it() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let sup = Client::login(&app, "duchaju").await;
+        let text = MINUTES.replace("由区城管局牵头", "由区城管执法局牵头");
+        let (_, d) = sup.post("/api/intake/extract", json!({"text": text})).await;
+        let first = &d["tasks"][0];
+        assert_ne!(first["lead"], json!(["城管局"]), "never guessed: {d}");
+        let flags = d["tasks"].as_array().unwrap().iter().flat_map(|t| t["flags"].as_array().unwrap().clone());
+        assert!(flags.clone().any(|f| f.as_str().unwrap().contains("区城管执法局")), "{d}");
+
+        let cgj = sup.unit_id("cgj").await;
+        let lly = Client::login(&app, "jsj_lly").await;
+        assert_eq!(lly.put("/api/intake/aliases", json!({"words": "区城管执法局", "unit_id": cgj})).await.0, 403);
+        let (s, v) = sup.put("/api/intake/aliases", json!({"words": "城管局", "unit_id": cgj})).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("words")), "{v}");
+        let admin = Client::login(&app, "admin").await;
+        assert_eq!(admin.put("/api/intake/aliases", json!({"words": "区城管执法局", "unit_id": cgj})).await.0, 204);
+        let (_, d) = sup.post("/api/intake/extract", json!({"text": text})).await;
+        assert_eq!(d["tasks"][0]["lead"], json!(["城管局"]), "{d}");
+        assert_eq!(d["tasks"][0]["co"], json!(["大学路街道"]));
+
+        let (_, list) = sup.get("/api/intake/aliases").await;
+        let id = list[0]["id"].as_i64().unwrap();
+        assert_eq!(sup.delete(&format!("/api/intake/aliases/{id}")).await.0, 204);
+        assert_eq!(sup.delete(&format!("/api/intake/aliases/{id}")).await.0, 409);
+        tdb.cleanup().await;
+    });
+}

@@ -43,6 +43,7 @@ impl Dialect for Postgres {
             (22, "outbox", include_str!("../../migrations/postgres/0022_outbox.sql")),
             (23, "calendar feeds", include_str!("../../migrations/postgres/0023_calendar_feeds.sql")),
             (24, "sign-on", include_str!("../../migrations/postgres/0024_signon.sql")),
+            (25, "unit aliases", include_str!("../../migrations/postgres/0025_unit_aliases.sql")),
         ]
     }
 
