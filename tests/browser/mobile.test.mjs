@@ -103,6 +103,7 @@ async function pagesOf(acc) {
   add('notify-me', '/notify/me');
   if (acc.role === 'admin') add('notify', '/notify');
   if (acc.role === 'security_admin') add('sso', '/sso');
+  if (['supervisor', 'admin'].includes(acc.role)) add('intake', '/intake');
   if (['enterprise', 'institution'].includes(acc.role)) add('todo', '/todo');
   if (acc.role === 'security_admin') add('online', '/online');
   if (acc.role === 'audit_admin') add('audit', '/audit');

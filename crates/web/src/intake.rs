@@ -599,7 +599,9 @@ async fn confirm_submit(State(s): State<AppState>, PageUser(u, _): PageUser, f: 
     match r.await {
         Ok(ids) => {
             let msg = format!("已立项并交办 {} 项（{}）", ids.len(), doc.doc_no);
-            Redirect::to(&crate::pages::with_query("/tasks", &[("ok", &msg)])).into_response()
+            // The list filtered to the new tasks' 文号, with what was done.
+            let q = doc.doc_no.clone();
+            Redirect::to(&crate::pages::with_query("/tasks", &[("q", &q), ("ok", &msg)])).into_response()
         }
         Err(e @ (StoreError::Denied(_) | StoreError::Internal(_))) => error_page(&s, Some(&u), &e),
         Err(e) => draft_page(&s, &u, status_of(&e), Some(e.to_string()), &doc, items).await,

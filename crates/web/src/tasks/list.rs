@@ -125,7 +125,7 @@ async fn tasks_page(
         "tasks.html",
         Some(&u),
         context! { nav => "tasks", rows => rows, total => page.total, page => page.page, pages => pages, units => units, categories => categories,
-        statuses => statuses, sources => sources, qs => qs, export_query => export_query, back => back,
+        statuses => statuses, sources => sources, qs => qs, export_query => export_query, back => back, ok => get("ok"),
         f => context! { status => f.status, light => f.light, lead_unit_id => f.lead_unit_id,
         category_id => f.category_id, source_kind => f.source_kind, q => f.q, area => f.area } },
     )
