@@ -17,6 +17,7 @@
 pub mod access;
 pub mod clocks;
 pub mod evidence;
+pub mod forecast;
 pub mod ids;
 pub mod indicators;
 pub mod inspections;

@@ -80,6 +80,37 @@ pub struct TaskView {
     /// When the next progress report is due (推进汇报周期), for tasks in progress on a periodic cycle.
     pub report_due: Option<NaiveDateTime>,
     pub report_overdue: bool,
+    /// 预计完成 from the progress reports (open tasks).
+    pub forecast: Option<ForecastView>,
+}
+
+/// 预计完成: the date the recent reports point to, whether that is after the deadline, and why.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ForecastView {
+    /// 预计完成日期（汇报不足或进度停滞时为空）
+    pub date: Option<chrono::NaiveDate>,
+    /// 预计逾期
+    pub at_risk: bool,
+    /// 依据，如「近3次汇报间隔平均每周+8.0%，按此进度预计 12-28 完成，晚于期限 8 天」
+    pub basis: String,
+}
+
+/// The forecast of an open task from its reports; none for tasks not handed over, closed or cancelled.
+pub fn forecast_view(
+    status: TaskStatus,
+    deadline: NaiveDateTime,
+    reports: &[xietong_supervision::forecast::Report],
+) -> Option<ForecastView> {
+    use xietong_supervision::forecast::{Forecast, forecast};
+    if matches!(status, TaskStatus::Draft | TaskStatus::Closed | TaskStatus::Cancelled | TaskStatus::PendingReview) {
+        return None;
+    }
+    let f = forecast(reports);
+    let date = match f {
+        Forecast::Expected { date, .. } => Some(date),
+        _ => None,
+    };
+    Some(ForecastView { date, at_risk: f.at_risk(deadline), basis: f.basis(deadline) })
 }
 
 pub fn task_view(d: TaskDetail, user: &SessionUser, cal: &WorkCalendar, rules: &Rules, now: NaiveDateTime) -> TaskView {
@@ -120,6 +151,7 @@ pub fn task_view(d: TaskDetail, user: &SessionUser, cal: &WorkCalendar, rules: &
         _ => None,
     };
     TaskView {
+        forecast: None,
         report_overdue: report_due.is_some_and(|d| now > d),
         report_due,
         id: t.id,
@@ -157,6 +189,8 @@ pub struct TaskRow {
     pub what: Option<String>,
     /// Breaches of the 交办不过夜 / 2-hour decomposition clocks, e.g. "分解超时".
     pub clock_breaches: Vec<String>,
+    /// 预计完成, where the page asked for it.
+    pub forecast: Option<ForecastView>,
 }
 
 pub fn task_row(t: Task, cal: &WorkCalendar, rules: &Rules, now: NaiveDateTime, what: Option<String>) -> TaskRow {
@@ -179,6 +213,24 @@ pub fn task_row(t: Task, cal: &WorkCalendar, rules: &Rules, now: NaiveDateTime, 
         task: t,
         what,
         clock_breaches,
+        forecast: None,
+    }
+}
+
+/// Fill the rows' forecasts from their reports (one query for all of them).
+pub async fn with_forecasts(db: &xietong_storage::Db, rows: &mut [TaskRow]) {
+    let ids: Vec<i64> = rows.iter().map(|r| r.task.id).collect();
+    let Ok(h) = db.report_histories(&ids).await else { return };
+    for r in rows {
+        let reports = h.get(&r.task.id).map(Vec::as_slice).unwrap_or(&[]);
+        r.forecast = forecast_view(r.task.status, r.task.deadline, reports);
+    }
+}
+
+/// Fill a task's forecast from its reports.
+pub async fn with_forecast(db: &xietong_storage::Db, v: &mut TaskView) {
+    if let Ok(h) = db.report_histories(&[v.id]).await {
+        v.forecast = forecast_view(v.task.status, v.task.deadline, h.get(&v.id).map(Vec::as_slice).unwrap_or(&[]));
     }
 }
 

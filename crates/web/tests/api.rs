@@ -601,3 +601,49 @@ async fn todo_lists_what_each_role_must_do() {
         tdb.cleanup().await;
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_give_a_forecast_and_a_late_pace_is_marked_before_the_light_turns() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let sup = Client::login(&app, "duchaju").await;
+        let lly = Client::login(&app, "jsj_lly").await;
+        let jsj = sup.unit_id("jsj").await;
+        let (_, v) = sup.post("/api/tasks", new_task(jsj, "预测〔2026〕1号", "2026-12-31")).await;
+        let id = v["id"].as_i64().unwrap();
+        lly.act(id, "receive", json!({})).await;
+        let (dept, person) = first_person_of(&lly, "jsj").await;
+        let sub = json!({"subtasks": [{"title": "推进", "dept_unit_id": dept, "person_id": person, "deadline": "2026-12-30"}]});
+        assert_eq!(lly.act(id, "decompose", sub).await.0, 200);
+        // One report: no date is invented.
+        assert_eq!(lly.act(id, "report", json!({"progress": 10, "text": "启动"})).await.0, 200);
+        let (_, v) = sup.get(&format!("/api/tasks/{id}")).await;
+        assert_eq!(v["forecast"]["date"], serde_json::Value::Null, "{v}");
+        assert!(v["forecast"]["basis"].as_str().unwrap().contains("至少两次汇报"));
+        // +5 % a week from 10 %: 100 % only at the end of March, long after the 12-31 deadline.
+        // (Sessions expire when idle for a week: each visit signs in again.)
+        for (day, p) in [("2026-11-30 10:00", 15), ("2026-12-07 10:00", 20)] {
+            app.set_now(dt(day));
+            let lly = Client::login(&app, "jsj_lly").await;
+            assert_eq!(lly.act(id, "report", json!({"progress": p, "text": "推进中"})).await.0, 200);
+        }
+        let sup = Client::login(&app, "duchaju").await;
+        let (_, v) = sup.get(&format!("/api/tasks/{id}")).await;
+        assert_eq!(v["forecast"]["at_risk"], true, "{v}");
+        assert_eq!(v["light"], "green", "flagged while the light is still green");
+        assert_eq!(v["forecast"]["date"], "2027-03-29", "80 % left at 5 % a week: 16 weeks");
+        let basis = v["forecast"]["basis"].as_str().unwrap();
+        assert!(basis.starts_with("近2次汇报间隔平均每周+5.0%") && basis.contains("晚于期限 88 天"), "{basis}");
+        // The list marks it.
+        let (_, html) = sup.bytes("/tasks?q=预测").await;
+        assert!(String::from_utf8(html).unwrap().contains("预计逾期"));
+        // A faster pace lifts the mark.
+        app.set_now(dt("2026-12-14 10:00"));
+        let lly = Client::login(&app, "jsj_lly").await;
+        assert_eq!(lly.act(id, "report", json!({"progress": 80, "text": "主体完成"})).await.0, 200);
+        let sup = Client::login(&app, "duchaju").await;
+        let (_, v) = sup.get(&format!("/api/tasks/{id}")).await;
+        assert_eq!(v["forecast"]["at_risk"], false, "{v}");
+        tdb.cleanup().await;
+    });
+}

@@ -11,6 +11,7 @@ mod actions;
 mod create;
 mod detail;
 mod extensions;
+mod forecasts;
 mod lists;
 mod urges;
 

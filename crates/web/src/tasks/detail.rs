@@ -43,7 +43,9 @@ async fn get_task(
 ) -> Result<Json<TaskView>, ApiError> {
     let snap = s.snapshot();
     let d = s.db.get_task(&u, id, snap.now).await?;
-    Ok(Json(task_view(d, &u, &snap.cal, &snap.rules, snap.now)))
+    let mut v = task_view(d, &u, &snap.cal, &snap.rules, snap.now);
+    crate::views::with_forecast(&s.db, &mut v).await;
+    Ok(Json(v))
 }
 
 /// The body of any task action; which fields are required depends on the action.
@@ -181,7 +183,8 @@ pub(crate) async fn task_page_typed(
     let (evidence, sources) =
         crate::attachments::evidence_for_page(&atts, d.task.assigned_at, (d.task.site_lat, d.task.site_lon));
     let co: Vec<i64> = d.co_units.iter().map(|c| c.id).collect();
-    let v = task_view(d, u, &snap.cal, &snap.rules, snap.now);
+    let mut v = task_view(d, u, &snap.cal, &snap.rules, snap.now);
+    crate::views::with_forecast(&s.db, &mut v).await;
     // Decomposition choices: the lead unit, its 内设科室, and co-units; people in those.
     let (depts, people) = if v.allowed_actions.iter().any(|a| a.code == "decompose") {
         let mut allowed = s.db.unit_and_descendants(lead).await.unwrap_or_default();

@@ -105,7 +105,9 @@ async fn tasks_page(
         Ok(p) => p,
         Err(e) => return error_page(&s, Some(&u), &e),
     };
-    let rows: Vec<_> = page.items.into_iter().map(|t| task_row(t, &snap.cal, &snap.rules, snap.now, None)).collect();
+    let mut rows: Vec<_> =
+        page.items.into_iter().map(|t| task_row(t, &snap.cal, &snap.rules, snap.now, None)).collect();
+    crate::views::with_forecasts(&s.db, &mut rows).await;
     let units = s.db.list_units().await.unwrap_or_default();
     let categories = s.db.list_categories().await.unwrap_or_default();
     let mut statuses: Vec<_> =
