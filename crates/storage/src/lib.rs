@@ -84,6 +84,29 @@ fn configured_cipher() -> Result<xietong_security::fields::FieldCipher> {
 const TIME_FMT: &str = "%Y-%m-%d %H:%M:%S";
 
 /// Stored text form of a local time.
+/// Tables whose rows carry a unique name that a form may change.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Named {
+    NotifyChannels,
+    SsoProviders,
+}
+
+/// Whether another row of `table` than `id` already has `name` (a rename's clash, named before the
+/// unique index would refuse it less clearly).
+pub(crate) async fn name_taken(conn: &mut sqlx::AnyConnection, table: Named, name: &str, id: i64) -> Result<bool> {
+    let table = match table {
+        Named::NotifyChannels => "notify_channels",
+        Named::SsoProviders => "sso_providers",
+    };
+    let sql = format!("SELECT id FROM {table} WHERE name = $1 AND id <> $2");
+    Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(name.to_string())
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .is_some())
+}
+
 pub fn ts(t: NaiveDateTime) -> String {
     t.format(TIME_FMT).to_string()
 }

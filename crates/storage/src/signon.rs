@@ -217,12 +217,7 @@ impl Db {
         let version = b.version.ok_or_else(|| StoreError::invalid("version", "请提供读取时的版本号"))?;
         let (cfg, sealed) = self.checked_provider(b, Some(&old)).await?;
         let mut tx = self.begin().await?;
-        let clash = sqlx::query("SELECT id FROM sso_providers WHERE name = $1 AND id <> $2")
-            .bind(b.name.trim().to_string())
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if clash.is_some() {
+        if crate::name_taken(&mut tx, crate::Named::SsoProviders, b.name.trim(), id).await? {
             return Err(StoreError::invalid("name", format!("已有名为「{}」的身份源", b.name.trim())));
         }
         let n = sqlx::query(
