@@ -448,3 +448,91 @@ mod tests {
         }
     }
 }
+
+/// An indicator's 时间过半、任务过半 as a trajectory: the planned line (linear from nothing at the
+/// period's start to the target at its end), the actuals, and where the recent pace of the actuals
+/// leads — in a 0–100 box the page scales (x: share of the period, y: share of the target, clamped
+/// at 120 %).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Trajectory {
+    /// The actuals as (x, y) in percent of period and of target.
+    pub actual: Vec<(f64, f64)>,
+    /// From the last actual to where the pace reaches by the period's end (or the target earlier).
+    pub forecast: Option<((f64, f64), (f64, f64))>,
+    /// Where the pace leaves the indicator at the period's end, percent of target.
+    pub forecast_end_percent: Option<f64>,
+    /// Forecast to fall short of the target by the period's end.
+    pub at_risk: bool,
+    /// Why, in one sentence.
+    pub basis: String,
+}
+
+/// The trajectory of `ind` from its reports (any order).
+pub fn trajectory(ind: &Indicator, reports: &[IndicatorReport]) -> Trajectory {
+    use crate::forecast::{Forecast, Report, forecast};
+    let span = ((ind.period_end - ind.period_start).num_days()).max(1) as f64;
+    let x_of = |d: NaiveDate| ((d - ind.period_start).num_days() as f64 / span * 100.0).clamp(0.0, 100.0);
+    let pct = |v: f64| if ind.target > 0.0 { (v / ind.target * 100.0).clamp(0.0, 120.0) } else { 0.0 };
+    let mut rs: Vec<&IndicatorReport> = reports.iter().collect();
+    rs.sort_by_key(|r| r.as_of);
+    let actual: Vec<(f64, f64)> = rs.iter().map(|r| (round1(x_of(r.as_of)), round1(pct(r.actual)))).collect();
+    let points: Vec<Report> = rs
+        .iter()
+        .filter_map(|r| r.as_of.and_hms_opt(12, 0, 0).map(|at| Report { at, progress: pct(r.actual).floor() as i64 }))
+        .collect();
+    let end = ind.period_end.and_hms_opt(23, 59, 0).unwrap_or_default();
+    let f = forecast(&points);
+    let (forecast_line, end_percent) = match (&f, rs.last()) {
+        (Forecast::Expected { date, rate_per_week, .. }, Some(last)) => {
+            let from = (round1(x_of(last.as_of)), round1(pct(last.actual)));
+            let weeks_left = (ind.period_end - last.as_of).num_days() as f64 / 7.0;
+            let at_end = (pct(last.actual) + rate_per_week * weeks_left).clamp(0.0, 120.0);
+            let to = if *date <= ind.period_end { (round1(x_of(*date)), 100.0) } else { (100.0, round1(at_end)) };
+            (Some((from, to)), Some(round1(at_end)))
+        }
+        _ => (None, None),
+    };
+    let basis = match &f {
+        Forecast::Expected { .. } => {
+            let text = f.basis(end).replace("完成", "达到目标").replace("期限", "期末");
+            match end_percent {
+                Some(p) if p < 100.0 => format!("{text}；期末预计完成目标的 {p}%"),
+                _ => text,
+            }
+        }
+        _ => f.basis(end),
+    };
+    Trajectory { actual, forecast: forecast_line, forecast_end_percent: end_percent, at_risk: f.at_risk(end), basis }
+}
+
+#[cfg(test)]
+mod trajectory_tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn a_slow_pace_falls_short_and_says_by_how_much() {
+        let ind = Indicator {
+            name: "新增就业".into(),
+            unit_label: "人".into(),
+            target: 1000.0,
+            period_start: d("2026-01-01"),
+            period_end: d("2026-12-31"),
+        };
+        let r = |day: &str, v: f64| IndicatorReport { as_of: d(day), actual: v, reported_percent: None };
+        let t = trajectory(&ind, &[r("2026-07-01", 300.0), r("2026-04-01", 150.0), r("2026-10-01", 450.0)]);
+        assert_eq!(t.actual.len(), 3);
+        assert!(t.actual[0].0 < t.actual[1].0, "in time order");
+        assert!(t.at_risk);
+        let p = t.forecast_end_percent.unwrap();
+        assert!((55.0..65.0).contains(&p), "{p}");
+        assert!(t.basis.contains("期末预计完成目标的"), "{}", t.basis);
+        // Fewer than two reports: no line, no invented figure.
+        let t = trajectory(&ind, &[r("2026-07-01", 300.0)]);
+        assert!(t.forecast.is_none() && t.forecast_end_percent.is_none());
+        assert!(t.basis.contains("至少两次汇报"));
+    }
+}

@@ -56,6 +56,26 @@ struct Flagged {
     progress: i64,
     /// Calendar days past the deadline (late) or left before it (at risk).
     days: i64,
+    /// Why it is 预计逾期 (green tasks whose reports point past the deadline).
+    basis: Option<String>,
+}
+
+/// The green tasks whose progress reports point past their deadline, with the reason.
+async fn forecast_late(s: &AppState, green: Vec<Flagged>) -> Result<Vec<Flagged>, StoreError> {
+    let ids: Vec<i64> = green.iter().map(|t| t.id).collect();
+    let histories = s.db.report_histories(&ids).await?;
+    Ok(green
+        .into_iter()
+        .filter_map(|mut t| {
+            let reports = histories.get(&t.id)?;
+            let deadline = chrono::NaiveDateTime::parse_from_str(&t.deadline, "%Y-%m-%d %H:%M:%S").ok()?;
+            let f = xietong_supervision::forecast::forecast(reports);
+            f.at_risk(deadline).then(|| {
+                t.basis = Some(f.basis(deadline));
+                t
+            })
+        })
+        .collect())
 }
 
 /// The task list of the dashboard's tasks (open, in the leader's area when there is one) with
@@ -247,14 +267,20 @@ pub(crate) async fn dashboard_with(
                         status: t.status.label_zh().into(),
                         progress: t.progress,
                         title: t.title,
+                        basis: None,
                     })
                     .collect::<Vec<_>>(),
             )
         }
     };
-    let (late, at_risk) = match (flagged("red").await, flagged("yellow").await) {
-        (Ok(l), Ok(a)) => (l, a),
-        (Err(e), _) | (_, Err(e)) => return error_page(&s, Some(&u), &e),
+    let (late, at_risk, green) = match (flagged("red").await, flagged("yellow").await, flagged("green").await) {
+        (Ok(l), Ok(a), Ok(g)) => (l, a, g),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return error_page(&s, Some(&u), &e),
+    };
+    // 预计逾期: still green, but the reports point past the deadline — the earliest warning.
+    let forecast_late = match forecast_late(&s, green).await {
+        Ok(v) => v,
+        Err(e) => return error_page(&s, Some(&u), &e),
     };
     let max_total = units.iter().map(|c| c.total).max().unwrap_or(1).max(1);
 
@@ -313,7 +339,7 @@ pub(crate) async fn dashboard_with(
         "dashboard.html",
         Some(&u),
         context! { nav => "dashboard", area => area, units => units, cats => cats, max_total => max_total, trends => trends,
-        all => all, late => late, at_risk => at_risk, visit_files => visit_files,
+        all => all, late => late, at_risk => at_risk, forecast_late => forecast_late, visit_files => visit_files,
         indicators => indicators, visits => visits, open_problems => open_problems, today => snap.now.date().to_string(),
         all_units => all_units, default_deadline => snap.cal.add_working_days(snap.now.date(), 10).value.to_string(),
         f => visit.value() },

@@ -80,12 +80,52 @@ async fn all_indicators(
 }
 
 async fn indicators_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Response {
-    match s.db.all_indicators(&u, s.clock.now().date()).await {
+    let today = s.clock.now().date();
+    match s.db.all_indicators(&u, today).await {
         Ok(list) => {
+            let mut rows: Vec<_> = list.into_iter().map(|i| trajectory_row(i, today)).collect();
+            // The lagging ones first, then those whose pace falls short, then the rest.
+            rows.sort_by_key(|(i, t, _)| (!i.status.lagging, !t.at_risk));
+            let list: Vec<_> =
+                rows.into_iter().map(|(i, t, chart)| context! { i => i, t => t, chart => chart }).collect();
             render(&s, StatusCode::OK, "indicators.html", Some(&u), context! { nav => "indicators", list => list })
         }
-        Err(e) => error_page(&s, Some(&u), &e),
+        Err(e) => crate::pages::error_page(&s, Some(&u), &e),
     }
+}
+
+/// An indicator, its trajectory, and the chart's coordinates (a 240 × 64 box; the top is 120 % of
+/// the target).
+fn trajectory_row(
+    i: IndicatorView,
+    today: chrono::NaiveDate,
+) -> (IndicatorView, xietong_supervision::indicators::Trajectory, minijinja::Value) {
+    use xietong_supervision::indicators::{Indicator, IndicatorReport, time_progress, trajectory};
+    let ind = Indicator {
+        name: i.name.clone(),
+        unit_label: i.unit_label.clone(),
+        target: i.target,
+        period_start: i.period_start,
+        period_end: i.period_end,
+    };
+    let reports: Vec<IndicatorReport> = i
+        .reports
+        .iter()
+        .map(|r| IndicatorReport { as_of: r.as_of, actual: r.actual, reported_percent: r.reported_percent })
+        .collect();
+    let t = trajectory(&ind, &reports);
+    let (w, h) = (240.0, 64.0);
+    let px = |(x, y): (f64, f64)| format!("{:.1},{:.1}", x / 100.0 * w, h - y / 120.0 * h);
+    let actual: Vec<String> = t.actual.iter().map(|p| px(*p)).collect();
+    let chart = minijinja::context! {
+        planned => format!("{} {}", px((0.0, 0.0)), px((100.0, 100.0))),
+        target_y => format!("{:.1}", h - 100.0 / 120.0 * h),
+        actual => actual.join(" "),
+        last => actual.last().cloned(),
+        forecast => t.forecast.map(|(a, b)| format!("{} {}", px(a), px(b))),
+        today_x => format!("{:.1}", time_progress(i.period_start, i.period_end, today) / 100.0 * w),
+    };
+    (i, t, chart)
 }
 
 pub(crate) fn number(field: &str, v: &str) -> Result<f64, StoreError> {

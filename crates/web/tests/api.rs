@@ -634,9 +634,14 @@ async fn reports_give_a_forecast_and_a_late_pace_is_marked_before_the_light_turn
         assert_eq!(v["forecast"]["date"], "2027-03-29", "80 % left at 5 % a week: 16 weeks");
         let basis = v["forecast"]["basis"].as_str().unwrap();
         assert!(basis.starts_with("近2次汇报间隔平均每周+5.0%") && basis.contains("晚于期限 88 天"), "{basis}");
-        // The list marks it.
+        // The list marks it, and the 督导看板 lists it among the green tasks with the reason.
         let (_, html) = sup.bytes("/tasks?q=预测").await;
         assert!(String::from_utf8(html).unwrap().contains("预计逾期"));
+        let (_, html) = sup.bytes("/dashboard").await;
+        let html = String::from_utf8(html).unwrap();
+        let table = html.split("id=\"forecast-late-tasks\"").nth(1).unwrap().split("</table>").next().unwrap();
+        assert!(table.contains(&format!("href=\"/tasks/{id}\"")), "{table}");
+        assert!(table.contains("晚于期限 88 天"), "{table}");
         // A faster pace lifts the mark.
         app.set_now(dt("2026-12-14 10:00"));
         let lly = Client::login(&app, "jsj_lly").await;

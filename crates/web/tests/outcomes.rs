@@ -86,6 +86,14 @@ async fn demo_carries_the_districts_outcomes() {
         assert_eq!(jobs["status"]["lagging"], true, "62.7 % done with 89 % of the year gone");
         let old = inds.as_array().unwrap().iter().find(|i| i["name"] == "80周岁以上老年人高龄津贴发放").unwrap();
         assert!(old["status"]["disagreement"].is_null(), "13532 of 13532 reported as 100 % agrees");
+        // The page draws each indicator's trajectory, the lagging ones first.
+        let (_, page) = sup.bytes("/indicators").await;
+        let page = String::from_utf8(page).unwrap();
+        assert!(page.contains("<svg class=\"trajectory\""));
+        let rows: Vec<&str> = page.split("<tr data-indicator=").skip(1).collect();
+        let first_normal = rows.iter().position(|r| r.contains("badge ok")).unwrap_or(rows.len());
+        assert!(rows[..first_normal].iter().all(|r| r.contains("滞后")), "lagging first");
+        assert!(rows[first_normal..].iter().all(|r| !r.contains(">滞后<")), "then the others");
 
         // Road renovation phase III: four sections, the fourth lagging and ranked last.
         let (_, projects) = sup.get("/api/projects").await;
