@@ -1006,13 +1006,7 @@ fn document_text(file: &std::path::Path) -> Result<String> {
     } else {
         std::fs::read(file).with_context(|| format!("无法读取 {}", file.display()))?
     };
-    if bytes.starts_with(b"PK") {
-        return Ok(xietong_office::notice_text(&bytes)?);
-    }
-    Ok(match String::from_utf8(bytes) {
-        Ok(s) => s,
-        Err(e) => encoding_rs::GB18030.decode(e.as_bytes()).0.into_owned(),
-    })
+    Ok(xietong_office::document_text(&bytes)?)
 }
 
 async fn intake_extract(cli: &Cli, file: &std::path::Path) -> Result<ExitCode> {

@@ -20,7 +20,7 @@ pub mod task_order;
 mod wordml;
 pub mod xlsx;
 
-pub use notice::{NoticeDoc, NoticeTable, check_template, default_template, notice_text, render_notice};
+pub use notice::{NoticeDoc, NoticeTable, check_template, default_template, document_text, notice_text, render_notice};
 pub use read::{ImportErrors, RawRow, RowError, read_rows, read_table};
 pub use table::{Cell, Column, SheetData};
 pub use task_order::{TaskOrder, render_task_order};

@@ -219,9 +219,7 @@ pub fn login_token(headers: &HeaderMap, secure: bool) -> (String, Option<String>
     match cookie(headers, LOGIN_COOKIE).filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit())) {
         Some(t) => (t, None),
         None => {
-            let mut b = [0u8; 32];
-            rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut b);
-            let t = hex::encode(b);
+            let t = random_hex();
             // Only the login form's own POST needs it back.
             let c = format!(
                 "{LOGIN_COOKIE}={t}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=43200{}",
@@ -230,6 +228,13 @@ pub fn login_token(headers: &HeaderMap, secure: bool) -> (String, Option<String>
             (t, Some(c))
         }
     }
+}
+
+/// 32 random bytes as hex: a token a browser holds before it has a session.
+pub fn random_hex() -> String {
+    let mut b = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut b);
+    hex::encode(b)
 }
 
 /// Does the login form's `_csrf` match the token cookie it was served with?

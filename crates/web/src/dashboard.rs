@@ -51,7 +51,7 @@ struct Flagged {
     unit: String,
     head: Option<String>,
     leader: Option<String>,
-    deadline: String,
+    deadline: chrono::NaiveDateTime,
     status: String,
     progress: i64,
     /// Calendar days past the deadline (late) or left before it (at risk).
@@ -67,11 +67,9 @@ async fn forecast_late(s: &AppState, green: Vec<Flagged>) -> Result<Vec<Flagged>
     Ok(green
         .into_iter()
         .filter_map(|mut t| {
-            let reports = histories.get(&t.id)?;
-            let deadline = chrono::NaiveDateTime::parse_from_str(&t.deadline, "%Y-%m-%d %H:%M:%S").ok()?;
-            let f = xietong_supervision::forecast::forecast(reports);
-            f.at_risk(deadline).then(|| {
-                t.basis = Some(f.basis(deadline));
+            let f = xietong_supervision::forecast::forecast(histories.get(&t.id)?);
+            f.at_risk(t.deadline).then(|| {
+                t.basis = Some(f.basis(t.deadline));
                 t
             })
         })
@@ -263,7 +261,7 @@ pub(crate) async fn dashboard_with(
                         unit: t.lead_unit_name,
                         head: t.lead_unit_head,
                         leader: t.leader_name,
-                        deadline: t.deadline.to_string(),
+                        deadline: t.deadline,
                         status: t.status.label_zh().into(),
                         progress: t.progress,
                         title: t.title,

@@ -267,13 +267,7 @@ fn text_of_upload(name: &str, bytes: &[u8]) -> Result<String, StoreError> {
     if lower.ends_with(".doc") || lower.ends_with(".wps") {
         return Err(StoreError::invalid("文件", "请先另存为 .docx 再上传，或复制文字粘贴到下框"));
     }
-    if bytes.starts_with(b"PK") {
-        return xietong_office::notice_text(bytes).map_err(|e| StoreError::invalid("文件", e.to_string()));
-    }
-    Ok(match std::str::from_utf8(bytes) {
-        Ok(t) => t.to_string(),
-        Err(_) => encoding_rs::GB18030.decode(bytes).0.into_owned(),
-    })
+    xietong_office::document_text(bytes).map_err(|e| StoreError::invalid("文件", e.to_string()))
 }
 
 async fn draft_submit(State(s): State<AppState>, PageUser(u, _): PageUser, mp: Multipart) -> Response {
@@ -407,11 +401,9 @@ async fn items_of_draft(s: &AppState, d: &Draft) -> Vec<ItemView> {
 
 /// (person id, post, display) of the district leaders.
 async fn leader_people(s: &AppState) -> Vec<(i64, String, String)> {
-    let users = s.db.list_users().await.unwrap_or_default();
-    let people = s.db.list_people(None).await.unwrap_or_default();
-    people
+    crate::views::leader_people(s)
+        .await
         .into_iter()
-        .filter(|p| users.iter().any(|l| l.role == "leader" && l.person_name == p.name && l.unit_name == p.unit_name))
         .map(|p| (p.id, p.post.clone(), format!("{} {}", p.post, p.name)))
         .collect()
 }

@@ -265,7 +265,7 @@ async fn dingtalk(
         if !enabled || cfg.kind != ProviderKind::Dingtalk {
             return Err(StoreError::NotFound("没有这个钉钉免登入口".into()));
         }
-        let pending = Pending { state: random_hex(), nonce: String::new(), verifier: String::new() };
+        let pending = Pending { state: crate::auth::random_hex(), nonce: String::new(), verifier: String::new() };
         s.db.begin_sso(id, &pending, &next, s.clock.now()).await?;
         Ok::<_, StoreError>((name, cfg, pending.state))
     }
@@ -294,12 +294,6 @@ async fn dingtalk(
 
 /// Where the 钉钉 JSAPI (`dingtalk.open.js`) is served from.
 const DINGTALK_JSAPI_ORIGIN: &str = "https://g.alicdn.com";
-
-fn random_hex() -> String {
-    let mut b = [0u8; 32];
-    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut b);
-    hex::encode(b)
-}
 
 // ---- the 安全管理员's API ----
 

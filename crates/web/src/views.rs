@@ -217,6 +217,16 @@ pub fn task_row(t: Task, cal: &WorkCalendar, rules: &Rules, now: NaiveDateTime, 
     }
 }
 
+/// The people whose account has the leader role (the choices of 分管领导).
+pub async fn leader_people(s: &crate::AppState) -> Vec<xietong_storage::org::Person> {
+    let users = s.db.list_users().await.unwrap_or_default();
+    let people = s.db.list_people(None).await.unwrap_or_default();
+    people
+        .into_iter()
+        .filter(|p| users.iter().any(|l| l.role == "leader" && l.person_name == p.name && l.unit_name == p.unit_name))
+        .collect()
+}
+
 /// Fill the rows' forecasts from their reports (one query for all of them).
 pub async fn with_forecasts(db: &xietong_storage::Db, rows: &mut [TaskRow]) {
     let ids: Vec<i64> = rows.iter().map(|r| r.task.id).collect();

@@ -142,13 +142,7 @@ async fn new_task_form(
 ) -> Response {
     let units = s.db.list_units().await.unwrap_or_default();
     let categories = s.db.list_categories().await.unwrap_or_default();
-    let leaders: Vec<_> = s.db.list_users().await.unwrap_or_default();
-    let people = s.db.list_people(None).await.unwrap_or_default();
-    // Leaders are people whose account has the leader role.
-    let leader_people: Vec<_> = people
-        .into_iter()
-        .filter(|p| leaders.iter().any(|l| l.role == "leader" && l.person_name == p.name && l.unit_name == p.unit_name))
-        .collect();
+    let leader_people = crate::views::leader_people(s).await;
     let sources: Vec<_> =
         SourceKind::ALL.iter().map(|s| context! { code => s.code(), label => s.label_zh() }).collect();
     let cycles: Vec<_> =
