@@ -131,6 +131,9 @@ struct DIndicator {
     name: String,
     unit_label: String,
     target: f64,
+    /// 分期计划 as ("MM-DD" in the current year, cumulative percent); none for the linear plan.
+    #[serde(default)]
+    plan: Vec<(String, f64)>,
     reports: Vec<DIndicatorReport>,
 }
 
@@ -247,6 +250,15 @@ pub(crate) async fn load(db: &Db, now: NaiveDateTime, supervisor: &SessionUser, 
             target: i.target,
             period_start: year_start.to_string(),
             period_end: year_end.to_string(),
+            plan: i
+                .plan
+                .iter()
+                .map(|(md, percent)| {
+                    let by = NaiveDate::parse_from_str(&format!("{}-{md}", now.year()), "%Y-%m-%d")
+                        .with_context(|| format!("演示指标 {} 的分期计划日期 {md}", i.name))?;
+                    Ok(xietong_supervision::indicators::PlanPoint { by, percent: *percent })
+                })
+                .collect::<Result<Vec<_>>>()?,
         };
         let iid = db.add_indicator(supervisor, now, tid, &n).await.with_context(|| format!("演示指标 {}", i.name))?;
         for rep in &i.reports {

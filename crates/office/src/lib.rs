@@ -14,6 +14,7 @@
 pub mod external;
 pub mod notice;
 pub mod pdf;
+pub mod pdftext;
 pub mod read;
 pub mod table;
 pub mod task_order;

@@ -406,11 +406,14 @@ pub fn notice_text(docx: &[u8]) -> Result<String, OfficeError> {
     crate::guarded(|| crate::wordml::main_text(docx)).unwrap_or_else(|| Err(crate::wordml::not_docx()))
 }
 
-/// A document's text: a Word file's paragraphs (one line each), or plain text in UTF-8, else
-/// GB18030 (what Chinese Windows saves).
+/// A document's text: a Word file's paragraphs (one line each), a PDF's text layer put back into
+/// paragraphs, or plain text in UTF-8, else GB18030 (what Chinese Windows saves).
 pub fn document_text(bytes: &[u8]) -> Result<String, OfficeError> {
     if bytes.starts_with(b"PK") {
         return notice_text(bytes);
+    }
+    if bytes.starts_with(b"%PDF") {
+        return crate::pdftext::pdf_text(bytes);
     }
     Ok(match std::str::from_utf8(bytes) {
         Ok(t) => t.to_string(),

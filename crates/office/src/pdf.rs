@@ -107,7 +107,34 @@ impl Tools {
         result
     }
 
+    /// `bytes` (a file with extension `ext`: "xlsx", "docx", "txt") converted to PDF, as LibreOffice
+    /// prints it: a clerk's 另存为 PDF.
+    pub fn to_pdf(&self, bytes: &[u8], ext: &str) -> Result<Vec<u8>, String> {
+        let dir = tempfile_dir()?;
+        let result = self
+            .convert_in(dir.as_path(), bytes, ext)
+            .and_then(|pdf| std::fs::read(&pdf).map_err(|e| format!("reading {}: {e}", pdf.display())));
+        let _ = std::fs::remove_dir_all(&dir);
+        result
+    }
+
     fn print_in(&self, dir: &Path, bytes: &[u8], ext: &str) -> Result<Printed, String> {
+        let pdf = self.convert_in(dir, bytes, ext)?;
+        let info = run(Command::new(&self.pdfinfo).arg(&pdf))?;
+        let pages = info
+            .lines()
+            .find_map(|l| l.strip_prefix("Pages:"))
+            .and_then(|n| n.trim().parse::<usize>().ok())
+            .ok_or_else(|| format!("pdfinfo gave no page count: {info}"))?;
+        let text = run(Command::new(&self.pdftotext).args(["-layout", "-enc", "UTF-8"]).arg(&pdf).arg("-"))?;
+        // pdftotext ends every page with a form feed.
+        let mut page_text: Vec<String> = text.split('\u{c}').map(str::to_string).collect();
+        page_text.truncate(pages);
+        Ok(Printed { pages, page_text })
+    }
+
+    /// Convert `bytes` to `<dir>/file.pdf` and return its path.
+    fn convert_in(&self, dir: &Path, bytes: &[u8], ext: &str) -> Result<PathBuf, String> {
         let input = dir.join(format!("file.{ext}"));
         std::fs::write(&input, bytes).map_err(|e| format!("writing {}: {e}", input.display()))?;
         let pdf = dir.join("file.pdf");
@@ -140,17 +167,7 @@ impl Tools {
                 String::from_utf8_lossy(&out.stderr)
             ));
         }
-        let info = run(Command::new(&self.pdfinfo).arg(&pdf))?;
-        let pages = info
-            .lines()
-            .find_map(|l| l.strip_prefix("Pages:"))
-            .and_then(|n| n.trim().parse::<usize>().ok())
-            .ok_or_else(|| format!("pdfinfo gave no page count: {info}"))?;
-        let text = run(Command::new(&self.pdftotext).args(["-layout", "-enc", "UTF-8"]).arg(&pdf).arg("-"))?;
-        // pdftotext ends every page with a form feed.
-        let mut page_text: Vec<String> = text.split('\u{c}').map(str::to_string).collect();
-        page_text.truncate(pages);
-        Ok(Printed { pages, page_text })
+        Ok(pdf)
     }
 }
 

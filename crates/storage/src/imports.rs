@@ -134,6 +134,7 @@ pub fn indicator_columns() -> Vec<Column> {
         col("as_of", "统计截至日期", false, 12.0, "填写完成值时必填", vec![]),
         col("actual", "累计完成值", false, 12.0, "数字", vec![]),
         col("reported_percent", "上报完成率(%)", false, 12.0, "单位自报的百分比，系统会复核", vec![]),
+        col("plan", "分期计划", false, 30.0, "可不填（按时间均匀推进）；如 2026-06-30 55%，2026-09-30 80%", vec![]),
     ]
 }
 
@@ -477,6 +478,7 @@ impl Db {
                     target,
                     period_start: r.get("period_start").into(),
                     period_end: r.get("period_end").into(),
+                    plan: xietong_supervision::indicators::parse_plan(r.get("plan"))?,
                 };
                 let ind = validate_indicator(&n)?;
                 let rep = if r.get("actual").trim().is_empty() {

@@ -18,11 +18,12 @@ use crate::tasks::{MAX_PAGE, MAX_PAGE_SIZE};
 use crate::{Db, Result, RowExt, StoreError, ts};
 
 /// The kinds of message, with the names the inbox filter shows.
-pub const KINDS: [(&str, &str); 15] = [
+pub const KINDS: [(&str, &str); 16] = [
     ("assign", "交办"),
     ("subtask", "子任务指派"),
     ("urge", "催办"),
     ("remind", "到期提醒"),
+    ("forecast_late", "预计逾期提醒"),
     ("notice_warning", "通报预警"),
     ("ledger_candidate", "问题台账候选"),
     ("instruct", "领导批示"),

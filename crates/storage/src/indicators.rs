@@ -4,7 +4,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use xietong_calendar::parse_date;
-use xietong_supervision::indicators::{Indicator, IndicatorReport, IndicatorStatus, assess};
+use xietong_supervision::indicators::{Indicator, IndicatorReport, IndicatorStatus, PlanPoint, assess, format_plan};
 use xietong_supervision::validate::{optional_multiline, required_text};
 use xietong_supervision::{Action, Role};
 
@@ -21,6 +21,19 @@ pub struct NewIndicator {
     pub target: f64,
     pub period_start: String,
     pub period_end: String,
+    /// 分期计划 (optional): the cumulative share of the target planned by each checkpoint; none
+    /// for the linear plan.
+    #[serde(default)]
+    pub plan: Vec<PlanPoint>,
+}
+
+/// A new 分期计划 for an indicator, with the version it was shown at.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct PlanChange {
+    /// Checkpoints in date order; empty returns the indicator to the linear plan.
+    pub plan: Vec<PlanPoint>,
+    /// The indicator's `version` as read; a stale one is answered 409.
+    pub version: i64,
 }
 
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
@@ -47,6 +60,12 @@ pub struct IndicatorReportRow {
     pub note: String,
 }
 
+impl IndicatorReportRow {
+    fn domain(&self) -> IndicatorReport {
+        IndicatorReport { as_of: self.as_of, actual: self.actual, reported_percent: self.reported_percent }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct IndicatorView {
     pub id: i64,
@@ -59,19 +78,29 @@ pub struct IndicatorView {
     pub target: f64,
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
+    /// 分期计划; empty for the linear plan.
+    pub plan: Vec<PlanPoint>,
+    /// The plan as typed on the page ("2026-06-30 55%，…").
+    pub plan_text: String,
+    pub version: i64,
     pub reports: Vec<IndicatorReportRow>,
     pub status: IndicatorStatus,
 }
 
 impl IndicatorView {
-    fn domain(&self) -> Indicator {
+    pub fn domain(&self) -> Indicator {
         Indicator {
             name: self.name.clone(),
             unit_label: self.unit_label.clone(),
             target: self.target,
             period_start: self.period_start,
             period_end: self.period_end,
+            plan: self.plan.clone(),
         }
+    }
+
+    pub fn domain_reports(&self) -> Vec<IndicatorReport> {
+        self.reports.iter().map(IndicatorReportRow::domain).collect()
     }
 }
 
@@ -90,16 +119,22 @@ pub fn validate_indicator_with(n: &NewIndicator, pre: Vec<xietong_supervision::F
     let period_end = c.take(xietong_supervision::validate::date("考核期结束", &n.period_end));
     if let (Some(period_start), Some(period_end)) = (period_start, period_end) {
         // The figure and the period together (目标值, 考核期), once both dates are read.
-        let probe =
-            Indicator { name: String::new(), unit_label: String::new(), target: n.target, period_start, period_end };
-        if !c.has("目标值") {
+        let probe = Indicator {
+            name: String::new(),
+            unit_label: String::new(),
+            target: n.target,
+            period_start,
+            period_end,
+            plan: n.plan.clone(),
+        };
+        if !c.has("目标值") && !c.has("分期计划") {
             c.take(probe.validate());
         }
     }
     c.finish()?;
     let (name, unit_label) = (crate::error::got(name)?, crate::error::got(unit_label)?);
     let (period_start, period_end) = (crate::error::got(period_start)?, crate::error::got(period_end)?);
-    Ok(Indicator { name, unit_label, target: n.target, period_start, period_end })
+    Ok(Indicator { name, unit_label, target: n.target, period_start, period_end, plan: n.plan.clone() })
 }
 
 /// Validate a report of actuals (field errors in Chinese).
@@ -176,7 +211,8 @@ impl Db {
             return Err(StoreError::invalid("指标名称", format!("该任务已有指标「{}」", ind.name)));
         }
         let id = sqlx::query(
-            "INSERT INTO indicators (task_id, name, unit_label, target, period_start, period_end, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            "INSERT INTO indicators (task_id, name, unit_label, target, period_start, period_end, created_at, plan) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
         .bind(task_id)
         .bind(ind.name.clone())
@@ -185,11 +221,13 @@ impl Db {
         .bind(ind.period_start.to_string())
         .bind(ind.period_end.to_string())
         .bind(ts(now))
+        .bind(plan_json(&ind.plan))
         .fetch_one(&mut *tx)
         .await?
         .i("id")?;
         let after = serde_json::json!({"task_id": task_id, "name": ind.name, "unit_label": ind.unit_label, "target": ind.target,
-            "period_start": ind.period_start.to_string(), "period_end": ind.period_end.to_string()});
+            "period_start": ind.period_start.to_string(), "period_end": ind.period_end.to_string(),
+            "plan": format_plan(&ind.plan)});
         append(
             tx,
             now,
@@ -269,6 +307,57 @@ impl Db {
         Ok(v)
     }
 
+    /// Replace an indicator's 分期计划 (the 督查局, or a liaison who may report on its task). The
+    /// row is changed only at the version the user saw: of edits made at once, one is kept and
+    /// the others are answered 409.
+    pub async fn set_indicator_plan(
+        &self,
+        user: &SessionUser,
+        now: NaiveDateTime,
+        indicator_id: i64,
+        change: &PlanChange,
+    ) -> Result<IndicatorView> {
+        let mut tx = self.begin().await?;
+        let v = load_indicator(&mut tx, indicator_id, now.date()).await?;
+        self.indicator_write_check(&mut tx, user, v.task_id, now).await?;
+        let ind = Indicator { plan: change.plan.clone(), ..v.domain() };
+        ind.validate_plan()?;
+        if change.version != v.version {
+            return Err(StoreError::Conflict(format!(
+                "指标「{}」的分期计划已被他人修改（当前为：{}），请刷新后再改",
+                v.name,
+                if v.plan.is_empty() { "按时间均匀推进".to_string() } else { v.plan_text.clone() }
+            )));
+        }
+        let changed =
+            sqlx::query("UPDATE indicators SET plan = $1, version = version + 1 WHERE id = $2 AND version = $3")
+                .bind(plan_json(&ind.plan))
+                .bind(indicator_id)
+                .bind(v.version)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        if changed != 1 {
+            return Err(StoreError::Conflict(format!("指标「{}」的分期计划已被他人修改，请刷新后再改", v.name)));
+        }
+        let after = load_indicator(&mut tx, indicator_id, now.date()).await?;
+        append(
+            &mut tx,
+            now,
+            Change {
+                actor: &user.username,
+                action: "indicator.plan",
+                entity: "indicator",
+                entity_id: indicator_id.to_string(),
+                before: serde_json::json!({"plan": v.plan_text}).to_string(),
+                after: serde_json::json!({"plan": after.plan_text}).to_string(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
     /// Indicators of one task (data scope checked through the task).
     pub async fn task_indicators(
         &self,
@@ -336,18 +425,22 @@ pub(crate) async fn load_indicator(conn: &mut sqlx::AnyConnection, id: i64, toda
             note: rr.s("note")?,
         });
     }
+    let plan_text = r.s("plan")?;
+    let plan: Vec<PlanPoint> = if plan_text.is_empty() {
+        vec![]
+    } else {
+        serde_json::from_str(&plan_text).map_err(|e| StoreError::internal(format!("指标 {id} 的分期计划无效：{e}")))?
+    };
     let ind = Indicator {
         name: r.s("name")?,
         unit_label: r.s("unit_label")?,
         target: r.f("target")?,
         period_start: date("period_start")?,
         period_end: date("period_end")?,
+        plan,
     };
-    let domain_reports: Vec<IndicatorReport> = rows
-        .iter()
-        .map(|x| IndicatorReport { as_of: x.as_of, actual: x.actual, reported_percent: x.reported_percent })
-        .collect();
-    let status = assess(&ind, &domain_reports, today);
+    let reports: Vec<IndicatorReport> = rows.iter().map(IndicatorReportRow::domain).collect();
+    let status = assess(&ind, &reports, today);
     Ok(IndicatorView {
         id,
         task_id: r.i("task_id")?,
@@ -359,7 +452,15 @@ pub(crate) async fn load_indicator(conn: &mut sqlx::AnyConnection, id: i64, toda
         target: ind.target,
         period_start: ind.period_start,
         period_end: ind.period_end,
+        plan_text: format_plan(&ind.plan),
+        plan: ind.plan,
+        version: r.i("version")?,
         reports: rows,
         status,
     })
+}
+
+/// The plan as stored: JSON, or empty for the linear plan.
+fn plan_json(plan: &[PlanPoint]) -> String {
+    if plan.is_empty() { String::new() } else { serde_json::to_string(plan).unwrap_or_default() }
 }

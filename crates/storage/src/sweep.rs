@@ -20,7 +20,7 @@ pub struct SweepReport {
 }
 
 /// The actor recorded for automatic steps.
-fn system_user() -> SessionUser {
+pub(crate) fn system_user() -> SessionUser {
     SessionUser {
         user_id: 0,
         username: "system".into(),
@@ -75,15 +75,13 @@ impl Db {
                 report.tasks_checked += 1;
                 let status = TaskStatus::from_code(&r.s("status")?).unwrap_or(TaskStatus::Cancelled);
                 let deadline = r.t("deadline")?;
-                let title = r.s("title")?;
-                let unit = r.i("lead_unit_id")?;
+                let task = Swept { id, title: r.s("title")?, unit: r.i("lead_unit_id")?, deadline, status };
                 let open = matches!(status, TaskStatus::Assigned | TaskStatus::Received | TaskStatus::InProgress);
                 let mut fired = fired_steps(&mut tx, id, deadline).await?;
                 if open {
                     for step in lights::due_steps(ctx.cal, &ctx.rules.escalation, deadline, &fired, ctx.now) {
-                        if fire(&mut tx, id, &title, unit, step, deadline, status, ctx.now, &sys).await? {
+                        if let Some(after) = fire(&mut tx, &task, step, "", ctx.now, &sys).await? {
                             report.steps_fired += 1;
-                            let after = serde_json::json!({"step": step.code(), "deadline": ts(deadline)}).to_string();
                             audit.push((id, after));
                         }
                         fired.push(step);
@@ -108,15 +106,7 @@ impl Db {
             }
             // The audit chain head last and once per batch (see crate::locks), held only until commit.
             for (id, after) in audit {
-                let change = Change {
-                    actor: "system",
-                    action: "task.escalate",
-                    entity: "task",
-                    entity_id: id.to_string(),
-                    before: String::new(),
-                    after,
-                };
-                append(&mut tx, ctx.now, change).await?;
+                append(&mut tx, ctx.now, escalation_change(id, after)).await?;
             }
             tx.commit().await?;
         }
@@ -165,20 +155,40 @@ impl Db {
     }
 }
 
-/// Insert the step's row; only if this transaction inserted it, carry out its effects (the caller
-/// appends the audit entry).
-#[allow(clippy::too_many_arguments)]
-async fn fire(
+/// The audit entry of a step that fired.
+pub(crate) fn escalation_change(task_id: i64, after: String) -> Change<'static> {
+    Change {
+        actor: "system",
+        action: "task.escalate",
+        entity: "task",
+        entity_id: task_id.to_string(),
+        before: String::new(),
+        after,
+    }
+}
+
+/// What a step needs to know of its task.
+pub(crate) struct Swept {
+    pub id: i64,
+    pub title: String,
+    /// The lead unit, who is told.
+    pub unit: i64,
+    pub deadline: NaiveDateTime,
+    pub status: TaskStatus,
+}
+
+/// Insert the step's row; only if this transaction inserted it, carry out its effects and return
+/// the audit entry's `after` (the caller appends it, last in its transaction). `basis` explains a
+/// 预计逾期提醒 (the forecast's sentence).
+pub(crate) async fn fire(
     tx: &mut sqlx::AnyConnection,
-    task_id: i64,
-    title: &str,
-    unit: i64,
+    task: &Swept,
     step: EscalationStep,
-    deadline: NaiveDateTime,
-    status: TaskStatus,
+    basis: &str,
     now: NaiveDateTime,
     sys: &SessionUser,
-) -> Result<bool> {
+) -> Result<Option<String>> {
+    let (task_id, title, deadline) = (task.id, &task.title, task.deadline);
     let res = sqlx::query(
         "INSERT INTO escalations (task_id, step, deadline, fired_at, fired_by) VALUES ($1, $2, $3, $4, 'system') \
          ON CONFLICT (task_id, step, deadline) DO NOTHING",
@@ -190,9 +200,12 @@ async fn fire(
     .execute(&mut *tx)
     .await?;
     if res.rows_affected() != 1 {
-        return Ok(false);
+        return Ok(None);
     }
     let text = match step {
+        EscalationStep::ForecastLate => {
+            format!("【预计逾期提醒】「{title}」{basis}，请加快进度，确保在期限前完成")
+        }
         EscalationStep::Remind => {
             format!("【提醒】「{title}」将于 {} 到期，请抓紧办理", deadline.format("%Y-%m-%d %H:%M"))
         }
@@ -202,7 +215,7 @@ async fn fire(
         EscalationStep::NoticeWarning => format!("【通报预警】「{title}」逾期未办结，将纳入督查通报"),
         EscalationStep::LedgerCandidate => format!("【问题台账】「{title}」长期逾期，建议列入问题台账研判"),
     };
-    notify(tx, Some(unit), None, task_id, step.code(), &text, now).await?;
+    notify(tx, Some(task.unit), None, task_id, step.code(), &text, now).await?;
     if step == EscalationStep::Urge {
         sqlx::query(
             "INSERT INTO urges (task_id, manual, by_user_id, at, week, comment) VALUES ($1, 0, NULL, $2, $3, $4)",
@@ -214,6 +227,7 @@ async fn fire(
         .execute(&mut *tx)
         .await?;
     }
-    event(tx, task_id, &format!("escalate:{}", step.code()), sys, now, status.code(), status.code(), &text).await?;
-    Ok(true)
+    let status = task.status.code();
+    event(tx, task_id, &format!("escalate:{}", step.code()), sys, now, status, status, &text).await?;
+    Ok(Some(serde_json::json!({"step": step.code(), "deadline": ts(deadline)}).to_string()))
 }

@@ -65,9 +65,126 @@ pub struct Indicator {
     pub target: f64,
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
+    /// 分期计划: what share of the target is planned by which day (e.g. a seasonal profile the
+    /// 牵头部门 enters). Empty: linear, from nothing at the start to the target at the end.
+    #[serde(default)]
+    pub plan: Vec<PlanPoint>,
+}
+
+/// One checkpoint of a planned profile: by `by`, `percent` of the target (cumulative).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PlanPoint {
+    pub by: NaiveDate,
+    pub percent: f64,
+}
+
+/// The most checkpoints a profile may have (one a month over two years).
+pub const MAX_PLAN_POINTS: usize = 24;
+
+/// Read a profile as a clerk types it: checkpoints "日期 百分比" separated by commas, semicolons or
+/// new lines, e.g. "2026-03-31 20%，2026-06-30 55%；2026-09-30 80%". Empty text is the linear plan.
+pub fn parse_plan(text: &str) -> Result<Vec<PlanPoint>, FieldError> {
+    let field = "分期计划";
+    let mut out = vec![];
+    let parts = text.split([',', '，', ';', '；', '\n', '、']).map(str::trim);
+    for (i, part) in parts.filter(|p| !p.is_empty()).enumerate() {
+        let n = i + 1;
+        let mut words = part.split(|c: char| c.is_whitespace() || c == '：' || c == ':').filter(|w| !w.is_empty());
+        let (Some(day), Some(pct), None) = (words.next(), words.next(), words.next()) else {
+            return Err(FieldError::new(field, format!("第{n}个节点「{part}」应写成“日期 百分比”，如 2026-06-30 55%")));
+        };
+        let by = NaiveDate::parse_from_str(day, "%Y-%m-%d")
+            .map_err(|_| FieldError::new(field, format!("第{n}个节点的日期「{day}」应为 年-月-日，如 2026-06-30")))?;
+        let percent: f64 = pct
+            .trim_end_matches(['%', '％'])
+            .parse()
+            .ok()
+            .filter(|p: &f64| p.is_finite())
+            .ok_or_else(|| FieldError::new(field, format!("第{n}个节点的百分比「{pct}」不是数字")))?;
+        out.push(PlanPoint { by, percent });
+    }
+    Ok(out)
+}
+
+/// A profile as [`parse_plan`] reads it back.
+pub fn format_plan(plan: &[PlanPoint]) -> String {
+    plan.iter().map(|p| format!("{} {}%", p.by, fmt_num(p.percent))).collect::<Vec<_>>().join("，")
 }
 
 impl Indicator {
+    /// The profile's errors, naming the checkpoint: dates inside the period and increasing,
+    /// percentages within 0–100 and never decreasing.
+    pub fn validate_plan(&self) -> Result<(), FieldError> {
+        let field = "分期计划";
+        if self.plan.len() > MAX_PLAN_POINTS {
+            return Err(FieldError::new(field, format!("最多 {MAX_PLAN_POINTS} 个节点（当前 {}）", self.plan.len())));
+        }
+        let mut prev: Option<PlanPoint> = None;
+        for (i, p) in self.plan.iter().enumerate() {
+            let n = i + 1;
+            if p.by <= self.period_start || p.by >= self.period_end {
+                return Err(FieldError::new(
+                    field,
+                    format!(
+                        "第{n}个节点的日期 {} 应在考核期内（{} 之后、{} 之前；期末即为完成目标的 100%）",
+                        p.by, self.period_start, self.period_end
+                    ),
+                ));
+            }
+            if !(0.0..=100.0).contains(&p.percent) {
+                return Err(FieldError::new(
+                    field,
+                    format!("第{n}个节点的百分比应在 0 到 100 之间（当前 {}）", fmt_num(p.percent)),
+                ));
+            }
+            if let Some(q) = prev {
+                if p.by <= q.by {
+                    return Err(FieldError::new(
+                        field,
+                        format!("第{n}个节点的日期 {} 应晚于上一个节点（{}）", p.by, q.by),
+                    ));
+                }
+                if p.percent < q.percent {
+                    return Err(FieldError::new(
+                        field,
+                        format!(
+                            "第{n}个节点的百分比 {}% 不能低于上一个节点（{}%），计划是累计值",
+                            fmt_num(p.percent),
+                            fmt_num(q.percent)
+                        ),
+                    ));
+                }
+            }
+            prev = Some(*p);
+        }
+        Ok(())
+    }
+
+    /// The plan as points (share of the period, share of the target), both in percent, from
+    /// (0, 0) to (100, 100).
+    pub fn plan_curve(&self) -> Vec<(f64, f64)> {
+        let mut pts = vec![(0.0, 0.0)];
+        for p in &self.plan {
+            pts.push((time_progress(self.period_start, self.period_end, p.by), p.percent));
+        }
+        pts.push((100.0, 100.0));
+        pts
+    }
+
+    /// The planned share of the target by the end of `as_of`, percent: the time progress when the
+    /// plan is linear, else the profile's line between its checkpoints.
+    pub fn planned_percent(&self, as_of: NaiveDate) -> f64 {
+        let x = time_progress(self.period_start, self.period_end, as_of);
+        let pts = self.plan_curve();
+        for w in pts.windows(2) {
+            let ((x0, y0), (x1, y1)) = (w[0], w[1]);
+            if x <= x1 {
+                return if x1 > x0 { y0 + (y1 - y0) * (x - x0) / (x1 - x0) } else { y1 };
+            }
+        }
+        100.0
+    }
+
     /// 0 < 目标值 ≤ [`MAX_FIGURE`] and 考核期 end after its start.
     pub fn validate(&self) -> Result<(), FieldError> {
         if !self.target.is_finite() || self.target <= 0.0 {
@@ -85,7 +202,7 @@ impl Indicator {
                 format!("结束日期（{}）应晚于开始日期（{}）", self.period_end, self.period_start),
             ));
         }
-        Ok(())
+        self.validate_plan()
     }
 }
 
@@ -168,7 +285,10 @@ pub struct IndicatorStatus {
     pub completion_percent: f64,
     /// Share of the period elapsed, percent, 1 decimal.
     pub time_percent: f64,
-    /// Completion behind time by more than the tolerance.
+    /// Share of the target planned by now, percent, 1 decimal: the time progress unless the
+    /// indicator has a 分期计划.
+    pub planned_percent: f64,
+    /// Completion behind the plan by more than the tolerance.
     pub lagging: bool,
     pub half_check: Option<HalfCheck>,
     pub disagreement: Option<PercentDisagreement>,
@@ -199,8 +319,9 @@ pub fn assess_with_tolerance(
     let computed_raw = if computed_raw.is_nan() { 0.0 } else { computed_raw.clamp(0.0, MAX_COMPLETION_PERCENT) };
     let completion = round1(computed_raw);
     let time = round1(time_progress(ind.period_start, ind.period_end, as_of));
+    let planned = round1(ind.planned_percent(as_of));
     // Compare the values as shown (tenths) so the flag never contradicts the numbers on screen.
-    let lagging = tenths(completion) < tenths(time) - tenths(tolerance.max(0.0));
+    let lagging = tenths(completion) < tenths(planned) - tenths(tolerance.max(0.0));
     let half_check = (tenths(time) >= 500).then(|| {
         let met = tenths(completion) >= 500;
         let message_zh = if met {
@@ -229,6 +350,7 @@ pub fn assess_with_tolerance(
     IndicatorStatus {
         completion_percent: completion,
         time_percent: time,
+        planned_percent: planned,
         lagging,
         half_check,
         disagreement,
@@ -253,7 +375,46 @@ mod tests {
             target: 18500.0,
             period_start: d("2026-01-01"),
             period_end: d("2026-12-31"),
+            plan: vec![],
         }
+    }
+
+    fn seasonal() -> Indicator {
+        let plan = parse_plan("2026-03-31 20%，2026-06-30 55%；2026-09-30 80%").unwrap();
+        Indicator { plan, ..jobs() }
+    }
+
+    #[test]
+    fn a_seasonal_plan_sets_what_is_behind() {
+        let ind = seasonal();
+        assert!(ind.validate().is_ok());
+        assert_eq!(format_plan(&ind.plan), "2026-03-31 20%，2026-06-30 55%，2026-09-30 80%");
+        // On its checkpoints the plan is what was typed; between them, the line.
+        assert!((ind.planned_percent(d("2026-06-30")) - 55.0).abs() < 1e-9);
+        assert_eq!(ind.planned_percent(d("2026-12-31")), 100.0);
+        assert_eq!(ind.planned_percent(d("2025-12-31")), 0.0);
+        // 50 % at the end of June: behind the 55 % planned though ahead of time (49.6 %).
+        let r = IndicatorReport { as_of: d("2026-06-30"), actual: 9250.0, reported_percent: None };
+        let s = assess(&ind, std::slice::from_ref(&r), d("2026-06-30"));
+        assert_eq!((s.time_percent, s.planned_percent), (49.6, 55.0));
+        assert!(s.lagging);
+        let linear = assess(&jobs(), &[r], d("2026-06-30"));
+        assert_eq!(linear.planned_percent, linear.time_percent);
+        assert!(!linear.lagging);
+    }
+
+    #[test]
+    fn a_wrong_plan_names_its_checkpoint() {
+        let bad = |t: &str| Indicator { plan: parse_plan(t).unwrap(), ..jobs() }.validate().unwrap_err().to_string();
+        assert!(bad("2026-06-30 55%，2026-03-31 60%").contains("第2个节点的日期 2026-03-31 应晚于上一个节点"));
+        assert!(bad("2026-03-31 60%，2026-06-30 55%").contains("第2个节点的百分比 55% 不能低于上一个节点"));
+        assert!(bad("2027-03-31 60%").contains("应在考核期内"));
+        assert!(bad("2026-03-31 120%").contains("0 到 100"));
+        let e = parse_plan("2026-03-31 二成").unwrap_err();
+        assert_eq!(e.to_string(), "字段「分期计划」第1个节点的百分比「二成」不是数字");
+        assert!(parse_plan("3月底 20%").unwrap_err().message.contains("年-月-日"));
+        assert!(parse_plan("2026-03-31").unwrap_err().message.contains("日期 百分比"));
+        assert_eq!(parse_plan("  ").unwrap(), vec![]);
     }
 
     #[test]
@@ -434,6 +595,34 @@ mod tests {
             prop_assert!(assess(&ind, &[], x).time_percent <= assess(&ind, &[], y).time_percent);
         }
 
+        /// Any valid profile: the planned share stays within 0–100, never falls as days pass, meets
+        /// each checkpoint, and reads back from its own text.
+        #[test]
+        fn plans_are_monotone_and_read_back(
+            steps in proptest::collection::vec((1i64..90, 0u32..300), 0..8),
+            x in day(),
+            y in day(),
+        ) {
+            let mut plan = vec![];
+            let (mut by, mut pct) = (d("2026-01-01"), 0u32);
+            for (days, gain) in steps {
+                by += chrono::Duration::days(days);
+                pct = (pct + gain).min(1000);
+                if by < d("2026-12-31") {
+                    plan.push(PlanPoint { by, percent: pct as f64 / 10.0 });
+                }
+            }
+            let ind = Indicator { plan, ..jobs() };
+            prop_assert!(ind.validate().is_ok());
+            prop_assert_eq!(parse_plan(&format_plan(&ind.plan)).unwrap(), ind.plan.clone());
+            let (x, y) = if x <= y { (x, y) } else { (y, x) };
+            let (px, py) = (ind.planned_percent(x), ind.planned_percent(y));
+            prop_assert!((0.0..=100.0).contains(&px) && px <= py + 1e-9);
+            for p in &ind.plan {
+                prop_assert!((ind.planned_percent(p.by) - p.percent).abs() < 1e-6);
+            }
+        }
+
         /// Reporting exactly the computed rate is never a disagreement.
         #[test]
         fn exact_report_agrees(target in 1.0f64..1e6, actual in 0.0f64..2e6) {
@@ -450,11 +639,13 @@ mod tests {
 }
 
 /// An indicator's 时间过半、任务过半 as a trajectory: the planned line (linear from nothing at the
-/// period's start to the target at its end), the actuals, and where the recent pace of the actuals
+/// period's start to the target at its end, or through its 分期计划's checkpoints), the actuals, and where the recent pace of the actuals
 /// leads — in a 0–100 box the page scales (x: share of the period, y: share of the target, clamped
 /// at 120 %).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Trajectory {
+    /// The plan as (x, y) in percent of period and of target, from (0, 0) to (100, 100).
+    pub planned: Vec<(f64, f64)>,
     /// The actuals as (x, y) in percent of period and of target.
     pub actual: Vec<(f64, f64)>,
     /// From the last actual to where the pace reaches by the period's end (or the target earlier).
@@ -502,7 +693,15 @@ pub fn trajectory(ind: &Indicator, reports: &[IndicatorReport]) -> Trajectory {
         }
         _ => f.basis(end),
     };
-    Trajectory { actual, forecast: forecast_line, forecast_end_percent: end_percent, at_risk: f.at_risk(end), basis }
+    let planned = ind.plan_curve().into_iter().map(|(x, y)| (round1(x), round1(y))).collect();
+    Trajectory {
+        planned,
+        actual,
+        forecast: forecast_line,
+        forecast_end_percent: end_percent,
+        at_risk: f.at_risk(end),
+        basis,
+    }
 }
 
 #[cfg(test)]
@@ -521,6 +720,7 @@ mod trajectory_tests {
             target: 1000.0,
             period_start: d("2026-01-01"),
             period_end: d("2026-12-31"),
+            plan: vec![],
         };
         let r = |day: &str, v: f64| IndicatorReport { as_of: d(day), actual: v, reported_percent: None };
         let t = trajectory(&ind, &[r("2026-07-01", 300.0), r("2026-04-01", 150.0), r("2026-10-01", 450.0)]);

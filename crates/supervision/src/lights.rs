@@ -51,11 +51,25 @@ pub struct EscalationRules {
     pub notice_after_working_days: i64,
     /// Proposed for the 问题台账 this many working days after the deadline.
     pub ledger_after_working_days: i64,
+    /// 预计逾期提醒: while the light is still green, a progress report whose forecast (预计完成) is
+    /// this many days or more past the deadline — or shows no progress — reminds the lead unit once
+    /// per deadline. 0 turns it off. Rules saved before it existed read as the default.
+    #[serde(default = "default_forecast_late_days")]
+    pub forecast_late_days: i64,
+}
+
+fn default_forecast_late_days() -> i64 {
+    3
 }
 
 impl Default for EscalationRules {
     fn default() -> Self {
-        Self { yellow_working_days: 3, notice_after_working_days: 3, ledger_after_working_days: 10 }
+        Self {
+            yellow_working_days: 3,
+            notice_after_working_days: 3,
+            ledger_after_working_days: 10,
+            forecast_late_days: default_forecast_late_days(),
+        }
     }
 }
 
@@ -70,6 +84,18 @@ impl EscalationRules {
         if ledger <= floor || ledger > 250 {
             c.fail("逾期后列入问题台账工作日", format!("应大于通报预警工作日且不超过 250（当前 {ledger}）"));
         }
+        c.take(int_in("预计逾期提醒天数", self.forecast_late_days, 0, 365));
+    }
+
+    /// Whether a forecast made while the light is green calls for the 预计逾期提醒.
+    pub fn forecast_reminds(&self, forecast: &crate::forecast::Forecast, deadline: NaiveDateTime) -> bool {
+        use crate::forecast::Forecast;
+        self.forecast_late_days > 0
+            && match forecast {
+                Forecast::Expected { date, .. } => (*date - deadline.date()).num_days() >= self.forecast_late_days,
+                Forecast::Stalled { .. } => true,
+                Forecast::NotEnough { .. } | Forecast::Done => false,
+            }
     }
 
     pub fn validate(&self) -> Result<(), FieldErrors> {
@@ -90,16 +116,22 @@ pub enum EscalationStep {
     NoticeWarning,
     /// 问题台账候选: overdue for `ledger_after_working_days`.
     LedgerCandidate,
+    /// 预计逾期提醒: fired by a progress report, not by time (see `EscalationRules::forecast_late_days`).
+    ForecastLate,
 }
 
 impl EscalationStep {
-    pub const ALL: [EscalationStep; 4] = [Self::Remind, Self::Urge, Self::NoticeWarning, Self::LedgerCandidate];
+    pub const ALL: [EscalationStep; 5] =
+        [Self::ForecastLate, Self::Remind, Self::Urge, Self::NoticeWarning, Self::LedgerCandidate];
+    /// The steps the clock fires, in order; the sweep walks these.
+    pub const LADDER: [EscalationStep; 4] = [Self::Remind, Self::Urge, Self::NoticeWarning, Self::LedgerCandidate];
     pub fn code(self) -> &'static str {
         match self {
             Self::Remind => "remind",
             Self::Urge => "urge",
             Self::NoticeWarning => "notice_warning",
             Self::LedgerCandidate => "ledger_candidate",
+            Self::ForecastLate => "forecast_late",
         }
     }
     pub fn label_zh(self) -> &'static str {
@@ -108,6 +140,7 @@ impl EscalationStep {
             Self::Urge => "催办",
             Self::NoticeWarning => "通报预警",
             Self::LedgerCandidate => "问题台账候选",
+            Self::ForecastLate => "预计逾期提醒",
         }
     }
     pub fn from_code(s: &str) -> Option<Self> {
@@ -120,21 +153,29 @@ impl EscalationStep {
         self == Self::Remind && now > deadline
     }
 
-    /// The instant from which this step is due for a task with `deadline`.
+    /// The instant from which this step is due for a task with `deadline`; none for a step the
+    /// clock does not fire.
     pub fn due_from(
         self,
         cal: &WorkCalendar,
         rules: &EscalationRules,
         deadline: NaiveDateTime,
-    ) -> Computed<NaiveDateTime> {
+    ) -> Option<Computed<NaiveDateTime>> {
         let day = cal.office_hours().minutes_per_day();
-        match self {
+        Some(match self {
+            Self::ForecastLate => return None,
             Self::Remind => cal.sub_working_minutes(deadline, rules.yellow_working_days * day),
             // Overdue means strictly after the deadline: the first working minute after it.
             Self::Urge => cal.add_working_minutes(deadline, 1),
             Self::NoticeWarning => cal.add_working_minutes(deadline, rules.notice_after_working_days * day),
             Self::LedgerCandidate => cal.add_working_minutes(deadline, rules.ledger_after_working_days * day),
-        }
+        })
+    }
+
+    /// When the yellow light (and 提醒) starts for `deadline`.
+    pub fn yellow_from(cal: &WorkCalendar, rules: &EscalationRules, deadline: NaiveDateTime) -> NaiveDateTime {
+        let day = cal.office_hours().minutes_per_day();
+        cal.sub_working_minutes(deadline, rules.yellow_working_days * day).value
     }
 }
 
@@ -151,7 +192,7 @@ pub fn light(
     }
     if now > deadline {
         Light::Red
-    } else if now >= EscalationStep::Remind.due_from(cal, rules, deadline).value {
+    } else if now >= EscalationStep::yellow_from(cal, rules, deadline) {
         Light::Yellow
     } else {
         Light::Green
@@ -166,9 +207,10 @@ pub fn due_steps(
     fired: &[EscalationStep],
     now: NaiveDateTime,
 ) -> Vec<EscalationStep> {
-    EscalationStep::ALL
+    EscalationStep::LADDER
         .into_iter()
-        .filter(|s| !fired.contains(s) && !s.is_moot(deadline, now) && now >= s.due_from(cal, rules, deadline).value)
+        .filter(|s| !fired.contains(s) && !s.is_moot(deadline, now))
+        .filter(|s| s.due_from(cal, rules, deadline).is_some_and(|at| now >= at.value))
         .collect()
 }
 
@@ -182,10 +224,10 @@ pub fn next_check_at(
     fired: &[EscalationStep],
     now: NaiveDateTime,
 ) -> Option<NaiveDateTime> {
-    EscalationStep::ALL
+    EscalationStep::LADDER
         .into_iter()
         .filter(|s| !fired.contains(s) && !s.is_moot(deadline, now))
-        .map(|s| s.due_from(cal, rules, deadline).value)
+        .filter_map(|s| s.due_from(cal, rules, deadline).map(|at| at.value))
         .min()
 }
 
@@ -254,10 +296,42 @@ mod tests {
         assert!(EscalationRules::default().validate().is_ok());
         let bad = EscalationRules { ledger_after_working_days: 2, ..Default::default() };
         assert!(bad.validate().unwrap_err().to_string().contains("问题台账"));
-        let all =
-            EscalationRules { yellow_working_days: 61, notice_after_working_days: 0, ledger_after_working_days: 0 };
+        let all = EscalationRules {
+            yellow_working_days: 61,
+            notice_after_working_days: 0,
+            ledger_after_working_days: 0,
+            forecast_late_days: -1,
+        };
         let fields: Vec<String> = all.validate().unwrap_err().0.into_iter().map(|e| e.field).collect();
-        assert_eq!(fields, ["黄灯提前工作日", "逾期后通报预警工作日", "逾期后列入问题台账工作日"]);
+        assert_eq!(fields, ["黄灯提前工作日", "逾期后通报预警工作日", "逾期后列入问题台账工作日", "预计逾期提醒天数"]);
+        // Rules saved before the forecast reminder existed still read, with it on.
+        let old: EscalationRules = serde_json::from_str(
+            r#"{"yellow_working_days":3,"notice_after_working_days":3,"ledger_after_working_days":10}"#,
+        )
+        .unwrap();
+        assert_eq!(old, EscalationRules::default());
+    }
+
+    #[test]
+    fn forecast_reminder_needs_the_margin() {
+        use crate::forecast::Forecast;
+        let deadline = dt("2026-12-18 18:00");
+        let day = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+        let expected = |d: &str| Forecast::Expected {
+            date: day(d),
+            early: day(d),
+            late: Some(day(d)),
+            rate_per_week: 5.0,
+            intervals: 3,
+        };
+        let r = EscalationRules::default(); // 3 days
+        assert!(!r.forecast_reminds(&expected("2026-12-20"), deadline));
+        assert!(r.forecast_reminds(&expected("2026-12-21"), deadline));
+        assert!(r.forecast_reminds(&Forecast::Stalled { rate_per_week: 0.0 }, deadline));
+        assert!(!r.forecast_reminds(&Forecast::NotEnough { reports: 1 }, deadline));
+        assert!(!r.forecast_reminds(&Forecast::Done, deadline));
+        let off = EscalationRules { forecast_late_days: 0, ..r };
+        assert!(!off.forecast_reminds(&expected("2027-06-01"), deadline));
     }
 
     fn arb_time() -> impl Strategy<Value = NaiveDateTime> {
@@ -273,7 +347,7 @@ mod tests {
         fn ladder_is_ordered(deadline in arb_time()) {
             let cal = WorkCalendar::with_bundled_holidays();
             let r = EscalationRules::default();
-            let at: Vec<_> = EscalationStep::ALL.iter().map(|s| s.due_from(&cal, &r, deadline).value).collect();
+            let at: Vec<_> = EscalationStep::LADDER.iter().map(|s| s.due_from(&cal, &r, deadline).unwrap().value).collect();
             prop_assert!(at[0] <= deadline);
             prop_assert!(at[1] > deadline);
             prop_assert!(at[1] <= at[2] && at[2] < at[3]);
@@ -310,7 +384,7 @@ mod tests {
                 }
             }
             // 提醒 fires only from a sweep before the deadline; every other step fires once.
-            let expected: Vec<_> = EscalationStep::ALL.into_iter().filter(|s| *s != EscalationStep::Remind || fired.contains(s)).collect();
+            let expected: Vec<_> = EscalationStep::LADDER.into_iter().filter(|s| *s != EscalationStep::Remind || fired.contains(s)).collect();
             prop_assert_eq!(fired, expected);
         }
 

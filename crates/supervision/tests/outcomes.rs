@@ -105,6 +105,7 @@ fn employment_indicator_real_case() {
         target: 18500.0,
         period_start: d("2026-01-01"),
         period_end: d("2026-12-31"),
+        plan: vec![],
     };
     assert!(ind.validate().is_ok());
     let rep = IndicatorReport { as_of: d("2026-08-31"), actual: 11598.0, reported_percent: Some(66.3) };

@@ -311,13 +311,53 @@ pub async fn check_and_store(s: &AppState, files: Vec<Upload>) -> Result<Vec<New
 
 /// Store a document's text as a UTF-8 .txt attachment (the source of tasks made from it).
 pub async fn store_text(s: &AppState, name: &str, text: &str) -> Result<NewAttachment, StoreError> {
-    let bytes = Bytes::from(text.as_bytes().to_vec());
+    store_document(s, name, Bytes::from(text.as_bytes().to_vec())).await
+}
+
+/// The type of a source document by its content: Word or PDF as uploaded, anything else kept as
+/// text (a .txt in UTF-8 or GB18030 is stored as it was read, in UTF-8).
+fn document_mime(bytes: &[u8]) -> &'static str {
+    match infer::get(bytes).and_then(|t| FileKind::from_mime(t.mime_type())) {
+        Some(k @ (FileKind::Docx | FileKind::Pdf)) => k.mime(),
+        _ => "text/plain",
+    }
+}
+
+/// Store a source document (the uploaded 纪要 itself, or pasted text) under its hash.
+pub async fn store_document(s: &AppState, name: &str, bytes: Bytes) -> Result<NewAttachment, StoreError> {
+    let mime = document_mime(&bytes);
+    let bytes = if mime == "text/plain" {
+        Bytes::from(xietong_office::document_text(&bytes).unwrap_or_default().into_bytes())
+    } else {
+        bytes
+    };
     let sha256 = hex::encode(Sha256::digest(&bytes));
     s.blobs.put_once(&Blobs::key(&sha256), bytes.clone()).await?;
     Ok(NewAttachment {
         sha256,
         size: bytes.len() as i64,
-        mime: "text/plain".into(),
+        mime: mime.into(),
+        original_name: name.into(),
+        has_thumbnail: false,
+        taken_at: None,
+        gps_lat: None,
+        gps_lon: None,
+    })
+}
+
+/// A document stored earlier (by [`store_document`]) and named again by its hash: its type and
+/// size are read from the stored bytes, never taken from the form. `None` when no such file is
+/// stored (a hash not in hex, or one the garbage collection has since removed). Naming a hash
+/// gives nothing away: a content address is known only to whoever had the content.
+pub async fn stored_document(s: &AppState, name: &str, sha256: &str) -> Option<NewAttachment> {
+    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+        return None;
+    }
+    let bytes = s.blobs.get(&Blobs::key(sha256)).await.ok()?;
+    Some(NewAttachment {
+        sha256: sha256.into(),
+        size: bytes.len() as i64,
+        mime: document_mime(&bytes).into(),
         original_name: name.into(),
         has_thumbnail: false,
         taken_at: None,

@@ -49,7 +49,7 @@ pub struct RulesBody {
     pub urge: xietong_supervision::UrgeRules,
 }
 
-/// 督办规则：黄灯/提醒提前工作日、逾期后通报预警与列入问题台账的工作日、每周人工催办上限。
+/// 督办规则：黄灯/提醒提前工作日、逾期后通报预警与列入问题台账的工作日、预计逾期提醒天数、每周人工催办上限。
 #[utoipa::path(get, path = "/api/rules", tag = "工作日历", responses((status = 200, body = RulesBody), (status = 401, body = ErrorBody)))]
 async fn supervision_rules(State(s): State<AppState>, ApiUser(_u, _): ApiUser) -> Result<Json<RulesBody>, ApiError> {
     let r = s.snapshot().rules;
@@ -358,6 +358,7 @@ async fn rules_submit(State(s): State<AppState>, PageUser(u, _): PageUser, f: Fi
                 yellow_working_days: int("yellow_working_days", "黄灯提前工作日"),
                 notice_after_working_days: int("notice_after_working_days", "逾期后通报预警工作日"),
                 ledger_after_working_days: int("ledger_after_working_days", "逾期后列入问题台账工作日"),
+                forecast_late_days: int("forecast_late_days", "预计逾期提醒天数"),
             },
             urge: xietong_supervision::UrgeRules { cap_per_week: int("cap_per_week", "每周催办上限") },
         };

@@ -11,7 +11,7 @@ use minijinja::context;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use xietong_storage::StoreError;
-use xietong_storage::indicators::{IndicatorView, NewIndicator, NewIndicatorReport};
+use xietong_storage::indicators::{IndicatorView, NewIndicator, NewIndicatorReport, PlanChange};
 use xietong_supervision::indicators::CONFIRM_HINT;
 
 use crate::AppState;
@@ -24,6 +24,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(task_indicators, add_indicator))
         .routes(routes!(report_indicator))
+        .routes(routes!(set_indicator_plan))
         .routes(routes!(all_indicators))
 }
 
@@ -32,6 +33,7 @@ pub fn page_router() -> crate::policy::Pages {
         .route("/indicators", get(indicators_page))
         .route("/tasks/{id}/indicators", post(indicator_submit))
         .route("/indicators/{id}/reports", post(indicator_report_submit))
+        .route("/indicators/{id}/plan", post(indicator_plan_submit))
 }
 
 /// 任务的数值指标（目标、上报值、完成率与时间进度）。
@@ -70,6 +72,19 @@ async fn report_indicator(
     Ok(Json(s.db.report_indicator(&u, s.clock.now(), id, &r).await?))
 }
 
+/// 修改指标的分期计划（如季节性的累计进度节点；空表示按时间均匀推进）。须带上读取时的 version，过期则 409。
+#[utoipa::path(put, path = "/api/indicators/{id}/plan", params(("id" = i64, Path, description = "指标编号")), request_body = PlanChange, tag = "指标",
+    responses((status = 200, body = IndicatorView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn set_indicator_plan(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Path(id): Path<i64>,
+    J(c): J<PlanChange>,
+) -> Result<Json<IndicatorView>, ApiError> {
+    Ok(Json(s.db.set_indicator_plan(&u, s.clock.now(), id, &c).await?))
+}
+
 /// 数据范围内的全部指标（“时间过半、任务过半”核查）。
 #[utoipa::path(get, path = "/api/indicators", tag = "指标", responses((status = 200, body = Vec<IndicatorView>), (status = 401, body = ErrorBody)))]
 async fn all_indicators(
@@ -100,25 +115,13 @@ fn trajectory_row(
     i: IndicatorView,
     today: chrono::NaiveDate,
 ) -> (IndicatorView, xietong_supervision::indicators::Trajectory, minijinja::Value) {
-    use xietong_supervision::indicators::{Indicator, IndicatorReport, time_progress, trajectory};
-    let ind = Indicator {
-        name: i.name.clone(),
-        unit_label: i.unit_label.clone(),
-        target: i.target,
-        period_start: i.period_start,
-        period_end: i.period_end,
-    };
-    let reports: Vec<IndicatorReport> = i
-        .reports
-        .iter()
-        .map(|r| IndicatorReport { as_of: r.as_of, actual: r.actual, reported_percent: r.reported_percent })
-        .collect();
-    let t = trajectory(&ind, &reports);
+    use xietong_supervision::indicators::{time_progress, trajectory};
+    let t = trajectory(&i.domain(), &i.domain_reports());
     let (w, h) = (240.0, 64.0);
     let px = |(x, y): (f64, f64)| format!("{:.1},{:.1}", x / 100.0 * w, h - y / 120.0 * h);
     let actual: Vec<String> = t.actual.iter().map(|p| px(*p)).collect();
     let chart = minijinja::context! {
-        planned => format!("{} {}", px((0.0, 0.0)), px((100.0, 100.0))),
+        planned => t.planned.iter().map(|p| px(*p)).collect::<Vec<_>>().join(" "),
         target_y => format!("{:.1}", h - 100.0 / 120.0 * h),
         actual => actual.join(" "),
         last => actual.last().cloned(),
@@ -142,17 +145,23 @@ async fn indicator_submit(
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
     let g = |k: &str| f.get(k).cloned().unwrap_or_default();
-    // A target that is no number is answered with every other field's error.
-    let (target, pre) = match number("目标值", &g("target")) {
-        Ok(t) => (t, vec![]),
-        Err(e) => (0.0, e.field_errors()),
-    };
+    // A target or plan that cannot be read is answered with every other field's error.
+    let mut pre = vec![];
+    let target = number("目标值", &g("target")).unwrap_or_else(|e| {
+        pre.extend(e.field_errors());
+        0.0
+    });
+    let plan = xietong_supervision::indicators::parse_plan(&g("plan")).unwrap_or_else(|e| {
+        pre.push(e);
+        vec![]
+    });
     let n = NewIndicator {
         name: g("name"),
         unit_label: g("unit_label"),
         target,
         period_start: g("period_start"),
         period_end: g("period_end"),
+        plan,
     };
     match s.db.add_indicator_from_form(&u, s.clock.now(), task_id, &n, pre).await {
         Ok(_) => Redirect::to(&format!("/tasks/{task_id}?done=indicator#indicators")).into_response(),
@@ -161,7 +170,7 @@ async fn indicator_submit(
         }
         Err(e) => {
             // The form as typed, each error beside its field.
-            let kept = ["name", "target", "unit_label", "period_start", "period_end"];
+            let kept = ["name", "target", "unit_label", "period_start", "period_end", "plan"];
             let fields = f.into_iter().filter(|(k, _)| kept.contains(&k.as_str())).collect();
             let typed = crate::tasks::detail::Typed {
                 action: ADD_INDICATOR.into(),
@@ -212,6 +221,42 @@ async fn indicator_report_submit(
             let fields = f.into_iter().filter(|(k, _)| kept.contains(&k.as_str())).collect();
             let typed =
                 crate::tasks::detail::Typed { fields, indicator: Some(id), confirm_large, ..Default::default() };
+            let flash = Some((crate::error::status_of(&e), e.to_string()));
+            crate::tasks::detail::task_page_typed(&s, &u, task_id, None, flash, typed).await
+        }
+        Err(e) => error_page(&s, Some(&u), &e),
+    }
+}
+
+/// The task page's 分期计划 form of one indicator: the plan as typed and the version it was shown at.
+async fn indicator_plan_submit(
+    State(s): State<AppState>,
+    PageUser(u, _): PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let g = |k: &str| f.get(k).cloned().unwrap_or_default();
+    let r = async {
+        let plan = xietong_supervision::indicators::parse_plan(&g("plan"))?;
+        let version = g("version").trim().parse().map_err(|_| StoreError::invalid("版本", "页面已过期，请刷新"))?;
+        s.db.set_indicator_plan(&u, s.clock.now(), id, &PlanChange { plan, version }).await
+    }
+    .await;
+    let task_id = f.get("task_id").and_then(|t| t.parse::<i64>().ok()).unwrap_or(0);
+    match r {
+        Ok(v) => Redirect::to(&format!("/tasks/{}?done=indicator_plan#indicators", v.task_id)).into_response(),
+        Err(e @ (StoreError::Denied(_) | StoreError::NotFound(_) | StoreError::Internal(_))) => {
+            error_page(&s, Some(&u), &e)
+        }
+        Err(e) if task_id > 0 => {
+            // What was typed comes back beside the indicator, with the reason.
+            let fields = f.into_iter().filter(|(k, _)| k == "plan").collect();
+            let typed = crate::tasks::detail::Typed {
+                fields,
+                plan_indicator: Some(id),
+                errors: e.field_errors(),
+                ..Default::default()
+            };
             let flash = Some((crate::error::status_of(&e), e.to_string()));
             crate::tasks::detail::task_page_typed(&s, &u, task_id, None, flash, typed).await
         }

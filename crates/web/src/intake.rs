@@ -258,12 +258,10 @@ async fn alias_remove_submit(
     }
 }
 
-/// A document's text from an upload: Word's paragraphs, or plain text in UTF-8 (else GB18030).
+/// A document's text from an upload: Word's paragraphs, a PDF's text layer, or plain text in UTF-8
+/// (else GB18030).
 fn text_of_upload(name: &str, bytes: &[u8]) -> Result<String, StoreError> {
     let lower = name.to_lowercase();
-    if lower.ends_with(".pdf") {
-        return Err(StoreError::invalid("文件", "暂不能读取 PDF：请另存为 Word（.docx）或复制文字粘贴到下框"));
-    }
     if lower.ends_with(".doc") || lower.ends_with(".wps") {
         return Err(StoreError::invalid("文件", "请先另存为 .docx 再上传，或复制文字粘贴到下框"));
     }
@@ -280,22 +278,34 @@ async fn draft_submit(State(s): State<AppState>, PageUser(u, _): PageUser, mp: M
     };
     let pasted = fields.s("text");
     let r = async {
-        let (name, text) = match file {
-            Ok((name, bytes)) => (name.clone(), text_of_upload(&name, &bytes)?),
-            Err(_) if !pasted.trim().is_empty() => ("粘贴的文字.txt".to_string(), pasted.clone()),
+        let (name, text, original) = match file {
+            Ok((name, bytes)) => {
+                let text = text_of_upload(&name, &bytes)?;
+                (name.clone(), text, Some(bytes))
+            }
+            Err(_) if !pasted.trim().is_empty() => ("粘贴的文字.txt".to_string(), pasted.clone(), None),
             Err(e) => return Err(e),
         };
         let d = draft_of(&s, &text).await?;
-        Ok::<_, StoreError>((name, text, d))
+        Ok::<_, StoreError>((name, text, original, d))
     };
     match r.await {
-        Ok((_, text, d)) if d.tasks.is_empty() => {
+        Ok((_, text, _, d)) if d.tasks.is_empty() => {
             let msg = "未识别出交办事项：文中没有写明由哪个单位办理的事项。可检查文字是否完整，或直接手工立项。";
             upload_form(&s, &u, StatusCode::UNPROCESSABLE_ENTITY, Some(msg.into()), &text).await
         }
-        Ok((name, text, d)) => {
+        Ok((name, text, original, d)) => {
             let items = items_of_draft(&s, &d).await;
-            draft_page(&s, &u, StatusCode::OK, None, &DocView::of(&d, &name, &text), items).await
+            let mut doc = DocView::of(&d, &name, &text);
+            // The uploaded file itself is kept now, and named by its hash until the batch is
+            // confirmed: the tasks carry the original, not only the text read from it.
+            if let Some(bytes) = original {
+                match crate::attachments::store_document(&s, &name, bytes.into()).await {
+                    Ok(a) => doc.file_sha256 = a.sha256,
+                    Err(e) => return error_page(&s, Some(&u), &e),
+                }
+            }
+            draft_page(&s, &u, StatusCode::OK, None, &doc, items).await
         }
         Err(e @ StoreError::Internal(_)) => error_page(&s, Some(&u), &e),
         Err(e) => upload_form(&s, &u, status_of(&e), Some(e.to_string()), &pasted).await,
@@ -310,6 +320,8 @@ struct DocView {
     source_kind: String,
     source_title: String,
     file_name: String,
+    /// The uploaded file as stored (empty for pasted text).
+    file_sha256: String,
     text: String,
     non_tasks: Vec<String>,
 }
@@ -328,6 +340,7 @@ impl DocView {
             source_kind: source_kind.code().into(),
             source_title: title,
             file_name: file_name.into(),
+            file_sha256: String::new(),
             text: text.into(),
             non_tasks: d.non_tasks.clone(),
         }
@@ -359,6 +372,8 @@ async fn items_of_draft(s: &AppState, d: &Draft) -> Vec<ItemView> {
     let unit_id = |name: &str| units.iter().find(|u| u.name == name).map(|u| u.id);
     let leaders = leader_people(s).await;
     let doc_no = d.doc_no.clone().unwrap_or_default();
+    let snap = s.snapshot();
+    let standing_until = standing_deadline(&snap.cal, d.date.unwrap_or(snap.now.date()));
     d.tasks
         .iter()
         .enumerate()
@@ -376,7 +391,11 @@ async fn items_of_draft(s: &AppState, d: &Draft) -> Vec<ItemView> {
                 description: t.text.clone(),
                 lead: t.lead.first().and_then(|n| unit_id(n)),
                 co: t.co.iter().filter_map(|n| unit_id(n)).collect(),
-                deadline: t.deadline.map(|x| x.date().to_string()).unwrap_or_default(),
+                deadline: match t.deadline {
+                    Some(x) => x.date().to_string(),
+                    None if standing(t) => standing_until.to_string(),
+                    None => String::new(),
+                },
                 leader,
                 report_cycle: ReportCycle::Monthly.code().into(),
                 said_lead: t.lead_words.join("；"),
@@ -385,6 +404,12 @@ async fn items_of_draft(s: &AppState, d: &Draft) -> Vec<ItemView> {
                 said_leader: t.leader.clone().unwrap_or_default(),
                 flags: {
                     let mut f = t.flags.clone();
+                    if t.deadline.is_none() && standing(t) {
+                        f.push(format!(
+                            "长期坚持：任务须有办理期限，已暂按 {standing_until}（年底最后一个工作日）设置、按月汇报，\
+                             到期可延期续办；请确认"
+                        ));
+                    }
                     if t.lead.len() > 1 {
                         f.push(format!(
                             "原文有 {} 个牵头单位（{}），系统只能设一个牵头单位，其余请列为配合单位或分项立项",
@@ -397,6 +422,23 @@ async fn items_of_draft(s: &AppState, d: &Draft) -> Vec<ItemView> {
             }
         })
         .collect()
+}
+
+/// An item the document says is 长期坚持 (kept up without an end date).
+fn standing(t: &xietong_intake::DraftTask) -> bool {
+    t.deadline_text.as_deref().is_some_and(|w| w.contains("长期坚持"))
+}
+
+/// The deadline a 长期坚持 item is given for the clerk to confirm: the last working day of the
+/// document's year, or of the next year for a document of December (a few weeks is no period).
+fn standing_deadline(cal: &xietong_calendar::WorkCalendar, doc_date: chrono::NaiveDate) -> chrono::NaiveDate {
+    use chrono::Datelike;
+    let year = if doc_date.month() == 12 { doc_date.year() + 1 } else { doc_date.year() };
+    let mut day = chrono::NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(doc_date);
+    while !xietong_intake::working_day(cal, day) && day > doc_date {
+        day = day.pred_opt().unwrap_or(day);
+    }
+    day
 }
 
 /// (person id, post, display) of the district leaders.
@@ -515,6 +557,7 @@ fn form_of(f: &Fields) -> (DocView, Vec<ItemView>) {
         source_kind: f.s("source_kind"),
         source_title: f.s("source_title"),
         file_name: f.s("file_name"),
+        file_sha256: f.s("file_sha256").trim().to_string(),
         text: f.s("document"),
         non_tasks: f.all("non_task"),
     };
@@ -585,7 +628,11 @@ async fn confirm_submit(State(s): State<AppState>, PageUser(u, _): PageUser, f: 
         if !missing_lead.is_empty() {
             return Err(StoreError::BadInput(format!("未立项（未写入任何数据）：\n{}", missing_lead.join("\n"))));
         }
-        let attachment = crate::attachments::store_text(&s, &name, &doc.text).await?;
+        // The original upload if it is still stored, else the text as read.
+        let attachment = match crate::attachments::stored_document(&s, &doc.file_name, &doc.file_sha256).await {
+            Some(a) => a,
+            None => crate::attachments::store_text(&s, &name, &doc.text).await?,
+        };
         s.db.confirm_intake(&u, &snap.ctx(), &tasks, Some(&attachment)).await
     };
     match r.await {

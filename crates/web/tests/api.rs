@@ -642,6 +642,17 @@ async fn reports_give_a_forecast_and_a_late_pace_is_marked_before_the_light_turn
         let table = html.split("id=\"forecast-late-tasks\"").nth(1).unwrap().split("</table>").next().unwrap();
         assert!(table.contains(&format!("href=\"/tasks/{id}\"")), "{table}");
         assert!(table.contains("晚于期限 88 天"), "{table}");
+        // The rules' 预计逾期提醒 (3 days by default) told the lead unit once, in its inbox and the timeline.
+        let (_, v) = sup.get(&format!("/api/tasks/{id}")).await;
+        let early: Vec<_> =
+            v["events"].as_array().unwrap().iter().filter(|e| e["action"] == "escalate:forecast_late").collect();
+        assert_eq!(early.len(), 1, "{v}");
+        assert_eq!(early[0]["action_label"], "自动预计逾期提醒");
+        assert!(early[0]["comment"].as_str().unwrap().contains("晚于期限 88 天"), "{}", early[0]);
+        let lly = Client::login(&app, "jsj_lly").await;
+        let (_, inbox) = lly.get("/api/inbox?kind=forecast_late").await;
+        let items = inbox["items"].as_array().unwrap_or_else(|| panic!("{inbox}"));
+        assert_eq!(items.iter().filter(|m| m["task_id"] == id).count(), 1, "{inbox}");
         // A faster pace lifts the mark.
         app.set_now(dt("2026-12-14 10:00"));
         let lly = Client::login(&app, "jsj_lly").await;
@@ -649,6 +660,8 @@ async fn reports_give_a_forecast_and_a_late_pace_is_marked_before_the_light_turn
         let sup = Client::login(&app, "duchaju").await;
         let (_, v) = sup.get(&format!("/api/tasks/{id}")).await;
         assert_eq!(v["forecast"]["at_risk"], false, "{v}");
+        let early = v["events"].as_array().unwrap().iter().filter(|e| e["action"] == "escalate:forecast_late").count();
+        assert_eq!(early, 1, "once per deadline");
         tdb.cleanup().await;
     });
 }

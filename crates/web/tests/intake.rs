@@ -195,3 +195,89 @@ async fn an_unknown_unit_is_flagged_until_an_alias_maps_it() {
         tdb.cleanup().await;
     });
 }
+
+/// A 纪要 uploaded as PDF (printed by LibreOffice, as a clerk's 另存为 PDF) gives the same draft, and
+/// each task keeps the PDF itself, not only its text. A form naming a file that is not stored
+/// falls back to the text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_uploaded_pdf_is_read_and_kept_with_the_tasks() {
+    use sha2::Digest;
+    let Some(tools) = xietong_office::pdf::Tools::for_tests() else { return };
+    let pdf = tools.to_pdf(MINUTES.as_bytes(), "txt").expect("LibreOffice prints the minutes");
+    let pdf_sha = hex::encode(sha2::Sha256::digest(&pdf));
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let web = reqwest::Client::builder().cookie_store(true).build().unwrap();
+        assert_eq!(common::form_login(&web, &app, "duchaju", xietong_demo::DEMO_PASSWORD).await.status(), 200);
+        let page = web.get(app.url("/intake")).send().await.unwrap().text().await.unwrap();
+        let csrf = page.split("/intake/draft?_csrf=").nth(1).unwrap().split('"').next().unwrap().to_string();
+        let part = reqwest::multipart::Part::bytes(pdf.clone()).file_name("专题会议纪要.pdf");
+        let form = reqwest::multipart::Form::new().part("file", part);
+        let r = web.post(app.url(&format!("/intake/draft?_csrf={csrf}"))).multipart(form).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let html = r.text().await.unwrap();
+        assert_eq!(field(&html, "items"), "2", "the PDF's two assigning items");
+        assert_eq!(field(&html, "doc_no"), "二七政专〔2026〕90号");
+        assert_eq!(field(&html, "file_sha256"), pdf_sha, "the upload is stored and named by its hash");
+
+        let mut f = confirm_form(&html, "2026-12-18");
+        f.push(("file_sha256".into(), field(&html, "file_sha256")));
+        let r = web.post(app.url("/intake/confirm")).form(&f).send().await.unwrap();
+        assert!(r.url().path().starts_with("/tasks"), "{}", r.url());
+        let kept = count(
+            &tdb.db,
+            &format!(
+                "SELECT COUNT(*) AS n FROM attachments a JOIN tasks t ON t.id = a.task_id \
+                 WHERE t.doc_no LIKE '二七政专〔2026〕90号-%' AND a.original_name = '专题会议纪要.pdf' \
+                 AND a.mime = 'application/pdf' AND a.sha256 = '{pdf_sha}'"
+            ),
+        )
+        .await;
+        assert_eq!(kept, 2, "each task carries the PDF as uploaded");
+
+        // A hash that names nothing stored: the tasks get the text instead, never a dangling file.
+        let f: Vec<(String, String)> = f
+            .into_iter()
+            .map(|(k, v)| match k.as_str() {
+                "file_sha256" => (k, "0".repeat(64)),
+                k2 if k2.starts_with("doc_no_") => (k, format!("{v}-乙")),
+                _ => (k, v),
+            })
+            .collect();
+        let r = web.post(app.url("/intake/confirm")).form(&f).send().await.unwrap();
+        assert!(r.url().path().starts_with("/tasks"), "{}", r.url());
+        let text = count(
+            &tdb.db,
+            "SELECT COUNT(*) AS n FROM attachments a JOIN tasks t ON t.id = a.task_id \
+             WHERE t.doc_no LIKE '%-乙' AND a.mime = 'text/plain'",
+        )
+        .await;
+        assert_eq!(text, 2);
+        tdb.cleanup().await;
+    });
+}
+
+/// A 长期坚持 item has no end date, but a task needs one: the draft proposes the year's last working
+/// day, says so, and the clerk confirms or changes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_standing_item_is_proposed_the_year_end() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let web = reqwest::Client::builder().cookie_store(true).build().unwrap();
+        assert_eq!(common::form_login(&web, &app, "duchaju", xietong_demo::DEMO_PASSWORD).await.status(), 200);
+        let page = web.get(app.url("/intake")).send().await.unwrap().text().await.unwrap();
+        let csrf = page.split("/intake/draft?_csrf=").nth(1).unwrap().split('"').next().unwrap().to_string();
+        let text = concat!(
+            "二七区人民政府专题会议纪要\n\n二七政专〔2026〕91号\n\n二七区人民政府办公室　　　　2026年11月20日\n\n",
+            "　　一、关于冬季园林绿地防火\n",
+            "　　会议要求，区园林局加强公园绿地冬季巡查，严防火灾发生。（责任单位：区园林局；完成时限：长期坚持）\n",
+        );
+        let form = reqwest::multipart::Form::new().text("text", text);
+        let r = web.post(app.url(&format!("/intake/draft?_csrf={csrf}"))).multipart(form).send().await.unwrap();
+        let html = r.text().await.unwrap();
+        assert_eq!(field(&html, "items"), "1", "{html}");
+        assert_eq!(field(&html, "deadline_0"), "2026-12-31");
+        assert!(html.contains("长期坚持：任务须有办理期限，已暂按 2026-12-31"), "the clerk is told why");
+        tdb.cleanup().await;
+    });
+}

@@ -294,6 +294,75 @@ async fn indicators_refuse_bad_input_and_other_units() {
     });
 }
 
+/// A 分期计划 (seasonal profile) sets what counts as behind; a wrong one is refused naming its
+/// checkpoint; 16 edits of the plan at once keep one and answer the rest 409 in Chinese.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_seasonal_plan_sets_what_is_behind_and_edits_race_once() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let sup = Client::login(&app, "duchaju").await;
+        let (_, list) = sup.get("/api/tasks?q=明厨亮灶").await;
+        let task = list["items"][0]["task"]["id"].as_i64().unwrap();
+        let new = |plan: serde_json::Value| {
+            json!({"name": "季节性指标", "unit_label": "所", "target": 100, "period_start": "2026-01-01",
+                   "period_end": "2026-12-31", "plan": plan})
+        };
+        let bad = json!([{"by": "2026-09-30", "percent": 80}, {"by": "2026-06-30", "percent": 90}]);
+        let (s, v) = sup.post(&format!("/api/tasks/{task}/indicators"), new(bad)).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("分期计划")), "{v}");
+        assert!(v["error"].as_str().unwrap().contains("第2个节点的日期"), "{v}");
+        // Linear: the plan is the time progress.
+        let (s, v) = sup.post(&format!("/api/tasks/{task}/indicators"), new(json!([]))).await;
+        assert_eq!(s, 201, "{v}");
+        let ind = v["id"].as_i64().unwrap();
+        let owner = Client::login(&app, "scjgj_lly").await;
+        let (_, v) =
+            owner.post(&format!("/api/indicators/{ind}/reports"), json!({"as_of": "2026-11-20", "actual": 85})).await;
+        assert_eq!(v["status"]["planned_percent"], v["status"]["time_percent"], "{v}");
+        assert_eq!(v["status"]["lagging"], true, "85 % with 88.8 % of the year gone: {v}");
+        // The lead unit sets a profile that plans the last stretch for December: no longer behind.
+        let plan = json!([{"by": "2026-06-30", "percent": 40}, {"by": "2026-11-30", "percent": 85}]);
+        let (s, v) = owner.put(&format!("/api/indicators/{ind}/plan"), json!({"plan": plan, "version": 1})).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["version"], 2);
+        assert_eq!(v["plan_text"], "2026-06-30 40%，2026-11-30 85%");
+        assert_eq!(v["status"]["lagging"], false, "{v}");
+        let (_, html) = sup.bytes("/indicators").await;
+        assert!(String::from_utf8(html).unwrap().contains("分期计划"));
+        // 16 edits from the same version: one is kept.
+        let owner = std::sync::Arc::new(owner);
+        let mut racing = vec![];
+        for i in 0..16 {
+            let (owner, body) =
+                (owner.clone(), json!({"plan": [{"by": "2026-06-30", "percent": 30 + i}], "version": 2}));
+            let url = format!("/api/indicators/{ind}/plan");
+            racing.push(tokio::spawn(async move { owner.put(&url, body).await }));
+        }
+        let mut ok = 0;
+        for r in racing {
+            let (s, v) = r.await.unwrap();
+            match s {
+                200 => ok += 1,
+                409 => assert!(v["error"].as_str().unwrap().contains("已被他人修改"), "{v}"),
+                _ => panic!("{s}: {v}"),
+            }
+        }
+        assert_eq!(ok, 1);
+        let audits = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'indicator.plan' AND entity_id = '{ind}'"
+        )))
+        .fetch_one(&tdb.db.pool)
+        .await
+        .unwrap();
+        assert_eq!(sqlx::Row::try_get::<i64, _>(&audits, "n").unwrap(), 2, "the first edit and the one that won");
+        // Another unit may not touch it.
+        let other = Client::login(&app, "jsj_lly").await;
+        let (s, _) = other.put(&format!("/api/indicators/{ind}/plan"), json!({"plan": [], "version": 3})).await;
+        assert_eq!(s, 403);
+        tdb.cleanup().await;
+    });
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn notices_go_into_unit_and_person_records_and_count_in_assessment() {
     each_backend!(|b| {

@@ -176,6 +176,37 @@ async fn urges_at_once_stop_at_the_weekly_cap() {
     });
 }
 
+/// Reports at once on a task whose pace points past its deadline: every report is kept, and the
+/// 预计逾期提醒 is sent once, with one timeline entry, one message and one audit entry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reports_at_once_send_one_forecast_reminder() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let sup = Client::login(&app, "duchaju").await;
+        let lly = Client::login(&app, "jsj_lly").await;
+        let id = task_in(&app, &sup, &lly, "并发〔2026〕9号", "in_progress").await;
+        assert_eq!(lly.act(id, "report", json!({"progress": 10, "text": "启动"})).await.0, 200);
+        // A week later, 15 %: 5 % a week leaves 17 weeks for 85 %, far past 12-18.
+        app.set_now(dt("2026-11-30 10:00"));
+        let lly = Arc::new(Client::login(&app, "jsj_lly").await);
+        let answers = race(N, |i| {
+            let lly = lly.clone();
+            async move { lly.act(id, "report", json!({"progress": 15, "text": format!("第{i}次汇报")})).await }
+        })
+        .await;
+        assert_eq!(tally(&answers), (N, 0));
+        assert_eq!(task_events(&tdb.db, id, "report").await, N as i64 + 1);
+        let fired = "SELECT COUNT(*) FROM escalations WHERE task_id = $1 AND step = 'forecast_late'";
+        assert_eq!(count(&tdb.db, fired, id).await, 1);
+        assert_eq!(task_events(&tdb.db, id, "escalate:forecast_late").await, 1);
+        let sent = "SELECT COUNT(*) FROM notifications WHERE task_id = $1 AND kind = 'forecast_late'";
+        assert_eq!(count(&tdb.db, sent, id).await, 1);
+        assert_eq!(task_audits(&tdb.db, id, "task.escalate").await, 1);
+        verify(&tdb.db).await;
+        tdb.cleanup().await;
+    });
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn receipts_and_extension_requests_at_once_count_once() {
     each_backend!(|b| {

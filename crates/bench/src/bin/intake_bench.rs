@@ -2,9 +2,10 @@
 //! in a folder (default `../shared/data/minutes/dev`), the draft the product makes is compared with
 //! the gold tasks, matched by overlap of their texts. Prints, per field, precision and recall:
 //! task detection, lead units, co-units, deadlines (exact day and time), leaders; and the header's
-//! 文号, date and kind. `--verbose` lists every miss.
+//! 文号, date and kind. `--verbose` lists every miss. `--as-pdf` first prints each document to PDF
+//! with LibreOffice (as a clerk's 另存为 PDF would) and reads it back the way an uploaded PDF is read.
 //!
-//!   cargo run --release -p xietong-bench --bin intake_bench -- [--dir DIR] [--verbose]
+//!   cargo run --release -p xietong-bench --bin intake_bench -- [--dir DIR] [--as-pdf] [--verbose]
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -23,6 +24,9 @@ struct Args {
     /// List every miss.
     #[arg(long)]
     verbose: bool,
+    /// Read each document from a PDF printed by LibreOffice (needs soffice and poppler-utils).
+    #[arg(long)]
+    as_pdf: bool,
 }
 
 /// Counts for precision and recall.
@@ -92,8 +96,20 @@ fn main() -> Result<()> {
     let (mut lead_exact, mut deadline_exact, mut matched) = (0usize, 0usize, 0usize);
     let (mut header_ok, mut header_all) = (0usize, 0usize);
     let started = std::time::Instant::now();
+    let tools = if args.as_pdf {
+        Some(xietong_office::pdf::Tools::find().map_err(|e| anyhow::anyhow!("--as-pdf needs LibreOffice: {e}"))?)
+    } else {
+        None
+    };
     for path in &docs {
         let text = std::fs::read_to_string(path)?;
+        let text = match &tools {
+            Some(t) => {
+                let pdf = t.to_pdf(text.as_bytes(), "txt").map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                xietong_office::document_text(&pdf)?
+            }
+            None => text,
+        };
         let gold: Value = serde_json::from_str(&std::fs::read_to_string(path.with_extension("json"))?)?;
         let draft = extract(&text, &org, &workday, None);
         let name = path.file_name().unwrap_or_default().to_string_lossy().to_string();
@@ -184,9 +200,10 @@ fn main() -> Result<()> {
         }
     }
     println!(
-        "任务抽取 on {} documents ({}), {:.0} ms",
+        "任务抽取 on {} documents ({}{}), {:.0} ms",
         docs.len(),
         args.dir.display(),
+        if args.as_pdf { ", each read back from a PDF printed by LibreOffice" } else { "" },
         started.elapsed().as_secs_f64() * 1e3
     );
     println!("{}", tasks.line("task detection"));

@@ -44,6 +44,7 @@ impl Dialect for Postgres {
             (23, "calendar feeds", include_str!("../../migrations/postgres/0023_calendar_feeds.sql")),
             (24, "sign-on", include_str!("../../migrations/postgres/0024_signon.sql")),
             (25, "unit aliases", include_str!("../../migrations/postgres/0025_unit_aliases.sql")),
+            (26, "indicator plans", include_str!("../../migrations/postgres/0026_indicator_plans.sql")),
         ]
     }
 

@@ -46,6 +46,7 @@ impl Dialect for Sqlite {
             (23, "calendar feeds", include_str!("../../migrations/sqlite/0023_calendar_feeds.sql")),
             (24, "sign-on", include_str!("../../migrations/sqlite/0024_signon.sql")),
             (25, "unit aliases", include_str!("../../migrations/sqlite/0025_unit_aliases.sql")),
+            (26, "indicator plans", include_str!("../../migrations/sqlite/0026_indicator_plans.sql")),
         ]
     }
 

@@ -338,6 +338,19 @@ impl Db {
             _ => String::new(),
         };
         event_with(&mut *tx, task_id, &label, user, now, (from.code(), to.code()), &comment, &data).await?;
+        let forecast_late = match &cmd {
+            Command::Report { .. } => {
+                let swept = crate::sweep::Swept {
+                    id: task_id,
+                    title: t.title.clone(),
+                    unit: t.lead_unit_id,
+                    deadline: new_deadline,
+                    status: to,
+                };
+                super::forecasts::remind_if_forecast_late(&mut *tx, ctx, &swept).await?
+            }
+            _ => None,
+        };
         let after_row = sqlx::query("SELECT status, deadline, progress, round FROM tasks WHERE id = $1")
             .bind(task_id)
             .fetch_one(&mut *tx)
@@ -356,6 +369,9 @@ impl Db {
             },
         )
         .await?;
+        if let Some(after) = forecast_late {
+            append(&mut *tx, now, crate::sweep::escalation_change(task_id, after)).await?;
+        }
         let detail = load_detail(tx, task_id, now).await?;
         Ok(detail)
     }

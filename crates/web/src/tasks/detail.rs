@@ -149,6 +149,8 @@ pub(crate) struct Typed {
     pub(crate) indicator: Option<i64>,
     /// Show that form's “确认数值无误” checkbox (the figure was refused as implausible).
     pub(crate) confirm_large: bool,
+    /// The indicator whose 分期计划 form the fields belong to.
+    pub(crate) plan_indicator: Option<i64>,
     /// Each refused field's error, shown beside it.
     pub(crate) errors: Vec<xietong_supervision::FieldError>,
     /// The decomposition rows as sent (`title`, `dept`, `person`, `deadline`), to show them again.
@@ -217,6 +219,7 @@ pub(crate) async fn task_page_typed(
     let may_indicate = u.role == Role::Supervisor || v.allowed_actions.iter().any(|a| a.code == "report");
     // Typed text whose form is gone (the task moved on) is shown on its own, so it can be copied.
     let typed_orphan = typed.indicator.is_none()
+        && typed.plan_indicator.is_none()
         && !typed.action.is_empty()
         && typed.action != crate::indicators::ADD_INDICATOR
         && !v.allowed_actions.iter().any(|a| a.code == typed.action)
@@ -234,7 +237,7 @@ pub(crate) async fn task_page_typed(
             &StoreError::Fields(xietong_supervision::validate::FieldErrors(typed.errors.clone())),
         ).value(),
         typed_action => typed.action, typed => typed.fields, sub_rows => typed.sub_rows, typed_orphan => typed_orphan,
-        typed_indicator => typed.indicator, confirm_large => typed.confirm_large,
+        typed_indicator => typed.indicator, confirm_large => typed.confirm_large, plan_indicator => typed.plan_indicator,
         evidence => evidence, sources => sources, may_attach_sources => u.role == Role::Supervisor,
         completion_evidence => completion_evidence },
     )
@@ -263,6 +266,7 @@ async fn task_page(
         q.done.as_deref().and_then(xietong_supervision::Action::from_code).map(|a| format!("已完成：{}", a.label_zh()));
     let ok = ok.or_else(|| (q.done.as_deref() == Some("report_subtask")).then(|| "已完成：子任务汇报".to_string()));
     let ok = ok.or_else(|| (q.done.as_deref() == Some("indicator")).then(|| "已保存指标".to_string()));
+    let ok = ok.or_else(|| (q.done.as_deref() == Some("indicator_plan")).then(|| "已保存分期计划".to_string()));
     task_page_with(&s, &u, id, ok, None).await
 }
 
