@@ -13,6 +13,7 @@ use xietong_storage::auth::{SessionUser, hash_password};
 use xietong_storage::tasks::{Command, Ctx, NewSubtask, NewTask};
 use xietong_supervision::Role;
 
+mod cadres;
 mod docking;
 mod outcomes;
 
@@ -221,6 +222,8 @@ pub async fn load(db: &Db, now: NaiveDateTime) -> Result<Summary> {
         institution_unit: unit("ncwu")?,
     };
     docking::load(db, now, &parties).await.context("装入产学研对接演示数据失败")?;
+    let org = session(db, "zuzhibu").await?;
+    cadres::load(db, now, &org, &unit, &person).await.context("装入干部演示数据失败")?;
     let swept = db.sweep(&Ctx { cal: &cal, rules: &rules, now }, 500).await?;
     Ok(Summary {
         units: demo.units.len(),

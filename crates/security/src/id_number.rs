@@ -38,6 +38,12 @@ pub fn check_id_number(field: &str, v: &str) -> Result<String, FieldError> {
     Ok(v)
 }
 
+/// The birth date a number carries (characters 7–14); `None` unless it is a date.
+pub fn birth_date(id: &str) -> Option<NaiveDate> {
+    let digits: String = id.trim().chars().skip(6).take(8).collect();
+    NaiveDate::parse_from_str(&digits, "%Y%m%d").ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,6 +59,7 @@ mod tests {
     fn the_standards_example_passes_and_a_typo_does_not() {
         // The example of GB 11643-1999 appendix: 11010519491231002X.
         assert_eq!(check_id_number("身份证号", "11010519491231002x").unwrap(), "11010519491231002X");
+        assert_eq!(birth_date("11010519491231002X"), NaiveDate::from_ymd_opt(1949, 12, 31));
         let e = check_id_number("身份证号", "110105194912310021").unwrap_err();
         assert_eq!(e.field, "身份证号");
         assert!(e.message.contains("校验位"));

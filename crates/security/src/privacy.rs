@@ -21,16 +21,27 @@ pub enum PersonalField {
     EnterpriseContactName,
     /// 企业联系人电话
     EnterpriseContactPhone,
+    /// 干部身份证号
+    CadreIdNumber,
+    /// 干部出生日期 (and the age computed from it)
+    CadreBirthDate,
 }
 
 impl PersonalField {
-    pub const ALL: [PersonalField; 5] = [
+    pub const ALL: [PersonalField; 7] = [
         Self::ExpertPhone,
         Self::ExpertEmail,
         Self::ExpertIdNumber,
         Self::EnterpriseContactName,
         Self::EnterpriseContactPhone,
+        Self::CadreIdNumber,
+        Self::CadreBirthDate,
     ];
+
+    /// The cadre records' fields: the 组织部's alone.
+    pub fn is_cadre(self) -> bool {
+        matches!(self, Self::CadreIdNumber | Self::CadreBirthDate)
+    }
 
     pub fn label_zh(self) -> &'static str {
         match self {
@@ -39,6 +50,8 @@ impl PersonalField {
             Self::ExpertIdNumber => "专家身份证号",
             Self::EnterpriseContactName => "企业联系人",
             Self::EnterpriseContactPhone => "企业联系电话",
+            Self::CadreIdNumber => "干部身份证号",
+            Self::CadreBirthDate => "干部出生日期",
         }
     }
 }
@@ -71,9 +84,13 @@ pub const HIDDEN_TEXT: &str = "（仅科技局可见）";
 /// the 督查局 see it masked; an institution sees its own experts whole; an enterprise sees its own
 /// contact whole and an expert's phone and e-mail once the expert consented in a docking with it
 /// (the ID number then masked, for contracts); the 安全/审计管理员 and unit staff see none of it.
+/// The cadre records are the 组织部's: whole to it, hidden from everyone else, the 科技局 included.
 pub fn exposure(role: Role, relation: Relation, field: PersonalField) -> Exposure {
     use Exposure::*;
     use PersonalField::*;
+    if field.is_cadre() {
+        return if role == Role::OrgDept { Whole } else { Hidden };
+    }
     match role {
         Role::TechBureau => Whole,
         Role::Admin | Role::Supervisor | Role::Leader => match field {
@@ -91,7 +108,7 @@ pub fn exposure(role: Role, relation: Relation, field: PersonalField) -> Exposur
             (Relation::Consented, ExpertIdNumber) => Masked,
             _ => Hidden,
         },
-        Role::Liaison | Role::Responsible | Role::SecurityAdmin | Role::AuditAdmin => Hidden,
+        Role::Liaison | Role::Responsible | Role::SecurityAdmin | Role::AuditAdmin | Role::OrgDept => Hidden,
     }
 }
 
@@ -112,7 +129,9 @@ pub fn render(exposure: Exposure, field: PersonalField, value: &str) -> String {
 pub fn mask(field: PersonalField, value: &str) -> String {
     match field {
         PersonalField::ExpertPhone | PersonalField::EnterpriseContactPhone => mask_phone(value),
-        PersonalField::ExpertIdNumber => mask_id_number(value),
+        PersonalField::ExpertIdNumber | PersonalField::CadreIdNumber => mask_id_number(value),
+        // A birth date keeps its year only.
+        PersonalField::CadreBirthDate => format!("{}-**-**", value.get(..4).unwrap_or("****")),
         PersonalField::ExpertEmail => match value.split_once('@') {
             Some((name, domain)) => format!("{}***@{domain}", name.chars().next().unwrap_or('*')),
             None => "***".into(),
@@ -139,7 +158,26 @@ mod tests {
     fn the_system_administrator_never_sees_a_whole_field() {
         for f in PersonalField::ALL {
             for r in [Relation::Own, Relation::Consented, Relation::Other] {
-                assert_eq!(exposure(Role::Admin, r, f), Exposure::Masked, "{f:?} {r:?}");
+                let want = if f.is_cadre() { Exposure::Hidden } else { Exposure::Masked };
+                assert_eq!(exposure(Role::Admin, r, f), want, "{f:?} {r:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn cadre_records_are_the_organisation_departments_alone() {
+        for role in Role::ALL {
+            for f in [PersonalField::CadreIdNumber, PersonalField::CadreBirthDate] {
+                let want = if role == Role::OrgDept { Exposure::Whole } else { Exposure::Hidden };
+                assert_eq!(exposure(role, Relation::Own, f), want, "{role:?} {f:?}");
+            }
+            if role == Role::OrgDept {
+                assert!(
+                    PersonalField::ALL
+                        .iter()
+                        .filter(|f| !f.is_cadre())
+                        .all(|f| { exposure(role, Relation::Other, *f) == Exposure::Hidden })
+                );
             }
         }
     }
@@ -175,7 +213,7 @@ mod tests {
         fn a_masked_value_never_carries_the_whole(
             v in "[0-9A-Za-z]{6,24}",
             mail in "[0-9a-z]{2,12}@[a-z]{2,8}\\.(cn|com)",
-            f in 0usize..5,
+            f in 0usize..7,
         ) {
             let field = PersonalField::ALL[f];
             let v = if field == PersonalField::ExpertEmail { mail } else { v };
@@ -186,14 +224,18 @@ mod tests {
 
         /// Only the 科技局 and a record's own or consenting parties ever get a whole field.
         #[test]
-        fn whole_only_for_the_bureau_or_a_party(role in 0usize..10, rel in 0usize..3, f in 0usize..5) {
+        fn whole_only_for_the_bureau_or_a_party(role in 0usize..11, rel in 0usize..3, f in 0usize..7) {
             let role = Role::ALL[role];
             let rel = [Relation::Own, Relation::Consented, Relation::Other][rel];
             let field = PersonalField::ALL[f];
             if exposure(role, rel, field) == Exposure::Whole {
                 let leadership_name = matches!(role, Role::Supervisor | Role::Leader)
                     && field == PersonalField::EnterpriseContactName;
-                prop_assert!(role == Role::TechBureau || rel != Relation::Other || leadership_name);
+                if field.is_cadre() {
+                    prop_assert_eq!(role, Role::OrgDept);
+                } else {
+                    prop_assert!(role == Role::TechBureau || rel != Relation::Other || leadership_name);
+                }
             }
         }
     }

@@ -147,7 +147,7 @@ impl Record {
 /// Roles that read district records such as 通报 (the enterprise, institution and the two
 /// 三员 without business data do not).
 fn reads_district_records(role: Role) -> bool {
-    !matches!(role, Role::Enterprise | Role::Institution | Role::SecurityAdmin | Role::AuditAdmin)
+    !matches!(role, Role::Enterprise | Role::Institution | Role::SecurityAdmin | Role::AuditAdmin | Role::OrgDept)
 }
 
 impl Db {

@@ -122,6 +122,14 @@ impl From<sqlx::Error> for StoreError {
                 if msg.contains("contract_no") {
                     return StoreError::invalid("合同登记编号", "已登记（可能刚由他人登记），请核对");
                 }
+                if msg.contains("cadre_pool") {
+                    return StoreError::Conflict(
+                        "该干部已在这一级的优秀年轻干部库中（可能刚由他人纳入），同一级只能在库一次".into(),
+                    );
+                }
+                if msg.contains("cadres") {
+                    return StoreError::Conflict("该人员已有干部档案（可能刚由他人建立），请刷新后修改".into());
+                }
                 if msg.contains("rankings") {
                     return StoreError::Conflict("该月排名已发布，发布后不能更改".into());
                 }

@@ -9,6 +9,7 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 mod backend;
+pub mod cadres;
 pub mod calendar;
 pub mod calendar_feeds;
 pub mod dashboard;

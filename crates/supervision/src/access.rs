@@ -30,10 +30,13 @@ pub enum Role {
     SecurityAdmin,
     /// 审计管理员 (三员分立): reads the audit, login and operation logs; changes nothing.
     AuditAdmin,
+    /// 组织部: keeps the cadre records (干部名册, 优秀年轻干部库, 班子结构). The only role that reads
+    /// them; sees supervised records only as a cadre's page draws from them.
+    OrgDept,
 }
 
 impl Role {
-    pub const ALL: [Role; 10] = [
+    pub const ALL: [Role; 11] = [
         Self::Admin,
         Self::Supervisor,
         Self::Leader,
@@ -44,6 +47,7 @@ impl Role {
         Self::Institution,
         Self::SecurityAdmin,
         Self::AuditAdmin,
+        Self::OrgDept,
     ];
     /// The three administrators kept apart (三员分立): no account is more than one of them, and
     /// none may do another's work.
@@ -62,6 +66,7 @@ impl Role {
             Self::Institution => "institution",
             Self::SecurityAdmin => "security_admin",
             Self::AuditAdmin => "audit_admin",
+            Self::OrgDept => "org_dept",
         }
     }
     pub fn label_zh(self) -> &'static str {
@@ -76,6 +81,7 @@ impl Role {
             Self::Institution => "高校院所用户",
             Self::SecurityAdmin => "安全管理员",
             Self::AuditAdmin => "审计管理员",
+            Self::OrgDept => "组织部",
         }
     }
     pub fn from_code(s: &str) -> Option<Self> {
@@ -94,6 +100,8 @@ impl Role {
             Self::Liaison | Self::TechBureau => DataScope::UnitAndBelow,
             Self::Enterprise | Self::Institution => DataScope::Unit,
             Self::Responsible | Self::SecurityAdmin | Self::AuditAdmin => DataScope::SelfOnly,
+            // The cadre records of every unit; not a scope over supervised records (not SCOPED).
+            Self::OrgDept => DataScope::All,
         }
     }
 

@@ -139,7 +139,8 @@ pub fn problem_action_allowed(role: Role, is_lead_unit_member: bool, action: Pro
         | Role::Enterprise
         | Role::Institution
         | Role::SecurityAdmin
-        | Role::AuditAdmin => false,
+        | Role::AuditAdmin
+        | Role::OrgDept => false,
     }
 }
 

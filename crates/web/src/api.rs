@@ -34,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(crate::notify::api_router())
         .merge(crate::signon::api_router())
         .merge(crate::intake::api_router())
+        .merge(crate::cadres::api_router())
         .merge(crate::feeds::api_router())
         .merge(crate::tasks::api_router())
         .merge(crate::categories::api_router())

@@ -6,6 +6,7 @@ pub mod api;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod cadres;
 pub mod calendar;
 pub mod categories;
 pub mod dashboard;

@@ -23,6 +23,7 @@ pub fn router() -> crate::policy::Pages {
         .merge(crate::notify::page_router())
         .merge(crate::signon::page_router())
         .merge(crate::intake::page_router())
+        .merge(crate::cadres::page_router())
         .merge(crate::feeds::page_router())
         .merge(crate::tasks::page_router())
         .merge(crate::categories::page_router())
@@ -82,6 +83,7 @@ fn role_flags(user: Option<&SessionUser>) -> minijinja::Value {
         institution => r == Some(Role::Institution),
         security_admin => r == Some(Role::SecurityAdmin),
         audit_admin => r == Some(Role::AuditAdmin),
+        org_dept => r == Some(Role::OrgDept),
         label => r.map(|r| r.label_zh()),
     }
 }

@@ -49,6 +49,7 @@ async fn todo_page(State(s): State<AppState>, PageUser(u, _): PageUser) -> Respo
     match u.role {
         Role::SecurityAdmin => return Redirect::to("/online").into_response(),
         Role::AuditAdmin => return Redirect::to("/audit").into_response(),
+        Role::OrgDept => return Redirect::to("/cadres").into_response(),
         _ => {}
     }
     let snap = s.snapshot();

@@ -824,6 +824,7 @@ async fn calendar_security_and_password_forms_answer_every_field() {
             ("yellow_working_days", "99"),
             ("notice_after_working_days", "三"),
             ("ledger_after_working_days", "1"),
+            ("forecast_late_days", "3"),
             ("cap_per_week", "0"),
         ];
         let (s, _, html) = post(&admin, &app, "/calendar/rules", &form).await;

@@ -376,6 +376,7 @@ async fn rules_are_edited_on_the_calendar_page() {
                 ("yellow_working_days", "5".into()),
                 ("notice_after_working_days", "3".into()),
                 ("ledger_after_working_days", ledger.to_string()),
+                ("forecast_late_days", "0".into()),
                 ("cap_per_week", "4".into()),
             ]
         };
@@ -387,6 +388,7 @@ async fn rules_are_edited_on_the_calendar_page() {
         let html = r.text().await.unwrap();
         assert!(html.contains("督办规则已保存"));
         assert!(html.contains("到期前 5 个工作日黄灯提醒") && html.contains("每周人工催办最多 4 次"));
+        assert!(html.contains("不发预计逾期提醒"), "the forecast reminder turned off");
         let sup = browser(&app, "duchaju").await;
         let (_, html) = page(&sup, &app, "/calendar").await;
         assert!(html.contains("每周人工催办最多 4 次") && !html.contains("form-rules"), "read-only for the 督查局");

@@ -237,7 +237,8 @@ impl Db {
             | Role::Enterprise
             | Role::Institution
             | Role::SecurityAdmin
-            | Role::AuditAdmin => return Ok(vec![]),
+            | Role::AuditAdmin
+            | Role::OrgDept => return Ok(vec![]),
         };
         self.todo_query(sql, vec![], labels).await
     }

@@ -1,0 +1,705 @@
+//! 优秀年轻干部 (issue 18): the 组织部's cadre records — a person's 干部档案, the pools by level with
+//! the date and reason of entry and exit, the evidence the supervision records hold of their work,
+//! and the 班子 structure check. Only the 组织部 reads or writes any of it (checked here, for every
+//! call); the ID number is sealed and shown through the personal-data table.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+use xietong_cadres::structure::{self, Requirement};
+use xietong_cadres::suggest::{WorkRecord, reasons};
+use xietong_cadres::{EDUCATIONS, ENTRY_ROUTES, PoolLevel, RANKS, age_on};
+use xietong_security::privacy::{PersonalField, Relation, show};
+use xietong_supervision::Role;
+use xietong_supervision::validate::{Checks, date, optional_text, required_text};
+
+use crate::audit::{Change, append};
+use crate::auth::SessionUser;
+use crate::{Db, Result, RowExt, StoreError, ts};
+
+/// The settings key of the 班子 requirements, by kind of unit.
+const REQUIREMENTS: &str = "team_requirements";
+
+fn must_be_org_dept(user: &SessionUser) -> Result<()> {
+    if user.role == Role::OrgDept {
+        Ok(())
+    } else {
+        Err(StoreError::Denied("干部档案仅组织部可以查看和维护".into()))
+    }
+}
+
+/// A 干部档案 as typed.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct CadreInput {
+    /// 公民身份号码; the birth date is read from it.
+    pub id_number: String,
+    /// 学历: 博士研究生、硕士研究生、大学本科、大学专科、中专及以下
+    pub education: String,
+    #[serde(default)]
+    pub major: String,
+    /// 职级: 正科级、副科级、正股级、副股级、一级科员、二级科员、试用期
+    pub rank: String,
+    /// 入职途径: 公开引进、选调生、遴选、公务员招录、事业单位招聘、转任
+    pub entry_route: String,
+    /// 参加工作时间 (YYYY-MM-DD)
+    pub work_start: String,
+    /// The version as read, for an edit (none for a new record).
+    #[serde(default)]
+    pub version: Option<i64>,
+}
+
+/// A checked record.
+struct Checked {
+    id_number: String,
+    birth: NaiveDate,
+    education: String,
+    major: String,
+    rank: String,
+    entry_route: String,
+    work_start: NaiveDate,
+}
+
+fn one_of(c: &mut Checks, field: &str, v: &str, allowed: &[&str]) -> String {
+    let v = v.trim();
+    if !allowed.contains(&v) {
+        c.fail(field, format!("应为{}之一（当前「{v}」）", allowed.join("、")));
+    }
+    v.to_string()
+}
+
+/// Every field's error at once, naming it; dates that cannot be (work before the age of 16, or
+/// before birth) refused.
+fn check(i: &CadreInput, today: NaiveDate) -> Result<Checked> {
+    let mut c = Checks::new();
+    let id_number = c.take(xietong_security::id_number::check_id_number("身份证号", &i.id_number));
+    let birth = id_number.as_deref().and_then(xietong_security::id_number::birth_date);
+    let education = one_of(&mut c, "学历", &i.education, &EDUCATIONS);
+    let major = c.take(optional_text("专业", &i.major, 50)).flatten().unwrap_or_default();
+    let rank = one_of(&mut c, "职级", &i.rank, &RANKS);
+    let entry_route = one_of(&mut c, "入职途径", &i.entry_route, &ENTRY_ROUTES);
+    let work_start = c.take(date("参加工作时间", i.work_start.trim()));
+    if let (Some(b), Some(w)) = (birth, work_start)
+        && age_on(b, w) < 16
+    {
+        c.fail("参加工作时间", format!("{w} 时年龄不满 16 周岁（出生日期 {b}，按身份证号），请核对"));
+    }
+    if let Some(w) = work_start
+        && w > today
+    {
+        c.fail("参加工作时间", "不能晚于今天");
+    }
+    c.finish()?;
+    let (id_number, birth, work_start) =
+        (crate::error::got(id_number)?, crate::error::got(birth)?, crate::error::got(work_start)?);
+    Ok(Checked { id_number, birth, education, major, rank, entry_route, work_start })
+}
+
+/// One pool membership.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct PoolEntry {
+    pub id: i64,
+    pub level: PoolLevel,
+    pub level_label: String,
+    pub entered_on: NaiveDate,
+    pub entry_reason: String,
+    pub exited_on: Option<NaiveDate>,
+    pub exit_reason: String,
+}
+
+/// A person as the 组织部 sees them.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Cadre {
+    pub person_id: i64,
+    pub name: String,
+    pub post: String,
+    pub unit_id: i64,
+    pub unit_name: String,
+    /// Whether a 干部档案 exists (the rest is empty when not).
+    pub recorded: bool,
+    pub id_number: String,
+    pub birth_date: String,
+    /// 周岁 today, computed.
+    pub age: Option<i32>,
+    pub education: String,
+    pub major: String,
+    pub rank: String,
+    pub entry_route: String,
+    pub work_start: String,
+    pub version: i64,
+    pub pools: Vec<PoolEntry>,
+}
+
+/// The supervision records of a person's work.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct CadreEvidence {
+    pub subtasks: Vec<EvidenceSubtask>,
+    pub notices: Vec<EvidenceNotice>,
+    /// Reasons to look at the person for the pool (suggestions only).
+    pub reasons: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct EvidenceSubtask {
+    pub task_id: i64,
+    pub task_title: String,
+    pub category: String,
+    pub title: String,
+    pub deadline: NaiveDateTime,
+    pub progress: i64,
+    /// 按期办结, 逾期, 在办, 退回整改 …
+    pub outcome: String,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct EvidenceNotice {
+    pub notice_id: i64,
+    pub doc_no: String,
+    pub title: String,
+    pub kind_label: String,
+    pub category: String,
+    pub issued_on: String,
+}
+
+/// A suggested candidate.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct CadreSuggestion {
+    pub person_id: i64,
+    pub name: String,
+    pub post: String,
+    pub unit_name: String,
+    pub reasons: Vec<String>,
+}
+
+/// A 班子 and its structure check.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct TeamCheck {
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub unit_kind: String,
+    pub requirement: Requirement,
+    pub check: structure::Check,
+    /// Members without a 干部档案 (no birth date): not counted, named so they are added.
+    pub unrecorded: Vec<String>,
+}
+
+impl Db {
+    fn cadre_of(&self, user: &SessionUser, r: &sqlx::any::AnyRow, today: NaiveDate) -> Result<Cadre> {
+        let recorded = r.oi("cadre_id")?.is_some();
+        let birth = r.os("birth_date")?.unwrap_or_default();
+        let age = NaiveDate::parse_from_str(&birth, "%Y-%m-%d").ok().map(|b| age_on(b, today));
+        let id_number = match r.os("id_number")? {
+            Some(sealed) if !sealed.is_empty() => self.open_field(&sealed)?,
+            _ => String::new(),
+        };
+        let (role, own) = (user.role, Relation::Other);
+        Ok(Cadre {
+            person_id: r.i("person_id")?,
+            name: r.s("name")?,
+            post: r.s("post")?,
+            unit_id: r.i("unit_id")?,
+            unit_name: r.s("unit_name")?,
+            recorded,
+            id_number: show(role, own, PersonalField::CadreIdNumber, &id_number),
+            birth_date: show(role, own, PersonalField::CadreBirthDate, &birth),
+            age: age.filter(|_| role == Role::OrgDept),
+            education: r.os("education")?.unwrap_or_default(),
+            major: r.os("major")?.unwrap_or_default(),
+            rank: r.os("rank")?.unwrap_or_default(),
+            entry_route: r.os("entry_route")?.unwrap_or_default(),
+            work_start: r.os("work_start")?.unwrap_or_default(),
+            version: r.oi("version")?.unwrap_or(0),
+            pools: vec![],
+        })
+    }
+
+    async fn pools_of(&self, cadre_ids: &[(usize, i64)], out: &mut [Cadre]) -> Result<()> {
+        for (i, id) in cadre_ids {
+            let rows = sqlx::query("SELECT * FROM cadre_pool_entries WHERE cadre_id = $1 ORDER BY entered_on, id")
+                .bind(*id)
+                .fetch_all(&self.pool)
+                .await?;
+            for r in rows {
+                let level = PoolLevel::from_code(&r.s("level")?).unwrap_or(PoolLevel::Stock);
+                let day = |s: String| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok();
+                out[*i].pools.push(PoolEntry {
+                    id: r.i("id")?,
+                    level,
+                    level_label: level.label_zh().into(),
+                    entered_on: day(r.s("entered_on")?).unwrap_or_default(),
+                    entry_reason: r.s("entry_reason")?,
+                    exited_on: r.os("exited_on")?.and_then(day),
+                    exit_reason: r.s("exit_reason")?,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Every person of the district's units with their 干部档案 if any; `pool` limits to those in
+    /// that level's pool now.
+    pub async fn cadres(&self, user: &SessionUser, pool: Option<PoolLevel>, today: NaiveDate) -> Result<Vec<Cadre>> {
+        must_be_org_dept(user)?;
+        let filter = match pool {
+            Some(l) => format!(
+                "AND c.id IN (SELECT cadre_id FROM cadre_pool_entries WHERE exited_on IS NULL AND level = '{}')",
+                l.code()
+            ),
+            None => String::new(),
+        };
+        let sql = format!(
+            "SELECT p.id AS person_id, p.name, p.post, p.unit_id, u.name AS unit_name, c.id AS cadre_id, c.id_number, \
+             c.birth_date, c.education, c.major, c.rank, c.entry_route, c.work_start, c.version \
+             FROM people p JOIN units u ON u.id = p.unit_id LEFT JOIN cadres c ON c.person_id = p.id \
+             WHERE u.kind <> '外部单位' {filter} ORDER BY u.id, p.id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
+        let mut out = vec![];
+        let mut ids = vec![];
+        for (i, r) in rows.iter().enumerate() {
+            if let Some(id) = r.oi("cadre_id")? {
+                ids.push((i, id));
+            }
+            out.push(self.cadre_of(user, r, today)?);
+        }
+        self.pools_of(&ids, &mut out).await?;
+        Ok(out)
+    }
+
+    pub async fn cadre(&self, user: &SessionUser, person_id: i64, today: NaiveDate) -> Result<Cadre> {
+        must_be_org_dept(user)?;
+        let r = sqlx::query(
+            "SELECT p.id AS person_id, p.name, p.post, p.unit_id, u.name AS unit_name, c.id AS cadre_id, c.id_number, \
+             c.birth_date, c.education, c.major, c.rank, c.entry_route, c.work_start, c.version \
+             FROM people p JOIN units u ON u.id = p.unit_id LEFT JOIN cadres c ON c.person_id = p.id WHERE p.id = $1",
+        )
+        .bind(person_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("编号 {person_id} 的人员不存在")))?;
+        let mut out = vec![self.cadre_of(user, &r, today)?];
+        if let Some(id) = r.oi("cadre_id")? {
+            self.pools_of(&[(0, id)], &mut out).await?;
+        }
+        Ok(out.remove(0))
+    }
+
+    /// Create or correct a person's 干部档案. An edit must carry the version it was shown: of edits
+    /// made at once one is kept, the others are answered 409.
+    pub async fn save_cadre(
+        &self,
+        user: &SessionUser,
+        person_id: i64,
+        i: &CadreInput,
+        now: NaiveDateTime,
+    ) -> Result<Cadre> {
+        must_be_org_dept(user)?;
+        let c = check(i, now.date())?;
+        let mut tx = self.begin().await?;
+        let existing = sqlx::query("SELECT id, version FROM cadres WHERE person_id = $1")
+            .bind(person_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let sealed = self.seal(&c.id_number);
+        let (action, before) = match existing {
+            None => {
+                sqlx::query(
+                    "INSERT INTO cadres (person_id, id_number, birth_date, education, major, rank, entry_route, \
+                     work_start, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+                )
+                .bind(person_id)
+                .bind(sealed)
+                .bind(c.birth.to_string())
+                .bind(c.education.clone())
+                .bind(c.major.clone())
+                .bind(c.rank.clone())
+                .bind(c.entry_route.clone())
+                .bind(c.work_start.to_string())
+                .bind(ts(now))
+                .execute(&mut *tx)
+                .await?;
+                ("cadre.create", String::new())
+            }
+            Some(r) => {
+                let version = r.i("version")?;
+                if i.version != Some(version) {
+                    return Err(StoreError::Conflict("干部档案已被他人修改，请刷新后再改".into()));
+                }
+                let n = sqlx::query(
+                    "UPDATE cadres SET id_number = $1, birth_date = $2, education = $3, major = $4, rank = $5, \
+                     entry_route = $6, work_start = $7, updated_at = $8, version = version + 1 \
+                     WHERE person_id = $9 AND version = $10",
+                )
+                .bind(sealed)
+                .bind(c.birth.to_string())
+                .bind(c.education.clone())
+                .bind(c.major.clone())
+                .bind(c.rank.clone())
+                .bind(c.entry_route.clone())
+                .bind(c.work_start.to_string())
+                .bind(ts(now))
+                .bind(person_id)
+                .bind(version)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if n != 1 {
+                    return Err(StoreError::Conflict("干部档案已被他人修改，请刷新后再改".into()));
+                }
+                ("cadre.update", serde_json::json!({"version": version}).to_string())
+            }
+        };
+        // The audit keeps what changed, the ID number masked.
+        let after = serde_json::json!({"person_id": person_id, "id_number": xietong_security::fields::mask_id_number(&c.id_number),
+            "education": c.education, "major": c.major, "rank": c.rank, "entry_route": c.entry_route,
+            "work_start": c.work_start.to_string()});
+        append(
+            &mut tx,
+            now,
+            Change {
+                actor: &user.username,
+                action,
+                entity: "cadre",
+                entity_id: person_id.to_string(),
+                before,
+                after: after.to_string(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.cadre(user, person_id, now.date()).await
+    }
+
+    /// Put a person into a level's pool, with the date and the reason. A person already in that
+    /// level's pool is refused (the database's partial unique index decides races).
+    pub async fn enter_pool(
+        &self,
+        user: &SessionUser,
+        person_id: i64,
+        level: PoolLevel,
+        reason: &str,
+        now: NaiveDateTime,
+    ) -> Result<Cadre> {
+        must_be_org_dept(user)?;
+        let reason = required_text("入库理由", reason, 200)?;
+        let mut tx = self.begin().await?;
+        let cadre_id = sqlx::query("SELECT id FROM cadres WHERE person_id = $1")
+            .bind(person_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| {
+                StoreError::invalid("干部档案", "请先建立该人员的干部档案（身份证号、学历、职级等），再纳入干部库")
+            })?
+            .i("id")?;
+        let open = sqlx::query(
+            "SELECT COUNT(*) AS n FROM cadre_pool_entries WHERE cadre_id = $1 AND level = $2 AND exited_on IS NULL",
+        )
+        .bind(cadre_id)
+        .bind(level.code())
+        .fetch_one(&mut *tx)
+        .await?
+        .i("n")?;
+        if open > 0 {
+            return Err(StoreError::Conflict(format!("该干部已在{}中，同一级只能在库一次", level.label_zh())));
+        }
+        sqlx::query(
+            "INSERT INTO cadre_pool_entries (cadre_id, level, entered_on, entry_reason, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(cadre_id)
+        .bind(level.code())
+        .bind(now.date().to_string())
+        .bind(reason.clone())
+        .bind(user.username.clone())
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
+        let after = serde_json::json!({"person_id": person_id, "level": level.code(), "reason": reason});
+        append(
+            &mut tx,
+            now,
+            Change {
+                actor: &user.username,
+                action: "cadre.pool_enter",
+                entity: "cadre",
+                entity_id: person_id.to_string(),
+                before: String::new(),
+                after: after.to_string(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.cadre(user, person_id, now.date()).await
+    }
+
+    /// Take a person out of a level's pool, with the reason (the entry is kept, closed).
+    pub async fn exit_pool(
+        &self,
+        user: &SessionUser,
+        person_id: i64,
+        level: PoolLevel,
+        reason: &str,
+        now: NaiveDateTime,
+    ) -> Result<Cadre> {
+        must_be_org_dept(user)?;
+        let reason = required_text("出库理由", reason, 200)?;
+        let mut tx = self.begin().await?;
+        let n = sqlx::query(
+            "UPDATE cadre_pool_entries SET exited_on = $1, exit_reason = $2 WHERE exited_on IS NULL AND level = $3 \
+             AND cadre_id = (SELECT id FROM cadres WHERE person_id = $4)",
+        )
+        .bind(now.date().to_string())
+        .bind(reason.clone())
+        .bind(level.code())
+        .bind(person_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n != 1 {
+            return Err(StoreError::Conflict(format!("该人员不在{}中（可能刚由他人调出）", level.label_zh())));
+        }
+        let after = serde_json::json!({"person_id": person_id, "level": level.code(), "reason": reason});
+        append(
+            &mut tx,
+            now,
+            Change {
+                actor: &user.username,
+                action: "cadre.pool_exit",
+                entity: "cadre",
+                entity_id: person_id.to_string(),
+                before: String::new(),
+                after: after.to_string(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.cadre(user, person_id, now.date()).await
+    }
+
+    /// What the supervision records hold of a person's work: the sub-tasks they were responsible
+    /// for and how each ended, and the 通报 that named them.
+    pub async fn cadre_evidence(
+        &self,
+        user: &SessionUser,
+        person_id: i64,
+        now: NaiveDateTime,
+    ) -> Result<CadreEvidence> {
+        must_be_org_dept(user)?;
+        let (subtasks, notices) = self.work_of(person_id, now).await?;
+        let record = work_record(&subtasks, &notices);
+        Ok(CadreEvidence { subtasks, notices, reasons: reasons(&record) })
+    }
+
+    async fn work_of(&self, person_id: i64, now: NaiveDateTime) -> Result<(Vec<EvidenceSubtask>, Vec<EvidenceNotice>)> {
+        let rows = sqlx::query(
+            "SELECT s.task_id, t.title AS task_title, COALESCE(c.name, '') AS category, s.title, s.deadline, \
+             s.progress, s.updated_at, t.status, t.closed_at, t.round FROM subtasks s JOIN tasks t ON t.id = s.task_id \
+             LEFT JOIN categories c ON c.id = t.category_id WHERE s.person_id = $1 ORDER BY s.deadline DESC",
+        )
+        .bind(person_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut subtasks = vec![];
+        for r in rows {
+            let deadline = r.t("deadline")?;
+            let status = r.s("status")?;
+            let done = r.i("progress")? >= 100 || status == "closed";
+            let finished = if status == "closed" { r.ot("closed_at")? } else { Some(r.t("updated_at")?) };
+            let outcome = if done && finished.is_some_and(|f| f <= deadline) {
+                "按期办结"
+            } else if done {
+                "逾期办结"
+            } else if now > deadline {
+                "逾期未完成"
+            } else if r.i("round")? > 0 {
+                "退回整改"
+            } else {
+                "在办"
+            };
+            subtasks.push(EvidenceSubtask {
+                task_id: r.i("task_id")?,
+                task_title: r.s("task_title")?,
+                category: r.s("category")?,
+                title: r.s("title")?,
+                deadline,
+                progress: r.i("progress")?,
+                outcome: outcome.into(),
+            });
+        }
+        let rows = sqlx::query(
+            "SELECT n.id, n.doc_no, n.title, r.kind, r.issued_on, COALESCE(c.name, '') AS category \
+             FROM notice_records r JOIN notices n ON n.id = r.notice_id LEFT JOIN tasks t ON t.id = r.task_id \
+             LEFT JOIN categories c ON c.id = t.category_id WHERE r.person_id = $1 ORDER BY r.issued_on DESC, n.id",
+        )
+        .bind(person_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut notices = vec![];
+        for r in rows {
+            let kind = r.s("kind")?;
+            let label = xietong_supervision::ranking::NoticeKind::from_code(&kind).map(|k| k.label_zh()).unwrap_or("");
+            notices.push(EvidenceNotice {
+                notice_id: r.i("id")?,
+                doc_no: r.s("doc_no")?,
+                title: r.s("title")?,
+                kind_label: label.into(),
+                category: r.s("category")?,
+                issued_on: r.s("issued_on")?,
+            });
+        }
+        Ok((subtasks, notices))
+    }
+
+    /// People the records suggest for the pool, with the reasons; those already in a pool are left
+    /// out. Suggestions only.
+    pub async fn cadre_suggestions(&self, user: &SessionUser, now: NaiveDateTime) -> Result<Vec<CadreSuggestion>> {
+        must_be_org_dept(user)?;
+        let rows = sqlx::query(
+            "SELECT DISTINCT p.id, p.name, p.post, u.name AS unit_name FROM people p JOIN units u ON u.id = p.unit_id \
+             WHERE (p.id IN (SELECT person_id FROM subtasks) OR p.id IN (SELECT person_id FROM notice_records WHERE person_id IS NOT NULL)) \
+             AND p.id NOT IN (SELECT c.person_id FROM cadres c JOIN cadre_pool_entries e ON e.cadre_id = c.id WHERE e.exited_on IS NULL) \
+             ORDER BY p.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = vec![];
+        for r in rows {
+            let id = r.i("id")?;
+            let (subtasks, notices) = self.work_of(id, now).await?;
+            let why = reasons(&work_record(&subtasks, &notices));
+            if !why.is_empty() {
+                out.push(CadreSuggestion {
+                    person_id: id,
+                    name: r.s("name")?,
+                    post: r.s("post")?,
+                    unit_name: r.s("unit_name")?,
+                    reasons: why,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The 班子 requirements by kind of unit (the default where none is set).
+    pub async fn team_requirements(&self) -> Result<std::collections::BTreeMap<String, Requirement>> {
+        Ok(match self.get_setting(REQUIREMENTS).await? {
+            Some(s) => {
+                serde_json::from_str(&s).map_err(|e| StoreError::internal(format!("班子结构要求设置无效：{e}")))?
+            }
+            None => Default::default(),
+        })
+    }
+
+    /// Set one kind of unit's requirement (the 系统管理员 or the 组织部).
+    pub async fn set_team_requirement(
+        &self,
+        user: &SessionUser,
+        unit_kind: &str,
+        req: &Requirement,
+        now: NaiveDateTime,
+    ) -> Result<()> {
+        if !matches!(user.role, Role::Admin | Role::OrgDept) {
+            return Err(StoreError::Denied("班子结构要求由系统管理员或组织部设置".into()));
+        }
+        req.check().map_err(|(f, m)| StoreError::invalid(&f, m))?;
+        let kind = required_text("单位类型", unit_kind, 20)?;
+        if !crate::org::UNIT_KINDS.contains(&kind.as_str()) {
+            return Err(StoreError::invalid("单位类型", format!("应为{}之一", crate::org::UNIT_KINDS.join("、"))));
+        }
+        let mut tx = self.begin().await?;
+        let mut all = self.team_requirements().await?;
+        let before = serde_json::to_string(&all.get(&kind)).unwrap_or_default();
+        all.insert(kind.clone(), *req);
+        self.set_setting(&mut tx, REQUIREMENTS, &serde_json::to_string(&all).unwrap_or_default()).await?;
+        append(
+            &mut tx,
+            now,
+            Change {
+                actor: &user.username,
+                action: "settings.team_requirement",
+                entity: "settings",
+                entity_id: kind,
+                before,
+                after: serde_json::to_string(req).unwrap_or_default(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every 班子 with its check on `today`: counts only, no person's age (the 系统管理员 sees this
+    /// page too).
+    pub async fn teams(&self, user: &SessionUser, today: NaiveDate) -> Result<Vec<TeamCheck>> {
+        if !matches!(user.role, Role::Admin | Role::OrgDept) {
+            return Err(StoreError::Denied("班子结构仅组织部和系统管理员可以查看".into()));
+        }
+        let reqs = self.team_requirements().await?;
+        let rows = sqlx::query(
+            "SELECT s.unit_id, u.name AS unit_name, u.kind, p.name, c.birth_date FROM team_seats s \
+             JOIN units u ON u.id = s.unit_id JOIN people p ON p.id = s.person_id \
+             LEFT JOIN cadres c ON c.person_id = s.person_id ORDER BY s.unit_id, s.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        // The seats come grouped by unit: each group is one 班子.
+        let mut out: Vec<TeamCheck> = vec![];
+        let mut births: Vec<Vec<NaiveDate>> = vec![];
+        for r in rows {
+            let unit_id = r.i("unit_id")?;
+            if out.last().is_none_or(|t| t.unit_id != unit_id) {
+                let unit_kind = r.s("kind")?;
+                let requirement = reqs.get(&unit_kind).copied().unwrap_or_default();
+                out.push(TeamCheck {
+                    unit_id,
+                    unit_name: r.s("unit_name")?,
+                    unit_kind,
+                    requirement,
+                    check: structure::check(&[], today, &requirement),
+                    unrecorded: vec![],
+                });
+                births.push(vec![]);
+            }
+            let (Some(t), Some(b)) = (out.last_mut(), births.last_mut()) else { continue };
+            match r.os("birth_date")?.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()) {
+                Some(d) => b.push(d),
+                None => t.unrecorded.push(r.s("name")?),
+            }
+        }
+        for (t, b) in out.iter_mut().zip(&births) {
+            t.check = structure::check(b, today, &t.requirement);
+        }
+        Ok(out)
+    }
+
+    /// Seat a person on a unit's 班子 (the 组织部; demo loading).
+    pub async fn seat_on_team(&self, user: &SessionUser, unit_id: i64, person_id: i64, post: &str) -> Result<()> {
+        must_be_org_dept(user)?;
+        let post = required_text("班子职务", post, 30)?;
+        sqlx::query("INSERT INTO team_seats (unit_id, person_id, post) VALUES ($1, $2, $3)")
+            .bind(unit_id)
+            .bind(person_id)
+            .bind(post)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+/// The counts [`reasons`] reads, from the evidence.
+fn work_record(subtasks: &[EvidenceSubtask], notices: &[EvidenceNotice]) -> WorkRecord {
+    let mut by: std::collections::BTreeMap<String, usize> = Default::default();
+    for s in subtasks.iter().filter(|s| s.outcome == "按期办结" && !s.category.is_empty()) {
+        *by.entry(s.category.clone()).or_default() += 1;
+    }
+    WorkRecord {
+        on_time_by_category: by.into_iter().collect(),
+        overdue: subtasks.iter().filter(|s| s.outcome.starts_with("逾期")).count(),
+        returned: subtasks.iter().filter(|s| s.outcome == "退回整改").count(),
+        praised: notices
+            .iter()
+            .filter(|n| n.kind_label == "表扬")
+            .map(|n| (n.category.clone(), n.doc_no.clone()))
+            .collect(),
+        criticised: notices.iter().filter(|n| n.kind_label == "批评").count(),
+        task_forces: 0,
+    }
+}
