@@ -27,7 +27,7 @@ start_server() {
   curl -fs "$BASE/health" >/dev/null || { echo "server did not start:"; cat "$DATA/server-$1.log"; exit 1; }
 }
 status=0
-for user in admin duchaju fqz_cj jsj_lly jsj_dlk kejiju qiye gaoxiao anquan shenji; do
+for user in admin duchaju fqz_cj jsj_lly jsj_dlk kejiju qiye gaoxiao anquan shenji zuzhibu; do
   start_server "$user"
   token=$(curl -fs -X POST "$BASE/api/session" -H 'content-type: application/json' \
     -d "{\"username\":\"$user\",\"password\":\"Xietong@2026\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])') \

@@ -31,6 +31,7 @@ const ACCOUNTS = [
   { user: 'gaoxiao', role: 'institution' },
   { user: 'anquan', role: 'security_admin' },
   { user: 'shenji', role: 'audit_admin' },
+  { user: 'zuzhibu', role: 'org_dept' },
 ];
 
 /** Records of one templated route visited per account (the first ones its pages link to). */

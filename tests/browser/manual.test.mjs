@@ -724,6 +724,24 @@ test('高校院所提交专家和成果信息，确认联系方式授权', { tim
 // ---------------------------------------------------------------------------------------------
 // 三员: 系统管理员, 安全管理员, 审计管理员
 
+test('组织部：优秀年轻干部库、干部档案、班子结构', { timeout: TEST_TIMEOUT_MS }, async () => {
+  const org = await signIn('zuzhibu', '/cadres');
+  try {
+    const p = org.page;
+    await go(p, '/cadres?pool=section');
+    assert.match(await p.locator('#pool-filter').innerText(), /科级优秀年轻干部库（在库 8 人）/);
+    await shot(p, 'org_dept/01-pool', p.locator('#cadres'));
+    await p.locator('#cadres tbody a, #cadres tr a').first().click();
+    await p.waitForLoadState('load');
+    await shot(p, 'org_dept/02-cadre', p.locator('form#form-cadre'));
+    await go(p, '/teams');
+    assert.match(await p.locator('#teams-total').innerText(), /35 岁以下 8 人，占 36\.36%/);
+    await shot(p, 'org_dept/03-teams', p.locator('#teams'));
+  } finally {
+    await org.context.close();
+  }
+});
+
 test('三员：组织机构与账号、工作日历、通报模板、安全设置、数据范围、在线用户、审计日志', { timeout: TEST_TIMEOUT_MS }, async () => {
   const admin = await signIn('admin');
   try {

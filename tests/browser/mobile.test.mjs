@@ -51,6 +51,7 @@ const ACCOUNTS = [
   { user: 'gaoxiao', role: 'institution', home: '/todo' },
   { user: 'anquan', role: 'security_admin', home: '/online' },
   { user: 'shenji', role: 'audit_admin', home: '/audit' },
+  { user: 'zuzhibu', role: 'org_dept', home: '/cadres' },
 ];
 
 /** Demo tasks with the most on their page (tables, sub-tasks, indicators). */
@@ -107,6 +108,13 @@ async function pagesOf(acc) {
   if (['enterprise', 'institution'].includes(acc.role)) add('todo', '/todo');
   if (acc.role === 'security_admin') add('online', '/online');
   if (acc.role === 'audit_admin') add('audit', '/audit');
+  if (acc.role === 'org_dept') {
+    add('cadres', '/cadres');
+    add('teams', '/teams');
+    const pool = await apiOk('GET', '/api/cadres?pool=section', { token });
+    if (pool.length > 0) add(`cadre-${pool[0].person_id}`, `/cadres/${pool[0].person_id}`);
+  }
+  if (acc.role === 'admin') add('teams', '/teams');
   return pages;
 }
 

@@ -179,6 +179,9 @@ pub struct TeamCheck {
     pub check: structure::Check,
     /// Members without a 干部档案 (no birth date): not counted, named so they are added.
     pub unrecorded: Vec<String>,
+    /// For a 班子 below its requirement, and for the 组织部 only: what the youngest member of the
+    /// 科级库 not on it would change, in place of its oldest member.
+    pub candidate: Option<String>,
 }
 
 impl Db {
@@ -351,19 +354,7 @@ impl Db {
         let after = serde_json::json!({"person_id": person_id, "id_number": xietong_security::fields::mask_id_number(&c.id_number),
             "education": c.education, "major": c.major, "rank": c.rank, "entry_route": c.entry_route,
             "work_start": c.work_start.to_string()});
-        append(
-            &mut tx,
-            now,
-            Change {
-                actor: &user.username,
-                action,
-                entity: "cadre",
-                entity_id: person_id.to_string(),
-                before,
-                after: after.to_string(),
-            },
-        )
-        .await?;
+        audit(&mut tx, user, action, person_id, before, after.to_string(), now).await?;
         tx.commit().await?;
         self.cadre(user, person_id, now.date()).await
     }
@@ -413,19 +404,7 @@ impl Db {
         .execute(&mut *tx)
         .await?;
         let after = serde_json::json!({"person_id": person_id, "level": level.code(), "reason": reason});
-        append(
-            &mut tx,
-            now,
-            Change {
-                actor: &user.username,
-                action: "cadre.pool_enter",
-                entity: "cadre",
-                entity_id: person_id.to_string(),
-                before: String::new(),
-                after: after.to_string(),
-            },
-        )
-        .await?;
+        audit(&mut tx, user, "cadre.pool_enter", person_id, String::new(), after.to_string(), now).await?;
         tx.commit().await?;
         self.cadre(user, person_id, now.date()).await
     }
@@ -457,19 +436,7 @@ impl Db {
             return Err(StoreError::Conflict(format!("该人员不在{}中（可能刚由他人调出）", level.label_zh())));
         }
         let after = serde_json::json!({"person_id": person_id, "level": level.code(), "reason": reason});
-        append(
-            &mut tx,
-            now,
-            Change {
-                actor: &user.username,
-                action: "cadre.pool_exit",
-                entity: "cadre",
-                entity_id: person_id.to_string(),
-                before: String::new(),
-                after: after.to_string(),
-            },
-        )
-        .await?;
+        audit(&mut tx, user, "cadre.pool_exit", person_id, String::new(), after.to_string(), now).await?;
         tx.commit().await?;
         self.cadre(user, person_id, now.date()).await
     }
@@ -655,6 +622,7 @@ impl Db {
                     requirement,
                     check: structure::check(&[], today, &requirement),
                     unrecorded: vec![],
+                    candidate: None,
                 });
                 births.push(vec![]);
             }
@@ -664,8 +632,37 @@ impl Db {
                 None => t.unrecorded.push(r.s("name")?),
             }
         }
+        // The 科级库's members, youngest first, with the 班子 they sit on (names are the 组织部's).
+        let pool = if user.role == Role::OrgDept {
+            sqlx::query(
+                "SELECT p.name, c.birth_date, c.person_id, (SELECT MIN(s.unit_id) FROM team_seats s WHERE s.person_id = c.person_id) AS seat \
+                 FROM cadres c JOIN people p ON p.id = c.person_id JOIN cadre_pool_entries e ON e.cadre_id = c.id \
+                 WHERE e.level = 'section' AND e.exited_on IS NULL ORDER BY c.birth_date DESC, c.id",
+            )
+            .fetch_all(&self.pool)
+            .await?
+        } else {
+            vec![]
+        };
         for (t, b) in out.iter_mut().zip(&births) {
             t.check = structure::check(b, today, &t.requirement);
+            if t.check.meets {
+                continue;
+            }
+            let free = pool.iter().find(|r| r.oi("seat").ok().flatten().is_none_or(|seat| seat != t.unit_id));
+            let Some(r) = free else { continue };
+            let (name, birth) = (r.s("name")?, r.s("birth_date")?);
+            let Ok(birth) = NaiveDate::parse_from_str(&birth, "%Y-%m-%d") else { continue };
+            let oldest = b.iter().min().copied();
+            let w = structure::with_candidate(b, birth, oldest, today, &t.requirement);
+            let verdict = if w.meets { "符合要求".to_string() } else { w.shortfalls.join("；") };
+            t.candidate = Some(format!(
+                "若由科级库的{name}（{} 岁）接替一名最年长成员：35 岁以下 {} 人，占 {:.2}%，{}人 30 岁以下，{verdict}",
+                age_on(birth, today),
+                w.young,
+                w.young_percent,
+                w.youngest
+            ));
         }
         Ok(out)
     }
@@ -682,6 +679,21 @@ impl Db {
             .await?;
         Ok(())
     }
+}
+
+/// The audit entry of a change to a person's cadre record, inside its transaction.
+async fn audit(
+    tx: &mut sqlx::AnyConnection,
+    user: &SessionUser,
+    action: &str,
+    person_id: i64,
+    before: String,
+    after: String,
+    now: NaiveDateTime,
+) -> Result<()> {
+    let change =
+        Change { actor: &user.username, action, entity: "cadre", entity_id: person_id.to_string(), before, after };
+    append(tx, now, change).await.map(|_| ())
 }
 
 /// The counts [`reasons`] reads, from the evidence.

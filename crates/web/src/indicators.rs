@@ -209,23 +209,14 @@ async fn indicator_report_submit(
     }
     .await;
     let task_id = f.get("task_id").and_then(|t| t.parse::<i64>().ok()).unwrap_or(0);
-    match r {
-        Ok(v) => Redirect::to(&format!("/tasks/{}?done=indicator#indicators", v.task_id)).into_response(),
-        Err(e @ (StoreError::Denied(_) | StoreError::NotFound(_) | StoreError::Internal(_))) => {
-            error_page(&s, Some(&u), &e)
-        }
-        Err(e) if task_id > 0 => {
-            // The typed figures come back in the form; an implausible actual brings the checkbox.
-            let confirm_large = matches!(&e, StoreError::Invalid(fe) if fe.message.contains(CONFIRM_HINT));
-            let kept = ["as_of", "actual", "reported_percent"];
-            let fields = f.into_iter().filter(|(k, _)| kept.contains(&k.as_str())).collect();
-            let typed =
-                crate::tasks::detail::Typed { fields, indicator: Some(id), confirm_large, ..Default::default() };
-            let flash = Some((crate::error::status_of(&e), e.to_string()));
-            crate::tasks::detail::task_page_typed(&s, &u, task_id, None, flash, typed).await
-        }
-        Err(e) => error_page(&s, Some(&u), &e),
-    }
+    after_indicator_form(&s, &u, r, task_id, "indicator", |e| {
+        // The typed figures come back in the form; an implausible actual brings the checkbox.
+        let confirm_large = matches!(e, StoreError::Invalid(fe) if fe.message.contains(CONFIRM_HINT));
+        let kept = ["as_of", "actual", "reported_percent"];
+        let fields = f.into_iter().filter(|(k, _)| kept.contains(&k.as_str())).collect();
+        crate::tasks::detail::Typed { fields, indicator: Some(id), confirm_large, ..Default::default() }
+    })
+    .await
 }
 
 /// The task page's 分期计划 form of one indicator: the plan as typed and the version it was shown at.
@@ -243,23 +234,35 @@ async fn indicator_plan_submit(
     }
     .await;
     let task_id = f.get("task_id").and_then(|t| t.parse::<i64>().ok()).unwrap_or(0);
+    after_indicator_form(&s, &u, r, task_id, "indicator_plan", |e| {
+        // What was typed comes back beside the indicator, with the reason.
+        let fields = f.into_iter().filter(|(k, _)| k == "plan").collect();
+        crate::tasks::detail::Typed { fields, plan_indicator: Some(id), errors: e.field_errors(), ..Default::default() }
+    })
+    .await
+}
+
+/// After an indicator's form on the task page: back to the task with what was done, or the task
+/// page again with the refusal and what was typed (`typed`); a refusal of the person or a form
+/// without its task is the error page.
+async fn after_indicator_form(
+    s: &AppState,
+    u: &xietong_storage::auth::SessionUser,
+    r: Result<IndicatorView, StoreError>,
+    task_id: i64,
+    done: &str,
+    typed: impl FnOnce(&StoreError) -> crate::tasks::detail::Typed,
+) -> Response {
     match r {
-        Ok(v) => Redirect::to(&format!("/tasks/{}?done=indicator_plan#indicators", v.task_id)).into_response(),
+        Ok(v) => Redirect::to(&format!("/tasks/{}?done={done}#indicators", v.task_id)).into_response(),
         Err(e @ (StoreError::Denied(_) | StoreError::NotFound(_) | StoreError::Internal(_))) => {
-            error_page(&s, Some(&u), &e)
+            error_page(s, Some(u), &e)
         }
         Err(e) if task_id > 0 => {
-            // What was typed comes back beside the indicator, with the reason.
-            let fields = f.into_iter().filter(|(k, _)| k == "plan").collect();
-            let typed = crate::tasks::detail::Typed {
-                fields,
-                plan_indicator: Some(id),
-                errors: e.field_errors(),
-                ..Default::default()
-            };
+            let typed = typed(&e);
             let flash = Some((crate::error::status_of(&e), e.to_string()));
-            crate::tasks::detail::task_page_typed(&s, &u, task_id, None, flash, typed).await
+            crate::tasks::detail::task_page_typed(s, u, task_id, None, flash, typed).await
         }
-        Err(e) => error_page(&s, Some(&u), &e),
+        Err(e) => error_page(s, Some(u), &e),
     }
 }

@@ -482,9 +482,9 @@ async fn administrator_manages_units_people_and_accounts() {
         let sup = Client::login(&app, "duchaju").await;
         let (s, all) = admin.get("/api/people").await;
         assert_eq!(s, 200);
-        assert_eq!(all.as_array().unwrap().len(), 95, "every demo person, no filter");
+        assert_eq!(all.as_array().unwrap().len(), 116, "every demo person (96, and 20 班子 members), no filter");
         let (s, users) = admin.get("/api/users").await;
-        assert_eq!((s, users.as_array().unwrap().len()), (200, 62));
+        assert_eq!((s, users.as_array().unwrap().len()), (200, 63));
         let (s, v) = admin.post("/api/units", json!({"code": "swj", "name": "商务局", "kind": "区政府部门"})).await;
         assert_eq!(s, 201, "{v}");
         let unit = v["id"].as_i64().unwrap();

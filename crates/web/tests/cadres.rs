@@ -131,6 +131,13 @@ async fn the_pool_and_the_team_checks_are_the_organisation_departments() {
         let t = &teams[0]["check"];
         assert_eq!(t["meets"], false, "{teams}");
         assert!(t["shortfalls"][0].as_str().unwrap().contains("低于要求的 40%"), "{t}");
+        let candidate = teams[0]["candidate"].as_str().unwrap_or_default();
+        assert!(
+            candidate.contains("若由科级库的") && candidate.contains("占 "),
+            "what a pool member would change: {teams}"
+        );
+        let (_, v) = admin.get("/api/teams").await;
+        assert!(v[0]["candidate"].is_null(), "no names for the 系统管理员: {v}");
         let (s, v) = org
             .put(
                 "/api/teams/requirements/镇街",
