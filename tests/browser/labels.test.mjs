@@ -167,7 +167,7 @@ for (const acc of ACCOUNTS) {
     const fixed = table.filter((r) => !r.path.includes('{'));
     const templated = table.filter((r) => r.path.includes('{'));
     const { context, page } = await browserLogin(acc.user, acc.role === 'security_admin' ? '/online'
-      : acc.role === 'audit_admin' ? '/audit' : '/todo');
+      : acc.role === 'audit_admin' ? '/audit' : acc.role === 'org_dept' ? '/cadres' : '/todo');
     const seenLinks = new Set();
     const visit = async (p, route) => {
       // Files (.docx, attachments) download rather than load: ask first what the answer is.

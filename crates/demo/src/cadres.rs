@@ -67,7 +67,7 @@ pub(crate) async fn load(
                     .create_person(
                         &mut tx,
                         "demo",
-                        &format!("p_{code}_bz{i}"),
+                        &format!("{code}bz{i:02}"),
                         &format!("{name}{post}（示例）"),
                         post,
                         unit_id,

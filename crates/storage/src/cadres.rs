@@ -403,7 +403,8 @@ impl Db {
         .bind(ts(now))
         .execute(&mut *tx)
         .await?;
-        let after = serde_json::json!({"person_id": person_id, "level": level.code(), "reason": reason});
+        // The level as read (科级优秀年轻干部库), not its code: the audit shows what it records.
+        let after = serde_json::json!({"person_id": person_id, "level": level.label_zh(), "reason": reason});
         audit(&mut tx, user, "cadre.pool_enter", person_id, String::new(), after.to_string(), now).await?;
         tx.commit().await?;
         self.cadre(user, person_id, now.date()).await
@@ -435,7 +436,8 @@ impl Db {
         if n != 1 {
             return Err(StoreError::Conflict(format!("该人员不在{}中（可能刚由他人调出）", level.label_zh())));
         }
-        let after = serde_json::json!({"person_id": person_id, "level": level.code(), "reason": reason});
+        // The level as read (科级优秀年轻干部库), not its code: the audit shows what it records.
+        let after = serde_json::json!({"person_id": person_id, "level": level.label_zh(), "reason": reason});
         audit(&mut tx, user, "cadre.pool_exit", person_id, String::new(), after.to_string(), now).await?;
         tx.commit().await?;
         self.cadre(user, person_id, now.date()).await
