@@ -16,6 +16,11 @@ use crate::audit::{Change, append};
 use crate::auth::SessionUser;
 use crate::{Db, Result, RowExt, StoreError, ts};
 
+/// A person with their 干部档案 if any (the columns [`Db::cadre_of`] reads).
+const CADRE_SELECT: &str = "SELECT p.id AS person_id, p.name, p.post, p.unit_id, u.name AS unit_name, \
+     c.id AS cadre_id, c.id_number, c.birth_date, c.education, c.major, c.rank, c.entry_route, c.work_start, \
+     c.version FROM people p JOIN units u ON u.id = p.unit_id LEFT JOIN cadres c ON c.person_id = p.id";
+
 /// The settings key of the 班子 requirements, by kind of unit.
 const REQUIREMENTS: &str = "team_requirements";
 
@@ -214,25 +219,30 @@ impl Db {
         })
     }
 
-    async fn pools_of(&self, cadre_ids: &[(usize, i64)], out: &mut [Cadre]) -> Result<()> {
-        for (i, id) in cadre_ids {
-            let rows = sqlx::query("SELECT * FROM cadre_pool_entries WHERE cadre_id = $1 ORDER BY entered_on, id")
-                .bind(*id)
-                .fetch_all(&self.pool)
-                .await?;
-            for r in rows {
-                let level = PoolLevel::from_code(&r.s("level")?).unwrap_or(PoolLevel::Stock);
-                let day = |s: String| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok();
-                out[*i].pools.push(PoolEntry {
-                    id: r.i("id")?,
-                    level,
-                    level_label: level.label_zh().into(),
-                    entered_on: day(r.s("entered_on")?).unwrap_or_default(),
-                    entry_reason: r.s("entry_reason")?,
-                    exited_on: r.os("exited_on")?.and_then(day),
-                    exit_reason: r.s("exit_reason")?,
-                });
-            }
+    /// Fill in the pool entries of `out` (read at once, in entry order); `only` reads one person's.
+    async fn with_pools(&self, out: &mut [Cadre], only: Option<i64>) -> Result<()> {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT e.*, c.person_id FROM cadre_pool_entries e JOIN cadres c ON c.id = e.cadre_id {} \
+             ORDER BY e.entered_on, e.id",
+            if only.is_some() { "WHERE c.person_id = $1" } else { "" }
+        )));
+        if let Some(id) = only {
+            q = q.bind(id);
+        }
+        let at: std::collections::HashMap<i64, usize> = out.iter().enumerate().map(|(i, c)| (c.person_id, i)).collect();
+        let day = |s: String| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok();
+        for r in q.fetch_all(&self.pool).await? {
+            let Some(i) = at.get(&r.i("person_id")?) else { continue };
+            let level = PoolLevel::from_code(&r.s("level")?).unwrap_or(PoolLevel::Stock);
+            out[*i].pools.push(PoolEntry {
+                id: r.i("id")?,
+                level,
+                level_label: level.label_zh().into(),
+                entered_on: day(r.s("entered_on")?).unwrap_or_default(),
+                entry_reason: r.s("entry_reason")?,
+                exited_on: r.os("exited_on")?.and_then(day),
+                exit_reason: r.s("exit_reason")?,
+            });
         }
         Ok(())
     }
@@ -248,41 +258,24 @@ impl Db {
             ),
             None => String::new(),
         };
-        let sql = format!(
-            "SELECT p.id AS person_id, p.name, p.post, p.unit_id, u.name AS unit_name, c.id AS cadre_id, c.id_number, \
-             c.birth_date, c.education, c.major, c.rank, c.entry_route, c.work_start, c.version \
-             FROM people p JOIN units u ON u.id = p.unit_id LEFT JOIN cadres c ON c.person_id = p.id \
-             WHERE u.kind <> '外部单位' {filter} ORDER BY u.id, p.id"
-        );
+        let sql = format!("{CADRE_SELECT} WHERE u.kind <> '外部单位' {filter} ORDER BY u.id, p.id");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
-        let mut out = vec![];
-        let mut ids = vec![];
-        for (i, r) in rows.iter().enumerate() {
-            if let Some(id) = r.oi("cadre_id")? {
-                ids.push((i, id));
-            }
-            out.push(self.cadre_of(user, r, today)?);
-        }
-        self.pools_of(&ids, &mut out).await?;
+        let mut out = rows.iter().map(|r| self.cadre_of(user, r, today)).collect::<Result<Vec<_>>>()?;
+        self.with_pools(&mut out, None).await?;
         Ok(out)
     }
 
     pub async fn cadre(&self, user: &SessionUser, person_id: i64, today: NaiveDate) -> Result<Cadre> {
         must_be_org_dept(user)?;
-        let r = sqlx::query(
-            "SELECT p.id AS person_id, p.name, p.post, p.unit_id, u.name AS unit_name, c.id AS cadre_id, c.id_number, \
-             c.birth_date, c.education, c.major, c.rank, c.entry_route, c.work_start, c.version \
-             FROM people p JOIN units u ON u.id = p.unit_id LEFT JOIN cadres c ON c.person_id = p.id WHERE p.id = $1",
-        )
-        .bind(person_id)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("编号 {person_id} 的人员不存在")))?;
-        let mut out = vec![self.cadre_of(user, &r, today)?];
-        if let Some(id) = r.oi("cadre_id")? {
-            self.pools_of(&[(0, id)], &mut out).await?;
-        }
-        Ok(out.remove(0))
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!("{CADRE_SELECT} WHERE p.id = $1")))
+            .bind(person_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("编号 {person_id} 的人员不存在")))?;
+        let mut out = [self.cadre_of(user, &r, today)?];
+        self.with_pools(&mut out, Some(person_id)).await?;
+        let [c] = out;
+        Ok(c)
     }
 
     /// Create or correct a person's 干部档案. An edit must carry the version it was shown: of edits

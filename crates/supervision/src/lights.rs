@@ -164,7 +164,7 @@ impl EscalationStep {
         let day = cal.office_hours().minutes_per_day();
         Some(match self {
             Self::ForecastLate => return None,
-            Self::Remind => cal.sub_working_minutes(deadline, rules.yellow_working_days * day),
+            Self::Remind => Self::yellow_from(cal, rules, deadline),
             // Overdue means strictly after the deadline: the first working minute after it.
             Self::Urge => cal.add_working_minutes(deadline, 1),
             Self::NoticeWarning => cal.add_working_minutes(deadline, rules.notice_after_working_days * day),
@@ -173,9 +173,13 @@ impl EscalationStep {
     }
 
     /// When the yellow light (and 提醒) starts for `deadline`.
-    pub fn yellow_from(cal: &WorkCalendar, rules: &EscalationRules, deadline: NaiveDateTime) -> NaiveDateTime {
+    pub fn yellow_from(
+        cal: &WorkCalendar,
+        rules: &EscalationRules,
+        deadline: NaiveDateTime,
+    ) -> Computed<NaiveDateTime> {
         let day = cal.office_hours().minutes_per_day();
-        cal.sub_working_minutes(deadline, rules.yellow_working_days * day).value
+        cal.sub_working_minutes(deadline, rules.yellow_working_days * day)
     }
 }
 
@@ -192,7 +196,7 @@ pub fn light(
     }
     if now > deadline {
         Light::Red
-    } else if now >= EscalationStep::yellow_from(cal, rules, deadline) {
+    } else if now >= EscalationStep::yellow_from(cal, rules, deadline).value {
         Light::Yellow
     } else {
         Light::Green

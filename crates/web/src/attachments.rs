@@ -333,16 +333,21 @@ pub async fn store_document(s: &AppState, name: &str, bytes: Bytes) -> Result<Ne
     };
     let sha256 = hex::encode(Sha256::digest(&bytes));
     s.blobs.put_once(&Blobs::key(&sha256), bytes.clone()).await?;
-    Ok(NewAttachment {
+    Ok(document_attachment(name, sha256, &bytes))
+}
+
+/// The attachment row of a stored source document: its type read from its bytes.
+fn document_attachment(name: &str, sha256: String, bytes: &[u8]) -> NewAttachment {
+    NewAttachment {
         sha256,
         size: bytes.len() as i64,
-        mime: mime.into(),
+        mime: document_mime(bytes).into(),
         original_name: name.into(),
         has_thumbnail: false,
         taken_at: None,
         gps_lat: None,
         gps_lon: None,
-    })
+    }
 }
 
 /// A document stored earlier (by [`store_document`]) and named again by its hash: its type and
@@ -354,16 +359,7 @@ pub async fn stored_document(s: &AppState, name: &str, sha256: &str) -> Option<N
         return None;
     }
     let bytes = s.blobs.get(&Blobs::key(sha256)).await.ok()?;
-    Some(NewAttachment {
-        sha256: sha256.into(),
-        size: bytes.len() as i64,
-        mime: document_mime(&bytes).into(),
-        original_name: name.into(),
-        has_thumbnail: false,
-        taken_at: None,
-        gps_lat: None,
-        gps_lon: None,
-    })
+    Some(document_attachment(name, sha256.into(), &bytes))
 }
 
 /// Perform a task action with its evidence: the task must be reachable before anything is
