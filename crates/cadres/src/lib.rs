@@ -9,6 +9,7 @@
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+pub mod experience;
 pub mod structure;
 pub mod suggest;
 

@@ -28,24 +28,26 @@ impl Default for Requirement {
 }
 
 impl Requirement {
-    /// Every field's error, naming it.
-    pub fn check(&self) -> Result<(), (String, String)> {
+    /// Every field's error at once, as (field, message).
+    pub fn problems(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = vec![];
+        let mut fail = |f: &str, m: String| out.push((f.to_string(), m));
         if !(18..=60).contains(&self.young_age) {
-            return Err(("年轻干部年龄上限".into(), format!("应在 18 到 60 之间（当前 {}）", self.young_age)));
+            fail("年轻干部年龄上限", format!("应在 18 到 60 之间（当前 {}）", self.young_age));
         }
-        if !(18..=self.young_age).contains(&self.youngest_age) {
-            return Err((
-                "最年轻干部年龄上限".into(),
-                format!("应在 18 到 {} 之间（当前 {}）", self.young_age, self.youngest_age),
-            ));
+        if !(18..=self.young_age.max(18)).contains(&self.youngest_age) {
+            fail(
+                "最年轻干部年龄上限",
+                format!("应在 18 到 {} 之间（当前 {}）", self.young_age.max(18), self.youngest_age),
+            );
         }
         if !self.min_young_percent.is_finite() || !(0.0..=100.0).contains(&self.min_young_percent) {
-            return Err(("年轻干部最低占比".into(), "应在 0 到 100 之间".into()));
+            fail("年轻干部最低占比", "应在 0 到 100 之间".into());
         }
         if self.min_youngest > 20 {
-            return Err(("最年轻干部最少人数".into(), format!("不能超过 20（当前 {}）", self.min_youngest)));
+            fail("最年轻干部最少人数", format!("不能超过 20（当前 {}）", self.min_youngest));
         }
-        Ok(())
+        out
     }
 }
 

@@ -2,7 +2,57 @@
 //! from the supervision records. Suggestions only: the 组织部 decides, and every reason names the
 //! record it rests on.
 
+use chrono::NaiveDateTime;
 use serde::Serialize;
+
+/// How a sub-task a person was responsible for ended (or stands).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// 按期办结
+    OnTime,
+    /// 逾期办结
+    LateDone,
+    /// 逾期未完成
+    Overdue,
+    /// 退回整改
+    Returned,
+    /// 在办
+    Open,
+}
+
+impl Outcome {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::OnTime => "按期办结",
+            Self::LateDone => "逾期办结",
+            Self::Overdue => "逾期未完成",
+            Self::Returned => "退回整改",
+            Self::Open => "在办",
+        }
+    }
+    pub fn is_late(self) -> bool {
+        matches!(self, Self::LateDone | Self::Overdue)
+    }
+
+    /// The outcome of work `done` (finished at `finished`) against its `deadline`, seen `now`;
+    /// `sent_back` when the task was returned for rework at least once.
+    pub fn of(
+        done: bool,
+        finished: Option<NaiveDateTime>,
+        deadline: NaiveDateTime,
+        now: NaiveDateTime,
+        sent_back: bool,
+    ) -> Self {
+        match (done, finished) {
+            (true, Some(f)) if f <= deadline => Self::OnTime,
+            (true, _) => Self::LateDone,
+            _ if now > deadline => Self::Overdue,
+            _ if sent_back => Self::Returned,
+            _ => Self::Open,
+        }
+    }
+}
 
 /// What the records say of one person (the storage layer counts them).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, utoipa::ToSchema)]

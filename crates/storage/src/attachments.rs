@@ -118,6 +118,8 @@ pub enum Record {
     DockingActivity(i64),
     /// 技术合同: the contract scan, the registration certificate.
     Contract(i64),
+    /// 历练 record: a 专班's set-up notice, a 调训 certificate, a 挂职 assessment form.
+    Experience(i64),
 }
 
 impl Record {
@@ -129,6 +131,7 @@ impl Record {
             Record::Problem(i) => ("problem", i),
             Record::DockingActivity(i) => ("docking_activity", i),
             Record::Contract(i) => ("contract", i),
+            Record::Experience(i) => ("experience", i),
         }
     }
 
@@ -139,6 +142,7 @@ impl Record {
             "problem" => Record::Problem(id),
             "docking_activity" => Record::DockingActivity(id),
             "contract" => Record::Contract(id),
+            "experience" => Record::Experience(id),
             _ => return None,
         })
     }
@@ -186,6 +190,8 @@ impl Db {
                     None => Err(StoreError::Denied("无权限：技术合同仅科技局和区领导可见".into())),
                 }
             }
+            // The 组织部's own records (its check refuses everyone else).
+            Record::Experience(id) => self.experience(user, id).await.map(|_| ()),
         }
     }
 
@@ -215,6 +221,10 @@ impl Db {
                 self.may_read_record(user, record, now).await?;
                 user.role == Role::TechBureau
             }
+            Record::Experience(_) => {
+                self.may_read_record(user, record, now).await?;
+                true
+            }
         };
         if ok {
             Ok(())
@@ -224,6 +234,7 @@ impl Db {
                 Record::Notice(_) => "督查局",
                 Record::Problem(_) => "督查局、区领导和牵头单位联络员",
                 Record::DockingActivity(_) | Record::Contract(_) => "科技局",
+                Record::Experience(_) => "组织部",
             };
             Err(StoreError::Denied(format!("无权限：只有{who}可以上传该记录的附件")))
         }

@@ -122,6 +122,12 @@ impl From<sqlx::Error> for StoreError {
                 if msg.contains("contract_no") {
                     return StoreError::invalid("合同登记编号", "已登记（可能刚由他人登记），请核对");
                 }
+                if msg.contains("experience_members") {
+                    return StoreError::Conflict("该人员已在这条历练记录中（可能刚由他人加入）".into());
+                }
+                if msg.contains("experience_tasks") {
+                    return StoreError::Conflict("该任务已关联到这个专班（可能刚由他人关联）".into());
+                }
                 if msg.contains("cadre_pool") {
                     return StoreError::Conflict(
                         "该干部已在这一级的优秀年轻干部库中（可能刚由他人纳入），同一级只能在库一次".into(),

@@ -43,7 +43,7 @@ impl Db {
     /// The role's configured 数据范围; the default when unset, or when the stored text is not
     /// one (a hand-edited table never widens a scope by accident: it falls back to the default).
     pub async fn data_scope_of(&self, role: Role) -> Result<DataScope> {
-        if !Role::SCOPED.contains(&role) {
+        if !role.scope_is_setting() {
             return Ok(role.default_data_scope());
         }
         Ok(self
@@ -88,7 +88,7 @@ impl Db {
                     .map(|i| names.get(i).cloned().unwrap_or_else(|| format!("（已删除的单位 {i}）")))
                     .collect(),
                 unit_ids,
-                configurable: Role::SCOPED.contains(&role),
+                configurable: role.scope_is_setting(),
             });
         }
         Ok(out)
@@ -103,7 +103,7 @@ impl Db {
         now: NaiveDateTime,
     ) -> Result<()> {
         admin.actor().may_secure()?;
-        if !Role::SCOPED.contains(&role) {
+        if !role.scope_is_setting() {
             return Err(StoreError::invalid(
                 "角色",
                 format!("{}的数据范围是固定的（{}），不能设置", role.label_zh(), role.default_data_scope().label_zh()),

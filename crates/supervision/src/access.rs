@@ -93,6 +93,12 @@ impl Role {
     pub const SCOPED: [Role; 6] =
         [Self::Admin, Self::Supervisor, Self::Leader, Self::Liaison, Self::Responsible, Self::TechBureau];
 
+    /// Roles whose 数据范围 is a setting of the 安全管理员: those of [`Role::SCOPED`], and the
+    /// 组织部, whose scope is over people (whose cadre records it keeps), not supervised records.
+    pub fn scope_is_setting(self) -> bool {
+        Self::SCOPED.contains(&self) || self == Self::OrgDept
+    }
+
     /// The 数据范围 a role has until the 安全管理员 sets another.
     pub fn default_data_scope(self) -> DataScope {
         match self {
@@ -100,7 +106,7 @@ impl Role {
             Self::Liaison | Self::TechBureau => DataScope::UnitAndBelow,
             Self::Enterprise | Self::Institution => DataScope::Unit,
             Self::Responsible | Self::SecurityAdmin | Self::AuditAdmin => DataScope::SelfOnly,
-            // The cadre records of every unit; not a scope over supervised records (not SCOPED).
+            // The cadre records of every unit until set; a scope over people, not supervised records.
             Self::OrgDept => DataScope::All,
         }
     }

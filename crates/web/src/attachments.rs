@@ -603,6 +603,14 @@ record_files!(
     "科技局"
 );
 record_files!(contract_files, upload_contract_files, "/api/contracts/{id}/attachments", Contract, "技术合同", "科技局");
+record_files!(
+    experience_files,
+    upload_experience_files,
+    "/api/experiences/{id}/attachments",
+    Experience,
+    "历练记录",
+    "组织部"
+);
 
 #[derive(serde::Deserialize, ToSchema)]
 pub struct EvidenceRule {
@@ -659,6 +667,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(problem_files, upload_problem_files))
         .routes(routes!(activity_files, upload_activity_files))
         .routes(routes!(contract_files, upload_contract_files))
+        .routes(routes!(experience_files, upload_experience_files))
         .routes(routes!(put_evidence_rule))
         .routes(routes!(put_task_site))
         .routes(routes!(api_download))
@@ -716,6 +725,7 @@ fn page_record(kind: &str, id: i64) -> Option<(Option<Record>, String)> {
         "problem" => (Some(Record::Problem(id)), format!("/problems/{id}#evidence")),
         "activity" => (Some(Record::DockingActivity(id)), "/docking/dockings".to_string()),
         "contract" => (Some(Record::Contract(id)), "/docking/contracts#evidence".to_string()),
+        "experience" => (Some(Record::Experience(id)), format!("/cadres/experiences/{id}#evidence")),
         _ => return None,
     })
 }
@@ -852,6 +862,7 @@ pub fn takes_evidence(path: &str) -> bool {
         "/api/problems/",
         "/api/activities/",
         "/api/contracts/",
+        "/api/experiences/",
     ]
     .iter()
     .any(|p| path.starts_with(p));

@@ -32,6 +32,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(import_list))
         .routes(routes!(import_indicators))
         .routes(routes!(import_problems))
+        .routes(routes!(import_cadres))
 }
 
 pub fn page_router() -> crate::policy::Pages {
@@ -103,9 +104,28 @@ async fn columns_for(s: &AppState, kind: &str) -> Result<(Vec<Column>, &'static 
                 t("否"),
             ]],
         ),
+        "cadres" => (
+            xietong_storage::cadres::roster::roster_columns(
+                units.iter().filter(|u| u.kind != "外部单位").map(|u| u.name.clone()).collect(),
+            ),
+            "干部名册导入模板",
+            vec![vec![
+                t("示例：马寨镇"),
+                t("马寨镇干部（示例）"),
+                t("党政办副主任"),
+                t("410103199801150012"),
+                t("硕士研究生"),
+                t("城乡规划"),
+                t("一级科员"),
+                t("公开引进"),
+                t("2023-07-01"),
+                t("股级优秀年轻干部库"),
+                t("防汛救灾工作中表现突出"),
+            ]],
+        ),
         other => {
             return Err(StoreError::NotFound(format!(
-                "没有名为「{other}」的导入模板（可选 tasks、list、indicators、problems）"
+                "没有名为「{other}」的导入模板（可选 tasks、list、indicators、problems、cadres）"
             )));
         }
     })
@@ -244,6 +264,18 @@ async fn import_problems(
     Ok((StatusCode::CREATED, Json(do_import(&s, &u, "problems", mp).await?)))
 }
 
+/// 导入干部名册（组织部）：按单位和姓名找到人员（没有的加入该单位），写入干部档案，填了入库的纳入该级干部库。
+/// 任何一行有误则全部不导入，并列出所有错误的行和列。
+#[utoipa::path(post, path = "/api/imports/cadres", request_body(content = Upload, content_type = "multipart/form-data"), tag = "导入导出",
+    responses((status = 201, body = ImportReport), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn import_cadres(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    mp: Multipart,
+) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
+    Ok((StatusCode::CREATED, Json(do_import(&s, &u, "cadres", mp).await?)))
+}
+
 /// One import of any kind, shared by the API and the import page.
 pub async fn do_import(s: &AppState, u: &SessionUser, kind: &str, mp: Multipart) -> Result<ImportReport, StoreError> {
     let (fname, bytes, fields) = read_upload(s, mp).await?;
@@ -251,7 +283,7 @@ pub async fn do_import(s: &AppState, u: &SessionUser, kind: &str, mp: Multipart)
 }
 
 /// An upload already read: its file and the form's other fields.
-async fn import_upload(
+pub(crate) async fn import_upload(
     s: &AppState,
     u: &SessionUser,
     kind: &str,
@@ -272,6 +304,7 @@ async fn import_upload(
     match kind {
         "tasks" => s.db.import_tasks(u, &snap.ctx(), &rows, cells).await,
         "indicators" => s.db.import_indicators(u, snap.now, &rows, cells).await,
+        "cadres" => s.db.import_roster(u, snap.now, &rows, cells).await,
         "problems" => {
             let campaign = form.id("campaign_id", "征集活动")?;
             s.db.import_problems(u, &rows, cells, campaign, snap.now).await

@@ -48,6 +48,12 @@ const ACCOUNTS: &[Role] = &[Admin, SecurityAdmin];
 const SUPERVISOR: &[Role] = &[Supervisor];
 const BUREAU: &[Role] = &[TechBureau];
 const LEADERSHIP: &[Role] = &Role::LEADERSHIP;
+/// The 组织部's cadre records.
+const ORG: &[Role] = &[OrgDept];
+/// Who downloads an import template: the district's staff and the 组织部 (its 干部名册).
+const TEMPLATES: &[Role] = &[Admin, Supervisor, Leader, Liaison, Responsible, TechBureau, OrgDept];
+/// Who may download an attachment (each file's own record decides the rest).
+const FILES: &[Role] = &[Admin, Supervisor, Leader, Liaison, Responsible, TechBureau, Enterprise, Institution, OrgDept];
 
 /// (method, path as routed, who). Sorted by path for reading.
 pub const TABLE: &[(&str, &str, Allow)] = &[
@@ -95,13 +101,27 @@ pub const TABLE: &[(&str, &str, Allow)] = &[
     ("POST", "/api/experts", Roles(&[TechBureau, Institution])),
     ("PUT", "/api/experts/{id}", Roles(&[TechBureau, Institution])),
     ("GET", "/api/experts/{id}/matches", Roles(PLATFORM)),
+    ("GET", "/api/experiences", Roles(ORG)),
+    ("POST", "/api/experiences", Roles(ORG)),
+    ("GET", "/api/experiences/totals", Roles(ORG)),
+    ("GET", "/api/experiences/{id}", Roles(ORG)),
+    ("PUT", "/api/experiences/{id}", Roles(ORG)),
+    ("GET", "/api/experiences/{id}/attachments", Roles(ORG)),
+    ("POST", "/api/experiences/{id}/attachments", Roles(ORG)),
+    ("POST", "/api/experiences/{id}/members", Roles(ORG)),
+    ("PUT", "/api/experiences/{id}/members/{person_id}", Roles(ORG)),
+    ("DELETE", "/api/experiences/{id}/members/{person_id}", Roles(ORG)),
+    ("POST", "/api/experiences/{id}/tasks", Roles(ORG)),
     ("GET", "/api/exports/audit-log", Roles(AUDIT)),
+    ("GET", "/api/exports/cadres", Roles(ORG)),
     ("GET", "/api/exports/docking/{what}", Roles(PLATFORM)),
     ("GET", "/api/exports/login-log", Roles(AUDIT)),
     ("GET", "/api/exports/notices", Roles(DISTRICT)),
     ("GET", "/api/exports/problems", Roles(DISTRICT)),
     ("GET", "/api/exports/projects", Roles(DISTRICT)),
     ("GET", "/api/exports/tasks", Roles(DISTRICT)),
+    ("GET", "/api/exports/teams", Roles(&[Admin, OrgDept])),
+    ("POST", "/api/imports/cadres", Roles(ORG)),
     ("POST", "/api/imports/indicators", Roles(&[Supervisor, Liaison])),
     ("POST", "/api/imports/lists", Roles(SUPERVISOR)),
     ("POST", "/api/imports/problems", Roles(BUREAU)),
@@ -136,6 +156,8 @@ pub const TABLE: &[(&str, &str, Allow)] = &[
     ("POST", "/api/inbox/read-all", Roles(ALL)),
     ("POST", "/api/inbox/{id}/read", Roles(ALL)),
     ("GET", "/api/cadres", Roles(&[OrgDept])),
+    ("GET", "/api/cadres/figures", Roles(ORG)),
+    ("PUT", "/api/cadres/figures/{year}", Roles(ORG)),
     ("GET", "/api/cadres/suggestions", Roles(&[OrgDept])),
     ("GET", "/api/cadres/{id}", Roles(&[OrgDept])),
     ("PUT", "/api/cadres/{id}", Roles(&[OrgDept])),
@@ -222,7 +244,7 @@ pub const TABLE: &[(&str, &str, Allow)] = &[
     ("POST", "/api/tech-problems", Roles(&[TechBureau, Enterprise])),
     ("PUT", "/api/tech-problems/{id}", Roles(&[TechBureau, Enterprise])),
     ("GET", "/api/tech-problems/{id}/matches", Roles(PLATFORM)),
-    ("GET", "/api/templates/{kind}", Roles(DISTRICT)),
+    ("GET", "/api/templates/{kind}", Roles(TEMPLATES)),
     ("GET", "/api/todo", Roles(ALL)),
     ("GET", "/api/todo/records", Roles(ALL)),
     ("GET", "/api/units", Roles(DISTRICT)),
@@ -245,9 +267,9 @@ pub const PAGES: &[(&str, &str, Allow)] = &[
     ("GET", "/achievements", Roles(PLATFORM)),
     ("POST", "/achievements", Roles(PLATFORM)),
     ("GET", "/assessment", Roles(DISTRICT)),
-    ("POST", "/attachments/upload/{kind}/{id}", Roles(&[Supervisor, Leader, Liaison, TechBureau])),
-    ("GET", "/attachments/{id}", Roles(BUSINESS)),
-    ("GET", "/attachments/{id}/thumbnail", Roles(BUSINESS)),
+    ("POST", "/attachments/upload/{kind}/{id}", Roles(&[Supervisor, Leader, Liaison, TechBureau, OrgDept])),
+    ("GET", "/attachments/{id}", Roles(FILES)),
+    ("GET", "/attachments/{id}/thumbnail", Roles(FILES)),
     ("GET", "/audit", Roles(AUDIT)),
     ("POST", "/audit/purge", Roles(AUDIT)),
     ("GET", "/calendar", Roles(ALL)),
@@ -323,6 +345,16 @@ pub const PAGES: &[(&str, &str, Allow)] = &[
     ("GET", "/inbox/{id}", Roles(ALL)),
     ("POST", "/imports/{kind}", Roles(&[Supervisor, Liaison, TechBureau])),
     ("GET", "/cadres", Roles(&[OrgDept])),
+    ("GET", "/cadres/experiences", Roles(ORG)),
+    ("POST", "/cadres/experiences", Roles(ORG)),
+    ("GET", "/cadres/experiences/{id}", Roles(ORG)),
+    ("POST", "/cadres/experiences/{id}", Roles(ORG)),
+    ("POST", "/cadres/experiences/{id}/members", Roles(ORG)),
+    ("POST", "/cadres/experiences/{id}/members/{person}/assess", Roles(ORG)),
+    ("POST", "/cadres/experiences/{id}/members/{person}/remove", Roles(ORG)),
+    ("POST", "/cadres/experiences/{id}/tasks", Roles(ORG)),
+    ("POST", "/cadres/figures/{year}", Roles(ORG)),
+    ("POST", "/cadres/import", Roles(ORG)),
     ("GET", "/cadres/{id}", Roles(&[OrgDept])),
     ("POST", "/cadres/{id}", Roles(&[OrgDept])),
     ("POST", "/cadres/{id}/pool", Roles(&[OrgDept])),

@@ -272,6 +272,8 @@ pub fn environment() -> minijinja::Environment<'static> {
         "cadres.html",
         "cadre.html",
         "teams.html",
+        "experiences.html",
+        "experience.html",
         "sso_form.html",
         "login_dingtalk.html",
         "tasks.html",

@@ -46,6 +46,7 @@ impl Dialect for Postgres {
             (25, "unit aliases", include_str!("../../migrations/postgres/0025_unit_aliases.sql")),
             (26, "indicator plans", include_str!("../../migrations/postgres/0026_indicator_plans.sql")),
             (27, "cadres", include_str!("../../migrations/postgres/0027_cadres.sql")),
+            (28, "experiences", include_str!("../../migrations/postgres/0028_experiences.sql")),
         ]
     }
 

@@ -48,6 +48,7 @@ impl Dialect for Sqlite {
             (25, "unit aliases", include_str!("../../migrations/sqlite/0025_unit_aliases.sql")),
             (26, "indicator plans", include_str!("../../migrations/sqlite/0026_indicator_plans.sql")),
             (27, "cadres", include_str!("../../migrations/sqlite/0027_cadres.sql")),
+            (28, "experiences", include_str!("../../migrations/sqlite/0028_experiences.sql")),
         ]
     }
 

@@ -1,16 +1,22 @@
 //! 优秀年轻干部 (issue 18): the 组织部's cadre records — a person's 干部档案, the pools by level with
 //! the date and reason of entry and exit, the evidence the supervision records hold of their work,
-//! and the 班子 structure check. Only the 组织部 reads or writes any of it (checked here, for every
-//! call); the ID number is sealed and shown through the personal-data table.
+//! and the 班子 structure check; [`experiences`] holds the 历练 records and [`roster`] the 干部名册's
+//! import, exports and the report's figures. Only the 组织部 reads or writes any of it (checked here,
+//! for every call), and only for the people of its own 数据范围; the ID number is sealed and shown
+//! through the personal-data table.
+
+pub mod experiences;
+pub mod roster;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use xietong_cadres::structure::{self, Requirement};
-use xietong_cadres::suggest::{WorkRecord, reasons};
+use xietong_cadres::suggest::{Outcome, WorkRecord, reasons};
 use xietong_cadres::{EDUCATIONS, ENTRY_ROUTES, PoolLevel, RANKS, age_on};
 use xietong_security::privacy::{PersonalField, Relation, show};
-use xietong_supervision::Role;
+use xietong_supervision::ranking::NoticeKind;
 use xietong_supervision::validate::{Checks, date, optional_text, required_text};
+use xietong_supervision::{DataScope, Role};
 
 use crate::audit::{Change, append};
 use crate::auth::SessionUser;
@@ -32,6 +38,36 @@ fn must_be_org_dept(user: &SessionUser) -> Result<()> {
     }
 }
 
+/// The 组织部's 数据范围 over people, as an SQL condition on a person's id and unit columns (other
+/// roles: none; only numbers are written into it).
+pub(crate) fn people_in_scope(user: &SessionUser, person: &str, unit: &str) -> String {
+    if user.role != Role::OrgDept {
+        return "1 = 1".into();
+    }
+    match &user.data_scope {
+        DataScope::All => "1 = 1".into(),
+        DataScope::SelfOnly => format!("{person} = {}", user.person_id),
+        _ if user.scope_unit_ids.is_empty() => "1 = 0".into(),
+        _ => {
+            let ids: Vec<String> = user.scope_unit_ids.iter().map(|u| u.0.to_string()).collect();
+            format!("{unit} IN ({})", ids.join(", "))
+        }
+    }
+}
+
+/// Whether a person of `unit_id` is within the 组织部's 数据范围.
+pub(crate) fn reaches(user: &SessionUser, person_id: i64, unit_id: i64) -> bool {
+    match &user.data_scope {
+        DataScope::All => true,
+        DataScope::SelfOnly => person_id == user.person_id,
+        _ => user.scope_unit_ids.iter().any(|u| u.0 == unit_id),
+    }
+}
+
+fn out_of_scope(user: &SessionUser) -> StoreError {
+    StoreError::Denied(format!("无权限：该人员不在您的数据范围（{}）内", user.data_scope.label_zh()))
+}
+
 /// A 干部档案 as typed.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct CadreInput {
@@ -50,6 +86,14 @@ pub struct CadreInput {
     /// The version as read, for an edit (none for a new record).
     #[serde(default)]
     pub version: Option<i64>,
+}
+
+/// What an edit expects of the stored record: the version it was shown, or (a 干部名册 import,
+/// which is the roster as the 组织部 keeps it) whatever is there.
+#[derive(Clone, Copy)]
+enum Expect {
+    Version(Option<i64>),
+    Any,
 }
 
 /// A checked record.
@@ -138,6 +182,8 @@ pub struct Cadre {
 pub struct CadreEvidence {
     pub subtasks: Vec<EvidenceSubtask>,
     pub notices: Vec<EvidenceNotice>,
+    /// 历练: 专班, 调训, 挂职, 一线 (newest first).
+    pub experiences: Vec<experiences::PersonExperience>,
     /// Reasons to look at the person for the pool (suggestions only).
     pub reasons: Vec<String>,
 }
@@ -150,8 +196,9 @@ pub struct EvidenceSubtask {
     pub title: String,
     pub deadline: NaiveDateTime,
     pub progress: i64,
-    /// 按期办结, 逾期, 在办, 退回整改 …
-    pub outcome: String,
+    pub outcome: Outcome,
+    /// 按期办结, 逾期办结, 逾期未完成, 退回整改, 在办
+    pub outcome_label: String,
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -258,7 +305,8 @@ impl Db {
             ),
             None => String::new(),
         };
-        let sql = format!("{CADRE_SELECT} WHERE u.kind <> '外部单位' {filter} ORDER BY u.id, p.id");
+        let scope = people_in_scope(user, "p.id", "p.unit_id");
+        let sql = format!("{CADRE_SELECT} WHERE u.kind <> '外部单位' AND {scope} {filter} ORDER BY u.id, p.id");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
         let mut out = rows.iter().map(|r| self.cadre_of(user, r, today)).collect::<Result<Vec<_>>>()?;
         self.with_pools(&mut out, None).await?;
@@ -273,6 +321,9 @@ impl Db {
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("编号 {person_id} 的人员不存在")))?;
         let mut out = [self.cadre_of(user, &r, today)?];
+        if !reaches(user, person_id, out[0].unit_id) {
+            return Err(out_of_scope(user));
+        }
         self.with_pools(&mut out, Some(person_id)).await?;
         let [c] = out;
         Ok(c)
@@ -287,12 +338,27 @@ impl Db {
         i: &CadreInput,
         now: NaiveDateTime,
     ) -> Result<Cadre> {
-        must_be_org_dept(user)?;
+        self.cadre(user, person_id, now.date()).await?;
         let c = check(i, now.date())?;
         let mut tx = self.begin().await?;
+        self.save_cadre_in(&mut tx, user, person_id, &c, Expect::Version(i.version), now).await?;
+        tx.commit().await?;
+        self.cadre(user, person_id, now.date()).await
+    }
+
+    /// Write a checked 干部档案 and its audit entry inside `tx`.
+    async fn save_cadre_in(
+        &self,
+        tx: &mut crate::Tx,
+        user: &SessionUser,
+        person_id: i64,
+        c: &Checked,
+        expect: Expect,
+        now: NaiveDateTime,
+    ) -> Result<()> {
         let existing = sqlx::query("SELECT id, version FROM cadres WHERE person_id = $1")
             .bind(person_id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?;
         let sealed = self.seal(&c.id_number);
         let (action, before) = match existing {
@@ -310,13 +376,13 @@ impl Db {
                 .bind(c.entry_route.clone())
                 .bind(c.work_start.to_string())
                 .bind(ts(now))
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
                 ("cadre.create", String::new())
             }
             Some(r) => {
                 let version = r.i("version")?;
-                if i.version != Some(version) {
+                if matches!(expect, Expect::Version(v) if v != Some(version)) {
                     return Err(StoreError::Conflict("干部档案已被他人修改，请刷新后再改".into()));
                 }
                 let n = sqlx::query(
@@ -334,7 +400,7 @@ impl Db {
                 .bind(ts(now))
                 .bind(person_id)
                 .bind(version)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?
                 .rows_affected();
                 if n != 1 {
@@ -344,12 +410,10 @@ impl Db {
             }
         };
         // The audit keeps what changed, the ID number masked.
-        let after = serde_json::json!({"person_id": person_id, "id_number": xietong_security::fields::mask_id_number(&c.id_number),
-            "education": c.education, "major": c.major, "rank": c.rank, "entry_route": c.entry_route,
-            "work_start": c.work_start.to_string()});
-        audit(&mut tx, user, action, person_id, before, after.to_string(), now).await?;
-        tx.commit().await?;
-        self.cadre(user, person_id, now.date()).await
+        let after = serde_json::json!({"person_id": person_id,
+            "id_number": xietong_security::fields::mask_id_number(&c.id_number), "education": c.education,
+            "major": c.major, "rank": c.rank, "entry_route": c.entry_route, "work_start": c.work_start.to_string()});
+        audit(tx, user, action, person_id, before, after.to_string(), now).await
     }
 
     /// Put a person into a level's pool, with the date and the reason. A person already in that
@@ -362,12 +426,30 @@ impl Db {
         reason: &str,
         now: NaiveDateTime,
     ) -> Result<Cadre> {
-        must_be_org_dept(user)?;
-        let reason = required_text("入库理由", reason, 200)?;
+        self.cadre(user, person_id, now.date()).await?;
         let mut tx = self.begin().await?;
+        self.enter_pool_in(&mut tx, user, person_id, level, reason, now, false).await?;
+        tx.commit().await?;
+        self.cadre(user, person_id, now.date()).await
+    }
+
+    /// The pool entry and its audit entry inside `tx`; `already_ok` (a roster import) lets a
+    /// person already in that level's pool stay as they are. Whether an entry was made.
+    #[allow(clippy::too_many_arguments)]
+    async fn enter_pool_in(
+        &self,
+        tx: &mut crate::Tx,
+        user: &SessionUser,
+        person_id: i64,
+        level: PoolLevel,
+        reason: &str,
+        now: NaiveDateTime,
+        already_ok: bool,
+    ) -> Result<bool> {
+        let reason = required_text("入库理由", reason, 200)?;
         let cadre_id = sqlx::query("SELECT id FROM cadres WHERE person_id = $1")
             .bind(person_id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?
             .ok_or_else(|| {
                 StoreError::invalid("干部档案", "请先建立该人员的干部档案（身份证号、学历、职级等），再纳入干部库")
@@ -378,9 +460,12 @@ impl Db {
         )
         .bind(cadre_id)
         .bind(level.code())
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?
         .i("n")?;
+        if open > 0 && already_ok {
+            return Ok(false);
+        }
         if open > 0 {
             return Err(StoreError::Conflict(format!("该干部已在{}中，同一级只能在库一次", level.label_zh())));
         }
@@ -394,13 +479,10 @@ impl Db {
         .bind(reason.clone())
         .bind(user.username.clone())
         .bind(ts(now))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-        // The level as read (科级优秀年轻干部库), not its code: the audit shows what it records.
-        let after = serde_json::json!({"person_id": person_id, "level": level.label_zh(), "reason": reason});
-        audit(&mut tx, user, "cadre.pool_enter", person_id, String::new(), after.to_string(), now).await?;
-        tx.commit().await?;
-        self.cadre(user, person_id, now.date()).await
+        pool_audit(tx, user, ("cadre.pool_enter", person_id, level, &reason), now).await?;
+        Ok(true)
     }
 
     /// Take a person out of a level's pool, with the reason (the entry is kept, closed).
@@ -412,7 +494,7 @@ impl Db {
         reason: &str,
         now: NaiveDateTime,
     ) -> Result<Cadre> {
-        must_be_org_dept(user)?;
+        self.cadre(user, person_id, now.date()).await?;
         let reason = required_text("出库理由", reason, 200)?;
         let mut tx = self.begin().await?;
         let n = sqlx::query(
@@ -429,104 +511,107 @@ impl Db {
         if n != 1 {
             return Err(StoreError::Conflict(format!("该人员不在{}中（可能刚由他人调出）", level.label_zh())));
         }
-        // The level as read (科级优秀年轻干部库), not its code: the audit shows what it records.
-        let after = serde_json::json!({"person_id": person_id, "level": level.label_zh(), "reason": reason});
-        audit(&mut tx, user, "cadre.pool_exit", person_id, String::new(), after.to_string(), now).await?;
+        pool_audit(&mut tx, user, ("cadre.pool_exit", person_id, level, &reason), now).await?;
         tx.commit().await?;
         self.cadre(user, person_id, now.date()).await
     }
 
     /// What the supervision records hold of a person's work: the sub-tasks they were responsible
-    /// for and how each ended, and the 通报 that named them.
+    /// for and how each ended, the 通报 that named them, and their 历练.
     pub async fn cadre_evidence(
         &self,
         user: &SessionUser,
         person_id: i64,
         now: NaiveDateTime,
     ) -> Result<CadreEvidence> {
-        must_be_org_dept(user)?;
-        let (subtasks, notices) = self.work_of(person_id, now).await?;
-        let record = work_record(&subtasks, &notices);
-        Ok(CadreEvidence { subtasks, notices, reasons: reasons(&record) })
+        self.cadre(user, person_id, now.date()).await?;
+        let mut work = self.work_of(Some(person_id), now).await?;
+        let w = work.remove(&person_id).unwrap_or_default();
+        let experiences = self.experiences_of(user, person_id).await?;
+        let record = work_record(&w, &experiences);
+        Ok(CadreEvidence { subtasks: w.subtasks, notices: w.notices, experiences, reasons: reasons(&record) })
     }
 
-    async fn work_of(&self, person_id: i64, now: NaiveDateTime) -> Result<(Vec<EvidenceSubtask>, Vec<EvidenceNotice>)> {
-        let rows = sqlx::query(
-            "SELECT s.task_id, t.title AS task_title, COALESCE(c.name, '') AS category, s.title, s.deadline, \
-             s.progress, s.updated_at, t.status, t.closed_at, t.round FROM subtasks s JOIN tasks t ON t.id = s.task_id \
-             LEFT JOIN categories c ON c.id = t.category_id WHERE s.person_id = $1 ORDER BY s.deadline DESC",
-        )
-        .bind(person_id)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut subtasks = vec![];
-        for r in rows {
+    /// The sub-tasks and 通报 of one person, or of everybody (`None`), by person: two queries.
+    async fn work_of(&self, person: Option<i64>, now: NaiveDateTime) -> Result<std::collections::HashMap<i64, Work>> {
+        let only = |col: &str| match person {
+            Some(_) => format!("{col} = $1"),
+            None => format!("{col} IS NOT NULL"),
+        };
+        let sql = format!(
+            "SELECT s.person_id, s.task_id, t.title AS task_title, COALESCE(c.name, '') AS category, s.title, \
+             s.deadline, s.progress, s.updated_at, t.status, t.closed_at, t.round FROM subtasks s \
+             JOIN tasks t ON t.id = s.task_id LEFT JOIN categories c ON c.id = t.category_id WHERE {} \
+             ORDER BY s.deadline DESC, s.id",
+            only("s.person_id")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        if let Some(p) = person {
+            q = q.bind(p);
+        }
+        let mut out: std::collections::HashMap<i64, Work> = Default::default();
+        for r in q.fetch_all(&self.pool).await? {
             let deadline = r.t("deadline")?;
-            let status = r.s("status")?;
-            let done = r.i("progress")? >= 100 || status == "closed";
-            let finished = if status == "closed" { r.ot("closed_at")? } else { Some(r.t("updated_at")?) };
-            let outcome = if done && finished.is_some_and(|f| f <= deadline) {
-                "按期办结"
-            } else if done {
-                "逾期办结"
-            } else if now > deadline {
-                "逾期未完成"
-            } else if r.i("round")? > 0 {
-                "退回整改"
-            } else {
-                "在办"
-            };
-            subtasks.push(EvidenceSubtask {
+            let closed = r.s("status")? == "closed";
+            let done = r.i("progress")? >= 100 || closed;
+            let finished = if closed { r.ot("closed_at")? } else { Some(r.t("updated_at")?) };
+            let outcome = Outcome::of(done, finished, deadline, now, r.i("round")? > 0);
+            out.entry(r.i("person_id")?).or_default().subtasks.push(EvidenceSubtask {
                 task_id: r.i("task_id")?,
                 task_title: r.s("task_title")?,
                 category: r.s("category")?,
                 title: r.s("title")?,
                 deadline,
                 progress: r.i("progress")?,
-                outcome: outcome.into(),
+                outcome,
+                outcome_label: outcome.label_zh().into(),
             });
         }
-        let rows = sqlx::query(
-            "SELECT n.id, n.doc_no, n.title, r.kind, r.issued_on, COALESCE(c.name, '') AS category \
+        let sql = format!(
+            "SELECT r.person_id, n.id, n.doc_no, n.title, r.kind, r.issued_on, COALESCE(c.name, '') AS category \
              FROM notice_records r JOIN notices n ON n.id = r.notice_id LEFT JOIN tasks t ON t.id = r.task_id \
-             LEFT JOIN categories c ON c.id = t.category_id WHERE r.person_id = $1 ORDER BY r.issued_on DESC, n.id",
-        )
-        .bind(person_id)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut notices = vec![];
-        for r in rows {
-            let kind = r.s("kind")?;
-            let label = xietong_supervision::ranking::NoticeKind::from_code(&kind).map(|k| k.label_zh()).unwrap_or("");
-            notices.push(EvidenceNotice {
+             LEFT JOIN categories c ON c.id = t.category_id WHERE {} ORDER BY r.issued_on DESC, n.id",
+            only("r.person_id")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        if let Some(p) = person {
+            q = q.bind(p);
+        }
+        for r in q.fetch_all(&self.pool).await? {
+            let kind = NoticeKind::from_code(&r.s("kind")?);
+            out.entry(r.i("person_id")?).or_default().notices.push(EvidenceNotice {
                 notice_id: r.i("id")?,
                 doc_no: r.s("doc_no")?,
                 title: r.s("title")?,
-                kind_label: label.into(),
+                kind_label: kind.map(|k| k.label_zh()).unwrap_or("").into(),
                 category: r.s("category")?,
                 issued_on: r.s("issued_on")?,
             });
         }
-        Ok((subtasks, notices))
+        Ok(out)
     }
 
-    /// People the records suggest for the pool, with the reasons; those already in a pool are left
-    /// out. Suggestions only.
+    /// People the records suggest for the pool, with the reasons; those already in a pool, and
+    /// those outside the 数据范围, are left out. Suggestions only. Four queries in all.
     pub async fn cadre_suggestions(&self, user: &SessionUser, now: NaiveDateTime) -> Result<Vec<CadreSuggestion>> {
         must_be_org_dept(user)?;
-        let rows = sqlx::query(
-            "SELECT DISTINCT p.id, p.name, p.post, u.name AS unit_name FROM people p JOIN units u ON u.id = p.unit_id \
-             WHERE (p.id IN (SELECT person_id FROM subtasks) OR p.id IN (SELECT person_id FROM notice_records WHERE person_id IS NOT NULL)) \
-             AND p.id NOT IN (SELECT c.person_id FROM cadres c JOIN cadre_pool_entries e ON e.cadre_id = c.id WHERE e.exited_on IS NULL) \
-             ORDER BY p.id",
-        )
+        let scope = people_in_scope(user, "p.id", "p.unit_id");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT p.id, p.name, p.post, u.name AS unit_name FROM people p JOIN units u ON u.id = p.unit_id \
+             WHERE {scope} AND p.id NOT IN (SELECT c.person_id FROM cadres c JOIN cadre_pool_entries e \
+             ON e.cadre_id = c.id WHERE e.exited_on IS NULL) ORDER BY p.id"
+        )))
         .fetch_all(&self.pool)
         .await?;
+        let work = self.work_of(None, now).await?;
+        let forces = self.task_force_counts().await?;
         let mut out = vec![];
         for r in rows {
             let id = r.i("id")?;
-            let (subtasks, notices) = self.work_of(id, now).await?;
-            let why = reasons(&work_record(&subtasks, &notices));
+            let Some(w) = work.get(&id) else { continue };
+            let mut record = work_record(w, &[]);
+            record.task_forces = forces.get(&id).copied().unwrap_or(0);
+            let why = reasons(&record);
             if !why.is_empty() {
                 out.push(CadreSuggestion {
                     person_id: id,
@@ -561,11 +646,15 @@ impl Db {
         if !matches!(user.role, Role::Admin | Role::OrgDept) {
             return Err(StoreError::Denied("班子结构要求由系统管理员或组织部设置".into()));
         }
-        req.check().map_err(|(f, m)| StoreError::invalid(&f, m))?;
-        let kind = required_text("单位类型", unit_kind, 20)?;
-        if !crate::org::UNIT_KINDS.contains(&kind.as_str()) {
-            return Err(StoreError::invalid("单位类型", format!("应为{}之一", crate::org::UNIT_KINDS.join("、"))));
+        let mut c = Checks::new();
+        for (field, message) in req.problems() {
+            c.fail(&field, message);
         }
+        let kind = unit_kind.trim().to_string();
+        if !crate::org::UNIT_KINDS.contains(&kind.as_str()) {
+            c.fail("单位类型", format!("应为{}之一", crate::org::UNIT_KINDS.join("、")));
+        }
+        c.finish()?;
         let mut tx = self.begin().await?;
         let mut all = self.team_requirements().await?;
         let before = serde_json::to_string(&all.get(&kind)).unwrap_or_default();
@@ -595,11 +684,13 @@ impl Db {
             return Err(StoreError::Denied("班子结构仅组织部和系统管理员可以查看".into()));
         }
         let reqs = self.team_requirements().await?;
-        let rows = sqlx::query(
+        // The 组织部 sees the 班子 of its 数据范围's units (the 系统管理员 every one, counts only).
+        let scope = people_in_scope(user, "s.person_id", "s.unit_id");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT s.unit_id, u.name AS unit_name, u.kind, p.name, c.birth_date FROM team_seats s \
              JOIN units u ON u.id = s.unit_id JOIN people p ON p.id = s.person_id \
-             LEFT JOIN cadres c ON c.person_id = s.person_id ORDER BY s.unit_id, s.id",
-        )
+             LEFT JOIN cadres c ON c.person_id = s.person_id WHERE {scope} ORDER BY s.unit_id, s.id"
+        )))
         .fetch_all(&self.pool)
         .await?;
         // The seats come grouped by unit: each group is one 班子.
@@ -629,11 +720,13 @@ impl Db {
         }
         // The 科级库's members, youngest first, with the 班子 they sit on (names are the 组织部's).
         let pool = if user.role == Role::OrgDept {
-            sqlx::query(
-                "SELECT p.name, c.birth_date, c.person_id, (SELECT MIN(s.unit_id) FROM team_seats s WHERE s.person_id = c.person_id) AS seat \
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT p.name, c.birth_date, c.person_id, \
+                 (SELECT MIN(s.unit_id) FROM team_seats s WHERE s.person_id = c.person_id) AS seat \
                  FROM cadres c JOIN people p ON p.id = c.person_id JOIN cadre_pool_entries e ON e.cadre_id = c.id \
-                 WHERE e.level = 'section' AND e.exited_on IS NULL ORDER BY c.birth_date DESC, c.id",
-            )
+                 WHERE e.level = 'section' AND e.exited_on IS NULL AND {} ORDER BY c.birth_date DESC, c.id",
+                people_in_scope(user, "p.id", "p.unit_id")
+            )))
             .fetch_all(&self.pool)
             .await?
         } else {
@@ -691,22 +784,45 @@ async fn audit(
     append(tx, now, change).await.map(|_| ())
 }
 
+/// One person's sub-tasks and 通报.
+#[derive(Default)]
+struct Work {
+    subtasks: Vec<EvidenceSubtask>,
+    notices: Vec<EvidenceNotice>,
+}
+
+/// A pool change's audit entry: the level as read (科级优秀年轻干部库), not its code, since the
+/// audit shows what it records.
+async fn pool_audit(
+    tx: &mut sqlx::AnyConnection,
+    user: &SessionUser,
+    (action, person_id, level, reason): (&str, i64, PoolLevel, &str),
+    now: NaiveDateTime,
+) -> Result<()> {
+    let after = serde_json::json!({"person_id": person_id, "level": level.label_zh(), "reason": reason});
+    audit(tx, user, action, person_id, String::new(), after.to_string(), now).await
+}
+
 /// The counts [`reasons`] reads, from the evidence.
-fn work_record(subtasks: &[EvidenceSubtask], notices: &[EvidenceNotice]) -> WorkRecord {
+fn work_record(w: &Work, experiences: &[experiences::PersonExperience]) -> WorkRecord {
     let mut by: std::collections::BTreeMap<String, usize> = Default::default();
-    for s in subtasks.iter().filter(|s| s.outcome == "按期办结" && !s.category.is_empty()) {
+    for s in w.subtasks.iter().filter(|s| s.outcome == Outcome::OnTime && !s.category.is_empty()) {
         *by.entry(s.category.clone()).or_default() += 1;
     }
     WorkRecord {
         on_time_by_category: by.into_iter().collect(),
-        overdue: subtasks.iter().filter(|s| s.outcome.starts_with("逾期")).count(),
-        returned: subtasks.iter().filter(|s| s.outcome == "退回整改").count(),
-        praised: notices
+        overdue: w.subtasks.iter().filter(|s| s.outcome.is_late()).count(),
+        returned: w.subtasks.iter().filter(|s| s.outcome == Outcome::Returned).count(),
+        praised: w
+            .notices
             .iter()
-            .filter(|n| n.kind_label == "表扬")
+            .filter(|n| n.kind_label == NoticeKind::Praise.label_zh())
             .map(|n| (n.category.clone(), n.doc_no.clone()))
             .collect(),
-        criticised: notices.iter().filter(|n| n.kind_label == "批评").count(),
-        task_forces: 0,
+        criticised: w.notices.iter().filter(|n| n.kind_label == NoticeKind::Criticism.label_zh()).count(),
+        task_forces: experiences
+            .iter()
+            .filter(|e| e.kind == xietong_cadres::experience::ExperienceKind::TaskForce)
+            .count(),
     }
 }

@@ -1,6 +1,10 @@
 //! 优秀年轻干部 (issue 18), the 组织部's pages and API: the 干部库 (every person with their 干部档案
 //! and pools, and candidates the records suggest), one person's page (档案, pools, the evidence of
-//! their work), and 班子结构. Storage checks the role for every call; these handlers only shape.
+//! their work), and 班子结构; [`experiences`] holds the 历练 pages and [`roster`] the 干部名册's import
+//! and the exports. Storage checks the role and the 数据范围 for every call; these handlers only shape.
+
+pub mod experiences;
+pub mod roster;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -35,6 +39,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(api_exit_pool))
         .routes(routes!(api_teams))
         .routes(routes!(api_set_requirement))
+        .merge(experiences::api_router())
+        .merge(roster::api_router())
 }
 
 pub fn page_router() -> crate::policy::Pages {
@@ -45,6 +51,8 @@ pub fn page_router() -> crate::policy::Pages {
         .route("/cadres/{id}/pool/exit", post(pool_exit_submit))
         .route("/teams", get(teams_page))
         .route("/teams/requirements", post(requirement_submit))
+        .merge(experiences::page_router())
+        .merge(roster::page_router())
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -179,11 +187,23 @@ async fn cadres_page(
     axum::extract::Query(q): crate::forms::RawQuery,
 ) -> Response {
     let get = |k: &str| q.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.clone()).unwrap_or_default();
-    let pool = get("pool");
+    let ok = Some(get("ok")).filter(|o| !o.is_empty());
+    cadres_view(&s, &u, StatusCode::OK, get("pool"), ok, vec![]).await
+}
+
+/// The 干部库 page; `import_errors` are a refused roster's lines, one per bad cell.
+pub(crate) async fn cadres_view(
+    s: &AppState,
+    u: &SessionUser,
+    status: StatusCode,
+    pool: String,
+    ok: Option<String>,
+    import_errors: Vec<String>,
+) -> Response {
     let r = async {
         let chosen = PoolQuery { pool: Some(pool.clone()) };
-        let list = s.db.cadres(&u, pool_of(&chosen)?, s.clock.now().date()).await?;
-        let suggestions = s.db.cadre_suggestions(&u, s.clock.now()).await?;
+        let list = s.db.cadres(u, pool_of(&chosen)?, s.clock.now().date()).await?;
+        let suggestions = s.db.cadre_suggestions(u, s.clock.now()).await?;
         Ok::<_, StoreError>((list, suggestions))
     };
     match r.await {
@@ -197,15 +217,15 @@ async fn cadres_page(
                 .collect();
             let recorded = list.iter().filter(|c| c.recorded).count();
             render(
-                &s,
-                StatusCode::OK,
+                s,
+                status,
                 "cadres.html",
-                Some(&u),
+                Some(u),
                 context! { nav => "cadres", list => list, suggestions => suggestions, levels => levels, pool => pool,
-                recorded => recorded, ok => get("ok") },
+                recorded => recorded, ok => ok, import_errors => import_errors },
             )
         }
-        Err(e) => error_page(&s, Some(&u), &e),
+        Err(e) => error_page(s, Some(u), &e),
     }
 }
 
