@@ -158,3 +158,393 @@ async fn the_pool_and_the_team_checks_are_the_organisation_departments() {
         tdb.cleanup().await;
     });
 }
+
+async fn count(db: &xietong_storage::Db, sql: &str) -> i64 {
+    let r = sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).fetch_one(&db.pool).await.unwrap();
+    sqlx::Row::try_get::<i64, _>(&r, "n").unwrap()
+}
+
+async fn upload(c: &Client, path: &str, name: &str, bytes: Vec<u8>) -> (u16, serde_json::Value) {
+    let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_string());
+    let form = reqwest::multipart::Form::new().part(if path.ends_with("attachments") { "files" } else { "file" }, part);
+    let r = c.http.post(format!("{}{}", c.base, path)).bearer_auth(&c.token).multipart(form).send().await.unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// 16 requests at once; the statuses, and every 409's message must contain `conflict`.
+async fn race<F, Fut>(n: usize, conflict: &str, f: F) -> usize
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = (u16, serde_json::Value)> + Send + 'static,
+{
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..n {
+        set.spawn(f());
+    }
+    let mut ok = 0;
+    while let Some(r) = set.join_next().await {
+        let (s, v) = r.unwrap();
+        match s {
+            200 => ok += 1,
+            409 => assert!(v["error"].as_str().unwrap().contains(conflict), "{v}"),
+            _ => panic!("{s}: {v}"),
+        }
+    }
+    ok
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn experiences_add_up_by_year_and_stand_beside_the_reported_figures() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let org = Arc::new(Client::login(&app, "zuzhibu").await);
+        // The report's figures as 上报数, the records' as 在库数.
+        let (s, figures) = org.get("/api/cadres/figures?year=2026").await;
+        assert_eq!(s, 200, "{figures}");
+        let fig = |k: &str| {
+            let f = figures.as_array().unwrap().iter().find(|f| f["key"] == k).unwrap().clone();
+            (f["reported"].as_f64(), f["recorded"].as_f64().unwrap())
+        };
+        assert_eq!(fig("task_forces"), (Some(5.0), 5.0), "the five 专班 are in the records");
+        assert_eq!(fig("training"), (Some(200.0), 28.0), "13 + 15 trainees recorded of 200 reported");
+        assert_eq!(fig("task_force_people"), (Some(400.0), 23.0));
+        assert_eq!(fig("frontline"), (Some(200.0), 5.0));
+        assert_eq!(fig("recruited"), (Some(49.0), 6.0), "公开引进 研究生 under 28 at entry");
+        assert_eq!(fig("secondment"), (None, 3.0));
+        let (_, totals) = org.get("/api/experiences/totals?year=2026").await;
+        let training = totals["kinds"].as_array().unwrap().iter().find(|k| k["kind"] == "training").unwrap().clone();
+        assert_eq!((training["records"].as_i64(), training["people"].as_i64()), (Some(2), Some(28)));
+        assert_eq!(training["hours"].as_f64(), Some(13.0 * 120.0 + 15.0 * 8.0));
+        // A 挂职 from last September counts in both years.
+        let (_, y2025) = org.get("/api/experiences?year=2025").await;
+        assert_eq!(y2025.as_array().unwrap().len(), 1, "{y2025}");
+        // Drillable to the people: the page lists the 28.
+        let (s, html) = org.bytes("/cadres/experiences?year=2026&kind=training").await;
+        let html = String::from_utf8(html).unwrap();
+        assert_eq!(s, 200);
+        assert!(html.contains("参加调训的人员（28 人）"), "{}", &html[..html.len().min(3000)]);
+
+        // Nobody else reads them.
+        for who in ["duchaju", "admin", "kejiju", "anquan"] {
+            let c = Client::login(&app, who).await;
+            assert_eq!(c.get("/api/experiences").await.0, 403, "{who}");
+        }
+
+        // Impossible dates and a 调训 without hours: every field named, nothing written.
+        let rows = || count(&tdb.db, "SELECT COUNT(*) AS n FROM experiences");
+        let before = (rows().await, fingerprint(&tdb.db).await);
+        let (s, v) = org
+            .post(
+                "/api/experiences",
+                json!({"kind": "secondment", "name": "副行长", "place": "", "started_on": "2026-05-01",
+                       "ended_on": "2026-04-01"}),
+            )
+            .await;
+        assert_eq!(s, 400, "{v}");
+        let text = v.to_string();
+        assert!(text.contains("挂职单位") && text.contains("结束日期") && text.contains("早于开始日期"), "{v}");
+        let (s, v) = org
+            .post(
+                "/api/experiences",
+                json!({"kind": "training", "name": "专题班", "place": "区委党校", "started_on": "2026-05-01"}),
+            )
+            .await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("学时")), "{v}");
+        assert_eq!((rows().await, fingerprint(&tdb.db).await), before, "refusals write nothing");
+
+        // A new 挂职: one member added by 16 requests at once, the assessment checked.
+        let (s, e) = org
+            .post(
+                "/api/experiences",
+                json!({"kind": "secondment", "name": "总经理助理", "place": "区投资集团（示例）",
+                       "started_on": "2026-06-01", "ended_on": "2026-11-30"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{e}");
+        let id = e["id"].as_i64().unwrap();
+        let (_, all) = org.get("/api/cadres").await;
+        let person =
+            all.as_array().unwrap().iter().find(|c| c["recorded"] == false).unwrap()["person_id"].as_i64().unwrap();
+        let add = {
+            let org = org.clone();
+            move || {
+                let org = org.clone();
+                async move {
+                    org.post(
+                        &format!("/api/experiences/{id}/members"),
+                        json!({"person_id": person, "duty": "总经理助理"}),
+                    )
+                    .await
+                }
+            }
+        };
+        assert_eq!(race(16, "已在这条历练记录中", add).await, 1);
+        let audit = format!(
+            "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'experience.member_add' AND entity_id = '{id}'"
+        );
+        assert_eq!(count(&tdb.db, &audit).await, 1, "one entry for the one change");
+        let (s, v) = org.put(&format!("/api/experiences/{id}/members/{person}"), json!({"assessment": "良好"})).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("考核等次")), "{v}");
+        let (s, v) = org.put(&format!("/api/experiences/{id}/members/{person}"), json!({"assessment": "优秀"})).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["members"][0]["assessment"], "优秀");
+        let (_, ev) = org.get(&format!("/api/cadres/{person}/evidence")).await;
+        assert_eq!(ev["experiences"][0]["name"], "总经理助理", "{ev}");
+
+        // 16 edits of the same version: one kept.
+        let edit = {
+            let org = org.clone();
+            move || {
+                let org = org.clone();
+                async move {
+                    org.put(
+                        &format!("/api/experiences/{id}"),
+                        json!({"kind": "secondment", "name": "总经理助理", "place": "区投资集团有限公司（示例）",
+                               "started_on": "2026-06-01", "ended_on": "2026-12-31", "version": 1}),
+                    )
+                    .await
+                }
+            }
+        };
+        assert_eq!(race(16, "已被他人修改", edit).await, 1);
+        let audit =
+            format!("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'experience.update' AND entity_id = '{id}'");
+        assert_eq!(count(&tdb.db, &audit).await, 1);
+
+        // Evidence files: the 组织部's to add and read.
+        let pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec();
+        let (s, v) = upload(&org, &format!("/api/experiences/{id}/attachments"), "考核表.pdf", pdf.clone()).await;
+        assert_eq!(s, 201, "{v}");
+        let sup = Client::login(&app, "duchaju").await;
+        let (s, _) = upload(&sup, &format!("/api/experiences/{id}/attachments"), "x.pdf", pdf).await;
+        assert_eq!(s, 403);
+        let (s, files) = org.get(&format!("/api/experiences/{id}/attachments")).await;
+        assert_eq!((s, files.as_array().map(Vec::len)), (200, Some(1)));
+
+        // A 专班 carries supervised tasks, named or numbered; its members' suggestions count it.
+        let (_, list) = org.get("/api/experiences?year=2026&kind=task_force").await;
+        let flood = list.as_array().unwrap().iter().find(|e| e["name"] == "防汛救灾专班").unwrap().clone();
+        assert_eq!(flood["tasks"].as_array().unwrap().len(), 2, "{flood}");
+        let (s, v) =
+            org.post(&format!("/api/experiences/{}/tasks", flood["id"]), json!({"task": "没有这个任务"})).await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("关联任务")), "{v}");
+
+        // 上报数: checked, named, kept.
+        let (s, v) =
+            org.put("/api/cadres/figures/2026", json!({"figures": {"training": -1.0, "frontline": 2.5}})).await;
+        assert_eq!(s, 400, "{v}");
+        assert!(v.to_string().contains("调训（人次）") && v.to_string().contains("下沉一线历练（人次）"), "{v}");
+        let (s, _) = org.put("/api/cadres/figures/2026", json!({"figures": {"training": 210.0}})).await;
+        assert_eq!(s, 204);
+        let (_, figures) = org.get("/api/cadres/figures?year=2026").await;
+        let t = figures.as_array().unwrap().iter().find(|f| f["key"] == "training").unwrap().clone();
+        assert_eq!(t["reported"].as_f64(), Some(210.0));
+        tdb.cleanup().await;
+    });
+}
+
+fn roster_file(rows: &[[&str; 11]]) -> Vec<u8> {
+    let cols = xietong_storage::cadres::roster::roster_columns(vec![]);
+    let rows: Vec<Vec<xietong_office::Cell>> =
+        rows.iter().map(|r| r.iter().map(|c| xietong_office::Cell::Text(c.to_string())).collect()).collect();
+    xietong_office::export_table("干部名册", None, &cols, &rows).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_roster_imports_whole_or_not_at_all_and_the_pool_exports_read_back() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let org = Client::login(&app, "zuzhibu").await;
+        let (_, all) = org.get("/api/cadres").await;
+        let liaison = all
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["unit_name"] == "马寨镇" && c["post"] == "联络员")
+            .unwrap()
+            .clone();
+        let name = liaison["name"].as_str().unwrap().to_string();
+        let (a, b2) = (id_number("19970505", 31), id_number("19990909", 33));
+        let good_new = [
+            "马寨镇",
+            "马寨镇新进干部（示例）",
+            "党政办科员",
+            &a,
+            "硕士研究生",
+            "金融学",
+            "一级科员",
+            "公开引进",
+            "2023-07-01",
+            "股级优秀年轻干部库",
+            "招商引资专班中表现突出",
+        ];
+        let good_old =
+            ["马寨镇", &name, "联络员", &b2, "大学本科", "汉语言文学", "二级科员", "公务员招录", "2021-08-01", "", ""];
+        let mut wrong = id_number("19980101", 35);
+        wrong.replace_range(17.., if wrong.ends_with('1') { "2" } else { "1" });
+        let bad = [
+            good_new,
+            good_old,
+            ["马寨镇", "甲（示例）", "科员", &wrong, "大学本科", "", "一级科员", "选调生", "2020-07-01", "", ""],
+            [
+                "不存在的乡",
+                "乙（示例）",
+                "科员",
+                &id_number("19960101", 37),
+                "大学本科",
+                "",
+                "一级科员",
+                "选调生",
+                "2018-07-01",
+                "",
+                "",
+            ],
+            [
+                "马寨镇",
+                "丙（示例）",
+                "科员",
+                &id_number("20080101", 39),
+                "大学本科",
+                "",
+                "一级科员",
+                "选调生",
+                "2020-07-01",
+                "",
+                "",
+            ],
+            [
+                "马寨镇",
+                &name,
+                "联络员",
+                &id_number("19950101", 41),
+                "大学本科",
+                "",
+                "一级科员",
+                "选调生",
+                "2019-07-01",
+                "",
+                "",
+            ],
+            [
+                "马寨镇",
+                "丁（示例）",
+                "科员",
+                &id_number("19940101", 43),
+                "大学本科",
+                "",
+                "一级科员",
+                "选调生",
+                "2017-07-01",
+                "科级优秀年轻干部库",
+                "",
+            ],
+        ];
+        let people = || count(&tdb.db, "SELECT COUNT(*) AS n FROM people");
+        let cadres = || count(&tdb.db, "SELECT COUNT(*) AS n FROM cadres");
+        let before = (people().await, cadres().await, fingerprint(&tdb.db).await);
+        let (s, v) = upload(&org, "/api/imports/cadres", "干部名册.xlsx", roster_file(&bad)).await;
+        assert_eq!(s, 400, "{v}");
+        let err = v["error"].as_str().unwrap();
+        for want in [
+            "第 4 行「身份证号」",
+            "第 5 行「单位」",
+            "第 6 行「参加工作时间」",
+            "第 7 行「姓名」",
+            "与第 3 行是同一单位的同一人",
+            "第 8 行「入库理由」",
+        ] {
+            assert!(err.contains(want), "{want}: {err}");
+        }
+        assert!(!err.contains("第 2 行") && !err.contains("第 3 行「"), "good rows are not named: {err}");
+        assert_eq!((people().await, cadres().await, fingerprint(&tdb.db).await), before, "nothing half-written");
+
+        // The good rows: one new person, one existing one recorded; twice, and the second changes nothing more.
+        for round in 0..2 {
+            let (s, v) = upload(&org, "/api/imports/cadres", "干部名册.xlsx", roster_file(&[good_new, good_old])).await;
+            assert_eq!((s, v["created_ids"].as_array().map(Vec::len)), (201, Some(2)), "{round}: {v}");
+        }
+        assert_eq!((people().await, cadres().await), (before.0 + 1, before.1 + 2));
+        assert_eq!(count(&tdb.db, "SELECT COUNT(*) AS n FROM cadre_pool_entries WHERE level = 'stock'").await, 3);
+        let (_, stock) = org.get("/api/cadres?pool=stock").await;
+        assert!(
+            stock
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["name"] == "马寨镇新进干部（示例）" && c["age"].as_i64().is_some())
+        );
+        let lly = Client::login(&app, "mzz_lly").await;
+        assert_eq!(upload(&lly, "/api/imports/cadres", "x.xlsx", roster_file(&[good_new])).await.0, 403);
+
+        // The exports read back: 8 + 3 pool members; the 班子 table ends with the district's 8 of 22.
+        let (s, bytes) = org.bytes("/api/exports/cadres").await;
+        assert_eq!(s, 200);
+        let cols: Vec<_> = ["干部库", "单位", "姓名", "年龄", "入库理由"]
+            .iter()
+            .map(|h| xietong_office::Column::plain(h, 10.0))
+            .collect();
+        let rows = xietong_office::read_table("pool.xlsx", &bytes, &cols).unwrap();
+        assert_eq!(rows.len(), 11);
+        assert!(
+            rows.iter().any(|r| r.get("姓名") == "马寨镇新进干部（示例）" && r.get("干部库") == "股级优秀年轻干部库")
+        );
+        assert!(!String::from_utf8_lossy(&bytes).contains(&a), "no ID number in the export");
+        let (s, bytes) = org.bytes("/api/exports/teams").await;
+        assert_eq!(s, 200);
+        let cols: Vec<_> = ["单位", "班子成员", "35岁以下", "占比(%)"]
+            .iter()
+            .map(|h| xietong_office::Column::plain(h, 10.0))
+            .collect();
+        let rows = xietong_office::read_table("teams.xlsx", &bytes, &cols).unwrap();
+        let total = rows.last().unwrap();
+        assert_eq!((total.get("单位"), total.get("班子成员"), total.get("35岁以下")), ("合计", "22", "8"));
+        assert_eq!(total.get("占比(%)"), "36.36");
+        tdb.cleanup().await;
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_organisation_departments_own_data_scope_limits_what_it_sees() {
+    each_backend!(|b| {
+        let Some((tdb, app)) = with_demo(b, dt(NOW)).await else { continue };
+        let org = Client::login(&app, "zuzhibu").await;
+        let anquan = Client::login(&app, "anquan").await;
+        let mzz = Client::login(&app, "duchaju").await.unit_id("mzz").await;
+        let (_, all) = org.get("/api/cadres").await;
+        let hzx_person =
+            all.as_array().unwrap().iter().find(|c| c["unit_name"] == "侯寨乡").unwrap()["person_id"].as_i64().unwrap();
+        let (s, v) = anquan.put("/api/data-scopes/org_dept", json!({"kind": "custom", "unit_ids": [mzz]})).await;
+        assert_eq!(s, 204, "{v}");
+        let (_, list) = org.get("/api/cadres").await;
+        let list = list.as_array().unwrap().clone();
+        assert!(!list.is_empty() && list.iter().all(|c| c["unit_name"] == "马寨镇"), "{list:?}");
+        let (_, teams) = org.get("/api/teams").await;
+        assert_eq!(teams.as_array().unwrap().len(), 1, "{teams}");
+        assert_eq!(org.get(&format!("/api/cadres/{hzx_person}")).await.0, 403);
+        let (s, v) =
+            org.post(&format!("/api/cadres/{hzx_person}/pools"), json!({"level": "stock", "reason": "试"})).await;
+        assert_eq!(s, 403, "{v}");
+        assert!(v["error"].as_str().unwrap().contains("数据范围"), "{v}");
+        let (_, totals) = org.get("/api/experiences/totals?year=2026").await;
+        let training = totals["kinds"].as_array().unwrap().iter().find(|k| k["kind"] == "training").unwrap().clone();
+        assert_eq!(training["people"].as_i64(), Some(6), "马寨镇's trainees only: {training}");
+        let row = [
+            "侯寨乡",
+            "某（示例）",
+            "科员",
+            &id_number("19960101", 51),
+            "大学本科",
+            "",
+            "一级科员",
+            "选调生",
+            "2018-07-01",
+            "",
+            "",
+        ];
+        let (s, v) = upload(&org, "/api/imports/cadres", "x.xlsx", roster_file(&[row])).await;
+        assert_eq!(s, 400, "{v}");
+        assert!(v["error"].as_str().unwrap().contains("不在您的数据范围内"), "{v}");
+        tdb.cleanup().await;
+    });
+}

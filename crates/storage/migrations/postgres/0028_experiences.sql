@@ -33,3 +33,9 @@ CREATE TABLE experience_tasks (
     task_id BIGINT NOT NULL REFERENCES tasks(id),
     UNIQUE (experience_id, task_id)
 );
+
+-- Evidence on a 历练 record (a 专班's set-up notice, a 调训 certificate, a 挂职 assessment form).
+ALTER TABLE attachments DROP CONSTRAINT attachments_record_kind_check;
+ALTER TABLE attachments ADD CONSTRAINT attachments_record_kind_check
+    CHECK (record_kind IN ('task_event', 'task', 'visit', 'notice', 'problem', 'docking_activity', 'contract',
+        'experience'));

@@ -33,3 +33,32 @@ CREATE TABLE experience_tasks (
     task_id INTEGER NOT NULL REFERENCES tasks(id),
     UNIQUE (experience_id, task_id)
 );
+
+-- Evidence on a 历练 record (a 专班's set-up notice, a 调训 certificate, a 挂职 assessment form).
+-- SQLite cannot change a CHECK, so the table is rebuilt with the wider list, as in 0017.
+CREATE TABLE attachments_new (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    sha256 TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    mime TEXT NOT NULL,
+    original_name TEXT NOT NULL,
+    record_kind TEXT NOT NULL,
+    record_id BIGINT NOT NULL,
+    task_id BIGINT REFERENCES tasks(id),
+    uploaded_by BIGINT REFERENCES users(id),
+    uploaded_at TEXT NOT NULL,
+    has_thumbnail BIGINT NOT NULL DEFAULT 0,
+    taken_at TEXT,
+    gps_lat REAL,
+    gps_lon REAL,
+    CHECK (size >= 0),
+    CHECK (record_kind IN ('task_event', 'task', 'visit', 'notice', 'problem', 'docking_activity', 'contract',
+        'experience')),
+    CHECK ((record_kind IN ('task_event', 'task')) = (task_id IS NOT NULL))
+);
+INSERT INTO attachments_new SELECT id, sha256, size, mime, original_name, record_kind, record_id, task_id, uploaded_by,
+    uploaded_at, has_thumbnail, taken_at, gps_lat, gps_lon FROM attachments;
+DROP TABLE attachments;
+ALTER TABLE attachments_new RENAME TO attachments;
+CREATE INDEX attachments_record ON attachments(record_kind, record_id);
+CREATE INDEX attachments_task ON attachments(task_id);

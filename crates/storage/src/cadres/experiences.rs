@@ -295,6 +295,12 @@ impl Db {
     ) -> Result<Experience> {
         must_be_org_dept(user)?;
         let c = check(i)?;
+        // Read before the transaction: on SQLite a writer waiting for a pooled connection while
+        // holding the write lock would stall every other writer.
+        let old = match id {
+            Some(id) => Some(self.experience(user, id).await?),
+            None => None,
+        };
         let mut tx = self.begin().await?;
         let (hours, hours_set) = crate::opt_f64(c.hours);
         let (action, id, before) = match id {
@@ -319,7 +325,7 @@ impl Db {
                 ("experience.create", r.i("id")?, String::new())
             }
             Some(id) => {
-                let old = self.experience(user, id).await?;
+                let old = old.ok_or_else(|| StoreError::internal("历练记录未读出"))?;
                 if old.kind != c.kind {
                     return Err(StoreError::invalid("历练类别", "已建立的记录不能改类别，请新建一条"));
                 }
