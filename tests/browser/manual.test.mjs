@@ -737,6 +737,31 @@ test('组织部：优秀年轻干部库、干部档案、班子结构', { timeou
     await go(p, '/teams');
     assert.match(await p.locator('#teams-total').innerText(), /35 岁以下 8 人，占 36\.36%/);
     await shot(p, 'org_dept/03-teams', p.locator('#teams'));
+    // 历练: the year's 上报数 beside 在库数, drillable to the people; a 专班 with its tasks.
+    await go(p, '/cadres/experiences');
+    const training = p.locator('#figure-table tr[data-key=training]');
+    assert.equal(await training.locator('input').inputValue(), '200');
+    assert.equal((await training.locator('.recorded').innerText()).trim(), '28');
+    await shot(p, 'org_dept/04-figures', p.locator('#form-figures'));
+    await training.locator('.recorded a').click();
+    await p.waitForLoadState('load');
+    assert.match(await p.locator('#people').innerText(), /参加调训的人员（28 人）/);
+    await shot(p, 'org_dept/05-people', p.locator('#people-table'));
+    await go(p, '/cadres/experiences?kind=task_force');
+    await p.locator('#experiences a', { hasText: '防汛救灾专班' }).click();
+    await p.waitForLoadState('load');
+    assert.equal(await p.locator('#linked-tasks li').count(), 2);
+    await shot(p, 'org_dept/06-task-force', p.locator('main'));
+    // A roster with a wrong check character: refused, the row and column named, nothing imported.
+    await go(p, '/cadres');
+    const before = await p.locator('#cadres tr[data-person]').count();
+    const csv = '单位,姓名,职务,身份证号,学历,专业,职级,入职途径,参加工作时间,入库,入库理由\n'
+      + '马寨镇,马寨镇新进干部（示例）,科员,410103199601010005,大学本科,,一级科员,选调生,2018-07-01,,\n';
+    await p.locator('#form-import input[type=file]')
+      .setInputFiles({ name: '干部名册.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await submitAndWait(p, p.locator('#form-import button[type=submit]'));
+    assert.match(await p.locator('#import-errors').innerText(), /第 2 行「身份证号」/);
+    assert.equal(await p.locator('#cadres tr[data-person]').count(), before);
   } finally {
     await org.context.close();
   }

@@ -113,6 +113,9 @@ async function pagesOf(acc) {
     add('teams', '/teams');
     const pool = await apiOk('GET', '/api/cadres?pool=section', { token });
     if (pool.length > 0) add(`cadre-${pool[0].person_id}`, `/cadres/${pool[0].person_id}`);
+    add('experiences', '/cadres/experiences?kind=training');
+    const secondments = await apiOk('GET', '/api/experiences?kind=secondment', { token });
+    if (secondments.length > 0) add(`experience-${secondments[0].id}`, `/cadres/experiences/${secondments[0].id}`);
   }
   if (acc.role === 'admin') add('teams', '/teams');
   return pages;

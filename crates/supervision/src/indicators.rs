@@ -179,7 +179,10 @@ impl Indicator {
         for w in pts.windows(2) {
             let ((x0, y0), (x1, y1)) = (w[0], w[1]);
             if x <= x1 {
-                return if x1 > x0 { y0 + (y1 - y0) * (x - x0) / (x1 - x0) } else { y1 };
+                // At a checkpoint its own figure, and between two never outside them: the line's
+                // arithmetic may overshoot by a rounding error (100.00000000000001 at the end).
+                let y = y0 + (y1 - y0) * (x - x0) / (x1 - x0);
+                return if x1 > x0 && x < x1 { y.clamp(y0.min(y1), y0.max(y1)) } else { y1 };
             }
         }
         100.0
