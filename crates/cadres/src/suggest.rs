@@ -132,6 +132,19 @@ mod tests {
         assert!(reasons(&WorkRecord { task_forces: 3, ..Default::default() }).is_empty(), "a team alone is no reason");
     }
 
+    #[test]
+    fn outcomes_read_the_dates() {
+        let t = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+        let (deadline, now) = (t("2026-11-30 18:00"), t("2026-12-06 10:00"));
+        assert_eq!(Outcome::of(true, Some(t("2026-11-30 17:59")), deadline, now, false), Outcome::OnTime);
+        assert_eq!(Outcome::of(true, Some(t("2026-12-01 09:00")), deadline, now, false), Outcome::LateDone);
+        assert_eq!(Outcome::of(false, None, deadline, now, false), Outcome::Overdue);
+        let later = t("2026-12-31 18:00");
+        assert_eq!(Outcome::of(false, None, later, now, true), Outcome::Returned);
+        assert_eq!(Outcome::of(false, None, later, now, false), Outcome::Open);
+        assert!(Outcome::Overdue.is_late() && !Outcome::Returned.is_late());
+    }
+
     proptest! {
         /// More on-time work never takes a reason away, and a criticism always does.
         #[test]

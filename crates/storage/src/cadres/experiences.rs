@@ -389,9 +389,7 @@ impl Db {
         .execute(&mut *tx)
         .await?;
         let after = serde_json::json!({"person": person.name, "duty": duty, "assessment": assessment});
-        self.experience_audit(&mut tx, user, ("experience.member_add", id), String::new(), after, now).await?;
-        tx.commit().await?;
-        self.experience(user, id).await
+        self.experience_changed(tx, user, ("experience.member_add", id), after, now).await
     }
 
     /// Record a 挂职 member's assessment.
@@ -424,9 +422,7 @@ impl Db {
             return Err(StoreError::NotFound(format!("{}不在这条挂职记录中", person.name)));
         }
         let after = serde_json::json!({"person": person.name, "assessment": assessment});
-        self.experience_audit(&mut tx, user, ("experience.assess", id), String::new(), after, now).await?;
-        tx.commit().await?;
-        self.experience(user, id).await
+        self.experience_changed(tx, user, ("experience.assess", id), after, now).await
     }
 
     /// Take a person off a record (the audit keeps that they were on it).
@@ -450,9 +446,7 @@ impl Db {
             return Err(StoreError::Conflict(format!("{}已不在这条历练记录中（可能刚由他人移出）", person.name)));
         }
         let after = serde_json::json!({"person": person.name});
-        self.experience_audit(&mut tx, user, ("experience.member_remove", id), String::new(), after, now).await?;
-        tx.commit().await?;
-        self.experience(user, id).await
+        self.experience_changed(tx, user, ("experience.member_remove", id), after, now).await
     }
 
     /// Link a supervised task to a 专班 (by its number, 文号 or exact name).
@@ -485,7 +479,19 @@ impl Db {
             .execute(&mut *tx)
             .await?;
         let after = serde_json::json!({"task": title});
-        self.experience_audit(&mut tx, user, ("experience.task_link", id), String::new(), after, now).await?;
+        self.experience_changed(tx, user, ("experience.task_link", id), after, now).await
+    }
+
+    /// A member or task change's audit entry, the commit, and the record as now.
+    async fn experience_changed(
+        &self,
+        mut tx: crate::Tx,
+        user: &SessionUser,
+        (action, id): (&str, i64),
+        after: serde_json::Value,
+        now: NaiveDateTime,
+    ) -> Result<Experience> {
+        self.experience_audit(&mut tx, user, (action, id), String::new(), after, now).await?;
         tx.commit().await?;
         self.experience(user, id).await
     }

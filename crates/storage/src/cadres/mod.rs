@@ -184,6 +184,8 @@ pub struct CadreEvidence {
     pub notices: Vec<EvidenceNotice>,
     /// 历练: 专班, 调训, 挂职, 一线 (newest first).
     pub experiences: Vec<experiences::PersonExperience>,
+    /// 督导 findings that became tasks the person worked on.
+    pub visits: Vec<EvidenceVisit>,
     /// Reasons to look at the person for the pool (suggestions only).
     pub reasons: Vec<String>,
 }
@@ -209,6 +211,18 @@ pub struct EvidenceNotice {
     pub kind_label: String,
     pub category: String,
     pub issued_on: String,
+}
+
+/// A leader's 督导 finding that was handed over as a task the person had a sub-task of.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct EvidenceVisit {
+    pub visit_id: i64,
+    pub visited_on: String,
+    pub leader: String,
+    pub place: String,
+    pub findings: String,
+    pub task_id: i64,
+    pub task_title: String,
 }
 
 /// A suggested candidate.
@@ -360,54 +374,41 @@ impl Db {
             .bind(person_id)
             .fetch_optional(&mut **tx)
             .await?;
-        let sealed = self.seal(&c.id_number);
-        let (action, before) = match existing {
-            None => {
-                sqlx::query(
-                    "INSERT INTO cadres (person_id, id_number, birth_date, education, major, rank, entry_route, \
-                     work_start, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
-                )
-                .bind(person_id)
-                .bind(sealed)
-                .bind(c.birth.to_string())
-                .bind(c.education.clone())
-                .bind(c.major.clone())
-                .bind(c.rank.clone())
-                .bind(c.entry_route.clone())
-                .bind(c.work_start.to_string())
-                .bind(ts(now))
-                .execute(&mut **tx)
-                .await?;
-                ("cadre.create", String::new())
-            }
-            Some(r) => {
-                let version = r.i("version")?;
-                if matches!(expect, Expect::Version(v) if v != Some(version)) {
-                    return Err(StoreError::Conflict("干部档案已被他人修改，请刷新后再改".into()));
-                }
-                let n = sqlx::query(
-                    "UPDATE cadres SET id_number = $1, birth_date = $2, education = $3, major = $4, rank = $5, \
-                     entry_route = $6, work_start = $7, updated_at = $8, version = version + 1 \
-                     WHERE person_id = $9 AND version = $10",
-                )
-                .bind(sealed)
-                .bind(c.birth.to_string())
-                .bind(c.education.clone())
-                .bind(c.major.clone())
-                .bind(c.rank.clone())
-                .bind(c.entry_route.clone())
-                .bind(c.work_start.to_string())
-                .bind(ts(now))
-                .bind(person_id)
-                .bind(version)
-                .execute(&mut **tx)
-                .await?
-                .rows_affected();
-                if n != 1 {
-                    return Err(StoreError::Conflict("干部档案已被他人修改，请刷新后再改".into()));
-                }
-                ("cadre.update", serde_json::json!({"version": version}).to_string())
-            }
+        let version = existing.map(|r| r.i("version")).transpose()?;
+        if let (Expect::Version(shown), Some(v)) = (expect, version)
+            && shown != Some(v)
+        {
+            return Err(StoreError::Conflict("干部档案已被他人修改，请刷新后再改".into()));
+        }
+        // One statement for both: a record made or changed by someone else since the read above
+        // fails its version condition, and nothing is written.
+        let n = sqlx::query(
+            "INSERT INTO cadres (person_id, id_number, birth_date, education, major, rank, entry_route, work_start, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) ON CONFLICT (person_id) DO UPDATE \
+             SET id_number = excluded.id_number, birth_date = excluded.birth_date, education = excluded.education, \
+             major = excluded.major, rank = excluded.rank, entry_route = excluded.entry_route, \
+             work_start = excluded.work_start, updated_at = excluded.updated_at, version = cadres.version + 1 \
+             WHERE cadres.version = $10",
+        )
+        .bind(person_id)
+        .bind(self.seal(&c.id_number))
+        .bind(c.birth.to_string())
+        .bind(c.education.clone())
+        .bind(c.major.clone())
+        .bind(c.rank.clone())
+        .bind(c.entry_route.clone())
+        .bind(c.work_start.to_string())
+        .bind(ts(now))
+        .bind(version.unwrap_or(0))
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        if n != 1 {
+            return Err(StoreError::Conflict("干部档案已被他人修改，请刷新后再改".into()));
+        }
+        let (action, before) = match version {
+            None => ("cadre.create", String::new()),
+            Some(v) => ("cadre.update", serde_json::json!({"version": v}).to_string()),
         };
         // The audit keeps what changed, the ID number masked.
         let after = serde_json::json!({"person_id": person_id,
@@ -529,7 +530,34 @@ impl Db {
         let w = work.remove(&person_id).unwrap_or_default();
         let experiences = self.experiences_of(user, person_id).await?;
         let record = work_record(&w, &experiences);
-        Ok(CadreEvidence { subtasks: w.subtasks, notices: w.notices, experiences, reasons: reasons(&record) })
+        let visits = self.visits_behind(person_id).await?;
+        Ok(CadreEvidence { subtasks: w.subtasks, notices: w.notices, experiences, visits, reasons: reasons(&record) })
+    }
+
+    /// The 督导 visits whose follow-up tasks the person had a sub-task of.
+    async fn visits_behind(&self, person_id: i64) -> Result<Vec<EvidenceVisit>> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT v.id, v.visited_on, v.place, v.findings, COALESCE(l.name, '') AS leader, t.id AS task_id, \
+             t.title FROM supervision_visits v JOIN visit_tasks vt ON vt.visit_id = v.id JOIN tasks t ON t.id = vt.task_id \
+             JOIN subtasks s ON s.task_id = t.id LEFT JOIN people l ON l.id = v.leader_person_id \
+             WHERE s.person_id = $1 ORDER BY v.visited_on DESC, v.id, t.id",
+        )
+        .bind(person_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(EvidenceVisit {
+                    visit_id: r.i("id")?,
+                    visited_on: r.s("visited_on")?,
+                    leader: r.s("leader")?,
+                    place: r.s("place")?,
+                    findings: r.s("findings")?,
+                    task_id: r.i("task_id")?,
+                    task_title: r.s("title")?,
+                })
+            })
+            .collect()
     }
 
     /// The sub-tasks and 通报 of one person, or of everybody (`None`), by person: two queries.
@@ -555,7 +583,8 @@ impl Db {
             let closed = r.s("status")? == "closed";
             let done = r.i("progress")? >= 100 || closed;
             let finished = if closed { r.ot("closed_at")? } else { Some(r.t("updated_at")?) };
-            let outcome = Outcome::of(done, finished, deadline, now, r.i("round")? > 0);
+            // A task starts in round 1; each 退回整改 begins another.
+            let outcome = Outcome::of(done, finished, deadline, now, r.i("round")? > 1);
             out.entry(r.i("person_id")?).or_default().subtasks.push(EvidenceSubtask {
                 task_id: r.i("task_id")?,
                 task_title: r.s("task_title")?,

@@ -362,10 +362,10 @@ async fn requirement_submit(State(s): State<AppState>, PageUser(u, _): PageUser,
         let young_age = unread.required_int(&f, "young_age", "年轻干部年龄上限");
         let youngest_age = unread.required_int(&f, "youngest_age", "最年轻干部年龄上限");
         let min_youngest = unread.required_int(&f, "min_youngest", "最年轻干部最少人数");
-        let pct = f.trimmed("min_young_percent");
-        let min_young_percent = pct.parse::<f64>().map_err(|_| StoreError::invalid("年轻干部最低占比", "应为数字"))?;
-        if let Some(e) = unread.0.into_iter().next() {
-            return Err(StoreError::Invalid(e));
+        let min_young_percent = unread.required_num(&f, "min_young_percent", "年轻干部最低占比");
+        if !unread.0.is_empty() {
+            // Every unreadable number at once, each beside its field.
+            return Err(StoreError::Fields(xietong_supervision::validate::FieldErrors(unread.0)));
         }
         let req = Requirement {
             young_age: young_age as i32,
