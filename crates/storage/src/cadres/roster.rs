@@ -228,7 +228,9 @@ impl Db {
         for (key, label, basis) in FIGURES {
             let (recorded, drill) = match key {
                 "recruited" => (recruited, None),
-                "task_forces" => (of(ExperienceKind::TaskForce).map_or(0, |t| t.records), None),
+                "task_forces" => {
+                    (of(ExperienceKind::TaskForce).map_or(0, |t| t.records), Some(ExperienceKind::TaskForce))
+                }
                 "task_force_people" => {
                     (of(ExperienceKind::TaskForce).map_or(0, |t| t.people), Some(ExperienceKind::TaskForce))
                 }
