@@ -351,6 +351,7 @@ async fn experiences(
         ("task_force_people", 400.0),
         ("training", 200.0),
         ("frontline", 200.0),
+        ("young_in_teams", 8.0),
     ];
     let input = ReportedInput { figures: figures.iter().map(|(k, v)| (k.to_string(), *v)).collect() };
     db.set_reported_figures(org, now.year(), &input, now).await?;

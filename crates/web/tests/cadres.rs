@@ -236,6 +236,7 @@ async fn experiences_add_up_by_year_and_stand_beside_the_reported_figures() {
         assert_eq!(fig("frontline"), (Some(200.0), 5.0));
         assert_eq!(fig("recruited"), (Some(49.0), 6.0), "公开引进 研究生 under 28 at entry");
         assert_eq!(fig("secondment"), (None, 3.0));
+        assert_eq!(fig("young_in_teams"), (Some(8.0), 8.0), "the report's 8 of 22, from the 班子 records");
         let (_, totals) = org.get("/api/experiences/totals?year=2026").await;
         let training = totals["kinds"].as_array().unwrap().iter().find(|k| k["kind"] == "training").unwrap().clone();
         assert_eq!((training["records"].as_i64(), training["people"].as_i64()), (Some(2), Some(28)));

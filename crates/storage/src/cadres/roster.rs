@@ -55,7 +55,7 @@ pub struct ReportFigure {
 }
 
 /// The figures' keys, labels and how each is counted.
-pub const FIGURES: [(&str, &str, &str); 6] = [
+pub const FIGURES: [(&str, &str, &str); 7] = [
     (
         "recruited",
         "公开引进 28 岁以下硕士研究生（人）",
@@ -66,6 +66,7 @@ pub const FIGURES: [(&str, &str, &str); 6] = [
     ("training", "调训（人次）", "当年调训记录的参训人次"),
     ("frontline", "下沉一线历练（人次）", "当年一线历练记录的人次"),
     ("secondment", "挂职锻炼（人）", "当年挂职的人数"),
+    ("young_in_teams", "班子中的年轻干部（人）", "班子结构中按各类单位要求的年龄（默认 35 岁以下）统计"),
 ];
 
 /// The 上报数 of one year, as entered.
@@ -205,7 +206,7 @@ impl Db {
 
     /// The figures of `year`: 上报数 as entered beside 在库数 from the records (people of the
     /// 数据范围).
-    pub async fn report_figures(&self, user: &SessionUser, year: i32) -> Result<Vec<ReportFigure>> {
+    pub async fn report_figures(&self, user: &SessionUser, year: i32, today: NaiveDate) -> Result<Vec<ReportFigure>> {
         must_be_org_dept(user)?;
         let reported = self.reported(year).await?;
         let totals = self.experience_totals(user, year).await?;
@@ -224,9 +225,13 @@ impl Db {
             w <= year_end && age_on(b, w) < 28
         })
         .count();
+        // The 班子 as they stand by the year's end (today for this year).
+        let teams = self.teams(user, today.min(year_end)).await?;
+        let (members, young) = teams.iter().fold((0, 0), |(m, y), t| (m + t.check.members, y + t.check.young));
         let mut out = vec![];
         for (key, label, basis) in FIGURES {
             let (recorded, drill) = match key {
+                "young_in_teams" => (young, None),
                 "recruited" => (recruited, None),
                 "task_forces" => {
                     (of(ExperienceKind::TaskForce).map_or(0, |t| t.records), Some(ExperienceKind::TaskForce))
@@ -243,7 +248,13 @@ impl Db {
                 label: label.into(),
                 reported: reported.get(key).copied(),
                 recorded: recorded as f64,
-                basis: basis.into(),
+                basis: match key {
+                    "young_in_teams" if members > 0 => format!(
+                        "{basis}：班子成员 {members} 人，其中 {young} 人，占 {:.2}%",
+                        young as f64 / members as f64 * 100.0
+                    ),
+                    _ => basis.into(),
+                },
                 drill,
             });
         }

@@ -205,7 +205,7 @@ async fn api_figures(
     Query(q): Query<YearQuery>,
 ) -> Result<Json<Vec<ReportFigure>>, ApiError> {
     let year = q.year.unwrap_or(chrono::Datelike::year(&s.clock.now()));
-    Ok(Json(s.db.report_figures(&u, year).await?))
+    Ok(Json(s.db.report_figures(&u, year, s.clock.now().date()).await?))
 }
 
 /// 填报某年度的上报数（未列出的指标视为未填）。
@@ -273,7 +273,7 @@ async fn list_view(s: &AppState, u: &SessionUser, v: ListView) -> Response {
         let kind = kind_of(Some(&v.kind))?;
         let list = s.db.experiences(u, Some(year), kind).await?;
         let totals = s.db.experience_totals(u, year).await?;
-        let figures = s.db.report_figures(u, year).await?;
+        let figures = s.db.report_figures(u, year, now.date()).await?;
         let people = match kind {
             Some(k) => s.db.experience_people(u, year, k).await?,
             None => vec![],
