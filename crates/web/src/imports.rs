@@ -266,7 +266,8 @@ async fn import_problems(
 
 /// 导入干部名册（组织部）：按单位和姓名找到人员（没有的加入该单位），写入干部档案，填了入库的纳入该级干部库。
 /// 任何一行有误则全部不导入，并列出所有错误的行和列。
-#[utoipa::path(post, path = "/api/imports/cadres", request_body(content = Upload, content_type = "multipart/form-data"), tag = "导入导出",
+#[utoipa::path(post, path = "/api/imports/cadres", tag = "导入导出",
+    request_body(content = Upload, content_type = "multipart/form-data"),
     responses((status = 201, body = ImportReport), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn import_cadres(
     State(s): State<AppState>,

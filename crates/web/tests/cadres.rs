@@ -166,14 +166,16 @@ async fn the_pool_and_the_team_checks_are_the_organisation_departments() {
         let (s, v) = leader.post("/api/visits", visit).await;
         assert_eq!(s, 201, "{v}");
         let task = json!({"title": "幼儿园后厨监控接入平台", "lead_unit_id": jyj, "report_cycle": "weekly",
-                          "deadline": "2026-12-07", "assign_now": true, "source_kind": "", "doc_no": "", "source_date": ""});
+                          "deadline": "2026-12-07", "assign_now": true, "source_kind": "", "doc_no": "",
+                          "source_date": ""});
         let (s, t) = sup.post(&format!("/api/visits/{}/tasks", v["id"]), task).await;
         assert_eq!(s, 201, "{t}");
         let task = t["id"].as_i64().unwrap();
         assert_eq!(lly.act(task, "receive", json!({})).await.0, 200);
         let (_, people) = lly.get(&format!("/api/people?unit_id={jyj}")).await;
         let person = people[0]["id"].as_i64().unwrap();
-        let sub = json!({"subtasks": [{"title": "接入监控", "dept_unit_id": jyj, "person_id": person, "deadline": "2026-12-04"}]});
+        let sub = json!({"subtasks": [{"title": "接入监控", "dept_unit_id": jyj, "person_id": person,
+                                       "deadline": "2026-12-04"}]});
         assert_eq!(lly.act(task, "decompose", sub).await.0, 200);
         let (_, ev) = org.get(&format!("/api/cadres/{person}/evidence")).await;
         assert_eq!(ev["visits"][0]["findings"], "后厨监控未接入平台", "{ev}");

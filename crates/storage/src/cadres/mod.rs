@@ -537,10 +537,10 @@ impl Db {
     /// The 督导 visits whose follow-up tasks the person had a sub-task of.
     async fn visits_behind(&self, person_id: i64) -> Result<Vec<EvidenceVisit>> {
         let rows = sqlx::query(
-            "SELECT DISTINCT v.id, v.visited_on, v.place, v.findings, COALESCE(l.name, '') AS leader, t.id AS task_id, \
-             t.title FROM supervision_visits v JOIN visit_tasks vt ON vt.visit_id = v.id JOIN tasks t ON t.id = vt.task_id \
-             JOIN subtasks s ON s.task_id = t.id LEFT JOIN people l ON l.id = v.leader_person_id \
-             WHERE s.person_id = $1 ORDER BY v.visited_on DESC, v.id, t.id",
+            "SELECT DISTINCT v.id, v.visited_on, v.place, v.findings, COALESCE(l.name, '') AS leader, \
+             t.id AS task_id, t.title FROM supervision_visits v JOIN visit_tasks vt ON vt.visit_id = v.id \
+             JOIN tasks t ON t.id = vt.task_id JOIN subtasks s ON s.task_id = t.id \
+             LEFT JOIN people l ON l.id = v.leader_person_id WHERE s.person_id = $1 ORDER BY v.visited_on DESC, v.id, t.id",
         )
         .bind(person_id)
         .fetch_all(&self.pool)

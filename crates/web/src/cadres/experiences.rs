@@ -68,7 +68,8 @@ fn kind_of(code: Option<&str>) -> Result<Option<ExperienceKind>, StoreError> {
 
 /// 历练记录（工作专班、调训、挂职、一线历练），可按年度和类别筛选（仅组织部）。
 #[utoipa::path(get, path = "/api/experiences", params(ExperienceQuery), tag = "干部",
-    responses((status = 200, body = Vec<Experience>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Vec<Experience>), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
 async fn api_list(
     State(s): State<AppState>,
     ApiUser(u, _): ApiUser,
@@ -119,7 +120,8 @@ async fn api_experience(
 
 /// 修改历练记录（须带读取时的 version，过期则 409；类别不能改）。
 #[utoipa::path(put, path = "/api/experiences/{id}", params(("id" = i64, Path, description = "历练记录编号")),
-    request_body = ExperienceInput, tag = "干部", responses((status = 200, body = Experience), (status = 400, body = ErrorBody),
+    request_body = ExperienceInput, tag = "干部",
+    responses((status = 200, body = Experience), (status = 400, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn api_update(
     State(s): State<AppState>,
@@ -132,7 +134,8 @@ async fn api_update(
 
 /// 加入成员（同一人只能加入一次，重复为 409）。
 #[utoipa::path(post, path = "/api/experiences/{id}/members", params(("id" = i64, Path, description = "历练记录编号")),
-    request_body = MemberInput, tag = "干部", responses((status = 200, body = Experience), (status = 400, body = ErrorBody),
+    request_body = MemberInput, tag = "干部",
+    responses((status = 200, body = Experience), (status = 400, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn api_add_member(
     State(s): State<AppState>,
@@ -289,7 +292,8 @@ async fn list_view(s: &AppState, u: &SessionUser, v: ListView) -> Response {
                 v.status.unwrap_or(StatusCode::OK),
                 "experiences.html",
                 Some(u),
-                context! { nav => "experiences", year => year, years => recent_years(now), kind => kind.map(|k| k.code()),
+                context! { nav => "experiences", year => year, years => recent_years(now),
+                kind => kind.map(|k| k.code()),
                 kind_label => kind.map(|k| k.label_zh()), list => list, totals => totals.kinds, figures => figures,
                 people => people, kinds => kinds(), ok => v.ok, error => v.error, f => v.form.value() },
             )
