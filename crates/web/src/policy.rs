@@ -115,6 +115,7 @@ pub const TABLE: &[(&str, &str, Allow)] = &[
     ("GET", "/api/exports/audit-log", Roles(AUDIT)),
     ("GET", "/api/exports/cadres", Roles(ORG)),
     ("GET", "/api/exports/docking/{what}", Roles(PLATFORM)),
+    ("GET", "/api/exports/experiences", Roles(ORG)),
     ("GET", "/api/exports/login-log", Roles(AUDIT)),
     ("GET", "/api/exports/notices", Roles(DISTRICT)),
     ("GET", "/api/exports/problems", Roles(DISTRICT)),

@@ -252,6 +252,14 @@ async fn experiences_add_up_by_year_and_stand_beside_the_reported_figures() {
         assert_eq!(s, 200);
         assert!(html.contains("参加调训的人员（28 人）"), "{}", &html[..html.len().min(3000)]);
 
+        // The year's 调训 as Excel, one row a trainee.
+        let (s, bytes) = org.bytes("/api/exports/experiences?year=2026&kind=training").await;
+        assert_eq!(s, 200);
+        let cols: Vec<_> = ["名称", "学时", "姓名"].iter().map(|h| xietong_office::Column::plain(h, 10.0)).collect();
+        let rows = xietong_office::read_table("training.xlsx", &bytes, &cols).unwrap();
+        assert_eq!(rows.len(), 28);
+        assert_eq!(rows.iter().filter(|r| r.get("名称") == "中青年干部培训班" && r.get("学时") == "120").count(), 13);
+
         // Nobody else reads them.
         for who in ["duchaju", "admin", "kejiju", "anquan"] {
             let c = Client::login(&app, who).await;

@@ -57,7 +57,7 @@ pub struct ExperienceQuery {
     pub kind: Option<String>,
 }
 
-fn kind_of(code: Option<&str>) -> Result<Option<ExperienceKind>, StoreError> {
+pub(super) fn kind_of(code: Option<&str>) -> Result<Option<ExperienceKind>, StoreError> {
     match code.map(str::trim).filter(|c| !c.is_empty()) {
         None => Ok(None),
         Some(c) => ExperienceKind::from_code(c)

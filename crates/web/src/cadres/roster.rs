@@ -1,6 +1,6 @@
 //! The 干部名册 in and out (issue 18): the roster's import from the 干部库 page (all or nothing,
-//! every bad row named; the API's is `/api/imports/cadres`), and Excel exports of the pool and of
-//! the 班子结构 table.
+//! every bad row named; the API's is `/api/imports/cadres`), and Excel exports of the pool, of the
+//! 班子结构 table and of a year's 历练 with their people.
 
 use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
@@ -19,7 +19,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::pages::with_query;
 
 pub fn api_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(export_pool)).routes(routes!(export_teams))
+    OpenApiRouter::new().routes(routes!(export_pool)).routes(routes!(export_teams)).routes(routes!(export_experiences))
 }
 
 pub fn page_router() -> crate::policy::Pages {
@@ -143,6 +143,61 @@ async fn export_teams(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Resu
     let title = format!("班子结构（{}）", now.format("%Y-%m-%d"));
     let bytes = s.heavy(move || export_table("班子结构", Some(&title), &cols, &rows).map_err(office_err)).await?;
     Ok(download(XLSX, &format!("班子结构_{}.xlsx", now.format("%Y%m%d")), bytes))
+}
+
+/// 导出某年度的历练记录（Excel）：每名成员一行，含类别、名称、地点或单位、起止日期、学时、职责和考核等次；
+/// 可按类别筛选，与历练页面相同的数据范围。
+#[utoipa::path(get, path = "/api/exports/experiences", params(super::experiences::ExperienceQuery), tag = "导入导出",
+    responses((status = 200, description = "Excel 文件",
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn export_experiences(
+    State(s): State<AppState>,
+    ApiUser(u, _): ApiUser,
+    Query(q): Query<super::experiences::ExperienceQuery>,
+) -> Result<Response, ApiError> {
+    let now = s.clock.now();
+    let year = q.year.unwrap_or(chrono::Datelike::year(&now));
+    let kind = super::experiences::kind_of(q.kind.as_deref())?;
+    let list = s.db.experiences(&u, Some(year), kind).await?;
+    let cols = columns(&[
+        ("类别", 10.0),
+        ("名称", 22.0),
+        ("地点或单位", 20.0),
+        ("开始日期", 12.0),
+        ("结束日期", 12.0),
+        ("学时", 7.0),
+        ("姓名", 14.0),
+        ("单位", 16.0),
+        ("职务", 14.0),
+        ("职责", 12.0),
+        ("考核等次", 9.0),
+    ]);
+    let t = |x: &str| Cell::Text(x.to_string());
+    let mut rows = vec![];
+    for e in &list {
+        let ended = e.ended_on.map(|d| d.to_string()).unwrap_or_default();
+        let hours = e.hours.map(Cell::Number).unwrap_or(Cell::Empty);
+        for m in &e.members {
+            rows.push(vec![
+                t(&e.kind_label),
+                t(&e.name),
+                t(&e.place),
+                t(&e.started_on.to_string()),
+                t(&ended),
+                hours.clone(),
+                t(&m.name),
+                t(&m.unit_name),
+                t(&m.post),
+                t(&m.duty),
+                t(&m.assessment),
+            ]);
+        }
+    }
+    let what = kind.map(|k| k.label_zh()).unwrap_or("历练");
+    let title = format!("{year} 年{what}记录（导出时间 {}）", now.format("%Y-%m-%d %H:%M"));
+    let bytes = s.heavy(move || export_table("历练记录", Some(&title), &cols, &rows).map_err(office_err)).await?;
+    Ok(download(XLSX, &format!("{year}年{what}记录.xlsx"), bytes))
 }
 
 /// The 干部库 page's roster upload: all or nothing; a refusal lists every bad row on the page.
