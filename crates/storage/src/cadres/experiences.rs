@@ -284,8 +284,7 @@ impl Db {
     }
 
     /// Record a new 历练 (`id` none) or correct one, with the version it was shown: of edits made
-    /// at once one is kept, the others are answered 409. A record's members must still fit its
-    /// new dates' kind (a 调训's hours are its own).
+    /// at once one is kept, the others are answered 409. A record's kind cannot change.
     pub async fn save_experience(
         &self,
         user: &SessionUser,
@@ -358,8 +357,8 @@ impl Db {
         self.experience(user, id).await
     }
 
-    /// Add a person to a record, or record a 挂职 member's assessment (a second add of the same
-    /// person is refused by the unique key; two at once, one wins).
+    /// Add a person to a record, for a 挂职 optionally with the assessment (a second add of the
+    /// same person is refused by the unique key; two at once, one wins).
     pub async fn add_experience_member(
         &self,
         user: &SessionUser,
