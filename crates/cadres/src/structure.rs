@@ -68,6 +68,20 @@ fn percent(a: usize, b: usize) -> f64 {
     if b == 0 { 0.0 } else { (a as f64 / b as f64 * 10_000.0).round() / 100.0 }
 }
 
+/// Several 班子 together (the district's line): members, young members, and the share as
+/// [`Check::young_percent`] gives it (two decimals: 8 of 22 → 36.36).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Total {
+    pub members: usize,
+    pub young: usize,
+    pub young_percent: f64,
+}
+
+pub fn total<'a>(checks: impl IntoIterator<Item = &'a Check>) -> Total {
+    let (members, young) = checks.into_iter().fold((0, 0), |(m, y), c| (m + c.members, y + c.young));
+    Total { members, young, young_percent: percent(young, members) }
+}
+
 /// The check of a 班子 whose members were born on `births`, on `day`.
 pub fn check(births: &[NaiveDate], day: NaiveDate, req: &Requirement) -> Check {
     let ages: Vec<i32> = births.iter().map(|b| age_on(*b, day)).collect();
@@ -136,6 +150,12 @@ mod tests {
         assert_eq!(check(&[d("1991-12-06")], day, &Requirement::default()).young, 1);
         assert_eq!(check(&[d("1990-12-06")], day, &Requirement::default()).young, 0);
         assert_eq!(check(&[], day, &Requirement::default()).young_percent, 0.0);
+        // Two 班子 of 11 (the young all in the first) make the district's line.
+        let (a, b) =
+            (check(&births[..11], day, &Requirement::default()), check(&births[11..], day, &Requirement::default()));
+        assert_eq!((a.young, b.young), (8, 0), "the first 11 hold the young");
+        assert_eq!(total([&a, &b]), Total { members: 22, young: 8, young_percent: 36.36 });
+        assert_eq!(total([]), Total::default());
     }
 
     proptest! {

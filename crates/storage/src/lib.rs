@@ -142,6 +142,7 @@ pub(crate) trait RowExt {
     fn f(&self, col: &str) -> Result<f64>;
     fn of(&self, col: &str) -> Result<Option<f64>>;
     fn d(&self, col: &str) -> Result<chrono::NaiveDate>;
+    fn od(&self, col: &str) -> Result<Option<chrono::NaiveDate>>;
 }
 
 impl RowExt for AnyRow {
@@ -173,6 +174,12 @@ impl RowExt for AnyRow {
         let s = self.s(col)?;
         chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d")
             .map_err(|_| StoreError::internal(format!("数据库中的日期格式无效：{s}")))
+    }
+    fn od(&self, col: &str) -> Result<Option<chrono::NaiveDate>> {
+        match self.os(col)? {
+            Some(_) => self.d(col).map(Some),
+            None => Ok(None),
+        }
     }
 }
 

@@ -525,6 +525,20 @@ async fn a_roster_imports_whole_or_not_at_all_and_the_pool_exports_read_back() {
             rows.iter().any(|r| r.get("姓名") == "马寨镇新进干部（示例）" && r.get("干部库") == "股级优秀年轻干部库")
         );
         assert!(!String::from_utf8_lossy(&bytes).contains(&a), "no ID number in the export");
+        // A person in both pools is one row in each, 科级库 rows first.
+        let (_, section) = org.get("/api/cadres?pool=section").await;
+        let both = section[0]["person_id"].as_i64().unwrap();
+        let (s, v) =
+            org.post(&format!("/api/cadres/{both}/pools"), json!({"level": "stock", "reason": "两库并列"})).await;
+        assert_eq!(s, 200, "{v}");
+        let (_, bytes) = org.bytes("/api/exports/cadres").await;
+        let rows = xietong_office::read_table("pool.xlsx", &bytes, &cols).unwrap();
+        assert_eq!(rows.len(), 12);
+        let levels: Vec<&str> = rows.iter().map(|r| r.get("干部库")).collect();
+        assert!(levels.is_sorted_by_key(|l| *l != "科级优秀年轻干部库"), "{levels:?}");
+        let (s, bytes) = org.bytes("/api/exports/cadres?pool=stock").await;
+        assert_eq!(s, 200);
+        assert_eq!(xietong_office::read_table("pool.xlsx", &bytes, &cols).unwrap().len(), 4);
         let (s, bytes) = org.bytes("/api/exports/teams").await;
         assert_eq!(s, 200);
         let cols: Vec<_> = ["单位", "班子成员", "35岁以下", "占比(%)"]

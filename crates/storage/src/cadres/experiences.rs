@@ -167,10 +167,6 @@ fn check(i: &ExperienceInput) -> Result<Checked> {
     })
 }
 
-fn day(s: Option<String>) -> Option<NaiveDate> {
-    s.and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok())
-}
-
 fn kind_of(r: &sqlx::any::AnyRow) -> Result<ExperienceKind> {
     let code = r.s("kind")?;
     ExperienceKind::from_code(&code).ok_or_else(|| StoreError::internal(format!("未知的历练类别 {code}")))
@@ -196,7 +192,7 @@ impl Db {
             sqlx::query("SELECT * FROM experiences ORDER BY started_on DESC, id DESC").fetch_all(&self.pool).await?;
         let mut out = vec![];
         for r in rows {
-            let (k, started_on, ended_on) = (kind_of(&r)?, r.d("started_on")?, day(r.os("ended_on")?));
+            let (k, started_on, ended_on) = (kind_of(&r)?, r.d("started_on")?, r.od("ended_on")?);
             if kind.is_some_and(|want| want != k)
                 || year.is_some_and(|y| !xietong_cadres::experience::in_year(started_on, ended_on, y))
             {
@@ -221,14 +217,20 @@ impl Db {
         Ok(out)
     }
 
-    /// The members (within the 数据范围) and linked tasks of `out`, two queries.
+    /// The members (within the 数据范围) and linked tasks of `out`, two queries reading only
+    /// their rows (one record's page, read before and after each change, reads that record's).
     async fn fill_experiences(&self, user: &SessionUser, out: &mut [Experience]) -> Result<()> {
+        if out.is_empty() {
+            return Ok(());
+        }
         let at: std::collections::HashMap<i64, usize> = out.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
+        // Only numbers are written into the statement.
+        let ids = out.iter().map(|e| e.id.to_string()).collect::<Vec<_>>().join(", ");
         let scope = people_in_scope(user, "p.id", "p.unit_id");
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT m.experience_id, m.person_id, p.name, p.post, u.name AS unit_name, m.duty, m.assessment \
              FROM experience_members m JOIN people p ON p.id = m.person_id JOIN units u ON u.id = p.unit_id \
-             WHERE {scope} ORDER BY m.experience_id, m.id"
+             WHERE m.experience_id IN ({ids}) AND {scope} ORDER BY m.experience_id, m.id"
         )))
         .fetch_all(&self.pool)
         .await?;
@@ -243,10 +245,10 @@ impl Db {
                 assessment: r.s("assessment")?,
             });
         }
-        let rows = sqlx::query(
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT x.experience_id, t.id, t.title, t.doc_no FROM experience_tasks x JOIN tasks t ON t.id = x.task_id \
-             ORDER BY x.experience_id, x.id",
-        )
+             WHERE x.experience_id IN ({ids}) ORDER BY x.experience_id, x.id"
+        )))
         .fetch_all(&self.pool)
         .await?;
         for r in rows {
@@ -273,7 +275,7 @@ impl Db {
             purpose: r.s("purpose")?,
             hours: r.of("hours")?,
             started_on: r.d("started_on")?,
-            ended_on: day(r.os("ended_on")?),
+            ended_on: r.od("ended_on")?,
             version: r.i("version")?,
             members: vec![],
             tasks: vec![],
@@ -535,7 +537,7 @@ impl Db {
                     name: r.s("name")?,
                     place: r.s("place")?,
                     started_on: r.d("started_on")?,
-                    ended_on: day(r.os("ended_on")?),
+                    ended_on: r.od("ended_on")?,
                     hours: r.of("hours")?,
                     duty: r.s("duty")?,
                     assessment: r.s("assessment")?,
@@ -563,7 +565,7 @@ impl Db {
                 .fetch_all(&self.pool)
                 .await?
                 .iter()
-                .map(|r| Ok((r.i("id")?, kind_of(r)?, r.d("started_on")?, day(r.os("ended_on")?))))
+                .map(|r| Ok((r.i("id")?, kind_of(r)?, r.d("started_on")?, r.od("ended_on")?)))
                 .collect::<Result<_>>()?;
         let scope = people_in_scope(user, "p.id", "p.unit_id");
         let seats: Vec<Seat> = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -579,7 +581,7 @@ impl Db {
                 record_id: r.i("id")?,
                 person_id: r.i("person_id")?,
                 started_on: r.d("started_on")?,
-                ended_on: day(r.os("ended_on")?),
+                ended_on: r.od("ended_on")?,
                 hours: r.of("hours")?,
             })
         })

@@ -254,7 +254,7 @@ impl Db {
     fn cadre_of(&self, user: &SessionUser, r: &sqlx::any::AnyRow, today: NaiveDate) -> Result<Cadre> {
         let recorded = r.oi("cadre_id")?.is_some();
         let birth = r.os("birth_date")?.unwrap_or_default();
-        let age = NaiveDate::parse_from_str(&birth, "%Y-%m-%d").ok().map(|b| age_on(b, today));
+        let age = r.od("birth_date")?.map(|b| age_on(b, today));
         let id_number = match r.os("id_number")? {
             Some(sealed) if !sealed.is_empty() => self.open_field(&sealed)?,
             _ => String::new(),
@@ -291,7 +291,6 @@ impl Db {
             q = q.bind(id);
         }
         let at: std::collections::HashMap<i64, usize> = out.iter().enumerate().map(|(i, c)| (c.person_id, i)).collect();
-        let day = |s: String| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok();
         for r in q.fetch_all(&self.pool).await? {
             let Some(i) = at.get(&r.i("person_id")?) else { continue };
             let level = PoolLevel::from_code(&r.s("level")?).unwrap_or(PoolLevel::Stock);
@@ -299,9 +298,9 @@ impl Db {
                 id: r.i("id")?,
                 level,
                 level_label: level.label_zh().into(),
-                entered_on: day(r.s("entered_on")?).unwrap_or_default(),
+                entered_on: r.d("entered_on")?,
                 entry_reason: r.s("entry_reason")?,
-                exited_on: r.os("exited_on")?.and_then(day),
+                exited_on: r.od("exited_on")?,
                 exit_reason: r.s("exit_reason")?,
             });
         }
@@ -742,7 +741,7 @@ impl Db {
                 births.push(vec![]);
             }
             let (Some(t), Some(b)) = (out.last_mut(), births.last_mut()) else { continue };
-            match r.os("birth_date")?.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()) {
+            match r.od("birth_date")? {
                 Some(d) => b.push(d),
                 None => t.unrecorded.push(r.s("name")?),
             }
@@ -768,8 +767,7 @@ impl Db {
             }
             let free = pool.iter().find(|r| r.oi("seat").ok().flatten().is_none_or(|seat| seat != t.unit_id));
             let Some(r) = free else { continue };
-            let (name, birth) = (r.s("name")?, r.s("birth_date")?);
-            let Ok(birth) = NaiveDate::parse_from_str(&birth, "%Y-%m-%d") else { continue };
+            let (name, birth) = (r.s("name")?, r.d("birth_date")?);
             let oldest = b.iter().min().copied();
             let w = structure::with_candidate(b, birth, oldest, today, &t.requirement);
             let verdict = if w.meets { "符合要求".to_string() } else { w.shortfalls.join("；") };

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use xietong_cadres::experience::ExperienceKind;
+use xietong_cadres::structure;
 use xietong_cadres::{EDUCATIONS, ENTRY_ROUTES, PoolLevel, RANKS, age_on};
 use xietong_office::table::Column;
 use xietong_office::xlsx::RawRow;
@@ -227,11 +228,11 @@ impl Db {
         .count();
         // The 班子 as they stand by the year's end (today for this year).
         let teams = self.teams(user, today.min(year_end)).await?;
-        let (members, young) = teams.iter().fold((0, 0), |(m, y), t| (m + t.check.members, y + t.check.young));
+        let total = structure::total(teams.iter().map(|t| &t.check));
         let mut out = vec![];
         for (key, label, basis) in FIGURES {
             let (recorded, drill) = match key {
-                "young_in_teams" => (young, None),
+                "young_in_teams" => (total.young, None),
                 "recruited" => (recruited, None),
                 "task_forces" => {
                     (of(ExperienceKind::TaskForce).map_or(0, |t| t.records), Some(ExperienceKind::TaskForce))
@@ -249,9 +250,9 @@ impl Db {
                 reported: reported.get(key).copied(),
                 recorded: recorded as f64,
                 basis: match key {
-                    "young_in_teams" if members > 0 => format!(
-                        "{basis}：班子成员 {members} 人，其中 {young} 人，占 {:.2}%",
-                        young as f64 / members as f64 * 100.0
+                    "young_in_teams" if total.members > 0 => format!(
+                        "{basis}：班子成员 {} 人，其中 {} 人，占 {:.2}%",
+                        total.members, total.young, total.young_percent
                     ),
                     _ => basis.into(),
                 },

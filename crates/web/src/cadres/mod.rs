@@ -340,16 +340,15 @@ async fn teams_view(
                 .filter(|k| **k != "外部单位" && **k != "内设科室")
                 .map(|k| context! { kind => k, r => reqs.get(*k).copied().unwrap_or_default() })
                 .collect();
-            let (members, young): (usize, usize) =
-                teams.iter().fold((0, 0), |(m, y), t| (m + t.check.members, y + t.check.young));
-            let share = if members == 0 { 0.0 } else { (young as f64 / members as f64 * 10_000.0).round() / 100.0 };
+            let t = xietong_cadres::structure::total(teams.iter().map(|t| &t.check));
             render(
                 s,
                 status,
                 "teams.html",
                 Some(u),
                 context! { nav => "teams", teams => teams, kinds => kinds, ok => ok, error => error, f => form.value(),
-                total => context! { members => members, young => young, share => format!("{share:.2}") } },
+                total => context! { members => t.members, young => t.young,
+                share => format!("{:.2}", t.young_percent) } },
             )
         }
         Err(e) => error_page(s, Some(u), &e),

@@ -42,11 +42,8 @@ async fn export_pool(
 ) -> Result<Response, ApiError> {
     let now = s.clock.now();
     let level = pool_of(&q)?;
-    let list = s.db.cadres(&u, Some(level.unwrap_or(xietong_cadres::PoolLevel::Section)), now.date()).await?;
-    let mut list = list;
-    if level.is_none() {
-        list.extend(s.db.cadres(&u, Some(xietong_cadres::PoolLevel::Stock), now.date()).await?);
-    }
+    // Everyone with their entries (or only that level's members); the rows below keep open entries.
+    let list = s.db.cadres(&u, level, now.date()).await?;
     let cols = columns(&[
         ("干部库", 20.0),
         ("单位", 18.0),
@@ -64,8 +61,12 @@ async fn export_pool(
     ]);
     let t = |x: &str| Cell::Text(x.to_string());
     let mut rows = vec![];
-    for c in &list {
-        for p in c.pools.iter().filter(|p| p.exited_on.is_none() && level.is_none_or(|l| l == p.level)) {
+    // The 科级库 first, then the 股级库, each in the list's order (unit, person).
+    for l in xietong_cadres::PoolLevel::ALL.into_iter().filter(|l| level.is_none_or(|want| want == *l)) {
+        for (c, p) in list.iter().flat_map(|c| c.pools.iter().map(move |p| (c, p))) {
+            if p.level != l || p.exited_on.is_some() {
+                continue;
+            }
             rows.push(vec![
                 t(&p.level_label),
                 t(&c.unit_name),
@@ -128,14 +129,13 @@ async fn export_teams(State(s): State<AppState>, ApiUser(u, _): ApiUser) -> Resu
             ]
         })
         .collect();
-    let (members, young) = teams.iter().fold((0, 0), |(m, y), x| (m + x.check.members, y + x.check.young));
-    let share = if members == 0 { 0.0 } else { (young as f64 / members as f64 * 10_000.0).round() / 100.0 };
+    let total = xietong_cadres::structure::total(teams.iter().map(|x| &x.check));
     rows.push(vec![
         t("合计"),
         Cell::Empty,
-        n(members),
-        n(young),
-        Cell::Number(share),
+        n(total.members),
+        n(total.young),
+        Cell::Number(total.young_percent),
         Cell::Empty,
         Cell::Empty,
         Cell::Empty,
